@@ -1,0 +1,46 @@
+# Prospect Graph — the two commands a fresh machine needs: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+PIP_FLAGS ?= -q --disable-pip-version-check
+PYTEST_ARGS ?=
+SERVE ?=
+
+.PHONY: install demo test lint typecheck pytest system-deps bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install $(PIP_FLAGS) --upgrade pip
+	$(PY) -m pip install $(PIP_FLAGS) -e ".[dev,neo4j]"
+	@touch $@
+
+demo: install
+	$(BIN)/prospect-graph demo $(if $(SERVE),--serve,)
+
+# System packages the browser tests use: Debian's Chromium and a CJK font.
+system-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi 'wenquanyi\|noto sans cjk'; then \
+		echo "installing chromium and a CJK font (apt-get)"; \
+		(apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei fontconfig >/dev/null; \
+	fi
+
+lint: install
+	$(BIN)/ruff check .
+
+typecheck: install
+	$(BIN)/mypy
+
+pytest: install system-deps
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+bench: install
+	$(PY) -m bench.run
+
+clean:
+	rm -rf $(VENV) prospect-graph-store demo-bundle .pytest_cache .mypy_cache .ruff_cache

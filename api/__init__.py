@@ -1,0 +1,1 @@
+"""The front doors: the FastAPI service and the command line."""

@@ -1,0 +1,50 @@
+"""Printing prospect rows on the terminal (table, JSON, CSV)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+
+from graph.store import GraphStore
+from scoring.run import decode, load_prospects
+from scoring.settings import ScoringSettings
+
+__all__ = ["print_prospects"]
+
+
+def print_prospects(store: GraphStore, family: str, *, anchor: str | None = None, kind: str | None = None,
+                    limit: int = 20, fmt: str = "table", per_kind: bool = False) -> None:
+    lang = ScoringSettings().lang
+    if per_kind and kind is None:
+        from graph.schema import KINDS_BY_FAMILY
+
+        for each in KINDS_BY_FAMILY[family]:
+            df = load_prospects(store, family, kind=each, anchor=anchor, limit=limit)
+            if len(df):
+                print(f"-- {each} --")
+                print_prospects(store, family, anchor=anchor, kind=each, limit=limit, fmt=fmt)
+        return
+    df = load_prospects(store, family, kind=kind, anchor=anchor, limit=limit)
+    rows = [decode({str(k): v for k, v in r.items()}, lang) for r in df.to_dict("records")]
+    if fmt == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=1, default=str))
+        return
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        cols = ["rank", "prospect_id", "name", "family", "kind", "score", "manager_id", "reasons"]
+        writer.writerow(cols)
+        for r in rows:
+            writer.writerow([r["rank"], r["prospect_id"], r["name"], r["family"], r["kind"],
+                             f"{r['score']:.1f}", r["manager_id"] or "", " | ".join(r["reasons"])])
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_lines=False)
+    for col in ("#", "id", "name", "kind", "score", "manager", "reasons"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(str(r["rank"]), str(r["prospect_id"]), str(r["name"]), str(r["kind"]),
+                      f"{r['score']:.1f}", str(r["manager_id"] or ""), "; ".join(r["reasons"][:3]))
+    Console(width=160).print(table)

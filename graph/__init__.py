@@ -1,0 +1,34 @@
+"""The relationship graph: schema, the GraphStore interface and its backends.
+
+`open_store` picks the backend from settings (`PROSPECT_GRAPH_BACKEND`), never from
+isinstance checks elsewhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from graph.errors import AppError, NotImplementedYet
+from graph.settings import StoreSettings
+from graph.store import GraphStore
+
+__all__ = ["open_store", "GraphStore", "StoreSettings", "AppError"]
+
+
+def open_store(path: Path | str | None = None, settings: StoreSettings | None = None) -> GraphStore:
+    """Open (without creating) the store at `path`, or the one named by settings."""
+    settings = settings or StoreSettings()
+    root = Path(path) if path is not None else settings.store
+    if settings.backend == "neo4j":
+        try:
+            from graph.neo4j_store import Neo4jStore  # lazy: the neo4j extra is optional
+        except ImportError as exc:
+            if "neo4j_store" in str(exc):
+                raise NotImplementedYet("the neo4j backend is not available in this build") from exc
+            raise NotImplementedYet(
+                "the neo4j backend needs the neo4j driver: pip install 'prospect-graph[neo4j]'"
+            ) from exc
+        return Neo4jStore(root, settings)
+    from graph.networkx_store import NetworkxStore
+
+    return NetworkxStore(root, keep_versions=settings.keep_versions)

@@ -1,0 +1,150 @@
+"""The embedded default: a store is a folder of Parquet tables plus a manifest.
+
+Layout::
+
+    STORE/manifest.json            {"version": "000003", "tables": {name: {"file", "rows"}}, ...}
+    STORE/versions/000003/*.parquet
+    STORE/state/                   tokens, audit log, salt (unversioned)
+    STORE/reports/                 rejects and resolution reports of each ingest
+
+A commit writes the new version's files into a temporary folder, hard-links the tables it
+does not replace, renames the folder into place and only then swaps the manifest with
+`os.replace` — so a crash at any point leaves the previous manifest and its files intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from graph.errors import StoreCorrupted
+from graph.store import GraphStore
+
+__all__ = ["NetworkxStore"]
+
+MANIFEST = "manifest.json"
+
+
+class NetworkxStore(GraphStore):
+    backend = "networkx"
+
+    def __init__(self, root: Path | str, keep_versions: int = 2) -> None:
+        super().__init__(root)
+        self.keep_versions = keep_versions
+        self._manifest_cache: tuple[float, dict[str, Any]] | None = None
+
+    # ----------------------------------------------------------- manifest
+    def manifest(self) -> dict[str, Any]:
+        path = self.root / MANIFEST
+        try:
+            mtime = path.stat().st_mtime_ns
+        except FileNotFoundError:
+            return {"version": None, "tables": {}, "history": []}
+        if self._manifest_cache and self._manifest_cache[0] == mtime:
+            return self._manifest_cache[1]
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict) or "tables" not in data:
+                raise ValueError("no tables")
+        except (OSError, ValueError) as exc:
+            raise StoreCorrupted(f"store manifest {path} is unreadable: {exc}") from exc
+        self._manifest_cache = (mtime, data)
+        return data
+
+    def _version(self) -> str | None:
+        return self.manifest().get("version")
+
+    def _read_table(self, table: str) -> pd.DataFrame | None:
+        entry = self.manifest()["tables"].get(table)
+        if entry is None:
+            return None
+        path = self.root / entry["file"]
+        try:
+            return pq.read_table(path).to_pandas()
+        except FileNotFoundError as exc:
+            raise StoreCorrupted(f"store file {path} is missing (version {self.version})") from exc
+        except (OSError, pa.ArrowException) as exc:
+            raise StoreCorrupted(f"store file {path} is unreadable: {exc}") from exc
+
+    # -------------------------------------------------------------- commit
+    def _commit(self, tables: dict[str, pd.DataFrame], note: str) -> str:
+        current = self.manifest()
+        previous = current.get("version")
+        number = int(previous) + 1 if previous else 1
+        version = f"{number:06d}"
+        versions = self.root / "versions"
+        versions.mkdir(parents=True, exist_ok=True)
+        tmp = versions / f".tmp-{uuid.uuid4().hex}"
+        tmp.mkdir()
+        try:
+            entries: dict[str, dict[str, Any]] = {}
+            for name, entry in current["tables"].items():
+                if name in tables:
+                    continue
+                src = self.root / entry["file"]
+                dst = tmp / src.name
+                try:
+                    os.link(src, dst)
+                except OSError:
+                    shutil.copy2(src, dst)
+                entries[name] = {**entry, "file": f"versions/{version}/{src.name}"}
+            for name, df in tables.items():
+                dst = tmp / f"{name}.parquet"
+                pq.write_table(pa.Table.from_pandas(df, preserve_index=False), dst)
+                _fsync(dst)
+                entries[name] = {"file": f"versions/{version}/{name}.parquet", "rows": int(len(df))}
+            final = versions / version
+            if final.exists():  # left by a crash after rename but before the manifest swap
+                shutil.rmtree(final)
+            os.rename(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        history = list(current.get("history", []))[-49:]
+        history.append({"version": version, "at": datetime.now(UTC).isoformat(timespec="seconds"),
+                        "note": note, "tables": sorted(tables)})
+        manifest = {"format": 1, "backend": self.backend, "version": version, "tables": entries,
+                    "history": history}
+        tmp_manifest = self.root / f".{MANIFEST}.{uuid.uuid4().hex}.tmp"
+        tmp_manifest.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        _fsync(tmp_manifest)
+        os.replace(tmp_manifest, self.root / MANIFEST)
+        _fsync_dir(self.root)
+        self._manifest_cache = None
+        self._collect_garbage(version)
+        return version
+
+    def _collect_garbage(self, current: str) -> None:
+        versions = self.root / "versions"
+        done = sorted(p.name for p in versions.iterdir() if p.is_dir() and p.name.isdigit())
+        for old in done[: max(0, len(done) - self.keep_versions)]:
+            if old != current:
+                shutil.rmtree(versions / old, ignore_errors=True)
+        for tmp in versions.glob(".tmp-*"):
+            # a temporary folder older than an hour was left by a killed writer
+            if datetime.now().timestamp() - tmp.stat().st_mtime > 3600:
+                shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        _fsync(path)
+    except OSError:
+        pass

@@ -1,0 +1,163 @@
+"""The data model as data: node kinds, edge kinds and the tables a store holds.
+
+Every table has a fixed set of columns with a dtype; `conform` turns any DataFrame into
+exactly that shape, so backends, ingest and scoring agree on what a table looks like.
+
+Node ids are the bank's own ids (or ``ext:<hash>`` for counterparties known only by
+name) and are unique across node kinds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pandas as pd
+
+__all__ = [
+    "NODE_KINDS",
+    "EDGE_KINDS",
+    "TABLES",
+    "NODE_TABLES",
+    "FACT_TABLES",
+    "TableSpec",
+    "conform",
+    "empty",
+    "ROLES",
+    "POSITIONS",
+    "ASSOCIATION_KINDS",
+    "TIERS",
+    "FAMILIES",
+    "KINDS_BY_FAMILY",
+]
+
+Dtype = Literal["str", "float", "int", "bool", "date"]
+
+NODE_KINDS = ("Enterprise", "Person", "Association", "Manager", "Branch")
+EDGE_KINDS = (
+    "PAYS",  # enterprise -> enterprise, aggregated payments
+    "BILL",  # drawer -> payee, aggregated acceptance bills
+    "ENDORSES",  # endorser -> endorsee along a bill's chain
+    "PAYROLL",  # employer -> person
+    "HOLDS_ROLE",  # person -> enterprise (role, share_pct)
+    "MEMBER_OF",  # enterprise or person -> association (position)
+    "PARENT_OF",  # enterprise -> enterprise
+    "MANAGES",  # manager -> client enterprise or retail person
+    "IN_BRANCH",  # enterprise, person or manager -> branch
+)
+ROLES = ("legal_rep", "director", "executive", "shareholder", "actual_controller", "finance", "employee")
+POSITIONS = ("member", "director", "vice_president", "president", "secretary_general")
+ASSOCIATION_KINDS = ("industry_association", "chamber_of_commerce", "market", "park", "other")
+TIERS = ("mass", "potential", "vip", "private")
+FAMILIES = ("supply_chain", "referral", "retail_linkage", "ecosystem")
+KINDS_BY_FAMILY = {
+    "supply_chain": ("upstream", "downstream"),
+    "referral": ("member", "association_target"),
+    "retail_linkage": ("payroll", "executive", "corporate_from_retail", "outflow"),
+    "ecosystem": ("group", "branch_store"),
+}
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    columns: dict[str, Dtype]
+    key: tuple[str, ...] = ()
+    node_kind: str | None = None
+    doc: str = ""
+    personal: tuple[str, ...] = field(default=())
+
+
+def _spec(name: str, cols: str, key: str = "", node_kind: str | None = None, doc: str = "",
+          personal: str = "") -> TableSpec:
+    columns: dict[str, Dtype] = {}
+    for part in cols.split():
+        col, _, dtype = part.partition(":")
+        columns[col] = dtype or "str"  # type: ignore[assignment]
+    return TableSpec(name, columns, tuple(key.split()), node_kind, doc, tuple(personal.split()))
+
+
+TABLES: dict[str, TableSpec] = {
+    t.name: t
+    for t in [
+        # --- nodes ---
+        _spec("enterprises",
+              "id name name_norm uscc industry region registered_capital:float is_client:bool "
+              "is_credit_client:bool branch_id manager_id parent_id opened_on:date is_external:bool "
+              "do_not_contact:bool",
+              "id", "Enterprise", "client and external enterprises"),
+        _spec("persons",
+              "id name id_hash phone_masked is_retail_client:bool aum:float aum_prev:float tier "
+              "branch_id manager_id do_not_contact:bool",
+              "id", "Person", "persons; id_hash is salted, phone_masked is 138****5678", "name"),
+        _spec("associations", "id name kind region", "id", "Association"),
+        _spec("managers", "id name kind branch_id", "id", "Manager"),
+        _spec("branches", "id name", "id", "Branch"),
+        # --- facts (deduplicated input rows) ---
+        _spec("payments",
+              "fact_id payer_id payee_id payee_bank amount:float paid_on:date month",
+              "fact_id", doc="one row per payment; fact_id is stable across re-ingests"),
+        _spec("bills",
+              "bill_id drawer_id payee_id acceptor amount:float issued_on:date due_on:date discounted_by",
+              "bill_id"),
+        _spec("endorsements", "bill_id seq:int from_id to_id endorsed_on:date", "bill_id seq"),
+        _spec("payroll", "employer_id person_id month amount:float", "employer_id person_id month"),
+        _spec("roles", "person_id enterprise_id role share_pct:float", "person_id enterprise_id role"),
+        _spec("memberships", "association_id member_id member_kind position", "association_id member_id"),
+        # --- derived graph edges (rebuilt from facts and nodes on every ingest) ---
+        _spec("edges",
+              "src dst kind amount:float count:int first_on:date last_on:date months_active:int "
+              "other_bank_amount:float role share_pct:float position",
+              "src dst kind role",
+              doc="aggregated edges of every kind in EDGE_KINDS"),
+        _spec("edge_months", "src dst kind month amount:float count:int", "src dst kind month",
+              doc="monthly activity of PAYS, BILL and PAYROLL edges"),
+        # --- entity resolution decisions of the last ingest(s) ---
+        _spec("resolutions", "source_name resolved_id method score:float", "source_name",
+              doc="how each counterparty name was resolved: id, uscc, name, fuzzy or external"),
+        # --- scoring results ---
+        _spec("prospects",
+              "family kind prospect_id name score:float rank:int reasons_en reasons_zh evidence path "
+              "suggested_products manager_id branch_id anchor_id association_id employer_id "
+              "is_deepening:bool details",
+              "family kind prospect_id",
+              doc="scored rows of every family; reasons/evidence/path/products/details are JSON text"),
+    ]
+}
+NODE_TABLES = {name: spec for name, spec in TABLES.items() if spec.node_kind}
+FACT_TABLES = ("payments", "bills", "endorsements", "payroll", "roles", "memberships")
+
+_PANDAS = {"str": "string", "float": "float64", "int": "Int64", "bool": "boolean", "date": "datetime64[ns]"}
+
+
+def empty(table: str) -> pd.DataFrame:
+    """An empty frame with the table's columns and dtypes."""
+    spec = TABLES[table]
+    return pd.DataFrame({c: pd.Series(dtype=_PANDAS[d]) for c, d in spec.columns.items()})
+
+
+def conform(table: str, df: pd.DataFrame) -> pd.DataFrame:
+    """Return `df` with exactly the table's columns (missing ones null) in the schema's dtypes."""
+    spec = TABLES[table]
+    out = pd.DataFrame(index=df.index)
+    for col, dtype in spec.columns.items():
+        if col in df.columns:
+            s = df[col]
+            if dtype == "date":
+                s = pd.to_datetime(s, errors="coerce")
+                if getattr(s.dt, "tz", None) is not None:
+                    s = s.dt.tz_localize(None)
+                s = s.astype("datetime64[ns]")
+            elif dtype == "bool":
+                s = s.astype("boolean")
+            elif dtype == "int":
+                s = pd.to_numeric(s, errors="coerce").round().astype("Int64")
+            elif dtype == "float":
+                s = pd.to_numeric(s, errors="coerce").astype("float64")
+            else:
+                s = s.astype("string")
+            out[col] = s
+        else:
+            out[col] = pd.Series(pd.NA if dtype != "float" else float("nan"), index=df.index,
+                                 dtype=_PANDAS[dtype])
+    return out.reset_index(drop=True)

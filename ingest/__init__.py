@@ -1,0 +1,1 @@
+"""Ingest: readers, header aliases and mapping files, validation, entity resolution, the job."""

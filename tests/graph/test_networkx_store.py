@@ -1,0 +1,99 @@
+"""The embedded store: versions, atomic commits, corruption, locking."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from graph.errors import Conflict, StoreCorrupted
+from graph.networkx_store import NetworkxStore
+
+
+def _enterprises(*ids: str) -> pd.DataFrame:
+    return pd.DataFrame({"id": list(ids), "name": [f"企业{i}" for i in ids], "is_client": [True] * len(ids)})
+
+
+def test_empty_store_reads_empty_tables(tmp_path):
+    store = NetworkxStore(tmp_path / "s")
+    assert store.version is None
+    df = store.read("enterprises")
+    assert df.empty and "is_credit_client" in df.columns
+
+
+def test_write_then_read_keeps_other_tables(tmp_path):
+    store = NetworkxStore(tmp_path / "s")
+    v1 = store.write({"enterprises": _enterprises("E1", "E2")})
+    v2 = store.write({"associations": pd.DataFrame({"id": ["A1"], "name": ["协会"]})})
+    assert (v1, v2) == ("000001", "000002")
+    assert list(store.read("enterprises")["id"]) == ["E1", "E2"]
+    assert store.node("A1")["kind"] == "Association"
+    assert store.node("E2")["name"] == "企业E2"
+    assert store.node("nope") is None
+
+
+def test_old_versions_are_collected(tmp_path):
+    store = NetworkxStore(tmp_path / "s", keep_versions=2)
+    for i in range(4):
+        store.write({"enterprises": _enterprises(f"E{i}")})
+    kept = sorted(p.name for p in (tmp_path / "s" / "versions").iterdir())
+    assert kept == ["000003", "000004"]
+
+
+def test_failed_commit_leaves_previous_version(tmp_path, monkeypatch):
+    store = NetworkxStore(tmp_path / "s")
+    store.write({"enterprises": _enterprises("E1")})
+    import graph.networkx_store as mod
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(mod.pq, "write_table", boom)
+    with pytest.raises(OSError):
+        store.write({"enterprises": _enterprises("E9")})
+    fresh = NetworkxStore(tmp_path / "s")
+    assert list(fresh.read("enterprises")["id"]) == ["E1"]
+    assert not list((tmp_path / "s" / "versions").glob(".tmp-*"))
+
+
+def test_corrupted_manifest_and_missing_file_are_named(tmp_path):
+    store = NetworkxStore(tmp_path / "s")
+    store.write({"enterprises": _enterprises("E1")})
+    manifest = json.loads((tmp_path / "s" / "manifest.json").read_text())
+    (tmp_path / "s" / manifest["tables"]["enterprises"]["file"]).unlink()
+    with pytest.raises(StoreCorrupted, match="enterprises.parquet"):
+        NetworkxStore(tmp_path / "s").read("enterprises")
+    (tmp_path / "s" / "manifest.json").write_text("{not json")
+    with pytest.raises(StoreCorrupted, match="manifest.json"):
+        NetworkxStore(tmp_path / "s").read("enterprises")
+
+
+def test_second_writer_is_refused(tmp_path):
+    store = NetworkxStore(tmp_path / "s")
+    other = NetworkxStore(tmp_path / "s")
+    with store.writer(), pytest.raises(Conflict), other.writer():
+        pass
+
+
+def test_salt_is_stable_and_private(tmp_path):
+    store = NetworkxStore(tmp_path / "s")
+    salt = store.secret("salt")
+    assert salt == NetworkxStore(tmp_path / "s").secret("salt") and len(salt) == 64
+    assert (store.state_dir / "salt.secret").stat().st_mode & 0o077 == 0
+
+
+def test_neighbors_filter_by_kind_and_amount(tmp_path):
+    store = NetworkxStore(tmp_path / "s")
+    store.write({
+        "enterprises": _enterprises("E1", "E2", "E3", "E4"),
+        "edges": pd.DataFrame({
+            "src": ["E1", "E1", "E3", "E4"], "dst": ["E2", "E3", "E4", "E1"],
+            "kind": ["PAYS", "PAYS", "PAYS", "PARENT_OF"], "amount": [100.0, 5.0, 50.0, None],
+        }),
+    })
+    one = store.neighbors("E1", kinds=["PAYS"], min_amount=10)
+    assert set(one.nodes) == {"E1", "E2"}
+    two = store.neighbors("E1", hops=2)
+    assert set(two.nodes) == {"E1", "E2", "E3", "E4"}
+    assert two.nodes["E4"]["kind"] == "Enterprise"

@@ -1,0 +1,1 @@
+"""Interactive network pictures (pyvis) and page templates."""
