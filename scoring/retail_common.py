@@ -1,0 +1,245 @@
+"""Shared pieces of the `retail_linkage` family: labels, vectorised helpers, row building.
+
+Scores are computed column-wise on DataFrames; only the rows that survive the per-kind cap
+become `Prospect` objects (`build_prospects`), so a million persons cost one pass of pandas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from graph.store import GraphStore
+from scoring.explain import Evidence, Prospect, Reason, finalise_scores
+
+__all__ = [
+    "FAMILY",
+    "PRODUCTS",
+    "ROLE_LABELS",
+    "TIER_LABELS",
+    "Bar",
+    "build_prospects",
+    "clip01",
+    "log_scaled_series",
+    "month_index",
+    "month_label",
+    "as_of_month",
+    "contactable_persons",
+    "blocked_persons",
+    "spread_evenly",
+    "money_en",
+    "money_zh",
+    "clean_id",
+    "reason",
+    "lists_by",
+]
+
+FAMILY = "retail_linkage"
+
+#: suggested-product codes with the words users see (viz and API may show either)
+PRODUCTS: dict[str, tuple[str, str]] = {
+    "payroll_card_upgrade": ("payroll card upgrade", "代发卡升级"),
+    "wealth_products": ("wealth management products", "理财产品"),
+    "deposit_upgrade": ("deposit upgrade", "存款升级"),
+    "private_banking": ("private banking", "私人银行"),
+    "corporate_account": ("corporate account", "对公开户"),
+    "corporate_credit": ("corporate credit", "对公授信"),
+    "cash_management": ("cash management", "现金管理"),
+    "retention_call": ("retention call", "挽留回访"),
+}
+
+ROLE_LABELS: dict[str, tuple[str, str]] = {
+    "legal_rep": ("legal representative", "法定代表人"),
+    "actual_controller": ("actual controller", "实际控制人"),
+    "shareholder": ("shareholder", "股东"),
+    "director": ("director", "董事"),
+    "executive": ("executive", "高管"),
+    "finance": ("finance staff", "财务人员"),
+    "employee": ("employee", "员工"),
+}
+
+TIER_LABELS: dict[str, tuple[str, str]] = {
+    "mass": ("mass", "大众"),
+    "potential": ("potential", "潜力"),
+    "vip": ("VIP", "贵宾"),
+    "private": ("private banking", "私行"),
+    "none": ("not a retail client", "非个人客户"),
+}
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One evidence item of a kind: the column holding its value and the one holding its points."""
+
+    name: str
+    label_en: str
+    label_zh: str
+    value_col: str
+    points_col: str
+
+
+def clip01(values: pd.Series | np.ndarray) -> pd.Series:
+    return pd.Series(np.clip(np.asarray(values, dtype="float64"), 0.0, 1.0))
+
+
+def log_scaled_series(amount: pd.Series, full_at: float) -> pd.Series:
+    """Vectorised `scoring.explain.log_scaled`: 0..1, monotone in the amount."""
+    a = pd.to_numeric(amount, errors="coerce").fillna(0.0).clip(lower=0.0).to_numpy()
+    out = np.log10(1.0 + a) / np.log10(1.0 + full_at)
+    return pd.Series(np.clip(out, 0.0, 1.0), index=amount.index)
+
+
+def month_index(months: pd.Series) -> pd.Series:
+    """'YYYY-MM' strings as integers (year*12 + month-1); unparseable months become NA."""
+    s = months.astype("string")
+    year = pd.to_numeric(s.str.slice(0, 4), errors="coerce")
+    month = pd.to_numeric(s.str.slice(5, 7), errors="coerce")
+    return (year * 12 + month - 1).astype("Int64")
+
+
+def month_label(index: int) -> str:
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def as_of_month(as_of: str | None, observed: pd.Series) -> int | None:
+    """The month scoring looks back from: the `as_of` setting, else the latest observed month."""
+    if as_of:
+        stamp = pd.Timestamp(as_of)
+        return int(stamp.year * 12 + stamp.month - 1)
+    observed = observed.dropna()
+    return int(observed.max()) if len(observed) else None
+
+
+def contactable_persons(store: GraphStore) -> pd.DataFrame:
+    """Persons who may be listed: anyone marked do-not-contact is dropped here, once.
+
+    `id_hash` and `phone_masked` are left behind so no personal key can leak into a row.
+    """
+    persons = store.read("persons")
+    keep = ~persons["do_not_contact"].fillna(False).astype(bool)
+    cols = ["id", "name", "is_retail_client", "aum", "aum_prev", "tier", "branch_id", "manager_id"]
+    out = persons.loc[keep, cols].copy()
+    out["is_retail_client"] = out["is_retail_client"].fillna(False).astype(bool)
+    out["aum"] = out["aum"].fillna(0.0)
+    out["tier"] = out["tier"].astype("string").str.strip().str.lower()
+    return out.reset_index(drop=True)
+
+
+def blocked_persons(store: GraphStore) -> set[str]:
+    persons = store.read("persons", ["id", "do_not_contact"])
+    return set(persons.loc[persons["do_not_contact"].fillna(False).astype(bool), "id"].astype(str))
+
+
+def spread_evenly(rows: pd.DataFrame, branch_col: str, managers: pd.DataFrame, kind: str) -> pd.Series:
+    """Round-robin the rows (already best-first) over the branch's managers of `kind`.
+
+    DOMAIN.md: clients brought in a batch are spread evenly; taking the rows best-first and
+    dealing them out in turn balances both the count and the value each manager gets.
+    Rows whose branch has no such manager get NA.
+    """
+    pool = managers[managers["kind"].astype("string").str.lower() == kind]
+    by_branch = {str(b): sorted(g["id"].astype(str)) for b, g in pool.groupby("branch_id")}
+    out = pd.Series(pd.NA, index=rows.index, dtype="string")
+    if not by_branch or rows.empty:
+        return out
+    turn = rows.groupby(branch_col, dropna=False).cumcount()
+    for branch, ids in by_branch.items():
+        mask = (rows[branch_col].astype("string") == branch).fillna(False).astype(bool)
+        if mask.any():
+            out[mask] = [ids[i % len(ids)] for i in turn[mask]]
+    return out
+
+
+def clean_id(value: Any) -> str | None:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def money_en(amount: float) -> str:
+    return f"CNY {amount:,.0f}"
+
+
+def money_zh(amount: float) -> str:
+    return f"{amount / 10_000:,.2f}万元"
+
+
+def reason(en: str, zh: str) -> Reason:
+    """A reason in both languages."""
+    return Reason(en=en, zh=zh)
+
+
+def lists_by(keys: pd.Series, values: pd.Series, *, unique: bool = False, limit: int | None = None
+             ) -> dict[str, list[str]]:
+    """Group `values` into lists per key, keeping their order (a vectorised groupby-to-list)."""
+    k = keys.astype("string").fillna("").to_numpy(dtype=object)
+    v = values.astype("string").fillna("").to_numpy(dtype=object)
+    order = np.argsort(k, kind="stable")
+    k, v = k[order], v[order]
+    if not len(k):
+        return {}
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    ends = np.r_[starts[1:], len(k)]
+    out: dict[str, list[str]] = {}
+    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
+        items = list(dict.fromkeys(v[s:e])) if unique else list(v[s:e])
+        out[str(k[s])] = items[:limit] if limit is not None else items
+    return out
+
+
+def build_prospects(
+    frame: pd.DataFrame,
+    kind: str,
+    bars: Iterable[Bar],
+    reasons: Callable[[dict[str, Any]], list[Reason]],
+    products: Callable[[dict[str, Any]], list[str]],
+    details: Callable[[dict[str, Any]], dict[str, Any]],
+    path: Callable[[dict[str, Any]], list[str]],
+) -> list[Prospect]:
+    """Turn scored rows (columns `prospect_id`, `name`, `manager_id`, `branch_id`, `employer_id`
+    and each bar's value/points) into `Prospect`s whose evidence sums to the score."""
+    bars = list(bars)
+    out: list[Prospect] = []
+    # arrow-backed strings iterate slowly; plain objects make the per-row loop cheap
+    strings = {c: object for c, t in frame.dtypes.items() if str(t).startswith("string")}
+    for raw in frame.astype(strings).to_dict("records"):
+        rec: dict[str, Any] = {str(k): v for k, v in raw.items()}
+        evidence = [
+            Evidence(name=b.name, label_en=b.label_en, label_zh=b.label_zh, value=_plain(rec.get(b.value_col)),
+                     contribution=round(float(rec[b.points_col]), 4))
+            for b in bars
+        ]
+        out.append(Prospect(
+            family=FAMILY,
+            kind=kind,
+            prospect_id=str(rec["prospect_id"]),
+            name=str(rec.get("name") or rec["prospect_id"]),
+            evidence=finalise_scores(evidence),
+            reasons=reasons(rec),
+            path=[p for p in path(rec) if p],
+            suggested_products=products(rec),
+            manager_id=clean_id(rec.get("manager_id")),
+            branch_id=clean_id(rec.get("branch_id")),
+            employer_id=clean_id(rec.get("employer_id")),
+            anchor_id=clean_id(rec.get("anchor_id")),
+            details=details(rec),
+        ))
+    return out
+
+
+def _plain(value: Any) -> float | str | None:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, int | float | np.integer | np.floating):
+        f = float(value)
+        return None if f != f else round(f, 4)
+    return str(value)

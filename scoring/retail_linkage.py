@@ -1,0 +1,111 @@
+"""The `retail_linkage` family (公私联动): corporate-to-retail linkage and outflow alerts.
+
+Kinds (DESIGN.md): `payroll` (payroll staff of client employers, near the CNY 50,000
+threshold first), `executive` (role holders of corporate clients who are not retail clients
+or are below VIP), `corporate_from_retail` (non-client enterprises behind retail clients)
+and `outflow` (retail clients whose assets fell, corporate clients paying more to other banks).
+
+Also the per-employer payroll summary (`employer_summaries`) and a retail manager's view of
+their clients' enterprises (`retail_manager_view`). Persons marked do-not-contact are never
+listed; `id_hash` and `phone_masked` never leave the store through this family.
+
+Example:
+    >>> from graph.networkx_store import NetworkxStore                      # doctest: +SKIP
+    >>> rows = score(NetworkxStore("prospect-graph-store"), ScoringSettings())  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from graph.errors import NotFound
+from graph.store import GraphStore
+from scoring.explain import Prospect
+from scoring.retail_common import ROLE_LABELS, contactable_persons
+from scoring.retail_outflow import corporate_outflow_prospects, retail_outflow_prospects
+from scoring.retail_payroll import payroll_prospects, summarise_employers
+from scoring.retail_roles import corporate_from_retail_prospects, executive_prospects
+from scoring.retail_settings import RetailLinkageSettings, load_settings
+from scoring.settings import ScoringSettings
+
+__all__ = ["score", "employer_summaries", "retail_manager_view", "RetailLinkageSettings"]
+
+_TIER_ORDER = {"private": 0, "vip": 1, "potential": 2, "mass": 3}
+
+
+def score(store: GraphStore, settings: ScoringSettings) -> list[Prospect]:
+    """Every row of the family: payroll, executive, corporate_from_retail and outflow."""
+    rs = load_settings(settings)
+    rows: list[Prospect] = []
+    rows += payroll_prospects(store, rs, settings.as_of)
+    rows += executive_prospects(store, rs)
+    rows += corporate_from_retail_prospects(store, rs)
+    outflow = retail_outflow_prospects(store, rs) + corporate_outflow_prospects(store, rs, settings.as_of)
+    # retail and corporate alerts share the kind; keep the cap across both, best first
+    outflow.sort(key=lambda p: (-p.score, p.prospect_id))
+    rows += outflow[: rs.outflow.max_rows]
+    return rows
+
+
+def employer_summaries(store: GraphStore, settings: ScoringSettings | None = None) -> pd.DataFrame:
+    """One row per payroll employer: staff, avg monthly pay, payroll total over the window,
+    retained assets, retention rate, staff near / above the threshold, product depth, months.
+
+    See `scoring.retail_payroll.summarise_employers` for the exact definitions.
+    """
+    settings = settings or ScoringSettings()
+    return summarise_employers(store, load_settings(settings), settings.as_of)
+
+
+def retail_manager_view(store: GraphStore, manager_id: str) -> list[dict[str, Any]]:
+    """For a retail manager's clients: each linked enterprise, the roles held there (and
+    payroll), whether it is a corporate client, and the corporate manager covering it.
+
+    One dict per (client, enterprise), clients by tier then assets. Raises NotFound for an
+    unknown manager. Do-not-contact clients are left out.
+    """
+    managers = store.read("managers", ["id", "name", "kind"])
+    if not (managers["id"] == manager_id).any():
+        raise NotFound(f"no manager with id {manager_id!r}")
+    persons = contactable_persons(store)
+    mine = persons[persons["manager_id"] == manager_id]
+    if mine.empty:
+        return []
+    roles = store.read("roles", ["person_id", "enterprise_id", "role", "share_pct"])
+    roles = roles[roles["person_id"].isin(mine["id"])]
+    pay = store.read("payroll", ["employer_id", "person_id"])
+    pay = pay[pay["person_id"].isin(mine["id"])].drop_duplicates()
+    links = pd.concat([roles, pd.DataFrame({"person_id": pay["person_id"], "enterprise_id": pay["employer_id"],
+                                            "role": "payroll", "share_pct": float("nan")})],
+                      ignore_index=True)
+    if links.empty:
+        return []
+    ents = store.read("enterprises", ["id", "name", "is_client", "is_credit_client", "manager_id"])
+    names = dict(zip(managers["id"], managers["name"], strict=True))
+    ent = {str(r["id"]): r for r in ents.to_dict("records")}
+    people = {str(r["id"]): r for r in mine.to_dict("records")}
+    out: list[dict[str, Any]] = []
+    for (pid, eid), grp in links.groupby(["person_id", "enterprise_id"], sort=True):
+        p, e = people[str(pid)], ent.get(str(eid), {})
+        corp = e.get("manager_id")
+        corp = None if pd.isna(corp) else str(corp)
+        is_client = bool(e.get("is_client")) if not pd.isna(e.get("is_client")) else False
+        share = grp["share_pct"].max()
+        out.append({
+            "person_id": str(pid), "person_name": str(p["name"]), "tier": _none(p["tier"]),
+            "aum": float(p["aum"]), "enterprise_id": str(eid), "enterprise_name": _none(e.get("name")),
+            "roles": sorted(set(grp["role"].astype(str))),
+            "roles_zh": sorted({ROLE_LABELS.get(r, ("", "代发工资"))[1] for r in grp["role"].astype(str)}),
+            "share_pct": None if pd.isna(share) else float(share),
+            "enterprise_is_client": is_client,
+            "corporate_manager_id": corp, "corporate_manager_name": names.get(corp) if corp else None,
+            "opportunity": "deepen" if is_client else "corporate_from_retail",
+        })
+    out.sort(key=lambda d: (_TIER_ORDER.get(d["tier"] or "", 9), -d["aum"], d["person_id"], d["enterprise_id"]))
+    return out
+
+
+def _none(value: Any) -> Any:
+    return None if value is None or pd.isna(value) else str(value)

@@ -1,0 +1,273 @@
+"""Role holders across the corporate/retail line: kinds `executive` and `corporate_from_retail`.
+
+- `executive`: legal representatives, actual controllers, shareholders, directors, executives
+  and finance staff of corporate clients who are not retail clients, or are below VIP
+  (DOMAIN.md 3a: "ask one question, record it, keep the contact").
+- `corporate_from_retail`: non-client enterprises in which retail clients hold roles — the
+  company behind a mid/high-end retail client (DOMAIN.md 3c). The row names the retail client
+  and both managers so the retail manager can hand the lead over.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from graph.store import GraphStore
+from scoring.explain import Prospect, Reason
+from scoring.retail_common import (
+    ROLE_LABELS,
+    TIER_LABELS,
+    Bar,
+    build_prospects,
+    clean_id,
+    clip01,
+    contactable_persons,
+    lists_by,
+    log_scaled_series,
+    money_en,
+    money_zh,
+    reason,
+    spread_evenly,
+)
+from scoring.retail_settings import RetailLinkageSettings
+
+__all__ = ["executive_prospects", "corporate_from_retail_prospects", "firm_size"]
+
+EXEC_BARS = [
+    Bar("role_seniority", "most senior role at a client", "在客户企业的最高职务", "role", "pts_seniority"),
+    Bar("stake", "largest stake held (%)", "最大持股比例（%）", "share_pct", "pts_stake"),
+    Bar("firm_size", "size of the firm (capital, payroll staff)", "企业规模（注册资本、代发人数）",
+        "firm_size", "pts_firm"),
+    Bar("credit_client_firm", "the firm is a credit client", "所在企业为授信客户", "is_credit_client",
+        "pts_credit"),
+    Bar("retail_relationship", "room in the retail relationship", "个人业务拓展空间", "tier", "pts_room"),
+    Bar("client_firms", "client firms where the person holds roles", "任职的客户企业数", "firms",
+        "pts_breadth"),
+]
+
+CFR_BARS = [
+    Bar("owner_tier", "tier of the retail client behind it", "关联个人客户等级", "tier", "pts_tier"),
+    Bar("owner_assets", "financial assets of that retail client", "关联个人客户金融资产", "aum", "pts_assets"),
+    Bar("role_seniority", "the retail client's role in the firm", "个人客户在企业的职务", "role",
+        "pts_seniority"),
+    Bar("stake", "stake held by the retail client (%)", "个人客户持股比例（%）", "share_pct", "pts_stake"),
+    Bar("firm_size", "size of the firm (capital, payments)", "企业规模（注册资本、交易额）", "firm_size",
+        "pts_firm"),
+    Bar("retail_holders", "retail clients holding roles in it", "在该企业任职的个人客户数", "holders",
+        "pts_holders"),
+]
+
+
+def firm_size(store: GraphStore, capital_full_at: float, other: pd.Series, other_full_at: float) -> pd.Series:
+    """0..1 per enterprise id: the larger of log-scaled registered capital and `other`."""
+    ents = store.read("enterprises", ["id", "registered_capital"]).set_index("id")
+    capital = log_scaled_series(ents["registered_capital"], capital_full_at)
+    extra = log_scaled_series(other, other_full_at) if len(other) else pd.Series(dtype="float64")
+    return pd.concat([capital, extra], axis=1).max(axis=1).fillna(0.0)
+
+
+def _role_rows(store: GraphStore, roles: list[str], rs: RetailLinkageSettings) -> pd.DataFrame:
+    """One row per (person, enterprise) link: its most senior role and the largest stake.
+
+    Several roles at one firm (法定代表人 and 股东) make one link, so a role added there can
+    only raise the link's seniority or stake, never lower them.
+    """
+    r = store.read("roles").dropna(subset=["person_id", "enterprise_id", "role"])
+    r = r[r["role"].isin(roles)].copy()
+    r["seniority"] = r["role"].map(rs.role_seniority).fillna(0.0).astype("float64")
+    r["share_pct"] = r["share_pct"].fillna(0.0).clip(0.0, 100.0)
+    keys = ["person_id", "enterprise_id"]
+    stake = r.groupby(keys)["share_pct"].max()
+    top = (r.sort_values([*keys, "seniority", "role"], ascending=[True, True, False, True])
+           .drop_duplicates(keys, keep="first").set_index(keys))
+    top["share_pct"] = stake
+    return top.reset_index()
+
+
+def _best_per(rows: pd.DataFrame, key: str, order: str) -> pd.DataFrame:
+    ties = [c for c in ("enterprise_id", "person_id") if c != key]
+    return (rows.sort_values([key, order, *ties], ascending=[True, False, *[True] * len(ties)])
+            .drop_duplicates(key, keep="first"))
+
+
+# ------------------------------------------------------------------ executive
+def executive_prospects(store: GraphStore, rs: RetailLinkageSettings) -> list[Prospect]:
+    es = rs.executive
+    ents = store.read("enterprises")
+    clients = ents[ents["is_client"].fillna(False).astype(bool)]
+    persons = contactable_persons(store)
+    persons["room_key"] = np.where(persons["is_retail_client"], persons["tier"].fillna("mass"), "none")
+    persons = persons[persons["room_key"].isin(list(es.relationship_room))]
+    r = _role_rows(store, es.roles, rs)
+    r = r.merge(persons.drop(columns=["aum_prev"]), left_on="person_id", right_on="id", how="inner")
+    r = r.merge(clients[["id", "name", "is_credit_client", "branch_id", "manager_id"]].rename(columns={
+        "id": "enterprise_id", "name": "enterprise_name", "branch_id": "ent_branch",
+        "manager_id": "ent_manager_id"}), on="enterprise_id", how="inner")
+    if r.empty:
+        return []
+    staff = store.read("payroll", ["employer_id", "person_id"]).groupby("employer_id")["person_id"].nunique()
+    size = firm_size(store, es.capital_full_at, staff, es.staff_full_at)
+    r["firm_size"] = r["enterprise_id"].map(size).fillna(0.0).to_numpy()
+    r["is_credit_client"] = r["is_credit_client"].fillna(False).astype(bool)
+    r["pts_seniority"] = es.w_seniority * r["seniority"]
+    r["pts_stake"] = es.w_stake * clip01(r["share_pct"] / es.stake_full_pct).to_numpy()
+    r["pts_firm"] = es.w_firm_size * r["firm_size"]
+    r["pts_credit"] = np.where(r["is_credit_client"], es.w_firm_credit, 0.0)
+    r["link_score"] = r[["pts_seniority", "pts_stake", "pts_firm", "pts_credit"]].sum(axis=1)
+    # the points come from the person's best link (the maximum of the link sums, so another
+    # role or firm can only raise it) plus the number of client firms
+    best = _best_per(r, "person_id", "link_score").set_index("person_id")
+    rows = best[["name", "role", "share_pct", "firm_size", "enterprise_id", "enterprise_name", "ent_manager_id",
+                 "ent_branch", "branch_id", "manager_id", "tier", "room_key", "is_retail_client",
+                 "is_credit_client", "pts_seniority", "pts_stake", "pts_firm", "pts_credit"]].copy()
+    rows["firms"] = r.groupby("person_id")["enterprise_id"].nunique()
+    rows = rows.reset_index().rename(columns={"person_id": "prospect_id"})
+    rows["pts_room"] = es.w_relationship * rows["room_key"].map(es.relationship_room).fillna(0.0)
+    rows["pts_breadth"] = es.w_breadth * clip01(rows["firms"] / es.breadth_full).to_numpy()
+    pts = [b.points_col for b in EXEC_BARS]
+    rows["score"] = rows[pts].sum(axis=1)
+    rows = rows.sort_values(["score", "prospect_id"], ascending=[False, True]).head(es.max_rows)
+    held = store.read("roles", ["person_id", "enterprise_id", "role"])
+    held = held[held["person_id"].isin(rows["prospect_id"]) & held["role"].isin(es.roles)
+                & held["enterprise_id"].isin(clients["id"])]
+    links = pd.Series(list(zip(held["enterprise_id"], held["role"], strict=True)), index=held["person_id"])
+    per_person = {str(k): sorted(set(v)) for k, v in links.groupby(level=0)}
+    rows["roles_all"] = [per_person.get(str(p), []) for p in rows["prospect_id"]]
+    rows["branch_id"] = rows["branch_id"].fillna(rows["ent_branch"])
+    rows["anchor_id"] = rows["enterprise_id"]
+    own = rows["manager_id"].astype("string")
+    spread = spread_evenly(rows, "branch_id", store.read("managers"), "retail")
+    rows["manager_rule"] = np.where(own.notna(), "own_retail_manager",
+                                    np.where(spread.notna(), "branch_retail_manager", "firm_manager"))
+    rows["manager_id"] = own.fillna(spread).fillna(rows["ent_manager_id"].astype("string"))
+    return build_prospects(rows, "executive", EXEC_BARS, _exec_reasons, _exec_products, _exec_details,
+                           lambda r: [clean_id(r.get("ent_manager_id")) or "", r["enterprise_id"],
+                                      r["prospect_id"]])
+
+
+def _exec_reasons(r: dict[str, Any]) -> list[Reason]:
+    role_en, role_zh = ROLE_LABELS.get(r["role"], (r["role"], r["role"]))
+    firm = r.get("enterprise_name") or r["enterprise_id"]
+    credit_en = ", a credit client" if r["is_credit_client"] else ""
+    credit_zh = "（授信客户）" if r["is_credit_client"] else ""
+    out = [reason(en=f"{role_en.capitalize()} of our corporate client {firm}{credit_en}.",
+                  zh=f"我行对公客户{firm}{credit_zh}的{role_zh}。")]
+    if r["share_pct"] > 0:
+        out.append(reason(en=f"Holds a {r['share_pct']:.1f}% stake.", zh=f"持股{r['share_pct']:.1f}%。"))
+    if r["room_key"] == "none":
+        out.append(reason(en="Not yet a retail client of the bank.", zh="尚未成为我行个人客户。"))
+    else:
+        t_en, t_zh = TIER_LABELS.get(r["room_key"], (r["room_key"], r["room_key"]))
+        out.append(reason(en=f"A retail client below VIP (tier: {t_en}).", zh=f"个人客户等级为{t_zh}，尚未达到贵宾。"))
+    if r["firms"] > 1:
+        out.append(reason(en=f"Holds roles at {r['firms']} client firms.", zh=f"在{r['firms']}家客户企业任职。"))
+    return out
+
+
+def _exec_products(r: dict[str, Any]) -> list[str]:
+    senior = r["role"] in ("actual_controller", "legal_rep") or r["share_pct"] >= 20
+    return ["wealth_products", "private_banking"] if senior else ["wealth_products", "deposit_upgrade"]
+
+
+def _exec_details(r: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "enterprise_id": r["enterprise_id"], "enterprise_name": clean_id(r.get("enterprise_name")),
+        "role": r["role"], "share_pct": round(float(r["share_pct"]), 2),
+        "roles": [{"enterprise_id": e, "role": ro} for e, ro in r["roles_all"]],
+        "is_retail_client": bool(r["is_retail_client"]), "tier": clean_id(r.get("tier")),
+        "firm_manager_id": clean_id(r.get("ent_manager_id")), "manager_rule": r["manager_rule"],
+    }
+
+
+# ------------------------------------------------------- corporate_from_retail
+def corporate_from_retail_prospects(store: GraphStore, rs: RetailLinkageSettings) -> list[Prospect]:
+    cs = rs.corporate_from_retail
+    ents = store.read("enterprises")
+    targets = ents[~ents["is_client"].fillna(False).astype(bool)
+                   & ~ents["do_not_contact"].fillna(False).astype(bool)]
+    persons = contactable_persons(store)
+    persons = persons[persons["is_retail_client"]]
+    r = _role_rows(store, cs.roles, rs)
+    r = r.merge(persons.rename(columns={"name": "person_name", "branch_id": "person_branch",
+                                        "manager_id": "retail_manager_id"}),
+                left_on="person_id", right_on="id", how="inner").drop(columns=["id"])
+    r = r.merge(targets[["id", "name", "branch_id", "manager_id"]].rename(columns={
+        "id": "enterprise_id", "branch_id": "ent_branch", "manager_id": "ent_manager_id"}),
+        on="enterprise_id", how="inner")
+    if r.empty:
+        return []
+    pays = store.read("payments", ["payer_id", "payee_id", "amount"])
+    volume = pd.concat([pays.groupby("payer_id")["amount"].sum(), pays.groupby("payee_id")["amount"].sum()],
+                       axis=1).sum(axis=1)
+    size = firm_size(store, cs.capital_full_at, volume, cs.payments_full_at)
+    r["firm_size"] = r["enterprise_id"].map(size).fillna(0.0).to_numpy()
+    r["payments_volume"] = r["enterprise_id"].map(volume).fillna(0.0).to_numpy()
+    r["pts_tier"] = cs.w_tier * r["tier"].map(cs.tier_weight).astype("float64").fillna(0.0)
+    r["pts_assets"] = cs.w_assets * log_scaled_series(r["aum"], cs.assets_full_at)
+    r["pts_seniority"] = cs.w_seniority * r["seniority"]
+    r["pts_stake"] = cs.w_stake * clip01(r["share_pct"] / cs.stake_full_pct).to_numpy()
+    r["pts_firm"] = cs.w_firm * r["firm_size"]
+    r["holder_score"] = r[["pts_tier", "pts_assets", "pts_seniority", "pts_stake"]].sum(axis=1)
+    # the lead holder (the best sum) gives the person's points: a new holder can only raise it
+    lead = _best_per(r, "enterprise_id", "holder_score").set_index("enterprise_id")
+    rows = lead[["name", "person_id", "person_name", "tier", "aum", "role", "share_pct", "firm_size",
+                 "payments_volume", "retail_manager_id", "person_branch", "ent_branch", "ent_manager_id",
+                 "pts_tier", "pts_assets", "pts_seniority", "pts_stake", "pts_firm"]].copy()
+    rows["holders"] = r.groupby("enterprise_id")["person_id"].nunique()
+    rows = rows.reset_index().rename(columns={"enterprise_id": "prospect_id"})
+    rows["pts_holders"] = cs.w_holders * clip01((rows["holders"] - 1) / max(cs.holders_full - 1, 1)).to_numpy()
+    rows["score"] = rows[[b.points_col for b in CFR_BARS]].sum(axis=1)
+    rows = rows.sort_values(["score", "prospect_id"], ascending=[False, True]).head(cs.max_rows)
+    kept = r[r["enterprise_id"].isin(rows["prospect_id"])]
+    kept = kept.sort_values(["enterprise_id", "person_id"])
+    holders = lists_by(kept["enterprise_id"], kept["person_id"], unique=True)
+    rows["holder_ids"] = [holders.get(str(e), []) for e in rows["prospect_id"]]
+    rows["branch_id"] = rows["ent_branch"].fillna(rows["person_branch"])
+    rows["anchor_id"] = rows["person_id"]
+    # the corporate side: the firm's own manager if it has one, else the branch's corporate managers in turn
+    spread = spread_evenly(rows, "branch_id", store.read("managers"), "corporate")
+    rows["corporate_manager_id"] = rows["ent_manager_id"].astype("string").fillna(spread)
+    rows["manager_id"] = rows["corporate_manager_id"].fillna(rows["retail_manager_id"].astype("string"))
+    return build_prospects(rows, "corporate_from_retail", CFR_BARS, _cfr_reasons, _cfr_products,
+                           _cfr_details, lambda r: [clean_id(r.get("retail_manager_id")) or "",
+                                                    r["person_id"], r["prospect_id"]])
+
+
+def _cfr_reasons(r: dict[str, Any]) -> list[Reason]:
+    role_en, role_zh = ROLE_LABELS.get(r["role"], (r["role"], r["role"]))
+    t_en, t_zh = TIER_LABELS.get(str(r.get("tier")), (str(r.get("tier")), str(r.get("tier"))))
+    out = [reason(
+        en=f"Our {t_en} retail client {r['person_name']} ({money_en(r['aum'])} of assets) is its {role_en}.",
+        zh=f"我行{t_zh}个人客户{r['person_name']}（金融资产{money_zh(r['aum'])}）是该企业的{role_zh}。"),
+        reason(en="Not yet a corporate client of the bank.", zh="该企业尚未成为我行对公客户。")]
+    if r["share_pct"] > 0:
+        out.append(reason(en=f"{r['person_name']} holds {r['share_pct']:.1f}%.",
+                          zh=f"{r['person_name']}持股{r['share_pct']:.1f}%。"))
+    if r["holders"] > 1:
+        out.append(reason(en=f"{r['holders']} of our retail clients hold roles in it.",
+                          zh=f"共有{r['holders']}位我行个人客户在该企业任职。"))
+    return out
+
+
+def _cfr_products(r: dict[str, Any]) -> list[str]:
+    out = ["corporate_account"]
+    if r["payments_volume"] > 0:
+        out.append("cash_management")
+    if r["firm_size"] >= 0.5:
+        out.append("corporate_credit")
+    return out
+
+
+def _cfr_details(r: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "retail_client_id": r["person_id"], "retail_client_name": r["person_name"],
+        "retail_client_tier": clean_id(r.get("tier")), "role": r["role"],
+        "share_pct": round(float(r["share_pct"]), 2),
+        "retail_manager_id": clean_id(r.get("retail_manager_id")),
+        "corporate_manager_id": clean_id(r.get("corporate_manager_id")),
+        "retail_holders": list(r["holder_ids"]),
+        "payments_volume": round(float(r["payments_volume"]), 2),
+    }
