@@ -1,0 +1,151 @@
+"""The lead board, claims, dispositions, precision, refit and alerts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel, Field
+
+from api.deps import AuditDep, CurrentUser, StoreDep, ViewerDep, require_role
+from api.errors import ERROR_RESPONSES
+from api.masking import Viewer
+from graph.errors import Forbidden, InvalidRequest
+from scoring.lead_state import DISPOSITIONS
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["leads"], responses=ERROR_RESPONSES)
+EntityId = Annotated[str, Path(min_length=1, max_length=200, description="entity id")]
+
+
+class LeadOut(BaseModel):
+    rank: int
+    entity_id: str
+    name: str | None
+    entity_kind: str
+    best_family: str
+    best_kind: str
+    score: float
+    families: list[str]
+    reasons: list[str]
+    owner: str | None
+    owner_source: str | None = Field(description="claim, referrer, anchor, family or balanced")
+    status: str = Field(description="new (unclaimed), open, contacted, meeting, won, lost, ...")
+    branch_id: str | None
+    group_id: str | None
+    members: list[str] = Field(description="with collapse_groups: the group's other leads")
+
+
+class LeadsPage(BaseModel):
+    total: int
+    items: list[LeadOut]
+
+
+class ClaimIn(BaseModel):
+    manager: str | None = Field(default=None, max_length=64,
+                                description="owner to claim for (admin only; others claim for themselves)")
+
+
+class DispositionIn(BaseModel):
+    status: Literal["contacted", "meeting", "won", "lost", "not_interested", "do_not_contact"]
+    note: str | None = Field(default=None, max_length=2000)
+
+
+def _allowed(viewer: Viewer, family: str, kind: str) -> bool:
+    kinds = viewer.policy.families.get(family, ())
+    return kinds is None or kind in (kinds or ())
+
+
+def _lead_out(viewer: Viewer, row: dict[str, Any]) -> LeadOut:
+    name = row["name"]
+    if row["entity_kind"] == "Person":
+        name = viewer.node({"kind": "Person", "name": name, "branch_id": row["branch_id"]})["name"]
+    clean = {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+    clean.update(name=name, reasons=[viewer.text(r) for r in row["reasons"]])
+    return LeadOut.model_validate(clean)
+
+
+def _owner_for(user: Any, manager: str | None) -> str:
+    if manager is not None and manager != user.manager and user.role != "admin":
+        raise Forbidden("only an admin can claim or record a lead for another manager")
+    owner = manager or user.manager
+    if not owner:
+        raise InvalidRequest("this token is not linked to a manager: give `manager` (admin) or use a manager's token")
+    return str(owner)
+
+
+@router.get("/leads", response_model=LeadsPage)
+def leads(viewer: ViewerDep, audit: AuditDep,
+          manager: Annotated[str | None, Query(max_length=64)] = None,
+          branch: Annotated[str | None, Query(max_length=64)] = None,
+          family: Annotated[Literal["supply_chain", "referral", "retail_linkage", "ecosystem"] | None, Query()] = None,
+          status: Annotated[str | None, Query(max_length=32)] = None,
+          collapse_groups: bool = False,
+          limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+          offset: Annotated[int, Query(ge=0)] = 0) -> LeadsPage:
+    """The lead board: one row per entity across families, best first, with its owner and status."""
+    from scoring.leads import build_board
+
+    board = build_board(viewer.store, manager=manager, branch=branch, family=family, status=status,
+                        collapse_groups=collapse_groups)
+    rows = [r for r in board.to_dict("records")
+            if viewer.in_scope(r["branch_id"]) and _allowed(viewer, r["best_family"], r["best_kind"])]
+    page = [_lead_out(viewer, {str(k): v for k, v in r.items()}) for r in rows[offset:offset + limit]]
+    persons = [lead.entity_id for lead in page if lead.entity_kind == "Person"]
+    if persons:
+        audit.record(viewer.user, "list_leads", ids=persons, rows=len(page))
+    return LeadsPage(total=len(rows), items=page)
+
+
+@router.post("/leads/{entity_id}/claim")
+def claim(entity_id: EntityId, body: ClaimIn, user: CurrentUser, viewer: ViewerDep, store: StoreDep) -> dict[str, Any]:
+    """Claim a lead; 409 naming the owner when another manager holds it."""
+    from scoring.leads import claim_lead
+
+    viewer.require_scope(store.require_node(entity_id))
+    return {"ok": True, **claim_lead(store, entity_id, _owner_for(user, body.manager), by=user.name)}
+
+
+@router.post("/leads/{entity_id}/disposition")
+def disposition(entity_id: EntityId, body: DispositionIn, user: CurrentUser, viewer: ViewerDep,
+                store: StoreDep) -> dict[str, Any]:
+    """Record what happened with a lead (contacted, meeting, won, lost, not_interested, do_not_contact)."""
+    from scoring.leads import record_disposition
+
+    viewer.require_scope(store.require_node(entity_id))
+    owner = None if user.role == "admin" and not user.manager else _owner_for(user, None)
+    row = record_disposition(store, entity_id, body.status, by=user.name, owner=owner, note=body.note)
+    return {"ok": True, **{k: v for k, v in row.items() if k != "evidence"}}
+
+
+@router.get("/leads/precision")
+def precision(store: StoreDep, user: CurrentUser, k: Annotated[int, Query(ge=1, le=1000)] = 10,
+              by: Annotated[Literal["family", "owner"], Query()] = "family") -> dict[str, Any]:
+    """Precision at k of the rankings per family or per owner, from recorded dispositions."""
+    from scoring.leads import ledger
+    from scoring.refit import precision_at_k
+
+    table = precision_at_k(ledger(store), k=k, by=by)
+    return {"k": k, "by": by, "statuses": list(DISPOSITIONS),
+            "rows": [{str(a): (None if isinstance(b, float) and b != b else b) for a, b in r.items()}
+                     for r in table.to_dict("records")]}
+
+
+@router.post("/leads/refit/{family}", dependencies=[Depends(require_role("admin"))])
+def refit(family: Annotated[Literal["supply_chain", "referral", "retail_linkage", "ecosystem"], Path()],
+          store: StoreDep, k: Annotated[int, Query(ge=1, le=1000)] = 10) -> dict[str, Any]:
+    """Refit a family's evidence weights from dispositions (admin); returns precision before and after."""
+    from scoring.leads import ledger
+    from scoring.refit import refit_weights
+
+    return {"ok": True, **refit_weights(store, ledger(store), family, k=k).as_dict()}
+
+
+@router.get("/alerts")
+def alerts(store: StoreDep, user: CurrentUser, kind: Annotated[str | None, Query(max_length=64)] = None,
+           limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+    """What changed in recent ingests: new suppliers, executives, members, threshold crossings."""
+    from ingest.triggers import read_alerts
+
+    return {"items": read_alerts(store, limit=limit, kind=kind)}

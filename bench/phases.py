@@ -1,0 +1,124 @@
+"""One benchmark phase per child process, so each phase's peak memory is its own.
+
+Run as ``python -m bench.phases PHASE BUNDLE STORE``; prints one JSON line with the
+seconds taken, the peak resident memory (MiB) and phase-specific figures.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+TABLE_FILES = ("enterprises", "persons", "roles", "associations", "memberships", "payments", "bills",
+               "endorsements", "payroll", "managers")
+
+
+def _csvs(bundle: Path) -> list[Path]:
+    return [p for name in TABLE_FILES for p in [bundle / f"{name}.csv"] if p.exists()]
+
+
+def pyarrow_read(bundle: Path, store: Path) -> dict[str, Any]:
+    """Reference: a plain pyarrow read of the same files (no validation, no graph)."""
+    import pyarrow.csv as pacsv
+
+    rows = 0
+    for path in _csvs(bundle):
+        rows += pacsv.read_csv(path).num_rows
+    return {"rows": rows}
+
+
+def ingest(bundle: Path, store: Path) -> dict[str, Any]:
+    from graph.networkx_store import NetworkxStore
+    from ingest.job import run_ingest
+
+    summary = run_ingest(NetworkxStore(store), bundle)
+    return {"rows": summary.rows_read, "accepted": summary.accepted, "rejected": summary.rejected}
+
+
+def score(bundle: Path, store: Path) -> dict[str, Any]:
+    from graph.networkx_store import NetworkxStore
+    from scoring.run import score_all
+
+    summary = score_all(NetworkxStore(store))
+    return {"families": summary.seconds, "rows": summary.rows}
+
+
+def score_supply_chain(bundle: Path, store: Path) -> dict[str, Any]:
+    from graph.networkx_store import NetworkxStore
+    from scoring.run import score_family
+
+    st = NetworkxStore(store)
+    st.read("payments")  # table loading is ingest's business; time the scoring itself
+    st.read("enterprises")
+    started = time.perf_counter()
+    rows = score_family(st, "supply_chain")
+    return {"rows": len(rows), "scoring_seconds": time.perf_counter() - started}
+
+
+def duckdb_upstream(bundle: Path, store: Path) -> dict[str, Any]:
+    """Reference: the supply-chain family's tier-1 upstream aggregation in DuckDB SQL from the CSVs."""
+    import duckdb
+
+    con = duckdb.connect()
+    sql = """
+        WITH ent AS (SELECT * FROM read_csv_auto($ent, all_varchar=true)),
+             pay AS (SELECT payer_id, payee_id, payee_bank, CAST(amount AS DOUBLE) AS amount,
+                            CAST(paid_on AS DATE) AS paid_on
+                     FROM read_csv_auto($pay, all_varchar=true)),
+             anchors AS (SELECT enterprise_id FROM ent WHERE lower(is_client) IN ('1','true','y','yes','是'))
+        SELECT p.payee_id, sum(p.amount) AS amount, count(*) AS payments,
+               count(DISTINCT date_trunc('month', p.paid_on)) AS months,
+               count(DISTINCT p.payer_id) AS anchors, max(p.paid_on) AS last_paid,
+               sum(CASE WHEN p.payee_bank NOT IN ('本行','我行') THEN p.amount ELSE 0 END) AS other_bank
+        FROM pay p JOIN anchors a ON p.payer_id = a.enterprise_id
+        GROUP BY p.payee_id
+    """
+    res = con.execute(sql, {"ent": str(bundle / "enterprises.csv"), "pay": str(bundle / "payments.csv")})
+    return {"rows": len(res.fetchall())}
+
+
+def networkx_naive(bundle: Path, store: Path) -> dict[str, Any]:
+    """Reference: the straightforward approach — build the full graph, loop over anchors."""
+    import csv
+
+    import networkx as nx
+
+    g = nx.MultiDiGraph()
+    with open(bundle / "enterprises.csv", encoding="utf-8-sig") as fh:
+        for row in csv.DictReader(fh):
+            g.add_node(row["enterprise_id"], client=row.get("is_client", "").lower() in ("1", "true", "y", "是"))
+    with open(bundle / "payments.csv", encoding="utf-8-sig") as fh:
+        for row in csv.DictReader(fh):
+            g.add_edge(row["payer_id"], row["payee_id"], amount=float(row["amount"] or 0),
+                       paid_on=row["paid_on"], bank=row.get("payee_bank", ""))
+    anchors = [n for n, d in g.nodes(data=True) if d.get("client")]
+    totals: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+    for anchor in anchors:
+        for _, payee, data in g.out_edges(anchor, data=True):
+            t = totals[payee]
+            t[0] += data["amount"]
+            t[1] += 1
+            t[2] += data["amount"] if data["bank"] not in ("本行", "我行") else 0.0
+    return {"rows": len(totals), "edges": g.number_of_edges()}
+
+
+PHASES = {f.__name__: f for f in (pyarrow_read, ingest, score, score_supply_chain, duckdb_upstream,
+                                  networkx_naive)}
+
+
+def main() -> None:
+    phase, bundle, store = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+    started = time.perf_counter()
+    extra = PHASES[phase](bundle, store)
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"phase": phase, "seconds": seconds, "peak_mib": peak, **extra}, default=str))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""bench/RESULTS.md and the cost-against-size plot from the benchmark's results."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+TARGETS = {
+    "ingest+score / pyarrow read": 5.0,
+    "supply-chain scoring / DuckDB": 2.0,
+    "networkx naive / supply-chain scoring": 10.0,  # at least
+}
+
+
+def _ratios(r: dict[str, Any]) -> dict[str, float]:
+    read = r["pyarrow_read"]["seconds"]
+    sc = r["score_supply_chain"]["scoring_seconds"]
+    return {
+        "ingest+score / pyarrow read": (r["ingest"]["seconds"] + r["score"]["seconds"]) / read,
+        "supply-chain scoring / DuckDB": sc / r["duckdb_upstream"]["seconds"],
+        "networkx naive / supply-chain scoring": r["networkx_naive"]["seconds"] / sc,
+    }
+
+
+def write_report(results: list[dict[str, Any]], machine: str, out: Path, plot: Path) -> None:
+    lines = ["# Benchmark results", "",
+             f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine}.", "",
+             "Each phase ran in its own child process (peak memory is that process's maximum RSS).",
+             "Ratios compare phases run in the same `make bench` on the same files.", "",
+             "| payments | generate s | pyarrow read s | ingest s | score s (all families) | supply-chain s | "
+             "DuckDB s | networkx naive s | peak MiB (ingest / score) | serve ready s |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        lines.append(
+            f"| {r['size']:,} | {r['generate_s']:.1f} | {r['pyarrow_read']['seconds']:.2f} | "
+            f"{r['ingest']['seconds']:.1f} | {r['score']['seconds']:.1f} | "
+            f"{r['score_supply_chain']['scoring_seconds']:.2f} | {r['duckdb_upstream']['seconds']:.2f} | "
+            f"{r['networkx_naive']['seconds']:.1f} | {r['ingest']['peak_mib']:.0f} / {r['score']['peak_mib']:.0f} | "
+            f"{(r['api']['ready_s'] or float('nan')):.2f} |")
+    lines += ["", "## Ratios against the references (target in brackets)", "",
+              "| payments | " + " | ".join(f"{k} [{'≥' if k.startswith('networkx') else '≤'}{v:g}]"
+                                         for k, v in TARGETS.items()) + " |",
+              "|---:|" + "---:|" * len(TARGETS)]
+    for r in results:
+        ratios = _ratios(r)
+        lines.append(f"| {r['size']:,} | " + " | ".join(f"{ratios[k]:.2f}" for k in TARGETS) + " |")
+    lines += ["", "## Scoring time per family (s)", "", "| payments | " + " | ".join(results[0]["score"]["families"])
+              + " |", "|---:|" + "---:|" * len(results[0]["score"]["families"])]
+    for r in results:
+        lines.append(f"| {r['size']:,} | " + " | ".join(f"{v:.2f}" for v in r["score"]["families"].values()) + " |")
+    lines += ["", "## API latency under concurrent clients on loopback (ms)", "",
+              "| payments | endpoint | p50 | p95 | requests | errors |", "|---:|---|---:|---:|---:|---:|"]
+    for r in results:
+        for name, lat in r["api"]["latency"].items():
+            lines.append(f"| {r['size']:,} | {name} | {lat['p50_ms']:.1f} | {lat['p95_ms']:.1f} | "
+                         f"{lat['requests']} | {lat['errors']} |")
+    lines += ["", f"![cost against size]({plot.name})", ""]
+    out.write_text("\n".join(lines), encoding="utf-8")
+    _plot(results, plot)
+
+
+def _plot(results: list[dict[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sizes = [r["size"] / 1e6 for r in results]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for label, get in [("ingest", lambda r: r["ingest"]["seconds"]), ("score (all)", lambda r: r["score"]["seconds"]),
+                       ("pyarrow read", lambda r: r["pyarrow_read"]["seconds"]),
+                       ("DuckDB upstream", lambda r: r["duckdb_upstream"]["seconds"]),
+                       ("networkx naive", lambda r: r["networkx_naive"]["seconds"])]:
+        ax.plot(sizes, [get(r) for r in results], marker="o", label=label)
+    ax.set_xlabel("payments (millions)")
+    ax.set_ylabel("seconds")
+    ax.set_title("Cost against size")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,121 @@
+"""What changed in an ingest, as alerts a manager can act on.
+
+Compares the tables before and after an ingest: a new supplier of a client (a client pays,
+or draws a bill to, a counterparty it did not pay before), a new executive at a client, a new
+association member, a person's financial assets crossing the CNY 50,000 threshold, and
+assets falling to the outflow levels (80% / 50% of the earlier level). Alerts are appended
+to ``STORE/state/alerts.jsonl`` with links to the pictures; they carry ids and names of
+enterprises only, never a person's personal data beyond their id.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from graph.store import GraphStore
+
+__all__ = ["TRIGGER_TABLES", "detect_changes", "record_alerts", "read_alerts"]
+
+TRIGGER_TABLES = ("enterprises", "persons", "payments", "bills", "roles", "memberships")
+EXECUTIVE_ROLES = {"legal_rep", "director", "executive", "actual_controller", "finance", "shareholder"}
+
+
+def _pairs(df: pd.DataFrame, a: str, b: str) -> set[tuple[str, str]]:
+    if df.empty:
+        return set()
+    sub = df[[a, b]].dropna().astype(str)
+    return set(zip(sub[a], sub[b], strict=True))
+
+
+def _alert(kind: str, entity_id: str, related_id: str | None, en: str, zh: str, link: str) -> dict[str, Any]:
+    return {"kind": kind, "entity_id": entity_id, "related_id": related_id, "text_en": en, "text_zh": zh,
+            "link": link}
+
+
+def detect_changes(before: dict[str, pd.DataFrame], after: dict[str, pd.DataFrame],
+                   threshold: float = 50_000.0, query: float = 0.8, warning: float = 0.5) -> list[dict[str, Any]]:
+    """Alerts for what is new in `after` compared with `before` (tables keyed by name)."""
+    alerts: list[dict[str, Any]] = []
+    ents = after["enterprises"]
+    names = dict(zip(ents["id"].astype(str), ents["name"].astype(str), strict=True))
+    clients = set(ents.loc[ents["is_client"].fillna(False).astype(bool), "id"].astype(str))
+
+    old_supply = _pairs(before["payments"], "payer_id", "payee_id") | _pairs(before["bills"], "drawer_id", "payee_id")
+    new_supply = _pairs(after["payments"], "payer_id", "payee_id") | _pairs(after["bills"], "drawer_id", "payee_id")
+    for payer, payee in sorted(new_supply - old_supply):
+        if payer in clients and payee not in clients:
+            p, q = names.get(payer, payer), names.get(payee, payee)
+            alerts.append(_alert("new_supplier", payee, payer, f"{q} is a new supplier of client {p}",
+                                 f"{q} 成为客户 {p} 的新供应商", f"/viz/supply-chain/{payer}"))
+
+    old_roles = _pairs(before["roles"], "person_id", "enterprise_id")
+    roles = after["roles"]
+    roles = roles[roles["role"].isin(EXECUTIVE_ROLES)]
+    for person, ent in sorted(_pairs(roles, "person_id", "enterprise_id") - old_roles):
+        if ent in clients:
+            e = names.get(ent, ent)
+            alerts.append(_alert("new_executive", person, ent, f"a new executive or owner at client {e}",
+                                 f"客户 {e} 有新的高管或股东", f"/viz/person/{person}"))
+
+    old_members = _pairs(before["memberships"], "association_id", "member_id")
+    for assoc, member in sorted(_pairs(after["memberships"], "association_id", "member_id") - old_members):
+        m = names.get(member, member)
+        alerts.append(_alert("new_member", member, assoc, f"{m} joined association {assoc}",
+                             f"{m} 加入协会 {assoc}", f"/viz/ego/{member}"))
+
+    alerts.extend(_asset_alerts(before["persons"], after["persons"], threshold, query, warning))
+    return alerts
+
+
+def _asset_alerts(before: pd.DataFrame, after: pd.DataFrame, threshold: float, query: float,
+                  warning: float) -> list[dict[str, Any]]:
+    if after.empty:
+        return []
+    old = before.set_index(before["id"].astype(str))["aum"] if not before.empty else pd.Series(dtype=float)
+    new = after.set_index(after["id"].astype(str))
+    prev_old = old.reindex(new.index)
+    alerts = []
+    for pid, aum, aum_prev, was in zip(new.index, new["aum"], new["aum_prev"], prev_old, strict=True):
+        if pd.isna(aum):
+            continue
+        if not pd.isna(was) and was < threshold <= aum:
+            alerts.append(_alert("crossed_threshold_up", pid, None, "financial assets passed CNY 50,000",
+                                 "金融资产突破5万元", f"/viz/person/{pid}"))
+        elif not pd.isna(was) and was >= threshold > aum:
+            alerts.append(_alert("crossed_threshold_down", pid, None, "financial assets fell below CNY 50,000",
+                                 "金融资产跌破5万元", f"/viz/person/{pid}"))
+        base = aum_prev if not pd.isna(aum_prev) and aum_prev > 0 else None
+        if base is None:
+            continue
+        ratio, old_ratio = aum / base, (was / base if not pd.isna(was) else 1.0)
+        if ratio <= warning < old_ratio:
+            alerts.append(_alert("outflow_warning", pid, None, "assets fell to 50% or less of the earlier level",
+                                 "资产降至前期的50%及以下（预警）", f"/viz/person/{pid}"))
+        elif ratio <= query < old_ratio and ratio > warning:
+            alerts.append(_alert("outflow_query", pid, None, "assets fell to 80% or less of the earlier level",
+                                 "资产降至前期的80%及以下（查询提示）", f"/viz/person/{pid}"))
+    return alerts
+
+
+def record_alerts(store: GraphStore, alerts: list[dict[str, Any]], version: str | None) -> None:
+    """Append alerts to the store's alert log, stamped with the ingest's time and version."""
+    if not alerts:
+        return
+    at = datetime.now(UTC).isoformat(timespec="seconds")
+    with open(store.state_dir / "alerts.jsonl", "a", encoding="utf-8") as fh:
+        for alert in alerts:
+            fh.write(json.dumps({**alert, "at": at, "version": version}, ensure_ascii=False) + "\n")
+
+
+def read_alerts(store: GraphStore, limit: int = 200, kind: str | None = None) -> list[dict[str, Any]]:
+    path = store.state_dir / "alerts.jsonl"
+    if not path.exists():
+        return []
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if kind is not None:
+        rows = [r for r in rows if r["kind"] == kind]
+    return rows[-limit:][::-1]

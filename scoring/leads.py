@@ -1,0 +1,250 @@
+"""The lead board: one row per entity across all families, routed to one owner.
+
+Rules (DOMAIN.md, "Assignment rules"):
+- hygiene: existing clients are left out unless the row is a deepening case (retail upgrade and
+  retention rows of the retail family are deepening by nature); do-not-contact entities, by data
+  or by disposition, never appear; an entity already held by an open lead keeps its owner;
+- merge: an entity's rows of every family become one lead, its reasons merged best first, its
+  best family and score kept;
+- routing: a claim in the ledger wins; else the referrer's manager (referral), else the anchor's
+  manager (supply chain, ecosystem), else the row's manager, else the manager of the right kind
+  in the lead's branch with the fewest leads, then the least assets routed so far.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from graph.store import GraphStore
+from scoring.lead_state import LeadLedger
+from scoring.settings import ScoringSettings, family_settings
+
+__all__ = ["LeadSettings", "build_board", "ledger", "ROUTING_ORDER"]
+
+ROUTING_ORDER = ("referral", "supply_chain", "ecosystem", "retail_linkage")
+
+
+class LeadSettings(BaseModel):
+    exclude_kinds: list[str] = Field(default_factory=lambda: ["association_target"],
+                                     description="kinds that are campaigns, not entity leads")
+    deepening_kinds: list[str] = Field(default_factory=lambda: ["payroll", "executive", "outflow"],
+                                       description="kinds whose existing clients are still leads")
+    apply_refit: bool = Field(default=False, description="rank with weights refit from dispositions")
+
+
+def ledger(store: GraphStore) -> LeadLedger:
+    return LeadLedger(store.state_dir)
+
+
+def _entities(store: GraphStore) -> pd.DataFrame:
+    ent = store.read("enterprises", ["id", "is_client", "do_not_contact", "branch_id", "parent_id",
+                                     "registered_capital"])
+    ent = ent.rename(columns={"is_client": "client", "registered_capital": "assets"})
+    ent["entity_kind"] = "Enterprise"
+    per = store.read("persons", ["id", "is_retail_client", "do_not_contact", "branch_id", "aum"])
+    per = per.rename(columns={"is_retail_client": "client", "aum": "assets"})
+    per["entity_kind"] = "Person"
+    per["parent_id"] = pd.NA
+    both = pd.concat([ent, per], ignore_index=True)
+    both["client"] = both["client"].fillna(False).astype(bool)
+    both["do_not_contact"] = both["do_not_contact"].fillna(False).astype(bool)
+    both["assets"] = pd.to_numeric(both["assets"], errors="coerce").fillna(0.0)
+    return both.drop_duplicates("id").set_index("id")
+
+
+def _refit_multipliers(store: GraphStore, on: bool) -> dict[str, dict[str, float]]:
+    if not on:
+        return {}
+    path = store.state_dir / "refit.json"
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return {fam: res.get("multipliers", {}) for fam, res in data.items()}
+
+
+def _rescore(row: pd.Series, multipliers: dict[str, dict[str, float]]) -> float:
+    mult = multipliers.get(row["family"])
+    if not mult:
+        return float(row["score"])
+    evidence = json.loads(row["evidence"] or "[]")
+    total = sum(float(e.get("contribution") or 0.0) * mult.get(e.get("name", ""), 1.0) for e in evidence)
+    return float(min(100.0, max(0.0, total)))
+
+
+def build_board(store: GraphStore, settings: ScoringSettings | None = None, *, manager: str | None = None,
+                branch: str | None = None, family: str | None = None, status: str | None = None,
+                collapse_groups: bool = False, limit: int | None = None) -> pd.DataFrame:
+    """The lead board, best first. `status` is a ledger status or `new` (not yet claimed)."""
+    settings = settings or ScoringSettings()
+    conf = family_settings(settings, "leads", LeadSettings)
+    lang = settings.lang
+    rows = store.read("prospects")
+    rows = rows[~rows["kind"].isin(conf.exclude_kinds)].copy()
+    columns = ["entity_id", "name", "entity_kind", "best_family", "best_kind", "score", "families",
+               "reasons", "owner", "owner_source", "status", "branch_id", "group_id", "members", "rank"]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    multipliers = _refit_multipliers(store, conf.apply_refit)
+    if multipliers:
+        rows["score"] = rows.apply(_rescore, axis=1, multipliers=multipliers)
+    ents = _entities(store)
+    info = ents.reindex(rows["prospect_id"].astype(str))
+    rows["client"] = info["client"].fillna(False).astype(bool).to_numpy()
+    rows["dnc"] = info["do_not_contact"].fillna(False).astype(bool).to_numpy()
+    rows["entity_kind"] = info["entity_kind"].fillna("Enterprise").to_numpy()
+    rows["entity_branch"] = info["branch_id"].to_numpy()
+    rows["parent_id"] = info["parent_id"].to_numpy()
+    rows["assets"] = info["assets"].fillna(0.0).to_numpy()
+    deepening = rows["is_deepening"].fillna(False).astype(bool) | rows["kind"].isin(conf.deepening_kinds)
+    claims = ledger(store).claims()
+    banned = {eid for eid, c in claims.items() if c.status == "do_not_contact"}
+    rows = rows[(~rows["client"] | deepening) & ~rows["dnc"] & ~rows["prospect_id"].isin(banned)]
+    rows = rows.sort_values(["score", "family", "kind"], ascending=[False, True, True])
+
+    leads: list[dict[str, Any]] = []
+    for entity_id, group in rows.groupby("prospect_id", sort=False):
+        best = group.iloc[0]
+        reasons: list[str] = []
+        for _, r in group.iterrows():
+            for text in json.loads(r[f"reasons_{lang}"] or "[]"):
+                if text not in reasons:
+                    reasons.append(text)
+        by_family = {r["family"]: r for _, r in group.iterrows()}  # best row of each family first wins
+        owner, source = None, None
+        for fam in ROUTING_ORDER:
+            fam_row = by_family.get(fam)
+            if fam_row is not None and isinstance(fam_row["manager_id"], str) and fam_row["manager_id"]:
+                owner, source = fam_row["manager_id"], "referrer" if fam == "referral" else (
+                    "anchor" if fam in ("supply_chain", "ecosystem") else "family")
+                break
+        leads.append({
+            "entity_id": str(entity_id), "name": best["name"], "entity_kind": best["entity_kind"],
+            "best_family": best["family"], "best_kind": best["kind"], "score": round(float(best["score"]), 2),
+            "families": sorted(group["family"].unique().tolist()), "reasons": reasons,
+            "owner": owner, "owner_source": source,
+            "branch_id": best["branch_id"] if isinstance(best["branch_id"], str) else best["entity_branch"],
+            "assets": float(best["assets"]), "parent_id": best["parent_id"],
+        })
+    board = pd.DataFrame(leads)
+    _apply_claims(board, claims)
+    _balance(board, store)
+    board["group_id"] = _group_roots(board, ents) if len(board) else []
+    board["members"] = [[] for _ in range(len(board))]
+    if collapse_groups and len(board):
+        board = _collapse(board)
+    if manager is not None:
+        board = board[board["owner"] == manager]
+    if branch is not None:
+        board = board[board["branch_id"] == branch]
+    if family is not None:
+        board = board[board["families"].apply(lambda fams: family in fams)]
+    if status is not None:
+        board = board[board["status"] == status]
+    board = board.sort_values(["score", "entity_id"], ascending=[False, True]).reset_index(drop=True)
+    board["rank"] = range(1, len(board) + 1)
+    if limit is not None:
+        board = board.head(limit)
+    return board[columns]
+
+
+def _apply_claims(board: pd.DataFrame, claims: dict[str, Any]) -> None:
+    status, owners, sources = [], [], []
+    for eid, owner, source in zip(board["entity_id"], board["owner"], board["owner_source"], strict=True):
+        claim = claims.get(eid)
+        if claim is not None:
+            status.append(claim.status)
+            owners.append(claim.owner)
+            sources.append("claim")
+        else:
+            status.append("new")
+            owners.append(owner)
+            sources.append(source)
+    board["status"], board["owner"], board["owner_source"] = status, owners, sources
+
+
+def _balance(board: pd.DataFrame, store: GraphStore) -> None:
+    """Give unowned leads to the branch's manager of the right kind with the fewest leads, then assets."""
+    managers = store.read("managers")
+    if board.empty or managers.empty:
+        return
+    load: dict[str, list[float]] = {m: [0, 0.0] for m in managers["id"].astype(str)}
+    for owner, assets in zip(board["owner"], board["assets"], strict=True):
+        if isinstance(owner, str) and owner in load:
+            load[owner][0] += 1
+            load[owner][1] += assets
+    for i in board.index[board["owner"].isna()]:
+        want = "retail" if board.at[i, "entity_kind"] == "Person" else "corporate"
+        pool = managers[(managers["kind"] == want) & (managers["branch_id"] == board.at[i, "branch_id"])]
+        if pool.empty:
+            pool = managers[managers["kind"] == want]
+        if pool.empty:
+            continue
+        chosen = min(pool["id"].astype(str), key=lambda m: (load[m][0], load[m][1], m))
+        board.at[i, "owner"] = chosen
+        board.at[i, "owner_source"] = "balanced"
+        load[chosen][0] += 1
+        load[chosen][1] += float(board.at[i, "assets"] or 0.0)  # type: ignore[arg-type]
+
+
+def _group_roots(board: pd.DataFrame, ents: pd.DataFrame) -> list[str]:
+    parent = ents["parent_id"].dropna().astype(str).to_dict()
+    roots = []
+    for eid in board["entity_id"]:
+        node, seen = eid, set()
+        while node in parent and node not in seen:
+            seen.add(node)
+            node = parent[node]
+        roots.append(node)
+    return roots
+
+
+def _collapse(board: pd.DataFrame) -> pd.DataFrame:
+    board = board.sort_values(["score", "entity_id"], ascending=[False, True])
+    heads = []
+    for _, group in board.groupby("group_id", sort=False):
+        head = group.iloc[0].copy()
+        head["members"] = group["entity_id"].tolist()[1:]
+        heads.append(head)
+    return pd.DataFrame(heads)
+
+
+def _best_row(store: GraphStore, entity_id: str) -> pd.Series | None:
+    rows = store.read("prospects")
+    rows = rows[rows["prospect_id"] == entity_id].sort_values("score", ascending=False)
+    return None if rows.empty else rows.iloc[0]
+
+
+def claim_lead(store: GraphStore, entity_id: str, owner: str, by: str) -> dict[str, Any]:
+    """Claim an entity for `owner`; refused with who owns it when another manager holds it."""
+    best = _best_row(store, entity_id)
+    if best is None and store.node(entity_id) is None:
+        from graph.errors import NotFound
+
+        raise NotFound(f"no entity with id {entity_id!r}")
+    claim = ledger(store).claim(entity_id, owner, by, family=None if best is None else str(best["family"]),
+                                score=None if best is None else float(best["score"]))
+    return claim.__dict__
+
+
+def record_disposition(store: GraphStore, entity_id: str, status: str, by: str, owner: str | None = None,
+                       note: str | None = None) -> dict[str, Any]:
+    """Record what happened with a lead, with the family, score and evidence it had then."""
+    best = _best_row(store, entity_id)
+    if best is None and store.node(entity_id) is None:
+        from graph.errors import NotFound
+
+        raise NotFound(f"no entity with id {entity_id!r}")
+    book = ledger(store)
+    if owner is None and entity_id not in book.claims():
+        routed = build_board(store)
+        routed = routed[routed["entity_id"] == entity_id]
+        owner = None if routed.empty else routed.iloc[0]["owner"]
+    return book.record(
+        entity_id, status, by, owner=owner,
+        family=None if best is None else str(best["family"]),
+        score=None if best is None else float(best["score"]),
+        evidence=None if best is None else str(best["evidence"]), note=note)
