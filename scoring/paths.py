@@ -1,0 +1,246 @@
+"""Relationship paths between two entities: the k shortest typed paths, explained in words.
+
+`find_paths` answers "how is A connected to B?" for `prospect-graph path A B` and `/paths`.
+Edges are followed in either direction (a person's role reaches the company and back), but
+every hop is explained in its real direction: "张三 is the legal representative of A;
+张三 is a director of B".
+
+The bank's own bookkeeping edges — `MANAGES` (manager→client) and `IN_BRANCH` (x→branch) —
+would otherwise make every two clients of one manager or branch look related through the
+bank itself. They are left out unless they touch an endpoint that is a manager or a branch,
+so `path M01 E0001` still works while `path E0001 E0501` never goes through M01.
+
+Example::
+
+    >>> find_paths(store, "E0401", "E0411", max_hops=2)[0]["text_en"]
+    'Wang Li is a director of Acme Insulation; Wang Li is a director of Beta Foam'
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import networkx as nx
+
+from graph.errors import InvalidRequest, NoPath, NotFound
+from graph.store import GraphStore
+
+__all__ = ["find_paths", "BANK_EDGE_KINDS", "describe_link"]
+
+BANK_EDGE_KINDS = frozenset({"MANAGES", "IN_BRANCH"})
+_BANK_NODE_KINDS = frozenset({"Manager", "Branch"})
+
+# Which relation names a hop when two nodes are linked several ways: people and
+# memberships first (they are what a manager can act on), money next, bank bookkeeping last.
+_PRIORITY = [
+    "HOLDS_ROLE:legal_rep", "HOLDS_ROLE:actual_controller", "HOLDS_ROLE:director",
+    "HOLDS_ROLE:executive", "HOLDS_ROLE:shareholder", "HOLDS_ROLE:finance", "HOLDS_ROLE:employee",
+    "MEMBER_OF", "PARENT_OF", "BILL", "ENDORSES", "PAYS", "PAYROLL", "MANAGES", "IN_BRANCH",
+]
+_ROLE_WORDS = {
+    "legal_rep": ("the legal representative", "法定代表人"),
+    "actual_controller": ("the actual controller", "实际控制人"),
+    "director": ("a director", "董事"),
+    "executive": ("an executive", "高管"),
+    "shareholder": ("a shareholder", "股东"),
+    "finance": ("the finance officer", "财务负责人"),
+    "employee": ("an employee", "员工"),
+}
+_POSITION_WORDS = {
+    "member": ("a member", "会员"),
+    "director": ("a council member", "理事"),
+    "vice_president": ("a vice-president", "副会长"),
+    "president": ("the president", "会长"),
+    "secretary_general": ("the secretary-general", "秘书长"),
+}
+
+Link = tuple[str, str, str, dict[str, Any]]  # (src, dst, key, data) in the stored direction
+
+
+def find_paths(store: GraphStore, source: str, target: str, max_hops: int = 4, k: int = 3,
+               include_bank_edges: bool = False) -> list[dict[str, Any]]:
+    """The `k` shortest simple paths from `source` to `target` within `max_hops`, shortest first.
+
+    Each path is ``{"nodes": [ids], "edges": ["HOLDS_ROLE:legal_rep", ...], "text_en", "text_zh"}``.
+    `include_bank_edges` also follows MANAGES/IN_BRANCH everywhere (off by default, see module doc).
+
+    Raises:
+        NotFound: an id is unknown.
+        NoPath: no path within `max_hops`.
+        InvalidRequest: a bad hop limit, k, or the same entity twice.
+    """
+    if max_hops < 1 or k < 1:
+        raise InvalidRequest("max_hops and k must be at least 1")
+    graph = store.graph()
+    for node in (source, target):
+        if node not in graph:
+            raise NotFound(f"no entity with id {node!r}")
+    if source == target:
+        raise InvalidRequest("source and target are the same entity")
+    allowed = _edge_filter(graph, {source, target}, include_bank_edges)
+    # Meet in the middle: the i-th node of a path of length L <= max_hops is within `half` hops
+    # of the source (i <= half) or within max_hops - half of the target, so every such path lies
+    # in the union of two half-radius balls, far smaller than a full-radius ball around a hub.
+    half = (max_hops + 1) // 2
+    region = set(_hop_distances(graph, source, half, allowed))
+    region |= set(_hop_distances(graph, target, max_hops - half, allowed))
+    from_source = _hop_distances(graph, source, max_hops, allowed, region)
+    if target not in from_source:
+        raise NoPath(f"no path from {source} to {target} within {max_hops} hops")
+    from_target = _hop_distances(graph, target, max_hops, allowed, region)
+    # Every node of a path of length <= max_hops satisfies d(s, n) + d(n, t) <= max_hops.
+    keep = sorted(n for n, d in from_source.items() if d + from_target.get(n, max_hops + 1) <= max_hops)
+    kept = set(keep)
+    pairs: dict[tuple[str, str], dict[tuple[str, str, str], dict[str, Any]]] = {}
+    for node in keep:
+        for src, dst, key, data in _links(graph, node, allowed):
+            other = dst if src == node else src
+            if other in kept:
+                pair = (node, other) if node < other else (other, node)
+                pairs.setdefault(pair, {})[(src, dst, key)] = data
+    undirected = nx.Graph()
+    undirected.add_nodes_from(keep)
+    undirected.add_edges_from(
+        (u, v, {"links": [(*ids, data) for ids, data in sorted(links.items(), key=lambda item: item[0])]})
+        for (u, v), links in sorted(pairs.items()))
+    # Paths of equal length are ordered by what they go through (people before memberships before
+    # money, see _PRIORITY), so collect every tie of the k-th length, within a safety cap.
+    found: list[dict[str, Any]] = []
+    for nodes in nx.shortest_simple_paths(undirected, source, target):
+        hops = len(nodes) - 1
+        if hops > max_hops or (len(found) >= k and hops > len(found[k - 1]["edges"])):
+            break
+        found.append(_explain(graph, undirected, nodes))
+        if len(found) >= max(10 * k, 50):
+            break
+    found.sort(key=lambda p: (len(p["edges"]), [_rank(e) for e in p["edges"]], p["nodes"]))
+    return found[:k]
+
+
+def describe_link(graph: nx.MultiDiGraph, links: Iterable[Link]) -> tuple[str, str, str]:
+    """(primary edge kind, English clause, Chinese clause) for every stored link between two nodes."""
+    ordered = sorted(links, key=lambda link: (_rank(link[2]), link[0], link[2]))
+    primary = ordered[0][2]
+    en: list[str] = []
+    zh: list[str] = []
+    roles: dict[tuple[str, str], list[Link]] = {}
+    for link in ordered:
+        if link[2].startswith("HOLDS_ROLE"):
+            roles.setdefault((link[0], link[1]), []).append(link)
+    for (src, dst), held in roles.items():
+        words = [_role_words(link[2].partition(":")[2], link[3]) for link in held]
+        en.append(f"{_name(graph, src)} is {' and '.join(w[0] for w in words)} of {_name(graph, dst)}")
+        zh.append(f"{_name(graph, src)}是{_name(graph, dst)}的{'、'.join(w[1] for w in words)}")
+    for link in ordered:
+        if not link[2].startswith("HOLDS_ROLE"):
+            clause_en, clause_zh = _clause(graph, link)
+            en.append(clause_en)
+            zh.append(clause_zh)
+    return primary, "; ".join(en), "；".join(zh)
+
+
+# ------------------------------------------------------------------ helpers
+def _edge_filter(graph: nx.MultiDiGraph, endpoints: set[str], everything: bool) -> Callable[[str, str, str], bool]:
+    bank_endpoints = {n for n in endpoints if graph.nodes[n].get("kind") in _BANK_NODE_KINDS}
+
+    def allowed(src: str, dst: str, key: str) -> bool:
+        if everything or key.partition(":")[0] not in BANK_EDGE_KINDS:
+            return True
+        return src in bank_endpoints or dst in bank_endpoints
+
+    return allowed
+
+
+def _links(graph: nx.MultiDiGraph, node: str, allowed: Callable[[str, str, str], bool]) -> list[Link]:
+    out: list[Link] = []
+    for dst, keyed in graph._succ[node].items():  # noqa: SLF001 - raw dicts: views are slow on hubs
+        out.extend((node, dst, key, data) for key, data in keyed.items() if dst != node and allowed(node, dst, key))
+    for src, keyed in graph._pred[node].items():  # noqa: SLF001
+        out.extend((src, node, key, data) for key, data in keyed.items() if src != node and allowed(src, node, key))
+    return out
+
+
+def _hop_distances(graph: nx.MultiDiGraph, start: str, cutoff: int,
+                   allowed: Callable[[str, str, str], bool], within: set[str] | None = None) -> dict[str, int]:
+    """Breadth-first hop counts from `start` over allowed edges in either direction, up to `cutoff`
+    (only through nodes `within`, when given)."""
+    # The raw adjacency dicts: the views cost more than the search itself on big stores.
+    succ: dict[str, dict[str, dict[str, Any]]] = graph._succ  # noqa: SLF001
+    pred: dict[str, dict[str, dict[str, Any]]] = graph._pred  # noqa: SLF001
+    seen = {start: 0}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        depth = seen[node]
+        if depth >= cutoff:
+            continue
+        for adjacency, outgoing in ((succ[node], True), (pred[node], False)):
+            for other, keyed in adjacency.items():
+                if other in seen or (within is not None and other not in within):
+                    continue
+                if any(allowed(node, other, key) if outgoing else allowed(other, node, key) for key in keyed):
+                    seen[other] = depth + 1
+                    queue.append(other)
+    return seen
+
+
+def _explain(graph: nx.MultiDiGraph, undirected: nx.Graph, nodes: list[str]) -> dict[str, Any]:
+    kinds: list[str] = []
+    en: list[str] = []
+    zh: list[str] = []
+    for u, v in zip(nodes, nodes[1:], strict=False):
+        primary, clause_en, clause_zh = describe_link(graph, undirected.edges[u, v]["links"])
+        kinds.append(primary)
+        en.append(clause_en)
+        zh.append(clause_zh)
+    return {"nodes": list(nodes), "edges": kinds, "text_en": "; ".join(en), "text_zh": "；".join(zh)}
+
+
+def _rank(key: str) -> int:
+    return _PRIORITY.index(key) if key in _PRIORITY else len(_PRIORITY)
+
+
+def _name(graph: nx.MultiDiGraph, node: str) -> str:
+    return str(graph.nodes[node].get("name") or node)
+
+
+def _role_words(role: str, data: dict[str, Any]) -> tuple[str, str]:
+    en, zh = _ROLE_WORDS.get(role, (f"a {role or 'related person'}", role or "关联人"))
+    share = data.get("share_pct")
+    if role == "shareholder" and isinstance(share, int | float) and share > 0:
+        return f"{en} ({share:g}%)", f"{zh}（持股{share:g}%）"
+    return en, zh
+
+
+def _money(data: dict[str, Any]) -> tuple[str, str]:
+    amount = float(data.get("amount") or 0.0)
+    if amount <= 0:
+        return "", ""
+    return f" (CNY {amount:,.0f})", f"（{amount / 10_000:,.1f}万元）"
+
+
+def _clause(graph: nx.MultiDiGraph, link: Link) -> tuple[str, str]:
+    src, dst, key, data = link
+    a, b = _name(graph, src), _name(graph, dst)
+    kind = key.partition(":")[0]
+    money_en, money_zh = _money(data)
+    if kind == "MEMBER_OF":
+        en, zh = _POSITION_WORDS.get(str(data.get("position") or "member"), _POSITION_WORDS["member"])
+        return f"{a} is {en} of {b}", f"{a}是{b}的{zh}"
+    if kind == "PAYS":
+        return f"{a} pays {b}{money_en}", f"{a}向{b}付款{money_zh}"
+    if kind == "BILL":
+        return f"{a} drew acceptance bills payable to {b}{money_en}", f"{a}向{b}开具承兑汇票{money_zh}"
+    if kind == "ENDORSES":
+        return f"{a} endorsed bills to {b}{money_en}", f"{a}将汇票背书转让给{b}{money_zh}"
+    if kind == "PAYROLL":
+        return f"{a} pays {b}'s salary{money_en}", f"{a}为{b}代发工资{money_zh}"
+    if kind == "PARENT_OF":
+        return f"{a} is the parent company of {b}", f"{a}是{b}的母公司"
+    if kind == "MANAGES":
+        return f"{a} is the account manager of {b}", f"{a}是{b}的客户经理"
+    if kind == "IN_BRANCH":
+        return f"{a} belongs to {b}", f"{a}隶属于{b}"
+    return f"{a} is linked to {b} ({key})", f"{a}与{b}相关（{key}）"
