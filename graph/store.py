@@ -20,6 +20,7 @@ from typing import Any, final
 import networkx as nx
 import pandas as pd
 
+from graph.adjacency import Adjacency
 from graph.errors import Conflict, NotFound
 from graph.schema import NODE_TABLES, TABLES, conform, empty
 
@@ -40,6 +41,7 @@ class GraphStore(ABC):
         self._graph_cache: tuple[str | None, nx.MultiDiGraph] | None = None
         self._index_cache: tuple[str | None, dict[str, tuple[str, int]]] | None = None
         self._table_cache: dict[tuple[str | None, str], pd.DataFrame] = {}
+        self._adjacency_cache: tuple[str | None, Adjacency] | None = None
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -186,44 +188,46 @@ class GraphStore(ABC):
     ) -> nx.MultiDiGraph:
         """The ego network of `node_id`: nodes within `hops`, edges of `kinds` and >= `min_amount`.
 
-        `limit` keeps, at every hop, the strongest neighbours by amount.
+        `limit` keeps, at every hop, the strongest neighbours by amount. Answered from the
+        adjacency index, so it never builds the whole graph.
         """
         self.require_node(node_id)
-        g = self.graph()
-        wanted = set(kinds) if kinds else None
+        kinds = list(kinds) if kinds else None
+        ids = self.adjacency().ball(node_id, hops, kinds, min_amount, limit)
+        return self.subgraph(ids, kinds=kinds, min_amount=min_amount)
 
-        def keep(data: dict[str, Any]) -> bool:
-            if wanted is not None and data.get("kind") not in wanted:
-                return False
-            if min_amount is not None and data.get("kind") in ("PAYS", "BILL", "ENDORSES", "PAYROLL"):
-                return float(data.get("amount") or 0.0) >= min_amount
-            return True
-
-        seen = {node_id}
-        frontier = [node_id]
-        for _ in range(max(1, hops)):
-            nxt: dict[str, float] = {}
-            for n in frontier:
-                for _, m, data in g.out_edges(n, data=True):
-                    if m not in seen and keep(data):
-                        nxt[m] = max(nxt.get(m, 0.0), float(data.get("amount") or 0.0))
-                for m, _, data in g.in_edges(n, data=True):
-                    if m not in seen and keep(data):
-                        nxt[m] = max(nxt.get(m, 0.0), float(data.get("amount") or 0.0))
-            ranked = sorted(nxt, key=lambda m: (-nxt[m], str(m)))
-            if limit is not None:
-                ranked = ranked[:limit]
-            seen.update(ranked)
-            frontier = ranked
+    def subgraph(self, node_ids: Iterable[str], kinds: Iterable[str] | None = None,
+                 min_amount: float | None = None) -> nx.MultiDiGraph:
+        """The induced subgraph on `node_ids` (unknown ids are left out), edges filtered like `neighbors`."""
+        wanted = [str(n) for n in dict.fromkeys(node_ids)]
         sub = nx.MultiDiGraph()
-        sub.add_nodes_from((n, g.nodes[n]) for n in seen)
-        for u, v, k, data in g.edges(seen, keys=True, data=True):
-            if v in seen and keep(data):
-                sub.add_edge(u, v, key=k, **data)
-        for u, v, k, data in g.in_edges(seen, keys=True, data=True):
-            if u in seen and keep(data) and not sub.has_edge(u, v, k):
-                sub.add_edge(u, v, key=k, **data)
+        index = self._node_index()
+        by_table: dict[str, list[int]] = {}
+        for n in wanted:
+            hit = index.get(n)
+            if hit is not None:
+                by_table.setdefault(hit[0], []).append(hit[1])
+        for table, positions in by_table.items():
+            kind = TABLES[table].node_kind
+            for rec in self.read(table).iloc[positions].to_dict("records"):
+                attrs = {str(k): v for k, v in rec.items() if not _isna(v)}
+                attrs["kind"] = kind
+                sub.add_node(rec["id"], **attrs)
+        edges = self.adjacency().induced(list(sub.nodes), kinds, min_amount)
+        for rec in edges.to_dict("records"):
+            attrs = {str(k): v for k, v in rec.items() if not _isna(v) and k not in ("src", "dst")}
+            key = rec["kind"] if _isna(rec.get("role")) else f"{rec['kind']}:{rec['role']}"
+            sub.add_edge(rec["src"], rec["dst"], key=key, **attrs)
         return sub
+
+    def adjacency(self) -> Adjacency:
+        """The adjacency index of the current version's `edges` (cached per version)."""
+        version = self.version
+        if self._adjacency_cache and self._adjacency_cache[0] == version:
+            return self._adjacency_cache[1]
+        adjacency = Adjacency(self.read("edges"))
+        self._adjacency_cache = (version, adjacency)
+        return adjacency
 
     # --------------------------------------------------------------- helpers
     def _node_index(self) -> dict[str, tuple[str, int]]:

@@ -1,0 +1,103 @@
+"""A compressed adjacency index over the `edges` table, for neighbourhoods at bank scale.
+
+Building a networkx graph of millions of edges takes minutes and gigabytes; a request for
+one entity's neighbourhood needs a few hundred rows. This index sorts edge row numbers by
+source and by target once per store version (numpy, a second or two for millions of edges),
+so the rows touching any node are two slices away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Adjacency"]
+
+MONEY_KINDS = ("PAYS", "BILL", "ENDORSES", "PAYROLL")
+
+
+class Adjacency:
+    """Row positions of the edges touching each node, in and out."""
+
+    def __init__(self, edges: pd.DataFrame) -> None:
+        self.edges = edges
+        src = edges["src"].astype(str).to_numpy()
+        dst = edges["dst"].astype(str).to_numpy()
+        self.ids = pd.Index(pd.unique(np.concatenate([src, dst])))
+        self.src = self.ids.get_indexer(src)
+        self.dst = self.ids.get_indexer(dst)
+        n = len(self.ids)
+        self._out = np.argsort(self.src, kind="stable")
+        self._out_start = np.searchsorted(self.src[self._out], np.arange(n + 1))
+        self._in = np.argsort(self.dst, kind="stable")
+        self._in_start = np.searchsorted(self.dst[self._in], np.arange(n + 1))
+        self.kind = edges["kind"].astype(str).to_numpy()
+        self.amount = pd.to_numeric(edges["amount"], errors="coerce").fillna(0.0).to_numpy()
+        self.money = np.isin(self.kind, MONEY_KINDS)
+
+    def code(self, node_id: str) -> int:
+        pos = self.ids.get_indexer([node_id])[0]
+        return int(pos)
+
+    def rows(self, codes: np.ndarray) -> np.ndarray:
+        """Edge rows touching any of the node codes (out and in), each row once."""
+        parts = []
+        for code in codes.tolist():
+            if code < 0:
+                continue
+            parts.append(self._out[self._out_start[code]:self._out_start[code + 1]])
+            parts.append(self._in[self._in_start[code]:self._in_start[code + 1]])
+        if not parts:
+            return np.empty(0, dtype=np.int64)
+        return np.unique(np.concatenate(parts))
+
+    def mask(self, rows: np.ndarray, kinds: Iterable[str] | None, min_amount: float | None) -> np.ndarray:
+        keep = np.ones(len(rows), dtype=bool)
+        if kinds is not None:
+            keep &= np.isin(self.kind[rows], list(kinds))
+        if min_amount is not None:
+            keep &= ~self.money[rows] | (self.amount[rows] >= min_amount)
+        return rows[keep]
+
+    def ball(self, start: str, hops: int, kinds: Iterable[str] | None = None, min_amount: float | None = None,
+             limit: int | None = None) -> list[str]:
+        """Node ids within `hops` of `start` (start first); per hop the `limit` strongest by amount."""
+        first = self.code(start)
+        if first < 0:
+            return [start]
+        kinds = list(kinds) if kinds is not None else None
+        seen = {first}
+        order = [first]
+        frontier = np.array([first])
+        for _ in range(max(1, hops)):
+            rows = self.mask(self.rows(frontier), kinds, min_amount)
+            if len(rows) == 0:
+                break
+            src, dst = self.src[rows], self.dst[rows]
+            in_frontier = np.isin(src, frontier)
+            other = np.where(in_frontier, dst, src)
+            frame = pd.DataFrame({"node": other, "amount": self.amount[rows]})
+            frame = frame[~frame["node"].isin(seen)]
+            if frame.empty:
+                break
+            best = frame.groupby("node", sort=False)["amount"].max().reset_index()
+            best["id"] = self.ids[best["node"].to_numpy()].astype(str)
+            best = best.sort_values(["amount", "id"], ascending=[False, True])
+            if limit is not None:
+                best = best.head(limit)
+            picked = best["node"].to_numpy()
+            seen.update(picked.tolist())
+            order.extend(picked.tolist())
+            frontier = picked
+        return [str(self.ids[c]) for c in order]
+
+    def induced(self, node_ids: Iterable[str], kinds: Iterable[str] | None = None,
+                min_amount: float | None = None) -> pd.DataFrame:
+        """The edges among `node_ids` (both ends inside), filtered."""
+        codes = self.ids.get_indexer(list(node_ids))
+        codes = codes[codes >= 0]
+        rows = self.mask(self.rows(codes), list(kinds) if kinds is not None else None, min_amount)
+        inside = np.isin(self.src[rows], codes) & np.isin(self.dst[rows], codes)
+        return self.edges.iloc[rows[inside]]

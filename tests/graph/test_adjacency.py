@@ -1,0 +1,65 @@
+"""The adjacency index answers neighbourhoods exactly as networkx would on the whole graph."""
+
+from __future__ import annotations
+
+import random
+
+import networkx as nx
+import pandas as pd
+import pytest
+
+from graph.networkx_store import NetworkxStore
+
+KINDS = ["PAYS", "BILL", "HOLDS_ROLE", "MEMBER_OF"]
+
+
+@pytest.fixture(scope="module")
+def random_store(tmp_path_factory):
+    rng = random.Random(3)
+    ids = [f"E{i}" for i in range(60)]
+    rows = []
+    for _ in range(240):
+        a, b = rng.sample(ids, 2)
+        rows.append({"src": a, "dst": b, "kind": rng.choice(KINDS), "amount": float(rng.randint(1, 1000)),
+                     "role": None})
+    edges = pd.DataFrame(rows).drop_duplicates(["src", "dst", "kind"])
+    store = NetworkxStore(tmp_path_factory.mktemp("adj") / "s")
+    store.write({"enterprises": pd.DataFrame({"id": ids, "name": ids}), "edges": edges})
+    return store
+
+
+@pytest.mark.parametrize("hops", [1, 2, 3])
+@pytest.mark.parametrize("kinds", [None, ["PAYS"], ["BILL", "MEMBER_OF"]])
+def test_neighbors_match_networkx_ego_graph(random_store, hops, kinds):
+    full = random_store.graph()
+    if kinds is not None:
+        full = nx.MultiDiGraph((u, v, k) for u, v, k, d in full.edges(keys=True, data=True) if d["kind"] in kinds)
+        full.add_nodes_from(random_store.graph().nodes)
+    for center in ["E0", "E7", "E33"]:
+        expected = nx.ego_graph(full.to_undirected(as_view=True), center, radius=hops)
+        got = random_store.neighbors(center, kinds=kinds, hops=hops)
+        assert set(got.nodes) == set(expected.nodes)
+        inside = full.subgraph(got.nodes)
+        assert got.number_of_edges() == inside.number_of_edges()
+        assert all(got.nodes[n]["kind"] == "Enterprise" for n in got.nodes)
+
+
+def test_limit_keeps_the_strongest_and_min_amount_filters(random_store):
+    g = random_store.graph()
+    center = "E5"
+    amounts: dict[str, float] = {}
+    for u, v, d in list(g.out_edges(center, data=True)) + list(g.in_edges(center, data=True)):
+        other = v if u == center else u
+        amounts[other] = max(amounts.get(other, 0.0), d["amount"])
+    top = sorted(amounts, key=lambda n: (-amounts[n], n))[:3]
+    got = random_store.neighbors(center, limit=3)
+    assert set(got.nodes) == {center, *top}
+    rich = random_store.neighbors(center, min_amount=500)
+    # the amount filter applies to money edges; roles and memberships carry no amount of their own
+    money = [d for _, _, d in rich.edges(data=True) if d["kind"] in ("PAYS", "BILL")]
+    assert money and all(d["amount"] >= 500 for d in money)
+
+
+def test_subgraph_of_unknown_ids_is_empty(random_store):
+    assert random_store.subgraph(["nope"]).number_of_nodes() == 0
+    assert set(random_store.subgraph(["E1", "E2", "nope"]).nodes) == {"E1", "E2"}
