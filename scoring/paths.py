@@ -25,6 +25,7 @@ from typing import Any
 import networkx as nx
 
 from graph.errors import InvalidRequest, NoPath, NotFound
+from graph.schema import EDGE_KINDS
 from graph.store import GraphStore
 
 __all__ = ["find_paths", "BANK_EDGE_KINDS", "describe_link"]
@@ -73,17 +74,19 @@ def find_paths(store: GraphStore, source: str, target: str, max_hops: int = 4, k
     """
     if max_hops < 1 or k < 1:
         raise InvalidRequest("max_hops and k must be at least 1")
-    graph = store.graph()
     for node in (source, target):
-        if node not in graph:
+        if store.node(node) is None:
             raise NotFound(f"no entity with id {node!r}")
     if source == target:
         raise InvalidRequest("source and target are the same entity")
-    allowed = _edge_filter(graph, {source, target}, include_bank_edges)
     # Meet in the middle: the i-th node of a path of length L <= max_hops is within `half` hops
     # of the source (i <= half) or within max_hops - half of the target, so every such path lies
     # in the union of two half-radius balls, far smaller than a full-radius ball around a hub.
+    # Only that region is loaded from the store's adjacency index, never the whole graph.
     half = (max_hops + 1) // 2
+    graph = store.subgraph(_ball(store, source, half, include_bank_edges)
+                           + _ball(store, target, max_hops - half, include_bank_edges))
+    allowed = _edge_filter(graph, {source, target}, include_bank_edges)
     region = set(_hop_distances(graph, source, half, allowed))
     region |= set(_hop_distances(graph, target, max_hops - half, allowed))
     from_source = _hop_distances(graph, source, max_hops, allowed, region)
@@ -142,6 +145,22 @@ def describe_link(graph: nx.MultiDiGraph, links: Iterable[Link]) -> tuple[str, s
 
 
 # ------------------------------------------------------------------ helpers
+def _ball(store: GraphStore, node: str, radius: int, everything: bool) -> list[str]:
+    """Node ids within `radius` of `node` over the edges a path may use (see `_edge_filter`)."""
+    adjacency = store.adjacency()
+    if everything:
+        return adjacency.ball(node, radius)
+    ordinary = [k for k in EDGE_KINDS if k not in BANK_EDGE_KINDS]
+    if (store.node(node) or {}).get("kind") not in _BANK_NODE_KINDS:
+        return adjacency.ball(node, radius, kinds=ordinary)
+    # a manager or branch endpoint: its own bank edges first, then ordinary edges onwards
+    first = adjacency.ball(node, 1, kinds=list(BANK_EDGE_KINDS))
+    out = list(first)
+    for other in first[1:]:
+        out.extend(adjacency.ball(other, radius - 1, kinds=ordinary) if radius > 1 else [])
+    return out
+
+
 def _edge_filter(graph: nx.MultiDiGraph, endpoints: set[str], everything: bool) -> Callable[[str, str, str], bool]:
     bank_endpoints = {n for n in endpoints if graph.nodes[n].get("kind") in _BANK_NODE_KINDS}
 
