@@ -1,0 +1,39 @@
+"""The landing page: links to the pictures a role may open, the charts, escaping."""
+
+from __future__ import annotations
+
+import handmade
+
+from viz.landing import landing_charts, picture_links, render_landing
+from viz.style import format_wan
+
+ALL_VIEWS = {"ego", "person", "supply-chain", "referral", "payroll"}
+
+
+def test_links_lead_to_the_pictures_of_a_row_that_the_role_may_open() -> None:
+    row = {"family": "supply_chain", "kind": "upstream", "prospect_id": "S01", "anchor_id": "E1"}
+    assert [h for _, h in picture_links(row, "zh", ALL_VIEWS)] == ["/viz/supply-chain/E1", "/viz/ego/S01"]
+    assert [h for _, h in picture_links(row, "zh", {"ego", "person"})] == ["/viz/ego/S01"]
+    payroll = {"family": "retail_linkage", "kind": "payroll", "prospect_id": "P 1/2", "employer_id": "W1"}
+    assert [h for _, h in picture_links(payroll, "en", ALL_VIEWS)] == ["/viz/payroll/W1", "/viz/person/P%201%2F2"]
+
+
+def test_three_charts_and_amounts_by_tier(viz_store) -> None:
+    charts = landing_charts(viz_store, ["supply_chain", "referral", "retail_linkage", "ecosystem"], "zh")
+    assert [c for c, _ in charts] == ["评分分布", "代发单位留存率", "各层级金额(万元)"]
+    e = viz_store.read("edges")
+    tier2 = sum(float(e[(e["src"] == a) & (e["dst"] == b)]["amount"].sum())
+                for a, b in ((handmade.SUPPLIERS[0], handmade.TIER2[0]), (handmade.SUPPLIERS[1], handmade.TIER2[1])))
+    assert format_wan(tier2) in str(charts[2][1])
+    corporate = landing_charts(viz_store, ["supply_chain", "referral", "retail_linkage"], "en", payroll=False)
+    assert [c for c, _ in corporate] == ["Score distribution", "Amounts by tier (万元)"]
+
+
+def test_landing_escapes_names() -> None:
+    rows = [{"family": "supply_chain", "kind": "upstream", "prospect_id": "E666", "name": handmade.EVIL_NAME,
+             "score": 75.0, "rank": 1, "reasons": [handmade.EVIL_NAME], "manager_id": None, "anchor_id": "E1"}]
+    html = render_landing([{"family": "supply_chain", "rows": rows, "total": 1}], [], "zh", {}, ["supply_chain"],
+                          ALL_VIEWS, user="<b>x</b>")
+    assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<b>x</b>" not in html
+    assert 'href="/viz/supply-chain/E1"' in html

@@ -1,0 +1,209 @@
+"""Shared parts of the view builders: the viewer's context, node facts, statuses and explanations.
+
+A node's tooltip and details panel say what it is, the facts a manager needs, and — when
+it is a scored prospect — its score, reasons and the contributions that make the score.
+Person names are masked here when the viewer's role calls for it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import networkx as nx
+
+from graph.store import GraphStore
+from viz.picture import VEdge, VNode
+from viz.style import MONEY_EDGES, Lang, format_wan, text
+
+__all__ = ["ViewContext", "prospect_index", "make_node", "make_edge", "picture_link",
+           "money_total"]
+
+
+def _as_is(attrs: dict[str, Any]) -> dict[str, Any]:
+    return attrs
+
+
+def _same(value: str) -> str:
+    return value
+
+
+@dataclass
+class ViewContext:
+    """Who is looking, as the API's viewer says: language, how a node is presented, view limits.
+
+    `present` turns a node's attributes into what this viewer may see (the API passes
+    `Viewer.node`: a masked person gets `masked=True` and a masked name, an out-of-scope node
+    `restricted=True`); `scrub` removes masked names from free text (reasons, folded lists).
+    """
+
+    lang: Lang = "zh"
+    present: Callable[[dict[str, Any]], dict[str, Any]] = _as_is
+    scrub: Callable[[str], str] = _same
+    keep: int = 25  # neighbours drawn per parent before folding into "+N more"
+    max_nodes: int = 500
+    _prospects: dict[str, dict[str, Any]] | None = field(default=None, repr=False)
+
+    def name_of(self, attrs: dict[str, Any], node_id: str) -> str:
+        """The name this viewer may see (a masked person's mask)."""
+        seen = self.present({**attrs, "id": node_id})
+        return str(seen.get("name") or node_id)
+
+
+_INDEX_COLUMNS = ["prospect_id", "family", "kind", "score", "rank", "reasons_zh", "reasons_en", "evidence"]
+_index_cache: dict[tuple[int, str, str | None], dict[str, dict[str, Any]]] = {}
+_index_lock = threading.Lock()
+
+
+def prospect_index(store: GraphStore, ctx: ViewContext) -> dict[str, dict[str, Any]]:
+    """The best-scoring prospect row of every prospect id, cached per store version."""
+    if ctx._prospects is not None:
+        return ctx._prospects
+    key = (id(store), str(store.root), store.version)  # versions are numbered per store: add the root
+    with _index_lock:
+        out = _index_cache.get(key)
+    if out is None:
+        df = store.read("prospects", _INDEX_COLUMNS)
+        df = df.sort_values(["score", "family", "kind"], ascending=[False, True, True])
+        df = df.drop_duplicates("prospect_id")
+        out = {str(row[0]): dict(zip(_INDEX_COLUMNS, row, strict=True))
+               for row in df.itertuples(index=False, name=None)}
+        with _index_lock:
+            if len(_index_cache) > 8:
+                _index_cache.clear()
+            _index_cache[key] = out
+    ctx._prospects = out
+    return out
+
+
+def _decode_list(value: Any) -> list[Any]:
+    if isinstance(value, str) and value:
+        try:
+            loaded = json.loads(value)
+        except ValueError:
+            return []
+        return loaded if isinstance(loaded, list) else []
+    return []
+
+
+def explanation(row: dict[str, Any], lang: Lang, top: int = 5) -> list[str]:
+    """Reasons, then the largest contributions, as lines of text."""
+    lines = [str(r) for r in _decode_list(row.get(f"reasons_{lang}"))]
+    evidence = [e for e in _decode_list(row.get("evidence")) if isinstance(e, dict)]
+    evidence.sort(key=lambda e: -float(e.get("contribution") or 0.0))
+    for e in evidence[:top]:
+        label = e.get("label_zh" if lang == "zh" else "label_en") or e.get("name", "")
+        lines.append(f"{label}: {float(e.get('contribution') or 0.0):+.1f}")
+    return lines
+
+
+def picture_link(kind: str, node_id: str) -> str | None:
+    """The page that centres on a node: persons get the person view, the rest the ego view."""
+    safe = quote(str(node_id), safe="")
+    if kind == "Person":
+        return f"/viz/person/{safe}"
+    if kind in ("Enterprise", "Association", "Manager"):
+        return f"/viz/ego/{safe}"
+    return None
+
+
+def _present(value: Any) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, float) and math.isnan(value):
+        return False
+    return str(value) not in ("", "<NA>", "nan", "NaT")
+
+
+def _status(attrs: dict[str, Any], is_prospect: bool) -> str:
+    kind = attrs.get("kind")
+    if kind == "Enterprise":
+        if attrs.get("is_credit_client") is True:
+            return "credit_client"
+        if attrs.get("is_client") is True:
+            return "client"
+    elif kind == "Person" and attrs.get("is_retail_client") is True:
+        return "vip" if attrs.get("tier") in ("vip", "private") else "client"
+    return "prospect" if is_prospect else "other"
+
+
+def make_node(store: GraphStore, node_id: str, ctx: ViewContext, attrs: dict[str, Any] | None = None,
+              **extra: Any) -> VNode:
+    """A node with its name (masked for persons when the role says so), status, facts and score."""
+    if attrs is None:
+        attrs = store.node(node_id) or {"kind": "Enterprise", "name": node_id}
+    kind = str(attrs.get("kind") or "Enterprise")
+    seen = ctx.present({**attrs, "id": node_id, "kind": kind})
+    lang = ctx.lang
+    row = prospect_index(store, ctx).get(str(node_id))
+    name = str(seen.get("name") or node_id)
+    facts: list[tuple[str, str]] = [(text("id", lang), str(node_id))]
+    if seen.get("restricted"):
+        return VNode(id=str(node_id), name=name, kind=kind, facts=facts)
+    if kind == "Enterprise":
+        for key in ("industry", "region"):
+            if _present(attrs.get(key)):
+                facts.append((text(key, lang), str(attrs[key])))
+    elif kind == "Person":
+        if _present(seen.get("tier")):
+            facts.append((text("tier_retail", lang), str(seen["tier"])))
+        if _present(seen.get("aum")) and not seen.get("masked"):
+            facts.append((text("aum", lang), format_wan(float(seen["aum"]))))
+    elif kind == "Association" and _present(attrs.get("region")):
+        facts.append((text("region", lang), str(attrs["region"])))
+    for key in ("manager_id", "branch_id"):
+        if _present(attrs.get(key)):
+            facts.append((text(key.removesuffix("_id"), lang), str(attrs[key])))
+    node = VNode(id=str(node_id), name=name, kind=kind, status=_status(attrs, row is not None), facts=facts,
+                 link=picture_link(kind, str(node_id)))
+    if row is not None:
+        node.score = round(float(row["score"]), 1)
+        node.facts.append((text("score", lang), f"{node.score:.1f} · {text(str(row['family']), lang)} · "
+                                                f"{row['kind']} #{row.get('rank')}"))
+        node.explanation = [ctx.scrub(line) for line in explanation(row, lang)]
+    for key, value in extra.items():
+        setattr(node, key, value)
+    return node
+
+
+def make_edge(src: str, dst: str, data: dict[str, Any], lang: Lang, **extra: Any) -> VEdge:
+    """An edge from a stored edge's attributes: amount for money, role or position for the others."""
+    kind = str(data.get("kind") or "LINK")
+    amount = float(data["amount"]) if kind in MONEY_EDGES and _present(data.get("amount")) else None
+    label: str | None = None
+    facts: list[tuple[str, str]] = []
+    if kind == "HOLDS_ROLE":
+        label = text(str(data.get("role") or ""), lang)
+        if _present(data.get("share_pct")):
+            label += f" {float(data['share_pct']):.0f}%"
+    elif kind == "MEMBER_OF" and _present(data.get("position")):
+        label = text(str(data["position"]), lang)
+    elif kind in MONEY_EDGES:
+        if _present(data.get("count")):
+            facts.append(("笔数" if lang == "zh" else "Count", str(data["count"])))
+        for key, zh, en in (("first_on", "首次", "First"), ("last_on", "最近", "Last")):
+            if _present(data.get(key)):
+                facts.append((zh if lang == "zh" else en, str(data[key])[:10]))
+        if _present(data.get("other_bank_amount")) and float(data["other_bank_amount"]) > 0:
+            facts.append(("付往他行" if lang == "zh" else "To other banks", format_wan(float(data["other_bank_amount"]))))
+    edge = VEdge(src=str(src), dst=str(dst), kind=kind, amount=amount, label=label, facts=facts)
+    for key, value in extra.items():
+        setattr(edge, key, value)
+    return edge
+
+
+def money_total(g: nx.MultiDiGraph, node_id: str, among: set[str]) -> float:
+    """The money on a node's edges to the other drawn nodes (sizes the node)."""
+    total = 0.0
+    for _, v, data in g.out_edges(node_id, data=True):
+        if v in among and data.get("kind") in MONEY_EDGES:
+            total += float(data.get("amount") or 0.0)
+    for u, _, data in g.in_edges(node_id, data=True):
+        if u in among and data.get("kind") in MONEY_EDGES:
+            total += float(data.get("amount") or 0.0)
+    return total

@@ -1,0 +1,113 @@
+"""The landing page: the top prospects of each family, links to their pictures, and three charts.
+
+The rows arrive already filtered and masked for the viewer (the API lists them); this
+module adds the links to each row's pictures and draws the charts from the store's
+`prospects` and `payroll` tables — numbers only, no names of persons.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+from urllib.parse import quote
+
+from markupsafe import Markup
+
+from graph.store import GraphStore
+from viz.charts import FAMILY_COLOURS, bar_chart, histogram
+from viz.payroll import retention_by_employer
+from viz.render import render_page
+from viz.style import MONEY_EDGES, Lang, format_wan, text
+
+__all__ = ["picture_links", "landing_charts", "render_landing"]
+
+
+def _href(view: str, node_id: Any) -> str:
+    return f"/viz/{view}/{quote(str(node_id), safe='')}"
+
+
+def picture_links(row: dict[str, Any], lang: Lang, allowed: set[str]) -> list[tuple[str, str]]:
+    """(label, href) of the pictures that show a prospect row, among the views the viewer may open."""
+    family, kind, pid = row.get("family"), row.get("kind"), row.get("prospect_id")
+    zh = lang == "zh"
+    links: list[tuple[str, str, str]] = []
+    if family == "supply_chain" and row.get("anchor_id"):
+        links.append(("supply-chain", "供应链" if zh else "Supply chain", _href("supply-chain", row["anchor_id"])))
+    if family == "referral" and kind == "member":
+        links.append(("referral", "推荐链" if zh else "Referral chains", _href("referral", pid)))
+    if family == "retail_linkage":
+        if kind == "payroll" and row.get("employer_id"):
+            links.append(("payroll", "代发分档" if zh else "Payroll", _href("payroll", row["employer_id"])))
+        if kind != "corporate_from_retail":
+            links.append(("person", "个人关系" if zh else "Person", _href("person", pid)))
+    if not (family == "retail_linkage" and kind != "corporate_from_retail"):
+        links.append(("ego", "关系网络" if zh else "Network", _href("ego", pid)))
+    return [(label, href) for view, label, href in links if view in allowed]
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, str) and value:
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return None
+
+
+def landing_charts(store: GraphStore, families: list[str], lang: Lang, branch: str | None = None,
+                   payroll: bool = True) -> list[tuple[str, Markup]]:
+    """(caption, svg) charts: score distribution, payroll retention by employer, amounts by tier."""
+    df = store.read("prospects")
+    df = df[df["family"].isin(families)]
+    if branch is not None:
+        df = df[df["branch_id"].isna() | (df["branch_id"] == branch)]
+    charts: list[tuple[str, Markup]] = []
+    series = {f: df.loc[df["family"] == f, "score"].astype(float).tolist() for f in families}
+    caption = "评分分布" if lang == "zh" else "Score distribution"
+    charts.append((caption, histogram(series, {f: text(f, lang) for f in families}, caption)))
+    if payroll and "retail_linkage" in families:
+        rows = retention_by_employer(store)[:8]
+        caption = "代发单位留存率" if lang == "zh" else "Payroll retention by employer"
+        charts.append((caption, bar_chart([(name, rate * 100, "#8e24aa") for _, name, rate, _ in rows], caption,
+                                          fmt="{:.1f}%")))
+    if "supply_chain" in families:
+        amounts: dict[tuple[str, int], float] = defaultdict(float)
+        for rec in df[df["family"] == "supply_chain"].to_dict("records"):
+            details = _json(rec.get("details")) or {}
+            tier = int(details.get("tier") or 1) if isinstance(details, dict) else 1
+            windows = details.get("amounts") if isinstance(details, dict) else None
+            value = max((float(v) for v in windows.values()), default=0.0) if isinstance(windows, dict) else 0.0
+            if not value:  # rows without window amounts: the money on the chain's last step
+                value = _last_step_amount(store, _json(rec.get("path")) or [])
+            amounts[(str(rec["kind"]), tier)] += value
+        bars = [(f"{text(side, lang)} {text('tier', lang, n=tier)}", amount,
+                 FAMILY_COLOURS["supply_chain"] if side == "upstream" else "#43a047")
+                for (side, tier), amount in sorted(amounts.items())]
+        caption = "各层级金额(万元)" if lang == "zh" else "Amounts by tier (万元)"
+        charts.append((caption, bar_chart(bars, caption, fmt=format_wan)))
+    return charts
+
+
+def _last_step_amount(store: GraphStore, path: list[Any]) -> float:
+    if len(path) < 2:
+        return 0.0
+    g = store.graph()
+    a, b = str(path[-2]), str(path[-1])
+    total = 0.0
+    for u, v in ((a, b), (b, a)):
+        if g.has_edge(u, v):
+            total += sum(float(d.get("amount") or 0.0) for d in g.get_edge_data(u, v).values()
+                         if d.get("kind") in MONEY_EDGES)
+    return total
+
+
+def render_landing(sections: list[dict[str, Any]], charts: list[tuple[str, Markup]], lang: Lang,
+                   filters: dict[str, Any], families: list[str], allowed_views: set[str], user: str = "") -> str:
+    """The landing page. `sections`: {family, rows (the API's prospect rows, masked), total}."""
+    for section in sections:
+        section["label"] = text(section["family"], lang)
+        for row in section["rows"]:
+            row["links"] = picture_links(row, lang, allowed_views)
+    return render_page("landing.html", lang=lang, sections=sections, charts=charts, filters=filters,
+                       families=[(f, text(f, lang)) for f in families], user=user, fmt_score="{:.1f}".format)

@@ -1,0 +1,149 @@
+"""The payroll view: an employer's payroll staff bucketed by financial assets.
+
+Employer on the left, one box per asset band in the middle (staff count and payroll money),
+the band's staff to its right — the ones nearest the CNY 50,000 threshold first in the
+near-threshold band (highlighted), the richest first elsewhere — and the rest folded.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from graph.errors import InvalidRequest
+from graph.store import GraphStore
+from viz.facts import ViewContext, make_node
+from viz.picture import Picture, VEdge, VNode
+from viz.style import ASSET_BANDS, NEAR_THRESHOLD_BAND, format_wan, text
+
+__all__ = ["payroll_picture", "employer_staff", "band_label", "retention_by_employer"]
+
+_STAFF_PER_ROW = 4
+
+
+def band_label(low: float, high: float) -> str:
+    """'3.5–5万元', '≥20万元'."""
+    if math.isinf(high):
+        return f"≥{low / 10_000:g}万元"
+    return f"{low / 10_000:g}–{high / 10_000:g}万元"
+
+
+def employer_staff(store: GraphStore, employer_id: str) -> pd.DataFrame:
+    """One row per payroll employee: total pay, months paid, average monthly pay, financial assets."""
+    pay = store.read("payroll")
+    pay = pay[pay["employer_id"] == employer_id]
+    if pay.empty:
+        return pd.DataFrame(columns=["person_id", "total", "months", "avg_pay", "aum"])
+    staff = pay.groupby("person_id").agg(total=("amount", "sum"), months=("month", "nunique")).reset_index()
+    staff["avg_pay"] = staff["total"] / staff["months"].clip(lower=1)
+    persons = store.read("persons", ["id", "aum"]).rename(columns={"id": "person_id"})
+    staff = staff.merge(persons, on="person_id", how="left")
+    staff["aum"] = staff["aum"].fillna(0.0).astype(float)
+    return staff
+
+
+def retention_by_employer(store: GraphStore) -> list[tuple[str, str, float, int]]:
+    """(employer id, name, retention, staff) per payroll employer, biggest staff first.
+
+    Retention is the retail-linkage family's (`scoring.retail_linkage.employer_summaries`:
+    staff's financial assets over a year's payroll); without that family, assets over all
+    payroll paid.
+    """
+    summaries: Callable[[GraphStore], pd.DataFrame] | None
+    try:
+        from scoring.retail_linkage import employer_summaries as summaries
+    except ImportError:  # the retail-linkage family is not in this build
+        summaries = None
+    if summaries is not None:
+        df = summaries(store)
+        rows = [(str(r["employer_id"]), str(r["name"] or r["employer_id"]), float(r["retention_rate"] or 0.0),
+                 int(r["staff"])) for r in df.to_dict("records")]
+        return sorted(rows, key=lambda r: (-r[3], r[0]))
+    pay = store.read("payroll")
+    if pay.empty:
+        return []
+    persons = store.read("persons", ["id", "aum"]).rename(columns={"id": "person_id"})
+    per = pay.groupby(["employer_id", "person_id"])["amount"].sum().reset_index()
+    per = per.merge(persons, on="person_id", how="left")
+    per["aum"] = per["aum"].fillna(0.0).astype(float)
+    out = []
+    for emp, grp in per.groupby("employer_id"):
+        total = float(grp["amount"].sum())
+        node = store.node(str(emp)) or {}
+        out.append((str(emp), str(node.get("name") or emp), float(grp["aum"].sum()) / total if total else 0.0,
+                    int(len(grp))))
+    return sorted(out, key=lambda r: (-r[3], r[0]))
+
+
+def payroll_picture(store: GraphStore, employer_id: str, ctx: ViewContext, per_band: int = 12) -> Picture:
+    """Staff of a payroll employer in asset bands; the near-threshold band stands out."""
+    attrs = store.require_node(employer_id)
+    if attrs["kind"] != "Enterprise":
+        raise InvalidRequest(f"{employer_id} is not an enterprise")
+    staff = employer_staff(store, employer_id)
+    lang = ctx.lang
+    employer = make_node(store, employer_id, ctx, attrs=attrs, focus=True)
+    total = float(staff["total"].sum()) if len(staff) else 0.0
+    near = staff[(staff["aum"] >= NEAR_THRESHOLD_BAND[0]) & (staff["aum"] < NEAR_THRESHOLD_BAND[1])]
+    above = staff[staff["aum"] >= NEAR_THRESHOLD_BAND[1]]
+    employer.amount = total or None
+    employer.facts += [(text("staff", lang), str(len(staff))), (text("payroll_total", lang), format_wan(total)),
+                       (text("retention", lang), f"{staff['aum'].sum() / total:.1%}" if total else "–"),
+                       (text("near_staff", lang), str(len(near))), (text("above_staff", lang), str(len(above)))]
+    nodes: list[VNode] = [employer]
+    edges: list[VEdge] = []
+    persons = store.read("persons")
+    person_rows: dict[str, dict[str, Any]] = {str(r["id"]): {str(k): v for k, v in r.items()} for r in persons[persons["id"].isin(
+        staff["person_id"])].to_dict("records")}
+    y = 0.0
+    band_ys: list[float] = []
+    for low, high in ASSET_BANDS:
+        members = staff[(staff["aum"] >= low) & (staff["aum"] < high)]
+        if members.empty:
+            continue
+        is_near = (low, high) == NEAR_THRESHOLD_BAND
+        members = members.sort_values(["aum", "person_id"], ascending=[False, True])
+        band_id = f"band:{int(low)}"
+        band_total = float(members["total"].sum())
+        band = VNode(id=band_id, name=f"{band_label(low, high)} · {text('people', lang, n=len(members))}",
+                     kind="Band", amount=band_total, near_threshold=is_near, highlight=is_near,
+                     facts=[(text("staff", lang), str(len(members))),
+                            (text("payroll_total", lang), format_wan(band_total)),
+                            (text("aum", lang), format_wan(float(members["aum"].sum())))])
+        shown = members.head(per_band)
+        rows_needed = math.ceil((len(shown) + (1 if len(members) > per_band else 0)) / _STAFF_PER_ROW)
+        band.x, band.y = 320.0, y
+        band_ys.append(y)
+        nodes.append(band)
+        edges.append(VEdge(src=employer_id, dst=band_id, kind="PAYROLL", amount=band_total,
+                           highlight=is_near))
+        for i, rec in enumerate(shown.to_dict("records")):
+            pid = str(rec["person_id"])
+            row = person_rows.get(pid) or {"name": pid}
+            person = make_node(store, pid, ctx, attrs={**row, "kind": "Person"}, amount=float(rec["total"]))
+            person.facts += [(text("avg_pay", lang), format_wan(float(rec["avg_pay"]))),
+                             (text("months_paid", lang), str(int(rec["months"])))]
+            person.x = 600.0 + (i % _STAFF_PER_ROW) * 170.0
+            person.y = y + (i // _STAFF_PER_ROW) * 56.0
+            nodes.append(person)
+            # thin and faint: the band's position already groups its staff; the edge is for hovering
+            edges.append(VEdge(src=band_id, dst=pid, kind="PAYROLL", amount=float(rec["total"]), label="",
+                               faint=True))
+        if len(members) > per_band:
+            rest = members.iloc[per_band:]
+            i = len(shown)
+            more = VNode(id=f"more:{band_id}", name=text("more", lang, n=len(rest)), kind="More",
+                         folded=len(rest), amount=float(rest["total"].sum()),
+                         x=600.0 + (i % _STAFF_PER_ROW) * 170.0, y=y + (i // _STAFF_PER_ROW) * 56.0,
+                         facts=[(text("payroll_total", lang), format_wan(float(rest["total"].sum())))])
+            nodes.append(more)
+            edges.append(VEdge(src=band_id, dst=more.id, kind="FOLD", amount=float(rest["total"].sum())))
+        y += max(1, rows_needed) * 56.0 + 50.0
+    employer.x, employer.y = 0.0, (band_ys[-1] / 2 if band_ys else 0.0)
+    subtitle = (f"{text('staff', lang)} {len(staff)} · {text('near_staff', lang)} {len(near)} · "
+                f"{text('above_staff', lang)} {len(above)}")
+    return Picture(view="payroll", title=text("title_payroll", lang, name=employer.name), nodes=nodes,
+                   edges=edges, subtitle=subtitle, lang=lang)

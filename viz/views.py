@@ -1,0 +1,169 @@
+"""View builders: the subgraph each page shows, read from the store, as a `Picture`.
+
+`ego_picture` and `person_picture` live here; the supply-chain and referral views are in
+`viz.chains`, the payroll view in `viz.payroll` (all re-exported).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+import networkx as nx
+
+from graph.errors import InvalidRequest
+from graph.schema import EDGE_KINDS
+from graph.store import GraphStore
+from viz.chains import referral_picture, supply_chain_picture
+from viz.facts import ViewContext, make_edge, make_node, money_total
+from viz.payroll import payroll_picture
+from viz.picture import Picture, VEdge, VNode, fold_tree, radial_positions, spring_positions
+from viz.style import text
+
+__all__ = ["ViewContext", "ego_picture", "person_picture", "supply_chain_picture", "referral_picture",
+           "payroll_picture", "parse_kinds", "more_node"]
+
+
+DEFAULT_SKIPPED_KINDS = ("IN_BRANCH",)
+RADIAL_FROM = 12  # bigger neighbourhoods are laid out in rings: readable, and a force layout of 500 takes seconds
+
+
+def parse_kinds(raw: str | None) -> list[str] | None:
+    """`PAYS,BILL` -> ['PAYS', 'BILL']; unknown kinds are a clear 400."""
+    if not raw:
+        return None
+    kinds = [k.strip().upper() for k in raw.split(",") if k.strip()]
+    unknown = [k for k in kinds if k not in EDGE_KINDS]
+    if unknown:
+        raise InvalidRequest(f"unknown edge kind(s) {', '.join(unknown)}; choose from {', '.join(EDGE_KINDS)}")
+    return kinds or None
+
+
+def more_node(parent: str, folded: list[str], names: dict[str, str], amount: float, ctx: ViewContext) -> VNode:
+    """The "+N more" node standing for the folded neighbours of `parent`."""
+    sample = [names.get(n, n) for n in folded[:5]]
+    facts = [(text("folded", ctx.lang), "、".join(sample) + ("…" if len(folded) > 5 else ""))]
+    return VNode(id=f"more:{parent}", name=text("more", ctx.lang, n=len(folded)), kind="More",
+                 amount=amount or None, facts=facts, folded=len(folded))
+
+
+def _pair_strength(sub: nx.MultiDiGraph) -> dict[frozenset[str], float]:
+    strength: dict[frozenset[str], float] = {}
+    for u, v, data in sub.edges(data=True):
+        key = frozenset((u, v))
+        strength[key] = strength.get(key, 0.0) + float(data.get("amount") or 0.0)
+    return strength
+
+
+def _bfs_tree(sub: nx.MultiDiGraph, root: str) -> tuple[dict[str, str | None], dict[str, float]]:
+    """Each node's parent (its strongest link one hop nearer the root) and that link's strength."""
+    pair = _pair_strength(sub)
+    und = sub.to_undirected(as_view=True)
+    hop = nx.single_source_shortest_path_length(und, root)
+    parent: dict[str, str | None] = {root: None}
+    strength: dict[str, float] = {root: float("inf")}
+    for node in sorted(hop, key=lambda n: (hop[n], str(n))):
+        if node == root:
+            continue
+        nearer = [m for m in und.neighbors(node) if hop.get(m) == hop[node] - 1]
+        best = max(nearer, key=lambda m: (pair.get(frozenset((m, node)), 0.0), str(m)))
+        parent[node] = best
+        strength[node] = pair.get(frozenset((best, node)), 0.0)
+    return parent, strength
+
+
+def ego_picture(store: GraphStore, node_id: str, ctx: ViewContext, depth: int = 1,
+                kinds: Iterable[str] | None = None, min_amount: float | None = None) -> Picture:
+    """The neighbourhood of an entity, `depth` hops, strongest neighbours drawn, the rest folded."""
+    if not 1 <= depth <= 3:
+        raise InvalidRequest("depth must be 1, 2 or 3")
+    if min_amount is not None and min_amount < 0:
+        raise InvalidRequest("min_amount must not be negative")
+    # A branch links everyone in it: followed by default, it would drown every neighbourhood.
+    wanted = list(kinds) if kinds else [k for k in EDGE_KINDS if k not in DEFAULT_SKIPPED_KINDS]
+    sub = store.neighbors(node_id, kinds=wanted, min_amount=min_amount, hops=depth)
+    parent, strength = _bfs_tree(sub, node_id)
+    kept, folds = fold_tree(parent, strength, keep=ctx.keep, max_nodes=ctx.max_nodes)
+    keep_set = set(kept)
+    nodes = [make_node(store, n, ctx, attrs={**sub.nodes[n]}) for n in kept]
+    by_id = {n.id: n for n in nodes}
+    for n in nodes:
+        n.amount = money_total(sub, n.id, keep_set) or None
+    by_id[node_id].focus = True
+    edges: list[VEdge] = []
+    for u, v, data in sub.edges(data=True):
+        if u in keep_set and v in keep_set:
+            edges.append(make_edge(u, v, data, ctx.lang))
+    names = {n: _display_name(sub.nodes[n], n, ctx) for n in parent}
+    pair = _pair_strength(sub)
+    for par, folded in folds.items():
+        amount = sum(pair.get(frozenset((par, f)), 0.0) for f in folded if parent.get(f) == par)
+        more = more_node(par, folded, names, amount, ctx)
+        nodes.append(more)
+        edges.append(VEdge(src=par, dst=more.id, kind="FOLD", amount=amount or None))
+    if len(nodes) > RADIAL_FROM:
+        tree: dict[str, str | None] = {n: parent[n] for n in kept}
+        tree.update({f"more:{par}": par for par in folds})
+        pos = radial_positions(tree)
+        for n in nodes:
+            n.x, n.y = pos.get(n.id, (0.0, 0.0))
+    else:
+        _place(nodes, edges, node_id)
+    folded_total = sum(len(f) for f in folds.values())
+    name = by_id[node_id].name
+    subtitle = (f"{text('depth', ctx.lang)} {depth} · {len(kept)} / {len(parent)}"
+                + (f" · {text('folded', ctx.lang)} {folded_total}" if folded_total else ""))
+    params = {"depth": str(depth), "kinds": ",".join(kinds or []),
+              "min_amount": "" if min_amount is None else f"{min_amount:g}", "limit": str(ctx.keep)}
+    return Picture(view="ego", title=text("title_ego", ctx.lang, name=name), nodes=nodes, edges=edges,
+                   subtitle=subtitle, lang=ctx.lang, params=params)
+
+
+def _display_name(attrs: dict[str, Any], node_id: str, ctx: ViewContext) -> str:
+    return ctx.name_of(attrs, node_id)
+
+
+def _place(nodes: list[VNode], edges: list[VEdge], centre: str) -> None:
+    pos = spring_positions([n.id for n in nodes], [(e.src, e.dst) for e in edges], centre=centre)
+    for n in nodes:
+        n.x, n.y = pos.get(n.id, (0.0, 0.0))
+
+
+def person_picture(store: GraphStore, person_id: str, ctx: ViewContext) -> Picture:
+    """A person, the enterprises they hold roles in or are paid by, their associations and the managers."""
+    attrs = store.require_node(person_id)
+    if attrs["kind"] != "Person":
+        raise InvalidRequest(f"{person_id} is not a person; open /viz/ego/{person_id}")
+    g = store.graph()
+    ids: dict[str, None] = {person_id: None}
+    edges_raw: list[tuple[str, str, dict[str, Any]]] = []
+    for _, v, data in g.out_edges(person_id, data=True):
+        if data.get("kind") in ("HOLDS_ROLE", "MEMBER_OF"):
+            ids[v] = None
+            edges_raw.append((person_id, v, data))
+    for u, _, data in g.in_edges(person_id, data=True):
+        if data.get("kind") in ("PAYROLL", "MANAGES"):
+            ids[u] = None
+            edges_raw.append((u, person_id, data))
+    for ent in [n for n in ids if g.nodes[n].get("kind") == "Enterprise"]:
+        for u, _, data in g.in_edges(ent, data=True):
+            if data.get("kind") == "MANAGES":
+                ids[u] = None
+                edges_raw.append((u, ent, data))
+    for node in list(ids):  # managers named on the rows when no MANAGES edge was derived
+        mgr = g.nodes[node].get("manager_id")
+        if mgr and mgr in g and mgr not in ids and g.nodes[mgr].get("kind") == "Manager":
+            ids[mgr] = None
+            edges_raw.append((mgr, node, {"kind": "MANAGES"}))
+    nodes = [make_node(store, n, ctx, attrs={**g.nodes[n]}) for n in ids]
+    keep = set(ids)
+    for n in nodes:
+        n.amount = money_total(g, n.id, keep) or None
+    nodes[0].focus = True
+    edges = [make_edge(u, v, data, ctx.lang) for u, v, data in edges_raw]
+    _place(nodes, edges, person_id)
+    kinds = Counter(n.kind for n in nodes[1:])
+    subtitle = " · ".join(f"{text(kind, ctx.lang)} {count}" for kind, count in sorted(kinds.items()))
+    return Picture(view="person", title=text("title_person", ctx.lang, name=nodes[0].name), nodes=nodes,
+                   edges=edges, subtitle=subtitle, lang=ctx.lang)
