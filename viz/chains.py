@@ -54,7 +54,8 @@ def supply_items(store: GraphStore, anchor: str) -> list[dict[str, Any]]:
                       "score": float(rec["score"]), "path": path})
     if items:
         return items
-    g = store.graph()
+    # no scored rows: walk the money edges around the anchor, strongest first, never the whole graph
+    g = store.neighbors(anchor, kinds=list(_UP_KINDS), hops=_MAX_TIER, limit=200)
     for side, reverse in (("upstream", False), ("downstream", True)):
         view = g.reverse(copy=False) if reverse else g
         sub = nx.subgraph_view(view, filter_edge=lambda u, v, k: k in _UP_KINDS)
@@ -70,8 +71,8 @@ def supply_chain_picture(store: GraphStore, anchor: str, ctx: ViewContext) -> Pi
     attrs = store.require_node(anchor)
     if attrs["kind"] != "Enterprise":
         raise InvalidRequest(f"{anchor} is not an enterprise")
-    g = store.graph()
     items = supply_items(store, anchor)
+    g = store.subgraph([anchor, *(n for it in items for n in [it["id"], *it["path"]])])
     placed: dict[str, tuple[str, int, float]] = {}
     for it in sorted(items, key=lambda i: (i["tier"], -i["score"], i["id"])):
         placed.setdefault(it["id"], (it["side"], it["tier"], it["score"]))
@@ -185,7 +186,7 @@ def referral_picture(store: GraphStore, prospect_id: str, ctx: ViewContext, max_
     row = {str(k): v for k, v in rows.iloc[0].to_dict().items()}
     chains = _referral_chains(row) or [[prospect_id]]
     shown = chains[:max_chains]
-    g = store.graph()
+    g = store.subgraph([n for chain in shown for n in chain])
     pos: dict[str, tuple[float, float]] = {}
     best_nodes = set(shown[0])
     for lane_no, chain in enumerate(shown):

@@ -92,8 +92,8 @@ def landing_charts(store: GraphStore, families: list[str], lang: Lang, branch: s
 def _last_step_amount(store: GraphStore, path: list[Any]) -> float:
     if len(path) < 2:
         return 0.0
-    g = store.graph()
     a, b = str(path[-2]), str(path[-1])
+    g = store.subgraph([a, b])
     total = 0.0
     for u, v in ((a, b), (b, a)):
         if g.has_edge(u, v):

@@ -135,7 +135,13 @@ def person_picture(store: GraphStore, person_id: str, ctx: ViewContext) -> Pictu
     attrs = store.require_node(person_id)
     if attrs["kind"] != "Person":
         raise InvalidRequest(f"{person_id} is not a person; open /viz/ego/{person_id}")
-    g = store.graph()
+    # the person's own edges, then the managers of their enterprises: a local subgraph, not the whole graph
+    near = store.neighbors(person_id, hops=1)
+    adjacency = store.adjacency()
+    managers = [m for n, d in near.nodes(data=True) if d.get("kind") == "Enterprise"
+                for m in adjacency.ball(n, 1, kinds=["MANAGES"])[1:]]
+    named = [d.get("manager_id") for _, d in near.nodes(data=True) if d.get("manager_id")]
+    g = store.subgraph([*near.nodes, *managers, *named])
     ids: dict[str, None] = {person_id: None}
     edges_raw: list[tuple[str, str, dict[str, Any]]] = []
     for _, v, data in g.out_edges(person_id, data=True):
