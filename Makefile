@@ -44,3 +44,8 @@ bench: install
 
 clean:
 	rm -rf $(VENV) prospect-graph-store demo-bundle .pytest_cache .mypy_cache .ruff_cache
+
+# The Neo4j backend's Cypher on an embedded FalkorDB (needs a Python >= 3.12; see docs/neo4j.md).
+.PHONY: test-falkordb
+test-falkordb: install
+	bash tests/neo4j/run_falkordb.sh

@@ -23,4 +23,6 @@ class StoreSettings(BaseSettings):
     neo4j_password: SecretStr = Field(default=SecretStr(""), validation_alias="NEO4J_PASSWORD")
     neo4j_database: str = Field(default="neo4j", validation_alias="NEO4J_DATABASE")
     neo4j_batch_size: int = Field(default=5000, ge=1, le=200_000)
+    neo4j_namespace: str = Field(default="default", min_length=1, max_length=100,
+                                 description="which store of the Neo4j database (several may share one)")
     keep_versions: int = Field(default=2, ge=1, description="store versions kept on disk")
