@@ -25,6 +25,8 @@ token_app = typer.Typer(no_args_is_help=True, help="Manage API bearer tokens.")
 export_app = typer.Typer(no_args_is_help=True, help="Export the store.")
 app.add_typer(token_app, name="token")
 app.add_typer(export_app, name="export")
+leads_app = typer.Typer(help="The lead board: one row per entity across families, routed to one owner.")
+app.add_typer(leads_app, name="leads")
 
 StoreOpt = Annotated[Path | None, typer.Option("--store", help="store folder (default $PROSPECT_GRAPH_STORE "
                                                               "or ./prospect-graph-store)")]
@@ -32,6 +34,14 @@ StoreOpt = Annotated[Path | None, typer.Option("--store", help="store folder (de
 
 def _store(path: Path | None) -> Any:
     return open_store(path, StoreSettings())
+
+
+def _existing_store(path: Path | None) -> Any:
+    """The store at `path`, which must hold data: reading a store never ingested is a user mistake."""
+    st = _store(path)
+    if st.version is None:
+        raise NotFound(f"no store with data at {st.root}; run `prospect-graph ingest BUNDLE --store {st.root}` first")
+    return st
 
 
 def _err(message: str) -> None:
@@ -70,7 +80,7 @@ def score(store: StoreOpt = None) -> None:
     """Score every prospect family and keep the results in the store."""
     from scoring.run import score_all
 
-    summary = score_all(_store(store))
+    summary = score_all(_existing_store(store))
     for family, rows in summary.rows.items():
         typer.echo(f"{family:15s} {rows:8,d} rows  {summary.seconds[family]:7.2f}s")
     for family in summary.missing:
@@ -91,7 +101,7 @@ def prospects(
 
     if format not in ("table", "json", "csv"):
         raise InvalidRequest(f"unknown format {format!r}; choose table, json or csv")
-    print_prospects(_store(store), family, anchor=anchor, kind=kind, limit=limit, fmt=format)
+    print_prospects(_existing_store(store), family, anchor=anchor, kind=kind, limit=limit, fmt=format)
 
 
 @app.command()
@@ -105,13 +115,12 @@ def path(
 ) -> None:
     """The k shortest typed paths between two entities, explained in words."""
     from scoring.paths import find_paths
-
     from scoring.settings import ScoringSettings
 
     if format not in ("table", "json"):
         raise InvalidRequest(f"unknown format {format!r}; choose table or json")
     lang = ScoringSettings().lang
-    found = find_paths(_store(store), source, target, max_hops=max_hops, k=k)
+    found = find_paths(_existing_store(store), source, target, max_hops=max_hops, k=k)
     if format == "json":
         rows = [{"nodes": p["nodes"], "edges": p["edges"], "text": p[f"text_{lang}"]} for p in found]
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
@@ -142,10 +151,9 @@ def demo(
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
 ) -> None:
     """Build the demo bundle, ingest it, score it and print the top prospects of each family."""
+    from api.render import print_prospects
     from ingest.generate import write_bundle
     from ingest.job import run_ingest
-
-    from api.render import print_prospects
     from scoring.run import available_families, score_all
 
     write_bundle(bundle, seed=7)
@@ -186,8 +194,111 @@ def export_neo4j_import(
     """Write the store as `neo4j-admin database import` CSV files."""
     from graph.neo4j_export import export_import_csvs
 
-    files = export_import_csvs(_store(store), out)
+    files = export_import_csvs(_existing_store(store), out)
     typer.echo(f"wrote {len(files)} files to {out}")
+
+
+@leads_app.callback(invoke_without_command=True)
+def leads(
+    ctx: typer.Context,
+    store: StoreOpt = None,
+    manager: Annotated[str | None, typer.Option(help="only this owner's leads")] = None,
+    branch: Annotated[str | None, typer.Option(help="only this branch")] = None,
+    family: Annotated[str | None, typer.Option(help="only leads with a row of this family")] = None,
+    status: Annotated[str | None, typer.Option(help="new | open | contacted | meeting | won | lost | ...")] = None,
+    collapse_groups: Annotated[bool, typer.Option("--collapse-groups", help="one row per group")] = False,
+    limit: Annotated[int, typer.Option(min=1)] = 20,
+    format: Annotated[str, typer.Option("--format", help="table | json | csv")] = "table",
+) -> None:
+    """Show the lead board (subcommands: claim, set, precision, refit, alerts)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from api.render import print_board
+    from scoring.leads import build_board
+
+    if format not in ("table", "json", "csv"):
+        raise InvalidRequest(f"unknown format {format!r}; choose table, json or csv")
+    board = build_board(_store(store), manager=manager, branch=branch, family=family, status=status,
+                        collapse_groups=collapse_groups, limit=limit)
+    print_board(board, format)
+
+
+@leads_app.command("claim")
+def leads_claim(
+    entity: Annotated[str, typer.Argument(help="entity id")],
+    manager: Annotated[str, typer.Option(help="the manager who takes the lead")],
+    by: Annotated[str, typer.Option(help="who records it")] = "cli",
+    store: StoreOpt = None,
+) -> None:
+    """Claim a lead for a manager (refused, naming the owner, when another manager holds it)."""
+    from scoring.leads import claim_lead
+
+    claim = claim_lead(_store(store), entity, manager, by)
+    typer.echo(f"{entity} is owned by {claim['owner']} (status {claim['status']})")
+
+
+@leads_app.command("set")
+def leads_set(
+    entity: Annotated[str, typer.Argument(help="entity id")],
+    status: Annotated[str, typer.Argument(help="contacted | meeting | won | lost | not_interested | do_not_contact")],
+    by: Annotated[str, typer.Option(help="who records it")] = "cli",
+    owner: Annotated[str | None, typer.Option(help="the owner, when the lead is not claimed yet")] = None,
+    note: Annotated[str | None, typer.Option(help="a free-text note")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Record a disposition (kept across re-ingests)."""
+    from scoring.leads import record_disposition
+
+    row = record_disposition(_store(store), entity, status, by, owner=owner, note=note)
+    typer.echo(f"{entity}: {row['status']} by {row['recorded_by']} at {row['recorded_at']} (owner {row['owner']})")
+
+
+@leads_app.command("precision")
+def leads_precision(
+    k: Annotated[int, typer.Option(min=1, help="the k of precision at k")] = 10,
+    by: Annotated[str, typer.Option(help="family | owner")] = "family",
+    store: StoreOpt = None,
+) -> None:
+    """Precision at k of the rankings, measured from dispositions."""
+    from scoring.leads import ledger
+    from scoring.refit import precision_at_k
+
+    table = precision_at_k(ledger(_store(store)), k=k, by=by)
+    typer.echo(table.to_string(index=False) if len(table) else "no dispositions recorded yet")
+
+
+@leads_app.command("refit")
+def leads_refit(
+    family: Annotated[str, typer.Argument(help=" | ".join(FAMILIES))],
+    k: Annotated[int, typer.Option(min=1)] = 10,
+    store: StoreOpt = None,
+) -> None:
+    """Refit a family's evidence weights from dispositions; shows precision before and after."""
+    from scoring.leads import ledger
+    from scoring.refit import refit_weights
+
+    st = _store(store)
+    result = refit_weights(st, ledger(st), family, k=k)
+    typer.echo(f"{family}: {result.labelled} dispositioned leads; precision@{k} "
+               f"before {result.precision_before:.2f}, after {result.precision_after:.2f}")
+    for name, mult in sorted(result.multipliers.items()):
+        typer.echo(f"  {name:30s} x{mult:.2f}")
+    typer.echo("saved; set `leads: {apply_refit: true}` in your weights file to rank with it")
+
+
+@leads_app.command("alerts")
+def leads_alerts(
+    kind: Annotated[str | None, typer.Option(help="only this alert kind")] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 50,
+    store: StoreOpt = None,
+) -> None:
+    """What changed in recent ingests: new suppliers, executives, members, threshold crossings."""
+    from ingest.triggers import read_alerts
+    from scoring.settings import ScoringSettings
+
+    lang = ScoringSettings().lang
+    for alert in read_alerts(_store(store), limit=limit, kind=kind):
+        typer.echo(f"{alert['at']}  {alert['kind']:22s} {alert[f'text_{lang}']}  {alert['link']}")
 
 
 # --------------------------------------------------------------------- main
@@ -212,6 +323,9 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as exc:
         _err(f"no such file: {exc.filename}")
         return 2
+    except OSError as exc:  # permissions, a file where a folder should be, a full disk
+        _err(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
+        return 2
     except typer.Abort:
         _err("aborted")
         return 1
@@ -219,15 +333,31 @@ def main(argv: list[str] | None = None) -> int:
         _err("interrupted")
         return 130
     except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            _err(exc.format_message())
-            return exc.exit_code or 2
-        if isinstance(exc, click.exceptions.Exit):
-            return exc.exit_code
-        raise
+        code = _usage_error(exc)
+        if code is None:
+            raise
+        return code
     return 0
+
+
+def _usage_error(exc: Exception) -> int | None:
+    """The exit code of a click usage error or exit (shown as one line), None for anything else.
+
+    typer >= 0.22 vendors click as `typer._click`, whose exception classes are not click's,
+    so these are recognised by name and shape rather than by class.
+    """
+    if type(exc).__name__ == "Exit":
+        return int(getattr(exc, "exit_code", 0) or 0)
+    if type(exc).__name__ == "NoArgsIsHelpError":  # a bare command group: its help, as click would show it
+        text = str(exc.format_message())  # type: ignore[attr-defined]  # empty when rich printed it already
+        if text.strip():
+            typer.echo(text, err=True)
+        return 2
+    format_message = getattr(exc, "format_message", None)
+    if callable(format_message) and isinstance(getattr(exc, "exit_code", None), int):
+        _err(str(format_message()))
+        return int(exc.exit_code) or 2  # type: ignore[attr-defined]
+    return None
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ import csv
 import json
 import sys
 
+import pandas as pd
+
 from graph.store import GraphStore
 from scoring.run import decode, load_prospects
 from scoring.settings import ScoringSettings
@@ -47,4 +49,31 @@ def print_prospects(store: GraphStore, family: str, *, anchor: str | None = None
     for r in rows:
         table.add_row(str(r["rank"]), str(r["prospect_id"]), str(r["name"]), str(r["kind"]),
                       f"{r['score']:.1f}", str(r["manager_id"] or ""), "; ".join(r["reasons"][:3]))
+    Console(width=160).print(table)
+
+
+def print_board(board: pd.DataFrame, fmt: str = "table") -> None:
+    """Print the lead board."""
+    rows = board.to_dict("records")
+    if fmt == "json":
+        print(json.dumps(rows, ensure_ascii=False, indent=1, default=str))
+        return
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        cols = ["rank", "entity_id", "name", "best_family", "best_kind", "score", "owner", "status", "reasons"]
+        writer.writerow(cols)
+        for r in rows:
+            writer.writerow([r["rank"], r["entity_id"], r["name"], r["best_family"], r["best_kind"],
+                             f"{r['score']:.1f}", r["owner"] or "", r["status"], " | ".join(r["reasons"])])
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table()
+    for col in ("#", "id", "name", "family", "score", "owner", "status", "reasons"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(str(r["rank"]), str(r["entity_id"]), str(r["name"]), f"{r['best_family']}/{r['best_kind']}",
+                      f"{r['score']:.1f}", f"{r['owner'] or ''} ({r['owner_source']})", str(r["status"]),
+                      "; ".join(r["reasons"][:2]))
     Console(width=160).print(table)

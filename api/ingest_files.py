@@ -1,0 +1,175 @@
+"""Getting an ingest bundle onto the server safely: uploads, zip archives and server paths.
+
+- A server path must resolve (symlinks followed) inside `ingest_root`; every file of a
+  bundle folder, and every file a mapping.yaml names, must too — so ``../`` and a symlink
+  pointing outside the root are refused.
+- Uploads are saved under their base names only, with known extensions; a zip archive is
+  unpacked with each member checked (no absolute paths, no ``..``, bounded total size).
+- `BodySizeLimit` answers 413 as soon as an upload passes `max_upload_bytes`, whether the
+  client sent a Content-Length or streamed the body.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+from fastapi import HTTPException, UploadFile
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.errors import error_response
+from graph.errors import Forbidden, InvalidRequest, NotFound
+
+__all__ = ["resolve_server_path", "save_uploads", "BodySizeLimit", "TooLarge", "ALLOWED_SUFFIXES"]
+
+ALLOWED_SUFFIXES = {".csv", ".xlsx", ".parquet", ".yaml", ".yml", ".zip", ".txt"}
+_CHUNK = 1024 * 1024
+
+
+class TooLarge(InvalidRequest):
+    status = 413
+    code = "too_large"
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or path.is_relative_to(root)
+
+
+def resolve_server_path(raw: str, ingest_root: Path | None) -> Path:
+    """The bundle folder or mapping file `raw` names, checked to stay inside `ingest_root`."""
+    if ingest_root is None:
+        raise Forbidden("ingest from a server path is disabled (set PROSPECT_GRAPH_INGEST_ROOT)")
+    if "\x00" in raw:
+        raise InvalidRequest("the path contains a NUL character")
+    root = ingest_root.resolve()
+    candidate = Path(raw) if Path(raw).is_absolute() else root / raw
+    resolved = candidate.resolve()
+    if not _inside(resolved, root):
+        raise Forbidden(f"{raw!r} is outside the allowed ingest root")
+    if not resolved.exists():
+        raise NotFound(f"no bundle or mapping file {raw!r} under the ingest root")
+    if resolved.is_dir():
+        for dirpath, dirnames, filenames in os.walk(resolved, followlinks=False):
+            for name in [*filenames, *dirnames]:
+                target = (Path(dirpath) / name).resolve()
+                if not _inside(target, root):
+                    raise Forbidden(f"{name!r} in the bundle points outside the allowed ingest root")
+        mapping = next((resolved / n for n in ("mapping.yaml", "mapping.yml") if (resolved / n).exists()), None)
+        if mapping is not None:
+            _check_mapping(mapping, root)
+    elif resolved.suffix.lower() in (".yaml", ".yml"):
+        _check_mapping(resolved, root)
+    else:
+        raise InvalidRequest("give a bundle folder or a mapping.yaml")
+    return resolved
+
+
+def _check_mapping(mapping: Path, root: Path) -> None:
+    """Every file a mapping names must resolve inside the root as well."""
+    try:
+        data: Any = yaml.safe_load(mapping.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise InvalidRequest(f"cannot read {mapping.name}: {exc}") from exc
+    tables = data.get("tables", {}) if isinstance(data, dict) else {}
+    for sources in (tables.values() if isinstance(tables, dict) else []):
+        for source in sources if isinstance(sources, list) else [sources]:
+            name = source.get("file") if isinstance(source, dict) else None
+            if not isinstance(name, str):
+                continue
+            fixed = name.split("*")[0].split("?")[0] or "."
+            target = (mapping.parent / fixed).resolve()
+            if Path(name).is_absolute() or not _inside(target, root):
+                raise Forbidden(f"{mapping.name} names {name!r}, outside the allowed ingest root")
+
+
+def _safe_name(filename: str | None) -> str:
+    name = Path((filename or "").replace("\\", "/")).name
+    if not name or name.startswith(".") or Path(name).suffix.lower() not in ALLOWED_SUFFIXES:
+        raise InvalidRequest(f"cannot take the file {filename!r}: send .csv, .xlsx, .parquet, "
+                             "mapping.yaml or one .zip of them")
+    return name
+
+
+async def save_uploads(files: list[UploadFile], folder: Path, max_bytes: int) -> Path:
+    """Write the uploaded files into `folder` (unpacking a zip); returns the bundle folder."""
+    total = 0
+    saved: list[Path] = []
+    for upload in files:
+        target = folder / _safe_name(upload.filename)
+        with open(target, "wb") as out:
+            while chunk := await upload.read(_CHUNK):
+                total += len(chunk)
+                if total > max_bytes:
+                    raise TooLarge(f"the upload is larger than {max_bytes:,} bytes")
+                out.write(chunk)
+        saved.append(target)
+    if not saved:
+        raise InvalidRequest("no files uploaded")
+    for path in [p for p in saved if p.suffix.lower() == ".zip"]:
+        _unzip(path, folder, max_bytes * 10)
+        path.unlink()
+    entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
+    if len(entries) == 1 and entries[0].is_dir():  # a zip of one bundle folder
+        return entries[0]
+    return folder
+
+
+def _unzip(archive: Path, folder: Path, max_bytes: int) -> None:
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            members = zf.infolist()
+            if sum(m.file_size for m in members) > max_bytes:
+                raise TooLarge("the zip archive unpacks to more than the allowed size")
+            for m in members:
+                target = (folder / m.filename).resolve()
+                if m.filename.startswith("/") or not _inside(target, folder.resolve()):
+                    raise InvalidRequest(f"the zip member {m.filename!r} would land outside the bundle")
+            zf.extractall(folder)
+    except zipfile.BadZipFile as exc:
+        raise InvalidRequest(f"{archive.name} is not a readable zip archive") from exc
+
+
+class BodySizeLimit:
+    """ASGI middleware: a request body to `prefix` larger than `max_bytes` gets 413."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, prefix: str = "/ingest") -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not str(scope.get("path", "")).startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        too_large = error_response(413, f"the upload is larger than {self.max_bytes:,} bytes")
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_bytes:
+            await too_large(scope, receive, send)
+            return
+        seen = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    # an HTTPException passes FastAPI's body parsing unchanged (others become 400)
+                    raise HTTPException(413, f"the upload is larger than {self.max_bytes:,} bytes")
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except HTTPException as exc:
+            if started or exc.status_code != 413:
+                raise
+            await too_large(scope, receive, send)

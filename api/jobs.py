@@ -1,0 +1,179 @@
+"""Ingest jobs run in the background: one at a time per API process, with a status file each.
+
+A job copies nothing it was not given: an upload is saved into ``state_dir/uploads/<id>``
+(removed when the job ends); a server path is used where it is. The job opens its own
+store handle, runs `ingest.job.run_ingest` (and by default re-scores every family), and its
+status — with the ingest summary and a rejects summary — is kept in memory and in
+``state_dir/ingest-jobs/<id>.json``, so it survives a restart of the API.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import shutil
+import threading
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from api.auth import User
+from api.present import jsonable
+from api.schemas import JobOut
+from graph import open_store
+from graph.errors import AppError, Conflict, NotFound
+from graph.store import GraphStore
+
+__all__ = ["JobRegistry", "rejects_summary"]
+
+log = logging.getLogger("prospect_graph.api")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def rejects_summary(report_dir: Path | None, top: int = 20) -> dict[str, Any]:
+    """Counts of the rejects report by table, file and reason (no values: they may be personal)."""
+    if report_dir is None:
+        return {}
+    found = sorted(Path(report_dir).glob("rejects*.csv"))
+    if not found:
+        return {"total": 0, "report": str(report_dir)}
+    df = pd.read_csv(found[0], dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    out: dict[str, Any] = {"total": len(df), "report": str(report_dir)}
+    for col in ("table", "file", "reason", "action"):
+        if col in df.columns:
+            out[f"by_{col}"] = dict(Counter(df[col]).most_common(top))
+    return out
+
+
+def _summary_dict(summary: Any) -> dict[str, Any]:
+    if hasattr(summary, "to_dict"):
+        data = summary.to_dict()
+    elif hasattr(summary, "model_dump"):
+        data = summary.model_dump()
+    else:
+        data = dict(vars(summary)) if summary is not None else {}
+    return {str(k): jsonable(v) if not isinstance(v, Path) else str(v) for k, v in data.items()}
+
+
+class _ScoringFailed(Exception):
+    """The ingest of a job worked; the re-scoring after it did not."""
+
+
+class JobRegistry:
+    """The ingest jobs of one store; a second job while one runs is refused (409)."""
+
+    def __init__(self, store: GraphStore, jobs_dir_name: str = "ingest-jobs") -> None:
+        self.store = store
+        self.dir = store.state_dir / jobs_dir_name
+        self.uploads = store.state_dir / "uploads"
+        self._jobs: dict[str, JobOut] = {}
+        self._lock = threading.Lock()
+        self._threads: dict[str, threading.Thread] = {}
+
+    def new_upload_dir(self) -> tuple[str, Path]:
+        job_id = secrets.token_hex(6)
+        path = self.uploads / job_id
+        path.mkdir(parents=True, exist_ok=False)
+        return job_id, path
+
+    def submit(self, bundle: Path, *, source: Literal["upload", "path"], user: User, score: bool = True,
+               job_id: str | None = None, cleanup: Path | None = None) -> JobOut:
+        """Start the ingest of `bundle` in a background thread; Conflict while another runs."""
+        with self._lock:
+            running = [j for j in self._jobs.values() if j.status in ("queued", "running")]
+            if running:
+                if cleanup is not None:
+                    shutil.rmtree(cleanup, ignore_errors=True)
+                raise Conflict(f"ingest job {running[0].id} is still running; try again when it ends")
+            job = JobOut(id=job_id or secrets.token_hex(6), status="queued", source=source,
+                         submitted_by=user.name, created=_now(), score=score)
+            self._jobs[job.id] = job
+            self._save(job)
+        thread = threading.Thread(target=self._run, args=(job.id, bundle, cleanup), daemon=True,
+                                  name=f"ingest-{job.id}")
+        self._threads[job.id] = thread
+        thread.start()
+        return job
+
+    def get(self, job_id: str) -> JobOut:
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is not None:
+            return job
+        path = self.dir / f"{job_id}.json"
+        if not job_id.isalnum() or not path.exists():
+            raise NotFound(f"no ingest job {job_id!r}")
+        return JobOut.model_validate_json(path.read_text(encoding="utf-8"))
+
+    def list(self) -> list[JobOut]:
+        found: dict[str, JobOut] = {}
+        if self.dir.exists():
+            for path in self.dir.glob("*.json"):
+                try:
+                    job = JobOut.model_validate_json(path.read_text(encoding="utf-8"))
+                except ValueError:
+                    continue
+                found[job.id] = job
+        with self._lock:
+            found.update(self._jobs)
+        return sorted(found.values(), key=lambda j: j.created, reverse=True)
+
+    def wait(self, job_id: str, timeout: float | None = None) -> JobOut:
+        """Block until the job ends (tests and scripts)."""
+        thread = self._threads.get(job_id)
+        if thread is not None:
+            thread.join(timeout)
+        return self.get(job_id)
+
+    # ---------------------------------------------------------------- internals
+    def _update(self, job_id: str, **changes: Any) -> None:
+        with self._lock:
+            job = self._jobs[job_id].model_copy(update=changes)
+            self._jobs[job_id] = job
+            self._save(job)
+
+    def _save(self, job: JobOut) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.dir / f".{job.id}.tmp"
+        tmp.write_text(job.model_dump_json(indent=1), encoding="utf-8")
+        os.replace(tmp, self.dir / f"{job.id}.json")
+
+    def _run(self, job_id: str, bundle: Path, cleanup: Path | None) -> None:
+        self._update(job_id, status="running", started=_now())
+        try:
+            from ingest.job import run_ingest  # lazy: the API starts without the ingest extras loaded
+            from scoring.run import score_all
+
+            store = open_store(self.store.root)  # its own handle: request threads keep theirs
+            summary = run_ingest(store, bundle)
+            data = _summary_dict(summary)
+            self._update(job_id, summary=data, rejects=rejects_summary(getattr(summary, "report_dir", None)))
+            if self._jobs[job_id].score:
+                try:
+                    score_all(store)
+                except Exception as exc:  # the ingest stands; say that only scoring failed
+                    raise _ScoringFailed(f"ingested (store version {data.get('version')}), but scoring "
+                                         f"failed: {exc if isinstance(exc, AppError) else type(exc).__name__}"
+                                         ) from exc
+            self._update(job_id, status="succeeded", finished=_now())
+        except ModuleNotFoundError as exc:
+            self._update(job_id, status="failed", finished=_now(),
+                         error=f"ingest is not available in this build ({exc.name})")
+        except (AppError, _ScoringFailed) as exc:
+            if isinstance(exc, _ScoringFailed) and not isinstance(exc.__cause__, AppError):
+                log.error("scoring after ingest job %s failed", job_id, exc_info=exc.__cause__)
+            self._update(job_id, status="failed", finished=_now(), error=str(exc))
+        except Exception as exc:  # a job must end with a status, whatever happened
+            log.exception("ingest job %s failed", job_id)
+            self._update(job_id, status="failed", finished=_now(),
+                         error=f"internal error ({type(exc).__name__}); the server log has the details")
+        finally:
+            if cleanup is not None:
+                shutil.rmtree(cleanup, ignore_errors=True)

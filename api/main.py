@@ -1,0 +1,85 @@
+"""The FastAPI application: `create_app` wires settings, the store, auth, errors and routers.
+
+``prospect-graph serve`` runs it with uvicorn; tests build it in-process or serve it on
+loopback. OpenAPI lives at ``/openapi.json`` and its pages at ``/docs``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from api.audit import AuditLog
+from api.auth import FailureThrottle, redact_access_log, token_query_middleware
+from api.errors import install_error_handlers
+from api.ingest_files import BodySizeLimit
+from api.jobs import JobRegistry
+from api.routers import entities, health, ingest, paths, prospects
+from api.settings import ApiSettings
+from graph import open_store
+
+__all__ = ["create_app"]
+
+DESCRIPTION = """Who to approach next, and through whom: prospects of each family with their
+explanations, entities, neighbourhoods and relationship paths, exports and ingest jobs.
+
+Every request but `/health` needs a bearer token made by `prospect-graph token add`
+(`Authorization: Bearer <token>`, or the session cookie a browser gets from `/login` or a
+`?token=` link). Errors always have the shape `{"ok": false, "error": "...", "status": N}`."""
+
+
+def create_app(store_path: Path | None = None, settings: ApiSettings | None = None) -> FastAPI:
+    """Build the app for the store at `store_path` (default: `$PROSPECT_GRAPH_STORE`)."""
+    settings = settings or ApiSettings()
+    store = open_store(store_path)
+    app = FastAPI(title="Prospect Graph API", version="0.1.0", description=DESCRIPTION,
+                  docs_url=None, redoc_url=None)
+    _offline_docs(app)
+    app.state.settings = settings
+    app.state.store = store
+    app.state.audit = AuditLog(store.state_dir / "audit.jsonl")
+    app.state.jobs = JobRegistry(store, settings.jobs_dir_name)
+    app.state.throttle = FailureThrottle(settings.auth_failures_per_minute)
+    install_error_handlers(app)
+    redact_access_log()  # a ?token= sign-in link must not leave its token in the access log
+    app.middleware("http")(token_query_middleware)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes, prefix="/ingest")
+    for module in (health, entities, paths, prospects, ingest):
+        app.include_router(module.router)
+    for name in OPTIONAL_ROUTERS:
+        _include_optional(app, name)
+    return app
+
+
+def _offline_docs(app: FastAPI) -> None:
+    """/docs with Swagger UI served by the product itself: bank networks have no CDN."""
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount(DOCS_STATIC, StaticFiles(directory=swagger_ui_path), name="docs-static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} - docs",
+                                   swagger_js_url=f"{DOCS_STATIC}/swagger-ui-bundle.js",
+                                   swagger_css_url=f"{DOCS_STATIC}/swagger-ui.css",
+                                   swagger_favicon_url=f"{DOCS_STATIC}/favicon-32x32.png")
+
+
+DOCS_STATIC = "/docs/static"
+# Areas built by other modules join the app when present in this build.
+OPTIONAL_ROUTERS = ("api.routers.leads", "api.routers.retail", "api.routers.pages")
+
+
+def _include_optional(app: FastAPI, name: str) -> None:
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name != name:
+            raise
+        return
+    app.include_router(module.router)

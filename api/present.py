@@ -1,0 +1,135 @@
+"""Turning store rows, subgraphs and paths into response bodies, through a `Viewer`.
+
+Everything a router returns passes here, so masking and branch scope are applied once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import threading
+from collections import Counter
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+
+from api.masking import Viewer, mask_name
+from api.schemas import EdgeOut, EntityDetailOut, EntityOut, EvidenceOut, PathOut, ProspectOut, SubgraphOut
+from graph.store import GraphStore
+
+__all__ = ["jsonable", "entity_out", "entity_detail", "subgraph_out", "path_out", "prospect_out",
+           "person_ids"]
+
+_HIDDEN = {"id", "kind", "name", "table", "masked", "restricted"}
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON values: dates as ISO text, numpy scalars as Python, NaN/NA as null."""
+    if isinstance(value, str | bool | int):
+        return value
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat() if value == value.normalize() else value.isoformat()
+    if isinstance(value, dt.date):  # dates and datetimes
+        return value.isoformat()
+    if hasattr(value, "item") and not isinstance(value, list | dict | str):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+def entity_out(viewer: Viewer, node: dict[str, Any], match: str | None = None,
+               score: float | None = None) -> EntityOut:
+    seen = viewer.node(node)
+    return EntityOut(id=str(node["id"]), kind=str(node.get("kind")), name=jsonable(seen.get("name")),
+                     is_client=jsonable(seen.get("is_client")), is_external=jsonable(seen.get("is_external")),
+                     branch_id=jsonable(seen.get("branch_id")), masked=bool(seen.get("masked")),
+                     restricted=bool(seen.get("restricted")), match=match, match_score=score)
+
+
+def entity_detail(viewer: Viewer, store: GraphStore, node: dict[str, Any]) -> EntityDetailOut:
+    """Everything about one entity the viewer may see, plus its edges counted by kind."""
+    seen = viewer.node(node)
+    base = entity_out(viewer, node).model_dump()
+    attributes = {k: jsonable(v) for k, v in seen.items() if k not in _HIDDEN}
+    ego = store.neighbors(str(node["id"]), hops=1)
+    degree = Counter(str(d.get("kind")) for _, _, d in ego.edges(data=True))
+    return EntityDetailOut(**base, attributes=attributes, degree=dict(sorted(degree.items())))
+
+
+def _node_dict(g: nx.MultiDiGraph, node_id: Any) -> dict[str, Any]:
+    attrs = dict(g.nodes[node_id])
+    attrs["id"] = str(node_id)
+    return attrs
+
+
+def subgraph_out(viewer: Viewer, g: nx.MultiDiGraph, center: str) -> SubgraphOut:
+    nodes = [entity_out(viewer, _node_dict(g, n)) for n in sorted(g.nodes, key=lambda n: (n != center, str(n)))]
+    fields = EdgeOut.model_fields
+    edges = [
+        EdgeOut(src=str(u), dst=str(v), **{k: jsonable(d.get(k)) for k in fields if k not in ("src", "dst")})
+        for u, v, d in g.edges(data=True)
+    ]
+    return SubgraphOut(center=center, nodes=nodes, edges=edges)
+
+
+def path_out(viewer: Viewer, path: dict[str, Any], lang: str) -> PathOut:
+    text = str(path.get(f"text_{lang}") or path.get("text") or "")
+    return PathOut(nodes=[str(n) for n in path.get("nodes", [])], edges=[str(e) for e in path.get("edges", [])],
+                   text=viewer.text(text))
+
+
+_persons: dict[tuple[int, str | None], dict[str, str | None]] = {}
+_lock = threading.Lock()
+
+
+def person_ids(store: GraphStore) -> dict[str, str | None]:
+    """Person id → branch id, cached per store version."""
+    key = (id(store), store.version)
+    with _lock:
+        hit = _persons.get(key)
+    if hit is None:
+        df = store.read("persons", ["id", "branch_id"])
+        hit = {str(i): (None if b is None or b is pd.NA or b != b else str(b))
+               for i, b in zip(df["id"].tolist(), df["branch_id"].astype(object).tolist(), strict=True)}
+        with _lock:
+            if len(_persons) > 8:
+                _persons.clear()
+            _persons[key] = hit
+    return hit
+
+
+def prospect_out(viewer: Viewer, row: dict[str, Any], lang: str, persons: dict[str, str | None]) -> ProspectOut:
+    """One decoded `prospects` row, masked for the viewer when the prospect is a person."""
+    pid = str(row.get("prospect_id"))
+    masked = pid in persons and not viewer.sees_person({"kind": "Person", "branch_id": persons[pid]})
+    name = row.get("name")
+    evidence = [
+        EvidenceOut(name=str(e.get("name")), label=viewer.text(str(e.get(f"label_{lang}") or e.get("name"))),
+                    value=viewer.deep(jsonable(e.get("value"))), contribution=float(e.get("contribution") or 0.0))
+        for e in row.get("evidence") or []
+    ]
+    return ProspectOut(
+        family=str(row.get("family")), kind=str(row.get("kind")), prospect_id=pid,
+        name=mask_name(name) if masked else jsonable(name),
+        score=float(row.get("score") or 0.0), rank=jsonable(row.get("rank")),
+        reasons=[viewer.text(str(r)) for r in row.get("reasons") or []], evidence=evidence,
+        path=[str(p) for p in row.get("path") or []],
+        suggested_products=[str(p) for p in row.get("suggested_products") or []],
+        manager_id=jsonable(row.get("manager_id")), branch_id=jsonable(row.get("branch_id")),
+        anchor_id=jsonable(row.get("anchor_id")), association_id=jsonable(row.get("association_id")),
+        employer_id=jsonable(row.get("employer_id")), is_deepening=jsonable(row.get("is_deepening")),
+        masked=masked, details=viewer.deep(jsonable(row.get("details") or {})),
+    )

@@ -1,0 +1,65 @@
+"""Listing prospects for one viewer: family rights, branch scope, filters and paging."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from api.masking import Viewer
+from api.present import person_ids, prospect_out
+from api.schemas import ProspectOut
+from graph.errors import Forbidden, InvalidRequest, NotFound
+from graph.schema import FAMILIES, KINDS_BY_FAMILY
+from scoring.run import decode, load_prospects
+
+__all__ = ["ProspectQuery", "query_prospects"]
+
+
+class ProspectQuery(BaseModel):
+    """The filters of GET /prospects/{family}."""
+
+    model_config = {"extra": "forbid"}
+
+    kind: str | None = Field(default=None, max_length=64, description="a sub-case, e.g. upstream, payroll")
+    anchor: str | None = Field(default=None, max_length=200, description="only prospects of this anchor client")
+    association: str | None = Field(default=None, max_length=200, description="only this association's")
+    employer: str | None = Field(default=None, max_length=200, description="only this payroll employer's")
+    branch: str | None = Field(default=None, max_length=200, description="only rows of this branch")
+    manager: str | None = Field(default=None, max_length=200, description="only rows for this manager")
+    min_score: float | None = Field(default=None, ge=0, le=100, description="lowest score, 0-100")
+    limit: int | None = Field(default=None, ge=1, le=100_000, description="rows per page")
+    offset: int = Field(default=0, ge=0, le=10_000_000, description="rows to skip")
+    format: Literal["json", "csv", "xlsx"] = Field(default="json", description="json, or a csv/xlsx file")
+    lang: Literal["zh", "en"] | None = Field(default=None, description="reasons and headers; default: setting")
+
+    def filters(self) -> dict[str, Any]:
+        return self.model_dump(exclude={"format", "lang", "limit", "offset"}, exclude_none=True)
+
+
+def query_prospects(viewer: Viewer, family: str, q: ProspectQuery, lang: str, limit: int
+                    ) -> tuple[list[ProspectOut], int]:
+    """The page of `family` rows this viewer may see, and the count before paging."""
+    if family not in FAMILIES:
+        raise NotFound(f"unknown family {family!r}; choose one of {', '.join(FAMILIES)}")
+    if q.kind is not None and q.kind not in KINDS_BY_FAMILY[family]:
+        raise InvalidRequest(f"unknown kind {q.kind!r} for {family}; choose one of "
+                             f"{', '.join(KINDS_BY_FAMILY[family])}")
+    kinds = viewer.allowed_kinds(family)
+    if q.kind is not None and kinds is not None and q.kind not in kinds:
+        raise Forbidden(f"the {viewer.user.role} role cannot list {family} prospects of kind {q.kind}")
+    branch = q.branch
+    if viewer.user.branch is not None:
+        if branch is not None and branch != viewer.user.branch:
+            raise Forbidden(f"your token is limited to branch {viewer.user.branch}")
+        branch = viewer.user.branch
+    df = load_prospects(viewer.store, family, kind=q.kind, anchor=q.anchor, association=q.association,
+                        employer=q.employer, branch=branch, manager=q.manager, min_score=q.min_score)
+    if kinds is not None:
+        df = df[df["kind"].isin(list(kinds))]
+    total = len(df)
+    page = df.iloc[q.offset:q.offset + limit]
+    persons = person_ids(viewer.store)
+    rows = [prospect_out(viewer, decode({str(k): v for k, v in r.items()}, lang), lang, persons)
+            for r in page.to_dict("records")]
+    return rows, total

@@ -1,0 +1,1 @@
+"""One router per area of the API; each is thin and renders through `api.present`."""

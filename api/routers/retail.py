@@ -1,0 +1,60 @@
+"""The retail side: a retail manager's clients with their enterprises, and payroll employer summaries."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+
+from api.deps import AuditDep, StoreDep, ViewerDep
+from api.errors import ERROR_RESPONSES
+from api.masking import mask_name
+from graph.errors import Forbidden, NotFound
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/retail", tags=["retail"], responses=ERROR_RESPONSES)
+
+
+def _clean(value: Any) -> Any:
+    return None if isinstance(value, float) and value != value else value
+
+
+@router.get("/view/{manager_id}")
+def manager_view(manager_id: Annotated[str, Path(min_length=1, max_length=64)], viewer: ViewerDep,
+                 store: StoreDep, audit: AuditDep) -> dict[str, Any]:
+    """A retail manager's clients: their enterprises, roles, and the corporate managers covering them."""
+    from scoring.retail_linkage import retail_manager_view
+
+    viewer.allowed_kinds("retail_linkage")  # corporate managers: 403
+    if viewer.user.role == "retail_manager" and viewer.user.manager not in (None, manager_id):
+        raise Forbidden("a retail manager sees their own clients only")
+    managers = store.read("managers", ["id", "branch_id"])
+    found = managers[managers["id"] == manager_id]
+    if found.empty:
+        raise NotFound(f"no manager with id {manager_id!r}")
+    branch = found.iloc[0]["branch_id"]
+    viewer.require_scope({"id": manager_id, "branch_id": None if branch is None or branch != branch else branch})
+    rows = retail_manager_view(store, manager_id)
+    shown = []
+    for row in rows:
+        row = {k: _clean(v) for k, v in row.items()}
+        if not viewer.sees_person({"kind": "Person", "branch_id": branch}):
+            row.update(person_name=mask_name(row["person_name"]), aum=None, masked=True)
+        shown.append(row)
+    if shown:
+        audit.record(viewer.user, "retail_view", ids=sorted({r["person_id"] for r in shown}), rows=len(shown))
+    return {"manager_id": manager_id, "items": shown}
+
+
+@router.get("/employers")
+def employers(viewer: ViewerDep, store: StoreDep) -> dict[str, Any]:
+    """Payroll employers: staff, pay, retention rate, staff near and above CNY 50,000, product depth."""
+    from scoring.retail_linkage import employer_summaries
+
+    viewer.allowed_kinds("retail_linkage")
+    table = employer_summaries(store)
+    rows = json.loads(table.to_json(orient="records", force_ascii=False, date_format="iso"))
+    rows = [r for r in rows if viewer.in_scope(r.get("branch_id"))]
+    return {"items": rows}

@@ -1,0 +1,93 @@
+"""Search, entity details, neighbourhoods and paths."""
+
+from __future__ import annotations
+
+from tests.api.conftest import auth
+
+
+def _ids(response) -> list[str]:
+    assert response.status_code == 200, response.text
+    return [item["id"] for item in response.json()["items"]]
+
+
+def test_search_by_id_uscc_name_and_fuzzy(client, tokens):
+    h = auth(tokens["admin"])
+    by_id = client.get("/entities?q=E1", headers=h).json()["items"]
+    assert by_id[0]["id"] == "E1" and by_id[0]["match"] == "id"
+    by_uscc = client.get("/entities?q=91310000ma1fl00011", headers=h).json()["items"]
+    assert by_uscc[0]["id"] == "E1" and by_uscc[0]["match"] == "uscc"
+    contains = client.get("/entities?q=精工", headers=h).json()["items"]
+    assert {i["id"] for i in contains if i["match"] == "name"} == {"E1", "E4"}
+    # one wrong character: not a substring, found by the fuzzy step
+    fuzzy = client.get("/entities?q=城西贸易有线公司", headers=h).json()["items"]
+    assert fuzzy and fuzzy[0]["id"] == "E2" and fuzzy[0]["match"] == "fuzzy"
+    assert _ids(client.get("/entities?q=zzzzzzzz", headers=h)) == []
+
+
+def test_search_limit(client, tokens):
+    assert len(_ids(client.get("/entities?q=有限公司&limit=2", headers=auth(tokens["admin"])))) == 2
+
+
+def test_entity_detail_has_attributes_and_degree(client, tokens):
+    r = client.get("/entities/E1", headers=auth(tokens["admin"]))
+    assert r.status_code == 200
+    body = r.json()
+    assert body["kind"] == "Enterprise" and body["name"] == "华东精工机械制造有限公司"
+    assert body["attributes"]["uscc"] == "91310000MA1FL00011"
+    assert body["degree"]["PAYS"] == 2 and body["degree"]["HOLDS_ROLE"] == 1
+
+
+def test_neighbors_filters_kind_amount_and_hops(client, tokens):
+    h = auth(tokens["admin"])
+    one = client.get("/entities/E1/neighbors", headers=h).json()
+    assert {n["id"] for n in one["nodes"]} == {"E1", "E2", "E4", "ext:0123456789ab", "P1", "P3", "M01"}
+    assert one["nodes"][0]["id"] == "E1" and one["center"] == "E1"
+    pays = client.get("/entities/E1/neighbors?kinds=PAYS", headers=h).json()
+    assert {e["kind"] for e in pays["edges"]} == {"PAYS"}
+    big = client.get("/entities/E1/neighbors?kinds=PAYS,BILL&min_amount=1000000", headers=h).json()
+    assert {n["id"] for n in big["nodes"]} == {"E1", "E4"}
+    repeated = client.get("/entities/E1/neighbors?kinds=PAYS&kinds=BILL", headers=h).json()
+    assert {e["kind"] for e in repeated["edges"]} == {"PAYS", "BILL"}
+    two = client.get("/entities/E2/neighbors?hops=2", headers=h).json()
+    assert "E4" in {n["id"] for n in two["nodes"]}  # E2 -BILL-> E1 -PAYS-> E4
+    assert "E4" not in {n["id"] for n in client.get("/entities/E2/neighbors", headers=h).json()["nodes"]}
+    strongest = client.get("/entities/E1/neighbors?limit=1&kinds=PAYS", headers=h).json()
+    assert {n["id"] for n in strongest["nodes"]} == {"E1", "E4"}
+
+
+def test_paths_are_explained(client, tokens):
+    r = client.get("/paths?source=P3&target=E4&lang=en", headers=auth(tokens["admin"]))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    first = body["paths"][0]
+    assert first["nodes"][0] == "P3" and first["nodes"][-1] == "E4"
+    assert len(first["edges"]) == len(first["nodes"]) - 1
+    assert first["text"]
+    assert set(first["nodes"]) <= set(body["entities"])
+
+
+def test_me_and_families(client, tokens):
+    me = client.get("/me", headers=auth(tokens["retail_b01"])).json()
+    assert me == {"name": "retail_b01", "role": "retail_manager", "branch": "B01", "manager": None,
+                  "families": ["retail_linkage"]}
+    assert client.get("/prospects", headers=auth(tokens["corporate"])).json()["families"] == [
+        "supply_chain", "referral", "retail_linkage", "ecosystem"]
+
+
+def test_health_needs_no_token(client, api_store):
+    body = client.get("/health").json()
+    assert body["ok"] is True and body["version"] == api_store.version and body["backend"] == "networkx"
+
+
+def test_openapi_and_offline_docs(client):
+    spec = client.get("/openapi.json").json()
+    for path, methods in spec["paths"].items():
+        for method, op in methods.items():
+            if path.startswith(("/entities", "/paths", "/prospects", "/ingest", "/health", "/me")):
+                assert op.get("description") or op.get("summary"), (method, path)
+                assert "4XX" in op["responses"], (method, path)
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "/docs/static/swagger-ui-bundle.js" in docs.text
+    assert "http://" not in docs.text and "https://" not in docs.text  # nothing from a CDN
+    js = client.get("/docs/static/swagger-ui-bundle.js")
+    assert js.status_code == 200 and len(js.content) > 100_000

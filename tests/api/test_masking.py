@@ -1,0 +1,96 @@
+"""No response for a masking role contains a raw name, phone or ID hash it should not see."""
+
+from __future__ import annotations
+
+import io
+import itertools
+import zipfile
+
+import pytest
+
+from api.masking import NameScrubber, mask_name
+from tests.api.conftest import PERSONS, TOKEN_SPECS, auth
+
+NODE_IDS = ["E1", "E2", "E4", "E5", "ext:0123456789ab", "P1", "P2", "P3", "M01", "B01", "A1"]
+
+
+def _hidden_persons(role: str, branch: str | None) -> set[str]:
+    """Who must be masked for this token (the rule of docs/api.md, written out here)."""
+    if role == "admin":
+        return {p for p, d in PERSONS.items() if branch and d["branch_id"] != branch}
+    if role == "retail_manager":
+        return {p for p, d in PERSONS.items() if branch and d["branch_id"] != branch}
+    return set(PERSONS)
+
+
+def _bodies(client, token: str) -> list[str]:
+    h = auth(token)
+    urls = [f"/entities?q={q}" for q in [*(p["name"] for p in PERSONS.values()), "P1", "有限公司", "张"]]
+    urls += [f"/entities/{i}" for i in NODE_IDS] + [f"/entities/{i}/neighbors?hops=3" for i in ("E1", "P2", "M01")]
+    urls += [f"/paths?source={a}&target={b}&k=5" for a, b in itertools.combinations(["P1", "P2", "P3", "E4"], 2)]
+    families = client.get("/prospects", headers=h).json()["families"]
+    for fam in families:
+        urls += [f"/prospects/{fam}?lang=zh", f"/prospects/{fam}?lang=en&format=csv"]
+    out = []
+    for url in urls:
+        r = client.get(url, headers=h)
+        assert r.status_code < 500, (url, r.text)
+        out.append(r.text)
+    for fam in families:
+        r = client.get(f"/prospects/{fam}?format=xlsx", headers=h)
+        assert r.status_code == 200
+        with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
+            out += [zf.read(n).decode("utf-8") for n in zf.namelist() if n.endswith(".xml")]
+    return out
+
+
+@pytest.mark.parametrize("token_key", sorted(TOKEN_SPECS))
+def test_no_raw_personal_data_for_masked_viewers(client, tokens, token_key):
+    role, branch = TOKEN_SPECS[token_key]
+    hidden = _hidden_persons(role, branch)
+    everything = "\n".join(_bodies(client, tokens[token_key]))
+    for pid in hidden:
+        assert PERSONS[pid]["name"] not in everything, (token_key, pid)
+        assert PERSONS[pid]["phone_masked"] not in everything, (token_key, pid)
+    if role != "admin":
+        assert not any(p["id_hash"] in everything for p in PERSONS.values())
+    # and the visible ones really are visible (the test can tell masked from shown)
+    for pid in set(PERSONS) - hidden:
+        if branch is None or PERSONS[pid]["branch_id"] == branch:
+            assert PERSONS[pid]["name"] in everything, (token_key, pid)
+
+
+def test_mask_name_shapes():
+    assert mask_name("张三") == "张*"
+    assert mask_name("张三丰") == "张*丰"
+    assert mask_name("欧阳娜娜") == "欧**娜"
+    assert mask_name("王") == "*"
+    assert mask_name(None) is None
+
+
+def test_scrubber_masks_longest_name_in_text():
+    s = NameScrubber({"张三", "张三丰", "李四"})
+    assert s.text("张三丰和张三见了李四") == "张*丰和张*见了李*"
+    assert s.deep({"who": ["李四"], "id_hash": "x", "n": 3}) == {"who": ["李*"], "n": 3}
+    assert s.text("") == "" and s.text("no names here") == "no names here"
+
+
+def test_scrubber_leaves_enterprise_names_whole():
+    s = NameScrubber({"严芳"}, keep={"海曙区严芳鞋业经营部"})
+    assert s.text("引荐人：海曙区严芳鞋业经营部；严芳本人") == "引荐人：海曙区严芳鞋业经营部；严*本人"
+
+
+def test_audit_log_names_ids_but_no_personal_data(client, tokens, api_store):
+    client.get("/entities/P1", headers=auth(tokens["corporate"]))
+    client.get("/prospects/retail_linkage?format=csv&min_score=10", headers=auth(tokens["retail_b01"]))
+    text = (api_store.state_dir / "audit.jsonl").read_text(encoding="utf-8")
+    for p in PERSONS.values():
+        assert p["name"] not in text and p["phone_masked"] not in text and p["id_hash"] not in text
+    from api.audit import AuditLog
+
+    lines = AuditLog(api_store.state_dir / "audit.jsonl").read()
+    assert any(e["action"] == "view_entity" and e["ids"] == ["P1"] and e["user"] == "corporate" for e in lines)
+    export = [e for e in lines if e["action"] == "export" and e["user"] == "retail_b01"]
+    assert export and export[-1]["filters"] == {"min_score": 10.0} and export[-1]["family"] == "retail_linkage"
+    assert export[-1]["rows"] == 3  # P1, P3 and E4 of branch B01 and export[-1]["format"] == "csv"
+    assert all({"time", "user", "role", "action"} <= set(e) for e in lines)
