@@ -10,8 +10,9 @@ Use them as annotated parameters::
     @router.post("/something", dependencies=[Depends(require_role("admin"))])
 
 - `SettingsDep` — the app's `ApiSettings` (environment ``PROSPECT_GRAPH_*``).
-- `StoreDep` — the app's open `GraphStore`, refreshed per request (a new store version
-  written by an ingest is picked up without a restart).
+- `StoreDep` — the app's open `GraphStore`, pinned per request to the version current when the
+  request began (a new version written by an ingest is picked up by the next request; a request
+  never mixes two versions).
 - `CurrentUser` — the authenticated `api.auth.User` (name, role, branch, manager). Accepts
   ``Authorization: Bearer``, the session cookie, or a ``?token=`` link (turned into the cookie
   by a middleware). No or bad credentials → 401; too many failures → 429.
@@ -69,7 +70,8 @@ def get_settings(request: Request) -> ApiSettings:
 def get_store(request: Request) -> GraphStore:
     store: GraphStore = request.app.state.store
     store.refresh()
-    return store
+    # pinned for the whole request: a commit while it runs cannot mix two versions
+    return store.snapshot()
 
 
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]

@@ -41,9 +41,29 @@ class NetworkxStore(GraphStore):
         super().__init__(root)
         self.keep_versions = keep_versions
         self._manifest_cache: tuple[float, dict[str, Any]] | None = None
+        self._pinned: dict[str, Any] | None = None
+
+    def snapshot(self) -> NetworkxStore:
+        """A store object reading the current manifest only (older versions stay on disk for
+        `keep_versions` commits, so a pinned reader finishes its work)."""
+        pinned = NetworkxStore(self.root, self.keep_versions)
+        pinned._pinned = self.manifest()
+        return pinned
+
+    def _cache_scope(self) -> str:
+        # the store id tells a store apart from one deleted and made again at the same path
+        return f"{self.backend}:{self.root.resolve()}:{self.manifest().get('store_id')}"
+
+    def _table_token(self, table: str) -> str | None:
+        entry = self.manifest()["tables"].get(table)
+        if entry is None:
+            return f"absent@{self.version}"
+        return str(entry.get("written") or entry["file"])
 
     # ----------------------------------------------------------- manifest
     def manifest(self) -> dict[str, Any]:
+        if self._pinned is not None:
+            return self._pinned
         path = self.root / MANIFEST
         try:
             mtime = path.stat().st_mtime_ns
@@ -77,6 +97,8 @@ class NetworkxStore(GraphStore):
 
     # -------------------------------------------------------------- commit
     def _commit(self, tables: dict[str, pd.DataFrame], note: str) -> str:
+        if self._pinned is not None:
+            raise StoreCorrupted("a pinned snapshot of the store cannot be written to")
         current = self.manifest()
         previous = current.get("version")
         number = int(previous) + 1 if previous else 1
@@ -96,12 +118,14 @@ class NetworkxStore(GraphStore):
                     os.link(src, dst)
                 except OSError:
                     shutil.copy2(src, dst)
-                entries[name] = {**entry, "file": f"versions/{version}/{src.name}"}
+                entries[name] = {**entry, "file": f"versions/{version}/{src.name}",
+                                 "written": entry.get("written") or entry["file"]}
             for name, df in tables.items():
                 dst = tmp / f"{name}.parquet"
                 pq.write_table(pa.Table.from_pandas(df, preserve_index=False), dst)
                 _fsync(dst)
-                entries[name] = {"file": f"versions/{version}/{name}.parquet", "rows": int(len(df))}
+                entries[name] = {"file": f"versions/{version}/{name}.parquet", "rows": int(len(df)),
+                                 "written": f"versions/{version}/{name}.parquet"}
             final = versions / version
             if final.exists():  # left by a crash after rename but before the manifest swap
                 shutil.rmtree(final)
@@ -112,8 +136,8 @@ class NetworkxStore(GraphStore):
         history = list(current.get("history", []))[-49:]
         history.append({"version": version, "at": datetime.now(UTC).isoformat(timespec="seconds"),
                         "note": note, "tables": sorted(tables)})
-        manifest = {"format": 1, "backend": self.backend, "version": version, "tables": entries,
-                    "history": history}
+        manifest = {"format": 1, "backend": self.backend, "store_id": current.get("store_id") or uuid.uuid4().hex,
+                    "version": version, "tables": entries, "history": history}
         tmp_manifest = self.root / f".{MANIFEST}.{uuid.uuid4().hex}.tmp"
         tmp_manifest.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         _fsync(tmp_manifest)

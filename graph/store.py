@@ -12,7 +12,9 @@ import contextlib
 import fcntl
 import os
 import secrets
+import threading
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, final
@@ -38,10 +40,6 @@ class GraphStore(ABC):
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
-        self._graph_cache: tuple[str | None, nx.MultiDiGraph] | None = None
-        self._index_cache: tuple[str | None, dict[str, tuple[str, int]]] | None = None
-        self._table_cache: dict[tuple[str | None, str], pd.DataFrame] = {}
-        self._adjacency_cache: tuple[str | None, Adjacency] | None = None
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -58,6 +56,25 @@ class GraphStore(ABC):
 
     def refresh(self) -> None:  # noqa: B027 - optional hook
         """Pick up a version written by another process (backends that pin one override)."""
+
+    def snapshot(self) -> GraphStore:
+        """A view pinned to the current version: every read through it sees that version only.
+
+        The API takes one per request, so a commit in the middle of a request cannot mix two
+        versions. Backends that cannot pin return themselves (see their docs).
+        """
+        return self
+
+    def _table_token(self, table: str) -> str | None:
+        """Identifies a table's content: equal tokens, equal content (lets versions share memory)."""
+        return self.version
+
+    def _cache_scope(self) -> str:
+        """Which store the shared caches belong to."""
+        return f"{self.backend}:{self.root.resolve()}"
+
+    def _derived(self) -> _Derived:
+        return _derived_cache(self._cache_scope(), self.version)
 
     # ------------------------------------------------------------ public API
     @property
@@ -82,13 +99,12 @@ class GraphStore(ABC):
         """A table of the current version in the schema's shape (empty when absent)."""
         if table not in TABLES:
             raise NotFound(f"unknown table {table!r}")
-        key = (self.version, table)
-        df = self._table_cache.get(key)
+        key = (self._cache_scope(), table, self._table_token(table))
+        df = _TABLES.get(key)
         if df is None:
             raw = self._read_table(table)
             df = empty(table) if raw is None else conform(table, raw)
-            self._table_cache = {k: v for k, v in self._table_cache.items() if k[0] == key[0]}
-            self._table_cache[key] = df
+            _TABLES.put(key, df)
         if columns is not None:
             return df[list(columns)]
         return df
@@ -100,9 +116,7 @@ class GraphStore(ABC):
         if unknown:
             raise NotFound(f"unknown table(s): {', '.join(unknown)}")
         conformed = {name: conform(name, df) for name, df in tables.items()}
-        version = self._commit(conformed, note)
-        self._table_cache.clear()
-        return version
+        return self._commit(conformed, note)
 
     @final
     @contextlib.contextmanager
@@ -160,9 +174,9 @@ class GraphStore(ABC):
         carry the `edges` table's columns. Meant for subgraph work and small stores; big
         scoring jobs work on the tables.
         """
-        version = self.version
-        if self._graph_cache and self._graph_cache[0] == version:
-            return self._graph_cache[1]
+        derived = self._derived()
+        if derived.graph is not None:
+            return derived.graph
         g = nx.MultiDiGraph()
         for table, spec in NODE_TABLES.items():
             df = self.read(table)
@@ -175,7 +189,7 @@ class GraphStore(ABC):
             attrs = {str(k): v for k, v in rec.items() if not _isna(v) and k not in ("src", "dst")}
             key = rec["kind"] if _isna(rec.get("role")) else f"{rec['kind']}:{rec['role']}"
             g.add_edge(rec["src"], rec["dst"], key=key, **attrs)
-        self._graph_cache = (version, g)
+        derived.graph = g
         return g
 
     def neighbors(
@@ -222,25 +236,74 @@ class GraphStore(ABC):
 
     def adjacency(self) -> Adjacency:
         """The adjacency index of the current version's `edges` (cached per version)."""
-        version = self.version
-        if self._adjacency_cache and self._adjacency_cache[0] == version:
-            return self._adjacency_cache[1]
-        adjacency = Adjacency(self.read("edges"))
-        self._adjacency_cache = (version, adjacency)
-        return adjacency
+        derived = self._derived()
+        with derived.lock:
+            if derived.adjacency is None:
+                derived.adjacency = Adjacency(self.read("edges"))
+            return derived.adjacency
 
     # --------------------------------------------------------------- helpers
     def _node_index(self) -> dict[str, tuple[str, int]]:
-        version = self.version
-        if self._index_cache and self._index_cache[0] == version:
-            return self._index_cache[1]
+        derived = self._derived()
+        with derived.lock:
+            if derived.index is not None:
+                return derived.index
+            derived.index = self._build_node_index()
+            return derived.index
+
+    def _build_node_index(self) -> dict[str, tuple[str, int]]:
         index: dict[str, tuple[str, int]] = {}
         for table in NODE_TABLES:
             ids = self.read(table, ["id"])["id"]
             for pos, value in enumerate(ids.tolist()):
                 index.setdefault(str(value), (table, pos))
-        self._index_cache = (version, index)
         return index
+
+
+class _Derived:
+    """What is computed from one version's tables: the node index, the adjacency, the graph."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.index: dict[str, tuple[str, int]] | None = None
+        self.adjacency: Adjacency | None = None
+        self.graph: nx.MultiDiGraph | None = None
+
+
+class _Lru:
+    """A small thread-safe LRU map shared by every store object of the process."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            return None
+
+    def put(self, key: Any, value: Any) -> Any:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+            return value
+
+
+# Tables are keyed by content token, so a table that did not change between two versions is
+# loaded once; derived structures are per version. Bounded: a few versions of a few stores.
+_TABLES = _Lru(64)
+_DERIVED = _Lru(6)
+
+
+def _derived_cache(scope: str, version: str | None) -> _Derived:
+    key = (scope, version)
+    found = _DERIVED.get(key)
+    return found if found is not None else _DERIVED.put(key, _Derived())
 
 
 def _isna(value: Any) -> bool:

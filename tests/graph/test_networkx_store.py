@@ -97,3 +97,31 @@ def test_neighbors_filter_by_kind_and_amount(tmp_path):
     two = store.neighbors("E1", hops=2)
     assert set(two.nodes) == {"E1", "E2", "E3", "E4"}
     assert two.nodes["E4"]["kind"] == "Enterprise"
+
+
+def test_snapshot_pins_one_version_and_shares_unchanged_tables(tmp_path):
+    store = NetworkxStore(tmp_path / "s")
+    store.write({"enterprises": _enterprises("E1"), "associations": pd.DataFrame({"id": ["A1"], "name": ["协会"]})})
+    pinned = store.snapshot()
+    store.write({"enterprises": _enterprises("E1", "E2")})
+    assert list(pinned.read("enterprises")["id"]) == ["E1"]
+    assert list(store.read("enterprises")["id"]) == ["E1", "E2"]
+    assert pinned.version == "000001" and store.version == "000002"
+    # the associations table did not change: both versions share one frame in memory
+    assert pinned.read("associations") is store.read("associations")
+    with pytest.raises(StoreCorrupted):
+        pinned.write({"enterprises": _enterprises("E3")})
+
+
+def test_a_store_made_again_at_the_same_path_is_not_served_from_cache(tmp_path):
+    import shutil
+
+    store = NetworkxStore(tmp_path / "s")
+    store.write({"enterprises": _enterprises("E1")})
+    assert store.node("E1") is not None
+    shutil.rmtree(tmp_path / "s")
+    again = NetworkxStore(tmp_path / "s")
+    again.write({"enterprises": _enterprises("E9")})
+    assert again.version == "000001"
+    assert again.node("E1") is None and again.node("E9") is not None
+    assert list(again.read("enterprises")["id"]) == ["E9"]
