@@ -27,7 +27,8 @@ def manager_view(manager_id: Annotated[str, Path(min_length=1, max_length=64)], 
     """A retail manager's clients: their enterprises, roles, and the corporate managers covering them."""
     from scoring.retail_linkage import retail_manager_view
 
-    viewer.allowed_kinds("retail_linkage")  # corporate managers: 403
+    if viewer.allowed_kinds("retail_linkage") is not None:  # corporate managers see enterprises only
+        raise Forbidden(f"the {viewer.user.role} role cannot open a retail manager's view")
     if viewer.user.role == "retail_manager" and viewer.user.manager not in (None, manager_id):
         raise Forbidden("a retail manager sees their own clients only")
     managers = store.read("managers", ["id", "branch_id"])
