@@ -46,7 +46,9 @@ def family_settings(settings: ScoringSettings, family: str, model: type[M]) -> M
 
 def _load(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        # libyaml's safe loader when present: the pure-Python one takes ~0.3 s per scoring run
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506
     except (OSError, yaml.YAMLError) as exc:
         raise InvalidRequest(f"cannot read weights file {path}: {exc}") from exc
     if not isinstance(data, dict):

@@ -1,0 +1,100 @@
+"""Ecosystem family: group companies (parent tree, shared controller, look-through) and stores."""
+
+from __future__ import annotations
+
+import pytest
+from builders import MemoryStore, StoreBuilder, months
+
+from scoring import ecosystem
+from scoring.explain import Prospect
+from scoring.settings import ScoringSettings
+
+SETTINGS = ScoringSettings(lang="en", as_of="2024-12-31")
+
+
+def _score(store) -> dict[tuple[str, str], Prospect]:
+    return {(p.kind, p.prospect_id): p for p in ecosystem.score(store, SETTINGS)}
+
+
+def _group() -> StoreBuilder:
+    b = StoreBuilder()
+    b.firm("C", "顺达物流有限公司", client=True, credit=True, manager="M1", branch_id="B1", parent="HOLD")
+    b.firm("HOLD", "顺达控股集团有限公司").firm("SUB", "顺达物流（宁波）有限公司", parent="C")
+    b.firm("SIB", "顺达国际贸易有限公司", parent="HOLD").firm("GRAND", "顺达冷链有限公司", parent="SUB")
+    b.firm("CTRL", "远航贸易有限公司").firm("NOSTAKE", "远航二号有限公司").firm("FAR", "无关企业有限公司")
+    b.person("P1", "甲").role("P1", "C", "actual_controller", 60).role("P1", "CTRL", "actual_controller", 70)
+    b.role("P1", "NOSTAKE", "actual_controller")  # controller without a known stake: not a group link
+    # Look-through: C holds 80% of MID, MID holds 75% of DEEP -> C holds 60% of DEEP.
+    b.firm("MID", "中间持股有限公司").firm("DEEP", "穿透子公司有限公司").firm("THIN", "少数持股有限公司")
+    b.role("C", "MID", "shareholder", 80).role("MID", "DEEP", "shareholder", 75).role("MID", "THIN", "shareholder", 30)
+    return b
+
+
+def test_group_links_from_parent_tree_controller_and_lookthrough():
+    rows = _score(_group().write(MemoryStore()))
+    relation = {k[1]: p.details["relation"] for k, p in rows.items() if k[0] == "group"}
+    assert relation == {"HOLD": "parent", "SUB": "subsidiary", "SIB": "sibling", "GRAND": "grandchild",
+                        "CTRL": "controller", "MID": "owned_by_client", "DEEP": "owned_by_client"}
+    deep = rows["group", "DEEP"]
+    assert deep.details["stake_pct"] == pytest.approx(60.0)
+    assert rows["group", "CTRL"].details["stake_pct"] == pytest.approx(70.0)
+    assert rows["group", "CTRL"].path == ["M1", "C", "P1", "CTRL"]
+    assert rows["group", "SIB"].path == ["M1", "C", "HOLD", "SIB"]
+    for p in rows.values():
+        assert p.anchor_id == "C" and p.manager_id == "M1" and p.branch_id == "B1"
+        assert 0 <= p.score <= 100 and p.score == pytest.approx(sum(e.contribution for e in p.evidence))
+        assert p.reasons and all(r.en and r.zh for r in p.reasons) and p.suggested_products
+
+
+def test_direct_links_outrank_looser_ones_and_payments_add():
+    b = _group()
+    for month in months("2024-01", 12):
+        b.pay("C", "SIB", 200_000, f"{month}-10")
+    rows = _score(b.write(MemoryStore()))
+    assert rows["group", "SUB"].score > rows["group", "GRAND"].score
+    assert rows["group", "SIB"].score > rows["group", "GRAND"].score  # 12 months of payments with the client
+    assert "supply_chain_finance" in rows["group", "SIB"].suggested_products
+
+
+def test_clients_and_unlinked_firms_are_not_group_prospects():
+    b = _group().firm("C2", "顺达物流二号有限公司", client=True, credit=True, parent="C")
+    rows = _score(b.write(MemoryStore()))
+    assert ("group", "C2") not in rows and ("group", "FAR") not in rows and ("group", "THIN") not in rows
+
+
+def test_stores_by_parent_and_by_name_under_their_client():
+    b = StoreBuilder().firm("PH", "康宁大药房连锁有限公司", client=True, manager="M1")
+    b.monthly("PH", "X", 1_000, months("2024-01", 12)).firm("X", "供货商有限公司")
+    for i in range(5):
+        b.firm(f"S{i}", f"康宁大药房连锁有限公司{i}号门店", parent="PH")
+    b.firm("N1", "康宁大药房鼓楼分店")  # no parent on record: found by its name
+    b.firm("Z", "宁波另一家门店")  # a store of nobody we know
+    rows = _score(b.write(MemoryStore()))
+    stores = {k[1]: p for k, p in rows.items() if k[0] == "branch_store"}
+    assert set(stores) == {"S0", "S1", "S2", "S3", "S4", "N1"}
+    assert {p.anchor_id for p in stores.values()} == {"PH"}
+    assert stores["S0"].details["relation"] == "store_parent" and stores["N1"].details["relation"] == "store_name"
+    assert stores["S0"].score > stores["N1"].score
+    assert stores["S0"].details["stores_of_client"] == 6 and stores["S0"].path == ["M1", "PH", "S0"]
+    assert "payroll" in stores["S0"].suggested_products
+    assert not any(k[0] == "group" and k[1].startswith("S") for k in rows)  # a store is listed once, as a store
+
+
+def test_demo_pharmacy_stores_and_core_subsidiary(demo_store):
+    from ingest import demo_cases as dc
+    from scoring.run import decode, load_prospects
+
+    def rows(kind: str) -> dict[str, dict]:
+        df = load_prospects(demo_store, "ecosystem", kind=kind)
+        return {r["prospect_id"]: decode({str(k): v for k, v in r.items()}, "zh") for r in df.to_dict("records")}
+
+    stores = rows("branch_store")
+    for eid in dc.PHARMACY_STORES:
+        assert stores[eid]["anchor_id"] == dc.PHARMACY and stores[eid]["manager_id"] == dc.MGR_CORE
+        assert stores[eid]["details"]["stores_of_client"] >= len(dc.PHARMACY_STORES)
+        assert any("门店" in r for r in stores[eid]["reasons"])
+    group = rows("group")
+    sub = group[dc.CORE_SUBSIDIARY]
+    assert sub["anchor_id"] == dc.CORE and sub["details"]["relation"] == "subsidiary"
+    assert sub["path"] == [dc.MGR_CORE, dc.CORE, dc.CORE_SUBSIDIARY]
+    assert not set(dc.PHARMACY_STORES) & set(group)
