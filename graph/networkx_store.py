@@ -68,6 +68,12 @@ class NetworkxStore(GraphStore):
         try:
             mtime = path.stat().st_mtime_ns
         except FileNotFoundError:
+            versions = self.root / "versions"
+            if versions.is_dir() and any(p.name.isdigit() for p in versions.iterdir()):
+                # versions without a manifest: reading it as empty would let the next ingest
+                # write over the data; a person must restore the manifest or remove the folder
+                raise StoreCorrupted(f"store manifest {path} is missing but {versions} holds data: "
+                                     "restore the manifest, or remove the store folder to start again") from None
             return {"version": None, "tables": {}, "history": []}
         if self._manifest_cache and self._manifest_cache[0] == mtime:
             return self._manifest_cache[1]

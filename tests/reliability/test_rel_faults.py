@@ -119,9 +119,6 @@ def test_corrupted_manifest_is_named(states: States, tmp_path: Path, capsys: pyt
     assert "manifest.json" in capsys.readouterr().err
 
 
-@pytest.mark.xfail(strict=True, reason="graph/networkx_store.py: a missing manifest.json next to existing "
-                   "versions/ reads as an EMPTY store (no error); the next ingest then writes a new version 000001 "
-                   "over the old versions/000001 holding only its own bundle: the earlier data is gone")
 def test_missing_manifest_is_an_error_not_an_empty_store(states: States, tmp_path: Path) -> None:
     store = states.copy(tmp_path / "store")
     (store.root / "manifest.json").unlink()
