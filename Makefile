@@ -37,7 +37,8 @@ typecheck: install
 pytest: install system-deps
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+# The Neo4j backend's Cypher also runs for real on an embedded FalkorDB (own Python 3.12 venv).
+test: lint typecheck test-falkordb pytest
 
 bench: install
 	$(PY) -m bench.run
@@ -48,4 +49,4 @@ clean:
 # The Neo4j backend's Cypher on an embedded FalkorDB (needs a Python >= 3.12; see docs/neo4j.md).
 .PHONY: test-falkordb
 test-falkordb: install
-	bash tests/neo4j/run_falkordb.sh
+	FALKORDB_VENV=$(CURDIR)/.venv-falkordb bash tests/neo4j/run_falkordb.sh
