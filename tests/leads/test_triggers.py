@@ -46,3 +46,24 @@ def test_same_tables_make_no_alerts_and_alerts_are_logged(store):
     record_alerts(store, alerts, version="000002")
     logged = read_alerts(store)
     assert [a["kind"] for a in logged] == ["new_member"] and logged[0]["version"] == "000002"
+
+
+def test_an_ingest_of_a_new_month_raises_alerts(tmp_path):
+    from graph.networkx_store import NetworkxStore
+    from ingest.job import run_ingest
+
+    bundle = tmp_path / "b"
+    bundle.mkdir()
+    (bundle / "enterprises.csv").write_text("enterprise_id,name,is_client\nC,核心制造有限公司,是\n", encoding="utf-8")
+    (bundle / "payments.csv").write_text(
+        "payer_id,payee_name,amount,paid_on\nC,甲供应有限公司,100,2024-01-05\n", encoding="utf-8")
+    store = NetworkxStore(tmp_path / "s")
+    assert run_ingest(store, bundle).alerts == 0  # the first ingest is the baseline
+    (bundle / "payments.csv").write_text(
+        "payer_id,payee_name,amount,paid_on\nC,甲供应有限公司,100,2024-01-05\nC,乙材料有限公司,50,2024-02-05\n",
+        encoding="utf-8")
+    summary = run_ingest(store, bundle)
+    logged = read_alerts(store)
+    assert summary.alerts == 1 and [a["kind"] for a in logged] == ["new_supplier"]
+    assert "乙材料" in logged[0]["text_zh"] and logged[0]["related_id"] == "C"
+    assert run_ingest(store, bundle).alerts == 0  # the same bundle again: nothing new

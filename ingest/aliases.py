@@ -1,0 +1,296 @@
+"""Header and value aliases: the English names of DESIGN.md and the common Chinese ones.
+
+Real exports carry Chinese headers (企业名称, 统一社会信用代码, 付款人名称 …) and Chinese
+values (董事长, 秘书长, 贵宾 …). This module is the one built-in table that turns them
+into the canonical columns and values of the input bundle; a mapping file can add more.
+
+Examples:
+    >>> canonical_header("payments", "收款人名称")
+    'payee_name'
+    >>> canonical_value("role", "董事长/董事")
+    'director'
+    >>> ZH_HEADERS["enterprises"]["name"]
+    '企业名称'
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = [
+    "TABLE_COLUMNS",
+    "REQUIRED",
+    "HEADER_ALIASES",
+    "ZH_HEADERS",
+    "VALUE_ALIASES",
+    "SENIORITY",
+    "canonical_header",
+    "canonical_value",
+    "header_key",
+]
+
+# The canonical input columns of every bundle table (DESIGN.md "Input bundle"), plus the
+# optional extras the product accepts (do_not_contact, payee_bank).
+TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "enterprises": ("enterprise_id", "name", "uscc", "industry", "region", "registered_capital",
+                    "is_client", "is_credit_client", "branch_id", "manager_id", "parent_id",
+                    "opened_on", "do_not_contact"),
+    "persons": ("person_id", "name", "id_number", "phone", "is_retail_client", "aum", "aum_prev",
+                "tier", "branch_id", "manager_id", "do_not_contact"),
+    "roles": ("person_id", "enterprise_id", "role", "share_pct"),
+    "associations": ("association_id", "name", "kind", "region"),
+    "memberships": ("association_id", "member_id", "member_kind", "position"),
+    "payments": ("payer_id", "payer_name", "payee_id", "payee_name", "payee_bank", "amount", "paid_on"),
+    "bills": ("bill_id", "drawer_id", "payee_id", "payee_name", "acceptor", "amount", "issued_on",
+              "due_on", "discounted_by"),
+    "endorsements": ("bill_id", "seq", "from_id", "from_name", "to_id", "to_name", "endorsed_on"),
+    "payroll": ("employer_id", "person_id", "month", "amount"),
+    "managers": ("manager_id", "name", "kind", "branch_id"),
+    "branches": ("branch_id", "name"),
+}
+
+# Required columns; a tuple inside means "one of these" (an id or a name).
+REQUIRED: dict[str, tuple[str | tuple[str, ...], ...]] = {
+    "enterprises": ("enterprise_id", "name"),
+    "persons": ("person_id", "name"),
+    "roles": ("person_id", "enterprise_id", "role"),
+    "associations": ("association_id", "name"),
+    "memberships": ("association_id", "member_id"),
+    "payments": (("payer_id", "payer_name"), ("payee_id", "payee_name"), "amount", "paid_on"),
+    "bills": ("bill_id", "drawer_id", ("payee_id", "payee_name"), "amount", "issued_on"),
+    "endorsements": ("bill_id", "seq", ("to_id", "to_name")),
+    "payroll": ("employer_id", "person_id", "month", "amount"),
+    "managers": ("manager_id", "name"),
+    "branches": ("branch_id", "name"),
+}
+
+# The preferred Chinese header of each column (what a Chinese bank's export would say);
+# the demo generator writes these, and they are aliases below as well.
+ZH_HEADERS: dict[str, dict[str, str]] = {
+    "enterprises": {
+        "enterprise_id": "企业编号", "name": "企业名称", "uscc": "统一社会信用代码", "industry": "行业",
+        "region": "地区", "registered_capital": "注册资本", "is_client": "是否我行客户",
+        "is_credit_client": "是否授信客户", "branch_id": "网点编号", "manager_id": "客户经理编号",
+        "parent_id": "母公司编号", "opened_on": "开户日期", "do_not_contact": "禁止营销",
+    },
+    "persons": {
+        "person_id": "客户编号", "name": "姓名", "id_number": "身份证号", "phone": "手机号",
+        "is_retail_client": "是否个人客户", "aum": "金融资产", "aum_prev": "上期金融资产",
+        "tier": "客户层级", "branch_id": "网点编号", "manager_id": "客户经理编号",
+        "do_not_contact": "禁止营销",
+    },
+    "roles": {"person_id": "人员编号", "enterprise_id": "企业编号", "role": "职务", "share_pct": "持股比例"},
+    "associations": {"association_id": "协会编号", "name": "协会名称", "kind": "类型", "region": "地区"},
+    "memberships": {"association_id": "协会编号", "member_id": "会员编号", "member_kind": "会员类型",
+                    "position": "职务"},
+    "payments": {"payer_id": "付款人编号", "payer_name": "付款人名称", "payee_id": "收款人编号",
+                 "payee_name": "收款人名称", "payee_bank": "收款行", "amount": "金额", "paid_on": "交易日期"},
+    "bills": {"bill_id": "票据号", "drawer_id": "出票人编号", "payee_id": "收款人编号",
+              "payee_name": "收款人名称", "acceptor": "承兑人", "amount": "票面金额", "issued_on": "出票日期",
+              "due_on": "到期日", "discounted_by": "贴现行"},
+    "endorsements": {"bill_id": "票据号", "seq": "背书序号", "from_id": "背书人编号", "from_name": "背书人名称",
+                     "to_id": "被背书人编号", "to_name": "被背书人名称", "endorsed_on": "背书日期"},
+    "payroll": {"employer_id": "代发单位编号", "person_id": "员工编号", "month": "代发月份", "amount": "代发金额"},
+    "managers": {"manager_id": "客户经理编号", "name": "客户经理姓名", "kind": "条线", "branch_id": "网点编号"},
+    "branches": {"branch_id": "网点编号", "name": "网点名称"},
+}
+
+# Aliases valid in every table (matched after `header_key` normalisation).
+_COMMON: dict[str, str] = {
+    "名称": "name", "姓名": "name", "企业名称": "name", "公司名称": "name", "单位名称": "name",
+    "客户名称": "name", "户名": "name",
+    "统一社会信用代码": "uscc", "社会信用代码": "uscc", "信用代码": "uscc",
+    "行业": "industry", "所属行业": "industry", "地区": "region", "区域": "region", "所在地区": "region",
+    "注册资本": "registered_capital", "注册资本万元": "registered_capital",
+    "网点": "branch_id", "支行": "branch_id", "网点编号": "branch_id", "支行编号": "branch_id",
+    "所属网点": "branch_id", "所属支行": "branch_id", "机构号": "branch_id", "机构编号": "branch_id",
+    "客户经理": "manager_id", "客户经理编号": "manager_id", "管户经理": "manager_id", "客户经理工号": "manager_id",
+    "禁止营销": "do_not_contact", "勿扰": "do_not_contact", "不联系": "do_not_contact",
+}
+
+_PER_TABLE: dict[str, dict[str, str]] = {
+    "enterprises": {
+        "id": "enterprise_id", "企业编号": "enterprise_id", "企业代码": "enterprise_id", "客户编号": "enterprise_id",
+        "客户号": "enterprise_id", "公司编号": "enterprise_id", "单位编号": "enterprise_id",
+        "是否客户": "is_client", "是否我行客户": "is_client", "我行客户": "is_client",
+        "是否授信客户": "is_credit_client", "授信客户": "is_credit_client", "是否授信": "is_credit_client",
+        "母公司编号": "parent_id", "上级企业编号": "parent_id", "集团编号": "parent_id", "母公司": "parent_id",
+        "开户日期": "opened_on", "成立日期": "opened_on",
+    },
+    "persons": {
+        "id": "person_id", "客户编号": "person_id", "客户号": "person_id", "人员编号": "person_id",
+        "个人编号": "person_id", "身份证号": "id_number", "身份证号码": "id_number", "证件号码": "id_number",
+        "证件号": "id_number", "手机号": "phone", "手机号码": "phone", "联系电话": "phone", "电话": "phone",
+        "是否个人客户": "is_retail_client", "是否零售客户": "is_retail_client", "零售客户": "is_retail_client",
+        "金融资产": "aum", "管理资产规模": "aum", "aum": "aum", "资产": "aum",
+        "上期金融资产": "aum_prev", "期初金融资产": "aum_prev", "上月金融资产": "aum_prev",
+        "客户层级": "tier", "层级": "tier", "客户等级": "tier", "等级": "tier",
+    },
+    "roles": {
+        "人员编号": "person_id", "个人编号": "person_id", "客户编号": "person_id", "企业编号": "enterprise_id",
+        "公司编号": "enterprise_id", "职务": "role", "角色": "role", "职位": "role", "身份": "role",
+        "持股比例": "share_pct", "持股比例%": "share_pct", "出资比例": "share_pct",
+    },
+    "associations": {
+        "id": "association_id", "协会编号": "association_id", "商会编号": "association_id",
+        "组织编号": "association_id", "协会名称": "name", "商会名称": "name", "类型": "kind", "类别": "kind",
+        "组织类型": "kind",
+    },
+    "memberships": {
+        "协会编号": "association_id", "商会编号": "association_id", "会员编号": "member_id",
+        "成员编号": "member_id", "企业编号": "member_id", "会员类型": "member_kind", "成员类型": "member_kind",
+        "职务": "position", "会内职务": "position", "职位": "position",
+    },
+    "payments": {
+        "付款人编号": "payer_id", "付款方编号": "payer_id", "付款人": "payer_name", "付款人名称": "payer_name",
+        "付款方名称": "payer_name", "付款方": "payer_name", "付款人户名": "payer_name",
+        "收款人编号": "payee_id", "收款方编号": "payee_id", "收款人": "payee_name", "收款人名称": "payee_name",
+        "收款方名称": "payee_name", "收款方": "payee_name", "收款人户名": "payee_name",
+        "收款行": "payee_bank", "收款银行": "payee_bank", "收款人开户行": "payee_bank", "收款行名称": "payee_bank",
+        "金额": "amount", "交易金额": "amount", "付款金额": "amount", "金额元": "amount",
+        "交易日期": "paid_on", "付款日期": "paid_on", "日期": "paid_on", "交易时间": "paid_on",
+    },
+    "bills": {
+        "票据号": "bill_id", "票据号码": "bill_id", "汇票号码": "bill_id", "出票人编号": "drawer_id",
+        "出票人": "drawer_id", "收款人编号": "payee_id", "收款人": "payee_name", "收款人名称": "payee_name",
+        "承兑人": "acceptor", "承兑行": "acceptor", "票面金额": "amount", "金额": "amount", "出票金额": "amount",
+        "出票日期": "issued_on", "到期日": "due_on", "到期日期": "due_on", "贴现行": "discounted_by",
+        "贴现人": "discounted_by", "贴现机构": "discounted_by",
+    },
+    "endorsements": {
+        "票据号": "bill_id", "票据号码": "bill_id", "汇票号码": "bill_id", "背书序号": "seq", "序号": "seq",
+        "背书人编号": "from_id", "背书人": "from_name", "背书人名称": "from_name", "被背书人编号": "to_id",
+        "被背书人": "to_name", "被背书人名称": "to_name", "背书日期": "endorsed_on",
+    },
+    "payroll": {
+        "代发单位编号": "employer_id", "代发单位": "employer_id", "单位编号": "employer_id",
+        "企业编号": "employer_id", "员工编号": "person_id", "人员编号": "person_id", "客户编号": "person_id",
+        "代发月份": "month", "月份": "month", "代发金额": "amount", "金额": "amount", "工资金额": "amount",
+    },
+    "managers": {
+        "id": "manager_id", "客户经理编号": "manager_id", "工号": "manager_id", "员工号": "manager_id",
+        "客户经理姓名": "name", "客户经理": "name", "条线": "kind", "类型": "kind", "岗位": "kind",
+    },
+    "branches": {"id": "branch_id", "网点编号": "branch_id", "网点名称": "name", "支行名称": "name"},
+}
+
+
+def header_key(header: str) -> str:
+    """Normalise a header for lookup: NFKC (full-width → half), lower case, no spaces/punctuation."""
+    text = unicodedata.normalize("NFKC", str(header)).strip().lower().lstrip("\ufeff")
+    text = re.sub(r"[\s_\-\.:：()（）\[\]【】*]+", "", text)
+    return text
+
+
+def _build() -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for table, columns in TABLE_COLUMNS.items():
+        mapping: dict[str, str] = {}
+        for alias, col in _COMMON.items():
+            if col in columns:
+                mapping[header_key(alias)] = col
+        for alias, col in _PER_TABLE.get(table, {}).items():
+            mapping[header_key(alias)] = col
+        for col, zh in ZH_HEADERS.get(table, {}).items():
+            mapping[header_key(zh)] = col
+        for col in columns:  # the canonical English names always win
+            mapping[header_key(col)] = col
+        out[table] = mapping
+    return out
+
+
+# table -> {normalised header: canonical column}
+HEADER_ALIASES: dict[str, dict[str, str]] = _build()
+
+
+def canonical_header(table: str, header: str) -> str | None:
+    """The canonical column a header means in `table`, or None when unknown."""
+    return HEADER_ALIASES.get(table, {}).get(header_key(header))
+
+
+# Seniority, most senior first: a compound title keeps its most senior recognised part.
+SENIORITY: dict[str, tuple[str, ...]] = {
+    "role": ("legal_rep", "actual_controller", "director", "executive", "finance", "shareholder", "employee"),
+    "position": ("president", "vice_president", "secretary_general", "director", "member"),
+}
+
+VALUE_ALIASES: dict[str, dict[str, str]] = {
+    "role": {
+        "legal_rep": "legal_rep", "legal representative": "legal_rep", "法定代表人": "legal_rep",
+        "法人": "legal_rep", "法人代表": "legal_rep", "法定代表": "legal_rep",
+        "director": "director", "董事": "director", "董事长": "director", "副董事长": "director",
+        "执行董事": "director", "独立董事": "director", "chairman": "director", "board member": "director",
+        "executive": "executive", "高管": "executive", "总经理": "executive", "副总经理": "executive",
+        "经理": "executive", "总裁": "executive", "副总裁": "executive", "ceo": "executive",
+        "监事": "executive", "监事会主席": "executive", "董事会秘书": "executive", "董秘": "executive",
+        "shareholder": "shareholder", "股东": "shareholder", "控股股东": "shareholder", "大股东": "shareholder",
+        "actual_controller": "actual_controller", "实际控制人": "actual_controller", "实控人": "actual_controller",
+        "finance": "finance", "财务负责人": "finance", "财务总监": "finance", "财务人员": "finance",
+        "财务": "finance", "会计": "finance", "出纳": "finance", "cfo": "finance",
+        "employee": "employee", "员工": "employee", "职员": "employee",
+    },
+    "position": {
+        "member": "member", "会员": "member", "会员单位": "member", "成员": "member",
+        "director": "director", "理事": "director", "常务理事": "director", "理事单位": "director",
+        "常务理事单位": "director",
+        "vice_president": "vice_president", "副会长": "vice_president", "副会长单位": "vice_president",
+        "常务副会长": "vice_president", "vice president": "vice_president",
+        "president": "president", "会长": "president", "会长单位": "president", "理事长": "president",
+        "secretary_general": "secretary_general", "秘书长": "secretary_general",
+        "secretary general": "secretary_general", "副秘书长": "secretary_general",
+    },
+    "association_kind": {
+        "industry_association": "industry_association", "行业协会": "industry_association", "协会": "industry_association",
+        "chamber_of_commerce": "chamber_of_commerce", "商会": "chamber_of_commerce",
+        "market": "market", "市场": "market", "商圈": "market", "集群市场": "market", "专业市场": "market",
+        "park": "park", "园区": "park", "产业园": "park", "工业园": "park",
+        "other": "other", "其他": "other",
+    },
+    "tier": {
+        "mass": "mass", "大众": "mass", "大众客户": "mass", "普通": "mass",
+        "potential": "potential", "潜力": "potential", "潜力客户": "potential",
+        "vip": "vip", "贵宾": "vip", "贵宾客户": "vip", "财富": "vip",
+        "private": "private", "私行": "private", "私人银行": "private", "私行客户": "private",
+    },
+    "member_kind": {
+        "enterprise": "enterprise", "企业": "enterprise", "单位": "enterprise", "公司": "enterprise",
+        "person": "person", "个人": "person", "自然人": "person",
+    },
+    "manager_kind": {
+        "corporate": "corporate", "对公": "corporate", "公司": "corporate", "对公客户经理": "corporate",
+        "retail": "retail", "零售": "retail", "个人": "retail", "个人客户经理": "retail", "理财经理": "retail",
+    },
+}
+
+_SPLIT = re.compile(r"\s*[/、,，;；|&＆]\s*|\s+兼\s*|兼")
+
+
+def canonical_value(kind: str, value: str, extra: dict[str, str] | None = None) -> str | None:
+    """The canonical value of `value` for a value kind (role, position, tier …), or None.
+
+    A compound title (董事长/董事, 副董事长、执行董事, 总经理兼财务负责人) keeps its most
+    senior recognised part; `extra` (a mapping file's `values`) is consulted first.
+    """
+    table = VALUE_ALIASES[kind]
+
+    def one(text: str) -> str | None:
+        key = unicodedata.normalize("NFKC", text).strip()
+        if extra:
+            if key in extra:
+                return extra[key]
+            if key.lower() in extra:
+                return extra[key.lower()]
+        return table.get(key) or table.get(key.lower()) or table.get(key.lower().replace("-", "_"))
+
+    whole = one(value)
+    if whole is not None:
+        return whole
+    parts = [p for p in _SPLIT.split(unicodedata.normalize("NFKC", str(value))) if p.strip()]
+    found = [v for v in (one(p) for p in parts) if v is not None]
+    if not found:
+        return None
+    order = SENIORITY.get(kind)
+    if order is None:
+        return found[0]
+    return min(found, key=lambda v: order.index(v) if v in order else len(order))

@@ -1,0 +1,83 @@
+"""Renaming a file's headers to a table's canonical columns (mapping first, then aliases).
+
+A source's `columns` (canonical → header in the file) wins; every other header is looked up
+in the built-in alias table. Headers nobody claims are ignored and listed in the summary.
+Defaults fill columns the file lacks (and blanks in those it has); `strip` removes text.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from graph.errors import InvalidData, InvalidMapping
+from ingest.aliases import REQUIRED, canonical_header, header_key
+from ingest.mapping import Source
+from ingest.normalise import isin
+
+__all__ = ["to_canonical", "EXTRA_HEADER_ALIASES"]
+
+# Columns some tables accept beyond DESIGN.md's list (resolved like counterparties).
+EXTRA_HEADER_ALIASES: dict[str, dict[str, str]] = {
+    "memberships": {header_key(h): "member_name" for h in
+                    ("member_name", "会员名称", "成员名称", "企业名称", "会员单位名称", "单位名称", "名称")},
+}
+
+
+def _lookup(table: str, header: str) -> str | None:
+    return canonical_header(table, header) or EXTRA_HEADER_ALIASES.get(table, {}).get(header_key(header))
+
+
+def to_canonical(table: str, raw: pd.DataFrame, source: Source, label: str) -> tuple[pd.DataFrame, list[str]]:
+    """The file's frame with canonical column names; returns (frame, ignored headers)."""
+    headers = list(raw.columns)
+    by_key: dict[str, str] = {}
+    for h in headers:
+        by_key.setdefault(header_key(h), h)
+    out: dict[str, pd.Series] = {}
+    used: set[str] = set()
+    for canon, wanted in source.columns.items():
+        header: str | None = wanted if wanted in raw.columns else by_key.get(header_key(wanted))
+        if header is None:
+            raise InvalidMapping(f"{label}: column {wanted!r} (for {table}.{canon}) is not in the file; "
+                                 f"its headers are: {', '.join(map(str, headers))[:400]}")
+        out[canon] = raw[header]
+        used.add(header)
+    ignored = []
+    for header in headers:
+        if header in used:
+            continue
+        found = _lookup(table, header)
+        if found is not None and found not in out:
+            out[found] = raw[header]
+        else:
+            ignored.append(str(header))
+    frame = pd.DataFrame(out, index=raw.index)
+    for col, value in source.defaults.items():
+        constant = "" if value is None else (str(value).lower() if isinstance(value, bool) else str(value))
+        if col in frame.columns:
+            current = frame[col].astype("string")
+            frame[col] = current.mask(current.isna() | (current.str.strip() == ""), constant)
+        else:
+            frame[col] = pd.Series(constant, index=frame.index, dtype="string")
+    for col, pieces in source.strip.items():
+        if col in frame.columns:
+            values = frame[col].astype("string")
+            for piece in pieces:
+                values = values.str.replace(piece, "", regex=False)
+            frame[col] = values.str.strip()
+    for col, nulls in source.nulls.items():
+        if col in frame.columns:
+            values = frame[col].astype("string")
+            frame[col] = values.mask(isin(values.str.strip(), [str(v) for v in nulls]))
+    missing = []
+    for need in REQUIRED[table]:
+        options = need if isinstance(need, tuple) else (need,)
+        if table == "memberships" and options == ("member_id",):
+            options = ("member_id", "member_name")
+        if not any(o in frame.columns for o in options):
+            missing.append(" or ".join(options))
+    if missing:
+        raise InvalidData(f"{label}: table {table} lacks required column(s) {', '.join(missing)}; "
+                          f"the file's headers are: {', '.join(map(str, headers))[:400]} "
+                          "(rename them with a mapping file, or give a constant in `defaults`)")
+    return frame, ignored

@@ -1,0 +1,234 @@
+"""The ingest job: bundle → validated rows → resolved, merged store version + reports.
+
+`run_ingest` takes the store's writer lock, reads every table of the bundle, validates and
+resolves, merges with the store's nodes and facts, rebuilds the derived edges and writes all
+tables in ONE `store.write` — a new version is written aside and swapped in, so an ingest
+that fails or is killed leaves the previous version in use. The rejects report, the
+resolution report and a JSON summary go to ``store.reports_dir/<version>-<time>/``.
+
+Example:
+    >>> summary = run_ingest(store, Path("bundle"))          # doctest: +SKIP
+    >>> print(summary.render())                             # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from graph.schema import FACT_TABLES, NODE_TABLES, conform
+from graph.store import GraphStore
+from ingest.derive import derive_branches, derive_edges, derive_managers, month_of
+from ingest.load import load_table
+from ingest.mapping import plan_bundle
+from ingest.merge import (
+    absorb_externals,
+    check_refs,
+    merge_facts,
+    merge_nodes,
+    node_frame,
+    node_ids,
+    resolve_facts,
+)
+from ingest.normalise import id_set, isin
+from ingest.report import IngestSummary
+from ingest.resolve import Resolver
+from ingest.settings import IngestSettings
+from ingest.triggers import TRIGGER_TABLES, detect_changes, record_alerts
+from ingest.validate import Context
+
+__all__ = ["run_ingest", "IngestSummary"]
+
+log = logging.getLogger("prospect_graph.ingest")
+
+
+def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
+               settings: IngestSettings | None = None) -> IngestSummary:
+    """Ingest a bundle folder (or a mapping YAML) into `store`; see the module docstring."""
+    started = time.perf_counter()
+    settings = settings or IngestSettings()
+    bundle = Path(bundle)
+    plan = plan_bundle(bundle, Path(mapping) if mapping else None)
+    root = bundle if bundle.is_dir() else bundle.parent
+    summary = IngestSummary()
+    with store.writer():
+        ctx = Context(settings, store.secret("salt"), root=root)
+        loaded: dict[str, pd.DataFrame] = {}
+        read: dict[str, int] = {}
+        lap = time.perf_counter()
+        for table, sources in plan.items():
+            rows, n, files = load_table(table, sources, ctx)
+            loaded[table], read[table] = rows, n
+            summary.files.extend(files)
+        lap = _stage(summary, "read and validate", lap)
+        tables, resolver, fresh = _merge(store, loaded, ctx, settings)
+        lap = _stage(summary, "resolve and merge", lap)
+        tables.update(derive_edges(tables, settings.own_bank_names))
+        lap = _stage(summary, "derive edges", lap)
+        resolutions = _resolutions(store, resolver)
+        tables["resolutions"] = resolutions
+        before = {t: store.read(t) for t in TRIGGER_TABLES} if store.version is not None else None
+        version = store.write(_changed(store, tables), note=f"ingest {bundle.name}")
+        lap = _stage(summary, "write store version", lap)
+        if before is not None:  # the first ingest is all new: no alerts, only a baseline
+            after = {t: conform(t, tables[t]) if t in tables else before[t] for t in TRIGGER_TABLES}
+            summary.alerts = len(record_alerts(store, detect_changes(before, after), version))
+            _stage(summary, "alerts", lap)
+    rejected = ctx.rejects.rows_rejected()
+    for table in plan:
+        accepted = read[table] - rejected.get(table, 0)
+        summary.by_table[table] = {"read": read[table], "accepted": accepted, "rejected": rejected.get(table, 0)}
+    summary.rows_read = sum(read.values())
+    summary.rejected = sum(rejected.get(t, 0) for t in plan)
+    summary.accepted = summary.rows_read - summary.rejected
+    summary.values_dropped = int((ctx.rejects.frame()["action"] == "value dropped").sum())
+    report = resolver.report()
+    summary.entities_resolved = int(len(report))
+    summary.resolution_methods = {str(k): int(v) for k, v in report["method"].value_counts().items()}
+    summary.version, summary.new_facts = version, fresh
+    summary.ignored_columns = ctx.ignored
+    summary.seconds = round(time.perf_counter() - started, 3)
+    summary.report_dir = _write_reports(store, version, ctx, report, summary)
+    log.info("ingest of %s: %s rows read, %s accepted, %s rejected (version %s)", bundle.name,
+             summary.rows_read, summary.accepted, summary.rejected, version)
+    return summary
+
+
+def _changed(store: GraphStore, tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Only the tables whose content changed (the others are kept as they are by the commit).
+
+    The derived `edges` table is always written, so every ingest makes a version.
+    """
+    out: dict[str, pd.DataFrame] = {}
+    for name, df in tables.items():
+        new = conform(name, df)
+        if name == "edges" or not new.equals(store.read(name)):
+            out[name] = new
+    return out
+
+
+def _stage(summary: IngestSummary, name: str, since: float) -> float:
+    now = time.perf_counter()
+    summary.stage_seconds[name] = round(now - since, 3)
+    log.info("ingest stage %s: %.2fs", name, now - since)
+    return now
+
+
+def _merge(store: GraphStore, loaded: dict[str, pd.DataFrame], ctx: Context,
+           settings: IngestSettings) -> tuple[dict[str, pd.DataFrame], Resolver, int]:
+    tables: dict[str, pd.DataFrame] = {t: store.read(t) for t in (*NODE_TABLES, *FACT_TABLES)}
+    tables = {t: df.copy() for t, df in tables.items()}
+    for table in NODE_TABLES:
+        rows = loaded.get(table)
+        if rows is None or rows.empty:
+            continue
+        new = node_frame(table, rows)
+        others = node_ids(tables, *[t for t in NODE_TABLES if t != table])
+        clash = isin(new["id"], others)
+        if clash.any():
+            for file, part in new[clash].groupby("_file", sort=False):
+                ctx.rejects.add(table, str(file), part["_row"], "id", part["id"],
+                                "id is already used by a node of another kind", "row rejected")
+            new = new[~clash]
+        tables[table] = merge_nodes(table, tables[table], new.drop(columns=["_file", "_row"], errors="ignore"))
+    tables["enterprises"], _ = absorb_externals(tables["enterprises"], tables)
+    others = node_ids(tables, "persons", "associations", "managers", "branches")
+    resolver = Resolver(tables["enterprises"], settings, other_ids=others)
+    enterprises = node_ids(tables, "enterprises")
+    persons = node_ids(tables, "persons")
+    facts: dict[str, pd.DataFrame] = {}
+
+    rows = loaded.get("payments")
+    if rows is not None and not rows.empty:
+        rows = resolve_facts("payments", rows, "payer", resolver, ctx)
+        rows = resolve_facts("payments", rows, "payee", resolver, ctx)
+        rows["month"] = month_of(rows["paid_on"])
+        facts["payments"] = rows
+    rows = loaded.get("bills")
+    if rows is not None and not rows.empty:
+        rows = check_refs("bills", rows, "drawer_id", enterprises, ctx, "enterprise")
+        rows = resolve_facts("bills", rows, "payee", resolver, ctx)
+        facts["bills"] = rows
+    rows = loaded.get("endorsements")
+    if rows is not None and not rows.empty:
+        bills = id_set(tables["bills"]["bill_id"]) | id_set(facts.get("bills", pd.DataFrame({"bill_id": []}))["bill_id"])
+        rows = check_refs("endorsements", rows, "bill_id", bills, ctx, "bill")
+        rows = resolve_facts("endorsements", rows, "from", resolver, ctx, optional=True)
+        rows = resolve_facts("endorsements", rows, "to", resolver, ctx)
+        facts["endorsements"] = rows
+    enterprises = enterprises | set(resolver.new_nodes)
+    rows = loaded.get("roles")
+    if rows is not None and not rows.empty:
+        rows = check_refs("roles", rows, "person_id", persons, ctx, "person")
+        facts["roles"] = check_refs("roles", rows, "enterprise_id", enterprises, ctx, "enterprise")
+    rows = loaded.get("payroll")
+    if rows is not None and not rows.empty:
+        rows = check_refs("payroll", rows, "employer_id", enterprises, ctx, "enterprise")
+        facts["payroll"] = check_refs("payroll", rows, "person_id", persons, ctx, "person")
+    rows = loaded.get("memberships")
+    if rows is not None and not rows.empty:
+        facts["memberships"] = _memberships(rows, tables, resolver, persons, ctx)
+
+    if resolver.new_nodes:
+        new = conform("enterprises", pd.DataFrame(list(resolver.new_nodes.values())))
+        tables["enterprises"] = merge_nodes("enterprises", tables["enterprises"], new)
+    fresh = 0
+    for table, rows in facts.items():
+        rows = rows.drop(columns=[c for c in rows.columns if c.startswith("_")])
+        tables[table], n = merge_facts(table, tables[table], rows)
+        fresh += n
+    tables["memberships"] = tables["memberships"].drop_duplicates(["association_id", "member_id"], keep="last")
+    new_ents = loaded.get("enterprises")
+    if new_ents is not None and not new_ents.empty and "parent_id" in new_ents.columns:
+        known = tables["enterprises"]["id"]
+        dangling = new_ents["parent_id"].notna() & ~isin(new_ents["parent_id"].astype("string"), known)
+        for file, part in new_ents[dangling].groupby("_file", sort=False):
+            ctx.rejects.add("enterprises", str(file), part["_row"], "parent_id", part["parent_id"],
+                            "parent_id names no known enterprise: no PARENT_OF edge until it is ingested",
+                            "value kept")
+    tables["branches"] = derive_branches(tables)
+    tables["managers"] = derive_managers(tables)
+    return tables, resolver, fresh
+
+
+def _memberships(rows: pd.DataFrame, tables: dict[str, pd.DataFrame], resolver: Resolver, persons: set[str],
+                 ctx: Context) -> pd.DataFrame:
+    rows = check_refs("memberships", rows, "association_id", node_ids(tables, "associations"), ctx, "association")
+    is_person = rows["member_kind"].astype("string") == "person"
+    people = check_refs("memberships", rows[is_person], "member_id", persons, ctx, "person")
+    firms = resolve_facts("memberships", rows[~is_person], "member", resolver, ctx)
+    return pd.concat([people, firms], ignore_index=True)
+
+
+def _resolutions(store: GraphStore, resolver: Resolver) -> pd.DataFrame:
+    old = store.read("resolutions")
+    new = conform("resolutions", resolver.report())
+    if new.empty:
+        return old
+    merged = pd.concat([old, new], ignore_index=True).drop_duplicates("source_name", keep="last")
+    return merged.reset_index(drop=True)
+
+
+def _write_reports(store: GraphStore, version: str, ctx: Context, resolutions: pd.DataFrame,
+                   summary: IngestSummary) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    folder = store.reports_dir / f"{version}-{stamp}"
+    folder.mkdir(parents=True, exist_ok=True)
+    rejects = ctx.rejects.frame()
+    limit = ctx.settings.max_rejects_logged
+    rejects.head(limit).to_csv(folder / "rejects.csv", index=False, encoding="utf-8-sig")
+    resolutions.to_csv(folder / "resolutions.csv", index=False, encoding="utf-8-sig")
+    summary.report_dir = folder
+    data = summary.to_dict()
+    counts = rejects.groupby(["table", "reason"]).size() if len(rejects) else pd.Series(dtype="int64")
+    data["reasons"] = {": ".join(str(part) for part in key) if isinstance(key, tuple) else str(key): int(n)
+                       for key, n in counts.items()}
+    (folder / "summary.json").write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str),
+                                         encoding="utf-8")
+    return folder
+

@@ -1,0 +1,173 @@
+"""Merging validated rows into the store's tables: nodes by id, facts by key, references checked.
+
+Incremental and idempotent: a node's new non-empty fields override its stored ones (empty
+ones keep them); a fact replaces the stored fact with the same key (`fact_id` for payments),
+so re-ingesting a file changes nothing and a new month adds to the totals.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from graph.schema import FACT_TABLES, NODE_TABLES, TABLES, conform
+from ingest.names import normalise_name
+from ingest.normalise import id_set, isin
+from ingest.report import ROW_REJECTED, VALUE_DROPPED
+from ingest.resolve import Resolver
+from ingest.validate import Context
+
+__all__ = ["node_frame", "merge_nodes", "merge_facts", "check_refs", "resolve_facts", "absorb_externals",
+           "FACT_KEYS", "ID_COLUMN"]
+
+ID_COLUMN = {"enterprises": "enterprise_id", "persons": "person_id", "associations": "association_id",
+             "managers": "manager_id", "branches": "branch_id"}
+FACT_KEYS: dict[str, list[str]] = {t: list(TABLES[t].key) for t in FACT_TABLES}
+
+
+def node_frame(table: str, rows: pd.DataFrame) -> pd.DataFrame:
+    """Validated canonical node rows in the schema's shape (plus `_file`/`_row`)."""
+    df = rows.rename(columns={ID_COLUMN[table]: "id"})
+    if table == "enterprises":
+        df["name_norm"] = df["name"].astype("string").map(
+            lambda v: normalise_name(v) if isinstance(v, str) else None).astype("string")
+        df["is_external"] = False
+    out = conform(table, df)
+    for extra in ("_file", "_row"):
+        if extra in df.columns:
+            out[extra] = df[extra].to_numpy()
+    return out
+
+
+def merge_nodes(table: str, old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Stored nodes plus new ones; a new non-empty field overrides, an empty one keeps the stored."""
+    new = conform(table, new)
+    if new.empty:
+        return old
+    # only ids present on both sides need field-by-field merging; the rest are simply appended
+    overlap = isin(new["id"], old["id"]) if len(old) else pd.Series(False, index=new.index)
+    if overlap.any():
+        shared = new.loc[overlap, "id"]
+        in_old = isin(old["id"], shared)
+        both = pd.concat([old[in_old], new[overlap]], ignore_index=True)
+        both = both.groupby("id", sort=False, dropna=True).last().reset_index()
+        merged = pd.concat([old[~in_old], both, new[~overlap]], ignore_index=True)
+        order = pd.concat([old["id"], new["id"]], ignore_index=True).drop_duplicates()
+        merged = merged.set_index("id").loc[order.to_numpy()].reset_index()  # stored order, then new
+    else:
+        merged = pd.concat([old, new], ignore_index=True) if len(old) else new.copy()
+    if table == "enterprises":
+        listed = new.loc[~new["is_external"].fillna(False).astype(bool), "id"]
+        merged.loc[isin(merged["id"], listed), "is_external"] = False
+        for col in ("is_client", "is_credit_client", "is_external", "do_not_contact"):
+            merged[col] = merged[col].fillna(False)
+    if table == "persons":
+        for col in ("is_retail_client", "do_not_contact"):
+            merged[col] = merged[col].fillna(False)
+    return conform(table, merged)
+
+
+def merge_facts(table: str, old: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Stored facts plus new ones, replacing by key; returns (facts, how many keys are new)."""
+    new = conform(table, new)
+    key = FACT_KEYS[table]
+    if new.empty:
+        return old, 0
+    if old.empty:
+        return new.drop_duplicates(key, keep="last").reset_index(drop=True), len(new)
+    old_keys, new_keys = _joined(old, key), _joined(new, key)
+    fresh = int((~isin(new_keys, old_keys)).sum())
+    kept = old[~isin(old_keys, new_keys)]
+    merged = pd.concat([kept, new], ignore_index=True).drop_duplicates(key, keep="last")
+    return merged.reset_index(drop=True), fresh
+
+
+def _joined(df: pd.DataFrame, key: list[str]) -> pd.Series:
+    out = df[key[0]].astype("string").fillna("")
+    for col in key[1:]:
+        out = out + "\x1f" + df[col].astype("string").fillna("")
+    return out
+
+
+def check_refs(table: str, rows: pd.DataFrame, column: str, known: set[str], ctx: Context,
+               what: str, required: bool = True) -> pd.DataFrame:
+    """Reject (or, when not required, blank and report) rows whose `column` names no known node."""
+    if rows.empty or column not in rows.columns:
+        return rows
+    values = rows[column].astype("string")
+    bad = values.notna() & ~isin(values, known)
+    if not bad.any():
+        return rows
+    for file, part in rows[bad].groupby("_file", sort=False):
+        ctx.rejects.add(table, str(file), part["_row"], column, part[column], f"unknown {what} {column}",
+                        ROW_REJECTED if required else VALUE_DROPPED)
+    if required:
+        return rows[~bad]
+    rows = rows.copy()
+    rows.loc[bad, column] = pd.NA
+    return rows
+
+
+def resolve_facts(table: str, rows: pd.DataFrame, prefix: str, resolver: Resolver, ctx: Context,
+                  optional: bool = False) -> pd.DataFrame:
+    """Resolve a counterparty (`<prefix>_id` / `<prefix>_name`) to a node id in `<prefix>_id`."""
+    if rows.empty:
+        return rows
+    id_col, name_col = f"{prefix}_id", f"{prefix}_name"
+    ids = rows[id_col].astype("string") if id_col in rows.columns else None
+    names = rows[name_col].astype("string") if name_col in rows.columns else None
+    present = pd.Series(False, index=rows.index)
+    for s in (ids, names):
+        if s is not None:
+            present |= s.notna()
+    if optional and not present.any():
+        return rows
+    todo = rows[present]
+    resolved, why = resolver.resolve(ids[present] if ids is not None else None,
+                                     names[present] if names is not None else None)
+    rows = rows.copy()
+    rows[id_col] = pd.Series(pd.NA, index=rows.index, dtype="string")
+    rows.loc[present, id_col] = resolved
+    failed = present & rows[id_col].isna()
+    if failed.any():
+        shown = name_col if names is not None else id_col
+        for file, part in rows[failed].groupby("_file", sort=False):
+            ctx.rejects.add(table, str(file), part["_row"], shown, todo.loc[part.index, shown],
+                            why.loc[part.index].fillna("unresolved"), ROW_REJECTED)
+        rows = rows[~failed]
+    return rows
+
+
+def absorb_externals(nodes: pd.DataFrame, facts: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, dict[str, str]]:
+    """External enterprises whose name is now a listed enterprise's are folded into it.
+
+    Returns the enterprises without them and the id remap applied to `facts` (in place).
+    """
+    ext = nodes["is_external"].fillna(False).astype(bool)
+    listed = nodes[~ext & nodes["name_norm"].notna()]
+    by_norm = dict(zip(listed["name_norm"], listed["id"], strict=False))
+    usccs = dict(zip(listed["id"], listed["uscc"], strict=False))
+    remap: dict[str, str] = {}
+    for rec in nodes[ext & nodes["name_norm"].notna()].itertuples(index=False):
+        target = by_norm.get(rec.name_norm)
+        if target is None or target == rec.id:
+            continue
+        other = usccs.get(target)
+        if isinstance(rec.uscc, str) and isinstance(other, str) and rec.uscc != other:
+            continue  # a USCC is a hard key
+        remap[str(rec.id)] = str(target)
+    if not remap:
+        return nodes, remap
+    for table, cols in (("payments", ("payer_id", "payee_id")), ("bills", ("drawer_id", "payee_id")),
+                        ("endorsements", ("from_id", "to_id")), ("memberships", ("member_id",))):
+        df = facts[table]
+        for col in cols:
+            if len(df):
+                df[col] = df[col].replace(remap)
+    return nodes[~isin(nodes["id"], remap)].reset_index(drop=True), remap
+
+
+def node_ids(tables: dict[str, pd.DataFrame], *names: str) -> set[str]:
+    out: set[str] = set()
+    for name in names or tuple(NODE_TABLES):
+        out.update(id_set(tables[name]["id"]))
+    return out

@@ -1,0 +1,406 @@
+"""Value normalisers: booleans, dates, months, amounts, USCC, ID numbers, phones and names.
+
+Every normaliser works on a whole pandas Series at once (vectorised, or over the distinct
+values only, which real exports repeat a lot) and returns the normalised values plus a mask
+of the values that were present but unusable, so the caller can report them.
+
+Examples:
+    >>> uscc_valid("91350100M000100Y43")
+    True
+    >>> id_number_valid("11010519491231002X")
+    True
+    >>> mask_phone("13812345678")
+    '138****5678'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = [
+    "blank",
+    "to_bool",
+    "to_date",
+    "to_month",
+    "to_amount",
+    "to_percent",
+    "uscc_valid",
+    "id_number_valid",
+    "id_numbers_valid",
+    "mask_phones",
+    "hash_id_number",
+    "mask_phone",
+    "mask_id_number",
+    "scrub_pii",
+    "scrub_pii_series",
+    "clean_text",
+    "isin",
+    "id_set",
+    "matches",
+    "to_arrow",
+    "from_arrow",
+    "name_problem",
+]
+
+_TRUE = {"1", "true", "t", "y", "yes", "是", "真", "对", "√", "1.0"}
+_FALSE = {"0", "false", "f", "n", "no", "否", "假", "0.0", "×"}
+
+
+def blank(s: pd.Series) -> pd.Series:
+    """True where a value is missing or only whitespace."""
+    return s.isna() | (s.astype("string").str.strip() == "")
+
+
+def _by_distinct(s: pd.Series, fn: Callable[[str], Any], dtype: Any) -> pd.Series:
+    """Apply a scalar function to each distinct non-blank value only, then broadcast back."""
+    codes, uniques = pd.factorize(s.astype("string"), use_na_sentinel=True)
+    mapped = np.array([fn(str(u)) for u in uniques], dtype=object)
+    out = np.full(len(s), None, dtype=object)
+    ok = codes >= 0
+    out[ok] = mapped[codes[ok]]
+    return pd.Series(out, index=s.index).astype(dtype)
+
+
+def to_bool(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """1/0, true/false, Y/N, yes/no, 是/否 → boolean; returns (values, bad mask)."""
+
+    def one(v: str) -> bool | None:
+        key = unicodedata.normalize("NFKC", v).strip().lower()
+        if key in _TRUE:
+            return True
+        if key in _FALSE:
+            return False
+        return None
+
+    values = _by_distinct(s, one, "boolean")
+    return values, values.isna() & ~blank(s)
+
+
+_MIN_YEAR, _MAX_YEAR = 1900, 2200  # inside pandas' datetime64[ns] range, with room for due dates
+_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T].*)?$")
+_DATE8 = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:[ T].*)?$")
+
+
+def _one_date(v: str) -> pd.Timestamp | None:
+    text = unicodedata.normalize("NFKC", v).strip()
+    m = _DATE.match(text) or _DATE8.match(text)
+    if not m:
+        return None
+    year = int(m.group(1))
+    if not _MIN_YEAR <= year <= _MAX_YEAR:
+        return None  # 9999-12-31 ("open-ended") and 0001-01-01 are not dates a fact can carry
+    try:
+        return pd.Timestamp(year, int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+
+
+def _dates_by_dictionary(text: pd.Series, limit: int = 50_000) -> pd.Series | None:
+    """Parse each distinct value once when there are few (exports repeat dates a lot), else None."""
+    encoded = pc.dictionary_encode(to_arrow(text))
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    distinct = encoded.dictionary.to_pylist()
+    if len(distinct) > limit:
+        return None
+    parsed = [_one_date(v) if v else None for v in distinct]
+    table = np.array([p.to_datetime64() if p is not None else np.datetime64("NaT") for p in parsed]
+                     + [np.datetime64("NaT")], dtype="datetime64[ns]")
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return pd.Series(table[codes], index=text.index)
+
+
+def to_date(s: pd.Series, fmt: str | None = None) -> tuple[pd.Series, pd.Series]:
+    """ISO, YYYY/MM/DD, YYYYMMDD, YYYY年MM月DD日 (or an explicit strftime `fmt`) → datetime64.
+
+    Plain ISO dates, the bulk of real exports, are parsed by pyarrow in one pass; every other
+    spelling is parsed once per distinct value.
+    """
+    text = s.astype("string")
+    if fmt is None:
+        few = _dates_by_dictionary(text)
+        if few is not None:
+            return few, few.isna() & ~blank(text)
+    values = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
+    todo = ~blank(text)
+    if fmt is None:
+        arr = to_arrow(text)
+        iso = pc.fill_null(pc.match_substring_regex(arr, r"^\d{4}-\d{2}-\d{2}$"), False)
+        if pc.any(iso).as_py():
+            candidates = pc.if_else(iso, arr, pa.scalar(None, arr.type))
+            parsed = pc.strptime(candidates, format="%Y-%m-%d", unit="s", error_is_null=True)
+            # arrow rolls 2024-02-30 over to March: keep only dates that print back the same
+            same = pc.and_(pc.equal(pc.cast(pc.strftime(parsed, format="%Y-%m-%d"), arr.type), candidates),
+                           pc.and_(pc.greater_equal(pc.year(parsed), _MIN_YEAR),
+                                   pc.less_equal(pc.year(parsed), _MAX_YEAR)))
+            parsed = pc.if_else(pc.fill_null(same, False), parsed, pa.scalar(None, parsed.type))
+            fast = pd.Series(parsed.to_numpy(zero_copy_only=False), index=s.index).astype("datetime64[ns]")
+            hit = fast.notna().to_numpy()
+            values[hit] = fast[hit]
+            todo &= ~hit
+        one = _one_date
+    else:
+        def one(v: str) -> pd.Timestamp | None:
+            try:
+                day = pd.Timestamp(pd.to_datetime(v.strip(), format=fmt))
+            except (ValueError, TypeError, OverflowError):
+                return None
+            return day if _MIN_YEAR <= day.year <= _MAX_YEAR else None
+    if todo.any():
+        slow = pd.to_datetime(_by_distinct(text[todo], one, "object"), errors="coerce")
+        values[todo] = slow.astype("datetime64[ns]")
+    return values, values.isna() & ~blank(text)
+
+
+_MONTH = re.compile(r"^(\d{4})[-/.年]?(\d{1,2})月?(?:[-/.]\d{1,2}日?)?(?:[ T].*)?$")
+
+
+def to_month(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """YYYY-MM, YYYYMM, YYYY/MM, YYYY年MM月 or a full date → 'YYYY-MM' strings."""
+
+    def one(v: str) -> str | None:
+        text = unicodedata.normalize("NFKC", v).strip()
+        day = _one_date(text)
+        if day is not None:
+            return f"{day.year:04d}-{day.month:02d}"
+        m = _MONTH.match(text)
+        if m and 1 <= int(m.group(2)) <= 12:
+            return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
+        return None
+
+    values = _by_distinct(s, one, "string")
+    return values, values.isna() & ~blank(s)
+
+
+_MONEY_NOISE = r"[,，\s¥￥£$€]|RMB|CNY|GBP|USD|人民币"
+
+
+def to_amount(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Amounts with thousands separators, currency signs, 元 or 万元 (×10,000) → float."""
+    text = s.astype("string")
+    fast = pd.to_numeric(text, errors="coerce")
+    todo = fast.isna() & ~blank(text)
+    if todo.any():
+        rest = text[todo].str.normalize("NFKC").str.strip()
+        rest = rest.str.replace(_MONEY_NOISE, "", regex=True)
+        negative = rest.str.match(r"^\(.*\)$").fillna(False)
+        rest = rest.str.strip("()")
+        wan = rest.str.endswith("万元").fillna(False) | rest.str.endswith("万").fillna(False)
+        rest = rest.str.replace(r"(万元|万|元)$", "", regex=True)
+        parsed = pd.to_numeric(rest, errors="coerce")
+        parsed = parsed.where(~wan, parsed * 10_000).where(~negative, -parsed)
+        fast = fast.astype("float64")
+        fast[todo] = parsed.astype("float64")
+    values = fast.astype("float64")
+    values = values.where(np.isfinite(values))
+    return values, values.isna() & ~blank(text)
+
+
+def to_percent(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Shares as 35, 35%, 0.35 (a fraction ≤ 1 is read as a fraction) → percent 0-100."""
+    text = s.astype("string").str.replace("%", "", regex=False).str.replace("％", "", regex=False)
+    values, bad = to_amount(text)
+    values = values.where(~((values > 0) & (values <= 1) & ~s.astype("string").str.contains("%").fillna(False)),
+                          values * 100)
+    out_of_range = (values < 0) | (values > 100)
+    return values.where(~out_of_range), bad | out_of_range.fillna(False)
+
+
+# ----------------------------------------------------------------------------- identifiers
+_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def uscc_valid(code: str) -> bool:
+    """GB 32100-2015: 18 characters from the code set, the last a mod-31 check character."""
+    code = code.strip().upper()
+    if len(code) != 18 or any(c not in _USCC_CHARS for c in code):
+        return False
+    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(code[:17], _USCC_WEIGHTS, strict=True))
+    return _USCC_CHARS[(31 - total % 31) % 31] == code[17]
+
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def id_number_valid(number: str) -> bool:
+    """GB 11643-1999: 17 digits (with a real birth date) and a mod-11 check character."""
+    number = number.strip().upper()
+    if len(number) != 18 or not number[:17].isdigit():
+        return False
+    try:
+        pd.Timestamp(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return False
+    total = sum(int(c) * w for c, w in zip(number[:17], _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11] == number[17]
+
+
+_ID_WEIGHT_VECTOR = np.array(_ID_WEIGHTS, dtype=np.int64)
+_ID_CHECK_BYTES = np.frombuffer(_ID_CHECK.encode("ascii"), dtype=np.uint8)
+
+
+def id_numbers_valid(s: pd.Series) -> pd.Series:
+    """`id_number_valid` over a column, vectorised (numpy on the digits); blanks are False."""
+    up = s.astype("string").str.strip().str.upper()
+    shaped = matches(up, r"^[0-9]{17}[0-9X]$")
+    out = pd.Series(False, index=s.index)
+    if not shaped.any():
+        return out
+    cand = up[shaped]
+    raw = np.frombuffer("".join(cand.tolist()).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+    total = (raw[:, :17].astype(np.int64) - 48) @ _ID_WEIGHT_VECTOR
+    check_ok = _ID_CHECK_BYTES[total % 11] == raw[:, 17]
+    born = pd.to_datetime(cand.str.slice(6, 14), format="%Y%m%d", errors="coerce").notna().to_numpy()
+    out[shaped] = check_ok & born
+    return out
+
+
+def mask_phones(s: pd.Series) -> pd.Series:
+    """`mask_phone` over a column, in pyarrow kernels; blanks stay <NA>."""
+    arr = pc.replace_substring_regex(to_arrow(s.astype("string")), r"\D", "")
+    arr = pc.if_else(pc.and_(pc.starts_with(arr, "86"), pc.equal(pc.utf8_length(arr), 13)),
+                     pc.utf8_slice_codeunits(arr, 2), arr)
+    length = pc.utf8_length(arr)
+    stars = pc.binary_repeat(pa.scalar("*", arr.type), pc.max_element_wise(pc.subtract(length, 7), 4))
+    long_ = pc.binary_join_element_wise(pc.utf8_slice_codeunits(arr, 0, 3), stars,
+                                        pc.utf8_slice_codeunits(arr, -4), pa.scalar("", arr.type))
+    short = pc.binary_repeat(pa.scalar("*", arr.type), length)
+    masked = pc.if_else(pc.greater_equal(length, 8), long_, short)
+    masked = pc.if_else(pc.equal(masked, ""), pa.scalar(None, masked.type), masked)
+    return from_arrow(masked, s.index)
+
+
+def hash_id_number(number: str, salt: str) -> str:
+    """The salted SHA-256 kept instead of an ID number (the salt is the store's own)."""
+    return hashlib.sha256(f"{salt}:{number.strip().upper()}".encode()).hexdigest()
+
+
+def mask_phone(phone: str) -> str:
+    """Keep the first 3 and last 4 digits: 138****5678; short numbers are masked whole."""
+    digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", phone))
+    if digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    if len(digits) >= 8:
+        return f"{digits[:3]}{'*' * max(4, len(digits) - 7)}{digits[-4:]}"
+    return "*" * len(digits) if digits else ""
+
+
+def mask_id_number(number: str) -> str:
+    """An ID number fit to show in a report: 110105********002X."""
+    text = number.strip()
+    if len(text) <= 6:
+        return "*" * len(text)
+    return text[:6] + "*" * max(0, len(text) - 10) + text[-4:] if len(text) > 10 else text[:2] + "****"
+
+
+_ID_LIKE = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
+_PHONE_LIKE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
+
+
+def scrub_pii(text: str) -> str:
+    """Mask anything that looks like an ID number or a mobile number in free text (logs, reports)."""
+    text = _ID_LIKE.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)
+    return _PHONE_LIKE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
+
+
+def scrub_pii_series(s: pd.Series) -> pd.Series:
+    """`scrub_pii` over a column (distinct values only); values without digits pass untouched."""
+    text = s.astype("string")
+    digits = matches(text, r"[0-9]{11}")
+    if not digits.any():
+        return text
+    out = text.copy()
+    out[digits] = _by_distinct(text[digits], scrub_pii, "string")
+    return out
+
+
+# ----------------------------------------------------------------------------- names
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+_SPACES = re.compile(r"\s+")
+# plain pattern strings (RE2 syntax), so pandas runs them in pyarrow rather than row by row
+_HTML = r"(?i)<\s*/?\s*[a-z!][^>]*>|&(?:lt|gt|#\d+|#x[0-9a-f]+);"
+_FORMULA = r"^[=+@\-\t\r]|^\s*[=@]|[|]\s*'?\s*/[cC]\b|\bcmd\s*\|"
+
+
+# RE2 syntax (pyarrow): control and zero-width characters; runs of ASCII/Unicode spaces
+_CONTROL_RE2 = r"[\x{0}-\x{8}\x{b}\x{c}\x{e}-\x{1f}\x{7f}\x{200b}-\x{200f}\x{2028}\x{2029}\x{feff}]"
+_SPACES_RE2 = r"[\s\x{3000}\x{a0}]+"
+
+
+def to_arrow(s: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """The column as an arrow string array (zero-copy for pyarrow-backed strings)."""
+    values = s.array if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow" \
+        else s.astype(pd.StringDtype("pyarrow")).array
+    return pa.array(values)
+
+
+def from_arrow(values: pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:
+    if values.type != pa.large_string():
+        values = values.cast(pa.large_string())
+    return pd.Series(pd.arrays.ArrowStringArray(values), index=index)
+
+
+def clean_text(s: pd.Series) -> pd.Series:
+    """Trim, drop control characters and collapse inner whitespace; blanks become <NA>.
+
+    Runs in pyarrow's compute kernels (RE2), never row by row in Python.
+    """
+    arr = to_arrow(s)
+    if pc.any(pc.match_substring_regex(arr, _CONTROL_RE2)).as_py():
+        arr = pc.replace_substring_regex(arr, _CONTROL_RE2, "")
+    if pc.any(pc.match_substring_regex(arr, r"[\s\x{3000}\x{a0}]{2,}|[\t\n\r\x{3000}\x{a0}]")).as_py():
+        arr = pc.replace_substring_regex(arr, _SPACES_RE2, " ")
+    arr = pc.utf8_trim_whitespace(arr)
+    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
+    return from_arrow(arr, s.index)
+
+
+def matches(s: pd.Series, pattern: str) -> pd.Series:
+    """True where the RE2 `pattern` matches somewhere in the text (pyarrow; nulls are False)."""
+    hit = pc.fill_null(pc.match_substring_regex(to_arrow(s.astype("string")), pattern), False)
+    return pd.Series(hit.to_numpy(zero_copy_only=False), index=s.index, dtype=bool)
+
+
+def isin(s: pd.Series, values: Iterable[str] | pd.Series) -> pd.Series:
+    """`s.isin(values)` for text columns, in pyarrow (pandas' own loops in Python); nulls are False.
+
+    `values` may be a Series, used as it is (no Python set is built from it).
+    """
+    if isinstance(values, pd.Series):
+        value_set = to_arrow(values.dropna().astype("string"))
+        if isinstance(value_set, pa.ChunkedArray):
+            value_set = value_set.combine_chunks()
+    else:
+        value_set = pa.array(list(values), type=pa.large_string())
+    hit = pc.fill_null(pc.is_in(to_arrow(s.astype("string")), value_set=value_set), False)
+    return pd.Series(hit.to_numpy(zero_copy_only=False), index=s.index, dtype=bool)
+
+
+def id_set(s: pd.Series) -> set[str]:
+    """The distinct non-null values of a text column as a Python set (built in C, not by iteration)."""
+    return set(s.dropna().astype("string").to_numpy(dtype=object))
+
+
+def name_problem(s: pd.Series, max_length: int) -> pd.Series:
+    """Why a (cleaned) name cannot be used — too long, HTML markup, a spreadsheet formula — or <NA>."""
+    text = s.astype("string")
+    reason = pd.Series(pd.NA, index=s.index, dtype="string")
+    too_long = text.str.len() > max_length
+    reason = reason.mask(too_long.fillna(False), f"name longer than {max_length} characters")
+    html = matches(text, _HTML)
+    reason = reason.mask(html & reason.isna(), "name contains HTML markup")
+    # a leading minus followed by a digit is a number, not a formula; names never start with one
+    formula = matches(text, _FORMULA)
+    reason = reason.mask(formula & reason.isna(), "name looks like a spreadsheet formula")
+    return reason

@@ -1,0 +1,258 @@
+"""Readers: CSV (encoding detected, delimiter sniffed), XLSX and Parquet, all as text columns.
+
+Every reader returns a `RawTable`: a DataFrame whose columns are the file's own headers, all
+of string dtype (so ids keep their leading zeros and nothing is guessed), the 1-based row
+number of each data row in the file (the header is row 1), and the rows the parser itself
+could not use (wrong number of fields, e.g. a truncated last line) so they can be reported.
+
+CSV is read by pyarrow's multi-threaded columnar reader; non-UTF-8 files are transcoded by
+it while streaming. A file that cannot be read at all raises `InvalidData` naming it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from graph.errors import InvalidData
+from ingest.normalise import scrub_pii
+
+__all__ = ["RawTable", "BadRow", "read_file", "detect_encoding", "sniff_delimiter", "SUFFIXES"]
+
+SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq")
+_SAMPLE = 1 << 16
+_CHUNK = 1 << 24
+_TRANSCODE_IN_MEMORY = 1 << 30  # larger non-UTF-8 files are transcoded while streaming
+
+
+@dataclass
+class BadRow:
+    """A physical row the parser could not use."""
+
+    row: int | None
+    reason: str
+    text: str
+
+
+@dataclass
+class RawTable:
+    """A file's rows as text, with their row numbers in the file."""
+
+    path: Path
+    frame: pd.DataFrame
+    rows: pd.Series
+    bad_rows: list[BadRow] = field(default_factory=list)
+    encoding: str | None = None
+
+
+def _text_dtype() -> Any:
+    return pd.StringDtype("pyarrow")
+
+
+def detect_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM), GB18030 (a superset of GBK) or cp1252.
+
+    The whole file is checked for UTF-8 in large chunks (cheap), because the first non-ASCII
+    byte of a Western export may sit deep in the file. Between GBK and cp1252 the byte
+    pattern decides: GBK's non-ASCII bytes come in pairs, cp1252's mostly alone.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+        if head.startswith(b"\xef\xbb\xbf"):
+            return "utf-8-sig"
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return "utf-16"
+        fh.seek(0)
+        carry = b""
+        while True:
+            chunk = fh.read(_CHUNK)
+            if not chunk:
+                return "utf-8"
+            data = carry + chunk
+            try:
+                data.decode("utf-8")
+                carry = b""
+            except UnicodeDecodeError as exc:
+                if exc.start >= len(data) - 3 and len(chunk) == _CHUNK:
+                    carry = data[exc.start:]  # a character cut by the chunk boundary
+                    continue
+                return _gbk_or_cp1252(data[max(0, exc.start - 4096): exc.start + _SAMPLE])
+
+
+def _gbk_or_cp1252(sample: bytes) -> str:
+    runs: list[int] = []
+    current = 0
+    for byte in sample:
+        if byte >= 0x80:
+            current += 1
+        elif current:
+            runs.append(current)
+            current = 0
+    if current:
+        runs.append(current)
+    odd = sum(1 for r in runs if r % 2)
+    try:
+        sample.decode("gb18030")
+        decodes = True
+    except UnicodeDecodeError as exc:
+        decodes = exc.start >= len(sample) - 4  # only the cut at the end of the sample failed
+    if decodes and runs and odd / len(runs) < 0.2:
+        return "gb18030"
+    return "cp1252"
+
+
+def sniff_delimiter(sample: str) -> str:
+    """The delimiter of a CSV sample among , ; tab and |; a comma when unsure."""
+    lines = "\n".join(sample.splitlines()[:50])
+    try:
+        return csv.Sniffer().sniff(lines, delimiters=",;\t|").delimiter
+    except csv.Error:
+        counts = {d: lines.splitlines()[0].count(d) if lines else 0 for d in ",;\t|"}
+        best = max(counts, key=lambda d: counts[d])
+        return best if counts[best] else ","
+
+
+def read_file(path: Path, encoding: str | None = None, delimiter: str | None = None,
+              sheet: str | int | None = None) -> RawTable:
+    """Read one CSV, XLSX or Parquet file as text columns (see the module docstring)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidData(f"{path}: file not found")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            return _read_xlsx(path, sheet)
+        if suffix in (".parquet", ".pq"):
+            return _read_parquet(path)
+        return _read_csv(path, encoding, delimiter)
+    except InvalidData:
+        raise
+    except (OSError, ValueError, pa.ArrowException, zipfile.BadZipFile, KeyError) as exc:
+        raise InvalidData(f"{path.name}: cannot be read: {scrub_pii(str(exc))[:300]}") from exc
+
+
+def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> RawTable:
+    with open(path, "rb") as fh:
+        sample = fh.read(_SAMPLE)
+    if not sample.strip():
+        raise InvalidData(f"{path.name}: the file is empty")
+    if b"\x00" in sample[:8192] and not sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InvalidData(f"{path.name}: looks like a binary file, not CSV text")
+    enc = (encoding or detect_encoding(path)).lower()
+    if enc in ("gbk", "gb2312"):
+        enc = "gb18030"  # a superset: never fails on characters GBK lacks
+    try:
+        text_sample = sample.decode(enc if enc != "utf-8-sig" else "utf-8-sig", errors="strict")
+    except UnicodeDecodeError:
+        try:
+            text_sample = sample[:-4].decode(enc)
+        except UnicodeDecodeError as exc:
+            raise InvalidData(f"{path.name}: not valid {enc} text (byte {exc.start}); remove `encoding` "
+                              "from the mapping to detect it") from exc
+    except LookupError as exc:
+        raise InvalidData(f"{path.name}: unknown encoding {enc!r}") from exc
+    delim = delimiter or sniff_delimiter(text_sample)
+    header_line = next(csv.reader(io.StringIO(text_sample.lstrip("\ufeff")), delimiter=delim), [])
+    names = [h.strip() for h in header_line]
+    if not any(names):
+        raise InvalidData(f"{path.name}: no header row")
+    bad: list[BadRow] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        bad.append(BadRow(row.number, f"row has {row.actual_columns} fields, expected {row.expected_columns}",
+                          scrub_pii(row.text or "")[:200]))
+        return "skip"
+
+    arrow_enc = "utf8" if enc in ("utf-8", "utf-8-sig", "utf8") else enc
+    source: Path | io.BytesIO = path
+    if arrow_enc != "utf8" and path.stat().st_size <= _TRANSCODE_IN_MEMORY:
+        # Python's C codecs in one call beat pyarrow's chunk-by-chunk transcoding callbacks
+        try:
+            source = io.BytesIO(path.read_bytes().decode(enc).encode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise InvalidData(f"{path.name}: not valid {enc} text (byte {exc.start}); remove `encoding` "
+                              "from the mapping to detect it") from exc
+        arrow_enc = "utf8"
+    read_opts = pacsv.ReadOptions(encoding=arrow_enc, block_size=1 << 22, use_threads=False,
+                                  column_names=_unique(names), skip_rows=1)
+    parse_opts = pacsv.ParseOptions(delimiter=delim, invalid_row_handler=on_invalid, newlines_in_values=True)
+    conv = pacsv.ConvertOptions(column_types={n: pa.string() for n in _unique(names)},
+                                strings_can_be_null=False, quoted_strings_can_be_null=False)
+    try:
+        table = pacsv.read_csv(source, read_options=read_opts, parse_options=parse_opts, convert_options=conv)
+    except UnicodeDecodeError as exc:
+        raise InvalidData(f"{path.name}: not valid {enc} text; remove `encoding` from the mapping "
+                          "to detect it") from exc
+    except pa.ArrowInvalid as exc:
+        raise InvalidData(f"{path.name}: cannot be parsed as CSV: {scrub_pii(str(exc))[:300]}") from exc
+    frame = table.to_pandas(types_mapper={pa.string(): _text_dtype()}.get)
+    frame.columns = names if len(set(names)) == len(names) else _unique(names)
+    rows = _row_numbers(len(frame), [b.row for b in bad])
+    return RawTable(path, frame, rows, bad, enc)
+
+
+def _row_numbers(n: int, skipped: list[int | None]) -> pd.Series:
+    """Physical row numbers of the kept rows: 2.. (header is 1) minus the rows the parser skipped."""
+    known = sorted(r for r in skipped if r is not None)
+    if not known:
+        return pd.Series(range(2, n + 2), dtype="int64")
+    numbers: list[int] = []
+    candidate = 2
+    skip = set(known)
+    while len(numbers) < n:
+        if candidate not in skip:
+            numbers.append(candidate)
+        candidate += 1
+    return pd.Series(numbers, dtype="int64")
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for i, name in enumerate(names):
+        base = name or f"column_{i + 1}"
+        if base in seen:
+            seen[base] += 1
+            out.append(f"{base}.{seen[base]}")
+        else:
+            seen[base] = 0
+            out.append(base)
+    return out
+
+
+def _read_xlsx(path: Path, sheet: str | int | None) -> RawTable:
+    try:
+        frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=str,
+                              engine="openpyxl", keep_default_na=False)
+    except (zipfile.BadZipFile, KeyError) as exc:
+        raise InvalidData(f"{path.name}: not a readable XLSX workbook ({exc})") from exc
+    except ValueError as exc:
+        raise InvalidData(f"{path.name}: {exc}") from exc
+    frame.columns = _unique([str(c).strip() for c in frame.columns])
+    frame = frame.astype(_text_dtype())
+    return RawTable(path, frame.reset_index(drop=True), pd.Series(range(2, len(frame) + 2), dtype="int64"))
+
+
+def _read_parquet(path: Path) -> RawTable:
+    table = pq.read_table(path)
+    columns = []
+    for col in table.columns:
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            columns.append(col.cast(pa.string()))
+        elif pa.types.is_timestamp(col.type) or pa.types.is_date(col.type):
+            columns.append(pc.strftime(col, format="%Y-%m-%d"))
+        else:
+            columns.append(col.cast(pa.string()))
+    table = pa.table(columns, names=_unique([str(n) for n in table.column_names]))
+    frame = table.to_pandas(types_mapper={pa.string(): _text_dtype()}.get)
+    return RawTable(path, frame, pd.Series(range(1, len(frame) + 1), dtype="int64"))

@@ -1,0 +1,137 @@
+"""The rejects report and the ingest summary.
+
+Each problem is one entry: file, row, column, the value (masked where personal), the reason
+and the action taken — ``row rejected`` (the row is not ingested) or ``value dropped`` (the
+row is ingested without that optional value). Nothing is dropped without an entry.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ingest.normalise import mask_id_number, mask_phone, scrub_pii
+
+__all__ = ["Rejects", "IngestSummary", "neutralise", "REJECT_COLUMNS", "ROW_REJECTED", "VALUE_DROPPED"]
+
+REJECT_COLUMNS = ["table", "file", "row", "column", "value", "reason", "action"]
+ROW_REJECTED = "row rejected"
+VALUE_DROPPED = "value dropped"
+_MAX_VALUE = 120
+
+
+def neutralise(text: pd.Series) -> pd.Series:
+    """Prefix a quote to cells a spreadsheet would run as a formula (=, +, @, tab, CR, or - not a number)."""
+    text = text.astype("string").fillna("")
+    number = pd.to_numeric(text, errors="coerce").notna()
+    live = text.str.match(r"^[=+@\t\r]").fillna(False) | (text.str.startswith("-").fillna(False) & ~number)
+    return text.mask(live, "'" + text)
+
+
+def _mask(column: str, values: pd.Series) -> pd.Series:
+    text = values.astype("string").fillna("")
+    if column == "id_number":
+        return text.map(mask_id_number).astype("string")
+    if column == "phone":
+        return text.map(mask_phone).astype("string")
+    short = text.str.slice(0, _MAX_VALUE) + text.str.len().gt(_MAX_VALUE).map({True: "…", False: ""})
+    return short.map(scrub_pii).astype("string")
+
+
+class Rejects:
+    """Collects rejected rows and dropped values across the whole ingest."""
+
+    def __init__(self) -> None:
+        self._parts: list[pd.DataFrame] = []
+
+    def add(self, table: str, file: str, rows: pd.Series, column: str, values: pd.Series | None,
+            reason: str | pd.Series, action: str = ROW_REJECTED) -> None:
+        """Record one problem for each of `rows` (values masked here, before anything is kept)."""
+        if len(rows) == 0:
+            return
+        idx = rows.index
+        masked = _mask(column, values.loc[idx]) if values is not None else pd.Series("", index=idx)
+        self._parts.append(pd.DataFrame({
+            "table": table, "file": file, "row": rows.astype("Int64").values, "column": column,
+            "value": masked.values,
+            "reason": reason.loc[idx].values if isinstance(reason, pd.Series) else reason,
+            "action": action,
+        }))
+
+    def frame(self) -> pd.DataFrame:
+        """All entries, sorted; text cells are safe to open in a spreadsheet (see `neutralise`)."""
+        if not self._parts:
+            return pd.DataFrame({c: pd.Series(dtype="string") for c in REJECT_COLUMNS})
+        df = pd.concat(self._parts, ignore_index=True)
+        for col in ("file", "column", "value", "reason"):
+            df[col] = neutralise(df[col])
+        return df.sort_values(["table", "file", "row"], kind="stable").reset_index(drop=True)
+
+    def rows_rejected(self) -> dict[str, int]:
+        """Distinct rejected rows per table."""
+        df = self.frame()
+        df = df[df["action"] == ROW_REJECTED]
+        return {str(k): int(v) for k, v in df.drop_duplicates(["table", "file", "row"])
+                .groupby("table").size().items()}
+
+    def __len__(self) -> int:
+        return sum(len(p) for p in self._parts)
+
+
+@dataclass
+class IngestSummary:
+    """What an ingest did; `render()` is the summary the CLI prints."""
+
+    rows_read: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    entities_resolved: int = 0
+    values_dropped: int = 0
+    by_table: dict[str, dict[str, int]] = field(default_factory=dict)
+    resolution_methods: dict[str, int] = field(default_factory=dict)
+    report_dir: Path | None = None
+    version: str | None = None
+    seconds: float = 0.0
+    files: list[str] = field(default_factory=list)
+    ignored_columns: dict[str, list[str]] = field(default_factory=dict)
+    new_facts: int = 0
+    alerts: int = 0
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["report_dir"] = str(self.report_dir) if self.report_dir else None
+        return data
+
+    def render(self) -> str:
+        """A short human summary: totals, one line per table, where the reports are."""
+        lines = [
+            f"rows read {self.rows_read:,}, accepted {self.accepted:,}, rejected {self.rejected:,}"
+            + (f", values dropped {self.values_dropped:,}" if self.values_dropped else ""),
+            f"entities resolved {self.entities_resolved:,}"
+            + (" (" + ", ".join(f"{k} {v:,}" for k, v in sorted(self.resolution_methods.items())) + ")"
+               if self.resolution_methods else ""),
+        ]
+        for table, counts in self.by_table.items():
+            lines.append(f"  {table:13s} read {counts.get('read', 0):>9,}  accepted {counts.get('accepted', 0):>9,}"
+                         f"  rejected {counts.get('rejected', 0):>7,}")
+        by_columns: dict[tuple[str, ...], list[str]] = {}
+        for file, columns in self.ignored_columns.items():
+            by_columns.setdefault(tuple(columns), []).append(file)
+        for ignored, files in by_columns.items():
+            where = files[0] if len(files) == 1 else f"{len(files)} files ({files[0]} …)"
+            lines.append(f"  columns ignored in {where}: {', '.join(ignored)[:200]}")
+        if self.version:
+            lines.append(f"store version {self.version} ({self.new_facts:,} new facts) in {self.seconds:.1f}s")
+        if self.alerts:
+            lines.append(f"alerts: {self.alerts:,} changes worth a look (prospect-graph leads alerts)")
+        if self.report_dir:
+            lines.append(f"reports: {self.report_dir}")
+        return "\n".join(lines)
+
+    def write_json(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1, default=str), encoding="utf-8")

@@ -1,0 +1,237 @@
+"""Entity resolution of counterparties: id, then USCC, then normalised name, then fuzzy.
+
+A counterparty (a payee, an endorsee, an association member given by name) is matched to a
+known enterprise in this order:
+
+1. ``id``: its id is a known enterprise id;
+2. ``uscc``: its USCC is a known enterprise's (a USCC is a hard key: two different valid
+   USCCs never merge, whatever their names);
+3. ``name``: its normalised name (`ingest.names`) is a known enterprise's;
+4. ``fuzzy``: a rapidfuzz ratio of at least the `fuzzy_threshold` setting against names in the
+   same block (same leading characters or first word, same branch suffix, same numbers);
+5. ``external``: a new external enterprise node (the given id, or ``ext:<hash of name>``),
+   which later names of this ingest can match too.
+
+Only distinct (id, name, USCC) triples are resolved, most frequent first, so the work grows
+with the number of distinct counterparties, not of payments.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz, process
+
+from ingest.names import digits_of, external_id, is_latin, normalise_name, split_branch
+from ingest.normalise import id_set, isin
+from ingest.settings import IngestSettings
+
+__all__ = ["Resolver", "Decision"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """How one distinct counterparty was resolved (`resolved_id` None: rejected, see `reason`)."""
+
+    source_name: str
+    resolved_id: str | None
+    method: str
+    score: float = math.nan
+    reason: str = ""
+
+
+@dataclass
+class _Entry:
+    node_id: str
+    head: str
+    branch: str
+    digits: tuple[str, ...]
+    uscc: str | None
+
+
+def _words_align(a: str, b: str) -> bool:
+    """Every word of the shorter English name is (nearly) a word of the longer one.
+
+    A high overall ratio can hide a different key word (…Organization Moose vs …Horse);
+    a truncated or misspelt word (DISTR vs DISTRICT) still aligns.
+    """
+    short, long_ = sorted((a.split(), b.split()), key=len)
+    return all(any(w == v or (len(w) > 3 and (v.startswith(w) or w.startswith(v) or fuzz.ratio(w, v) >= 85))
+                   for v in long_) for w in short)
+
+
+@dataclass
+class Resolver:
+    """Resolves counterparties against the enterprises of the store plus this ingest."""
+
+    enterprises: pd.DataFrame
+    settings: IngestSettings
+    other_ids: set[str] = field(default_factory=set)
+    new_nodes: dict[str, dict[str, object]] = field(default_factory=dict)
+    decisions: dict[str, Decision] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        df = self.enterprises
+        self._ids: set[str] = id_set(df["id"])
+        self._uscc: dict[str, str] = {}
+        self._by_norm: dict[str, str] = {}
+        # (block key, branch suffix, numbers, length) -> (heads, entries): fuzzy compares only within
+        # blocks of the same key, branch and numbers, and of a length that can reach the threshold
+        self._blocks: dict[tuple[str, str, tuple[str, ...], int], tuple[list[str], list[_Entry]]] = \
+            defaultdict(lambda: ([], []))
+        self._uscc_of: dict[str, str] = {}
+        self._id_hits: list[pd.DataFrame] = []
+        # prefer bank-listed enterprises, then clients, then the smallest id, for shared names
+        order = df.assign(_ext=df["is_external"].fillna(False).astype(bool),
+                          _client=~df["is_client"].fillna(False).astype(bool))
+        order = order.sort_values(["_ext", "_client", "id"], kind="stable")
+        for rec in order[["id", "name", "name_norm", "uscc"]].itertuples(index=False):
+            node_id = str(rec.id)
+            norm = rec.name_norm if isinstance(rec.name_norm, str) and rec.name_norm else \
+                normalise_name(str(rec.name or ""))
+            uscc = rec.uscc if isinstance(rec.uscc, str) and rec.uscc else None
+            if uscc:
+                self._uscc.setdefault(uscc, node_id)
+                self._uscc_of[node_id] = uscc
+            if norm:
+                self._add(norm, node_id, uscc)
+
+    # ----------------------------------------------------------------- index
+    def _keys(self, head: str) -> list[str]:
+        if is_latin(head):
+            words = head.split()
+            return [f"w:{words[0]}"] if words else []
+        return [f"p:{head[: self.settings.fuzzy_block_prefix]}"] if head else []
+
+    def _add(self, norm: str, node_id: str, uscc: str | None) -> None:
+        if norm not in self._by_norm:
+            self._by_norm[norm] = node_id
+        head, branch = split_branch(norm)
+        entry = _Entry(node_id, head, branch, digits_of(norm), uscc)
+        for key in self._keys(head):
+            heads, entries = self._blocks[(key, branch, entry.digits, len(head))]
+            heads.append(head)
+            entries.append(entry)
+
+    # --------------------------------------------------------------- resolve
+    def resolve_one(self, node_id: str | None, name: str | None, uscc: str | None = None) -> Decision:
+        """The decision for one counterparty (see the module docstring for the order)."""
+        label = name or node_id or ""
+        if node_id and node_id in self._ids:
+            return Decision(label, node_id, "id", 100.0)
+        if node_id and node_id in self.other_ids:
+            return Decision(label, None, "rejected", reason=f"id {node_id} belongs to a node that is not an enterprise")
+        if uscc and uscc in self._uscc:
+            return Decision(label, self._uscc[uscc], "uscc", 100.0)
+        if not name:
+            return Decision(label, None, "rejected", reason=f"unknown id {node_id} and no name to resolve it by")
+        norm = normalise_name(name)
+        if not norm:
+            return Decision(label, None, "rejected", reason="the name has no letters or digits")
+        hit = self._by_norm.get(norm)
+        if hit is not None and self._compatible(hit, uscc):
+            return Decision(label, hit, "name", 100.0)
+        fuzzy = self._fuzzy(norm, uscc)
+        if fuzzy is not None:
+            return Decision(label, fuzzy[0], "fuzzy", round(fuzzy[1], 1))
+        new_id = node_id or external_id(norm)
+        if new_id in self._ids:  # a hash shared with a listed enterprise's id: keep them apart
+            new_id = external_id(norm + "|" + (uscc or ""))
+        self._ids.add(new_id)
+        self.new_nodes[new_id] = {"id": new_id, "name": name, "name_norm": norm, "uscc": uscc,
+                                  "is_external": True, "is_client": False, "is_credit_client": False}
+        if uscc:
+            self._uscc[uscc] = new_id
+            self._uscc_of[new_id] = uscc
+        self._add(norm, new_id, uscc)
+        return Decision(label, new_id, "external")
+
+    def _compatible(self, node_id: str, uscc: str | None) -> bool:
+        other = self._uscc_of.get(node_id)
+        return not (uscc and other and other != uscc)
+
+    def _fuzzy(self, norm: str, uscc: str | None) -> tuple[str, float] | None:
+        head, branch = split_branch(norm)
+        digits = digits_of(norm)
+        latin = is_latin(head)
+        scorer = fuzz.token_sort_ratio if latin else fuzz.ratio
+        best: tuple[str, float] | None = None
+        # an (Indel) ratio >= t needs |a - b| <= (1 - t/100)(a + b): only those lengths can match
+        slack = 1 - self.settings.fuzzy_threshold / 100
+        size = len(head)
+        lengths = range(math.ceil(size * (1 - slack) / (1 + slack)), math.floor(size * (1 + slack) / (1 - slack)) + 1)
+        for key, length in ((k, n) for k in self._keys(head) for n in lengths):
+            block = self._blocks.get((key, branch, digits, length))
+            if block is None:
+                continue
+            heads, entries = block
+            for _, score, pos in process.extract(head, heads, scorer=scorer, limit=5,
+                                                 score_cutoff=self.settings.fuzzy_threshold):
+                entry = entries[pos]
+                if uscc and entry.uscc and entry.uscc != uscc:
+                    continue  # a USCC is a hard key
+                if latin and not _words_align(head, entry.head):
+                    continue
+                if best is None or score > best[1]:
+                    best = (entry.node_id, float(score))
+                break
+        return best
+
+    def resolve(self, ids: pd.Series | None, names: pd.Series | None,
+                usccs: pd.Series | None = None) -> tuple[pd.Series, pd.Series]:
+        """Resolved ids for aligned id/name(/USCC) columns, and the reason where none (else <NA>).
+
+        Rows whose id is already a known enterprise id are settled in one vectorised step; only
+        the distinct remaining (id, name, USCC) triples go through `resolve_one`.
+        """
+        index = (ids if ids is not None else names).index  # type: ignore[union-attr]
+        if ids is not None:
+            known = isin(ids.astype("string"), self._ids)
+            if known.any():
+                hit = ids[known].astype("string")
+                label = names[known].astype("string").fillna(hit) if names is not None else hit
+                self._id_hits.append(pd.DataFrame({"source_name": label.to_numpy(), "resolved_id": hit.to_numpy()})
+                                     .drop_duplicates("source_name"))
+                if known.all():
+                    return hit, pd.Series(pd.NA, index=index, dtype="string")
+                rest_ids, rest_names, rest_usccs = ids[~known], None if names is None else names[~known], \
+                    None if usccs is None else usccs[~known]
+                rest, rest_why = self.resolve(rest_ids, rest_names, rest_usccs)
+                out = pd.Series(pd.NA, index=index, dtype="string")
+                out[known] = hit
+                out[~known] = rest
+                reason = pd.Series(pd.NA, index=index, dtype="string")
+                reason[~known] = rest_why
+                return out, reason
+        empty = pd.Series(pd.NA, index=index, dtype="string")
+        frame = pd.DataFrame({"i": ids if ids is not None else empty, "n": names if names is not None else empty,
+                              "u": usccs if usccs is not None else empty}).astype("string")
+        keys = frame["i"].fillna("") + "\x1f" + frame["n"].fillna("") + "\x1f" + frame["u"].fillna("")
+        codes, distinct = pd.factorize(keys)
+        uniques = [str(u) for u in np.asarray(distinct, dtype=object)]
+        counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+        order = sorted(range(len(uniques)), key=lambda k: (-int(counts[k]), uniques[k]))
+        resolved: list[str | None] = [None] * len(uniques)
+        reasons: list[str | None] = [None] * len(uniques)
+        for k in order:
+            i, n, u = (part or None for part in uniques[k].split("\x1f"))
+            decision = self.resolve_one(i, n, u)
+            resolved[k], reasons[k] = decision.resolved_id, decision.reason or None
+            if decision.resolved_id is not None and decision.source_name:
+                self.decisions[decision.source_name] = decision
+        out = pd.Series([resolved[c] for c in codes], index=index, dtype="string")
+        why = pd.Series([reasons[c] for c in codes], index=index, dtype="string")
+        return out, why
+
+    def report(self) -> pd.DataFrame:
+        """The decisions of this ingest: source_name, resolved_id, method, score."""
+        rows = [{"source_name": d.source_name, "resolved_id": d.resolved_id, "method": d.method, "score": d.score}
+                for d in self.decisions.values()]
+        columns = ["source_name", "resolved_id", "method", "score"]
+        by_id = [h.assign(method="id", score=100.0) for h in self._id_hits]
+        frame = pd.concat([*by_id, pd.DataFrame(rows, columns=columns)], ignore_index=True)[columns]
+        return frame.drop_duplicates("source_name", keep="last").reset_index(drop=True)

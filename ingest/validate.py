@@ -1,0 +1,243 @@
+"""Validation: typed, normalised canonical rows of one source, with every problem reported.
+
+A required value that is missing or unusable rejects its row; an optional one that is
+unusable is dropped from the row (and reported). ID numbers become salted hashes and phones
+masks here, before the rows go anywhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ingest.aliases import REQUIRED, canonical_value
+from ingest.mapping import Source
+from ingest.normalise import (
+    clean_text,
+    hash_id_number,
+    id_numbers_valid,
+    isin,
+    mask_phones,
+    matches,
+    name_problem,
+    scrub_pii_series,
+    to_amount,
+    to_bool,
+    to_date,
+    to_month,
+    to_percent,
+    uscc_valid,
+)
+from ingest.report import ROW_REJECTED, VALUE_DROPPED, Rejects
+from ingest.settings import IngestSettings
+
+__all__ = ["Context", "validate_rows", "KEYS", "NAME_COLUMNS", "is_placeholder"]
+
+KEYS: dict[str, tuple[str, ...]] = {
+    "enterprises": ("enterprise_id",), "persons": ("person_id",), "associations": ("association_id",),
+    "managers": ("manager_id",), "branches": ("branch_id",), "roles": ("person_id", "enterprise_id", "role"),
+    "memberships": ("association_id", "member_id", "member_name"), "bills": ("bill_id",),
+    "endorsements": ("bill_id", "seq"),
+}
+_BOOL = ("is_client", "is_credit_client", "is_retail_client", "do_not_contact")
+_DATE = ("opened_on", "paid_on", "issued_on", "due_on", "endorsed_on")
+_AMOUNT = ("registered_capital", "aum", "aum_prev", "amount")
+_VALUES = {"role": "role", "position": "position", "tier": "tier", "member_kind": "member_kind"}
+_STRICT_VALUES = ("role", "position", "member_kind")  # an unknown value rejects the row (DESIGN.md)
+NAME_COLUMNS = ("name", "payer_name", "payee_name", "from_name", "to_name", "member_name")
+_COUNTERPARTY = {"payments": ("payer", "payee"), "bills": ("payee",), "endorsements": ("from", "to"),
+                 "memberships": ("member",)}
+
+
+@dataclass
+class Context:
+    """What validation needs besides the rows: settings, the store's salt, the report."""
+
+    settings: IngestSettings
+    salt: str
+    rejects: Rejects = field(default_factory=Rejects)
+    root: Path = Path(".")
+    ignored: dict[str, list[str]] = field(default_factory=dict)
+
+    def label(self, path: Path | None) -> str:
+        if path is None:
+            return "(inline rows)"
+        try:
+            return str(path.resolve().relative_to(self.root.resolve()))
+        except ValueError:
+            return path.name
+
+
+def is_placeholder(values: pd.Series, settings: IngestSettings) -> pd.Series:
+    """True for placeholder names (REDACTED…, 个人, 未知 …) that never make an entity."""
+    upper = values.astype("string").str.upper().str.strip()
+    known = {p.upper() for p in settings.placeholder_names}
+    return isin(upper, known) | matches(upper, "REDACTED")
+
+
+def valid_by_distinct(values: pd.Series, check: Callable[[str], bool]) -> pd.Series:
+    """A scalar validity check applied to each distinct non-blank value; blanks are False."""
+    codes, uniques = pd.factorize(values)
+    verdict = np.array([check(str(u)) for u in uniques] + [False], dtype=bool)
+    return pd.Series(verdict[codes], index=values.index)
+
+
+def _value_kind(table: str, col: str) -> str | None:
+    if col == "kind":
+        return {"associations": "association_kind", "managers": "manager_kind"}.get(table)
+    return _VALUES.get(col)
+
+
+def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source, file: str,
+                  ctx: Context) -> pd.DataFrame:
+    """Typed canonical rows of one source; rejected rows removed and reported in `ctx.rejects`."""
+    rej = ctx.rejects
+    df = df.copy()
+    df.index = rows.index
+    bad_row = pd.Series(False, index=df.index)
+    required = {c for need in REQUIRED[table] if isinstance(need, str) for c in (need,)}
+    if table == "memberships":
+        required.discard("member_id")
+
+    def report(mask: pd.Series, col: str, values: pd.Series | None, reason: str | pd.Series,
+               is_required: bool) -> None:
+        nonlocal bad_row
+        mask = mask.fillna(False).astype(bool)
+        if not mask.any():
+            return
+        rej.add(table, file, rows[mask], col, values, reason, ROW_REJECTED if is_required else VALUE_DROPPED)
+        if is_required:
+            bad_row |= mask
+
+    for col in list(df.columns):
+        raw = df[col].astype("string")
+        text = clean_text(raw)
+        need = col in required
+        if need:
+            report(text.isna(), col, raw, f"required {col} is missing", True)
+        if col in _BOOL:
+            df[col], bad = to_bool(text)
+            report(bad, col, raw, "not a boolean (1/0, true/false, Y/N, 是/否)", need)
+        elif col in _DATE:
+            df[col], bad = to_date(text, source.formats.get(col))
+            report(bad, col, raw, "not a date (ISO, YYYY/MM/DD, YYYYMMDD, YYYY年MM月DD日)"
+                   if col not in source.formats else f"not a date in the format {source.formats[col]}", need)
+        elif col == "month":
+            df[col], bad = to_month(text)
+            report(bad, col, raw, "not a month (YYYY-MM)", need)
+        elif col in _AMOUNT:
+            df[col], bad = to_amount(text)
+            report(bad, col, raw, "not an amount", need)
+            if col != "amount" or source.negative_amounts == "reject":
+                neg = (df[col] < 0).fillna(False)
+                report(neg, col, raw, "negative amount" + ("" if col != "amount" else
+                       " (credits are kept only with `negative_amounts: keep` in a mapping file)"), need)
+                df[col] = df[col].mask(neg)
+        elif col == "share_pct":
+            df[col], bad = to_percent(text)
+            report(bad, col, raw, "not a share between 0 and 100%", need)
+        elif col == "seq":
+            num = pd.to_numeric(text, errors="coerce")
+            bad = (num.isna() | (num % 1 != 0)) & text.notna()
+            report(bad, col, raw, "not a whole number", need)
+            df[col] = num.where(~bad).astype("Int64")
+        elif (kind := _value_kind(table, col)) is not None:
+            extra = source.values.get(col)
+            codes, uniques = pd.factorize(text)
+            mapped = [canonical_value(kind, str(u), extra) for u in uniques]
+            out = pd.Series([mapped[c] if c >= 0 else None for c in codes], index=df.index, dtype="string")
+            bad = out.isna() & text.notna()
+            report(bad, col, raw, f"unknown {col} value (add it under `values` in a mapping file)",
+                   need or col in _STRICT_VALUES)
+            df[col] = out
+        elif col == "uscc":
+            up = text.str.upper()
+            valid = valid_by_distinct(up, uscc_valid)
+            bad = up.notna() & ~valid
+            report(bad, col, raw, "invalid USCC (GB 32100: 18 characters and a check character)", need)
+            df[col] = up.where(valid)
+        elif col == "id_number":
+            up = text.str.upper()
+            valid = id_numbers_valid(up)
+            report(up.notna() & ~valid, col, raw, "invalid ID number (GB 11643: 18 characters, check "
+                   "character); not kept", need)
+            hashes = pd.Series(pd.NA, index=df.index, dtype="string")
+            hashes[valid] = [hash_id_number(v, ctx.salt) for v in up[valid].tolist()]
+            df["id_hash"] = hashes
+            df = df.drop(columns=[col])
+            continue
+        elif col == "phone":
+            df["phone_masked"] = mask_phones(text)
+            df = df.drop(columns=[col])
+            continue
+        elif col in NAME_COLUMNS:
+            text = scrub_pii_series(text)  # an ID number or phone inside a name is masked too
+            problem = name_problem(text, ctx.settings.max_name_length)
+            has_id = col != "name" and f"{col[:-5]}_id" in df.columns and \
+                clean_text(df[f"{col[:-5]}_id"].astype("string")).notna()
+            if isinstance(has_id, pd.Series):
+                report(problem.notna() & has_id, col, raw, problem, False)
+                report(problem.notna() & ~has_id, col, raw, problem, True)
+            else:
+                report(problem.notna(), col, raw, problem, True)
+            df[col] = text.mask(problem.notna())
+        else:
+            too_long = text.str.len() > 200 if col.endswith("_id") else pd.Series(False, index=df.index)
+            report(too_long, col, raw, "id longer than 200 characters", need)
+            df[col] = text.mask(too_long.fillna(False))
+
+    for prefix in _COUNTERPARTY.get(table, ()):
+        _counterparty(table, df, rows, prefix, file, ctx, bad_row)
+    if table == "memberships" and "member_kind" not in df.columns:
+        df["member_kind"] = "enterprise"
+    if table == "memberships" and "position" not in df.columns:
+        df["position"] = "member"
+    if table == "memberships":
+        df["position"] = df["position"].fillna("member")
+        df["member_kind"] = df["member_kind"].fillna("enterprise")
+    df = df[~bad_row]
+    return _duplicates(table, df, rows[~bad_row], file, ctx)
+
+
+def _counterparty(table: str, df: pd.DataFrame, rows: pd.Series, prefix: str, file: str, ctx: Context,
+                  bad_row: pd.Series) -> None:
+    """Blank out placeholder ids/names; a row left with neither id nor name is rejected."""
+    present = pd.Series(False, index=df.index)
+    placeholder_seen = pd.Series(False, index=df.index)
+    shown = f"{prefix}_name" if f"{prefix}_name" in df.columns else f"{prefix}_id"
+    original = df[shown].astype("string").copy() if shown in df.columns else None
+    for col in (f"{prefix}_id", f"{prefix}_name"):
+        if col not in df.columns:
+            continue
+        values = df[col].astype("string")
+        ph = is_placeholder(values, ctx.settings)
+        placeholder_seen |= ph
+        df[col] = values.mask(ph)
+        present |= df[col].notna()
+    missing = ~present & ~bad_row
+    if missing.any():
+        reason = pd.Series(f"no {prefix} id or name", index=df.index).mask(
+            placeholder_seen, f"{prefix} is a placeholder (redacted or unnamed), not an entity")
+        ctx.rejects.add(table, file, rows[missing], shown, original, reason, ROW_REJECTED)
+        bad_row |= missing
+
+
+def _duplicates(table: str, df: pd.DataFrame, rows: pd.Series, file: str, ctx: Context) -> pd.DataFrame:
+    """Within one source a key may appear once: later duplicates are rejected (payroll sums)."""
+    if table == "payroll":
+        return df
+    key = [c for c in KEYS.get(table, ()) if c in df.columns]
+    if not key or df.empty:
+        return df
+    dup = df.duplicated(key, keep="first")
+    if dup.any():
+        first_rows = rows.groupby([df[k].fillna("") for k in key]).transform("first")
+        reason = "duplicate " + "+".join(key) + " (first at row " + first_rows.astype("string") + ")"
+        values = df[key[0]].astype("string")
+        ctx.rejects.add(table, file, rows[dup], key[0], values, reason, ROW_REJECTED)
+    return df[~dup]
+

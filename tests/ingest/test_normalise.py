@@ -1,0 +1,134 @@
+"""Each normaliser: booleans, dates, months, amounts, shares, USCC, ID numbers, phones, names."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from ingest.normalise import (
+    clean_text,
+    hash_id_number,
+    id_number_valid,
+    mask_id_number,
+    mask_phone,
+    name_problem,
+    scrub_pii,
+    to_amount,
+    to_bool,
+    to_date,
+    to_month,
+    to_percent,
+    uscc_valid,
+)
+
+
+def s(*values: object) -> pd.Series:
+    return pd.Series(list(values), dtype="string")
+
+
+def test_booleans_accept_every_documented_spelling() -> None:
+    values, bad = to_bool(s("1", "0", "true", "FALSE", "Y", "n", "yes", "No", "是", "否", "", None, "maybe"))
+    assert values.tolist()[:10] == [True, False, True, False, True, False, True, False, True, False]
+    assert values.isna().tolist()[10:] == [True, True, True]
+    assert bad.tolist() == [False] * 12 + [True]
+
+
+@pytest.mark.parametrize("text", ["2024-03-05", "2024/03/05", "20240305", "2024年03月05日", "2024年3月5日",
+                                  "2024-3-5", "2024-03-05 00:00:00", "２０２４－０３－０５"])
+def test_dates_in_every_documented_format(text: str) -> None:
+    values, bad = to_date(s(text))
+    assert values.iloc[0] == pd.Timestamp(2024, 3, 5)
+    assert not bad.iloc[0]
+
+
+@pytest.mark.parametrize("text", ["2024-02-30", "2024-13-01", "05/03/2024", "tomorrow", "2024", "9999-12-31",
+                                  "1000-01-01", "99991231", "9999年12月31日"])
+def test_bad_dates_are_flagged(text: str) -> None:
+    values, bad = to_date(s(text))
+    assert pd.isna(values.iloc[0]) and bad.iloc[0]
+
+
+def test_explicit_date_format() -> None:
+    values, bad = to_date(s("2019", "x", "9999"), fmt="%Y")
+    assert values.iloc[0] == pd.Timestamp(2019, 1, 1)
+    assert bad.tolist() == [False, True, True]
+
+
+def test_many_distinct_dates_take_the_columnar_path() -> None:
+    days = pd.date_range("1950-01-01", periods=60_000, freq="D").strftime("%Y-%m-%d").tolist()
+    values, bad = to_date(s(*days, "9999-12-31", "2024-02-30", "2024/03/05"))
+    assert values.iloc[0] == pd.Timestamp(1950, 1, 1) and values.iloc[59_999] == pd.Timestamp(days[-1])
+    assert bad.tolist()[-3:] == [True, True, False]
+    assert values.iloc[-1] == pd.Timestamp(2024, 3, 5)
+
+
+def test_months() -> None:
+    values, bad = to_month(s("2024-03", "202403", "2024/3", "2024年3月", "2024-03-17", "2024-13", ""))
+    assert values.tolist()[:5] == ["2024-03"] * 5
+    assert bad.tolist() == [False] * 5 + [True, False]
+
+
+def test_amounts_with_separators_yuan_and_wan() -> None:
+    values, bad = to_amount(s("1,234.50", "12.5万元", "3万", "800元", "¥1,000", "(1,044.82)", "-7", " 42 ",
+                              "1e400", "待定", ""))
+    expected = [1234.5, 125000.0, 30000.0, 800.0, 1000.0, -1044.82, -7.0, 42.0]
+    assert values.tolist()[:8] == pytest.approx(expected)
+    assert math.isnan(values.iloc[8]) and bad.iloc[8]  # infinite: unusable
+    assert bad.tolist()[9:] == [True, False]
+
+
+def test_shares() -> None:
+    values, bad = to_percent(s("35", "35%", "0.35", "120", "x"))
+    assert values.tolist()[:3] == pytest.approx([35.0, 35.0, 35.0])
+    assert bad.tolist() == [False, False, False, True, True]
+
+
+def test_uscc_check_character() -> None:
+    assert uscc_valid("91350100M000100Y43")
+    assert uscc_valid("91110000600037341L")
+    assert not uscc_valid("91350100M000100Y44")  # wrong check character
+    assert not uscc_valid("91350100M000100Y4")  # 17 characters
+    assert not uscc_valid("9135010OM000100Y43")  # O is not in the code set
+
+
+def test_id_number_check_character_and_birth_date() -> None:
+    assert id_number_valid("11010519491231002X")
+    assert id_number_valid("11010519491231002x")
+    assert not id_number_valid("110105194912310021")
+    assert not id_number_valid("110105194902300023")  # 30 February
+    assert not id_number_valid("11010519491231002")
+
+
+def test_id_hash_is_salted_and_stable() -> None:
+    a = hash_id_number("11010519491231002X", "salt-a")
+    assert a == hash_id_number("11010519491231002x", "salt-a")
+    assert a != hash_id_number("11010519491231002X", "salt-b")
+    assert "11010519491231002X" not in a and len(a) == 64
+
+
+def test_phone_and_id_masks() -> None:
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_phone("138-1234-5678") == "138****5678"
+    assert mask_phone("+86 138 1234 5678") == "138****5678"
+    assert mask_phone("021-62345678") == "021****5678"
+    assert mask_id_number("11010519491231002X") == "110105********002X"
+
+
+def test_scrub_pii_masks_ids_and_mobiles_in_free_text() -> None:
+    text = scrub_pii("row 5: 11010519491231002X,13812345678, amount 1234567")
+    assert "11010519491231002X" not in text and "13812345678" not in text
+    assert "110105********002X" in text and "138****5678" in text and "1234567" in text
+
+
+def test_names_cleaned_and_hostile_ones_flagged() -> None:
+    cleaned = clean_text(s("  华东  精工\t有限公司 ", "\u200b", "A\x00B"))
+    assert cleaned.tolist()[0] == "华东 精工 有限公司"
+    assert pd.isna(cleaned.iloc[1]) and cleaned.iloc[2] == "AB"
+    problems = name_problem(s("<b>Acme</b>", "=cmd|' /C calc'!A0", "@SUM(A1)", "x" * 300, "AT&T Inc.",
+                              "Marks & Spencer"), 200)
+    assert problems.iloc[0] == "name contains HTML markup"
+    assert problems.iloc[1] == problems.iloc[2] == "name looks like a spreadsheet formula"
+    assert problems.iloc[3].startswith("name longer than 200")
+    assert problems.iloc[4:].isna().all()

@@ -1,0 +1,88 @@
+"""Readers: encodings detected, delimiters sniffed, XLSX and Parquet, unreadable files named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from graph.errors import InvalidData
+from ingest.readers import detect_encoding, read_file
+
+ROWS = "enterprise_id,name\n007,华东精工机械制造有限公司\n008,惠民连锁超市有限公司\n"
+BAD = Path(__file__).parents[1] / "fixtures" / "ingest" / "bad"
+
+
+@pytest.mark.parametrize(("encoding", "expected"), [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"),
+                                                    ("gbk", "gb18030")])
+def test_chinese_csv_in_each_encoding(tmp_path: Path, encoding: str, expected: str) -> None:
+    path = tmp_path / "e.csv"
+    path.write_bytes(ROWS.encode(encoding))
+    assert detect_encoding(path) == expected
+    raw = read_file(path)
+    assert list(raw.frame.columns) == ["enterprise_id", "name"]
+    assert raw.frame["enterprise_id"].tolist() == ["007", "008"]  # text: leading zeros kept
+    assert raw.frame["name"].tolist()[1] == "惠民连锁超市有限公司"
+    assert raw.rows.tolist() == [2, 3]
+
+
+def test_cp1252_detected_even_when_the_first_accent_is_deep_in_the_file(tmp_path: Path) -> None:
+    lines = ["supplier,amount"] + [f"SUPPLIER {i},{i}.00" for i in range(20_000)] + ["CAFÉ – NOËL LTD,9.99"]
+    path = tmp_path / "w.csv"
+    path.write_bytes("\n".join(lines).encode("cp1252"))
+    assert path.stat().st_size > 1 << 16
+    assert detect_encoding(path) == "cp1252"
+    raw = read_file(path)
+    assert raw.frame["supplier"].iloc[-1] == "CAFÉ – NOËL LTD"
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_delimiter_sniffed(tmp_path: Path, delimiter: str) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text(ROWS.replace(",", delimiter), encoding="utf-8")
+    raw = read_file(path)
+    assert raw.frame.shape == (2, 2)
+
+
+def test_quoted_commas_and_newlines(tmp_path: Path) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text('name,amount\n"Housing, Strategy",1\n"AAC Holdings\nIncorporated",2\n', encoding="utf-8")
+    raw = read_file(path)
+    assert raw.frame["name"].tolist() == ["Housing, Strategy", "AAC Holdings\nIncorporated"]
+
+
+def test_xlsx_and_parquet(tmp_path: Path) -> None:
+    df = pd.DataFrame({"企业编号": ["007", "008"], "企业名称": ["甲", "乙"], "注册资本": [100.5, 200.0],
+                       "开户日期": pd.to_datetime(["2024-03-05", "2023-01-02"])})
+    df.to_excel(tmp_path / "e.xlsx", index=False)
+    pq.write_table(pa.Table.from_pandas(df), tmp_path / "e.parquet")
+    for name in ("e.xlsx", "e.parquet"):
+        raw = read_file(tmp_path / name)
+        assert raw.frame["企业编号"].tolist() == ["007", "008"]
+        assert raw.frame["注册资本"].tolist()[0] == "100.5"
+        assert raw.frame["开户日期"].tolist()[0].startswith("2024-03-05")
+
+
+def test_truncated_last_line_is_a_bad_row_not_a_failure() -> None:
+    raw = read_file(BAD / "truncated.csv")
+    assert raw.frame["enterprise_id"].tolist() == ["E1", "E2"]
+    assert [b.row for b in raw.bad_rows] == [4]
+    assert "expected 3" in raw.bad_rows[0].reason
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("empty.csv", "empty"), ("binary.csv", "binary"), ("not_a_workbook.xlsx", "not_a_workbook.xlsx"),
+    ("truncated.parquet", "truncated.parquet"), ("missing.csv", "not found"),
+])
+def test_unreadable_files_raise_invalid_data_naming_the_file(name: str, message: str) -> None:
+    with pytest.raises(InvalidData, match=message):
+        read_file(BAD / name)
+
+
+def test_wrong_declared_encoding_is_a_clear_error() -> None:
+    with pytest.raises(InvalidData, match="not valid utf-8"):
+        read_file(BAD / "gbk_declared_utf8.csv", encoding="utf-8")
+    assert read_file(BAD / "gbk_declared_utf8.csv").frame["name"].iloc[0] == "华东精工机械制造有限公司"
