@@ -123,14 +123,14 @@ class NameScrubber:
         return value
 
 
-_scrubbers: dict[tuple[int, str | None, str, str | None], NameScrubber] = {}
+_scrubbers: dict[tuple[str, str | None, str, str | None], NameScrubber] = {}
 _scrub_lock = threading.Lock()
 Scope = Literal["everyone", "not_branch", "other_branch"]
 
 
 def _scrubber(store: GraphStore, scope: Scope, branch: str | None) -> NameScrubber:
     """Names of the persons to mask: everyone's; all but `branch`'s; or other branches' only."""
-    key = (id(store), store.version, scope, branch)
+    key = (*store.cache_key, scope, branch)
     with _scrub_lock:
         hit = _scrubbers.get(key)
     if hit is not None:

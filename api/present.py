@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import threading
-from collections import Counter
 from typing import Any
 
 import networkx as nx
@@ -64,8 +63,7 @@ def entity_detail(viewer: Viewer, store: GraphStore, node: dict[str, Any]) -> En
     seen = viewer.node(node)
     base = entity_out(viewer, node).model_dump()
     attributes = {k: jsonable(v) for k, v in seen.items() if k not in _HIDDEN}
-    ego = store.neighbors(str(node["id"]), hops=1)
-    degree = Counter(str(d.get("kind")) for _, _, d in ego.edges(data=True))
+    degree = store.degree(str(node["id"]))
     return EntityDetailOut(**base, attributes=attributes, degree=dict(sorted(degree.items())))
 
 
@@ -91,13 +89,13 @@ def path_out(viewer: Viewer, path: dict[str, Any], lang: str) -> PathOut:
                    text=viewer.text(text))
 
 
-_persons: dict[tuple[int, str | None], dict[str, str | None]] = {}
+_persons: dict[tuple[str, str | None], dict[str, str | None]] = {}
 _lock = threading.Lock()
 
 
 def person_ids(store: GraphStore) -> dict[str, str | None]:
     """Person id → branch id, cached per store version."""
-    key = (id(store), store.version)
+    key = store.cache_key
     with _lock:
         hit = _persons.get(key)
     if hit is None:

@@ -31,12 +31,12 @@ class _Index:
     choices: dict[bool, dict[int, str]]  # person_names -> {position: name} for rapidfuzz
 
 
-_indexes: dict[tuple[int, str | None], _Index] = {}
+_indexes: dict[tuple[str, str | None], _Index] = {}
 _lock = threading.Lock()
 
 
 def _index(store: GraphStore) -> _Index:
-    key = (id(store), store.version)
+    key = store.cache_key
     with _lock:
         hit = _indexes.get(key)
     if hit is not None:

@@ -43,15 +43,42 @@ class Adjacency:
 
     def rows(self, codes: np.ndarray) -> np.ndarray:
         """Edge rows touching any of the node codes (out and in), each row once."""
-        parts = []
-        for code in codes.tolist():
-            if code < 0:
-                continue
-            parts.append(self._out[self._out_start[code]:self._out_start[code + 1]])
-            parts.append(self._in[self._in_start[code]:self._in_start[code + 1]])
-        if not parts:
+        codes = np.asarray(codes, dtype=np.int64)
+        codes = codes[codes >= 0]
+        if len(codes) == 0:
             return np.empty(0, dtype=np.int64)
-        return np.unique(np.concatenate(parts))
+        return np.unique(np.concatenate([_gather(self._out, self._out_start, codes),
+                                         _gather(self._in, self._in_start, codes)]))
+
+    def distances(self, start: int, cutoff: int, kinds: Iterable[str] | None = None,
+                  extra_rows: np.ndarray | None = None, within: np.ndarray | None = None) -> np.ndarray:
+        """Hop counts from node code `start` in either direction (-1: farther than `cutoff`).
+
+        Edges of `kinds` (all when None) are followed, and the edge rows `extra_rows` whatever
+        their kind; `within` (a boolean mask over node codes) keeps the search inside a region.
+        """
+        dist = np.full(len(self.ids), -1, dtype=np.int32)
+        if start < 0:
+            return dist
+        dist[start] = 0
+        frontier = np.array([start], dtype=np.int64)
+        wanted = list(kinds) if kinds is not None else None
+        for depth in range(1, cutoff + 1):
+            touching = self.rows(frontier)
+            rows = self.mask(touching, wanted, None)
+            if extra_rows is not None and wanted is not None:
+                rows = np.union1d(rows, touching[np.isin(touching, extra_rows)])
+            if len(rows) == 0:
+                break
+            other = np.unique(np.concatenate([self.src[rows], self.dst[rows]]))
+            other = other[dist[other] < 0]
+            if within is not None:
+                other = other[within[other]]
+            if len(other) == 0:
+                break
+            dist[other] = depth
+            frontier = other
+        return dist
 
     def mask(self, rows: np.ndarray, kinds: Iterable[str] | None, min_amount: float | None) -> np.ndarray:
         keep = np.ones(len(rows), dtype=bool)
@@ -91,7 +118,7 @@ class Adjacency:
             seen.update(picked.tolist())
             order.extend(picked.tolist())
             frontier = picked
-        return [str(self.ids[c]) for c in order]
+        return [str(i) for i in self.ids[np.asarray(order)].tolist()]
 
     def induced(self, node_ids: Iterable[str], kinds: Iterable[str] | None = None,
                 min_amount: float | None = None) -> pd.DataFrame:
@@ -101,3 +128,14 @@ class Adjacency:
         rows = self.mask(self.rows(codes), list(kinds) if kinds is not None else None, min_amount)
         inside = np.isin(self.src[rows], codes) & np.isin(self.dst[rows], codes)
         return self.edges.iloc[rows[inside]]
+
+
+def _gather(order: np.ndarray, start: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Concatenate the slices order[start[c]:start[c+1]] for every code, without a Python loop."""
+    lo, hi = start[codes], start[codes + 1]
+    lengths = hi - lo
+    total = int(lengths.sum())
+    if total == 0:
+        return np.empty(0, dtype=np.int64)
+    shift = np.repeat(lo - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    return order[np.arange(total) + shift]
