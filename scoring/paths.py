@@ -18,11 +18,11 @@ Example::
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import networkx as nx
+import numpy as np
 
 from graph.errors import InvalidRequest, NoPath, NotFound
 from graph.schema import EDGE_KINDS
@@ -82,19 +82,24 @@ def find_paths(store: GraphStore, source: str, target: str, max_hops: int = 4, k
     # Meet in the middle: the i-th node of a path of length L <= max_hops is within `half` hops
     # of the source (i <= half) or within max_hops - half of the target, so every such path lies
     # in the union of two half-radius balls, far smaller than a full-radius ball around a hub.
-    # Only that region is loaded from the store's adjacency index, never the whole graph.
-    half = (max_hops + 1) // 2
-    graph = store.subgraph(_ball(store, source, half, include_bank_edges)
-                           + _ball(store, target, max_hops - half, include_bank_edges))
-    allowed = _edge_filter(graph, {source, target}, include_bank_edges)
-    region = set(_hop_distances(graph, source, half, allowed))
-    region |= set(_hop_distances(graph, target, max_hops - half, allowed))
-    from_source = _hop_distances(graph, source, max_hops, allowed, region)
-    if target not in from_source:
+    # The searches run on the store's adjacency index; only the nodes that lie on some path
+    # short enough (d(s, n) + d(n, t) <= max_hops) are loaded as a networkx graph.
+    adjacency = store.adjacency()
+    ends = [adjacency.code(source), adjacency.code(target)]
+    if min(ends) < 0:
         raise NoPath(f"no path from {source} to {target} within {max_hops} hops")
-    from_target = _hop_distances(graph, target, max_hops, allowed, region)
-    # Every node of a path of length <= max_hops satisfies d(s, n) + d(n, t) <= max_hops.
-    keep = sorted(n for n, d in from_source.items() if d + from_target.get(n, max_hops + 1) <= max_hops)
+    kinds, extra = _followed(store, (source, target), include_bank_edges)
+    half = (max_hops + 1) // 2
+    near = [adjacency.distances(code, radius, kinds, extra) for code, radius in
+            zip(ends, (half, max_hops - half), strict=True)]
+    region = (near[0] >= 0) | (near[1] >= 0)
+    far = [adjacency.distances(code, max_hops, kinds, extra, within=region) for code in ends]
+    if far[0][ends[1]] < 0:
+        raise NoPath(f"no path from {source} to {target} within {max_hops} hops")
+    on_path = (far[0] >= 0) & (far[1] >= 0) & (far[0] + far[1] <= max_hops)
+    keep = sorted(str(n) for n in adjacency.ids[on_path].tolist())
+    graph = store.subgraph(keep)
+    allowed = _edge_filter(graph, {source, target}, include_bank_edges)
     kept = set(keep)
     pairs: dict[tuple[str, str], dict[tuple[str, str, str], dict[str, Any]]] = {}
     for node in keep:
@@ -145,20 +150,16 @@ def describe_link(graph: nx.MultiDiGraph, links: Iterable[Link]) -> tuple[str, s
 
 
 # ------------------------------------------------------------------ helpers
-def _ball(store: GraphStore, node: str, radius: int, everything: bool) -> list[str]:
-    """Node ids within `radius` of `node` over the edges a path may use (see `_edge_filter`)."""
-    adjacency = store.adjacency()
+def _followed(store: GraphStore, endpoints: tuple[str, str],
+              everything: bool) -> tuple[list[str] | None, np.ndarray | None]:
+    """The edge kinds a path may use, plus the bank edges it may use anyway: those touching a
+    manager or branch endpoint (the same rule as `_edge_filter`, for the index searches)."""
     if everything:
-        return adjacency.ball(node, radius)
-    ordinary = [k for k in EDGE_KINDS if k not in BANK_EDGE_KINDS]
-    if (store.node(node) or {}).get("kind") not in _BANK_NODE_KINDS:
-        return adjacency.ball(node, radius, kinds=ordinary)
-    # a manager or branch endpoint: its own bank edges first, then ordinary edges onwards
-    first = adjacency.ball(node, 1, kinds=list(BANK_EDGE_KINDS))
-    out = list(first)
-    for other in first[1:]:
-        out.extend(adjacency.ball(other, radius - 1, kinds=ordinary) if radius > 1 else [])
-    return out
+        return None, None
+    adjacency = store.adjacency()
+    bank_ends = [adjacency.code(n) for n in endpoints if (store.node(n) or {}).get("kind") in _BANK_NODE_KINDS]
+    extra = adjacency.mask(adjacency.rows(np.array(bank_ends, dtype=np.int64)), list(BANK_EDGE_KINDS), None)
+    return [k for k in EDGE_KINDS if k not in BANK_EDGE_KINDS], extra
 
 
 def _edge_filter(graph: nx.MultiDiGraph, endpoints: set[str], everything: bool) -> Callable[[str, str, str], bool]:
@@ -179,30 +180,6 @@ def _links(graph: nx.MultiDiGraph, node: str, allowed: Callable[[str, str, str],
     for src, keyed in graph._pred[node].items():  # noqa: SLF001
         out.extend((src, node, key, data) for key, data in keyed.items() if src != node and allowed(src, node, key))
     return out
-
-
-def _hop_distances(graph: nx.MultiDiGraph, start: str, cutoff: int,
-                   allowed: Callable[[str, str, str], bool], within: set[str] | None = None) -> dict[str, int]:
-    """Breadth-first hop counts from `start` over allowed edges in either direction, up to `cutoff`
-    (only through nodes `within`, when given)."""
-    # The raw adjacency dicts: the views cost more than the search itself on big stores.
-    succ: dict[str, dict[str, dict[str, Any]]] = graph._succ  # noqa: SLF001
-    pred: dict[str, dict[str, dict[str, Any]]] = graph._pred  # noqa: SLF001
-    seen = {start: 0}
-    queue = deque([start])
-    while queue:
-        node = queue.popleft()
-        depth = seen[node]
-        if depth >= cutoff:
-            continue
-        for adjacency, outgoing in ((succ[node], True), (pred[node], False)):
-            for other, keyed in adjacency.items():
-                if other in seen or (within is not None and other not in within):
-                    continue
-                if any(allowed(node, other, key) if outgoing else allowed(other, node, key) for key in keyed):
-                    seen[other] = depth + 1
-                    queue.append(other)
-    return seen
 
 
 def _explain(graph: nx.MultiDiGraph, undirected: nx.Graph, nodes: list[str]) -> dict[str, Any]:

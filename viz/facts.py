@@ -56,7 +56,7 @@ class ViewContext:
 
 
 _INDEX_COLUMNS = ["prospect_id", "family", "kind", "score", "rank", "reasons_zh", "reasons_en", "evidence"]
-_index_cache: dict[tuple[int, str, str | None], dict[str, dict[str, Any]]] = {}
+_index_cache: dict[tuple[str, str | None], dict[str, dict[str, Any]]] = {}
 _index_lock = threading.Lock()
 
 
@@ -64,7 +64,7 @@ def prospect_index(store: GraphStore, ctx: ViewContext) -> dict[str, dict[str, A
     """The best-scoring prospect row of every prospect id, cached per store version."""
     if ctx._prospects is not None:
         return ctx._prospects
-    key = (id(store), str(store.root), store.version)  # versions are numbered per store: add the root
+    key = store.cache_key
     with _index_lock:
         out = _index_cache.get(key)
     if out is None:
