@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from graph.adjacency import Adjacency
-from graph.errors import Conflict, NotFound
-from graph.schema import NODE_TABLES, TABLES, conform, empty
+from graph.errors import Conflict, InvalidData, NotFound
+from graph.schema import EDGE_KINDS, NODE_TABLES, TABLES, conform, empty
 
 __all__ = ["GraphStore"]
 
@@ -123,6 +123,8 @@ class GraphStore(ABC):
         if unknown:
             raise NotFound(f"unknown table(s): {', '.join(unknown)}")
         conformed = {name: conform(name, df) for name, df in tables.items()}
+        for name, df in conformed.items():
+            _validate(name, df)
         return self._commit(conformed, note)
 
     @final
@@ -317,6 +319,22 @@ def _derived_cache(scope: str, version: str | None) -> _Derived:
     key = (scope, version)
     found = _DERIVED.get(key)
     return found if found is not None else _DERIVED.put(key, _Derived())
+
+
+def _validate(name: str, df: pd.DataFrame) -> None:
+    """What no backend may store: an edge of an unknown kind, a node id twice in one table."""
+    if name in ("edges", "edge_months"):
+        unknown = sorted(set(df["kind"].dropna().astype(str)) - set(EDGE_KINDS))
+        if unknown or df["kind"].isna().any():
+            raise InvalidData(f"table {name}: unknown edge kind(s) {', '.join(unknown) or '(empty)'}; "
+                              f"known: {', '.join(EDGE_KINDS)}")
+    elif name in NODE_TABLES:
+        ids = df["id"]
+        if ids.isna().any():
+            raise InvalidData(f"table {name}: a row has no id")
+        dupes = ids[ids.duplicated()].astype(str).unique().tolist()
+        if dupes:
+            raise InvalidData(f"table {name}: duplicate id(s) {', '.join(dupes[:5])}")
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:

@@ -156,9 +156,7 @@ def test_local_state_writer_lock_and_salt(backend_store: GraphStore):
         pass
 
 
-def test_neo4j_refuses_what_it_cannot_store(backend_store: GraphStore):
-    if backend_store.backend == "networkx":
-        pytest.skip("the embedded store keeps any kind and duplicate ids as given")
+def test_every_backend_refuses_what_it_cannot_store(backend_store: GraphStore):
     bad_kind = pd.DataFrame({"src": ["E1"], "dst": ["E2"], "kind": ["LIKES"]})
     with pytest.raises(InvalidData, match="LIKES"):
         backend_store.write({"edges": bad_kind})
