@@ -167,8 +167,13 @@ def demo(
     if serve_:
         import uvicorn
 
+        from api.auth import add_token
         from api.main import create_app
 
+        token = add_token(st, "demo", role="admin")
+        typer.echo(f"\nserving on http://127.0.0.1:{port}  (API docs: /docs)")
+        typer.echo(f"sign in once with this link (an admin token made for the demo):\n"
+                   f"  http://127.0.0.1:{port}/?token={token}\n")
         uvicorn.run(create_app(store_path=st.root), host="127.0.0.1", port=port, log_level="info")
 
 
