@@ -13,8 +13,26 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-__all__ = ["Evidence", "Reason", "Prospect", "finalise_scores", "log_scaled"]
+__all__ = ["Evidence", "Reason", "Prospect", "finalise_scores", "log_scaled", "ROLE_WORDS", "POSITION_WORDS"]
 
+
+# The words for roles and association positions, shared by every family's sentences.
+ROLE_WORDS = {
+    "legal_rep": ("the legal representative", "法定代表人"),
+    "actual_controller": ("the actual controller", "实际控制人"),
+    "director": ("a director", "董事"),
+    "executive": ("an executive", "高管"),
+    "shareholder": ("a shareholder", "股东"),
+    "finance": ("the finance officer", "财务负责人"),
+    "employee": ("an employee", "员工"),
+}
+POSITION_WORDS = {
+    "member": ("a member", "会员"),
+    "director": ("a council member", "理事"),
+    "vice_president": ("a vice-president", "副会长"),
+    "president": ("the president", "会长"),
+    "secretary_general": ("the secretary-general", "秘书长"),
+}
 
 class Evidence(BaseModel):
     """One named fact and the points it contributes (a bar of the score's waterfall)."""

@@ -27,6 +27,7 @@ import numpy as np
 from graph.errors import InvalidRequest, NoPath, NotFound
 from graph.schema import EDGE_KINDS
 from graph.store import GraphStore
+from scoring.explain import POSITION_WORDS, ROLE_WORDS
 
 __all__ = ["find_paths", "BANK_EDGE_KINDS", "describe_link"]
 
@@ -40,22 +41,6 @@ _PRIORITY = [
     "HOLDS_ROLE:executive", "HOLDS_ROLE:shareholder", "HOLDS_ROLE:finance", "HOLDS_ROLE:employee",
     "MEMBER_OF", "PARENT_OF", "BILL", "ENDORSES", "PAYS", "PAYROLL", "MANAGES", "IN_BRANCH",
 ]
-_ROLE_WORDS = {
-    "legal_rep": ("the legal representative", "法定代表人"),
-    "actual_controller": ("the actual controller", "实际控制人"),
-    "director": ("a director", "董事"),
-    "executive": ("an executive", "高管"),
-    "shareholder": ("a shareholder", "股东"),
-    "finance": ("the finance officer", "财务负责人"),
-    "employee": ("an employee", "员工"),
-}
-_POSITION_WORDS = {
-    "member": ("a member", "会员"),
-    "director": ("a council member", "理事"),
-    "vice_president": ("a vice-president", "副会长"),
-    "president": ("the president", "会长"),
-    "secretary_general": ("the secretary-general", "秘书长"),
-}
 
 Link = tuple[str, str, str, dict[str, Any]]  # (src, dst, key, data) in the stored direction
 
@@ -203,7 +188,7 @@ def _name(graph: nx.MultiDiGraph, node: str) -> str:
 
 
 def _role_words(role: str, data: dict[str, Any]) -> tuple[str, str]:
-    en, zh = _ROLE_WORDS.get(role, (f"a {role or 'related person'}", role or "关联人"))
+    en, zh = ROLE_WORDS.get(role, (f"a {role or 'related person'}", role or "关联人"))
     share = data.get("share_pct")
     if role == "shareholder" and isinstance(share, int | float) and share > 0:
         return f"{en} ({share:g}%)", f"{zh}（持股{share:g}%）"
@@ -223,7 +208,7 @@ def _clause(graph: nx.MultiDiGraph, link: Link) -> tuple[str, str]:
     kind = key.partition(":")[0]
     money_en, money_zh = _money(data)
     if kind == "MEMBER_OF":
-        en, zh = _POSITION_WORDS.get(str(data.get("position") or "member"), _POSITION_WORDS["member"])
+        en, zh = POSITION_WORDS.get(str(data.get("position") or "member"), POSITION_WORDS["member"])
         return f"{a} is {en} of {b}", f"{a}是{b}的{zh}"
     if kind == "PAYS":
         return f"{a} pays {b}{money_en}", f"{a}向{b}付款{money_zh}"

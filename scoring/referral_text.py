@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-from scoring.explain import Evidence, Reason
+from scoring.explain import POSITION_WORDS, ROLE_WORDS, Evidence, Reason
 from scoring.referral_network import Chain, Network
 
 __all__ = ["chain_reasons", "approach", "POSITION_WORDS", "ROLE_WORDS"]
 
-POSITION_WORDS = {
-    "member": ("a member", "会员"),
-    "director": ("a council member", "理事"),
-    "vice_president": ("a vice-president", "副会长"),
-    "president": ("the president", "会长"),
-    "secretary_general": ("the secretary-general", "秘书长"),
-}
-ROLE_WORDS = {
-    "legal_rep": ("the legal representative", "法定代表人"),
-    "actual_controller": ("the actual controller", "实际控制人"),
-    "director": ("a director", "董事"),
-    "executive": ("an executive", "高管"),
-    "shareholder": ("a shareholder", "股东"),
-    "finance": ("the finance officer", "财务负责人"),
-    "employee": ("an employee", "员工"),
-}
 
 
 def _role(net: Network, person: str, enterprise: str) -> tuple[str, str]:
