@@ -63,11 +63,14 @@ class Adjacency:
         dist[start] = 0
         frontier = np.array([start], dtype=np.int64)
         wanted = list(kinds) if kinds is not None else None
+        extra = extra_rows if extra_rows is not None and len(extra_rows) and wanted is not None else None
         for depth in range(1, cutoff + 1):
-            touching = self.rows(frontier)
+            # duplicates do no harm here: skip the sort that `rows` does to drop them
+            touching = np.concatenate([_gather(self._out, self._out_start, frontier),
+                                       _gather(self._in, self._in_start, frontier)])
             rows = self.mask(touching, wanted, None)
-            if extra_rows is not None and wanted is not None:
-                rows = np.union1d(rows, touching[np.isin(touching, extra_rows)])
+            if extra is not None:
+                rows = np.concatenate([rows, touching[np.isin(touching, extra)]])
             if len(rows) == 0:
                 break
             other = np.unique(np.concatenate([self.src[rows], self.dst[rows]]))

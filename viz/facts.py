@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 import networkx as nx
+import pandas as pd
 
 from graph.store import GraphStore
 from viz.picture import VEdge, VNode
@@ -47,7 +48,7 @@ class ViewContext:
     scrub: Callable[[str], str] = _same
     keep: int = 25  # neighbours drawn per parent before folding into "+N more"
     max_nodes: int = 500
-    _prospects: dict[str, dict[str, Any]] | None = field(default=None, repr=False)
+    _prospects: _RowIndex | None = field(default=None, repr=False)
 
     def name_of(self, attrs: dict[str, Any], node_id: str) -> str:
         """The name this viewer may see (a masked person's mask)."""
@@ -56,11 +57,25 @@ class ViewContext:
 
 
 _INDEX_COLUMNS = ["prospect_id", "family", "kind", "score", "rank", "reasons_zh", "reasons_en", "evidence"]
-_index_cache: dict[tuple[str, str | None], dict[str, dict[str, Any]]] = {}
+class _RowIndex:
+    """Best prospect row per id, looked up on demand (a dict of every row costs seconds at scale)."""
+
+    def __init__(self, df: pd.DataFrame) -> None:
+        self._df = df.set_index(df["prospect_id"].astype(str), drop=False)
+
+    def get(self, prospect_id: str) -> dict[str, Any] | None:
+        try:
+            row = self._df.loc[prospect_id]
+        except KeyError:
+            return None
+        return {str(k): v for k, v in row.items()}
+
+
+_index_cache: dict[tuple[str, str | None], _RowIndex] = {}
 _index_lock = threading.Lock()
 
 
-def prospect_index(store: GraphStore, ctx: ViewContext) -> dict[str, dict[str, Any]]:
+def prospect_index(store: GraphStore, ctx: ViewContext) -> _RowIndex:
     """The best-scoring prospect row of every prospect id, cached per store version."""
     if ctx._prospects is not None:
         return ctx._prospects
@@ -70,9 +85,7 @@ def prospect_index(store: GraphStore, ctx: ViewContext) -> dict[str, dict[str, A
     if out is None:
         df = store.read("prospects", _INDEX_COLUMNS)
         df = df.sort_values(["score", "family", "kind"], ascending=[False, True, True])
-        df = df.drop_duplicates("prospect_id")
-        out = {str(row[0]): dict(zip(_INDEX_COLUMNS, row, strict=True))
-               for row in df.itertuples(index=False, name=None)}
+        out = _RowIndex(df.drop_duplicates("prospect_id"))
         with _index_lock:
             if len(_index_cache) > 8:
                 _index_cache.clear()

@@ -82,7 +82,9 @@ def ego_picture(store: GraphStore, node_id: str, ctx: ViewContext, depth: int = 
         raise InvalidRequest("min_amount must not be negative")
     # A branch links everyone in it: followed by default, it would drown every neighbourhood.
     wanted = list(kinds) if kinds else [k for k in EDGE_KINDS if k not in DEFAULT_SKIPPED_KINDS]
-    sub = store.neighbors(node_id, kinds=wanted, min_amount=min_amount, hops=depth)
+    # per hop only the strongest neighbours are loaded (a hub's two-hop ball can hold a whole
+    # city): twice what is drawn, so the "+N more" folds still count what lies just beyond
+    sub = store.neighbors(node_id, kinds=wanted, min_amount=min_amount, hops=depth, limit=2 * ctx.max_nodes)
     parent, strength = _bfs_tree(sub, node_id)
     kept, folds = fold_tree(parent, strength, keep=ctx.keep, max_nodes=ctx.max_nodes)
     keep_set = set(kept)
