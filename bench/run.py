@@ -144,7 +144,22 @@ def _machine() -> str:
             f"Python {platform.python_version()}")
 
 
+def _api_only() -> None:
+    """BENCH_API_ONLY=1: measure the API again on the stores of the last run (after an API change)."""
+    from bench.report import write_report
+
+    results = json.loads((ROOT / "out" / "results.json").read_text())
+    for row in results:
+        print(f"== api at {row['size']:,} payments", flush=True)
+        row["api"] = _api(DATA / f"store-{row['size']}")
+        (ROOT / "out" / "results.json").write_text(json.dumps(results, indent=1, default=str))
+    write_report(results, _machine(), ROOT / "RESULTS.md", ROOT / "cost-vs-size.png")
+
+
 def main() -> None:
+    if os.environ.get("BENCH_API_ONLY"):
+        _api_only()
+        return
     results = []
     for size in SIZES:
         print(f"== {size:,} payments", flush=True)
