@@ -11,6 +11,7 @@ it while streaming. A file that cannot be read at all raises `InvalidData` namin
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import zipfile
@@ -152,13 +153,11 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> RawTab
     if enc in ("gbk", "gb2312"):
         enc = "gb18030"  # a superset: never fails on characters GBK lacks
     try:
-        text_sample = sample.decode(enc if enc != "utf-8-sig" else "utf-8-sig", errors="strict")
-    except UnicodeDecodeError:
-        try:
-            text_sample = sample[:-4].decode(enc)
-        except UnicodeDecodeError as exc:
-            raise InvalidData(f"{path.name}: not valid {enc} text (byte {exc.start}); remove `encoding` "
-                              "from the mapping to detect it") from exc
+        # incremental: a character cut in two at the end of the sample is left out, not an error
+        text_sample = codecs.getincrementaldecoder(enc)(errors="strict").decode(sample, final=False)
+    except UnicodeDecodeError as exc:
+        raise InvalidData(f"{path.name}: not valid {enc} text (byte {exc.start}); remove `encoding` "
+                          "from the mapping to detect it") from exc
     except LookupError as exc:
         raise InvalidData(f"{path.name}: unknown encoding {enc!r}") from exc
     delim = delimiter or sniff_delimiter(text_sample)
