@@ -160,8 +160,13 @@ def main() -> None:
     if os.environ.get("BENCH_API_ONLY"):
         _api_only()
         return
-    results = []
+    results: list[dict[str, Any]] = []
+    done = ROOT / "out" / "results.json"
+    if os.environ.get("BENCH_RESUME") and done.exists():  # keep the sizes a previous run finished
+        results = [r for r in json.loads(done.read_text()) if r["size"] in SIZES]
     for size in SIZES:
+        if any(r["size"] == size for r in results):
+            continue
         print(f"== {size:,} payments", flush=True)
         bundle, gen_s = _generate(size)
         store = DATA / f"store-{size}"
@@ -173,6 +178,7 @@ def main() -> None:
         print("   api", flush=True)
         row["api"] = _api(store)
         results.append(row)
+        results.sort(key=lambda r: r["size"])
         (ROOT / "out").mkdir(exist_ok=True)
         (ROOT / "out" / "results.json").write_text(json.dumps(results, indent=1, default=str))
     from bench.report import write_report
