@@ -223,7 +223,7 @@ def leads(
 
     if format not in ("table", "json", "csv"):
         raise InvalidRequest(f"unknown format {format!r}; choose table, json or csv")
-    board = build_board(_store(store), manager=manager, branch=branch, family=family, status=status,
+    board = build_board(_existing_store(store), manager=manager, branch=branch, family=family, status=status,
                         collapse_groups=collapse_groups, limit=limit)
     print_board(board, format)
 

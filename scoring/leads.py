@@ -105,15 +105,20 @@ def build_board(store: GraphStore, settings: ScoringSettings | None = None, *, m
     rows = rows[(~rows["client"] | deepening) & ~rows["dnc"] & ~rows["prospect_id"].isin(banned)]
     rows = rows.sort_values(["score", "family", "kind"], ascending=[False, True, True])
 
+    # one pass over plain records (rows are best first): iterrows per lead cost seconds per request
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for rec in rows.to_dict("records"):
+        grouped.setdefault(str(rec["prospect_id"]), []).append({str(k): v for k, v in rec.items()})
     leads: list[dict[str, Any]] = []
-    for entity_id, group in rows.groupby("prospect_id", sort=False):
-        best = group.iloc[0]
+    for entity_id, group in grouped.items():
+        best = group[0]
         reasons: list[str] = []
-        for _, r in group.iterrows():
-            for text in json.loads(r[f"reasons_{lang}"] or "[]"):
+        by_family: dict[str, dict[str, Any]] = {}
+        for row in group:
+            by_family.setdefault(row["family"], row)  # the best row of each family
+            for text in json.loads(row[f"reasons_{lang}"] or "[]"):
                 if text not in reasons:
                     reasons.append(text)
-        by_family = {r["family"]: r for _, r in group.iterrows()}  # best row of each family first wins
         owner, source = None, None
         for fam in ROUTING_ORDER:
             fam_row = by_family.get(fam)
@@ -122,9 +127,9 @@ def build_board(store: GraphStore, settings: ScoringSettings | None = None, *, m
                     "anchor" if fam in ("supply_chain", "ecosystem") else "family")
                 break
         leads.append({
-            "entity_id": str(entity_id), "name": best["name"], "entity_kind": best["entity_kind"],
+            "entity_id": entity_id, "name": best["name"], "entity_kind": best["entity_kind"],
             "best_family": best["family"], "best_kind": best["kind"], "score": round(float(best["score"]), 2),
-            "families": sorted(group["family"].unique().tolist()), "reasons": reasons,
+            "families": sorted(by_family), "reasons": reasons,
             "owner": owner, "owner_source": source,
             "branch_id": best["branch_id"] if isinstance(best["branch_id"], str) else best["entity_branch"],
             "assets": float(best["assets"]), "parent_id": best["parent_id"],

@@ -128,3 +128,11 @@ def test_path_json_on_the_demo_store(demo_store, capsys: pytest.CaptureFixture[s
     paths = json.loads(capsys.readouterr().out)
     assert paths and paths[0]["nodes"][0] == dc.CORE and paths[0]["nodes"][-1] == dc.TIER2_ENDORSED
     assert len(paths[0]["edges"]) == len(paths[0]["nodes"]) - 1 and paths[0]["text"]
+
+
+def test_leads_on_a_store_never_ingested_is_one_clear_error(tmp_path, capsys):
+    from api.cli import main
+
+    assert main(["leads", "--store", str(tmp_path / "nothing-here")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "Traceback" not in err

@@ -92,7 +92,15 @@ def test_retail_manager_view_is_their_own(leads_client):
     assert dc.SUPERMARKET in {e["employer_id"] for e in employers}
 
 
-def test_alerts_endpoint_answers(leads_client):
+def test_alerts_endpoint_lists_what_the_last_ingest_changed(leads_client):
+    from ingest.triggers import record_alerts
+
     client, tokens = leads_client
-    body = client.get("/alerts?limit=5", headers=_h(tokens, "admin")).json()
-    assert isinstance(body["items"], list) and len(body["items"]) <= 5
+    store = NetworkxStore(client.app.state.store.root)
+    alert = {"kind": "new_member", "entity_id": "E0999", "related_id": dc.ASSOC_INSULATION,
+             "text_en": "E0999 joined", "text_zh": "E0999 加入", "link": "/viz/ego/E0999"}
+    record_alerts(store, [alert, {**alert, "kind": "new_supplier", "entity_id": "E0998"}], version="000009")
+    body = client.get("/alerts?kind=new_member", headers=_h(tokens, "admin")).json()
+    assert [a["entity_id"] for a in body["items"]] == ["E0999"] and body["items"][0]["version"] == "000009"
+    assert len(client.get("/alerts?limit=1", headers=_h(tokens, "admin")).json()["items"]) == 1
+    assert client.get("/alerts").status_code == 401

@@ -154,3 +154,18 @@ def test_precision_and_refit_learn_which_evidence_predicts_wins(store):
     assert saved["supply_chain"]["labelled"] == 30
     with pytest.raises(InvalidRequest, match="at least"):
         refit_weights(store, ledger(store), "referral")
+
+
+def test_routing_uses_the_best_row_of_a_family(store):
+    """Two referral rows for one entity: the stronger referrer's manager owns the lead."""
+    store.write({"enterprises": pd.DataFrame({"id": ["E1"], "name": ["甲"], "is_client": [False]}),
+                 "prospects": rank([_p("referral", "member", "E1", 80, manager="M_STRONG"),
+                                    _p("referral", "association_target", "E1", 99, manager="M_CAMPAIGN"),
+                                    _p("ecosystem", "group", "E1", 30, manager="M_WEAK")])})
+    prospects = store.read("prospects")
+    weaker = prospects.iloc[[0]].copy()
+    weaker["family"], weaker["kind"], weaker["score"], weaker["manager_id"] = "referral", "member", 10.0, "M_WEAKER"
+    weaker["prospect_id"] = "E1"
+    store.write({"prospects": pd.concat([prospects, weaker], ignore_index=True)})
+    board = build_board(store).set_index("entity_id")
+    assert board.loc["E1", "owner"] == "M_STRONG" and board.loc["E1", "owner_source"] == "referrer"
