@@ -136,8 +136,26 @@ def empty(table: str) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=_PANDAS[d]) for c, d in spec.columns.items()})
 
 
+def _conformed(table: str, df: pd.DataFrame) -> bool:
+    """True when `df` already has exactly the table's columns, in order, in the schema's dtypes."""
+    spec = TABLES[table]
+    if list(df.columns) != list(spec.columns) or not isinstance(df.index, pd.RangeIndex) or df.index.start != 0 \
+            or df.index.step != 1:
+        return False
+    for col, dtype in spec.columns.items():
+        have, want = df[col].dtype, pd.api.types.pandas_dtype(_PANDAS[dtype])
+        if have != want or getattr(have, "storage", None) != getattr(want, "storage", None):
+            return False
+    return True
+
+
 def conform(table: str, df: pd.DataFrame) -> pd.DataFrame:
-    """Return `df` with exactly the table's columns (missing ones null) in the schema's dtypes."""
+    """Return `df` with exactly the table's columns (missing ones null) in the schema's dtypes.
+
+    A frame already in that shape is returned as it is (conforming twice costs nothing).
+    """
+    if _conformed(table, df):
+        return df
     spec = TABLES[table]
     out = pd.DataFrame(index=df.index)
     for col, dtype in spec.columns.items():

@@ -324,7 +324,7 @@ def _derived_cache(scope: str, version: str | None) -> _Derived:
 def _validate(name: str, df: pd.DataFrame) -> None:
     """What no backend may store: an edge of an unknown kind, a node id twice in one table."""
     if name in ("edges", "edge_months"):
-        unknown = sorted(set(df["kind"].dropna().astype(str)) - set(EDGE_KINDS))
+        unknown = sorted(set(df["kind"].dropna().unique().astype(str)) - set(EDGE_KINDS))
         if unknown or df["kind"].isna().any():
             raise InvalidData(f"table {name}: unknown edge kind(s) {', '.join(unknown) or '(empty)'}; "
                               f"known: {', '.join(EDGE_KINDS)}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from graph.schema import FACT_TABLES, NODE_TABLES, TABLES, conform
-from ingest.names import normalise_name
+from ingest.names import normalise_names
 from ingest.normalise import id_set, isin
 from ingest.report import ROW_REJECTED, VALUE_DROPPED
 from ingest.resolve import Resolver
@@ -28,8 +28,7 @@ def node_frame(table: str, rows: pd.DataFrame) -> pd.DataFrame:
     """Validated canonical node rows in the schema's shape (plus `_file`/`_row`)."""
     df = rows.rename(columns={ID_COLUMN[table]: "id"})
     if table == "enterprises":
-        df["name_norm"] = df["name"].astype("string").map(
-            lambda v: normalise_name(v) if isinstance(v, str) else None).astype("string")
+        df["name_norm"] = normalise_names(df["name"])
         df["is_external"] = False
     out = conform(table, df)
     for extra in ("_file", "_row"):
@@ -143,18 +142,15 @@ def absorb_externals(nodes: pd.DataFrame, facts: dict[str, pd.DataFrame]) -> tup
     Returns the enterprises without them and the id remap applied to `facts` (in place).
     """
     ext = nodes["is_external"].fillna(False).astype(bool)
-    listed = nodes[~ext & nodes["name_norm"].notna()]
-    by_norm = dict(zip(listed["name_norm"], listed["id"], strict=False))
-    usccs = dict(zip(listed["id"], listed["uscc"], strict=False))
-    remap: dict[str, str] = {}
-    for rec in nodes[ext & nodes["name_norm"].notna()].itertuples(index=False):
-        target = by_norm.get(rec.name_norm)
-        if target is None or target == rec.id:
-            continue
-        other = usccs.get(target)
-        if isinstance(rec.uscc, str) and isinstance(other, str) and rec.uscc != other:
-            continue  # a USCC is a hard key
-        remap[str(rec.id)] = str(target)
+    listed = nodes[~ext & nodes["name_norm"].notna()].drop_duplicates("name_norm", keep="last")
+    externals = nodes[ext & nodes["name_norm"].notna()]
+    pairs = externals[["id", "name_norm", "uscc"]].merge(
+        listed[["id", "name_norm", "uscc"]].rename(columns={"id": "target", "uscc": "target_uscc"}),
+        on="name_norm", how="inner")
+    # a USCC is a hard key: an external whose valid USCC differs from the listed one stays apart
+    clash = pairs["uscc"].notna() & pairs["target_uscc"].notna() & (pairs["uscc"] != pairs["target_uscc"])
+    pairs = pairs[(pairs["target"] != pairs["id"]) & ~clash.fillna(False).astype(bool)]
+    remap: dict[str, str] = dict(zip(pairs["id"].astype(str), pairs["target"].astype(str), strict=True))
     if not remap:
         return nodes, remap
     for table, cols in (("payments", ("payer_id", "payee_id")), ("bills", ("drawer_id", "payee_id")),

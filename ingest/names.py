@@ -25,7 +25,10 @@ import hashlib
 import re
 import unicodedata
 
-__all__ = ["normalise_name", "split_branch", "external_id", "is_latin", "digits_of"]
+import numpy as np
+import pandas as pd
+
+__all__ = ["normalise_name", "normalise_names", "split_branch", "external_id", "is_latin", "digits_of"]
 
 _LEGAL_ZH = re.compile(r"(股份有限公司|有限责任公司|有限公司|股份公司|责任公司)")
 _LEGAL_EN = re.compile(
@@ -56,6 +59,13 @@ def normalise_name(name: str) -> str:
         return " ".join(text.split())
     text = _LEGAL_ZH.sub("", text)
     return _PUNCT.sub("", text)
+
+
+def normalise_names(names: pd.Series) -> pd.Series:
+    """`normalise_name` over a text column, once per distinct value (exports repeat names); <NA> stays."""
+    codes, uniques = pd.factorize(names.astype("string"))
+    table = np.array([normalise_name(str(u)) for u in uniques] + [None], dtype=object)
+    return pd.Series(table[codes], index=names.index, dtype="string")
 
 
 def split_branch(norm: str) -> tuple[str, str]:

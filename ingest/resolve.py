@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from ingest.names import digits_of, external_id, is_latin, normalise_name, split_branch
+from ingest.names import digits_of, external_id, is_latin, normalise_name, normalise_names, split_branch
 from ingest.normalise import id_set, isin
 from ingest.settings import IngestSettings
 
@@ -81,7 +81,7 @@ class Resolver:
         self._by_norm: dict[str, str] = {}
         # (block key, branch suffix, numbers, length) -> (heads, entries): fuzzy compares only within
         # blocks of the same key, branch and numbers, and of a length that can reach the threshold
-        self._blocks: dict[tuple[str, str, tuple[str, ...], int], tuple[list[str], list[_Entry]]] = \
+        self._block_index: dict[tuple[str, str, tuple[str, ...], int], tuple[list[str], list[_Entry]]] = \
             defaultdict(lambda: ([], []))
         self._uscc_of: dict[str, str] = {}
         self._id_hits: list[pd.DataFrame] = []
@@ -89,16 +89,25 @@ class Resolver:
         order = df.assign(_ext=df["is_external"].fillna(False).astype(bool),
                           _client=~df["is_client"].fillna(False).astype(bool))
         order = order.sort_values(["_ext", "_client", "id"], kind="stable")
-        for rec in order[["id", "name", "name_norm", "uscc"]].itertuples(index=False):
-            node_id = str(rec.id)
-            norm = rec.name_norm if isinstance(rec.name_norm, str) and rec.name_norm else \
-                normalise_name(str(rec.name or ""))
-            uscc = rec.uscc if isinstance(rec.uscc, str) and rec.uscc else None
-            if uscc:
-                self._uscc.setdefault(uscc, node_id)
-                self._uscc_of[node_id] = uscc
-            if norm:
-                self._add(norm, node_id, uscc)
+        ids = order["id"].astype("string")
+        norms = order["name_norm"].astype("string")
+        missing = norms.isna() | (norms == "")
+        if missing.any():  # names stored without their normalised form: normalise the distinct ones
+            norms = norms.mask(missing, normalise_names(order["name"].astype("string").fillna("")[missing]))
+        norms = norms.mask(norms == "")
+        usccs = order["uscc"].astype("string").mask(order["uscc"].astype("string") == "")
+        with_uscc = usccs.notna()
+        self._uscc = dict(zip(usccs[with_uscc].to_numpy(dtype=object)[::-1],
+                              ids[with_uscc].to_numpy(dtype=object)[::-1], strict=True))  # first wins
+        self._uscc_of = dict(zip(ids[with_uscc].to_numpy(dtype=object), usccs[with_uscc].to_numpy(dtype=object),
+                                 strict=True))
+        named = norms.notna()
+        self._by_norm = dict(zip(norms[named].to_numpy(dtype=object)[::-1], ids[named].to_numpy(dtype=object)[::-1],
+                                 strict=True))  # first wins
+        # the fuzzy blocks are built on the first fuzzy look-up only (most ingests resolve by id)
+        self._pending: list[tuple[str, str, str | None]] = list(zip(
+            norms[named].to_numpy(dtype=object), ids[named].to_numpy(dtype=object),
+            usccs[named].astype(object).where(usccs[named].notna(), None).to_numpy(dtype=object), strict=True))
 
     # ----------------------------------------------------------------- index
     def _keys(self, head: str) -> list[str]:
@@ -110,10 +119,26 @@ class Resolver:
     def _add(self, norm: str, node_id: str, uscc: str | None) -> None:
         if norm not in self._by_norm:
             self._by_norm[norm] = node_id
+        self._pending.append((norm, node_id, uscc))
+
+    @property
+    def _blocks(self) -> dict[tuple[str, str, tuple[str, ...], int], tuple[list[str], list[_Entry]]]:
+        """The fuzzy blocks, with every name known so far in them."""
+        if self._pending:
+            self._index()
+        return self._block_index
+
+    def _index(self) -> None:
+        """Add the names waiting for the fuzzy blocks, in the order they became known."""
+        pending, self._pending = self._pending, []
+        for norm, node_id, uscc in pending:
+            self._block(norm, node_id, uscc)
+
+    def _block(self, norm: str, node_id: str, uscc: str | None) -> None:
         head, branch = split_branch(norm)
         entry = _Entry(node_id, head, branch, digits_of(norm), uscc)
         for key in self._keys(head):
-            heads, entries = self._blocks[(key, branch, entry.digits, len(head))]
+            heads, entries = self._block_index[(key, branch, entry.digits, len(head))]
             heads.append(head)
             entries.append(entry)
 
@@ -155,6 +180,7 @@ class Resolver:
         return not (uscc and other and other != uscc)
 
     def _fuzzy(self, norm: str, uscc: str | None) -> tuple[str, float] | None:
+        blocks = self._blocks
         head, branch = split_branch(norm)
         digits = digits_of(norm)
         latin = is_latin(head)
@@ -165,7 +191,7 @@ class Resolver:
         size = len(head)
         lengths = range(math.ceil(size * (1 - slack) / (1 + slack)), math.floor(size * (1 + slack) / (1 - slack)) + 1)
         for key, length in ((k, n) for k in self._keys(head) for n in lengths):
-            block = self._blocks.get((key, branch, digits, length))
+            block = blocks.get((key, branch, digits, length))
             if block is None:
                 continue
             heads, entries = block
@@ -223,8 +249,9 @@ class Resolver:
             resolved[k], reasons[k] = decision.resolved_id, decision.reason or None
             if decision.resolved_id is not None and decision.source_name:
                 self.decisions[decision.source_name] = decision
-        out = pd.Series([resolved[c] for c in codes], index=index, dtype="string")
-        why = pd.Series([reasons[c] for c in codes], index=index, dtype="string")
+        # broadcast the per-distinct decisions back to the rows (code -1, all blank, → None)
+        out = pd.Series(np.array([*resolved, None], dtype=object)[codes], index=index, dtype="string")
+        why = pd.Series(np.array([*reasons, None], dtype=object)[codes], index=index, dtype="string")
         return out, why
 
     def report(self) -> pd.DataFrame:

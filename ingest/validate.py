@@ -18,7 +18,7 @@ from ingest.aliases import REQUIRED, canonical_value
 from ingest.mapping import Source
 from ingest.normalise import (
     clean_text,
-    hash_id_number,
+    hash_id_numbers,
     id_numbers_valid,
     isin,
     mask_phones,
@@ -30,7 +30,7 @@ from ingest.normalise import (
     to_date,
     to_month,
     to_percent,
-    uscc_valid,
+    usccs_valid,
 )
 from ingest.report import ROW_REJECTED, VALUE_DROPPED, Rejects
 from ingest.settings import IngestSettings
@@ -148,15 +148,15 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
         elif (kind := _value_kind(table, col)) is not None:
             extra = source.values.get(col)
             codes, uniques = pd.factorize(text)
-            mapped = [canonical_value(kind, str(u), extra) for u in uniques]
-            out = pd.Series([mapped[c] if c >= 0 else None for c in codes], index=df.index, dtype="string")
+            mapped = np.array([canonical_value(kind, str(u), extra) for u in uniques] + [None], dtype=object)
+            out = pd.Series(mapped[codes], index=df.index, dtype="string")  # code -1 (blank) → None
             bad = out.isna() & text.notna()
             report(bad, col, raw, f"unknown {col} value (add it under `values` in a mapping file)",
                    need or col in _STRICT_VALUES)
             df[col] = out
         elif col == "uscc":
             up = text.str.upper()
-            valid = valid_by_distinct(up, uscc_valid)
+            valid = usccs_valid(up)
             bad = up.notna() & ~valid
             report(bad, col, raw, "invalid USCC (GB 32100: 18 characters and a check character)", need)
             df[col] = up.where(valid)
@@ -166,7 +166,7 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
             report(up.notna() & ~valid, col, raw, "invalid ID number (GB 11643: 18 characters, check "
                    "character); not kept", need)
             hashes = pd.Series(pd.NA, index=df.index, dtype="string")
-            hashes[valid] = [hash_id_number(v, ctx.salt) for v in up[valid].tolist()]
+            hashes[valid] = hash_id_numbers(up[valid], ctx.salt)
             df["id_hash"] = hashes
             df = df.drop(columns=[col])
             continue
