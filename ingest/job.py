@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from graph.progress import stages
 from graph.schema import FACT_TABLES, NODE_TABLES, conform
 from graph.store import GraphStore
 from ingest.derive import derive_branches, derive_edges, derive_managers, month_of
@@ -56,22 +57,27 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
     plan = plan_bundle(bundle, Path(mapping) if mapping else None)
     root = bundle if bundle.is_dir() else bundle.parent
     summary = IngestSummary()
-    with store.writer():
+    steps = [f"read {table}" for table in plan] + ["resolve and merge", "derive edges", "write store version"]
+    with store.writer(), stages("ingest", steps) as step:
         ctx = Context(settings, store.secret("salt"), root=root)
         loaded: dict[str, pd.DataFrame] = {}
         read: dict[str, int] = {}
         lap = time.perf_counter()
         for table, sources in plan.items():
+            step(f"read {table}")
             rows, n, files = load_table(table, sources, ctx)
             loaded[table], read[table] = rows, n
             summary.files.extend(files)
         lap = _stage(summary, "read and validate", lap)
+        step("resolve and merge")
         tables, resolver, fresh = _merge(store, loaded, ctx, settings)
         lap = _stage(summary, "resolve and merge", lap)
+        step("derive edges")
         tables.update(derive_edges(tables, settings.own_bank_names))
         lap = _stage(summary, "derive edges", lap)
         resolutions = _resolutions(store, resolver)
         tables["resolutions"] = resolutions
+        step("write store version")
         before = {t: store.read(t) for t in TRIGGER_TABLES} if store.version is not None else None
         version = store.write(_changed(store, tables), note=f"ingest {bundle.name}")
         lap = _stage(summary, "write store version", lap)

@@ -9,12 +9,14 @@ from __future__ import annotations
 import importlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from graph.errors import InvalidRequest, NotFound, NotImplementedYet
+from graph.progress import stages
 from graph.schema import FAMILIES, KINDS_BY_FAMILY
 from graph.store import GraphStore
 from scoring.explain import Prospect
@@ -70,10 +72,18 @@ def rank(prospects: list[Prospect]) -> pd.DataFrame:
 def score_all(store: GraphStore, settings: ScoringSettings | None = None,
               families: list[str] | None = None) -> ScoreSummary:
     """Score every available family and write the `prospects` table in one new version."""
+    chosen = families or list(FAMILIES)
+    with stages("score", [*chosen, "write prospects"]) as step:
+        return _score_all(store, settings, families, step)
+
+
+def _score_all(store: GraphStore, settings: ScoringSettings | None, families: list[str] | None,
+               step: Callable[[str], None]) -> ScoreSummary:
     settings = settings or ScoringSettings()
     summary = ScoreSummary()
     everything: list[Prospect] = []
     for family in families or list(FAMILIES):
+        step(family)
         try:
             module = _module(family)
         except NotImplementedYet:
@@ -88,6 +98,7 @@ def score_all(store: GraphStore, settings: ScoringSettings | None = None,
     if families:  # keep the other families' rows
         old = store.read("prospects")
         table = pd.concat([old[~old["family"].isin(families)], table], ignore_index=True)
+    step("write prospects")
     store.write({"prospects": table}, note="score")
     return summary
 
