@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from graph.schema import conform, empty
-from ingest.normalise import from_arrow, id_set, isin, to_arrow
+from ingest.normalise import id_set, isin
 
 __all__ = ["derive_edges", "derive_branches", "derive_managers", "month_of"]
 
@@ -40,88 +40,94 @@ def month_of(dates: pd.Series) -> pd.Series:
     return pd.Series(out, index=dates.index, dtype="string")
 
 
-def _encode(*columns: pd.Series) -> tuple[list[np.ndarray], pa.Array]:
-    """Integer codes of text columns over one shared dictionary (pyarrow), -1 for nulls."""
-    n = [len(c) for c in columns]
-    chunks: list[pa.Array] = []
-    for column in columns:
-        arr = to_arrow(column.astype("string"))
-        chunks.extend(arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr])
-    # built from the chunks themselves: pa.chunked_array of ChunkedArrays converts row by row
-    joined = pa.chunked_array(chunks, type=pa.large_string()).combine_chunks()
-    encoded = pc.dictionary_encode(joined)
-    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    return np.split(codes, np.cumsum(n)[:-1]), encoded.dictionary
+# The money facts as one relation: (kind, src, dst, amount, on_day, month, other_bank).
+# An endorsement without an endorser is endorsed by the previous holder: the previous
+# endorsee of the bill, else the bill's payee.
+_MONEY_SQL = """
+WITH hops AS (
+    SELECT coalesce(e.from_id,
+                    lag(e.to_id) OVER (PARTITION BY e.bill_id ORDER BY e.seq),
+                    b.payee_id)                        AS src,
+           e.to_id                                     AS dst,
+           b.amount                                    AS amount,
+           e.endorsed_on                               AS on_day
+    FROM endorsements e LEFT JOIN bills b USING (bill_id)
+)
+SELECT 1 AS kind_order, 'PAYS' AS kind, payer_id AS src, payee_id AS dst, amount, paid_on AS on_day, month,
+       coalesce(payee_bank <> '' AND NOT list_contains($own_banks, payee_bank), false) AS other_bank
+FROM payments
+UNION ALL
+SELECT 2, 'BILL', drawer_id, payee_id, amount, issued_on, strftime(issued_on, '%Y-%m'), false
+FROM bills
+UNION ALL
+SELECT 3, 'ENDORSES', src, dst, amount, on_day, strftime(on_day, '%Y-%m'), false
+FROM hops
+UNION ALL
+SELECT 4, 'PAYROLL', employer_id, person_id, amount, try_strptime(month || '-01', '%Y-%m-%d'), month, false
+FROM payroll
+"""
+
+# One edge per (kind, src, dst): totals, first and last day, months with activity; PAYS also
+# the part paid to payees at other banks.
+_EDGES_SQL = """
+SELECT src, dst, kind,
+       sum(coalesce(amount, 0))                         AS amount,
+       count(*)                                         AS count,
+       min(on_day)                                      AS first_on,
+       max(on_day)                                      AS last_on,
+       count(DISTINCT month)                            AS months_active,
+       CASE WHEN kind = 'PAYS'
+            THEN sum(CASE WHEN other_bank THEN coalesce(amount, 0) ELSE 0 END) END AS other_bank_amount
+FROM money
+WHERE src IS NOT NULL AND dst IS NOT NULL
+GROUP BY kind_order, kind, src, dst
+ORDER BY kind_order, src, dst
+"""
+
+# Monthly activity of PAYS, BILL and PAYROLL.
+_EDGE_MONTHS_SQL = """
+SELECT src, dst, kind, month,
+       sum(coalesce(amount, 0)) AS amount,
+       count(*)                 AS count
+FROM money
+WHERE src IS NOT NULL AND dst IS NOT NULL AND month IS NOT NULL AND kind <> 'ENDORSES'
+GROUP BY kind_order, kind, src, dst, month
+ORDER BY kind_order, src, dst, month
+"""
+
+_MONEY_COLUMNS = {
+    "payments": ["payer_id", "payee_id", "payee_bank", "amount", "paid_on", "month"],
+    "bills": ["bill_id", "drawer_id", "payee_id", "amount", "issued_on"],
+    "endorsements": ["bill_id", "seq", "from_id", "to_id", "endorsed_on"],
+    "payroll": ["employer_id", "person_id", "month", "amount"],
+}
 
 
-def _decode(dictionary: pa.Array, codes: np.ndarray) -> pd.Series:
-    return from_arrow(pc.take(dictionary, pa.array(codes)), pd.RangeIndex(len(codes)))
+def _money_edges(tables: dict[str, pd.DataFrame], own_bank_names: Iterable[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`edges` of the money kinds and `edge_months`, by GROUP BY in DuckDB over Arrow tables."""
+    con = duckdb.connect()
+    try:
+        for name, columns in _MONEY_COLUMNS.items():
+            frame = tables[name][columns]
+            con.register(name, pa.Table.from_pandas(frame, preserve_index=False))
+        own = sorted({n.strip() for n in own_bank_names})
+        con.execute("CREATE TEMP TABLE money AS " + _MONEY_SQL, {"own_banks": own})
+        edges = con.sql(_EDGES_SQL).to_arrow_table()
+        months = con.sql(_EDGE_MONTHS_SQL).to_arrow_table()
+    finally:
+        con.close()
+    return _frame(edges), _frame(months)
 
 
-def _money_edges(kind: str, src: pd.Series, dst: pd.Series, amount: pd.Series, on: pd.Series,
-                 month: pd.Series, other_bank: pd.Series | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Aggregate money facts by (src, dst) and by (src, dst, month), in numpy on integer codes."""
-    (s_code, d_code), names = _encode(src, dst)
-    (m_code,), months = _encode(month)
-    keep = (s_code >= 0) & (d_code >= 0)
-    if not keep.any():
-        return empty("edges"), empty("edge_months")
-    s_code, d_code, m_code = s_code[keep], d_code[keep], m_code[keep]
-    amounts = amount.astype("float64").to_numpy()[keep]
-    days = pd.to_datetime(on).to_numpy()[keep]
-    pairs, pair_of = np.unique(s_code * len(names) + d_code, return_inverse=True)
-    total = np.bincount(pair_of, weights=np.nan_to_num(amounts), minlength=len(pairs))
-    count = np.bincount(pair_of, minlength=len(pairs))
-    stamps = pd.Series(days).groupby(pair_of, sort=True)
-    edges = pd.DataFrame({"src": _decode(names, pairs // len(names)), "dst": _decode(names, pairs % len(names)),
-                          "kind": kind, "amount": total, "count": count,
-                          "first_on": stamps.min().to_numpy(), "last_on": stamps.max().to_numpy()})
-    if other_bank is not None:
-        other = np.where(other_bank.fillna(False).to_numpy(dtype=bool)[keep], np.nan_to_num(amounts), 0.0)
-        edges["other_bank_amount"] = np.bincount(pair_of, weights=other, minlength=len(pairs))
-    dated = m_code >= 0
-    n_months = max(len(months), 1)
-    cells, cell_of = np.unique(pair_of[dated] * n_months + m_code[dated], return_inverse=True)
-    edges["months_active"] = np.bincount(cells // n_months, minlength=len(pairs))
-    by_month = pd.DataFrame({
-        "src": _decode(names, pairs[cells // n_months] // len(names)),
-        "dst": _decode(names, pairs[cells // n_months] % len(names)),
-        "kind": kind, "month": _decode(months, cells % n_months),
-        "amount": np.bincount(cell_of, weights=np.nan_to_num(amounts[dated]), minlength=len(cells)),
-        "count": np.bincount(cell_of, minlength=len(cells))})
-    return edges, by_month
+def _frame(table: pa.Table) -> pd.DataFrame:
+    return table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow"),
+                                         pa.large_string(): pd.StringDtype("pyarrow")}.get)
 
 
 def derive_edges(tables: dict[str, pd.DataFrame], own_bank_names: Iterable[str]) -> dict[str, pd.DataFrame]:
     """`edges` and `edge_months` from the store's node and fact tables (schema-shaped frames)."""
-    parts: list[pd.DataFrame] = []
-    month_parts: list[pd.DataFrame] = []
-    own = {n.strip() for n in own_bank_names}
-
-    pay = tables["payments"]
-    bank = pay["payee_bank"].astype("string").str.strip()
-    other = bank.notna() & (bank != "") & ~isin(bank, own)
-    e, m = _money_edges("PAYS", pay["payer_id"], pay["payee_id"], pay["amount"], pay["paid_on"], pay["month"], other)
-    parts.append(e)
-    month_parts.append(m)
-
-    bills = tables["bills"]
-    e, m = _money_edges("BILL", bills["drawer_id"], bills["payee_id"], bills["amount"], bills["issued_on"],
-                        month_of(bills["issued_on"]))
-    parts.append(e)
-    month_parts.append(m)
-
-    hops = endorsement_hops(tables["endorsements"], bills)
-    e, _ = _money_edges("ENDORSES", hops["from_id"], hops["to_id"], hops["amount"], hops["endorsed_on"],
-                        month_of(hops["endorsed_on"]))
-    parts.append(e)
-
-    payroll = tables["payroll"]
-    first_day = pd.to_datetime(payroll["month"].astype("string") + "-01", errors="coerce")
-    e, m = _money_edges("PAYROLL", payroll["employer_id"], payroll["person_id"], payroll["amount"], first_day,
-                        payroll["month"])
-    parts.append(e)
-    month_parts.append(m)
+    money, months = _money_edges(tables, own_bank_names)
+    parts: list[pd.DataFrame] = [money]
 
     roles = tables["roles"]
     parts.append(pd.DataFrame({"src": roles["person_id"], "dst": roles["enterprise_id"], "kind": "HOLDS_ROLE",
@@ -147,24 +153,7 @@ def derive_edges(tables: dict[str, pd.DataFrame], own_bank_names: Iterable[str])
     # every part is unique by (src, dst, kind, role) by construction (facts are keyed), and in a
     # deterministic order, so no global de-duplication or sort is needed
     edges = edges.reset_index(drop=True)
-    months = pd.concat([conform("edge_months", p) for p in month_parts if len(p)], ignore_index=True) \
-        if any(len(p) for p in month_parts) else empty("edge_months")
-    months = months.reset_index(drop=True)
-    return {"edges": edges, "edge_months": months}
-
-
-def endorsement_hops(endorsements: pd.DataFrame, bills: pd.DataFrame) -> pd.DataFrame:
-    """Each endorsement as a hop from → to; a missing `from_id` is the previous holder
-    (the bill's payee for the first endorsement, else the previous endorsee)."""
-    if endorsements.empty:
-        return pd.DataFrame({"from_id": pd.Series(dtype="string"), "to_id": pd.Series(dtype="string"),
-                             "amount": pd.Series(dtype="float64"), "endorsed_on": pd.Series(dtype="datetime64[ns]")})
-    df = endorsements.sort_values(["bill_id", "seq"], kind="stable").copy()
-    df["prev_to"] = df.groupby("bill_id")["to_id"].shift(1)
-    info = bills.set_index("bill_id")[["payee_id", "amount"]]
-    df = df.join(info, on="bill_id")
-    df["from_id"] = df["from_id"].fillna(df["prev_to"]).fillna(df["payee_id"])
-    return df[["from_id", "to_id", "amount", "endorsed_on"]].reset_index(drop=True)
+    return {"edges": edges, "edge_months": conform("edge_months", months)}
 
 
 def derive_branches(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
