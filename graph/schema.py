@@ -45,7 +45,8 @@ EDGE_KINDS = (
     "MANAGES",  # manager -> client enterprise or retail person
     "IN_BRANCH",  # enterprise, person or manager -> branch
 )
-ROLES = ("legal_rep", "director", "executive", "shareholder", "actual_controller", "finance", "employee")
+ROLES = ("legal_rep", "director", "executive", "shareholder", "actual_controller", "finance", "employee",
+         "other", "related")  # other: a title no word rule knows (kept in roles.title); related: no title
 POSITIONS = ("member", "director", "vice_president", "president", "secretary_general")
 ASSOCIATION_KINDS = ("industry_association", "chamber_of_commerce", "market", "park", "other")
 TIERS = ("mass", "potential", "vip", "private")
@@ -102,7 +103,8 @@ TABLES: dict[str, TableSpec] = {
               "bill_id"),
         _spec("endorsements", "bill_id seq:int from_id to_id endorsed_on:date", "bill_id seq"),
         _spec("payroll", "employer_id person_id month amount:float", "employer_id person_id month"),
-        _spec("roles", "person_id enterprise_id role share_pct:float", "person_id enterprise_id role"),
+        _spec("roles", "person_id enterprise_id role share_pct:float title first_on:date last_on:date",
+              "person_id enterprise_id role"),
         _spec("memberships", "association_id member_id member_kind position", "association_id member_id"),
         # --- derived graph edges (rebuilt from facts and nodes on every ingest) ---
         _spec("edges",

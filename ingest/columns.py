@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from graph.errors import InvalidData, InvalidMapping
-from ingest.aliases import REQUIRED, canonical_header, header_key
+from ingest.aliases import MERGED_REQUIRED, REQUIRED, canonical_header, header_key
 from ingest.mapping import Source
 from ingest.normalise import isin
 
@@ -71,6 +71,8 @@ def to_canonical(table: str, raw: pd.DataFrame, source: Source, label: str) -> t
             frame[col] = values.mask(isin(values.str.strip(), [str(v) for v in nulls]))
     missing = []
     for need in REQUIRED[table]:
+        if need in MERGED_REQUIRED.get(table, ()):
+            continue  # another source may give it: checked on the merged table
         options = need if isinstance(need, tuple) else (need,)
         if table == "memberships" and options == ("member_id",):
             options = ("member_id", "member_name")
