@@ -109,7 +109,7 @@ TABLES: dict[str, TableSpec] = {
         # --- derived graph edges (rebuilt from facts and nodes on every ingest) ---
         _spec("edges",
               "src dst kind amount:float count:int first_on:date last_on:date months_active:int "
-              "other_bank_amount:float role share_pct:float position",
+              "other_bank_amount:float role share_pct:float position title",
               "src dst kind role",
               doc="aggregated edges of every kind in EDGE_KINDS"),
         _spec("edge_months", "src dst kind month amount:float count:int", "src dst kind month",

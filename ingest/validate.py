@@ -251,12 +251,15 @@ def _counterparty(table: str, df: pd.DataFrame, rows: pd.Series, prefix: str, fi
 
 
 def _duplicates(table: str, df: pd.DataFrame, rows: pd.Series, file: str, ctx: Context) -> pd.DataFrame:
-    """Within one source a key may appear once: later duplicates are rejected (payroll sums)."""
+    """Within one source a key may appear once: a conflicting later row is rejected, an identical one merges."""
     if table in ("payroll", "roles"):
         return df  # payroll runs add up; a role repeated (one row per filing) collapses in load.py
     key = [c for c in KEYS.get(table, ()) if c in df.columns]
     if not key or df.empty:
         return df
+    # the same row again (a person named on every filing) is one fact, not a conflict
+    same = df.duplicated(keep="first")
+    df, rows = df[~same], rows[~same]
     dup = df.duplicated(key, keep="first")
     if dup.any():
         first_rows = rows.groupby([df[k].fillna("") for k in key]).transform("first")
