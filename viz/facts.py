@@ -155,7 +155,7 @@ def make_node(store: GraphStore, node_id: str, ctx: ViewContext, attrs: dict[str
     seen = ctx.present({**attrs, "id": node_id, "kind": kind})
     lang = ctx.lang
     row = prospect_index(store, ctx).get(str(node_id))
-    name = str(seen.get("name") or node_id)
+    name = display_text(seen.get("name") or node_id)
     facts: list[tuple[str, str]] = [(text("id", lang), str(node_id))]
     if seen.get("restricted"):
         return VNode(id=str(node_id), name=name, kind=kind, facts=facts)
