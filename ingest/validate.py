@@ -49,7 +49,7 @@ _AMOUNT = ("registered_capital", "aum", "aum_prev", "amount")
 _VALUES = {"role": "role", "position": "position", "tier": "tier", "member_kind": "member_kind"}
 _STRICT_VALUES = ("position", "member_kind")  # an unknown value rejects the row; a role title never does
 # Odd text that is kept (and flagged): control characters are removed by `clean_text`, bidi
-# controls kept in the store and removed for display (graph.text.display_text).
+# controls kept in the store and removed for display (graph.display.display_text).
 _CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 _BIDI_CHARS = "[\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 NAME_COLUMNS = ("name", "payer_name", "payee_name", "from_name", "to_name", "member_name")

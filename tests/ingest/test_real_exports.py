@@ -18,6 +18,7 @@ from graph.errors import NotFound
 from graph.networkx_store import NetworkxStore
 from ingest.aliases import classify_title
 from ingest.job import run_ingest
+from scoring.run import load_prospects, score_all
 from tests.ingest.helpers import ENTERPRISES, FIXTURES, PAYMENTS_FEB, PAYMENTS_JAN, rejects_of
 
 DOCS = Path(__file__).parents[2] / "docs" / "ingest.md"
@@ -213,3 +214,17 @@ def test_a_hostile_bundle_keeps_every_payment_and_its_pages_escape(store: Networ
     assert "gnp.exe有限公司" in client.get("/viz/ego/E3").text
     found = client.get("/entities/E3", headers={"Authorization": f"Bearer {token}"}).json()
     assert found["name"] == "gnp.exe有限公司"
+
+
+def test_other_and_related_roles_are_not_taken_for_executives(store: NetworkxStore,
+                                                               make_bundle: Callable[..., Path]) -> None:
+    run_ingest(store, make_bundle({
+        "enterprises.csv": ENTERPRISES,
+        "persons.csv": "person_id,name\nP1,张三\nP2,李四\nP3,王五\n",
+        "roles.csv": "person_id,enterprise_id,role\nP1,E0001,总经理\nP2,E0001,See Remarks\nP3,E0001,\n",
+    }))
+    assert store.read("roles").set_index("person_id")["role"].to_dict() == {"P1": "executive", "P2": "other",
+                                                                           "P3": "related"}
+    score_all(store)
+    executives = load_prospects(store, "retail_linkage", kind="executive")
+    assert set(executives["prospect_id"]) == {"P1"}
