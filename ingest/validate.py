@@ -52,6 +52,8 @@ _STRICT_VALUES = ("position", "member_kind")  # an unknown value rejects the row
 # controls kept in the store and removed for display (graph.display.display_text).
 _CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 _BIDI_CHARS = "[\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+# a superset of what `name_problem` and the two classes above flag: markup, entities, formula starts
+_ODD_TEXT = _CONTROL_CHARS[:-1] + _BIDI_CHARS[1:-1] + "<>&=+@|\t\r]|^\\s*-"
 NAME_COLUMNS = ("name", "payer_name", "payee_name", "from_name", "to_name", "member_name")
 _COUNTERPARTY = {"payments": ("payer", "payee"), "bills": ("payee",), "endorsements": ("from", "to"),
                  "memberships": ("member",)}
@@ -129,7 +131,9 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
 
     for col in list(df.columns):
         raw = df[col].astype("string")
-        if col in NAME_COLUMNS or col.endswith("_id"):
+        # one regex pass finds the rare column with odd text; only then are the warnings worked out
+        odd_text = (col in NAME_COLUMNS or col.endswith("_id")) and matches(raw, _ODD_TEXT).any()
+        if odd_text:
             warn(matches(raw, _CONTROL_CHARS), col, raw, "control characters removed (value kept)")
             warn(matches(raw, _BIDI_CHARS), col, raw, "bidi control characters (value kept; not shown on pages)")
         text = clean_text(raw)
@@ -202,7 +206,8 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
             warn(problem.notna(), col, raw, problem + " (kept, shown escaped)")
             df[col] = text
         else:
-            if col.endswith("_id"):
+            too_long = col.endswith("_id") and (text.str.len() > ctx.settings.max_name_length).any()
+            if odd_text or too_long:
                 odd = name_problem(text, ctx.settings.max_name_length).str.replace("name ", "id ", n=1)
                 warn(odd.notna(), col, raw, odd + " (kept, shown escaped)")
             df[col] = text
