@@ -228,3 +228,17 @@ def test_other_and_related_roles_are_not_taken_for_executives(store: NetworkxSto
     score_all(store)
     executives = load_prospects(store, "retail_linkage", kind="executive")
     assert set(executives["prospect_id"]) == {"P1"}
+
+
+def test_a_relation_seen_again_later_keeps_its_first_date(store: NetworkxStore,
+                                                          make_bundle: Callable[..., Path]) -> None:
+    people = "person_id,name\nP1,张三\n"
+    run_ingest(store, make_bundle({"enterprises.csv": ENTERPRISES, "persons.csv": people,
+                                   "roles.csv": "人员编号,企业编号,职务,公告日期\nP1,E0001,总经理,2023-03-01\n"
+                                                "P1,E0001,总经理,2023-01-05\n"}))
+    run_ingest(store, make_bundle({"roles.csv": "人员编号,企业编号,职务,公告日期\nP1,E0001,总经理,2024-06-30\n"}))
+    roles = store.read("roles")
+    assert len(roles) == 1
+    assert [d.strftime("%Y-%m-%d") for d in roles[["first_on", "last_on"]].iloc[0]] == ["2023-01-05", "2024-06-30"]
+    edge = store.read("edges").query("kind == 'HOLDS_ROLE'").iloc[0]
+    assert edge["first_on"] == roles["first_on"].iloc[0] and edge["title"] == "总经理"
