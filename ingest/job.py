@@ -227,7 +227,12 @@ def _title_counts(ctx: Context) -> tuple[dict[str, int], dict[str, int]]:
     by_role = counts.groupby(level=0).sum()
     order = [r for r in SENIORITY["role"] if r in by_role.index]
     other = counts[counts.index.get_level_values(0) == "other"].droplevel(0).sort_values(ascending=False, kind="stable")
-    return ({r: int(by_role[r]) for r in order}, {str(t): int(n) for t, n in other.items()})
+    # one line per title whatever its case ("See Remarks" / "See remarks"), named by its commonest spelling
+    spelling = pd.Series(other.index.astype(str), index=other.index)
+    folded = spelling.str.casefold().str.split().str.join(" ").to_numpy()
+    grouped = other.groupby(folded, sort=False).sum().sort_values(ascending=False, kind="stable")
+    shown = spelling.groupby(folded, sort=False).first()
+    return ({r: int(by_role[r]) for r in order}, {str(shown[k]): int(n) for k, n in grouped.items()})
 
 
 def _memberships(rows: pd.DataFrame, tables: dict[str, pd.DataFrame], resolver: Resolver, persons: set[str],

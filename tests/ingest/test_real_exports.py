@@ -119,7 +119,7 @@ def test_english_insider_filings_with_blanks_and_repeats(store: NetworkxStore) -
     assert by_title["See Remarks"] == "other" and by_title[""] == "related"
     per_class = raw.assign(role=raw["RPTOWNER_TITLE"].map(classify_title))["role"].value_counts().to_dict()
     assert summary.role_classes == per_class  # rows per class, as read
-    assert summary.unrecognised_titles["See Remarks"] == int((raw["RPTOWNER_TITLE"] == "See Remarks").sum())
+    assert summary.unrecognised_titles["See Remarks"] == int(raw["RPTOWNER_TITLE"].str.lower().eq("see remarks").sum())
     assert "roles by class:" in summary.render() and "'See Remarks'" in summary.render()
     edges = store.read("edges").query("kind == 'HOLDS_ROLE' and role == 'other'")
     assert set(edges["title"]) == {"See Remarks", "See remarks", "Co-Founder"}
