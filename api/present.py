@@ -15,6 +15,7 @@ import pandas as pd
 
 from api.masking import Viewer, mask_name
 from api.schemas import EdgeOut, EntityDetailOut, EntityOut, EvidenceOut, PathOut, ProspectOut, SubgraphOut
+from graph.display import display_text
 from graph.store import GraphStore
 
 __all__ = ["jsonable", "entity_out", "entity_detail", "subgraph_out", "path_out", "prospect_out",
@@ -52,7 +53,8 @@ def jsonable(value: Any) -> Any:
 def entity_out(viewer: Viewer, node: dict[str, Any], match: str | None = None,
                score: float | None = None) -> EntityOut:
     seen = viewer.node(node)
-    return EntityOut(id=str(node["id"]), kind=str(node.get("kind")), name=jsonable(seen.get("name")),
+    name = seen.get("name")
+    return EntityOut(id=str(node["id"]), kind=str(node.get("kind")), name=display_text(name) if name else None,
                      is_client=jsonable(seen.get("is_client")), is_external=jsonable(seen.get("is_external")),
                      branch_id=jsonable(seen.get("branch_id")), masked=bool(seen.get("masked")),
                      restricted=bool(seen.get("restricted")), match=match, match_score=score)

@@ -45,7 +45,8 @@ EDGE_KINDS = (
     "MANAGES",  # manager -> client enterprise or retail person
     "IN_BRANCH",  # enterprise, person or manager -> branch
 )
-ROLES = ("legal_rep", "director", "executive", "shareholder", "actual_controller", "finance", "employee")
+ROLES = ("legal_rep", "director", "executive", "shareholder", "actual_controller", "finance", "employee",
+         "other", "related")  # other: a title no word rule knows (kept in roles.title); related: no title
 POSITIONS = ("member", "director", "vice_president", "president", "secretary_general")
 ASSOCIATION_KINDS = ("industry_association", "chamber_of_commerce", "market", "park", "other")
 TIERS = ("mass", "potential", "vip", "private")
@@ -102,12 +103,13 @@ TABLES: dict[str, TableSpec] = {
               "bill_id"),
         _spec("endorsements", "bill_id seq:int from_id to_id endorsed_on:date", "bill_id seq"),
         _spec("payroll", "employer_id person_id month amount:float", "employer_id person_id month"),
-        _spec("roles", "person_id enterprise_id role share_pct:float", "person_id enterprise_id role"),
+        _spec("roles", "person_id enterprise_id role share_pct:float title first_on:date last_on:date",
+              "person_id enterprise_id role"),
         _spec("memberships", "association_id member_id member_kind position", "association_id member_id"),
         # --- derived graph edges (rebuilt from facts and nodes on every ingest) ---
         _spec("edges",
               "src dst kind amount:float count:int first_on:date last_on:date months_active:int "
-              "other_bank_amount:float role share_pct:float position",
+              "other_bank_amount:float role share_pct:float position title",
               "src dst kind role",
               doc="aggregated edges of every kind in EDGE_KINDS"),
         _spec("edge_months", "src dst kind month amount:float count:int", "src dst kind month",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 
 __all__ = [
     "TABLE_COLUMNS",
@@ -27,7 +28,12 @@ __all__ = [
     "SENIORITY",
     "canonical_header",
     "canonical_value",
+    "classify_title",
     "header_key",
+    "MERGED_REQUIRED",
+    "TITLE_WORDS",
+    "OTHER_ROLE",
+    "BLANK_ROLE",
 ]
 
 # The canonical input columns of every bundle table (DESIGN.md "Input bundle"), plus the
@@ -38,7 +44,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
                     "opened_on", "do_not_contact"),
     "persons": ("person_id", "name", "id_number", "phone", "is_retail_client", "aum", "aum_prev",
                 "tier", "branch_id", "manager_id", "do_not_contact"),
-    "roles": ("person_id", "enterprise_id", "role", "share_pct"),
+    "roles": ("person_id", "enterprise_id", "role", "share_pct", "reported_on"),
     "associations": ("association_id", "name", "kind", "region"),
     "memberships": ("association_id", "member_id", "member_kind", "position"),
     "payments": ("payer_id", "payer_name", "payee_id", "payee_name", "payee_bank", "amount", "paid_on"),
@@ -54,7 +60,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
 REQUIRED: dict[str, tuple[str | tuple[str, ...], ...]] = {
     "enterprises": ("enterprise_id", "name"),
     "persons": ("person_id", "name"),
-    "roles": ("person_id", "enterprise_id", "role"),
+    "roles": ("person_id", "enterprise_id"),
     "associations": ("association_id", "name"),
     "memberships": ("association_id", "member_id"),
     "payments": (("payer_id", "payer_name"), ("payee_id", "payee_name"), "amount", "paid_on"),
@@ -63,6 +69,13 @@ REQUIRED: dict[str, tuple[str | tuple[str, ...], ...]] = {
     "payroll": ("employer_id", "person_id", "month", "amount"),
     "managers": ("manager_id", "name"),
     "branches": ("branch_id", "name"),
+}
+
+# Required on the merged table, not on each source: a second source may add flags, managers or
+# branches to ids another source names; an id that no source (nor the store) names is rejected.
+MERGED_REQUIRED: dict[str, tuple[str, ...]] = {
+    "enterprises": ("name",), "persons": ("name",), "associations": ("name",), "managers": ("name",),
+    "branches": ("name",),
 }
 
 # The preferred Chinese header of each column (what a Chinese bank's export would say);
@@ -131,6 +144,9 @@ _PER_TABLE: dict[str, dict[str, str]] = {
         "人员编号": "person_id", "个人编号": "person_id", "客户编号": "person_id", "企业编号": "enterprise_id",
         "公司编号": "enterprise_id", "职务": "role", "角色": "role", "职位": "role", "身份": "role",
         "持股比例": "share_pct", "持股比例%": "share_pct", "出资比例": "share_pct",
+        "title": "role", "officer title": "role", "relationship": "role", "头衔": "role", "任职": "role",
+        "申报日期": "reported_on", "公告日期": "reported_on", "报告日期": "reported_on", "日期": "reported_on",
+        "filing date": "reported_on", "date": "reported_on", "period of report": "reported_on",
     },
     "associations": {
         "id": "association_id", "协会编号": "association_id", "商会编号": "association_id",
@@ -209,9 +225,13 @@ def canonical_header(table: str, header: str) -> str | None:
     return HEADER_ALIASES.get(table, {}).get(header_key(header))
 
 
+OTHER_ROLE = "other"  # a title no word rule knows: kept, with the raw title
+BLANK_ROLE = "related"  # no title at all (directors and 10% owners in insider filings): kept
+
 # Seniority, most senior first: a compound title keeps its most senior recognised part.
 SENIORITY: dict[str, tuple[str, ...]] = {
-    "role": ("legal_rep", "actual_controller", "director", "executive", "finance", "shareholder", "employee"),
+    "role": ("actual_controller", "legal_rep", "director", "executive", "finance", "shareholder", "employee",
+             OTHER_ROLE, BLANK_ROLE),
     "position": ("president", "vice_president", "secretary_general", "director", "member"),
 }
 
@@ -263,7 +283,39 @@ VALUE_ALIASES: dict[str, dict[str, str]] = {
     },
 }
 
-_SPLIT = re.compile(r"\s*[/、,，;；|&＆]\s*|\s+兼\s*|兼")
+_SPLIT = re.compile(r"\s*[/、,，;；|&＆+]\s*|\s+兼\s*|兼|\s+and\s+|\s+及\s*|\s*及")
+
+# The words of free-text titles, zh and en, as (pattern, role); the FIRST rule that matches one
+# part of a title classifies it, so narrower words come before wider ones (财务总监 is finance,
+# 总监 an executive; 董事会秘书 an executive, 董事 a director; "Director" alone is a board seat,
+# "Sales Director" an executive). Patterns are case-insensitive and run on NFKC text.
+TITLE_WORDS: tuple[tuple[str, str], ...] = (
+    (r"实际控制人|实控人|actual controller|controlling (person|shareholder)", "actual_controller"),
+    (r"法定代表人|法人代表|法人|legal rep", "legal_rep"),
+    (r"董事会秘书|董秘|监事|secretary|总工程师|总经济师", "executive"),
+    (r"董事|^(lead |independent |outside |non-executive )?directors?$|chair|board member|\bcob\b|理事长", "director"),
+    (r"财务|会计|出纳|总会计师|审计|chief financial|chief accounting|principal (financial|accounting)|"
+     r"\b(cfo|cao|pfo|pao)\b|financ|accounting|accountant|controller|comptroller|treasurer", "finance"),
+    (r"总经理|总裁|高管|总监|首席|行长|厂长|^经理$|负责人|chief .*officer|\b(ceo|coo|cto|cio|cmo|clo|cso|evp|svp|"
+     r"vp|gm)\b|president|general manager|managing director|director|general counsel|officer|executive|"
+     r"^head of", "executive"),
+    (r"股东|出资人|投资人|合伙人|owner|shareholder|stockholder|\bpartner\b|持股", "shareholder"),
+    (r"员工|职员|经理|主管|专员|工程师|业务员|销售|采购|会员|staff|employee|manager|engineer|analyst|associate|"
+     r"clerk|specialist", "employee"),
+)
+_TITLE_RULES = tuple((re.compile(pattern, re.IGNORECASE), role) for pattern, role in TITLE_WORDS)
+
+
+def _alias(kind: str, text: str, extra: dict[str, str] | None) -> str | None:
+    """The exact alias of one value (a mapping file's `values` first), without splitting it."""
+    table = VALUE_ALIASES[kind]
+    key = unicodedata.normalize("NFKC", text).strip()
+    if extra:
+        if key in extra:
+            return extra[key]
+        if key.lower() in extra:
+            return extra[key.lower()]
+    return table.get(key) or table.get(key.lower()) or table.get(key.lower().replace("-", "_"))
 
 
 def canonical_value(kind: str, value: str, extra: dict[str, str] | None = None) -> str | None:
@@ -272,20 +324,10 @@ def canonical_value(kind: str, value: str, extra: dict[str, str] | None = None) 
     A compound title (董事长/董事, 副董事长、执行董事, 总经理兼财务负责人) keeps its most
     senior recognised part; `extra` (a mapping file's `values`) is consulted first.
     """
-    table = VALUE_ALIASES[kind]
+    return _alias(kind, value, extra) or _most_senior(kind, value, lambda part: _alias(kind, part, extra))
 
-    def one(text: str) -> str | None:
-        key = unicodedata.normalize("NFKC", text).strip()
-        if extra:
-            if key in extra:
-                return extra[key]
-            if key.lower() in extra:
-                return extra[key.lower()]
-        return table.get(key) or table.get(key.lower()) or table.get(key.lower().replace("-", "_"))
 
-    whole = one(value)
-    if whole is not None:
-        return whole
+def _most_senior(kind: str, value: str, one: Callable[[str], str | None]) -> str | None:
     parts = [p for p in _SPLIT.split(unicodedata.normalize("NFKC", str(value))) if p.strip()]
     found = [v for v in (one(p) for p in parts) if v is not None]
     if not found:
@@ -294,3 +336,32 @@ def canonical_value(kind: str, value: str, extra: dict[str, str] | None = None) 
     if order is None:
         return found[0]
     return min(found, key=lambda v: order.index(v) if v in order else len(order))
+
+
+def _by_words(text: str) -> str | None:
+    key = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip()
+    for rule, role in _TITLE_RULES:
+        if rule.search(key):
+            return role
+    return None
+
+
+def classify_title(title: str | None, extra: dict[str, str] | None = None) -> str:
+    """The role a free-text title means: an alias, else its words, else `other`; blank is `related`.
+
+    The whole title's alias wins; otherwise each part of a compound title is classified (alias,
+    then words) and the most senior part counts. Called once per DISTINCT title of a file (the
+    rows are then mapped), never per row.
+
+    Examples:
+        >>> [classify_title(t) for t in ("EVP & CFO", "Controller & CAO", "副总经理兼财务总监", "")]
+        ['executive', 'finance', 'executive', 'related']
+        >>> [classify_title(t) for t in ("10% Owner", "See Remarks", "董事会秘书", "销售经理")]
+        ['shareholder', 'other', 'executive', 'employee']
+    """
+    if title is None or not str(title).strip():
+        return BLANK_ROLE
+    text = str(title)
+    return (_alias("role", text, extra)
+            or _most_senior("role", text, lambda part: _alias("role", part, extra) or _by_words(part))
+            or OTHER_ROLE)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from graph.errors import InvalidData, InvalidMapping
-from ingest.aliases import REQUIRED, canonical_header, header_key
+from ingest.aliases import MERGED_REQUIRED, REQUIRED, TABLE_COLUMNS, ZH_HEADERS, canonical_header, header_key
 from ingest.mapping import Source
 from ingest.normalise import isin
 
@@ -42,15 +42,17 @@ def to_canonical(table: str, raw: pd.DataFrame, source: Source, label: str) -> t
                                  f"its headers are: {', '.join(map(str, headers))[:400]}")
         out[canon] = raw[header]
         used.add(header)
-    ignored = []
-    for header in headers:
+    # when two headers claim one column (企业名称 and 姓名 both mean a name), the table's own
+    # header (its canonical or preferred Chinese name) wins over a generic alias
+    preferred = {header_key(h) for h in (*TABLE_COLUMNS[table], *ZH_HEADERS.get(table, {}).values())}
+    for header in sorted(headers, key=lambda h: header_key(h) not in preferred):
         if header in used:
             continue
         found = _lookup(table, header)
         if found is not None and found not in out:
             out[found] = raw[header]
-        else:
-            ignored.append(str(header))
+            used.add(header)
+    ignored = [str(h) for h in headers if h not in used]
     frame = pd.DataFrame(out, index=raw.index)
     for col, value in source.defaults.items():
         constant = "" if value is None else (str(value).lower() if isinstance(value, bool) else str(value))
@@ -71,6 +73,8 @@ def to_canonical(table: str, raw: pd.DataFrame, source: Source, label: str) -> t
             frame[col] = values.mask(isin(values.str.strip(), [str(v) for v in nulls]))
     missing = []
     for need in REQUIRED[table]:
+        if need in MERGED_REQUIRED.get(table, ()):
+            continue  # another source may give it: checked on the merged table
         options = need if isinstance(need, tuple) else (need,)
         if table == "memberships" and options == ("member_id",):
             options = ("member_id", "member_name")

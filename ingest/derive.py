@@ -131,7 +131,8 @@ def derive_edges(tables: dict[str, pd.DataFrame], own_bank_names: Iterable[str])
 
     roles = tables["roles"]
     parts.append(pd.DataFrame({"src": roles["person_id"], "dst": roles["enterprise_id"], "kind": "HOLDS_ROLE",
-                               "role": roles["role"], "share_pct": roles["share_pct"]}))
+                               "role": roles["role"], "share_pct": roles["share_pct"], "title": roles["title"],
+                               "first_on": roles["first_on"], "last_on": roles["last_on"]}))
     mem = tables["memberships"]
     parts.append(pd.DataFrame({"src": mem["member_id"], "dst": mem["association_id"], "kind": "MEMBER_OF",
                                "position": mem["position"]}))

@@ -21,9 +21,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from graph.errors import NotFound
 from graph.progress import stages
 from graph.schema import FACT_TABLES, NODE_TABLES, conform
 from graph.store import GraphStore
+from ingest.aliases import MERGED_REQUIRED, SENIORITY
 from ingest.derive import derive_branches, derive_edges, derive_managers, month_of
 from ingest.load import load_table
 from ingest.mapping import plan_bundle
@@ -37,7 +39,7 @@ from ingest.merge import (
     resolve_facts,
 )
 from ingest.normalise import id_set, isin
-from ingest.report import IngestSummary
+from ingest.report import ROW_REJECTED, VALUE_KEPT, IngestSummary
 from ingest.resolve import Resolver
 from ingest.settings import IngestSettings
 from ingest.triggers import TRIGGER_TABLES, detect_changes, record_alerts
@@ -55,6 +57,11 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
     settings = settings or IngestSettings()
     bundle = Path(bundle)
     plan = plan_bundle(bundle, Path(mapping) if mapping else None)
+    canonical = bundle.is_dir() and mapping is None and not (bundle / "mapping.yaml").is_file()
+    if canonical and "enterprises" not in plan and store.read("enterprises").empty:
+        # a delta bundle (payments only; payroll + persons …) resolves against the store's nodes
+        raise NotFound(f"bundle {bundle} has no enterprises file (enterprises.csv, .xlsx or .parquet): "
+                       "the first ingest of a store needs one")
     root = bundle if bundle.is_dir() else bundle.parent
     summary = IngestSummary()
     steps = [f"read {table}" for table in plan] + ["resolve and merge", "derive edges", "write store version"]
@@ -92,7 +99,10 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
     summary.rows_read = sum(read.values())
     summary.rejected = sum(rejected.get(t, 0) for t in plan)
     summary.accepted = summary.rows_read - summary.rejected
-    summary.values_dropped = int((ctx.rejects.frame()["action"] == "value dropped").sum())
+    actions = ctx.rejects.frame()["action"]
+    summary.values_dropped = int((actions == "value dropped").sum())
+    summary.warnings = int((actions == VALUE_KEPT).sum())
+    summary.role_classes, summary.unrecognised_titles = _title_counts(ctx)
     report = resolver.report()
     summary.entities_resolved = int(len(report))
     summary.resolution_methods = {str(k): int(v) for k, v in report["method"].value_counts().items()}
@@ -133,7 +143,7 @@ def _merge(store: GraphStore, loaded: dict[str, pd.DataFrame], ctx: Context,
         rows = loaded.get(table)
         if rows is None or rows.empty:
             continue
-        new = node_frame(table, rows)
+        new = _named(table, node_frame(table, rows), tables[table], ctx)
         others = node_ids(tables, *[t for t in NODE_TABLES if t != table])
         clash = isin(new["id"], others)
         if clash.any():
@@ -200,6 +210,35 @@ def _merge(store: GraphStore, loaded: dict[str, pd.DataFrame], ctx: Context,
     tables["branches"] = derive_branches(tables)
     tables["managers"] = derive_managers(tables)
     return tables, resolver, fresh
+
+
+def _named(table: str, new: pd.DataFrame, old: pd.DataFrame, ctx: Context) -> pd.DataFrame:
+    """Reject new nodes that no source (and not the store) gives a required field such as a name."""
+    for col in MERGED_REQUIRED.get(table, ()):
+        known = old.loc[old[col].notna(), "id"]
+        missing = new[col].isna() & ~isin(new["id"], known)
+        for file, part in new[missing].groupby("_file", sort=False):
+            ctx.rejects.add(table, str(file), part["_row"], col, part["id"],
+                            f"no source gives {table} id {col}: the {col} is required (in this or another source, "
+                            "or already in the store)", ROW_REJECTED)
+        new = new[~missing]
+    return new
+
+
+def _title_counts(ctx: Context) -> tuple[dict[str, int], dict[str, int]]:
+    """Rows per role class (most senior first) and the titles kept as `other` with their rows."""
+    if not ctx.titles:
+        return {}, {}
+    counts = pd.concat(ctx.titles).groupby(level=[0, 1], dropna=False).sum()
+    by_role = counts.groupby(level=0).sum()
+    order = [r for r in SENIORITY["role"] if r in by_role.index]
+    other = counts[counts.index.get_level_values(0) == "other"].droplevel(0).sort_values(ascending=False, kind="stable")
+    # one line per title whatever its case ("See Remarks" / "See remarks"), named by its commonest spelling
+    spelling = pd.Series(other.index.astype(str), index=other.index)
+    folded = spelling.str.casefold().str.split().str.join(" ").to_numpy()
+    grouped = other.groupby(folded, sort=False).sum().sort_values(ascending=False, kind="stable")
+    shown = spelling.groupby(folded, sort=False).first()
+    return ({r: int(by_role[r]) for r in order}, {str(shown[k]): int(n) for k, n in grouped.items()})
 
 
 def _memberships(rows: pd.DataFrame, tables: dict[str, pd.DataFrame], resolver: Resolver, persons: set[str],

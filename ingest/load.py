@@ -24,7 +24,7 @@ from ingest.readers import RawTable, read_file
 from ingest.report import ROW_REJECTED
 from ingest.validate import KEYS, Context, validate_rows
 
-__all__ = ["load_table", "fact_ids"]
+__all__ = ["load_table", "fact_ids", "collapse_roles"]
 
 log = logging.getLogger("prospect_graph.ingest")
 
@@ -125,7 +125,30 @@ def _merge_sources(table: str, df: pd.DataFrame) -> pd.DataFrame:
         summed = df.groupby(key + ["_source"], sort=False, dropna=False).agg(
             amount=("amount", "sum"), _file=("_file", "first"), _row=("_row", "first")).reset_index()
         return summed.drop_duplicates(key, keep="last").drop(columns="_source").reset_index(drop=True)
+    if table == "roles":
+        return collapse_roles(df)
     if not key or df["_source"].nunique() <= 1:
         return df
     merged = df.groupby(key, sort=False, dropna=False).last().reset_index()
     return merged[[c for c in df.columns if c in merged.columns]]
+
+
+def collapse_roles(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per (person, enterprise, role): repeated rows (one per filing) make one relation.
+
+    The first and last `reported_on` become `first_on`/`last_on`; other fields take the last
+    non-empty value; `_file`/`_row` point at the first row, where the relation was first seen.
+    """
+    key = ["person_id", "enterprise_id", "role"]
+    if "reported_on" not in df.columns:
+        df = df.assign(reported_on=pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]"))
+    df = df.assign(first_on=df["reported_on"], last_on=df["reported_on"])
+    if not df.duplicated(key).any():
+        return df.drop(columns="reported_on")
+    grouped = df.groupby(key, sort=False, dropna=False)
+    out = grouped.last()
+    out["first_on"] = grouped["reported_on"].min()
+    out["last_on"] = grouped["reported_on"].max()
+    out[["_file", "_row"]] = grouped[["_file", "_row"]].first()
+    out = out.reset_index()
+    return out[[c for c in df.columns if c in out.columns and c != "reported_on"]]

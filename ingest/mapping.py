@@ -181,6 +181,4 @@ def plan_bundle(bundle: Path, mapping: Path | None = None) -> dict[str, list[Sou
     if not plan:
         raise NotFound(f"bundle {bundle} has no tables: expected enterprises.csv|xlsx|parquet (and others) "
                        "or a mapping.yaml")
-    if mapping is None and "enterprises" not in plan:
-        raise NotFound(f"bundle {bundle} has no enterprises file (enterprises.csv, .xlsx or .parquet)")
     return {t: plan[t] for t in TABLE_ORDER if t in plan}

@@ -27,6 +27,8 @@ FACT_KEYS: dict[str, list[str]] = {t: list(TABLES[t].key) for t in FACT_TABLES}
 def node_frame(table: str, rows: pd.DataFrame) -> pd.DataFrame:
     """Validated canonical node rows in the schema's shape (plus `_file`/`_row`)."""
     df = rows.rename(columns={ID_COLUMN[table]: "id"})
+    if "name" not in df.columns:  # a source with only flags or managers: the name comes from elsewhere
+        df["name"] = pd.Series(pd.NA, index=df.index, dtype="string")
     if table == "enterprises":
         df["name_norm"] = normalise_names(df["name"])
         df["is_external"] = False
@@ -74,10 +76,24 @@ def merge_facts(table: str, old: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.Da
     if old.empty:
         return new.drop_duplicates(key, keep="last").reset_index(drop=True), len(new)
     old_keys, new_keys = _joined(old, key), _joined(new, key)
+    if table == "roles":
+        new = _role_span(old, old_keys, new, new_keys)
     fresh = int((~isin(new_keys, old_keys)).sum())
     kept = old[~isin(old_keys, new_keys)]
     merged = pd.concat([kept, new], ignore_index=True).drop_duplicates(key, keep="last")
     return merged.reset_index(drop=True), fresh
+
+
+def _role_span(old: pd.DataFrame, old_keys: pd.Series, new: pd.DataFrame, new_keys: pd.Series) -> pd.DataFrame:
+    """A relation seen again keeps its earliest first_on and latest last_on across ingests."""
+    new = new.copy()
+    for col, how in (("first_on", "min"), ("last_on", "max")):
+        stored = pd.Series(old[col].to_numpy(), index=old_keys.to_numpy())
+        stored = stored[~stored.index.duplicated()]
+        both = pd.DataFrame({"new": new[col].to_numpy(), "old": new_keys.map(stored).to_numpy()},
+                            index=new.index).apply(pd.to_datetime)
+        new[col] = both.min(axis=1) if how == "min" else both.max(axis=1)
+    return new
 
 
 def _joined(df: pd.DataFrame, key: list[str]) -> pd.Series:

@@ -16,11 +16,13 @@ import pandas as pd
 
 from ingest.normalise import mask_id_number, mask_phone, scrub_pii
 
-__all__ = ["Rejects", "IngestSummary", "neutralise", "REJECT_COLUMNS", "ROW_REJECTED", "VALUE_DROPPED"]
+__all__ = ["Rejects", "IngestSummary", "neutralise", "REJECT_COLUMNS", "ROW_REJECTED", "VALUE_DROPPED",
+           "VALUE_KEPT"]
 
 REJECT_COLUMNS = ["table", "file", "row", "column", "value", "reason", "action"]
 ROW_REJECTED = "row rejected"
 VALUE_DROPPED = "value dropped"
+VALUE_KEPT = "value kept"  # a warning: odd text kept (and escaped where shown)
 _MAX_VALUE = 120
 
 
@@ -101,6 +103,9 @@ class IngestSummary:
     new_facts: int = 0
     alerts: int = 0
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    warnings: int = 0
+    role_classes: dict[str, int] = field(default_factory=dict)  # rows per role class of free-text titles
+    unrecognised_titles: dict[str, int] = field(default_factory=dict)  # title -> rows, most frequent first
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -111,7 +116,8 @@ class IngestSummary:
         """A short human summary: totals, one line per table, where the reports are."""
         lines = [
             f"rows read {self.rows_read:,}, accepted {self.accepted:,}, rejected {self.rejected:,}"
-            + (f", values dropped {self.values_dropped:,}" if self.values_dropped else ""),
+            + (f", values dropped {self.values_dropped:,}" if self.values_dropped else "")
+            + (f", warnings {self.warnings:,} (odd text kept)" if self.warnings else ""),
             f"entities resolved {self.entities_resolved:,}"
             + (" (" + ", ".join(f"{k} {v:,}" for k, v in sorted(self.resolution_methods.items())) + ")"
                if self.resolution_methods else ""),
@@ -119,6 +125,13 @@ class IngestSummary:
         for table, counts in self.by_table.items():
             lines.append(f"  {table:13s} read {counts.get('read', 0):>9,}  accepted {counts.get('accepted', 0):>9,}"
                          f"  rejected {counts.get('rejected', 0):>7,}")
+        if self.role_classes:
+            lines.append("  roles by class: " + ", ".join(f"{k} {v:,}" for k, v in self.role_classes.items()))
+        if self.unrecognised_titles:
+            shown = list(self.unrecognised_titles.items())[:10]
+            more = len(self.unrecognised_titles) - len(shown)
+            lines.append("  titles kept as other (add `values:` to classify): "
+                         + ", ".join(f"{t!r} {n:,}" for t, n in shown) + (f" … and {more:,} more" if more else ""))
         by_columns: dict[tuple[str, ...], list[str]] = {}
         for file, columns in self.ignored_columns.items():
             by_columns.setdefault(tuple(columns), []).append(file)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ingest.aliases import REQUIRED, canonical_value
+from ingest.aliases import BLANK_ROLE, MERGED_REQUIRED, REQUIRED, canonical_value, classify_title
 from ingest.mapping import Source
 from ingest.normalise import (
     clean_text,
@@ -32,7 +32,7 @@ from ingest.normalise import (
     to_percent,
     usccs_valid,
 )
-from ingest.report import ROW_REJECTED, VALUE_DROPPED, Rejects
+from ingest.report import ROW_REJECTED, VALUE_DROPPED, VALUE_KEPT, Rejects
 from ingest.settings import IngestSettings
 
 __all__ = ["Context", "validate_rows", "KEYS", "NAME_COLUMNS", "is_placeholder"]
@@ -44,10 +44,16 @@ KEYS: dict[str, tuple[str, ...]] = {
     "endorsements": ("bill_id", "seq"),
 }
 _BOOL = ("is_client", "is_credit_client", "is_retail_client", "do_not_contact")
-_DATE = ("opened_on", "paid_on", "issued_on", "due_on", "endorsed_on")
+_DATE = ("opened_on", "paid_on", "issued_on", "due_on", "endorsed_on", "reported_on")
 _AMOUNT = ("registered_capital", "aum", "aum_prev", "amount")
 _VALUES = {"role": "role", "position": "position", "tier": "tier", "member_kind": "member_kind"}
-_STRICT_VALUES = ("role", "position", "member_kind")  # an unknown value rejects the row (DESIGN.md)
+_STRICT_VALUES = ("position", "member_kind")  # an unknown value rejects the row; a role title never does
+# Odd text that is kept (and flagged): control characters are removed by `clean_text`, bidi
+# controls kept in the store and removed for display (graph.display.display_text).
+_CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_BIDI_CHARS = "[\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+# a superset of what `name_problem` and the two classes above flag: markup, entities, formula starts
+_ODD_TEXT = _CONTROL_CHARS[:-1] + _BIDI_CHARS[1:-1] + "<>&=+@|\t\r]|^\\s*-"
 NAME_COLUMNS = ("name", "payer_name", "payee_name", "from_name", "to_name", "member_name")
 _COUNTERPARTY = {"payments": ("payer", "payee"), "bills": ("payee",), "endorsements": ("from", "to"),
                  "memberships": ("member",)}
@@ -62,6 +68,7 @@ class Context:
     rejects: Rejects = field(default_factory=Rejects)
     root: Path = Path(".")
     ignored: dict[str, list[str]] = field(default_factory=dict)
+    titles: list[pd.Series] = field(default_factory=list)  # rows per (role, title) of each roles source
 
     def label(self, path: Path | None) -> str:
         if path is None:
@@ -100,6 +107,7 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
     df.index = rows.index
     bad_row = pd.Series(False, index=df.index)
     required = {c for need in REQUIRED[table] if isinstance(need, str) for c in (need,)}
+    required -= set(MERGED_REQUIRED.get(table, ()))  # checked on the merged table (job.py)
     if table == "memberships":
         required.discard("member_id")
 
@@ -113,8 +121,21 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
         if is_required:
             bad_row |= mask
 
+    def warn(mask: pd.Series, col: str, values: pd.Series, reason: str | pd.Series) -> None:
+        mask = mask.fillna(False).astype(bool)
+        if mask.any():
+            rej.add(table, file, rows[mask], col, values, reason, VALUE_KEPT)
+
+    if table == "roles" and "role" not in df.columns:
+        df["role"] = pd.Series(pd.NA, index=df.index, dtype="string")  # no titles at all: every row `related`
+
     for col in list(df.columns):
         raw = df[col].astype("string")
+        # one regex pass finds the rare column with odd text; only then are the warnings worked out
+        odd_text = (col in NAME_COLUMNS or col.endswith("_id")) and matches(raw, _ODD_TEXT).any()
+        if odd_text:
+            warn(matches(raw, _CONTROL_CHARS), col, raw, "control characters removed (value kept)")
+            warn(matches(raw, _BIDI_CHARS), col, raw, "bidi control characters (value kept; not shown on pages)")
         text = clean_text(raw)
         need = col in required
         if need:
@@ -145,6 +166,10 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
             bad = (num.isna() | (num % 1 != 0)) & text.notna()
             report(bad, col, raw, "not a whole number", need)
             df[col] = num.where(~bad).astype("Int64")
+        elif table == "roles" and col == "role":
+            df["title"] = text
+            df[col] = _classify_titles(text, source.values.get(col))
+            ctx.titles.append(pd.DataFrame({"role": df[col], "title": text}).value_counts(dropna=False))
         elif (kind := _value_kind(table, col)) is not None:
             extra = source.values.get(col)
             codes, uniques = pd.factorize(text)
@@ -176,19 +201,16 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
             continue
         elif col in NAME_COLUMNS:
             text = scrub_pii_series(text)  # an ID number or phone inside a name is masked too
+            # odd text is kept: markup, formulas and over-long names are flagged, escaped where shown
             problem = name_problem(text, ctx.settings.max_name_length)
-            has_id = col != "name" and f"{col[:-5]}_id" in df.columns and \
-                clean_text(df[f"{col[:-5]}_id"].astype("string")).notna()
-            if isinstance(has_id, pd.Series):
-                report(problem.notna() & has_id, col, raw, problem, False)
-                report(problem.notna() & ~has_id, col, raw, problem, True)
-            else:
-                report(problem.notna(), col, raw, problem, True)
-            df[col] = text.mask(problem.notna())
+            warn(problem.notna(), col, raw, problem + " (kept, shown escaped)")
+            df[col] = text
         else:
-            too_long = text.str.len() > 200 if col.endswith("_id") else pd.Series(False, index=df.index)
-            report(too_long, col, raw, "id longer than 200 characters", need)
-            df[col] = text.mask(too_long.fillna(False))
+            too_long = col.endswith("_id") and (text.str.len() > ctx.settings.max_name_length).any()
+            if odd_text or too_long:
+                odd = name_problem(text, ctx.settings.max_name_length).str.replace("name ", "id ", n=1)
+                warn(odd.notna(), col, raw, odd + " (kept, shown escaped)")
+            df[col] = text
 
     for prefix in _COUNTERPARTY.get(table, ()):
         _counterparty(table, df, rows, prefix, file, ctx, bad_row)
@@ -201,6 +223,13 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
         df["member_kind"] = df["member_kind"].fillna("enterprise")
     df = df[~bad_row]
     return _duplicates(table, df, rows[~bad_row], file, ctx)
+
+
+def _classify_titles(titles: pd.Series, extra: dict[str, str] | None) -> pd.Series:
+    """Each row's role from its free-text title; the words of each DISTINCT title are read once."""
+    codes, uniques = pd.factorize(titles)
+    roles = np.array([classify_title(str(u), extra) for u in uniques] + [BLANK_ROLE], dtype=object)
+    return pd.Series(roles[codes], index=titles.index, dtype="string")
 
 
 def _counterparty(table: str, df: pd.DataFrame, rows: pd.Series, prefix: str, file: str, ctx: Context,
@@ -227,12 +256,15 @@ def _counterparty(table: str, df: pd.DataFrame, rows: pd.Series, prefix: str, fi
 
 
 def _duplicates(table: str, df: pd.DataFrame, rows: pd.Series, file: str, ctx: Context) -> pd.DataFrame:
-    """Within one source a key may appear once: later duplicates are rejected (payroll sums)."""
-    if table == "payroll":
-        return df
+    """Within one source a key may appear once: a conflicting later row is rejected, an identical one merges."""
+    if table in ("payroll", "roles"):
+        return df  # payroll runs add up; a role repeated (one row per filing) collapses in load.py
     key = [c for c in KEYS.get(table, ()) if c in df.columns]
     if not key or df.empty:
         return df
+    # the same row again (a person named on every filing) is one fact, not a conflict
+    same = df.duplicated(keep="first")
+    df, rows = df[~same], rows[~same]
     dup = df.duplicated(key, keep="first")
     if dup.any():
         first_rows = rows.groupby([df[k].fillna("") for k in key]).transform("first")

@@ -25,6 +25,8 @@ ROLE_WORDS = {
     "shareholder": ("a shareholder", "股东"),
     "finance": ("the finance officer", "财务负责人"),
     "employee": ("an employee", "员工"),
+    "other": ("a holder of another title", "其他职务人员"),  # a free-text title no word rule knows (roles.title)
+    "related": ("a related person", "关联人"),  # a role row without a title
 }
 POSITION_WORDS = {
     "member": ("a member", "会员"),

@@ -18,6 +18,7 @@ from urllib.parse import quote
 import networkx as nx
 import pandas as pd
 
+from graph.display import display_text
 from graph.store import GraphStore
 from viz.picture import VEdge, VNode
 from viz.style import MONEY_EDGES, Lang, format_wan, text
@@ -53,7 +54,7 @@ class ViewContext:
     def name_of(self, attrs: dict[str, Any], node_id: str) -> str:
         """The name this viewer may see (a masked person's mask)."""
         seen = self.present({**attrs, "id": node_id})
-        return str(seen.get("name") or node_id)
+        return display_text(seen.get("name") or node_id)
 
 
 _INDEX_COLUMNS = ["prospect_id", "family", "kind", "score", "rank", "reasons_zh", "reasons_en", "evidence"]
@@ -154,7 +155,7 @@ def make_node(store: GraphStore, node_id: str, ctx: ViewContext, attrs: dict[str
     seen = ctx.present({**attrs, "id": node_id, "kind": kind})
     lang = ctx.lang
     row = prospect_index(store, ctx).get(str(node_id))
-    name = str(seen.get("name") or node_id)
+    name = display_text(seen.get("name") or node_id)
     facts: list[tuple[str, str]] = [(text("id", lang), str(node_id))]
     if seen.get("restricted"):
         return VNode(id=str(node_id), name=name, kind=kind, facts=facts)
@@ -191,7 +192,9 @@ def make_edge(src: str, dst: str, data: dict[str, Any], lang: Lang, **extra: Any
     label: str | None = None
     facts: list[tuple[str, str]] = []
     if kind == "HOLDS_ROLE":
-        label = text(str(data.get("role") or ""), lang)
+        role = str(data.get("role") or "")  # `other`: the title as given; `related`: no title
+        label = display_text(data["title"]) if role == "other" and _present(data.get("title")) else \
+            text(f"role_{role}" if role in ("other", "related") else role, lang)
         if _present(data.get("share_pct")):
             label += f" {float(data['share_pct']):.0f}%"
     elif kind == "MEMBER_OF" and _present(data.get("position")):

@@ -111,7 +111,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     "legal_rep": ("法定代表人", "legal representative"), "director": ("董事", "director"),
     "executive": ("高管", "executive"), "shareholder": ("股东", "shareholder"),
     "actual_controller": ("实际控制人", "actual controller"), "finance": ("财务负责人", "finance"),
-    "employee": ("员工", "employee"), "member": ("会员", "member"), "vice_president": ("副会长", "vice-president"),
+    "employee": ("员工", "employee"), "role_other": ("其他职务", "other role"), "role_related": ("关联人", "related"),
+    "member": ("会员", "member"), "vice_president": ("副会长", "vice-president"),
     "president": ("会长", "president"), "secretary_general": ("秘书长", "secretary-general"),
     # sides and families
     "upstream": ("上游", "Upstream"), "downstream": ("下游", "Downstream"),

@@ -34,7 +34,7 @@ def bundle_with(tmp_path: Path, name: str, table: str, extra: dict[str, str] | N
     ("binary.csv", "payments", "payments.csv: looks like a binary file"),
     ("not_a_workbook.xlsx", "enterprises", "enterprises.xlsx: not a readable XLSX"),
     ("truncated.parquet", "payments", "payments.parquet: cannot be read"),
-    ("missing_required.csv", "enterprises", "lacks required column.*name"),
+    ("missing_required.csv", "roles", "lacks required column.*person_id"),  # a name may come from another source
 ])
 def test_unreadable_files_fail_the_job_and_leave_the_store(store: NetworkxStore, tmp_path: Path,
                                                           name: str, table: str, message: str) -> None:
@@ -90,18 +90,20 @@ def test_bad_dates_and_amounts(store: NetworkxStore, tmp_path: Path) -> None:
     assert sorted(store.read("payments")["amount"]) == [100.0, 1000.5]
 
 
-def test_hostile_names_are_rejected_never_stored(store: NetworkxStore, tmp_path: Path) -> None:
+def test_hostile_names_are_kept_flagged_and_never_lose_a_payment(store: NetworkxStore, tmp_path: Path) -> None:
     summary = run_ingest(store, bundle_with(tmp_path, "hostile_names.csv", "payments"))
     rejects = rejects_of(summary.report_dir)
-    assert rejects["reason"].tolist() == ["name contains HTML markup", "name looks like a spreadsheet formula",
-                                          "name looks like a spreadsheet formula",
-                                          "name longer than 200 characters"]
+    assert rejects["reason"].tolist() == [
+        "name contains HTML markup (kept, shown escaped)", "name looks like a spreadsheet formula (kept, shown escaped)",
+        "name looks like a spreadsheet formula (kept, shown escaped)", "name longer than 200 characters (kept, shown escaped)"]
+    assert set(rejects["action"]) == {"value kept"} and summary.rejected == 0 and summary.warnings == 4
     assert len(rejects["value"].iloc[3]) <= 121  # the report keeps a short, marked excerpt
     assert rejects["value"].iloc[1].startswith("'=cmd|")  # safe to open in a spreadsheet
     assert not rejects.map(lambda cell: cell[:1] in ("=", "+", "@", "\t")).any().any()
+    assert len(store.read("payments")) == 5  # every payment kept: the odd name is a display problem
     names = store.read("enterprises")["name"].tolist()
-    assert "AT&T Inc." in names
-    assert not any(("<" in n) or n.startswith(("=", "@")) or len(n) > 200 for n in names)
+    assert "AT&T Inc." in names and "<script>alert(1)</script>有限公司" in names
+    assert any(len(n) > 200 for n in names)
 
 
 def test_rows_read_always_equal_accepted_plus_rejected(store: NetworkxStore,

@@ -121,8 +121,10 @@ def test_references_to_unknown_nodes_are_rejected(store: NetworkxStore, make_bun
     reasons = set(zip(rejects["row"], rejects["reason"], strict=True))
     assert ("3", "unknown person person_id") in reasons
     assert ("4", "unknown enterprise enterprise_id") in reasons
-    assert ("5", "unknown role value (add it under `values` in a mapping file)") in reasons
-    assert summary.by_table["roles"] == {"read": 4, "accepted": 1, "rejected": 3}
+    assert summary.by_table["roles"] == {"read": 4, "accepted": 2, "rejected": 2}
+    roles = store.read("roles").set_index("enterprise_id")
+    assert roles.loc["E0003", ["role", "title"]].tolist() == ["other", "保安"]  # an unknown title is kept
+    assert summary.unrecognised_titles == {"保安": 1}
     payroll = store.read("payroll")
     assert payroll["amount"].tolist() == [5800.0]  # two runs in one month of one file add up
 

@@ -135,8 +135,7 @@ FORMULAS = ['=HYPERLINK("http://evil.example","点我")', "+cmd|' /C calc'!A0", 
 MARKUP = ["<script>alert(1)</script>有限公司", '<img src=x onerror="alert(2)">贸易有限公司']
 
 
-# the store gets them past the ingest (which rejects such names) by a direct write: what an
-# older store, a Neo4j import or a later relaxed rule could hold must still be harmless
+# the ingest keeps such names (flagged); a direct write also puts them on listed nodes and persons
 RENAMES = {"ext:a2ad4b4d6faf": FORMULAS[0], "ext:d30767524c7d": MARKUP[0], "ext:9a9ae348778f": MARKUP[1],
            "P0001": FORMULAS[1], "P0002": FORMULAS[4]}
 
@@ -153,10 +152,9 @@ def hostile_app(tmp_path_factory: pytest.TempPathFactory) -> tuple[TestClient, s
     summary = run_ingest(store, bundle)
     rejects = pd.read_csv(summary.report_dir / "rejects.csv", dtype=str, keep_default_na=False,
                           encoding="utf-8-sig")
-    refused = rejects[(rejects["column"] == "payee_name") & (rejects["action"] == "row rejected")]
-    assert len(refused) == len(evil), "the ingest lets formula or markup names in"  # first line of defence
-    names = set(store.read("enterprises")["name"].dropna())
-    assert not names & set(FORMULAS + MARKUP)
+    flagged = rejects[(rejects["column"] == "payee_name") & (rejects["action"] == "value kept")]
+    assert len(flagged) == len(evil), "odd names are kept but each is flagged in the report"
+    assert summary.rejected == 0  # never a reason to lose the payment (DESIGN.md)
     tables = {t: store.read(t).copy() for t in ("enterprises", "persons")}
     for df in tables.values():
         df["name"] = [RENAMES.get(i, n) for i, n in zip(df["id"], df["name"], strict=True)]

@@ -1,0 +1,244 @@
+"""Real exports ingest whole (issue #16): merged sources, free-text titles, deltas, odd text kept."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import quote
+
+import openpyxl
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from api.auth import add_token
+from api.main import create_app
+from graph.errors import NotFound
+from graph.networkx_store import NetworkxStore
+from ingest.aliases import classify_title
+from ingest.job import run_ingest
+from scoring.run import load_prospects, score_all
+from tests.ingest.helpers import ENTERPRISES, FIXTURES, PAYMENTS_FEB, PAYMENTS_JAN, rejects_of
+
+DOCS = Path(__file__).parents[2] / "docs" / "ingest.md"
+TITLES = FIXTURES / "ingest" / "titles"
+
+
+def _yaml_blocks(page: Path) -> list[str]:
+    return re.findall(r"```yaml\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.S)
+
+
+# ------------------------------------------------------------------ mapping as documented
+def test_the_mapping_in_docs_ingest_md_works_as_written(store: NetworkxStore,
+                                                       make_bundle: Callable[..., Path]) -> None:
+    mapping = _yaml_blocks(DOCS)[0]
+    assert "our_clients.csv" in mapping and "name" not in mapping.split("our_clients.csv")[1].split("\n")[1]
+    bundle = make_bundle({
+        "mapping.yaml": mapping,
+        "stock.csv": "stock_id:ID(Stock),name\nS1,甲股份有限公司\nS2,乙有限公司\n",
+        # the CRM's flags over the registry list: no name column; S7 is named by no source
+        "our_clients.csv": "code,flag,rm\nS2,是,M9\nS7,是,M9\n",
+        "executive_stock.csv": ":START_ID(Executive),:END_ID(Stock),jobs\nX1,S1,监事会主席\nX2,S2,董事长/董事\n",
+        "persons.csv": "person_id,name\nX1,张三\nX2,李四\n",
+        "exports/2019-01.csv": "payer_id;payee_id;payee_name;amount;paid_on\n"
+                               "BMDC;S2;乙有限公司;1000;05/01/2019\nBMDC;ONETIME;Widgets (member);250;06/01/2019\n",
+    })
+    summary = run_ingest(store, bundle)
+    ent = store.read("enterprises").set_index("id")
+    assert ent.loc["S2", "is_client"] and ent.loc["S2", "manager_id"] == "M9" and ent.loc["S2", "name"] == "乙有限公司"
+    assert not ent.loc["S1", "is_client"]  # `defaults: {is_client: false}` of the first source
+    assert ent.loc["BMDC", "is_client"]  # the inline row
+    assert "S7" not in ent.index
+    rejects = rejects_of(summary.report_dir)
+    assert rejects[["table", "file", "row", "column", "value"]].values.tolist() == [
+        ["enterprises", "our_clients.csv", "3", "name", "S7"]]
+    assert rejects["reason"].iloc[0].startswith("no source gives enterprises id name")
+    assert store.read("roles").set_index("person_id")["role"].to_dict() == {"X1": "executive", "X2": "director"}
+    pays = store.read("payments")
+    assert len(pays) == 2 and "Widgets" in set(ent["name"])  # " (member)" stripped, ONETIME is no id
+
+
+def test_a_second_source_adds_flags_from_an_xlsx_without_names(store: NetworkxStore,
+                                                               make_bundle: Callable[..., Path]) -> None:
+    bundle = make_bundle({
+        "registry/companies-1.csv": "reg_no,company_name\nR1,丙科技有限公司\nR2,丁贸易有限公司\n",
+        "registry/companies-2.csv": "reg_no,company_name\nR3,戊物流有限公司\n",
+        "mapping.yaml": """
+tables:
+  enterprises:
+    - file: registry/companies-*.csv
+      columns: {enterprise_id: reg_no, name: company_name}
+      defaults: {is_client: false}
+    - file: crm_clients.xlsx
+      columns: {enterprise_id: cust_no, is_client: flag, manager_id: rm}
+"""})
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in (["cust_no", "flag", "rm"], ["R3", "Y", "M1"], ["R1", "N", "M2"]):
+        sheet.append(row)
+    book.save(bundle / "crm_clients.xlsx")
+    summary = run_ingest(store, bundle)
+    assert summary.rejected == 0
+    ent = store.read("enterprises").set_index("id")
+    assert ent.loc["R3", ["name", "is_client", "manager_id"]].tolist() == ["戊物流有限公司", True, "M1"]
+    assert ent.loc["R1", ["is_client", "manager_id"]].tolist() == [False, "M2"]
+
+
+# ------------------------------------------------------------------ titles
+@pytest.mark.parametrize(("title", "role"), [
+    ("EVP & CFO", "executive"), ("Chief Accounting Officer", "finance"), ("Controller & CAO", "finance"),
+    ("See Remarks", "other"), ("10% Owner", "shareholder"), ("Director", "director"), ("", "related"),
+    ("Director, 10% Owner", "director"), ("Chairman & CEO", "director"), ("Sales Director", "executive"),
+    ("副总经理兼财务总监", "executive"), ("董事长/董事", "director"), ("董事会秘书", "executive"),
+    ("监事会主席", "executive"), ("采购总监", "executive"), ("销售经理", "employee"), ("财务总监", "finance"),
+    ("实际控制人/法定代表人", "actual_controller"), ("股东、法定代表人", "legal_rep"), ("保安", "other"),
+])
+def test_titles_are_classified_by_their_words(title: str, role: str) -> None:
+    assert classify_title(title) == role
+
+
+def test_a_values_entry_still_wins_over_the_words() -> None:
+    assert classify_title("See Remarks", {"See Remarks": "executive"}) == "executive"
+
+
+def test_english_insider_filings_with_blanks_and_repeats(store: NetworkxStore) -> None:
+    summary = run_ingest(store, TITLES / "sec_mapping.yaml")
+    raw = pd.read_csv(TITLES / "sec_insider_owners.csv", dtype=str, keep_default_na=False)
+    counts = summary.by_table["roles"]
+    assert counts["read"] == len(raw) and counts["accepted"] >= 0.99 * counts["read"]  # no `values:` by hand
+    roles = store.read("roles")
+    pairs = raw.groupby(["RPTOWNERCIK", "ISSUERCIK"])
+    assert len(roles) == pairs.ngroups  # one relation per owner and issuer, however many filings
+    dates = pd.to_datetime(raw["FILING_DATE"], format="%d-%b-%Y")
+    span = dates.groupby([raw["RPTOWNERCIK"], raw["ISSUERCIK"]]).agg(["min", "max"])
+    got = roles.set_index(["person_id", "enterprise_id"]).sort_index()
+    assert (got["first_on"] == span["min"].sort_index()).all() and (got["last_on"] == span["max"].sort_index()).all()
+    by_title = roles.assign(title=roles["title"].fillna("")).groupby("title")["role"].first().to_dict()
+    assert by_title["EVP & CFO"] == "executive" and by_title["Chief Accounting Officer"] == "finance"
+    assert by_title["See Remarks"] == "other" and by_title[""] == "related"
+    per_class = raw.assign(role=raw["RPTOWNER_TITLE"].map(classify_title))["role"].value_counts().to_dict()
+    assert summary.role_classes == per_class  # rows per class, as read
+    assert summary.unrecognised_titles["See Remarks"] == int(raw["RPTOWNER_TITLE"].str.lower().eq("see remarks").sum())
+    assert "roles by class:" in summary.render() and "'See Remarks'" in summary.render()
+    edges = store.read("edges").query("kind == 'HOLDS_ROLE' and role == 'other'")
+    assert set(edges["title"]) == {"See Remarks", "See remarks", "Co-Founder"}
+    again = run_ingest(store, TITLES / "sec_mapping.yaml")
+    assert again.new_facts == 0 and store.read("roles").equals(roles)
+
+
+def test_chinese_officer_titles(store: NetworkxStore) -> None:
+    summary = run_ingest(store, TITLES / "zh_mapping.yaml")
+    assert summary.rejected == 0
+    got = store.read("roles").assign(title=lambda d: d["title"].fillna("")).groupby("title")["role"].first()
+    assert got[["董事会秘书", "副总经理兼财务总监", "监事会主席", "采购总监", "销售经理", "董事长/董事", ""]].tolist() == [
+        "executive", "executive", "executive", "executive", "employee", "director", "related"]
+    ent = store.read("enterprises").set_index("id")
+    assert ent.loc["E000", "name"] == "杭州恒信精密机械股份有限公司"  # 企业名称, not the person's 姓名
+    assert set(summary.unrecognised_titles) == {"证券事务代表", "核心技术人员"}
+
+
+# ------------------------------------------------------------------ delta bundles
+def test_a_payments_only_delta_resolves_against_the_store(store: NetworkxStore,
+                                                          make_bundle: Callable[..., Path]) -> None:
+    with pytest.raises(NotFound, match="first ingest"):
+        run_ingest(store, make_bundle({"payments.csv": PAYMENTS_JAN}))
+    assert store.version is None
+    run_ingest(store, make_bundle({"enterprises.csv": ENTERPRISES, "payments.csv": PAYMENTS_JAN}))
+    delta = make_bundle({"payments.csv": PAYMENTS_FEB}, folder="delta-2024-02")
+    first = run_ingest(store, delta)
+    assert first.rejected == 0 and first.new_facts == 1
+    payments = store.read("payments")
+    assert set(payments["month"]) == {"2024-01", "2024-02"}
+    feb = payments[payments["month"] == "2024-02"]
+    assert feb["payer_id"].tolist() == ["E0001"]
+    assert feb["payee_id"].isin(store.read("enterprises")["id"]).all()  # 苏州新材料 resolved to the stored node
+    again = run_ingest(store, delta)
+    assert again.new_facts == 0 and store.read("payments").equals(payments)
+
+
+def test_a_payroll_and_persons_delta(store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
+    run_ingest(store, make_bundle({"enterprises.csv": ENTERPRISES}))
+    delta = make_bundle({"persons.csv": "person_id,name\nP1,张三\n",
+                         "payroll.csv": "employer_id,person_id,month,amount\nE0003,P1,2024-01,5000\n"
+                                        "E9999,P1,2024-01,100\n"})
+    summary = run_ingest(store, delta)
+    assert summary.by_table["payroll"] == {"read": 2, "accepted": 1, "rejected": 1}
+    assert rejects_of(summary.report_dir)["reason"].tolist() == ["unknown enterprise employer_id"]
+    payroll = store.read("payroll")
+    assert run_ingest(store, delta).new_facts == 0 and store.read("payroll").equals(payroll)
+
+
+# ------------------------------------------------------------------ odd text
+EVIL = "<script>alert(1)</script>恶意测试有限公司"
+RTL = "\u202egnp.exe有限公司"
+HOSTILE = {
+    "enterprises.csv": "enterprise_id,name,is_client\nE1,我行客户有限公司,是\n"
+                       f"E2,{EVIL},否\nE3,{RTL},否\nE4,\"=HYPERLINK(\"\"http://x\"\",\"\"点我\"\")\",否\n"
+                       f"E5,控制\x07字符有限公司,否\nE6,{'长' * 230},否\n<b>E7,标签编号有限公司,否\n",
+    "payments.csv": "payer_id,payee_id,payee_name,amount,paid_on\n"
+                    "E1,E2,,100,2024-01-05\nE1,E3,,200,2024-01-06\nE1,E4,,300,2024-01-07\n"
+                    "E1,E5,,400,2024-01-08\nE1,E6,,500,2024-01-09\nE1,<b>E7,,600,2024-01-10\n"
+                    f"E1,,\"@SUM(1+1)*cmd|' /C calc'!A0\",700,2024-01-11\nE1,,{EVIL},800,2024-01-12\n"
+                    "E1,,无金额有限公司,,2024-01-13\n",
+}
+
+
+def test_a_hostile_bundle_keeps_every_payment_and_its_pages_escape(store: NetworkxStore,
+                                                                  make_bundle: Callable[..., Path]) -> None:
+    summary = run_ingest(store, make_bundle(HOSTILE))
+    rejects = rejects_of(summary.report_dir)
+    refused = rejects[rejects["action"] == "row rejected"]
+    assert refused[["table", "row", "column"]].values.tolist() == [["payments", "10", "amount"]]  # only no amount
+    assert summary.by_table["payments"] == {"read": 9, "accepted": 8, "rejected": 1}
+    warned = rejects[rejects["action"] == "value kept"]
+    assert {"bidi control characters (value kept; not shown on pages)", "control characters removed (value kept)",
+            "name contains HTML markup (kept, shown escaped)", "name longer than 200 characters (kept, shown escaped)",
+            "name looks like a spreadsheet formula (kept, shown escaped)",
+            "id contains HTML markup (kept, shown escaped)"} <= set(warned["reason"])
+    assert summary.warnings == len(warned)
+    ent = store.read("enterprises").set_index("id")
+    assert ent.loc["E2", "name"] == EVIL and ent.loc["E3", "name"] == RTL and ent.loc["E5", "name"] == "控制字符有限公司"
+    assert store.read("payments")["amount"].sum() == 100 + 200 + 300 + 400 + 500 + 600 + 700 + 800
+    assert store.read("edges").query("kind == 'PAYS' and src == 'E1'")["count"].sum() == 8
+
+    token = add_token(store, "t", "admin")
+    client = TestClient(create_app(store.root))
+    client.get(f"/me?token={token}")
+    for node in ("E2", "E3", "<b>E7"):
+        page = client.get(f"/viz/ego/{quote(node, safe='')}")
+        assert page.status_code == 200, node
+        assert "<script>alert(1)" not in page.text and "<b>E7" not in page.text and "\u202e" not in page.text
+    page = client.get("/viz/ego/E2")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;恶意测试有限公司" in page.text  # shown, as text
+    assert "gnp.exe有限公司" in client.get("/viz/ego/E3").text
+    found = client.get("/entities/E3", headers={"Authorization": f"Bearer {token}"}).json()
+    assert found["name"] == "gnp.exe有限公司"
+
+
+def test_other_and_related_roles_are_not_taken_for_executives(store: NetworkxStore,
+                                                               make_bundle: Callable[..., Path]) -> None:
+    run_ingest(store, make_bundle({
+        "enterprises.csv": ENTERPRISES,
+        "persons.csv": "person_id,name\nP1,张三\nP2,李四\nP3,王五\n",
+        "roles.csv": "person_id,enterprise_id,role\nP1,E0001,总经理\nP2,E0001,See Remarks\nP3,E0001,\n",
+    }))
+    assert store.read("roles").set_index("person_id")["role"].to_dict() == {"P1": "executive", "P2": "other",
+                                                                           "P3": "related"}
+    score_all(store)
+    executives = load_prospects(store, "retail_linkage", kind="executive")
+    assert set(executives["prospect_id"]) == {"P1"}
+
+
+def test_a_relation_seen_again_later_keeps_its_first_date(store: NetworkxStore,
+                                                          make_bundle: Callable[..., Path]) -> None:
+    people = "person_id,name\nP1,张三\n"
+    run_ingest(store, make_bundle({"enterprises.csv": ENTERPRISES, "persons.csv": people,
+                                   "roles.csv": "人员编号,企业编号,职务,公告日期\nP1,E0001,总经理,2023-03-01\n"
+                                                "P1,E0001,总经理,2023-01-05\n"}))
+    run_ingest(store, make_bundle({"roles.csv": "人员编号,企业编号,职务,公告日期\nP1,E0001,总经理,2024-06-30\n"}))
+    roles = store.read("roles")
+    assert len(roles) == 1
+    assert [d.strftime("%Y-%m-%d") for d in roles[["first_on", "last_on"]].iloc[0]] == ["2023-01-05", "2024-06-30"]
+    edge = store.read("edges").query("kind == 'HOLDS_ROLE'").iloc[0]
+    assert edge["first_on"] == roles["first_on"].iloc[0] and edge["title"] == "总经理"
