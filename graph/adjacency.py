@@ -28,9 +28,11 @@ class Adjacency:
         self.edges = edges
         src = edges["src"].astype(str).to_numpy()
         dst = edges["dst"].astype(str).to_numpy()
-        self.ids = pd.Index(pd.unique(np.concatenate([src, dst])))
-        self.src = self.ids.get_indexer(src)
-        self.dst = self.ids.get_indexer(dst)
+        # one hash pass over both ends (codes in first-seen order, like pd.unique + get_indexer)
+        codes, uniques = pd.factorize(np.concatenate([src, dst]))
+        self.ids = pd.Index(uniques)
+        self.src = codes[: len(src)]
+        self.dst = codes[len(src):]
         n = len(self.ids)
         self._out = np.argsort(self.src, kind="stable")
         self._out_start = np.searchsorted(self.src[self._out], np.arange(n + 1))
