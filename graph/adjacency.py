@@ -8,10 +8,13 @@ so the rows touching any node are two slices away.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
+from scipy.sparse import csgraph
 
 __all__ = ["Adjacency"]
 
@@ -25,9 +28,11 @@ class Adjacency:
         self.edges = edges
         src = edges["src"].astype(str).to_numpy()
         dst = edges["dst"].astype(str).to_numpy()
-        self.ids = pd.Index(pd.unique(np.concatenate([src, dst])))
-        self.src = self.ids.get_indexer(src)
-        self.dst = self.ids.get_indexer(dst)
+        # one hash pass over both ends (codes in first-seen order, like pd.unique + get_indexer)
+        codes, uniques = pd.factorize(np.concatenate([src, dst]))
+        self.ids = pd.Index(uniques)
+        self.src = codes[: len(src)]
+        self.dst = codes[len(src):]
         n = len(self.ids)
         self._out = np.argsort(self.src, kind="stable")
         self._out_start = np.searchsorted(self.src[self._out], np.arange(n + 1))
@@ -36,6 +41,39 @@ class Adjacency:
         self.kind = edges["kind"].astype(str).to_numpy()
         self.amount = pd.to_numeric(edges["amount"], errors="coerce").fillna(0.0).to_numpy()
         self.money = np.isin(self.kind, MONEY_KINDS)
+        self._csr: dict[tuple[str, ...] | None, sparse.csr_matrix] = {}
+        self._csr_lock = threading.Lock()
+
+    def csr(self, kinds: Iterable[str] | None = None) -> sparse.csr_matrix:
+        """The undirected node-to-node matrix of the edges of `kinds` (all when None), built
+        once per kind set (scipy, a second or two for millions of edges) for compiled searches."""
+        key = tuple(sorted(set(kinds))) if kinds is not None else None
+        with self._csr_lock:
+            found = self._csr.get(key)
+            if found is None:
+                rows = np.arange(len(self.kind)) if key is None else np.flatnonzero(np.isin(self.kind, list(key)))
+                found = self._csr[key] = self.matrix(rows)
+            return found
+
+    def matrix(self, rows: np.ndarray) -> sparse.csr_matrix:
+        """The undirected node-to-node matrix of the given edge rows (self-loops left out)."""
+        n = len(self.ids)
+        src, dst = self.src[rows], self.dst[rows]
+        keep = src != dst
+        src, dst = src[keep], dst[keep]
+        # float64: the dtype csgraph works in, so a search does not copy the matrix
+        ones = np.ones(2 * len(src), dtype=np.float64)
+        matrix = sparse.csr_matrix((ones, (np.concatenate([src, dst]), np.concatenate([dst, src]))), shape=(n, n))
+        matrix.data[:] = 1.0  # parallel edges were summed: any link is one hop
+        return matrix
+
+    def hops(self, matrix: sparse.csr_matrix, start: int, cutoff: int) -> np.ndarray:
+        """Hop counts from node code `start` over `matrix` (-1: farther than `cutoff`); a
+        breadth-first search in compiled code (scipy.sparse.csgraph)."""
+        # the matrix is symmetric, so a directed search follows every edge both ways without
+        # the transpose an undirected search would build
+        dist = csgraph.dijkstra(matrix, directed=True, indices=start, unweighted=True, limit=cutoff + 0.5)
+        return np.where(np.isfinite(dist), dist, -1).astype(np.int32)
 
     def code(self, node_id: str) -> int:
         pos = self.ids.get_indexer([node_id])[0]

@@ -67,49 +67,46 @@ def find_paths(store: GraphStore, source: str, target: str, max_hops: int = 4, k
     # Meet in the middle: the i-th node of a path of length L <= max_hops is within `half` hops
     # of the source (i <= half) or within max_hops - half of the target, so every such path lies
     # in the union of two half-radius balls, far smaller than a full-radius ball around a hub.
-    # The searches run on the store's adjacency index; only the nodes that lie on some path
-    # short enough (d(s, n) + d(n, t) <= max_hops) are loaded as a networkx graph.
+    # The searches are breadth-first searches in compiled code (scipy.sparse.csgraph) on the
+    # adjacency index's matrix; only the nodes on some path short enough
+    # (d(s, n) + d(n, t) <= limit) become a networkx graph, and only the nodes of the paths
+    # returned are loaded with their attributes.
     adjacency = store.adjacency()
     ends = [adjacency.code(source), adjacency.code(target)]
     if min(ends) < 0:
         raise NoPath(f"no path from {source} to {target} within {max_hops} hops")
     kinds, extra = _followed(store, (source, target), include_bank_edges)
+    matrix = adjacency.csr(kinds)
+    if extra is not None and len(extra):
+        matrix = matrix + adjacency.matrix(extra)
+        matrix.data[:] = 1.0
     half = (max_hops + 1) // 2
-    near = [adjacency.distances(code, radius, kinds, extra) for code, radius in
-            zip(ends, (half, max_hops - half), strict=True)]
-    region = (near[0] >= 0) | (near[1] >= 0)
-    far = [adjacency.distances(code, max_hops, kinds, extra, within=region) for code in ends]
-    if far[0][ends[1]] < 0:
+    near = [adjacency.hops(matrix, code, radius) for code, radius in zip(ends, (half, max_hops - half), strict=True)]
+    region = np.flatnonzero((near[0] >= 0) | (near[1] >= 0))
+    inner = matrix[region][:, region]
+    local = np.searchsorted(region, ends)
+    far = [adjacency.hops(inner, int(code), max_hops) for code in local]
+    shortest = int(far[0][local[1]])
+    if shortest < 0:
         raise NoPath(f"no path from {source} to {target} within {max_hops} hops")
-    on_path = (far[0] >= 0) & (far[1] >= 0) & (far[0] + far[1] <= max_hops)
-    keep = sorted(str(n) for n in adjacency.ids[on_path].tolist())
-    graph = store.subgraph(keep)
-    allowed = _edge_filter(graph, {source, target}, include_bank_edges)
-    kept = set(keep)
-    pairs: dict[tuple[str, str], dict[tuple[str, str, str], dict[str, Any]]] = {}
-    for node in keep:
-        for src, dst, key, data in _links(graph, node, allowed):
-            other = dst if src == node else src
-            if other in kept:
-                pair = (node, other) if node < other else (other, node)
-                pairs.setdefault(pair, {})[(src, dst, key)] = data
-    undirected = nx.Graph()
-    undirected.add_nodes_from(keep)
-    undirected.add_edges_from(
-        (u, v, {"links": [(*ids, data) for ids, data in sorted(links.items(), key=lambda item: item[0])]})
-        for (u, v), links in sorted(pairs.items()))
+    known = store._node_index()  # noqa: SLF001 - an id without a node row is never a hop
+    both = (far[0] >= 0) & (far[1] >= 0)
+    total = np.where(both, far[0] + far[1], max_hops + 1)
     # Paths of equal length are ordered by what they go through (people before memberships before
-    # money, see _PRIORITY), so collect every tie of the k-th length, within a safety cap.
-    found: list[dict[str, Any]] = []
-    for nodes in nx.shortest_simple_paths(undirected, source, target):
-        hops = len(nodes) - 1
-        if hops > max_hops or (len(found) >= k and hops > len(found[k - 1]["edges"])):
+    # money, see _PRIORITY), so collect every tie of the k-th length, within a safety cap. The
+    # region grows one hop at a time: every simple path of length <= limit lies in it.
+    found: list[list[str]] = []
+    for limit in range(shortest, max_hops + 1):
+        found = _simple_paths(adjacency, region, inner, total <= limit, known, source, target, limit, k)
+        if len(found) >= k:
             break
-        found.append(_explain(graph, undirected, nodes))
-        if len(found) >= max(10 * k, 50):
-            break
-    found.sort(key=lambda p: (len(p["edges"]), [_rank(e) for e in p["edges"]], p["nodes"]))
-    return found[:k]
+    if not found:
+        raise NoPath(f"no path from {source} to {target} within {max_hops} hops")
+    graph = store.subgraph(sorted({n for nodes in found for n in nodes}))
+    allowed = _edge_filter(graph, {source, target}, include_bank_edges)
+    explained = [_explain(graph, allowed, nodes) for nodes in found]
+    explained.sort(key=lambda p: (len(p["edges"]), [_rank(e) for e in p["edges"]], p["nodes"]))
+    return explained[:k]
 
 
 def describe_link(graph: nx.MultiDiGraph, links: Iterable[Link]) -> tuple[str, str, str]:
@@ -158,21 +155,51 @@ def _edge_filter(graph: nx.MultiDiGraph, endpoints: set[str], everything: bool) 
     return allowed
 
 
-def _links(graph: nx.MultiDiGraph, node: str, allowed: Callable[[str, str, str], bool]) -> list[Link]:
+def _simple_paths(adjacency: Any, region: np.ndarray, inner: Any, on_path: np.ndarray, known: Any,
+                  source: str, target: str, limit: int, k: int) -> list[list[str]]:
+    """The simple paths of at most `limit` hops on the region's nodes marked `on_path`, shortest
+    first: all of them up to the k-th one's length (and its ties), within a safety cap."""
+    picked = np.flatnonzero(on_path)
+    ids = [str(i) for i in adjacency.ids[region[picked]].tolist()]
+    links = inner[picked][:, picked].tocoo()
+    upper = links.row < links.col
+    nodes = {i for i in ids if i in known}
+    undirected = nx.Graph()
+    undirected.add_nodes_from(sorted(nodes))
+    pairs = sorted((ids[a], ids[b]) if ids[a] < ids[b] else (ids[b], ids[a])
+                   for a, b in zip(links.row[upper].tolist(), links.col[upper].tolist(), strict=True))
+    undirected.add_edges_from((u, v) for u, v in pairs if u in nodes and v in nodes)
+    found: list[list[str]] = []
+    if source not in undirected or target not in undirected:
+        return found
+    try:
+        for path in nx.shortest_simple_paths(undirected, source, target):
+            hops = len(path) - 1
+            if hops > limit or (len(found) >= k and hops > len(found[k - 1]) - 1):
+                break
+            found.append(path)
+            if len(found) >= max(10 * k, 50):
+                break
+    except nx.NetworkXNoPath:
+        pass
+    return found
+
+
+def _links_between(graph: nx.MultiDiGraph, u: str, v: str, allowed: Callable[[str, str, str], bool]) -> list[Link]:
+    """Every stored link between u and v (either direction) that a path may follow, in a stable order."""
     out: list[Link] = []
-    for dst, keyed in graph._succ[node].items():  # noqa: SLF001 - raw dicts: views are slow on hubs
-        out.extend((node, dst, key, data) for key, data in keyed.items() if dst != node and allowed(node, dst, key))
-    for src, keyed in graph._pred[node].items():  # noqa: SLF001
-        out.extend((src, node, key, data) for key, data in keyed.items() if src != node and allowed(src, node, key))
-    return out
+    for src, dst in ((u, v), (v, u)):
+        keyed = graph._succ[src].get(dst, {})  # noqa: SLF001 - raw dicts: views are slow on hubs
+        out.extend((src, dst, key, data) for key, data in keyed.items() if allowed(src, dst, key))
+    return sorted(out, key=lambda link: link[:3])
 
 
-def _explain(graph: nx.MultiDiGraph, undirected: nx.Graph, nodes: list[str]) -> dict[str, Any]:
+def _explain(graph: nx.MultiDiGraph, allowed: Callable[[str, str, str], bool], nodes: list[str]) -> dict[str, Any]:
     kinds: list[str] = []
     en: list[str] = []
     zh: list[str] = []
     for u, v in zip(nodes, nodes[1:], strict=False):
-        primary, clause_en, clause_zh = describe_link(graph, undirected.edges[u, v]["links"])
+        primary, clause_en, clause_zh = describe_link(graph, _links_between(graph, u, v, allowed))
         kinds.append(primary)
         en.append(clause_en)
         zh.append(clause_zh)
