@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from graph.errors import InvalidRequest, NotFound, NotImplementedYet
+from graph.errors import InvalidRequest, NotFound, NotImplementedYet, StoreCorrupted
 from graph.schema import FAMILIES, KINDS_BY_FAMILY
 from graph.store import GraphStore
 from scoring.explain import Evidence, Prospect, Reason
@@ -180,8 +180,11 @@ def page_prospects(
            f"ORDER BY score DESC, kind, prospect_id, rank{page} OFFSET {int(offset)}")
     con = duckdb.connect()
     try:
-        _register_prospects(con, store)
-        df = con.execute(sql, params).df()
+        source = _register_prospects(con, store)
+        try:
+            df = con.execute(sql, params).df()
+        except duckdb.Error as exc:  # a damaged or missing file: the store's own error, naming it
+            raise StoreCorrupted(f"store file {source} is unreadable: {exc}") from exc
         if df.empty and offset:
             total = int(con.execute(f"SELECT count(*) FROM prospects WHERE {' AND '.join(where)}",  # noqa: S608
                                     params).fetchone()[0])  # type: ignore[index]
@@ -192,15 +195,21 @@ def page_prospects(
     return df.drop(columns=["total_rows"]), total
 
 
-def _register_prospects(con: duckdb.DuckDBPyConnection, store: GraphStore) -> None:
-    """The prospects table as a DuckDB view: its Parquet file when the store keeps one."""
+def _register_prospects(con: duckdb.DuckDBPyConnection, store: GraphStore) -> str:
+    """The prospects table as a DuckDB view: its Parquet file when the store keeps one (returned,
+    for error messages), else the rows the store gives (a server backend such as Neo4j)."""
     manifest = getattr(store, "manifest", None)
     root = getattr(store, "root", None)
     entry = manifest()["tables"].get("prospects") if callable(manifest) and root is not None else None
-    if entry is not None:
-        con.register("prospects", con.read_parquet((root / entry["file"]).as_posix()))
-    else:  # a server backend (Neo4j): its rows, as the store gives them
+    if entry is None:
         con.register("prospects", store.read("prospects"))
+        return "prospects"
+    path = (root / entry["file"]).as_posix()
+    try:
+        con.register("prospects", con.read_parquet(path))
+    except duckdb.Error as exc:
+        raise StoreCorrupted(f"store file {path} is unreadable: {exc}") from exc
+    return path
 
 
 def load_prospects(
