@@ -59,9 +59,33 @@ class _Formatter(string.Formatter):
 _FORMATTER = _Formatter()
 
 
+_loaded = False
+
+
+def _load_families() -> bool:
+    """Import every family module once, so their templates are registered in a process that only
+    reads stored rows (the CLI, the API); False when they were loaded already."""
+    global _loaded
+    if _loaded:
+        return False
+    _loaded = True
+    import importlib
+
+    from graph.schema import FAMILIES
+
+    for family in FAMILIES:
+        try:
+            importlib.import_module(f"scoring.{family}")
+        except ModuleNotFoundError:
+            continue
+    return True
+
+
 def render(template: str, params: Mapping[str, Any], lang: str = "zh") -> str:
     """One sentence in `lang`; an unknown template id renders its parameters, never fails."""
     words = TEMPLATES.get(template)
+    if words is None and _load_families():
+        words = TEMPLATES.get(template)
     if words is None:
         return " ".join(str(v) for v in params.values())
     return _FORMATTER.vformat(words[1] if lang == "zh" else words[0], (), _Params(params))

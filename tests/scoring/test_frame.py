@@ -4,6 +4,8 @@ reasons rendered from templates in either language, and prospects paged in DuckD
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -50,6 +52,13 @@ def test_templates_render_in_both_languages_with_formats() -> None:
     assert render("test.frame.paid", params, "zh") == "张三获付12.35万元（25%）。"
     stored = '[{"template": "test.frame.paid", "params": {"who": "李四", "amount": "0", "share": "1"}}]'
     assert render_reasons(stored, "zh") == ["李四获付0.00万元（100%）。"]
+
+
+def test_a_process_that_only_reads_rows_renders_family_templates() -> None:
+    code = ("from scoring.templates import render; "
+            "print(render('retail.exec.not_retail', {}, 'en')); print(render('retail.exec.not_retail', {}, 'zh'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == ["Not yet a retail client of the bank.", "尚未成为我行个人客户。"]
 
 
 def _rows() -> pd.DataFrame:
