@@ -11,7 +11,7 @@ from api.present import person_ids, prospect_out
 from api.schemas import ProspectOut
 from graph.errors import Forbidden, InvalidRequest, NotFound
 from graph.schema import FAMILIES, KINDS_BY_FAMILY
-from scoring.run import decode, load_prospects
+from scoring.run import decode, page_prospects
 
 __all__ = ["ProspectQuery", "query_prospects"]
 
@@ -53,13 +53,10 @@ def query_prospects(viewer: Viewer, family: str, q: ProspectQuery, lang: str, li
         if branch is not None and branch != viewer.user.branch:
             raise Forbidden(f"your token is limited to branch {viewer.user.branch}")
         branch = viewer.user.branch
-    df = load_prospects(viewer.store, family, kind=q.kind, anchor=q.anchor, association=q.association,
-                        employer=q.employer, branch=branch, manager=q.manager, min_score=q.min_score)
-    if kinds is not None:
-        df = df[df["kind"].isin(list(kinds))]
-    total = len(df)
-    page = df.iloc[q.offset:q.offset + limit]
+    page, total = page_prospects(viewer.store, family, kind=q.kind, anchor=q.anchor, association=q.association,
+                                 employer=q.employer, branch=branch, manager=q.manager, min_score=q.min_score,
+                                 kinds=None if kinds is None else list(kinds), limit=limit, offset=q.offset)
     persons = person_ids(viewer.store)
     rows = [prospect_out(viewer, decode({str(k): v for k, v in r.items()}, lang), lang, persons)
-            for r in page.to_dict("records")]
+            for r in page.to_dict("records")]  # only the page
     return rows, total

@@ -119,11 +119,12 @@ TABLES: dict[str, TableSpec] = {
               doc="how each counterparty name was resolved: id, uscc, name, fuzzy or external"),
         # --- scoring results ---
         _spec("prospects",
-              "family kind prospect_id name score:float rank:int reasons_en reasons_zh evidence path "
+              "family kind prospect_id name score:float rank:int reasons evidence path "
               "suggested_products manager_id branch_id anchor_id association_id employer_id "
               "is_deepening:bool details",
               "family kind prospect_id",
-              doc="scored rows of every family; reasons/evidence/path/products/details are JSON text"),
+              doc="scored rows of every family, sorted by family/kind/rank; reasons (template ids and "
+                  "parameters), evidence, path, products and details are JSON text"),
     ]
 }
 NODE_TABLES = {name: spec for name, spec in TABLES.items() if spec.node_kind}

@@ -2,7 +2,8 @@
 
 A family builds a `Prospect` from `Evidence` items (each a named, labelled contribution in
 points) and `Reason` sentences in English and Chinese; `Prospect.to_record` flattens it into
-a row of the store's `prospects` table (JSON text for the nested parts).
+a row of the store's `prospects` table (JSON text for the nested parts); the scoring run
+itself goes through `scoring.frame.from_prospects`.
 """
 
 from __future__ import annotations
@@ -89,8 +90,9 @@ class Prospect(BaseModel):
             "prospect_id": self.prospect_id,
             "name": self.name,
             "score": self.score,
-            "reasons_en": json.dumps([r.en for r in self.reasons], ensure_ascii=False),
-            "reasons_zh": json.dumps([r.zh for r in self.reasons], ensure_ascii=False),
+            # the stored form of scoring/run.py: each sentence as the `text` template (scoring/templates.py)
+            "reasons": json.dumps([{"template": "text", "params": {"en": r.en, "zh": r.zh}} for r in self.reasons],
+                                  ensure_ascii=False),
             "evidence": json.dumps([e.model_dump() for e in self.evidence], ensure_ascii=False),
             "path": json.dumps(self.path, ensure_ascii=False),
             "suggested_products": json.dumps(self.suggested_products, ensure_ascii=False),

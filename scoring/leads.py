@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 from graph.store import GraphStore
 from scoring.lead_state import LeadLedger
 from scoring.settings import ScoringSettings, family_settings
+from scoring.templates import render_reasons
 
 __all__ = ["LeadSettings", "build_board", "ledger", "ROUTING_ORDER"]
 
@@ -116,7 +117,7 @@ def build_board(store: GraphStore, settings: ScoringSettings | None = None, *, m
         by_family: dict[str, dict[str, Any]] = {}
         for row in group:
             by_family.setdefault(row["family"], row)  # the best row of each family
-            for text in json.loads(row[f"reasons_{lang}"] or "[]"):
+            for text in render_reasons(row["reasons"], lang):
                 if text not in reasons:
                     reasons.append(text)
         owner, source = None, None

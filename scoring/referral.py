@@ -93,9 +93,13 @@ def chain_facts(net: Network, cfg: ReferralSettings, chain: Chain) -> list[Fact]
 
 
 def chain_evidence(net: Network, cfg: ReferralSettings, chain: Chain) -> list[Evidence]:
-    """`chain_facts` as labelled evidence."""
-    return [Evidence(name=name, label_en=LABELS[name][0], label_zh=LABELS[name][1], value=value,
-                     contribution=points) for name, value, points in chain_facts(net, cfg, chain)]
+    """`chain_facts` as labelled evidence.
+
+    `model_construct` (no validation): the values come from typed settings and the store, and
+    validating every member row's objects cost seconds at bank scale.
+    """
+    return [Evidence.model_construct(name=name, label_en=LABELS[name][0], label_zh=LABELS[name][1], value=value,
+                                     contribution=points) for name, value, points in chain_facts(net, cfg, chain)]
 
 
 def rank_chains(net: Network, cfg: ReferralSettings, chains: list[Chain]) -> list[tuple[Chain, float]]:
@@ -119,7 +123,7 @@ def member_row(net: Network, cfg: ReferralSettings, chains: list[Chain]) -> Pros
     # through (an officer, a shared director); an association or parent company is context, not a door.
     doors = set(introducers) | {ch.via for ch, _ in ranked if ch.kind in ("officer", "interlock") and ch.via}
     count = len(doors)
-    evidence.append(Evidence(
+    evidence.append(Evidence.model_construct(
         name="independent_introducers", label_en="independent introducers (clients and key persons)",
         label_zh="独立引荐渠道数（客户及关键人）", value=count,
         contribution=min(cfg.chain.introducers, (count - 1) * cfg.chain.introducer_extra)))
@@ -145,7 +149,7 @@ def member_row(net: Network, cfg: ReferralSettings, chains: list[Chain]) -> Pros
     text_en, text_zh = approach(net, best)
     details.update(approach_en=text_en, approach_zh=text_zh)
     reasons = chain_reasons(net, best, evidence, count)
-    reasons.append(Reason(en=f"Approach: {text_en}", zh=f"建议：{text_zh}"))
+    reasons.append(Reason.model_construct(en=f"Approach: {text_en}", zh=f"建议：{text_zh}"))
     if prospect.kind == "person":
         products = list(cfg.products_person)
     else:
@@ -153,7 +157,7 @@ def member_row(net: Network, cfg: ReferralSettings, chains: list[Chain]) -> Pros
         if any(e.name == "fit_credit_design" and e.value for e in evidence):
             products = list(cfg.products_credit_design) + products
     branch = net.managers.get(manager or "", {}).get("branch_id") or referrer.branch_id
-    return Prospect(family=FAMILY, kind="member", prospect_id=prospect.id, name=prospect.name,
+    return Prospect.model_construct(family=FAMILY, kind="member", prospect_id=prospect.id, name=prospect.name,
                     evidence=evidence, reasons=reasons, path=list(best.path), suggested_products=products,
                     manager_id=manager, branch_id=branch, anchor_id=referrer.id,
                     association_id=best.association, is_deepening=prospect.is_client, details=details)

@@ -193,6 +193,17 @@ def _text(value: Any) -> str | None:
     return None if value is None or pd.isna(value) or str(value) == "" else str(value)
 
 
+def _texts(values: pd.Series) -> list[str | None]:
+    """`_text` over a column: NA and empty text as None."""
+    text = values.astype("string")
+    return text.astype(object).where(text.notna() & (text != ""), None).tolist()
+
+
+def _bools(values: pd.Series) -> list[bool]:
+    """`_bool` over a column: NA as False."""
+    return values.astype("boolean").fillna(False).astype(bool).tolist()
+
+
 def load_network(store: GraphStore, settings: ReferralSettings, as_of: str | None = None) -> Network:
     """Read the tables the family needs into a `Network`."""
     ents = store.read("enterprises")
@@ -205,15 +216,21 @@ def load_network(store: GraphStore, settings: ReferralSettings, as_of: str | Non
     payroll_employers = set(store.read("payroll", ["employer_id"])["employer_id"].dropna().unique())
     bill_drawers = set(store.read("bills", ["drawer_id"])["drawer_id"].dropna().unique())
     entities: dict[str, Entity] = {}
-    for r in ents.to_dict("records"):
-        ent = Entity(id=str(r["id"]), name=_text(r["name"]) or str(r["id"]), kind="enterprise",
-                     is_client=_bool(r["is_client"]), is_credit_client=_bool(r["is_credit_client"]),
-                     manager_id=_text(r["manager_id"]), branch_id=_text(r["branch_id"]),
-                     industry=_text(r["industry"]), parent_id=_text(r["parent_id"]),
-                     capital=None if pd.isna(r["registered_capital"]) else float(r["registered_capital"]),
-                     opened_on=None if pd.isna(r["opened_on"]) else pd.Timestamp(r["opened_on"]),
-                     do_not_contact=_bool(r["do_not_contact"]))
-        ent.is_credit_client = ent.is_credit_client and ent.is_client
+    # Columns cleaned once with pandas, then read as plain Python lists (no per-cell isna/boxing).
+    e = {c: _texts(ents[c]) for c in ("id", "name", "manager_id", "branch_id", "industry", "parent_id")}
+    e_flags = {c: _bools(ents[c]) for c in ("is_client", "is_credit_client", "do_not_contact")}
+    capital = ents["registered_capital"].astype("float64")
+    capitals = capital.astype(object).where(capital.notna(), None).tolist()
+    opened = pd.to_datetime(ents["opened_on"])
+    opened_on = opened.astype(object).where(opened.notna(), None).tolist()
+    for i, eid in enumerate(e["id"]):
+        eid = str(eid)
+        is_client = e_flags["is_client"][i]
+        ent = Entity(id=eid, name=e["name"][i] or eid, kind="enterprise",
+                     is_client=is_client, is_credit_client=e_flags["is_credit_client"][i] and is_client,
+                     manager_id=e["manager_id"][i], branch_id=e["branch_id"][i],
+                     industry=e["industry"][i], parent_id=e["parent_id"][i],
+                     capital=capitals[i], opened_on=opened_on[i], do_not_contact=e_flags["do_not_contact"][i])
         held = [("account", ent.is_client), ("credit", ent.is_credit_client),
                 ("payroll", ent.is_client and ent.id in payroll_employers),
                 ("bills", ent.is_client and ent.id in bill_drawers)]
@@ -221,21 +238,28 @@ def load_network(store: GraphStore, settings: ReferralSettings, as_of: str | Non
         ent.is_weak_client = (ent.is_client and not ent.is_credit_client
                               and len(ent.products) <= settings.weak_client_max_products)
         entities[ent.id] = ent
-    for r in persons.to_dict("records"):
-        aum = 0.0 if pd.isna(r["aum"]) else float(r["aum"])
-        is_client = _bool(r["is_retail_client"])
-        held = [("account", is_client), ("assets_50k", is_client and aum >= 50_000),
-                ("vip", is_client and _text(r["tier"]) in ("vip", "private"))]
-        entities.setdefault(str(r["id"]), Entity(
-            id=str(r["id"]), name=_text(r["name"]) or str(r["id"]), kind="person", is_client=is_client,
-            manager_id=_text(r["manager_id"]), branch_id=_text(r["branch_id"]),
-            do_not_contact=_bool(r["do_not_contact"]), products=[n for n, has in held if has]))
+    p = {c: _texts(persons[c]) for c in ("id", "name", "manager_id", "branch_id", "tier")}
+    p_flags = {c: _bools(persons[c]) for c in ("is_retail_client", "do_not_contact")}
+    aums = persons["aum"].astype("float64").fillna(0.0).tolist()
+    for i, pid in enumerate(p["id"]):
+        pid = str(pid)
+        is_client = p_flags["is_retail_client"][i]
+        held = [("account", is_client), ("assets_50k", is_client and aums[i] >= 50_000),
+                ("vip", is_client and p["tier"][i] in ("vip", "private"))]
+        entities.setdefault(pid, Entity(
+            id=pid, name=p["name"][i] or pid, kind="person", is_client=is_client,
+            manager_id=p["manager_id"][i], branch_id=p["branch_id"][i],
+            do_not_contact=p_flags["do_not_contact"][i], products=[n for n, has in held if has]))
     members: dict[str, dict[str, str]] = defaultdict(dict)
-    for r in memberships.to_dict("records"):
-        members[str(r["association_id"])][str(r["member_id"])] = _text(r["position"]) or "member"
+    positions = _texts(memberships["position"])
+    for assoc, member, position in zip(memberships["association_id"].astype(str).tolist(),
+                                       memberships["member_id"].astype(str).tolist(), positions, strict=True):
+        members[assoc][member] = position or "member"
     roles: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    for r in role_rows.to_dict("records"):
-        roles[str(r["person_id"])][str(r["enterprise_id"])].add(_text(r["role"]) or "")
+    for person, firm, role in zip(role_rows["person_id"].astype(str).tolist(),
+                                  role_rows["enterprise_id"].astype(str).tolist(), _texts(role_rows["role"]),
+                                  strict=True):
+        roles[person][firm].add(role or "")
     associations = {str(r["id"]): {"name": _text(r["name"]) or str(r["id"]), "kind": _text(r["kind"])}
                     for r in store.read("associations").to_dict("records")}
     managers = {str(r["id"]): {"name": _text(r["name"]) or str(r["id"]), "branch_id": _text(r["branch_id"])}

@@ -46,28 +46,28 @@ def chain_reasons(net: Network, chain: Chain, evidence: list[Evidence], introduc
     link_en, link_zh = _link(net, chain)
     credit_en = "credit client" if ref.is_credit_client else "client"
     credit_zh = "授信客户" if ref.is_credit_client else "客户"
-    out = [Reason(en=f"Introducer: {ref.name}, a {credit_en} of manager {manager}; {link_en}",
+    out = [Reason.model_construct(en=f"Introducer: {ref.name}, a {credit_en} of manager {manager}; {link_en}",
                   zh=f"引荐人：{ref.name}（{manager}的{credit_zh}）；{link_zh}")]
     pro = net.entities[chain.prospect]
     if pro.is_client:
         own = net.name(pro.manager_id) or "—"
-        out.append(Reason(en=f"Already a client of {own} with few products (weak client): deepen it",
+        out.append(Reason.model_construct(en=f"Already a client of {own} with few products (weak client): deepen it",
                           zh=f"已是{own}的客户但产品较少（弱客户），可深耕"))
     by_name = {e.name: e for e in evidence}
     if chain.association and by_name["association_penetration"].contribution > 0:
         clients, members = net.penetration(chain.association)
         assoc = net.name(chain.association)
-        out.append(Reason(en=f"{clients} of {members} members of {assoc} already bank with us "
+        out.append(Reason.model_construct(en=f"{clients} of {members} members of {assoc} already bank with us "
                              f"({clients / members:.0%}): social proof",
                           zh=f"{assoc}{members}家会员中已有{clients}家是我行客户（{clients / members:.0%}），可借其示范效应"))
     if by_name["fit_industry"].contribution > 0:
-        out.append(Reason(en=f"Same industry as {ref.name} ({by_name['fit_industry'].value})",
+        out.append(Reason.model_construct(en=f"Same industry as {ref.name} ({by_name['fit_industry'].value})",
                           zh=f"与{ref.name}同属{by_name['fit_industry'].value}行业"))
     if by_name["fit_credit_design"].contribution > 0:
-        out.append(Reason(en=f"{ref.name}'s credit design fits: same business model and comparable size",
+        out.append(Reason.model_construct(en=f"{ref.name}'s credit design fits: same business model and comparable size",
                           zh=f"经营模式和规模相近，可复用{ref.name}的授信方案"))
     if introducers > 1:
-        out.append(Reason(en=f"{introducers} independent ways in (clients and key persons)",
+        out.append(Reason.model_construct(en=f"{introducers} independent ways in (clients and key persons)",
                           zh=f"共有{introducers}条独立引荐渠道（客户及关键人）"))
     return out
 

@@ -1,20 +1,22 @@
 """Shared pieces of the `retail_linkage` family: labels, vectorised helpers, row building.
 
-Scores are computed column-wise on DataFrames; only the rows that survive the per-kind cap
-become `Prospect` objects (`build_prospects`), so a million persons cost one pass of pandas.
+Scores are computed column-wise on DataFrames and each kind's rows become a columnar frame
+(`kind_frame`, see scoring/frame.py): evidence, reasons (template ids + parameters), products,
+path and details are built as whole columns, with no object per row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from graph.store import GraphStore
-from scoring.explain import Evidence, Prospect, Reason, finalise_scores
+from scoring.explain import Reason
+from scoring.frame import Bar, ReasonSlot, build_frame
 
 __all__ = [
     "FAMILY",
@@ -22,7 +24,9 @@ __all__ = [
     "ROLE_LABELS",
     "TIER_LABELS",
     "Bar",
-    "build_prospects",
+    "ReasonSlot",
+    "kind_frame",
+    "clean",
     "clip01",
     "log_scaled_series",
     "month_index",
@@ -69,17 +73,6 @@ TIER_LABELS: dict[str, tuple[str, str]] = {
     "private": ("private banking", "私行"),
     "none": ("not a retail client", "非个人客户"),
 }
-
-
-@dataclass(frozen=True)
-class Bar:
-    """One evidence item of a kind: the column holding its value and the one holding its points."""
-
-    name: str
-    label_en: str
-    label_zh: str
-    value_col: str
-    points_col: str
 
 
 def clip01(values: pd.Series | np.ndarray) -> pd.Series:
@@ -194,52 +187,23 @@ def lists_by(keys: pd.Series, values: pd.Series, *, unique: bool = False, limit:
     return out
 
 
-def build_prospects(
-    frame: pd.DataFrame,
-    kind: str,
-    bars: Iterable[Bar],
-    reasons: Callable[[dict[str, Any]], list[Reason]],
-    products: Callable[[dict[str, Any]], list[str]],
-    details: Callable[[dict[str, Any]], dict[str, Any]],
-    path: Callable[[dict[str, Any]], list[str]],
-) -> list[Prospect]:
-    """Turn scored rows (columns `prospect_id`, `name`, `manager_id`, `branch_id`, `employer_id`
-    and each bar's value/points) into `Prospect`s whose evidence sums to the score."""
-    bars = list(bars)
-    out: list[Prospect] = []
-    # arrow-backed strings iterate slowly; plain objects make the per-row loop cheap
-    strings = {c: object for c, t in frame.dtypes.items() if str(t).startswith("string")}
-    for raw in frame.astype(strings).to_dict("records"):
-        rec: dict[str, Any] = {str(k): v for k, v in raw.items()}
-        evidence = [
-            Evidence(name=b.name, label_en=b.label_en, label_zh=b.label_zh, value=_plain(rec.get(b.value_col)),
-                     contribution=round(float(rec[b.points_col]), 4))
-            for b in bars
-        ]
-        out.append(Prospect(
-            family=FAMILY,
-            kind=kind,
-            prospect_id=str(rec["prospect_id"]),
-            name=str(rec.get("name") or rec["prospect_id"]),
-            evidence=finalise_scores(evidence),
-            reasons=reasons(rec),
-            path=[p for p in path(rec) if p],
-            suggested_products=products(rec),
-            manager_id=clean_id(rec.get("manager_id")),
-            branch_id=clean_id(rec.get("branch_id")),
-            employer_id=clean_id(rec.get("employer_id")),
-            anchor_id=clean_id(rec.get("anchor_id")),
-            details=details(rec),
-        ))
-    return out
+def clean(values: pd.Series) -> pd.Series:
+    """`clean_id` over a column: text stripped, empty or missing as NA."""
+    text = values.astype("string").str.strip()
+    return text.where(text != "")
 
 
-def _plain(value: Any) -> float | str | None:
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else "no"
-    if isinstance(value, int | float | np.integer | np.floating):
-        f = float(value)
-        return None if f != f else round(f, 4)
-    return str(value)
+def kind_frame(rows: pd.DataFrame, kind: str, bars: Iterable[Bar], reasons: Iterable[ReasonSlot],
+               products: Iterable[tuple[str, str | None]], path: Iterable[str],
+               details: Mapping[str, Any]) -> pa.Table:
+    """A kind's frame from its scored rows (columns `prospect_id`, `name`, `manager_id`,
+    `branch_id`, `employer_id`, `anchor_id` where present, and each bar's value/points).
+
+    `details` values are columns or constants (a constant is the same for every row).
+    """
+    rows = rows.reset_index(drop=True)
+    n = len(rows)
+    cols = {k: (v.reset_index(drop=True) if isinstance(v, pd.Series) else
+                v if isinstance(v, pa.Array) else pa.array([v] * n)) for k, v in details.items()}
+    return build_frame(rows, family=FAMILY, kind=kind, bars=bars, reasons=reasons, products=products,
+                       path=path, details=cols)

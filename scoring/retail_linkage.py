@@ -19,10 +19,10 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from graph.errors import NotFound
 from graph.store import GraphStore
-from scoring.explain import Prospect
 from scoring.retail_common import ROLE_LABELS, contactable_persons
 from scoring.retail_outflow import corporate_outflow_prospects, retail_outflow_prospects
 from scoring.retail_payroll import payroll_prospects, summarise_employers
@@ -35,18 +35,15 @@ __all__ = ["score", "employer_summaries", "retail_manager_view", "RetailLinkageS
 _TIER_ORDER = {"private": 0, "vip": 1, "potential": 2, "mass": 3}
 
 
-def score(store: GraphStore, settings: ScoringSettings) -> list[Prospect]:
-    """Every row of the family: payroll, executive, corporate_from_retail and outflow."""
+def score(store: GraphStore, settings: ScoringSettings) -> pa.Table:
+    """Every row of the family, as one frame: payroll, executive, corporate_from_retail and outflow."""
     rs = load_settings(settings)
-    rows: list[Prospect] = []
-    rows += payroll_prospects(store, rs, settings.as_of)
-    rows += executive_prospects(store, rs)
-    rows += corporate_from_retail_prospects(store, rs)
-    outflow = retail_outflow_prospects(store, rs) + corporate_outflow_prospects(store, rs, settings.as_of)
+    outflow = pa.concat_tables([retail_outflow_prospects(store, rs),
+                                corporate_outflow_prospects(store, rs, settings.as_of)])
     # retail and corporate alerts share the kind; keep the cap across both, best first
-    outflow.sort(key=lambda p: (-p.score, p.prospect_id))
-    rows += outflow[: rs.outflow.max_rows]
-    return rows
+    outflow = outflow.sort_by([("score", "descending"), ("prospect_id", "ascending")]).slice(0, rs.outflow.max_rows)
+    return pa.concat_tables([payroll_prospects(store, rs, settings.as_of), executive_prospects(store, rs),
+                             corporate_from_retail_prospects(store, rs), outflow])
 
 
 def employer_summaries(store: GraphStore, settings: ScoringSettings | None = None) -> pd.DataFrame:

@@ -9,31 +9,28 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from graph.store import GraphStore
-from scoring.explain import Prospect, Reason
+from scoring.frame import empty_frame
 from scoring.retail_common import (
-    TIER_LABELS,
     Bar,
+    ReasonSlot,
     as_of_month,
-    build_prospects,
-    clean_id,
+    clean,
     clip01,
     contactable_persons,
+    kind_frame,
     lists_by,
     log_scaled_series,
-    money_en,
-    money_zh,
     month_index,
     month_label,
-    reason,
     spread_evenly,
 )
 from scoring.retail_settings import RetailLinkageSettings
+from scoring.templates import register
 
 __all__ = ["retail_outflow_prospects", "corporate_outflow_prospects"]
 
@@ -51,17 +48,36 @@ CORPORATE_BARS = [
     Bar("other_bank_share", "share of recent payments going to other banks", "流向他行占比", "share",
         "pts_share"),
 ]
+register({
+    "retail.outflow.warning": ("Warning: financial assets fell to {ratio:.0%} of the earlier level.",
+                               "预警：金融资产降至前期的{ratio:.0%}。"),
+    "retail.outflow.query": ("Query notice: financial assets fell to {ratio:.0%} of the earlier level.",
+                             "提示：金融资产降至前期的{ratio:.0%}。"),
+    "retail.outflow.lost": ("{lost:money_en} left ({aum_prev:money_en} → {aum:money_en}); {tier:tier_en} client.",
+                            "流失{lost:money_zh}（{aum_prev:money_zh} → {aum:money_zh}），{tier:tier_zh}客户。"),
+    "retail.outflow.linked": (
+        "Holds roles in enterprises: the money may serve a business need — ask about its counterparties.",
+        "该客户在企业任职，资金或用于经营，可了解其交易对手。"),
+    "retail.outflow.corp_warning": (
+        "Warning: payments to other banks grew ×{growth:.1f} to {recent:money_en} in {window}.",
+        "预警：{window}流向他行资金增长至{growth:.1f}倍，达{recent:money_zh}。"),
+    "retail.outflow.corp_query": (
+        "Query notice: payments to other banks grew ×{growth:.1f} to {recent:money_en} in {window}.",
+        "提示：{window}流向他行资金增长至{growth:.1f}倍，达{recent:money_zh}。"),
+    "retail.outflow.corp_share": ("{share:.0%} of its recent payments go to other banks; their payees are leads.",
+                                  "近期{share:.0%}的付款流向他行，收款方可作为营销线索。"),
+})
 _OWN_BANK_WORDS = {"本行", "我行", "own", "ours"}
 
 
-def retail_outflow_prospects(store: GraphStore, rs: RetailLinkageSettings) -> list[Prospect]:
+def retail_outflow_prospects(store: GraphStore, rs: RetailLinkageSettings) -> pa.Table:
     os_ = rs.outflow
     p = contactable_persons(store)
     p = p[p["is_retail_client"] & (p["aum_prev"].fillna(0.0) >= max(os_.min_prev_aum, 1e-9))].copy()
     p["ratio"] = p["aum"].clip(lower=0.0) / p["aum_prev"]
     p = p[p["ratio"] <= os_.query_ratio]
     if p.empty:
-        return []
+        return empty_frame()
     warning = (p["ratio"] <= os_.warning_ratio).to_numpy()
     p["level"] = np.where(warning, "warning", "query")
     p["fall"] = (1.0 - p["ratio"]).round(4)
@@ -80,49 +96,32 @@ def retail_outflow_prospects(store: GraphStore, rs: RetailLinkageSettings) -> li
     rows["linked_enterprises"] = [linked.get(str(p), []) for p in rows["prospect_id"]]
     own = rows["manager_id"].astype("string")
     rows["manager_id"] = own.fillna(spread_evenly(rows, "branch_id", store.read("managers"), "retail"))
-    return build_prospects(rows, "outflow", RETAIL_BARS, _retail_reasons, _retail_products, _retail_details,
-                           lambda r: [clean_id(r.get("manager_id")) or "", r["prospect_id"]])
+    return _retail_frame(rows)
 
 
-def _retail_reasons(r: dict[str, Any]) -> list[Reason]:
-    pct = r["ratio"]
-    if r["level"] == "warning":
-        head = reason(en=f"Warning: financial assets fell to {pct:.0%} of the earlier level.",
-                      zh=f"预警：金融资产降至前期的{pct:.0%}。")
-    else:
-        head = reason(en=f"Query notice: financial assets fell to {pct:.0%} of the earlier level.",
-                      zh=f"提示：金融资产降至前期的{pct:.0%}。")
-    t_en, t_zh = TIER_LABELS.get(str(r.get("tier")), (str(r.get("tier")), str(r.get("tier"))))
-    out = [head, reason(
-        en=f"{money_en(r['lost'])} left ({money_en(r['aum_prev'])} → {money_en(r['aum'])}); {t_en} client.",
-        zh=f"流失{money_zh(r['lost'])}（{money_zh(r['aum_prev'])} → {money_zh(r['aum'])}），{t_zh}客户。")]
-    if isinstance(r.get("linked_enterprises"), list) and r["linked_enterprises"]:
-        out.append(reason(
-            en="Holds roles in enterprises: the money may serve a business need — ask about its counterparties.",
-            zh="该客户在企业任职，资金或用于经营，可了解其交易对手。"))
-    return out
-
-
-def _retail_products(r: dict[str, Any]) -> list[str]:
-    out = ["retention_call", "wealth_products"]
-    if r.get("tier") in ("vip", "private"):
-        out.append("private_banking")
-    if isinstance(r.get("linked_enterprises"), list) and r["linked_enterprises"]:
-        out.append("corporate_account")
-    return out
-
-
-def _retail_details(r: dict[str, Any]) -> dict[str, Any]:
-    linked = r.get("linked_enterprises")
-    return {"subject": "retail", "level": r["level"], "ratio": round(float(r["ratio"]), 4),
-            "aum": round(float(r["aum"]), 2), "aum_prev": round(float(r["aum_prev"]), 2),
-            "tier": clean_id(r.get("tier")),
-            "linked_enterprises": linked if isinstance(linked, list) else []}
+def _retail_frame(rows: pd.DataFrame) -> pa.Table:
+    rows = rows.reset_index(drop=True)
+    rows["warning"] = rows["level"] == "warning"
+    rows["query"] = ~rows["warning"]
+    rows["linked"] = rows["linked_enterprises"].map(len) > 0
+    rows["rich"] = rows["tier"].isin(["vip", "private"])
+    reasons = [
+        ReasonSlot("retail.outflow.warning", {"ratio": "ratio"}, when="warning"),
+        ReasonSlot("retail.outflow.query", {"ratio": "ratio"}, when="query"),
+        ReasonSlot("retail.outflow.lost", {k: k for k in ("lost", "aum_prev", "aum", "tier")}),
+        ReasonSlot("retail.outflow.linked", when="linked"),
+    ]
+    details = {"subject": "retail", "level": rows["level"], "ratio": rows["ratio"].astype("float64").round(4),
+               "aum": rows["aum"].astype("float64").round(2), "aum_prev": rows["aum_prev"].astype("float64").round(2),
+               "tier": clean(rows["tier"]), "linked_enterprises": rows["linked_enterprises"]}
+    return kind_frame(rows, "outflow", RETAIL_BARS, reasons,
+                      [("retention_call", None), ("wealth_products", None), ("private_banking", "rich"),
+                       ("corporate_account", "linked")], ["manager_id", "prospect_id"], details)
 
 
 # ---------------------------------------------------------------- corporate
 def corporate_outflow_prospects(store: GraphStore, rs: RetailLinkageSettings, as_of: str | None
-                                ) -> list[Prospect]:
+                                ) -> pa.Table:
     os_ = rs.outflow
     ents = store.read("enterprises")
     clients = ents[ents["is_client"].fillna(False).astype(bool) & ~ents["do_not_contact"].fillna(False)
@@ -130,11 +129,11 @@ def corporate_outflow_prospects(store: GraphStore, rs: RetailLinkageSettings, as
     pays = store.read("payments", ["payer_id", "payee_id", "payee_bank", "amount", "month", "paid_on"])
     pays = pays[pays["payer_id"].isin(clients["id"])]
     if pays.empty:
-        return []
+        return empty_frame()
     month = month_index(pays["month"].fillna(pays["paid_on"].dt.strftime("%Y-%m")))
     end = as_of_month(as_of, month)
     if end is None:
-        return []
+        return empty_frame()
     n = os_.recent_months
     bank = pays["payee_bank"].astype("string").str.strip()
     own = {w.strip() for w in os_.own_bank_names} | _OWN_BANK_WORDS
@@ -154,7 +153,7 @@ def corporate_outflow_prospects(store: GraphStore, rs: RetailLinkageSettings, as
     rows["growth"] = np.round(growth, 3)
     rows = rows[rows["growth"] >= os_.growth_query]
     if rows.empty:
-        return []
+        return empty_frame()
     rows["share"] = (rows["recent"] / g_recent_all.reindex(rows.index).to_numpy()).clip(upper=1.0).round(4)
     warning = (rows["growth"] >= os_.growth_warning).to_numpy()
     rows["level"] = np.where(warning, "warning", "query")
@@ -173,27 +172,25 @@ def corporate_outflow_prospects(store: GraphStore, rs: RetailLinkageSettings, as
     rows = rows.merge(clients[["id", "name", "branch_id", "manager_id"]].rename(columns={"id": "prospect_id"}),
                       on="prospect_id", how="left")
     rows["window"] = f"{month_label(end - n + 1)}..{month_label(end)}"
-    return build_prospects(rows, "outflow", CORPORATE_BARS, _corp_reasons, lambda r: [
-        "cash_management", "corporate_credit"], _corp_details,
-        lambda r: [clean_id(r.get("manager_id")) or "", r["prospect_id"],
-                   *(r["top_payees"][:1] if isinstance(r.get("top_payees"), list) else [])])
+    return _corp_frame(rows)
 
 
-def _corp_reasons(r: dict[str, Any]) -> list[Reason]:
-    word_en = "Warning" if r["level"] == "warning" else "Query notice"
-    word_zh = "预警" if r["level"] == "warning" else "提示"
-    return [
-        reason(en=f"{word_en}: payments to other banks grew ×{r['growth']:.1f} to {money_en(r['recent'])} "
-                  f"in {r['window']}.",
-               zh=f"{word_zh}：{r['window']}流向他行资金增长至{r['growth']:.1f}倍，达{money_zh(r['recent'])}。"),
-        reason(en=f"{r['share']:.0%} of its recent payments go to other banks; their payees are leads.",
-               zh=f"近期{r['share']:.0%}的付款流向他行，收款方可作为营销线索。"),
+def _corp_frame(rows: pd.DataFrame) -> pa.Table:
+    rows = rows.reset_index(drop=True)
+    rows["warning"] = rows["level"] == "warning"
+    rows["query"] = ~rows["warning"]
+    rows["top_payee"] = rows["top_payees"].str[0]
+    params = {k: k for k in ("growth", "recent", "window")}
+    reasons = [
+        ReasonSlot("retail.outflow.corp_warning", params, when="warning"),
+        ReasonSlot("retail.outflow.corp_query", params, when="query"),
+        ReasonSlot("retail.outflow.corp_share", {"share": "share"}),
     ]
-
-
-def _corp_details(r: dict[str, Any]) -> dict[str, Any]:
-    payees = r.get("top_payees")
-    return {"subject": "corporate", "level": r["level"], "growth": float(r["growth"]),
-            "recent_other_bank": round(float(r["recent"]), 2), "before_other_bank": round(float(r["before"]), 2),
-            "share": float(r["share"]), "window": r["window"],
-            "top_other_bank_payees": payees if isinstance(payees, list) else []}
+    details = {"subject": "corporate", "level": rows["level"], "growth": rows["growth"].astype("float64"),
+               "recent_other_bank": rows["recent"].astype("float64").round(2),
+               "before_other_bank": rows["before"].astype("float64").round(2),
+               "share": rows["share"].astype("float64"), "window": rows["window"],
+               "top_other_bank_payees": rows["top_payees"]}
+    return kind_frame(rows, "outflow", CORPORATE_BARS, reasons,
+                      [("cash_management", None), ("corporate_credit", None)],
+                      ["manager_id", "prospect_id", "top_payee"], details)

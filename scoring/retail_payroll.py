@@ -8,28 +8,26 @@ staff already above it are wealth-deepening clients and rank lower.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from graph.store import GraphStore
-from scoring.explain import Prospect, Reason
+from scoring.frame import empty_frame, interleave
 from scoring.retail_common import (
     Bar,
+    ReasonSlot,
     as_of_month,
-    build_prospects,
-    clean_id,
+    clean,
     clip01,
+    kind_frame,
     lists_by,
-    money_en,
-    money_zh,
     month_index,
     month_label,
-    reason,
     spread_evenly,
 )
 from scoring.retail_settings import RetailLinkageSettings
+from scoring.templates import register
 
 __all__ = ["payroll_features", "payroll_prospects", "summarise_employers", "SUMMARY_COLUMNS"]
 
@@ -113,14 +111,14 @@ def _score_columns(feats: pd.DataFrame, rs: RetailLinkageSettings) -> pd.DataFra
     return f
 
 
-def payroll_prospects(store: GraphStore, rs: RetailLinkageSettings, as_of: str | None) -> list[Prospect]:
+def payroll_prospects(store: GraphStore, rs: RetailLinkageSettings, as_of: str | None) -> pa.Table:
     """Kind `payroll`: one row per contactable employee (their main payroll employer)."""
     feats = payroll_features(store, rs, as_of)
     if feats.empty:
-        return []
+        return empty_frame()
     staff = _score_columns(feats[feats["contactable"]], rs)
     if staff.empty:
-        return []
+        return empty_frame()
     # one row per person: the employer paying the most in the window is the main one
     staff = staff.sort_values(["person_id", "total", "employer_id"], ascending=[True, False, True])
     rows = staff.drop_duplicates("person_id", keep="first")
@@ -136,7 +134,7 @@ def payroll_prospects(store: GraphStore, rs: RetailLinkageSettings, as_of: str |
     rows = rows.rename(columns={"person_id": "prospect_id"})
     rows["branch_id"] = rows["branch_id"].fillna(rows["employer_branch"])
     rows = _assign_managers(rows, store.read("managers"))
-    return build_prospects(rows, "payroll", BARS, _reasons, _products, _details, _path)
+    return _frame(rows)
 
 
 def _assign_managers(rows: pd.DataFrame, managers: pd.DataFrame) -> pd.DataFrame:
@@ -151,64 +149,65 @@ def _assign_managers(rows: pd.DataFrame, managers: pd.DataFrame) -> pd.DataFrame
     return rows
 
 
-def _reasons(r: dict[str, Any]) -> list[Reason]:
-    employer = r.get("employer_name") or r["employer_id"]
-    out = [reason(
-        en=f"Paid {money_en(r['avg_pay'])} a month through {employer}'s payroll in {r['months_paid']} "
-           f"of the last {r['window_months']} months ({r['tenure_months']} months on the payroll).",
-        zh=f"{employer}代发工资月均{r['avg_pay']:,.0f}元，近{r['window_months']}个月发薪{r['months_paid']}个月，"
-           f"累计代发{r['tenure_months']}个月。")]
-    if r["band"] == "above":
-        out.append(reason(
-            en=f"Already holds {money_en(r['assets'])} of financial assets, above the threshold: "
-               "deepen with wealth products.",
-            zh=f"金融资产{money_zh(r['assets'])}，已达5万元门槛，可深耕理财。"))
-    else:
-        months = r.get("gap_months")
-        tail_en = f" (about {months:.1f} months of pay)" if months == months and months is not None else ""
-        tail_zh = f"（约{months:.1f}个月工资）" if months == months and months is not None else ""
-        out.append(reason(
-            en=f"Financial assets {money_en(r['assets'])}: {money_en(r['gap'])} short of the "
-               f"CNY 50,000 threshold{tail_en}.",
-            zh=f"金融资产{money_zh(r['assets'])}，距5万元门槛还差{money_zh(r['gap'])}{tail_zh}。"))
-    out.append(reason(
-        en=f"Keeps {r['retention']:.1%} of a year's pay with the bank.",
-        zh=f"留存资金约为年薪的{r['retention']:.1%}。"))
-    return out
+register({
+    "retail.payroll.paid": (
+        "Paid {avg_pay:money_en} a month through {employer}'s payroll in {months_paid:.0f} of the last "
+        "{window_months:.0f} months ({tenure_months:.0f} months on the payroll).",
+        "{employer}代发工资月均{avg_pay:,.0f}元，近{window_months:.0f}个月发薪{months_paid:.0f}个月，"
+        "累计代发{tenure_months:.0f}个月。"),
+    "retail.payroll.above": (
+        "Already holds {assets:money_en} of financial assets, above the threshold: deepen with wealth products.",
+        "金融资产{assets:money_zh}，已达5万元门槛，可深耕理财。"),
+    "retail.payroll.gap_months": (
+        "Financial assets {assets:money_en}: {gap:money_en} short of the CNY 50,000 threshold "
+        "(about {gap_months:.1f} months of pay).",
+        "金融资产{assets:money_zh}，距5万元门槛还差{gap:money_zh}（约{gap_months:.1f}个月工资）。"),
+    "retail.payroll.gap": (
+        "Financial assets {assets:money_en}: {gap:money_en} short of the CNY 50,000 threshold.",
+        "金融资产{assets:money_zh}，距5万元门槛还差{gap:money_zh}。"),
+    "retail.payroll.retention": ("Keeps {retention:.1%} of a year's pay with the bank.", "留存资金约为年薪的{retention:.1%}。"),
+})
 
 
-def _products(r: dict[str, Any]) -> list[str]:
-    if r["band"] == "above":
-        return ["wealth_products", "private_banking"] if r.get("tier") in ("vip", "private") \
-            else ["wealth_products", "deposit_upgrade"]
-    out = ["payroll_card_upgrade", "deposit_upgrade"]
-    if r["band"] == "near":
-        out.append("wealth_products")
-    return out
-
-
-def _details(r: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "employer_id": r["employer_id"],
-        "employer_name": clean_id(r.get("employer_name")),
-        "employer_manager_id": clean_id(r.get("employer_manager_id")),
-        "manager_rule": r["manager_rule"],
-        "band": r["band"],
-        "avg_monthly_pay": round(float(r["avg_pay"]), 2),
-        "months_paid": int(r["months_paid"]),
-        "tenure_months": int(r["tenure_months"]),
-        "financial_assets": round(float(r["assets"]), 2),
-        "retention": round(float(r["retention"]), 4),
-        "gap_to_threshold": round(float(r["gap"]), 2),
-        "is_retail_client": bool(r["is_retail_client"]),
-        "tier": clean_id(r.get("tier")),
-        "other_employers": list(r.get("other_employers") or []),
-        "window": [r["window_start"], r["window_end"]],
+def _frame(rows: pd.DataFrame) -> pa.Table:
+    rows = rows.reset_index(drop=True)
+    above = rows["band"] == "above"
+    rows["employer"] = clean(rows["employer_name"]).fillna(rows["employer_id"].astype("string"))
+    rows["is_above"] = above
+    rows["is_gap_months"] = ~above & rows["gap_months"].notna()
+    rows["is_gap"] = ~above & rows["gap_months"].isna()
+    rows["is_vip_above"] = above & rows["tier"].isin(["vip", "private"])
+    rows["not_vip_above"] = ~rows["is_vip_above"]
+    rows["not_above"] = ~above
+    rows["is_near"] = rows["band"] == "near"
+    money = ("assets", "gap")
+    reasons = [
+        ReasonSlot("retail.payroll.paid", {k: k for k in ("employer", "avg_pay", "months_paid", "window_months",
+                                                         "tenure_months")}),
+        ReasonSlot("retail.payroll.above", {"assets": "assets"}, when="is_above"),
+        ReasonSlot("retail.payroll.gap_months", {**{k: k for k in money}, "gap_months": "gap_months"},
+                   when="is_gap_months"),
+        ReasonSlot("retail.payroll.gap", {k: k for k in money}, when="is_gap"),
+        ReasonSlot("retail.payroll.retention", {"retention": "retention"}),
+    ]
+    products = [("wealth_products", "is_above"), ("private_banking", "is_vip_above"),
+                ("payroll_card_upgrade", "not_above"), ("deposit_upgrade", "not_vip_above"),
+                ("wealth_products", "is_near")]
+    window = interleave([(None, pa.array(rows["window_start"].astype("string"), pa.string())),
+                         (None, pa.array(rows["window_end"].astype("string"), pa.string()))], len(rows))
+    details = {
+        "employer_id": rows["employer_id"].astype("string"), "employer_name": clean(rows["employer_name"]),
+        "employer_manager_id": clean(rows["employer_manager_id"]), "manager_rule": rows["manager_rule"],
+        "band": rows["band"], "avg_monthly_pay": rows["avg_pay"].astype("float64").round(2),
+        "months_paid": rows["months_paid"].astype("int64"), "tenure_months": rows["tenure_months"].astype("int64"),
+        "financial_assets": rows["assets"].astype("float64").round(2),
+        "retention": rows["retention"].astype("float64").round(4),
+        "gap_to_threshold": rows["gap"].astype("float64").round(2),
+        "is_retail_client": rows["is_retail_client"].astype(bool), "tier": clean(rows["tier"]),
+        "other_employers": rows["other_employers"], "window": window,
     }
-
-
-def _path(r: dict[str, Any]) -> list[str]:
-    return [clean_id(r.get("employer_manager_id")) or "", str(r["employer_id"]), str(r["prospect_id"])]
+    return kind_frame(rows, "payroll", BARS, reasons, products,
+                      ["employer_manager_id", "employer_id", "prospect_id"], details)
 
 
 def summarise_employers(store: GraphStore, rs: RetailLinkageSettings, as_of: str | None) -> pd.DataFrame:

@@ -10,29 +10,25 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from graph.store import GraphStore
-from scoring.explain import Prospect, Reason
+from scoring.frame import empty_frame
 from scoring.retail_common import (
-    ROLE_LABELS,
-    TIER_LABELS,
     Bar,
-    build_prospects,
-    clean_id,
+    ReasonSlot,
+    clean,
     clip01,
     contactable_persons,
+    kind_frame,
     lists_by,
     log_scaled_series,
-    money_en,
-    money_zh,
-    reason,
     spread_evenly,
 )
 from scoring.retail_settings import RetailLinkageSettings
+from scoring.templates import register
 
 __all__ = ["executive_prospects", "corporate_from_retail_prospects", "firm_size"]
 
@@ -59,6 +55,24 @@ CFR_BARS = [
     Bar("retail_holders", "retail clients holding roles in it", "在该企业任职的个人客户数", "holders",
         "pts_holders"),
 ]
+
+
+register({
+    "retail.exec.role_credit": ("{role:Role_en} of our corporate client {firm}, a credit client.",
+                                "我行对公客户{firm}（授信客户）的{role:role_zh}。"),
+    "retail.exec.role": ("{role:Role_en} of our corporate client {firm}.", "我行对公客户{firm}的{role:role_zh}。"),
+    "retail.exec.stake": ("Holds a {share_pct:.1f}% stake.", "持股{share_pct:.1f}%。"),
+    "retail.exec.not_retail": ("Not yet a retail client of the bank.", "尚未成为我行个人客户。"),
+    "retail.exec.below_vip": ("A retail client below VIP (tier: {tier:tier_en}).", "个人客户等级为{tier:tier_zh}，尚未达到贵宾。"),
+    "retail.exec.firms": ("Holds roles at {firms:.0f} client firms.", "在{firms:.0f}家客户企业任职。"),
+    "retail.cfr.owner": (
+        "Our {tier:tier_en} retail client {person_name} ({aum:money_en} of assets) is its {role:role_en}.",
+        "我行{tier:tier_zh}个人客户{person_name}（金融资产{aum:money_zh}）是该企业的{role:role_zh}。"),
+    "retail.cfr.not_client": ("Not yet a corporate client of the bank.", "该企业尚未成为我行对公客户。"),
+    "retail.cfr.stake": ("{person_name} holds {share_pct:.1f}%.", "{person_name}持股{share_pct:.1f}%。"),
+    "retail.cfr.holders": ("{holders:.0f} of our retail clients hold roles in it.",
+                           "共有{holders:.0f}位我行个人客户在该企业任职。"),
+})
 
 
 def firm_size(store: GraphStore, capital_full_at: float, other: pd.Series, other_full_at: float) -> pd.Series:
@@ -94,7 +108,7 @@ def _best_per(rows: pd.DataFrame, key: str, order: str) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ executive
-def executive_prospects(store: GraphStore, rs: RetailLinkageSettings) -> list[Prospect]:
+def executive_prospects(store: GraphStore, rs: RetailLinkageSettings) -> pa.Table:
     es = rs.executive
     ents = store.read("enterprises")
     clients = ents[ents["is_client"].fillna(False).astype(bool)]
@@ -107,7 +121,7 @@ def executive_prospects(store: GraphStore, rs: RetailLinkageSettings) -> list[Pr
         "id": "enterprise_id", "name": "enterprise_name", "branch_id": "ent_branch",
         "manager_id": "ent_manager_id"}), on="enterprise_id", how="inner")
     if r.empty:
-        return []
+        return empty_frame()
     staff = store.read("payroll", ["employer_id", "person_id"]).groupby("employer_id")["person_id"].nunique()
     size = firm_size(store, es.capital_full_at, staff, es.staff_full_at)
     r["firm_size"] = r["enterprise_id"].map(size).fillna(0.0).to_numpy()
@@ -133,8 +147,9 @@ def executive_prospects(store: GraphStore, rs: RetailLinkageSettings) -> list[Pr
     held = store.read("roles", ["person_id", "enterprise_id", "role"])
     held = held[held["person_id"].isin(rows["prospect_id"]) & held["role"].isin(es.roles)
                 & held["enterprise_id"].isin(clients["id"])]
+    held = held.drop_duplicates().sort_values(["person_id", "enterprise_id", "role"])
     links = pd.Series(list(zip(held["enterprise_id"], held["role"], strict=True)), index=held["person_id"])
-    per_person = {str(k): sorted(set(v)) for k, v in links.groupby(level=0)}
+    per_person = {str(k): list(v) for k, v in links.groupby(level=0)}
     rows["roles_all"] = [per_person.get(str(p), []) for p in rows["prospect_id"]]
     rows["branch_id"] = rows["branch_id"].fillna(rows["ent_branch"])
     rows["anchor_id"] = rows["enterprise_id"]
@@ -143,47 +158,42 @@ def executive_prospects(store: GraphStore, rs: RetailLinkageSettings) -> list[Pr
     rows["manager_rule"] = np.where(own.notna(), "own_retail_manager",
                                     np.where(spread.notna(), "branch_retail_manager", "firm_manager"))
     rows["manager_id"] = own.fillna(spread).fillna(rows["ent_manager_id"].astype("string"))
-    return build_prospects(rows, "executive", EXEC_BARS, _exec_reasons, _exec_products, _exec_details,
-                           lambda r: [clean_id(r.get("ent_manager_id")) or "", r["enterprise_id"],
-                                      r["prospect_id"]])
+    return _exec_frame(rows)
 
 
-def _exec_reasons(r: dict[str, Any]) -> list[Reason]:
-    role_en, role_zh = ROLE_LABELS.get(r["role"], (r["role"], r["role"]))
-    firm = r.get("enterprise_name") or r["enterprise_id"]
-    credit_en = ", a credit client" if r["is_credit_client"] else ""
-    credit_zh = "（授信客户）" if r["is_credit_client"] else ""
-    out = [reason(en=f"{role_en.capitalize()} of our corporate client {firm}{credit_en}.",
-                  zh=f"我行对公客户{firm}{credit_zh}的{role_zh}。")]
-    if r["share_pct"] > 0:
-        out.append(reason(en=f"Holds a {r['share_pct']:.1f}% stake.", zh=f"持股{r['share_pct']:.1f}%。"))
-    if r["room_key"] == "none":
-        out.append(reason(en="Not yet a retail client of the bank.", zh="尚未成为我行个人客户。"))
-    else:
-        t_en, t_zh = TIER_LABELS.get(r["room_key"], (r["room_key"], r["room_key"]))
-        out.append(reason(en=f"A retail client below VIP (tier: {t_en}).", zh=f"个人客户等级为{t_zh}，尚未达到贵宾。"))
-    if r["firms"] > 1:
-        out.append(reason(en=f"Holds roles at {r['firms']} client firms.", zh=f"在{r['firms']}家客户企业任职。"))
-    return out
-
-
-def _exec_products(r: dict[str, Any]) -> list[str]:
-    senior = r["role"] in ("actual_controller", "legal_rep") or r["share_pct"] >= 20
-    return ["wealth_products", "private_banking"] if senior else ["wealth_products", "deposit_upgrade"]
-
-
-def _exec_details(r: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "enterprise_id": r["enterprise_id"], "enterprise_name": clean_id(r.get("enterprise_name")),
-        "role": r["role"], "share_pct": round(float(r["share_pct"]), 2),
-        "roles": [{"enterprise_id": e, "role": ro} for e, ro in r["roles_all"]],
-        "is_retail_client": bool(r["is_retail_client"]), "tier": clean_id(r.get("tier")),
-        "firm_manager_id": clean_id(r.get("ent_manager_id")), "manager_rule": r["manager_rule"],
+def _exec_frame(rows: pd.DataFrame) -> pa.Table:
+    rows = rows.reset_index(drop=True)
+    rows["firm"] = clean(rows["enterprise_name"]).fillna(rows["enterprise_id"].astype("string"))
+    credit = rows["is_credit_client"].astype(bool)
+    rows["credit"], rows["no_credit"] = credit, ~credit
+    rows["has_stake"] = rows["share_pct"] > 0
+    rows["no_room"] = rows["room_key"] == "none"
+    rows["has_room"] = ~rows["no_room"]
+    rows["several_firms"] = rows["firms"] > 1
+    senior = rows["role"].isin(["actual_controller", "legal_rep"]) | (rows["share_pct"] >= 20)
+    rows["senior"], rows["not_senior"] = senior, ~senior
+    reasons = [
+        ReasonSlot("retail.exec.role_credit", {"role": "role", "firm": "firm"}, when="credit"),
+        ReasonSlot("retail.exec.role", {"role": "role", "firm": "firm"}, when="no_credit"),
+        ReasonSlot("retail.exec.stake", {"share_pct": "share_pct"}, when="has_stake"),
+        ReasonSlot("retail.exec.not_retail", when="no_room"),
+        ReasonSlot("retail.exec.below_vip", {"tier": "room_key"}, when="has_room"),
+        ReasonSlot("retail.exec.firms", {"firms": "firms"}, when="several_firms"),
+    ]
+    roles = pa.array(rows["roles_all"], pa.list_(pa.struct([("enterprise_id", pa.string()), ("role", pa.string())])))
+    details = {
+        "enterprise_id": rows["enterprise_id"].astype("string"), "enterprise_name": clean(rows["enterprise_name"]),
+        "role": rows["role"].astype("string"), "share_pct": rows["share_pct"].astype("float64").round(2),
+        "roles": roles, "is_retail_client": rows["is_retail_client"].astype(bool), "tier": clean(rows["tier"]),
+        "firm_manager_id": clean(rows["ent_manager_id"]), "manager_rule": rows["manager_rule"],
     }
+    return kind_frame(rows, "executive", EXEC_BARS, reasons,
+                      [("wealth_products", None), ("private_banking", "senior"), ("deposit_upgrade", "not_senior")],
+                      ["ent_manager_id", "enterprise_id", "prospect_id"], details)
 
 
 # ------------------------------------------------------- corporate_from_retail
-def corporate_from_retail_prospects(store: GraphStore, rs: RetailLinkageSettings) -> list[Prospect]:
+def corporate_from_retail_prospects(store: GraphStore, rs: RetailLinkageSettings) -> pa.Table:
     cs = rs.corporate_from_retail
     ents = store.read("enterprises")
     targets = ents[~ents["is_client"].fillna(False).astype(bool)
@@ -198,7 +208,7 @@ def corporate_from_retail_prospects(store: GraphStore, rs: RetailLinkageSettings
         "id": "enterprise_id", "branch_id": "ent_branch", "manager_id": "ent_manager_id"}),
         on="enterprise_id", how="inner")
     if r.empty:
-        return []
+        return empty_frame()
     pays = store.read("payments", ["payer_id", "payee_id", "amount"])
     volume = pd.concat([pays.groupby("payer_id")["amount"].sum(), pays.groupby("payee_id")["amount"].sum()],
                        axis=1).sum(axis=1)
@@ -231,43 +241,29 @@ def corporate_from_retail_prospects(store: GraphStore, rs: RetailLinkageSettings
     spread = spread_evenly(rows, "branch_id", store.read("managers"), "corporate")
     rows["corporate_manager_id"] = rows["ent_manager_id"].astype("string").fillna(spread)
     rows["manager_id"] = rows["corporate_manager_id"].fillna(rows["retail_manager_id"].astype("string"))
-    return build_prospects(rows, "corporate_from_retail", CFR_BARS, _cfr_reasons, _cfr_products,
-                           _cfr_details, lambda r: [clean_id(r.get("retail_manager_id")) or "",
-                                                    r["person_id"], r["prospect_id"]])
+    return _cfr_frame(rows)
 
 
-def _cfr_reasons(r: dict[str, Any]) -> list[Reason]:
-    role_en, role_zh = ROLE_LABELS.get(r["role"], (r["role"], r["role"]))
-    t_en, t_zh = TIER_LABELS.get(str(r.get("tier")), (str(r.get("tier")), str(r.get("tier"))))
-    out = [reason(
-        en=f"Our {t_en} retail client {r['person_name']} ({money_en(r['aum'])} of assets) is its {role_en}.",
-        zh=f"我行{t_zh}个人客户{r['person_name']}（金融资产{money_zh(r['aum'])}）是该企业的{role_zh}。"),
-        reason(en="Not yet a corporate client of the bank.", zh="该企业尚未成为我行对公客户。")]
-    if r["share_pct"] > 0:
-        out.append(reason(en=f"{r['person_name']} holds {r['share_pct']:.1f}%.",
-                          zh=f"{r['person_name']}持股{r['share_pct']:.1f}%。"))
-    if r["holders"] > 1:
-        out.append(reason(en=f"{r['holders']} of our retail clients hold roles in it.",
-                          zh=f"共有{r['holders']}位我行个人客户在该企业任职。"))
-    return out
-
-
-def _cfr_products(r: dict[str, Any]) -> list[str]:
-    out = ["corporate_account"]
-    if r["payments_volume"] > 0:
-        out.append("cash_management")
-    if r["firm_size"] >= 0.5:
-        out.append("corporate_credit")
-    return out
-
-
-def _cfr_details(r: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "retail_client_id": r["person_id"], "retail_client_name": r["person_name"],
-        "retail_client_tier": clean_id(r.get("tier")), "role": r["role"],
-        "share_pct": round(float(r["share_pct"]), 2),
-        "retail_manager_id": clean_id(r.get("retail_manager_id")),
-        "corporate_manager_id": clean_id(r.get("corporate_manager_id")),
-        "retail_holders": list(r["holder_ids"]),
-        "payments_volume": round(float(r["payments_volume"]), 2),
+def _cfr_frame(rows: pd.DataFrame) -> pa.Table:
+    rows = rows.reset_index(drop=True)
+    rows["has_stake"] = rows["share_pct"] > 0
+    rows["several"] = rows["holders"] > 1
+    rows["pays"] = rows["payments_volume"] > 0
+    rows["sized"] = rows["firm_size"] >= 0.5
+    reasons = [
+        ReasonSlot("retail.cfr.owner", {"tier": "tier", "person_name": "person_name", "aum": "aum", "role": "role"}),
+        ReasonSlot("retail.cfr.not_client"),
+        ReasonSlot("retail.cfr.stake", {"person_name": "person_name", "share_pct": "share_pct"}, when="has_stake"),
+        ReasonSlot("retail.cfr.holders", {"holders": "holders"}, when="several"),
+    ]
+    details = {
+        "retail_client_id": rows["person_id"].astype("string"), "retail_client_name": rows["person_name"],
+        "retail_client_tier": clean(rows["tier"]), "role": rows["role"].astype("string"),
+        "share_pct": rows["share_pct"].astype("float64").round(2),
+        "retail_manager_id": clean(rows["retail_manager_id"]),
+        "corporate_manager_id": clean(rows["corporate_manager_id"]), "retail_holders": rows["holder_ids"],
+        "payments_volume": rows["payments_volume"].astype("float64").round(2),
     }
+    return kind_frame(rows, "corporate_from_retail", CFR_BARS, reasons,
+                      [("corporate_account", None), ("cash_management", "pays"), ("corporate_credit", "sized")],
+                      ["retail_manager_id", "person_id", "prospect_id"], details)

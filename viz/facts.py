@@ -20,6 +20,7 @@ import pandas as pd
 
 from graph.display import display_text
 from graph.store import GraphStore
+from scoring.templates import render_reasons
 from viz.picture import VEdge, VNode
 from viz.style import MONEY_EDGES, Lang, format_wan, text
 
@@ -57,7 +58,7 @@ class ViewContext:
         return display_text(seen.get("name") or node_id)
 
 
-_INDEX_COLUMNS = ["prospect_id", "family", "kind", "score", "rank", "reasons_zh", "reasons_en", "evidence"]
+_INDEX_COLUMNS = ["prospect_id", "family", "kind", "score", "rank", "reasons", "evidence"]
 class _RowIndex:
     """Best prospect row per id, looked up on demand (a dict of every row costs seconds at scale)."""
 
@@ -107,7 +108,7 @@ def _decode_list(value: Any) -> list[Any]:
 
 def explanation(row: dict[str, Any], lang: Lang, top: int = 5) -> list[str]:
     """Reasons, then the largest contributions, as lines of text."""
-    lines = [str(r) for r in _decode_list(row.get(f"reasons_{lang}"))]
+    lines = render_reasons(row.get("reasons"), lang)  # template ids + parameters, rendered now
     evidence = [e for e in _decode_list(row.get("evidence")) if isinstance(e, dict)]
     evidence.sort(key=lambda e: -float(e.get("contribution") or 0.0))
     for e in evidence[:top]:

@@ -13,12 +13,11 @@ from hypothesis import strategies as st
 from graph.errors import InvalidRequest, NotFound
 from graph.networkx_store import NetworkxStore
 from graph.store import GraphStore
-from scoring.retail_linkage import employer_summaries, retail_manager_view, score
-from scoring.retail_outflow import corporate_outflow_prospects, retail_outflow_prospects
-from scoring.retail_payroll import payroll_prospects
-from scoring.retail_roles import corporate_from_retail_prospects, executive_prospects
+from scoring import retail_linkage, retail_outflow, retail_payroll, retail_roles
+from scoring.explain import Prospect
+from scoring.retail_linkage import employer_summaries, retail_manager_view
 from scoring.retail_settings import load_settings
-from scoring.run import load_prospects, score_all
+from scoring.run import frame_prospects, load_prospects, score_all
 from scoring.settings import ScoringSettings
 
 MONTHS = [f"2024-{m:02d}" for m in range(1, 13)]
@@ -115,6 +114,31 @@ class MemoryStore(GraphStore):
 
     def _version(self) -> str | None:
         return str(self._n) if self._n else None
+
+
+# The family builds columnar frames; these tests read its rows as Prospect objects.
+def score(store: GraphStore, settings: ScoringSettings) -> list[Prospect]:
+    return frame_prospects(retail_linkage.score(store, settings))
+
+
+def payroll_prospects(*args: object) -> list[Prospect]:
+    return frame_prospects(retail_payroll.payroll_prospects(*args))  # type: ignore[arg-type]
+
+
+def executive_prospects(*args: object) -> list[Prospect]:
+    return frame_prospects(retail_roles.executive_prospects(*args))  # type: ignore[arg-type]
+
+
+def corporate_from_retail_prospects(*args: object) -> list[Prospect]:
+    return frame_prospects(retail_roles.corporate_from_retail_prospects(*args))  # type: ignore[arg-type]
+
+
+def retail_outflow_prospects(*args: object) -> list[Prospect]:
+    return frame_prospects(retail_outflow.retail_outflow_prospects(*args))  # type: ignore[arg-type]
+
+
+def corporate_outflow_prospects(*args: object) -> list[Prospect]:
+    return frame_prospects(retail_outflow.corporate_outflow_prospects(*args))  # type: ignore[arg-type]
 
 
 def _memory(tables: dict[str, pd.DataFrame]) -> MemoryStore:
