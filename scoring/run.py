@@ -17,6 +17,7 @@ import pandas as pd
 from graph.errors import InvalidRequest, NotFound, NotImplementedYet
 from graph.schema import FAMILIES, KINDS_BY_FAMILY
 from graph.store import GraphStore
+from scoring.answer import band_mask, best_links, rank_answer
 from scoring.explain import Prospect
 from scoring.settings import ScoringSettings
 
@@ -103,6 +104,7 @@ def load_prospects(
     branch: str | None = None,
     manager: str | None = None,
     min_score: float | None = None,
+    band: str | None = None,
     limit: int | None = None,
     offset: int = 0,
 ) -> pd.DataFrame:
@@ -121,12 +123,16 @@ def load_prospects(
             df = df[df[col] == value]
     if min_score is not None:
         df = df[df["score"] >= min_score]
+    if band is not None:
+        df = df[band_mask(df, band)]
+    if anchor is None:  # the overall list: each prospect once, by its best anchor link
+        df = best_links(df)
     df = df.sort_values(["score", "kind", "prospect_id"], ascending=[False, True, True])
     if offset:
         df = df.iloc[offset:]
     if limit is not None:
         df = df.iloc[:limit]
-    return df.reset_index(drop=True)
+    return rank_answer(df, offset)
 
 
 def decode(row: dict[str, Any], lang: str = "zh") -> dict[str, Any]:
