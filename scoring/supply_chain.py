@@ -47,20 +47,20 @@ __all__ = ["score", "SupplyChainSettings", "SupplyChainWeights", "Chain", "load_
 class SupplyChainWeights(BaseModel):
     """Maximum points of each feature (the positive ones sum to at most 100)."""
 
-    amount_3m: float = Field(default=8.0, ge=0)
-    amount_6m: float = Field(default=8.0, ge=0)
-    amount_12m: float = Field(default=17.0, ge=0)
-    trend: float = Field(default=1.4, ge=0)
-    payments: float = Field(default=8.0, ge=0)
-    months_active: float = Field(default=10.0, ge=0)
-    steadiness: float = Field(default=8.0, ge=0)
-    recency: float = Field(default=8.0, ge=0)
-    anchors: float = Field(default=6.0, ge=0)
+    amount_3m: float = Field(default=6.0, ge=0)
+    amount_6m: float = Field(default=6.0, ge=0)
+    amount_12m: float = Field(default=16.0, ge=0)
+    trend: float = Field(default=1.3, ge=0)
+    payments: float = Field(default=6.0, ge=0)
+    months_active: float = Field(default=8.0, ge=0)
+    steadiness: float = Field(default=6.0, ge=0)
+    recency: float = Field(default=6.0, ge=0)
+    anchors: float = Field(default=4.0, ge=0)
     credit_anchor: float = Field(default=4.0, ge=0)
     bills: float = Field(default=8.0, ge=0)
-    discount_lead: float = Field(default=6.0, ge=0)
-    other_bank: float = Field(default=5.0, ge=0)
-    dependence: float = Field(default=2.6, ge=0)
+    discount_lead: float = Field(default=24.0, ge=0)
+    other_bank: float = Field(default=4.0, ge=0)
+    dependence: float = Field(default=0.6, ge=0)
     tier_penalty: float = Field(default=6.0, ge=0, description="points taken per tier beyond the first")
 
 
@@ -169,12 +169,12 @@ def load_chain(store: GraphStore, settings: ScoringSettings, cfg: SupplyChainSet
     bok = (bsrc >= 0) & (bdst >= 0) & (bsrc != bdst)
     chain.bill = {"src": bsrc[bok], "dst": bdst[bok], "amount": bamount[bkeep][bok], "day": bday[bkeep][bok]}
 
-    e = endo.merge(b[["bill_id", "amount", "issued_on"]], on="bill_id", how="inner")
+    e = endo.merge(b[["bill_id", "drawer_id", "amount", "issued_on"]], on="bill_id", how="inner")
     eday = e["endorsed_on"].fillna(e["issued_on"]).to_numpy(dtype="datetime64[ns]")
     esrc, edst = chain.codes(e["from_id"]), chain.codes(e["to_id"])
     eok = (esrc >= 0) & (edst >= 0) & (esrc != edst)
     chain.endo = {"src": esrc[eok], "dst": edst[eok], "amount": e["amount"].to_numpy(dtype=np.float64)[eok],
-                  "day": eday[eok]}
+                  "day": eday[eok], "drawer": chain.codes(e["drawer_id"])[eok]}
 
     # Who discounted each bill: its last endorsee, else its payee. At another bank = a lead.
     last = e.sort_values(["bill_id", "seq"]).drop_duplicates("bill_id", keep="last").set_index("bill_id")["to_id"]
@@ -196,6 +196,11 @@ def tiers(chain: Chain, kind: str) -> dict[str, np.ndarray]:
     esrc, edst, ew = chain.links()
     if kind == "downstream":
         esrc, edst = edst, esrc
+    else:  # an endorsee holds the drawer's own bill: upstream, it is the drawer's payee too
+        held = chain.endo["drawer"] >= 0
+        esrc = np.concatenate([esrc, chain.endo["drawer"][held]])
+        edst = np.concatenate([edst, chain.endo["dst"][held]])
+        ew = np.concatenate([ew, chain.endo["amount"][held]])
 
     dist = np.full(n, -1, dtype=np.int64)
     parent = np.full(n, -1, dtype=np.int64)
@@ -283,7 +288,14 @@ def kind_features(chain: Chain, tier: dict[str, np.ndarray], kind: str) -> pd.Da
         keys.append(part[mine][r])
         amounts.append(part["amount"][r])
         days.append(part["day"][r])
-        counterpart.append(part[theirs][r])
+        cp_part = part[theirs][r]
+        if part is chain.endo and kind == "upstream":
+            # The endorsee of an anchor's bill is paid by that anchor's bill: the drawer, when on
+            # the chain, is the counterpart (承贴联动: follow where the anchor's bills go).
+            drawer = part["drawer"][r]
+            on_chain = (drawer >= 0) & member[np.maximum(drawer, 0)] & (drawer != part[mine][r])
+            cp_part = np.where(on_chain, drawer, cp_part)
+        counterpart.append(cp_part)
         others.append(part["other"][r] if part is pay and kind == "upstream" else np.zeros(int(r.sum()), bool))
         is_bill.append(np.full(int(r.sum()), part is not pay))
     holder, cp = np.concatenate(keys), np.concatenate(counterpart)
