@@ -62,8 +62,10 @@ def why_empty(store: GraphStore, family: str, filters: dict[str, str | None]) ->
     True where the request itself is a mistake (a wrong or unknown id), False for a plain
     empty answer.
     """
-    rows = store.read("prospects", ["family", "anchor_id", "employer_id", "association_id"])
+    rows = store.read("prospects", ["family", "kind", "anchor_id", "employer_id", "association_id"])
     rows = rows[rows["family"] == family]
+    if filters.get("kind"):
+        rows = rows[rows["kind"] == filters["kind"]]
     known = (set(store.read("enterprises", ["id"])["id"].astype(str))
              | set(store.read("associations", ["id"])["id"].astype(str)))
     words = {"anchor": "anchor client", "employer": "employer", "association": "association"}
@@ -76,6 +78,7 @@ def why_empty(store: GraphStore, family: str, filters: dict[str, str | None]) ->
         if not (rows[f"{name}_id"] == value).any():
             for other in words:
                 if other != name and (rows[f"{other}_id"] == value).any():
-                    return f"{value} is an {words[other]} of {family} rows, not an {words[name]} (use --{other})", True
+                    return (f"{value} is an {words[other]} of these {family} rows, not an {words[name]} "
+                            f"(use --{other})"), True
     given = ", ".join(f"--{k.replace('_', '-')} {v}" for k, v in filters.items() if v not in (None, ""))
     return f"no {family} rows for this filter ({given or 'no filter'})", False
