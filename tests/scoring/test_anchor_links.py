@@ -117,3 +117,18 @@ def test_bill_discounting_lead_reaches_the_top_ten_on_the_demo(demo_store):
     assert dc.TIER2_ENDORSED in set(top["prospect_id"])
     row = decode(top[top["prospect_id"] == dc.TIER2_ENDORSED].iloc[0].to_dict(), "en")
     assert row["reasons"][0].startswith("Discounted 2 chain bill(s) at another bank in the last 12 months")
+
+
+def test_a_shared_supplier_is_owned_once_and_on_the_other_managers_board(tmp_path):
+    from graph.networkx_store import NetworkxStore
+    from scoring.leads import build_board
+
+    store = NetworkxStore(tmp_path / "store")
+    source = _shared()
+    store.write({t: source.read(t) for t in ("enterprises", "payments")}, note="test")
+    score_all(store, SETTINGS, families=["supply_chain"])
+    board = build_board(store, SETTINGS)
+    s = board[board["entity_id"] == "S"]
+    assert len(s) == 1 and s.iloc[0]["owner"] == "M1" and s.iloc[0]["shared_with"] == ["M2"]
+    assert "S" in set(build_board(store, SETTINGS, manager="M2")["entity_id"])  # shared: on M2's board too
+    assert "S" not in set(board[board["owner"] == "M2"]["entity_id"])
