@@ -132,3 +132,20 @@ def test_a_shared_supplier_is_owned_once_and_on_the_other_managers_board(tmp_pat
     assert len(s) == 1 and s.iloc[0]["owner"] == "M1" and s.iloc[0]["shared_with"] == ["M2"]
     assert "S" in set(build_board(store, SETTINGS, manager="M2")["entity_id"])  # shared: on M2's board too
     assert "S" not in set(board[board["owner"] == "M2"]["entity_id"])
+
+
+def test_a_group_company_of_two_clients_has_a_row_under_each():
+    from scoring import ecosystem
+
+    # P is C1's subsidiary and C2's fellow subsidiary (both under C1); C2 pays P, C1 does not.
+    b = StoreBuilder().firm("C1", "甲集团有限公司", client=True, credit=True, manager="M1")
+    b.firm("C2", "甲物流有限公司", client=True, manager="M2", parent="C1").firm("P", "甲贸易有限公司", parent="C1")
+    b.monthly("C2", "P", 50_000, YEAR)
+    rows = [p for p in ecosystem.score(b.write(MemoryStore()), SETTINGS) if p.prospect_id == "P"]
+    by_anchor = {p.anchor_id: p for p in rows}
+    assert set(by_anchor) == {"C1", "C2"}
+    flows = {a: next(e.value for e in p.evidence if e.name == "flows") for a, p in by_anchor.items()}
+    assert flows["C2"] == pytest.approx(600_000) and not flows["C1"]
+    assert by_anchor["C1"].details["relation"] == "subsidiary" and by_anchor["C2"].details["relation"] == "sibling"
+    assert by_anchor["C1"].details["shared_with"] == ["M2"] and by_anchor["C2"].manager_id == "M2"
+    assert any("Also linked to client C2 (M2)" in r.en for r in by_anchor["C1"].reasons)
