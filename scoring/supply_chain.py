@@ -70,6 +70,7 @@ class SupplyChainSettings(BaseModel):
     depth: int = Field(default=3, ge=1, le=6)
     windows: tuple[int, int, int] = (3, 6, 12)
     max_rows_per_kind: int = Field(default=5000, ge=1)
+    max_links_per_kind: int = Field(default=10000, ge=1, description="rows (prospect-anchor links) kept per kind")
     non_credit_anchor_weight: float = Field(default=0.5, gt=0, le=1)
     deepening_max_payments: int = Field(default=6, ge=0)
     own_bank_names: list[str] = Field(default_factory=list)
@@ -454,8 +455,7 @@ def build_rows(chain: Chain, tier: dict[str, np.ndarray], df: pd.DataFrame,
         manager = managers[code] if r["is_deepening"] and managers[code] else managers[anchor]
         branch = branches[code] if r["is_deepening"] and branches[code] else branches[anchor]
         node_path = ([manager] if manager else []) + [ids[c] for c in chain_path]
-        others = [a for a in links[code] if a != anchor]
-        also = [(str(ids[a]), managers[a]) for a in others]
+        also = [(str(ids[a]), managers[a]) for a in links[code] if a != anchor]
         shared = sorted({str(mg) for _, mg in also if mg and mg != manager})
         rows.append(dict(
             family="supply_chain", kind=kind, prospect_id=str(ids[code]), name=str(names[code]),
@@ -573,8 +573,9 @@ def reasons(r: Any, kind: str, anchor: str, via: str, cfg: SupplyChainSettings,
     if also:
         verb_en, verb_zh = ("also supplies", "同时是") if kind == "upstream" else ("also buys from", "同时是")
         role = "供应商" if kind == "upstream" else "买方"
-        listed_en = ", ".join(f"{a} ({m})" if m else a for a, m in also)
-        listed_zh = "、".join(f"{a}（客户经理{m}）" if m else a for a, m in also)
+        named, more = also[:3], len(also) - 3  # a long list helps no one: three, then a count
+        listed_en = ", ".join(f"{a} ({m})" if m else a for a, m in named) + (f" and {more} more" if more > 0 else "")
+        listed_zh = "、".join(f"{a}（客户经理{m}）" if m else a for a, m in named) + (f"等{len(also)}家" if more > 0 else "")
         out.append(_reason(en=f"{verb_en.capitalize()} {listed_en}.", zh=f"{verb_zh}{listed_zh}的{role}。"))
     return out
 
@@ -603,6 +604,10 @@ def score(store: GraphStore, settings: ScoringSettings) -> list[Prospect]:
         first = ~feats["code"].duplicated().to_numpy()
         kept = feats["code"].to_numpy()[first][: cfg.max_rows_per_kind]
         feats = feats[np.isin(feats["code"].to_numpy(), kept)]
+        # Every kept prospect's best link, then its other links, strongest first, up to the link cap.
+        best = ~feats["code"].duplicated().to_numpy()
+        room = max(cfg.max_links_per_kind - int(best.sum()), 0)
+        feats = feats[best | (np.cumsum(~best) <= room)]
         with paused_gc():
             out.extend(build_rows(chain, tier, feats, points, kind))
     return out
