@@ -91,17 +91,38 @@ def score(store: StoreOpt = None) -> None:
 def prospects(
     family: Annotated[str, typer.Argument(help=" | ".join(FAMILIES))],
     store: StoreOpt = None,
-    anchor: Annotated[str | None, typer.Option(help="only prospects of this anchor client")] = None,
     kind: Annotated[str | None, typer.Option(help="only this kind (e.g. upstream, payroll)")] = None,
+    anchor: Annotated[str | None, typer.Option(help="every prospect of this anchor client")] = None,
+    association: Annotated[str | None, typer.Option(help="only this association's")] = None,
+    employer: Annotated[str | None, typer.Option(help="only this payroll employer's")] = None,
+    branch: Annotated[str | None, typer.Option(help="only rows of this branch")] = None,
+    manager: Annotated[str | None, typer.Option(help="only rows for this manager")] = None,
+    min_score: Annotated[float | None, typer.Option(min=0, max=100, help="lowest score, 0-100")] = None,
+    band: Annotated[str | None, typer.Option(help="near_threshold | below_threshold | above_threshold")] = None,
     limit: Annotated[int, typer.Option(min=1, help="rows to show")] = 20,
+    offset: Annotated[int, typer.Option(min=0, help="rows to skip")] = 0,
+    lang: Annotated[str | None, typer.Option(help="zh | en (default: the setting)")] = None,
     format: Annotated[str, typer.Option("--format", help="table | json | csv")] = "table",
 ) -> None:
-    """List the scored prospects of a family, best first."""
+    """List the scored prospects of a family, best first (the same filters as the API)."""
     from api.render import print_prospects
 
     if format not in ("table", "json", "csv"):
         raise InvalidRequest(f"unknown format {format!r}; choose table, json or csv")
-    print_prospects(_existing_store(store), family, anchor=anchor, kind=kind, limit=limit, fmt=format)
+    if lang not in (None, "zh", "en"):
+        raise InvalidRequest(f"unknown language {lang!r}; choose zh or en")
+    filters = {"kind": kind, "anchor": anchor, "association": association, "employer": employer,
+               "branch": branch, "manager": manager, "min_score": min_score, "band": band}
+    shown = print_prospects(_existing_store(store), family, limit=limit, offset=offset, fmt=format, lang=lang,
+                            filters=filters)
+    if shown == 0:
+        from scoring.answer import why_empty
+
+        message, mistake = why_empty(_existing_store(store), family,
+                                     {k: (None if v is None else str(v)) for k, v in filters.items()})
+        if mistake:
+            raise InvalidRequest(message)
+        _err(message)
 
 
 @app.command()

@@ -28,6 +28,8 @@ class ProspectQuery(BaseModel):
     branch: str | None = Field(default=None, max_length=200, description="only rows of this branch")
     manager: str | None = Field(default=None, max_length=200, description="only rows for this manager")
     min_score: float | None = Field(default=None, ge=0, le=100, description="lowest score, 0-100")
+    band: Literal["near_threshold", "below_threshold", "above_threshold"] | None = Field(
+        default=None, description="retail rows in this band of the financial-assets threshold")
     limit: int | None = Field(default=None, ge=1, le=100_000, description="rows per page")
     offset: int = Field(default=0, ge=0, le=10_000_000, description="rows to skip")
     format: Literal["json", "csv", "xlsx"] = Field(default="json", description="json, or a csv/xlsx file")
@@ -55,7 +57,8 @@ def query_prospects(viewer: Viewer, family: str, q: ProspectQuery, lang: str, li
         branch = viewer.user.branch
     page, total = page_prospects(viewer.store, family, kind=q.kind, anchor=q.anchor, association=q.association,
                                  employer=q.employer, branch=branch, manager=q.manager, min_score=q.min_score,
-                                 kinds=None if kinds is None else list(kinds), limit=limit, offset=q.offset)
+                                 band=q.band, kinds=None if kinds is None else list(kinds), limit=limit,
+                                 offset=q.offset)
     persons = person_ids(viewer.store)
     rows = [prospect_out(viewer, decode({str(k): v for k, v in r.items()}, lang), lang, persons)
             for r in page.to_dict("records")]  # only the page

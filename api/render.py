@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from typing import Any
 
 import pandas as pd
 
@@ -16,22 +17,28 @@ __all__ = ["print_prospects"]
 
 
 def print_prospects(store: GraphStore, family: str, *, anchor: str | None = None, kind: str | None = None,
-                    limit: int = 20, fmt: str = "table", per_kind: bool = False) -> None:
-    lang = ScoringSettings().lang
-    if per_kind and kind is None:
+                    limit: int = 20, fmt: str = "table", per_kind: bool = False, offset: int = 0,
+                    lang: str | None = None, filters: dict[str, Any] | None = None) -> int:
+    """Print a page of prospects; returns the number of rows printed. `filters` takes the
+    keyword filters of `load_prospects` (kind, anchor, association, ..., band)."""
+    lang = lang or ScoringSettings().lang
+    filters = {"kind": kind, "anchor": anchor, **(filters or {})}
+    if per_kind and filters.get("kind") is None:
         from graph.schema import KINDS_BY_FAMILY
 
+        shown = 0
         for each in KINDS_BY_FAMILY[family]:
-            df = load_prospects(store, family, kind=each, anchor=anchor, limit=limit)
+            df = load_prospects(store, family, **{**filters, "kind": each}, limit=limit)
             if len(df):
                 print(f"-- {each} --")
-                print_prospects(store, family, anchor=anchor, kind=each, limit=limit, fmt=fmt)
-        return
-    df = load_prospects(store, family, kind=kind, anchor=anchor, limit=limit)
+                shown += print_prospects(store, family, limit=limit, fmt=fmt, lang=lang,
+                                         filters={**filters, "kind": each})
+        return shown
+    df = load_prospects(store, family, **filters, limit=limit, offset=offset)
     rows = [decode({str(k): v for k, v in r.items()}, lang) for r in df.to_dict("records")]
     if fmt == "json":
         print(json.dumps(rows, ensure_ascii=False, indent=1, default=str))
-        return
+        return len(rows)
     if fmt == "csv":
         writer = csv.writer(sys.stdout)
         cols = ["rank", "prospect_id", "name", "family", "kind", "score", "manager_id", "reasons"]
@@ -39,7 +46,9 @@ def print_prospects(store: GraphStore, family: str, *, anchor: str | None = None
         for r in rows:
             writer.writerow([r["rank"], r["prospect_id"], r["name"], r["family"], r["kind"],
                              f"{r['score']:.1f}", r["manager_id"] or "", " | ".join(r["reasons"])])
-        return
+        return len(rows)
+    if not rows:
+        return 0
     from rich.console import Console
     from rich.table import Table
 
@@ -50,6 +59,7 @@ def print_prospects(store: GraphStore, family: str, *, anchor: str | None = None
         table.add_row(str(r["rank"]), str(r["prospect_id"]), str(r["name"]), str(r["kind"]),
                       f"{r['score']:.1f}", str(r["manager_id"] or ""), "; ".join(r["reasons"][:3]))
     Console(width=160).print(table)
+    return len(rows)
 
 
 def print_board(board: pd.DataFrame, fmt: str = "table") -> None:

@@ -257,16 +257,20 @@ class _Context:
         return np.asarray(self.ent.index.get_indexer(pd.Index(ids.to_numpy(dtype=object))), dtype=np.int64)
 
     def flows_with(self, links: pd.DataFrame) -> pd.DataFrame:
-        """Payments between each (anchor, prospect) pair in either direction: amount, months, latest day."""
+        """Payments between each (anchor, prospect) pair in either direction: amount, months, latest
+        day, one row per pair (columns `anchor`, `prospect`, `flow_amount`, `flow_months`, `flow_last`)."""
         n = self.n
         pairs = np.unique(self.code(links["anchor"]) * n + self.code(links["prospect"]))
         # Hash lookups (pandas isin on int64), not numpy's sort-based isin, over millions of keys.
         forward = pd.Series(self.src * n + self.dst).isin(pairs).to_numpy()  # anchor pays prospect
         backward = pd.Series(self.dst * n + self.src).isin(pairs).to_numpy()  # prospect pays anchor
-        prospect = np.concatenate([self.dst[forward], self.src[backward]])
+        key = np.concatenate([self.src[forward] * n + self.dst[forward], self.dst[backward] * n + self.src[backward]])
         amount = np.concatenate([self.amount[forward], self.amount[backward]])
         day = np.concatenate([self.day[forward], self.day[backward]])
-        return self._per_node(prospect, amount, day, "flow")
+        agg = self._per_node(key, amount, day, "flow", index=False)
+        codes = agg.index.to_numpy(dtype=np.int64)
+        ids = self.ent.index.to_numpy(dtype=object)
+        return agg.assign(anchor=ids[codes // n], prospect=ids[codes % n]).reset_index(drop=True)
 
     def activity(self, codes: np.ndarray) -> pd.DataFrame:
         """All observed payments of the given nodes, in or out: amount and latest day."""
@@ -278,23 +282,27 @@ class _Context:
         day = np.concatenate([self.day[out_], self.day[in_]])
         return self._per_node(node, amount, day, "own")
 
-    def _per_node(self, node: np.ndarray, amount: np.ndarray, day: np.ndarray, prefix: str) -> pd.DataFrame:
+    def _per_node(self, node: np.ndarray, amount: np.ndarray, day: np.ndarray, prefix: str,
+                  index: bool = True) -> pd.DataFrame:
         months = day.astype("datetime64[M]").astype(np.int64)
         frame = pd.DataFrame({"node": node, "amount": amount, "month": months, "day": day})
         agg = frame.groupby("node", sort=False).agg(amount=("amount", "sum"), months=("month", "nunique"),
                                                     last=("day", "max"))
-        agg.index = self.ent.index[agg.index.to_numpy()]
+        if index:
+            agg.index = self.ent.index[agg.index.to_numpy()]
         return agg.rename(columns={c: f"{prefix}_{c}" for c in agg.columns})
 
 
 def _best_anchor(links: pd.DataFrame, ctx: _Context) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One row per prospect: its strongest anchor (credit first on ties), with the link that shows it."""
+    """One row per prospect-anchor pair (strongest link of the pair), its credit flag in
+    `credit_any` (this anchor holds credit), and per prospect the number of anchors."""
     links = links.copy()
     links["credit"] = ctx.credit.reindex(links["anchor"]).fillna(False).to_numpy(dtype=bool)
     links = links.sort_values(["prospect", "strength", "credit", "anchor", "relation"],
                               ascending=[True, False, False, True, True])
-    best = links.drop_duplicates("prospect").set_index("prospect")
-    agg = links.groupby("prospect", sort=False).agg(anchors=("anchor", "nunique"), credit_any=("credit", "max"))
+    best = links.drop_duplicates(["prospect", "anchor"]).set_index("prospect")
+    best["credit_any"] = best["credit"]
+    agg = links.groupby("prospect", sort=False).agg(anchors=("anchor", "nunique"))
     kinds = links[["prospect", "relation"]].drop_duplicates()
     classes = kinds.assign(cls=kinds["relation"].map(RELATION_CLASS).fillna(kinds["relation"]))
     agg["classes"] = classes.drop_duplicates(["prospect", "cls"]).groupby("prospect", sort=False).size()
@@ -309,7 +317,8 @@ def _frame(kind: str, links: pd.DataFrame, ctx: _Context) -> tuple[pd.DataFrame,
     if links.empty:
         return pd.DataFrame(), pd.DataFrame(columns=["prospect", "relation"])
     best, kinds = _best_anchor(links, ctx)
-    df = best.join(ctx.flows_with(links))
+    flows = ctx.flows_with(links)
+    df = best.reset_index().merge(flows, on=["prospect", "anchor"], how="left").set_index("prospect")
     df["flow_amount"] = df["flow_amount"].fillna(0.0)
     df["flow_months"] = df["flow_months"].fillna(0).astype(float)
     df = df.drop(columns=["flow_last"])
@@ -419,9 +428,10 @@ def reasons(r: dict[str, Any], kind: str, names: pd.Series, cfg: EcosystemSettin
         out.append(dict(en=f"One of {int(r['chain_size'])} stores or branches of this client not yet banked here: "
                              "open them together.",
                           zh=f"该客户共有{int(r['chain_size'])}家分支机构/门店尚未在本行开户，可批量开户。"))
-    if r["anchors"] > 1:
-        out.append(dict(en=f"Linked to {int(r['anchors'])} client companies of the bank.",
-                          zh=f"关联本行{int(r['anchors'])}家客户企业。"))
+    also = r.get("also") or []
+    if also:
+        out.append(dict(en="Also linked to client " + ", ".join(f"{a} ({m})" if m else a for a, m in also) + ".",
+                        zh="同时关联客户" + "、".join(f"{a}（客户经理{m}）" if m else a for a, m in also) + "。"))
     return out
 
 
@@ -479,7 +489,11 @@ def score(store: GraphStore, settings: ScoringSettings) -> list[Prospect]:
         points = {name: matrix[:, i] for i, name in enumerate(raw)}
         df["_pos"] = np.arange(len(df))
         df["score"] = matrix.sum(axis=1)
-        df = df.sort_values(["score", "prospect_id"], ascending=[False, True]).head(cfg.max_rows_per_kind)
+        df = df.sort_values(["score", "prospect_id", "anchor"], ascending=[False, True, True])
+        # The cap counts prospects: a kept prospect keeps its link to every client of its group.
+        kept_ids = df["prospect_id"].drop_duplicates().head(cfg.max_rows_per_kind)
+        df = df[is_in(df["prospect_id"], kept_ids)]
+        anchors_of = df.groupby("prospect_id", sort=False)["anchor"].agg(list).to_dict()
         kept = kinds[is_in(kinds["prospect"], df["prospect_id"])].sort_values(["prospect", "relation"])
         relations = kept.groupby("prospect", sort=False)["relation"].agg(list).to_dict()
         for rec in df.to_dict("records"):
@@ -494,12 +508,16 @@ def score(store: GraphStore, settings: ScoringSettings) -> list[Prospect]:
             branch = (_opt(branches, pid) if deep else None) or _opt(branches, anchor)
             via = None if _missing(r.get("via")) else str(r["via"])
             path = [x for x in (manager, anchor, via, pid) if x]
+            also = [(str(a), _opt(managers, str(a))) for a in anchors_of[pid] if str(a) != anchor]
+            r["also"] = also
             rows.append(dict(
                 family="ecosystem", kind=kind, prospect_id=pid, name=str(names.get(pid, pid)),
                 evidence=evidence, reasons=reasons(r, kind, names, cfg), path=path,
                 suggested_products=products(r, kind), manager_id=manager, branch_id=branch, anchor_id=anchor,
                 is_deepening=deep,
                 details={"relation": r["relation"], "relations": list(r["relations"]), "anchor_id": anchor,
+                         "anchor_ids": [str(a) for a in anchors_of[pid]],
+                         "shared_with": sorted({m for _, m in also if m and m != manager}),
                          "anchors": int(r["anchors"]), "via": via, "stake_pct": _value(r.get("stake")),
                          "flow_amount": round(float(r["flow_amount"]), 2), "as_of": str(ctx.as_of.date()),
                          **({"stores_of_client": int(r["chain_size"])} if kind == "branch_store" else {})},

@@ -20,6 +20,8 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from graph.store import GraphStore
+from scoring.answer import best_links
+from scoring.campaigns import CampaignSettings, split_campaigns
 from scoring.lead_state import LeadLedger
 from scoring.settings import ScoringSettings, family_settings
 from scoring.templates import render_reasons
@@ -86,7 +88,8 @@ def build_board(store: GraphStore, settings: ScoringSettings | None = None, *, m
     rows = store.read("prospects")
     rows = rows[~rows["kind"].isin(conf.exclude_kinds)].copy()
     columns = ["entity_id", "name", "entity_kind", "best_family", "best_kind", "score", "families",
-               "reasons", "owner", "owner_source", "status", "branch_id", "group_id", "members", "rank"]
+               "reasons", "owner", "owner_source", "status", "branch_id", "group_id", "members", "rank",
+               "row_kind", "campaign", "shared_with"]
     if rows.empty:
         return pd.DataFrame(columns=columns)
     multipliers = _refit_multipliers(store, conf.apply_refit)
@@ -104,7 +107,11 @@ def build_board(store: GraphStore, settings: ScoringSettings | None = None, *, m
     claims = ledger(store).claims()
     banned = {eid for eid, c in claims.items() if c.status == "do_not_contact"}
     rows = rows[(~rows["client"] | deepening) & ~rows["dnc"] & ~rows["prospect_id"].isin(banned)]
-    rows = rows.sort_values(["score", "family", "kind"], ascending=[False, True, True])
+    # Each prospect by its best anchor link; long tails of staff and members become campaign rows.
+    rows = best_links(rows).sort_values(["score", "family", "kind"], ascending=[False, True, True])
+    assoc = store.read("associations", ["id", "name"])
+    rows, campaigns = split_campaigns(rows, family_settings(settings, "campaigns", CampaignSettings), lang,
+                                      dict(zip(assoc["id"].astype(str), assoc["name"].astype(str), strict=True)))
 
     # one pass over plain records (rows are best first): iterrows per lead cost seconds per request
     grouped: dict[str, list[dict[str, Any]]] = {}
@@ -134,7 +141,9 @@ def build_board(store: GraphStore, settings: ScoringSettings | None = None, *, m
             "owner": owner, "owner_source": source,
             "branch_id": best["branch_id"] if isinstance(best["branch_id"], str) else best["entity_branch"],
             "assets": float(best["assets"]), "parent_id": best["parent_id"],
+            "row_kind": "lead", "campaign": None, "shared_with": _shared_with(by_family.get("supply_chain")),
         })
+    leads.extend(campaigns)
     board = pd.DataFrame(leads)
     _apply_claims(board, claims)
     _balance(board, store)
@@ -142,8 +151,8 @@ def build_board(store: GraphStore, settings: ScoringSettings | None = None, *, m
     board["members"] = [[] for _ in range(len(board))]
     if collapse_groups and len(board):
         board = _collapse(board)
-    if manager is not None:
-        board = board[board["owner"] == manager]
+    if manager is not None:  # a shared row is on the board of every manager of its anchors
+        board = board[(board["owner"] == manager) | board["shared_with"].apply(lambda m: manager in (m or []))]
     if branch is not None:
         board = board[board["branch_id"] == branch]
     if family is not None:
@@ -155,6 +164,13 @@ def build_board(store: GraphStore, settings: ScoringSettings | None = None, *, m
     if limit is not None:
         board = board.head(limit)
     return board[columns]
+
+
+def _shared_with(row: dict[str, Any] | None) -> list[str]:
+    """Managers of a prospect's other anchors (they may ask the owner for a joint visit)."""
+    if row is None or not isinstance(row.get("details"), str):
+        return []
+    return list(json.loads(row["details"]).get("shared_with", []))
 
 
 def _apply_claims(board: pd.DataFrame, claims: dict[str, Any]) -> None:

@@ -223,10 +223,15 @@ def _role_words(role: str, data: dict[str, Any]) -> tuple[str, str]:
 
 
 def _money(data: dict[str, Any]) -> tuple[str, str]:
+    """An edge's amount with its window: edges total every flow on record (reasons say 12 months)."""
     amount = float(data.get("amount") or 0.0)
     if amount <= 0:
         return "", ""
-    return f" (CNY {amount:,.0f})", f"（{amount / 10_000:,.1f}万元）"
+    first, last = str(data.get("first_on") or "")[:7], str(data.get("last_on") or "")[:7]
+    if first and last:
+        return (f" (CNY {amount:,.0f} in all, {first} to {last})",
+                f"（{first}至{last}累计{amount / 10_000:,.1f}万元）")
+    return f" (CNY {amount:,.0f} in all on record)", f"（累计{amount / 10_000:,.1f}万元）"
 
 
 def _clause(graph: nx.MultiDiGraph, link: Link) -> tuple[str, str]:

@@ -26,6 +26,7 @@ from graph.errors import InvalidRequest, NotFound, NotImplementedYet, StoreCorru
 from graph.progress import stages
 from graph.schema import FAMILIES, KINDS_BY_FAMILY
 from graph.store import GraphStore
+from scoring.answer import BANDS, LINKED_FAMILIES, rank_answer
 from scoring.explain import Evidence, Prospect, Reason
 from scoring.frame import empty_frame, from_prospects
 from scoring.settings import ScoringSettings
@@ -182,6 +183,7 @@ def page_prospects(
     *,
     kinds: Iterable[str] | None = None,
     min_score: float | None = None,
+    band: str | None = None,
     limit: int | None = None,
     offset: int = 0,
     **filters: str | None,
@@ -205,25 +207,36 @@ def page_prospects(
     if min_score is not None:
         where.append("score >= $min_score")
         params["min_score"] = min_score  # type: ignore[assignment]
+    if band is not None:
+        if band not in BANDS:
+            raise InvalidRequest(f"unknown band {band!r}; choose one of {', '.join(BANDS)}")
+        where.append("json_extract_string(details, '$.band') = $band")
+        params["band"] = BANDS[band]
+    if filters.get("anchor") is None and family in LINKED_FAMILIES:
+        # the overall list shows each prospect once, by its best anchor link (see scoring.answer)
+        where.append("link_order = 1")
     page = f" LIMIT {int(limit)}" if limit is not None else ""
     # column names come from _FILTERS, values are bound parameters
-    sql = (f"SELECT *, count(*) OVER () AS total_rows FROM prospects WHERE {' AND '.join(where)} "  # noqa: S608
+    sql = (f"SELECT * EXCLUDE (link_order), count(*) OVER () AS total_rows FROM linked "  # noqa: S608
+           f"WHERE {' AND '.join(where)} "
            f"ORDER BY score DESC, kind, prospect_id, rank{page} OFFSET {int(offset)}")
     con = duckdb.connect()
     try:
         source = _register_prospects(con, store)
         try:
+            con.execute("CREATE TEMP VIEW linked AS SELECT *, row_number() OVER (PARTITION BY family, kind, "
+                        "prospect_id ORDER BY score DESC, anchor_id NULLS LAST) AS link_order FROM prospects")
             df = con.execute(sql, params).df()
         except duckdb.Error as exc:  # a damaged or missing file: the store's own error, naming it
             raise StoreCorrupted(f"store file {source} is unreadable: {exc}") from exc
         if df.empty and offset:
-            total = int(con.execute(f"SELECT count(*) FROM prospects WHERE {' AND '.join(where)}",  # noqa: S608
+            total = int(con.execute(f"SELECT count(*) FROM linked WHERE {' AND '.join(where)}",  # noqa: S608
                                     params).fetchone()[0])  # type: ignore[index]
         else:
             total = int(df["total_rows"].iloc[0]) if len(df) else 0
     finally:
         con.close()
-    return df.drop(columns=["total_rows"]), total
+    return rank_answer(df.drop(columns=["total_rows"]), offset), total
 
 
 def _register_prospects(con: duckdb.DuckDBPyConnection, store: GraphStore) -> str:
@@ -254,12 +267,14 @@ def load_prospects(
     branch: str | None = None,
     manager: str | None = None,
     min_score: float | None = None,
+    band: str | None = None,
     limit: int | None = None,
     offset: int = 0,
 ) -> pd.DataFrame:
     """The scored rows of a family, best first, filtered; raises NotFound for a bad family."""
     df, _ = page_prospects(store, family, kind=kind, anchor=anchor, association=association, employer=employer,
-                           branch=branch, manager=manager, min_score=min_score, limit=limit, offset=offset)
+                           branch=branch, manager=manager, min_score=min_score, band=band, limit=limit,
+                           offset=offset)
     return df
 
 

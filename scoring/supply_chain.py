@@ -47,20 +47,20 @@ __all__ = ["score", "SupplyChainSettings", "SupplyChainWeights", "Chain", "load_
 class SupplyChainWeights(BaseModel):
     """Maximum points of each feature (the positive ones sum to at most 100)."""
 
-    amount_3m: float = Field(default=8.0, ge=0)
-    amount_6m: float = Field(default=8.0, ge=0)
-    amount_12m: float = Field(default=17.0, ge=0)
-    trend: float = Field(default=1.4, ge=0)
-    payments: float = Field(default=8.0, ge=0)
-    months_active: float = Field(default=10.0, ge=0)
-    steadiness: float = Field(default=8.0, ge=0)
-    recency: float = Field(default=8.0, ge=0)
-    anchors: float = Field(default=6.0, ge=0)
+    amount_3m: float = Field(default=6.0, ge=0)
+    amount_6m: float = Field(default=6.0, ge=0)
+    amount_12m: float = Field(default=16.0, ge=0)
+    trend: float = Field(default=1.3, ge=0)
+    payments: float = Field(default=6.0, ge=0)
+    months_active: float = Field(default=8.0, ge=0)
+    steadiness: float = Field(default=6.0, ge=0)
+    recency: float = Field(default=6.0, ge=0)
+    anchors: float = Field(default=4.0, ge=0)
     credit_anchor: float = Field(default=4.0, ge=0)
     bills: float = Field(default=8.0, ge=0)
-    discount_lead: float = Field(default=6.0, ge=0)
-    other_bank: float = Field(default=5.0, ge=0)
-    dependence: float = Field(default=2.6, ge=0)
+    discount_lead: float = Field(default=24.0, ge=0)
+    other_bank: float = Field(default=4.0, ge=0)
+    dependence: float = Field(default=0.6, ge=0)
     tier_penalty: float = Field(default=6.0, ge=0, description="points taken per tier beyond the first")
 
 
@@ -70,6 +70,7 @@ class SupplyChainSettings(BaseModel):
     depth: int = Field(default=3, ge=1, le=6)
     windows: tuple[int, int, int] = (3, 6, 12)
     max_rows_per_kind: int = Field(default=5000, ge=1)
+    max_links_per_kind: int = Field(default=10000, ge=1, description="rows (prospect-anchor links) kept per kind")
     non_credit_anchor_weight: float = Field(default=0.5, gt=0, le=1)
     deepening_max_payments: int = Field(default=6, ge=0)
     own_bank_names: list[str] = Field(default_factory=list)
@@ -169,12 +170,12 @@ def load_chain(store: GraphStore, settings: ScoringSettings, cfg: SupplyChainSet
     bok = (bsrc >= 0) & (bdst >= 0) & (bsrc != bdst)
     chain.bill = {"src": bsrc[bok], "dst": bdst[bok], "amount": bamount[bkeep][bok], "day": bday[bkeep][bok]}
 
-    e = endo.merge(b[["bill_id", "amount", "issued_on"]], on="bill_id", how="inner")
+    e = endo.merge(b[["bill_id", "drawer_id", "amount", "issued_on"]], on="bill_id", how="inner")
     eday = e["endorsed_on"].fillna(e["issued_on"]).to_numpy(dtype="datetime64[ns]")
     esrc, edst = chain.codes(e["from_id"]), chain.codes(e["to_id"])
     eok = (esrc >= 0) & (edst >= 0) & (esrc != edst)
     chain.endo = {"src": esrc[eok], "dst": edst[eok], "amount": e["amount"].to_numpy(dtype=np.float64)[eok],
-                  "day": eday[eok]}
+                  "day": eday[eok], "drawer": chain.codes(e["drawer_id"])[eok]}
 
     # Who discounted each bill: its last endorsee, else its payee. At another bank = a lead.
     last = e.sort_values(["bill_id", "seq"]).drop_duplicates("bill_id", keep="last").set_index("bill_id")["to_id"]
@@ -196,6 +197,11 @@ def tiers(chain: Chain, kind: str) -> dict[str, np.ndarray]:
     esrc, edst, ew = chain.links()
     if kind == "downstream":
         esrc, edst = edst, esrc
+    else:  # an endorsee holds the drawer's own bill: upstream, it is the drawer's payee too
+        held = chain.endo["drawer"] >= 0
+        esrc = np.concatenate([esrc, chain.endo["drawer"][held]])
+        edst = np.concatenate([edst, chain.endo["dst"][held]])
+        ew = np.concatenate([ew, chain.endo["amount"][held]])
 
     dist = np.full(n, -1, dtype=np.int64)
     parent = np.full(n, -1, dtype=np.int64)
@@ -260,7 +266,12 @@ FEATURES: dict[str, tuple[str, str]] = {
 
 
 def kind_features(chain: Chain, tier: dict[str, np.ndarray], kind: str) -> pd.DataFrame:
-    """One row per prospect of `kind` with every raw feature (vectorised over all nodes)."""
+    """One row per prospect-anchor link of `kind` with every raw feature (vectorised).
+
+    A chain flow counts for the link between the prospect and the anchor at the head of its
+    counterpart's path (the counterpart itself when it is an anchor): a supplier paid by two
+    clients gets two links, each with that client's own flows, tier and path.
+    """
     cfg, n = chain.cfg, chain.n
     pay, dist = chain.pay, tier["dist"]
     activity = np.bincount(pay["src"], minlength=n) + np.bincount(pay["dst"], minlength=n)
@@ -272,61 +283,77 @@ def kind_features(chain: Chain, tier: dict[str, np.ndarray], kind: str) -> pd.Da
 
     # Chain flows: payments plus the acceptance bills and endorsements that move along the chain
     # (a bill is how an anchor pays a supplier too).
-    keys, amounts, days, others, counterpart = [], [], [], [], []
-    bill_amount, bill_count = np.zeros(n), np.zeros(n)
+    keys, amounts, days, others, counterpart, is_bill = [], [], [], [], [], []
     for part in (pay, chain.bill, chain.endo):
         r = prospect[part[mine]] & member[part[theirs]]
         keys.append(part[mine][r])
         amounts.append(part["amount"][r])
         days.append(part["day"][r])
-        counterpart.append(part[theirs][r])
-        is_other = part["other"][r] if part is pay and kind == "upstream" else np.zeros(int(r.sum()), bool)
-        others.append(is_other)
-        if part is not pay:
-            bill_amount += np.bincount(part[mine][r], part["amount"][r], minlength=n)
-            bill_count += np.bincount(part[mine][r], minlength=n)
-    holder = np.concatenate(keys)
-    flows = FlowFrame(holder, np.concatenate(amounts), np.concatenate(days), np.concatenate(others))
-    f = flow_features(flows, n, chain.as_of, cfg.windows)
-    last_day = f["last_day"]
+        cp_part = part[theirs][r]
+        if part is chain.endo and kind == "upstream":
+            # The endorsee of an anchor's bill is paid by that anchor's bill: the drawer, when on
+            # the chain, is the counterpart (承贴联动: follow where the anchor's bills go).
+            drawer = part["drawer"][r]
+            on_chain = (drawer >= 0) & member[np.maximum(drawer, 0)] & (drawer != part[mine][r])
+            cp_part = np.where(on_chain, drawer, cp_part)
+        counterpart.append(cp_part)
+        others.append(part["other"][r] if part is pay and kind == "upstream" else np.zeros(int(r.sum()), bool))
+        is_bill.append(np.full(int(r.sum()), part is not pay))
+    holder, cp = np.concatenate(keys), np.concatenate(counterpart)
+    amount, bill = np.concatenate(amounts), np.concatenate(is_bill)
+    link_inv, link_key = pd.factorize(holder * n + tier["anchor"][cp])
+    link_key = np.asarray(link_key, dtype=np.int64)
+    m = len(link_key)
+    p_of, a_of = link_key // n, link_key % n
+    flows = FlowFrame(link_inv.astype(np.int64), amount, np.concatenate(days), np.concatenate(others))
+    f = flow_features(flows, m, chain.as_of, cfg.windows)
+    bill_amount = np.bincount(link_inv[bill], amount[bill], minlength=m)
+    bill_count = np.bincount(link_inv[bill], minlength=m).astype(np.float64)
+    # The link's tier: one more than its nearest counterpart; its path runs through the
+    # heaviest counterpart of that tier (ties: the smaller code).
+    link_tier = np.full(m, np.iinfo(np.int64).max)
+    np.minimum.at(link_tier, link_inv, dist[cp] + 1)
+    near = dist[cp] + 1 == link_tier[link_inv]
+    via_inv, via_key = pd.factorize(link_inv[near] * n + cp[near])
+    via_key = np.asarray(via_key, dtype=np.int64)
+    via_w = np.bincount(via_inv, amount[near], minlength=len(via_key))
+    via, _ = _strongest(via_key % n, via_key // n, via_w, m)
+
     # Observed flows of the prospect on its side (all its payments) plus its chain bills.
-    total = np.bincount(pay[mine], pay["amount"], minlength=n) + bill_amount
+    total = (np.bincount(pay[mine], pay["amount"], minlength=n)[p_of]
+             + np.bincount(p_of, bill_amount, minlength=n)[p_of])
+    other_bank = f["other_bank"]
     if kind == "downstream":  # money the buyer receives at another bank: its account is elsewhere
-        f["other_bank"] = np.bincount(pay["dst"][pay["other"]], pay["amount"][pay["other"]], minlength=n)
+        other_bank = np.bincount(pay["dst"][pay["other"]], pay["amount"][pay["other"]], minlength=n)[p_of]
     discounted = np.bincount(chain.discounter_other[chain.discounter_other >= 0], minlength=n)
 
-    # Distinct anchors behind the prospect's chain counterparts (each carries its strongest anchor).
-    anc = tier["anchor"][np.concatenate(counterpart)]
-    pairs = np.asarray(pd.unique(holder * n + anc), dtype=np.int64)
-    p_of, a_of = pairs // n, pairs % n
+    # Distinct anchors of the prospect (all its links), credit clients weighing fully.
     anchors_w = np.bincount(p_of, chain.anchor_weight()[a_of], minlength=n)
     anchors_n = np.bincount(p_of, minlength=n)
-    credit_any = np.bincount(p_of, chain.is_credit[a_of].astype(np.float64), minlength=n) > 0
-
-    idx = np.flatnonzero(prospect)
     long_ = cfg.windows[2]
-    df = pd.DataFrame({
-        "code": idx,
-        "prospect_id": chain.ent["id"].to_numpy(dtype=object)[idx],
-        "tier": ptier[idx],
-        "is_deepening": chain.is_client[idx],
-        **{f"amount_{m}m": f[f"amount_{m}m"][idx] for m in cfg.windows},
-        "amount_long": f[f"amount_{long_}m"][idx],
-        "count": f["count"][idx],
-        "months_active": f["months_active"][idx],
-        "streak": f["streak"][idx],
-        "days_since": last_day[idx],
-        "other_bank": f["other_bank"][idx],
-        "share": np.divide(f[f"amount_{long_}m"][idx], total[idx], out=np.zeros(len(idx)),
-                           where=total[idx] > 0),
-        "bill_amount": bill_amount[idx],
-        "bill_count": bill_count[idx],
-        "discounted": discounted[idx].astype(np.float64),
-        "anchors_weighted": anchors_w[idx],
-        "anchors": anchors_n[idx],
-        "credit_anchor": credit_any[idx],
+    a_long = f[f"amount_{long_}m"]
+    return pd.DataFrame({
+        "code": p_of,
+        "anchor_code": a_of,
+        "via_code": via,
+        "prospect_id": chain.ent["id"].to_numpy(dtype=object)[p_of],
+        "tier": link_tier,
+        "is_deepening": chain.is_client[p_of],
+        **{f"amount_{w}m": f[f"amount_{w}m"] for w in cfg.windows},
+        "amount_long": a_long,
+        "count": f["count"],
+        "months_active": f["months_active"],
+        "streak": f["streak"],
+        "days_since": f["last_day"],
+        "other_bank": other_bank,
+        "share": np.divide(a_long, total, out=np.zeros(m), where=total > 0),
+        "bill_amount": bill_amount,
+        "bill_count": bill_count,
+        "discounted": discounted[p_of].astype(np.float64),
+        "anchors_weighted": anchors_w[p_of],
+        "anchors": anchors_n[p_of],
+        "credit_anchor": chain.is_credit[a_of],
     })
-    return df
 
 
 def contributions(df: pd.DataFrame, cfg: SupplyChainSettings) -> dict[str, np.ndarray]:
@@ -403,20 +430,24 @@ def products(r: Any, kind: str, cfg: SupplyChainSettings) -> list[str]:
 
 def build_rows(chain: Chain, tier: dict[str, np.ndarray], df: pd.DataFrame,
                points: dict[str, np.ndarray], kind: str) -> list[Prospect]:
-    """`Prospect` objects for the kept rows only, with evidence, reasons, path and manager."""
+    """`Prospect` objects for the kept links only, with evidence, reasons, path and manager."""
     cfg = chain.cfg
     ids = chain.ent["id"].to_numpy(dtype=object)
     names = chain.ent["name"].astype("string").fillna("").to_numpy(dtype=object)
     managers = _objects(chain.ent["manager_id"])
     branches = _objects(chain.ent["branch_id"])
+    # Every anchor of each kept prospect (its links, best first), named on each of its rows.
+    links = df.groupby("code", sort=False)["anchor_code"].agg(list).to_dict()
+    distinct = distinguishing(df)
     rows = []
     # Rows are plain dicts validated in one call at the end: building hundreds of thousands
     # of evidence objects one by one would dominate the run at bank scale.
     contrib = np.column_stack([points[name] for name in FEATURES])[df["_pos"].to_numpy()].tolist()
-    for r, values, points_row in zip(df.to_dict("records"), _value_rows(df, cfg.windows), contrib, strict=True):
-        code = int(r["code"])
-        chain_path = _path(tier, code, bool(r["is_deepening"]))
-        anchor = chain_path[0]
+    records = df.to_dict("records")
+    for r, values, points_row, shown in zip(records, _value_rows(df, cfg.windows), contrib,
+                                            distinct.to_dict("records"), strict=True):
+        code, anchor = int(r["code"]), int(r["anchor_code"])
+        chain_path = [*_path(tier, int(r["via_code"])), code]
         evidence = [
             {"name": name, "label_en": label[0], "label_zh": label[1], "value": value, "contribution": points}
             for (name, label), value, points in zip(FEATURES.items(), values, points_row, strict=True)
@@ -424,15 +455,19 @@ def build_rows(chain: Chain, tier: dict[str, np.ndarray], df: pd.DataFrame,
         manager = managers[code] if r["is_deepening"] and managers[code] else managers[anchor]
         branch = branches[code] if r["is_deepening"] and branches[code] else branches[anchor]
         node_path = ([manager] if manager else []) + [ids[c] for c in chain_path]
+        also = [(str(ids[a]), managers[a]) for a in links[code] if a != anchor]
+        shared = sorted({str(mg) for _, mg in also if mg and mg != manager})
         rows.append(dict(
             family="supply_chain", kind=kind, prospect_id=str(ids[code]), name=str(names[code]),
             evidence=evidence,
-            reasons=reasons(r, kind, names[anchor], names[chain_path[-2]], cfg),
+            reasons=reasons(r, kind, names[anchor], names[chain_path[-2]], cfg,
+                            {str(k): bool(v) for k, v in shown.items()}, also),
             path=[str(x) for x in node_path], suggested_products=products(r, kind, cfg),
             manager_id=manager, branch_id=branch, anchor_id=str(ids[anchor]),
             is_deepening=bool(r["is_deepening"]), association_id=None, employer_id=None,
             details={"tier": int(r["tier"]), "anchor_id": str(ids[anchor]), "anchors": int(r["anchors"]),
-                     "as_of": str(chain.as_of.date()),
+                     "anchor_ids": [str(ids[a]) for a in links[code]], "shared_with": shared,
+                     "as_of": str(chain.as_of.date()), "window_months": cfg.windows[2],
                      "amounts": {f"{m}m": round(float(r[f"amount_{m}m"]), 2) for m in cfg.windows},
                      "payments": int(r["count"]), "months_active": int(r["months_active"]),
                      "bills": int(r["bill_count"]), "bill_amount": round(float(r["bill_amount"]), 2),
@@ -443,10 +478,24 @@ def build_rows(chain: Chain, tier: dict[str, np.ndarray], df: pd.DataFrame,
     return validate_prospects(rows)
 
 
-def _path(tier: dict[str, np.ndarray], code: int, deepening: bool) -> list[int]:
-    """Node codes from the strongest anchor down to the prospect along the strongest links."""
+def distinguishing(df: pd.DataFrame, top: float = 0.25) -> pd.DataFrame:
+    """Per row, whether its months active and chain share are in the top quartile of the kind.
+
+    A sentence every row would carry ("100% of its flows are with the chain") tells a manager
+    nothing; it is shown only where at most `top` of the rows reach the same value.
+    """
+    n = max(len(df), 1)
+    out = {}
+    for col in ("months_active", "share"):
+        reach = df[col].rank(method="max", ascending=False).to_numpy() / n  # share of rows >= this value
+        out[col] = reach <= top
+    return pd.DataFrame(out, index=df.index)
+
+
+def _path(tier: dict[str, np.ndarray], code: int) -> list[int]:
+    """Node codes from the head anchor down to `code` along the strongest links."""
     out = [code]
-    node = int(tier["client_parent"][code]) if deepening else int(tier["parent"][code])
+    node = int(tier["parent"][code])
     while node >= 0 and len(out) < 16:
         out.append(node)
         node = int(tier["parent"][node])
@@ -463,11 +512,18 @@ def _reason(en: str, zh: str) -> dict[str, str]:
     return {"en": en, "zh": zh}
 
 
-def reasons(r: Any, kind: str, anchor: str, via: str, cfg: SupplyChainSettings) -> list[dict[str, str]]:
-    """Sentences in English and Chinese, strongest facts first."""
+def reasons(r: Any, kind: str, anchor: str, via: str, cfg: SupplyChainSettings,
+            shown: dict[str, bool] | None = None, also: list[tuple[str, Any]] | None = None
+            ) -> list[dict[str, str]]:
+    """Sentences in English and Chinese, strongest facts first; every amount names its window.
+
+    `shown` says which comparative facts distinguish this row (see `distinguishing`); `also`
+    lists the prospect's other anchors with their managers.
+    """
     def amt(v: float, lang: str) -> str:
         return fmt_amount(float(v), lang, cfg.currency_en, cfg.currency_zh)
 
+    shown = shown if shown is not None else {"months_active": True, "share": True}
     long_ = cfg.windows[2]
     t = int(r["tier"])
     role_en, role_zh = ("supplier", "供应商") if kind == "upstream" else ("buyer", "客户（买方）")
@@ -475,6 +531,10 @@ def reasons(r: Any, kind: str, anchor: str, via: str, cfg: SupplyChainSettings) 
     if r["is_deepening"]:
         out.append(_reason(en="Already a client, but without credit and with little activity: a deepening prospect.",
                           zh="已是本行客户，但无授信且往来很少：可深耕的存量客户。"))
+    if r["discounted"] > 0:
+        out.append(_reason(en=f"Discounted {int(r['discounted'])} chain bill(s) at another bank in the last {long_} "
+                             "months: a bill-discounting lead (承贴联动).",
+                          zh=f"近{long_}个月在他行贴现链条票据{int(r['discounted'])}张：承贴联动线索。"))
     if t == 1 and r["count"] > 0:
         verb_en = "Paid by" if kind == "upstream" else "Pays"
         out.append(_reason(
@@ -493,27 +553,30 @@ def reasons(r: Any, kind: str, anchor: str, via: str, cfg: SupplyChainSettings) 
             out.append(_reason(en=f"{amt(r['amount_long'], 'en')} in {int(r['count'])} payment(s) or bill(s) along the chain "
                                  f"over the last {long_} months.",
                               zh=f"近{long_}个月链条上往来{amt(r['amount_long'], 'zh')}，共{int(r['count'])}笔。"))
-    if r["months_active"] >= 3:
+    if r["months_active"] >= 3 and shown["months_active"]:
         out.append(_reason(en=f"Active in {int(r['months_active'])} of the last {long_} months, "
                              f"{int(r['streak'])} in a row.",
                           zh=f"近{long_}个月中有{int(r['months_active'])}个月有往来，最长连续{int(r['streak'])}个月。"))
     if r["bill_count"] > 0:
         out.append(_reason(en=f"{int(r['bill_count'])} acceptance bill(s) worth {amt(r['bill_amount'], 'en')} "
-                             "along the chain.",
-                          zh=f"链条上承兑汇票{int(r['bill_count'])}张，金额{amt(r['bill_amount'], 'zh')}。"))
-    if r["discounted"] > 0:
-        out.append(_reason(en=f"Discounted {int(r['discounted'])} bill(s) at another bank: a discounting lead.",
-                          zh=f"在他行贴现票据{int(r['discounted'])}张：承贴联动线索。"))
+                             f"along the chain in the last {long_} months.",
+                          zh=f"近{long_}个月链条上承兑汇票{int(r['bill_count'])}张，金额{amt(r['bill_amount'], 'zh')}。"))
     if r["other_bank"] > 0:
-        out.append(_reason(en=f"{amt(r['other_bank'], 'en')} landed at another bank (wallet leakage).",
-                          zh=f"{amt(r['other_bank'], 'zh')}资金流入他行账户。"))
-    if r["share"] >= 0.5:
+        out.append(_reason(en=f"{amt(r['other_bank'], 'en')} landed at another bank in the last {long_} months "
+                             "(wallet leakage).",
+                          zh=f"近{long_}个月{amt(r['other_bank'], 'zh')}资金流入他行账户。"))
+    if r["share"] >= 0.5 and shown["share"]:
         pct = int(round(100 * float(r["share"])))
-        out.append(_reason(en=f"{pct}% of its observed flows are with the chain: it depends on it.",
-                          zh=f"其可见资金的{pct}%与本链条相关，依赖度高。"))
-    if r["anchors"] >= 2:
-        out.append(_reason(en=f"Linked to {int(r['anchors'])} client anchors.",
-                          zh=f"与{int(r['anchors'])}家本行核心客户相关联。"))
+        out.append(_reason(en=f"{pct}% of its observed flows in the last {long_} months are with this client's chain: "
+                             "it depends on it.",
+                          zh=f"近{long_}个月其可见资金的{pct}%与该客户链条相关，依赖度高。"))
+    if also:
+        verb_en, verb_zh = ("also supplies", "同时是") if kind == "upstream" else ("also buys from", "同时是")
+        role = "供应商" if kind == "upstream" else "买方"
+        named, more = also[:3], len(also) - 3  # a long list helps no one: three, then a count
+        listed_en = ", ".join(f"{a} ({m})" if m else a for a, m in named) + (f" and {more} more" if more > 0 else "")
+        listed_zh = "、".join(f"{a}（客户经理{m}）" if m else a for a, m in named) + (f"等{len(also)}家" if more > 0 else "")
+        out.append(_reason(en=f"{verb_en.capitalize()} {listed_en}.", zh=f"{verb_zh}{listed_zh}的{role}。"))
     return out
 
 
@@ -534,9 +597,17 @@ def score(store: GraphStore, settings: ScoringSettings) -> list[Prospect]:
         points = {name: matrix[:, i] for i, name in enumerate(FEATURES)}
         feats["_pos"] = np.arange(len(feats))
         feats["score"] = matrix.sum(axis=1)
-        # Best first, ties by id (codes follow the ids' order): a numeric sort, no string compare.
-        order = np.lexsort((feats["code"].to_numpy(), -feats["score"].to_numpy()))[: cfg.max_rows_per_kind]
+        # Best first, ties by id then anchor (codes follow the ids' order): numeric sorts only.
+        # The cap counts prospects, not links: a kept prospect keeps the link of every anchor.
+        order = np.lexsort((feats["anchor_code"].to_numpy(), feats["code"].to_numpy(), -feats["score"].to_numpy()))
         feats = feats.iloc[order]
+        first = ~feats["code"].duplicated().to_numpy()
+        kept = feats["code"].to_numpy()[first][: cfg.max_rows_per_kind]
+        feats = feats[np.isin(feats["code"].to_numpy(), kept)]
+        # Every kept prospect's best link, then its other links, strongest first, up to the link cap.
+        best = ~feats["code"].duplicated().to_numpy()
+        room = max(cfg.max_links_per_kind - int(best.sum()), 0)
+        feats = feats[best | (np.cumsum(~best) <= room)]
         with paused_gc():
             out.extend(build_rows(chain, tier, feats, points, kind))
     return out

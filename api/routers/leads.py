@@ -35,6 +35,12 @@ class LeadOut(BaseModel):
     branch_id: str | None
     group_id: str | None
     members: list[str] = Field(description="with collapse_groups: the group's other leads")
+    row_kind: str = Field(default="lead", description="lead (person by person) or campaign (a batch: payroll day, "
+                                                       "association members beyond the top N)")
+    campaign: dict[str, Any] | None = Field(default=None, description="a campaign's size, bands and expected "
+                                                                      "conversions")
+    shared_with: list[str] = Field(default_factory=list, description="managers of the prospect's other anchors: "
+                                                                     "the row is on their board too (joint visit)")
 
 
 class LeadsPage(BaseModel):

@@ -56,10 +56,11 @@ def test_upstream_tiers_paths_and_anchor():
     assert ("upstream", "A") not in rows  # a credit client is never a prospect
 
 
-def test_endorsed_bill_makes_a_tier2_discounting_lead():
+def test_endorsee_of_an_anchor_bill_is_its_tier1_discounting_lead():
+    # S1 endorsed A's own bill to E2: E2 holds A's bill, so A pays it (承贴联动 follows the bill).
     rows = _score(_chain().write(MemoryStore()))
     e2 = rows["upstream", "E2"]
-    assert e2.details["tier"] == 2 and e2.path == ["M1", "A", "S1", "E2"]
+    assert e2.details["tier"] == 1 and e2.path == ["M1", "A", "E2"] and e2.anchor_id == "A"
     lead = next(e for e in e2.evidence if e.name == "discount_lead")
     assert lead.contribution > 0 and e2.details["discounted_elsewhere"] == 1
     assert "bill_discounting" in e2.suggested_products
@@ -236,12 +237,13 @@ def test_demo_suppliers_are_upstream_prospects_of_the_core(demo_store):
     assert sorted(regular)[len(regular) // 2] > up[dc.TIER2_ENDORSED]["score"]
 
 
-def test_demo_endorsed_tier2_firm_is_a_discounting_lead(demo_store):
+def test_demo_endorsed_firm_is_a_discounting_lead_of_the_core(demo_store):
     from ingest import demo_cases as dc
 
     row = _demo(demo_store, "upstream")[dc.TIER2_ENDORSED]
-    assert row["details"]["tier"] == 2
-    assert row["path"] == [dc.MGR_CORE, dc.CORE, dc.SUPPLIERS[0], dc.TIER2_ENDORSED]
+    # It holds the core's own bills (endorsed by a supplier): tier 1 on the bill chain.
+    assert row["details"]["tier"] == 1
+    assert row["path"] == [dc.MGR_CORE, dc.CORE, dc.TIER2_ENDORSED]
     assert row["details"]["discounted_elsewhere"] >= 1 and "bill_discounting" in row["suggested_products"]
     assert next(e for e in row["evidence"] if e["name"] == "discount_lead")["contribution"] > 0
     up = _demo(demo_store, "upstream")

@@ -15,7 +15,9 @@ def test_supply_chain_of_the_core_manufacturer(demo_store) -> None:
     shown_suppliers = [s for s in dc.SUPPLIERS if s in x]
     assert shown_suppliers and all(x[s] < 0 for s in shown_suppliers)
     assert all(x[b] > 0 for b in dc.BUYERS if b in x) and any(b in x for b in dc.BUYERS)
-    assert x[dc.TIER2_ENDORSED] < max(x[s] for s in shown_suppliers)  # beyond tier 1
+    # The endorsee holds the core's own bill: tier 1 on the bill chain; a supplier's payee is beyond.
+    assert x[dc.TIER2_ENDORSED] == max(x[s] for s in shown_suppliers)
+    assert x[dc.TIER2_SUPPLIERS[0]] < max(x[s] for s in shown_suppliers)
     assert any(e.kind == "ENDORSES" for e in picture.edges)
 
 

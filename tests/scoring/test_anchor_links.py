@@ -1,0 +1,151 @@
+"""Prospect-anchor links: a prospect reached from several anchors is listed under each of them,
+with that anchor's own evidence; overall lists show it once; ranks are positions in the answer."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from builders import MemoryStore, StoreBuilder, months
+
+from graph.errors import InvalidRequest
+from scoring import supply_chain
+from scoring.run import decode, load_prospects, score_all
+from scoring.settings import ScoringSettings
+
+YEAR = months("2024-01", 12)
+SETTINGS = ScoringSettings(lang="en", as_of="2024-12-31")
+
+
+def _shared() -> MemoryStore:
+    """S is paid by A (credit, M1) every month and by B (credit, M2) for half a year; X only by B."""
+    b = StoreBuilder().firm("A", "甲制造有限公司", client=True, credit=True, manager="M1", branch_id="B1")
+    b.firm("B", "乙制造有限公司", client=True, credit=True, manager="M2", branch_id="B2")
+    for eid in ("S", "X", "T"):
+        b.firm(eid)
+    b.monthly("A", "S", 100_000, YEAR, bank="他行")
+    b.monthly("B", "S", 90_000, YEAR[6:])
+    b.monthly("B", "X", 10_000, YEAR[:3])
+    b.monthly("S", "T", 5_000, YEAR[9:])
+    return b.write(MemoryStore())
+
+
+def test_a_supplier_of_two_anchors_has_a_row_under_each_with_its_own_evidence():
+    rows = [p for p in supply_chain.score(_shared(), SETTINGS) if p.kind == "upstream" and p.prospect_id == "S"]
+    by_anchor = {p.anchor_id: p for p in rows}
+    assert set(by_anchor) == {"A", "B"}
+    a, b = by_anchor["A"], by_anchor["B"]
+    ev = {k: {e.name: e.value for e in p.evidence} for k, p in by_anchor.items()}
+    assert ev["A"]["amount_12m"] == pytest.approx(1_200_000) and ev["A"]["payments"] == 12
+    assert ev["B"]["amount_12m"] == pytest.approx(540_000) and ev["B"]["payments"] == 6
+    assert ev["A"]["other_bank"] == pytest.approx(1_200_000) and ev["B"]["other_bank"] == 0
+    assert a.path == ["M1", "A", "S"] and b.path == ["M2", "B", "S"]
+    assert (a.manager_id, b.manager_id, a.branch_id, b.branch_id) == ("M1", "M2", "B1", "B2")
+    assert a.score > b.score
+    # Each row names the other anchor and its manager, who sees the row as shared.
+    assert a.details["shared_with"] == ["M2"] and b.details["shared_with"] == ["M1"]
+    assert any("Also supplies B (M2)" in r.en for r in a.reasons)
+    assert any("同时是B（客户经理M2）的供应商" in r.zh for r in a.reasons)
+    for p in rows:
+        assert p.score == pytest.approx(sum(e.contribution for e in p.evidence), abs=1e-6)
+
+
+def test_anchor_lists_all_its_links_and_the_overall_list_each_prospect_once():
+    store = _shared()
+    score_all(store, SETTINGS, families=["supply_chain"])
+    under_b = load_prospects(store, "supply_chain", anchor="B", kind="upstream")
+    assert set(under_b["prospect_id"]) == {"S", "X"} and set(under_b["anchor_id"]) == {"B"}
+    assert list(under_b["rank"]) == list(range(1, len(under_b) + 1))  # positions, no gaps
+    overall = load_prospects(store, "supply_chain", kind="upstream")
+    assert overall["prospect_id"].is_unique and set(overall["prospect_id"]) == {"S", "X", "T"}
+    s = decode(overall[overall["prospect_id"] == "S"].iloc[0].to_dict(), "en")
+    assert s["anchor_id"] == "A" and s["details"]["anchor_ids"] == ["A", "B"]
+    paged = load_prospects(store, "supply_chain", kind="upstream", offset=1, limit=1)
+    assert list(paged["rank"]) == [2] and paged["prospect_id"].iloc[0] == overall["prospect_id"].iloc[1]
+
+
+def test_a_bad_band_is_refused():
+    store = _shared()
+    score_all(store, SETTINGS, families=["supply_chain"])
+    with pytest.raises(InvalidRequest):
+        load_prospects(store, "supply_chain", band="rich")
+
+
+def test_a_reason_every_row_shares_is_not_shown():
+    """Six suppliers of A, each living on the chain (100% dependence): the sentence separates none."""
+    b = StoreBuilder().firm("A", client=True, credit=True, manager="M1")
+    for i in range(6):
+        b.firm(f"S{i}")
+        b.monthly("A", f"S{i}", 10_000 * (i + 1), YEAR[i:])
+    rows = supply_chain.score(b.write(MemoryStore()), SETTINGS)
+    assert len(rows) == 6 and all(p.details["chain_share"] == 1.0 for p in rows)
+    assert not any("depends on it" in r.en for p in rows for r in p.reasons)
+    # Months active differ: only the top quartile (the two steadiest) says so.
+    said = {p.prospect_id for p in rows if any("Active in" in r.en for r in p.reasons)}
+    assert said == {"S0"} or said == {"S0", "S1"}
+
+
+# ---------------------------------------------------------------- the demo bundle
+def _direct(store, anchor: str, side: str) -> set[str]:
+    """The anchor's direct non-client counterparties in the 12-month window."""
+    pays = store.read("payments", ["payer_id", "payee_id", "amount", "paid_on"])
+    as_of = pd.Timestamp(pays["paid_on"].max()).normalize()
+    pays = pays[(pays["paid_on"] > as_of - pd.DateOffset(months=12)) & (pays["amount"] > 0)]
+    mine, theirs = ("payer_id", "payee_id") if side == "upstream" else ("payee_id", "payer_id")
+    ids = set(pays.loc[pays[mine] == anchor, theirs].dropna().astype(str)) - {anchor}
+    ent = store.read("enterprises").set_index("id")
+    ok = ~ent["is_client"].fillna(False).astype(bool) & ~ent["do_not_contact"].fillna(False).astype(bool)
+    return {i for i in ids if i in ent.index and bool(ok.get(i, False)) and "REDACTED" not in str(ent.at[i, "name"])}
+
+
+@pytest.mark.parametrize("side", ["upstream", "downstream"])
+def test_anchor_recall_of_direct_counterparties_on_the_demo(demo_store, side):
+    from ingest import demo_cases as dc
+
+    for anchor in (dc.CORE, dc.ASSOC_CREDIT_MEMBER):
+        expected = _direct(demo_store, anchor, side)
+        got = set(load_prospects(demo_store, "supply_chain", anchor=anchor, kind=side)["prospect_id"])
+        if anchor == dc.CORE:
+            assert len(expected) >= 6
+        missing = expected - got
+        assert not missing, f"{anchor} {side}: {sorted(missing)} not listed"
+
+
+def test_bill_discounting_lead_reaches_the_top_ten_on_the_demo(demo_store):
+    from ingest import demo_cases as dc
+
+    top = load_prospects(demo_store, "supply_chain", limit=10)
+    assert dc.TIER2_ENDORSED in set(top["prospect_id"])
+    row = decode(top[top["prospect_id"] == dc.TIER2_ENDORSED].iloc[0].to_dict(), "en")
+    assert row["reasons"][0].startswith("Discounted 2 chain bill(s) at another bank in the last 12 months")
+
+
+def test_a_shared_supplier_is_owned_once_and_on_the_other_managers_board(tmp_path):
+    from graph.networkx_store import NetworkxStore
+    from scoring.leads import build_board
+
+    store = NetworkxStore(tmp_path / "store")
+    source = _shared()
+    store.write({t: source.read(t) for t in ("enterprises", "payments")}, note="test")
+    score_all(store, SETTINGS, families=["supply_chain"])
+    board = build_board(store, SETTINGS)
+    s = board[board["entity_id"] == "S"]
+    assert len(s) == 1 and s.iloc[0]["owner"] == "M1" and s.iloc[0]["shared_with"] == ["M2"]
+    assert "S" in set(build_board(store, SETTINGS, manager="M2")["entity_id"])  # shared: on M2's board too
+    assert "S" not in set(board[board["owner"] == "M2"]["entity_id"])
+
+
+def test_a_group_company_of_two_clients_has_a_row_under_each():
+    from scoring import ecosystem
+
+    # P is C1's subsidiary and C2's fellow subsidiary (both under C1); C2 pays P, C1 does not.
+    b = StoreBuilder().firm("C1", "甲集团有限公司", client=True, credit=True, manager="M1")
+    b.firm("C2", "甲物流有限公司", client=True, manager="M2", parent="C1").firm("P", "甲贸易有限公司", parent="C1")
+    b.monthly("C2", "P", 50_000, YEAR)
+    rows = [p for p in ecosystem.score(b.write(MemoryStore()), SETTINGS) if p.prospect_id == "P"]
+    by_anchor = {p.anchor_id: p for p in rows}
+    assert set(by_anchor) == {"C1", "C2"}
+    flows = {a: next(e.value for e in p.evidence if e.name == "flows") for a, p in by_anchor.items()}
+    assert flows["C2"] == pytest.approx(600_000) and not flows["C1"]
+    assert by_anchor["C1"].details["relation"] == "subsidiary" and by_anchor["C2"].details["relation"] == "sibling"
+    assert by_anchor["C1"].details["shared_with"] == ["M2"] and by_anchor["C2"].manager_id == "M2"
+    assert any("Also linked to client C2 (M2)" in r.en for r in by_anchor["C1"].reasons)
