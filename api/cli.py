@@ -236,9 +236,12 @@ def leads_claim(
     store: StoreOpt = None,
 ) -> None:
     """Claim a lead for a manager (refused, naming the owner, when another manager holds it)."""
+    from api.lead_access import check_manager, lead_facts
     from scoring.leads import claim_lead
 
-    claim = claim_lead(_store(store), entity, manager, by)
+    st = _store(store)
+    check_manager(st, manager, lead_facts(st, entity))  # the API's rules: unknown manager, wrong branch or side
+    claim = claim_lead(st, entity, manager, by)
     typer.echo(f"{entity} is owned by {claim['owner']} (status {claim['status']})")
 
 
@@ -252,9 +255,13 @@ def leads_set(
     store: StoreOpt = None,
 ) -> None:
     """Record a disposition (kept across re-ingests)."""
+    from api.lead_access import check_manager, lead_facts
     from scoring.leads import record_disposition
 
-    row = record_disposition(_store(store), entity, status, by, owner=owner, note=note)
+    st = _store(store)
+    if owner is not None:
+        check_manager(st, owner, lead_facts(st, entity))
+    row = record_disposition(st, entity, status, by, owner=owner, note=note)
     typer.echo(f"{entity}: {row['status']} by {row['recorded_by']} at {row['recorded_at']} (owner {row['owner']})")
 
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import AuditDep, CurrentUser, StoreDep, ViewerDep, require_role
 from api.errors import ERROR_RESPONSES
+from api.lead_access import check_lead_write, check_manager, lead_facts
 from api.masking import Viewer
 from graph.errors import Forbidden, InvalidRequest
 from scoring.lead_state import DISPOSITIONS
@@ -92,30 +93,38 @@ def leads(viewer: ViewerDep, audit: AuditDep,
     rows = [r for r in board.to_dict("records")
             if viewer.in_scope(r["branch_id"]) and _allowed(viewer, r["best_family"], r["best_kind"])]
     page = [_lead_out(viewer, {str(k): v for k, v in r.items()}) for r in rows[offset:offset + limit]]
-    persons = [lead.entity_id for lead in page if lead.entity_kind == "Person"]
-    if persons:
-        audit.record(viewer.user, "list_leads", ids=persons, rows=len(page))
+    if page:  # every id the board reveals, persons or not
+        audit.record(viewer.user, "list_leads", ids=[lead.entity_id for lead in page], rows=len(page))
     return LeadsPage(total=len(rows), items=page)
 
 
 @router.post("/leads/{entity_id}/claim")
-def claim(entity_id: EntityId, body: ClaimIn, user: CurrentUser, viewer: ViewerDep, store: StoreDep) -> dict[str, Any]:
+def claim(entity_id: EntityId, body: ClaimIn, user: CurrentUser, store: StoreDep, audit: AuditDep) -> dict[str, Any]:
     """Claim a lead; 409 naming the owner when another manager holds it."""
     from scoring.leads import claim_lead
 
-    viewer.require_scope(store.require_node(entity_id))
-    return {"ok": True, **claim_lead(store, entity_id, _owner_for(user, body.manager), by=user.name)}
+    facts = lead_facts(store, entity_id)
+    check_lead_write(user, facts)
+    owner = _owner_for(user, body.manager)
+    check_manager(store, owner, facts, user.branch)
+    out = claim_lead(store, entity_id, owner, by=user.name)
+    audit.record(user, "claim", ids=[entity_id], owner=owner)
+    return {"ok": True, **out}
 
 
 @router.post("/leads/{entity_id}/disposition")
-def disposition(entity_id: EntityId, body: DispositionIn, user: CurrentUser, viewer: ViewerDep,
-                store: StoreDep) -> dict[str, Any]:
+def disposition(entity_id: EntityId, body: DispositionIn, user: CurrentUser, store: StoreDep,
+                audit: AuditDep) -> dict[str, Any]:
     """Record what happened with a lead (contacted, meeting, won, lost, not_interested, do_not_contact)."""
     from scoring.leads import record_disposition
 
-    viewer.require_scope(store.require_node(entity_id))
+    facts = lead_facts(store, entity_id)
+    check_lead_write(user, facts)
     owner = None if user.role == "admin" and not user.manager else _owner_for(user, None)
+    if owner is not None:
+        check_manager(store, owner, facts, user.branch)
     row = record_disposition(store, entity_id, body.status, by=user.name, owner=owner, note=body.note)
+    audit.record(user, "disposition", ids=[entity_id], status=body.status)
     return {"ok": True, **{k: v for k, v in row.items() if k != "evidence"}}
 
 
