@@ -158,6 +158,16 @@ class Viewer:
         self.user = user
         self.policy = POLICIES[user.role]
         self._scrub: NameScrubber | None = None
+        self._scope: Any = None
+
+    @property
+    def scope(self) -> Any:
+        """This viewer's `api.scope.Scope`: the one filter of nodes and edges (counts what it hides)."""
+        if self._scope is None:
+            from api.scope import Scope
+
+            self._scope = Scope(self)
+        return self._scope
 
     # ------------------------------------------------------------- rights
     def in_scope(self, branch_id: Any) -> bool:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from api.masking import Viewer, mask_name
 from api.schemas import EdgeOut, EntityDetailOut, EntityOut, EvidenceOut, PathOut, ProspectOut, SubgraphOut
+from api.scope import Hidden, hidden_note
 from graph.store import GraphStore
 
 __all__ = ["jsonable", "entity_out", "entity_detail", "subgraph_out", "path_out", "prospect_out",
@@ -73,14 +74,17 @@ def _node_dict(g: nx.MultiDiGraph, node_id: Any) -> dict[str, Any]:
     return attrs
 
 
-def subgraph_out(viewer: Viewer, g: nx.MultiDiGraph, center: str) -> SubgraphOut:
+def subgraph_out(viewer: Viewer, g: nx.MultiDiGraph, center: str, hidden: Hidden | None = None,
+                 lang: str = "zh") -> SubgraphOut:
     nodes = [entity_out(viewer, _node_dict(g, n)) for n in sorted(g.nodes, key=lambda n: (n != center, str(n)))]
     fields = EdgeOut.model_fields
     edges = [
         EdgeOut(src=str(u), dst=str(v), **{k: jsonable(d.get(k)) for k in fields if k not in ("src", "dst")})
         for u, v, d in g.edges(data=True)
     ]
-    return SubgraphOut(center=center, nodes=nodes, edges=edges)
+    hidden = hidden or Hidden()
+    return SubgraphOut(center=center, nodes=nodes, edges=edges, hidden_nodes=hidden.nodes,
+                       hidden_edges=hidden.edges, hidden_note=hidden_note(hidden, lang))
 
 
 def path_out(viewer: Viewer, path: dict[str, Any], lang: str) -> PathOut:

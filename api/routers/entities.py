@@ -47,7 +47,8 @@ def detail(entity_id: str, viewer: ViewerDep, store: StoreDep, audit: AuditDep) 
 
 
 @router.get("/{entity_id}/neighbors", response_model=SubgraphOut)
-def neighbors(entity_id: str, viewer: ViewerDep, store: StoreDep, audit: AuditDep, kinds: EdgeKinds = None,
+def neighbors(entity_id: str, viewer: ViewerDep, store: StoreDep, audit: AuditDep, settings: SettingsDep,
+              kinds: EdgeKinds = None,
               min_amount: Annotated[float | None, Query(ge=0, le=1e15)] = None,
               hops: Annotated[int, Query(ge=1, le=3)] = 1,
               limit: Annotated[int | None, Query(ge=1, le=1000, description="strongest neighbours per hop")] = 50,
@@ -59,7 +60,8 @@ def neighbors(entity_id: str, viewer: ViewerDep, store: StoreDep, audit: AuditDe
         raise InvalidRequest(f"unknown edge kind(s) {', '.join(unknown)}; choose from {', '.join(EDGE_KINDS)}")
     viewer.require_scope(store.require_node(entity_id))
     g = store.neighbors(entity_id, kinds=wanted or None, min_amount=min_amount, hops=hops, limit=limit)
-    out = subgraph_out(viewer, g, entity_id)
+    g = viewer.scope.filter_graph(g, entity_id)  # every node and edge, not only the centre
+    out = subgraph_out(viewer, g, entity_id, viewer.scope.hidden, settings.lang)
     persons = [n.id for n in out.nodes if n.kind == "Person"]
     if persons:
         audit.record(viewer.user, "neighbors", ids=persons, center=entity_id, rows=len(out.nodes))

@@ -131,7 +131,7 @@ def _picture_page(request: Request, user: User | None, store: GraphStore, settin
         if view not in allowed_views(viewer):
             raise Forbidden(f"the {user.role} role cannot open the {view} picture")
         ctx = ViewContext(lang="en" if lang == "en" else "zh", present=viewer.node, scrub=viewer.text)
-        picture = build(viewer, ctx)
+        picture = viewer.scope.filter_picture(build(viewer, ctx))  # nodes/edges of other branches: counted only
     except AppError as exc:
         return _error(request, status_for(exc), str(exc), lang)
     persons = [n.id for n in picture.nodes if n.kind == "Person"]
@@ -204,7 +204,7 @@ def ego_page(node_id: str, request: Request, user: PageUser, store: StoreDep, se
     def build(viewer: Viewer, ctx: ViewContext) -> Picture:
         viewer.require_scope(store.require_node(node_id))
         ctx.keep = limit
-        return ego_picture(store, node_id, ctx, depth=depth, kinds=parse_kinds(kinds), min_amount=min_amount)
+        return ego_picture(viewer.scope.store(store), node_id, ctx, depth=depth, kinds=parse_kinds(kinds), min_amount=min_amount)
 
     return _picture_page(request, user, store, settings, audit, lang, "ego", build)
 
@@ -217,7 +217,7 @@ def supply_chain_page(anchor_id: str, request: Request, user: PageUser, store: S
     def build(viewer: Viewer, ctx: ViewContext) -> Picture:
         viewer.require_scope(store.require_node(anchor_id))
         ctx.keep = limit
-        return supply_chain_picture(store, anchor_id, ctx)
+        return supply_chain_picture(viewer.scope.store(store), anchor_id, ctx)
 
     return _picture_page(request, user, store, settings, audit, lang, "supply-chain", build)
 
@@ -228,7 +228,7 @@ def referral_page(prospect_id: str, request: Request, user: PageUser, store: Sto
     """The referral chains to a prospect: the best highlighted, the alternatives faint."""
     def build(viewer: Viewer, ctx: ViewContext) -> Picture:
         viewer.require_scope(store.require_node(prospect_id))
-        return referral_picture(store, prospect_id, ctx)
+        return referral_picture(viewer.scope.store(store), prospect_id, ctx)
 
     return _picture_page(request, user, store, settings, audit, lang, "referral", build)
 
@@ -240,7 +240,7 @@ def payroll_page(employer_id: str, request: Request, user: PageUser, store: Stor
     """A payroll employer's staff by asset band; the near-threshold band highlighted."""
     def build(viewer: Viewer, ctx: ViewContext) -> Picture:
         viewer.require_scope(store.require_node(employer_id))
-        return payroll_picture(store, employer_id, ctx, per_band=limit)
+        return payroll_picture(viewer.scope.store(store), employer_id, ctx, per_band=limit)
 
     return _picture_page(request, user, store, settings, audit, lang, "payroll", build)
 
@@ -251,7 +251,7 @@ def person_page(person_id: str, request: Request, user: PageUser, store: StoreDe
     """A person, their enterprises and associations, and the managers who cover them."""
     def build(viewer: Viewer, ctx: ViewContext) -> Picture:
         viewer.require_scope(store.require_node(person_id))
-        return person_picture(store, person_id, ctx)
+        return person_picture(viewer.scope.store(store), person_id, ctx)
 
     return _picture_page(request, user, store, settings, audit, lang, "person", build)
 

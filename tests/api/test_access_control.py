@@ -112,3 +112,43 @@ def test_an_empty_lead_board_is_an_empty_page(ac, query):
     client, tokens, _ = ac
     r = client.get(f"/leads?{query}", headers=auth(tokens["admin"]))
     assert r.status_code == 200 and r.json() == {"total": 0, "items": []}
+
+
+# ------------------------------------------------------------------ 2. scope on every node and edge
+
+SHARED = "ext:0123456789ab"  # a payee with no branch, paid by E1 (B01)
+
+
+def test_neighbours_of_a_shared_entity_hide_the_other_branchs_links(ac):
+    client, tokens, _ = ac
+    r = client.get(f"/entities/{SHARED}/neighbors?hops=2", headers=auth(tokens["corp_b02"]))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [n["id"] for n in body["nodes"]] == [SHARED] and body["edges"] == []
+    assert body["hidden_edges"] >= 1 and body["hidden_nodes"] >= 1
+    assert "不在您的权限范围内" in body["hidden_note"]
+    assert "E1" not in r.text and "800000" not in r.text and "华东精工" not in r.text
+    full = client.get(f"/entities/{SHARED}/neighbors?hops=2", headers=auth(tokens["corp_b01"])).json()
+    ids = [n["id"] for n in full["nodes"]]
+    assert "E1" in ids and "E2" not in ids and full["hidden_edges"] == 1  # E2 (B02) bills E1: hidden for B01
+    analyst = client.get(f"/entities/{SHARED}/neighbors?hops=2", headers=auth(tokens["analyst"])).json()
+    assert "E2" in [n["id"] for n in analyst["nodes"]] and analyst["hidden_edges"] == 0
+
+
+def test_paths_through_another_branch_are_left_out_and_counted(ac):
+    client, tokens, _ = ac
+    r = client.get(f"/paths?source={SHARED}&target=E2", headers=auth(tokens["corp_b02"]))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["paths"] == [] and body["hidden_paths"] >= 1 and "E1" not in body["entities"]
+    assert "华东精工" not in r.text
+    assert client.get(f"/paths?source={SHARED}&target=E2", headers=auth(tokens["admin"])).json()["paths"]
+
+
+def test_pictures_and_their_tooltips_hide_the_other_branch(ac):
+    client, tokens, _ = ac
+    r = client.get(f"/viz/ego/{SHARED}?depth=2", headers=auth(tokens["corp_b02"]))
+    assert r.status_code == 200, r.text
+    assert "华东精工机械" not in r.text and "不在您的权限范围内" in r.text
+    own = client.get(f"/viz/ego/{SHARED}?depth=2", headers=auth(tokens["corp_b01"]))
+    assert "华东精工机械" in own.text
