@@ -58,12 +58,12 @@ def _allowed(viewer: Viewer, family: str, kind: str) -> bool:
     return kinds is None or kind in (kinds or ())
 
 
-def _lead_out(viewer: Viewer, row: dict[str, Any]) -> LeadOut:
+def _lead_out(viewer: Viewer, row: dict[str, Any], lang: str) -> LeadOut:
     name = row["name"]
-    if row["entity_kind"] == "Person":
-        name = viewer.node({"kind": "Person", "name": name, "branch_id": row["branch_id"]})["name"]
+    if row["entity_kind"] == "Person":  # masked by who the person is, not by the lead's branch
+        name = viewer.person_name(str(row["entity_id"]), name)
     clean = {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
-    clean.update(name=name, reasons=[viewer.text(r) for r in row["reasons"]])
+    clean.update(name=name, reasons=[viewer.text(r, lang) for r in row["reasons"]])
     return LeadOut.model_validate(clean)
 
 
@@ -87,12 +87,14 @@ def leads(viewer: ViewerDep, audit: AuditDep,
           offset: Annotated[int, Query(ge=0)] = 0) -> LeadsPage:
     """The lead board: one row per entity across families, best first, with its owner and status."""
     from scoring.leads import build_board
+    from scoring.settings import ScoringSettings
 
     board = build_board(viewer.store, manager=manager, branch=branch, family=family, status=status,
                         collapse_groups=collapse_groups)
     rows = [r for r in board.to_dict("records")
             if viewer.in_scope(r["branch_id"]) and _allowed(viewer, r["best_family"], r["best_kind"])]
-    page = [_lead_out(viewer, {str(k): v for k, v in r.items()}) for r in rows[offset:offset + limit]]
+    lang = ScoringSettings().lang  # the language the board's reasons were built in
+    page = [_lead_out(viewer, {str(k): v for k, v in r.items()}, lang) for r in rows[offset:offset + limit]]
     if page:  # every id the board reveals, persons or not
         audit.record(viewer.user, "list_leads", ids=[lead.entity_id for lead in page], rows=len(page))
     return LeadsPage(total=len(rows), items=page)

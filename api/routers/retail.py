@@ -41,7 +41,7 @@ def manager_view(manager_id: Annotated[str, Path(min_length=1, max_length=64)], 
     shown = []
     for row in rows:
         row = {k: _clean(v) for k, v in row.items()}
-        if not viewer.sees_person({"kind": "Person", "branch_id": branch}):
+        if not viewer.sees_person_id(str(row["person_id"])):  # who the person is, not the manager's branch
             row.update(person_name=mask_name(row["person_name"]), aum=None, masked=True)
         shown.append(row)
     if shown:

@@ -152,3 +152,20 @@ def test_pictures_and_their_tooltips_hide_the_other_branch(ac):
     assert "华东精工机械" not in r.text and "不在您的权限范围内" in r.text
     own = client.get(f"/viz/ego/{SHARED}?depth=2", headers=auth(tokens["corp_b01"]))
     assert "华东精工机械" in own.text
+
+
+# ------------------------------------------------------------------ 3. one masking policy
+
+
+def test_a_person_is_masked_by_who_they_are_on_the_board_as_everywhere(ac):
+    client, tokens, store = ac
+    prospects = store.read("prospects")
+    prospects.loc[prospects["prospect_id"] == "P2", "branch_id"] = "B01"  # P2 (a B02 person) led from B01
+    store.write({"prospects": prospects}, note="a lead whose branch is not the person's")
+    h = auth(tokens["retail_b01"])
+    board = {r["entity_id"]: r for r in client.get("/leads?limit=100", headers=h).json()["items"]}
+    listed = {r["prospect_id"]: r for r in
+              client.get("/prospects/retail_linkage?limit=100", headers=h).json()["items"]}
+    assert board["P2"]["name"] == listed["P2"]["name"] == "李*"
+    assert board["P1"]["name"] == listed["P1"]["name"] == "张三丰"  # their own branch's person: shown
+    assert "李四" not in client.get("/leads?limit=100", headers=h).text
