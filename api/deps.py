@@ -130,6 +130,9 @@ def require_role(*roles: str) -> Callable[[User], User]:
 def require_ingest(user: CurrentUser) -> User:
     if not POLICIES[user.role].ingest:
         raise Forbidden(f"the {user.role} role cannot run ingest jobs")
+    if user.branch is not None:  # an ingest writes every branch's clients: a branch admin would move others'
+        raise Forbidden(f"a token limited to branch {user.branch} cannot run ingest jobs: an ingest "
+                        "replaces the clients of every branch; ask an admin without a branch limit")
     return user
 
 

@@ -29,7 +29,9 @@ def search(viewer: ViewerDep, store: StoreDep, settings: SettingsDep, audit: Aud
     hits = search_entities(store, q, limit=limit or settings.search_limit, threshold=settings.fuzzy_threshold,
                            person_names=viewer.policy.person_details != "none")
     nodes = [(store.require_node(h.id), h) for h in hits]
-    items = [entity_out(viewer, n, h.match, h.score) for n, h in nodes if viewer.in_scope(n.get("branch_id"))]
+    # a masked person is found by id only: a name hit (score 100) would confirm the name (#19)
+    items = [entity_out(viewer, n, h.match, h.score) for n, h in nodes if viewer.in_scope(n.get("branch_id"))
+             and (n.get("kind") != "Person" or h.match == "id" or viewer.sees_person(n))]
     persons = [i.id for i in items if i.kind == "Person"]
     if persons:
         audit.record(viewer.user, "search", ids=persons, rows=len(items))

@@ -10,9 +10,10 @@ from pydantic import BaseModel, Field
 from api.deps import AuditDep, CurrentUser, StoreDep, ViewerDep, require_role
 from api.errors import ERROR_RESPONSES
 from api.lead_access import check_lead_write, check_manager, lead_facts
-from api.masking import Viewer
+from api.masking import Viewer, person_branches
 from graph.errors import Forbidden, InvalidRequest
 from scoring.lead_state import DISPOSITIONS
+from scoring.settings import ScoringSettings
 
 __all__ = ["router"]
 
@@ -87,7 +88,6 @@ def leads(viewer: ViewerDep, audit: AuditDep,
           offset: Annotated[int, Query(ge=0)] = 0) -> LeadsPage:
     """The lead board: one row per entity across families, best first, with its owner and status."""
     from scoring.leads import build_board
-    from scoring.settings import ScoringSettings
 
     board = build_board(viewer.store, manager=manager, branch=branch, family=family, status=status,
                         collapse_groups=collapse_groups)
@@ -131,13 +131,22 @@ def disposition(entity_id: EntityId, body: DispositionIn, user: CurrentUser, sto
 
 
 @router.get("/leads/precision")
-def precision(store: StoreDep, user: CurrentUser, k: Annotated[int, Query(ge=1, le=1000)] = 10,
+def precision(store: StoreDep, viewer: ViewerDep, k: Annotated[int, Query(ge=1, le=1000)] = 10,
               by: Annotated[Literal["family", "owner"], Query()] = "family") -> dict[str, Any]:
-    """Precision at k of the rankings per family or per owner, from recorded dispositions."""
+    """Precision at k of the rankings per family or per owner (owners of the caller's branch only)."""
     from scoring.leads import ledger
     from scoring.refit import precision_at_k
 
     table = precision_at_k(ledger(store), k=k, by=by)
+    if by == "family":
+        table = table[table["family"].isin(viewer.families)]
+    elif viewer.user.branch is not None or viewer.user.role not in ("admin", "analyst"):
+        managers = store.read("managers", ["id", "branch_id"])
+        mine = managers[[viewer.in_scope(b) and (viewer.user.branch is None or b == viewer.user.branch)
+                         for b in managers["branch_id"]]]
+        if viewer.user.role in ("corporate_manager", "retail_manager") and viewer.user.branch is None:
+            mine = mine[mine["id"] == viewer.user.manager]  # an unscoped manager sees their own figure
+        table = table[table["owner"].isin(mine["id"].astype(str))]
     return {"k": k, "by": by, "statuses": list(DISPOSITIONS),
             "rows": [{str(a): (None if isinstance(b, float) and b != b else b) for a, b in r.items()}
                      for r in table.to_dict("records")]}
@@ -154,9 +163,24 @@ def refit(family: Annotated[Literal["supply_chain", "referral", "retail_linkage"
 
 
 @router.get("/alerts")
-def alerts(store: StoreDep, user: CurrentUser, kind: Annotated[str | None, Query(max_length=64)] = None,
+def alerts(store: StoreDep, viewer: ViewerDep, audit: AuditDep, kind: Annotated[str | None, Query(max_length=64)] = None,
            limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
     """What changed in recent ingests: new suppliers, executives, members, threshold crossings."""
     from ingest.triggers import read_alerts
 
-    return {"items": read_alerts(store, limit=limit, kind=kind)}
+    people = person_branches(store)
+    retail_side = "retail_linkage" in viewer.policy.families and viewer.policy.families["retail_linkage"] is None
+    items = []
+    for alert in read_alerts(store, limit=1_000_000, kind=kind):
+        ids = [str(i) for i in (alert.get("entity_id"), alert.get("related_id")) if i]
+        if any(i in people for i in ids) and not retail_side:
+            continue  # a person's assets and roles are the retail side's business
+        if viewer.scope.visible_ids(ids) != set(ids):
+            continue  # another branch's client or person
+        items.append({**alert, "text_zh": viewer.text(str(alert.get("text_zh") or ""), "zh"),
+                      "text_en": viewer.text(str(alert.get("text_en") or ""), "en")})
+        if len(items) >= limit:
+            break
+    if items:
+        audit.record(viewer.user, "alerts", ids=sorted({str(a["entity_id"]) for a in items}), rows=len(items))
+    return {"items": items}

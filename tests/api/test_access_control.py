@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
@@ -169,3 +170,61 @@ def test_a_person_is_masked_by_who_they_are_on_the_board_as_everywhere(ac):
     assert board["P2"]["name"] == listed["P2"]["name"] == "李*"
     assert board["P1"]["name"] == listed["P1"]["name"] == "张三丰"  # their own branch's person: shown
     assert "李四" not in client.get("/leads?limit=100", headers=h).text
+
+
+# ------------------------------------------------------------------ 4. scope everywhere
+
+
+def _alerts(store: NetworkxStore) -> None:
+    import json
+
+    rows = [("outflow_warning", "P1", None), ("new_supplier", "E4", "E1"), ("new_supplier", "E2", "E1")]
+    (store.state_dir / "alerts.jsonl").write_text("".join(
+        json.dumps({"kind": k, "entity_id": e, "related_id": r, "text_en": f"{k} {e}", "text_zh": f"{k} {e}",
+                    "link": f"/entities/{e}"}) + "\n" for k, e, r in rows), encoding="utf-8")
+
+
+def test_alerts_are_scoped_by_branch_and_side(ac):
+    client, tokens, store = ac
+    _alerts(store)
+    seen = lambda who: {a["entity_id"] for a in client.get("/alerts", headers=auth(tokens[who])).json()["items"]}  # noqa: E731
+    assert seen("corp_b01") == {"E4"}  # no person's outflow, not B02's client
+    assert seen("retail_b01") == {"P1", "E4"}
+    assert seen("admin") == {"P1", "E4", "E2"}
+
+
+def test_payroll_aggregates_are_the_retail_sides(ac):
+    client, tokens, _ = ac
+    assert_error(client.get("/retail/employers", headers=auth(tokens["corp_b01"])), 403)
+    assert client.get("/retail/employers", headers=auth(tokens["retail_b01"])).status_code == 200
+
+
+def test_precision_by_owner_shows_the_callers_branch_only(ac):
+    client, tokens, store = ac
+    from scoring.leads import ledger
+
+    ledger(store).record("E4", "meeting", "t", owner="M01")
+    ledger(store).record("E2", "won", "t", owner="M02")
+    owners = lambda who: {r["owner"] for r in client.get("/leads/precision?by=owner",  # noqa: E731
+                                                          headers=auth(tokens[who])).json()["rows"]}
+    assert owners("corp_b01") == {"M01"}
+    assert owners("admin") == {"M01", "M02"}
+
+
+def test_a_branch_admin_cannot_ingest(ac):
+    client, tokens, _ = ac
+    files = {"files": ("enterprises.csv", b"id,name\nE2,moved\n", "text/csv")}
+    r = client.post("/ingest", files=files, headers=auth(tokens["admin_b02"]))
+    assert "branch" in assert_error(r, 403)["error"]
+
+
+def test_search_does_not_confirm_a_masked_persons_name(ac):
+    client, tokens, store = ac
+    persons = store.read("persons")
+    extra = persons.iloc[[0]].assign(id="P9", name="周小明", branch_id=None, phone_masked=None, id_hash=None)
+    store.write({"persons": pd.concat([persons, extra], ignore_index=True)}, note="a person of no branch")
+    r = client.get("/entities?q=周小明", headers=auth(tokens["retail_b01"]))
+    assert r.status_code == 200 and r.json()["items"] == []
+    shown = client.get("/entities?q=周小明", headers=auth(tokens["admin"])).json()["items"]
+    assert [i["id"] for i in shown] == ["P9"]
+    assert [i["id"] for i in client.get("/entities?q=P9", headers=auth(tokens["retail_b01"])).json()["items"]] == ["P9"]
