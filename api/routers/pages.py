@@ -24,6 +24,7 @@ from api.auth import (
     User,
     authenticate,
     clear_session_cookie,
+    end_session,
     set_session_cookie,
     token_from_request,
 )
@@ -64,10 +65,8 @@ def page_user(request: Request, settings: SettingsDep, store: StoreDep) -> User 
         return None
     throttle: FailureThrottle = request.app.state.throttle
     client = request.client.host if request.client else "unknown"
-    if throttle.blocked(client):
-        return None
     user = authenticate(store, token)
-    if user is None:
+    if user is None and not throttle.blocked(client):
         throttle.failed(client)
     return user
 
@@ -159,21 +158,22 @@ def login(request: Request, settings: SettingsDep, store: StoreDep, token: Annot
     throttle: FailureThrottle = request.app.state.throttle
     client = request.client.host if request.client else "unknown"
     lang = settings.lang
-    if throttle.blocked(client):
-        return _html(render_page("login.html", lang=lang, next=_safe_next(next),
-                                 error="登录失败次数过多,请稍后再试" if lang == "zh" else "Too many failures; wait a minute"), 429)
     if authenticate(store, token.strip()) is None:
+        if throttle.blocked(client):
+            return _html(render_page("login.html", lang=lang, next=_safe_next(next), error="登录失败次数过多,请稍后再试"
+                                     if lang == "zh" else "Too many failures; wait a minute"), 429)
         throttle.failed(client)
         return _html(render_page("login.html", lang=lang, next=_safe_next(next),
                                  error="令牌无效" if lang == "zh" else "Invalid token"), 401)
     response = RedirectResponse(_safe_next(next), status_code=303)
-    set_session_cookie(response, token.strip(), settings)
+    set_session_cookie(response, token.strip(), settings, store)  # the cookie holds a session id
     return response
 
 
 @router.get("/logout")
-def logout(settings: SettingsDep) -> Response:
-    """Sign out (the session cookie is removed)."""
+def logout(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
+    """Sign out: the server-side session ends and the cookie is removed."""
+    end_session(store, request.cookies.get(settings.cookie_name))
     response = RedirectResponse("/login", status_code=303)
     clear_session_cookie(response, settings)
     return response
