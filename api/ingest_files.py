@@ -48,11 +48,15 @@ def resolve_server_path(raw: str, ingest_root: Path | None) -> Path:
         raise InvalidRequest("the path contains a NUL character")
     root = ingest_root.resolve()
     candidate = Path(raw) if Path(raw).is_absolute() else root / raw
-    resolved = candidate.resolve()
-    if not _inside(resolved, root):
-        raise Forbidden(f"{raw!r} is outside the allowed ingest root")
-    if not resolved.exists():
-        raise NotFound(f"no bundle or mapping file {raw!r} under the ingest root")
+    try:
+        resolved = candidate.resolve()
+        if not _inside(resolved, root):
+            raise Forbidden(f"{raw[:200]!r} is outside the allowed ingest root")
+        exists = resolved.exists()
+    except OSError as exc:  # a name too long for the file system, a loop of links: a bad request, not a 500
+        raise InvalidRequest(f"cannot use the path {raw[:200]!r}: {exc.strerror or exc}") from exc
+    if not exists:
+        raise NotFound(f"no bundle or mapping file {raw[:200]!r} under the ingest root")
     if resolved.is_dir():
         for dirpath, dirnames, filenames in os.walk(resolved, followlinks=False):
             for name in [*filenames, *dirnames]:
