@@ -8,7 +8,9 @@ a shared supplier, an external payee — is shared). `Scope` applies it to whole
   branch's client must not bring that client's payees along). It counts what it dropped.
 - `filter_paths(paths)` keeps the paths whose every node is in scope.
 - `store(store)` wraps a store so that the pictures (viz/) get scoped ego networks from
-  `neighbors` and `subgraph`: the filter runs before any picture, tooltip or fact is built.
+  `neighbors` and `subgraph`, and only in-scope `prospects` rows (their reasons name the
+  other branch's anchor and amounts): the filter runs before any picture, tooltip or fact
+  is built.
 - `filter_picture(picture)` drops any node of another branch a picture still names (views
   that read tables rather than neighbourhoods) with its edges, and adds the counting note.
 
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import networkx as nx
+import pandas as pd
 
 from api.masking import Viewer
 from graph.store import GraphStore
@@ -131,8 +134,24 @@ class _ScopedStore:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
+    @property
+    def cache_key(self) -> tuple[Any, ...]:
+        """Caches built from this store's reads (viz's prospect index) are per branch scope."""
+        return (*self._store.cache_key, "scope", self._scope.viewer.user.branch)
+
     def neighbors(self, node_id: str, *args: Any, **kwargs: Any) -> nx.MultiDiGraph:
         return self._scope.filter_graph(self._store.neighbors(node_id, *args, **kwargs), node_id)
 
     def subgraph(self, node_ids: Iterable[str], *args: Any, **kwargs: Any) -> nx.MultiDiGraph:
         return self._scope.filter_graph(self._store.subgraph(node_ids, *args, **kwargs))
+
+    def read(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """Tables as stored, but `prospects` only with rows of the viewer's scope (their reasons
+        name the other branch's anchor, amounts and counts: a tooltip must not show them)."""
+        if table != "prospects":
+            return self._store.read(table, columns)
+        wanted = None if columns is None else list(dict.fromkeys([*columns, "branch_id"]))
+        df = self._store.read(table, wanted)
+        branch = df["branch_id"]
+        df = df[branch.isna() | (branch == "") | (branch == self._scope.viewer.user.branch)]
+        return df if columns is None else df[columns]

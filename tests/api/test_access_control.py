@@ -151,8 +151,9 @@ def test_pictures_and_their_tooltips_hide_the_other_branch(ac):
     r = client.get(f"/viz/ego/{SHARED}?depth=2", headers=auth(tokens["corp_b02"]))
     assert r.status_code == 200, r.text
     assert "华东精工机械" not in r.text and "不在您的权限范围内" in r.text
+    assert "是潜在客户" not in r.text  # the B01 lead's reasons (its tooltip explanation) are B01's
     own = client.get(f"/viz/ego/{SHARED}?depth=2", headers=auth(tokens["corp_b01"]))
-    assert "华东精工机械" in own.text
+    assert "华东精工机械" in own.text and "是潜在客户" in own.text
 
 
 # ------------------------------------------------------------------ 3. one masking policy
