@@ -274,7 +274,7 @@ def landing(request: Request, user: PageUser, store: StoreDep, settings: Setting
     q = ProspectQuery(manager=manager or None, min_score=min_score)
     sections = [_section(viewer, f, q, kind or None, lang, limit) for f in families]
     listed = [r["prospect_id"] for s in sections for r in s["rows"] if r.get("masked") is not None]
-    audit.record(user, "view_page", page="landing", rows=len(listed))
+    audit.record(user, "view_page", ids=listed, page="landing", rows=len(listed))  # the ids it reveals (#19)
     views = allowed_views(viewer)
     charts = landing_charts(store, viewer.families, "en" if lang == "en" else "zh", branch=user.branch,
                             payroll="payroll" in views)

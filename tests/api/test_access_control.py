@@ -229,3 +229,10 @@ def test_search_does_not_confirm_a_masked_persons_name(ac):
     shown = client.get("/entities?q=周小明", headers=auth(tokens["admin"])).json()["items"]
     assert [i["id"] for i in shown] == ["P9"]
     assert [i["id"] for i in client.get("/entities?q=P9", headers=auth(tokens["retail_b01"])).json()["items"]] == ["P9"]
+
+
+def test_the_landing_page_audits_the_ids_it_shows(ac):
+    client, tokens, _ = ac
+    assert client.get("/", headers=auth(tokens["analyst"])).status_code == 200
+    line = [x for x in client.app.state.audit.read() if x.get("page") == "landing"][-1]
+    assert "E4" in line["ids"] and line["token_id"]
