@@ -270,7 +270,7 @@ def session_user(store: GraphStore, sid: str) -> User | None:
     entry = _sessions(store).get(_hash(store, sid))
     if entry is None or datetime.fromisoformat(entry["expires"]) <= datetime.now(UTC):
         return None
-    record = next((t for t in _load(store) if t.get("id") == entry["token_id"]), None)
+    record = {t.get("id"): t for t in _load(store)}.get(entry["token_id"])  # ids are not secrets
     return None if record is None or not _live(record) else _user(record)
 
 
