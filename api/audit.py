@@ -2,7 +2,7 @@
 
 JSON lines in ``state_dir/audit.jsonl`` (mode 0600), one per request that reveals persons,
 views an entity, exports a list or starts an ingest. A line holds the time, the user's
-name, role and branch, the action, entity ids, filters and a row count — never a name,
+name, token id, role and branch, the action, entity ids, filters and a row count — never a name,
 phone, ID number or search text, so the log itself holds no personal data.
 """
 
@@ -35,7 +35,7 @@ class AuditLog:
         id_list = [str(i) for i in ids]
         entry: dict[str, Any] = {
             "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            "user": user.name, "role": user.role, "branch": user.branch, "action": action,
+            "user": user.name, "token_id": user.token_id, "role": user.role, "branch": user.branch, "action": action,
         }
         if id_list:
             entry["ids"] = id_list[:MAX_IDS]

@@ -161,7 +161,14 @@ def serve(
 
     from api.main import create_app
 
-    uvicorn.run(create_app(store_path=store), host=host, port=port, log_level="info")
+    uvicorn.run(create_app(store_path=store), host=host, port=port, log_level="info", **_proxy_options())
+
+
+def _proxy_options() -> dict[str, Any]:
+    """X-Forwarded-For is believed only from PROSPECT_GRAPH_TRUSTED_PROXIES (uvicorn trusts loopback by default)."""
+    from api.main import uvicorn_options
+
+    return uvicorn_options()
 
 
 @app.command()
@@ -186,16 +193,19 @@ def demo(
         typer.echo(f"\n== {family} ==")
         print_prospects(st, family, limit=5, fmt="table", per_kind=True)
     if serve_:
+        import secrets
+
         import uvicorn
 
         from api.auth import add_token
         from api.main import create_app
 
-        token = add_token(st, "demo", role="admin")
+        token = add_token(st, f"demo-{secrets.token_hex(3)}", role="admin")  # names are unique
         typer.echo(f"\nserving on http://127.0.0.1:{port}  (API docs: /docs)")
         typer.echo(f"sign in once with this link (an admin token made for the demo):\n"
                    f"  http://127.0.0.1:{port}/?token={token}\n")
-        uvicorn.run(create_app(store_path=st.root), host="127.0.0.1", port=port, log_level="info")
+        uvicorn.run(create_app(store_path=st.root), host="127.0.0.1", port=port, log_level="info",
+                    **_proxy_options())
 
 
 @token_app.command("add")
@@ -204,12 +214,32 @@ def token_add(
     role: Annotated[str, typer.Option(help="corporate_manager | retail_manager | analyst | admin")],
     branch: Annotated[str | None, typer.Option(help="limit the token to one branch")] = None,
     manager: Annotated[str | None, typer.Option(help="the manager id this user is, if any")] = None,
+    expires: Annotated[int | None, typer.Option(help="days until the token stops working")] = None,
     store: StoreOpt = None,
 ) -> None:
-    """Create a bearer token (printed once, stored hashed)."""
+    """Create a bearer token (printed once, stored hashed); unknown branches/managers and duplicate names refused."""
     from api.auth import add_token
 
-    typer.echo(add_token(_store(store), name, role=role, branch=branch, manager=manager))
+    typer.echo(add_token(_store(store), name, role=role, branch=branch, manager=manager, expires_days=expires))
+
+
+@token_app.command("list")
+def token_list(store: StoreOpt = None) -> None:
+    """Every token: id, name, role, branch, manager, created, expires (never the token or its hash)."""
+    from api.auth import list_tokens
+
+    for t in list_tokens(_store(store)):
+        typer.echo("\t".join(str(t.get(k) or "-") for k in ("id", "name", "role", "branch", "manager", "created",
+                                                              "expires")))
+
+
+@token_app.command("revoke")
+def token_revoke(name: Annotated[str, typer.Argument(help="the token's name")], store: StoreOpt = None) -> None:
+    """Revoke a token by name: it and every session signed in with it stop working at once."""
+    from api.auth import revoke_token
+
+    gone = revoke_token(_store(store), name)
+    typer.echo(f"revoked {gone['name']} (id {gone['id']}, {gone['role']})")
 
 
 @export_app.command("neo4j-import")
@@ -257,9 +287,12 @@ def leads_claim(
     store: StoreOpt = None,
 ) -> None:
     """Claim a lead for a manager (refused, naming the owner, when another manager holds it)."""
+    from api.lead_access import check_manager, lead_facts
     from scoring.leads import claim_lead
 
-    claim = claim_lead(_store(store), entity, manager, by)
+    st = _store(store)
+    check_manager(st, manager, lead_facts(st, entity))  # the API's rules: unknown manager, wrong branch or side
+    claim = claim_lead(st, entity, manager, by)
     typer.echo(f"{entity} is owned by {claim['owner']} (status {claim['status']})")
 
 
@@ -273,9 +306,13 @@ def leads_set(
     store: StoreOpt = None,
 ) -> None:
     """Record a disposition (kept across re-ingests)."""
+    from api.lead_access import check_manager, lead_facts
     from scoring.leads import record_disposition
 
-    row = record_disposition(_store(store), entity, status, by, owner=owner, note=note)
+    st = _store(store)
+    if owner is not None:
+        check_manager(st, owner, lead_facts(st, entity))
+    row = record_disposition(st, entity, status, by, owner=owner, note=note)
     typer.echo(f"{entity}: {row['status']} by {row['recorded_by']} at {row['recorded_at']} (owner {row['owner']})")
 
 

@@ -24,8 +24,9 @@ Use them as annotated parameters::
 - `AuditDep` — the `api.audit.AuditLog`; call ``audit.record(user, "view_page", ids=[...])``
   for a page that reveals persons.
 - `sign_in(request, token)` — checks a token a login form posted (401 when bad, 429 after
-  too many failures from one address) and returns the `User`; then set the cookie with
-  ``api.auth.set_session_cookie(response, token, settings)``; sign out with
+  too many failures from one address) and returns the `User`; then start a session with
+  ``api.auth.set_session_cookie(response, token, settings, store)`` (the cookie carries a
+  session id, not the token); sign out with ``api.auth.end_session(store, sid)`` and
   ``api.auth.clear_session_cookie(response, settings)``. The cookie is HttpOnly,
   SameSite=Strict, Path=/, named by ``settings.cookie_name`` (default ``pg_session``).
 """
@@ -81,16 +82,16 @@ StoreDep = Annotated[GraphStore, Depends(get_store)]
 def sign_in(request: Request, token: str | None) -> User:
     """Check a token (from a header, cookie or a login form): 401 when bad, 429 when guessing.
 
-    A login page calls this, then `api.auth.set_session_cookie(response, token, settings)`.
+    A login page calls this, then `api.auth.set_session_cookie(response, token, settings, store)`.
     """
     throttle: FailureThrottle = request.app.state.throttle
     client = request.client.host if request.client else "unknown"
-    if throttle.blocked(client):
-        raise TooManyFailures("too many failed sign-ins; wait a minute")
     user = authenticate(request.app.state.store, token)
-    if user is None:
+    if user is None:  # a valid credential is never throttled: one guessing neighbour locks no one out
+        if throttle.blocked(client):
+            raise TooManyFailures("too many failed sign-ins; wait a minute")
         throttle.failed(client)
-        raise Unauthorized("invalid token")
+        raise Unauthorized("invalid or expired token or session")
     return user
 
 
@@ -130,6 +131,9 @@ def require_role(*roles: str) -> Callable[[User], User]:
 def require_ingest(user: CurrentUser) -> User:
     if not POLICIES[user.role].ingest:
         raise Forbidden(f"the {user.role} role cannot run ingest jobs")
+    if user.branch is not None:  # an ingest writes every branch's clients: a branch admin would move others'
+        raise Forbidden(f"a token limited to branch {user.branch} cannot run ingest jobs: an ingest "
+                        "replaces the clients of every branch; ask an admin without a branch limit")
     return user
 
 

@@ -4,7 +4,9 @@
   bundle folder, and every file a mapping.yaml names, must too — so ``../`` and a symlink
   pointing outside the root are refused.
 - Uploads are saved under their base names only, with known extensions; a zip archive is
-  unpacked with each member checked (no absolute paths, no ``..``, bounded total size).
+  unpacked with each member checked (no absolute paths, no ``..``), its total unpacked size
+  bounded by ``max_unzipped_bytes`` (default 512 MiB; was 10 x the upload limit) and each
+  member's compression ratio by `MAX_RATIO` (zip bombs).
 - `BodySizeLimit` answers 413 as soon as an upload passes `max_upload_bytes`, whether the
   client sent a Content-Length or streamed the body.
 """
@@ -46,11 +48,15 @@ def resolve_server_path(raw: str, ingest_root: Path | None) -> Path:
         raise InvalidRequest("the path contains a NUL character")
     root = ingest_root.resolve()
     candidate = Path(raw) if Path(raw).is_absolute() else root / raw
-    resolved = candidate.resolve()
-    if not _inside(resolved, root):
-        raise Forbidden(f"{raw!r} is outside the allowed ingest root")
-    if not resolved.exists():
-        raise NotFound(f"no bundle or mapping file {raw!r} under the ingest root")
+    try:
+        resolved = candidate.resolve()
+        if not _inside(resolved, root):
+            raise Forbidden(f"{raw[:200]!r} is outside the allowed ingest root")
+        exists = resolved.exists()
+    except OSError as exc:  # a name too long for the file system, a loop of links: a bad request, not a 500
+        raise InvalidRequest(f"cannot use the path {raw[:200]!r}: {exc.strerror or exc}") from exc
+    if not exists:
+        raise NotFound(f"no bundle or mapping file {raw[:200]!r} under the ingest root")
     if resolved.is_dir():
         for dirpath, dirnames, filenames in os.walk(resolved, followlinks=False):
             for name in [*filenames, *dirnames]:
@@ -93,7 +99,11 @@ def _safe_name(filename: str | None) -> str:
     return name
 
 
-async def save_uploads(files: list[UploadFile], folder: Path, max_bytes: int) -> Path:
+MAX_RATIO = 200  # a zip member unpacking to more than 200x its compressed size is refused (a bomb)
+
+
+async def save_uploads(files: list[UploadFile], folder: Path, max_bytes: int,
+                       max_unzipped: int | None = None) -> Path:
     """Write the uploaded files into `folder` (unpacking a zip); returns the bundle folder."""
     total = 0
     saved: list[Path] = []
@@ -109,7 +119,7 @@ async def save_uploads(files: list[UploadFile], folder: Path, max_bytes: int) ->
     if not saved:
         raise InvalidRequest("no files uploaded")
     for path in [p for p in saved if p.suffix.lower() == ".zip"]:
-        _unzip(path, folder, max_bytes * 10)
+        _unzip(path, folder, max_unzipped if max_unzipped is not None else 2 * max_bytes)
         path.unlink()
     entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
     if len(entries) == 1 and entries[0].is_dir():  # a zip of one bundle folder
@@ -122,7 +132,10 @@ def _unzip(archive: Path, folder: Path, max_bytes: int) -> None:
         with zipfile.ZipFile(archive) as zf:
             members = zf.infolist()
             if sum(m.file_size for m in members) > max_bytes:
-                raise TooLarge("the zip archive unpacks to more than the allowed size")
+                raise TooLarge(f"the zip archive unpacks to more than {max_bytes:,} bytes")
+            for m in members:
+                if m.file_size > 1024 * 1024 and m.file_size > MAX_RATIO * max(m.compress_size, 1):
+                    raise TooLarge(f"the zip member {m.filename!r} unpacks to more than {MAX_RATIO}x its size")
             for m in members:
                 target = (folder / m.filename).resolve()
                 if m.filename.startswith("/") or not _inside(target, folder.resolve()):

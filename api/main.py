@@ -1,13 +1,15 @@
 """The FastAPI application: `create_app` wires settings, the store, auth, errors and routers.
 
 ``prospect-graph serve`` runs it with uvicorn; tests build it in-process or serve it on
-loopback. OpenAPI lives at ``/openapi.json`` and its pages at ``/docs``.
+loopback. OpenAPI lives at ``/openapi.json`` and its pages at ``/docs`` (both need a token
+unless ``PROSPECT_GRAPH_PUBLIC_DOCS=true``).
 """
 
 from __future__ import annotations
 
 import importlib
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -17,13 +19,13 @@ from fastapi.staticfiles import StaticFiles
 from api.audit import AuditLog
 from api.auth import FailureThrottle, redact_access_log, token_query_middleware
 from api.errors import install_error_handlers
-from api.ingest_files import BodySizeLimit
+from api.guard import RequestGuard
 from api.jobs import JobRegistry
 from api.routers import entities, health, ingest, paths, prospects
 from api.settings import ApiSettings
 from graph import open_store
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "uvicorn_options"]
 
 DESCRIPTION = """Who to approach next, and through whom: prospects of each family with their
 explanations, entities, neighbourhoods and relationship paths, exports and ingest jobs.
@@ -48,12 +50,23 @@ def create_app(store_path: Path | None = None, settings: ApiSettings | None = No
     install_error_handlers(app)
     redact_access_log()  # a ?token= sign-in link must not leave its token in the access log
     app.middleware("http")(token_query_middleware)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes, prefix="/ingest")
+    # outermost: credentials before any body is read, a body cap on every route, no-store/nosniff
+    app.add_middleware(RequestGuard, settings=settings)
     for module in (health, entities, paths, prospects, ingest):
         app.include_router(module.router)
     for name in OPTIONAL_ROUTERS:
         _include_optional(app, name)
     return app
+
+
+def uvicorn_options(settings: ApiSettings | None = None) -> dict[str, Any]:
+    """How uvicorn must run the app: X-Forwarded-For believed only from `trusted_proxies`.
+
+    uvicorn's own default trusts the header from 127.0.0.1, so a local client could pick
+    any address (and dodge the sign-in throttle) by rotating the header.
+    """
+    proxies = (settings or ApiSettings()).trusted_proxies
+    return {"proxy_headers": bool(proxies), "forwarded_allow_ips": proxies or ""}
 
 
 def _offline_docs(app: FastAPI) -> None:

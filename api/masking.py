@@ -7,8 +7,11 @@ nodes, rows and free text; every router renders through it, so no path skips mas
 
 Names of persons a viewer may not see are masked like ``张*`` (two characters) or ``张*三``
 (first and last kept). Phones are already masked in the store (``138****5678``); they are
-shown only with person details. A masked name also disappears from free text (reasons,
-path sentences, evidence values, details), because scoring may have written it there.
+shown only with person details. Whether a person is masked depends on who the person is
+(their branch) and who asks — `Viewer.sees_person_id` — the same on every endpoint, page,
+export and the lead board. Text is never rewritten: a stored sentence (reason, path text,
+evidence value) that names a masked person is withheld whole (`TextGuard`); sentences
+rendered from structured fields take the masked name from `Viewer.person_name`.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from graph.errors import Forbidden
 from graph.schema import FAMILIES
 from graph.store import GraphStore
 
-__all__ = ["Policy", "POLICIES", "mask_name", "NameScrubber", "Viewer", "PERSON_MASKED_FIELDS"]
+__all__ = ["Policy", "POLICIES", "mask_name", "TextGuard", "WITHHELD", "Viewer", "PERSON_MASKED_FIELDS",
+           "person_branches"]
 
 PersonDetails = Literal["all", "branch", "none"]
 
@@ -69,70 +73,85 @@ def mask_name(name: str | None) -> str | None:
     return text[0] + "*" * (len(text) - 2) + text[-1]
 
 
-class NameScrubber:
-    """Replaces every listed name in free text by its mask (longest match first).
+class _Finder:
+    """Every occurrence of a set of names in a text (the longest name at each position)."""
 
-    `keep` are names left as they are — enterprise and association names — so a person's
-    name inside a shop's registered name (海曙区严芳鞋业经营部) is not cut up: the scan
-    takes the longer enterprise name first and moves past it.
-    """
-
-    def __init__(self, names: set[str], keep: Iterable[str] = ()) -> None:
-        masks = {n: mask_name(n) or "" for n in names if len(n) >= 2}
-        self._masks = {**{k: k for k in keep if len(k) > 2 and k not in masks}, **masks}
-        self._any = bool(masks)
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = {n for n in names if len(n) >= 2}
         by_first: dict[str, set[int]] = {}
-        for n in self._masks:
+        for n in self.names:
             by_first.setdefault(n[0], set()).add(len(n))
         self._lengths = {c: sorted(ls, reverse=True) for c, ls in by_first.items()}
         self._starts = re.compile("[" + "".join(re.escape(c) for c in sorted(by_first)) + "]" if by_first else "(?!)")
 
-    def __bool__(self) -> bool:
-        return self._any
-
-    def text(self, value: str) -> str:
-        if not self._any or not value:
-            return value
-        out: list[str] = []
-        done = 0
+    def spans(self, value: str) -> list[tuple[int, int]]:
+        out: list[tuple[int, int]] = []
         pos = 0
         # the C-speed search jumps to the next character that starts some name
         while (m := self._starts.search(value, pos)) is not None:
             i = m.start()
             for length in self._lengths[value[i]]:
-                piece = value[i:i + length]
-                if piece in self._masks:
-                    out += [value[done:i], self._masks[piece]]
-                    done = pos = i + length
+                if value[i:i + length] in self.names:
+                    out.append((i, i + length))
                     break
-            else:
-                pos = i + 1
-        if not out:
-            return value
-        out.append(value[done:])
-        return "".join(out)
+            pos = i + 1
+        return out
 
-    def deep(self, value: Any) -> Any:
-        """Scrub strings inside lists and dicts; drop personal keys from dicts."""
+
+WITHHELD = {"zh": "（此句涉及您无权查看的个人信息，已隐去）", "en": "(withheld: it names a person you may not see)"}
+
+
+class TextGuard:
+    """Decides whether a sentence names a person the viewer may not see — it never rewrites text.
+
+    Names of enterprises, associations and managers are found first and protected, so a
+    person named 向宁 is not "found" inside 向宁波明达模具 (宁波明达模具 is an enterprise),
+    and a manager's name is never taken for a person's. A sentence that still names a
+    masked person is withheld whole (`WITHHELD`); every other sentence is shown unchanged.
+    Sentences built from structured fields render the masked name themselves
+    (`Viewer.person_name`), so this guard only protects text stored before rendering.
+    """
+
+    def __init__(self, names: set[str], keep: Iterable[str] = ()) -> None:
+        self._persons = _Finder(names)
+        self._keep = _Finder(keep)  # a manager named like a person is still a manager here
+
+    def __bool__(self) -> bool:
+        return bool(self._persons.names)
+
+    def names_masked(self, value: str) -> bool:
+        if not self._persons.names or not value:
+            return False
+        hits = self._persons.spans(value)
+        if not hits:
+            return False
+        protected = self._keep.spans(value)
+        return any(not any(a < e and s < b for s, e in protected) for a, b in hits)
+
+    def text(self, value: str, lang: str = "zh") -> str:
+        return WITHHELD["en" if lang == "en" else "zh"] if self.names_masked(value) else value
+
+    def deep(self, value: Any, lang: str = "zh") -> Any:
+        """Guard strings inside lists and dicts; drop personal keys from dicts."""
         if isinstance(value, str):
-            return self.text(value)
+            return self.text(value, lang)
         if isinstance(value, dict):
-            return {k: self.deep(v) for k, v in value.items() if k not in _SECRET_KEYS}
+            return {k: self.deep(v, lang) for k, v in value.items() if k not in _SECRET_KEYS}
         if isinstance(value, list | tuple):
-            return [self.deep(v) for v in value]
+            return [self.deep(v, lang) for v in value]
         return value
 
 
-_scrubbers: dict[tuple[str, str | None, str, str | None], NameScrubber] = {}
-_scrub_lock = threading.Lock()
+_guards: dict[tuple[str, str | None, str, str | None], TextGuard] = {}
+_guard_lock = threading.Lock()
 Scope = Literal["everyone", "not_branch", "other_branch"]
 
 
-def _scrubber(store: GraphStore, scope: Scope, branch: str | None) -> NameScrubber:
-    """Names of the persons to mask: everyone's; all but `branch`'s; or other branches' only."""
+def _guard(store: GraphStore, scope: Scope, branch: str | None) -> TextGuard:
+    """Names of the persons masked: everyone's; all but `branch`'s; or other branches' only."""
     key = (*store.cache_key, scope, branch)
-    with _scrub_lock:
-        hit = _scrubbers.get(key)
+    with _guard_lock:
+        hit = _guards.get(key)
     if hit is not None:
         return hit
     persons = store.read("persons", ["name", "branch_id"])
@@ -141,13 +160,33 @@ def _scrubber(store: GraphStore, scope: Scope, branch: str | None) -> NameScrubb
         persons = persons[branches != (branch or "")]
     elif scope == "other_branch":
         persons = persons[(branches != "") & (branches != (branch or ""))]
-    keep = {str(n) for t in ("enterprises", "associations") for n in store.read(t, ["name"])["name"].dropna()}
-    scrubber = NameScrubber({str(n) for n in persons["name"].dropna().tolist()}, keep)
-    with _scrub_lock:
-        if len(_scrubbers) > 32:
-            _scrubbers.clear()
-        _scrubbers[key] = scrubber
-    return scrubber
+    keep = {str(n) for t in ("enterprises", "associations", "managers", "branches")
+            for n in store.read(t, ["name"])["name"].dropna()}
+    guard = TextGuard({str(n) for n in persons["name"].dropna().tolist()}, keep)
+    with _guard_lock:
+        if len(_guards) > 32:
+            _guards.clear()
+        _guards[key] = guard
+    return guard
+
+
+_persons: dict[tuple[str, str | None], dict[str, str | None]] = {}
+
+
+def person_branches(store: GraphStore) -> dict[str, str | None]:
+    """Person id → branch id, cached per store version (who the person is, for masking)."""
+    key = store.cache_key
+    with _guard_lock:
+        hit = _persons.get(key)
+    if hit is None:
+        df = store.read("persons", ["id", "branch_id"])
+        hit = {str(i): (b if isinstance(b, str) and b else None)
+               for i, b in zip(df["id"].tolist(), df["branch_id"].astype(object).tolist(), strict=True)}
+        with _guard_lock:
+            if len(_persons) > 8:
+                _persons.clear()
+            _persons[key] = hit
+    return hit
 
 
 class Viewer:
@@ -157,7 +196,17 @@ class Viewer:
         self.store = store
         self.user = user
         self.policy = POLICIES[user.role]
-        self._scrub: NameScrubber | None = None
+        self._guard: TextGuard | None = None
+        self._scope: Any = None
+
+    @property
+    def scope(self) -> Any:
+        """This viewer's `api.scope.Scope`: the one filter of nodes and edges (counts what it hides)."""
+        if self._scope is None:
+            from api.scope import Scope
+
+            self._scope = Scope(self)
+        return self._scope
 
     # ------------------------------------------------------------- rights
     def in_scope(self, branch_id: Any) -> bool:
@@ -188,24 +237,33 @@ class Viewer:
         return False
 
     # ------------------------------------------------------------ masking
+    def sees_person_id(self, person_id: str) -> bool:
+        """The one masking rule, by who the person is (their branch) and who asks."""
+        branches = person_branches(self.store)
+        return self.sees_person({"kind": "Person", "branch_id": branches.get(str(person_id))})
+
+    def person_name(self, person_id: str, name: str | None) -> str | None:
+        """A person's name as this viewer may see it (the field a sentence is rendered from)."""
+        return name if self.sees_person_id(person_id) else mask_name(name)
+
     @property
     def sees_everyone(self) -> bool:
-        """True when no person is masked for this viewer (nothing to scrub)."""
+        """True when no person is masked for this viewer (nothing to guard)."""
         return self.policy.person_details != "none" and self.user.branch is None
 
     @property
-    def scrubber(self) -> NameScrubber:
-        if self._scrub is None:
+    def guard(self) -> TextGuard:
+        if self._guard is None:
             details = self.policy.person_details
             if self.sees_everyone:
-                self._scrub = NameScrubber(set())
+                self._guard = TextGuard(set())
             elif details == "none":
-                self._scrub = _scrubber(self.store, "everyone", None)
+                self._guard = _guard(self.store, "everyone", None)
             elif details == "branch":  # only persons of the token's branch are shown
-                self._scrub = _scrubber(self.store, "not_branch", self.user.branch)
+                self._guard = _guard(self.store, "not_branch", self.user.branch)
             else:  # a branch-scoped admin: persons of other branches are out of scope
-                self._scrub = _scrubber(self.store, "other_branch", self.user.branch)
-        return self._scrub
+                self._guard = _guard(self.store, "other_branch", self.user.branch)
+        return self._guard
 
     def node(self, node: dict[str, Any]) -> dict[str, Any]:
         """A node's attributes as this viewer may see them (masked person, no id hash)."""
@@ -223,10 +281,13 @@ class Viewer:
             out["restricted"] = False
         return out
 
-    def text(self, value: str) -> str:
-        return self.scrubber.text(value)
-
-    def deep(self, value: Any) -> Any:
+    def text(self, value: str, lang: str = "zh") -> str:
+        """`value` unchanged, or withheld whole when it names a person this viewer may not see."""
         if self.sees_everyone:
             return value
-        return self.scrubber.deep(value)
+        return self.guard.text(value, lang)
+
+    def deep(self, value: Any, lang: str = "zh") -> Any:
+        if self.sees_everyone:
+            return value
+        return self.guard.deep(value, lang)

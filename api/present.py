@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import threading
 from typing import Any
 
 import networkx as nx
 import pandas as pd
 
-from api.masking import Viewer, mask_name
+from api.masking import Viewer, mask_name, person_branches
 from api.schemas import EdgeOut, EntityDetailOut, EntityOut, EvidenceOut, PathOut, ProspectOut, SubgraphOut
+from api.scope import Hidden, hidden_note
 from graph.display import display_text
 from graph.store import GraphStore
 
@@ -75,40 +75,28 @@ def _node_dict(g: nx.MultiDiGraph, node_id: Any) -> dict[str, Any]:
     return attrs
 
 
-def subgraph_out(viewer: Viewer, g: nx.MultiDiGraph, center: str) -> SubgraphOut:
+def subgraph_out(viewer: Viewer, g: nx.MultiDiGraph, center: str, hidden: Hidden | None = None,
+                 lang: str = "zh") -> SubgraphOut:
     nodes = [entity_out(viewer, _node_dict(g, n)) for n in sorted(g.nodes, key=lambda n: (n != center, str(n)))]
     fields = EdgeOut.model_fields
     edges = [
         EdgeOut(src=str(u), dst=str(v), **{k: jsonable(d.get(k)) for k in fields if k not in ("src", "dst")})
         for u, v, d in g.edges(data=True)
     ]
-    return SubgraphOut(center=center, nodes=nodes, edges=edges)
+    hidden = hidden or Hidden()
+    return SubgraphOut(center=center, nodes=nodes, edges=edges, hidden_nodes=hidden.nodes,
+                       hidden_edges=hidden.edges, hidden_note=hidden_note(hidden, lang))
 
 
 def path_out(viewer: Viewer, path: dict[str, Any], lang: str) -> PathOut:
     text = str(path.get(f"text_{lang}") or path.get("text") or "")
     return PathOut(nodes=[str(n) for n in path.get("nodes", [])], edges=[str(e) for e in path.get("edges", [])],
-                   text=viewer.text(text))
-
-
-_persons: dict[tuple[str, str | None], dict[str, str | None]] = {}
-_lock = threading.Lock()
+                   text=viewer.text(text, lang))
 
 
 def person_ids(store: GraphStore) -> dict[str, str | None]:
-    """Person id → branch id, cached per store version."""
-    key = store.cache_key
-    with _lock:
-        hit = _persons.get(key)
-    if hit is None:
-        df = store.read("persons", ["id", "branch_id"])
-        hit = {str(i): (None if b is None or b is pd.NA or b != b else str(b))
-               for i, b in zip(df["id"].tolist(), df["branch_id"].astype(object).tolist(), strict=True)}
-        with _lock:
-            if len(_persons) > 8:
-                _persons.clear()
-            _persons[key] = hit
-    return hit
+    """Person id → branch id, cached per store version (`api.masking.person_branches`)."""
+    return person_branches(store)
 
 
 def prospect_out(viewer: Viewer, row: dict[str, Any], lang: str, persons: dict[str, str | None]) -> ProspectOut:
@@ -117,19 +105,19 @@ def prospect_out(viewer: Viewer, row: dict[str, Any], lang: str, persons: dict[s
     masked = pid in persons and not viewer.sees_person({"kind": "Person", "branch_id": persons[pid]})
     name = row.get("name")
     evidence = [
-        EvidenceOut(name=str(e.get("name")), label=viewer.text(str(e.get(f"label_{lang}") or e.get("name"))),
-                    value=viewer.deep(jsonable(e.get("value"))), contribution=float(e.get("contribution") or 0.0))
+        EvidenceOut(name=str(e.get("name")), label=viewer.text(str(e.get(f"label_{lang}") or e.get("name")), lang),
+                    value=viewer.deep(jsonable(e.get("value")), lang), contribution=float(e.get("contribution") or 0.0))
         for e in row.get("evidence") or []
     ]
     return ProspectOut(
         family=str(row.get("family")), kind=str(row.get("kind")), prospect_id=pid,
         name=mask_name(name) if masked else jsonable(name),
         score=float(row.get("score") or 0.0), rank=jsonable(row.get("rank")),
-        reasons=[viewer.text(str(r)) for r in row.get("reasons") or []], evidence=evidence,
+        reasons=[viewer.text(str(r), lang) for r in row.get("reasons") or []], evidence=evidence,
         path=[str(p) for p in row.get("path") or []],
         suggested_products=[str(p) for p in row.get("suggested_products") or []],
         manager_id=jsonable(row.get("manager_id")), branch_id=jsonable(row.get("branch_id")),
         anchor_id=jsonable(row.get("anchor_id")), association_id=jsonable(row.get("association_id")),
         employer_id=jsonable(row.get("employer_id")), is_deepening=jsonable(row.get("is_deepening")),
-        masked=masked, details=viewer.deep(jsonable(row.get("details") or {})),
+        masked=masked, details=viewer.deep(jsonable(row.get("details") or {}), lang),
     )

@@ -71,6 +71,9 @@ class SubgraphOut(BaseModel):
     center: str
     nodes: list[EntityOut]
     edges: list[EdgeOut]
+    hidden_nodes: int = Field(default=0, description="entities outside the caller's branch scope, left out")
+    hidden_edges: int = Field(default=0, description="links outside the caller's branch scope, left out")
+    hidden_note: str | None = Field(default=None, description="e.g. '12 links outside your scope'")
 
 
 class PathOut(BaseModel):
@@ -82,6 +85,8 @@ class PathOut(BaseModel):
 class PathsOut(BaseModel):
     paths: list[PathOut]
     entities: dict[str, EntityOut] = Field(description="every entity on the paths, by id")
+    hidden_paths: int = Field(default=0, description="paths through entities outside the caller's scope, left out")
+    hidden_note: str | None = Field(default=None, description="e.g. '2 paths outside your scope'")
 
 
 class EvidenceOut(BaseModel):

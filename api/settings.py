@@ -33,5 +33,12 @@ class ApiSettings(BaseSettings):
     max_export_rows: int = Field(default=100_000, ge=1, description="largest CSV/XLSX export")
     search_limit: int = Field(default=20, ge=1, le=200, description="search results when no limit is given")
     fuzzy_threshold: float = Field(default=60.0, ge=0, le=100, description="rapidfuzz score for a fuzzy name hit")
+    max_unzipped_bytes: int = Field(default=512 * 1024 * 1024, ge=1,
+                                    description="largest total a zip upload may unpack to (zip bombs)")
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1, description="largest request body outside /ingest")
+    public_docs: bool = Field(default=False, description="serve /docs and /openapi.json without a token")
+    trusted_proxies: str | None = Field(
+        default=None, description="addresses whose X-Forwarded-For is believed (uvicorn forwarded_allow_ips); "
+                                  "unset = the peer address is the client")
     auth_failures_per_minute: int = Field(
         default=20, ge=1, description="failed sign-ins per client address per minute before 429")

@@ -111,8 +111,10 @@ class NetworkxStore(GraphStore):
         version = f"{number:06d}"
         versions = self.root / "versions"
         versions.mkdir(parents=True, exist_ok=True)
+        for folder in (self.root, versions):  # client data: folders 0700, files 0600 (#19)
+            os.chmod(folder, 0o700)
         tmp = versions / f".tmp-{uuid.uuid4().hex}"
-        tmp.mkdir()
+        tmp.mkdir(mode=0o700)
         try:
             entries: dict[str, dict[str, Any]] = {}
             for name, entry in current["tables"].items():
@@ -129,6 +131,7 @@ class NetworkxStore(GraphStore):
             for name, df in tables.items():
                 dst = tmp / f"{name}.parquet"
                 pq.write_table(pa.Table.from_pandas(df, preserve_index=False), dst)
+                os.chmod(dst, 0o600)
                 _fsync(dst)
                 entries[name] = {"file": f"versions/{version}/{name}.parquet", "rows": int(len(df)),
                                  "written": f"versions/{version}/{name}.parquet"}
@@ -146,6 +149,7 @@ class NetworkxStore(GraphStore):
                     "version": version, "tables": entries, "history": history}
         tmp_manifest = self.root / f".{MANIFEST}.{uuid.uuid4().hex}.tmp"
         tmp_manifest.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.chmod(tmp_manifest, 0o600)
         _fsync(tmp_manifest)
         os.replace(tmp_manifest, self.root / MANIFEST)
         _fsync_dir(self.root)

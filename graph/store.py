@@ -92,13 +92,13 @@ class GraphStore(ABC):
     def state_dir(self) -> Path:
         """Unversioned local state: tokens, audit log, salt, dispositions."""
         path = self.root / "state"
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
         return path
 
     @property
     def reports_dir(self) -> Path:
         path = self.root / "reports"
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
         return path
 
     @final
@@ -131,8 +131,8 @@ class GraphStore(ABC):
     @contextlib.contextmanager
     def writer(self, wait: bool = False) -> Iterator[None]:
         """Exclusive writer lock: a second ingest at the same time is refused (or waits)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".write.lock", "a+") as fh:
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with os.fdopen(os.open(self.root / ".write.lock", os.O_RDWR | os.O_CREAT, 0o600), "a+") as fh:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
             except BlockingIOError as exc:

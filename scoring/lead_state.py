@@ -8,6 +8,7 @@ race: the database, not the caller, decides who was first.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -71,6 +72,7 @@ class LeadLedger:
 
     def __init__(self, state_dir: Path) -> None:
         self.path = Path(state_dir) / "leads.sqlite"
+        os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))  # private before sqlite opens it
         with self._connect() as db:
             db.executescript(_SCHEMA)
 

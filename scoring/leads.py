@@ -156,7 +156,8 @@ def build_board(store: GraphStore, settings: ScoringSettings | None = None, *, m
     if branch is not None:
         board = board[board["branch_id"] == branch]
     if family is not None:
-        board = board[board["families"].apply(lambda fams: family in fams)]
+        # a list mask: `.apply` on an empty board returned a frame and lost the columns (a 500)
+        board = board[pd.Series([family in fams for fams in board["families"]], index=board.index, dtype=bool)]
     if status is not None:
         board = board[board["status"] == status]
     board = board.sort_values(["score", "entity_id"], ascending=[False, True]).reset_index(drop=True)

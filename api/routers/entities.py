@@ -29,7 +29,9 @@ def search(viewer: ViewerDep, store: StoreDep, settings: SettingsDep, audit: Aud
     hits = search_entities(store, q, limit=limit or settings.search_limit, threshold=settings.fuzzy_threshold,
                            person_names=viewer.policy.person_details != "none")
     nodes = [(store.require_node(h.id), h) for h in hits]
-    items = [entity_out(viewer, n, h.match, h.score) for n, h in nodes if viewer.in_scope(n.get("branch_id"))]
+    # a masked person is found by id only: a name hit (score 100) would confirm the name (#19)
+    items = [entity_out(viewer, n, h.match, h.score) for n, h in nodes if viewer.in_scope(n.get("branch_id"))
+             and (n.get("kind") != "Person" or h.match == "id" or viewer.sees_person(n))]
     persons = [i.id for i in items if i.kind == "Person"]
     if persons:
         audit.record(viewer.user, "search", ids=persons, rows=len(items))
@@ -47,7 +49,8 @@ def detail(entity_id: str, viewer: ViewerDep, store: StoreDep, audit: AuditDep) 
 
 
 @router.get("/{entity_id}/neighbors", response_model=SubgraphOut)
-def neighbors(entity_id: str, viewer: ViewerDep, store: StoreDep, audit: AuditDep, kinds: EdgeKinds = None,
+def neighbors(entity_id: str, viewer: ViewerDep, store: StoreDep, audit: AuditDep, settings: SettingsDep,
+              kinds: EdgeKinds = None,
               min_amount: Annotated[float | None, Query(ge=0, le=1e15)] = None,
               hops: Annotated[int, Query(ge=1, le=3)] = 1,
               limit: Annotated[int | None, Query(ge=1, le=1000, description="strongest neighbours per hop")] = 50,
@@ -59,7 +62,8 @@ def neighbors(entity_id: str, viewer: ViewerDep, store: StoreDep, audit: AuditDe
         raise InvalidRequest(f"unknown edge kind(s) {', '.join(unknown)}; choose from {', '.join(EDGE_KINDS)}")
     viewer.require_scope(store.require_node(entity_id))
     g = store.neighbors(entity_id, kinds=wanted or None, min_amount=min_amount, hops=hops, limit=limit)
-    out = subgraph_out(viewer, g, entity_id)
+    g = viewer.scope.filter_graph(g, entity_id)  # every node and edge, not only the centre
+    out = subgraph_out(viewer, g, entity_id, viewer.scope.hidden, settings.lang)
     persons = [n.id for n in out.nodes if n.kind == "Person"]
     if persons:
         audit.record(viewer.user, "neighbors", ids=persons, center=entity_id, rows=len(out.nodes))

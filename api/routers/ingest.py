@@ -24,7 +24,7 @@ async def upload(user: IngestUser, jobs: JobsDep, settings: SettingsDep, audit: 
     """Start an ingest job from uploaded files (multipart); poll GET /ingest/{id}."""
     job_id, folder = jobs.new_upload_dir()
     try:
-        bundle = await save_uploads(files, folder, settings.max_upload_bytes)
+        bundle = await save_uploads(files, folder, settings.max_upload_bytes, settings.max_unzipped_bytes)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

@@ -9,9 +9,11 @@ from pydantic import BaseModel, Field
 
 from api.deps import AuditDep, CurrentUser, StoreDep, ViewerDep, require_role
 from api.errors import ERROR_RESPONSES
-from api.masking import Viewer
+from api.lead_access import check_lead_write, check_manager, lead_facts
+from api.masking import Viewer, person_branches
 from graph.errors import Forbidden, InvalidRequest
 from scoring.lead_state import DISPOSITIONS
+from scoring.settings import ScoringSettings
 
 __all__ = ["router"]
 
@@ -63,12 +65,12 @@ def _allowed(viewer: Viewer, family: str, kind: str) -> bool:
     return kinds is None or kind in (kinds or ())
 
 
-def _lead_out(viewer: Viewer, row: dict[str, Any]) -> LeadOut:
+def _lead_out(viewer: Viewer, row: dict[str, Any], lang: str) -> LeadOut:
     name = row["name"]
-    if row["entity_kind"] == "Person":
-        name = viewer.node({"kind": "Person", "name": name, "branch_id": row["branch_id"]})["name"]
+    if row["entity_kind"] == "Person":  # masked by who the person is, not by the lead's branch
+        name = viewer.person_name(str(row["entity_id"]), name)
     clean = {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
-    clean.update(name=name, reasons=[viewer.text(r) for r in row["reasons"]])
+    clean.update(name=name, reasons=[viewer.text(r, lang) for r in row["reasons"]])
     return LeadOut.model_validate(clean)
 
 
@@ -97,42 +99,60 @@ def leads(viewer: ViewerDep, audit: AuditDep,
                         collapse_groups=collapse_groups)
     rows = [r for r in board.to_dict("records")
             if viewer.in_scope(r["branch_id"]) and _allowed(viewer, r["best_family"], r["best_kind"])]
-    page = [_lead_out(viewer, {str(k): v for k, v in r.items()}) for r in rows[offset:offset + limit]]
-    persons = [lead.entity_id for lead in page if lead.entity_kind == "Person"]
-    if persons:
-        audit.record(viewer.user, "list_leads", ids=persons, rows=len(page))
+    lang = ScoringSettings().lang  # the language the board's reasons were built in
+    page = [_lead_out(viewer, {str(k): v for k, v in r.items()}, lang) for r in rows[offset:offset + limit]]
+    if page:  # every id the board reveals, persons or not
+        audit.record(viewer.user, "list_leads", ids=[lead.entity_id for lead in page], rows=len(page))
     return LeadsPage(total=len(rows), items=page)
 
 
 @router.post("/leads/{entity_id}/claim")
-def claim(entity_id: EntityId, body: ClaimIn, user: CurrentUser, viewer: ViewerDep, store: StoreDep) -> dict[str, Any]:
+def claim(entity_id: EntityId, body: ClaimIn, user: CurrentUser, store: StoreDep, audit: AuditDep) -> dict[str, Any]:
     """Claim a lead; 409 naming the owner when another manager holds it."""
     from scoring.leads import claim_lead
 
-    viewer.require_scope(store.require_node(entity_id))
-    return {"ok": True, **claim_lead(store, entity_id, _owner_for(user, body.manager), by=user.name)}
+    facts = lead_facts(store, entity_id)
+    check_lead_write(user, facts)
+    owner = _owner_for(user, body.manager)
+    check_manager(store, owner, facts, user.branch)
+    out = claim_lead(store, entity_id, owner, by=user.name)
+    audit.record(user, "claim", ids=[entity_id], owner=owner)
+    return {"ok": True, **out}
 
 
 @router.post("/leads/{entity_id}/disposition")
-def disposition(entity_id: EntityId, body: DispositionIn, user: CurrentUser, viewer: ViewerDep,
-                store: StoreDep) -> dict[str, Any]:
+def disposition(entity_id: EntityId, body: DispositionIn, user: CurrentUser, store: StoreDep,
+                audit: AuditDep) -> dict[str, Any]:
     """Record what happened with a lead (contacted, meeting, won, lost, not_interested, do_not_contact)."""
     from scoring.leads import record_disposition
 
-    viewer.require_scope(store.require_node(entity_id))
+    facts = lead_facts(store, entity_id)
+    check_lead_write(user, facts)
     owner = None if user.role == "admin" and not user.manager else _owner_for(user, None)
+    if owner is not None:
+        check_manager(store, owner, facts, user.branch)
     row = record_disposition(store, entity_id, body.status, by=user.name, owner=owner, note=body.note)
+    audit.record(user, "disposition", ids=[entity_id], status=body.status)
     return {"ok": True, **{k: v for k, v in row.items() if k != "evidence"}}
 
 
 @router.get("/leads/precision")
-def precision(store: StoreDep, user: CurrentUser, k: Annotated[int, Query(ge=1, le=1000)] = 10,
+def precision(store: StoreDep, viewer: ViewerDep, k: Annotated[int, Query(ge=1, le=1000)] = 10,
               by: Annotated[Literal["family", "owner"], Query()] = "family") -> dict[str, Any]:
-    """Precision at k of the rankings per family or per owner, from recorded dispositions."""
+    """Precision at k of the rankings per family or per owner (owners of the caller's branch only)."""
     from scoring.leads import ledger
     from scoring.refit import precision_at_k
 
     table = precision_at_k(ledger(store), k=k, by=by)
+    if by == "family":
+        table = table[table["family"].isin(viewer.families)]
+    elif viewer.user.branch is not None or viewer.user.role not in ("admin", "analyst"):
+        managers = store.read("managers", ["id", "branch_id"])
+        mine = managers[[viewer.in_scope(b) and (viewer.user.branch is None or b == viewer.user.branch)
+                         for b in managers["branch_id"]]]
+        if viewer.user.role in ("corporate_manager", "retail_manager") and viewer.user.branch is None:
+            mine = mine[mine["id"] == viewer.user.manager]  # an unscoped manager sees their own figure
+        table = table[table["owner"].isin(mine["id"].astype(str))]
     return {"k": k, "by": by, "statuses": list(DISPOSITIONS),
             "rows": [{str(a): (None if isinstance(b, float) and b != b else b) for a, b in r.items()}
                      for r in table.to_dict("records")]}
@@ -149,9 +169,24 @@ def refit(family: Annotated[Literal["supply_chain", "referral", "retail_linkage"
 
 
 @router.get("/alerts")
-def alerts(store: StoreDep, user: CurrentUser, kind: Annotated[str | None, Query(max_length=64)] = None,
+def alerts(store: StoreDep, viewer: ViewerDep, audit: AuditDep, kind: Annotated[str | None, Query(max_length=64)] = None,
            limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
     """What changed in recent ingests: new suppliers, executives, members, threshold crossings."""
     from ingest.triggers import read_alerts
 
-    return {"items": read_alerts(store, limit=limit, kind=kind)}
+    people = person_branches(store)
+    retail_side = "retail_linkage" in viewer.policy.families and viewer.policy.families["retail_linkage"] is None
+    items = []
+    for alert in read_alerts(store, limit=1_000_000, kind=kind):
+        ids = [str(i) for i in (alert.get("entity_id"), alert.get("related_id")) if i]
+        if any(i in people for i in ids) and not retail_side:
+            continue  # a person's assets and roles are the retail side's business
+        if viewer.scope.visible_ids(ids) != set(ids):
+            continue  # another branch's client or person
+        items.append({**alert, "text_zh": viewer.text(str(alert.get("text_zh") or ""), "zh"),
+                      "text_en": viewer.text(str(alert.get("text_en") or ""), "en")})
+        if len(items) >= limit:
+            break
+    if items:
+        audit.record(viewer.user, "alerts", ids=sorted({str(a["entity_id"]) for a in items}), rows=len(items))
+    return {"items": items}

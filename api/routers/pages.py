@@ -24,6 +24,7 @@ from api.auth import (
     User,
     authenticate,
     clear_session_cookie,
+    end_session,
     set_session_cookie,
     token_from_request,
 )
@@ -64,10 +65,8 @@ def page_user(request: Request, settings: SettingsDep, store: StoreDep) -> User 
         return None
     throttle: FailureThrottle = request.app.state.throttle
     client = request.client.host if request.client else "unknown"
-    if throttle.blocked(client):
-        return None
     user = authenticate(store, token)
-    if user is None:
+    if user is None and not throttle.blocked(client):
         throttle.failed(client)
     return user
 
@@ -130,8 +129,9 @@ def _picture_page(request: Request, user: User | None, store: GraphStore, settin
     try:
         if view not in allowed_views(viewer):
             raise Forbidden(f"the {user.role} role cannot open the {view} picture")
-        ctx = ViewContext(lang="en" if lang == "en" else "zh", present=viewer.node, scrub=viewer.text)
-        picture = build(viewer, ctx)
+        ctx = ViewContext(lang="en" if lang == "en" else "zh", present=viewer.node,
+                          scrub=lambda line: viewer.text(line, lang or "zh"))
+        picture = viewer.scope.filter_picture(build(viewer, ctx))  # nodes/edges of other branches: counted only
     except AppError as exc:
         return _error(request, status_for(exc), str(exc), lang)
     persons = [n.id for n in picture.nodes if n.kind == "Person"]
@@ -158,21 +158,22 @@ def login(request: Request, settings: SettingsDep, store: StoreDep, token: Annot
     throttle: FailureThrottle = request.app.state.throttle
     client = request.client.host if request.client else "unknown"
     lang = settings.lang
-    if throttle.blocked(client):
-        return _html(render_page("login.html", lang=lang, next=_safe_next(next),
-                                 error="登录失败次数过多,请稍后再试" if lang == "zh" else "Too many failures; wait a minute"), 429)
     if authenticate(store, token.strip()) is None:
+        if throttle.blocked(client):
+            return _html(render_page("login.html", lang=lang, next=_safe_next(next), error="登录失败次数过多,请稍后再试"
+                                     if lang == "zh" else "Too many failures; wait a minute"), 429)
         throttle.failed(client)
         return _html(render_page("login.html", lang=lang, next=_safe_next(next),
                                  error="令牌无效" if lang == "zh" else "Invalid token"), 401)
     response = RedirectResponse(_safe_next(next), status_code=303)
-    set_session_cookie(response, token.strip(), settings)
+    set_session_cookie(response, token.strip(), settings, store)  # the cookie holds a session id
     return response
 
 
 @router.get("/logout")
-def logout(settings: SettingsDep) -> Response:
-    """Sign out (the session cookie is removed)."""
+def logout(request: Request, settings: SettingsDep, store: StoreDep) -> Response:
+    """Sign out: the server-side session ends and the cookie is removed."""
+    end_session(store, request.cookies.get(settings.cookie_name))
     response = RedirectResponse("/login", status_code=303)
     clear_session_cookie(response, settings)
     return response
@@ -204,7 +205,7 @@ def ego_page(node_id: str, request: Request, user: PageUser, store: StoreDep, se
     def build(viewer: Viewer, ctx: ViewContext) -> Picture:
         viewer.require_scope(store.require_node(node_id))
         ctx.keep = limit
-        return ego_picture(store, node_id, ctx, depth=depth, kinds=parse_kinds(kinds), min_amount=min_amount)
+        return ego_picture(viewer.scope.store(store), node_id, ctx, depth=depth, kinds=parse_kinds(kinds), min_amount=min_amount)
 
     return _picture_page(request, user, store, settings, audit, lang, "ego", build)
 
@@ -217,7 +218,7 @@ def supply_chain_page(anchor_id: str, request: Request, user: PageUser, store: S
     def build(viewer: Viewer, ctx: ViewContext) -> Picture:
         viewer.require_scope(store.require_node(anchor_id))
         ctx.keep = limit
-        return supply_chain_picture(store, anchor_id, ctx)
+        return supply_chain_picture(viewer.scope.store(store), anchor_id, ctx)
 
     return _picture_page(request, user, store, settings, audit, lang, "supply-chain", build)
 
@@ -228,7 +229,7 @@ def referral_page(prospect_id: str, request: Request, user: PageUser, store: Sto
     """The referral chains to a prospect: the best highlighted, the alternatives faint."""
     def build(viewer: Viewer, ctx: ViewContext) -> Picture:
         viewer.require_scope(store.require_node(prospect_id))
-        return referral_picture(store, prospect_id, ctx)
+        return referral_picture(viewer.scope.store(store), prospect_id, ctx)
 
     return _picture_page(request, user, store, settings, audit, lang, "referral", build)
 
@@ -240,7 +241,7 @@ def payroll_page(employer_id: str, request: Request, user: PageUser, store: Stor
     """A payroll employer's staff by asset band; the near-threshold band highlighted."""
     def build(viewer: Viewer, ctx: ViewContext) -> Picture:
         viewer.require_scope(store.require_node(employer_id))
-        return payroll_picture(store, employer_id, ctx, per_band=limit)
+        return payroll_picture(viewer.scope.store(store), employer_id, ctx, per_band=limit)
 
     return _picture_page(request, user, store, settings, audit, lang, "payroll", build)
 
@@ -251,7 +252,7 @@ def person_page(person_id: str, request: Request, user: PageUser, store: StoreDe
     """A person, their enterprises and associations, and the managers who cover them."""
     def build(viewer: Viewer, ctx: ViewContext) -> Picture:
         viewer.require_scope(store.require_node(person_id))
-        return person_picture(store, person_id, ctx)
+        return person_picture(viewer.scope.store(store), person_id, ctx)
 
     return _picture_page(request, user, store, settings, audit, lang, "person", build)
 
@@ -273,7 +274,7 @@ def landing(request: Request, user: PageUser, store: StoreDep, settings: Setting
     q = ProspectQuery(manager=manager or None, min_score=min_score)
     sections = [_section(viewer, f, q, kind or None, lang, limit) for f in families]
     listed = [r["prospect_id"] for s in sections for r in s["rows"] if r.get("masked") is not None]
-    audit.record(user, "view_page", page="landing", rows=len(listed))
+    audit.record(user, "view_page", ids=listed, page="landing", rows=len(listed))  # the ids it reveals (#19)
     views = allowed_views(viewer)
     charts = landing_charts(store, viewer.families, "en" if lang == "en" else "zh", branch=user.branch,
                             payroll="payroll" in views)

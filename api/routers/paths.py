@@ -10,6 +10,7 @@ from api.deps import AuditDep, SettingsDep, StoreDep, ViewerDep
 from api.errors import ERROR_RESPONSES
 from api.present import entity_out, path_out
 from api.schemas import PathsOut
+from api.scope import hidden_note
 
 __all__ = ["router"]
 
@@ -27,10 +28,12 @@ def paths(source: EntityId, target: EntityId, viewer: ViewerDep, store: StoreDep
 
     for end in (source, target):
         viewer.require_scope(store.require_node(end))
-    found = find_paths(store, source, target, max_hops=max_hops, k=k)
+    found = viewer.scope.filter_paths(find_paths(store, source, target, max_hops=max_hops, k=k))
     ids = sorted({n for p in found for n in p.get("nodes", [])})
     entities = {i: entity_out(viewer, node) for i in ids if (node := store.node(i)) is not None}
-    out = PathsOut(paths=[path_out(viewer, p, lang or settings.lang) for p in found], entities=entities)
+    out = PathsOut(paths=[path_out(viewer, p, lang or settings.lang) for p in found], entities=entities,
+                   hidden_paths=viewer.scope.hidden.paths,
+                   hidden_note=hidden_note(viewer.scope.hidden, lang or settings.lang))
     persons = [i for i, e in entities.items() if e.kind == "Person"]
     if persons:
         audit.record(viewer.user, "paths", ids=persons, rows=len(out.paths))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path
 
 from api.deps import AuditDep, StoreDep, ViewerDep
 from api.errors import ERROR_RESPONSES
-from api.masking import mask_name
+from api.masking import mask_name, person_branches
 from graph.errors import Forbidden, NotFound
 
 __all__ = ["router"]
@@ -38,10 +38,13 @@ def manager_view(manager_id: Annotated[str, Path(min_length=1, max_length=64)], 
     branch = found.iloc[0]["branch_id"]
     viewer.require_scope({"id": manager_id, "branch_id": None if branch is None or branch != branch else branch})
     rows = retail_manager_view(store, manager_id)
+    branches = person_branches(store)
     shown = []
     for row in rows:
         row = {k: _clean(v) for k, v in row.items()}
-        if not viewer.sees_person({"kind": "Person", "branch_id": branch}):
+        if not viewer.in_scope(branches.get(str(row["person_id"]))):  # another branch's person: left out
+            continue
+        if not viewer.sees_person_id(str(row["person_id"])):  # who the person is, not the manager's branch
             row.update(person_name=mask_name(row["person_name"]), aum=None, masked=True)
         shown.append(row)
     if shown:
@@ -50,12 +53,16 @@ def manager_view(manager_id: Annotated[str, Path(min_length=1, max_length=64)], 
 
 
 @router.get("/employers")
-def employers(viewer: ViewerDep, store: StoreDep) -> dict[str, Any]:
+def employers(viewer: ViewerDep, store: StoreDep, audit: AuditDep) -> dict[str, Any]:
     """Payroll employers: staff, pay, retention rate, staff near and above CNY 50,000, product depth."""
     from scoring.retail_linkage import employer_summaries
 
-    viewer.allowed_kinds("retail_linkage")
+    if viewer.allowed_kinds("retail_linkage") is not None:  # payroll aggregates are the retail side's
+        raise Forbidden(f"the {viewer.user.role} role cannot see payroll employer summaries")
     table = employer_summaries(store)
     rows = json.loads(table.to_json(orient="records", force_ascii=False, date_format="iso"))
     rows = [r for r in rows if viewer.in_scope(r.get("branch_id"))]
+    if rows:
+        audit.record(viewer.user, "retail_employers", ids=[str(r.get("employer_id") or r.get("id")) for r in rows],
+                     rows=len(rows))
     return {"items": rows}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import stat
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
@@ -18,6 +19,7 @@ from tests.api.conftest import assert_error
 
 def test_tokens_are_stored_hashed_and_private(tmp_path, capsys):
     store = NetworkxStore(tmp_path / "s")
+    store.write({"branches": pd.DataFrame({"id": ["B01"], "name": ["城东支行"]})})  # a branch must exist (#19)
     assert cli(["token", "add", "王经理", "--role", "retail_manager", "--branch", "B01", "--store", str(store.root)]) == 0
     token = capsys.readouterr().out.strip()
     assert token.startswith("pg_") and len(token) > 40

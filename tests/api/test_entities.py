@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.conftest import auth
+from tests.api.conftest import assert_error, auth
 
 
 def _ids(response) -> list[str]:
@@ -79,7 +79,17 @@ def test_health_needs_no_token(client, api_store):
     assert body["ok"] is True and body["version"] == api_store.version and body["backend"] == "networkx"
 
 
-def test_openapi_and_offline_docs(client):
+def test_openapi_and_offline_docs(client, tokens):
+    assert_error(client.get("/openapi.json"), 401)  # the docs need a token (#19)
+    assert_error(client.get("/docs"), 401)
+    client.headers["Authorization"] = f"Bearer {tokens['analyst']}"
+    try:
+        _check_docs(client)
+    finally:
+        del client.headers["Authorization"]
+
+
+def _check_docs(client):
     spec = client.get("/openapi.json").json()
     for path, methods in spec["paths"].items():
         for method, op in methods.items():

@@ -22,6 +22,7 @@ def leads_client(demo_store, tmp_path_factory):
         "admin": add_token(store, "管理员", role="admin"),
         "m02": add_token(store, "李晓梅", role="corporate_manager", manager=dc.MGR_ASSOC),
         "m01": add_token(store, "王建国", role="corporate_manager", manager=dc.MGR_CORE),
+        "m05": add_token(store, "市场经理", role="corporate_manager", manager=dc.MGR_MARKET),
         "m03": add_token(store, "张丽", role="retail_manager", manager=dc.MGR_RETAIL_EAST,
                          branch=dc.BRANCH_EAST),
         "analyst": add_token(store, "分析", role="analyst"),
@@ -51,8 +52,9 @@ def test_claim_conflict_names_the_owner_and_dispositions_show(leads_client):
     target = dc.ASSOC_PROSPECT_MEMBERS[1]
     ok = client.post(f"/leads/{target}/claim", json={}, headers=_h(tokens, "m02"))
     assert ok.status_code == 200 and ok.json()["owner"] == dc.MGR_ASSOC
-    clash = client.post(f"/leads/{target}/claim", json={}, headers=_h(tokens, "m01"))
+    clash = client.post(f"/leads/{target}/claim", json={}, headers=_h(tokens, "m05"))  # same branch
     assert clash.status_code == 409
+    assert client.post(f"/leads/{target}/claim", json={}, headers=_h(tokens, "m01")).status_code == 400  # other branch
     assert clash.json()["ok"] is False and dc.MGR_ASSOC in clash.json()["error"]
     bad = client.post(f"/leads/{target}/claim", json={"manager": dc.MGR_CORE}, headers=_h(tokens, "m02"))
     assert bad.status_code == 403

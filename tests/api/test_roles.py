@@ -73,9 +73,10 @@ def test_branch_token_and_entities_of_other_branches(client, tokens, token_key):
     assert client.get("/entities/ext:0123456789ab", headers=h).status_code == 200  # no branch: shared
     found = {i["id"] for i in client.get("/entities?q=有限公司&limit=50", headers=h).json()["items"]}
     assert "E1" in found and "E2" not in found
-    # E2 still appears as a neighbour of E1, restricted to id, kind and name
-    nodes = {n["id"]: n for n in client.get("/entities/E1/neighbors", headers=h).json()["nodes"]}
-    assert nodes["E2"]["restricted"] is True and nodes["E1"]["restricted"] is False
+    # E2 (another branch) is no longer shown as a neighbour of E1: its link is counted only (#19)
+    body = client.get("/entities/E1/neighbors", headers=h).json()
+    nodes = {n["id"]: n for n in body["nodes"]}
+    assert "E2" not in nodes and nodes["E1"]["restricted"] is False and body["hidden_edges"] == 1
 
 
 def test_person_details_by_role(client, tokens):

@@ -37,7 +37,8 @@ def fuzz_app(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, str]:
     store = build_store(root / "store")  # its own store: generated ingest jobs may write to it
     (root / "ingest-root").mkdir()
     token = add_token(store, "fuzzer", "admin")
-    app = create_app(root / "store", ApiSettings(ingest_root=root / "ingest-root", max_upload_bytes=16 * 1024))
+    app = create_app(root / "store", ApiSettings(ingest_root=root / "ingest-root", max_upload_bytes=16 * 1024,
+                                              public_docs=True))
     return app, token
 
 

@@ -1,0 +1,157 @@
+"""Branch scope on every node and edge a request touches: the one filter.
+
+`Viewer.in_scope` is the predicate (a row of another branch is out; a row of no branch —
+a shared supplier, an external payee — is shared). `Scope` applies it to whole answers:
+
+- `filter_graph(g, center)` drops every out-of-scope node, every edge touching one, and
+  whatever is then no longer reachable from the centre (a 2-hop ball through another
+  branch's client must not bring that client's payees along). It counts what it dropped.
+- `filter_paths(paths)` keeps the paths whose every node is in scope.
+- `store(store)` wraps a store so that the pictures (viz/) get scoped ego networks from
+  `neighbors` and `subgraph`, and only in-scope `prospects` rows (their reasons name the
+  other branch's anchor and amounts): the filter runs before any picture, tooltip or fact
+  is built.
+- `filter_picture(picture)` drops any node of another branch a picture still names (views
+  that read tables rather than neighbourhoods) with its edges, and adds the counting note.
+
+What is hidden is counted ("12 links outside your scope"), never shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, cast
+
+import networkx as nx
+import pandas as pd
+
+from api.masking import Viewer
+from graph.store import GraphStore
+
+__all__ = ["Scope", "Hidden", "hidden_note"]
+
+
+@dataclass
+class Hidden:
+    """What a scoped answer left out: nodes, edges (links) and whole paths."""
+
+    nodes: int = 0
+    edges: int = 0
+    paths: int = 0
+
+    def add(self, other: Hidden) -> None:
+        self.nodes += other.nodes
+        self.edges += other.edges
+        self.paths += other.paths
+
+
+def hidden_note(hidden: Hidden, lang: str) -> str | None:
+    """"12 links outside your scope" (zh: 12 条关系不在您的权限范围内), None when nothing was hidden."""
+    if not hidden.edges and not hidden.nodes and not hidden.paths:
+        return None
+    if lang == "zh":
+        parts = [f"{hidden.edges} 条关系"] if hidden.edges else []
+        parts += [f"{hidden.paths} 条路径"] if hidden.paths else []
+        return "、".join(parts or [f"{hidden.nodes} 个主体"]) + "不在您的权限范围内"
+    parts = [f"{hidden.edges} link{'s' * (hidden.edges != 1)}"] if hidden.edges else []
+    parts += [f"{hidden.paths} path{'s' * (hidden.paths != 1)}"] if hidden.paths else []
+    return " and ".join(parts or [f"{hidden.nodes} entities"]) + " outside your scope"
+
+
+class Scope:
+    """The branch scope of one viewer, applied to nodes, edges, subgraphs, paths and pictures."""
+
+    def __init__(self, viewer: Viewer) -> None:
+        self.viewer = viewer
+        self.hidden = Hidden()
+
+    @property
+    def unlimited(self) -> bool:
+        return self.viewer.user.branch is None
+
+    def visible(self, attrs: dict[str, Any] | None) -> bool:
+        """Whether a node (its attributes; None = not in the store) is in scope."""
+        return attrs is None or self.viewer.in_scope(attrs.get("branch_id"))
+
+    def visible_ids(self, ids: Iterable[str]) -> set[str]:
+        """The ids in scope, looked up in the store (only the ids a request shows)."""
+        store = self.viewer.store
+        return {i for i in ids if self.visible(store.node(i))}
+
+    def filter_graph(self, g: nx.MultiDiGraph, center: str | None = None) -> nx.MultiDiGraph:
+        """`g` without out-of-scope nodes, their edges, and what only they connected to `center`."""
+        if self.unlimited:
+            return g
+        out = {n for n, attrs in g.nodes(data=True) if not self.visible(attrs)}
+        if not out:
+            return g
+        keep = g.subgraph(n for n in g.nodes if n not in out)
+        if center is not None and center in keep:
+            keep = keep.subgraph(nx.node_connected_component(keep.to_undirected(as_view=True), center))
+        kept = nx.MultiDiGraph(keep)
+        self.hidden.add(Hidden(nodes=g.number_of_nodes() - kept.number_of_nodes(),
+                               edges=g.number_of_edges() - kept.number_of_edges()))
+        return kept
+
+    def filter_paths(self, paths: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The paths whose every node is in scope."""
+        if self.unlimited:
+            return paths
+        ids = {str(n) for p in paths for n in p.get("nodes", [])}
+        ok = self.visible_ids(ids)
+        kept = [p for p in paths if all(str(n) in ok for n in p.get("nodes", []))]
+        self.hidden.add(Hidden(paths=len(paths) - len(kept)))
+        return kept
+
+    def filter_picture(self, picture: Any) -> Any:
+        """A viz picture without out-of-scope nodes and their edges, with the counting note."""
+        if not self.unlimited:
+            ok = self.visible_ids(n.id for n in picture.nodes)
+            nodes = [n for n in picture.nodes if n.id in ok]
+            edges = [e for e in picture.edges if e.src in ok and e.dst in ok]
+            self.hidden.add(Hidden(nodes=len(picture.nodes) - len(nodes), edges=len(picture.edges) - len(edges)))
+            picture.nodes, picture.edges = nodes, edges
+        note = hidden_note(self.hidden, getattr(picture, "lang", "zh"))
+        if note:
+            picture.notes = [*picture.notes, note]
+        return picture
+
+    def store(self, store: GraphStore) -> GraphStore:
+        """`store` whose `neighbors` and `subgraph` answers are scoped (for the picture builders)."""
+        if self.unlimited:
+            return store
+        return cast(GraphStore, _ScopedStore(store, self))
+
+
+class _ScopedStore:
+    """A store seen through a `Scope`: every ego network is filtered before it is used."""
+
+    def __init__(self, store: GraphStore, scope: Scope) -> None:
+        self._store = store
+        self._scope = scope
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    @property
+    def cache_key(self) -> tuple[Any, ...]:
+        """Caches built from this store's reads (viz's prospect index) are per branch scope."""
+        return (*self._store.cache_key, "scope", self._scope.viewer.user.branch)
+
+    def neighbors(self, node_id: str, *args: Any, **kwargs: Any) -> nx.MultiDiGraph:
+        return self._scope.filter_graph(self._store.neighbors(node_id, *args, **kwargs), node_id)
+
+    def subgraph(self, node_ids: Iterable[str], *args: Any, **kwargs: Any) -> nx.MultiDiGraph:
+        return self._scope.filter_graph(self._store.subgraph(node_ids, *args, **kwargs))
+
+    def read(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """Tables as stored, but `prospects` only with rows of the viewer's scope (their reasons
+        name the other branch's anchor, amounts and counts: a tooltip must not show them)."""
+        if table != "prospects":
+            return self._store.read(table, columns)
+        wanted = None if columns is None else list(dict.fromkeys([*columns, "branch_id"]))
+        df = self._store.read(table, wanted)
+        branch = df["branch_id"]
+        df = df[branch.isna() | (branch == "") | (branch == self._scope.viewer.user.branch)]
+        return df if columns is None else df[columns]
