@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-__all__ = ["VNode", "VEdge", "Picture", "fold_tree", "spring_positions", "radial_positions", "column_positions"]
+__all__ = ["VNode", "VEdge", "Picture", "Box", "fold_tree", "spring_positions", "radial_positions",
+           "column_positions", "separate_boxes", "MAX_MEMBERS"]
+
+MAX_MEMBERS = 40  # folded nodes drawn inside one cluster (the rest stay counted only)
 
 
 @dataclass
@@ -36,6 +39,11 @@ class VNode:
     y: float | None = None
     link: str | None = None  # the node's own picture
     folded: int = 0  # for a "+N more" node: how many it stands for
+    # for a "+N more" node: the first folded nodes, drawn inside a cluster that opens on click,
+    # each linked to `parent` by an edge of `member_edge` (their amount on it)
+    members: list[VNode] = field(default_factory=list)
+    parent: str | None = None
+    member_edge: str = "FOLD"
 
 
 @dataclass
@@ -209,3 +217,54 @@ def column_positions(columns: dict[float, list[str]], gap_x: float = 260.0,
         for i, node in enumerate(ids):
             pos[node] = (round(col * gap_x, 1), round(top + i * gap_y, 1))
     return pos
+
+
+@dataclass
+class Box:
+    """A node's drawn extent (shape and label) around its position: left/right/up/down of (x, y)."""
+
+    id: str
+    x: float
+    y: float
+    left: float
+    right: float
+    up: float
+    down: float
+    fixed: bool = False
+
+
+def separate_boxes(boxes: list[Box], gap: float = 6.0, rounds: int = 80) -> dict[str, tuple[float, float]]:
+    """Nudge boxes apart until none overlap (or `rounds` passes): collision-aware label placement.
+
+    Each pass sweeps the boxes sorted by left edge and pushes every overlapping pair apart
+    along the axis where they overlap least, half each (a fixed box does not move). Layouts
+    that already leave room are returned unchanged.
+    """
+    for _ in range(rounds):
+        moved = False
+        order = sorted(boxes, key=lambda b: b.x - b.left)
+        for i, a in enumerate(order):
+            a_right = a.x + a.right + gap
+            for b in order[i + 1:]:
+                if b.x - b.left >= a_right:
+                    break
+                dx = min(a.x + a.right, b.x + b.right) - max(a.x - a.left, b.x - b.left) + gap
+                dy = min(a.y + a.down, b.y + b.down) - max(a.y - a.up, b.y - b.up) + gap
+                if dx <= 0 or dy <= 0:
+                    continue
+                share_a = 0.0 if a.fixed else (0.5 if not b.fixed else 1.0)
+                share_b = 0.0 if b.fixed else 1.0 - share_a
+                if share_a == share_b == 0.0:
+                    continue
+                if dy <= dx:
+                    sign = 1.0 if b.y >= a.y else -1.0
+                    a.y -= sign * dy * share_a
+                    b.y += sign * dy * share_b
+                else:
+                    sign = 1.0 if b.x >= a.x else -1.0
+                    a.x -= sign * dx * share_a
+                    b.x += sign * dx * share_b
+                moved = True
+        if not moved:
+            break
+    return {b.id: (round(b.x, 1), round(b.y, 1)) for b in boxes}
