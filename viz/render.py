@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from pyvis.network import Network
 
+from graph.schema import EDGE_KINDS
 from viz.picture import MAX_MEMBERS, Box, Picture, VEdge, VNode, separate_boxes
 from viz.style import (
     EDGE_STYLES,
@@ -65,14 +66,27 @@ def json_for_script(value: Any) -> Markup:
     return Markup(raw)  # noqa: S704 - escaped above for the script-data context
 
 
-def _short(name: str, size: float = 13.0) -> str:
-    """The name cut with an ellipsis to fit `_MAX_LABEL_PX` at font `size`."""
-    if label_px(name, size) <= _MAX_LABEL_PX * size / 13.0:
+def _short(name: str, size: float = 13.0, max_px: float = _MAX_LABEL_PX) -> str:
+    """The name cut with an ellipsis to fit `max_px` (at font 13; wider for a larger font)."""
+    if label_px(name, size) <= max_px * size / 13.0:
         return name
     cut = name
-    while cut and label_px(cut + "…", size) > _MAX_LABEL_PX * size / 13.0:
+    while cut and label_px(cut + "…", size) > max_px * size / 13.0:
         cut = cut[:-1]
     return cut + "…"
+
+
+def _label(name: str, focus_name: str, size: float) -> str:
+    """A node's label: the name cut to fit; a name that repeats the focus's (a chain's stores:
+    "康宁大药房连锁有限公司杭州西湖店") drops the shared part, so what tells them apart shows."""
+    shared = 0
+    for a, b in zip(name, focus_name, strict=False):
+        if a != b:
+            break
+        shared += 1
+    if shared >= 4 and len(name) - shared >= 2 and label_px(name, size) > _MAX_LABEL_PX * size / 13.0:
+        name = "…" + name[shared:]
+    return _short(name, size)
 
 
 def _box(node_id: str, opts: dict[str, Any], label: str, fixed: bool) -> Box:
@@ -155,12 +169,13 @@ def _span(amounts: Iterable[float | None]) -> tuple[float, float]:
     return (min(values), max(values)) if values else (0.0, 0.0)
 
 
-def _member_positions(more: VNode, members: list[VNode], sign: float) -> dict[str, tuple[float, float]]:
-    """Where a cluster's members stand once it opens: a grid beside the "+N" node, away from the centre."""
+def _member_positions(more: VNode, members: list[VNode], sign: float, edge_x: float) -> dict[str, tuple[float, float]]:
+    """Where a cluster's members stand once it opens: a grid in free space beyond the picture's
+    edge (`edge_x`, on the side of the "+N" node), level with the "+N" node."""
     col_w = max((label_px(_short(m.name)) for m in members), default=60.0) + 36.0
     rows = 8
-    x0, y0 = float(more.x or 0.0), float(more.y or 0.0)
-    return {m.id: (round(x0 + sign * (i // rows + 1) * col_w, 1), round(y0 + (i % rows - (rows - 1) / 2) * 44.0, 1))
+    y0 = float(more.y or 0.0)
+    return {m.id: (round(edge_x + sign * (i // rows + 0.5) * col_w, 1), round(y0 + (i % rows - (rows - 1) / 2) * 60.0, 1))
             for i, m in enumerate(members)}
 
 
@@ -180,10 +195,13 @@ def vis_data(picture: Picture) -> dict[str, Any]:
     details: dict[str, Any] = {}
     opts_of: dict[str, dict[str, Any]] = {}
     boxes: list[Box] = []
+    focus_name = next((n.name for n in picture.nodes if n.focus), "")
     for node in picture.nodes:
         opts = _node_options(node, node_span, lang)
         opts["shape"] = SHAPES.get(node.kind, "dot")
-        opts["label"] = _short(node.name, float(opts["font"]["size"])) or node.id
+        opts["label"] = (_short(node.name, float(opts["font"]["size"]), 220.0 if node.kind == "More" else _MAX_LABEL_PX)
+                         if node.focus or node.kind == "More"
+                         else _label(node.name, focus_name, float(opts["font"]["size"]))) or node.id
         opts_of[node.id] = opts
         if "x" in opts:
             boxes.append(_box(node.id, opts, opts["label"], fixed=node.focus))
@@ -198,15 +216,17 @@ def vis_data(picture: Picture) -> dict[str, Any]:
             shown = node.members[:MAX_MEMBERS]
             node.x, node.y = opts.get("x", node.x), opts.get("y", node.y)
             sign = 1.0 if (node.x or 0.0) >= 0 else -1.0
-            pos = _member_positions(node, shown, sign)
+            edge_x = (max(b.x + b.right for b in boxes) + 60.0 if sign > 0 else min(b.x - b.left for b in boxes) - 60.0)
+            pos = _member_positions(node, shown, sign, edge_x)
             for m in shown:
                 m_opts = _node_options(m, node_span, lang)
                 m_opts["x"], m_opts["y"] = pos[m.id]
-                net.add_node(m.id, label=_short(m.name) or m.id, shape=SHAPES.get(m.kind, "dot"),
+                net.add_node(m.id, label=_label(m.name, focus_name, 13.0) or m.id, shape=SHAPES.get(m.kind, "dot"),
                              cluster=node.id, **m_opts)
                 details[m.id] = _details(m, lang)
             rest = node.folded - len(shown)
-            folds[node.id] = {"label": opts["label"], "rest": text("more", lang, n=rest) if rest > 0 else "",
+            folds[node.id] = {"label": opts["label"],
+                              "rest": node.name.replace(f"{node.folded:,}", f"{rest:,}", 1) if rest > 0 else "",
                               "title": opts["title"] + "\n" + text("expand_hint", lang)}
     known = set(picture.node_ids())
     for edge in picture.edges:
@@ -214,7 +234,7 @@ def vis_data(picture: Picture) -> dict[str, Any]:
             net.add_edge(edge.src, edge.dst, **_edge_options(edge, edge_span, lang))
     for more, m in members:
         if more.parent is not None and more.parent in known:
-            edge = VEdge(src=more.parent, dst=m.id, kind=more.member_edge,
+            edge = VEdge(src=more.parent, dst=m.id, kind=more.member_edge, label="",
                          amount=m.amount if more.member_edge in MONEY_EDGES else None, faint=True)
             net.add_edge(edge.src, edge.dst, **_edge_options(edge, edge_span, lang))
     nodes, edges = net.nodes, net.edges
@@ -252,7 +272,7 @@ def render_picture(picture: Picture, user: str = "", nav: list[tuple[str, str]] 
     edge_kinds = {e.kind for e in picture.edges}
     items = legend(lang, node_keys, edge_kinds, near_threshold=any(n.near_threshold for n in picture.nodes))
     return render_page("graph.html", lang=lang, picture=picture, legend=items, user=user, nav=nav or [],
-                       widths=data["widths"],
+                       widths=data["widths"], edge_kinds=list(EDGE_KINDS),
                        data_json=json_for_script(data), node_count=picture.entity_count(),
                        t=lambda key, **kw: text(key, lang, **kw))
 
