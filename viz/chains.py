@@ -12,6 +12,7 @@ and below, faint.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import networkx as nx
@@ -275,12 +276,12 @@ def association_picture(store: GraphStore, assoc: str, ctx: ViewContext, row: di
     for member in sorted(n for n in sub.nodes if n != assoc and n not in placed):
         vn = make_node(store, member, ctx, attrs={**g.nodes[member]})
         groups.setdefault(vn.status, []).append(vn)
-    per_row = 3  # a group is a block of three columns: wide rather than tall, so labels stay legible
-    blocks = []
+    blocks = []  # a group is a block of up to five columns: wide rather than tall, so labels stay legible
     for status in sorted(groups, key=lambda st: _GROUPS.index(st) if st in _GROUPS else 99):
         members = sorted(groups[status], key=lambda n: (-(n.score or 0.0), n.name))
         cell = max([min(label_px(m.name), 140.0) for m in members[: ctx.keep]] + [60.0]) + 40.0
-        blocks.append((status, members, cell, min(per_row, len(members) + (1 if len(members) > ctx.keep else 0))))
+        drawn_here = min(len(members), ctx.keep) + (1 if len(members) > ctx.keep else 0)
+        blocks.append((status, members, cell, min(5, max(1, math.ceil(math.sqrt(drawn_here))))))
     total_w = sum(cell * cols for _, _, cell, cols in blocks) + 80.0 * (len(blocks) - 1)
     left = -total_w / 2
     for status, members, cell, cols in blocks:
@@ -316,5 +317,5 @@ def _row_notes(row: dict[str, Any], ctx: ViewContext) -> list[str]:
     notes = [ctx.scrub(str(r)) for r in (row.get("reasons") or [])[:4]]
     products = [text(str(p), ctx.lang) for p in row.get("suggested_products") or []]
     if products:
-        notes.append(f"{text('products', ctx.lang)}: {'、'.join(products)}")
+        notes.append(f"{text('products', ctx.lang)}: {('、' if ctx.lang == 'zh' else ', ').join(products)}")
     return notes

@@ -199,8 +199,8 @@ def vis_data(picture: Picture) -> dict[str, Any]:
     for node in picture.nodes:
         opts = _node_options(node, node_span, lang)
         opts["shape"] = SHAPES.get(node.kind, "dot")
-        opts["label"] = (_short(node.name, float(opts["font"]["size"]), 220.0 if node.kind == "More" else _MAX_LABEL_PX)
-                         if node.focus or node.kind == "More"
+        opts["label"] = (_short(node.name, float(opts["font"]["size"]), 220.0 if node.kind in ("More", "Header") else _MAX_LABEL_PX)
+                         if node.focus or node.kind in ("More", "Header")
                          else _label(node.name, focus_name, float(opts["font"]["size"]))) or node.id
         opts_of[node.id] = opts
         if "x" in opts:
