@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import networkx as nx
+import numpy as np
 
 __all__ = ["VNode", "VEdge", "Picture", "Box", "fold_tree", "spring_positions", "radial_positions",
            "column_positions", "separate_boxes", "MAX_MEMBERS"]
@@ -233,38 +234,76 @@ class Box:
     fixed: bool = False
 
 
-def separate_boxes(boxes: list[Box], gap: float = 6.0, rounds: int = 80) -> dict[str, tuple[float, float]]:
+def separate_boxes(boxes: list[Box], gap: float = 6.0, rounds: int = 120) -> dict[str, tuple[float, float]]:
     """Nudge boxes apart until none overlap (or `rounds` passes): collision-aware label placement.
 
-    Each pass sweeps the boxes sorted by left edge and pushes every overlapping pair apart
-    along the axis where they overlap least, half each (a fixed box does not move). Layouts
-    that already leave room are returned unchanged.
+    Each pass finds every overlapping pair at once (numpy, all pairs: a picture holds at most
+    a few hundred nodes) and pushes each pair apart along the axis where they overlap least,
+    half each (a fixed box does not move). Layouts that already leave room come back unchanged.
     """
+    if len(boxes) < 2:
+        return {b.id: (round(b.x, 1), round(b.y, 1)) for b in boxes}
+    x = np.array([b.x for b in boxes], dtype=float)
+    y = np.array([b.y for b in boxes], dtype=float)
+    left = np.array([b.left for b in boxes]) + gap / 2
+    right = np.array([b.right for b in boxes]) + gap / 2
+    up = np.array([b.up for b in boxes]) + gap / 2
+    down = np.array([b.down for b in boxes]) + gap / 2
+    free = np.array([0.0 if b.fixed else 1.0 for b in boxes])
+    def crowded() -> bool:
+        dx = np.minimum((x + right)[:, None], (x + right)[None, :]) - np.maximum((x - left)[:, None], (x - left)[None, :])
+        dy = np.minimum((y + down)[:, None], (y + down)[None, :]) - np.maximum((y - up)[:, None], (y - up)[None, :])
+        return bool((upper & (dx > gap / 2) & (dy > gap / 2)).any())
+
+    upper = np.triu(np.ones((len(boxes), len(boxes)), dtype=bool), 1)
+    if not crowded():
+        return {b.id: (round(b.x, 1), round(b.y, 1)) for b in boxes}
+    # a layout too dense for its labels is first spread out evenly (rings and columns keep their shape)
+    area = float(((left + right) * (up + down)).sum())
+    span = float((x.max() - x.min() + right.mean() * 2) * (y.max() - y.min() + down.mean() * 2))
+    if span > 0 and area * 4.0 > span:  # boxes may cover a quarter of the picture
+        factor = min(math.sqrt(area * 4.0 / span), 4.0)
+        cx, cy = (x[free == 0].mean(), y[free == 0].mean()) if (free == 0).any() else (x.mean(), y.mean())
+        x, y = cx + (x - cx) * factor, cy + (y - cy) * factor
     for _ in range(rounds):
-        moved = False
-        order = sorted(boxes, key=lambda b: b.x - b.left)
-        for i, a in enumerate(order):
-            a_right = a.x + a.right + gap
-            for b in order[i + 1:]:
-                if b.x - b.left >= a_right:
-                    break
-                dx = min(a.x + a.right, b.x + b.right) - max(a.x - a.left, b.x - b.left) + gap
-                dy = min(a.y + a.down, b.y + b.down) - max(a.y - a.up, b.y - b.up) + gap
-                if dx <= 0 or dy <= 0:
-                    continue
-                share_a = 0.0 if a.fixed else (0.5 if not b.fixed else 1.0)
-                share_b = 0.0 if b.fixed else 1.0 - share_a
-                if share_a == share_b == 0.0:
-                    continue
-                if dy <= dx:
-                    sign = 1.0 if b.y >= a.y else -1.0
-                    a.y -= sign * dy * share_a
-                    b.y += sign * dy * share_b
-                else:
-                    sign = 1.0 if b.x >= a.x else -1.0
-                    a.x -= sign * dx * share_a
-                    b.x += sign * dx * share_b
-                moved = True
-        if not moved:
+        dx = np.minimum((x + right)[:, None], (x + right)[None, :]) - np.maximum((x - left)[:, None], (x - left)[None, :])
+        dy = np.minimum((y + down)[:, None], (y + down)[None, :]) - np.maximum((y - up)[:, None], (y - up)[None, :])
+        hit = upper & (dx > gap / 2) & (dy > gap / 2)  # at least half the gap stays between any two
+        i, j = np.nonzero(hit)
+        if not len(i):
             break
-    return {b.id: (round(b.x, 1), round(b.y, 1)) for b in boxes}
+        if len(i) <= 64:  # the last few: one pair at a time (pushes no longer cancel out in a crowd)
+            for a, b in zip(i.tolist(), j.tolist(), strict=True):
+                ox = min(x[a] + right[a], x[b] + right[b]) - max(x[a] - left[a], x[b] - left[b])
+                oy = min(y[a] + down[a], y[b] + down[b]) - max(y[a] - up[a], y[b] - up[b])
+                total = free[a] + free[b]
+                if ox <= gap / 2 or oy <= gap / 2 or total == 0:
+                    continue
+                if oy <= ox:
+                    sign = 1.0 if y[b] > y[a] or (y[b] == y[a] and b > a) else -1.0
+                    y[a] -= sign * (oy + 0.5) * free[a] / total
+                    y[b] += sign * (oy + 0.5) * free[b] / total
+                else:
+                    sign = 1.0 if x[b] > x[a] or (x[b] == x[a] and b > a) else -1.0
+                    x[a] -= sign * (ox + 0.5) * free[a] / total
+                    x[b] += sign * (ox + 0.5) * free[b] / total
+            continue
+        pdx, pdy = dx[i, j], dy[i, j]
+        weight = free[i] + free[j]
+        keep = weight > 0
+        i, j, pdx, pdy, weight = i[keep], j[keep], pdx[keep], pdy[keep], weight[keep]
+        if not len(i):
+            break
+        share_i, share_j = free[i] / weight, free[j] / weight
+        vertical = pdy <= pdx
+        sign_y = np.where(y[j] >= y[i], 1.0, -1.0)
+        sign_x = np.where(x[j] >= x[i], 1.0, -1.0)
+        move_x = np.zeros(len(boxes))
+        move_y = np.zeros(len(boxes))
+        np.add.at(move_y, i, np.where(vertical, -sign_y * pdy * share_i, 0.0))
+        np.add.at(move_y, j, np.where(vertical, sign_y * pdy * share_j, 0.0))
+        np.add.at(move_x, i, np.where(vertical, 0.0, -sign_x * pdx * share_i))
+        np.add.at(move_x, j, np.where(vertical, 0.0, sign_x * pdx * share_j))
+        x += move_x * 0.6  # damped: a box pushed by several neighbours at once does not overshoot
+        y += move_y * 0.6
+    return {b.id: (round(float(px), 1), round(float(py), 1)) for b, px, py in zip(boxes, x, y, strict=True)}

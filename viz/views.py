@@ -117,7 +117,7 @@ def ego_picture(store: GraphStore, node_id: str, ctx: ViewContext, depth: int = 
     if len(nodes) > RADIAL_FROM:
         tree: dict[str, str | None] = {n: parent[n] for n in kept}
         tree.update({f"more:{par}": par for par in folds})
-        pos = radial_positions(tree)
+        pos = radial_positions(tree, min_gap=110.0)  # room for a label (about 130 px) beside each node
         for n in nodes:
             n.x, n.y = pos.get(n.id, (0.0, 0.0))
     else:

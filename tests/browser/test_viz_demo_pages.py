@@ -6,7 +6,16 @@ import time
 from typing import Any
 
 import pytest
-from pagekit import SCREENS, Served, assert_drawn, click_node, load_picture, open_page, own_nodes, record_figure
+from pagekit import (
+    SCREENS,
+    Served,
+    assert_drawn,
+    click_node,
+    load_picture,
+    open_page,
+    own_nodes,
+    record_figure,
+)
 
 from ingest import demo_cases as dc
 from viz.facts import ViewContext
