@@ -216,7 +216,8 @@ def vis_data(picture: Picture) -> dict[str, Any]:
             shown = node.members[:MAX_MEMBERS]
             node.x, node.y = opts.get("x", node.x), opts.get("y", node.y)
             sign = 1.0 if (node.x or 0.0) >= 0 else -1.0
-            edge_x = (max(b.x + b.right for b in boxes) + 60.0 if sign > 0 else min(b.x - b.left for b in boxes) - 60.0)
+            edge_x = (max((opts_of[b.id]["x"] + b.right for b in boxes), default=0.0) + 60.0 if sign > 0
+                      else min((opts_of[b.id]["x"] - b.left for b in boxes), default=0.0) - 60.0)
             pos = _member_positions(node, shown, sign, edge_x)
             for m in shown:
                 m_opts = _node_options(m, node_span, lang)
