@@ -53,6 +53,12 @@ PRODUCTS: dict[str, tuple[str, str]] = {
     "working_capital_loan": ("working-capital loan", "流动资金贷款"),
     "cash_management": ("cash management", "现金管理"),
     "payroll": ("payroll services", "代发工资"),
+    "settlement_account": ("settlement account", "结算账户"),
+    "inclusive_finance_loan": ("inclusive-finance loan", "普惠贷款"),
+    "deposit": ("deposits", "存款"),
+    "wealth_management": ("wealth management", "财富管理"),
+    "association_salon": ("association salon", "协会专场沙龙"),
+    "batch_credit_package": ("batch credit package", "会员批量授信方案"),
 }
 
 

@@ -12,18 +12,21 @@ and below, faint.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import networkx as nx
 
 from graph.errors import InvalidRequest, NotFound
 from graph.store import GraphStore
-from scoring.run import load_prospects
+from scoring.run import decode, load_prospects
 from viz.facts import ViewContext, make_edge, make_node, money_total
-from viz.picture import Picture, VEdge, VNode
-from viz.style import text
+from viz.picture import MAX_MEMBERS, Picture, VEdge, VNode
+from viz.style import label_px, text
 
-__all__ = ["supply_chain_picture", "referral_picture", "chain_nodes", "supply_items"]
+__all__ = ["supply_chain_picture", "referral_picture", "association_picture", "chain_nodes", "supply_items"]
+
+_GROUPS = ("prospect", "other", "client", "credit_client", "vip")  # targets first, then members already clients
 
 _UP_KINDS = ("PAYS", "BILL", "ENDORSES")  # money flows from the anchor to its suppliers
 _MAX_TIER = 3
@@ -103,9 +106,12 @@ def supply_chain_picture(store: GraphStore, anchor: str, ctx: ViewContext) -> Pi
             column.append(pid)
             drawn.add(pid)
         if rest:
-            more = VNode(id=f"more:{side}:{tier}", name=text("more", ctx.lang, n=len(rest)), kind="More",
-                         folded=len(rest),
+            more = VNode(id=f"more:{side}:{tier}", name=text("more_of", ctx.lang, n=len(rest), what=text("firms", ctx.lang)),
+                         kind="More", folded=len(rest), parent=column[-1] if len(column) > 1 else anchor,
+                         member_edge="LINK",
                          facts=[(text("folded", ctx.lang), "、".join(_name(g, r, ctx) for r in rest[:5]))])
+            more.members = [make_node(store, r, ctx, attrs={**g.nodes[r]} if r in g else None)
+                            for r in rest[:MAX_MEMBERS]]
             nodes.append(more)
             column.append(more.id)
         layout[(side, tier)] = column
@@ -121,7 +127,7 @@ def supply_chain_picture(store: GraphStore, anchor: str, ctx: ViewContext) -> Pi
     for n in nodes:
         if n.kind not in ("Header", "More"):
             n.amount = money_total(g, n.id, drawn) or None
-    pos = _tier_positions(anchor, layout)
+    pos = _tier_positions(anchor, layout, {n.id: min(label_px(n.name), 140.0) for n in nodes})
     for n in nodes:
         n.x, n.y = pos.get(n.id, (0.0, 0.0))
     ups = sum(1 for s, _, _ in placed.values() if s == "upstream")
@@ -130,12 +136,17 @@ def supply_chain_picture(store: GraphStore, anchor: str, ctx: ViewContext) -> Pi
                    edges=edges, subtitle=subtitle, lang=ctx.lang)
 
 
-def _tier_positions(anchor: str, layout: dict[tuple[str, int], list[str]], wrap: int = 10,
-                    gap_y: float = 68.0) -> dict[str, tuple[float, float]]:
-    """Upstream tiers leftwards, downstream rightwards; a long tier wraps into sub-columns outwards."""
+def _tier_positions(anchor: str, layout: dict[tuple[str, int], list[str]], widths: dict[str, float],
+                    wrap: int = 10, gap_y: float = 88.0) -> dict[str, tuple[float, float]]:
+    """Upstream tiers leftwards, downstream rightwards; a long tier wraps into sub-columns outwards.
+
+    Each (sub-)column is as wide as its widest label plus a gap, so labels in neighbouring
+    columns never meet; rows are as tall as the largest node and its label.
+    """
     pos: dict[str, tuple[float, float]] = {anchor: (0.0, 0.0)}
+    half_anchor = max(widths.get(anchor, 80.0) / 2, 60.0)
     for side, sign in (("upstream", -1.0), ("downstream", 1.0)):
-        x = 280.0 * sign
+        x = sign * (half_anchor + 60.0)
         for tier in range(1, _MAX_TIER + 1):
             column = layout.get((side, tier))
             if not column:
@@ -143,12 +154,16 @@ def _tier_positions(anchor: str, layout: dict[tuple[str, int], list[str]], wrap:
             header, members = column[0], column[1:]
             chunks = [members[i:i + wrap] for i in range(0, len(members), wrap)] or [[]]
             top = -(min(len(members), wrap) - 1) * gap_y / 2
-            pos[header] = (x + sign * 85.0 * (len(chunks) - 1), top - 70.0)
-            for chunk in chunks:
+            first_x = None
+            for n, chunk in enumerate(chunks):
+                half = max([widths.get(m, 80.0) / 2 for m in chunk] + [40.0])
+                x += sign * half
+                first_x = x if first_x is None else first_x
                 for i, node in enumerate(chunk):
-                    pos[node] = (x, top + i * gap_y + (gap_y / 2 if chunks.index(chunk) % 2 else 0.0))
-                x += 170.0 * sign
-            x += 120.0 * sign
+                    pos[node] = (round(x, 1), round(top + i * gap_y + (gap_y / 2 if n % 2 else 0.0), 1))
+                x += sign * (half + 30.0)
+            pos[header] = (round(((first_x or x) + x - sign * 30.0) / 2, 1), top - 80.0)
+            x += sign * 70.0
     return pos
 
 
@@ -180,6 +195,10 @@ def referral_picture(store: GraphStore, prospect_id: str, ctx: ViewContext, max_
     """The chains from the bank's side to a referral prospect: the best highlighted, the others faint."""
     rows = load_prospects(store, "referral")
     rows = rows[rows["prospect_id"] == prospect_id]
+    attrs = store.node(prospect_id)
+    if attrs is not None and attrs.get("kind") == "Association":
+        row0 = {str(k): v for k, v in rows.iloc[0].to_dict().items()} if not rows.empty else {}
+        return association_picture(store, prospect_id, ctx, row0)
     if rows.empty:
         store.require_node(prospect_id)
         raise NotFound(f"{prospect_id} is not a referral prospect")
@@ -225,3 +244,78 @@ def _step_edge(g: nx.MultiDiGraph, a: str, b: str, ctx: ViewContext, best: bool)
             data = next(iter(g.get_edge_data(u, v).values()))
             return make_edge(u, v, data, ctx.lang, highlight=best, faint=not best)
     return VEdge(src=a, dst=b, kind="LINK", highlight=best, faint=not best)
+
+
+def association_picture(store: GraphStore, assoc: str, ctx: ViewContext, row: dict[str, Any]) -> Picture:
+    """An association (or market) as a batch target: the introducer chain on top, its members below.
+
+    The chain (manager → the client who opens the door → the association) is the scored
+    row's path. Members are grouped by status — the targets (prospects, non-clients) first,
+    then the members already banking with us — one column each; beyond `ctx.keep` a
+    column folds into a "+N" cluster that opens on click.
+    """
+    row = decode(row, ctx.lang) if row else {}
+    sub = store.neighbors(assoc, kinds=["MEMBER_OF"], hops=1)
+    chain = [str(p) for p in row.get("path") or []] or [assoc]
+    if chain[-1] != assoc:
+        chain.append(assoc)
+    g = store.subgraph([*chain, *sub.nodes])
+    nodes: list[VNode] = []
+    edges: list[VEdge] = []
+    for j, node in enumerate(chain):
+        vn = make_node(store, node, ctx, attrs={**g.nodes[node]} if node in g else None, highlight=True,
+                       focus=node == assoc)
+        vn.x, vn.y = (j - len(chain) + 1) * 260.0, -260.0 if node != assoc else 0.0
+        if node == assoc:
+            vn.x = 0.0
+        nodes.append(vn)
+    for a, b in zip(chain, chain[1:], strict=False):
+        edges.append(_step_edge(g, a, b, ctx, best=True))
+    placed = set(chain)
+    groups: dict[str, list[VNode]] = {}
+    for member in sorted(n for n in sub.nodes if n != assoc and n not in placed):
+        vn = make_node(store, member, ctx, attrs={**g.nodes[member]})
+        groups.setdefault(vn.status, []).append(vn)
+    blocks = []  # a group is a block of up to five columns: wide rather than tall, so labels stay legible
+    for status in sorted(groups, key=lambda st: _GROUPS.index(st) if st in _GROUPS else 99):
+        members = sorted(groups[status], key=lambda n: (-(n.score or 0.0), n.name))
+        cell = max([min(label_px(m.name), 140.0) for m in members[: ctx.keep]] + [60.0]) + 40.0
+        drawn_here = min(len(members), ctx.keep) + (1 if len(members) > ctx.keep else 0)
+        blocks.append((status, members, cell, min(5, max(1, math.ceil(math.sqrt(drawn_here))))))
+    total_w = sum(cell * cols for _, _, cell, cols in blocks) + 80.0 * (len(blocks) - 1)
+    left = -total_w / 2
+    for status, members, cell, cols in blocks:
+        centre = left + cell * (cols - 1) / 2
+        header = VNode(id=f"hdr:{status}", name=f"{text(status, ctx.lang)} · {len(members)}", kind="Header",
+                       x=centre, y=170.0)
+        nodes.append(header)
+        cells = [(left + (i % cols) * cell, 250.0 + (i // cols) * 88.0) for i in range(min(len(members), ctx.keep) + 1)]
+        for i, vn in enumerate(members[: ctx.keep]):
+            vn.x, vn.y = cells[i]
+            nodes.append(vn)
+            edges.append(VEdge(src=vn.id, dst=assoc, kind="MEMBER_OF", faint=True))
+        rest = members[ctx.keep:]
+        if rest:
+            more = VNode(id=f"more:{status}", name=text("more_of", ctx.lang, n=len(rest), what=text(status, ctx.lang)),
+                         kind="More", folded=len(rest), parent=assoc, member_edge="MEMBER_OF",
+                         x=cells[-1][0], y=cells[-1][1],
+                         facts=[(text("folded", ctx.lang), "、".join(m.name for m in rest[:5]))],
+                         members=rest[:MAX_MEMBERS])
+            nodes.append(more)
+            edges.append(VEdge(src=more.id, dst=assoc, kind="FOLD"))
+        left += cell * cols + 80.0
+    targets = len(groups.get("prospect", [])) + len(groups.get("other", []))
+    name = next(n.name for n in nodes if n.id == assoc)
+    subtitle = (f"{text('introducers', ctx.lang)} · {text('targets', ctx.lang)} {targets} · "
+                f"{text('member', ctx.lang)} {sum(len(v) for v in groups.values())}")
+    return Picture(view="referral", title=text("title_association", ctx.lang, name=name), nodes=nodes, edges=edges,
+                   subtitle=subtitle, notes=_row_notes(row, ctx), lang=ctx.lang)
+
+
+def _row_notes(row: dict[str, Any], ctx: ViewContext) -> list[str]:
+    """A decoded row's reasons and suggested products, in the viewer's words."""
+    notes = [ctx.scrub(str(r)) for r in (row.get("reasons") or [])[:4]]
+    products = [text(str(p), ctx.lang) for p in row.get("suggested_products") or []]
+    if products:
+        notes.append(f"{text('products', ctx.lang)}: {('、' if ctx.lang == 'zh' else ', ').join(products)}")
+    return notes

@@ -10,6 +10,8 @@ from typing import Any
 
 from markupsafe import Markup
 
+from viz.style import label_px
+
 __all__ = ["histogram", "bar_chart", "FAMILY_COLOURS"]
 
 FAMILY_COLOURS = {"supply_chain": "#1e88e5", "referral": "#00897b", "retail_linkage": "#8e24aa",
@@ -67,7 +69,9 @@ def bar_chart(bars: list[tuple[str, float, str]], title: str, fmt: Any = "{:,.0f
         y = 4 + i * (bar_h + 6)
         w = max(1.0, value / top * (width - label_w - 90))
         shown = fmt(value) if callable(fmt) else fmt.format(value)
-        short = label if len(label) <= 14 else label[:13] + "…"
+        short = label
+        while label_px(short, 11.0) > label_w - 10 and len(short) > 1:  # cut to the label column, not a count
+            short = short[:-2] + "…"
         body.append(f'<text x="{label_w - 6}" y="{y + bar_h - 5}" text-anchor="end"><title>{escape(label)}</title>'
                     f'{escape(short)}</text>'
                     f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{escape(colour)}"/>'

@@ -24,7 +24,7 @@ from scoring.templates import render_reasons
 from viz.picture import VEdge, VNode
 from viz.style import MONEY_EDGES, Lang, format_wan, text
 
-__all__ = ["ViewContext", "prospect_index", "make_node", "make_edge", "picture_link",
+__all__ = ["ViewContext", "prospect_index", "make_node", "make_edge", "picture_link", "staff_name",
            "money_total"]
 
 
@@ -147,6 +147,13 @@ def _status(attrs: dict[str, Any], is_prospect: bool) -> str:
     return "prospect" if is_prospect else "other"
 
 
+def staff_name(store: GraphStore, node_id: str) -> str:
+    """A manager's or branch's name with its id ("王经理 (M01)"); the id alone when unknown."""
+    attrs = store.node(node_id) or {}
+    name = attrs.get("name")
+    return f"{name} ({node_id})" if _present(name) and str(name) != node_id else node_id
+
+
 def make_node(store: GraphStore, node_id: str, ctx: ViewContext, attrs: dict[str, Any] | None = None,
               **extra: Any) -> VNode:
     """A node with its name (masked for persons when the role says so), status, facts and score."""
@@ -166,20 +173,21 @@ def make_node(store: GraphStore, node_id: str, ctx: ViewContext, attrs: dict[str
                 facts.append((text(key, lang), str(attrs[key])))
     elif kind == "Person":
         if _present(seen.get("tier")):
-            facts.append((text("tier_retail", lang), str(seen["tier"])))
+            facts.append((text("tier_retail", lang), text(f"retail_tier:{str(seen['tier']).lower()}", lang)
+                          .removeprefix("retail_tier:")))
         if _present(seen.get("aum")) and not seen.get("masked"):
             facts.append((text("aum", lang), format_wan(float(seen["aum"]))))
     elif kind == "Association" and _present(attrs.get("region")):
         facts.append((text("region", lang), str(attrs["region"])))
-    for key in ("manager_id", "branch_id"):
+    for key in ("manager_id", "branch_id"):  # managers and branches by name (staff, not masked persons)
         if _present(attrs.get(key)):
-            facts.append((text(key.removesuffix("_id"), lang), str(attrs[key])))
+            facts.append((text(key.removesuffix("_id"), lang), staff_name(store, str(attrs[key]))))
     node = VNode(id=str(node_id), name=name, kind=kind, status=_status(attrs, row is not None), facts=facts,
                  link=picture_link(kind, str(node_id)))
     if row is not None:
         node.score = round(float(row["score"]), 1)
         node.facts.append((text("score", lang), f"{node.score:.1f} · {text(str(row['family']), lang)} · "
-                                                f"{row['kind']} #{row.get('rank')}"))
+                                                f"{text(str(row['kind']), lang)} #{row.get('rank')}"))
         node.explanation = [ctx.scrub(line) for line in explanation(row, lang)]
     for key, value in extra.items():
         setattr(node, key, value)

@@ -14,13 +14,14 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
+from graph.schema import KINDS_BY_FAMILY
 from graph.store import GraphStore
 from viz.charts import FAMILY_COLOURS, bar_chart, histogram
 from viz.payroll import retention_by_employer
 from viz.render import render_page
 from viz.style import MONEY_EDGES, Lang, format_wan, text
 
-__all__ = ["picture_links", "landing_charts", "render_landing"]
+__all__ = ["picture_links", "landing_charts", "render_landing", "manager_names"]
 
 
 def _href(view: str, node_id: Any) -> str:
@@ -34,7 +35,7 @@ def picture_links(row: dict[str, Any], lang: Lang, allowed: set[str]) -> list[tu
     links: list[tuple[str, str, str]] = []
     if family == "supply_chain" and row.get("anchor_id"):
         links.append(("supply-chain", "供应链" if zh else "Supply chain", _href("supply-chain", row["anchor_id"])))
-    if family == "referral" and kind == "member":
+    if family == "referral" and kind in ("member", "association_target"):
         links.append(("referral", "推荐链" if zh else "Referral chains", _href("referral", pid)))
     if family == "retail_linkage":
         if kind == "payroll" and row.get("employer_id"):
@@ -102,12 +103,32 @@ def _last_step_amount(store: GraphStore, path: list[Any]) -> float:
     return total
 
 
+def manager_names(store: GraphStore, branch: str | None = None) -> dict[str, str]:
+    """Manager id -> name (managers are staff: shown by name, not masked), of one branch when given."""
+    df = store.read("managers", ["id", "name", "branch_id"])
+    if branch is not None:
+        df = df[df["branch_id"] == branch]
+    return {str(i): str(n) if isinstance(n, str) and n else str(i) for i, n in zip(df["id"], df["name"], strict=True)}
+
+
 def render_landing(sections: list[dict[str, Any]], charts: list[tuple[str, Markup]], lang: Lang,
-                   filters: dict[str, Any], families: list[str], allowed_views: set[str], user: str = "") -> str:
-    """The landing page. `sections`: {family, rows (the API's prospect rows, masked), total}."""
+                   filters: dict[str, Any], families: list[str], allowed_views: set[str], user: str = "",
+                   managers: dict[str, str] | None = None) -> str:
+    """The landing page. `sections`: {family, rows (the API's prospect rows, masked), total}.
+
+    Each section is numbered once (1, 2, 3 … down the list, whatever the kind); kinds and
+    managers are words and names, and the kind and manager filters are menus.
+    """
+    managers = managers or {}
     for section in sections:
         section["label"] = text(section["family"], lang)
         for row in section["rows"]:
             row["links"] = picture_links(row, lang, allowed_views)
+            row["kind_label"] = text(str(row.get("kind") or ""), lang)
+            mid = row.get("manager_id")
+            row["manager_label"] = managers.get(str(mid), str(mid)) if mid else ""
+    kinds = [(k, f"{text(f, lang)} · {text(k, lang)}") for f in families for k in KINDS_BY_FAMILY.get(f, ())]
     return render_page("landing.html", lang=lang, sections=sections, charts=charts, filters=filters,
-                       families=[(f, text(f, lang)) for f in families], user=user, fmt_score="{:.1f}".format)
+                       families=[(f, text(f, lang)) for f in families], kinds=kinds,
+                       managers=sorted(managers.items(), key=lambda kv: (kv[1], kv[0])), user=user,
+                       fmt_score="{:.1f}".format)

@@ -16,7 +16,7 @@ import pandas as pd
 from graph.errors import InvalidRequest
 from graph.store import GraphStore
 from viz.facts import ViewContext, make_node
-from viz.picture import Picture, VEdge, VNode
+from viz.picture import MAX_MEMBERS, Picture, VEdge, VNode
 from viz.style import ASSET_BANDS, NEAR_THRESHOLD_BAND, format_wan, text
 
 __all__ = ["payroll_picture", "employer_staff", "band_label", "retention_by_employer"]
@@ -135,10 +135,16 @@ def payroll_picture(store: GraphStore, employer_id: str, ctx: ViewContext, per_b
         if len(members) > per_band:
             rest = members.iloc[per_band:]
             i = len(shown)
-            more = VNode(id=f"more:{band_id}", name=text("more", lang, n=len(rest)), kind="More",
-                         folded=len(rest), amount=float(rest["total"].sum()),
+            what = f"{text('payroll', lang)} ({band_label(low, high)})"
+            more = VNode(id=f"more:{band_id}", name=text("more_of", lang, n=len(rest), what=what), kind="More",
+                         folded=len(rest), amount=float(rest["total"].sum()), parent=band_id, member_edge="PAYROLL",
                          x=600.0 + (i % _STAFF_PER_ROW) * 170.0, y=y + (i // _STAFF_PER_ROW) * 56.0,
                          facts=[(text("payroll_total", lang), format_wan(float(rest["total"].sum())))])
+            for rec in rest.head(MAX_MEMBERS).to_dict("records"):
+                pid = str(rec["person_id"])
+                row = person_rows.get(pid) or {"name": pid}
+                more.members.append(make_node(store, pid, ctx, attrs={**row, "kind": "Person"},
+                                              amount=float(rec["total"])))
             nodes.append(more)
             edges.append(VEdge(src=band_id, dst=more.id, kind="FOLD", amount=float(rest["total"].sum())))
         y += max(1, rows_needed) * 56.0 + 50.0

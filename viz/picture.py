@@ -12,8 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import networkx as nx
+import numpy as np
 
-__all__ = ["VNode", "VEdge", "Picture", "fold_tree", "spring_positions", "radial_positions", "column_positions"]
+__all__ = ["VNode", "VEdge", "Picture", "Box", "fold_tree", "spring_positions", "radial_positions",
+           "column_positions", "separate_boxes", "MAX_MEMBERS"]
+
+MAX_MEMBERS = 40  # folded nodes drawn inside one cluster (the rest stay counted only)
 
 
 @dataclass
@@ -36,6 +40,11 @@ class VNode:
     y: float | None = None
     link: str | None = None  # the node's own picture
     folded: int = 0  # for a "+N more" node: how many it stands for
+    # for a "+N more" node: the first folded nodes, drawn inside a cluster that opens on click,
+    # each linked to `parent` by an edge of `member_edge` (their amount on it)
+    members: list[VNode] = field(default_factory=list)
+    parent: str | None = None
+    member_edge: str = "FOLD"
 
 
 @dataclass
@@ -209,3 +218,92 @@ def column_positions(columns: dict[float, list[str]], gap_x: float = 260.0,
         for i, node in enumerate(ids):
             pos[node] = (round(col * gap_x, 1), round(top + i * gap_y, 1))
     return pos
+
+
+@dataclass
+class Box:
+    """A node's drawn extent (shape and label) around its position: left/right/up/down of (x, y)."""
+
+    id: str
+    x: float
+    y: float
+    left: float
+    right: float
+    up: float
+    down: float
+    fixed: bool = False
+
+
+def separate_boxes(boxes: list[Box], gap: float = 6.0, rounds: int = 120) -> dict[str, tuple[float, float]]:
+    """Nudge boxes apart until none overlap (or `rounds` passes): collision-aware label placement.
+
+    Each pass finds every overlapping pair at once (numpy, all pairs: a picture holds at most
+    a few hundred nodes) and pushes each pair apart along the axis where they overlap least,
+    half each (a fixed box does not move). Layouts that already leave room come back unchanged.
+    """
+    if len(boxes) < 2:
+        return {b.id: (round(b.x, 1), round(b.y, 1)) for b in boxes}
+    x = np.array([b.x for b in boxes], dtype=float)
+    y = np.array([b.y for b in boxes], dtype=float)
+    left = np.array([b.left for b in boxes]) + gap / 2
+    right = np.array([b.right for b in boxes]) + gap / 2
+    up = np.array([b.up for b in boxes]) + gap / 2
+    down = np.array([b.down for b in boxes]) + gap / 2
+    free = np.array([0.0 if b.fixed else 1.0 for b in boxes])
+    def crowded() -> bool:
+        dx = np.minimum((x + right)[:, None], (x + right)[None, :]) - np.maximum((x - left)[:, None], (x - left)[None, :])
+        dy = np.minimum((y + down)[:, None], (y + down)[None, :]) - np.maximum((y - up)[:, None], (y - up)[None, :])
+        return bool((upper & (dx > gap / 2) & (dy > gap / 2)).any())
+
+    upper = np.triu(np.ones((len(boxes), len(boxes)), dtype=bool), 1)
+    if not crowded():
+        return {b.id: (round(b.x, 1), round(b.y, 1)) for b in boxes}
+    # a layout too dense for its labels is first spread out evenly (rings and columns keep their shape)
+    area = float(((left + right) * (up + down)).sum())
+    span = float((x.max() - x.min() + right.mean() * 2) * (y.max() - y.min() + down.mean() * 2))
+    if span > 0 and area * 4.0 > span:  # boxes may cover a quarter of the picture
+        factor = min(math.sqrt(area * 4.0 / span), 4.0)
+        cx, cy = (x[free == 0].mean(), y[free == 0].mean()) if (free == 0).any() else (x.mean(), y.mean())
+        x, y = cx + (x - cx) * factor, cy + (y - cy) * factor
+    for _ in range(rounds):
+        dx = np.minimum((x + right)[:, None], (x + right)[None, :]) - np.maximum((x - left)[:, None], (x - left)[None, :])
+        dy = np.minimum((y + down)[:, None], (y + down)[None, :]) - np.maximum((y - up)[:, None], (y - up)[None, :])
+        hit = upper & (dx > gap / 2) & (dy > gap / 2)  # at least half the gap stays between any two
+        i, j = np.nonzero(hit)
+        if not len(i):
+            break
+        if len(i) <= 64:  # the last few: one pair at a time (pushes no longer cancel out in a crowd)
+            for a, b in zip(i.tolist(), j.tolist(), strict=True):
+                ox = min(x[a] + right[a], x[b] + right[b]) - max(x[a] - left[a], x[b] - left[b])
+                oy = min(y[a] + down[a], y[b] + down[b]) - max(y[a] - up[a], y[b] - up[b])
+                total = free[a] + free[b]
+                if ox <= gap / 2 or oy <= gap / 2 or total == 0:
+                    continue
+                if oy <= ox:
+                    sign = 1.0 if y[b] > y[a] or (y[b] == y[a] and b > a) else -1.0
+                    y[a] -= sign * (oy + 0.5) * free[a] / total
+                    y[b] += sign * (oy + 0.5) * free[b] / total
+                else:
+                    sign = 1.0 if x[b] > x[a] or (x[b] == x[a] and b > a) else -1.0
+                    x[a] -= sign * (ox + 0.5) * free[a] / total
+                    x[b] += sign * (ox + 0.5) * free[b] / total
+            continue
+        pdx, pdy = dx[i, j], dy[i, j]
+        weight = free[i] + free[j]
+        keep = weight > 0
+        i, j, pdx, pdy, weight = i[keep], j[keep], pdx[keep], pdy[keep], weight[keep]
+        if not len(i):
+            break
+        share_i, share_j = free[i] / weight, free[j] / weight
+        vertical = pdy <= pdx
+        sign_y = np.where(y[j] >= y[i], 1.0, -1.0)
+        sign_x = np.where(x[j] >= x[i], 1.0, -1.0)
+        move_x = np.zeros(len(boxes))
+        move_y = np.zeros(len(boxes))
+        np.add.at(move_y, i, np.where(vertical, -sign_y * pdy * share_i, 0.0))
+        np.add.at(move_y, j, np.where(vertical, sign_y * pdy * share_j, 0.0))
+        np.add.at(move_x, i, np.where(vertical, 0.0, -sign_x * pdx * share_i))
+        np.add.at(move_x, j, np.where(vertical, 0.0, sign_x * pdx * share_j))
+        x += move_x * 0.6  # damped: a box pushed by several neighbours at once does not overshoot
+        y += move_y * 0.6
+    return {b.id: (round(float(px), 1), round(float(py), 1)) for b, px, py in zip(boxes, x, y, strict=True)}

@@ -9,8 +9,11 @@ Nothing else in `viz` picks a colour or a word.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Literal
+
+from scoring.features import PRODUCTS
 
 __all__ = [
     "Lang",
@@ -29,6 +32,8 @@ __all__ = [
     "node_size",
     "edge_width",
     "format_wan",
+    "width_samples",
+    "label_px",
     "text",
     "legend",
 ]
@@ -118,8 +123,24 @@ _TEXT: dict[str, tuple[str, str]] = {
     "upstream": ("上游", "Upstream"), "downstream": ("下游", "Downstream"),
     "supply_chain": ("供应链上下游", "Supply chain"), "referral": ("以客荐客", "Referral"),
     "retail_linkage": ("公私联动", "Retail linkage"), "ecosystem": ("生态圈", "Ecosystem"),
+    # prospect kinds of each family (graph.schema.KINDS_BY_FAMILY)
+    "association_target": ("协会/商会目标客户", "Association target"),
+    "payroll": ("代发员工", "Payroll staff"), "corporate_from_retail": ("由私及公", "Corporate from retail"),
+    "outflow": ("资金外流", "Outflow"), "group": ("集团成员", "Group member"), "branch_store": ("连锁门店", "Chain store"),
+    # roles of the users (api.auth)
+    "admin": ("管理员", "admin"), "analyst": ("分析员", "analyst"),
+    "corporate_manager": ("对公客户经理", "corporate manager"), "retail_manager": ("零售客户经理", "retail manager"),
+    # retail tiers (persons.tier)
+    "retail_tier:private": ("私行客户", "Private banking"), "retail_tier:vip": ("贵宾客户", "VIP"),
+    "retail_tier:potential": ("潜力客户", "Potential"), "retail_tier:mass": ("大众客户", "Mass"),
     # words of the pages
     "tier": ("第{n}层", "tier {n}"), "more": ("+{n} 更多", "+{n} more"), "people": ("{n}人", "{n} staff"),
+    "more_of": ("+{n:,} {what}", "+{n:,} {what}"), "store": ("门店", "stores"), "firms": ("企业", "firms"),
+    "persons": ("个人", "persons"), "expand_hint": ("点击展开", "click to expand"),
+    "window_all": ("累计(全部期间)", "all time"), "products": ("建议产品", "Products"),
+    "targets": ("目标客户", "Targets"), "introducers": ("引荐链", "Introducer chain"),
+    "title_association": ("协会/商会目标客户:{name}", "Targets of {name}"),
+    "width_scale": ("连线粗细(累计金额)", "Edge width (all-time amount)"),
     "score": ("评分", "Score"), "id": ("编号", "ID"), "kind": ("类型", "Kind"), "status": ("状态", "Status"),
     "amount": ("金额", "Amount"), "industry": ("行业", "Industry"), "region": ("地区", "Region"),
     "tier_retail": ("客户层级", "Tier"), "aum": ("金融资产", "Financial assets"),
@@ -144,7 +165,10 @@ def text(key: str, lang: Lang = "zh", **values: object) -> str:
     """The word for `key` in `lang` (the key itself when unknown), formatted with `values`."""
     pair = _TEXT.get(key)
     if pair is None:
-        return key
+        product = PRODUCTS.get(key)
+        if product is None:
+            return key
+        return product[1] if lang == "zh" else product[0]
     word = pair[0] if lang == "zh" else pair[1]
     return word.format(**values) if values else word
 
@@ -165,12 +189,20 @@ def faded(colour: str, alpha: float = 0.25) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
+WIDTH_DECADES = 3.0  # a picture's width scale spans its largest amount and a thousandth of it
+
+
 def _scaled(amount: float | None, max_amount: float, min_amount: float = 0.0) -> float:
-    """0..1 on a log scale between the smallest and the largest amount of the picture."""
+    """0..1 on a log scale over the picture's amounts, from a thousandth of its largest to its largest.
+
+    The scale never starts at the smallest amount: two near-equal amounts (23.4万 and 23.8万)
+    get near-equal widths, whatever else the picture holds.
+    """
     if not amount or amount <= 0 or max_amount <= 0:
         return 0.0
     hi = math.log10(1.0 + max_amount)
-    lo = math.log10(1.0 + min_amount) if 0 < min_amount < max_amount else 0.0
+    floor = max_amount / 10 ** WIDTH_DECADES
+    lo = math.log10(1.0 + floor)  # min_amount is not used: see above
     if hi <= lo:
         return 1.0
     return max(0.0, min(1.0, (math.log10(1.0 + amount) - lo) / (hi - lo)))
@@ -184,6 +216,24 @@ def node_size(amount: float | None, max_amount: float, min_amount: float = 0.0) 
 def edge_width(amount: float | None, max_amount: float, min_amount: float = 0.0) -> float:
     """Width 1..8 by amount, log-scaled between the picture's smallest and largest amounts."""
     return round(1.0 + 7.0 * _scaled(amount, max_amount, min_amount), 2)
+
+
+def width_samples(max_amount: float, min_amount: float = 0.0) -> list[tuple[float, float]]:
+    """(amount, width) pairs for a picture's legend: its width scale at three round amounts."""
+    if max_amount <= 0:
+        return []
+    low = max(min_amount, max_amount / 10 ** WIDTH_DECADES)
+    amounts = sorted({max_amount, low, math.sqrt(max_amount * low)})
+    return [(a, edge_width(a, max_amount, min_amount)) for a in amounts]
+
+
+_WIDE = re.compile(r"[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]")
+
+
+def label_px(label: str, size: float = 13.0) -> float:
+    """About how wide a label is drawn, in pixels: CJK characters a font size wide, others ~0.6."""
+    wide = len(_WIDE.findall(label))
+    return size * (wide + 0.62 * (len(label) - wide))
 
 
 def format_wan(amount: float | None) -> str:

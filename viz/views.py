@@ -18,7 +18,7 @@ from graph.store import GraphStore
 from viz.chains import referral_picture, supply_chain_picture
 from viz.facts import ViewContext, make_edge, make_node, money_total
 from viz.payroll import payroll_picture
-from viz.picture import Picture, VEdge, VNode, fold_tree, radial_positions, spring_positions
+from viz.picture import MAX_MEMBERS, Picture, VEdge, VNode, fold_tree, radial_positions, spring_positions
 from viz.style import text
 
 __all__ = ["ViewContext", "ego_picture", "person_picture", "supply_chain_picture", "referral_picture",
@@ -40,12 +40,16 @@ def parse_kinds(raw: str | None) -> list[str] | None:
     return kinds or None
 
 
-def more_node(parent: str, folded: list[str], names: dict[str, str], amount: float, ctx: ViewContext) -> VNode:
-    """The "+N more" node standing for the folded neighbours of `parent`."""
+def more_node(parent: str, folded: list[str], names: dict[str, str], amount: float, ctx: ViewContext,
+              kinds: dict[str, str] | None = None) -> VNode:
+    """The "+N more" node standing for the folded neighbours of `parent`: "+228 企业", "+40 个人"."""
     sample = [names.get(n, n) for n in folded[:5]]
     facts = [(text("folded", ctx.lang), "、".join(sample) + ("…" if len(folded) > 5 else ""))]
-    return VNode(id=f"more:{parent}", name=text("more", ctx.lang, n=len(folded)), kind="More",
-                 amount=amount or None, facts=facts, folded=len(folded))
+    found = Counter((kinds or {}).get(n, "") for n in folded)
+    what = text(found.most_common(1)[0][0], ctx.lang) if len(found) == 1 and "" not in found else \
+        text("more", ctx.lang, n="").strip().lstrip("+").strip()
+    return VNode(id=f"more:{parent}", name=text("more_of", ctx.lang, n=len(folded), what=what), kind="More",
+                 amount=amount or None, facts=facts, folded=len(folded), parent=parent)
 
 
 def _pair_strength(sub: nx.MultiDiGraph) -> dict[frozenset[str], float]:
@@ -101,13 +105,19 @@ def ego_picture(store: GraphStore, node_id: str, ctx: ViewContext, depth: int = 
     pair = _pair_strength(sub)
     for par, folded in folds.items():
         amount = sum(pair.get(frozenset((par, f)), 0.0) for f in folded if parent.get(f) == par)
-        more = more_node(par, folded, names, amount, ctx)
+        kinds_of = {f: str(sub.nodes[f].get("kind") or "") for f in folded}
+        more = more_node(par, folded, names, amount, ctx, kinds_of)
+        direct = [f for f in folded if parent.get(f) == par][:MAX_MEMBERS]
+        more.members = [make_node(store, f, ctx, attrs={**sub.nodes[f]}) for f in direct]
+        for m in more.members:
+            m.amount = pair.get(frozenset((par, m.id))) or None
+        more.member_edge = "PAYS" if any(m.amount for m in more.members) else "LINK"
         nodes.append(more)
         edges.append(VEdge(src=par, dst=more.id, kind="FOLD", amount=amount or None))
     if len(nodes) > RADIAL_FROM:
         tree: dict[str, str | None] = {n: parent[n] for n in kept}
         tree.update({f"more:{par}": par for par in folds})
-        pos = radial_positions(tree)
+        pos = radial_positions(tree, min_gap=110.0)  # room for a label (about 130 px) beside each node
         for n in nodes:
             n.x, n.y = pos.get(n.id, (0.0, 0.0))
     else:

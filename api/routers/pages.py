@@ -36,9 +36,10 @@ from graph.errors import AppError, Forbidden
 from graph.schema import KINDS_BY_FAMILY
 from graph.store import GraphStore
 from viz.facts import ViewContext
-from viz.landing import landing_charts, render_landing
+from viz.landing import landing_charts, manager_names, render_landing
 from viz.picture import Picture
 from viz.render import CSP, render_page, render_picture
+from viz.style import text
 from viz.views import (
     ego_picture,
     parse_kinds,
@@ -137,7 +138,7 @@ def _picture_page(request: Request, user: User | None, store: GraphStore, settin
     persons = [n.id for n in picture.nodes if n.kind == "Person"]
     if persons:
         audit.record(user, "view_page", ids=persons, page=view, path=request.url.path)
-    return _html(render_picture(picture, user=f"{user.name} · {user.role}", nav=_nav(lang)))
+    return _html(render_picture(picture, user=f"{user.name} · {text(user.role, ctx.lang)}", nav=_nav(lang)))
 
 
 def _nav(lang: str) -> list[tuple[str, str]]:
@@ -258,29 +259,44 @@ def person_page(person_id: str, request: Request, user: PageUser, store: StoreDe
 
 
 # ---------------------------------------------------------------- landing
+def _score_floor(raw: str | None) -> float | None:
+    """The `min_score` filter: an empty form field means none; else a number 0–100 (ValueError)."""
+    if raw is None or not raw.strip():
+        return None
+    value = float(raw)
+    if not 0.0 <= value <= 100.0:
+        raise ValueError(raw)
+    return value
+
+
 @router.get("/", response_class=HTMLResponse)
 def landing(request: Request, user: PageUser, store: StoreDep, settings: SettingsDep, audit: AuditDep,
             family: Annotated[str | None, Query(max_length=64)] = None,
             kind: Annotated[str | None, Query(max_length=64)] = None,
             manager: Annotated[str | None, Query(max_length=200)] = None,
-            min_score: Annotated[float | None, Query(ge=0, le=100)] = None,
+            min_score: Annotated[str | None, Query(max_length=16, description="0–100; empty: any")] = None,
             limit: Annotated[int, Query(ge=1, le=100)] = 10, lang: LangQ = None) -> Response:
     """The top prospects of each family, with links to their pictures and three charts."""
     lang = lang or settings.lang
     if user is None:
         return _to_login(request, lang)
+    try:
+        floor = _score_floor(min_score)
+    except ValueError:
+        return _error(request, 400, "min_score must be a number from 0 to 100", lang)
     viewer = Viewer(store, user)
     families = [f for f in viewer.families if not family or f == family]
-    q = ProspectQuery(manager=manager or None, min_score=min_score)
+    q = ProspectQuery(manager=manager or None, min_score=floor)
     sections = [_section(viewer, f, q, kind or None, lang, limit) for f in families]
     listed = [r["prospect_id"] for s in sections for r in s["rows"] if r.get("masked") is not None]
     audit.record(user, "view_page", ids=listed, page="landing", rows=len(listed))  # the ids it reveals (#19)
     views = allowed_views(viewer)
     charts = landing_charts(store, viewer.families, "en" if lang == "en" else "zh", branch=user.branch,
                             payroll="payroll" in views)
-    filters = {"family": family, "kind": kind, "manager": manager, "min_score": min_score, "limit": limit}
-    return _html(render_landing(sections, charts, "en" if lang == "en" else "zh", filters, viewer.families, views,
-                                user=f"{user.name} · {user.role}"))
+    filters = {"family": family, "kind": kind, "manager": manager, "min_score": floor, "limit": limit}
+    zh_en: Literal["zh", "en"] = "en" if lang == "en" else "zh"
+    return _html(render_landing(sections, charts, zh_en, filters, viewer.families, views,
+                                user=f"{user.name} · {text(user.role, zh_en)}", managers=manager_names(store, user.branch)))
 
 
 def _section(viewer: Viewer, family: str, q: ProspectQuery, kind: str | None, lang: str, limit: int

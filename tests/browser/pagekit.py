@@ -133,6 +133,11 @@ def load_picture(watched: Watched, url: str) -> dict[str, Any]:
     return data
 
 
+def own_nodes(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The picture's nodes, without the members folded inside clusters (drawn only once opened)."""
+    return [n for n in data["nodes"] if "cluster" not in n]
+
+
 def assert_drawn(watched: Watched, name: str) -> None:
     """Screenshot the page (kept) and check the canvas is not blank."""
     from PIL import Image

@@ -6,7 +6,16 @@ import time
 from typing import Any
 
 import pytest
-from pagekit import SCREENS, Served, assert_drawn, click_node, load_picture, open_page, record_figure
+from pagekit import (
+    SCREENS,
+    Served,
+    assert_drawn,
+    click_node,
+    load_picture,
+    open_page,
+    own_nodes,
+    record_figure,
+)
 
 from ingest import demo_cases as dc
 from viz.facts import ViewContext
@@ -36,7 +45,7 @@ def test_demo_picture(browser: Any, demo_server: Served, name: str) -> None:
         started = time.perf_counter()
         data = load_picture(watched, demo_server.base + url)
         seconds = time.perf_counter() - started
-        assert int(watched.page.get_attribute("#network", "data-node-count") or -1) == len(data["nodes"]) \
+        assert int(watched.page.get_attribute("#network", "data-node-count") or -1) == len(own_nodes(data)) \
             == len(build(demo_server.store).nodes)
         assert_drawn(watched, name)
         assert click_node(watched, focus) == str(demo_server.store.node(focus)["name"])

@@ -15,7 +15,35 @@
   var edges = new vis.DataSet(data.edges);
   var network = new vis.Network(container, { nodes: nodes, edges: edges }, data.options);
   window.__network = network;
-  container.dataset.nodeCount = String(nodes.length);
+
+  // Folded groups: each "+N" node and the members it carries become one cluster node that
+  // opens on click (members return to the places the server gave them).
+  var folds = data.folds || {};
+  Object.keys(folds).forEach(function (moreId) {
+    var fold = folds[moreId];
+    var more = nodes.get(moreId);
+    if (!more) { return; }
+    network.cluster({
+      joinCondition: function (n) { return n.cluster === moreId || n.id === moreId; },
+      clusterNodeProperties: {
+        id: "cluster:" + moreId, label: fold.label, title: fold.title, shape: more.shape || "box",
+        color: more.color, font: more.font, x: more.x, y: more.y, borderWidth: 2,
+        shapeProperties: { borderDashes: [4, 3] }
+      }
+    });
+    // the cluster's own position is the "+N" node's (cluster() would put it at the members' mean)
+    network.moveNode("cluster:" + moreId, more.x, more.y);
+  });
+  function openFold(clusterId) {
+    var moreId = clusterId.substring("cluster:".length);
+    network.openCluster(clusterId, { releaseFunction: function (_c, positions) { return positions; } });
+    var fold = folds[moreId];
+    if (fold.rest) { nodes.update({ id: moreId, label: fold.rest }); }
+    else { nodes.update({ id: moreId, hidden: true }); }
+    container.dataset.opened = String(Number(container.dataset.opened || "0") + 1);
+  }
+  window.__openFold = openFold;
+  container.dataset.nodeCount = String(nodes.get({ filter: function (n) { return !n.cluster; } }).length);
   container.dataset.edgeCount = String(edges.length);
 
   network.once("afterDrawing", function () {
@@ -62,7 +90,10 @@
   }
 
   network.on("click", function (params) {
-    if (params.nodes && params.nodes.length) { showDetails(params.nodes[0]); }
+    if (!params.nodes || !params.nodes.length) { return; }
+    var id = params.nodes[0];
+    if (network.isCluster(id)) { openFold(id); return; }
+    showDetails(id);
   });
   network.on("doubleClick", function (params) {
     if (params.nodes && params.nodes.length) {

@@ -1,0 +1,159 @@
+"""Pictures a manager reads at a glance, checked in the real Chromium after the first frame.
+
+For every page kind of the demo store, in zh and en: no two node labels' boxes overlap
+(boxes as vis-network drew them: `labelModule.size` of every visible node, clusters
+included), edge widths grow with the amount, zh pages show no English code words (page
+text, tooltips and the details of every node), and a screenshot per page and language
+lands in tests/artifacts/screens/readable-*.png. A folded group opens on click.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from pagekit import SCREENS, Served, Watched, assert_drawn, load_picture, node_point, open_page, own_nodes
+
+from ingest import demo_cases as dc
+
+pytestmark = pytest.mark.browser
+
+PAGES = {
+    "ego": f"/viz/ego/{dc.CORE}?depth=2",
+    "chain": f"/viz/ego/{dc.PHARMACY}",
+    "supply-chain": f"/viz/supply-chain/{dc.CORE}",
+    "referral": f"/viz/referral/{dc.ASSOC_PROSPECT_MEMBERS[0]}",
+    "association": f"/viz/referral/{dc.ASSOC_INSULATION}",
+    "market": f"/viz/referral/{dc.MARKET}",
+    "payroll": f"/viz/payroll/{dc.SUPERMARKET}",
+    "person": f"/viz/person/{dc.SECRETARY_GENERAL}",
+}
+
+# Codes the data and the scoring speak in; a zh page must show the words instead.
+CODE_WORDS = ("upstream", "downstream", "corporate_from_retail", "association_target", "branch_store",
+              "bill_discounting", "factoring", "supply_chain_finance", "working_capital_loan", "cash_management",
+              "vip", "private", "mass", "potential", "member", "payroll", "executive", "outflow", "group",
+              "supply_chain", "retail_linkage", "ecosystem", "referral", "legal_rep", "actual_controller",
+              "shareholder", "director", "secretary_general", "vice_president", "president",
+              "credit_client", "prospect", "admin", "analyst", "corporate_manager", "retail_manager",
+              "Enterprise", "Person", "Association", "Manager", "PAYS", "BILL", "ENDORSES", "PAYROLL",
+              "HOLDS_ROLE", "MEMBER_OF", "MANAGES", "more", "tier", "settlement_account", "association_salon",
+              "batch_credit_package", "inclusive_finance_loan", "deposit", "wealth_management")
+_CODE = re.compile(r"(?<![A-Za-z_])(" + "|".join(CODE_WORDS) + r")(?![A-Za-z_])")
+
+_LABEL_BOXES = """() => {
+  const net = window.__network; const out = [];
+  for (const id of net.body.nodeIndices) {
+    const n = net.body.nodes[id];
+    if (n.options.hidden || !n.options.label) { continue; }
+    const s = n.labelModule.size;
+    out.push([String(id), s.left, s.top, s.width, s.height]);
+  }
+  return out;
+}"""
+
+
+def label_overlaps(watched: Watched) -> list[tuple[str, str]]:
+    """Pairs of visible nodes whose drawn label boxes overlap (by more than a pixel each way)."""
+    boxes = watched.page.evaluate(_LABEL_BOXES)
+    assert boxes, "no labels read from the canvas"
+    boxes.sort(key=lambda b: b[1])
+    hits = []
+    for i, (a, ax, ay, aw, ah) in enumerate(boxes):
+        for b, bx, by, bw, bh in boxes[i + 1:]:
+            if bx >= ax + aw - 1:
+                break
+            if min(ay + ah, by + bh) - max(ay, by) > 1 and min(ax + aw, bx + bw) - max(ax, bx) > 1:
+                hits.append((a, b))
+    return hits
+
+
+def assert_widths_monotone(data: dict[str, Any]) -> None:
+    """Within the picture, a larger amount is never drawn thinner."""
+    money = sorted((float(e["amount"]), float(e["width"])) for e in data["edges"] if e.get("amount"))
+    for (a1, w1), (a2, w2) in zip(money, money[1:], strict=False):
+        assert w2 >= w1, f"{a2} drawn at {w2} but {a1} at {w1}"
+    if len(money) >= 2 and money[-1][0] > 2 * money[0][0]:
+        assert money[-1][1] > money[0][1]  # the scale really grows
+
+
+def zh_codes(watched: Watched, data: dict[str, Any] | None) -> set[str]:
+    """English code words on a zh page: its text, and the tooltips and details of every node and edge."""
+    shown = [watched.page.inner_text("main"), watched.page.inner_text("header.top nav")]  # not the user name
+    if data is not None:
+        shown += [str(n.get("title", "")) for n in data["nodes"]] + [str(e.get("title", "")) for e in data["edges"]]
+        shown += [str(n.get("label", "")) for n in data["nodes"]] + [str(e.get("label", "")) for e in data["edges"]]
+        shown += [json.dumps({k: v for k, v in d.items() if k != "link"}, ensure_ascii=False)
+                  for d in data["details"].values()]
+    return {m.group(1) for text in shown for m in _CODE.finditer(text)}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("name", list(PAGES))
+def test_picture_reads_at_a_glance(browser: Any, demo_server: Served, name: str, lang: str) -> None:
+    watched = open_page(browser, demo_server)
+    try:
+        data = load_picture(watched, f"{demo_server.base}{PAGES[name]}{'&' if '?' in PAGES[name] else '?'}lang={lang}")
+        assert_drawn(watched, f"readable-{name}-{lang}")
+        assert label_overlaps(watched) == []
+        assert_widths_monotone(data)
+        assert watched.page.locator("#width-scale li").count() >= 1 or not any(e.get("amount") for e in data["edges"])
+        if lang == "zh":
+            assert zh_codes(watched, data) == set()
+        watched.assert_clean()
+    finally:
+        watched.page.context.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_landing_reads_at_a_glance(browser: Any, demo_server: Served, lang: str) -> None:
+    watched = open_page(browser, demo_server)
+    try:
+        watched.page.goto(f"{demo_server.base}/?lang={lang}&limit=12")
+        SCREENS.mkdir(parents=True, exist_ok=True)
+        watched.page.screenshot(path=str(SCREENS / f"readable-landing-{lang}.png"), full_page=True)
+        for table in watched.page.locator("table.prospects").all():  # one rank column: 1, 2, 3 … per list
+            ranks = [int(t) for t in table.locator("tbody td.num:first-child").all_inner_texts()]
+            assert ranks == list(range(1, len(ranks) + 1))
+        assert watched.page.locator("select[name=kind] option").count() > 4
+        managers = watched.page.locator("select[name=manager] option").all_inner_texts()
+        assert len(managers) > 2 and not any(re.fullmatch(r"M\d+", m) for m in managers)  # names, not ids
+        cut = watched.page.locator("#charts text", has_text="…").count()
+        assert cut == 0, "a chart label is cut"
+        if lang == "zh":
+            assert zh_codes(watched, None) == set()
+        watched.page.select_option("select[name=kind]", "upstream")
+        watched.page.click("form.filters button[type=submit]")
+        assert "kind=upstream" in watched.page.url
+        assert watched.page.locator("#family-supply_chain tbody tr td a").count() >= 1, watched.page.inner_text("body")
+        watched.assert_clean()
+    finally:
+        watched.page.context.close()
+
+
+def test_a_folded_group_opens_on_click(browser: Any, demo_server: Served) -> None:
+    """The supermarket's 2,000 staff: a band's "+N" cluster opens into its members on click."""
+    watched = open_page(browser, demo_server)
+    try:
+        data = load_picture(watched, f"{demo_server.base}/viz/payroll/{dc.SUPERMARKET}")
+        assert data["folds"], "nothing folded"
+        more = next(iter(data["folds"]))
+        members = [n["id"] for n in data["nodes"] if n.get("cluster") == more]
+        assert members
+        visible = watched.page.evaluate("() => window.__network.body.nodeIndices.length")
+        assert visible == len(own_nodes(data)) - len(data["folds"]) + len(data["folds"])  # a cluster per fold
+        cluster = f"cluster:{more}"
+        assert watched.page.evaluate("([id]) => window.__network.isCluster(id)", [cluster])
+        watched.page.mouse.click(*node_point(watched, cluster))
+        watched.page.wait_for_selector("#network[data-opened='1']", timeout=5_000)
+        after = watched.page.evaluate("() => window.__network.body.nodeIndices.length")
+        assert after >= visible + len(members) - 1
+        assert watched.page.evaluate("([id]) => window.__network.body.nodes[id] === undefined", [cluster])
+        x, y = node_point(watched, members[0])  # a member is drawn where the server placed it
+        assert x > 0 and y > 0
+        assert_drawn(watched, "readable-payroll-opened")
+        watched.assert_clean()
+    finally:
+        watched.page.context.close()
