@@ -160,6 +160,10 @@ def demo(
     st = _store(store)
     summary = run_ingest(st, bundle)
     typer.echo(summary.render())
+    from ingest.generate_months import write_month_bundles
+
+    for month in write_month_bundles(bundle, bundle.parent / f"{bundle.name}-months"):  # tracked over time
+        typer.echo(f"{month.name}: store version {run_ingest(st, month).version}")
     score_all(st)
     for family in available_families():
         typer.echo(f"\n== {family} ==")
