@@ -54,6 +54,11 @@ def _allowed(viewer: Viewer, family: str, kind: str) -> bool:
     return kinds is None or kind in (kinds or ())
 
 
+def _require_kind(viewer: Viewer, family: str, kind: str) -> None:
+    if not _allowed(viewer, family, kind):
+        raise Forbidden(f"the {viewer.user.role} role cannot see {family} {kind} rows")
+
+
 def _person_name(viewer: Viewer, name: Any, branch: Any) -> Any:
     return viewer.node({"kind": "Person", "name": name, "branch_id": branch})["name"]
 
@@ -183,7 +188,7 @@ def chains(viewer: ViewerDep, anchor: Annotated[str | None, Query(max_length=200
     """Store chains as one campaign row each: stores, opened, pending and the next stores to open."""
     from leads.campaigns import chain_campaigns
 
-    viewer.allowed_kinds("ecosystem")
+    _require_kind(viewer, "ecosystem", "branch_store")
     rows = [r for r in chain_campaigns(viewer.store, anchor=anchor) if viewer.in_scope(r["branch_id"])]
     return {"items": rows}
 
@@ -193,7 +198,7 @@ def markets(viewer: ViewerDep, association: Annotated[str | None, Query(max_leng
     """Markets and clusters: their merchants in three classes by yearly settlement volume and scale."""
     from leads.campaigns import market_campaigns
 
-    viewer.allowed_kinds("referral")
+    _require_kind(viewer, "referral", "member")
     return {"items": market_campaigns(viewer.store, association=association)}
 
 
@@ -202,7 +207,7 @@ def outflow_branches(viewer: ViewerDep) -> dict[str, Any]:
     """Branch outflow: falling clients per branch and the notice each branch gets (query, warning)."""
     from leads.outflow import branch_notices
 
-    viewer.allowed_kinds("retail_linkage")
+    _require_kind(viewer, "retail_linkage", "outflow")
     return {"items": [r for r in branch_notices(viewer.store) if viewer.in_scope(r["branch_id"])]}
 
 
@@ -212,7 +217,7 @@ def outflow_clients(viewer: ViewerDep, audit: AuditDep,
     """Falling clients: level, ratio, first seen, flagged when not won back in time, and where the money went."""
     from leads.outflow import falling_clients, money_went
 
-    viewer.allowed_kinds("retail_linkage")
+    _require_kind(viewer, "retail_linkage", "outflow")
     table = falling_clients(viewer.store)
     if branch is not None:
         table = table[table["branch_id"] == branch]
