@@ -131,8 +131,7 @@ def mask_360(viewer: Viewer, view: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/entities/{entity_id}/360")
 def customer_360(entity_id: EntityId, viewer: ViewerDep, store: StoreDep, audit: AuditDep) -> dict[str, Any]:
-    """The customer 360 view: who it is, products, managers, relations, money, prospects, leads,
-    alerts, what changed between ingests, and the service record (dispositions and notes)."""
+    """The customer 360 view: products, managers, relations, money, prospects, leads, alerts, timeline, service."""
     from leads.customer import customer_360 as build
 
     viewer.require_scope(store.require_node(entity_id))
@@ -214,7 +213,7 @@ def outflow_branches(viewer: ViewerDep) -> dict[str, Any]:
 @router.get("/outflow/clients")
 def outflow_clients(viewer: ViewerDep, audit: AuditDep,
                     branch: Annotated[str | None, Query(max_length=64)] = None) -> dict[str, Any]:
-    """Falling clients: level, ratio, first seen, flagged when not won back in time, and where the money went."""
+    """Falling clients: level, ratio, first seen, flagged when not won back, and where the money went."""
     from leads.outflow import falling_clients, money_went
 
     _require_kind(viewer, "retail_linkage", "outflow")
