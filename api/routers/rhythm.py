@@ -8,13 +8,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from api.deps import AuditDep, CurrentUser, StoreDep, ViewerDep
-from api.errors import ERROR_RESPONSES
+from api.deps import AuditDep, CurrentUser, SettingsDep, StoreDep, ViewerDep
+from api.errors import ERROR_RESPONSES, status_for
 from api.masking import Viewer
-from graph.errors import Forbidden, NotFound
+from graph.errors import AppError, Forbidden, NotFound
 
 __all__ = ["router", "mask_360"]
 
@@ -52,6 +53,12 @@ class NoteIn(BaseModel):
 def _allowed(viewer: Viewer, family: str, kind: str) -> bool:
     kinds = viewer.policy.families.get(family, ())
     return kinds is None or kind in (kinds or ())
+
+
+def _page_user() -> Any:
+    from api.routers.pages import page_user
+
+    return page_user
 
 
 def _require_kind(viewer: Viewer, family: str, kind: str) -> None:
@@ -237,3 +244,27 @@ def outflow_clients(viewer: ViewerDep, audit: AuditDep,
     if items:
         audit.record(viewer.user, "outflow_clients", ids=[i["id"] for i in items], rows=len(items))
     return {"items": items}
+
+
+@router.get("/viz/customer/{entity_id}", include_in_schema=False)
+def customer_page(entity_id: EntityId, request: Request, store: StoreDep, settings: SettingsDep, audit: AuditDep,
+                  user: Annotated[Any, Depends(_page_user())], lang: Annotated[Literal["zh", "en"] | None, Query()] = None,
+                  ) -> Response:
+    """The customer 360 page: the masked 360 view with line charts of what is tracked about it."""
+    from api.routers import pages
+    from leads.customer import customer_360 as build
+    from viz.customer import render_customer
+
+    lang = lang or settings.lang
+    if user is None:
+        return pages._to_login(request, lang)
+    viewer = Viewer(store, user)
+    try:
+        viewer.require_scope(store.require_node(entity_id))
+        view = mask_360(viewer, build(store, entity_id))
+    except AppError as exc:
+        return pages._error(request, status_for(exc), str(exc), lang)
+    if view["entity"].get("kind") == "Person":
+        audit.record(user, "view_page", ids=[entity_id], page="customer", path=request.url.path)
+    return pages._html(render_customer(view, "en" if lang == "en" else "zh", user=f"{user.name} · {user.role}",
+                                       nav=pages._nav(lang)))

@@ -92,3 +92,15 @@ def test_track_campaigns_and_outflow_routes(demo):
     assert client.get("/outflow/branches", headers=auth(tokens["corporate_b02"])).status_code == 403
     clients = client.get("/outflow/clients", headers=auth(tokens["retail_b01"])).json()["items"]
     assert [c["id"] for c in clients] == [dc.OUTFLOW_QUERY]
+
+
+def test_customer_page_is_masked_for_an_analyst_and_speaks_chinese(demo):
+    client, tokens, store = demo
+    person = store.node(dc.OUTFLOW_QUERY)
+    r = client.get(f"/viz/customer/{dc.OUTFLOW_QUERY}", headers=auth(tokens["analyst"]))
+    assert r.status_code == 200 and "客户全息视图" in r.text
+    assert person["name"] not in r.text and "Content-Security-Policy" in r.headers
+    page = client.get(f"/viz/customer/{dc.SUPERMARKET}", headers=auth(tokens["admin"])).text
+    assert dc.NAMES[dc.SUPERMARKET] in page and "代发员工" in page and "payroll" not in page
+    assert client.get(f"/viz/customer/{dc.CORE}", headers=auth(tokens["corporate_b02"])).status_code == 403
+    assert client.get(f"/viz/customer/{dc.CORE}", follow_redirects=False).status_code == 303

@@ -153,3 +153,14 @@ def test_360_timeline_of_the_employer(months_store):
     view = customer_360(months_store, "E0501")
     over = [p["value"] for p in view["timeline"] if p["metric"] == "staff_over_threshold"]
     assert over == sorted(over) and len(over) == 3
+
+
+def test_landing_line_charts_follow_the_campaigns(months_store, demo_store):
+    from viz.trends import tracking_charts
+
+    charts = tracking_charts(months_store, "zh")
+    captions = [c for c, _ in charts]
+    assert any("金融资产达5万元员工数" in c for c in captions) and any("已开户门店" in c for c in captions)
+    svg = dict(charts)[next(c for c in captions if "已开户门店" in c)]
+    assert svg.count("<circle") == 3 and ">10<" in svg  # three ingests, ten stores opened at the end
+    assert tracking_charts(demo_store, "zh") == []  # one ingest: nothing to draw over time
