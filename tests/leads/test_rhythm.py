@@ -164,3 +164,26 @@ def test_landing_line_charts_follow_the_campaigns(months_store, demo_store):
     svg = dict(charts)[next(c for c in captions if "已开户门店" in c)]
     assert svg.count("<circle") == 3 and ">10<" in svg  # three ingests, ten stores opened at the end
     assert tracking_charts(demo_store, "zh") == []  # one ingest: nothing to draw over time
+
+
+def test_cli_plan_entity_track_campaigns_outflow(months_store, capsys):
+    import json
+
+    from api.cli import main
+
+    root = str(months_store.root)
+    assert main(["plan", "--store", root, "--format", "json", "--limit", "500"]) == 0
+    items = json.loads(capsys.readouterr().out)
+    assert {"entity_id", "name", "tier", "next_action", "due_on", "family", "owner", "reasons"} <= set(items[0])
+    assert {i["tier"] for i in items} == {"A", "B", "C"}
+    assert main(["entity", "E0001", "--store", root, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["entity"]["id"] == "E0001"
+    assert main(["track", "--employer", "E0501", "--store", root, "--format", "json"]) == 0
+    series = json.loads(capsys.readouterr().out)
+    assert {"version", "as_of", "metric", "value"} == set(series[0])
+    assert main(["campaigns", "--store", root]) == 0
+    assert "E0601" in capsys.readouterr().out
+    assert main(["outflow", "--store", root]) == 0
+    assert "query" in capsys.readouterr().out
+    assert main(["track", "--store", root]) == 2  # one scope wanted
+    assert main(["plan", "--store", root, "--due-before", "soon"]) == 2
