@@ -22,10 +22,11 @@ from scoring.settings import ScoringSettings
 __all__ = ["chain_campaigns", "market_campaigns", "MARKET_KINDS"]
 
 MARKET_KINDS = ("market", "park")
+MIN_STORES = 3  # an enterprise with at least this many stores (parent_id) is a chain
 
 
 def chain_campaigns(store: GraphStore, anchor: str | None = None, next_n: int = 5,
-                    min_stores: int = 3) -> list[dict[str, Any]]:
+                    min_stores: int = MIN_STORES) -> list[dict[str, Any]]:
     """One row per chain: an enterprise with at least `min_stores` stores (or `anchor`)."""
     ent = store.read("enterprises", ["id", "name", "is_client", "parent_id", "branch_id", "manager_id"])
     stores = ent.dropna(subset=["parent_id"])

@@ -5,7 +5,7 @@ Metrics (computed column-wise with pandas group-bys, never row by row):
   CNY 50,000) and `retention` (assets kept at the bank / a year's pay): the payroll family's
   `employer_summaries`, so the words mean what they mean on the employer page;
 - association: `members`, `client_members`;
-- chain (an anchor with stores, `parent_id`): `stores`, `stores_opened` (stores that are clients);
+- chain (an anchor with at least `MIN_STORES` stores, `parent_id`): `stores`, `stores_opened` (stores that are clients);
 - manager: `leads_won` (ledger).
 The snapshots live in ``STORE/state/track.parquet`` (unversioned state, like the lead ledger):
 rows of {version, as_of, scope, scope_id, metric, value}; a re-recorded version replaces its rows.
@@ -20,6 +20,7 @@ import pandas as pd
 
 from graph.errors import InvalidRequest
 from graph.store import GraphStore
+from leads.campaigns import MIN_STORES
 from scoring.lead_state import LeadLedger
 from scoring.retail_linkage import employer_summaries
 from scoring.settings import ScoringSettings
@@ -64,6 +65,7 @@ def compute_metrics(store: GraphStore, settings: ScoringSettings | None = None) 
     if len(stores):
         stores = stores.assign(opened=stores["is_client"].fillna(False).astype(bool))
         per = stores.groupby("parent_id").agg(stores=("id", "size"), stores_opened=("opened", "sum"))
+        per = per[per["stores"] >= MIN_STORES]  # chains only, as in the chain campaigns
         parts.append(_long(per.reset_index(), "anchor", "parent_id", ["stores", "stores_opened"]))
     claims = pd.DataFrame([c.__dict__ for c in LeadLedger(store.state_dir).claims().values()],
                           columns=["owner", "status"])

@@ -82,6 +82,7 @@ def test_tracked_payroll_series_rises_across_two_delta_ingests(months_store):
     assert retention[0] < retention[1] < retention[2]
     opened = _series(months_store, "anchor", "E0601", "stores_opened")
     assert opened == sorted(opened) and opened[-1] > opened[0]
+    assert read_series(months_store, "anchor", "E0001").empty  # one subsidiary is not a chain
     assert _series(months_store, "association", "A001", "members")
     versions = read_series(months_store, "employer", "E0501")["version"].unique().tolist()
     assert versions == sorted(versions) and len(versions) == 3
