@@ -33,6 +33,18 @@ KIND_WORDS = {  # prospect kinds the shared words (viz.style) do not name yet
 }
 
 
+STATUS_WORDS = {
+    "new": ("新线索", "new"), "open": ("跟进中", "open"), "contacted": ("已联系", "contacted"),
+    "meeting": ("已约见", "meeting"), "won": ("已成交", "won"), "lost": ("未成功", "lost"),
+    "not_interested": ("无意向", "not interested"), "do_not_contact": ("勿扰", "do not contact"),
+}
+
+
+def _status(status: str, lang: Lang) -> str:
+    pair = STATUS_WORDS.get(status, (status, status))
+    return pair[0] if lang == "zh" else pair[1]
+
+
 def _kind(kind: str, lang: Lang) -> str:
     pair = KIND_WORDS.get(kind)
     return text(kind, lang) if pair is None else (pair[0] if lang == "zh" else pair[1])
@@ -52,6 +64,10 @@ def render_customer(view: dict[str, Any], lang: Lang, user: str = "", nav: list[
     for block in (view["leads_to"]["items"], view["reached_through"]["items"], view["leads"]):
         for row in block:
             row["kind_label"] = f"{text(row['family'], lang)} · {_kind(row['kind'], lang)}"
+    for row in view["leads"]:
+        row["status_label"] = _status(str(row.get("status")), lang)
+    for d in view["service"]["dispositions"]:
+        d["status_label"] = _status(str(d.get("status")), lang)
     points = [{**p, "label": metric_label(p["metric"], lang)} for p in view["timeline"]]
     return render_page("customer.html", lang=lang, view=view, charts=charts, points=points, user=user,
                        nav=nav or [], w=lambda key: _w(key, lang), money_fmt="{:,.2f}".format)

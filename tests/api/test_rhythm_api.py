@@ -98,7 +98,7 @@ def test_customer_page_is_masked_for_an_analyst_and_speaks_chinese(demo):
     client, tokens, store = demo
     person = store.node(dc.OUTFLOW_QUERY)
     r = client.get(f"/viz/customer/{dc.OUTFLOW_QUERY}", headers=auth(tokens["analyst"]))
-    assert r.status_code == 200 and "客户全息视图" in r.text
+    assert r.status_code == 200 and "客户全息视图" in r.text and "新线索" in r.text and ">new<" not in r.text
     assert person["name"] not in r.text and "Content-Security-Policy" in r.headers
     page = client.get(f"/viz/customer/{dc.SUPERMARKET}", headers=auth(tokens["admin"])).text
     assert dc.NAMES[dc.SUPERMARKET] in page and "代发员工" in page and "payroll" not in page
