@@ -242,4 +242,7 @@ def _track(store: GraphStore, version: str) -> None:
         if exc.name not in ("leads", "leads.track"):
             raise
         return
-    record_snapshot(store, version)
+    try:
+        record_snapshot(store, version)
+    except Exception:  # the version is committed: a missed snapshot must not fail the ingest
+        log.exception("tracking snapshot of version %s failed; the ingest itself succeeded", version)
