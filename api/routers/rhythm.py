@@ -99,7 +99,7 @@ def _visible_prospects(viewer: Viewer, block: list[dict[str, Any]]) -> list[dict
     for row in block:
         if not viewer.in_scope(row.get("branch_id")) or not _allowed(viewer, row["family"], row["kind"]):
             continue
-        if str(row["entity_id"]).startswith("P"):
+        if row.get("entity_kind") == "Person":
             row = {**row, "name": _person_name(viewer, row["name"], row.get("branch_id"))}
         out.append(row)
     return out
@@ -122,6 +122,8 @@ def mask_360(viewer: Viewer, view: dict[str, Any]) -> dict[str, Any]:
                     {"kind": "Person", "branch_id": item["other_branch"]}):
                 item = {**item, "other_name": _person_name(viewer, item["other_name"], item["other_branch"]),
                         "amount": None}
+            if not sees:  # a masked person's pay, payments and shares stay hidden
+                item = {**item, "amount": None, "other_bank_amount": None, "share_pct": None}
             items.append(item)
         relations.append({**rel, "items": items, "amount": rel["amount"] if sees else None})
     out["relations"] = relations

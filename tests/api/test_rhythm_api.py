@@ -65,6 +65,11 @@ def test_360_of_a_person_is_masked_for_an_analyst(demo):
     assert r.status_code == 200
     assert person["name"] not in r.text and "aum" not in r.json()["entity"] and "id_hash" not in r.text
     assert r.json()["entity"]["masked"] is True and r.json()["service"]["notes"] == []
+    staff = client.get(f"/entities/{dc.NEAR_THRESHOLD_STAFF[0]}/360", headers=auth(tokens["analyst"])).json()
+    payroll = [i for rel in staff["relations"] if rel["kind"] == "PAYROLL" for i in rel["items"]]
+    assert payroll and all(i["amount"] is None for i in payroll)  # a masked person's pay stays hidden
+    admin_staff = client.get(f"/entities/{dc.NEAR_THRESHOLD_STAFF[0]}/360", headers=auth(tokens["admin"])).json()
+    assert any(i["amount"] for rel in admin_staff["relations"] if rel["kind"] == "PAYROLL" for i in rel["items"])
     wrong = client.post(f"/entities/{dc.OUTFLOW_QUERY}/notes", json={"text": "x", "tags": ["nope"]},
                         headers=auth(tokens["admin"]))
     assert wrong.status_code == 400 and wrong.json()["ok"] is False
