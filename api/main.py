@@ -85,7 +85,7 @@ def _offline_docs(app: FastAPI) -> None:
 
 DOCS_STATIC = "/docs/static"
 # Areas built by other modules join the app when present in this build.
-OPTIONAL_ROUTERS = ("api.routers.leads", "api.routers.retail", "api.routers.pages")
+OPTIONAL_ROUTERS = ("api.routers.leads", "api.routers.retail", "api.routers.rhythm", "api.routers.pages")
 
 
 def _include_optional(app: FastAPI, name: str) -> None:

@@ -88,6 +88,7 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
         before = {t: store.read(t) for t in TRIGGER_TABLES} if store.version is not None else None
         version = store.write(_changed(store, tables), note=f"ingest {bundle.name}")
         lap = _stage(summary, "write store version", lap)
+        _track(store, version)  # campaign metrics of this version (leads.track)
         if before is not None:  # the first ingest is all new: no alerts, only a baseline
             after = {t: conform(t, tables[t]) if t in tables else before[t] for t in TRIGGER_TABLES}
             summary.alerts = len(record_alerts(store, detect_changes(before, after), version))
@@ -277,3 +278,16 @@ def _write_reports(store: GraphStore, version: str, ctx: Context, resolutions: p
                                          encoding="utf-8")
     return folder
 
+
+def _track(store: GraphStore, version: str) -> None:
+    """Keep this version's campaign metrics for tracking over time, when `leads` is in this build."""
+    try:
+        from leads.track import record_snapshot
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("leads", "leads.track"):
+            raise
+        return
+    try:
+        record_snapshot(store, version)
+    except Exception:  # the version is committed: a missed snapshot must not fail the ingest
+        log.exception("tracking snapshot of version %s failed; the ingest itself succeeded", version)

@@ -20,6 +20,7 @@ from viz.charts import FAMILY_COLOURS, bar_chart, histogram
 from viz.payroll import retention_by_employer
 from viz.render import render_page
 from viz.style import MONEY_EDGES, Lang, format_wan, text
+from viz.trends import tracking_charts
 
 __all__ = ["picture_links", "landing_charts", "render_landing", "manager_names"]
 
@@ -87,6 +88,7 @@ def landing_charts(store: GraphStore, families: list[str], lang: Lang, branch: s
                 for (side, tier), amount in sorted(amounts.items())]
         caption = "各层级金额(万元)" if lang == "zh" else "Amounts by tier (万元)"
         charts.append((caption, bar_chart(bars, caption, fmt=format_wan)))
+    charts.extend(tracking_charts(store, lang, branch))  # campaigns over ingests (leads.track)
     return charts
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 from api.main import create_app
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
-MINE = ("/health", "/me", "/entities", "/paths", "/prospects", "/ingest")
+MINE = ("/health", "/me", "/entities", "/paths", "/prospects", "/ingest", "/plan", "/track", "/campaigns",
+        "/outflow")
 
 
 def _generic(text: str) -> str:

@@ -1,0 +1,155 @@
+"""The customer 360 view (客户全息视图): everything the bank knows about one client or prospect.
+
+`customer_360` returns plain data, unmasked; the API masks and scopes it by role
+(`api.routers.rhythm`), the CLI prints it for the local operator.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+
+from graph.store import GraphStore
+from ingest.triggers import read_alerts
+from leads.notes import NoteBook, offers_for
+from leads.outflow import money_went
+from leads.settings import load_rhythm
+from leads.track import TRACK_COLUMNS, _read
+from scoring.leads import ledger
+from scoring.settings import ScoringSettings
+
+__all__ = ["customer_360", "PRODUCT_WORDS"]
+
+PRODUCT_WORDS = {  # products held at the bank, as shown
+    "settlement": ("settlement account", "对公结算账户"),
+    "credit": ("credit line", "授信"),
+    "payroll": ("payroll service", "代发工资"),
+    "retail": ("personal account with financial assets", "个人账户及金融资产"),
+}
+MAX_PER_KIND = 10
+_EDGE_FIELDS = ["amount", "count", "first_on", "last_on", "months_active", "other_bank_amount", "role",
+                "share_pct", "position"]
+
+
+def _clean(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def _names(store: GraphStore) -> pd.DataFrame:
+    parts = [store.read(t, ["id", "name", "branch_id"]).assign(kind=k)
+             for t, k in (("enterprises", "Enterprise"), ("persons", "Person"))]
+    parts.append(store.read("associations", ["id", "name"]).assign(branch_id=None, kind="Association"))
+    parts.append(store.read("managers", ["id", "name", "branch_id"]).assign(kind="Manager"))
+    return pd.concat(parts, ignore_index=True).drop_duplicates("id").set_index("id")
+
+
+def _products(node: dict[str, Any], store: GraphStore, lang: str) -> list[str]:
+    eid = str(node["id"])
+    held = []
+    if node.get("is_client"):
+        held.append("settlement")
+    if node.get("is_credit_client"):
+        held.append("credit")
+    pay = store.read("payroll", ["employer_id"])
+    if (pay["employer_id"] == eid).any():
+        held.append("payroll")
+    if node.get("is_retail_client"):
+        held.append("retail")
+    return [PRODUCT_WORDS[p][0 if lang == "en" else 1] for p in held]
+
+
+def _relations(store: GraphStore, eid: str, names: pd.DataFrame) -> list[dict[str, Any]]:
+    edges = store.read("edges")
+    mine = edges[(edges["src"] == eid) | (edges["dst"] == eid)].copy()
+    mine["direction"] = (mine["src"] == eid).map({True: "out", False: "in"})
+    mine["other_id"] = mine["dst"].where(mine["src"] == eid, mine["src"])
+    mine = mine.sort_values(["kind", "amount"], ascending=[True, False])
+    out = []
+    for (kind, direction), group in mine.groupby(["kind", "direction"], sort=True):
+        shown = group.head(MAX_PER_KIND)
+        other = names.reindex(shown["other_id"].astype(str))
+        items = []
+        for rec, name, branch, okind in zip(shown.to_dict("records"), other["name"], other["branch_id"],
+                                            other["kind"], strict=True):
+            items.append({"other_id": str(rec["other_id"]), "other_name": _clean(name),
+                          "other_kind": _clean(okind), "other_branch": _clean(branch),
+                          **{f: _clean(rec.get(f)) for f in _EDGE_FIELDS}})
+        amount = pd.to_numeric(group["amount"], errors="coerce")
+        out.append({"kind": str(kind), "direction": str(direction), "count": int(len(group)),
+                    "amount": round(float(amount.sum()), 2), "first_on": _clean(group["first_on"].min()),
+                    "last_on": _clean(group["last_on"].max()), "items": items})
+    return out
+
+
+def _money(store: GraphStore, eid: str) -> dict[str, Any]:
+    edges = store.read("edges", ["src", "kind", "amount", "other_bank_amount"])
+    pays = edges[(edges["src"] == eid) & (edges["kind"] == "PAYS")]
+    total = float(pd.to_numeric(pays["amount"], errors="coerce").sum())
+    other = float(pd.to_numeric(pays["other_bank_amount"], errors="coerce").sum())
+    banks = money_went(store, [eid])
+    return {"paid_out": round(total, 2), "paid_to_other_banks": round(other, 2),
+            "other_bank_share": round(other / total, 4) if total else None,
+            "banks": [{"bank": str(b), "amount": round(float(a), 2), "share": float(s)}
+                      for b, a, s in zip(banks["bank"], banks["amount"], banks["share"], strict=True)]}
+
+
+def _prospect_rows(rows: pd.DataFrame, lang: str, names: pd.DataFrame) -> list[dict[str, Any]]:
+    rows = rows.sort_values("score", ascending=False).head(MAX_PER_KIND * 2)
+    kinds = names["kind"].reindex(rows["prospect_id"].astype(str)).fillna("Enterprise").tolist()
+    return [{"entity_id": str(r["prospect_id"]), "name": _clean(r["name"]), "entity_kind": kind,
+             "family": r["family"], "kind": r["kind"],
+             "score": round(float(r["score"]), 2), "branch_id": _clean(r["branch_id"]),
+             "reasons": json.loads(r[f"reasons_{lang}"] or "[]")}
+            for r, kind in zip(rows.to_dict("records"), kinds, strict=True)]
+
+
+def customer_360(store: GraphStore, entity_id: str, settings: ScoringSettings | None = None) -> dict[str, Any]:
+    """Who it is, products, managers, relations, money, prospects, leads, alerts, timeline, service."""
+    settings = settings or ScoringSettings()
+    lang = settings.lang
+    conf = load_rhythm(settings)
+    node = store.require_node(entity_id)
+    names = _names(store)
+    managers = {m for m in [node.get("manager_id")] if isinstance(m, str) and m}
+    edges = store.read("edges", ["src", "dst", "kind"])
+    managers |= set(edges.loc[(edges["dst"] == entity_id) & (edges["kind"] == "MANAGES"), "src"].astype(str))
+    claims = ledger(store).claims()
+    claim = claims.get(entity_id)
+    prospects = store.read("prospects")
+    leads_to = prospects[(prospects["anchor_id"] == entity_id) | (prospects["association_id"] == entity_id)
+                         | (prospects["employer_id"] == entity_id)]
+    leads_to = leads_to[leads_to["prospect_id"] != entity_id]
+    through = prospects[prospects["path"].astype("string").str.contains(f'"{entity_id}"', regex=False, na=False)
+                        & ~prospects.index.isin(leads_to.index) & (prospects["prospect_id"] != entity_id)]
+    about = prospects[prospects["prospect_id"] == entity_id]
+    alerts = [a for a in read_alerts(store, limit=100_000) if entity_id in (a.get("entity_id"), a.get("related_id"))]
+    tracked = _read(store)
+    tracked = tracked[tracked["scope_id"] == entity_id][TRACK_COLUMNS].sort_values(["metric", "version"])
+    history = [{k: v for k, v in h.items() if k != "evidence"} for h in ledger(store).history(entity_id)]
+    notes = NoteBook(store.state_dir).notes(entity_id)
+    for note in notes:
+        note["offers"] = offers_for(conf, note["tags"], lang)
+    return {
+        "entity": {k: _clean(v) for k, v in node.items()},
+        "products": _products(node, store, lang),
+        "managers": [{"id": m, "name": _clean(names["name"].get(m)), "branch_id": _clean(names["branch_id"].get(m))}
+                     for m in sorted(managers)],
+        "owner": None if claim is None else claim.owner,
+        "relations": _relations(store, entity_id, names),
+        "money": _money(store, entity_id),
+        "leads_to": {"total": int(len(leads_to)), "items": _prospect_rows(leads_to, lang, names)},
+        "reached_through": {"total": int(len(through)), "items": _prospect_rows(through, lang, names)},
+        "leads": [{**row, "status": "new" if claim is None else claim.status} for row in _prospect_rows(about, lang, names)],
+        "alerts": [{"kind": a["kind"], "at": a["at"], "version": a.get("version"), "text": a.get(f"text_{lang}"),
+                    "link": a.get("link")} for a in alerts],
+        "timeline": [{k: _clean(v) for k, v in r.items()} for r in tracked.to_dict("records")],
+        "service": {"dispositions": history, "notes": notes},
+    }

@@ -1,0 +1,89 @@
+"""The contact plan (分级制定计划): every lead gets a tier, a next action and a due date.
+
+- tier: the first of A, B, C whose `min_score` the lead reaches; a lead whose best kind is a
+  signal of intent (`lift_kinds`, e.g. outflow, payroll) moves up one tier;
+- next action: in words by the lead's best kind (`actions`), zh or en;
+- due date: a lead never worked is due one cadence after the scoring run that listed it; a
+  contacted (or meeting) lead is due one cadence after its last disposition; a won, lost or
+  declined lead leaves the plan.
+Overdue items come first, then by due date, tier and score.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+
+from graph.store import GraphStore
+from leads.settings import RhythmSettings, load_rhythm
+from scoring.lead_state import FINAL
+from scoring.leads import build_board, ledger
+from scoring.settings import ScoringSettings
+
+__all__ = ["build_plan", "PLAN_COLUMNS", "tier_of"]
+
+PLAN_COLUMNS = ["entity_id", "name", "entity_kind", "tier", "next_action", "due_on", "overdue", "family",
+                "kind", "score", "owner", "status", "branch_id", "reasons"]
+_ORDER = {"A": 0, "B": 1, "C": 2}
+
+
+def tier_of(score: pd.Series, kinds: pd.Series, conf: RhythmSettings) -> pd.Series:
+    """Tier of each lead, column-wise: by score, then lifted one tier by a signal of intent."""
+    rank = pd.Series(2, index=score.index)
+    rank = rank.mask(score >= conf.tiers["B"].min_score, 1).mask(score >= conf.tiers["A"].min_score, 0)
+    rank = (rank - kinds.isin(conf.lift_kinds).astype(int)).clip(lower=0)
+    return rank.map({0: "A", 1: "B", 2: "C"})
+
+
+def _scored_on(store: GraphStore) -> date:
+    """The day of the scoring run that wrote the current prospects (else today)."""
+    manifest: dict[str, Any] = getattr(store, "manifest", dict)()
+    for entry in reversed(manifest.get("history", [])):
+        if "prospects" in entry.get("tables", []):
+            return datetime.fromisoformat(entry["at"]).date()
+    return date.today()
+
+
+def build_plan(store: GraphStore, settings: ScoringSettings | None = None, *, manager: str | None = None,
+               branch: str | None = None, due_before: date | None = None,
+               today: date | None = None) -> pd.DataFrame:
+    """What is due, overdue first: one row per open lead of the board."""
+    settings = settings or ScoringSettings()
+    conf = load_rhythm(settings)
+    lang = settings.lang
+    today = today or date.today()
+    board = build_board(store, settings, manager=manager, branch=branch)
+    board = board[~board["status"].isin(FINAL)].copy()
+    if board.empty:
+        return pd.DataFrame(columns=PLAN_COLUMNS)
+    board["tier"] = tier_of(board["score"], board["best_kind"], conf).to_numpy()
+    cadence = board["tier"].map({t: conf.tiers[t].cadence_days for t in conf.tiers})
+    history = pd.DataFrame(ledger(store).history(), columns=["entity_id", "recorded_at", "status"])
+    worked = history[history["status"].isin(["contacted", "meeting"])]
+    last = pd.to_datetime(worked.groupby("entity_id")["recorded_at"].max(), utc=True).dt.tz_localize(None)
+    start = pd.to_datetime(board["entity_id"].map(last.to_dict())).fillna(pd.Timestamp(_scored_on(store)))
+    board["due_on"] = (start.dt.normalize() + pd.to_timedelta(cadence, unit="D")).dt.date
+    if due_before is not None:
+        board = board[board["due_on"] <= due_before]
+    board["overdue"] = board["due_on"] < today
+    words = {k: getattr(w, lang) for k, w in conf.actions.items()}
+    board["next_action"] = board["best_kind"].map(words).fillna(getattr(conf.default_action, lang))
+    board["order"] = board["tier"].map(_ORDER)
+    board = board.sort_values(["overdue", "due_on", "order", "score", "entity_id"],
+                              ascending=[False, True, True, False, True])
+    board = board.rename(columns={"best_family": "family", "best_kind": "kind"})
+    return board[PLAN_COLUMNS].reset_index(drop=True)
+
+
+def plan_items(plan: pd.DataFrame) -> list[dict[str, Any]]:
+    """Plan rows as plain records (dates as ISO text) for JSON."""
+    rows = plan.to_dict("records")
+    for row in rows:
+        row["due_on"] = row["due_on"].isoformat() if isinstance(row["due_on"], date) else row["due_on"]
+        row["overdue"] = bool(row["overdue"])
+        row["owner"] = row["owner"] if isinstance(row["owner"], str) else None
+        row["branch_id"] = row["branch_id"] if isinstance(row["branch_id"], str) else None
+    return [{str(k): v for k, v in r.items()} for r in rows]
+

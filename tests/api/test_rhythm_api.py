@@ -1,0 +1,111 @@
+"""The working-rhythm routes on the demo store: plan, 360 (masked for an analyst), track,
+campaigns, outflow; scoped and masked like the lead board."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.auth import add_token
+from api.main import create_app
+from ingest import demo_cases as dc
+from tests.api.conftest import auth
+
+
+@pytest.fixture(scope="module")
+def demo(demo_store):
+    tokens = {role: add_token(demo_store, f"rhythm-{role}", role) for role in ("admin", "analyst")}
+    tokens["corporate_b02"] = add_token(demo_store, "rhythm-corp-b02", "corporate_manager", branch=dc.BRANCH_WEST)
+    tokens["retail_b01"] = add_token(demo_store, "rhythm-retail-b01", "retail_manager", branch=dc.BRANCH_EAST)
+    with TestClient(create_app(demo_store.root)) as client:
+        yield client, tokens, demo_store
+
+
+def test_plan_items_have_the_contract_fields_and_every_tier(demo):
+    client, tokens, _ = demo
+    r = client.get("/plan?limit=1000", headers=auth(tokens["admin"]))
+    assert r.status_code == 200, r.text
+    items = r.json()["items"]
+    assert {"entity_id", "name", "tier", "next_action", "due_on", "family", "owner", "reasons"} <= set(items[0])
+    assert {i["tier"] for i in items} == {"A", "B", "C"}
+    dues = [(not i["overdue"], i["due_on"]) for i in items]
+    assert dues == sorted(dues)
+
+
+def test_plan_is_scoped_and_masked(demo):
+    client, tokens, store = demo
+    mine = client.get("/plan?limit=1000", headers=auth(tokens["corporate_b02"])).json()["items"]
+    assert mine and all(i["branch_id"] in (None, dc.BRANCH_WEST) for i in mine)
+    assert all(i["entity_kind"] == "Enterprise" for i in mine)
+    persons = client.get("/plan?limit=1000", headers=auth(tokens["analyst"])).json()["items"]
+    names = dict(zip(store.read("persons")["id"], store.read("persons")["name"], strict=True))
+    shown = [i for i in persons if i["entity_kind"] == "Person"]
+    assert shown and all(i["name"] != names[i["entity_id"]] and "*" in i["name"] for i in shown)
+    assert client.get("/plan?due_before=not-a-date", headers=auth(tokens["admin"])).status_code == 422
+
+
+def test_360_of_the_core_client(demo):
+    client, tokens, _ = demo
+    r = client.get(f"/entities/{dc.CORE}/360", headers=auth(tokens["analyst"]))
+    assert r.status_code == 200, r.text
+    view = r.json()
+    assert view["entity"]["name"] == dc.NAMES[dc.CORE]
+    assert view["money"]["other_bank_share"] > 0 and view["leads_to"]["total"] > 0
+    assert {"relations", "leads", "alerts", "timeline", "service"} <= set(view)
+
+
+def test_360_of_a_person_is_masked_for_an_analyst(demo):
+    client, tokens, store = demo
+    person = store.node(dc.OUTFLOW_QUERY)
+    client.post(f"/entities/{dc.OUTFLOW_QUERY}/notes", json={"text": f"{person['name']}计划购房", "tags": ["home_purchase"]},
+                headers=auth(tokens["admin"]))
+    admin = client.get(f"/entities/{dc.OUTFLOW_QUERY}/360", headers=auth(tokens["admin"])).json()
+    assert admin["entity"]["name"] == person["name"] and admin["service"]["notes"][0]["offers"]
+    r = client.get(f"/entities/{dc.OUTFLOW_QUERY}/360", headers=auth(tokens["analyst"]))
+    assert r.status_code == 200
+    assert person["name"] not in r.text and "aum" not in r.json()["entity"] and "id_hash" not in r.text
+    assert r.json()["entity"]["masked"] is True and r.json()["service"]["notes"] == []
+    staff = client.get(f"/entities/{dc.NEAR_THRESHOLD_STAFF[0]}/360", headers=auth(tokens["analyst"])).json()
+    payroll = [i for rel in staff["relations"] if rel["kind"] == "PAYROLL" for i in rel["items"]]
+    assert payroll and all(i["amount"] is None for i in payroll)  # a masked person's pay stays hidden
+    admin_staff = client.get(f"/entities/{dc.NEAR_THRESHOLD_STAFF[0]}/360", headers=auth(tokens["admin"])).json()
+    assert any(i["amount"] for rel in admin_staff["relations"] if rel["kind"] == "PAYROLL" for i in rel["items"])
+    wrong = client.post(f"/entities/{dc.OUTFLOW_QUERY}/notes", json={"text": "x", "tags": ["nope"]},
+                        headers=auth(tokens["admin"]))
+    assert wrong.status_code == 400 and wrong.json()["ok"] is False
+
+
+def test_360_out_of_branch_is_refused(demo):
+    client, tokens, _ = demo
+    assert client.get(f"/entities/{dc.CORE}/360", headers=auth(tokens["corporate_b02"])).status_code == 403
+    assert client.get("/entities/NOPE/360", headers=auth(tokens["admin"])).status_code == 404
+
+
+def test_track_campaigns_and_outflow_routes(demo):
+    client, tokens, _ = demo
+    h = auth(tokens["admin"])
+    series = client.get(f"/track/employer/{dc.SUPERMARKET}", headers=h).json()["items"]
+    assert {"version", "as_of", "metric", "value"} <= set(series[0])
+    assert {p["metric"] for p in series} == {"payroll_staff", "staff_over_threshold", "retention"}
+    assert client.get("/track/planet/X", headers=h).status_code == 422
+    chains = client.get("/campaigns/chains", headers=h).json()["items"]
+    assert [c["anchor_id"] for c in chains] == [dc.PHARMACY] and chains[0]["stores"] == 30
+    markets = client.get("/campaigns/markets", headers=h).json()["items"]
+    assert len(markets[0]["classes"]) == 3
+    branches = client.get("/outflow/branches", headers=h).json()["items"]
+    assert {b["branch_id"] for b in branches} == {dc.BRANCH_EAST, dc.BRANCH_WEST}
+    assert client.get("/outflow/branches", headers=auth(tokens["corporate_b02"])).status_code == 403
+    clients = client.get("/outflow/clients", headers=auth(tokens["retail_b01"])).json()["items"]
+    assert [c["id"] for c in clients] == [dc.OUTFLOW_QUERY]
+
+
+def test_customer_page_is_masked_for_an_analyst_and_speaks_chinese(demo):
+    client, tokens, store = demo
+    person = store.node(dc.OUTFLOW_QUERY)
+    r = client.get(f"/viz/customer/{dc.OUTFLOW_QUERY}", headers=auth(tokens["analyst"]))
+    assert r.status_code == 200 and "客户全息视图" in r.text and "新线索" in r.text and ">new<" not in r.text
+    assert person["name"] not in r.text and "Content-Security-Policy" in r.headers
+    page = client.get(f"/viz/customer/{dc.SUPERMARKET}", headers=auth(tokens["admin"])).text
+    assert dc.NAMES[dc.SUPERMARKET] in page and "代发员工" in page and "payroll" not in page
+    assert client.get(f"/viz/customer/{dc.CORE}", headers=auth(tokens["corporate_b02"])).status_code == 403
+    assert client.get(f"/viz/customer/{dc.CORE}", follow_redirects=False).status_code == 303

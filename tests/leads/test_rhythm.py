@@ -1,0 +1,190 @@
+"""The working rhythm on the demo: plan by tier, 360, tracking across two delta ingests,
+chain and market campaigns, branch outflow notices."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from leads.campaigns import chain_campaigns, market_campaigns
+from leads.customer import customer_360
+from leads.outflow import branch_notices, falling_clients, money_went
+from leads.plan import build_plan
+from leads.settings import load_rhythm
+from leads.track import read_series
+
+
+@pytest.fixture(scope="module")
+def months_store(demo_bundle, tmp_path_factory):
+    """The demo bundle, scored, then two monthly delta bundles ingested after it."""
+    from graph.networkx_store import NetworkxStore
+    from ingest.generate_months import write_month_bundles
+    from ingest.job import run_ingest
+    from scoring.run import score_all
+
+    root = tmp_path_factory.mktemp("months")
+    store = NetworkxStore(root / "store")
+    run_ingest(store, demo_bundle)
+    score_all(store)
+    for folder in write_month_bundles(demo_bundle, root / "months"):
+        assert run_ingest(store, folder).rejected == 0
+    return store
+
+
+def _series(store, scope, sid, metric):
+    rows = read_series(store, scope, sid)
+    return rows[rows["metric"] == metric]["value"].tolist()
+
+
+def test_plan_has_due_items_of_every_tier_with_words_and_dates(demo_store):
+    plan = build_plan(demo_store)
+    conf = load_rhythm()
+    assert set(plan["tier"]) == {"A", "B", "C"}
+    for tier in "ABC":
+        assert (plan["tier"] == tier).sum() > 0
+    a = plan[plan["tier"] == "A"].iloc[0]
+    b = plan[plan["tier"] == "B"].iloc[0]
+    assert (a["due_on"] - b["due_on"]).days == conf.tiers["A"].cadence_days - conf.tiers["B"].cadence_days
+    assert plan["next_action"].str.len().gt(0).all()
+    assert plan.loc[plan["kind"] == "upstream", "next_action"].iloc[0] == conf.actions["upstream"].zh
+    # A leads score at least A's minimum unless lifted by a signal of intent
+    lifted = plan["kind"].isin(conf.lift_kinds)
+    assert (plan.loc[(plan["tier"] == "A") & ~lifted, "score"] >= conf.tiers["A"].min_score).all()
+
+
+def test_plan_orders_overdue_first_and_filters_by_due_date(demo_store):
+    later = date.today() + timedelta(days=60)
+    plan = build_plan(demo_store, today=later)
+    assert plan["overdue"].iloc[0] and not plan["overdue"].iloc[-1]
+    assert list(plan["overdue"]) == sorted(plan["overdue"], reverse=True)
+    soon = build_plan(demo_store, due_before=date.today() + timedelta(days=8))
+    assert len(soon) and set(soon["tier"]) == {"A"}
+
+
+def test_a_disposition_moves_the_item_on(months_store):
+    from scoring.leads import record_disposition
+
+    plan = build_plan(months_store)
+    a, b = plan[plan["tier"] == "A"].iloc[0], plan[plan["tier"] == "A"].iloc[1]
+    record_disposition(months_store, a["entity_id"], "contacted", by="t", owner=a["owner"])
+    record_disposition(months_store, b["entity_id"], "won", by="t", owner=b["owner"])
+    after = build_plan(months_store).set_index("entity_id")
+    assert after.loc[a["entity_id"], "due_on"] == date.today() + timedelta(days=load_rhythm().tiers["A"].cadence_days)
+    assert after.loc[a["entity_id"], "status"] == "contacted"
+    assert b["entity_id"] not in after.index
+
+
+def test_tracked_payroll_series_rises_across_two_delta_ingests(months_store):
+    over = _series(months_store, "employer", "E0501", "staff_over_threshold")
+    retention = _series(months_store, "employer", "E0501", "retention")
+    assert len(over) == 3 and over[0] < over[1] < over[2]
+    assert retention[0] < retention[1] < retention[2]
+    opened = _series(months_store, "anchor", "E0601", "stores_opened")
+    assert opened == sorted(opened) and opened[-1] > opened[0]
+    assert read_series(months_store, "anchor", "E0001").empty  # one subsidiary is not a chain
+    assert _series(months_store, "association", "A001", "members")
+    versions = read_series(months_store, "employer", "E0501")["version"].unique().tolist()
+    assert versions == sorted(versions) and len(versions) == 3
+
+
+def test_chain_is_one_campaign_row(months_store):
+    rows = chain_campaigns(months_store)
+    pharmacy = [r for r in rows if r["anchor_id"] == "E0601"]
+    assert len(pharmacy) == 1
+    row = pharmacy[0]
+    assert row["stores"] == 30 and row["opened"] == 10 and row["pending"] == 20
+    assert len(row["next"]) == 5 and all(n["entity_id"] not in ("E0611", "E0612") for n in row["next"])
+
+
+def test_market_splits_into_three_classes(months_store):
+    (market,) = [m for m in market_campaigns(months_store) if m["association_id"] == "A002"]
+    classes = market["classes"]
+    assert [c["class"] for c in classes] == ["large", "middle", "small"]
+    assert all(c["merchants"] > 0 for c in classes)
+    assert sum(c["merchants"] for c in classes) == market["merchants"] == 52
+    per = [c["potential"] / c["merchants"] for c in classes]
+    assert per[0] > per[1] > per[2]  # larger merchants, more to win each
+    assert classes[0]["package"] != classes[2]["package"]
+
+
+def test_branch_notice_for_more_than_ten_falling_clients(months_store, demo_store):
+    notices = {n["branch_id"]: n for n in branch_notices(months_store)}
+    assert notices["B01"]["falling"] > 10 and notices["B01"]["notice"] == "query"
+    assert notices["B02"]["notice"] is None
+    assert all(n["notice"] is None for n in branch_notices(demo_store))  # before the fall: no notice
+    falling = falling_clients(months_store, today=date.today() + timedelta(days=120))
+    assert falling.loc[falling["branch_id"] == "B01", "flagged"].all()  # seen falling, not won back
+    assert not falling_clients(months_store)["flagged"].any()
+
+
+def test_money_went_names_the_receiving_banks(months_store):
+    went = money_went(months_store, ["E0811", "E0001"])
+    assert set(went["payer_id"]) == {"E0811", "E0001"}
+    assert "本行" not in set(went["bank"])
+    assert went.groupby("payer_id")["share"].sum().round(3).eq(1.0).all()
+
+
+def test_360_of_the_core_client(months_store):
+    view = customer_360(months_store, "E0001")
+    assert view["entity"]["name"] == "华东精工机械制造有限公司"
+    assert "授信" in view["products"] and [m["id"] for m in view["managers"]] == ["M01"]
+    kinds = {r["kind"] for r in view["relations"]}
+    assert {"PAYS", "BILL"} <= kinds
+    pays = next(r for r in view["relations"] if r["kind"] == "PAYS" and r["direction"] == "out")
+    assert pays["amount"] > 0 and pays["first_on"] <= pays["last_on"]
+    assert 0 < view["money"]["other_bank_share"] <= 1 and view["money"]["banks"]
+    assert view["leads_to"]["total"] >= 20  # its suppliers and buyers
+    assert all(i["entity_id"] != "E0001" for i in view["leads_to"]["items"])
+
+
+def test_360_service_record_notes_trigger_offers(months_store):
+    from leads.notes import add_note
+
+    add_note(months_store, load_rhythm(), "P0301", "计划明年购房", ["home_purchase"], by="t")
+    view = customer_360(months_store, "P0301")
+    (note,) = view["service"]["notes"]
+    assert note["offers"][0]["offer"] == load_rhythm().tags["home_purchase"].offer_zh
+    assert any(a["kind"].startswith("outflow") for a in view["alerts"])
+    with pytest.raises(Exception, match="unknown tag"):
+        add_note(months_store, load_rhythm(), "P0301", "x", ["no_such_tag"], by="t")
+
+
+def test_360_timeline_of_the_employer(months_store):
+    view = customer_360(months_store, "E0501")
+    over = [p["value"] for p in view["timeline"] if p["metric"] == "staff_over_threshold"]
+    assert over == sorted(over) and len(over) == 3
+
+
+def test_landing_line_charts_follow_the_campaigns(months_store, demo_store):
+    from viz.trends import tracking_charts
+
+    charts = tracking_charts(months_store, "zh")
+    captions = [c for c, _ in charts]
+    assert any("金融资产达5万元员工数" in c for c in captions) and any("已开户门店" in c for c in captions)
+    svg = dict(charts)[next(c for c in captions if "已开户门店" in c)]
+    assert svg.count("<circle") == 3 and ">10<" in svg  # three ingests, ten stores opened at the end
+    assert tracking_charts(demo_store, "zh") == []  # one ingest: nothing to draw over time
+
+
+def test_cli_plan_entity_track_campaigns_outflow(months_store, capsys):
+    import json
+
+    from api.cli import main
+
+    root = str(months_store.root)
+    assert main(["plan", "--store", root, "--format", "json", "--limit", "500"]) == 0
+    items = json.loads(capsys.readouterr().out)
+    assert {"entity_id", "name", "tier", "next_action", "due_on", "family", "owner", "reasons"} <= set(items[0])
+    assert {i["tier"] for i in items} == {"A", "B", "C"}
+    assert main(["entity", "E0001", "--store", root, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["entity"]["id"] == "E0001"
+    assert main(["track", "--employer", "E0501", "--store", root, "--format", "json"]) == 0
+    series = json.loads(capsys.readouterr().out)
+    assert {"version", "as_of", "metric", "value"} == set(series[0])
+    assert main(["campaigns", "--store", root]) == 0
+    assert "E0601" in capsys.readouterr().out
+    assert main(["outflow", "--store", root]) == 0
+    assert "query" in capsys.readouterr().out
+    assert main(["track", "--store", root]) == 2  # one scope wanted
+    assert main(["plan", "--store", root, "--due-before", "soon"]) == 2
