@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pandas as pd
@@ -19,6 +18,7 @@ from leads.settings import load_rhythm
 from leads.track import TRACK_COLUMNS, _read
 from scoring.leads import ledger
 from scoring.settings import ScoringSettings
+from scoring.templates import render_reasons
 
 __all__ = ["customer_360", "PRODUCT_WORDS"]
 
@@ -107,7 +107,7 @@ def _prospect_rows(rows: pd.DataFrame, lang: str, names: pd.DataFrame) -> list[d
     return [{"entity_id": str(r["prospect_id"]), "name": _clean(r["name"]), "entity_kind": kind,
              "family": r["family"], "kind": r["kind"],
              "score": round(float(r["score"]), 2), "branch_id": _clean(r["branch_id"]),
-             "reasons": json.loads(r[f"reasons_{lang}"] or "[]")}
+             "reasons": render_reasons(r["reasons"], lang)}
             for r, kind in zip(rows.to_dict("records"), kinds, strict=True)]
 
 

@@ -35,7 +35,7 @@ class CampaignSettings(BaseModel):
 
 def _field(details: pd.Series, name: str, numeric: bool = False) -> pd.Series:
     """One scalar of the JSON details column, extracted for the whole column at once."""
-    pattern = rf'"{name}": ([0-9.eE+-]+)' if numeric else rf'"{name}": "([^"]*)"'
+    pattern = rf'"{name}":\s*([0-9.eE+-]+)' if numeric else rf'"{name}":\s*"([^"]*)"'  # compact or spaced JSON
     out = details.astype("string").fillna("").str.extract(pattern, expand=False)
     return pd.to_numeric(out, errors="coerce").fillna(0.0) if numeric else out.fillna("")
 

@@ -101,7 +101,10 @@ def test_fuzzed_values_never_crash_and_every_row_is_accounted_for(
         _check_reports(summary, {t: n for t, n in written.items() if n})
         assert len(store.read("payments")) == summary.by_table.get("payments", {}).get("accepted", 0)
         stored = " ".join(store.read(t).astype(str).to_csv(index=False) for t in ("persons", "enterprises"))
-        raw = {v for row in persons for v in row[2:] if sum(c.isdigit() for c in v) >= 7}
+        # a value the bundle also gives as an id or a name is kept as that, legitimately
+        shown = {v for row in persons for v in row[:2]} | {v for row in ent_rows for v in row} \
+            | {v for row in payments for v in row}
+        raw = {v for row in persons for v in row[2:] if sum(c.isdigit() for c in v) >= 7} - shown
         assert not [v for v in raw if v in stored], "a raw ID number or phone reached the store"
     finally:
         shutil.rmtree(work, ignore_errors=True)
