@@ -7,8 +7,7 @@
   unpacked with each member checked (no absolute paths, no ``..``), its total unpacked size
   bounded by ``max_unzipped_bytes`` (default 512 MiB; was 10 x the upload limit) and each
   member's compression ratio by `MAX_RATIO` (zip bombs).
-- `BodySizeLimit` answers 413 as soon as an upload passes `max_upload_bytes`, whether the
-  client sent a Content-Length or streamed the body.
+- Body size limits (413 on every route, after authentication) live in `api.guard`.
 """
 
 from __future__ import annotations
@@ -19,13 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from fastapi import HTTPException, UploadFile
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from fastapi import UploadFile
 
-from api.errors import error_response
 from graph.errors import Forbidden, InvalidRequest, NotFound
 
-__all__ = ["resolve_server_path", "save_uploads", "BodySizeLimit", "TooLarge", "ALLOWED_SUFFIXES"]
+__all__ = ["resolve_server_path", "save_uploads", "TooLarge", "ALLOWED_SUFFIXES"]
 
 ALLOWED_SUFFIXES = {".csv", ".xlsx", ".parquet", ".yaml", ".yml", ".zip", ".txt"}
 _CHUNK = 1024 * 1024
@@ -143,46 +140,3 @@ def _unzip(archive: Path, folder: Path, max_bytes: int) -> None:
             zf.extractall(folder)
     except zipfile.BadZipFile as exc:
         raise InvalidRequest(f"{archive.name} is not a readable zip archive") from exc
-
-
-class BodySizeLimit:
-    """ASGI middleware: a request body to `prefix` larger than `max_bytes` gets 413."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int, prefix: str = "/ingest") -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-        self.prefix = prefix
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not str(scope.get("path", "")).startswith(self.prefix):
-            await self.app(scope, receive, send)
-            return
-        too_large = error_response(413, f"the upload is larger than {self.max_bytes:,} bytes")
-        length = dict(scope.get("headers") or []).get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await too_large(scope, receive, send)
-            return
-        seen = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    # an HTTPException passes FastAPI's body parsing unchanged (others become 400)
-                    raise HTTPException(413, f"the upload is larger than {self.max_bytes:,} bytes")
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except HTTPException as exc:
-            if started or exc.status_code != 413:
-                raise
-            await too_large(scope, receive, send)

@@ -7,7 +7,6 @@ masks here, before the rows go anywhere else.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,13 +83,6 @@ def is_placeholder(values: pd.Series, settings: IngestSettings) -> pd.Series:
     upper = values.astype("string").str.upper().str.strip()
     known = {p.upper() for p in settings.placeholder_names}
     return isin(upper, known) | matches(upper, "REDACTED")
-
-
-def valid_by_distinct(values: pd.Series, check: Callable[[str], bool]) -> pd.Series:
-    """A scalar validity check applied to each distinct non-blank value; blanks are False."""
-    codes, uniques = pd.factorize(values)
-    verdict = np.array([check(str(u)) for u in uniques] + [False], dtype=bool)
-    return pd.Series(verdict[codes], index=values.index)
 
 
 def _value_kind(table: str, col: str) -> str | None:
