@@ -56,7 +56,7 @@ def generate(
     seed: Annotated[int, typer.Option(help="random seed (same seed, same bundle)")] = 7,
 ) -> None:
     """Write a demo bundle (or a benchmark-scale one with --scale)."""
-    from ingest.generate import write_bundle
+    from demo.bundle import write_bundle
 
     stats = write_bundle(out, seed=seed, scale=scale)
     typer.echo(f"wrote {out}: " + ", ".join(f"{k} {v:,}" for k, v in stats.items()))
@@ -135,7 +135,7 @@ def path(
     format: Annotated[str, typer.Option("--format", help="table | json")] = "table",
 ) -> None:
     """The k shortest typed paths between two entities, explained in words."""
-    from scoring.paths import find_paths
+    from graph.paths import find_paths
     from scoring.settings import ScoringSettings
 
     if format not in ("table", "json"):
@@ -180,7 +180,7 @@ def demo(
 ) -> None:
     """Build the demo bundle, ingest it, score it and print the top prospects of each family."""
     from api.render import print_prospects
-    from ingest.generate import write_bundle
+    from demo.bundle import write_bundle
     from ingest.job import run_ingest
     from scoring.run import available_families, score_all
 
@@ -188,7 +188,7 @@ def demo(
     st = _store(store)
     summary = run_ingest(st, bundle)
     typer.echo(summary.render())
-    from ingest.generate_months import write_month_bundles
+    from demo.months import write_month_bundles
 
     for month in write_month_bundles(bundle, bundle.parent / f"{bundle.name}-months"):  # tracked over time
         typer.echo(f"{month.name}: store version {run_ingest(st, month).version}")
@@ -274,7 +274,7 @@ def leads(
     if ctx.invoked_subcommand is not None:
         return
     from api.render import print_board
-    from scoring.leads import build_board
+    from leads.board import build_board
 
     if format not in ("table", "json", "csv"):
         raise InvalidRequest(f"unknown format {format!r}; choose table, json or csv")
@@ -292,7 +292,7 @@ def leads_claim(
 ) -> None:
     """Claim a lead for a manager (refused, naming the owner, when another manager holds it)."""
     from api.lead_access import check_manager, lead_facts
-    from scoring.leads import claim_lead
+    from leads.board import claim_lead
 
     st = _store(store)
     check_manager(st, manager, lead_facts(st, entity))  # the API's rules: unknown manager, wrong branch or side
@@ -311,7 +311,7 @@ def leads_set(
 ) -> None:
     """Record a disposition (kept across re-ingests)."""
     from api.lead_access import check_manager, lead_facts
-    from scoring.leads import record_disposition
+    from leads.board import record_disposition
 
     st = _store(store)
     if owner is not None:
@@ -327,8 +327,8 @@ def leads_precision(
     store: StoreOpt = None,
 ) -> None:
     """Precision at k of the rankings, measured from dispositions."""
-    from scoring.leads import ledger
-    from scoring.refit import precision_at_k
+    from leads.board import ledger
+    from leads.refit import precision_at_k
 
     table = precision_at_k(ledger(_store(store)), k=k, by=by)
     typer.echo(table.to_string(index=False) if len(table) else "no dispositions recorded yet")
@@ -341,8 +341,8 @@ def leads_refit(
     store: StoreOpt = None,
 ) -> None:
     """Refit a family's evidence weights from dispositions; shows precision before and after."""
-    from scoring.leads import ledger
-    from scoring.refit import refit_weights
+    from leads.board import ledger
+    from leads.refit import refit_weights
 
     st = _store(store)
     result = refit_weights(st, ledger(st), family, k=k)

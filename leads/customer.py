@@ -12,11 +12,11 @@ import pandas as pd
 
 from graph.store import GraphStore
 from ingest.triggers import read_alerts
+from leads.board import ledger
 from leads.notes import NoteBook, offers_for
 from leads.outflow import money_went
 from leads.settings import load_rhythm
 from leads.track import TRACK_COLUMNS, _read
-from scoring.leads import ledger
 from scoring.settings import ScoringSettings
 from scoring.templates import render_reasons
 

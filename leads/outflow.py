@@ -20,8 +20,8 @@ from graph.store import GraphStore
 from ingest.settings import IngestSettings
 from ingest.triggers import read_alerts
 from leads.settings import load_rhythm
-from scoring.lead_state import LeadLedger
-from scoring.retail_settings import load_settings as retail_settings
+from leads.state import LeadLedger
+from scoring.retail_linkage.settings import load_settings as retail_settings
 from scoring.settings import ScoringSettings
 
 __all__ = ["falling_clients", "branch_notices", "money_went"]

@@ -17,9 +17,9 @@ from typing import Any
 import pandas as pd
 
 from graph.store import GraphStore
+from leads.board import build_board, ledger
 from leads.settings import RhythmSettings, load_rhythm
-from scoring.lead_state import FINAL
-from scoring.leads import build_board, ledger
+from leads.state import FINAL
 from scoring.settings import ScoringSettings
 
 __all__ = ["build_plan", "PLAN_COLUMNS", "tier_of"]

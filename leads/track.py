@@ -21,7 +21,7 @@ import pandas as pd
 from graph.errors import InvalidRequest
 from graph.store import GraphStore
 from leads.campaigns import MIN_STORES
-from scoring.lead_state import LeadLedger
+from leads.state import LeadLedger
 from scoring.retail_linkage import employer_summaries
 from scoring.settings import ScoringSettings
 

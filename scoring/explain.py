@@ -14,28 +14,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from graph.vocabulary import POSITION_WORDS, ROLE_WORDS  # re-exported for the families
+
 __all__ = ["Evidence", "Reason", "Prospect", "finalise_scores", "log_scaled", "ROLE_WORDS", "POSITION_WORDS"]
 
-
-# The words for roles and association positions, shared by every family's sentences.
-ROLE_WORDS = {
-    "legal_rep": ("the legal representative", "法定代表人"),
-    "actual_controller": ("the actual controller", "实际控制人"),
-    "director": ("a director", "董事"),
-    "executive": ("an executive", "高管"),
-    "shareholder": ("a shareholder", "股东"),
-    "finance": ("the finance officer", "财务负责人"),
-    "employee": ("an employee", "员工"),
-    "other": ("a holder of another title", "其他职务人员"),  # a free-text title no word rule knows (roles.title)
-    "related": ("a related person", "关联人"),  # a role row without a title
-}
-POSITION_WORDS = {
-    "member": ("a member", "会员"),
-    "director": ("a council member", "理事"),
-    "vice_president": ("a vice-president", "副会长"),
-    "president": ("the president", "会长"),
-    "secretary_general": ("the secretary-general", "秘书长"),
-}
 
 class Evidence(BaseModel):
     """One named fact and the points it contributes (a bar of the score's waterfall)."""

@@ -38,7 +38,7 @@ def _num(value: Any) -> float:
 
 class _Formatter(string.Formatter):
     def format_field(self, value: Any, format_spec: str) -> str:
-        from scoring.retail_common import ROLE_LABELS, TIER_LABELS
+        from scoring.retail_linkage.common import ROLE_LABELS, TIER_LABELS
 
         if format_spec == "money_en":
             return f"CNY {_num(value):,.0f}"

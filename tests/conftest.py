@@ -15,7 +15,7 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 
 @pytest.fixture(scope="session")
 def demo_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from ingest.generate import write_bundle
+    from demo.bundle import write_bundle
 
     out = tmp_path_factory.mktemp("demo") / "bundle"
     write_bundle(out, seed=7)

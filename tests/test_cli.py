@@ -13,7 +13,7 @@ import pytest
 import typer
 
 from api.cli import app, main
-from ingest import demo_cases as dc
+from demo import cases as dc
 
 
 def _commands(group: object, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:

@@ -12,7 +12,7 @@ from api.errors import ERROR_RESPONSES
 from api.lead_access import check_lead_write, check_manager, lead_facts
 from api.masking import Viewer, person_branches
 from graph.errors import Forbidden, InvalidRequest
-from scoring.lead_state import DISPOSITIONS
+from leads.state import DISPOSITIONS
 from scoring.settings import ScoringSettings
 
 __all__ = ["router"]
@@ -93,7 +93,7 @@ def leads(viewer: ViewerDep, audit: AuditDep,
           limit: Annotated[int, Query(ge=1, le=1000)] = 50,
           offset: Annotated[int, Query(ge=0)] = 0) -> LeadsPage:
     """The lead board: one row per entity across families, best first, with its owner and status."""
-    from scoring.leads import build_board
+    from leads.board import build_board
 
     board = build_board(viewer.store, manager=manager, branch=branch, family=family, status=status,
                         collapse_groups=collapse_groups)
@@ -109,7 +109,7 @@ def leads(viewer: ViewerDep, audit: AuditDep,
 @router.post("/leads/{entity_id}/claim")
 def claim(entity_id: EntityId, body: ClaimIn, user: CurrentUser, store: StoreDep, audit: AuditDep) -> dict[str, Any]:
     """Claim a lead; 409 naming the owner when another manager holds it."""
-    from scoring.leads import claim_lead
+    from leads.board import claim_lead
 
     facts = lead_facts(store, entity_id)
     check_lead_write(user, facts)
@@ -124,7 +124,7 @@ def claim(entity_id: EntityId, body: ClaimIn, user: CurrentUser, store: StoreDep
 def disposition(entity_id: EntityId, body: DispositionIn, user: CurrentUser, store: StoreDep,
                 audit: AuditDep) -> dict[str, Any]:
     """Record what happened with a lead (contacted, meeting, won, lost, not_interested, do_not_contact)."""
-    from scoring.leads import record_disposition
+    from leads.board import record_disposition
 
     facts = lead_facts(store, entity_id)
     check_lead_write(user, facts)
@@ -140,8 +140,8 @@ def disposition(entity_id: EntityId, body: DispositionIn, user: CurrentUser, sto
 def precision(store: StoreDep, viewer: ViewerDep, k: Annotated[int, Query(ge=1, le=1000)] = 10,
               by: Annotated[Literal["family", "owner"], Query()] = "family") -> dict[str, Any]:
     """Precision at k of the rankings per family or per owner (owners of the caller's branch only)."""
-    from scoring.leads import ledger
-    from scoring.refit import precision_at_k
+    from leads.board import ledger
+    from leads.refit import precision_at_k
 
     table = precision_at_k(ledger(store), k=k, by=by)
     if by == "family":
@@ -162,8 +162,8 @@ def precision(store: StoreDep, viewer: ViewerDep, k: Annotated[int, Query(ge=1, 
 def refit(family: Annotated[Literal["supply_chain", "referral", "retail_linkage", "ecosystem"], Path()],
           store: StoreDep, k: Annotated[int, Query(ge=1, le=1000)] = 10) -> dict[str, Any]:
     """Refit a family's evidence weights from dispositions (admin); returns precision before and after."""
-    from scoring.leads import ledger
-    from scoring.refit import refit_weights
+    from leads.board import ledger
+    from leads.refit import refit_weights
 
     return {"ok": True, **refit_weights(store, ledger(store), family, k=k).as_dict()}
 

@@ -24,7 +24,7 @@ def paths(source: EntityId, target: EntityId, viewer: ViewerDep, store: StoreDep
           k: Annotated[int, Query(ge=1, le=10, description="how many paths")] = 3,
           lang: Annotated[str | None, Query(pattern="^(zh|en)$")] = None) -> PathsOut:
     """The k shortest typed paths from source to target, each explained in words."""
-    from scoring.paths import find_paths  # lazy: the API starts even before paths exist
+    from graph.paths import find_paths  # lazy: the API starts even before paths exist
 
     for end in (source, target):
         viewer.require_scope(store.require_node(end))

@@ -205,7 +205,7 @@ def test_payroll_aggregates_are_the_retail_sides(ac):
 
 def test_precision_by_owner_shows_the_callers_branch_only(ac):
     client, tokens, store = ac
-    from scoring.leads import ledger
+    from leads.board import ledger
 
     ledger(store).record("E4", "meeting", "t", owner="M01")
     ledger(store).record("E2", "won", "t", owner="M02")

@@ -194,7 +194,7 @@ def test_a_valid_token_is_not_locked_out_by_a_neighbours_failures(live):
 
 
 def test_store_files_are_private(tmp_path):
-    from scoring.leads import ledger
+    from leads.board import ledger
 
     store = build_store(tmp_path / "s")
     add_token(store, "t", "analyst")

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from api.auth import add_token
 from api.main import create_app
-from ingest import demo_cases as dc
+from demo import cases as dc
 from tests.api.conftest import auth
 
 

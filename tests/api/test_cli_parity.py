@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from api.auth import add_token
 from api.cli import app, main
 from api.main import create_app
-from ingest import demo_cases as dc
+from demo import cases as dc
 from tests.api.conftest import auth
 
 FILTERS = [  # (family, CLI options, API query)

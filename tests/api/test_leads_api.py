@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 
 from api.auth import add_token
 from api.main import create_app
+from demo import cases as dc
 from graph.networkx_store import NetworkxStore
-from ingest import demo_cases as dc
 
 
 @pytest.fixture(scope="module")

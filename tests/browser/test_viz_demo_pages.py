@@ -17,7 +17,7 @@ from pagekit import (
     record_figure,
 )
 
-from ingest import demo_cases as dc
+from demo import cases as dc
 from viz.facts import ViewContext
 from viz.views import ego_picture, payroll_picture, person_picture, referral_picture, supply_chain_picture
 

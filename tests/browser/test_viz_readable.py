@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from pagekit import SCREENS, Served, Watched, assert_drawn, load_picture, node_point, open_page, own_nodes
 
-from ingest import demo_cases as dc
+from demo import cases as dc
 
 pytestmark = pytest.mark.browser
 

@@ -67,8 +67,8 @@ def ingest_fingerprint(bundle: Path, root: Path) -> dict[str, object]:
 
 def bundles(tmp: Path) -> dict[str, Path]:
     """The bundles of the golden file: the demo bundle and a small scale bundle."""
-    from ingest.generate import write_bundle
-    from ingest.generate_scale import write_scale_bundle
+    from demo.bundle import write_bundle
+    from demo.scale import write_scale_bundle
 
     write_bundle(tmp / "demo", seed=7)
     (tmp / "scale").mkdir()

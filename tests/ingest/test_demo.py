@@ -1,4 +1,4 @@
-"""The demo bundle (ingest.generate): every table ingested, planted bad rows rejected, variants resolved."""
+"""The demo bundle (demo.bundle): every table ingested, planted bad rows rejected, variants resolved."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from demo import cases as dc
 from graph.networkx_store import NetworkxStore
 from graph.schema import EDGE_KINDS
-from ingest import demo_cases as dc
 from ingest.job import run_ingest
 from ingest.readers import read_file
 from ingest.report import IngestSummary

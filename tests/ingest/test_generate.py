@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from demo import cases as dc
+from demo.bundle import write_bundle
 from graph.errors import InvalidRequest
-from ingest import demo_cases as dc
 from ingest.aliases import canonical_header, canonical_value
-from ingest.generate import write_bundle
 
 # Independent implementations of the two check characters (GB 11643, GB 32100), checked
 # against the published examples below, so the generator is not checked against itself.

@@ -3,12 +3,12 @@ one campaign row per employer (payroll day) and per association beyond the top m
 
 from __future__ import annotations
 
-from scoring.leads import build_board
+from leads.board import build_board
 from scoring.settings import ScoringSettings
 
 
 def test_payroll_staff_tail_is_one_campaign_row_on_the_demo(demo_store):
-    from ingest import demo_cases as dc
+    from demo import cases as dc
 
     board = build_board(demo_store, ScoringSettings(lang="en"))
     campaigns = board[board["row_kind"] == "campaign"]
@@ -28,7 +28,7 @@ def test_payroll_staff_tail_is_one_campaign_row_on_the_demo(demo_store):
 
 
 def test_market_members_beyond_the_top_ten_are_one_campaign(demo_store):
-    from ingest import demo_cases as dc
+    from demo import cases as dc
 
     board = build_board(demo_store, ScoringSettings(lang="zh"))
     market = board[board["entity_id"] == f"campaign:association:{dc.MARKET}"]

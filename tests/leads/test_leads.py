@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from graph.errors import Conflict, InvalidRequest
+from leads.board import build_board, claim_lead, ledger, record_disposition
+from leads.refit import precision_at_k, refit_weights
+from leads.state import LeadLedger
 from scoring.explain import Evidence, Prospect, Reason
-from scoring.lead_state import LeadLedger
-from scoring.leads import build_board, claim_lead, ledger, record_disposition
-from scoring.refit import precision_at_k, refit_weights
 from scoring.run import rank
 
 

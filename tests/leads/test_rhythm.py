@@ -18,8 +18,8 @@ from leads.track import read_series
 @pytest.fixture(scope="module")
 def months_store(demo_bundle, tmp_path_factory):
     """The demo bundle, scored, then two monthly delta bundles ingested after it."""
+    from demo.months import write_month_bundles
     from graph.networkx_store import NetworkxStore
-    from ingest.generate_months import write_month_bundles
     from ingest.job import run_ingest
     from scoring.run import score_all
 
@@ -63,7 +63,7 @@ def test_plan_orders_overdue_first_and_filters_by_due_date(demo_store):
 
 
 def test_a_disposition_moves_the_item_on(months_store):
-    from scoring.leads import record_disposition
+    from leads.board import record_disposition
 
     plan = build_plan(months_store)
     a, b = plan[plan["tier"] == "A"].iloc[0], plan[plan["tier"] == "A"].iloc[1]

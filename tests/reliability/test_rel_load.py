@@ -22,8 +22,8 @@ import httpx
 import pytest
 
 from api.auth import add_token
+from demo import cases as demo
 from graph.networkx_store import NetworkxStore
-from ingest import demo_cases as demo
 from tests.conftest import ARTIFACTS
 from tests.reliability.helpers import live_server
 

@@ -34,8 +34,8 @@ import api
 from api.auth import TOKENS_FILE, add_token
 from api.main import create_app
 from api.settings import ApiSettings
+from demo import cases as demo
 from graph.networkx_store import NetworkxStore
-from ingest import demo_cases as demo
 from ingest.job import run_ingest
 from tests.conftest import ARTIFACTS
 from tests.reliability.helpers import live_server

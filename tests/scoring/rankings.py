@@ -28,8 +28,8 @@ GUARDED = ("referral", "retail_linkage")
 
 def build_store(root: Path, scale: int | None) -> GraphStore:
     """Generate the bundle (demo, or `--scale N`), ingest it and return the store (not scored)."""
+    from demo.bundle import write_bundle
     from graph.networkx_store import NetworkxStore
-    from ingest.generate import write_bundle
     from ingest.job import run_ingest
 
     bundle = root / "bundle"

@@ -99,7 +99,7 @@ def _direct(store, anchor: str, side: str) -> set[str]:
 
 @pytest.mark.parametrize("side", ["upstream", "downstream"])
 def test_anchor_recall_of_direct_counterparties_on_the_demo(demo_store, side):
-    from ingest import demo_cases as dc
+    from demo import cases as dc
 
     for anchor in (dc.CORE, dc.ASSOC_CREDIT_MEMBER):
         expected = _direct(demo_store, anchor, side)
@@ -111,7 +111,7 @@ def test_anchor_recall_of_direct_counterparties_on_the_demo(demo_store, side):
 
 
 def test_bill_discounting_lead_reaches_the_top_ten_on_the_demo(demo_store):
-    from ingest import demo_cases as dc
+    from demo import cases as dc
 
     top = load_prospects(demo_store, "supply_chain", limit=10)
     assert dc.TIER2_ENDORSED in set(top["prospect_id"])
@@ -121,7 +121,7 @@ def test_bill_discounting_lead_reaches_the_top_ten_on_the_demo(demo_store):
 
 def test_a_shared_supplier_is_owned_once_and_on_the_other_managers_board(tmp_path):
     from graph.networkx_store import NetworkxStore
-    from scoring.leads import build_board
+    from leads.board import build_board
 
     store = NetworkxStore(tmp_path / "store")
     source = _shared()

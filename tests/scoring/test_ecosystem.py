@@ -81,7 +81,7 @@ def test_stores_by_parent_and_by_name_under_their_client():
 
 
 def test_demo_pharmacy_stores_and_core_subsidiary(demo_store):
-    from ingest import demo_cases as dc
+    from demo import cases as dc
     from scoring.run import decode, load_prospects
 
     def rows(kind: str) -> dict[str, dict]:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from graph.errors import InvalidRequest, NoPath, NotFound
-from scoring.paths import find_paths
+from graph.paths import find_paths
 
 
 def _edge(src: str, dst: str, kind: str, **attrs: object) -> dict[str, object]:

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from graph.errors import NoPath
 from graph.networkx_store import NetworkxStore
-from scoring.paths import _PRIORITY, find_paths
+from graph.paths import _PRIORITY, find_paths
 
 ENTERPRISES = [f"E{i}" for i in range(5)]
 PERSONS = [f"P{i}" for i in range(3)]

@@ -253,7 +253,7 @@ def _demo_rows(demo_store, kind: str) -> list[dict]:
 
 
 def test_demo_association_members_come_through_the_credit_client(demo_store):
-    from ingest import demo_cases as dc
+    from demo import cases as dc
 
     rows = _demo_rows(demo_store, "member")
     top = rows[:len(dc.ASSOC_PROSPECT_MEMBERS)]
@@ -275,7 +275,7 @@ def test_demo_association_members_come_through_the_credit_client(demo_store):
 
 
 def test_demo_association_targets(demo_store):
-    from ingest import demo_cases as dc
+    from demo import cases as dc
 
     rows = _demo_rows(demo_store, "association_target")
     assert rows[0]["prospect_id"] == dc.ASSOC_INSULATION and rows[0]["manager_id"] == dc.MGR_ASSOC
@@ -288,8 +288,8 @@ def test_demo_association_targets(demo_store):
 
 
 def test_demo_shared_director_path(demo_store):
-    from ingest import demo_cases as dc
-    from scoring.paths import find_paths
+    from demo import cases as dc
+    from graph.paths import find_paths
 
     best = find_paths(demo_store, dc.ASSOC_CREDIT_MEMBER, dc.ASSOC_PROSPECT_MEMBERS[0], max_hops=2)[0]
     assert best["nodes"] == [dc.ASSOC_CREDIT_MEMBER, dc.INTERLOCK_DIRECTOR, dc.ASSOC_PROSPECT_MEMBERS[0]]
@@ -349,7 +349,7 @@ def test_cncf_members_referred_by_the_marked_clients(cncf_store):
 
 
 def test_cncf_path_between_members(cncf_store):
-    from scoring.paths import find_paths
+    from graph.paths import find_paths
 
     ents = cncf_store.read("enterprises").set_index("name")["id"]
     best = find_paths(cncf_store, ents["Alibaba Cloud"], ents["DaoCloud"])[0]

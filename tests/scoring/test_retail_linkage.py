@@ -13,10 +13,13 @@ from hypothesis import strategies as st
 from graph.errors import InvalidRequest, NotFound
 from graph.networkx_store import NetworkxStore
 from graph.store import GraphStore
-from scoring import retail_linkage, retail_outflow, retail_payroll, retail_roles
+from scoring import retail_linkage
 from scoring.explain import Prospect
 from scoring.retail_linkage import employer_summaries, retail_manager_view
-from scoring.retail_settings import load_settings
+from scoring.retail_linkage import outflow as retail_outflow
+from scoring.retail_linkage import payroll as retail_payroll
+from scoring.retail_linkage import roles as retail_roles
+from scoring.retail_linkage.settings import load_settings
 from scoring.run import frame_prospects, load_prospects, score_all
 from scoring.settings import ScoringSettings
 
@@ -346,7 +349,7 @@ def test_a_deeper_fall_never_lowers_the_alert(now, less):
 
 
 def test_spread_evenly_deals_in_turn_per_branch():
-    from scoring.retail_common import spread_evenly
+    from scoring.retail_linkage.common import spread_evenly
 
     rows = pd.DataFrame({"b": ["B1", None, "B1", "B2", "B1"]})
     managers = pd.DataFrame({"id": ["R2", "R1", "C1"], "kind": ["retail", "retail", "corporate"],
@@ -385,7 +388,7 @@ def _kind(rows: pd.DataFrame, kind: str) -> pd.DataFrame:
 
 
 def test_demo_near_threshold_staff_rank_first(demo_rows):
-    from ingest import demo_cases as dc
+    from demo import cases as dc
 
     payroll = _kind(demo_rows, "payroll")
     supermarket = payroll[payroll["employer_id"] == dc.SUPERMARKET]
@@ -400,7 +403,7 @@ def test_demo_near_threshold_staff_rank_first(demo_rows):
 
 
 def test_demo_do_not_contact_never_listed(demo_rows):
-    from ingest import demo_cases as dc
+    from demo import cases as dc
 
     assert dc.DO_NOT_CONTACT not in set(demo_rows["prospect_id"])
     for col in ("path", "details", "evidence"):
@@ -408,7 +411,7 @@ def test_demo_do_not_contact_never_listed(demo_rows):
 
 
 def test_demo_executives(demo_rows):
-    from ingest import demo_cases as dc
+    from demo import cases as dc
 
     execs = _kind(demo_rows, "executive")
     listed = set(execs["prospect_id"])
@@ -420,7 +423,7 @@ def test_demo_executives(demo_rows):
 
 
 def test_demo_retail_vips_behind_non_client_companies(demo_rows):
-    from ingest import demo_cases as dc
+    from demo import cases as dc
 
     cfr = _kind(demo_rows, "corporate_from_retail")
     assert set(cfr["prospect_id"].iloc[:3]) == set(dc.VIP_COMPANIES)
@@ -432,7 +435,7 @@ def test_demo_retail_vips_behind_non_client_companies(demo_rows):
 
 
 def test_demo_outflow_levels(demo_rows):
-    from ingest import demo_cases as dc
+    from demo import cases as dc
 
     outflow = _kind(demo_rows, "outflow").set_index("prospect_id")
     assert json.loads(outflow.loc[dc.OUTFLOW_QUERY, "details"])["level"] == "query"
@@ -441,7 +444,7 @@ def test_demo_outflow_levels(demo_rows):
 
 
 def test_demo_supermarket_summary(demo_store):
-    from ingest import demo_cases as dc
+    from demo import cases as dc
 
     summary = employer_summaries(demo_store).set_index("employer_id")
     row = summary.loc[dc.SUPERMARKET]
@@ -459,7 +462,7 @@ def test_demo_supermarket_summary(demo_store):
 
 
 def test_demo_retail_manager_view(demo_store):
-    from ingest import demo_cases as dc
+    from demo import cases as dc
 
     view = retail_manager_view(demo_store, dc.MGR_RETAIL_EAST)
     owners = {v["person_id"]: v for v in view if v["enterprise_id"] in dc.VIP_COMPANIES}

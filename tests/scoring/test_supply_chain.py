@@ -223,7 +223,7 @@ def _demo(store, kind: str) -> dict[str, dict]:
 
 
 def test_demo_suppliers_are_upstream_prospects_of_the_core(demo_store):
-    from ingest import demo_cases as dc
+    from demo import cases as dc
 
     up = _demo(demo_store, "upstream")
     for eid in dc.SUPPLIERS:
@@ -238,7 +238,7 @@ def test_demo_suppliers_are_upstream_prospects_of_the_core(demo_store):
 
 
 def test_demo_endorsed_firm_is_a_discounting_lead_of_the_core(demo_store):
-    from ingest import demo_cases as dc
+    from demo import cases as dc
 
     row = _demo(demo_store, "upstream")[dc.TIER2_ENDORSED]
     # It holds the core's own bills (endorsed by a supplier): tier 1 on the bill chain.
@@ -252,7 +252,7 @@ def test_demo_endorsed_firm_is_a_discounting_lead_of_the_core(demo_store):
 
 
 def test_demo_buyers_are_downstream_prospects(demo_store):
-    from ingest import demo_cases as dc
+    from demo import cases as dc
 
     down = _demo(demo_store, "downstream")
     for eid in dc.BUYERS:

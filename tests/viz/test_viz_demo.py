@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ingest import demo_cases as dc
+from demo import cases as dc
 from viz.facts import ViewContext
 from viz.views import ego_picture, payroll_picture, referral_picture, supply_chain_picture
 

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from graph.store import GraphStore
 from scoring.frame import empty_frame
-from scoring.retail_common import (
+from scoring.retail_linkage.common import (
     Bar,
     ReasonSlot,
     as_of_month,
@@ -29,7 +29,7 @@ from scoring.retail_common import (
     month_label,
     spread_evenly,
 )
-from scoring.retail_settings import RetailLinkageSettings
+from scoring.retail_linkage.settings import RetailLinkageSettings
 from scoring.templates import register
 
 __all__ = ["retail_outflow_prospects", "corporate_outflow_prospects"]

@@ -1,6 +1,6 @@
 """Ids and numbers of the cases the demo bundle plants (DOMAIN.md's cases at small scale).
 
-The generator (`ingest.generate`) builds the bundle around these; tests of every family
+The generator (`demo.bundle`) builds the bundle around these; tests of every family
 check that the planted cases come out where they should. Change them here, nowhere else.
 docs/demo.md describes every case in words.
 """

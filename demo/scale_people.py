@@ -1,6 +1,6 @@
 """The benchmark-scale bundle's people side: persons, payroll, roles, associations, managers.
 
-Companion of `ingest.generate_scale` (enterprises and flows). About N/2 persons, ~1.2N
+Companion of `demo.scale` (enterprises and flows). About N/2 persons, ~1.2N
 payroll rows from heavy-tailed employers over 12 months, ~2 roles per enterprise with
 heavy-tailed role holders, N/10,000 associations with heavy-tailed sizes.
 """
@@ -14,9 +14,9 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from demo.ids import GIVEN_CHARS, SURNAMES, id_numbers_vec, phones_vec
+from demo.scale import _REGIONS, _chunks, _ids, _names, _pick, _sample, _Writer, _zipf_cdf
 from graph.progress import track
-from ingest.generate_ids import GIVEN_CHARS, SURNAMES, id_numbers_vec, phones_vec
-from ingest.generate_scale import _REGIONS, _chunks, _ids, _names, _pick, _sample, _Writer, _zipf_cdf
 
 __all__ = ["write_people", "PAYROLL_MONTHS"]
 

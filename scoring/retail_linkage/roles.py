@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from graph.store import GraphStore
 from scoring.frame import empty_frame
-from scoring.retail_common import (
+from scoring.retail_linkage.common import (
     Bar,
     ReasonSlot,
     clean,
@@ -27,7 +27,7 @@ from scoring.retail_common import (
     log_scaled_series,
     spread_evenly,
 )
-from scoring.retail_settings import RetailLinkageSettings
+from scoring.retail_linkage.settings import RetailLinkageSettings
 from scoring.templates import register
 
 __all__ = ["executive_prospects", "corporate_from_retail_prospects", "firm_size"]

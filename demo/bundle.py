@@ -1,11 +1,11 @@
 """The demo bundle generator (and, with `scale`, the benchmark-scale one).
 
 `write_bundle(out)` writes the demo bundle: DOMAIN.md's cases at small scale, in Chinese,
-around the ids of `ingest.demo_cases`, with the mess of real exports (a GBK file, Chinese
+around the ids of `demo.cases`, with the mess of real exports (a GBK file, Chinese
 headers and values, counterparties known only by name variants, amounts like ``1,234.50``
 and ``12.5万元``, dates like ``2024/03/05`` and ``2024年03月05日``, and a few bad rows that
 ingest must reject). `write_bundle(out, scale=N)` writes the same structure at benchmark
-size (`ingest.generate_scale`). Both are deterministic for a seed.
+size (`demo.scale`). Both are deterministic for a seed.
 
 Example:
     >>> from pathlib import Path; import tempfile
@@ -22,11 +22,11 @@ import random
 from pathlib import Path
 from typing import Any
 
+from demo import cases as dc
+from demo.flows import demo_flows
+from demo.nodes import Rows, demo_nodes
 from graph.errors import InvalidRequest
-from ingest import demo_cases as dc
 from ingest.aliases import TABLE_COLUMNS, ZH_HEADERS
-from ingest.generate_demo import Rows, demo_nodes
-from ingest.generate_flows import demo_flows
 
 __all__ = ["write_bundle", "ENCODINGS"]
 
@@ -54,7 +54,7 @@ def write_bundle(out: Path, seed: int = 7, scale: int | None = None) -> dict[str
     if scale is not None:
         if scale < MIN_SCALE:
             raise InvalidRequest(f"--scale must be at least {MIN_SCALE:,} payment rows (got {scale:,})")
-        from ingest.generate_scale import write_scale_bundle
+        from demo.scale import write_scale_bundle
 
         out.mkdir(parents=True, exist_ok=True)
         return write_scale_bundle(out, seed=seed, scale=scale)

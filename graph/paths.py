@@ -27,7 +27,7 @@ import numpy as np
 from graph.errors import InvalidRequest, NoPath, NotFound
 from graph.schema import EDGE_KINDS
 from graph.store import GraphStore
-from scoring.explain import POSITION_WORDS, ROLE_WORDS
+from graph.vocabulary import POSITION_WORDS, ROLE_WORDS
 
 __all__ = ["find_paths", "BANK_EDGE_KINDS", "describe_link"]
 

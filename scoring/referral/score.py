@@ -20,9 +20,9 @@ from typing import Any
 
 from graph.store import GraphStore
 from scoring.explain import Evidence, Prospect, Reason, finalise_scores
-from scoring.referral_network import CHAIN_KINDS, Chain, Network, ReferralSettings, find_chains, load_network
-from scoring.referral_targets import association_targets
-from scoring.referral_text import approach, chain_reasons
+from scoring.referral.network import CHAIN_KINDS, Chain, Network, ReferralSettings, find_chains, load_network
+from scoring.referral.targets import association_targets
+from scoring.referral.text import approach, chain_reasons
 from scoring.settings import ScoringSettings, family_settings
 
 __all__ = ["score", "ReferralSettings", "chain_facts", "chain_evidence", "rank_chains"]

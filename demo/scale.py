@@ -19,8 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from demo.ids import OTHER_BANKS, OWN_BANK, usccs_vec
 from graph.progress import track
-from ingest.generate_ids import OTHER_BANKS, OWN_BANK, usccs_vec
 
 __all__ = ["write_scale_bundle", "CHUNK"]
 
@@ -114,7 +114,7 @@ def _chunks(total: int) -> Iterator[tuple[int, int]]:
 
 def write_scale_bundle(out: Path, seed: int, scale: int) -> dict[str, int]:
     """Write the benchmark bundle of about `scale` payment rows into `out`; rows per table."""
-    from ingest.generate_scale_people import write_people
+    from demo.scale_people import write_people
 
     rng = np.random.default_rng(seed)
     n_ent = max(200, scale // 10)

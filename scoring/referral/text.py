@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from scoring.explain import POSITION_WORDS, ROLE_WORDS, Evidence, Reason
-from scoring.referral_network import Chain, Network
+from scoring.referral.network import Chain, Network
 
 __all__ = ["chain_reasons", "approach", "POSITION_WORDS", "ROLE_WORDS"]
 

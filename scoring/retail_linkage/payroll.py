@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from graph.store import GraphStore
 from scoring.frame import empty_frame, interleave
-from scoring.retail_common import (
+from scoring.retail_linkage.common import (
     Bar,
     ReasonSlot,
     as_of_month,
@@ -26,7 +26,7 @@ from scoring.retail_common import (
     month_label,
     spread_evenly,
 )
-from scoring.retail_settings import RetailLinkageSettings
+from scoring.retail_linkage.settings import RetailLinkageSettings
 from scoring.templates import register
 
 __all__ = ["payroll_features", "payroll_prospects", "summarise_employers", "SUMMARY_COLUMNS"]

@@ -22,7 +22,7 @@ import pandas as pd
 
 from graph.errors import InvalidRequest
 from graph.store import GraphStore
-from scoring.lead_state import POSITIVE, LeadLedger
+from leads.state import POSITIVE, LeadLedger
 
 __all__ = ["labelled_leads", "precision_at_k", "refit_weights", "RefitResult"]
 

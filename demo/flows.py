@@ -1,7 +1,7 @@
 """The demo bundle's flows: payments, acceptance bills, endorsements, payroll (and the staff).
 
-Money moves over the window of `ingest.demo_cases` (payments over 14 months, payroll over
-the last 12). Values are Python numbers and dates; `ingest.generate` formats them, messing
+Money moves over the window of `demo.cases` (payments over 14 months, payroll over
+the last 12). Values are Python numbers and dates; `demo.bundle` formats them, messing
 up a few rows on purpose.
 """
 
@@ -11,9 +11,9 @@ import datetime as dt
 import random
 from typing import Any
 
-from ingest import demo_cases as dc
-from ingest.generate_demo import Rows
-from ingest.generate_ids import OTHER_BANKS, OWN_BANK, make_id_number, make_phone, person_name
+from demo import cases as dc
+from demo.ids import OTHER_BANKS, OWN_BANK, make_id_number, make_phone, person_name
+from demo.nodes import Rows
 
 __all__ = ["demo_flows", "months"]
 

@@ -23,11 +23,11 @@ import pyarrow as pa
 
 from graph.errors import NotFound
 from graph.store import GraphStore
-from scoring.retail_common import ROLE_LABELS, contactable_persons
-from scoring.retail_outflow import corporate_outflow_prospects, retail_outflow_prospects
-from scoring.retail_payroll import payroll_prospects, summarise_employers
-from scoring.retail_roles import corporate_from_retail_prospects, executive_prospects
-from scoring.retail_settings import RetailLinkageSettings, load_settings
+from scoring.retail_linkage.common import ROLE_LABELS, contactable_persons
+from scoring.retail_linkage.outflow import corporate_outflow_prospects, retail_outflow_prospects
+from scoring.retail_linkage.payroll import payroll_prospects, summarise_employers
+from scoring.retail_linkage.roles import corporate_from_retail_prospects, executive_prospects
+from scoring.retail_linkage.settings import RetailLinkageSettings, load_settings
 from scoring.settings import ScoringSettings
 
 __all__ = ["score", "employer_summaries", "retail_manager_view", "RetailLinkageSettings"]
@@ -50,7 +50,7 @@ def employer_summaries(store: GraphStore, settings: ScoringSettings | None = Non
     """One row per payroll employer: staff, avg monthly pay, payroll total over the window,
     retained assets, retention rate, staff near / above the threshold, product depth, months.
 
-    See `scoring.retail_payroll.summarise_employers` for the exact definitions.
+    See `scoring.retail_linkage.payroll.summarise_employers` for the exact definitions.
     """
     settings = settings or ScoringSettings()
     return summarise_employers(store, load_settings(settings), settings.as_of)

@@ -20,9 +20,9 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from graph.store import GraphStore
+from leads.state import LeadLedger
 from scoring.answer import best_links
 from scoring.campaigns import CampaignSettings, split_campaigns
-from scoring.lead_state import LeadLedger
 from scoring.settings import ScoringSettings, family_settings
 from scoring.templates import render_reasons
 

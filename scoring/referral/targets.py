@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from scoring.explain import Evidence, Prospect, Reason, finalise_scores, log_scaled
-from scoring.referral_network import Network, ReferralSettings
-from scoring.referral_text import POSITION_WORDS
+from scoring.referral.network import Network, ReferralSettings
+from scoring.referral.text import POSITION_WORDS
 
 __all__ = ["association_targets", "association_metrics"]
 

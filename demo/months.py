@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ingest import demo_cases as dc
+from demo import cases as dc
 
 __all__ = ["write_month_bundles", "OUTFLOW_BRANCH_CLIENTS"]
 

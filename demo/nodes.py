@@ -1,8 +1,8 @@
 """The demo bundle's nodes: enterprises, persons, roles, associations, memberships, managers.
 
-Every planted case of DOMAIN.md is built around the ids of `ingest.demo_cases`; the flows
-(payments, bills, endorsements, payroll) are in `ingest.generate_flows`. Rows are dicts
-keyed by the canonical column names; `ingest.generate` writes them in their messy form.
+Every planted case of DOMAIN.md is built around the ids of `demo.cases`; the flows
+(payments, bills, endorsements, payroll) are in `demo.flows`. Rows are dicts
+keyed by the canonical column names; `demo.bundle` writes them in their messy form.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from ingest import demo_cases as dc
-from ingest.generate_ids import make_id_number, make_phone, make_uscc, person_name
+from demo import cases as dc
+from demo.ids import make_id_number, make_phone, make_uscc, person_name
 
 __all__ = ["Rows", "demo_nodes"]
 
