@@ -48,7 +48,8 @@ class ViewContext:
     lang: Lang = "zh"
     present: Callable[[dict[str, Any]], dict[str, Any]] = _as_is
     scrub: Callable[[str], str] = _same
-    keep: int = 25  # neighbours drawn per parent before folding into "+N more"
+    keep: int = 25  # neighbours of the centre drawn before folding into "+N more"
+    keep_deeper: int = 3  # neighbours drawn per node beyond the first hop (a hub's second ring stays readable)
     max_nodes: int = 500
     _prospects: _RowIndex | None = field(default=None, repr=False)
 

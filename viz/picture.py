@@ -73,6 +73,7 @@ class Picture:
     notes: list[str] = field(default_factory=list)
     lang: str = "zh"
     params: dict[str, str] = field(default_factory=dict)  # the view's query (for its form)
+    first_view: list[str] = field(default_factory=list)  # nodes the first view frames (empty: all)
 
     def node_ids(self) -> list[str]:
         return [n.id for n in self.nodes]
@@ -87,14 +88,22 @@ def fold_tree(
     strength: dict[str, float],
     keep: int,
     max_nodes: int,
+    keep_deeper: int | None = None,
 ) -> tuple[list[str], dict[str, list[str]]]:
-    """Keep each node's `keep` strongest children; fold the rest (and what hangs below) per parent.
+    """Keep each node's strongest children; fold the rest (and what hangs below) per parent.
 
     `parent` maps every node of a BFS tree to its parent (the root to None). Children are
-    ranked by `strength` (then id, so the result is deterministic). At most `max_nodes`
-    nodes are kept overall, nearer hops first. Returns the kept nodes in BFS order and,
-    per parent, the nodes folded into its "+N more" node (descendants of a folded node
+    ranked by `strength` (then id, so the result is deterministic). The root keeps `keep`
+    children; nodes further out keep `keep_deeper` each (default: `keep`), so a hub's second
+    ring shows each partner's few strongest links instead of a wall of leaves. At most
+    `max_nodes` nodes are kept overall, nearer hops first. Returns the kept nodes in BFS order
+    and, per parent, the nodes folded into its "+N more" node (descendants of a folded node
     count as folded too).
+
+    >>> kept, folds = fold_tree({"r": None, "a": "r", "b": "r", "a1": "a", "a2": "a"},
+    ...                         {"a": 2.0, "b": 1.0, "a1": 5.0, "a2": 1.0}, keep=2, max_nodes=10, keep_deeper=1)
+    >>> kept, folds
+    (['r', 'a', 'b', 'a1'], {'a': ['a2']})
     """
     children: dict[str | None, list[str]] = {}
     for node, par in parent.items():
@@ -103,16 +112,18 @@ def fold_tree(
     kept: list[str] = list(roots)
     folds: dict[str, list[str]] = {}
     frontier = list(roots)
+    fan_out = keep
     while frontier:
         nxt: list[str] = []
         for par in frontier:
             ranked = sorted(children.get(par, []), key=lambda n: (-strength.get(n, 0.0), str(n)))
-            room = max(0, min(keep, max_nodes - len(kept)))
+            room = max(0, min(fan_out, max_nodes - len(kept)))
             kept.extend(ranked[:room])
             nxt.extend(ranked[:room])
             if ranked[room:]:
                 folds[par] = [d for n in ranked[room:] for d in _subtree(n, children)]
         frontier = nxt
+        fan_out = keep if keep_deeper is None else keep_deeper
     return kept, folds
 
 

@@ -249,7 +249,7 @@ def vis_data(picture: Picture) -> dict[str, Any]:
         "nodes": {"font": {"face": FONT_FACE}},
     }
     return {"view": picture.view, "nodes": nodes, "edges": edges, "options": options, "details": details,
-            "entityCount": picture.entity_count(), "folds": folds,
+            "entityCount": picture.entity_count(), "folds": folds, "firstView": picture.first_view,
             "widths": [[format_wan(a), w] for a, w in width_samples(edge_span[1], edge_span[0])],
             "labels": {"details": text("details", lang), "reasons": text("reasons", lang),
                        "open": text("open_picture", lang), "score": text("score", lang)}}

@@ -146,6 +146,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "tier_retail": ("客户层级", "Tier"), "aum": ("金融资产", "Financial assets"),
     "manager": ("客户经理", "Manager"), "branch": ("网点", "Branch"), "reasons": ("理由", "Reasons"),
     "evidence": ("评分构成", "Score breakdown"), "folded": ("已折叠", "Folded"),
+    "zoom_out_for_more": ("先显示第一层,缩小可见外层", "first ring shown; zoom out for the outer rings"),
     "legend": ("图例", "Legend"), "details": ("详情", "Details"), "open_picture": ("查看关系图", "Open picture"),
     "title_ego": ("关系网络:{name}", "Network of {name}"),
     "title_supply": ("供应链上下游:{name}", "Supply chain of {name}"),

@@ -27,6 +27,7 @@ __all__ = ["ViewContext", "ego_picture", "person_picture", "supply_chain_picture
 
 DEFAULT_SKIPPED_KINDS = ("IN_BRANCH",)
 RADIAL_FROM = 12  # bigger neighbourhoods are laid out in rings: readable, and a force layout of 500 takes seconds
+FIRST_VIEW_FROM = 40  # bigger neighbourhoods open framed on their centre and first ring
 
 
 def parse_kinds(raw: str | None) -> list[str] | None:
@@ -90,7 +91,8 @@ def ego_picture(store: GraphStore, node_id: str, ctx: ViewContext, depth: int = 
     # city): twice what is drawn, so the "+N more" folds still count what lies just beyond
     sub = store.neighbors(node_id, kinds=wanted, min_amount=min_amount, hops=depth, limit=2 * ctx.max_nodes)
     parent, strength = _bfs_tree(sub, node_id)
-    kept, folds = fold_tree(parent, strength, keep=ctx.keep, max_nodes=ctx.max_nodes)
+    kept, folds = fold_tree(parent, strength, keep=ctx.keep, max_nodes=ctx.max_nodes,
+                             keep_deeper=min(ctx.keep, ctx.keep_deeper))
     keep_set = set(kept)
     nodes = [make_node(store, n, ctx, attrs={**sub.nodes[n]}) for n in kept]
     by_id = {n.id: n for n in nodes}
@@ -124,12 +126,17 @@ def ego_picture(store: GraphStore, node_id: str, ctx: ViewContext, depth: int = 
         _place(nodes, edges, node_id)
     folded_total = sum(len(f) for f in folds.values())
     name = by_id[node_id].name
+    # a big neighbourhood opens on the centre and its first ring, whose names can be read at
+    # once; the outer rings are a zoom away (drawn whole, they would shrink every label to dots)
+    first_ring = [n for n in kept if parent.get(n) == node_id]
+    first_view = [node_id, *first_ring] if len(kept) > FIRST_VIEW_FROM and len(first_ring) > 1 else []
     subtitle = (f"{text('depth', ctx.lang)} {depth} · {len(kept)} / {len(parent)}"
-                + (f" · {text('folded', ctx.lang)} {folded_total}" if folded_total else ""))
+                + (f" · {text('folded', ctx.lang)} {folded_total}" if folded_total else "")
+                + (f" · {text('zoom_out_for_more', ctx.lang)}" if first_view else ""))
     params = {"depth": str(depth), "kinds": ",".join(kinds or []),
               "min_amount": "" if min_amount is None else f"{min_amount:g}", "limit": str(ctx.keep)}
     return Picture(view="ego", title=text("title_ego", ctx.lang, name=name), nodes=nodes, edges=edges,
-                   subtitle=subtitle, lang=ctx.lang, params=params)
+                   subtitle=subtitle, lang=ctx.lang, params=params, first_view=first_view)
 
 
 def _display_name(attrs: dict[str, Any], node_id: str, ctx: ViewContext) -> str:

@@ -200,12 +200,14 @@ def ego_page(node_id: str, request: Request, user: PageUser, store: StoreDep, se
              audit: AuditDep, depth: Annotated[int, Query(ge=1, le=3)] = 1,
              kinds: Annotated[str | None, Query(max_length=200, description="e.g. PAYS,BILL")] = None,
              min_amount: Annotated[float | None, Query(ge=0, le=1e15)] = None,
-             limit: Annotated[int, Query(ge=1, le=200, description="neighbours drawn per node")] = 25,
+             limit: Annotated[int, Query(ge=1, le=200, description="neighbours of the centre drawn")] = 25,
+             outer: Annotated[int, Query(ge=1, le=200, description="neighbours drawn per node beyond the first ring")]
+             = ViewContext.keep_deeper,
              lang: LangQ = None) -> Response:
     """The neighbourhood of an entity: 1-3 hops, chosen edge kinds, a minimum amount."""
     def build(viewer: Viewer, ctx: ViewContext) -> Picture:
         viewer.require_scope(store.require_node(node_id))
-        ctx.keep = limit
+        ctx.keep, ctx.keep_deeper = limit, outer
         return ego_picture(viewer.scope.store(store), node_id, ctx, depth=depth, kinds=parse_kinds(kinds), min_amount=min_amount)
 
     return _picture_page(request, user, store, settings, audit, lang, "ego", build)

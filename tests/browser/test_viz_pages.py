@@ -111,7 +111,7 @@ def test_five_hundred_nodes_are_drawn_at_once(browser: Any, handmade_server: Ser
     """The hub's 621-node neighbourhood: 500 drawn, the rest folded, laid out on the server."""
     watched = open_page(browser, handmade_server)
     try:
-        data = load_picture(watched, f"{handmade_server.base}/viz/ego/{handmade.HUB}?depth=2&limit=30")
+        data = load_picture(watched, f"{handmade_server.base}/viz/ego/{handmade.HUB}?depth=2&limit=30&outer=30")
         entities = [n for n in own_nodes(data) if not str(n["id"]).startswith("more:")]
         assert len(entities) == 500
         assert data["options"]["physics"] == {"enabled": False}  # nothing left to settle

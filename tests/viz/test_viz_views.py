@@ -56,10 +56,28 @@ def test_ego_folds_beyond_the_strongest_n(viz_store) -> None:
 
 
 def test_ego_depth_two_stays_within_the_cap(viz_store) -> None:
-    picture = ego_picture(viz_store, handmade.HUB, ViewContext(keep=30, max_nodes=500), depth=2)
+    picture = ego_picture(viz_store, handmade.HUB, ViewContext(keep=30, keep_deeper=30, max_nodes=500), depth=2)
     entities = [n for n in picture.nodes if n.kind != "More"]
     assert len(entities) == 500
     assert sum(n.folded for n in picture.nodes if n.kind == "More") == 1 + 20 + 20 * 30 - 500
+
+
+def test_a_hubs_second_ring_keeps_each_partners_strongest_few(viz_store) -> None:
+    picture = ego_picture(viz_store, handmade.HUB, ViewContext(keep=30, keep_deeper=4), depth=2)
+    entities = {n.id for n in picture.nodes if n.kind != "More"}
+    partners = {v for u, v in zip(*viz_store.read("edges")[["src", "dst"]].T.values, strict=True) if u == handmade.HUB}
+    assert partners <= entities  # the first ring whole (20 partners, under keep)
+    assert len(entities) == 1 + 20 + 20 * 4
+    more = [n for n in picture.nodes if n.kind == "More"]
+    assert len(more) == 20 and all(n.folded == 30 - 4 for n in more)  # "+26 …" under each partner
+    assert picture.first_view == [handmade.HUB, *sorted(partners, key=picture.first_view.index)]  # opens on ring 1
+    small = ego_picture(viz_store, handmade.HUB, ViewContext(keep=30), depth=1)
+    assert small.first_view == []  # a neighbourhood that fits opens whole
+    e = viz_store.read("edges")
+    for partner in partners:  # each partner's drawn leaves are its four largest
+        out = e[e["src"] == partner].groupby("dst")["amount"].sum().sort_values(ascending=False)
+        drawn = {n for n in entities if n in set(out.index)}
+        assert drawn == set(out.index[:4])
 
 
 def test_ego_filters_and_rejects_bad_requests(viz_store) -> None:

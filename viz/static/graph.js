@@ -34,6 +34,10 @@
     // the cluster's own position is the "+N" node's (cluster() would put it at the members' mean)
     network.moveNode("cluster:" + moreId, more.x, more.y);
   });
+  // a big neighbourhood opens framed on its centre and first ring (their names readable at once)
+  if (data.firstView && data.firstView.length) {
+    network.fit({ nodes: data.firstView, animation: false });
+  }
   function openFold(clusterId) {
     var moreId = clusterId.substring("cluster:".length);
     network.openCluster(clusterId, { releaseFunction: function (_c, positions) { return positions; } });
