@@ -9,9 +9,12 @@ Names of persons a viewer may not see are masked like ``张*`` (two characters) 
 (first and last kept). Phones are already masked in the store (``138****5678``); they are
 shown only with person details. Whether a person is masked depends on who the person is
 (their branch) and who asks — `Viewer.sees_person_id` — the same on every endpoint, page,
-export and the lead board. Text is never rewritten: a stored sentence (reason, path text,
-evidence value) that names a masked person is withheld whole (`TextGuard`); sentences
-rendered from structured fields take the masked name from `Viewer.person_name`.
+export and the lead board. Text is never rewritten. Reasons are rendered from their template
+fields (`scoring.templates`): a person's name is a ``{KEY:person}`` field with its id in
+``KEY_id``, masked by `Viewer.person_name` before the sentence is built (`Viewer.reasons`), so
+a masked person reads ``覃*`` inside a whole sentence. Only text written out before rendering
+(legacy reason sentences, path text, evidence values) is judged by `TextGuard`: withheld whole
+when it names a masked person.
 """
 
 from __future__ import annotations
@@ -242,9 +245,19 @@ class Viewer:
         branches = person_branches(self.store)
         return self.sees_person({"kind": "Person", "branch_id": branches.get(str(person_id))})
 
-    def person_name(self, person_id: str, name: str | None) -> str | None:
-        """A person's name as this viewer may see it (the field a sentence is rendered from)."""
+    def person_name(self, person_id: str | None, name: str | None) -> str | None:
+        """A person's name as this viewer may see it (the field a sentence is rendered from);
+        a person of unknown id is masked unless this viewer sees everyone."""
+        if person_id is None:
+            return name if self.sees_everyone else mask_name(name)
         return name if self.sees_person_id(person_id) else mask_name(name)
+
+    def reasons(self, value: Any, lang: str = "zh") -> list[str]:
+        """Stored reasons (template ids and parameters) as sentences this viewer may read:
+        persons' fields masked before rendering, legacy written-out sentences guarded."""
+        from scoring.templates import render_reasons
+
+        return render_reasons(value, lang, person=self.person_name, legacy=self.text)
 
     @property
     def sees_everyone(self) -> bool:

@@ -24,7 +24,7 @@ from leads.state import LeadLedger
 from scoring.answer import best_links
 from scoring.campaigns import CampaignSettings, split_campaigns
 from scoring.settings import ScoringSettings, family_settings
-from scoring.templates import render_reasons
+from scoring.templates import LegacyGuard, PersonMask, render_reasons
 
 __all__ = ["LeadSettings", "build_board", "ledger", "ROUTING_ORDER"]
 
@@ -80,8 +80,12 @@ def _rescore(row: pd.Series, multipliers: dict[str, dict[str, float]]) -> float:
 
 def build_board(store: GraphStore, settings: ScoringSettings | None = None, *, manager: str | None = None,
                 branch: str | None = None, family: str | None = None, status: str | None = None,
-                collapse_groups: bool = False, limit: int | None = None) -> pd.DataFrame:
-    """The lead board, best first. `status` is a ledger status or `new` (not yet claimed)."""
+                collapse_groups: bool = False, limit: int | None = None, person: PersonMask | None = None,
+                legacy: LegacyGuard | None = None) -> pd.DataFrame:
+    """The lead board, best first. `status` is a ledger status or `new` (not yet claimed).
+
+    Reasons are rendered for one viewer: persons' fields through `person`, legacy sentences
+    through `legacy` (`scoring.templates.render_reasons`; the API passes its `Viewer`'s)."""
     settings = settings or ScoringSettings()
     conf = family_settings(settings, "leads", LeadSettings)
     lang = settings.lang
@@ -124,7 +128,7 @@ def build_board(store: GraphStore, settings: ScoringSettings | None = None, *, m
         by_family: dict[str, dict[str, Any]] = {}
         for row in group:
             by_family.setdefault(row["family"], row)  # the best row of each family
-            for text in render_reasons(row["reasons"], lang):
+            for text in render_reasons(row["reasons"], lang, person, legacy):
                 if text not in reasons:
                     reasons.append(text)
         owner, source = None, None

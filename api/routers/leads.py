@@ -70,7 +70,7 @@ def _lead_out(viewer: Viewer, row: dict[str, Any], lang: str) -> LeadOut:
     if row["entity_kind"] == "Person":  # masked by who the person is, not by the lead's branch
         name = viewer.person_name(str(row["entity_id"]), name)
     clean = {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
-    clean.update(name=name, reasons=[viewer.text(r, lang) for r in row["reasons"]])
+    clean.update(name=name)  # reasons: rendered from masked fields by `build_board`
     return LeadOut.model_validate(clean)
 
 
@@ -96,7 +96,7 @@ def leads(viewer: ViewerDep, audit: AuditDep,
     from leads.board import build_board
 
     board = build_board(viewer.store, manager=manager, branch=branch, family=family, status=status,
-                        collapse_groups=collapse_groups)
+                        collapse_groups=collapse_groups, person=viewer.person_name, legacy=viewer.text)
     rows = [r for r in board.to_dict("records")
             if viewer.in_scope(r["branch_id"]) and _allowed(viewer, r["best_family"], r["best_kind"])]
     lang = ScoringSettings().lang  # the language the board's reasons were built in

@@ -80,13 +80,13 @@ def plan(viewer: ViewerDep, audit: AuditDep,
     """The contact plan: what is due, overdue first, each with its tier, next action and due date."""
     from leads.plan import build_plan, plan_items
 
-    rows = [r for r in plan_items(build_plan(viewer.store, manager=manager, branch=branch, due_before=due_before))
+    rows = [r for r in plan_items(build_plan(viewer.store, manager=manager, branch=branch, due_before=due_before,
+                                             person=viewer.person_name, legacy=viewer.text))
             if viewer.in_scope(r["branch_id"]) and _allowed(viewer, r["family"], r["kind"])]
     page = []
     for r in rows[offset:offset + limit]:
         if r["entity_kind"] == "Person":
             r["name"] = _person_name(viewer, r["name"], r["branch_id"])
-        r["reasons"] = [viewer.text(t) for t in r["reasons"]]
         page.append(PlanItem.model_validate(r))
     persons = [i.entity_id for i in page if i.entity_kind == "Person"]
     if persons:
@@ -144,7 +144,7 @@ def customer_360(entity_id: EntityId, viewer: ViewerDep, store: StoreDep, audit:
     from leads.customer import customer_360 as build
 
     viewer.require_scope(store.require_node(entity_id))
-    out = mask_360(viewer, build(store, entity_id))
+    out = mask_360(viewer, build(store, entity_id, person=viewer.person_name))
     if out["entity"].get("kind") == "Person":
         audit.record(viewer.user, "view_360", ids=[entity_id], masked=out["entity"].get("masked"))
     return out
@@ -263,7 +263,7 @@ def customer_page(entity_id: EntityId, request: Request, store: StoreDep, settin
     viewer = Viewer(store, user)
     try:
         viewer.require_scope(store.require_node(entity_id))
-        view = mask_360(viewer, build(store, entity_id))
+        view = mask_360(viewer, build(store, entity_id, person=viewer.person_name))
     except AppError as exc:
         return pages._error(request, status_for(exc), str(exc), lang)
     if view["entity"].get("kind") == "Person":

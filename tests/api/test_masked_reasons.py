@@ -1,0 +1,75 @@
+"""Reasons are rendered from fields already masked, the same on every endpoint (#19 item 3).
+
+The fixture store's corporate-from-retail row of E4 carries the retail family's real template
+(`retail.cfr.owner`): its person field names 欧阳娜娜 (P3, branch B01). A viewer who may not see
+P3 reads 欧**娜 inside the whole sentence, never a withheld sentence nor the raw name.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.auth import add_token
+from api.main import create_app
+from api.masking import WITHHELD
+from tests.api.conftest import auth, build_store
+
+OWNER = {"template": "retail.cfr.owner",
+         "params": {"tier": "vip", "person_name": "欧阳娜娜", "person_name_id": "P3", "aum": "450000", "role": "legal_rep"}}
+MASKED = "我行贵宾个人客户欧**娜（金融资产45.00万元）是该企业的法定代表人。"
+SHOWN = MASKED.replace("欧**娜", "欧阳娜娜")
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory, api_settings) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    store = build_store(tmp_path_factory.mktemp("masked-reasons") / "store")
+    rows = store.read("prospects")
+    rows.loc[(rows["prospect_id"] == "E4") & (rows["kind"] == "corporate_from_retail"), "reasons"] = json.dumps(
+        [OWNER], ensure_ascii=False)
+    store.write({"prospects": rows}, note="a templated reason naming a person")
+    tokens = {key: add_token(store, key, role, branch=branch) for key, role, branch in [
+        ("corporate", "corporate_manager", None), ("retail_b01", "retail_manager", "B01"),
+        ("retail_b02", "retail_manager", "B02"), ("admin", "admin", None), ("analyst", "analyst", None)]}
+    with TestClient(create_app(store.root, api_settings)) as c:
+        yield c, tokens
+
+
+def _reasons(client: TestClient, token: str) -> dict[str, list[str]]:
+    h = auth(token)
+    out: dict[str, list[str]] = {}
+    r = client.get("/prospects/retail_linkage?kind=corporate_from_retail&lang=zh", headers=h)
+    assert r.status_code == 200, r.text
+    out["prospects"] = [s for row in r.json()["items"] for s in row["reasons"]]
+    r = client.get("/leads?limit=100", headers=h)
+    assert r.status_code == 200, r.text
+    out["leads"] = [s for row in r.json()["items"] if row["entity_id"] == "E4" for s in row["reasons"]]
+    r = client.get("/entities/E4/360", headers=h)
+    assert r.status_code == 200, r.text
+    out["360"] = [s for row in r.json()["leads"] for s in row["reasons"]]
+    r = client.get("/prospects/retail_linkage?kind=corporate_from_retail&format=csv&lang=zh", headers=h)
+    out["csv"] = [r.content.decode("utf-8-sig")]
+    return out
+
+
+@pytest.mark.parametrize("key,expected", [("corporate", MASKED), ("analyst", MASKED), ("retail_b01", SHOWN),
+                                          ("admin", SHOWN)])
+def test_a_masked_person_reads_masked_inside_the_whole_sentence_everywhere(setup, key, expected):
+    client, tokens = setup
+    for where, texts in _reasons(client, tokens[key]).items():
+        joined = "\n".join(texts)
+        if not (key.startswith("retail") and where == "leads"):  # E4's lead is a supply-chain lead
+            assert expected in joined, (key, where, texts)
+        assert WITHHELD["zh"] not in joined, (key, where)
+        if expected == MASKED:
+            assert "欧阳娜娜" not in joined, (key, where)
+
+
+def test_english_reasons_mask_the_same_field(setup):
+    client, tokens = setup
+    r = client.get("/prospects/retail_linkage?kind=corporate_from_retail&lang=en", headers=auth(tokens["corporate"]))
+    reasons = [s for row in r.json()["items"] for s in row["reasons"]]
+    assert "Our VIP retail client 欧**娜 (CNY 450,000 of assets) is its legal representative." in reasons, reasons
