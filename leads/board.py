@@ -26,9 +26,15 @@ from scoring.campaigns import CampaignSettings, split_campaigns
 from scoring.settings import ScoringSettings, family_settings
 from scoring.templates import LegacyGuard, PersonMask, render_reasons
 
-__all__ = ["LeadSettings", "build_board", "ledger", "ROUTING_ORDER"]
+__all__ = ["LeadSettings", "build_board", "ledger", "ROUTING_ORDER", "BOARD_COLUMNS", "request_joint_visit",
+           "shared_managers"]
 
 ROUTING_ORDER = ("referral", "supply_chain", "ecosystem", "retail_linkage")
+#: the board's columns; `shared_with`: managers of the prospect's other anchors, who see the row
+#: too; `joint_visits`: those of them who asked the owner for a joint visit
+BOARD_COLUMNS = ["entity_id", "name", "entity_kind", "best_family", "best_kind", "score", "families",
+                 "reasons", "owner", "owner_source", "status", "branch_id", "group_id", "members", "rank",
+                 "row_kind", "campaign", "shared_with", "joint_visits"]
 
 
 class LeadSettings(BaseModel):
@@ -91,9 +97,7 @@ def build_board(store: GraphStore, settings: ScoringSettings | None = None, *, m
     lang = settings.lang
     rows = store.read("prospects")
     rows = rows[~rows["kind"].isin(conf.exclude_kinds)].copy()
-    columns = ["entity_id", "name", "entity_kind", "best_family", "best_kind", "score", "families",
-               "reasons", "owner", "owner_source", "status", "branch_id", "group_id", "members", "rank",
-               "row_kind", "campaign", "shared_with"]
+    columns = BOARD_COLUMNS
     if rows.empty:
         return pd.DataFrame(columns=columns)
     multipliers = _refit_multipliers(store, conf.apply_refit)
@@ -150,6 +154,10 @@ def build_board(store: GraphStore, settings: ScoringSettings | None = None, *, m
     leads.extend(campaigns)
     board = pd.DataFrame(leads)
     _apply_claims(board, claims)
+    asked: dict[str, list[str]] = {}
+    for req in ledger(store).joint_visits():
+        asked.setdefault(str(req["entity_id"]), []).append(str(req["manager"]))
+    board["joint_visits"] = [asked.get(e, []) for e in board["entity_id"]]
     _balance(board, store)
     board["group_id"] = _group_roots(board, ents) if len(board) else []
     board["members"] = [[] for _ in range(len(board))]
@@ -176,6 +184,42 @@ def _shared_with(row: dict[str, Any] | None) -> list[str]:
     if row is None or not isinstance(row.get("details"), str):
         return []
     return list(json.loads(row["details"]).get("shared_with", []))
+
+
+def shared_managers(store: GraphStore, entity_id: str) -> list[str]:
+    """Managers of a prospect's other anchors, as the board shows them (`shared_with` of the best
+    supply-chain row), read from the prospect's own rows only."""
+    rows = store.read("prospects", ["prospect_id", "family", "score", "details"])
+    rows = rows[(rows["prospect_id"].astype(str) == entity_id) & (rows["family"] == "supply_chain")]
+    if rows.empty:
+        return []
+    best = rows.sort_values("score", ascending=False).iloc[0]
+    return _shared_with({"details": best["details"]})
+
+
+def request_joint_visit(store: GraphStore, entity_id: str, manager: str, by: str,
+                        note: str | None = None) -> dict[str, Any]:
+    """`manager`, one of a shared lead's other anchors' managers, asks its owner for a joint visit.
+
+    Refused (InvalidRequest) unless `manager` is in the lead's `shared_with` and is not its owner;
+    recorded in the lead ledger, where the owner sees it on the board (`joint_visits`).
+    """
+    from graph.errors import InvalidRequest
+
+    shared = shared_managers(store, entity_id)
+    if manager not in shared:
+        raise InvalidRequest(f"{manager} is not a manager of another anchor of {entity_id} "
+                             f"(shared with: {', '.join(shared) or 'no one'}): only they can ask for a joint visit")
+    book = ledger(store)
+    claim = book.claims().get(entity_id)
+    owner = claim.owner if claim is not None else None
+    if owner is None:
+        routed = build_board(store)
+        routed = routed[routed["entity_id"] == entity_id]
+        owner = None if routed.empty else str(routed.iloc[0]["owner"])
+    if owner == manager:
+        raise InvalidRequest(f"{manager} owns {entity_id}: a joint visit is asked of the owner by another manager")
+    return book.request_joint_visit(entity_id, manager, by, owner=owner, note=note)
 
 
 def _apply_claims(board: pd.DataFrame, claims: dict[str, Any]) -> None:
