@@ -66,8 +66,9 @@ def _require_kind(viewer: Viewer, family: str, kind: str) -> None:
         raise Forbidden(f"the {viewer.user.role} role cannot see {family} {kind} rows")
 
 
-def _person_name(viewer: Viewer, name: Any, branch: Any) -> Any:
-    return viewer.node({"kind": "Person", "name": name, "branch_id": branch})["name"]
+def _person_name(viewer: Viewer, person_id: Any, name: Any) -> Any:
+    """A person's name as the viewer may see it: by who the person is, never by the row's branch."""
+    return viewer.person_name(str(person_id), name)
 
 
 @router.get("/plan", response_model=PlanPage)
@@ -86,7 +87,7 @@ def plan(viewer: ViewerDep, audit: AuditDep,
     page = []
     for r in rows[offset:offset + limit]:
         if r["entity_kind"] == "Person":
-            r["name"] = _person_name(viewer, r["name"], r["branch_id"])
+            r["name"] = _person_name(viewer, r["entity_id"], r["name"])
         page.append(PlanItem.model_validate(r))
     persons = [i.entity_id for i in page if i.entity_kind == "Person"]
     if persons:
@@ -100,7 +101,7 @@ def _visible_prospects(viewer: Viewer, block: list[dict[str, Any]]) -> list[dict
         if not viewer.in_scope(row.get("branch_id")) or not _allowed(viewer, row["family"], row["kind"]):
             continue
         if row.get("entity_kind") == "Person":
-            row = {**row, "name": _person_name(viewer, row["name"], row.get("branch_id"))}
+            row = {**row, "name": _person_name(viewer, row["entity_id"], row["name"])}
         out.append(row)
     return out
 
@@ -120,7 +121,7 @@ def mask_360(viewer: Viewer, view: dict[str, Any]) -> dict[str, Any]:
                 continue
             if item["other_kind"] == "Person" and not viewer.sees_person(
                     {"kind": "Person", "branch_id": item["other_branch"]}):
-                item = {**item, "other_name": _person_name(viewer, item["other_name"], item["other_branch"]),
+                item = {**item, "other_name": _person_name(viewer, item["other_id"], item["other_name"]),
                         "amount": None}
             if not sees:  # a masked person's pay, payments and shares stay hidden
                 item = {**item, "amount": None, "other_bank_amount": None, "share_pct": None}
@@ -236,7 +237,7 @@ def outflow_clients(viewer: ViewerDep, audit: AuditDep,
             continue
         seen = viewer.sees_person({"kind": "Person", "branch_id": r["branch_id"]})
         banks = went[went["payer_id"] == r["id"]]
-        items.append({"id": r["id"], "name": _person_name(viewer, r["name"], r["branch_id"]),
+        items.append({"id": r["id"], "name": _person_name(viewer, r["id"], r["name"]),
                       "branch_id": r["branch_id"], "manager_id": r["manager_id"], "level": r["level"],
                       "ratio": float(r["ratio"]), "aum": float(r["aum"]) if seen else None,
                       "first_seen": None if r["first_seen"] is None or r["first_seen"] != r["first_seen"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
@@ -30,7 +31,14 @@ def setup(tmp_path_factory: pytest.TempPathFactory, api_settings) -> Iterator[tu
     rows = store.read("prospects")
     rows.loc[(rows["prospect_id"] == "E4") & (rows["kind"] == "corporate_from_retail"), "reasons"] = json.dumps(
         [OWNER], ensure_ascii=False)
-    store.write({"prospects": rows}, note="a templated reason naming a person")
+    # P5 has no branch of their own; their lead is B01's: a B01 retail manager may not see them
+    persons = store.read("persons")
+    persons = pd.concat([persons, pd.DataFrame([{"id": "P5", "name": "司马相如", "is_retail_client": True,
+                                                 "aum": 45_000.0, "tier": "potential"}])], ignore_index=True)
+    p5 = rows[rows["prospect_id"] == "P3"].copy()
+    p5["prospect_id"], p5["name"], p5["reasons"] = "P5", "司马相如", "[]"
+    store.write({"prospects": pd.concat([rows, p5], ignore_index=True), "persons": persons},
+                note="a templated reason naming a person")
     tokens = {key: add_token(store, key, role, branch=branch) for key, role, branch in [
         ("corporate", "corporate_manager", None), ("retail_b01", "retail_manager", "B01"),
         ("retail_b02", "retail_manager", "B02"), ("admin", "admin", None), ("analyst", "analyst", None)]}
@@ -73,3 +81,20 @@ def test_english_reasons_mask_the_same_field(setup):
     r = client.get("/prospects/retail_linkage?kind=corporate_from_retail&lang=en", headers=auth(tokens["corporate"]))
     reasons = [s for row in r.json()["items"] for s in row["reasons"]]
     assert "Our VIP retail client 欧**娜 (CNY 450,000 of assets) is its legal representative." in reasons, reasons
+
+
+def test_a_person_is_masked_by_who_they_are_on_the_plan_as_on_the_board(setup):
+    # /plan masked by the lead's branch: a B01 retail manager read 覃娜 (no branch) in full on
+    # /plan while /leads showed 覃* (manual pass on the demo store)
+    client, tokens = setup
+    h = auth(tokens["retail_b01"])
+    names = {}
+    for url, key in (("/plan?limit=1000", "items"), ("/leads?limit=1000", "items")):
+        r = client.get(url, headers=h)
+        assert r.status_code == 200, r.text
+        names[url] = {i["entity_id"]: i["name"] for i in r.json()[key]}
+    names["/entities/P5"] = {"P5": client.get("/entities/P5", headers=h).json()["name"]}
+    for url, got in names.items():
+        assert got.get("P5") == "司**如", (url, got.get("P5"))
+    r = client.get("/entities/E1/360", headers=h)
+    assert "司马相如" not in r.text
