@@ -130,7 +130,7 @@ def leads(viewer: ViewerDep, audit: AuditDep, settings: SettingsDep,
         "Content-Disposition": f'attachment; filename="leads.{format}"', "X-Total-Count": str(len(rows))})
 
 
-@router.post("/leads/{entity_id}/claim")
+@router.post("/leads/{entity_id:node}/claim")
 def claim(entity_id: EntityId, body: ClaimIn, user: CurrentUser, store: StoreDep, audit: AuditDep) -> dict[str, Any]:
     """Claim a lead; 409 naming the owner when another manager holds it."""
     from leads.board import claim_lead
@@ -144,7 +144,7 @@ def claim(entity_id: EntityId, body: ClaimIn, user: CurrentUser, store: StoreDep
     return {"ok": True, **out}
 
 
-@router.post("/leads/{entity_id}/joint-visit")
+@router.post("/leads/{entity_id:node}/joint-visit")
 def joint_visit(entity_id: EntityId, body: JointVisitIn, user: CurrentUser, store: StoreDep,
                 audit: AuditDep) -> dict[str, Any]:
     """A shared lead's other anchor's manager asks its owner for a joint visit (kept in the lead
@@ -162,7 +162,7 @@ def joint_visit(entity_id: EntityId, body: JointVisitIn, user: CurrentUser, stor
     return {"ok": True, **row}
 
 
-@router.post("/leads/{entity_id}/disposition")
+@router.post("/leads/{entity_id:node}/disposition")
 def disposition(entity_id: EntityId, body: DispositionIn, user: CurrentUser, store: StoreDep,
                 audit: AuditDep) -> dict[str, Any]:
     """Record what happened with a lead (contacted, meeting, won, lost, not_interested, do_not_contact)."""

@@ -139,7 +139,7 @@ def mask_360(viewer: Viewer, view: dict[str, Any]) -> dict[str, Any]:
     return viewer.deep(out)  # type: ignore[no-any-return]
 
 
-@router.get("/entities/{entity_id}/360")
+@router.get("/entities/{entity_id:node}/360")
 def customer_360(entity_id: EntityId, viewer: ViewerDep, store: StoreDep, audit: AuditDep) -> dict[str, Any]:
     """The customer 360 view: products, managers, relations, money, prospects, leads, alerts, timeline, service."""
     from leads.customer import customer_360 as build
@@ -151,7 +151,7 @@ def customer_360(entity_id: EntityId, viewer: ViewerDep, store: StoreDep, audit:
     return out
 
 
-@router.post("/entities/{entity_id}/notes")
+@router.post("/entities/{entity_id:node}/notes")
 def add_note(entity_id: EntityId, body: NoteIn, user: CurrentUser, viewer: ViewerDep,
              store: StoreDep) -> dict[str, Any]:
     """Keep a note about an entity, with tags (e.g. home_purchase); returns the offers its tags trigger."""
@@ -170,7 +170,7 @@ def add_note(entity_id: EntityId, body: NoteIn, user: CurrentUser, viewer: Viewe
     return {"ok": True, **note, "offers": offers_for(conf, note["tags"], settings.lang)}
 
 
-@router.get("/track/{scope}/{scope_id}")
+@router.get("/track/{scope}/{scope_id:node}")
 def track(scope: Literal["employer", "association", "anchor", "manager"],
           scope_id: Annotated[str, Path(min_length=1, max_length=200)], viewer: ViewerDep,
           store: StoreDep) -> dict[str, Any]:
@@ -249,7 +249,7 @@ def outflow_clients(viewer: ViewerDep, audit: AuditDep,
     return {"items": items}
 
 
-@router.get("/viz/customer/{entity_id}", include_in_schema=False)
+@router.get("/viz/customer/{entity_id:node}", include_in_schema=False)
 def customer_page(entity_id: EntityId, request: Request, store: StoreDep, settings: SettingsDep, audit: AuditDep,
                   user: Annotated[Any, Depends(_page_user())], lang: Annotated[Literal["zh", "en"] | None, Query()] = None,
                   ) -> Response:
