@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from api.auth import User
@@ -44,6 +44,17 @@ class Policy:
     person_details: PersonDetails
     id_hash: bool = False
     ingest: bool = False
+    #: kinds this role may also work where the prospect is an enterprise (a corporate client's
+    #: outflow to other banks is its corporate manager's lead; a person's stays the retail side's)
+    enterprise_kinds: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def allows(self, family: str, kind: str | None, entity_kind: str | None = None) -> bool:
+        """May this role see and work a `family`/`kind` row about an entity of `entity_kind`?"""
+        if family in self.families:
+            kinds = self.families[family]
+            if kinds is None or kind in kinds:
+                return True
+        return entity_kind == "Enterprise" and kind in self.enterprise_kinds.get(family, ())
 
 
 _ALL: dict[str, tuple[str, ...] | None] = {f: None for f in FAMILIES}
@@ -51,7 +62,8 @@ POLICIES: dict[str, Policy] = {
     # corporate managers work enterprises: the corporate families plus the retail-linkage
     # rows that are enterprises (corporate_from_retail: a company behind a retail client)
     "corporate_manager": Policy({"supply_chain": None, "referral": None, "ecosystem": None,
-                                 "retail_linkage": ("corporate_from_retail",)}, "none"),
+                                 "retail_linkage": ("corporate_from_retail",)}, "none",
+                                enterprise_kinds={"retail_linkage": ("outflow",)}),
     "retail_manager": Policy({"retail_linkage": None}, "branch"),
     "analyst": Policy(dict(_ALL), "none"),
     "admin": Policy(dict(_ALL), "all", id_hash=True, ingest=True),
@@ -225,6 +237,10 @@ class Viewer:
         if family not in self.policy.families:
             raise Forbidden(f"the {self.user.role} role cannot list {family} prospects")
         return self.policy.families[family]
+
+    def may_work(self, family: str, kind: str | None, entity_kind: str | None = None) -> bool:
+        """Family rights on one row (or lead) about an entity of `entity_kind` (`Policy.allows`)."""
+        return self.policy.allows(family, kind, entity_kind)
 
     @property
     def families(self) -> list[str]:

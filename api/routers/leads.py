@@ -70,9 +70,8 @@ class DispositionIn(BaseModel):
     note: str | None = Field(default=None, max_length=2000)
 
 
-def _allowed(viewer: Viewer, family: str, kind: str) -> bool:
-    kinds = viewer.policy.families.get(family, ())
-    return kinds is None or kind in (kinds or ())
+def _allowed(viewer: Viewer, family: str, kind: str, entity_kind: str | None = None) -> bool:
+    return viewer.may_work(family, kind, entity_kind)
 
 
 def _lead_out(viewer: Viewer, row: dict[str, Any]) -> LeadOut:
@@ -117,7 +116,7 @@ def leads(viewer: ViewerDep, audit: AuditDep, settings: SettingsDep,
     board = build_board(viewer.store, manager=manager, branch=branch, family=family, status=status,
                         collapse_groups=collapse_groups, person=viewer.person_name, legacy=viewer.text)
     rows = [r for r in board.to_dict("records")
-            if viewer.in_scope(r["branch_id"]) and _allowed(viewer, r["best_family"], r["best_kind"])]
+            if viewer.in_scope(r["branch_id"]) and _allowed(viewer, r["best_family"], r["best_kind"], r["entity_kind"])]
     page = [_lead_out(viewer, {str(k): v for k, v in r.items()}) for r in rows[offset:offset + limit]]
     if page:  # every id the board reveals, persons or not
         audit.record(viewer.user, "list_leads" if format == "json" else "export_leads",

@@ -50,9 +50,8 @@ class NoteIn(BaseModel):
     tags: list[str] = Field(default_factory=list, max_length=10, description="tags from settings (rhythm.tags)")
 
 
-def _allowed(viewer: Viewer, family: str, kind: str) -> bool:
-    kinds = viewer.policy.families.get(family, ())
-    return kinds is None or kind in (kinds or ())
+def _allowed(viewer: Viewer, family: str, kind: str, entity_kind: str | None = None) -> bool:
+    return viewer.may_work(family, kind, entity_kind)
 
 
 def _page_user() -> Any:
@@ -83,7 +82,7 @@ def plan(viewer: ViewerDep, audit: AuditDep,
 
     rows = [r for r in plan_items(build_plan(viewer.store, manager=manager, branch=branch, due_before=due_before,
                                              person=viewer.person_name, legacy=viewer.text))
-            if viewer.in_scope(r["branch_id"]) and _allowed(viewer, r["family"], r["kind"])]
+            if viewer.in_scope(r["branch_id"]) and _allowed(viewer, r["family"], r["kind"], r["entity_kind"])]
     page = []
     for r in rows[offset:offset + limit]:
         if r["entity_kind"] == "Person":
@@ -98,7 +97,7 @@ def plan(viewer: ViewerDep, audit: AuditDep,
 def _visible_prospects(viewer: Viewer, block: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for row in block:
-        if not viewer.in_scope(row.get("branch_id")) or not _allowed(viewer, row["family"], row["kind"]):
+        if not viewer.in_scope(row.get("branch_id")) or not _allowed(viewer, row["family"], row["kind"], row.get("entity_kind")):
             continue
         if row.get("entity_kind") == "Person":
             row = {**row, "name": _person_name(viewer, row["entity_id"], row["name"])}

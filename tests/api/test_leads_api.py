@@ -106,3 +106,39 @@ def test_alerts_endpoint_lists_what_the_last_ingest_changed(leads_client):
     assert [a["entity_id"] for a in body["items"]] == ["E0999"] and body["items"][0]["version"] == "000009"
     assert len(client.get("/alerts?limit=1", headers=_h(tokens, "admin")).json()["items"]) == 1
     assert client.get("/alerts").status_code == 401
+
+
+def test_every_manager_sees_and_may_work_the_leads_routed_to_them(demo_bundle, tmp_path_factory):
+    # manual pass (#19): a corporate client's outflow to other banks (retail_linkage/outflow of an
+    # enterprise) was routed to its corporate manager, who could neither see nor claim it
+    from demo.months import write_month_bundles
+    from ingest.job import run_ingest
+    from scoring.run import score_all
+
+    root = tmp_path_factory.mktemp("owners")
+    store = NetworkxStore(root / "store")
+    run_ingest(store, demo_bundle)
+    for folder in write_month_bundles(demo_bundle, root / "months"):
+        run_ingest(store, folder)
+    score_all(store)
+    root = store.root
+    managers = store.read("managers", ["id", "kind"])
+    tokens = {m: add_token(store, f"owner {m}", role=f"{k}_manager", manager=m)
+              for m, k in zip(managers["id"], managers["kind"], strict=True)}
+    admin = add_token(store, "owners admin", role="admin")
+    with TestClient(create_app(store_path=root)) as client:
+        board = client.get("/leads?limit=1000", headers={"Authorization": f"Bearer {admin}"}).json()["items"]
+        corporate_outflow = [r for r in board if r["best_kind"] == "outflow" and r["entity_kind"] == "Enterprise"]
+        assert corporate_outflow  # the demo has them: the test can fail
+        for m, token in tokens.items():
+            h = {"Authorization": f"Bearer {token}"}
+            mine = {r["entity_id"] for r in board if r["owner"] == m and r["row_kind"] == "lead"}
+            seen = {r["entity_id"] for r in client.get("/leads?limit=1000", headers=h).json()["items"]}
+            assert mine <= seen, (m, sorted(mine - seen))
+        lead = corporate_outflow[0]
+        h = {"Authorization": f"Bearer {tokens[lead['owner']]}"}
+        assert client.post(f"/leads/{lead['entity_id']}/claim", json={}, headers=h).status_code == 200
+        # the retail side keeps persons' outflow to itself
+        corp = next(m for m, k in zip(managers["id"], managers["kind"], strict=True) if k == "corporate")
+        seen = client.get("/leads?limit=1000", headers={"Authorization": f"Bearer {tokens[corp]}"}).json()["items"]
+        assert not [r for r in seen if r["best_kind"] == "outflow" and r["entity_kind"] == "Person"]
