@@ -242,6 +242,12 @@ class Viewer:
         """Family rights on one row (or lead) about an entity of `entity_kind` (`Policy.allows`)."""
         return self.policy.allows(family, kind, entity_kind)
 
+    def shares(self, shared_with: Any) -> bool:
+        """True when this viewer's manager is among a lead's `shared_with` (the managers of its other
+        anchors, or an employer's corporate manager for its payroll-day campaign): they see the row
+        as shared, whatever its family."""
+        return bool(self.user.manager) and self.user.manager in list(shared_with or [])
+
     @property
     def families(self) -> list[str]:
         return [f for f in FAMILIES if f in self.policy.families]

@@ -26,7 +26,7 @@ from scoring.templates import LegacyGuard, PersonMask
 __all__ = ["build_plan", "PLAN_COLUMNS", "tier_of"]
 
 PLAN_COLUMNS = ["entity_id", "name", "entity_kind", "tier", "next_action", "due_on", "overdue", "family",
-                "kind", "score", "owner", "status", "branch_id", "reasons"]
+                "kind", "score", "owner", "status", "branch_id", "reasons", "shared_with"]
 _ORDER = {"A": 0, "B": 1, "C": 2}
 
 

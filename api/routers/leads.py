@@ -116,7 +116,8 @@ def leads(viewer: ViewerDep, audit: AuditDep, settings: SettingsDep,
     board = build_board(viewer.store, manager=manager, branch=branch, family=family, status=status,
                         collapse_groups=collapse_groups, person=viewer.person_name, legacy=viewer.text)
     rows = [r for r in board.to_dict("records")
-            if viewer.in_scope(r["branch_id"]) and _allowed(viewer, r["best_family"], r["best_kind"], r["entity_kind"])]
+            if viewer.in_scope(r["branch_id"]) and (_allowed(viewer, r["best_family"], r["best_kind"], r["entity_kind"])
+                                                     or viewer.shares(r["shared_with"]))]
     page = [_lead_out(viewer, {str(k): v for k, v in r.items()}) for r in rows[offset:offset + limit]]
     if page:  # every id the board reveals, persons or not
         audit.record(viewer.user, "list_leads" if format == "json" else "export_leads",

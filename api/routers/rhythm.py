@@ -38,6 +38,7 @@ class PlanItem(BaseModel):
     status: str = Field(description="new, open, contacted or meeting (won and declined leads leave the plan)")
     branch_id: str | None
     reasons: list[str]
+    shared_with: list[str] = Field(default_factory=list, description="managers the lead is shared with (see /leads)")
 
 
 class PlanPage(BaseModel):
@@ -82,7 +83,8 @@ def plan(viewer: ViewerDep, audit: AuditDep,
 
     rows = [r for r in plan_items(build_plan(viewer.store, manager=manager, branch=branch, due_before=due_before,
                                              person=viewer.person_name, legacy=viewer.text))
-            if viewer.in_scope(r["branch_id"]) and _allowed(viewer, r["family"], r["kind"], r["entity_kind"])]
+            if viewer.in_scope(r["branch_id"]) and (_allowed(viewer, r["family"], r["kind"], r["entity_kind"])
+                                                     or viewer.shares(r.get("shared_with")))]
     page = []
     for r in rows[offset:offset + limit]:
         if r["entity_kind"] == "Person":

@@ -142,3 +142,21 @@ def test_every_manager_sees_and_may_work_the_leads_routed_to_them(demo_bundle, t
         corp = next(m for m, k in zip(managers["id"], managers["kind"], strict=True) if k == "corporate")
         seen = client.get("/leads?limit=1000", headers={"Authorization": f"Bearer {tokens[corp]}"}).json()["items"]
         assert not [r for r in seen if r["best_kind"] == "outflow" and r["entity_kind"] == "Person"]
+
+
+def test_a_row_shared_with_a_manager_is_on_their_board_and_plan(leads_client):
+    # manual pass: the payroll-day campaign of E0501 is shared with its corporate manager (M01),
+    # who saw it neither on /leads nor on /plan (family rights hid it)
+    client, tokens = leads_client
+    board = client.get("/leads?limit=1000", headers=_h(tokens, "admin")).json()["items"]
+    shared = [r for r in board if dc.MGR_CORE in r["shared_with"]]
+    assert shared
+    mine = {r["entity_id"]: r for r in client.get("/leads?limit=1000", headers=_h(tokens, "m01")).json()["items"]}
+    plan = {r["entity_id"]: r for r in client.get("/plan?limit=1000", headers=_h(tokens, "m01")).json()["items"]}
+    for row in shared:
+        assert row["entity_id"] in mine and mine[row["entity_id"]]["shared_with"] == row["shared_with"]
+        if row["status"] not in ("won", "lost", "not_interested", "do_not_contact"):
+            assert dc.MGR_CORE in plan[row["entity_id"]]["shared_with"]
+    # another corporate manager does not see it
+    other = {r["entity_id"] for r in client.get("/leads?limit=1000", headers=_h(tokens, "m02")).json()["items"]}
+    assert not {r["entity_id"] for r in shared if r["row_kind"] == "campaign"} & other
