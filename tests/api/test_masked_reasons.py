@@ -29,8 +29,8 @@ SHOWN = MASKED.replace("欧**娜", "欧阳娜娜")
 def setup(tmp_path_factory: pytest.TempPathFactory, api_settings) -> Iterator[tuple[TestClient, dict[str, str]]]:
     store = build_store(tmp_path_factory.mktemp("masked-reasons") / "store")
     rows = store.read("prospects")
-    rows.loc[(rows["prospect_id"] == "E4") & (rows["kind"] == "corporate_from_retail"), "reasons"] = json.dumps(
-        [OWNER], ensure_ascii=False)
+    rows.loc[(rows["prospect_id"] == "E4") & (rows["kind"].isin(["corporate_from_retail", "downstream"])),
+             "reasons"] = json.dumps([OWNER], ensure_ascii=False)  # the downstream row: E4's best, in pictures
     # P5 has no branch of their own; their lead is B01's: a B01 retail manager may not see them
     persons = store.read("persons")
     persons = pd.concat([persons, pd.DataFrame([{"id": "P5", "name": "司马相如", "is_retail_client": True,
@@ -98,3 +98,13 @@ def test_a_person_is_masked_by_who_they_are_on_the_plan_as_on_the_board(setup):
         assert got.get("P5") == "司**如", (url, got.get("P5"))
     r = client.get("/entities/E1/360", headers=h)
     assert "司马相如" not in r.text
+
+
+@pytest.mark.parametrize("key,expected", [("corporate", MASKED), ("admin", SHOWN)])
+def test_pictures_render_the_same_masked_sentence(setup, key, expected):
+    client, tokens = setup
+    r = client.get("/viz/supply-chain/E1?lang=zh", headers=auth(tokens[key]))
+    assert r.status_code == 200, r.text[:300]
+    assert expected in r.text and WITHHELD["zh"] not in r.text
+    if expected == MASKED:
+        assert "欧阳娜娜" not in r.text
