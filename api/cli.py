@@ -310,14 +310,14 @@ def leads_joint_visit(
     store: StoreOpt = None,
 ) -> None:
     """Ask a shared lead's owner for a joint visit (the API's rules: a manager the row is shared with)."""
-    import dataclasses
-
-    from api.lead_access import check_manager, lead_facts
-    from leads.board import request_joint_visit
+    from api.auth import User
+    from api.lead_access import check_joint_visit
+    from leads.board import board_row, request_joint_visit
 
     st = _store(store)
-    check_manager(st, manager, dataclasses.replace(lead_facts(st, entity), branch_id=None))
-    row = request_joint_visit(st, entity, manager, by, note=note)
+    lead = board_row(st, entity)
+    check_joint_visit(st, User(name=by, role="admin"), lead, manager)  # an existing manager
+    row = request_joint_visit(st, lead, manager, by, note=note)
     typer.echo(f"{entity}: {row['manager']} asked {row['owner']} for a joint visit at {row['requested_at']}")
 
 

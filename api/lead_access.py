@@ -13,6 +13,7 @@ best family and kind — never by the entity alone (a shared supplier has no bra
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -21,7 +22,7 @@ from api.masking import POLICIES
 from graph.errors import Forbidden, InvalidRequest, NotFound
 from graph.store import GraphStore
 
-__all__ = ["LeadFacts", "lead_facts", "check_lead_write", "check_manager"]
+__all__ = ["LeadFacts", "lead_facts", "check_lead_write", "check_manager", "check_joint_visit"]
 
 
 @dataclass(frozen=True)
@@ -90,3 +91,20 @@ def check_manager(store: GraphStore, manager_id: str, facts: LeadFacts, caller_b
     if facts.family is not None and not _allows(f"{side}_manager", facts.family, facts.kind, facts.entity_kind):
         raise InvalidRequest(f"manager {manager_id} is a {side} manager and cannot take a "
                              f"{facts.family} ({facts.kind}) lead")
+
+
+def check_joint_visit(store: GraphStore, user: User, row: dict[str, Any], manager: str) -> None:
+    """Who may ask a shared lead's owner for a joint visit: the lead-write branch rule (the
+    caller's branch must include the lead's), and `manager` an existing manager of the caller's
+    branch among the row's `shared_with` — being shared the row is what gives the right, so the
+    family rule of `check_lead_write` is not asked (an employer's corporate manager is shared its
+    payroll-day campaign)."""
+    branch = _text(row.get("branch_id"))
+    if user.branch is not None and branch not in (None, user.branch):
+        raise Forbidden(f"the lead {row['entity_id']} belongs to another branch than your token's")
+    managers = store.read("managers", ["id", "branch_id"])
+    found = managers[managers["id"].astype(str) == manager]
+    if found.empty:
+        raise InvalidRequest(f"no manager with id {manager!r}")
+    if user.branch is not None and _text(found.iloc[0]["branch_id"]) != user.branch:
+        raise Forbidden(f"manager {manager} is not of your branch {user.branch}")

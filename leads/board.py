@@ -27,7 +27,7 @@ from scoring.settings import ScoringSettings, family_settings
 from scoring.templates import LegacyGuard, PersonMask, render_reasons
 
 __all__ = ["LeadSettings", "build_board", "ledger", "ROUTING_ORDER", "BOARD_COLUMNS", "request_joint_visit",
-           "shared_managers"]
+           "board_row"]
 
 ROUTING_ORDER = ("referral", "supply_chain", "ecosystem", "retail_linkage")
 #: the board's columns; `shared_with`: managers of the prospect's other anchors, who see the row
@@ -186,40 +186,36 @@ def _shared_with(row: dict[str, Any] | None) -> list[str]:
     return list(json.loads(row["details"]).get("shared_with", []))
 
 
-def shared_managers(store: GraphStore, entity_id: str) -> list[str]:
-    """Managers of a prospect's other anchors, as the board shows them (`shared_with` of the best
-    supply-chain row), read from the prospect's own rows only."""
-    rows = store.read("prospects", ["prospect_id", "family", "score", "details"])
-    rows = rows[(rows["prospect_id"].astype(str) == entity_id) & (rows["family"] == "supply_chain")]
-    if rows.empty:
-        return []
-    best = rows.sort_values("score", ascending=False).iloc[0]
-    return _shared_with({"details": best["details"]})
+def board_row(store: GraphStore, entity_id: str, settings: ScoringSettings | None = None) -> dict[str, Any]:
+    """One row of the board (a lead or a campaign row) as routed now; NotFound when not on it."""
+    board = build_board(store, settings)
+    row = board[board["entity_id"] == entity_id]
+    if row.empty:
+        from graph.errors import NotFound
+
+        raise NotFound(f"{entity_id} is not on the lead board")
+    return {str(k): v for k, v in row.iloc[0].to_dict().items()}
 
 
-def request_joint_visit(store: GraphStore, entity_id: str, manager: str, by: str,
+def request_joint_visit(store: GraphStore, row: dict[str, Any], manager: str, by: str,
                         note: str | None = None) -> dict[str, Any]:
-    """`manager`, one of a shared lead's other anchors' managers, asks its owner for a joint visit.
+    """`manager`, one the board `row` is shared with, asks its owner for a joint visit.
 
-    Refused (InvalidRequest) unless `manager` is in the lead's `shared_with` and is not its owner;
-    recorded in the lead ledger, where the owner sees it on the board (`joint_visits`).
+    Refused (InvalidRequest) unless `manager` is in the row's `shared_with` (the managers of a
+    prospect's other anchors; an employer's corporate manager for its payroll-day campaign) and
+    is not its owner; recorded in the lead ledger, where the owner sees it (`joint_visits`).
     """
     from graph.errors import InvalidRequest
 
-    shared = shared_managers(store, entity_id)
+    entity_id, owner = str(row["entity_id"]), row.get("owner")
+    shared = list(row.get("shared_with") or [])
     if manager not in shared:
-        raise InvalidRequest(f"{manager} is not a manager of another anchor of {entity_id} "
-                             f"(shared with: {', '.join(shared) or 'no one'}): only they can ask for a joint visit")
-    book = ledger(store)
-    claim = book.claims().get(entity_id)
-    owner = claim.owner if claim is not None else None
-    if owner is None:
-        routed = build_board(store)
-        routed = routed[routed["entity_id"] == entity_id]
-        owner = None if routed.empty else str(routed.iloc[0]["owner"])
+        raise InvalidRequest(f"{entity_id} is not shared with {manager} (shared with: {', '.join(shared) or 'no one'}):"
+                             " only a manager it is shared with can ask its owner for a joint visit")
     if owner == manager:
         raise InvalidRequest(f"{manager} owns {entity_id}: a joint visit is asked of the owner by another manager")
-    return book.request_joint_visit(entity_id, manager, by, owner=owner, note=note)
+    return ledger(store).request_joint_visit(entity_id, manager, by, owner=owner if isinstance(owner, str) else None,
+                                             note=note)
 
 
 def _apply_claims(board: pd.DataFrame, claims: dict[str, Any]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -12,7 +11,7 @@ from pydantic import BaseModel, Field
 from api.deps import AuditDep, CurrentUser, SettingsDep, StoreDep, ViewerDep, require_role
 from api.errors import ERROR_RESPONSES
 from api.export import MEDIA_TYPES, board_columns, render
-from api.lead_access import check_lead_write, check_manager, lead_facts
+from api.lead_access import check_joint_visit, check_lead_write, check_manager, lead_facts
 from api.masking import Viewer, person_branches
 from graph.errors import Forbidden, InvalidRequest
 from leads.state import DISPOSITIONS
@@ -147,19 +146,17 @@ def claim(entity_id: EntityId, body: ClaimIn, user: CurrentUser, store: StoreDep
 @router.post("/leads/{entity_id:node}/joint-visit")
 def joint_visit(entity_id: EntityId, body: JointVisitIn, user: CurrentUser, store: StoreDep,
                 audit: AuditDep) -> dict[str, Any]:
-    """A shared lead's other anchor's manager asks its owner for a joint visit (kept in the lead
-    ledger; the owner sees it on the board as `joint_visits`). Same rules as a lead write: the
-    lead's branch and family rights, a real manager of the caller's branch and the family's side."""
-    from leads.board import request_joint_visit
+    """A manager a lead is shared with asks its owner for a joint visit (kept in the lead ledger;
+    the owner sees it on the board as `joint_visits`). The lead's branch must be in the caller's
+    scope; the asker is the caller's manager (an admin names one) and must be in `shared_with`."""
+    from leads.board import board_row, request_joint_visit
 
-    facts = lead_facts(store, entity_id)
-    check_lead_write(user, facts)
+    row = board_row(store, entity_id)
     manager = _owner_for(user, body.manager)
-    # the asking manager is of the other anchor: of the caller's branch, not necessarily the lead's
-    check_manager(store, manager, dataclasses.replace(facts, branch_id=None), user.branch)
-    row = request_joint_visit(store, entity_id, manager, by=user.name, note=body.note)
+    check_joint_visit(store, user, row, manager)
+    out = request_joint_visit(store, row, manager, by=user.name, note=body.note)
     audit.record(user, "joint_visit", ids=[entity_id], manager=manager)
-    return {"ok": True, **row}
+    return {"ok": True, **out}
 
 
 @router.post("/leads/{entity_id:node}/disposition")

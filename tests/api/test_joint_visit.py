@@ -75,7 +75,7 @@ def test_only_the_other_anchors_manager_may_ask_and_the_owner_sees_it(setup):
     # wrong people are refused, nothing is recorded
     assert client.post("/leads/S/joint-visit", json={}, headers=_h(tokens, "m1")).status_code == 400  # the owner
     assert client.post("/leads/S/joint-visit", json={}, headers=_h(tokens, "m3")).status_code == 400  # not shared
-    assert client.post("/leads/S/joint-visit", json={}, headers=_h(tokens, "m4")).status_code == 403  # retail side
+    assert client.post("/leads/S/joint-visit", json={}, headers=_h(tokens, "m4")).status_code == 400  # not shared
     assert client.post("/leads/S/joint-visit", json={}, headers=_h(tokens, "m2_b2")).status_code == 403  # B1 lead
     assert client.post("/leads/S/joint-visit", json={"manager": "M1"}, headers=_h(tokens, "m2")).status_code == 403
     assert client.post("/leads/NOPE/joint-visit", json={}, headers=_h(tokens, "m2")).status_code == 404
@@ -118,7 +118,9 @@ def test_cli_joint_visit_and_board_columns(setup, capsys):
 
     _, _, store = setup
     assert main(["leads", "joint-visit", "S", "--manager", "M3", "--store", str(store.root)]) == 2
-    assert "not a manager of another anchor" in capsys.readouterr().err
+    assert "is not shared with M3" in capsys.readouterr().err
+    assert main(["leads", "joint-visit", "S", "--manager", "M99", "--store", str(store.root)]) == 2
+    assert "no manager with id 'M99'" in capsys.readouterr().err
     assert main(["leads", "joint-visit", "S", "--manager", "M2", "--store", str(store.root)]) == 0
     assert "M2 asked M1 for a joint visit" in capsys.readouterr().out
     assert main(["leads", "--format", "csv", "--store", str(store.root)]) == 0

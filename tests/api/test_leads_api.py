@@ -160,3 +160,13 @@ def test_a_row_shared_with_a_manager_is_on_their_board_and_plan(leads_client):
     # another corporate manager does not see it
     other = {r["entity_id"] for r in client.get("/leads?limit=1000", headers=_h(tokens, "m02")).json()["items"]}
     assert not {r["entity_id"] for r in shared if r["row_kind"] == "campaign"} & other
+
+    # and they may ask its owner for a joint visit, which the owner then sees
+    campaign = next(r for r in shared if r["row_kind"] == "campaign")
+    r = client.post(f"/leads/{campaign['entity_id']}/joint-visit", json={"note": "发薪日一起去"}, headers=_h(tokens, "m01"))
+    assert r.status_code == 200, r.text
+    assert r.json()["owner"] == campaign["owner"] != dc.MGR_CORE
+    r = client.post(f"/leads/{campaign['entity_id']}/joint-visit", json={}, headers=_h(tokens, "m02"))
+    assert r.status_code == 400  # not shared with M02
+    board = client.get("/leads?limit=1000", headers=_h(tokens, "admin")).json()["items"]
+    assert next(b for b in board if b["entity_id"] == campaign["entity_id"])["joint_visits"] == [dc.MGR_CORE]
