@@ -269,9 +269,12 @@ class Viewer:
 
     def person_name(self, person_id: str | None, name: str | None) -> str | None:
         """A person's name as this viewer may see it (the field a sentence is rendered from);
-        a person of unknown id is masked unless this viewer sees everyone."""
+        without an id it is masked unless this viewer sees everyone; the id of a non-person (a
+        referrer that is a firm) keeps the name, so one ``{KEY:person}`` field can hold either."""
         if person_id is None:
             return name if self.sees_everyone else mask_name(name)
+        if str(person_id) not in person_branches(self.store):  # an enterprise's id: a firm is not masked
+            return name
         return name if self.sees_person_id(person_id) else mask_name(name)
 
     def reasons(self, value: Any, lang: str = "zh") -> list[str]:

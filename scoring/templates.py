@@ -11,7 +11,8 @@ written ``{KEY:person}`` in the template, and the parameters carry ``KEY`` (the 
 `render` hands each such field to the caller's `PersonMask` — ``(person_id, name) -> shown``,
 the API's `Viewer.person_name` — so a masked person reads ``覃*`` inside an otherwise whole
 sentence; a ``:person`` field without its ``_id`` is passed with ``None`` (masked unless the
-viewer sees everyone). No text is searched or replaced. Sentences of the legacy `TEXT`
+viewer sees everyone), and one whose ``_id`` is not a person's (a referrer that is a firm) is
+shown as given, so one field can hold either. No text is searched or replaced. Sentences of the legacy `TEXT`
 template were written out before rendering and cannot be masked field by field: `render_reasons`
 passes them to the caller's `LegacyGuard` (the API withholds one that names a masked person).
 """

@@ -108,3 +108,17 @@ def test_pictures_render_the_same_masked_sentence(setup, key, expected):
     assert expected in r.text and WITHHELD["zh"] not in r.text
     if expected == MASKED:
         assert "欧阳娜娜" not in r.text
+
+
+def test_a_person_field_holding_a_firm_is_not_masked_and_one_without_id_is(setup):
+    from api.auth import User
+    from api.masking import Viewer
+    from scoring.templates import register, render
+
+    client, _ = setup
+    viewer = Viewer(client.app.state.store, User(name="c", role="corporate_manager"))
+    register({"test.introducer2": ("by {who:person}", "由{who:person}引荐")})
+    assert render("test.introducer2", {"who": "华东精工配件有限公司", "who_id": "E4"}, "zh", viewer.person_name) == \
+        "由华东精工配件有限公司引荐"
+    assert render("test.introducer2", {"who": "欧阳娜娜", "who_id": "P3"}, "zh", viewer.person_name) == "由欧**娜引荐"
+    assert render("test.introducer2", {"who": "欧阳娜娜"}, "zh", viewer.person_name) == "由欧**娜引荐"
