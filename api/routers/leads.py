@@ -103,7 +103,8 @@ def leads(viewer: ViewerDep, audit: AuditDep, settings: SettingsDep,
           family: Annotated[Literal["supply_chain", "referral", "retail_linkage", "ecosystem"] | None, Query()] = None,
           status: Annotated[str | None, Query(max_length=32)] = None,
           collapse_groups: bool = False,
-          limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+          limit: Annotated[int | None, Query(ge=1, le=100_000, description="rows per page (JSON: default 50, "
+                                                                          "at most 1,000; files: the whole board)")] = None,
           offset: Annotated[int, Query(ge=0)] = 0,
           format: Annotated[Literal["json", "csv", "xlsx"], Query(description="json, or a csv/xlsx file")] = "json",
           lang: Annotated[Literal["zh", "en"] | None, Query(description="file headers; default: setting")] = None,
@@ -117,6 +118,10 @@ def leads(viewer: ViewerDep, audit: AuditDep, settings: SettingsDep,
     rows = [r for r in board.to_dict("records")
             if viewer.in_scope(r["branch_id"]) and (_allowed(viewer, r["best_family"], r["best_kind"], r["entity_kind"])
                                                      or viewer.shares(r["shared_with"]))]
+    if format == "json":
+        limit = min(limit or settings.page_limit, settings.max_page_limit)
+    else:
+        limit = min(limit or settings.max_export_rows, settings.max_export_rows)
     page = [_lead_out(viewer, {str(k): v for k, v in r.items()}) for r in rows[offset:offset + limit]]
     if page:  # every id the board reveals, persons or not
         audit.record(viewer.user, "list_leads" if format == "json" else "export_leads",

@@ -129,3 +129,4 @@ def test_cli_joint_visit_and_board_columns(setup, capsys):
     assert "线索形式" in header and "共享客户经理" in header
     assert main(["leads", "--store", str(store.root)]) == 0
     assert "M2 (joint visit: M2)" in capsys.readouterr().out.replace("\n", "")
+
