@@ -275,12 +275,13 @@ def leads(
         return
     from api.render import print_board
     from leads.board import build_board
+    from scoring.settings import ScoringSettings
 
     if format not in ("table", "json", "csv"):
         raise InvalidRequest(f"unknown format {format!r}; choose table, json or csv")
     board = build_board(_existing_store(store), manager=manager, branch=branch, family=family, status=status,
                         collapse_groups=collapse_groups, limit=limit)
-    print_board(board, format)
+    print_board(board, format, ScoringSettings().lang)
 
 
 @leads_app.command("claim")
@@ -298,6 +299,26 @@ def leads_claim(
     check_manager(st, manager, lead_facts(st, entity))  # the API's rules: unknown manager, wrong branch or side
     claim = claim_lead(st, entity, manager, by)
     typer.echo(f"{entity} is owned by {claim['owner']} (status {claim['status']})")
+
+
+@leads_app.command("joint-visit")
+def leads_joint_visit(
+    entity: Annotated[str, typer.Argument(help="entity id of a shared lead")],
+    manager: Annotated[str, typer.Option(help="the other anchor's manager who asks the owner")],
+    by: Annotated[str, typer.Option(help="who records it")] = "cli",
+    note: Annotated[str | None, typer.Option(help="a free-text note for the owner")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Ask a shared lead's owner for a joint visit (the API's rules: a manager the row is shared with)."""
+    from api.auth import User
+    from api.lead_access import check_joint_visit
+    from leads.board import board_row, request_joint_visit
+
+    st = _store(store)
+    lead = board_row(st, entity)
+    check_joint_visit(st, User(name=by, role="admin"), lead, manager)  # an existing manager
+    row = request_joint_visit(st, lead, manager, by, note=note)
+    typer.echo(f"{entity}: {row['manager']} asked {row['owner']} for a joint visit at {row['requested_at']}")
 
 
 @leads_app.command("set")

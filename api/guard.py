@@ -9,6 +9,7 @@
   present a valid token or session in its headers or cookie, checked BEFORE one byte of the
   body is read: a 250 MB body without a token gets 401 while the server's memory stays flat;
 - ``/docs`` and ``/openapi.json`` need a credential too, unless ``public_docs`` is set;
+- an encoded "/" (``%2F``) inside a path segment stays inside it (`api.node_ids`);
 - every answer gets ``X-Content-Type-Options: nosniff``, and every answer but the pages'
   static files ``Cache-Control: no-store`` (JSON, CSV and XLSX hold client data).
 """
@@ -23,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import FailureThrottle, authenticate, token_from_request
 from api.errors import error_response
+from api.node_ids import keep_encoded_slashes
 from api.settings import ApiSettings
 
 __all__ = ["RequestGuard", "BODY_METHODS", "PUBLIC_BODY_PATHS"]
@@ -61,6 +63,7 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        keep_encoded_slashes(scope)  # node ids holding "/" (api/node_ids.py)
         path = str(scope.get("path", ""))
         method = str(scope.get("method", "GET")).upper()
         limit = self._limit(path)

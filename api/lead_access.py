@@ -13,6 +13,7 @@ best family and kind — never by the entity alone (a shared supplier has no bra
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -21,7 +22,7 @@ from api.masking import POLICIES
 from graph.errors import Forbidden, InvalidRequest, NotFound
 from graph.store import GraphStore
 
-__all__ = ["LeadFacts", "lead_facts", "check_lead_write", "check_manager"]
+__all__ = ["LeadFacts", "lead_facts", "check_lead_write", "check_manager", "check_joint_visit"]
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class LeadFacts:
     branch_id: str | None
     family: str | None
     kind: str | None
+    entity_kind: str | None = None
 
 
 def _text(value: object) -> str | None:
@@ -46,29 +48,28 @@ def lead_facts(store: GraphStore, entity_id: str) -> LeadFacts:
     if rows.empty and node is None:
         raise NotFound(f"no entity with id {entity_id!r}")
     node_branch = _text((node or {}).get("branch_id"))
+    entity_kind = _text((node or {}).get("kind"))
     if rows.empty:
-        return LeadFacts(entity_id, node_branch, None, None)
+        return LeadFacts(entity_id, node_branch, None, None, entity_kind)
     best = rows.sort_values("score", ascending=False).iloc[0]
-    return LeadFacts(entity_id, _text(best["branch_id"]) or node_branch, str(best["family"]), str(best["kind"]))
+    return LeadFacts(entity_id, _text(best["branch_id"]) or node_branch, str(best["family"]), str(best["kind"]),
+                     entity_kind)
 
 
-def _allows(role: str, family: str | None, kind: str | None) -> bool:
+def _allows(role: str, family: str | None, kind: str | None, entity_kind: str | None = None) -> bool:
     policy = POLICIES.get(role)
     if policy is None:
         return False
     if family is None:  # an entity with no prospect row: no family gives rights on it
         return role == "admin"
-    if family not in policy.families:
-        return False
-    kinds = policy.families[family]
-    return kinds is None or kind in kinds
+    return policy.allows(family, kind, entity_kind)
 
 
 def check_lead_write(user: User, facts: LeadFacts) -> None:
     """Forbidden unless `user` may write to this lead (branch scope and family rights)."""
     if user.branch is not None and facts.branch_id not in (None, user.branch):
         raise Forbidden(f"the lead {facts.entity_id} belongs to another branch than your token's")
-    if user.role != "admin" and not _allows(user.role, facts.family, facts.kind):
+    if user.role != "admin" and not _allows(user.role, facts.family, facts.kind, facts.entity_kind):
         what = f"{facts.family} ({facts.kind})" if facts.family else "without a prospect row"
         raise Forbidden(f"the {user.role} role cannot work a lead {what}")
 
@@ -87,6 +88,23 @@ def check_manager(store: GraphStore, manager_id: str, facts: LeadFacts, caller_b
         raise InvalidRequest(f"manager {manager_id} is of branch {branch}, the lead {facts.entity_id} "
                              f"of branch {facts.branch_id}")
     side = str(row["kind"])
-    if facts.family is not None and not _allows(f"{side}_manager", facts.family, facts.kind):
+    if facts.family is not None and not _allows(f"{side}_manager", facts.family, facts.kind, facts.entity_kind):
         raise InvalidRequest(f"manager {manager_id} is a {side} manager and cannot take a "
                              f"{facts.family} ({facts.kind}) lead")
+
+
+def check_joint_visit(store: GraphStore, user: User, row: dict[str, Any], manager: str) -> None:
+    """Who may ask a shared lead's owner for a joint visit: the lead-write branch rule (the
+    caller's branch must include the lead's), and `manager` an existing manager of the caller's
+    branch among the row's `shared_with` — being shared the row is what gives the right, so the
+    family rule of `check_lead_write` is not asked (an employer's corporate manager is shared its
+    payroll-day campaign)."""
+    branch = _text(row.get("branch_id"))
+    if user.branch is not None and branch not in (None, user.branch):
+        raise Forbidden(f"the lead {row['entity_id']} belongs to another branch than your token's")
+    managers = store.read("managers", ["id", "branch_id"])
+    found = managers[managers["id"].astype(str) == manager]
+    if found.empty:
+        raise InvalidRequest(f"no manager with id {manager!r}")
+    if user.branch is not None and _text(found.iloc[0]["branch_id"]) != user.branch:
+        raise Forbidden(f"manager {manager} is not of your branch {user.branch}")

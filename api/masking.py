@@ -9,9 +9,12 @@ Names of persons a viewer may not see are masked like ``张*`` (two characters) 
 (first and last kept). Phones are already masked in the store (``138****5678``); they are
 shown only with person details. Whether a person is masked depends on who the person is
 (their branch) and who asks — `Viewer.sees_person_id` — the same on every endpoint, page,
-export and the lead board. Text is never rewritten: a stored sentence (reason, path text,
-evidence value) that names a masked person is withheld whole (`TextGuard`); sentences
-rendered from structured fields take the masked name from `Viewer.person_name`.
+export and the lead board. Text is never rewritten. Reasons are rendered from their template
+fields (`scoring.templates`): a person's name is a ``{KEY:person}`` field with its id in
+``KEY_id``, masked by `Viewer.person_name` before the sentence is built (`Viewer.reasons`), so
+a masked person reads ``覃*`` inside a whole sentence. Only text written out before rendering
+(legacy reason sentences, path text, evidence values) is judged by `TextGuard`: withheld whole
+when it names a masked person.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from api.auth import User
@@ -41,6 +44,17 @@ class Policy:
     person_details: PersonDetails
     id_hash: bool = False
     ingest: bool = False
+    #: kinds this role may also work where the prospect is an enterprise (a corporate client's
+    #: outflow to other banks is its corporate manager's lead; a person's stays the retail side's)
+    enterprise_kinds: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def allows(self, family: str, kind: str | None, entity_kind: str | None = None) -> bool:
+        """May this role see and work a `family`/`kind` row about an entity of `entity_kind`?"""
+        if family in self.families:
+            kinds = self.families[family]
+            if kinds is None or kind in kinds:
+                return True
+        return entity_kind == "Enterprise" and kind in self.enterprise_kinds.get(family, ())
 
 
 _ALL: dict[str, tuple[str, ...] | None] = {f: None for f in FAMILIES}
@@ -48,7 +62,8 @@ POLICIES: dict[str, Policy] = {
     # corporate managers work enterprises: the corporate families plus the retail-linkage
     # rows that are enterprises (corporate_from_retail: a company behind a retail client)
     "corporate_manager": Policy({"supply_chain": None, "referral": None, "ecosystem": None,
-                                 "retail_linkage": ("corporate_from_retail",)}, "none"),
+                                 "retail_linkage": ("corporate_from_retail",)}, "none",
+                                enterprise_kinds={"retail_linkage": ("outflow",)}),
     "retail_manager": Policy({"retail_linkage": None}, "branch"),
     "analyst": Policy(dict(_ALL), "none"),
     "admin": Policy(dict(_ALL), "all", id_hash=True, ingest=True),
@@ -223,6 +238,16 @@ class Viewer:
             raise Forbidden(f"the {self.user.role} role cannot list {family} prospects")
         return self.policy.families[family]
 
+    def may_work(self, family: str, kind: str | None, entity_kind: str | None = None) -> bool:
+        """Family rights on one row (or lead) about an entity of `entity_kind` (`Policy.allows`)."""
+        return self.policy.allows(family, kind, entity_kind)
+
+    def shares(self, shared_with: Any) -> bool:
+        """True when this viewer's manager is among a lead's `shared_with` (the managers of its other
+        anchors, or an employer's corporate manager for its payroll-day campaign): they see the row
+        as shared, whatever its family."""
+        return bool(self.user.manager) and self.user.manager in list(shared_with or [])
+
     @property
     def families(self) -> list[str]:
         return [f for f in FAMILIES if f in self.policy.families]
@@ -242,9 +267,22 @@ class Viewer:
         branches = person_branches(self.store)
         return self.sees_person({"kind": "Person", "branch_id": branches.get(str(person_id))})
 
-    def person_name(self, person_id: str, name: str | None) -> str | None:
-        """A person's name as this viewer may see it (the field a sentence is rendered from)."""
+    def person_name(self, person_id: str | None, name: str | None) -> str | None:
+        """A person's name as this viewer may see it (the field a sentence is rendered from);
+        without an id it is masked unless this viewer sees everyone; the id of a non-person (a
+        referrer that is a firm) keeps the name, so one ``{KEY:person}`` field can hold either."""
+        if person_id is None:
+            return name if self.sees_everyone else mask_name(name)
+        if str(person_id) not in person_branches(self.store):  # an enterprise's id: a firm is not masked
+            return name
         return name if self.sees_person_id(person_id) else mask_name(name)
+
+    def reasons(self, value: Any, lang: str = "zh") -> list[str]:
+        """Stored reasons (template ids and parameters) as sentences this viewer may read:
+        persons' fields masked before rendering, legacy written-out sentences guarded."""
+        from scoring.templates import render_reasons
+
+        return render_reasons(value, lang, person=self.person_name, legacy=self.text)
 
     @property
     def sees_everyone(self) -> bool:

@@ -100,7 +100,11 @@ def person_ids(store: GraphStore) -> dict[str, str | None]:
 
 
 def prospect_out(viewer: Viewer, row: dict[str, Any], lang: str, persons: dict[str, str | None]) -> ProspectOut:
-    """One decoded `prospects` row, masked for the viewer when the prospect is a person."""
+    """One decoded `prospects` row, masked for the viewer when the prospect is a person.
+
+    The row is decoded for this viewer (`scoring.run.decode(row, lang, viewer.person_name,
+    viewer.text)`): its reasons are rendered from masked fields already, so they pass as given.
+    """
     pid = str(row.get("prospect_id"))
     masked = pid in persons and not viewer.sees_person({"kind": "Person", "branch_id": persons[pid]})
     name = row.get("name")
@@ -113,7 +117,7 @@ def prospect_out(viewer: Viewer, row: dict[str, Any], lang: str, persons: dict[s
         family=str(row.get("family")), kind=str(row.get("kind")), prospect_id=pid,
         name=mask_name(name) if masked else jsonable(name),
         score=float(row.get("score") or 0.0), rank=jsonable(row.get("rank")),
-        reasons=[viewer.text(str(r), lang) for r in row.get("reasons") or []], evidence=evidence,
+        reasons=[str(r) for r in row.get("reasons") or []], evidence=evidence,
         path=[str(p) for p in row.get("path") or []],
         suggested_products=[str(p) for p in row.get("suggested_products") or []],
         manager_id=jsonable(row.get("manager_id")), branch_id=jsonable(row.get("branch_id")),

@@ -60,6 +60,7 @@ def query_prospects(viewer: Viewer, family: str, q: ProspectQuery, lang: str, li
                                  band=q.band, kinds=None if kinds is None else list(kinds), limit=limit,
                                  offset=q.offset)
     persons = person_ids(viewer.store)
-    rows = [prospect_out(viewer, decode({str(k): v for k, v in r.items()}, lang), lang, persons)
+    rows = [prospect_out(viewer, decode({str(k): v for k, v in r.items()}, lang, viewer.person_name, viewer.text),
+                         lang, persons)
             for r in page.to_dict("records")]  # only the page
     return rows, total

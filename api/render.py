@@ -62,28 +62,32 @@ def print_prospects(store: GraphStore, family: str, *, anchor: str | None = None
     return len(rows)
 
 
-def print_board(board: pd.DataFrame, fmt: str = "table") -> None:
-    """Print the lead board."""
-    rows = board.to_dict("records")
+def print_board(board: pd.DataFrame, fmt: str = "table", lang: str = "zh") -> None:
+    """Print the lead board (csv: the API export's columns and `lang` headers)."""
+    rows = [{str(k): v for k, v in r.items()} for r in board.to_dict("records")]
     if fmt == "json":
         print(json.dumps(rows, ensure_ascii=False, indent=1, default=str))
         return
     if fmt == "csv":
+        from api.export import board_columns, table_rows
+
         writer = csv.writer(sys.stdout)
-        cols = ["rank", "entity_id", "name", "best_family", "best_kind", "score", "owner", "status", "reasons"]
-        writer.writerow(cols)
-        for r in rows:
-            writer.writerow([r["rank"], r["entity_id"], r["name"], r["best_family"], r["best_kind"],
-                             f"{r['score']:.1f}", r["owner"] or "", r["status"], " | ".join(r["reasons"])])
+        for line in table_rows(rows, lang, board_columns(lang)):
+            writer.writerow(["" if v is None else v for v in line])
         return
     from rich.console import Console
     from rich.table import Table
 
     table = Table()
-    for col in ("#", "id", "name", "family", "score", "owner", "status", "reasons"):
+    for col in ("#", "id", "name", "row", "family", "score", "owner", "status", "shared with", "reasons"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(str(r["rank"]), str(r["entity_id"]), str(r["name"]), f"{r['best_family']}/{r['best_kind']}",
-                      f"{r['score']:.1f}", f"{r['owner'] or ''} ({r['owner_source']})", str(r["status"]),
+        shared = ", ".join(r.get("shared_with") or [])
+        asked = r.get("joint_visits") or []
+        if asked:
+            shared += f" (joint visit: {', '.join(asked)})"
+        table.add_row(str(r["rank"]), str(r["entity_id"]), str(r["name"]), str(r.get("row_kind") or "lead"),
+                      f"{r['best_family']}/{r['best_kind']}", f"{r['score']:.1f}",
+                      f"{r['owner'] or ''} ({r['owner_source']})", str(r["status"]), shared,
                       "; ".join(r["reasons"][:2]))
-    Console(width=160).print(table)
+    Console(width=180).print(table)

@@ -24,11 +24,17 @@ from leads.state import LeadLedger
 from scoring.answer import best_links
 from scoring.campaigns import CampaignSettings, split_campaigns
 from scoring.settings import ScoringSettings, family_settings
-from scoring.templates import render_reasons
+from scoring.templates import LegacyGuard, PersonMask, render_reasons
 
-__all__ = ["LeadSettings", "build_board", "ledger", "ROUTING_ORDER"]
+__all__ = ["LeadSettings", "build_board", "ledger", "ROUTING_ORDER", "BOARD_COLUMNS", "request_joint_visit",
+           "board_row"]
 
 ROUTING_ORDER = ("referral", "supply_chain", "ecosystem", "retail_linkage")
+#: the board's columns; `shared_with`: managers of the prospect's other anchors, who see the row
+#: too; `joint_visits`: those of them who asked the owner for a joint visit
+BOARD_COLUMNS = ["entity_id", "name", "entity_kind", "best_family", "best_kind", "score", "families",
+                 "reasons", "owner", "owner_source", "status", "branch_id", "group_id", "members", "rank",
+                 "row_kind", "campaign", "shared_with", "joint_visits"]
 
 
 class LeadSettings(BaseModel):
@@ -80,16 +86,18 @@ def _rescore(row: pd.Series, multipliers: dict[str, dict[str, float]]) -> float:
 
 def build_board(store: GraphStore, settings: ScoringSettings | None = None, *, manager: str | None = None,
                 branch: str | None = None, family: str | None = None, status: str | None = None,
-                collapse_groups: bool = False, limit: int | None = None) -> pd.DataFrame:
-    """The lead board, best first. `status` is a ledger status or `new` (not yet claimed)."""
+                collapse_groups: bool = False, limit: int | None = None, person: PersonMask | None = None,
+                legacy: LegacyGuard | None = None) -> pd.DataFrame:
+    """The lead board, best first. `status` is a ledger status or `new` (not yet claimed).
+
+    Reasons are rendered for one viewer: persons' fields through `person`, legacy sentences
+    through `legacy` (`scoring.templates.render_reasons`; the API passes its `Viewer`'s)."""
     settings = settings or ScoringSettings()
     conf = family_settings(settings, "leads", LeadSettings)
     lang = settings.lang
     rows = store.read("prospects")
     rows = rows[~rows["kind"].isin(conf.exclude_kinds)].copy()
-    columns = ["entity_id", "name", "entity_kind", "best_family", "best_kind", "score", "families",
-               "reasons", "owner", "owner_source", "status", "branch_id", "group_id", "members", "rank",
-               "row_kind", "campaign", "shared_with"]
+    columns = BOARD_COLUMNS
     if rows.empty:
         return pd.DataFrame(columns=columns)
     multipliers = _refit_multipliers(store, conf.apply_refit)
@@ -124,7 +132,7 @@ def build_board(store: GraphStore, settings: ScoringSettings | None = None, *, m
         by_family: dict[str, dict[str, Any]] = {}
         for row in group:
             by_family.setdefault(row["family"], row)  # the best row of each family
-            for text in render_reasons(row["reasons"], lang):
+            for text in render_reasons(row["reasons"], lang, person, legacy):
                 if text not in reasons:
                     reasons.append(text)
         owner, source = None, None
@@ -146,6 +154,10 @@ def build_board(store: GraphStore, settings: ScoringSettings | None = None, *, m
     leads.extend(campaigns)
     board = pd.DataFrame(leads)
     _apply_claims(board, claims)
+    asked: dict[str, list[str]] = {}
+    for req in ledger(store).joint_visits():
+        asked.setdefault(str(req["entity_id"]), []).append(str(req["manager"]))
+    board["joint_visits"] = [asked.get(e, []) for e in board["entity_id"]]
     _balance(board, store)
     board["group_id"] = _group_roots(board, ents) if len(board) else []
     board["members"] = [[] for _ in range(len(board))]
@@ -172,6 +184,38 @@ def _shared_with(row: dict[str, Any] | None) -> list[str]:
     if row is None or not isinstance(row.get("details"), str):
         return []
     return list(json.loads(row["details"]).get("shared_with", []))
+
+
+def board_row(store: GraphStore, entity_id: str, settings: ScoringSettings | None = None) -> dict[str, Any]:
+    """One row of the board (a lead or a campaign row) as routed now; NotFound when not on it."""
+    board = build_board(store, settings)
+    row = board[board["entity_id"] == entity_id]
+    if row.empty:
+        from graph.errors import NotFound
+
+        raise NotFound(f"{entity_id} is not on the lead board")
+    return {str(k): v for k, v in row.iloc[0].to_dict().items()}
+
+
+def request_joint_visit(store: GraphStore, row: dict[str, Any], manager: str, by: str,
+                        note: str | None = None) -> dict[str, Any]:
+    """`manager`, one the board `row` is shared with, asks its owner for a joint visit.
+
+    Refused (InvalidRequest) unless `manager` is in the row's `shared_with` (the managers of a
+    prospect's other anchors; an employer's corporate manager for its payroll-day campaign) and
+    is not its owner; recorded in the lead ledger, where the owner sees it (`joint_visits`).
+    """
+    from graph.errors import InvalidRequest
+
+    entity_id, owner = str(row["entity_id"]), row.get("owner")
+    shared = list(row.get("shared_with") or [])
+    if manager not in shared:
+        raise InvalidRequest(f"{entity_id} is not shared with {manager} (shared with: {', '.join(shared) or 'no one'}):"
+                             " only a manager it is shared with can ask its owner for a joint visit")
+    if owner == manager:
+        raise InvalidRequest(f"{manager} owns {entity_id}: a joint visit is asked of the owner by another manager")
+    return ledger(store).request_joint_visit(entity_id, manager, by, owner=owner if isinstance(owner, str) else None,
+                                             note=note)
 
 
 def _apply_claims(board: pd.DataFrame, claims: dict[str, Any]) -> None:

@@ -21,11 +21,12 @@ from leads.board import build_board, ledger
 from leads.settings import RhythmSettings, load_rhythm
 from leads.state import FINAL
 from scoring.settings import ScoringSettings
+from scoring.templates import LegacyGuard, PersonMask
 
 __all__ = ["build_plan", "PLAN_COLUMNS", "tier_of"]
 
 PLAN_COLUMNS = ["entity_id", "name", "entity_kind", "tier", "next_action", "due_on", "overdue", "family",
-                "kind", "score", "owner", "status", "branch_id", "reasons"]
+                "kind", "score", "owner", "status", "branch_id", "reasons", "shared_with"]
 _ORDER = {"A": 0, "B": 1, "C": 2}
 
 
@@ -48,13 +49,15 @@ def _scored_on(store: GraphStore) -> date:
 
 def build_plan(store: GraphStore, settings: ScoringSettings | None = None, *, manager: str | None = None,
                branch: str | None = None, due_before: date | None = None,
-               today: date | None = None) -> pd.DataFrame:
-    """What is due, overdue first: one row per open lead of the board."""
+               today: date | None = None, person: PersonMask | None = None,
+               legacy: LegacyGuard | None = None) -> pd.DataFrame:
+    """What is due, overdue first: one row per open lead of the board (reasons rendered for one
+    viewer through `person` and `legacy`, as `build_board` does)."""
     settings = settings or ScoringSettings()
     conf = load_rhythm(settings)
     lang = settings.lang
     today = today or date.today()
-    board = build_board(store, settings, manager=manager, branch=branch)
+    board = build_board(store, settings, manager=manager, branch=branch, person=person, legacy=legacy)
     board = board[~board["status"].isin(FINAL)].copy()
     if board.empty:
         return pd.DataFrame(columns=PLAN_COLUMNS)

@@ -48,6 +48,16 @@ CREATE TABLE IF NOT EXISTS dispositions (
     note TEXT
 );
 CREATE INDEX IF NOT EXISTS dispositions_entity ON dispositions(entity_id);
+CREATE TABLE IF NOT EXISTS joint_visits (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    entity_id TEXT NOT NULL,
+    manager TEXT NOT NULL,
+    owner TEXT,
+    note TEXT,
+    requested_by TEXT NOT NULL,
+    requested_at TEXT NOT NULL,
+    UNIQUE(entity_id, manager)
+);
 """
 
 
@@ -104,7 +114,29 @@ class LeadLedger:
             cols = [c[0] for c in cur.description]
             return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
+    def joint_visits(self, entity_id: str | None = None) -> list[dict[str, object]]:
+        """Requests for a joint visit: a shared lead's other anchors' managers asking its owner."""
+        sql = "SELECT seq, entity_id, manager, owner, note, requested_by, requested_at FROM joint_visits"
+        args: tuple[str, ...] = ()
+        if entity_id is not None:
+            sql += " WHERE entity_id = ?"
+            args = (entity_id,)
+        with self._connect() as db:
+            cur = db.execute(sql + " ORDER BY seq", args)
+            cols = [c[0] for c in cur.description]
+            return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
     # ----------------------------------------------------------------- writes
+    def request_joint_visit(self, entity_id: str, manager: str, by: str, *, owner: str | None = None,
+                            note: str | None = None) -> dict[str, object]:
+        """Record that `manager` asks the lead's owner for a joint visit; asking twice keeps the
+        first request (it is not a disposition: precision and refit do not read it)."""
+        with self._connect() as db:
+            db.execute("INSERT INTO joint_visits(entity_id, manager, owner, note, requested_by, requested_at) "
+                       "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(entity_id, manager) DO NOTHING",
+                       (entity_id, manager, owner, note, by, _now()))
+        return next(r for r in self.joint_visits(entity_id) if r["manager"] == manager)
+
     def claim(self, entity_id: str, owner: str, by: str, family: str | None = None,
               score: float | None = None) -> Claim:
         """Take ownership of an entity; refused (Conflict) when another manager holds it."""

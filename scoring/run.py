@@ -30,7 +30,7 @@ from scoring.answer import BANDS, LINKED_FAMILIES, rank_answer
 from scoring.explain import Evidence, Prospect, Reason
 from scoring.frame import empty_frame, from_prospects
 from scoring.settings import ScoringSettings
-from scoring.templates import render_reasons
+from scoring.templates import LegacyGuard, PersonMask, render_reasons
 
 __all__ = ["score_all", "score_family", "load_prospects", "page_prospects", "decode", "ScoreSummary",
            "available_families", "as_frame", "stored_rows", "frame_prospects"]
@@ -278,8 +278,10 @@ def load_prospects(
     return df
 
 
-def decode(row: dict[str, Any], lang: str = "zh") -> dict[str, Any]:
-    """A `prospects` row with its JSON columns decoded and reasons rendered in `lang`."""
+def decode(row: dict[str, Any], lang: str = "zh", person: PersonMask | None = None,
+           legacy: LegacyGuard | None = None) -> dict[str, Any]:
+    """A `prospects` row with its JSON columns decoded and reasons rendered in `lang` (persons'
+    fields through `person`, legacy sentences through `legacy`: `scoring.templates.render_reasons`)."""
     out = dict(row)
     for col in ("evidence", "path", "suggested_products", "details"):
         value = out.get(col)
@@ -287,7 +289,7 @@ def decode(row: dict[str, Any], lang: str = "zh") -> dict[str, Any]:
             out[col] = json.loads(value) if value else ([] if col != "details" else {})
         elif value is None or value is pd.NA or (isinstance(value, float) and value != value):
             out[col] = [] if col != "details" else {}
-    out["reasons"] = render_reasons(out.get("reasons"), lang)
+    out["reasons"] = render_reasons(out.get("reasons"), lang, person, legacy)
     for k, v in list(out.items()):
         if v is pd.NA or (isinstance(v, float) and v != v):
             out[k] = None

@@ -254,7 +254,7 @@ def association_picture(store: GraphStore, assoc: str, ctx: ViewContext, row: di
     then the members already banking with us — one column each; beyond `ctx.keep` a
     column folds into a "+N" cluster that opens on click.
     """
-    row = decode(row, ctx.lang) if row else {}
+    row = decode(row, ctx.lang, ctx.person) if row else {}
     sub = store.neighbors(assoc, kinds=["MEMBER_OF"], hops=1)
     chain = [str(p) for p in row.get("path") or []] or [assoc]
     if chain[-1] != assoc:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from graph.display import display_text
 from graph.store import GraphStore
-from scoring.templates import render_reasons
+from scoring.templates import PersonMask, render_reasons
 from viz.picture import VEdge, VNode
 from viz.style import MONEY_EDGES, Lang, format_wan, text
 
@@ -48,6 +48,7 @@ class ViewContext:
     lang: Lang = "zh"
     present: Callable[[dict[str, Any]], dict[str, Any]] = _as_is
     scrub: Callable[[str], str] = _same
+    person: PersonMask | None = None  # a person field of a reason, as this viewer may see it
     keep: int = 25  # neighbours of the centre drawn before folding into "+N more"
     keep_deeper: int = 3  # neighbours drawn per node beyond the first hop (a hub's second ring stays readable)
     max_nodes: int = 500
@@ -107,9 +108,9 @@ def _decode_list(value: Any) -> list[Any]:
     return []
 
 
-def explanation(row: dict[str, Any], lang: Lang, top: int = 5) -> list[str]:
-    """Reasons, then the largest contributions, as lines of text."""
-    lines = render_reasons(row.get("reasons"), lang)  # template ids + parameters, rendered now
+def explanation(row: dict[str, Any], lang: Lang, top: int = 5, person: PersonMask | None = None) -> list[str]:
+    """Reasons (persons' fields through `person`), then the largest contributions, as lines of text."""
+    lines = render_reasons(row.get("reasons"), lang, person)  # template ids + parameters, rendered now
     evidence = [e for e in _decode_list(row.get("evidence")) if isinstance(e, dict)]
     evidence.sort(key=lambda e: -float(e.get("contribution") or 0.0))
     for e in evidence[:top]:
@@ -189,7 +190,7 @@ def make_node(store: GraphStore, node_id: str, ctx: ViewContext, attrs: dict[str
         node.score = round(float(row["score"]), 1)
         node.facts.append((text("score", lang), f"{node.score:.1f} · {text(str(row['family']), lang)} · "
                                                 f"{text(str(row['kind']), lang)} #{row.get('rank')}"))
-        node.explanation = [ctx.scrub(line) for line in explanation(row, lang)]
+        node.explanation = [ctx.scrub(line) for line in explanation(row, lang, person=ctx.person)]
     for key, value in extra.items():
         setattr(node, key, value)
     return node

@@ -1,1 +1,3 @@
-"""One router per area of the API; each is thin and renders through `api.present`."""
+"""The API's routers; node-id path parameters use the ``node`` convertor (api/node_ids.py)."""
+
+import api.node_ids  # noqa: F401  (registers the convertor before any route is declared)

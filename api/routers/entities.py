@@ -38,7 +38,7 @@ def search(viewer: ViewerDep, store: StoreDep, settings: SettingsDep, audit: Aud
     return SearchOut(items=items)
 
 
-@router.get("/{entity_id}", response_model=EntityDetailOut)
+@router.get("/{entity_id:node}", response_model=EntityDetailOut)
 def detail(entity_id: str, viewer: ViewerDep, store: StoreDep, audit: AuditDep) -> EntityDetailOut:
     """One entity's details (persons masked by role)."""
     node = store.require_node(entity_id)
@@ -48,7 +48,7 @@ def detail(entity_id: str, viewer: ViewerDep, store: StoreDep, audit: AuditDep) 
     return out
 
 
-@router.get("/{entity_id}/neighbors", response_model=SubgraphOut)
+@router.get("/{entity_id:node}/neighbors", response_model=SubgraphOut)
 def neighbors(entity_id: str, viewer: ViewerDep, store: StoreDep, audit: AuditDep, settings: SettingsDep,
               kinds: EdgeKinds = None,
               min_amount: Annotated[float | None, Query(ge=0, le=1e15)] = None,

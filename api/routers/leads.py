@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from api.deps import AuditDep, CurrentUser, StoreDep, ViewerDep, require_role
+from api.deps import AuditDep, CurrentUser, SettingsDep, StoreDep, ViewerDep, require_role
 from api.errors import ERROR_RESPONSES
-from api.lead_access import check_lead_write, check_manager, lead_facts
+from api.export import MEDIA_TYPES, board_columns, render
+from api.lead_access import check_joint_visit, check_lead_write, check_manager, lead_facts
 from api.masking import Viewer, person_branches
 from graph.errors import Forbidden, InvalidRequest
 from leads.state import DISPOSITIONS
-from scoring.settings import ScoringSettings
 
 __all__ = ["router"]
 
@@ -43,6 +44,8 @@ class LeadOut(BaseModel):
                                                                       "conversions")
     shared_with: list[str] = Field(default_factory=list, description="managers of the prospect's other anchors: "
                                                                      "the row is on their board too (joint visit)")
+    joint_visits: list[str] = Field(default_factory=list, description="managers of `shared_with` who asked the "
+                                                                      "owner for a joint visit")
 
 
 class LeadsPage(BaseModel):
@@ -55,22 +58,27 @@ class ClaimIn(BaseModel):
                                 description="owner to claim for (admin only; others claim for themselves)")
 
 
+class JointVisitIn(BaseModel):
+    manager: str | None = Field(default=None, max_length=64,
+                                description="the manager asking (admin only; others ask for themselves)")
+    note: str | None = Field(default=None, max_length=2000)
+
+
 class DispositionIn(BaseModel):
     status: Literal["contacted", "meeting", "won", "lost", "not_interested", "do_not_contact"]
     note: str | None = Field(default=None, max_length=2000)
 
 
-def _allowed(viewer: Viewer, family: str, kind: str) -> bool:
-    kinds = viewer.policy.families.get(family, ())
-    return kinds is None or kind in (kinds or ())
+def _allowed(viewer: Viewer, family: str, kind: str, entity_kind: str | None = None) -> bool:
+    return viewer.may_work(family, kind, entity_kind)
 
 
-def _lead_out(viewer: Viewer, row: dict[str, Any], lang: str) -> LeadOut:
+def _lead_out(viewer: Viewer, row: dict[str, Any]) -> LeadOut:
     name = row["name"]
     if row["entity_kind"] == "Person":  # masked by who the person is, not by the lead's branch
         name = viewer.person_name(str(row["entity_id"]), name)
     clean = {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
-    clean.update(name=name, reasons=[viewer.text(r, lang) for r in row["reasons"]])
+    clean.update(name=name)  # reasons: rendered from masked fields by `build_board`
     return LeadOut.model_validate(clean)
 
 
@@ -83,30 +91,50 @@ def _owner_for(user: Any, manager: str | None) -> str:
     return str(owner)
 
 
-@router.get("/leads", response_model=LeadsPage)
-def leads(viewer: ViewerDep, audit: AuditDep,
+_FILES: dict[int | str, dict[str, Any]] = {200: {"content": {
+    "text/csv": {"schema": {"type": "string"}},
+    MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}}}}}
+
+
+@router.get("/leads", response_model=LeadsPage, responses=_FILES)
+def leads(viewer: ViewerDep, audit: AuditDep, settings: SettingsDep,
           manager: Annotated[str | None, Query(max_length=64)] = None,
           branch: Annotated[str | None, Query(max_length=64)] = None,
           family: Annotated[Literal["supply_chain", "referral", "retail_linkage", "ecosystem"] | None, Query()] = None,
           status: Annotated[str | None, Query(max_length=32)] = None,
           collapse_groups: bool = False,
-          limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-          offset: Annotated[int, Query(ge=0)] = 0) -> LeadsPage:
-    """The lead board: one row per entity across families, best first, with its owner and status."""
+          limit: Annotated[int | None, Query(ge=1, le=100_000, description="rows per page (JSON: default 50, "
+                                                                          "at most 1,000; files: the whole board)")] = None,
+          offset: Annotated[int, Query(ge=0)] = 0,
+          format: Annotated[Literal["json", "csv", "xlsx"], Query(description="json, or a csv/xlsx file")] = "json",
+          lang: Annotated[Literal["zh", "en"] | None, Query(description="file headers; default: setting")] = None,
+          ) -> Any:
+    """The lead board: one row per entity across families, best first, with its owner and status;
+    format=csv|xlsx downloads the page (row kind, shared with, joint visits asked included)."""
     from leads.board import build_board
 
     board = build_board(viewer.store, manager=manager, branch=branch, family=family, status=status,
-                        collapse_groups=collapse_groups)
+                        collapse_groups=collapse_groups, person=viewer.person_name, legacy=viewer.text)
     rows = [r for r in board.to_dict("records")
-            if viewer.in_scope(r["branch_id"]) and _allowed(viewer, r["best_family"], r["best_kind"])]
-    lang = ScoringSettings().lang  # the language the board's reasons were built in
-    page = [_lead_out(viewer, {str(k): v for k, v in r.items()}, lang) for r in rows[offset:offset + limit]]
+            if viewer.in_scope(r["branch_id"]) and (_allowed(viewer, r["best_family"], r["best_kind"], r["entity_kind"])
+                                                     or viewer.shares(r["shared_with"]))]
+    if format == "json":
+        limit = min(limit or settings.page_limit, settings.max_page_limit)
+    else:
+        limit = min(limit or settings.max_export_rows, settings.max_export_rows)
+    page = [_lead_out(viewer, {str(k): v for k, v in r.items()}) for r in rows[offset:offset + limit]]
     if page:  # every id the board reveals, persons or not
-        audit.record(viewer.user, "list_leads", ids=[lead.entity_id for lead in page], rows=len(page))
-    return LeadsPage(total=len(rows), items=page)
+        audit.record(viewer.user, "list_leads" if format == "json" else "export_leads",
+                     ids=[lead.entity_id for lead in page], rows=len(page))
+    if format == "json":
+        return LeadsPage(total=len(rows), items=page)
+    words = lang or settings.lang
+    body = render([lead.model_dump() for lead in page], format, words, "leads", board_columns(words))
+    return Response(body, media_type=MEDIA_TYPES[format], headers={
+        "Content-Disposition": f'attachment; filename="leads.{format}"', "X-Total-Count": str(len(rows))})
 
 
-@router.post("/leads/{entity_id}/claim")
+@router.post("/leads/{entity_id:node}/claim")
 def claim(entity_id: EntityId, body: ClaimIn, user: CurrentUser, store: StoreDep, audit: AuditDep) -> dict[str, Any]:
     """Claim a lead; 409 naming the owner when another manager holds it."""
     from leads.board import claim_lead
@@ -120,7 +148,23 @@ def claim(entity_id: EntityId, body: ClaimIn, user: CurrentUser, store: StoreDep
     return {"ok": True, **out}
 
 
-@router.post("/leads/{entity_id}/disposition")
+@router.post("/leads/{entity_id:node}/joint-visit")
+def joint_visit(entity_id: EntityId, body: JointVisitIn, user: CurrentUser, store: StoreDep,
+                audit: AuditDep) -> dict[str, Any]:
+    """A manager a lead is shared with asks its owner for a joint visit (kept in the lead ledger;
+    the owner sees it on the board as `joint_visits`). The lead's branch must be in the caller's
+    scope; the asker is the caller's manager (an admin names one) and must be in `shared_with`."""
+    from leads.board import board_row, request_joint_visit
+
+    row = board_row(store, entity_id)
+    manager = _owner_for(user, body.manager)
+    check_joint_visit(store, user, row, manager)
+    out = request_joint_visit(store, row, manager, by=user.name, note=body.note)
+    audit.record(user, "joint_visit", ids=[entity_id], manager=manager)
+    return {"ok": True, **out}
+
+
+@router.post("/leads/{entity_id:node}/disposition")
 def disposition(entity_id: EntityId, body: DispositionIn, user: CurrentUser, store: StoreDep,
                 audit: AuditDep) -> dict[str, Any]:
     """Record what happened with a lead (contacted, meeting, won, lost, not_interested, do_not_contact)."""

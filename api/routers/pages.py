@@ -131,7 +131,7 @@ def _picture_page(request: Request, user: User | None, store: GraphStore, settin
         if view not in allowed_views(viewer):
             raise Forbidden(f"the {user.role} role cannot open the {view} picture")
         ctx = ViewContext(lang="en" if lang == "en" else "zh", present=viewer.node,
-                          scrub=lambda line: viewer.text(line, lang or "zh"))
+                          scrub=lambda line: viewer.text(line, lang or "zh"), person=viewer.person_name)
         picture = viewer.scope.filter_picture(build(viewer, ctx))  # nodes/edges of other branches: counted only
     except AppError as exc:
         return _error(request, status_for(exc), str(exc), lang)
@@ -195,7 +195,7 @@ def static_file(name: str) -> Response:
 
 
 # ---------------------------------------------------------------- pictures
-@router.get("/viz/ego/{node_id}", response_class=HTMLResponse)
+@router.get("/viz/ego/{node_id:node}", response_class=HTMLResponse)
 def ego_page(node_id: str, request: Request, user: PageUser, store: StoreDep, settings: SettingsDep,
              audit: AuditDep, depth: Annotated[int, Query(ge=1, le=3)] = 1,
              kinds: Annotated[str | None, Query(max_length=200, description="e.g. PAYS,BILL")] = None,
@@ -213,7 +213,7 @@ def ego_page(node_id: str, request: Request, user: PageUser, store: StoreDep, se
     return _picture_page(request, user, store, settings, audit, lang, "ego", build)
 
 
-@router.get("/viz/supply-chain/{anchor_id}", response_class=HTMLResponse)
+@router.get("/viz/supply-chain/{anchor_id:node}", response_class=HTMLResponse)
 def supply_chain_page(anchor_id: str, request: Request, user: PageUser, store: StoreDep, settings: SettingsDep,
                       audit: AuditDep, limit: Annotated[int, Query(ge=1, le=200)] = 20,
                       lang: LangQ = None) -> Response:
@@ -226,7 +226,7 @@ def supply_chain_page(anchor_id: str, request: Request, user: PageUser, store: S
     return _picture_page(request, user, store, settings, audit, lang, "supply-chain", build)
 
 
-@router.get("/viz/referral/{prospect_id}", response_class=HTMLResponse)
+@router.get("/viz/referral/{prospect_id:node}", response_class=HTMLResponse)
 def referral_page(prospect_id: str, request: Request, user: PageUser, store: StoreDep, settings: SettingsDep,
                   audit: AuditDep, lang: LangQ = None) -> Response:
     """The referral chains to a prospect: the best highlighted, the alternatives faint."""
@@ -237,7 +237,7 @@ def referral_page(prospect_id: str, request: Request, user: PageUser, store: Sto
     return _picture_page(request, user, store, settings, audit, lang, "referral", build)
 
 
-@router.get("/viz/payroll/{employer_id}", response_class=HTMLResponse)
+@router.get("/viz/payroll/{employer_id:node}", response_class=HTMLResponse)
 def payroll_page(employer_id: str, request: Request, user: PageUser, store: StoreDep, settings: SettingsDep,
                  audit: AuditDep, limit: Annotated[int, Query(ge=1, le=200, description="staff per band")] = 12,
                  lang: LangQ = None) -> Response:
@@ -249,7 +249,7 @@ def payroll_page(employer_id: str, request: Request, user: PageUser, store: Stor
     return _picture_page(request, user, store, settings, audit, lang, "payroll", build)
 
 
-@router.get("/viz/person/{person_id}", response_class=HTMLResponse)
+@router.get("/viz/person/{person_id:node}", response_class=HTMLResponse)
 def person_page(person_id: str, request: Request, user: PageUser, store: StoreDep, settings: SettingsDep,
                 audit: AuditDep, lang: LangQ = None) -> Response:
     """A person, their enterprises and associations, and the managers who cover them."""

@@ -38,6 +38,7 @@ class PlanItem(BaseModel):
     status: str = Field(description="new, open, contacted or meeting (won and declined leads leave the plan)")
     branch_id: str | None
     reasons: list[str]
+    shared_with: list[str] = Field(default_factory=list, description="managers the lead is shared with (see /leads)")
 
 
 class PlanPage(BaseModel):
@@ -50,9 +51,8 @@ class NoteIn(BaseModel):
     tags: list[str] = Field(default_factory=list, max_length=10, description="tags from settings (rhythm.tags)")
 
 
-def _allowed(viewer: Viewer, family: str, kind: str) -> bool:
-    kinds = viewer.policy.families.get(family, ())
-    return kinds is None or kind in (kinds or ())
+def _allowed(viewer: Viewer, family: str, kind: str, entity_kind: str | None = None) -> bool:
+    return viewer.may_work(family, kind, entity_kind)
 
 
 def _page_user() -> Any:
@@ -66,8 +66,9 @@ def _require_kind(viewer: Viewer, family: str, kind: str) -> None:
         raise Forbidden(f"the {viewer.user.role} role cannot see {family} {kind} rows")
 
 
-def _person_name(viewer: Viewer, name: Any, branch: Any) -> Any:
-    return viewer.node({"kind": "Person", "name": name, "branch_id": branch})["name"]
+def _person_name(viewer: Viewer, person_id: Any, name: Any) -> Any:
+    """A person's name as the viewer may see it: by who the person is, never by the row's branch."""
+    return viewer.person_name(str(person_id), name)
 
 
 @router.get("/plan", response_model=PlanPage)
@@ -80,13 +81,14 @@ def plan(viewer: ViewerDep, audit: AuditDep,
     """The contact plan: what is due, overdue first, each with its tier, next action and due date."""
     from leads.plan import build_plan, plan_items
 
-    rows = [r for r in plan_items(build_plan(viewer.store, manager=manager, branch=branch, due_before=due_before))
-            if viewer.in_scope(r["branch_id"]) and _allowed(viewer, r["family"], r["kind"])]
+    rows = [r for r in plan_items(build_plan(viewer.store, manager=manager, branch=branch, due_before=due_before,
+                                             person=viewer.person_name, legacy=viewer.text))
+            if viewer.in_scope(r["branch_id"]) and (_allowed(viewer, r["family"], r["kind"], r["entity_kind"])
+                                                     or viewer.shares(r.get("shared_with")))]
     page = []
     for r in rows[offset:offset + limit]:
         if r["entity_kind"] == "Person":
-            r["name"] = _person_name(viewer, r["name"], r["branch_id"])
-        r["reasons"] = [viewer.text(t) for t in r["reasons"]]
+            r["name"] = _person_name(viewer, r["entity_id"], r["name"])
         page.append(PlanItem.model_validate(r))
     persons = [i.entity_id for i in page if i.entity_kind == "Person"]
     if persons:
@@ -97,10 +99,10 @@ def plan(viewer: ViewerDep, audit: AuditDep,
 def _visible_prospects(viewer: Viewer, block: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for row in block:
-        if not viewer.in_scope(row.get("branch_id")) or not _allowed(viewer, row["family"], row["kind"]):
+        if not viewer.in_scope(row.get("branch_id")) or not _allowed(viewer, row["family"], row["kind"], row.get("entity_kind")):
             continue
         if row.get("entity_kind") == "Person":
-            row = {**row, "name": _person_name(viewer, row["name"], row.get("branch_id"))}
+            row = {**row, "name": _person_name(viewer, row["entity_id"], row["name"])}
         out.append(row)
     return out
 
@@ -120,7 +122,7 @@ def mask_360(viewer: Viewer, view: dict[str, Any]) -> dict[str, Any]:
                 continue
             if item["other_kind"] == "Person" and not viewer.sees_person(
                     {"kind": "Person", "branch_id": item["other_branch"]}):
-                item = {**item, "other_name": _person_name(viewer, item["other_name"], item["other_branch"]),
+                item = {**item, "other_name": _person_name(viewer, item["other_id"], item["other_name"]),
                         "amount": None}
             if not sees:  # a masked person's pay, payments and shares stay hidden
                 item = {**item, "amount": None, "other_bank_amount": None, "share_pct": None}
@@ -138,19 +140,19 @@ def mask_360(viewer: Viewer, view: dict[str, Any]) -> dict[str, Any]:
     return viewer.deep(out)  # type: ignore[no-any-return]
 
 
-@router.get("/entities/{entity_id}/360")
+@router.get("/entities/{entity_id:node}/360")
 def customer_360(entity_id: EntityId, viewer: ViewerDep, store: StoreDep, audit: AuditDep) -> dict[str, Any]:
     """The customer 360 view: products, managers, relations, money, prospects, leads, alerts, timeline, service."""
     from leads.customer import customer_360 as build
 
     viewer.require_scope(store.require_node(entity_id))
-    out = mask_360(viewer, build(store, entity_id))
+    out = mask_360(viewer, build(store, entity_id, person=viewer.person_name))
     if out["entity"].get("kind") == "Person":
         audit.record(viewer.user, "view_360", ids=[entity_id], masked=out["entity"].get("masked"))
     return out
 
 
-@router.post("/entities/{entity_id}/notes")
+@router.post("/entities/{entity_id:node}/notes")
 def add_note(entity_id: EntityId, body: NoteIn, user: CurrentUser, viewer: ViewerDep,
              store: StoreDep) -> dict[str, Any]:
     """Keep a note about an entity, with tags (e.g. home_purchase); returns the offers its tags trigger."""
@@ -169,7 +171,7 @@ def add_note(entity_id: EntityId, body: NoteIn, user: CurrentUser, viewer: Viewe
     return {"ok": True, **note, "offers": offers_for(conf, note["tags"], settings.lang)}
 
 
-@router.get("/track/{scope}/{scope_id}")
+@router.get("/track/{scope}/{scope_id:node}")
 def track(scope: Literal["employer", "association", "anchor", "manager"],
           scope_id: Annotated[str, Path(min_length=1, max_length=200)], viewer: ViewerDep,
           store: StoreDep) -> dict[str, Any]:
@@ -236,7 +238,7 @@ def outflow_clients(viewer: ViewerDep, audit: AuditDep,
             continue
         seen = viewer.sees_person({"kind": "Person", "branch_id": r["branch_id"]})
         banks = went[went["payer_id"] == r["id"]]
-        items.append({"id": r["id"], "name": _person_name(viewer, r["name"], r["branch_id"]),
+        items.append({"id": r["id"], "name": _person_name(viewer, r["id"], r["name"]),
                       "branch_id": r["branch_id"], "manager_id": r["manager_id"], "level": r["level"],
                       "ratio": float(r["ratio"]), "aum": float(r["aum"]) if seen else None,
                       "first_seen": None if r["first_seen"] is None or r["first_seen"] != r["first_seen"]
@@ -248,7 +250,7 @@ def outflow_clients(viewer: ViewerDep, audit: AuditDep,
     return {"items": items}
 
 
-@router.get("/viz/customer/{entity_id}", include_in_schema=False)
+@router.get("/viz/customer/{entity_id:node}", include_in_schema=False)
 def customer_page(entity_id: EntityId, request: Request, store: StoreDep, settings: SettingsDep, audit: AuditDep,
                   user: Annotated[Any, Depends(_page_user())], lang: Annotated[Literal["zh", "en"] | None, Query()] = None,
                   ) -> Response:
@@ -263,7 +265,7 @@ def customer_page(entity_id: EntityId, request: Request, store: StoreDep, settin
     viewer = Viewer(store, user)
     try:
         viewer.require_scope(store.require_node(entity_id))
-        view = mask_360(viewer, build(store, entity_id))
+        view = mask_360(viewer, build(store, entity_id, person=viewer.person_name))
     except AppError as exc:
         return pages._error(request, status_for(exc), str(exc), lang)
     if view["entity"].get("kind") == "Person":

@@ -66,10 +66,10 @@ register({
     "retail.exec.below_vip": ("A retail client below VIP (tier: {tier:tier_en}).", "个人客户等级为{tier:tier_zh}，尚未达到贵宾。"),
     "retail.exec.firms": ("Holds roles at {firms:.0f} client firms.", "在{firms:.0f}家客户企业任职。"),
     "retail.cfr.owner": (
-        "Our {tier:tier_en} retail client {person_name} ({aum:money_en} of assets) is its {role:role_en}.",
-        "我行{tier:tier_zh}个人客户{person_name}（金融资产{aum:money_zh}）是该企业的{role:role_zh}。"),
+        "Our {tier:tier_en} retail client {person_name:person} ({aum:money_en} of assets) is its {role:role_en}.",
+        "我行{tier:tier_zh}个人客户{person_name:person}（金融资产{aum:money_zh}）是该企业的{role:role_zh}。"),
     "retail.cfr.not_client": ("Not yet a corporate client of the bank.", "该企业尚未成为我行对公客户。"),
-    "retail.cfr.stake": ("{person_name} holds {share_pct:.1f}%.", "{person_name}持股{share_pct:.1f}%。"),
+    "retail.cfr.stake": ("{person_name:person} holds {share_pct:.1f}%.", "{person_name:person}持股{share_pct:.1f}%。"),
     "retail.cfr.holders": ("{holders:.0f} of our retail clients hold roles in it.",
                            "共有{holders:.0f}位我行个人客户在该企业任职。"),
 })
@@ -251,9 +251,11 @@ def _cfr_frame(rows: pd.DataFrame) -> pa.Table:
     rows["pays"] = rows["payments_volume"] > 0
     rows["sized"] = rows["firm_size"] >= 0.5
     reasons = [
-        ReasonSlot("retail.cfr.owner", {"tier": "tier", "person_name": "person_name", "aum": "aum", "role": "role"}),
+        ReasonSlot("retail.cfr.owner", {"tier": "tier", "person_name": "person_name", "person_name_id": "person_id",
+                                        "aum": "aum", "role": "role"}),
         ReasonSlot("retail.cfr.not_client"),
-        ReasonSlot("retail.cfr.stake", {"person_name": "person_name", "share_pct": "share_pct"}, when="has_stake"),
+        ReasonSlot("retail.cfr.stake", {"person_name": "person_name", "person_name_id": "person_id",
+                                        "share_pct": "share_pct"}, when="has_stake"),
         ReasonSlot("retail.cfr.holders", {"holders": "holders"}, when="several"),
     ]
     details = {
