@@ -98,9 +98,11 @@ WHERE ref.is_referrer
 """
 
 # Distinct chains to prospects with their path (manager, referrer, the association or key
-# person or parent, prospect) and each contribution; `points` adds them left to right.
-_FACTS_SQL = """
-CREATE TEMP TABLE chain_facts AS
+# person or parent, prospect), each contribution, `points` (added left to right, as the
+# scalar rule did) and `rn`, the rank among the prospect's chains (the path, joined with a
+# separator below any id character, orders as the list of ids would).
+_CHAIN_SQL = """
+CREATE TEMP TABLE chain AS
 WITH chains AS (
     SELECT DISTINCT c.* FROM candidate c JOIN entity p ON p.id = c.prospect
     WHERE p.is_prospect AND c.prospect <> c.referrer
@@ -130,21 +132,20 @@ WITH chains AS (
            $w_penetration * least(1.0, share / $penetration_full) AS pts_penetration,
            CASE WHEN same_industry THEN $w_industry ELSE 0.0 END AS pts_industry
     FROM pathed
+), scored AS (
+    SELECT *,
+           CASE WHEN credit_design THEN $w_design ELSE 0.0 END AS pts_design,
+           $w_length * greatest(0.0, 1.0 - greatest(0, hops - $length_full)::DOUBLE * $length_loss) AS pts_length
+    FROM facts
+), summed AS (
+    SELECT *, pts_credit + pts_tenure + pts_products + pts_position + pts_penetration + pts_industry + pts_design
+              + pts_length AS points
+    FROM scored
 )
-SELECT *,
-       CASE WHEN credit_design THEN $w_design ELSE 0.0 END AS pts_design,
-       $w_length * greatest(0.0, 1.0 - greatest(0, hops - $length_full)::DOUBLE * $length_loss) AS pts_length
-FROM facts
-"""
-
-_RANK_SQL = """
-CREATE TEMP TABLE chain AS
 SELECT *, row_number() OVER (PARTITION BY prospect
                              ORDER BY round(points, 9) DESC, hops, list_position($kinds, kind),
                                       array_to_string(path, chr(1))) AS rn
-FROM (SELECT *, pts_credit + pts_tenure + pts_products + pts_position + pts_penetration + pts_industry
-                + pts_design + pts_length AS points
-      FROM chain_facts)
+FROM summed
 """
 
 
@@ -158,11 +159,11 @@ def build_chains(con: duckdb.DuckDBPyConnection, cfg: ReferralSettings) -> None:
     con.execute(_CANDIDATES_SQL, {"officer_positions": list(cfg.officer_positions),
                                   "board_roles": list(cfg.interlock_roles),
                                   "cap": cfg.max_referrers_per_association})
-    con.execute(_FACTS_SQL, {
+    con.execute(_CHAIN_SQL, {
         "capital_ratio": c.credit_design_capital_ratio, "design_kinds": list(c.credit_design_association_kinds),
         "w_credit": w.credit_client, "w_tenure": w.tenure, "tenure_full": w.tenure_full_years,
         "w_products": w.products, "products_full": float(w.products_full),
         "w_penetration": c.penetration, "penetration_full": c.penetration_full_at,
         "w_industry": c.same_industry, "w_design": c.credit_design,
-        "w_length": c.length, "length_full": c.length_full_hops, "length_loss": c.length_loss_per_hop})
-    con.execute(_RANK_SQL, {"kinds": list(CHAIN_KINDS)})
+        "w_length": c.length, "length_full": c.length_full_hops, "length_loss": c.length_loss_per_hop,
+        "kinds": list(CHAIN_KINDS)})
