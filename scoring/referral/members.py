@@ -36,17 +36,19 @@ LABELS = {
 # One row per prospect: the best chain (rn = 1) with the names its reasons need, the
 # introducers and doors counted, and the details as JSON.
 _MEMBERS_SQL = """
-WITH shown AS (            -- the chains a row lists, with names
-    SELECT c.*, {'kind': c.kind, 'referrer': c.referrer, 'referrer_name': rn.name, 'via': c.via,
+WITH shown AS (            -- the chains a row lists, with names, as JSON (lists of JSON text aggregate
+                           -- faster than lists of structs)
+    SELECT c.prospect, c.rn, to_json({'kind': c.kind, 'referrer': c.referrer, 'referrer_name': rn.name, 'via': c.via,
                  'via_name': coalesce(vn.name, c.via, ''), 'association_id': c.association, 'position': c.position,
                  'manager_id': c.referrer_manager, 'path': c.path, 'hops': c.hops,
-                 'points': round(c.points, 2)} AS chain_json
+                 'points': round(c.points, 2)}) AS chain_json
     FROM chain c JOIN names rn ON rn.id = c.referrer LEFT JOIN names vn ON vn.id = c.via
     WHERE c.rn <= 1 + $max_listed
 ), chain_stats AS (
     SELECT prospect, count(*) AS chains_total FROM chain GROUP BY prospect
 ), other_chain AS (
-    SELECT prospect, list(chain_json ORDER BY rn) AS other_chains FROM shown WHERE rn > 1 GROUP BY prospect
+    SELECT prospect, ('[' || string_agg(chain_json::VARCHAR, ',' ORDER BY rn) || ']')::JSON AS other_chains
+    FROM shown WHERE rn > 1 GROUP BY prospect
 ), introducer AS (         -- each client who can introduce, with its best chain's points
     SELECT prospect, referrer, max(points) AS points FROM chain GROUP BY prospect, referrer
 ), introducer_stats AS (
@@ -57,9 +59,10 @@ WITH shown AS (            -- the chains a row lists, with names
     WHERE i.referrer <> b.referrer
 ), other_introducers AS (
     SELECT o.prospect,
-           list({'id': o.referrer, 'name': n.name, 'manager_id': e.manager_id,
-                 'manager_name': coalesce(mn.name, e.manager_id, ''), 'chain_points': round(o.points, 2)}
-                ORDER BY o.k) AS others
+           ('[' || string_agg(to_json({'id': o.referrer, 'name': n.name, 'manager_id': e.manager_id,
+                                       'manager_name': coalesce(mn.name, e.manager_id, ''),
+                                       'chain_points': round(o.points, 2)})::VARCHAR, ',' ORDER BY o.k) || ']')::JSON
+               AS others
     FROM other_introducer o JOIN names n ON n.id = o.referrer JOIN entity e ON e.id = o.referrer
     LEFT JOIN names mn ON mn.id = e.manager_id
     WHERE o.k <= $max_listed
@@ -111,8 +114,8 @@ SELECT b.prospect AS prospect_id, p.name, b.referrer AS anchor_id, b.association
        CASE WHEN b.assoc_members > 0 THEN (b.assoc_clients / b.assoc_members)::VARCHAR END AS share_text,
        b.association IS NOT NULL AND b.pts_penetration > 0 AS says_penetration,
        d.doors::VARCHAR AS doors_text,
-       to_json({'best_chain': s.chain_json, 'other_chains': coalesce(oc.other_chains, []),
-                'chains_total': cs.chains_total, 'other_introducers': coalesce(oi.others, []),
+       to_json({'best_chain': s.chain_json, 'other_chains': coalesce(oc.other_chains, '[]'::JSON),
+                'chains_total': cs.chains_total, 'other_introducers': coalesce(oi.others, '[]'::JSON),
                 'introducers_total': ist.introducers_total, 'independent_doors': d.independent_doors,
                 'referrer_manager_id': b.referrer_manager, 'association_members': b.assoc_members,
                 'association_client_members': b.assoc_clients,
