@@ -119,6 +119,23 @@ def test_shared_director_chain(fixture_store):
                for r in x3.reasons)
 
 
+def test_reasons_are_templates_with_names_as_parameters(fixture_store):
+    """Reasons are stored as template ids and parameters, names in fields of their own, so a
+    masking policy can mask a person before the sentence is rendered."""
+    from scoring.templates import TEXT, render
+
+    rows = referral.score(fixture_store, ScoringSettings()).to_pylist()
+    assert rows and all(r["template"] != TEXT for row in rows for r in row["reasons"])
+    x3 = next(r for r in rows if r["kind"] == "member" and r["prospect_id"] == "X3")
+    first = x3["reasons"][0]
+    assert first["template"] == "referral.introducer.credit.interlock"
+    params = {p["key"]: p["value"] for p in first["params"]}
+    assert params["via"] == "吴董事" and params["referrer"] == "宁波华盛保温材料有限公司"
+    assert params["manager"] == "李晓梅"
+    masked = render(first["template"], {**params, "via": "吴**"}, "zh")
+    assert "吴**既是宁波华盛保温材料有限公司的董事" in masked and "吴董事" not in masked
+
+
 def test_group_chains(fixture_store):
     rows = rows_by_id(fixture_store)
     assert rows[("member", "X6")].path == ["M3", "C2", "G1", "X6"]
