@@ -1,117 +1,163 @@
-"""Associations as batch targets (批量营销: salons, packages), with penetration metrics.
+"""Kind ``association_target``: associations as batch targets (批量营销: salons, packages).
 
-An association qualifies when the bank already has a way in (a client member, or an officer
-who is a client or holds a role in a client) and it still has members to win.
+An association qualifies when the bank already has a way in (a door: a client member, or a
+firm that is a client and where an officer holds a role) and it still has members to win.
+The penetration metrics, the client officers and the managers involved are one SQL query;
+the row's manager is the lead door's (a credit client first, then an enterprise, then
+standing in the association, products held, id).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from scoring.explain import Evidence, Prospect, Reason, finalise_scores, log_scaled
-from scoring.referral.network import Network, ReferralSettings
-from scoring.referral.text import POSITION_WORDS
+from scoring.frame import round_like_python
+from scoring.referral.rows import Bar, Slot, column, kind_frame
+from scoring.referral.settings import ReferralSettings
 
-__all__ = ["association_targets", "association_metrics"]
+__all__ = ["association_targets"]
+
+_TARGETS_SQL = """
+WITH m AS (                -- the members of listed associations, as the network sees them
+    SELECT m.association_id, m.member_id, m.position, e.id IS NOT NULL AS known,
+           coalesce(e.is_client, false) AS is_client, coalesce(e.is_credit, false) AS is_credit,
+           coalesce(e.is_prospect, false) AS is_prospect, coalesce(e.is_referrer, false) AS is_referrer,
+           coalesce(e.dnc, false) AS dnc, e.name, e.manager_id
+    FROM member m LEFT JOIN entity e ON e.id = m.member_id
+    WHERE m.association_id IN (SELECT id FROM associations)
+), client_firm AS (        -- the client firms where a person holds a role
+    SELECT person_id, list(enterprise_id ORDER BY enterprise_id) AS firms
+    FROM (SELECT DISTINCT ro.person_id, ro.enterprise_id FROM role ro
+          JOIN entity e ON e.id = ro.enterprise_id WHERE e.is_referrer)
+    GROUP BY person_id
+), officer AS (            -- officers who are clients or hold a role in a client
+    SELECT m.association_id, m.member_id AS id, m.name, m.position, m.is_client, m.manager_id,
+           coalesce(f.firms, []) AS client_roles_in,
+           coalesce(w.en, m.position) AS position_en, coalesce(w.zh, m.position) AS position_zh
+    FROM m LEFT JOIN client_firm f ON f.person_id = m.member_id LEFT JOIN position_words w ON w.code = m.position
+    WHERE list_contains($officer_positions, m.position) AND m.known AND NOT m.dnc
+      AND (m.is_client OR f.firms IS NOT NULL)
+), door AS (               -- ways in: client members, and the client firms of officers
+    SELECT association_id, member_id AS door FROM m WHERE is_referrer
+    UNION
+    SELECT association_id, unnest(client_roles_in) FROM officer
+), lead AS (
+    SELECT d.association_id,
+           first(d.door ORDER BY NOT e.is_credit, e.kind <> 'enterprise', coalesce(w.points, 0.0) DESC,
+                 e.n_products DESC, d.door) AS door,
+           count(*) AS doors
+    FROM door d JOIN entity e ON e.id = d.door
+    LEFT JOIN member mm ON mm.association_id = d.association_id AND mm.member_id = d.door
+    LEFT JOIN position_points w ON w.position = mm.position
+    GROUP BY d.association_id
+), involved AS (           -- managers already serving a door or a client officer
+    SELECT association_id, list(DISTINCT manager_id ORDER BY manager_id) AS managers
+    FROM (SELECT d.association_id, e.manager_id FROM door d JOIN entity e ON e.id = d.door
+          UNION ALL
+          SELECT association_id, manager_id FROM officer WHERE is_client)
+    WHERE manager_id IS NOT NULL
+    GROUP BY association_id
+), officers AS (
+    SELECT association_id,
+           list({'id': id, 'name': name, 'position': position, 'is_client': is_client,
+                 'client_roles_in': client_roles_in} ORDER BY id) AS client_officers,
+           list(name ORDER BY id) AS officer_names, list(position_en ORDER BY id) AS officer_en,
+           list(position_zh ORDER BY id) AS officer_zh
+    FROM officer GROUP BY association_id
+), stats AS (
+    SELECT association_id, count(*) AS members,
+           count(*) FILTER (WHERE known AND is_client) AS clients,
+           count(*) FILTER (WHERE known AND is_credit) AS credit,
+           count(*) FILTER (WHERE is_prospect) AS reachable,
+           count(*) FILTER (WHERE is_prospect AND is_client) AS weak,
+           list(member_id ORDER BY member_id) FILTER (WHERE is_prospect) AS reachable_ids
+    FROM m GROUP BY association_id
+)
+SELECT s.association_id AS prospect_id, an.name, s.association_id, l.door AS anchor_id,
+       ld.manager_id, coalesce(nullif(mg.branch_id, ''), ld.branch_id) AS branch_id, false AS is_deepening,
+       list_filter([ld.manager_id, l.door, s.association_id], lambda x: x IS NOT NULL AND x <> '') AS path,
+       $products AS suggested_products,
+       s.members, s.clients, s.credit, s.reachable, s.weak,
+       len(coalesce(o.client_officers, [])) AS officers, len(coalesce(v.managers, [])) AS managers,
+       -- reason parameters
+       CASE WHEN s.weak > 0 THEN 'referral.target.members_weak' ELSE 'referral.target.members' END
+           AS members_template,
+       CASE WHEN ld.manager_id IS NULL THEN 'referral.target.approach.no_manager' ELSE 'referral.target.approach' END
+           AS approach_template,
+       coalesce(mn.name, ld.manager_id) AS manager_name,
+       coalesce(o.officer_names[1], ln.name) AS lead_name,
+       o.officer_names[1] AS officer_1, o.officer_en[1] AS officer_1_en, o.officer_zh[1] AS officer_1_zh,
+       o.officer_names[2] AS officer_2, o.officer_en[2] AS officer_2_en, o.officer_zh[2] AS officer_2_zh,
+       o.officer_names[3] AS officer_3, o.officer_en[3] AS officer_3_en, o.officer_zh[3] AS officer_3_zh,
+       (s.members - s.clients)::VARCHAR AS non_clients_text, s.members::VARCHAR AS members_text,
+       s.weak::VARCHAR AS weak_text, s.clients::VARCHAR AS clients_text, s.credit::VARCHAR AS credit_text,
+       to_json({'members': s.members, 'client_members': s.clients, 'credit_client_members': s.credit,
+                'non_client_members': s.members - s.clients, 'reachable_members': s.reachable,
+                'weak_client_members': s.weak, 'penetration': round(s.clients / s.members, 4),
+                'client_officers': coalesce(o.client_officers, []), 'managers': coalesce(v.managers, []),
+                'reachable_sample': coalesce(s.reachable_ids[1:10], []), 'lead_referrer': l.door,
+                'lead_referrer_name': ln.name, 'association_kind': a.kind})::VARCHAR AS details
+FROM stats s
+JOIN lead l USING (association_id)
+JOIN associations a ON a.id = s.association_id
+JOIN names an ON an.id = s.association_id
+JOIN entity ld ON ld.id = l.door
+JOIN names ln ON ln.id = l.door
+LEFT JOIN officers o USING (association_id)
+LEFT JOIN involved v USING (association_id)
+LEFT JOIN managers mg ON mg.id = ld.manager_id
+LEFT JOIN names mn ON mn.id = ld.manager_id
+WHERE s.reachable > 0
+ORDER BY s.association_id
+"""
 
 
-def association_metrics(net: Network, cfg: ReferralSettings, assoc: str) -> dict[str, Any]:
-    """Members, clients, credit clients, reachable prospects, client officers and managers of one association."""
-    members = net.members.get(assoc, {})
-    known = [m for m in sorted(members) if m in net.entities]
-    clients = [m for m in known if net.entities[m].is_client]
-    credit = [m for m in clients if net.entities[m].is_credit_client]
-    reachable = [m for m in known if net.is_prospect(m, cfg)]
-    officers: list[dict[str, Any]] = []
-    for member in sorted(members):
-        position = members[member]
-        ent = net.entities.get(member)
-        if position not in cfg.officer_positions or ent is None or ent.do_not_contact:
-            continue
-        client_links = sorted(e for e in net.roles.get(member, {}) if net.is_referrer(e))
-        if ent.is_client or client_links:
-            officers.append({"id": member, "name": ent.name, "position": position,
-                             "is_client": ent.is_client, "client_roles_in": client_links})
-    doors = [m for m in clients if net.is_referrer(m)]
-    doors += [e for o in officers for e in o["client_roles_in"] if e not in doors]
-    involved = [net.entities[m].manager_id for m in doors]
-    involved += [net.entities[o["id"]].manager_id for o in officers if o["is_client"]]
-    managers = sorted({m for m in involved if m})
-    return {
-        "members": len(members), "client_members": len(clients), "credit_client_members": len(credit),
-        "non_client_members": len(members) - len(clients), "reachable_members": len(reachable),
-        "weak_client_members": sum(1 for m in reachable if net.entities[m].is_client),
-        "penetration": round(len(clients) / len(members), 4) if members else 0.0,
-        "client_officers": officers, "managers": managers, "doors": doors,
-        "reachable_sample": reachable[:10],
-    }
-
-
-def _lead_door(net: Network, cfg: ReferralSettings, doors: list[str], members: dict[str, str]) -> str:
-    """The strongest way in: a credit client first (its credit design is the package), then an
-    enterprise over a person, then standing in the association, products held, id."""
-    def strength(node: str) -> tuple[bool, bool, float, int, str]:
-        ent = net.entities[node]
-        return (not ent.is_credit_client, ent.kind != "enterprise",
-                -cfg.referrer.position.get(members.get(node, ""), 0.0), -len(ent.products), node)
-    return sorted(doors, key=strength)[0]
-
-
-def association_targets(net: Network, cfg: ReferralSettings) -> list[Prospect]:
-    """One `association_target` row per association the bank can work as a batch."""
+def association_targets(con: duckdb.DuckDBPyConnection, cfg: ReferralSettings) -> pa.Table:
+    """The frame of kind ``association_target`` (tables of `network.load_network` must exist)."""
+    rows = con.sql(_TARGETS_SQL, params={"officer_positions": list(cfg.officer_positions),
+                                      "products": list(cfg.products_target)}).to_arrow_table()
     w = cfg.target
-    rows: list[Prospect] = []
-    for assoc in sorted(net.associations):
-        m = association_metrics(net, cfg, assoc)
-        if not m["doors"] or not m["reachable_members"]:
-            continue
-        officers = m["client_officers"]
-        evidence = finalise_scores([
-            Evidence(name="reachable_members", label_en="members not yet clients", label_zh="可触达的非客户会员",
-                     value=m["reachable_members"],
-                     contribution=w.reachable * log_scaled(m["reachable_members"], w.reachable_full_at)),
-            Evidence(name="penetration", label_en="share of members already clients", label_zh="会员渗透率",
-                     value=m["penetration"],
-                     contribution=w.penetration * min(1.0, m["penetration"] / w.penetration_full_at)),
-            Evidence(name="client_officers", label_en="officers who are or work for clients",
-                     label_zh="为我行客户的协会负责人", value=len(officers),
-                     contribution=w.client_officers * min(1.0, len(officers) / w.client_officers_full)),
-            Evidence(name="credit_client_members", label_en="credit clients among members",
-                     label_zh="会员中的授信客户", value=m["credit_client_members"],
-                     contribution=w.credit_clients * min(1.0, m["credit_client_members"] / w.credit_clients_full)),
-            Evidence(name="managers_involved", label_en="managers already serving members",
-                     label_zh="已服务会员的客户经理", value=len(m["managers"]),
-                     contribution=w.managers * min(1.0, len(m["managers"]) / w.managers_full)),
-        ])
-        door = _lead_door(net, cfg, m["doors"], net.members.get(assoc, {}))
-        manager = net.entities[door].manager_id
-        name = net.name(assoc)
-        reasons = [
-            Reason(en=f"{m['non_client_members']} of {m['members']} members of {name} are not yet clients"
-                      + (f", {m['weak_client_members']} more are weak clients to deepen" if m["weak_client_members"]
-                         else ""),
-                   zh=f"{name}{m['members']}家会员中有{m['non_client_members']}家尚未成为我行客户"
-                      + (f"，另有{m['weak_client_members']}家为待深耕的弱客户" if m["weak_client_members"] else "")),
-            Reason(en=f"Penetration {m['penetration']:.0%}: {m['client_members']} members already bank with us "
-                      f"({m['credit_client_members']} with credit)",
-                   zh=f"渗透率{m['penetration']:.0%}：已有{m['client_members']}家会员是我行客户"
-                      f"（其中授信客户{m['credit_client_members']}家）"),
-        ]
-        for officer in officers[:3]:
-            pos_en, pos_zh = POSITION_WORDS.get(officer["position"], (officer["position"], officer["position"]))
-            reasons.append(Reason(en=f"{officer['name']}, {pos_en}, is linked to the bank",
-                                  zh=f"{pos_zh}{officer['name']}与我行已有业务关系"))
-        lead = officers[0]["name"] if officers else net.name(door)
-        reasons.append(Reason(
-            en=f"Approach: {net.name(manager) or 'the manager'} holds a salon for {name} with {lead} "
-               f"and offers one credit package to its members",
-            zh=f"建议：{net.name(manager) or '客户经理'}联合{lead}举办{name}专场沙龙，推出会员批量授信方案"))
-        details = {k: v for k, v in m.items() if k != "doors"}
-        details.update(lead_referrer=door, lead_referrer_name=net.name(door),
-                       association_kind=net.associations[assoc].get("kind"))
-        branch = net.managers.get(manager or "", {}).get("branch_id") or net.entities[door].branch_id
-        rows.append(Prospect(family="referral", kind="association_target", prospect_id=assoc, name=name,
-                             evidence=evidence, reasons=reasons, path=[p for p in (manager, door, assoc) if p],
-                             suggested_products=list(cfg.products_target), manager_id=manager, branch_id=branch,
-                             anchor_id=door, association_id=assoc, details=details))
-    return rows
+
+    def num(name: str) -> np.ndarray:
+        return np.asarray(pc.fill_null(column(rows, name), 0).to_numpy(zero_copy_only=False), dtype="float64")
+
+    members, clients = num("members"), num("clients")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        penetration = round_like_python(np.where(members > 0, clients / np.maximum(members, 1), 0.0), 4)
+    reachable = num("reachable")
+    reach_share = np.zeros(len(reachable))
+    if w.reachable_full_at > 0:
+        positive = reachable > 0
+        reach_share[positive] = np.minimum(1.0, np.log10(1.0 + reachable[positive]) / np.log10(1.0 + w.reachable_full_at))
+    bars = [
+        Bar("reachable_members", "members not yet clients", "可触达的非客户会员", column(rows, "reachable"),
+            w.reachable * reach_share),
+        Bar("penetration", "share of members already clients", "会员渗透率", pa.array(penetration),
+            w.penetration * np.minimum(1.0, penetration / w.penetration_full_at)),
+        Bar("client_officers", "officers who are or work for clients", "为我行客户的协会负责人",
+            column(rows, "officers"), w.client_officers * np.minimum(1.0, num("officers") / w.client_officers_full)),
+        Bar("credit_client_members", "credit clients among members", "会员中的授信客户", column(rows, "credit"),
+            w.credit_clients * np.minimum(1.0, num("credit") / w.credit_clients_full)),
+        Bar("managers_involved", "managers already serving members", "已服务会员的客户经理", column(rows, "managers"),
+            w.managers * np.minimum(1.0, num("managers") / w.managers_full)),
+    ]
+    association = column(rows, "name")
+    reasons = [
+        Slot(column(rows, "members_template"), {"non_clients": column(rows, "non_clients_text"),
+                                                "members": column(rows, "members_text"), "association": association,
+                                                "weak": column(rows, "weak_text")}),
+        Slot("referral.target.penetration", {"share": pa.array(penetration).cast(pa.string()),
+                                             "clients": column(rows, "clients_text"),
+                                             "credit": column(rows, "credit_text")}),
+        *(Slot("referral.target.officer", {"officer": column(rows, f"officer_{k}"),
+                                           "position_en": column(rows, f"officer_{k}_en"),
+                                           "position_zh": column(rows, f"officer_{k}_zh")},
+               np.asarray(pc.is_valid(column(rows, f"officer_{k}")).to_numpy(zero_copy_only=False), dtype=bool))
+          for k in (1, 2, 3)),
+        Slot(column(rows, "approach_template"), {"manager": column(rows, "manager_name"), "association": association,
+                                                 "lead": column(rows, "lead_name")}),
+    ]
+    return kind_frame(rows, family="referral", kind="association_target", bars=bars, reasons=reasons)

@@ -1,93 +1,110 @@
-"""Words for the referral family: reasons and the suggested approach, in English and Chinese."""
+"""Words for the referral family: reason templates (scoring/templates.py) and the word tables.
+
+A row stores a template id and its parameters; the sentence is rendered in Chinese or English
+when the row is shown. Names of persons, firms, associations and managers are parameters of
+their own (``referrer``, ``prospect``, ``via``, ``manager``, ``officer``, ``lead``…), so a
+viewer's masking policy can mask the field before the sentence is built. Role and position
+words come from `graph.vocabulary` as ``*_en`` / ``*_zh`` parameters (open sets of codes).
+
+Template ids are chosen per row: ``referral.introducer.<credit|client>.<link>`` (link: the chain
+kind, or ``group.parent`` / ``group.subsidiary`` / ``group.sibling``), and
+``referral.approach.<kind>`` (``….no_manager`` when the referrer has no manager).
+"""
 
 from __future__ import annotations
 
-from scoring.explain import POSITION_WORDS, ROLE_WORDS, Evidence, Reason
-from scoring.referral.network import Chain, Network
+import pandas as pd
+import pyarrow as pa
 
-__all__ = ["chain_reasons", "approach", "POSITION_WORDS", "ROLE_WORDS"]
+from graph.vocabulary import POSITION_WORDS, ROLE_WORDS
+from scoring.templates import register
 
+__all__ = ["position_words", "role_words", "word_table", "GROUP_LINKS", "NO_MANAGER"]
 
+#: the link of a chain to its prospect, by chain kind (group chains by relation)
+LINKS = {
+    "association": ("{referrer} and {prospect} are both members of {association}",
+                    "{referrer}与{prospect}同为{association}会员"),
+    "officer": ("{referrer} can ask {via}, {position_en} of {association} where {prospect} is a member",
+                "{referrer}可请{association}{position_zh}{via}引荐其会员{prospect}"),
+    "interlock": ("{via} is {roles_referrer_en} of {referrer} and {roles_prospect_en} of {prospect}",
+                  "{via}既是{referrer}的{roles_referrer_zh}，又是{prospect}的{roles_prospect_zh}"),
+    "group.subsidiary": ("{prospect} is a subsidiary of {referrer}", "{prospect}是{referrer}的子公司"),
+    "group.parent": ("{prospect} is the parent of {referrer}", "{prospect}是{referrer}的母公司"),
+    "group.sibling": ("{prospect} is a sister company of {referrer}", "{prospect}是{referrer}的兄弟公司"),
+    "group": ("{prospect} is in the same group as {referrer}", "{prospect}是{referrer}的同集团企业"),
+}
+GROUP_LINKS = ("group:subsidiary", "group:parent", "group:sibling")
+STANDING = {"credit": ("credit client", "授信客户"), "client": ("client", "客户")}
 
-def _role(net: Network, person: str, enterprise: str) -> tuple[str, str]:
-    held = sorted(net.roles.get(person, {}).get(enterprise, set()))
-    words = [ROLE_WORDS.get(r, (r, r)) for r in held] or [("linked", "关联人")]
-    return " and ".join(w[0] for w in words), "、".join(w[1] for w in words)
-
-
-def _link(net: Network, chain: Chain) -> tuple[str, str]:
-    """How the referrer reaches the prospect, in words."""
-    ref, pro = net.name(chain.referrer), net.name(chain.prospect)
-    assoc = net.name(chain.association)
-    if chain.kind == "association":
-        return f"{ref} and {pro} are both members of {assoc}", f"{ref}与{pro}同为{assoc}会员"
-    if chain.kind == "officer":
-        via = net.name(chain.via)
-        pos_en, pos_zh = POSITION_WORDS.get(chain.position, (chain.position, chain.position))
-        return (f"{ref} can ask {via}, {pos_en} of {assoc} where {pro} is a member",
-                f"{ref}可请{assoc}{pos_zh}{via}引荐其会员{pro}")
-    if chain.kind == "interlock":
-        via = chain.via or ""
-        a_en, a_zh = _role(net, via, chain.referrer)
-        b_en, b_zh = _role(net, via, chain.prospect)
-        name = net.name(via)
-        return (f"{name} is {a_en} of {ref} and {b_en} of {pro}",
-                f"{name}既是{ref}的{a_zh}，又是{pro}的{b_zh}")
-    relation = {"group:subsidiary": ("a subsidiary of", "的子公司"), "group:parent": ("the parent of", "的母公司"),
-                "group:sibling": ("a sister company of", "的兄弟公司")}
-    rel_en, rel_zh = relation.get(chain.position, ("in the same group as", "的同集团企业"))
-    return f"{pro} is {rel_en} {ref}", f"{pro}是{ref}{rel_zh}"
-
-
-def chain_reasons(net: Network, chain: Chain, evidence: list[Evidence], introducers: int) -> list[Reason]:
-    """The sentences of a `member` row, strongest fact first."""
-    ref = net.entities[chain.referrer]
-    manager = net.name(ref.manager_id) or "—"
-    link_en, link_zh = _link(net, chain)
-    credit_en = "credit client" if ref.is_credit_client else "client"
-    credit_zh = "授信客户" if ref.is_credit_client else "客户"
-    out = [Reason.model_construct(en=f"Introducer: {ref.name}, a {credit_en} of manager {manager}; {link_en}",
-                  zh=f"引荐人：{ref.name}（{manager}的{credit_zh}）；{link_zh}")]
-    pro = net.entities[chain.prospect]
-    if pro.is_client:
-        own = net.name(pro.manager_id) or "—"
-        out.append(Reason.model_construct(en=f"Already a client of {own} with few products (weak client): deepen it",
-                          zh=f"已是{own}的客户但产品较少（弱客户），可深耕"))
-    by_name = {e.name: e for e in evidence}
-    if chain.association and by_name["association_penetration"].contribution > 0:
-        clients, members = net.penetration(chain.association)
-        assoc = net.name(chain.association)
-        out.append(Reason.model_construct(en=f"{clients} of {members} members of {assoc} already bank with us "
-                             f"({clients / members:.0%}): social proof",
-                          zh=f"{assoc}{members}家会员中已有{clients}家是我行客户（{clients / members:.0%}），可借其示范效应"))
-    if by_name["fit_industry"].contribution > 0:
-        out.append(Reason.model_construct(en=f"Same industry as {ref.name} ({by_name['fit_industry'].value})",
-                          zh=f"与{ref.name}同属{by_name['fit_industry'].value}行业"))
-    if by_name["fit_credit_design"].contribution > 0:
-        out.append(Reason.model_construct(en=f"{ref.name}'s credit design fits: same business model and comparable size",
-                          zh=f"经营模式和规模相近，可复用{ref.name}的授信方案"))
-    if introducers > 1:
-        out.append(Reason.model_construct(en=f"{introducers} independent ways in (clients and key persons)",
-                          zh=f"共有{introducers}条独立引荐渠道（客户及关键人）"))
-    return out
+#: the suggested first move, by chain kind ({manager}: the referrer's manager)
+APPROACH = {
+    "association": ("{manager} asks {referrer} to introduce {prospect} at the next {association} event",
+                    "{manager}请{referrer}在{association}活动中引荐{prospect}"),
+    "officer": ("{manager} meets {via} with {referrer} and proposes a salon for members such as {prospect}",
+                "{manager}与{referrer}一同拜访{via}，借协会沙龙对接{prospect}等会员"),
+    "interlock": ("{manager} asks {via} (who sits in both companies) for an introduction to {prospect}",
+                  "{manager}请{via}（两家企业共同任职）引荐{prospect}"),
+    "group": ("{manager} extends {referrer}'s group arrangement to {prospect}",
+              "{manager}将{referrer}的集团服务方案延伸至{prospect}"),
+}
+TARGET_APPROACH = ("{manager} holds a salon for {association} with {lead} and offers one credit package to its "
+                   "members", "{manager}联合{lead}举办{association}专场沙龙，推出会员批量授信方案")
+#: the words for a missing manager, and the suffix of the template ids that use them
+NO_MANAGER = ("the manager", "客户经理")
+_NO_MANAGER_SUFFIX = ".no_manager"
 
 
-def approach(net: Network, chain: Chain) -> tuple[str, str]:
-    """The suggested first move for the manager, in English and Chinese."""
-    ref = net.entities[chain.referrer]
-    manager = net.name(ref.manager_id) or "the manager"
-    manager_zh = net.name(ref.manager_id) or "客户经理"
-    pro = net.name(chain.prospect)
-    if chain.kind == "association":
-        return (f"{manager} asks {ref.name} to introduce {pro} at the next {net.name(chain.association)} event",
-                f"{manager_zh}请{ref.name}在{net.name(chain.association)}活动中引荐{pro}")
-    if chain.kind == "officer":
-        via = net.name(chain.via)
-        return (f"{manager} meets {via} with {ref.name} and proposes a salon for members such as {pro}",
-                f"{manager_zh}与{ref.name}一同拜访{via}，借协会沙龙对接{pro}等会员")
-    if chain.kind == "interlock":
-        via = net.name(chain.via)
-        return (f"{manager} asks {via} (who sits in both companies) for an introduction to {pro}",
-                f"{manager_zh}请{via}（两家企业共同任职）引荐{pro}")
-    return (f"{manager} extends {ref.name}'s group arrangement to {pro}",
-            f"{manager_zh}将{ref.name}的集团服务方案延伸至{pro}")
+def _approach(key: str, words: tuple[str, str]) -> dict[str, tuple[str, str]]:
+    en, zh = f"Approach: {words[0]}", f"建议：{words[1]}"
+    return {key: (en, zh), key + _NO_MANAGER_SUFFIX: (en.replace("{manager}", NO_MANAGER[0]),
+                                                      zh.replace("{manager}", NO_MANAGER[1]))}
+
+
+_TEMPLATES: dict[str, tuple[str, str]] = {
+    f"referral.introducer.{standing}.{link}": (
+        f"Introducer: {{referrer}}, a {s_en} of manager {{manager}}; {l_en}",
+        f"引荐人：{{referrer}}（{{manager}}的{s_zh}）；{l_zh}")
+    for standing, (s_en, s_zh) in STANDING.items() for link, (l_en, l_zh) in LINKS.items()
+}
+for _kind, _words in APPROACH.items():
+    _TEMPLATES.update(_approach(f"referral.approach.{_kind}", _words))
+_TEMPLATES.update(_approach("referral.target.approach", TARGET_APPROACH))
+_TEMPLATES.update({
+    "referral.weak_client": ("Already a client of {own_manager} with few products (weak client): deepen it",
+                             "已是{own_manager}的客户但产品较少（弱客户），可深耕"),
+    "referral.penetration": ("{clients} of {members} members of {association} already bank with us ({share:.0%}): "
+                             "social proof",
+                             "{association}{members}家会员中已有{clients}家是我行客户（{share:.0%}），可借其示范效应"),
+    "referral.same_industry": ("Same industry as {referrer} ({industry})", "与{referrer}同属{industry}行业"),
+    "referral.credit_design": ("{referrer}'s credit design fits: same business model and comparable size",
+                               "经营模式和规模相近，可复用{referrer}的授信方案"),
+    "referral.introducers": ("{count} independent ways in (clients and key persons)",
+                             "共有{count}条独立引荐渠道（客户及关键人）"),
+    "referral.target.members": ("{non_clients} of {members} members of {association} are not yet clients",
+                                "{association}{members}家会员中有{non_clients}家尚未成为我行客户"),
+    "referral.target.members_weak": (
+        "{non_clients} of {members} members of {association} are not yet clients, {weak} more are weak clients "
+        "to deepen",
+        "{association}{members}家会员中有{non_clients}家尚未成为我行客户，另有{weak}家为待深耕的弱客户"),
+    "referral.target.penetration": ("Penetration {share:.0%}: {clients} members already bank with us "
+                                    "({credit} with credit)",
+                                    "渗透率{share:.0%}：已有{clients}家会员是我行客户（其中授信客户{credit}家）"),
+    "referral.target.officer": ("{officer}, {position_en}, is linked to the bank",
+                                "{position_zh}{officer}与我行已有业务关系"),
+})
+register(_TEMPLATES)
+
+
+def word_table(words: dict[str, tuple[str, str]]) -> pa.Table:
+    """A vocabulary (code -> (English, Chinese)) as a table (code, en, zh) to join in SQL."""
+    return pa.Table.from_pandas(pd.DataFrame({"code": list(words), "en": [w[0] for w in words.values()],
+                                              "zh": [w[1] for w in words.values()]}), preserve_index=False)
+
+
+def position_words() -> pa.Table:
+    return word_table(POSITION_WORDS)
+
+
+def role_words() -> pa.Table:
+    return word_table(ROLE_WORDS)

@@ -12,6 +12,7 @@ from graph.networkx_store import NetworkxStore
 from graph.store import GraphStore
 from scoring import referral
 from scoring.explain import Prospect
+from scoring.run import frame_prospects
 from scoring.settings import ScoringSettings
 
 ENTERPRISES = [
@@ -42,6 +43,21 @@ ROLES = [("PD", "C1", "director"), ("PD", "X3", "director"), ("PN", "C1", "direc
 
 
 def tables(enterprises=ENTERPRISES, persons=PERSONS, members=MEMBERS, roles=ROLES) -> dict[str, pd.DataFrame]:
+    """The fixture's tables and the `edges` an ingest would derive from them (the family reads both)."""
+    return with_edges(node_and_fact_tables(enterprises, persons, members, roles))
+
+
+def with_edges(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    from graph.schema import conform, empty
+    from ingest.derive import derive_edges
+
+    needed = ("enterprises", "persons", "managers", "memberships", "roles", "payments", "bills", "endorsements",
+              "payroll")
+    full = {t: conform(t, frames[t]) if t in frames else empty(t) for t in needed}
+    return {**frames, "edges": derive_edges(full, [])["edges"]}
+
+
+def node_and_fact_tables(enterprises, persons, members, roles) -> dict[str, pd.DataFrame]:
     cols = ["id", "name", "is_client", "is_credit_client", "manager_id", "industry", "opened_on",
             "registered_capital", "parent_id", "do_not_contact"]
     return {
@@ -66,8 +82,13 @@ def fixture_store(store):
     return store
 
 
+def prospects(store, settings: ScoringSettings) -> list[Prospect]:
+    """The family's frame as `Prospect` objects (reasons rendered in both languages)."""
+    return frame_prospects(referral.score(store, settings))
+
+
 def rows_by_id(store) -> dict[tuple[str, str], Prospect]:
-    return {(p.kind, p.prospect_id): p for p in referral.score(store, ScoringSettings(lang="en"))}
+    return {(p.kind, p.prospect_id): p for p in prospects(store, ScoringSettings(lang="en"))}
 
 
 def test_fellow_member_goes_to_the_credit_clients_manager(fixture_store):
@@ -85,7 +106,9 @@ def test_fellow_member_goes_to_the_credit_clients_manager(fixture_store):
     assert {"referrer_credit", "referrer_position", "association_penetration", "fit_industry",
             "fit_credit_design", "chain_length", "independent_introducers"} <= names
     assert any("secretary-general" in r.en for r in x1.reasons)
-    assert x1.details["approach_en"] and x1.suggested_products[0] == "inclusive_finance_loan"
+    assert x1.reasons[-1].en.startswith("Approach: 李晓梅 meets 周秘书 with 宁波华盛保温材料有限公司")
+    assert x1.reasons[-1].zh.startswith("建议：李晓梅与宁波华盛保温材料有限公司一同拜访周秘书")
+    assert x1.suggested_products[0] == "inclusive_finance_loan"
 
 
 def test_shared_director_chain(fixture_store):
@@ -94,6 +117,23 @@ def test_shared_director_chain(fixture_store):
     assert x3.details["best_chain"]["kind"] == "interlock" and x3.association_id is None
     assert any("吴董事 is a director of 宁波华盛保温材料有限公司 and a director of 宁波东升建材有限公司" in r.en
                for r in x3.reasons)
+
+
+def test_reasons_are_templates_with_names_as_parameters(fixture_store):
+    """Reasons are stored as template ids and parameters, names in fields of their own, so a
+    masking policy can mask a person before the sentence is rendered."""
+    from scoring.templates import TEXT, render
+
+    rows = referral.score(fixture_store, ScoringSettings()).to_pylist()
+    assert rows and all(r["template"] != TEXT for row in rows for r in row["reasons"])
+    x3 = next(r for r in rows if r["kind"] == "member" and r["prospect_id"] == "X3")
+    first = x3["reasons"][0]
+    assert first["template"] == "referral.introducer.credit.interlock"
+    params = {p["key"]: p["value"] for p in first["params"]}
+    assert params["via"] == "吴董事" and params["referrer"] == "宁波华盛保温材料有限公司"
+    assert params["manager"] == "李晓梅"
+    masked = render(first["template"], {**params, "via": "吴**"}, "zh")
+    assert "吴**既是宁波华盛保温材料有限公司的董事" in masked and "吴董事" not in masked
 
 
 def test_group_chains(fixture_store):
@@ -149,7 +189,7 @@ def test_weights_come_from_the_settings_file(fixture_store, tmp_path):
     base = rows_by_id(fixture_store)[("member", "X1")].score
     heavier = tmp_path / "w.yaml"
     heavier.write_text("referral:\n  chain:\n    same_industry: 4\n", encoding="utf-8")
-    tuned = {(p.kind, p.prospect_id): p for p in referral.score(fixture_store, ScoringSettings(weights=heavier))}
+    tuned = {(p.kind, p.prospect_id): p for p in prospects(fixture_store, ScoringSettings(weights=heavier))}
     assert tuned[("member", "X1")].score == pytest.approx(base - 6)
     for text in ("referral:\n  chain:\n    penetration: -3\n", "referral:\n  chain:\n    same_industy: 3\n"):
         bad = tmp_path / "bad.yaml"
@@ -218,7 +258,7 @@ def test_contributions_sum_to_score_within_bounds(flag_list, members, roles):
     store = MemoryStore()
     store.write(_variant(flag_list, members, roles))
     dnc = {e[0] for e in ENTERPRISES if e[-1]} | {p[0] for p in PERSONS if p[-1]}
-    for row in referral.score(store, ScoringSettings()):
+    for row in prospects(store, ScoringSettings()):
         assert row.score == pytest.approx(sum(e.contribution for e in row.evidence), abs=1e-6)
         assert 0.0 <= row.score <= 100.0
         assert row.prospect_id not in dnc
@@ -236,10 +276,10 @@ def test_adding_a_chain_never_lowers_a_score(flag_list, roles, joins):
     clients = {e[0] for e, (is_client, _) in zip(ENTERPRISES, flag_list, strict=True) if is_client}
     store = MemoryStore()
     store.write(_variant(flag_list, [], []))
-    before = {(p.kind, p.prospect_id): p.score for p in referral.score(store, ScoringSettings())
+    before = {(p.kind, p.prospect_id): p.score for p in prospects(store, ScoringSettings())
               if p.kind == "member"}
     store.write(_variant(flag_list, [(a, m, "member") for a, m in joins if m in clients], roles))
-    after = {(p.kind, p.prospect_id): p.score for p in referral.score(store, ScoringSettings())}
+    after = {(p.kind, p.prospect_id): p.score for p in prospects(store, ScoringSettings())}
     for key, score in before.items():
         assert after[key] >= score - 1e-9
 
@@ -326,7 +366,7 @@ def cncf_store(tmp_path_factory):
 def test_cncf_members_referred_by_the_marked_clients(cncf_store):
     ents = cncf_store.read("enterprises").set_index("name")["id"]
     members = cncf_store.read("memberships")
-    rows = {(p.kind, p.prospect_id): p for p in referral.score(cncf_store, ScoringSettings(lang="en"))}
+    rows = {(p.kind, p.prospect_id): p for p in prospects(cncf_store, ScoringSettings(lang="en"))}
     listed = {pid for kind, pid in rows if kind == "member"}
     # every member but the credit client and the do-not-contact one; the two account-only
     # clients are weak clients, listed for deepening with their own manager

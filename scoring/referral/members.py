@@ -1,0 +1,190 @@
+"""Kind ``member``: one row per prospect, from its best chain (`chains.build_chains`).
+
+The row's evidence is the best chain's contributions plus ``independent_introducers`` (the
+distinct clients and key persons — officers, shared directors — that lead to the prospect).
+Its manager is the best referrer's (分户), except that a weak client stays with its own.
+``details`` lists the best chain, up to `max_listed` other chains and other introducers
+(best first), and the association's penetration.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from scoring.frame import round_like_python
+from scoring.referral.rows import Bar, Slot, column, kind_frame, mask
+from scoring.referral.settings import ReferralSettings
+from scoring.referral.text import GROUP_LINKS
+
+__all__ = ["member_rows", "LABELS"]
+
+LABELS = {
+    "referrer_credit": ("introducer is a credit client", "引荐人为授信客户"),
+    "referrer_tenure": ("introducer's years with the bank", "引荐人合作年限"),
+    "referrer_products": ("introducer's products held", "引荐人持有产品数"),
+    "referrer_position": ("standing of the introducer or key person", "引荐人或关键人地位"),
+    "association_penetration": ("share of the association already clients", "协会会员中我行客户占比"),
+    "fit_industry": ("same industry as the introducer", "与引荐人同行业"),
+    "fit_credit_design": ("introducer's credit design fits", "可复用引荐人授信方案"),
+    "chain_length": ("links from the manager", "引荐链长度"),
+    "independent_introducers": ("independent introducers (clients and key persons)", "独立引荐渠道数（客户及关键人）"),
+}
+
+# One row per prospect: the best chain (rn = 1) with the names its reasons need, the
+# introducers and doors counted, and the details as JSON.
+_MEMBERS_SQL = """
+WITH shown AS (            -- the chains a row lists, with names, as JSON (lists of JSON text aggregate
+                           -- faster than lists of structs)
+    SELECT c.prospect, c.rn, to_json({'kind': c.kind, 'referrer': c.referrer, 'referrer_name': rn.name, 'via': c.via,
+                 'via_name': coalesce(vn.name, c.via, ''), 'association_id': c.association, 'position': c.position,
+                 'manager_id': c.referrer_manager, 'path': c.path, 'hops': c.hops,
+                 'points': round(c.points, 2)}) AS chain_json
+    FROM chain c JOIN names rn ON rn.id = c.referrer LEFT JOIN names vn ON vn.id = c.via
+    WHERE c.rn <= 1 + $max_listed
+), chain_stats AS (
+    SELECT prospect, count(*) AS chains_total FROM chain GROUP BY prospect
+), other_chain AS (
+    SELECT prospect, ('[' || string_agg(chain_json::VARCHAR, ',' ORDER BY rn) || ']')::JSON AS other_chains
+    FROM shown WHERE rn > 1 GROUP BY prospect
+), introducer AS (         -- each client who can introduce, with its best chain's points
+    SELECT prospect, referrer, max(points) AS points FROM chain GROUP BY prospect, referrer
+), introducer_stats AS (
+    SELECT prospect, count(*) AS introducers_total FROM introducer GROUP BY prospect
+), other_introducer AS (   -- the others than the best chain's referrer, strongest first
+    SELECT i.*, row_number() OVER (PARTITION BY i.prospect ORDER BY i.points DESC, i.referrer) AS k
+    FROM introducer i JOIN chain b ON b.prospect = i.prospect AND b.rn = 1
+    WHERE i.referrer <> b.referrer
+), other_introducers AS (
+    SELECT o.prospect,
+           ('[' || string_agg(to_json({'id': o.referrer, 'name': n.name, 'manager_id': e.manager_id,
+                                       'manager_name': coalesce(mn.name, e.manager_id, ''),
+                                       'chain_points': round(o.points, 2)})::VARCHAR, ',' ORDER BY o.k) || ']')::JSON
+               AS others
+    FROM other_introducer o JOIN names n ON n.id = o.referrer JOIN entity e ON e.id = o.referrer
+    LEFT JOIN names mn ON mn.id = e.manager_id
+    WHERE o.k <= $max_listed
+    GROUP BY o.prospect
+), door AS (               -- independent ways in: clients, and the key persons chains run through
+    SELECT prospect, referrer AS door FROM chain
+    UNION
+    SELECT prospect, via FROM chain WHERE kind IN ('officer', 'interlock') AND via IS NOT NULL
+), door_stats AS (
+    SELECT prospect, count(*) AS doors, list(door ORDER BY door) AS independent_doors FROM door GROUP BY prospect
+), role_text AS (          -- a key person's roles in a firm, in words
+    SELECT ro.person_id, ro.enterprise_id,
+           string_agg(coalesce(w.en, ro.role), ' and ' ORDER BY ro.role) AS en,
+           string_agg(coalesce(w.zh, ro.role), '、' ORDER BY ro.role) AS zh
+    FROM role ro LEFT JOIN role_words w ON w.code = ro.role
+    WHERE ro.person_id IN (SELECT via FROM chain WHERE rn = 1 AND kind = 'interlock')
+    GROUP BY ro.person_id, ro.enterprise_id
+)
+SELECT b.prospect AS prospect_id, p.name, b.referrer AS anchor_id, b.association AS association_id,
+       coalesce(CASE WHEN p.is_client THEN p.manager_id END, b.referrer_manager) AS manager_id,
+       coalesce(nullif(mg.branch_id, ''), r.branch_id) AS branch_id,
+       p.is_client AS is_deepening, b.path,
+       CASE WHEN p.kind = 'person' THEN $products_person
+            WHEN b.credit_design THEN list_concat($products_design, $products_enterprise)
+            ELSE $products_enterprise END AS suggested_products,
+       b.is_credit, b.tenure_years, b.n_products, b.position, b.share, b.credit_design, b.hops,
+       CASE WHEN b.same_industry THEN b.prospect_industry END AS industry,
+       b.pts_credit, b.pts_tenure, b.pts_products, b.pts_position, b.pts_penetration, b.pts_industry, b.pts_design,
+       b.pts_length, d.doors,
+       -- reason parameters: names as fields of their own
+       'referral.introducer.' || CASE WHEN b.is_credit THEN 'credit' ELSE 'client' END || '.'
+           || CASE WHEN b.kind <> 'group' THEN b.kind
+                   WHEN list_contains($group_links, b.position) THEN replace(b.position, ':', '.')
+                   ELSE 'group' END AS introducer_template,
+       'referral.approach.' || b.kind || CASE WHEN b.referrer_manager IS NULL THEN '.no_manager' ELSE '' END
+           AS approach_template,
+       r.name AS referrer_name, p.name AS prospect_name, an.name AS association_name,
+       CASE WHEN b.via IS NOT NULL THEN coalesce(vn.name, b.via) END AS via_name,
+       coalesce(rmn.name, b.referrer_manager) AS manager_name,
+       coalesce(rmn.name, b.referrer_manager, '—') AS introducer_manager,
+       CASE WHEN p.is_client THEN coalesce(pmn.name, p.manager_id, '—') END AS own_manager,
+       CASE WHEN b.kind = 'officer' THEN coalesce(pw.en, b.position) END AS position_en,
+       CASE WHEN b.kind = 'officer' THEN coalesce(pw.zh, b.position) END AS position_zh,
+       CASE WHEN b.kind = 'interlock' THEN coalesce(ra.en, 'linked') END AS roles_referrer_en,
+       CASE WHEN b.kind = 'interlock' THEN coalesce(ra.zh, '关联人') END AS roles_referrer_zh,
+       CASE WHEN b.kind = 'interlock' THEN coalesce(rb.en, 'linked') END AS roles_prospect_en,
+       CASE WHEN b.kind = 'interlock' THEN coalesce(rb.zh, '关联人') END AS roles_prospect_zh,
+       b.assoc_clients::VARCHAR AS clients_text, b.assoc_members::VARCHAR AS members_text,
+       CASE WHEN b.assoc_members > 0 THEN (b.assoc_clients / b.assoc_members)::VARCHAR END AS share_text,
+       b.association IS NOT NULL AND b.pts_penetration > 0 AS says_penetration,
+       d.doors::VARCHAR AS doors_text,
+       to_json({'best_chain': s.chain_json, 'other_chains': coalesce(oc.other_chains, '[]'::JSON),
+                'chains_total': cs.chains_total, 'other_introducers': coalesce(oi.others, '[]'::JSON),
+                'introducers_total': ist.introducers_total, 'independent_doors': d.independent_doors,
+                'referrer_manager_id': b.referrer_manager, 'association_members': b.assoc_members,
+                'association_client_members': b.assoc_clients,
+                'association_penetration': CASE WHEN b.assoc_members > 0
+                                                THEN round(b.assoc_clients / b.assoc_members, 4) END})::VARCHAR
+           AS details
+FROM chain b
+JOIN entity p ON p.id = b.prospect JOIN entity r ON r.id = b.referrer
+JOIN shown s ON s.prospect = b.prospect AND s.rn = 1
+JOIN chain_stats cs ON cs.prospect = b.prospect
+JOIN introducer_stats ist ON ist.prospect = b.prospect
+JOIN door_stats d ON d.prospect = b.prospect
+LEFT JOIN other_chain oc ON oc.prospect = b.prospect
+LEFT JOIN other_introducers oi ON oi.prospect = b.prospect
+LEFT JOIN managers mg ON mg.id = coalesce(CASE WHEN p.is_client THEN p.manager_id END, b.referrer_manager)
+LEFT JOIN names an ON an.id = b.association
+LEFT JOIN names vn ON vn.id = b.via
+LEFT JOIN names rmn ON rmn.id = b.referrer_manager
+LEFT JOIN names pmn ON pmn.id = p.manager_id
+LEFT JOIN position_words pw ON pw.code = b.position
+LEFT JOIN role_text ra ON ra.person_id = b.via AND ra.enterprise_id = b.referrer
+LEFT JOIN role_text rb ON rb.person_id = b.via AND rb.enterprise_id = b.prospect
+WHERE b.rn = 1
+ORDER BY b.prospect
+"""
+
+
+def member_rows(con: duckdb.DuckDBPyConnection, cfg: ReferralSettings) -> pa.Table:
+    """The frame of kind ``member`` (table ``chain`` must exist)."""
+    rows = con.sql(_MEMBERS_SQL, params={
+        "max_listed": cfg.max_listed, "group_links": list(GROUP_LINKS),
+        "products_person": list(cfg.products_person), "products_enterprise": list(cfg.products_enterprise),
+        "products_design": list(cfg.products_credit_design)}).to_arrow_table()
+    c = cfg.chain
+    doors = column(rows, "doors").to_numpy(zero_copy_only=False).astype("float64")
+
+    def num(name: str) -> np.ndarray:
+        return np.asarray(pc.fill_null(column(rows, name), 0).to_numpy(zero_copy_only=False), dtype="float64")
+
+    def bar(name: str, value: pa.Array, points: np.ndarray) -> Bar:
+        return Bar(name, *LABELS[name], value, points)
+
+    bars = [
+        bar("referrer_credit", column(rows, "is_credit"), num("pts_credit")),
+        bar("referrer_tenure", pa.array(round_like_python(num("tenure_years"), 1)), num("pts_tenure")),
+        bar("referrer_products", column(rows, "n_products"), num("pts_products")),
+        bar("referrer_position", column(rows, "position"), num("pts_position")),
+        bar("association_penetration", pa.array(round_like_python(num("share"), 4)), num("pts_penetration")),
+        bar("fit_industry", column(rows, "industry"), num("pts_industry")),
+        bar("fit_credit_design", column(rows, "credit_design"), num("pts_design")),
+        bar("chain_length", column(rows, "hops"), num("pts_length")),
+        bar("independent_introducers", column(rows, "doors"),
+            np.minimum(c.introducers, (doors - 1) * c.introducer_extra)),
+    ]
+    names = {"referrer": column(rows, "referrer_name"), "prospect": column(rows, "prospect_name"),
+             "association": column(rows, "association_name"), "via": column(rows, "via_name")}
+    reasons = [
+        Slot(column(rows, "introducer_template"), {
+            **names, "manager": column(rows, "introducer_manager"),
+            **{k: column(rows, k) for k in ("position_en", "position_zh", "roles_referrer_en", "roles_referrer_zh",
+                                            "roles_prospect_en", "roles_prospect_zh")}}),
+        Slot("referral.weak_client", {"own_manager": column(rows, "own_manager")}, mask(rows, "is_deepening")),
+        Slot("referral.penetration", {"clients": column(rows, "clients_text"), "members": column(rows, "members_text"),
+                                      "association": names["association"], "share": column(rows, "share_text")},
+             mask(rows, "says_penetration")),
+        Slot("referral.same_industry", {"referrer": names["referrer"], "industry": column(rows, "industry")},
+             num("pts_industry") > 0),
+        Slot("referral.credit_design", {"referrer": names["referrer"]}, num("pts_design") > 0),
+        Slot("referral.introducers", {"count": column(rows, "doors_text")}, doors > 1),
+        Slot(column(rows, "approach_template"), {**names, "manager": column(rows, "manager_name")}),
+    ]
+    return kind_frame(rows, family="referral", kind="member", bars=bars, reasons=reasons)
