@@ -100,7 +100,7 @@ SELECT b.prospect AS prospect_id, p.name, b.referrer AS anchor_id, b.association
        'referral.approach.' || b.kind || CASE WHEN b.referrer_manager IS NULL THEN '.no_manager' ELSE '' END
            AS approach_template,
        r.name AS referrer_name, p.name AS prospect_name, an.name AS association_name,
-       CASE WHEN b.via IS NOT NULL THEN coalesce(vn.name, b.via) END AS via_name,
+       CASE WHEN b.via IS NOT NULL THEN coalesce(vn.name, b.via) END AS via_name, b.via AS via_id,
        coalesce(rmn.name, b.referrer_manager) AS manager_name,
        coalesce(rmn.name, b.referrer_manager, '—') AS introducer_manager,
        CASE WHEN p.is_client THEN coalesce(pmn.name, p.manager_id, '—') END AS own_manager,
@@ -170,8 +170,9 @@ def member_rows(con: duckdb.DuckDBPyConnection, cfg: ReferralSettings) -> pa.Tab
         bar("independent_introducers", column(rows, "doors"),
             np.minimum(c.introducers, (doors - 1) * c.introducer_extra)),
     ]
-    names = {"referrer": column(rows, "referrer_name"), "prospect": column(rows, "prospect_name"),
-             "association": column(rows, "association_name"), "via": column(rows, "via_name")}
+    names = {"referrer": column(rows, "referrer_name"), "referrer_id": column(rows, "anchor_id"),
+             "prospect": column(rows, "prospect_name"), "association": column(rows, "association_name"),
+             "via": column(rows, "via_name"), "via_id": column(rows, "via_id")}
     reasons = [
         Slot(column(rows, "introducer_template"), {
             **names, "manager": column(rows, "introducer_manager"),
@@ -181,9 +182,11 @@ def member_rows(con: duckdb.DuckDBPyConnection, cfg: ReferralSettings) -> pa.Tab
         Slot("referral.penetration", {"clients": column(rows, "clients_text"), "members": column(rows, "members_text"),
                                       "association": names["association"], "share": column(rows, "share_text")},
              mask(rows, "says_penetration")),
-        Slot("referral.same_industry", {"referrer": names["referrer"], "industry": column(rows, "industry")},
+        Slot("referral.same_industry", {"referrer": names["referrer"], "referrer_id": names["referrer_id"],
+                                        "industry": column(rows, "industry")},
              num("pts_industry") > 0),
-        Slot("referral.credit_design", {"referrer": names["referrer"]}, num("pts_design") > 0),
+        Slot("referral.credit_design", {"referrer": names["referrer"], "referrer_id": names["referrer_id"]},
+             num("pts_design") > 0),
         Slot("referral.introducers", {"count": column(rows, "doors_text")}, doors > 1),
         Slot(column(rows, "approach_template"), {**names, "manager": column(rows, "manager_name")}),
     ]

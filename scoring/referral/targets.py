@@ -64,7 +64,8 @@ WITH m AS (                -- the members of listed associations, as the network
     SELECT association_id,
            list({'id': id, 'name': name, 'position': position, 'is_client': is_client,
                  'client_roles_in': client_roles_in} ORDER BY id) AS client_officers,
-           list(name ORDER BY id) AS officer_names, list(position_en ORDER BY id) AS officer_en,
+           list(name ORDER BY id) AS officer_names, list(id ORDER BY id) AS officer_ids,
+           list(position_en ORDER BY id) AS officer_en,
            list(position_zh ORDER BY id) AS officer_zh
     FROM officer GROUP BY association_id
 ), stats AS (
@@ -88,10 +89,10 @@ SELECT s.association_id AS prospect_id, an.name, s.association_id, l.door AS anc
        CASE WHEN ld.manager_id IS NULL THEN 'referral.target.approach.no_manager' ELSE 'referral.target.approach' END
            AS approach_template,
        coalesce(mn.name, ld.manager_id) AS manager_name,
-       coalesce(o.officer_names[1], ln.name) AS lead_name,
-       o.officer_names[1] AS officer_1, o.officer_en[1] AS officer_1_en, o.officer_zh[1] AS officer_1_zh,
-       o.officer_names[2] AS officer_2, o.officer_en[2] AS officer_2_en, o.officer_zh[2] AS officer_2_zh,
-       o.officer_names[3] AS officer_3, o.officer_en[3] AS officer_3_en, o.officer_zh[3] AS officer_3_zh,
+       coalesce(o.officer_names[1], ln.name) AS lead_name, coalesce(o.officer_ids[1], l.door) AS lead_id,
+       o.officer_names[1] AS officer_1, o.officer_ids[1] AS officer_1_id, o.officer_en[1] AS officer_1_en, o.officer_zh[1] AS officer_1_zh,
+       o.officer_names[2] AS officer_2, o.officer_ids[2] AS officer_2_id, o.officer_en[2] AS officer_2_en, o.officer_zh[2] AS officer_2_zh,
+       o.officer_names[3] AS officer_3, o.officer_ids[3] AS officer_3_id, o.officer_en[3] AS officer_3_en, o.officer_zh[3] AS officer_3_zh,
        (s.members - s.clients)::VARCHAR AS non_clients_text, s.members::VARCHAR AS members_text,
        s.weak::VARCHAR AS weak_text, s.clients::VARCHAR AS clients_text, s.credit::VARCHAR AS credit_text,
        to_json({'members': s.members, 'client_members': s.clients, 'credit_client_members': s.credit,
@@ -153,11 +154,12 @@ def association_targets(con: duckdb.DuckDBPyConnection, cfg: ReferralSettings) -
                                              "clients": column(rows, "clients_text"),
                                              "credit": column(rows, "credit_text")}),
         *(Slot("referral.target.officer", {"officer": column(rows, f"officer_{k}"),
+                                           "officer_id": column(rows, f"officer_{k}_id"),
                                            "position_en": column(rows, f"officer_{k}_en"),
                                            "position_zh": column(rows, f"officer_{k}_zh")},
                np.asarray(pc.is_valid(column(rows, f"officer_{k}")).to_numpy(zero_copy_only=False), dtype=bool))
           for k in (1, 2, 3)),
         Slot(column(rows, "approach_template"), {"manager": column(rows, "manager_name"), "association": association,
-                                                 "lead": column(rows, "lead_name")}),
+                                                 "lead": column(rows, "lead_name"), "lead_id": column(rows, "lead_id")}),
     ]
     return kind_frame(rows, family="referral", kind="association_target", bars=bars, reasons=reasons)

@@ -23,33 +23,33 @@ __all__ = ["position_words", "role_words", "word_table", "GROUP_LINKS", "NO_MANA
 
 #: the link of a chain to its prospect, by chain kind (group chains by relation)
 LINKS = {
-    "association": ("{referrer} and {prospect} are both members of {association}",
-                    "{referrer}与{prospect}同为{association}会员"),
-    "officer": ("{referrer} can ask {via}, {position_en} of {association} where {prospect} is a member",
-                "{referrer}可请{association}{position_zh}{via}引荐其会员{prospect}"),
-    "interlock": ("{via} is {roles_referrer_en} of {referrer} and {roles_prospect_en} of {prospect}",
-                  "{via}既是{referrer}的{roles_referrer_zh}，又是{prospect}的{roles_prospect_zh}"),
-    "group.subsidiary": ("{prospect} is a subsidiary of {referrer}", "{prospect}是{referrer}的子公司"),
-    "group.parent": ("{prospect} is the parent of {referrer}", "{prospect}是{referrer}的母公司"),
-    "group.sibling": ("{prospect} is a sister company of {referrer}", "{prospect}是{referrer}的兄弟公司"),
-    "group": ("{prospect} is in the same group as {referrer}", "{prospect}是{referrer}的同集团企业"),
+    "association": ("{referrer:person} and {prospect} are both members of {association}",
+                    "{referrer:person}与{prospect}同为{association}会员"),
+    "officer": ("{referrer:person} can ask {via:person}, {position_en} of {association} where {prospect} is a member",
+                "{referrer:person}可请{association}{position_zh}{via:person}引荐其会员{prospect}"),
+    "interlock": ("{via:person} is {roles_referrer_en} of {referrer:person} and {roles_prospect_en} of {prospect}",
+                  "{via:person}既是{referrer:person}的{roles_referrer_zh}，又是{prospect}的{roles_prospect_zh}"),
+    "group.subsidiary": ("{prospect} is a subsidiary of {referrer:person}", "{prospect}是{referrer:person}的子公司"),
+    "group.parent": ("{prospect} is the parent of {referrer:person}", "{prospect}是{referrer:person}的母公司"),
+    "group.sibling": ("{prospect} is a sister company of {referrer:person}", "{prospect}是{referrer:person}的兄弟公司"),
+    "group": ("{prospect} is in the same group as {referrer:person}", "{prospect}是{referrer:person}的同集团企业"),
 }
 GROUP_LINKS = ("group:subsidiary", "group:parent", "group:sibling")
 STANDING = {"credit": ("credit client", "授信客户"), "client": ("client", "客户")}
 
 #: the suggested first move, by chain kind ({manager}: the referrer's manager)
 APPROACH = {
-    "association": ("{manager} asks {referrer} to introduce {prospect} at the next {association} event",
-                    "{manager}请{referrer}在{association}活动中引荐{prospect}"),
-    "officer": ("{manager} meets {via} with {referrer} and proposes a salon for members such as {prospect}",
-                "{manager}与{referrer}一同拜访{via}，借协会沙龙对接{prospect}等会员"),
-    "interlock": ("{manager} asks {via} (who sits in both companies) for an introduction to {prospect}",
-                  "{manager}请{via}（两家企业共同任职）引荐{prospect}"),
-    "group": ("{manager} extends {referrer}'s group arrangement to {prospect}",
-              "{manager}将{referrer}的集团服务方案延伸至{prospect}"),
+    "association": ("{manager} asks {referrer:person} to introduce {prospect} at the next {association} event",
+                    "{manager}请{referrer:person}在{association}活动中引荐{prospect}"),
+    "officer": ("{manager} meets {via:person} with {referrer:person} and proposes a salon for members such as {prospect}",
+                "{manager}与{referrer:person}一同拜访{via:person}，借协会沙龙对接{prospect}等会员"),
+    "interlock": ("{manager} asks {via:person} (who sits in both companies) for an introduction to {prospect}",
+                  "{manager}请{via:person}（两家企业共同任职）引荐{prospect}"),
+    "group": ("{manager} extends {referrer:person}'s group arrangement to {prospect}",
+              "{manager}将{referrer:person}的集团服务方案延伸至{prospect}"),
 }
-TARGET_APPROACH = ("{manager} holds a salon for {association} with {lead} and offers one credit package to its "
-                   "members", "{manager}联合{lead}举办{association}专场沙龙，推出会员批量授信方案")
+TARGET_APPROACH = ("{manager} holds a salon for {association} with {lead:person} and offers one credit package to its "
+                   "members", "{manager}联合{lead:person}举办{association}专场沙龙，推出会员批量授信方案")
 #: the words for a missing manager, and the suffix of the template ids that use them
 NO_MANAGER = ("the manager", "客户经理")
 _NO_MANAGER_SUFFIX = ".no_manager"
@@ -63,8 +63,8 @@ def _approach(key: str, words: tuple[str, str]) -> dict[str, tuple[str, str]]:
 
 _TEMPLATES: dict[str, tuple[str, str]] = {
     f"referral.introducer.{standing}.{link}": (
-        f"Introducer: {{referrer}}, a {s_en} of manager {{manager}}; {l_en}",
-        f"引荐人：{{referrer}}（{{manager}}的{s_zh}）；{l_zh}")
+        f"Introducer: {{referrer:person}}, a {s_en} of manager {{manager}}; {l_en}",
+        f"引荐人：{{referrer:person}}（{{manager}}的{s_zh}）；{l_zh}")
     for standing, (s_en, s_zh) in STANDING.items() for link, (l_en, l_zh) in LINKS.items()
 }
 for _kind, _words in APPROACH.items():
@@ -76,9 +76,9 @@ _TEMPLATES.update({
     "referral.penetration": ("{clients} of {members} members of {association} already bank with us ({share:.0%}): "
                              "social proof",
                              "{association}{members}家会员中已有{clients}家是我行客户（{share:.0%}），可借其示范效应"),
-    "referral.same_industry": ("Same industry as {referrer} ({industry})", "与{referrer}同属{industry}行业"),
-    "referral.credit_design": ("{referrer}'s credit design fits: same business model and comparable size",
-                               "经营模式和规模相近，可复用{referrer}的授信方案"),
+    "referral.same_industry": ("Same industry as {referrer:person} ({industry})", "与{referrer:person}同属{industry}行业"),
+    "referral.credit_design": ("{referrer:person}'s credit design fits: same business model and comparable size",
+                               "经营模式和规模相近，可复用{referrer:person}的授信方案"),
     "referral.introducers": ("{count} independent ways in (clients and key persons)",
                              "共有{count}条独立引荐渠道（客户及关键人）"),
     "referral.target.members": ("{non_clients} of {members} members of {association} are not yet clients",
@@ -90,8 +90,8 @@ _TEMPLATES.update({
     "referral.target.penetration": ("Penetration {share:.0%}: {clients} members already bank with us "
                                     "({credit} with credit)",
                                     "渗透率{share:.0%}：已有{clients}家会员是我行客户（其中授信客户{credit}家）"),
-    "referral.target.officer": ("{officer}, {position_en}, is linked to the bank",
-                                "{position_zh}{officer}与我行已有业务关系"),
+    "referral.target.officer": ("{officer:person}, {position_en}, is linked to the bank",
+                                "{position_zh}{officer:person}与我行已有业务关系"),
 })
 register(_TEMPLATES)
 

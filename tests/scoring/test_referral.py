@@ -134,6 +134,16 @@ def test_reasons_are_templates_with_names_as_parameters(fixture_store):
     assert params["manager"] == "李晓梅"
     masked = render(first["template"], {**params, "via": "吴**"}, "zh")
     assert "吴**既是宁波华盛保温材料有限公司的董事" in masked and "吴董事" not in masked
+    # persons are `{KEY:person}` fields with their ids: the viewer's policy masks them by id
+    seen: list[tuple[str | None, str]] = []
+
+    def policy(pid: str | None, name: str) -> str:
+        seen.append((pid, name))
+        return name[0] + "*" if pid == params["via_id"] else name
+
+    by_policy = render(first["template"], params, "zh", person=policy)
+    assert "吴*既是宁波华盛保温材料有限公司的董事" in by_policy
+    assert (params["via_id"], "吴董事") in seen and (x3["anchor_id"], params["referrer"]) in seen
 
 
 def test_group_chains(fixture_store):
