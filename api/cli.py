@@ -70,8 +70,9 @@ def ingest(
 ) -> None:
     """Ingest a bundle into the store; prints a summary and writes a rejects report."""
     from ingest.job import run_ingest
+    from leads.watchers import INGEST_WATCHERS
 
-    summary = run_ingest(_store(store), bundle, mapping=mapping)
+    summary = run_ingest(_store(store), bundle, mapping=mapping, watchers=INGEST_WATCHERS)
     typer.echo(summary.render())
 
 
@@ -182,16 +183,17 @@ def demo(
     from api.render import print_prospects
     from demo.bundle import write_bundle
     from ingest.job import run_ingest
+    from leads.watchers import INGEST_WATCHERS
     from scoring.run import available_families, score_all
 
     write_bundle(bundle, seed=7)
     st = _store(store)
-    summary = run_ingest(st, bundle)
+    summary = run_ingest(st, bundle, watchers=INGEST_WATCHERS)
     typer.echo(summary.render())
     from demo.months import write_month_bundles
 
     for month in write_month_bundles(bundle, bundle.parent / f"{bundle.name}-months"):  # tracked over time
-        typer.echo(f"{month.name}: store version {run_ingest(st, month).version}")
+        typer.echo(f"{month.name}: store version {run_ingest(st, month, watchers=INGEST_WATCHERS).version}")
     score_all(st)
     for family in available_families():
         typer.echo(f"\n== {family} ==")
@@ -360,7 +362,7 @@ def leads_alerts(
     store: StoreOpt = None,
 ) -> None:
     """What changed in recent ingests: new suppliers, executives, members, threshold crossings."""
-    from ingest.triggers import read_alerts
+    from leads.alerts import read_alerts
     from scoring.settings import ScoringSettings
 
     lang = ScoringSettings().lang

@@ -149,10 +149,11 @@ class JobRegistry:
         self._update(job_id, status="running", started=_now())
         try:
             from ingest.job import run_ingest  # lazy: the API starts without the ingest extras loaded
+            from leads.watchers import INGEST_WATCHERS
             from scoring.run import score_all
 
             store = open_store(self.store.root)  # its own handle: request threads keep theirs
-            summary = run_ingest(store, bundle)
+            summary = run_ingest(store, bundle, watchers=INGEST_WATCHERS)
             data = _summary_dict(summary)
             self._update(job_id, summary=data, rejects=rejects_summary(getattr(summary, "report_dir", None)))
             if self._jobs[job_id].score:
