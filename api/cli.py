@@ -1,8 +1,8 @@
 """The command line, `prospect-graph` (DESIGN.md, "Command line").
 
 User mistakes give one clear line on stderr and a non-zero exit, never a traceback:
-exit 2 for a bad request or data, 3 for a capability not in this build, 4 for a backend
-that cannot be reached, 1 for anything unexpected.
+exit 2 for a bad request or data, 3 for an optional extra that is not installed (the neo4j
+driver), 4 for a backend that cannot be reached, 1 for anything unexpected.
 """
 
 from __future__ import annotations
@@ -84,8 +84,6 @@ def score(store: StoreOpt = None) -> None:
     summary = score_all(_existing_store(store))
     for family, rows in summary.rows.items():
         typer.echo(f"{family:15s} {rows:8,d} rows  {summary.seconds[family]:7.2f}s")
-    for family in summary.missing:
-        typer.echo(f"{family:15s} not implemented in this build")
 
 
 @app.command()
@@ -184,7 +182,7 @@ def demo(
     from demo.bundle import write_bundle
     from ingest.job import run_ingest
     from leads.watchers import INGEST_WATCHERS
-    from scoring.run import available_families, score_all
+    from scoring.run import score_all
 
     write_bundle(bundle, seed=7)
     st = _store(store)
@@ -195,7 +193,7 @@ def demo(
     for month in write_month_bundles(bundle, bundle.parent / f"{bundle.name}-months"):  # tracked over time
         typer.echo(f"{month.name}: store version {run_ingest(st, month, watchers=INGEST_WATCHERS).version}")
     score_all(st)
-    for family in available_families():
+    for family in FAMILIES:
         typer.echo(f"\n== {family} ==")
         print_prospects(st, family, limit=5, fmt="table", per_kind=True)
     if serve_:
@@ -556,11 +554,6 @@ def main(argv: list[str] | None = None) -> int:
     except (AppError, NotFound) as exc:
         _err(str(exc))
         return 2
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.split(".")[0] in ("ingest", "scoring", "api", "viz", "graph"):
-            _err(f"this capability is not implemented in this build ({exc.name})")
-            return 3
-        raise
     except FileNotFoundError as exc:
         _err(f"no such file: {exc.filename}")
         return 2

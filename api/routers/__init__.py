@@ -1,1 +1,14 @@
-"""One router per area of the API; each is thin and renders through `api.present`."""
+"""One router per area of the API; each is thin and renders through `api.present`.
+
+`ROUTERS` is every area, in the order `api.main.create_app` includes them (the pages last:
+their paths are the least specific).
+"""
+
+from fastapi import APIRouter
+
+from api.routers import entities, health, ingest, leads, pages, paths, prospects, retail, rhythm
+
+__all__ = ["ROUTERS"]
+
+ROUTERS: tuple[APIRouter, ...] = tuple(module.router for module in (
+    health, entities, paths, prospects, ingest, leads, retail, rhythm, pages))
