@@ -94,7 +94,7 @@ class StoreCorrupted(AppError):
 
 
 class NotImplementedYet(AppError):
-    """A capability that a later release delivers."""
+    """A capability whose optional extra is not installed (the neo4j driver, scikit-learn for refit)."""
 
     status = 501
     code = "not_implemented"
