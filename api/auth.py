@@ -89,10 +89,6 @@ class User(BaseModel):
     manager: str | None = None
     token_id: str = ""
 
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
-
 
 def _hash(store: GraphStore, token: str) -> str:
     key = store.secret("token").encode()

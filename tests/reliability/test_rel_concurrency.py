@@ -32,6 +32,7 @@ from graph.networkx_store import NetworkxStore
 from ingest.job import run_ingest
 from scoring.run import score_all
 from tests.conftest import ARTIFACTS
+from tests.graph.whole import whole_graph
 from tests.reliability.conftest import States
 from tests.reliability.helpers import content, fork_call, live_server, wait_exit, write_bundle_c
 
@@ -176,7 +177,7 @@ def test_a_commit_during_one_read_is_not_seen_half(states: States, tmp_path: Pat
     store = states.copy(tmp_path / "store")
     # the caches are shared by every handle of one store: nothing of `store` is read before the
     # pinned view, so its graph() really reads table after table (S0 is read from another copy)
-    before = _shape(states.copy(tmp_path / "s0").graph())
+    before = _shape(whole_graph(states.copy(tmp_path / "s0")))
     reader = NetworkxStore(store.root).snapshot()
     original = reader._read_table
     fired: list[str] = []
@@ -189,8 +190,8 @@ def test_a_commit_during_one_read_is_not_seen_half(states: States, tmp_path: Pat
         return df
 
     reader._read_table = read_then_commit  # type: ignore[method-assign]
-    seen = _shape(reader.graph())
-    after = _shape(NetworkxStore(store.root).graph())
+    seen = _shape(whole_graph(reader))
+    after = _shape(whole_graph(NetworkxStore(store.root)))
     assert fired and before != after
     assert seen == before, "a pinned view returned nodes and edges of a later version"
-    assert _shape(reader.graph()) == before  # and keeps its version for later reads too
+    assert _shape(whole_graph(reader)) == before  # and keeps its version for later reads too
