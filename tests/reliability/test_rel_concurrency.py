@@ -33,8 +33,9 @@ from ingest.job import run_ingest
 from scoring.run import score_all
 from tests.conftest import ARTIFACTS
 from tests.graph.whole import whole_graph
+from tests.live import live_server
 from tests.reliability.conftest import States
-from tests.reliability.helpers import content, fork_call, live_server, wait_exit, write_bundle_c
+from tests.reliability.helpers import content, fork_call, wait_exit, write_bundle_c
 
 pytestmark = pytest.mark.timeout(90)
 
