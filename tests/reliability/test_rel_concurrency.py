@@ -173,11 +173,11 @@ def _shape(g: Any) -> tuple[frozenset[Any], frozenset[Any]]:
 
 
 def test_a_commit_during_one_read_is_not_seen_half(states: States, tmp_path: Path) -> None:
-    """The deterministic form of the race above: a commit lands between two table reads of one graph()
-    of a pinned view (`store.snapshot()`, what the API takes per request)."""
+    """The deterministic form of the race above: a commit lands between two table reads of one
+    whole-graph read (`whole_graph`: every node table, then `edges`) of a pinned view (`store.snapshot()`, what the API takes per request)."""
     store = states.copy(tmp_path / "store")
     # the caches are shared by every handle of one store: nothing of `store` is read before the
-    # pinned view, so its graph() really reads table after table (S0 is read from another copy)
+    # pinned view, so whole_graph(reader) really reads table after table (S0 is read from another copy)
     before = _shape(whole_graph(states.copy(tmp_path / "s0")))
     reader = NetworkxStore(store.root).snapshot()
     original = reader._read_table
