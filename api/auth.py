@@ -17,6 +17,8 @@ expire (``expires``) and are revoked by name (`revoke_token`).
 The failure throttle is keyed by the client address as the server sees it (uvicorn trusts
 ``X-Forwarded-For`` only from ``PROSPECT_GRAPH_TRUSTED_PROXIES``); a valid credential is
 never throttled, so one shared address with a guessing neighbour does not lock everyone out.
+`sign_in` is the one check of a presented token with the throttle: the API's dependencies,
+the login form, the pages and the ``?token=`` link all go through it.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from pydantic import BaseModel
 
 from api.errors import error_response
 from api.settings import ApiSettings
-from graph.errors import InvalidRequest, NotFound
+from graph.errors import AppError, InvalidRequest, NotFound, Unauthorized
 from graph.store import GraphStore
 
 __all__ = [
@@ -64,6 +66,8 @@ __all__ = [
     "set_session_cookie",
     "clear_session_cookie",
     "FailureThrottle",
+    "TooManyFailures",
+    "sign_in",
     "token_query_middleware",
     "RedactTokenFilter",
     "redact_access_log",
@@ -84,10 +88,6 @@ class User(BaseModel):
     branch: str | None = None
     manager: str | None = None
     token_id: str = ""
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
 
 
 def _hash(store: GraphStore, token: str) -> str:
@@ -377,8 +377,32 @@ class FailureThrottle:
                 self._failures.clear()
 
 
+class TooManyFailures(AppError):
+    status = 429
+    code = "too_many_failures"
+
+
 def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def sign_in(request: Request, token: str | None, store: GraphStore | None = None) -> User:
+    """The user of a presented token or session id: `Unauthorized` (401) when it is bad, and
+    `TooManyFailures` (429) once its client address failed too often in the last minute.
+
+    Every sign-in goes through here (header, cookie, login form, ``?token=`` link, pages).
+    A valid credential is never throttled; a failure is counted only while not blocked.
+    `store` defaults to the app's store.
+    """
+    throttle: FailureThrottle = request.app.state.throttle
+    user = authenticate(store if store is not None else request.app.state.store, token)
+    if user is None:
+        client = _client(request)
+        if throttle.blocked(client):
+            raise TooManyFailures("too many failed sign-ins; wait a minute")
+        throttle.failed(client)
+        raise Unauthorized("invalid or expired token or session")
+    return user
 
 
 async def token_query_middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]
@@ -388,15 +412,13 @@ async def token_query_middleware(request: Request, call_next: Callable[[Request]
     if token is None or request.method not in ("GET", "HEAD"):
         return await call_next(request)
     app = request.app
-    throttle: FailureThrottle = app.state.throttle
-    client = _client(request)
     with contextlib.suppress(Exception):
         app.state.store.refresh()
-    user = authenticate(app.state.store, token)
-    if user is None:
-        if throttle.blocked(client):
-            return error_response(429, "too many failed sign-ins; wait a minute")
-        throttle.failed(client)
+    try:
+        sign_in(request, token)
+    except TooManyFailures as exc:
+        return error_response(exc.status, str(exc))
+    except Unauthorized:
         return error_response(401, "invalid token", {"WWW-Authenticate": "Bearer"})
     rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
     # one leading slash: "//host/x" would send the browser to another site

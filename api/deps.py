@@ -23,7 +23,7 @@ Use them as annotated parameters::
 - `require_role(*roles)` — a dependency that answers 403 unless the user has one of them.
 - `AuditDep` — the `api.audit.AuditLog`; call ``audit.record(user, "view_page", ids=[...])``
   for a page that reveals persons.
-- `sign_in(request, token)` — checks a token a login form posted (401 when bad, 429 after
+- `sign_in(request, token)` (from `api.auth`, the one sign-in check) — checks a token a login form posted (401 when bad, 429 after
   too many failures from one address) and returns the `User`; then start a session with
   ``api.auth.set_session_cookie(response, token, settings, store)`` (the cookie carries a
   session id, not the token); sign out with ``api.auth.end_session(store, sid)`` and
@@ -40,11 +40,11 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.audit import AuditLog
-from api.auth import FailureThrottle, User, authenticate, token_from_request
+from api.auth import TooManyFailures, User, sign_in, token_from_request
 from api.jobs import JobRegistry
 from api.masking import POLICIES, Viewer
 from api.settings import ApiSettings
-from graph.errors import AppError, Forbidden, Unauthorized
+from graph.errors import Forbidden, Unauthorized
 from graph.store import GraphStore
 
 __all__ = [
@@ -56,11 +56,6 @@ __all__ = [
 # Declares the bearer scheme in OpenAPI (the "Authorize" button of /docs); the token itself
 # is read by `token_from_request`, which also accepts the session cookie.
 _bearer = HTTPBearer(auto_error=False, description="a token made by `prospect-graph token add`")
-
-
-class TooManyFailures(AppError):
-    status = 429
-    code = "too_many_failures"
 
 
 def get_settings(request: Request) -> ApiSettings:
@@ -77,22 +72,6 @@ def get_store(request: Request) -> GraphStore:
 
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 StoreDep = Annotated[GraphStore, Depends(get_store)]
-
-
-def sign_in(request: Request, token: str | None) -> User:
-    """Check a token (from a header, cookie or a login form): 401 when bad, 429 when guessing.
-
-    A login page calls this, then `api.auth.set_session_cookie(response, token, settings, store)`.
-    """
-    throttle: FailureThrottle = request.app.state.throttle
-    client = request.client.host if request.client else "unknown"
-    user = authenticate(request.app.state.store, token)
-    if user is None:  # a valid credential is never throttled: one guessing neighbour locks no one out
-        if throttle.blocked(client):
-            raise TooManyFailures("too many failed sign-ins; wait a minute")
-        throttle.failed(client)
-        raise Unauthorized("invalid or expired token or session")
-    return user
 
 
 def optional_user(request: Request, settings: SettingsDep, store: StoreDep,

@@ -1,8 +1,8 @@
 """One error shape for every error: ``{"ok": false, "error": "...", "status": N}``.
 
-`STATUS_BY_ERROR` is the one table mapping the product's exceptions (graph.errors) to HTTP
-statuses; FastAPI's validation errors become 422 and Starlette's HTTP errors keep their
-status. Anything unexpected is logged with its traceback and answered with a bare message,
+The product's exceptions (graph.errors) carry their HTTP status as `.status` on the class, the
+one place a status is defined; `status_for` reads it. FastAPI's validation errors become 422
+and Starlette's HTTP errors keep their status. Anything unexpected is logged with its traceback and answered with a bare message,
 so no traceback or internal detail ever reaches a client.
 """
 
@@ -17,37 +17,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from graph.errors import (
-    AppError,
-    BackendUnavailable,
-    Conflict,
-    Forbidden,
-    InvalidData,
-    InvalidRequest,
-    NotFound,
-    NotImplementedYet,
-    StoreCorrupted,
-    Unauthorized,
-)
+from graph.errors import AppError
 
-__all__ = ["ErrorOut", "STATUS_BY_ERROR", "ERROR_RESPONSES", "error_response", "install_error_handlers"]
+__all__ = ["ErrorOut", "ERROR_RESPONSES", "error_response", "install_error_handlers", "status_for"]
 
 log = logging.getLogger("prospect_graph.api")
-
-# Most specific class first: the first isinstance match wins.
-STATUS_BY_ERROR: tuple[tuple[type[AppError], int], ...] = (
-    (Unauthorized, 401),
-    (Forbidden, 403),
-    (NotFound, 404),  # includes NoPath
-    (Conflict, 409),
-    (InvalidData, 422),  # includes InvalidMapping
-    (InvalidRequest, 400),
-    (NotImplementedYet, 501),
-    (BackendUnavailable, 503),
-    # a broken store file is the server's state, not a crash of the request: say so, 503
-    (StoreCorrupted, 503),
-)
-
 
 class ErrorOut(BaseModel):
     """The body of every error response."""
@@ -63,10 +37,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def status_for(exc: AppError) -> int:
-    for cls, status in STATUS_BY_ERROR:
-        if isinstance(exc, cls):
-            return status
-    return exc.status if 400 <= exc.status < 500 else 400
+    """The HTTP status of a product error: its class's `.status` (400 if a class declares no error status)."""
+    return exc.status if 400 <= exc.status < 600 else 400
 
 
 def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:

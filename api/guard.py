@@ -16,16 +16,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import HTTPException
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.auth import FailureThrottle, authenticate, token_from_request
+from api.auth import TooManyFailures, sign_in, token_from_request
 from api.errors import error_response
 from api.node_ids import keep_encoded_slashes
 from api.settings import ApiSettings
+from graph.errors import Unauthorized
 
 __all__ = ["RequestGuard", "BODY_METHODS", "PUBLIC_BODY_PATHS"]
 
@@ -48,16 +47,14 @@ class RequestGuard:
 
     def _credential_ok(self, scope: Scope) -> bool:
         request = Request(scope)
-        app: Any = scope["app"]
         token, presented = token_from_request(request, self.settings)
         if not presented:
             return False
-        if authenticate(app.state.store, token) is not None:
-            return True
-        throttle: FailureThrottle = app.state.throttle
-        client = request.client.host if request.client else "unknown"
-        throttle.failed(client)
-        return False
+        try:
+            sign_in(request, token)  # a failure counts towards the client's throttle
+        except (Unauthorized, TooManyFailures):
+            return False  # 401 here whatever the throttle says: nothing of the body is read
+        return True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

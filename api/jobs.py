@@ -148,11 +148,12 @@ class JobRegistry:
     def _run(self, job_id: str, bundle: Path, cleanup: Path | None) -> None:
         self._update(job_id, status="running", started=_now())
         try:
-            from ingest.job import run_ingest  # lazy: the API starts without the ingest extras loaded
+            from ingest.job import run_ingest  # lazy: the API starts without loading ingest
+            from leads.watchers import INGEST_WATCHERS
             from scoring.run import score_all
 
             store = open_store(self.store.root)  # its own handle: request threads keep theirs
-            summary = run_ingest(store, bundle)
+            summary = run_ingest(store, bundle, watchers=INGEST_WATCHERS)
             data = _summary_dict(summary)
             self._update(job_id, summary=data, rejects=rejects_summary(getattr(summary, "report_dir", None)))
             if self._jobs[job_id].score:
@@ -163,9 +164,6 @@ class JobRegistry:
                                          f"failed: {exc if isinstance(exc, AppError) else type(exc).__name__}"
                                          ) from exc
             self._update(job_id, status="succeeded", finished=_now())
-        except ModuleNotFoundError as exc:
-            self._update(job_id, status="failed", finished=_now(),
-                         error=f"ingest is not available in this build ({exc.name})")
         except (AppError, _ScoringFailed) as exc:
             if isinstance(exc, _ScoringFailed) and not isinstance(exc.__cause__, AppError):
                 log.error("scoring after ingest job %s failed", job_id, exc_info=exc.__cause__)

@@ -7,7 +7,6 @@ unless ``PROSPECT_GRAPH_PUBLIC_DOCS=true``).
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from api.auth import FailureThrottle, redact_access_log, token_query_middleware
 from api.errors import install_error_handlers
 from api.guard import RequestGuard
 from api.jobs import JobRegistry
-from api.routers import entities, health, ingest, paths, prospects
+from api.routers import ROUTERS
 from api.settings import ApiSettings
 from graph import open_store
 
@@ -52,10 +51,8 @@ def create_app(store_path: Path | None = None, settings: ApiSettings | None = No
     app.middleware("http")(token_query_middleware)
     # outermost: credentials before any body is read, a body cap on every route, no-store/nosniff
     app.add_middleware(RequestGuard, settings=settings)
-    for module in (health, entities, paths, prospects, ingest):
-        app.include_router(module.router)
-    for name in OPTIONAL_ROUTERS:
-        _include_optional(app, name)
+    for router in ROUTERS:
+        app.include_router(router)
     return app
 
 
@@ -84,15 +81,3 @@ def _offline_docs(app: FastAPI) -> None:
 
 
 DOCS_STATIC = "/docs/static"
-# Areas built by other modules join the app when present in this build.
-OPTIONAL_ROUTERS = ("api.routers.leads", "api.routers.retail", "api.routers.rhythm", "api.routers.pages")
-
-
-def _include_optional(app: FastAPI, name: str) -> None:
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name != name:
-            raise
-        return
-    app.include_router(module.router)

@@ -36,8 +36,9 @@ def pyarrow_read(bundle: Path, store: Path) -> dict[str, Any]:
 def ingest(bundle: Path, store: Path) -> dict[str, Any]:
     from graph.networkx_store import NetworkxStore
     from ingest.job import run_ingest
+    from leads.watchers import INGEST_WATCHERS  # as the CLI runs it: tracking and alerts included
 
-    summary = run_ingest(NetworkxStore(store), bundle)
+    summary = run_ingest(NetworkxStore(store), bundle, watchers=INGEST_WATCHERS)
     return {"rows": summary.rows_read, "accepted": summary.accepted, "rejected": summary.rejected}
 
 

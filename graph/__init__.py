@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from graph.errors import AppError, NotImplementedYet
+from graph.errors import AppError
 from graph.settings import StoreSettings
 from graph.store import GraphStore
 
@@ -20,14 +20,8 @@ def open_store(path: Path | str | None = None, settings: StoreSettings | None = 
     settings = settings or StoreSettings()
     root = Path(path) if path is not None else settings.store
     if settings.backend == "neo4j":
-        try:
-            from graph.neo4j_store import Neo4jStore  # lazy: the neo4j extra is optional
-        except ImportError as exc:
-            if "neo4j_store" in str(exc):
-                raise NotImplementedYet("the neo4j backend is not available in this build") from exc
-            raise NotImplementedYet(
-                "the neo4j backend needs the neo4j driver: pip install 'prospect-graph[neo4j]'"
-            ) from exc
+        from graph.neo4j_store import Neo4jStore  # its driver (the neo4j extra) is imported when it connects
+
         return Neo4jStore(root, settings)
     from graph.networkx_store import NetworkxStore
 

@@ -1,4 +1,5 @@
-"""One exception tree for the whole product; `api` maps each class to an HTTP status."""
+"""One exception tree for the whole product; each class carries its HTTP status (`.status`),
+which `api.errors` renders in the one error shape: the only place a status is defined."""
 
 from __future__ import annotations
 
@@ -83,14 +84,17 @@ class BackendUnavailable(AppError):
 
 
 class StoreCorrupted(AppError):
-    """A store file is missing or unreadable; the message names it."""
+    """A store file is missing or unreadable; the message names it.
 
-    status = 500
+    503, not 500: a broken store file is the server's state, not a crash of the request.
+    """
+
+    status = 503
     code = "store_corrupted"
 
 
 class NotImplementedYet(AppError):
-    """A capability that a later release delivers."""
+    """A capability whose optional extra is not installed (the neo4j driver, scikit-learn for refit)."""
 
     status = 501
     code = "not_implemented"

@@ -12,7 +12,7 @@ so `path M01 E0001` still works while `path E0001 E0501` never goes through M01.
 
 Example::
 
-    >>> find_paths(store, "E0401", "E0411", max_hops=2)[0]["text_en"]
+    >>> find_paths(store, "E0401", "E0411", max_hops=2)[0]["text_en"]  # doctest: +SKIP
     'Wang Li is a director of Acme Insulation; Wang Li is a director of Beta Foam'
 """
 

@@ -5,9 +5,12 @@ steps (ingest's read, resolve, derive, write; scoring's families), with the step
 and the time spent, on stderr. Both draw only when stderr is a terminal (tmux, a console) and
 `PROSPECT_GRAPH_NO_PROGRESS` is unset; piped or captured output gets nothing.
 
-Example:
-    >>> with stages("ingest", ["read", "write"]) as step:   # doctest: +SKIP
-    ...     step("read"); ...; step("write"); ...
+Example (silent here: doctests run with stderr captured):
+    >>> with stages("ingest", ["read", "write"]) as step:
+    ...     step("read")
+    ...     step("write")
+    >>> list(track(range(3), "rows"))
+    [0, 1, 2]
 """
 
 from __future__ import annotations

@@ -176,31 +176,6 @@ class GraphStore(ABC):
             raise NotFound(f"no entity with id {node_id!r}")
         return found
 
-    def graph(self) -> nx.MultiDiGraph:
-        """The whole graph as a networkx MultiDiGraph (cached per version).
-
-        Nodes carry `kind`, `name` and their table's attributes; edges are keyed by kind and
-        carry the `edges` table's columns. Meant for subgraph work and small stores; big
-        scoring jobs work on the tables.
-        """
-        derived = self._derived()
-        if derived.graph is not None:
-            return derived.graph
-        g = nx.MultiDiGraph()
-        for table, spec in NODE_TABLES.items():
-            df = self.read(table)
-            for rec in df.to_dict("records"):
-                attrs = {str(k): v for k, v in rec.items() if not _isna(v)}
-                attrs["kind"] = spec.node_kind
-                g.add_node(rec["id"], **attrs)
-        edges = self.read("edges")
-        for rec in edges.to_dict("records"):
-            attrs = {str(k): v for k, v in rec.items() if not _isna(v) and k not in ("src", "dst")}
-            key = rec["kind"] if _isna(rec.get("role")) else f"{rec['kind']}:{rec['role']}"
-            g.add_edge(rec["src"], rec["dst"], key=key, **attrs)
-        derived.graph = g
-        return g
-
     def neighbors(
         self,
         node_id: str,
@@ -276,13 +251,12 @@ class GraphStore(ABC):
 
 
 class _Derived:
-    """What is computed from one version's tables: the node index, the adjacency, the graph."""
+    """What is computed from one version's tables: the node index and the adjacency."""
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.index: dict[str, tuple[str, int]] | None = None
         self.adjacency: Adjacency | None = None
-        self.graph: nx.MultiDiGraph | None = None
 
 
 class _Lru:

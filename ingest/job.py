@@ -6,9 +6,15 @@ tables in ONE `store.write` — a new version is written aside and swapped in, s
 that fails or is killed leaves the previous version in use. The rejects report, the
 resolution report and a JSON summary go to ``store.reports_dir/<version>-<time>/``.
 
+Whatever should follow a committed ingest (the alerts and the campaign tracking of `leads`)
+is passed in as `watchers` (`IngestWatcher`): ingest imports only `graph`, so it knows no
+more of them than this protocol. Each watcher looks at the store inside the writer lock, just
+before the write, and returns what to do once the new version is committed.
+
 Example:
-    >>> summary = run_ingest(store, Path("bundle"))          # doctest: +SKIP
-    >>> print(summary.render())                             # doctest: +SKIP
+    >>> from leads.watchers import INGEST_WATCHERS                           # doctest: +SKIP
+    >>> summary = run_ingest(store, Path("bundle"), watchers=INGEST_WATCHERS)  # doctest: +SKIP
+    >>> print(summary.render())                                             # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -16,8 +22,10 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import pandas as pd
 
@@ -42,16 +50,33 @@ from ingest.normalise import id_set, isin
 from ingest.report import ROW_REJECTED, VALUE_KEPT, IngestSummary
 from ingest.resolve import Resolver
 from ingest.settings import IngestSettings
-from ingest.triggers import TRIGGER_TABLES, detect_changes, record_alerts
 from ingest.validate import Context
 
-__all__ = ["run_ingest", "IngestSummary"]
+__all__ = ["run_ingest", "IngestSummary", "IngestWatcher", "AfterCommit"]
 
 log = logging.getLogger("prospect_graph.ingest")
 
 
+class AfterCommit(Protocol):
+    """What a watcher does once the new version is committed (still inside the writer lock).
+
+    `tables` are the ingest's merged tables by name (all node and fact tables, the derived
+    ones); the hook may record counts in `summary` (e.g. `summary.alerts`).
+    """
+
+    def __call__(self, version: str, tables: Mapping[str, pd.DataFrame], summary: IngestSummary) -> None: ...
+
+
+class IngestWatcher(Protocol):
+    """Called inside the writer lock just before the write, the store still at its old version:
+    keeps what it needs of that state and returns the hook to run after the commit (or None)."""
+
+    def __call__(self, store: GraphStore) -> AfterCommit | None: ...
+
+
 def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
-               settings: IngestSettings | None = None) -> IngestSummary:
+               settings: IngestSettings | None = None,
+               watchers: Sequence[IngestWatcher] = ()) -> IngestSummary:
     """Ingest a bundle folder (or a mapping YAML) into `store`; see the module docstring."""
     started = time.perf_counter()
     settings = settings or IngestSettings()
@@ -85,14 +110,11 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
         resolutions = _resolutions(store, resolver)
         tables["resolutions"] = resolutions
         step("write store version")
-        before = {t: store.read(t) for t in TRIGGER_TABLES} if store.version is not None else None
+        hooks = [hook for hook in (watch(store) for watch in watchers) if hook is not None]
         version = store.write(_changed(store, tables), note=f"ingest {bundle.name}")
-        lap = _stage(summary, "write store version", lap)
-        _track(store, version)  # campaign metrics of this version (leads.track)
-        if before is not None:  # the first ingest is all new: no alerts, only a baseline
-            after = {t: conform(t, tables[t]) if t in tables else before[t] for t in TRIGGER_TABLES}
-            summary.alerts = len(record_alerts(store, detect_changes(before, after), version))
-            _stage(summary, "alerts", lap)
+        _stage(summary, "write store version", lap)
+        for hook in hooks:
+            hook(version, tables, summary)
     rejected = ctx.rejects.rows_rejected()
     for table in plan:
         accepted = read[table] - rejected.get(table, 0)
@@ -278,16 +300,3 @@ def _write_reports(store: GraphStore, version: str, ctx: Context, resolutions: p
                                          encoding="utf-8")
     return folder
 
-
-def _track(store: GraphStore, version: str) -> None:
-    """Keep this version's campaign metrics for tracking over time, when `leads` is in this build."""
-    try:
-        from leads.track import record_snapshot
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("leads", "leads.track"):
-            raise
-        return
-    try:
-        record_snapshot(store, version)
-    except Exception:  # the version is committed: a missed snapshot must not fail the ingest
-        log.exception("tracking snapshot of version %s failed; the ingest itself succeeded", version)

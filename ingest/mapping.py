@@ -82,9 +82,6 @@ class Source(BaseModel):
             return {str(k): str(c) for k, c in v.items()}
         return v
 
-    def describe(self) -> str:
-        return self.file or "inline rows"
-
 
 class Mapping(BaseModel):
     """A whole mapping file: table name → its sources."""

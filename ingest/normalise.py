@@ -252,19 +252,25 @@ _ID_WEIGHT_VECTOR = np.array(_ID_WEIGHTS, dtype=np.int64)
 _ID_CHECK_BYTES = np.frombuffer(_ID_CHECK.encode("ascii"), dtype=np.uint8)
 
 
+def _shaped_codes(s: pd.Series, pattern: str) -> tuple[pd.Series, pd.Series, np.ndarray]:
+    """The values of `s` (trimmed, upper case) that match `pattern`, an 18-character ASCII code:
+    the mask of those rows, their values, and their characters as a rows x 18 byte matrix."""
+    up = s.astype("string").str.strip().str.upper()
+    shaped = matches(up, pattern)
+    codes = up[shaped]
+    raw = np.frombuffer("".join(codes.tolist()).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+    return shaped, codes, raw
+
+
 def id_numbers_valid(s: pd.Series) -> pd.Series:
     """`id_number_valid` over a column, vectorised (numpy on the digits); blanks are False."""
-    up = s.astype("string").str.strip().str.upper()
-    shaped = matches(up, r"^[0-9]{17}[0-9X]$")
+    shaped, cand, raw = _shaped_codes(s, r"^[0-9]{17}[0-9X]$")
     out = pd.Series(False, index=s.index)
-    if not shaped.any():
-        return out
-    cand = up[shaped]
-    raw = np.frombuffer("".join(cand.tolist()).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
-    total = (raw[:, :17].astype(np.int64) - 48) @ _ID_WEIGHT_VECTOR
-    check_ok = _ID_CHECK_BYTES[total % 11] == raw[:, 17]
-    born = pd.to_datetime(cand.str.slice(6, 14), format="%Y%m%d", errors="coerce").notna().to_numpy()
-    out[shaped] = check_ok & born
+    if len(cand):
+        total = (raw[:, :17].astype(np.int64) - 48) @ _ID_WEIGHT_VECTOR
+        check_ok = _ID_CHECK_BYTES[total % 11] == raw[:, 17]
+        born = pd.to_datetime(cand.str.slice(6, 14), format="%Y%m%d", errors="coerce").notna().to_numpy()
+        out[shaped] = check_ok & born
     return out
 
 
@@ -276,14 +282,11 @@ _USCC_CHAR_BYTES = np.frombuffer(_USCC_CHARS.encode("ascii"), dtype=np.uint8)
 
 def usccs_valid(s: pd.Series) -> pd.Series:
     """`uscc_valid` over a column, vectorised (numpy on the characters); blanks are False."""
-    up = s.astype("string").str.strip().str.upper()
-    shaped = matches(up, r"^[0-9A-HJ-NP-RTUWXY]{18}$")
+    shaped, cand, raw = _shaped_codes(s, r"^[0-9A-HJ-NP-RTUWXY]{18}$")
     out = pd.Series(False, index=s.index)
-    if not shaped.any():
-        return out
-    raw = np.frombuffer("".join(up[shaped].tolist()).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
-    total = _USCC_VALUE[raw[:, :17]] @ _USCC_WEIGHT_VECTOR
-    out[shaped] = _USCC_CHAR_BYTES[(31 - total % 31) % 31] == raw[:, 17]
+    if len(cand):
+        total = _USCC_VALUE[raw[:, :17]] @ _USCC_WEIGHT_VECTOR
+        out[shaped] = _USCC_CHAR_BYTES[(31 - total % 31) % 31] == raw[:, 17]
     return out
 
 

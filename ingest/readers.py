@@ -65,7 +65,9 @@ def detect_encoding(path: Path) -> str:
 
     The whole file is checked for UTF-8 in large chunks (cheap), because the first non-ASCII
     byte of a Western export may sit deep in the file. Between GBK and cp1252 the byte
-    pattern decides: GBK's non-ASCII bytes come in pairs, cp1252's mostly alone.
+    pattern decides: GBK's non-ASCII bytes come in pairs, cp1252's mostly alone. (charset-normalizer,
+    even limited to these two, took Bradford's 2019-02 payments file, cp1252, for GB18030: this
+    rule reads every real and fixture file right, so the product does without it.)
     """
     with open(path, "rb") as fh:
         head = fh.read(4)

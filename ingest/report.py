@@ -7,7 +7,6 @@ row is ingested without that optional value). Nothing is dropped without an entr
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,6 +144,3 @@ class IngestSummary:
         if self.report_dir:
             lines.append(f"reports: {self.report_dir}")
         return "\n".join(lines)
-
-    def write_json(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1, default=str), encoding="utf-8")

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from graph.store import GraphStore
-from ingest.triggers import read_alerts
+from leads.alerts import read_alerts
 from leads.board import ledger
 from leads.notes import NoteBook, offers_for
 from leads.outflow import money_went

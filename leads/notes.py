@@ -6,9 +6,6 @@ re-ingests.
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +13,7 @@ from typing import Any
 from graph.errors import InvalidRequest
 from graph.store import GraphStore
 from leads.settings import RhythmSettings
+from leads.state import StateDb
 
 __all__ = ["NoteBook", "add_note", "offers_for"]
 
@@ -32,19 +30,11 @@ CREATE INDEX IF NOT EXISTS notes_entity ON notes(entity_id);
 """
 
 
-class NoteBook:
-    def __init__(self, state_dir: Path) -> None:
-        self.path = Path(state_dir) / "notes.sqlite"
-        with self._connect() as db:
-            db.executescript(_SCHEMA)
+class NoteBook(StateDb):
+    """The notes of one store (``STORE/state/notes.sqlite``, private like the lead ledger)."""
 
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        try:
-            yield db
-        finally:
-            db.close()
+    def __init__(self, state_dir: Path) -> None:
+        super().__init__(Path(state_dir) / "notes.sqlite", _SCHEMA)
 
     def notes(self, entity_id: str) -> list[dict[str, Any]]:
         with self._connect() as db:

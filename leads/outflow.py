@@ -18,7 +18,7 @@ import pandas as pd
 
 from graph.store import GraphStore
 from ingest.settings import IngestSettings
-from ingest.triggers import read_alerts
+from leads.alerts import read_alerts
 from leads.settings import load_rhythm
 from leads.state import LeadLedger
 from scoring.retail_linkage.settings import load_settings as retail_settings

@@ -9,6 +9,8 @@ Each evidence item's coefficient, relative to the mean positive coefficient, bec
 multiplier on that item's contribution (clipped to 0..3) — still a sum of named parts, so
 the refit score is explained the same way. Before/after precision is measured on the same
 dispositioned leads (in-sample: a sign, not a proof, until there are many dispositions).
+The regression is scikit-learn's, an optional extra (`pip install 'prospect-graph[ml]'`);
+without it a refit says so (`NotImplementedYet`: 501 in the API, exit 3 in the CLI).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graph.errors import InvalidRequest
+from graph.errors import InvalidRequest, NotImplementedYet
 from graph.store import GraphStore
 from leads.state import POSITIVE, LeadLedger
 
@@ -84,8 +86,11 @@ def _matrix(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 def refit_weights(store: GraphStore, ledger: LeadLedger, family: str, k: int = 10,
                   min_labelled: int = 10, save: bool = True) -> RefitResult:
     """Fit multipliers for one family's evidence from its dispositions; saved in state/refit.json."""
-    from sklearn.linear_model import LogisticRegression
-
+    try:
+        from sklearn.linear_model import LogisticRegression
+    except ImportError as exc:
+        raise NotImplementedYet("refit needs scikit-learn, an optional extra: "
+                                "pip install 'prospect-graph[ml]'") from exc
     data = labelled_leads(ledger)
     data = data[data["family"] == family].reset_index(drop=True)
     if len(data) < min_labelled or data["positive"].nunique() < 2:

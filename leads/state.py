@@ -17,7 +17,7 @@ from pathlib import Path
 
 from graph.errors import Conflict, InvalidRequest, NotFound
 
-__all__ = ["LeadLedger", "Claim", "DISPOSITIONS", "OPEN_STATUSES", "POSITIVE", "FINAL"]
+__all__ = ["StateDb", "LeadLedger", "Claim", "DISPOSITIONS", "OPEN_STATUSES", "POSITIVE", "FINAL"]
 
 DISPOSITIONS = ("contacted", "meeting", "won", "lost", "not_interested", "do_not_contact")
 OPEN_STATUSES = ("open", "contacted", "meeting")  # an owner is working it
@@ -77,14 +77,18 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-class LeadLedger:
-    """Claims and dispositions of one store (``STORE/state/leads.sqlite``)."""
+class StateDb:
+    """A SQLite file in the store's unversioned state folder (the lead ledger, the notes).
 
-    def __init__(self, state_dir: Path) -> None:
-        self.path = Path(state_dir) / "leads.sqlite"
+    The file is made private (0600) before SQLite opens it, its schema is created once, and
+    every use gets its own connection in WAL mode (readers never wait for a writer).
+    """
+
+    def __init__(self, path: Path, schema: str) -> None:
+        self.path = path
         os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))  # private before sqlite opens it
         with self._connect() as db:
-            db.executescript(_SCHEMA)
+            db.executescript(schema)
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -94,6 +98,13 @@ class LeadLedger:
             yield db
         finally:
             db.close()
+
+
+class LeadLedger(StateDb):
+    """Claims and dispositions of one store (``STORE/state/leads.sqlite``)."""
+
+    def __init__(self, state_dir: Path) -> None:
+        super().__init__(Path(state_dir) / "leads.sqlite", _SCHEMA)
 
     # ------------------------------------------------------------------ reads
     def claims(self) -> dict[str, Claim]:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from graph.errors import InvalidRequest, NotFound, NotImplementedYet, StoreCorrupted
+from graph.errors import InvalidRequest, NotFound, StoreCorrupted
 from graph.progress import stages
 from graph.schema import FAMILIES, KINDS_BY_FAMILY
 from graph.store import GraphStore
@@ -33,36 +33,19 @@ from scoring.settings import ScoringSettings
 from scoring.templates import LegacyGuard, PersonMask, render_reasons
 
 __all__ = ["score_all", "score_family", "load_prospects", "page_prospects", "decode", "ScoreSummary",
-           "available_families", "as_frame", "stored_rows", "frame_prospects"]
+           "as_frame", "stored_rows", "frame_prospects"]
 
 
 @dataclass
 class ScoreSummary:
     rows: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
-    missing: list[str] = field(default_factory=list)
 
 
 def _module(family: str) -> Any:
     if family not in FAMILIES:
         raise NotFound(f"unknown family {family!r}; choose one of {', '.join(FAMILIES)}")
-    try:
-        return importlib.import_module(f"scoring.{family}")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"scoring.{family}":
-            raise NotImplementedYet(f"the {family} family is not implemented in this build") from exc
-        raise
-
-
-def available_families() -> list[str]:
-    out = []
-    for family in FAMILIES:
-        try:
-            _module(family)
-        except NotImplementedYet:
-            continue
-        out.append(family)
-    return out
+    return importlib.import_module(f"scoring.{family}")
 
 
 def score_family(store: GraphStore, family: str, settings: ScoringSettings | None = None) -> list[Prospect]:
@@ -139,7 +122,7 @@ def _collector_paused() -> Iterator[None]:
 
 def score_all(store: GraphStore, settings: ScoringSettings | None = None,
               families: list[str] | None = None) -> ScoreSummary:
-    """Score every available family and write the `prospects` table in one new version."""
+    """Score every family and write the `prospects` table in one new version."""
     chosen = families or list(FAMILIES)
     with stages("score", [*chosen, "write prospects"]) as step:
         return _score_all(store, settings, families, step)
@@ -152,11 +135,7 @@ def _score_all(store: GraphStore, settings: ScoringSettings | None, families: li
     frames: list[pa.Table] = []
     for family in families or list(FAMILIES):
         step(family)
-        try:
-            module = _module(family)
-        except NotImplementedYet:
-            summary.missing.append(family)
-            continue
+        module = _module(family)
         started = time.perf_counter()
         with _collector_paused():
             frame = as_frame(module.score(store, settings))

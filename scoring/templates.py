@@ -95,10 +95,7 @@ def _load_families() -> bool:
     from graph.schema import FAMILIES
 
     for family in FAMILIES:
-        try:
-            importlib.import_module(f"scoring.{family}")
-        except ModuleNotFoundError:
-            continue
+        importlib.import_module(f"scoring.{family}")
     return True
 
 

@@ -27,10 +27,11 @@ def demo_store(demo_bundle: Path, tmp_path_factory: pytest.TempPathFactory):
     """A store with the demo bundle ingested and every available family scored. Read-only for tests."""
     from graph.networkx_store import NetworkxStore
     from ingest.job import run_ingest
+    from leads.watchers import INGEST_WATCHERS
     from scoring.run import score_all
 
     store = NetworkxStore(tmp_path_factory.mktemp("demo-store") / "store")
-    run_ingest(store, demo_bundle)
+    run_ingest(store, demo_bundle, watchers=INGEST_WATCHERS)
     score_all(store)
     return store
 

@@ -8,7 +8,6 @@ near-threshold band (highlighted), the richest first elsewhere — and the rest 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -49,33 +48,14 @@ def retention_by_employer(store: GraphStore) -> list[tuple[str, str, float, int]
     """(employer id, name, retention, staff) per payroll employer, biggest staff first.
 
     Retention is the retail-linkage family's (`scoring.retail_linkage.employer_summaries`:
-    staff's financial assets over a year's payroll); without that family, assets over all
-    payroll paid.
+    staff's financial assets over a year's payroll).
     """
-    summaries: Callable[[GraphStore], pd.DataFrame] | None
-    try:
-        from scoring.retail_linkage import employer_summaries as summaries
-    except ImportError:  # the retail-linkage family is not in this build
-        summaries = None
-    if summaries is not None:
-        df = summaries(store)
-        rows = [(str(r["employer_id"]), str(r["name"] or r["employer_id"]), float(r["retention_rate"] or 0.0),
-                 int(r["staff"])) for r in df.to_dict("records")]
-        return sorted(rows, key=lambda r: (-r[3], r[0]))
-    pay = store.read("payroll")
-    if pay.empty:
-        return []
-    persons = store.read("persons", ["id", "aum"]).rename(columns={"id": "person_id"})
-    per = pay.groupby(["employer_id", "person_id"])["amount"].sum().reset_index()
-    per = per.merge(persons, on="person_id", how="left")
-    per["aum"] = per["aum"].fillna(0.0).astype(float)
-    out = []
-    for emp, grp in per.groupby("employer_id"):
-        total = float(grp["amount"].sum())
-        node = store.node(str(emp)) or {}
-        out.append((str(emp), str(node.get("name") or emp), float(grp["aum"].sum()) / total if total else 0.0,
-                    int(len(grp))))
-    return sorted(out, key=lambda r: (-r[3], r[0]))
+    from scoring.retail_linkage import employer_summaries
+
+    df = employer_summaries(store)
+    rows = [(str(r["employer_id"]), str(r["name"] or r["employer_id"]), float(r["retention_rate"] or 0.0),
+             int(r["staff"])) for r in df.to_dict("records")]
+    return sorted(rows, key=lambda r: (-r[3], r[0]))
 
 
 def payroll_picture(store: GraphStore, employer_id: str, ctx: ViewContext, per_band: int = 12) -> Picture:

@@ -74,10 +74,8 @@ def series_charts(rows: pd.DataFrame, lang: Lang, name: str = "") -> list[tuple[
 def tracking_charts(store: GraphStore, lang: Lang, branch: str | None = None) -> list[tuple[str, Markup]]:
     """Landing-page charts: the largest payroll employer's staff at CNY 50,000+ and retention, the
     largest chain's stores opened — each across ingests (nothing when fewer than two ingests)."""
-    try:
-        from leads.track import _read
-    except ModuleNotFoundError:
-        return []
+    from leads.track import _read
+
     rows = _read(store)
     if rows["version"].nunique() < 2:
         return []

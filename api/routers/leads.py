@@ -216,7 +216,7 @@ def refit(family: Annotated[Literal["supply_chain", "referral", "retail_linkage"
 def alerts(store: StoreDep, viewer: ViewerDep, audit: AuditDep, kind: Annotated[str | None, Query(max_length=64)] = None,
            limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
     """What changed in recent ingests: new suppliers, executives, members, threshold crossings."""
-    from ingest.triggers import read_alerts
+    from leads.alerts import read_alerts
 
     people = person_branches(store)
     retail_side = "retail_linkage" in viewer.policy.families and viewer.policy.families["retail_linkage"] is None

@@ -20,19 +20,19 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 import viz
 from api.auth import (
-    FailureThrottle,
+    TooManyFailures,
     User,
-    authenticate,
     clear_session_cookie,
     end_session,
     set_session_cookie,
+    sign_in,
     token_from_request,
 )
 from api.deps import AuditDep, SettingsDep, StoreDep
 from api.errors import error_response, status_for
 from api.masking import Viewer
 from api.prospect_query import ProspectQuery, query_prospects
-from graph.errors import AppError, Forbidden
+from graph.errors import AppError, Forbidden, Unauthorized
 from graph.schema import KINDS_BY_FAMILY
 from graph.store import GraphStore
 from viz.facts import ViewContext
@@ -64,12 +64,10 @@ def page_user(request: Request, settings: SettingsDep, store: StoreDep) -> User 
     token, presented = token_from_request(request, settings)
     if not presented:
         return None
-    throttle: FailureThrottle = request.app.state.throttle
-    client = request.client.host if request.client else "unknown"
-    user = authenticate(store, token)
-    if user is None and not throttle.blocked(client):
-        throttle.failed(client)
-    return user
+    try:
+        return sign_in(request, token, store)
+    except (Unauthorized, TooManyFailures):  # the page sends the browser to /login instead
+        return None
 
 
 PageUser = Annotated[User | None, Depends(page_user)]
@@ -156,14 +154,13 @@ def login_form(settings: SettingsDep, next: str | None = None, lang: LangQ = Non
 def login(request: Request, settings: SettingsDep, store: StoreDep, token: Annotated[str, Form(max_length=512)],
           next: Annotated[str, Form(max_length=2000)] = "/") -> Response:
     """Check the token; keep it in the HttpOnly, SameSite session cookie and go on."""
-    throttle: FailureThrottle = request.app.state.throttle
-    client = request.client.host if request.client else "unknown"
     lang = settings.lang
-    if authenticate(store, token.strip()) is None:
-        if throttle.blocked(client):
-            return _html(render_page("login.html", lang=lang, next=_safe_next(next), error="登录失败次数过多,请稍后再试"
-                                     if lang == "zh" else "Too many failures; wait a minute"), 429)
-        throttle.failed(client)
+    try:
+        sign_in(request, token.strip(), store)
+    except TooManyFailures:
+        return _html(render_page("login.html", lang=lang, next=_safe_next(next), error="登录失败次数过多,请稍后再试"
+                                 if lang == "zh" else "Too many failures; wait a minute"), 429)
+    except Unauthorized:
         return _html(render_page("login.html", lang=lang, next=_safe_next(next),
                                  error="令牌无效" if lang == "zh" else "Invalid token"), 401)
     response = RedirectResponse(_safe_next(next), status_code=303)

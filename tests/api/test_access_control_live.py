@@ -6,27 +6,18 @@ import json
 import logging
 import socket
 import stat
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 
 from api.auth import RedactTokenFilter, add_token, authenticate, list_tokens, revoke_token
 from api.cli import main
-from api.main import create_app, uvicorn_options
 from api.settings import ApiSettings
 from graph.errors import InvalidRequest
 from graph.networkx_store import NetworkxStore
 from tests.api.conftest import assert_error, auth, build_store
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.live import live_server
 
 
 @pytest.fixture(scope="module")
@@ -34,19 +25,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[s
     store = build_store(tmp_path_factory.mktemp("live") / "store")
     tokens = {"admin": add_token(store, "admin", "admin"),
               "corp_b01": add_token(store, "corp_b01", "corporate_manager", branch="B01", manager="M01")}
-    port = _free_port()
-    config = uvicorn.Config(create_app(store.root, ApiSettings(max_upload_bytes=64 * 1024)), host="127.0.0.1",
-                            port=port, log_level="warning", lifespan="off", **uvicorn_options())
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}", tokens, store
-    server.should_exit = True
-    thread.join(10)
+    with live_server(store.root, ApiSettings(max_upload_bytes=64 * 1024)) as base_url:
+        yield base_url, tokens, store
 
 
 def _raw(base_url: str, head: str, first_chunk: bytes) -> bytes:
@@ -195,10 +175,13 @@ def test_a_valid_token_is_not_locked_out_by_a_neighbours_failures(live):
 
 def test_store_files_are_private(tmp_path):
     from leads.board import ledger
+    from leads.notes import NoteBook
 
     store = build_store(tmp_path / "s")
     add_token(store, "t", "analyst")
     ledger(store).record("E4", "meeting", "t", owner="M01")
+    NoteBook(store.state_dir).add("E4", "客户有购房意向", ["home_purchase"], "t")
+    assert (store.state_dir / "notes.sqlite").exists()
     for path in [store.root, *store.root.rglob("*")]:
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode & 0o077 == 0, (path, oct(mode))

@@ -61,3 +61,24 @@ def test_cookie_and_bearer_in_process(api_store, tokens):
         assert c.get("/me").json()["role"] == "analyst"
         c.cookies.set("pg_session", "pg_nope")
         assert_error(c.get("/me"), 401)
+
+
+def test_every_way_in_shares_one_throttle(tmp_path):
+    """Bearer header, a body request stopped by the guard, a ?token= link, a page and the login form
+    are one sign-in check (`api.auth.sign_in`): their failures add up on one throttle per address."""
+    from api.settings import ApiSettings
+
+    store = NetworkxStore(tmp_path / "s")
+    store.write({"enterprises": pd.DataFrame({"id": ["E1"], "name": ["甲公司"]})})
+    good = add_token(store, "ops", "admin")
+    with TestClient(create_app(store.root, ApiSettings(auth_failures_per_minute=4)), follow_redirects=False) as c:
+        assert c.get("/me", headers={"Authorization": "Bearer pg_bad1"}).status_code == 401  # a dependency
+        assert c.post("/leads/E1/claim", json={}, headers={"Authorization": "Bearer pg_bad2"}).status_code == 401  # guard
+        assert c.get("/me?token=pg_bad3").status_code == 401  # the link middleware
+        c.cookies.set("pg_session", "ps_bad4")
+        assert c.get("/viz/ego/E1").status_code == 303  # a page: to /login
+        c.cookies.clear()
+        assert c.post("/login", data={"token": "pg_bad5"}).status_code == 429  # the fifth failure: too many
+        assert c.get("/me", headers={"Authorization": "Bearer pg_bad6"}).status_code == 429
+        assert c.get("/me?token=pg_bad7").status_code == 429
+        assert c.get("/me", headers={"Authorization": f"Bearer {good}"}).status_code == 200  # never throttled

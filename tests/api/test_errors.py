@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from api.errors import STATUS_BY_ERROR, install_error_handlers
+from api.errors import install_error_handlers, status_for
 from graph import errors as ge
 from tests.api.conftest import assert_error, auth
 
@@ -67,10 +67,22 @@ def test_unknown_route_and_method_use_the_shape(client, tokens):
     assert_error(client.delete("/prospects/supply_chain", headers=auth(tokens["admin"])), 405)
 
 
+def _error_classes(cls: type[ge.AppError]) -> list[type[ge.AppError]]:
+    return [cls, *(sub for child in cls.__subclasses__() for sub in _error_classes(child))]
+
+
 def test_every_app_error_class_has_a_client_or_unavailable_status():
-    for cls, status in STATUS_BY_ERROR:
-        assert issubclass(cls, ge.AppError)
-        assert status < 500 or status in (501, 503), (cls, status)
+    import api.deps
+    import api.ingest_files  # noqa: F401  (their error classes join the tree)
+
+    classes = _error_classes(ge.AppError)
+    assert {api.deps.TooManyFailures, api.ingest_files.TooLarge, ge.StoreCorrupted, ge.NoPath} <= set(classes)
+    for cls in classes:
+        status = status_for(cls("x"))
+        assert status == cls.status, cls  # the class's own status, nothing overrides it
+        assert 400 <= status < 500 or status in (501, 503), (cls, status)
+    assert status_for(ge.NoPath("x")) == 404 and status_for(ge.InvalidMapping("x")) == 422
+    assert status_for(api.ingest_files.TooLarge("x")) == 413 and status_for(ge.StoreCorrupted("x")) == 503
 
 
 def test_unexpected_exception_gives_the_shape_without_traceback():

@@ -154,7 +154,7 @@ def test_second_job_while_one_runs_is_409(setup, monkeypatch):
     release = threading.Event()
     import ingest.job
 
-    def slow_ingest(store, bundle, mapping=None):
+    def slow_ingest(store, bundle, mapping=None, settings=None, watchers=()):
         release.wait(10)
         raise InvalidData("stopped by the test")
 

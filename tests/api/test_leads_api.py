@@ -95,7 +95,7 @@ def test_retail_manager_view_is_their_own(leads_client):
 
 
 def test_alerts_endpoint_lists_what_the_last_ingest_changed(leads_client):
-    from ingest.triggers import record_alerts
+    from leads.alerts import record_alerts
 
     client, tokens = leads_client
     store = NetworkxStore(client.app.state.store.root)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import pytest
 
 from api.auth import add_token
 from graph.networkx_store import NetworkxStore
+from tests.live import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.fuzz]
 
@@ -32,18 +32,12 @@ MAX_EXAMPLES = 4
 PHASES = "examples,coverage,fuzzing,stateful"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_the_running_server_gives_no_server_error_under_fuzzing(demo_store, tmp_path: Path) -> None:
     root = tmp_path / "store"
     shutil.copytree(demo_store.root, root)
     (tmp_path / "ingest-root").mkdir()
     token = add_token(NetworkxStore(root), "fuzzer", "admin")
-    port = _free_port()
+    port = free_port()
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "PROSPECT_GRAPH_INGEST_ROOT": str(tmp_path / "ingest-root"),
            "PROSPECT_GRAPH_MAX_UPLOAD_BYTES": str(256 * 1024)}

@@ -3,43 +3,24 @@
 from __future__ import annotations
 
 import logging
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.settings import ApiSettings
 from tests.api.conftest import assert_error, auth
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.live import live_server
 
 
 @pytest.fixture(scope="module")
 def base_url(api_store, tokens, api_settings) -> Iterator[str]:
-    port = _free_port()
-    config = uvicorn.Config(create_app(api_store.root, api_settings), host="127.0.0.1", port=port,
-                            log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with live_server(api_store.root, api_settings) as url:
+        yield url
 
 
 def test_bearer_over_http(base_url, tokens):
@@ -109,20 +90,12 @@ def test_access_log_never_holds_a_token(api_store, tokens):
     records: list[str] = []
     handler = logging.Handler()
     handler.emit = lambda record: records.append(record.getMessage())  # type: ignore[method-assign]
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(api_store.root), host="127.0.0.1", port=port,
-                                           log_level="info", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    access = logging.getLogger("uvicorn.access")
-    access.addHandler(handler)
-    try:
-        assert httpx.get(f"http://127.0.0.1:{port}/me?limit=1&token={tokens['admin']}").status_code == 303
-    finally:
-        access.removeHandler(handler)
-        server.should_exit = True
-        thread.join(10)
+    with live_server(api_store.root, log_level="info") as url:
+        access = logging.getLogger("uvicorn.access")
+        access.addHandler(handler)
+        try:
+            assert httpx.get(f"{url}/me?limit=1&token={tokens['admin']}").status_code == 303
+        finally:
+            access.removeHandler(handler)
     assert records and any("token=***" in r for r in records)  # the line is there, the token is not
     assert not [r for r in records if tokens["admin"] in r]

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from graph.networkx_store import NetworkxStore
+from tests.graph.whole import whole_graph
 
 KINDS = ["PAYS", "BILL", "HOLDS_ROLE", "MEMBER_OF"]
 
@@ -31,10 +32,10 @@ def random_store(tmp_path_factory):
 @pytest.mark.parametrize("hops", [1, 2, 3])
 @pytest.mark.parametrize("kinds", [None, ["PAYS"], ["BILL", "MEMBER_OF"]])
 def test_neighbors_match_networkx_ego_graph(random_store, hops, kinds):
-    full = random_store.graph()
+    full = whole_graph(random_store)
     if kinds is not None:
         full = nx.MultiDiGraph((u, v, k) for u, v, k, d in full.edges(keys=True, data=True) if d["kind"] in kinds)
-        full.add_nodes_from(random_store.graph().nodes)
+        full.add_nodes_from(whole_graph(random_store).nodes)
     for center in ["E0", "E7", "E33"]:
         expected = nx.ego_graph(full.to_undirected(as_view=True), center, radius=hops)
         got = random_store.neighbors(center, kinds=kinds, hops=hops)
@@ -45,7 +46,7 @@ def test_neighbors_match_networkx_ego_graph(random_store, hops, kinds):
 
 
 def test_limit_keeps_the_strongest_and_min_amount_filters(random_store):
-    g = random_store.graph()
+    g = whole_graph(random_store)
     center = "E5"
     amounts: dict[str, float] = {}
     for u, v, d in list(g.out_edges(center, data=True)) + list(g.in_edges(center, data=True)):

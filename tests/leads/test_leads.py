@@ -145,6 +145,7 @@ def test_precision_and_refit_learn_which_evidence_predicts_wins(store):
     assert prec.iloc[0]["labelled"] == 30 and prec.iloc[0]["positive"] == 15
     by_owner = precision_at_k(ledger(store), k=5, by="owner")
     assert list(by_owner["owner"]) == ["M1"]
+    pytest.importorskip("sklearn", reason="scikit-learn (the ml extra) is not installed: refit not tested")
     result = refit_weights(store, ledger(store), "supply_chain", k=10)
     assert result.multipliers["signal"] > result.multipliers["noise"]
     assert result.precision_after is not None and result.precision_before is not None
@@ -155,6 +156,16 @@ def test_precision_and_refit_learn_which_evidence_predicts_wins(store):
     with pytest.raises(InvalidRequest, match="at least"):
         refit_weights(store, ledger(store), "referral")
 
+
+
+def test_refit_without_scikit_learn_says_how_to_install_it(store, monkeypatch):
+    import sys
+
+    from graph.errors import NotImplementedYet
+
+    monkeypatch.setitem(sys.modules, "sklearn.linear_model", None)  # as if the ml extra were absent
+    with pytest.raises(NotImplementedYet, match=r"prospect-graph\[ml\]"):
+        refit_weights(store, ledger(store), "supply_chain")
 
 def test_routing_uses_the_best_row_of_a_family(store):
     """Two referral rows for one entity: the stronger referrer's manager owns the lead."""

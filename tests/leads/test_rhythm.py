@@ -21,14 +21,15 @@ def months_store(demo_bundle, tmp_path_factory):
     from demo.months import write_month_bundles
     from graph.networkx_store import NetworkxStore
     from ingest.job import run_ingest
+    from leads.watchers import INGEST_WATCHERS
     from scoring.run import score_all
 
     root = tmp_path_factory.mktemp("months")
     store = NetworkxStore(root / "store")
-    run_ingest(store, demo_bundle)
+    run_ingest(store, demo_bundle, watchers=INGEST_WATCHERS)
     score_all(store)
     for folder in write_month_bundles(demo_bundle, root / "months"):
-        assert run_ingest(store, folder).rejected == 0
+        assert run_ingest(store, folder, watchers=INGEST_WATCHERS).rejected == 0
     return store
 
 

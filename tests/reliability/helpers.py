@@ -10,18 +10,11 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
-import uvicorn
-
-from api.main import create_app
-from api.settings import ApiSettings
 from graph.store import GraphStore
 
 ENTERPRISES = """enterprise_id,name,uscc,is_client,is_credit_client,branch_id,manager_id
@@ -81,33 +74,6 @@ def write_bundle_c(out: Path) -> Path:
     (out / "enterprises.csv").write_text(ENTERPRISES, encoding="utf-8")
     (out / "payments.csv").write_text(PAYMENTS_C, encoding="utf-8")
     return out
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def live_server(store_root: Path, settings: ApiSettings | None = None, log_level: str = "warning") -> Iterator[str]:
-    """The real app under uvicorn on 127.0.0.1 (a free port) in a thread; yields its base URL."""
-    port = free_port()
-    config = uvicorn.Config(create_app(store_root, settings or ApiSettings()), host="127.0.0.1", port=port,
-                            log_level=log_level, lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True, name="reliability-uvicorn")
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 CONTENT_TABLES = ("enterprises", "persons", "payments", "payroll", "edges", "edge_months", "resolutions",

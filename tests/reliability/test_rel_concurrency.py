@@ -32,8 +32,10 @@ from graph.networkx_store import NetworkxStore
 from ingest.job import run_ingest
 from scoring.run import score_all
 from tests.conftest import ARTIFACTS
+from tests.graph.whole import whole_graph
+from tests.live import live_server
 from tests.reliability.conftest import States
-from tests.reliability.helpers import content, fork_call, live_server, wait_exit, write_bundle_c
+from tests.reliability.helpers import content, fork_call, wait_exit, write_bundle_c
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -171,12 +173,12 @@ def _shape(g: Any) -> tuple[frozenset[Any], frozenset[Any]]:
 
 
 def test_a_commit_during_one_read_is_not_seen_half(states: States, tmp_path: Path) -> None:
-    """The deterministic form of the race above: a commit lands between two table reads of one graph()
-    of a pinned view (`store.snapshot()`, what the API takes per request)."""
+    """The deterministic form of the race above: a commit lands between two table reads of one
+    whole-graph read (`whole_graph`: every node table, then `edges`) of a pinned view (`store.snapshot()`, what the API takes per request)."""
     store = states.copy(tmp_path / "store")
     # the caches are shared by every handle of one store: nothing of `store` is read before the
-    # pinned view, so its graph() really reads table after table (S0 is read from another copy)
-    before = _shape(states.copy(tmp_path / "s0").graph())
+    # pinned view, so whole_graph(reader) really reads table after table (S0 is read from another copy)
+    before = _shape(whole_graph(states.copy(tmp_path / "s0")))
     reader = NetworkxStore(store.root).snapshot()
     original = reader._read_table
     fired: list[str] = []
@@ -189,8 +191,8 @@ def test_a_commit_during_one_read_is_not_seen_half(states: States, tmp_path: Pat
         return df
 
     reader._read_table = read_then_commit  # type: ignore[method-assign]
-    seen = _shape(reader.graph())
-    after = _shape(NetworkxStore(store.root).graph())
+    seen = _shape(whole_graph(reader))
+    after = _shape(whole_graph(NetworkxStore(store.root)))
     assert fired and before != after
     assert seen == before, "a pinned view returned nodes and edges of a later version"
-    assert _shape(reader.graph()) == before  # and keeps its version for later reads too
+    assert _shape(whole_graph(reader)) == before  # and keeps its version for later reads too

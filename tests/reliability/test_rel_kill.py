@@ -23,6 +23,7 @@ import graph.networkx_store as nxs
 from graph.networkx_store import NetworkxStore
 from ingest.job import run_ingest
 from tests.conftest import ARTIFACTS
+from tests.graph.whole import whole_graph
 from tests.reliability.conftest import States
 from tests.reliability.helpers import content, fork_call, wait_exit
 
@@ -80,7 +81,7 @@ def test_sigkill_at_each_commit_step_keeps_a_whole_version(states: States, tmp_p
         assert code == -signal.SIGKILL, f"the child was meant to die at {hook}:{nth}, exit {code}"
         fresh = NetworkxStore(store.root)
         seen = content(fresh)  # reads every table: a missing or torn file raises here
-        fresh.graph()
+        whole_graph(fresh)
         if hook == "after_replace":
             assert seen == states.s1 and fresh.version != before
         else:

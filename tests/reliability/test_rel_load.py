@@ -25,7 +25,7 @@ from api.auth import add_token
 from demo import cases as demo
 from graph.networkx_store import NetworkxStore
 from tests.conftest import ARTIFACTS
-from tests.reliability.helpers import live_server
+from tests.live import live_server
 
 pytestmark = pytest.mark.timeout(120)
 

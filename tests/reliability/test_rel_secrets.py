@@ -38,7 +38,7 @@ from demo import cases as demo
 from graph.networkx_store import NetworkxStore
 from ingest.job import run_ingest
 from tests.conftest import ARTIFACTS
-from tests.reliability.helpers import live_server
+from tests.live import live_server
 
 pytestmark = pytest.mark.timeout(120)
 

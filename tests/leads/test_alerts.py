@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from graph.schema import conform
-from ingest.triggers import detect_changes, read_alerts, record_alerts
+from leads.alerts import detect_changes, read_alerts, record_alerts
 
 
 def _tables(**overrides: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -51,6 +51,7 @@ def test_same_tables_make_no_alerts_and_alerts_are_logged(store):
 def test_an_ingest_of_a_new_month_raises_alerts(tmp_path):
     from graph.networkx_store import NetworkxStore
     from ingest.job import run_ingest
+    from leads.watchers import INGEST_WATCHERS
 
     bundle = tmp_path / "b"
     bundle.mkdir()
@@ -58,12 +59,48 @@ def test_an_ingest_of_a_new_month_raises_alerts(tmp_path):
     (bundle / "payments.csv").write_text(
         "payer_id,payee_name,amount,paid_on\nC,甲供应有限公司,100,2024-01-05\n", encoding="utf-8")
     store = NetworkxStore(tmp_path / "s")
-    assert run_ingest(store, bundle).alerts == 0  # the first ingest is the baseline
+    assert run_ingest(store, bundle, watchers=INGEST_WATCHERS).alerts == 0  # the first ingest is the baseline
     (bundle / "payments.csv").write_text(
         "payer_id,payee_name,amount,paid_on\nC,甲供应有限公司,100,2024-01-05\nC,乙材料有限公司,50,2024-02-05\n",
         encoding="utf-8")
-    summary = run_ingest(store, bundle)
+    summary = run_ingest(store, bundle, watchers=INGEST_WATCHERS)
     logged = read_alerts(store)
     assert summary.alerts == 1 and [a["kind"] for a in logged] == ["new_supplier"]
     assert "乙材料" in logged[0]["text_zh"] and logged[0]["related_id"] == "C"
-    assert run_ingest(store, bundle).alerts == 0  # the same bundle again: nothing new
+    assert run_ingest(store, bundle, watchers=INGEST_WATCHERS).alerts == 0  # the same bundle again: nothing new
+
+
+def test_an_ingest_without_watchers_raises_no_alerts_and_tracks_nothing(tmp_path):
+    """`ingest` knows no watchers of its own: the alerts and the tracking are the caller's choice."""
+    from graph.networkx_store import NetworkxStore
+    from ingest.job import run_ingest
+
+    bundle = tmp_path / "b"
+    bundle.mkdir()
+    (bundle / "enterprises.csv").write_text("enterprise_id,name,is_client\nC,核心制造有限公司,是\n", encoding="utf-8")
+    (bundle / "payments.csv").write_text(
+        "payer_id,payee_name,amount,paid_on\nC,甲供应有限公司,100,2024-01-05\n", encoding="utf-8")
+    store = NetworkxStore(tmp_path / "s")
+    run_ingest(store, bundle)
+    (bundle / "payments.csv").write_text(
+        "payer_id,payee_name,amount,paid_on\nC,甲供应有限公司,100,2024-01-05\nC,乙材料有限公司,50,2024-02-05\n",
+        encoding="utf-8")
+    assert run_ingest(store, bundle).alerts == 0
+    assert read_alerts(store) == [] and not (store.state_dir / "track.parquet").exists()
+
+
+def test_a_failed_tracking_snapshot_does_not_fail_the_ingest(tmp_path, monkeypatch, caplog):
+    from graph.networkx_store import NetworkxStore
+    from ingest.job import run_ingest
+    from leads import watchers
+
+    def broken(store, version):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(watchers, "record_snapshot", broken)
+    bundle = tmp_path / "b"
+    bundle.mkdir()
+    (bundle / "enterprises.csv").write_text("enterprise_id,name,is_client\nC,核心制造有限公司,是\n", encoding="utf-8")
+    store = NetworkxStore(tmp_path / "s")
+    summary = run_ingest(store, bundle, watchers=watchers.INGEST_WATCHERS)
+    assert summary.version == store.version and "tracking snapshot" in caplog.text
