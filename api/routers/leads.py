@@ -109,8 +109,7 @@ def leads(viewer: ViewerDep, audit: AuditDep, settings: SettingsDep,
           format: Annotated[Literal["json", "csv", "xlsx"], Query(description="json, or a csv/xlsx file")] = "json",
           lang: Annotated[Literal["zh", "en"] | None, Query(description="file headers; default: setting")] = None,
           ) -> Any:
-    """The lead board: one row per entity across families, best first, with its owner and status;
-    format=csv|xlsx downloads the page (row kind, shared with, joint visits asked included)."""
+    """The lead board, best first, with owner and status; format=csv|xlsx downloads it."""
     from leads.board import build_board
 
     board = build_board(viewer.store, manager=manager, branch=branch, family=family, status=status,
