@@ -150,9 +150,9 @@ def claim(entity_id: EntityId, body: ClaimIn, user: CurrentUser, store: StoreDep
 @router.post("/leads/{entity_id:node}/joint-visit")
 def joint_visit(entity_id: EntityId, body: JointVisitIn, user: CurrentUser, store: StoreDep,
                 audit: AuditDep) -> dict[str, Any]:
-    """A manager a lead is shared with asks its owner for a joint visit (kept in the lead ledger;
-    the owner sees it on the board as `joint_visits`). The lead's branch must be in the caller's
-    scope; the asker is the caller's manager (an admin names one) and must be in `shared_with`."""
+    """A manager a shared lead names asks its owner for a joint visit (shown on the owner's board)."""
+    # kept in the lead ledger; the lead's branch must be in the caller's scope; the asker is the
+    # caller's manager (an admin names one) and must be in the row's `shared_with`
     from leads.board import board_row, request_joint_visit
 
     row = board_row(store, entity_id)
