@@ -46,6 +46,7 @@ from pydantic import BaseModel
 from api.errors import error_response
 from api.settings import ApiSettings
 from graph.errors import InvalidRequest, NotFound
+from graph.settings import get_settings
 from graph.store import GraphStore
 
 __all__ = [
@@ -305,7 +306,7 @@ def set_session_cookie(response: Response, token: str, settings: ApiSettings | N
     With `store` the cookie carries a new session id (logout ends it); the raw token never
     goes into the cookie. A session id given as `token` is kept as it is.
     """
-    settings = settings or ApiSettings()
+    settings = settings or get_settings().api
     value = token
     if not token.startswith(SESSION_PREFIX):
         user = authenticate(store, token) if store is not None else None
@@ -318,7 +319,7 @@ def set_session_cookie(response: Response, token: str, settings: ApiSettings | N
 
 def clear_session_cookie(response: Response, settings: ApiSettings | None = None) -> None:
     """Sign out: remove the session cookie."""
-    settings = settings or ApiSettings()
+    settings = settings or get_settings().api
     response.delete_cookie(settings.cookie_name, path="/", httponly=True, samesite="strict",
                            secure=settings.cookie_secure)
 

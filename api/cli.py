@@ -17,7 +17,7 @@ import typer
 from graph import open_store
 from graph.errors import AppError, BackendUnavailable, InvalidRequest, NotFound, NotImplementedYet
 from graph.schema import FAMILIES
-from graph.settings import StoreSettings
+from graph.settings import get_settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Prospect Graph: who to approach next, and through whom.")
@@ -33,7 +33,7 @@ StoreOpt = Annotated[Path | None, typer.Option("--store", help="store folder (de
 
 
 def _store(path: Path | None) -> Any:
-    return open_store(path, StoreSettings())
+    return open_store(path, get_settings().graph)
 
 
 def _existing_store(path: Path | None) -> Any:
@@ -136,11 +136,11 @@ def path(
 ) -> None:
     """The k shortest typed paths between two entities, explained in words."""
     from graph.paths import find_paths
-    from scoring.settings import ScoringSettings
+    from graph.settings import get_settings
 
     if format not in ("table", "json"):
         raise InvalidRequest(f"unknown format {format!r}; choose table or json")
-    lang = ScoringSettings().lang
+    lang = get_settings().scoring.lang
     found = find_paths(_existing_store(store), source, target, max_hops=max_hops, k=k)
     if format == "json":
         rows = [{"nodes": p["nodes"], "edges": p["edges"], "text": p[f"text_{lang}"]} for p in found]
@@ -360,10 +360,10 @@ def leads_alerts(
     store: StoreOpt = None,
 ) -> None:
     """What changed in recent ingests: new suppliers, executives, members, threshold crossings."""
+    from graph.settings import get_settings
     from ingest.triggers import read_alerts
-    from scoring.settings import ScoringSettings
 
-    lang = ScoringSettings().lang
+    lang = get_settings().scoring.lang
     for alert in read_alerts(_store(store), limit=limit, kind=kind):
         typer.echo(f"{alert['at']}  {alert['kind']:22s} {alert[f'text_{lang}']}  {alert['link']}")
 
@@ -456,11 +456,11 @@ def note(
     store: StoreOpt = None,
 ) -> None:
     """Keep a note in an entity's service record; its tags trigger offers."""
+    from graph.settings import get_settings
     from leads.notes import add_note, offers_for
     from leads.settings import load_rhythm
-    from scoring.settings import ScoringSettings
 
-    settings = ScoringSettings()
+    settings = get_settings().scoring
     conf = load_rhythm(settings)
     kept = add_note(_existing_store(store), conf, entity_id, text, list(tag or []), by)
     typer.echo(f"{entity_id}: note kept at {kept['recorded_at']}")

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from graph.settings import get_settings
 from graph.store import GraphStore
 from leads.state import LeadLedger
 from scoring.answer import best_links
@@ -82,7 +83,7 @@ def build_board(store: GraphStore, settings: ScoringSettings | None = None, *, m
                 branch: str | None = None, family: str | None = None, status: str | None = None,
                 collapse_groups: bool = False, limit: int | None = None) -> pd.DataFrame:
     """The lead board, best first. `status` is a ledger status or `new` (not yet claimed)."""
-    settings = settings or ScoringSettings()
+    settings = settings or get_settings().scoring
     conf = family_settings(settings, "leads", LeadSettings)
     lang = settings.lang
     rows = store.read("prospects")

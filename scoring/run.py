@@ -25,6 +25,7 @@ import pyarrow as pa
 from graph.errors import InvalidRequest, NotFound, NotImplementedYet, StoreCorrupted
 from graph.progress import stages
 from graph.schema import FAMILIES, KINDS_BY_FAMILY
+from graph.settings import get_settings
 from graph.store import GraphStore
 from scoring.answer import BANDS, LINKED_FAMILIES, rank_answer
 from scoring.explain import Evidence, Prospect, Reason
@@ -67,7 +68,7 @@ def available_families() -> list[str]:
 
 def score_family(store: GraphStore, family: str, settings: ScoringSettings | None = None) -> list[Prospect]:
     """A family's rows as `Prospect`s (for tests and callers that want objects; not the hot path)."""
-    result = _module(family).score(store, settings or ScoringSettings())
+    result = _module(family).score(store, settings or get_settings().scoring)
     if isinstance(result, pa.Table):
         return frame_prospects(result)
     return list(result)
@@ -147,7 +148,7 @@ def score_all(store: GraphStore, settings: ScoringSettings | None = None,
 
 def _score_all(store: GraphStore, settings: ScoringSettings | None, families: list[str] | None,
                step: Callable[[str], None]) -> ScoreSummary:
-    settings = settings or ScoringSettings()
+    settings = settings or get_settings().scoring
     summary = ScoreSummary()
     frames: list[pa.Table] = []
     for family in families or list(FAMILIES):

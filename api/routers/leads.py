@@ -12,8 +12,8 @@ from api.errors import ERROR_RESPONSES
 from api.lead_access import check_lead_write, check_manager, lead_facts
 from api.masking import Viewer, person_branches
 from graph.errors import Forbidden, InvalidRequest
+from graph.settings import get_settings
 from leads.state import DISPOSITIONS
-from scoring.settings import ScoringSettings
 
 __all__ = ["router"]
 
@@ -99,7 +99,7 @@ def leads(viewer: ViewerDep, audit: AuditDep,
                         collapse_groups=collapse_groups)
     rows = [r for r in board.to_dict("records")
             if viewer.in_scope(r["branch_id"]) and _allowed(viewer, r["best_family"], r["best_kind"])]
-    lang = ScoringSettings().lang  # the language the board's reasons were built in
+    lang = get_settings().scoring.lang  # the language the board's reasons were built in
     page = [_lead_out(viewer, {str(k): v for k, v in r.items()}, lang) for r in rows[offset:offset + limit]]
     if page:  # every id the board reveals, persons or not
         audit.record(viewer.user, "list_leads", ids=[lead.entity_id for lead in page], rows=len(page))

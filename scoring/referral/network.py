@@ -23,6 +23,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from graph.store import GraphStore
+from graph.vocabulary import ASSET_THRESHOLD
 
 __all__ = ["ReferralSettings", "Entity", "Network", "Chain", "load_network", "find_chains", "CHAIN_KINDS"]
 
@@ -244,7 +245,7 @@ def load_network(store: GraphStore, settings: ReferralSettings, as_of: str | Non
     for i, pid in enumerate(p["id"]):
         pid = str(pid)
         is_client = p_flags["is_retail_client"][i]
-        held = [("account", is_client), ("assets_50k", is_client and aums[i] >= 50_000),
+        held = [("account", is_client), ("assets_50k", is_client and aums[i] >= ASSET_THRESHOLD),
                 ("vip", is_client and p["tier"][i] in ("vip", "private"))]
         entities.setdefault(pid, Entity(
             id=pid, name=p["name"][i] or pid, kind="person", is_client=is_client,
