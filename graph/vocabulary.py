@@ -149,16 +149,19 @@ def word(table: dict[str, tuple[str, str]], code: str, lang: str = "zh", default
     return pair[1] if lang == "zh" else pair[0]
 
 
-AmountStyle = Literal["exact", "short", "wan"]
+AmountStyle = Literal["exact", "short", "wan", "round", "yuan"]
 
 
 def format_amount(amount: float | None, lang: str = "zh", style: AmountStyle = "exact",
-                  currency_en: str = "CNY", currency_zh: str = "元") -> str:
+                  currency_en: str = "CNY", currency_zh: str = "元", digits: int | None = None) -> str:
     """An amount of money as the product writes it.
 
     - ``exact`` (reasons of the retail family): 'CNY 1,234,567' / '123.46万元';
     - ``short`` (supply-chain and ecosystem sentences): 'CNY 1.2m', 'CNY 35k' / '1.23亿元', '123.5万元';
-    - ``wan`` (pictures, either language): '123.5万元', '0.40万元'.
+    - ``wan`` (pictures, either language): '123.5万元', '0.40万元'; with `digits`, always that many
+      decimals ('1,234.6万元', paths);
+    - ``round`` (a threshold or a band, either language in zh words): '5万元', '3.5万元';
+    - ``yuan`` (whole yuan): 'CNY 48,000' / '48,000元'.
 
     >>> format_amount(1_234_567, "en"), format_amount(1_234_567, "zh")
     ('CNY 1,234,567', '123.46万元')
@@ -166,6 +169,8 @@ def format_amount(amount: float | None, lang: str = "zh", style: AmountStyle = "
     ('1.23亿元', 'CNY 35k')
     >>> format_amount(4_000, style="wan"), format_amount(None, style="wan")
     ('0.40万元', '')
+    >>> format_amount(35_000, style="round"), format_amount(48_000, "zh", "yuan")
+    ('3.5万元', '48,000元')
 
     babel's `format_compact_decimal` writes 万/亿 too, but drops trailing zeros ('12万') and
     writes '1.2M' in English, which would change every stored sentence.
@@ -173,8 +178,14 @@ def format_amount(amount: float | None, lang: str = "zh", style: AmountStyle = "
     if amount is None or (isinstance(amount, float) and math.isnan(amount)):
         return ""
     value = float(amount)
+    if style == "round":
+        return f"{value / 10_000.0:g}万{currency_zh}"
+    if style == "yuan":
+        return f"{value:,.0f}{currency_zh}" if lang == "zh" else f"{currency_en} {value:,.0f}"
     if style == "wan":
         wan = value / 10_000.0
+        if digits is not None:
+            return f"{wan:,.{digits}f}万{currency_zh}"
         if abs(wan) >= 100:
             return f"{wan:,.0f}万{currency_zh}"
         if abs(wan) >= 1:
@@ -199,7 +210,7 @@ def format_amount(amount: float | None, lang: str = "zh", style: AmountStyle = "
 
 def threshold_words(amount: float) -> tuple[str, str]:
     """A round threshold as a sentence names it: 50000 -> ('CNY 50,000', '5万元')."""
-    return format_amount(amount, "en"), f"{amount / 10_000.0:g}万元"
+    return format_amount(amount, "en"), format_amount(amount, "zh", "round")
 
 
 #: the asset threshold as sentences write it: 'CNY 50,000' / '5万元'
