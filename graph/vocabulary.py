@@ -18,6 +18,7 @@ __all__ = [
     "ROLE_WORDS",
     "ROLE_LABELS",
     "POSITION_WORDS",
+    "POSITION_LABELS",
     "TIER_WORDS",
     "KIND_WORDS",
     "PRODUCT_WORDS",
@@ -70,6 +71,8 @@ POSITION_WORDS = {
     "president": ("the president", "会长"),
     "secretary_general": ("the secretary-general", "秘书长"),
 }
+# Positions as a label: the bare noun.
+POSITION_LABELS = {key: (en.split(" ", 1)[1], zh) for key, (en, zh) in POSITION_WORDS.items()}
 # Retail tiers (persons.tier) as a sentence uses them ("our VIP retail client").
 TIER_WORDS = {
     "mass": ("mass", "大众"),

@@ -18,6 +18,7 @@ from graph.vocabulary import (
     ASSET_THRESHOLD_EN,
     ASSET_THRESHOLD_ZH,
     KIND_WORDS,
+    POSITION_LABELS,
     ROLE_LABELS,
     TIER_WORDS,
     format_amount,
@@ -123,8 +124,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "FOLD": ("折叠", "Folded"),
     # roles (graph.vocabulary) and positions
     **{key if key not in ("other", "related") else f"role_{key}": (zh, en) for key, (en, zh) in ROLE_LABELS.items()},
-    "member": ("会员", "member"), "vice_president": ("副会长", "vice-president"),
-    "president": ("会长", "president"), "secretary_general": ("秘书长", "secretary-general"),
+    **{key: (zh, en) for key, (en, zh) in POSITION_LABELS.items() if key != "director"},  # director: the role
     # sides and families
     "upstream": ("上游", "Upstream"), "downstream": ("下游", "Downstream"),
     "supply_chain": ("供应链上下游", "Supply chain"), "referral": ("以客荐客", "Referral"),

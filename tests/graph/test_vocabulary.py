@@ -84,6 +84,8 @@ def test_word_tables_are_the_shared_ones():
     for code, (en, zh) in v.ROLE_LABELS.items():
         key = f"role_{code}" if code in ("other", "related") else code
         assert (text(key, "en"), text(key, "zh")) == (en, zh)
+    for code in ("member", "vice_president", "president", "secretary_general"):
+        assert text(code, "zh") == v.POSITION_WORDS[code][1] and v.POSITION_WORDS[code][0].endswith(text(code, "en"))
     assert text("retail_tier:vip", "zh") == v.TIER_WORDS["vip"][1] + "客户"
     assert v.word(v.KIND_WORDS, "outflow", "zh") == text("outflow", "zh")
     assert v.word(v.KIND_WORDS, "nope", "en") == "nope"
