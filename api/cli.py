@@ -136,11 +136,10 @@ def path(
 ) -> None:
     """The k shortest typed paths between two entities, explained in words."""
     from graph.paths import find_paths
-    from graph.settings import get_settings
 
     if format not in ("table", "json"):
         raise InvalidRequest(f"unknown format {format!r}; choose table or json")
-    lang = get_settings().scoring.lang
+    lang = get_settings().lang
     found = find_paths(_existing_store(store), source, target, max_hops=max_hops, k=k)
     if format == "json":
         rows = [{"nodes": p["nodes"], "edges": p["edges"], "text": p[f"text_{lang}"]} for p in found]
@@ -360,10 +359,9 @@ def leads_alerts(
     store: StoreOpt = None,
 ) -> None:
     """What changed in recent ingests: new suppliers, executives, members, threshold crossings."""
-    from graph.settings import get_settings
     from ingest.triggers import read_alerts
 
-    lang = get_settings().scoring.lang
+    lang = get_settings().lang
     for alert in read_alerts(_store(store), limit=limit, kind=kind):
         typer.echo(f"{alert['at']}  {alert['kind']:22s} {alert[f'text_{lang}']}  {alert['link']}")
 
@@ -456,7 +454,6 @@ def note(
     store: StoreOpt = None,
 ) -> None:
     """Keep a note in an entity's service record; its tags trigger offers."""
-    from graph.settings import get_settings
     from leads.notes import add_note, offers_for
     from leads.settings import load_rhythm
 

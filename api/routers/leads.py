@@ -99,7 +99,7 @@ def leads(viewer: ViewerDep, audit: AuditDep,
                         collapse_groups=collapse_groups)
     rows = [r for r in board.to_dict("records")
             if viewer.in_scope(r["branch_id"]) and _allowed(viewer, r["best_family"], r["best_kind"])]
-    lang = get_settings().scoring.lang  # the language the board's reasons were built in
+    lang = get_settings().lang  # the language the board's reasons were built in
     page = [_lead_out(viewer, {str(k): v for k, v in r.items()}, lang) for r in rows[offset:offset + limit]]
     if page:  # every id the board reveals, persons or not
         audit.record(viewer.user, "list_leads", ids=[lead.entity_id for lead in page], rows=len(page))
