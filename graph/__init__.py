@@ -1,6 +1,6 @@
 """The relationship graph: schema, the GraphStore interface and its backends.
 
-`open_store` picks the backend from settings (`PROSPECT_GRAPH_BACKEND`), never from
+`open_store` picks the backend from settings (`PROSPECT_GRAPH_GRAPH__BACKEND`), never from
 isinstance checks elsewhere.
 """
 
