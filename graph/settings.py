@@ -192,7 +192,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _one_language(self) -> Settings:
-        # one language setting: the sections that speak carry the root's
+        return self.spoken()
+
+    def spoken(self) -> Settings:
+        """The sections that speak carry the root's language (one language setting)."""
         self.scoring = self.scoring.model_copy(update={"lang": self.lang})
         self.api = self.api.model_copy(update={"lang": self.lang})
         return self
@@ -226,12 +229,16 @@ def reset_settings() -> None:
 
 @contextmanager
 def override_settings(settings: Settings | None = None, **sections: Any) -> Iterator[Settings]:
-    """Put `settings` (or the current ones with some `sections` replaced) in place for a block (tests)."""
+    """Put `settings` (or the current ones with some fields replaced) in place for a block (tests).
+
+    ``override_settings(lang="en")`` or ``override_settings(ingest=IngestSettings(fuzzy_threshold=99))``;
+    the sections that speak keep the root's language.
+    """
     global _current
     previous = _current
     chosen = settings or get_settings()
     if sections:
-        chosen = chosen.model_copy(update=sections)
+        chosen = chosen.model_copy(update=sections).spoken()
     _current = chosen
     try:
         yield chosen

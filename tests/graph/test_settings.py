@@ -99,5 +99,7 @@ def test_accessor_keeps_its_read_and_tests_can_override(clean_env):
         assert get_settings() is chosen and get_settings().api.search_limit == 3
         assert get_settings().ingest == first.ingest
     assert get_settings() is first
+    with override_settings(lang="en") as english:
+        assert (english.scoring.lang, english.api.lang) == ("en", "en") and first.scoring.lang == "zh"
     reset_settings()
     assert get_settings().api.search_limit == 9
