@@ -15,7 +15,7 @@ history). The cookie (HttpOnly, SameSite=Strict) carries a server-side session i
 expire (``expires``) and are revoked by name (`revoke_token`).
 
 The failure throttle is keyed by the client address as the server sees it (uvicorn trusts
-``X-Forwarded-For`` only from ``PROSPECT_GRAPH_TRUSTED_PROXIES``); a valid credential is
+``X-Forwarded-For`` only from ``PROSPECT_GRAPH_API__TRUSTED_PROXIES``); a valid credential is
 never throttled, so one shared address with a guessing neighbour does not lock everyone out.
 """
 

@@ -28,7 +28,7 @@ app.add_typer(export_app, name="export")
 leads_app = typer.Typer(help="The lead board: one row per entity across families, routed to one owner.")
 app.add_typer(leads_app, name="leads")
 
-StoreOpt = Annotated[Path | None, typer.Option("--store", help="store folder (default $PROSPECT_GRAPH_STORE "
+StoreOpt = Annotated[Path | None, typer.Option("--store", help="store folder (default $PROSPECT_GRAPH_GRAPH__STORE "
                                                               "or ./prospect-graph-store)")]
 
 
@@ -164,7 +164,7 @@ def serve(
 
 
 def _proxy_options() -> dict[str, Any]:
-    """X-Forwarded-For is believed only from PROSPECT_GRAPH_TRUSTED_PROXIES (uvicorn trusts loopback by default)."""
+    """X-Forwarded-For is believed only from PROSPECT_GRAPH_API__TRUSTED_PROXIES (uvicorn trusts loopback by default)."""
     from api.main import uvicorn_options
 
     return uvicorn_options()

@@ -2,7 +2,7 @@
 
 ``prospect-graph serve`` runs it with uvicorn; tests build it in-process or serve it on
 loopback. OpenAPI lives at ``/openapi.json`` and its pages at ``/docs`` (both need a token
-unless ``PROSPECT_GRAPH_PUBLIC_DOCS=true``).
+unless ``PROSPECT_GRAPH_API__PUBLIC_DOCS=true``).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ Every request but `/health` needs a bearer token made by `prospect-graph token a
 
 
 def create_app(store_path: Path | None = None, settings: ApiSettings | None = None) -> FastAPI:
-    """Build the app for the store at `store_path` (default: `$PROSPECT_GRAPH_STORE`)."""
+    """Build the app for the store at `store_path` (default: `$PROSPECT_GRAPH_GRAPH__STORE`)."""
     settings = settings or get_settings().api
     store = open_store(store_path)
     app = FastAPI(title="Prospect Graph API", version="0.1.0", description=DESCRIPTION,

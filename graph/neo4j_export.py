@@ -107,7 +107,7 @@ def export_import_csvs(store: GraphStore, out: Path | str) -> list[Path]:
 
     Returns the files written. Load them into an empty database with the command in
     `import.sh` (neo4j-admin database import full), then point the product at it with
-    PROSPECT_GRAPH_BACKEND=neo4j: the first write creates the constraints and indexes.
+    PROSPECT_GRAPH_GRAPH__BACKEND=neo4j: the first write creates the constraints and indexes.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

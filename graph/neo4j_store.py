@@ -1,7 +1,7 @@
 """The Neo4j backend: the store's tables and graph in a Neo4j database (a cluster or Aura).
 
 The store's root folder keeps only the local parts (state/, reports/, the writer lock);
-every table lives in Neo4j under a namespace (`PROSPECT_GRAPH_NEO4J_NAMESPACE`): node
+every table lives in Neo4j under a namespace (`PROSPECT_GRAPH_GRAPH__NEO4J_NAMESPACE`): node
 tables as ``Entity:<Kind>`` nodes, ``edges`` as typed relationships, the other tables as
 row nodes. Scoring reads tables through `GraphStore.read`, streamed from Neo4j in batches
 of `neo4j_batch_size` records, so rankings are computed by the same code on the same
