@@ -30,7 +30,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, mode
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from graph.vocabulary import OWN_BANK_NAMES, PLACEHOLDER_NAMES
+from graph.vocabulary import OWN_BANK_NAMES, PLACEHOLDER_NAMES, Lang
 
 __all__ = [
     "Lang",
@@ -44,8 +44,6 @@ __all__ = [
     "override_settings",
     "reset_settings",
 ]
-
-Lang = Literal["zh", "en"]
 
 
 class _Section(BaseModel):

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import pandas as pd
 
 __all__ = [
+    "Lang",
     "ROLE_WORDS",
     "ROLE_LABELS",
     "POSITION_WORDS",
@@ -38,7 +39,7 @@ __all__ = [
     "neutralise_formulas",
 ]
 
-Lang = Literal["zh", "en"]
+Lang = Literal["zh", "en"]  # the languages the product speaks
 
 # Roles in a sentence ("X is the legal representative of ..."): with their article.
 ROLE_WORDS = {

@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Literal
 
 from graph.vocabulary import (
     ASSET_THRESHOLD,
@@ -21,6 +20,7 @@ from graph.vocabulary import (
     POSITION_LABELS,
     ROLE_LABELS,
     TIER_WORDS,
+    Lang,
     format_amount,
 )
 from scoring.features import PRODUCTS
@@ -47,8 +47,6 @@ __all__ = [
     "text",
     "legend",
 ]
-
-Lang = Literal["zh", "en"]
 
 SHAPES: dict[str, str] = {
     "Enterprise": "dot",
