@@ -15,7 +15,7 @@ history). The cookie (HttpOnly, SameSite=Strict) carries a server-side session i
 expire (``expires``) and are revoked by name (`revoke_token`).
 
 The failure throttle is keyed by the client address as the server sees it (uvicorn trusts
-``X-Forwarded-For`` only from ``PROSPECT_GRAPH_TRUSTED_PROXIES``); a valid credential is
+``X-Forwarded-For`` only from ``PROSPECT_GRAPH_API__TRUSTED_PROXIES``); a valid credential is
 never throttled, so one shared address with a guessing neighbour does not lock everyone out.
 `sign_in` is the one check of a presented token with the throttle: the API's dependencies,
 the login form, the pages and the ``?token=`` link all go through it.
@@ -48,6 +48,7 @@ from pydantic import BaseModel
 from api.errors import error_response
 from api.settings import ApiSettings
 from graph.errors import AppError, InvalidRequest, NotFound, Unauthorized
+from graph.settings import get_settings
 from graph.store import GraphStore
 
 __all__ = [
@@ -305,7 +306,7 @@ def set_session_cookie(response: Response, token: str, settings: ApiSettings | N
     With `store` the cookie carries a new session id (logout ends it); the raw token never
     goes into the cookie. A session id given as `token` is kept as it is.
     """
-    settings = settings or ApiSettings()
+    settings = settings or get_settings().api
     value = token
     if not token.startswith(SESSION_PREFIX):
         user = authenticate(store, token) if store is not None else None
@@ -318,7 +319,7 @@ def set_session_cookie(response: Response, token: str, settings: ApiSettings | N
 
 def clear_session_cookie(response: Response, settings: ApiSettings | None = None) -> None:
     """Sign out: remove the session cookie."""
-    settings = settings or ApiSettings()
+    settings = settings or get_settings().api
     response.delete_cookie(settings.cookie_name, path="/", httponly=True, samesite="strict",
                            secure=settings.cookie_secure)
 

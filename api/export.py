@@ -15,10 +15,9 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from graph.vocabulary import neutralise_formula
+
 __all__ = ["COLUMNS", "BOARD_COLUMNS", "board_columns", "MEDIA_TYPES", "neutralise", "table_rows", "to_csv", "to_xlsx", "render"]
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
 
 def _join(values: Any) -> str:
     return " | ".join(str(v) for v in values or [])
@@ -90,11 +89,7 @@ MEDIA_TYPES = {
 }
 
 
-def neutralise(value: Any) -> Any:
-    """Text a spreadsheet would evaluate gets a leading apostrophe; numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+neutralise = neutralise_formula  # the one rule (graph.vocabulary): text a spreadsheet would run gets a "'"
 
 
 def table_rows(rows: list[dict[str, Any]], lang: str, columns: list[Column] | None = None) -> list[list[Any]]:

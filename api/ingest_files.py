@@ -40,7 +40,7 @@ def _inside(path: Path, root: Path) -> bool:
 def resolve_server_path(raw: str, ingest_root: Path | None) -> Path:
     """The bundle folder or mapping file `raw` names, checked to stay inside `ingest_root`."""
     if ingest_root is None:
-        raise Forbidden("ingest from a server path is disabled (set PROSPECT_GRAPH_INGEST_ROOT)")
+        raise Forbidden("ingest from a server path is disabled (set PROSPECT_GRAPH_API__INGEST_ROOT)")
     if "\x00" in raw:
         raise InvalidRequest("the path contains a NUL character")
     root = ingest_root.resolve()

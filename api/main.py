@@ -2,7 +2,7 @@
 
 ``prospect-graph serve`` runs it with uvicorn; tests build it in-process or serve it on
 loopback. OpenAPI lives at ``/openapi.json`` and its pages at ``/docs`` (both need a token
-unless ``PROSPECT_GRAPH_PUBLIC_DOCS=true``).
+unless ``PROSPECT_GRAPH_API__PUBLIC_DOCS=true``).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from api.jobs import JobRegistry
 from api.routers import ROUTERS
 from api.settings import ApiSettings
 from graph import open_store
+from graph.settings import get_settings
 
 __all__ = ["create_app", "uvicorn_options"]
 
@@ -35,8 +36,8 @@ Every request but `/health` needs a bearer token made by `prospect-graph token a
 
 
 def create_app(store_path: Path | None = None, settings: ApiSettings | None = None) -> FastAPI:
-    """Build the app for the store at `store_path` (default: `$PROSPECT_GRAPH_STORE`)."""
-    settings = settings or ApiSettings()
+    """Build the app for the store at `store_path` (default: `$PROSPECT_GRAPH_GRAPH__STORE`)."""
+    settings = settings or get_settings().api
     store = open_store(store_path)
     app = FastAPI(title="Prospect Graph API", version="0.1.0", description=DESCRIPTION,
                   docs_url=None, redoc_url=None)
@@ -62,7 +63,7 @@ def uvicorn_options(settings: ApiSettings | None = None) -> dict[str, Any]:
     uvicorn's own default trusts the header from 127.0.0.1, so a local client could pick
     any address (and dodge the sign-in throttle) by rotating the header.
     """
-    proxies = (settings or ApiSettings()).trusted_proxies
+    proxies = (settings or get_settings().api).trusted_proxies
     return {"proxy_headers": bool(proxies), "forwarded_allow_ips": proxies or ""}
 
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pandas as pd
 
+from graph.settings import get_settings
 from graph.store import GraphStore
 from scoring.run import decode, load_prospects
-from scoring.settings import ScoringSettings
 
 __all__ = ["print_prospects"]
 
@@ -21,7 +21,7 @@ def print_prospects(store: GraphStore, family: str, *, anchor: str | None = None
                     lang: str | None = None, filters: dict[str, Any] | None = None) -> int:
     """Print a page of prospects; returns the number of rows printed. `filters` takes the
     keyword filters of `load_prospects` (kind, anchor, association, ..., band)."""
-    lang = lang or ScoringSettings().lang
+    lang = lang or get_settings().lang
     filters = {"kind": kind, "anchor": anchor, **(filters or {})}
     if per_kind and filters.get("kind") is None:
         from graph.schema import KINDS_BY_FAMILY

@@ -13,6 +13,8 @@ import random
 import numpy as np
 import numpy.typing as npt
 
+from graph.vocabulary import OWN_BANK_NAMES
+
 __all__ = [
     "id_check_char",
     "make_id_number",
@@ -38,7 +40,7 @@ _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 
 # Administrative division codes (GB/T 2260) of a few eastern cities, used as ID-number and USCC prefixes.
 REGION_CODES = ("330203", "330205", "330206", "320505", "320506", "310115", "330106", "320106")
-OWN_BANK = "本行"
+OWN_BANK = OWN_BANK_NAMES[0]  # "本行" (graph.vocabulary)
 OTHER_BANKS = ("中国工商银行", "招商银行", "中国建设银行", "中国农业银行", "中国银行", "兴业银行",
                "浦发银行", "宁波银行")
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"

@@ -42,7 +42,7 @@ class BoltRunner:
                 "the neo4j backend needs the neo4j driver: pip install 'prospect-graph[neo4j]'"
             ) from exc
         if not settings.neo4j_uri:
-            raise BackendUnavailable("PROSPECT_GRAPH_BACKEND is neo4j but NEO4J_URI is not set "
+            raise BackendUnavailable("PROSPECT_GRAPH_GRAPH__BACKEND is neo4j but NEO4J_URI is not set "
                                      "(e.g. neo4j://db.bank.local:7687 or neo4j+s://xxxx.databases.neo4j.io)")
         self.uri = settings.neo4j_uri
         self.user = settings.neo4j_user

@@ -24,7 +24,7 @@ from graph.neo4j_cypher import EDGE_TYPES, ENTITY, NODE_LABELS, ROW_LABELS, VERS
 from graph.neo4j_rows import encode_value, row_keys
 from graph.progress import track
 from graph.schema import TABLES
-from graph.settings import StoreSettings
+from graph.settings import get_settings
 from graph.store import GraphStore
 
 __all__ = ["export_import_csvs", "import_command"]
@@ -107,11 +107,11 @@ def export_import_csvs(store: GraphStore, out: Path | str) -> list[Path]:
 
     Returns the files written. Load them into an empty database with the command in
     `import.sh` (neo4j-admin database import full), then point the product at it with
-    PROSPECT_GRAPH_BACKEND=neo4j: the first write creates the constraints and indexes.
+    PROSPECT_GRAPH_GRAPH__BACKEND=neo4j: the first write creates the constraints and indexes.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    namespace = getattr(store, "namespace", None) or StoreSettings().neo4j_namespace
+    namespace = getattr(store, "namespace", None) or get_settings().graph.neo4j_namespace
     nodes: list[Path] = []
     rels: list[Path] = []
     present: list[str] = []

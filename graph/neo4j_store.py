@@ -1,7 +1,7 @@
 """The Neo4j backend: the store's tables and graph in a Neo4j database (a cluster or Aura).
 
 The store's root folder keeps only the local parts (state/, reports/, the writer lock);
-every table lives in Neo4j under a namespace (`PROSPECT_GRAPH_NEO4J_NAMESPACE`): node
+every table lives in Neo4j under a namespace (`PROSPECT_GRAPH_GRAPH__NEO4J_NAMESPACE`): node
 tables as ``Entity:<Kind>`` nodes, ``edges`` as typed relationships, the other tables as
 row nodes. Scoring reads tables through `GraphStore.read`, streamed from Neo4j in batches
 of `neo4j_batch_size` records, so rankings are computed by the same code on the same
@@ -30,7 +30,7 @@ from graph.errors import Conflict
 from graph.neo4j_bolt import BoltRunner
 from graph.neo4j_rows import batched, decode_records, label_of, plan_delta
 from graph.schema import NODE_TABLES, TABLES, conform, empty
-from graph.settings import StoreSettings
+from graph.settings import StoreSettings, get_settings
 from graph.store import GraphStore, _isna
 
 __all__ = ["Neo4jStore", "CypherRunner", "CypherTx"]
@@ -65,7 +65,7 @@ class Neo4jStore(GraphStore):
     def __init__(self, root: Path | str, settings: StoreSettings | None = None,
                  runner: CypherRunner | None = None) -> None:
         super().__init__(root)
-        self.settings = settings or StoreSettings()
+        self.settings = settings or get_settings().graph
         self.namespace = self.settings.neo4j_namespace
         self.batch_size = self.settings.neo4j_batch_size
         self._runner = runner

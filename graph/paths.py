@@ -27,7 +27,7 @@ import numpy as np
 from graph.errors import InvalidRequest, NoPath, NotFound
 from graph.schema import EDGE_KINDS
 from graph.store import GraphStore
-from graph.vocabulary import POSITION_WORDS, ROLE_WORDS
+from graph.vocabulary import POSITION_WORDS, ROLE_WORDS, format_amount
 
 __all__ = ["find_paths", "BANK_EDGE_KINDS", "describe_link"]
 
@@ -229,9 +229,10 @@ def _money(data: dict[str, Any]) -> tuple[str, str]:
         return "", ""
     first, last = str(data.get("first_on") or "")[:7], str(data.get("last_on") or "")[:7]
     if first and last:
-        return (f" (CNY {amount:,.0f} in all, {first} to {last})",
-                f"（{first}至{last}累计{amount / 10_000:,.1f}万元）")
-    return f" (CNY {amount:,.0f} in all on record)", f"（累计{amount / 10_000:,.1f}万元）"
+        return (f" ({format_amount(amount, 'en')} in all, {first} to {last})",
+                f"（{first}至{last}累计{format_amount(amount, style='wan', digits=1)}）")
+    return (f" ({format_amount(amount, 'en')} in all on record)",
+            f"（累计{format_amount(amount, style='wan', digits=1)}）")
 
 
 def _clause(graph: nx.MultiDiGraph, link: Link) -> tuple[str, str]:

@@ -32,6 +32,7 @@ import pandas as pd
 from graph.errors import NotFound
 from graph.progress import stages
 from graph.schema import FACT_TABLES, NODE_TABLES, conform
+from graph.settings import get_settings
 from graph.store import GraphStore
 from ingest.aliases import MERGED_REQUIRED, SENIORITY
 from ingest.derive import derive_branches, derive_edges, derive_managers, month_of
@@ -79,7 +80,7 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
                watchers: Sequence[IngestWatcher] = ()) -> IngestSummary:
     """Ingest a bundle folder (or a mapping YAML) into `store`; see the module docstring."""
     started = time.perf_counter()
-    settings = settings or IngestSettings()
+    settings = settings or get_settings().ingest
     bundle = Path(bundle)
     plan = plan_bundle(bundle, Path(mapping) if mapping else None)
     canonical = bundle.is_dir() and mapping is None and not (bundle / "mapping.yaml").is_file()

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from graph.vocabulary import neutralise_formulas
 from ingest.normalise import mask_id_number, mask_phone, scrub_pii
 
 __all__ = ["Rejects", "IngestSummary", "neutralise", "REJECT_COLUMNS", "ROW_REJECTED", "VALUE_DROPPED",
@@ -25,12 +26,7 @@ VALUE_KEPT = "value kept"  # a warning: odd text kept (and escaped where shown)
 _MAX_VALUE = 120
 
 
-def neutralise(text: pd.Series) -> pd.Series:
-    """Prefix a quote to cells a spreadsheet would run as a formula (=, +, @, tab, CR, or - not a number)."""
-    text = text.astype("string").fillna("")
-    number = pd.to_numeric(text, errors="coerce").notna()
-    live = text.str.match(r"^[=+@\t\r]").fillna(False) | (text.str.startswith("-").fillna(False) & ~number)
-    return text.mask(live, "'" + text)
+neutralise = neutralise_formulas  # the one rule (graph.vocabulary): =, +, @, tab, CR, or - not a number
 
 
 def _mask(column: str, values: pd.Series) -> pd.Series:

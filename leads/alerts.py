@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from graph.store import GraphStore
+from graph.vocabulary import ASSET_THRESHOLD, OUTFLOW_QUERY_RATIO, OUTFLOW_WARNING_RATIO, threshold_words
 
 __all__ = ["TRIGGER_TABLES", "detect_changes", "record_alerts", "read_alerts"]
 
@@ -45,7 +46,8 @@ def _alert(kind: str, entity_id: str, related_id: str | None, en: str, zh: str, 
 
 
 def detect_changes(before: dict[str, pd.DataFrame], after: dict[str, pd.DataFrame],
-                   threshold: float = 50_000.0, query: float = 0.8, warning: float = 0.5) -> list[dict[str, Any]]:
+                   threshold: float = ASSET_THRESHOLD, query: float = OUTFLOW_QUERY_RATIO,
+                   warning: float = OUTFLOW_WARNING_RATIO) -> list[dict[str, Any]]:
     """Alerts for what is new in `after` compared with `before` (tables keyed by name)."""
     alerts: list[dict[str, Any]] = []
     ents = after["enterprises"]
@@ -89,25 +91,26 @@ def _asset_alerts(before: pd.DataFrame, after: pd.DataFrame, threshold: float, q
     new = after.set_index(after["id"].astype(str))
     prev_old = old.reindex(new.index)
     alerts = []
+    line_en, line_zh = threshold_words(threshold)
     for pid, aum, aum_prev, was in zip(new.index, new["aum"], new["aum_prev"], prev_old, strict=True):
         if pd.isna(aum):
             continue
         if not pd.isna(was) and was < threshold <= aum:
-            alerts.append(_alert("crossed_threshold_up", pid, None, "financial assets passed CNY 50,000",
-                                 "金融资产突破5万元", f"/viz/person/{pid}"))
+            alerts.append(_alert("crossed_threshold_up", pid, None, f"financial assets passed {line_en}",
+                                 f"金融资产突破{line_zh}", f"/viz/person/{pid}"))
         elif not pd.isna(was) and was >= threshold > aum:
-            alerts.append(_alert("crossed_threshold_down", pid, None, "financial assets fell below CNY 50,000",
-                                 "金融资产跌破5万元", f"/viz/person/{pid}"))
+            alerts.append(_alert("crossed_threshold_down", pid, None, f"financial assets fell below {line_en}",
+                                 f"金融资产跌破{line_zh}", f"/viz/person/{pid}"))
         base = aum_prev if not pd.isna(aum_prev) and aum_prev > 0 else None
         if base is None:
             continue
         ratio, old_ratio = aum / base, (was / base if not pd.isna(was) else 1.0)
         if ratio <= warning < old_ratio:
-            alerts.append(_alert("outflow_warning", pid, None, "assets fell to 50% or less of the earlier level",
-                                 "资产降至前期的50%及以下（预警）", f"/viz/person/{pid}"))
+            alerts.append(_alert("outflow_warning", pid, None, f"assets fell to {warning:.0%} or less of the earlier level",
+                                 f"资产降至前期的{warning:.0%}及以下（预警）", f"/viz/person/{pid}"))
         elif ratio <= query < old_ratio and ratio > warning:
-            alerts.append(_alert("outflow_query", pid, None, "assets fell to 80% or less of the earlier level",
-                                 "资产降至前期的80%及以下（查询提示）", f"/viz/person/{pid}"))
+            alerts.append(_alert("outflow_query", pid, None, f"assets fell to {query:.0%} or less of the earlier level",
+                                 f"资产降至前期的{query:.0%}及以下（查询提示）", f"/viz/person/{pid}"))
     return alerts
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from graph.settings import get_settings
 from graph.store import GraphStore
 from leads.state import LeadLedger
 from scoring.answer import best_links
@@ -92,7 +93,7 @@ def build_board(store: GraphStore, settings: ScoringSettings | None = None, *, m
 
     Reasons are rendered for one viewer: persons' fields through `person`, legacy sentences
     through `legacy` (`scoring.templates.render_reasons`; the API passes its `Viewer`'s)."""
-    settings = settings or ScoringSettings()
+    settings = settings or get_settings().scoring
     conf = family_settings(settings, "leads", LeadSettings)
     lang = settings.lang
     rows = store.read("prospects")

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from graph.settings import get_settings
 from graph.store import GraphStore
 from leads.settings import load_rhythm
 from scoring.run import load_prospects
@@ -67,7 +68,7 @@ def _volumes(store: GraphStore) -> pd.Series:
 def market_campaigns(store: GraphStore, association: str | None = None,
                      settings: ScoringSettings | None = None) -> list[dict[str, Any]]:
     """One row per market or cluster with its merchants in three classes (largest first)."""
-    settings = settings or ScoringSettings()
+    settings = settings or get_settings().scoring
     conf = load_rhythm(settings)
     lang = settings.lang
     assoc = store.read("associations", ["id", "name", "kind"])

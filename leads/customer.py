@@ -10,7 +10,9 @@ from typing import Any
 
 import pandas as pd
 
+from graph.settings import get_settings
 from graph.store import GraphStore
+from graph.vocabulary import HELD_PRODUCT_WORDS
 from leads.alerts import read_alerts
 from leads.board import ledger
 from leads.notes import NoteBook, offers_for
@@ -22,12 +24,7 @@ from scoring.templates import PersonMask, render_reasons
 
 __all__ = ["customer_360", "PRODUCT_WORDS"]
 
-PRODUCT_WORDS = {  # products held at the bank, as shown
-    "settlement": ("settlement account", "对公结算账户"),
-    "credit": ("credit line", "授信"),
-    "payroll": ("payroll service", "代发工资"),
-    "retail": ("personal account with financial assets", "个人账户及金融资产"),
-}
+PRODUCT_WORDS = HELD_PRODUCT_WORDS  # products held at the bank, as shown (graph.vocabulary)
 MAX_PER_KIND = 10
 _EDGE_FIELDS = ["amount", "count", "first_on", "last_on", "months_active", "other_bank_amount", "role",
                 "share_pct", "position"]
@@ -118,7 +115,7 @@ def customer_360(store: GraphStore, entity_id: str, settings: ScoringSettings | 
 
     `person` masks persons' fields inside reasons as they are rendered (the API's
     `Viewer.person_name`); everything else is plain data the API masks afterwards."""
-    settings = settings or ScoringSettings()
+    settings = settings or get_settings().scoring
     lang = settings.lang
     conf = load_rhythm(settings)
     node = store.require_node(entity_id)

@@ -16,8 +16,8 @@ from typing import Any
 
 import pandas as pd
 
+from graph.settings import get_settings
 from graph.store import GraphStore
-from ingest.settings import IngestSettings
 from leads.alerts import read_alerts
 from leads.settings import load_rhythm
 from leads.state import LeadLedger
@@ -30,7 +30,7 @@ __all__ = ["falling_clients", "branch_notices", "money_went"]
 def falling_clients(store: GraphStore, settings: ScoringSettings | None = None,
                     today: date | None = None) -> pd.DataFrame:
     """Retail clients whose assets fell to the query level or below, with level and flag."""
-    settings = settings or ScoringSettings()
+    settings = settings or get_settings().scoring
     levels = retail_settings(settings).outflow
     conf = load_rhythm(settings).outflow
     today = today or datetime.now(UTC).date()
@@ -56,7 +56,7 @@ def falling_clients(store: GraphStore, settings: ScoringSettings | None = None,
 def branch_notices(store: GraphStore, settings: ScoringSettings | None = None,
                    today: date | None = None) -> list[dict[str, Any]]:
     """One row per branch with falling clients: counts, and the notice it gets (query, warning or none)."""
-    settings = settings or ScoringSettings()
+    settings = settings or get_settings().scoring
     limit = load_rhythm(settings).outflow.notice_clients
     falling = falling_clients(store, settings, today)
     if falling.empty:
@@ -80,7 +80,7 @@ def money_went(store: GraphStore, payer_ids: list[str]) -> pd.DataFrame:
     pays = store.read("payments", ["payer_id", "payee_bank", "amount"])
     pays = pays[pays["payer_id"].isin(payer_ids)]
     bank = pays["payee_bank"].astype("string").str.strip()
-    own = {w.strip() for w in IngestSettings().own_bank_names}
+    own = {w.strip() for w in get_settings().ingest.own_bank_names}
     pays = pays[bank.notna() & (bank != "") & ~bank.isin(own)]
     if pays.empty:
         return pd.DataFrame(columns=["payer_id", "bank", "amount", "share"])

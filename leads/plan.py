@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from graph.settings import get_settings
 from graph.store import GraphStore
 from leads.board import build_board, ledger
 from leads.settings import RhythmSettings, load_rhythm
@@ -53,7 +54,7 @@ def build_plan(store: GraphStore, settings: ScoringSettings | None = None, *, ma
                legacy: LegacyGuard | None = None) -> pd.DataFrame:
     """What is due, overdue first: one row per open lead of the board (reasons rendered for one
     viewer through `person` and `legacy`, as `build_board` does)."""
-    settings = settings or ScoringSettings()
+    settings = settings or get_settings().scoring
     conf = load_rhythm(settings)
     lang = settings.lang
     today = today or date.today()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from graph.settings import get_settings
 from scoring.settings import ScoringSettings, family_settings
 
 __all__ = ["RhythmSettings", "Tier", "Words", "TagOffer", "MarketClass", "OutflowNotice", "load_rhythm"]
@@ -61,4 +62,4 @@ class RhythmSettings(BaseModel):
 
 def load_rhythm(settings: ScoringSettings | None = None) -> RhythmSettings:
     """The validated `rhythm` section."""
-    return family_settings(settings or ScoringSettings(), "rhythm", RhythmSettings)
+    return family_settings(settings or get_settings().scoring, "rhythm", RhythmSettings)

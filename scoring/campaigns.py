@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from graph.vocabulary import format_amount
+
 __all__ = ["CampaignSettings", "split_campaigns"]
 
 
@@ -69,10 +71,11 @@ def split_campaigns(rows: pd.DataFrame, conf: CampaignSettings, lang: str, names
             expected = int(np.floor(len(g) * conf.payroll_conversion + 0.5))
             median = float(g["assets"].median())
             en = (f"Payroll-day campaign at {name}: {len(g)} staff ({bands['below']} below the near band, "
-                  f"{bands['above']} above the threshold), median assets CNY {median:,.0f}, "
-                  f"CNY {g['assets'].sum():,.0f} in all; about {expected} expected to convert.")
+                  f"{bands['above']} above the threshold), median assets {format_amount(median, 'en', 'yuan')}, "
+                  f"{format_amount(g['assets'].sum(), 'en', 'yuan')} in all; about {expected} expected to convert.")
             zh = (f"{name}代发日批量营销：员工{len(g)}人（临界以下{bands['below']}人，已达标{bands['above']}人），"
-                  f"金融资产中位数{median:,.0f}元、合计{g['assets'].sum():,.0f}元；预计约{expected}人转化。")
+                  f"金融资产中位数{format_amount(median, 'zh', 'yuan')}、合计{format_amount(g['assets'].sum(), 'zh', 'yuan')}；"
+                  f"预计约{expected}人转化。")
             lead = _lead(f"campaign:payroll:{employer}", name, "payroll_campaign", "retail_linkage", g,
                          owner, zh if lang == "zh" else en,
                          {"employer_id": str(employer), "staff": len(g), "bands": bands,

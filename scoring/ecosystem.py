@@ -21,6 +21,7 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from graph.store import GraphStore
+from graph.vocabulary import PLACEHOLDER_MARKERS
 from scoring.explain import Prospect
 from scoring.features import (
     as_of_date,
@@ -83,7 +84,7 @@ class EcosystemSettings(BaseModel):
     legal_suffixes: list[str] = Field(default_factory=lambda: [
         "股份有限公司", "有限责任公司", "有限公司", "集团", "连锁", "公司", "limited", "ltd", "plc", "co"])
     min_stem_chars: int = Field(default=4, ge=2)
-    placeholder_names: list[str] = Field(default_factory=lambda: ["REDACTED", "PERSONAL DATA"])
+    placeholder_names: list[str] = Field(default_factory=lambda: list(PLACEHOLDER_MARKERS))
     flows_full: float = Field(default=1e7, gt=0)
     size_full: float = Field(default=1e8, gt=0)
     chain_size_full: float = Field(default=30, gt=0)

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import TypeAdapter
 
+from graph.vocabulary import PRODUCT_WORDS, format_amount
 from scoring.explain import Prospect
 
 __all__ = [
@@ -45,21 +46,7 @@ __all__ = [
 
 # Products a prospect row may suggest: code -> (English, Chinese). Rows carry the codes;
 # renderers show the label in the user's language.
-PRODUCTS: dict[str, tuple[str, str]] = {
-    "bill_discounting": ("bill discounting", "票据贴现"),
-    "factoring": ("factoring", "保理"),
-    "supply_chain_finance": ("supply-chain finance", "供应链金融"),
-    "trade_finance": ("trade finance", "贸易融资"),
-    "working_capital_loan": ("working-capital loan", "流动资金贷款"),
-    "cash_management": ("cash management", "现金管理"),
-    "payroll": ("payroll services", "代发工资"),
-    "settlement_account": ("settlement account", "结算账户"),
-    "inclusive_finance_loan": ("inclusive-finance loan", "普惠贷款"),
-    "deposit": ("deposits", "存款"),
-    "wealth_management": ("wealth management", "财富管理"),
-    "association_salon": ("association salon", "协会专场沙龙"),
-    "batch_credit_package": ("batch credit package", "会员批量授信方案"),
-}
+PRODUCTS = PRODUCT_WORDS  # the shared words (graph.vocabulary), under the name the families use
 
 
 @dataclass
@@ -221,18 +208,8 @@ def flow_features(flows: FlowFrame, n: int, as_of: pd.Timestamp, windows: tuple[
 
 
 def fmt_amount(value: float, lang: str, currency_en: str = "CNY", currency_zh: str = "元") -> str:
-    """A short amount for a sentence: 'CNY 1.2m' or '120.0万元'."""
-    if lang == "zh":
-        if value >= 1e8:
-            return f"{value / 1e8:.2f}亿{currency_zh}"
-        if value >= 1e4:
-            return f"{value / 1e4:.1f}万{currency_zh}"
-        return f"{value:,.0f}{currency_zh}"
-    if value >= 1e6:
-        return f"{currency_en} {value / 1e6:.1f}m"
-    if value >= 1e3:
-        return f"{currency_en} {value / 1e3:.0f}k"
-    return f"{currency_en} {value:,.0f}"
+    """A short amount for a sentence: 'CNY 1.2m' or '120.0万元' (`graph.vocabulary.format_amount`)."""
+    return format_amount(value, lang, "short", currency_en, currency_zh)
 
 
 def clamp_points(points: np.ndarray, cap: float = 100.0) -> np.ndarray:

@@ -25,6 +25,7 @@ import pyarrow as pa
 from graph.errors import InvalidRequest, NotFound, StoreCorrupted
 from graph.progress import stages
 from graph.schema import FAMILIES, KINDS_BY_FAMILY
+from graph.settings import get_settings
 from graph.store import GraphStore
 from scoring.answer import BANDS, LINKED_FAMILIES, rank_answer
 from scoring.explain import Evidence, Prospect, Reason
@@ -50,7 +51,7 @@ def _module(family: str) -> Any:
 
 def score_family(store: GraphStore, family: str, settings: ScoringSettings | None = None) -> list[Prospect]:
     """A family's rows as `Prospect`s (for tests and callers that want objects; not the hot path)."""
-    result = _module(family).score(store, settings or ScoringSettings())
+    result = _module(family).score(store, settings or get_settings().scoring)
     if isinstance(result, pa.Table):
         return frame_prospects(result)
     return list(result)
@@ -130,7 +131,7 @@ def score_all(store: GraphStore, settings: ScoringSettings | None = None,
 
 def _score_all(store: GraphStore, settings: ScoringSettings | None, families: list[str] | None,
                step: Callable[[str], None]) -> ScoreSummary:
-    settings = settings or ScoringSettings()
+    settings = settings or get_settings().scoring
     summary = ScoreSummary()
     frames: list[pa.Table] = []
     for family in families or list(FAMILIES):

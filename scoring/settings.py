@@ -1,45 +1,41 @@
-"""Scoring settings: the language of reasons and every family's weights, from one YAML file.
+"""Scoring settings: the `scoring` section of the one settings object, and every family's weights.
 
-The defaults ship as `scoring/weights.yaml`; `PROSPECT_GRAPH_WEIGHTS=/path/to/file.yaml`
-overrides any part of it (deep-merged). Each family validates its own section with its own
+`ScoringSettings` (language, weights file, as-of date) is the `scoring` section of
+`graph.settings` (``get_settings().scoring``). The weights ship as `scoring/weights.yaml`;
+`PROSPECT_GRAPH_SCORING__WEIGHTS=/path/to/file.yaml` overrides any part of it (deep-merged).
+Each family validates its own section with its own
 pydantic model (`family_settings`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ValidationError
 
 from graph.errors import InvalidRequest
+from graph.settings import ScoringSettings
 
-__all__ = ["ScoringSettings", "family_settings", "DEFAULT_WEIGHTS"]
+__all__ = ["ScoringSettings", "family_settings", "weight_sections", "DEFAULT_WEIGHTS"]
 
 DEFAULT_WEIGHTS = Path(__file__).with_name("weights.yaml")
 M = TypeVar("M", bound=BaseModel)
 
 
-class ScoringSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PROSPECT_GRAPH_", extra="ignore")
-
-    lang: Literal["zh", "en"] = "zh"
-    weights: Path | None = Field(default=None, description="YAML file overriding scoring/weights.yaml")
-    as_of: str | None = Field(default=None, description="score as of this date (default: latest data)")
-
-    def sections(self) -> dict[str, Any]:
-        data = _load(DEFAULT_WEIGHTS)
-        if self.weights is not None:
-            data = _merge(data, _load(self.weights))
-        return data
+def weight_sections(settings: ScoringSettings) -> dict[str, Any]:
+    """The weights file's sections: `scoring/weights.yaml` deep-merged with `settings.weights`."""
+    data = _load(DEFAULT_WEIGHTS)
+    if settings.weights is not None:
+        data = _merge(data, _load(settings.weights))
+    return data
 
 
 def family_settings(settings: ScoringSettings, family: str, model: type[M]) -> M:
     """Validate the `family` section of the weights file with the family's own model."""
     try:
-        return model.model_validate(settings.sections().get(family, {}))
+        return model.model_validate(weight_sections(settings).get(family, {}))
     except ValidationError as exc:
         raise InvalidRequest(f"weights file, section {family!r}: {exc.errors()[0]['msg']}") from exc
 

@@ -23,6 +23,7 @@ import pandas as pd
 from pydantic import BaseModel, Field, model_validator
 
 from graph.store import GraphStore
+from graph.vocabulary import OWN_BANK_NAMES, PLACEHOLDER_MARKERS
 from scoring.explain import Prospect
 from scoring.features import (
     FlowFrame,
@@ -73,8 +74,8 @@ class SupplyChainSettings(BaseModel):
     max_links_per_kind: int = Field(default=10000, ge=1, description="rows (prospect-anchor links) kept per kind")
     non_credit_anchor_weight: float = Field(default=0.5, gt=0, le=1)
     deepening_max_payments: int = Field(default=6, ge=0)
-    own_bank_names: list[str] = Field(default_factory=list)
-    placeholder_names: list[str] = Field(default_factory=lambda: ["REDACTED", "PERSONAL DATA"])
+    own_bank_names: list[str] = Field(default_factory=lambda: list(OWN_BANK_NAMES))
+    placeholder_names: list[str] = Field(default_factory=lambda: list(PLACEHOLDER_MARKERS))
     amount_full: tuple[float, float, float] = (3e6, 6e6, 1.2e7)
     trend_full_ratio: float = Field(default=4.0, gt=1)
     payments_full: float = Field(default=48, gt=0)

@@ -24,6 +24,8 @@ import string
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from graph.vocabulary import ROLE_LABELS, TIER_WORDS, format_amount
+
 __all__ = ["TEMPLATES", "register", "render", "render_reasons", "TEXT", "PERSON", "PersonMask", "LegacyGuard",
            "person_fields"]
 
@@ -57,18 +59,16 @@ def _num(value: Any) -> float:
 
 class _Formatter(string.Formatter):
     def format_field(self, value: Any, format_spec: str) -> str:
-        from scoring.retail_linkage.common import ROLE_LABELS, TIER_LABELS
-
         if format_spec == "money_en":
-            return f"CNY {_num(value):,.0f}"
+            return format_amount(_num(value), "en")
         if format_spec == "money_zh":
-            return f"{_num(value) / 10_000:,.2f}万元"
+            return format_amount(_num(value), "zh")
         if format_spec in ("role_en", "role_zh", "Role_en"):
             words = ROLE_LABELS.get(str(value), (str(value), str(value)))
             text = words[0] if format_spec != "role_zh" else words[1]
             return text.capitalize() if format_spec == "Role_en" else text
         if format_spec in ("tier_en", "tier_zh"):
-            words = TIER_LABELS.get(str(value), (str(value), str(value)))
+            words = TIER_WORDS.get(str(value), (str(value), str(value)))
             return words[0] if format_spec == "tier_en" else words[1]
         if format_spec == PERSON:  # masked already (`_masked`), shown as given
             return "" if value is None else str(value)

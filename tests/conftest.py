@@ -13,6 +13,16 @@ FIXTURES = Path(__file__).parent / "fixtures"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_settings():
+    """Every test reads the environment afresh: `get_settings()` keeps what it read once per process."""
+    from graph.settings import reset_settings
+
+    reset_settings()
+    yield
+    reset_settings()
+
+
 @pytest.fixture(scope="session")
 def demo_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from demo.bundle import write_bundle

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from graph.vocabulary import KIND_WORDS, word
 from viz.render import render_page
 from viz.style import Lang, text
 from viz.trends import metric_label, series_charts
@@ -26,11 +27,6 @@ WORDS = {
 }
 
 
-KIND_WORDS = {  # prospect kinds the shared words (viz.style) do not name yet
-    "payroll": ("代发员工", "Payroll staff"), "corporate_from_retail": ("私人客户关联企业", "Company of a retail client"),
-    "outflow": ("资金流失", "Outflow"), "group": ("集团关联", "Group company"), "branch_store": ("分支门店", "Branch or store"),
-    "association_target": ("协会拓展", "Association"), "executive": ("高管", "Executive"), "member": ("会员", "Member"),
-}
 
 
 STATUS_WORDS = {
@@ -46,8 +42,7 @@ def _status(status: str, lang: Lang) -> str:
 
 
 def _kind(kind: str, lang: Lang) -> str:
-    pair = KIND_WORDS.get(kind)
-    return text(kind, lang) if pair is None else (pair[0] if lang == "zh" else pair[1])
+    return word(KIND_WORDS, kind, lang, default=text(kind, lang))
 
 
 def _w(key: str, lang: Lang) -> str:

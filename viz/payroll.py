@@ -14,6 +14,7 @@ import pandas as pd
 
 from graph.errors import InvalidRequest
 from graph.store import GraphStore
+from graph.vocabulary import format_amount
 from viz.facts import ViewContext, make_node
 from viz.picture import MAX_MEMBERS, Picture, VEdge, VNode
 from viz.style import ASSET_BANDS, NEAR_THRESHOLD_BAND, format_wan, text
@@ -26,8 +27,8 @@ _STAFF_PER_ROW = 4
 def band_label(low: float, high: float) -> str:
     """'3.5–5万元', '≥20万元'."""
     if math.isinf(high):
-        return f"≥{low / 10_000:g}万元"
-    return f"{low / 10_000:g}–{high / 10_000:g}万元"
+        return f"≥{format_amount(low, style='round')}"
+    return f"{low / 10_000:g}–{format_amount(high, style='round')}"
 
 
 def employer_staff(store: GraphStore, employer_id: str) -> pd.DataFrame:

@@ -11,8 +11,18 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Literal
 
+from graph.vocabulary import (
+    ASSET_THRESHOLD,
+    ASSET_THRESHOLD_EN,
+    ASSET_THRESHOLD_ZH,
+    KIND_WORDS,
+    POSITION_LABELS,
+    ROLE_LABELS,
+    TIER_WORDS,
+    Lang,
+    format_amount,
+)
 from scoring.features import PRODUCTS
 
 __all__ = [
@@ -37,8 +47,6 @@ __all__ = [
     "text",
     "legend",
 ]
-
-Lang = Literal["zh", "en"]
 
 SHAPES: dict[str, str] = {
     "Enterprise": "dot",
@@ -91,11 +99,11 @@ MONEY_EDGES = ("PAYS", "BILL", "ENDORSES", "PAYROLL")
 
 # Payroll staff buckets by financial assets (CNY); the band just under the CNY 50,000
 # threshold (临界客户) is the one a retail manager works first.
+NEAR_THRESHOLD_BAND = (35_000.0, ASSET_THRESHOLD)
 ASSET_BANDS: tuple[tuple[float, float], ...] = (
-    (0.0, 10_000.0), (10_000.0, 35_000.0), (35_000.0, 50_000.0), (50_000.0, 200_000.0),
+    (0.0, 10_000.0), (10_000.0, NEAR_THRESHOLD_BAND[0]), NEAR_THRESHOLD_BAND, (ASSET_THRESHOLD, 200_000.0),
     (200_000.0, math.inf),
 )
-NEAR_THRESHOLD_BAND = (35_000.0, 50_000.0)
 
 _TEXT: dict[str, tuple[str, str]] = {
     # node kinds
@@ -105,34 +113,29 @@ _TEXT: dict[str, tuple[str, str]] = {
     # statuses
     "credit_client": ("授信客户", "Credit client"), "client": ("客户", "Client"),
     "vip": ("贵宾/私行客户", "VIP / private client"), "prospect": ("潜在客户", "Prospect"),
-    "other": ("非客户", "Not a client"), "near_threshold": ("临界客户(3.5–5万元)", "Near CNY 50,000"),
+    "other": ("非客户", "Not a client"), "near_threshold": (f"临界客户(3.5–{ASSET_THRESHOLD_ZH})", f"Near {ASSET_THRESHOLD_EN}"),
     # edge kinds
     "PAYS": ("付款", "Pays"), "BILL": ("承兑汇票", "Acceptance bill"), "ENDORSES": ("背书", "Endorses"),
     "PAYROLL": ("代发工资", "Payroll"), "HOLDS_ROLE": ("任职/持股", "Holds role"),
     "MEMBER_OF": ("会员", "Member of"), "PARENT_OF": ("母子公司", "Parent of"),
     "MANAGES": ("管户", "Manages"), "IN_BRANCH": ("所属网点", "In branch"), "LINK": ("关系", "Link"),
     "FOLD": ("折叠", "Folded"),
-    # roles and positions
-    "legal_rep": ("法定代表人", "legal representative"), "director": ("董事", "director"),
-    "executive": ("高管", "executive"), "shareholder": ("股东", "shareholder"),
-    "actual_controller": ("实际控制人", "actual controller"), "finance": ("财务负责人", "finance"),
-    "employee": ("员工", "employee"), "role_other": ("其他职务", "other role"), "role_related": ("关联人", "related"),
-    "member": ("会员", "member"), "vice_president": ("副会长", "vice-president"),
-    "president": ("会长", "president"), "secretary_general": ("秘书长", "secretary-general"),
+    # roles (graph.vocabulary) and positions
+    **{key if key not in ("other", "related") else f"role_{key}": (zh, en) for key, (en, zh) in ROLE_LABELS.items()},
+    **{key: (zh, en) for key, (en, zh) in POSITION_LABELS.items() if key != "director"},  # director: the role
     # sides and families
     "upstream": ("上游", "Upstream"), "downstream": ("下游", "Downstream"),
     "supply_chain": ("供应链上下游", "Supply chain"), "referral": ("以客荐客", "Referral"),
     "retail_linkage": ("公私联动", "Retail linkage"), "ecosystem": ("生态圈", "Ecosystem"),
-    # prospect kinds of each family (graph.schema.KINDS_BY_FAMILY)
-    "association_target": ("协会/商会目标客户", "Association target"),
-    "payroll": ("代发员工", "Payroll staff"), "corporate_from_retail": ("由私及公", "Corporate from retail"),
-    "outflow": ("资金外流", "Outflow"), "group": ("集团成员", "Group member"), "branch_store": ("连锁门店", "Chain store"),
+    # prospect kinds of each family (graph.schema.KINDS_BY_FAMILY; graph.vocabulary)
+    **{key: (zh, en) for key, (en, zh) in KIND_WORDS.items()
+       if key in ("association_target", "payroll", "corporate_from_retail", "outflow", "group", "branch_store")},
     # roles of the users (api.auth)
     "admin": ("管理员", "admin"), "analyst": ("分析员", "analyst"),
     "corporate_manager": ("对公客户经理", "corporate manager"), "retail_manager": ("零售客户经理", "retail manager"),
     # retail tiers (persons.tier)
-    "retail_tier:private": ("私行客户", "Private banking"), "retail_tier:vip": ("贵宾客户", "VIP"),
-    "retail_tier:potential": ("潜力客户", "Potential"), "retail_tier:mass": ("大众客户", "Mass"),
+    **{f"retail_tier:{key}": (f"{zh}客户", en[:1].upper() + en[1:]) for key, (en, zh) in TIER_WORDS.items()
+       if key != "none"},
     # words of the pages
     "tier": ("第{n}层", "tier {n}"), "more": ("+{n} 更多", "+{n} more"), "people": ("{n}人", "{n} staff"),
     "more_of": ("+{n:,} {what}", "+{n:,} {what}"), "store": ("门店", "stores"), "firms": ("企业", "firms"),
@@ -157,7 +160,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "staff": ("员工", "Staff"), "payroll_total": ("代发总额", "Payroll total"),
     "months_paid": ("代发月数", "Months paid"), "avg_pay": ("月均代发", "Average monthly pay"),
     "retention": ("留存率", "Retention"), "near_staff": ("临界员工", "Near the threshold"),
-    "above_staff": ("已达5万元", "Already at CNY 50,000+"), "depth": ("深度", "Depth"),
+    "above_staff": (f"已达{ASSET_THRESHOLD_ZH}", f"Already at {ASSET_THRESHOLD_EN}+"), "depth": ("深度", "Depth"),
     "prospect_row": ("潜客", "Prospect"), "role": ("职务", "Role"), "share": ("持股", "Share"),
 }
 
@@ -239,14 +242,7 @@ def label_px(label: str, size: float = 13.0) -> float:
 
 def format_wan(amount: float | None) -> str:
     """An amount in CNY written in 万元: 1234567 -> '123.5万元', 4000 -> '0.40万元'."""
-    if amount is None or (isinstance(amount, float) and math.isnan(amount)):
-        return ""
-    wan = amount / 10_000.0
-    if abs(wan) >= 100:
-        return f"{wan:,.0f}万元"
-    if abs(wan) >= 1:
-        return f"{wan:,.1f}万元"
-    return f"{wan:.2f}万元"
+    return format_amount(amount, style="wan")
 
 
 @dataclass(frozen=True)

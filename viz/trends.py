@@ -8,6 +8,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from graph.store import GraphStore
+from graph.vocabulary import ASSET_THRESHOLD_EN, ASSET_THRESHOLD_ZH
 from viz.charts import _svg
 from viz.style import Lang
 
@@ -15,7 +16,7 @@ __all__ = ["line_chart", "tracking_charts", "METRIC_WORDS"]
 
 METRIC_WORDS = {
     "payroll_staff": ("代发员工数", "Payroll staff"),
-    "staff_over_threshold": ("金融资产达5万元员工数", "Staff at CNY 50,000+"),
+    "staff_over_threshold": (f"金融资产达{ASSET_THRESHOLD_ZH}员工数", f"Staff at {ASSET_THRESHOLD_EN}+"),
     "retention": ("留存率", "Retention"),
     "members": ("会员数", "Members"),
     "client_members": ("已是客户的会员", "Members who are clients"),

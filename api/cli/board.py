@@ -28,13 +28,13 @@ def leads(
     if ctx.invoked_subcommand is not None:
         return
     from api.render import print_board
+    from graph.settings import get_settings
     from leads.board import build_board
-    from scoring.settings import ScoringSettings
 
     check_format(format, ("table", "json", "csv"))
     board = build_board(existing_store(store), manager=manager, branch=branch, family=family, status=status,
                         collapse_groups=collapse_groups, limit=limit)
-    print_board(board, format, ScoringSettings().lang)
+    print_board(board, format, get_settings().lang)
 
 
 @leads_app.command("claim")
@@ -134,9 +134,9 @@ def leads_alerts(
     store: StoreOpt = None,
 ) -> None:
     """What changed in recent ingests: new suppliers, executives, members, threshold crossings."""
+    from graph.settings import get_settings
     from leads.alerts import read_alerts
-    from scoring.settings import ScoringSettings
 
-    lang = ScoringSettings().lang
+    lang = get_settings().lang
     for alert in read_alerts(store_at(store), limit=limit, kind=kind):
         typer.echo(f"{alert['at']}  {alert['kind']:22s} {alert[f'text_{lang}']}  {alert['link']}")

@@ -100,10 +100,10 @@ def path(
 ) -> None:
     """The k shortest typed paths between two entities, explained in words."""
     from graph.paths import find_paths
-    from scoring.settings import ScoringSettings
+    from graph.settings import get_settings
 
     check_format(format)
-    lang = ScoringSettings().lang
+    lang = get_settings().lang
     found = find_paths(existing_store(store), source, target, max_hops=max_hops, k=k)
     if format == "json":
         rows = [{"nodes": p["nodes"], "edges": p["edges"], "text": p[f"text_{lang}"]} for p in found]
@@ -128,7 +128,7 @@ def serve(
 
 
 def _proxy_options() -> dict[str, Any]:
-    """X-Forwarded-For is believed only from PROSPECT_GRAPH_TRUSTED_PROXIES (uvicorn trusts loopback by default)."""
+    """X-Forwarded-For is believed only from PROSPECT_GRAPH_API__TRUSTED_PROXIES (uvicorn trusts loopback by default)."""
     from api.main import uvicorn_options
 
     return uvicorn_options()

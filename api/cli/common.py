@@ -11,7 +11,7 @@ import typer
 
 from graph import open_store
 from graph.errors import InvalidRequest, NotFound
-from graph.settings import StoreSettings
+from graph.settings import get_settings
 
 __all__ = ["app", "token_app", "export_app", "leads_app", "StoreOpt", "store_at", "existing_store", "error_line",
            "check_format", "print_json", "emit"]
@@ -25,13 +25,13 @@ app.add_typer(export_app, name="export")
 leads_app = typer.Typer(help="The lead board: one row per entity across families, routed to one owner.")
 app.add_typer(leads_app, name="leads")
 
-StoreOpt = Annotated[Path | None, typer.Option("--store", help="store folder (default $PROSPECT_GRAPH_STORE "
+StoreOpt = Annotated[Path | None, typer.Option("--store", help="store folder (default $PROSPECT_GRAPH_GRAPH__STORE "
                                                               "or ./prospect-graph-store)")]
 
 
 
 def store_at(path: Path | None) -> Any:
-    return open_store(path, StoreSettings())
+    return open_store(path, get_settings().graph)
 
 
 def existing_store(path: Path | None) -> Any:

@@ -87,11 +87,11 @@ def note(
     store: StoreOpt = None,
 ) -> None:
     """Keep a note in an entity's service record; its tags trigger offers."""
+    from graph.settings import get_settings
     from leads.notes import add_note, offers_for
     from leads.settings import load_rhythm
-    from scoring.settings import ScoringSettings
 
-    settings = ScoringSettings()
+    settings = get_settings().scoring
     conf = load_rhythm(settings)
     kept = add_note(existing_store(store), conf, entity_id, text, list(tag or []), by)
     typer.echo(f"{entity_id}: note kept at {kept['recorded_at']}")

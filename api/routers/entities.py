@@ -26,7 +26,7 @@ def search(viewer: ViewerDep, store: StoreDep, settings: SettingsDep, audit: Aud
            limit: Annotated[int | None, Query(ge=1, le=200)] = None) -> SearchOut:
     """Search entities by id, USCC or name (name contains, then fuzzy)."""
     # a role that never sees person details cannot probe for a person by name either
-    hits = search_entities(store, q, limit=limit or settings.search_limit, threshold=settings.fuzzy_threshold,
+    hits = search_entities(store, q, limit=limit or settings.search_limit, threshold=settings.search_threshold,
                            person_names=viewer.policy.person_details != "none")
     nodes = [(store.require_node(h.id), h) for h in hits]
     # a masked person is found by id only: a name hit (score 100) would confirm the name (#19)

@@ -156,16 +156,16 @@ def customer_360(entity_id: EntityId, viewer: ViewerDep, store: StoreDep, audit:
 def add_note(entity_id: EntityId, body: NoteIn, user: CurrentUser, viewer: ViewerDep,
              store: StoreDep) -> dict[str, Any]:
     """Keep a note about an entity, with tags (e.g. home_purchase); returns the offers its tags trigger."""
+    from graph.settings import get_settings
     from leads.notes import add_note as keep
     from leads.notes import offers_for
     from leads.settings import load_rhythm
-    from scoring.settings import ScoringSettings
 
     node = store.require_node(entity_id)
     viewer.require_scope(node)
     if node.get("kind") == "Person" and not viewer.sees_person(node):
         raise Forbidden(f"the {user.role} role cannot keep notes about this person")
-    settings = ScoringSettings()
+    settings = get_settings().scoring
     conf = load_rhythm(settings)
     note = keep(store, conf, entity_id, body.text, body.tags, by=user.name)
     return {"ok": True, **note, "offers": offers_for(conf, note["tags"], settings.lang)}

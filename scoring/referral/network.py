@@ -21,12 +21,10 @@ import pandas as pd
 import pyarrow as pa
 
 from graph.store import GraphStore
+from graph.vocabulary import ASSET_THRESHOLD
 from scoring.referral.settings import ReferralSettings
 
-__all__ = ["load_network", "ASSETS_PRODUCT"]
-
-#: a retail client with at least this much in assets holds the "assets" product
-ASSETS_PRODUCT = 50_000.0
+__all__ = ["load_network"]
 
 _NODE_COLUMNS = {
     "enterprises": ["id", "name", "industry", "registered_capital", "is_client", "is_credit_client", "branch_id",
@@ -134,7 +132,7 @@ def load_network(con: duckdb.DuckDBPyConnection, store: GraphStore, cfg: Referra
     date = scoring_date(store, edges, as_of)
     con.register("edges", _arrow(edges[edges["kind"].isin(_EDGE_KINDS)].drop(columns=["last_on"])))
     con.execute(_LINKS_SQL)
-    con.execute(_ENTITY_SQL, {"assets": ASSETS_PRODUCT, "weak_max": cfg.weak_client_max_products,
+    con.execute(_ENTITY_SQL, {"assets": ASSET_THRESHOLD, "weak_max": cfg.weak_client_max_products,
                               "include_weak": cfg.include_weak_clients,
                               "credit_weight": cfg.referrer.credit_client,
                               "as_of": None if date is None else date.date()})

@@ -15,6 +15,8 @@ import pandas as pd
 import pyarrow as pa
 
 from graph.store import GraphStore
+from graph.vocabulary import PRODUCT_WORDS, TIER_WORDS, format_amount
+from graph.vocabulary import ROLE_LABELS as _ROLE_LABELS
 from scoring.explain import Reason
 from scoring.frame import Bar, ReasonSlot, build_frame
 
@@ -44,35 +46,10 @@ __all__ = [
 
 FAMILY = "retail_linkage"
 
-#: suggested-product codes with the words users see (viz and API may show either)
-PRODUCTS: dict[str, tuple[str, str]] = {
-    "payroll_card_upgrade": ("payroll card upgrade", "代发卡升级"),
-    "wealth_products": ("wealth management products", "理财产品"),
-    "deposit_upgrade": ("deposit upgrade", "存款升级"),
-    "private_banking": ("private banking", "私人银行"),
-    "corporate_account": ("corporate account", "对公开户"),
-    "corporate_credit": ("corporate credit", "对公授信"),
-    "cash_management": ("cash management", "现金管理"),
-    "retention_call": ("retention call", "挽留回访"),
-}
-
-ROLE_LABELS: dict[str, tuple[str, str]] = {
-    "legal_rep": ("legal representative", "法定代表人"),
-    "actual_controller": ("actual controller", "实际控制人"),
-    "shareholder": ("shareholder", "股东"),
-    "director": ("director", "董事"),
-    "executive": ("executive", "高管"),
-    "finance": ("finance staff", "财务人员"),
-    "employee": ("employee", "员工"),
-}
-
-TIER_LABELS: dict[str, tuple[str, str]] = {
-    "mass": ("mass", "大众"),
-    "potential": ("potential", "潜力"),
-    "vip": ("VIP", "贵宾"),
-    "private": ("private banking", "私行"),
-    "none": ("not a retail client", "非个人客户"),
-}
+# the shared words (graph.vocabulary), under the names this family uses
+PRODUCTS = PRODUCT_WORDS
+ROLE_LABELS = _ROLE_LABELS
+TIER_LABELS = TIER_WORDS
 
 
 def clip01(values: pd.Series | np.ndarray) -> pd.Series:
@@ -157,11 +134,11 @@ def clean_id(value: Any) -> str | None:
 
 
 def money_en(amount: float) -> str:
-    return f"CNY {amount:,.0f}"
+    return format_amount(amount, "en")
 
 
 def money_zh(amount: float) -> str:
-    return f"{amount / 10_000:,.2f}万元"
+    return format_amount(amount, "zh")
 
 
 def reason(en: str, zh: str) -> Reason:

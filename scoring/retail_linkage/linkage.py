@@ -11,7 +11,7 @@ listed; `id_hash` and `phone_masked` never leave the store through this family.
 
 Example:
     >>> from graph.networkx_store import NetworkxStore                      # doctest: +SKIP
-    >>> rows = score(NetworkxStore("prospect-graph-store"), ScoringSettings())  # doctest: +SKIP
+    >>> rows = score(NetworkxStore("prospect-graph-store"), get_settings().scoring)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 
 from graph.errors import NotFound
+from graph.settings import get_settings
 from graph.store import GraphStore
 from scoring.retail_linkage.common import ROLE_LABELS, contactable_persons
 from scoring.retail_linkage.outflow import corporate_outflow_prospects, retail_outflow_prospects
@@ -52,7 +53,7 @@ def employer_summaries(store: GraphStore, settings: ScoringSettings | None = Non
 
     See `scoring.retail_linkage.payroll.summarise_employers` for the exact definitions.
     """
-    settings = settings or ScoringSettings()
+    settings = settings or get_settings().scoring
     return summarise_employers(store, load_settings(settings), settings.as_of)
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from graph.store import GraphStore
+from graph.vocabulary import OWN_BANK_NAMES
 from scoring.frame import empty_frame
 from scoring.retail_linkage.common import (
     Bar,
@@ -67,7 +68,7 @@ register({
     "retail.outflow.corp_share": ("{share:.0%} of its recent payments go to other banks; their payees are leads.",
                                   "近期{share:.0%}的付款流向他行，收款方可作为营销线索。"),
 })
-_OWN_BANK_WORDS = {"本行", "我行", "own", "ours"}
+_OWN_BANK_WORDS = set(OWN_BANK_NAMES)
 
 
 def retail_outflow_prospects(store: GraphStore, rs: RetailLinkageSettings) -> pa.Table:

@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from graph.store import GraphStore
+from graph.vocabulary import ASSET_THRESHOLD_EN, ASSET_THRESHOLD_ZH
 from scoring.frame import empty_frame, interleave
 from scoring.retail_linkage.common import (
     Bar,
@@ -39,8 +40,8 @@ SUMMARY_COLUMNS = [
 ]
 
 BARS = [
-    Bar("assets_vs_threshold", "financial assets against the CNY 50,000 threshold",
-        "金融资产与5万元门槛", "assets", "pts_assets"),
+    Bar("assets_vs_threshold", f"financial assets against the {ASSET_THRESHOLD_EN} threshold",
+        f"金融资产与{ASSET_THRESHOLD_ZH}门槛", "assets", "pts_assets"),
     Bar("gap_in_months_of_pay", "months of pay that close the gap to the threshold",
         "补足门槛所需月薪数", "gap_months", "pts_gap"),
     Bar("monthly_pay", "average monthly pay", "月均代发金额", "avg_pay", "pts_pay"),
@@ -157,14 +158,14 @@ register({
         "累计代发{tenure_months:.0f}个月。"),
     "retail.payroll.above": (
         "Already holds {assets:money_en} of financial assets, above the threshold: deepen with wealth products.",
-        "金融资产{assets:money_zh}，已达5万元门槛，可深耕理财。"),
+        "金融资产{assets:money_zh}，已达" + ASSET_THRESHOLD_ZH + "门槛，可深耕理财。"),
     "retail.payroll.gap_months": (
-        "Financial assets {assets:money_en}: {gap:money_en} short of the CNY 50,000 threshold "
+        "Financial assets {assets:money_en}: {gap:money_en} short of the " + ASSET_THRESHOLD_EN + " threshold "
         "(about {gap_months:.1f} months of pay).",
-        "金融资产{assets:money_zh}，距5万元门槛还差{gap:money_zh}（约{gap_months:.1f}个月工资）。"),
+        "金融资产{assets:money_zh}，距" + ASSET_THRESHOLD_ZH + "门槛还差{gap:money_zh}（约{gap_months:.1f}个月工资）。"),
     "retail.payroll.gap": (
-        "Financial assets {assets:money_en}: {gap:money_en} short of the CNY 50,000 threshold.",
-        "金融资产{assets:money_zh}，距5万元门槛还差{gap:money_zh}。"),
+        "Financial assets {assets:money_en}: {gap:money_en} short of the " + ASSET_THRESHOLD_EN + " threshold.",
+        "金融资产{assets:money_zh}，距" + ASSET_THRESHOLD_ZH + "门槛还差{gap:money_zh}。"),
     "retail.payroll.retention": ("Keeps {retention:.1%} of a year's pay with the bank.", "留存资金约为年薪的{retention:.1%}。"),
 })
 

@@ -12,6 +12,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from graph.schema import ROLES, TIERS
+from graph.vocabulary import ASSET_THRESHOLD, OUTFLOW_QUERY_RATIO, OUTFLOW_WARNING_RATIO
 from scoring.settings import ScoringSettings, family_settings
 
 __all__ = [
@@ -123,8 +124,8 @@ class CorporateFromRetailSettings(_Section):
 class OutflowSettings(_Section):
     weight_fields = ("w_level_warning", "w_fall", "w_lost", "w_tier")
 
-    query_ratio: float = Field(0.8, gt=0.0, lt=1.0)
-    warning_ratio: float = Field(0.5, gt=0.0, lt=1.0)
+    query_ratio: float = Field(OUTFLOW_QUERY_RATIO, gt=0.0, lt=1.0)
+    warning_ratio: float = Field(OUTFLOW_WARNING_RATIO, gt=0.0, lt=1.0)
     min_prev_aum: float = Field(10_000.0, ge=0)
     w_level_query: float = Field(10.0, ge=0)
     w_level_warning: float = Field(25.0, ge=0)
@@ -165,7 +166,7 @@ class OutflowSettings(_Section):
 class RetailLinkageSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    threshold: float = Field(50_000.0, gt=0)
+    threshold: float = Field(ASSET_THRESHOLD, gt=0)
     role_seniority: dict[str, float] = Field(default_factory=lambda: {
         "actual_controller": 1.0, "legal_rep": 0.9, "director": 0.7, "executive": 0.6,
         "finance": 0.5, "shareholder": 0.4, "employee": 0.1})

@@ -101,3 +101,23 @@ def _check_docs(client):
     assert "http://" not in docs.text and "https://" not in docs.text  # nothing from a CDN
     js = client.get("/docs/static/swagger-ui-bundle.js")
     assert js.status_code == 200 and len(js.content) > 100_000
+
+
+def test_the_ingest_threshold_leaves_the_search_cut_off_alone(api_store, tokens, monkeypatch):
+    """#21: one PROSPECT_GRAPH_FUZZY_THRESHOLD used to set both; now search has its own setting."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from graph.settings import reset_settings
+
+    query, h = "/entities?q=城西贸易有线公司", auth(tokens["admin"])
+    monkeypatch.setenv("PROSPECT_GRAPH_FUZZY_THRESHOLD", "100")  # the old flat name: the ingest's only
+    monkeypatch.setenv("PROSPECT_GRAPH_INGEST__FUZZY_THRESHOLD", "100")
+    reset_settings()
+    with TestClient(create_app(api_store.root)) as c:
+        fuzzy = [i["id"] for i in c.get(query, headers=h).json()["items"] if i["match"] == "fuzzy"]
+    assert fuzzy[:1] == ["E2"]
+    monkeypatch.setenv("PROSPECT_GRAPH_API__SEARCH_THRESHOLD", "100")
+    reset_settings()
+    with TestClient(create_app(api_store.root)) as c:
+        assert [i for i in c.get(query, headers=h).json()["items"] if i["match"] == "fuzzy"] == []
