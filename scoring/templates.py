@@ -3,7 +3,9 @@ sentence is rendered in Chinese or English only when the row is shown (`render_r
 
 Names of persons and firms are parameters of their own, so a viewer's masking policy can mask
 the field before the sentence is built. Parameters are stored as text; a format spec names how
-a value is shown (`{aum:money_zh}`, `{ratio:pct0}`, `{role:role_en}`), in one place here.
+a value is shown (`{aum:money_zh}`, `{ratio:pct0}`, `{role:role_en}`, `{amount:short_en}`: the
+short amount of `scoring.features.fmt_amount` without its currency, which is a parameter of
+its own), in one place here.
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ class _Formatter(string.Formatter):
             return f"CNY {_num(value):,.0f}"
         if format_spec == "money_zh":
             return f"{_num(value) / 10_000:,.2f}万元"
+        if format_spec in ("short_en", "short_zh"):  # 'CNY 1.2m' / '120.0万元' without the currency
+            from scoring.features import fmt_amount
+
+            return fmt_amount(_num(value), format_spec[-2:], "", "").strip()
         if format_spec in ("role_en", "role_zh", "Role_en"):
             words = ROLE_LABELS.get(str(value), (str(value), str(value)))
             text = words[0] if format_spec != "role_zh" else words[1]

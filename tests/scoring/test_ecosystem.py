@@ -7,13 +7,20 @@ from builders import MemoryStore, StoreBuilder, months
 
 from scoring import ecosystem
 from scoring.explain import Prospect
+from scoring.run import as_frame, frame_prospects
 from scoring.settings import ScoringSettings
+
+
+def eco_score(store, settings: ScoringSettings) -> list[Prospect]:
+    """The family's frame as `Prospect` objects, in rank order."""
+    return frame_prospects(as_frame(ecosystem.score(store, settings)))
+
 
 SETTINGS = ScoringSettings(lang="en", as_of="2024-12-31")
 
 
 def _score(store) -> dict[tuple[str, str], Prospect]:
-    return {(p.kind, p.prospect_id): p for p in ecosystem.score(store, SETTINGS)}
+    return {(p.kind, p.prospect_id): p for p in eco_score(store, SETTINGS)}
 
 
 def _group() -> StoreBuilder:
