@@ -69,28 +69,38 @@ _VALUES = {"amount_3m": "v_amount_short", "amount_6m": "v_amount_mid", "amount_1
 
 # The other links of each kept prospect, in the rows' order (best first): the "also" sentence
 # (three named, then a count), the ids of all its anchors, and the other anchors' managers.
+# Lists are made once per prospect; a row drops its own link from them (`pos`: its place).
 _ALSO_SQL = """
-WITH l AS (SELECT i, code, anchor_id, manager_id, anchor_manager AS m FROM rows)
-SELECT a.i,
-       list(b.anchor_id ORDER BY b.i) AS anchor_ids,
-       coalesce(list(CASE WHEN coalesce(b.m, '') <> '' THEN b.anchor_id || ' (' || b.m || ')' ELSE b.anchor_id END
-                     ORDER BY b.i) FILTER (WHERE b.i <> a.i), []) AS named_en,
-       coalesce(list(CASE WHEN coalesce(b.m, '') <> '' THEN b.anchor_id || '（客户经理' || b.m || '）'
-                          ELSE b.anchor_id END ORDER BY b.i) FILTER (WHERE b.i <> a.i), []) AS named_zh,
-       coalesce(list(DISTINCT b.m) FILTER (WHERE b.i <> a.i AND coalesce(b.m, '') <> ''
-                                                         AND b.m IS DISTINCT FROM a.manager_id), [])
-           AS shared_with
-FROM l a JOIN l b USING (code)
-GROUP BY a.i
-ORDER BY a.i
-"""
-_ALSO_TEXT_SQL = """
-SELECT anchor_ids, list_sort(shared_with) AS shared_with, len(named_en) AS n_also,
-       array_to_string(named_en[1:3], ', ')
-           || CASE WHEN len(named_en) > 3 THEN ' and ' || (len(named_en) - 3) || ' more' ELSE '' END AS also_en,
-       array_to_string(named_zh[1:3], '、')
-           || CASE WHEN len(named_zh) > 3 THEN '等' || len(named_zh) || '家' ELSE '' END AS also_zh
-FROM also ORDER BY i
+WITH l AS (
+    SELECT i, code, anchor_id, manager_id, anchor_manager AS m,
+           CASE WHEN coalesce(anchor_manager, '') <> '' THEN anchor_id || ' (' || anchor_manager || ')'
+                ELSE anchor_id END AS named_en,
+           CASE WHEN coalesce(anchor_manager, '') <> '' THEN anchor_id || '（客户经理' || anchor_manager || '）'
+                ELSE anchor_id END AS named_zh,
+           row_number() OVER (PARTITION BY code ORDER BY i) AS pos
+    FROM rows),
+p AS (
+    SELECT code, count(*) AS k, list(anchor_id ORDER BY i) AS anchor_ids,
+           list(named_en ORDER BY i)[1:4] AS first_en, list(named_zh ORDER BY i)[1:4] AS first_zh
+    FROM l GROUP BY code),
+mg AS (
+    SELECT code, list({'m': m, 'n': n} ORDER BY m) AS managers
+    FROM (SELECT code, m, count(*) AS n FROM l WHERE coalesce(m, '') <> '' GROUP BY code, m)
+    GROUP BY code),
+o AS (
+    SELECT l.i, p.anchor_ids, p.k - 1 AS n_also,
+           list_concat(p.first_en[1:l.pos - 1], p.first_en[l.pos + 1:4])[1:3] AS named_en,
+           list_concat(p.first_zh[1:l.pos - 1], p.first_zh[l.pos + 1:4])[1:3] AS named_zh,
+           list_transform(list_filter(coalesce(mg.managers, []),
+                                      lambda x: x.n - (x.m = coalesce(l.m, ''))::INT > 0
+                                                AND x.m IS DISTINCT FROM l.manager_id),
+                          lambda x: x.m) AS shared_with
+    FROM l JOIN p USING (code) LEFT JOIN mg USING (code))
+SELECT anchor_ids, shared_with, n_also,
+       array_to_string(named_en, ', ')
+           || CASE WHEN n_also > 3 THEN ' and ' || (n_also - 3) || ' more' ELSE '' END AS also_en,
+       array_to_string(named_zh, '、') || CASE WHEN n_also > 3 THEN '等' || n_also || '家' ELSE '' END AS also_zh
+FROM o ORDER BY i
 """
 
 
@@ -226,7 +236,6 @@ def _also(rows: pd.DataFrame) -> pa.Table:
     con = duckdb.connect()
     try:
         con.register("rows", table)
-        con.execute("CREATE TEMP TABLE also AS " + _ALSO_SQL)
-        return con.sql(_ALSO_TEXT_SQL).arrow().read_all()
+        return con.sql(_ALSO_SQL).arrow().read_all()
     finally:
         con.close()
