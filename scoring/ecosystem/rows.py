@@ -14,10 +14,11 @@ import pyarrow as pa
 
 from scoring.ecosystem.links import EcosystemSettings
 from scoring.frame import Bar, ReasonSlot, build_frame
+from scoring.supply_chain.features import distinguishing
 from scoring.supply_chain.rows import TEMPLATES as SUPPLY_CHAIN_TEMPLATES
 from scoring.templates import register
 
-__all__ = ["LABELS", "RELATION_WORDS", "TEMPLATES", "kind_frame", "product_masks"]
+__all__ = ["COMPARATIVE", "LABELS", "RELATION_WORDS", "TEMPLATES", "kind_frame", "product_masks"]
 
 LABELS: dict[str, tuple[str, str]] = {
     "relation": ("strength of the group link", "集团关联强度"),
@@ -32,6 +33,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "activity": ("the store's observed payments, 12 months", "门店近12个月可见往来金额"),
     "recency": ("days since the store's latest payment", "距门店最近一笔往来的天数"),
 }
+#: the features whose sentence is shown only in the kind's top quartile (`distinguishing`)
+COMPARATIVE: dict[str, tuple[str, ...]] = {"group": ("flow_amount",), "branch_store": ("flow_amount", "chain_size")}
 VALUE_COLUMNS = {"relation": "strength", "corroboration": "classes", "credit_anchor": "credit_any",
                  "anchors": "anchors", "flows": "flow_amount", "flow_months": "flow_months", "size": "capital",
                  "link": "strength", "chain_size": "chain_size", "activity": "activity", "recency": "v_days"}
@@ -67,8 +70,8 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "ecosystem.deepening": SUPPLY_CHAIN_TEMPLATES["supply_chain.deepening"],
     **{f"ecosystem.relation.{rel}": words for rel, words in _RELATION_TEXT.items()},
     "ecosystem.also_as": ("Also linked as: {words_en}.", "另有关联：{words_zh}。"),
-    "ecosystem.flows": ("{cur_en} {amount:short_en} of payments with the client in {flow_months} month(s) of the "
-                        "last {months}.",
+    "ecosystem.flows": ("{cur_en} {amount:short_en} of payments with the client over the last {months} months, "
+                        "in {flow_months} month(s).",
                         "近{months}个月与该客户往来{amount:short_zh}{cur_zh}，涉及{flow_months}个月。"),
     "ecosystem.stores": ("One of {stores} stores or branches of this client not yet banked here: open them together.",
                          "该客户共有{stores}家分支机构/门店尚未在本行开户，可批量开户。"),
@@ -154,9 +157,13 @@ def kind_frame(kind: str, df: pd.DataFrame, kinds: pd.DataFrame, points: dict[st
     )
     others = _others(rows, kinds)
     products = product_masks(rows, kind)
-    masks = {"deep": deep, "also_as": others["n_words"].to_numpy() > 0, "flows": rows["flow_amount"].to_numpy() > 0,
-             "stores": (kind == "branch_store") & (rows["chain_size"].to_numpy() > 1 if "chain_size" in rows
-                                                    else np.zeros(n, dtype=bool)),
+    # Comparative sentences only where they separate the row: its payments with the client, or
+    # the size of its client's chain of stores, in the top quartile of the kind's rows (#17).
+    shown = distinguishing(rows, COMPARATIVE[kind])
+    masks = {"deep": deep, "also_as": others["n_words"].to_numpy() > 0,
+             "flows": (rows["flow_amount"].to_numpy() > 0) & shown["flow_amount"].to_numpy(),
+             "stores": (rows["chain_size"].to_numpy() > 1) & shown["chain_size"].to_numpy() if kind == "branch_store"
+             else np.zeros(n, dtype=bool),
              "also": others["n_also"].to_numpy() > 0}
     rows = rows.assign(**{f"when_{k}": v for k, v in masks.items()}, **{f"sells_{k}": v for k, v in products.items()},
                        **{c: others[c].to_numpy() for c in ("words_en", "words_zh", "also_en", "also_zh")},
