@@ -138,18 +138,18 @@ def kind_frame(kind: str, df: pd.DataFrame, kinds: pd.DataFrame, points: dict[st
     n = len(rows)
     anchor = rows["anchor"].astype("string")
     pid = rows["prospect_id"].astype("string")
-    managers, branches = _text(ent["manager_id"]), _text(ent["branch_id"])
-    names = ent["name"].astype("string")
     deep = rows["is_deepening"].to_numpy(dtype=bool)
-    own_manager, anchor_manager = managers.reindex(pid).reset_index(drop=True), \
-        managers.reindex(anchor).reset_index(drop=True)
-    own_branch, anchor_branch = branches.reindex(pid).reset_index(drop=True), \
-        branches.reindex(anchor).reset_index(drop=True)
+
+    def at(column: str, ids: pd.Series) -> pd.Series:  # an enterprise column at `ids`, as text
+        return ent[column].reindex(ids.to_numpy(dtype=object)).astype("string").reset_index(drop=True)
+
+    own_manager, anchor_manager = _text(at("manager_id", pid)), _text(at("manager_id", anchor))
+    own_branch, anchor_branch = _text(at("branch_id", pid)), _text(at("branch_id", anchor))
     via = _text(rows["via"].astype(object).where(rows["via"].notna(), None))
-    via_name = names.reindex(via).reset_index(drop=True).fillna(via).fillna("")
+    via_name = at("name", via.fillna("")).fillna(via).fillna("")
     rows = rows.assign(
-        i=np.arange(n), anchor=anchor, name=names.reindex(pid).reset_index(drop=True),
-        anchor_name=names.reindex(anchor).reset_index(drop=True).fillna(anchor), via=via, via_name=via_name,
+        i=np.arange(n), anchor=anchor, name=at("name", pid), anchor_name=at("name", anchor).fillna(anchor),
+        via=via, via_name=via_name,
         manager_id=own_manager.where(deep & own_manager.notna(), anchor_manager), anchor_manager=anchor_manager,
         branch_id=own_branch.where(deep & own_branch.notna(), anchor_branch),
         v_days=rows["days_since"].replace(np.inf, np.nan) if "days_since" in rows else np.nan,
