@@ -50,20 +50,20 @@ RELATION_WORDS: dict[str, tuple[str, str]] = {
     "store_name": ("named as its store", "名称显示为其门店"),
 }
 _RELATION_TEXT: dict[str, tuple[str, str]] = {
-    "subsidiary": ("Subsidiary of client {a} (parent company on record).", "客户{a}的子公司。"),
-    "parent": ("Parent company of client {a}.", "客户{a}的母公司。"),
-    "sibling": ("Fellow subsidiary of client {a} under {v}.", "与客户{a}同属{v}旗下。"),
-    "grandchild": ("Second-level subsidiary of client {a}, through {v}.", "客户{a}经{v}控制的下级公司。"),
-    "controller": ("Shares an actual controller with client {a}, who holds {s:.0f}% of it.",
-                   "与客户{a}为同一实际控制人，其持股{s:.0f}%。"),
-    "owned_by_client": ("Client {a} holds {s:.0f}% of it, looking through the shareholdings.",
-                        "客户{a}穿透持股{s:.0f}%。"),
-    "owns_client": ("Holds {s:.0f}% of client {a}, looking through the shareholdings.",
-                    "穿透持有客户{a}{s:.0f}%的股份。"),
-    "common_owner": ("Same ultimate owner as client {a}, holding at least {s:.0f}% of both.",
-                     "与客户{a}为同一最终股东控制，持股均不低于{s:.0f}%。"),
-    "store_parent": ("Branch or store of client {a} (parent company on record).", "客户{a}的分支机构/门店。"),
-    "store_name": ("Named as a branch or store of client {a}.", "名称显示为客户{a}的分支机构/门店。"),
+    "subsidiary": ("Subsidiary of client {anchor} (parent company on record).", "客户{anchor}的子公司。"),
+    "parent": ("Parent company of client {anchor}.", "客户{anchor}的母公司。"),
+    "sibling": ("Fellow subsidiary of client {anchor} under {via}.", "与客户{anchor}同属{via}旗下。"),
+    "grandchild": ("Second-level subsidiary of client {anchor}, through {via}.", "客户{anchor}经{via}控制的下级公司。"),
+    "controller": ("Shares an actual controller with client {anchor}, who holds {stake:.0f}% of it.",
+                   "与客户{anchor}为同一实际控制人，其持股{stake:.0f}%。"),
+    "owned_by_client": ("Client {anchor} holds {stake:.0f}% of it, looking through the shareholdings.",
+                        "客户{anchor}穿透持股{stake:.0f}%。"),
+    "owns_client": ("Holds {stake:.0f}% of client {anchor}, looking through the shareholdings.",
+                    "穿透持有客户{anchor}{stake:.0f}%的股份。"),
+    "common_owner": ("Same ultimate owner as client {anchor}, holding at least {stake:.0f}% of both.",
+                     "与客户{anchor}为同一最终股东控制，持股均不低于{stake:.0f}%。"),
+    "store_parent": ("Branch or store of client {anchor} (parent company on record).", "客户{anchor}的分支机构/门店。"),
+    "store_name": ("Named as a branch or store of client {anchor}.", "名称显示为客户{anchor}的分支机构/门店。"),
 }
 #: template id -> (English, Chinese); the amount names its window ({months} months)
 TEMPLATES: dict[str, tuple[str, str]] = {
@@ -173,7 +173,7 @@ def kind_frame(kind: str, df: pd.DataFrame, kinds: pd.DataFrame, points: dict[st
     for rel in _RELATION_TEXT:
         rows[f"when_{rel}"] = relation == rel
         if rows[f"when_{rel}"].any():
-            reasons.append(ReasonSlot(f"ecosystem.relation.{rel}", {"a": "anchor_name", "v": "via_name", "s": "stake"},
+            reasons.append(ReasonSlot(f"ecosystem.relation.{rel}", {"anchor": "anchor_name", "via": "via_name", "stake": "stake"},
                                       when=f"when_{rel}"))
     reasons += [
         ReasonSlot("ecosystem.also_as", {"words_en": "words_en", "words_zh": "words_zh"}, when="when_also_as"),
