@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from scoring.features import is_in
 
 __all__ = ["EcosystemSettings", "GroupWeights", "StoreWeights", "LINK_COLUMNS", "RELATION_CLASS", "group_links",
-           "store_links", "stem"]
+           "store_links", "stem", "stems"]
 
 LINK_COLUMNS = ["anchor", "prospect", "relation", "strength", "via", "stake"]
 # Relations of the group kind, by the kind of evidence behind them (corroboration counts classes).
@@ -178,6 +178,20 @@ def stem(name: str, suffixes: list[str]) -> str:
     return out
 
 
+def stems(names: pd.Series, suffixes: list[str]) -> pd.Series:
+    """`stem` over a column: the same steps on every name at once."""
+    out = names.astype(str).str.replace(r"[（(][^）)]*[）)]", "", regex=True).str.strip().str.lower()
+    changed = True
+    while changed:
+        before = out
+        for suffix in suffixes:
+            cut = out.str.endswith(suffix) & (out.str.len() > len(suffix))
+            if cut.any():
+                out = out.where(~cut, out.str[: -len(suffix)].str.strip(" .,"))
+        changed = bool((out != before).any())
+    return out
+
+
 def store_links(ent: pd.DataFrame, cfg: EcosystemSettings) -> pd.DataFrame:
     """(client, store) links: store-named enterprises under a client by parent_id or by name."""
     names = ent["name"].astype("string").fillna("")
@@ -188,20 +202,23 @@ def store_links(ent: pd.DataFrame, cfg: EcosystemSettings) -> pd.DataFrame:
     by_parent = stores[is_in(stores["parent_id"], clients["id"])]
     out.append(_links(by_parent["parent_id"].astype(str), by_parent["id"].astype(str), "store_parent",
                       cfg.strengths["store_parent"]))
-    stems: dict[str, str] = {}
-    for cid, cname in sorted(zip(clients["id"].astype(str), clients["name"].astype(str), strict=True)):
-        key = stem(cname, cfg.legal_suffixes)
-        if len(key) >= cfg.min_stem_chars:
-            stems.setdefault(key, cid)
-    anchors, prospects = [], []
-    for sid, sname in zip(stores["id"].astype(str), stores["name"].astype(str).str.lower(), strict=True):
-        for end in range(len(sname) - 1, cfg.min_stem_chars - 1, -1):
-            hit = stems.get(sname[:end])
-            if hit is not None:
-                anchors.append(hit)
-                prospects.append(sid)
-                break
-    out.append(_links(pd.Series(anchors, dtype=object), pd.Series(prospects, dtype=object), "store_name",
+    # A client's stem names its stores; a stem two clients share goes to the smaller id.
+    keyed = pd.DataFrame({"id": clients["id"].astype(str), "name": clients["name"].astype(str)})
+    keyed = keyed.sort_values(["id", "name"], kind="stable")
+    keyed["key"] = stems(keyed["name"], cfg.legal_suffixes)
+    keyed = keyed[keyed["key"].str.len() >= cfg.min_stem_chars].drop_duplicates("key")
+    owner = pd.Series(keyed["id"].to_numpy(dtype=object), index=pd.Index(keyed["key"].to_numpy(dtype=object)))
+    # Each store's longest proper prefix that is a stem: one vectorised probe per prefix length.
+    snames = stores["name"].astype(str).str.lower()
+    lengths = snames.str.len().to_numpy()
+    hit = pd.Series(None, index=snames.index, dtype=object)
+    for end in range(int(lengths.max(initial=0)) - 1, cfg.min_stem_chars - 1, -1):
+        todo = hit.isna().to_numpy() & (lengths > end)
+        if todo.any():
+            found = snames[todo].str[:end].map(owner).dropna()
+            hit.loc[found.index] = found
+    matched = hit.notna().to_numpy()
+    out.append(_links(hit[matched], stores.loc[matched, "id"].astype(str), "store_name",
                       cfg.strengths["store_name"]))
     links = pd.concat(out, ignore_index=True)
     return links[links["anchor"] != links["prospect"]]

@@ -164,3 +164,22 @@ def test_every_amount_in_a_reason_names_its_window(demo_store):
                 if _AMOUNT_ZH.search(zh):
                     assert "近12个月" in zh, zh
     assert checked > 10
+
+
+def test_stems_of_a_column_equal_the_stem_of_each_name():
+    import pandas as pd
+
+    from scoring.ecosystem.links import EcosystemSettings, stem, stems
+
+    suffixes = EcosystemSettings().legal_suffixes
+    names = pd.Series(["康宁大药房连锁有限公司", "顺达物流（宁波）有限公司", "ACME Holdings Ltd.", "集团",
+                       "某某集团有限公司 ", "Foo Co Limited", ""])
+    assert stems(names, suffixes).tolist() == [stem(n, suffixes) for n in names]
+    assert stems(pd.Series([], dtype=object), suffixes).tolist() == []
+
+
+def test_no_clients_or_no_stores_give_no_store_rows():
+    b = StoreBuilder().firm("X", "某某门店").firm("Y", "普通贸易有限公司")
+    assert not [k for k in _score(b.write(MemoryStore())) if k[0] == "branch_store"]
+    b = StoreBuilder().firm("C", "甲连锁有限公司", client=True).firm("Y", "普通贸易有限公司")
+    assert not [k for k in _score(b.write(MemoryStore())) if k[0] == "branch_store"]
