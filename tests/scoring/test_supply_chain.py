@@ -162,6 +162,29 @@ def test_every_row_is_explained_and_sums_to_its_score():
     assert next(e for e in tier3.evidence if e.name == "tier").contribution < 0
 
 
+
+def test_both_families_return_a_frame_with_reason_templates():
+    # Issue #15: rows are built column-wise; a reason is a template id and its parameters (firm
+    # names are parameters, so a masking policy can mask them before the sentence is written).
+    from scoring import ecosystem
+    from scoring.frame import FRAME_SCHEMA
+    from scoring.templates import TEMPLATES, TEXT, render
+
+    b = _chain()
+    b.firm("SUB", "子公司有限公司", parent="A")
+    store = b.write(MemoryStore())
+    for family, module in (("supply_chain", supply_chain), ("ecosystem", ecosystem)):
+        frame = module.score(store, AS_OF)
+        assert frame.schema == FRAME_SCHEMA and frame.num_rows > 0
+        reasons = [r for row in frame.column("reasons").to_pylist() for r in row]
+        assert reasons and all(r["template"] in TEMPLATES and r["template"] != TEXT for r in reasons)
+        assert all(r["template"].startswith(family + ".") for r in reasons)
+    row = next(r for r in supply_chain.score(store, AS_OF).to_pylist() if r["prospect_id"] == "S1")
+    paid = next(r for r in row["reasons"] if r["template"].endswith(".paid"))
+    params = {p["key"]: p["value"] for p in paid["params"]}
+    assert params["anchor"] == "核心制造有限公司"
+    assert render(paid["template"], {**params, "anchor": "核心***"}, "zh").startswith("近12个月收到客户核心***付款")
+
 def test_placeholders_and_do_not_contact_are_never_listed():
     b = StoreBuilder().firm("A", client=True, credit=True).firm("R", "REDACTED PERSONAL DATA")
     b.firm("D", "不联系企业", do_not_contact=True).firm("OK", "正常供应商")
