@@ -156,19 +156,25 @@ def json_column(columns: Mapping[str, pa.Array | pd.Series]) -> pa.Array:
         con.close()
 
 
+def _rounded(values: np.ndarray, digits: int | None) -> np.ndarray:
+    return values if digits is None else round_like_python(values, digits)
+
+
 def build_frame(rows: pd.DataFrame, *, family: str, kind: str, bars: Iterable[Bar],
                 reasons: Iterable[ReasonSlot], products: Iterable[tuple[str, str | None]],
                 path: Iterable[str], details: Mapping[str, pa.Array | pd.Series],
-                ids: Mapping[str, str] | None = None) -> pa.Table:
+                ids: Mapping[str, str] | None = None, digits: int | None = 4) -> pa.Table:
     """The frame of one kind from scored rows (one column per bar value and bar points).
 
     `products`: (product code, boolean column or None); `path`: columns whose non-empty
-    values make the path; `ids`: frame column -> rows column for the id columns present.
+    values make the path; `ids`: frame column -> rows column for the id columns present;
+    `digits`: the points are rounded to so many places first (None: kept as given); a boolean
+    `is_deepening` column of `rows` is kept.
     """
     rows = rows.reset_index(drop=True)
     n = len(rows)
     bars = list(bars)
-    raw = np.column_stack([round_like_python(rows[b.points_col].to_numpy(dtype="float64"), 4) for b in bars]) \
+    raw = np.column_stack([_rounded(rows[b.points_col].to_numpy(dtype="float64"), digits) for b in bars]) \
         if bars else np.zeros((n, 0))
     points = finalise_points(raw)
     score = np.zeros(n)
@@ -208,7 +214,8 @@ def build_frame(rows: pd.DataFrame, *, family: str, kind: str, bars: Iterable[Ba
             columns[col] = pa.array(text.where(text != ""), pa.string())
         else:
             columns[col] = pa.nulls(n, pa.string())
-    columns["is_deepening"] = pa.array(np.zeros(n, dtype=bool))
+    columns["is_deepening"] = pa.array(rows["is_deepening"].fillna(False).to_numpy(bool) if "is_deepening" in rows
+                                       else np.zeros(n, dtype=bool))
     columns["details"] = json_column(details) if n else pa.array([], pa.string())
     return pa.table(columns, schema=FRAME_SCHEMA)
 

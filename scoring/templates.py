@@ -3,7 +3,9 @@ sentence is rendered in Chinese or English only when the row is shown (`render_r
 
 Names of persons and firms are parameters of their own, so a viewer's masking policy can mask
 the field before the sentence is built. Parameters are stored as text; a format spec names how
-a value is shown (`{aum:money_zh}`, `{ratio:pct0}`, `{role:role_en}`), in one place here.
+a value is shown (`{aum:money_zh}`, `{ratio:pct0}`, `{role:role_en}`, `{amount:short_en}`: the
+short amount of `graph.vocabulary.format_amount` without its currency, which is a parameter of
+its own), in one place here.
 
 Persons in a sentence (the parameter convention every family follows): a person's name is
 written ``{KEY:person}`` in the template, and the parameters carry ``KEY`` (the name) and
@@ -63,6 +65,8 @@ class _Formatter(string.Formatter):
             return format_amount(_num(value), "en")
         if format_spec == "money_zh":
             return format_amount(_num(value), "zh")
+        if format_spec in ("short_en", "short_zh"):  # 'CNY 1.2m' / '120.0万元' without the currency
+            return format_amount(_num(value), format_spec[-2:], "short", "", "").strip()
         if format_spec in ("role_en", "role_zh", "Role_en"):
             words = ROLE_LABELS.get(str(value), (str(value), str(value)))
             text = words[0] if format_spec != "role_zh" else words[1]

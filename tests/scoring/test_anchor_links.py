@@ -8,9 +8,21 @@ import pytest
 from builders import MemoryStore, StoreBuilder, months
 
 from graph.errors import InvalidRequest
-from scoring import supply_chain
-from scoring.run import decode, load_prospects, score_all
+from scoring import ecosystem, supply_chain
+from scoring.explain import Prospect
+from scoring.run import as_frame, decode, frame_prospects, load_prospects, score_all
 from scoring.settings import ScoringSettings
+
+
+def sc_score(store, settings: ScoringSettings) -> list[Prospect]:
+    """The family's frame as `Prospect` objects, in rank order."""
+    return frame_prospects(as_frame(supply_chain.score(store, settings)))
+
+
+def eco_score(store, settings: ScoringSettings) -> list[Prospect]:
+    """The family's frame as `Prospect` objects, in rank order."""
+    return frame_prospects(as_frame(ecosystem.score(store, settings)))
+
 
 YEAR = months("2024-01", 12)
 SETTINGS = ScoringSettings(lang="en", as_of="2024-12-31")
@@ -30,7 +42,7 @@ def _shared() -> MemoryStore:
 
 
 def test_a_supplier_of_two_anchors_has_a_row_under_each_with_its_own_evidence():
-    rows = [p for p in supply_chain.score(_shared(), SETTINGS) if p.kind == "upstream" and p.prospect_id == "S"]
+    rows = [p for p in sc_score(_shared(), SETTINGS) if p.kind == "upstream" and p.prospect_id == "S"]
     by_anchor = {p.anchor_id: p for p in rows}
     assert set(by_anchor) == {"A", "B"}
     a, b = by_anchor["A"], by_anchor["B"]
@@ -76,7 +88,7 @@ def test_a_reason_every_row_shares_is_not_shown():
     for i in range(6):
         b.firm(f"S{i}")
         b.monthly("A", f"S{i}", 10_000 * (i + 1), YEAR[i:])
-    rows = supply_chain.score(b.write(MemoryStore()), SETTINGS)
+    rows = sc_score(b.write(MemoryStore()), SETTINGS)
     assert len(rows) == 6 and all(p.details["chain_share"] == 1.0 for p in rows)
     assert not any("depends on it" in r.en for p in rows for r in p.reasons)
     # Months active differ: only the top quartile (the two steadiest) says so.
@@ -135,13 +147,12 @@ def test_a_shared_supplier_is_owned_once_and_on_the_other_managers_board(tmp_pat
 
 
 def test_a_group_company_of_two_clients_has_a_row_under_each():
-    from scoring import ecosystem
 
     # P is C1's subsidiary and C2's fellow subsidiary (both under C1); C2 pays P, C1 does not.
     b = StoreBuilder().firm("C1", "甲集团有限公司", client=True, credit=True, manager="M1")
     b.firm("C2", "甲物流有限公司", client=True, manager="M2", parent="C1").firm("P", "甲贸易有限公司", parent="C1")
     b.monthly("C2", "P", 50_000, YEAR)
-    rows = [p for p in ecosystem.score(b.write(MemoryStore()), SETTINGS) if p.prospect_id == "P"]
+    rows = [p for p in eco_score(b.write(MemoryStore()), SETTINGS) if p.prospect_id == "P"]
     by_anchor = {p.anchor_id: p for p in rows}
     assert set(by_anchor) == {"C1", "C2"}
     flows = {a: next(e.value for e in p.evidence if e.name == "flows") for a, p in by_anchor.items()}

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from builders import MemoryStore, StoreBuilder, months
 
 from scoring import ecosystem
 from scoring.explain import Prospect
+from scoring.run import as_frame, frame_prospects
 from scoring.settings import ScoringSettings
+
+
+def eco_score(store, settings: ScoringSettings) -> list[Prospect]:
+    """The family's frame as `Prospect` objects, in rank order."""
+    return frame_prospects(as_frame(ecosystem.score(store, settings)))
+
 
 SETTINGS = ScoringSettings(lang="en", as_of="2024-12-31")
 
 
 def _score(store) -> dict[tuple[str, str], Prospect]:
-    return {(p.kind, p.prospect_id): p for p in ecosystem.score(store, SETTINGS)}
+    return {(p.kind, p.prospect_id): p for p in eco_score(store, SETTINGS)}
 
 
 def _group() -> StoreBuilder:
@@ -98,3 +107,79 @@ def test_demo_pharmacy_stores_and_core_subsidiary(demo_store):
     assert sub["anchor_id"] == dc.CORE and sub["details"]["relation"] == "subsidiary"
     assert sub["path"] == [dc.MGR_CORE, dc.CORE, dc.CORE_SUBSIDIARY]
     assert not set(dc.PHARMACY_STORES) & set(group)
+
+
+def _says(p: Prospect, words: str) -> bool:
+    return any(words in r.en for r in p.reasons)
+
+
+def test_payments_sentence_only_in_the_top_quartile_of_the_kind():
+    # Issue #17: eight subsidiaries all trade with the client; only the two biggest traders' rows
+    # (two in eight: the top quartile) say so, the others keep the link and their evidence.
+    b = StoreBuilder().firm("C", "海川制造有限公司", client=True, credit=True, manager="M1")
+    for i in range(8):
+        b.firm(f"S{i}", f"海川子公司{i}号有限公司", parent="C")
+        b.monthly("C", f"S{i}", 10_000 * (i + 1) ** 3, months("2024-01", 6))
+    rows = {k[1]: p for k, p in _score(b.write(MemoryStore())).items() if k[0] == "group"}
+    said = {pid for pid, p in rows.items() if _says(p, "of payments with the client")}
+    assert said == {"S6", "S7"}
+    flows = {pid: next(e.value for e in p.evidence if e.name == "flows") for pid, p in rows.items()}
+    assert all(v > 0 for v in flows.values()) and max(flows, key=flows.__getitem__) == "S7"
+
+
+def test_batch_sentence_only_where_the_chain_is_in_the_top_quartile():
+    # Client A has 3 stores, B 2, and ten clients one each: A's stores (3 of 15 rows) are told to
+    # open together; B's (5 of 15 rows reach a chain of 2 or more) are not.
+    b = StoreBuilder().firm("A", "甲连锁有限公司", client=True, manager="MA")
+    b.firm("B", "乙连锁有限公司", client=True, manager="MB")
+    for i in range(3):
+        b.firm(f"A{i}", f"甲连锁{i}号门店", parent="A")
+    for i in range(2):
+        b.firm(f"B{i}", f"乙连锁{i}号门店", parent="B")
+    for i in range(10):
+        b.firm(f"C{i}", f"丙{i}号有限公司", client=True).firm(f"D{i}", f"丙{i}号分店", parent=f"C{i}")
+    rows = {k[1]: p for k, p in _score(b.write(MemoryStore())).items() if k[0] == "branch_store"}
+    assert len(rows) == 15
+    said = {pid for pid, p in rows.items() if _says(p, "open them together")}
+    assert said == {"A0", "A1", "A2"}
+    assert rows["B0"].details["stores_of_client"] == 2  # the fact stays in the details and the evidence
+
+
+_AMOUNT_EN = re.compile(r"CNY [0-9][0-9.,]*[mk]?")
+_AMOUNT_ZH = re.compile(r"[0-9][0-9.,]*(万|亿)?元")
+
+
+def test_every_amount_in_a_reason_names_its_window(demo_store):
+    from scoring.run import decode, load_prospects
+
+    checked = 0
+    for family in ("supply_chain", "ecosystem"):
+        df = load_prospects(demo_store, family)
+        for rec in df.to_dict("records"):
+            row = {str(k): v for k, v in rec.items()}
+            for en, zh in zip(decode(row, "en")["reasons"], decode(row, "zh")["reasons"], strict=True):
+                if _AMOUNT_EN.search(en):
+                    checked += 1
+                    assert "last 12 months" in en, en
+                if _AMOUNT_ZH.search(zh):
+                    assert "近12个月" in zh, zh
+    assert checked > 10
+
+
+def test_stems_of_a_column_equal_the_stem_of_each_name():
+    import pandas as pd
+
+    from scoring.ecosystem.links import EcosystemSettings, stem, stems
+
+    suffixes = EcosystemSettings().legal_suffixes
+    names = pd.Series(["康宁大药房连锁有限公司", "顺达物流（宁波）有限公司", "ACME Holdings Ltd.", "集团",
+                       "某某集团有限公司 ", "Foo Co Limited", ""])
+    assert stems(names, suffixes).tolist() == [stem(n, suffixes) for n in names]
+    assert stems(pd.Series([], dtype=object), suffixes).tolist() == []
+
+
+def test_no_clients_or_no_stores_give_no_store_rows():
+    b = StoreBuilder().firm("X", "某某门店").firm("Y", "普通贸易有限公司")
+    assert not [k for k in _score(b.write(MemoryStore())) if k[0] == "branch_store"]
+    b = StoreBuilder().firm("C", "甲连锁有限公司", client=True).firm("Y", "普通贸易有限公司")
+    assert not [k for k in _score(b.write(MemoryStore())) if k[0] == "branch_store"]

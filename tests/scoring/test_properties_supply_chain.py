@@ -13,7 +13,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scoring import ecosystem, supply_chain
+from scoring.explain import Prospect
+from scoring.run import as_frame, frame_prospects
 from scoring.settings import ScoringSettings
+
+
+def sc_score(store, settings: ScoringSettings) -> list[Prospect]:
+    """The family's frame as `Prospect` objects, in rank order."""
+    return frame_prospects(as_frame(supply_chain.score(store, settings)))
+
+
+def eco_score(store, settings: ScoringSettings) -> list[Prospect]:
+    """The family's frame as `Prospect` objects, in rank order."""
+    return frame_prospects(as_frame(ecosystem.score(store, settings)))
+
 
 SETTINGS = ScoringSettings(lang="en", as_of="2024-12-31")
 FIRMS = [f"F{i}" for i in range(6)]
@@ -67,7 +80,7 @@ def _check_rows(rows) -> None:
        amount=st.floats(min_value=0.01, max_value=1e9, allow_nan=False), day=days,
        bank=st.sampled_from(["", "本行", "他行"]))
 def test_a_chain_payment_never_lowers_a_score(payments, bills, credit, pick, side, amount, day, bank):
-    before = supply_chain.score(_build(payments, bills, credit), SETTINGS)
+    before = sc_score(_build(payments, bills, credit), SETTINGS)
     _check_rows(before)
     # Non-client prospects only: a client stops being a (deepening) prospect once well served.
     candidates = sorted([p for p in _best(before).values() if not p.is_deepening],
@@ -81,7 +94,7 @@ def test_a_chain_payment_never_lowers_a_score(payments, bills, credit, pick, sid
     other = [m for m in members if m != target.prospect_id]
     counterpart = other[side % len(other)]
     extra = ((counterpart, target.prospect_id) if target.kind == "upstream" else (target.prospect_id, counterpart))
-    after = supply_chain.score(_build(payments, bills, credit, (*extra, amount, day, bank)), SETTINGS)
+    after = sc_score(_build(payments, bills, credit, (*extra, amount, day, bank)), SETTINGS)
     _check_rows(after)
     found = _best(after)
     assert (target.kind, target.prospect_id) in found
@@ -104,8 +117,8 @@ def test_ecosystem_scores_stay_explained_and_grow_with_payments(amounts, amount,
             b.pay("C", "G", amount, day).pay("S", "C", amount, day).pay("H", "C", amount, day)
         return b.write(MemoryStore())
 
-    before = {(p.kind, p.prospect_id): p for p in ecosystem.score(build(False), SETTINGS)}
-    after = {(p.kind, p.prospect_id): p for p in ecosystem.score(build(True), SETTINGS)}
+    before = {(p.kind, p.prospect_id): p for p in eco_score(build(False), SETTINGS)}
+    after = {(p.kind, p.prospect_id): p for p in eco_score(build(True), SETTINGS)}
     _check_rows(before.values())
     _check_rows(after.values())
     assert set(before) == {("group", "G"), ("group", "H"), ("branch_store", "S")} == set(after)
@@ -116,7 +129,7 @@ def test_ecosystem_scores_stay_explained_and_grow_with_payments(amounts, amount,
 def test_the_property_harness_sees_new_payments():
     """The monotonicity property is not vacuous: one more chain payment does raise a score."""
     base = [("A0", "F1", 1000.0, "2024-03-01", ""), ("F1", "F2", 500.0, "2024-04-01", "")]
-    before = {p.prospect_id: p.score for p in supply_chain.score(_build(base, [], (True, False)), SETTINGS)}
+    before = {p.prospect_id: p.score for p in sc_score(_build(base, [], (True, False)), SETTINGS)}
     extra = ("F1", "F2", 800.0, "2024-11-01", "他行")
-    after = {p.prospect_id: p.score for p in supply_chain.score(_build(base, [], (True, False), extra), SETTINGS)}
+    after = {p.prospect_id: p.score for p in sc_score(_build(base, [], (True, False), extra), SETTINGS)}
     assert after["F2"] > before["F2"] and after["F1"] == before["F1"]

@@ -12,14 +12,21 @@ from builders import MemoryStore, StoreBuilder, months
 from graph.errors import InvalidRequest
 from scoring import supply_chain
 from scoring.explain import Prospect
+from scoring.run import as_frame, frame_prospects
 from scoring.settings import ScoringSettings
+
+
+def sc_score(store, settings: ScoringSettings) -> list[Prospect]:
+    """The family's frame as `Prospect` objects, in rank order."""
+    return frame_prospects(as_frame(supply_chain.score(store, settings)))
+
 
 YEAR = months("2024-01", 12)
 AS_OF = ScoringSettings(lang="en", as_of="2024-12-31")
 
 
 def _score(store, settings: ScoringSettings = AS_OF) -> dict[tuple[str, str], Prospect]:
-    return {(p.kind, p.prospect_id): p for p in supply_chain.score(store, settings)}
+    return {(p.kind, p.prospect_id): p for p in sc_score(store, settings)}
 
 
 def _weights(tmp_path: Path, text: str) -> ScoringSettings:
@@ -85,7 +92,7 @@ def test_depth_is_a_setting(tmp_path):
 
 def test_bad_weights_are_refused(tmp_path):
     with pytest.raises(InvalidRequest, match="trend"):
-        supply_chain.score(_chain().write(MemoryStore()),
+        sc_score(_chain().write(MemoryStore()),
                            _weights(tmp_path, "supply_chain: {weights: {trend: 30}}\n"))
 
 
@@ -155,6 +162,29 @@ def test_every_row_is_explained_and_sums_to_its_score():
     assert next(e for e in tier3.evidence if e.name == "tier").contribution < 0
 
 
+
+def test_both_families_return_a_frame_with_reason_templates():
+    # Issue #15: rows are built column-wise; a reason is a template id and its parameters (firm
+    # names are parameters, so a masking policy can mask them before the sentence is written).
+    from scoring import ecosystem
+    from scoring.frame import FRAME_SCHEMA
+    from scoring.templates import TEMPLATES, TEXT, render
+
+    b = _chain()
+    b.firm("SUB", "子公司有限公司", parent="A")
+    store = b.write(MemoryStore())
+    for family, module in (("supply_chain", supply_chain), ("ecosystem", ecosystem)):
+        frame = module.score(store, AS_OF)
+        assert frame.schema == FRAME_SCHEMA and frame.num_rows > 0
+        reasons = [r for row in frame.column("reasons").to_pylist() for r in row]
+        assert reasons and all(r["template"] in TEMPLATES and r["template"] != TEXT for r in reasons)
+        assert all(r["template"].startswith(family + ".") for r in reasons)
+    row = next(r for r in supply_chain.score(store, AS_OF).to_pylist() if r["prospect_id"] == "S1")
+    paid = next(r for r in row["reasons"] if r["template"].endswith(".paid"))
+    params = {p["key"]: p["value"] for p in paid["params"]}
+    assert params["anchor"] == "核心制造有限公司"
+    assert render(paid["template"], {**params, "anchor": "核心***"}, "zh").startswith("近12个月收到客户核心***付款")
+
 def test_placeholders_and_do_not_contact_are_never_listed():
     b = StoreBuilder().firm("A", client=True, credit=True).firm("R", "REDACTED PERSONAL DATA")
     b.firm("D", "不联系企业", do_not_contact=True).firm("OK", "正常供应商")
@@ -170,10 +200,10 @@ def test_scores_are_deterministic_and_capped_per_kind(tmp_path):
     for i in range(30):
         b.firm(f"S{i:02d}").monthly("A", f"S{i:02d}", 1_000 * (i % 7 + 1), YEAR[i % 5:])
     store = b.write(MemoryStore())
-    first = [p.to_record() for p in supply_chain.score(store, AS_OF)]
-    second = [p.to_record() for p in supply_chain.score(store, AS_OF)]
+    first = [p.to_record() for p in sc_score(store, AS_OF)]
+    second = [p.to_record() for p in sc_score(store, AS_OF)]
     assert first == second
-    capped = supply_chain.score(store, _weights(tmp_path, "supply_chain: {max_rows_per_kind: 5}\n"))
+    capped = sc_score(store, _weights(tmp_path, "supply_chain: {max_rows_per_kind: 5}\n"))
     best = sorted(first, key=lambda r: (-r["score"], r["prospect_id"]))[:5]
     assert [p.prospect_id for p in capped] == [r["prospect_id"] for r in best]
 
@@ -279,7 +309,7 @@ def bradford_store(tmp_path_factory):
 
 
 def test_bradford_steadiest_large_suppliers_come_first(bradford_store):
-    rows = supply_chain.score(bradford_store, ScoringSettings(lang="en"))
+    rows = sc_score(bradford_store, ScoringSettings(lang="en"))
     up = sorted([p for p in rows if p.kind == "upstream"], key=lambda p: (-p.score, p.prospect_id))
     council = bradford_store.read("enterprises").query("is_client == True")["id"].tolist()
     assert len(council) == 1 and len(up) > 100
@@ -300,7 +330,7 @@ def test_bradford_steadiest_large_suppliers_come_first(bradford_store):
 
 
 def test_bradford_redacted_placeholders_are_nowhere(bradford_store):
-    rows = supply_chain.score(bradford_store, ScoringSettings(lang="en"))
+    rows = sc_score(bradford_store, ScoringSettings(lang="en"))
     assert rows
     for p in rows:
         assert "REDACTED" not in p.name.upper() and "PERSONAL DATA" not in p.name.upper()

@@ -1,0 +1,64 @@
+"""The `supply_chain` family: suppliers (upstream) and buyers (downstream) of client anchors.
+
+Anchors are the bank's client enterprises (credit clients weigh more). Upstream tier 1 are
+the payees of the anchors' payments and acceptance bills; tier k+1 are the payees of the
+payments and the endorsees of the bills of tier-k firms, up to `depth`. Downstream mirrors
+it: the payers of the anchors, then their payers.
+
+The modules follow the steps of a run:
+
+- `chain`: the settings, the fact tables mapped to integer node codes, and the tiers;
+- `features`: one row per prospect-anchor link with every feature and its points;
+- `rows`: the kept links as one Arrow frame (`scoring.frame`), reasons as templates.
+
+Everything is computed on whole columns; no Python object is made per row (see
+docs/scoring-supply-chain.md for the features and the rules).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from graph.store import GraphStore
+from scoring.features import clamp_points
+from scoring.frame import empty_frame
+from scoring.settings import ScoringSettings, family_settings
+from scoring.supply_chain.chain import Chain, SupplyChainSettings, SupplyChainWeights, load_chain, tiers
+from scoring.supply_chain.features import FEATURES, contributions, distinguishing, kind_features
+from scoring.supply_chain.rows import TEMPLATES, kind_frame, product_masks
+
+__all__ = ["score", "SupplyChainSettings", "SupplyChainWeights", "Chain", "load_chain", "tiers", "FEATURES",
+           "kind_features", "contributions", "distinguishing", "TEMPLATES", "product_masks"]
+
+
+def score(store: GraphStore, settings: ScoringSettings) -> pa.Table:
+    """Score upstream and downstream prospects of every client anchor: one frame, best first per kind."""
+    cfg = family_settings(settings, "supply_chain", SupplyChainSettings)
+    chain = load_chain(store, settings, cfg)
+    if chain.n == 0:
+        return empty_frame()
+    frames = []
+    for kind in ("upstream", "downstream"):
+        tier = tiers(chain, kind)
+        feats = kind_features(chain, tier, kind)
+        if feats.empty:
+            continue
+        raw = contributions(feats, cfg)
+        matrix = clamp_points(np.column_stack([raw[name] for name in FEATURES]))
+        points = {name: matrix[:, i] for i, name in enumerate(FEATURES)}
+        feats["_pos"] = np.arange(len(feats))
+        feats["score"] = matrix.sum(axis=1)
+        # Best first, ties by id then anchor (codes follow the ids' order): numeric sorts only.
+        # The cap counts prospects, not links: a kept prospect keeps the link of every anchor.
+        order = np.lexsort((feats["anchor_code"].to_numpy(), feats["code"].to_numpy(), -feats["score"].to_numpy()))
+        feats = feats.iloc[order]
+        first = ~feats["code"].duplicated().to_numpy()
+        kept = feats["code"].to_numpy()[first][: cfg.max_rows_per_kind]
+        feats = feats[np.isin(feats["code"].to_numpy(), kept)]
+        # Every kept prospect's best link, then its other links, strongest first, up to the link cap.
+        best = ~feats["code"].duplicated().to_numpy()
+        room = max(cfg.max_links_per_kind - int(best.sum()), 0)
+        feats = feats[best | (np.cumsum(~best) <= room)]
+        frames.append(kind_frame(chain, tier, feats, points, kind))
+    return pa.concat_tables(frames) if frames else empty_frame()
