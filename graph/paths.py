@@ -160,7 +160,7 @@ def _simple_paths(adjacency: Any, region: np.ndarray, inner: Any, on_path: np.nd
     """The simple paths of at most `limit` hops on the region's nodes marked `on_path`, shortest
     first: all of them up to the k-th one's length (and its ties), within a safety cap."""
     picked = np.flatnonzero(on_path)
-    ids = [str(i) for i in adjacency.ids[region[picked]].tolist()]
+    ids = adjacency.names(region[picked])
     links = inner[picked][:, picked].tocoo()
     upper = links.row < links.col
     nodes = {i for i in ids if i in known}

@@ -25,6 +25,7 @@ import pandas as pd
 
 from graph.adjacency import Adjacency
 from graph.errors import Conflict, InvalidData, NotFound
+from graph.index_cache import NodeIndex, load_adjacency, load_node_index
 from graph.schema import EDGE_KINDS, NODE_TABLES, TABLES, conform, empty
 
 __all__ = ["GraphStore"]
@@ -159,11 +160,12 @@ class GraphStore(ABC):
     # ---------------------------------------------------------- graph reads
     def node(self, node_id: str) -> dict[str, Any] | None:
         """The node's attributes plus `kind` and `table`, or None."""
-        hit = self._node_index().get(str(node_id))
+        index = self._node_index()
+        hit = index.get(str(node_id))
         if hit is None:
             return None
         table, pos = hit
-        raw = self.read(table).iloc[pos].to_dict()
+        raw = index.frame(table, [pos]).iloc[0].to_dict()
         row: dict[str, Any] = {str(k): (None if _isna(v) else v) for k, v in raw.items()}
         row["kind"] = TABLES[table].node_kind
         row["table"] = table
@@ -232,7 +234,7 @@ class GraphStore(ABC):
                 by_table.setdefault(hit[0], []).append(hit[1])
         for table, positions in by_table.items():
             kind = TABLES[table].node_kind
-            for attrs in _records(self.read(table).iloc[positions]):
+            for attrs in _records(index.frame(table, positions)):
                 attrs["kind"] = kind
                 sub.add_node(attrs["id"], **attrs)
         edges = self.adjacency().induced(list(sub.nodes), kinds, min_amount)
@@ -246,33 +248,26 @@ class GraphStore(ABC):
         """How many edges of each kind touch `node_id` (either direction)."""
         adjacency = self.adjacency()
         rows = adjacency.rows(np.array([adjacency.code(str(node_id))], dtype=np.int64))
-        kinds, counts = np.unique(adjacency.kind[rows], return_counts=True)
+        kinds, counts = np.unique(adjacency.kinds_of(rows), return_counts=True)
         return {str(k): int(c) for k, c in zip(kinds.tolist(), counts.tolist(), strict=True)}
 
     def adjacency(self) -> Adjacency:
-        """The adjacency index of the current version's `edges` (cached per version)."""
+        """The adjacency index of the current version's `edges` (per version in memory; on disk
+        per `edges` content, memory-mapped by a restarted process: `graph.index_cache`)."""
         derived = self._derived()
         with derived.lock:
             if derived.adjacency is None:
-                derived.adjacency = Adjacency(self.read("edges"))
+                derived.adjacency = load_adjacency(self)
             return derived.adjacency
 
     # --------------------------------------------------------------- helpers
-    def _node_index(self) -> dict[str, tuple[str, int]]:
+    def _node_index(self) -> NodeIndex:
+        """Which node table and row holds each id (cached like `adjacency`)."""
         derived = self._derived()
         with derived.lock:
-            if derived.index is not None:
-                return derived.index
-            derived.index = self._build_node_index()
+            if derived.index is None:
+                derived.index = load_node_index(self)
             return derived.index
-
-    def _build_node_index(self) -> dict[str, tuple[str, int]]:
-        index: dict[str, tuple[str, int]] = {}
-        for table in NODE_TABLES:
-            ids = self.read(table, ["id"])["id"]
-            for pos, value in enumerate(ids.tolist()):
-                index.setdefault(str(value), (table, pos))
-        return index
 
 
 class _Derived:
@@ -280,7 +275,7 @@ class _Derived:
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
-        self.index: dict[str, tuple[str, int]] | None = None
+        self.index: NodeIndex | None = None
         self.adjacency: Adjacency | None = None
         self.graph: nx.MultiDiGraph | None = None
 
