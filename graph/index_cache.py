@@ -24,6 +24,7 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +38,7 @@ from graph.schema import NODE_TABLES, conform
 if TYPE_CHECKING:
     from graph.store import GraphStore
 
-__all__ = ["NodeIndex", "load_adjacency", "load_node_index", "CACHE_DIR"]
+__all__ = ["NodeIndex", "load_adjacency", "load_node_index", "load_arrow", "CACHE_DIR"]
 
 CACHE_DIR = "cache"
 FORMAT = 1  # bump when the layout changes: older folders are then ignored
@@ -117,6 +118,20 @@ def load_node_index(store: GraphStore) -> NodeIndex:
             return built
     arrays, tables = found
     return NodeIndex(arrays["keys"], arrays["table"], arrays["pos"], tables)
+
+
+def load_arrow(store: GraphStore, table: str, read: Callable[[], pa.Table]) -> pa.Table:
+    """A stored table as an uncompressed, memory-mapped Arrow table (`read` gives it the first time):
+    a query that filters a wide table (one anchor's prospects) then touches only the rows it keeps
+    instead of decompressing every column of the Parquet file."""
+    folder = _folder(store, f"table_{table}", [store._table_token(table)])  # noqa: SLF001 - the store's own token
+    found = _read(folder, (), [table])
+    if found is None:
+        _write(folder, {}, {table: read()})
+        found = _read(folder, (), [table])
+        if found is None:
+            return read()
+    return found[1][table]
 
 
 # ------------------------------------------------------------------ disk

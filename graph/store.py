@@ -56,6 +56,10 @@ class GraphStore(ABC):
     def _version(self) -> str | None:
         """The id of the current version (None for an empty store)."""
 
+    def _read_columns(self, table: str, columns: list[str]) -> pd.DataFrame | None:
+        """Some columns of the current version's table (backends that store columns read only those)."""
+        return self._read_table(table)
+
     def refresh(self) -> None:  # noqa: B027 - optional hook
         """Pick up a version written by another process (backends that pin one override)."""
 
@@ -109,6 +113,16 @@ class GraphStore(ABC):
             raise NotFound(f"unknown table {table!r}")
         key = (self._cache_scope(), table, self._table_token(table))
         df = _TABLES.get(key)
+        if df is None and columns is not None:
+            # a few columns of a wide table (e.g. `family` of `prospects` for /health): read only those
+            wanted = list(columns)
+            part_key = (*key, tuple(wanted))
+            part = _TABLES.get(part_key)
+            if part is None:
+                raw = self._read_columns(table, wanted)
+                part = (empty(table) if raw is None else conform(table, raw))[wanted]
+                _TABLES.put(part_key, part)
+            return part[wanted]
         if df is None:
             raw = self._read_table(table)
             df = empty(table) if raw is None else conform(table, raw)

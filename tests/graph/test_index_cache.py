@@ -140,3 +140,13 @@ def test_cache_files_are_private(tmp_path: Path) -> None:
         assert folder.stat().st_mode & 0o077 == 0
         for f in folder.iterdir():
             assert f.stat().st_mode & 0o077 == 0, f
+
+
+def test_a_read_of_a_few_columns_reads_only_those_and_equals_the_full_read(tmp_path: Path) -> None:
+    store = _store(tmp_path / "s")
+    _forget()
+    part = store.read("enterprises", ["id", "registered_capital", "branch_id"])
+    assert store_module._TABLES.get((store._cache_scope(), "enterprises", store._table_token("enterprises"))) is None  # noqa: SLF001
+    full = store.read("enterprises")
+    pd.testing.assert_frame_equal(part, full[["id", "registered_capital", "branch_id"]])
+    assert part["branch_id"].isna().all()  # not stored: null, as in the full read
