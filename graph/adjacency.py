@@ -238,11 +238,12 @@ class Adjacency:
     def induced(self, node_ids: Iterable[str], kinds: Iterable[str] | None = None,
                 min_amount: float | None = None) -> pd.DataFrame:
         """The edges among `node_ids` (both ends inside), filtered."""
-        codes = self.codes(list(node_ids))
+        codes = np.unique(self.codes(list(node_ids)))
         codes = codes[codes >= 0]
-        rows = self.mask(self.rows(codes), list(kinds) if kinds is not None else None, min_amount)
-        inside = np.isin(self.src[rows], codes) & np.isin(self.dst[rows], codes)
-        return self.edge_rows(rows[inside])
+        # an edge with both ends inside is an out-edge of its source: one slice per node, each row once
+        rows = np.sort(_gather(self._out, self._out_start, codes))
+        rows = self.mask(rows[np.isin(self.dst[rows], codes)], list(kinds) if kinds is not None else None, min_amount)
+        return self.edge_rows(rows)
 
 
 def _kind_codes(kinds: Iterable[str]) -> np.ndarray:

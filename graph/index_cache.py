@@ -22,8 +22,10 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +45,7 @@ __all__ = ["NodeIndex", "load_adjacency", "load_node_index", "load_arrow", "CACH
 CACHE_DIR = "cache"
 FORMAT = 1  # bump when the layout changes: older folders are then ignored
 KEEP = 4
+ROW_MEMORY = 20_000  # node rows remembered per index (a few MiB)
 
 
 class NodeIndex:
@@ -55,6 +58,8 @@ class NodeIndex:
     def __init__(self, keys: np.ndarray, table: np.ndarray, pos: np.ndarray, tables: dict[str, pa.Table]) -> None:
         self.keys, self.table, self.pos, self.tables = keys, table, pos, tables
         self._names = list(NODE_TABLES)
+        self._rows: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
 
     @classmethod
     def build(cls, frames: dict[str, pd.DataFrame]) -> NodeIndex:
@@ -83,6 +88,22 @@ class NodeIndex:
         if at < 0:
             return None
         return self._names[int(self.table[at])], int(self.pos[at])
+
+    def row(self, table: str, position: int) -> dict[str, Any]:
+        """One node's row as a dict (a copy; recent rows are remembered: pictures ask for the same
+        managers and branches again and again)."""
+        key = (table, position)
+        with self._lock:
+            found = self._rows.get(key)
+            if found is not None:
+                self._rows.move_to_end(key)
+                return dict(found)
+        found = {str(k): v for k, v in self.frame(table, [position]).iloc[0].items()}
+        with self._lock:
+            self._rows[key] = found
+            while len(self._rows) > ROW_MEMORY:
+                self._rows.popitem(last=False)
+        return dict(found)
 
     def frame(self, table: str, positions: list[int]) -> pd.DataFrame:
         """The rows of a node table at these positions, in the schema's shape."""

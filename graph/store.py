@@ -179,7 +179,7 @@ class GraphStore(ABC):
         if hit is None:
             return None
         table, pos = hit
-        raw = index.frame(table, [pos]).iloc[0].to_dict()
+        raw = index.row(table, pos)
         row: dict[str, Any] = {str(k): (None if _isna(v) else v) for k, v in raw.items()}
         row["kind"] = TABLES[table].node_kind
         row["table"] = table
