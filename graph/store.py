@@ -15,9 +15,9 @@ import secrets
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, final
+from typing import Any, TypeVar, final
 
 import networkx as nx
 import numpy as np
@@ -29,6 +29,8 @@ from graph.index_cache import NodeIndex, load_adjacency, load_node_index
 from graph.schema import EDGE_KINDS, NODE_TABLES, TABLES, conform, empty
 
 __all__ = ["GraphStore"]
+
+_T = TypeVar("_T")
 
 
 class GraphStore(ABC):
@@ -232,8 +234,13 @@ class GraphStore(ABC):
         """
         self.require_node(node_id)
         kinds = list(kinds) if kinds else None
-        ids = self.adjacency().ball(node_id, hops, kinds, min_amount, limit)
-        return self.subgraph(ids, kinds=kinds, min_amount=min_amount)
+
+        def build() -> nx.MultiDiGraph:
+            ids = self.adjacency().ball(node_id, hops, kinds, min_amount, limit)
+            return self.subgraph(ids, kinds=kinds, min_amount=min_amount)
+
+        key = ("neighbors", str(node_id), tuple(sorted(kinds)) if kinds else None, min_amount, hops, limit)
+        return self.remembered(key, build, lambda g: g.copy())
 
     def subgraph(self, node_ids: Iterable[str], kinds: Iterable[str] | None = None,
                  min_amount: float | None = None) -> nx.MultiDiGraph:
@@ -274,6 +281,20 @@ class GraphStore(ABC):
                 derived.adjacency = load_adjacency(self)
             return derived.adjacency
 
+    def remembered(self, key: tuple[Any, ...], compute: Callable[[], _T], copy: Callable[[_T], _T]) -> _T:
+        """The answer of `compute`, kept per store version for the next identical request.
+
+        A version's tables never change, so an answer keyed by everything it depends on is
+        exact until the version changes (the key then changes with it). Only answers that do
+        not depend on who asks may be kept: scope and masking are applied to the copy each
+        caller gets (`copy`), never to the kept one.
+        """
+        answers = self._derived().answers
+        found = answers.get(key)
+        if found is None:
+            found = answers.put(key, compute())
+        return copy(found)
+
     # --------------------------------------------------------------- helpers
     def _node_index(self) -> NodeIndex:
         """Which node table and row holds each id (cached like `adjacency`)."""
@@ -292,6 +313,7 @@ class _Derived:
         self.index: NodeIndex | None = None
         self.adjacency: Adjacency | None = None
         self.graph: nx.MultiDiGraph | None = None
+        self.answers = _Lru(ANSWERS_PER_VERSION)
 
 
 class _Lru:
@@ -322,6 +344,7 @@ class _Lru:
 # loaded once; derived structures are per version. Bounded: a few versions of a few stores.
 _TABLES = _Lru(64)
 _DERIVED = _Lru(6)
+ANSWERS_PER_VERSION = 512  # neighbourhoods and paths remembered per version (`GraphStore.remembered`)
 
 
 def _derived_cache(scope: str, version: str | None) -> _Derived:
