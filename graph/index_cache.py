@@ -89,6 +89,15 @@ class NodeIndex:
             return None
         return self._names[int(self.table[at])], int(self.pos[at])
 
+    def locate(self, node_ids: list[str]) -> dict[str, list[int]]:
+        """The rows of known ids per node table, in the order of `node_ids` (unknown ids left out)."""
+        at = lookup(self.keys, None, node_ids)
+        found = at[at >= 0]
+        tables, positions = self.table[found], self.pos[found]
+        codes, first = np.unique(tables, return_index=True)
+        # tables in the order their first id comes (as a lookup id by id would give them)
+        return {self._names[int(code)]: positions[tables == code].tolist() for code in codes[np.argsort(first)]}
+
     def row(self, table: str, position: int) -> dict[str, Any]:
         """One node's row as a dict (a copy; recent rows are remembered: pictures ask for the same
         managers and branches again and again)."""

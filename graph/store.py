@@ -248,21 +248,12 @@ class GraphStore(ABC):
         wanted = [str(n) for n in dict.fromkeys(node_ids)]
         sub = nx.MultiDiGraph()
         index = self._node_index()
-        by_table: dict[str, list[int]] = {}
-        for n in wanted:
-            hit = index.get(n)
-            if hit is not None:
-                by_table.setdefault(hit[0], []).append(hit[1])
-        for table, positions in by_table.items():
+        for table, positions in index.locate(wanted).items():  # one search for every id
             kind = TABLES[table].node_kind
-            for attrs in _records(index.frame(table, positions)):
-                attrs["kind"] = kind
-                sub.add_node(attrs["id"], **attrs)
+            rows = _records(index.frame(table, positions))
+            sub.add_nodes_from((attrs["id"], {**attrs, "kind": kind}) for attrs in rows)
         edges = self.adjacency().induced(list(sub.nodes), kinds, min_amount)
-        for attrs in _records(edges):
-            src, dst = attrs.pop("src"), attrs.pop("dst")
-            role = attrs.get("role")
-            sub.add_edge(src, dst, key=attrs["kind"] if role is None else f"{attrs['kind']}:{role}", **attrs)
+        sub.add_edges_from(_edge_tuples(_records(edges)))
         return sub
 
     def degree(self, node_id: str) -> dict[str, int]:
@@ -377,6 +368,14 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     frame = df.astype(object)
     values = frame.where(frame.notna(), None).to_numpy()
     return [{c: v for c, v in zip(cols, row.tolist(), strict=True) if v is not None} for row in values]
+
+
+def _edge_tuples(records: list[dict[str, Any]]) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+    """(src, dst, key, attributes) of edge rows: keyed by kind, or kind:role for roles."""
+    for attrs in records:
+        src, dst = attrs.pop("src"), attrs.pop("dst")
+        role = attrs.get("role")
+        yield src, dst, attrs["kind"] if role is None else f"{attrs['kind']}:{role}", attrs
 
 
 def _isna(value: Any) -> bool:

@@ -131,6 +131,8 @@ def test_node_index_lookup_is_exact(tmp_path: Path) -> None:
     assert index.get("E1") == ("enterprises", 0) and index.get("E10") == ("enterprises", 4)
     assert "供应商甲" in index and "E" not in index and "E100" not in index and "" not in index
     assert index.get("P1") == ("persons", 0)
+    located = index.locate(["P1", "E10", "nope", "E1"])
+    assert located == {"persons": [0], "enterprises": [4, 0]} and list(located) == ["persons", "enterprises"]
 
 
 def test_cache_files_are_private(tmp_path: Path) -> None:
