@@ -40,7 +40,7 @@ from graph.schema import NODE_TABLES, conform
 if TYPE_CHECKING:
     from graph.store import GraphStore
 
-__all__ = ["NodeIndex", "load_adjacency", "load_node_index", "load_arrow", "CACHE_DIR"]
+__all__ = ["NodeIndex", "load_adjacency", "load_node_index", "load_arrow", "warm", "CACHE_DIR"]
 
 CACHE_DIR = "cache"
 FORMAT = 1  # bump when the layout changes: older folders are then ignored
@@ -162,6 +162,19 @@ def load_arrow(store: GraphStore, table: str, read: Callable[[], pa.Table]) -> p
         if found is None:
             return read()
     return found[1][table]
+
+
+def warm(store: GraphStore) -> None:
+    """Build the current version's caches now (e.g. at the end of an ingest or a score run), so
+    no request pays for them; a no-op for the caches already on disk."""
+    store.adjacency()
+    store._node_index()  # noqa: SLF001 - the store's own index
+    manifest = getattr(store, "manifest", None)
+    entry = manifest()["tables"].get("prospects") if callable(manifest) else None
+    if entry is not None:
+        import pyarrow.parquet as pq
+
+        load_arrow(store, "prospects", lambda: pq.read_table(store.root / entry["file"]))
 
 
 # ------------------------------------------------------------------ disk

@@ -152,3 +152,16 @@ def test_a_read_of_a_few_columns_reads_only_those_and_equals_the_full_read(tmp_p
     full = store.read("enterprises")
     pd.testing.assert_frame_equal(part, full[["id", "registered_capital", "branch_id"]])
     assert part["branch_id"].isna().all()  # not stored: null, as in the full read
+
+
+def test_warm_builds_every_cache_once(tmp_path: Path) -> None:
+    from graph.index_cache import warm
+
+    store = _store(tmp_path / "s")
+    store.write({"prospects": store.read("prospects")}, note="score")
+    warm(store)
+    made = _folders(store.root)
+    assert [name.split("-")[0] for name in made] == ["adjacency", "nodes", "table_prospects"]
+    _forget()
+    warm(store)
+    assert _folders(store.root) == made
