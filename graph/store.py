@@ -240,7 +240,7 @@ class GraphStore(ABC):
             return self.subgraph(ids, kinds=kinds, min_amount=min_amount)
 
         key = ("neighbors", str(node_id), tuple(sorted(kinds)) if kinds else None, min_amount, hops, limit)
-        return self.remembered(key, build, lambda g: g.copy())
+        return self.remembered(key, build, lambda g: g.copy(), lambda g: g.number_of_nodes() + g.number_of_edges())
 
     def subgraph(self, node_ids: Iterable[str], kinds: Iterable[str] | None = None,
                  min_amount: float | None = None) -> nx.MultiDiGraph:
@@ -272,7 +272,8 @@ class GraphStore(ABC):
                 derived.adjacency = load_adjacency(self)
             return derived.adjacency
 
-    def remembered(self, key: tuple[Any, ...], compute: Callable[[], _T], copy: Callable[[_T], _T]) -> _T:
+    def remembered(self, key: tuple[Any, ...], compute: Callable[[], _T], copy: Callable[[_T], _T],
+                   weight: Callable[[_T], int] = lambda _: 1) -> _T:
         """The answer of `compute`, kept per store version for the next identical request.
 
         A version's tables never change, so an answer keyed by everything it depends on is
@@ -283,7 +284,8 @@ class GraphStore(ABC):
         answers = self._derived().answers
         found = answers.get(key)
         if found is None:
-            found = answers.put(key, compute())
+            found = compute()
+            answers.put(key, found, weight(found))
         return copy(found)
 
     # --------------------------------------------------------------- helpers
@@ -304,7 +306,7 @@ class _Derived:
         self.index: NodeIndex | None = None
         self.adjacency: Adjacency | None = None
         self.graph: nx.MultiDiGraph | None = None
-        self.answers = _Lru(ANSWERS_PER_VERSION)
+        self.answers = _Answers(ANSWER_BUDGET)
 
 
 class _Lru:
@@ -331,11 +333,42 @@ class _Lru:
             return value
 
 
+class _Answers:
+    """An LRU map bounded by the total weight of its values (one answer may not take over half)."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self._items: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
+        self._total = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            found = self._items.get(key)
+            if found is None:
+                return None
+            self._items.move_to_end(key)
+            return found[0]
+
+    def put(self, key: Any, value: Any, weight: int) -> None:
+        weight = max(1, int(weight))
+        if weight > self.budget // 2:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            self._total += weight - (old[1] if old else 0)
+            self._items[key] = (value, weight)
+            while self._total > self.budget and self._items:
+                self._total -= self._items.popitem(last=False)[1][1]
+
+
 # Tables are keyed by content token, so a table that did not change between two versions is
 # loaded once; derived structures are per version. Bounded: a few versions of a few stores.
 _TABLES = _Lru(64)
 _DERIVED = _Lru(6)
-ANSWERS_PER_VERSION = 512  # neighbourhoods and paths remembered per version (`GraphStore.remembered`)
+# neighbourhoods and paths remembered per version (`GraphStore.remembered`), weighed in nodes +
+# edges (about 1 KiB each as networkx objects): ~200 MiB per version at most
+ANSWER_BUDGET = 200_000
 
 
 def _derived_cache(scope: str, version: str | None) -> _Derived:

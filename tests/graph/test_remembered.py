@@ -40,3 +40,16 @@ def test_kept_paths_are_copies_and_follow_the_version(tmp_path: Path) -> None:
     assert find_paths(store, "A", "C", max_hops=3, k=2)[0]["nodes"] == ["A", "B", "C"]
     store.write({"edges": pd.DataFrame([("A", "C", "PAYS", 1.0)], columns=["src", "dst", "kind", "amount"])})
     assert [p["nodes"] for p in find_paths(store, "A", "C", max_hops=3, k=2)] == [["A", "C"]]
+
+
+def test_kept_answers_are_bounded_by_weight() -> None:
+    from graph.store import _Answers
+
+    answers = _Answers(budget=10)
+    answers.put("a", "A", 4)
+    answers.put("b", "B", 4)
+    assert answers.get("a") == "A"  # now the most recently used
+    answers.put("c", "C", 4)  # over budget: the least recently used ("b") goes
+    assert answers.get("b") is None and answers.get("a") == "A" and answers.get("c") == "C"
+    answers.put("huge", "H", 6)  # more than half the budget: never kept
+    assert answers.get("huge") is None and answers.get("c") == "C"
