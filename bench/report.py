@@ -1,74 +1,184 @@
-"""bench/RESULTS.md and the cost-against-size plot from the benchmark's results."""
+"""bench/RESULTS.md and the cost-against-size plot from the benchmark's results.
+
+`targets(result)` turns one size's measurements into the figures issue #15's Targets list,
+each with its limit and whether it is met; `write_report` writes them as tables (one row per
+size, ratios measured in the same run), then the raw phase timings, the API latency table and
+the plot. Pure functions of the results dict (`bench.run` builds it), so the table and ratio
+code is unit-tested on a hand-made result (tests/bench/test_report.py).
+"""
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-TARGETS = {
-    "ingest+score / pyarrow read": 8.0,
-    "ingest+score / DuckDB pipeline": 1.5,
-    "supply-chain scoring / DuckDB": 2.0,
-    "networkx naive / supply-chain scoring": 10.0,  # at least
-}
+__all__ = ["Target", "targets", "ratio", "percentile", "write_report", "render_report", "API_TARGETS_MS"]
+
+# issue #15: one client at 2M payments, p95 (ms); "/prospects?anchor=" and "/entities/{id}" 100 ms
+API_TARGETS_MS = {"prospects (anchor)": 100.0, "entity": 100.0, "path": 300.0, "ego picture": 500.0}
+CONCURRENT_RATIO = 3.0  # p95 with the concurrent clients / p95 with one client
+GIB = 1024.0  # MiB
 
 
-def _ratios(r: dict[str, Any]) -> dict[str, float]:
-    read = r["pyarrow_read"]["seconds"]
-    sc = r["score_supply_chain"]["scoring_seconds"]
-    return {
-        "ingest+score / pyarrow read": (r["ingest"]["seconds"] + r["score"]["seconds"]) / read,
-        "ingest+score / DuckDB pipeline": ((r["ingest"]["seconds"] + r["score"]["seconds"])
-                                           / r.get("duckdb_pipeline", {}).get("seconds", float("nan"))),
-        "supply-chain scoring / DuckDB": sc / r["duckdb_upstream"]["seconds"],
-        "networkx naive / supply-chain scoring": r["networkx_naive"]["seconds"] / sc,
-    }
+@dataclass(frozen=True)
+class Target:
+    """One figure of the Targets list at one size: its value, its limit, and whether it is met."""
+
+    name: str
+    value: float
+    limit: float | None  # None: reported, no limit at this size
+    unit: str = ""
+    at_least: bool = False
+
+    @property
+    def met(self) -> bool | None:
+        if self.limit is None or math.isnan(self.value):
+            return None
+        return self.value >= self.limit if self.at_least else self.value <= self.limit
+
+    def cell(self) -> str:
+        mark = {True: " ✓", False: " ✗", None: ""}[self.met]
+        return f"{_num(self.value, 0 if self.unit == '' else 2)}{self.unit}{mark}"
 
 
-def write_report(results: list[dict[str, Any]], machine: str, out: Path, plot: Path) -> None:
+def ratio(numerator: float | None, denominator: float | None) -> float:
+    """numerator / denominator, NaN when either is missing or the denominator is not positive."""
+    if numerator is None or denominator is None or denominator <= 0:
+        return float("nan")
+    return float(numerator) / float(denominator)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-quantile (0-1) of `values` by the nearest-rank method; NaN for no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q * len(ordered)))
+    return ordered[rank - 1]
+
+
+def _seconds(r: dict[str, Any], phase: str, key: str = "seconds") -> float:
+    value = r.get(phase, {}).get(key)
+    return float("nan") if value is None else float(value)
+
+
+def targets(r: dict[str, Any]) -> list[Target]:
+    """The Targets of issue #15 at the size of `r` (limits at 2M and 20M; smaller sizes report only)."""
+    size = int(r["size"])
+    big = size >= 2_000_000
+    xl = size >= 20_000_000
+    work = _seconds(r, "ingest") + _seconds(r, "score")
+    peak = max(_seconds(r, "ingest", "peak_mib"), _seconds(r, "score", "peak_mib"))
+    out = [
+        Target("ingest+score / pyarrow read", ratio(work, _seconds(r, "pyarrow_read")), 8.0 if big else None, "x"),
+        Target("ingest+score / DuckDB pipeline", ratio(work, _seconds(r, "duckdb_pipeline")),
+               1.5 if big else None, "x"),
+        Target("ingest+score s", work, 300.0 if xl else None, " s"),
+        Target("peak memory GiB", peak / GIB, 12.0 if xl else (2.0 if big else None), " GiB"),
+    ]
+    api = r.get("api") or {}
+    out.append(Target("serve ready s", float(api.get("ready_s") or float("nan")), 5.0 if big else None, " s"))
+    latency = api.get("latency", {})
+    for name, limit in API_TARGETS_MS.items():
+        row = latency.get(name, {})
+        out.append(Target(f"{name} p95 ms", float(row.get("single_p95_ms", float("nan"))),
+                          limit if big else None, " ms"))
+    for name in API_TARGETS_MS:
+        row = latency.get(name, {})
+        out.append(Target(f"{name} p95 {api.get('clients', 8)} clients / 1",
+                          ratio(row.get("p95_ms"), row.get("single_p95_ms")), CONCURRENT_RATIO if big else None, "x"))
+    errors = sum(int(row.get("errors", 0)) + int(row.get("single_errors", 0)) for row in latency.values())
+    out.append(Target("API errors", float(errors) if latency else float("nan"), 0.0, ""))
+    return out
+
+
+def render_report(results: list[dict[str, Any]], machine: str, plot_name: str, when: datetime | None = None) -> str:
+    """The text of bench/RESULTS.md."""
+    when = when or datetime.now(UTC)
     lines = ["# Benchmark results", "",
-             f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine}.", "",
-             "Each phase ran in its own child process (peak memory is that process's maximum RSS).",
-             "Ratios compare phases run in the same `make bench` on the same files.", "",
-             "| payments | generate s | pyarrow read s | ingest s | score s (all families) | supply-chain s | "
-             "DuckDB upstream s | DuckDB pipeline s | networkx naive s | peak MiB (ingest / score / DuckDB pipeline) | "
-             "serve ready s |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             f"`make bench`, run {when:%Y-%m-%d %H:%M} UTC on {machine}.", "",
+             "Every figure below comes from this one run: each phase ran in its own child process (peak "
+             "memory is that process's maximum RSS) on the same bundle, and the ratios divide phases of the "
+             "same run. ✓/✗: issue #15's target met or not (limits apply at 2M, and 20M for the 20M ones; "
+             "smaller sizes are reported for the trend).", "",
+             "## Targets of issue #15", ""]
+    if results:
+        names = [t.name for t in targets(results[0])]
+        limits = {t.name: t for r in results for t in targets(r) if t.limit is not None}
+        header = [f"{n} [{'≥' if limits[n].at_least else '≤'}{limits[n].limit:g}]" if n in limits else n
+                  for n in names]
+        lines += ["| payments | " + " | ".join(header) + " |", "|---:|" + "---:|" * len(names)]
+        for r in results:
+            lines.append(f"| {r['size']:,} | " + " | ".join(t.cell() for t in targets(r)) + " |")
+    lines += ["", "## Phases (seconds; peak MiB)", "",
+              "| payments | generate | pyarrow read | ingest | score (all families) | supply-chain scoring | "
+              "DuckDB upstream | DuckDB pipeline | networkx naive | peak MiB ingest / score / DuckDB pipeline |",
+              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
-        pipe = r.get("duckdb_pipeline", {})
         lines.append(
-            f"| {r['size']:,} | {r['generate_s']:.1f} | {r['pyarrow_read']['seconds']:.2f} | "
-            f"{r['ingest']['seconds']:.1f} | {r['score']['seconds']:.1f} | "
-            f"{r['score_supply_chain']['scoring_seconds']:.2f} | {r['duckdb_upstream']['seconds']:.2f} | "
-            f"{pipe.get('seconds', float('nan')):.2f} | "
-            f"{r['networkx_naive']['seconds']:.1f} | {r['ingest']['peak_mib']:.0f} / {r['score']['peak_mib']:.0f} / "
-            f"{pipe.get('peak_mib', float('nan')):.0f} | "
-            f"{(r['api']['ready_s'] or float('nan')):.2f} |")
-    lines += ["", "## Ratios against the references (target in brackets)", "",
-              "| payments | " + " | ".join(f"{k} [{'≥' if k.startswith('networkx') else '≤'}{v:g}]"
-                                         for k, v in TARGETS.items()) + " |",
-              "|---:|" + "---:|" * len(TARGETS)]
+            f"| {r['size']:,} | {_num(r.get('generate_s'))} | {_num(_seconds(r, 'pyarrow_read'))} | "
+            f"{_num(_seconds(r, 'ingest'))} | {_num(_seconds(r, 'score'))} | "
+            f"{_num(_seconds(r, 'score_supply_chain', 'scoring_seconds'))} | {_num(_seconds(r, 'duckdb_upstream'))} | "
+            f"{_num(_seconds(r, 'duckdb_pipeline'))} | {_num(_seconds(r, 'networkx_naive'))} | "
+            f"{_num(_seconds(r, 'ingest', 'peak_mib'), 0)} / {_num(_seconds(r, 'score', 'peak_mib'), 0)} / "
+            f"{_num(_seconds(r, 'duckdb_pipeline', 'peak_mib'), 0)} |")
+    families = next((list(r["score"]["families"]) for r in results if r.get("score", {}).get("families")), [])
+    if families:
+        lines += ["", "## Scoring time per family (s)", "", "| payments | " + " | ".join(families) + " |",
+                  "|---:|" + "---:|" * len(families)]
+        for r in results:
+            got = r.get("score", {}).get("families", {})
+            lines.append(f"| {r['size']:,} | " + " | ".join(_num(got.get(f)) for f in families) + " |")
+    lines += ["", "## API latency on loopback (ms)", "",
+              "Each endpoint gets one cold request first (timed on its own: the first request of a version), "
+              "then one client in sequence, then the concurrent clients; each client keeps its connection. "
+              "Requests cycle over distinct ids (the best-scored upstream pairs, different anchors), the "
+              "single-client and concurrent phases over different ids, so no answer is served twice from a cache.", "",
+              "| payments | endpoint | first | p50 one client | p95 one client | p50 concurrent | p95 concurrent | "
+              "p95 concurrent / one | requests | errors |",
+              "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
-        ratios = _ratios(r)
-        lines.append(f"| {r['size']:,} | " + " | ".join(f"{ratios[k]:.2f}" for k in TARGETS) + " |")
-    lines += ["", "## Scoring time per family (s)", "", "| payments | " + " | ".join(results[0]["score"]["families"])
-              + " |", "|---:|" + "---:|" * len(results[0]["score"]["families"])]
-    for r in results:
-        lines.append(f"| {r['size']:,} | " + " | ".join(f"{v:.2f}" for v in r["score"]["families"].values()) + " |")
-    lines += ["", "## API latency on loopback, one client and 8 concurrent clients (ms)", "",
-              "The first request of each endpoint (which builds the version's caches) is timed on its own.", "",
-              "| payments | endpoint | first | p95 one client | p50 8 clients | p95 8 clients | requests | errors |",
-              "|---:|---|---:|---:|---:|---:|---:|---:|"]
-    for r in results:
-        for name, lat in r["api"]["latency"].items():
-            lines.append(f"| {r['size']:,} | {name} | {lat['first_ms']:.0f} | {lat.get('single_p95_ms', float('nan')):.1f} | "
-                         f"{lat['p50_ms']:.1f} | {lat['p95_ms']:.1f} | "
-                         f"{lat['requests'] + lat.get('single_requests', 0)} | "
-                         f"{lat['errors'] + lat.get('single_errors', 0)} |")
-    lines += ["", f"![cost against size]({plot.name})", ""]
-    out.write_text("\n".join(lines), encoding="utf-8")
-    _plot(results, plot)
+        api = r.get("api") or {}
+        for name, lat in api.get("latency", {}).items():
+            lines.append(
+                f"| {r['size']:,} | {name} | {_num(lat.get('first_ms'), 0)} | {_num(lat.get('single_p50_ms'))} | "
+                f"{_num(lat.get('single_p95_ms'))} | {_num(lat.get('p50_ms'))} | {_num(lat.get('p95_ms'))} | "
+                f"{_num(ratio(lat.get('p95_ms'), lat.get('single_p95_ms')))} | "
+                f"{int(lat.get('requests', 0)) + int(lat.get('single_requests', 0))} | "
+                f"{int(lat.get('errors', 0)) + int(lat.get('single_errors', 0))} |")
+    lines += ["", f"![cost against size]({plot_name})", ""]
+    return "\n".join(lines)
+
+
+def write_report(results: list[dict[str, Any]], machine: str, out: Path, plot: Path,
+                 keep_below: str | None = "## Earlier measurements") -> None:
+    """Write RESULTS.md (keeping any hand-written section from `keep_below` on) and the plot."""
+    text = render_report(results, machine, plot.name)
+    if keep_below and out.exists():
+        old = out.read_text(encoding="utf-8")
+        at = old.find(keep_below)
+        if at >= 0:
+            text = text.rstrip("\n") + "\n\n" + old[at:]
+    out.write_text(text, encoding="utf-8")
+    if results:
+        _plot(results, plot)
+
+
+def _num(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "–"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if math.isnan(number):
+        return "–"
+    if digits and abs(number) >= 100:
+        digits = 0 if abs(number) >= 1000 else 1
+    return f"{number:,.{digits}f}"
 
 
 def _plot(results: list[dict[str, Any]], path: Path) -> None:
@@ -79,12 +189,10 @@ def _plot(results: list[dict[str, Any]], path: Path) -> None:
 
     sizes = [r["size"] / 1e6 for r in results]
     fig, ax = plt.subplots(figsize=(7, 4))
-    for label, get in [("ingest", lambda r: r["ingest"]["seconds"]), ("score (all)", lambda r: r["score"]["seconds"]),
-                       ("pyarrow read", lambda r: r["pyarrow_read"]["seconds"]),
-                       ("DuckDB upstream", lambda r: r["duckdb_upstream"]["seconds"]),
-                       ("DuckDB pipeline", lambda r: r.get("duckdb_pipeline", {}).get("seconds", float("nan"))),
-                       ("networkx naive", lambda r: r["networkx_naive"]["seconds"])]:
-        ax.plot(sizes, [get(r) for r in results], marker="o", label=label)
+    for label, phase in [("ingest", "ingest"), ("score (all)", "score"), ("pyarrow read", "pyarrow_read"),
+                         ("DuckDB upstream", "duckdb_upstream"), ("DuckDB pipeline", "duckdb_pipeline"),
+                         ("networkx naive", "networkx_naive")]:
+        ax.plot(sizes, [_seconds(r, phase) for r in results], marker="o", label=label)
     ax.set_xlabel("payments (millions)")
     ax.set_ylabel("seconds")
     ax.set_title("Cost against size")

@@ -1,12 +1,16 @@
-"""`make bench`: bank-scale benchmarks as ratios against references run in the same process.
+"""`make bench`: every figure of issue #15's Targets list, from one run, as ratios against
+references run in the same run.
 
-Sizes come from ``BENCH_SIZES`` (payment rows, comma-separated; default 500000,2000000);
-``BENCH_XL=1`` adds 20,000,000 (opt-in: minutes and gigabytes, never in CI).
-For each size it generates a bundle (``prospect-graph generate --scale N``, cached under
-bench/data/), then runs each phase in a child process (bench/phases.py) so every phase
-reports its own peak memory, then serves the store and measures API latency with one client
-and with ``BENCH_CLIENTS`` (default 8) concurrent clients on loopback, bounded in count and time.
-Writes bench/RESULTS.md and bench/cost-vs-size.png.
+Sizes come from ``BENCH_SIZES`` (payment rows, comma-separated; default 500000,2000000, e.g.
+``BENCH_SIZES=50000`` to try the harness small); ``BENCH_XL=1`` adds 20,000,000 (opt-in: minutes
+and gigabytes, never in CI). For each size it generates a bundle (``prospect-graph generate
+--scale N``, cached under bench/data/), runs each phase in a child process (bench/phases.py) so
+every phase reports its own peak memory, then serves the store and measures `serve` start-up
+and API latency with one client and with ``BENCH_CLIENTS`` (default 8) concurrent clients on
+loopback (``BENCH_REQUESTS`` per endpoint, at most ``BENCH_API_SECONDS`` each).
+Writes bench/RESULTS.md (bench/report.py) and bench/cost-vs-size.png; the raw figures stay in
+bench/out/results.json. ``BENCH_API_ONLY=1`` measures the API again on the last run's stores,
+``BENCH_RESUME=1`` keeps the sizes the last run finished.
 """
 
 from __future__ import annotations
@@ -60,75 +64,97 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _pick_ids(store: Path) -> dict[str, str]:
+def _pick_ids(store: Path, count: int) -> list[dict[str, str]]:
+    """`count` (anchor, prospect) pairs of the best-scored upstream rows, distinct anchors first
+    (an anchor's entity, ego picture and prospect page differ from another's), then other pairs."""
     from graph.networkx_store import NetworkxStore
 
-    st = NetworkxStore(store)
-    rows = st.read("prospects")
-    up = rows[(rows["family"] == "supply_chain") & (rows["kind"] == "upstream")].sort_values("score")
-    best = up.iloc[-1]
-    return {"anchor": str(best["anchor_id"]), "prospect": str(best["prospect_id"])}
+    rows = NetworkxStore(store).read("prospects", ["family", "kind", "anchor_id", "prospect_id", "score"])
+    up = rows[(rows["family"] == "supply_chain") & (rows["kind"] == "upstream") & rows["anchor_id"].notna()]
+    up = up.sort_values("score", ascending=False, kind="stable")
+    first = up.drop_duplicates("anchor_id")
+    ordered = [*first.itertuples(), *up.drop(first.index).itertuples()][:count]  # only the rows used
+    return [{"anchor": str(r.anchor_id), "prospect": str(r.prospect_id)} for r in ordered]
+
+
+ENDPOINTS = {  # name -> URL template over one (anchor, prospect) pair
+    "prospects (anchor)": "/prospects/supply_chain?anchor={anchor}&limit=50",
+    "entity": "/entities/{anchor}",
+    "path": "/paths?source={anchor}&target={prospect}&max_hops=4&k=3",
+    "ego picture": "/viz/ego/{anchor}?depth=2",
+    "neighbors": "/entities/{anchor}/neighbors?limit=50",
+    "prospects": "/prospects/supply_chain?limit=50&offset={offset}",
+}
 
 
 def _api(store: Path) -> dict[str, Any]:
+    """`serve` start-up to a 200 from /health, then per endpoint: one cold request, one client in
+    sequence, `CLIENTS` concurrent clients (each with its own keep-alive connection)."""
+    import threading
+
     import httpx
 
     from api.auth import add_token
+    from bench.report import percentile
     from graph.networkx_store import NetworkxStore
 
-    token = add_token(NetworkxStore(store), "bench", role="admin")
-    ids = _pick_ids(store)
+    single_count, many_count = max(1, REQUESTS // 4), REQUESTS
+    pairs = _pick_ids(store, 1 + single_count + many_count)
+    if not pairs:
+        raise SystemExit(f"no scored upstream prospects in {store}: nothing to ask the API about")
+    token = add_token(NetworkxStore(store), f"bench-{os.getpid()}-{int(time.time())}", role="admin")
     port = _free_port()
     started = time.perf_counter()
     proc = subprocess.Popen([CLI, "serve", "--store", str(store), "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {token}"}
+    local = threading.local()
+
+    def client() -> httpx.Client:
+        if getattr(local, "client", None) is None:
+            local.client = httpx.Client(base_url=base, headers=headers, timeout=60)
+        return local.client  # type: ignore[no-any-return]
+
     try:
         ready = None
-        while time.perf_counter() - started < 60:
+        while time.perf_counter() - started < 120:
             try:
                 if httpx.get(f"{base}/health", timeout=1).status_code == 200:
                     ready = time.perf_counter() - started
                     break
             except httpx.HTTPError:
                 time.sleep(0.05)
-        endpoints = {
-            "prospects": "/prospects/supply_chain?limit=50",
-            "entity": f"/entities/{ids['anchor']}",
-            "neighbors": f"/entities/{ids['anchor']}/neighbors?limit=50",
-            "path": f"/paths?source={ids['anchor']}&target={ids['prospect']}&max_hops=4&k=3",
-            "ego picture": f"/viz/ego/{ids['anchor']}?depth=2",
-        }
-        headers = {"Authorization": f"Bearer {token}"}
         latencies: dict[str, dict[str, float]] = {}
-        for name, url in endpoints.items():
-            deadline = time.perf_counter() + API_SECONDS
+        for name, template in ENDPOINTS.items():
+            urls = [template.format(offset=50 * (i % 200), **pair) for i, pair in enumerate(pairs)]
 
-            def call(_: int, url: str = url, deadline: float = deadline) -> tuple[float, int]:
+            def call(url: str, deadline: float) -> tuple[float, int]:
                 if time.perf_counter() > deadline:
                     return -1.0, 0
                 t0 = time.perf_counter()
                 try:
-                    status = httpx.get(base + url, headers=headers, timeout=60).status_code
+                    status = client().get(url).status_code
                 except httpx.HTTPError:
                     status = 599  # a timeout or a dropped connection counts as an error
                 return time.perf_counter() - t0, status
 
-            cold, _ = call(0, deadline=float("inf"))  # the first request builds the version's caches
-            row: dict[str, float] = {"first_ms": 1000 * cold}
-            for label, clients in (("single", 1), ("", CLIENTS)):
+            cold, cold_status = call(urls[0], float("inf"))  # the first request of the version
+            row: dict[str, float] = {"first_ms": 1000 * cold, "first_errors": int(cold_status >= 400)}
+            phases = (("single_", 1, urls[1:1 + single_count]), ("", CLIENTS, urls[1 + single_count:]))
+            for prefix, clients, batch in phases:
                 deadline = time.perf_counter() + API_SECONDS / 2
-                count = REQUESTS // 4 if clients == 1 else REQUESTS
+                batch = batch or urls[:1]
                 with ThreadPoolExecutor(clients) as pool:
-                    results = [r for r in pool.map(lambda i, d=deadline: call(i, deadline=d), range(count)) if r[0] >= 0]
-                times = sorted(t for t, _ in results) or [float("nan")]
-                prefix = f"{label}_" if label else ""
-                row.update({f"{prefix}p50_ms": 1000 * times[len(times) // 2],
-                            f"{prefix}p95_ms": 1000 * times[max(0, int(len(times) * 0.95) - 1)],
+                    results = [r for r in pool.map(lambda u, d=deadline: call(u, d), batch) if r[0] >= 0]
+                times = [1000 * t for t, _ in results]
+                row.update({f"{prefix}p50_ms": percentile(times, 0.5), f"{prefix}p95_ms": percentile(times, 0.95),
                             f"{prefix}requests": len(results),
                             f"{prefix}errors": sum(1 for _, s in results if s >= 400)})
             latencies[name] = row
-        return {"ready_s": ready, "latency": latencies}
+            print(f"      {name}: first {row['first_ms']:.0f} ms, p95 one client {row['single_p95_ms']:.1f} ms, "
+                  f"{CLIENTS} clients {row['p95_ms']:.1f} ms", flush=True)
+        return {"ready_s": ready, "clients": CLIENTS, "latency": latencies}
     finally:
         proc.terminate()
         try:

@@ -2,47 +2,112 @@
 
 Building a networkx graph of millions of edges takes minutes and gigabytes; a request for
 one entity's neighbourhood needs a few hundred rows. This index sorts edge row numbers by
-source and by target once per store version (numpy, a second or two for millions of edges),
+source and by target once per `edges` content (numpy, a second or two for millions of edges),
 so the rows touching any node are two slices away.
+
+Everything it holds is a flat numpy array (node ids as UTF-8 bytes, looked up by binary search;
+edge ends as integer codes; the row orders), so `graph.index_cache` keeps it on disk next to the
+store and a restarted server memory-maps it instead of building it again. The edge rows
+themselves come from an Arrow table (memory-mapped too when cached): only the rows a request
+uses become pandas.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from scipy import sparse
 from scipy.sparse import csgraph
 
-__all__ = ["Adjacency"]
+from graph.schema import EDGE_KINDS, conform
+
+__all__ = ["Adjacency", "encode_ids", "lookup"]
 
 MONEY_KINDS = ("PAYS", "BILL", "ENDORSES", "PAYROLL")
+ARRAYS = ("ids", "id_order", "src", "dst", "out", "out_start", "in_", "in_start", "kind_code", "amount")
+
+
+def encode_ids(values: Iterable[Any]) -> np.ndarray:
+    """Ids as a fixed-width UTF-8 bytes array (byte order is code point order, so sorting agrees with str)."""
+    return np.array([str(v).encode("utf-8") for v in values], dtype="S")
+
+
+def lookup(keys: np.ndarray, order: np.ndarray | None, wanted: Iterable[Any]) -> np.ndarray:
+    """Positions in `keys` of the `wanted` ids (-1 when absent); `keys` sorted, or sorted by `order`."""
+    query = encode_ids(wanted)
+    if len(keys) == 0 or len(query) == 0:
+        return np.full(len(query), -1, dtype=np.int64)
+    at = np.searchsorted(keys, query, sorter=order)
+    at = np.minimum(at, len(keys) - 1)
+    pos = order[at] if order is not None else at
+    return np.where(keys[pos] == query, pos, -1).astype(np.int64)
 
 
 class Adjacency:
     """Row positions of the edges touching each node, in and out."""
 
     def __init__(self, edges: pd.DataFrame) -> None:
-        self.edges = edges
         src = edges["src"].astype(str).to_numpy()
         dst = edges["dst"].astype(str).to_numpy()
         # one hash pass over both ends (codes in first-seen order, like pd.unique + get_indexer)
         codes, uniques = pd.factorize(np.concatenate([src, dst]))
-        self.ids = pd.Index(uniques)
-        self.src = codes[: len(src)]
-        self.dst = codes[len(src):]
-        n = len(self.ids)
-        self._out = np.argsort(self.src, kind="stable")
-        self._out_start = np.searchsorted(self.src[self._out], np.arange(n + 1))
-        self._in = np.argsort(self.dst, kind="stable")
-        self._in_start = np.searchsorted(self.dst[self._in], np.arange(n + 1))
-        self.kind = edges["kind"].astype(str).to_numpy()
-        self.amount = pd.to_numeric(edges["amount"], errors="coerce").fillna(0.0).to_numpy()
-        self.money = np.isin(self.kind, MONEY_KINDS)
+        ids = encode_ids(uniques)
+        src_codes = codes[: len(src)].astype(np.int64)
+        dst_codes = codes[len(src):].astype(np.int64)
+        n = len(ids)
+        out = np.argsort(src_codes, kind="stable")
+        in_ = np.argsort(dst_codes, kind="stable")
+        kind_code = pd.Categorical(edges["kind"].astype(str), categories=list(EDGE_KINDS)).codes.astype(np.int8)
+        arrays = {
+            "ids": ids, "id_order": np.argsort(ids, kind="stable"), "src": src_codes, "dst": dst_codes,
+            "out": out, "out_start": np.searchsorted(src_codes[out], np.arange(n + 1)),
+            "in_": in_, "in_start": np.searchsorted(dst_codes[in_], np.arange(n + 1)),
+            "kind_code": kind_code,
+            "amount": pd.to_numeric(edges["amount"], errors="coerce").fillna(0.0).to_numpy(dtype=np.float64),
+        }
+        self._load(arrays, pa.Table.from_pandas(edges, preserve_index=False))
+
+    @classmethod
+    def from_arrays(cls, arrays: dict[str, np.ndarray], edges: pa.Table) -> Adjacency:
+        """The index from arrays `arrays()` gave (e.g. memory-mapped from disk) and the edge rows."""
+        self = cls.__new__(cls)
+        self._load(arrays, edges)
+        return self
+
+    def _load(self, arrays: dict[str, np.ndarray], edges: pa.Table) -> None:
+        self._arrays = arrays
+        self.ids, self.id_order = arrays["ids"], arrays["id_order"]
+        self.src, self.dst = arrays["src"], arrays["dst"]
+        self._out, self._out_start = arrays["out"], arrays["out_start"]
+        self._in, self._in_start = arrays["in_"], arrays["in_start"]
+        self.kind_code = arrays["kind_code"]
+        self.amount = arrays["amount"]
+        self.money = np.isin(self.kind_code, _kind_codes(MONEY_KINDS))
+        self.edge_table = edges
         self._csr: dict[tuple[str, ...] | None, sparse.csr_matrix] = {}
         self._csr_lock = threading.Lock()
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The flat arrays that make the index (what `graph.index_cache` writes to disk)."""
+        return dict(self._arrays)
+
+    @property
+    def node_count(self) -> int:
+        return len(self.ids)
+
+    def edge_rows(self, rows: np.ndarray) -> pd.DataFrame:
+        """The `edges` rows at these positions, in the schema's shape (only these become pandas)."""
+        taken = self.edge_table.take(pa.array(np.asarray(rows, dtype=np.int64)))
+        return conform("edges", taken.to_pandas())
+
+    def kinds_of(self, rows: np.ndarray) -> np.ndarray:
+        """The edge kind of each row, as strings."""
+        return np.array(EDGE_KINDS)[self.kind_code[rows]]
 
     def csr(self, kinds: Iterable[str] | None = None) -> sparse.csr_matrix:
         """The undirected node-to-node matrix of the edges of `kinds` (all when None), built
@@ -51,13 +116,14 @@ class Adjacency:
         with self._csr_lock:
             found = self._csr.get(key)
             if found is None:
-                rows = np.arange(len(self.kind)) if key is None else np.flatnonzero(np.isin(self.kind, list(key)))
+                rows = (np.arange(len(self.kind_code)) if key is None
+                        else np.flatnonzero(np.isin(self.kind_code, _kind_codes(key))))
                 found = self._csr[key] = self.matrix(rows)
             return found
 
     def matrix(self, rows: np.ndarray) -> sparse.csr_matrix:
         """The undirected node-to-node matrix of the given edge rows (self-loops left out)."""
-        n = len(self.ids)
+        n = self.node_count
         src, dst = self.src[rows], self.dst[rows]
         keep = src != dst
         src, dst = src[keep], dst[keep]
@@ -76,8 +142,16 @@ class Adjacency:
         return np.where(np.isfinite(dist), dist, -1).astype(np.int32)
 
     def code(self, node_id: str) -> int:
-        pos = self.ids.get_indexer([node_id])[0]
-        return int(pos)
+        """The node code of an id (-1 when no edge touches it)."""
+        return int(self.codes([node_id])[0])
+
+    def codes(self, node_ids: Iterable[Any]) -> np.ndarray:
+        """The node codes of ids (-1 for an id no edge touches)."""
+        return lookup(self.ids, self.id_order, node_ids)
+
+    def names(self, codes: np.ndarray) -> list[str]:
+        """The ids of node codes."""
+        return [b.decode("utf-8") for b in self.ids[np.asarray(codes, dtype=np.int64)].tolist()]
 
     def rows(self, codes: np.ndarray) -> np.ndarray:
         """Edge rows touching any of the node codes (out and in), each row once."""
@@ -95,7 +169,7 @@ class Adjacency:
         Edges of `kinds` (all when None) are followed, and the edge rows `extra_rows` whatever
         their kind; `within` (a boolean mask over node codes) keeps the search inside a region.
         """
-        dist = np.full(len(self.ids), -1, dtype=np.int32)
+        dist = np.full(self.node_count, -1, dtype=np.int32)
         if start < 0:
             return dist
         dist[start] = 0
@@ -124,7 +198,7 @@ class Adjacency:
     def mask(self, rows: np.ndarray, kinds: Iterable[str] | None, min_amount: float | None) -> np.ndarray:
         keep = np.ones(len(rows), dtype=bool)
         if kinds is not None:
-            keep &= np.isin(self.kind[rows], list(kinds))
+            keep &= np.isin(self.kind_code[rows], _kind_codes(kinds))
         if min_amount is not None:
             keep &= ~self.money[rows] | (self.amount[rows] >= min_amount)
         return rows[keep]
@@ -151,7 +225,7 @@ class Adjacency:
             if frame.empty:
                 break
             best = frame.groupby("node", sort=False)["amount"].max().reset_index()
-            best["id"] = self.ids[best["node"].to_numpy()].astype(str)
+            best["id"] = self.ids[best["node"].to_numpy()]  # UTF-8 bytes sort like the ids
             best = best.sort_values(["amount", "id"], ascending=[False, True])
             if limit is not None:
                 best = best.head(limit)
@@ -159,16 +233,22 @@ class Adjacency:
             seen.update(picked.tolist())
             order.extend(picked.tolist())
             frontier = picked
-        return [str(i) for i in self.ids[np.asarray(order)].tolist()]
+        return self.names(np.asarray(order))
 
     def induced(self, node_ids: Iterable[str], kinds: Iterable[str] | None = None,
                 min_amount: float | None = None) -> pd.DataFrame:
         """The edges among `node_ids` (both ends inside), filtered."""
-        codes = self.ids.get_indexer(list(node_ids))
+        codes = np.unique(self.codes(list(node_ids)))
         codes = codes[codes >= 0]
-        rows = self.mask(self.rows(codes), list(kinds) if kinds is not None else None, min_amount)
-        inside = np.isin(self.src[rows], codes) & np.isin(self.dst[rows], codes)
-        return self.edges.iloc[rows[inside]]
+        # an edge with both ends inside is an out-edge of its source: one slice per node, each row once
+        rows = np.sort(_gather(self._out, self._out_start, codes))
+        rows = self.mask(rows[np.isin(self.dst[rows], codes)], list(kinds) if kinds is not None else None, min_amount)
+        return self.edge_rows(rows)
+
+
+def _kind_codes(kinds: Iterable[str]) -> np.ndarray:
+    """The codes of edge kinds (their positions in EDGE_KINDS); unknown kinds match nothing."""
+    return np.array([EDGE_KINDS.index(k) for k in kinds if k in EDGE_KINDS], dtype=np.int8)
 
 
 def _gather(order: np.ndarray, start: np.ndarray, codes: np.ndarray) -> np.ndarray:

@@ -89,17 +89,23 @@ class NetworkxStore(GraphStore):
     def _version(self) -> str | None:
         return self.manifest().get("version")
 
-    def _read_table(self, table: str) -> pd.DataFrame | None:
+    def _read_table(self, table: str, columns: list[str] | None = None) -> pd.DataFrame | None:
         entry = self.manifest()["tables"].get(table)
         if entry is None:
             return None
         path = self.root / entry["file"]
         try:
+            if columns is not None:  # only the stored ones: conform adds the others as nulls
+                stored = set(pq.read_schema(path).names)
+                return pq.read_table(path, columns=[c for c in columns if c in stored]).to_pandas()
             return pq.read_table(path).to_pandas()
         except FileNotFoundError as exc:
             raise StoreCorrupted(f"store file {path} is missing (version {self.version})") from exc
         except (OSError, pa.ArrowException) as exc:
             raise StoreCorrupted(f"store file {path} is unreadable: {exc}") from exc
+
+    def _read_columns(self, table: str, columns: list[str]) -> pd.DataFrame | None:
+        return self._read_table(table, columns)
 
     # -------------------------------------------------------------- commit
     def _commit(self, tables: dict[str, pd.DataFrame], note: str) -> str:

@@ -18,6 +18,7 @@ Example::
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -59,6 +60,15 @@ def find_paths(store: GraphStore, source: str, target: str, max_hops: int = 4, k
     """
     if max_hops < 1 or k < 1:
         raise InvalidRequest("max_hops and k must be at least 1")
+    # who asks does not change the paths (the API filters them by scope afterwards): the answer
+    # is kept per store version for the next identical request
+    key = ("paths", str(source), str(target), max_hops, k, include_bank_edges)
+    return store.remembered(key, lambda: _find_paths(store, source, target, max_hops, k, include_bank_edges),
+                            copy.deepcopy)
+
+
+def _find_paths(store: GraphStore, source: str, target: str, max_hops: int, k: int,
+                include_bank_edges: bool) -> list[dict[str, Any]]:
     for node in (source, target):
         if store.node(node) is None:
             raise NotFound(f"no entity with id {node!r}")
@@ -160,7 +170,7 @@ def _simple_paths(adjacency: Any, region: np.ndarray, inner: Any, on_path: np.nd
     """The simple paths of at most `limit` hops on the region's nodes marked `on_path`, shortest
     first: all of them up to the k-th one's length (and its ties), within a safety cap."""
     picked = np.flatnonzero(on_path)
-    ids = [str(i) for i in adjacency.ids[region[picked]].tolist()]
+    ids = adjacency.names(region[picked])
     links = inner[picked][:, picked].tocoo()
     upper = links.row < links.col
     nodes = {i for i in ids if i in known}

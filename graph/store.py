@@ -15,9 +15,9 @@ import secrets
 import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, final
+from typing import Any, TypeVar, final
 
 import networkx as nx
 import numpy as np
@@ -25,9 +25,12 @@ import pandas as pd
 
 from graph.adjacency import Adjacency
 from graph.errors import Conflict, InvalidData, NotFound
+from graph.index_cache import NodeIndex, load_adjacency, load_node_index
 from graph.schema import EDGE_KINDS, NODE_TABLES, TABLES, conform, empty
 
 __all__ = ["GraphStore"]
+
+_T = TypeVar("_T")
 
 
 class GraphStore(ABC):
@@ -54,6 +57,10 @@ class GraphStore(ABC):
     @abstractmethod
     def _version(self) -> str | None:
         """The id of the current version (None for an empty store)."""
+
+    def _read_columns(self, table: str, columns: list[str]) -> pd.DataFrame | None:
+        """Some columns of the current version's table (backends that store columns read only those)."""
+        return self._read_table(table)
 
     def refresh(self) -> None:  # noqa: B027 - optional hook
         """Pick up a version written by another process (backends that pin one override)."""
@@ -108,6 +115,16 @@ class GraphStore(ABC):
             raise NotFound(f"unknown table {table!r}")
         key = (self._cache_scope(), table, self._table_token(table))
         df = _TABLES.get(key)
+        if df is None and columns is not None:
+            # a few columns of a wide table (e.g. `family` of `prospects` for /health): read only those
+            wanted = list(columns)
+            part_key = (*key, tuple(wanted))
+            part = _TABLES.get(part_key)
+            if part is None:
+                raw = self._read_columns(table, wanted)
+                part = (empty(table) if raw is None else conform(table, raw))[wanted]
+                _TABLES.put(part_key, part)
+            return part[wanted]
         if df is None:
             raw = self._read_table(table)
             df = empty(table) if raw is None else conform(table, raw)
@@ -159,11 +176,12 @@ class GraphStore(ABC):
     # ---------------------------------------------------------- graph reads
     def node(self, node_id: str) -> dict[str, Any] | None:
         """The node's attributes plus `kind` and `table`, or None."""
-        hit = self._node_index().get(str(node_id))
+        index = self._node_index()
+        hit = index.get(str(node_id))
         if hit is None:
             return None
         table, pos = hit
-        raw = self.read(table).iloc[pos].to_dict()
+        raw = index.row(table, pos)
         row: dict[str, Any] = {str(k): (None if _isna(v) else v) for k, v in raw.items()}
         row["kind"] = TABLES[table].node_kind
         row["table"] = table
@@ -191,8 +209,13 @@ class GraphStore(ABC):
         """
         self.require_node(node_id)
         kinds = list(kinds) if kinds else None
-        ids = self.adjacency().ball(node_id, hops, kinds, min_amount, limit)
-        return self.subgraph(ids, kinds=kinds, min_amount=min_amount)
+
+        def build() -> nx.MultiDiGraph:
+            ids = self.adjacency().ball(node_id, hops, kinds, min_amount, limit)
+            return self.subgraph(ids, kinds=kinds, min_amount=min_amount)
+
+        key = ("neighbors", str(node_id), tuple(sorted(kinds)) if kinds else None, min_amount, hops, limit)
+        return self.remembered(key, build, lambda g: g.copy(), lambda g: g.number_of_nodes() + g.number_of_edges())
 
     def subgraph(self, node_ids: Iterable[str], kinds: Iterable[str] | None = None,
                  min_amount: float | None = None) -> nx.MultiDiGraph:
@@ -200,54 +223,54 @@ class GraphStore(ABC):
         wanted = [str(n) for n in dict.fromkeys(node_ids)]
         sub = nx.MultiDiGraph()
         index = self._node_index()
-        by_table: dict[str, list[int]] = {}
-        for n in wanted:
-            hit = index.get(n)
-            if hit is not None:
-                by_table.setdefault(hit[0], []).append(hit[1])
-        for table, positions in by_table.items():
+        for table, positions in index.locate(wanted).items():  # one search for every id
             kind = TABLES[table].node_kind
-            for attrs in _records(self.read(table).iloc[positions]):
-                attrs["kind"] = kind
-                sub.add_node(attrs["id"], **attrs)
+            rows = _records(index.frame(table, positions))
+            sub.add_nodes_from((attrs["id"], {**attrs, "kind": kind}) for attrs in rows)
         edges = self.adjacency().induced(list(sub.nodes), kinds, min_amount)
-        for attrs in _records(edges):
-            src, dst = attrs.pop("src"), attrs.pop("dst")
-            role = attrs.get("role")
-            sub.add_edge(src, dst, key=attrs["kind"] if role is None else f"{attrs['kind']}:{role}", **attrs)
+        sub.add_edges_from(_edge_tuples(_records(edges)))
         return sub
 
     def degree(self, node_id: str) -> dict[str, int]:
         """How many edges of each kind touch `node_id` (either direction)."""
         adjacency = self.adjacency()
         rows = adjacency.rows(np.array([adjacency.code(str(node_id))], dtype=np.int64))
-        kinds, counts = np.unique(adjacency.kind[rows], return_counts=True)
+        kinds, counts = np.unique(adjacency.kinds_of(rows), return_counts=True)
         return {str(k): int(c) for k, c in zip(kinds.tolist(), counts.tolist(), strict=True)}
 
     def adjacency(self) -> Adjacency:
-        """The adjacency index of the current version's `edges` (cached per version)."""
+        """The adjacency index of the current version's `edges` (per version in memory; on disk
+        per `edges` content, memory-mapped by a restarted process: `graph.index_cache`)."""
         derived = self._derived()
         with derived.lock:
             if derived.adjacency is None:
-                derived.adjacency = Adjacency(self.read("edges"))
+                derived.adjacency = load_adjacency(self)
             return derived.adjacency
 
+    def remembered(self, key: tuple[Any, ...], compute: Callable[[], _T], copy: Callable[[_T], _T],
+                   weight: Callable[[_T], int] = lambda _: 1) -> _T:
+        """The answer of `compute`, kept per store version for the next identical request.
+
+        A version's tables never change, so an answer keyed by everything it depends on is
+        exact until the version changes (the key then changes with it). Only answers that do
+        not depend on who asks may be kept: scope and masking are applied to the copy each
+        caller gets (`copy`), never to the kept one.
+        """
+        answers = self._derived().answers
+        found = answers.get(key)
+        if found is None:
+            found = compute()
+            answers.put(key, found, weight(found))
+        return copy(found)
+
     # --------------------------------------------------------------- helpers
-    def _node_index(self) -> dict[str, tuple[str, int]]:
+    def _node_index(self) -> NodeIndex:
+        """Which node table and row holds each id (cached like `adjacency`)."""
         derived = self._derived()
         with derived.lock:
-            if derived.index is not None:
-                return derived.index
-            derived.index = self._build_node_index()
+            if derived.index is None:
+                derived.index = load_node_index(self)
             return derived.index
-
-    def _build_node_index(self) -> dict[str, tuple[str, int]]:
-        index: dict[str, tuple[str, int]] = {}
-        for table in NODE_TABLES:
-            ids = self.read(table, ["id"])["id"]
-            for pos, value in enumerate(ids.tolist()):
-                index.setdefault(str(value), (table, pos))
-        return index
 
 
 class _Derived:
@@ -255,8 +278,9 @@ class _Derived:
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
-        self.index: dict[str, tuple[str, int]] | None = None
+        self.index: NodeIndex | None = None
         self.adjacency: Adjacency | None = None
+        self.answers = _Answers(ANSWER_BUDGET)
 
 
 class _Lru:
@@ -283,10 +307,42 @@ class _Lru:
             return value
 
 
+class _Answers:
+    """An LRU map bounded by the total weight of its values (one answer may not take over half)."""
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self._items: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
+        self._total = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            found = self._items.get(key)
+            if found is None:
+                return None
+            self._items.move_to_end(key)
+            return found[0]
+
+    def put(self, key: Any, value: Any, weight: int) -> None:
+        weight = max(1, int(weight))
+        if weight > self.budget // 2:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            self._total += weight - (old[1] if old else 0)
+            self._items[key] = (value, weight)
+            while self._total > self.budget and self._items:
+                self._total -= self._items.popitem(last=False)[1][1]
+
+
 # Tables are keyed by content token, so a table that did not change between two versions is
 # loaded once; derived structures are per version. Bounded: a few versions of a few stores.
 _TABLES = _Lru(64)
 _DERIVED = _Lru(6)
+# neighbourhoods and paths remembered per version (`GraphStore.remembered`), weighed in nodes +
+# edges (about 1 KiB each as networkx objects): ~200 MiB per version at most
+ANSWER_BUDGET = 200_000
 
 
 def _derived_cache(scope: str, version: str | None) -> _Derived:
@@ -319,6 +375,14 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     frame = df.astype(object)
     values = frame.where(frame.notna(), None).to_numpy()
     return [{c: v for c, v in zip(cols, row.tolist(), strict=True) if v is not None} for row in values]
+
+
+def _edge_tuples(records: list[dict[str, Any]]) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+    """(src, dst, key, attributes) of edge rows: keyed by kind, or kind:role for roles."""
+    for attrs in records:
+        src, dst = attrs.pop("src"), attrs.pop("dst")
+        role = attrs.get("role")
+        yield src, dst, attrs["kind"] if role is None else f"{attrs['kind']}:{role}", attrs
 
 
 def _isna(value: Any) -> bool:

@@ -21,8 +21,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from graph.errors import InvalidRequest, NotFound, StoreCorrupted
+from graph.index_cache import load_arrow
 from graph.progress import stages
 from graph.schema import FAMILIES, KINDS_BY_FAMILY
 from graph.settings import get_settings
@@ -192,48 +194,63 @@ def page_prospects(
             raise InvalidRequest(f"unknown band {band!r}; choose one of {', '.join(BANDS)}")
         where.append("json_extract_string(details, '$.band') = $band")
         params["band"] = BANDS[band]
-    if filters.get("anchor") is None and family in LINKED_FAMILIES:
+    best_link = filters.get("anchor") is None and family in LINKED_FAMILIES
+    if best_link:
         # the overall list shows each prospect once, by its best anchor link (see scoring.answer)
         where.append("link_order = 1")
+    # one anchor's rows need no ranking of every link of the table: read the table itself
+    source_view = "linked" if best_link else "(SELECT *, NULL AS link_order FROM prospects)"
     page = f" LIMIT {int(limit)}" if limit is not None else ""
-    # column names come from _FILTERS, values are bound parameters
-    sql = (f"SELECT * EXCLUDE (link_order), count(*) OVER () AS total_rows FROM linked "  # noqa: S608
+    # column names come from _FILTERS, values are bound parameters; the query sees the narrow
+    # columns it filters and sorts on plus each row's position, and only the page's rows are taken
+    # from the whole table (its wide JSON columns are never scanned)
+    sql = (f"SELECT row_pos, count(*) OVER () AS total_rows FROM {source_view} "  # noqa: S608
            f"WHERE {' AND '.join(where)} "
            f"ORDER BY score DESC, kind, prospect_id, rank{page} OFFSET {int(offset)}")
     con = duckdb.connect()
     try:
-        source = _register_prospects(con, store)
+        source, table = _register_prospects(con, store, band is not None)
         try:
             con.execute("CREATE TEMP VIEW linked AS SELECT *, row_number() OVER (PARTITION BY family, kind, "
                         "prospect_id ORDER BY score DESC, anchor_id NULLS LAST) AS link_order FROM prospects")
-            df = con.execute(sql, params).df()
+            hits = con.execute(sql, params).fetchnumpy()
         except duckdb.Error as exc:  # a damaged or missing file: the store's own error, naming it
             raise StoreCorrupted(f"store file {source} is unreadable: {exc}") from exc
-        if df.empty and offset:
-            total = int(con.execute(f"SELECT count(*) FROM linked WHERE {' AND '.join(where)}",  # noqa: S608
+        if len(hits["row_pos"]) == 0 and offset:
+            total = int(con.execute(f"SELECT count(*) FROM {source_view} WHERE {' AND '.join(where)}",  # noqa: S608
                                     params).fetchone()[0])  # type: ignore[index]
         else:
-            total = int(df["total_rows"].iloc[0]) if len(df) else 0
+            total = int(np.asarray(hits["total_rows"])[0]) if len(hits["row_pos"]) else 0
     finally:
         con.close()
-    return rank_answer(df.drop(columns=["total_rows"]), offset), total
+    df = table.take(pa.array(np.asarray(hits["row_pos"], dtype=np.int64))).to_pandas()
+    return rank_answer(df, offset), total
 
 
-def _register_prospects(con: duckdb.DuckDBPyConnection, store: GraphStore) -> str:
-    """The prospects table as a DuckDB view: its Parquet file when the store keeps one (returned,
-    for error messages), else the rows the store gives (a server backend such as Neo4j)."""
+_NARROW = ("family", "kind", "prospect_id", "anchor_id", "association_id", "employer_id", "branch_id",
+           "manager_id", "score", "rank")
+
+
+def _register_prospects(con: duckdb.DuckDBPyConnection, store: GraphStore, with_details: bool) -> tuple[str, pa.Table]:
+    """The prospects table's narrow columns (plus `row_pos`) as the DuckDB view `prospects`, and the
+    whole table: its Parquet file memory-mapped as Arrow when the store keeps one (the path is
+    returned for error messages), else the rows the store gives (a server backend such as Neo4j)."""
     manifest = getattr(store, "manifest", None)
     root = getattr(store, "root", None)
     entry = manifest()["tables"].get("prospects") if callable(manifest) and root is not None else None
     if entry is None:
-        con.register("prospects", store.read("prospects"))
-        return "prospects"
-    path = (root / entry["file"]).as_posix()
-    try:
-        con.register("prospects", con.read_parquet(path))
-    except duckdb.Error as exc:
-        raise StoreCorrupted(f"store file {path} is unreadable: {exc}") from exc
-    return path
+        source, table = "prospects", pa.Table.from_pandas(store.read("prospects"), preserve_index=False)
+    else:
+        source = (root / entry["file"]).as_posix()
+        try:
+            # memory-mapped Arrow (graph.index_cache): a page without decompressing the whole file
+            table = load_arrow(store, "prospects", lambda: pq.read_table(source))
+        except (OSError, pa.ArrowException) as exc:
+            raise StoreCorrupted(f"store file {source} is unreadable: {exc}") from exc
+    wanted = [c for c in (*_NARROW, *(("details",) if with_details else ())) if c in table.column_names]
+    narrow = table.select(wanted).append_column("row_pos", pa.array(np.arange(table.num_rows, dtype=np.int64)))
+    con.register("prospects", narrow)
+    return source, table
 
 
 def load_prospects(

@@ -1,0 +1,247 @@
+"""The node index and the adjacency index of a store version, kept on disk and memory-mapped.
+
+Both are derived from tables that never change once written (a version's Parquet files are
+immutable), so they are built once per table content and written to ``STORE/cache/``:
+
+    STORE/cache/adjacency-<key>/   *.npy (flat arrays), edges.arrow (Arrow IPC, uncompressed)
+    STORE/cache/nodes-<key>/       keys.npy, table.npy, pos.npy, <node table>.arrow
+
+`<key>` hashes the store's identity and the content token of the tables they come from
+(`GraphStore._table_token`), so a score run (which writes only `prospects`) keeps both, and a
+store made again at the same path never reads another store's cache. Folders are written aside
+and renamed into place, so a reader sees a whole cache or none; a process that finds one
+memory-maps it (milliseconds, shared by every process serving the store) instead of reading
+and sorting millions of rows. Anything unreadable is rebuilt; a read-only store keeps its
+indexes in memory only. The newest `KEEP` folders of each kind are kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from graph.adjacency import ARRAYS, Adjacency, encode_ids, lookup
+from graph.schema import NODE_TABLES, conform
+
+if TYPE_CHECKING:
+    from graph.store import GraphStore
+
+__all__ = ["NodeIndex", "load_adjacency", "load_node_index", "load_arrow", "warm", "CACHE_DIR"]
+
+CACHE_DIR = "cache"
+FORMAT = 1  # bump when the layout changes: older folders are then ignored
+KEEP = 4
+ROW_MEMORY = 20_000  # node rows remembered per index (a few MiB)
+
+
+class NodeIndex:
+    """Which node table holds an id, and at which row; the rows themselves on demand.
+
+    Behaves like the mapping it replaces (``index.get(id) -> (table, position) | None``,
+    ``id in index``), answered by a binary search over the sorted ids.
+    """
+
+    def __init__(self, keys: np.ndarray, table: np.ndarray, pos: np.ndarray, tables: dict[str, pa.Table]) -> None:
+        self.keys, self.table, self.pos, self.tables = keys, table, pos, tables
+        self._names = list(NODE_TABLES)
+        self._rows: OrderedDict[tuple[str, int], dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def build(cls, frames: dict[str, pd.DataFrame]) -> NodeIndex:
+        """From each node table's rows (the first table and row of an id wins, in NODE_TABLES order)."""
+        ids, table, pos = [], [], []
+        for code, name in enumerate(NODE_TABLES):
+            df = frames[name]
+            ids.append(df["id"].astype(str).to_numpy(dtype=object))
+            table.append(np.full(len(df), code, dtype=np.int8))
+            pos.append(np.arange(len(df), dtype=np.int64))
+        all_ids = np.concatenate(ids) if ids else np.empty(0, dtype=object)
+        first = ~pd.Index(all_ids).duplicated(keep="first")
+        keys = encode_ids(all_ids[first]) if first.any() else np.empty(0, dtype="S1")
+        order = np.argsort(keys, kind="stable")
+        tables = {name: pa.Table.from_pandas(frames[name], preserve_index=False) for name in NODE_TABLES}
+        return cls(keys[order], np.concatenate(table)[first][order], np.concatenate(pos)[first][order], tables)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __contains__(self, node_id: object) -> bool:
+        return self.get(str(node_id)) is not None
+
+    def get(self, node_id: str) -> tuple[str, int] | None:
+        at = int(lookup(self.keys, None, [node_id])[0])
+        if at < 0:
+            return None
+        return self._names[int(self.table[at])], int(self.pos[at])
+
+    def locate(self, node_ids: list[str]) -> dict[str, list[int]]:
+        """The rows of known ids per node table, in the order of `node_ids` (unknown ids left out)."""
+        at = lookup(self.keys, None, node_ids)
+        found = at[at >= 0]
+        tables, positions = self.table[found], self.pos[found]
+        codes, first = np.unique(tables, return_index=True)
+        # tables in the order their first id comes (as a lookup id by id would give them)
+        return {self._names[int(code)]: positions[tables == code].tolist() for code in codes[np.argsort(first)]}
+
+    def row(self, table: str, position: int) -> dict[str, Any]:
+        """One node's row as a dict (a copy; recent rows are remembered: pictures ask for the same
+        managers and branches again and again)."""
+        key = (table, position)
+        with self._lock:
+            found = self._rows.get(key)
+            if found is not None:
+                self._rows.move_to_end(key)
+                return dict(found)
+        found = {str(k): v for k, v in self.frame(table, [position]).iloc[0].items()}
+        with self._lock:
+            self._rows[key] = found
+            while len(self._rows) > ROW_MEMORY:
+                self._rows.popitem(last=False)
+        return dict(found)
+
+    def frame(self, table: str, positions: list[int]) -> pd.DataFrame:
+        """The rows of a node table at these positions, in the schema's shape."""
+        taken = self.tables[table].take(pa.array(np.asarray(positions, dtype=np.int64)))
+        return conform(table, taken.to_pandas())
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {"keys": self.keys, "table": self.table, "pos": self.pos}
+
+
+def load_adjacency(store: GraphStore) -> Adjacency:
+    """The adjacency index of the store's current `edges`: from the disk cache, else built (and cached)."""
+    folder = _folder(store, "adjacency", [store._table_token("edges")])  # noqa: SLF001 - the store's own token
+    found = _read(folder, ARRAYS, ["edges"])
+    if found is not None:
+        return Adjacency.from_arrays(found[0], found[1]["edges"])
+    built = Adjacency(store.read("edges"))
+    _write(folder, built.arrays(), {"edges": built.edge_table})
+    found = _read(folder, ARRAYS, ["edges"])  # memory-mapped: the built arrays can go
+    return built if found is None else Adjacency.from_arrays(found[0], found[1]["edges"])
+
+
+def load_node_index(store: GraphStore) -> NodeIndex:
+    """The node index of the store's current node tables: from the disk cache, else built (and cached)."""
+    tokens = [store._table_token(t) for t in NODE_TABLES]  # noqa: SLF001 - the store's own tokens
+    folder = _folder(store, "nodes", tokens)
+    found = _read(folder, ("keys", "table", "pos"), list(NODE_TABLES))
+    if found is None:
+        built = NodeIndex.build({name: store.read(name) for name in NODE_TABLES})
+        _write(folder, built.arrays(), built.tables)
+        found = _read(folder, ("keys", "table", "pos"), list(NODE_TABLES))
+        if found is None:
+            return built
+    arrays, tables = found
+    return NodeIndex(arrays["keys"], arrays["table"], arrays["pos"], tables)
+
+
+def load_arrow(store: GraphStore, table: str, read: Callable[[], pa.Table]) -> pa.Table:
+    """A stored table as an uncompressed, memory-mapped Arrow table (`read` gives it the first time):
+    a query that filters a wide table (one anchor's prospects) then touches only the rows it keeps
+    instead of decompressing every column of the Parquet file."""
+    folder = _folder(store, f"table_{table}", [store._table_token(table)])  # noqa: SLF001 - the store's own token
+    found = _read(folder, (), [table])
+    if found is None:
+        _write(folder, {}, {table: read()})
+        found = _read(folder, (), [table])
+        if found is None:
+            return read()
+    return found[1][table]
+
+
+def warm(store: GraphStore) -> None:
+    """Build the current version's caches now (e.g. at the end of an ingest or a score run), so
+    no request pays for them; a no-op for the caches already on disk."""
+    store.adjacency()
+    store._node_index()  # noqa: SLF001 - the store's own index
+    manifest = getattr(store, "manifest", None)
+    entry = manifest()["tables"].get("prospects") if callable(manifest) else None
+    if entry is not None:
+        import pyarrow.parquet as pq
+
+        load_arrow(store, "prospects", lambda: pq.read_table(store.root / entry["file"]))
+
+
+# ------------------------------------------------------------------ disk
+def _folder(store: GraphStore, kind: str, tokens: list[str | None]) -> Path:
+    scope = store._cache_scope()  # noqa: SLF001 - names the store (its id, for the embedded store)
+    # an absent table is empty in every version (the embedded store names it per version)
+    tokens = [None if t is None or t.startswith("absent@") else t for t in tokens]
+    key = hashlib.sha256(json.dumps([FORMAT, scope, tokens]).encode("utf-8")).hexdigest()[:20]
+    return store.root / CACHE_DIR / f"{kind}-{key}"
+
+
+def _read(folder: Path, arrays: tuple[str, ...], tables: list[str]
+          ) -> tuple[dict[str, np.ndarray], dict[str, pa.Table]] | None:
+    if not (folder / "done").exists():
+        return None
+    try:
+        loaded = {name: np.load(folder / f"{name}.npy", mmap_mode="r", allow_pickle=False) for name in arrays}
+        frames = {name: pa.ipc.open_file(pa.memory_map(str(folder / f"{name}.arrow"))).read_all() for name in tables}
+    except (OSError, ValueError, pa.ArrowException):
+        return None  # damaged or half-deleted: rebuilt by the caller
+    with contextlib.suppress(OSError):
+        os.utime(folder)  # in use: the pruning keeps it
+    return loaded, frames
+
+
+def _write(folder: Path, arrays: dict[str, np.ndarray], tables: dict[str, pa.Table]) -> None:
+    """Write the cache folder aside and rename it into place (a reader sees all of it or none)."""
+    parent = folder.parent
+    tmp = parent / f".tmp-{folder.name}-{uuid.uuid4().hex[:8]}"
+    try:
+        parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp.mkdir(mode=0o700)
+        if folder.exists():  # unreadable (the caller found no whole cache there): replaced
+            shutil.rmtree(folder, ignore_errors=True)
+        for name, values in arrays.items():
+            np.save(tmp / f"{name}.npy", np.ascontiguousarray(values), allow_pickle=False)
+        for name, table in tables.items():
+            with pa.OSFile(str(tmp / f"{name}.arrow"), "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
+                out.write_table(table)
+        (tmp / "done").write_text("1")
+        for path in tmp.iterdir():
+            os.chmod(path, 0o600)  # client data, like the store's own files
+        os.rename(tmp, folder)
+    except OSError:  # a read-only store, a full disk, or another process that renamed first
+        shutil.rmtree(tmp, ignore_errors=True)
+        return
+    _prune(parent, folder.name.split("-", 1)[0])
+
+
+def _prune(parent: Path, kind: str) -> None:
+    """Keep the `KEEP` most recently used folders of a kind (a server still mapping one keeps reading it)."""
+    try:
+        found = sorted((p for p in parent.iterdir() if p.is_dir() and p.name.startswith(f"{kind}-")),
+                       key=lambda p: p.stat().st_mtime, reverse=True)
+    except OSError:
+        return
+    for old in found[KEEP:]:
+        shutil.rmtree(old, ignore_errors=True)
+    for tmp in parent.glob(".tmp-*"):  # left by a writer killed mid-way
+        with contextlib.suppress(OSError):
+            if time.time() - tmp.stat().st_mtime > 3600:
+                shutil.rmtree(tmp, ignore_errors=True)
+
+
+def cache_info(store: GraphStore) -> dict[str, Any]:
+    """The cache folders of a store and their sizes (for `prospect-graph` diagnostics and tests)."""
+    root = store.root / CACHE_DIR
+    if not root.is_dir():
+        return {}
+    return {p.name: sum(f.stat().st_size for f in p.iterdir()) for p in root.iterdir() if p.is_dir()}
