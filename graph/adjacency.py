@@ -204,8 +204,9 @@ class Adjacency:
         return rows[keep]
 
     def ball(self, start: str, hops: int, kinds: Iterable[str] | None = None, min_amount: float | None = None,
-             limit: int | None = None) -> list[str]:
-        """Node ids within `hops` of `start` (start first); per hop the `limit` strongest by amount."""
+             limit: int | None = None, expand: int | None = None) -> list[str]:
+        """Node ids within `hops` of `start` (start first); per hop the `limit` strongest by amount,
+        of which only the `expand` strongest are followed to the next hop (default: all)."""
         first = self.code(start)
         if first < 0:
             return [start]
@@ -232,7 +233,7 @@ class Adjacency:
             picked = best["node"].to_numpy()
             seen.update(picked.tolist())
             order.extend(picked.tolist())
-            frontier = picked
+            frontier = picked if expand is None else picked[:expand]
         return self.names(np.asarray(order))
 
     def induced(self, node_ids: Iterable[str], kinds: Iterable[str] | None = None,

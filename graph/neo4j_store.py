@@ -179,7 +179,7 @@ class Neo4jStore(GraphStore):
         return found.get(str(node_id))
 
     def neighbors(self, node_id: str, kinds: Iterable[str] | None = None, min_amount: float | None = None,
-                  hops: int = 1, limit: int | None = None) -> nx.MultiDiGraph:
+                  hops: int = 1, limit: int | None = None, expand: int | None = None) -> nx.MultiDiGraph:
         """As `GraphStore.neighbors`, each hop computed in Neo4j from the frontier."""
         self.require_node(node_id)
         wanted = list(kinds) if kinds else None
@@ -199,7 +199,7 @@ class Neo4jStore(GraphStore):
                 ranked = ranked[:limit]
             seen.update(ranked)
             order.extend(ranked)
-            frontier = ranked
+            frontier = ranked if expand is None else ranked[:expand]
         return self.subgraph(order, kinds=wanted, min_amount=min_amount)
 
     def subgraph(self, node_ids: Iterable[str], kinds: Iterable[str] | None = None,

@@ -201,20 +201,23 @@ class GraphStore(ABC):
         min_amount: float | None = None,
         hops: int = 1,
         limit: int | None = None,
+        expand: int | None = None,
     ) -> nx.MultiDiGraph:
         """The ego network of `node_id`: nodes within `hops`, edges of `kinds` and >= `min_amount`.
 
-        `limit` keeps, at every hop, the strongest neighbours by amount. Answered from the
-        adjacency index, so it never builds the whole graph.
+        `limit` keeps, at every hop, the strongest neighbours by amount; `expand` follows only the
+        strongest of them to the next hop (a picture that draws a hub's 25 strongest partners need
+        not load the neighbourhoods of its thousand others). Answered from the adjacency index,
+        so it never builds the whole graph.
         """
         self.require_node(node_id)
         kinds = list(kinds) if kinds else None
 
         def build() -> nx.MultiDiGraph:
-            ids = self.adjacency().ball(node_id, hops, kinds, min_amount, limit)
+            ids = self.adjacency().ball(node_id, hops, kinds, min_amount, limit, expand)
             return self.subgraph(ids, kinds=kinds, min_amount=min_amount)
 
-        key = ("neighbors", str(node_id), tuple(sorted(kinds)) if kinds else None, min_amount, hops, limit)
+        key = ("neighbors", str(node_id), tuple(sorted(kinds)) if kinds else None, min_amount, hops, limit, expand)
         return self.remembered(key, build, lambda g: g.copy(), lambda g: g.number_of_nodes() + g.number_of_edges())
 
     def subgraph(self, node_ids: Iterable[str], kinds: Iterable[str] | None = None,

@@ -89,7 +89,10 @@ def ego_picture(store: GraphStore, node_id: str, ctx: ViewContext, depth: int = 
     wanted = list(kinds) if kinds else [k for k in EDGE_KINDS if k not in DEFAULT_SKIPPED_KINDS]
     # per hop only the strongest neighbours are loaded (a hub's two-hop ball can hold a whole
     # city): twice what is drawn, so the "+N more" folds still count what lies just beyond
-    sub = store.neighbors(node_id, kinds=wanted, min_amount=min_amount, hops=depth, limit=2 * ctx.max_nodes)
+    # and only the neighbours that can be drawn are followed outwards (twice `keep`: the ranking by
+    # the strongest single edge here and by the pair's total in `fold_tree` may differ a little)
+    sub = store.neighbors(node_id, kinds=wanted, min_amount=min_amount, hops=depth, limit=2 * ctx.max_nodes,
+                          expand=2 * ctx.keep)
     parent, strength = _bfs_tree(sub, node_id)
     kept, folds = fold_tree(parent, strength, keep=ctx.keep, max_nodes=ctx.max_nodes,
                              keep_deeper=min(ctx.keep, ctx.keep_deeper))

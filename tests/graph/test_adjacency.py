@@ -64,3 +64,16 @@ def test_limit_keeps_the_strongest_and_min_amount_filters(random_store):
 def test_subgraph_of_unknown_ids_is_empty(random_store):
     assert random_store.subgraph(["nope"]).number_of_nodes() == 0
     assert set(random_store.subgraph(["E1", "E2", "nope"]).nodes) == {"E1", "E2"}
+
+
+def test_expand_follows_only_the_strongest_outwards(random_store):
+    g = whole_graph(random_store).to_undirected(as_view=True)
+    center = "E5"
+    ring = random_store.neighbors(center, hops=1)
+    amounts = {n: max(d["amount"] for d in g.get_edge_data(center, n).values()) for n in ring.nodes if n != center}
+    strongest = sorted(amounts, key=lambda n: (-amounts[n], n))[:2]
+    got = set(random_store.neighbors(center, hops=2, expand=2).nodes)
+    beyond = got - set(ring.nodes)
+    assert set(ring.nodes) <= got  # the first ring whole
+    assert beyond == {m for n in strongest for m in g.neighbors(n)} - set(ring.nodes)  # only two followed
+    assert beyond < set(random_store.neighbors(center, hops=2).nodes) - set(ring.nodes)

@@ -123,7 +123,7 @@ def test_node_lookup_matches_the_embedded_store(backend_store: GraphStore, tmp_p
 
 
 @pytest.mark.parametrize("query", [
-    {}, {"kinds": ["PAYS"], "min_amount": 10}, {"hops": 2}, {"hops": 3, "limit": 1},
+    {}, {"kinds": ["PAYS"], "min_amount": 10}, {"hops": 2}, {"hops": 3, "limit": 1}, {"hops": 2, "expand": 1},
     {"kinds": ["HOLDS_ROLE", "MEMBER_OF"], "hops": 2},
 ])
 def test_neighbors_match_the_embedded_store(backend_store: GraphStore, tmp_path: Path, query):
