@@ -318,6 +318,7 @@ def store_view(con: duckdb.DuckDBPyConnection, store: GraphStore, table: str, co
 def store_views(store: GraphStore, tables: Mapping[str, Iterable[str]]) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with `store_view` views of the given tables (table -> columns used)."""
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false").fetchall()
     for table, columns in tables.items():
         store_view(con, store, table, columns)
     return con
