@@ -46,6 +46,7 @@ __all__ = [
     "list_lengths",
     "first_of",
     "connect",
+    "opened",
     "group_codes",
     "group_sums",
     "query",
@@ -210,6 +211,13 @@ def group_sums(values: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
+def opened(store: GraphStore, con: duckdb.DuckDBPyConnection | None
+           ) -> tuple[duckdb.DuckDBPyConnection, bool]:
+    """The connection given (one scoring run shares it across the kinds), else a new one;
+    and whether the caller opened it (and so closes it)."""
+    return (con, False) if con is not None else (connect(store), True)
+
+
 def connect(store: GraphStore) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection over the store's tables (`scoring.features.store_views`) with the
     family's views: `people` (contactable persons), `holds_role`, `payroll_edges`, `pays_edges`."""
@@ -265,9 +273,10 @@ def reason(en: str, zh: str) -> Reason:
 def lists_for(ids: pd.Series, keys: pa.Array | pa.ChunkedArray | pd.Series,
               values: pa.Array | pa.ChunkedArray | pd.Series, *, unique: bool = False,
               limit: int | None = None) -> pd.Series:
-    """One list per id in `ids` (in that order, an Arrow-backed column on a fresh index): the `values` whose key is that id, in the
-    order given (empty where none). `unique` keeps a value's first occurrence; `limit` caps a
-    list. Column-wise: Arrow's hash look-up finds each pair's row, a stable sort groups them.
+    """One list per id in `ids` (in that order; an Arrow-backed column on a fresh index): the
+    `values` whose key is that id, in the order given (empty where none). `unique` keeps a
+    value's first occurrence; `limit` caps a list. Column-wise: Arrow's hash look-up finds each
+    pair's row, a stable sort groups them.
     """
     n = len(ids)
     id_arr = pa.array(ids.astype("string"), pa.string()) if isinstance(ids, pd.Series) else ids

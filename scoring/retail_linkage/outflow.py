@@ -24,7 +24,6 @@ from scoring.retail_linkage.common import (
     as_of_month,
     clean,
     clip01,
-    connect,
     first_of,
     group_codes,
     group_sums,
@@ -33,6 +32,7 @@ from scoring.retail_linkage.common import (
     lists_for,
     log_scaled_series,
     month_label,
+    opened,
     query,
     spread_evenly,
 )
@@ -85,9 +85,10 @@ ORDER BY person_id, enterprise_id
 """
 
 
-def retail_outflow_prospects(store: GraphStore, rs: RetailLinkageSettings) -> pa.Table:
+def retail_outflow_prospects(store: GraphStore, rs: RetailLinkageSettings,
+                             con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
     os_ = rs.outflow
-    con = connect(store)
+    con, owned = opened(store, con)
     try:
         p = query(con, "SELECT * FROM people WHERE is_retail_client AND coalesce(aum_prev, 0.0) >= $floor",
                   {"floor": max(os_.min_prev_aum, 1e-9)})
@@ -108,7 +109,8 @@ def retail_outflow_prospects(store: GraphStore, rs: RetailLinkageSettings) -> pa
         rows = rows.rename(columns={"id": "prospect_id"}).reset_index(drop=True)
         linked = arrow(con, _LINKED_SQL, {"people": rows["prospect_id"].astype(str).tolist()})
     finally:
-        con.close()
+        if owned:
+            con.close()
     rows["linked_enterprises"] = lists_for(rows["prospect_id"], linked["person_id"], linked["enterprise_id"])
     own = rows["manager_id"].astype("string")
     rows["manager_id"] = own.fillna(spread_evenly(rows, "branch_id", store.read("managers"), "retail"))
@@ -163,11 +165,11 @@ def _client_payments(con: duckdb.DuckDBPyConnection, own: list[str]) -> pa.Table
     return pays.filter(pc.fill_null(pc.is_in(pays["payer"], value_set=clients.combine_chunks()), False))
 
 
-def corporate_outflow_prospects(store: GraphStore, rs: RetailLinkageSettings, as_of: str | None
-                                ) -> pa.Table:
+def corporate_outflow_prospects(store: GraphStore, rs: RetailLinkageSettings, as_of: str | None,
+                                con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
     os_ = rs.outflow
     own = sorted({w.strip() for w in os_.own_bank_names} | _OWN_BANK_WORDS)
-    con = connect(store)
+    con, owned = opened(store, con)
     try:
         pays = _client_payments(con, own)
         if not pays.num_rows:
@@ -215,7 +217,8 @@ def corporate_outflow_prospects(store: GraphStore, rs: RetailLinkageSettings, as
                                     "prospect_id": pa.array(rows["prospect_id"], pa.string())}))
         names = query(con, _NAMES_SQL)
     finally:
-        con.close()
+        if owned:
+            con.close()
     for col in ("name", "branch_id", "manager_id"):
         rows[col] = names[col].to_numpy()
     rows["top_payees"] = _top_payees(pays, recent_other, rows["prospect_id"])

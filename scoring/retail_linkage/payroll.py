@@ -22,12 +22,12 @@ from scoring.retail_linkage.common import (
     as_of_month,
     clean,
     clip01,
-    connect,
     group_codes,
     group_sums,
     kind_frame,
     lists_for,
     month_label,
+    opened,
     query,
     run,
     spread_evenly,
@@ -57,7 +57,7 @@ BARS = [
 
 # Payroll months as integers (year*12 + month-1); an unparseable month is NULL and left out.
 _PAY_SQL = """
-CREATE TEMP VIEW pay AS
+CREATE OR REPLACE TEMP VIEW pay AS
 SELECT employer_id, person_id, coalesce(amount, 0.0) AS amount,
        try_cast(substr(month, 1, 4) AS INTEGER) * 12 + try_cast(substr(month, 6, 2) AS INTEGER) - 1 AS m
 FROM payroll WHERE employer_id IS NOT NULL AND person_id IS NOT NULL
@@ -102,7 +102,8 @@ def _window(con: duckdb.DuckDBPyConnection, rs: RetailLinkageSettings, as_of: st
     return None if end is None else (end - rs.payroll.window_months + 1, end)
 
 
-def payroll_features(store: GraphStore, rs: RetailLinkageSettings, as_of: str | None) -> pd.DataFrame:
+def payroll_features(store: GraphStore, rs: RetailLinkageSettings, as_of: str | None,
+                     con: duckdb.DuckDBPyConnection | None = None) -> pd.DataFrame:
     """One row per (employer, person) paid within the window, with pay, tenure and assets.
 
     Columns: employer_id, person_id, total, months_paid, avg_pay, tenure_months, assets,
@@ -112,11 +113,12 @@ def payroll_features(store: GraphStore, rs: RetailLinkageSettings, as_of: str | 
     `contactable` marks those who may be listed. Column-wise over the payroll facts (DuckDB,
     Arrow and numpy); persons and employers joined in DuckDB.
     """
-    con = connect(store)
+    con, owned = opened(store, con)
     try:
         return _features(con, rs, as_of)[0]
     finally:
-        con.close()
+        if owned:
+            con.close()
 
 
 def _features(con: duckdb.DuckDBPyConnection, rs: RetailLinkageSettings, as_of: str | None
@@ -171,9 +173,10 @@ def _score_columns(feats: pd.DataFrame, rs: RetailLinkageSettings) -> pd.DataFra
     return f
 
 
-def payroll_prospects(store: GraphStore, rs: RetailLinkageSettings, as_of: str | None) -> pa.Table:
+def payroll_prospects(store: GraphStore, rs: RetailLinkageSettings, as_of: str | None,
+                      con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
     """Kind `payroll`: one row per contactable employee (their main payroll employer)."""
-    feats = payroll_features(store, rs, as_of)
+    feats = payroll_features(store, rs, as_of, con)
     if feats.empty:
         return empty_frame()
     staff = _score_columns(feats[feats["contactable"]], rs)
@@ -273,14 +276,15 @@ def summarise_employers(store: GraphStore, rs: RetailLinkageSettings, as_of: str
     employee counts 1 for the payroll card, +1 for holding financial assets with the bank,
     +1 for the potential tier or higher, +1 for VIP or private banking (so 1..4).
     """
-    con = connect(store)
+    con, owned = opened(store, None)
     try:
         feats, window = _features(con, rs, as_of)
         if window is None or feats.empty:
             return pd.DataFrame({c: pd.Series(dtype="object") for c in SUMMARY_COLUMNS})
         months = query(con, _MONTHS_SQL, {"start": window[0], "end": window[1]}).set_index("employer_id")["months"]
     finally:
-        con.close()
+        if owned:
+            con.close()
     threshold = rs.threshold
     tier = feats["tier"].fillna("")
     feats["products"] = (1 + (feats["is_retail_client"] & (feats["assets"] > 0)).astype(int)

@@ -23,10 +23,10 @@ from scoring.retail_linkage.common import (
     arrow,
     clean,
     clip01,
-    connect,
     kind_frame,
     lists_for,
     log_scaled_series,
+    opened,
     query,
     run,
     spread_evenly,
@@ -144,9 +144,10 @@ ORDER BY h.person_id, h.enterprise_id, h.role
 """
 
 
-def executive_prospects(store: GraphStore, rs: RetailLinkageSettings) -> pa.Table:
+def executive_prospects(store: GraphStore, rs: RetailLinkageSettings,
+                         con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
     es = rs.executive
-    con = connect(store)
+    con, owned = opened(store, con)
     try:
         _links(con, es.roles, rs)
         r = query(con, _EXEC_SQL, {"rooms": list(es.relationship_room)})
@@ -174,7 +175,8 @@ def executive_prospects(store: GraphStore, rs: RetailLinkageSettings) -> pa.Tabl
         rows = rows.reset_index(drop=True)
         held = arrow(con, _HELD_SQL, {"roles": list(es.roles), "people": rows["prospect_id"].astype(str).tolist()})
     finally:
-        con.close()
+        if owned:
+            con.close()
     links = pa.StructArray.from_arrays([held["enterprise_id"].combine_chunks().cast(pa.string()),
                                         held["role"].combine_chunks().cast(pa.string())],
                                        names=["enterprise_id", "role"])
@@ -244,14 +246,16 @@ LEFT JOIN paid_in i ON i.id = l.enterprise_id
 """
 
 
-def corporate_from_retail_prospects(store: GraphStore, rs: RetailLinkageSettings) -> pa.Table:
+def corporate_from_retail_prospects(store: GraphStore, rs: RetailLinkageSettings,
+                                    con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
     cs = rs.corporate_from_retail
-    con = connect(store)
+    con, owned = opened(store, con)
     try:
         _links(con, cs.roles, rs)
         r = query(con, _CFR_SQL)
     finally:
-        con.close()
+        if owned:
+            con.close()
     if r.empty:
         return empty_frame()
     r["firm_size"] = firm_size(r["registered_capital"], cs.capital_full_at, r["payments_volume"],
