@@ -153,11 +153,11 @@ TABLES: dict[str, tuple[str, ...]] = {
 # Persons who may be listed (do-not-contact dropped here, once), and the derived edges the
 # family reads: HOLDS_ROLE (person -> enterprise), PAYROLL (employer -> person), PAYS.
 _VIEWS = """
-CREATE TEMP VIEW people AS
+CREATE TEMP {relation} people AS
 SELECT id, name, coalesce(is_retail_client, false) AS is_retail_client, coalesce(aum, 0.0) AS aum, aum_prev,
        lower(trim(tier)) AS tier, branch_id, manager_id
 FROM persons WHERE NOT coalesce(do_not_contact, false);
-CREATE TEMP VIEW holds_role AS
+CREATE TEMP {relation} holds_role AS
 SELECT src AS person_id, dst AS enterprise_id, role, share_pct
 FROM edges WHERE kind = 'HOLDS_ROLE' AND src IS NOT NULL AND dst IS NOT NULL AND role IS NOT NULL;
 CREATE TEMP VIEW payroll_edges AS SELECT src AS employer_id, dst AS person_id FROM edges WHERE kind = 'PAYROLL';
@@ -218,11 +218,15 @@ def opened(store: GraphStore, con: duckdb.DuckDBPyConnection | None
     return (con, False) if con is not None else (connect(store), True)
 
 
-def connect(store: GraphStore) -> duckdb.DuckDBPyConnection:
+def connect(store: GraphStore, *, materialise: bool = False) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection over the store's tables (`scoring.features.store_views`) with the
-    family's views: `people` (contactable persons), `holds_role`, `payroll_edges`, `pays_edges`."""
+    family's views: `people` (contactable persons), `holds_role`, `payroll_edges`, `pays_edges`.
+
+    `materialise`: `people` and `holds_role` become temporary tables, read from the store once
+    (a scoring run reads them for several kinds; a single look-up does not need to).
+    """
     con = store_views(store, TABLES)
-    for statement in _VIEWS.split(";"):
+    for statement in _VIEWS.format(relation="TABLE" if materialise else "VIEW").split(";"):
         if statement.strip():
             run(con, statement)
     return con
@@ -346,6 +350,6 @@ def kind_frame(rows: pd.DataFrame, kind: str, bars: Iterable[Bar], reasons: Iter
     rows = rows.reset_index(drop=True)
     n = len(rows)
     cols = {k: (v.reset_index(drop=True) if isinstance(v, pd.Series) else
-                v if isinstance(v, pa.Array) else pa.array([v] * n)) for k, v in details.items()}
+                v if isinstance(v, pa.Array) else pa.repeat(pa.scalar(v), n)) for k, v in details.items()}
     return build_frame(rows, family=FAMILY, kind=kind, bars=bars, reasons=reasons, products=products,
                        path=path, details=cols)

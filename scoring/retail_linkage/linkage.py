@@ -38,7 +38,7 @@ _TIER_ORDER = {"private": 0, "vip": 1, "potential": 2, "mass": 3}
 def score(store: GraphStore, settings: ScoringSettings) -> pa.Table:
     """Every row of the family, as one frame: payroll, executive, corporate_from_retail and outflow."""
     rs = load_settings(settings)
-    con = connect(store)  # one connection over the store's tables for every kind
+    con = connect(store, materialise=True)  # one connection over the store's tables for every kind
     try:
         outflow = pa.concat_tables([retail_outflow_prospects(store, rs, con),
                                     corporate_outflow_prospects(store, rs, settings.as_of, con)])
