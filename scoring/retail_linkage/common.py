@@ -1,8 +1,12 @@
 """Shared pieces of the `retail_linkage` family: labels, vectorised helpers, row building.
 
-Scores are computed column-wise on DataFrames and each kind's rows become a columnar frame
+Inputs come from one DuckDB connection over the store (`connect`: the store's Parquet files,
+the `people` who may be contacted and the `HOLDS_ROLE`, `PAYROLL` and `PAYS` edges); scores are
+computed column-wise (numpy, pandas columns) and each kind's rows become a columnar frame
 (`kind_frame`, see scoring/frame.py): evidence, reasons (template ids + parameters), products,
-path and details are built as whole columns, with no object per row.
+path and details are built as whole columns, with no object per row. Sums use pandas'
+compensated summation in the facts' order (`group_codes`, `group_sums`), lists per row are
+built by Arrow (`lists_for`).
 """
 
 from __future__ import annotations
@@ -32,15 +36,12 @@ __all__ = [
     "clean",
     "clip01",
     "log_scaled_series",
-    "month_index",
     "month_label",
     "as_of_month",
     "contactable_persons",
-    "blocked_persons",
     "spread_evenly",
     "money_en",
     "money_zh",
-    "clean_id",
     "reason",
     "lists_for",
     "list_lengths",
@@ -98,14 +99,6 @@ def log_scaled_series(amount: pd.Series, full_at: float) -> pd.Series:
     return pd.Series(np.clip(out, 0.0, 1.0), index=amount.index)
 
 
-def month_index(months: pd.Series) -> pd.Series:
-    """'YYYY-MM' strings as integers (year*12 + month-1); unparseable months become NA."""
-    s = months.astype("string")
-    year = pd.to_numeric(s.str.slice(0, 4), errors="coerce")
-    month = pd.to_numeric(s.str.slice(5, 7), errors="coerce")
-    return (year * 12 + month - 1).astype("Int64")
-
-
 def month_label(index: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
@@ -132,11 +125,6 @@ def contactable_persons(store: GraphStore) -> pd.DataFrame:
     out["aum"] = out["aum"].fillna(0.0)
     out["tier"] = out["tier"].astype("string").str.strip().str.lower()
     return out.reset_index(drop=True)
-
-
-def blocked_persons(store: GraphStore) -> set[str]:
-    persons = store.read("persons", ["id", "do_not_contact"])
-    return set(persons.loc[persons["do_not_contact"].fillna(False).astype(bool), "id"].astype(str))
 
 
 #: the store tables the family reads, with the columns its SQL uses
@@ -250,15 +238,6 @@ def spread_evenly(rows: pd.DataFrame, branch_col: str, managers: pd.DataFrame, k
             mask = branch == b
             out[mask] = ids[turn[mask] % len(ids)]
     return pd.Series(out, index=rows.index, dtype="string")
-
-
-def clean_id(value: Any) -> str | None:
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, float) and value != value:
-        return None
-    text = str(value).strip()
-    return text or None
 
 
 def money_en(amount: float) -> str:
