@@ -48,6 +48,7 @@ __all__ = [
     "first_of",
     "connect",
     "opened",
+    "register_ids",
     "group_codes",
     "group_sums",
     "query",
@@ -197,6 +198,11 @@ def group_sums(values: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
         sums = pd.Series(values).groupby(codes).sum()
         out[sums.index.to_numpy()] = sums.to_numpy()
     return out
+
+
+def register_ids(con: duckdb.DuckDBPyConnection, name: str, ids: pd.Series) -> None:
+    """The listed rows' ids as a one-column relation `name(id)`, for semi-joins in SQL."""
+    con.register(name, pa.table({"id": pa.array(ids.astype("string"), pa.string())}))
 
 
 def opened(store: GraphStore, con: duckdb.DuckDBPyConnection | None

@@ -34,6 +34,7 @@ from scoring.retail_linkage.common import (
     month_label,
     opened,
     query,
+    register_ids,
     spread_evenly,
 )
 from scoring.retail_linkage.settings import RetailLinkageSettings
@@ -80,7 +81,7 @@ _OWN_BANK_WORDS = {"本行", "我行", "own", "ours"}
 # Enterprises a person holds a role in (other than employee), for the linked-enterprise hint.
 _LINKED_SQL = """
 SELECT DISTINCT person_id, enterprise_id FROM holds_role
-WHERE role <> 'employee' AND list_contains($people, person_id)
+WHERE role <> 'employee' AND person_id IN (SELECT id FROM listed)
 ORDER BY person_id, enterprise_id
 """
 
@@ -107,7 +108,8 @@ def retail_outflow_prospects(store: GraphStore, rs: RetailLinkageSettings,
         p["score"] = p[[b.points_col for b in RETAIL_BARS]].sum(axis=1)
         rows = p.sort_values(["score", "id"], ascending=[False, True]).head(os_.max_rows)
         rows = rows.rename(columns={"id": "prospect_id"}).reset_index(drop=True)
-        linked = arrow(con, _LINKED_SQL, {"people": rows["prospect_id"].astype(str).tolist()})
+        register_ids(con, "listed", rows["prospect_id"])
+        linked = arrow(con, _LINKED_SQL)
     finally:
         if owned:
             con.close()

@@ -28,6 +28,7 @@ from scoring.retail_linkage.common import (
     log_scaled_series,
     opened,
     query,
+    register_ids,
     run,
     spread_evenly,
 )
@@ -139,7 +140,7 @@ LEFT JOIN staff st ON st.employer_id = l.enterprise_id
 _HELD_SQL = """
 SELECT DISTINCT h.person_id, h.enterprise_id, h.role
 FROM holds_role h JOIN enterprises e ON e.id = h.enterprise_id AND coalesce(e.is_client, false)
-WHERE list_contains($roles, h.role) AND list_contains($people, h.person_id)
+WHERE list_contains($roles, h.role) AND h.person_id IN (SELECT id FROM listed)
 ORDER BY h.person_id, h.enterprise_id, h.role
 """
 
@@ -173,7 +174,8 @@ def executive_prospects(store: GraphStore, rs: RetailLinkageSettings,
         rows["score"] = rows[pts].sum(axis=1)
         rows = rows.sort_values(["score", "prospect_id"], ascending=[False, True]).head(es.max_rows)
         rows = rows.reset_index(drop=True)
-        held = arrow(con, _HELD_SQL, {"roles": list(es.roles), "people": rows["prospect_id"].astype(str).tolist()})
+        register_ids(con, "listed", rows["prospect_id"])
+        held = arrow(con, _HELD_SQL, {"roles": list(es.roles)})
     finally:
         if owned:
             con.close()
