@@ -11,15 +11,19 @@ import contextlib
 import gc
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from pydantic import TypeAdapter
 
+from graph.errors import StoreCorrupted
+from graph.store import GraphStore
 from graph.vocabulary import PRODUCT_WORDS, format_amount
 from scoring.explain import Prospect
 
@@ -42,6 +46,8 @@ __all__ = [
     "clamp_points",
     "validate_prospects",
     "paused_gc",
+    "store_view",
+    "store_views",
 ]
 
 # Products a prospect row may suggest: code -> (English, Chinese). Rows carry the codes;
@@ -257,3 +263,39 @@ def validate_prospects(rows: list[dict]) -> list[Prospect]:
     """Plain dicts to `Prospect` objects in one validation call (pydantic's core does the loop)."""
     with paused_gc():
         return _PROSPECTS.validate_python(rows)
+
+
+def store_view(con: duckdb.DuckDBPyConnection, store: GraphStore, table: str, columns: Iterable[str] = ()) -> str:
+    """Make a store table a DuckDB view of the same name, for SQL over the current version.
+
+    When the store keeps the table as a Parquet file (the embedded store, its pinned snapshots)
+    the view reads that file, so DuckDB reads only the columns and row groups a query needs and
+    no pandas frame is built. Otherwise (a server backend, a store in memory, an older file
+    that lacks one of `columns`) the view holds the rows `store.read` gives. Returns the file
+    read, or the table name.
+    """
+    manifest = getattr(store, "manifest", None)
+    root = getattr(store, "root", None)
+    entry = manifest()["tables"].get(table) if callable(manifest) and root is not None else None
+    if entry is not None:
+        path = (root / entry["file"]).as_posix()
+        try:
+            names = set(pq.read_schema(path).names)
+        except FileNotFoundError as exc:
+            raise StoreCorrupted(f"store file {path} is missing (version {store.version})") from exc
+        except (OSError, pa.ArrowException) as exc:
+            raise StoreCorrupted(f"store file {path} is unreadable: {exc}") from exc
+        if set(columns) <= names:
+            con.register(table, con.read_parquet(path))
+            return path
+    con.register(table, pa.Table.from_pandas(store.read(table), preserve_index=False))
+    return table
+
+
+def store_views(store: GraphStore, tables: Mapping[str, Iterable[str]]) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with `store_view` views of the given tables (table -> columns used)."""
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false").fetchall()
+    for table, columns in tables.items():
+        store_view(con, store, table, columns)
+    return con

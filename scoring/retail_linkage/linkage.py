@@ -24,7 +24,7 @@ import pyarrow as pa
 from graph.errors import NotFound
 from graph.settings import get_settings
 from graph.store import GraphStore
-from scoring.retail_linkage.common import ROLE_LABELS, contactable_persons
+from scoring.retail_linkage.common import ROLE_LABELS, connect, contactable_persons
 from scoring.retail_linkage.outflow import corporate_outflow_prospects, retail_outflow_prospects
 from scoring.retail_linkage.payroll import payroll_prospects, summarise_employers
 from scoring.retail_linkage.roles import corporate_from_retail_prospects, executive_prospects
@@ -39,12 +39,17 @@ _TIER_ORDER = {"private": 0, "vip": 1, "potential": 2, "mass": 3}
 def score(store: GraphStore, settings: ScoringSettings) -> pa.Table:
     """Every row of the family, as one frame: payroll, executive, corporate_from_retail and outflow."""
     rs = load_settings(settings)
-    outflow = pa.concat_tables([retail_outflow_prospects(store, rs),
-                                corporate_outflow_prospects(store, rs, settings.as_of)])
-    # retail and corporate alerts share the kind; keep the cap across both, best first
-    outflow = outflow.sort_by([("score", "descending"), ("prospect_id", "ascending")]).slice(0, rs.outflow.max_rows)
-    return pa.concat_tables([payroll_prospects(store, rs, settings.as_of), executive_prospects(store, rs),
-                             corporate_from_retail_prospects(store, rs), outflow])
+    con = connect(store, materialise=True)  # one connection over the store's tables for every kind
+    try:
+        outflow = pa.concat_tables([retail_outflow_prospects(store, rs, con),
+                                    corporate_outflow_prospects(store, rs, settings.as_of, con)])
+        # retail and corporate alerts share the kind; keep the cap across both, best first
+        outflow = outflow.sort_by([("score", "descending"), ("prospect_id", "ascending")]).slice(
+            0, rs.outflow.max_rows)
+        return pa.concat_tables([payroll_prospects(store, rs, settings.as_of, con), executive_prospects(store, rs, con),
+                                 corporate_from_retail_prospects(store, rs, con), outflow])
+    finally:
+        con.close()
 
 
 def employer_summaries(store: GraphStore, settings: ScoringSettings | None = None) -> pd.DataFrame:
@@ -81,6 +86,7 @@ def retail_manager_view(store: GraphStore, manager_id: str) -> list[dict[str, An
     if links.empty:
         return []
     ents = store.read("enterprises", ["id", "name", "is_client", "is_credit_client", "manager_id"])
+    ents = ents[ents["id"].isin(links["enterprise_id"].dropna().unique())]  # Python rows for these only
     names = dict(zip(managers["id"], managers["name"], strict=True))
     ent = {str(r["id"]): r for r in ents.to_dict("records")}
     people = {str(r["id"]): r for r in mine.to_dict("records")}

@@ -9,9 +9,11 @@
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from graph.store import GraphStore
 from graph.vocabulary import OWN_BANK_NAMES
@@ -19,15 +21,21 @@ from scoring.frame import empty_frame
 from scoring.retail_linkage.common import (
     Bar,
     ReasonSlot,
+    arrow,
     as_of_month,
     clean,
     clip01,
-    contactable_persons,
+    first_of,
+    group_codes,
+    group_sums,
     kind_frame,
-    lists_by,
+    list_lengths,
+    lists_for,
     log_scaled_series,
-    month_index,
     month_label,
+    opened,
+    query,
+    register_ids,
     spread_evenly,
 )
 from scoring.retail_linkage.settings import RetailLinkageSettings
@@ -71,30 +79,42 @@ register({
 _OWN_BANK_WORDS = set(OWN_BANK_NAMES)
 
 
-def retail_outflow_prospects(store: GraphStore, rs: RetailLinkageSettings) -> pa.Table:
+# Enterprises a person holds a role in (other than employee), for the linked-enterprise hint.
+_LINKED_SQL = """
+SELECT DISTINCT person_id, enterprise_id FROM holds_role
+WHERE role <> 'employee' AND person_id IN (SELECT id FROM listed)
+ORDER BY person_id, enterprise_id
+"""
+
+
+def retail_outflow_prospects(store: GraphStore, rs: RetailLinkageSettings,
+                             con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
     os_ = rs.outflow
-    p = contactable_persons(store)
-    p = p[p["is_retail_client"] & (p["aum_prev"].fillna(0.0) >= max(os_.min_prev_aum, 1e-9))].copy()
-    p["ratio"] = p["aum"].clip(lower=0.0) / p["aum_prev"]
-    p = p[p["ratio"] <= os_.query_ratio]
-    if p.empty:
-        return empty_frame()
-    warning = (p["ratio"] <= os_.warning_ratio).to_numpy()
-    p["level"] = np.where(warning, "warning", "query")
-    p["fall"] = (1.0 - p["ratio"]).round(4)
-    p["lost"] = p["aum_prev"] - p["aum"].clip(lower=0.0)
-    p["pts_level"] = np.where(warning, os_.w_level_warning, os_.w_level_query)
-    p["pts_fall"] = os_.w_fall * clip01(p["fall"]).to_numpy()
-    p["pts_lost"] = os_.w_lost * log_scaled_series(p["lost"], os_.lost_full_at)
-    p["pts_tier"] = os_.w_tier * p["tier"].map(os_.tier_weight).astype("float64").fillna(0.0)
-    p["score"] = p[[b.points_col for b in RETAIL_BARS]].sum(axis=1)
-    rows = p.sort_values(["score", "id"], ascending=[False, True]).head(os_.max_rows)
-    rows = rows.rename(columns={"id": "prospect_id"})
-    roles = store.read("roles", ["person_id", "enterprise_id", "role"])
-    roles = roles[roles["person_id"].isin(rows["prospect_id"]) & (roles["role"] != "employee")]
-    roles = roles.sort_values(["person_id", "enterprise_id"])
-    linked = lists_by(roles["person_id"], roles["enterprise_id"], unique=True)
-    rows["linked_enterprises"] = [linked.get(str(p), []) for p in rows["prospect_id"]]
+    con, owned = opened(store, con)
+    try:
+        p = query(con, "SELECT * FROM people WHERE is_retail_client AND coalesce(aum_prev, 0.0) >= $floor",
+                  {"floor": max(os_.min_prev_aum, 1e-9)})
+        p["ratio"] = p["aum"].clip(lower=0.0) / p["aum_prev"]
+        p = p[p["ratio"] <= os_.query_ratio].copy()
+        if p.empty:
+            return empty_frame()
+        warning = (p["ratio"] <= os_.warning_ratio).to_numpy()
+        p["level"] = np.where(warning, "warning", "query")
+        p["fall"] = (1.0 - p["ratio"]).round(4)
+        p["lost"] = p["aum_prev"] - p["aum"].clip(lower=0.0)
+        p["pts_level"] = np.where(warning, os_.w_level_warning, os_.w_level_query)
+        p["pts_fall"] = os_.w_fall * clip01(p["fall"]).to_numpy()
+        p["pts_lost"] = os_.w_lost * log_scaled_series(p["lost"], os_.lost_full_at)
+        p["pts_tier"] = os_.w_tier * p["tier"].map(os_.tier_weight).astype("float64").fillna(0.0)
+        p["score"] = p[[b.points_col for b in RETAIL_BARS]].sum(axis=1)
+        rows = p.sort_values(["score", "id"], ascending=[False, True]).head(os_.max_rows)
+        rows = rows.rename(columns={"id": "prospect_id"}).reset_index(drop=True)
+        register_ids(con, "listed", rows["prospect_id"])
+        linked = arrow(con, _LINKED_SQL)
+    finally:
+        if owned:
+            con.close()
+    rows["linked_enterprises"] = lists_for(rows["prospect_id"], linked["person_id"], linked["enterprise_id"])
     own = rows["manager_id"].astype("string")
     rows["manager_id"] = own.fillna(spread_evenly(rows, "branch_id", store.read("managers"), "retail"))
     return _retail_frame(rows)
@@ -104,7 +124,7 @@ def _retail_frame(rows: pd.DataFrame) -> pa.Table:
     rows = rows.reset_index(drop=True)
     rows["warning"] = rows["level"] == "warning"
     rows["query"] = ~rows["warning"]
-    rows["linked"] = rows["linked_enterprises"].map(len) > 0
+    rows["linked"] = list_lengths(rows["linked_enterprises"]) > 0
     rows["rich"] = rows["tier"].isin(["vip", "private"])
     reasons = [
         ReasonSlot("retail.outflow.warning", {"ratio": "ratio"}, when="warning"),
@@ -121,66 +141,117 @@ def _retail_frame(rows: pd.DataFrame) -> pa.Table:
 
 
 # ---------------------------------------------------------------- corporate
-def corporate_outflow_prospects(store: GraphStore, rs: RetailLinkageSettings, as_of: str | None
-                                ) -> pa.Table:
+# Every payment with its month as an integer (year*12 + month-1; `paid_on`'s month where
+# `month` is missing) and whether the payee banks elsewhere: a non-empty `payee_bank` that is
+# not one of the bank's own names. A projection only, so the rows keep the table's order.
+_PAYS_SQL = """
+SELECT payer_id AS payer, payee_id AS payee, coalesce(amount, 0.0) AS amount,
+       try_cast(substr(ym, 1, 4) AS INTEGER) * 12 + try_cast(substr(ym, 6, 2) AS INTEGER) - 1 AS m,
+       coalesce(bank <> '' AND NOT list_contains($own, bank), false) AS other
+FROM (SELECT *, coalesce(month, strftime(paid_on, '%Y-%m')) AS ym, trim(payee_bank) AS bank FROM payments)
+"""
+
+_CLIENTS_SQL = """
+SELECT id FROM enterprises WHERE coalesce(is_client, false) AND NOT coalesce(do_not_contact, false)
+"""
+
+_NAMES_SQL = """
+SELECT r.prospect_id, e.name, e.branch_id, e.manager_id
+FROM r LEFT JOIN enterprises e ON e.id = r.prospect_id ORDER BY r.seq
+"""
+
+
+def _client_payments(con: duckdb.DuckDBPyConnection, own: list[str]) -> pa.Table:
+    """Payments made by corporate clients (not do-not-contact), in the table's order."""
+    pays = arrow(con, _PAYS_SQL, {"own": own})
+    clients = arrow(con, _CLIENTS_SQL)["id"]
+    return pays.filter(pc.fill_null(pc.is_in(pays["payer"], value_set=clients.combine_chunks()), False))
+
+
+def corporate_outflow_prospects(store: GraphStore, rs: RetailLinkageSettings, as_of: str | None,
+                                con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
     os_ = rs.outflow
-    ents = store.read("enterprises")
-    clients = ents[ents["is_client"].fillna(False).astype(bool) & ~ents["do_not_contact"].fillna(False)
-                   .astype(bool)]
-    pays = store.read("payments", ["payer_id", "payee_id", "payee_bank", "amount", "month", "paid_on"])
-    pays = pays[pays["payer_id"].isin(clients["id"])]
-    if pays.empty:
-        return empty_frame()
-    month = month_index(pays["month"].fillna(pays["paid_on"].dt.strftime("%Y-%m")))
-    end = as_of_month(as_of, month)
-    if end is None:
-        return empty_frame()
-    n = os_.recent_months
-    bank = pays["payee_bank"].astype("string").str.strip()
-    own = {w.strip() for w in os_.own_bank_names} | _OWN_BANK_WORDS
-    other = (bank.notna() & (bank != "") & ~bank.isin(own)).to_numpy()
-    m = month.to_numpy(dtype="float64", na_value=np.nan)
-    recent = (m > end - n) & (m <= end)
-    before = (m > end - 2 * n) & (m <= end - n)
-    frame = pd.DataFrame({"payer": pays["payer_id"].to_numpy(), "payee": pays["payee_id"].to_numpy(),
-                          "amount": pays["amount"].fillna(0.0).to_numpy()})
-    g_recent_all = frame[recent].groupby("payer")["amount"].sum()
-    g_recent = frame[recent & other].groupby("payer")["amount"].sum()
-    g_before = frame[before & other].groupby("payer")["amount"].sum()
-    rows = pd.DataFrame({"recent": g_recent}).join(g_before.rename("before")).fillna(0.0)
-    rows = rows[rows["recent"] >= max(os_.min_recent_other_bank, 1e-9)]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        growth = np.where(rows["before"] > 0, rows["recent"] / rows["before"], os_.growth_full)
-    rows["growth"] = np.round(growth, 3)
-    rows = rows[rows["growth"] >= os_.growth_query]
-    if rows.empty:
-        return empty_frame()
-    rows["share"] = (rows["recent"] / g_recent_all.reindex(rows.index).to_numpy()).clip(upper=1.0).round(4)
-    warning = (rows["growth"] >= os_.growth_warning).to_numpy()
-    rows["level"] = np.where(warning, "warning", "query")
-    rows["pts_level"] = np.where(warning, os_.w_level_warning, os_.w_level_query)
-    rows["pts_growth"] = os_.w_growth * clip01((rows["growth"] - 1.0) / (os_.growth_full - 1.0)).to_numpy()
-    rows["pts_other_bank"] = os_.w_other_bank * log_scaled_series(rows["recent"], os_.other_bank_full_at)
-    rows["pts_share"] = os_.w_share * rows["share"]
-    rows["score"] = rows[[b.points_col for b in CORPORATE_BARS]].sum(axis=1)
-    rows = rows.rename_axis("prospect_id").reset_index()
-    rows = rows.sort_values(["score", "prospect_id"], ascending=[False, True]).head(os_.max_rows)
-    leads = (frame[recent & other & frame["payer"].isin(rows["prospect_id"]).to_numpy()]
-             .groupby(["payer", "payee"])["amount"].sum().reset_index()
-             .sort_values(["payer", "amount", "payee"], ascending=[True, False, True]))
-    top = lists_by(leads["payer"], leads["payee"], limit=3)
-    rows["top_payees"] = [top.get(str(p), []) for p in rows["prospect_id"]]
-    rows = rows.merge(clients[["id", "name", "branch_id", "manager_id"]].rename(columns={"id": "prospect_id"}),
-                      on="prospect_id", how="left")
+    own = sorted({w.strip() for w in os_.own_bank_names} | _OWN_BANK_WORDS)
+    con, owned = opened(store, con)
+    try:
+        pays = _client_payments(con, own)
+        if not pays.num_rows:
+            return empty_frame()
+        # month indexes as floats, NaN where the month is unknown
+        m = np.asarray(pc.cast(pays["m"], pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
+        known = m[~np.isnan(m)]
+        end = as_of_month(as_of, pd.Series(known)) if as_of else int(known.max()) if len(known) else None
+        if end is None:
+            return empty_frame()
+        n = os_.recent_months
+        recent = (m > end - n) & (m <= end)
+        before = (m > end - 2 * n) & (m <= end - n)
+        other = np.asarray(pays["other"].to_numpy(zero_copy_only=False), dtype=bool)
+        amount = np.asarray(pays["amount"].to_numpy(zero_copy_only=False), dtype=np.float64)
+        codes, (payer,) = group_codes(pays["payer"])
+        k = len(payer)
+        # per client, in the payments' order (pandas' compensated sums, as the scalar code had)
+        recent_other = recent & other
+        has_recent = np.bincount(codes[recent_other], minlength=k) > 0
+        rows = pd.DataFrame({
+            "prospect_id": _strings(payer),
+            "recent": group_sums(amount[recent_other], codes[recent_other], k),
+            "before": group_sums(amount[before & other], codes[before & other], k),
+            "recent_all": group_sums(amount[recent], codes[recent], k)})
+        rows = rows[has_recent & (rows["recent"] >= max(os_.min_recent_other_bank, 1e-9)).to_numpy()]
+        rows = rows.sort_values("prospect_id").reset_index(drop=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            growth = np.where(rows["before"] > 0, rows["recent"] / rows["before"], os_.growth_full)
+        rows["growth"] = np.round(growth, 3)
+        rows = rows[rows["growth"] >= os_.growth_query].copy()
+        if rows.empty:
+            return empty_frame()
+        rows["share"] = (rows["recent"] / rows["recent_all"]).clip(upper=1.0).round(4)
+        warning = (rows["growth"] >= os_.growth_warning).to_numpy()
+        rows["level"] = np.where(warning, "warning", "query")
+        rows["pts_level"] = np.where(warning, os_.w_level_warning, os_.w_level_query)
+        rows["pts_growth"] = os_.w_growth * clip01((rows["growth"] - 1.0) / (os_.growth_full - 1.0)).to_numpy()
+        rows["pts_other_bank"] = os_.w_other_bank * log_scaled_series(rows["recent"], os_.other_bank_full_at)
+        rows["pts_share"] = os_.w_share * rows["share"]
+        rows["score"] = rows[[b.points_col for b in CORPORATE_BARS]].sum(axis=1)
+        rows = rows.sort_values(["score", "prospect_id"], ascending=[False, True]).head(os_.max_rows)
+        rows = rows.reset_index(drop=True)
+        con.register("r", pa.table({"seq": pa.array(np.arange(len(rows))),
+                                    "prospect_id": pa.array(rows["prospect_id"], pa.string())}))
+        names = query(con, _NAMES_SQL)
+    finally:
+        if owned:
+            con.close()
+    for col in ("name", "branch_id", "manager_id"):
+        rows[col] = names[col].to_numpy()
+    rows["top_payees"] = _top_payees(pays, recent_other, rows["prospect_id"])
     rows["window"] = f"{month_label(end - n + 1)}..{month_label(end)}"
     return _corp_frame(rows)
+
+
+def _top_payees(pays: pa.Table, recent_other: np.ndarray, listed: pd.Series, top: int = 3) -> pd.Series:
+    """The biggest other-bank payees of each listed client in the recent months: the leads."""
+    mask = recent_other & np.asarray(pc.fill_null(pc.is_in(pays["payer"], value_set=pa.array(
+        listed.astype(str).tolist(), pa.string())), False).to_numpy(zero_copy_only=False), dtype=bool)
+    chosen = pays.filter(pa.array(mask))
+    codes, (payer, payee) = group_codes(chosen["payer"], chosen["payee"])
+    amount = np.asarray(chosen["amount"].to_numpy(zero_copy_only=False), dtype=np.float64)
+    leads = pd.DataFrame({"payer": _strings(payer), "payee": _strings(payee),
+                          "amount": group_sums(amount, codes, len(payer))})
+    leads = leads.sort_values(["payer", "amount", "payee"], ascending=[True, False, True])
+    return lists_for(listed, leads["payer"], leads["payee"], limit=top)
+
+
+def _strings(values: pa.Array) -> pd.Series:
+    return pd.Series(pd.arrays.ArrowExtensionArray(values.cast(pa.string())), dtype=pd.StringDtype("pyarrow")) \
+        if len(values) else pd.Series(dtype=pd.StringDtype("pyarrow"))
 
 
 def _corp_frame(rows: pd.DataFrame) -> pa.Table:
     rows = rows.reset_index(drop=True)
     rows["warning"] = rows["level"] == "warning"
     rows["query"] = ~rows["warning"]
-    rows["top_payee"] = rows["top_payees"].str[0]
+    rows["top_payee"] = first_of(rows["top_payees"])
     params = {k: k for k in ("growth", "recent", "window")}
     reasons = [
         ReasonSlot("retail.outflow.corp_warning", params, when="warning"),

@@ -8,6 +8,7 @@ staff already above it are wealth-deepening clients and rank lower.
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -18,13 +19,18 @@ from scoring.frame import empty_frame, interleave
 from scoring.retail_linkage.common import (
     Bar,
     ReasonSlot,
+    arrow,
     as_of_month,
     clean,
     clip01,
+    group_codes,
+    group_sums,
     kind_frame,
-    lists_by,
-    month_index,
+    lists_for,
     month_label,
+    opened,
+    query,
+    run,
     spread_evenly,
 )
 from scoring.retail_linkage.settings import RetailLinkageSettings
@@ -50,44 +56,100 @@ BARS = [
 ]
 
 
-def payroll_features(store: GraphStore, rs: RetailLinkageSettings, as_of: str | None) -> pd.DataFrame:
+# Payroll months as integers (year*12 + month-1); an unparseable month is NULL and left out.
+_PAY_SQL = """
+CREATE OR REPLACE TEMP VIEW pay AS
+SELECT employer_id, person_id, coalesce(amount, 0.0) AS amount,
+       try_cast(substr(month, 1, 4) AS INTEGER) * 12 + try_cast(substr(month, 6, 2) AS INTEGER) - 1 AS m
+FROM payroll WHERE employer_id IS NOT NULL AND person_id IS NOT NULL
+"""
+
+# The person's facts (all staff: the employer summary counts everyone) and the employer's
+# for each (employer, person) pair paid in the window.
+_FEATURES_SQL = """
+SELECT f.employer_id, f.person_id, f.total, f.months_paid, f.tenure_months,
+       p.name, coalesce(p.is_retail_client, false) AS is_retail_client, greatest(coalesce(p.aum, 0.0), 0.0) AS assets,
+       lower(trim(p.tier)) AS tier, p.branch_id, p.manager_id,
+       p.name IS NOT NULL AND NOT coalesce(p.do_not_contact, false) AS contactable,
+       e.name AS employer_name, e.branch_id AS employer_branch, e.manager_id AS employer_manager_id,
+       coalesce(e.is_client, false) AS employer_is_client
+FROM pairs f
+LEFT JOIN persons p ON p.id = f.person_id
+LEFT JOIN enterprises e ON e.id = f.employer_id
+ORDER BY f.seq
+"""
+
+
+# Distinct payroll months per employer within the window (every row counts, whoever was paid).
+_MONTHS_SQL = """
+SELECT employer_id, count(DISTINCT month) AS months
+FROM (SELECT employer_id, month,
+             try_cast(substr(month, 1, 4) AS INTEGER) * 12 + try_cast(substr(month, 6, 2) AS INTEGER) - 1 AS m
+      FROM payroll WHERE employer_id IS NOT NULL)
+WHERE m BETWEEN $start AND $end
+GROUP BY employer_id
+"""
+
+
+def _window(con: duckdb.DuckDBPyConnection, rs: RetailLinkageSettings, as_of: str | None
+            ) -> tuple[int, int] | None:
+    """The payroll window (first and last month index): ends at `as_of`, else the latest month."""
+    run(con, _PAY_SQL)
+    if as_of:
+        end = as_of_month(as_of, pd.Series(dtype="Int64"))
+    else:
+        latest = run(con, "SELECT max(m) FROM pay")[0]
+        end = None if latest is None or latest[0] is None else int(latest[0])
+    return None if end is None else (end - rs.payroll.window_months + 1, end)
+
+
+def payroll_features(store: GraphStore, rs: RetailLinkageSettings, as_of: str | None,
+                     con: duckdb.DuckDBPyConnection | None = None) -> pd.DataFrame:
     """One row per (employer, person) paid within the window, with pay, tenure and assets.
 
     Columns: employer_id, person_id, total, months_paid, avg_pay, tenure_months, assets,
-    is_retail_client, tier, name, branch_id, manager_id, contactable, window_start, window_end.
-    All staff are kept here (the employer summary counts everyone); `contactable` marks those
-    who may be listed.
+    is_retail_client, tier, name, branch_id, manager_id, contactable, employer_name,
+    employer_branch, employer_manager_id, employer_is_client, window_start, window_end,
+    window_months. All staff are kept here (the employer summary counts everyone);
+    `contactable` marks those who may be listed. Column-wise over the payroll facts (DuckDB,
+    Arrow and numpy); persons and employers joined in DuckDB.
     """
-    pay = store.read("payroll").dropna(subset=["employer_id", "person_id"])
-    idx = month_index(pay["month"])
-    end = as_of_month(as_of, idx)
-    if end is None:
-        return pd.DataFrame()
-    start = end - rs.payroll.window_months + 1
-    upto = (idx <= end).fillna(False).to_numpy()
-    hist = pd.DataFrame({"employer_id": pay["employer_id"].to_numpy()[upto],
-                         "person_id": pay["person_id"].to_numpy()[upto],
-                         "m": idx.to_numpy()[upto],
-                         "amount": pay["amount"].fillna(0.0).to_numpy()[upto]})
-    keys = ["employer_id", "person_id"]
-    span = hist.groupby(keys, sort=False)["m"].agg(["min", "max"])
-    recent = hist[hist["m"] >= start]
-    # (employer, person, month) is the payroll table's key, so counting rows counts months
-    win = recent.groupby(keys, sort=False)["amount"].agg(total="sum", months_paid="size")
-    feats = win.join(span, how="left").reset_index()
+    con, owned = opened(store, con)
+    try:
+        return _features(con, rs, as_of)[0]
+    finally:
+        if owned:
+            con.close()
+
+
+def _features(con: duckdb.DuckDBPyConnection, rs: RetailLinkageSettings, as_of: str | None
+              ) -> tuple[pd.DataFrame, tuple[int, int] | None]:
+    window = _window(con, rs, as_of)
+    if window is None:
+        return pd.DataFrame(), None
+    start, end = window
+    # payroll rows up to the window's end, in the table's order (a filter keeps it): per
+    # (employer, person) pay and months in the window, and tenure (first to last month)
+    pay = arrow(con, "SELECT employer_id, person_id, m, amount FROM pay WHERE m <= $end", {"end": end})
+    codes, (employer, person) = group_codes(pay["employer_id"], pay["person_id"])
+    m = np.asarray(pay["m"].to_numpy(), dtype=np.int64)
+    n = len(employer)
+    first, last = np.full(n, np.iinfo(np.int64).max), np.full(n, np.iinfo(np.int64).min)
+    np.minimum.at(first, codes, m)
+    np.maximum.at(last, codes, m)
+    recent = m >= start
+    months_paid = np.bincount(codes[recent], minlength=n)
+    total = group_sums(np.asarray(pay["amount"].to_numpy(), dtype=np.float64)[recent], codes[recent], n)
+    paid = np.flatnonzero(months_paid > 0)
+    take = pa.array(paid)
+    con.register("pairs", pa.table({"seq": pa.array(np.arange(len(paid))), "employer_id": employer.take(take),
+                                    "person_id": person.take(take), "total": total[paid],
+                                    "months_paid": months_paid[paid], "tenure_months": (last - first + 1)[paid]}))
+    feats = query(con, _FEATURES_SQL)
     feats["avg_pay"] = feats["total"] / feats["months_paid"]
-    feats["tenure_months"] = (feats["max"] - feats["min"] + 1).astype("int64")
-    feats = feats.drop(columns=["min", "max"])
-    persons = store.read("persons", ["id", "name", "is_retail_client", "aum", "tier", "branch_id",
-                                     "manager_id", "do_not_contact"])
-    feats = feats.merge(persons.rename(columns={"id": "person_id"}), on="person_id", how="left")
-    feats["contactable"] = feats["name"].notna() & ~feats["do_not_contact"].fillna(False).astype(bool)
-    feats["assets"] = feats["aum"].fillna(0.0).clip(lower=0.0)
-    feats["is_retail_client"] = feats["is_retail_client"].fillna(False).astype(bool)
-    feats["tier"] = feats["tier"].astype("string").str.strip().str.lower()
-    feats["window_start"], feats["window_end"] = month_label(start), month_label(end)
+    feats["window_start"], feats["window_end"] = month_label(window[0]), month_label(window[1])
     feats["window_months"] = rs.payroll.window_months
-    return feats.drop(columns=["aum", "do_not_contact"])
+    return feats, window
 
 
 def _score_columns(feats: pd.DataFrame, rs: RetailLinkageSettings) -> pd.DataFrame:
@@ -112,9 +174,10 @@ def _score_columns(feats: pd.DataFrame, rs: RetailLinkageSettings) -> pd.DataFra
     return f
 
 
-def payroll_prospects(store: GraphStore, rs: RetailLinkageSettings, as_of: str | None) -> pa.Table:
+def payroll_prospects(store: GraphStore, rs: RetailLinkageSettings, as_of: str | None,
+                      con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
     """Kind `payroll`: one row per contactable employee (their main payroll employer)."""
-    feats = payroll_features(store, rs, as_of)
+    feats = payroll_features(store, rs, as_of, con)
     if feats.empty:
         return empty_frame()
     staff = _score_columns(feats[feats["contactable"]], rs)
@@ -122,17 +185,11 @@ def payroll_prospects(store: GraphStore, rs: RetailLinkageSettings, as_of: str |
         return empty_frame()
     # one row per person: the employer paying the most in the window is the main one
     staff = staff.sort_values(["person_id", "total", "employer_id"], ascending=[True, False, True])
-    rows = staff.drop_duplicates("person_id", keep="first")
-    rows = rows.sort_values(["score", "person_id"], ascending=[False, True]).head(rs.payroll.max_rows)
-    several = staff[staff["person_id"].duplicated(keep=False) & staff["person_id"].isin(rows["person_id"])]
-    employers = lists_by(several["person_id"], several["employer_id"])
-    rows["other_employers"] = [employers.get(str(p), [])[1:] for p in rows["person_id"]]
-
-    ents = store.read("enterprises", ["id", "name", "branch_id", "manager_id"]).rename(columns={
-        "id": "employer_id", "name": "employer_name", "branch_id": "employer_branch",
-        "manager_id": "employer_manager_id"})
-    rows = rows.merge(ents, on="employer_id", how="left")
-    rows = rows.rename(columns={"person_id": "prospect_id"})
+    main = ~staff["person_id"].duplicated(keep="first")
+    rows = staff[main].sort_values(["score", "person_id"], ascending=[False, True]).head(rs.payroll.max_rows)
+    others = staff[~main]  # in the same order: the other employers, biggest payroll first
+    rows = rows.rename(columns={"person_id": "prospect_id"}).reset_index(drop=True)
+    rows["other_employers"] = lists_for(rows["prospect_id"], others["person_id"], others["employer_id"])
     rows["branch_id"] = rows["branch_id"].fillna(rows["employer_branch"])
     rows = _assign_managers(rows, store.read("managers"))
     return _frame(rows)
@@ -220,14 +277,21 @@ def summarise_employers(store: GraphStore, rs: RetailLinkageSettings, as_of: str
     employee counts 1 for the payroll card, +1 for holding financial assets with the bank,
     +1 for the potential tier or higher, +1 for VIP or private banking (so 1..4).
     """
-    feats = payroll_features(store, rs, as_of)
-    if feats.empty:
-        return pd.DataFrame({c: pd.Series(dtype="object") for c in SUMMARY_COLUMNS})
+    con, owned = opened(store, None)
+    try:
+        feats, window = _features(con, rs, as_of)
+        if window is None or feats.empty:
+            return pd.DataFrame({c: pd.Series(dtype="object") for c in SUMMARY_COLUMNS})
+        months = query(con, _MONTHS_SQL, {"start": window[0], "end": window[1]}).set_index("employer_id")["months"]
+    finally:
+        if owned:
+            con.close()
     threshold = rs.threshold
     tier = feats["tier"].fillna("")
     feats["products"] = (1 + (feats["is_retail_client"] & (feats["assets"] > 0)).astype(int)
                          + tier.isin(["potential", "vip", "private"]).astype(int)
                          + tier.isin(["vip", "private"]).astype(int))
+    feats["products_3plus"] = feats["products"] >= 3
     ok = feats["contactable"]
     feats["retention"] = np.where(feats["avg_pay"] > 0, feats["assets"] / (12.0 * feats["avg_pay"]), 0.0)
     feats["near"] = ok & (feats["assets"] < threshold) & (feats["assets"] >= rs.payroll.near_floor * threshold)
@@ -243,20 +307,18 @@ def summarise_employers(store: GraphStore, rs: RetailLinkageSettings, as_of: str
         "staff_contactable": g["contactable"].sum(),
         "median_retention": g["retention"].median().round(5),
         "product_depth": g["products"].mean().round(3),
-        "staff_3plus_products": g["products"].apply(lambda s: int((s >= 3).sum())),
+        "staff_3plus_products": g["products_3plus"].sum().astype("int64"),
         "avg_tenure_months": g["tenure_months"].mean().round(1),
+        "name": g["employer_name"].first(),
+        "is_client": g["employer_is_client"].first(),
+        "manager_id": g["employer_manager_id"].first(),
+        "branch_id": g["employer_branch"].first(),
     })
-    pay = store.read("payroll", ["employer_id", "month"])
-    midx = month_index(pay["month"])
-    start, end = (int(month_index(pd.Series([feats[c].iloc[0]])).iloc[0]) for c in ("window_start", "window_end"))
-    in_window = ((midx >= start) & (midx <= end)).fillna(False).to_numpy()
-    out["months"] = pay[in_window].groupby("employer_id")["month"].nunique()
+    out["months"] = months
     out["avg_monthly_pay"] = (out["payroll_total_12m"] / out["person_months"]).round(2)
     out["retention_rate"] = np.where(out["payroll_total_12m"] > 0,
                                      out["retained_assets"] / out["payroll_total_12m"], 0.0).round(5)
-    out = out.reset_index()
-    ents = store.read("enterprises", ["id", "name", "is_client", "manager_id", "branch_id"])
-    out = out.merge(ents.rename(columns={"id": "employer_id"}), on="employer_id", how="left")
+    out = out.rename_axis("employer_id").reset_index()
     out["is_client"] = out["is_client"].fillna(False).astype(bool)
     for col in ("staff", "staff_near_threshold", "staff_above_threshold", "staff_contactable", "months"):
         out[col] = out[col].fillna(0).astype("int64")

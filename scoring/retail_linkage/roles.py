@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -19,12 +20,16 @@ from scoring.frame import empty_frame
 from scoring.retail_linkage.common import (
     Bar,
     ReasonSlot,
+    arrow,
     clean,
     clip01,
-    contactable_persons,
     kind_frame,
-    lists_by,
+    lists_for,
     log_scaled_series,
+    opened,
+    query,
+    register_ids,
+    run,
     spread_evenly,
 )
 from scoring.retail_linkage.settings import RetailLinkageSettings
@@ -75,30 +80,34 @@ register({
 })
 
 
-def firm_size(store: GraphStore, capital_full_at: float, other: pd.Series, other_full_at: float) -> pd.Series:
-    """0..1 per enterprise id: the larger of log-scaled registered capital and `other`."""
-    ents = store.read("enterprises", ["id", "registered_capital"]).set_index("id")
-    capital = log_scaled_series(ents["registered_capital"], capital_full_at)
-    extra = log_scaled_series(other, other_full_at) if len(other) else pd.Series(dtype="float64")
-    return pd.concat([capital, extra], axis=1).max(axis=1).fillna(0.0)
+def firm_size(capital: pd.Series, capital_full_at: float, other: pd.Series, other_full_at: float) -> np.ndarray:
+    """0..1 per row: the larger of log-scaled registered capital and log-scaled `other`."""
+    return np.maximum(log_scaled_series(capital, capital_full_at).to_numpy(),
+                      log_scaled_series(other, other_full_at).to_numpy())
 
 
-def _role_rows(store: GraphStore, roles: list[str], rs: RetailLinkageSettings) -> pd.DataFrame:
-    """One row per (person, enterprise) link: its most senior role and the largest stake.
+# One row per (person, enterprise) link through HOLDS_ROLE edges of the roles asked for: its
+# most senior role and its largest stake (several roles at one firm, 法定代表人 and 股东, make
+# one link, so a role added there can only raise the link's seniority or stake).
+_LINKS_SQL = """
+CREATE OR REPLACE TEMP TABLE links AS
+WITH r AS (
+    SELECT h.person_id, h.enterprise_id, h.role, coalesce(s.seniority, 0.0) AS seniority,
+           least(greatest(coalesce(h.share_pct, 0.0), 0.0), 100.0) AS share_pct
+    FROM holds_role h LEFT JOIN seniority s USING (role)
+    WHERE list_contains($roles, h.role)
+)
+SELECT person_id, enterprise_id, role, seniority,
+       max(share_pct) OVER (PARTITION BY person_id, enterprise_id) AS share_pct
+FROM r
+QUALIFY row_number() OVER (PARTITION BY person_id, enterprise_id ORDER BY seniority DESC, role) = 1
+"""
 
-    Several roles at one firm (法定代表人 and 股东) make one link, so a role added there can
-    only raise the link's seniority or stake, never lower them.
-    """
-    r = store.read("roles").dropna(subset=["person_id", "enterprise_id", "role"])
-    r = r[r["role"].isin(roles)].copy()
-    r["seniority"] = r["role"].map(rs.role_seniority).fillna(0.0).astype("float64")
-    r["share_pct"] = r["share_pct"].fillna(0.0).clip(0.0, 100.0)
-    keys = ["person_id", "enterprise_id"]
-    stake = r.groupby(keys)["share_pct"].max()
-    top = (r.sort_values([*keys, "seniority", "role"], ascending=[True, True, False, True])
-           .drop_duplicates(keys, keep="first").set_index(keys))
-    top["share_pct"] = stake
-    return top.reset_index()
+
+def _links(con: duckdb.DuckDBPyConnection, roles: list[str], rs: RetailLinkageSettings) -> None:
+    con.register("seniority", pa.table({"role": pa.array(list(rs.role_seniority), pa.string()),
+                                        "seniority": pa.array(list(rs.role_seniority.values()), pa.float64())}))
+    run(con, _LINKS_SQL, {"roles": list(roles)})
 
 
 def _best_per(rows: pd.DataFrame, key: str, order: str) -> pd.DataFrame:
@@ -108,49 +117,72 @@ def _best_per(rows: pd.DataFrame, key: str, order: str) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ executive
-def executive_prospects(store: GraphStore, rs: RetailLinkageSettings) -> pa.Table:
+# Links of contactable persons with room in the retail relationship to client firms, with the
+# firm's facts and its payroll staff (PAYROLL edges: one per employee).
+_EXEC_SQL = """
+WITH staff AS (SELECT employer_id, count(*) AS staff FROM payroll_edges
+               WHERE employer_id IN (SELECT enterprise_id FROM links) GROUP BY employer_id),
+people_room AS (
+    SELECT *, CASE WHEN is_retail_client THEN coalesce(tier, 'mass') ELSE 'none' END AS room_key FROM people
+)
+SELECT l.person_id, l.enterprise_id, l.role, l.seniority, l.share_pct,
+       p.name, p.is_retail_client, p.tier, p.room_key, p.branch_id, p.manager_id,
+       e.name AS enterprise_name, coalesce(e.is_credit_client, false) AS is_credit_client,
+       e.branch_id AS ent_branch, e.manager_id AS ent_manager_id, e.registered_capital,
+       coalesce(st.staff, 0) AS staff
+FROM links l
+JOIN people_room p ON p.id = l.person_id AND list_contains($rooms, p.room_key)
+JOIN enterprises e ON e.id = l.enterprise_id AND coalesce(e.is_client, false)
+LEFT JOIN staff st ON st.employer_id = l.enterprise_id
+"""
+
+# Every (client firm, role) a listed person holds, for `details.roles`.
+_HELD_SQL = """
+SELECT DISTINCT h.person_id, h.enterprise_id, h.role
+FROM holds_role h JOIN enterprises e ON e.id = h.enterprise_id AND coalesce(e.is_client, false)
+WHERE list_contains($roles, h.role) AND h.person_id IN (SELECT id FROM listed)
+ORDER BY h.person_id, h.enterprise_id, h.role
+"""
+
+
+def executive_prospects(store: GraphStore, rs: RetailLinkageSettings,
+                         con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
     es = rs.executive
-    ents = store.read("enterprises")
-    clients = ents[ents["is_client"].fillna(False).astype(bool)]
-    persons = contactable_persons(store)
-    persons["room_key"] = np.where(persons["is_retail_client"], persons["tier"].fillna("mass"), "none")
-    persons = persons[persons["room_key"].isin(list(es.relationship_room))]
-    r = _role_rows(store, es.roles, rs)
-    r = r.merge(persons.drop(columns=["aum_prev"]), left_on="person_id", right_on="id", how="inner")
-    r = r.merge(clients[["id", "name", "is_credit_client", "branch_id", "manager_id"]].rename(columns={
-        "id": "enterprise_id", "name": "enterprise_name", "branch_id": "ent_branch",
-        "manager_id": "ent_manager_id"}), on="enterprise_id", how="inner")
-    if r.empty:
-        return empty_frame()
-    staff = store.read("payroll", ["employer_id", "person_id"]).groupby("employer_id")["person_id"].nunique()
-    size = firm_size(store, es.capital_full_at, staff, es.staff_full_at)
-    r["firm_size"] = r["enterprise_id"].map(size).fillna(0.0).to_numpy()
-    r["is_credit_client"] = r["is_credit_client"].fillna(False).astype(bool)
-    r["pts_seniority"] = es.w_seniority * r["seniority"]
-    r["pts_stake"] = es.w_stake * clip01(r["share_pct"] / es.stake_full_pct).to_numpy()
-    r["pts_firm"] = es.w_firm_size * r["firm_size"]
-    r["pts_credit"] = np.where(r["is_credit_client"], es.w_firm_credit, 0.0)
-    r["link_score"] = r[["pts_seniority", "pts_stake", "pts_firm", "pts_credit"]].sum(axis=1)
-    # the points come from the person's best link (the maximum of the link sums, so another
-    # role or firm can only raise it) plus the number of client firms
-    best = _best_per(r, "person_id", "link_score").set_index("person_id")
-    rows = best[["name", "role", "share_pct", "firm_size", "enterprise_id", "enterprise_name", "ent_manager_id",
-                 "ent_branch", "branch_id", "manager_id", "tier", "room_key", "is_retail_client",
-                 "is_credit_client", "pts_seniority", "pts_stake", "pts_firm", "pts_credit"]].copy()
-    rows["firms"] = r.groupby("person_id")["enterprise_id"].nunique()
-    rows = rows.reset_index().rename(columns={"person_id": "prospect_id"})
-    rows["pts_room"] = es.w_relationship * rows["room_key"].map(es.relationship_room).fillna(0.0)
-    rows["pts_breadth"] = es.w_breadth * clip01(rows["firms"] / es.breadth_full).to_numpy()
-    pts = [b.points_col for b in EXEC_BARS]
-    rows["score"] = rows[pts].sum(axis=1)
-    rows = rows.sort_values(["score", "prospect_id"], ascending=[False, True]).head(es.max_rows)
-    held = store.read("roles", ["person_id", "enterprise_id", "role"])
-    held = held[held["person_id"].isin(rows["prospect_id"]) & held["role"].isin(es.roles)
-                & held["enterprise_id"].isin(clients["id"])]
-    held = held.drop_duplicates().sort_values(["person_id", "enterprise_id", "role"])
-    links = pd.Series(list(zip(held["enterprise_id"], held["role"], strict=True)), index=held["person_id"])
-    per_person = {str(k): list(v) for k, v in links.groupby(level=0)}
-    rows["roles_all"] = [per_person.get(str(p), []) for p in rows["prospect_id"]]
+    con, owned = opened(store, con)
+    try:
+        _links(con, es.roles, rs)
+        r = query(con, _EXEC_SQL, {"rooms": list(es.relationship_room)})
+        if r.empty:
+            return empty_frame()
+        r["firm_size"] = firm_size(r["registered_capital"], es.capital_full_at, r["staff"], es.staff_full_at)
+        r["pts_seniority"] = es.w_seniority * r["seniority"]
+        r["pts_stake"] = es.w_stake * clip01(r["share_pct"] / es.stake_full_pct).to_numpy()
+        r["pts_firm"] = es.w_firm_size * r["firm_size"]
+        r["pts_credit"] = np.where(r["is_credit_client"], es.w_firm_credit, 0.0)
+        r["link_score"] = r[["pts_seniority", "pts_stake", "pts_firm", "pts_credit"]].sum(axis=1)
+        # the points come from the person's best link (the maximum of the link sums, so another
+        # role or firm can only raise it) plus the number of client firms
+        best = _best_per(r, "person_id", "link_score").set_index("person_id")
+        rows = best[["name", "role", "share_pct", "firm_size", "enterprise_id", "enterprise_name", "ent_manager_id",
+                     "ent_branch", "branch_id", "manager_id", "tier", "room_key", "is_retail_client",
+                     "is_credit_client", "pts_seniority", "pts_stake", "pts_firm", "pts_credit"]].copy()
+        rows["firms"] = r.groupby("person_id")["enterprise_id"].nunique()
+        rows = rows.reset_index().rename(columns={"person_id": "prospect_id"})
+        rows["pts_room"] = es.w_relationship * rows["room_key"].map(es.relationship_room).astype("float64").fillna(0.0)
+        rows["pts_breadth"] = es.w_breadth * clip01(rows["firms"] / es.breadth_full).to_numpy()
+        pts = [b.points_col for b in EXEC_BARS]
+        rows["score"] = rows[pts].sum(axis=1)
+        rows = rows.sort_values(["score", "prospect_id"], ascending=[False, True]).head(es.max_rows)
+        rows = rows.reset_index(drop=True)
+        register_ids(con, "listed", rows["prospect_id"])
+        held = arrow(con, _HELD_SQL, {"roles": list(es.roles)})
+    finally:
+        if owned:
+            con.close()
+    links = pa.StructArray.from_arrays([held["enterprise_id"].combine_chunks().cast(pa.string()),
+                                        held["role"].combine_chunks().cast(pa.string())],
+                                       names=["enterprise_id", "role"])
+    rows["roles_all"] = lists_for(rows["prospect_id"], held["person_id"], links)
     rows["branch_id"] = rows["branch_id"].fillna(rows["ent_branch"])
     rows["anchor_id"] = rows["enterprise_id"]
     own = rows["manager_id"].astype("string")
@@ -180,7 +212,7 @@ def _exec_frame(rows: pd.DataFrame) -> pa.Table:
         ReasonSlot("retail.exec.below_vip", {"tier": "room_key"}, when="has_room"),
         ReasonSlot("retail.exec.firms", {"firms": "firms"}, when="several_firms"),
     ]
-    roles = pa.array(rows["roles_all"], pa.list_(pa.struct([("enterprise_id", pa.string()), ("role", pa.string())])))
+    roles = rows["roles_all"]
     details = {
         "enterprise_id": rows["enterprise_id"].astype("string"), "enterprise_name": clean(rows["enterprise_name"]),
         "role": rows["role"].astype("string"), "share_pct": rows["share_pct"].astype("float64").round(2),
@@ -193,28 +225,43 @@ def _exec_frame(rows: pd.DataFrame) -> pa.Table:
 
 
 # ------------------------------------------------------- corporate_from_retail
-def corporate_from_retail_prospects(store: GraphStore, rs: RetailLinkageSettings) -> pa.Table:
+# Links of contactable retail clients to non-client firms (not do-not-contact), with the
+# firm's facts and the money it moves: PAYS edges paid out plus paid in.
+_CFR_SQL = """
+WITH firms AS (SELECT DISTINCT enterprise_id FROM links),
+paid_out AS (SELECT src AS id, fsum(amount) AS amount FROM pays_edges WHERE src IN (SELECT enterprise_id FROM firms)
+             GROUP BY src),
+paid_in AS (SELECT dst AS id, fsum(amount) AS amount FROM pays_edges WHERE dst IN (SELECT enterprise_id FROM firms)
+            GROUP BY dst)
+SELECT l.person_id, l.enterprise_id, l.role, l.seniority, l.share_pct,
+       p.name AS person_name, p.aum, p.aum_prev, p.tier, p.branch_id AS person_branch,
+       p.manager_id AS retail_manager_id,
+       e.name, e.branch_id AS ent_branch, e.manager_id AS ent_manager_id, e.registered_capital,
+       CASE WHEN o.amount IS NULL AND i.amount IS NULL THEN 0.0
+            ELSE coalesce(o.amount, 0.0) + coalesce(i.amount, 0.0) END AS payments_volume
+FROM links l
+JOIN people p ON p.id = l.person_id AND p.is_retail_client
+JOIN enterprises e ON e.id = l.enterprise_id
+     AND NOT coalesce(e.is_client, false) AND NOT coalesce(e.do_not_contact, false)
+LEFT JOIN paid_out o ON o.id = l.enterprise_id
+LEFT JOIN paid_in i ON i.id = l.enterprise_id
+"""
+
+
+def corporate_from_retail_prospects(store: GraphStore, rs: RetailLinkageSettings,
+                                    con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
     cs = rs.corporate_from_retail
-    ents = store.read("enterprises")
-    targets = ents[~ents["is_client"].fillna(False).astype(bool)
-                   & ~ents["do_not_contact"].fillna(False).astype(bool)]
-    persons = contactable_persons(store)
-    persons = persons[persons["is_retail_client"]]
-    r = _role_rows(store, cs.roles, rs)
-    r = r.merge(persons.rename(columns={"name": "person_name", "branch_id": "person_branch",
-                                        "manager_id": "retail_manager_id"}),
-                left_on="person_id", right_on="id", how="inner").drop(columns=["id"])
-    r = r.merge(targets[["id", "name", "branch_id", "manager_id"]].rename(columns={
-        "id": "enterprise_id", "branch_id": "ent_branch", "manager_id": "ent_manager_id"}),
-        on="enterprise_id", how="inner")
+    con, owned = opened(store, con)
+    try:
+        _links(con, cs.roles, rs)
+        r = query(con, _CFR_SQL)
+    finally:
+        if owned:
+            con.close()
     if r.empty:
         return empty_frame()
-    pays = store.read("payments", ["payer_id", "payee_id", "amount"])
-    volume = pd.concat([pays.groupby("payer_id")["amount"].sum(), pays.groupby("payee_id")["amount"].sum()],
-                       axis=1).sum(axis=1)
-    size = firm_size(store, cs.capital_full_at, volume, cs.payments_full_at)
-    r["firm_size"] = r["enterprise_id"].map(size).fillna(0.0).to_numpy()
-    r["payments_volume"] = r["enterprise_id"].map(volume).fillna(0.0).to_numpy()
+    r["firm_size"] = firm_size(r["registered_capital"], cs.capital_full_at, r["payments_volume"],
+                               cs.payments_full_at)
     r["pts_tier"] = cs.w_tier * r["tier"].map(cs.tier_weight).astype("float64").fillna(0.0)
     r["pts_assets"] = cs.w_assets * log_scaled_series(r["aum"], cs.assets_full_at)
     r["pts_seniority"] = cs.w_seniority * r["seniority"]
@@ -231,10 +278,9 @@ def corporate_from_retail_prospects(store: GraphStore, rs: RetailLinkageSettings
     rows["pts_holders"] = cs.w_holders * clip01((rows["holders"] - 1) / max(cs.holders_full - 1, 1)).to_numpy()
     rows["score"] = rows[[b.points_col for b in CFR_BARS]].sum(axis=1)
     rows = rows.sort_values(["score", "prospect_id"], ascending=[False, True]).head(cs.max_rows)
-    kept = r[r["enterprise_id"].isin(rows["prospect_id"])]
-    kept = kept.sort_values(["enterprise_id", "person_id"])
-    holders = lists_by(kept["enterprise_id"], kept["person_id"], unique=True)
-    rows["holder_ids"] = [holders.get(str(e), []) for e in rows["prospect_id"]]
+    rows = rows.reset_index(drop=True)
+    kept = r.sort_values(["enterprise_id", "person_id"])
+    rows["holder_ids"] = lists_for(rows["prospect_id"], kept["enterprise_id"], kept["person_id"], unique=True)
     rows["branch_id"] = rows["ent_branch"].fillna(rows["person_branch"])
     rows["anchor_id"] = rows["person_id"]
     # the corporate side: the firm's own manager if it has one, else the branch's corporate managers in turn

@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from graph.errors import InvalidRequest, NotFound
 from graph.networkx_store import NetworkxStore
+from graph.schema import conform, empty
 from graph.store import GraphStore
+from ingest.derive import derive_edges
 from scoring import retail_linkage
 from scoring.explain import Prospect
 from scoring.retail_linkage import employer_summaries, retail_manager_view
@@ -85,9 +87,18 @@ def _tables() -> dict[str, pd.DataFrame]:
             "roles": roles, "payments": payments}
 
 
+def _with_edges(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The tables plus the `edges` an ingest derives from them (the family reads HOLDS_ROLE,
+    PAYROLL and PAYS edges)."""
+    full = {name: conform(name, tables[name]) if name in tables else empty(name)
+            for name in ("payments", "bills", "endorsements", "payroll", "roles", "memberships", "enterprises",
+                         "persons", "managers")}
+    return {**tables, **derive_edges(full, [])}
+
+
 @pytest.fixture()
 def handmade(store: NetworkxStore) -> NetworkxStore:
-    store.write(_tables())
+    store.write(_with_edges(_tables()))
     return store
 
 
@@ -146,7 +157,7 @@ def corporate_outflow_prospects(*args: object) -> list[Prospect]:
 
 def _memory(tables: dict[str, pd.DataFrame]) -> MemoryStore:
     store = MemoryStore()
-    store.write(tables)
+    store.write(_with_edges(tables))
     return store
 
 

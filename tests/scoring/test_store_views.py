@@ -1,0 +1,71 @@
+"""Store tables in SQL (`scoring.features.store_view`) and the retail family's column helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from graph.networkx_store import NetworkxStore
+from scoring.features import store_view, store_views
+from scoring.retail_linkage.common import first_of, group_codes, group_sums, list_lengths, lists_for
+
+PAYROLL = pd.DataFrame({"employer_id": ["E1", "E1", "E2", None], "person_id": ["P1", "P2", "P1", "P3"],
+                        "month": ["2024-01", "2024-02", "2024-01", "2024-03"], "amount": [1.5, 2.5, None, 4.0]})
+
+
+def _rows(con, table: str) -> list[tuple]:
+    return sorted(con.execute(f"SELECT employer_id, person_id, month, amount FROM {table}").fetchall(),  # noqa: S608
+                  key=str)
+
+
+def test_a_parquet_store_is_read_from_its_file_with_the_same_rows(tmp_path: Path):
+    store = NetworkxStore(tmp_path / "store")
+    store.write({"payroll": PAYROLL})
+    with store_views(store, {}) as con:
+        source = store_view(con, store, "payroll", ("employer_id", "amount"))
+        assert source.endswith("payroll.parquet")
+        expected = sorted(store.read("payroll").astype(object).where(store.read("payroll").notna(), None)
+                          .itertuples(index=False, name=None), key=str)
+        assert _rows(con, "payroll") == expected
+        # a column the file lacks: the rows store.read gives (conformed to the schema)
+        assert store_view(con, store, "payroll", ("no_such_column",)) == "payroll"
+        assert _rows(con, "payroll") == expected
+        # a table the store does not hold: empty, with the schema's columns
+        assert store_view(con, store, "roles", ("person_id",)) == "roles"
+        assert con.execute("SELECT count(*), count(role) FROM roles").fetchone() == (0, 0)
+
+
+def test_lists_for_keeps_order_unique_and_limit():
+    ids = pd.Series(["A", "B", "C"])
+    keys = pa.array(["B", "A", "B", "X", "B", "A"])
+    values = pa.array(["b1", "a1", "b2", "x1", "b1", "a2"])
+    assert lists_for(ids, keys, values).tolist() == [["a1", "a2"], ["b1", "b2", "b1"], []]
+    assert lists_for(ids, keys, values, unique=True).tolist() == [["a1", "a2"], ["b1", "b2"], []]
+    got = lists_for(ids, keys, values, limit=1)
+    assert got.tolist() == [["a1"], ["b1"], []]
+    assert list_lengths(got).tolist() == [1, 1, 0]
+    assert first_of(got).tolist() == ["a1", "b1", pd.NA]
+
+
+def test_group_sums_are_pandas_sums_in_row_order():
+    rng = np.random.default_rng(3)
+    employer = pa.array(rng.choice(["E1", "E2", "E3"], 500).tolist())
+    person = pa.array(rng.choice(["P1", "P2"], 500).tolist())
+    amount = rng.uniform(0, 10_000, 500).round(2)
+    codes, (emp, per) = group_codes(employer, person)
+    got = group_sums(amount, codes, len(emp))
+    frame = pd.DataFrame({"e": employer.to_pylist(), "p": person.to_pylist(), "a": amount})
+    expected = frame.groupby(["e", "p"])["a"].sum()
+    for i, (e, p) in enumerate(zip(emp.to_pylist(), per.to_pylist(), strict=True)):
+        assert got[i] == expected[(e, p)]  # to the last bit
+    assert len(emp) == len(expected)
+
+
+@pytest.mark.parametrize("keys", [[], ["E1", None, "E1"]])
+def test_group_codes_of_missing_and_empty_keys(keys: list):
+    codes, (values,) = group_codes(pa.array(keys, pa.string()))
+    assert [values[c].as_py() for c in codes] == keys
