@@ -38,7 +38,7 @@ from ingest.merge import (
     node_ids,
     resolve_facts,
 )
-from ingest.normalise import id_set, isin
+from ingest.normalise import isin
 from ingest.report import ROW_REJECTED, VALUE_KEPT, IngestSummary
 from ingest.resolve import Resolver
 from ingest.settings import IngestSettings
@@ -173,12 +173,13 @@ def _merge(store: GraphStore, loaded: dict[str, pd.DataFrame], ctx: Context,
         facts["bills"] = rows
     rows = loaded.get("endorsements")
     if rows is not None and not rows.empty:
-        bills = id_set(tables["bills"]["bill_id"]) | id_set(facts.get("bills", pd.DataFrame({"bill_id": []}))["bill_id"])
+        bills = pd.concat([tables["bills"]["bill_id"].astype("string"),
+                           facts.get("bills", pd.DataFrame({"bill_id": []}))["bill_id"].astype("string")])
         rows = check_refs("endorsements", rows, "bill_id", bills, ctx, "bill")
         rows = resolve_facts("endorsements", rows, "from", resolver, ctx, optional=True)
         rows = resolve_facts("endorsements", rows, "to", resolver, ctx)
         facts["endorsements"] = rows
-    enterprises = enterprises | set(resolver.new_nodes)
+    enterprises = pd.concat([enterprises, pd.Series(list(resolver.new_nodes), dtype="string")], ignore_index=True)
     rows = loaded.get("roles")
     if rows is not None and not rows.empty:
         rows = check_refs("roles", rows, "person_id", persons, ctx, "person")
@@ -242,7 +243,7 @@ def _title_counts(ctx: Context) -> tuple[dict[str, int], dict[str, int]]:
     return ({r: int(by_role[r]) for r in order}, {str(shown[k]): int(n) for k, n in grouped.items()})
 
 
-def _memberships(rows: pd.DataFrame, tables: dict[str, pd.DataFrame], resolver: Resolver, persons: set[str],
+def _memberships(rows: pd.DataFrame, tables: dict[str, pd.DataFrame], resolver: Resolver, persons: pd.Series,
                  ctx: Context) -> pd.DataFrame:
     rows = check_refs("memberships", rows, "association_id", node_ids(tables, "associations"), ctx, "association")
     is_person = rows["member_kind"].astype("string") == "person"

@@ -57,8 +57,11 @@ def fact_ids(frame: pd.DataFrame, columns: list[str], file: str) -> pd.Series:
         encoded = encoded.combine_chunks()
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     file_key = hashlib.blake2b(file.encode("utf-8"), digest_size=32).digest()
-    digests = b"".join(hashlib.blake2b(text.encode("utf-8"), digest_size=16, key=file_key).digest()
-                       for text in encoded.dictionary.to_pylist())
+    # the one per-row step left: neither Arrow nor DuckDB has keyed BLAKE2b, and the ids must
+    # stay byte-identical to those stored. Bytes straight from Arrow (no str, no encode).
+    blake2b = hashlib.blake2b
+    texts = encoded.dictionary.cast(pa.large_binary()).to_pylist()
+    digests = b"".join([blake2b(text, digest_size=16, key=file_key).digest() for text in texts])
     halves = np.frombuffer(digests, dtype="<u8").reshape(-1, 2)[codes]
     ordinal = pd.Series(codes).groupby(codes, sort=False).cumcount().to_numpy().astype(np.uint64)
     with np.errstate(over="ignore"):

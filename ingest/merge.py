@@ -11,7 +11,7 @@ import pandas as pd
 
 from graph.schema import FACT_TABLES, NODE_TABLES, TABLES, conform
 from ingest.names import normalise_names
-from ingest.normalise import id_set, isin
+from ingest.normalise import isin
 from ingest.report import ROW_REJECTED, VALUE_DROPPED
 from ingest.resolve import Resolver
 from ingest.validate import Context
@@ -103,7 +103,7 @@ def _joined(df: pd.DataFrame, key: list[str]) -> pd.Series:
     return out
 
 
-def check_refs(table: str, rows: pd.DataFrame, column: str, known: set[str], ctx: Context,
+def check_refs(table: str, rows: pd.DataFrame, column: str, known: set[str] | pd.Series, ctx: Context,
                what: str, required: bool = True) -> pd.DataFrame:
     """Reject (or, when not required, blank and report) rows whose `column` names no known node."""
     if rows.empty or column not in rows.columns:
@@ -178,8 +178,7 @@ def absorb_externals(nodes: pd.DataFrame, facts: dict[str, pd.DataFrame]) -> tup
     return nodes[~isin(nodes["id"], remap)].reset_index(drop=True), remap
 
 
-def node_ids(tables: dict[str, pd.DataFrame], *names: str) -> set[str]:
-    out: set[str] = set()
-    for name in names or tuple(NODE_TABLES):
-        out.update(id_set(tables[name]["id"]))
-    return out
+def node_ids(tables: dict[str, pd.DataFrame], *names: str) -> pd.Series:
+    """The ids of the named node tables as one text column (for `isin`; no Python set is built)."""
+    parts = [tables[name]["id"].astype("string") for name in names or tuple(NODE_TABLES)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.Series([], dtype="string")
