@@ -7,11 +7,14 @@ so re-ingesting a file changes nothing and a new month adds to the totals.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from graph.schema import FACT_TABLES, NODE_TABLES, TABLES, conform
 from ingest.names import normalise_names
-from ingest.normalise import isin
+from ingest.normalise import from_arrow, isin, to_arrow
 from ingest.report import ROW_REJECTED, VALUE_DROPPED
 from ingest.resolve import Resolver
 from ingest.validate import Context
@@ -78,10 +81,23 @@ def merge_facts(table: str, old: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.Da
     old_keys, new_keys = _joined(old, key), _joined(new, key)
     if table == "roles":
         new = _role_span(old, old_keys, new, new_keys)
-    fresh = int((~isin(new_keys, old_keys)).sum())
-    kept = old[~isin(old_keys, new_keys)]
+    # one dictionary over both sides' keys: membership either way is a look-up in a numpy mask
+    both = pa.concat_arrays([_array(old_keys), _array(new_keys)])
+    codes = pc.dictionary_encode(both).indices.to_numpy(zero_copy_only=False)
+    old_codes, new_codes = codes[:len(old)], codes[len(old):]
+    in_old = np.zeros(len(both), dtype=bool)
+    in_old[old_codes] = True
+    in_new = np.zeros(len(both), dtype=bool)
+    in_new[new_codes] = True
+    fresh = int((~in_old[new_codes]).sum())
+    kept = old[~in_new[old_codes]]
     merged = pd.concat([kept, new], ignore_index=True).drop_duplicates(key, keep="last")
     return merged.reset_index(drop=True), fresh
+
+
+def _array(keys: pd.Series) -> pa.Array:
+    values = to_arrow(keys)
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
 def _role_span(old: pd.DataFrame, old_keys: pd.Series, new: pd.DataFrame, new_keys: pd.Series) -> pd.DataFrame:
@@ -97,10 +113,10 @@ def _role_span(old: pd.DataFrame, old_keys: pd.Series, new: pd.DataFrame, new_ke
 
 
 def _joined(df: pd.DataFrame, key: list[str]) -> pd.Series:
-    out = df[key[0]].astype("string").fillna("")
-    for col in key[1:]:
-        out = out + "\x1f" + df[col].astype("string").fillna("")
-    return out
+    """The key columns as one text per row ("a\x1fb"; a blank part is ""), joined by Arrow."""
+    parts = [to_arrow(df[col].astype("string")).fill_null("").cast(pa.large_string()) for col in key]
+    joined = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, pa.scalar("\x1f", pa.large_string()))
+    return from_arrow(joined, df.index)
 
 
 def check_refs(table: str, rows: pd.DataFrame, column: str, known: set[str] | pd.Series, ctx: Context,
