@@ -89,6 +89,7 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
         version = store.write(_changed(store, tables), note=f"ingest {bundle.name}")
         lap = _stage(summary, "write store version", lap)
         _track(store, version)  # campaign metrics of this version (leads.track)
+        lap = _stage(summary, "tracking snapshot", lap)
         if before is not None:  # the first ingest is all new: no alerts, only a baseline
             after = {t: conform(t, tables[t]) if t in tables else before[t] for t in TRIGGER_TABLES}
             summary.alerts = len(record_alerts(store, detect_changes(before, after), version))

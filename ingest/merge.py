@@ -50,13 +50,13 @@ def merge_nodes(table: str, old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFram
     # only ids present on both sides need field-by-field merging; the rest are simply appended
     overlap = isin(new["id"], old["id"]) if len(old) else pd.Series(False, index=new.index)
     if overlap.any():
-        shared = new.loc[overlap, "id"]
-        in_old = isin(old["id"], shared)
-        both = pd.concat([old[in_old], new[overlap]], ignore_index=True)
-        both = both.groupby("id", sort=False, dropna=True).last().reset_index()
-        merged = pd.concat([old[~in_old], both, new[~overlap]], ignore_index=True)
-        order = pd.concat([old["id"], new["id"]], ignore_index=True).drop_duplicates()
-        merged = merged.set_index("id").loc[order.to_numpy()].reset_index()  # stored order, then new
+        # each shared id's stored row, field by field: a new non-empty value replaces the stored one
+        updates = new[overlap]
+        at = pc.index_in(to_arrow(updates["id"]), value_set=_array(old["id"].astype("string")))
+        rows = at.to_numpy(zero_copy_only=False).astype(np.int64)
+        old = old.reset_index(drop=True)
+        stored = {col: _override(old[col], updates[col], rows) for col in old.columns if col != "id"}
+        merged = pd.concat([old.assign(**stored), new[~overlap]], ignore_index=True)  # stored order, then new
     else:
         merged = pd.concat([old, new], ignore_index=True) if len(old) else new.copy()
     if table == "enterprises":
@@ -68,6 +68,16 @@ def merge_nodes(table: str, old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFram
         for col in ("is_retail_client", "do_not_contact"):
             merged[col] = merged[col].fillna(False)
     return conform(table, merged)
+
+
+def _override(stored: pd.Series, values: pd.Series, rows: np.ndarray) -> pd.Series:
+    """`stored` with `values` put at positions `rows`, where a value is not empty."""
+    given = values.notna().to_numpy()
+    if not given.any():
+        return stored
+    take = np.arange(len(stored))
+    take[rows[given]] = len(stored) + np.arange(int(given.sum()))
+    return pd.concat([stored, values[given]], ignore_index=True).take(take).reset_index(drop=True)
 
 
 def merge_facts(table: str, old: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.DataFrame, int]:
