@@ -257,6 +257,8 @@ def _duplicates(table: str, df: pd.DataFrame, rows: pd.Series, file: str, ctx: C
     key = [c for c in KEYS.get(table, ()) if c in df.columns]
     if not key or df.empty:
         return df
+    if not df.duplicated(key).any():
+        return df  # no key twice, so no row twice either (the usual case: one hash of the key)
     # the same row again (a person named on every filing) is one fact, not a conflict
     same = df.duplicated(keep="first")
     df, rows = df[~same], rows[~same]
