@@ -89,12 +89,14 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
         before = {t: store.read(t) for t in TRIGGER_TABLES} if store.version is not None else None
         version = store.write(_changed(store, tables), note=f"ingest {bundle.name}")
         lap = _stage(summary, "write store version", lap)
-        _track(store, version)  # campaign metrics of this version (leads.track)
-        lap = _stage(summary, "tracking snapshot", lap)
         if before is not None:  # the first ingest is all new: no alerts, only a baseline
             after = {t: conform(t, tables[t]) if t in tables else before[t] for t in TRIGGER_TABLES}
             summary.alerts = len(record_alerts(store, detect_changes(before, after), version))
-            _stage(summary, "alerts", lap)
+            lap = _stage(summary, "alerts", lap)
+            del after
+        del tables, before  # written: the snapshot below reads the new version, so free the frames first
+        _track(store, version)  # campaign metrics of this version (leads.track)
+        _stage(summary, "tracking snapshot", lap)
     rejected = ctx.rejects.rows_rejected()
     for table in plan:
         accepted = read[table] - rejected.get(table, 0)
