@@ -138,15 +138,17 @@ def derive_edges(tables: dict[str, pd.DataFrame], own_bank_names: Iterable[str])
                                "position": mem["position"]}))
     ent = tables["enterprises"]
     known = ent["id"]
-    parent = ent[ent["parent_id"].notna() & isin(ent["parent_id"], known) & (ent["parent_id"] != ent["id"])]
+    # the mask picks two columns only (filtering whole node tables copies every column)
+    parent = ent.loc[ent["parent_id"].notna() & isin(ent["parent_id"], known) & (ent["parent_id"] != ent["id"]),
+                     ["id", "parent_id"]]
     parts.append(pd.DataFrame({"src": parent["parent_id"], "dst": parent["id"], "kind": "PARENT_OF"}))
     for table in ("enterprises", "persons"):
         nodes = tables[table]
-        managed = nodes[nodes["manager_id"].notna()]
+        managed = nodes.loc[nodes["manager_id"].notna(), ["id", "manager_id"]]
         parts.append(pd.DataFrame({"src": managed["manager_id"], "dst": managed["id"], "kind": "MANAGES"}))
     for table in ("enterprises", "persons", "managers"):
         nodes = tables[table]
-        placed = nodes[nodes["branch_id"].notna()]
+        placed = nodes.loc[nodes["branch_id"].notna(), ["id", "branch_id"]]
         parts.append(pd.DataFrame({"src": placed["id"], "dst": placed["branch_id"], "kind": "IN_BRANCH"}))
 
     edges = pd.concat([conform("edges", p) for p in parts if len(p)], ignore_index=True) \

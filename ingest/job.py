@@ -47,7 +47,7 @@ from ingest.merge import (
     node_ids,
     resolve_facts,
 )
-from ingest.normalise import id_set, isin
+from ingest.normalise import isin
 from ingest.report import ROW_REJECTED, VALUE_KEPT, IngestSummary
 from ingest.resolve import Resolver
 from ingest.settings import IngestSettings
@@ -104,6 +104,7 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
         lap = _stage(summary, "read and validate", lap)
         step("resolve and merge")
         tables, resolver, fresh = _merge(store, loaded, ctx, settings)
+        loaded.clear()  # the merged tables hold what is kept: the loaded rows are not needed again
         lap = _stage(summary, "resolve and merge", lap)
         step("derive edges")
         tables.update(derive_edges(tables, settings.own_bank_names))
@@ -183,34 +184,35 @@ def _merge(store: GraphStore, loaded: dict[str, pd.DataFrame], ctx: Context,
     persons = node_ids(tables, "persons")
     facts: dict[str, pd.DataFrame] = {}
 
-    rows = loaded.get("payments")
+    rows = loaded.pop("payments", None)  # popped: the loaded rows are freed once merged
     if rows is not None and not rows.empty:
         rows = resolve_facts("payments", rows, "payer", resolver, ctx)
         rows = resolve_facts("payments", rows, "payee", resolver, ctx)
         rows["month"] = month_of(rows["paid_on"])
         facts["payments"] = rows
-    rows = loaded.get("bills")
+    rows = loaded.pop("bills", None)  # popped: the loaded rows are freed once merged
     if rows is not None and not rows.empty:
         rows = check_refs("bills", rows, "drawer_id", enterprises, ctx, "enterprise")
         rows = resolve_facts("bills", rows, "payee", resolver, ctx)
         facts["bills"] = rows
-    rows = loaded.get("endorsements")
+    rows = loaded.pop("endorsements", None)  # popped: the loaded rows are freed once merged
     if rows is not None and not rows.empty:
-        bills = id_set(tables["bills"]["bill_id"]) | id_set(facts.get("bills", pd.DataFrame({"bill_id": []}))["bill_id"])
+        bills = pd.concat([tables["bills"]["bill_id"].astype("string"),
+                           facts.get("bills", pd.DataFrame({"bill_id": []}))["bill_id"].astype("string")])
         rows = check_refs("endorsements", rows, "bill_id", bills, ctx, "bill")
         rows = resolve_facts("endorsements", rows, "from", resolver, ctx, optional=True)
         rows = resolve_facts("endorsements", rows, "to", resolver, ctx)
         facts["endorsements"] = rows
-    enterprises = enterprises | set(resolver.new_nodes)
-    rows = loaded.get("roles")
+    enterprises = pd.concat([enterprises, pd.Series(list(resolver.new_nodes), dtype="string")], ignore_index=True)
+    rows = loaded.pop("roles", None)  # popped: the loaded rows are freed once merged
     if rows is not None and not rows.empty:
         rows = check_refs("roles", rows, "person_id", persons, ctx, "person")
         facts["roles"] = check_refs("roles", rows, "enterprise_id", enterprises, ctx, "enterprise")
-    rows = loaded.get("payroll")
+    rows = loaded.pop("payroll", None)  # popped: the loaded rows are freed once merged
     if rows is not None and not rows.empty:
         rows = check_refs("payroll", rows, "employer_id", enterprises, ctx, "enterprise")
         facts["payroll"] = check_refs("payroll", rows, "person_id", persons, ctx, "person")
-    rows = loaded.get("memberships")
+    rows = loaded.pop("memberships", None)  # popped: the loaded rows are freed once merged
     if rows is not None and not rows.empty:
         facts["memberships"] = _memberships(rows, tables, resolver, persons, ctx)
 
@@ -218,7 +220,8 @@ def _merge(store: GraphStore, loaded: dict[str, pd.DataFrame], ctx: Context,
         new = conform("enterprises", pd.DataFrame(list(resolver.new_nodes.values())))
         tables["enterprises"] = merge_nodes("enterprises", tables["enterprises"], new)
     fresh = 0
-    for table, rows in facts.items():
+    for table in list(facts):
+        rows = facts.pop(table)
         rows = rows.drop(columns=[c for c in rows.columns if c.startswith("_")])
         tables[table], n = merge_facts(table, tables[table], rows)
         fresh += n
@@ -265,7 +268,7 @@ def _title_counts(ctx: Context) -> tuple[dict[str, int], dict[str, int]]:
     return ({r: int(by_role[r]) for r in order}, {str(shown[k]): int(n) for k, n in grouped.items()})
 
 
-def _memberships(rows: pd.DataFrame, tables: dict[str, pd.DataFrame], resolver: Resolver, persons: set[str],
+def _memberships(rows: pd.DataFrame, tables: dict[str, pd.DataFrame], resolver: Resolver, persons: pd.Series,
                  ctx: Context) -> pd.DataFrame:
     rows = check_refs("memberships", rows, "association_id", node_ids(tables, "associations"), ctx, "association")
     is_person = rows["member_kind"].astype("string") == "person"

@@ -46,27 +46,42 @@ def _mix(x: np.ndarray) -> np.ndarray:
 def fact_ids(frame: pd.DataFrame, columns: list[str], file: str) -> pd.Series:
     """A stable 128-bit id per row: canonical fields + file name + ordinal among equal rows.
 
-    Each distinct row text is hashed once (BLAKE2b keyed by the file's name), then mixed with
-    the row's ordinal among identical rows of that file.
+    Each row text is hashed (BLAKE2b keyed by the file's name), then mixed with the row's
+    ordinal among identical rows of that file (equal texts, equal digests: the rows are
+    grouped by digest with a numpy sort).
     """
     parts = [to_arrow(frame[c].astype("string")).fill_null("") if c in frame.columns
              else pa.array([""] * len(frame), type=pa.large_string()) for c in columns]
     key = pc.binary_join_element_wise(*parts, pa.scalar("\x1f", pa.large_string()))
-    encoded = pc.dictionary_encode(key)
-    if isinstance(encoded, pa.ChunkedArray):
-        encoded = encoded.combine_chunks()
-    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     file_key = hashlib.blake2b(file.encode("utf-8"), digest_size=32).digest()
-    digests = b"".join(hashlib.blake2b(text.encode("utf-8"), digest_size=16, key=file_key).digest()
-                       for text in encoded.dictionary.to_pylist())
-    halves = np.frombuffer(digests, dtype="<u8").reshape(-1, 2)[codes]
-    ordinal = pd.Series(codes).groupby(codes, sort=False).cumcount().to_numpy().astype(np.uint64)
+    # the one per-row step left: neither Arrow nor DuckDB has keyed BLAKE2b, and the ids must
+    # stay byte-identical to those stored. Bytes straight from Arrow (no str, no encode).
+    blake2b = hashlib.blake2b
+    texts = key.cast(pa.large_binary()).to_pylist()
+    digests = b"".join([blake2b(text, digest_size=16, key=file_key).digest() for text in texts])
+    del texts
+    halves = np.frombuffer(digests, dtype="<u8").reshape(-1, 2)
+    ordinal = _ordinals(halves)
     with np.errstate(over="ignore"):
         spread = _mix(ordinal * np.uint64(0x9E3779B97F4A7C15))
     ids = pc.binary_join_element_wise(pc.cast(pa.array(halves[:, 0] ^ spread), pa.large_string()),
                                       pc.cast(pa.array(_mix(halves[:, 1] ^ spread)), pa.large_string()),
                                       pa.scalar("-", pa.large_string()))
     return pd.Series(pd.arrays.ArrowStringArray(ids), index=frame.index)
+
+
+def _ordinals(halves: np.ndarray) -> np.ndarray:
+    """Each row's ordinal among the rows with the same digest, in row order (0, 1, 2 ...)."""
+    n = len(halves)
+    order = np.lexsort((halves[:, 1], halves[:, 0]))  # stable: equal digests keep row order
+    ranked = halves[order]
+    first = np.ones(n, dtype=bool)
+    first[1:] = (ranked[1:] != ranked[:-1]).any(axis=1)
+    starts = np.flatnonzero(first)
+    group_start = np.repeat(starts, np.diff(np.append(starts, n)))
+    ordinal = np.empty(n, dtype=np.uint64)
+    ordinal[order] = (np.arange(n) - group_start).astype(np.uint64)
+    return ordinal
 
 
 _FACT_FIELDS = ["payer_id", "payer_name", "payee_id", "payee_name", "payee_bank", "amount", "paid_on"]

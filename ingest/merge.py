@@ -7,11 +7,14 @@ so re-ingesting a file changes nothing and a new month adds to the totals.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from graph.schema import FACT_TABLES, NODE_TABLES, TABLES, conform
 from ingest.names import normalise_names
-from ingest.normalise import id_set, isin
+from ingest.normalise import from_arrow, isin, to_arrow
 from ingest.report import ROW_REJECTED, VALUE_DROPPED
 from ingest.resolve import Resolver
 from ingest.validate import Context
@@ -47,13 +50,13 @@ def merge_nodes(table: str, old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFram
     # only ids present on both sides need field-by-field merging; the rest are simply appended
     overlap = isin(new["id"], old["id"]) if len(old) else pd.Series(False, index=new.index)
     if overlap.any():
-        shared = new.loc[overlap, "id"]
-        in_old = isin(old["id"], shared)
-        both = pd.concat([old[in_old], new[overlap]], ignore_index=True)
-        both = both.groupby("id", sort=False, dropna=True).last().reset_index()
-        merged = pd.concat([old[~in_old], both, new[~overlap]], ignore_index=True)
-        order = pd.concat([old["id"], new["id"]], ignore_index=True).drop_duplicates()
-        merged = merged.set_index("id").loc[order.to_numpy()].reset_index()  # stored order, then new
+        # each shared id's stored row, field by field: a new non-empty value replaces the stored one
+        updates = new[overlap]
+        at = pc.index_in(to_arrow(updates["id"]), value_set=_array(old["id"].astype("string")))
+        rows = at.to_numpy(zero_copy_only=False).astype(np.int64)
+        old = old.reset_index(drop=True)
+        stored = {col: _override(old[col], updates[col], rows) for col in old.columns if col != "id"}
+        merged = pd.concat([old.assign(**stored), new[~overlap]], ignore_index=True)  # stored order, then new
     else:
         merged = pd.concat([old, new], ignore_index=True) if len(old) else new.copy()
     if table == "enterprises":
@@ -67,6 +70,16 @@ def merge_nodes(table: str, old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFram
     return conform(table, merged)
 
 
+def _override(stored: pd.Series, values: pd.Series, rows: np.ndarray) -> pd.Series:
+    """`stored` with `values` put at positions `rows`, where a value is not empty."""
+    given = values.notna().to_numpy()
+    if not given.any():
+        return stored
+    take = np.arange(len(stored))
+    take[rows[given]] = len(stored) + np.arange(int(given.sum()))
+    return pd.concat([stored, values[given]], ignore_index=True).take(take).reset_index(drop=True)
+
+
 def merge_facts(table: str, old: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Stored facts plus new ones, replacing by key; returns (facts, how many keys are new)."""
     new = conform(table, new)
@@ -78,10 +91,23 @@ def merge_facts(table: str, old: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.Da
     old_keys, new_keys = _joined(old, key), _joined(new, key)
     if table == "roles":
         new = _role_span(old, old_keys, new, new_keys)
-    fresh = int((~isin(new_keys, old_keys)).sum())
-    kept = old[~isin(old_keys, new_keys)]
+    # one dictionary over both sides' keys: membership either way is a look-up in a numpy mask
+    both = pa.concat_arrays([_array(old_keys), _array(new_keys)])
+    codes = pc.dictionary_encode(both).indices.to_numpy(zero_copy_only=False)
+    old_codes, new_codes = codes[:len(old)], codes[len(old):]
+    in_old = np.zeros(len(both), dtype=bool)
+    in_old[old_codes] = True
+    in_new = np.zeros(len(both), dtype=bool)
+    in_new[new_codes] = True
+    fresh = int((~in_old[new_codes]).sum())
+    kept = old[~in_new[old_codes]]
     merged = pd.concat([kept, new], ignore_index=True).drop_duplicates(key, keep="last")
     return merged.reset_index(drop=True), fresh
+
+
+def _array(keys: pd.Series) -> pa.Array:
+    values = to_arrow(keys)
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
 def _role_span(old: pd.DataFrame, old_keys: pd.Series, new: pd.DataFrame, new_keys: pd.Series) -> pd.DataFrame:
@@ -97,13 +123,13 @@ def _role_span(old: pd.DataFrame, old_keys: pd.Series, new: pd.DataFrame, new_ke
 
 
 def _joined(df: pd.DataFrame, key: list[str]) -> pd.Series:
-    out = df[key[0]].astype("string").fillna("")
-    for col in key[1:]:
-        out = out + "\x1f" + df[col].astype("string").fillna("")
-    return out
+    """The key columns as one text per row ("a\x1fb"; a blank part is ""), joined by Arrow."""
+    parts = [to_arrow(df[col].astype("string")).fill_null("").cast(pa.large_string()) for col in key]
+    joined = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, pa.scalar("\x1f", pa.large_string()))
+    return from_arrow(joined, df.index)
 
 
-def check_refs(table: str, rows: pd.DataFrame, column: str, known: set[str], ctx: Context,
+def check_refs(table: str, rows: pd.DataFrame, column: str, known: set[str] | pd.Series, ctx: Context,
                what: str, required: bool = True) -> pd.DataFrame:
     """Reject (or, when not required, blank and report) rows whose `column` names no known node."""
     if rows.empty or column not in rows.columns:
@@ -178,8 +204,7 @@ def absorb_externals(nodes: pd.DataFrame, facts: dict[str, pd.DataFrame]) -> tup
     return nodes[~isin(nodes["id"], remap)].reset_index(drop=True), remap
 
 
-def node_ids(tables: dict[str, pd.DataFrame], *names: str) -> set[str]:
-    out: set[str] = set()
-    for name in names or tuple(NODE_TABLES):
-        out.update(id_set(tables[name]["id"]))
-    return out
+def node_ids(tables: dict[str, pd.DataFrame], *names: str) -> pd.Series:
+    """The ids of the named node tables as one text column (for `isin`; no Python set is built)."""
+    parts = [tables[name]["id"].astype("string") for name in names or tuple(NODE_TABLES)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.Series([], dtype="string")

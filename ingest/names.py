@@ -70,6 +70,8 @@ def normalise_names(names: pd.Series) -> pd.Series:
 
 def split_branch(norm: str) -> tuple[str, str]:
     """(head, branch suffix) of a normalised name; the suffix is '' for a head office."""
+    if not norm.endswith(_BRANCH_SUFFIXES):  # one C call settles most names (no branch)
+        return norm, ""
     for suffix in _BRANCH_SUFFIXES:
         if norm.endswith(suffix):
             cut = len(norm) - len(suffix) - 2

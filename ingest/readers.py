@@ -184,13 +184,24 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> RawTab
             raise InvalidData(f"{path.name}: not valid {enc} text (byte {exc.start}); remove `encoding` "
                               "from the mapping to detect it") from exc
         arrow_enc = "utf8"
-    read_opts = pacsv.ReadOptions(encoding=arrow_enc, block_size=1 << 22, use_threads=False,
-                                  column_names=_unique(names), skip_rows=1)
     parse_opts = pacsv.ParseOptions(delimiter=delim, invalid_row_handler=on_invalid, newlines_in_values=True)
     conv = pacsv.ConvertOptions(column_types={n: pa.string() for n in _unique(names)},
                                 strings_can_be_null=False, quoted_strings_can_be_null=False)
+
+    def read(threads: bool) -> pa.Table:
+        read_opts = pacsv.ReadOptions(encoding=arrow_enc, block_size=1 << 22, use_threads=threads,
+                                      column_names=_unique(names), skip_rows=1)
+        if isinstance(source, io.BytesIO):
+            source.seek(0)
+        return pacsv.read_csv(source, read_options=read_opts, parse_options=parse_opts, convert_options=conv)
+
     try:
-        table = pacsv.read_csv(source, read_options=read_opts, parse_options=parse_opts, convert_options=conv)
+        # parsed on all cores; only a file with rows to report is read again on one thread,
+        # the only way the parser knows each bad row's number
+        table = read(threads=True)
+        if bad:
+            bad.clear()
+            table = read(threads=False)
     except UnicodeDecodeError as exc:
         raise InvalidData(f"{path.name}: not valid {enc} text; remove `encoding` from the mapping "
                           "to detect it") from exc

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from rapidfuzz import fuzz, process
 
 from ingest.names import digits_of, external_id, is_latin, normalise_name, normalise_names, split_branch
@@ -70,13 +71,14 @@ class Resolver:
 
     enterprises: pd.DataFrame
     settings: IngestSettings
-    other_ids: set[str] = field(default_factory=set)
+    other_ids: set[str] | pd.Series = field(default_factory=set)  # ids of the other node kinds
     new_nodes: dict[str, dict[str, object]] = field(default_factory=dict)
     decisions: dict[str, Decision] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         df = self.enterprises
         self._ids: set[str] = id_set(df["id"])
+        self._id_array: pa.Array | None = None
         self._uscc: dict[str, str] = {}
         self._by_norm: dict[str, str] = {}
         # (block key, branch suffix, numbers, length) -> (heads, entries): fuzzy compares only within
@@ -108,6 +110,19 @@ class Resolver:
         self._pending: list[tuple[str, str, str | None]] = list(zip(
             norms[named].to_numpy(dtype=object), ids[named].to_numpy(dtype=object),
             usccs[named].astype(object).where(usccs[named].notna(), None).to_numpy(dtype=object), strict=True))
+
+    @property
+    def _other_ids(self) -> set[str]:
+        """`other_ids` as a set, built on the first id that is not an enterprise's (rare)."""
+        if not isinstance(self.other_ids, set):
+            self.other_ids = id_set(self.other_ids)
+        return self.other_ids
+
+    def _known_ids(self) -> pa.Array:
+        """The enterprise ids known so far as an Arrow array for `isin` (rebuilt only when grown)."""
+        if self._id_array is None or len(self._id_array) != len(self._ids):
+            self._id_array = pa.array(list(self._ids), type=pa.large_string())
+        return self._id_array
 
     # ----------------------------------------------------------------- index
     def _keys(self, head: str) -> list[str]:
@@ -148,7 +163,7 @@ class Resolver:
         label = name or node_id or ""
         if node_id and node_id in self._ids:
             return Decision(label, node_id, "id", 100.0)
-        if node_id and node_id in self.other_ids:
+        if node_id and node_id in self._other_ids:
             return Decision(label, None, "rejected", reason=f"id {node_id} belongs to a node that is not an enterprise")
         if uscc and uscc in self._uscc:
             return Decision(label, self._uscc[uscc], "uscc", 100.0)
@@ -216,7 +231,7 @@ class Resolver:
         """
         index = (ids if ids is not None else names).index  # type: ignore[union-attr]
         if ids is not None:
-            known = isin(ids.astype("string"), self._ids)
+            known = isin(ids.astype("string"), self._known_ids())
             if known.any():
                 hit = ids[known].astype("string")
                 label = names[known].astype("string").fillna(hit) if names is not None else hit

@@ -22,6 +22,7 @@ from ingest.normalise import (
     isin,
     mask_phones,
     matches,
+    may_match,
     name_problem,
     scrub_pii_series,
     to_amount,
@@ -53,6 +54,7 @@ _CONTROL_CHARS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 _BIDI_CHARS = "[\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 # a superset of what `name_problem` and the two classes above flag: markup, entities, formula starts
 _ODD_TEXT = _CONTROL_CHARS[:-1] + _BIDI_CHARS[1:-1] + "<>&=+@|\t\r]|^\\s*-"
+_ODD_CHARS = _CONTROL_CHARS[:-1] + _BIDI_CHARS[1:-1] + "<>&=+@|\t\r-]"  # no anchor: for `may_match`
 NAME_COLUMNS = ("name", "payer_name", "payee_name", "from_name", "to_name", "member_name")
 _COUNTERPARTY = {"payments": ("payer", "payee"), "bills": ("payee",), "endorsements": ("from", "to"),
                  "memberships": ("member",)}
@@ -124,7 +126,8 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
     for col in list(df.columns):
         raw = df[col].astype("string")
         # one regex pass finds the rare column with odd text; only then are the warnings worked out
-        odd_text = (col in NAME_COLUMNS or col.endswith("_id")) and matches(raw, _ODD_TEXT).any()
+        odd_text = ((col in NAME_COLUMNS or col.endswith("_id")) and may_match(raw, _ODD_CHARS)
+                    and matches(raw, _ODD_TEXT).any())
         if odd_text:
             warn(matches(raw, _CONTROL_CHARS), col, raw, "control characters removed (value kept)")
             warn(matches(raw, _BIDI_CHARS), col, raw, "bidi control characters (value kept; not shown on pages)")
@@ -254,6 +257,8 @@ def _duplicates(table: str, df: pd.DataFrame, rows: pd.Series, file: str, ctx: C
     key = [c for c in KEYS.get(table, ()) if c in df.columns]
     if not key or df.empty:
         return df
+    if not df.duplicated(key).any():
+        return df  # no key twice, so no row twice either (the usual case: one hash of the key)
     # the same row again (a person named on every filing) is one fact, not a conflict
     same = df.duplicated(keep="first")
     df, rows = df[~same], rows[~same]

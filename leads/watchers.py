@@ -1,7 +1,8 @@
 """What follows a committed ingest: campaign tracking and alerts (`ingest.job.IngestWatcher`).
 
 `ingest` imports only `graph`, so it cannot call `leads`; whoever runs an ingest for the bank
-(the CLI, the API's ingest jobs, the demo) passes `INGEST_WATCHERS`:
+(the CLI, the API's ingest jobs, the demo) passes `INGEST_WATCHERS`, alerts first (they compare
+the ingest's own frames), then the snapshot (it reads the new version back):
 
 - `track_campaigns`: keeps the new version's campaign metrics (`leads.track`); a failure is
   logged, never raised, because the version is already committed;
@@ -38,10 +39,12 @@ def track_campaigns(store: GraphStore) -> AfterCommit:
     """Keep the committed version's campaign metrics for tracking over time (`leads.track`)."""
 
     def after(version: str, tables: Mapping[str, pd.DataFrame], summary: IngestSummary) -> None:
+        started = time.perf_counter()
         try:
             record_snapshot(store, version)
         except Exception:  # the version is committed: a missed snapshot must not fail the ingest
             log.exception("tracking snapshot of version %s failed; the ingest itself succeeded", version)
+        summary.stage_seconds["tracking snapshot"] = round(time.perf_counter() - started, 3)
 
     return after
 
@@ -61,4 +64,4 @@ def watch_alerts(store: GraphStore) -> AfterCommit | None:
     return after
 
 
-INGEST_WATCHERS: tuple[IngestWatcher, ...] = (track_campaigns, watch_alerts)
+INGEST_WATCHERS: tuple[IngestWatcher, ...] = (watch_alerts, track_campaigns)

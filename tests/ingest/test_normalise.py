@@ -132,3 +132,19 @@ def test_names_cleaned_and_hostile_ones_flagged() -> None:
     assert problems.iloc[1] == problems.iloc[2] == "name looks like a spreadsheet formula"
     assert problems.iloc[3].startswith("name longer than 200")
     assert problems.iloc[4:].isna().all()
+
+
+def test_may_match_never_misses_what_matches_finds():
+    import pyarrow as pa
+
+    from ingest.normalise import matches, may_match
+
+    columns = [["plain", "text"], ["x", None, "<b>"], [None, None], [], ["a\x01b"], ["ok", "a\u200eb"]]
+    for values in columns:
+        full = pd.Series(pd.array(values, dtype="string[pyarrow]"))
+        for column in (full, full.iloc[1:]):  # a slice: the Arrow array starts at an offset
+            for pattern in ("<", "[\\x{1}-\\x{8}]", "\\x{200e}"):
+                assert may_match(column, pattern) or not matches(column, pattern).any()
+    assert not may_match(pd.Series(pd.array(["plain", "text"], dtype="string[pyarrow]")), "<")
+    assert may_match(pa.chunked_array([pa.array(["x"]), pa.array(["<"])]), "<")
+    assert may_match(pa.array(["x", "<"], pa.large_string()), "<")
