@@ -21,12 +21,16 @@ VENV="${FALKORDB_VENV:-/tmp/prospect-graph-falkordb-venv}"
 if [ ! -x "$VENV/bin/python" ]; then
     "$PY312" -m venv "$VENV"
 fi
-if ! "$VENV/bin/python" -c 'import redislite.falkordb_client, pandas, neo4j, pytest' 2>/dev/null; then
-    "$VENV/bin/python" - > "$VENV/requirements.txt" <<'PY'
+# the project's dependencies as pyproject.toml lists them now: a venv built for older ones is topped up
+WANTED="$("$VENV/bin/python" - <<'PY'
 import tomllib
 project = tomllib.load(open("pyproject.toml", "rb"))["project"]
 print("\n".join(project["dependencies"] + project["optional-dependencies"]["neo4j"]))
 PY
+)"
+if ! "$VENV/bin/python" -c 'import redislite.falkordb_client, pandas, neo4j, pytest' 2>/dev/null \
+        || [ "$WANTED" != "$(cat "$VENV/requirements.txt" 2>/dev/null)" ]; then
+    printf '%s\n' "$WANTED" > "$VENV/requirements.txt"
     "$VENV/bin/pip" install -q --disable-pip-version-check -r "$VENV/requirements.txt" falkordblite pytest
 fi
 PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$PWD" PROSPECT_GRAPH_NO_PROGRESS=1 "$VENV/bin/python" -m pytest -q \
