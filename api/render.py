@@ -11,9 +11,14 @@ import pandas as pd
 
 from graph.settings import get_settings
 from graph.store import GraphStore
+from graph.vocabulary import KIND_WORDS, word
 from scoring.run import decode, load_prospects
 
 __all__ = ["print_prospects"]
+
+# the terminal table's headers (JSON and CSV keep the field names: they are for machines)
+_HEADERS = {"en": ("#", "id", "name", "kind", "score", "manager", "reasons"),
+            "zh": ("#", "编号", "名称", "类型", "评分", "客户经理", "理由")}
 
 
 def print_prospects(store: GraphStore, family: str, *, anchor: str | None = None, kind: str | None = None,
@@ -30,7 +35,7 @@ def print_prospects(store: GraphStore, family: str, *, anchor: str | None = None
         for each in KINDS_BY_FAMILY[family]:
             df = load_prospects(store, family, **{**filters, "kind": each}, limit=limit)
             if len(df):
-                print(f"-- {each} --")
+                print(f"-- {word(KIND_WORDS, each, lang)} --")
                 shown += print_prospects(store, family, limit=limit, fmt=fmt, lang=lang,
                                          filters={**filters, "kind": each})
         return shown
@@ -52,14 +57,26 @@ def print_prospects(store: GraphStore, family: str, *, anchor: str | None = None
     from rich.console import Console
     from rich.table import Table
 
+    managers = _manager_names(store, {str(r["manager_id"]) for r in rows if r["manager_id"]})
     table = Table(show_lines=False)
-    for col in ("#", "id", "name", "kind", "score", "manager", "reasons"):
+    for col in _HEADERS["en" if lang == "en" else "zh"]:
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(str(r["rank"]), str(r["prospect_id"]), str(r["name"]), str(r["kind"]),
-                      f"{r['score']:.1f}", str(r["manager_id"] or ""), "; ".join(r["reasons"][:3]))
+        manager = str(r["manager_id"] or "")
+        table.add_row(str(r["rank"]), str(r["prospect_id"]), str(r["name"]), word(KIND_WORDS, str(r["kind"]), lang),
+                      f"{r['score']:.1f}", f"{managers[manager]} ({manager})" if manager in managers else manager,
+                      "; ".join(r["reasons"][:3]))
     Console(width=160).print(table)
     return len(rows)
+
+
+def _manager_names(store: GraphStore, ids: set[str]) -> dict[str, str]:
+    """Names of the managers shown (staff, not masked persons), from the small managers table."""
+    if not ids:
+        return {}
+    managers = store.read("managers", columns=["id", "name"])
+    shown = managers[managers["id"].astype(str).isin(ids)]
+    return {str(i): str(n) for i, n in zip(shown["id"], shown["name"], strict=True) if isinstance(n, str) and n}
 
 
 def print_board(board: pd.DataFrame, fmt: str = "table", lang: str = "zh") -> None:

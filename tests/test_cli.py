@@ -122,6 +122,22 @@ def test_prospects_json_and_csv_on_the_demo_store(demo_store, capsys: pytest.Cap
     assert lines[0].startswith("rank,prospect_id,name") and len(lines) > 1
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_table_speaks_the_language_with_words_and_names(demo_store, lang, capsys):  # type: ignore[no-untyped-def]
+    """The terminal table is for people: kinds in words and managers by name, in the chosen language."""
+    root = str(demo_store.root)
+    assert main(["prospects", "supply_chain", "--kind", "upstream", "--limit", "3", "--lang", lang,
+                 "--store", root]) == 0
+    out = capsys.readouterr().out
+    managers = demo_store.read("managers")
+    owner = managers[managers["id"] == "M01"]["name"].iloc[0]
+    assert f"{owner} (M01)" in out
+    if lang == "zh":
+        assert "上游" in out and "客户经理" in out and "upstream" not in out
+    else:
+        assert "Upstream" in out and "manager" in out
+
+
 def test_path_json_on_the_demo_store(demo_store, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
     code = main(["path", dc.CORE, dc.TIER2_ENDORSED, "--format", "json", "--store", str(demo_store.root)])
     assert code == 0
