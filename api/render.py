@@ -95,16 +95,16 @@ def print_board(board: pd.DataFrame, fmt: str = "table", lang: str = "zh") -> No
     from rich.console import Console
     from rich.table import Table
 
+    from api.export import board_columns
+
+    # the export's columns (headers, kinds, families and statuses in the reader's words), fewer of them
+    shown = ("rank", "entity_id", "name", "row_kind", "best_family", "best_kind", "score", "owner", "status",
+             "shared_with", "joint_visits", "reasons")
+    columns = [c for c in board_columns(lang) if c[0] in shown]
     table = Table()
-    for col in ("#", "id", "name", "row", "family", "score", "owner", "status", "shared with", "reasons"):
-        table.add_column(col, overflow="fold")
+    for _, zh, en, _get in columns:
+        table.add_column(zh if lang == "zh" else en, overflow="fold")
     for r in rows:
-        shared = ", ".join(r.get("shared_with") or [])
-        asked = r.get("joint_visits") or []
-        if asked:
-            shared += f" (joint visit: {', '.join(asked)})"
-        table.add_row(str(r["rank"]), str(r["entity_id"]), str(r["name"]), str(r.get("row_kind") or "lead"),
-                      f"{r['best_family']}/{r['best_kind']}", f"{r['score']:.1f}",
-                      f"{r['owner'] or ''} ({r['owner_source']})", str(r["status"]), shared,
-                      "; ".join(r["reasons"][:2]))
+        cells = {key: get({**r, "reasons": (r.get("reasons") or [])[:2]}) for key, _, _, get in columns}
+        table.add_row(*("" if v is None else str(v) for v in cells.values()))
     Console(width=180).print(table)

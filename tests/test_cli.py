@@ -152,3 +152,11 @@ def test_leads_on_a_store_never_ingested_is_one_clear_error(tmp_path, capsys):
     assert main(["leads", "--store", str(tmp_path / "nothing-here")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error:") and "Traceback" not in err
+
+
+def test_the_lead_board_table_speaks_words(demo_store, capsys):  # type: ignore[no-untyped-def]
+    """The board's table uses the export's headers and words (families, kinds, statuses), not codes."""
+    assert main(["leads", "--limit", "5", "--store", str(demo_store.root)]) == 0
+    out = capsys.readouterr().out
+    assert "线索形式" in out and "状态" in out and "新线索" in out
+    assert not any(code in out for code in ("supply_chain/", "retail_linkage", " new "))
