@@ -16,7 +16,6 @@ Example (silent here: doctests run with stderr captured):
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, TypeVar
@@ -30,13 +29,19 @@ __all__ = ["track", "stages", "enabled"]
 
 
 def enabled() -> bool:
-    return sys.stderr.isatty() and not os.environ.get("PROSPECT_GRAPH_NO_PROGRESS")
+    return sys.stderr.isatty() and not _silenced()
+
+
+def _silenced() -> bool:
+    from graph.settings import get_settings  # the one settings object (PROSPECT_GRAPH_NO_PROGRESS)
+
+    return get_settings().no_progress
 
 
 def _console(console: Console | None) -> Console | None:
     """The console to draw on, or None for silence (a given console is drawn on if it is a terminal)."""
     if console is not None:
-        return console if console.is_terminal and not os.environ.get("PROSPECT_GRAPH_NO_PROGRESS") else None
+        return console if console.is_terminal and not _silenced() else None
     if not enabled():
         return None
     from rich.console import Console

@@ -183,6 +183,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PROSPECT_GRAPH_", env_nested_delimiter="__", extra="ignore")
 
     lang: Lang = Field(default="zh", description="language of reasons, headers and pages")
+    no_progress: bool = Field(default=False, description="no progress bars even on a terminal")
     graph: StoreSettings = Field(default_factory=StoreSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     scoring: ScoringSettings = Field(default_factory=ScoringSettings)
