@@ -48,7 +48,7 @@ from graph.errors import Forbidden, Unauthorized
 from graph.store import GraphStore
 
 __all__ = [
-    "get_settings", "get_store", "current_user", "optional_user", "get_viewer", "require_role",
+    "app_settings", "get_store", "current_user", "optional_user", "get_viewer", "require_role",
     "SettingsDep", "StoreDep", "CurrentUser", "OptionalUser", "ViewerDep", "AuditDep", "JobsDep",
     "AdminUser", "IngestUser", "TooManyFailures", "sign_in",
 ]
@@ -58,7 +58,8 @@ __all__ = [
 _bearer = HTTPBearer(auto_error=False, description="a token made by `prospect-graph token add`")
 
 
-def get_settings(request: Request) -> ApiSettings:
+def app_settings(request: Request) -> ApiSettings:
+    """The API section of the settings the app was created with (`graph.settings.get_settings().api`)."""
     settings: ApiSettings = request.app.state.settings
     return settings
 
@@ -70,7 +71,7 @@ def get_store(request: Request) -> GraphStore:
     return store.snapshot()
 
 
-SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
+SettingsDep = Annotated[ApiSettings, Depends(app_settings)]
 StoreDep = Annotated[GraphStore, Depends(get_store)]
 
 
