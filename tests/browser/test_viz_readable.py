@@ -150,6 +150,31 @@ def test_a_hubs_two_hop_neighbourhood_reads_at_a_glance(browser: Any, handmade_s
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_240_store_chain_reads_at_a_glance(browser: Any, handmade_server: Served, lang: str) -> None:
+    """A chain of 240 stores: its strongest stores drawn with their names, the rest one fold
+    ("+215 …") that opens on click; no label overlaps, widths grow with the amount."""
+    watched = open_page(browser, handmade_server)
+    try:
+        data = load_picture(watched, f"{handmade_server.base}/viz/ego/{handmade.CHAIN}?lang={lang}")
+        shown = [n for n in data["nodes"] if "cluster" not in n]
+        drawn = [n for n in shown if not str(n["id"]).startswith("more:")]
+        folds = [n for n in shown if str(n["id"]).startswith("more:")]
+        assert len(drawn) == 1 + 25 and len(folds) == 1
+        assert f"+{240 - 25:,}" in str(folds[0]["label"])
+        assert_drawn(watched, f"readable-chain240-{lang}")
+        assert label_overlaps(watched) == []
+        assert_widths_monotone(data)
+        if lang == "zh":
+            assert zh_codes(watched, data) == set()
+        before = watched.page.evaluate("() => window.__network.body.nodeIndices.length")
+        watched.page.evaluate(f"() => window.__openFold('cluster:{folds[0]['id']}')")
+        assert watched.page.evaluate("() => window.__network.body.nodeIndices.length") > before
+        watched.assert_clean()
+    finally:
+        watched.page.context.close()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
 def test_landing_reads_at_a_glance(browser: Any, demo_server: Served, lang: str) -> None:
     watched = open_page(browser, demo_server)
     try:

@@ -31,6 +31,9 @@ PROSPECT = "R1"
 DIRECTOR = "PD1"
 HUB = "H0"  # a hub with 20 partners of 30 partners each: a 600-node neighbourhood at depth 2
 HUB_PARTNERS = [f"H{i:02d}" for i in range(1, 21)]
+CHAIN = "C0"  # a pharmacy chain of 240 stores, each paid by the chain: a picture of one fold
+STORES = [f"C0-{i:03d}" for i in range(1, 241)]
+STREETS = "人民中山解放和平建设新华胜利光明文化友谊"
 MANAGER = "M01"
 RETAIL_MANAGER = "M03"
 
@@ -115,6 +118,12 @@ def build_store(root: Path) -> NetworkxStore:
             enterprises.append({"id": leaf, "name": f"伙伴{i + 1}的客户{j + 1}", "is_client": False})
             edges.append(_edge(h, leaf, "PAYS", 10_000.0 + j * 500.0))
     enterprises.append({"id": HUB, "name": "枢纽贸易集团", "is_client": True, "is_credit_client": True})
+    enterprises.append({"id": CHAIN, "name": "康宁大药房连锁有限公司", "is_client": True})
+    for i, s in enumerate(STORES):
+        street = STREETS[2 * (i % 12):2 * (i % 12) + 2]
+        enterprises.append({"id": s, "name": f"康宁大药房连锁有限公司{street}路第{i + 1}分店", "is_client": i % 5 == 0})
+        edges.append(_edge(CHAIN, s, "PARENT_OF"))
+        edges.append(_edge(CHAIN, s, "PAYS", 50_000.0 + i * 700.0))
     store = NetworkxStore(root)
     store.write({
         "enterprises": pd.DataFrame(enterprises),
