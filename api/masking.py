@@ -284,6 +284,28 @@ class Viewer:
 
         return render_reasons(value, lang, person=self.person_name, legacy=self.text)
 
+    # ------------------------------------------------------------- alerts
+    def sees_alert(self, alert: dict[str, Any]) -> bool:
+        """The one rule for an alert, on /alerts and in the customer 360 view alike: an alert about
+        a person (their assets, a new role or membership) is the retail side's business, and every
+        id it names must be in this viewer's branch scope."""
+        ids = [str(i) for i in (alert.get("entity_id"), alert.get("related_id")) if i]
+        retail_side = self.policy.families.get("retail_linkage", ()) is None
+        if not retail_side and any(i in person_branches(self.store) for i in ids):
+            return False
+        return bool(self.scope.visible_ids(ids) == set(ids))
+
+    def alert(self, alert: dict[str, Any]) -> dict[str, Any]:
+        """A stored alert as this viewer reads it: its sentences rendered from the template with
+        persons' fields masked (`leads.alerts.alert_text`), a legacy sentence guarded; the stored
+        parameters (persons' names as stored) never leave the API."""
+        from leads.alerts import alert_text
+
+        out = {k: alert.get(k) for k in ("kind", "entity_id", "related_id", "link", "at", "version")}
+        for lang in ("zh", "en"):
+            out[f"text_{lang}"] = alert_text(alert, lang, person=self.person_name, legacy=self.text)
+        return out
+
     @property
     def sees_everyone(self) -> bool:
         """True when no person is masked for this viewer (nothing to guard)."""

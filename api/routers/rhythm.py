@@ -133,11 +133,22 @@ def mask_360(viewer: Viewer, view: dict[str, Any]) -> dict[str, Any]:
         items = _visible_prospects(viewer, view[key]["items"])
         out[key] = {"total": view[key]["total"], "items": items}
     out["leads"] = _visible_prospects(viewer, view["leads"])
+    out["alerts"] = [a for a in view["alerts"] if viewer.sees_alert(a)]  # the /alerts rule
     if not sees:  # a masked person: no money, no notes (they are personal), statuses only
         out["money"] = None
         out["service"] = {"dispositions": [{k: d[k] for k in ("status", "recorded_at")}
                                            for d in view["service"]["dispositions"]], "notes": []}
-    return viewer.deep(out)  # type: ignore[no-any-return]
+    # reasons and alert texts were rendered for this viewer already (persons' fields masked, legacy
+    # sentences guarded): guarding them again by name would withhold a sentence about a person the
+    # viewer sees whenever a masked person shares the name — which /leads and /alerts show
+    rendered = {"reasons", "text"}
+    blocks = {key: out.pop(key) for key in ("leads_to", "reached_through", "leads", "alerts")}
+    masked = viewer.deep(out)
+    for key, block in blocks.items():
+        rows = block["items"] if isinstance(block, dict) else block
+        rows = [{k: v if k in rendered else viewer.deep(v) for k, v in row.items()} for row in rows]
+        masked[key] = {**block, "items": rows} if isinstance(block, dict) else rows
+    return masked  # type: ignore[no-any-return]
 
 
 @router.get("/entities/{entity_id:node}/360")
@@ -146,7 +157,7 @@ def customer_360(entity_id: EntityId, viewer: ViewerDep, store: StoreDep, audit:
     from leads.customer import customer_360 as build
 
     viewer.require_scope(store.require_node(entity_id))
-    out = mask_360(viewer, build(store, entity_id, person=viewer.person_name))
+    out = mask_360(viewer, build(store, entity_id, person=viewer.person_name, legacy=viewer.text))
     if out["entity"].get("kind") == "Person":
         audit.record(viewer.user, "view_360", ids=[entity_id], masked=out["entity"].get("masked"))
     return out
@@ -265,7 +276,7 @@ def customer_page(entity_id: EntityId, request: Request, store: StoreDep, settin
     viewer = Viewer(store, user)
     try:
         viewer.require_scope(store.require_node(entity_id))
-        view = mask_360(viewer, build(store, entity_id, person=viewer.person_name))
+        view = mask_360(viewer, build(store, entity_id, person=viewer.person_name, legacy=viewer.text))
     except AppError as exc:
         return pages._error(request, status_for(exc), str(exc), lang)
     if view["entity"].get("kind") == "Person":
