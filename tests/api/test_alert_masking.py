@@ -137,3 +137,35 @@ def test_a_namesake_of_another_branch_does_not_withhold_the_360_sentence_about_a
     assert _alerts(c, tokens["retail_b01"])[("new_executive", "P1")] == sentence
     in_360 = c.get("/entities/E1/360", headers=auth(tokens["retail_b01"])).json()["alerts"]
     assert [a["text"] for a in in_360 if a["kind"] == "new_executive"] == [sentence]
+
+
+# ------------------------------------------------------------------ retail outflow rows by entity kind
+
+
+def _with_outflow_rows(store: NetworkxStore) -> None:
+    """Outflow rows of one enterprise client (E5, B01) and one person (P1, B01)."""
+    from scoring.run import rank
+    from tests.api.conftest import _prospect
+
+    rows = store.read("prospects")
+    more = rank([_prospect("retail_linkage", "outflow", "E5", "康宁大药房连锁有限公司", 75, "B01"),
+                 _prospect("retail_linkage", "outflow", "P1", "张三丰", 72, "B01", manager_id="M03")])
+    store.write({"prospects": pd.concat([rows, more], ignore_index=True)}, note="outflow rows")
+
+
+def test_a_corporate_manager_lists_the_enterprise_outflow_rows_and_only_those(client):
+    c, tokens, store = client
+    _with_outflow_rows(store)
+    got = c.get("/prospects/retail_linkage?kind=outflow", headers=auth(tokens["corp_b01"]))
+    assert got.status_code == 200, got.text
+    assert [(r["prospect_id"], r["kind"]) for r in got.json()["items"]] == [("E5", "outflow")]
+    assert got.json()["total"] == 1 and "张三丰" not in got.text
+    # without a kind: its corporate_from_retail rows and the enterprise outflow row, never a person's
+    every = c.get("/prospects/retail_linkage", headers=auth(tokens["corp_b01"])).json()
+    assert {(r["prospect_id"], r["kind"]) for r in every["items"]} == {("E5", "outflow"), ("E4", "corporate_from_retail")}
+    assert every["total"] == 2
+    # still refused: the retail side's person kinds
+    assert c.get("/prospects/retail_linkage?kind=payroll", headers=auth(tokens["corp_b01"])).status_code == 403
+    # the retail manager lists both outflow rows, as before
+    retail = c.get("/prospects/retail_linkage?kind=outflow", headers=auth(tokens["retail_b01"])).json()
+    assert {r["prospect_id"] for r in retail["items"]} == {"E5", "P1"}
