@@ -146,14 +146,17 @@ class TextGuard:
     def text(self, value: str, lang: str = "zh") -> str:
         return WITHHELD["en" if lang == "en" else "zh"] if self.names_masked(value) else value
 
-    def deep(self, value: Any, lang: str = "zh") -> Any:
-        """Guard strings inside lists and dicts; drop personal keys from dicts."""
+    def deep(self, value: Any, lang: str = "zh", keep: frozenset[str] = frozenset()) -> Any:
+        """Guard strings inside lists and dicts; drop personal keys from dicts. Values under a key
+        of `keep` are fields masked by who the person is (a name) or sentences rendered from such
+        fields already: guarding them again by name would withhold a person the viewer may see
+        whenever a masked person shares the name."""
         if isinstance(value, str):
             return self.text(value, lang)
         if isinstance(value, dict):
-            return {k: self.deep(v, lang) for k, v in value.items() if k not in _SECRET_KEYS}
+            return {k: v if k in keep else self.deep(v, lang, keep) for k, v in value.items() if k not in _SECRET_KEYS}
         if isinstance(value, list | tuple):
-            return [self.deep(v, lang) for v in value]
+            return [self.deep(v, lang, keep) for v in value]
         return value
 
 
@@ -347,7 +350,7 @@ class Viewer:
             return value
         return self.guard.text(value, lang)
 
-    def deep(self, value: Any, lang: str = "zh") -> Any:
+    def deep(self, value: Any, lang: str = "zh", keep: frozenset[str] = frozenset()) -> Any:
         if self.sees_everyone:
             return value
-        return self.guard.deep(value, lang)
+        return self.guard.deep(value, lang, keep)

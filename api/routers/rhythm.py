@@ -107,6 +107,10 @@ def _visible_prospects(viewer: Viewer, block: list[dict[str, Any]]) -> list[dict
     return out
 
 
+_NAMED = frozenset({"name", "other_name"})  # fields masked by person in the 360 view
+_RENDERED_BLOCKS = ("leads_to", "reached_through", "leads", "alerts")  # rows rendered per viewer
+
+
 def mask_360(viewer: Viewer, view: dict[str, Any]) -> dict[str, Any]:
     """The 360 view as `viewer` may see it: the entity masked, out-of-scope parties left out,
     persons' names and personal amounts hidden, masked names scrubbed from every text."""
@@ -138,16 +142,13 @@ def mask_360(viewer: Viewer, view: dict[str, Any]) -> dict[str, Any]:
         out["money"] = None
         out["service"] = {"dispositions": [{k: d[k] for k in ("status", "recorded_at")}
                                            for d in view["service"]["dispositions"]], "notes": []}
-    # reasons and alert texts were rendered for this viewer already (persons' fields masked, legacy
-    # sentences guarded): guarding them again by name would withhold a sentence about a person the
-    # viewer sees whenever a masked person shares the name — which /leads and /alerts show
-    rendered = {"reasons", "text"}
-    blocks = {key: out.pop(key) for key in ("leads_to", "reached_through", "leads", "alerts")}
-    masked = viewer.deep(out)
-    for key, block in blocks.items():
-        rows = block["items"] if isinstance(block, dict) else block
-        rows = [{k: v if k in rendered else viewer.deep(v) for k, v in row.items()} for row in rows]
-        masked[key] = {**block, "items": rows} if isinstance(block, dict) else rows
+    # names were masked by who the person is (above, `Viewer.node`, `_person_name`) and reasons and
+    # alert texts rendered for this viewer (persons' fields masked, legacy sentences guarded):
+    # guarding them again by name would withhold a person the viewer sees whenever a masked person
+    # shares the name — which /entities/{id}, /leads and /alerts show. Free text (notes) is guarded.
+    masked = viewer.deep({k: v for k, v in out.items() if k not in _RENDERED_BLOCKS}, keep=_NAMED)
+    for key in _RENDERED_BLOCKS:
+        masked[key] = viewer.deep(out[key], keep=_NAMED | {"reasons", "text"})
     return masked  # type: ignore[no-any-return]
 
 

@@ -169,3 +169,41 @@ def test_a_corporate_manager_lists_the_enterprise_outflow_rows_and_only_those(cl
     # the retail manager lists both outflow rows, as before
     retail = c.get("/prospects/retail_linkage?kind=outflow", headers=auth(tokens["retail_b01"])).json()
     assert {r["prospect_id"] for r in retail["items"]} == {"E5", "P1"}
+
+
+def test_a_namesake_does_not_withhold_a_360_reason_that_prospects_shows(client):
+    """The same for reasons: the 360 view guarded its rendered reasons again by name."""
+    c, tokens, store = client
+    persons = pd.concat([store.read("persons"), pd.DataFrame([{"id": "P9", "name": "张三丰", "branch_id": "B02",
+                                                               "is_retail_client": True, "aum": 1.0}])])
+    rows = store.read("prospects")
+    at = (rows["kind"] == "corporate_from_retail") & (rows["prospect_id"] == "E4")
+    rows.loc[at, "reasons"] = json.dumps([{"template": "retail.cfr.stake", "params": {
+        "person_name": "张三丰", "person_name_id": "P1", "share_pct": "30"}}], ensure_ascii=False)
+    store.write({"persons": persons, "prospects": rows}, note="a namesake in B02, a reason naming P1")
+    h = auth(tokens["retail_b01"])
+    listed = c.get("/prospects/retail_linkage?kind=corporate_from_retail", headers=h).json()["items"]
+    assert [r["reasons"] for r in listed if r["prospect_id"] == "E4"] == [["张三丰持股30.0%。"]]
+    view = c.get("/entities/E4/360", headers=h).json()
+    assert [r["reasons"] for r in view["leads"] if r["kind"] == "corporate_from_retail"] == [["张三丰持股30.0%。"]]
+    # and the analyst reads the same person masked on both
+    h = auth(tokens["analyst"])
+    view = c.get("/entities/E4/360", headers=h).json()
+    assert [r["reasons"] for r in view["leads"] if r["kind"] == "corporate_from_retail"] == [["张*丰持股30.0%。"]]
+
+
+def test_a_namesake_does_not_withhold_a_visible_persons_name_in_the_360_view(client):
+    """/entities/P1 showed 张三丰 to the B01 retail manager while /entities/P1/360 named him with
+    the withheld-sentence text (and so did E1's PAYROLL relation): the 360 view guarded names,
+    already masked by who the person is, again by name."""
+    c, tokens, store = client
+    persons = pd.concat([store.read("persons"), pd.DataFrame([{"id": "P9", "name": "张三丰", "branch_id": "B02",
+                                                               "is_retail_client": True, "aum": 1.0}])])
+    store.write({"persons": persons}, note="a namesake in B02")
+    for who, name in (("retail_b01", "张三丰"), ("analyst", "张*丰")):
+        h = auth(tokens[who])
+        assert c.get("/entities/P1", headers=h).json()["name"] == name
+        assert c.get("/entities/P1/360", headers=h).json()["entity"]["name"] == name
+        related = [i["other_name"] for rel in c.get("/entities/E1/360", headers=h).json()["relations"]
+                   for i in rel["items"] if i["other_id"] == "P1"]
+        assert related and set(related) == {name}, (who, related)
