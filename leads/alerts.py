@@ -170,11 +170,11 @@ def _asset_alerts(before: pd.DataFrame, after: pd.DataFrame, threshold: float, q
         queried = based & ~warned & (ratio <= query) & (query < old_ratio) & (ratio > warning)
     alerts = []
     line_en, line_zh = threshold_words(threshold)
-    names = after["name"].astype(object).where(after["name"].notna(), None) if "name" in after.columns else None
-    for pos in np.flatnonzero(up | down | warned | queried).tolist():  # the hits only
+    hits = np.flatnonzero(up | down | warned | queried)
+    names = after["name"].iloc[hits] if "name" in after.columns else pd.Series([pd.NA] * len(hits))
+    for pos, name in zip(hits.tolist(), names.tolist(), strict=True):  # the hits only
         pid = str(ids[pos])
-        name = None if names is None else names.iat[pos]
-        who = {"person": pid if name is None else str(name), "person_id": pid}
+        who = {"person": pid if name is None or pd.isna(name) else str(name), "person_id": pid}
         link = f"/viz/person/{pid}"
         if up[pos]:
             alerts.append(_alert("crossed_threshold_up", pid, None, {**who, "line_en": line_en, "line_zh": line_zh}, link))
