@@ -146,14 +146,17 @@ class TextGuard:
     def text(self, value: str, lang: str = "zh") -> str:
         return WITHHELD["en" if lang == "en" else "zh"] if self.names_masked(value) else value
 
-    def deep(self, value: Any, lang: str = "zh") -> Any:
-        """Guard strings inside lists and dicts; drop personal keys from dicts."""
+    def deep(self, value: Any, lang: str = "zh", keep: frozenset[str] = frozenset()) -> Any:
+        """Guard strings inside lists and dicts; drop personal keys from dicts. Values under a key
+        of `keep` are fields masked by who the person is (a name) or sentences rendered from such
+        fields already: guarding them again by name would withhold a person the viewer may see
+        whenever a masked person shares the name."""
         if isinstance(value, str):
             return self.text(value, lang)
         if isinstance(value, dict):
-            return {k: self.deep(v, lang) for k, v in value.items() if k not in _SECRET_KEYS}
+            return {k: v if k in keep else self.deep(v, lang, keep) for k, v in value.items() if k not in _SECRET_KEYS}
         if isinstance(value, list | tuple):
-            return [self.deep(v, lang) for v in value]
+            return [self.deep(v, lang, keep) for v in value]
         return value
 
 
@@ -284,6 +287,28 @@ class Viewer:
 
         return render_reasons(value, lang, person=self.person_name, legacy=self.text)
 
+    # ------------------------------------------------------------- alerts
+    def sees_alert(self, alert: dict[str, Any]) -> bool:
+        """The one rule for an alert, on /alerts and in the customer 360 view alike: an alert about
+        a person (their assets, a new role or membership) is the retail side's business, and every
+        id it names must be in this viewer's branch scope."""
+        ids = [str(i) for i in (alert.get("entity_id"), alert.get("related_id")) if i]
+        retail_side = self.policy.families.get("retail_linkage", ()) is None
+        if not retail_side and any(i in person_branches(self.store) for i in ids):
+            return False
+        return bool(self.scope.visible_ids(ids) == set(ids))
+
+    def alert(self, alert: dict[str, Any]) -> dict[str, Any]:
+        """A stored alert as this viewer reads it: its sentences rendered from the template with
+        persons' fields masked (`leads.alerts.alert_text`), a legacy sentence guarded; the stored
+        parameters (persons' names as stored) never leave the API."""
+        from leads.alerts import alert_text
+
+        out = {k: alert.get(k) for k in ("kind", "entity_id", "related_id", "link", "at", "version")}
+        for lang in ("zh", "en"):
+            out[f"text_{lang}"] = alert_text(alert, lang, person=self.person_name, legacy=self.text)
+        return out
+
     @property
     def sees_everyone(self) -> bool:
         """True when no person is masked for this viewer (nothing to guard)."""
@@ -325,7 +350,7 @@ class Viewer:
             return value
         return self.guard.text(value, lang)
 
-    def deep(self, value: Any, lang: str = "zh") -> Any:
+    def deep(self, value: Any, lang: str = "zh", keep: frozenset[str] = frozenset()) -> Any:
         if self.sees_everyone:
             return value
-        return self.guard.deep(value, lang)
+        return self.guard.deep(value, lang, keep)

@@ -48,7 +48,9 @@ def query_prospects(viewer: Viewer, family: str, q: ProspectQuery, lang: str, li
         raise InvalidRequest(f"unknown kind {q.kind!r} for {family}; choose one of "
                              f"{', '.join(KINDS_BY_FAMILY[family])}")
     kinds = viewer.allowed_kinds(family)
-    if q.kind is not None and kinds is not None and q.kind not in kinds:
+    # kinds this role works only where the prospect is an enterprise (a corporate client's outflow)
+    by_enterprise = viewer.policy.enterprise_kinds.get(family, ()) if kinds is not None else ()
+    if q.kind is not None and kinds is not None and q.kind not in kinds and q.kind not in by_enterprise:
         raise Forbidden(f"the {viewer.user.role} role cannot list {family} prospects of kind {q.kind}")
     branch = q.branch
     if viewer.user.branch is not None:
@@ -57,7 +59,8 @@ def query_prospects(viewer: Viewer, family: str, q: ProspectQuery, lang: str, li
         branch = viewer.user.branch
     page, total = page_prospects(viewer.store, family, kind=q.kind, anchor=q.anchor, association=q.association,
                                  employer=q.employer, branch=branch, manager=q.manager, min_score=q.min_score,
-                                 band=q.band, kinds=None if kinds is None else list(kinds), limit=limit,
+                                 band=q.band, kinds=None if kinds is None else list(kinds),
+                                 enterprise_kinds=list(by_enterprise), limit=limit,
                                  offset=q.offset)
     persons = person_ids(viewer.store)
     rows = [prospect_out(viewer, decode({str(k): v for k, v in r.items()}, lang, viewer.person_name, viewer.text),

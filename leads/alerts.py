@@ -4,8 +4,15 @@ Compares the tables before and after an ingest: a new supplier of a client (a cl
 or draws a bill to, a counterparty it did not pay before), a new executive at a client, a new
 association member, a person's financial assets crossing the CNY 50,000 threshold, and
 assets falling to the outflow levels (80% / 50% of the earlier level). Alerts are appended
-to ``STORE/state/alerts.jsonl`` with links to the pictures; they carry ids and names of
-enterprises only, never a person's personal data beyond their id.
+to ``STORE/state/alerts.jsonl`` with links to the pictures.
+
+An alert is stored as a reason template id and its parameters (`scoring.templates`), never as
+a finished sentence: a person's name is a ``{KEY:person}`` field with the person's id in
+``KEY_id``, so each reader renders the sentence for its viewer (`alert_text`; the API passes
+`Viewer.person_name`, and a masked person reads ``覃*`` inside a whole sentence). Alerts logged
+before templates carry ``text_en``/``text_zh`` only: they are read as the legacy sentence, which
+the caller's `LegacyGuard` judges (the API withholds one that names a masked person). Nothing
+else of a person (assets, ids beyond their own) is stored in an alert.
 """
 
 from __future__ import annotations
@@ -22,8 +29,9 @@ import pyarrow.compute as pc
 
 from graph.store import GraphStore
 from graph.vocabulary import ASSET_THRESHOLD, OUTFLOW_QUERY_RATIO, OUTFLOW_WARNING_RATIO, threshold_words
+from scoring.templates import LegacyGuard, PersonMask, register, render
 
-__all__ = ["TRIGGER_TABLES", "detect_changes", "record_alerts", "read_alerts"]
+__all__ = ["TRIGGER_TABLES", "ALERT_TEMPLATES", "detect_changes", "record_alerts", "read_alerts", "alert_text"]
 
 TRIGGER_TABLES = ("enterprises", "persons", "payments", "bills", "roles", "memberships")
 EXECUTIVE_ROLES = {"legal_rep", "director", "executive", "actual_controller", "finance", "shareholder"}
@@ -58,9 +66,46 @@ def _new_pairs(old: list[pa.Table], new: list[pa.Table]) -> list[tuple[str, str]
     return [(str(x), str(y)) for x, y in fresh]
 
 
-def _alert(kind: str, entity_id: str, related_id: str | None, en: str, zh: str, link: str) -> dict[str, Any]:
-    return {"kind": kind, "entity_id": entity_id, "related_id": related_id, "text_en": en, "text_zh": zh,
-            "link": link}
+#: alert kind -> (English, Chinese); the template id is ``alert.<kind>``. Persons are
+#: ``{KEY:person}`` fields (their id in ``KEY_id``); a member may be a person or a firm.
+ALERT_TEMPLATES: dict[str, tuple[str, str]] = {
+    "new_supplier": ("{supplier} is a new supplier of client {client}", "{supplier} 成为客户 {client} 的新供应商"),
+    "new_executive": ("{person:person} is a new executive or owner at client {client}",
+                      "{person:person} 成为客户 {client} 的新高管或股东"),
+    "new_member": ("{member:person} joined association {association}", "{member:person} 加入协会 {association}"),
+    "crossed_threshold_up": ("{person:person}: financial assets passed {line_en}", "{person:person} 金融资产突破{line_zh}"),
+    "crossed_threshold_down": ("{person:person}: financial assets fell below {line_en}",
+                               "{person:person} 金融资产跌破{line_zh}"),
+    "outflow_warning": ("{person:person}: assets fell to {ratio:.0%} or less of the earlier level",
+                        "{person:person} 资产降至前期的{ratio:.0%}及以下（预警）"),
+    "outflow_query": ("{person:person}: assets fell to {ratio:.0%} or less of the earlier level",
+                      "{person:person} 资产降至前期的{ratio:.0%}及以下（查询提示）"),
+}
+register({f"alert.{kind}": words for kind, words in ALERT_TEMPLATES.items()})
+
+
+def _alert(kind: str, entity_id: str, related_id: str | None, params: dict[str, Any], link: str) -> dict[str, Any]:
+    return {"kind": kind, "entity_id": entity_id, "related_id": related_id, "template": f"alert.{kind}",
+            "params": {k: v for k, v in params.items() if v is not None}, "link": link}
+
+
+def alert_text(alert: dict[str, Any], lang: str = "zh", person: PersonMask | None = None,
+               legacy: LegacyGuard | None = None) -> str:
+    """An alert's sentence in `lang` for one viewer: persons' fields passed through `person`
+    before the sentence is built; an alert logged before templates (``text_en``/``text_zh``
+    only) is its stored sentence, judged by `legacy` (None: shown as stored)."""
+    template = alert.get("template")
+    if template:
+        return render(str(template), alert.get("params") or {}, lang, person)
+    text = str(alert.get(f"text_{'en' if lang == 'en' else 'zh'}") or "")
+    return legacy(text, lang) if legacy is not None else text
+
+
+def _person_names(persons: pd.DataFrame) -> dict[str, str]:
+    if persons.empty or "name" not in persons.columns:
+        return {}
+    named = persons[persons["name"].notna()]
+    return dict(zip(named["id"].astype(str), named["name"].astype(str), strict=True))
 
 
 def detect_changes(before: dict[str, pd.DataFrame], after: dict[str, pd.DataFrame],
@@ -77,23 +122,24 @@ def detect_changes(before: dict[str, pd.DataFrame], after: dict[str, pd.DataFram
     for payer, payee in _new_pairs(old_supply, new_supply):
         if payer in clients and payee not in clients:
             p, q = names.get(payer, payer), names.get(payee, payee)
-            alerts.append(_alert("new_supplier", payee, payer, f"{q} is a new supplier of client {p}",
-                                 f"{q} 成为客户 {p} 的新供应商", f"/viz/supply-chain/{payer}"))
+            alerts.append(_alert("new_supplier", payee, payer, {"supplier": q, "client": p},
+                                 f"/viz/supply-chain/{payer}"))
 
     old_roles = _pairs(before["roles"], "person_id", "enterprise_id")
     roles = after["roles"]
     roles = roles[roles["role"].isin(EXECUTIVE_ROLES)]
-    for person, ent in _new_pairs([old_roles], [_pairs(roles, "person_id", "enterprise_id")]):
-        if ent in clients:
-            e = names.get(ent, ent)
-            alerts.append(_alert("new_executive", person, ent, f"a new executive or owner at client {e}",
-                                 f"客户 {e} 有新的高管或股东", f"/viz/person/{person}"))
-
+    fresh_roles = [(p, e) for p, e in _new_pairs([old_roles], [_pairs(roles, "person_id", "enterprise_id")])
+                   if e in clients]
     old_members = _pairs(before["memberships"], "association_id", "member_id")
-    for assoc, member in _new_pairs([old_members], [_pairs(after["memberships"], "association_id", "member_id")]):
-        m = names.get(member, member)
-        alerts.append(_alert("new_member", member, assoc, f"{m} joined association {assoc}",
-                             f"{m} 加入协会 {assoc}", f"/viz/ego/{member}"))
+    fresh_members = _new_pairs([old_members], [_pairs(after["memberships"], "association_id", "member_id")])
+    people = _person_names(after["persons"]) if fresh_roles or fresh_members else {}
+    for person, ent in fresh_roles:
+        alerts.append(_alert("new_executive", person, ent, {"person": people.get(person, person), "person_id": person,
+                                                            "client": names.get(ent, ent)}, f"/viz/person/{person}"))
+    for assoc, member in fresh_members:
+        m = names.get(member) or people.get(member, member)
+        alerts.append(_alert("new_member", member, assoc, {"member": m, "member_id": member, "association": assoc},
+                             f"/viz/ego/{member}"))
 
     alerts.extend(_asset_alerts(before["persons"], after["persons"], threshold, query, warning))
     return alerts
@@ -124,20 +170,21 @@ def _asset_alerts(before: pd.DataFrame, after: pd.DataFrame, threshold: float, q
         queried = based & ~warned & (ratio <= query) & (query < old_ratio) & (ratio > warning)
     alerts = []
     line_en, line_zh = threshold_words(threshold)
-    for pos in np.flatnonzero(up | down | warned | queried).tolist():
+    hits = np.flatnonzero(up | down | warned | queried)
+    names = after["name"].iloc[hits] if "name" in after.columns else pd.Series([pd.NA] * len(hits))
+    for pos, name in zip(hits.tolist(), names.tolist(), strict=True):  # the hits only
         pid = str(ids[pos])
+        who = {"person": pid if name is None or pd.isna(name) else str(name), "person_id": pid}
+        link = f"/viz/person/{pid}"
         if up[pos]:
-            alerts.append(_alert("crossed_threshold_up", pid, None, f"financial assets passed {line_en}",
-                                 f"金融资产突破{line_zh}", f"/viz/person/{pid}"))
+            alerts.append(_alert("crossed_threshold_up", pid, None, {**who, "line_en": line_en, "line_zh": line_zh}, link))
         elif down[pos]:
-            alerts.append(_alert("crossed_threshold_down", pid, None, f"financial assets fell below {line_en}",
-                                 f"金融资产跌破{line_zh}", f"/viz/person/{pid}"))
+            alerts.append(_alert("crossed_threshold_down", pid, None, {**who, "line_en": line_en, "line_zh": line_zh},
+                                 link))
         if warned[pos]:
-            alerts.append(_alert("outflow_warning", pid, None, f"assets fell to {warning:.0%} or less of the earlier level",
-                                 f"资产降至前期的{warning:.0%}及以下（预警）", f"/viz/person/{pid}"))
+            alerts.append(_alert("outflow_warning", pid, None, {**who, "ratio": warning}, link))
         elif queried[pos]:
-            alerts.append(_alert("outflow_query", pid, None, f"assets fell to {query:.0%} or less of the earlier level",
-                                 f"资产降至前期的{query:.0%}及以下（查询提示）", f"/viz/person/{pid}"))
+            alerts.append(_alert("outflow_query", pid, None, {**who, "ratio": query}, link))
     return alerts
 
 
@@ -153,6 +200,8 @@ def record_alerts(store: GraphStore, alerts: list[dict[str, Any]], version: str 
 
 
 def read_alerts(store: GraphStore, limit: int = 200, kind: str | None = None) -> list[dict[str, Any]]:
+    """The latest `limit` alerts as stored (newest first): template rows or legacy text rows; render
+    one with `alert_text`, never show `params` (they hold persons' names unmasked)."""
     path = store.state_dir / "alerts.jsonl"
     if not path.exists():
         return []

@@ -13,14 +13,14 @@ import pandas as pd
 from graph.settings import get_settings
 from graph.store import GraphStore
 from graph.vocabulary import HELD_PRODUCT_WORDS
-from leads.alerts import read_alerts
+from leads.alerts import alert_text, read_alerts
 from leads.board import ledger
 from leads.notes import NoteBook, offers_for
 from leads.outflow import money_went
 from leads.settings import load_rhythm
 from leads.track import TRACK_COLUMNS, _read
 from scoring.settings import ScoringSettings
-from scoring.templates import PersonMask, render_reasons
+from scoring.templates import LegacyGuard, PersonMask, render_reasons
 
 __all__ = ["customer_360", "PRODUCT_WORDS"]
 
@@ -99,22 +99,23 @@ def _money(store: GraphStore, eid: str) -> dict[str, Any]:
 
 
 def _prospect_rows(rows: pd.DataFrame, lang: str, names: pd.DataFrame,
-                   person: PersonMask | None = None) -> list[dict[str, Any]]:
+                   person: PersonMask | None = None, legacy: LegacyGuard | None = None) -> list[dict[str, Any]]:
     rows = rows.sort_values("score", ascending=False).head(MAX_PER_KIND * 2)
     kinds = names["kind"].reindex(rows["prospect_id"].astype(str)).fillna("Enterprise").tolist()
     return [{"entity_id": str(r["prospect_id"]), "name": _clean(r["name"]), "entity_kind": kind,
              "family": r["family"], "kind": r["kind"],
              "score": round(float(r["score"]), 2), "branch_id": _clean(r["branch_id"]),
-             "reasons": render_reasons(r["reasons"], lang, person)}
+             "reasons": render_reasons(r["reasons"], lang, person, legacy)}
             for r, kind in zip(rows.to_dict("records"), kinds, strict=True)]
 
 
 def customer_360(store: GraphStore, entity_id: str, settings: ScoringSettings | None = None,
-                 person: PersonMask | None = None) -> dict[str, Any]:
+                 person: PersonMask | None = None, legacy: LegacyGuard | None = None) -> dict[str, Any]:
     """Who it is, products, managers, relations, money, prospects, leads, alerts, timeline, service.
 
-    `person` masks persons' fields inside reasons as they are rendered (the API's
-    `Viewer.person_name`); everything else is plain data the API masks afterwards."""
+    `person` masks persons' fields inside reasons and alerts as they are rendered (the API's
+    `Viewer.person_name`) and `legacy` judges sentences stored written out (`Viewer.text`), as
+    on /leads and /alerts; everything else is plain data the API masks afterwards."""
     settings = settings or get_settings().scoring
     lang = settings.lang
     conf = load_rhythm(settings)
@@ -147,10 +148,11 @@ def customer_360(store: GraphStore, entity_id: str, settings: ScoringSettings | 
         "owner": None if claim is None else claim.owner,
         "relations": _relations(store, entity_id, names),
         "money": _money(store, entity_id),
-        "leads_to": {"total": int(len(leads_to)), "items": _prospect_rows(leads_to, lang, names, person)},
-        "reached_through": {"total": int(len(through)), "items": _prospect_rows(through, lang, names, person)},
-        "leads": [{**row, "status": "new" if claim is None else claim.status} for row in _prospect_rows(about, lang, names, person)],
-        "alerts": [{"kind": a["kind"], "at": a["at"], "version": a.get("version"), "text": a.get(f"text_{lang}"),
+        "leads_to": {"total": int(len(leads_to)), "items": _prospect_rows(leads_to, lang, names, person, legacy)},
+        "reached_through": {"total": int(len(through)), "items": _prospect_rows(through, lang, names, person, legacy)},
+        "leads": [{**row, "status": "new" if claim is None else claim.status} for row in _prospect_rows(about, lang, names, person, legacy)],
+        "alerts": [{"kind": a["kind"], "at": a["at"], "version": a.get("version"), "entity_id": a.get("entity_id"),
+                    "related_id": a.get("related_id"), "text": alert_text(a, lang, person, legacy),
                     "link": a.get("link")} for a in alerts],
         "timeline": [{k: _clean(v) for k, v in r.items()} for r in tracked.to_dict("records")],
         "service": {"dispositions": history, "notes": notes},

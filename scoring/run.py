@@ -175,6 +175,7 @@ def page_prospects(
     family: str,
     *,
     kinds: Iterable[str] | None = None,
+    enterprise_kinds: Iterable[str] | None = None,
     min_score: float | None = None,
     band: str | None = None,
     limit: int | None = None,
@@ -182,7 +183,9 @@ def page_prospects(
     **filters: str | None,
 ) -> tuple[pd.DataFrame, int]:
     """One page of a family's rows, best first, and the count before paging: filtered and paged
-    by DuckDB over the prospects table, so only the page becomes Python rows."""
+    by DuckDB over the prospects table, so only the page becomes Python rows. With `kinds`,
+    rows of `enterprise_kinds` are listed too where the prospect is an enterprise (a role's
+    `api.masking.Policy.enterprise_kinds`)."""
     if family not in FAMILIES:
         raise NotFound(f"unknown family {family!r}; choose one of {', '.join(FAMILIES)}")
     kind = filters.get("kind")
@@ -194,8 +197,14 @@ def page_prospects(
         if value is not None:
             where.append(f"{_FILTERS[name]} = ${name}")  # column names from the fixed table above
             params[name] = value
+    by_enterprise = kinds is not None and bool(enterprise_kinds)
     if kinds is not None:
-        where.append("list_contains($kinds, kind)")
+        if by_enterprise:  # the enterprise ids are a view of their own (registered below)
+            where.append("(list_contains($kinds, kind) OR (list_contains($enterprise_kinds, kind) "
+                         "AND prospect_id IN (SELECT id FROM enterprise_ids)))")
+            params["enterprise_kinds"] = list(enterprise_kinds or ())  # type: ignore[assignment]
+        else:
+            where.append("list_contains($kinds, kind)")
         params["kinds"] = list(kinds)  # type: ignore[assignment]
     if min_score is not None:
         where.append("score >= $min_score")
@@ -221,6 +230,8 @@ def page_prospects(
     con = duckdb.connect()
     try:
         source, table = _register_prospects(con, store, band is not None)
+        if by_enterprise:
+            con.register("enterprise_ids", pa.Table.from_pandas(store.read("enterprises", ["id"]), preserve_index=False))
         try:
             con.execute("CREATE TEMP VIEW linked AS SELECT *, row_number() OVER (PARTITION BY family, kind, "
                         "prospect_id ORDER BY score DESC, anchor_id NULLS LAST) AS link_order FROM prospects")

@@ -135,8 +135,8 @@ def leads_alerts(
 ) -> None:
     """What changed in recent ingests: new suppliers, executives, members, threshold crossings."""
     from graph.settings import get_settings
-    from leads.alerts import read_alerts
+    from leads.alerts import alert_text, read_alerts
 
-    lang = get_settings().lang
+    lang = get_settings().lang  # the local operator: sentences as stored, like `entity 360`
     for alert in read_alerts(store_at(store), limit=limit, kind=kind):
-        typer.echo(f"{alert['at']}  {alert['kind']:22s} {alert[f'text_{lang}']}  {alert['link']}")
+        typer.echo(f"{alert['at']}  {alert['kind']:22s} {alert_text(alert, lang)}  {alert['link']}")

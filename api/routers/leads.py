@@ -12,7 +12,7 @@ from api.deps import AuditDep, CurrentUser, SettingsDep, StoreDep, ViewerDep, re
 from api.errors import ERROR_RESPONSES
 from api.export import MEDIA_TYPES, board_columns, render
 from api.lead_access import check_joint_visit, check_lead_write, check_manager, lead_facts
-from api.masking import Viewer, person_branches
+from api.masking import Viewer
 from graph.errors import Forbidden, InvalidRequest
 from leads.state import DISPOSITIONS
 
@@ -217,17 +217,11 @@ def alerts(store: StoreDep, viewer: ViewerDep, audit: AuditDep, kind: Annotated[
     """What changed in recent ingests: new suppliers, executives, members, threshold crossings."""
     from leads.alerts import read_alerts
 
-    people = person_branches(store)
-    retail_side = "retail_linkage" in viewer.policy.families and viewer.policy.families["retail_linkage"] is None
     items = []
     for alert in read_alerts(store, limit=1_000_000, kind=kind):
-        ids = [str(i) for i in (alert.get("entity_id"), alert.get("related_id")) if i]
-        if any(i in people for i in ids) and not retail_side:
-            continue  # a person's assets and roles are the retail side's business
-        if viewer.scope.visible_ids(ids) != set(ids):
-            continue  # another branch's client or person
-        items.append({**alert, "text_zh": viewer.text(str(alert.get("text_zh") or ""), "zh"),
-                      "text_en": viewer.text(str(alert.get("text_en") or ""), "en")})
+        if not viewer.sees_alert(alert):
+            continue
+        items.append(viewer.alert(alert))
         if len(items) >= limit:
             break
     if items:

@@ -107,6 +107,10 @@ def _visible_prospects(viewer: Viewer, block: list[dict[str, Any]]) -> list[dict
     return out
 
 
+_NAMED = frozenset({"name", "other_name"})  # fields masked by person in the 360 view
+_RENDERED_BLOCKS = ("leads_to", "reached_through", "leads", "alerts")  # rows rendered per viewer
+
+
 def mask_360(viewer: Viewer, view: dict[str, Any]) -> dict[str, Any]:
     """The 360 view as `viewer` may see it: the entity masked, out-of-scope parties left out,
     persons' names and personal amounts hidden, masked names scrubbed from every text."""
@@ -133,11 +137,19 @@ def mask_360(viewer: Viewer, view: dict[str, Any]) -> dict[str, Any]:
         items = _visible_prospects(viewer, view[key]["items"])
         out[key] = {"total": view[key]["total"], "items": items}
     out["leads"] = _visible_prospects(viewer, view["leads"])
+    out["alerts"] = [a for a in view["alerts"] if viewer.sees_alert(a)]  # the /alerts rule
     if not sees:  # a masked person: no money, no notes (they are personal), statuses only
         out["money"] = None
         out["service"] = {"dispositions": [{k: d[k] for k in ("status", "recorded_at")}
                                            for d in view["service"]["dispositions"]], "notes": []}
-    return viewer.deep(out)  # type: ignore[no-any-return]
+    # names were masked by who the person is (above, `Viewer.node`, `_person_name`) and reasons and
+    # alert texts rendered for this viewer (persons' fields masked, legacy sentences guarded):
+    # guarding them again by name would withhold a person the viewer sees whenever a masked person
+    # shares the name — which /entities/{id}, /leads and /alerts show. Free text (notes) is guarded.
+    masked = viewer.deep({k: v for k, v in out.items() if k not in _RENDERED_BLOCKS}, keep=_NAMED)
+    for key in _RENDERED_BLOCKS:
+        masked[key] = viewer.deep(out[key], keep=_NAMED | {"reasons", "text"})
+    return masked  # type: ignore[no-any-return]
 
 
 @router.get("/entities/{entity_id:node}/360")
@@ -146,7 +158,7 @@ def customer_360(entity_id: EntityId, viewer: ViewerDep, store: StoreDep, audit:
     from leads.customer import customer_360 as build
 
     viewer.require_scope(store.require_node(entity_id))
-    out = mask_360(viewer, build(store, entity_id, person=viewer.person_name))
+    out = mask_360(viewer, build(store, entity_id, person=viewer.person_name, legacy=viewer.text))
     if out["entity"].get("kind") == "Person":
         audit.record(viewer.user, "view_360", ids=[entity_id], masked=out["entity"].get("masked"))
     return out
@@ -265,7 +277,7 @@ def customer_page(entity_id: EntityId, request: Request, store: StoreDep, settin
     viewer = Viewer(store, user)
     try:
         viewer.require_scope(store.require_node(entity_id))
-        view = mask_360(viewer, build(store, entity_id, person=viewer.person_name))
+        view = mask_360(viewer, build(store, entity_id, person=viewer.person_name, legacy=viewer.text))
     except AppError as exc:
         return pages._error(request, status_for(exc), str(exc), lang)
     if view["entity"].get("kind") == "Person":

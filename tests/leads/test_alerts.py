@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from graph.schema import conform
-from leads.alerts import detect_changes, read_alerts, record_alerts
+from leads.alerts import alert_text, detect_changes, read_alerts, record_alerts
 
 
 def _tables(**overrides: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -66,7 +66,7 @@ def test_an_ingest_of_a_new_month_raises_alerts(tmp_path):
     summary = run_ingest(store, bundle, watchers=INGEST_WATCHERS)
     logged = read_alerts(store)
     assert summary.alerts == 1 and [a["kind"] for a in logged] == ["new_supplier"]
-    assert "乙材料" in logged[0]["text_zh"] and logged[0]["related_id"] == "C"
+    assert "乙材料" in alert_text(logged[0], "zh") and logged[0]["related_id"] == "C"
     assert run_ingest(store, bundle, watchers=INGEST_WATCHERS).alerts == 0  # the same bundle again: nothing new
 
 
