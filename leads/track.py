@@ -22,7 +22,8 @@ from graph.errors import InvalidRequest
 from graph.store import GraphStore
 from leads.campaigns import MIN_STORES
 from leads.state import LeadLedger
-from scoring.retail_linkage import employer_summaries
+from scoring.features import store_views
+from scoring.retail_linkage import employer_tracking_metrics
 from scoring.settings import ScoringSettings
 
 __all__ = ["compute_metrics", "record_snapshot", "read_series", "SCOPES", "TRACK_COLUMNS"]
@@ -41,18 +42,24 @@ def _long(df: pd.DataFrame, scope: str, key: str, metrics: list[str]) -> pd.Data
 
 
 def _as_of(store: GraphStore) -> str:
-    months = [store.read(t, ["month"])["month"].dropna().astype(str) for t in ("payroll", "payments")]
-    found = pd.concat(months)
-    return str(found.max()) if len(found) else datetime.now(UTC).strftime("%Y-%m")
+    """The latest payroll or payment month (DuckDB over the store's files), else this month."""
+    con = store_views(store, {"payroll": ["month"], "payments": ["month"]})
+    try:
+        found = con.execute("SELECT max(m) FROM (SELECT max(CAST(month AS VARCHAR)) AS m FROM payroll UNION ALL "
+                            "SELECT max(CAST(month AS VARCHAR)) FROM payments)").fetchone()
+    finally:
+        con.close()
+    return str(found[0]) if found and found[0] is not None else datetime.now(UTC).strftime("%Y-%m")
 
 
 def compute_metrics(store: GraphStore, settings: ScoringSettings | None = None) -> pd.DataFrame:
     """The metrics of the store's current version: rows of {scope, scope_id, metric, value}."""
     parts: list[pd.DataFrame] = []
-    if len(store.read("payroll", ["employer_id"])):
-        # the payroll family's own employer summary: one definition of staff, threshold and retention
-        per = employer_summaries(store, settings).rename(columns={
-            "staff": "payroll_staff", "staff_above_threshold": "staff_over_threshold", "retention_rate": "retention"})
+    # the payroll family's employer summary (its three columns, one aggregation): one
+    # definition of staff, threshold and retention
+    per = employer_tracking_metrics(store, settings).rename(columns={
+        "staff": "payroll_staff", "staff_above_threshold": "staff_over_threshold", "retention_rate": "retention"})
+    if len(per):
         parts.append(_long(per, "employer", "employer_id", ["payroll_staff", "staff_over_threshold", "retention"]))
     enterprises = store.read("enterprises", ["id", "is_client", "parent_id"])
     client = enterprises.set_index("id")["is_client"].fillna(False).astype(bool)

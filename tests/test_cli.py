@@ -138,6 +138,20 @@ def test_the_table_speaks_the_language_with_words_and_names(demo_store, lang, ca
         assert "Upstream" in out and "manager" in out
 
 
+def test_score_builds_the_api_caches_unless_told_not_to(small_store, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    root = small_store.root
+    cache = root / "cache"
+
+    def built() -> list[str]:
+        return sorted(p.name.split("-")[0] for p in cache.iterdir()) if cache.exists() else []
+
+    assert main(["score", "--no-warm", "--store", str(root)]) == 0
+    assert built() == [] and "API caches" not in capsys.readouterr().out
+    assert main(["score", "--store", str(root)]) == 0
+    assert "API caches" in capsys.readouterr().out
+    assert built() == ["adjacency", "nodes", "table_prospects"]
+
+
 def test_path_json_on_the_demo_store(demo_store, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
     code = main(["path", dc.CORE, dc.TIER2_ENDORSED, "--format", "json", "--store", str(demo_store.root)])
     assert code == 0

@@ -11,7 +11,8 @@ each contribution in points and ``rn``, the chain's rank among the prospect's ch
 - ``interlock``: manager → client → a person with a board seat in both companies → prospect;
 - ``group``: manager → client → (common parent) → group company.
 
-A prospect's best chain has the most points (ties: fewer links, chain kind, then path).
+A prospect's best chain has the most points (ties: fewer links, chain kind, path, then the
+position or role code: every ranking here is a total order, so two runs give the same rows).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ CHAIN_KINDS = ("association", "officer", "interlock", "group")
 _ROSTER_SQL = """
 CREATE TEMP TABLE assoc_referrer AS
 SELECT m.association_id, m.member_id AS referrer, m.position,
-       row_number() OVER (PARTITION BY m.association_id ORDER BY e.strength DESC, m.member_id) AS rnk
+       row_number() OVER (PARTITION BY m.association_id ORDER BY e.strength DESC, m.member_id, m.position) AS rnk
 FROM member m JOIN entity e ON e.id = m.member_id
 WHERE e.is_referrer;
 CREATE TEMP TABLE assoc_prospect AS
@@ -55,13 +56,14 @@ WITH officer AS (         -- officers of an association: persons, not do-not-con
     FROM officer o JOIN role ro ON ro.person_id = o.officer JOIN entity e ON e.id = ro.enterprise_id
     WHERE e.is_referrer
 ), officer_referrer AS (
-    SELECT l.*, row_number() OVER (PARTITION BY l.association_id, l.officer ORDER BY e.strength DESC, l.referrer)
+    SELECT l.*, row_number() OVER (PARTITION BY l.association_id, l.officer
+                              ORDER BY e.strength DESC, l.referrer, l.position)
                AS rnk
     FROM officer_link l JOIN entity e ON e.id = l.referrer
     WHERE l.referrer <> l.officer
 ), seat AS (              -- board seats of persons who may be asked, with the strongest role in each firm
     SELECT ro.person_id, ro.enterprise_id,
-           first(ro.role ORDER BY coalesce(w.points, 0.0) DESC, ro.role) AS top_role
+           first(ro.role ORDER BY coalesce(w.points, 0.0) DESC, ro.role) AS top_role  -- equal weights: first code
     FROM role ro LEFT JOIN position_points w ON w.position = 'role:' || ro.role
     LEFT JOIN entity pe ON pe.id = ro.person_id
     WHERE list_contains($board_roles, ro.role) AND NOT coalesce(pe.dnc, false)
@@ -100,7 +102,9 @@ WHERE ref.is_referrer
 # Distinct chains to prospects with their path (manager, referrer, the association or key
 # person or parent, prospect), each contribution, `points` (added left to right, as the
 # scalar rule did) and `rn`, the rank among the prospect's chains (the path, joined with a
-# separator below any id character, orders as the list of ids would).
+# separator below any id character, orders as the list of ids would; chains on one path with
+# equal points differ by an equal-weight position or role: the first code wins, so a tie never
+# depends on row order or threads).
 _CHAIN_SQL = """
 CREATE TEMP TABLE chain AS
 WITH chains AS (
@@ -144,7 +148,7 @@ WITH chains AS (
 )
 SELECT *, row_number() OVER (PARTITION BY prospect
                              ORDER BY round(points, 9) DESC, hops, list_position($kinds, kind),
-                                      array_to_string(path, chr(1))) AS rn
+                                      array_to_string(path, chr(1)), position) AS rn
 FROM summed
 """
 

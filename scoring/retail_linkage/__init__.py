@@ -10,8 +10,9 @@ retail prospects, retail clients who run non-client companies, and outflow alert
 from scoring.retail_linkage.linkage import (
     RetailLinkageSettings,
     employer_summaries,
+    employer_tracking_metrics,
     retail_manager_view,
     score,
 )
 
-__all__ = ["score", "employer_summaries", "retail_manager_view", "RetailLinkageSettings"]
+__all__ = ["score", "employer_summaries", "employer_tracking_metrics", "retail_manager_view", "RetailLinkageSettings"]

@@ -26,12 +26,13 @@ from graph.settings import get_settings
 from graph.store import GraphStore
 from scoring.retail_linkage.common import ROLE_LABELS, connect, contactable_persons
 from scoring.retail_linkage.outflow import corporate_outflow_prospects, retail_outflow_prospects
-from scoring.retail_linkage.payroll import payroll_prospects, summarise_employers
+from scoring.retail_linkage.payroll import employer_metrics, payroll_prospects, summarise_employers
 from scoring.retail_linkage.roles import corporate_from_retail_prospects, executive_prospects
 from scoring.retail_linkage.settings import RetailLinkageSettings, load_settings
 from scoring.settings import ScoringSettings
 
-__all__ = ["score", "employer_summaries", "retail_manager_view", "RetailLinkageSettings"]
+__all__ = ["score", "employer_summaries", "employer_tracking_metrics", "retail_manager_view",
+           "RetailLinkageSettings"]
 
 _TIER_ORDER = {"private": 0, "vip": 1, "potential": 2, "mass": 3}
 
@@ -60,6 +61,13 @@ def employer_summaries(store: GraphStore, settings: ScoringSettings | None = Non
     """
     settings = settings or get_settings().scoring
     return summarise_employers(store, load_settings(settings), settings.as_of)
+
+
+def employer_tracking_metrics(store: GraphStore, settings: ScoringSettings | None = None) -> pd.DataFrame:
+    """The employer summary's `staff`, `staff_above_threshold` and `retention_rate` only, one
+    aggregation (`scoring.retail_linkage.payroll.employer_metrics`): what the tracking snapshot keeps."""
+    settings = settings or get_settings().scoring
+    return employer_metrics(store, load_settings(settings), settings.as_of)
 
 
 def retail_manager_view(store: GraphStore, manager_id: str) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from scoring.retail_linkage.common import (
     as_of_month,
     clean,
     clip01,
+    connect,
     group_codes,
     group_sums,
     kind_frame,
@@ -36,7 +37,8 @@ from scoring.retail_linkage.common import (
 from scoring.retail_linkage.settings import RetailLinkageSettings
 from scoring.templates import register
 
-__all__ = ["payroll_features", "payroll_prospects", "summarise_employers", "SUMMARY_COLUMNS"]
+__all__ = ["employer_metrics", "payroll_features", "payroll_prospects", "summarise_employers", "SUMMARY_COLUMNS",
+           "METRIC_COLUMNS"]
 
 SUMMARY_COLUMNS = [
     "employer_id", "name", "is_client", "manager_id", "branch_id", "staff", "avg_monthly_pay",
@@ -89,6 +91,27 @@ FROM (SELECT employer_id, month,
 WHERE m BETWEEN $start AND $end
 GROUP BY employer_id
 """
+
+
+# The tracking snapshot's employer metrics in one aggregation: staff paid in the window, the
+# contactable ones holding at least the threshold, and the window's pay and staff assets (the
+# same rows and definitions as `summarise_employers`; tests/scoring compare the two).
+_METRICS_SQL = """
+WITH pairs AS (
+    SELECT employer_id, person_id, sum(amount) AS total
+    FROM pay WHERE m BETWEEN $start AND $end
+    GROUP BY employer_id, person_id
+), staff AS (
+    SELECT f.employer_id, f.total, greatest(coalesce(p.aum, 0.0), 0.0) AS assets,
+           p.name IS NOT NULL AND NOT coalesce(p.do_not_contact, false) AS contactable
+    FROM pairs f LEFT JOIN persons p ON p.id = f.person_id
+)
+SELECT employer_id, count(*) AS staff, count(*) FILTER (WHERE contactable AND assets >= $threshold)
+       AS staff_above_threshold, sum(total) AS payroll_total_12m, sum(assets) AS retained_assets
+FROM staff GROUP BY employer_id
+"""
+
+METRIC_COLUMNS = ["employer_id", "staff", "staff_above_threshold", "retention_rate"]
 
 
 def _window(con: duckdb.DuckDBPyConnection, rs: RetailLinkageSettings, as_of: str | None
@@ -324,3 +347,25 @@ def summarise_employers(store: GraphStore, rs: RetailLinkageSettings, as_of: str
         out[col] = out[col].fillna(0).astype("int64")
     out = out.sort_values(["payroll_total_12m", "employer_id"], ascending=[False, True])
     return out[SUMMARY_COLUMNS].reset_index(drop=True)
+
+
+def employer_metrics(store: GraphStore, rs: RetailLinkageSettings, as_of: str | None) -> pd.DataFrame:
+    """The employer columns the tracking snapshot keeps (`METRIC_COLUMNS`), as
+    `summarise_employers` gives them (same employers, order and values), in one DuckDB
+    aggregation: no per-pair frame in Python, so an ingest's tail stays cheap."""
+    con = connect(store)
+    try:
+        window = _window(con, rs, as_of)
+        if window is None:
+            return pd.DataFrame({c: pd.Series(dtype="object") for c in METRIC_COLUMNS})
+        out = query(con, _METRICS_SQL, {"start": window[0], "end": window[1], "threshold": rs.threshold})
+    finally:
+        con.close()
+    total = out["payroll_total_12m"].to_numpy(dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["retention_rate"] = np.where(total > 0, out["retained_assets"].to_numpy(dtype="float64") / total,
+                                         0.0).round(5)
+    for col in ("staff", "staff_above_threshold"):
+        out[col] = out[col].astype("int64")
+    out = out.sort_values(["payroll_total_12m", "employer_id"], ascending=[False, True])
+    return out[METRIC_COLUMNS].reset_index(drop=True)

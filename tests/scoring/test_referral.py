@@ -153,6 +153,46 @@ def test_group_chains(fixture_store):
     assert rows[("member", "G1")].details["best_chain"]["position"] == "group:parent"
 
 
+# Equal-weight ties. C1 sits twice in each association AT<i>, under two positions of equal weight
+# (codes the settings do not weigh: 0 points each), and T<i> is a fellow member: two chains on
+# one path with equal points. PL is both legal representative and actual controller of X8 (8
+# points each) and a director of C1 (an interlock).
+_TIE_CODES = [("treasurer", "auditor"), ("adviser", "honorary"), ("deputy", "councillor"), ("founder", "standing"),
+              ("zeta", "alpha"), ("observer", "liaison"), ("b2", "b1"), ("kappa", "omega")]
+_TIE_ENTERPRISES = ENTERPRISES + [(f"T{i}", f"宁波鼎新建材{i}号有限公司", False, False, None, "建材", None, 1e6, None, False)
+                                  for i in range(len(_TIE_CODES))] + [
+    ("X8", "宁波华腾建材有限公司", False, False, None, "建材", None, 1e6, None, False)]
+_TIE_PERSONS = PERSONS + [("PL", "冯法人", False, None, None, None, False)]
+_TIE_MEMBERS = MEMBERS + [m for i, (a, b) in enumerate(_TIE_CODES)
+                          for m in ((f"AT{i}", "C1", a), (f"AT{i}", f"T{i}", "member"), (f"AT{i}", "C1", b))]
+_TIE_ROLES = ROLES + [("PL", "X8", "legal_rep"), ("PL", "C1", "director"), ("PL", "X8", "actual_controller")]
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_equal_weight_positions_tie_break_by_code_whatever_the_row_order(tmp_path, reverse):
+    """A tie between equal-weight positions or roles goes to the first code, so the best chain and
+    its `referrer_position` bar never depend on row order, hashing or threads."""
+    from graph.networkx_store import NetworkxStore
+
+    order = (lambda rows: rows[::-1]) if reverse else (lambda rows: rows)
+    frames = node_and_fact_tables(order(_TIE_ENTERPRISES), order(_TIE_PERSONS), order(_TIE_MEMBERS),
+                                  order(_TIE_ROLES))
+    frames["associations"] = pd.concat([frames["associations"], pd.DataFrame(
+        {"id": [f"AT{i}" for i in range(len(_TIE_CODES))], "name": [f"建材协会{i}" for i in range(len(_TIE_CODES))],
+         "kind": "industry_association"})], ignore_index=True)
+    store = NetworkxStore(tmp_path / "store")
+    store.write(with_edges(frames))
+    rows = rows_by_id(store)
+    expected = {f"T{i}": min(codes) for i, codes in enumerate(_TIE_CODES)} | {"X8": "role:actual_controller"}
+    for pid, position in expected.items():
+        row = rows[("member", pid)]
+        assert row.details["chains_total"] >= 1 + pid.startswith("T")  # T<i>: one chain per position, tied
+        assert (row.details["best_chain"]["position"], {e.name: e.value for e in row.evidence}["referrer_position"]
+                ) == (position, position), pid
+        assert [c["position"] for c in row.details["other_chains"]][:1] == (
+            [max(_TIE_CODES[int(pid[1:])])] if pid.startswith("T") else [])
+
+
 def test_do_not_contact_never_listed_nor_used(fixture_store):
     rows = rows_by_id(fixture_store)
     listed = {pid for _, pid in rows}

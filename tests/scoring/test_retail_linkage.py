@@ -17,7 +17,7 @@ from graph.store import GraphStore
 from ingest.derive import derive_edges
 from scoring import retail_linkage
 from scoring.explain import Prospect
-from scoring.retail_linkage import employer_summaries, retail_manager_view
+from scoring.retail_linkage import employer_summaries, employer_tracking_metrics, retail_manager_view
 from scoring.retail_linkage import outflow as retail_outflow
 from scoring.retail_linkage import payroll as retail_payroll
 from scoring.retail_linkage import roles as retail_roles
@@ -222,6 +222,33 @@ def test_employer_summary_counts(handmade):
     assert 1.0 <= row["product_depth"] <= 4.0
 
 
+def _tracked(summary: pd.DataFrame) -> pd.DataFrame:
+    return summary[retail_payroll.METRIC_COLUMNS].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("as_of", [None, "2024-06-30"])
+def test_tracking_metrics_are_the_employer_summary_columns(store, as_of):
+    """The snapshot's one-aggregation metrics equal the summary's (same employers, order, values),
+    with staff outside the persons table, rows before the window and unreadable months."""
+    tables = _tables()
+    extra = pd.DataFrame([("FIRM", "GHOST", "2024-12", 9_000.0), ("FIRM", "X2", "2024-11", 20_000.0),
+                          ("FIRM", "X3", "2022-01", 5_000.0), ("FIRM", "X1", "2024-03", 6_000.0),
+                          ("FIRM", "X3", "not-a-month", 7_000.0),
+                          ("FIRM", "XDNC", "2024-12", 8_000.0), ("NC1", "R1", "2023-01", 1_000.0)],
+                         columns=["employer_id", "person_id", "month", "amount"])
+    tables["payroll"] = pd.concat([tables["payroll"], extra], ignore_index=True)
+    store.write(_with_edges(tables))
+    settings = ScoringSettings(as_of=as_of)
+    summary = employer_summaries(store, settings)
+    metrics = employer_tracking_metrics(store, settings)
+    assert len(summary) >= 2 and summary["staff_above_threshold"].sum() >= 1
+    pd.testing.assert_frame_equal(metrics, _tracked(summary), check_dtype=False)
+
+
+def test_tracking_metrics_of_an_empty_store(store):
+    assert employer_tracking_metrics(store).empty
+
+
 def test_executives_below_vip_of_client_firms(handmade_rows):
     rows = _by_kind(handmade_rows)["executive"]
     ids = [p.prospect_id for p in rows]
@@ -411,6 +438,12 @@ def test_demo_near_threshold_staff_rank_first(demo_rows):
     top = json.loads(payroll.iloc[0]["details"])
     assert top["band"] == "near" and top["employer_id"] == dc.SUPERMARKET
     assert payroll.iloc[0]["manager_id"] == dc.MGR_RETAIL_EAST  # the staff's own retail manager
+
+
+def test_demo_tracking_metrics_are_the_employer_summary_columns(demo_store):
+    summary = employer_summaries(demo_store)
+    assert len(summary) == 1 and summary["staff_above_threshold"].iloc[0] > 0  # the supermarket
+    pd.testing.assert_frame_equal(employer_tracking_metrics(demo_store), _tracked(summary), check_dtype=False)
 
 
 def test_demo_do_not_contact_never_listed(demo_rows):
