@@ -9,6 +9,8 @@ tables, so a backend only overrides them where it can answer faster (Neo4j).
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import fcntl
 import os
 import secrets
@@ -142,7 +144,23 @@ class GraphStore(ABC):
         conformed = {name: conform(name, df) for name, df in tables.items()}
         for name, df in conformed.items():
             _validate(name, df)
-        return self._commit(conformed, note)
+        scope = self._cache_scope()
+        version = self._commit(conformed, note)
+        # the replaced tables of earlier versions are not read again by this store: free them
+        # now rather than when the cache's bound pushes them out (a pinned reader reloads them)
+        _TABLES.drop(lambda key: key[0] == scope and key[1] in conformed)
+        return version
+
+    @final
+    def release_tables(self) -> None:
+        """Free this store's tables held in the process's table cache (the next read loads them
+        again), and hand the freed heap pages back to the system: a long job calls it between
+        steps that read different tables (`scoring.run`), so one step's tables do not add to
+        the next step's peak."""
+        scope = self._cache_scope()
+        _TABLES.drop(lambda key: key[0] == scope)
+        if _LIBC is not None:  # glibc keeps the pages of freed Arrow and DuckDB buffers until trimmed
+            _LIBC.malloc_trim(0)
 
     @final
     @contextlib.contextmanager
@@ -309,6 +327,12 @@ class _Lru:
                 self._items.popitem(last=False)
             return value
 
+    def drop(self, unwanted: Callable[[Any], bool]) -> None:
+        """Remove the items whose key is `unwanted`."""
+        with self._lock:
+            for key in [k for k in self._items if unwanted(k)]:
+                del self._items[key]
+
 
 class _Answers:
     """An LRU map bounded by the total weight of its values (one answer may not take over half)."""
@@ -346,6 +370,18 @@ _DERIVED = _Lru(6)
 # neighbourhoods and paths remembered per version (`GraphStore.remembered`), weighed in nodes +
 # edges (about 1 KiB each as networkx objects): ~200 MiB per version at most
 ANSWER_BUDGET = 200_000
+
+
+def _glibc() -> Any:
+    """The C library when it is glibc (it has `malloc_trim`), else None (musl, macOS)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+    return libc if hasattr(libc, "malloc_trim") else None
+
+
+_LIBC = _glibc()
 
 
 def _derived_cache(scope: str, version: str | None) -> _Derived:
