@@ -24,13 +24,14 @@ from typing import Any, TypeVar, final
 import networkx as nx
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from graph.adjacency import Adjacency
 from graph.errors import Conflict, InvalidData, NotFound
 from graph.index_cache import NodeIndex, load_adjacency, load_node_index
 from graph.schema import EDGE_KINDS, NODE_TABLES, TABLES, conform, empty
 
-__all__ = ["GraphStore"]
+__all__ = ["GraphStore", "release_memory"]
 
 _T = TypeVar("_T")
 
@@ -159,8 +160,7 @@ class GraphStore(ABC):
         the next step's peak."""
         scope = self._cache_scope()
         _TABLES.drop(lambda key: key[0] == scope)
-        if _LIBC is not None:  # glibc keeps the pages of freed Arrow and DuckDB buffers until trimmed
-            _LIBC.malloc_trim(0)
+        release_memory()
 
     @final
     @contextlib.contextmanager
@@ -382,6 +382,18 @@ def _glibc() -> Any:
 
 
 _LIBC = _glibc()
+
+
+def release_memory() -> None:
+    """Hand memory freed by this process back to the system, between the stages of a long job.
+
+    Arrow's allocator (mimalloc or jemalloc) and glibc's keep freed pages for reuse, so without
+    this a stage's garbage stays resident under the next stage's peak (at 500k payments about
+    250 MiB between ingest's merge and derive steps).
+    """
+    pa.default_memory_pool().release_unused()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
 
 
 def _derived_cache(scope: str, version: str | None) -> _Derived:
