@@ -61,8 +61,9 @@ log = logging.getLogger("prospect_graph.ingest")
 class AfterCommit(Protocol):
     """What a watcher does once the new version is committed (still inside the writer lock).
 
-    `tables` are the ingest's merged tables by name (all node and fact tables, the derived
-    ones); the hook may record counts in `summary` (e.g. `summary.alerts`).
+    `tables` are the ingest's merged node and fact tables by name (the derived `edges`,
+    `edge_months` and `resolutions` are freed once written: a hook reads them from the store);
+    the hook may record counts in `summary` (e.g. `summary.alerts`).
     """
 
     def __call__(self, version: str, tables: Mapping[str, pd.DataFrame], summary: IngestSummary) -> None: ...
@@ -118,6 +119,8 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
         step("write store version")
         hooks = [hook for hook in (watch(store) for watch in watchers) if hook is not None]
         version = store.write(_changed(store, tables), note=f"ingest {bundle.name}")
+        for derived in ("edges", "edge_months", "resolutions"):  # written: not held under the hooks' peak
+            tables.pop(derived, None)
         release_memory()
         _stage(summary, "write store version", lap)
         for hook in hooks:
