@@ -110,13 +110,14 @@ def _money_edges(tables: dict[str, pd.DataFrame], own_bank_names: Iterable[str])
         for name, columns in _MONEY_COLUMNS.items():
             frame = tables[name][columns]
             con.register(name, pa.Table.from_pandas(frame, preserve_index=False))
-        own = sorted({n.strip() for n in own_bank_names})
-        con.execute("CREATE TEMP TABLE money AS " + _MONEY_SQL, {"own_banks": own})
-        edges = con.sql(_EDGES_SQL).to_arrow_table()
-        months = con.sql(_EDGE_MONTHS_SQL).to_arrow_table()
+        own = {"own_banks": sorted({n.strip() for n in own_bank_names})}
+        # `money` is a common table expression of each query, not a table: materialised, its
+        # rows (every payment and payroll row again) were held while both GROUP BYs ran
+        edges = _frame(con.sql(f"WITH money AS ({_MONEY_SQL}) {_EDGES_SQL}", params=own).to_arrow_table())
+        months = _frame(con.sql(f"WITH money AS ({_MONEY_SQL}) {_EDGE_MONTHS_SQL}", params=own).to_arrow_table())
     finally:
         con.close()
-    return _frame(edges), _frame(months)
+    return edges, months
 
 
 def _frame(table: pa.Table) -> pd.DataFrame:

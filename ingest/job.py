@@ -33,7 +33,7 @@ from graph.errors import NotFound
 from graph.progress import stages
 from graph.schema import FACT_TABLES, NODE_TABLES, conform
 from graph.settings import get_settings
-from graph.store import GraphStore
+from graph.store import GraphStore, release_memory
 from ingest.aliases import MERGED_REQUIRED, SENIORITY
 from ingest.derive import derive_branches, derive_edges, derive_managers, month_of
 from ingest.load import load_table
@@ -61,8 +61,9 @@ log = logging.getLogger("prospect_graph.ingest")
 class AfterCommit(Protocol):
     """What a watcher does once the new version is committed (still inside the writer lock).
 
-    `tables` are the ingest's merged tables by name (all node and fact tables, the derived
-    ones); the hook may record counts in `summary` (e.g. `summary.alerts`).
+    `tables` are the ingest's merged node and fact tables by name (the derived `edges`,
+    `edge_months` and `resolutions` are freed once written: a hook reads them from the store);
+    the hook may record counts in `summary` (e.g. `summary.alerts`).
     """
 
     def __call__(self, version: str, tables: Mapping[str, pd.DataFrame], summary: IngestSummary) -> None: ...
@@ -100,20 +101,27 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
             step(f"read {table}")
             rows, n, files = load_table(table, sources, ctx)
             loaded[table], read[table] = rows, n
+            release_memory()
             summary.files.extend(files)
         lap = _stage(summary, "read and validate", lap)
         step("resolve and merge")
+        release_memory()  # each stage's garbage (raw columns, normalising copies) leaves RSS before the next
         tables, resolver, fresh = _merge(store, loaded, ctx, settings)
         loaded.clear()  # the merged tables hold what is kept: the loaded rows are not needed again
         lap = _stage(summary, "resolve and merge", lap)
         step("derive edges")
+        release_memory()
         tables.update(derive_edges(tables, settings.own_bank_names))
+        release_memory()
         lap = _stage(summary, "derive edges", lap)
         resolutions = _resolutions(store, resolver)
         tables["resolutions"] = resolutions
         step("write store version")
         hooks = [hook for hook in (watch(store) for watch in watchers) if hook is not None]
         version = store.write(_changed(store, tables), note=f"ingest {bundle.name}")
+        for derived in ("edges", "edge_months", "resolutions"):  # written: not held under the hooks' peak
+            tables.pop(derived, None)
+        release_memory()
         _stage(summary, "write store version", lap)
         for hook in hooks:
             hook(version, tables, summary)

@@ -156,7 +156,11 @@ def _score_all(store: GraphStore, settings: ScoringSettings | None, families: li
         summary.seconds[family] = time.perf_counter() - started
         summary.rows[family] = frame.num_rows
         frames.append(frame)
-    table = stored_rows(pa.concat_tables(frames) if frames else empty_frame()).to_pandas()
+        store.release_tables()  # each family reads its own columns: free the last one's tables
+    scored = pa.concat_tables(frames) if frames else empty_frame()
+    frames.clear()
+    table = stored_rows(scored).to_pandas()
+    del scored  # the nested frame is not needed once in the stored form: freed before the write
     if families:  # keep the other families' rows
         old = store.read("prospects")
         table = pd.concat([old[~old["family"].isin(families)], table], ignore_index=True)
