@@ -77,3 +77,21 @@ def test_expand_follows_only_the_strongest_outwards(random_store):
     assert set(ring.nodes) <= got  # the first ring whole
     assert beyond == {m for n in strongest for m in g.neighbors(n)} - set(ring.nodes)  # only two followed
     assert beyond < set(random_store.neighbors(center, hops=2).nodes) - set(ring.nodes)
+
+
+def test_take_rows_across_batches_equals_arrow_take():
+    import numpy as np
+    import pyarrow as pa
+
+    from graph.adjacency import take_rows
+
+    chunks = [pa.table({"id": [f"N{i}" for i in range(s, s + 7)], "amount": [float(i) for i in range(s, s + 7)]})
+              for s in range(0, 35, 7)]
+    table = pa.concat_tables(chunks)
+    assert table.column("id").num_chunks == 5
+    rng = np.random.default_rng(5)
+    for rows in (np.sort(rng.choice(35, 12, replace=False)), rng.integers(0, 35, 20), np.array([34, 0, 7, 6, 34]),
+                 np.array([], dtype=np.int64)):
+        assert take_rows(table, rows).equals(table.take(pa.array(rows, pa.int64())).combine_chunks())
+    with pytest.raises(IndexError):
+        take_rows(table, [3, 35])
