@@ -95,3 +95,30 @@ def test_take_rows_across_batches_equals_arrow_take():
         assert take_rows(table, rows).equals(table.take(pa.array(rows, pa.int64())).combine_chunks())
     with pytest.raises(IndexError):
         take_rows(table, [3, 35])
+
+
+@pytest.mark.parametrize("center", ["E0", "E7", "E33"])
+def test_hops_and_extend_match_networkx_distances(random_store, center):
+    import numpy as np
+
+    adjacency = random_store.adjacency()
+    matrix = adjacency.csr(["PAYS", "BILL"])
+    full = nx.Graph()
+    full.add_nodes_from(random_store.read("enterprises")["id"])
+    full.add_edges_from((u, v) for u, v, d in whole_graph(random_store).edges(data=True)
+                        if d["kind"] in ("PAYS", "BILL") and u != v)
+    start = adjacency.code(center)
+    ids = adjacency.names(np.arange(adjacency.node_count))
+    for cutoff in (0, 1, 2, 4):
+        expected = nx.single_source_shortest_path_length(full, center, cutoff=cutoff)
+        dist = adjacency.hops(matrix, start, cutoff)
+        assert {ids[c]: int(d) for c, d in enumerate(dist) if d >= 0} == expected
+    # continued over some candidates only: the search restricted to the nodes reached and them
+    near = adjacency.hops(matrix, start, 1)
+    candidates = np.arange(0, adjacency.node_count, 2)
+    allowed = {ids[c] for c in np.flatnonzero(near >= 0)} | {ids[c] for c in candidates}
+    expected = nx.single_source_shortest_path_length(full.subgraph(allowed), center, cutoff=4)
+    dist = adjacency.extend(matrix, near, 1, 4, candidates)
+    assert {ids[c]: int(d) for c, d in enumerate(dist) if d >= 0} == expected
+    if center == "E0":  # E0 has partners of partners among the candidates
+        assert dist.max() > 1 and (near >= 0).sum() < (dist >= 0).sum()
