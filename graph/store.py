@@ -381,8 +381,18 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     if df.empty:
         return []
     cols = [str(c) for c in df.columns]
-    frame = df.astype(object)
-    values = frame.where(frame.notna(), None).to_numpy()
+    values = np.empty((len(df), len(cols)), dtype=object)
+    for j, name in enumerate(df.columns):
+        col = df[name]
+        if isinstance(col.dtype, np.dtype) and col.dtype.kind == "M":
+            # dates repeat (a few hundred distinct days on thousands of edges): box each once
+            codes, uniques = pd.factorize(col)
+            boxed = np.asarray(uniques.astype(object), dtype=object)
+            out = np.full(len(col), None, dtype=object)
+            out[codes >= 0] = boxed[codes[codes >= 0]]
+            values[:, j] = out
+        else:
+            values[:, j] = col.astype(object).where(col.notna(), None).to_numpy(dtype=object)
     return [{c: v for c, v in zip(cols, row.tolist(), strict=True) if v is not None} for row in values]
 
 
