@@ -22,11 +22,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 from scipy import sparse
-from scipy.sparse import csgraph
 
 from graph.schema import EDGE_KINDS, conform
 
-__all__ = ["Adjacency", "encode_ids", "lookup"]
+__all__ = ["Adjacency", "encode_ids", "lookup", "take_rows"]
 
 MONEY_KINDS = ("PAYS", "BILL", "ENDORSES", "PAYROLL")
 ARRAYS = ("ids", "id_order", "src", "dst", "out", "out_start", "in_", "in_start", "kind_code", "amount")
@@ -46,6 +45,32 @@ def lookup(keys: np.ndarray, order: np.ndarray | None, wanted: Iterable[Any]) ->
     at = np.minimum(at, len(keys) - 1)
     pos = order[at] if order is not None else at
     return np.where(keys[pos] == query, pos, -1).astype(np.int64)
+
+
+def take_rows(table: pa.Table, positions: Any) -> pa.Table:
+    """The rows of `table` at `positions`, in that order, taken record batch by record batch.
+
+    `Table.take` over a table of many chunks (a memory-mapped cache file of `graph.index_cache`
+    holds one per write batch) first concatenates each string column whole: hundreds of
+    milliseconds for a few rows of millions. Taking from each batch only the rows that fall in
+    it touches only those rows.
+    """
+    rows = np.asarray(positions, dtype=np.int64)
+    batches = table.to_batches()
+    if len(batches) <= 1 or len(rows) == 0 or rows.min() < 0 or rows.max() >= table.num_rows:
+        return table.take(pa.array(rows))  # nothing to split (or a bad position: Arrow's own error)
+    starts = np.cumsum([0, *(b.num_rows for b in batches)])
+    batch = np.searchsorted(starts, rows, side="right") - 1
+    order = np.argsort(batch, kind="stable")
+    bounds = np.searchsorted(batch[order], np.arange(len(batches) + 1))
+    parts = [batches[b].take(pa.array(rows[order[lo:hi]] - starts[b]))
+             for b, (lo, hi) in enumerate(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)) if hi > lo]
+    taken = pa.Table.from_batches(parts, schema=table.schema)
+    if np.array_equal(order, np.arange(len(rows))):
+        return taken  # already in batch order (sorted positions)
+    back = np.empty_like(order)
+    back[order] = np.arange(len(order))
+    return taken.combine_chunks().take(pa.array(back))
 
 
 class Adjacency:
@@ -102,8 +127,7 @@ class Adjacency:
 
     def edge_rows(self, rows: np.ndarray) -> pd.DataFrame:
         """The `edges` rows at these positions, in the schema's shape (only these become pandas)."""
-        taken = self.edge_table.take(pa.array(np.asarray(rows, dtype=np.int64)))
-        return conform("edges", taken.to_pandas())
+        return conform("edges", take_rows(self.edge_table, rows).to_pandas())
 
     def kinds_of(self, rows: np.ndarray) -> np.ndarray:
         """The edge kind of each row, as strings."""
@@ -127,19 +151,50 @@ class Adjacency:
         src, dst = self.src[rows], self.dst[rows]
         keep = src != dst
         src, dst = src[keep], dst[keep]
-        # float64: the dtype csgraph works in, so a search does not copy the matrix
         ones = np.ones(2 * len(src), dtype=np.float64)
         matrix = sparse.csr_matrix((ones, (np.concatenate([src, dst]), np.concatenate([dst, src]))), shape=(n, n))
         matrix.data[:] = 1.0  # parallel edges were summed: any link is one hop
         return matrix
 
     def hops(self, matrix: sparse.csr_matrix, start: int, cutoff: int) -> np.ndarray:
-        """Hop counts from node code `start` over `matrix` (-1: farther than `cutoff`); a
-        breadth-first search in compiled code (scipy.sparse.csgraph)."""
-        # the matrix is symmetric, so a directed search follows every edge both ways without
-        # the transpose an undirected search would build
-        dist = csgraph.dijkstra(matrix, directed=True, indices=start, unweighted=True, limit=cutoff + 0.5)
-        return np.where(np.isfinite(dist), dist, -1).astype(np.int32)
+        """Hop counts from node code `start` over the symmetric `matrix` (-1: farther than `cutoff`).
+
+        A breadth-first search one hop at a time over the matrix's index arrays (numpy): each hop
+        gathers the neighbours of the frontier, so it costs the edges it touches, never the size
+        of the graph (a heap-based search with a distance limit still sets up every node).
+        """
+        dist = np.full(matrix.shape[0], -1, dtype=np.int32)
+        dist[start] = 0
+        frontier = np.array([start], dtype=np.int64)
+        for depth in range(1, cutoff + 1):
+            reached = _gather(matrix.indices, matrix.indptr, frontier)
+            reached = reached[dist[reached] < 0]
+            if len(reached) == 0:
+                break
+            dist[reached] = depth
+            frontier = np.flatnonzero(dist == depth)  # each node once
+        return dist
+
+    def extend(self, matrix: sparse.csr_matrix, dist: np.ndarray, done: int, cutoff: int,
+               candidates: np.ndarray) -> np.ndarray:
+        """Hop counts `dist` of a search complete up to `done` hops, continued up to `cutoff` over
+        the `candidates` only (node codes; a copy is returned): a candidate is d hops away when a
+        neighbour is d - 1 away, so the search is the one restricted to the nodes already reached
+        and the candidates. Pulling costs the candidates' edges, not the last ring's (the second
+        ring around a hub can hold a quarter of the graph)."""
+        dist = dist.copy()
+        todo = np.unique(np.asarray(candidates, dtype=np.int64))
+        todo = todo[dist[todo] < 0]
+        for depth in range(done + 1, cutoff + 1):
+            if len(todo) == 0:
+                break
+            near = dist[_gather(matrix.indices, matrix.indptr, todo)] == depth - 1
+            owner = np.repeat(np.arange(len(todo)), matrix.indptr[todo + 1] - matrix.indptr[todo])
+            reached = np.zeros(len(todo), dtype=bool)
+            reached[owner[near]] = True
+            dist[todo[reached]] = depth
+            todo = todo[~reached]
+        return dist
 
     def code(self, node_id: str) -> int:
         """The node code of an id (-1 when no edge touches it)."""

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from graph.adjacency import ARRAYS, Adjacency, encode_ids, lookup
+from graph.adjacency import ARRAYS, Adjacency, encode_ids, lookup, take_rows
 from graph.schema import NODE_TABLES, conform
 
 if TYPE_CHECKING:
@@ -116,8 +116,7 @@ class NodeIndex:
 
     def frame(self, table: str, positions: list[int]) -> pd.DataFrame:
         """The rows of a node table at these positions, in the schema's shape."""
-        taken = self.tables[table].take(pa.array(np.asarray(positions, dtype=np.int64)))
-        return conform(table, taken.to_pandas())
+        return conform(table, take_rows(self.tables[table], positions).to_pandas())
 
     def arrays(self) -> dict[str, np.ndarray]:
         return {"keys": self.keys, "table": self.table, "pos": self.pos}

@@ -14,6 +14,7 @@ does not replace, renames the folder into place and only then swaps the manifest
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -53,7 +54,12 @@ class NetworkxStore(GraphStore):
 
     def _cache_scope(self) -> str:
         # the store id tells a store apart from one deleted and made again at the same path
-        return f"{self.backend}:{self.root.resolve()}:{self.manifest().get('store_id')}"
+        return f"{self.backend}:{self._resolved_root}:{self.manifest().get('store_id')}"
+
+    @functools.cached_property
+    def _resolved_root(self) -> Path:
+        """The root resolved once per store object (a request asks for its caches thousands of times)."""
+        return self.root.resolve()
 
     def _table_token(self, table: str) -> str | None:
         entry = self.manifest()["tables"].get(table)

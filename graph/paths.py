@@ -74,13 +74,17 @@ def _find_paths(store: GraphStore, source: str, target: str, max_hops: int, k: i
             raise NotFound(f"no entity with id {node!r}")
     if source == target:
         raise InvalidRequest("source and target are the same entity")
-    # Meet in the middle: the i-th node of a path of length L <= max_hops is within `half` hops
-    # of the source (i <= half) or within max_hops - half of the target, so every such path lies
-    # in the union of two half-radius balls, far smaller than a full-radius ball around a hub.
-    # The searches are breadth-first searches in compiled code (scipy.sparse.csgraph) on the
-    # adjacency index's matrix; only the nodes on some path short enough
-    # (d(s, n) + d(n, t) <= limit) become a networkx graph, and only the nodes of the paths
-    # returned are loaded with their attributes.
+    # Meet in the middle: the i-th node of a walk of length L <= max_hops is within `half` hops
+    # of the source (i <= half) or within max_hops - half - 1 of the target (i > half), so every
+    # node n on a walk short enough (d(s, n) + d(n, t) <= max_hops) lies in the union of two
+    # balls, far smaller than a full-radius ball around a hub, and so does every shortest path
+    # from s to it. Hence d(s, n) for those nodes: inside the source's ball from its search,
+    # beyond it from a search continued over the target's inner ball only (`Adjacency.extend`);
+    # likewise d(n, t). Every other node gets no distance or a longer one, so the nodes with
+    # d(s, n) + d(n, t) <= limit are exactly the nodes on some walk of at most `limit` hops.
+    # The searches are breadth-first searches over the adjacency index's matrix (numpy, one hop
+    # at a time); only the nodes on such walks become a networkx graph, and only the nodes of
+    # the paths returned are loaded with their attributes.
     adjacency = store.adjacency()
     ends = [adjacency.code(source), adjacency.code(target)]
     if min(ends) < 0:
@@ -92,11 +96,10 @@ def _find_paths(store: GraphStore, source: str, target: str, max_hops: int, k: i
         matrix.data[:] = 1.0
     half = (max_hops + 1) // 2
     near = [adjacency.hops(matrix, code, radius) for code, radius in zip(ends, (half, max_hops - half), strict=True)]
-    region = np.flatnonzero((near[0] >= 0) | (near[1] >= 0))
-    inner = matrix[region][:, region]
-    local = np.searchsorted(region, ends)
-    far = [adjacency.hops(inner, int(code), max_hops) for code in local]
-    shortest = int(far[0][local[1]])
+    inner = [np.flatnonzero((d >= 0) & (d < radius)) for d, radius in zip(near, (half, max_hops - half), strict=True)]
+    far = [adjacency.extend(matrix, near[0], half, max_hops, inner[1]),
+           adjacency.extend(matrix, near[1], max_hops - half, max_hops, inner[0])]
+    shortest = int(far[0][ends[1]])
     if shortest < 0:
         raise NoPath(f"no path from {source} to {target} within {max_hops} hops")
     known = store._node_index()  # noqa: SLF001 - an id without a node row is never a hop
@@ -104,10 +107,10 @@ def _find_paths(store: GraphStore, source: str, target: str, max_hops: int, k: i
     total = np.where(both, far[0] + far[1], max_hops + 1)
     # Paths of equal length are ordered by what they go through (people before memberships before
     # money, see _PRIORITY), so collect every tie of the k-th length, within a safety cap. The
-    # region grows one hop at a time: every simple path of length <= limit lies in it.
+    # nodes kept grow one hop at a time: every simple path of length <= limit lies on them.
     found: list[list[str]] = []
     for limit in range(shortest, max_hops + 1):
-        found = _simple_paths(adjacency, region, inner, total <= limit, known, source, target, limit, k)
+        found = _simple_paths(adjacency, matrix, total <= limit, known, source, target, limit, k)
         if len(found) >= k:
             break
     if not found:
@@ -165,13 +168,13 @@ def _edge_filter(graph: nx.MultiDiGraph, endpoints: set[str], everything: bool) 
     return allowed
 
 
-def _simple_paths(adjacency: Any, region: np.ndarray, inner: Any, on_path: np.ndarray, known: Any,
+def _simple_paths(adjacency: Any, matrix: Any, on_path: np.ndarray, known: Any,
                   source: str, target: str, limit: int, k: int) -> list[list[str]]:
-    """The simple paths of at most `limit` hops on the region's nodes marked `on_path`, shortest
-    first: all of them up to the k-th one's length (and its ties), within a safety cap."""
+    """The simple paths of at most `limit` hops on the nodes marked `on_path`, shortest first:
+    all of them up to the k-th one's length (and its ties), within a safety cap."""
     picked = np.flatnonzero(on_path)
-    ids = adjacency.names(region[picked])
-    links = inner[picked][:, picked].tocoo()
+    ids = adjacency.names(picked)
+    links = matrix[picked][:, picked].tocoo()
     upper = links.row < links.col
     nodes = {i for i in ids if i in known}
     undirected = nx.Graph()

@@ -231,26 +231,32 @@ class GraphStore(ABC):
         self.require_node(node_id)
         kinds = list(kinds) if kinds else None
 
-        def build() -> nx.MultiDiGraph:
+        def build() -> _Parts:
             ids = self.adjacency().ball(node_id, hops, kinds, min_amount, limit, expand)
-            return self.subgraph(ids, kinds=kinds, min_amount=min_amount)
+            return self._subgraph_parts(ids, kinds, min_amount)
 
         key = ("neighbors", str(node_id), tuple(sorted(kinds)) if kinds else None, min_amount, hops, limit, expand)
-        return self.remembered(key, build, lambda g: g.copy(), lambda g: g.number_of_nodes() + g.number_of_edges())
+        # the rows are kept and each caller gets a graph of its own built from them (networkx copies
+        # every attribute dict): no graph is built only to be copied
+        return self.remembered(key, build, _assemble, lambda parts: len(parts[0]) + len(parts[1]))
 
     def subgraph(self, node_ids: Iterable[str], kinds: Iterable[str] | None = None,
                  min_amount: float | None = None) -> nx.MultiDiGraph:
         """The induced subgraph on `node_ids` (unknown ids are left out), edges filtered like `neighbors`."""
+        return _assemble(self._subgraph_parts(node_ids, kinds, min_amount))
+
+    def _subgraph_parts(self, node_ids: Iterable[str], kinds: Iterable[str] | None,
+                        min_amount: float | None) -> _Parts:
+        """The nodes (id, attributes) and edges (src, dst, key, attributes) of `subgraph`."""
         wanted = [str(n) for n in dict.fromkeys(node_ids)]
-        sub = nx.MultiDiGraph()
         index = self._node_index()
+        nodes: list[tuple[str, dict[str, Any]]] = []
         for table, positions in index.locate(wanted).items():  # one search for every id
             kind = TABLES[table].node_kind
-            rows = _records(index.frame(table, positions))
-            sub.add_nodes_from((attrs["id"], {**attrs, "kind": kind}) for attrs in rows)
-        edges = self.adjacency().induced(list(sub.nodes), kinds, min_amount)
-        sub.add_edges_from(_edge_tuples(_records(edges)))
-        return sub
+            nodes.extend((attrs["id"], {**attrs, "kind": kind}) for attrs in _records(index.frame(table, positions)))
+        known = list(dict.fromkeys(n for n, _ in nodes))
+        edges = list(_edge_tuples(_records(self.adjacency().induced(known, kinds, min_amount))))
+        return nodes, edges
 
     def degree(self, node_id: str) -> dict[str, int]:
         """How many edges of each kind touch `node_id` (either direction)."""
@@ -423,9 +429,30 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     if df.empty:
         return []
     cols = [str(c) for c in df.columns]
-    frame = df.astype(object)
-    values = frame.where(frame.notna(), None).to_numpy()
+    values = np.empty((len(df), len(cols)), dtype=object)
+    for j, name in enumerate(df.columns):
+        col = df[name]
+        if isinstance(col.dtype, np.dtype) and col.dtype.kind == "M":
+            # dates repeat (a few hundred distinct days on thousands of edges): box each once
+            codes, uniques = pd.factorize(col)
+            boxed = np.asarray(uniques.astype(object), dtype=object)
+            out = np.full(len(col), None, dtype=object)
+            out[codes >= 0] = boxed[codes[codes >= 0]]
+            values[:, j] = out
+        else:
+            values[:, j] = col.astype(object).where(col.notna(), None).to_numpy(dtype=object)
     return [{c: v for c, v in zip(cols, row.tolist(), strict=True) if v is not None} for row in values]
+
+
+_Parts = tuple[list[tuple[str, dict[str, Any]]], list[tuple[str, str, str, dict[str, Any]]]]
+
+
+def _assemble(parts: _Parts) -> nx.MultiDiGraph:
+    """A graph of its own from subgraph parts (networkx copies each attribute dict it is given)."""
+    graph = nx.MultiDiGraph()
+    graph.add_nodes_from(parts[0])
+    graph.add_edges_from(parts[1])
+    return graph
 
 
 def _edge_tuples(records: list[dict[str, Any]]) -> Iterator[tuple[str, str, str, dict[str, Any]]]:

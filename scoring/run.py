@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from graph.adjacency import take_rows
 from graph.errors import InvalidRequest, NotFound, StoreCorrupted
 from graph.index_cache import load_arrow
 from graph.progress import stages
@@ -249,7 +250,7 @@ def page_prospects(
             total = int(np.asarray(hits["total_rows"])[0]) if len(hits["row_pos"]) else 0
     finally:
         con.close()
-    df = table.take(pa.array(np.asarray(hits["row_pos"], dtype=np.int64))).to_pandas()
+    df = take_rows(table, hits["row_pos"]).to_pandas()
     return rank_answer(df, offset), total
 
 

@@ -53,6 +53,7 @@ class ViewContext:
     keep_deeper: int = 3  # neighbours drawn per node beyond the first hop (a hub's second ring stays readable)
     max_nodes: int = 500
     _prospects: _RowIndex | None = field(default=None, repr=False)
+    _staff: dict[str, str] = field(default_factory=dict, repr=False)  # staff names of this picture
 
     def name_of(self, attrs: dict[str, Any], node_id: str) -> str:
         """The name this viewer may see (a masked person's mask)."""
@@ -183,7 +184,11 @@ def make_node(store: GraphStore, node_id: str, ctx: ViewContext, attrs: dict[str
         facts.append((text("region", lang), str(attrs["region"])))
     for key in ("manager_id", "branch_id"):  # managers and branches by name (staff, not masked persons)
         if _present(attrs.get(key)):
-            facts.append((text(key.removesuffix("_id"), lang), staff_name(store, str(attrs[key]))))
+            staff_id = str(attrs[key])
+            staff = ctx._staff.get(staff_id)
+            if staff is None:  # a picture names the same few managers and branches again and again
+                staff = ctx._staff[staff_id] = staff_name(store, staff_id)
+            facts.append((text(key.removesuffix("_id"), lang), staff))
     node = VNode(id=str(node_id), name=name, kind=kind, status=_status(attrs, row is not None), facts=facts,
                  link=picture_link(kind, str(node_id)))
     if row is not None:

@@ -54,24 +54,31 @@ def more_node(parent: str, folded: list[str], names: dict[str, str], amount: flo
 
 
 def _pair_strength(sub: nx.MultiDiGraph) -> dict[frozenset[str], float]:
+    """The amount on every pair of linked nodes, both directions together (edges in the graph's order)."""
     strength: dict[frozenset[str], float] = {}
-    for u, v, data in sub.edges(data=True):
-        key = frozenset((u, v))
-        strength[key] = strength.get(key, 0.0) + float(data.get("amount") or 0.0)
+    for u, nbrs in sub._succ.items():  # noqa: SLF001 - raw dicts: views are slow on tens of thousands of edges
+        for v, keyed in nbrs.items():
+            key = frozenset((u, v))
+            total = strength.get(key, 0.0)
+            for data in keyed.values():
+                total += float(data.get("amount") or 0.0)
+            strength[key] = total
     return strength
 
 
-def _bfs_tree(sub: nx.MultiDiGraph, root: str) -> tuple[dict[str, str | None], dict[str, float]]:
-    """Each node's parent (its strongest link one hop nearer the root) and that link's strength."""
-    pair = _pair_strength(sub)
-    und = sub.to_undirected(as_view=True)
+def _bfs_tree(pair: dict[frozenset[str], float], root: str) -> tuple[dict[str, str | None], dict[str, float]]:
+    """Each node's parent (its strongest link one hop nearer the root) and that link's strength,
+    over the linked pairs of `_pair_strength`."""
+    und = nx.Graph()
+    und.add_node(root)
+    und.add_edges_from(tuple(p) for p in pair if len(p) == 2)
     hop = nx.single_source_shortest_path_length(und, root)
     parent: dict[str, str | None] = {root: None}
     strength: dict[str, float] = {root: float("inf")}
     for node in sorted(hop, key=lambda n: (hop[n], str(n))):
         if node == root:
             continue
-        nearer = [m for m in und.neighbors(node) if hop.get(m) == hop[node] - 1]
+        nearer = [m for m in und[node] if hop.get(m) == hop[node] - 1]
         best = max(nearer, key=lambda m: (pair.get(frozenset((m, node)), 0.0), str(m)))
         parent[node] = best
         strength[node] = pair.get(frozenset((best, node)), 0.0)
@@ -93,7 +100,8 @@ def ego_picture(store: GraphStore, node_id: str, ctx: ViewContext, depth: int = 
     # the strongest single edge here and by the pair's total in `fold_tree` may differ a little)
     sub = store.neighbors(node_id, kinds=wanted, min_amount=min_amount, hops=depth, limit=2 * ctx.max_nodes,
                           expand=2 * ctx.keep)
-    parent, strength = _bfs_tree(sub, node_id)
+    pair = _pair_strength(sub)
+    parent, strength = _bfs_tree(pair, node_id)
     kept, folds = fold_tree(parent, strength, keep=ctx.keep, max_nodes=ctx.max_nodes,
                              keep_deeper=min(ctx.keep, ctx.keep_deeper))
     keep_set = set(kept)
@@ -106,8 +114,8 @@ def ego_picture(store: GraphStore, node_id: str, ctx: ViewContext, depth: int = 
     for u, v, data in sub.edges(data=True):
         if u in keep_set and v in keep_set:
             edges.append(make_edge(u, v, data, ctx.lang))
-    names = {n: _display_name(sub.nodes[n], n, ctx) for n in parent}
-    pair = _pair_strength(sub)
+    # the "+N more" nodes name the first few they fold
+    names = {n: _display_name(sub.nodes[n], n, ctx) for folded in folds.values() for n in folded[:5]}
     for par, folded in folds.items():
         amount = sum(pair.get(frozenset((par, f)), 0.0) for f in folded if parent.get(f) == par)
         kinds_of = {f: str(sub.nodes[f].get("kind") or "") for f in folded}

@@ -77,3 +77,48 @@ def test_expand_follows_only_the_strongest_outwards(random_store):
     assert set(ring.nodes) <= got  # the first ring whole
     assert beyond == {m for n in strongest for m in g.neighbors(n)} - set(ring.nodes)  # only two followed
     assert beyond < set(random_store.neighbors(center, hops=2).nodes) - set(ring.nodes)
+
+
+def test_take_rows_across_batches_equals_arrow_take():
+    import numpy as np
+    import pyarrow as pa
+
+    from graph.adjacency import take_rows
+
+    chunks = [pa.table({"id": [f"N{i}" for i in range(s, s + 7)], "amount": [float(i) for i in range(s, s + 7)]})
+              for s in range(0, 35, 7)]
+    table = pa.concat_tables(chunks)
+    assert table.column("id").num_chunks == 5
+    rng = np.random.default_rng(5)
+    for rows in (np.sort(rng.choice(35, 12, replace=False)), rng.integers(0, 35, 20), np.array([34, 0, 7, 6, 34]),
+                 np.array([], dtype=np.int64)):
+        assert take_rows(table, rows).equals(table.take(pa.array(rows, pa.int64())).combine_chunks())
+    with pytest.raises(IndexError):
+        take_rows(table, [3, 35])
+
+
+@pytest.mark.parametrize("center", ["E0", "E7", "E33"])
+def test_hops_and_extend_match_networkx_distances(random_store, center):
+    import numpy as np
+
+    adjacency = random_store.adjacency()
+    matrix = adjacency.csr(["PAYS", "BILL"])
+    full = nx.Graph()
+    full.add_nodes_from(random_store.read("enterprises")["id"])
+    full.add_edges_from((u, v) for u, v, d in whole_graph(random_store).edges(data=True)
+                        if d["kind"] in ("PAYS", "BILL") and u != v)
+    start = adjacency.code(center)
+    ids = adjacency.names(np.arange(adjacency.node_count))
+    for cutoff in (0, 1, 2, 4):
+        expected = nx.single_source_shortest_path_length(full, center, cutoff=cutoff)
+        dist = adjacency.hops(matrix, start, cutoff)
+        assert {ids[c]: int(d) for c, d in enumerate(dist) if d >= 0} == expected
+    # continued over some candidates only: the search restricted to the nodes reached and them
+    near = adjacency.hops(matrix, start, 1)
+    candidates = np.arange(0, adjacency.node_count, 2)
+    allowed = {ids[c] for c in np.flatnonzero(near >= 0)} | {ids[c] for c in candidates}
+    expected = nx.single_source_shortest_path_length(full.subgraph(allowed), center, cutoff=4)
+    dist = adjacency.extend(matrix, near, 1, 4, candidates)
+    assert {ids[c]: int(d) for c, d in enumerate(dist) if d >= 0} == expected
+    if center == "E0":  # E0 has partners of partners among the candidates
+        assert dist.max() > 1 and (near >= 0).sum() < (dist >= 0).sum()
