@@ -116,6 +116,7 @@ def test_no_raw_id_number_or_phone_anywhere(demo_store: NetworkxStore, demo_bund
              for s in {*ID_RE.findall(text), *PHONE_RE.findall(text)} if s in secrets_]
     assert not leaks, leaks[:10]
     scanned = sum(len(t) for t in places.values())
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)  # a clean clone has no artefacts folder yet
     (ARTIFACTS / "reliability-secrets.json").write_text(json.dumps({
         "raw_values": len(secrets_), "places": len(places), "answers": len(answers),
         "store_files": sum(1 for p in root.rglob("*") if p.is_file()), "log_records": len(caplog.records),
