@@ -114,20 +114,16 @@ class LeadLedger(StateDb):
         return {r[0]: Claim(*r) for r in rows}
 
     def history(self, entity_id: str | None = None) -> list[dict[str, object]]:
-        sql = ("SELECT seq, entity_id, status, owner, family, score, evidence, recorded_by, recorded_at, note "
-               "FROM dispositions")
-        args: tuple[str, ...] = ()
-        if entity_id is not None:
-            sql += " WHERE entity_id = ?"
-            args = (entity_id,)
-        with self._connect() as db:
-            cur = db.execute(sql + " ORDER BY seq", args)
-            cols = [c[0] for c in cur.description]
-            return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+        return self._rows("SELECT seq, entity_id, status, owner, family, score, evidence, recorded_by, recorded_at, "
+                          "note FROM dispositions", entity_id)
 
     def joint_visits(self, entity_id: str | None = None) -> list[dict[str, object]]:
         """Requests for a joint visit: a shared lead's other anchors' managers asking its owner."""
-        sql = "SELECT seq, entity_id, manager, owner, note, requested_by, requested_at FROM joint_visits"
+        return self._rows("SELECT seq, entity_id, manager, owner, note, requested_by, requested_at FROM joint_visits",
+                          entity_id)
+
+    def _rows(self, sql: str, entity_id: str | None) -> list[dict[str, object]]:
+        """The rows of a log table in order (`seq`), of one entity or all."""
         args: tuple[str, ...] = ()
         if entity_id is not None:
             sql += " WHERE entity_id = ?"

@@ -111,6 +111,21 @@ def zh_codes(watched: Watched, data: dict[str, Any] | None) -> set[str]:
     return {m.group(1) for text in shown for m in _CODE.finditer(text)}
 
 
+def drawn_and_folds(data: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The entities drawn and the "+N" folds (a cluster's members travel hidden inside it)."""
+    shown = [n for n in data["nodes"] if "cluster" not in n]
+    return ([n for n in shown if not str(n["id"]).startswith("more:")],
+            [n for n in shown if str(n["id"]).startswith("more:")])
+
+
+def assert_reads_at_a_glance(watched: Watched, data: dict[str, Any], lang: str) -> None:
+    """No two labels overlap, widths grow with the amount, a zh page shows no code word."""
+    assert label_overlaps(watched) == []
+    assert_widths_monotone(data)
+    if lang == "zh":
+        assert zh_codes(watched, data) == set()
+
+
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("name", list(PAGES))
 def test_picture_reads_at_a_glance(browser: Any, demo_server: Served, name: str, lang: str) -> None:
@@ -118,11 +133,8 @@ def test_picture_reads_at_a_glance(browser: Any, demo_server: Served, name: str,
     try:
         data = load_picture(watched, f"{demo_server.base}{PAGES[name]}{'&' if '?' in PAGES[name] else '?'}lang={lang}")
         assert_drawn(watched, f"readable-{name}-{lang}")
-        assert label_overlaps(watched) == []
-        assert_widths_monotone(data)
+        assert_reads_at_a_glance(watched, data, lang)
         assert watched.page.locator("#width-scale li").count() >= 1 or not any(e.get("amount") for e in data["edges"])
-        if lang == "zh":
-            assert zh_codes(watched, data) == set()
         watched.assert_clean()
     finally:
         watched.page.context.close()
@@ -136,14 +148,9 @@ def test_a_hubs_two_hop_neighbourhood_reads_at_a_glance(browser: Any, handmade_s
     try:
         data = load_picture(watched, f"{handmade_server.base}/viz/ego/{handmade.HUB}?depth=2&lang={lang}")
         assert_drawn(watched, f"readable-hub-{lang}")
-        shown = [n for n in data["nodes"] if "cluster" not in n]  # a cluster's members travel hidden inside it
-        drawn = [n for n in shown if not str(n["id"]).startswith("more:")]
-        folds = [n for n in shown if str(n["id"]).startswith("more:")]
+        drawn, folds = drawn_and_folds(data)
         assert 21 < len(drawn) <= 150 and len(folds) == 20
-        assert label_overlaps(watched) == []
-        assert_widths_monotone(data)
-        if lang == "zh":
-            assert zh_codes(watched, data) == set()
+        assert_reads_at_a_glance(watched, data, lang)
         watched.assert_clean()
     finally:
         watched.page.context.close()
@@ -156,16 +163,11 @@ def test_a_240_store_chain_reads_at_a_glance(browser: Any, handmade_server: Serv
     watched = open_page(browser, handmade_server)
     try:
         data = load_picture(watched, f"{handmade_server.base}/viz/ego/{handmade.CHAIN}?lang={lang}")
-        shown = [n for n in data["nodes"] if "cluster" not in n]
-        drawn = [n for n in shown if not str(n["id"]).startswith("more:")]
-        folds = [n for n in shown if str(n["id"]).startswith("more:")]
+        drawn, folds = drawn_and_folds(data)
         assert len(drawn) == 1 + 25 and len(folds) == 1
         assert f"+{240 - 25:,}" in str(folds[0]["label"])
         assert_drawn(watched, f"readable-chain240-{lang}")
-        assert label_overlaps(watched) == []
-        assert_widths_monotone(data)
-        if lang == "zh":
-            assert zh_codes(watched, data) == set()
+        assert_reads_at_a_glance(watched, data, lang)
         before = watched.page.evaluate("() => window.__network.body.nodeIndices.length")
         watched.page.evaluate(f"() => window.__openFold('cluster:{folds[0]['id']}')")
         assert watched.page.evaluate("() => window.__network.body.nodeIndices.length") > before
