@@ -86,10 +86,16 @@ class Scope:
         out = {n for n, attrs in g.nodes(data=True) if not self.visible(attrs)}
         if not out:
             return g
-        keep = g.subgraph(n for n in g.nodes if n not in out)
-        if center is not None and center in keep:
-            keep = keep.subgraph(nx.node_connected_component(keep.to_undirected(as_view=True), center))
-        kept = nx.MultiDiGraph(keep)
+        nodes = [n for n in g.nodes if n not in out]
+        if center is not None and center in g and center not in out:
+            linked = nx.node_connected_component(g.subgraph(nodes).to_undirected(as_view=True), center)
+            nodes = [n for n in nodes if n in linked]
+        # built in `g`'s own order (a subgraph view of a small set iterates in the set's hash order,
+        # which would make the same picture differ between processes)
+        keep = set(nodes)
+        kept = nx.MultiDiGraph(**g.graph)
+        kept.add_nodes_from((n, g.nodes[n]) for n in nodes)
+        kept.add_edges_from((u, v, k, d) for u, v, k, d in g.edges(keys=True, data=True) if u in keep and v in keep)
         self.hidden.add(Hidden(nodes=g.number_of_nodes() - kept.number_of_nodes(),
                                edges=g.number_of_edges() - kept.number_of_edges()))
         return kept
