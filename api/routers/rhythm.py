@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
+import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
@@ -243,13 +244,15 @@ def outflow_clients(viewer: ViewerDep, audit: AuditDep,
     table = falling_clients(viewer.store)
     if branch is not None:
         table = table[table["branch_id"] == branch]
+    visible = [b for b in table["branch_id"].unique() if viewer.in_scope(None if pd.isna(b) else b)]  # per branch
+    table = table[table["branch_id"].isin(visible)]
     went = money_went(viewer.store, table["id"].astype(str).tolist())
+    by_payer = {payer: rows for payer, rows in went.groupby("payer_id", sort=False)}
+    nothing = went.iloc[0:0]
     items = []
-    for r in table.to_dict("records"):
-        if not viewer.in_scope(r["branch_id"]):
-            continue
+    for r in table.to_dict("records"):  # the rows shown: in scope only
         seen = viewer.sees_person({"kind": "Person", "branch_id": r["branch_id"]})
-        banks = went[went["payer_id"] == r["id"]]
+        banks = by_payer.get(r["id"], nothing)
         items.append({"id": r["id"], "name": _person_name(viewer, r["id"], r["name"]),
                       "branch_id": r["branch_id"], "manager_id": r["manager_id"], "level": r["level"],
                       "ratio": float(r["ratio"]), "aum": float(r["aum"]) if seen else None,
