@@ -7,8 +7,10 @@ a shared supplier, an external payee — is shared). `Scope` applies it to whole
   whatever is then no longer reachable from the centre (a 2-hop ball through another
   branch's client must not bring that client's payees along). It counts what it dropped.
 - `filter_paths(paths)` keeps the paths whose every node is in scope.
+- `filter_region(region, center)` does the same on a neighbourhood held as columns
+  (`graph.region`: an ego picture's), before any attribute of it is read.
 - `store(store)` wraps a store so that the pictures (viz/) get scoped ego networks from
-  `neighbors` and `subgraph`, and only in-scope `prospects` rows (their reasons name the
+  `neighbors`, `ego_region` and `subgraph`, and only in-scope `prospects` rows (their reasons name the
   other branch's anchor and amounts): the filter runs before any picture, tooltip or fact
   is built.
 - `filter_picture(picture)` drops any node of another branch a picture still names (views
@@ -24,9 +26,11 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 from api.masking import Viewer
+from graph.region import Region
 from graph.store import GraphStore
 
 __all__ = ["Scope", "Hidden", "hidden_note"]
@@ -100,6 +104,24 @@ class Scope:
                                edges=g.number_of_edges() - kept.number_of_edges()))
         return kept
 
+    def filter_region(self, region: Region, center: str | None = None) -> Region:
+        """`filter_graph` on a region's columns: the same nodes and edges kept, the same counts."""
+        if self.unlimited or not len(region):
+            return region
+        branches, found = pd.factorize(pd.Series(region.column("branch_id"), dtype=object), use_na_sentinel=True)
+        allowed = np.array([self.viewer.in_scope(b) for b in found.tolist()] + [self.viewer.in_scope(None)])
+        keep = allowed[branches]  # a null branch (code -1) takes the last entry: shared
+        if keep.all():
+            return region
+        at = -1 if center is None else region.index_of(center)
+        if center is not None and at >= 0 and keep[at]:
+            inner = region.keep(keep)
+            linked = inner.linked(inner.index_of(center))
+            keep[np.flatnonzero(keep)[~linked]] = False
+        kept = region.keep(keep)
+        self.hidden.add(Hidden(nodes=len(region) - len(kept), edges=region.edge_count - kept.edge_count))
+        return kept
+
     def filter_paths(self, paths: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The paths whose every node is in scope."""
         if self.unlimited:
@@ -147,6 +169,9 @@ class _ScopedStore:
 
     def neighbors(self, node_id: str, *args: Any, **kwargs: Any) -> nx.MultiDiGraph:
         return self._scope.filter_graph(self._store.neighbors(node_id, *args, **kwargs), node_id)
+
+    def ego_region(self, node_id: str, *args: Any, **kwargs: Any) -> Region:
+        return self._scope.filter_region(self._store.ego_region(node_id, *args, **kwargs), node_id)
 
     def subgraph(self, node_ids: Iterable[str], *args: Any, **kwargs: Any) -> nx.MultiDiGraph:
         return self._scope.filter_graph(self._store.subgraph(node_ids, *args, **kwargs))

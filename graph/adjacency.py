@@ -262,9 +262,15 @@ class Adjacency:
              limit: int | None = None, expand: int | None = None) -> list[str]:
         """Node ids within `hops` of `start` (start first); per hop the `limit` strongest by amount,
         of which only the `expand` strongest are followed to the next hop (default: all)."""
+        codes = self.ball_codes(start, hops, kinds, min_amount, limit, expand)
+        return self.names(codes) if len(codes) else [start]
+
+    def ball_codes(self, start: str, hops: int, kinds: Iterable[str] | None = None, min_amount: float | None = None,
+                   limit: int | None = None, expand: int | None = None) -> np.ndarray:
+        """The node codes of `ball` (empty when no edge touches `start`)."""
         first = self.code(start)
         if first < 0:
-            return [start]
+            return np.empty(0, dtype=np.int64)
         kinds = list(kinds) if kinds is not None else None
         seen = {first}
         order = [first]
@@ -289,17 +295,21 @@ class Adjacency:
             seen.update(picked.tolist())
             order.extend(picked.tolist())
             frontier = picked if expand is None else picked[:expand]
-        return self.names(np.asarray(order))
+        return np.asarray(order, dtype=np.int64)
 
     def induced(self, node_ids: Iterable[str], kinds: Iterable[str] | None = None,
                 min_amount: float | None = None) -> pd.DataFrame:
         """The edges among `node_ids` (both ends inside), filtered."""
-        codes = np.unique(self.codes(list(node_ids)))
+        return self.edge_rows(self.induced_rows(self.codes(list(node_ids)), kinds, min_amount))
+
+    def induced_rows(self, codes: np.ndarray, kinds: Iterable[str] | None = None,
+                     min_amount: float | None = None) -> np.ndarray:
+        """The rows of the edges among node `codes` (both ends inside), filtered, ascending."""
+        codes = np.unique(np.asarray(codes, dtype=np.int64))
         codes = codes[codes >= 0]
         # an edge with both ends inside is an out-edge of its source: one slice per node, each row once
         rows = np.sort(_gather(self._out, self._out_start, codes))
-        rows = self.mask(rows[np.isin(self.dst[rows], codes)], list(kinds) if kinds is not None else None, min_amount)
-        return self.edge_rows(rows)
+        return self.mask(rows[np.isin(self.dst[rows], codes)], list(kinds) if kinds is not None else None, min_amount)
 
 
 def _kind_codes(kinds: Iterable[str]) -> np.ndarray:

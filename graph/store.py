@@ -29,6 +29,7 @@ import pyarrow as pa
 from graph.adjacency import Adjacency
 from graph.errors import Conflict, InvalidData, NotFound
 from graph.index_cache import NodeIndex, load_adjacency, load_node_index
+from graph.region import Region, ego_region, region_from_graph
 from graph.schema import EDGE_KINDS, NODE_TABLES, TABLES, conform, empty
 
 __all__ = ["GraphStore", "release_memory"]
@@ -239,6 +240,18 @@ class GraphStore(ABC):
         # the rows are kept and each caller gets a graph of its own built from them (networkx copies
         # every attribute dict): no graph is built only to be copied
         return self.remembered(key, build, _assemble, lambda parts: len(parts[0]) + len(parts[1]))
+
+    def ego_region(self, node_id: str, kinds: Iterable[str] | None = None, min_amount: float | None = None,
+                   hops: int = 1, limit: int | None = None, expand: int | None = None) -> Region:
+        """The ego network of `neighbors` as columns (`graph.region`): the same nodes and edges in
+        the same order, but no attribute read and no graph built (a picture loads what it draws)."""
+        self.require_node(node_id)
+        kinds = list(kinds) if kinds else None
+        if type(self).neighbors is not GraphStore.neighbors:  # a backend answering neighbourhoods itself
+            return region_from_graph(self.neighbors(node_id, kinds, min_amount, hops, limit, expand))
+        key = ("region", str(node_id), tuple(sorted(kinds)) if kinds else None, min_amount, hops, limit, expand)
+        return self.remembered(key, lambda: ego_region(self, node_id, kinds, min_amount, hops, limit, expand),
+                               lambda region: region, lambda region: len(region) + region.edge_count)
 
     def subgraph(self, node_ids: Iterable[str], kinds: Iterable[str] | None = None,
                  min_amount: float | None = None) -> nx.MultiDiGraph:

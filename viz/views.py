@@ -10,8 +10,6 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-import networkx as nx
-
 from graph.errors import InvalidRequest
 from graph.schema import EDGE_KINDS
 from graph.store import GraphStore
@@ -53,41 +51,14 @@ def more_node(parent: str, folded: list[str], names: dict[str, str], amount: flo
                  amount=amount or None, facts=facts, folded=len(folded), parent=parent)
 
 
-def _pair_strength(sub: nx.MultiDiGraph) -> dict[frozenset[str], float]:
-    """The amount on every pair of linked nodes, both directions together (edges in the graph's order)."""
-    strength: dict[frozenset[str], float] = {}
-    for u, nbrs in sub._succ.items():  # noqa: SLF001 - raw dicts: views are slow on tens of thousands of edges
-        for v, keyed in nbrs.items():
-            key = frozenset((u, v))
-            total = strength.get(key, 0.0)
-            for data in keyed.values():
-                total += float(data.get("amount") or 0.0)
-            strength[key] = total
-    return strength
-
-
-def _bfs_tree(pair: dict[frozenset[str], float], root: str) -> tuple[dict[str, str | None], dict[str, float]]:
-    """Each node's parent (its strongest link one hop nearer the root) and that link's strength,
-    over the linked pairs of `_pair_strength`."""
-    und = nx.Graph()
-    und.add_node(root)
-    und.add_edges_from(tuple(p) for p in pair if len(p) == 2)
-    hop = nx.single_source_shortest_path_length(und, root)
-    parent: dict[str, str | None] = {root: None}
-    strength: dict[str, float] = {root: float("inf")}
-    for node in sorted(hop, key=lambda n: (hop[n], str(n))):
-        if node == root:
-            continue
-        nearer = [m for m in und[node] if hop.get(m) == hop[node] - 1]
-        best = max(nearer, key=lambda m: (pair.get(frozenset((m, node)), 0.0), str(m)))
-        parent[node] = best
-        strength[node] = pair.get(frozenset((best, node)), 0.0)
-    return parent, strength
-
-
 def ego_picture(store: GraphStore, node_id: str, ctx: ViewContext, depth: int = 1,
                 kinds: Iterable[str] | None = None, min_amount: float | None = None) -> Picture:
-    """The neighbourhood of an entity, `depth` hops, strongest neighbours drawn, the rest folded."""
+    """The neighbourhood of an entity, `depth` hops, strongest neighbours drawn, the rest folded.
+
+    The neighbourhood is chosen on columns (`GraphStore.ego_region`: a couple of thousand nodes
+    and tens of thousands of edges around a hub, as arrays); only the nodes and edges drawn are
+    then read from the store.
+    """
     if not 1 <= depth <= 3:
         raise InvalidRequest("depth must be 1, 2 or 3")
     if min_amount is not None and min_amount < 0:
@@ -98,32 +69,36 @@ def ego_picture(store: GraphStore, node_id: str, ctx: ViewContext, depth: int = 
     # city): twice what is drawn, so the "+N more" folds still count what lies just beyond
     # and only the neighbours that can be drawn are followed outwards (twice `keep`: the ranking by
     # the strongest single edge here and by the pair's total in `fold_tree` may differ a little)
-    sub = store.neighbors(node_id, kinds=wanted, min_amount=min_amount, hops=depth, limit=2 * ctx.max_nodes,
-                          expand=2 * ctx.keep)
-    pair = _pair_strength(sub)
-    parent, strength = _bfs_tree(pair, node_id)
+    region = store.ego_region(node_id, kinds=wanted, min_amount=min_amount, hops=depth, limit=2 * ctx.max_nodes,
+                              expand=2 * ctx.keep)
+    # each node's parent is its strongest link one hop nearer; strength = the amount on that pair
+    parent, strength = region.tree(region.index_of(node_id))
     kept, folds = fold_tree(parent, strength, keep=ctx.keep, max_nodes=ctx.max_nodes,
                              keep_deeper=min(ctx.keep, ctx.keep_deeper))
     keep_set = set(kept)
-    nodes = [make_node(store, n, ctx, attrs={**sub.nodes[n]}) for n in kept]
+    direct = {par: [f for f in folded if parent.get(f) == par] for par, folded in folds.items()}
+    members = {par: found[:MAX_MEMBERS] for par, found in direct.items()}
+    # attributes only of what is drawn or named: the kept nodes, the folds' members and first five
+    attrs = region.attrs([*kept, *(m for found in members.values() for m in found),
+                          *(n for folded in folds.values() for n in folded[:5])])
+    drawn = region.graph(kept)  # the kept nodes and the edges among them, in the region's order
+    nodes = [make_node(store, n, ctx, attrs={**attrs[n]}) for n in kept]
     by_id = {n.id: n for n in nodes}
     for n in nodes:
-        n.amount = money_total(sub, n.id, keep_set) or None
+        n.amount = money_total(drawn, n.id, keep_set) or None
     by_id[node_id].focus = True
-    edges: list[VEdge] = []
-    for u, v, data in sub.edges(data=True):
-        if u in keep_set and v in keep_set:
-            edges.append(make_edge(u, v, data, ctx.lang))
+    edges: list[VEdge] = [make_edge(u, v, data, ctx.lang) for u, v, data in drawn.edges(data=True)]
     # the "+N more" nodes name the first few they fold
-    names = {n: _display_name(sub.nodes[n], n, ctx) for folded in folds.values() for n in folded[:5]}
+    names = {n: _display_name(attrs[n], n, ctx) for folded in folds.values() for n in folded[:5]}
+    kind_of = dict(zip(region.ids.tolist(), region.kinds.tolist(), strict=True))
     for par, folded in folds.items():
-        amount = sum(pair.get(frozenset((par, f)), 0.0) for f in folded if parent.get(f) == par)
-        kinds_of = {f: str(sub.nodes[f].get("kind") or "") for f in folded}
+        # a folded node's pair strength with its parent is its tree strength
+        amount = sum(strength[f] for f in direct[par])
+        kinds_of = {f: kind_of.get(f, "") for f in folded}
         more = more_node(par, folded, names, amount, ctx, kinds_of)
-        direct = [f for f in folded if parent.get(f) == par][:MAX_MEMBERS]
-        more.members = [make_node(store, f, ctx, attrs={**sub.nodes[f]}) for f in direct]
+        more.members = [make_node(store, f, ctx, attrs={**attrs[f]}) for f in members[par]]
         for m in more.members:
-            m.amount = pair.get(frozenset((par, m.id))) or None
+            m.amount = strength.get(m.id) or None
         more.member_edge = "PAYS" if any(m.amount for m in more.members) else "LINK"
         nodes.append(more)
         edges.append(VEdge(src=par, dst=more.id, kind="FOLD", amount=amount or None))
