@@ -253,7 +253,9 @@ class Adjacency:
     def mask(self, rows: np.ndarray, kinds: Iterable[str] | None, min_amount: float | None) -> np.ndarray:
         keep = np.ones(len(rows), dtype=bool)
         if kinds is not None:
-            keep &= np.isin(self.kind_code[rows], _kind_codes(kinds))
+            wanted = np.zeros(len(EDGE_KINDS), dtype=bool)
+            wanted[_kind_codes(kinds)] = True
+            keep &= wanted[self.kind_code[rows]]
         if min_amount is not None:
             keep &= ~self.money[rows] | (self.amount[rows] >= min_amount)
         return rows[keep]
@@ -272,30 +274,35 @@ class Adjacency:
         if first < 0:
             return np.empty(0, dtype=np.int64)
         kinds = list(kinds) if kinds is not None else None
-        seen = {first}
-        order = [first]
-        frontier = np.array([first])
+        seen = np.zeros(self.node_count, dtype=bool)  # flags over every node: a lookup, not a search
+        seen[first] = True
+        inside = np.zeros(self.node_count, dtype=bool)
+        order = [np.array([first], dtype=np.int64)]
+        frontier = order[0]
         for _ in range(max(1, hops)):
             rows = self.mask(self.rows(frontier), kinds, min_amount)
             if len(rows) == 0:
                 break
             src, dst = self.src[rows], self.dst[rows]
-            in_frontier = np.isin(src, frontier)
-            other = np.where(in_frontier, dst, src)
-            frame = pd.DataFrame({"node": other, "amount": self.amount[rows]})
-            frame = frame[~frame["node"].isin(seen)]
-            if frame.empty:
+            inside[frontier] = True
+            other = np.where(inside[src], dst, src)
+            inside[frontier] = False
+            new = ~seen[other]
+            other, amount = other[new], self.amount[rows][new]
+            if len(other) == 0:
                 break
-            best = frame.groupby("node", sort=False)["amount"].max().reset_index()
-            best["id"] = self.ids[best["node"].to_numpy()]  # UTF-8 bytes sort like the ids
-            best = best.sort_values(["amount", "id"], ascending=[False, True])
+            # each neighbour's strongest edge, then the strongest neighbours first (ties: by id)
+            by_node = np.lexsort((-amount, other))
+            other, amount = other[by_node], amount[by_node]
+            firsts = np.r_[True, other[1:] != other[:-1]]
+            node, best = other[firsts], amount[firsts]
+            picked = node[np.lexsort((self.ids[node], -best))]
             if limit is not None:
-                best = best.head(limit)
-            picked = best["node"].to_numpy()
-            seen.update(picked.tolist())
-            order.extend(picked.tolist())
+                picked = picked[:limit]
+            seen[picked] = True
+            order.append(picked)
             frontier = picked if expand is None else picked[:expand]
-        return np.asarray(order, dtype=np.int64)
+        return np.concatenate(order).astype(np.int64)
 
     def induced(self, node_ids: Iterable[str], kinds: Iterable[str] | None = None,
                 min_amount: float | None = None) -> pd.DataFrame:
@@ -309,7 +316,9 @@ class Adjacency:
         codes = codes[codes >= 0]
         # an edge with both ends inside is an out-edge of its source: one slice per node, each row once
         rows = np.sort(_gather(self._out, self._out_start, codes))
-        return self.mask(rows[np.isin(self.dst[rows], codes)], list(kinds) if kinds is not None else None, min_amount)
+        inside = np.zeros(self.node_count, dtype=bool)
+        inside[codes] = True
+        return self.mask(rows[inside[self.dst[rows]]], list(kinds) if kinds is not None else None, min_amount)
 
 
 def _kind_codes(kinds: Iterable[str]) -> np.ndarray:

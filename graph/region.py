@@ -103,13 +103,13 @@ class Region:
         records = self.source.node_attrs(self.table[at], self.pos[at])
         return {str(self.ids[i]): {**rec, "kind": str(self.kinds[i])} for i, rec in zip(at.tolist(), records, strict=True)}
 
-    def graph(self, node_ids: Iterable[str]) -> nx.MultiDiGraph:
+    def graph(self, node_ids: Iterable[str], attrs: dict[str, dict[str, Any]] | None = None) -> nx.MultiDiGraph:
         """The named nodes and the edges among them as a small graph, in the region's own order
-        (so iterating it, or summing a node's edges, goes as over the whole region)."""
-        names = set(node_ids)
-        mask = np.array([i in names for i in self.ids.tolist()], dtype=bool)
-        part = self.keep(mask)
-        attrs = part.attrs(part.ids.tolist())
+        (so iterating it, or summing a node's edges, goes as over the whole region); `attrs`:
+        the nodes' attributes when already read (`attrs`)."""
+        part = self.keep(np.isin(self.ids, np.array(list(node_ids), dtype=object)))
+        if attrs is None:
+            attrs = part.attrs(part.ids.tolist())
         g = nx.MultiDiGraph()
         g.add_nodes_from((n, attrs[n]) for n in part.ids.tolist())
         g.add_edges_from(part.source.edge_tuples(part.rows))

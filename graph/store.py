@@ -206,6 +206,20 @@ class GraphStore(ABC):
         row["table"] = table
         return row
 
+    def nodes(self, node_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """`node` of many ids at once (one search, one read per node table); unknown ids left out."""
+        wanted = [str(n) for n in dict.fromkeys(node_ids)]
+        if type(self).node is not GraphStore.node:  # a backend that answers `node` itself
+            return {n: found for n in wanted if (found := self.node(n)) is not None}
+        index = self._node_index()
+        out: dict[str, dict[str, Any]] = {}
+        for table, positions in index.locate(wanted).items():
+            frame = index.frame(table, positions)
+            for rec in frame.astype(object).where(frame.notna(), None).to_dict("records"):
+                out[str(rec["id"])] = {**{str(k): v for k, v in rec.items()}, "kind": TABLES[table].node_kind,
+                                       "table": table}
+        return out
+
     @final
     def require_node(self, node_id: str) -> dict[str, Any]:
         found = self.node(node_id)

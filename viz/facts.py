@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 from graph.display import display_text
@@ -25,7 +26,7 @@ from viz.picture import VEdge, VNode
 from viz.style import MONEY_EDGES, Lang, format_wan, text
 
 __all__ = ["ViewContext", "prospect_index", "make_node", "make_edge", "picture_link", "staff_name",
-           "money_total"]
+           "money_total", "read_ahead"]
 
 
 def _as_is(attrs: dict[str, Any]) -> dict[str, Any]:
@@ -54,6 +55,7 @@ class ViewContext:
     max_nodes: int = 500
     _prospects: _RowIndex | None = field(default=None, repr=False)
     _staff: dict[str, str] = field(default_factory=dict, repr=False)  # staff names of this picture
+    _rows: dict[str, dict[str, Any] | None] = field(default_factory=dict, repr=False)  # prospect rows read ahead
 
     def name_of(self, attrs: dict[str, Any], node_id: str) -> str:
         """The name this viewer may see (a masked person's mask)."""
@@ -62,18 +64,40 @@ class ViewContext:
 
 
 _INDEX_COLUMNS = ["prospect_id", "family", "kind", "score", "rank", "reasons", "evidence"]
+
+
 class _RowIndex:
-    """Best prospect row per id, looked up on demand (a dict of every row costs seconds at scale)."""
+    """Best prospect row per id, looked up on demand (a dict of every row costs seconds at scale).
+
+    The rows stay where they were read; only the narrow columns are sorted to find each id's best
+    row (sorting the whole frame moved every reason and evidence string: seconds at 2M payments).
+    """
 
     def __init__(self, df: pd.DataFrame) -> None:
-        self._df = df.set_index(df["prospect_id"].astype(str), drop=False)
+        df = df.reset_index(drop=True)
+        score = pd.to_numeric(df["score"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        family = df["family"].astype(str).to_numpy(dtype=object)
+        kind = df["kind"].astype(str).to_numpy(dtype=object)
+        # best first: score descending (missing last), then family, then kind, as a stable sort would
+        order = np.lexsort((pd.factorize(kind, sort=True)[0], pd.factorize(family, sort=True)[0],
+                            np.where(np.isnan(score), np.inf, -score)))
+        ids = df["prospect_id"].astype(str).to_numpy(dtype=object)[order]
+        first = ~pd.Index(ids).duplicated(keep="first")
+        self._df = df
+        self._at = pd.Index(ids[first])
+        self._pos = order[first]
 
     def get(self, prospect_id: str) -> dict[str, Any] | None:
-        try:
-            row = self._df.loc[prospect_id]
-        except KeyError:
-            return None
-        return {str(k): v for k, v in row.items()}
+        return self.get_many([prospect_id]).get(str(prospect_id))
+
+    def get_many(self, prospect_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The best rows of the ids that have one (one search for all)."""
+        wanted = [str(p) for p in dict.fromkeys(prospect_ids)]
+        at = self._at.get_indexer(wanted)
+        hit = at >= 0
+        rows = self._df.take(self._pos[at[hit]]).to_dict("records")  # only the rows asked for
+        return {pid: {str(k): v for k, v in row.items()}
+                for pid, row in zip(np.asarray(wanted, dtype=object)[hit].tolist(), rows, strict=True)}
 
 
 _index_cache: dict[tuple[str, str | None], _RowIndex] = {}
@@ -88,9 +112,7 @@ def prospect_index(store: GraphStore, ctx: ViewContext) -> _RowIndex:
     with _index_lock:
         out = _index_cache.get(key)
     if out is None:
-        df = store.read("prospects", _INDEX_COLUMNS)
-        df = df.sort_values(["score", "family", "kind"], ascending=[False, True, True])
-        out = _RowIndex(df.drop_duplicates("prospect_id"))
+        out = _RowIndex(store.read("prospects", _INDEX_COLUMNS))
         with _index_lock:
             if len(_index_cache) > 8:
                 _index_cache.clear()
@@ -150,11 +172,24 @@ def _status(attrs: dict[str, Any], is_prospect: bool) -> str:
     return "prospect" if is_prospect else "other"
 
 
-def staff_name(store: GraphStore, node_id: str) -> str:
-    """A manager's or branch's name with its id ("王经理 (M01)"); the id alone when unknown."""
-    attrs = store.node(node_id) or {}
-    name = attrs.get("name")
+def staff_name(store: GraphStore, node_id: str, attrs: dict[str, Any] | None = None) -> str:
+    """A manager's or branch's name with its id ("王经理 (M01)"); the id alone when unknown
+    (`attrs`: the staff node's attributes when already read)."""
+    name = (attrs if attrs is not None else store.node(node_id) or {}).get("name")
     return f"{name} ({node_id})" if _present(name) and str(name) != node_id else node_id
+
+
+def read_ahead(store: GraphStore, ctx: ViewContext, attrs: dict[str, dict[str, Any]]) -> None:
+    """Read at once what `make_node` would look up node by node for the nodes of `attrs` (id ->
+    attributes): their prospect rows, and the managers and branches their rows name."""
+    index = prospect_index(store, ctx)
+    wanted = [str(n) for n in attrs if str(n) not in ctx._rows]
+    found = index.get_many(wanted)
+    ctx._rows.update({n: found.get(n) for n in wanted})
+    staff = {str(a[key]) for a in attrs.values() for key in ("manager_id", "branch_id") if _present(a.get(key))}
+    staff -= ctx._staff.keys()
+    rows = store.nodes(sorted(staff))
+    ctx._staff.update({s: staff_name(store, s, rows.get(s, {})) for s in staff})
 
 
 def make_node(store: GraphStore, node_id: str, ctx: ViewContext, attrs: dict[str, Any] | None = None,
@@ -165,7 +200,7 @@ def make_node(store: GraphStore, node_id: str, ctx: ViewContext, attrs: dict[str
     kind = str(attrs.get("kind") or "Enterprise")
     seen = ctx.present({**attrs, "id": node_id, "kind": kind})
     lang = ctx.lang
-    row = prospect_index(store, ctx).get(str(node_id))
+    row = ctx._rows[str(node_id)] if str(node_id) in ctx._rows else prospect_index(store, ctx).get(str(node_id))
     name = display_text(seen.get("name") or node_id)
     facts: list[tuple[str, str]] = [(text("id", lang), str(node_id))]
     if seen.get("restricted"):

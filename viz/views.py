@@ -14,7 +14,7 @@ from graph.errors import InvalidRequest
 from graph.schema import EDGE_KINDS
 from graph.store import GraphStore
 from viz.chains import referral_picture, supply_chain_picture
-from viz.facts import ViewContext, make_edge, make_node, money_total
+from viz.facts import ViewContext, make_edge, make_node, money_total, read_ahead
 from viz.payroll import payroll_picture
 from viz.picture import MAX_MEMBERS, Picture, VEdge, VNode, fold_tree, radial_positions, spring_positions
 from viz.style import text
@@ -81,7 +81,8 @@ def ego_picture(store: GraphStore, node_id: str, ctx: ViewContext, depth: int = 
     # attributes only of what is drawn or named: the kept nodes, the folds' members and first five
     attrs = region.attrs([*kept, *(m for found in members.values() for m in found),
                           *(n for folded in folds.values() for n in folded[:5])])
-    drawn = region.graph(kept)  # the kept nodes and the edges among them, in the region's order
+    read_ahead(store, ctx, {n: attrs[n] for n in [*kept, *(m for found in members.values() for m in found)]})
+    drawn = region.graph(kept, attrs)  # the kept nodes and the edges among them, in the region's order
     nodes = [make_node(store, n, ctx, attrs={**attrs[n]}) for n in kept]
     by_id = {n.id: n for n in nodes}
     for n in nodes:
