@@ -18,8 +18,12 @@ from urllib.parse import quote
 import networkx as nx
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
+from graph.adjacency import take_rows
 from graph.display import display_text
+from graph.index_cache import load_arrow
 from graph.store import GraphStore
 from scoring.templates import PersonMask, render_reasons
 from viz.picture import VEdge, VNode
@@ -69,23 +73,23 @@ _INDEX_COLUMNS = ["prospect_id", "family", "kind", "score", "rank", "reasons", "
 class _RowIndex:
     """Best prospect row per id, looked up on demand (a dict of every row costs seconds at scale).
 
-    The rows stay where they were read; only the narrow columns are sorted to find each id's best
-    row (sorting the whole frame moved every reason and evidence string: seconds at 2M payments).
+    Only the narrow columns (id, family, kind, score) are read and sorted to find each id's best
+    row; the rows themselves (reasons and evidence: most of the table) are taken from `rows` for
+    the ids a picture shows. `narrow` is indexed by row position in `rows`.
     """
 
-    def __init__(self, df: pd.DataFrame) -> None:
-        df = df.reset_index(drop=True)
-        score = pd.to_numeric(df["score"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        family = df["family"].astype(str).to_numpy(dtype=object)
-        kind = df["kind"].astype(str).to_numpy(dtype=object)
+    def __init__(self, narrow: pd.DataFrame, rows: pa.Table) -> None:
+        score = pd.to_numeric(narrow["score"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         # best first: score descending (missing last), then family, then kind, as a stable sort would
-        order = np.lexsort((pd.factorize(kind, sort=True)[0], pd.factorize(family, sort=True)[0],
+        order = np.lexsort((pd.factorize(narrow["kind"], sort=True)[0], pd.factorize(narrow["family"], sort=True)[0],
                             np.where(np.isnan(score), np.inf, -score)))
-        ids = df["prospect_id"].astype(str).to_numpy(dtype=object)[order]
-        first = ~pd.Index(ids).duplicated(keep="first")
-        self._df = df
-        self._at = pd.Index(ids[first])
-        self._pos = order[first]
+        codes, ids = pd.factorize(narrow["prospect_id"])
+        ranked = codes[order]
+        known, first = np.unique(ranked, return_index=True)  # each id's best row: its first in that order
+        first, known = first[known >= 0], known[known >= 0]
+        self._rows = rows.select(_INDEX_COLUMNS)
+        self._at = pd.Index(ids[known])
+        self._pos = narrow.index.to_numpy(dtype=np.int64)[order[first]]
 
     def get(self, prospect_id: str) -> dict[str, Any] | None:
         return self.get_many([prospect_id]).get(str(prospect_id))
@@ -95,9 +99,8 @@ class _RowIndex:
         wanted = [str(p) for p in dict.fromkeys(prospect_ids)]
         at = self._at.get_indexer(wanted)
         hit = at >= 0
-        rows = self._df.take(self._pos[at[hit]]).to_dict("records")  # only the rows asked for
-        return {pid: {str(k): v for k, v in row.items()}
-                for pid, row in zip(np.asarray(wanted, dtype=object)[hit].tolist(), rows, strict=True)}
+        rows = take_rows(self._rows, self._pos[at[hit]]).to_pylist()  # only the rows asked for
+        return dict(zip(np.asarray(wanted, dtype=object)[hit].tolist(), rows, strict=True))
 
 
 _index_cache: dict[tuple[str, str | None], _RowIndex] = {}
@@ -112,13 +115,41 @@ def prospect_index(store: GraphStore, ctx: ViewContext) -> _RowIndex:
     with _index_lock:
         out = _index_cache.get(key)
     if out is None:
-        out = _RowIndex(store.read("prospects", _INDEX_COLUMNS))
+        out = _build_index(store)
         with _index_lock:
             if len(_index_cache) > 8:
                 _index_cache.clear()
             _index_cache[key] = out
     ctx._prospects = out
     return out
+
+
+def _build_index(store: GraphStore) -> _RowIndex:
+    """The index from the narrow columns the store gives (scoped: only the viewer's rows, indexed
+    by row position) and the rows from the table's memory-mapped Arrow copy (`graph.index_cache`,
+    written when the scores are); a store without files (Neo4j) gives its rows as they come."""
+    narrow = store.read("prospects", _INDEX_COLUMNS[:4])
+    manifest, root = getattr(store, "manifest", None), getattr(store, "root", None)
+    entry = manifest()["tables"].get("prospects") if callable(manifest) and root is not None else None
+    if entry is not None:
+        source = root / entry["file"]
+        rows = load_arrow(store, "prospects", lambda: pq.read_table(source))
+        if _aligned(narrow, rows):
+            return _RowIndex(narrow, rows)
+    df = store.read("prospects", _INDEX_COLUMNS).reset_index(drop=True)
+    return _RowIndex(df, pa.Table.from_pandas(df, preserve_index=False))
+
+
+def _aligned(narrow: pd.DataFrame, rows: pa.Table) -> bool:
+    """Whether `narrow`'s row positions point at the same prospects in `rows` (checked on a sample)."""
+    positions = narrow.index.to_numpy(dtype=np.int64)
+    if len(positions) == 0:
+        return True
+    if positions.min() < 0 or positions.max() >= rows.num_rows:
+        return False
+    sample = np.unique(np.linspace(0, len(positions) - 1, num=min(64, len(positions))).astype(np.int64))
+    found = take_rows(rows.select(["prospect_id"]), positions[sample]).column(0).to_pylist()
+    return [str(v) for v in found] == [str(v) for v in narrow["prospect_id"].iloc[sample].tolist()]
 
 
 def _decode_list(value: Any) -> list[Any]:

@@ -93,3 +93,25 @@ def test_scope_hides_another_branchs_nodes_and_what_only_they_reached(viz_store)
     assert any(b == "B01" for b in branches.values())
     assert not any(branches[n] == "B01" for n in region.ids.tolist())
     assert scope.hidden.nodes > 0 and scope.hidden.edges > 0
+
+
+def test_the_prospect_index_gives_each_ids_best_row_and_only_the_rows_asked_for() -> None:
+    import pandas as pd
+    import pyarrow as pa
+
+    from viz.facts import _INDEX_COLUMNS, _RowIndex
+
+    rows = pd.DataFrame({"prospect_id": ["A", "B", "A", "A", "C"], "family": ["retail", "referral", "supply_chain",
+                                                                             "referral", "retail"],
+                         "kind": ["k", "k", "up", "k", "k"], "score": [50.0, 10.0, 70.0, 70.0, None],
+                         "rank": [1, 1, 2, 3, 4], "reasons": ["r0", "r1", "r2", "r3", "r4"], "evidence": [""] * 5})
+    index = _RowIndex(rows[_INDEX_COLUMNS[:4]], pa.Table.from_pandas(rows, preserve_index=False))
+    got = index.get_many(["A", "C", "nobody", "B"])
+    assert got["A"]["reasons"] == "r3"  # 70 twice: referral before supply_chain
+    assert got["C"]["reasons"] == "r4" and got["B"]["rank"] == 1
+    assert "nobody" not in got and index.get("nobody") is None
+    assert set(got["A"]) == set(_INDEX_COLUMNS)
+    # a scoped read keeps the stored row positions: the index points into the whole table
+    scoped = rows[rows["prospect_id"] != "A"][_INDEX_COLUMNS[:4]]
+    only = _RowIndex(scoped, pa.Table.from_pandas(rows, preserve_index=False))
+    assert only.get("A") is None and only.get("C")["reasons"] == "r4"
