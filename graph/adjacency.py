@@ -105,6 +105,8 @@ class Adjacency:
         return self
 
     def _load(self, arrays: dict[str, np.ndarray], edges: pa.Table) -> None:
+        # plain views of memory-mapped arrays: indexing a `np.memmap` wraps every result in one
+        arrays = {name: np.asarray(values) for name, values in arrays.items()}
         self._arrays = arrays
         self.ids, self.id_order = arrays["ids"], arrays["id_order"]
         self.src, self.dst = arrays["src"], arrays["dst"]
@@ -116,6 +118,16 @@ class Adjacency:
         self.edge_table = edges
         self._csr: dict[tuple[str, ...] | None, sparse.csr_matrix] = {}
         self._csr_lock = threading.Lock()
+        self._id_rank: np.ndarray | None = None
+
+    @property
+    def id_rank(self) -> np.ndarray:
+        """Each node code's place among the ids in order (sorting by it sorts by id)."""
+        if self._id_rank is None:
+            rank = np.empty(len(self.id_order), dtype=np.int64)
+            rank[self.id_order] = np.arange(len(self.id_order))
+            self._id_rank = rank
+        return self._id_rank
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The flat arrays that make the index (what `graph.index_cache` writes to disk)."""
@@ -296,7 +308,7 @@ class Adjacency:
             other, amount = other[by_node], amount[by_node]
             firsts = np.r_[True, other[1:] != other[:-1]]
             node, best = other[firsts], amount[firsts]
-            picked = node[np.lexsort((self.ids[node], -best))]
+            picked = node[np.lexsort((self.id_rank[node], -best))]
             if limit is not None:
                 picked = picked[:limit]
             seen[picked] = True

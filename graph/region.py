@@ -76,6 +76,11 @@ class Region:
         hit = np.flatnonzero(self.ids == str(node_id))
         return int(hit[0]) if len(hit) else -1
 
+    def mask(self, node_ids: Iterable[str]) -> np.ndarray:
+        """Which nodes are among `node_ids`."""
+        wanted = set(node_ids)
+        return np.fromiter((n in wanted for n in self.ids.tolist()), dtype=bool, count=len(self.ids))
+
     def keep(self, mask: np.ndarray) -> Region:
         """The region with only the nodes of `mask` (order kept) and the edges between them."""
         where = np.full(len(self.ids), -1, dtype=np.int64)
@@ -98,8 +103,7 @@ class Region:
 
     def attrs(self, node_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The attributes of the named nodes (their row without nulls, plus `kind`), only these loaded."""
-        wanted = np.isin(self.ids, np.array(list(dict.fromkeys(node_ids)), dtype=object))
-        at = np.flatnonzero(wanted)
+        at = np.flatnonzero(self.mask(node_ids))
         records = self.source.node_attrs(self.table[at], self.pos[at])
         return {str(self.ids[i]): {**rec, "kind": str(self.kinds[i])} for i, rec in zip(at.tolist(), records, strict=True)}
 
@@ -107,7 +111,7 @@ class Region:
         """The named nodes and the edges among them as a small graph, in the region's own order
         (so iterating it, or summing a node's edges, goes as over the whole region); `attrs`:
         the nodes' attributes when already read (`attrs`)."""
-        part = self.keep(np.isin(self.ids, np.array(list(node_ids), dtype=object)))
+        part = self.keep(self.mask(node_ids))
         if attrs is None:
             attrs = part.attrs(part.ids.tolist())
         g = nx.MultiDiGraph()

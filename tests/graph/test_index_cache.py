@@ -52,7 +52,7 @@ def test_a_restarted_process_maps_the_cache_and_answers_the_same(tmp_path: Path)
     assert len(_folders(store.root)) == 2  # the adjacency and the node index
     _forget()
     adjacency = store.adjacency()
-    assert isinstance(adjacency.src, np.memmap)  # mapped from disk, not built again
+    assert isinstance(adjacency.src.base, np.memmap)  # mapped from disk (a plain view of the map), not built again
     assert isinstance(store._node_index().keys, np.memmap)  # noqa: SLF001
     assert adjacency.ball("E1", 2) == built["ball"] == ["E1", "E2", "供应商甲", "P1", "E3", "E10"]
     assert store.node("供应商甲") == built["node"]
@@ -121,7 +121,7 @@ def test_a_damaged_cache_is_rebuilt(tmp_path: Path, damage: str) -> None:
         (folder / "done").unlink()
     _forget()
     assert store.adjacency().ball("E1", 1) == ["E1", "E2", "供应商甲", "P1"]
-    assert isinstance(store.adjacency().src, np.memmap)  # written again, whole
+    assert isinstance(store.adjacency().src.base, np.memmap)  # written again, whole
 
 
 def test_node_index_lookup_is_exact(tmp_path: Path) -> None:
