@@ -25,9 +25,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
 from api.auth import User
+from graph.adjacency import lookup
 from graph.errors import Forbidden
-from graph.schema import FAMILIES
+from graph.schema import FAMILIES, NODE_TABLES
 from graph.store import GraphStore
 
 __all__ = ["Policy", "POLICIES", "mask_name", "TextGuard", "WITHHELD", "Viewer", "PERSON_MASKED_FIELDS",
@@ -191,15 +196,54 @@ def _guard(store: GraphStore, scope: Scope, branch: str | None) -> TextGuard:
 _persons: dict[tuple[str, str | None], dict[str, str | None]] = {}
 
 
+class _PersonBranches(dict[str, str | None]):
+    """Person id → branch id, found in the store's node index when first asked and remembered.
+
+    A dict of every person (a million at bank scale) took a second per version, on the first
+    request that rendered a reason; the index already holds every id (sorted) with its table
+    and row, so only the persons' branch column is read (memory-mapped) and coded once.
+    """
+
+    def __init__(self, store: GraphStore) -> None:
+        super().__init__()
+        index = store._node_index()  # noqa: SLF001 - the store's own node index
+        self._keys = index.keys
+        person = index.table == list(NODE_TABLES).index("persons")
+        column = index.tables["persons"].column("branch_id") if "branch_id" in index.tables["persons"].column_names \
+            else pa.nulls(index.tables["persons"].num_rows, pa.string())
+        codes, self._names = pd.factorize(pd.Series(column.to_pandas(), dtype=object).where(lambda b: b != "", None))
+        self._branch = np.where(person, codes[np.where(person, index.pos, 0)], -2)  # -1: no branch, -2: no person
+        self._absent: set[str] = set()
+        self._lock = threading.Lock()
+
+    def _find(self, key: str) -> bool:
+        if dict.__contains__(self, key):
+            return True
+        if key in self._absent:
+            return False
+        at = int(lookup(self._keys, None, [key])[0])
+        code = int(self._branch[at]) if at >= 0 else -2
+        with self._lock:
+            if code == -2:
+                self._absent.add(key)
+                return False
+            self[key] = str(self._names[code]) if code >= 0 else None
+        return True
+
+    def __contains__(self, key: object) -> bool:
+        return self._find(str(key))
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return dict.get(self, str(key), default) if self._find(str(key)) else default
+
+
 def person_branches(store: GraphStore) -> dict[str, str | None]:
     """Person id → branch id, cached per store version (who the person is, for masking)."""
     key = store.cache_key
     with _guard_lock:
         hit = _persons.get(key)
     if hit is None:
-        df = store.read("persons", ["id", "branch_id"])
-        hit = {str(i): (b if isinstance(b, str) and b else None)
-               for i, b in zip(df["id"].tolist(), df["branch_id"].astype(object).tolist(), strict=True)}
+        hit = _PersonBranches(store)
         with _guard_lock:
             if len(_persons) > 8:
                 _persons.clear()

@@ -98,3 +98,22 @@ def test_audit_log_names_ids_but_no_personal_data(client, tokens, api_store):
     assert export and export[-1]["filters"] == {"min_score": 10.0} and export[-1]["family"] == "retail_linkage"
     assert export[-1]["rows"] == 3  # P1, P3 and E4 of branch B01 and export[-1]["format"] == "csv"
     assert all({"time", "user", "role", "action"} <= set(e) for e in lines)
+
+
+def test_person_branches_names_persons_and_their_branch_and_nothing_else(tmp_path) -> None:
+    import pandas as pd
+
+    from api.masking import person_branches
+    from graph.networkx_store import NetworkxStore
+
+    store = NetworkxStore(tmp_path / "s")
+    store.write({"enterprises": pd.DataFrame({"id": ["E1", "E2"], "name": ["甲", "乙"], "branch_id": ["B01", "B02"]}),
+                 "persons": pd.DataFrame({"id": ["P1", "P2", "P3"], "name": ["张三", "李四", "王五"],
+                                          "branch_id": ["B02", None, ""]})})
+    branches = person_branches(store)
+    assert branches.get("P1") == "B02" and "P1" in branches
+    assert "P2" in branches and branches.get("P2") is None  # a person of no branch
+    assert "P3" in branches and branches.get("P3") is None  # an empty branch is none
+    assert "E1" not in branches and branches.get("E1") is None  # an enterprise is no person
+    assert "nobody" not in branches and branches.get("nobody", "x") == "x"
+    assert person_branches(store) is branches  # one per store version
