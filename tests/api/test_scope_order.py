@@ -23,6 +23,10 @@ for i in range(12):
 viewer = SimpleNamespace(user=SimpleNamespace(branch="B01"), in_scope=lambda b: b == "B01")
 kept = Scope(viewer).filter_graph(g, "C")
 print(list(kept.nodes), [(u, v) for u, v in kept.edges()])
+from graph.region import region_from_graph  # the same neighbourhood as columns (the ego picture's)
+viewer.store = None
+region = Scope(viewer).filter_region(region_from_graph(g), "C")
+print(region.ids.tolist(), [(u, v) for u, v, _ in region.graph(region.ids.tolist()).edges(keys=True)])
 """
 
 
@@ -38,4 +42,6 @@ def test_a_scoped_neighbourhood_is_the_same_under_any_hash_seed() -> None:
     first = _run("1")
     assert first.startswith("['C', 'N0', 'N1', 'N2'")  # the store's order, out-of-scope nodes gone
     assert "X" not in first
+    graph_line, region_line = first.splitlines()
+    assert region_line == graph_line  # the columns keep the same nodes and edges in the same order
     assert {_run(seed) for seed in ("2", "3", "4")} == {first}
