@@ -292,7 +292,10 @@ class Adjacency:
         order = [np.array([first], dtype=np.int64)]
         frontier = order[0]
         for _ in range(max(1, hops)):
-            rows = self.mask(self.rows(frontier), kinds, min_amount)
+            # a row between two frontier nodes comes twice: no harm to a maximum, so no sort to drop it
+            touching = np.concatenate([_gather(self._out, self._out_start, frontier),
+                                       _gather(self._in, self._in_start, frontier)])
+            rows = self.mask(touching, kinds, min_amount)
             if len(rows) == 0:
                 break
             src, dst = self.src[rows], self.dst[rows]
