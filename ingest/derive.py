@@ -67,31 +67,44 @@ SELECT 4, 'PAYROLL', employer_id, person_id, amount, try_strptime(month || '-01'
 FROM payroll
 """
 
+# One pass over the money facts: one row per (kind, src, dst, month) with its totals, first and
+# last day and the part paid to payees at other banks. `edge_months` is this relation (without
+# endorsements) and `edges` is it grouped once more, so the facts are read and hashed once and
+# `months_active` is a count of rows, not a DISTINCT aggregate.
+_BY_MONTH_SQL = """
+CREATE TEMP TABLE by_month AS
+WITH money AS ({money})
+SELECT kind_order, kind, src, dst, month,
+       sum(coalesce(amount, 0))                                          AS amount,
+       count(*)                                                          AS count,
+       min(on_day)                                                       AS first_on,
+       max(on_day)                                                       AS last_on,
+       sum(CASE WHEN other_bank THEN coalesce(amount, 0) ELSE 0 END)     AS other_bank_amount
+FROM money
+WHERE src IS NOT NULL AND dst IS NOT NULL
+GROUP BY kind_order, kind, src, dst, month
+"""
+
 # One edge per (kind, src, dst): totals, first and last day, months with activity; PAYS also
 # the part paid to payees at other banks.
 _EDGES_SQL = """
 SELECT src, dst, kind,
-       sum(coalesce(amount, 0))                         AS amount,
-       count(*)                                         AS count,
-       min(on_day)                                      AS first_on,
-       max(on_day)                                      AS last_on,
-       count(DISTINCT month)                            AS months_active,
-       CASE WHEN kind = 'PAYS'
-            THEN sum(CASE WHEN other_bank THEN coalesce(amount, 0) ELSE 0 END) END AS other_bank_amount
-FROM money
-WHERE src IS NOT NULL AND dst IS NOT NULL
+       sum(amount)                                      AS amount,
+       sum(count)::BIGINT                               AS count,
+       min(first_on)                                    AS first_on,
+       max(last_on)                                     AS last_on,
+       count(month)                                     AS months_active,
+       CASE WHEN kind = 'PAYS' THEN sum(other_bank_amount) END AS other_bank_amount
+FROM by_month
 GROUP BY kind_order, kind, src, dst
 ORDER BY kind_order, src, dst
 """
 
 # Monthly activity of PAYS, BILL and PAYROLL.
 _EDGE_MONTHS_SQL = """
-SELECT src, dst, kind, month,
-       sum(coalesce(amount, 0)) AS amount,
-       count(*)                 AS count
-FROM money
-WHERE src IS NOT NULL AND dst IS NOT NULL AND month IS NOT NULL AND kind <> 'ENDORSES'
-GROUP BY kind_order, kind, src, dst, month
+SELECT src, dst, kind, month, amount, count
+FROM by_month
+WHERE month IS NOT NULL AND kind <> 'ENDORSES'
 ORDER BY kind_order, src, dst, month
 """
 
@@ -111,10 +124,11 @@ def _money_edges(tables: dict[str, pd.DataFrame], own_bank_names: Iterable[str])
             frame = tables[name][columns]
             con.register(name, pa.Table.from_pandas(frame, preserve_index=False))
         own = {"own_banks": sorted({n.strip() for n in own_bank_names})}
-        # `money` is a common table expression of each query, not a table: materialised, its
-        # rows (every payment and payroll row again) were held while both GROUP BYs ran
-        edges = _frame(con.sql(f"WITH money AS ({_MONEY_SQL}) {_EDGES_SQL}", params=own).to_arrow_table())
-        months = _frame(con.sql(f"WITH money AS ({_MONEY_SQL}) {_EDGE_MONTHS_SQL}", params=own).to_arrow_table())
+        con.execute(_BY_MONTH_SQL.format(money=_MONEY_SQL), own)
+        for name in _MONEY_COLUMNS:  # the facts are read: the grouped months are all the rest needs
+            con.unregister(name)
+        edges = _frame(con.sql(_EDGES_SQL).to_arrow_table())
+        months = _frame(con.sql(_EDGE_MONTHS_SQL).to_arrow_table())
     finally:
         con.close()
     return edges, months

@@ -41,6 +41,7 @@ from ingest.mapping import plan_bundle
 from ingest.merge import (
     absorb_externals,
     check_refs,
+    last_per_key,
     merge_facts,
     merge_nodes,
     node_frame,
@@ -233,7 +234,7 @@ def _merge(store: GraphStore, loaded: dict[str, pd.DataFrame], ctx: Context,
         rows = rows.drop(columns=[c for c in rows.columns if c.startswith("_")])
         tables[table], n = merge_facts(table, tables[table], rows)
         fresh += n
-    tables["memberships"] = tables["memberships"].drop_duplicates(["association_id", "member_id"], keep="last")
+    tables["memberships"] = last_per_key(tables["memberships"], ["association_id", "member_id"])
     new_ents = loaded.get("enterprises")
     if new_ents is not None and not new_ents.empty and "parent_id" in new_ents.columns:
         known = tables["enterprises"]["id"]
