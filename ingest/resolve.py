@@ -242,10 +242,14 @@ class Resolver:
             known = pc.fill_null(pc.is_in(given_id, value_set=self._known_ids()), False)
             if pc.any(known).as_py():
                 label = given_id if cols[1] is None else pc.coalesce(cols[1], given_id)
-                hits = pa.table({"source_name": pc.filter(label, known), "resolved_id": pc.filter(given_id, known)})
-                first = hits.group_by("source_name", use_threads=False).aggregate([("resolved_id", "first")])
-                self._id_hits.append(pd.DataFrame({"source_name": from_arrow(first.column(0), pd.RangeIndex(len(first))),
-                                                   "resolved_id": from_arrow(first.column(1), pd.RangeIndex(len(first)))}))
+                # each distinct label once, with the id of its first row (Arrow's dictionary keeps
+                # first-appearance order; np.unique gives each code's first row)
+                labels = pc.dictionary_encode(pc.filter(label, known))
+                _, first = np.unique(labels.indices.to_numpy(zero_copy_only=False), return_index=True)
+                rows = pd.RangeIndex(len(first))
+                self._id_hits.append(pd.DataFrame({
+                    "source_name": from_arrow(labels.dictionary, rows),
+                    "resolved_id": from_arrow(pc.filter(given_id, known).take(pa.array(first)), rows)}))
                 resolved = pc.if_else(known, given_id, resolved)
                 rest = ~known.to_numpy(zero_copy_only=False)
         if rest.any():
