@@ -21,6 +21,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from graph.schema import conform, empty
 from ingest.normalise import id_set, isin
@@ -68,11 +69,10 @@ FROM payroll
 """
 
 # One pass over the money facts: one row per (kind, src, dst, month) with its totals, first and
-# last day and the part paid to payees at other banks. `edge_months` is this relation (without
-# endorsements) and `edges` is it grouped once more, so the facts are read and hashed once and
-# `months_active` is a count of rows, not a DISTINCT aggregate.
+# last day and the part paid to payees at other banks, sorted by edge then month. `edge_months`
+# is these rows (but endorsements) and `edges` sums each edge's run of rows (`_edges_of`): the
+# facts are hashed once, sorted once, and `months_active` counts rows (no DISTINCT aggregate).
 _BY_MONTH_SQL = """
-CREATE TEMP TABLE by_month AS
 WITH money AS ({money})
 SELECT kind_order, kind, src, dst, month,
        sum(coalesce(amount, 0))                                          AS amount,
@@ -83,29 +83,7 @@ SELECT kind_order, kind, src, dst, month,
 FROM money
 WHERE src IS NOT NULL AND dst IS NOT NULL
 GROUP BY kind_order, kind, src, dst, month
-"""
-
-# One edge per (kind, src, dst): totals, first and last day, months with activity; PAYS also
-# the part paid to payees at other banks.
-_EDGES_SQL = """
-SELECT src, dst, kind,
-       sum(amount)                                      AS amount,
-       sum(count)::BIGINT                               AS count,
-       min(first_on)                                    AS first_on,
-       max(last_on)                                     AS last_on,
-       count(month)                                     AS months_active,
-       CASE WHEN kind = 'PAYS' THEN sum(other_bank_amount) END AS other_bank_amount
-FROM by_month
-GROUP BY kind_order, kind, src, dst
-ORDER BY kind_order, src, dst
-"""
-
-# Monthly activity of PAYS, BILL and PAYROLL.
-_EDGE_MONTHS_SQL = """
-SELECT src, dst, kind, month, amount, count
-FROM by_month
-WHERE month IS NOT NULL AND kind <> 'ENDORSES'
-ORDER BY kind_order, src, dst, month
+ORDER BY kind_order, src, dst, month NULLS LAST
 """
 
 _MONEY_COLUMNS = {
@@ -124,14 +102,57 @@ def _money_edges(tables: dict[str, pd.DataFrame], own_bank_names: Iterable[str])
             frame = tables[name][columns]
             con.register(name, pa.Table.from_pandas(frame, preserve_index=False))
         own = {"own_banks": sorted({n.strip() for n in own_bank_names})}
-        con.execute(_BY_MONTH_SQL.format(money=_MONEY_SQL), own)
-        for name in _MONEY_COLUMNS:  # the facts are read: the grouped months are all the rest needs
-            con.unregister(name)
-        edges = _frame(con.sql(_EDGES_SQL).to_arrow_table())
-        months = _frame(con.sql(_EDGE_MONTHS_SQL).to_arrow_table())
+        by_month = con.sql(_BY_MONTH_SQL.format(money=_MONEY_SQL), params=own).to_arrow_table()
     finally:
         con.close()
-    return edges, months
+    by_month = by_month.combine_chunks()
+    edges = _edges_of(by_month)
+    kind = by_month.column("kind")
+    endorses = np.flatnonzero(pc.equal(kind, "ENDORSES").to_numpy(zero_copy_only=False))
+    months = by_month.select(["src", "dst", "kind", "month", "amount", "count"])
+    if by_month.column("month").null_count == 0 and (not len(endorses) or endorses[-1] - endorses[0] + 1 == len(endorses)):
+        # endorsements are one block (rows are sorted by kind): the months are the rows around it
+        if len(endorses):
+            months = pa.concat_tables([months.slice(0, endorses[0]), months.slice(endorses[-1] + 1)])
+    else:
+        months = months.filter(pc.and_(pc.is_valid(months.column("month")), pc.not_equal(kind, "ENDORSES")))
+    return edges, _frame(months)
+
+
+def _edges_of(by_month: pa.Table) -> pd.DataFrame:
+    """One edge per run of (kind, src, dst) in the sorted monthly rows: totals, first and last
+    day, the months with activity; PAYS also the part paid to payees at other banks."""
+    size = by_month.num_rows
+    if size == 0:
+        return pd.DataFrame(columns=["src", "dst", "kind"])
+    starts_run = np.zeros(size, dtype=bool)
+    starts_run[0] = True
+    for col in ("kind_order", "src", "dst"):  # never null (kind_order by construction; ids by the WHERE)
+        values = by_month.column(col)
+        starts_run[1:] |= pc.not_equal(values.slice(1), values.slice(0, size - 1)).to_numpy(zero_copy_only=False)
+    starts = np.flatnonzero(starts_run)
+    firsts = by_month.select(["src", "dst", "kind"]).take(pa.array(starts))
+    frame = _frame(firsts)
+
+    def total(col: str) -> np.ndarray:
+        return np.add.reduceat(by_month.column(col).to_numpy(zero_copy_only=False), starts)
+
+    def extreme(col: str, first: bool) -> pd.Series:
+        days = by_month.column(col).cast(pa.timestamp("ns")).cast(pa.int64())
+        blank = np.iinfo(np.int64).max if first else np.iinfo(np.int64).min
+        values = pc.fill_null(days, blank).to_numpy(zero_copy_only=False)
+        out = (np.minimum if first else np.maximum).reduceat(values, starts)
+        return pd.Series(pd.to_datetime(np.where(out == blank, np.iinfo(np.int64).min, out)))  # int min is NaT
+
+    frame["amount"] = total("amount")
+    frame["count"] = total("count")
+    frame["first_on"] = extreme("first_on", True)
+    frame["last_on"] = extreme("last_on", False)
+    has_month = by_month.column("month").is_valid().to_numpy(zero_copy_only=False).astype(np.int64)
+    frame["months_active"] = np.add.reduceat(has_month, starts)
+    other = total("other_bank_amount")
+    frame["other_bank_amount"] = np.where(frame["kind"].to_numpy() == "PAYS", other, np.nan)
+    return frame
 
 
 def _frame(table: pa.Table) -> pd.DataFrame:
