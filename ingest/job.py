@@ -109,14 +109,15 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
         release_memory()  # each stage's garbage (raw columns, normalising copies) leaves RSS before the next
         tables, resolver, fresh = _merge(store, loaded, ctx, settings)
         loaded.clear()  # the merged tables hold what is kept: the loaded rows are not needed again
+        report = resolver.report()  # the resolver's name indexes are freed before the derive step's peak
+        tables["resolutions"] = _resolutions(store, report)
+        del resolver
         lap = _stage(summary, "resolve and merge", lap)
         step("derive edges")
         release_memory()
         tables.update(derive_edges(tables, settings.own_bank_names))
         release_memory()
         lap = _stage(summary, "derive edges", lap)
-        resolutions = _resolutions(store, resolver)
-        tables["resolutions"] = resolutions
         step("write store version")
         hooks = [hook for hook in (watch(store) for watch in watchers) if hook is not None]
         version = store.write(_changed(store, tables), note=f"ingest {bundle.name}")
@@ -137,7 +138,6 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
     summary.values_dropped = int((actions == "value dropped").sum())
     summary.warnings = int((actions == VALUE_KEPT).sum())
     summary.role_classes, summary.unrecognised_titles = _title_counts(ctx)
-    report = resolver.report()
     summary.entities_resolved = int(len(report))
     summary.resolution_methods = {str(k): int(v) for k, v in report["method"].value_counts().items()}
     summary.version, summary.new_facts = version, fresh
@@ -286,9 +286,9 @@ def _memberships(rows: pd.DataFrame, tables: dict[str, pd.DataFrame], resolver: 
     return pd.concat([people, firms], ignore_index=True)
 
 
-def _resolutions(store: GraphStore, resolver: Resolver) -> pd.DataFrame:
+def _resolutions(store: GraphStore, report: pd.DataFrame) -> pd.DataFrame:
     old = store.read("resolutions")
-    new = conform("resolutions", resolver.report())
+    new = conform("resolutions", report)
     if new.empty:
         return old
     merged = pd.concat([old, new], ignore_index=True).drop_duplicates("source_name", keep="last")
