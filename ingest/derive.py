@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.schema import conform, empty
+from graph.store import release_memory
 from ingest.normalise import id_set, isin
 
 __all__ = ["derive_edges", "derive_branches", "derive_managers", "month_of"]
@@ -163,6 +164,7 @@ def _frame(table: pa.Table) -> pd.DataFrame:
 def derive_edges(tables: dict[str, pd.DataFrame], own_bank_names: Iterable[str]) -> dict[str, pd.DataFrame]:
     """`edges` and `edge_months` from the store's node and fact tables (schema-shaped frames)."""
     money, months = _money_edges(tables, own_bank_names)
+    release_memory()  # the sorted monthly rows DuckDB handed over are freed: their pages leave before the concat
     parts: list[pd.DataFrame] = [money]
 
     roles = tables["roles"]
