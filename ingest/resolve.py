@@ -242,10 +242,12 @@ class Resolver:
             known = pc.fill_null(pc.is_in(given_id, value_set=self._known_ids()), False)
             if pc.any(known).as_py():
                 label = given_id if cols[1] is None else pc.coalesce(cols[1], given_id)
-                # each distinct label once, with the id of its first row (Arrow's dictionary keeps
-                # first-appearance order; np.unique gives each code's first row)
+                # each distinct label once, with the id of its first row: Arrow's dictionary is in
+                # first-appearance order, so a code's first row is where the running maximum grows
                 labels = pc.dictionary_encode(pc.filter(label, known))
-                _, first = np.unique(labels.indices.to_numpy(zero_copy_only=False), return_index=True)
+                codes = labels.indices.to_numpy(zero_copy_only=False)
+                grows = np.maximum.accumulate(codes)
+                first = np.flatnonzero(np.concatenate([[True], grows[1:] > grows[:-1]]))
                 rows = pd.RangeIndex(len(first))
                 self._id_hits.append(pd.DataFrame({
                     "source_name": from_arrow(labels.dictionary, rows),

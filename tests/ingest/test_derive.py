@@ -67,5 +67,6 @@ def test_last_per_key_keeps_the_last_row_of_a_repeated_key() -> None:
                       index=[10, 11, 12, 13, 14])
     kept = last_per_key(df, ["k", "j"])
     assert kept["v"].tolist() == [2, 3, 5] and kept.index.tolist() == [0, 1, 2]
+    assert last_per_key(df, ["k"])["v"].tolist() == [2, 3, 5]  # one key column: blanks are one key too
     unique = df.iloc[:2]
     assert last_per_key(unique, ["k"])["v"].tolist() == [1, 2]
