@@ -107,8 +107,6 @@ def merge_facts(table: str, old: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.Da
 def last_per_key(df: pd.DataFrame, key: list[str]) -> pd.DataFrame:
     """`df.drop_duplicates(key, keep="last")` with a fresh index, without copying `df` when no key
     repeats (keyed facts nearly always are unique: the copy of millions of rows was the cost)."""
-    if len(key) == 1 and pc.count_distinct(_array(df[key[0]].astype("string")), mode="all").as_py() == len(df):
-        return df.reset_index(drop=True)  # one Arrow hash pass proves a single key unique (payments' fact_id)
     repeated = df.duplicated(key, keep="last")
     out = df[~repeated] if repeated.any() else df
     return out.reset_index(drop=True)
