@@ -21,8 +21,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from graph.schema import conform, empty
+from graph.store import release_memory
 from ingest.normalise import id_set, isin
 
 __all__ = ["derive_edges", "derive_branches", "derive_managers", "month_of"]
@@ -67,32 +69,22 @@ SELECT 4, 'PAYROLL', employer_id, person_id, amount, try_strptime(month || '-01'
 FROM payroll
 """
 
-# One edge per (kind, src, dst): totals, first and last day, months with activity; PAYS also
-# the part paid to payees at other banks.
-_EDGES_SQL = """
-SELECT src, dst, kind,
-       sum(coalesce(amount, 0))                         AS amount,
-       count(*)                                         AS count,
-       min(on_day)                                      AS first_on,
-       max(on_day)                                      AS last_on,
-       count(DISTINCT month)                            AS months_active,
-       CASE WHEN kind = 'PAYS'
-            THEN sum(CASE WHEN other_bank THEN coalesce(amount, 0) ELSE 0 END) END AS other_bank_amount
+# One pass over the money facts: one row per (kind, src, dst, month) with its totals, first and
+# last day and the part paid to payees at other banks, sorted by edge then month. `edge_months`
+# is these rows (but endorsements) and `edges` sums each edge's run of rows (`_edges_of`): the
+# facts are hashed once, sorted once, and `months_active` counts rows (no DISTINCT aggregate).
+_BY_MONTH_SQL = """
+WITH money AS ({money})
+SELECT kind_order, kind, src, dst, month,
+       sum(coalesce(amount, 0))                                          AS amount,
+       count(*)                                                          AS count,
+       min(on_day)                                                       AS first_on,
+       max(on_day)                                                       AS last_on,
+       sum(CASE WHEN other_bank THEN coalesce(amount, 0) ELSE 0 END)     AS other_bank_amount
 FROM money
 WHERE src IS NOT NULL AND dst IS NOT NULL
-GROUP BY kind_order, kind, src, dst
-ORDER BY kind_order, src, dst
-"""
-
-# Monthly activity of PAYS, BILL and PAYROLL.
-_EDGE_MONTHS_SQL = """
-SELECT src, dst, kind, month,
-       sum(coalesce(amount, 0)) AS amount,
-       count(*)                 AS count
-FROM money
-WHERE src IS NOT NULL AND dst IS NOT NULL AND month IS NOT NULL AND kind <> 'ENDORSES'
 GROUP BY kind_order, kind, src, dst, month
-ORDER BY kind_order, src, dst, month
+ORDER BY kind_order, src, dst, month NULLS LAST
 """
 
 _MONEY_COLUMNS = {
@@ -111,13 +103,57 @@ def _money_edges(tables: dict[str, pd.DataFrame], own_bank_names: Iterable[str])
             frame = tables[name][columns]
             con.register(name, pa.Table.from_pandas(frame, preserve_index=False))
         own = {"own_banks": sorted({n.strip() for n in own_bank_names})}
-        # `money` is a common table expression of each query, not a table: materialised, its
-        # rows (every payment and payroll row again) were held while both GROUP BYs ran
-        edges = _frame(con.sql(f"WITH money AS ({_MONEY_SQL}) {_EDGES_SQL}", params=own).to_arrow_table())
-        months = _frame(con.sql(f"WITH money AS ({_MONEY_SQL}) {_EDGE_MONTHS_SQL}", params=own).to_arrow_table())
+        by_month = con.sql(_BY_MONTH_SQL.format(money=_MONEY_SQL), params=own).to_arrow_table()
     finally:
         con.close()
-    return edges, months
+    by_month = by_month.combine_chunks()
+    edges = _edges_of(by_month)
+    kind = by_month.column("kind")
+    endorses = np.flatnonzero(pc.equal(kind, "ENDORSES").to_numpy(zero_copy_only=False))
+    months = by_month.select(["src", "dst", "kind", "month", "amount", "count"])
+    if by_month.column("month").null_count == 0 and (not len(endorses) or endorses[-1] - endorses[0] + 1 == len(endorses)):
+        # endorsements are one block (rows are sorted by kind): the months are the rows around it
+        if len(endorses):
+            months = pa.concat_tables([months.slice(0, endorses[0]), months.slice(endorses[-1] + 1)])
+    else:
+        months = months.filter(pc.and_(pc.is_valid(months.column("month")), pc.not_equal(kind, "ENDORSES")))
+    return edges, _frame(months)
+
+
+def _edges_of(by_month: pa.Table) -> pd.DataFrame:
+    """One edge per run of (kind, src, dst) in the sorted monthly rows: totals, first and last
+    day, the months with activity; PAYS also the part paid to payees at other banks."""
+    size = by_month.num_rows
+    if size == 0:
+        return pd.DataFrame(columns=["src", "dst", "kind"])
+    starts_run = np.zeros(size, dtype=bool)
+    starts_run[0] = True
+    for col in ("kind_order", "src", "dst"):  # never null (kind_order by construction; ids by the WHERE)
+        values = by_month.column(col)
+        starts_run[1:] |= pc.not_equal(values.slice(1), values.slice(0, size - 1)).to_numpy(zero_copy_only=False)
+    starts = np.flatnonzero(starts_run)
+    firsts = by_month.select(["src", "dst", "kind"]).take(pa.array(starts))
+    frame = _frame(firsts)
+
+    def total(col: str) -> np.ndarray:
+        return np.add.reduceat(by_month.column(col).to_numpy(zero_copy_only=False), starts)
+
+    def extreme(col: str, first: bool) -> pd.Series:
+        days = by_month.column(col).cast(pa.timestamp("ns")).cast(pa.int64())
+        blank = np.iinfo(np.int64).max if first else np.iinfo(np.int64).min
+        values = pc.fill_null(days, blank).to_numpy(zero_copy_only=False)
+        out = (np.minimum if first else np.maximum).reduceat(values, starts)
+        return pd.Series(pd.to_datetime(np.where(out == blank, np.iinfo(np.int64).min, out)))  # int min is NaT
+
+    frame["amount"] = total("amount")
+    frame["count"] = total("count")
+    frame["first_on"] = extreme("first_on", True)
+    frame["last_on"] = extreme("last_on", False)
+    has_month = by_month.column("month").is_valid().to_numpy(zero_copy_only=False).astype(np.int64)
+    frame["months_active"] = np.add.reduceat(has_month, starts)
+    other = total("other_bank_amount")
+    frame["other_bank_amount"] = np.where(frame["kind"].to_numpy() == "PAYS", other, np.nan)
+    return frame
 
 
 def _frame(table: pa.Table) -> pd.DataFrame:
@@ -128,6 +164,7 @@ def _frame(table: pa.Table) -> pd.DataFrame:
 def derive_edges(tables: dict[str, pd.DataFrame], own_bank_names: Iterable[str]) -> dict[str, pd.DataFrame]:
     """`edges` and `edge_months` from the store's node and fact tables (schema-shaped frames)."""
     money, months = _money_edges(tables, own_bank_names)
+    release_memory()  # the sorted monthly rows DuckDB handed over are freed: their pages leave before the concat
     parts: list[pd.DataFrame] = [money]
 
     roles = tables["roles"]

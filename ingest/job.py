@@ -41,6 +41,7 @@ from ingest.mapping import plan_bundle
 from ingest.merge import (
     absorb_externals,
     check_refs,
+    last_per_key,
     merge_facts,
     merge_nodes,
     node_frame,
@@ -108,14 +109,15 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
         release_memory()  # each stage's garbage (raw columns, normalising copies) leaves RSS before the next
         tables, resolver, fresh = _merge(store, loaded, ctx, settings)
         loaded.clear()  # the merged tables hold what is kept: the loaded rows are not needed again
+        report = resolver.report()  # the resolver's name indexes are freed before the derive step's peak
+        tables["resolutions"] = _resolutions(store, report)
+        del resolver
         lap = _stage(summary, "resolve and merge", lap)
         step("derive edges")
         release_memory()
         tables.update(derive_edges(tables, settings.own_bank_names))
         release_memory()
         lap = _stage(summary, "derive edges", lap)
-        resolutions = _resolutions(store, resolver)
-        tables["resolutions"] = resolutions
         step("write store version")
         hooks = [hook for hook in (watch(store) for watch in watchers) if hook is not None]
         version = store.write(_changed(store, tables), note=f"ingest {bundle.name}")
@@ -136,7 +138,6 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
     summary.values_dropped = int((actions == "value dropped").sum())
     summary.warnings = int((actions == VALUE_KEPT).sum())
     summary.role_classes, summary.unrecognised_titles = _title_counts(ctx)
-    report = resolver.report()
     summary.entities_resolved = int(len(report))
     summary.resolution_methods = {str(k): int(v) for k, v in report["method"].value_counts().items()}
     summary.version, summary.new_facts = version, fresh
@@ -233,7 +234,7 @@ def _merge(store: GraphStore, loaded: dict[str, pd.DataFrame], ctx: Context,
         rows = rows.drop(columns=[c for c in rows.columns if c.startswith("_")])
         tables[table], n = merge_facts(table, tables[table], rows)
         fresh += n
-    tables["memberships"] = tables["memberships"].drop_duplicates(["association_id", "member_id"], keep="last")
+    tables["memberships"] = last_per_key(tables["memberships"], ["association_id", "member_id"])
     new_ents = loaded.get("enterprises")
     if new_ents is not None and not new_ents.empty and "parent_id" in new_ents.columns:
         known = tables["enterprises"]["id"]
@@ -285,9 +286,9 @@ def _memberships(rows: pd.DataFrame, tables: dict[str, pd.DataFrame], resolver: 
     return pd.concat([people, firms], ignore_index=True)
 
 
-def _resolutions(store: GraphStore, resolver: Resolver) -> pd.DataFrame:
+def _resolutions(store: GraphStore, report: pd.DataFrame) -> pd.DataFrame:
     old = store.read("resolutions")
-    new = conform("resolutions", resolver.report())
+    new = conform("resolutions", report)
     if new.empty:
         return old
     merged = pd.concat([old, new], ignore_index=True).drop_duplicates("source_name", keep="last")

@@ -20,7 +20,7 @@ from ingest.resolve import Resolver
 from ingest.validate import Context
 
 __all__ = ["node_frame", "merge_nodes", "merge_facts", "check_refs", "resolve_facts", "absorb_externals",
-           "FACT_KEYS", "ID_COLUMN"]
+           "FACT_KEYS", "ID_COLUMN", "last_per_key"]
 
 ID_COLUMN = {"enterprises": "enterprise_id", "persons": "person_id", "associations": "association_id",
              "managers": "manager_id", "branches": "branch_id"}
@@ -87,7 +87,7 @@ def merge_facts(table: str, old: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.Da
     if new.empty:
         return old, 0
     if old.empty:
-        return new.drop_duplicates(key, keep="last").reset_index(drop=True), len(new)
+        return last_per_key(new, key), len(new)
     old_keys, new_keys = _joined(old, key), _joined(new, key)
     if table == "roles":
         new = _role_span(old, old_keys, new, new_keys)
@@ -101,8 +101,15 @@ def merge_facts(table: str, old: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.Da
     in_new[new_codes] = True
     fresh = int((~in_old[new_codes]).sum())
     kept = old[~in_new[old_codes]]
-    merged = pd.concat([kept, new], ignore_index=True).drop_duplicates(key, keep="last")
-    return merged.reset_index(drop=True), fresh
+    return last_per_key(pd.concat([kept, new], ignore_index=True), key), fresh
+
+
+def last_per_key(df: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    """`df.drop_duplicates(key, keep="last")` with a fresh index, without copying `df` when no key
+    repeats (keyed facts nearly always are unique: the copy of millions of rows was the cost)."""
+    repeated = df.duplicated(key, keep="last")
+    out = df[~repeated] if repeated.any() else df
+    return out.reset_index(drop=True)
 
 
 def _array(keys: pd.Series) -> pa.Array:
@@ -162,20 +169,29 @@ def resolve_facts(table: str, rows: pd.DataFrame, prefix: str, resolver: Resolve
             present |= s.notna()
     if optional and not present.any():
         return rows
-    todo = rows[present]
-    resolved, why = resolver.resolve(ids[present] if ids is not None else None,
-                                     names[present] if names is not None else None)
-    rows = rows.copy()
-    rows[id_col] = pd.Series(pd.NA, index=rows.index, dtype="string")
-    rows.loc[present, id_col] = resolved
-    failed = present & rows[id_col].isna()
+    given = present.to_numpy()
+    if given.all():
+        resolved, why = resolver.resolve(ids, names)
+    else:
+        resolved, why = resolver.resolve(ids[given] if ids is not None else None,
+                                         names[given] if names is not None else None)
+        resolved, why = _spread(resolved, given, rows.index), _spread(why, given, rows.index)
+    shown = name_col if names is not None else id_col
+    asked = rows[shown]  # the value a reject names (the id column is replaced just below)
+    rows = rows.assign(**{id_col: resolved})
+    failed = present & resolved.isna()
     if failed.any():
-        shown = name_col if names is not None else id_col
         for file, part in rows[failed].groupby("_file", sort=False):
-            ctx.rejects.add(table, str(file), part["_row"], shown, todo.loc[part.index, shown],
+            ctx.rejects.add(table, str(file), part["_row"], shown, asked.loc[part.index],
                             why.loc[part.index].fillna("unresolved"), ROW_REJECTED)
         rows = rows[~failed]
     return rows
+
+
+def _spread(values: pd.Series, at: np.ndarray, index: pd.Index) -> pd.Series:
+    """Text `values` of the rows where `at` is True, as a column over all rows (<NA> elsewhere)."""
+    blank = pa.nulls(len(at), pa.large_string())
+    return from_arrow(pc.replace_with_mask(blank, pa.array(at), _array(values)), index)
 
 
 def absorb_externals(nodes: pd.DataFrame, facts: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, dict[str, str]]:

@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
 from ingest.names import digits_of, external_id, is_latin, normalise_name, normalise_names, split_branch
-from ingest.normalise import id_set, isin
+from ingest.normalise import from_arrow, id_set, to_arrow
 from ingest.settings import IngestSettings
 
 __all__ = ["Resolver", "Decision"]
@@ -227,47 +228,61 @@ class Resolver:
         """Resolved ids for aligned id/name(/USCC) columns, and the reason where none (else <NA>).
 
         Rows whose id is already a known enterprise id are settled in one vectorised step; only
-        the distinct remaining (id, name, USCC) triples go through `resolve_one`.
+        the distinct remaining (id, name, USCC) triples go through `resolve_one`, most frequent
+        first. The columns stay Arrow arrays throughout (no Python object per row).
         """
         index = (ids if ids is not None else names).index  # type: ignore[union-attr]
-        if ids is not None:
-            known = isin(ids.astype("string"), self._known_ids())
-            if known.any():
-                hit = ids[known].astype("string")
-                label = names[known].astype("string").fillna(hit) if names is not None else hit
-                self._id_hits.append(pd.DataFrame({"source_name": label.to_numpy(), "resolved_id": hit.to_numpy()})
-                                     .drop_duplicates("source_name"))
-                if known.all():
-                    return hit, pd.Series(pd.NA, index=index, dtype="string")
-                rest_ids, rest_names, rest_usccs = ids[~known], None if names is None else names[~known], \
-                    None if usccs is None else usccs[~known]
-                rest, rest_why = self.resolve(rest_ids, rest_names, rest_usccs)
-                out = pd.Series(pd.NA, index=index, dtype="string")
-                out[known] = hit
-                out[~known] = rest
-                reason = pd.Series(pd.NA, index=index, dtype="string")
-                reason[~known] = rest_why
-                return out, reason
-        empty = pd.Series(pd.NA, index=index, dtype="string")
-        frame = pd.DataFrame({"i": ids if ids is not None else empty, "n": names if names is not None else empty,
-                              "u": usccs if usccs is not None else empty}).astype("string")
-        keys = frame["i"].fillna("") + "\x1f" + frame["n"].fillna("") + "\x1f" + frame["u"].fillna("")
-        codes, distinct = pd.factorize(keys)
-        uniques = [str(u) for u in np.asarray(distinct, dtype=object)]
-        counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
-        order = sorted(range(len(uniques)), key=lambda k: (-int(counts[k]), uniques[k]))
-        resolved: list[str | None] = [None] * len(uniques)
-        reasons: list[str | None] = [None] * len(uniques)
-        for k in order:
-            i, n, u = (part or None for part in uniques[k].split("\x1f"))
-            decision = self.resolve_one(i, n, u)
-            resolved[k], reasons[k] = decision.resolved_id, decision.reason or None
-            if decision.resolved_id is not None and decision.source_name:
-                self.decisions[decision.source_name] = decision
-        # broadcast the per-distinct decisions back to the rows (code -1, all blank, → None)
-        out = pd.Series(np.array([*resolved, None], dtype=object)[codes], index=index, dtype="string")
-        why = pd.Series(np.array([*reasons, None], dtype=object)[codes], index=index, dtype="string")
-        return out, why
+        size = len(index)
+        cols = [None if s is None else _text(s) for s in (ids, names, usccs)]
+        resolved = pa.nulls(size, pa.large_string())
+        reasons = pa.nulls(size, pa.large_string())
+        rest = np.ones(size, dtype=bool)
+        given_id = cols[0]
+        if given_id is not None:
+            known = pc.fill_null(pc.is_in(given_id, value_set=self._known_ids()), False)
+            if pc.any(known).as_py():
+                label = given_id if cols[1] is None else pc.coalesce(cols[1], given_id)
+                # each distinct label once, with the id of its first row: Arrow's dictionary is in
+                # first-appearance order, so a code's first row is where the running maximum grows
+                labels = pc.dictionary_encode(pc.filter(label, known))
+                codes = labels.indices.to_numpy(zero_copy_only=False)
+                grows = np.maximum.accumulate(codes)
+                first = np.flatnonzero(np.concatenate([[True], grows[1:] > grows[:-1]]))
+                rows = pd.RangeIndex(len(first))
+                self._id_hits.append(pd.DataFrame({
+                    "source_name": from_arrow(labels.dictionary, rows),
+                    "resolved_id": from_arrow(pc.filter(given_id, known).take(pa.array(first)), rows)}))
+                resolved = pc.if_else(known, given_id, resolved)
+                rest = ~known.to_numpy(zero_copy_only=False)
+        if rest.any():
+            at = pa.array(np.flatnonzero(rest)) if not rest.all() else None
+            parts = [pa.nulls(int(rest.sum()), pa.large_string()) if c is None else (c if at is None else c.take(at))
+                     for c in cols]
+            keys = pc.binary_join_element_wise(*parts, pa.scalar("\x1f", pa.large_string()), null_handling="replace",
+                                               null_replacement="")
+            encoded = pc.dictionary_encode(keys)
+            codes = encoded.indices.to_numpy(zero_copy_only=False)
+            uniques = encoded.dictionary.to_pylist()
+            counts = np.bincount(codes, minlength=len(uniques))
+            order = sorted(range(len(uniques)), key=lambda k: (-int(counts[k]), uniques[k]))
+            ids_of: list[str | None] = [None] * len(uniques)
+            whys: list[str | None] = [None] * len(uniques)
+            for k in order:  # one step per DISTINCT counterparty (see the module docstring)
+                i, n, u = (part or None for part in uniques[k].split("\x1f"))
+                decision = self.resolve_one(i, n, u)
+                ids_of[k], whys[k] = decision.resolved_id, decision.reason or None
+                if decision.resolved_id is not None and decision.source_name:
+                    self.decisions[decision.source_name] = decision
+            # broadcast the per-distinct decisions back to the rows
+            rest_ids = pa.array(ids_of, pa.large_string()).take(encoded.indices)
+            rest_whys = pa.array(whys, pa.large_string()).take(encoded.indices)
+            if at is None:
+                resolved, reasons = rest_ids, rest_whys
+            else:
+                mask = pa.array(rest)
+                resolved = pc.replace_with_mask(resolved, mask, rest_ids)
+                reasons = pc.replace_with_mask(reasons, mask, rest_whys)
+        return from_arrow(resolved, index), from_arrow(reasons, index)
 
     def report(self) -> pd.DataFrame:
         """The decisions of this ingest: source_name, resolved_id, method, score."""
@@ -277,3 +292,10 @@ class Resolver:
         by_id = [h.assign(method="id", score=100.0) for h in self._id_hits]
         frame = pd.concat([*by_id, pd.DataFrame(rows, columns=columns)], ignore_index=True)[columns]
         return frame.drop_duplicates("source_name", keep="last").reset_index(drop=True)
+
+
+def _text(values: pd.Series) -> pa.Array:
+    """A text column as one large_string Arrow array (zero-copy for pyarrow-backed strings)."""
+    arr = to_arrow(values)
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return arr if arr.type == pa.large_string() else arr.cast(pa.large_string())

@@ -1,0 +1,72 @@
+"""The derived `edges` and `edge_months` on small hand-built facts, and keyed de-duplication."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from graph.schema import FACT_TABLES, NODE_TABLES, conform, empty
+from ingest.derive import derive_edges
+from ingest.merge import last_per_key
+
+
+def _tables(**given: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    tables = {t: empty(t) for t in (*NODE_TABLES, *FACT_TABLES)}
+    tables.update({t: conform(t, df) for t, df in given.items()})
+    return tables
+
+
+def _day(text: str | None) -> pd.Timestamp:
+    return pd.NaT if text is None else pd.Timestamp(text)
+
+
+def test_money_edges_sum_each_edge_over_its_months() -> None:
+    payments = pd.DataFrame({
+        "fact_id": ["f1", "f2", "f3", "f4", "f5"],
+        "payer_id": ["A", "A", "A", "A", "B"],
+        "payee_id": ["X", "X", "X", "Y", "X"],
+        "payee_bank": ["本行", "工商银行", None, "", "农业银行"],
+        "amount": [100.0, 50.0, 25.0, 10.0, 7.0],
+        "paid_on": [_day("2024-01-05"), _day("2024-01-20"), _day("2024-03-02"), None, _day("2024-02-01")],
+        "month": ["2024-01", "2024-01", "2024-03", None, "2024-02"],
+    })
+    bills = pd.DataFrame({"bill_id": ["b1"], "drawer_id": ["A"], "payee_id": ["X"], "amount": [1000.0],
+                          "issued_on": [_day("2024-02-10")]})
+    endorsements = pd.DataFrame({"bill_id": ["b1", "b1"], "seq": [1, 2], "from_id": [None, None],
+                                 "to_id": ["Y", "Z"], "endorsed_on": [_day("2024-02-15"), None]})
+    payroll = pd.DataFrame({"employer_id": ["A", "A"], "person_id": ["P", "P"], "month": ["2024-01", "2024-02"],
+                            "amount": [9.0, 11.0]})
+    out = derive_edges(_tables(payments=payments, bills=bills, endorsements=endorsements, payroll=payroll),
+                       ["本行"])
+    edges = out["edges"].set_index(["kind", "src", "dst"])
+    pays = edges.loc[("PAYS", "A", "X")]
+    assert pays["amount"] == 175.0 and pays["count"] == 3 and pays["months_active"] == 2
+    assert pays["first_on"] == pd.Timestamp("2024-01-05") and pays["last_on"] == pd.Timestamp("2024-03-02")
+    assert pays["other_bank_amount"] == 50.0  # 工商银行 only: 本行 is ours, a blank bank is not another's
+    undated = edges.loc[("PAYS", "A", "Y")]  # a payment without date or month: counted, no months, no days
+    assert undated["count"] == 1 and undated["months_active"] == 0 and pd.isna(undated["first_on"])
+    # the first endorsement is made by the bill's payee, the second by the previous endorsee
+    assert edges.loc[("ENDORSES", "X", "Y"), "amount"] == 1000.0
+    assert pd.isna(edges.loc[("ENDORSES", "Y", "Z"), "first_on"])
+    assert math.isnan(edges.loc[("BILL", "A", "X"), "other_bank_amount"])  # only PAYS carries it
+    assert edges.loc[("PAYROLL", "A", "P"), "months_active"] == 2
+    # edges come grouped by kind (PAYS, BILL, ENDORSES, PAYROLL) and sorted by src, dst within
+    kinds = out["edges"]["kind"].tolist()
+    assert kinds == ["PAYS", "PAYS", "PAYS", "BILL", "ENDORSES", "ENDORSES", "PAYROLL"]
+    assert out["edges"]["dst"].tolist()[:3] == ["X", "Y", "X"]
+    months = out["edge_months"]
+    assert "ENDORSES" not in set(months["kind"]) and months["month"].notna().all()
+    jan = months[(months["kind"] == "PAYS") & (months["src"] == "A") & (months["month"] == "2024-01")]
+    assert jan["amount"].tolist() == [150.0] and jan["count"].tolist() == [2]
+    assert len(months) == 2 + 1 + 1 + 2  # A→X in two months, B→X, the bill, two payroll months
+
+
+def test_last_per_key_keeps_the_last_row_of_a_repeated_key() -> None:
+    df = pd.DataFrame({"k": ["a", "b", "a", None, None], "j": [1, 1, 1, 2, 2], "v": [1, 2, 3, 4, 5]},
+                      index=[10, 11, 12, 13, 14])
+    kept = last_per_key(df, ["k", "j"])
+    assert kept["v"].tolist() == [2, 3, 5] and kept.index.tolist() == [0, 1, 2]
+    assert last_per_key(df, ["k"])["v"].tolist() == [2, 3, 5]  # one key column: blanks are one key too
+    unique = df.iloc[:2]
+    assert last_per_key(unique, ["k"])["v"].tolist() == [1, 2]
