@@ -1,0 +1,80 @@
+"""A column as its distinct values: normalise and validate each value once, then take back.
+
+Exports repeat values a lot (a payer on every payment, a month on every payroll run, a date
+on thousands of rows). `Distinct` dictionary-encodes a text column in Arrow (one hash pass);
+the normalisers of `ingest.normalise` then run on the distinct values only, and `spread` /
+`rows` take their results back to the rows with one integer take. A column whose values are
+mostly distinct (ids, ID numbers, amounts) is not encoded: it is worked on as it is.
+
+Every normaliser is value by value (a value's result never depends on another row), so a
+result taken back from the distinct values is the result the whole column would give.
+
+Example:
+    >>> import pandas as pd
+    >>> col = Distinct(pd.Series(["a", "b", "a", None], dtype="string"))
+    >>> list(col.values)
+    ['a', 'b', <NA>]
+    >>> col.spread(col.values.str.upper()).tolist()
+    ['A', 'B', 'A', <NA>]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ingest.normalise import from_arrow, to_arrow
+
+__all__ = ["Distinct"]
+
+_SAMPLE = 16_384  # values looked at to tell a repetitive column from a mostly distinct one
+_MOSTLY_DISTINCT = 0.5  # share of distinct values in the sample above which a column is not encoded
+
+
+class Distinct:
+    """`values`: the distinct values of a text column (a trailing <NA> if it has blanks);
+    `codes`: each row's position in `values`, or None when `values` are the rows themselves."""
+
+    def __init__(self, column: pd.Series) -> None:
+        self.index = column.index
+        arr = to_arrow(column.astype("string"))
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        self.codes: np.ndarray | None = None
+        if _mostly_distinct(arr):
+            self.values = from_arrow(arr, column.index)
+            return
+        encoded = pc.dictionary_encode(arr)
+        dictionary = encoded.dictionary
+        if encoded.indices.null_count:
+            dictionary = pa.concat_arrays([dictionary, pa.nulls(1, dictionary.type)])
+        self.codes = pc.fill_null(encoded.indices, len(encoded.dictionary)).to_numpy(zero_copy_only=False)
+        self.values = from_arrow(dictionary, pd.RangeIndex(len(dictionary)))
+
+    def spread(self, values: pd.Series) -> pd.Series:
+        """Per-value results (aligned with `values`) taken back to the rows."""
+        if self.codes is None:
+            return values.set_axis(self.index)
+        return pd.Series(values.array.take(self.codes), index=self.index, name=values.name)
+
+    def rows(self, mask: pd.Series) -> pd.Series:
+        """A per-value mask taken back to the rows (missing counts as False)."""
+        flags = mask.fillna(False).to_numpy(dtype=bool)
+        return pd.Series(flags if self.codes is None else flags[self.codes], index=self.index)
+
+    def counts(self) -> np.ndarray:
+        """Rows per distinct value."""
+        if self.codes is None:
+            return np.ones(len(self.values), dtype=np.int64)
+        return np.bincount(self.codes, minlength=len(self.values))
+
+
+def _mostly_distinct(arr: pa.Array) -> bool:
+    """True when a strided sample of the column is mostly distinct values (encoding would not pay)."""
+    n = len(arr)
+    if n <= _SAMPLE:
+        return False
+    sample = arr.take(pa.array(np.arange(0, n, n // _SAMPLE, dtype=np.int64)))
+    return len(pc.unique(sample)) > _MOSTLY_DISTINCT * len(sample)
