@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 
 from ingest.normalise import from_arrow, to_arrow
 
-__all__ = ["Distinct"]
+__all__ = ["Distinct", "repeats"]
 
 _SAMPLE = 16_384  # values looked at to tell a repetitive column from a mostly distinct one
 _MOSTLY_DISTINCT = 0.5  # share of distinct values in the sample above which a column is not encoded
@@ -78,3 +78,27 @@ def _mostly_distinct(arr: pa.Array) -> bool:
         return False
     sample = arr.take(pa.array(np.arange(0, n, n // _SAMPLE, dtype=np.int64)))
     return len(pc.unique(sample)) > _MOSTLY_DISTINCT * len(sample)
+
+
+def repeats(frame: pd.DataFrame, columns: list[str]) -> bool:
+    """True when two rows of `frame` hold the same values in `columns` (missing equals missing).
+
+    Each column is dictionary-encoded in Arrow and the codes are combined into one integer
+    per row: much cheaper than hashing the joined text of the columns.
+    """
+    key = np.zeros(len(frame), dtype=np.int64)
+    span = 1
+    for col in columns:
+        try:
+            arr = pa.array(frame[col].array)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed Python objects: pandas decides
+            return bool(frame.duplicated(columns).any())
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        encoded = pc.dictionary_encode(arr)
+        size = len(encoded.dictionary) + 1  # the last code: missing
+        span *= size
+        if span >= 1 << 62:  # the combined codes would not fit one integer
+            return bool(frame.duplicated(columns).any())
+        key = key * size + pc.fill_null(encoded.indices, size - 1).to_numpy(zero_copy_only=False)
+    return bool(pd.Series(key).duplicated().any())

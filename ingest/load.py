@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingest.columns import to_canonical
+from ingest.distinct import repeats
 from ingest.mapping import Source, source_files
 from ingest.normalise import to_arrow
 from ingest.readers import RawTable, read_file
@@ -47,18 +49,20 @@ def fact_ids(frame: pd.DataFrame, columns: list[str], file: str) -> pd.Series:
     """A stable 128-bit id per row: canonical fields + file name + ordinal among equal rows.
 
     Each row text is hashed (BLAKE2b keyed by the file's name), then mixed with the row's
-    ordinal among identical rows of that file (equal texts, equal digests: the rows are
-    grouped by digest with a numpy sort).
+    ordinal among identical rows of that file (equal texts, equal digests: the rare rows whose
+    digest repeats are grouped with a numpy sort).
     """
     parts = [to_arrow(frame[c].astype("string")).fill_null("") if c in frame.columns
-             else pa.array([""] * len(frame), type=pa.large_string()) for c in columns]
+             else pa.scalar("", pa.large_string()) for c in columns]
     key = pc.binary_join_element_wise(*parts, pa.scalar("\x1f", pa.large_string()))
     file_key = hashlib.blake2b(file.encode("utf-8"), digest_size=32).digest()
     # the one per-row step left: neither Arrow nor DuckDB has keyed BLAKE2b, and the ids must
-    # stay byte-identical to those stored. Bytes straight from Arrow (no str, no encode).
-    blake2b = hashlib.blake2b
+    # stay byte-identical to those stored. Bytes straight from Arrow (no str, no encode); each
+    # row's hasher is a copy of one already keyed (the key block is compressed once, not per row).
+    keyed = hashlib.blake2b(digest_size=16, key=file_key).copy
     texts = key.cast(pa.large_binary()).to_pylist()
-    digests = b"".join([blake2b(text, digest_size=16, key=file_key).digest() for text in texts])
+    del key
+    digests = b"".join(map(_digest_with(keyed), texts))
     del texts
     halves = np.frombuffer(digests, dtype="<u8").reshape(-1, 2)
     ordinal = _ordinals(halves)
@@ -70,8 +74,27 @@ def fact_ids(frame: pd.DataFrame, columns: list[str], file: str) -> pd.Series:
     return pd.Series(pd.arrays.ArrowStringArray(ids), index=frame.index)
 
 
+def _digest_with(keyed: Callable[[], hashlib.blake2b]) -> Callable[[bytes], bytes]:
+    def digest(text: bytes) -> bytes:
+        hasher = keyed()
+        hasher.update(text)
+        return hasher.digest()
+    return digest
+
+
 def _ordinals(halves: np.ndarray) -> np.ndarray:
-    """Each row's ordinal among the rows with the same digest, in row order (0, 1, 2 ...)."""
+    """Each row's ordinal among the rows with the same digest, in row order (0, 1, 2 ...).
+
+    Rows repeat rarely: only the rows whose digest's first half repeats are sorted.
+    """
+    ordinal = np.zeros(len(halves), dtype=np.uint64)
+    repeated = np.flatnonzero(pd.Series(halves[:, 0]).duplicated(keep=False).to_numpy())
+    if len(repeated):
+        ordinal[repeated] = _ordinals_sorted(halves[repeated])
+    return ordinal
+
+
+def _ordinals_sorted(halves: np.ndarray) -> np.ndarray:
     n = len(halves)
     order = np.lexsort((halves[:, 1], halves[:, 0]))  # stable: equal digests keep row order
     ranked = halves[order]
@@ -107,12 +130,13 @@ def load_table(table: str, sources: list[Source], ctx: Context) -> tuple[pd.Data
                 ctx.ignored[label] = ignored
                 log.info("%s: ignored columns %s", label, ", ".join(ignored))
             rows = validate_rows(table, canonical, raw.rows, source, label, ctx)
+            kept_all = len(rows) == len(raw.rows)  # no row rejected: nothing to pick
             rows["_file"] = label
-            rows["_row"] = raw.rows.loc[rows.index].to_numpy()
+            rows["_row"] = raw.rows.to_numpy() if kept_all else raw.rows.loc[rows.index].to_numpy()
             rows["_source"] = number
             if table == "payments":
                 # the raw strings, not the parsed values, so a format change cannot split a fact
-                raw_canon = canonical.loc[rows.index]
+                raw_canon = canonical if kept_all else canonical.loc[rows.index]
                 rows["fact_id"] = fact_ids(raw_canon, _FACT_FIELDS, _file_key(raw.path, source))
             frames.append(rows.reset_index(drop=True))
             log.info("%s: %s rows read, %s kept for %s", label, len(raw.frame) + len(raw.bad_rows), len(rows), table)
@@ -133,9 +157,7 @@ def _merge_sources(table: str, df: pd.DataFrame) -> pd.DataFrame:
     key = [c for c in KEYS.get(table, ()) if c in df.columns]
     if table == "payroll":
         key = ["employer_id", "person_id", "month"]
-        parts = [to_arrow(df[c].astype("string")).fill_null("") for c in key]
-        joined = pc.binary_join_element_wise(*parts, pa.scalar("\x1f", pa.large_string()))
-        if pc.count_distinct(joined).as_py() == len(df):
+        if not repeats(df, key):
             return df  # no person paid twice in a month: nothing to add up
         summed = df.groupby(key + ["_source"], sort=False, dropna=False).agg(
             amount=("amount", "sum"), _file=("_file", "first"), _row=("_row", "first")).reset_index()

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ingest.aliases import BLANK_ROLE, MERGED_REQUIRED, REQUIRED, canonical_value, classify_title
-from ingest.distinct import Distinct
+from ingest.distinct import Distinct, repeats
 from ingest.mapping import Source
 from ingest.normalise import (
     clean_text,
@@ -282,7 +282,7 @@ def _duplicates(table: str, df: pd.DataFrame, rows: pd.Series, file: str, ctx: C
     key = [c for c in KEYS.get(table, ()) if c in df.columns]
     if not key or df.empty:
         return df
-    if not df.duplicated(key).any():
+    if not repeats(df, key):
         return df  # no key twice, so no row twice either (the usual case: one hash of the key)
     # the same row again (a person named on every filing) is one fact, not a conflict
     same = df.duplicated(keep="first")
