@@ -96,6 +96,8 @@ def repeats(frame: pd.DataFrame, columns: list[str]) -> bool:
         if isinstance(arr, pa.ChunkedArray):
             arr = arr.combine_chunks()
         encoded = pc.dictionary_encode(arr)
+        if len(columns) == 1:  # one column: as many distinct values (missing counted once) as rows
+            return len(encoded.dictionary) + (encoded.indices.null_count > 0) < len(frame)
         size = len(encoded.dictionary) + 1  # the last code: missing
         span *= size
         if span >= 1 << 62:  # the combined codes would not fit one integer

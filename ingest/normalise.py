@@ -276,8 +276,14 @@ def _shaped_codes(s: pd.Series, pattern: str) -> tuple[pd.Series, pd.Series, np.
     up = s.astype("string").str.strip().str.upper()
     shaped = matches(up, pattern)
     codes = up[shaped]
-    raw = np.frombuffer("".join(codes.tolist()).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
-    return shaped, codes, raw
+    # the matched values are 18 ASCII bytes each, back to back in Arrow's data buffer
+    arr = to_arrow(codes)
+    arr = (arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr).cast(pa.large_string())
+    if len(arr) == 0:
+        return shaped, codes, np.empty((0, 18), dtype=np.uint8)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset: arr.offset + len(arr) + 1]
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]: offsets[-1]]
+    return shaped, codes, data.reshape(-1, 18)
 
 
 def id_numbers_valid(s: pd.Series) -> pd.Series:
@@ -285,10 +291,29 @@ def id_numbers_valid(s: pd.Series) -> pd.Series:
     shaped, cand, raw = _shaped_codes(s, r"^[0-9]{17}[0-9X]$")
     out = pd.Series(False, index=s.index)
     if len(cand):
-        total = (raw[:, :17].astype(np.int64) - 48) @ _ID_WEIGHT_VECTOR
+        digits = raw[:, :17].astype(np.int64) - 48
+        total = digits @ _ID_WEIGHT_VECTOR
         check_ok = _ID_CHECK_BYTES[total % 11] == raw[:, 17]
-        born = pd.to_datetime(cand.str.slice(6, 14), format="%Y%m%d", errors="coerce").notna().to_numpy()
-        out[shaped] = check_ok & born
+        out[shaped] = check_ok & _real_birth_dates(digits, cand)
+    return out
+
+
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+
+
+def _real_birth_dates(digits: np.ndarray, numbers: pd.Series) -> np.ndarray:
+    """True where digits 7-14 of an ID number are a real date: months and days by the calendar
+    (numpy) for years 1900-2099, pandas' own date parser for the rare other years."""
+    year = digits[:, 6:10] @ np.array([1000, 100, 10, 1])
+    month = digits[:, 10:12] @ np.array([10, 1])
+    day = digits[:, 12:14] @ np.array([10, 1])
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    days = _DAYS_IN_MONTH[np.clip(month, 0, 12)] + ((month == 2) & leap)
+    out = (month >= 1) & (month <= 12) & (day >= 1) & (day <= days)
+    other = (year < 1900) | (year > 2099)
+    if other.any():
+        odd = numbers[other]
+        out[other] = pd.to_datetime(odd.str.slice(6, 14), format="%Y%m%d", errors="coerce").notna().to_numpy()
     return out
 
 
