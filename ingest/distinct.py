@@ -39,18 +39,21 @@ class Distinct:
 
     def __init__(self, column: pd.Series) -> None:
         self.index = column.index
-        arr = to_arrow(column.astype("string"))
-        if isinstance(arr, pa.ChunkedArray):
-            arr = arr.combine_chunks()
+        text = column.astype("string")
+        arr = to_arrow(text)
         self.codes: np.ndarray | None = None
         if _mostly_distinct(arr):
-            self.values = from_arrow(arr, column.index)
+            self.values = text
             return
+        # the chunks of a chunked column share one dictionary (Arrow grows one hash table)
         encoded = pc.dictionary_encode(arr)
-        dictionary = encoded.dictionary
-        if encoded.indices.null_count:
+        chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
+        dictionary = chunks[-1].dictionary if chunks else pa.array([], pa.large_string())
+        indices = pa.chunked_array([c.indices for c in chunks], pa.int32())
+        size = len(dictionary)
+        if indices.null_count:
             dictionary = pa.concat_arrays([dictionary, pa.nulls(1, dictionary.type)])
-        self.codes = pc.fill_null(encoded.indices, len(encoded.dictionary)).to_numpy(zero_copy_only=False)
+        self.codes = pc.fill_null(indices, size).to_numpy()
         self.values = from_arrow(dictionary, pd.RangeIndex(len(dictionary)))
 
     def spread(self, values: pd.Series) -> pd.Series:
@@ -71,7 +74,7 @@ class Distinct:
         return np.bincount(self.codes, minlength=len(self.values))
 
 
-def _mostly_distinct(arr: pa.Array) -> bool:
+def _mostly_distinct(arr: pa.Array | pa.ChunkedArray) -> bool:
     """True when a strided sample of the column is mostly distinct values (encoding would not pay)."""
     n = len(arr)
     if n <= _SAMPLE:

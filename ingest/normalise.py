@@ -207,8 +207,9 @@ def _plain_amounts(text: pd.Series) -> pd.Series:
 def to_amount(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Amounts with thousands separators, currency signs, 元 or 万元 (×10,000) → float."""
     text = s.astype("string")
+    present = ~blank(text)
     fast = _plain_amounts(text)
-    todo = fast.isna() & ~blank(text)
+    todo = fast.isna() & present
     if todo.any():
         rest = text[todo].str.normalize("NFKC").str.strip()
         rest = rest.str.replace(_MONEY_NOISE, "", regex=True)
@@ -222,7 +223,7 @@ def to_amount(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         fast[todo] = parsed.astype("float64")
     values = fast.astype("float64")
     values = values.where(np.isfinite(values))
-    return values, values.isna() & ~blank(text)
+    return values, values.isna() & present
 
 
 def to_percent(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -446,7 +447,9 @@ def clean_text(s: pd.Series) -> pd.Series:
         if pc.any(pc.match_substring_regex(arr, _SPACES_TO_COLLAPSE)).as_py():
             arr = pc.replace_substring_regex(arr, _SPACES_RE2, " ")
     arr = pc.utf8_trim_whitespace(arr)
-    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
+    empty = pc.equal(arr, "")
+    if pc.any(empty).as_py():
+        arr = pc.if_else(empty, pa.scalar(None, arr.type), arr)
     return from_arrow(arr, s.index)
 
 

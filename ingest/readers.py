@@ -219,7 +219,8 @@ def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str | None) -> Ra
                               "from the mapping to detect it") from exc
         arrow_enc = "utf8"
     parse_opts = pacsv.ParseOptions(delimiter=delim, invalid_row_handler=on_invalid, newlines_in_values=True)
-    conv = pacsv.ConvertOptions(column_types={n: pa.string() for n in _unique(names)},
+    # large_string: the very layout pandas' Arrow strings use, so no column is copied to pandas
+    conv = pacsv.ConvertOptions(column_types={n: pa.large_string() for n in _unique(names)},
                                 strings_can_be_null=False, quoted_strings_can_be_null=False)
 
     def read(threads: bool) -> pa.Table:
@@ -242,7 +243,7 @@ def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str | None) -> Ra
         if "invalid UTF8" in str(exc):
             raise _NotUtf8() from exc
         raise InvalidData(f"{path.name}: cannot be parsed as CSV: {scrub_pii(str(exc))[:300]}") from exc
-    frame = table.to_pandas(types_mapper={pa.string(): _text_dtype()}.get)
+    frame = table.to_pandas(types_mapper={pa.large_string(): _text_dtype()}.get)
     frame.columns = names if len(set(names)) == len(names) else _unique(names)
     rows = _row_numbers(len(frame), [b.row for b in bad])
     return RawTable(path, frame, rows, bad, enc)
