@@ -88,10 +88,13 @@ _DIGEST_SLICE = 1 << 17
 def ids_from_digests(halves: np.ndarray, index: pd.Index) -> pd.Series:
     """The fact ids of rows with these digests (`row_digests`), in row order."""
     ordinal = _ordinals(halves)
-    with np.errstate(over="ignore"):
-        spread = _mix(ordinal * np.uint64(0x9E3779B97F4A7C15))
-    ids = pc.binary_join_element_wise(pc.cast(pa.array(halves[:, 0] ^ spread), pa.large_string()),
-                                      pc.cast(pa.array(_mix(halves[:, 1] ^ spread)), pa.large_string()),
+    low, high = halves[:, 0], halves[:, 1]
+    if ordinal.any():  # else the spread is 0 (the mix of 0 is 0): nothing to mix in
+        with np.errstate(over="ignore"):
+            spread = _mix(ordinal * np.uint64(0x9E3779B97F4A7C15))
+        low, high = low ^ spread, high ^ spread
+    ids = pc.binary_join_element_wise(pc.cast(pa.array(low), pa.large_string()),
+                                      pc.cast(pa.array(_mix(high)), pa.large_string()),
                                       pa.scalar("-", pa.large_string()))
     return pd.Series(pd.arrays.ArrowStringArray(ids), index=index)
 

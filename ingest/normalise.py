@@ -335,11 +335,12 @@ def usccs_valid(s: pd.Series) -> pd.Series:
 
 
 def hash_id_numbers(s: pd.Series, salt: str) -> pd.Series:
-    """`hash_id_number` over a column of valid ID numbers, in DuckDB's vectorised SHA-256."""
+    """`hash_id_number` over a column of valid ID numbers (missing stays missing), in DuckDB's SHA-256."""
     import duckdb
 
     con = duckdb.connect()
     try:
+        con.execute("SET enable_progress_bar = false")  # no bar of its own drawn over ingest's
         con.register("id_numbers", pa.table({"v": to_arrow(s.astype("string"))}))
         out = con.sql("SELECT sha256($salt || ':' || upper(trim(v))) AS h FROM id_numbers",
                       params={"salt": salt}).to_arrow_table()

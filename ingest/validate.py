@@ -207,9 +207,7 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
             valid = id_numbers_valid(up)
             report(up.notna() & ~valid, col, "invalid ID number (GB 11643: 18 characters, check "
                    "character); not kept", need)
-            hashes = pd.Series(pd.NA, index=up.index, dtype="string")
-            hashes[valid] = hash_id_numbers(up[valid], ctx.salt)
-            df["id_hash"] = column.spread(hashes)
+            df["id_hash"] = column.spread(hash_id_numbers(up.where(valid), ctx.salt))  # invalid: no hash
             df = df.drop(columns=[col])
         elif col == "phone":
             df["phone_masked"] = column.spread(mask_phones(text))
