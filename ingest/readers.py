@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -251,17 +252,9 @@ def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str | None) -> Ra
 
 def _row_numbers(n: int, skipped: list[int | None]) -> pd.Series:
     """Physical row numbers of the kept rows: 2.. (header is 1) minus the rows the parser skipped."""
-    known = sorted(r for r in skipped if r is not None)
-    if not known:
-        return pd.Series(range(2, n + 2), dtype="int64")
-    numbers: list[int] = []
-    candidate = 2
-    skip = set(known)
-    while len(numbers) < n:
-        if candidate not in skip:
-            numbers.append(candidate)
-        candidate += 1
-    return pd.Series(numbers, dtype="int64")
+    known = np.unique(np.array([r for r in skipped if r is not None], dtype=np.int64))
+    candidates = np.arange(2, n + 2 + len(known), dtype=np.int64)
+    return pd.Series(candidates[~np.isin(candidates, known)][:n], dtype="int64")
 
 
 def _unique(names: list[str]) -> list[str]:
