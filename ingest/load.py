@@ -223,7 +223,7 @@ def collapse_roles(df: pd.DataFrame) -> pd.DataFrame:
     if "reported_on" not in df.columns:
         df = df.assign(reported_on=pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]"))
     df = df.assign(first_on=df["reported_on"], last_on=df["reported_on"])
-    if not df.duplicated(key).any():
+    if not repeats(df, key):
         return df.drop(columns="reported_on")
     grouped = df.groupby(key, sort=False, dropna=False)
     out = grouped.last()
