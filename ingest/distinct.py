@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingest.normalise import from_arrow, to_arrow
+from ingest.arrow_text import from_arrow, to_arrow
 
 __all__ = ["Distinct", "repeats"]
 
