@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -18,13 +21,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingest.columns import to_canonical
+from ingest.distinct import repeats
 from ingest.mapping import Source, source_files
 from ingest.normalise import to_arrow
 from ingest.readers import RawTable, read_file
 from ingest.report import ROW_REJECTED
 from ingest.validate import KEYS, Context, validate_rows
 
-__all__ = ["load_table", "fact_ids", "collapse_roles"]
+__all__ = ["load_table", "fact_ids", "row_digests", "ids_from_digests", "collapse_roles"]
 
 log = logging.getLogger("prospect_graph.ingest")
 
@@ -46,32 +50,83 @@ def _mix(x: np.ndarray) -> np.ndarray:
 def fact_ids(frame: pd.DataFrame, columns: list[str], file: str) -> pd.Series:
     """A stable 128-bit id per row: canonical fields + file name + ordinal among equal rows.
 
-    Each row text is hashed (BLAKE2b keyed by the file's name), then mixed with the row's
-    ordinal among identical rows of that file (equal texts, equal digests: the rows are
-    grouped by digest with a numpy sort).
+    Each row text is hashed (BLAKE2b keyed by the file's name, `row_digests`), then mixed with
+    the row's ordinal among identical rows of that file (`ids_from_digests`).
     """
-    parts = [to_arrow(frame[c].astype("string")).fill_null("") if c in frame.columns
-             else pa.array([""] * len(frame), type=pa.large_string()) for c in columns]
-    key = pc.binary_join_element_wise(*parts, pa.scalar("\x1f", pa.large_string()))
+    return ids_from_digests(row_digests(frame, columns, file), frame.index)
+
+
+def row_digests(frame: pd.DataFrame, columns: list[str], file: str) -> np.ndarray:
+    """Each row's 16-byte BLAKE2b digest of its fields joined by U+001F, keyed by the file's
+    name, as a rows x 2 array of little-endian uint64 halves."""
+    return _digests(_fields(frame, columns), len(frame), file)
+
+
+def _fields(frame: pd.DataFrame, columns: list[str]) -> list[pa.ChunkedArray | pa.Array | pa.Scalar]:
+    return [to_arrow(frame[c].astype("string")).fill_null("") if c in frame.columns
+            else pa.scalar("", pa.large_string()) for c in columns]
+
+
+def _digests(fields: list[pa.ChunkedArray | pa.Array | pa.Scalar], n: int, file: str) -> np.ndarray:
     file_key = hashlib.blake2b(file.encode("utf-8"), digest_size=32).digest()
     # the one per-row step left: neither Arrow nor DuckDB has keyed BLAKE2b, and the ids must
-    # stay byte-identical to those stored. Bytes straight from Arrow (no str, no encode).
-    blake2b = hashlib.blake2b
-    texts = key.cast(pa.large_binary()).to_pylist()
-    digests = b"".join([blake2b(text, digest_size=16, key=file_key).digest() for text in texts])
-    del texts
-    halves = np.frombuffer(digests, dtype="<u8").reshape(-1, 2)
+    # stay byte-identical to those stored. Bytes straight from Arrow (no str, no encode); each
+    # row's hasher is a copy of one already keyed (the key block is compressed once, not per
+    # row); rows are joined and hashed a slice at a time, so their text is never held whole.
+    digest = _digest_with(hashlib.blake2b(digest_size=16, key=file_key).copy)
+    out = bytearray()
+    for start in range(0, n, _DIGEST_SLICE):
+        piece = [f if isinstance(f, pa.Scalar) else f.slice(start, _DIGEST_SLICE) for f in fields]
+        key = pc.binary_join_element_wise(*piece, pa.scalar("\x1f", pa.large_string()))
+        out += b"".join(map(digest, key.cast(pa.large_binary()).to_pylist()))
+    return np.frombuffer(bytes(out), dtype="<u8").reshape(-1, 2)
+
+
+_DIGEST_SLICE = 1 << 17
+
+
+def _digests_and_ids(fields: list[pa.ChunkedArray | pa.Array | pa.Scalar], index: pd.Index,
+                     file: str) -> tuple[np.ndarray, pd.Series]:
+    """The rows' digests and their fact ids if every row is kept (the usual case)."""
+    halves = _digests(fields, len(index), file)
+    return halves, ids_from_digests(halves, index)
+
+
+def ids_from_digests(halves: np.ndarray, index: pd.Index) -> pd.Series:
+    """The fact ids of rows with these digests (`row_digests`), in row order."""
     ordinal = _ordinals(halves)
-    with np.errstate(over="ignore"):
-        spread = _mix(ordinal * np.uint64(0x9E3779B97F4A7C15))
-    ids = pc.binary_join_element_wise(pc.cast(pa.array(halves[:, 0] ^ spread), pa.large_string()),
-                                      pc.cast(pa.array(_mix(halves[:, 1] ^ spread)), pa.large_string()),
+    low, high = halves[:, 0], halves[:, 1]
+    if ordinal.any():  # else the spread is 0 (the mix of 0 is 0): nothing to mix in
+        with np.errstate(over="ignore"):
+            spread = _mix(ordinal * np.uint64(0x9E3779B97F4A7C15))
+        low, high = low ^ spread, high ^ spread
+    ids = pc.binary_join_element_wise(pc.cast(pa.array(low), pa.large_string()),
+                                      pc.cast(pa.array(_mix(high)), pa.large_string()),
                                       pa.scalar("-", pa.large_string()))
-    return pd.Series(pd.arrays.ArrowStringArray(ids), index=frame.index)
+    return pd.Series(pd.arrays.ArrowStringArray(ids), index=index)
+
+
+def _digest_with(keyed: Callable[[], hashlib.blake2b]) -> Callable[[bytes], bytes]:
+    def digest(text: bytes) -> bytes:
+        hasher = keyed()
+        hasher.update(text)
+        return hasher.digest()
+    return digest
 
 
 def _ordinals(halves: np.ndarray) -> np.ndarray:
-    """Each row's ordinal among the rows with the same digest, in row order (0, 1, 2 ...)."""
+    """Each row's ordinal among the rows with the same digest, in row order (0, 1, 2 ...).
+
+    Rows repeat rarely: only the rows whose digest's first half repeats are sorted.
+    """
+    ordinal = np.zeros(len(halves), dtype=np.uint64)
+    repeated = np.flatnonzero(pd.Series(halves[:, 0]).duplicated(keep=False).to_numpy())
+    if len(repeated):
+        ordinal[repeated] = _ordinals_sorted(halves[repeated])
+    return ordinal
+
+
+def _ordinals_sorted(halves: np.ndarray) -> np.ndarray:
     n = len(halves)
     order = np.lexsort((halves[:, 1], halves[:, 0]))  # stable: equal digests keep row order
     ranked = halves[order]
@@ -92,34 +147,53 @@ def load_table(table: str, sources: list[Source], ctx: Context) -> tuple[pd.Data
     frames: list[pd.DataFrame] = []
     read = 0
     files: list[str] = []
-    for number, source in enumerate(sources):
-        raws = [_inline(source)] if source.rows is not None else [
-            read_file(path, source.encoding, source.delimiter, source.sheet) for path in source_files(source)]
-        for raw in raws:
-            label = ctx.label(None if source.rows is not None else raw.path)
-            files.append(label)
-            read += len(raw.frame) + len(raw.bad_rows)
-            for bad in raw.bad_rows:
-                ctx.rejects.add(table, label, pd.Series([bad.row], dtype="Int64"), "(row)",
-                                pd.Series([bad.text]), bad.reason, ROW_REJECTED)
-            canonical, ignored = to_canonical(table, raw.frame, source, label)
-            if ignored:
-                ctx.ignored[label] = ignored
-                log.info("%s: ignored columns %s", label, ", ".join(ignored))
-            rows = validate_rows(table, canonical, raw.rows, source, label, ctx)
-            rows["_file"] = label
-            rows["_row"] = raw.rows.loc[rows.index].to_numpy()
-            rows["_source"] = number
-            if table == "payments":
-                # the raw strings, not the parsed values, so a format change cannot split a fact
-                raw_canon = canonical.loc[rows.index]
-                rows["fact_id"] = fact_ids(raw_canon, _FACT_FIELDS, _file_key(raw.path, source))
-            frames.append(rows.reset_index(drop=True))
-            log.info("%s: %s rows read, %s kept for %s", label, len(raw.frame) + len(raw.bad_rows), len(rows), table)
+    hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fact-ids") if table == "payments" else None
+    with hasher or nullcontext():
+        for number, source in enumerate(sources):
+            read += _load_source(table, number, source, ctx, frames, files, hasher)
     if not frames:
         return pd.DataFrame(), read, files
     df = pd.concat(frames, ignore_index=True)
     return _merge_sources(table, df), read, files
+
+
+def _load_source(table: str, number: int, source: Source, ctx: Context, frames: list[pd.DataFrame],
+                 files: list[str], hasher: ThreadPoolExecutor | None) -> int:
+    """Validated rows of each file of one source appended to `frames`; returns the rows read."""
+    read = 0
+    raws = iter([_inline(source)]) if source.rows is not None else (  # one file in memory at a time
+        read_file(path, source.encoding, source.delimiter, source.sheet) for path in source_files(source))
+    for raw in raws:
+        label = ctx.label(None if source.rows is not None else raw.path)
+        files.append(label)
+        n_read = len(raw.frame) + len(raw.bad_rows)
+        read += n_read
+        for bad in raw.bad_rows:
+            ctx.rejects.add(table, label, pd.Series([bad.row], dtype="Int64"), "(row)",
+                            pd.Series([bad.text]), bad.reason, ROW_REJECTED)
+        canonical, ignored = to_canonical(table, raw.frame, source, label)
+        if ignored:
+            ctx.ignored[label] = ignored
+            log.info("%s: ignored columns %s", label, ", ".join(ignored))
+        digests = None
+        if hasher is not None:
+            # the raw strings, not the parsed values, so a format change cannot split a fact;
+            # hashed on a second thread while this one validates (Arrow's kernels free the GIL)
+            digests = hasher.submit(_digests_and_ids, _fields(canonical, _FACT_FIELDS), canonical.index,
+                                    _file_key(raw.path, source))
+        rows = validate_rows(table, canonical, raw.rows, source, label, ctx)
+        kept_all = len(rows) == len(raw.rows)  # no row rejected: nothing to pick
+        rows["_file"] = label
+        rows["_row"] = raw.rows.to_numpy() if kept_all else raw.rows.loc[rows.index].to_numpy()
+        rows["_source"] = number
+        if digests is not None:
+            halves, ids = digests.result()
+            if not kept_all:  # the ordinals count identical rows among the kept ones only
+                ids = ids_from_digests(halves[canonical.index.get_indexer(rows.index)], rows.index)
+            rows["fact_id"] = ids
+        frames.append(rows.reset_index(drop=True))
+        log.info("%s: %s rows read, %s kept for %s", label, n_read, len(rows), table)
+    return read
 
 
 def _file_key(path: object, source: Source) -> str:
@@ -133,9 +207,7 @@ def _merge_sources(table: str, df: pd.DataFrame) -> pd.DataFrame:
     key = [c for c in KEYS.get(table, ()) if c in df.columns]
     if table == "payroll":
         key = ["employer_id", "person_id", "month"]
-        parts = [to_arrow(df[c].astype("string")).fill_null("") for c in key]
-        joined = pc.binary_join_element_wise(*parts, pa.scalar("\x1f", pa.large_string()))
-        if pc.count_distinct(joined).as_py() == len(df):
+        if not repeats(df, key):
             return df  # no person paid twice in a month: nothing to add up
         summed = df.groupby(key + ["_source"], sort=False, dropna=False).agg(
             amount=("amount", "sum"), _file=("_file", "first"), _row=("_row", "first")).reset_index()
@@ -158,7 +230,7 @@ def collapse_roles(df: pd.DataFrame) -> pd.DataFrame:
     if "reported_on" not in df.columns:
         df = df.assign(reported_on=pd.Series(pd.NaT, index=df.index, dtype="datetime64[ns]"))
     df = df.assign(first_on=df["reported_on"], last_on=df["reported_on"])
-    if not df.duplicated(key).any():
+    if not repeats(df, key):
         return df.drop(columns="reported_on")
     grouped = df.groupby(key, sort=False, dropna=False)
     out = grouped.last()

@@ -18,13 +18,15 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from ingest.arrow_text import from_arrow, id_set, isin, matches, may_match, to_arrow
 
 __all__ = [
     "blank",
@@ -207,8 +209,9 @@ def _plain_amounts(text: pd.Series) -> pd.Series:
 def to_amount(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Amounts with thousands separators, currency signs, 元 or 万元 (×10,000) → float."""
     text = s.astype("string")
+    present = ~blank(text)
     fast = _plain_amounts(text)
-    todo = fast.isna() & ~blank(text)
+    todo = fast.isna() & present
     if todo.any():
         rest = text[todo].str.normalize("NFKC").str.strip()
         rest = rest.str.replace(_MONEY_NOISE, "", regex=True)
@@ -222,7 +225,7 @@ def to_amount(s: pd.Series) -> tuple[pd.Series, pd.Series]:
         fast[todo] = parsed.astype("float64")
     values = fast.astype("float64")
     values = values.where(np.isfinite(values))
-    return values, values.isna() & ~blank(text)
+    return values, values.isna() & present
 
 
 def to_percent(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -276,8 +279,14 @@ def _shaped_codes(s: pd.Series, pattern: str) -> tuple[pd.Series, pd.Series, np.
     up = s.astype("string").str.strip().str.upper()
     shaped = matches(up, pattern)
     codes = up[shaped]
-    raw = np.frombuffer("".join(codes.tolist()).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
-    return shaped, codes, raw
+    # the matched values are 18 ASCII bytes each, back to back in Arrow's data buffer
+    arr = to_arrow(codes)
+    arr = (arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr).cast(pa.large_string())
+    if len(arr) == 0:
+        return shaped, codes, np.empty((0, 18), dtype=np.uint8)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset: arr.offset + len(arr) + 1]
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]: offsets[-1]]
+    return shaped, codes, data.reshape(-1, 18)
 
 
 def id_numbers_valid(s: pd.Series) -> pd.Series:
@@ -285,10 +294,29 @@ def id_numbers_valid(s: pd.Series) -> pd.Series:
     shaped, cand, raw = _shaped_codes(s, r"^[0-9]{17}[0-9X]$")
     out = pd.Series(False, index=s.index)
     if len(cand):
-        total = (raw[:, :17].astype(np.int64) - 48) @ _ID_WEIGHT_VECTOR
+        digits = raw[:, :17].astype(np.int64) - 48
+        total = digits @ _ID_WEIGHT_VECTOR
         check_ok = _ID_CHECK_BYTES[total % 11] == raw[:, 17]
-        born = pd.to_datetime(cand.str.slice(6, 14), format="%Y%m%d", errors="coerce").notna().to_numpy()
-        out[shaped] = check_ok & born
+        out[shaped] = check_ok & _real_birth_dates(digits, cand)
+    return out
+
+
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+
+
+def _real_birth_dates(digits: np.ndarray, numbers: pd.Series) -> np.ndarray:
+    """True where digits 7-14 of an ID number are a real date: months and days by the calendar
+    (numpy) for years 1900-2099, pandas' own date parser for the rare other years."""
+    year = digits[:, 6:10] @ np.array([1000, 100, 10, 1])
+    month = digits[:, 10:12] @ np.array([10, 1])
+    day = digits[:, 12:14] @ np.array([10, 1])
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    days = _DAYS_IN_MONTH[np.clip(month, 0, 12)] + ((month == 2) & leap)
+    out = (month >= 1) & (month <= 12) & (day >= 1) & (day <= days)
+    other = (year < 1900) | (year > 2099)
+    if other.any():
+        odd = numbers[other]
+        out[other] = pd.to_datetime(odd.str.slice(6, 14), format="%Y%m%d", errors="coerce").notna().to_numpy()
     return out
 
 
@@ -309,11 +337,12 @@ def usccs_valid(s: pd.Series) -> pd.Series:
 
 
 def hash_id_numbers(s: pd.Series, salt: str) -> pd.Series:
-    """`hash_id_number` over a column of valid ID numbers, in DuckDB's vectorised SHA-256."""
+    """`hash_id_number` over a column of valid ID numbers (missing stays missing), in DuckDB's SHA-256."""
     import duckdb
 
     con = duckdb.connect()
     try:
+        con.execute("SET enable_progress_bar = false")  # no bar of its own drawn over ingest's
         con.register("id_numbers", pa.table({"v": to_arrow(s.astype("string"))}))
         out = con.sql("SELECT sha256($salt || ':' || upper(trim(v))) AS h FROM id_numbers",
                       params={"salt": salt}).to_arrow_table()
@@ -324,7 +353,12 @@ def hash_id_numbers(s: pd.Series, salt: str) -> pd.Series:
 
 def mask_phones(s: pd.Series) -> pd.Series:
     """`mask_phone` over a column, in pyarrow kernels; blanks stay <NA>."""
-    arr = pc.replace_substring_regex(to_arrow(s.astype("string")), r"\D", "")
+    arr = to_arrow(s.astype("string"))
+    if pc.all(pc.match_substring_regex(arr, r"^[0-9]{11}$")).as_py():  # the usual export: the short way
+        masked = pc.binary_join_element_wise(pc.utf8_slice_codeunits(arr, 0, 3), pa.scalar("****", arr.type),
+                                             pc.utf8_slice_codeunits(arr, -4), pa.scalar("", arr.type))
+        return from_arrow(masked, s.index)
+    arr = pc.replace_substring_regex(arr, r"\D", "")
     arr = pc.if_else(pc.and_(pc.starts_with(arr, "86"), pc.equal(pc.utf8_length(arr), 13)),
                      pc.utf8_slice_codeunits(arr, 2), arr)
     length = pc.utf8_length(arr)
@@ -395,19 +429,6 @@ _SPACES_RE2 = r"[\s\x{3000}\x{a0}]+"
 _SPACES_TO_COLLAPSE = r"[\s\x{3000}\x{a0}]{2,}|[\t\n\r\x{3000}\x{a0}]"  # a run, or a space other than " "
 
 
-def to_arrow(s: pd.Series) -> pa.Array | pa.ChunkedArray:
-    """The column as an arrow string array (zero-copy for pyarrow-backed strings)."""
-    values = s.array if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow" \
-        else s.astype(pd.StringDtype("pyarrow")).array
-    return pa.array(values)
-
-
-def from_arrow(values: pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:
-    if values.type != pa.large_string():
-        values = values.cast(pa.large_string())
-    return pd.Series(pd.arrays.ArrowStringArray(values), index=index)
-
-
 def clean_text(s: pd.Series) -> pd.Series:
     """Trim, drop control characters and collapse inner whitespace; blanks become <NA>.
 
@@ -421,58 +442,10 @@ def clean_text(s: pd.Series) -> pd.Series:
         if pc.any(pc.match_substring_regex(arr, _SPACES_TO_COLLAPSE)).as_py():
             arr = pc.replace_substring_regex(arr, _SPACES_RE2, " ")
     arr = pc.utf8_trim_whitespace(arr)
-    arr = pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
+    empty = pc.equal(arr, "")
+    if pc.any(empty).as_py():
+        arr = pc.if_else(empty, pa.scalar(None, arr.type), arr)
     return from_arrow(arr, s.index)
-
-
-def may_match(values: pd.Series | pa.Array | pa.ChunkedArray, pattern: str) -> bool:
-    """False when no value can match the RE2 `pattern` (no anchors), in ONE search of the text.
-
-    The values' bytes lie back to back in Arrow's data buffer: searching that buffer once is a
-    few times faster than a search per value. A match there may straddle two values, so True
-    only means "look value by value" (see `matches`).
-    """
-    arr = to_arrow(values) if isinstance(values, pd.Series) else values
-    for chunk in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]):
-        if len(chunk) == 0 or chunk.null_count == len(chunk):
-            continue
-        large = pa.types.is_large_string(chunk.type)
-        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64 if large else np.int32)
-        start, end = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
-        bounds = pa.py_buffer(np.array([0, end - start], dtype=np.int64 if large else np.int32).tobytes())
-        text = (pa.LargeStringArray if large else pa.StringArray).from_buffers(
-            1, bounds, chunk.buffers()[2].slice(start, end - start))
-        if pc.any(pc.match_substring_regex(text, pattern)).as_py():
-            return True
-    return False
-
-
-def matches(s: pd.Series, pattern: str) -> pd.Series:
-    """True where the RE2 `pattern` matches somewhere in the text (pyarrow; nulls are False)."""
-    hit = pc.fill_null(pc.match_substring_regex(to_arrow(s.astype("string")), pattern), False)
-    return pd.Series(hit.to_numpy(zero_copy_only=False), index=s.index, dtype=bool)
-
-
-def isin(s: pd.Series, values: Iterable[str] | pd.Series | pa.Array) -> pd.Series:
-    """`s.isin(values)` for text columns, in pyarrow (pandas' own loops in Python); nulls are False.
-
-    `values` may be a Series or an Arrow array, used as it is (no Python set is built from it).
-    """
-    if isinstance(values, pa.Array):
-        value_set = values
-    elif isinstance(values, pd.Series):
-        value_set = to_arrow(values.dropna().astype("string"))
-        if isinstance(value_set, pa.ChunkedArray):
-            value_set = value_set.combine_chunks()
-    else:
-        value_set = pa.array(list(values), type=pa.large_string())
-    hit = pc.fill_null(pc.is_in(to_arrow(s.astype("string")), value_set=value_set), False)
-    return pd.Series(hit.to_numpy(zero_copy_only=False), index=s.index, dtype=bool)
-
-
-def id_set(s: pd.Series) -> set[str]:
-    """The distinct non-null values of a text column as a Python set (built in C, not by iteration)."""
-    return set(s.dropna().astype("string").to_numpy(dtype=object))
 
 
 def name_problem(s: pd.Series, max_length: int) -> pd.Series:

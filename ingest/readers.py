@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -144,6 +145,19 @@ def read_file(path: Path, encoding: str | None = None, delimiter: str | None = N
         raise InvalidData(f"{path.name}: cannot be read: {scrub_pii(str(exc))[:300]}") from exc
 
 
+def _utf8_or_detected(path: Path, sample: bytes) -> tuple[str, bool]:
+    """The encoding to read with, and whether it is only presumed: a file without a BOM whose
+    first 64 KiB are UTF-8 is read as UTF-8 straight away, and Arrow's reader, which checks
+    every value, finds a non-UTF-8 byte anywhere later (then `detect_encoding` decides)."""
+    if sample.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        return detect_encoding(path), False
+    try:
+        codecs.getincrementaldecoder("utf-8")(errors="strict").decode(sample, final=False)
+    except UnicodeDecodeError:
+        return detect_encoding(path), False
+    return "utf-8", True
+
+
 def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> RawTable:
     with open(path, "rb") as fh:
         sample = fh.read(_SAMPLE)
@@ -151,7 +165,28 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> RawTab
         raise InvalidData(f"{path.name}: the file is empty")
     if b"\x00" in sample[:8192] and not sample.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InvalidData(f"{path.name}: looks like a binary file, not CSV text")
-    enc = (encoding or detect_encoding(path)).lower()
+    presumed = False
+    if encoding is None:
+        encoding, presumed = _utf8_or_detected(path, sample)
+    try:
+        return _parse_csv(path, sample, encoding.lower(), delimiter)
+    except (_NotUtf8, InvalidData) as exc:
+        # a presumed UTF-8 file that fails (a non-UTF-8 value, or a skipped row pyarrow could not
+        # decode for the report, which it then calls a parse error) is checked whole and read again
+        found = detect_encoding(path) if presumed else encoding
+        if found != encoding:
+            return _parse_csv(path, sample, found, delimiter)
+        if isinstance(exc, _NotUtf8):
+            raise InvalidData(f"{path.name}: not valid {encoding} text"
+                              + ("" if presumed else "; remove `encoding` from the mapping to detect it")) from None
+        raise
+
+
+class _NotUtf8(ValueError):
+    """Arrow's reader met bytes that are not UTF-8."""
+
+
+def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str | None) -> RawTable:
     if enc in ("gbk", "gb2312"):
         enc = "gb18030"  # a superset: never fails on characters GBK lacks
     try:
@@ -185,7 +220,8 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> RawTab
                               "from the mapping to detect it") from exc
         arrow_enc = "utf8"
     parse_opts = pacsv.ParseOptions(delimiter=delim, invalid_row_handler=on_invalid, newlines_in_values=True)
-    conv = pacsv.ConvertOptions(column_types={n: pa.string() for n in _unique(names)},
+    # large_string: the very layout pandas' Arrow strings use, so no column is copied to pandas
+    conv = pacsv.ConvertOptions(column_types={n: pa.large_string() for n in _unique(names)},
                                 strings_can_be_null=False, quoted_strings_can_be_null=False)
 
     def read(threads: bool) -> pa.Table:
@@ -203,11 +239,12 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> RawTab
             bad.clear()
             table = read(threads=False)
     except UnicodeDecodeError as exc:
-        raise InvalidData(f"{path.name}: not valid {enc} text; remove `encoding` from the mapping "
-                          "to detect it") from exc
+        raise _NotUtf8() from exc
     except pa.ArrowInvalid as exc:
+        if "invalid UTF8" in str(exc):
+            raise _NotUtf8() from exc
         raise InvalidData(f"{path.name}: cannot be parsed as CSV: {scrub_pii(str(exc))[:300]}") from exc
-    frame = table.to_pandas(types_mapper={pa.string(): _text_dtype()}.get)
+    frame = table.to_pandas(types_mapper={pa.large_string(): _text_dtype()}.get)
     frame.columns = names if len(set(names)) == len(names) else _unique(names)
     rows = _row_numbers(len(frame), [b.row for b in bad])
     return RawTable(path, frame, rows, bad, enc)
@@ -215,17 +252,9 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> RawTab
 
 def _row_numbers(n: int, skipped: list[int | None]) -> pd.Series:
     """Physical row numbers of the kept rows: 2.. (header is 1) minus the rows the parser skipped."""
-    known = sorted(r for r in skipped if r is not None)
-    if not known:
-        return pd.Series(range(2, n + 2), dtype="int64")
-    numbers: list[int] = []
-    candidate = 2
-    skip = set(known)
-    while len(numbers) < n:
-        if candidate not in skip:
-            numbers.append(candidate)
-        candidate += 1
-    return pd.Series(numbers, dtype="int64")
+    known = np.unique(np.array([r for r in skipped if r is not None], dtype=np.int64))
+    candidates = np.arange(2, n + 2 + len(known), dtype=np.int64)
+    return pd.Series(candidates[~np.isin(candidates, known)][:n], dtype="int64")
 
 
 def _unique(names: list[str]) -> list[str]:

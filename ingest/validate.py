@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ingest.aliases import BLANK_ROLE, MERGED_REQUIRED, REQUIRED, canonical_value, classify_title
+from ingest.distinct import Distinct, repeats
 from ingest.mapping import Source
 from ingest.normalise import (
     clean_text,
@@ -95,120 +96,139 @@ def _value_kind(table: str, col: str) -> str | None:
 
 def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source, file: str,
                   ctx: Context) -> pd.DataFrame:
-    """Typed canonical rows of one source; rejected rows removed and reported in `ctx.rejects`."""
+    """Typed canonical rows of one source; rejected rows removed and reported in `ctx.rejects`.
+
+    Each column is normalised and checked over its distinct values (`Distinct`), then the
+    results and the masks of the values to report are taken back to the rows.
+    """
     rej = ctx.rejects
-    df = df.copy()
+    df = df.copy(deep=False)  # columns are replaced, never written into: no data is copied
     df.index = rows.index
     bad_row = pd.Series(False, index=df.index)
     required = {c for need in REQUIRED[table] if isinstance(need, str) for c in (need,)}
     required -= set(MERGED_REQUIRED.get(table, ()))  # checked on the merged table (job.py)
     if table == "memberships":
         required.discard("member_id")
-
-    def report(mask: pd.Series, col: str, values: pd.Series | None, reason: str | pd.Series,
-               is_required: bool) -> None:
-        nonlocal bad_row
-        mask = mask.fillna(False).astype(bool)
-        if not mask.any():
-            return
-        rej.add(table, file, rows[mask], col, values, reason, ROW_REJECTED if is_required else VALUE_DROPPED)
-        if is_required:
-            bad_row |= mask
-
-    def warn(mask: pd.Series, col: str, values: pd.Series, reason: str | pd.Series) -> None:
-        mask = mask.fillna(False).astype(bool)
-        if mask.any():
-            rej.add(table, file, rows[mask], col, values, reason, VALUE_KEPT)
+    cleaned: dict[str, tuple[Distinct, pd.Series]] = {}  # counterparty columns: checked after the loop
 
     if table == "roles" and "role" not in df.columns:
         df["role"] = pd.Series(pd.NA, index=df.index, dtype="string")  # no titles at all: every row `related`
 
     for col in list(df.columns):
         raw = df[col].astype("string")
+        column = Distinct(raw)
+        values = column.values  # each distinct raw value once
+
+        def report(mask: pd.Series, col: str, reason: str | pd.Series, is_required: bool,
+                   column: Distinct = column, raw: pd.Series = raw) -> None:
+            nonlocal bad_row
+            if not mask.fillna(False).any():
+                return
+            hit = column.rows(mask)
+            if not hit.any():
+                return
+            why = column.spread(reason) if isinstance(reason, pd.Series) else reason
+            rej.add(table, file, rows[hit], col, raw, why, ROW_REJECTED if is_required else VALUE_DROPPED)
+            if is_required:
+                bad_row |= hit
+
+        def warn(mask: pd.Series, col: str, reason: str | pd.Series,
+                 column: Distinct = column, raw: pd.Series = raw) -> None:
+            if not mask.fillna(False).any():
+                return
+            hit = column.rows(mask)
+            if hit.any():
+                why = column.spread(reason) if isinstance(reason, pd.Series) else reason
+                rej.add(table, file, rows[hit], col, raw, why, VALUE_KEPT)
+
         # one regex pass finds the rare column with odd text; only then are the warnings worked out
-        odd_text = ((col in NAME_COLUMNS or col.endswith("_id")) and may_match(raw, _ODD_CHARS)
-                    and matches(raw, _ODD_TEXT).any())
+        odd_text = ((col in NAME_COLUMNS or col.endswith("_id")) and may_match(values, _ODD_CHARS)
+                    and matches(values, _ODD_TEXT).any())
         if odd_text:
-            warn(matches(raw, _CONTROL_CHARS), col, raw, "control characters removed (value kept)")
-            warn(matches(raw, _BIDI_CHARS), col, raw, "bidi control characters (value kept; not shown on pages)")
-        text = clean_text(raw)
+            warn(matches(values, _CONTROL_CHARS), col, "control characters removed (value kept)")
+            warn(matches(values, _BIDI_CHARS), col, "bidi control characters (value kept; not shown on pages)")
+        text = clean_text(values)
         need = col in required
         if need:
-            report(text.isna(), col, raw, f"required {col} is missing", True)
+            report(text.isna(), col, f"required {col} is missing", True)
         if col in _BOOL:
-            df[col], bad = to_bool(text)
-            report(bad, col, raw, "not a boolean (1/0, true/false, Y/N, 是/否)", need)
+            out, bad = to_bool(text)
+            report(bad, col, "not a boolean (1/0, true/false, Y/N, 是/否)", need)
+            df[col] = column.spread(out)
         elif col in _DATE:
-            df[col], bad = to_date(text, source.formats.get(col))
-            report(bad, col, raw, "not a date (ISO, YYYY/MM/DD, YYYYMMDD, YYYY年MM月DD日)"
+            out, bad = to_date(text, source.formats.get(col))
+            report(bad, col, "not a date (ISO, YYYY/MM/DD, YYYYMMDD, YYYY年MM月DD日)"
                    if col not in source.formats else f"not a date in the format {source.formats[col]}", need)
+            df[col] = column.spread(out)
         elif col == "month":
-            df[col], bad = to_month(text)
-            report(bad, col, raw, "not a month (YYYY-MM)", need)
+            out, bad = to_month(text)
+            report(bad, col, "not a month (YYYY-MM)", need)
+            df[col] = column.spread(out)
         elif col in _AMOUNT:
-            df[col], bad = to_amount(text)
-            report(bad, col, raw, "not an amount", need)
+            out, bad = to_amount(text)
+            report(bad, col, "not an amount", need)
             if col != "amount" or source.negative_amounts == "reject":
-                neg = (df[col] < 0).fillna(False)
-                report(neg, col, raw, "negative amount" + ("" if col != "amount" else
+                neg = (out < 0).fillna(False)
+                report(neg, col, "negative amount" + ("" if col != "amount" else
                        " (credits are kept only with `negative_amounts: keep` in a mapping file)"), need)
-                df[col] = df[col].mask(neg)
+                out = out.mask(neg)
+            df[col] = column.spread(out)
         elif col == "share_pct":
-            df[col], bad = to_percent(text)
-            report(bad, col, raw, "not a share between 0 and 100%", need)
+            out, bad = to_percent(text)
+            report(bad, col, "not a share between 0 and 100%", need)
+            df[col] = column.spread(out)
         elif col == "seq":
             num = pd.to_numeric(text, errors="coerce")
             bad = (num.isna() | (num % 1 != 0)) & text.notna()
-            report(bad, col, raw, "not a whole number", need)
-            df[col] = num.where(~bad).astype("Int64")
+            report(bad, col, "not a whole number", need)
+            df[col] = column.spread(num.where(~bad).astype("Int64"))
         elif table == "roles" and col == "role":
-            df["title"] = text
-            df[col] = _classify_titles(text, source.values.get(col))
-            ctx.titles.append(pd.DataFrame({"role": df[col], "title": text}).value_counts(dropna=False))
+            roles = _classify_titles(text, source.values.get(col))
+            df["title"] = column.spread(text)
+            df[col] = column.spread(roles)
+            per_title = pd.DataFrame({"role": roles, "title": text, "rows": column.counts()})
+            ctx.titles.append(per_title.groupby(["role", "title"], dropna=False)["rows"].sum())
         elif (kind := _value_kind(table, col)) is not None:
             extra = source.values.get(col)
             codes, uniques = pd.factorize(text)
             mapped = np.array([canonical_value(kind, str(u), extra) for u in uniques] + [None], dtype=object)
-            out = pd.Series(mapped[codes], index=df.index, dtype="string")  # code -1 (blank) → None
+            out = pd.Series(mapped[codes], index=text.index, dtype="string")  # code -1 (blank) → None
             bad = out.isna() & text.notna()
-            report(bad, col, raw, f"unknown {col} value (add it under `values` in a mapping file)",
+            report(bad, col, f"unknown {col} value (add it under `values` in a mapping file)",
                    need or col in _STRICT_VALUES)
-            df[col] = out
+            df[col] = column.spread(out)
         elif col == "uscc":
             up = text.str.upper()
             valid = usccs_valid(up)
-            bad = up.notna() & ~valid
-            report(bad, col, raw, "invalid USCC (GB 32100: 18 characters and a check character)", need)
-            df[col] = up.where(valid)
+            report(up.notna() & ~valid, col, "invalid USCC (GB 32100: 18 characters and a check character)", need)
+            df[col] = column.spread(up.where(valid))
         elif col == "id_number":
             up = text.str.upper()
             valid = id_numbers_valid(up)
-            report(up.notna() & ~valid, col, raw, "invalid ID number (GB 11643: 18 characters, check "
+            report(up.notna() & ~valid, col, "invalid ID number (GB 11643: 18 characters, check "
                    "character); not kept", need)
-            hashes = pd.Series(pd.NA, index=df.index, dtype="string")
-            hashes[valid] = hash_id_numbers(up[valid], ctx.salt)
-            df["id_hash"] = hashes
+            df["id_hash"] = column.spread(hash_id_numbers(up.where(valid), ctx.salt))  # invalid: no hash
             df = df.drop(columns=[col])
-            continue
         elif col == "phone":
-            df["phone_masked"] = mask_phones(text)
+            df["phone_masked"] = column.spread(mask_phones(text))
             df = df.drop(columns=[col])
-            continue
         elif col in NAME_COLUMNS:
             text = scrub_pii_series(text)  # an ID number or phone inside a name is masked too
             # odd text is kept: markup, formulas and over-long names are flagged, escaped where shown
             problem = name_problem(text, ctx.settings.max_name_length)
-            warn(problem.notna(), col, raw, problem + " (kept, shown escaped)")
-            df[col] = text
+            warn(problem.notna(), col, problem + " (kept, shown escaped)")
+            cleaned[col] = (column, text)
+            df[col] = column.spread(text)
         else:
             too_long = col.endswith("_id") and (text.str.len() > ctx.settings.max_name_length).any()
             if odd_text or too_long:
                 odd = name_problem(text, ctx.settings.max_name_length).str.replace("name ", "id ", n=1)
-                warn(odd.notna(), col, raw, odd + " (kept, shown escaped)")
-            df[col] = text
+                warn(odd.notna(), col, odd + " (kept, shown escaped)")
+            cleaned[col] = (column, text)
+            df[col] = column.spread(text)
 
     for prefix in _COUNTERPARTY.get(table, ()):
-        _counterparty(table, df, rows, prefix, file, ctx, bad_row)
+        _counterparty(table, df, rows, prefix, file, ctx, bad_row, cleaned)
     if table == "memberships" and "member_kind" not in df.columns:
         df["member_kind"] = "enterprise"
     if table == "memberships" and "position" not in df.columns:
@@ -216,32 +236,35 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
     if table == "memberships":
         df["position"] = df["position"].fillna("member")
         df["member_kind"] = df["member_kind"].fillna("enterprise")
-    df = df[~bad_row]
-    return _duplicates(table, df, rows[~bad_row], file, ctx)
+    if bad_row.any():
+        df, rows = df[~bad_row], rows[~bad_row]
+    return _duplicates(table, df, rows, file, ctx)
 
 
 def _classify_titles(titles: pd.Series, extra: dict[str, str] | None) -> pd.Series:
-    """Each row's role from its free-text title; the words of each DISTINCT title are read once."""
+    """Each distinct title's role from its words (a blank title is `related`)."""
     codes, uniques = pd.factorize(titles)
     roles = np.array([classify_title(str(u), extra) for u in uniques] + [BLANK_ROLE], dtype=object)
     return pd.Series(roles[codes], index=titles.index, dtype="string")
 
 
 def _counterparty(table: str, df: pd.DataFrame, rows: pd.Series, prefix: str, file: str, ctx: Context,
-                  bad_row: pd.Series) -> None:
+                  bad_row: pd.Series, cleaned: dict[str, tuple[Distinct, pd.Series]]) -> None:
     """Blank out placeholder ids/names; a row left with neither id nor name is rejected."""
     present = pd.Series(False, index=df.index)
     placeholder_seen = pd.Series(False, index=df.index)
     shown = f"{prefix}_name" if f"{prefix}_name" in df.columns else f"{prefix}_id"
-    original = df[shown].astype("string").copy() if shown in df.columns else None
+    original = df[shown] if shown in df.columns else None
     for col in (f"{prefix}_id", f"{prefix}_name"):
         if col not in df.columns:
             continue
-        values = df[col].astype("string")
+        column, values = cleaned[col]  # the column's distinct cleaned values
         ph = is_placeholder(values, ctx.settings)
-        placeholder_seen |= ph
-        df[col] = values.mask(ph)
-        present |= df[col].notna()
+        kept = values.mask(ph)
+        if ph.any():
+            placeholder_seen |= column.rows(ph)
+            df[col] = column.spread(kept)
+        present |= column.rows(kept.notna())
     missing = ~present & ~bad_row
     if missing.any():
         reason = pd.Series(f"no {prefix} id or name", index=df.index).mask(
@@ -257,7 +280,7 @@ def _duplicates(table: str, df: pd.DataFrame, rows: pd.Series, file: str, ctx: C
     key = [c for c in KEYS.get(table, ()) if c in df.columns]
     if not key or df.empty:
         return df
-    if not df.duplicated(key).any():
+    if not repeats(df, key):
         return df  # no key twice, so no row twice either (the usual case: one hash of the key)
     # the same row again (a person named on every filing) is one fact, not a conflict
     same = df.duplicated(keep="first")

@@ -39,6 +39,25 @@ def test_cp1252_detected_even_when_the_first_accent_is_deep_in_the_file(tmp_path
     assert raw.frame["supplier"].iloc[-1] == "CAFÉ – NOËL LTD"
 
 
+# pyarrow decodes a skipped row as UTF-8 before calling our handler; its failure is printed, not raised
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("in_bad_row", [False, True])
+def test_a_late_gbk_name_is_read_as_gbk_even_in_a_row_the_parser_skips(tmp_path: Path, in_bad_row: bool) -> None:
+    """Files whose first 64 KiB are UTF-8 are read as UTF-8 at once; Arrow meets the later GBK
+    bytes (in a value, or in a row with too many fields) and the file is read again as GB18030."""
+    late = "E9,华东精工,1,extra" if in_bad_row else "E9,华东精工"
+    lines = ["enterprise_id,name"] + [f"E{i},SUPPLIER {i}" for i in range(20_000)] + [late, "E10,惠民"]
+    path = tmp_path / "late.csv"
+    path.write_bytes("\n".join(lines).encode("gbk"))
+    raw = read_file(path)
+    assert raw.encoding == "gb18030"
+    assert raw.frame["name"].iloc[-1] == "惠民"
+    if in_bad_row:
+        assert [(b.row, b.text) for b in raw.bad_rows] == [(20_002, "E9,华东精工,1,extra")]
+    else:
+        assert raw.frame["name"].iloc[-2] == "华东精工"
+
+
 @pytest.mark.parametrize("delimiter", [";", "\t", "|"])
 def test_delimiter_sniffed(tmp_path: Path, delimiter: str) -> None:
     path = tmp_path / "d.csv"

@@ -1,0 +1,80 @@
+"""Text columns as Arrow arrays: the conversions and the vectorised searches ingest uses.
+
+pandas' Arrow-backed strings (`string[pyarrow]`, `large_string` underneath) go to Arrow and
+back without a copy; regex searches and set membership run in pyarrow's kernels (RE2), never
+row by row in Python. `ingest.normalise` re-exports these names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["to_arrow", "from_arrow", "may_match", "matches", "isin", "id_set"]
+
+
+def to_arrow(s: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """The column as an arrow string array (zero-copy for pyarrow-backed strings)."""
+    values = s.array if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow" \
+        else s.astype(pd.StringDtype("pyarrow")).array
+    return pa.array(values)
+
+
+def from_arrow(values: pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:
+    if values.type != pa.large_string():
+        values = values.cast(pa.large_string())
+    return pd.Series(pd.arrays.ArrowStringArray(values), index=index)
+
+
+def may_match(values: pd.Series | pa.Array | pa.ChunkedArray, pattern: str) -> bool:
+    """False when no value can match the RE2 `pattern` (no anchors), in ONE search of the text.
+
+    The values' bytes lie back to back in Arrow's data buffer: searching that buffer once is a
+    few times faster than a search per value. A match there may straddle two values, so True
+    only means "look value by value" (see `matches`).
+    """
+    arr = to_arrow(values) if isinstance(values, pd.Series) else values
+    for chunk in (arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]):
+        if len(chunk) == 0 or chunk.null_count == len(chunk):
+            continue
+        large = pa.types.is_large_string(chunk.type)
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64 if large else np.int32)
+        start, end = int(offsets[chunk.offset]), int(offsets[chunk.offset + len(chunk)])
+        bounds = pa.py_buffer(np.array([0, end - start], dtype=np.int64 if large else np.int32).tobytes())
+        text = (pa.LargeStringArray if large else pa.StringArray).from_buffers(
+            1, bounds, chunk.buffers()[2].slice(start, end - start))
+        if pc.any(pc.match_substring_regex(text, pattern)).as_py():
+            return True
+    return False
+
+
+def matches(s: pd.Series, pattern: str) -> pd.Series:
+    """True where the RE2 `pattern` matches somewhere in the text (pyarrow; nulls are False)."""
+    hit = pc.fill_null(pc.match_substring_regex(to_arrow(s.astype("string")), pattern), False)
+    return pd.Series(hit.to_numpy(zero_copy_only=False), index=s.index, dtype=bool)
+
+
+def isin(s: pd.Series, values: Iterable[str] | pd.Series | pa.Array) -> pd.Series:
+    """`s.isin(values)` for text columns, in pyarrow (pandas' own loops in Python); nulls are False.
+
+    `values` may be a Series or an Arrow array, used as it is (no Python set is built from it).
+    """
+    if isinstance(values, pa.Array):
+        value_set = values
+    elif isinstance(values, pd.Series):
+        value_set = to_arrow(values.dropna().astype("string"))
+        if isinstance(value_set, pa.ChunkedArray):
+            value_set = value_set.combine_chunks()
+    else:
+        value_set = pa.array(list(values), type=pa.large_string())
+    hit = pc.fill_null(pc.is_in(to_arrow(s.astype("string")), value_set=value_set), False)
+    return pd.Series(hit.to_numpy(zero_copy_only=False), index=s.index, dtype=bool)
+
+
+def id_set(s: pd.Series) -> set[str]:
+    """The distinct non-null values of a text column as a Python set (built in C, not by iteration)."""
+    return set(s.dropna().astype("string").to_numpy(dtype=object))

@@ -1,0 +1,112 @@
+"""A column as its distinct values: normalise and validate each value once, then take back.
+
+Exports repeat values a lot (a payer on every payment, a month on every payroll run, a date
+on thousands of rows). `Distinct` dictionary-encodes a text column in Arrow (one hash pass);
+the normalisers of `ingest.normalise` then run on the distinct values only, and `spread` /
+`rows` take their results back to the rows with one integer take. A column whose values are
+mostly distinct (ids, ID numbers, amounts) is not encoded: it is worked on as it is.
+
+Every normaliser is value by value (a value's result never depends on another row), so a
+result taken back from the distinct values is the result the whole column would give.
+
+Example:
+    >>> import pandas as pd
+    >>> col = Distinct(pd.Series(["a", "b", "a", None], dtype="string"))
+    >>> list(col.values)
+    ['a', 'b', <NA>]
+    >>> col.spread(col.values.str.upper()).tolist()
+    ['A', 'B', 'A', <NA>]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ingest.arrow_text import from_arrow, to_arrow
+
+__all__ = ["Distinct", "repeats"]
+
+_SAMPLE = 16_384  # values looked at to tell a repetitive column from a mostly distinct one
+_MOSTLY_DISTINCT = 0.5  # share of distinct values in the sample above which a column is not encoded
+
+
+class Distinct:
+    """`values`: the distinct values of a text column (a trailing <NA> if it has blanks);
+    `codes`: each row's position in `values`, or None when `values` are the rows themselves."""
+
+    def __init__(self, column: pd.Series) -> None:
+        self.index = column.index
+        text = column.astype("string")
+        arr = to_arrow(text)
+        self.codes: np.ndarray | None = None
+        if _mostly_distinct(arr):
+            self.values = text
+            return
+        # the chunks of a chunked column share one dictionary (Arrow grows one hash table)
+        encoded = pc.dictionary_encode(arr)
+        chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
+        dictionary = chunks[-1].dictionary if chunks else pa.array([], pa.large_string())
+        indices = pa.chunked_array([c.indices for c in chunks], pa.int32())
+        size = len(dictionary)
+        if indices.null_count:
+            dictionary = pa.concat_arrays([dictionary, pa.nulls(1, dictionary.type)])
+        self.codes = pc.fill_null(indices, size).to_numpy()
+        self.values = from_arrow(dictionary, pd.RangeIndex(len(dictionary)))
+
+    def spread(self, values: pd.Series) -> pd.Series:
+        """Per-value results (aligned with `values`) taken back to the rows."""
+        if self.codes is None:
+            return values.set_axis(self.index)
+        return pd.Series(values.array.take(self.codes), index=self.index, name=values.name)
+
+    def rows(self, mask: pd.Series) -> pd.Series:
+        """A per-value mask taken back to the rows (missing counts as False)."""
+        flags = mask.fillna(False).to_numpy(dtype=bool)
+        return pd.Series(flags if self.codes is None else flags[self.codes], index=self.index)
+
+    def counts(self) -> np.ndarray:
+        """Rows per distinct value."""
+        if self.codes is None:
+            return np.ones(len(self.values), dtype=np.int64)
+        return np.bincount(self.codes, minlength=len(self.values))
+
+
+def _mostly_distinct(arr: pa.Array | pa.ChunkedArray) -> bool:
+    """True when a sample of the column (16 runs of 1,024 rows spread over it) is mostly
+    distinct values: encoding would not pay. Runs are slices, so nothing is copied to sample."""
+    n = len(arr)
+    if n <= _SAMPLE:
+        return False
+    run = _SAMPLE // 16
+    sample = pa.chunked_array([arr.slice(start, run) for start in range(0, n - run + 1, (n - run) // 15)][:16],
+                              arr.type)
+    return pc.count_distinct(sample, mode="all").as_py() > _MOSTLY_DISTINCT * len(sample)
+
+
+def repeats(frame: pd.DataFrame, columns: list[str]) -> bool:
+    """True when two rows of `frame` hold the same values in `columns` (missing equals missing).
+
+    Each column is dictionary-encoded in Arrow and the codes are combined into one integer
+    per row: much cheaper than hashing the joined text of the columns.
+    """
+    key = np.zeros(len(frame), dtype=np.int64)
+    span = 1
+    for col in columns:
+        try:
+            arr = pa.array(frame[col].array)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed Python objects: pandas decides
+            return bool(frame.duplicated(columns).any())
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        encoded = pc.dictionary_encode(arr)
+        if len(columns) == 1:  # one column: as many distinct values (missing counted once) as rows
+            return len(encoded.dictionary) + (encoded.indices.null_count > 0) < len(frame)
+        size = len(encoded.dictionary) + 1  # the last code: missing
+        span *= size
+        if span >= 1 << 62:  # the combined codes would not fit one integer
+            return bool(frame.duplicated(columns).any())
+        key = key * size + pc.fill_null(encoded.indices, size - 1).to_numpy(zero_copy_only=False)
+    return bool(pd.Series(key).duplicated().any())

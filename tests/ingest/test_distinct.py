@@ -1,0 +1,37 @@
+"""Distinct values: results worked out once per value come back to the right rows."""
+
+from __future__ import annotations
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ingest.distinct import Distinct, repeats
+from ingest.normalise import clean_text
+
+
+def test_a_repetitive_column_is_encoded_and_taken_back_with_its_blanks() -> None:
+    col = pd.Series(["a", " b", "a", None, " b"] * 5_000, dtype="string", index=range(100, 25_100))
+    d = Distinct(col)
+    assert d.codes is not None and len(d.values) == 3  # "a", " b" and one <NA>
+    out = d.spread(clean_text(d.values))
+    pd.testing.assert_series_equal(out, clean_text(col))
+    assert d.rows(d.values.isna()).sum() == 5_000
+    assert d.counts().sum() == len(col)
+
+
+def test_a_mostly_distinct_column_is_worked_on_as_it_is() -> None:
+    col = pd.Series([f"P{i:07d}" for i in range(40_000)], dtype="string")
+    d = Distinct(col)
+    assert d.codes is None
+    pd.testing.assert_series_equal(d.values, col)
+    assert d.rows(d.values == "P0000007").tolist().index(True) == 7
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["x", "y", "", None]), st.sampled_from([1, 2, None])), max_size=30))
+def test_repeats_agrees_with_pandas(pairs: list[tuple[str | None, int | None]]) -> None:
+    frame = pd.DataFrame({"a": pd.Series([p[0] for p in pairs], dtype="string"),
+                          "b": pd.Series([p[1] for p in pairs], dtype="Int64")})
+    assert repeats(frame, ["a", "b"]) == bool(frame.duplicated(["a", "b"]).any())
+    assert repeats(frame, ["a"]) == bool(frame.duplicated(["a"]).any())
