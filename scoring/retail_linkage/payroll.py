@@ -21,6 +21,7 @@ from scoring.retail_linkage.common import (
     ReasonSlot,
     arrow,
     as_of_month,
+    best_rows,
     clean,
     clip01,
     connect,
@@ -209,7 +210,7 @@ def payroll_prospects(store: GraphStore, rs: RetailLinkageSettings, as_of: str |
     # one row per person: the employer paying the most in the window is the main one
     staff = staff.sort_values(["person_id", "total", "employer_id"], ascending=[True, False, True])
     main = ~staff["person_id"].duplicated(keep="first")
-    rows = staff[main].sort_values(["score", "person_id"], ascending=[False, True]).head(rs.payroll.max_rows)
+    rows = best_rows(staff[main], rs.payroll.max_rows, "person_id")
     others = staff[~main]  # in the same order: the other employers, biggest payroll first
     rows = rows.rename(columns={"person_id": "prospect_id"}).reset_index(drop=True)
     rows["other_employers"] = lists_for(rows["prospect_id"], others["person_id"], others["employer_id"])
