@@ -46,9 +46,8 @@ def score(store: GraphStore, settings: ScoringSettings) -> pa.Table:
         if len(feats["code"]) == 0:
             continue
         raw = contributions(feats, cfg)
-        matrix = clamp_points(np.column_stack([raw[name] for name in FEATURES]))
-        points = {name: matrix[:, i] for i, name in enumerate(FEATURES)}
-        score = matrix.sum(axis=1)
+        columns = [raw[name] for name in FEATURES]
+        score = _scores(columns)
         code = feats["code"]
         # Best first, ties by id then anchor (codes follow the ids' order): numeric sorts only.
         # The cap counts prospects, not links: a kept prospect keeps the link of every anchor.
@@ -64,6 +63,19 @@ def score(store: GraphStore, settings: ScoringSettings) -> pa.Table:
         # Only the kept links become a frame (there are millions of links at bank scale).
         rows = pd.DataFrame({name: values[kept] for name, values in feats.items()})
         rows.insert(3, "prospect_id", chain.ent["id"].to_numpy(dtype=object)[rows["code"].to_numpy()])
-        rows["_pos"], rows["score"] = kept, score[kept]
+        matrix = clamp_points(np.column_stack([values[kept] for values in columns]))  # row-wise: as in `_scores`
+        points = {name: matrix[:, i] for i, name in enumerate(FEATURES)}
+        rows["_pos"], rows["score"] = np.arange(len(kept)), score[kept]
         frames.append(kind_frame(chain, tier, rows, points, kind))
     return pa.concat_tables(frames) if frames else empty_frame()
+
+
+def _scores(columns: list[np.ndarray], chunk: int = 200_000) -> np.ndarray:
+    """Each link's score: the sum of its clamped points (`clamp_points`, row by row), computed a
+    block of links at a time so the links x features matrix is never held whole (a million
+    links at 2M payments)."""
+    n = len(columns[0]) if columns else 0
+    score = np.empty(n)
+    for lo in range(0, n, chunk):
+        score[lo:lo + chunk] = clamp_points(np.column_stack([c[lo:lo + chunk] for c in columns])).sum(axis=1)
+    return score
