@@ -163,9 +163,14 @@ def load_arrow(store: GraphStore, table: str, read: Callable[[], pa.Table]) -> p
     return found[1][table]
 
 
-def warm(store: GraphStore) -> None:
+def warm(store: GraphStore, prospects: pd.DataFrame | None = None, version: str | None = None) -> None:
     """Build the current version's caches now (e.g. at the end of an ingest or a score run), so
-    no request pays for them; a no-op for the caches already on disk."""
+    no request pays for them; a no-op for the caches already on disk.
+
+    `prospects`, `version`: the `prospects` rows a score run has just written as `version`
+    (`scoring.run.ScoreSummary`): while that version is the current one, its Arrow copy is made
+    from them (the table the store wrote to Parquet) instead of read back and decompressed.
+    """
     store.adjacency()
     store._node_index()  # noqa: SLF001 - the store's own index
     manifest = getattr(store, "manifest", None)
@@ -173,7 +178,12 @@ def warm(store: GraphStore) -> None:
     if entry is not None:
         import pyarrow.parquet as pq
 
-        load_arrow(store, "prospects", lambda: pq.read_table(store.root / entry["file"]))
+        if prospects is not None and version is not None and version == store.version:
+            written = prospects
+            load_arrow(store, "prospects", lambda: pa.Table.from_pandas(conform("prospects", written),
+                                                                         preserve_index=False))
+        else:
+            load_arrow(store, "prospects", lambda: pq.read_table(store.root / entry["file"]))
 
 
 # ------------------------------------------------------------------ disk

@@ -48,6 +48,8 @@ __all__ = [
     "paused_gc",
     "store_view",
     "store_views",
+    "latest_day",
+    "window_payments",
 ]
 
 # Products a prospect row may suggest: code -> (English, Chinese). Rows carry the codes;
@@ -135,7 +137,9 @@ def placeholder_mask(names: pd.Series, patterns: Iterable[str]) -> np.ndarray:
 def _arrow_strings(values: Iterable[str] | pd.Index | pd.Series | np.ndarray) -> pa.Array:
     """Strings as one Arrow array without a pandas dtype conversion (Arrow-backed columns are
     handed over as they are; a conversion to another pandas string dtype costs seconds)."""
-    if isinstance(values, pd.Index | pd.Series):
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        arr = values
+    elif isinstance(values, pd.Index | pd.Series):
         arr = pa.array(values, from_pandas=True)
     elif isinstance(values, np.ndarray):
         arr = pa.array(values, from_pandas=True)
@@ -163,7 +167,7 @@ def node_index(ids: pd.Series) -> pa.Array:
     return pc.fill_null(_arrow_strings(ids), "")
 
 
-def node_codes(index: pa.Array, ids: pd.Series) -> np.ndarray:
+def node_codes(index: pa.Array, ids: pd.Series | pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Integer codes of an id column against `node_index` (-1 where unknown or missing).
 
     Ids repeat (a payer pays many times): the column is dictionary-encoded and only its
@@ -299,3 +303,50 @@ def store_views(store: GraphStore, tables: Mapping[str, Iterable[str]]) -> duckd
     for table, columns in tables.items():
         store_view(con, store, table, columns)
     return con
+
+
+# The payments of a window, in the table's order (a filter keeps it, so sums over them add up
+# in the same order as before): only the columns the money-flow families use, read by DuckDB
+# from the store's Parquet file (the rows outside the window never become Python or pandas).
+_WINDOW_PAYMENTS_SQL = """
+SELECT payer_id, payee_id, amount, paid_on{bank}
+FROM payments
+WHERE paid_on > $start AND paid_on < $end AND amount > 0
+"""
+
+
+def latest_day(store: GraphStore, table: str, column: str) -> pd.Series:
+    """The latest value of a date column as a one-row Series (for `as_of_date`), read by DuckDB."""
+    con = store_views(store, {table: (column,)})
+    try:
+        found = con.sql(f"SELECT max({column}) AS latest FROM {table}").to_arrow_table()  # noqa: S608 - our names
+    finally:
+        con.close()
+    return pd.Series(found["latest"].to_pandas(), dtype="datetime64[ns]")
+
+
+def window_payments(store: GraphStore, index: pa.Array, start: pd.Timestamp, end: pd.Timestamp,
+                    own_bank_names: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+    """The payments paid after `start` and before `end`, with a positive amount, between two
+    different known enterprises, as integer node codes of `index` (`node_index`).
+
+    Returns arrays `src`, `dst` (codes), `amount`, `day` (datetime64[ns]) and, when
+    `own_bank_names` is given, `other` (landed at another bank: `other_bank_mask`). The filter
+    runs in DuckDB over the store's Parquet file (`store_view`); ids are mapped to codes over
+    their distinct values (`node_codes`); nothing is built per payment in Python.
+    """
+    columns = ("payer_id", "payee_id", "amount", "paid_on", *(("payee_bank",) if own_bank_names is not None else ()))
+    con = store_views(store, {"payments": columns})
+    try:
+        sql = _WINDOW_PAYMENTS_SQL.format(bank=", payee_bank" if own_bank_names is not None else "")
+        rows = con.sql(sql, params={"start": start.to_pydatetime(), "end": end.to_pydatetime()}).to_arrow_table()
+    finally:
+        con.close()
+    src, dst = node_codes(index, rows["payer_id"]), node_codes(index, rows["payee_id"])
+    ok = (src >= 0) & (dst >= 0) & (src != dst)
+    out = {"src": src[ok], "dst": dst[ok],
+           "amount": np.asarray(rows["amount"].to_numpy(), dtype=np.float64)[ok],
+           "day": np.asarray(rows["paid_on"].to_numpy(), dtype="datetime64[ns]")[ok]}
+    if own_bank_names is not None:
+        out["other"] = other_bank_mask(rows["payee_bank"].to_pandas(), own_bank_names)[ok]
+    return out

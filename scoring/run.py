@@ -44,6 +44,10 @@ __all__ = ["score_all", "score_family", "load_prospects", "page_prospects", "dec
 class ScoreSummary:
     rows: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    #: the `prospects` rows written and the store version holding them, for `index_cache.warm`
+    #: (the API's copy of the table is made from them instead of read back from the file)
+    prospects: pd.DataFrame | None = field(default=None, repr=False)
+    version: str | None = None
 
 
 def _module(family: str) -> Any:
@@ -167,7 +171,8 @@ def _score_all(store: GraphStore, settings: ScoringSettings | None, families: li
         table = pd.concat([old[~old["family"].isin(families)], table], ignore_index=True)
         table = table.sort_values(["family", "kind", "rank"], kind="stable", ignore_index=True)
     step("write prospects")
-    store.write({"prospects": table}, note="score")
+    summary.version = store.write({"prospects": table}, note="score")
+    summary.prospects = table
     return summary
 
 

@@ -60,7 +60,7 @@ def score(
         typer.echo(f"{family:15s} {rows:8,d} rows  {summary.seconds[family]:7.2f}s")
     if warm:  # after the scores are kept: a request would otherwise build these caches (seconds at 500k)
         started = time.perf_counter()
-        index_cache.warm(st)
+        index_cache.warm(st, summary.prospects, summary.version)
         typer.echo(f"{'API caches':15s} {'':13s} {time.perf_counter() - started:7.2f}s")
 
 

@@ -16,10 +16,11 @@ from scoring.features import (
     as_of_date,
     decay_points,
     is_in,
+    latest_day,
     log_points,
-    node_codes,
     node_index,
     placeholder_mask,
+    window_payments,
 )
 from scoring.settings import ScoringSettings
 
@@ -31,21 +32,15 @@ class Context:
 
     def __init__(self, store: GraphStore, settings: ScoringSettings, cfg: EcosystemSettings) -> None:
         ent = store.read("enterprises")
-        pays = store.read("payments", ["payer_id", "payee_id", "amount", "paid_on"])
-        self.as_of = as_of_date(settings.as_of, pays["paid_on"])
-        # Python-object ids for the (small) enterprise table; payments stay Arrow and are
-        # turned into integer codes once (position in `ent`), never filtered as strings.
+        self.as_of = as_of_date(settings.as_of, latest_day(store, "payments", "paid_on"))
+        # Python-object ids for the (small) enterprise table; the window's payments come from
+        # DuckDB as integer codes (position in `ent`), never as a frame of strings.
         ent = ent.astype({c: object for c in ("id", "name", "parent_id", "manager_id", "branch_id")})
         self.ent = ent.set_index("id", drop=False)
         self.n = len(ent)
-        index = node_index(ent["id"])
-        src, dst = node_codes(index, pays["payer_id"]), node_codes(index, pays["payee_id"])
-        day = pays["paid_on"].to_numpy(dtype="datetime64[ns]")
-        amount = pays["amount"].to_numpy(dtype=np.float64, na_value=0.0)
-        start = np.datetime64(self.as_of - pd.DateOffset(months=cfg.window_months))
-        end = np.datetime64(self.as_of + pd.Timedelta(days=1))
-        ok = (day > start) & (day < end) & (amount > 0) & (src >= 0) & (dst >= 0) & (src != dst)
-        self.src, self.dst, self.amount, self.day = src[ok], dst[ok], amount[ok], day[ok]
+        start = self.as_of - pd.DateOffset(months=cfg.window_months)
+        pays = window_payments(store, node_index(ent["id"]), start, self.as_of + pd.Timedelta(days=1))
+        self.src, self.dst, self.amount, self.day = pays["src"], pays["dst"], pays["amount"], pays["day"]
         count = np.bincount(self.src, minlength=self.n) + np.bincount(self.dst, minlength=self.n)
         client = self.ent["is_client"].fillna(False).astype(bool)
         credit = self.ent["is_credit_client"].fillna(False).astype(bool) & client

@@ -21,6 +21,7 @@ from scoring.retail_linkage.common import (
     ReasonSlot,
     arrow,
     as_of_month,
+    best_rows,
     clean,
     clip01,
     connect,
@@ -207,9 +208,13 @@ def payroll_prospects(store: GraphStore, rs: RetailLinkageSettings, as_of: str |
     if staff.empty:
         return empty_frame()
     # one row per person: the employer paying the most in the window is the main one
-    staff = staff.sort_values(["person_id", "total", "employer_id"], ascending=[True, False, True])
+    # (grouped by person as integer codes: the order of persons does not matter, only the order
+    # within a person's rows; sorting a million person ids as text cost more than the rest)
+    person = pd.factorize(staff["person_id"])[0]
+    employer = pd.factorize(staff["employer_id"], sort=True)[0]
+    staff = staff.iloc[np.lexsort((employer, -staff["total"].to_numpy(dtype="float64"), person))]
     main = ~staff["person_id"].duplicated(keep="first")
-    rows = staff[main].sort_values(["score", "person_id"], ascending=[False, True]).head(rs.payroll.max_rows)
+    rows = best_rows(staff[main], rs.payroll.max_rows, "person_id")
     others = staff[~main]  # in the same order: the other employers, biggest payroll first
     rows = rows.rename(columns={"person_id": "prospect_id"}).reset_index(drop=True)
     rows["other_employers"] = lists_for(rows["prospect_id"], others["person_id"], others["employer_id"])

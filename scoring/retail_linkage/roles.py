@@ -16,11 +16,13 @@ import pandas as pd
 import pyarrow as pa
 
 from graph.store import GraphStore
+from scoring.features import is_in
 from scoring.frame import empty_frame
 from scoring.retail_linkage.common import (
     Bar,
     ReasonSlot,
     arrow,
+    best_rows,
     clean,
     clip01,
     kind_frame,
@@ -172,7 +174,7 @@ def executive_prospects(store: GraphStore, rs: RetailLinkageSettings,
         rows["pts_breadth"] = es.w_breadth * clip01(rows["firms"] / es.breadth_full).to_numpy()
         pts = [b.points_col for b in EXEC_BARS]
         rows["score"] = rows[pts].sum(axis=1)
-        rows = rows.sort_values(["score", "prospect_id"], ascending=[False, True]).head(es.max_rows)
+        rows = best_rows(rows, es.max_rows, "prospect_id")
         rows = rows.reset_index(drop=True)
         register_ids(con, "listed", rows["prospect_id"])
         held = arrow(con, _HELD_SQL, {"roles": list(es.roles)})
@@ -277,9 +279,8 @@ def corporate_from_retail_prospects(store: GraphStore, rs: RetailLinkageSettings
     rows = rows.reset_index().rename(columns={"enterprise_id": "prospect_id"})
     rows["pts_holders"] = cs.w_holders * clip01((rows["holders"] - 1) / max(cs.holders_full - 1, 1)).to_numpy()
     rows["score"] = rows[[b.points_col for b in CFR_BARS]].sum(axis=1)
-    rows = rows.sort_values(["score", "prospect_id"], ascending=[False, True]).head(cs.max_rows)
-    rows = rows.reset_index(drop=True)
-    kept = r.sort_values(["enterprise_id", "person_id"])
+    rows = best_rows(rows, cs.max_rows, "prospect_id").reset_index(drop=True)
+    kept = r[is_in(r["enterprise_id"], rows["prospect_id"])].sort_values(["enterprise_id", "person_id"])
     rows["holder_ids"] = lists_for(rows["prospect_id"], kept["enterprise_id"], kept["person_id"], unique=True)
     rows["branch_id"] = rows["ent_branch"].fillna(rows["person_branch"])
     rows["anchor_id"] = rows["person_id"]

@@ -18,6 +18,7 @@ docs/scoring-supply-chain.md for the features and the rules).
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from graph.store import GraphStore
@@ -41,24 +42,40 @@ def score(store: GraphStore, settings: ScoringSettings) -> pa.Table:
     frames = []
     for kind in ("upstream", "downstream"):
         tier = tiers(chain, kind)
-        feats = kind_features(chain, tier, kind)
-        if feats.empty:
+        feats = kind_features(chain, tier, kind)  # one array per feature, one item per link
+        if len(feats["code"]) == 0:
             continue
         raw = contributions(feats, cfg)
-        matrix = clamp_points(np.column_stack([raw[name] for name in FEATURES]))
-        points = {name: matrix[:, i] for i, name in enumerate(FEATURES)}
-        feats["_pos"] = np.arange(len(feats))
-        feats["score"] = matrix.sum(axis=1)
+        columns = [raw[name] for name in FEATURES]
+        score = _scores(columns)
+        code = feats["code"]
         # Best first, ties by id then anchor (codes follow the ids' order): numeric sorts only.
         # The cap counts prospects, not links: a kept prospect keeps the link of every anchor.
-        order = np.lexsort((feats["anchor_code"].to_numpy(), feats["code"].to_numpy(), -feats["score"].to_numpy()))
-        feats = feats.iloc[order]
-        first = ~feats["code"].duplicated().to_numpy()
-        kept = feats["code"].to_numpy()[first][: cfg.max_rows_per_kind]
-        feats = feats[np.isin(feats["code"].to_numpy(), kept)]
+        order = np.lexsort((feats["anchor_code"], code, -score))
+        first = ~pd.Series(code[order]).duplicated().to_numpy()
+        wanted = np.zeros(chain.n, dtype=bool)
+        wanted[code[order][first][: cfg.max_rows_per_kind]] = True
+        order = order[wanted[code[order]]]
         # Every kept prospect's best link, then its other links, strongest first, up to the link cap.
-        best = ~feats["code"].duplicated().to_numpy()
+        best = ~pd.Series(code[order]).duplicated().to_numpy()
         room = max(cfg.max_links_per_kind - int(best.sum()), 0)
-        feats = feats[best | (np.cumsum(~best) <= room)]
-        frames.append(kind_frame(chain, tier, feats, points, kind))
+        kept = order[best | (np.cumsum(~best) <= room)]
+        # Only the kept links become a frame (there are millions of links at bank scale).
+        rows = pd.DataFrame({name: values[kept] for name, values in feats.items()})
+        rows.insert(3, "prospect_id", chain.ent["id"].to_numpy(dtype=object)[rows["code"].to_numpy()])
+        matrix = clamp_points(np.column_stack([values[kept] for values in columns]))  # row-wise: as in `_scores`
+        points = {name: matrix[:, i] for i, name in enumerate(FEATURES)}
+        rows["_pos"], rows["score"] = np.arange(len(kept)), score[kept]
+        frames.append(kind_frame(chain, tier, rows, points, kind))
     return pa.concat_tables(frames) if frames else empty_frame()
+
+
+def _scores(columns: list[np.ndarray], chunk: int = 200_000) -> np.ndarray:
+    """Each link's score: the sum of its clamped points (`clamp_points`, row by row), computed a
+    block of links at a time so the links x features matrix is never held whole (a million
+    links at 2M payments)."""
+    n = len(columns[0]) if columns else 0
+    score = np.empty(n)
+    for lo in range(0, n, chunk):
+        score[lo:lo + chunk] = clamp_points(np.column_stack([c[lo:lo + chunk] for c in columns])).sum(axis=1)
+    return score

@@ -14,7 +14,15 @@ from pydantic import BaseModel, Field, model_validator
 
 from graph.store import GraphStore
 from graph.vocabulary import OWN_BANK_NAMES, PLACEHOLDER_MARKERS
-from scoring.features import as_of_date, node_codes, node_index, other_bank_mask, placeholder_mask
+from scoring.features import (
+    as_of_date,
+    latest_day,
+    node_codes,
+    node_index,
+    other_bank_mask,
+    placeholder_mask,
+    window_payments,
+)
 from scoring.settings import ScoringSettings
 
 __all__ = ["SupplyChainSettings", "SupplyChainWeights", "Chain", "load_chain", "tiers", "strongest"]
@@ -121,22 +129,18 @@ class Chain:
 def load_chain(store: GraphStore, settings: ScoringSettings, cfg: SupplyChainSettings) -> Chain:
     """Read the fact tables once and map them to node codes, keeping the long window only."""
     ent = store.read("enterprises")
-    pays = store.read("payments", ["payer_id", "payee_id", "payee_bank", "amount", "paid_on"])
     bills = store.read("bills", ["bill_id", "drawer_id", "payee_id", "amount", "issued_on", "discounted_by"])
     endo = store.read("endorsements", ["bill_id", "seq", "from_id", "to_id", "endorsed_on"])
-    as_of = as_of_date(settings.as_of, pays["paid_on"], bills["issued_on"], endo["endorsed_on"])
+    as_of = as_of_date(settings.as_of, latest_day(store, "payments", "paid_on"), bills["issued_on"],
+                       endo["endorsed_on"])
     chain = Chain(ent, as_of, cfg)
     start = np.datetime64(as_of - pd.DateOffset(months=cfg.windows[2]))
     end = np.datetime64(as_of + pd.Timedelta(days=1) - pd.Timedelta(1, "ns"))
 
-    day = pays["paid_on"].to_numpy(dtype="datetime64[ns]")
-    amount = pays["amount"].to_numpy(dtype=np.float64, na_value=0.0)
-    # Codes and bank flags on the whole columns, then one integer selection: cheaper than
-    # filtering millions of strings first.
-    src, dst = chain.codes(pays["payer_id"]), chain.codes(pays["payee_id"])
-    ok = (day > start) & (day <= end) & (amount > 0) & (src >= 0) & (dst >= 0) & (src != dst)
-    chain.pay = {"src": src[ok], "dst": dst[ok], "amount": amount[ok], "day": day[ok],
-                 "other": other_bank_mask(pays["payee_bank"], cfg.own_bank_names)[ok]}
+    # The window's payments as node codes, filtered by DuckDB over the store's file: the
+    # payments table never becomes a frame of strings here.
+    chain.pay = window_payments(store, chain.index, as_of - pd.DateOffset(months=cfg.windows[2]),
+                                as_of + pd.Timedelta(days=1), cfg.own_bank_names)
 
     bday = bills["issued_on"].to_numpy(dtype="datetime64[ns]")
     bamount = bills["amount"].to_numpy(dtype=np.float64, na_value=0.0)

@@ -8,6 +8,8 @@ and the tier penalty only shrinks as links are added, so a chain payment never l
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,8 +39,9 @@ FEATURES: dict[str, tuple[str, str]] = {
 }
 
 
-def kind_features(chain: Chain, tier: dict[str, np.ndarray], kind: str) -> pd.DataFrame:
-    """One row per prospect-anchor link of `kind` with every raw feature (vectorised).
+def kind_features(chain: Chain, tier: dict[str, np.ndarray], kind: str) -> dict[str, np.ndarray]:
+    """Every raw feature of the prospect-anchor links of `kind`: one array per feature, one item
+    per link (vectorised; the caller makes a frame of the kept links only).
 
     A chain flow counts for the link between the prospect and the anchor at the head of its
     counterpart's path (the counterpart itself when it is an anchor): a supplier paid by two
@@ -104,11 +107,10 @@ def kind_features(chain: Chain, tier: dict[str, np.ndarray], kind: str) -> pd.Da
     anchors_n = np.bincount(p_of, minlength=n)
     long_ = cfg.windows[2]
     a_long = f[f"amount_{long_}m"]
-    return pd.DataFrame({
+    return {
         "code": p_of,
         "anchor_code": a_of,
         "via_code": via,
-        "prospect_id": chain.ent["id"].to_numpy(dtype=object)[p_of],
         "tier": link_tier,
         "is_deepening": chain.is_client[p_of],
         **{f"amount_{w}m": f[f"amount_{w}m"] for w in cfg.windows},
@@ -125,37 +127,42 @@ def kind_features(chain: Chain, tier: dict[str, np.ndarray], kind: str) -> pd.Da
         "anchors_weighted": anchors_w[p_of],
         "anchors": anchors_n[p_of],
         "credit_anchor": chain.is_credit[a_of],
-    })
+    }
 
 
-def contributions(df: pd.DataFrame, cfg: SupplyChainSettings) -> dict[str, np.ndarray]:
-    """Points of every feature, vectorised; each is monotone in the chain's payments."""
+def contributions(df: Mapping[str, Any], cfg: SupplyChainSettings) -> dict[str, np.ndarray]:
+    """Points of every feature, vectorised; each is monotone in the chain's payments. `df` maps
+    each feature to its column (a frame, or the arrays `kind_features` gives)."""
     w, (short, mid, long_) = cfg.weights, cfg.windows
+
+    def col(name: str) -> np.ndarray:
+        return np.asarray(df[name])
+
     full3, full6, full12 = cfg.amount_full
-    a_short, a_long = df[f"amount_{short}m"].to_numpy(), df["amount_long"].to_numpy()
+    a_short, a_long = col(f"amount_{short}m"), col("amount_long")
     # Trend: the short window against the long window's run rate. The reference is capped at
     # the long window's full amount, where amount_12m stops growing (see the validator).
     reference = np.minimum(a_long, full12) * short / long_
     growth = np.log10((1 + a_short) / (1 + reference)) / math.log10(cfg.trend_full_ratio)
-    has_payments = df["count"].to_numpy() > 0
+    has_payments = col("count") > 0
     return {
         "amount_3m": log_points(a_short, full3, w.amount_3m),
-        "amount_6m": log_points(df[f"amount_{mid}m"], full6, w.amount_6m),
+        "amount_6m": log_points(col(f"amount_{mid}m"), full6, w.amount_6m),
         "amount_12m": log_points(a_long, full12, w.amount_12m),
         "trend": np.where(has_payments, w.trend * np.clip(growth, 0.0, 1.0), 0.0),
-        "payments": log_points(df["count"], cfg.payments_full, w.payments),
-        "months_active": w.months_active * np.minimum(1.0, df["months_active"].to_numpy() / long_),
-        "steadiness": w.steadiness * np.minimum(1.0, df["streak"].to_numpy() / long_),
-        "recency": decay_points(np.nan_to_num(df["days_since"].to_numpy(), posinf=0.0),
+        "payments": log_points(col("count"), cfg.payments_full, w.payments),
+        "months_active": w.months_active * np.minimum(1.0, col("months_active") / long_),
+        "steadiness": w.steadiness * np.minimum(1.0, col("streak") / long_),
+        "recency": decay_points(np.nan_to_num(col("days_since"), posinf=0.0),
                                 cfg.recency_half_life_days, w.recency,
-                                np.isfinite(df["days_since"].to_numpy())),
-        "anchors": w.anchors * np.minimum(1.0, df["anchors_weighted"].to_numpy() / cfg.anchors_full),
-        "credit_anchor": w.credit_anchor * df["credit_anchor"].to_numpy(dtype=np.float64),
-        "bills": log_points(df["bill_amount"], cfg.bills_full, w.bills),
-        "discount_lead": w.discount_lead * np.minimum(1.0, df["discounted"].to_numpy() / cfg.discount_full),
-        "other_bank": log_points(df["other_bank"], cfg.other_bank_full, w.other_bank),
-        "dependence": w.dependence * np.clip(df["share"].to_numpy(), 0.0, 1.0),
-        "tier": -w.tier_penalty * np.maximum(0, df["tier"].to_numpy() - 1),
+                                np.isfinite(col("days_since"))),
+        "anchors": w.anchors * np.minimum(1.0, col("anchors_weighted") / cfg.anchors_full),
+        "credit_anchor": w.credit_anchor * col("credit_anchor").astype(np.float64),
+        "bills": log_points(col("bill_amount"), cfg.bills_full, w.bills),
+        "discount_lead": w.discount_lead * np.minimum(1.0, col("discounted") / cfg.discount_full),
+        "other_bank": log_points(col("other_bank"), cfg.other_bank_full, w.other_bank),
+        "dependence": w.dependence * np.clip(col("share"), 0.0, 1.0),
+        "tier": -w.tier_penalty * np.maximum(0, col("tier") - 1),
     }
 
 
