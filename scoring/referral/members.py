@@ -19,7 +19,7 @@ from scoring.referral.rows import Bar, Slot, column, kind_frame, mask
 from scoring.referral.settings import ReferralSettings
 from scoring.referral.text import GROUP_LINKS
 
-__all__ = ["member_rows", "LABELS"]
+__all__ = ["member_table", "member_rows", "LABELS"]
 
 LABELS = {
     "referrer_credit": ("introducer is a credit client", "引荐人为授信客户"),
@@ -157,8 +157,9 @@ ORDER BY b.prospect
 """
 
 
-def member_rows(con: duckdb.DuckDBPyConnection, cfg: ReferralSettings) -> pa.Table:
-    """The frame of kind ``member`` (table ``chain`` must exist)."""
+def member_table(con: duckdb.DuckDBPyConnection, cfg: ReferralSettings) -> pa.Table:
+    """One row per prospect with the values its evidence and reasons are made of, and its
+    ``details`` (table ``chain`` must exist)."""
     con.execute(_DOORS_SQL)
     rows = con.sql(_MEMBERS_SQL, params={
         "group_links": list(GROUP_LINKS), "products_person": list(cfg.products_person),
@@ -168,7 +169,12 @@ def member_rows(con: duckdb.DuckDBPyConnection, cfg: ReferralSettings) -> pa.Tab
     con.execute("DROP TABLE prospect_door")
     if not details["prospect"].equals(rows["prospect_id"]):  # both ordered by prospect, one row each
         raise RuntimeError("referral member rows and their details are not aligned")
-    rows = rows.append_column("details", details["details"])
+    return rows.append_column("details", details["details"])
+
+
+def member_rows(rows: pa.Table, cfg: ReferralSettings) -> pa.Table:
+    """The frame of kind ``member`` from `member_table`'s rows (no DuckDB: the connection, and
+    the memory its tables hold, can be closed first)."""
     c = cfg.chain
     doors = column(rows, "doors").to_numpy(zero_copy_only=False).astype("float64")
 
