@@ -21,6 +21,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from graph.adjacency import take_rows
@@ -151,7 +152,7 @@ def _score_all(store: GraphStore, settings: ScoringSettings | None, families: li
                step: Callable[[str], None]) -> ScoreSummary:
     settings = settings or get_settings().scoring
     summary = ScoreSummary()
-    frames: list[pa.Table] = []
+    parts: dict[str, pa.Table] = {}
     for family in families or list(FAMILIES):
         step(family)
         module = _module(family)
@@ -159,12 +160,17 @@ def _score_all(store: GraphStore, settings: ScoringSettings | None, families: li
         frame = as_frame(module.score(store, settings))
         summary.seconds[family] = time.perf_counter() - started
         summary.rows[family] = frame.num_rows
-        frames.append(frame)
+        if frame.num_rows and pc.any(pc.not_equal(frame["family"], family)).as_py():
+            raise ValueError(f"family {family} returned rows of another family")
+        # ranked within family and kind, so each family's rows take the stored form at once and
+        # its nested frame is freed before the next family scores (all frames held until the
+        # end added 0.4 GiB to the peak at 2M payments)
+        parts[family] = stored_rows(frame)
+        del frame
         store.release_tables()  # each family reads its own columns: free the last one's tables
-    scored = pa.concat_tables(frames) if frames else empty_frame()
-    frames.clear()
-    table = stored_rows(scored).to_pandas()
-    del scored  # the nested frame is not needed once in the stored form: freed before the write
+    # the stored order is family, kind, rank: the families' rows by name
+    table = (pa.concat_tables([parts.pop(f) for f in sorted(parts)]) if parts
+             else stored_rows(empty_frame())).to_pandas()
     if families:  # keep the other families' rows
         old = store.read("prospects")
         table = pd.concat([old[~old["family"].isin(families)], table], ignore_index=True)
