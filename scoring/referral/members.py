@@ -107,14 +107,17 @@ ORDER BY b.prospect
 
 # A row's `details`, in the order of `_MEMBERS_SQL`'s rows: the best chain, up to max_listed
 # other chains and other introducers (best first, with names), the counts, the doors and the
-# association's penetration, as nested values written as JSON text per row.
+# association's penetration, as nested values written as JSON text per row. Lists are put in
+# order by `list_sort` on the rank carried as the first field (an aggregate `list(x ORDER BY
+# rank)` cost three times as much CPU).
 _DETAILS_SQL = """
 WITH listed AS (           -- the chains a row lists (the best, then up to max_listed others), with names
     SELECT c.prospect,
-           list({'kind': c.kind, 'referrer': c.referrer, 'referrer_name': rn.name, 'via': c.via,
-                 'via_name': coalesce(vn.name, c.via, ''), 'association_id': c.association, 'position': c.position,
-                 'manager_id': c.referrer_manager, 'path': c.path, 'hops': c.hops,
-                 'points': round(c.points, 2)} ORDER BY c.rn) AS chains
+           list_transform(list_sort(list({'rn': c.rn, 'chain': {
+               'kind': c.kind, 'referrer': c.referrer, 'referrer_name': rn.name, 'via': c.via,
+               'via_name': coalesce(vn.name, c.via, ''), 'association_id': c.association, 'position': c.position,
+               'manager_id': c.referrer_manager, 'path': c.path, 'hops': c.hops,
+               'points': round(c.points, 2)}})), lambda x: x.chain) AS chains
     FROM chain c JOIN names rn ON rn.id = c.referrer LEFT JOIN names vn ON vn.id = c.via
     WHERE c.rn <= 1 + $max_listed
     GROUP BY c.prospect
@@ -130,9 +133,10 @@ WITH listed AS (           -- the chains a row lists (the best, then up to max_l
     WHERE i.referrer <> b.referrer
 ), other_introducers AS (
     SELECT o.prospect,
-           list({'id': o.referrer, 'name': n.name, 'manager_id': e.manager_id,
-                 'manager_name': coalesce(mn.name, e.manager_id, ''), 'chain_points': round(o.points, 2)}
-                ORDER BY o.k) AS others
+           list_transform(list_sort(list({'k': o.k, 'introducer': {
+               'id': o.referrer, 'name': n.name, 'manager_id': e.manager_id,
+               'manager_name': coalesce(mn.name, e.manager_id, ''), 'chain_points': round(o.points, 2)}})),
+               lambda x: x.introducer) AS others
     FROM other_introducer o JOIN names n ON n.id = o.referrer JOIN entity e ON e.id = o.referrer
     LEFT JOIN names mn ON mn.id = e.manager_id
     WHERE o.k <= $max_listed
