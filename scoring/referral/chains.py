@@ -154,7 +154,8 @@ FROM summed
 
 
 def build_chains(con: duckdb.DuckDBPyConnection, cfg: ReferralSettings) -> None:
-    """Create ``position_points`` and ``chain`` (every chain, its points and rank ``rn``)."""
+    """Create ``position_points`` and ``chain`` (every chain, its points and rank ``rn``); the
+    intermediate tables are dropped, so the member rows' queries run without them in memory."""
     w, c = cfg.referrer, cfg.chain
     con.register("position_points", pa.Table.from_pandas(
         pd.DataFrame({"position": list(w.position), "points": [float(v) for v in w.position.values()]}),
@@ -171,3 +172,4 @@ def build_chains(con: duckdb.DuckDBPyConnection, cfg: ReferralSettings) -> None:
         "w_industry": c.same_industry, "w_design": c.credit_design,
         "w_length": c.length, "length_full": c.length_full_hops, "length_loss": c.length_loss_per_hop,
         "kinds": list(CHAIN_KINDS)})
+    con.execute("DROP TABLE candidate; DROP TABLE assoc_referrer; DROP TABLE assoc_prospect")  # in `chain` now

@@ -19,7 +19,7 @@ from scoring.referral.rows import Bar, Slot, column, kind_frame, mask
 from scoring.referral.settings import ReferralSettings
 from scoring.referral.text import GROUP_LINKS
 
-__all__ = ["member_rows", "LABELS"]
+__all__ = ["member_table", "member_rows", "LABELS"]
 
 LABELS = {
     "referrer_credit": ("introducer is a credit client", "引荐人为授信客户"),
@@ -33,47 +33,22 @@ LABELS = {
     "independent_introducers": ("independent introducers (clients and key persons)", "独立引荐渠道数（客户及关键人）"),
 }
 
-# One row per prospect: the best chain (rn = 1) with the names its reasons need, the
-# introducers and doors counted, and the details as JSON.
-_MEMBERS_SQL = """
-WITH shown AS (            -- the chains a row lists, with names, as JSON (lists of JSON text aggregate
-                           -- faster than lists of structs)
-    SELECT c.prospect, c.rn, to_json({'kind': c.kind, 'referrer': c.referrer, 'referrer_name': rn.name, 'via': c.via,
-                 'via_name': coalesce(vn.name, c.via, ''), 'association_id': c.association, 'position': c.position,
-                 'manager_id': c.referrer_manager, 'path': c.path, 'hops': c.hops,
-                 'points': round(c.points, 2)}) AS chain_json
-    FROM chain c JOIN names rn ON rn.id = c.referrer LEFT JOIN names vn ON vn.id = c.via
-    WHERE c.rn <= 1 + $max_listed
-), chain_stats AS (
-    SELECT prospect, count(*) AS chains_total FROM chain GROUP BY prospect
-), other_chain AS (
-    SELECT prospect, ('[' || string_agg(chain_json::VARCHAR, ',' ORDER BY rn) || ']')::JSON AS other_chains
-    FROM shown WHERE rn > 1 GROUP BY prospect
-), introducer AS (         -- each client who can introduce, with its best chain's points
-    SELECT prospect, referrer, max(points) AS points FROM chain GROUP BY prospect, referrer
-), introducer_stats AS (
-    SELECT prospect, count(*) AS introducers_total FROM introducer GROUP BY prospect
-), other_introducer AS (   -- the others than the best chain's referrer, strongest first
-    SELECT i.*, row_number() OVER (PARTITION BY i.prospect ORDER BY i.points DESC, i.referrer) AS k
-    FROM introducer i JOIN chain b ON b.prospect = i.prospect AND b.rn = 1
-    WHERE i.referrer <> b.referrer
-), other_introducers AS (
-    SELECT o.prospect,
-           ('[' || string_agg(to_json({'id': o.referrer, 'name': n.name, 'manager_id': e.manager_id,
-                                       'manager_name': coalesce(mn.name, e.manager_id, ''),
-                                       'chain_points': round(o.points, 2)})::VARCHAR, ',' ORDER BY o.k) || ']')::JSON
-               AS others
-    FROM other_introducer o JOIN names n ON n.id = o.referrer JOIN entity e ON e.id = o.referrer
-    LEFT JOIN names mn ON mn.id = e.manager_id
-    WHERE o.k <= $max_listed
-    GROUP BY o.prospect
-), door AS (               -- independent ways in: clients, and the key persons chains run through
+# Each prospect's ways in: the clients and the key persons its chains run through.
+_DOORS_SQL = """
+CREATE TEMP TABLE prospect_door AS
+WITH door AS (             -- independent ways in: clients, and the key persons chains run through
     SELECT prospect, referrer AS door FROM chain
     UNION
     SELECT prospect, via FROM chain WHERE kind IN ('officer', 'interlock') AND via IS NOT NULL
-), door_stats AS (
-    SELECT prospect, count(*) AS doors, list(door ORDER BY door) AS independent_doors FROM door GROUP BY prospect
-), role_text AS (          -- a key person's roles in a firm, in words
+)
+SELECT prospect, count(*) AS doors, list(door ORDER BY door) AS independent_doors FROM door GROUP BY prospect
+"""
+
+# One row per prospect (by id): the best chain (rn = 1) with the names its reasons need. The
+# listed chains and introducers (`details`) are a query of their own: joined here, their
+# nested values would be copied into the hash table of every name look-up below (hundreds of MiB).
+_MEMBERS_SQL = """
+WITH role_text AS (        -- a key person's roles in a firm, in words
     SELECT ro.person_id, ro.enterprise_id,
            string_agg(coalesce(w.en, ro.role), ' and ' ORDER BY ro.role) AS en,
            string_agg(coalesce(w.zh, ro.role), '、' ORDER BY ro.role) AS zh
@@ -113,23 +88,10 @@ SELECT b.prospect AS prospect_id, p.name, b.referrer AS anchor_id, b.association
        b.assoc_clients::VARCHAR AS clients_text, b.assoc_members::VARCHAR AS members_text,
        CASE WHEN b.assoc_members > 0 THEN (b.assoc_clients / b.assoc_members)::VARCHAR END AS share_text,
        b.association IS NOT NULL AND b.pts_penetration > 0 AS says_penetration,
-       d.doors::VARCHAR AS doors_text,
-       to_json({'best_chain': s.chain_json, 'other_chains': coalesce(oc.other_chains, '[]'::JSON),
-                'chains_total': cs.chains_total, 'other_introducers': coalesce(oi.others, '[]'::JSON),
-                'introducers_total': ist.introducers_total, 'independent_doors': d.independent_doors,
-                'referrer_manager_id': b.referrer_manager, 'association_members': b.assoc_members,
-                'association_client_members': b.assoc_clients,
-                'association_penetration': CASE WHEN b.assoc_members > 0
-                                                THEN round(b.assoc_clients / b.assoc_members, 4) END})::VARCHAR
-           AS details
+       d.doors::VARCHAR AS doors_text
 FROM chain b
 JOIN entity p ON p.id = b.prospect JOIN entity r ON r.id = b.referrer
-JOIN shown s ON s.prospect = b.prospect AND s.rn = 1
-JOIN chain_stats cs ON cs.prospect = b.prospect
-JOIN introducer_stats ist ON ist.prospect = b.prospect
-JOIN door_stats d ON d.prospect = b.prospect
-LEFT JOIN other_chain oc ON oc.prospect = b.prospect
-LEFT JOIN other_introducers oi ON oi.prospect = b.prospect
+JOIN prospect_door d ON d.prospect = b.prospect
 LEFT JOIN managers mg ON mg.id = coalesce(CASE WHEN p.is_client THEN p.manager_id END, b.referrer_manager)
 LEFT JOIN names an ON an.id = b.association
 LEFT JOIN names vn ON vn.id = b.via
@@ -143,12 +105,80 @@ ORDER BY b.prospect
 """
 
 
-def member_rows(con: duckdb.DuckDBPyConnection, cfg: ReferralSettings) -> pa.Table:
-    """The frame of kind ``member`` (table ``chain`` must exist)."""
+# A row's `details`, in the order of `_MEMBERS_SQL`'s rows: the best chain, up to max_listed
+# other chains and other introducers (best first, with names), the counts, the doors and the
+# association's penetration, as nested values written as JSON text per row. Lists are put in
+# order by `list_sort` on the rank carried as the first field (an aggregate `list(x ORDER BY
+# rank)` cost three times as much CPU).
+_DETAILS_SQL = """
+WITH listed AS (           -- the chains a row lists (the best, then up to max_listed others), with names
+    SELECT c.prospect,
+           list_transform(list_sort(list({'rn': c.rn, 'chain': {
+               'kind': c.kind, 'referrer': c.referrer, 'referrer_name': rn.name, 'via': c.via,
+               'via_name': coalesce(vn.name, c.via, ''), 'association_id': c.association, 'position': c.position,
+               'manager_id': c.referrer_manager, 'path': c.path, 'hops': c.hops,
+               'points': round(c.points, 2)}})), lambda x: x.chain) AS chains
+    FROM chain c JOIN names rn ON rn.id = c.referrer LEFT JOIN names vn ON vn.id = c.via
+    WHERE c.rn <= 1 + $max_listed
+    GROUP BY c.prospect
+), chain_stats AS (
+    SELECT prospect, count(*) AS chains_total FROM chain GROUP BY prospect
+), introducer AS (         -- each client who can introduce, with its best chain's points
+    SELECT prospect, referrer, max(points) AS points FROM chain GROUP BY prospect, referrer
+), introducer_stats AS (
+    SELECT prospect, count(*) AS introducers_total FROM introducer GROUP BY prospect
+), other_introducer AS (   -- the others than the best chain's referrer, strongest first
+    SELECT i.*, row_number() OVER (PARTITION BY i.prospect ORDER BY i.points DESC, i.referrer) AS k
+    FROM introducer i JOIN chain b ON b.prospect = i.prospect AND b.rn = 1
+    WHERE i.referrer <> b.referrer
+), other_introducers AS (
+    SELECT o.prospect,
+           list_transform(list_sort(list({'k': o.k, 'introducer': {
+               'id': o.referrer, 'name': n.name, 'manager_id': e.manager_id,
+               'manager_name': coalesce(mn.name, e.manager_id, ''), 'chain_points': round(o.points, 2)}})),
+               lambda x: x.introducer) AS others
+    FROM other_introducer o JOIN names n ON n.id = o.referrer JOIN entity e ON e.id = o.referrer
+    LEFT JOIN names mn ON mn.id = e.manager_id
+    WHERE o.k <= $max_listed
+    GROUP BY o.prospect
+)
+SELECT b.prospect, to_json({'best_chain': s.chains[1], 'other_chains': s.chains[2:],
+                'chains_total': cs.chains_total, 'other_introducers': coalesce(oi.others, []),
+                'introducers_total': ist.introducers_total, 'independent_doors': d.independent_doors,
+                'referrer_manager_id': b.referrer_manager, 'association_members': b.assoc_members,
+                'association_client_members': b.assoc_clients,
+                'association_penetration': CASE WHEN b.assoc_members > 0
+                                                THEN round(b.assoc_clients / b.assoc_members, 4) END})::VARCHAR
+           AS details
+FROM chain b
+JOIN listed s ON s.prospect = b.prospect
+JOIN chain_stats cs ON cs.prospect = b.prospect
+JOIN introducer_stats ist ON ist.prospect = b.prospect
+JOIN prospect_door d ON d.prospect = b.prospect
+LEFT JOIN other_introducers oi ON oi.prospect = b.prospect
+WHERE b.rn = 1
+ORDER BY b.prospect
+"""
+
+
+def member_table(con: duckdb.DuckDBPyConnection, cfg: ReferralSettings) -> pa.Table:
+    """One row per prospect with the values its evidence and reasons are made of, and its
+    ``details`` (table ``chain`` must exist)."""
+    con.execute(_DOORS_SQL)
     rows = con.sql(_MEMBERS_SQL, params={
-        "max_listed": cfg.max_listed, "group_links": list(GROUP_LINKS),
-        "products_person": list(cfg.products_person), "products_enterprise": list(cfg.products_enterprise),
+        "group_links": list(GROUP_LINKS), "products_person": list(cfg.products_person),
+        "products_enterprise": list(cfg.products_enterprise),
         "products_design": list(cfg.products_credit_design)}).to_arrow_table()
+    details = con.sql(_DETAILS_SQL, params={"max_listed": cfg.max_listed}).to_arrow_table()
+    con.execute("DROP TABLE prospect_door")
+    if not details["prospect"].equals(rows["prospect_id"]):  # both ordered by prospect, one row each
+        raise RuntimeError("referral member rows and their details are not aligned")
+    return rows.append_column("details", details["details"])
+
+
+def member_rows(rows: pa.Table, cfg: ReferralSettings) -> pa.Table:
+    """The frame of kind ``member`` from `member_table`'s rows (no DuckDB: the connection, and
+    the memory its tables hold, can be closed first)."""
     c = cfg.chain
     doors = column(rows, "doors").to_numpy(zero_copy_only=False).astype("float64")
 

@@ -1,7 +1,9 @@
 """The referral family's view of the store, as DuckDB tables: who can introduce whom.
 
-`load_network` registers the node tables and the derived `edges` (MEMBER_OF, HOLDS_ROLE,
-and PAYROLL/BILL for the products an enterprise holds) in a DuckDB connection and builds:
+`load_network` makes the node tables and the derived `edges` (MEMBER_OF, HOLDS_ROLE, and
+PAYROLL/BILL for the products an enterprise holds) views of a DuckDB connection
+(`scoring.features.store_view`: the store's Parquet files, read by DuckDB for the columns
+and edge kinds a query asks for, with no pandas frame in between) and builds:
 
 - ``entity``: every enterprise, and every person who is a member or holds a role (an
   enterprise id wins over a person with the same id), with its flags — client, credit
@@ -16,12 +18,14 @@ Each step is one SQL statement over whole tables; nothing here loops over rows.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 import pandas as pd
-import pyarrow as pa
 
 from graph.store import GraphStore
 from graph.vocabulary import ASSET_THRESHOLD
+from scoring.features import store_view
 from scoring.referral.settings import ReferralSettings
 
 __all__ = ["load_network"]
@@ -33,7 +37,7 @@ _NODE_COLUMNS = {
     "associations": ["id", "name", "kind"],
     "managers": ["id", "name", "branch_id"],
 }
-_EDGE_KINDS = ("MEMBER_OF", "HOLDS_ROLE", "PAYROLL", "BILL")
+_EDGE_COLUMNS = ["src", "dst", "kind", "role", "position", "last_on"]
 
 # Memberships and roles as the derived edges give them (an empty position is a plain member).
 _LINKS_SQL = """
@@ -119,34 +123,25 @@ GROUP BY m.association_id
 """
 
 
-def _arrow(df: pd.DataFrame) -> pa.Table:
-    return pa.Table.from_pandas(df, preserve_index=False)
+# The scoring date when none is set: the latest day in the data, an enterprise opened or a
+# payment made (the last day of the PAYS edges); never the clock, so scores are deterministic.
+_DATE_SQL = """
+SELECT greatest((SELECT max(CAST(opened_on AS DATE)) FROM enterprises),
+                (SELECT max(CAST(last_on AS DATE)) FROM edges WHERE kind = 'PAYS'))
+"""
 
 
 def load_network(con: duckdb.DuckDBPyConnection, store: GraphStore, cfg: ReferralSettings,
-                 as_of: str | None = None) -> pd.Timestamp | None:
-    """Build the family's tables in `con`; returns the scoring date (see `scoring_date`)."""
+                 as_of: str | None = None) -> dt.date | None:
+    """Build the family's tables in `con`; returns the scoring date (`as_of`, else `_DATE_SQL`)."""
     for table, columns in _NODE_COLUMNS.items():
-        con.register(table, _arrow(store.read(table, columns)))
-    edges = store.read("edges", ["src", "dst", "kind", "role", "position", "last_on"])
-    date = scoring_date(store, edges, as_of)
-    con.register("edges", _arrow(edges[edges["kind"].isin(_EDGE_KINDS)].drop(columns=["last_on"])))
+        store_view(con, store, table, columns)
+    store_view(con, store, "edges", _EDGE_COLUMNS)
+    date = pd.Timestamp(as_of).date() if as_of else con.execute(_DATE_SQL).fetchall()[0][0]
     con.execute(_LINKS_SQL)
     con.execute(_ENTITY_SQL, {"assets": ASSET_THRESHOLD, "weak_max": cfg.weak_client_max_products,
                               "include_weak": cfg.include_weak_clients,
-                              "credit_weight": cfg.referrer.credit_client,
-                              "as_of": None if date is None else date.date()})
+                              "credit_weight": cfg.referrer.credit_client, "as_of": date})
     con.execute(_NAMES_SQL)
     con.execute(_ASSOC_SQL)
     return date
-
-
-def scoring_date(store: GraphStore, edges: pd.DataFrame, given: str | None) -> pd.Timestamp | None:
-    """The setting, else the latest date in the data: an enterprise opened or a payment made
-    (the last day of the PAYS edges); never the clock, so scores are deterministic."""
-    if given:
-        return pd.Timestamp(given)
-    opened = store.read("enterprises", ["opened_on"])["opened_on"].max()
-    paid = edges.loc[edges["kind"] == "PAYS", "last_on"].max()
-    known = [d for d in (opened, paid) if d is not None and not pd.isna(d)]
-    return pd.Timestamp(max(known)) if known else None

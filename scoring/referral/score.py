@@ -12,8 +12,10 @@ A member's score is the best chain's contributions (referrer strength, the assoc
 penetration, fit with the referrer, chain length) plus a bonus for independent introducers,
 so adding a chain never lowers it. Weights: section ``referral:`` of scoring/weights.yaml.
 
-`score` runs the steps in one in-process DuckDB connection — network, chains, member rows,
-association targets — and returns one frame (`scoring.frame.FRAME_SCHEMA`).
+`score` runs the SQL steps in one in-process DuckDB connection — network, chains, member
+rows, association targets — closes it (its tables are most of the family's memory), then
+puts the member rows' evidence and reasons together and returns one frame
+(`scoring.frame.FRAME_SCHEMA`).
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from graph.store import GraphStore
+from graph.store import GraphStore, release_memory
 from scoring.referral.chains import build_chains
-from scoring.referral.members import member_rows
+from scoring.referral.members import member_rows, member_table
 from scoring.referral.network import load_network
 from scoring.referral.settings import ReferralSettings
 from scoring.referral.targets import association_targets
@@ -45,6 +47,9 @@ def score(store: GraphStore, settings: ScoringSettings) -> pa.Table:
         con.register("role_words", role_words())
         load_network(con, store, cfg, settings.as_of)
         build_chains(con, cfg)
-        return pa.concat_tables([member_rows(con, cfg), association_targets(con, cfg)])
+        members = member_table(con, cfg)
+        targets = association_targets(con, cfg)
     finally:
-        con.close()
+        con.close()  # its tables (the chains above all) are freed before the frame is built
+    release_memory()
+    return pa.concat_tables([member_rows(members, cfg), targets])
