@@ -1,12 +1,14 @@
 """The FastAPI application: `create_app` wires settings, the store, auth, errors and routers.
 
-``prospect-graph serve`` runs it with uvicorn; tests build it in-process or serve it on
-loopback. OpenAPI lives at ``/openapi.json`` and its pages at ``/docs`` (both need a token
+``prospect-graph serve`` runs it with uvicorn (`serve`: one process, or several worker
+processes, each building the app with `create_app` for the same store); tests build it
+in-process or serve it on loopback. OpenAPI lives at ``/openapi.json`` and its pages at ``/docs`` (both need a token
 unless ``PROSPECT_GRAPH_API__PUBLIC_DOCS=true``).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,7 @@ from api.settings import ApiSettings
 from graph import open_store
 from graph.settings import get_settings
 
-__all__ = ["create_app", "uvicorn_options"]
+__all__ = ["create_app", "uvicorn_options", "serve", "worker_count"]
 
 DESCRIPTION = """Who to approach next, and through whom: prospects of each family with their
 explanations, entities, neighbourhoods and relationship paths, exports and ingest jobs.
@@ -46,7 +48,7 @@ def create_app(store_path: Path | None = None, settings: ApiSettings | None = No
     app.state.store = store
     app.state.audit = AuditLog(store.state_dir / "audit.jsonl")
     app.state.jobs = JobRegistry(store, settings.jobs_dir_name)
-    app.state.throttle = FailureThrottle(settings.auth_failures_per_minute)
+    app.state.throttle = FailureThrottle(store.state_dir, settings.auth_failures_per_minute)
     install_error_handlers(app)
     redact_access_log()  # a ?token= sign-in link must not leave its token in the access log
     app.middleware("http")(token_query_middleware)
@@ -65,6 +67,41 @@ def uvicorn_options(settings: ApiSettings | None = None) -> dict[str, Any]:
     """
     proxies = (settings or get_settings().api).trusted_proxies
     return {"proxy_headers": bool(proxies), "forwarded_allow_ips": proxies or ""}
+
+
+def worker_count(workers: int | None = None) -> int:
+    """How many worker processes `serve` runs: `workers`, else the `api.workers` setting, else
+    one per core this process may use (each worker runs Python on at most one core at a time)."""
+    count = workers if workers is not None else get_settings().api.workers
+    if count is None:
+        count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, int(count))
+
+
+def serve(store_path: Path | None = None, host: str = "127.0.0.1", port: int = 8000,
+          workers: int | None = None) -> None:
+    """Serve the store with uvicorn: in this process for one worker, else `worker_count` processes
+    that share the listening socket (uvicorn's supervisor restarts one that dies).
+
+    Each worker builds the app with `create_app` for the same store, named to it in the
+    environment (`PROSPECT_GRAPH_GRAPH__STORE`); the settings are the environment's. What the
+    workers must agree on lives in the store's state folder (tokens, sessions, the sign-in
+    throttle, the ingest jobs, the lead ledger); caches are per process or memory-mapped.
+    """
+    import uvicorn
+
+    count = worker_count(workers)
+    options: dict[str, Any] = {"host": host, "port": port, "log_level": "info", **uvicorn_options()}
+    if count == 1:
+        uvicorn.run(create_app(store_path), **options)
+        return
+    root = Path(store_path) if store_path is not None else get_settings().graph.store
+    open_store(root)  # a store that cannot be opened fails here, once, not in every worker
+    os.environ[STORE_ENV] = str(root.resolve())
+    uvicorn.run("api.main:create_app", factory=True, workers=count, **options)
+
+
+STORE_ENV = "PROSPECT_GRAPH_GRAPH__STORE"
 
 
 def _offline_docs(app: FastAPI) -> None:

@@ -1,0 +1,186 @@
+"""Several worker processes on one store (`prospect-graph serve --workers N`): the sign-in
+throttle and the ingest jobs are the store's, not a process's.
+
+Two app instances on one store stand for two workers (their state is in files and locks,
+which behave the same between two apps of one process as between two processes); the last
+tests run real server processes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+from fastapi.testclient import TestClient
+
+from api.auth import add_token
+from api.main import create_app, worker_count
+from api.schemas import JobOut
+from api.settings import ApiSettings
+from graph.errors import InvalidData
+from tests.api.conftest import assert_error, auth, build_store
+from tests.live import free_port
+
+ENTERPRISES = "enterprise_id,name,is_client\nX1,甲机械有限公司,1\nX2,乙贸易有限公司,0\n"
+CLI = str(Path(sys.executable).with_name("prospect-graph"))
+
+
+@pytest.fixture()
+def two_workers(tmp_path: Path):
+    root = tmp_path / "root"
+    (root / "bundle").mkdir(parents=True)
+    (root / "bundle" / "enterprises.csv").write_text(ENTERPRISES, encoding="utf-8")
+    store = build_store(tmp_path / "store")
+    token = add_token(store, "ops", "admin")
+    settings = ApiSettings(ingest_root=root, auth_failures_per_minute=4)
+    first, second = create_app(store.root, settings), create_app(store.root, settings)
+    with TestClient(first) as a, TestClient(second) as b:
+        yield a, b, first, second, token, store
+
+
+def test_sign_in_failures_add_up_across_workers(two_workers):
+    a, b, *_, token, _ = two_workers
+    assert_error(a.get("/me", headers=auth("pg_bad1")), 401)
+    assert_error(b.get("/me", headers=auth("pg_bad2")), 401)
+    assert_error(a.get("/me", headers=auth("pg_bad3")), 401)
+    assert_error(b.get("/me", headers=auth("pg_bad4")), 401)
+    assert_error(a.get("/me", headers=auth("pg_bad5")), 429)  # the limit is 4, whichever worker counted
+    assert_error(b.get("/me", headers=auth("pg_bad6")), 429)
+    assert b.get("/me", headers=auth(token)).status_code == 200  # a valid token is never throttled
+
+
+def test_a_job_of_one_worker_is_seen_and_blocks_the_other(two_workers, monkeypatch):
+    a, b, first, second, token, _ = two_workers
+    release = threading.Event()
+    import ingest.job
+
+    def slow_ingest(store, bundle, mapping=None, settings=None, watchers=()):
+        release.wait(10)
+        raise InvalidData("stopped by the test")
+
+    monkeypatch.setattr(ingest.job, "run_ingest", slow_ingest)
+    h = auth(token)
+    started = a.post("/ingest/path", headers=h, json={"path": "bundle", "score": False})
+    assert started.status_code == 202
+    job_id = started.json()["id"]
+    seen = b.get(f"/ingest/{job_id}", headers=h).json()
+    assert seen["status"] in ("queued", "running") and seen["submitted_by"] == "ops"
+    assert [j["id"] for j in b.get("/ingest", headers=h).json()["items"]] == [job_id]
+    refused = assert_error(b.post("/ingest/path", headers=h, json={"path": "bundle"}), 409)
+    assert job_id in refused["error"]  # names the job another worker runs
+    release.set()
+    assert first.state.jobs.wait(job_id, timeout=10).status == "failed"
+    ended = second.state.jobs.wait(job_id, timeout=10)  # polled: the other worker's job
+    assert ended.status == "failed" and ended.error == "stopped by the test"
+    again = b.post("/ingest/path", headers=h, json={"path": "bundle", "score": False})
+    assert again.status_code == 202  # free again, for any worker
+    second.state.jobs.wait(again.json()["id"], timeout=10)
+    assert {j["id"] for j in a.get("/ingest", headers=h).json()["items"]} == {job_id, again.json()["id"]}
+
+
+def test_a_job_cut_off_by_a_stopped_server_reads_as_failed(two_workers):
+    a, *_, token, store = two_workers
+    jobs = store.state_dir / "ingest-jobs"
+    jobs.mkdir(parents=True, exist_ok=True)
+    left = JobOut(id="abc123", status="running", source="path", submitted_by="ops", created="2026-01-01T00:00:00+00:00",
+                  score=True)
+    (jobs / "abc123.json").write_text(left.model_dump_json(), encoding="utf-8")
+    body = a.get("/ingest/abc123", headers=auth(token)).json()
+    assert body["status"] == "failed" and "interrupted" in body["error"]
+    assert a.get("/ingest", headers=auth(token)).json()["items"][0]["status"] == "failed"
+    r = a.post("/ingest/path", headers=auth(token), json={"path": "bundle", "score": False})
+    assert r.status_code == 202  # a cut-off job does not block the next one
+
+
+def test_worker_count_follows_option_then_setting_then_cores(monkeypatch):
+    assert worker_count(3) == 3
+    monkeypatch.setenv("PROSPECT_GRAPH_API__WORKERS", "2")
+    from graph.settings import reset_settings
+
+    reset_settings()
+    try:
+        assert worker_count() == 2
+        monkeypatch.delenv("PROSPECT_GRAPH_API__WORKERS")
+        reset_settings()
+        assert worker_count() == len(os.sched_getaffinity(0))
+    finally:
+        reset_settings()
+
+
+# ----------------------------------------------------------------- real processes
+@contextmanager
+def _serve(store: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = free_port()
+    env = {**os.environ, "PROSPECT_GRAPH_API__AUTH_FAILURES_PER_MINUTE": "4"}
+    proc = subprocess.Popen([CLI, "serve", "--store", str(store), "--port", str(port), *args], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise AssertionError("serve did not start")
+            time.sleep(0.1)
+        yield base, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_serve_with_two_workers_runs_two_worker_processes(tmp_path):
+    store = build_store(tmp_path / "store")
+    token = add_token(store, "ops", "admin")
+    with _serve(store.root, "--workers", "2") as (base, proc):
+        deadline = time.monotonic() + 30
+        while len(psutil.Process(proc.pid).children()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        workers = [p for p in psutil.Process(proc.pid).children() if "spawn_main" in " ".join(p.cmdline())]
+        assert len(workers) == 2, [p.cmdline() for p in psutil.Process(proc.pid).children()]
+        clients = [httpx.Client(base_url=base) for _ in range(12)]  # the workers share the listening socket
+        try:
+            statuses = [c.get("/me", headers=auth(f"pg_bad{i}")).status_code for i, c in enumerate(clients)]
+            assert clients[0].get("/me", headers=auth(token)).json()["name"] == "ops"
+        finally:
+            for c in clients:
+                c.close()
+        assert statuses == [401] * 4 + [429] * 8  # one count, whichever worker answered
+
+
+def test_two_server_processes_share_the_throttle_and_the_job_list(tmp_path, monkeypatch):
+    """Two processes on one store, each reached on its own port: which one answers is known."""
+    root = tmp_path / "root"
+    (root / "bundle").mkdir(parents=True)
+    (root / "bundle" / "enterprises.csv").write_text(ENTERPRISES, encoding="utf-8")
+    store = build_store(tmp_path / "store")
+    token = add_token(store, "ops", "admin")
+    monkeypatch.setenv("PROSPECT_GRAPH_API__INGEST_ROOT", str(root))
+    with _serve(store.root, "--workers", "1") as (one, _), _serve(store.root, "--workers", "1") as (two, _):
+        statuses = [httpx.get(f"{base}/me", headers=auth(f"pg_bad{i}")).status_code
+                    for i, base in enumerate([one, two, one, two, one, two])]
+        assert statuses == [401] * 4 + [429] * 2
+        h = auth(token)
+        job_id = httpx.post(f"{one}/ingest/path", headers=h, json={"path": "bundle", "score": False}).json()["id"]
+        assert job_id in [j["id"] for j in httpx.get(f"{two}/ingest", headers=h).json()["items"]]
+        deadline = time.monotonic() + 30
+        while (body := httpx.get(f"{two}/ingest/{job_id}", headers=h).json())["status"] in ("queued", "running"):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert body["status"] == "succeeded" and body["summary"]["rows_read"] == 2
