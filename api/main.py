@@ -8,7 +8,9 @@ unless ``PROSPECT_GRAPH_API__PUBLIC_DOCS=true``).
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +26,11 @@ from api.guard import RequestGuard
 from api.jobs import JobRegistry
 from api.routers import ROUTERS
 from api.settings import ApiSettings
+from api.warm import start_warming
 from graph import open_store
 from graph.settings import get_settings
 
-__all__ = ["create_app", "uvicorn_options", "serve", "worker_count"]
+__all__ = ["create_app", "serve_app", "uvicorn_options", "serve", "worker_count"]
 
 DESCRIPTION = """Who to approach next, and through whom: prospects of each family with their
 explanations, entities, neighbourhoods and relationship paths, exports and ingest jobs.
@@ -37,12 +40,20 @@ Every request but `/health` needs a bearer token made by `prospect-graph token a
 `?token=` link). Errors always have the shape `{"ok": false, "error": "...", "status": N}`."""
 
 
-def create_app(store_path: Path | None = None, settings: ApiSettings | None = None) -> FastAPI:
-    """Build the app for the store at `store_path` (default: `$PROSPECT_GRAPH_GRAPH__STORE`)."""
+def create_app(store_path: Path | None = None, settings: ApiSettings | None = None, warm: bool = False) -> FastAPI:
+    """Build the app for the store at `store_path` (default: `$PROSPECT_GRAPH_GRAPH__STORE`);
+    `warm`: build the process's caches in the background once it serves (`api.warm`)."""
     settings = settings or get_settings().api
     store = open_store(store_path)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            start_warming(store)
+        yield
+
     app = FastAPI(title="Prospect Graph API", version="0.1.0", description=DESCRIPTION,
-                  docs_url=None, redoc_url=None)
+                  docs_url=None, redoc_url=None, lifespan=lifespan)
     _offline_docs(app)
     app.state.settings = settings
     app.state.store = store
@@ -83,7 +94,7 @@ def serve(store_path: Path | None = None, host: str = "127.0.0.1", port: int = 8
     """Serve the store with uvicorn: in this process for one worker, else `worker_count` processes
     that share the listening socket (uvicorn's supervisor restarts one that dies).
 
-    Each worker builds the app with `create_app` for the same store, named to it in the
+    Each worker builds the app with `serve_app` for the same store, named to it in the
     environment (`PROSPECT_GRAPH_GRAPH__STORE`); the settings are the environment's. What the
     workers must agree on lives in the store's state folder (tokens, sessions, the sign-in
     throttle, the ingest jobs, the lead ledger); caches are per process or memory-mapped.
@@ -93,15 +104,20 @@ def serve(store_path: Path | None = None, host: str = "127.0.0.1", port: int = 8
     count = worker_count(workers)
     options: dict[str, Any] = {"host": host, "port": port, "log_level": "info", **uvicorn_options()}
     if count == 1:
-        uvicorn.run(create_app(store_path), **options)
+        uvicorn.run(create_app(store_path, warm=True), **options)
         return
     root = Path(store_path) if store_path is not None else get_settings().graph.store
     open_store(root)  # a store that cannot be opened fails here, once, not in every worker
     os.environ[STORE_ENV] = str(root.resolve())
-    uvicorn.run("api.main:create_app", factory=True, workers=count, **options)
+    uvicorn.run("api.main:serve_app", factory=True, workers=count, **options)
 
 
 STORE_ENV = "PROSPECT_GRAPH_GRAPH__STORE"
+
+
+def serve_app() -> FastAPI:
+    """The app of one `serve` worker process: the environment's store, caches warmed at start."""
+    return create_app(warm=True)
 
 
 def _offline_docs(app: FastAPI) -> None:

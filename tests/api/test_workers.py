@@ -184,3 +184,24 @@ def test_two_server_processes_share_the_throttle_and_the_job_list(tmp_path, monk
             assert time.monotonic() < deadline
             time.sleep(0.1)
         assert body["status"] == "succeeded" and body["summary"]["rows_read"] == 2
+
+
+def test_a_served_process_warms_its_caches_and_survives_a_failing_step(tmp_path, monkeypatch, caplog):
+    import api.masking
+    import viz.facts
+    from api.warm import warm_process
+
+    store = build_store(tmp_path / "store")
+    key = store.snapshot().cache_key
+    assert key not in api.masking._persons and key not in viz.facts._index_cache
+    done = warm_process(store)
+    assert set(done) == {"disk caches", "person branches", "prospect rows"}
+    assert api.masking._persons[key]["P1"] == "B01"  # person → branch, as masking reads it
+    assert key in viz.facts._index_cache
+
+    def broken(store):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(api.masking, "person_branches", broken)
+    assert "person branches" not in warm_process(store)  # skipped, the others still built
+    assert "warming person branches failed" in caplog.text
