@@ -205,3 +205,51 @@ def test_a_served_process_warms_its_caches_and_survives_a_failing_step(tmp_path,
     monkeypatch.setattr(api.masking, "person_branches", broken)
     assert "person branches" not in warm_process(store)  # skipped, the others still built
     assert "warming person branches failed" in caplog.text
+
+
+# ----------------------------------------------------------- what requests write, from several processes
+def _in_processes(code: str, *args: str, count: int = 3) -> None:
+    """Run `code` (argv: its index, then `args`) in `count` Python processes at once: each
+    imports first, then all start together."""
+    start = f"import time; time.sleep(max(0.0, {time.time() + 8.0} - time.time()))\n"
+    imports, _, body = code.partition("\n")
+    procs = [subprocess.Popen([sys.executable, "-c", imports + "\n" + start + body, str(i), *args])
+             for i in range(count)]
+    assert [p.wait(timeout=120) for p in procs] == [0] * count
+
+
+def test_audit_lines_of_several_processes_stay_whole(tmp_path):
+    path = tmp_path / "audit.jsonl"
+    _in_processes(
+        "import sys; from pathlib import Path; from api.audit import AuditLog; from api.auth import User\n"
+        "log = AuditLog(Path(sys.argv[2])); user = User(name='w' + sys.argv[1], role='admin')\n"
+        "for n in range(150):\n"
+        "    log.record(user, 'view_entity', ids=[f'E{n:05d}-{k}' for k in range(400)])\n", str(path))
+    from api.audit import AuditLog
+
+    lines = AuditLog(path).read()  # every line parses: none was cut by another process's
+    assert len(lines) == 450 and all(len(line["ids"]) == 400 for line in lines)
+    assert {line["user"] for line in lines} == {"w0", "w1", "w2"}
+
+
+def test_refit_results_of_two_workers_are_both_kept(tmp_path):
+    import json
+
+    path = tmp_path / "refit.json"
+    _in_processes(
+        "import sys; from pathlib import Path; from leads.refit import _save\n"
+        "for n in range(100):\n"
+        "    _save(Path(sys.argv[2]), f'family{sys.argv[1]}-{n}', {'multipliers': {'x': n}})\n", str(path))
+    assert len(json.loads(path.read_text(encoding="utf-8"))) == 300
+
+
+def test_a_store_secret_made_by_several_processes_at_once_is_one(tmp_path):
+    store = build_store(tmp_path / "store")
+    out = tmp_path / "seen"
+    out.mkdir()
+    _in_processes(
+        "import sys; from pathlib import Path; from graph.networkx_store import NetworkxStore\n"
+        "secret = NetworkxStore(Path(sys.argv[2])).secret('fresh')\n"
+        "(Path(sys.argv[3]) / sys.argv[1]).write_text(secret)\n", str(store.root), str(out), count=4)
+    seen = {p.read_text() for p in out.iterdir()}
+    assert len(seen) == 1 and len(seen.pop()) == 64
