@@ -1,18 +1,16 @@
 """The FastAPI application: `create_app` wires settings, the store, auth, errors and routers.
 
-``prospect-graph serve`` runs it with uvicorn (`serve`: one process, or several worker
-processes, each building the app with `create_app` for the same store); tests build it
-in-process or serve it on loopback. OpenAPI lives at ``/openapi.json`` and its pages at ``/docs`` (both need a token
+``prospect-graph serve`` runs it with uvicorn (`api.server.serve`: in one process, or in
+several worker processes that each build it with `serve_app`); tests build it in-process or
+serve it on loopback. OpenAPI lives at ``/openapi.json`` and its pages at ``/docs`` (both need a token
 unless ``PROSPECT_GRAPH_API__PUBLIC_DOCS=true``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -25,12 +23,13 @@ from api.errors import install_error_handlers
 from api.guard import RequestGuard
 from api.jobs import JobRegistry
 from api.routers import ROUTERS
+from api.server import uvicorn_options
 from api.settings import ApiSettings
 from api.warm import start_warming
 from graph import open_store
 from graph.settings import get_settings
 
-__all__ = ["create_app", "serve_app", "uvicorn_options", "serve", "worker_count"]
+__all__ = ["create_app", "serve_app", "uvicorn_options"]
 
 DESCRIPTION = """Who to approach next, and through whom: prospects of each family with their
 explanations, entities, neighbourhoods and relationship paths, exports and ingest jobs.
@@ -68,51 +67,6 @@ def create_app(store_path: Path | None = None, settings: ApiSettings | None = No
     for router in ROUTERS:
         app.include_router(router)
     return app
-
-
-def uvicorn_options(settings: ApiSettings | None = None) -> dict[str, Any]:
-    """How uvicorn must run the app: X-Forwarded-For believed only from `trusted_proxies`.
-
-    uvicorn's own default trusts the header from 127.0.0.1, so a local client could pick
-    any address (and dodge the sign-in throttle) by rotating the header.
-    """
-    proxies = (settings or get_settings().api).trusted_proxies
-    return {"proxy_headers": bool(proxies), "forwarded_allow_ips": proxies or ""}
-
-
-def worker_count(workers: int | None = None) -> int:
-    """How many worker processes `serve` runs: `workers`, else the `api.workers` setting, else
-    one per core this process may use (each worker runs Python on at most one core at a time)."""
-    count = workers if workers is not None else get_settings().api.workers
-    if count is None:
-        count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, int(count))
-
-
-def serve(store_path: Path | None = None, host: str = "127.0.0.1", port: int = 8000,
-          workers: int | None = None) -> None:
-    """Serve the store with uvicorn: in this process for one worker, else `worker_count` processes
-    that share the listening socket (uvicorn's supervisor restarts one that dies).
-
-    Each worker builds the app with `serve_app` for the same store, named to it in the
-    environment (`PROSPECT_GRAPH_GRAPH__STORE`); the settings are the environment's. What the
-    workers must agree on lives in the store's state folder (tokens, sessions, the sign-in
-    throttle, the ingest jobs, the lead ledger); caches are per process or memory-mapped.
-    """
-    import uvicorn
-
-    count = worker_count(workers)
-    options: dict[str, Any] = {"host": host, "port": port, "log_level": "info", **uvicorn_options()}
-    if count == 1:
-        uvicorn.run(create_app(store_path, warm=True), **options)
-        return
-    root = Path(store_path) if store_path is not None else get_settings().graph.store
-    open_store(root)  # a store that cannot be opened fails here, once, not in every worker
-    os.environ[STORE_ENV] = str(root.resolve())
-    uvicorn.run("api.main:serve_app", factory=True, workers=count, **options)
-
-
-STORE_ENV = "PROSPECT_GRAPH_GRAPH__STORE"
 
 
 def serve_app() -> FastAPI:

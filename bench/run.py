@@ -157,7 +157,7 @@ def _api(store: Path) -> dict[str, Any]:
             latencies[name] = row
             print(f"      {name}: first {row['first_ms']:.0f} ms, p95 one client {row['single_p95_ms']:.1f} ms, "
                   f"{CLIENTS} clients {row['p95_ms']:.1f} ms", flush=True)
-        from api.main import worker_count
+        from api.server import worker_count
 
         workers = worker_count(int(WORKERS) if WORKERS else None)
         return {"ready_s": ready, "clients": CLIENTS, "workers": workers, "latency": latencies}

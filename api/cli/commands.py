@@ -134,7 +134,7 @@ def serve(
         min=1, help="worker processes (default: the api.workers setting, else one per core)")] = None,
 ) -> None:
     """Serve the API and the pages (uvicorn; several worker processes use several cores)."""
-    from api.main import serve as run_server
+    from api.server import serve as run_server
 
     run_server(store, host=host, port=port, workers=workers)
 
@@ -169,7 +169,7 @@ def demo(
         import secrets
 
         from api.auth import add_token
-        from api.main import serve as run_server
+        from api.server import serve as run_server
 
         token = add_token(st, f"demo-{secrets.token_hex(3)}", role="admin")  # names are unique
         typer.echo(f"\nserving on http://127.0.0.1:{port}  (API docs: /docs)")

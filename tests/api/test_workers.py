@@ -23,8 +23,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.auth import add_token
-from api.main import create_app, worker_count
+from api.main import create_app
 from api.schemas import JobOut
+from api.server import worker_count
 from api.settings import ApiSettings
 from graph.errors import InvalidData
 from tests.api.conftest import assert_error, auth, build_store
