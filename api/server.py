@@ -6,6 +6,7 @@ the app (each worker imports it and builds it with `api.main.serve_app`).
 
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,10 @@ from graph.settings import ApiSettings, get_settings
 __all__ = ["serve", "worker_count", "uvicorn_options", "STORE_ENV"]
 
 STORE_ENV = "PROSPECT_GRAPH_GRAPH__STORE"
+# uvicorn's supervisor kills a worker that does not answer its ping within this many seconds
+# (default 5). A worker busy with long numpy/pandas steps on a loaded machine can miss 5 s
+# and be killed with requests in flight; a worker truly hung is still replaced, a minute later.
+WORKER_HEALTHCHECK_SECONDS = 60
 
 
 def uvicorn_options(settings: ApiSettings | None = None) -> dict[str, Any]:
@@ -60,4 +65,6 @@ def serve(store_path: Path | None = None, host: str = "127.0.0.1", port: int = 8
     root = Path(store_path) if store_path is not None else get_settings().graph.store
     open_store(root)  # a store that cannot be opened fails here, once, not in every worker
     os.environ[STORE_ENV] = str(root.resolve())
+    if "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters:  # uvicorn >= 0.30
+        options["timeout_worker_healthcheck"] = WORKER_HEALTHCHECK_SECONDS
     uvicorn.run("api.main:serve_app", factory=True, workers=count, **options)
