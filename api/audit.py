@@ -8,6 +8,7 @@ phone, ID number or search text, so the log itself holds no personal data.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import threading
@@ -24,7 +25,7 @@ MAX_IDS = 500  # a line names at most this many ids; `ids_total` keeps the full 
 
 
 class AuditLog:
-    """Appends one JSON line per audited request; safe across threads."""
+    """Appends one JSON line per audited request; safe across threads and worker processes."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -45,11 +46,14 @@ class AuditLog:
         if rows is not None:
             entry["rows"] = rows
         entry.update(extra)
-        line = json.dumps(entry, ensure_ascii=False, default=str) + "\n"
+        line = (json.dumps(entry, ensure_ascii=False, default=str) + "\n").encode("utf-8")
         with self._lock:
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-            with os.fdopen(fd, "a", encoding="utf-8") as fh:
-                fh.write(line)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)  # the workers of `serve --workers N` append to one file
+                os.write(fd, line)  # one write per line: lines of two processes never interleave
+            finally:
+                os.close(fd)
 
     def read(self) -> list[dict[str, Any]]:
         """Every line, oldest first (for tests and admins)."""

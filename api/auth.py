@@ -14,8 +14,9 @@ history). The cookie (HttpOnly, SameSite=Strict) carries a server-side session i
 (logout) ends it at once, and revoking or expiring its token ends it too. Tokens may
 expire (``expires``) and are revoked by name (`revoke_token`).
 
-The failure throttle is keyed by the client address as the server sees it (uvicorn trusts
-``X-Forwarded-For`` only from ``PROSPECT_GRAPH_API__TRUSTED_PROXIES``); a valid credential is
+The failure throttle (`api.throttle`, one for every worker process of the store) is keyed by
+the client address as the server sees it (uvicorn trusts ``X-Forwarded-For`` only from
+``PROSPECT_GRAPH_API__TRUSTED_PROXIES``); a valid credential is
 never throttled, so one shared address with a guessing neighbour does not lock everyone out.
 `sign_in` is the one check of a presented token with the throttle: the API's dependencies,
 the login form, the pages and the ``?token=`` link all go through it.
@@ -33,8 +34,6 @@ import os
 import re
 import secrets
 import threading
-import time
-from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -47,6 +46,7 @@ from pydantic import BaseModel
 
 from api.errors import error_response
 from api.settings import ApiSettings
+from api.throttle import FailureThrottle
 from graph.errors import AppError, InvalidRequest, NotFound, Unauthorized
 from graph.settings import get_settings
 from graph.store import GraphStore
@@ -353,31 +353,6 @@ def redact_access_log(logger_name: str = "uvicorn.access") -> None:
         logger.addFilter(RedactTokenFilter())
 
 
-class FailureThrottle:
-    """Slows guessing: more than `per_minute` failed sign-ins from one address gets 429."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def _recent(self, client: str, now: float) -> deque[float]:
-        q = self._failures[client]
-        while q and now - q[0] > 60.0:
-            q.popleft()
-        return q
-
-    def blocked(self, client: str) -> bool:
-        with self._lock:
-            return len(self._recent(client, time.monotonic())) >= self.per_minute
-
-    def failed(self, client: str) -> None:
-        with self._lock:
-            self._recent(client, time.monotonic()).append(time.monotonic())
-            if len(self._failures) > 10_000:  # bound memory under a spray of addresses
-                self._failures.clear()
-
-
 class TooManyFailures(AppError):
     status = 429
     code = "too_many_failures"
@@ -398,10 +373,8 @@ def sign_in(request: Request, token: str | None, store: GraphStore | None = None
     throttle: FailureThrottle = request.app.state.throttle
     user = authenticate(store if store is not None else request.app.state.store, token)
     if user is None:
-        client = _client(request)
-        if throttle.blocked(client):
+        if throttle.fail(_client(request)):
             raise TooManyFailures("too many failed sign-ins; wait a minute")
-        throttle.failed(client)
         raise Unauthorized("invalid or expired token or session")
     return user
 

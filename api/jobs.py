@@ -1,19 +1,22 @@
-"""Ingest jobs run in the background: one at a time per API process, with a status file each.
+"""Ingest jobs run in the background: one at a time per store (whichever worker process
+started it), with a status file each.
 
 A job copies nothing it was not given: an upload is saved into ``state_dir/uploads/<id>``
 (removed when the job ends); a server path is used where it is. The job opens its own
 store handle, runs `ingest.job.run_ingest` (and by default re-scores every family), and its
-status — with the ingest summary and a rejects summary — is kept in memory and in
-``state_dir/ingest-jobs/<id>.json``, so it survives a restart of the API.
+status — with the ingest summary and a rejects summary — is kept in
+``state_dir/ingest-jobs/<id>.json``, which every worker reads, so it survives a restart of the API.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import secrets
 import shutil
 import threading
+import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +34,7 @@ from graph.store import GraphStore
 __all__ = ["JobRegistry", "rejects_summary"]
 
 log = logging.getLogger("prospect_graph.api")
+RUNNING_LOCK = ".running.lock"
 
 
 def _now() -> str:
@@ -67,13 +71,20 @@ class _ScoringFailed(Exception):
 
 
 class JobRegistry:
-    """The ingest jobs of one store; a second job while one runs is refused (409)."""
+    """The ingest jobs of one store, the same in every worker process of `serve --workers N`.
+
+    A job's status file is its record: `get` and `list` read the files, so a job started by
+    one worker is seen by all. The running job holds an exclusive lock on
+    ``ingest-jobs/.running.lock`` (its id written inside) from `submit` to its end, so a
+    second job from any worker is refused (409); a job whose file still says queued or
+    running but which holds no lock was cut off (its server stopped) and reads as failed.
+    """
 
     def __init__(self, store: GraphStore, jobs_dir_name: str = "ingest-jobs") -> None:
         self.store = store
         self.dir = store.state_dir / jobs_dir_name
         self.uploads = store.state_dir / "uploads"
-        self._jobs: dict[str, JobOut] = {}
+        self._jobs: dict[str, JobOut] = {}  # the jobs this process runs: their latest status
         self._lock = threading.Lock()
         self._threads: dict[str, threading.Thread] = {}
 
@@ -85,54 +96,107 @@ class JobRegistry:
 
     def submit(self, bundle: Path, *, source: Literal["upload", "path"], user: User, score: bool = True,
                job_id: str | None = None, cleanup: Path | None = None) -> JobOut:
-        """Start the ingest of `bundle` in a background thread; Conflict while another runs."""
-        with self._lock:
-            running = [j for j in self._jobs.values() if j.status in ("queued", "running")]
-            if running:
-                if cleanup is not None:
-                    shutil.rmtree(cleanup, ignore_errors=True)
-                raise Conflict(f"ingest job {running[0].id} is still running; try again when it ends")
+        """Start the ingest of `bundle` in a background thread; Conflict while another runs (in any worker)."""
+        held = self._take_running_lock()
+        if held is None:
+            if cleanup is not None:
+                shutil.rmtree(cleanup, ignore_errors=True)
+            raise Conflict(f"ingest job {self._running_id() or '(starting)'} is still running; "
+                           "try again when it ends")
+        try:
             job = JobOut(id=job_id or secrets.token_hex(6), status="queued", source=source,
                          submitted_by=user.name, created=_now(), score=score)
-            self._jobs[job.id] = job
-            self._save(job)
-        thread = threading.Thread(target=self._run, args=(job.id, bundle, cleanup), daemon=True,
-                                  name=f"ingest-{job.id}")
-        self._threads[job.id] = thread
-        thread.start()
+            os.ftruncate(held, 0)
+            os.pwrite(held, job.id.encode(), 0)  # before the status file: a reader never sees it unowned
+            with self._lock:
+                self._jobs[job.id] = job
+                self._save(job)
+            thread = threading.Thread(target=self._run_holding, args=(job.id, bundle, cleanup, held), daemon=True,
+                                      name=f"ingest-{job.id}")
+            self._threads[job.id] = thread
+            thread.start()
+        except BaseException:
+            os.close(held)
+            raise
         return job
 
     def get(self, job_id: str) -> JobOut:
-        with self._lock:
-            job = self._jobs.get(job_id)
-        if job is not None:
-            return job
         path = self.dir / f"{job_id}.json"
         if not job_id.isalnum() or not path.exists():
             raise NotFound(f"no ingest job {job_id!r}")
-        return JobOut.model_validate_json(path.read_text(encoding="utf-8"))
+        job = self._read(path)
+        if job is None:
+            raise NotFound(f"no ingest job {job_id!r}")
+        return self._cut_off(job, self._running_id()) if job.status in ("queued", "running") else job
 
     def list(self) -> list[JobOut]:
-        found: dict[str, JobOut] = {}
-        if self.dir.exists():
-            for path in self.dir.glob("*.json"):
-                try:
-                    job = JobOut.model_validate_json(path.read_text(encoding="utf-8"))
-                except ValueError:
-                    continue
-                found[job.id] = job
-        with self._lock:
-            found.update(self._jobs)
-        return sorted(found.values(), key=lambda j: j.created, reverse=True)
+        found = [job for path in self.dir.glob("*.json") if (job := self._read(path)) is not None] \
+            if self.dir.exists() else []
+        if any(job.status in ("queued", "running") for job in found):
+            running = self._running_id()
+            found = [self._cut_off(job, running) if job.status in ("queued", "running") else job for job in found]
+        return sorted(found, key=lambda j: j.created, reverse=True)
 
     def wait(self, job_id: str, timeout: float | None = None) -> JobOut:
-        """Block until the job ends (tests and scripts)."""
+        """Block until the job ends (tests and scripts); a job of another worker is polled."""
         thread = self._threads.get(job_id)
         if thread is not None:
             thread.join(timeout)
-        return self.get(job_id)
+            return self.get(job_id)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (job := self.get(job_id)).status in ("queued", "running"):
+            if deadline is not None and time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        return job
 
     # ---------------------------------------------------------------- internals
+    def _take_running_lock(self) -> int | None:
+        """The running lock's descriptor, held exclusively; None while a job runs (a few tries:
+        a reader's brief shared probe in `_running_id` must not read as a running job)."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.dir / RUNNING_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        for attempt in range(3):
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                time.sleep(0.01 * (attempt + 1))
+        os.close(fd)
+        return None
+
+    def _running_id(self) -> str | None:
+        """The id of the job running now in any worker, None when none runs."""
+        path = self.dir / RUNNING_LOCK
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            return None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:  # held: a job runs, its id is in the file
+                return os.pread(fd, 64, 0).decode("ascii", "replace").strip() or None
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+        finally:
+            os.close(fd)
+
+    @staticmethod
+    def _cut_off(job: JobOut, running: str | None) -> JobOut:
+        """A queued or running job that is not the one holding the lock: its server stopped."""
+        if job.id == running:
+            return job
+        return job.model_copy(update={"status": "failed", "error": "interrupted: the server stopped while the "
+                                                                  "job ran; the store was left as it was"})
+
+    @staticmethod
+    def _read(path: Path) -> JobOut | None:
+        try:
+            return JobOut.model_validate_json(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
     def _update(self, job_id: str, **changes: Any) -> None:
         with self._lock:
             job = self._jobs[job_id].model_copy(update=changes)
@@ -144,6 +208,14 @@ class JobRegistry:
         tmp = self.dir / f".{job.id}.tmp"
         tmp.write_text(job.model_dump_json(indent=1), encoding="utf-8")
         os.replace(tmp, self.dir / f"{job.id}.json")
+
+    def _run_holding(self, job_id: str, bundle: Path, cleanup: Path | None, held: int) -> None:
+        try:
+            self._run(job_id, bundle, cleanup)
+        finally:
+            with self._lock:
+                self._jobs.pop(job_id, None)
+            os.close(held)  # the last status is saved: the next job may start, in any worker
 
     def _run(self, job_id: str, bundle: Path, cleanup: Path | None) -> None:
         self._update(job_id, status="running", started=_now())

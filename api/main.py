@@ -1,14 +1,16 @@
 """The FastAPI application: `create_app` wires settings, the store, auth, errors and routers.
 
-``prospect-graph serve`` runs it with uvicorn; tests build it in-process or serve it on
-loopback. OpenAPI lives at ``/openapi.json`` and its pages at ``/docs`` (both need a token
+``prospect-graph serve`` runs it with uvicorn (`api.server.serve`: in one process, or in
+several worker processes that each build it with `serve_app`); tests build it in-process or
+serve it on loopback. OpenAPI lives at ``/openapi.json`` and its pages at ``/docs`` (both need a token
 unless ``PROSPECT_GRAPH_API__PUBLIC_DOCS=true``).
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -21,11 +23,13 @@ from api.errors import install_error_handlers
 from api.guard import RequestGuard
 from api.jobs import JobRegistry
 from api.routers import ROUTERS
+from api.server import uvicorn_options
 from api.settings import ApiSettings
+from api.warm import start_warming
 from graph import open_store
 from graph.settings import get_settings
 
-__all__ = ["create_app", "uvicorn_options"]
+__all__ = ["create_app", "serve_app", "uvicorn_options"]
 
 DESCRIPTION = """Who to approach next, and through whom: prospects of each family with their
 explanations, entities, neighbourhoods and relationship paths, exports and ingest jobs.
@@ -35,18 +39,26 @@ Every request but `/health` needs a bearer token made by `prospect-graph token a
 `?token=` link). Errors always have the shape `{"ok": false, "error": "...", "status": N}`."""
 
 
-def create_app(store_path: Path | None = None, settings: ApiSettings | None = None) -> FastAPI:
-    """Build the app for the store at `store_path` (default: `$PROSPECT_GRAPH_GRAPH__STORE`)."""
+def create_app(store_path: Path | None = None, settings: ApiSettings | None = None, warm: bool = False) -> FastAPI:
+    """Build the app for the store at `store_path` (default: `$PROSPECT_GRAPH_GRAPH__STORE`);
+    `warm`: build the process's caches in the background once it serves (`api.warm`)."""
     settings = settings or get_settings().api
     store = open_store(store_path)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            start_warming(store)
+        yield
+
     app = FastAPI(title="Prospect Graph API", version="0.1.0", description=DESCRIPTION,
-                  docs_url=None, redoc_url=None)
+                  docs_url=None, redoc_url=None, lifespan=lifespan)
     _offline_docs(app)
     app.state.settings = settings
     app.state.store = store
     app.state.audit = AuditLog(store.state_dir / "audit.jsonl")
     app.state.jobs = JobRegistry(store, settings.jobs_dir_name)
-    app.state.throttle = FailureThrottle(settings.auth_failures_per_minute)
+    app.state.throttle = FailureThrottle(store.state_dir, settings.auth_failures_per_minute)
     install_error_handlers(app)
     redact_access_log()  # a ?token= sign-in link must not leave its token in the access log
     app.middleware("http")(token_query_middleware)
@@ -57,14 +69,9 @@ def create_app(store_path: Path | None = None, settings: ApiSettings | None = No
     return app
 
 
-def uvicorn_options(settings: ApiSettings | None = None) -> dict[str, Any]:
-    """How uvicorn must run the app: X-Forwarded-For believed only from `trusted_proxies`.
-
-    uvicorn's own default trusts the header from 127.0.0.1, so a local client could pick
-    any address (and dodge the sign-in throttle) by rotating the header.
-    """
-    proxies = (settings or get_settings().api).trusted_proxies
-    return {"proxy_headers": bool(proxies), "forwarded_allow_ips": proxies or ""}
+def serve_app() -> FastAPI:
+    """The app of one `serve` worker process: the environment's store, caches warmed at start."""
+    return create_app(warm=True)
 
 
 def _offline_docs(app: FastAPI) -> None:

@@ -136,7 +136,9 @@ def render_report(results: list[dict[str, Any]], machine: str, plot_name: str, w
               "Each endpoint gets one cold request first (timed on its own: the first request of a version), "
               "then one client in sequence, then the concurrent clients; each client keeps its connection. "
               "Requests cycle over distinct ids (the best-scored upstream pairs, different anchors), the "
-              "single-client and concurrent phases over different ids, so no answer is served twice from a cache.", "",
+              "single-client and concurrent phases over different ids, so no answer is served twice from a cache. "
+              "`serve` worker processes: " + "; ".join(f"{r['api'].get('workers', 1)} at {r['size']:,}"
+                                                       for r in results if r.get("api")) + ".", "",
               "| payments | endpoint | first | p50 one client | p95 one client | p50 concurrent | p95 concurrent | "
               "p95 concurrent / one | requests | errors |",
               "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]

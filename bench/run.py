@@ -7,7 +7,8 @@ and gigabytes, never in CI). For each size it generates a bundle (``prospect-gra
 --scale N``, cached under bench/data/), runs each phase in a child process (bench/phases.py) so
 every phase reports its own peak memory, then serves the store and measures `serve` start-up
 and API latency with one client and with ``BENCH_CLIENTS`` (default 8) concurrent clients on
-loopback (``BENCH_REQUESTS`` per endpoint, at most ``BENCH_API_SECONDS`` each).
+loopback (``BENCH_REQUESTS`` per endpoint, at most ``BENCH_API_SECONDS`` each), served by
+``BENCH_WORKERS`` worker processes (default: `serve`'s, one per core).
 Writes bench/RESULTS.md (bench/report.py) and bench/cost-vs-size.png; the raw figures stay in
 bench/out/results.json. ``BENCH_API_ONLY=1`` measures the API again on the last run's stores,
 ``BENCH_RESUME=1`` keeps the sizes the last run finished.
@@ -35,6 +36,7 @@ if os.environ.get("BENCH_XL") and 20_000_000 not in SIZES:
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "8"))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "120"))  # per endpoint
 API_SECONDS = float(os.environ.get("BENCH_API_SECONDS", "45"))  # per endpoint, at most
+WORKERS = os.environ.get("BENCH_WORKERS")  # `serve --workers`; unset = serve's default (one per core)
 PY = sys.executable
 CLI = str(Path(PY).with_name("prospect-graph"))
 
@@ -105,7 +107,8 @@ def _api(store: Path) -> dict[str, Any]:
     token = add_token(NetworkxStore(store), f"bench-{os.getpid()}-{int(time.time())}", role="admin")
     port = _free_port()
     started = time.perf_counter()
-    proc = subprocess.Popen([CLI, "serve", "--store", str(store), "--port", str(port)],
+    proc = subprocess.Popen([CLI, "serve", "--store", str(store), "--port", str(port),
+                             *(["--workers", WORKERS] if WORKERS else [])],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {token}"}
@@ -154,7 +157,10 @@ def _api(store: Path) -> dict[str, Any]:
             latencies[name] = row
             print(f"      {name}: first {row['first_ms']:.0f} ms, p95 one client {row['single_p95_ms']:.1f} ms, "
                   f"{CLIENTS} clients {row['p95_ms']:.1f} ms", flush=True)
-        return {"ready_s": ready, "clients": CLIENTS, "latency": latencies}
+        from api.server import worker_count
+
+        workers = worker_count(int(WORKERS) if WORKERS else None)
+        return {"ready_s": ready, "clients": CLIENTS, "workers": workers, "latency": latencies}
     finally:
         proc.terminate()
         try:

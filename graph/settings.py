@@ -127,6 +127,8 @@ class ApiSettings(_Section):
                                   "unset = the peer address is the client")
     auth_failures_per_minute: int = Field(
         default=20, ge=1, description="failed sign-ins per client address per minute before 429")
+    workers: int | None = Field(
+        default=None, ge=1, description="`serve` worker processes (uvicorn workers); unset = one per core")
 
 
 # Environment names read besides the nested ones: the flat names of earlier releases and Neo4j's

@@ -183,8 +183,8 @@ class GraphStore(ABC):
         """A per-store random secret (e.g. the ID-number salt), created on first use, mode 0600."""
         path = self.state_dir / f"{name}.secret"
         if not path.exists():
-            tmp = path.with_suffix(".tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            tmp = path.with_suffix(f".{secrets.token_hex(4)}.tmp")  # two processes at once: one tmp each
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_hex(32))
             with contextlib.suppress(FileExistsError):

@@ -15,8 +15,11 @@ without it a refit says so (`NotImplementedYet`: 501 in the API, exit 3 in the C
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -105,8 +108,17 @@ def refit_weights(store: GraphStore, ledger: LeadLedger, family: str, k: int = 1
     data["refit_score"] = (x * pd.Series(multipliers)).sum(axis=1).clip(0, 100)
     result = RefitResult(family, len(data), multipliers, _precision(data, k), _precision(data, k, "refit_score"), k)
     if save:
-        path = store.state_dir / "refit.json"
-        saved = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-        saved[family] = result.as_dict()
-        path.write_text(json.dumps(saved, ensure_ascii=False, indent=1), encoding="utf-8")
+        _save(store.state_dir / "refit.json", family, result.as_dict())
     return result
+
+
+def _save(path: Path, family: str, result: dict[str, Any]) -> None:
+    """Keep one family's result beside the others': locked, so two API workers refitting two
+    families keep both, and swapped in whole, so a reader (the lead board) never sees half a file."""
+    with os.fdopen(os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600), "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        saved = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        saved[family] = result
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(saved, ensure_ascii=False, indent=1), encoding="utf-8")
+        os.replace(tmp, path)

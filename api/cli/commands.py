@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -130,20 +130,13 @@ def serve(
     store: StoreOpt = None,
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[int | None, typer.Option(
+        min=1, help="worker processes (default: the api.workers setting, else one per core)")] = None,
 ) -> None:
-    """Serve the API and the pages (uvicorn)."""
-    import uvicorn
+    """Serve the API and the pages (uvicorn; several worker processes use several cores)."""
+    from api.server import serve as run_server
 
-    from api.main import create_app
-
-    uvicorn.run(create_app(store_path=store), host=host, port=port, log_level="info", **_proxy_options())
-
-
-def _proxy_options() -> dict[str, Any]:
-    """X-Forwarded-For is believed only from PROSPECT_GRAPH_API__TRUSTED_PROXIES (uvicorn trusts loopback by default)."""
-    from api.main import uvicorn_options
-
-    return uvicorn_options()
+    run_server(store, host=host, port=port, workers=workers)
 
 
 @app.command()
@@ -175,17 +168,14 @@ def demo(
     if serve_:
         import secrets
 
-        import uvicorn
-
         from api.auth import add_token
-        from api.main import create_app
+        from api.server import serve as run_server
 
         token = add_token(st, f"demo-{secrets.token_hex(3)}", role="admin")  # names are unique
         typer.echo(f"\nserving on http://127.0.0.1:{port}  (API docs: /docs)")
         typer.echo(f"sign in once with this link (an admin token made for the demo):\n"
                    f"  http://127.0.0.1:{port}/?token={token}\n")
-        uvicorn.run(create_app(store_path=st.root), host="127.0.0.1", port=port, log_level="info",
-                    **_proxy_options())
+        run_server(st.root, host="127.0.0.1", port=port)
 
 
 @export_app.command("neo4j-import")

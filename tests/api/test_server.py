@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.settings import ApiSettings
-from tests.api.conftest import assert_error, auth
+from tests.api.conftest import assert_error, auth, build_store
 from tests.live import live_server
 
 
@@ -77,8 +77,9 @@ def test_concurrent_readers_get_the_same_answers(base_url, tokens):
     assert all(body == expected[url] for url, _, body in results)
 
 
-def test_repeated_failures_are_slowed_down(api_store):
-    app = create_app(api_store.root, ApiSettings(auth_failures_per_minute=3))
+def test_repeated_failures_are_slowed_down(tmp_path):
+    # its own store: the failure count is the store's (every app and worker on it adds to it)
+    app = create_app(build_store(tmp_path / "store").root, ApiSettings(auth_failures_per_minute=3))
     with TestClient(app) as c:
         for _ in range(3):
             assert_error(c.get("/me", headers=auth("pg_guess")), 401)

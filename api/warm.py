@@ -1,0 +1,62 @@
+"""A served process builds its caches of the current store version at start, in the background.
+
+Each worker of ``prospect-graph serve --workers N`` is a process of its own: the disk caches
+(node index, adjacency, the prospects table) are memory-mapped and shared through the page
+cache, but the in-memory indexes built from them (person → branch for masking, the best
+prospect row of every prospect for pictures) are per process. Without this, the first
+requests a new worker answers (an anchor's prospects, an ego picture) pay seconds at 2M
+payments each, once per worker, and a worker restarted by uvicorn's supervisor pays again.
+
+`warm_process` runs in a daemon thread started when the app starts serving: `/health`
+answers at once, and a request that needs a cache still being built waits for the same work.
+A step that fails is logged and skipped: the request that needs it builds it as before.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from graph.store import GraphStore
+
+__all__ = ["warm_process", "start_warming"]
+
+log = logging.getLogger("prospect_graph.api")
+
+
+def _steps() -> list[tuple[str, Callable[[GraphStore], object]]]:
+    from api.masking import person_branches
+    from graph import index_cache
+    from viz.facts import ViewContext, prospect_index
+
+    return [
+        ("disk caches", index_cache.warm),  # memory-mapped; built once per version by `score`
+        ("person branches", person_branches),  # masking: every response naming a person
+        ("prospect rows", lambda store: prospect_index(store, ViewContext())),  # pictures
+    ]
+
+
+def warm_process(store: GraphStore) -> dict[str, float]:
+    """Build this process's caches of `store`'s current version; returns seconds per step."""
+    if store.version is None:
+        return {}
+    pinned = store.snapshot()
+    seconds: dict[str, float] = {}
+    for name, step in _steps():
+        started = time.perf_counter()
+        try:
+            step(pinned)
+        except Exception:  # noqa: BLE001 - a cache left cold is built by the request needing it
+            log.warning("warming %s failed; the first request needing it builds it", name, exc_info=True)
+            continue
+        seconds[name] = time.perf_counter() - started
+    return seconds
+
+
+def start_warming(store: GraphStore) -> threading.Thread:
+    """`warm_process` in a daemon thread (it never delays start-up or shutdown)."""
+    thread = threading.Thread(target=warm_process, args=(store,), daemon=True, name="warm-caches")
+    thread.start()
+    return thread

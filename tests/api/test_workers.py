@@ -1,0 +1,256 @@
+"""Several worker processes on one store (`prospect-graph serve --workers N`): the sign-in
+throttle and the ingest jobs are the store's, not a process's.
+
+Two app instances on one store stand for two workers (their state is in files and locks,
+which behave the same between two apps of one process as between two processes); the last
+tests run real server processes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+from fastapi.testclient import TestClient
+
+from api.auth import add_token
+from api.main import create_app
+from api.schemas import JobOut
+from api.server import worker_count
+from api.settings import ApiSettings
+from graph.errors import InvalidData
+from tests.api.conftest import assert_error, auth, build_store
+from tests.live import free_port
+
+ENTERPRISES = "enterprise_id,name,is_client\nX1,甲机械有限公司,1\nX2,乙贸易有限公司,0\n"
+CLI = str(Path(sys.executable).with_name("prospect-graph"))
+
+
+@pytest.fixture()
+def two_workers(tmp_path: Path):
+    root = tmp_path / "root"
+    (root / "bundle").mkdir(parents=True)
+    (root / "bundle" / "enterprises.csv").write_text(ENTERPRISES, encoding="utf-8")
+    store = build_store(tmp_path / "store")
+    token = add_token(store, "ops", "admin")
+    settings = ApiSettings(ingest_root=root, auth_failures_per_minute=4)
+    first, second = create_app(store.root, settings), create_app(store.root, settings)
+    with TestClient(first) as a, TestClient(second) as b:
+        yield a, b, first, second, token, store
+
+
+def test_sign_in_failures_add_up_across_workers(two_workers):
+    a, b, *_, token, _ = two_workers
+    assert_error(a.get("/me", headers=auth("pg_bad1")), 401)
+    assert_error(b.get("/me", headers=auth("pg_bad2")), 401)
+    assert_error(a.get("/me", headers=auth("pg_bad3")), 401)
+    assert_error(b.get("/me", headers=auth("pg_bad4")), 401)
+    assert_error(a.get("/me", headers=auth("pg_bad5")), 429)  # the limit is 4, whichever worker counted
+    assert_error(b.get("/me", headers=auth("pg_bad6")), 429)
+    assert b.get("/me", headers=auth(token)).status_code == 200  # a valid token is never throttled
+
+
+def test_a_job_of_one_worker_is_seen_and_blocks_the_other(two_workers, monkeypatch):
+    a, b, first, second, token, _ = two_workers
+    release = threading.Event()
+    import ingest.job
+
+    def slow_ingest(store, bundle, mapping=None, settings=None, watchers=()):
+        release.wait(10)
+        raise InvalidData("stopped by the test")
+
+    monkeypatch.setattr(ingest.job, "run_ingest", slow_ingest)
+    h = auth(token)
+    started = a.post("/ingest/path", headers=h, json={"path": "bundle", "score": False})
+    assert started.status_code == 202
+    job_id = started.json()["id"]
+    seen = b.get(f"/ingest/{job_id}", headers=h).json()
+    assert seen["status"] in ("queued", "running") and seen["submitted_by"] == "ops"
+    assert [j["id"] for j in b.get("/ingest", headers=h).json()["items"]] == [job_id]
+    refused = assert_error(b.post("/ingest/path", headers=h, json={"path": "bundle"}), 409)
+    assert job_id in refused["error"]  # names the job another worker runs
+    release.set()
+    assert first.state.jobs.wait(job_id, timeout=10).status == "failed"
+    ended = second.state.jobs.wait(job_id, timeout=10)  # polled: the other worker's job
+    assert ended.status == "failed" and ended.error == "stopped by the test"
+    again = b.post("/ingest/path", headers=h, json={"path": "bundle", "score": False})
+    assert again.status_code == 202  # free again, for any worker
+    second.state.jobs.wait(again.json()["id"], timeout=10)
+    assert {j["id"] for j in a.get("/ingest", headers=h).json()["items"]} == {job_id, again.json()["id"]}
+
+
+def test_a_job_cut_off_by_a_stopped_server_reads_as_failed(two_workers):
+    a, *_, token, store = two_workers
+    jobs = store.state_dir / "ingest-jobs"
+    jobs.mkdir(parents=True, exist_ok=True)
+    left = JobOut(id="abc123", status="running", source="path", submitted_by="ops", created="2026-01-01T00:00:00+00:00",
+                  score=True)
+    (jobs / "abc123.json").write_text(left.model_dump_json(), encoding="utf-8")
+    body = a.get("/ingest/abc123", headers=auth(token)).json()
+    assert body["status"] == "failed" and "interrupted" in body["error"]
+    assert a.get("/ingest", headers=auth(token)).json()["items"][0]["status"] == "failed"
+    r = a.post("/ingest/path", headers=auth(token), json={"path": "bundle", "score": False})
+    assert r.status_code == 202  # a cut-off job does not block the next one
+
+
+def test_worker_count_follows_option_then_setting_then_cores(monkeypatch):
+    assert worker_count(3) == 3
+    monkeypatch.setenv("PROSPECT_GRAPH_API__WORKERS", "2")
+    from graph.settings import reset_settings
+
+    reset_settings()
+    try:
+        assert worker_count() == 2
+        monkeypatch.delenv("PROSPECT_GRAPH_API__WORKERS")
+        reset_settings()
+        assert worker_count() == len(os.sched_getaffinity(0))
+    finally:
+        reset_settings()
+
+
+# ----------------------------------------------------------------- real processes
+@contextmanager
+def _serve(store: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = free_port()
+    env = {**os.environ, "PROSPECT_GRAPH_API__AUTH_FAILURES_PER_MINUTE": "4"}
+    proc = subprocess.Popen([CLI, "serve", "--store", str(store), "--port", str(port), *args], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise AssertionError("serve did not start")
+            time.sleep(0.1)
+        yield base, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_serve_with_two_workers_runs_two_worker_processes(tmp_path):
+    store = build_store(tmp_path / "store")
+    token = add_token(store, "ops", "admin")
+    with _serve(store.root, "--workers", "2") as (base, proc):
+        deadline = time.monotonic() + 30
+        while len(psutil.Process(proc.pid).children()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        workers = [p for p in psutil.Process(proc.pid).children() if "spawn_main" in " ".join(p.cmdline())]
+        assert len(workers) == 2, [p.cmdline() for p in psutil.Process(proc.pid).children()]
+        clients = [httpx.Client(base_url=base) for _ in range(12)]  # the workers share the listening socket
+        try:
+            statuses = [c.get("/me", headers=auth(f"pg_bad{i}")).status_code for i, c in enumerate(clients)]
+            assert clients[0].get("/me", headers=auth(token)).json()["name"] == "ops"
+        finally:
+            for c in clients:
+                c.close()
+        assert statuses == [401] * 4 + [429] * 8  # one count, whichever worker answered
+
+
+def test_two_server_processes_share_the_throttle_and_the_job_list(tmp_path, monkeypatch):
+    """Two processes on one store, each reached on its own port: which one answers is known."""
+    root = tmp_path / "root"
+    (root / "bundle").mkdir(parents=True)
+    (root / "bundle" / "enterprises.csv").write_text(ENTERPRISES, encoding="utf-8")
+    store = build_store(tmp_path / "store")
+    token = add_token(store, "ops", "admin")
+    monkeypatch.setenv("PROSPECT_GRAPH_API__INGEST_ROOT", str(root))
+    with _serve(store.root, "--workers", "1") as (one, _), _serve(store.root, "--workers", "1") as (two, _):
+        statuses = [httpx.get(f"{base}/me", headers=auth(f"pg_bad{i}")).status_code
+                    for i, base in enumerate([one, two, one, two, one, two])]
+        assert statuses == [401] * 4 + [429] * 2
+        h = auth(token)
+        job_id = httpx.post(f"{one}/ingest/path", headers=h, json={"path": "bundle", "score": False}).json()["id"]
+        assert job_id in [j["id"] for j in httpx.get(f"{two}/ingest", headers=h).json()["items"]]
+        deadline = time.monotonic() + 30
+        while (body := httpx.get(f"{two}/ingest/{job_id}", headers=h).json())["status"] in ("queued", "running"):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert body["status"] == "succeeded" and body["summary"]["rows_read"] == 2
+
+
+def test_a_served_process_warms_its_caches_and_survives_a_failing_step(tmp_path, monkeypatch, caplog):
+    import api.masking
+    import viz.facts
+    from api.warm import warm_process
+
+    store = build_store(tmp_path / "store")
+    key = store.snapshot().cache_key
+    assert key not in api.masking._persons and key not in viz.facts._index_cache
+    done = warm_process(store)
+    assert set(done) == {"disk caches", "person branches", "prospect rows"}
+    assert api.masking._persons[key]["P1"] == "B01"  # person → branch, as masking reads it
+    assert key in viz.facts._index_cache
+
+    def broken(store):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(api.masking, "person_branches", broken)
+    assert "person branches" not in warm_process(store)  # skipped, the others still built
+    assert "warming person branches failed" in caplog.text
+
+
+# ----------------------------------------------------------- what requests write, from several processes
+def _in_processes(code: str, *args: str, count: int = 3) -> None:
+    """Run `code` (argv: its index, then `args`) in `count` Python processes at once: each
+    imports first, then all start together."""
+    start = f"import time; time.sleep(max(0.0, {time.time() + 8.0} - time.time()))\n"
+    imports, _, body = code.partition("\n")
+    procs = [subprocess.Popen([sys.executable, "-c", imports + "\n" + start + body, str(i), *args])
+             for i in range(count)]
+    assert [p.wait(timeout=120) for p in procs] == [0] * count
+
+
+def test_audit_lines_of_several_processes_stay_whole(tmp_path):
+    path = tmp_path / "audit.jsonl"
+    _in_processes(
+        "import sys; from pathlib import Path; from api.audit import AuditLog; from api.auth import User\n"
+        "log = AuditLog(Path(sys.argv[2])); user = User(name='w' + sys.argv[1], role='admin')\n"
+        "for n in range(150):\n"
+        "    log.record(user, 'view_entity', ids=[f'E{n:05d}-{k}' for k in range(400)])\n", str(path))
+    from api.audit import AuditLog
+
+    lines = AuditLog(path).read()  # every line parses: none was cut by another process's
+    assert len(lines) == 450 and all(len(line["ids"]) == 400 for line in lines)
+    assert {line["user"] for line in lines} == {"w0", "w1", "w2"}
+
+
+def test_refit_results_of_two_workers_are_both_kept(tmp_path):
+    import json
+
+    path = tmp_path / "refit.json"
+    _in_processes(
+        "import sys; from pathlib import Path; from leads.refit import _save\n"
+        "for n in range(100):\n"
+        "    _save(Path(sys.argv[2]), f'family{sys.argv[1]}-{n}', {'multipliers': {'x': n}})\n", str(path))
+    assert len(json.loads(path.read_text(encoding="utf-8"))) == 300
+
+
+def test_a_store_secret_made_by_several_processes_at_once_is_one(tmp_path):
+    store = build_store(tmp_path / "store")
+    out = tmp_path / "seen"
+    out.mkdir()
+    _in_processes(
+        "import sys; from pathlib import Path; from graph.networkx_store import NetworkxStore\n"
+        "secret = NetworkxStore(Path(sys.argv[2])).secret('fresh')\n"
+        "(Path(sys.argv[3]) / sys.argv[1]).write_text(secret)\n", str(store.root), str(out), count=4)
+    seen = {p.read_text() for p in out.iterdir()}
+    assert len(seen) == 1 and len(seen.pop()) == 64
