@@ -236,6 +236,11 @@ class _PersonBranches(dict[str, str | None]):
     def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
         return dict.get(self, str(key), default) if self._find(str(key)) else default
 
+    def __getitem__(self, key: str) -> str | None:
+        if not self._find(str(key)):
+            raise KeyError(key)
+        return dict.__getitem__(self, str(key))
+
 
 def person_branches(store: GraphStore) -> dict[str, str | None]:
     """Person id → branch id, cached per store version (who the person is, for masking)."""

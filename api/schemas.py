@@ -18,6 +18,8 @@ class HealthOut(BaseModel):
     backend: str
     version: str | None = Field(description="the store version being served")
     families: list[str] = Field(description="families with scored rows in this store")
+    warming: bool = Field(False, description="this server process is still building its caches of "
+                          "the store version (answers are right, the first ones slower)")
 
 
 class MeOut(BaseModel):

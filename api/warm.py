@@ -21,9 +21,16 @@ from collections.abc import Callable
 
 from graph.store import GraphStore
 
-__all__ = ["warm_process", "start_warming"]
+__all__ = ["warm_process", "start_warming", "warming"]
 
 log = logging.getLogger("prospect_graph.api")
+
+_running: set[threading.Thread] = set()  # this process's warm-ups not yet finished
+
+
+def warming() -> bool:
+    """Whether this process is still building its caches (`/health` says so)."""
+    return any(t.is_alive() for t in _running)
 
 
 def _steps() -> list[tuple[str, Callable[[GraphStore], object]]]:
@@ -58,5 +65,6 @@ def warm_process(store: GraphStore) -> dict[str, float]:
 def start_warming(store: GraphStore) -> threading.Thread:
     """`warm_process` in a daemon thread (it never delays start-up or shutdown)."""
     thread = threading.Thread(target=warm_process, args=(store,), daemon=True, name="warm-caches")
+    _running.add(thread)
     thread.start()
     return thread

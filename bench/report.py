@@ -138,7 +138,10 @@ def render_report(results: list[dict[str, Any]], machine: str, plot_name: str, w
               "Requests cycle over distinct ids (the best-scored upstream pairs, different anchors), the "
               "single-client and concurrent phases over different ids, so no answer is served twice from a cache. "
               "`serve` worker processes: " + "; ".join(f"{r['api'].get('workers', 1)} at {r['size']:,}"
-                                                       for r in results if r.get("api")) + ".", "",
+                                                       for r in results if r.get("api")) + ". "
+              "Requests start once every worker has built its caches (`/health` no longer says `warming`): "
+              + "; ".join(f"{r['api']['warm_s']:.1f} s after start at {r['size']:,}"
+                          for r in results if (r.get("api") or {}).get("warm_s") is not None) + ".", "",
               "| payments | endpoint | first | p50 one client | p95 one client | p50 concurrent | p95 concurrent | "
               "p95 concurrent / one | requests | errors |",
               "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]

@@ -208,6 +208,21 @@ def test_a_served_process_warms_its_caches_and_survives_a_failing_step(tmp_path,
     assert "warming person branches failed" in caplog.text
 
 
+def test_health_says_whether_the_process_is_still_warming(tmp_path, monkeypatch):
+    import api.warm
+
+    gate = threading.Event()
+    monkeypatch.setattr(api.warm, "_steps", lambda: [("held", lambda store: gate.wait(30))])
+    app = create_app(store_path=build_store(tmp_path / "store").root, warm=True)
+    with TestClient(app) as client:  # the lifespan starts the warm-up
+        assert client.get("/health").json()["warming"] is True
+        gate.set()
+        deadline = time.monotonic() + 10
+        while client.get("/health").json()["warming"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+
+
 # ----------------------------------------------------------- what requests write, from several processes
 def _in_processes(code: str, *args: str, count: int = 3) -> None:
     """Run `code` (argv: its index, then `args`) in `count` Python processes at once: each
