@@ -193,11 +193,12 @@ def _guard(store: GraphStore, scope: Scope, branch: str | None) -> TextGuard:
     return guard
 
 
-_persons: dict[tuple[str, str | None], dict[str, str | None]] = {}
+_persons: dict[tuple[str, str | None], PersonBranches] = {}
 
 
-class _PersonBranches(dict[str, str | None]):
-    """Person id → branch id, found in the store's node index when first asked and remembered.
+class PersonBranches:
+    """Person id → branch id, found in the store's node index when first asked and remembered
+    (`in`, `get` and `[]`; not iterable: it knows only the ids asked so far).
 
     A dict of every person (a million at bank scale) took a second per version, on the first
     request that rendered a reason; the index already holds every id (sorted) with its table
@@ -205,7 +206,7 @@ class _PersonBranches(dict[str, str | None]):
     """
 
     def __init__(self, store: GraphStore) -> None:
-        super().__init__()
+        self._found: dict[str, str | None] = {}
         index = store._node_index()  # noqa: SLF001 - the store's own node index
         self._keys = index.keys
         person = index.table == list(NODE_TABLES).index("persons")
@@ -217,7 +218,7 @@ class _PersonBranches(dict[str, str | None]):
         self._lock = threading.Lock()
 
     def _find(self, key: str) -> bool:
-        if dict.__contains__(self, key):
+        if key in self._found:
             return True
         if key in self._absent:
             return False
@@ -227,28 +228,28 @@ class _PersonBranches(dict[str, str | None]):
             if code == -2:
                 self._absent.add(key)
                 return False
-            self[key] = str(self._names[code]) if code >= 0 else None
+            self._found[key] = str(self._names[code]) if code >= 0 else None
         return True
 
     def __contains__(self, key: object) -> bool:
         return self._find(str(key))
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
-        return dict.get(self, str(key), default) if self._find(str(key)) else default
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._found[str(key)] if self._find(str(key)) else default
 
     def __getitem__(self, key: str) -> str | None:
         if not self._find(str(key)):
             raise KeyError(key)
-        return dict.__getitem__(self, str(key))
+        return self._found[str(key)]
 
 
-def person_branches(store: GraphStore) -> dict[str, str | None]:
+def person_branches(store: GraphStore) -> PersonBranches:
     """Person id → branch id, cached per store version (who the person is, for masking)."""
     key = store.cache_key
     with _guard_lock:
         hit = _persons.get(key)
     if hit is None:
-        hit = _PersonBranches(store)
+        hit = PersonBranches(store)
         with _guard_lock:
             if len(_persons) > 8:
                 _persons.clear()

@@ -12,7 +12,7 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
-from api.masking import Viewer, mask_name, person_branches
+from api.masking import PersonBranches, Viewer, mask_name, person_branches
 from api.schemas import EdgeOut, EntityDetailOut, EntityOut, EvidenceOut, PathOut, ProspectOut, SubgraphOut
 from api.scope import Hidden, hidden_note
 from graph.display import display_text
@@ -94,12 +94,12 @@ def path_out(viewer: Viewer, path: dict[str, Any], lang: str) -> PathOut:
                    text=viewer.text(text, lang))
 
 
-def person_ids(store: GraphStore) -> dict[str, str | None]:
+def person_ids(store: GraphStore) -> PersonBranches:
     """Person id → branch id, cached per store version (`api.masking.person_branches`)."""
     return person_branches(store)
 
 
-def prospect_out(viewer: Viewer, row: dict[str, Any], lang: str, persons: dict[str, str | None]) -> ProspectOut:
+def prospect_out(viewer: Viewer, row: dict[str, Any], lang: str, persons: PersonBranches) -> ProspectOut:
     """One decoded `prospects` row, masked for the viewer when the prospect is a person.
 
     The row is decoded for this viewer (`scoring.run.decode(row, lang, viewer.person_name,

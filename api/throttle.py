@@ -35,11 +35,6 @@ class FailureThrottle(StateDb):
         super().__init__(Path(state_dir) / FILE, _SCHEMA)
         self.per_minute = per_minute
 
-    def blocked(self, client: str) -> bool:
-        """Whether `client` is over the limit now (nothing is counted)."""
-        with self._connect() as db:
-            return self._count(db, client, time.time()) >= self.per_minute
-
     def fail(self, client: str) -> bool:
         """A failed sign-in of `client`: True when it was already blocked (then it is not
         counted, so a blocked client is free again a minute after its last counted failure)."""

@@ -25,12 +25,12 @@ __all__ = ["warm_process", "start_warming", "warming"]
 
 log = logging.getLogger("prospect_graph.api")
 
-_running: set[threading.Thread] = set()  # this process's warm-ups not yet finished
+_thread: threading.Thread | None = None  # this process's warm-up (one app per process)
 
 
 def warming() -> bool:
     """Whether this process is still building its caches (`/health` says so)."""
-    return any(t.is_alive() for t in _running)
+    return _thread is not None and _thread.is_alive()
 
 
 def _steps() -> list[tuple[str, Callable[[GraphStore], object]]]:
@@ -64,7 +64,7 @@ def warm_process(store: GraphStore) -> dict[str, float]:
 
 def start_warming(store: GraphStore) -> threading.Thread:
     """`warm_process` in a daemon thread (it never delays start-up or shutdown)."""
-    thread = threading.Thread(target=warm_process, args=(store,), daemon=True, name="warm-caches")
-    _running.add(thread)
-    thread.start()
-    return thread
+    global _thread
+    _thread = threading.Thread(target=warm_process, args=(store,), daemon=True, name="warm-caches")
+    _thread.start()
+    return _thread

@@ -78,8 +78,7 @@ class Region:
 
     def mask(self, node_ids: Iterable[str]) -> np.ndarray:
         """Which nodes are among `node_ids`."""
-        wanted = set(node_ids)
-        return np.fromiter((n in wanted for n in self.ids.tolist()), dtype=bool, count=len(self.ids))
+        return np.isin(self.ids, np.asarray(list(node_ids), dtype=self.ids.dtype))
 
     def keep(self, mask: np.ndarray) -> Region:
         """The region with only the nodes of `mask` (order kept) and the edges between them."""
@@ -113,7 +112,7 @@ class Region:
         the nodes' attributes when already read (`attrs`)."""
         part = self.keep(self.mask(node_ids))
         if attrs is None:
-            attrs = part.attrs(part.ids.tolist())
+            attrs = part.attrs(part.ids)
         g = nx.MultiDiGraph()
         g.add_nodes_from((n, attrs[n]) for n in part.ids.tolist())
         g.add_edges_from(part.source.edge_tuples(part.rows))

@@ -107,11 +107,10 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
         lap = _stage(summary, "read and validate", lap)
         step("resolve and merge")
         release_memory()  # each stage's garbage (raw columns, normalising copies) leaves RSS before the next
-        tables, resolver, fresh = _merge(store, loaded, ctx, settings)
+        # the resolver (its name indexes) ends with `_merge`, before the derive step's peak
+        tables, report, fresh = _merge(store, loaded, ctx, settings)
         loaded.clear()  # the merged tables hold what is kept: the loaded rows are not needed again
-        report = resolver.report()  # the resolver's name indexes are freed before the derive step's peak
         tables["resolutions"] = _resolutions(store, report)
-        del resolver
         lap = _stage(summary, "resolve and merge", lap)
         step("derive edges")
         release_memory()
@@ -170,7 +169,8 @@ def _stage(summary: IngestSummary, name: str, since: float) -> float:
 
 
 def _merge(store: GraphStore, loaded: dict[str, pd.DataFrame], ctx: Context,
-           settings: IngestSettings) -> tuple[dict[str, pd.DataFrame], Resolver, int]:
+           settings: IngestSettings) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, int]:
+    """The stored tables with the loaded rows merged in, the resolution report, the new facts."""
     tables: dict[str, pd.DataFrame] = {t: store.read(t) for t in (*NODE_TABLES, *FACT_TABLES)}
     tables = {t: df.copy() for t, df in tables.items()}
     for table in NODE_TABLES:
@@ -245,7 +245,7 @@ def _merge(store: GraphStore, loaded: dict[str, pd.DataFrame], ctx: Context,
                             "value kept")
     tables["branches"] = derive_branches(tables)
     tables["managers"] = derive_managers(tables)
-    return tables, resolver, fresh
+    return tables, resolver.report(), fresh
 
 
 def _named(table: str, new: pd.DataFrame, old: pd.DataFrame, ctx: Context) -> pd.DataFrame:

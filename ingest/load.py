@@ -85,13 +85,6 @@ def _digests(fields: list[pa.ChunkedArray | pa.Array | pa.Scalar], n: int, file:
 _DIGEST_SLICE = 1 << 17
 
 
-def _digests_and_ids(fields: list[pa.ChunkedArray | pa.Array | pa.Scalar], index: pd.Index,
-                     file: str) -> tuple[np.ndarray, pd.Series]:
-    """The rows' digests and their fact ids if every row is kept (the usual case)."""
-    halves = _digests(fields, len(index), file)
-    return halves, ids_from_digests(halves, index)
-
-
 def ids_from_digests(halves: np.ndarray, index: pd.Index) -> pd.Series:
     """The fact ids of rows with these digests (`row_digests`), in row order."""
     ordinal = _ordinals(halves)
@@ -179,7 +172,7 @@ def _load_source(table: str, number: int, source: Source, ctx: Context, frames: 
         if hasher is not None:
             # the raw strings, not the parsed values, so a format change cannot split a fact;
             # hashed on a second thread while this one validates (Arrow's kernels free the GIL)
-            digests = hasher.submit(_digests_and_ids, _fields(canonical, _FACT_FIELDS), canonical.index,
+            digests = hasher.submit(_digests, _fields(canonical, _FACT_FIELDS), len(canonical),
                                     _file_key(raw.path, source))
         rows = validate_rows(table, canonical, raw.rows, source, label, ctx)
         kept_all = len(rows) == len(raw.rows)  # no row rejected: nothing to pick
@@ -187,10 +180,10 @@ def _load_source(table: str, number: int, source: Source, ctx: Context, frames: 
         rows["_row"] = raw.rows.to_numpy() if kept_all else raw.rows.loc[rows.index].to_numpy()
         rows["_source"] = number
         if digests is not None:
-            halves, ids = digests.result()
-            if not kept_all:  # the ordinals count identical rows among the kept ones only
-                ids = ids_from_digests(halves[canonical.index.get_indexer(rows.index)], rows.index)
-            rows["fact_id"] = ids
+            halves = digests.result()
+            # the ordinals count identical rows among the kept ones only
+            kept = halves if kept_all else halves[canonical.index.get_indexer(rows.index)]
+            rows["fact_id"] = ids_from_digests(kept, rows.index)
         frames.append(rows.reset_index(drop=True))
         log.info("%s: %s rows read, %s kept for %s", label, n_read, len(rows), table)
     return read

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -11,6 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 
 from api.main import create_app, uvicorn_options
@@ -45,3 +49,34 @@ def live_server(store_root: Path, settings: ApiSettings | None = None, log_level
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@contextmanager
+def served_process(store_root: Path, *args: str, env: dict[str, str] | None = None,
+                   stderr: Any = subprocess.DEVNULL) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`prospect-graph serve` of this interpreter's environment as a process of its own, on a free
+    port, once `/health` answers; yields its base URL and the process, stopped on leaving."""
+    port = free_port()
+    cli = str(Path(sys.executable).parent / "prospect-graph")
+    proc = subprocess.Popen([cli, "serve", "--store", str(store_root), "--port", str(port), *args],
+                            env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=stderr)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise AssertionError("serve did not start")
+            time.sleep(0.1)
+        yield base, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

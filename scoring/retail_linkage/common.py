@@ -318,12 +318,12 @@ def kind_frame(rows: pd.DataFrame, kind: str, bars: Iterable[Bar], reasons: Iter
                        path=path, details=cols)
 
 
-def best_rows(rows: pd.DataFrame, n: int, key: str, score: str = "score") -> pd.DataFrame:
-    """``rows.sort_values([score, key], ascending=[False, True]).head(n)`` for unique `key`s,
+def best_rows(rows: pd.DataFrame, n: int, key: str) -> pd.DataFrame:
+    """``rows.sort_values(["score", key], ascending=[False, True]).head(n)`` for unique `key`s,
     sorting only the rows that can make the first `n`: those scoring at least the n-th best
     score (numpy's partition over the scores), so a million rows do not sort their ids."""
-    values = rows[score].to_numpy(dtype="float64")
+    values = rows["score"].to_numpy(dtype="float64")
     if len(rows) > n > 0 and np.isfinite(values).all():
         cut = np.partition(values, len(values) - n)[len(values) - n]  # the n-th best score
         rows = rows[values >= cut]
-    return rows.sort_values([score, key], ascending=[False, True]).head(n)
+    return rows.sort_values(["score", key], ascending=[False, True]).head(n)

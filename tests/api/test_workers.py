@@ -13,8 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
@@ -29,10 +28,9 @@ from api.server import worker_count
 from api.settings import ApiSettings
 from graph.errors import InvalidData
 from tests.api.conftest import assert_error, auth, build_store
-from tests.live import free_port
+from tests.live import served_process
 
 ENTERPRISES = "enterprise_id,name,is_client\nX1,甲机械有限公司,1\nX2,乙贸易有限公司,0\n"
-CLI = str(Path(sys.executable).with_name("prospect-graph"))
 
 
 @pytest.fixture()
@@ -118,32 +116,8 @@ def test_worker_count_follows_option_then_setting_then_cores(monkeypatch):
 
 
 # ----------------------------------------------------------------- real processes
-@contextmanager
-def _serve(store: Path, *args: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = free_port()
-    env = {**os.environ, "PROSPECT_GRAPH_API__AUTH_FAILURES_PER_MINUTE": "4"}
-    proc = subprocess.Popen([CLI, "serve", "--store", str(store), "--port", str(port), *args], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                raise AssertionError("serve did not start")
-            time.sleep(0.1)
-        yield base, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def _serve(store: Path, *args: str) -> AbstractContextManager[tuple[str, subprocess.Popen[bytes]]]:
+    return served_process(store, *args, env={"PROSPECT_GRAPH_API__AUTH_FAILURES_PER_MINUTE": "4"})
 
 
 def test_serve_with_two_workers_runs_two_worker_processes(tmp_path):
@@ -239,12 +213,14 @@ def test_audit_lines_of_several_processes_stay_whole(tmp_path):
     _in_processes(
         "import sys; from pathlib import Path; from api.audit import AuditLog; from api.auth import User\n"
         "log = AuditLog(Path(sys.argv[2])); user = User(name='w' + sys.argv[1], role='admin')\n"
-        "for n in range(150):\n"
-        "    log.record(user, 'view_entity', ids=[f'E{n:05d}-{k}' for k in range(400)])\n", str(path))
+        "for n in range(150):\n"  # lines of ~16 KB: more than one 8 KB buffer of a buffered write
+        "    log.record(user, 'view_entity', ids=[f'E{n:05d}-{k:03d}-' + 'x' * 24 for k in range(400)])\n",
+        str(path))
     from api.audit import AuditLog
 
     lines = AuditLog(path).read()  # every line parses: none was cut by another process's
     assert len(lines) == 450 and all(len(line["ids"]) == 400 for line in lines)
+    assert min(len(line) for line in path.read_bytes().splitlines()) > 8192
     assert {line["user"] for line in lines} == {"w0", "w1", "w2"}
 
 

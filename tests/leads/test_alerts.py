@@ -48,21 +48,32 @@ def test_same_tables_make_no_alerts_and_alerts_are_logged(store):
     assert [a["kind"] for a in logged] == ["new_member"] and logged[0]["version"] == "000002"
 
 
-def test_an_ingest_of_a_new_month_raises_alerts(tmp_path):
-    from graph.networkx_store import NetworkxStore
-    from ingest.job import run_ingest
-    from leads.watchers import INGEST_WATCHERS
-
+def _one_month_bundle(tmp_path):
+    """A client and its one supplier of January."""
     bundle = tmp_path / "b"
     bundle.mkdir()
     (bundle / "enterprises.csv").write_text("enterprise_id,name,is_client\nC,核心制造有限公司,是\n", encoding="utf-8")
     (bundle / "payments.csv").write_text(
         "payer_id,payee_name,amount,paid_on\nC,甲供应有限公司,100,2024-01-05\n", encoding="utf-8")
-    store = NetworkxStore(tmp_path / "s")
-    assert run_ingest(store, bundle, watchers=INGEST_WATCHERS).alerts == 0  # the first ingest is the baseline
+    return bundle
+
+
+def _add_a_second_month(bundle) -> None:
+    """February brings the client a new supplier."""
     (bundle / "payments.csv").write_text(
         "payer_id,payee_name,amount,paid_on\nC,甲供应有限公司,100,2024-01-05\nC,乙材料有限公司,50,2024-02-05\n",
         encoding="utf-8")
+
+
+def test_an_ingest_of_a_new_month_raises_alerts(tmp_path):
+    from graph.networkx_store import NetworkxStore
+    from ingest.job import run_ingest
+    from leads.watchers import INGEST_WATCHERS
+
+    bundle = _one_month_bundle(tmp_path)
+    store = NetworkxStore(tmp_path / "s")
+    assert run_ingest(store, bundle, watchers=INGEST_WATCHERS).alerts == 0  # the first ingest is the baseline
+    _add_a_second_month(bundle)
     summary = run_ingest(store, bundle, watchers=INGEST_WATCHERS)
     logged = read_alerts(store)
     assert summary.alerts == 1 and [a["kind"] for a in logged] == ["new_supplier"]
@@ -75,16 +86,10 @@ def test_an_ingest_without_watchers_raises_no_alerts_and_tracks_nothing(tmp_path
     from graph.networkx_store import NetworkxStore
     from ingest.job import run_ingest
 
-    bundle = tmp_path / "b"
-    bundle.mkdir()
-    (bundle / "enterprises.csv").write_text("enterprise_id,name,is_client\nC,核心制造有限公司,是\n", encoding="utf-8")
-    (bundle / "payments.csv").write_text(
-        "payer_id,payee_name,amount,paid_on\nC,甲供应有限公司,100,2024-01-05\n", encoding="utf-8")
+    bundle = _one_month_bundle(tmp_path)
     store = NetworkxStore(tmp_path / "s")
     run_ingest(store, bundle)
-    (bundle / "payments.csv").write_text(
-        "payer_id,payee_name,amount,paid_on\nC,甲供应有限公司,100,2024-01-05\nC,乙材料有限公司,50,2024-02-05\n",
-        encoding="utf-8")
+    _add_a_second_month(bundle)
     assert run_ingest(store, bundle).alerts == 0
     assert read_alerts(store) == [] and not (store.state_dir / "track.parquet").exists()
 

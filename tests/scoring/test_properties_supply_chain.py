@@ -4,16 +4,17 @@ On random small chains: scores stay in 0..100, contributions sum to the score, a
 payment on the chain to a prospect (from an anchor or a chain firm for a supplier; to them
 for a buyer) never lowers its score — whatever its amount and date in the window.
 
-The examples are drawn from a fixed seed (`derandomize`), so every run checks the same cases:
-a random seed found the counterexample kept below as a strict expected failure (a prospect
-paid by two anchors), and a property that fails one run in twenty would make CI a lottery.
+A random seed found the counterexample kept below as a strict expected failure (a payment
+from a second anchor lowers a supplier's best row); the property excludes that case by name
+(`assume`), and the examples are drawn from a fixed seed (`derandomize`) so that CI checks the
+same cases every run.
 """
 
 from __future__ import annotations
 
 import pytest
 from builders import MemoryStore, StoreBuilder
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from scoring import ecosystem, supply_chain
@@ -97,6 +98,9 @@ def test_a_chain_payment_never_lowers_a_score(payments, bills, credit, pick, sid
                                if p.kind == target.kind and p.details["tier"] < 3 and not p.is_deepening)
     other = [m for m in members if m != target.prospect_id]
     counterpart = other[side % len(other)]
+    # not a payment from an anchor the prospect has no row with yet: the known gap, kept below
+    # as a strict expected failure (a second anchor's payment can lower the best row)
+    assume(counterpart not in ANCHORS or counterpart in target.details["anchor_ids"])
     extra = ((counterpart, target.prospect_id) if target.kind == "upstream" else (target.prospect_id, counterpart))
     after = sc_score(_build(payments, bills, credit, (*extra, amount, day, bank)), SETTINGS)
     _check_rows(after)
