@@ -10,13 +10,17 @@ Additive to the lead board: these rows are campaigns, not entity leads.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from graph.settings import get_settings
 from graph.store import GraphStore
 from leads.settings import load_rhythm
+from scoring.features import store_views
 from scoring.run import load_prospects
 from scoring.settings import ScoringSettings
 
@@ -52,22 +56,47 @@ def chain_campaigns(store: GraphStore, anchor: str | None = None, next_n: int = 
     return out
 
 
-def _volumes(store: GraphStore) -> pd.Series:
-    """Yearly settlement volume per entity: payments it made and received over the last 12 months."""
-    pays = store.read("payments", ["payer_id", "payee_id", "amount", "month"])
-    if pays.empty:
+# Yearly settlement volume of the given entities: what they paid and received in the last 12
+# months of the payments table (months are "YYYY-MM" text, so the window compares as text).
+_VOLUMES_SQL = """
+WITH flows AS (
+    SELECT payer_id AS id, amount FROM payments WHERE month >= $first
+    UNION ALL
+    SELECT payee_id AS id, amount FROM payments WHERE month >= $first
+)
+SELECT flows.id, sum(flows.amount) AS volume
+FROM flows JOIN wanted ON flows.id = wanted.id
+GROUP BY flows.id
+"""
+
+
+def _volumes(store: GraphStore, ids: pd.Series) -> pd.Series:
+    """Yearly settlement volume of the entities `ids`: payments they made and received over the
+    last 12 months, summed by DuckDB over the store's payments file (no payment becomes Python)."""
+    if ids.empty:
         return pd.Series(dtype=float)
-    last = pays["month"].dropna().astype(str).max()
-    first = str(pd.Period(last, "M") - 11)
-    pays = pays[pays["month"].astype(str) >= first]
-    both = pd.concat([pays[["payer_id", "amount"]].rename(columns={"payer_id": "id"}),
-                      pays[["payee_id", "amount"]].rename(columns={"payee_id": "id"})])
-    return both.groupby("id")["amount"].sum()
+    con = store_views(store, {"payments": ("payer_id", "payee_id", "amount", "month")})
+    try:
+        last = con.sql("SELECT max(month) AS last FROM payments").to_arrow_table()["last"][0].as_py()
+        if last is None:
+            return pd.Series(dtype=float)
+        con.register("wanted", pa.table({"id": pa.array(ids.astype(str).unique())}))
+        first = str(pd.Period(str(last), "M") - 11)
+        found = con.sql(_VOLUMES_SQL, params={"first": first}).to_arrow_table()
+    finally:
+        con.close()
+    return pd.Series(found["volume"].to_numpy(), index=found["id"].to_pylist(), dtype=float)
 
 
 def market_campaigns(store: GraphStore, association: str | None = None,
-                     settings: ScoringSettings | None = None) -> list[dict[str, Any]]:
-    """One row per market or cluster with its merchants in three classes (largest first)."""
+                     settings: ScoringSettings | None = None,
+                     in_scope: Callable[[Any], bool] | None = None) -> list[dict[str, Any]]:
+    """One row per market or cluster with its merchants in three classes (largest first).
+
+    With `in_scope` (a viewer's branch predicate) only the merchants it admits are counted: a
+    branch manager's classes, volumes and potential hold no other branch's client; each row
+    says how many merchants were left out (`hidden`).
+    """
     settings = settings or get_settings().scoring
     conf = load_rhythm(settings)
     lang = settings.lang
@@ -75,9 +104,18 @@ def market_campaigns(store: GraphStore, association: str | None = None,
     assoc = assoc[assoc["kind"].isin(MARKET_KINDS)] if association is None else assoc[assoc["id"] == association]
     members = store.read("memberships", ["association_id", "member_id"])
     members = members[members["association_id"].isin(assoc["id"])]
-    ent = store.read("enterprises", ["id", "is_client", "registered_capital"]).drop_duplicates("id").set_index("id")
+    ent = store.read("enterprises", ["id", "is_client", "registered_capital", "branch_id"]
+                     ).drop_duplicates("id").set_index("id")
+    hidden = pd.Series(0, index=assoc["id"].astype(str).unique(), dtype=int)
+    if in_scope is not None:
+        codes, branches = pd.factorize(members["member_id"].map(ent["branch_id"]), use_na_sentinel=True)
+        allowed = np.array([in_scope(b) for b in branches.tolist()] + [in_scope(None)])  # per branch
+        keep = allowed[codes]  # a member of no branch (code -1) takes the last entry
+        left_out = members.loc[~keep, "association_id"].astype(str).value_counts()
+        hidden = hidden.add(left_out, fill_value=0).astype(int)
+        members = members[keep]
     members = members.assign(
-        volume=members["member_id"].map(_volumes(store)).fillna(0.0),
+        volume=members["member_id"].map(_volumes(store, members["member_id"])).fillna(0.0),
         capital=pd.to_numeric(members["member_id"].map(ent["registered_capital"]), errors="coerce").fillna(0.0),
         client=members["member_id"].map(ent["is_client"]).fillna(False).astype(bool))
     members["cls"] = len(conf.market_classes) - 1
@@ -100,7 +138,8 @@ def market_campaigns(store: GraphStore, association: str | None = None,
                             "volume": 0.0 if got is None else round(float(got["volume"]), 2),
                             "potential": 0.0 if got is None else round(float(got["potential"]), 2)})
         out.append({"association_id": str(a["id"]), "name": _clean(a["name"]), "kind": _clean(a["kind"]),
-                    "merchants": sum(c["merchants"] for c in classes), "classes": classes})
+                    "merchants": sum(c["merchants"] for c in classes), "classes": classes,
+                    "hidden": int(hidden.get(str(a["id"]), 0))})
     return out
 
 

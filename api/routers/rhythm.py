@@ -222,7 +222,7 @@ def markets(viewer: ViewerDep, association: Annotated[str | None, Query(max_leng
     from leads.campaigns import market_campaigns
 
     _require_kind(viewer, "referral", "member")
-    return {"items": market_campaigns(viewer.store, association=association)}
+    return {"items": market_campaigns(viewer.store, association=association, in_scope=viewer.in_scope)}
 
 
 @router.get("/outflow/branches")

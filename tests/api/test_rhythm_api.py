@@ -110,3 +110,22 @@ def test_customer_page_is_masked_for_an_analyst_and_speaks_chinese(demo):
     assert dc.NAMES[dc.SUPERMARKET] in page and "代发员工" in page and "payroll" not in page
     assert client.get(f"/viz/customer/{dc.CORE}", headers=auth(tokens["corporate_b02"])).status_code == 403
     assert client.get(f"/viz/customer/{dc.CORE}", follow_redirects=False).status_code == 303
+
+
+def test_markets_count_only_the_merchants_in_a_managers_scope(demo):
+    client, tokens, store = demo
+    everyone = {m["association_id"]: m for m in client.get("/campaigns/markets", headers=auth(tokens["admin"])).json()["items"]}
+    b01 = add_token(store, "rhythm-corp-b01", "corporate_manager", branch=dc.BRANCH_EAST)
+    mine = {m["association_id"]: m for m in client.get("/campaigns/markets", headers=auth(b01)).json()["items"]}
+    assert mine.keys() == everyone.keys() and all(m["hidden"] == 0 for m in everyone.values())
+    ent = store.read("enterprises", ["id", "branch_id"]).set_index("id")["branch_id"]
+    members = store.read("memberships", ["association_id", "member_id"])
+    elsewhere = members[members["member_id"].map(ent).isin([b for b in ent.dropna().unique() if b != dc.BRANCH_EAST])]
+    hidden_somewhere = False
+    for aid, m in mine.items():
+        left_out = int((elsewhere["association_id"] == aid).sum())
+        assert m["hidden"] == left_out and m["merchants"] == everyone[aid]["merchants"] - left_out
+        hidden_somewhere |= left_out > 0
+        # the volume counted is never more than everyone's: other branches' clients add nothing
+        assert sum(c["volume"] for c in m["classes"]) <= sum(c["volume"] for c in everyone[aid]["classes"]) + 0.01
+    assert hidden_somewhere  # the demo's markets hold B02 clients: the filter is exercised
