@@ -33,7 +33,7 @@ from scoring.templates import LegacyGuard, PersonMask, register, render
 
 __all__ = ["TRIGGER_TABLES", "ALERT_TEMPLATES", "detect_changes", "record_alerts", "read_alerts", "alert_text"]
 
-TRIGGER_TABLES = ("enterprises", "persons", "payments", "bills", "roles", "memberships")
+TRIGGER_TABLES = ("enterprises", "persons", "payments", "bills", "roles", "memberships", "associations")
 EXECUTIVE_ROLES = {"legal_rep", "director", "executive", "actual_controller", "finance", "shareholder"}
 
 
@@ -101,10 +101,11 @@ def alert_text(alert: dict[str, Any], lang: str = "zh", person: PersonMask | Non
     return legacy(text, lang) if legacy is not None else text
 
 
-def _person_names(persons: pd.DataFrame) -> dict[str, str]:
-    if persons.empty or "name" not in persons.columns:
+def _names(table: pd.DataFrame | None) -> dict[str, str]:
+    """id -> name of a node table's named rows (persons, associations; {} when absent)."""
+    if table is None or table.empty or "name" not in table.columns:
         return {}
-    named = persons[persons["name"].notna()]
+    named = table[table["name"].notna()]
     return dict(zip(named["id"].astype(str), named["name"].astype(str), strict=True))
 
 
@@ -132,13 +133,15 @@ def detect_changes(before: dict[str, pd.DataFrame], after: dict[str, pd.DataFram
                    if e in clients]
     old_members = _pairs(before["memberships"], "association_id", "member_id")
     fresh_members = _new_pairs([old_members], [_pairs(after["memberships"], "association_id", "member_id")])
-    people = _person_names(after["persons"]) if fresh_roles or fresh_members else {}
+    people = _names(after["persons"]) if fresh_roles or fresh_members else {}
+    associations = _names(after.get("associations")) if fresh_members else {}
     for person, ent in fresh_roles:
         alerts.append(_alert("new_executive", person, ent, {"person": people.get(person, person), "person_id": person,
                                                             "client": names.get(ent, ent)}, f"/viz/person/{person}"))
     for assoc, member in fresh_members:
         m = names.get(member) or people.get(member, member)
-        alerts.append(_alert("new_member", member, assoc, {"member": m, "member_id": member, "association": assoc},
+        alerts.append(_alert("new_member", member, assoc, {"member": m, "member_id": member, "association": associations.get(assoc, assoc),
+                                                             "association_id": assoc},
                              f"/viz/ego/{member}"))
 
     alerts.extend(_asset_alerts(before["persons"], after["persons"], threshold, query, warning))

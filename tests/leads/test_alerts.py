@@ -16,6 +16,7 @@ def _tables(**overrides: pd.DataFrame) -> dict[str, pd.DataFrame]:
                                  "aum_prev": [40_000.0, 100_000.0, 100_000.0]}),
         "payments": pd.DataFrame({"payer_id": ["C"], "payee_id": ["S1"], "amount": [1.0]}),
         "bills": pd.DataFrame(), "roles": pd.DataFrame(), "memberships": pd.DataFrame(),
+        "associations": pd.DataFrame({"id": ["A1"], "name": ["保温材料行业协会"]}),
     }
     base.update(overrides)
     return {name: conform(name, df) for name, df in base.items()}
@@ -37,6 +38,8 @@ def test_new_supplier_executive_member_and_asset_crossings():
     assert ("crossed_threshold_up", "P1") in kinds
     assert ("outflow_query", "P2") in kinds and ("outflow_warning", "P3") in kinds
     assert all(a["link"].startswith("/viz/") for a in alerts)
+    (member,) = [a for a in alerts if a["kind"] == "new_member"]
+    assert alert_text(member, "zh") == "供二 加入协会 保温材料行业协会"  # the association by its name, not its id
 
 
 def test_same_tables_make_no_alerts_and_alerts_are_logged(store):
