@@ -18,7 +18,9 @@ else of a person (assets, ids beyond their own) is stored in an alert.
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -202,13 +204,63 @@ def record_alerts(store: GraphStore, alerts: list[dict[str, Any]], version: str 
     return alerts
 
 
-def read_alerts(store: GraphStore, limit: int = 200, kind: str | None = None) -> list[dict[str, Any]]:
-    """The latest `limit` alerts as stored (newest first): template rows or legacy text rows; render
-    one with `alert_text`, never show `params` (they hold persons' names unmasked)."""
+class _AlertLog:
+    """The parsed alert log of one store, kept per process and extended by what was appended
+    since the last read (the log is append-only): a request parses only new lines, and finds
+    one kind's or one entity's alerts by index instead of scanning every alert."""
+
+    def __init__(self) -> None:
+        self.key: tuple[int, int] | None = None  # (device, inode) of the file parsed
+        self.offset = 0
+        self.rows: list[dict[str, Any]] = []
+        self.by_kind: dict[str, list[int]] = {}
+        self.by_entity: dict[str, list[int]] = {}
+
+    def refresh(self, path: Path) -> None:
+        stat = path.stat()
+        key = (stat.st_dev, stat.st_ino)
+        if key != self.key or stat.st_size < self.offset:  # a new or rewritten file: read it all
+            self.__init__()  # type: ignore[misc]
+            self.key = key
+        if stat.st_size == self.offset:
+            return
+        with open(path, "rb") as fh:
+            fh.seek(self.offset)
+            chunk = fh.read(stat.st_size - self.offset)
+        end = chunk.rfind(b"\n") + 1  # a line still being written waits for the next read
+        self.offset += end
+        for line in chunk[:end].decode("utf-8").splitlines():  # the appended lines only
+            if line.strip():
+                self._add(json.loads(line))
+
+    def _add(self, row: dict[str, Any]) -> None:
+        at = len(self.rows)
+        self.rows.append(row)
+        self.by_kind.setdefault(str(row.get("kind")), []).append(at)
+        for key in {row.get("entity_id"), row.get("related_id")} - {None}:
+            self.by_entity.setdefault(str(key), []).append(at)
+
+
+_LOGS: dict[Path, _AlertLog] = {}
+_LOGS_LOCK = threading.Lock()
+
+
+def read_alerts(store: GraphStore, limit: int = 200, kind: str | None = None,
+                entity: str | None = None) -> list[dict[str, Any]]:
+    """The latest `limit` alerts as stored (newest first), of one `kind` and/or about one `entity`
+    (its `entity_id` or `related_id`): template rows or legacy text rows; render one with
+    `alert_text`, never show `params` (they hold persons' names unmasked). The rows are the
+    log's own (kept between reads): read them, never change them."""
     path = store.state_dir / "alerts.jsonl"
     if not path.exists():
         return []
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    if kind is not None:
-        rows = [r for r in rows if r["kind"] == kind]
-    return rows[-limit:][::-1]
+    with _LOGS_LOCK:
+        log = _LOGS.setdefault(path.resolve(), _AlertLog())
+        log.refresh(path)
+        picks: list[int] | range = range(len(log.rows))
+        if kind is not None:
+            picks = log.by_kind.get(kind, [])
+        if entity is not None:
+            about = log.by_entity.get(str(entity), [])
+            picks = about if kind is None else sorted(set(picks) & set(about))
+        return [log.rows[i] for i in picks[-limit:][::-1]]

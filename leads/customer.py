@@ -133,7 +133,7 @@ def customer_360(store: GraphStore, entity_id: str, settings: ScoringSettings | 
     through = prospects[prospects["path"].astype("string").str.contains(f'"{entity_id}"', regex=False, na=False)
                         & ~prospects.index.isin(leads_to.index) & (prospects["prospect_id"] != entity_id)]
     about = prospects[prospects["prospect_id"] == entity_id]
-    alerts = [a for a in read_alerts(store, limit=100_000) if entity_id in (a.get("entity_id"), a.get("related_id"))]
+    alerts = read_alerts(store, limit=100_000, entity=entity_id)
     tracked = _read(store)
     tracked = tracked[tracked["scope_id"] == entity_id][TRACK_COLUMNS].sort_values(["metric", "version"])
     history = [{k: v for k, v in h.items() if k != "evidence"} for h in ledger(store).history(entity_id)]

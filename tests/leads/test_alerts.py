@@ -112,3 +112,23 @@ def test_a_failed_tracking_snapshot_does_not_fail_the_ingest(tmp_path, monkeypat
     store = NetworkxStore(tmp_path / "s")
     summary = run_ingest(store, bundle, watchers=watchers.INGEST_WATCHERS)
     assert summary.version == store.version and "tracking snapshot" in caplog.text
+
+
+def test_the_alert_log_is_read_again_only_where_it_grew(store):
+    def member(assoc: str, who: str) -> list[dict]:
+        return detect_changes(_tables(), _tables(memberships=pd.DataFrame({"association_id": [assoc], "member_id": [who]})))
+
+    record_alerts(store, member("A1", "S1"), version="000002")
+    assert [a["entity_id"] for a in read_alerts(store)] == ["S1"]
+    record_alerts(store, member("A1", "S2") + member("A1", "C"), version="000003")
+    assert [a["entity_id"] for a in read_alerts(store)] == ["C", "S2", "S1"]  # appended lines, newest first
+    assert [a["version"] for a in read_alerts(store, entity="S2")] == ["000003"]
+    assert [a["entity_id"] for a in read_alerts(store, entity="A1", limit=2)] == ["C", "S2"]  # related_id too
+    assert read_alerts(store, kind="new_supplier") == [] and len(read_alerts(store, kind="new_member")) == 3
+    log = store.state_dir / "alerts.jsonl"
+    first = log.read_text(encoding="utf-8").splitlines()[0]
+    log.write_text(first + "\n" + '{"kind": "new_member", "entity_id": "S9"', encoding="utf-8")  # rewritten; last line unfinished
+    assert [a["entity_id"] for a in read_alerts(store)] == ["S1"]
+    with open(log, "a", encoding="utf-8") as fh:
+        fh.write(', "related_id": "A1"}\n')  # the line completed
+    assert [a["entity_id"] for a in read_alerts(store, entity="A1")] == ["S9", "S1"]
