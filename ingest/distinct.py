@@ -40,6 +40,7 @@ class Distinct:
     def __init__(self, column: pd.Series) -> None:
         self.index = column.index
         text = column.astype("string")
+        self.text = text  # the rows: what `spread` gives back for `values` themselves
         arr = to_arrow(text)
         self.codes: np.ndarray | None = None
         if _mostly_distinct(arr):
@@ -57,7 +58,12 @@ class Distinct:
         self.values = from_arrow(dictionary, pd.RangeIndex(len(dictionary)))
 
     def spread(self, values: pd.Series) -> pd.Series:
-        """Per-value results (aligned with `values`) taken back to the rows."""
+        """Per-value results (aligned with `values`) taken back to the rows.
+
+        `values` themselves (a normaliser that changed nothing hands them back) are the rows
+        as they came: nothing is taken."""
+        if values is self.values:
+            return self.text
         if self.codes is None:
             return values.set_axis(self.index)
         return pd.Series(values.array.take(self.codes), index=self.index, name=values.name)
@@ -90,7 +96,8 @@ def repeats(frame: pd.DataFrame, columns: list[str]) -> bool:
     """True when two rows of `frame` hold the same values in `columns` (missing equals missing).
 
     Each column is dictionary-encoded in Arrow and the codes are combined into one integer
-    per row: much cheaper than hashing the joined text of the columns.
+    per row, whose repeats a sort finds: much cheaper than hashing the joined text of the
+    columns, or even the integers (a hash lookup per row misses the cache; a sort does not).
     """
     key = np.zeros(len(frame), dtype=np.int64)
     span = 1
@@ -99,14 +106,16 @@ def repeats(frame: pd.DataFrame, columns: list[str]) -> bool:
             arr = pa.array(frame[col].array)
         except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed Python objects: pandas decides
             return bool(frame.duplicated(columns).any())
-        if isinstance(arr, pa.ChunkedArray):
-            arr = arr.combine_chunks()
-        encoded = pc.dictionary_encode(arr)
         if len(columns) == 1:  # one column: as many distinct values (missing counted once) as rows
-            return len(encoded.dictionary) + (encoded.indices.null_count > 0) < len(frame)
-        size = len(encoded.dictionary) + 1  # the last code: missing
+            return len(pc.unique(arr)) < len(frame)
+        encoded = pc.dictionary_encode(arr)
+        chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
+        # a chunked column's chunks share one growing dictionary: the last one holds them all
+        size = (len(chunks[-1].dictionary) if chunks else 0) + 1  # the last code: missing
         span *= size
         if span >= 1 << 62:  # the combined codes would not fit one integer
             return bool(frame.duplicated(columns).any())
-        key = key * size + pc.fill_null(encoded.indices, size - 1).to_numpy(zero_copy_only=False)
-    return bool(pd.Series(key).duplicated().any())
+        indices = pa.chunked_array([c.indices for c in chunks], pa.int32())
+        key = key * size + pc.fill_null(indices, size - 1).to_numpy()
+    ordered = np.sort(key)
+    return bool((ordered[1:] == ordered[:-1]).any())

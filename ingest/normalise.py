@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingest.arrow_text import from_arrow, id_set, isin, matches, may_match, to_arrow
+from ingest.arrow_text import from_arrow, id_set, isin, longer_than, matches, may_match, to_arrow
 
 __all__ = [
     "blank",
@@ -54,6 +54,7 @@ __all__ = [
     "to_arrow",
     "from_arrow",
     "name_problem",
+    "longer_than",
 ]
 
 _TRUE = {"1", "true", "t", "y", "yes", "是", "真", "对", "√", "1.0"}
@@ -405,8 +406,11 @@ def scrub_pii(text: str) -> str:
 
 
 def scrub_pii_series(s: pd.Series) -> pd.Series:
-    """`scrub_pii` over a column (distinct values only); values without digits pass untouched."""
+    """`scrub_pii` over a column (distinct values only); values without digits pass untouched
+    (a column without eleven digits in a row anywhere is handed back as it is)."""
     text = s.astype("string")
+    if not may_match(text, r"[0-9]{11}"):
+        return s if s.dtype == text.dtype else text
     digits = matches(text, r"[0-9]{11}")
     if not digits.any():
         return text
@@ -421,6 +425,7 @@ _SPACES = re.compile(r"\s+")
 # plain pattern strings (RE2 syntax), so pandas runs them in pyarrow rather than row by row
 _HTML = r"(?i)<\s*/?\s*[a-z!][^>]*>|&(?:lt|gt|#\d+|#x[0-9a-f]+);"
 _FORMULA = r"^[=+@\-\t\r]|^\s*[=@]|[|]\s*'?\s*/[cC]\b|\bcmd\s*\|"
+_MARKUP_OR_FORMULA_CHARS = r"[<&=+@|\t\r-]"  # each match of `_HTML` or `_FORMULA` holds one of these
 
 
 # RE2 syntax (pyarrow): control and zero-width characters; runs of ASCII/Unicode spaces
@@ -429,22 +434,33 @@ _SPACES_RE2 = r"[\s\x{3000}\x{a0}]+"
 _SPACES_TO_COLLAPSE = r"[\s\x{3000}\x{a0}]{2,}|[\t\n\r\x{3000}\x{a0}]"  # a run, or a space other than " "
 
 
+# Every character `clean_text` may remove or change: the controls above and whatever Arrow's
+# `utf8_trim_whitespace` trims (ASCII 9-13 and 28-32, U+0085 and the Unicode separators \p{Z})
+_UNCLEAN_RE2 = r"[\x{0}-\x{20}\x{7f}\x{85}\p{Z}\x{200b}-\x{200f}\x{2028}\x{2029}\x{feff}]"
+
+
 def clean_text(s: pd.Series) -> pd.Series:
     """Trim, drop control characters and collapse inner whitespace; blanks become <NA>.
 
-    Runs in pyarrow's compute kernels (RE2), never row by row in Python.
+    Runs in pyarrow's compute kernels (RE2), never row by row in Python. A column with nothing
+    to clean (one search of its text finds no space or control character, and no value is
+    empty) is handed back as it is: no pass copies it.
     """
     arr = to_arrow(s)
-    # one pass finds the rare column with anything to remove (most have nothing)
-    if may_match(arr, f"{_CONTROL_RE2}|{_SPACES_TO_COLLAPSE}"):
+    changed = False
+    if may_match(arr, _UNCLEAN_RE2):  # one pass finds the columns with anything to trim or remove
         if pc.any(pc.match_substring_regex(arr, _CONTROL_RE2)).as_py():
             arr = pc.replace_substring_regex(arr, _CONTROL_RE2, "")
         if pc.any(pc.match_substring_regex(arr, _SPACES_TO_COLLAPSE)).as_py():
             arr = pc.replace_substring_regex(arr, _SPACES_RE2, " ")
-    arr = pc.utf8_trim_whitespace(arr)
-    empty = pc.equal(arr, "")
+        arr = pc.utf8_trim_whitespace(arr)
+        changed = True
+    empty = pc.equal(pc.binary_length(arr), 0)  # lengths come from the offsets: no text is read
     if pc.any(empty).as_py():
         arr = pc.if_else(empty, pa.scalar(None, arr.type), arr)
+        changed = True
+    if not changed and isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+        return s
     return from_arrow(arr, s.index)
 
 
@@ -452,8 +468,11 @@ def name_problem(s: pd.Series, max_length: int) -> pd.Series:
     """Why a (cleaned) name cannot be used — too long, HTML markup, a spreadsheet formula — or <NA>."""
     text = s.astype("string")
     reason = pd.Series(pd.NA, index=s.index, dtype="string")
-    too_long = text.str.len() > max_length
-    reason = reason.mask(too_long.fillna(False), f"name longer than {max_length} characters")
+    too_long = longer_than(text, max_length)
+    if too_long.any():
+        reason = reason.mask(too_long, f"name longer than {max_length} characters")
+    if not may_match(text, _MARKUP_OR_FORMULA_CHARS):  # one search of the text clears most columns
+        return reason
     html = matches(text, _HTML)
     reason = reason.mask(html & reason.isna(), "name contains HTML markup")
     # a leading minus followed by a digit is a number, not a formula; names never start with one

@@ -8,6 +8,7 @@ masks here, before the rows go anywhere else.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from ingest.normalise import (
     hash_id_numbers,
     id_numbers_valid,
     isin,
+    longer_than,
     mask_phones,
     matches,
     may_match,
@@ -82,10 +84,35 @@ class Context:
 
 
 def is_placeholder(values: pd.Series, settings: IngestSettings) -> pd.Series:
-    """True for placeholder names (REDACTED…, 个人, 未知 …) that never make an entity."""
-    upper = values.astype("string").str.upper().str.strip()
+    """True for placeholder names (REDACTED…, 个人, 未知 …) that never make an entity.
+
+    One search of the column's text for the placeholders in any case rules out most columns
+    (ids, real names) before any value is upper-cased.
+    """
     known = {p.upper() for p in settings.placeholder_names}
+    search = _placeholder_search(frozenset(known))
+    if search is not None and not may_match(values.astype("string"), search):
+        return pd.Series(False, index=values.index)
+    upper = values.astype("string").str.upper().str.strip()
     return isin(upper, known) | matches(upper, "REDACTED")
+
+
+# Besides a letter's own two cases, the only characters Arrow's `utf8_upper` turns into an ASCII
+# letter (tests/ingest/test_normalise.py checks this against the installed pyarrow)
+_UPPER_TO_ASCII = {"I": "\\x{131}", "S": "\\x{17f}"}
+
+
+@lru_cache(maxsize=8)
+def _placeholder_search(known: frozenset[str]) -> str | None:
+    """An RE2 pattern found in every value whose upper case holds a placeholder (more may
+    match); None when a placeholder has a cased letter beyond ASCII (no search is built)."""
+    parts = []
+    for word in sorted(known | {"REDACTED"}):
+        if any(ord(c) > 127 and (c.lower() != c or c.upper() != c) for c in word):
+            return None
+        parts.append("".join(f"[{c}{c.lower()}{_UPPER_TO_ASCII.get(c, '')}]" if c.isascii() and c.isalpha()
+                             else f"\\x{{{ord(c):x}}}" for c in word))
+    return "|".join(parts)
 
 
 def _value_kind(table: str, col: str) -> str | None:
@@ -216,11 +243,12 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
             text = scrub_pii_series(text)  # an ID number or phone inside a name is masked too
             # odd text is kept: markup, formulas and over-long names are flagged, escaped where shown
             problem = name_problem(text, ctx.settings.max_name_length)
-            warn(problem.notna(), col, problem + " (kept, shown escaped)")
+            if problem.notna().any():
+                warn(problem.notna(), col, problem + " (kept, shown escaped)")
             cleaned[col] = (column, text)
             df[col] = column.spread(text)
         else:
-            too_long = col.endswith("_id") and (text.str.len() > ctx.settings.max_name_length).any()
+            too_long = col.endswith("_id") and longer_than(text, ctx.settings.max_name_length).any()
             if odd_text or too_long:
                 odd = name_problem(text, ctx.settings.max_name_length).str.replace("name ", "id ", n=1)
                 warn(odd.notna(), col, odd + " (kept, shown escaped)")

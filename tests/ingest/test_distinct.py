@@ -35,3 +35,15 @@ def test_repeats_agrees_with_pandas(pairs: list[tuple[str | None, int | None]]) 
                           "b": pd.Series([p[1] for p in pairs], dtype="Int64")})
     assert repeats(frame, ["a", "b"]) == bool(frame.duplicated(["a", "b"]).any())
     assert repeats(frame, ["a"]) == bool(frame.duplicated(["a"]).any())
+
+
+def test_repeats_across_the_chunks_of_a_column() -> None:
+    import pyarrow as pa
+
+    def chunked(*parts: list[str | None]) -> pd.Series:
+        return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([pa.array(p, pa.large_string()) for p in parts])))
+
+    once = pd.DataFrame({"a": chunked(["x", "y"], ["x", None]), "b": chunked(["1", "1"], ["2", "1"])})
+    assert not repeats(once, ["a", "b"]) and repeats(once, ["b"])
+    twice = pd.DataFrame({"a": chunked(["x", None], ["y", None]), "b": chunked(["1", "2"], ["1", "2"])})
+    assert repeats(twice, ["a", "b"]) and not repeats(twice.iloc[:3], ["a", "b"])
