@@ -195,38 +195,46 @@ _MONEY_NOISE = r"[,，\s¥￥£$€]|RMB|CNY|GBP|USD|人民币"
 _PLAIN_AMOUNT = r"^[0-9]{1,12}(\.[0-9]{1,3})?$"
 
 
-def _plain_amounts(text: pd.Series) -> pd.Series:
+def _plain_amounts(text: pd.Series) -> np.ndarray:
     """`pd.to_numeric(text, errors="coerce")` as float64, parsed by Arrow where the text is plain."""
     arr = to_arrow(text)
     plain = pc.fill_null(pc.match_substring_regex(arr, _PLAIN_AMOUNT), False)
-    parsed = pc.cast(pc.if_else(plain, arr, pa.scalar(None, arr.type)), pa.float64())
-    out = pd.Series(parsed.to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
-    rest = (~pd.Series(plain.to_numpy(zero_copy_only=False), index=text.index)) & text.notna().to_numpy()
-    if rest.any():
-        out[rest] = pd.to_numeric(text[rest], errors="coerce").astype("float64")
+    every = pc.all(plain).as_py() and arr.null_count == 0
+    parsed = pc.cast(arr if every else pc.if_else(plain, arr, pa.scalar(None, arr.type)), pa.float64())
+    out = parsed.to_numpy(zero_copy_only=False).astype("float64", copy=True)
+    if not every:
+        rest = np.flatnonzero(~plain.to_numpy(zero_copy_only=False) & text.notna().to_numpy())
+        if len(rest):
+            out[rest] = pd.to_numeric(text.iloc[rest], errors="coerce").astype("float64").to_numpy()
     return out
 
 
 def to_amount(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Amounts with thousands separators, currency signs, 元 or 万元 (×10,000) → float."""
+    """Amounts with thousands separators, currency signs, 元 or 万元 (×10,000) → float.
+
+    Plain numbers (the bulk) are parsed by Arrow; only the values left unparsed are looked at
+    again (blank or not, then the spellings with separators, signs and 万)."""
     text = s.astype("string")
-    present = ~blank(text)
-    fast = _plain_amounts(text)
-    todo = fast.isna() & present
-    if todo.any():
-        rest = text[todo].str.normalize("NFKC").str.strip()
-        rest = rest.str.replace(_MONEY_NOISE, "", regex=True)
-        negative = rest.str.match(r"^\(.*\)$").fillna(False)
-        rest = rest.str.strip("()")
-        wan = rest.str.endswith("万元").fillna(False) | rest.str.endswith("万").fillna(False)
-        rest = rest.str.replace(r"(万元|万|元)$", "", regex=True)
-        parsed = pd.to_numeric(rest, errors="coerce")
-        parsed = parsed.where(~wan, parsed * 10_000).where(~negative, -parsed)
-        fast = fast.astype("float64")
-        fast[todo] = parsed.astype("float64")
-    values = fast.astype("float64")
-    values = values.where(np.isfinite(values))
-    return values, values.isna() & present
+    values = _plain_amounts(text)
+    bad = np.isinf(values)  # "1e999": a number, but no amount
+    values[bad] = np.nan
+    missing = np.flatnonzero(np.isnan(values) & ~bad)
+    if len(missing):
+        present = ~blank(text.iloc[missing]).to_numpy()
+        todo = missing[present]
+        if len(todo):
+            rest = text.iloc[todo].str.normalize("NFKC").str.strip()
+            rest = rest.str.replace(_MONEY_NOISE, "", regex=True)
+            negative = rest.str.match(r"^\(.*\)$").fillna(False)
+            rest = rest.str.strip("()")
+            wan = rest.str.endswith("万元").fillna(False) | rest.str.endswith("万").fillna(False)
+            rest = rest.str.replace(r"(万元|万|元)$", "", regex=True)
+            parsed = pd.to_numeric(rest, errors="coerce")
+            parsed = parsed.where(~wan, parsed * 10_000).where(~negative, -parsed)
+            values[todo] = parsed.astype("float64").to_numpy()
+            values[todo[~np.isfinite(values[todo])]] = np.nan
+            bad[todo] = np.isnan(values[todo])
+    return pd.Series(values, index=text.index), pd.Series(bad, index=text.index)
 
 
 def to_percent(s: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -195,3 +195,10 @@ def test_placeholders_found_whatever_their_case_and_only_they() -> None:
     assert not is_placeholder(s("E0001", "E0002"), IngestSettings()).any()
     custom = IngestSettings(placeholder_names=["nil", "Ωmega"])  # a cased letter beyond ASCII: no search
     assert is_placeholder(s("NıL", "ωMEGA", "x"), custom).tolist() == [True, True, False]
+
+
+def test_amounts_left_unparsed_are_told_from_blanks() -> None:
+    values, bad = to_amount(s("12.5", "", "  ", None, "1e999", "abc", "1,000", "-0"))
+    assert values.iloc[0] == 12.5 and values.iloc[6] == 1000 and str(values.iloc[7]) == "-0.0"
+    assert values.iloc[1:6].isna().all()
+    assert bad.tolist() == [False, False, False, False, True, True, False, False]
