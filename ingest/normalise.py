@@ -55,6 +55,9 @@ __all__ = [
     "from_arrow",
     "name_problem",
     "longer_than",
+    "UNCLEAN_RE2",
+    "MARKUP_OR_FORMULA_CHARS",
+    "DIGIT_RUN",
 ]
 
 _TRUE = {"1", "true", "t", "y", "yes", "是", "真", "对", "√", "1.0"}
@@ -278,7 +281,6 @@ def id_number_valid(number: str) -> bool:
     return _ID_CHECK[total % 11] == number[17]
 
 
-_ID_WEIGHT_VECTOR = np.array(_ID_WEIGHTS, dtype=np.int64)
 _ID_CHECK_BYTES = np.frombuffer(_ID_CHECK.encode("ascii"), dtype=np.uint8)
 
 
@@ -303,11 +305,20 @@ def id_numbers_valid(s: pd.Series) -> pd.Series:
     shaped, cand, raw = _shaped_codes(s, r"^[0-9]{17}[0-9X]$")
     out = pd.Series(False, index=s.index)
     if len(cand):
-        digits = raw[:, :17].astype(np.int64) - 48
-        total = digits @ _ID_WEIGHT_VECTOR
+        digits = raw[:, :17] - np.uint8(48)  # bytes '0'-'9' → 0-9, still one byte each
+        total = _weighted(digits, _ID_WEIGHTS)
         check_ok = _ID_CHECK_BYTES[total % 11] == raw[:, 17]
         out[shaped] = check_ok & _real_birth_dates(digits, cand)
     return out
+
+
+def _weighted(digits: np.ndarray, weights: tuple[int, ...]) -> np.ndarray:
+    """Each row's sum of its digits times `weights`, a column at a time (numpy's integer
+    matrix product has no fast kernel, and widening every digit to 8 bytes first costs more)."""
+    total = np.zeros(len(digits), dtype=np.int64)
+    for j, weight in enumerate(weights):
+        total += digits[:, j] * np.int64(weight)
+    return total
 
 
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
@@ -316,9 +327,9 @@ _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], d
 def _real_birth_dates(digits: np.ndarray, numbers: pd.Series) -> np.ndarray:
     """True where digits 7-14 of an ID number are a real date: months and days by the calendar
     (numpy) for years 1900-2099, pandas' own date parser for the rare other years."""
-    year = digits[:, 6:10] @ np.array([1000, 100, 10, 1])
-    month = digits[:, 10:12] @ np.array([10, 1])
-    day = digits[:, 12:14] @ np.array([10, 1])
+    year = _weighted(digits[:, 6:10], (1000, 100, 10, 1))
+    month = _weighted(digits[:, 10:12], (10, 1))
+    day = _weighted(digits[:, 12:14], (10, 1))
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
     days = _DAYS_IN_MONTH[np.clip(month, 0, 12)] + ((month == 2) & leap)
     out = (month >= 1) & (month <= 12) & (day >= 1) & (day <= days)
@@ -413,13 +424,16 @@ def scrub_pii(text: str) -> str:
     return _PHONE_LIKE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
 
 
+DIGIT_RUN = r"[0-9]{11}"  # in every ID number and mobile number `scrub_pii` masks
+
+
 def scrub_pii_series(s: pd.Series) -> pd.Series:
     """`scrub_pii` over a column (distinct values only); values without digits pass untouched
     (a column without eleven digits in a row anywhere is handed back as it is)."""
     text = s.astype("string")
-    if not may_match(text, r"[0-9]{11}"):
+    if not may_match(text, DIGIT_RUN):
         return s if s.dtype == text.dtype else text
-    digits = matches(text, r"[0-9]{11}")
+    digits = matches(text, DIGIT_RUN)
     if not digits.any():
         return text
     out = text.copy()
@@ -433,7 +447,7 @@ _SPACES = re.compile(r"\s+")
 # plain pattern strings (RE2 syntax), so pandas runs them in pyarrow rather than row by row
 _HTML = r"(?i)<\s*/?\s*[a-z!][^>]*>|&(?:lt|gt|#\d+|#x[0-9a-f]+);"
 _FORMULA = r"^[=+@\-\t\r]|^\s*[=@]|[|]\s*'?\s*/[cC]\b|\bcmd\s*\|"
-_MARKUP_OR_FORMULA_CHARS = r"[<&=+@|\t\r-]"  # each match of `_HTML` or `_FORMULA` holds one of these
+MARKUP_OR_FORMULA_CHARS = r"[<&=+@|\t\r-]"  # each match of `_HTML` or `_FORMULA` holds one of these
 
 
 # RE2 syntax (pyarrow): control and zero-width characters; runs of ASCII/Unicode spaces
@@ -444,19 +458,20 @@ _SPACES_TO_COLLAPSE = r"[\s\x{3000}\x{a0}]{2,}|[\t\n\r\x{3000}\x{a0}]"  # a run,
 
 # Every character `clean_text` may remove or change: the controls above and whatever Arrow's
 # `utf8_trim_whitespace` trims (ASCII 9-13 and 28-32, U+0085 and the Unicode separators \p{Z})
-_UNCLEAN_RE2 = r"[\x{0}-\x{20}\x{7f}\x{85}\p{Z}\x{200b}-\x{200f}\x{2028}\x{2029}\x{feff}]"
+UNCLEAN_RE2 = r"[\x{0}-\x{20}\x{7f}\x{85}\p{Z}\x{200b}-\x{200f}\x{2028}\x{2029}\x{feff}]"
 
 
-def clean_text(s: pd.Series) -> pd.Series:
+def clean_text(s: pd.Series, searched: bool = False) -> pd.Series:
     """Trim, drop control characters and collapse inner whitespace; blanks become <NA>.
 
     Runs in pyarrow's compute kernels (RE2), never row by row in Python. A column with nothing
     to clean (one search of its text finds no space or control character, and no value is
-    empty) is handed back as it is: no pass copies it.
+    empty) is handed back as it is: no pass copies it. `searched`: the caller's own search
+    for `UNCLEAN_RE2` (or more) found nothing in `s`.
     """
     arr = to_arrow(s)
     changed = False
-    if may_match(arr, _UNCLEAN_RE2):  # one pass finds the columns with anything to trim or remove
+    if not searched and may_match(arr, UNCLEAN_RE2):  # one pass finds the columns with anything to clean
         if pc.any(pc.match_substring_regex(arr, _CONTROL_RE2)).as_py():
             arr = pc.replace_substring_regex(arr, _CONTROL_RE2, "")
         if pc.any(pc.match_substring_regex(arr, _SPACES_TO_COLLAPSE)).as_py():
@@ -472,14 +487,16 @@ def clean_text(s: pd.Series) -> pd.Series:
     return from_arrow(arr, s.index)
 
 
-def name_problem(s: pd.Series, max_length: int) -> pd.Series:
-    """Why a (cleaned) name cannot be used — too long, HTML markup, a spreadsheet formula — or <NA>."""
+def name_problem(s: pd.Series, max_length: int, searched: bool = False) -> pd.Series:
+    """Why a (cleaned) name cannot be used — too long, HTML markup, a spreadsheet formula — or <NA>.
+
+    `searched`: the caller's own search for `MARKUP_OR_FORMULA_CHARS` (or more) found nothing."""
     text = s.astype("string")
     reason = pd.Series(pd.NA, index=s.index, dtype="string")
     too_long = longer_than(text, max_length)
     if too_long.any():
         reason = reason.mask(too_long, f"name longer than {max_length} characters")
-    if not may_match(text, _MARKUP_OR_FORMULA_CHARS):  # one search of the text clears most columns
+    if searched or not may_match(text, MARKUP_OR_FORMULA_CHARS):  # one search clears most columns
         return reason
     html = matches(text, _HTML)
     reason = reason.mask(html & reason.isna(), "name contains HTML markup")

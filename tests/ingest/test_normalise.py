@@ -160,12 +160,12 @@ def test_the_search_for_text_to_clean_covers_every_character_arrow_trims() -> No
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from ingest.normalise import _UNCLEAN_RE2
+    from ingest.normalise import UNCLEAN_RE2
 
     points = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
     padded = pa.array(["a" + chr(c) for c in points])
     trimmed = pc.not_equal(pc.utf8_trim_whitespace(padded), padded).to_numpy(zero_copy_only=False)
-    found = pc.match_substring_regex(pa.array([chr(c) for c in points]), _UNCLEAN_RE2).to_numpy(zero_copy_only=False)
+    found = pc.match_substring_regex(pa.array([chr(c) for c in points]), UNCLEAN_RE2).to_numpy(zero_copy_only=False)
     assert trimmed.sum() >= 25 and not (trimmed & ~found).any()
     assert clean_text(s("E1\u3000", "\u2003E2", "E\u00a0\u00a03")).tolist() == ["E1", "E2", "E 3"]
 
@@ -202,3 +202,22 @@ def test_amounts_left_unparsed_are_told_from_blanks() -> None:
     assert values.iloc[0] == 12.5 and values.iloc[6] == 1000 and str(values.iloc[7]) == "-0.0"
     assert values.iloc[1:6].isna().all()
     assert bad.tolist() == [False, False, False, False, True, True, False, False]
+
+
+def test_one_search_per_column_misses_no_check() -> None:
+    """Columns with nothing to find skip their checks; a column with one odd value keeps all."""
+    from ingest.load import load_table
+    from ingest.mapping import Source
+    from ingest.settings import IngestSettings
+    from ingest.validate import Context
+
+    rows = [{"payer_id": f"E{i}", "payee_id": f"E{i + 1}", "amount": "10", "paid_on": "2024-01-02"}
+            for i in range(40)]
+    rows[3]["payee_id"], rows[5]["payer_id"], rows[7]["payee_id"] = "ωmega", " E9\x01 ", ""
+    ctx = Context(IngestSettings(placeholder_names=["Ωmega"]), "salt")
+    kept, read, _ = load_table("payments", [Source(rows=rows)], ctx)
+    rejects = ctx.rejects.frame()
+    assert read == 40 and len(kept) == 38 and "E9" in set(kept["payer_id"])
+    assert set(rejects["reason"]) == {"payee is a placeholder (redacted or unnamed), not an entity",
+                                      "no payee id or name", "control characters removed (value kept)"}
+    assert set(rejects.loc[rejects["action"] == "row rejected", "row"]) == {4, 8}
