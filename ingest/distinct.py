@@ -113,7 +113,7 @@ def repeats(frame: pd.DataFrame, columns: list[str]) -> bool:
         except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed Python objects: pandas decides
             return bool(frame.duplicated(columns).any())
         if len(columns) == 1:  # one column: as many distinct values (missing counted once) as rows
-            return len(pc.unique(arr)) < len(frame)
+            return not _increasing(arr) and len(pc.unique(arr)) < len(frame)
         encoded = pc.dictionary_encode(arr)
         chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
         # a chunked column's chunks share one growing dictionary: the last one holds them all
@@ -125,3 +125,12 @@ def repeats(frame: pd.DataFrame, columns: list[str]) -> bool:
         key = key * size + pc.fill_null(indices, size - 1).to_numpy()
     ordered = np.sort(key)
     return bool((ordered[1:] == ordered[:-1]).any())
+
+
+def _increasing(arr: pa.Array | pa.ChunkedArray) -> bool:
+    """True when every value is greater than the one before (so no value repeats): exports list
+    their ids in order, and one comparison of neighbours is much cheaper than hashing them all."""
+    n = len(arr)
+    if n < 2 or arr.null_count or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return False
+    return bool(pc.all(pc.greater(arr.slice(1), arr.slice(0, n - 1))).as_py())

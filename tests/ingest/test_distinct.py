@@ -47,3 +47,12 @@ def test_repeats_across_the_chunks_of_a_column() -> None:
     assert not repeats(once, ["a", "b"]) and repeats(once, ["b"])
     twice = pd.DataFrame({"a": chunked(["x", None], ["y", None]), "b": chunked(["1", "2"], ["1", "2"])})
     assert repeats(twice, ["a", "b"]) and not repeats(twice.iloc[:3], ["a", "b"])
+
+
+def test_an_id_column_in_order_has_no_repeats_and_one_out_of_order_is_still_checked() -> None:
+    ordered = pd.DataFrame({"id": pd.Series([f"P{i:07d}" for i in range(50_000)], dtype="string")})
+    assert not repeats(ordered, ["id"])
+    again = pd.concat([ordered, ordered.iloc[[10]]], ignore_index=True)
+    assert repeats(again, ["id"])
+    with_blank = pd.DataFrame({"id": pd.Series(["a", None, "b", None], dtype="string")})
+    assert repeats(with_blank, ["id"]) and not repeats(with_blank.iloc[:3], ["id"])
