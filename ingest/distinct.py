@@ -105,6 +105,8 @@ def repeats(frame: pd.DataFrame, columns: list[str]) -> bool:
     per row, whose repeats a sort finds: much cheaper than hashing the joined text of the
     columns, or even the integers (a hash lookup per row misses the cache; a sort does not).
     """
+    if len(columns) > 1 and not _fingerprints_repeat(frame, columns):
+        return False  # no two rows share a fingerprint: no two rows are the same
     key = np.zeros(len(frame), dtype=np.int64)
     span = 1
     for col in columns:
@@ -124,6 +126,48 @@ def repeats(frame: pd.DataFrame, columns: list[str]) -> bool:
         indices = pa.chunked_array([c.indices for c in chunks], pa.int32())
         key = key * size + pc.fill_null(indices, size - 1).to_numpy()
     ordered = np.sort(key)
+    return bool((ordered[1:] == ordered[:-1]).any())
+
+
+def mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: a fixed, well-spread 64-bit mixing of integers (a bijection)."""
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+def _fingerprints_repeat(frame: pd.DataFrame, columns: list[str]) -> bool:
+    """False when the rows' 64-bit fingerprints (their bytes mixed 8 at a time) are all
+    different, so no two rows are the same; True when two agree or a column is not text of one
+    width without blanks (exports' ids and months usually are): then only the exact check tells.
+
+    Equal rows have equal fingerprints, so "all different" is exact; reading fixed-width bytes
+    straight from Arrow's buffer costs far less than dictionary-encoding the columns.
+    """
+    prints = np.zeros(len(frame), dtype=np.uint64)
+    for col in columns:
+        values = frame[col].array
+        if not isinstance(values, pd.arrays.ArrowStringArray):
+            return True
+        arr = pa.array(values)
+        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        if arr.null_count or len(arr) < 2 or not pa.types.is_large_string(arr.type):
+            return True
+        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset: arr.offset + len(arr) + 1]
+        width = int(offsets[1] - offsets[0])
+        if width == 0 or int(offsets[-1] - offsets[0]) != width * len(arr) or \
+                not (np.diff(offsets) == width).all():
+            return True
+        # the values back to back, 8 zero bytes after: each row's j-th 8 bytes read in place
+        flat = np.zeros(width * len(arr) + 8, dtype=np.uint8)
+        flat[:-8] = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]: offsets[-1]]
+        for start in range(0, width, 8):
+            word = np.ndarray((len(arr),), dtype="<u8", buffer=flat, offset=start, strides=(width,))
+            if width - start < 8:  # the last word's other bytes are the next row's
+                word = word & np.uint64((1 << (8 * (width - start))) - 1)
+            prints = mix64(prints ^ word)
+    ordered = np.sort(prints)
     return bool((ordered[1:] == ordered[:-1]).any())
 
 

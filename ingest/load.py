@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingest.columns import to_canonical
-from ingest.distinct import repeats
+from ingest.distinct import mix64, repeats
 from ingest.mapping import Source, source_files
 from ingest.normalise import to_arrow
 from ingest.readers import RawTable, read_file
@@ -37,14 +37,6 @@ def _inline(source: Source) -> RawTable:
     frame = pd.DataFrame(source.rows or [])
     frame = frame.astype("string") if len(frame.columns) else frame
     return RawTable(Path("(inline rows)"), frame, pd.Series(range(1, len(frame) + 1), dtype="int64"))
-
-
-def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser: a fixed, well-spread 64-bit mixing of integers."""
-    with np.errstate(over="ignore"):
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
 
 
 def fact_ids(frame: pd.DataFrame, columns: list[str], file: str) -> pd.Series:
@@ -91,10 +83,10 @@ def ids_from_digests(halves: np.ndarray, index: pd.Index) -> pd.Series:
     low, high = halves[:, 0], halves[:, 1]
     if ordinal.any():  # else the spread is 0 (the mix of 0 is 0): nothing to mix in
         with np.errstate(over="ignore"):
-            spread = _mix(ordinal * np.uint64(0x9E3779B97F4A7C15))
+            spread = mix64(ordinal * np.uint64(0x9E3779B97F4A7C15))
         low, high = low ^ spread, high ^ spread
     ids = pc.binary_join_element_wise(pc.cast(pa.array(low), pa.large_string()),
-                                      pc.cast(pa.array(_mix(high)), pa.large_string()),
+                                      pc.cast(pa.array(mix64(high)), pa.large_string()),
                                       pa.scalar("-", pa.large_string()))
     return pd.Series(pd.arrays.ArrowStringArray(ids), index=index)
 

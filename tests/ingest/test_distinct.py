@@ -56,3 +56,12 @@ def test_an_id_column_in_order_has_no_repeats_and_one_out_of_order_is_still_chec
     assert repeats(again, ["id"])
     with_blank = pd.DataFrame({"id": pd.Series(["a", None, "b", None], dtype="string")})
     assert repeats(with_blank, ["id"]) and not repeats(with_blank.iloc[:3], ["id"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["E01", "E02", "E03"]), st.sampled_from(["P0000000001", "P0000000002"]),
+                          st.sampled_from(["2024-01", "2024-02"])), min_size=2, max_size=30))
+def test_repeats_of_fixed_width_ids_agree_with_pandas(rows: list[tuple[str, str, str]]) -> None:
+    frame = pd.DataFrame(rows, columns=["employer_id", "person_id", "month"], dtype="string")
+    assert repeats(frame, ["employer_id", "person_id", "month"]) == bool(frame.duplicated().any())
+    assert repeats(frame, ["person_id", "month"]) == bool(frame.duplicated(["person_id", "month"]).any())
