@@ -11,8 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -131,23 +130,59 @@ def _ordinals_sorted(halves: np.ndarray) -> np.ndarray:
 _FACT_FIELDS = ["payer_id", "payer_name", "payee_id", "payee_name", "payee_bank", "amount", "paid_on"]
 
 
+class _FileIds:
+    """One file's fact ids, hashed on the second thread: the digests to come and the kept rows."""
+
+    def __init__(self, digests: Future[np.ndarray], kept: np.ndarray | None, rows: int) -> None:
+        self._digests, self._kept, self._rows = digests, kept, rows
+        self._ids: pd.Series | None = None
+
+    def ids(self) -> pd.Series:
+        """The kept rows' ids (waits for the digests once)."""
+        if self._ids is None:
+            halves = self._digests.result()
+            # the ordinals count identical rows among the kept ones only
+            self._ids = ids_from_digests(halves if self._kept is None else halves[self._kept],
+                                         pd.RangeIndex(self._rows))
+        return self._ids
+
+
 def load_table(table: str, sources: list[Source], ctx: Context) -> tuple[pd.DataFrame, int, list[str]]:
-    """Validated rows of `table` from all sources; returns (rows, rows read, files read)."""
+    """Validated rows of `table` from all sources; returns (rows, rows read, files read).
+
+    Payments get `fact_id` from a second thread, one file at a time. With `ctx.defer_fact_ids`
+    the last file's ids are set by `ctx.settle()` (the caller's, once every table is loaded), so
+    that file's hashing overlaps the next tables' reading and validation instead of holding up
+    the one thread that validates.
+    """
     frames: list[pd.DataFrame] = []
     read = 0
     files: list[str] = []
     hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fact-ids") if table == "payments" else None
-    with hasher or nullcontext():
+    ids: list[_FileIds] = []
+    try:
         for number, source in enumerate(sources):
-            read += _load_source(table, number, source, ctx, frames, files, hasher)
+            read += _load_source(table, number, source, ctx, frames, files, hasher, ids)
+    finally:
+        if hasher is not None:
+            hasher.shutdown(wait=False)  # its last job (if any) runs on; `ids` waits for it
     if not frames:
         return pd.DataFrame(), read, files
     df = pd.concat(frames, ignore_index=True)
+    if ids:
+        def settle(df: pd.DataFrame = df) -> None:
+            column = pd.concat([f.ids() for f in ids], ignore_index=True)
+            df["fact_id"] = column.set_axis(df.index)
+
+        if ctx.defer_fact_ids and not KEYS.get(table):  # no merge by key: `df` is the frame returned
+            ctx.pending.append(settle)
+        else:
+            settle()
     return _merge_sources(table, df), read, files
 
 
 def _load_source(table: str, number: int, source: Source, ctx: Context, frames: list[pd.DataFrame],
-                 files: list[str], hasher: ThreadPoolExecutor | None) -> int:
+                 files: list[str], hasher: ThreadPoolExecutor | None, ids: list[_FileIds]) -> int:
     """Validated rows of each file of one source appended to `frames`; returns the rows read."""
     read = 0
     raws = iter([_inline(source)]) if source.rows is not None else (  # one file in memory at a time
@@ -166,6 +201,8 @@ def _load_source(table: str, number: int, source: Source, ctx: Context, frames: 
             log.info("%s: ignored columns %s", label, ", ".join(ignored))
         digests = None
         if hasher is not None:
+            for earlier in ids:  # the file before is hashed first: one file's text held at a time
+                earlier.ids()
             # the raw strings, not the parsed values, so a format change cannot split a fact;
             # hashed on a second thread while this one validates (Arrow's kernels free the GIL)
             digests = hasher.submit(_digests, _fields(canonical, _FACT_FIELDS), len(canonical),
@@ -176,10 +213,7 @@ def _load_source(table: str, number: int, source: Source, ctx: Context, frames: 
         rows["_row"] = raw.rows.to_numpy() if kept_all else raw.rows.loc[rows.index].to_numpy()
         rows["_source"] = number
         if digests is not None:
-            halves = digests.result()
-            # the ordinals count identical rows among the kept ones only
-            kept = halves if kept_all else halves[canonical.index.get_indexer(rows.index)]
-            rows["fact_id"] = ids_from_digests(kept, rows.index)
+            ids.append(_FileIds(digests, None if kept_all else canonical.index.get_indexer(rows.index), len(rows)))
         frames.append(rows.reset_index(drop=True))
         log.info("%s: %s rows read, %s kept for %s", label, n_read, len(rows), table)
     return read

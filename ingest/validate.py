@@ -7,6 +7,7 @@ masks here, before the rows go anywhere else.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -76,6 +77,13 @@ class Context:
     root: Path = Path(".")
     ignored: dict[str, list[str]] = field(default_factory=dict)
     titles: list[pd.Series] = field(default_factory=list)  # rows per (role, title) of each roles source
+    defer_fact_ids: bool = False  # `load.load_table` leaves the last fact ids to `settle`
+    pending: list[Callable[[], None]] = field(default_factory=list)
+
+    def settle(self) -> None:
+        """Finish what loading left to run on (the last fact ids); call once every table is loaded."""
+        while self.pending:
+            self.pending.pop(0)()
 
     def label(self, path: Path | None) -> str:
         if path is None:
