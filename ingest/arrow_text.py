@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["to_arrow", "from_arrow", "may_match", "matches", "isin", "id_set"]
+__all__ = ["to_arrow", "from_arrow", "may_match", "matches", "isin", "id_set", "longer_than"]
 
 
 def to_arrow(s: pd.Series) -> pa.Array | pa.ChunkedArray:
@@ -55,6 +55,17 @@ def may_match(values: pd.Series | pa.Array | pa.ChunkedArray, pattern: str) -> b
 def matches(s: pd.Series, pattern: str) -> pd.Series:
     """True where the RE2 `pattern` matches somewhere in the text (pyarrow; nulls are False)."""
     hit = pc.fill_null(pc.match_substring_regex(to_arrow(s.astype("string")), pattern), False)
+    return pd.Series(hit.to_numpy(zero_copy_only=False), index=s.index, dtype=bool)
+
+
+def longer_than(s: pd.Series, limit: int) -> pd.Series:
+    """`s.str.len() > limit` (nulls are False). No value holds more characters than bytes, and
+    the byte lengths come from the offsets: a column whose longest value has at most `limit`
+    bytes is ruled out without reading its text."""
+    arr = to_arrow(s.astype("string"))
+    if len(arr) == 0 or (pc.max(pc.binary_length(arr)).as_py() or 0) <= limit:
+        return pd.Series(False, index=s.index)
+    hit = pc.fill_null(pc.greater(pc.utf8_length(arr), limit), False)
     return pd.Series(hit.to_numpy(zero_copy_only=False), index=s.index, dtype=bool)
 
 

@@ -40,6 +40,7 @@ class Distinct:
     def __init__(self, column: pd.Series) -> None:
         self.index = column.index
         text = column.astype("string")
+        self.text = text  # the rows: what `spread` gives back for `values` themselves
         arr = to_arrow(text)
         self.codes: np.ndarray | None = None
         if _mostly_distinct(arr):
@@ -57,7 +58,12 @@ class Distinct:
         self.values = from_arrow(dictionary, pd.RangeIndex(len(dictionary)))
 
     def spread(self, values: pd.Series) -> pd.Series:
-        """Per-value results (aligned with `values`) taken back to the rows."""
+        """Per-value results (aligned with `values`) taken back to the rows.
+
+        `values` themselves (a normaliser that changed nothing hands them back) are the rows
+        as they came: nothing is taken."""
+        if values is self.values:
+            return self.text
         if self.codes is None:
             return values.set_axis(self.index)
         return pd.Series(values.array.take(self.codes), index=self.index, name=values.name)
@@ -75,23 +81,32 @@ class Distinct:
 
 
 def _mostly_distinct(arr: pa.Array | pa.ChunkedArray) -> bool:
-    """True when a sample of the column (16 runs of 1,024 rows spread over it) is mostly
-    distinct values: encoding would not pay. Runs are slices, so nothing is copied to sample."""
+    """True when a sample of the column (16 runs of up to 1,024 rows spread over it) is mostly
+    distinct values: encoding would not pay. Runs are slices of one chunk each (a run ends with
+    its chunk), so nothing is copied to sample; slicing a chunked array costs far more."""
     n = len(arr)
     if n <= _SAMPLE:
         return False
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    ends = np.cumsum([len(c) for c in chunks])
     run = _SAMPLE // 16
-    sample = pa.chunked_array([arr.slice(start, run) for start in range(0, n - run + 1, (n - run) // 15)][:16],
-                              arr.type)
-    return pc.count_distinct(sample, mode="all").as_py() > _MOSTLY_DISTINCT * len(sample)
+    runs = []
+    for start in range(0, n - run + 1, (n - run) // 15)[:16]:
+        k = int(np.searchsorted(ends, start, side="right"))
+        runs.append(chunks[k].slice(start - (int(ends[k - 1]) if k else 0), run))
+    sample = pa.chunked_array(runs, arr.type)
+    return len(pc.unique(sample)) > _MOSTLY_DISTINCT * len(sample)
 
 
 def repeats(frame: pd.DataFrame, columns: list[str]) -> bool:
     """True when two rows of `frame` hold the same values in `columns` (missing equals missing).
 
     Each column is dictionary-encoded in Arrow and the codes are combined into one integer
-    per row: much cheaper than hashing the joined text of the columns.
+    per row, whose repeats a sort finds: much cheaper than hashing the joined text of the
+    columns, or even the integers (a hash lookup per row misses the cache; a sort does not).
     """
+    if len(columns) > 1 and not _fingerprints_repeat(frame, columns):
+        return False  # no two rows share a fingerprint: no two rows are the same
     key = np.zeros(len(frame), dtype=np.int64)
     span = 1
     for col in columns:
@@ -99,14 +114,67 @@ def repeats(frame: pd.DataFrame, columns: list[str]) -> bool:
             arr = pa.array(frame[col].array)
         except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed Python objects: pandas decides
             return bool(frame.duplicated(columns).any())
-        if isinstance(arr, pa.ChunkedArray):
-            arr = arr.combine_chunks()
-        encoded = pc.dictionary_encode(arr)
         if len(columns) == 1:  # one column: as many distinct values (missing counted once) as rows
-            return len(encoded.dictionary) + (encoded.indices.null_count > 0) < len(frame)
-        size = len(encoded.dictionary) + 1  # the last code: missing
+            return not _increasing(arr) and len(pc.unique(arr)) < len(frame)
+        encoded = pc.dictionary_encode(arr)
+        chunks = encoded.chunks if isinstance(encoded, pa.ChunkedArray) else [encoded]
+        # a chunked column's chunks share one growing dictionary: the last one holds them all
+        size = (len(chunks[-1].dictionary) if chunks else 0) + 1  # the last code: missing
         span *= size
         if span >= 1 << 62:  # the combined codes would not fit one integer
             return bool(frame.duplicated(columns).any())
-        key = key * size + pc.fill_null(encoded.indices, size - 1).to_numpy(zero_copy_only=False)
-    return bool(pd.Series(key).duplicated().any())
+        indices = pa.chunked_array([c.indices for c in chunks], pa.int32())
+        key = key * size + pc.fill_null(indices, size - 1).to_numpy()
+    ordered = np.sort(key)
+    return bool((ordered[1:] == ordered[:-1]).any())
+
+
+def mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: a fixed, well-spread 64-bit mixing of integers (a bijection)."""
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+def _fingerprints_repeat(frame: pd.DataFrame, columns: list[str]) -> bool:
+    """False when the rows' 64-bit fingerprints (their bytes mixed 8 at a time) are all
+    different, so no two rows are the same; True when two agree or a column is not text of one
+    width without blanks (exports' ids and months usually are): then only the exact check tells.
+
+    Equal rows have equal fingerprints, so "all different" is exact; reading fixed-width bytes
+    straight from Arrow's buffer costs far less than dictionary-encoding the columns.
+    """
+    prints = np.zeros(len(frame), dtype=np.uint64)
+    for col in columns:
+        values = frame[col].array
+        if not isinstance(values, pd.arrays.ArrowStringArray):
+            return True
+        arr = pa.array(values)
+        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        if arr.null_count or len(arr) < 2 or not pa.types.is_large_string(arr.type):
+            return True
+        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset: arr.offset + len(arr) + 1]
+        width = int(offsets[1] - offsets[0])
+        if width == 0 or int(offsets[-1] - offsets[0]) != width * len(arr) or \
+                not (np.diff(offsets) == width).all():
+            return True
+        # the values back to back, 8 zero bytes after: each row's j-th 8 bytes read in place
+        flat = np.zeros(width * len(arr) + 8, dtype=np.uint8)
+        flat[:-8] = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]: offsets[-1]]
+        for start in range(0, width, 8):
+            word = np.ndarray((len(arr),), dtype="<u8", buffer=flat, offset=start, strides=(width,))
+            if width - start < 8:  # the last word's other bytes are the next row's
+                word = word & np.uint64((1 << (8 * (width - start))) - 1)
+            prints = mix64(prints ^ word)
+    ordered = np.sort(prints)
+    return bool((ordered[1:] == ordered[:-1]).any())
+
+
+def _increasing(arr: pa.Array | pa.ChunkedArray) -> bool:
+    """True when every value is greater than the one before (so no value repeats): exports list
+    their ids in order, and one comparison of neighbours is much cheaper than hashing them all."""
+    n = len(arr)
+    if n < 2 or arr.null_count or not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        return False
+    return bool(pc.all(pc.greater(arr.slice(1), arr.slice(0, n - 1))).as_py())

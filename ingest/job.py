@@ -94,7 +94,7 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
     summary = IngestSummary()
     steps = [f"read {table}" for table in plan] + ["resolve and merge", "derive edges", "write store version"]
     with store.writer(), stages("ingest", steps) as step:
-        ctx = Context(settings, store.secret("salt"), root=root)
+        ctx = Context(settings, store.secret("salt"), root=root, defer_fact_ids=True)
         loaded: dict[str, pd.DataFrame] = {}
         read: dict[str, int] = {}
         lap = time.perf_counter()
@@ -104,6 +104,7 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
             loaded[table], read[table] = rows, n
             release_memory()
             summary.files.extend(files)
+        ctx.settle()  # the payments' last fact ids, hashed while the tables after them loaded
         lap = _stage(summary, "read and validate", lap)
         step("resolve and merge")
         release_memory()  # each stage's garbage (raw columns, normalising copies) leaves RSS before the next

@@ -26,7 +26,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingest.arrow_text import from_arrow, id_set, isin, matches, may_match, to_arrow
+from ingest.arrow_text import from_arrow, id_set, isin, longer_than, matches, may_match, to_arrow
+from ingest.identifiers import id_number_valid, id_numbers_valid, uscc_valid, usccs_valid
 
 __all__ = [
     "blank",
@@ -54,6 +55,10 @@ __all__ = [
     "to_arrow",
     "from_arrow",
     "name_problem",
+    "longer_than",
+    "UNCLEAN_RE2",
+    "MARKUP_OR_FORMULA_CHARS",
+    "DIGIT_RUN",
 ]
 
 _TRUE = {"1", "true", "t", "y", "yes", "是", "真", "对", "√", "1.0"}
@@ -194,38 +199,46 @@ _MONEY_NOISE = r"[,，\s¥￥£$€]|RMB|CNY|GBP|USD|人民币"
 _PLAIN_AMOUNT = r"^[0-9]{1,12}(\.[0-9]{1,3})?$"
 
 
-def _plain_amounts(text: pd.Series) -> pd.Series:
+def _plain_amounts(text: pd.Series) -> np.ndarray:
     """`pd.to_numeric(text, errors="coerce")` as float64, parsed by Arrow where the text is plain."""
     arr = to_arrow(text)
     plain = pc.fill_null(pc.match_substring_regex(arr, _PLAIN_AMOUNT), False)
-    parsed = pc.cast(pc.if_else(plain, arr, pa.scalar(None, arr.type)), pa.float64())
-    out = pd.Series(parsed.to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
-    rest = (~pd.Series(plain.to_numpy(zero_copy_only=False), index=text.index)) & text.notna().to_numpy()
-    if rest.any():
-        out[rest] = pd.to_numeric(text[rest], errors="coerce").astype("float64")
+    every = pc.all(plain).as_py() and arr.null_count == 0
+    parsed = pc.cast(arr if every else pc.if_else(plain, arr, pa.scalar(None, arr.type)), pa.float64())
+    out = parsed.to_numpy(zero_copy_only=False).astype("float64", copy=True)
+    if not every:
+        rest = np.flatnonzero(~plain.to_numpy(zero_copy_only=False) & text.notna().to_numpy())
+        if len(rest):
+            out[rest] = pd.to_numeric(text.iloc[rest], errors="coerce").astype("float64").to_numpy()
     return out
 
 
 def to_amount(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Amounts with thousands separators, currency signs, 元 or 万元 (×10,000) → float."""
+    """Amounts with thousands separators, currency signs, 元 or 万元 (×10,000) → float.
+
+    Plain numbers (the bulk) are parsed by Arrow; only the values left unparsed are looked at
+    again (blank or not, then the spellings with separators, signs and 万)."""
     text = s.astype("string")
-    present = ~blank(text)
-    fast = _plain_amounts(text)
-    todo = fast.isna() & present
-    if todo.any():
-        rest = text[todo].str.normalize("NFKC").str.strip()
-        rest = rest.str.replace(_MONEY_NOISE, "", regex=True)
-        negative = rest.str.match(r"^\(.*\)$").fillna(False)
-        rest = rest.str.strip("()")
-        wan = rest.str.endswith("万元").fillna(False) | rest.str.endswith("万").fillna(False)
-        rest = rest.str.replace(r"(万元|万|元)$", "", regex=True)
-        parsed = pd.to_numeric(rest, errors="coerce")
-        parsed = parsed.where(~wan, parsed * 10_000).where(~negative, -parsed)
-        fast = fast.astype("float64")
-        fast[todo] = parsed.astype("float64")
-    values = fast.astype("float64")
-    values = values.where(np.isfinite(values))
-    return values, values.isna() & present
+    values = _plain_amounts(text)
+    bad = np.isinf(values)  # "1e999": a number, but no amount
+    values[bad] = np.nan
+    missing = np.flatnonzero(np.isnan(values) & ~bad)
+    if len(missing):
+        present = ~blank(text.iloc[missing]).to_numpy()
+        todo = missing[present]
+        if len(todo):
+            rest = text.iloc[todo].str.normalize("NFKC").str.strip()
+            rest = rest.str.replace(_MONEY_NOISE, "", regex=True)
+            negative = rest.str.match(r"^\(.*\)$").fillna(False)
+            rest = rest.str.strip("()")
+            wan = rest.str.endswith("万元").fillna(False) | rest.str.endswith("万").fillna(False)
+            rest = rest.str.replace(r"(万元|万|元)$", "", regex=True)
+            parsed = pd.to_numeric(rest, errors="coerce")
+            parsed = parsed.where(~wan, parsed * 10_000).where(~negative, -parsed)
+            values[todo] = parsed.astype("float64").to_numpy()
+            values[todo[~np.isfinite(values[todo])]] = np.nan
+            bad[todo] = np.isnan(values[todo])
+    return pd.Series(values, index=text.index), pd.Series(bad, index=text.index)
 
 
 def to_percent(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -239,103 +252,6 @@ def to_percent(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 # ----------------------------------------------------------------------------- identifiers
-_USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-
-
-def uscc_valid(code: str) -> bool:
-    """GB 32100-2015: 18 characters from the code set, the last a mod-31 check character."""
-    code = code.strip().upper()
-    if len(code) != 18 or any(c not in _USCC_CHARS for c in code):
-        return False
-    total = sum(_USCC_CHARS.index(c) * w for c, w in zip(code[:17], _USCC_WEIGHTS, strict=True))
-    return _USCC_CHARS[(31 - total % 31) % 31] == code[17]
-
-
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
-
-
-def id_number_valid(number: str) -> bool:
-    """GB 11643-1999: 17 digits (with a real birth date) and a mod-11 check character."""
-    number = number.strip().upper()
-    if len(number) != 18 or not number[:17].isdigit():
-        return False
-    try:
-        pd.Timestamp(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-    except ValueError:
-        return False
-    total = sum(int(c) * w for c, w in zip(number[:17], _ID_WEIGHTS, strict=True))
-    return _ID_CHECK[total % 11] == number[17]
-
-
-_ID_WEIGHT_VECTOR = np.array(_ID_WEIGHTS, dtype=np.int64)
-_ID_CHECK_BYTES = np.frombuffer(_ID_CHECK.encode("ascii"), dtype=np.uint8)
-
-
-def _shaped_codes(s: pd.Series, pattern: str) -> tuple[pd.Series, pd.Series, np.ndarray]:
-    """The values of `s` (trimmed, upper case) that match `pattern`, an 18-character ASCII code:
-    the mask of those rows, their values, and their characters as a rows x 18 byte matrix."""
-    up = s.astype("string").str.strip().str.upper()
-    shaped = matches(up, pattern)
-    codes = up[shaped]
-    # the matched values are 18 ASCII bytes each, back to back in Arrow's data buffer
-    arr = to_arrow(codes)
-    arr = (arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr).cast(pa.large_string())
-    if len(arr) == 0:
-        return shaped, codes, np.empty((0, 18), dtype=np.uint8)
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset: arr.offset + len(arr) + 1]
-    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]: offsets[-1]]
-    return shaped, codes, data.reshape(-1, 18)
-
-
-def id_numbers_valid(s: pd.Series) -> pd.Series:
-    """`id_number_valid` over a column, vectorised (numpy on the digits); blanks are False."""
-    shaped, cand, raw = _shaped_codes(s, r"^[0-9]{17}[0-9X]$")
-    out = pd.Series(False, index=s.index)
-    if len(cand):
-        digits = raw[:, :17].astype(np.int64) - 48
-        total = digits @ _ID_WEIGHT_VECTOR
-        check_ok = _ID_CHECK_BYTES[total % 11] == raw[:, 17]
-        out[shaped] = check_ok & _real_birth_dates(digits, cand)
-    return out
-
-
-_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
-
-
-def _real_birth_dates(digits: np.ndarray, numbers: pd.Series) -> np.ndarray:
-    """True where digits 7-14 of an ID number are a real date: months and days by the calendar
-    (numpy) for years 1900-2099, pandas' own date parser for the rare other years."""
-    year = digits[:, 6:10] @ np.array([1000, 100, 10, 1])
-    month = digits[:, 10:12] @ np.array([10, 1])
-    day = digits[:, 12:14] @ np.array([10, 1])
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    days = _DAYS_IN_MONTH[np.clip(month, 0, 12)] + ((month == 2) & leap)
-    out = (month >= 1) & (month <= 12) & (day >= 1) & (day <= days)
-    other = (year < 1900) | (year > 2099)
-    if other.any():
-        odd = numbers[other]
-        out[other] = pd.to_datetime(odd.str.slice(6, 14), format="%Y%m%d", errors="coerce").notna().to_numpy()
-    return out
-
-
-_USCC_VALUE = np.full(256, -1, dtype=np.int64)
-_USCC_VALUE[np.frombuffer(_USCC_CHARS.encode("ascii"), dtype=np.uint8)] = np.arange(len(_USCC_CHARS))
-_USCC_WEIGHT_VECTOR = np.array(_USCC_WEIGHTS, dtype=np.int64)
-_USCC_CHAR_BYTES = np.frombuffer(_USCC_CHARS.encode("ascii"), dtype=np.uint8)
-
-
-def usccs_valid(s: pd.Series) -> pd.Series:
-    """`uscc_valid` over a column, vectorised (numpy on the characters); blanks are False."""
-    shaped, cand, raw = _shaped_codes(s, r"^[0-9A-HJ-NP-RTUWXY]{18}$")
-    out = pd.Series(False, index=s.index)
-    if len(cand):
-        total = _USCC_VALUE[raw[:, :17]] @ _USCC_WEIGHT_VECTOR
-        out[shaped] = _USCC_CHAR_BYTES[(31 - total % 31) % 31] == raw[:, 17]
-    return out
-
-
 def hash_id_numbers(s: pd.Series, salt: str) -> pd.Series:
     """`hash_id_number` over a column of valid ID numbers (missing stays missing), in DuckDB's SHA-256."""
     import duckdb
@@ -404,10 +320,16 @@ def scrub_pii(text: str) -> str:
     return _PHONE_LIKE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
 
 
+DIGIT_RUN = r"[0-9]{11}"  # in every ID number and mobile number `scrub_pii` masks
+
+
 def scrub_pii_series(s: pd.Series) -> pd.Series:
-    """`scrub_pii` over a column (distinct values only); values without digits pass untouched."""
+    """`scrub_pii` over a column (distinct values only); values without digits pass untouched
+    (a column without eleven digits in a row anywhere is handed back as it is)."""
     text = s.astype("string")
-    digits = matches(text, r"[0-9]{11}")
+    if not may_match(text, DIGIT_RUN):
+        return s if s.dtype == text.dtype else text
+    digits = matches(text, DIGIT_RUN)
     if not digits.any():
         return text
     out = text.copy()
@@ -421,6 +343,7 @@ _SPACES = re.compile(r"\s+")
 # plain pattern strings (RE2 syntax), so pandas runs them in pyarrow rather than row by row
 _HTML = r"(?i)<\s*/?\s*[a-z!][^>]*>|&(?:lt|gt|#\d+|#x[0-9a-f]+);"
 _FORMULA = r"^[=+@\-\t\r]|^\s*[=@]|[|]\s*'?\s*/[cC]\b|\bcmd\s*\|"
+MARKUP_OR_FORMULA_CHARS = r"[<&=+@|\t\r-]"  # each match of `_HTML` or `_FORMULA` holds one of these
 
 
 # RE2 syntax (pyarrow): control and zero-width characters; runs of ASCII/Unicode spaces
@@ -429,31 +352,48 @@ _SPACES_RE2 = r"[\s\x{3000}\x{a0}]+"
 _SPACES_TO_COLLAPSE = r"[\s\x{3000}\x{a0}]{2,}|[\t\n\r\x{3000}\x{a0}]"  # a run, or a space other than " "
 
 
-def clean_text(s: pd.Series) -> pd.Series:
+# Every character `clean_text` may remove or change: the controls above and whatever Arrow's
+# `utf8_trim_whitespace` trims (ASCII 9-13 and 28-32, U+0085 and the Unicode separators \p{Z})
+UNCLEAN_RE2 = r"[\x{0}-\x{20}\x{7f}\x{85}\p{Z}\x{200b}-\x{200f}\x{2028}\x{2029}\x{feff}]"
+
+
+def clean_text(s: pd.Series, searched: bool = False) -> pd.Series:
     """Trim, drop control characters and collapse inner whitespace; blanks become <NA>.
 
-    Runs in pyarrow's compute kernels (RE2), never row by row in Python.
+    Runs in pyarrow's compute kernels (RE2), never row by row in Python. A column with nothing
+    to clean (one search of its text finds no space or control character, and no value is
+    empty) is handed back as it is: no pass copies it. `searched`: the caller's own search
+    for `UNCLEAN_RE2` (or more) found nothing in `s`.
     """
     arr = to_arrow(s)
-    # one pass finds the rare column with anything to remove (most have nothing)
-    if may_match(arr, f"{_CONTROL_RE2}|{_SPACES_TO_COLLAPSE}"):
+    changed = False
+    if not searched and may_match(arr, UNCLEAN_RE2):  # one pass finds the columns with anything to clean
         if pc.any(pc.match_substring_regex(arr, _CONTROL_RE2)).as_py():
             arr = pc.replace_substring_regex(arr, _CONTROL_RE2, "")
         if pc.any(pc.match_substring_regex(arr, _SPACES_TO_COLLAPSE)).as_py():
             arr = pc.replace_substring_regex(arr, _SPACES_RE2, " ")
-    arr = pc.utf8_trim_whitespace(arr)
-    empty = pc.equal(arr, "")
+        arr = pc.utf8_trim_whitespace(arr)
+        changed = True
+    empty = pc.equal(pc.binary_length(arr), 0)  # lengths come from the offsets: no text is read
     if pc.any(empty).as_py():
         arr = pc.if_else(empty, pa.scalar(None, arr.type), arr)
+        changed = True
+    if not changed and isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+        return s
     return from_arrow(arr, s.index)
 
 
-def name_problem(s: pd.Series, max_length: int) -> pd.Series:
-    """Why a (cleaned) name cannot be used — too long, HTML markup, a spreadsheet formula — or <NA>."""
+def name_problem(s: pd.Series, max_length: int, searched: bool = False) -> pd.Series:
+    """Why a (cleaned) name cannot be used — too long, HTML markup, a spreadsheet formula — or <NA>.
+
+    `searched`: the caller's own search for `MARKUP_OR_FORMULA_CHARS` (or more) found nothing."""
     text = s.astype("string")
     reason = pd.Series(pd.NA, index=s.index, dtype="string")
-    too_long = text.str.len() > max_length
-    reason = reason.mask(too_long.fillna(False), f"name longer than {max_length} characters")
+    too_long = longer_than(text, max_length)
+    if too_long.any():
+        reason = reason.mask(too_long, f"name longer than {max_length} characters")
+    if searched or not may_match(text, MARKUP_OR_FORMULA_CHARS):  # one search clears most columns
+        return reason
     html = matches(text, _HTML)
     reason = reason.mask(html & reason.isna(), "name contains HTML markup")
     # a leading minus followed by a digit is a number, not a formula; names never start with one

@@ -253,6 +253,8 @@ def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str | None) -> Ra
 def _row_numbers(n: int, skipped: list[int | None]) -> pd.Series:
     """Physical row numbers of the kept rows: 2.. (header is 1) minus the rows the parser skipped."""
     known = np.unique(np.array([r for r in skipped if r is not None], dtype=np.int64))
+    if not len(known):
+        return pd.Series(np.arange(2, n + 2, dtype=np.int64))
     candidates = np.arange(2, n + 2 + len(known), dtype=np.int64)
     return pd.Series(candidates[~np.isin(candidates, known)][:n], dtype="int64")
 

@@ -7,7 +7,9 @@ masks here, before the rows go anywhere else.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -17,10 +19,14 @@ from ingest.aliases import BLANK_ROLE, MERGED_REQUIRED, REQUIRED, canonical_valu
 from ingest.distinct import Distinct, repeats
 from ingest.mapping import Source
 from ingest.normalise import (
+    DIGIT_RUN,
+    MARKUP_OR_FORMULA_CHARS,
+    UNCLEAN_RE2,
     clean_text,
     hash_id_numbers,
     id_numbers_valid,
     isin,
+    longer_than,
     mask_phones,
     matches,
     may_match,
@@ -71,6 +77,13 @@ class Context:
     root: Path = Path(".")
     ignored: dict[str, list[str]] = field(default_factory=dict)
     titles: list[pd.Series] = field(default_factory=list)  # rows per (role, title) of each roles source
+    defer_fact_ids: bool = False  # `load.load_table` leaves the last fact ids to `settle`
+    pending: list[Callable[[], None]] = field(default_factory=list)
+
+    def settle(self) -> None:
+        """Finish what loading left to run on (the last fact ids); call once every table is loaded."""
+        while self.pending:
+            self.pending.pop(0)()
 
     def label(self, path: Path | None) -> str:
         if path is None:
@@ -82,10 +95,51 @@ class Context:
 
 
 def is_placeholder(values: pd.Series, settings: IngestSettings) -> pd.Series:
-    """True for placeholder names (REDACTED…, 个人, 未知 …) that never make an entity."""
-    upper = values.astype("string").str.upper().str.strip()
+    """True for placeholder names (REDACTED…, 个人, 未知 …) that never make an entity.
+
+    One search of the column's text for the placeholders in any case rules out most columns
+    (ids, real names) before any value is upper-cased.
+    """
     known = {p.upper() for p in settings.placeholder_names}
+    search = _placeholder_search(frozenset(known))
+    if search is not None and not may_match(values.astype("string"), search):
+        return pd.Series(False, index=values.index)
+    upper = values.astype("string").str.upper().str.strip()
     return isin(upper, known) | matches(upper, "REDACTED")
+
+
+@lru_cache(maxsize=8)
+def _quiet_search_for(placeholders: str | None) -> str:
+    return "|".join([_ODD_CHARS, UNCLEAN_RE2, MARKUP_OR_FORMULA_CHARS, DIGIT_RUN]
+                    + ([placeholders] if placeholders is not None else []))
+
+
+def _quiet_search(counterparty: bool, settings: IngestSettings) -> str:
+    """What a name or id column's one search looks for: every character its checks look for,
+    and for a counterparty column the placeholders (no match: nothing to check at all)."""
+    if not counterparty:
+        return _quiet_search_for(None)
+    placeholders = _placeholder_search(frozenset(p.upper() for p in settings.placeholder_names))
+    # no placeholder search (a cased letter beyond ASCII): any character matches, never quiet
+    return _quiet_search_for(placeholders if placeholders is not None else "(?s).")
+
+
+# Besides a letter's own two cases, the only characters Arrow's `utf8_upper` turns into an ASCII
+# letter (tests/ingest/test_normalise.py checks this against the installed pyarrow)
+_UPPER_TO_ASCII = {"I": "\\x{131}", "S": "\\x{17f}"}
+
+
+@lru_cache(maxsize=8)
+def _placeholder_search(known: frozenset[str]) -> str | None:
+    """An RE2 pattern found in every value whose upper case holds a placeholder (more may
+    match); None when a placeholder has a cased letter beyond ASCII (no search is built)."""
+    parts = []
+    for word in sorted(known | {"REDACTED"}):
+        if any(ord(c) > 127 and (c.lower() != c or c.upper() != c) for c in word):
+            return None
+        parts.append("".join(f"[{c}{c.lower()}{_UPPER_TO_ASCII.get(c, '')}]" if c.isascii() and c.isalpha()
+                             else f"\\x{{{ord(c):x}}}" for c in word))
+    return "|".join(parts)
 
 
 def _value_kind(table: str, col: str) -> str | None:
@@ -109,7 +163,8 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
     required -= set(MERGED_REQUIRED.get(table, ()))  # checked on the merged table (job.py)
     if table == "memberships":
         required.discard("member_id")
-    cleaned: dict[str, tuple[Distinct, pd.Series]] = {}  # counterparty columns: checked after the loop
+    cleaned: dict[str, tuple[Distinct, pd.Series, bool]] = {}  # counterparty columns: checked after the loop
+    counterparty = {f"{prefix}_{part}" for prefix in _COUNTERPARTY.get(table, ()) for part in ("id", "name")}
 
     if table == "roles" and "role" not in df.columns:
         df["role"] = pd.Series(pd.NA, index=df.index, dtype="string")  # no titles at all: every row `related`
@@ -141,13 +196,17 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
                 why = column.spread(reason) if isinstance(reason, pd.Series) else reason
                 rej.add(table, file, rows[hit], col, raw, why, VALUE_KEPT)
 
+        # one search of a name or id column's text for every character any of its checks looks
+        # for (odd text, text to clean, ID/phone digits, placeholders) clears most columns at once
+        quiet = (col in NAME_COLUMNS or col.endswith("_id")) and not may_match(
+            values, _quiet_search(col in counterparty, ctx.settings))
         # one regex pass finds the rare column with odd text; only then are the warnings worked out
-        odd_text = ((col in NAME_COLUMNS or col.endswith("_id")) and may_match(values, _ODD_CHARS)
+        odd_text = ((col in NAME_COLUMNS or col.endswith("_id")) and not quiet and may_match(values, _ODD_CHARS)
                     and matches(values, _ODD_TEXT).any())
         if odd_text:
             warn(matches(values, _CONTROL_CHARS), col, "control characters removed (value kept)")
             warn(matches(values, _BIDI_CHARS), col, "bidi control characters (value kept; not shown on pages)")
-        text = clean_text(values)
+        text = clean_text(values, searched=quiet)
         need = col in required
         if need:
             report(text.isna(), col, f"required {col} is missing", True)
@@ -213,18 +272,20 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
             df["phone_masked"] = column.spread(mask_phones(text))
             df = df.drop(columns=[col])
         elif col in NAME_COLUMNS:
-            text = scrub_pii_series(text)  # an ID number or phone inside a name is masked too
+            if not quiet:
+                text = scrub_pii_series(text)  # an ID number or phone inside a name is masked too
             # odd text is kept: markup, formulas and over-long names are flagged, escaped where shown
-            problem = name_problem(text, ctx.settings.max_name_length)
-            warn(problem.notna(), col, problem + " (kept, shown escaped)")
-            cleaned[col] = (column, text)
+            problem = name_problem(text, ctx.settings.max_name_length, searched=quiet)
+            if problem.notna().any():
+                warn(problem.notna(), col, problem + " (kept, shown escaped)")
+            cleaned[col] = (column, text, quiet)
             df[col] = column.spread(text)
         else:
-            too_long = col.endswith("_id") and (text.str.len() > ctx.settings.max_name_length).any()
+            too_long = col.endswith("_id") and longer_than(text, ctx.settings.max_name_length).any()
             if odd_text or too_long:
                 odd = name_problem(text, ctx.settings.max_name_length).str.replace("name ", "id ", n=1)
                 warn(odd.notna(), col, odd + " (kept, shown escaped)")
-            cleaned[col] = (column, text)
+            cleaned[col] = (column, text, quiet)
             df[col] = column.spread(text)
 
     for prefix in _COUNTERPARTY.get(table, ()):
@@ -249,7 +310,7 @@ def _classify_titles(titles: pd.Series, extra: dict[str, str] | None) -> pd.Seri
 
 
 def _counterparty(table: str, df: pd.DataFrame, rows: pd.Series, prefix: str, file: str, ctx: Context,
-                  bad_row: pd.Series, cleaned: dict[str, tuple[Distinct, pd.Series]]) -> None:
+                  bad_row: pd.Series, cleaned: dict[str, tuple[Distinct, pd.Series, bool]]) -> None:
     """Blank out placeholder ids/names; a row left with neither id nor name is rejected."""
     present = pd.Series(False, index=df.index)
     placeholder_seen = pd.Series(False, index=df.index)
@@ -258,9 +319,12 @@ def _counterparty(table: str, df: pd.DataFrame, rows: pd.Series, prefix: str, fi
     for col in (f"{prefix}_id", f"{prefix}_name"):
         if col not in df.columns:
             continue
-        column, values = cleaned[col]  # the column's distinct cleaned values
+        column, values, quiet = cleaned[col]  # the column's distinct cleaned values
+        if quiet:  # its search held the placeholders': none is there
+            present |= column.rows(values.notna())
+            continue
         ph = is_placeholder(values, ctx.settings)
-        kept = values.mask(ph)
+        kept = values.mask(ph) if ph.any() else values
         if ph.any():
             placeholder_seen |= column.rows(ph)
             df[col] = column.spread(kept)

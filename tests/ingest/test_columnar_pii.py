@@ -6,10 +6,9 @@ import random
 
 import pandas as pd
 
+from ingest.identifiers import _USCC_CHARS, _USCC_WEIGHTS
 from ingest.names import normalise_name, normalise_names
 from ingest.normalise import (
-    _USCC_CHARS,
-    _USCC_WEIGHTS,
     hash_id_number,
     hash_id_numbers,
     uscc_valid,

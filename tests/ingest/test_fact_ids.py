@@ -62,3 +62,22 @@ def test_ordinals_count_the_kept_rows_of_a_file(tmp_path: Path) -> None:
     # the fields in load.py's order: payer_id, payer_name, payee_id, payee_name, payee_bank, amount, paid_on
     plain = [["E1", "", "", "乙", "", "100", "2024-01-02"]] * 2
     assert rows["fact_id"].tolist() == _plain_ids(plain, "payments.csv")
+
+
+def test_deferred_ids_of_several_files_are_the_ids_made_at_once(tmp_path: Path) -> None:
+    """`defer_fact_ids`: the last file's ids come with `settle`, the same ids in the same rows."""
+    import yaml
+
+    for month, text in (("01", "E1,乙,100,2024-01-02\nE1,乙,oops,2024-01-02\nE1,乙,100,2024-01-02\n"),
+                        ("02", "E1,乙,100,2024-01-02\nE1,丙,5,2024-02-03\n")):
+        (tmp_path / f"pay-{month}.csv").write_text("payer_id,payee_name,amount,paid_on\n" + text, encoding="utf-8")
+    (tmp_path / "mapping.yaml").write_text(yaml.safe_dump({"tables": {"payments": [{"file": "pay-*.csv"}]}}), encoding="utf-8")
+    sources = plan_bundle(tmp_path, tmp_path / "mapping.yaml")["payments"]
+    now, _, _ = load_table("payments", sources, Context(IngestSettings(), "salt", root=tmp_path))
+    ctx = Context(IngestSettings(), "salt", root=tmp_path, defer_fact_ids=True)
+    later, _, files = load_table("payments", sources, ctx)
+    assert len(files) == 2 and len(ctx.pending) == 1 and "fact_id" not in later.columns
+    ctx.settle()
+    pd.testing.assert_frame_equal(later, now)
+    assert now["fact_id"].tolist()[:2] == _plain_ids([["E1", "", "", "乙", "", "100", "2024-01-02"]] * 2, "pay-01.csv")
+    assert now["fact_id"].iloc[2] == _plain_ids([["E1", "", "", "乙", "", "100", "2024-01-02"]], "pay-02.csv")[0]

@@ -148,3 +148,76 @@ def test_may_match_never_misses_what_matches_finds():
     assert not may_match(pd.Series(pd.array(["plain", "text"], dtype="string[pyarrow]")), "<")
     assert may_match(pa.chunked_array([pa.array(["x"]), pa.array(["<"])]), "<")
     assert may_match(pa.array(["x", "<"], pa.large_string()), "<")
+
+
+def test_clean_text_hands_back_a_column_with_nothing_to_clean() -> None:
+    clean = s("华东精工有限公司", "E0001", None)
+    assert clean_text(clean) is clean  # no copy of a column that needs none
+    assert clean_text(s("E0001", "")).isna().tolist() == [False, True]
+
+
+def test_the_search_for_text_to_clean_covers_every_character_arrow_trims() -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from ingest.normalise import UNCLEAN_RE2
+
+    points = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    padded = pa.array(["a" + chr(c) for c in points])
+    trimmed = pc.not_equal(pc.utf8_trim_whitespace(padded), padded).to_numpy(zero_copy_only=False)
+    found = pc.match_substring_regex(pa.array([chr(c) for c in points]), UNCLEAN_RE2).to_numpy(zero_copy_only=False)
+    assert trimmed.sum() >= 25 and not (trimmed & ~found).any()
+    assert clean_text(s("E1\u3000", "\u2003E2", "E\u00a0\u00a03")).tolist() == ["E1", "E2", "E 3"]
+
+
+def test_longer_than_counts_characters_not_bytes() -> None:
+    from ingest.normalise import longer_than
+
+    assert longer_than(s("个" * 100, "x" * 201, None, "x" * 200), 200).tolist() == [False, True, False, False]
+    assert not longer_than(s("short", None), 200).any()
+    assert name_problem(s("个" * 201), 200).iloc[0].startswith("name longer than 200")
+
+
+def test_placeholders_found_whatever_their_case_and_only_they() -> None:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from ingest.settings import IngestSettings
+    from ingest.validate import _UPPER_TO_ASCII, is_placeholder
+
+    # the characters besides a letter's two cases that Arrow upper-cases to an ASCII letter
+    points = [c for c in range(0x80, 0x110000) if not 0xD800 <= c <= 0xDFFF]
+    upper = pc.utf8_upper(pa.array([chr(c) for c in points])).to_pylist()
+    odd = {u: f"\\x{{{c:x}}}" for c, u in zip(points, upper, strict=True) if len(u) == 1 and u.isascii()}
+    assert odd == _UPPER_TO_ASCII
+    names = s("perſonal data", "nıl", "ıREDACTED", " n/a ", "E0001", "Acme Ltd", None)
+    assert is_placeholder(names, IngestSettings()).tolist() == [True, False, True, True, False, False, False]
+    assert not is_placeholder(s("E0001", "E0002"), IngestSettings()).any()
+    custom = IngestSettings(placeholder_names=["nil", "Ωmega"])  # a cased letter beyond ASCII: no search
+    assert is_placeholder(s("NıL", "ωMEGA", "x"), custom).tolist() == [True, True, False]
+
+
+def test_amounts_left_unparsed_are_told_from_blanks() -> None:
+    values, bad = to_amount(s("12.5", "", "  ", None, "1e999", "abc", "1,000", "-0"))
+    assert values.iloc[0] == 12.5 and values.iloc[6] == 1000 and str(values.iloc[7]) == "-0.0"
+    assert values.iloc[1:6].isna().all()
+    assert bad.tolist() == [False, False, False, False, True, True, False, False]
+
+
+def test_one_search_per_column_misses_no_check() -> None:
+    """Columns with nothing to find skip their checks; a column with one odd value keeps all."""
+    from ingest.load import load_table
+    from ingest.mapping import Source
+    from ingest.settings import IngestSettings
+    from ingest.validate import Context
+
+    rows = [{"payer_id": f"E{i}", "payee_id": f"E{i + 1}", "amount": "10", "paid_on": "2024-01-02"}
+            for i in range(40)]
+    rows[3]["payee_id"], rows[5]["payer_id"], rows[7]["payee_id"] = "ωmega", " E9\x01 ", ""
+    ctx = Context(IngestSettings(placeholder_names=["Ωmega"]), "salt")
+    kept, read, _ = load_table("payments", [Source(rows=rows)], ctx)
+    rejects = ctx.rejects.frame()
+    assert read == 40 and len(kept) == 38 and "E9" in set(kept["payer_id"])
+    assert set(rejects["reason"]) == {"payee is a placeholder (redacted or unnamed), not an entity",
+                                      "no payee id or name", "control characters removed (value kept)"}
+    assert set(rejects.loc[rejects["action"] == "row rejected", "row"]) == {4, 8}
