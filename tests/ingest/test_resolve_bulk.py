@@ -1,0 +1,81 @@
+"""`Resolver.resolve` (joins, then one step per unmatched name) decides exactly as `resolve_one`
+applied to each distinct counterparty in turn, most frequent first (the loop it replaced)."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ingest.resolve import Resolver
+from ingest.settings import IngestSettings
+from tests.ingest.test_resolve import KNOWN
+
+
+def _one_by_one(resolver: Resolver, rows: list[tuple[str | None, str | None, str | None]]) -> tuple[list, list, dict]:
+    """The previous `resolve`: known ids first, then every other distinct (id, name, USCC) through
+    `resolve_one` in order; the report lists the known ids' names, then the others by first decision."""
+    known = {i for i, _, _ in rows if i and i in resolver._ids}
+    by_id = {}
+    for i, n, _ in rows:
+        label = n if n is not None else i  # a blank name is its label here (as Arrow's coalesce)
+        if i in known and label not in by_id:
+            by_id[label] = i
+    keys = ["\x1f".join(part or "" for part in row) for row in rows]
+    counts = pd.Series([k for k, row in zip(keys, rows, strict=True) if row[0] not in known]).value_counts()
+    order = sorted(counts.index, key=lambda k: (-int(counts[k]), k))
+    decided, report = {}, {}
+    for key in order:
+        i, n, u = (part or None for part in key.split("\x1f"))
+        d = resolver.resolve_one(i, n, u)
+        decided[key] = d
+        if d.resolved_id is not None and d.source_name:
+            report[d.source_name] = (d.resolved_id, d.method, d.score)
+    listed = {name: (node_id, "id", 100.0) for name, node_id in by_id.items() if name not in report}
+    ids = [row[0] if row[0] in known else decided[k].resolved_id for k, row in zip(keys, rows, strict=True)]
+    whys = [None if row[0] in known else decided[k].reason or None for k, row in zip(keys, rows, strict=True)]
+    return ids, whys, {**listed, **report}
+
+
+def _rows(seed: int) -> list[tuple[str | None, str | None, str | None]]:
+    rng = random.Random(seed)
+    names = ["华东精工机械制造有限公司", "华东精工机械制造厂有限公司", "康宁大药房连锁城东分店", "康宁大药房连锁城西分店",
+             "Hon Hai Precision Industry", "苏州恒达精密铸造有限公司", "新客户有限公司", "新客户有限责任公司",
+             "温州宏远五金贸易有限公司", "温州宏远五金贸易有限责任公司", "宏达五金第一厂9号", "宏达五金第一厂8号",
+             "ACME Widgets Ltd", "Acme Widget Ltd", "！！", "", None]
+    ids = [None, None, None, "E1", "E404", "S77", "P1", "X9", ""]
+    usccs = [None, None, None, "91350100M000100Y43", "91110000600037341L", "91320500MA1X2Y3W57", "U-NEW"]
+    return [(rng.choice(ids), rng.choice(names), rng.choice(usccs)) for _ in range(rng.randint(5, 120))]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_bulk_resolve_is_resolve_one_in_turn(seed: int) -> None:
+    rows = _rows(seed)
+    bulk = Resolver(KNOWN.copy(), IngestSettings(), other_ids={"P1"})
+    loop = Resolver(KNOWN.copy(), IngestSettings(), other_ids={"P1"})
+    cols = [pd.Series([r[k] for r in rows], dtype="string") for k in range(3)]
+    resolved, why = bulk.resolve(*cols)
+    expected_ids, expected_why, report = _one_by_one(loop, rows)
+    assert resolved.tolist() == [x if x is not None else pd.NA for x in expected_ids]
+    assert why.tolist() == [x if x is not None else pd.NA for x in expected_why]
+    assert bulk.new_nodes == loop.new_nodes
+    got = bulk.report()
+    assert got["source_name"].tolist() == list(report)  # in the same order
+    for (_, row), (node_id, method, score) in zip(got.iterrows(), report.values(), strict=True):
+        assert (row["resolved_id"], row["method"]) == (node_id, method)
+        assert (np.isnan(score) and np.isnan(row["score"])) or row["score"] == score
+
+
+def test_a_later_name_carrying_an_earlier_externals_id_resolves_by_that_id() -> None:
+    # "S77" is first made an external (most frequent), then named again with a known name: the id wins
+    rows = [("S77", "全新公司", None)] * 3 + [("S77", "华东精工机械制造有限公司", None)]
+    resolver = Resolver(KNOWN.copy(), IngestSettings())
+    cols = [pd.Series([r[k] for r in rows], dtype="string") for k in range(3)]
+    resolved, _ = resolver.resolve(*cols)
+    assert resolved.tolist() == ["S77"] * 4
+    by_uscc = [(None, "另一家新公司", "U-NEW")] * 3 + [(None, "华东精工机械制造有限公司", "U-NEW")]
+    cols = [pd.Series([r[k] for r in by_uscc], dtype="string") for k in range(3)]
+    first, _ = resolver.resolve(*cols)
+    assert first.nunique() == 1 and first.iloc[0].startswith("ext:")
