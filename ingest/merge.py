@@ -107,9 +107,36 @@ def merge_facts(table: str, old: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.Da
 def last_per_key(df: pd.DataFrame, key: list[str]) -> pd.DataFrame:
     """`df.drop_duplicates(key, keep="last")` with a fresh index, without copying `df` when no key
     repeats (keyed facts nearly always are unique: the copy of millions of rows was the cost)."""
-    repeated = df.duplicated(key, keep="last")
-    out = df[~repeated] if repeated.any() else df
+    repeated = _repeated(df, key)
+    out = df[~repeated] if repeated is not None and repeated.any() else df
     return out.reset_index(drop=True)
+
+
+def _repeated(df: pd.DataFrame, key: list[str]) -> np.ndarray | None:
+    """`df.duplicated(key, keep="last")` from one Arrow dictionary code per key column (None: no
+    key repeats). pandas factorizes each column a second time and combines them more slowly."""
+    combined: np.ndarray | None = None
+    size = 1
+    for col in key:
+        values = df[col]
+        if pd.api.types.is_float_dtype(values.dtype):  # NaN keys: pandas' own rules
+            return df.duplicated(key, keep="last").to_numpy()
+        array = pa.array(values.array if isinstance(values.dtype, pd.api.extensions.ExtensionDtype)
+                         else values.to_numpy())
+        array = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+        encoded = pc.dictionary_encode(array, null_encoding="encode")
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        n = max(len(encoded.dictionary), 1)
+        if combined is None:
+            combined, size = codes, n
+            continue
+        if size * n >= 2**62:  # keep the combined code within int64: renumber what is seen so far
+            combined, uniques = pd.factorize(combined)
+            size = len(uniques)
+        combined, size = combined * n + codes, size * n
+    if combined is None or len(pd.unique(combined)) == len(combined):
+        return None
+    return pd.Series(combined).duplicated(keep="last").to_numpy()
 
 
 def _array(keys: pd.Series) -> pa.Array:

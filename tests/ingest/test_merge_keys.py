@@ -1,0 +1,42 @@
+"""`last_per_key` keeps exactly what `drop_duplicates(key, keep="last")` keeps, on every key type."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ingest.merge import last_per_key
+
+
+def _frame(seed: int) -> pd.DataFrame:
+    rng = random.Random(seed)
+    n = rng.randint(1, 300)
+    return pd.DataFrame({
+        "a": pd.Series([rng.choice(["x", "y", None, "z", ""]) for _ in range(n)], dtype="string"),
+        "b": pd.Series([rng.randint(0, 3) for _ in range(n)], dtype="int64"),
+        "c": pd.Series([rng.choice([1, 2, None]) for _ in range(n)], dtype="Int64"),
+        "d": pd.to_datetime(pd.Series([rng.choice(["2024-01-01", "2024-02-01", None]) for _ in range(n)])),
+        "f": pd.Series([rng.choice([1.0, np.nan]) for _ in range(n)]),
+        "row": range(n),
+    })
+
+
+@pytest.mark.parametrize("seed", range(30))
+@pytest.mark.parametrize("key", [["a"], ["a", "b"], ["a", "c", "d"], ["b"], ["d", "f"], ["c"], ["row"]])
+def test_last_per_key_is_drop_duplicates_keep_last(seed: int, key: list[str]) -> None:
+    df = _frame(seed)
+    pd.testing.assert_frame_equal(last_per_key(df, key),
+                                  df.drop_duplicates(key, keep="last").reset_index(drop=True))
+
+
+def test_many_key_columns_stay_within_int64() -> None:
+    n = 5000
+    df = pd.DataFrame({f"k{i}": pd.Series([f"v{(j * (i + 3)) % 5003}" for j in range(n)], dtype="string")
+                       for i in range(6)})
+    df = pd.concat([df, df.iloc[[3, 7]]], ignore_index=True)
+    key = list(df.columns)
+    pd.testing.assert_frame_equal(last_per_key(df, key), df.drop_duplicates(key, keep="last").reset_index(drop=True))
+    assert len(last_per_key(df, key)) == n
