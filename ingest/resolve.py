@@ -271,18 +271,28 @@ class Resolver:
         given_id = cols[0]
         if given_id is not None:
             known = pc.fill_null(pc.is_in(given_id, value_set=self._known_ids()), False)
+            every = pc.all(known).as_py()
+            if every and cols[1] is None:  # ids only, all known: each distinct id is its own label
+                distinct = pc.unique(given_id)  # in first-appearance order
+                rows = pd.RangeIndex(len(distinct))
+                self._id_hits.append(pd.DataFrame({"source_name": from_arrow(distinct, rows),
+                                                   "resolved_id": from_arrow(distinct, rows)}))
+                return from_arrow(given_id, index), from_arrow(reasons, index)
             if pc.any(known).as_py():
                 label = given_id if cols[1] is None else pc.coalesce(cols[1], given_id)
                 # each distinct label once, with the id of its first row: Arrow's dictionary is in
                 # first-appearance order, so a code's first row is where the running maximum grows
-                labels = pc.dictionary_encode(pc.filter(label, known))
+                labels = pc.dictionary_encode(label if every else pc.filter(label, known))
                 codes = labels.indices.to_numpy(zero_copy_only=False)
                 grows = np.maximum.accumulate(codes)
                 first = np.flatnonzero(np.concatenate([[True], grows[1:] > grows[:-1]]))
                 rows = pd.RangeIndex(len(first))
                 self._id_hits.append(pd.DataFrame({
                     "source_name": from_arrow(labels.dictionary, rows),
-                    "resolved_id": from_arrow(pc.filter(given_id, known).take(pa.array(first)), rows)}))
+                    "resolved_id": from_arrow((given_id if every else pc.filter(given_id, known))
+                                              .take(pa.array(first)), rows)}))
+                if every:
+                    return from_arrow(given_id, index), from_arrow(reasons, index)
                 resolved = pc.if_else(known, given_id, resolved)
                 rest = ~known.to_numpy(zero_copy_only=False)
         if rest.any():

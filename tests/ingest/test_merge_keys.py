@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ingest.merge import last_per_key
+from ingest.merge import known_values, last_per_key
 
 
 def _frame(seed: int) -> pd.DataFrame:
@@ -40,3 +40,16 @@ def test_many_key_columns_stay_within_int64() -> None:
     key = list(df.columns)
     pd.testing.assert_frame_equal(last_per_key(df, key), df.drop_duplicates(key, keep="last").reset_index(drop=True))
     assert len(last_per_key(df, key)) == n
+
+
+@pytest.mark.parametrize("rows", [1, 5, 50, 2000])
+def test_known_values_is_isin_whichever_way_round(rows: int) -> None:
+    rng = random.Random(rows)
+    for _ in range(20):
+        ids = pd.Series([f"x{rng.randint(0, 50)}" for _ in range(rng.randint(0, 400))] + [None], dtype="string")
+        column = pd.Series([rng.choice([f"x{rng.randint(0, 80)}", None, ""]) for _ in range(rows)], dtype="string",
+                           index=range(7, 7 + rows))
+        expected = column.isin(set(ids.dropna())) & column.notna()
+        for known in (ids, set(ids.dropna())):
+            found = known_values(column, known)
+            assert found.index.equals(column.index) and found.tolist() == expected.tolist()

@@ -79,3 +79,18 @@ def test_a_later_name_carrying_an_earlier_externals_id_resolves_by_that_id() -> 
     cols = [pd.Series([r[k] for r in by_uscc], dtype="string") for k in range(3)]
     first, _ = resolver.resolve(*cols)
     assert first.nunique() == 1 and first.iloc[0].startswith("ext:")
+
+
+@pytest.mark.parametrize("names", [None, ["华东精工", None, "", "华东精工", None]])
+def test_known_ids_only_are_reported_once_each_in_order(names: list[str | None] | None) -> None:
+    ids = pd.Series(["E2", "E1", "E2", "E3", "E1"], dtype="string", index=[9, 8, 7, 6, 5])
+    resolver = Resolver(KNOWN.copy(), IngestSettings())
+    resolved, why = resolver.resolve(ids, None if names is None else pd.Series(names, dtype="string", index=ids.index))
+    assert resolved.tolist() == ids.tolist() and resolved.index.equals(ids.index) and why.isna().all()
+    report = resolver.report()
+    if names is None:
+        assert report["source_name"].tolist() == ["E2", "E1", "E3"] == report["resolved_id"].tolist()
+    else:
+        assert report["source_name"].tolist() == ["华东精工", "E1", ""]
+        assert report["resolved_id"].tolist() == ["E2", "E1", "E2"]  # each label with its first row's id
+    assert (report["method"] == "id").all()
