@@ -53,3 +53,27 @@ def test_known_values_is_isin_whichever_way_round(rows: int) -> None:
         for known in (ids, set(ids.dropna())):
             found = known_values(column, known)
             assert found.index.equals(column.index) and found.tolist() == expected.tolist()
+
+
+def test_keys_sharing_length_and_ends_are_still_told_apart() -> None:
+    # equal length, first and last 8 bytes: the same print, so the exact way decides
+    middle = "abcdefghijklmnopqrstuvwxyz"
+    df = pd.DataFrame({"k": pd.Series([f"AAAAAAAA{c}BBBBBBBB" for c in middle] + ["AAAAAAAAcBBBBBBBB"], dtype="string"),
+                       "n": range(27)})
+    pd.testing.assert_frame_equal(last_per_key(df, ["k"]), df.drop_duplicates(["k"], keep="last").reset_index(drop=True))
+    assert len(last_per_key(df, ["k"])) == 26
+    assert len(last_per_key(df.iloc[:26], ["k"])) == 26  # no repeat: all kept
+    sliced = df.iloc[3:20].reset_index(drop=True)  # an Arrow slice: offsets start inside the buffers
+    pd.testing.assert_frame_equal(last_per_key(sliced, ["k"]), sliced)
+
+
+def test_prints_are_equal_for_equal_keys_of_every_type() -> None:
+    from ingest.merge import _key_array, _prints
+    df = _frame(5)
+    for key in (["a"], ["b"], ["c"], ["d"], ["a", "b", "c", "d"]):
+        prints = _prints([_key_array(df[c]) for c in key])
+        assert prints is not None
+        codes = df[key].apply(lambda row: repr(tuple(row)), axis=1)
+        for _, rows in df.groupby(codes).groups.items():
+            assert len(set(prints[rows.to_numpy()])) == 1  # one key, one print
+    assert len(set(_prints([_key_array(df["row"])]))) == len(df)  # distinct ints, distinct prints
