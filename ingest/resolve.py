@@ -144,7 +144,7 @@ class Resolver:
         runs = pc.dictionary_encode(blocks.slice(0, kept))
         codes = runs.indices.to_numpy(zero_copy_only=False)
         starts = np.flatnonzero(np.concatenate([[True], codes[1:] != codes[:-1]])) if kept else np.array([], int)
-        stops = np.append(starts[1:], kept)
+        stops = np.append(starts[1:], kept) if kept else np.array([], int)  # no known name in any block
         self._block_at = dict(zip(runs.dictionary.to_pylist(), zip(starts.tolist(), stops.tolist(), strict=True),
                                   strict=True))
         taken = at.slice(0, kept)

@@ -94,3 +94,12 @@ def test_known_ids_only_are_reported_once_each_in_order(names: list[str | None] 
         assert report["source_name"].tolist() == ["华东精工", "E1", ""]
         assert report["resolved_id"].tolist() == ["E2", "E1", "E2"]  # each label with its first row's id
     assert (report["method"] == "id").all()
+
+
+def test_no_known_enterprise_names_still_resolve_fuzzily_against_new_ones() -> None:
+    empty = KNOWN.iloc[:0].copy()
+    resolver = Resolver(empty, IngestSettings())
+    assert resolver.block_spans() == {}
+    first = resolver.resolve_one(None, "华东精工机械制造有限公司")
+    again = resolver.resolve_one(None, "华东精工机械制造厂有限公司")
+    assert first.method == "external" and again.method == "fuzzy" and again.resolved_id == first.resolved_id
