@@ -293,7 +293,6 @@ class Resolver:
                                               .take(pa.array(first)), rows)}))
                 if every:
                     return from_arrow(given_id, index), from_arrow(reasons, index)
-                resolved = pc.if_else(known, given_id, resolved)
                 rest = ~known.to_numpy(zero_copy_only=False)
         if rest.any():
             at = pa.array(np.flatnonzero(rest)) if not rest.all() else None
@@ -312,16 +311,19 @@ class Resolver:
             firsts = pa.array(first).take(order)
             triple = [_blank_as_null(p.take(firsts)) for p in parts]
             ids_of, whys = self._settle(*triple)
-            # broadcast the per-distinct decisions back to the rows
+            # broadcast the per-distinct decisions back to the rows: one `take` by each row's code
+            # (null on the rows known by id, which keep their id and have no reason)
             back = pc.sort_indices(order)  # dictionary code -> its place in `order`
-            rest_ids = ids_of.take(back).take(encoded.indices)
-            rest_whys = whys.take(back).take(encoded.indices)
-            if at is None:
-                resolved, reasons = rest_ids, rest_whys
-            else:
-                mask = pa.array(rest)
-                resolved = pc.replace_with_mask(resolved, mask, rest_ids)
-                reasons = pc.replace_with_mask(reasons, mask, rest_whys)
+            place = back.take(encoded.indices).to_numpy(zero_copy_only=False)
+            if at is not None:
+                spread = np.zeros(size, dtype=place.dtype)
+                spread[rest] = place
+                place = pa.array(spread, mask=~rest)
+            resolved, reasons = ids_of.take(place), whys.take(place)
+            if at is not None:
+                resolved = pc.if_else(pa.array(rest), resolved, given_id)
+        elif given_id is not None:
+            resolved = given_id  # every row known by id
         return from_arrow(resolved, index), from_arrow(reasons, index)
 
     def _of_other_kind(self, ids: pa.Array) -> pa.Array:
