@@ -180,7 +180,7 @@ def _merge(store: GraphStore, loaded: dict[str, pd.DataFrame], ctx: Context,
             continue
         new = _named(table, node_frame(table, rows), tables[table], ctx)
         others = node_ids(tables, *[t for t in NODE_TABLES if t != table])
-        clash = known_values(new["id"], others)
+        clash = known_values(new["id"], others, distinct=True)  # a node table's ids
         if clash.any():
             for file, part in new[clash].groupby("_file", sort=False):
                 ctx.rejects.add(table, str(file), part["_row"], "id", part["id"],

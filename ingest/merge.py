@@ -228,18 +228,19 @@ def _joined(df: pd.DataFrame, key: list[str]) -> pd.Series:
     return from_arrow(joined, df.index)
 
 
-def known_values(values: pd.Series, known: set[str] | pd.Series) -> pd.Series:
+def known_values(values: pd.Series, known: set[str] | pd.Series, distinct: bool = False) -> pd.Series:
     """`isin` for a text column against many ids, the cheaper way round (nulls are False).
 
-    Many rows (payroll against persons): each distinct value is looked up once. Few rows against
-    many ids (a handful of associations against every other node id): the few are found among
-    the many, without hashing all of them into a look-up table.
+    Many rows that repeat values (payroll against persons): each distinct value is looked up
+    once (`distinct`: the values never repeat, as a node table's ids). Few rows against many ids
+    (a handful of associations against every other node id): the few are found among the many,
+    without hashing all of them into a look-up table.
     """
     column = _array(values.astype("string"))
     ids = pa.array(list(known), pa.large_string()) if isinstance(known, set) else _array(known.dropna().astype("string"))
-    if len(column) > len(ids):
-        distinct = pc.dictionary_encode(column)
-        hit = pc.is_in(distinct.dictionary, value_set=ids).take(distinct.indices)
+    if len(column) > len(ids) and not distinct:
+        encoded = pc.dictionary_encode(column)
+        hit = pc.is_in(encoded.dictionary, value_set=ids).take(encoded.indices)
     elif 8 * len(column) < len(ids):
         found = ids.filter(pc.fill_null(pc.is_in(ids, value_set=pc.unique(column)), False))
         hit = pc.is_in(column, value_set=found)
