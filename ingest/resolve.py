@@ -18,6 +18,7 @@ with the number of distinct counterparties, not of payments.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -110,6 +111,14 @@ class Resolver:
         named = norms.notna()
         self._by_norm: dict[str, str] = dict(zip(norms[named].to_numpy(dtype=object)[::-1],
                                                  ids[named].to_numpy(dtype=object)[::-1], strict=True))  # first wins
+        # the same maps as Arrow (key, value) columns for the joins of `_settle`: `index_in` finds a
+        # key's first place, so the first row wins as in the dicts (the last, for `_uscc_of`)
+        last_first = slice(None, None, -1)
+        self._joins: dict[int, tuple[pa.Array, pa.Array, int]] = {
+            id(self._uscc): (_text(usccs[with_uscc]), _text(ids[with_uscc]), len(self._uscc)),
+            id(self._uscc_of): (_text(ids[with_uscc].iloc[last_first]), _text(usccs[with_uscc].iloc[last_first]),
+                                len(self._uscc_of)),
+            id(self._by_norm): (_text(norms[named]), _text(ids[named]), len(self._by_norm))}
         # the fuzzy blocks are found on the first fuzzy look-up only (most ingests resolve by id or name)
         self._known: tuple[pd.Series, pd.Series, pd.Series] = (norms[named], ids[named], usccs[named])
         self._block_at: dict[str, tuple[int, int]] | None = None
@@ -326,6 +335,17 @@ class Resolver:
             resolved = given_id  # every row known by id
         return from_arrow(resolved, index), from_arrow(reasons, index)
 
+    def _lookup(self, keys: pa.Array, table: dict[str, str]) -> pa.Array:
+        """`table[key]` for each key (null where absent), by one hash join in Arrow: the known
+        rows as Arrow columns, then the keys this ingest added (a dict keeps insertion order)."""
+        text = pa.large_string()
+        known_keys, known_values, known = self._joins[id(table)]
+        added = list(itertools.islice(table.items(), known, None))
+        if added:
+            known_keys = pa.concat_arrays([known_keys, pa.array([k for k, _ in added], text)])
+            known_values = pa.concat_arrays([known_values, pa.array([v for _, v in added], text)])
+        return known_values.take(pc.index_in(keys, value_set=known_keys))
+
     def _of_other_kind(self, ids: pa.Array) -> pa.Array:
         """Whether each id is a node of another kind (probing those ids' few values, not hashing all)."""
         given = pc.unique(pc.drop_null(ids))
@@ -351,10 +371,10 @@ class Resolver:
         n = len(ids)
         labels = pc.coalesce(names, ids, pa.scalar("", text))
         other = self._of_other_kind(ids)
-        by_uscc = _lookup(usccs, self._uscc)
+        by_uscc = self._lookup(usccs, self._uscc)
         norms = normalise_texts(names)
-        by_name = _lookup(norms, self._by_norm)
-        clash = pc.fill_null(pc.and_(pc.is_valid(usccs), pc.not_equal(_lookup(by_name, self._uscc_of), usccs)), False)
+        by_name = self._lookup(norms, self._by_norm)
+        clash = pc.fill_null(pc.and_(pc.is_valid(usccs), pc.not_equal(self._lookup(by_name, self._uscc_of), usccs)), False)
         by_name = pc.if_else(clash, pa.scalar(None, text), by_name)
         no_name = pc.is_null(names)
         no_letters = pc.equal(norms, "")
@@ -439,13 +459,6 @@ def _late(ids: pa.Array, usccs: pa.Array, other: pa.Array, by_uscc: pa.Array, le
         elif uscc is not None and not other[place].as_py() and late["usccs"].get(uscc, place) < place:
             resolved[place], method[place], why[place] = uscc_ids[uscc], "uscc", None
     return pa.array(resolved, text), pa.array(method, text), pa.array(why, text)
-
-
-def _lookup(keys: pa.Array, table: dict[str, str]) -> pa.Array:
-    """`table[key]` for each key (null where absent), by one hash join in Arrow."""
-    text = pa.large_string()
-    at = pc.index_in(keys, value_set=pa.array(list(table), text))
-    return pa.array(list(table.values()), text).take(at)
 
 
 def _join(*parts: str | pa.Array) -> pa.Array:

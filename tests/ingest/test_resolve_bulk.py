@@ -103,3 +103,19 @@ def test_no_known_enterprise_names_still_resolve_fuzzily_against_new_ones() -> N
     first = resolver.resolve_one(None, "华东精工机械制造有限公司")
     again = resolver.resolve_one(None, "华东精工机械制造厂有限公司")
     assert first.method == "external" and again.method == "fuzzy" and again.resolved_id == first.resolved_id
+
+
+def test_joins_keep_the_dicts_first_and_last_wins() -> None:
+    # an id listed twice with two USCCs (the last is its USCC), a USCC and a name on two ids (the first wins)
+    known = pd.concat([KNOWN, pd.DataFrame({
+        "id": ["E9", "E9", "E8"], "name": ["重复编号有限公司", "重复编号有限公司", "重复编号有限公司"],
+        "uscc": ["U-ONE", "U-TWO", "U-ONE"], "is_external": False, "is_client": True})], ignore_index=True)
+    known["name_norm"] = known["name"].map(lambda n: n.replace("有限公司", ""))
+    rows = [(None, "重复编号有限公司", "U-TWO"), (None, "重复编号有限公司", "U-ONE"), (None, "别的名字", "U-ONE"),
+            (None, "重复编号有限公司", None)]
+    bulk, loop = Resolver(known.copy(), IngestSettings()), Resolver(known.copy(), IngestSettings())
+    cols = [pd.Series([r[k] for r in rows], dtype="string") for k in range(3)]
+    resolved, why = bulk.resolve(*cols)
+    expected_ids, expected_why, _ = _one_by_one(loop, rows)
+    assert resolved.tolist() == [x if x is not None else pd.NA for x in expected_ids]
+    assert why.tolist() == [x if x is not None else pd.NA for x in expected_why]
