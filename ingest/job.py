@@ -41,6 +41,7 @@ from ingest.mapping import plan_bundle
 from ingest.merge import (
     absorb_externals,
     check_refs,
+    known_values,
     last_per_key,
     merge_facts,
     merge_nodes,
@@ -180,7 +181,7 @@ def _merge(store: GraphStore, loaded: dict[str, pd.DataFrame], ctx: Context,
             continue
         new = _named(table, node_frame(table, rows), tables[table], ctx)
         others = node_ids(tables, *[t for t in NODE_TABLES if t != table])
-        clash = isin(new["id"], others)
+        clash = known_values(new["id"], others, distinct=True)  # a node table's ids
         if clash.any():
             for file, part in new[clash].groupby("_file", sort=False):
                 ctx.rejects.add(table, str(file), part["_row"], "id", part["id"],

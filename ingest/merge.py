@@ -19,7 +19,7 @@ from ingest.report import ROW_REJECTED, VALUE_DROPPED
 from ingest.resolve import Resolver
 from ingest.validate import Context
 
-__all__ = ["node_frame", "merge_nodes", "merge_facts", "check_refs", "resolve_facts", "absorb_externals",
+__all__ = ["node_frame", "merge_nodes", "merge_facts", "check_refs", "known_values", "resolve_facts", "absorb_externals",
            "FACT_KEYS", "ID_COLUMN", "last_per_key"]
 
 ID_COLUMN = {"enterprises": "enterprise_id", "persons": "person_id", "associations": "association_id",
@@ -107,9 +107,101 @@ def merge_facts(table: str, old: pd.DataFrame, new: pd.DataFrame) -> tuple[pd.Da
 def last_per_key(df: pd.DataFrame, key: list[str]) -> pd.DataFrame:
     """`df.drop_duplicates(key, keep="last")` with a fresh index, without copying `df` when no key
     repeats (keyed facts nearly always are unique: the copy of millions of rows was the cost)."""
-    repeated = df.duplicated(key, keep="last")
-    out = df[~repeated] if repeated.any() else df
+    repeated = _repeated(df, key)
+    out = df[~repeated] if repeated is not None and repeated.any() else df
     return out.reset_index(drop=True)
+
+
+def _repeated(df: pd.DataFrame, key: list[str]) -> np.ndarray | None:
+    """`df.duplicated(key, keep="last")` from one Arrow dictionary code per key column (None: no
+    key repeats). pandas factorizes each column a second time and combines them more slowly.
+
+    A one-column key (payments' `fact_id`) first gets a cheap test that settles the usual case:
+    each row's print (`_prints`) is equal for equal keys, so when no print repeats (one numpy
+    sort) no key repeats either. (For several columns their codes measured cheaper than prints.)
+    """
+    if any(pd.api.types.is_float_dtype(df[col].dtype) for col in key):  # NaN keys: pandas' own rules
+        return df.duplicated(key, keep="last").to_numpy()
+    arrays = [_key_array(df[col]) for col in key]
+    prints = _prints(arrays) if len(arrays) == 1 else None
+    if prints is not None and len(prints) > 1:
+        ordered = np.sort(prints)
+        if not (ordered[1:] == ordered[:-1]).any():
+            return None
+    combined: np.ndarray | None = None
+    size = 1
+    for array in arrays:
+        encoded = pc.dictionary_encode(array, null_encoding="encode")
+        codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        n = max(len(encoded.dictionary), 1)
+        if combined is None:
+            if len(key) == 1 and n == len(codes):  # one key column, all values distinct
+                return None
+            combined, size = codes, n
+            continue
+        if size * n >= 2**62:  # keep the combined code within int64: renumber what is seen so far
+            combined, uniques = pd.factorize(combined)
+            size = len(uniques)
+        combined, size = combined * n + codes, size * n
+    return None if combined is None else pd.Series(combined).duplicated(keep="last").to_numpy()
+
+
+def _key_array(values: pd.Series) -> pa.Array:
+    array = pa.array(values.array if isinstance(values.dtype, pd.api.extensions.ExtensionDtype) else values.to_numpy())
+    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+
+
+def _prints(arrays: list[pa.Array]) -> np.ndarray | None:
+    """A uint64 per row, equal for rows whose key values are equal (None: a column of another type).
+
+    Text prints its length and first and last 8 bytes, read straight from Arrow's buffers;
+    integers and dates print their value. Different keys may share a print (then the caller
+    takes the exact way), equal keys never differ.
+    """
+    out = np.zeros(len(arrays[0]), dtype=np.uint64) if arrays else None
+    with np.errstate(over="ignore"):
+        for array in arrays:
+            if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+                part = _text_prints(array.cast(pa.large_string()))
+            elif pa.types.is_integer(array.type) or pa.types.is_timestamp(array.type):
+                values = array.view(pa.int64()) if pa.types.is_timestamp(array.type) else array.cast(pa.int64())
+                part = pc.fill_null(values, 0).to_numpy(zero_copy_only=False).view(np.uint64)
+                part = part ^ np.where(array.is_null().to_numpy(zero_copy_only=False), np.uint64(0x5BD1E995),
+                                       np.uint64(0))
+            else:
+                return None
+            out = _mix(out * np.uint64(0x9E3779B97F4A7C15) + _mix(part))  # type: ignore[operator]
+    return out
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: every input bit reaches every output bit (prints stay spread)."""
+    x = x ^ (x >> np.uint64(30))
+    x = x * np.uint64(0xBF58476D1CE4E5B9)
+    x = x ^ (x >> np.uint64(27))
+    x = x * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def _text_prints(array: pa.Array) -> np.ndarray:
+    """Each text's length and first and last 8 bytes mixed into a uint64 (nulls print 0)."""
+    n = len(array)
+    _, offsets_buffer, data_buffer = array.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[array.offset: array.offset + n + 1]
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
+    padded = np.zeros(len(data) + 16, dtype=np.uint8)
+    padded[8:8 + len(data)] = data
+    words = np.ndarray(shape=(len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))  # 8 bytes at each byte
+    start, end = offsets[:-1], offsets[1:]
+    length = (end - start).astype(np.uint64)
+    kept = np.minimum(length, 8)
+    all_bits = np.uint64(0xFFFFFFFFFFFFFFFF)
+    head = words[start + 8] & np.where(kept == 8, all_bits, (np.uint64(1) << (kept * np.uint64(8))) - np.uint64(1))
+    tail = np.where(kept == 0, np.uint64(0), words[end] >> ((np.uint64(8) - kept) * np.uint64(8)) % np.uint64(64))
+    prints = head ^ (tail * np.uint64(0xC2B2AE3D27D4EB4F)) ^ (length * np.uint64(0x165667B19E3779F9))
+    if array.null_count:
+        prints[array.is_null().to_numpy(zero_copy_only=False)] = 0
+    return prints
 
 
 def _array(keys: pd.Series) -> pa.Array:
@@ -136,13 +228,34 @@ def _joined(df: pd.DataFrame, key: list[str]) -> pd.Series:
     return from_arrow(joined, df.index)
 
 
+def known_values(values: pd.Series, known: set[str] | pd.Series, distinct: bool = False) -> pd.Series:
+    """`isin` for a text column against many ids, the cheaper way round (nulls are False).
+
+    Many rows that repeat values (payroll against persons): each distinct value is looked up
+    once (`distinct`: the values never repeat, as a node table's ids). Few rows against many ids
+    (a handful of associations against every other node id): the few are found among the many,
+    without hashing all of them into a look-up table.
+    """
+    column = _array(values.astype("string"))
+    ids = pa.array(list(known), pa.large_string()) if isinstance(known, set) else _array(known.dropna().astype("string"))
+    if len(column) > len(ids) and not distinct:
+        encoded = pc.dictionary_encode(column)
+        hit = pc.is_in(encoded.dictionary, value_set=ids).take(encoded.indices)
+    elif 8 * len(column) < len(ids):
+        found = ids.filter(pc.fill_null(pc.is_in(ids, value_set=pc.unique(column)), False))
+        hit = pc.is_in(column, value_set=found)
+    else:
+        hit = pc.is_in(column, value_set=ids)
+    return pd.Series(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
+
+
 def check_refs(table: str, rows: pd.DataFrame, column: str, known: set[str] | pd.Series, ctx: Context,
                what: str, required: bool = True) -> pd.DataFrame:
     """Reject (or, when not required, blank and report) rows whose `column` names no known node."""
     if rows.empty or column not in rows.columns:
         return rows
     values = rows[column].astype("string")
-    bad = values.notna() & ~isin(values, known)
+    bad = values.notna() & ~known_values(values, known)
     if not bad.any():
         return rows
     for file, part in rows[bad].groupby("_file", sort=False):

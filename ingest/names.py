@@ -25,10 +25,14 @@ import hashlib
 import re
 import unicodedata
 
-import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-__all__ = ["normalise_name", "normalise_names", "split_branch", "external_id", "is_latin", "digits_of"]
+from ingest.arrow_text import from_arrow, to_arrow
+
+__all__ = ["normalise_name", "normalise_names", "normalise_texts", "block_columns", "block_id", "split_branch",
+           "external_id", "is_latin", "digits_of"]
 
 _LEGAL_ZH = re.compile(r"(股份有限公司|有限责任公司|有限公司|股份公司|责任公司)")
 _LEGAL_EN = re.compile(
@@ -61,11 +65,42 @@ def normalise_name(name: str) -> str:
     return _PUNCT.sub("", text)
 
 
+# The Arrow (RE2) form of the rules above gives byte for byte what `normalise_name` gives on the
+# characters below (ASCII, CJK punctuation and ideographs, full- and half-width forms: all the
+# names of a Chinese bank's export); tests/ingest/test_names_columnar.py checks every one of them.
+# A name with any other character (Unicode case or spaces, newer NFKC tables) goes through
+# `normalise_name` itself.
+_OTHER_CHARS = r"[^\x{00}-\x{7f}\x{3000}-\x{303f}\x{4e00}-\x{9fff}\x{ff00}-\x{ffef}·•“”‘’–—]"
+_SPACES = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "  # what str.strip and re's \s remove among those characters
+_RE2_SPACE = r"\t\n\x{0b}\x{0c}\r\x{1c}-\x{1f} "
+_RE2_PUNCT = _PUNCT.pattern.replace(r"\s", _RE2_SPACE)
+
+
+def normalise_texts(values: pa.Array) -> pa.Array:
+    """`normalise_name` over an Arrow text array, in Arrow kernels; nulls stay null."""
+    values = values.cast(pa.large_string())
+    text = pc.ascii_lower(pc.utf8_trim(pc.utf8_normalize(values, "NFKC"), _SPACES))
+    text = pc.replace_substring_regex(text, _BRACKETS.pattern, " ")
+    latin = pc.match_substring_regex(text, r"^[\x{00}-\x{7f}]+$")
+    english = pc.replace_substring_regex(pc.replace_substring(text, "&", " and "), "[^a-z0-9 ]+", " ")
+    english = pc.replace_substring_regex(english, _LEGAL_EN.pattern, " ")
+    english = pc.utf8_trim(pc.replace_substring_regex(english, " +", " "), " ")
+    chinese = pc.replace_substring_regex(pc.replace_substring_regex(text, _LEGAL_ZH.pattern, ""), _RE2_PUNCT, "")
+    out = pc.if_else(latin, english, chinese)
+    other = pc.fill_null(pc.match_substring_regex(values, _OTHER_CHARS), False)
+    if pc.any(other).as_py():  # rare: the few names with other characters, one by one
+        at = pc.indices_nonzero(other)
+        exact = pa.array([normalise_name(v) for v in values.take(at).to_pylist()], pa.large_string())
+        out = pc.replace_with_mask(out, other, exact)
+    return out
+
+
 def normalise_names(names: pd.Series) -> pd.Series:
     """`normalise_name` over a text column, once per distinct value (exports repeat names); <NA> stays."""
-    codes, uniques = pd.factorize(names.astype("string"))
-    table = np.array([normalise_name(str(u)) for u in uniques] + [None], dtype=object)
-    return pd.Series(table[codes], index=names.index, dtype="string")
+    values = to_arrow(names.astype("string"))
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    distinct = pc.dictionary_encode(values)
+    return from_arrow(normalise_texts(distinct.dictionary).take(distinct.indices), names.index)
 
 
 def split_branch(norm: str) -> tuple[str, str]:
@@ -79,6 +114,56 @@ def split_branch(norm: str) -> tuple[str, str]:
                 return norm[:cut], norm[cut:]
             return norm, ""
     return norm, ""
+
+
+def block_id(key: str, branch: str, digits: tuple[str, ...], length: int) -> str:
+    """The one text naming a fuzzy block (see `ingest.resolve`): key, branch, numbers, head length."""
+    return f"{key}\x1f{branch}\x1f{'|'.join(digits)}\x1f{length}"
+
+
+def block_key(head: str, prefix: int) -> str | None:
+    """The block key of a name's head: its first word (English) or its first `prefix` characters."""
+    if is_latin(head):
+        words = head.split()
+        return f"w:{words[0]}" if words else None
+    return f"p:{head[:prefix]}" if head else None
+
+
+_ENDS_BRANCH = "(?:" + "|".join(_BRANCH_SUFFIXES) + ")$"
+
+
+def block_columns(norms: pa.Array, prefix: int) -> tuple[pa.Array, pa.Array]:
+    """(`block_id`, head) of every normalised name, in Arrow kernels (null block: no block).
+
+    Names that end with a branch suffix or hold characters outside ASCII and CJK go through
+    `split_branch`/`digits_of` one by one (a few); the rest are their own head.
+    """
+    norms = norms.cast(pa.large_string())
+    text = pa.large_string()
+    latin = pc.match_substring_regex(norms, r"^[\x{00}-\x{7f}]+$")
+    first_word = pc.struct_field(pc.extract_regex(norms, f"^[{_RE2_SPACE}]*(?P<w>[^{_RE2_SPACE}]+)"), "w")
+    key = pc.if_else(latin, pc.binary_join_element_wise(pa.scalar("w:", text), first_word, pa.scalar("", text)),
+                     pc.binary_join_element_wise(pa.scalar("p:", text), pc.utf8_slice_codeunits(norms, 0, prefix),
+                                                 pa.scalar("", text)))
+    key = pc.if_else(pc.equal(norms, ""), pa.scalar(None, text), key)
+    digits = pc.utf8_trim(pc.replace_substring_regex(norms, "[^0-9]+", "|"), "|")
+    blocks = pc.binary_join_element_wise(key, pa.scalar("", text), digits, pc.cast(pc.utf8_length(norms), text),
+                                         pa.scalar("\x1f", text))
+    odd = pc.fill_null(pc.or_(pc.match_substring_regex(norms, _ENDS_BRANCH),
+                              pc.match_substring_regex(norms, r"[^\x{00}-\x{7f}\x{3000}-\x{303f}\x{4e00}-\x{9fff}]")),
+                       False)
+    heads = norms
+    if pc.any(odd).as_py():
+        at = pc.indices_nonzero(odd)
+        exact_blocks, exact_heads = [], []
+        for norm in norms.take(at).to_pylist():
+            head, branch = split_branch(norm)
+            key_ = block_key(head, prefix)
+            exact_heads.append(head)
+            exact_blocks.append(None if key_ is None else block_id(key_, branch, digits_of(norm), len(head)))
+        blocks = pc.replace_with_mask(blocks, odd, pa.array(exact_blocks, pa.large_string()))
+        heads = pc.replace_with_mask(heads, odd, pa.array(exact_heads, pa.large_string()))
+    return blocks, heads
 
 
 def digits_of(norm: str) -> tuple[str, ...]:

@@ -18,8 +18,8 @@ with the number of distinct counterparties, not of payments.
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,7 +28,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
-from ingest.names import digits_of, external_id, is_latin, normalise_name, normalise_names, split_branch
+from ingest.names import (
+    block_columns,
+    block_id,
+    block_key,
+    digits_of,
+    external_id,
+    is_latin,
+    normalise_name,
+    normalise_names,
+    normalise_texts,
+    split_branch,
+)
 from ingest.normalise import from_arrow, id_set, to_arrow
 from ingest.settings import IngestSettings
 
@@ -74,19 +85,12 @@ class Resolver:
     settings: IngestSettings
     other_ids: set[str] | pd.Series = field(default_factory=set)  # ids of the other node kinds
     new_nodes: dict[str, dict[str, object]] = field(default_factory=dict)
-    decisions: dict[str, Decision] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         df = self.enterprises
         self._ids: set[str] = id_set(df["id"])
         self._id_array: pa.Array | None = None
-        self._uscc: dict[str, str] = {}
-        self._by_norm: dict[str, str] = {}
-        # (block key, branch suffix, numbers, length) -> (heads, entries): fuzzy compares only within
-        # blocks of the same key, branch and numbers, and of a length that can reach the threshold
-        self._block_index: dict[tuple[str, str, tuple[str, ...], int], tuple[list[str], list[_Entry]]] = \
-            defaultdict(lambda: ([], []))
-        self._uscc_of: dict[str, str] = {}
+        self._decided: list[pd.DataFrame] = []  # per `resolve` call, the resolved distinct names in order
         self._id_hits: list[pd.DataFrame] = []
         # prefer bank-listed enterprises, then clients, then the smallest id, for shared names
         order = df.assign(_ext=df["is_external"].fillna(False).astype(bool),
@@ -100,17 +104,26 @@ class Resolver:
         norms = norms.mask(norms == "")
         usccs = order["uscc"].astype("string").mask(order["uscc"].astype("string") == "")
         with_uscc = usccs.notna()
-        self._uscc = dict(zip(usccs[with_uscc].to_numpy(dtype=object)[::-1],
-                              ids[with_uscc].to_numpy(dtype=object)[::-1], strict=True))  # first wins
-        self._uscc_of = dict(zip(ids[with_uscc].to_numpy(dtype=object), usccs[with_uscc].to_numpy(dtype=object),
-                                 strict=True))
+        self._uscc: dict[str, str] = dict(zip(usccs[with_uscc].to_numpy(dtype=object)[::-1],
+                                              ids[with_uscc].to_numpy(dtype=object)[::-1], strict=True))  # first wins
+        self._uscc_of: dict[str, str] = dict(zip(ids[with_uscc].to_numpy(dtype=object),
+                                                 usccs[with_uscc].to_numpy(dtype=object), strict=True))
         named = norms.notna()
-        self._by_norm = dict(zip(norms[named].to_numpy(dtype=object)[::-1], ids[named].to_numpy(dtype=object)[::-1],
-                                 strict=True))  # first wins
-        # the fuzzy blocks are built on the first fuzzy look-up only (most ingests resolve by id)
-        self._pending: list[tuple[str, str, str | None]] = list(zip(
-            norms[named].to_numpy(dtype=object), ids[named].to_numpy(dtype=object),
-            usccs[named].astype(object).where(usccs[named].notna(), None).to_numpy(dtype=object), strict=True))
+        self._by_norm: dict[str, str] = dict(zip(norms[named].to_numpy(dtype=object)[::-1],
+                                                 ids[named].to_numpy(dtype=object)[::-1], strict=True))  # first wins
+        # the same maps as Arrow (key, value) columns for the joins of `_settle`: `index_in` finds a
+        # key's first place, so the first row wins as in the dicts (the last, for `_uscc_of`)
+        last_first = slice(None, None, -1)
+        self._joins: dict[int, tuple[pa.Array, pa.Array, int]] = {
+            id(self._uscc): (_text(usccs[with_uscc]), _text(ids[with_uscc]), len(self._uscc)),
+            id(self._uscc_of): (_text(ids[with_uscc].iloc[last_first]), _text(usccs[with_uscc].iloc[last_first]),
+                                len(self._uscc_of)),
+            id(self._by_norm): (_text(norms[named]), _text(ids[named]), len(self._by_norm))}
+        # the fuzzy blocks are found on the first fuzzy look-up only (most ingests resolve by id or name)
+        self._known: tuple[pd.Series, pd.Series, pd.Series] = (norms[named], ids[named], usccs[named])
+        self._block_at: dict[str, tuple[int, int]] | None = None
+        self._block_rows: tuple[list[str], list[str], list[str | None]] = ([], [], [])
+        self._open_blocks: dict[str, tuple[list[str], list[_Entry]]] = {}
 
     @property
     def _other_ids(self) -> set[str]:
@@ -127,36 +140,59 @@ class Resolver:
 
     # ----------------------------------------------------------------- index
     def _keys(self, head: str) -> list[str]:
-        if is_latin(head):
-            words = head.split()
-            return [f"w:{words[0]}"] if words else []
-        return [f"p:{head[: self.settings.fuzzy_block_prefix]}"] if head else []
+        key = block_key(head, self.settings.fuzzy_block_prefix)
+        return [key] if key is not None else []
+
+    def _index(self) -> None:
+        """Sort the known names by fuzzy block once (Arrow kernels): a block is then one slice."""
+        norms, ids, usccs = self._known
+        blocks, heads = block_columns(_text(norms), self.settings.fuzzy_block_prefix)
+        at = pc.sort_indices(blocks)  # stable: a block keeps the names' order
+        blocks, heads = blocks.take(at), heads.take(at)
+        kept = len(blocks) - blocks.null_count
+        runs = pc.dictionary_encode(blocks.slice(0, kept))
+        codes = runs.indices.to_numpy(zero_copy_only=False)
+        starts = np.flatnonzero(np.concatenate([[True], codes[1:] != codes[:-1]])) if kept else np.array([], int)
+        stops = np.append(starts[1:], kept) if kept else np.array([], int)  # no known name in any block
+        self._block_at = dict(zip(runs.dictionary.to_pylist(), zip(starts.tolist(), stops.tolist(), strict=True),
+                                  strict=True))
+        taken = at.slice(0, kept)
+        self._block_rows = (heads.slice(0, kept).to_pylist(), _text(ids).take(taken).to_pylist(),
+                            _text(usccs).take(taken).to_pylist())
+
+    def block_spans(self) -> dict[str, tuple[int, int]]:
+        """Each fuzzy block of the known names (`ingest.names.block_id`) and its slice in block order."""
+        if self._block_at is None:
+            self._index()
+        return dict(self._block_at or {})
+
+    def _block(self, block: str, create: bool = False) -> tuple[list[str], list[_Entry]] | None:
+        """The names of one fuzzy block (known names first, then this ingest's externals in order)."""
+        found = self._open_blocks.get(block)
+        if found is not None:
+            return found
+        span = self.block_spans().get(block) if self._block_at is None else self._block_at.get(block)
+        if span is None and not create:
+            return None
+        heads: list[str] = []
+        entries: list[_Entry] = []
+        if span is not None:
+            all_heads, node_ids, usccs = self._block_rows
+            for i in range(*span):
+                heads.append(all_heads[i])
+                entries.append(_Entry(node_ids[i], all_heads[i], "", (), usccs[i]))
+        self._open_blocks[block] = (heads, entries)
+        return heads, entries
 
     def _add(self, norm: str, node_id: str, uscc: str | None) -> None:
         if norm not in self._by_norm:
             self._by_norm[norm] = node_id
-        self._pending.append((norm, node_id, uscc))
-
-    @property
-    def _blocks(self) -> dict[tuple[str, str, tuple[str, ...], int], tuple[list[str], list[_Entry]]]:
-        """The fuzzy blocks, with every name known so far in them."""
-        if self._pending:
-            self._index()
-        return self._block_index
-
-    def _index(self) -> None:
-        """Add the names waiting for the fuzzy blocks, in the order they became known."""
-        pending, self._pending = self._pending, []
-        for norm, node_id, uscc in pending:
-            self._block(norm, node_id, uscc)
-
-    def _block(self, norm: str, node_id: str, uscc: str | None) -> None:
         head, branch = split_branch(norm)
-        entry = _Entry(node_id, head, branch, digits_of(norm), uscc)
+        digits = digits_of(norm)
         for key in self._keys(head):
-            heads, entries = self._block_index[(key, branch, entry.digits, len(head))]
+            heads, entries = self._block(block_id(key, branch, digits, len(head)), create=True)  # type: ignore[misc]
             heads.append(head)
-            entries.append(entry)
+            entries.append(_Entry(node_id, head, branch, digits, uscc))
 
     # --------------------------------------------------------------- resolve
     def resolve_one(self, node_id: str | None, name: str | None, uscc: str | None = None) -> Decision:
@@ -173,6 +209,10 @@ class Resolver:
         norm = normalise_name(name)
         if not norm:
             return Decision(label, None, "rejected", reason="the name has no letters or digits")
+        return self._by_name(label, node_id, name, norm, uscc)
+
+    def _by_name(self, label: str, node_id: str | None, name: str, norm: str, uscc: str | None) -> Decision:
+        """Steps 3 to 5 of the module docstring for a name that no id or USCC settled."""
         hit = self._by_norm.get(norm)
         if hit is not None and self._compatible(hit, uscc):
             return Decision(label, hit, "name", 100.0)
@@ -196,7 +236,6 @@ class Resolver:
         return not (uscc and other and other != uscc)
 
     def _fuzzy(self, norm: str, uscc: str | None) -> tuple[str, float] | None:
-        blocks = self._blocks
         head, branch = split_branch(norm)
         digits = digits_of(norm)
         latin = is_latin(head)
@@ -207,7 +246,7 @@ class Resolver:
         size = len(head)
         lengths = range(math.ceil(size * (1 - slack) / (1 + slack)), math.floor(size * (1 + slack) / (1 - slack)) + 1)
         for key, length in ((k, n) for k in self._keys(head) for n in lengths):
-            block = blocks.get((key, branch, digits, length))
+            block = self._block(block_id(key, branch, digits, length))
             if block is None:
                 continue
             heads, entries = block
@@ -227,9 +266,10 @@ class Resolver:
                 usccs: pd.Series | None = None) -> tuple[pd.Series, pd.Series]:
         """Resolved ids for aligned id/name(/USCC) columns, and the reason where none (else <NA>).
 
-        Rows whose id is already a known enterprise id are settled in one vectorised step; only
-        the distinct remaining (id, name, USCC) triples go through `resolve_one`, most frequent
-        first. The columns stay Arrow arrays throughout (no Python object per row).
+        Rows whose id is already a known enterprise id are settled in one vectorised step; the
+        distinct remaining (id, name, USCC) triples are settled by joins on ids, USCCs and
+        normalised names (`_settle`); only the names still unmatched go one by one through the
+        fuzzy step, most frequent first. The columns stay Arrow arrays throughout.
         """
         index = (ids if ids is not None else names).index  # type: ignore[union-attr]
         size = len(index)
@@ -240,19 +280,28 @@ class Resolver:
         given_id = cols[0]
         if given_id is not None:
             known = pc.fill_null(pc.is_in(given_id, value_set=self._known_ids()), False)
+            every = pc.all(known).as_py()
+            if every and cols[1] is None:  # ids only, all known: each distinct id is its own label
+                distinct = pc.unique(given_id)  # in first-appearance order
+                rows = pd.RangeIndex(len(distinct))
+                self._id_hits.append(pd.DataFrame({"source_name": from_arrow(distinct, rows),
+                                                   "resolved_id": from_arrow(distinct, rows)}))
+                return from_arrow(given_id, index), from_arrow(reasons, index)
             if pc.any(known).as_py():
                 label = given_id if cols[1] is None else pc.coalesce(cols[1], given_id)
                 # each distinct label once, with the id of its first row: Arrow's dictionary is in
                 # first-appearance order, so a code's first row is where the running maximum grows
-                labels = pc.dictionary_encode(pc.filter(label, known))
+                labels = pc.dictionary_encode(label if every else pc.filter(label, known))
                 codes = labels.indices.to_numpy(zero_copy_only=False)
                 grows = np.maximum.accumulate(codes)
                 first = np.flatnonzero(np.concatenate([[True], grows[1:] > grows[:-1]]))
                 rows = pd.RangeIndex(len(first))
                 self._id_hits.append(pd.DataFrame({
                     "source_name": from_arrow(labels.dictionary, rows),
-                    "resolved_id": from_arrow(pc.filter(given_id, known).take(pa.array(first)), rows)}))
-                resolved = pc.if_else(known, given_id, resolved)
+                    "resolved_id": from_arrow((given_id if every else pc.filter(given_id, known))
+                                              .take(pa.array(first)), rows)}))
+                if every:
+                    return from_arrow(given_id, index), from_arrow(reasons, index)
                 rest = ~known.to_numpy(zero_copy_only=False)
         if rest.any():
             at = pa.array(np.flatnonzero(rest)) if not rest.all() else None
@@ -262,36 +311,164 @@ class Resolver:
                                                null_replacement="")
             encoded = pc.dictionary_encode(keys)
             codes = encoded.indices.to_numpy(zero_copy_only=False)
-            uniques = encoded.dictionary.to_pylist()
-            counts = np.bincount(codes, minlength=len(uniques))
-            order = sorted(range(len(uniques)), key=lambda k: (-int(counts[k]), uniques[k]))
-            ids_of: list[str | None] = [None] * len(uniques)
-            whys: list[str | None] = [None] * len(uniques)
-            for k in order:  # one step per DISTINCT counterparty (see the module docstring)
-                i, n, u = (part or None for part in uniques[k].split("\x1f"))
-                decision = self.resolve_one(i, n, u)
-                ids_of[k], whys[k] = decision.resolved_id, decision.reason or None
-                if decision.resolved_id is not None and decision.source_name:
-                    self.decisions[decision.source_name] = decision
-            # broadcast the per-distinct decisions back to the rows
-            rest_ids = pa.array(ids_of, pa.large_string()).take(encoded.indices)
-            rest_whys = pa.array(whys, pa.large_string()).take(encoded.indices)
-            if at is None:
-                resolved, reasons = rest_ids, rest_whys
-            else:
-                mask = pa.array(rest)
-                resolved = pc.replace_with_mask(resolved, mask, rest_ids)
-                reasons = pc.replace_with_mask(reasons, mask, rest_whys)
+            counts = np.bincount(codes, minlength=len(encoded.dictionary))
+            # the distinct triples, most frequent first (ties by their text): the order they are resolved in
+            order = pc.sort_indices(pa.table({"n": pa.array(-counts), "key": encoded.dictionary}),
+                                    sort_keys=[("n", "ascending"), ("key", "ascending")])
+            grows = np.maximum.accumulate(codes)
+            first = np.flatnonzero(np.concatenate([[True], grows[1:] > grows[:-1]]))
+            firsts = pa.array(first).take(order)
+            triple = [_blank_as_null(p.take(firsts)) for p in parts]
+            ids_of, whys = self._settle(*triple)
+            # broadcast the per-distinct decisions back to the rows: one `take` by each row's code
+            # (null on the rows known by id, which keep their id and have no reason)
+            back = pc.sort_indices(order)  # dictionary code -> its place in `order`
+            place = back.take(encoded.indices).to_numpy(zero_copy_only=False)
+            if at is not None:
+                spread = np.zeros(size, dtype=place.dtype)
+                spread[rest] = place
+                place = pa.array(spread, mask=~rest)
+            resolved, reasons = ids_of.take(place), whys.take(place)
+            if at is not None:
+                resolved = pc.if_else(pa.array(rest), resolved, given_id)
+        elif given_id is not None:
+            resolved = given_id  # every row known by id
         return from_arrow(resolved, index), from_arrow(reasons, index)
 
+    def _lookup(self, keys: pa.Array, table: dict[str, str]) -> pa.Array:
+        """`table[key]` for each key (null where absent), by one hash join in Arrow: the known
+        rows as Arrow columns, then the keys this ingest added (a dict keeps insertion order)."""
+        text = pa.large_string()
+        known_keys, known_values, known = self._joins[id(table)]
+        added = list(itertools.islice(table.items(), known, None))
+        if added:
+            known_keys = pa.concat_arrays([known_keys, pa.array([k for k, _ in added], text)])
+            known_values = pa.concat_arrays([known_values, pa.array([v for _, v in added], text)])
+        return known_values.take(pc.index_in(keys, value_set=known_keys))
+
+    def _of_other_kind(self, ids: pa.Array) -> pa.Array:
+        """Whether each id is a node of another kind (probing those ids' few values, not hashing all)."""
+        given = pc.unique(pc.drop_null(ids))
+        if len(given) == 0:
+            return pa.array(np.zeros(len(ids), dtype=bool))
+        if isinstance(self.other_ids, set):
+            found = pa.array([i for i in given.to_pylist() if i in self.other_ids], pa.large_string())
+        else:
+            others = _text(self.other_ids.dropna().astype("string"))
+            found = others.filter(pc.fill_null(pc.is_in(others, value_set=given), False))
+        return pc.fill_null(pc.is_in(ids, value_set=found), False)
+
+    def _settle(self, ids: pa.Array, names: pa.Array, usccs: pa.Array) -> tuple[pa.Array, pa.Array]:
+        """Resolved ids and reasons of distinct triples given in the order they are resolved in.
+
+        Exactly `resolve_one` on each triple in turn: what the known ids, USCCs and names settle is
+        found by joins; only the triples left (their names matched nothing known) go through the
+        fuzzy and external steps one by one, in order, because each new external enterprise can be
+        the match of a later name. Such an external's id or USCC can also be what a LATER triple,
+        settled here by its name, carries: those few are settled again.
+        """
+        text = pa.large_string()
+        n = len(ids)
+        labels = pc.coalesce(names, ids, pa.scalar("", text))
+        other = self._of_other_kind(ids)
+        by_uscc = self._lookup(usccs, self._uscc)
+        norms = normalise_texts(names)
+        by_name = self._lookup(norms, self._by_norm)
+        clash = pc.fill_null(pc.and_(pc.is_valid(usccs), pc.not_equal(self._lookup(by_name, self._uscc_of), usccs)), False)
+        by_name = pc.if_else(clash, pa.scalar(None, text), by_name)
+        no_name = pc.is_null(names)
+        no_letters = pc.equal(norms, "")
+        null = pa.scalar(None, text)
+        # the first true step decides (module docstring): other kind, USCC, no name, no letters, name
+        steps = pc.make_struct(other, pc.is_valid(by_uscc), no_name, pc.fill_null(no_letters, False),
+                               pc.is_valid(by_name))
+        resolved = pc.case_when(steps, null, by_uscc, null, null, by_name, null)
+        method = pc.case_when(steps, null, pa.scalar("uscc", text), null, null, pa.scalar("name", text), null)
+        shown = pc.fill_null(ids, pa.scalar("None", text))
+        why = pc.case_when(
+            steps, _join("id ", shown, " belongs to a node that is not an enterprise"), null,
+            _join("unknown id ", shown, " and no name to resolve it by"),
+            pa.scalar("the name has no letters or digits", text), null, null)
+        left = pc.and_(pc.is_null(resolved), pc.is_null(why))  # unmatched by anything known
+        scores = np.full(n, np.nan)
+        rest = pc.indices_nonzero(left)
+        late: dict[str, dict[str, int]] = {"ids": {}, "usccs": {}}  # made by the triple at this place
+        rest_ids: list[str | None] = []
+        rest_methods: list[str] = []
+        rows = zip(rest.to_pylist(), *(a.take(rest).to_pylist() for a in (labels, ids, names, norms, usccs)),
+                   strict=True)
+        for place, label, node_id, name, norm, uscc in rows:  # one step per name left (see the docstring)
+            decision = self.resolve_one(node_id, name, uscc) if (node_id in self._ids or uscc in self._uscc) \
+                else self._by_name(label, node_id, name, norm, uscc)
+            rest_ids.append(decision.resolved_id)
+            rest_methods.append(decision.method)
+            scores[place] = decision.score
+            if decision.method == "external":
+                late["ids"].setdefault(str(decision.resolved_id), place)
+                if uscc:
+                    late["usccs"].setdefault(uscc, place)
+        if len(rest):
+            resolved = pc.replace_with_mask(resolved, left, pa.array(rest_ids, text))
+            method = pc.replace_with_mask(method, left, pa.array(rest_methods, text))
+        if late["ids"] or late["usccs"]:
+            resolved, method, why = _late(ids, usccs, other, by_uscc, left, (resolved, method, why), late, self._uscc)
+        scores = np.where(pc.fill_null(pc.is_in(method, pa.array(["id", "uscc", "name"], text)), False)
+                          .to_numpy(zero_copy_only=False), 100.0, scores)
+        kept = pc.and_(pc.is_valid(resolved), pc.not_equal(labels, "")).to_numpy(zero_copy_only=False)
+        self._decided.append(pd.DataFrame({
+            "source_name": labels.filter(pa.array(kept)).to_pylist(),
+            "resolved_id": resolved.filter(pa.array(kept)).to_pylist(),
+            "method": method.filter(pa.array(kept)).to_pylist(),
+            "score": scores[kept]}))
+        return resolved, why
+
     def report(self) -> pd.DataFrame:
-        """The decisions of this ingest: source_name, resolved_id, method, score."""
-        rows = [{"source_name": d.source_name, "resolved_id": d.resolved_id, "method": d.method, "score": d.score}
-                for d in self.decisions.values()]
+        """The decisions of this ingest: source_name, resolved_id, method, score.
+
+        A name resolved more than once is listed where it was first resolved, with its last decision.
+        """
         columns = ["source_name", "resolved_id", "method", "score"]
+        decided = pd.concat(self._decided, ignore_index=True) if self._decided else pd.DataFrame(columns=columns)
+        firsts = decided[["source_name"]].drop_duplicates(keep="first")
+        rows = firsts.merge(decided.drop_duplicates("source_name", keep="last"), on="source_name", how="left")
+        rows = pd.DataFrame({c: rows[c].tolist() for c in columns}, columns=columns)
         by_id = [h.assign(method="id", score=100.0) for h in self._id_hits]
-        frame = pd.concat([*by_id, pd.DataFrame(rows, columns=columns)], ignore_index=True)[columns]
+        frame = pd.concat([*by_id, rows], ignore_index=True)[columns]
         return frame.drop_duplicates("source_name", keep="last").reset_index(drop=True)
+
+
+def _late(ids: pa.Array, usccs: pa.Array, other: pa.Array, by_uscc: pa.Array, left: pa.Array,
+          decided: tuple[pa.Array, pa.Array, pa.Array], late: dict[str, dict[str, int]],
+          uscc_ids: dict[str, str]) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """Triples settled by the known state whose id or USCC an EARLIER triple's new external took.
+
+    `resolve_one` would settle them by that id (or USCC), which comes before the name step.
+    """
+    resolved, method, why = (a.to_pylist() for a in decided)
+    text = pa.large_string()
+    settled = pc.invert(left)
+    made_ids = pa.array(list(late["ids"]), text)
+    made_usccs = pa.array(list(late["usccs"]), text)
+    by_id = pc.and_(settled, pc.fill_null(pc.is_in(ids, value_set=made_ids), False))
+    by_new_uscc = pc.and_(pc.and_(settled, pc.invert(other)),
+                          pc.and_(pc.is_null(by_uscc), pc.fill_null(pc.is_in(usccs, value_set=made_usccs), False)))
+    for place in pc.indices_nonzero(pc.or_(by_id, by_new_uscc)).to_pylist():
+        node_id, uscc = ids[place].as_py(), usccs[place].as_py()
+        if node_id is not None and late["ids"].get(node_id, place) < place:
+            resolved[place], method[place], why[place] = node_id, "id", None
+        elif uscc is not None and not other[place].as_py() and late["usccs"].get(uscc, place) < place:
+            resolved[place], method[place], why[place] = uscc_ids[uscc], "uscc", None
+    return pa.array(resolved, text), pa.array(method, text), pa.array(why, text)
+
+
+def _join(*parts: str | pa.Array) -> pa.Array:
+    text = pa.large_string()
+    return pc.binary_join_element_wise(*(pa.scalar(p, text) if isinstance(p, str) else p for p in parts),
+                                       pa.scalar("", text))
+
+
+def _blank_as_null(values: pa.Array) -> pa.Array:
+    return pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.large_string()), values)
 
 
 def _text(values: pd.Series) -> pa.Array:

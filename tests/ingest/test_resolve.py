@@ -126,8 +126,9 @@ def test_blocking_keeps_fuzzy_work_to_one_block() -> None:
     df["name_norm"] = df["name"].map(normalise_name)
     resolver = Resolver(df, IngestSettings())
     per_city = len(chars) ** 2
-    assert max(len(heads) for heads, _ in resolver._blocks.values()) == per_city  # one block per city prefix
-    assert len(resolver._blocks) == 4  # (all heads have the same length)
+    spans = resolver.block_spans()
+    assert max(stop - start for start, stop in spans.values()) == per_city  # one block per city prefix
+    assert len(spans) == 4  # (all heads have the same length)
     assert resolver.resolve_one(None, "苏州金银精密机械厂有限公司").resolved_id == "E1" and \
         resolver.resolve_one(None, "苏州金银精密机械厂有限公司").method == "fuzzy"
 
