@@ -42,10 +42,19 @@ def month_of(dates: pd.Series) -> pd.Series:
     return pd.Series(out, index=dates.index, dtype="string")
 
 
-# The money facts as one relation: (kind, src, dst, amount, on_day, month, other_bank).
-# An endorsement without an endorser is endorsed by the previous holder: the previous
-# endorsee of the bill, else the bill's payee.
-_MONEY_SQL = """
+# The money facts of each kind: (kind_order, kind, src, dst, amount, on_day, month, other_bank), with
+# the tables each reads. An endorsement without an endorser is endorsed by the previous holder:
+# the previous endorsee of the bill, else the bill's payee.
+_MONEY_KINDS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("PAYS", ("payments",), """
+SELECT 1 AS kind_order, 'PAYS' AS kind, payer_id AS src, payee_id AS dst, amount, paid_on AS on_day, month,
+       coalesce(payee_bank <> '' AND NOT list_contains($own_banks, payee_bank), false) AS other_bank
+FROM payments"""),
+    ("BILL", ("bills",), """
+SELECT 2 AS kind_order, 'BILL' AS kind, drawer_id AS src, payee_id AS dst, amount, issued_on AS on_day,
+       strftime(issued_on, '%Y-%m') AS month, false AS other_bank
+FROM bills"""),
+    ("ENDORSES", ("endorsements", "bills"), """
 WITH hops AS (
     SELECT coalesce(e.from_id,
                     lag(e.to_id) OVER (PARTITION BY e.bill_id ORDER BY e.seq),
@@ -55,24 +64,21 @@ WITH hops AS (
            e.endorsed_on                               AS on_day
     FROM endorsements e LEFT JOIN bills b USING (bill_id)
 )
-SELECT 1 AS kind_order, 'PAYS' AS kind, payer_id AS src, payee_id AS dst, amount, paid_on AS on_day, month,
-       coalesce(payee_bank <> '' AND NOT list_contains($own_banks, payee_bank), false) AS other_bank
-FROM payments
-UNION ALL
-SELECT 2, 'BILL', drawer_id, payee_id, amount, issued_on, strftime(issued_on, '%Y-%m'), false
-FROM bills
-UNION ALL
-SELECT 3, 'ENDORSES', src, dst, amount, on_day, strftime(on_day, '%Y-%m'), false
-FROM hops
-UNION ALL
-SELECT 4, 'PAYROLL', employer_id, person_id, amount, try_strptime(month || '-01', '%Y-%m-%d'), month, false
-FROM payroll
-"""
+SELECT 3 AS kind_order, 'ENDORSES' AS kind, src, dst, amount, on_day, strftime(on_day, '%Y-%m') AS month,
+       false AS other_bank
+FROM hops"""),
+    ("PAYROLL", ("payroll",), """
+SELECT 4 AS kind_order, 'PAYROLL' AS kind, employer_id AS src, person_id AS dst, amount,
+       try_strptime(month || '-01', '%Y-%m-%d') AS on_day, month, false AS other_bank
+FROM payroll"""),
+)
 
-# One pass over the money facts: one row per (kind, src, dst, month) with its totals, first and
-# last day and the part paid to payees at other banks, sorted by edge then month. `edge_months`
-# is these rows (but endorsements) and `edges` sums each edge's run of rows (`_edges_of`): the
-# facts are hashed once, sorted once, and `months_active` counts rows (no DISTINCT aggregate).
+# One pass over the money facts of a kind: one row per (src, dst, month) with its totals, first
+# and last day and the part paid to payees at other banks, sorted by edge then month. The kinds
+# are aggregated one after the other (DuckDB's hash table and sort hold one kind at a time) and
+# put one after the other, so the rows are sorted by (kind, src, dst, month). `edge_months` is
+# these rows (but endorsements) and `edges` sums each edge's run of rows (`_edges_of`): the facts
+# are hashed once, sorted once, and `months_active` counts rows (no DISTINCT aggregate).
 _BY_MONTH_SQL = """
 WITH money AS ({money})
 SELECT kind_order, kind, src, dst, month,
@@ -84,8 +90,12 @@ SELECT kind_order, kind, src, dst, month,
 FROM money
 WHERE src IS NOT NULL AND dst IS NOT NULL
 GROUP BY kind_order, kind, src, dst, month
-ORDER BY kind_order, src, dst, month NULLS LAST
+ORDER BY src, dst, month NULLS LAST
 """
+_BY_MONTH_SCHEMA = pa.schema([("kind_order", pa.int32()), ("kind", pa.large_string()), ("src", pa.large_string()),
+                              ("dst", pa.large_string()), ("month", pa.large_string()), ("amount", pa.float64()),
+                              ("count", pa.int64()), ("first_on", pa.timestamp("ns")),
+                              ("last_on", pa.timestamp("ns")), ("other_bank_amount", pa.float64())])
 
 _MONEY_COLUMNS = {
     "payments": ["payer_id", "payee_id", "payee_bank", "amount", "paid_on", "month"],
@@ -97,30 +107,29 @@ _MONEY_COLUMNS = {
 
 def _money_edges(tables: dict[str, pd.DataFrame], own_bank_names: Iterable[str]) -> tuple[pa.Table, pa.Table]:
     """`edges` of the money kinds and `edge_months`, by GROUP BY in DuckDB over Arrow tables."""
-    con = duckdb.connect()
-    try:
-        con.execute("SET arrow_large_buffer_size = true")  # large_string: the stored type, no cast
-        for name, columns in _MONEY_COLUMNS.items():
-            con.register(name, pa.Table.from_pandas(tables[name][columns], preserve_index=False))
-        own = {"own_banks": sorted({n.strip() for n in own_bank_names})}
-        by_month = con.sql(_BY_MONTH_SQL.format(money=_MONEY_SQL), params=own).to_arrow_table()
-    finally:
-        con.close()
-    release_memory()  # DuckDB's sort and hash buffers leave before the edges are built
-    kind = by_month.column("kind_order")
-    endorses = np.flatnonzero(pc.equal(kind, _ENDORSES).to_numpy(zero_copy_only=False))
-    months = by_month.select(["src", "dst", "kind", "month", "amount", "count"])
-    if by_month.column("month").null_count == 0 and (not len(endorses) or endorses[-1] - endorses[0] + 1 == len(endorses)):
-        # endorsements are one block (rows are sorted by kind): the months are the rows around it
-        if len(endorses):
-            months = pa.concat_tables([months.slice(0, endorses[0]), months.slice(endorses[-1] + 1)])
-    else:
-        months = months.filter(pc.and_(pc.is_valid(months.column("month")), pc.not_equal(kind, _ENDORSES)))
+    own = {"own_banks": sorted({n.strip() for n in own_bank_names})}
+    parts = []
+    for _, needs, money in _MONEY_KINDS:
+        con = duckdb.connect()  # one per kind: its buffers are freed before the next kind's
+        try:
+            con.execute("SET arrow_large_buffer_size = true")  # large_string: the stored type
+            for name in needs:
+                con.register(name, pa.Table.from_pandas(tables[name][_MONEY_COLUMNS[name]], preserve_index=False))
+            sql = _BY_MONTH_SQL.format(money=money)
+            part = con.sql(sql, params=own) if "$own_banks" in money else con.sql(sql)
+            parts.append(part.to_arrow_table().cast(_BY_MONTH_SCHEMA))
+        finally:
+            con.close()
+        release_memory()  # DuckDB's sort and hash buffers leave before the next kind
+    by_month = pa.concat_tables(parts)
+    months = pa.concat_tables([part.select(["src", "dst", "kind", "month", "amount", "count"])
+                               for (kind, _, _), part in zip(_MONEY_KINDS, parts, strict=True) if kind != "ENDORSES"])
+    if months.column("month").null_count:
+        months = months.filter(pc.is_valid(months.column("month")))
     return _edges_of(by_month), conform_arrow("edge_months", months)
 
 
-_ENDORSES = 3  # kind_order of ENDORSES in _MONEY_SQL
-_PAYS = 1
+_PAYS = 1  # kind_order of PAYS in _MONEY_KINDS
 
 
 def _edges_of(by_month: pa.Table) -> pa.Table:
