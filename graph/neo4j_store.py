@@ -29,7 +29,7 @@ from graph.adjacency import MONEY_KINDS
 from graph.errors import Conflict
 from graph.neo4j_bolt import BoltRunner
 from graph.neo4j_rows import batched, decode_records, label_of, plan_delta
-from graph.schema import NODE_TABLES, TABLES, conform, empty
+from graph.schema import NODE_TABLES, TABLES, TableData, as_frame, conform, empty
 from graph.settings import StoreSettings, get_settings
 from graph.store import GraphStore, _isna
 
@@ -132,14 +132,15 @@ class Neo4jStore(GraphStore):
             self.runner.schema(cy.SCHEMA)  # IF NOT EXISTS: cheap after the first time
             self._schema_ready = True
 
-    def _commit(self, tables: dict[str, pd.DataFrame], note: str) -> str:
+    def _commit(self, tables: dict[str, TableData], note: str) -> str:
         self._ensure_schema()
+        frames = {name: as_frame(name, data) for name, data in tables.items()}  # deltas are planned on frames
         state = self._state()
         expected = None if state is None else str(state["version"])
         present = set(state.get("tables") or []) if state else set()
         native = self.runner.native_dates
         deltas = [plan_delta(name, self.read(name) if name in present else empty(name), df,
-                             self.namespace, native) for name, df in tables.items()]
+                             self.namespace, native) for name, df in frames.items()]
         version = f"{int(expected) + 1 if expected else 1:06d}"
         history = (self.history() if state else [])[-49:]
         history.append({"version": version, "at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from graph.errors import StoreCorrupted
+from graph.schema import TableData
 from graph.store import GraphStore
 
 __all__ = ["NetworkxStore"]
@@ -115,7 +116,7 @@ class NetworkxStore(GraphStore):
         return self._read_table(table, columns)
 
     # -------------------------------------------------------------- commit
-    def _commit(self, tables: dict[str, pd.DataFrame], note: str) -> str:
+    def _commit(self, tables: dict[str, TableData], note: str) -> str:
         if self._pinned is not None:
             raise StoreCorrupted("a pinned snapshot of the store cannot be written to")
         current = self.manifest()
@@ -182,8 +183,9 @@ class NetworkxStore(GraphStore):
                 shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _write_parquet(df: pd.DataFrame, dst: Path) -> None:
-    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), dst)
+def _write_parquet(data: TableData, dst: Path) -> None:
+    # an Arrow table comes in the stored schema already (`graph.schema.conform_arrow`)
+    pq.write_table(data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False), dst)
     os.chmod(dst, 0o600)
     _fsync(dst)
 

@@ -9,10 +9,12 @@ name) and are unique across node kinds.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeAlias
 
 import pandas as pd
+import pyarrow as pa
 
 __all__ = [
     "NODE_KINDS",
@@ -22,6 +24,10 @@ __all__ = [
     "FACT_TABLES",
     "TableSpec",
     "conform",
+    "conform_arrow",
+    "arrow_schema",
+    "as_frame",
+    "TableData",
     "empty",
     "ROLES",
     "POSITIONS",
@@ -32,6 +38,9 @@ __all__ = [
 ]
 
 Dtype = Literal["str", "float", "int", "bool", "date"]
+# what `GraphStore.write` takes per table: a DataFrame, or an Arrow table (derived tables that
+# never become pandas, e.g. ingest's `edges`)
+TableData: TypeAlias = pd.DataFrame | pa.Table
 
 NODE_KINDS = ("Enterprise", "Person", "Association", "Manager", "Branch")
 EDGE_KINDS = (
@@ -182,3 +191,30 @@ def conform(table: str, df: pd.DataFrame) -> pd.DataFrame:
             out[col] = pd.Series(pd.NA if dtype != "float" else float("nan"), index=df.index,
                                  dtype=_PANDAS[dtype])
     return out.reset_index(drop=True)
+
+
+@functools.cache
+def arrow_schema(table: str) -> pa.Schema:
+    """The Arrow schema a conformed frame of `table` has (with the pandas metadata that makes
+    `to_pandas` give the schema's dtypes back): what a stored Parquet file of the table holds."""
+    return pa.Schema.from_pandas(empty(table), preserve_index=False)
+
+
+def conform_arrow(table: str, data: pa.Table) -> pa.Table:
+    """`conform` for an Arrow table: exactly the table's columns (missing ones null), cast to
+    `arrow_schema(table)`. A table already in that schema is returned as it is."""
+    schema = arrow_schema(table)
+    if data.schema.equals(schema, check_metadata=True):
+        return data
+    columns = []
+    for fld in schema:
+        if fld.name in data.column_names:
+            columns.append(data.column(fld.name).cast(fld.type))
+        else:
+            columns.append(pa.nulls(data.num_rows, fld.type))
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def as_frame(table: str, data: TableData) -> pd.DataFrame:
+    """The table's rows as a conformed DataFrame, whichever form they come in."""
+    return conform(table, data.to_pandas() if isinstance(data, pa.Table) else data)

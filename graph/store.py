@@ -25,12 +25,13 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from graph.adjacency import Adjacency
 from graph.errors import Conflict, InvalidData, NotFound
 from graph.index_cache import NodeIndex, load_adjacency, load_node_index
 from graph.region import Region, ego_region, region_from_graph
-from graph.schema import EDGE_KINDS, NODE_TABLES, TABLES, conform, empty
+from graph.schema import EDGE_KINDS, NODE_TABLES, TABLES, TableData, as_frame, conform, conform_arrow, empty
 
 __all__ = ["GraphStore", "release_memory"]
 
@@ -55,8 +56,11 @@ class GraphStore(ABC):
         """The table of the current version, or None when the store has none."""
 
     @abstractmethod
-    def _commit(self, tables: dict[str, pd.DataFrame], note: str) -> str:
-        """Atomically make a new version: given tables replaced, the others kept."""
+    def _commit(self, tables: dict[str, TableData], note: str) -> str:
+        """Atomically make a new version: given tables replaced, the others kept.
+
+        Each table comes conformed, as a DataFrame or as an Arrow table in `arrow_schema`
+        (`graph.schema.as_frame` gives a DataFrame of either)."""
 
     @abstractmethod
     def _version(self) -> str | None:
@@ -138,12 +142,17 @@ class GraphStore(ABC):
         return df
 
     @final
-    def write(self, tables: dict[str, pd.DataFrame], note: str = "") -> str:
-        """Replace the given tables in one new version; returns the version id."""
+    def write(self, tables: dict[str, TableData], note: str = "") -> str:
+        """Replace the given tables in one new version; returns the version id.
+
+        A table may be given as a DataFrame or as an Arrow table (written as it is by the
+        embedded store: a derived table of millions of rows need not become pandas)."""
         unknown = sorted(set(tables) - set(TABLES))
         if unknown:
             raise NotFound(f"unknown table(s): {', '.join(unknown)}")
-        conformed = {name: conform(name, df) for name, df in tables.items()}
+        conformed: dict[str, TableData] = {
+            name: conform_arrow(name, df) if isinstance(df, pa.Table) else conform(name, df)
+            for name, df in tables.items()}
         for name, df in conformed.items():
             _validate(name, df)
         scope = self._cache_scope()
@@ -435,8 +444,12 @@ def _derived_cache(scope: str, version: str | None) -> _Derived:
     return found if found is not None else _DERIVED.put(key, _Derived())
 
 
-def _validate(name: str, df: pd.DataFrame) -> None:
+def _validate(name: str, data: TableData) -> None:
     """What no backend may store: an edge of an unknown kind, a node id twice in one table."""
+    if isinstance(data, pa.Table):
+        _validate_arrow(name, data)
+        return
+    df = data
     if name in ("edges", "edge_months"):
         unknown = sorted(set(df["kind"].dropna().unique().astype(str)) - set(EDGE_KINDS))
         if unknown or df["kind"].isna().any():
@@ -449,6 +462,22 @@ def _validate(name: str, df: pd.DataFrame) -> None:
         dupes = ids[ids.duplicated()].astype(str).unique().tolist()
         if dupes:
             raise InvalidData(f"table {name}: duplicate id(s) {', '.join(dupes[:5])}")
+
+
+def _validate_arrow(name: str, table: pa.Table) -> None:
+    """`_validate` of an Arrow table (the same checks, by Arrow compute)."""
+    if name in ("edges", "edge_months"):
+        kinds = table.column("kind")
+        unknown = sorted(set(pc.unique(kinds).drop_null().to_pylist()) - set(EDGE_KINDS))
+        if unknown or kinds.null_count:
+            raise InvalidData(f"table {name}: unknown edge kind(s) {', '.join(unknown) or '(empty)'}; "
+                              f"known: {', '.join(EDGE_KINDS)}")
+    elif name in NODE_TABLES:
+        ids = table.column("id")
+        if ids.null_count:
+            raise InvalidData(f"table {name}: a row has no id")
+        if pc.count_distinct(ids).as_py() != len(ids):
+            _validate(name, as_frame(name, table.select(["id"])))  # names the duplicates
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:

@@ -23,11 +23,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from graph.schema import conform, empty
+from graph.schema import arrow_schema, as_frame, conform, conform_arrow
 from graph.store import release_memory
 from ingest.normalise import id_set, isin
 
-__all__ = ["derive_edges", "derive_branches", "derive_managers", "month_of"]
+__all__ = ["derive_edges", "derive_edge_tables", "derive_branches", "derive_managers", "month_of"]
 
 
 def month_of(dates: pd.Series) -> pd.Series:
@@ -42,10 +42,19 @@ def month_of(dates: pd.Series) -> pd.Series:
     return pd.Series(out, index=dates.index, dtype="string")
 
 
-# The money facts as one relation: (kind, src, dst, amount, on_day, month, other_bank).
-# An endorsement without an endorser is endorsed by the previous holder: the previous
-# endorsee of the bill, else the bill's payee.
-_MONEY_SQL = """
+# The money facts of each kind: (kind_order, kind, src, dst, amount, on_day, month, other_bank), with
+# the tables each reads. An endorsement without an endorser is endorsed by the previous holder:
+# the previous endorsee of the bill, else the bill's payee.
+_MONEY_KINDS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+    ("PAYS", ("payments",), """
+SELECT 1 AS kind_order, 'PAYS' AS kind, payer_id AS src, payee_id AS dst, amount, paid_on AS on_day, month,
+       coalesce(payee_bank <> '' AND NOT list_contains($own_banks, payee_bank), false) AS other_bank
+FROM payments"""),
+    ("BILL", ("bills",), """
+SELECT 2 AS kind_order, 'BILL' AS kind, drawer_id AS src, payee_id AS dst, amount, issued_on AS on_day,
+       strftime(issued_on, '%Y-%m') AS month, false AS other_bank
+FROM bills"""),
+    ("ENDORSES", ("endorsements", "bills"), """
 WITH hops AS (
     SELECT coalesce(e.from_id,
                     lag(e.to_id) OVER (PARTITION BY e.bill_id ORDER BY e.seq),
@@ -55,24 +64,21 @@ WITH hops AS (
            e.endorsed_on                               AS on_day
     FROM endorsements e LEFT JOIN bills b USING (bill_id)
 )
-SELECT 1 AS kind_order, 'PAYS' AS kind, payer_id AS src, payee_id AS dst, amount, paid_on AS on_day, month,
-       coalesce(payee_bank <> '' AND NOT list_contains($own_banks, payee_bank), false) AS other_bank
-FROM payments
-UNION ALL
-SELECT 2, 'BILL', drawer_id, payee_id, amount, issued_on, strftime(issued_on, '%Y-%m'), false
-FROM bills
-UNION ALL
-SELECT 3, 'ENDORSES', src, dst, amount, on_day, strftime(on_day, '%Y-%m'), false
-FROM hops
-UNION ALL
-SELECT 4, 'PAYROLL', employer_id, person_id, amount, try_strptime(month || '-01', '%Y-%m-%d'), month, false
-FROM payroll
-"""
+SELECT 3 AS kind_order, 'ENDORSES' AS kind, src, dst, amount, on_day, strftime(on_day, '%Y-%m') AS month,
+       false AS other_bank
+FROM hops"""),
+    ("PAYROLL", ("payroll",), """
+SELECT 4 AS kind_order, 'PAYROLL' AS kind, employer_id AS src, person_id AS dst, amount,
+       try_strptime(month || '-01', '%Y-%m-%d') AS on_day, month, false AS other_bank
+FROM payroll"""),
+)
 
-# One pass over the money facts: one row per (kind, src, dst, month) with its totals, first and
-# last day and the part paid to payees at other banks, sorted by edge then month. `edge_months`
-# is these rows (but endorsements) and `edges` sums each edge's run of rows (`_edges_of`): the
-# facts are hashed once, sorted once, and `months_active` counts rows (no DISTINCT aggregate).
+# One pass over the money facts of a kind: one row per (src, dst, month) with its totals, first
+# and last day and the part paid to payees at other banks, sorted by edge then month. The kinds
+# are aggregated one after the other (DuckDB's hash table and sort hold one kind at a time) and
+# put one after the other, so the rows are sorted by (kind, src, dst, month). `edge_months` is
+# these rows (but endorsements) and `edges` sums each edge's run of rows (`_edges_of`): the facts
+# are hashed once, sorted once, and `months_active` counts rows (no DISTINCT aggregate).
 _BY_MONTH_SQL = """
 WITH money AS ({money})
 SELECT kind_order, kind, src, dst, month,
@@ -84,8 +90,12 @@ SELECT kind_order, kind, src, dst, month,
 FROM money
 WHERE src IS NOT NULL AND dst IS NOT NULL
 GROUP BY kind_order, kind, src, dst, month
-ORDER BY kind_order, src, dst, month NULLS LAST
+ORDER BY src, dst, month NULLS LAST
 """
+_BY_MONTH_SCHEMA = pa.schema([("kind_order", pa.int32()), ("kind", pa.large_string()), ("src", pa.large_string()),
+                              ("dst", pa.large_string()), ("month", pa.large_string()), ("amount", pa.float64()),
+                              ("count", pa.int64()), ("first_on", pa.timestamp("ns")),
+                              ("last_on", pa.timestamp("ns")), ("other_bank_amount", pa.float64())])
 
 _MONEY_COLUMNS = {
     "payments": ["payer_id", "payee_id", "payee_bank", "amount", "paid_on", "month"],
@@ -95,106 +105,112 @@ _MONEY_COLUMNS = {
 }
 
 
-def _money_edges(tables: dict[str, pd.DataFrame], own_bank_names: Iterable[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _money_edges(tables: dict[str, pd.DataFrame], own_bank_names: Iterable[str]) -> tuple[pa.Table, pa.Table]:
     """`edges` of the money kinds and `edge_months`, by GROUP BY in DuckDB over Arrow tables."""
-    con = duckdb.connect()
-    try:
-        for name, columns in _MONEY_COLUMNS.items():
-            frame = tables[name][columns]
-            con.register(name, pa.Table.from_pandas(frame, preserve_index=False))
-        own = {"own_banks": sorted({n.strip() for n in own_bank_names})}
-        by_month = con.sql(_BY_MONTH_SQL.format(money=_MONEY_SQL), params=own).to_arrow_table()
-    finally:
-        con.close()
-    by_month = by_month.combine_chunks()
-    edges = _edges_of(by_month)
-    kind = by_month.column("kind")
-    endorses = np.flatnonzero(pc.equal(kind, "ENDORSES").to_numpy(zero_copy_only=False))
-    months = by_month.select(["src", "dst", "kind", "month", "amount", "count"])
-    if by_month.column("month").null_count == 0 and (not len(endorses) or endorses[-1] - endorses[0] + 1 == len(endorses)):
-        # endorsements are one block (rows are sorted by kind): the months are the rows around it
-        if len(endorses):
-            months = pa.concat_tables([months.slice(0, endorses[0]), months.slice(endorses[-1] + 1)])
-    else:
-        months = months.filter(pc.and_(pc.is_valid(months.column("month")), pc.not_equal(kind, "ENDORSES")))
-    return edges, _frame(months)
+    own = {"own_banks": sorted({n.strip() for n in own_bank_names})}
+    parts = []
+    for _, needs, money in _MONEY_KINDS:
+        con = duckdb.connect()  # one per kind: its buffers are freed before the next kind's
+        try:
+            con.execute("SET arrow_large_buffer_size = true")  # large_string: the stored type
+            for name in needs:
+                con.register(name, pa.Table.from_pandas(tables[name][_MONEY_COLUMNS[name]], preserve_index=False))
+            sql = _BY_MONTH_SQL.format(money=money)
+            part = con.sql(sql, params=own) if "$own_banks" in money else con.sql(sql)
+            parts.append(part.to_arrow_table().cast(_BY_MONTH_SCHEMA))
+        finally:
+            con.close()
+        release_memory()  # DuckDB's sort and hash buffers leave before the next kind
+    by_month = pa.concat_tables(parts)
+    months = pa.concat_tables([part.select(["src", "dst", "kind", "month", "amount", "count"])
+                               for (kind, _, _), part in zip(_MONEY_KINDS, parts, strict=True) if kind != "ENDORSES"])
+    if months.column("month").null_count:
+        months = months.filter(pc.is_valid(months.column("month")))
+    return _edges_of(by_month), conform_arrow("edge_months", months)
 
 
-def _edges_of(by_month: pa.Table) -> pd.DataFrame:
+_PAYS = 1  # kind_order of PAYS in _MONEY_KINDS
+
+
+def _edges_of(by_month: pa.Table) -> pa.Table:
     """One edge per run of (kind, src, dst) in the sorted monthly rows: totals, first and last
     day, the months with activity; PAYS also the part paid to payees at other banks."""
     size = by_month.num_rows
     if size == 0:
-        return pd.DataFrame(columns=["src", "dst", "kind"])
+        return arrow_schema("edges").empty_table()
     starts_run = np.zeros(size, dtype=bool)
     starts_run[0] = True
     for col in ("kind_order", "src", "dst"):  # never null (kind_order by construction; ids by the WHERE)
         values = by_month.column(col)
         starts_run[1:] |= pc.not_equal(values.slice(1), values.slice(0, size - 1)).to_numpy(zero_copy_only=False)
     starts = np.flatnonzero(starts_run)
-    firsts = by_month.select(["src", "dst", "kind"]).take(pa.array(starts))
-    frame = _frame(firsts)
+    taken = pa.array(starts)
+    firsts = by_month.select(["src", "dst", "kind", "kind_order"]).take(taken)
 
     def total(col: str) -> np.ndarray:
         return np.add.reduceat(by_month.column(col).to_numpy(zero_copy_only=False), starts)
 
-    def extreme(col: str, first: bool) -> pd.Series:
+    def extreme(col: str, first: bool) -> pa.Array:
         days = by_month.column(col).cast(pa.timestamp("ns")).cast(pa.int64())
         blank = np.iinfo(np.int64).max if first else np.iinfo(np.int64).min
         values = pc.fill_null(days, blank).to_numpy(zero_copy_only=False)
         out = (np.minimum if first else np.maximum).reduceat(values, starts)
-        return pd.Series(pd.to_datetime(np.where(out == blank, np.iinfo(np.int64).min, out)))  # int min is NaT
+        return pa.array(out, mask=out == blank).cast(pa.timestamp("ns"))
 
-    frame["amount"] = total("amount")
-    frame["count"] = total("count")
-    frame["first_on"] = extreme("first_on", True)
-    frame["last_on"] = extreme("last_on", False)
     has_month = by_month.column("month").is_valid().to_numpy(zero_copy_only=False).astype(np.int64)
-    frame["months_active"] = np.add.reduceat(has_month, starts)
-    other = total("other_bank_amount")
-    frame["other_bank_amount"] = np.where(frame["kind"].to_numpy() == "PAYS", other, np.nan)
-    return frame
+    not_pays = firsts.column("kind_order").to_numpy() != _PAYS
+    return conform_arrow("edges", pa.table({
+        "src": firsts.column("src"), "dst": firsts.column("dst"), "kind": firsts.column("kind"),
+        "amount": total("amount"), "count": total("count"),
+        "first_on": extreme("first_on", True), "last_on": extreme("last_on", False),
+        "months_active": np.add.reduceat(has_month, starts),
+        "other_bank_amount": pa.array(total("other_bank_amount"), mask=not_pays),
+    }))
 
 
-def _frame(table: pa.Table) -> pd.DataFrame:
-    return table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow"),
-                                         pa.large_string(): pd.StringDtype("pyarrow")}.get)
+def _part(kind: str, columns: dict[str, pd.Series]) -> pa.Table:
+    """Edges of one kind from node or fact columns (in their order), in the stored schema."""
+    arrays: dict[str, pa.Array | pa.ChunkedArray] = {name: pa.array(col) for name, col in columns.items()}
+    size = len(next(iter(columns.values())))
+    arrays["kind"] = pa.repeat(pa.scalar(kind, pa.large_string()), size)
+    return conform_arrow("edges", pa.table(arrays))
 
 
-def derive_edges(tables: dict[str, pd.DataFrame], own_bank_names: Iterable[str]) -> dict[str, pd.DataFrame]:
-    """`edges` and `edge_months` from the store's node and fact tables (schema-shaped frames)."""
+def derive_edge_tables(tables: dict[str, pd.DataFrame], own_bank_names: Iterable[str]) -> dict[str, pa.Table]:
+    """`edges` and `edge_months` from the store's node and fact tables (schema-shaped frames), as
+    Arrow tables in the stored schema (`GraphStore.write` writes them as they are)."""
     money, months = _money_edges(tables, own_bank_names)
-    release_memory()  # the sorted monthly rows DuckDB handed over are freed: their pages leave before the concat
-    parts: list[pd.DataFrame] = [money]
-
+    parts: list[pa.Table] = [money]
     roles = tables["roles"]
-    parts.append(pd.DataFrame({"src": roles["person_id"], "dst": roles["enterprise_id"], "kind": "HOLDS_ROLE",
-                               "role": roles["role"], "share_pct": roles["share_pct"], "title": roles["title"],
-                               "first_on": roles["first_on"], "last_on": roles["last_on"]}))
+    parts.append(_part("HOLDS_ROLE", {"src": roles["person_id"], "dst": roles["enterprise_id"], "role": roles["role"],
+                                      "share_pct": roles["share_pct"], "title": roles["title"],
+                                      "first_on": roles["first_on"], "last_on": roles["last_on"]}))
     mem = tables["memberships"]
-    parts.append(pd.DataFrame({"src": mem["member_id"], "dst": mem["association_id"], "kind": "MEMBER_OF",
-                               "position": mem["position"]}))
+    parts.append(_part("MEMBER_OF", {"src": mem["member_id"], "dst": mem["association_id"],
+                                     "position": mem["position"]}))
     ent = tables["enterprises"]
     known = ent["id"]
     # the mask picks two columns only (filtering whole node tables copies every column)
     parent = ent.loc[ent["parent_id"].notna() & isin(ent["parent_id"], known) & (ent["parent_id"] != ent["id"]),
                      ["id", "parent_id"]]
-    parts.append(pd.DataFrame({"src": parent["parent_id"], "dst": parent["id"], "kind": "PARENT_OF"}))
+    parts.append(_part("PARENT_OF", {"src": parent["parent_id"], "dst": parent["id"]}))
     for table in ("enterprises", "persons"):
         nodes = tables[table]
         managed = nodes.loc[nodes["manager_id"].notna(), ["id", "manager_id"]]
-        parts.append(pd.DataFrame({"src": managed["manager_id"], "dst": managed["id"], "kind": "MANAGES"}))
+        parts.append(_part("MANAGES", {"src": managed["manager_id"], "dst": managed["id"]}))
     for table in ("enterprises", "persons", "managers"):
         nodes = tables[table]
         placed = nodes.loc[nodes["branch_id"].notna(), ["id", "branch_id"]]
-        parts.append(pd.DataFrame({"src": placed["id"], "dst": placed["branch_id"], "kind": "IN_BRANCH"}))
-
-    edges = pd.concat([conform("edges", p) for p in parts if len(p)], ignore_index=True) \
-        if any(len(p) for p in parts) else empty("edges")
+        parts.append(_part("IN_BRANCH", {"src": placed["id"], "dst": placed["branch_id"]}))
     # every part is unique by (src, dst, kind, role) by construction (facts are keyed), and in a
-    # deterministic order, so no global de-duplication or sort is needed
-    edges = edges.reset_index(drop=True)
-    return {"edges": edges, "edge_months": conform("edge_months", months)}
+    # deterministic order, so no global de-duplication or sort is needed; the parts' chunks are
+    # put one after the other (no copy)
+    return {"edges": pa.concat_tables(parts), "edge_months": months}
+
+
+def derive_edges(tables: dict[str, pd.DataFrame], own_bank_names: Iterable[str]) -> dict[str, pd.DataFrame]:
+    """`derive_edge_tables` as conformed DataFrames (for callers that want pandas)."""
+    return {name: as_frame(name, table) for name, table in derive_edge_tables(tables, own_bank_names).items()}
 
 
 def derive_branches(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:

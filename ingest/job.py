@@ -35,7 +35,7 @@ from graph.schema import FACT_TABLES, NODE_TABLES, conform
 from graph.settings import get_settings
 from graph.store import GraphStore, release_memory
 from ingest.aliases import MERGED_REQUIRED, SENIORITY
-from ingest.derive import derive_branches, derive_edges, derive_managers, month_of
+from ingest.derive import derive_branches, derive_edge_tables, derive_managers, month_of
 from ingest.load import load_table
 from ingest.mapping import plan_bundle
 from ingest.merge import (
@@ -116,14 +116,16 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
         lap = _stage(summary, "resolve and merge", lap)
         step("derive edges")
         release_memory()
-        tables.update(derive_edges(tables, settings.own_bank_names))
+        # Arrow tables in the stored schema: never pandas, written as they are
+        derived = derive_edge_tables(tables, settings.own_bank_names)
         release_memory()
         lap = _stage(summary, "derive edges", lap)
         step("write store version")
         hooks = [hook for hook in (watch(store) for watch in watchers) if hook is not None]
-        version = store.write(_changed(store, tables), note=f"ingest {bundle.name}")
-        for derived in ("edges", "edge_months", "resolutions"):  # written: not held under the hooks' peak
-            tables.pop(derived, None)
+        # the derived tables are always written (rebuilt from every fact, so every ingest makes a version)
+        version = store.write({**_changed(store, tables), **derived}, note=f"ingest {bundle.name}")
+        derived.clear()  # written: not held under the hooks' peak
+        tables.pop("resolutions", None)
         release_memory()
         _stage(summary, "write store version", lap)
         for hook in hooks:
@@ -151,14 +153,11 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
 
 
 def _changed(store: GraphStore, tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Only the tables whose content changed (the others are kept as they are by the commit).
-
-    The derived `edges` table is always written, so every ingest makes a version.
-    """
+    """Only the tables whose content changed (the others are kept as they are by the commit)."""
     out: dict[str, pd.DataFrame] = {}
     for name, df in tables.items():
         new = conform(name, df)
-        if name == "edges" or not new.equals(store.read(name)):
+        if not new.equals(store.read(name)):
             out[name] = new
     return out
 

@@ -125,3 +125,28 @@ def test_a_store_made_again_at_the_same_path_is_not_served_from_cache(tmp_path):
     assert again.version == "000001"
     assert again.node("E1") is None and again.node("E9") is not None
     assert list(again.read("enterprises")["id"]) == ["E9"]
+
+
+def test_an_arrow_table_is_stored_like_the_same_frame(tmp_path):
+    """`write` takes Arrow tables (ingest's derived tables): same file schema, same rows read back."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from graph.errors import InvalidData
+    from graph.schema import arrow_schema
+
+    edges = pd.DataFrame({"src": ["E1", "P1"], "dst": ["E2", "E1"], "kind": ["PAYS", "HOLDS_ROLE"],
+                          "amount": [5.0, None], "count": [2, None], "first_on": [pd.Timestamp("2024-01-03"), None],
+                          "role": [None, "director"]})
+    by_frame, by_arrow = NetworkxStore(tmp_path / "f"), NetworkxStore(tmp_path / "a")
+    by_frame.write({"edges": edges})
+    by_arrow.write({"edges": pa.Table.from_pandas(edges, preserve_index=False)})  # not in the stored schema
+    pd.testing.assert_frame_equal(by_arrow.read("edges"), by_frame.read("edges"))
+    stored = pq.read_schema(tmp_path / "a" / by_arrow.manifest()["tables"]["edges"]["file"])
+    assert stored.equals(arrow_schema("edges"), check_metadata=True)
+    bad = pa.table({"src": ["E1"], "dst": ["E2"], "kind": ["LIKES"]})
+    with pytest.raises(InvalidData, match="LIKES"):
+        by_arrow.write({"edges": bad})
+    assert by_arrow.version == "000001"  # a refused write makes no version
+    with pytest.raises(InvalidData, match="duplicate id"):
+        by_arrow.write({"enterprises": pa.table({"id": ["E1", "E1"], "name": ["a", "b"]})})
