@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from scoring.referral.rows import group_starts
+from scoring.features import group_starts
 from scoring.referral.settings import ReferralSettings
 
 __all__ = ["build_chains", "CHAIN_KINDS"]

@@ -14,8 +14,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from scoring.features import group_starts
 from scoring.frame import round_like_python
-from scoring.referral.rows import Bar, Slot, column, group_starts, kind_frame, mask
+from scoring.referral.rows import Bar, Slot, column, kind_frame, mask
 from scoring.referral.settings import ReferralSettings
 from scoring.referral.text import GROUP_LINKS
 

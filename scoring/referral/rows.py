@@ -29,7 +29,7 @@ from scoring.frame import (
     round_like_python,
 )
 
-__all__ = ["Bar", "Slot", "kind_frame", "column", "mask", "group_starts"]
+__all__ = ["Bar", "Slot", "kind_frame", "column", "mask"]
 
 
 @dataclass(frozen=True)
@@ -61,14 +61,6 @@ def column(table: pa.Table, name: str) -> pa.Array:
 def mask(table: pa.Table, name: str) -> np.ndarray:
     """A boolean column as a numpy mask (null: false)."""
     return np.asarray(pc.fill_null(column(table, name), False).to_numpy(zero_copy_only=False), dtype=bool)
-
-
-def group_starts(keys: pa.Array) -> np.ndarray:
-    """True where a sorted key column starts a new group (its value differs from the row above)."""
-    starts = np.ones(len(keys), dtype=bool)
-    if len(keys) > 1:
-        starts[1:] = np.asarray(pc.not_equal(keys[1:], keys[:-1]).to_numpy(zero_copy_only=False), dtype=bool)
-    return starts
 
 
 def _evidence_item(bar: Bar, points: np.ndarray) -> pa.StructArray:
