@@ -162,36 +162,38 @@ SELECT kind, prospect, referrer, via, association, position, referrer_manager, p
 # kind, path (joined with a separator below any id character, it orders as the list of ids
 # would), then the position or role code (chains on one path with equal points differ by an
 # equal-weight code: the first wins, so a tie never depends on row order or threads). `seq`
-# is the chain's row in `chain`. Sorted by Arrow (`_ranks`): a DuckDB window over these keys
-# cost three times as much.
+# is the chain's row in `chain`; the chain's key columns come along for `best_chain`. Sorted
+# by Arrow (`_ranks`): a DuckDB window over these keys cost three times as much.
 _RANK_KEYS_SQL = """
 SELECT rowid AS seq, prospect, round(points, 9) AS points, hops, list_position($kinds, kind) AS kind_order,
-       array_to_string(path, chr(1)) AS path, position
+       array_to_string(path, chr(1)) AS path, position, kind, referrer, via, association
 FROM chain
 """
 _RANK_ORDER = [("prospect", "ascending"), ("points", "descending"), ("hops", "ascending"),
                ("kind_order", "ascending"), ("path", "ascending"), ("position", "ascending")]
 
-# The best chain of each prospect with all its facts and contributions.
+# The best chain of each prospect (`best_key`, from `_ranks`) with all its facts and contributions.
 _BEST_SQL = """
 CREATE TEMP TABLE best_chain AS
 WITH chains AS (
-    SELECT c.kind, c.prospect, c.referrer, c.via, c.association, c.position
-    FROM chain c JOIN chain_rank k ON k.seq = c.rowid WHERE k.rn = 1
+    SELECT kind, prospect, referrer, via, association, position FROM best_key
 ), """ + _FACTS_SQL + """
 SELECT * FROM summed
 """  # noqa: S608 - constant texts
 
 
-def _ranks(keys: pa.Table, listed: int) -> pa.Table:
-    """``(seq, rn)`` of the chains ranked within the first `listed` of their prospect."""
+def _ranks(keys: pa.Table, listed: int) -> tuple[pa.Table, pa.Table]:
+    """``(seq, rn)`` of the chains ranked within the first `listed` of their prospect, and the
+    key columns of each prospect's best chain."""
     order = pc.sort_indices(keys, sort_keys=_RANK_ORDER)  # nulls last, as in SQL's ascending order
     n = len(order)
     first = np.flatnonzero(group_starts(keys["prospect"].take(order).combine_chunks()))
     rank = np.arange(n) - np.repeat(first, np.diff(np.append(first, n))) + 1
     keep = rank <= listed
     seq = keys["seq"].take(order).combine_chunks().to_numpy()
-    return pa.table({"seq": pa.array(seq[keep], pa.int64()), "rn": pa.array(rank[keep], pa.int64())})
+    best = keys.select(["kind", "prospect", "referrer", "via", "association", "position"]).take(
+        order.take(pa.array(first)))
+    return pa.table({"seq": pa.array(seq[keep], pa.int64()), "rn": pa.array(rank[keep], pa.int64())}), best
 
 
 def build_chains(con: duckdb.DuckDBPyConnection, cfg: ReferralSettings) -> None:
@@ -217,5 +219,9 @@ def build_chains(con: duckdb.DuckDBPyConnection, cfg: ReferralSettings) -> None:
     con.execute(_CHAIN_SQL, facts)
     con.execute("DROP TABLE candidate; DROP TABLE assoc_referrer; DROP TABLE assoc_prospect")  # in `chain` now
     keys = con.sql(_RANK_KEYS_SQL, params={"kinds": list(CHAIN_KINDS)}).to_arrow_table()
-    con.register("chain_rank", _ranks(keys, 1 + cfg.max_listed))
+    rank, best = _ranks(keys, 1 + cfg.max_listed)
+    del keys
+    con.register("chain_rank", rank)
+    con.register("best_key", best)
     con.execute(_BEST_SQL, facts)
+    con.unregister("best_key")
