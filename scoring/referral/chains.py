@@ -124,6 +124,7 @@ pathed AS (
            r.is_credit, r.n_products, r.tenure_years, p.kind AS prospect_kind, p.industry AS prospect_industry
     FROM chains c JOIN entity r ON r.id = c.referrer JOIN entity p ON p.id = c.prospect
     LEFT JOIN assoc a ON a.id = c.association LEFT JOIN position_points pw ON pw.position = c.position
+    WHERE p.is_prospect
 ), facts AS (
     SELECT *, len(path) - list_position(path, referrer) + 1 AS hops,
            is_credit AND prospect_kind = 'enterprise' AND comparable AND (same_industry OR design_kind)
@@ -152,8 +153,7 @@ pathed AS (
 _CHAIN_SQL = """
 CREATE TEMP TABLE chain AS
 WITH chains AS (
-    SELECT DISTINCT c.* FROM candidate c JOIN entity p ON p.id = c.prospect
-    WHERE p.is_prospect AND c.prospect <> c.referrer
+    SELECT DISTINCT * FROM candidate WHERE prospect <> referrer  -- prospects only: `pathed` joins them
 ), """ + _FACTS_SQL + """
 SELECT kind, prospect, referrer, via, association, position, referrer_manager, path, hops, points FROM summed
 """  # noqa: S608 - constant texts
