@@ -175,8 +175,8 @@ ORDER BY b.prospect
 def _lists(items: pa.Table, rank: str) -> pa.Table:
     """Each prospect's JSON items in `rank` order as ``first`` (the first item), ``rest`` (the
     others) and ``items`` (all), each joined with commas (the inside of a JSON list)."""
-    items = items.take(pc.sort_indices(items, sort_keys=[("prospect", "ascending"), (rank, "ascending")]))
-    prospect, text = column(items, "prospect"), column(items, "item")
+    order = pc.sort_indices(items.select(["prospect", rank]), sort_keys=[("prospect", "ascending"), (rank, "ascending")])
+    prospect, text = column(items, "prospect").take(order), column(items, "item").take(order)
     starts = group_starts(prospect)
     first = np.flatnonzero(starts)
     offsets = np.append(first, len(text)).astype(np.int32)
