@@ -246,7 +246,12 @@ def _exec_frame(rows: pd.DataFrame) -> pa.Table:
 # Links of contactable retail clients to non-client firms (not do-not-contact), with the
 # firm's facts and the money it moves: PAYS edges paid out plus paid in.
 _CFR_SQL = """
-WITH firms AS (SELECT DISTINCT enterprise_id FROM links),
+WITH firms AS (            -- the firms a row can be about (their money is summed for these only)
+    SELECT DISTINCT l.enterprise_id FROM links l
+    JOIN people p ON p.id = l.person_id AND p.is_retail_client
+    JOIN enterprises e ON e.id = l.enterprise_id
+         AND NOT coalesce(e.is_client, false) AND NOT coalesce(e.do_not_contact, false)
+),
 paid_out AS (SELECT src AS id, fsum(amount) AS amount FROM pays_edges WHERE src IN (SELECT enterprise_id FROM firms)
              GROUP BY src),
 paid_in AS (SELECT dst AS id, fsum(amount) AS amount FROM pays_edges WHERE dst IN (SELECT enterprise_id FROM firms)
