@@ -110,8 +110,9 @@ ORDER BY b.prospect
 # other chains and other introducers (best first, with names), the counts, the doors and the
 # association's penetration, as JSON text. Three steps: each listed chain and introducer is
 # written as JSON here (`_LISTED_CHAINS_SQL`, `_OTHER_INTRODUCERS_SQL`), joined into each
-# prospect's lists by Arrow in rank order (`_lists`), and `_DETAILS_SQL` puts the object
-# together with one `concat` (a chain of `||` copies the growing text once per piece). The text
+# prospect's lists by Arrow in rank order (`_lists`), and `_details` puts the object together
+# with `_DETAILS_SQL`'s small parts (one `concat` of each piece: a chain of `||` in SQL copied
+# the growing text once per piece, and joins carrying the lists' text cost 0.5 s at 2M). The text
 # is the one `to_json` gives for the nested value (keys in this order, no spaces); aggregating
 # the nested structs into lists and encoding them whole cost three times as much.
 _LISTED_CHAINS_SQL = """
@@ -146,6 +147,8 @@ LEFT JOIN names mn ON mn.id = e.manager_id
 WHERE o.k <= $max_listed
 """
 
+# The parts of a row's details other than the lists (small texts, ordered by prospect); the
+# lists are put in between by Arrow (`_details`), so no large text rides through these joins.
 _DETAILS_SQL = """
 WITH chain_stats AS (
     SELECT prospect, count(*) AS chains_total FROM chain GROUP BY prospect
@@ -153,23 +156,34 @@ WITH chain_stats AS (
     SELECT prospect, count(*) AS introducers_total FROM introducer GROUP BY prospect
 )
 SELECT b.prospect,
-       concat('{"best_chain":', s.first, ',"other_chains":[', s.rest, '],"chains_total":', to_json(cs.chains_total),
-              ',"other_introducers":[', coalesce(oi.items, ''), '],"introducers_total":',
-              to_json(ist.introducers_total), ',"independent_doors":', to_json(d.independent_doors),
+       concat('],"chains_total":', to_json(cs.chains_total), ',"other_introducers":[') AS middle,
+       concat('],"introducers_total":', to_json(ist.introducers_total),
+              ',"independent_doors":', to_json(d.independent_doors),
               ',"referrer_manager_id":', coalesce(to_json(b.referrer_manager)::VARCHAR, 'null'),
               ',"association_members":', to_json(b.assoc_members),
               ',"association_client_members":', to_json(b.assoc_clients), ',"association_penetration":',
               coalesce(to_json(CASE WHEN b.assoc_members > 0 THEN round(b.assoc_clients / b.assoc_members, 4) END
                                )::VARCHAR, 'null'),
-              '}') AS details
+              '}') AS tail
 FROM best_chain b
-JOIN listed_chains s ON s.prospect = b.prospect
 JOIN chain_stats cs ON cs.prospect = b.prospect
 JOIN introducer_stats ist ON ist.prospect = b.prospect
 JOIN prospect_door d ON d.prospect = b.prospect
-LEFT JOIN other_introducers oi ON oi.prospect = b.prospect
 ORDER BY b.prospect
 """
+
+
+def _details(parts: pa.Table, listed: pa.Table, others: pa.Table) -> pa.Array:
+    """Each row's details text: the parts (`_DETAILS_SQL`) with the listed chains and other
+    introducers (`_lists`, by prospect) in between, as one `to_json` would write the object."""
+    prospect = column(parts, "prospect")
+    if not column(listed, "prospect").equals(prospect):  # every prospect has its best chain listed
+        raise RuntimeError("referral details and listed chains are not aligned")
+    at = pc.index_in(prospect, value_set=column(others, "prospect"))
+    introducers = pc.fill_null(column(others, "items").take(at), "")
+    return pc.binary_join_element_wise('{"best_chain":', column(listed, "first"), ',"other_chains":[',
+                                       column(listed, "rest"), column(parts, "middle"), introducers,
+                                       column(parts, "tail"), "")
 
 
 def _lists(items: pa.Table, rank: str) -> pa.Table:
@@ -200,15 +214,11 @@ def member_table(con: duckdb.DuckDBPyConnection, cfg: ReferralSettings) -> pa.Ta
     con.execute(_INTRODUCERS_SQL)
     listed = _lists(con.sql(_LISTED_CHAINS_SQL).to_arrow_table(), "rn")
     others = _lists(con.sql(_OTHER_INTRODUCERS_SQL, params={"max_listed": cfg.max_listed}).to_arrow_table(), "k")
-    con.register("listed_chains", listed)
-    con.register("other_introducers", others)
-    details = con.sql(_DETAILS_SQL).to_arrow_table()
-    for name in ("listed_chains", "other_introducers"):
-        con.unregister(name)
+    parts = con.sql(_DETAILS_SQL).to_arrow_table()
     con.execute("DROP TABLE prospect_door; DROP TABLE introducer")
-    if not details["prospect"].equals(rows["prospect_id"]):  # both ordered by prospect, one row each
+    if not parts["prospect"].equals(rows["prospect_id"]):  # both ordered by prospect, one row each
         raise RuntimeError("referral member rows and their details are not aligned")
-    return rows.append_column("details", details["details"])
+    return rows.append_column("details", _details(parts, listed, others))
 
 
 def member_rows(rows: pa.Table, cfg: ReferralSettings) -> pa.Table:
