@@ -45,7 +45,8 @@ WITH door AS (             -- independent ways in: clients, and the key persons 
 SELECT prospect, count(*) AS doors, list(door ORDER BY door) AS independent_doors FROM door GROUP BY prospect
 """
 
-# One row per prospect (by id): the best chain (rn = 1) with the names its reasons need. The
+# One row per prospect (in no order: sorting the wide rows cost more than placing the details
+# by id): the best chain (rn = 1) with the names its reasons need. The
 # listed chains and introducers (`details`) are a query of their own: joined here, their
 # nested values would be copied into the hash table of every name look-up below (hundreds of MiB).
 _MEMBERS_SQL = """
@@ -102,7 +103,6 @@ LEFT JOIN names pmn ON pmn.id = p.manager_id
 LEFT JOIN position_words pw ON pw.code = b.position
 LEFT JOIN role_text ra ON ra.person_id = b.via AND ra.enterprise_id = b.referrer
 LEFT JOIN role_text rb ON rb.person_id = b.via AND rb.enterprise_id = b.prospect
-ORDER BY b.prospect
 """
 
 
@@ -216,9 +216,10 @@ def member_table(con: duckdb.DuckDBPyConnection, cfg: ReferralSettings) -> pa.Ta
     others = _lists(con.sql(_OTHER_INTRODUCERS_SQL, params={"max_listed": cfg.max_listed}).to_arrow_table(), "k")
     parts = con.sql(_DETAILS_SQL).to_arrow_table()
     con.execute("DROP TABLE prospect_door; DROP TABLE introducer")
-    if not parts["prospect"].equals(rows["prospect_id"]):  # both ordered by prospect, one row each
+    at = pc.index_in(column(rows, "prospect_id"), value_set=column(parts, "prospect"))
+    if len(parts) != len(rows) or at.null_count:  # one details text per row
         raise RuntimeError("referral member rows and their details are not aligned")
-    return rows.append_column("details", _details(parts, listed, others))
+    return rows.append_column("details", _details(parts, listed, others).take(at))
 
 
 def member_rows(rows: pa.Table, cfg: ReferralSettings) -> pa.Table:
