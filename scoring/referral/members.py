@@ -34,15 +34,16 @@ LABELS = {
     "independent_introducers": ("independent introducers (clients and key persons)", "独立引荐渠道数（客户及关键人）"),
 }
 
-# Each prospect's ways in: the clients and the key persons its chains run through.
+# Each prospect's ways in: the clients (its introducers, `_INTRODUCERS_SQL`) and the key persons
+# its chains run through, sorted by `list_sort`.
 _DOORS_SQL = """
 CREATE TEMP TABLE prospect_door AS
 WITH door AS (             -- independent ways in: clients, and the key persons chains run through
-    SELECT prospect, referrer AS door FROM chain
+    SELECT prospect, referrer AS door FROM introducer
     UNION
     SELECT prospect, via FROM chain WHERE kind IN ('officer', 'interlock') AND via IS NOT NULL
 )
-SELECT prospect, count(*) AS doors, list(door ORDER BY door) AS independent_doors FROM door GROUP BY prospect
+SELECT prospect, count(*) AS doors, list_sort(list(door)) AS independent_doors FROM door GROUP BY prospect
 """
 
 # One row per prospect (in no order: sorting the wide rows cost more than placing the details
@@ -206,12 +207,12 @@ def _lists(items: pa.Table, rank: str) -> pa.Table:
 def member_table(con: duckdb.DuckDBPyConnection, cfg: ReferralSettings) -> pa.Table:
     """One row per prospect with the values its evidence and reasons are made of, and its
     ``details`` (tables ``chain``, ``chain_rank`` and ``best_chain`` must exist)."""
+    con.execute(_INTRODUCERS_SQL)
     con.execute(_DOORS_SQL)
     rows = con.sql(_MEMBERS_SQL, params={
         "group_links": list(GROUP_LINKS), "products_person": list(cfg.products_person),
         "products_enterprise": list(cfg.products_enterprise),
         "products_design": list(cfg.products_credit_design)}).to_arrow_table()
-    con.execute(_INTRODUCERS_SQL)
     listed = _lists(con.sql(_LISTED_CHAINS_SQL).to_arrow_table(), "rn")
     others = _lists(con.sql(_OTHER_INTRODUCERS_SQL, params={"max_listed": cfg.max_listed}).to_arrow_table(), "k")
     parts = con.sql(_DETAILS_SQL).to_arrow_table()
