@@ -50,6 +50,7 @@ __all__ = [
     "store_views",
     "latest_day",
     "window_payments",
+    "group_starts",
 ]
 
 # Products a prospect row may suggest: code -> (English, Chinese). Rows carry the codes;
@@ -350,3 +351,16 @@ def window_payments(store: GraphStore, index: pa.Array, start: pd.Timestamp, end
     if own_bank_names is not None:
         out["other"] = other_bank_mask(rows["payee_bank"].to_pandas(), own_bank_names)[ok]
     return out
+
+
+def group_starts(keys: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """True where a sorted key column starts a group: its value differs from the row above
+    (nulls, sorted together, make one group). Column-wise, for first-per-group picks."""
+    if isinstance(keys, pa.ChunkedArray):
+        keys = keys.combine_chunks()
+    starts = np.ones(len(keys), dtype=bool)
+    if len(keys) > 1:
+        differs = pc.fill_null(pc.not_equal(keys[1:], keys[:-1]), True)
+        both_null = pc.and_(pc.is_null(keys[1:]), pc.is_null(keys[:-1]))
+        starts[1:] = np.asarray(pc.and_not(differs, both_null).to_numpy(zero_copy_only=False), dtype=bool)
+    return starts

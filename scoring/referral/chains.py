@@ -1,8 +1,9 @@
 """Referral chains (以客荐客) as joins, each with its points, ranked per prospect.
 
-`build_chains` fills the DuckDB table ``chain`` (tables of `network.load_network` must exist):
-one row per way the bank's side reaches a prospect, with the path from the referrer's manager,
-each contribution in points and ``rn``, the chain's rank among the prospect's chains.
+`build_chains` fills the DuckDB tables (those of `network.load_network` must exist) ``chain``:
+one row per way the bank's side reaches a prospect, with the path from the referrer's manager
+and its points; ``chain_rank``: the rank ``rn`` of each prospect's first 1 + `max_listed` chains
+(sorted by Arrow); ``best_chain``: each prospect's best chain with every fact and contribution.
 
 - ``association``: manager → client member (the referrer) → association → fellow member; only
   the strongest `max_referrers_per_association` client members of an association refer;
@@ -18,9 +19,12 @@ position or role code: every ranking here is a total order, so two runs give the
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from scoring.features import group_starts
 from scoring.referral.settings import ReferralSettings
 
 __all__ = ["build_chains", "CHAIN_KINDS"]
@@ -68,6 +72,8 @@ WITH officer AS (         -- officers of an association: persons, not do-not-con
     LEFT JOIN entity pe ON pe.id = ro.person_id
     WHERE list_contains($board_roles, ro.role) AND NOT coalesce(pe.dnc, false)
     GROUP BY ro.person_id, ro.enterprise_id
+), referrer_seat AS MATERIALIZED (  -- the seats in referrers (first: a self-join of all seats is 10x larger)
+    SELECT s.* FROM seat s JOIN entity ref ON ref.id = s.enterprise_id WHERE ref.is_referrer
 ), child AS (
     SELECT id AS kid, parent_id AS parent FROM entity WHERE parent_id IS NOT NULL AND parent_id <> id
 )
@@ -81,9 +87,7 @@ FROM officer_referrer o JOIN assoc_prospect p USING (association_id)
 WHERE o.rnk <= $cap AND p.prospect <> o.officer
 UNION ALL
 SELECT 'interlock', b.enterprise_id, a.enterprise_id, a.person_id, NULL, 'role:' || b.top_role
-FROM seat a JOIN seat b ON a.person_id = b.person_id
-JOIN entity ref ON ref.id = a.enterprise_id
-WHERE ref.is_referrer
+FROM referrer_seat a JOIN seat b ON a.person_id = b.person_id
 UNION ALL
 SELECT 'group', c.kid, c.parent, NULL, NULL, 'group:subsidiary'
 FROM child c JOIN entity par ON par.id = c.parent
@@ -99,18 +103,13 @@ JOIN entity ref ON ref.id = a.kid
 WHERE ref.is_referrer
 """
 
-# Distinct chains to prospects with their path (manager, referrer, the association or key
-# person or parent, prospect), each contribution, `points` (added left to right, as the
-# scalar rule did) and `rn`, the rank among the prospect's chains (the path, joined with a
-# separator below any id character, orders as the list of ids would; chains on one path with
-# equal points differ by an equal-weight position or role: the first code wins, so a tie never
-# depends on row order or threads).
-_CHAIN_SQL = """
-CREATE TEMP TABLE chain AS
-WITH chains AS (
-    SELECT DISTINCT c.* FROM candidate c JOIN entity p ON p.id = c.prospect
-    WHERE p.is_prospect AND c.prospect <> c.referrer
-), pathed AS (
+# The facts and points of chains (`chains`: kind, prospect, referrer, via, association,
+# position): their path (manager, referrer, the association or key person or parent,
+# prospect), each contribution and `points` (added left to right, as the scalar rule did).
+# One text, run twice: over every chain for the points that rank them, and over the best
+# chains only for the facts their rows show (the same expressions give the same values).
+_FACTS_SQL = """
+pathed AS (
     SELECT c.*, r.manager_id AS referrer_manager,
            list_filter([r.manager_id, c.referrer, CASE WHEN c.kind = 'association' THEN c.association ELSE c.via END,
                         c.prospect], lambda x: x IS NOT NULL AND x <> '') AS path,
@@ -125,6 +124,7 @@ WITH chains AS (
            r.is_credit, r.n_products, r.tenure_years, p.kind AS prospect_kind, p.industry AS prospect_industry
     FROM chains c JOIN entity r ON r.id = c.referrer JOIN entity p ON p.id = c.prospect
     LEFT JOIN assoc a ON a.id = c.association LEFT JOIN position_points pw ON pw.position = c.position
+    WHERE p.is_prospect
 ), facts AS (
     SELECT *, len(path) - list_position(path, referrer) + 1 AS hops,
            is_credit AND prospect_kind = 'enterprise' AND comparable AND (same_industry OR design_kind)
@@ -146,15 +146,60 @@ WITH chains AS (
               + pts_length AS points
     FROM scored
 )
-SELECT *, row_number() OVER (PARTITION BY prospect
-                             ORDER BY round(points, 9) DESC, hops, list_position($kinds, kind),
-                                      array_to_string(path, chr(1)), position) AS rn
-FROM summed
 """
+
+# Every distinct chain to a prospect with what the listings and counts need (narrow: the
+# facts of the best chains are `_BEST_SQL`'s).
+_CHAIN_SQL = """
+CREATE TEMP TABLE chain AS
+WITH chains AS (
+    SELECT DISTINCT * FROM candidate WHERE prospect <> referrer  -- prospects only: `pathed` joins them
+), """ + _FACTS_SQL + """
+SELECT kind, prospect, referrer, via, association, position, referrer_manager, path, hops, points FROM summed
+"""  # noqa: S608 - constant texts
+
+# The order of a prospect's chains (best first): the most points, then fewer links, chain
+# kind, path (joined with a separator below any id character, it orders as the list of ids
+# would), then the position or role code (chains on one path with equal points differ by an
+# equal-weight code: the first wins, so a tie never depends on row order or threads). `seq`
+# is the chain's row in `chain`; the chain's key columns come along for `best_chain`. Sorted
+# by Arrow (`_ranks`): a DuckDB window over these keys cost three times as much.
+_RANK_KEYS_SQL = """
+SELECT rowid AS seq, prospect, round(points, 9) AS points, hops, list_position($kinds, kind) AS kind_order,
+       array_to_string(path, chr(1)) AS path, position, kind, referrer, via, association
+FROM chain
+"""
+_RANK_ORDER = [("prospect", "ascending"), ("points", "descending"), ("hops", "ascending"),
+               ("kind_order", "ascending"), ("path", "ascending"), ("position", "ascending")]
+
+# The best chain of each prospect (`best_key`, from `_ranks`) with all its facts and contributions.
+_BEST_SQL = """
+CREATE TEMP TABLE best_chain AS
+WITH chains AS (
+    SELECT kind, prospect, referrer, via, association, position FROM best_key
+), """ + _FACTS_SQL + """
+SELECT * FROM summed
+"""  # noqa: S608 - constant texts
+
+
+def _ranks(keys: pa.Table, listed: int) -> tuple[pa.Table, pa.Table]:
+    """``(seq, rn)`` of the chains ranked within the first `listed` of their prospect, and the
+    key columns of each prospect's best chain."""
+    order = pc.sort_indices(keys, sort_keys=_RANK_ORDER)  # nulls last, as in SQL's ascending order
+    n = len(order)
+    first = np.flatnonzero(group_starts(keys["prospect"].take(order).combine_chunks()))
+    rank = np.arange(n) - np.repeat(first, np.diff(np.append(first, n))) + 1
+    keep = rank <= listed
+    seq = keys["seq"].take(order).combine_chunks().to_numpy()
+    best = keys.select(["kind", "prospect", "referrer", "via", "association", "position"]).take(
+        order.take(pa.array(first)))
+    return pa.table({"seq": pa.array(seq[keep], pa.int64()), "rn": pa.array(rank[keep], pa.int64())}), best
 
 
 def build_chains(con: duckdb.DuckDBPyConnection, cfg: ReferralSettings) -> None:
-    """Create ``position_points`` and ``chain`` (every chain, its points and rank ``rn``); the
+    """Create ``position_points``, ``chain`` (every chain and its points), ``chain_rank``
+    (``seq``, ``rn``: the rank of a prospect's first 1 + `max_listed` chains, ``seq`` being the
+    chain's ``rowid``) and ``best_chain`` (each prospect's best chain with its facts); the
     intermediate tables are dropped, so the member rows' queries run without them in memory."""
     w, c = cfg.referrer, cfg.chain
     con.register("position_points", pa.Table.from_pandas(
@@ -164,12 +209,19 @@ def build_chains(con: duckdb.DuckDBPyConnection, cfg: ReferralSettings) -> None:
     con.execute(_CANDIDATES_SQL, {"officer_positions": list(cfg.officer_positions),
                                   "board_roles": list(cfg.interlock_roles),
                                   "cap": cfg.max_referrers_per_association})
-    con.execute(_CHAIN_SQL, {
+    facts = {
         "capital_ratio": c.credit_design_capital_ratio, "design_kinds": list(c.credit_design_association_kinds),
         "w_credit": w.credit_client, "w_tenure": w.tenure, "tenure_full": w.tenure_full_years,
         "w_products": w.products, "products_full": float(w.products_full),
         "w_penetration": c.penetration, "penetration_full": c.penetration_full_at,
         "w_industry": c.same_industry, "w_design": c.credit_design,
-        "w_length": c.length, "length_full": c.length_full_hops, "length_loss": c.length_loss_per_hop,
-        "kinds": list(CHAIN_KINDS)})
+        "w_length": c.length, "length_full": c.length_full_hops, "length_loss": c.length_loss_per_hop}
+    con.execute(_CHAIN_SQL, facts)
     con.execute("DROP TABLE candidate; DROP TABLE assoc_referrer; DROP TABLE assoc_prospect")  # in `chain` now
+    keys = con.sql(_RANK_KEYS_SQL, params={"kinds": list(CHAIN_KINDS)}).to_arrow_table()
+    rank, best = _ranks(keys, 1 + cfg.max_listed)
+    del keys
+    con.register("chain_rank", rank)
+    con.register("best_key", best)
+    con.execute(_BEST_SQL, facts)
+    con.unregister("best_key")

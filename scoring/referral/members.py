@@ -14,6 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from scoring.features import group_starts
 from scoring.frame import round_like_python
 from scoring.referral.rows import Bar, Slot, column, kind_frame, mask
 from scoring.referral.settings import ReferralSettings
@@ -33,28 +34,31 @@ LABELS = {
     "independent_introducers": ("independent introducers (clients and key persons)", "独立引荐渠道数（客户及关键人）"),
 }
 
-# Each prospect's ways in: the clients and the key persons its chains run through.
+# Each prospect's ways in: the clients (its introducers, `_INTRODUCERS_SQL`) and the key persons
+# its chains run through, sorted by `list_sort`.
 _DOORS_SQL = """
 CREATE TEMP TABLE prospect_door AS
 WITH door AS (             -- independent ways in: clients, and the key persons chains run through
-    SELECT prospect, referrer AS door FROM chain
+    SELECT prospect, referrer AS door FROM introducer
     UNION
     SELECT prospect, via FROM chain WHERE kind IN ('officer', 'interlock') AND via IS NOT NULL
 )
-SELECT prospect, count(*) AS doors, list(door ORDER BY door) AS independent_doors FROM door GROUP BY prospect
+SELECT prospect, count(*) AS doors, list_sort(list(door)) AS independent_doors FROM door GROUP BY prospect
 """
 
-# One row per prospect (by id): the best chain (rn = 1) with the names its reasons need. The
+# One row per prospect (in no order: sorting the wide rows cost more than placing the details
+# by id): the best chain (rn = 1) with the names its reasons need. The
 # listed chains and introducers (`details`) are a query of their own: joined here, their
 # nested values would be copied into the hash table of every name look-up below (hundreds of MiB).
 _MEMBERS_SQL = """
-WITH role_text AS (        -- a key person's roles in a firm, in words
-    SELECT ro.person_id, ro.enterprise_id,
-           string_agg(coalesce(w.en, ro.role), ' and ' ORDER BY ro.role) AS en,
-           string_agg(coalesce(w.zh, ro.role), '、' ORDER BY ro.role) AS zh
-    FROM role ro LEFT JOIN role_words w ON w.code = ro.role
-    WHERE ro.person_id IN (SELECT via FROM chain WHERE rn = 1 AND kind = 'interlock')
-    GROUP BY ro.person_id, ro.enterprise_id
+WITH role_text AS (        -- a key person's roles in a firm, in words, by role code (list_sort: an
+    SELECT person_id, enterprise_id,  -- ordered string_agg cost twice as much)
+           array_to_string(list_transform(list_sort(list({'code': role, 'en': en})), lambda x: x.en), ' and ') AS en,
+           array_to_string(list_transform(list_sort(list({'code': role, 'zh': zh})), lambda x: x.zh), '、') AS zh
+    FROM (SELECT ro.person_id, ro.enterprise_id, ro.role, coalesce(w.en, ro.role) AS en, coalesce(w.zh, ro.role) AS zh
+          FROM role ro LEFT JOIN role_words w ON w.code = ro.role
+          WHERE ro.person_id IN (SELECT via FROM best_chain WHERE kind = 'interlock'))
+    GROUP BY person_id, enterprise_id
 )
 SELECT b.prospect AS prospect_id, p.name, b.referrer AS anchor_id, b.association AS association_id,
        coalesce(CASE WHEN p.is_client THEN p.manager_id END, b.referrer_manager) AS manager_id,
@@ -89,7 +93,7 @@ SELECT b.prospect AS prospect_id, p.name, b.referrer AS anchor_id, b.association
        CASE WHEN b.assoc_members > 0 THEN (b.assoc_clients / b.assoc_members)::VARCHAR END AS share_text,
        b.association IS NOT NULL AND b.pts_penetration > 0 AS says_penetration,
        d.doors::VARCHAR AS doors_text
-FROM chain b
+FROM best_chain b
 JOIN entity p ON p.id = b.prospect JOIN entity r ON r.id = b.referrer
 JOIN prospect_door d ON d.prospect = b.prospect
 LEFT JOIN managers mg ON mg.id = coalesce(CASE WHEN p.is_client THEN p.manager_id END, b.referrer_manager)
@@ -100,80 +104,123 @@ LEFT JOIN names pmn ON pmn.id = p.manager_id
 LEFT JOIN position_words pw ON pw.code = b.position
 LEFT JOIN role_text ra ON ra.person_id = b.via AND ra.enterprise_id = b.referrer
 LEFT JOIN role_text rb ON rb.person_id = b.via AND rb.enterprise_id = b.prospect
-WHERE b.rn = 1
-ORDER BY b.prospect
 """
 
 
 # A row's `details`, in the order of `_MEMBERS_SQL`'s rows: the best chain, up to max_listed
 # other chains and other introducers (best first, with names), the counts, the doors and the
-# association's penetration, as nested values written as JSON text per row. Lists are put in
-# order by `list_sort` on the rank carried as the first field (an aggregate `list(x ORDER BY
-# rank)` cost three times as much CPU).
+# association's penetration, as JSON text. Three steps: each listed chain and introducer is
+# written as JSON here (`_LISTED_CHAINS_SQL`, `_OTHER_INTRODUCERS_SQL`), joined into each
+# prospect's lists by Arrow in rank order (`_lists`), and `_details` puts the object together
+# with `_DETAILS_SQL`'s small parts (one `concat` of each piece: a chain of `||` in SQL copied
+# the growing text once per piece, and joins carrying the lists' text cost 0.5 s at 2M). The text
+# is the one `to_json` gives for the nested value (keys in this order, no spaces); aggregating
+# the nested structs into lists and encoding them whole cost three times as much.
+_LISTED_CHAINS_SQL = """
+SELECT c.prospect, k.rn,
+       to_json({'kind': c.kind, 'referrer': c.referrer, 'referrer_name': rn.name, 'via': c.via,
+                'via_name': coalesce(vn.name, c.via, ''), 'association_id': c.association, 'position': c.position,
+                'manager_id': c.referrer_manager, 'path': c.path, 'hops': c.hops,
+                'points': round(c.points, 2)})::VARCHAR AS item
+FROM chain_rank k JOIN chain c ON c.rowid = k.seq
+JOIN names rn ON rn.id = c.referrer LEFT JOIN names vn ON vn.id = c.via
+"""
+
+# Each client who can introduce, with its best chain's points, and how many there are.
+_INTRODUCERS_SQL = """
+CREATE TEMP TABLE introducer AS
+SELECT prospect, referrer, max(points) AS points FROM chain GROUP BY prospect, referrer
+"""
+
+# The introducers other than the best chain's referrer, strongest first (up to max_listed).
+_OTHER_INTRODUCERS_SQL = """
+WITH other_introducer AS (
+    SELECT i.*, row_number() OVER (PARTITION BY i.prospect ORDER BY i.points DESC, i.referrer) AS k
+    FROM introducer i JOIN best_chain b ON b.prospect = i.prospect
+    WHERE i.referrer <> b.referrer
+)
+SELECT o.prospect, o.k,
+       to_json({'id': o.referrer, 'name': n.name, 'manager_id': e.manager_id,
+                'manager_name': coalesce(mn.name, e.manager_id, ''), 'chain_points': round(o.points, 2)})::VARCHAR
+           AS item
+FROM other_introducer o JOIN names n ON n.id = o.referrer JOIN entity e ON e.id = o.referrer
+LEFT JOIN names mn ON mn.id = e.manager_id
+WHERE o.k <= $max_listed
+"""
+
+# The parts of a row's details other than the lists (small texts, ordered by prospect); the
+# lists are put in between by Arrow (`_details`), so no large text rides through these joins.
 _DETAILS_SQL = """
-WITH listed AS (           -- the chains a row lists (the best, then up to max_listed others), with names
-    SELECT c.prospect,
-           list_transform(list_sort(list({'rn': c.rn, 'chain': {
-               'kind': c.kind, 'referrer': c.referrer, 'referrer_name': rn.name, 'via': c.via,
-               'via_name': coalesce(vn.name, c.via, ''), 'association_id': c.association, 'position': c.position,
-               'manager_id': c.referrer_manager, 'path': c.path, 'hops': c.hops,
-               'points': round(c.points, 2)}})), lambda x: x.chain) AS chains
-    FROM chain c JOIN names rn ON rn.id = c.referrer LEFT JOIN names vn ON vn.id = c.via
-    WHERE c.rn <= 1 + $max_listed
-    GROUP BY c.prospect
-), chain_stats AS (
+WITH chain_stats AS (
     SELECT prospect, count(*) AS chains_total FROM chain GROUP BY prospect
-), introducer AS (         -- each client who can introduce, with its best chain's points
-    SELECT prospect, referrer, max(points) AS points FROM chain GROUP BY prospect, referrer
 ), introducer_stats AS (
     SELECT prospect, count(*) AS introducers_total FROM introducer GROUP BY prospect
-), other_introducer AS (   -- the others than the best chain's referrer, strongest first
-    SELECT i.*, row_number() OVER (PARTITION BY i.prospect ORDER BY i.points DESC, i.referrer) AS k
-    FROM introducer i JOIN chain b ON b.prospect = i.prospect AND b.rn = 1
-    WHERE i.referrer <> b.referrer
-), other_introducers AS (
-    SELECT o.prospect,
-           list_transform(list_sort(list({'k': o.k, 'introducer': {
-               'id': o.referrer, 'name': n.name, 'manager_id': e.manager_id,
-               'manager_name': coalesce(mn.name, e.manager_id, ''), 'chain_points': round(o.points, 2)}})),
-               lambda x: x.introducer) AS others
-    FROM other_introducer o JOIN names n ON n.id = o.referrer JOIN entity e ON e.id = o.referrer
-    LEFT JOIN names mn ON mn.id = e.manager_id
-    WHERE o.k <= $max_listed
-    GROUP BY o.prospect
 )
-SELECT b.prospect, to_json({'best_chain': s.chains[1], 'other_chains': s.chains[2:],
-                'chains_total': cs.chains_total, 'other_introducers': coalesce(oi.others, []),
-                'introducers_total': ist.introducers_total, 'independent_doors': d.independent_doors,
-                'referrer_manager_id': b.referrer_manager, 'association_members': b.assoc_members,
-                'association_client_members': b.assoc_clients,
-                'association_penetration': CASE WHEN b.assoc_members > 0
-                                                THEN round(b.assoc_clients / b.assoc_members, 4) END})::VARCHAR
-           AS details
-FROM chain b
-JOIN listed s ON s.prospect = b.prospect
+SELECT b.prospect,
+       concat('],"chains_total":', to_json(cs.chains_total), ',"other_introducers":[') AS middle,
+       concat('],"introducers_total":', to_json(ist.introducers_total),
+              ',"independent_doors":', to_json(d.independent_doors),
+              ',"referrer_manager_id":', coalesce(to_json(b.referrer_manager)::VARCHAR, 'null'),
+              ',"association_members":', to_json(b.assoc_members),
+              ',"association_client_members":', to_json(b.assoc_clients), ',"association_penetration":',
+              coalesce(to_json(CASE WHEN b.assoc_members > 0 THEN round(b.assoc_clients / b.assoc_members, 4) END
+                               )::VARCHAR, 'null'),
+              '}') AS tail
+FROM best_chain b
 JOIN chain_stats cs ON cs.prospect = b.prospect
 JOIN introducer_stats ist ON ist.prospect = b.prospect
 JOIN prospect_door d ON d.prospect = b.prospect
-LEFT JOIN other_introducers oi ON oi.prospect = b.prospect
-WHERE b.rn = 1
 ORDER BY b.prospect
 """
 
 
+def _details(parts: pa.Table, listed: pa.Table, others: pa.Table) -> pa.Array:
+    """Each row's details text: the parts (`_DETAILS_SQL`) with the listed chains and other
+    introducers (`_lists`, by prospect) in between, as one `to_json` would write the object."""
+    prospect = column(parts, "prospect")
+    if not column(listed, "prospect").equals(prospect):  # every prospect has its best chain listed
+        raise RuntimeError("referral details and listed chains are not aligned")
+    at = pc.index_in(prospect, value_set=column(others, "prospect"))
+    introducers = pc.fill_null(column(others, "items").take(at), "")
+    return pc.binary_join_element_wise('{"best_chain":', column(listed, "first"), ',"other_chains":[',
+                                       column(listed, "rest"), column(parts, "middle"), introducers,
+                                       column(parts, "tail"), "")
+
+
+def _lists(items: pa.Table, rank: str) -> pa.Table:
+    """Each prospect's JSON items in `rank` order as ``first`` (the first item), ``rest`` (the
+    others) and ``items`` (all), each joined with commas (the inside of a JSON list)."""
+    order = pc.sort_indices(items.select(["prospect", rank]), sort_keys=[("prospect", "ascending"), (rank, "ascending")])
+    prospect, text = column(items, "prospect").take(order), column(items, "item").take(order)
+    starts = group_starts(prospect)
+    first = np.flatnonzero(starts)
+    offsets = np.append(first, len(text)).astype(np.int32)
+    rest_offsets = (offsets - np.arange(len(offsets))).astype(np.int32)  # each list less its first item
+    return pa.table({
+        "prospect": prospect.take(pa.array(first)),
+        "first": text.take(pa.array(first)),
+        "rest": pc.binary_join(pa.ListArray.from_arrays(pa.array(rest_offsets), text.filter(pa.array(~starts))), ","),
+        "items": pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), text), ","),
+    })
+
+
 def member_table(con: duckdb.DuckDBPyConnection, cfg: ReferralSettings) -> pa.Table:
     """One row per prospect with the values its evidence and reasons are made of, and its
-    ``details`` (table ``chain`` must exist)."""
+    ``details`` (tables ``chain``, ``chain_rank`` and ``best_chain`` must exist)."""
+    con.execute(_INTRODUCERS_SQL)
     con.execute(_DOORS_SQL)
     rows = con.sql(_MEMBERS_SQL, params={
         "group_links": list(GROUP_LINKS), "products_person": list(cfg.products_person),
         "products_enterprise": list(cfg.products_enterprise),
         "products_design": list(cfg.products_credit_design)}).to_arrow_table()
-    details = con.sql(_DETAILS_SQL, params={"max_listed": cfg.max_listed}).to_arrow_table()
-    con.execute("DROP TABLE prospect_door")
-    if not details["prospect"].equals(rows["prospect_id"]):  # both ordered by prospect, one row each
+    listed = _lists(con.sql(_LISTED_CHAINS_SQL).to_arrow_table(), "rn")
+    others = _lists(con.sql(_OTHER_INTRODUCERS_SQL, params={"max_listed": cfg.max_listed}).to_arrow_table(), "k")
+    parts = con.sql(_DETAILS_SQL).to_arrow_table()
+    con.execute("DROP TABLE prospect_door; DROP TABLE introducer")
+    at = pc.index_in(column(rows, "prospect_id"), value_set=column(parts, "prospect"))
+    if len(parts) != len(rows) or at.null_count:  # one details text per row
         raise RuntimeError("referral member rows and their details are not aligned")
-    return rows.append_column("details", details["details"])
+    return rows.append_column("details", _details(parts, listed, others).take(at))
 
 
 def member_rows(rows: pa.Table, cfg: ReferralSettings) -> pa.Table:

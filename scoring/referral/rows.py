@@ -54,8 +54,9 @@ class Slot:
 
 
 def column(table: pa.Table, name: str) -> pa.Array:
-    """A column of a query result as one array."""
-    return table[name].combine_chunks()
+    """A column of a query result as one array (its one chunk as it is: no copy)."""
+    values = table[name]
+    return values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
 
 
 def mask(table: pa.Table, name: str) -> np.ndarray:
