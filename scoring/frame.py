@@ -21,12 +21,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from scoring.explain import Prospect
+from scoring.features import duckdb_cursor
 from scoring.templates import TEXT
 
 __all__ = ["FRAME_SCHEMA", "Bar", "ReasonSlot", "build_frame", "from_prospects", "interleave", "empty_frame",
@@ -153,7 +153,7 @@ def json_column(columns: Mapping[str, pa.Array | pd.Series]) -> pa.Array:
     """One JSON object per row from named columns, written by DuckDB (no Python per row)."""
     table = pa.table({k: v if isinstance(v, pa.Array | pa.ChunkedArray) else pa.array(v, from_pandas=True)
                       for k, v in columns.items()})
-    con = duckdb.connect()
+    con = duckdb_cursor()
     try:
         con.register("d", table)
         return con.sql("SELECT to_json(d)::VARCHAR AS j FROM d").arrow().read_all()["j"].combine_chunks()

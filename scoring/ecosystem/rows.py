@@ -7,12 +7,12 @@ and the details are put together by DuckDB over the kept links.
 
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from scoring.ecosystem.links import EcosystemSettings
+from scoring.features import duckdb_cursor
 from scoring.frame import Bar, ReasonSlot, build_frame
 from scoring.supply_chain.features import distinguishing
 from scoring.supply_chain.rows import TEMPLATES as SUPPLY_CHAIN_TEMPLATES
@@ -204,7 +204,7 @@ def _others(rows: pd.DataFrame, kinds: pd.DataFrame) -> pa.Table:
                          for c in ("prospect_id", "anchor", "relation", "manager_id", "anchor_manager")}})
     words = pa.table({"relation": list(RELATION_WORDS), "en": [w[0] for w in RELATION_WORDS.values()],
                       "zh": [w[1] for w in RELATION_WORDS.values()]})
-    con = duckdb.connect()
+    con = duckdb_cursor()
     try:
         con.register("rows", table)
         con.register("kinds", pa.table({"prospect": pa.array(kinds["prospect"].astype("string"), pa.string()),

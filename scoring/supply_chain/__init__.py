@@ -49,13 +49,12 @@ def score(store: GraphStore, settings: ScoringSettings) -> pa.Table:
         columns = [raw[name] for name in FEATURES]
         score = _scores(columns)
         code = feats["code"]
-        # Best first, ties by id then anchor (codes follow the ids' order): numeric sorts only.
         # The cap counts prospects, not links: a kept prospect keeps the link of every anchor.
-        order = np.lexsort((feats["anchor_code"], code, -score))
-        first = ~pd.Series(code[order]).duplicated().to_numpy()
-        wanted = np.zeros(chain.n, dtype=bool)
-        wanted[code[order][first][: cfg.max_rows_per_kind]] = True
-        order = order[wanted[code[order]]]
+        # Best first, ties by id then anchor (codes follow the ids' order); only the links of
+        # the kept prospects are sorted (a sort of every link grew faster than the data).
+        wanted = _best_prospects(code, score, chain.n, cfg.max_rows_per_kind)
+        links = np.flatnonzero(wanted[code])
+        order = links[np.lexsort((feats["anchor_code"][links], code[links], -score[links]))]
         # Every kept prospect's best link, then its other links, strongest first, up to the link cap.
         best = ~pd.Series(code[order]).duplicated().to_numpy()
         room = max(cfg.max_links_per_kind - int(best.sum()), 0)
@@ -68,6 +67,22 @@ def score(store: GraphStore, settings: ScoringSettings) -> pa.Table:
         rows["_pos"], rows["score"] = np.arange(len(kept)), score[kept]
         frames.append(kind_frame(chain, tier, rows, points, kind))
     return pa.concat_tables(frames) if frames else empty_frame()
+
+
+def _best_prospects(code: np.ndarray, score: np.ndarray, n: int, cap: int) -> np.ndarray:
+    """Which node codes are among the `cap` prospects of highest best-link score (ties: the
+    smaller code), as a mask of length `n`: linear in the links (a scatter and a partition),
+    then a sort of the few candidates at the cut."""
+    best = np.full(n, -np.inf)
+    np.maximum.at(best, code, score)
+    present = np.flatnonzero(best > -np.inf)
+    if len(present) > cap:
+        cut = -np.partition(-best[present], cap - 1)[cap - 1]  # the cap-th highest best score
+        present = present[best[present] >= cut]
+    top = present[np.lexsort((present, -best[present]))][:cap]
+    wanted = np.zeros(n, dtype=bool)
+    wanted[top] = True
+    return wanted
 
 
 def _scores(columns: list[np.ndarray], chunk: int = 200_000) -> np.ndarray:

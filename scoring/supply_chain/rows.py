@@ -8,11 +8,11 @@ supplies E0002 (M04)") and the details are put together by DuckDB over the kept 
 
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from scoring.features import duckdb_cursor
 from scoring.frame import Bar, ReasonSlot, build_frame
 from scoring.supply_chain.chain import Chain, SupplyChainSettings
 from scoring.supply_chain.features import FEATURES, distinguishing
@@ -233,7 +233,7 @@ def _also(rows: pd.DataFrame) -> pa.Table:
                       "anchor_id": pa.array(rows["anchor_id"], pa.string()),
                       "manager_id": pa.array(rows["manager_id"], pa.string()),
                       "anchor_manager": pa.array(rows["anchor_manager"], pa.string())})
-    con = duckdb.connect()
+    con = duckdb_cursor()
     try:
         con.register("rows", table)
         return con.sql(_ALSO_SQL).arrow().read_all()

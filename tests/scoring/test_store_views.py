@@ -69,3 +69,32 @@ def test_group_sums_are_pandas_sums_in_row_order():
 def test_group_codes_of_missing_and_empty_keys(keys: list):
     codes, (values,) = group_codes(pa.array(keys, pa.string()))
     assert [values[c].as_py() for c in codes] == keys
+
+
+def test_cursors_of_the_shared_database_keep_their_views_apart_across_threads():
+    """`duckdb_cursor`: every step (and every request thread) gets a connection of its own to the
+    one in-process database; a view registered by one is invisible to the others, under load."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import duckdb
+
+    from scoring.features import duckdb_cursor
+
+    def total(k: int) -> tuple[int, int]:
+        con = duckdb_cursor()
+        try:
+            con.register("numbers", pa.table({"x": np.arange(k * 1000, dtype=np.int64)}))
+            got = con.execute("SELECT sum(x) FROM numbers").fetchone()[0]
+        finally:
+            con.close()
+        return k, int(got)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(total, range(1, 41)))
+    assert results == [(k, (k * 1000) * (k * 1000 - 1) // 2) for k in range(1, 41)]
+    other = duckdb_cursor()
+    try:
+        with pytest.raises(duckdb.CatalogException):
+            other.execute("SELECT * FROM numbers")
+    finally:
+        other.close()

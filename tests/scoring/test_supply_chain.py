@@ -335,3 +335,27 @@ def test_bradford_redacted_placeholders_are_nowhere(bradford_store):
     for p in rows:
         assert "REDACTED" not in p.name.upper() and "PERSONAL DATA" not in p.name.upper()
         assert all("REDACTED" not in r.en for r in p.reasons)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_kept_prospects_are_the_best_by_their_best_link_ties_by_id(seed):
+    """`_best_prospects` (a scatter and a partition) picks the same prospects as sorting every
+    link best first (score, then code) and keeping the first `cap` distinct codes: scores are
+    drawn from a few values so ties at the cut are common."""
+    import numpy as np
+
+    from scoring.supply_chain import _best_prospects
+
+    rng = np.random.default_rng(seed)
+    n, links = 500, 4000
+    code = rng.integers(0, n - 50, links)  # the last 50 codes have no link
+    score = rng.choice([10.0, 20.5, 33.0, 47.25, 60.0], links)
+    anchor = rng.integers(0, n, links)
+    order = np.lexsort((anchor, code, -score))  # the rule: best first, ties by id then anchor
+    distinct = pd.unique(code[order])
+    for cap in (1, 7, 100, 449, 450, 1000):
+        expected = np.zeros(n, dtype=bool)
+        expected[distinct[:cap]] = True
+        got = _best_prospects(code, score, n, cap)
+        assert np.array_equal(got, expected), cap
+        assert got.sum() == min(cap, len(distinct))
