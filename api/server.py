@@ -25,8 +25,8 @@ STORE_ENV = "PROSPECT_GRAPH_GRAPH__STORE"
 WORKER_HEALTHCHECK_SECONDS = 60
 # `share_accepts`: a worker holding n connections lets a new one wait n times this (at most
 # ACCEPT_WAIT_MAX) for a worker holding fewer to take it
-ACCEPT_WAIT_PER_CONNECTION = 0.002
-ACCEPT_WAIT_MAX = 0.02
+ACCEPT_WAIT_PER_CONNECTION = 0.005
+ACCEPT_WAIT_MAX = 0.05
 
 
 def uvicorn_options(settings: ApiSettings | None = None) -> dict[str, Any]:

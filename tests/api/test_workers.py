@@ -187,6 +187,7 @@ def test_health_says_whether_the_process_is_still_warming(tmp_path, monkeypatch)
 
     gate = threading.Event()
     monkeypatch.setattr(api.warm, "_steps", lambda: [("held", lambda store: gate.wait(30))])
+    monkeypatch.setattr(api.warm, "freeze_long_lived", lambda: 0)  # not the test process's collector
     app = create_app(store_path=build_store(tmp_path / "store").root, warm=True)
     with TestClient(app) as client:  # the lifespan starts the warm-up
         assert client.get("/health").json()["warming"] is True
@@ -319,16 +320,19 @@ def test_serve_with_two_workers_spreads_keep_alive_clients_over_both(tmp_path):
 def test_what_a_warm_process_holds_is_frozen_out_of_full_collections():
     import gc
 
-    from api.warm import freeze_long_lived
+    from api.warm import YOUNG_OBJECTS, freeze_long_lived
 
     before = [["built at start"]]
+    threshold = gc.get_threshold()
     try:
         frozen = freeze_long_lived()
         assert frozen == gc.get_freeze_count() > 1000  # modules, app, caches: all of them
+        assert gc.get_threshold() == (YOUNG_OBJECTS, *threshold[1:])  # fewer young collections, so fewer full ones
         after = [["built by a request"]]
         walked = gc.get_objects()  # what a full collection walks
         assert not any(o is before for o in walked)
         assert any(o is after for o in walked)  # made afterwards: still collected as before
     finally:
         gc.unfreeze()
+        gc.set_threshold(*threshold)
     assert gc.get_freeze_count() == 0
