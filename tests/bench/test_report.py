@@ -83,3 +83,34 @@ def test_throughput_table_says_whether_the_ratio_is_cpu_bound() -> None:
     assert "| 2,000,000 | entity | 100.0 | 200.0 | 9.00 (1.00) | 9.00 (1.00) | 10.00 | 40.00 | 4.00 | 4.00 | 2.00 | 4 + 4 |" \
         in text
     assert "| 2,000,000 | path | 100.0" not in text  # no throughput measured for it: no row
+
+
+def test_the_bench_counts_connections_per_process_and_cpu_time() -> None:
+    import os
+    import socket
+    import sys
+
+    import pytest
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("reads /proc")
+    from bench.run import _connections_per_worker, _cpu_seconds
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
+        accepted = [listener.accept()[0] for _ in clients]
+        try:
+            # this process holds both ends: only the server's side (local port = port) counts
+            assert _connections_per_worker(os.getpid(), port) == [3]
+            accepted.pop().close()
+            assert _connections_per_worker(os.getpid(), port) == [2]
+        finally:
+            for s in clients + accepted:
+                s.close()
+    import time
+
+    spent, began = _cpu_seconds(os.getpid()), time.process_time()
+    while time.process_time() - began < 0.1:  # a tenth of a second of CPU: ten clock ticks
+        pass
+    assert _cpu_seconds(os.getpid()) - spent >= 0.05 and spent > 0
