@@ -8,6 +8,7 @@ unless ``PROSPECT_GRAPH_API__PUBLIC_DOCS=true``).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -23,7 +24,7 @@ from api.errors import install_error_handlers
 from api.guard import RequestGuard
 from api.jobs import JobRegistry
 from api.routers import ROUTERS
-from api.server import uvicorn_options
+from api.server import share_accepts, uvicorn_options
 from api.settings import ApiSettings
 from api.warm import start_warming
 from graph import open_store
@@ -39,14 +40,18 @@ Every request but `/health` needs a bearer token made by `prospect-graph token a
 `?token=` link). Errors always have the shape `{"ok": false, "error": "...", "status": N}`."""
 
 
-def create_app(store_path: Path | None = None, settings: ApiSettings | None = None, warm: bool = False) -> FastAPI:
+def create_app(store_path: Path | None = None, settings: ApiSettings | None = None, warm: bool = False,
+               shared_socket: bool = False) -> FastAPI:
     """Build the app for the store at `store_path` (default: `$PROSPECT_GRAPH_GRAPH__STORE`);
-    `warm`: build the process's caches in the background once it serves (`api.warm`)."""
+    `warm`: build the process's caches in the background once it serves (`api.warm`);
+    `shared_socket`: one of several worker processes on one listening socket (`api.server.share_accepts`)."""
     settings = settings or get_settings().api
     store = open_store(store_path)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if shared_socket:
+            share_accepts(asyncio.get_running_loop())  # before uvicorn starts accepting
         if warm:
             start_warming(store)
         yield
@@ -70,8 +75,9 @@ def create_app(store_path: Path | None = None, settings: ApiSettings | None = No
 
 
 def serve_app() -> FastAPI:
-    """The app of one `serve` worker process: the environment's store, caches warmed at start."""
-    return create_app(warm=True)
+    """The app of one `serve` worker process: the environment's store, caches warmed at start,
+    new connections shared fairly with the other workers."""
+    return create_app(warm=True, shared_socket=True)
 
 
 def _offline_docs(app: FastAPI) -> None:

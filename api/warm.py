@@ -10,10 +10,13 @@ payments each, once per worker, and a worker restarted by uvicorn's supervisor p
 `warm_process` runs in a daemon thread started when the app starts serving: `/health`
 answers at once, and a request that needs a cache still being built waits for the same work.
 A step that fails is logged and skipped: the request that needs it builds it as before.
+Then what the process holds is frozen out of the garbage collector's full collections
+(`freeze_long_lived`): they no longer walk the caches, and pause every request far less.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -21,10 +24,14 @@ from collections.abc import Callable
 
 from graph.store import GraphStore
 
-__all__ = ["warm_process", "start_warming", "warming"]
+__all__ = ["warm_process", "start_warming", "warming", "freeze_long_lived"]
 
 log = logging.getLogger("prospect_graph.api")
 
+# allocations between two young collections of a served process (Python's default: 700). A
+# request makes thousands of short-lived objects (pandas, networkx, pydantic); every 10th young
+# collection is a middle one and those lead to the full ones that walk the remembered answers
+YOUNG_OBJECTS = 10_000
 _thread: threading.Thread | None = None  # this process's warm-up (one app per process)
 
 
@@ -62,9 +69,35 @@ def warm_process(store: GraphStore) -> dict[str, float]:
     return seconds
 
 
+def freeze_long_lived() -> int:
+    """Collect, then move every object this process holds now into the garbage collector's
+    permanent generation (`gc.freeze`); returns how many. Called once the caches are built.
+
+    What a served process builds at start (modules, the app, the caches above) lives as long as
+    the process, yet every full collection walked it again: 115 ms of CPU per collection at 500k
+    payments, stopping every request of the process, and a worker under 8 clients ran one every
+    few seconds (0.1-1 s of wall time each on the shared machine). Frozen objects are still freed
+    when nothing refers to them; only a reference cycle among them is never collected. Young
+    collections then run every `YOUNG_OBJECTS` allocations instead of 700: full collections
+    still walk what requests added since (the answers a worker remembers), and under 8 clients
+    at 500k payments a worker then ran none in 2 minutes instead of 19 (0.1-0.4 s each).
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])
+    return gc.get_freeze_count()
+
+
+def _warm_and_freeze(store: GraphStore) -> None:
+    warm_process(store)
+    frozen = freeze_long_lived()
+    log.info("caches warm; %d long-lived objects frozen out of garbage collection", frozen)
+
+
 def start_warming(store: GraphStore) -> threading.Thread:
-    """`warm_process` in a daemon thread (it never delays start-up or shutdown)."""
+    """`warm_process`, then `freeze_long_lived`, in a daemon thread (it never delays start-up or
+    shutdown; `warming()` is true until both are done)."""
     global _thread
-    _thread = threading.Thread(target=warm_process, args=(store,), daemon=True, name="warm-caches")
+    _thread = threading.Thread(target=_warm_and_freeze, args=(store,), daemon=True, name="warm-caches")
     _thread.start()
     return _thread

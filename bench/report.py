@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Target", "targets", "ratio", "percentile", "write_report", "render_report", "API_TARGETS_MS"]
+__all__ = ["Target", "targets", "ratio", "percentile", "write_report", "render_report", "API_TARGETS_MS",
+           "cpu_floor", "cores_busy"]
 
 # issue #15: one client at 2M payments, p95 (ms); "/prospects?anchor=" and "/entities/{id}" 100 ms
 API_TARGETS_MS = {"prospects (anchor)": 100.0, "entity": 100.0, "path": 300.0, "ego picture": 500.0}
@@ -154,8 +155,59 @@ def render_report(results: list[dict[str, Any]], machine: str, plot_name: str, w
                 f"{_num(ratio(lat.get('p95_ms'), lat.get('single_p95_ms')))} | "
                 f"{int(lat.get('requests', 0)) + int(lat.get('single_requests', 0))} | "
                 f"{int(lat.get('errors', 0)) + int(lat.get('single_errors', 0))} |")
+    lines += _throughput_table(results)
     lines += ["", f"![cost against size]({plot_name})", ""]
     return "\n".join(lines)
+
+
+def cpu_floor(lat: dict[str, Any], clients: int, cores: int) -> float:
+    """The least mean latency ratio (concurrent / one client) that CPU allows: with `clients`
+    closed-loop clients (no think time) Little's law gives mean latency = clients / throughput,
+    and `cores` busy cores serve at most cores / (CPU per request) requests a second, so the
+    concurrent mean is at least clients × CPU per request / cores. CPU per request counts the
+    server's processes and the benchmark's clients (they share the machine's cores)."""
+    cpu = float(lat.get("server_cpu_ms", math.nan)) + float(lat.get("client_cpu_ms", math.nan))
+    return ratio(clients * cpu / max(1, cores), lat.get("single_mean_ms"))
+
+
+def cores_busy(lat: dict[str, Any]) -> float:
+    """How many cores the server and the clients kept busy with the concurrent clients (requests/s ×
+    CPU s per request): below the machine's cores, other processes had the rest, and the latency
+    ratio then measures the machine's load as much as the server."""
+    cpu = float(lat.get("server_cpu_ms", math.nan)) + float(lat.get("client_cpu_ms", math.nan))
+    return float(lat.get("per_s", math.nan)) * cpu / 1000.0
+
+
+def _throughput_table(results: list[dict[str, Any]]) -> list[str]:
+    """Throughput and CPU per request next to the latency ratio: whether the ratio is CPU-bound."""
+    rows = [(r, name, lat) for r in results for name, lat in ((r.get("api") or {}).get("latency") or {}).items()
+            if lat.get("single_per_s") is not None]
+    if not rows:
+        return []
+    lines = ["", "## API throughput and CPU per request", "",
+             "Closed-loop clients (no think time). With N such clients Little's law makes the mean latency N / "
+             "throughput, so on C cores a CPU-bound request cannot average less than N × its CPU time / C: "
+             "\"CPU floor\" is that bound divided by the one-client mean (4 when 8 clients share 2 cores and one "
+             "client's latency is all CPU). A mean ratio near the floor is CPU-bound: fewer clients per core, not "
+             "the server, would lower it. Cores busy: requests/s × CPU per request with the concurrent clients; "
+             "below the machine's cores, other processes had the rest and the ratio measures that load too. CPU ms per request: the `serve` processes' user + system time over the "
+             "phase / requests (the clients' own CPU in brackets). Connections per worker: how the clients' "
+             "keep-alive connections spread over the `serve` workers.", "",
+             "| payments | endpoint | req/s one client | req/s concurrent | CPU ms / request one client | "
+             "CPU ms / request concurrent | mean ms one client | mean ms concurrent | mean concurrent / one | "
+             "CPU floor | cores busy | connections per worker |",
+             "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for r, name, lat in rows:
+        api = r["api"]
+        lines.append(
+            f"| {r['size']:,} | {name} | {_num(lat.get('single_per_s'))} | {_num(lat.get('per_s'))} | "
+            f"{_num(lat.get('single_server_cpu_ms'))} ({_num(lat.get('single_client_cpu_ms'))}) | "
+            f"{_num(lat.get('server_cpu_ms'))} ({_num(lat.get('client_cpu_ms'))}) | {_num(lat.get('single_mean_ms'))} | "
+            f"{_num(lat.get('mean_ms'))} | {_num(ratio(lat.get('mean_ms'), lat.get('single_mean_ms')))} | "
+            f"{_num(cpu_floor(lat, int(api.get('clients', 8)), int(api.get('cores', 2))))} | "
+            f"{_num(cores_busy(lat))} | "
+            f"{' + '.join(str(c) for c in lat.get('connections') or []) or '–'} |")
+    return lines
 
 
 def write_report(results: list[dict[str, Any]], machine: str, out: Path, plot: Path,

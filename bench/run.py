@@ -16,6 +16,7 @@ bench/out/results.json. ``BENCH_API_ONLY=1`` measures the API again on the last 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -24,7 +25,6 @@ import socket
 import subprocess
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -92,12 +92,9 @@ ENDPOINTS = {  # name -> URL template over one (anchor, prospect) pair
 def _api(store: Path) -> dict[str, Any]:
     """`serve` start-up to a 200 from /health, then per endpoint: one cold request, one client in
     sequence, `CLIENTS` concurrent clients (each with its own keep-alive connection)."""
-    import threading
-
     import httpx
 
     from api.auth import add_token
-    from bench.report import percentile
     from graph.networkx_store import NetworkxStore
 
     single_count, many_count = max(1, REQUESTS // 4), REQUESTS
@@ -112,13 +109,6 @@ def _api(store: Path) -> dict[str, Any]:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     headers = {"Authorization": f"Bearer {token}"}
-    local = threading.local()
-
-    def client() -> httpx.Client:
-        if getattr(local, "client", None) is None:
-            local.client = httpx.Client(base_url=base, headers=headers, timeout=60)
-        return local.client  # type: ignore[no-any-return]
-
     try:
         ready = None
         while time.perf_counter() - started < 120:
@@ -135,39 +125,25 @@ def _api(store: Path) -> dict[str, Any]:
             in_a_row = 0 if httpx.get(f"{base}/health", timeout=10).json().get("warming") else in_a_row + 1
             time.sleep(0.05)
         warm = time.perf_counter() - started
-        latencies: dict[str, dict[str, float]] = {}
+        latencies: dict[str, dict[str, Any]] = {}
         for name, template in ENDPOINTS.items():
             urls = [template.format(offset=50 * (i % 200), **pair) for i, pair in enumerate(pairs)]
-
-            def call(url: str, deadline: float) -> tuple[float, int]:
-                if time.perf_counter() > deadline:
-                    return -1.0, 0
-                t0 = time.perf_counter()
-                try:
-                    status = client().get(url).status_code
-                except httpx.HTTPError:
-                    status = 599  # a timeout or a dropped connection counts as an error
-                return time.perf_counter() - t0, status
-
-            cold, cold_status = call(urls[0], float("inf"))  # the first request of the version
-            row: dict[str, float] = {"first_ms": 1000 * cold, "first_errors": int(cold_status >= 400)}
-            phases = (("single_", 1, urls[1:1 + single_count]), ("", CLIENTS, urls[1 + single_count:]))
-            for prefix, clients, batch in phases:
-                deadline = time.perf_counter() + API_SECONDS / 2
-                batch = batch or urls[:1]
-                with ThreadPoolExecutor(clients) as pool:
-                    results = [r for r in pool.map(lambda u, d=deadline: call(u, d), batch) if r[0] >= 0]
-                times = [1000 * t for t, _ in results]
-                row.update({f"{prefix}p50_ms": percentile(times, 0.5), f"{prefix}p95_ms": percentile(times, 0.95),
-                            f"{prefix}requests": len(results),
-                            f"{prefix}errors": sum(1 for _, s in results if s >= 400)})
+            first = _load(base, headers, proc.pid, port, 1, urls[:1], float("inf"))  # the first request of the version
+            row: dict[str, Any] = {"first_ms": first["p50_ms"], "first_errors": first["errors"]}
+            for prefix, clients, batch in (("single_", 1, urls[1:1 + single_count]),
+                                           ("", CLIENTS, urls[1 + single_count:])):
+                got = _load(base, headers, proc.pid, port, clients, batch or urls[:1], API_SECONDS / 2)
+                row.update({f"{prefix}{key}": value for key, value in got.items()})
             latencies[name] = row
-            print(f"      {name}: first {row['first_ms']:.0f} ms, p95 one client {row['single_p95_ms']:.1f} ms, "
-                  f"{CLIENTS} clients {row['p95_ms']:.1f} ms", flush=True)
+            print(f"      {name}: first {row['first_ms']:.0f} ms, p95 one client {row['single_p95_ms']:.1f} ms "
+                  f"({row['single_per_s']:.1f}/s), {CLIENTS} clients {row['p95_ms']:.1f} ms ({row['per_s']:.1f}/s, "
+                  f"server CPU {row['server_cpu_ms']:.1f} ms a request, connections per worker "
+                  f"{row['connections']})", flush=True)
         from api.server import worker_count
 
         workers = worker_count(int(WORKERS) if WORKERS else None)
-        return {"ready_s": ready, "warm_s": warm, "clients": CLIENTS, "workers": workers, "latency": latencies}
+        return {"ready_s": ready, "warm_s": warm, "clients": CLIENTS, "workers": workers, "cores": _cores(),
+                "latency": latencies}
     finally:
         proc.terminate()
         try:
@@ -175,6 +151,132 @@ def _api(store: Path) -> dict[str, Any]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def _load(base: str, headers: dict[str, str], server: int, port: int, clients: int, urls: list[str],
+          seconds: float) -> dict[str, Any]:
+    """`clients` closed-loop clients (no think time) asking `urls` until none is left or `seconds` pass.
+
+    Each client is a thread with its own keep-alive connection, made and used once (`/health`)
+    before the clock starts: neither an HTTP client's set-up (50 ms of CPU for httpx's TLS
+    context, which made every client's first request of a burst the slowest) nor a TCP handshake
+    is timed. Returns the latencies (ms), the throughput (requests/s over the phase), the CPU
+    the server's processes and this process (the clients) spent per request, and how many of the
+    connections each worker holds.
+    """
+    import threading
+
+    import httpx
+
+    from bench.report import percentile
+
+    sessions = [httpx.Client(base_url=base, headers=headers, timeout=60) for _ in range(clients)]
+    results: list[tuple[float, int]] = []
+    lock = threading.Lock()
+    todo = iter(urls)
+    start = threading.Barrier(clients + 1)
+    deadline = float("inf")
+
+    def run(session: httpx.Client) -> None:
+        start.wait()
+        while True:
+            with lock:
+                url = next(todo, None)
+            if url is None or time.perf_counter() > deadline:
+                return
+            t0 = time.perf_counter()
+            try:
+                status = session.get(url).status_code
+            except httpx.HTTPError:
+                status = 599  # a timeout or a dropped connection counts as an error
+            elapsed = time.perf_counter() - t0
+            with lock:
+                results.append((elapsed, status))
+
+    try:
+        for session in sessions:
+            with contextlib.suppress(httpx.HTTPError):  # a client that cannot connect counts its errors below
+                session.get("/health")
+        connections = _connections_per_worker(server, port)
+        threads = [threading.Thread(target=run, args=(s,), daemon=True) for s in sessions]
+        for thread in threads:
+            thread.start()
+        server_cpu, client_cpu = _cpu_seconds(server), time.process_time()
+        began = time.perf_counter()
+        deadline = began + seconds
+        start.wait()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - began
+        server_cpu, client_cpu = _cpu_seconds(server) - server_cpu, time.process_time() - client_cpu
+    finally:
+        for session in sessions:
+            session.close()
+    times = [1000 * t for t, _ in results]
+    done = max(1, len(results))
+    return {"p50_ms": percentile(times, 0.5), "p95_ms": percentile(times, 0.95),
+            "mean_ms": sum(times) / done, "requests": len(results),
+            "errors": sum(1 for _, s in results if s >= 400), "per_s": len(results) / wall if wall > 0 else 0.0,
+            "server_cpu_ms": 1000 * server_cpu / done, "client_cpu_ms": 1000 * client_cpu / done,
+            "connections": connections}
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _processes(root: int) -> list[int]:
+    """`root` and its descendants (Linux /proc; [root] elsewhere): `serve`'s supervisor and workers."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(entry.parent.name)] = int(entry.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    return sorted(tree)
+
+
+def _cpu_seconds(root: int) -> float:
+    """User + system CPU seconds of `root`'s process tree so far (NaN where /proc is missing)."""
+    total, ticks = 0.0, os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    try:
+        for pid in _processes(root):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+    return total
+
+
+def _connections_per_worker(root: int, port: int) -> list[int]:
+    """How many established connections to `port` each process of `root`'s tree holds (Linux
+    /proc; [] elsewhere), most first: how the keep-alive clients spread over the workers."""
+    try:
+        established = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with contextlib.suppress(FileNotFoundError):
+                for line in Path(table).read_text().splitlines()[1:]:
+                    cols = line.split()
+                    if cols[3] == "01" and int(cols[1].rsplit(":", 1)[1], 16) == port:  # ESTABLISHED, server side
+                        established.add(cols[9])
+        counts = []
+        for pid in _processes(root):
+            inodes = set()
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                with contextlib.suppress(OSError):
+                    link = os.readlink(fd)
+                    if link.startswith("socket:["):
+                        inodes.add(link[8:-1])
+            if inodes & established:
+                counts.append(len(inodes & established))
+    except OSError:
+        return []
+    return sorted(counts, reverse=True)
 
 
 def _machine() -> str:

@@ -46,6 +46,9 @@ CACHE_DIR = "cache"
 FORMAT = 1  # bump when the layout changes: older folders are then ignored
 KEEP = 4
 ROW_MEMORY = 20_000  # node rows remembered per index (a few MiB)
+# memory-mapped tables of `load_arrow` kept open in this process, by cache folder
+_MAPPED: OrderedDict[Path, pa.Table] = OrderedDict()
+_MAPPED_LOCK = threading.Lock()
 
 
 class NodeIndex:
@@ -152,14 +155,27 @@ def load_node_index(store: GraphStore) -> NodeIndex:
 def load_arrow(store: GraphStore, table: str, read: Callable[[], pa.Table]) -> pa.Table:
     """A stored table as an uncompressed, memory-mapped Arrow table (`read` gives it the first time):
     a query that filters a wide table (one anchor's prospects) then touches only the rows it keeps
-    instead of decompressing every column of the Parquet file."""
+    instead of decompressing every column of the Parquet file.
+
+    The mapping is kept per process (`_MAPPED`, by cache folder: the folder names the content), so
+    a request does not open, map and touch the file again: under 8 concurrent clients that took
+    40 ms of wall time per `/prospects` request on a busy machine."""
     folder = _folder(store, f"table_{table}", [store._table_token(table)])  # noqa: SLF001 - the store's own token
+    with _MAPPED_LOCK:
+        mapped = _MAPPED.get(folder)
+        if mapped is not None:
+            _MAPPED.move_to_end(folder)
+            return mapped
     found = _read(folder, (), [table])
     if found is None:
         _write(folder, {}, {table: read()})
         found = _read(folder, (), [table])
         if found is None:
             return read()
+    with _MAPPED_LOCK:
+        _MAPPED[folder] = found[1][table]
+        while len(_MAPPED) > KEEP:
+            _MAPPED.popitem(last=False)
     return found[1][table]
 
 

@@ -52,7 +52,6 @@ __all__ = [
     "latest_day",
     "window_payments",
     "group_starts",
-
     "duckdb_cursor",
 ]
 

@@ -187,6 +187,7 @@ def test_health_says_whether_the_process_is_still_warming(tmp_path, monkeypatch)
 
     gate = threading.Event()
     monkeypatch.setattr(api.warm, "_steps", lambda: [("held", lambda store: gate.wait(30))])
+    monkeypatch.setattr(api.warm, "freeze_long_lived", lambda: 0)  # not the test process's collector
     app = create_app(store_path=build_store(tmp_path / "store").root, warm=True)
     with TestClient(app) as client:  # the lifespan starts the warm-up
         assert client.get("/health").json()["warming"] is True
@@ -245,3 +246,93 @@ def test_a_store_secret_made_by_several_processes_at_once_is_one(tmp_path):
         "(Path(sys.argv[3]) / sys.argv[1]).write_text(secret)\n", str(store.root), str(out), count=4)
     seen = {p.read_text() for p in out.iterdir()}
     assert len(seen) == 1 and len(seen.pop()) == 64
+
+
+# ----------------------------------------------------------- how new connections spread over the workers
+def _accepting_server(loop, held: int, wait: float):
+    """A loopback server on `loop` with `share_accepts` installed, and `held` connections already open."""
+    import asyncio
+    import socket
+
+    from api.server import share_accepts
+
+    assert share_accepts(loop, per_connection=wait, at_most=1.0)
+    accepted: list[float] = []
+
+    class Proto(asyncio.Protocol):
+        def connection_made(self, transport):
+            accepted.append(time.perf_counter())
+
+    server = loop.run_until_complete(loop.create_server(Proto, "127.0.0.1", 0))
+    port = server.sockets[0].getsockname()[1]
+    clients = []
+    for _ in range(held):
+        clients.append(socket.create_connection(("127.0.0.1", port)))
+        loop.run_until_complete(asyncio.sleep(0.3))
+    return server, port, accepted, clients
+
+
+def test_a_worker_holding_connections_lets_a_new_one_wait_before_taking_it():
+    import asyncio
+    import socket
+
+    loop = asyncio.new_event_loop()
+    try:
+        server, port, accepted, clients = _accepting_server(loop, held=3, wait=0.1)
+        assert len(accepted) == 3  # each taken, the first at once, the others after 0.1 and 0.2 s
+        asked = time.perf_counter()
+        clients.append(socket.create_connection(("127.0.0.1", port)))
+        loop.run_until_complete(asyncio.sleep(0.15))
+        assert len(accepted) == 3  # holding 3: waits 3 × 0.1 s for a worker holding fewer to take it
+        loop.run_until_complete(asyncio.sleep(0.5))
+        assert len(accepted) == 4 and accepted[-1] - asked >= 0.3  # nobody else did: taken after the wait
+        server.close()
+        loop.run_until_complete(server.wait_closed())
+    finally:
+        for c in clients:
+            c.close()
+        loop.close()
+
+
+def test_serve_with_two_workers_spreads_keep_alive_clients_over_both(tmp_path):
+    store = build_store(tmp_path / "store")
+    token = add_token(store, "ops", "admin")
+    with _serve(store.root, "--workers", "2") as (base, proc):
+        deadline = time.monotonic() + 30
+        while len(psutil.Process(proc.pid).children()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        workers = [p for p in psutil.Process(proc.pid).children() if "spawn_main" in " ".join(p.cmdline())]
+        clients = [httpx.Client(base_url=base, headers=auth(token)) for _ in range(8)]
+        try:
+            for c in clients:  # one after another, as the benchmark's clients connect
+                assert c.get("/health").status_code == 200
+                time.sleep(0.1)
+            port = int(base.rsplit(":", 1)[1])
+            held = sorted(sum(1 for k in w.net_connections() if k.laddr and k.laddr.port == port and k.raddr)
+                          for w in workers)
+        finally:
+            for c in clients:
+                c.close()
+    # asyncio's own accept gave a burst to the worker that woke first (7 + 1 was common)
+    assert sum(held) == 8 and held[0] >= 3, held
+
+
+def test_what_a_warm_process_holds_is_frozen_out_of_full_collections():
+    import gc
+
+    from api.warm import YOUNG_OBJECTS, freeze_long_lived
+
+    before = [["built at start"]]
+    threshold = gc.get_threshold()
+    try:
+        frozen = freeze_long_lived()
+        assert frozen == gc.get_freeze_count() > 1000  # modules, app, caches: all of them
+        assert gc.get_threshold() == (YOUNG_OBJECTS, *threshold[1:])  # fewer young collections, so fewer full ones
+        after = [["built by a request"]]
+        walked = gc.get_objects()  # what a full collection walks
+        assert not any(o is before for o in walked)
+        assert any(o is after for o in walked)  # made afterwards: still collected as before
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+    assert gc.get_freeze_count() == 0

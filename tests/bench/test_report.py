@@ -65,3 +65,52 @@ def test_the_report_has_one_row_per_size_and_keeps_earlier_sections(tmp_path: Pa
     written = out.read_text(encoding="utf-8")
     assert written.startswith("# Benchmark results") and written.endswith("hand-written figures\n")
     assert "# old" not in written and (tmp_path / "plot.png").stat().st_size > 1000
+
+
+def test_throughput_table_says_whether_the_ratio_is_cpu_bound() -> None:
+    from bench.report import cores_busy, cpu_floor
+
+    r = _result()
+    r["api"]["cores"] = 2
+    r["api"]["latency"]["entity"].update({
+        "single_per_s": 100.0, "single_mean_ms": 10.0, "single_server_cpu_ms": 9.0, "single_client_cpu_ms": 1.0,
+        "per_s": 200.0, "mean_ms": 40.0, "server_cpu_ms": 9.0, "client_cpu_ms": 1.0, "connections": [4, 4]})
+    lat = r["api"]["latency"]["entity"]
+    assert cpu_floor(lat, 8, 2) == 4.0  # 8 clients × 10 ms of CPU on 2 cores / a 10 ms one-client mean
+    assert cores_busy(lat) == 2.0  # 200 requests/s × 10 ms
+    text = render_report([r], "2 cores", "plot.png", datetime(2026, 1, 2, tzinfo=UTC))
+    assert "## API throughput and CPU per request" in text
+    assert "| 2,000,000 | entity | 100.0 | 200.0 | 9.00 (1.00) | 9.00 (1.00) | 10.00 | 40.00 | 4.00 | 4.00 | 2.00 | 4 + 4 |" \
+        in text
+    assert "| 2,000,000 | path | 100.0" not in text  # no throughput measured for it: no row
+
+
+def test_the_bench_counts_connections_per_process_and_cpu_time() -> None:
+    import os
+    import socket
+    import sys
+
+    import pytest
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("reads /proc")
+    from bench.run import _connections_per_worker, _cpu_seconds
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(3)]
+        accepted = [listener.accept()[0] for _ in clients]
+        try:
+            # this process holds both ends: only the server's side (local port = port) counts
+            assert _connections_per_worker(os.getpid(), port) == [3]
+            accepted.pop().close()
+            assert _connections_per_worker(os.getpid(), port) == [2]
+        finally:
+            for s in clients + accepted:
+                s.close()
+    import time
+
+    spent, began = _cpu_seconds(os.getpid()), time.process_time()
+    while time.process_time() - began < 0.1:  # a tenth of a second of CPU: ten clock ticks
+        pass
+    assert _cpu_seconds(os.getpid()) - spent >= 0.05 and spent > 0

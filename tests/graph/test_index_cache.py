@@ -165,3 +165,21 @@ def test_warm_builds_every_cache_once(tmp_path: Path) -> None:
     _forget()
     warm(store)
     assert _folders(store.root) == made
+
+
+def test_a_memory_mapped_table_is_opened_once_per_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyarrow as pa
+
+    import graph.index_cache as index_cache
+
+    store = _store(tmp_path / "s")
+    table = pa.table({"x": [1, 2, 3]})
+    first = index_cache.load_arrow(store, "edges", lambda: table)
+    assert first.equals(table)
+
+    def opened(*args: object) -> None:
+        raise AssertionError("the cache folder was opened again")
+
+    monkeypatch.setattr(index_cache, "_read", opened)
+    again = index_cache.load_arrow(store, "edges", lambda: pa.table({"x": [9]}))
+    assert again is first  # the same mapping, not the file opened, mapped and touched again
