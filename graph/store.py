@@ -16,7 +16,6 @@ import os
 import secrets
 import threading
 from abc import ABC, abstractmethod
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, final
@@ -30,6 +29,7 @@ import pyarrow.compute as pc
 from graph.adjacency import Adjacency
 from graph.errors import Conflict, InvalidData, NotFound
 from graph.index_cache import NodeIndex, load_adjacency, load_node_index
+from graph.lru import Answers, Lru
 from graph.region import Region, ego_region, region_from_graph
 from graph.schema import EDGE_KINDS, NODE_TABLES, TABLES, TableData, as_frame, conform, conform_arrow, empty
 
@@ -343,72 +343,13 @@ class _Derived:
         self.lock = threading.RLock()
         self.index: NodeIndex | None = None
         self.adjacency: Adjacency | None = None
-        self.answers = _Answers(ANSWER_BUDGET)
-
-
-class _Lru:
-    """A small thread-safe LRU map shared by every store object of the process."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: OrderedDict[Any, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Any) -> Any:
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-            return None
-
-    def put(self, key: Any, value: Any) -> Any:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-            return value
-
-    def drop(self, unwanted: Callable[[Any], bool]) -> None:
-        """Remove the items whose key is `unwanted`."""
-        with self._lock:
-            for key in [k for k in self._items if unwanted(k)]:
-                del self._items[key]
-
-
-class _Answers:
-    """An LRU map bounded by the total weight of its values (one answer may not take over half)."""
-
-    def __init__(self, budget: int) -> None:
-        self.budget = budget
-        self._items: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
-        self._total = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: Any) -> Any:
-        with self._lock:
-            found = self._items.get(key)
-            if found is None:
-                return None
-            self._items.move_to_end(key)
-            return found[0]
-
-    def put(self, key: Any, value: Any, weight: int) -> None:
-        weight = max(1, int(weight))
-        if weight > self.budget // 2:
-            return
-        with self._lock:
-            old = self._items.pop(key, None)
-            self._total += weight - (old[1] if old else 0)
-            self._items[key] = (value, weight)
-            while self._total > self.budget and self._items:
-                self._total -= self._items.popitem(last=False)[1][1]
+        self.answers = Answers(ANSWER_BUDGET)
 
 
 # Tables are keyed by content token, so a table that did not change between two versions is
 # loaded once; derived structures are per version. Bounded: a few versions of a few stores.
-_TABLES = _Lru(64)
-_DERIVED = _Lru(6)
+_TABLES = Lru(64)
+_DERIVED = Lru(6)
 # neighbourhoods and paths remembered per version (`GraphStore.remembered`), weighed in nodes +
 # edges (about 1 KiB each as networkx objects): ~200 MiB per version at most
 ANSWER_BUDGET = 200_000

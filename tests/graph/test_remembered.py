@@ -43,9 +43,9 @@ def test_kept_paths_are_copies_and_follow_the_version(tmp_path: Path) -> None:
 
 
 def test_kept_answers_are_bounded_by_weight() -> None:
-    from graph.store import _Answers
+    from graph.lru import Answers
 
-    answers = _Answers(budget=10)
+    answers = Answers(budget=10)
     answers.put("a", "A", 4)
     answers.put("b", "B", 4)
     assert answers.get("a") == "A"  # now the most recently used
