@@ -120,14 +120,19 @@ def _serve(store: Path, *args: str) -> AbstractContextManager[tuple[str, subproc
     return served_process(store, *args, env={"PROSPECT_GRAPH_API__AUTH_FAILURES_PER_MINUTE": "4"})
 
 
+def _workers(proc: subprocess.Popen[bytes], deadline: float) -> list[psutil.Process]:
+    """The worker processes of a `serve --workers 2` (waited for until `deadline`)."""
+    while len(psutil.Process(proc.pid).children()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return [p for p in psutil.Process(proc.pid).children() if "spawn_main" in " ".join(p.cmdline())]
+
+
 def test_serve_with_two_workers_runs_two_worker_processes(tmp_path):
     store = build_store(tmp_path / "store")
     token = add_token(store, "ops", "admin")
     with _serve(store.root, "--workers", "2") as (base, proc):
         deadline = time.monotonic() + 30
-        while len(psutil.Process(proc.pid).children()) < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        workers = [p for p in psutil.Process(proc.pid).children() if "spawn_main" in " ".join(p.cmdline())]
+        workers = _workers(proc, deadline)
         assert len(workers) == 2, [p.cmdline() for p in psutil.Process(proc.pid).children()]
         clients = [httpx.Client(base_url=base) for _ in range(12)]  # the workers share the listening socket
         try:
@@ -299,9 +304,7 @@ def test_serve_with_two_workers_spreads_keep_alive_clients_over_both(tmp_path):
     token = add_token(store, "ops", "admin")
     with _serve(store.root, "--workers", "2") as (base, proc):
         deadline = time.monotonic() + 30
-        while len(psutil.Process(proc.pid).children()) < 2 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        workers = [p for p in psutil.Process(proc.pid).children() if "spawn_main" in " ".join(p.cmdline())]
+        workers = _workers(proc, deadline)
         port = int(base.rsplit(":", 1)[1])
 
         def held() -> list[int]:
