@@ -35,6 +35,7 @@ import pandas as pd
 import pyarrow as pa
 
 from graph.adjacency import ARRAYS, Adjacency, encode_ids, lookup, take_rows
+from graph.lru import Lru
 from graph.schema import NODE_TABLES, conform
 
 if TYPE_CHECKING:
@@ -47,8 +48,7 @@ FORMAT = 1  # bump when the layout changes: older folders are then ignored
 KEEP = 4
 ROW_MEMORY = 20_000  # node rows remembered per index (a few MiB)
 # memory-mapped tables of `load_arrow` kept open in this process, by cache folder
-_MAPPED: OrderedDict[Path, pa.Table] = OrderedDict()
-_MAPPED_LOCK = threading.Lock()
+_MAPPED = Lru(KEEP)
 
 
 class NodeIndex:
@@ -161,22 +161,16 @@ def load_arrow(store: GraphStore, table: str, read: Callable[[], pa.Table]) -> p
     a request does not open, map and touch the file again: under 8 concurrent clients that took
     40 ms of wall time per `/prospects` request on a busy machine."""
     folder = _folder(store, f"table_{table}", [store._table_token(table)])  # noqa: SLF001 - the store's own token
-    with _MAPPED_LOCK:
-        mapped = _MAPPED.get(folder)
-        if mapped is not None:
-            _MAPPED.move_to_end(folder)
-            return mapped
+    mapped = _MAPPED.get(folder)
+    if mapped is not None:
+        return mapped
     found = _read(folder, (), [table])
     if found is None:
         _write(folder, {}, {table: read()})
         found = _read(folder, (), [table])
         if found is None:
             return read()
-    with _MAPPED_LOCK:
-        _MAPPED[folder] = found[1][table]
-        while len(_MAPPED) > KEEP:
-            _MAPPED.popitem(last=False)
-    return found[1][table]
+    return _MAPPED.put(folder, found[1][table])
 
 
 def warm(store: GraphStore, prospects: pd.DataFrame | None = None, version: str | None = None) -> None:

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.schema import FACT_TABLES, NODE_TABLES, TABLES, conform
+from ingest.distinct import mix64
 from ingest.names import normalise_names
 from ingest.normalise import from_arrow, isin, to_arrow
 from ingest.report import ROW_REJECTED, VALUE_DROPPED
@@ -170,17 +171,8 @@ def _prints(arrays: list[pa.Array]) -> np.ndarray | None:
                                        np.uint64(0))
             else:
                 return None
-            out = _mix(out * np.uint64(0x9E3779B97F4A7C15) + _mix(part))  # type: ignore[operator]
+            out = mix64(out * np.uint64(0x9E3779B97F4A7C15) + mix64(part))  # type: ignore[operator]
     return out
-
-
-def _mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser: every input bit reaches every output bit (prints stay spread)."""
-    x = x ^ (x >> np.uint64(30))
-    x = x * np.uint64(0xBF58476D1CE4E5B9)
-    x = x ^ (x >> np.uint64(27))
-    x = x * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
 
 
 def _text_prints(array: pa.Array) -> np.ndarray:
