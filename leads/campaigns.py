@@ -59,10 +59,8 @@ def chain_campaigns(store: GraphStore, anchor: str | None = None, next_n: int = 
 # Yearly settlement volume of the given entities: what they paid and received in the last 12
 # months of the payments table (months are "YYYY-MM" text, so the window compares as text).
 _VOLUMES_SQL = """
-WITH flows AS (
-    SELECT payer_id AS id, amount FROM payments WHERE month >= $first
-    UNION ALL
-    SELECT payee_id AS id, amount FROM payments WHERE month >= $first
+WITH flows AS (  -- each payment read once, counted for its payer and its payee
+    SELECT unnest([payer_id, payee_id]) AS id, amount FROM payments WHERE month >= $first
 )
 SELECT flows.id, sum(flows.amount) AS volume
 FROM flows JOIN wanted ON flows.id = wanted.id
@@ -106,13 +104,12 @@ def market_campaigns(store: GraphStore, association: str | None = None,
     members = members[members["association_id"].isin(assoc["id"])]
     ent = store.read("enterprises", ["id", "is_client", "registered_capital", "branch_id"]
                      ).drop_duplicates("id").set_index("id")
-    hidden = pd.Series(0, index=assoc["id"].astype(str).unique(), dtype=int)
+    left_out = pd.Series(dtype=int)  # per association: merchants of another branch, not counted
     if in_scope is not None:
         codes, branches = pd.factorize(members["member_id"].map(ent["branch_id"]), use_na_sentinel=True)
         allowed = np.array([in_scope(b) for b in branches.tolist()] + [in_scope(None)])  # per branch
         keep = allowed[codes]  # a member of no branch (code -1) takes the last entry
         left_out = members.loc[~keep, "association_id"].astype(str).value_counts()
-        hidden = hidden.add(left_out, fill_value=0).astype(int)
         members = members[keep]
     members = members.assign(
         volume=members["member_id"].map(_volumes(store, members["member_id"])).fillna(0.0),
@@ -139,7 +136,7 @@ def market_campaigns(store: GraphStore, association: str | None = None,
                             "potential": 0.0 if got is None else round(float(got["potential"]), 2)})
         out.append({"association_id": str(a["id"]), "name": _clean(a["name"]), "kind": _clean(a["kind"]),
                     "merchants": sum(c["merchants"] for c in classes), "classes": classes,
-                    "hidden": int(hidden.get(str(a["id"]), 0))})
+                    "hidden": int(left_out.get(str(a["id"]), 0))})
     return out
 
 

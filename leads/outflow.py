@@ -40,8 +40,8 @@ def falling_clients(store: GraphStore, settings: ScoringSettings | None = None,
     ratio = aum / prev.where(prev >= levels.min_prev_aum)
     per = per.assign(ratio=ratio.round(4))[ratio <= levels.query_ratio].copy()
     per["level"] = (per["ratio"] <= levels.warning_ratio).map({True: "warning", False: "query"})
-    seen = pd.DataFrame([a for a in read_alerts(store, limit=1_000_000) if a["kind"].startswith("outflow_")],
-                        columns=["entity_id", "at"])
+    seen = pd.DataFrame([a for kind in ("outflow_warning", "outflow_query")  # found by the log's kind index
+                         for a in read_alerts(store, limit=1_000_000, kind=kind)], columns=["entity_id", "at"])
     first = pd.to_datetime(seen.groupby("entity_id")["at"].min(), utc=True)
     history = pd.DataFrame(LeadLedger(store.state_dir).history(), columns=["entity_id", "status", "recorded_at"])
     won = pd.to_datetime(history[history["status"] == "won"].groupby("entity_id")["recorded_at"].max(), utc=True)
