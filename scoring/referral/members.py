@@ -187,21 +187,21 @@ def _details(parts: pa.Table, listed: pa.Table, others: pa.Table) -> pa.Array:
                                        column(parts, "tail"), "")
 
 
-def _lists(items: pa.Table, rank: str) -> pa.Table:
-    """Each prospect's JSON items in `rank` order as ``first`` (the first item), ``rest`` (the
-    others) and ``items`` (all), each joined with commas (the inside of a JSON list)."""
+def _lists(items: pa.Table, rank: str, split: bool) -> pa.Table:
+    """Each prospect's JSON items in `rank` order, joined with commas (the inside of a JSON
+    list): with `split` as ``first`` (the first item) and ``rest`` (the others), else as ``items``."""
     order = pc.sort_indices(items.select(["prospect", rank]), sort_keys=[("prospect", "ascending"), (rank, "ascending")])
     prospect, text = column(items, "prospect").take(order), column(items, "item").take(order)
     starts = group_starts(prospect)
     first = np.flatnonzero(starts)
     offsets = np.append(first, len(text)).astype(np.int32)
+    out = {"prospect": prospect.take(pa.array(first))}
+    if not split:
+        return pa.table({**out, "items": pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), text), ",")})
     rest_offsets = (offsets - np.arange(len(offsets))).astype(np.int32)  # each list less its first item
-    return pa.table({
-        "prospect": prospect.take(pa.array(first)),
-        "first": text.take(pa.array(first)),
-        "rest": pc.binary_join(pa.ListArray.from_arrays(pa.array(rest_offsets), text.filter(pa.array(~starts))), ","),
-        "items": pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), text), ","),
-    })
+    return pa.table({**out, "first": text.take(pa.array(first)),
+                     "rest": pc.binary_join(pa.ListArray.from_arrays(pa.array(rest_offsets),
+                                                                     text.filter(pa.array(~starts))), ",")})
 
 
 def member_table(con: duckdb.DuckDBPyConnection, cfg: ReferralSettings) -> pa.Table:
@@ -213,8 +213,9 @@ def member_table(con: duckdb.DuckDBPyConnection, cfg: ReferralSettings) -> pa.Ta
         "group_links": list(GROUP_LINKS), "products_person": list(cfg.products_person),
         "products_enterprise": list(cfg.products_enterprise),
         "products_design": list(cfg.products_credit_design)}).to_arrow_table()
-    listed = _lists(con.sql(_LISTED_CHAINS_SQL).to_arrow_table(), "rn")
-    others = _lists(con.sql(_OTHER_INTRODUCERS_SQL, params={"max_listed": cfg.max_listed}).to_arrow_table(), "k")
+    listed = _lists(con.sql(_LISTED_CHAINS_SQL).to_arrow_table(), "rn", split=True)
+    others = _lists(con.sql(_OTHER_INTRODUCERS_SQL, params={"max_listed": cfg.max_listed}).to_arrow_table(), "k",
+                    split=False)
     parts = con.sql(_DETAILS_SQL).to_arrow_table()
     con.execute("DROP TABLE prospect_door; DROP TABLE introducer")
     at = pc.index_in(column(rows, "prospect_id"), value_set=column(parts, "prospect"))
