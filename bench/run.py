@@ -122,7 +122,10 @@ def _api(store: Path) -> dict[str, Any]:
         # connection may reach another worker, so several answers in a row must say so)
         in_a_row = 0
         while ready is not None and time.perf_counter() - started < 300 and in_a_row < 8:
-            in_a_row = 0 if httpx.get(f"{base}/health", timeout=10).json().get("warming") else in_a_row + 1
+            try:
+                in_a_row = 0 if httpx.get(f"{base}/health", timeout=10).json().get("warming") else in_a_row + 1
+            except httpx.HTTPError:  # a worker restarting: ask again
+                in_a_row = 0
             time.sleep(0.05)
         warm = time.perf_counter() - started
         latencies: dict[str, dict[str, Any]] = {}

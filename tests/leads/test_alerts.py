@@ -114,7 +114,13 @@ def test_a_failed_tracking_snapshot_does_not_fail_the_ingest(tmp_path, monkeypat
     assert summary.version == store.version and "tracking snapshot" in caplog.text
 
 
-def test_the_alert_log_is_read_again_only_where_it_grew(store):
+def test_the_alert_log_is_read_again_only_where_it_grew(store, monkeypatch):
+    from leads import alerts
+
+    parsed: list[str] = []
+    add = alerts._AlertLog._add
+    monkeypatch.setattr(alerts._AlertLog, "_add", lambda self, row: (parsed.append(row["entity_id"]), add(self, row)))
+
     def member(assoc: str, who: str) -> list[dict]:
         return detect_changes(_tables(), _tables(memberships=pd.DataFrame({"association_id": [assoc], "member_id": [who]})))
 
@@ -122,6 +128,9 @@ def test_the_alert_log_is_read_again_only_where_it_grew(store):
     assert [a["entity_id"] for a in read_alerts(store)] == ["S1"]
     record_alerts(store, member("A1", "S2") + member("A1", "C"), version="000003")
     assert [a["entity_id"] for a in read_alerts(store)] == ["C", "S2", "S1"]  # appended lines, newest first
+    assert parsed == ["S1", "S2", "C"]  # each line parsed once: the second read parsed only the two appended
+    read_alerts(store, kind="new_member")
+    assert len(parsed) == 3  # nothing appended: nothing parsed
     assert [a["version"] for a in read_alerts(store, entity="S2")] == ["000003"]
     assert [a["entity_id"] for a in read_alerts(store, entity="A1", limit=2)] == ["C", "S2"]  # related_id too
     assert read_alerts(store, kind="new_supplier") == [] and len(read_alerts(store, kind="new_member")) == 3
