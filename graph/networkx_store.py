@@ -29,7 +29,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from graph.errors import StoreCorrupted
-from graph.schema import TableData
+from graph.schema import TableData, empty
+from graph.stage import Stage, arrow_columns
 from graph.store import GraphStore
 
 __all__ = ["NetworkxStore"]
@@ -116,23 +117,45 @@ class NetworkxStore(GraphStore):
         return self._read_table(table, columns)
 
     # -------------------------------------------------------------- commit
+    def _new_stage(self, note: str) -> _ParquetStage:
+        return _ParquetStage(self, note)
+
     def _commit(self, tables: dict[str, TableData], note: str) -> str:
+        stage = _ParquetStage(self, note)
+        try:
+            # Parquet encoding and fsync release the GIL: the tables are written two at a time
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                for _ in pool.map(stage._put, tables, tables.values()):
+                    pass
+            return stage._commit()
+        except BaseException:
+            stage._abort()
+            raise
+
+    def _begin(self) -> Path:
+        """A new temporary folder for a version's files (renamed into place by `_finish`)."""
         if self._pinned is not None:
             raise StoreCorrupted("a pinned snapshot of the store cannot be written to")
-        current = self.manifest()
-        previous = current.get("version")
-        number = int(previous) + 1 if previous else 1
-        version = f"{number:06d}"
         versions = self.root / "versions"
         versions.mkdir(parents=True, exist_ok=True)
         for folder in (self.root, versions):  # client data: folders 0700, files 0600 (#19)
             os.chmod(folder, 0o700)
         tmp = versions / f".tmp-{uuid.uuid4().hex}"
         tmp.mkdir(mode=0o700)
+        return tmp
+
+    def _finish(self, tmp: Path, rows: dict[str, int], note: str) -> str:
+        """Make the tables written into `tmp` (`rows` per table) a new version: the current
+        version's other tables hard-linked beside them, the folder renamed into place, and only
+        then the manifest swapped with `os.replace`. Removes `tmp` if anything fails."""
+        current = self.manifest()
+        previous = current.get("version")
+        version = f"{int(previous) + 1 if previous else 1:06d}"
+        versions = self.root / "versions"
         try:
             entries: dict[str, dict[str, Any]] = {}
             for name, entry in current["tables"].items():
-                if name in tables:
+                if name in rows:
                     continue
                 src = self.root / entry["file"]
                 dst = tmp / src.name
@@ -142,12 +165,8 @@ class NetworkxStore(GraphStore):
                     shutil.copy2(src, dst)
                 entries[name] = {**entry, "file": f"versions/{version}/{src.name}",
                                  "written": entry.get("written") or entry["file"]}
-            # Parquet encoding and fsync release the GIL: the tables are written two at a time
-            with ThreadPoolExecutor(max_workers=2) as pool:
-                for _ in pool.map(_write_parquet, tables.values(), [tmp / f"{name}.parquet" for name in tables]):
-                    pass
-            for name, df in tables.items():
-                entries[name] = {"file": f"versions/{version}/{name}.parquet", "rows": int(len(df)),
+            for name, count in rows.items():
+                entries[name] = {"file": f"versions/{version}/{name}.parquet", "rows": count,
                                  "written": f"versions/{version}/{name}.parquet"}
             final = versions / version
             if final.exists():  # left by a crash after rename but before the manifest swap
@@ -158,7 +177,7 @@ class NetworkxStore(GraphStore):
             raise
         history = list(current.get("history", []))[-49:]
         history.append({"version": version, "at": datetime.now(UTC).isoformat(timespec="seconds"),
-                        "note": note, "tables": sorted(tables)})
+                        "note": note, "tables": sorted(rows)})
         manifest = {"format": 1, "backend": self.backend, "store_id": current.get("store_id") or uuid.uuid4().hex,
                     "version": version, "tables": entries, "history": history}
         tmp_manifest = self.root / f".{MANIFEST}.{uuid.uuid4().hex}.tmp"
@@ -181,6 +200,49 @@ class NetworkxStore(GraphStore):
             # a temporary folder older than an hour was left by a killed writer
             if datetime.now().timestamp() - tmp.stat().st_mtime > 3600:
                 shutil.rmtree(tmp, ignore_errors=True)
+
+
+class _ParquetStage(Stage):
+    """A stage whose put tables are written at once into the new version's temporary folder
+    (and so leave memory); `commit` is `NetworkxStore._finish`, as for one `write`."""
+
+    def __init__(self, store: NetworkxStore, note: str) -> None:
+        super().__init__(store, note)
+        self._store = store
+        self.folder = store._begin()
+        self.rows: dict[str, int] = {}
+
+    def _put(self, name: str, data: TableData) -> None:
+        _write_parquet(data, self.folder / f"{name}.parquet")
+        self.rows[name] = int(len(data))
+
+    def _read_put(self, name: str, columns: list[str]) -> pa.Table:
+        return _read_arrow(self.folder / f"{name}.parquet", name, columns)
+
+    def _read_kept(self, name: str, columns: list[str]) -> pa.Table:
+        entry = self._store.manifest()["tables"].get(name)
+        if entry is None:
+            return arrow_columns(name, empty(name), columns)
+        return _read_arrow(self._store.root / entry["file"], name, columns)
+
+    def _commit(self) -> str:
+        return self._store._finish(self.folder, self.rows, self.note)
+
+    def _abort(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _read_arrow(path: Path, name: str, columns: list[str]) -> pa.Table:
+    """Columns of a stored table file as Arrow in the stored schema (a file written before a
+    column existed gives nulls for it)."""
+    try:
+        stored = set(pq.read_schema(path).names)
+        data = pq.read_table(path, columns=[c for c in columns if c in stored])
+    except FileNotFoundError as exc:
+        raise StoreCorrupted(f"store file {path} is missing") from exc
+    except (OSError, pa.ArrowException) as exc:
+        raise StoreCorrupted(f"store file {path} is unreadable: {exc}") from exc
+    return arrow_columns(name, data, columns)
 
 
 def _write_parquet(data: TableData, dst: Path) -> None:

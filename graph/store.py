@@ -32,6 +32,7 @@ from graph.index_cache import NodeIndex, load_adjacency, load_node_index
 from graph.lru import Answers, Lru
 from graph.region import Region, ego_region, region_from_graph
 from graph.schema import EDGE_KINDS, NODE_TABLES, TABLES, TableData, as_frame, conform, conform_arrow, empty
+from graph.stage import Stage
 
 __all__ = ["GraphStore", "release_memory"]
 
@@ -57,7 +58,8 @@ class GraphStore(ABC):
 
     @abstractmethod
     def _commit(self, tables: dict[str, TableData], note: str) -> str:
-        """Atomically make a new version: given tables replaced, the others kept.
+        """Atomically make a new version: given tables replaced, the others kept (also what the
+        default `Stage` commits; a backend that writes put tables aside overrides `_new_stage`).
 
         Each table comes conformed, as a DataFrame or as an Arrow table in `arrow_schema`
         (`graph.schema.as_frame` gives a DataFrame of either)."""
@@ -150,17 +152,42 @@ class GraphStore(ABC):
         unknown = sorted(set(tables) - set(TABLES))
         if unknown:
             raise NotFound(f"unknown table(s): {', '.join(unknown)}")
-        conformed: dict[str, TableData] = {
-            name: conform_arrow(name, df) if isinstance(df, pa.Table) else conform(name, df)
-            for name, df in tables.items()}
-        for name, df in conformed.items():
-            _validate(name, df)
-        scope = self._cache_scope()
+        conformed = {name: self._checked(name, df) for name, df in tables.items()}
         version = self._commit(conformed, note)
-        # the replaced tables of earlier versions are not read again by this store: free them
-        # now rather than when the cache's bound pushes them out (a pinned reader reloads them)
-        _TABLES.drop(lambda key: key[0] == scope and key[1] in conformed)
+        self._forget(conformed)
         return version
+
+    @final
+    def stage(self, note: str = "") -> Stage:
+        """A new version built one table at a time and committed in one step (`graph.stage`):
+        `write` for a job that should not hold every table of the version at once.
+
+        >>> with store.stage("ingest") as stage:       # doctest: +SKIP
+        ...     stage.put("payments", payments)
+        ...     version = stage.commit()
+        """
+        return self._new_stage(note)
+
+    def _new_stage(self, note: str) -> Stage:
+        """The backend's stage (by default the put tables wait in memory for one `_commit`)."""
+        return Stage(self, note)
+
+    @final
+    def _checked(self, name: str, data: TableData) -> TableData:
+        """`data` conformed to table `name`, after the checks no backend may skip (`_validate`)."""
+        if name not in TABLES:
+            raise NotFound(f"unknown table(s): {name}")
+        conformed = conform_arrow(name, data) if isinstance(data, pa.Table) else conform(name, data)
+        _validate(name, conformed)
+        return conformed
+
+    @final
+    def _forget(self, tables: Iterable[str]) -> None:
+        """Drop replaced tables from the process's table cache once a commit replaced them: they
+        are not read again by this store (a pinned reader reloads them), so they are freed now
+        rather than when the cache's bound pushes them out."""
+        scope, names = self._cache_scope(), set(tables)
+        _TABLES.drop(lambda key: key[0] == scope and key[1] in names)
 
     @final
     def release_tables(self) -> None:

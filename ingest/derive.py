@@ -15,7 +15,7 @@ ARCHITECTURE.md "Table semantics": one `edges` row per (src, dst, kind[, role]).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import duckdb
 import numpy as np
@@ -24,10 +24,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.schema import arrow_schema, as_frame, conform, conform_arrow
+from graph.stage import arrow_columns
 from graph.store import release_memory
-from ingest.normalise import id_set, isin
+from ingest.normalise import id_set
 
-__all__ = ["derive_edges", "derive_edge_tables", "derive_branches", "derive_managers", "month_of"]
+__all__ = ["derive_edges", "derive_edge_tables", "derive_branches", "derive_managers", "frames_reader", "month_of",
+           "TableReader"]
+
+# Columns of a node or fact table as Arrow in the stored schema: `read(table, columns)`
+TableReader = Callable[[str, list[str]], pa.Table]
 
 
 def month_of(dates: pd.Series) -> pd.Series:
@@ -105,7 +110,7 @@ _MONEY_COLUMNS = {
 }
 
 
-def _money_edges(tables: dict[str, pd.DataFrame], own_bank_names: Iterable[str]) -> tuple[pa.Table, pa.Table]:
+def _money_edges(read: TableReader, own_bank_names: Iterable[str]) -> tuple[pa.Table, pa.Table]:
     """`edges` of the money kinds and `edge_months`, by GROUP BY in DuckDB over Arrow tables."""
     own = {"own_banks": sorted({n.strip() for n in own_bank_names})}
     parts = []
@@ -114,7 +119,7 @@ def _money_edges(tables: dict[str, pd.DataFrame], own_bank_names: Iterable[str])
         try:
             con.execute("SET arrow_large_buffer_size = true")  # large_string: the stored type
             for name in needs:
-                con.register(name, pa.Table.from_pandas(tables[name][_MONEY_COLUMNS[name]], preserve_index=False))
+                con.register(name, read(name, _MONEY_COLUMNS[name]))
             sql = _BY_MONTH_SQL.format(money=money)
             part = con.sql(sql, params=own) if "$own_banks" in money else con.sql(sql)
             parts.append(part.to_arrow_table().cast(_BY_MONTH_SCHEMA))
@@ -168,39 +173,38 @@ def _edges_of(by_month: pa.Table) -> pa.Table:
     }))
 
 
-def _part(kind: str, columns: dict[str, pd.Series]) -> pa.Table:
+def _part(kind: str, columns: dict[str, pa.ChunkedArray]) -> pa.Table:
     """Edges of one kind from node or fact columns (in their order), in the stored schema."""
-    arrays: dict[str, pa.Array | pa.ChunkedArray] = {name: pa.array(col) for name, col in columns.items()}
     size = len(next(iter(columns.values())))
-    arrays["kind"] = pa.repeat(pa.scalar(kind, pa.large_string()), size)
+    arrays = {**columns, "kind": pa.repeat(pa.scalar(kind, pa.large_string()), size)}
     return conform_arrow("edges", pa.table(arrays))
 
 
-def derive_edge_tables(tables: dict[str, pd.DataFrame], own_bank_names: Iterable[str]) -> dict[str, pa.Table]:
-    """`edges` and `edge_months` from the store's node and fact tables (schema-shaped frames), as
-    Arrow tables in the stored schema (`GraphStore.write` writes them as they are)."""
-    money, months = _money_edges(tables, own_bank_names)
+def derive_edge_tables(read: TableReader, own_bank_names: Iterable[str]) -> dict[str, pa.Table]:
+    """`edges` and `edge_months` from the node and fact tables that `read(table, columns)` gives
+    as Arrow in the stored schema (`graph.stage.Stage.read`: the tables an ingest has put aside),
+    as Arrow tables in the stored schema (`GraphStore.write` writes them as they are)."""
+    money, months = _money_edges(read, own_bank_names)
     parts: list[pa.Table] = [money]
-    roles = tables["roles"]
+    roles = read("roles", ["person_id", "enterprise_id", "role", "share_pct", "title", "first_on", "last_on"])
     parts.append(_part("HOLDS_ROLE", {"src": roles["person_id"], "dst": roles["enterprise_id"], "role": roles["role"],
                                       "share_pct": roles["share_pct"], "title": roles["title"],
                                       "first_on": roles["first_on"], "last_on": roles["last_on"]}))
-    mem = tables["memberships"]
+    mem = read("memberships", ["member_id", "association_id", "position"])
     parts.append(_part("MEMBER_OF", {"src": mem["member_id"], "dst": mem["association_id"],
                                      "position": mem["position"]}))
-    ent = tables["enterprises"]
-    known = ent["id"]
-    # the mask picks two columns only (filtering whole node tables copies every column)
-    parent = ent.loc[ent["parent_id"].notna() & isin(ent["parent_id"], known) & (ent["parent_id"] != ent["id"]),
-                     ["id", "parent_id"]]
+    ent = read("enterprises", ["id", "parent_id"])
+    parent_id = ent["parent_id"]
+    named = pc.and_(pc.is_in(parent_id, value_set=pc.unique(ent["id"])), pc.not_equal(parent_id, ent["id"]))
+    parent = ent.filter(pc.fill_null(named, False))
     parts.append(_part("PARENT_OF", {"src": parent["parent_id"], "dst": parent["id"]}))
     for table in ("enterprises", "persons"):
-        nodes = tables[table]
-        managed = nodes.loc[nodes["manager_id"].notna(), ["id", "manager_id"]]
+        nodes = read(table, ["id", "manager_id"])
+        managed = nodes.filter(pc.is_valid(nodes["manager_id"]))
         parts.append(_part("MANAGES", {"src": managed["manager_id"], "dst": managed["id"]}))
     for table in ("enterprises", "persons", "managers"):
-        nodes = tables[table]
-        placed = nodes.loc[nodes["branch_id"].notna(), ["id", "branch_id"]]
+        nodes = read(table, ["id", "branch_id"])
+        placed = nodes.filter(pc.is_valid(nodes["branch_id"]))
         parts.append(_part("IN_BRANCH", {"src": placed["id"], "dst": placed["branch_id"]}))
     # every part is unique by (src, dst, kind, role) by construction (facts are keyed), and in a
     # deterministic order, so no global de-duplication or sort is needed; the parts' chunks are
@@ -208,9 +212,15 @@ def derive_edge_tables(tables: dict[str, pd.DataFrame], own_bank_names: Iterable
     return {"edges": pa.concat_tables(parts), "edge_months": months}
 
 
+def frames_reader(tables: Mapping[str, pd.DataFrame]) -> TableReader:
+    """A `TableReader` over schema-shaped frames held in memory."""
+    return lambda name, columns: arrow_columns(name, tables[name], columns)
+
+
 def derive_edges(tables: dict[str, pd.DataFrame], own_bank_names: Iterable[str]) -> dict[str, pd.DataFrame]:
-    """`derive_edge_tables` as conformed DataFrames (for callers that want pandas)."""
-    return {name: as_frame(name, table) for name, table in derive_edge_tables(tables, own_bank_names).items()}
+    """`derive_edge_tables` of frames held in memory, as conformed DataFrames (for callers that want pandas)."""
+    derived = derive_edge_tables(frames_reader(tables), own_bank_names)
+    return {name: as_frame(name, table) for name, table in derived.items()}
 
 
 def derive_branches(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:

@@ -1,15 +1,17 @@
 """The ingest job: bundle → validated rows → resolved, merged store version + reports.
 
 `run_ingest` takes the store's writer lock, reads every table of the bundle, validates and
-resolves, merges with the store's nodes and facts, rebuilds the derived edges and writes all
-tables in ONE `store.write` — a new version is written aside and swapped in, so an ingest
-that fails or is killed leaves the previous version in use. The rejects report, the
+resolves, merges with the store's nodes and facts, rebuilds the derived edges and commits all
+tables as ONE new version (`GraphStore.stage`): each table is written aside as soon as it is
+final and let go of, the derived edges are built from what was written, and the version is
+swapped in only at the commit, so an ingest that fails or is killed leaves the previous
+version in use and no half version visible. The rejects report, the
 resolution report and a JSON summary go to ``store.reports_dir/<version>-<time>/``.
 
 Whatever should follow a committed ingest (the alerts and the campaign tracking of `leads`)
 is passed in as `watchers` (`IngestWatcher`): ingest imports only `graph`, so it knows no
 more of them than this protocol. Each watcher looks at the store inside the writer lock, just
-before the write, and returns what to do once the new version is committed.
+before the new version is written, and returns what to do once it is committed.
 
 Example:
     >>> from leads.watchers import INGEST_WATCHERS                           # doctest: +SKIP
@@ -22,7 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -33,6 +35,7 @@ from graph.errors import NotFound
 from graph.progress import stages
 from graph.schema import FACT_TABLES, NODE_TABLES, conform
 from graph.settings import get_settings
+from graph.stage import Stage
 from graph.store import GraphStore, release_memory
 from ingest.aliases import MERGED_REQUIRED, SENIORITY
 from ingest.derive import derive_branches, derive_edge_tables, derive_managers, month_of
@@ -63,9 +66,10 @@ log = logging.getLogger("prospect_graph.ingest")
 class AfterCommit(Protocol):
     """What a watcher does once the new version is committed (still inside the writer lock).
 
-    `tables` are the ingest's merged node and fact tables by name (the derived `edges`,
-    `edge_months` and `resolutions` are freed once written: a hook reads them from the store);
-    the hook may record counts in `summary` (e.g. `summary.alerts`).
+    `tables` are the ingest's merged node and fact tables by name, read from the committed
+    version when asked for (the ingest wrote each aside and let go of it); the derived `edges`,
+    `edge_months` and `resolutions` a hook reads from the store. The hook may record counts in
+    `summary` (e.g. `summary.alerts`).
     """
 
     def __call__(self, version: str, tables: Mapping[str, pd.DataFrame], summary: IngestSummary) -> None: ...
@@ -93,7 +97,8 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
                        "the first ingest of a store needs one")
     root = bundle if bundle.is_dir() else bundle.parent
     summary = IngestSummary()
-    steps = [f"read {table}" for table in plan] + ["resolve and merge", "derive edges", "write store version"]
+    steps = [f"read {table}" for table in plan] + ["resolve and merge", "write tables", "derive edges",
+                                                   "commit version"]
     with store.writer(), stages("ingest", steps) as step:
         ctx = Context(settings, store.secret("salt"), root=root, defer_fact_ids=True)
         loaded: dict[str, pd.DataFrame] = {}
@@ -101,8 +106,7 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
         lap = time.perf_counter()
         for table, sources in plan.items():
             step(f"read {table}")
-            rows, n, files = load_table(table, sources, ctx)
-            loaded[table], read[table] = rows, n
+            loaded[table], read[table], files = load_table(table, sources, ctx)
             release_memory()
             summary.files.extend(files)
         ctx.settle()  # the payments' last fact ids, hashed while the tables after them loaded
@@ -114,22 +118,29 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
         loaded.clear()  # the merged tables hold what is kept: the loaded rows are not needed again
         tables["resolutions"] = _resolutions(store, report)
         lap = _stage(summary, "resolve and merge", lap)
-        step("derive edges")
-        release_memory()
-        # Arrow tables in the stored schema: never pandas, written as they are
-        derived = derive_edge_tables(tables, settings.own_bank_names)
-        release_memory()
-        lap = _stage(summary, "derive edges", lap)
-        step("write store version")
+        # the watchers see the store as it was: nothing of the new version is visible before its commit
         hooks = [hook for hook in (watch(store) for watch in watchers) if hook is not None]
-        # the derived tables are always written (rebuilt from every fact, so every ingest makes a version)
-        version = store.write({**_changed(store, tables), **derived}, note=f"ingest {bundle.name}")
-        derived.clear()  # written: not held under the hooks' peak
-        tables.pop("resolutions", None)
-        release_memory()
-        _stage(summary, "write store version", lap)
+        names = [name for name in tables if name != "resolutions"]
+        # A staged write: each merged table is written aside and let go of, the derived tables are
+        # built from what was written (DuckDB scans it) and written aside in turn, and the version
+        # is committed once. The tables of the new version are never all in memory at once.
+        with store.stage(note=f"ingest {bundle.name}") as staged:
+            step("write tables")
+            _put_changed(staged, store, tables)
+            writing = time.perf_counter() - lap
+            lap = time.perf_counter()
+            step("derive edges")
+            derived = derive_edge_tables(staged.read, settings.own_bank_names)
+            for name in ("edge_months", "edges"):  # always written: rebuilt from every fact
+                staged.put(name, derived.pop(name))
+                release_memory()
+            lap = _stage(summary, "derive edges", lap)
+            step("commit version")
+            version = staged.commit()
+        _stage(summary, "write store version", lap - writing)  # the tables written aside and the commit
+        committed = _Committed(store, names)
         for hook in hooks:
-            hook(version, tables, summary)
+            hook(version, committed, summary)
     rejected = ctx.rejects.rows_rejected()
     for table in plan:
         accepted = read[table] - rejected.get(table, 0)
@@ -152,14 +163,33 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
     return summary
 
 
-def _changed(store: GraphStore, tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Only the tables whose content changed (the others are kept as they are by the commit)."""
-    out: dict[str, pd.DataFrame] = {}
-    for name, df in tables.items():
-        new = conform(name, df)
+def _put_changed(staged: Stage, store: GraphStore, tables: dict[str, pd.DataFrame]) -> None:
+    """Put each table whose content changed (the others are kept as they are by the commit),
+    emptying `tables`: a table put is written aside and leaves memory."""
+    for name in list(tables):
+        new = conform(name, tables.pop(name))
         if not new.equals(store.read(name)):
-            out[name] = new
-    return out
+            staged.put(name, new)
+        del new
+        release_memory()
+
+
+class _Committed(Mapping[str, pd.DataFrame]):
+    """The committed version's merged tables, read from the store when a hook asks for one."""
+
+    def __init__(self, store: GraphStore, names: list[str]) -> None:
+        self._store, self._names = store, names
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._names:
+            raise KeyError(name)
+        return self._store.read(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 def _stage(summary: IngestSummary, name: str, since: float) -> float:
@@ -175,7 +205,8 @@ def _merge(store: GraphStore, loaded: dict[str, pd.DataFrame], ctx: Context,
     tables: dict[str, pd.DataFrame] = {t: store.read(t) for t in (*NODE_TABLES, *FACT_TABLES)}
     tables = {t: df.copy() for t, df in tables.items()}
     for table in NODE_TABLES:
-        rows = loaded.get(table)
+        # popped (freed once merged) but enterprises, whose parent ids are checked at the end
+        rows = loaded.get(table) if table == "enterprises" else loaded.pop(table, None)
         if rows is None or rows.empty:
             continue
         new = _named(table, node_frame(table, rows), tables[table], ctx)
