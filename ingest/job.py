@@ -113,18 +113,18 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
         lap = _stage(summary, "read and validate", lap)
         step("resolve and merge")
         release_memory()  # each stage's garbage (raw columns, normalising copies) leaves RSS before the next
-        # the resolver (its name indexes) ends with `_merge`, before the derive step's peak
-        tables, report, fresh = _merge(store, loaded, ctx, settings)
-        loaded.clear()  # the merged tables hold what is kept: the loaded rows are not needed again
-        tables["resolutions"] = _resolutions(store, report)
-        lap = _stage(summary, "resolve and merge", lap)
         # the watchers see the store as it was: nothing of the new version is visible before its commit
         hooks = [hook for hook in (watch(store) for watch in watchers) if hook is not None]
-        names = [name for name in tables if name != "resolutions"]
-        # A staged write: each merged table is written aside and let go of, the derived tables are
-        # built from what was written (DuckDB scans it) and written aside in turn, and the version
-        # is committed once. The tables of the new version are never all in memory at once.
+        # A staged write: each merged table is written aside as soon as it is final and let go of
+        # (the fact tables inside `_merge`), the derived tables are built from what was written and
+        # written aside in turn, and the version is committed once. The tables of the new version
+        # are never all in memory at once.
         with store.stage(note=f"ingest {bundle.name}") as staged:
+            # the resolver (its name indexes) ends with `_merge`, before the derive step's peak
+            tables, report, fresh = _merge(store, loaded, ctx, settings, staged)
+            loaded.clear()  # the merged tables hold what is kept: the loaded rows are not needed again
+            tables["resolutions"] = _resolutions(store, report)
+            lap = _stage(summary, "resolve and merge", lap)
             step("write tables")
             _put_changed(staged, store, tables)
             writing = time.perf_counter() - lap
@@ -138,7 +138,7 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
             step("commit version")
             version = staged.commit()
         _stage(summary, "write store version", lap - writing)  # the tables written aside and the commit
-        committed = _Committed(store, names)
+        committed = _Committed(store, [*NODE_TABLES, *FACT_TABLES])
         for hook in hooks:
             hook(version, committed, summary)
     rejected = ctx.rejects.rows_rejected()
@@ -199,9 +199,11 @@ def _stage(summary: IngestSummary, name: str, since: float) -> float:
     return now
 
 
-def _merge(store: GraphStore, loaded: dict[str, pd.DataFrame], ctx: Context,
-           settings: IngestSettings) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, int]:
-    """The stored tables with the loaded rows merged in, the resolution report, the new facts."""
+def _merge(store: GraphStore, loaded: dict[str, pd.DataFrame], ctx: Context, settings: IngestSettings,
+           staged: Stage) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, int]:
+    """The stored node tables with the loaded rows merged in, the resolution report, the new facts.
+
+    The merged fact tables are put in `staged` (written aside) rather than returned."""
     tables: dict[str, pd.DataFrame] = {t: store.read(t) for t in (*NODE_TABLES, *FACT_TABLES)}
     tables = {t: df.copy() for t, df in tables.items()}
     for table in NODE_TABLES:
@@ -261,12 +263,19 @@ def _merge(store: GraphStore, loaded: dict[str, pd.DataFrame], ctx: Context,
         new = conform("enterprises", pd.DataFrame(list(resolver.new_nodes.values())))
         tables["enterprises"] = merge_nodes("enterprises", tables["enterprises"], new)
     fresh = 0
-    for table in list(facts):
-        rows = facts.pop(table)
-        rows = rows.drop(columns=[c for c in rows.columns if c.startswith("_")])
-        tables[table], n = merge_facts(table, tables[table], rows)
+    # the payments last: every other fact table is written aside (and let go of) once merged, so
+    # the biggest merge does not have them all in memory beside it
+    for table in sorted(FACT_TABLES, key=lambda name: name == "payments"):
+        rows = facts.pop(table, None)
+        merged, n = tables.pop(table), 0
+        if rows is not None:
+            merged, n = merge_facts(table, merged, rows.drop(columns=[c for c in rows.columns if c.startswith("_")]))
+            del rows
+        if table == "memberships":
+            merged = last_per_key(merged, ["association_id", "member_id"])
         fresh += n
-    tables["memberships"] = last_per_key(tables["memberships"], ["association_id", "member_id"])
+        _put_changed(staged, store, {table: merged})
+        del merged
     new_ents = loaded.get("enterprises")
     if new_ents is not None and not new_ents.empty and "parent_id" in new_ents.columns:
         known = tables["enterprises"]["id"]

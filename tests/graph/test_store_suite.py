@@ -175,3 +175,41 @@ def test_subgraph_and_adjacency_match_the_embedded_store(backend_store: GraphSto
     ids = ["E1", "E2", "E3", "ghost", "nope", "P1"]
     assert _dump(backend_store.subgraph(ids, **query)) == _dump(ref.subgraph(ids, **query))
     assert backend_store.adjacency().ball("E1", 2) == ref.adjacency().ball("E1", 2)
+
+
+def test_a_staged_version_is_invisible_until_committed(backend_store: GraphStore):
+    tables = sample_tables()
+    v1 = backend_store.write({"enterprises": tables["enterprises"], "payments": tables["payments"]})
+    more = pd.concat([tables["payments"], pd.DataFrame({
+        "fact_id": ["f5"], "payer_id": ["E3"], "payee_id": ["E4"], "amount": [7.0],
+        "paid_on": ["2024-03-02"], "month": ["2024-03"]})], ignore_index=True)
+    with backend_store.stage(note="staged") as stage:
+        stage.put("payments", more)
+        stage.put("persons", tables["persons"])
+        assert backend_store.version == v1 and len(backend_store.read("payments")) == 4  # nothing visible yet
+        # what the new version will hold, as Arrow: the put table, and the kept one of the current version
+        assert stage.read("payments", ["fact_id", "amount"]).column("fact_id").to_pylist()[-1] == "f5"
+        assert stage.read("enterprises", ["id"]).column("id").to_pylist() == list(tables["enterprises"]["id"])
+        assert stage.read("associations", ["id"]).num_rows == 0  # in no version yet
+        v2 = stage.commit()
+    assert backend_store.version == v2 != v1
+    pd.testing.assert_frame_equal(backend_store.read("payments"), _expected("payments", more))
+    pd.testing.assert_frame_equal(backend_store.read("persons"), _expected("persons", tables["persons"]))
+    assert list(backend_store.read("enterprises")["id"]) == list(tables["enterprises"]["id"])  # kept
+
+
+def test_a_stage_left_without_commit_changes_nothing(backend_store: GraphStore):
+    tables = sample_tables()
+    v1 = backend_store.write({"enterprises": tables["enterprises"]})
+    with pytest.raises(RuntimeError, match="derive failed"), backend_store.stage() as stage:
+        stage.put("enterprises", tables["enterprises"].iloc[:2])
+        raise RuntimeError("derive failed")
+    with pytest.raises(InvalidData, match="duplicate id"), backend_store.stage() as stage:
+        stage.put("enterprises", pd.DataFrame({"id": ["E1", "E1"], "name": ["a", "b"]}))
+    with pytest.raises(RuntimeError, match="committed or aborted"):
+        stage.put("persons", tables["persons"])
+    assert backend_store.version == v1
+    assert list(backend_store.read("enterprises")["id"]) == list(tables["enterprises"]["id"])
+    versions = backend_store.root / "versions"
+    if versions.is_dir():  # the embedded store: no temporary folder left behind
+        assert sorted(p.name for p in versions.iterdir()) == [v1]

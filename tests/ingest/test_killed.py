@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from graph.networkx_store import NetworkxStore
 from ingest.job import run_ingest
@@ -29,15 +30,24 @@ KILLER = textwrap.dedent("""
     def write_then_die(table, where, *args, **kwargs):
         real_write(table, where, *args, **kwargs)
         written.append(where)
-        if len(written) == int(sys.argv[3]):
+        if sys.argv[3].isdigit() and len(written) == int(sys.argv[3]):
             os.kill(os.getpid(), signal.SIGKILL)  # no cleanup, no finally: like a power cut
 
     pq.write_table = write_then_die
+    if sys.argv[3] == "derive":  # once every merged table is written aside: the derive step dies
+        import ingest.job
+
+        def die(*args, **kwargs):
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        ingest.job.derive_edge_tables = die
     run_ingest(NetworkxStore(sys.argv[1]), Path(sys.argv[2]))
 """)
 
 
-def test_killed_ingest_leaves_the_previous_version(tmp_path: Path, make_bundle: Callable[..., Path]) -> None:
+@pytest.mark.parametrize("kill_at", ["4", "derive"])  # the 4th Parquet file written; the derive step
+def test_killed_ingest_leaves_the_previous_version(tmp_path: Path, make_bundle: Callable[..., Path],
+                                                   kill_at: str) -> None:
     store_dir = tmp_path / "store"
     store = NetworkxStore(store_dir)
     run_ingest(store, make_bundle({"enterprises.csv": ENTERPRISES, "payments.csv": PAYMENTS_JAN}))
@@ -47,10 +57,13 @@ def test_killed_ingest_leaves_the_previous_version(tmp_path: Path, make_bundle: 
     feb = make_bundle({"enterprises.csv": ENTERPRISES, "payments.csv": PAYMENTS_JAN + PAYMENTS_FEB.split("\n", 1)[1]})
     script = tmp_path / "killer.py"
     script.write_text(KILLER, encoding="utf-8")
-    done = subprocess.run([sys.executable, str(script), str(store_dir), str(feb), "4"], cwd=Path.cwd(),
+    done = subprocess.run([sys.executable, str(script), str(store_dir), str(feb), kill_at], cwd=Path.cwd(),
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == -signal.SIGKILL, done.stderr
-    assert any(p.name.startswith(".tmp-") for p in (store_dir / "versions").iterdir())  # died mid-write
+    left = [p for p in (store_dir / "versions").iterdir() if p.name.startswith(".tmp-")]
+    assert len(left) == 1  # died mid-write: the tables written aside are in a folder no reader opens
+    if kill_at == "derive":
+        assert "payments.parquet" in {p.name for p in left[0].iterdir()}  # the changed table, written aside
 
     reopened = NetworkxStore(store_dir)
     assert reopened.version == version
@@ -61,3 +74,23 @@ def test_killed_ingest_leaves_the_previous_version(tmp_path: Path, make_bundle: 
     summary = run_ingest(reopened, feb)  # the lock died with the process; the next ingest works
     assert summary.new_facts == 1 and reopened.version != version
     assert len(reopened.read("payments")) == len(before["payments"]) + 1
+
+
+def test_a_failed_derive_leaves_the_previous_version_and_no_files(tmp_path: Path, make_bundle: Callable[..., Path],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    store = NetworkxStore(tmp_path / "store")
+    run_ingest(store, make_bundle({"enterprises.csv": ENTERPRISES, "payments.csv": PAYMENTS_JAN}))
+    version, payments = store.version, store.read("payments")
+    feb = make_bundle({"enterprises.csv": ENTERPRISES, "payments.csv": PAYMENTS_JAN + PAYMENTS_FEB.split("\n", 1)[1]})
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise MemoryError("derive ran out of memory")
+
+    monkeypatch.setattr("ingest.job.derive_edge_tables", fail)
+    with pytest.raises(MemoryError):
+        run_ingest(store, feb)
+    assert store.version == version
+    pd.testing.assert_frame_equal(store.read("payments"), payments)
+    assert sorted(p.name for p in (tmp_path / "store" / "versions").iterdir()) == [version]  # the staged files went
+    monkeypatch.undo()
+    assert run_ingest(store, feb).new_facts == 1

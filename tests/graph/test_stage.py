@@ -1,0 +1,31 @@
+"""The default `Stage` (what a backend without a staged write of its own, Neo4j, gets): the put
+tables wait in memory and are committed with one `_commit`, as one `write` would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from graph.networkx_store import NetworkxStore
+from graph.schema import conform
+from graph.stage import Stage
+
+
+def test_the_default_stage_holds_put_tables_in_memory_and_commits_them_once(tmp_path: Path) -> None:
+    store = NetworkxStore(tmp_path / "s")
+    v1 = store.write({"enterprises": pd.DataFrame({"id": ["E1", "E2"], "name": ["甲", "乙"]})})
+    edges = pa.table({"src": ["E1"], "dst": ["E2"], "kind": ["PAYS"], "amount": [5.0]})
+    with Stage(store, "in memory") as stage:
+        stage.put("persons", pd.DataFrame({"id": ["P1"], "name": ["张三"], "aum": [1.0]}))
+        stage.put("edges", edges)
+        assert not any(p.name.startswith(".tmp-") for p in (tmp_path / "s" / "versions").iterdir())  # nothing on disk
+        assert stage.read("persons", ["id", "aum"]).to_pylist() == [{"id": "P1", "aum": 1.0}]
+        assert stage.read("edges", ["kind", "count"]).to_pylist() == [{"kind": "PAYS", "count": None}]
+        assert stage.read("enterprises", ["id"]).column("id").to_pylist() == ["E1", "E2"]  # kept from v1
+        assert store.version == v1
+        v2 = stage.commit()
+    assert store.version == v2 and store.manifest()["history"][-1]["note"] == "in memory"
+    assert list(store.read("persons")["id"]) == ["P1"] and list(store.read("enterprises")["id"]) == ["E1", "E2"]
+    pd.testing.assert_frame_equal(store.read("edges"), conform("edges", edges.to_pandas()))
