@@ -127,6 +127,7 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
             lap = _stage(summary, "resolve and merge", lap)
             step("write tables")
             _put_changed(staged, store, tables)
+            release_memory()
             writing = time.perf_counter() - lap
             lap = time.perf_counter()
             step("derive edges")
@@ -171,7 +172,6 @@ def _put_changed(staged: Stage, store: GraphStore, tables: dict[str, pd.DataFram
         if not new.equals(store.read(name)):
             staged.put(name, new)
         del new
-        release_memory()
 
 
 class _Committed(Mapping[str, pd.DataFrame]):
@@ -276,6 +276,7 @@ def _merge(store: GraphStore, loaded: dict[str, pd.DataFrame], ctx: Context, set
         fresh += n
         _put_changed(staged, store, {table: merged})
         del merged
+    release_memory()
     new_ents = loaded.get("enterprises")
     if new_ents is not None and not new_ents.empty and "parent_id" in new_ents.columns:
         known = tables["enterprises"]["id"]
