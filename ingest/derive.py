@@ -74,11 +74,12 @@ FROM payroll"""),
 )
 
 # One pass over the money facts of a kind: one row per (src, dst, month) with its totals, first
-# and last day and the part paid to payees at other banks, sorted by edge then month. The kinds
-# are aggregated one after the other (DuckDB's hash table and sort hold one kind at a time) and
-# put one after the other, so the rows are sorted by (kind, src, dst, month). `edge_months` is
-# these rows (but endorsements) and `edges` sums each edge's run of rows (`_edges_of`): the facts
-# are hashed once, sorted once, and `months_active` counts rows (no DISTINCT aggregate).
+# and last day and the part paid to payees at other banks. The kinds are aggregated one after the
+# other (DuckDB's hash table holds one kind at a time); each kind's rows are sorted by edge then
+# month (`_by_edge`) and the kinds put one after the other, so the rows are sorted by (kind, src,
+# dst, month). `edge_months` is these rows (but endorsements) and `edges` sums each edge's run of
+# rows (`_edges_of`): the facts are hashed once, sorted once, and `months_active` counts rows (no
+# DISTINCT aggregate).
 _BY_MONTH_SQL = """
 WITH money AS ({money})
 SELECT kind_order, kind, src, dst, month,
@@ -90,7 +91,6 @@ SELECT kind_order, kind, src, dst, month,
 FROM money
 WHERE src IS NOT NULL AND dst IS NOT NULL
 GROUP BY kind_order, kind, src, dst, month
-ORDER BY src, dst, month NULLS LAST
 """
 _BY_MONTH_SCHEMA = pa.schema([("kind_order", pa.int32()), ("kind", pa.large_string()), ("src", pa.large_string()),
                               ("dst", pa.large_string()), ("month", pa.large_string()), ("amount", pa.float64()),
@@ -117,7 +117,7 @@ def _money_edges(tables: dict[str, pd.DataFrame], own_bank_names: Iterable[str])
                 con.register(name, pa.Table.from_pandas(tables[name][_MONEY_COLUMNS[name]], preserve_index=False))
             sql = _BY_MONTH_SQL.format(money=money)
             part = con.sql(sql, params=own) if "$own_banks" in money else con.sql(sql)
-            parts.append(part.to_arrow_table().cast(_BY_MONTH_SCHEMA))
+            parts.append(_by_edge(part.to_arrow_table().cast(_BY_MONTH_SCHEMA)))
         finally:
             con.close()
         release_memory()  # DuckDB's sort and hash buffers leave before the next kind
@@ -127,6 +127,52 @@ def _money_edges(tables: dict[str, pd.DataFrame], own_bank_names: Iterable[str])
     if months.column("month").null_count:
         months = months.filter(pc.is_valid(months.column("month")))
     return _edges_of(by_month), conform_arrow("edge_months", months)
+
+
+def _by_edge(rows: pa.Table) -> pa.Table:
+    """The rows of one kind in the order of ORDER BY src, dst, month NULLS LAST (unique keys).
+
+    One numpy sort of integers: each key column is replaced by its rank among its distinct
+    values sorted (Arrow compares strings byte by byte, as DuckDB does), the ranks are packed
+    into one int64, and the sorted key columns are taken from their distinct values (a DuckDB
+    ORDER BY on the strings cost 3-8x more CPU at 2M payments, a take of the strings 2x more).
+    """
+    if rows.num_rows < 2:
+        return rows
+    keys = {col: _ranks(rows.column(col)) for col in ("src", "dst", "month")}
+    sizes = [len(distinct) + 1 for _, distinct in keys.values()]  # + 1: a missing value ranks last
+    if np.prod(np.array(sizes, dtype=np.float64)) < 2.0 ** 62:
+        packed = np.zeros(rows.num_rows, dtype=np.int64)
+        for (rank, _), size in zip(keys.values(), sizes, strict=True):
+            packed = packed * size + rank
+        order = np.argsort(packed)
+    else:  # too many distinct values to pack into one integer: sort on the ranks
+        order = np.lexsort([rank for rank, _ in reversed(keys.values())])
+    taken = pa.array(order)
+    columns: dict[str, pa.Array | pa.ChunkedArray] = {}
+    for name in rows.column_names:
+        if name in keys:
+            rank, distinct = keys[name]
+            ranked = rank[order]
+            columns[name] = distinct.take(pa.array(ranked, mask=ranked == len(distinct)))
+        elif name in ("kind_order", "kind"):  # one kind per call: its value repeated (no take)
+            columns[name] = pa.repeat(rows.column(name)[0], rows.num_rows)
+        else:
+            columns[name] = rows.column(name).take(taken)
+    return pa.table(columns, schema=rows.schema)
+
+
+def _ranks(values: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """Each value's rank among the distinct values sorted (a null: their number), and those."""
+    # one dictionary for every chunk (each chunk's is a prefix of the last one's)
+    codes = pa.table({"v": values.dictionary_encode()}).unify_dictionaries().column("v")
+    dictionary = codes.chunk(0).dictionary
+    order = pc.sort_indices(dictionary).to_numpy()
+    rank_of = np.empty(len(dictionary) + 1, dtype=np.int64)
+    rank_of[order] = np.arange(len(dictionary))
+    rank_of[-1] = len(dictionary)
+    indices = pa.chunked_array([chunk.indices for chunk in codes.chunks], type=codes.type.index_type)
+    return rank_of[pc.fill_null(indices, -1).to_numpy(zero_copy_only=False)], dictionary.take(pa.array(order))
 
 
 _PAYS = 1  # kind_order of PAYS in _MONEY_KINDS
