@@ -91,7 +91,8 @@ WHERE src IS NOT NULL AND dst IS NOT NULL
 _BY_MONTH_SCHEMA = pa.schema([("kind_order", pa.int32()), ("kind", pa.large_string()), ("src", pa.large_string()),
                               ("dst", pa.large_string()), ("month", pa.large_string()), ("amount", pa.float64()),
                               ("count", pa.int64()), ("first_on", pa.timestamp("ns")),
-                              ("last_on", pa.timestamp("ns")), ("other_bank_amount", pa.float64())])
+                              ("last_on", pa.timestamp("ns")), ("other_bank_amount", pa.float64()),
+                              ("new_edge", pa.bool_())])  # the first month row of its (src, dst)
 
 _MONEY_COLUMNS = {
     "payments": ["payer_id", "payee_id", "payee_bank", "amount", "paid_on", "month"],
@@ -158,9 +159,13 @@ def _by_month(facts: pa.Table, kind_order: int, kind: str) -> pa.Table:
     at = order[starts]
     columns: dict[str, pa.Array] = {"kind_order": pa.repeat(pa.scalar(kind_order, pa.int32()), len(starts)),
                                     "kind": pa.repeat(pa.scalar(kind, pa.large_string()), len(starts))}
+    new_edge = np.zeros(len(starts), dtype=bool)
+    new_edge[0] = True
     for name, (rank, distinct) in keys.items():
         ranked = rank[at]
         columns[name] = distinct.take(pa.array(ranked, mask=ranked == len(distinct)))
+        if name != "month":
+            new_edge[1:] |= ranked[1:] != ranked[:-1]
     amount = pc.cast(facts.column("amount"), pa.float64()).to_numpy()[order]
     columns["amount"] = pa.array(np.add.reduceat(amount, starts))
     columns["count"] = pa.array(np.diff(np.append(starts, size)))
@@ -171,6 +176,7 @@ def _by_month(facts: pa.Table, kind_order: int, kind: str) -> pa.Table:
         columns[name] = pa.array(out, mask=out == blank).cast(pa.timestamp("ns"))  # no day in the run: null
     other = facts.column("other_bank").to_numpy(zero_copy_only=False)[order]
     columns["other_bank_amount"] = pa.array(np.add.reduceat(np.where(other, amount, 0.0), starts))
+    columns["new_edge"] = pa.array(new_edge)
     return pa.table(columns, schema=_BY_MONTH_SCHEMA)
 
 
@@ -196,12 +202,7 @@ def _edges_of(by_month: pa.Table) -> pa.Table:
     size = by_month.num_rows
     if size == 0:
         return arrow_schema("edges").empty_table()
-    starts_run = np.zeros(size, dtype=bool)
-    starts_run[0] = True
-    for col in ("kind_order", "src", "dst"):  # never null (kind_order by construction; ids by the WHERE)
-        values = by_month.column(col)
-        starts_run[1:] |= pc.not_equal(values.slice(1), values.slice(0, size - 1)).to_numpy(zero_copy_only=False)
-    starts = np.flatnonzero(starts_run)
+    starts = np.flatnonzero(by_month.column("new_edge").to_numpy(zero_copy_only=False))  # each kind's first row too
     taken = pa.array(starts)
     firsts = by_month.select(["src", "dst", "kind", "kind_order"]).take(taken)
 
