@@ -77,10 +77,10 @@ FROM payroll"""),
 # dst, month) with its totals, first and last day and the part paid to payees at other banks,
 # sorted by edge then month (`_by_month`): as `GROUP BY src, dst, month ORDER BY src, dst, month
 # NULLS LAST` but by one numpy sort of integer ranks and `reduceat` over its runs (a DuckDB
-# GROUP BY and ORDER BY on the strings cost about 3x the CPU at 2M payments; each sum adds its
-# facts in their order, so every ingest of the same facts stores the same bits). The kinds run
-# one after the other and are put one after the other, so the rows are sorted by (kind, src,
-# dst, month). `edge_months` is these rows (but endorsements) and `edges` sums each edge's run of
+# GROUP BY and ORDER BY on the strings cost about 3x the CPU at 2M payments; each sum follows
+# the facts' order, never thread timing, so every ingest of the same facts stores the same bits).
+# The kinds run one after the other and are put one after the other, so the rows are sorted by
+# (kind, src, dst, month). `edge_months` is these rows (but endorsements) and `edges` sums each edge's run of
 # rows (`_edges_of`): the facts are sorted once and `months_active` counts rows (no DISTINCT).
 _FACTS_SQL = """
 WITH money AS ({money})
@@ -128,6 +128,9 @@ def _money_edges(tables: dict[str, pd.DataFrame], own_bank_names: Iterable[str])
     return _edges_of(by_month), conform_arrow("edge_months", months)
 
 
+_PACKED_LIMIT = 2.0 ** 62  # the product of the three keys' distinct counts that still packs into an int64
+
+
 def _by_month(facts: pa.Table, kind_order: int, kind: str) -> pa.Table:
     """One row per (src, dst, month) of one kind's facts, in the order of ORDER BY src, dst,
     month NULLS LAST (`_BY_MONTH_SCHEMA`): amount, count, first and last day, other-bank amount.
@@ -142,7 +145,7 @@ def _by_month(facts: pa.Table, kind_order: int, kind: str) -> pa.Table:
         return _BY_MONTH_SCHEMA.empty_table()
     keys = {col: _ranks(facts.column(col)) for col in ("src", "dst", "month")}
     sizes = [len(distinct) + 1 for _, distinct in keys.values()]  # + 1: a missing value ranks last
-    if np.prod(np.array(sizes, dtype=np.float64)) < 2.0 ** 62:
+    if np.prod(np.array(sizes, dtype=np.float64)) < _PACKED_LIMIT:
         packed = np.zeros(size, dtype=np.int64)
         for (rank, _), width in zip(keys.values(), sizes, strict=True):
             packed = packed * width + rank
