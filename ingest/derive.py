@@ -47,16 +47,16 @@ def month_of(dates: pd.Series) -> pd.Series:
     return pd.Series(out, index=dates.index, dtype="string")
 
 
-# The money facts of each kind: (kind_order, kind, src, dst, amount, on_day, month, other_bank), with
-# the tables each reads. An endorsement without an endorser is endorsed by the previous holder:
+# The money facts of each kind, in the order of `kind_order` (1, 2 ...): (src, dst, amount, on_day,
+# month, other_bank), with the tables each reads. An endorsement without an endorser is endorsed by the previous holder:
 # the previous endorsee of the bill, else the bill's payee.
 _MONEY_KINDS: tuple[tuple[str, tuple[str, ...], str], ...] = (
     ("PAYS", ("payments",), """
-SELECT 1 AS kind_order, 'PAYS' AS kind, payer_id AS src, payee_id AS dst, amount, paid_on AS on_day, month,
+SELECT payer_id AS src, payee_id AS dst, amount, paid_on AS on_day, month,
        coalesce(payee_bank <> '' AND NOT list_contains($own_banks, payee_bank), false) AS other_bank
 FROM payments"""),
     ("BILL", ("bills",), """
-SELECT 2 AS kind_order, 'BILL' AS kind, drawer_id AS src, payee_id AS dst, amount, issued_on AS on_day,
+SELECT drawer_id AS src, payee_id AS dst, amount, issued_on AS on_day,
        strftime(issued_on, '%Y-%m') AS month, false AS other_bank
 FROM bills"""),
     ("ENDORSES", ("endorsements", "bills"), """
@@ -69,38 +69,35 @@ WITH hops AS (
            e.endorsed_on                               AS on_day
     FROM endorsements e LEFT JOIN bills b USING (bill_id)
 )
-SELECT 3 AS kind_order, 'ENDORSES' AS kind, src, dst, amount, on_day, strftime(on_day, '%Y-%m') AS month,
+SELECT src, dst, amount, on_day, strftime(on_day, '%Y-%m') AS month,
        false AS other_bank
 FROM hops"""),
     ("PAYROLL", ("payroll",), """
-SELECT 4 AS kind_order, 'PAYROLL' AS kind, employer_id AS src, person_id AS dst, amount,
+SELECT employer_id AS src, person_id AS dst, amount,
        try_strptime(month || '-01', '%Y-%m-%d') AS on_day, month, false AS other_bank
 FROM payroll"""),
 )
 
-# One pass over the money facts of a kind: one row per (src, dst, month) with its totals, first
-# and last day and the part paid to payees at other banks, sorted by edge then month. The kinds
-# are aggregated one after the other (DuckDB's hash table and sort hold one kind at a time) and
-# put one after the other, so the rows are sorted by (kind, src, dst, month). `edge_months` is
-# these rows (but endorsements) and `edges` sums each edge's run of rows (`_edges_of`): the facts
-# are hashed once, sorted once, and `months_active` counts rows (no DISTINCT aggregate).
-_BY_MONTH_SQL = """
+# Each kind's facts (`_FACTS_SQL`, one DuckDB query over Arrow tables) become one row per (src,
+# dst, month) with its totals, first and last day and the part paid to payees at other banks,
+# sorted by edge then month (`_by_month`): as `GROUP BY src, dst, month ORDER BY src, dst, month
+# NULLS LAST` but by one numpy sort of integer ranks and `reduceat` over its runs (a DuckDB
+# GROUP BY and ORDER BY on the strings cost about 3x the CPU at 2M payments; each sum follows
+# the facts' order, never thread timing, so every ingest of the same facts stores the same bits).
+# The kinds run one after the other and are put one after the other, so the rows are sorted by
+# (kind, src, dst, month). `edge_months` is these rows (but endorsements) and `edges` sums each edge's run of
+# rows (`_edges_of`): the facts are sorted once and `months_active` counts rows (no DISTINCT).
+_FACTS_SQL = """
 WITH money AS ({money})
-SELECT kind_order, kind, src, dst, month,
-       sum(coalesce(amount, 0))                                          AS amount,
-       count(*)                                                          AS count,
-       min(on_day)                                                       AS first_on,
-       max(on_day)                                                       AS last_on,
-       sum(CASE WHEN other_bank THEN coalesce(amount, 0) ELSE 0 END)     AS other_bank_amount
+SELECT src, dst, month, coalesce(amount, 0) AS amount, on_day, coalesce(other_bank, false) AS other_bank
 FROM money
 WHERE src IS NOT NULL AND dst IS NOT NULL
-GROUP BY kind_order, kind, src, dst, month
-ORDER BY src, dst, month NULLS LAST
 """
 _BY_MONTH_SCHEMA = pa.schema([("kind_order", pa.int32()), ("kind", pa.large_string()), ("src", pa.large_string()),
                               ("dst", pa.large_string()), ("month", pa.large_string()), ("amount", pa.float64()),
                               ("count", pa.int64()), ("first_on", pa.timestamp("ns")),
-                              ("last_on", pa.timestamp("ns")), ("other_bank_amount", pa.float64())])
+                              ("last_on", pa.timestamp("ns")), ("other_bank_amount", pa.float64()),
+                              ("new_edge", pa.bool_())])  # the first month row of its (src, dst)
 
 _MONEY_COLUMNS = {
     "payments": ["payer_id", "payee_id", "payee_bank", "amount", "paid_on", "month"],
@@ -111,27 +108,94 @@ _MONEY_COLUMNS = {
 
 
 def _money_edges(read: TableReader, own_bank_names: Iterable[str]) -> tuple[pa.Table, pa.Table]:
-    """`edges` of the money kinds and `edge_months`, by GROUP BY in DuckDB over Arrow tables."""
+    """`edges` of the money kinds and `edge_months`: each kind's facts by DuckDB over the staged
+    Arrow tables, summed per (src, dst, month) by `_by_month`."""
     own = {"own_banks": sorted({n.strip() for n in own_bank_names})}
     parts = []
-    for _, needs, money in _MONEY_KINDS:
+    for kind_order, (kind, needs, money) in enumerate(_MONEY_KINDS, start=1):
         con = duckdb.connect()  # one per kind: its buffers are freed before the next kind's
         try:
             con.execute("SET arrow_large_buffer_size = true")  # large_string: the stored type
             for name in needs:
                 con.register(name, read(name, _MONEY_COLUMNS[name]))
-            sql = _BY_MONTH_SQL.format(money=money)
-            part = con.sql(sql, params=own) if "$own_banks" in money else con.sql(sql)
-            parts.append(part.to_arrow_table().cast(_BY_MONTH_SCHEMA))
+            sql = _FACTS_SQL.format(money=money)
+            facts = (con.sql(sql, params=own) if "$own_banks" in money else con.sql(sql)).to_arrow_table()
         finally:
             con.close()
-        release_memory()  # DuckDB's sort and hash buffers leave before the next kind
+        parts.append(_by_month(facts, kind_order, kind))
+        del facts
+        release_memory()  # the kind's facts leave before the next kind
     by_month = pa.concat_tables(parts)
     months = pa.concat_tables([part.select(["src", "dst", "kind", "month", "amount", "count"])
                                for (kind, _, _), part in zip(_MONEY_KINDS, parts, strict=True) if kind != "ENDORSES"])
     if months.column("month").null_count:
         months = months.filter(pc.is_valid(months.column("month")))
     return _edges_of(by_month), conform_arrow("edge_months", months)
+
+
+_PACKED_LIMIT = 2.0 ** 62  # the product of the three keys' distinct counts that still packs into an int64
+
+
+def _by_month(facts: pa.Table, kind_order: int, kind: str) -> pa.Table:
+    """One row per (src, dst, month) of one kind's facts, in the order of ORDER BY src, dst,
+    month NULLS LAST (`_BY_MONTH_SCHEMA`): amount, count, first and last day, other-bank amount.
+
+    Each key column is replaced by its rank among its distinct values sorted (Arrow compares
+    strings byte by byte, as DuckDB does), the ranks are packed into one int64 and sorted
+    (stable: a run keeps its facts' order), and each run of equal keys is summed by `reduceat`;
+    the key strings are taken from their distinct values, one per run.
+    """
+    size = facts.num_rows
+    if size == 0:
+        return _BY_MONTH_SCHEMA.empty_table()
+    keys = {col: _ranks(facts.column(col)) for col in ("src", "dst", "month")}
+    sizes = [len(distinct) + 1 for _, distinct in keys.values()]  # + 1: a missing value ranks last
+    if np.prod(np.array(sizes, dtype=np.float64)) < _PACKED_LIMIT:
+        packed = np.zeros(size, dtype=np.int64)
+        for (rank, _), width in zip(keys.values(), sizes, strict=True):
+            packed = packed * width + rank
+        order = np.argsort(packed, kind="stable")
+        packed = packed[order]
+        new_run = packed[1:] != packed[:-1]
+    else:  # too many distinct values to pack into one integer: sort on the ranks
+        order = np.lexsort([rank for rank, _ in reversed(keys.values())])
+        new_run = np.zeros(size - 1, dtype=bool)
+        for rank, _ in keys.values():
+            ranked = rank[order]
+            new_run |= ranked[1:] != ranked[:-1]
+    starts = np.flatnonzero(np.concatenate(([True], new_run)))
+    at = order[starts]
+    columns: dict[str, pa.Array] = {"kind_order": pa.repeat(pa.scalar(kind_order, pa.int32()), len(starts)),
+                                    "kind": pa.repeat(pa.scalar(kind, pa.large_string()), len(starts))}
+    new_edge = np.zeros(len(starts), dtype=bool)
+    new_edge[0] = True
+    for name, (rank, distinct) in keys.items():
+        ranked = rank[at]
+        columns[name] = distinct.take(pa.array(ranked, mask=ranked == len(distinct)))
+        if name != "month":
+            new_edge[1:] |= ranked[1:] != ranked[:-1]
+    amount = pc.cast(facts.column("amount"), pa.float64()).to_numpy()[order]
+    columns["amount"] = pa.array(np.add.reduceat(amount, starts))
+    columns["count"] = pa.array(np.diff(np.append(starts, size)))
+    days = pc.cast(facts.column("on_day"), pa.timestamp("ns")).cast(pa.int64())
+    for name, reduce, blank in (("first_on", np.minimum, np.iinfo(np.int64).max),
+                                ("last_on", np.maximum, np.iinfo(np.int64).min)):
+        out = reduce.reduceat(pc.fill_null(days, blank).to_numpy()[order], starts)
+        columns[name] = pa.array(out, mask=out == blank).cast(pa.timestamp("ns"))  # no day in the run: null
+    other = facts.column("other_bank").to_numpy(zero_copy_only=False)[order]
+    columns["other_bank_amount"] = pa.array(np.add.reduceat(np.where(other, amount, 0.0), starts))
+    columns["new_edge"] = pa.array(new_edge)
+    return pa.table(columns, schema=_BY_MONTH_SCHEMA)
+
+
+def _ranks(values: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """Each value's rank among the distinct values sorted (a null: their number), and those.
+
+    (A dictionary encoding of the chunked column cost twice as much: every chunk's dictionary
+    is unified with the others'.)"""
+    distinct = pc.unique(values).drop_null()
+    distinct = distinct.take(pc.sort_indices(distinct))
+    return pc.fill_null(pc.index_in(values, value_set=distinct), len(distinct)).to_numpy(zero_copy_only=False), distinct
 
 
 _PAYS = 1  # kind_order of PAYS in _MONEY_KINDS
@@ -143,12 +207,7 @@ def _edges_of(by_month: pa.Table) -> pa.Table:
     size = by_month.num_rows
     if size == 0:
         return arrow_schema("edges").empty_table()
-    starts_run = np.zeros(size, dtype=bool)
-    starts_run[0] = True
-    for col in ("kind_order", "src", "dst"):  # never null (kind_order by construction; ids by the WHERE)
-        values = by_month.column(col)
-        starts_run[1:] |= pc.not_equal(values.slice(1), values.slice(0, size - 1)).to_numpy(zero_copy_only=False)
-    starts = np.flatnonzero(starts_run)
+    starts = np.flatnonzero(by_month.column("new_edge").to_numpy(zero_copy_only=False))  # each kind's first row too
     taken = pa.array(starts)
     firsts = by_month.select(["src", "dst", "kind", "kind_order"]).take(taken)
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import math
 
+import duckdb
 import pandas as pd
+import pyarrow as pa
+import pytest
 
 from graph.schema import FACT_TABLES, NODE_TABLES, conform, empty
+from ingest import derive
 from ingest.derive import derive_edges
 from ingest.merge import last_per_key
 
@@ -70,3 +74,38 @@ def test_last_per_key_keeps_the_last_row_of_a_repeated_key() -> None:
     assert last_per_key(df, ["k"])["v"].tolist() == [2, 3, 5]  # one key column: blanks are one key too
     unique = df.iloc[:2]
     assert last_per_key(unique, ["k"])["v"].tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("packed", [True, False])
+def test_monthly_rows_are_those_of_a_group_by_in_sql_order(packed: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`_by_month` gives DuckDB's GROUP BY src, dst, month ORDER BY src, dst, month NULLS LAST:
+    strings ordered by their bytes (CJK after ASCII, "B" before "a"), a missing month last, a
+    missing day ignored (packed into one integer, or, past the limit, sorted on the three ranks)."""
+    if not packed:
+        monkeypatch.setattr(derive, "_PACKED_LIMIT", 0.0)
+    day = pa.timestamp("ns")
+    facts = pa.table({
+        "src": ["a", "B", "a", "中国", "a", "B", "a", "a"],
+        "dst": ["x", "y", "x", "x", "Ｘ", "y", "x", "x"],
+        "month": ["2024-02", None, "2024-01", "2024-01", "2024-01", None, "2024-02", "2024-02"],
+        "amount": [0.1, 5.0, 1.0, 2.0, 3.0, 6.0, 0.2, 0.3],
+        "on_day": pa.array([pd.Timestamp("2024-02-03"), None, pd.Timestamp("2024-01-09"),
+                            pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-31"), None,
+                            pd.Timestamp("2024-02-01"), None], day),
+        "other_bank": [True, False, False, False, True, True, False, True],
+    })
+    got = derive._by_month(facts, 1, "PAYS").drop_columns(["kind_order", "kind", "new_edge"])
+    expected = duckdb.sql("""
+        SELECT src, dst, month, sum(amount) AS amount, count(*) AS count, min(on_day) AS first_on,
+               max(on_day) AS last_on, sum(CASE WHEN other_bank THEN amount ELSE 0 END) AS other_bank_amount
+        FROM facts GROUP BY src, dst, month ORDER BY src, dst, month NULLS LAST""").to_arrow_table()
+    assert list(zip(got.column("src").to_pylist(), got.column("dst").to_pylist(), strict=True)) == \
+        [("B", "y"), ("a", "x"), ("a", "x"), ("a", "Ｘ"), ("中国", "x")]
+    assert got.select(["src", "dst", "month", "count", "first_on", "last_on"]).to_pylist() == \
+        expected.select(["src", "dst", "month", "count", "first_on", "last_on"]).cast(
+            got.select(["src", "dst", "month", "count", "first_on", "last_on"]).schema).to_pylist()
+    assert got.column("amount").to_pylist() == pytest.approx([11.0, 1.0, 0.6, 3.0, 2.0], rel=1e-12)
+    assert got.column("other_bank_amount").to_pylist() == pytest.approx([6.0, 0.0, 0.4, 3.0, 0.0], rel=1e-12)
+    assert got.equals(derive._by_month(facts, 1, "PAYS").drop_columns(["kind_order", "kind", "new_edge"]))
+    flags = derive._by_month(facts, 1, "PAYS").column("new_edge").to_pylist()
+    assert flags == [True, True, False, True, True]  # (a, x) spans two months
