@@ -121,7 +121,7 @@ def _repeated(df: pd.DataFrame, key: list[str]) -> np.ndarray | None:
     is equal for equal keys, so when no print repeats (one numpy sort) no key repeats either.
     Only a key whose prints repeat is encoded exactly: the hash tables of its dictionary codes
     and their duplicates outgrow the CPU caches and grow faster than the rows (payroll's three
-    columns: 1.7 s of CPU at 2M payments, 9.6 s at 5M; their prints 1.1 s and 3.1 s).
+    columns: 1.1-1.7 s of CPU at 2M payments, 5-9.6 s at 5M; their prints 1.1-1.4 s and 2.6-3.1 s).
     """
     if any(pd.api.types.is_float_dtype(df[col].dtype) for col in key):  # NaN keys: pandas' own rules
         return df.duplicated(key, keep="last").to_numpy()
