@@ -78,3 +78,16 @@ def test_prints_are_equal_for_equal_keys_of_every_type() -> None:
         for _, rows in df.groupby(codes).groups.items():
             assert len(set(prints[rows.to_numpy()])) == 1  # one key, one print
     assert len(set(_prints([_key_array(df["row"])]))) == len(df)  # distinct ints, distinct prints
+
+
+def test_several_key_columns_whose_prints_repeat_are_told_apart_exactly() -> None:
+    # the first column's texts share their print (length and ends), so the rows' prints repeat
+    # although no key does: the exact way decides, and keeps every row; a real repeat is dropped
+    middle = "abcdefghijklmnopqrstuvwxyz"
+    df = pd.DataFrame({"k": pd.Series([f"AAAAAAAA{c}BBBBBBBB" for c in middle], dtype="string"),
+                       "m": pd.Series(["2024-01"] * 26, dtype="string"), "n": range(26)})
+    assert len(last_per_key(df, ["k", "m"])) == 26
+    again = pd.concat([df, df.iloc[[4]].assign(n=99)], ignore_index=True)
+    pd.testing.assert_frame_equal(last_per_key(again, ["k", "m"]),
+                                  again.drop_duplicates(["k", "m"], keep="last").reset_index(drop=True))
+    assert last_per_key(again, ["k", "m"])["n"].tolist()[-1] == 99
