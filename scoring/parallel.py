@@ -182,7 +182,7 @@ def run_groups(store: GraphStore, groups: list[list[str]], settings: ScoringSett
         return
     reader: GraphStore = pickle.loads(blob)  # noqa: S301 - the same pinned version as the workers
     # the workers' rows are client data: a private folder (0700) in the store's own folder
-    with tempfile.TemporaryDirectory(dir=store.root, prefix=".score-") as folder, \
+    with tempfile.TemporaryDirectory(dir=store.root, prefix=".score-", ignore_cleanup_errors=True) as folder, \
             FamilyWorkers(blob, len(groups) - 1, settings, Path(folder)) as workers:
         pending = [(f, workers.submit(i, f)) for i, group in enumerate(groups[:-1]) for f in group]
         elsewhere = ", ".join(f for f, _ in pending)
