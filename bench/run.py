@@ -42,10 +42,21 @@ CLI = str(Path(PY).with_name("prospect-graph"))
 
 
 def _run_phase(phase: str, bundle: Path, store: Path) -> dict[str, Any]:
-    out = subprocess.run([PY, "-m", "bench.phases", phase, str(bundle), str(store)], check=True,
-                         capture_output=True, text=True, cwd=ROOT.parent,
-                         env={**os.environ, "PROSPECT_GRAPH_NO_PROGRESS": "1"})
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    """One phase in a child process; its peak memory is the larger of the child's own maximum RSS
+    and the sampled peak PSS of the child and its workers together (`bench.phases.TreeMemory`)."""
+    from bench.phases import TreeMemory
+
+    child = subprocess.Popen([PY, "-m", "bench.phases", phase, str(bundle), str(store)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT.parent,
+                             env={**os.environ, "PROSPECT_GRAPH_NO_PROGRESS": "1"})
+    with TreeMemory(child.pid) as tree:
+        stdout, stderr = child.communicate()
+    if child.returncode:
+        raise subprocess.CalledProcessError(child.returncode, child.args, stdout, stderr)
+    result = dict(json.loads(stdout.strip().splitlines()[-1]))
+    result.update(process_mib=result["peak_mib"], tree_pss_mib=tree.pss_mib, tree_rss_mib=tree.rss_mib,
+                  processes=tree.processes, peak_mib=max(result["peak_mib"], tree.pss_mib))
+    return result
 
 
 def _generate(size: int) -> tuple[Path, float]:

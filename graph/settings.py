@@ -96,6 +96,9 @@ class ScoringSettings(_Section):
     lang: Lang = "zh"
     weights: Path | None = Field(default=None, description="YAML file overriding scoring/weights.yaml")
     as_of: str | None = Field(default=None, description="score as of this date (default: latest data)")
+    processes: int | None = Field(
+        default=None, ge=1, description="processes `score` runs the families in (this one included); "
+                                        "unset = min(2, cores); 1 = every family in this process")
 
 
 class ApiSettings(_Section):

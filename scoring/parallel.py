@@ -1,0 +1,195 @@
+"""The scoring run on several cores: groups of families scored in worker processes.
+
+The families are mostly Python between DuckDB queries, so one process keeps one core busy
+for much of a run. `score_all` splits the families into groups balanced by their measured
+cost (`plan`); the run's own process scores the last group while each other group is scored
+in a worker process of its own, and the families' rows come back in their stored form (Arrow)
+as each family finishes. The rows are the same as scored in one process: every family is
+deterministic and the stored table is put together in family order whatever finishes first.
+
+Workers are spawned (a new interpreter: DuckDB's threads and a fork of a process using them do
+not mix); one starts while this process scores its own first family. A worker reads the version the run started on (`GraphStore.snapshot`), with the run's
+settings; an error in a worker is raised again in the run's process with its own type and
+message. `ScoringSettings.processes` (``PROSPECT_GRAPH_SCORING__PROCESSES``) sets the number
+of processes: unset = min(2, cores), 1 = every family in the run's own process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import pickle
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.ipc  # noqa: F401 - pa.ipc
+
+from graph.settings import Settings, get_settings, override_settings
+from graph.store import GraphStore
+from scoring.settings import ScoringSettings
+
+__all__ = ["plan", "process_count", "worker_store", "FamilyWorkers", "run_groups"]
+
+# A family's share of a scoring run, from `make bench` at 2M payments (seconds: bench/RESULTS.md,
+# "Scoring time per family"); only the proportions matter. A family not listed weighs 1.
+_COST = {"referral": 7.8, "retail_linkage": 4.5, "supply_chain": 3.0, "ecosystem": 2.2}
+
+
+def process_count(settings: ScoringSettings) -> int:
+    """The processes a run uses: the setting, else min(2, the cores this process may use)."""
+    if settings.processes is not None:
+        return settings.processes
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(2, cores))
+
+
+def plan(families: Sequence[str], processes: int) -> list[list[str]]:
+    """The families in at most `processes` groups of about equal cost, each in the given order.
+
+    Longest first, each to the group with the least cost so far (ties: the first group); groups
+    without a family are left out.
+
+    >>> plan(["supply_chain", "referral", "retail_linkage", "ecosystem"], 2)
+    [['referral'], ['supply_chain', 'retail_linkage', 'ecosystem']]
+    >>> plan(["supply_chain", "referral"], 1)
+    [['supply_chain', 'referral']]
+    """
+    groups: list[list[str]] = [[] for _ in range(max(1, processes))]
+    load = [0.0] * len(groups)
+    for family in sorted(families, key=lambda f: -_COST.get(f, 1.0)):
+        least = load.index(min(load))
+        groups[least].append(family)
+        load[least] += _COST.get(family, 1.0)
+    order = {f: i for i, f in enumerate(families)}
+    return [sorted(g, key=order.__getitem__) for g in groups if g]
+
+
+def worker_store(store: GraphStore) -> bytes | None:
+    """The store pinned to its current version, pickled for a worker; None when it cannot travel
+    to another process (a backend holding a live connection), and the families then run here."""
+    try:
+        return pickle.dumps(store.snapshot())
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return None
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    # spawned, not forked: DuckDB's threads and a fork of a process using them do not mix; not a
+    # fork server either, whose start-up (importing the scoring modules) the run would wait for
+    # and which would stay in memory beside the worker
+    return multiprocessing.get_context("spawn")
+
+
+class FamilyWorkers:
+    """One worker process per group of families; `submit` queues a family in its group's worker.
+
+    A worker writes a family's rows as an Arrow IPC file in `folder` and `rows` maps it back,
+    so the rows reach this process only when it asks for them (a result sent back through the
+    pipe would be copied in, all at once, while this process still scores its own families).
+    Use as a context manager: on leaving normally the workers are shut down; on an error
+    (here or in a worker) they are stopped at once, so no worker outlives a failed run.
+    """
+
+    def __init__(self, store_blob: bytes, groups: int, settings: ScoringSettings, folder: Path) -> None:
+        self._store = store_blob
+        self._settings: Settings = get_settings().model_copy(update={"scoring": settings})
+        self._folder = folder
+        self._pools = [ProcessPoolExecutor(max_workers=1, mp_context=_context()) for _ in range(groups)]
+
+    def submit(self, group: int, family: str) -> Future[float]:
+        with _worker_environment():  # read by the worker's interpreter as it starts (on the first submit)
+            return self._pools[group].submit(_score_in_worker, self._store, family, self._settings,
+                                             self._folder / f"{family}.arrow")
+
+    def rows(self, family: str) -> pa.Table:
+        """A family's rows as written by its worker (memory-mapped: read as they are used)."""
+        # the mapping outlives the file's removal with the folder (its buffers hold it)
+        return pa.ipc.open_file(pa.memory_map(str(self._folder / f"{family}.arrow"))).read_all()
+
+    def __enter__(self) -> FamilyWorkers:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: Any) -> None:
+        for pool in self._pools:
+            if kind is not None:
+                # ProcessPoolExecutor has no public way to stop a running task before Python 3.14
+                for process in list((getattr(pool, "_processes", None) or {}).values()):
+                    process.terminate()
+            pool.shutdown(wait=kind is None, cancel_futures=kind is not None)
+
+
+@contextlib.contextmanager
+def _worker_environment() -> Iterator[None]:
+    """Arrow's allocator in a worker: jemalloc unless the user chose one (ARROW_DEFAULT_MEMORY_POOL).
+
+    pyarrow's default, mimalloc, keeps what a step freed for the next: at 2M payments the
+    referral family peaked at 1.42 GiB RSS with it and 1.16 GiB with jemalloc (which Arrow sets
+    to hand freed pages back at once), in about the same CPU time. The allocator is fixed when
+    pyarrow starts, hence the environment of the new interpreter.
+    """
+    chosen = os.environ.get(_POOL_VARIABLE)
+    if chosen is None:
+        os.environ[_POOL_VARIABLE] = "jemalloc"  # falls back to the system's where pyarrow has none
+    try:
+        yield
+    finally:
+        if chosen is None:
+            os.environ.pop(_POOL_VARIABLE, None)
+
+
+_POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"
+
+
+def _score_in_worker(store_blob: bytes, family: str, settings: Settings, target: Path) -> float:
+    """In a worker: one family's rows written to `target` (Arrow IPC); the seconds its scoring took."""
+    from scoring.run import collector_paused, family_rows
+
+    store: GraphStore = pickle.loads(store_blob)  # noqa: S301 - our own snapshot, from the parent
+    with override_settings(settings), collector_paused():
+        try:
+            rows, seconds = family_rows(store, family, settings.scoring)
+        except Exception as exc:
+            raise _travelling(exc) from None
+        with pa.OSFile(str(target), "wb") as sink, pa.ipc.new_file(sink, rows.schema) as writer:
+            writer.write_table(rows)
+        return seconds
+
+
+def _travelling(exc: Exception) -> Exception:
+    """`exc` if it survives the trip back to the run's process, else a RuntimeError saying what it was."""
+    try:
+        pickle.loads(pickle.dumps(exc))  # noqa: S301 - our own object
+        return exc
+    except Exception:  # noqa: BLE001 - any failure to travel is reported the same way
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+
+
+def run_groups(store: GraphStore, groups: list[list[str]], settings: ScoringSettings,
+               score_here: Callable[[GraphStore, str, ScoringSettings], tuple[pa.Table, float]],
+               step: Callable[[str], None]) -> Iterator[tuple[str, pa.Table, float]]:
+    """Score `groups`: the last in this process (`score_here`), the others in workers; yields
+    (family, stored rows, seconds) for each family, this process's own first."""
+    blob = worker_store(store) if len(groups) > 1 else None
+    if blob is None:
+        for family in [f for g in groups for f in g]:
+            step(family)
+            yield (family, *score_here(store, family, settings))
+        return
+    reader: GraphStore = pickle.loads(blob)  # noqa: S301 - the same pinned version as the workers
+    # the workers' rows are client data: a private folder (0700) in the store's own folder
+    with tempfile.TemporaryDirectory(dir=store.root, prefix=".score-", ignore_cleanup_errors=True) as folder, \
+            FamilyWorkers(blob, len(groups) - 1, settings, Path(folder)) as workers:
+        pending = [(f, workers.submit(i, f)) for i, group in enumerate(groups[:-1]) for f in group]
+        elsewhere = ", ".join(f for f, _ in pending)
+        for family in groups[-1]:
+            step(f"{family} (with {elsewhere})")
+            yield (family, *score_here(reader, family, settings))
+        for family, future in pending:
+            step(family)
+            seconds = future.result()
+            yield family, workers.rows(family), seconds

@@ -1,0 +1,113 @@
+"""Scoring in several processes (`scoring.parallel`): the same stored rows as in one process,
+a worker's error raised as it would be in one process, progress for every family."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+import scoring.run as run
+from graph.errors import InvalidRequest
+from graph.networkx_store import NetworkxStore
+from graph.schema import FAMILIES
+from graph.settings import ScoringSettings
+from scoring.parallel import plan, process_count, worker_store
+
+
+def _copy(store: NetworkxStore, tmp_path: Path) -> NetworkxStore:
+    shutil.copytree(store.root, tmp_path / "store")
+    return NetworkxStore(tmp_path / "store")
+
+
+def _prospects(store: NetworkxStore) -> object:
+    entry = store.manifest()["tables"]["prospects"]
+    return pq.read_table(store.root / entry["file"])
+
+
+def test_two_processes_store_the_same_prospects_as_one(demo_store: NetworkxStore, tmp_path: Path) -> None:
+    one, two = _copy(demo_store, tmp_path / "one"), _copy(demo_store, tmp_path / "two")
+    single = run.score_all(one, ScoringSettings(processes=1))
+    double = run.score_all(two, ScoringSettings(processes=2))
+    assert single.rows == double.rows and sum(single.rows.values()) > 0
+    assert sorted(double.seconds) == sorted(FAMILIES)  # the worker's families report their time too
+    assert _prospects(one).equals(_prospects(two))
+    assert not list(two.root.glob(".score-*"))  # the workers' rows are removed with their folder
+
+
+def test_a_workers_family_is_scored_in_another_process(demo_store: NetworkxStore, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    store = _copy(demo_store, tmp_path)
+    here: list[str] = []
+    real = run.family_rows
+
+    def spying(reader: object, family: str, settings: ScoringSettings) -> object:
+        here.append(family)
+        return real(reader, family, settings)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(run, "family_rows", spying)  # in this process only: a worker imports its own
+    summary = run.score_all(store, ScoringSettings(processes=2))
+    assert sorted(here) == sorted(set(FAMILIES) - {"referral"})
+    assert summary.rows["referral"] > 0  # scored all the same, by the worker
+
+
+def test_a_workers_error_is_raised_with_its_type_and_message(demo_store: NetworkxStore, tmp_path: Path) -> None:
+    weights = tmp_path / "weights.yaml"
+    weights.write_text("referral:\n  no_such_weight: 3\n", encoding="utf-8")
+    messages = []
+    for processes in (1, 2):
+        store = _copy(demo_store, tmp_path / str(processes))
+        before = store.version
+        with pytest.raises(InvalidRequest) as caught:
+            run.score_all(store, ScoringSettings(weights=weights, processes=processes))
+        messages.append(str(caught.value))
+        assert store.version == before  # nothing written
+        assert not list(store.root.glob(".score-*"))
+    assert "referral" in messages[0]
+    assert messages[0] == messages[1]
+
+
+def test_progress_names_every_family_then_the_write(demo_store: NetworkxStore, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    store = _copy(demo_store, tmp_path)
+    seen: list[tuple[str, list[str]]] = []
+
+    @contextlib.contextmanager
+    def recording(description: str, names: Sequence[str], console: object = None) -> Iterator[Callable[[str], None]]:
+        calls: list[str] = []
+        seen.append((description, calls))
+        assert list(names) == [*FAMILIES, "write prospects"]
+        yield calls.append
+
+    monkeypatch.setattr(run, "stages", recording)
+    run.score_all(store, ScoringSettings(processes=2))
+    (description, calls), = seen
+    assert len(calls) == len(FAMILIES) + 1  # one step per family and the write: the bar ends full
+    assert calls[-1] == "write prospects"
+    assert {c.split(" ")[0] for c in calls[:-1]} == set(FAMILIES)
+
+
+def test_plan_balances_by_cost_and_keeps_the_order() -> None:
+    assert plan(list(FAMILIES), 2) == [["referral"], ["supply_chain", "retail_linkage", "ecosystem"]]
+    assert plan(list(FAMILIES), 1) == [list(FAMILIES)]
+    assert plan(["ecosystem"], 2) == [["ecosystem"]]
+    assert sorted(f for g in plan(list(FAMILIES), 8) for f in g) == sorted(FAMILIES)
+
+
+def test_process_count_setting_else_at_most_two() -> None:
+    assert process_count(ScoringSettings(processes=3)) == 3
+    assert 1 <= process_count(ScoringSettings()) <= 2
+
+
+def test_a_store_that_cannot_travel_is_scored_here(demo_store: NetworkxStore, tmp_path: Path) -> None:
+    store = _copy(demo_store, tmp_path)
+    store.unpicklable = lambda: None  # type: ignore[attr-defined] - a live connection, say
+    snapshot = store.snapshot
+    store.snapshot = lambda: (s := snapshot(), setattr(s, "unpicklable", lambda: None), s)[-1]  # type: ignore[method-assign]
+    assert worker_store(store) is None
+    summary = run.score_all(store, ScoringSettings(processes=2))
+    assert summary.rows["referral"] > 0
