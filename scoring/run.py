@@ -38,7 +38,7 @@ from scoring.frame import empty_frame, from_prospects
 from scoring.settings import ScoringSettings
 from scoring.templates import LegacyGuard, PersonMask, render_reasons
 
-__all__ = ["score_all", "score_family", "load_prospects", "page_prospects", "entity_prospects", "decode", "ScoreSummary",
+__all__ = ["score_all", "score_family", "load_prospects", "page_prospects", "entity_prospects", "register_prospects", "prospects_arrow", "decode", "ScoreSummary",
            "as_frame", "stored_rows", "frame_prospects"]
 
 
@@ -248,7 +248,7 @@ def page_prospects(
            f"ORDER BY score DESC, kind, prospect_id, rank{page} OFFSET {int(offset)}")
     con = duckdb_cursor()  # the open database: a new one cost ~20 ms of CPU per request
     try:
-        source, table = _register_prospects(con, store, band is not None)
+        source, table = register_prospects(con, store, band is not None)
         if by_enterprise:
             con.register("enterprise_ids", pa.Table.from_pandas(store.read("enterprises", ["id"]), preserve_index=False))
         try:
@@ -272,24 +272,28 @@ _NARROW = ("family", "kind", "prospect_id", "anchor_id", "association_id", "empl
            "manager_id", "score", "rank")
 
 
-def _register_prospects(con: duckdb.DuckDBPyConnection, store: GraphStore, with_details: bool,
-                        extra: tuple[str, ...] = ()) -> tuple[str, pa.Table]:
-    """The prospects table's narrow columns (plus `row_pos` and `extra`) as the DuckDB view
-    `prospects`, and the whole table: its Parquet file memory-mapped as Arrow when the store keeps
-    one (the path is returned for error messages), else the rows the store gives (a server backend
-    such as Neo4j)."""
+def prospects_arrow(store: GraphStore) -> tuple[str, pa.Table]:
+    """The whole prospects table as Arrow and where it came from (for error messages): its
+    Parquet file memory-mapped when the store keeps one, else the rows the store gives (a server
+    backend such as Neo4j)."""
     manifest = getattr(store, "manifest", None)
     root = getattr(store, "root", None)
     entry = manifest()["tables"].get("prospects") if callable(manifest) and root is not None else None
     if entry is None:
-        source, table = "prospects", pa.Table.from_pandas(store.read("prospects"), preserve_index=False)
-    else:
-        source = (root / entry["file"]).as_posix()
-        try:
-            # memory-mapped Arrow (graph.index_cache): a page without decompressing the whole file
-            table = load_arrow(store, "prospects", lambda: pq.read_table(source))
-        except (OSError, pa.ArrowException) as exc:
-            raise StoreCorrupted(f"store file {source} is unreadable: {exc}") from exc
+        return "prospects", pa.Table.from_pandas(store.read("prospects"), preserve_index=False)
+    source = (root / entry["file"]).as_posix()
+    try:
+        # memory-mapped Arrow (graph.index_cache): a page without decompressing the whole file
+        return source, load_arrow(store, "prospects", lambda: pq.read_table(source))
+    except (OSError, pa.ArrowException) as exc:
+        raise StoreCorrupted(f"store file {source} is unreadable: {exc}") from exc
+
+
+def register_prospects(con: duckdb.DuckDBPyConnection, store: GraphStore, with_details: bool,
+                       extra: tuple[str, ...] = ()) -> tuple[str, pa.Table]:
+    """The prospects table's narrow columns (plus `row_pos` and `extra`) as the DuckDB view
+    `prospects`, and the whole table (`prospects_arrow`)."""
+    source, table = prospects_arrow(store)
     wanted = [c for c in (*_NARROW, *(("details",) if with_details else ()), *extra) if c in table.column_names]
     narrow = table.select(wanted).append_column("row_pos", pa.array(np.arange(table.num_rows, dtype=np.int64)))
     con.register("prospects", narrow)
@@ -345,7 +349,7 @@ def entity_prospects(store: GraphStore, entity_id: str, limit: int) -> dict[str,
     path text); only the rows returned become pandas."""
     con = duckdb_cursor()
     try:
-        source, table = _register_prospects(con, store, False, extra=("path",))
+        source, table = register_prospects(con, store, False, extra=("path",))
         try:
             hits = con.sql(_ENTITY_SQL, params={"id": str(entity_id), "limit": int(limit),
                                                 "quoted": json.dumps(str(entity_id), ensure_ascii=False)}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
+import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
@@ -73,6 +75,26 @@ def _allowed(viewer: Viewer, family: str, kind: str, entity_kind: str | None = N
     return viewer.may_work(family, kind, entity_kind)
 
 
+def _visible(viewer: Viewer) -> Callable[[pd.DataFrame], list[bool]]:
+    """The board rows this viewer may see: in its branch scope, and of a family and kind its role
+    works or shared with its manager. Each distinct branch and (family, kind, entity kind) is
+    judged once, so a board of every lead costs a lookup per row, not a policy call."""
+    def mask(board: pd.DataFrame) -> list[bool]:
+        scope: dict[Any, bool] = {}
+        works: dict[tuple[Any, Any, Any], bool] = {}
+        out = []
+        for branch, fam, kind, ekind, shared in zip(board["branch_id"], board["best_family"], board["best_kind"],
+                                                    board["entity_kind"], board["shared_with"], strict=True):
+            key = branch if isinstance(branch, str) else None  # no branch (None or NaN): shared
+            if key not in scope:
+                scope[key] = viewer.in_scope(key)
+            if (fam, kind, ekind) not in works:
+                works[fam, kind, ekind] = _allowed(viewer, fam, kind, ekind)
+            out.append(scope[key] and (works[fam, kind, ekind] or (bool(shared) and viewer.shares(shared))))
+        return out
+    return mask
+
+
 def _lead_out(viewer: Viewer, row: dict[str, Any]) -> LeadOut:
     name = row["name"]
     if row["entity_kind"] == "Person":  # masked by who the person is, not by the lead's branch
@@ -110,27 +132,25 @@ def leads(viewer: ViewerDep, audit: AuditDep, settings: SettingsDep,
           lang: Annotated[Literal["zh", "en"] | None, Query(description="file headers; default: setting")] = None,
           ) -> Any:
     """The lead board, best first, with owner and status; format=csv|xlsx downloads it."""
-    from leads.board import build_board
+    from leads.board import board_page
 
-    board = build_board(viewer.store, manager=manager, branch=branch, family=family, status=status,
-                        collapse_groups=collapse_groups, person=viewer.person_name, legacy=viewer.text)
-    rows = [r for r in board.to_dict("records")
-            if viewer.in_scope(r["branch_id"]) and (_allowed(viewer, r["best_family"], r["best_kind"], r["entity_kind"])
-                                                     or viewer.shares(r["shared_with"]))]
     if format == "json":
         limit = min(limit or settings.page_limit, settings.max_page_limit)
     else:
         limit = min(limit or settings.max_export_rows, settings.max_export_rows)
-    page = [_lead_out(viewer, {str(k): v for k, v in r.items()}) for r in rows[offset:offset + limit]]
+    board, total = board_page(viewer.store, manager=manager, branch=branch, family=family, status=status,
+                              collapse_groups=collapse_groups, visible=_visible(viewer), offset=offset, limit=limit,
+                              person=viewer.person_name, legacy=viewer.text)
+    page = [_lead_out(viewer, {str(k): v for k, v in r.items()}) for r in board.to_dict("records")]  # the page only
     if page:  # every id the board reveals, persons or not
         audit.record(viewer.user, "list_leads" if format == "json" else "export_leads",
                      ids=[lead.entity_id for lead in page], rows=len(page))
     if format == "json":
-        return LeadsPage(total=len(rows), items=page)
+        return LeadsPage(total=total, items=page)
     words = lang or settings.lang
     body = render([lead.model_dump() for lead in page], format, words, "leads", board_columns(words))
     return Response(body, media_type=MEDIA_TYPES[format], headers={
-        "Content-Disposition": f'attachment; filename="leads.{format}"', "X-Total-Count": str(len(rows))})
+        "Content-Disposition": f'attachment; filename="leads.{format}"', "X-Total-Count": str(total)})
 
 
 @router.post("/leads/{entity_id:node}/claim")
