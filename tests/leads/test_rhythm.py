@@ -99,6 +99,20 @@ def test_chain_is_one_campaign_row(months_store):
     assert len(row["next"]) == 5 and all(n["entity_id"] not in ("E0611", "E0612") for n in row["next"])
 
 
+def test_a_chain_whose_head_is_not_in_the_store_is_still_a_row(store):
+    """Stores pointing at a parent the export does not carry: the row has no name, not a NA
+    that JSON cannot carry (the API answered 500 on such a store)."""
+    import json
+
+    ents = pd.DataFrame({"id": ["S1", "S2", "S3"], "name": ["店一", "店二", "店三"], "is_client": [True, False, False],
+                         "parent_id": ["HQ"] * 3})
+    store.write({"enterprises": ents})
+    (row,) = chain_campaigns(store)
+    assert row["anchor_id"] == "HQ" and row["name"] is None and row["manager_id"] is None
+    assert (row["stores"], row["opened"], row["pending"]) == (3, 1, 2)
+    json.dumps(row, ensure_ascii=False)  # what the API sends
+
+
 def test_market_splits_into_three_classes(months_store):
     (market,) = [m for m in market_campaigns(months_store) if m["association_id"] == "A002"]
     classes = market["classes"]
