@@ -33,7 +33,7 @@ from scoring.run import entity_prospects, prospects_arrow, register_prospects
 from scoring.settings import ScoringSettings, family_settings
 from scoring.templates import LegacyGuard, PersonMask, render_reasons
 
-__all__ = ["LeadSettings", "build_board", "board_page", "ledger", "ROUTING_ORDER", "BOARD_COLUMNS", "request_joint_visit",
+__all__ = ["LeadSettings", "build_board", "board_page", "board_reasons", "ledger", "ROUTING_ORDER", "BOARD_COLUMNS", "request_joint_visit",
            "board_row"]
 
 ROUTING_ORDER = ("referral", "supply_chain", "ecosystem", "retail_linkage")
@@ -227,24 +227,18 @@ def board_page(store: GraphStore, settings: ScoringSettings | None = None, *, ma
                branch: str | None = None, family: str | None = None, status: str | None = None,
                collapse_groups: bool = False, visible: Callable[[pd.DataFrame], Any] | None = None,
                offset: int = 0, limit: int | None = None, person: PersonMask | None = None,
-               legacy: LegacyGuard | None = None) -> tuple[pd.DataFrame, int]:
+               legacy: LegacyGuard | None = None, render: bool = True) -> tuple[pd.DataFrame, int]:
     """One page of the lead board (ranked as `build_board` ranks it) and the rows before paging.
 
     `visible` (a mask over the ranked board, e.g. a viewer's scope) leaves rows out after
     ranking. The version's leads and campaigns are built once (`GraphStore.remembered`, keyed by
     the settings and the do-not-contact claims); each request applies the ledger's claims, the
-    balancing and its filters to columns, and renders reasons only for the rows it returns."""
+    balancing and its filters to columns, and renders reasons only for the rows it returns
+    (none with `render=False`: `board_reasons` renders them for the rows a caller keeps)."""
     settings = settings or get_settings().scoring
-    conf = family_settings(settings, "leads", LeadSettings)
     book = ledger(store)
     claims = book.claims()
-    banned = tuple(sorted(eid for eid, c in claims.items() if c.status == "do_not_contact"))
-    multipliers = _refit_multipliers(store, conf.apply_refit)
-    key = ("lead-board", settings.lang, conf.model_dump_json(),
-           family_settings(settings, "campaigns", CampaignSettings).model_dump_json(),
-           json.dumps(multipliers, sort_keys=True), banned)
-    routed = store.remembered(key, lambda: _routed(store, settings, conf, multipliers, banned), lambda r: r,
-                              lambda r: len(r.board) // 4 + len(r.order) // 8)
+    routed = _version_board(store, settings, claims)
     board = routed.board.copy()
     if board.empty:
         return pd.DataFrame(columns=BOARD_COLUMNS), 0
@@ -269,7 +263,8 @@ def board_page(store: GraphStore, settings: ScoringSettings | None = None, *, ma
     board = board.iloc[offset:] if limit is None else board.iloc[offset:offset + limit]
     board = board.reset_index(drop=True)
     # the page's lists: reasons, the joint visits asked, the members of a collapsed group
-    board["reasons"] = _reasons(store, board, routed.order, settings.lang, person, legacy)
+    if render:
+        board["reasons"] = _reasons(store, board, routed.order, settings.lang, person, legacy)
     asked: dict[str, list[str]] = {}
     for req in book.joint_visits():
         asked.setdefault(str(req["entity_id"]), []).append(str(req["manager"]))
@@ -277,6 +272,26 @@ def board_page(store: GraphStore, settings: ScoringSettings | None = None, *, ma
     if not collapse_groups:
         board["members"] = [[] for _ in range(len(board))]
     return board[BOARD_COLUMNS], total
+
+
+def _version_board(store: GraphStore, settings: ScoringSettings, claims: dict[str, Any]) -> _Routed:
+    """The version's routed board for these settings and do-not-contact claims, built once."""
+    conf = family_settings(settings, "leads", LeadSettings)
+    banned = tuple(sorted(eid for eid, c in claims.items() if c.status == "do_not_contact"))
+    multipliers = _refit_multipliers(store, conf.apply_refit)
+    key = ("lead-board", settings.lang, conf.model_dump_json(),
+           family_settings(settings, "campaigns", CampaignSettings).model_dump_json(),
+           json.dumps(multipliers, sort_keys=True), banned)
+    return store.remembered(key, lambda: _routed(store, settings, conf, multipliers, banned), lambda r: r,
+                            lambda r: len(r.board) // 4 + len(r.order) // 8)
+
+
+def board_reasons(store: GraphStore, rows: pd.DataFrame, settings: ScoringSettings | None = None,
+                  person: PersonMask | None = None, legacy: LegacyGuard | None = None) -> list[list[str]]:
+    """The reasons of board rows taken with `render=False` (e.g. the contact plan's page)."""
+    settings = settings or get_settings().scoring
+    routed = _version_board(store, settings, ledger(store).claims())
+    return _reasons(store, rows, routed.order, settings.lang, person, legacy)
 
 
 def _reasons(store: GraphStore, board: pd.DataFrame, order: pd.DataFrame, lang: str, person: PersonMask | None,

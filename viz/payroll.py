@@ -67,21 +67,12 @@ def retention_by_employer(store: GraphStore) -> list[tuple[str, str, float, int]
     Retention is the retail-linkage family's (`scoring.retail_linkage.employer_summaries`:
     staff's financial assets over a year's payroll).
     """
-    from graph.settings import get_settings
     from scoring.retail_linkage import employer_summaries
-    from scoring.retail_linkage.settings import load_settings
 
-    settings = get_settings().scoring
-
-    def compute() -> list[tuple[str, str, float, int]]:
-        df = employer_summaries(store, settings)
-        rows = [(str(r["employer_id"]), str(r["name"] or r["employer_id"]), float(r["retention_rate"] or 0.0),
-                 int(r["staff"])) for r in df.to_dict("records")]  # one per employer
-        return sorted(rows, key=lambda r: (-r[3], r[0]))
-
-    # the same for every viewer of a version (numbers and firms' names only): computed once
-    key = ("retention-by-employer", settings.as_of, load_settings(settings).model_dump_json())
-    return store.remembered(key, compute, list, len)
+    df = employer_summaries(store)  # kept per version (`GraphStore.remembered`)
+    rows = [(str(r["employer_id"]), str(r["name"] or r["employer_id"]), float(r["retention_rate"] or 0.0),
+            int(r["staff"])) for r in df.to_dict("records")]  # one per employer
+    return sorted(rows, key=lambda r: (-r[3], r[0]))
 
 
 def payroll_picture(store: GraphStore, employer_id: str, ctx: ViewContext, per_band: int = 12) -> Picture:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
@@ -75,26 +73,6 @@ def _allowed(viewer: Viewer, family: str, kind: str, entity_kind: str | None = N
     return viewer.may_work(family, kind, entity_kind)
 
 
-def _visible(viewer: Viewer) -> Callable[[pd.DataFrame], list[bool]]:
-    """The board rows this viewer may see: in its branch scope, and of a family and kind its role
-    works or shared with its manager. Each distinct branch and (family, kind, entity kind) is
-    judged once, so a board of every lead costs a lookup per row, not a policy call."""
-    def mask(board: pd.DataFrame) -> list[bool]:
-        scope: dict[Any, bool] = {}
-        works: dict[tuple[Any, Any, Any], bool] = {}
-        out = []
-        for branch, fam, kind, ekind, shared in zip(board["branch_id"], board["best_family"], board["best_kind"],
-                                                    board["entity_kind"], board["shared_with"], strict=True):
-            key = branch if isinstance(branch, str) else None  # no branch (None or NaN): shared
-            if key not in scope:
-                scope[key] = viewer.in_scope(key)
-            if (fam, kind, ekind) not in works:
-                works[fam, kind, ekind] = _allowed(viewer, fam, kind, ekind)
-            out.append(scope[key] and (works[fam, kind, ekind] or (bool(shared) and viewer.shares(shared))))
-        return out
-    return mask
-
-
 def _lead_out(viewer: Viewer, row: dict[str, Any]) -> LeadOut:
     name = row["name"]
     if row["entity_kind"] == "Person":  # masked by who the person is, not by the lead's branch
@@ -139,7 +117,7 @@ def leads(viewer: ViewerDep, audit: AuditDep, settings: SettingsDep,
     else:
         limit = min(limit or settings.max_export_rows, settings.max_export_rows)
     board, total = board_page(viewer.store, manager=manager, branch=branch, family=family, status=status,
-                              collapse_groups=collapse_groups, visible=_visible(viewer), offset=offset, limit=limit,
+                              collapse_groups=collapse_groups, visible=viewer.sees_rows, offset=offset, limit=limit,
                               person=viewer.person_name, legacy=viewer.text)
     page = [_lead_out(viewer, {str(k): v for k, v in r.items()}) for r in board.to_dict("records")]  # the page only
     if page:  # every id the board reveals, persons or not

@@ -90,6 +90,17 @@ def test_tracked_payroll_series_rises_across_two_delta_ingests(months_store):
     assert versions == sorted(versions) and len(versions) == 3
 
 
+def test_a_plan_page_is_the_plan_cut_with_its_count(demo_store):
+    from leads.plan import plan_page
+
+    whole = build_plan(demo_store)
+    page, total = plan_page(demo_store, offset=2, limit=4)
+    assert total == len(whole) and list(page["entity_id"]) == list(whole["entity_id"][2:6])
+    assert list(page["reasons"]) == list(whole["reasons"][2:6]) and all(page["reasons"].map(len) > 0)
+    people, total = plan_page(demo_store, visible=lambda p: p["entity_kind"] == "Person")
+    assert total == int((whole["entity_kind"] == "Person").sum()) > 0 and set(people["entity_kind"]) == {"Person"}
+
+
 def test_chain_is_one_campaign_row(months_store):
     rows = chain_campaigns(months_store)
     pharmacy = [r for r in rows if r["anchor_id"] == "E0601"]
