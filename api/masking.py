@@ -295,6 +295,23 @@ class Viewer:
         """Family rights on one row (or lead) about an entity of `entity_kind` (`Policy.allows`)."""
         return self.policy.allows(family, kind, entity_kind)
 
+    def sees_rows(self, rows: Any, family: str = "best_family", kind: str = "best_kind") -> list[bool]:
+        """Which lead-board or plan rows this viewer may see: in its branch scope (a row of no
+        branch is shared), and of a family and kind its role works or shared with its manager.
+        Each distinct branch and (family, kind, entity kind) is judged once."""
+        scope: dict[Any, bool] = {}
+        works: dict[tuple[Any, Any, Any], bool] = {}
+        out = []
+        for branch, fam, knd, ekind, shared in zip(rows["branch_id"], rows[family], rows[kind], rows["entity_kind"],
+                                                   rows["shared_with"], strict=True):
+            key = branch if isinstance(branch, str) else None
+            if key not in scope:
+                scope[key] = self.in_scope(key)
+            if (fam, knd, ekind) not in works:
+                works[fam, knd, ekind] = self.may_work(fam, knd, ekind)
+            out.append(scope[key] and (works[fam, knd, ekind] or (bool(shared) and self.shares(shared))))
+        return out
+
     def shares(self, shared_with: Any) -> bool:
         """True when this viewer's manager is among a lead's `shared_with` (the managers of its other
         anchors, or an employer's corporate manager for its payroll-day campaign): they see the row

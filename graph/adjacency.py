@@ -56,8 +56,10 @@ def take_rows(table: pa.Table, positions: Any) -> pa.Table:
     it touches only those rows.
     """
     rows = np.asarray(positions, dtype=np.int64)
+    if len(rows) == 0:
+        return table.slice(0, 0)  # `Table.take` of nothing still concatenates every chunk (0.1 s at 2M)
     batches = table.to_batches()
-    if len(batches) <= 1 or len(rows) == 0 or rows.min() < 0 or rows.max() >= table.num_rows:
+    if len(batches) <= 1 or rows.min() < 0 or rows.max() >= table.num_rows:
         return table.take(pa.array(rows))  # nothing to split (or a bad position: Arrow's own error)
     starts = np.cumsum([0, *(b.num_rows for b in batches)])
     batch = np.searchsorted(starts, rows, side="right") - 1

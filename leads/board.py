@@ -14,20 +14,26 @@ Rules (DOMAIN.md, "Assignment rules"):
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 from pydantic import BaseModel, Field
 
+from graph.adjacency import take_rows
 from graph.settings import get_settings
 from graph.store import GraphStore
 from leads.state import LeadLedger
 from scoring.answer import best_links
 from scoring.campaigns import CampaignSettings, split_campaigns
+from scoring.features import duckdb_cursor
+from scoring.run import entity_prospects, prospects_arrow, register_prospects
 from scoring.settings import ScoringSettings, family_settings
 from scoring.templates import LegacyGuard, PersonMask, render_reasons
 
-__all__ = ["LeadSettings", "build_board", "ledger", "ROUTING_ORDER", "BOARD_COLUMNS", "request_joint_visit",
+__all__ = ["LeadSettings", "build_board", "board_page", "board_reasons", "ledger", "ROUTING_ORDER", "BOARD_COLUMNS", "request_joint_visit",
            "board_row"]
 
 ROUTING_ORDER = ("referral", "supply_chain", "ecosystem", "retail_linkage")
@@ -76,13 +82,132 @@ def _refit_multipliers(store: GraphStore, on: bool) -> dict[str, dict[str, float
     return {fam: res.get("multipliers", {}) for fam, res in data.items()}
 
 
-def _rescore(row: pd.Series, multipliers: dict[str, dict[str, float]]) -> float:
-    mult = multipliers.get(row["family"])
-    if not mult:
-        return float(row["score"])
-    evidence = json.loads(row["evidence"] or "[]")
-    total = sum(float(e.get("contribution") or 0.0) * mult.get(e.get("name", ""), 1.0) for e in evidence)
-    return float(min(100.0, max(0.0, total)))
+# The board's candidate rows: every stored row but the campaign kinds, its narrow columns and the
+# few details the board uses, pulled out of the JSON by DuckDB (no stored row becomes a dict).
+_ROWS_SQL = """
+SELECT row_pos, family, kind, prospect_id, name, score, manager_id, branch_id, anchor_id, association_id,
+       employer_id, coalesce(is_deepening, false) AS is_deepening,
+       coalesce(json_extract_string(details, '$.band'), '') AS band,
+       lower(coalesce(json_extract_string(details, '$.tier'), '')) AS tier,
+       coalesce(TRY_CAST(json_extract_string(details, '$.financial_assets') AS DOUBLE), 0.0) AS financial_assets,
+       coalesce(json_extract_string(details, '$.employer_name'), '') AS employer_name,
+       coalesce(json_extract_string(details, '$.employer_manager_id'), '') AS employer_manager_id,
+       CASE WHEN family = 'supply_chain' THEN json_extract_string(details, '$.shared_with[*]') END AS shared_with
+FROM prospects
+WHERE NOT list_contains($exclude, kind)
+"""
+
+# Scores with the weights refit from dispositions: each row's evidence contributions times its
+# family's multipliers (1 for a feature without one), clamped to 0-100.
+_REFIT_SQL = """
+WITH ev AS (
+    SELECT row_pos, family,
+           unnest(from_json(coalesce(evidence, '[]'), '[{"name": "VARCHAR", "contribution": "DOUBLE"}]')) AS e
+    FROM prospects
+    WHERE list_contains($families, family)
+)
+SELECT row_pos, least(100.0, greatest(0.0, sum(coalesce(e.contribution, 0.0) * coalesce(m.mult, 1.0)))) AS score
+FROM ev LEFT JOIN mults m ON m.family = ev.family AND m.name = e.name
+GROUP BY row_pos
+"""
+
+
+class _Routed(NamedTuple):
+    """The board of one store version before any request's claims and filters: one row per lead
+    (reasons not rendered) and per campaign, and the stored rows of each lead, best first."""
+
+    board: pd.DataFrame
+    order: pd.DataFrame  # prospect_id, row_pos: the rows each lead's reasons are rendered from
+
+
+def _candidates(store: GraphStore, conf: LeadSettings, multipliers: dict[str, dict[str, float]]) -> pd.DataFrame:
+    con = duckdb_cursor()
+    try:
+        register_prospects(con, store, True, extra=("name", "is_deepening", *(("evidence",) if multipliers else ())))
+        rows = con.sql(_ROWS_SQL, params={"exclude": list(conf.exclude_kinds)}).to_arrow_table().to_pandas()
+        if multipliers and len(rows):
+            con.register("mults", pa.table({
+                "family": [f for f, m in multipliers.items() for _ in m],
+                "name": [n for m in multipliers.values() for n in m],
+                "mult": pa.array([float(v) for m in multipliers.values() for v in m.values()], pa.float64())}))
+            fams = [f for f, m in multipliers.items() if m]
+            rescored = con.sql(_REFIT_SQL, params={"families": fams}).to_arrow_table().to_pandas()
+            new = rows["row_pos"].map(rescored.set_index("row_pos")["score"]).fillna(0.0)
+            rows["score"] = rows["score"].where(~rows["family"].isin(fams), new)
+    finally:
+        con.close()
+    return rows.set_index(rows["row_pos"].to_numpy())  # index: the stored order (`best_links` keeps it)
+
+
+def _routed(store: GraphStore, settings: ScoringSettings, conf: LeadSettings,
+            multipliers: dict[str, dict[str, float]], banned: tuple[str, ...]) -> _Routed:
+    """The board's leads and campaigns, routed by family (claims come later, per request)."""
+    rows = _candidates(store, conf, multipliers)
+    if rows.empty:
+        return _Routed(pd.DataFrame(columns=[*BOARD_COLUMNS, "assets", "parent_id"]),
+                       pd.DataFrame({"prospect_id": pd.Series(dtype=object), "row_pos": pd.Series(dtype=np.int64)}))
+    ents = _entities(store)
+    info = ents.reindex(rows["prospect_id"].astype(str))
+    client = info["client"].fillna(False).astype(bool).to_numpy()
+    dnc = info["do_not_contact"].fillna(False).astype(bool).to_numpy()
+    rows["entity_kind"] = info["entity_kind"].fillna("Enterprise").to_numpy()
+    rows["entity_branch"] = info["branch_id"].to_numpy()
+    rows["parent_id"] = info["parent_id"].to_numpy()
+    rows["assets"] = info["assets"].fillna(0.0).to_numpy()
+    deepening = rows["is_deepening"].astype(bool).to_numpy() | rows["kind"].isin(conf.deepening_kinds).to_numpy()
+    rows = rows[(~client | deepening) & ~dnc & ~rows["prospect_id"].isin(banned).to_numpy()]
+    # Each prospect by its best anchor link; long tails of staff and members become campaign rows.
+    rows = best_links(rows).sort_values(["score", "family", "kind"], ascending=[False, True, True])
+    assoc = store.read("associations", ["id", "name"])
+    rows, campaigns = split_campaigns(rows, family_settings(settings, "campaigns", CampaignSettings), settings.lang,
+                                      dict(zip(assoc["id"].astype(str), assoc["name"].astype(str), strict=True)))
+    leads = _leads(rows)
+    board = pd.concat([leads, pd.DataFrame(campaigns, columns=leads.columns)], ignore_index=True) if campaigns else leads
+    board["group_id"] = _group_roots(board, ents)
+    board["_seq"] = np.arange(len(board))  # the order unowned leads are balanced in
+    # ranked once per version: claims and balancing change owners, never scores or ids (unique)
+    board = board.sort_values(["score", "entity_id"], ascending=[False, True]).reset_index(drop=True)
+    return _Routed(board, rows[["prospect_id", "row_pos"]].reset_index(drop=True))
+
+
+def _leads(rows: pd.DataFrame) -> pd.DataFrame:
+    """One lead per entity from its rows (best first): the best row's name, family, kind, score and
+    branch; the families it is in; its owner by `ROUTING_ORDER` (the best row of the first family
+    whose row names a manager); the managers it is shared with (its supply-chain row's)."""
+    best = rows.drop_duplicates("prospect_id")
+    per_family = rows.drop_duplicates(["prospect_id", "family"])  # the best row of each family
+    ids = best["prospect_id"].to_numpy(dtype=object)
+    bits = per_family["family"].map({f: 1 << i for i, f in enumerate(_FAMILY_ORDER)}).fillna(0).astype(np.int64)
+    mask = bits.groupby(per_family["prospect_id"].to_numpy(), sort=False).sum()
+    families = [_FAMILY_LISTS[int(m)] for m in mask.reindex(ids).to_numpy()]
+    named = per_family["manager_id"].notna() & (per_family["manager_id"].astype(str) != "")
+    priority = per_family["family"].map({f: i for i, f in enumerate(ROUTING_ORDER)})
+    routed = (per_family[named & priority.notna()].assign(_p=priority).sort_values("_p", kind="stable")
+              .drop_duplicates("prospect_id").set_index("prospect_id"))
+    owner = routed["manager_id"].reindex(ids)
+    source = routed["family"].map(_OWNER_SOURCE).reindex(ids)
+    chain = per_family[per_family["family"] == "supply_chain"].set_index("prospect_id")["shared_with"]
+    shared = chain.reindex(ids).to_numpy(dtype=object)
+    branch = best["branch_id"].where(best["branch_id"].notna(), best["entity_branch"]).astype(object)
+    branch = branch.where(branch.notna(), None)  # no branch known: None (shared, `Viewer.in_scope`)
+    n = len(best)
+    return pd.DataFrame({
+        "entity_id": ids, "name": best["name"].to_numpy(dtype=object),
+        "entity_kind": best["entity_kind"].to_numpy(dtype=object),
+        "best_family": best["family"].to_numpy(dtype=object), "best_kind": best["kind"].to_numpy(dtype=object),
+        # Python's round (numpy's rounds some halves the other way): once per version, kept
+        "score": [round(v, 2) for v in best["score"].astype(float).tolist()], "families": families,
+        "reasons": [None] * n, "owner": owner.astype(object).where(owner.notna(), None).to_numpy(),
+        "owner_source": source.astype(object).where(source.notna(), None).to_numpy(),
+        "branch_id": branch.to_numpy(dtype=object), "assets": best["assets"].astype(float).to_numpy(),
+        "parent_id": best["parent_id"].to_numpy(dtype=object), "row_kind": "lead", "campaign": None,
+        "shared_with": [[str(m) for m in s] if s is not None and not isinstance(s, float) else [] for s in shared],
+    })
+
+
+_FAMILY_ORDER = sorted(ROUTING_ORDER)  # a lead's `families` are listed in this (alphabetical) order
+_FAMILY_LISTS = [[f for i, f in enumerate(_FAMILY_ORDER) if m >> i & 1] for m in range(1 << len(_FAMILY_ORDER))]
+_OWNER_SOURCE = {"referral": "referrer", "supply_chain": "anchor", "ecosystem": "anchor", "retail_linkage": "family"}
 
 
 def build_board(store: GraphStore, settings: ScoringSettings | None = None, *, manager: str | None = None,
@@ -93,109 +218,107 @@ def build_board(store: GraphStore, settings: ScoringSettings | None = None, *, m
 
     Reasons are rendered for one viewer: persons' fields through `person`, legacy sentences
     through `legacy` (`scoring.templates.render_reasons`; the API passes its `Viewer`'s)."""
-    settings = settings or get_settings().scoring
-    conf = family_settings(settings, "leads", LeadSettings)
-    lang = settings.lang
-    rows = store.read("prospects")
-    rows = rows[~rows["kind"].isin(conf.exclude_kinds)].copy()
-    columns = BOARD_COLUMNS
-    if rows.empty:
-        return pd.DataFrame(columns=columns)
-    multipliers = _refit_multipliers(store, conf.apply_refit)
-    if multipliers:
-        rows["score"] = rows.apply(_rescore, axis=1, multipliers=multipliers)
-    ents = _entities(store)
-    info = ents.reindex(rows["prospect_id"].astype(str))
-    rows["client"] = info["client"].fillna(False).astype(bool).to_numpy()
-    rows["dnc"] = info["do_not_contact"].fillna(False).astype(bool).to_numpy()
-    rows["entity_kind"] = info["entity_kind"].fillna("Enterprise").to_numpy()
-    rows["entity_branch"] = info["branch_id"].to_numpy()
-    rows["parent_id"] = info["parent_id"].to_numpy()
-    rows["assets"] = info["assets"].fillna(0.0).to_numpy()
-    deepening = rows["is_deepening"].fillna(False).astype(bool) | rows["kind"].isin(conf.deepening_kinds)
-    claims = ledger(store).claims()
-    banned = {eid for eid, c in claims.items() if c.status == "do_not_contact"}
-    rows = rows[(~rows["client"] | deepening) & ~rows["dnc"] & ~rows["prospect_id"].isin(banned)]
-    # Each prospect by its best anchor link; long tails of staff and members become campaign rows.
-    rows = best_links(rows).sort_values(["score", "family", "kind"], ascending=[False, True, True])
-    assoc = store.read("associations", ["id", "name"])
-    rows, campaigns = split_campaigns(rows, family_settings(settings, "campaigns", CampaignSettings), lang,
-                                      dict(zip(assoc["id"].astype(str), assoc["name"].astype(str), strict=True)))
+    board, _ = board_page(store, settings, manager=manager, branch=branch, family=family, status=status,
+                          collapse_groups=collapse_groups, limit=limit, person=person, legacy=legacy)
+    return board
 
-    # one pass over plain records (rows are best first): iterrows per lead cost seconds per request
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for rec in rows.to_dict("records"):
-        grouped.setdefault(str(rec["prospect_id"]), []).append({str(k): v for k, v in rec.items()})
-    leads: list[dict[str, Any]] = []
-    for entity_id, group in grouped.items():
-        best = group[0]
-        reasons: list[str] = []
-        by_family: dict[str, dict[str, Any]] = {}
-        for row in group:
-            by_family.setdefault(row["family"], row)  # the best row of each family
-            for text in render_reasons(row["reasons"], lang, person, legacy):
-                if text not in reasons:
-                    reasons.append(text)
-        owner, source = None, None
-        for fam in ROUTING_ORDER:
-            fam_row = by_family.get(fam)
-            if fam_row is not None and isinstance(fam_row["manager_id"], str) and fam_row["manager_id"]:
-                owner, source = fam_row["manager_id"], "referrer" if fam == "referral" else (
-                    "anchor" if fam in ("supply_chain", "ecosystem") else "family")
-                break
-        leads.append({
-            "entity_id": entity_id, "name": best["name"], "entity_kind": best["entity_kind"],
-            "best_family": best["family"], "best_kind": best["kind"], "score": round(float(best["score"]), 2),
-            "families": sorted(by_family), "reasons": reasons,
-            "owner": owner, "owner_source": source,
-            "branch_id": best["branch_id"] if isinstance(best["branch_id"], str) else best["entity_branch"],
-            "assets": float(best["assets"]), "parent_id": best["parent_id"],
-            "row_kind": "lead", "campaign": None, "shared_with": _shared_with(by_family.get("supply_chain")),
-        })
-    leads.extend(campaigns)
-    board = pd.DataFrame(leads)
+
+def board_page(store: GraphStore, settings: ScoringSettings | None = None, *, manager: str | None = None,
+               branch: str | None = None, family: str | None = None, status: str | None = None,
+               collapse_groups: bool = False, visible: Callable[[pd.DataFrame], Any] | None = None,
+               offset: int = 0, limit: int | None = None, person: PersonMask | None = None,
+               legacy: LegacyGuard | None = None, render: bool = True) -> tuple[pd.DataFrame, int]:
+    """One page of the lead board (ranked as `build_board` ranks it) and the rows before paging.
+
+    `visible` (a mask over the ranked board, e.g. a viewer's scope) leaves rows out after
+    ranking. The version's leads and campaigns are built once (`GraphStore.remembered`, keyed by
+    the settings and the do-not-contact claims); each request applies the ledger's claims, the
+    balancing and its filters to columns, and renders reasons only for the rows it returns
+    (none with `render=False`: `board_reasons` renders them for the rows a caller keeps)."""
+    settings = settings or get_settings().scoring
+    book = ledger(store)
+    claims = book.claims()
+    routed = _version_board(store, settings, claims)
+    board = routed.board.copy()
+    if board.empty:
+        return pd.DataFrame(columns=BOARD_COLUMNS), 0
     _apply_claims(board, claims)
-    asked: dict[str, list[str]] = {}
-    for req in ledger(store).joint_visits():
-        asked.setdefault(str(req["entity_id"]), []).append(str(req["manager"]))
-    board["joint_visits"] = [asked.get(e, []) for e in board["entity_id"]]
     _balance(board, store)
-    board["group_id"] = _group_roots(board, ents) if len(board) else []
-    board["members"] = [[] for _ in range(len(board))]
-    if collapse_groups and len(board):
+    if collapse_groups:
         board = _collapse(board)
     if manager is not None:  # a shared row is on the board of every manager of its anchors
-        board = board[(board["owner"] == manager) | board["shared_with"].apply(lambda m: manager in (m or []))]
+        board = board[(board["owner"] == manager).to_numpy()
+                      | np.array([manager in (m or []) for m in board["shared_with"]], dtype=bool)]
     if branch is not None:
         board = board[board["branch_id"] == branch]
     if family is not None:
-        # a list mask: `.apply` on an empty board returned a frame and lost the columns (a 500)
-        board = board[pd.Series([family in fams for fams in board["families"]], index=board.index, dtype=bool)]
+        board = board[np.array([family in fams for fams in board["families"]], dtype=bool)]
     if status is not None:
         board = board[board["status"] == status]
-    board = board.sort_values(["score", "entity_id"], ascending=[False, True]).reset_index(drop=True)
+    board = board.reset_index(drop=True)  # ranked already (`_routed`)
     board["rank"] = range(1, len(board) + 1)
-    if limit is not None:
-        board = board.head(limit)
-    return board[columns]
+    if visible is not None and len(board):
+        board = board[np.asarray(visible(board), dtype=bool)].reset_index(drop=True)
+    total = len(board)
+    board = board.iloc[offset:] if limit is None else board.iloc[offset:offset + limit]
+    board = board.reset_index(drop=True)
+    # the page's lists: reasons, the joint visits asked, the members of a collapsed group
+    if render:
+        board["reasons"] = _reasons(store, board, routed.order, settings.lang, person, legacy)
+    asked: dict[str, list[str]] = {}
+    for req in book.joint_visits():
+        asked.setdefault(str(req["entity_id"]), []).append(str(req["manager"]))
+    board["joint_visits"] = [asked.get(e, []) for e in board["entity_id"]]
+    if not collapse_groups:
+        board["members"] = [[] for _ in range(len(board))]
+    return board[BOARD_COLUMNS], total
 
 
-def _shared_with(row: dict[str, Any] | None) -> list[str]:
-    """Managers of a prospect's other anchors (they may ask the owner for a joint visit)."""
-    if row is None or not isinstance(row.get("details"), str):
-        return []
-    return list(json.loads(row["details"]).get("shared_with", []))
+def _version_board(store: GraphStore, settings: ScoringSettings, claims: dict[str, Any]) -> _Routed:
+    """The version's routed board for these settings and do-not-contact claims, built once."""
+    conf = family_settings(settings, "leads", LeadSettings)
+    banned = tuple(sorted(eid for eid, c in claims.items() if c.status == "do_not_contact"))
+    multipliers = _refit_multipliers(store, conf.apply_refit)
+    key = ("lead-board", settings.lang, conf.model_dump_json(),
+           family_settings(settings, "campaigns", CampaignSettings).model_dump_json(),
+           json.dumps(multipliers, sort_keys=True), banned)
+    return store.remembered(key, lambda: _routed(store, settings, conf, multipliers, banned), lambda r: r,
+                            lambda r: len(r.board) // 4 + len(r.order) // 8)
+
+
+def board_reasons(store: GraphStore, rows: pd.DataFrame, settings: ScoringSettings | None = None,
+                  person: PersonMask | None = None, legacy: LegacyGuard | None = None) -> list[list[str]]:
+    """The reasons of board rows taken with `render=False` (e.g. the contact plan's page)."""
+    settings = settings or get_settings().scoring
+    routed = _version_board(store, settings, ledger(store).claims())
+    return _reasons(store, rows, routed.order, settings.lang, person, legacy)
+
+
+def _reasons(store: GraphStore, board: pd.DataFrame, order: pd.DataFrame, lang: str, person: PersonMask | None,
+             legacy: LegacyGuard | None) -> list[list[str]]:
+    """Each shown lead's reasons: those of all its rows, best row first, each sentence once (a
+    campaign row keeps its own)."""
+    leads = board.loc[board["row_kind"] == "lead", "entity_id"]
+    mine = order[order["prospect_id"].isin(leads)]
+    texts = take_rows(prospects_arrow(store)[1].select(["reasons"]), mine["row_pos"].to_numpy()).column("reasons")
+    per: dict[str, list[str]] = {}
+    for eid, raw in zip(mine["prospect_id"], texts.to_pylist(), strict=True):  # only the rows shown
+        out = per.setdefault(str(eid), [])
+        for text in render_reasons(raw, lang, person, legacy):
+            if text not in out:
+                out.append(text)
+    return [per.get(str(e), []) if kind == "lead" else list(r or [])
+            for e, kind, r in zip(board["entity_id"], board["row_kind"], board["reasons"], strict=True)]
 
 
 def board_row(store: GraphStore, entity_id: str, settings: ScoringSettings | None = None) -> dict[str, Any]:
     """One row of the board (a lead or a campaign row) as routed now; NotFound when not on it."""
-    board = build_board(store, settings)
-    row = board[board["entity_id"] == entity_id]
-    if row.empty:
+    board, _ = board_page(store, settings, visible=lambda b: b["entity_id"] == entity_id)
+    if board.empty:
         from graph.errors import NotFound
 
         raise NotFound(f"{entity_id} is not on the lead board")
-    return {str(k): v for k, v in row.iloc[0].to_dict().items()}
+    return {str(k): v for k, v in board.iloc[0].to_dict().items()}
 
 
 def request_joint_visit(store: GraphStore, row: dict[str, Any], manager: str, by: str,
@@ -220,18 +343,13 @@ def request_joint_visit(store: GraphStore, row: dict[str, Any], manager: str, by
 
 
 def _apply_claims(board: pd.DataFrame, claims: dict[str, Any]) -> None:
-    status, owners, sources = [], [], []
-    for eid, owner, source in zip(board["entity_id"], board["owner"], board["owner_source"], strict=True):
-        claim = claims.get(eid)
-        if claim is not None:
-            status.append(claim.status)
-            owners.append(claim.owner)
-            sources.append("claim")
-        else:
-            status.append("new")
-            owners.append(owner)
-            sources.append(source)
-    board["status"], board["owner"], board["owner_source"] = status, owners, sources
+    """A claim in the ledger wins: its owner and status; every other lead is `new`."""
+    ids = board["entity_id"]
+    claimed = ids.isin(list(claims)).to_numpy()
+    board["status"] = ids.map({e: c.status for e, c in claims.items()}).where(claimed, "new").astype(object)
+    if claimed.any():
+        board.loc[claimed, "owner"] = ids[claimed].map({e: c.owner for e, c in claims.items()})
+        board.loc[claimed, "owner_source"] = "claim"
 
 
 def _balance(board: pd.DataFrame, store: GraphStore) -> None:
@@ -239,19 +357,22 @@ def _balance(board: pd.DataFrame, store: GraphStore) -> None:
     managers = store.read("managers")
     if board.empty or managers.empty:
         return
-    load: dict[str, list[float]] = {m: [0, 0.0] for m in managers["id"].astype(str)}
-    for owner, assets in zip(board["owner"], board["assets"], strict=True):
-        if isinstance(owner, str) and owner in load:
-            load[owner][0] += 1
-            load[owner][1] += assets
-    for i in board.index[board["owner"].isna()]:
+    ids = managers["id"].astype(str)
+    owned = board[board["owner"].isin(set(ids))]
+    counts = owned.groupby("owner").size()
+    sums = owned.groupby("owner")["assets"].sum()
+    load: dict[str, list[float]] = {m: [int(counts.get(m, 0)), float(sums.get(m, 0.0))] for m in ids}
+    pools: dict[Any, list[str]] = {}
+    for mid, kind, mbranch in zip(ids, managers["kind"], managers["branch_id"], strict=True):
+        pools.setdefault((kind, mbranch), []).append(mid)
+        pools.setdefault(kind, []).append(mid)
+    unowned = board.index[board["owner"].isna()]
+    for i in unowned[np.argsort(board.loc[unowned, "_seq"].to_numpy(), kind="stable")]:  # only the unowned
         want = "retail" if board.at[i, "entity_kind"] == "Person" else "corporate"
-        pool = managers[(managers["kind"] == want) & (managers["branch_id"] == board.at[i, "branch_id"])]
-        if pool.empty:
-            pool = managers[managers["kind"] == want]
-        if pool.empty:
+        pool = pools.get((want, board.at[i, "branch_id"])) or pools.get(want)
+        if not pool:
             continue
-        chosen = min(pool["id"].astype(str), key=lambda m: (load[m][0], load[m][1], m))
+        chosen = min(pool, key=lambda m: (load[m][0], load[m][1], m))
         board.at[i, "owner"] = chosen
         board.at[i, "owner_source"] = "balanced"
         load[chosen][0] += 1
@@ -259,30 +380,41 @@ def _balance(board: pd.DataFrame, store: GraphStore) -> None:
 
 
 def _group_roots(board: pd.DataFrame, ents: pd.DataFrame) -> list[str]:
-    parent = ents["parent_id"].dropna().astype(str).to_dict()
-    roots = []
-    for eid in board["entity_id"]:
-        node, seen = eid, set()
-        while node in parent and node not in seen:
+    """Each entity's top parent (itself when it has none), up the enterprises' parent links at
+    once for every lead; a loop of parents stops where it comes back, as a walk would."""
+    parent = ents["parent_id"].dropna().astype(str)
+    parent = parent[parent.index.notna()]
+    roots = board["entity_id"].astype(str)
+    for _ in range(64):
+        up = roots.map(parent)
+        moved = up.notna().to_numpy() & (up != roots).to_numpy()
+        if not moved.any():
+            return roots.tolist()
+        roots = up.where(moved, roots)
+    # chains longer than 64 or loops: the few still moving are walked one by one
+    out = roots.tolist()
+    lookup = parent.to_dict()
+    for i in np.flatnonzero(roots.map(parent).notna().to_numpy() & (roots.map(parent) != roots).to_numpy()):
+        node, seen = str(board["entity_id"].iloc[i]), set()
+        while node in lookup and node not in seen:
             seen.add(node)
-            node = parent[node]
-        roots.append(node)
-    return roots
+            node = lookup[node]
+        out[i] = node
+    return out
 
 
 def _collapse(board: pd.DataFrame) -> pd.DataFrame:
+    """A group's best lead stands for it, the others listed as its `members`."""
     board = board.sort_values(["score", "entity_id"], ascending=[False, True])
-    heads = []
-    for _, group in board.groupby("group_id", sort=False):
-        head = group.iloc[0].copy()
-        head["members"] = group["entity_id"].tolist()[1:]
-        heads.append(head)
-    return pd.DataFrame(heads)
+    shared = board["group_id"].duplicated(keep=False).to_numpy()
+    members = board[shared].groupby("group_id", sort=False)["entity_id"].agg(list)
+    heads = board[~board["group_id"].duplicated().to_numpy()].copy()
+    heads["members"] = [list(members[g][1:]) if g in members.index else [] for g in heads["group_id"]]
+    return heads
 
 
 def _best_row(store: GraphStore, entity_id: str) -> pd.Series | None:
-    rows = store.read("prospects")
-    rows = rows[rows["prospect_id"] == entity_id].sort_values("score", ascending=False)
+    rows, _ = entity_prospects(store, entity_id, 1)["about"]
     return None if rows.empty else rows.iloc[0]
 
 

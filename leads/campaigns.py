@@ -141,4 +141,6 @@ def market_campaigns(store: GraphStore, association: str | None = None,
 
 
 def _clean(value: Any) -> Any:
-    return None if value is None or (isinstance(value, float) and value != value) else value
+    """A missing value (None, NaN, pandas' NA: a chain head that is not an enterprise of the
+    store) as None, which JSON can carry."""
+    return None if value is None or value is pd.NA or (isinstance(value, float) and value != value) else value

@@ -6,8 +6,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from graph.settings import get_settings
@@ -19,6 +21,7 @@ from leads.notes import NoteBook, offers_for
 from leads.outflow import money_went
 from leads.settings import load_rhythm
 from leads.track import TRACK_COLUMNS, _read
+from scoring.run import entity_prospects
 from scoring.settings import ScoringSettings
 from scoring.templates import LegacyGuard, PersonMask, render_reasons
 
@@ -40,37 +43,51 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _names(store: GraphStore) -> pd.DataFrame:
-    parts = [store.read(t, ["id", "name", "branch_id"]).assign(kind=k)
-             for t, k in (("enterprises", "Enterprise"), ("persons", "Person"))]
-    parts.append(store.read("associations", ["id", "name"]).assign(branch_id=None, kind="Association"))
-    parts.append(store.read("managers", ["id", "name", "branch_id"]).assign(kind="Manager"))
-    return pd.concat(parts, ignore_index=True).drop_duplicates("id").set_index("id")
+def _names(store: GraphStore, ids: Iterable[str]) -> pd.DataFrame:
+    """Name, branch and kind of the entities shown (one node-index search), indexed by id."""
+    found = store.nodes(ids)
+    return pd.DataFrame({"name": [n.get("name") for n in found.values()],
+                         "branch_id": [n.get("branch_id") for n in found.values()],
+                         "kind": [n.get("kind") for n in found.values()]},
+                        index=pd.Index(list(found), dtype=object), dtype=object)
 
 
-def _products(node: dict[str, Any], store: GraphStore, lang: str) -> list[str]:
-    eid = str(node["id"])
+def _edges_of(store: GraphStore, eid: str) -> pd.DataFrame:
+    """The `edges` rows touching `eid`, in or out (the adjacency index: no whole-table read)."""
+    adjacency = store.adjacency()
+    return adjacency.edge_rows(adjacency.rows(np.array([adjacency.code(eid)], dtype=np.int64)))
+
+
+def _products(node: dict[str, Any], edges: pd.DataFrame, lang: str) -> list[str]:
     held = []
     if node.get("is_client"):
         held.append("settlement")
     if node.get("is_credit_client"):
         held.append("credit")
-    pay = store.read("payroll", ["employer_id"])
-    if (pay["employer_id"] == eid).any():
+    if ((edges["kind"] == "PAYROLL") & (edges["src"] == str(node["id"]))).any():  # it runs payroll here
         held.append("payroll")
     if node.get("is_retail_client"):
         held.append("retail")
     return [PRODUCT_WORDS[p][0 if lang == "en" else 1] for p in held]
 
 
-def _relations(store: GraphStore, eid: str, names: pd.DataFrame) -> list[dict[str, Any]]:
-    edges = store.read("edges")
-    mine = edges[(edges["src"] == eid) | (edges["dst"] == eid)].copy()
+def _mine(edges: pd.DataFrame, eid: str) -> pd.DataFrame:
+    """The entity's edges with their direction and other end, by kind then amount (largest first)."""
+    mine = edges.copy()
     mine["direction"] = (mine["src"] == eid).map({True: "out", False: "in"})
     mine["other_id"] = mine["dst"].where(mine["src"] == eid, mine["src"])
-    mine = mine.sort_values(["kind", "amount"], ascending=[True, False])
+    return mine.sort_values(["kind", "amount"], ascending=[True, False])
+
+
+def _shown_others(mine: pd.DataFrame) -> list[str]:
+    """The other ends listed under each kind and direction (the first MAX_PER_KIND of each)."""
+    return mine.groupby(["kind", "direction"], sort=False).head(MAX_PER_KIND)["other_id"].astype(str).tolist()
+
+
+def _relations(mine: pd.DataFrame, names: pd.DataFrame) -> list[dict[str, Any]]:
+    groups = mine.groupby(["kind", "direction"], sort=True)
     out = []
-    for (kind, direction), group in mine.groupby(["kind", "direction"], sort=True):
+    for (kind, direction), group in groups:
         shown = group.head(MAX_PER_KIND)
         other = names.reindex(shown["other_id"].astype(str))
         items = []
@@ -86,8 +103,7 @@ def _relations(store: GraphStore, eid: str, names: pd.DataFrame) -> list[dict[st
     return out
 
 
-def _money(store: GraphStore, eid: str) -> dict[str, Any]:
-    edges = store.read("edges", ["src", "kind", "amount", "other_bank_amount"])
+def _money(store: GraphStore, edges: pd.DataFrame, eid: str) -> dict[str, Any]:
     pays = edges[(edges["src"] == eid) & (edges["kind"] == "PAYS")]
     total = float(pd.to_numeric(pays["amount"], errors="coerce").sum())
     other = float(pd.to_numeric(pays["other_bank_amount"], errors="coerce").sum())
@@ -100,7 +116,7 @@ def _money(store: GraphStore, eid: str) -> dict[str, Any]:
 
 def _prospect_rows(rows: pd.DataFrame, lang: str, names: pd.DataFrame,
                    person: PersonMask | None = None, legacy: LegacyGuard | None = None) -> list[dict[str, Any]]:
-    rows = rows.sort_values("score", ascending=False).head(MAX_PER_KIND * 2)
+    """The rows shown (`entity_prospects` gives the best first), with each prospect's kind."""
     kinds = names["kind"].reindex(rows["prospect_id"].astype(str)).fillna("Enterprise").tolist()
     return [{"entity_id": str(r["prospect_id"]), "name": _clean(r["name"]), "entity_kind": kind,
              "family": r["family"], "kind": r["kind"],
@@ -120,19 +136,17 @@ def customer_360(store: GraphStore, entity_id: str, settings: ScoringSettings | 
     lang = settings.lang
     conf = load_rhythm(settings)
     node = store.require_node(entity_id)
-    names = _names(store)
+    edges = _edges_of(store, entity_id)
     managers = {m for m in [node.get("manager_id")] if isinstance(m, str) and m}
-    edges = store.read("edges", ["src", "dst", "kind"])
     managers |= set(edges.loc[(edges["dst"] == entity_id) & (edges["kind"] == "MANAGES"), "src"].astype(str))
     claims = ledger(store).claims()
     claim = claims.get(entity_id)
-    prospects = store.read("prospects")
-    leads_to = prospects[(prospects["anchor_id"] == entity_id) | (prospects["association_id"] == entity_id)
-                         | (prospects["employer_id"] == entity_id)]
-    leads_to = leads_to[leads_to["prospect_id"] != entity_id]
-    through = prospects[prospects["path"].astype("string").str.contains(f'"{entity_id}"', regex=False, na=False)
-                        & ~prospects.index.isin(leads_to.index) & (prospects["prospect_id"] != entity_id)]
-    about = prospects[prospects["prospect_id"] == entity_id]
+    shown = entity_prospects(store, entity_id, MAX_PER_KIND * 2)
+    (about, _), (leads_to, leads_total), (through, through_total) = (shown[p] for p in ("about", "leads_to", "through"))
+    mine = _mine(edges, entity_id)
+    # every entity named on the page, found in one search of the node index
+    names = _names(store, [*managers, *_shown_others(mine),
+                           *(str(i) for rows in (about, leads_to, through) for i in rows["prospect_id"])])
     alerts = read_alerts(store, limit=100_000, entity=entity_id)
     tracked = _read(store)
     tracked = tracked[tracked["scope_id"] == entity_id][TRACK_COLUMNS].sort_values(["metric", "version"])
@@ -142,15 +156,16 @@ def customer_360(store: GraphStore, entity_id: str, settings: ScoringSettings | 
         note["offers"] = offers_for(conf, note["tags"], lang)
     return {
         "entity": {k: _clean(v) for k, v in node.items()},
-        "products": _products(node, store, lang),
+        "products": _products(node, edges, lang),
         "managers": [{"id": m, "name": _clean(names["name"].get(m)), "branch_id": _clean(names["branch_id"].get(m))}
                      for m in sorted(managers)],
         "owner": None if claim is None else claim.owner,
-        "relations": _relations(store, entity_id, names),
-        "money": _money(store, entity_id),
-        "leads_to": {"total": int(len(leads_to)), "items": _prospect_rows(leads_to, lang, names, person, legacy)},
-        "reached_through": {"total": int(len(through)), "items": _prospect_rows(through, lang, names, person, legacy)},
-        "leads": [{**row, "status": "new" if claim is None else claim.status} for row in _prospect_rows(about, lang, names, person, legacy)],
+        "relations": _relations(mine, names),
+        "money": _money(store, edges, entity_id),
+        "leads_to": {"total": leads_total, "items": _prospect_rows(leads_to, lang, names, person, legacy)},
+        "reached_through": {"total": through_total, "items": _prospect_rows(through, lang, names, person, legacy)},
+        "leads": [{**row, "status": "new" if claim is None else claim.status}
+                  for row in _prospect_rows(about, lang, names, person, legacy)],
         "alerts": [{"kind": a["kind"], "at": a["at"], "version": a.get("version"), "entity_id": a.get("entity_id"),
                     "related_id": a.get("related_id"), "text": alert_text(a, lang, person, legacy),
                     "link": a.get("link")} for a in alerts],

@@ -15,12 +15,14 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from graph.settings import get_settings
 from graph.store import GraphStore
 from leads.alerts import read_alerts
 from leads.settings import load_rhythm
 from leads.state import LeadLedger
+from scoring.features import store_views
 from scoring.retail_linkage.settings import load_settings as retail_settings
 from scoring.settings import ScoringSettings
 
@@ -75,16 +77,32 @@ def branch_notices(store: GraphStore, settings: ScoringSettings | None = None,
     return out
 
 
+# Where the payers' money went: each receiving bank's total, other than this bank's own names
+# (compared trimmed, as ingest keeps the bank's text as given), and its share of the payer's
+# money paid to other banks. DuckDB reads the payments file's three columns; only the banks'
+# totals come back.
+_WENT_SQL = """
+SELECT payer_id, payee_bank AS bank, sum(amount) AS amount
+FROM payments
+WHERE payer_id IN (SELECT payer_id FROM payers)
+  AND trim(payee_bank) <> '' AND NOT list_contains($own, trim(payee_bank))
+GROUP BY payer_id, payee_bank
+"""
+
+
 def money_went(store: GraphStore, payer_ids: list[str]) -> pd.DataFrame:
     """Banks receiving the outgoing payments of `payer_ids` (own bank left out), largest first."""
-    pays = store.read("payments", ["payer_id", "payee_bank", "amount"])
-    pays = pays[pays["payer_id"].isin(payer_ids)]
-    bank = pays["payee_bank"].astype("string").str.strip()
-    own = {w.strip() for w in get_settings().ingest.own_bank_names}
-    pays = pays[bank.notna() & (bank != "") & ~bank.isin(own)]
-    if pays.empty:
+    con = store_views(store, {"payments": ("payer_id", "payee_bank", "amount")})
+    try:
+        con.register("payers", pa.table({"payer_id": pa.array([str(p) for p in payer_ids], pa.string())}))
+        own = sorted({w.strip() for w in get_settings().ingest.own_bank_names})
+        went = con.sql(_WENT_SQL, params={"own": own}).to_arrow_table()
+    finally:
+        con.close()
+    per = went.to_pandas()
+    if per.empty:
         return pd.DataFrame(columns=["payer_id", "bank", "amount", "share"])
-    per = pays.groupby(["payer_id", "payee_bank"])["amount"].sum().reset_index()
     per["share"] = (per["amount"] / per.groupby("payer_id")["amount"].transform("sum")).round(4)
-    per = per.rename(columns={"payee_bank": "bank"}).sort_values(["payer_id", "amount"], ascending=[True, False])
-    return per.reset_index(drop=True)
+    return per.sort_values(["payer_id", "amount", "bank"], ascending=[True, False, True]).reset_index(drop=True)
+
+

@@ -11,20 +11,22 @@ Overdue items come first, then by due date, tier and score.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from graph.settings import get_settings
 from graph.store import GraphStore
-from leads.board import build_board, ledger
+from leads.board import board_page, board_reasons, ledger
 from leads.settings import RhythmSettings, load_rhythm
 from leads.state import FINAL
 from scoring.settings import ScoringSettings
 from scoring.templates import LegacyGuard, PersonMask
 
-__all__ = ["build_plan", "PLAN_COLUMNS", "tier_of"]
+__all__ = ["build_plan", "plan_page", "PLAN_COLUMNS", "tier_of"]
 
 PLAN_COLUMNS = ["entity_id", "name", "entity_kind", "tier", "next_action", "due_on", "overdue", "family",
                 "kind", "score", "owner", "status", "branch_id", "reasons", "shared_with"]
@@ -54,14 +56,25 @@ def build_plan(store: GraphStore, settings: ScoringSettings | None = None, *, ma
                legacy: LegacyGuard | None = None) -> pd.DataFrame:
     """What is due, overdue first: one row per open lead of the board (reasons rendered for one
     viewer through `person` and `legacy`, as `build_board` does)."""
+    plan, _ = plan_page(store, settings, manager=manager, branch=branch, due_before=due_before, today=today,
+                        person=person, legacy=legacy)
+    return plan
+
+
+def plan_page(store: GraphStore, settings: ScoringSettings | None = None, *, manager: str | None = None,
+              branch: str | None = None, due_before: date | None = None, today: date | None = None,
+              visible: Callable[[pd.DataFrame], Any] | None = None, offset: int = 0, limit: int | None = None,
+              person: PersonMask | None = None, legacy: LegacyGuard | None = None) -> tuple[pd.DataFrame, int]:
+    """One page of the plan and its rows before paging: ordered on columns over the whole board,
+    `visible` (a viewer's scope) applied, reasons rendered for the page only."""
     settings = settings or get_settings().scoring
     conf = load_rhythm(settings)
     lang = settings.lang
     today = today or date.today()
-    board = build_board(store, settings, manager=manager, branch=branch, person=person, legacy=legacy)
+    board, _ = board_page(store, settings, manager=manager, branch=branch, render=False)
     board = board[~board["status"].isin(FINAL)].copy()
     if board.empty:
-        return pd.DataFrame(columns=PLAN_COLUMNS)
+        return pd.DataFrame(columns=PLAN_COLUMNS), 0
     board["tier"] = tier_of(board["score"], board["best_kind"], conf).to_numpy()
     cadence = board["tier"].map({t: conf.tiers[t].cadence_days for t in conf.tiers})
     history = pd.DataFrame(ledger(store).history(), columns=["entity_id", "recorded_at", "status"])
@@ -76,9 +89,14 @@ def build_plan(store: GraphStore, settings: ScoringSettings | None = None, *, ma
     board["next_action"] = board["best_kind"].map(words).fillna(getattr(conf.default_action, lang))
     board["order"] = board["tier"].map(_ORDER)
     board = board.sort_values(["overdue", "due_on", "order", "score", "entity_id"],
-                              ascending=[False, True, True, False, True])
+                              ascending=[False, True, True, False, True]).reset_index(drop=True)
+    if visible is not None and len(board):
+        board = board[np.asarray(visible(board), dtype=bool)].reset_index(drop=True)
+    total = len(board)
+    board = (board.iloc[offset:] if limit is None else board.iloc[offset:offset + limit]).reset_index(drop=True)
+    board["reasons"] = board_reasons(store, board, settings, person, legacy)  # the page only
     board = board.rename(columns={"best_family": "family", "best_kind": "kind"})
-    return board[PLAN_COLUMNS].reset_index(drop=True)
+    return board[PLAN_COLUMNS], total
 
 
 def plan_items(plan: pd.DataFrame) -> list[dict[str, Any]]:

@@ -35,36 +35,30 @@ class CampaignSettings(BaseModel):
                                      description="share of campaign members expected to open an account")
 
 
-def _field(details: pd.Series, name: str, numeric: bool = False) -> pd.Series:
-    """One scalar of the JSON details column, extracted for the whole column at once."""
-    pattern = rf'"{name}":\s*([0-9.eE+-]+)' if numeric else rf'"{name}":\s*"([^"]*)"'  # compact or spaced JSON
-    out = details.astype("string").fillna("").str.extract(pattern, expand=False)
-    return pd.to_numeric(out, errors="coerce").fillna(0.0) if numeric else out.fillna("")
-
-
 def split_campaigns(rows: pd.DataFrame, conf: CampaignSettings, lang: str, names: dict[str, str] | None = None
                     ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """(rows that stay individual leads, campaign leads in the board's shape).
 
-    A payroll campaign goes to the retail manager of most of its staff and is shared with the
-    employer's corporate manager, who arranges the payroll day; `names` names associations.
+    `rows` carry the retail details the split reads as columns (`band`, `tier` in lower case,
+    `financial_assets`, `employer_name`, `employer_manager_id`; empty or 0 where a row has none:
+    the lead board pulls them out of the stored JSON). A payroll campaign goes to the retail
+    manager of most of its staff and is shared with the employer's corporate manager, who arranges
+    the payroll day; `names` names associations.
     """
     names = names or {}
     payroll = (rows["kind"] == "payroll") & rows["employer_id"].notna()
-    band = _field(rows["details"], "band")
-    tier = _field(rows["details"], "tier").str.lower()
-    tail_staff = payroll & (band != "near") & ~tier.isin(conf.individual_tiers)
+    band = rows["band"]
+    tail_staff = payroll & (band != "near") & ~rows["tier"].isin(conf.individual_tiers)
     member = (rows["kind"] == "member") & rows["association_id"].notna()
     order = rows["score"].rank(method="first", ascending=False)
     place = order.where(member).groupby(rows["association_id"].where(member)).rank(method="first")
     tail_members = member & (place > conf.top_members)
     campaigns: list[dict[str, Any]] = []
     if tail_staff.any():
-        staff = rows[tail_staff].assign(band=band[tail_staff], assets=_field(rows["details"][tail_staff],
-                                                                            "financial_assets", numeric=True))
+        staff = rows[tail_staff].assign(assets=rows["financial_assets"][tail_staff])
         for employer, g in staff.groupby("employer_id", sort=True):
-            name = _field(g["details"].iloc[:1], "employer_name").iloc[0] or str(employer)
-            corporate = _field(g["details"].iloc[:1], "employer_manager_id").iloc[0]
+            name = g["employer_name"].iloc[0] or str(employer)
+            corporate = g["employer_manager_id"].iloc[0]
             mode = g["manager_id"].dropna().mode()
             owner = str(mode.iloc[0]) if len(mode) else corporate
             bands = {b: int((g["band"] == b).sum()) for b in ("below", "near", "above")}

@@ -39,7 +39,8 @@ from scoring.parallel import plan, process_count, run_groups
 from scoring.settings import ScoringSettings
 from scoring.templates import LegacyGuard, PersonMask, render_reasons
 
-__all__ = ["score_all", "score_family", "family_rows", "collector_paused", "load_prospects", "page_prospects", "decode", "ScoreSummary",
+__all__ = ["score_all", "score_family", "family_rows", "collector_paused", "load_prospects", "page_prospects",
+           "entity_prospects", "register_prospects", "prospects_arrow", "decode", "ScoreSummary",
            "as_frame", "stored_rows", "frame_prospects"]
 
 
@@ -255,7 +256,7 @@ def page_prospects(
            f"ORDER BY score DESC, kind, prospect_id, rank{page} OFFSET {int(offset)}")
     con = duckdb_cursor()  # the open database: a new one cost ~20 ms of CPU per request
     try:
-        source, table = _register_prospects(con, store, band is not None)
+        source, table = register_prospects(con, store, band is not None)
         if by_enterprise:
             con.register("enterprise_ids", pa.Table.from_pandas(store.read("enterprises", ["id"]), preserve_index=False))
         try:
@@ -279,23 +280,29 @@ _NARROW = ("family", "kind", "prospect_id", "anchor_id", "association_id", "empl
            "manager_id", "score", "rank")
 
 
-def _register_prospects(con: duckdb.DuckDBPyConnection, store: GraphStore, with_details: bool) -> tuple[str, pa.Table]:
-    """The prospects table's narrow columns (plus `row_pos`) as the DuckDB view `prospects`, and the
-    whole table: its Parquet file memory-mapped as Arrow when the store keeps one (the path is
-    returned for error messages), else the rows the store gives (a server backend such as Neo4j)."""
+def prospects_arrow(store: GraphStore) -> tuple[str, pa.Table]:
+    """The whole prospects table as Arrow and where it came from (for error messages): its
+    Parquet file memory-mapped when the store keeps one, else the rows the store gives (a server
+    backend such as Neo4j)."""
     manifest = getattr(store, "manifest", None)
     root = getattr(store, "root", None)
     entry = manifest()["tables"].get("prospects") if callable(manifest) and root is not None else None
     if entry is None:
-        source, table = "prospects", pa.Table.from_pandas(store.read("prospects"), preserve_index=False)
-    else:
-        source = (root / entry["file"]).as_posix()
-        try:
-            # memory-mapped Arrow (graph.index_cache): a page without decompressing the whole file
-            table = load_arrow(store, "prospects", lambda: pq.read_table(source))
-        except (OSError, pa.ArrowException) as exc:
-            raise StoreCorrupted(f"store file {source} is unreadable: {exc}") from exc
-    wanted = [c for c in (*_NARROW, *(("details",) if with_details else ())) if c in table.column_names]
+        return "prospects", pa.Table.from_pandas(store.read("prospects"), preserve_index=False)
+    source = (root / entry["file"]).as_posix()
+    try:
+        # memory-mapped Arrow (graph.index_cache): a page without decompressing the whole file
+        return source, load_arrow(store, "prospects", lambda: pq.read_table(source))
+    except (OSError, pa.ArrowException) as exc:
+        raise StoreCorrupted(f"store file {source} is unreadable: {exc}") from exc
+
+
+def register_prospects(con: duckdb.DuckDBPyConnection, store: GraphStore, with_details: bool,
+                       extra: tuple[str, ...] = ()) -> tuple[str, pa.Table]:
+    """The prospects table's narrow columns (plus `row_pos` and `extra`) as the DuckDB view
+    `prospects`, and the whole table (`prospects_arrow`)."""
+    source, table = prospects_arrow(store)
+    wanted = [c for c in (*_NARROW, *(("details",) if with_details else ()), *extra) if c in table.column_names]
     narrow = table.select(wanted).append_column("row_pos", pa.array(np.arange(table.num_rows, dtype=np.int64)))
     con.register("prospects", narrow)
     return source, table
@@ -321,6 +328,51 @@ def load_prospects(
                            branch=branch, manager=manager, min_score=min_score, band=band, limit=limit,
                            offset=offset)
     return df
+
+
+# The rows of every family about one entity, in three disjoint parts: the prospect itself
+# (`about`), the prospects it leads to as their anchor, association or employer (`leads_to`), and
+# the others whose path to a manager runs through it (`through`: the path is JSON text, so the id
+# is searched with its quotes). Each part's best rows (score, then table order) and its count.
+_ENTITY_SQL = """
+WITH parts AS (
+    SELECT row_pos, score,
+           CASE WHEN prospect_id = $id THEN 'about'
+                WHEN anchor_id = $id OR association_id = $id OR employer_id = $id THEN 'leads_to'
+                ELSE 'through' END AS part
+    FROM prospects
+    WHERE prospect_id = $id OR anchor_id = $id OR association_id = $id OR employer_id = $id
+       OR contains(path, $quoted)
+)
+SELECT row_pos, part, count(*) OVER (PARTITION BY part) AS total
+FROM parts
+QUALIFY row_number() OVER (PARTITION BY part ORDER BY score DESC, row_pos) <= $limit
+ORDER BY part, score DESC, row_pos
+"""
+
+
+def entity_prospects(store: GraphStore, entity_id: str, limit: int) -> dict[str, tuple[pd.DataFrame, int]]:
+    """The stored rows about `entity_id`, by part (`about`, `leads_to`, `through`): each part's
+    `limit` best rows and its count before the cut. DuckDB filters the narrow columns (and the
+    path text); only the rows returned become pandas."""
+    con = duckdb_cursor()
+    try:
+        source, table = register_prospects(con, store, False, extra=("path",))
+        try:
+            hits = con.sql(_ENTITY_SQL, params={"id": str(entity_id), "limit": int(limit),
+                                                "quoted": json.dumps(str(entity_id), ensure_ascii=False)}
+                           ).to_arrow_table()
+        except duckdb.Error as exc:
+            raise StoreCorrupted(f"store file {source} is unreadable: {exc}") from exc
+    finally:
+        con.close()
+    parts = hits.column("part").to_pylist()
+    out = {}
+    for part in ("about", "leads_to", "through"):
+        at = [i for i, p in enumerate(parts) if p == part]  # at most 3 x limit rows
+        rows = take_rows(table, hits.column("row_pos").take(at)) if at else table.schema.empty_table()
+        out[part] = (rows.to_pandas(), int(hits.column("total")[at[0]].as_py()) if at else 0)
+    return out
 
 
 def decode(row: dict[str, Any], lang: str = "zh", person: PersonMask | None = None,

@@ -8,7 +8,6 @@ module adds the links to each row's pictures and draws the charts from the store
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from typing import Any
 from urllib.parse import quote
 
@@ -16,6 +15,8 @@ from markupsafe import Markup
 
 from graph.schema import KINDS_BY_FAMILY
 from graph.store import GraphStore
+from scoring.features import duckdb_cursor
+from scoring.run import register_prospects
 from viz.charts import FAMILY_COLOURS, bar_chart, histogram
 from viz.payroll import retention_by_employer
 from viz.render import render_page
@@ -57,15 +58,36 @@ def _json(value: Any) -> Any:
     return None
 
 
+# The landing charts' numbers, read by DuckDB from the stored rows (no wide column is read): each
+# family's scores, and each supply-chain row's side, tier and largest window amount (with its path
+# for the rows stored without window amounts). A row of no branch is everyone's.
+_SCORES_SQL = """
+SELECT family, score FROM prospects
+WHERE list_contains($families, family) AND ($branch IS NULL OR branch_id IS NULL OR branch_id = $branch)
+ORDER BY row_pos
+"""
+_TIERS_SQL = """
+SELECT kind, coalesce(TRY_CAST(json_extract_string(details, '$.tier') AS BIGINT), 0) AS tier,
+       coalesce(list_max(TRY_CAST(json_extract(details, '$.amounts.*') AS DOUBLE[])), 0.0) AS amount, path
+FROM prospects
+WHERE family = 'supply_chain' AND ($branch IS NULL OR branch_id IS NULL OR branch_id = $branch)
+ORDER BY row_pos
+"""
+
+
 def landing_charts(store: GraphStore, families: list[str], lang: Lang, branch: str | None = None,
                    payroll: bool = True) -> list[tuple[str, Markup]]:
     """(caption, svg) charts: score distribution, payroll retention by employer, amounts by tier."""
-    df = store.read("prospects")
-    df = df[df["family"].isin(families)]
-    if branch is not None:
-        df = df[df["branch_id"].isna() | (df["branch_id"] == branch)]
+    con = duckdb_cursor()
+    try:
+        register_prospects(con, store, True, extra=("path",))
+        scores = con.sql(_SCORES_SQL, params={"families": families, "branch": branch}).to_arrow_table().to_pandas()
+        chain = (con.sql(_TIERS_SQL, params={"branch": branch}).to_arrow_table().to_pandas()
+                 if "supply_chain" in families else None)
+    finally:
+        con.close()
     charts: list[tuple[str, Markup]] = []
-    series = {f: df.loc[df["family"] == f, "score"].astype(float).tolist() for f in families}
+    series = {f: scores.loc[scores["family"] == f, "score"].astype(float).tolist() for f in families}
     caption = "评分分布" if lang == "zh" else "Score distribution"
     charts.append((caption, histogram(series, {f: text(f, lang) for f in families}, caption)))
     if payroll and "retail_linkage" in families:
@@ -73,19 +95,14 @@ def landing_charts(store: GraphStore, families: list[str], lang: Lang, branch: s
         caption = "代发单位留存率" if lang == "zh" else "Payroll retention by employer"
         charts.append((caption, bar_chart([(name, rate * 100, "#8e24aa") for _, name, rate, _ in rows], caption,
                                           fmt="{:.1f}%")))
-    if "supply_chain" in families:
-        amounts: dict[tuple[str, int], float] = defaultdict(float)
-        for rec in df[df["family"] == "supply_chain"].to_dict("records"):
-            details = _json(rec.get("details")) or {}
-            tier = int(details.get("tier") or 1) if isinstance(details, dict) else 1
-            windows = details.get("amounts") if isinstance(details, dict) else None
-            value = max((float(v) for v in windows.values()), default=0.0) if isinstance(windows, dict) else 0.0
-            if not value:  # rows without window amounts: the money on the chain's last step
-                value = _last_step_amount(store, _json(rec.get("path")) or [])
-            amounts[(str(rec["kind"]), tier)] += value
-        bars = [(f"{text(side, lang)} {text('tier', lang, n=tier)}", amount,
+    if chain is not None:
+        chain["tier"] = chain["tier"].where(chain["tier"] != 0, 1)
+        missing = chain["amount"] == 0  # rows without window amounts: the money on the chain's last step
+        chain.loc[missing, "amount"] = [_last_step_amount(store, _json(p) or []) for p in chain.loc[missing, "path"]]
+        amounts = chain.groupby(["kind", "tier"], sort=True)["amount"].sum()
+        bars = [(f"{text(side, lang)} {text('tier', lang, n=int(tier))}", float(amount),
                  FAMILY_COLOURS["supply_chain"] if side == "upstream" else "#43a047")
-                for (side, tier), amount in sorted(amounts.items())]
+                for (side, tier), amount in amounts.items()]
         caption = "各层级金额(万元)" if lang == "zh" else "Amounts by tier (万元)"
         charts.append((caption, bar_chart(bars, caption, fmt=format_wan)))
     charts.extend(tracking_charts(store, lang, branch))  # campaigns over ingests (leads.track)

@@ -8,7 +8,6 @@ near-threshold band (highlighted), the richest first elsewhere — and the rest 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import pandas as pd
 
@@ -31,18 +30,35 @@ def band_label(low: float, high: float) -> str:
     return f"{low / 10_000:g}–{format_amount(high, style='round')}"
 
 
+# One employer's payroll staff: pay and months per person, with their financial assets. DuckDB
+# reads the payroll file's rows of that employer only; nothing else becomes pandas.
+_STAFF_SQL = """
+WITH staff AS (
+    SELECT person_id, coalesce(sum(amount), 0.0) AS total, count(DISTINCT month) AS months
+    FROM payroll
+    WHERE employer_id = $employer
+    GROUP BY person_id
+)
+SELECT staff.person_id, staff.total, staff.months, coalesce(persons.aum, 0.0) AS aum
+FROM staff LEFT JOIN persons ON persons.id = staff.person_id
+ORDER BY staff.person_id
+"""
+
+
 def employer_staff(store: GraphStore, employer_id: str) -> pd.DataFrame:
     """One row per payroll employee: total pay, months paid, average monthly pay, financial assets."""
-    pay = store.read("payroll")
-    pay = pay[pay["employer_id"] == employer_id]
-    if pay.empty:
+    from scoring.features import store_views
+
+    con = store_views(store, {"payroll": ("employer_id", "person_id", "amount", "month"), "persons": ("id", "aum")})
+    try:
+        staff = con.sql(_STAFF_SQL, params={"employer": str(employer_id)}).to_arrow_table().to_pandas()
+    finally:
+        con.close()
+    if staff.empty:
         return pd.DataFrame(columns=["person_id", "total", "months", "avg_pay", "aum"])
-    staff = pay.groupby("person_id").agg(total=("amount", "sum"), months=("month", "nunique")).reset_index()
     staff["avg_pay"] = staff["total"] / staff["months"].clip(lower=1)
-    persons = store.read("persons", ["id", "aum"]).rename(columns={"id": "person_id"})
-    staff = staff.merge(persons, on="person_id", how="left")
-    staff["aum"] = staff["aum"].fillna(0.0).astype(float)
-    return staff
+    staff["aum"] = staff["aum"].astype(float)
+    return staff[["person_id", "total", "months", "avg_pay", "aum"]]
 
 
 def retention_by_employer(store: GraphStore) -> list[tuple[str, str, float, int]]:
@@ -53,9 +69,9 @@ def retention_by_employer(store: GraphStore) -> list[tuple[str, str, float, int]
     """
     from scoring.retail_linkage import employer_summaries
 
-    df = employer_summaries(store)
+    df = employer_summaries(store)  # kept per version (`GraphStore.remembered`)
     rows = [(str(r["employer_id"]), str(r["name"] or r["employer_id"]), float(r["retention_rate"] or 0.0),
-             int(r["staff"])) for r in df.to_dict("records")]
+            int(r["staff"])) for r in df.to_dict("records")]  # one per employer
     return sorted(rows, key=lambda r: (-r[3], r[0]))
 
 
@@ -76,9 +92,6 @@ def payroll_picture(store: GraphStore, employer_id: str, ctx: ViewContext, per_b
                        (text("near_staff", lang), str(len(near))), (text("above_staff", lang), str(len(above)))]
     nodes: list[VNode] = [employer]
     edges: list[VEdge] = []
-    persons = store.read("persons")
-    person_rows: dict[str, dict[str, Any]] = {str(r["id"]): {str(k): v for k, v in r.items()} for r in persons[persons["id"].isin(
-        staff["person_id"])].to_dict("records")}
     y = 0.0
     band_ys: list[float] = []
     for low, high in ASSET_BANDS:
@@ -95,6 +108,10 @@ def payroll_picture(store: GraphStore, employer_id: str, ctx: ViewContext, per_b
                             (text("payroll_total", lang), format_wan(band_total)),
                             (text("aum", lang), format_wan(float(members["aum"].sum())))])
         shown = members.head(per_band)
+        # the persons drawn (and listed under "more"): their rows only, from the node index
+        drawn = [*shown["person_id"], *members["person_id"].iloc[per_band:per_band + MAX_MEMBERS]]
+        person_rows = {pid: {k: v for k, v in row.items() if k not in ("kind", "table")}
+                       for pid, row in store.nodes(str(p) for p in drawn).items()}
         rows_needed = math.ceil((len(shown) + (1 if len(members) > per_band else 0)) / _STAFF_PER_ROW)
         band.x, band.y = 320.0, y
         band_ys.append(y)

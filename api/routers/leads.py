@@ -110,27 +110,25 @@ def leads(viewer: ViewerDep, audit: AuditDep, settings: SettingsDep,
           lang: Annotated[Literal["zh", "en"] | None, Query(description="file headers; default: setting")] = None,
           ) -> Any:
     """The lead board, best first, with owner and status; format=csv|xlsx downloads it."""
-    from leads.board import build_board
+    from leads.board import board_page
 
-    board = build_board(viewer.store, manager=manager, branch=branch, family=family, status=status,
-                        collapse_groups=collapse_groups, person=viewer.person_name, legacy=viewer.text)
-    rows = [r for r in board.to_dict("records")
-            if viewer.in_scope(r["branch_id"]) and (_allowed(viewer, r["best_family"], r["best_kind"], r["entity_kind"])
-                                                     or viewer.shares(r["shared_with"]))]
     if format == "json":
         limit = min(limit or settings.page_limit, settings.max_page_limit)
     else:
         limit = min(limit or settings.max_export_rows, settings.max_export_rows)
-    page = [_lead_out(viewer, {str(k): v for k, v in r.items()}) for r in rows[offset:offset + limit]]
+    board, total = board_page(viewer.store, manager=manager, branch=branch, family=family, status=status,
+                              collapse_groups=collapse_groups, visible=viewer.sees_rows, offset=offset, limit=limit,
+                              person=viewer.person_name, legacy=viewer.text)
+    page = [_lead_out(viewer, {str(k): v for k, v in r.items()}) for r in board.to_dict("records")]  # the page only
     if page:  # every id the board reveals, persons or not
         audit.record(viewer.user, "list_leads" if format == "json" else "export_leads",
                      ids=[lead.entity_id for lead in page], rows=len(page))
     if format == "json":
-        return LeadsPage(total=len(rows), items=page)
+        return LeadsPage(total=total, items=page)
     words = lang or settings.lang
     body = render([lead.model_dump() for lead in page], format, words, "leads", board_columns(words))
     return Response(body, media_type=MEDIA_TYPES[format], headers={
-        "Content-Disposition": f'attachment; filename="leads.{format}"', "X-Total-Count": str(len(rows))})
+        "Content-Disposition": f'attachment; filename="leads.{format}"', "X-Total-Count": str(total)})
 
 
 @router.post("/leads/{entity_id:node}/claim")

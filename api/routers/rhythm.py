@@ -80,21 +80,20 @@ def plan(viewer: ViewerDep, audit: AuditDep,
          limit: Annotated[int, Query(ge=1, le=1000)] = 50,
          offset: Annotated[int, Query(ge=0)] = 0) -> PlanPage:
     """The contact plan: what is due, overdue first, each with its tier, next action and due date."""
-    from leads.plan import build_plan, plan_items
+    from leads.plan import plan_items, plan_page
 
-    rows = [r for r in plan_items(build_plan(viewer.store, manager=manager, branch=branch, due_before=due_before,
-                                             person=viewer.person_name, legacy=viewer.text))
-            if viewer.in_scope(r["branch_id"]) and (_allowed(viewer, r["family"], r["kind"], r["entity_kind"])
-                                                     or viewer.shares(r.get("shared_with")))]
+    found, total = plan_page(viewer.store, manager=manager, branch=branch, due_before=due_before,
+                             visible=viewer.sees_rows, offset=offset, limit=limit, person=viewer.person_name,
+                             legacy=viewer.text)
     page = []
-    for r in rows[offset:offset + limit]:
+    for r in plan_items(found):  # the page only
         if r["entity_kind"] == "Person":
             r["name"] = _person_name(viewer, r["entity_id"], r["name"])
         page.append(PlanItem.model_validate(r))
     persons = [i.entity_id for i in page if i.entity_kind == "Person"]
     if persons:
         audit.record(viewer.user, "plan", ids=persons, rows=len(page))
-    return PlanPage(total=len(rows), items=page)
+    return PlanPage(total=total, items=page)
 
 
 def _visible_prospects(viewer: Viewer, block: list[dict[str, Any]]) -> list[dict[str, Any]]:

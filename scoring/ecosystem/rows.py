@@ -20,17 +20,18 @@ from scoring.templates import register
 
 __all__ = ["COMPARATIVE", "LABELS", "RELATION_WORDS", "TEMPLATES", "kind_frame", "product_masks"]
 
+#: each feature's (English, Chinese) label; {months} is the window (`window_months`).
 LABELS: dict[str, tuple[str, str]] = {
     "relation": ("strength of the group link", "集团关联强度"),
     "corroboration": ("kinds of evidence for the link", "关联证据种类"),
     "credit_anchor": ("linked client holds credit", "关联客户为授信客户"),
     "anchors": ("client companies in the group", "集团内本行客户数"),
-    "flows": ("payments with the client, 12 months", "近12个月与客户的往来金额"),
+    "flows": ("payments with the client, {months} months", "近{months}个月与客户的往来金额"),
     "flow_months": ("months with payments to or from the client", "与客户有往来的月数"),
     "size": ("registered capital", "注册资本"),
     "link": ("how the store is tied to the client", "门店与客户的关联方式"),
     "chain_size": ("stores of the same client not yet banked here", "同一客户尚未开户的门店数"),
-    "activity": ("the store's observed payments, 12 months", "门店近12个月可见往来金额"),
+    "activity": ("the store's observed payments, {months} months", "门店近{months}个月可见往来金额"),
     "recency": ("days since the store's latest payment", "距门店最近一笔往来的天数"),
 }
 #: the features whose sentence is shown only in the kind's top quartile (`distinguishing`)
@@ -182,7 +183,9 @@ def kind_frame(kind: str, df: pd.DataFrame, kinds: pd.DataFrame, points: dict[st
         ReasonSlot("ecosystem.stores", {"stores": "chain_size"}, when="when_stores"),
         ReasonSlot("ecosystem.also", {"also_en": "also_en", "also_zh": "also_zh"}, when="when_also"),
     ]
-    bars = [Bar(name, *LABELS[name], VALUE_COLUMNS[name], f"p_{name}") for name in points]
+    labels = {name: (en.format(months=cfg.window_months), zh.format(months=cfg.window_months))
+              for name, (en, zh) in LABELS.items()}
+    bars = [Bar(name, *labels[name], VALUE_COLUMNS[name], f"p_{name}") for name in points]
     details: dict[str, pa.Array | pd.Series] = {
         "relation": rows["relation"].astype("string"), "relations": others["relations"], "anchor_id": anchor,
         "anchor_ids": others["anchor_ids"], "shared_with": others["shared_with"],

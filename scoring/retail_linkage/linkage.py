@@ -60,7 +60,10 @@ def employer_summaries(store: GraphStore, settings: ScoringSettings | None = Non
     See `scoring.retail_linkage.payroll.summarise_employers` for the exact definitions.
     """
     settings = settings or get_settings().scoring
-    return summarise_employers(store, load_settings(settings), settings.as_of)
+    rs = load_settings(settings)
+    # the same for every viewer of a version: kept for the next request (each caller gets a copy)
+    key = ("employer-summaries", settings.as_of, rs.model_dump_json())
+    return store.remembered(key, lambda: summarise_employers(store, rs, settings.as_of), lambda df: df.copy(), len)
 
 
 def employer_tracking_metrics(store: GraphStore, settings: ScoringSettings | None = None) -> pd.DataFrame:

@@ -17,16 +17,18 @@ import pandas as pd
 from scoring.features import FlowFrame, decay_points, flow_features, log_points
 from scoring.supply_chain.chain import Chain, SupplyChainSettings, strongest
 
-__all__ = ["FEATURES", "kind_features", "contributions", "distinguishing"]
+__all__ = ["FEATURES", "labels", "kind_features", "contributions", "distinguishing"]
 
 
+#: each feature's label, English and Chinese; {short}, {mid} and {long} are the windows' months
+#: (`labels` fills them in: a bank that sets windows (1, 6, 24) reads "last 1 month", not "3").
 FEATURES: dict[str, tuple[str, str]] = {
-    "amount_3m": ("amount, last 3 months", "近3个月金额"),
-    "amount_6m": ("amount, last 6 months", "近6个月金额"),
-    "amount_12m": ("amount, last 12 months", "近12个月金额"),
-    "trend": ("recent quarter against the 12-month run rate", "近3个月相对12个月均值的趋势"),
-    "payments": ("payments and bills on the chain, 12 months", "近12个月链条上的付款及票据笔数"),
-    "months_active": ("months active of 12", "12个月中有往来的月数"),
+    "amount_3m": ("amount, last {short} months", "近{short}个月金额"),
+    "amount_6m": ("amount, last {mid} months", "近{mid}个月金额"),
+    "amount_12m": ("amount, last {long} months", "近{long}个月金额"),
+    "trend": ("recent {short} months against the {long}-month run rate", "近{short}个月相对{long}个月均值的趋势"),
+    "payments": ("payments and bills on the chain, {long} months", "近{long}个月链条上的付款及票据笔数"),
+    "months_active": ("months active of {long}", "{long}个月中有往来的月数"),
     "steadiness": ("longest run of consecutive active months", "最长连续往来月数"),
     "recency": ("days since the latest payment or bill", "距最近一笔往来的天数"),
     "anchors": ("distinct client anchors (credit clients count fully)", "关联核心客户数（授信客户全额计）"),
@@ -37,6 +39,13 @@ FEATURES: dict[str, tuple[str, str]] = {
     "dependence": ("share of observed flows that is on the chain", "可见资金中来自链条的占比"),
     "tier": ("tier penalty", "层级扣分"),
 }
+
+
+def labels(cfg: SupplyChainSettings) -> dict[str, tuple[str, str]]:
+    """Every feature's (English, Chinese) label with the configured windows' months."""
+    short, mid, long_ = cfg.windows
+    return {name: (en.format(short=short, mid=mid, long=long_), zh.format(short=short, mid=mid, long=long_))
+            for name, (en, zh) in FEATURES.items()}
 
 
 def kind_features(chain: Chain, tier: dict[str, np.ndarray], kind: str) -> dict[str, np.ndarray]:

@@ -15,7 +15,7 @@ import pyarrow as pa
 from scoring.features import duckdb_cursor
 from scoring.frame import Bar, ReasonSlot, build_frame
 from scoring.supply_chain.chain import Chain, SupplyChainSettings
-from scoring.supply_chain.features import FEATURES, distinguishing
+from scoring.supply_chain.features import FEATURES, distinguishing, labels
 from scoring.templates import register
 
 __all__ = ["TEMPLATES", "kind_frame", "product_masks"]
@@ -207,7 +207,7 @@ def kind_frame(chain: Chain, tier: dict[str, np.ndarray], df: pd.DataFrame, poin
         ReasonSlot("supply_chain.share", {"pct": "pct", "months": "months"}, when="when_depends"),
         ReasonSlot(f"supply_chain.{kind}.also", {"also_en": "also_en", "also_zh": "also_zh"}, when="when_also"),
     ]
-    bars = [Bar(name, en, zh, _VALUES[name], f"p_{name}") for name, (en, zh) in FEATURES.items()]
+    bars = [Bar(name, en, zh, _VALUES[name], f"p_{name}") for name, (en, zh) in labels(cfg).items()]
     amounts = pa.StructArray.from_arrays(
         [pa.array(rows[f"amount_{m}m"].round(2).to_numpy(dtype=float)) for m in cfg.windows],
         names=[f"{m}m" for m in cfg.windows])

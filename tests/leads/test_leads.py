@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from graph.errors import Conflict, InvalidRequest
-from leads.board import build_board, claim_lead, ledger, record_disposition
+from leads.board import board_page, build_board, claim_lead, ledger, record_disposition
 from leads.refit import precision_at_k, refit_weights
 from leads.state import LeadLedger
 from scoring.explain import Evidence, Prospect, Reason
@@ -83,6 +83,31 @@ def test_claim_refused_with_owner_and_board_follows_claim(board_store):
     assert board.loc["E2", "owner"] == "M1" and board.loc["E2", "status"] == "open"
     assert set(build_board(board_store, status="new")["entity_id"]) == {"E1", "E4", "E6"}
     assert set(build_board(board_store, manager="M1")["entity_id"]) >= {"E2", "E4"}
+
+
+def test_a_page_is_the_board_cut_with_the_count_before_paging(board_store):
+    whole = build_board(board_store)
+    page, total = board_page(board_store, offset=1, limit=2)
+    assert total == len(whole) and list(page["entity_id"]) == list(whole["entity_id"][1:3])
+    assert list(page["rank"]) == [2, 3] and list(page["reasons"]) == list(whole["reasons"][1:3])
+    seen, total = board_page(board_store, visible=lambda b: b["entity_id"] != whole["entity_id"][0])
+    assert total == len(whole) - 1 and list(seen["rank"]) == list(whole["rank"][1:])  # ranked before the cut
+
+
+def test_the_version_board_is_built_once_and_claims_apply_per_request(board_store, monkeypatch):
+    import leads.board as board_module
+
+    built = []
+    real = board_module._candidates
+    monkeypatch.setattr(board_module, "_candidates", lambda *a: built.append(1) or real(*a))
+    first = build_board(board_store).set_index("entity_id")
+    build_board(board_store, manager="M1")
+    assert len(built) == 1  # the second request reused the version's board
+    claim_lead(board_store, "E2", "M1", by="alice")  # an owner changes: no rebuild, the claim shows
+    after = build_board(board_store).set_index("entity_id")
+    assert len(built) == 1 and after.loc["E2", "owner"] == "M1" != first.loc["E2", "owner"]
+    record_disposition(board_store, "E6", "do_not_contact", by="alice")  # who is a candidate changes
+    assert "E6" not in build_board(board_store)["entity_id"].tolist() and len(built) == 2
 
 
 def test_concurrent_claims_leave_exactly_one_owner(board_store):

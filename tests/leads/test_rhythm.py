@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pandas as pd
 import pytest
 
 from leads.campaigns import chain_campaigns, market_campaigns
@@ -89,6 +90,17 @@ def test_tracked_payroll_series_rises_across_two_delta_ingests(months_store):
     assert versions == sorted(versions) and len(versions) == 3
 
 
+def test_a_plan_page_is_the_plan_cut_with_its_count(demo_store):
+    from leads.plan import plan_page
+
+    whole = build_plan(demo_store)
+    page, total = plan_page(demo_store, offset=2, limit=4)
+    assert total == len(whole) and list(page["entity_id"]) == list(whole["entity_id"][2:6])
+    assert list(page["reasons"]) == list(whole["reasons"][2:6]) and all(page["reasons"].map(len) > 0)
+    people, total = plan_page(demo_store, visible=lambda p: p["entity_kind"] == "Person")
+    assert total == int((whole["entity_kind"] == "Person").sum()) > 0 and set(people["entity_kind"]) == {"Person"}
+
+
 def test_chain_is_one_campaign_row(months_store):
     rows = chain_campaigns(months_store)
     pharmacy = [r for r in rows if r["anchor_id"] == "E0601"]
@@ -96,6 +108,20 @@ def test_chain_is_one_campaign_row(months_store):
     row = pharmacy[0]
     assert row["stores"] == 30 and row["opened"] == 10 and row["pending"] == 20
     assert len(row["next"]) == 5 and all(n["entity_id"] not in ("E0611", "E0612") for n in row["next"])
+
+
+def test_a_chain_whose_head_is_not_in_the_store_is_still_a_row(store):
+    """Stores pointing at a parent the export does not carry: the row has no name, not a NA
+    that JSON cannot carry (the API answered 500 on such a store)."""
+    import json
+
+    ents = pd.DataFrame({"id": ["S1", "S2", "S3"], "name": ["店一", "店二", "店三"], "is_client": [True, False, False],
+                         "parent_id": ["HQ"] * 3})
+    store.write({"enterprises": ents})
+    (row,) = chain_campaigns(store)
+    assert row["anchor_id"] == "HQ" and row["name"] is None and row["manager_id"] is None
+    assert (row["stores"], row["opened"], row["pending"]) == (3, 1, 2)
+    json.dumps(row, ensure_ascii=False)  # what the API sends
 
 
 def test_market_splits_into_three_classes(months_store):
@@ -137,6 +163,43 @@ def test_360_of_the_core_client(months_store):
     assert 0 < view["money"]["other_bank_share"] <= 1 and view["money"]["banks"]
     assert view["leads_to"]["total"] >= 20  # its suppliers and buyers
     assert all(i["entity_id"] != "E0001" for i in view["leads_to"]["items"])
+
+
+def test_360_counts_and_orders_the_stored_rows(months_store):
+    """The 360 view's prospect parts match the stored table read whole (the oracle here): counts,
+    best scores first, and each part's rows are the ones its rule names."""
+    import json
+
+    p = months_store.read("prospects")
+    path_ids = p["path"].map(json.loads)
+    steps = p.assign(step=path_ids).explode("step")  # a step of a path that is none of its row's ids
+    steps = steps[~pd.concat([(steps["step"] == steps[c]).fillna(False) for c in ("prospect_id", "anchor_id", "association_id",
+                                                                  "employer_id")], axis=1).any(axis=1)]
+    ids = [p["anchor_id"].dropna().value_counts().index[0], p["association_id"].dropna().value_counts().index[0],
+           p["employer_id"].dropna().value_counts().index[0], steps["step"].value_counts().index[0]]
+    reached = 0
+    for eid in ids:
+        view = customer_360(months_store, eid)
+        own = p["prospect_id"] == eid
+        leads = pd.concat([(p[c] == eid).fillna(False) for c in ("anchor_id", "association_id", "employer_id")],
+                          axis=1).any(axis=1) & ~own
+        through = path_ids.map(lambda x, e=eid: e in x) & ~leads & ~own
+        for part, rows in (("leads_to", p[leads]), ("reached_through", p[through])):
+            assert view[part]["total"] == len(rows), (eid, part)
+            shown = [i["score"] for i in view[part]["items"]]
+            assert shown == sorted(rows["score"].round(2), reverse=True)[:20], (eid, part)
+            assert {i["entity_id"] for i in view[part]["items"]} <= set(rows["prospect_id"]), (eid, part)
+        assert len(view["leads"]) == min(int(own.sum()), 20)
+        reached += view["reached_through"]["total"]
+    assert reached > 0  # the path rule was exercised, not only the id columns
+
+
+def test_360_names_the_branch_of_a_client(months_store):
+    view = customer_360(months_store, "E0001")
+    (branch,) = [r for r in view["relations"] if r["kind"] == "IN_BRANCH"]
+    item = branch["items"][0]
+    names = months_store.read("branches", ["id", "name"]).set_index("id")["name"]
+    assert item["other_kind"] == "Branch" and item["other_name"] == names[item["other_id"]]
 
 
 def test_360_service_record_notes_trigger_offers(months_store):

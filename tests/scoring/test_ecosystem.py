@@ -65,6 +65,15 @@ def test_direct_links_outrank_looser_ones_and_payments_add():
     assert "supply_chain_finance" in rows["group", "SIB"].suggested_products
 
 
+def test_flow_labels_name_the_configured_window(tmp_path):
+    (tmp_path / "w.yaml").write_text("ecosystem: {window_months: 6}\n", encoding="utf-8")
+    six = ScoringSettings(lang="en", as_of="2024-12-31", weights=tmp_path / "w.yaml")
+    for settings, months_ in ((SETTINGS, 12), (six, 6)):
+        sib = {(p.kind, p.prospect_id): p for p in eco_score(_group().write(MemoryStore()), settings)}["group", "SIB"]
+        labels = {e.name: (e.label_en, e.label_zh) for e in sib.evidence}
+        assert labels["flows"] == (f"payments with the client, {months_} months", f"近{months_}个月与客户的往来金额")
+
+
 def test_clients_and_unlinked_firms_are_not_group_prospects():
     b = _group().firm("C2", "顺达物流二号有限公司", client=True, credit=True, parent="C")
     rows = _score(b.write(MemoryStore()))

@@ -90,6 +90,17 @@ def test_depth_is_a_setting(tmp_path):
     assert {k for k in shallow if k[0] == "upstream"} == {("upstream", "S1")}
 
 
+def test_bar_labels_name_the_configured_windows(tmp_path):
+    default = _score(_chain().write(MemoryStore()))["upstream", "S1"]
+    other = _score(_chain().write(MemoryStore()),
+                   _weights(tmp_path, "supply_chain: {windows: [2, 6, 24]}\n"))["upstream", "S1"]
+    labels = {e.name: (e.label_en, e.label_zh) for e in other.evidence}
+    assert labels["amount_3m"] == ("amount, last 2 months", "近2个月金额")
+    assert labels["amount_12m"] == ("amount, last 24 months", "近24个月金额")
+    assert labels["months_active"] == ("months active of 24", "24个月中有往来的月数")
+    assert {e.name: e.label_zh for e in default.evidence}["amount_12m"] == "近12个月金额"
+
+
 def test_bad_weights_are_refused(tmp_path):
     with pytest.raises(InvalidRequest, match="trend"):
         sc_score(_chain().write(MemoryStore()),
