@@ -8,7 +8,7 @@ The stages are the steps `run_ingest` and `score_all` already name for their pro
 (`graph.progress.stages`), so nothing in the product is timed twice; the watchers that act after
 an ingest's commit (alerts, tracking) are stages of their own. CPU seconds are the process's
 (`time.process_time()`, all threads: steadier than wall seconds on a shared machine). Each stage's
-peak is its own: Linux's peak resident size (VmHWM) is reset as a stage starts
+peak is its own (families are scored in one process here, whatever `scoring.processes` says): Linux's peak resident size (VmHWM) is reset as a stage starts
 (``/proc/self/clear_refs``); elsewhere the peak so far (``ru_maxrss``) is given.
 """
 
@@ -88,6 +88,7 @@ def measure(phase: str, bundle: Path | None, store: Path) -> dict[str, Any]:
     import ingest.job
     import scoring.run
     from graph.networkx_store import NetworkxStore
+    from graph.settings import get_settings
 
     clock = StageClock()
     saved = ingest.job.stages, scoring.run.stages
@@ -99,7 +100,10 @@ def measure(phase: str, bundle: Path | None, store: Path) -> dict[str, Any]:
                 raise SystemExit("ingest needs a bundle")
             ingest.job.run_ingest(NetworkxStore(store), bundle, watchers=_watched(clock))
         elif phase == "score":
-            scoring.run.score_all(NetworkxStore(store))
+            # one process: each family's CPU and peak are then its own (with two, referral runs
+            # in a worker process and the others share this one's stages)
+            settings = get_settings().scoring.model_copy(update={"processes": 1})
+            scoring.run.score_all(NetworkxStore(store), settings)
         else:
             raise SystemExit(f"unknown phase {phase!r}: ingest or score")
         clock.mark(None)

@@ -16,7 +16,7 @@ def test_every_stage_of_an_ingest_and_every_family_gets_its_figures(demo_bundle:
     ingested = measure("ingest", demo_bundle, store)
     names = [row["stage"] for row in ingested["stages"]]
     assert names[0].startswith("read ") and "resolve and merge" in names and "derive edges" in names
-    assert names.index("derive edges") == names.index("write store version") - 1
+    assert names.index("derive edges") == names.index("commit version") - 1 == names.index("write tables") + 1
     assert any(name.startswith("track") for name in names)  # the tracking watcher is a stage of its own
     scored = measure("score", None, store)
     assert [row["stage"] for row in scored["stages"]] == [*FAMILIES, "write prospects"]
