@@ -257,6 +257,9 @@ def person_branches(store: GraphStore) -> PersonBranches:
     return hit
 
 
+_UNKNOWN = object()  # a lead's branch that is neither text nor None (`Viewer.sees_rows`)
+
+
 class Viewer:
     """One user's view of the store: branch scope, family rights and masking in one place."""
 
@@ -304,9 +307,11 @@ class Viewer:
         out = []
         for branch, fam, knd, ekind, shared in zip(rows["branch_id"], rows[family], rows[kind], rows["entity_kind"],
                                                    rows["shared_with"], strict=True):
-            key = branch if isinstance(branch, str) else None
+            # None and "" are a row of no branch (shared); a missing value (NaN: an entity the
+            # store does not hold) is judged as `in_scope` judges it: out of every branch's scope
+            key = branch if isinstance(branch, str) or branch is None else _UNKNOWN
             if key not in scope:
-                scope[key] = self.in_scope(key)
+                scope[key] = self.in_scope(branch)
             if (fam, knd, ekind) not in works:
                 works[fam, knd, ekind] = self.may_work(fam, knd, ekind)
             out.append(scope[key] and (works[fam, knd, ekind] or (bool(shared) and self.shares(shared))))

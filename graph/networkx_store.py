@@ -140,7 +140,7 @@ class NetworkxStore(GraphStore):
         versions.mkdir(parents=True, exist_ok=True)
         for folder in (self.root, versions):  # client data: folders 0700, files 0600 (#19)
             os.chmod(folder, 0o700)
-        tmp = versions / f".tmp-{uuid.uuid4().hex}"
+        tmp = versions / f".tmp-{os.getpid()}-{uuid.uuid4().hex}"  # the writer's process: see `_stale`
         tmp.mkdir(mode=0o700)
         return tmp
 
@@ -197,9 +197,31 @@ class NetworkxStore(GraphStore):
             if old != current:
                 shutil.rmtree(versions / old, ignore_errors=True)
         for tmp in versions.glob(".tmp-*"):
-            # a temporary folder older than an hour was left by a killed writer
-            if datetime.now().timestamp() - tmp.stat().st_mtime > 3600:
+            if _stale(tmp):
                 shutil.rmtree(tmp, ignore_errors=True)
+        for rows in self.root.glob(".score-*"):  # a killed scoring run's rows (client data)
+            if datetime.now().timestamp() - rows.stat().st_mtime > 6 * 3600:
+                shutil.rmtree(rows, ignore_errors=True)
+
+
+def _stale(tmp: Path) -> bool:
+    """Whether a temporary version folder was left by a writer that is gone: older than an hour
+    and its process (named in the folder) no longer runs. A staged ingest keeps its folder from
+    the merge to the commit, which on a big bundle can take longer than an hour while another
+    writer (a scoring run) commits; a folder named without a process, or a week old, goes by age."""
+    age = datetime.now().timestamp() - tmp.stat().st_mtime
+    if age <= 3600:
+        return False
+    _, pid, _ = (tmp.name.split("-") + ["", ""])[:3]
+    if not pid.isdigit() or age > 7 * 86400:
+        return True
+    try:
+        os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it exists, under another user
+        return False
+    return False
 
 
 class _ParquetStage(Stage):

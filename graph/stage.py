@@ -79,8 +79,12 @@ class Stage:
     def commit(self) -> str:
         """Make the new version current (put tables replaced, the others kept); its id."""
         self._open()
-        version = self._commit()
-        self._done = True
+        self._done = True  # committed or, if the commit fails, thrown away: never committed twice
+        try:
+            version = self._commit()
+        except BaseException:
+            self._abort()
+            raise
         self.store._forget(self.names)
         return version
 

@@ -10,8 +10,9 @@ resolution report and a JSON summary go to ``store.reports_dir/<version>-<time>/
 
 Whatever should follow a committed ingest (the alerts and the campaign tracking of `leads`)
 is passed in as `watchers` (`IngestWatcher`): ingest imports only `graph`, so it knows no
-more of them than this protocol. Each watcher looks at the store inside the writer lock, just
-before the new version is written, and returns what to do once it is committed.
+more of them than this protocol. Each watcher looks at the store inside the writer lock, after
+the bundle is read and before the merge starts writing the new version aside (the store is still
+at its old version), and returns what to do once the new version is committed.
 
 Example:
     >>> from leads.watchers import INGEST_WATCHERS                           # doctest: +SKIP
@@ -76,7 +77,7 @@ class AfterCommit(Protocol):
 
 
 class IngestWatcher(Protocol):
-    """Called inside the writer lock just before the write, the store still at its old version:
+    """Called inside the writer lock before the new version is written, the store at its old version:
     keeps what it needs of that state and returns the hook to run after the commit (or None)."""
 
     def __call__(self, store: GraphStore) -> AfterCommit | None: ...

@@ -188,8 +188,9 @@ def _leads(rows: pd.DataFrame) -> pd.DataFrame:
     source = routed["family"].map(_OWNER_SOURCE).reindex(ids)
     chain = per_family[per_family["family"] == "supply_chain"].set_index("prospect_id")["shared_with"]
     shared = chain.reindex(ids).to_numpy(dtype=object)
+    # the row's branch, else the entity's; an entity the store does not hold has none known (NaN,
+    # which no branch-limited viewer sees: `Viewer.sees_rows`)
     branch = best["branch_id"].where(best["branch_id"].notna(), best["entity_branch"]).astype(object)
-    branch = branch.where(branch.notna(), None)  # no branch known: None (shared, `Viewer.in_scope`)
     n = len(best)
     return pd.DataFrame({
         "entity_id": ids, "name": best["name"].to_numpy(dtype=object),
@@ -369,7 +370,8 @@ def _balance(board: pd.DataFrame, store: GraphStore) -> None:
     unowned = board.index[board["owner"].isna()]
     for i in unowned[np.argsort(board.loc[unowned, "_seq"].to_numpy(), kind="stable")]:  # only the unowned
         want = "retail" if board.at[i, "entity_kind"] == "Person" else "corporate"
-        pool = pools.get((want, board.at[i, "branch_id"])) or pools.get(want)
+        lead_branch = board.at[i, "branch_id"]  # a lead of no branch: any manager of its kind
+        pool = (pools.get((want, lead_branch)) if isinstance(lead_branch, str) else None) or pools.get(want)
         if not pool:
             continue
         chosen = min(pool, key=lambda m: (load[m][0], load[m][1], m))

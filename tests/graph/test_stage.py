@@ -29,3 +29,47 @@ def test_the_default_stage_holds_put_tables_in_memory_and_commits_them_once(tmp_
     assert store.version == v2 and store.manifest()["history"][-1]["note"] == "in memory"
     assert list(store.read("persons")["id"]) == ["P1"] and list(store.read("enterprises")["id"]) == ["E1", "E2"]
     pd.testing.assert_frame_equal(store.read("edges"), conform("edges", edges.to_pandas()))
+
+
+def test_a_live_stage_outlives_the_clean_up_of_old_temporary_folders(tmp_path: Path) -> None:
+    """Another writer's commit (a scoring run during a long ingest) removes temporary folders
+    left by writers that are gone, never a live stage's, however old."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    store = NetworkxStore(tmp_path / "s")
+    store.write({"enterprises": pd.DataFrame({"id": ["E1"], "name": ["甲"]})})
+    stage = store.stage("long ingest")
+    stage.put("persons", pd.DataFrame({"id": ["P1"], "name": ["张三"]}))
+    folder = stage.folder  # type: ignore[attr-defined]
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = folder.parent / f".tmp-{gone.stdout.strip()}-0123abcd"  # a killed writer's leftover
+    left.mkdir()
+    hours_ago = time.time() - 7200
+    for path in (folder, left):
+        os.utime(path, (hours_ago, hours_ago))
+    store.write({"associations": pd.DataFrame({"id": ["A1"], "name": ["商会"]})}, note="score meanwhile")
+    assert folder.exists() and not left.exists()
+    stage.commit()
+    assert list(store.read("persons")["id"]) == ["P1"] and list(store.read("associations")["id"]) == ["A1"]
+
+
+def test_a_failed_commit_closes_the_stage_and_changes_nothing(tmp_path: Path, monkeypatch) -> None:
+    import pytest
+
+    store = NetworkxStore(tmp_path / "s")
+    v1 = store.write({"enterprises": pd.DataFrame({"id": ["E1"], "name": ["甲"]})})
+    stage = store.stage("fails")
+    stage.put("persons", pd.DataFrame({"id": ["P1"], "name": ["张三"]}))
+
+    def boom(*args: object) -> str:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(store, "_finish", boom)
+    with pytest.raises(OSError, match="disk full"):
+        stage.commit()
+    with pytest.raises(RuntimeError, match="committed or aborted"):
+        stage.commit()  # never a second, half commit
+    assert store.version == v1 and not any(p.name.startswith(".tmp-") for p in (tmp_path / "s" / "versions").iterdir())

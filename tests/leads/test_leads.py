@@ -205,3 +205,19 @@ def test_routing_uses_the_best_row_of_a_family(store):
     store.write({"prospects": pd.concat([prospects, weaker], ignore_index=True)})
     board = build_board(store).set_index("entity_id")
     assert board.loc["E1", "owner"] == "M_STRONG" and board.loc["E1", "owner_source"] == "referrer"
+
+
+def test_a_branch_manager_sees_shared_rows_but_not_rows_of_an_unknown_branch(store):
+    """Rows of no branch (None, "") are everyone's; a lead whose branch is not known (NaN: its
+    entity is not in the store) is no branch manager's, as `Viewer.in_scope` judges it."""
+    from api.auth import User
+    from api.masking import Viewer
+
+    rows = pd.DataFrame({"branch_id": pd.Series(["B1", "B2", None, "", float("nan")], dtype=object),
+                         "best_family": ["supply_chain"] * 5, "best_kind": ["upstream"] * 5,
+                         "entity_kind": ["Enterprise"] * 5, "shared_with": [[], [], [], [], []]})
+    b1 = Viewer(store, User(name="m", role="corporate_manager", branch="B1"))
+    assert b1.sees_rows(rows) == [True, False, True, True, False]
+    assert Viewer(store, User(name="a", role="admin")).sees_rows(rows) == [True] * 5
+    shared = rows.assign(shared_with=[[], ["M9"], [], [], []])
+    assert Viewer(store, User(name="m9", role="corporate_manager", branch="B1", manager="M9")).sees_rows(shared)[1] is False
