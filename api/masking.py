@@ -257,9 +257,6 @@ def person_branches(store: GraphStore) -> PersonBranches:
     return hit
 
 
-_UNKNOWN = object()  # a lead's branch that is neither text nor None (`Viewer.sees_rows`)
-
-
 class Viewer:
     """One user's view of the store: branch scope, family rights and masking in one place."""
 
@@ -299,23 +296,26 @@ class Viewer:
         return self.policy.allows(family, kind, entity_kind)
 
     def sees_rows(self, rows: Any, family: str = "best_family", kind: str = "best_kind") -> list[bool]:
-        """Which lead-board or plan rows this viewer may see: in its branch scope (a row of no
-        branch is shared), and of a family and kind its role works or shared with its manager.
-        Each distinct branch and (family, kind, entity kind) is judged once."""
-        scope: dict[Any, bool] = {}
-        works: dict[tuple[Any, Any, Any], bool] = {}
-        out = []
-        for branch, fam, knd, ekind, shared in zip(rows["branch_id"], rows[family], rows[kind], rows["entity_kind"],
-                                                   rows["shared_with"], strict=True):
-            # None and "" are a row of no branch (shared); a missing value (NaN: an entity the
-            # store does not hold) is judged as `in_scope` judges it: out of every branch's scope
-            key = branch if isinstance(branch, str) or branch is None else _UNKNOWN
-            if key not in scope:
-                scope[key] = self.in_scope(branch)
-            if (fam, knd, ekind) not in works:
-                works[fam, knd, ekind] = self.may_work(fam, knd, ekind)
-            out.append(scope[key] and (works[fam, knd, ekind] or (bool(shared) and self.shares(shared))))
-        return out
+        """Which lead-board or plan rows this viewer may see: `in_scope` of each row's branch (a row
+        of no branch, None or "", is shared; a missing value, NaN, is no branch's), and of a family
+        and kind its role works or shared with its manager. On columns: the role is judged once
+        per distinct (family, kind, entity kind), sharing only on the rows the role leaves out."""
+        branch = rows["branch_id"].to_numpy(dtype=object)
+        if self.user.branch is None:
+            scope = np.ones(len(branch), dtype=bool)
+        else:
+            unknown = np.asarray(branch != branch, dtype=bool)  # NaN (never equal to itself), not None
+            scope = (pd.isna(branch) & ~unknown) | np.asarray((branch == "") | (branch == self.user.branch), dtype=bool)
+        triples = pd.MultiIndex.from_arrays([rows[family].astype(object), rows[kind].astype(object),
+                                             rows["entity_kind"].astype(object)])
+        codes, distinct = triples.factorize()
+        works = np.array([self.may_work(*t) for t in distinct], dtype=bool)[codes] if len(distinct) else scope & False
+        out = scope & works
+        if self.user.manager:
+            shared = rows["shared_with"].to_numpy(dtype=object)
+            for i in np.flatnonzero(scope & ~works):  # the rows only sharing may show
+                out[i] = self.shares(shared[i])
+        return out.tolist()
 
     def shares(self, shared_with: Any) -> bool:
         """True when this viewer's manager is among a lead's `shared_with` (the managers of its other

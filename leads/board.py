@@ -118,6 +118,7 @@ class _Routed(NamedTuple):
 
     board: pd.DataFrame
     order: pd.DataFrame  # prospect_id, row_pos: the rows each lead's reasons are rendered from
+    shared: pd.DataFrame  # entity_id, manager: whom each row is shared with (the manager filter)
 
 
 def _candidates(store: GraphStore, conf: LeadSettings, multipliers: dict[str, dict[str, float]]) -> pd.DataFrame:
@@ -145,7 +146,8 @@ def _routed(store: GraphStore, settings: ScoringSettings, conf: LeadSettings,
     rows = _candidates(store, conf, multipliers)
     if rows.empty:
         return _Routed(pd.DataFrame(columns=[*BOARD_COLUMNS, "assets", "parent_id"]),
-                       pd.DataFrame({"prospect_id": pd.Series(dtype=object), "row_pos": pd.Series(dtype=np.int64)}))
+                       pd.DataFrame({"prospect_id": pd.Series(dtype=object), "row_pos": pd.Series(dtype=np.int64)}),
+                       pd.DataFrame({"entity_id": pd.Series(dtype=object), "manager": pd.Series(dtype=object)}))
     ents = _entities(store)
     info = ents.reindex(rows["prospect_id"].astype(str))
     client = info["client"].fillna(False).astype(bool).to_numpy()
@@ -167,7 +169,10 @@ def _routed(store: GraphStore, settings: ScoringSettings, conf: LeadSettings,
     board["_seq"] = np.arange(len(board))  # the order unowned leads are balanced in
     # ranked once per version: claims and balancing change owners, never scores or ids (unique)
     board = board.sort_values(["score", "entity_id"], ascending=[False, True]).reset_index(drop=True)
-    return _Routed(board, rows[["prospect_id", "row_pos"]].reset_index(drop=True))
+    board["_families"] = board["_families"].fillna(0).astype(np.int64)  # a campaign is in no family's bits
+    shared = board[["entity_id", "shared_with"]].explode("shared_with").dropna()
+    return _Routed(board, rows[["prospect_id", "row_pos"]].reset_index(drop=True),
+                   shared.rename(columns={"shared_with": "manager"}).reset_index(drop=True))
 
 
 def _leads(rows: pd.DataFrame) -> pd.DataFrame:
@@ -179,7 +184,8 @@ def _leads(rows: pd.DataFrame) -> pd.DataFrame:
     ids = best["prospect_id"].to_numpy(dtype=object)
     bits = per_family["family"].map({f: 1 << i for i, f in enumerate(_FAMILY_ORDER)}).fillna(0).astype(np.int64)
     mask = bits.groupby(per_family["prospect_id"].to_numpy(), sort=False).sum()
-    families = [_FAMILY_LISTS[int(m)] for m in mask.reindex(ids).to_numpy()]
+    bitmask = mask.reindex(ids).to_numpy(dtype=np.int64)
+    families = [_FAMILY_LISTS[m] for m in bitmask.tolist()]
     named = per_family["manager_id"].notna() & (per_family["manager_id"].astype(str) != "")
     priority = per_family["family"].map({f: i for i, f in enumerate(ROUTING_ORDER)})
     routed = (per_family[named & priority.notna()].assign(_p=priority).sort_values("_p", kind="stable")
@@ -203,6 +209,7 @@ def _leads(rows: pd.DataFrame) -> pd.DataFrame:
         "branch_id": branch.to_numpy(dtype=object), "assets": best["assets"].astype(float).to_numpy(),
         "parent_id": best["parent_id"].to_numpy(dtype=object), "row_kind": "lead", "campaign": None,
         "shared_with": [[str(m) for m in s] if s is not None and not isinstance(s, float) else [] for s in shared],
+        "_families": bitmask,  # `families` as bits of _FAMILY_ORDER: the family filter of a request
     })
 
 
@@ -248,12 +255,13 @@ def board_page(store: GraphStore, settings: ScoringSettings | None = None, *, ma
     if collapse_groups:
         board = _collapse(board)
     if manager is not None:  # a shared row is on the board of every manager of its anchors
-        board = board[(board["owner"] == manager).to_numpy()
-                      | np.array([manager in (m or []) for m in board["shared_with"]], dtype=bool)]
+        shared = routed.shared.loc[routed.shared["manager"] == manager, "entity_id"]
+        board = board[(board["owner"] == manager).to_numpy() | board["entity_id"].isin(shared).to_numpy()]
     if branch is not None:
         board = board[board["branch_id"] == branch]
     if family is not None:
-        board = board[np.array([family in fams for fams in board["families"]], dtype=bool)]
+        bit = 1 << _FAMILY_ORDER.index(family) if family in _FAMILY_ORDER else 0  # no such family: no row
+        board = board[(board["_families"].to_numpy() & bit) != 0]
     if status is not None:
         board = board[board["status"] == status]
     board = board.reset_index(drop=True)  # ranked already (`_routed`)
@@ -442,8 +450,7 @@ def record_disposition(store: GraphStore, entity_id: str, status: str, by: str, 
         raise NotFound(f"no entity with id {entity_id!r}")
     book = ledger(store)
     if owner is None and entity_id not in book.claims():
-        routed = build_board(store)
-        routed = routed[routed["entity_id"] == entity_id]
+        routed, _ = board_page(store, visible=lambda b: b["entity_id"] == entity_id, render=False)
         owner = None if routed.empty else routed.iloc[0]["owner"]
     return book.record(
         entity_id, status, by, owner=owner,

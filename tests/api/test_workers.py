@@ -13,7 +13,8 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import httpx
@@ -127,12 +128,19 @@ def _workers(proc: subprocess.Popen[bytes], deadline: float) -> list[psutil.Proc
     return [p for p in psutil.Process(proc.pid).children() if "spawn_main" in " ".join(p.cmdline())]
 
 
-def test_serve_with_two_workers_runs_two_worker_processes(tmp_path):
+@contextmanager
+def _two_workers(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes], str, list[psutil.Process], float]]:
+    """`serve --workers 2` on a fresh store: its URL, process, an admin token, the two worker
+    processes and the deadline (30 s from start) the test keeps to."""
     store = build_store(tmp_path / "store")
     token = add_token(store, "ops", "admin")
     with _serve(store.root, "--workers", "2") as (base, proc):
         deadline = time.monotonic() + 30
-        workers = _workers(proc, deadline)
+        yield base, proc, token, _workers(proc, deadline), deadline
+
+
+def test_serve_with_two_workers_runs_two_worker_processes(tmp_path):
+    with _two_workers(tmp_path) as (base, proc, token, workers, _):
         assert len(workers) == 2, [p.cmdline() for p in psutil.Process(proc.pid).children()]
         clients = [httpx.Client(base_url=base) for _ in range(12)]  # the workers share the listening socket
         try:
@@ -300,11 +308,7 @@ def test_a_worker_holding_connections_lets_a_new_one_wait_before_taking_it():
 
 
 def test_serve_with_two_workers_spreads_keep_alive_clients_over_both(tmp_path):
-    store = build_store(tmp_path / "store")
-    token = add_token(store, "ops", "admin")
-    with _serve(store.root, "--workers", "2") as (base, proc):
-        deadline = time.monotonic() + 30
-        workers = _workers(proc, deadline)
+    with _two_workers(tmp_path) as (base, proc, token, workers, deadline):
         port = int(base.rsplit(":", 1)[1])
 
         def held() -> list[int]:
