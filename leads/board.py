@@ -252,8 +252,6 @@ def board_page(store: GraphStore, settings: ScoringSettings | None = None, *, ma
         return pd.DataFrame(columns=BOARD_COLUMNS), 0
     _apply_claims(board, claims)
     _balance(board, store)
-    if collapse_groups:
-        board = _collapse(board)
     if manager is not None:  # a shared row is on the board of every manager of its anchors
         shared = routed.shared.loc[routed.shared["manager"] == manager, "entity_id"]
         board = board[(board["owner"] == manager).to_numpy() | board["entity_id"].isin(shared).to_numpy()]
@@ -268,6 +266,8 @@ def board_page(store: GraphStore, settings: ScoringSettings | None = None, *, ma
     board["rank"] = range(1, len(board) + 1)
     if visible is not None and len(board):
         board = board[np.asarray(visible(board), dtype=bool)].reset_index(drop=True)
+    if collapse_groups:  # after the scope cut: a group is headed and listed by what the viewer may see
+        board = _collapse(board)
     total = len(board)
     board = board.iloc[offset:] if limit is None else board.iloc[offset:offset + limit]
     board = board.reset_index(drop=True)
@@ -414,13 +414,14 @@ def _group_roots(board: pd.DataFrame, ents: pd.DataFrame) -> list[str]:
 
 
 def _collapse(board: pd.DataFrame) -> pd.DataFrame:
-    """A group's best lead stands for it, the others listed as its `members`."""
+    """A group's best lead stands for it, the others listed as its `members`; the heads keep
+    their own rank on the board and its order."""
     board = board.sort_values(["score", "entity_id"], ascending=[False, True])
     shared = board["group_id"].duplicated(keep=False).to_numpy()
     members = board[shared].groupby("group_id", sort=False)["entity_id"].agg(list)
     heads = board[~board["group_id"].duplicated().to_numpy()].copy()
     heads["members"] = [list(members[g][1:]) if g in members.index else [] for g in heads["group_id"]]
-    return heads
+    return heads.sort_values("rank", kind="stable").reset_index(drop=True)
 
 
 def _best_row(store: GraphStore, entity_id: str) -> pd.Series | None:

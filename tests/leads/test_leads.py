@@ -155,6 +155,22 @@ def test_group_companies_collapse_under_their_group(store):
     assert collapsed.iloc[0]["members"] == ["S2"] and collapsed.iloc[0]["group_id"] == "G"
 
 
+def test_a_collapsed_group_shows_only_what_the_viewer_may_see(store):
+    """The group's best lead is in another branch: a branch-B2 viewer gets its own subsidiaries,
+    headed by the best of them, and never the other branch's id among the members."""
+    enterprises = pd.DataFrame({"id": ["G", "S1", "S2", "S3"], "name": ["集团", "子一", "子二", "子三"],
+                                "is_client": [True, False, False, False], "parent_id": [None, "G", "G", "G"],
+                                "branch_id": ["B1", "B1", "B2", "B2"]})
+    store.write({"enterprises": enterprises, "prospects": rank([
+        _p("ecosystem", "group", "S1", 40, branch="B1"), _p("ecosystem", "group", "S2", 30, branch="B2"),
+        _p("ecosystem", "group", "S3", 20, branch="B2")])})
+    whole, _ = board_page(store, collapse_groups=True)
+    assert list(whole["entity_id"]) == ["S1"] and sorted(whole.iloc[0]["members"]) == ["S2", "S3"]
+    mine, total = board_page(store, collapse_groups=True, visible=lambda b: b["branch_id"] == "B2")
+    assert total == 1 and mine.iloc[0]["entity_id"] == "S2" and list(mine.iloc[0]["members"]) == ["S3"]
+    assert mine.iloc[0]["rank"] == 2  # its own rank on the bank's board
+
+
 def test_precision_and_refit_learn_which_evidence_predicts_wins(store):
     rows = []
     for i in range(30):
