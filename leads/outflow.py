@@ -31,7 +31,8 @@ __all__ = ["falling_clients", "branch_notices", "money_went"]
 
 def falling_clients(store: GraphStore, settings: ScoringSettings | None = None,
                     today: date | None = None) -> pd.DataFrame:
-    """Retail clients whose assets fell to the query level or below, with level and flag."""
+    """Retail clients whose assets fell to the query level or below, with level and flag; the
+    warnings first, each level by its ratio (the largest fall first), then by id."""
     settings = settings or get_settings().scoring
     levels = retail_settings(settings).outflow
     conf = load_rhythm(settings).outflow
@@ -52,6 +53,7 @@ def falling_clients(store: GraphStore, settings: ScoringSettings | None = None,
     won_after = pd.to_datetime(per["id"].map(won.to_dict()), utc=True) > first_at
     age = (pd.Timestamp(today, tz="UTC") - first_at).dt.days
     per["flagged"] = (age > conf.win_back_days).fillna(False) & ~won_after.fillna(False)
+    per = per.sort_values(["level", "ratio", "id"], ascending=[False, True, True], kind="stable")  # warning > query
     return per.drop(columns=["aum_prev"]).reset_index(drop=True)
 
 

@@ -234,9 +234,13 @@ def outflow_branches(viewer: ViewerDep) -> dict[str, Any]:
 
 
 @router.get("/outflow/clients")
-def outflow_clients(viewer: ViewerDep, audit: AuditDep,
-                    branch: Annotated[str | None, Query(max_length=64)] = None) -> dict[str, Any]:
-    """Falling clients: level, ratio, first seen, flagged when not won back, and where the money went."""
+def outflow_clients(viewer: ViewerDep, audit: AuditDep, settings: SettingsDep,
+                    branch: Annotated[str | None, Query(max_length=64)] = None,
+                    limit: Annotated[int | None, Query(ge=1, le=100_000, description="rows per page (default 50, "
+                                                                                    "at most 1,000)")] = None,
+                    offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+    """Falling clients, the largest fall first: level, ratio, first seen, flagged when not won
+    back, and where the money went; one page of them and how many there are in scope."""
     from leads.outflow import falling_clients, money_went
 
     _require_kind(viewer, "retail_linkage", "outflow")
@@ -245,6 +249,9 @@ def outflow_clients(viewer: ViewerDep, audit: AuditDep,
         table = table[table["branch_id"] == branch]
     visible = [b for b in table["branch_id"].unique() if viewer.in_scope(None if pd.isna(b) else b)]  # per branch
     table = table[table["branch_id"].isin(visible)]
+    total = len(table)
+    limit = min(limit or settings.page_limit, settings.max_page_limit)
+    table = table.iloc[offset:offset + limit]
     went = money_went(viewer.store, table["id"].astype(str).tolist())
     by_payer = {payer: rows for payer, rows in went.groupby("payer_id", sort=False)}
     nothing = went.iloc[0:0]
@@ -261,7 +268,7 @@ def outflow_clients(viewer: ViewerDep, audit: AuditDep,
                                      for b, a, s in zip(banks["bank"], banks["amount"], banks["share"], strict=True)]})
     if items:
         audit.record(viewer.user, "outflow_clients", ids=[i["id"] for i in items], rows=len(items))
-    return {"items": items}
+    return {"total": total, "items": items}
 
 
 @router.get("/viz/customer/{entity_id:node}", include_in_schema=False)

@@ -145,6 +145,27 @@ def test_branch_notice_for_more_than_ten_falling_clients(months_store, demo_stor
     assert not falling_clients(months_store)["flagged"].any()
 
 
+def test_falling_clients_come_largest_fall_first_and_page_over_http(months_store):
+    from fastapi.testclient import TestClient
+
+    from api.auth import add_token
+    from api.main import create_app
+
+    falling = falling_clients(months_store)
+    order = list(zip(falling["level"] != "warning", falling["ratio"], falling["id"], strict=True))
+    assert len(falling) > 10 and order == sorted(order)  # warnings first, each level by its fall
+    token = add_token(months_store, "outflow-pages", "admin")
+    with TestClient(create_app(months_store.root)) as client:
+        def page(offset: int) -> dict:
+            r = client.get(f"/outflow/clients?limit=4&offset={offset}", headers={"Authorization": f"Bearer {token}"})
+            assert r.status_code == 200, r.text
+            return r.json()
+        pages = [page(k) for k in range(0, len(falling) + 4, 4)]
+        assert {p["total"] for p in pages} == {len(falling)} and all(len(p["items"]) <= 4 for p in pages)
+        assert [i["id"] for p in pages for i in p["items"]] == falling["id"].tolist()
+        assert client.get("/outflow/clients?limit=0", headers={"Authorization": f"Bearer {token}"}).status_code == 422
+
+
 def test_money_went_names_the_receiving_banks(months_store):
     went = money_went(months_store, ["E0811", "E0001"])
     assert set(went["payer_id"]) == {"E0811", "E0001"}
