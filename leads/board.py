@@ -83,18 +83,28 @@ def _refit_multipliers(store: GraphStore, on: bool) -> dict[str, dict[str, float
 
 
 # The board's candidate rows: every stored row but the campaign kinds, its narrow columns and the
-# few details the board uses, pulled out of the JSON by DuckDB (no stored row becomes a dict).
+# few details the board uses, pulled out of the JSON by DuckDB (no stored row becomes a dict). Only
+# payroll rows are split into campaigns by their band, tier and assets, and only supply-chain rows
+# are shared: the JSON of those rows alone is parsed, once each (a list of paths is one parse).
 _ROWS_SQL = """
+WITH rows AS (
+    SELECT row_pos, family, kind, prospect_id, name, score, manager_id, branch_id, anchor_id, association_id,
+           employer_id, coalesce(is_deepening, false) AS is_deepening,
+           CASE WHEN kind = 'payroll' THEN json_extract_string(details, ['$.band', '$.tier', '$.financial_assets',
+                '$.employer_name', '$.employer_manager_id']) END AS payroll,
+           CASE WHEN family = 'supply_chain' THEN json_extract_string(details, '$.shared_with[*]') END AS shared_with
+    FROM prospects
+    WHERE NOT list_contains($exclude, kind)
+)
 SELECT row_pos, family, kind, prospect_id, name, score, manager_id, branch_id, anchor_id, association_id,
-       employer_id, coalesce(is_deepening, false) AS is_deepening,
-       coalesce(json_extract_string(details, '$.band'), '') AS band,
-       lower(coalesce(json_extract_string(details, '$.tier'), '')) AS tier,
-       coalesce(TRY_CAST(json_extract_string(details, '$.financial_assets') AS DOUBLE), 0.0) AS financial_assets,
-       coalesce(json_extract_string(details, '$.employer_name'), '') AS employer_name,
-       coalesce(json_extract_string(details, '$.employer_manager_id'), '') AS employer_manager_id,
-       CASE WHEN family = 'supply_chain' THEN json_extract_string(details, '$.shared_with[*]') END AS shared_with
-FROM prospects
-WHERE NOT list_contains($exclude, kind)
+       employer_id, is_deepening,
+       coalesce(payroll[1], '') AS band,
+       lower(coalesce(payroll[2], '')) AS tier,
+       coalesce(TRY_CAST(payroll[3] AS DOUBLE), 0.0) AS financial_assets,
+       coalesce(payroll[4], '') AS employer_name,
+       coalesce(payroll[5], '') AS employer_manager_id,
+       shared_with
+FROM rows
 """
 
 # Scores with the weights refit from dispositions: each row's evidence contributions times its

@@ -55,50 +55,118 @@ def split_campaigns(rows: pd.DataFrame, conf: CampaignSettings, lang: str, names
     tail_members = member & (place > conf.top_members)
     campaigns: list[dict[str, Any]] = []
     if tail_staff.any():
-        staff = rows[tail_staff].assign(assets=rows["financial_assets"][tail_staff])
-        for employer, g in staff.groupby("employer_id", sort=True):
-            name = g["employer_name"].iloc[0] or str(employer)
-            corporate = g["employer_manager_id"].iloc[0]
-            mode = g["manager_id"].dropna().mode()
-            owner = str(mode.iloc[0]) if len(mode) else corporate
-            bands = {b: int((g["band"] == b).sum()) for b in ("below", "near", "above")}
-            expected = int(np.floor(len(g) * conf.payroll_conversion + 0.5))
-            median = float(g["assets"].median())
-            en = (f"Payroll-day campaign at {name}: {len(g)} staff ({bands['below']} below the near band, "
-                  f"{bands['above']} above the threshold), median assets {format_amount(median, 'en', 'yuan')}, "
-                  f"{format_amount(g['assets'].sum(), 'en', 'yuan')} in all; about {expected} expected to convert.")
-            zh = (f"{name}代发日批量营销：员工{len(g)}人（临界以下{bands['below']}人，已达标{bands['above']}人），"
-                  f"金融资产中位数{format_amount(median, 'zh', 'yuan')}、合计{format_amount(g['assets'].sum(), 'zh', 'yuan')}；"
-                  f"预计约{expected}人转化。")
-            lead = _lead(f"campaign:payroll:{employer}", name, "payroll_campaign", "retail_linkage", g,
-                         owner, zh if lang == "zh" else en,
-                         {"employer_id": str(employer), "staff": len(g), "bands": bands,
-                          "assets_median": round(median, 2), "assets_total": round(float(g["assets"].sum()), 2),
-                          "expected_conversions": expected})
-            lead["shared_with"] = [corporate] if corporate and corporate != owner else []
-            campaigns.append(lead)
+        campaigns += _payroll_campaigns(rows[tail_staff], conf, lang)
     if tail_members.any():
-        for assoc, g in rows[tail_members].groupby("association_id", sort=True):
-            expected = int(np.floor(len(g) * conf.member_conversion + 0.5))
-            title = names.get(str(assoc), str(assoc))
-            en = (f"Batch campaign for {len(g)} more members of {title} beyond the top "
-                  f"{conf.top_members}: a salon or a package; about {expected} expected to open an account.")
-            zh = f"{title}排名前{conf.top_members}以外的{len(g)}家会员：以沙龙或批量方案营销，预计约{expected}家开户。"
-            campaigns.append(_lead(f"campaign:association:{assoc}", title, "member_campaign", "referral", g,
-                                   g["manager_id"].dropna().iloc[0] if g["manager_id"].notna().any() else None,
-                                   zh if lang == "zh" else en,
-                                   {"association_id": str(assoc), "members": len(g),
-                                    "expected_conversions": expected}))
+        campaigns += _member_campaigns(rows[tail_members], conf, lang, names)
     return rows[~(tail_staff | tail_members)], campaigns
 
 
-def _lead(entity_id: str, name: str, kind: str, family: str, g: pd.DataFrame, owner: Any, reason: str,
+class _Groups:
+    """Rows grouped by `key` (the groups in sorted order, each group's rows in their given order),
+    with per-group columns computed column-wise; the campaigns' texts are made per group only."""
+
+    def __init__(self, rows: pd.DataFrame, key: str) -> None:
+        order = np.argsort(rows[key].to_numpy(dtype=object), kind="stable")
+        self.rows = rows.iloc[order].reset_index(drop=True)
+        keys = self.rows[key].to_numpy(dtype=object)
+        first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+        self.keys, self.starts = keys[first], first
+        self.ends = np.r_[first[1:], len(keys)]
+        self.sizes = self.ends - self.starts
+        self._codes = np.repeat(np.arange(len(first)), self.sizes)
+
+    def first(self, column: str) -> list[Any]:
+        """Each group's first value of `column`, nulls skipped (None where all are null)."""
+        values = self.rows[column]
+        found = np.flatnonzero(values.notna().to_numpy())
+        codes = self._codes[found]
+        lead = np.r_[True, codes[1:] != codes[:-1]] if len(codes) else np.zeros(0, dtype=bool)
+        out: list[Any] = [None] * len(self.keys)
+        for code, value in zip(codes[lead].tolist(), values.to_numpy(dtype=object)[found[lead]], strict=True):
+            out[code] = value
+        return out
+
+    def head(self, column: str) -> list[Any]:
+        """Each group's first value of `column` as given (null or not)."""
+        return list(self.rows[column].to_numpy(dtype=object)[self.starts])
+
+    def max(self, column: str) -> np.ndarray:
+        return np.maximum.reduceat(self.rows[column].to_numpy(dtype=np.float64), self.starts)
+
+    def count(self, column: str, value: str) -> np.ndarray:
+        return np.add.reduceat((self.rows[column] == value).to_numpy(dtype=np.int64), self.starts)
+
+    def mode(self, column: str) -> list[Any]:
+        """Each group's most frequent non-null value (the smallest of the most frequent), or None."""
+        named = pd.DataFrame({"g": self._codes, "v": self.rows[column].to_numpy(dtype=object)}).dropna()
+        counts = named.groupby(["g", "v"], sort=True).size().reset_index(name="n")
+        best = counts.sort_values(["g", "n", "v"], ascending=[True, False, True]).drop_duplicates("g")
+        out: list[Any] = [None] * len(self.keys)
+        for code, value in zip(best["g"].tolist(), best["v"].tolist(), strict=True):
+            out[code] = value
+        return out
+
+    def slices(self, column: str) -> list[np.ndarray]:
+        values = self.rows[column].to_numpy(dtype=np.float64)
+        return [values[a:b] for a, b in zip(self.starts.tolist(), self.ends.tolist(), strict=True)]
+
+
+def _payroll_campaigns(staff: pd.DataFrame, conf: CampaignSettings, lang: str) -> list[dict[str, Any]]:
+    """One payroll-day campaign per employer of the tail staff."""
+    groups = _Groups(staff, "employer_id")
+    names, corporates, owners = groups.head("employer_name"), groups.head("employer_manager_id"), groups.mode("manager_id")
+    counts = {b: groups.count("band", b) for b in ("below", "near", "above")}
+    best, branches = groups.max("score"), groups.first("branch_id")
+    out = []
+    for i, (employer, n, assets) in enumerate(zip(groups.keys, groups.sizes.tolist(), groups.slices("financial_assets"),
+                                                  strict=True)):
+        name = names[i] or str(employer)
+        corporate = corporates[i]
+        owner = str(owners[i]) if owners[i] is not None else corporate
+        bands = {b: int(counts[b][i]) for b in ("below", "near", "above")}
+        expected = int(np.floor(n * conf.payroll_conversion + 0.5))
+        median, total = float(np.median(assets)), float(assets.sum())
+        en = (f"Payroll-day campaign at {name}: {n} staff ({bands['below']} below the near band, "
+              f"{bands['above']} above the threshold), median assets {format_amount(median, 'en', 'yuan')}, "
+              f"{format_amount(total, 'en', 'yuan')} in all; about {expected} expected to convert.")
+        zh = (f"{name}代发日批量营销：员工{n}人（临界以下{bands['below']}人，已达标{bands['above']}人），"
+              f"金融资产中位数{format_amount(median, 'zh', 'yuan')}、合计{format_amount(total, 'zh', 'yuan')}；"
+              f"预计约{expected}人转化。")
+        lead = _lead(f"campaign:payroll:{employer}", name, "payroll_campaign", "retail_linkage", best[i], branches[i],
+                     owner, zh if lang == "zh" else en,
+                     {"employer_id": str(employer), "staff": n, "bands": bands,
+                      "assets_median": round(median, 2), "assets_total": round(total, 2),
+                      "expected_conversions": expected})
+        lead["shared_with"] = [corporate] if corporate and corporate != owner else []
+        out.append(lead)
+    return out
+
+
+def _member_campaigns(members: pd.DataFrame, conf: CampaignSettings, lang: str,
+                      names: dict[str, str]) -> list[dict[str, Any]]:
+    """One batch campaign per association of the members beyond its top ones."""
+    groups = _Groups(members, "association_id")
+    best, branches, managers = groups.max("score"), groups.first("branch_id"), groups.first("manager_id")
+    out = []
+    for i, (assoc, n) in enumerate(zip(groups.keys, groups.sizes.tolist(), strict=True)):
+        expected = int(np.floor(n * conf.member_conversion + 0.5))
+        title = names.get(str(assoc), str(assoc))
+        en = (f"Batch campaign for {n} more members of {title} beyond the top "
+              f"{conf.top_members}: a salon or a package; about {expected} expected to open an account.")
+        zh = f"{title}排名前{conf.top_members}以外的{n}家会员：以沙龙或批量方案营销，预计约{expected}家开户。"
+        out.append(_lead(f"campaign:association:{assoc}", title, "member_campaign", "referral", best[i], branches[i],
+                         managers[i], zh if lang == "zh" else en,
+                         {"association_id": str(assoc), "members": n, "expected_conversions": expected}))
+    return out
+
+
+def _lead(entity_id: str, name: str, kind: str, family: str, score: float, branch: Any, owner: Any, reason: str,
           campaign: dict[str, Any]) -> dict[str, Any]:
     """A campaign in the board's row shape; its score is its best member's."""
     return {
         "entity_id": entity_id, "name": name, "entity_kind": "Campaign", "best_family": family,
-        "best_kind": kind, "score": round(float(g["score"].max()), 2), "families": [family],
+        "best_kind": kind, "score": round(float(score), 2), "families": [family],
         "reasons": [reason], "owner": owner if isinstance(owner, str) and owner else None,
-        "owner_source": "anchor", "branch_id": g["branch_id"].dropna().iloc[0] if g["branch_id"].notna().any() else None,
+        "owner_source": "anchor", "branch_id": branch,
         "assets": 0.0, "parent_id": None, "row_kind": "campaign", "campaign": campaign, "shared_with": [],
     }
