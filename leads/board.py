@@ -56,12 +56,14 @@ def ledger(store: GraphStore) -> LeadLedger:
     return LeadLedger(store.state_dir)
 
 
-def _entities(store: GraphStore) -> pd.DataFrame:
+def _entities(store: GraphStore, wanted: pd.Series) -> pd.DataFrame:
+    """Every enterprise (their parent links make the groups) and the persons among `wanted`."""
     ent = store.read("enterprises", ["id", "is_client", "do_not_contact", "branch_id", "parent_id",
                                      "registered_capital"])
     ent = ent.rename(columns={"is_client": "client", "registered_capital": "assets"})
     ent["entity_kind"] = "Enterprise"
     per = store.read("persons", ["id", "is_retail_client", "do_not_contact", "branch_id", "aum"])
+    per = per[per["id"].isin(wanted.to_numpy()).to_numpy()]  # the persons of no lead: not looked up
     per = per.rename(columns={"is_retail_client": "client", "aum": "assets"})
     per["entity_kind"] = "Person"
     per["parent_id"] = pd.NA
@@ -158,7 +160,7 @@ def _routed(store: GraphStore, settings: ScoringSettings, conf: LeadSettings,
         return _Routed(pd.DataFrame(columns=[*BOARD_COLUMNS, "assets", "parent_id"]),
                        pd.DataFrame({"prospect_id": pd.Series(dtype=object), "row_pos": pd.Series(dtype=np.int64)}),
                        pd.DataFrame({"entity_id": pd.Series(dtype=object), "manager": pd.Series(dtype=object)}))
-    ents = _entities(store)
+    ents = _entities(store, rows["prospect_id"])
     info = ents.reindex(rows["prospect_id"].astype(str))
     client = info["client"].fillna(False).astype(bool).to_numpy()
     dnc = info["do_not_contact"].fillna(False).astype(bool).to_numpy()

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from graph.settings import get_settings
@@ -71,7 +70,8 @@ def plan_page(store: GraphStore, settings: ScoringSettings | None = None, *, man
     conf = load_rhythm(settings)
     lang = settings.lang
     today = today or date.today()
-    board, _ = board_page(store, settings, manager=manager, branch=branch, render=False)
+    # the viewer's scope first: the tiers, due dates and order are worked out for their leads only
+    board, _ = board_page(store, settings, manager=manager, branch=branch, visible=visible, render=False)
     board = board[~board["status"].isin(FINAL)].copy()
     if board.empty:
         return pd.DataFrame(columns=PLAN_COLUMNS), 0
@@ -81,19 +81,18 @@ def plan_page(store: GraphStore, settings: ScoringSettings | None = None, *, man
     worked = history[history["status"].isin(["contacted", "meeting"])]
     last = pd.to_datetime(worked.groupby("entity_id")["recorded_at"].max(), utc=True).dt.tz_localize(None)
     start = pd.to_datetime(board["entity_id"].map(last.to_dict())).fillna(pd.Timestamp(_scored_on(store)))
-    board["due_on"] = (start.dt.normalize() + pd.to_timedelta(cadence, unit="D")).dt.date
+    board["due_on"] = start.dt.normalize() + pd.to_timedelta(cadence, unit="D")  # days as dates: the page's only
     if due_before is not None:
-        board = board[board["due_on"] <= due_before]
-    board["overdue"] = board["due_on"] < today
+        board = board[board["due_on"] <= pd.Timestamp(due_before)]
+    board["overdue"] = board["due_on"] < pd.Timestamp(today)
     words = {k: getattr(w, lang) for k, w in conf.actions.items()}
     board["next_action"] = board["best_kind"].map(words).fillna(getattr(conf.default_action, lang))
     board["order"] = board["tier"].map(_ORDER)
     board = board.sort_values(["overdue", "due_on", "order", "score", "entity_id"],
                               ascending=[False, True, True, False, True]).reset_index(drop=True)
-    if visible is not None and len(board):
-        board = board[np.asarray(visible(board), dtype=bool)].reset_index(drop=True)
     total = len(board)
     board = (board.iloc[offset:] if limit is None else board.iloc[offset:offset + limit]).reset_index(drop=True)
+    board["due_on"] = board["due_on"].dt.date
     board["reasons"] = board_reasons(store, board, settings, person, legacy)  # the page only
     board = board.rename(columns={"best_family": "family", "best_kind": "kind"})
     return board[PLAN_COLUMNS], total
