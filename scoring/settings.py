@@ -9,6 +9,7 @@ pydantic model (`family_settings`).
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -40,8 +41,18 @@ def family_settings(settings: ScoringSettings, family: str, model: type[M]) -> M
         raise InvalidRequest(f"weights file, section {family!r}: {exc.errors()[0]['msg']}") from exc
 
 
+# each weights file as last parsed, by path, with the (mtime, size) it had: a served request
+# asks for the weights several times (60 ms a parse), and a file edited is read again
+_PARSED: dict[Path, tuple[tuple[int, int], dict[str, Any]]] = {}
+
+
 def _load(path: Path) -> dict[str, Any]:
     try:
+        stat = Path(path).stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        kept = _PARSED.get(Path(path))
+        if kept is not None and kept[0] == stamp:
+            return copy.deepcopy(kept[1])
         # libyaml's safe loader when present: the pure-Python one takes ~0.3 s per scoring run
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506
@@ -49,6 +60,7 @@ def _load(path: Path) -> dict[str, Any]:
         raise InvalidRequest(f"cannot read weights file {path}: {exc}") from exc
     if not isinstance(data, dict):
         raise InvalidRequest(f"weights file {path} must be a mapping of family sections")
+    _PARSED[Path(path)] = (stamp, copy.deepcopy(data))
     return data
 
 
