@@ -42,6 +42,7 @@ ROUTING_ORDER = ("referral", "supply_chain", "ecosystem", "retail_linkage")
 BOARD_COLUMNS = ["entity_id", "name", "entity_kind", "best_family", "best_kind", "score", "families",
                  "reasons", "owner", "owner_source", "status", "branch_id", "group_id", "members", "rank",
                  "row_kind", "campaign", "shared_with", "joint_visits"]
+_PAGE_LISTS = ("joint_visits", "members")  # made for the rows a page returns
 
 
 class LeadSettings(BaseModel):
@@ -254,7 +255,8 @@ def board_page(store: GraphStore, settings: ScoringSettings | None = None, *, ma
     ranking. The version's leads and campaigns are built once (`GraphStore.remembered`, keyed by
     the settings and the do-not-contact claims); each request applies the ledger's claims, the
     balancing and its filters to columns, and renders reasons only for the rows it returns
-    (none with `render=False`: `board_reasons` renders them for the rows a caller keeps)."""
+    (none with `render=False`, which leaves out the page's lists of joint visits and group
+    members too: `board_reasons` renders reasons for the rows a caller keeps)."""
     settings = settings or get_settings().scoring
     book = ledger(store)
     claims = book.claims()
@@ -284,8 +286,9 @@ def board_page(store: GraphStore, settings: ScoringSettings | None = None, *, ma
     board = board.iloc[offset:] if limit is None else board.iloc[offset:offset + limit]
     board = board.reset_index(drop=True)
     # the page's lists: reasons, the joint visits asked, the members of a collapsed group
-    if render:
-        board["reasons"] = _reasons(store, board, routed.order, settings.lang, person, legacy)
+    if not render:  # the caller keeps a few rows of its own choosing and renders those
+        return board[[c for c in BOARD_COLUMNS if c not in _PAGE_LISTS]], total
+    board["reasons"] = _reasons(store, board, routed.order, settings.lang, person, legacy)
     asked: dict[str, list[str]] = {}
     for req in book.joint_visits():
         asked.setdefault(str(req["entity_id"]), []).append(str(req["manager"]))
