@@ -97,6 +97,9 @@ ENDPOINTS = {  # name -> URL template over one (anchor, prospect) pair
     "ego picture": "/viz/ego/{anchor}?depth=2",
     "neighbors": "/entities/{anchor}/neighbors?limit=50",
     "prospects": "/prospects/supply_chain?limit=50&offset={offset}",
+    "lead board": "/leads?limit=50&offset={offset}",
+    "contact plan": "/plan?limit=50&offset={offset}",
+    "customer 360": "/entities/{anchor}/360",
 }
 
 
