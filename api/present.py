@@ -5,49 +5,21 @@ Everything a router returns passes here, so masking and branch scope are applied
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 from typing import Any
 
 import networkx as nx
-import pandas as pd
 
 from api.masking import PersonBranches, Viewer, mask_name, person_branches
 from api.schemas import EdgeOut, EntityDetailOut, EntityOut, EvidenceOut, PathOut, ProspectOut, SubgraphOut
 from api.scope import Hidden, hidden_note
 from graph.display import display_text
 from graph.store import GraphStore
+from graph.vocabulary import jsonable
 
 __all__ = ["jsonable", "entity_out", "entity_detail", "subgraph_out", "path_out", "prospect_out",
            "person_ids"]
 
 _HIDDEN = {"id", "kind", "name", "table", "masked", "restricted"}
-
-
-def jsonable(value: Any) -> Any:
-    """Plain JSON values: dates as ISO text, numpy scalars as Python, NaN/NA as null."""
-    if isinstance(value, str | bool | int):
-        return value
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat() if value == value.normalize() else value.isoformat()
-    if isinstance(value, dt.date):  # dates and datetimes
-        return value.isoformat()
-    if hasattr(value, "item") and not isinstance(value, list | dict | str):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return value
 
 
 def entity_out(viewer: Viewer, node: dict[str, Any], match: str | None = None,

@@ -9,12 +9,14 @@ names, the amount formatter and the spreadsheet-formula neutraliser. Word tables
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any, Literal
 
 import pandas as pd
 
 __all__ = [
+    "jsonable",
     "Lang",
     "ROLE_WORDS",
     "ROLE_LABELS",
@@ -251,3 +253,29 @@ def neutralise_formulas(text: pd.Series) -> pd.Series:
     number = pd.to_numeric(text, errors="coerce").notna()
     live = text.str.startswith(_FORMULA_START).fillna(False) | (text.str.startswith("-").fillna(False) & ~number)
     return text.mask(live, "'" + text)
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON values: dates as ISO text, numpy scalars as Python, NaN/NA as null."""
+    if isinstance(value, str | bool | int):
+        return value
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat() if value == value.normalize() else value.isoformat()
+    if isinstance(value, dt.date):  # dates and datetimes
+        return value.isoformat()
+    if hasattr(value, "item") and not isinstance(value, list | dict | str):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from graph.settings import get_settings
 from graph.store import GraphStore
+from graph.vocabulary import jsonable
 from leads.settings import load_rhythm
 from scoring.features import store_views
 from scoring.run import load_prospects
@@ -50,8 +51,8 @@ def chain_campaigns(store: GraphStore, anchor: str | None = None, next_n: int = 
         names = pending.set_index("id")["name"]
         nxt = [{"entity_id": eid, "name": names.get(eid)} for eid in order if eid in names.index][:next_n]
         head = heads.loc[str(chain_id)]
-        out.append({"anchor_id": str(chain_id), "name": _clean(head["name"]), "branch_id": _clean(head["branch_id"]),
-                    "manager_id": _clean(head["manager_id"]), "stores": int(row["stores"]),
+        out.append({"anchor_id": str(chain_id), "name": jsonable(head["name"]), "branch_id": jsonable(head["branch_id"]),
+                    "manager_id": jsonable(head["manager_id"]), "stores": int(row["stores"]),
                     "opened": int(row["opened"]), "pending": int(row["stores"] - row["opened"]), "next": nxt})
     return out
 
@@ -134,13 +135,7 @@ def market_campaigns(store: GraphStore, association: str | None = None,
                             "clients": 0 if got is None else int(got["clients"]),
                             "volume": 0.0 if got is None else round(float(got["volume"]), 2),
                             "potential": 0.0 if got is None else round(float(got["potential"]), 2)})
-        out.append({"association_id": str(a["id"]), "name": _clean(a["name"]), "kind": _clean(a["kind"]),
+        out.append({"association_id": str(a["id"]), "name": jsonable(a["name"]), "kind": jsonable(a["kind"]),
                     "merchants": sum(c["merchants"] for c in classes), "classes": classes,
                     "hidden": int(left_out.get(str(a["id"]), 0))})
     return out
-
-
-def _clean(value: Any) -> Any:
-    """A missing value (None, NaN, pandas' NA: a chain head that is not an enterprise of the
-    store) as None, which JSON can carry."""
-    return None if value is None or value is pd.NA or (isinstance(value, float) and value != value) else value

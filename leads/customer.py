@@ -14,7 +14,7 @@ import pandas as pd
 
 from graph.settings import get_settings
 from graph.store import GraphStore
-from graph.vocabulary import HELD_PRODUCT_WORDS
+from graph.vocabulary import HELD_PRODUCT_WORDS, jsonable
 from leads.alerts import alert_text, read_alerts
 from leads.board import ledger
 from leads.notes import NoteBook, offers_for
@@ -31,16 +31,6 @@ PRODUCT_WORDS = HELD_PRODUCT_WORDS  # products held at the bank, as shown (graph
 MAX_PER_KIND = 10
 _EDGE_FIELDS = ["amount", "count", "first_on", "last_on", "months_active", "other_bank_amount", "role",
                 "share_pct", "position"]
-
-
-def _clean(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and value != value) or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat()
-    if hasattr(value, "item"):
-        return value.item()
-    return value
 
 
 def _names(store: GraphStore, ids: Iterable[str]) -> pd.DataFrame:
@@ -93,13 +83,13 @@ def _relations(mine: pd.DataFrame, names: pd.DataFrame) -> list[dict[str, Any]]:
         items = []
         for rec, name, branch, okind in zip(shown.to_dict("records"), other["name"], other["branch_id"],
                                             other["kind"], strict=True):
-            items.append({"other_id": str(rec["other_id"]), "other_name": _clean(name),
-                          "other_kind": _clean(okind), "other_branch": _clean(branch),
-                          **{f: _clean(rec.get(f)) for f in _EDGE_FIELDS}})
+            items.append({"other_id": str(rec["other_id"]), "other_name": jsonable(name),
+                          "other_kind": jsonable(okind), "other_branch": jsonable(branch),
+                          **{f: jsonable(rec.get(f)) for f in _EDGE_FIELDS}})
         amount = pd.to_numeric(group["amount"], errors="coerce")
         out.append({"kind": str(kind), "direction": str(direction), "count": int(len(group)),
-                    "amount": round(float(amount.sum()), 2), "first_on": _clean(group["first_on"].min()),
-                    "last_on": _clean(group["last_on"].max()), "items": items})
+                    "amount": round(float(amount.sum()), 2), "first_on": jsonable(group["first_on"].min()),
+                    "last_on": jsonable(group["last_on"].max()), "items": items})
     return out
 
 
@@ -118,9 +108,9 @@ def _prospect_rows(rows: pd.DataFrame, lang: str, names: pd.DataFrame,
                    person: PersonMask | None = None, legacy: LegacyGuard | None = None) -> list[dict[str, Any]]:
     """The rows shown (`entity_prospects` gives the best first), with each prospect's kind."""
     kinds = names["kind"].reindex(rows["prospect_id"].astype(str)).fillna("Enterprise").tolist()
-    return [{"entity_id": str(r["prospect_id"]), "name": _clean(r["name"]), "entity_kind": kind,
+    return [{"entity_id": str(r["prospect_id"]), "name": jsonable(r["name"]), "entity_kind": kind,
              "family": r["family"], "kind": r["kind"],
-             "score": round(float(r["score"]), 2), "branch_id": _clean(r["branch_id"]),
+             "score": round(float(r["score"]), 2), "branch_id": jsonable(r["branch_id"]),
              "reasons": render_reasons(r["reasons"], lang, person, legacy)}
             for r, kind in zip(rows.to_dict("records"), kinds, strict=True)]
 
@@ -155,9 +145,9 @@ def customer_360(store: GraphStore, entity_id: str, settings: ScoringSettings | 
     for note in notes:
         note["offers"] = offers_for(conf, note["tags"], lang)
     return {
-        "entity": {k: _clean(v) for k, v in node.items()},
+        "entity": {k: jsonable(v) for k, v in node.items()},
         "products": _products(node, edges, lang),
-        "managers": [{"id": m, "name": _clean(names["name"].get(m)), "branch_id": _clean(names["branch_id"].get(m))}
+        "managers": [{"id": m, "name": jsonable(names["name"].get(m)), "branch_id": jsonable(names["branch_id"].get(m))}
                      for m in sorted(managers)],
         "owner": None if claim is None else claim.owner,
         "relations": _relations(mine, names),
@@ -169,6 +159,6 @@ def customer_360(store: GraphStore, entity_id: str, settings: ScoringSettings | 
         "alerts": [{"kind": a["kind"], "at": a["at"], "version": a.get("version"), "entity_id": a.get("entity_id"),
                     "related_id": a.get("related_id"), "text": alert_text(a, lang, person, legacy),
                     "link": a.get("link")} for a in alerts],
-        "timeline": [{k: _clean(v) for k, v in r.items()} for r in tracked.to_dict("records")],
+        "timeline": [{k: jsonable(v) for k, v in r.items()} for r in tracked.to_dict("records")],
         "service": {"dispositions": history, "notes": notes},
     }

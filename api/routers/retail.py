@@ -11,14 +11,11 @@ from api.deps import AuditDep, StoreDep, ViewerDep
 from api.errors import ERROR_RESPONSES
 from api.masking import mask_name, person_branches
 from graph.errors import Forbidden, NotFound
+from graph.vocabulary import jsonable
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/retail", tags=["retail"], responses=ERROR_RESPONSES)
-
-
-def _clean(value: Any) -> Any:
-    return None if isinstance(value, float) and value != value else value
 
 
 @router.get("/view/{manager_id}")
@@ -41,7 +38,7 @@ def manager_view(manager_id: Annotated[str, Path(min_length=1, max_length=64)], 
     branches = person_branches(store)
     shown = []
     for row in rows:
-        row = {k: _clean(v) for k, v in row.items()}
+        row = {k: jsonable(v) for k, v in row.items()}
         if not viewer.in_scope(branches.get(str(row["person_id"]))):  # another branch's person: left out
             continue
         if not viewer.sees_person_id(str(row["person_id"])):  # who the person is, not the manager's branch

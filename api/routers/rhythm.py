@@ -239,8 +239,7 @@ def outflow_clients(viewer: ViewerDep, audit: AuditDep, settings: SettingsDep,
                     limit: Annotated[int | None, Query(ge=1, le=100_000, description="rows per page (default 50, "
                                                                                     "at most 1,000)")] = None,
                     offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
-    """Falling clients, the largest fall first: level, ratio, first seen, flagged when not won
-    back, and where the money went; one page of them and how many there are in scope."""
+    """A page of falling clients, largest fall first: level, ratio, first seen, flag, where the money went."""
     from leads.outflow import falling_clients, money_went
 
     _require_kind(viewer, "retail_linkage", "outflow")
