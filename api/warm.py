@@ -43,12 +43,14 @@ def warming() -> bool:
 def _steps() -> list[tuple[str, Callable[[GraphStore], object]]]:
     from api.masking import person_branches
     from graph import index_cache
+    from leads.board import prepare_board
     from viz.facts import ViewContext, prospect_index
 
     return [
         ("disk caches", index_cache.warm),  # memory-mapped; built once per version by `score`
         ("person branches", person_branches),  # masking: every response naming a person
         ("prospect rows", lambda store: prospect_index(store, ViewContext())),  # pictures
+        ("lead board", prepare_board),  # the lead board and the contact plan (2-3 s at 2M payments)
     ]
 
 

@@ -34,7 +34,7 @@ from scoring.settings import ScoringSettings, family_settings
 from scoring.templates import LegacyGuard, PersonMask, render_reasons
 
 __all__ = ["LeadSettings", "build_board", "board_page", "board_reasons", "ledger", "ROUTING_ORDER", "BOARD_COLUMNS", "request_joint_visit",
-           "board_row"]
+           "board_row", "prepare_board"]
 
 ROUTING_ORDER = ("referral", "supply_chain", "ecosystem", "retail_linkage")
 #: the board's columns; `shared_with`: managers of the prospect's other anchors, who see the row
@@ -296,6 +296,12 @@ def board_page(store: GraphStore, settings: ScoringSettings | None = None, *, ma
     if not collapse_groups:
         board["members"] = [[] for _ in range(len(board))]
     return board[BOARD_COLUMNS], total
+
+
+def prepare_board(store: GraphStore, settings: ScoringSettings | None = None) -> int:
+    """Build the version's board for the current settings and do-not-contact claims, as the
+    first lead board or contact plan request would (a served process warms it); returns its rows."""
+    return len(_version_board(store, settings or get_settings().scoring, ledger(store).claims()).board)
 
 
 def _version_board(store: GraphStore, settings: ScoringSettings, claims: dict[str, Any]) -> _Routed:

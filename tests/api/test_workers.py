@@ -183,9 +183,18 @@ def test_a_served_process_warms_its_caches_and_survives_a_failing_step(tmp_path,
     key = store.snapshot().cache_key
     assert key not in api.masking._persons and key not in viz.facts._index_cache
     done = warm_process(store)
-    assert set(done) == {"disk caches", "person branches", "prospect rows"}
+    assert set(done) == {"disk caches", "person branches", "prospect rows", "lead board"}
     assert api.masking._persons[key]["P1"] == "B01"  # person → branch, as masking reads it
     assert key in viz.facts._index_cache
+    import leads.board
+    from leads.board import board_page
+
+    def built_again(*args, **kwargs):
+        raise AssertionError("the board was built again after warming")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(leads.board, "_routed", built_again)
+        board_page(store, limit=5)  # the version's board, as warmed
 
     def broken(store):
         raise RuntimeError("boom")
