@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
 from graph.schema import NODE_TABLES
 from graph.store import GraphStore
 
-__all__ = ["Hit", "search_entities"]
+__all__ = ["Hit", "search_entities", "search_index"]
 
 
 @dataclass(frozen=True)
@@ -23,42 +26,85 @@ class Hit:
 
 @dataclass
 class _Index:
-    ids: list[str]
-    names: list[str]
-    folded: list[str]
-    is_person: list[bool]
-    by_uscc: dict[str, str]
-    choices: dict[bool, dict[int, str]]  # person_names -> {position: name} for rapidfuzz
+    """A version's nodes as columns (row i is one node): searched with Arrow kernels; the names
+    are Python strings once per version, for rapidfuzz only."""
+
+    ids: pa.Array
+    lengths: np.ndarray  # characters in each name (0: no name)
+    folded: pa.Array  # names in lower case, "" where none
+    is_person: np.ndarray
+    id_rank: np.ndarray  # each id's place in id order (the tie-break of equal lengths)
+    usccs: pa.Array  # enterprises' USCCs in upper case, with `uscc_ids`
+    uscc_ids: pa.Array
+    choices: dict[bool, _Names]  # person_names -> the names rapidfuzz compares
+
+
+@dataclass
+class _Names:
+    """Distinct names (rapidfuzz compares each once: a million persons hold far fewer names) and
+    the nodes holding each, in node order."""
+
+    distinct: list[str]
+    nodes: np.ndarray  # node positions grouped by name, each group in node order
+    starts: np.ndarray  # where each distinct name's group starts in `nodes` (one more at the end)
+
+    @classmethod
+    def of(cls, names: pa.Array) -> _Names:
+        coded = pc.dictionary_encode(names, null_encoding="mask").combine_chunks() \
+            if isinstance(names, pa.ChunkedArray) else pc.dictionary_encode(names, null_encoding="mask")
+        codes = coded.indices.to_numpy(zero_copy_only=False)
+        valid = np.asarray(coded.indices.is_valid())
+        kept = np.flatnonzero(valid)
+        nodes = kept[np.argsort(codes[kept], kind="stable")]
+        starts = np.searchsorted(codes[nodes], np.arange(len(coded.dictionary) + 1))
+        return cls(coded.dictionary.to_pylist(), nodes, starts)
+
+    def best(self, q: str, count: int, threshold: float) -> list[tuple[int, float]]:
+        """The `count` best (node, score) pairs, best first, equal scores in node order."""
+        found = process.extract(q, self.distinct, scorer=fuzz.WRatio, limit=count, score_cutoff=threshold)
+        pairs = [(int(node), float(score)) for _, score, j in found
+                 for node in self.nodes[self.starts[j]:self.starts[j + 1]].tolist()]
+        return sorted(pairs, key=lambda p: (-p[1], p[0]))[:count]
 
 
 _indexes: dict[tuple[str, str | None], _Index] = {}
 _lock = threading.Lock()
 
 
-def _index(store: GraphStore) -> _Index:
+def search_index(store: GraphStore) -> _Index:
+    """The version's search index, built once per process and version."""
     key = store.cache_key
     with _lock:
         hit = _indexes.get(key)
     if hit is not None:
         return hit
-    ids: list[str] = []
-    names: list[str] = []
-    is_person: list[bool] = []
+    ids, names, person = [], [], []
     for table, spec in NODE_TABLES.items():
         df = store.read(table, ["id", "name"]).dropna(subset=["id"])
-        ids += [str(v) for v in df["id"].tolist()]
-        names += ["" if n is None or n != n else str(n) for n in df["name"].astype(object).tolist()]
-        is_person += [spec.node_kind == "Person"] * len(df)
+        ids.append(_strings(df["id"]))
+        names.append(_strings(df["name"]))
+        person.append(np.full(len(df), spec.node_kind == "Person"))
+    all_ids, all_names = pa.concat_arrays(ids), pa.concat_arrays(names).fill_null("")
+    is_person = np.concatenate(person)
+    rank = np.empty(len(all_ids), dtype=np.int64)
+    rank[pc.sort_indices(all_ids).to_numpy()] = np.arange(len(all_ids))
+    named = pc.if_else(pc.equal(all_names, ""), pa.scalar(None, pa.string()), all_names)
+    companies = pc.if_else(pa.array(is_person), pa.scalar(None, pa.string()), named)
     ent = store.read("enterprises", ["id", "uscc"]).dropna()
-    by_uscc = {str(u).upper(): str(i) for i, u in zip(ent["id"], ent["uscc"], strict=True)}
-    choices = {flag: {i: n for i, n in enumerate(names) if n and (flag or not is_person[i])}
-               for flag in (True, False)}
-    index = _Index(ids, names, [n.casefold() for n in names], is_person, by_uscc, choices)
+    index = _Index(all_ids, pc.utf8_length(all_names).to_numpy(zero_copy_only=False).astype(np.int64),
+                   pc.utf8_lower(all_names), is_person, rank,
+                   pc.utf8_upper(_strings(ent["uscc"])), _strings(ent["id"]),
+                   {True: _Names.of(named), False: _Names.of(companies)})
     with _lock:
         if len(_indexes) > 8:
             _indexes.clear()
         _indexes[key] = index
     return index
+
+
+def _strings(values: pd.Series) -> pa.Array:
+    column = pa.array(values.astype("string"), pa.string())
+    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
 
 
 def search_entities(store: GraphStore, q: str, *, limit: int = 20, person_names: bool = True,
@@ -67,7 +113,7 @@ def search_entities(store: GraphStore, q: str, *, limit: int = 20, person_names:
     q = q.strip()
     if not q:
         return []
-    index = _index(store)
+    index = search_index(store)
     hits: dict[str, Hit] = {}
 
     def add(node_id: str, match: str, score: float) -> None:
@@ -76,19 +122,20 @@ def search_entities(store: GraphStore, q: str, *, limit: int = 20, person_names:
 
     if store.node(q) is not None:
         add(q, "id", 100.0)
-    uscc = index.by_uscc.get(q.upper())
-    if uscc:
-        add(uscc, "uscc", 100.0)
-    folded = q.casefold()
-    choices = index.choices[person_names]
-    contains = [i for i in choices if folded in index.folded[i]]
-    # a shorter name that contains the query is the closer match
-    for i in sorted(contains, key=lambda i: (len(index.names[i]), index.ids[i]))[:limit]:
-        add(index.ids[i], "name", round(80.0 + 20.0 * len(q) / max(len(index.names[i]), 1), 1))
+    at = pc.index(index.usccs, q.upper()).as_py()
+    if at >= 0:
+        add(str(index.uscc_ids[at]), "uscc", 100.0)
+    # names containing the query (case folded): a shorter name is the closer match, then by id
+    contains = pc.match_substring(index.folded, pc.utf8_lower(pa.scalar(q)).as_py()).to_numpy(zero_copy_only=False)
+    contains &= index.lengths > 0
+    if not person_names:
+        contains &= ~index.is_person
+    found = np.flatnonzero(contains)
+    found = found[np.lexsort((index.id_rank[found], index.lengths[found]))][:limit]
+    for node_id, length in zip(index.ids.take(found).to_pylist(), index.lengths[found].tolist(), strict=True):
+        add(node_id, "name", round(80.0 + 20.0 * len(q) / max(length, 1), 1))
     exact = any(h.match in ("id", "uscc") for h in hits.values())
     if len(hits) < limit and len(q) >= 2 and not exact:  # an exact id or USCC needs no guessing
-        found: list[Any] = process.extract(q, choices, scorer=fuzz.WRatio, limit=limit * 2,
-                                           score_cutoff=threshold)
-        for _, score, i in found:
-            add(index.ids[i], "fuzzy", round(float(score), 1))
+        for i, score in index.choices[person_names].best(q, limit * 2, threshold):
+            add(str(index.ids[i]), "fuzzy", round(score, 1))
     return list(hits.values())

@@ -121,3 +121,28 @@ def test_the_ingest_threshold_leaves_the_search_cut_off_alone(api_store, tokens,
     reset_settings()
     with TestClient(create_app(api_store.root)) as c:
         assert [i for i in c.get(query, headers=h).json()["items"] if i["match"] == "fuzzy"] == []
+
+
+def test_search_orders_names_and_fuzzy_hits_as_documented(store):
+    """Contained names: shorter first, then by id; fuzzy hits: best score first, equal scores in
+    node order, every holder of a repeated name found; persons only when their names may be shown.
+    Python's own string tests, row by row, are the oracle."""
+    import pandas as pd
+    from rapidfuzz import fuzz
+
+    from api.search import search_entities
+
+    ents = pd.DataFrame({"id": ["E9", "E2", "E5", "E7"], "name": ["华东精工机械有限公司", "华东精工", "华东精工", None],
+                         "uscc": ["91X", None, "91Y", None]})
+    pers = pd.DataFrame({"id": ["P3", "P1", "P2"], "name": ["王伟", "王伟", "王小伟"]})
+    store.write({"enterprises": ents, "persons": pers})
+    got = search_entities(store, "华东精工", limit=10)
+    assert [(h.id, h.match) for h in got] == [("E2", "name"), ("E5", "name"), ("E9", "name")]
+    assert search_entities(store, "91y")[0].id == "E5"
+    names = {**dict(zip(ents["id"], ents["name"], strict=True)), **dict(zip(pers["id"], pers["name"], strict=True))}
+    order = ["E9", "E2", "E5", "E7", "P3", "P1", "P2"]  # node order: enterprises, then persons, as stored
+    scores = [(i, fuzz.WRatio("王大伟", names[i])) for i in order if names[i]]
+    wanted = [i for i, s in sorted(scores, key=lambda p: -p[1]) if s >= 60]
+    assert [h.id for h in search_entities(store, "王大伟", limit=10)] == wanted and {"P1", "P3"} <= set(wanted)
+    assert [h.id for h in search_entities(store, "王大伟", person_names=False)] == []
+    assert [h.id for h in search_entities(store, "王伟", person_names=False)] == []
