@@ -68,7 +68,12 @@ def get_store(request: Request) -> GraphStore:
     store: GraphStore = request.app.state.store
     store.refresh()
     # pinned for the whole request: a commit while it runs cannot mix two versions
-    return store.snapshot()
+    pinned = store.snapshot()
+    if getattr(request.app.state, "warm", False):
+        from api.warm import warm_new_version
+
+        warm_new_version(pinned)  # a version committed since this process warmed: warm it now
+    return pinned
 
 
 SettingsDep = Annotated[ApiSettings, Depends(app_settings)]

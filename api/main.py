@@ -61,6 +61,7 @@ def create_app(store_path: Path | None = None, settings: ApiSettings | None = No
     _offline_docs(app)
     app.state.settings = settings
     app.state.store = store
+    app.state.warm = warm
     app.state.audit = AuditLog(store.state_dir / "audit.jsonl")
     app.state.jobs = JobRegistry(store, settings.jobs_dir_name)
     app.state.throttle = FailureThrottle(store.state_dir, settings.auth_failures_per_minute)

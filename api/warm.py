@@ -9,7 +9,9 @@ payments each, once per worker, and a worker restarted by uvicorn's supervisor p
 
 `warm_process` runs in a daemon thread started when the app starts serving: `/health`
 answers at once, and a request that needs a cache still being built waits for the same work.
-A step that fails is logged and skipped: the request that needs it builds it as before.
+A step that fails is logged and skipped: the request that needs it builds it as before. A
+version committed later (an ingest, a score) is warmed the same way once a request of the
+process first sees it (`warm_new_version`, from the request's store dependency).
 Then what the process holds is frozen out of the garbage collector's full collections
 (`freeze_long_lived`): they no longer walk the caches, and pause every request far less.
 """
@@ -24,7 +26,7 @@ from collections.abc import Callable
 
 from graph.store import GraphStore
 
-__all__ = ["warm_process", "start_warming", "warming", "freeze_long_lived"]
+__all__ = ["warm_process", "start_warming", "warm_new_version", "warming", "freeze_long_lived"]
 
 log = logging.getLogger("prospect_graph.api")
 
@@ -33,6 +35,8 @@ log = logging.getLogger("prospect_graph.api")
 # collection is a middle one and those lead to the full ones that walk the remembered answers
 YOUNG_OBJECTS = 10_000
 _thread: threading.Thread | None = None  # this process's warm-up (one app per process)
+_warmed: str | None = None  # the store version it warmed (or is warming)
+_version_lock = threading.Lock()
 
 
 def warming() -> bool:
@@ -101,7 +105,29 @@ def _warm_and_freeze(store: GraphStore) -> None:
 def start_warming(store: GraphStore) -> threading.Thread:
     """`warm_process`, then `freeze_long_lived`, in a daemon thread (it never delays start-up or
     shutdown; `warming()` is true until both are done)."""
-    global _thread
+    with _version_lock:
+        _start(store)
+    assert _thread is not None
+    return _thread
+
+
+def warm_new_version(store: GraphStore) -> bool:
+    """Start warming `store`'s current version if this process has not yet (an ingest or a score
+    committed one since): a served process sees a new version on its next request, and builds
+    its caches of it in the background instead of in the first requests that need them.
+    Returns whether it started; a warm-up still running is left to end first."""
+    version = store.version
+    if version is None or version == _warmed or warming():
+        return False
+    with _version_lock:
+        if version == _warmed or warming():
+            return False
+        _start(store)
+    return True
+
+
+def _start(store: GraphStore) -> None:
+    global _thread, _warmed
+    _warmed = store.version
     _thread = threading.Thread(target=_warm_and_freeze, args=(store,), daemon=True, name="warm-caches")
     _thread.start()
-    return _thread

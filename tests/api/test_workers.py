@@ -369,3 +369,28 @@ def test_what_a_warm_process_holds_is_frozen_out_of_full_collections():
         gc.unfreeze()
         gc.set_threshold(*threshold)
     assert gc.get_freeze_count() == 0
+
+
+def test_a_served_process_warms_a_version_committed_after_it_started(tmp_path, monkeypatch):
+    import api.warm
+
+    warmed: list[str | None] = []
+    monkeypatch.setattr(api.warm, "_steps", lambda: [("seen", lambda store: warmed.append(store.version))])
+    monkeypatch.setattr(api.warm, "freeze_long_lived", lambda: 0)  # not the test process's collector
+    store = build_store(tmp_path / "store")
+    first = store.version
+    app = create_app(store_path=store.root, warm=True)
+    with TestClient(app) as client:
+        deadline = time.monotonic() + 10
+        while client.get("/health").json()["warming"] or not warmed:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        assert warmed == [first]
+        client.get("/health")  # the same version: nothing more to warm
+        store.write({"managers": store.read("managers")})  # a new version, as an ingest commits one
+        assert store.version != first
+        client.get("/health")  # the first request that sees it starts the warm-up
+        while client.get("/health").json()["warming"] or len(warmed) < 2:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        assert warmed == [first, store.version]
