@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 
-from api.deps import AuditDep, StoreDep, ViewerDep
+from api.deps import AuditDep, SettingsDep, StoreDep, ViewerDep
 from api.errors import ERROR_RESPONSES
 from api.masking import mask_name, person_branches
 from graph.errors import Forbidden, NotFound
@@ -50,16 +50,23 @@ def manager_view(manager_id: Annotated[str, Path(min_length=1, max_length=64)], 
 
 
 @router.get("/employers")
-def employers(viewer: ViewerDep, store: StoreDep, audit: AuditDep) -> dict[str, Any]:
-    """Payroll employers: staff, pay, retention rate, staff near and above CNY 50,000, product depth."""
+def employers(viewer: ViewerDep, store: StoreDep, audit: AuditDep, settings: SettingsDep,
+              limit: Annotated[int | None, Query(ge=1, le=100_000, description="rows per page (default 50, "
+                                                                             "at most 1,000)")] = None,
+              offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+    """Payroll employers, largest payroll first: staff, pay, retention, staff near/above CNY 50,000, products."""
     from scoring.retail_linkage import employer_summaries
 
     if viewer.allowed_kinds("retail_linkage") is not None:  # payroll aggregates are the retail side's
         raise Forbidden(f"the {viewer.user.role} role cannot see payroll employer summaries")
     table = employer_summaries(store)
-    rows = json.loads(table.to_json(orient="records", force_ascii=False, date_format="iso"))
-    rows = [r for r in rows if viewer.in_scope(r.get("branch_id"))]
+    if viewer.user.branch is not None:  # an employer of no known branch is shared
+        branch = table["branch_id"]
+        table = table[(branch.isna() | (branch == "") | (branch == viewer.user.branch)).to_numpy()]
+    limit = min(limit or settings.page_limit, settings.max_page_limit)
+    page = table.iloc[offset:offset + limit]
+    rows = json.loads(page.to_json(orient="records", force_ascii=False, date_format="iso"))  # the page only
     if rows:
         audit.record(viewer.user, "retail_employers", ids=[str(r.get("employer_id") or r.get("id")) for r in rows],
                      rows=len(rows))
-    return {"items": rows}
+    return {"total": len(table), "items": rows}

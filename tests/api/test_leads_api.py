@@ -92,6 +92,17 @@ def test_retail_manager_view_is_their_own(leads_client):
     assert masked and all(i["masked"] and i["aum"] is None for i in masked)
     employers = client.get("/retail/employers", headers=_h(tokens, "m03")).json()["items"]
     assert dc.SUPERMARKET in {e["employer_id"] for e in employers}
+    whole = client.get("/retail/employers?limit=1000", headers=_h(tokens, "admin")).json()
+    assert whole["total"] == len(whole["items"]) >= 1
+    totals = [e["payroll_total_12m"] for e in whole["items"]]
+    assert totals == sorted(totals, reverse=True)  # the largest payroll first
+    pages = [client.get(f"/retail/employers?limit=1&offset={k}", headers=_h(tokens, "admin")).json()
+             for k in range(0, whole["total"] + 1)]
+    assert [e["employer_id"] for p in pages for e in p["items"]] == [e["employer_id"] for e in whole["items"]]
+    mine = client.get("/retail/employers?limit=1000", headers=_h(tokens, "m03")).json()
+    branch = {e["employer_id"]: e["branch_id"] for e in whole["items"]}
+    assert mine["total"] == len(mine["items"])  # another branch's employers left out (the rule below)
+    assert {e["employer_id"] for e in mine["items"]} == {k for k, b in branch.items() if b in (None, "", dc.BRANCH_EAST)}
 
 
 def test_alerts_endpoint_lists_what_the_last_ingest_changed(leads_client):
