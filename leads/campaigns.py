@@ -69,6 +69,14 @@ GROUP BY flows.id
 """
 
 
+def _member_volumes(store: GraphStore) -> pd.Series:
+    """`_volumes` of every association member, kept per store version: the same for every viewer
+    and market (a request maps its members on it instead of reading the payments again)."""
+    members = store.read("memberships", ["member_id"])["member_id"].dropna()
+    return store.remembered(("association-member-volumes",), lambda: _volumes(store, members),
+                            lambda s: s, len)
+
+
 def _volumes(store: GraphStore, ids: pd.Series) -> pd.Series:
     """Yearly settlement volume of the entities `ids`: payments they made and received over the
     last 12 months, summed by DuckDB over the store's payments file (no payment becomes Python)."""
@@ -113,7 +121,7 @@ def market_campaigns(store: GraphStore, association: str | None = None,
         left_out = members.loc[~keep, "association_id"].astype(str).value_counts()
         members = members[keep]
     members = members.assign(
-        volume=members["member_id"].map(_volumes(store, members["member_id"])).fillna(0.0),
+        volume=members["member_id"].map(_member_volumes(store)).fillna(0.0),
         capital=pd.to_numeric(members["member_id"].map(ent["registered_capital"]), errors="coerce").fillna(0.0),
         client=members["member_id"].map(ent["is_client"]).fillna(False).astype(bool))
     members["cls"] = len(conf.market_classes) - 1
