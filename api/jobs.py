@@ -70,6 +70,10 @@ class _ScoringFailed(Exception):
     """The ingest of a job worked; the re-scoring after it did not."""
 
 
+class _Cancelled(Exception):
+    """A user asked the job to stop; raised between two steps of its ingest or scoring."""
+
+
 class JobRegistry:
     """The ingest jobs of one store, the same in every worker process of `serve --workers N`.
 
@@ -127,7 +131,10 @@ class JobRegistry:
         job = self._read(path)
         if job is None:
             raise NotFound(f"no ingest job {job_id!r}")
-        return self._cut_off(job, self._running_id()) if job.status in ("queued", "running") else job
+        if job.status not in ("queued", "running"):
+            return job
+        return self._cut_off(job, self._running_id()).model_copy(
+            update={"cancel_requested": self._cancel_mark(job_id).exists()})
 
     def list(self) -> list[JobOut]:
         found = [job for path in self.dir.glob("*.json") if (job := self._read(path)) is not None] \
@@ -136,6 +143,17 @@ class JobRegistry:
             running = self._running_id()
             found = [self._cut_off(job, running) if job.status in ("queued", "running") else job for job in found]
         return sorted(found, key=lambda j: j.created, reverse=True)
+
+    def cancel(self, job_id: str) -> JobOut:
+        """Ask a queued or running job to stop at its next step, whichever worker runs it (a mark
+        in the jobs folder, which the job looks for as each step starts). An ingest stopped before
+        its commit leaves the store as it was; one stopped while scoring keeps the version it
+        committed. Conflict once the job has ended."""
+        job = self.get(job_id)
+        if job.status not in ("queued", "running"):
+            raise Conflict(f"ingest job {job_id} has already ended ({job.status})")
+        self._cancel_mark(job_id).touch()
+        return job.model_copy(update={"cancel_requested": True})
 
     def wait(self, job_id: str, timeout: float | None = None) -> JobOut:
         """Block until the job ends (tests and scripts); a job of another worker is polled."""
@@ -182,6 +200,9 @@ class JobRegistry:
         finally:
             os.close(fd)
 
+    def _cancel_mark(self, job_id: str) -> Path:
+        return self.dir / f"{job_id}.cancel"
+
     @staticmethod
     def _cut_off(job: JobOut, running: str | None) -> JobOut:
         """A queued or running job that is not the one holding the lock: its server stopped."""
@@ -218,24 +239,41 @@ class JobRegistry:
             os.close(held)  # the last status is saved: the next job may start, in any worker
 
     def _run(self, job_id: str, bundle: Path, cleanup: Path | None) -> None:
+        mark = self._cancel_mark(job_id)
+
+        def stop_if_asked(job: str, step: str) -> None:  # as each step of the ingest or scoring starts
+            if mark.exists():
+                raise _Cancelled(f"{job}: {step}")
+
         self._update(job_id, status="running", started=_now())
+        data: dict[str, Any] | None = None
         try:
+            from graph.progress import watching
             from ingest.job import run_ingest  # lazy: the API starts without loading ingest
             from leads.watchers import INGEST_WATCHERS
             from scoring.run import score_all
 
             store = open_store(self.store.root)  # its own handle: request threads keep theirs
-            summary = run_ingest(store, bundle, watchers=INGEST_WATCHERS)
+            with watching(stop_if_asked):
+                summary = run_ingest(store, bundle, watchers=INGEST_WATCHERS)
             data = _summary_dict(summary)
             self._update(job_id, summary=data, rejects=rejects_summary(getattr(summary, "report_dir", None)))
             if self._jobs[job_id].score:
                 try:
-                    score_all(store)
+                    with watching(stop_if_asked):
+                        score_all(store)
+                except _Cancelled:
+                    raise
                 except Exception as exc:  # the ingest stands; say that only scoring failed
                     raise _ScoringFailed(f"ingested (store version {data.get('version')}), but scoring "
                                          f"failed: {exc if isinstance(exc, AppError) else type(exc).__name__}"
                                          ) from exc
             self._update(job_id, status="succeeded", finished=_now())
+        except _Cancelled as exc:
+            self._update(job_id, status="cancelled", finished=_now(), error=(
+                f"cancelled at {exc}: the store was left as it was" if data is None else
+                f"cancelled at {exc}: the ingest stands (store version {data.get('version')}); the prospects "
+                "are still those of the earlier scoring: run score"))
         except (AppError, _ScoringFailed) as exc:
             if isinstance(exc, _ScoringFailed) and not isinstance(exc.__cause__, AppError):
                 log.error("scoring after ingest job %s failed", job_id, exc_info=exc.__cause__)
@@ -245,5 +283,6 @@ class JobRegistry:
             self._update(job_id, status="failed", finished=_now(),
                          error=f"internal error ({type(exc).__name__}); the server log has the details")
         finally:
+            mark.unlink(missing_ok=True)
             if cleanup is not None:
                 shutil.rmtree(cleanup, ignore_errors=True)

@@ -133,7 +133,7 @@ class FamiliesOut(BaseModel):
 
 class JobOut(BaseModel):
     id: str
-    status: Literal["queued", "running", "succeeded", "failed"]
+    status: Literal["queued", "running", "succeeded", "failed", "cancelled"]
     source: Literal["upload", "path"]
     submitted_by: str
     created: str
@@ -143,6 +143,7 @@ class JobOut(BaseModel):
     summary: dict[str, Any] = Field(default_factory=dict, description="rows read, accepted, rejected …")
     rejects: dict[str, Any] = Field(default_factory=dict, description="rejected rows by file and reason")
     error: str | None = None
+    cancel_requested: bool = Field(default=False, description="a user asked the job to stop (POST /ingest/{id}/cancel)")
 
 
 class JobsOut(BaseModel):

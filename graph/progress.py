@@ -16,6 +16,7 @@ Example (silent here: doctests run with stderr captured):
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, TypeVar
@@ -25,7 +26,35 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-__all__ = ["track", "stages", "enabled"]
+__all__ = ["track", "stages", "enabled", "watching"]
+
+# who is told, in this thread (and what it starts in it), as each step of a `stages` job starts:
+# a background job's cancel check (`api.jobs`) raises there, between two steps
+_listener: contextvars.ContextVar[Callable[[str, str], None] | None] = contextvars.ContextVar(
+    "stage_listener", default=None)
+
+
+@contextlib.contextmanager
+def watching(listener: Callable[[str, str], None]) -> Iterator[None]:
+    """Call `listener(job, step)` as each step of a `stages` job run by this thread starts; an
+    exception it raises stops the job there (the job's own error handling runs as for any)."""
+    token = _listener.set(listener)
+    try:
+        yield
+    finally:
+        _listener.reset(token)
+
+
+def _told(description: str, step: Callable[[str], None]) -> Callable[[str], None]:
+    listener = _listener.get()
+    if listener is None:
+        return step
+
+    def told(name: str) -> None:
+        listener(description, name)
+        step(name)
+
+    return told
 
 
 def enabled() -> bool:
@@ -70,7 +99,7 @@ def stages(description: str, names: Sequence[str], console: Console | None = Non
     """
     drawn = _console(console)
     if drawn is None:
-        yield lambda name: None
+        yield _told(description, lambda name: None)
         return
     from rich.progress import (
         BarColumn,
@@ -96,5 +125,5 @@ def stages(description: str, names: Sequence[str], console: Console | None = Non
         progress.refresh()  # the step's name is on screen the moment it starts
 
     with progress:
-        yield step  # an error leaves the bar where the job stopped
+        yield _told(description, step)  # an error leaves the bar where the job stopped
         progress.update(task, completed=len(names), step="done")

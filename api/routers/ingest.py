@@ -53,3 +53,11 @@ def list_jobs(_: IngestUser, jobs: JobsDep) -> JobsOut:
 def job_status(job_id: str, _: IngestUser, jobs: JobsDep) -> JobOut:
     """One job's status, its ingest summary and a summary of its rejected rows."""
     return jobs.get(job_id)
+
+
+@router.post("/{job_id}/cancel", response_model=JobOut, status_code=status.HTTP_202_ACCEPTED)
+def cancel_job(job_id: str, user: IngestUser, jobs: JobsDep, audit: AuditDep) -> JobOut:
+    """Ask a queued or running job to stop at its next step; 409 once it has ended."""
+    job = jobs.cancel(job_id)
+    audit.record(user, "ingest_cancel", job=job.id)
+    return job

@@ -184,3 +184,58 @@ def test_scoring_failure_keeps_the_ingest_and_says_so(setup, monkeypatch):
     job = app.state.jobs.wait(r.json()["id"], timeout=30)
     assert job.status == "failed" and "scoring failed" in (job.error or "") and "boom" not in (job.error or "")
     assert job.summary["rows_read"] == 5 and job.summary["version"] == store.version
+
+
+def _gated(monkeypatch, module, name):
+    """Hold `module.name` until the test lets it go; returns (entered, release)."""
+    entered, release = threading.Event(), threading.Event()
+    real = getattr(module, name)
+
+    def held(*args, **kwargs):
+        entered.set()
+        release.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, held)
+    return entered, release
+
+
+def test_a_job_cancelled_before_its_commit_leaves_the_store_as_it_was(setup, monkeypatch):
+    client, app, tokens, *_, store = setup
+    import ingest.job
+
+    before = store.version
+    entered, release = _gated(monkeypatch, ingest.job, "derive_edge_tables")
+    h = auth(tokens["admin"])
+    job_id = client.post("/ingest/path", headers=h, json={"path": "bundle", "score": False}).json()["id"]
+    assert entered.wait(30)
+    assert_error(client.post(f"/ingest/{job_id}/cancel", headers=auth(tokens["analyst"])), 403)
+    asked = client.post(f"/ingest/{job_id}/cancel", headers=h)
+    assert asked.status_code == 202 and asked.json()["cancel_requested"] is True
+    assert client.get(f"/ingest/{job_id}", headers=h).json()["cancel_requested"] is True
+    release.set()  # derive ends; the job stops as its next step (the commit) starts
+    job = app.state.jobs.wait(job_id, timeout=30)
+    assert job.status == "cancelled" and "left as it was" in (job.error or "") and not job.cancel_requested
+    assert store.version == before and not list(app.state.jobs.dir.glob("*.cancel"))
+    assert_error(client.post(f"/ingest/{job_id}/cancel", headers=h), 409)  # it has ended
+    assert_error(client.post("/ingest/nope/cancel", headers=h), 404)
+    again = client.post("/ingest/path", headers=h, json={"path": "bundle", "score": False})
+    assert app.state.jobs.wait(again.json()["id"], timeout=30).status == "succeeded"  # the next job runs
+
+
+def test_a_job_cancelled_while_scoring_keeps_its_ingest(setup, monkeypatch):
+    client, app, tokens, *_, store = setup
+    import scoring.run
+
+    monkeypatch.setattr(scoring.run, "process_count", lambda settings: 1)  # the families one after another
+    entered, release = _gated(monkeypatch, scoring.run, "family_rows")
+    h = auth(tokens["admin"])
+    prospects = store.read("prospects")
+    job_id = client.post("/ingest/path", headers=h, json={"path": "bundle", "score": True}).json()["id"]
+    assert entered.wait(30)
+    assert client.post(f"/ingest/{job_id}/cancel", headers=h).status_code == 202
+    release.set()
+    job = app.state.jobs.wait(job_id, timeout=60)
+    assert job.status == "cancelled" and "the ingest stands" in (job.error or "")
+    assert job.summary["version"] == store.version  # the ingest's version, no scoring version after it
+    assert store.read("prospects").equals(prospects)
