@@ -29,7 +29,7 @@ from graph.store import release_memory
 from ingest.normalise import id_set
 
 __all__ = ["derive_edges", "derive_edge_tables", "derive_branches", "derive_managers", "frames_reader", "month_of",
-           "TableReader"]
+           "stable_order", "TableReader"]
 
 # Columns of a node or fact table as Arrow in the stored schema: `read(table, columns)`
 TableReader = Callable[[str, list[str]], pa.Table]
@@ -142,7 +142,7 @@ def _by_month(facts: pa.Table, kind_order: int, kind: str) -> pa.Table:
 
     Each key column is replaced by its rank among its distinct values sorted (Arrow compares
     strings byte by byte, as DuckDB does), the ranks are packed into one int64 and sorted
-    (stable: a run keeps its facts' order), and each run of equal keys is summed by `reduceat`;
+    (`stable_order`: a run keeps its facts' order), and each run of equal keys is summed by `reduceat`;
     the key strings are taken from their distinct values, one per run.
     """
     size = facts.num_rows
@@ -154,7 +154,7 @@ def _by_month(facts: pa.Table, kind_order: int, kind: str) -> pa.Table:
         packed = np.zeros(size, dtype=np.int64)
         for (rank, _), width in zip(keys.values(), sizes, strict=True):
             packed = packed * width + rank
-        order = np.argsort(packed, kind="stable")
+        order = stable_order(packed)
         packed = packed[order]
         new_run = packed[1:] != packed[:-1]
     else:  # too many distinct values to pack into one integer: sort on the ranks
@@ -186,6 +186,37 @@ def _by_month(facts: pa.Table, kind_order: int, kind: str) -> pa.Table:
     columns["other_bank_amount"] = pa.array(np.add.reduceat(np.where(other, amount, 0.0), starts))
     columns["new_edge"] = pa.array(new_edge)
     return pa.table(columns, schema=_BY_MONTH_SCHEMA)
+
+
+def stable_order(key: np.ndarray) -> np.ndarray:
+    """The order of `np.argsort(key, kind="stable")` for a non-negative int64 `key`, by numpy's
+    unstable sort (SIMD quicksort) of values that carry their row number in their low bits.
+
+    numpy's stable sort of int64 is a timsort, about 8x the time of its unstable sort of the same
+    values at 2M rows. Each row's number is packed under (a digit of) its key, so no two values
+    are equal and the unstable sort gives the stable order. Where the key and the row number
+    do not fit together in 63 bits, the key is sorted a digit at a time from the lowest (a least
+    significant digit radix sort, each pass stable by the same packing): two passes at 20M rows.
+
+    >>> stable_order(np.array([5, 3, 5, 3, 0])).tolist()
+    [4, 1, 3, 0, 2]
+    """
+    size = len(key)
+    row_bits = max(size - 1, 1).bit_length()
+    digit = 63 - row_bits  # key bits sorted per pass
+    rows = np.arange(size, dtype=np.int64)
+    width = int(key.max()).bit_length() if size else 0
+    order: np.ndarray | None = None
+    for low in range(0, max(width, 1), digit):
+        keyed = (key if order is None else key[order]) >> low  # a copy: `key` is left as it was
+        if low + digit < width:
+            keyed &= (1 << digit) - 1
+        keyed <<= row_bits
+        keyed |= rows  # the row's place in the order so far: ties keep it
+        keyed.sort()
+        keyed &= (1 << row_bits) - 1
+        order = keyed if order is None else order[keyed]
+    return rows if order is None else order
 
 
 def _ranks(values: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
