@@ -86,7 +86,7 @@ FROM payroll"""),
 # the facts' order, never thread timing, so every ingest of the same facts stores the same bits).
 # The kinds run one after the other and are put one after the other, so the rows are sorted by
 # (kind, src, dst, month). `edge_months` is these rows (but endorsements) and `edges` sums each edge's run of
-# rows (`_edges_of`): the facts are sorted once and `months_active` counts rows (no DISTINCT).
+# rows (`_edges_of`, kind by kind): the facts are sorted once and `months_active` counts rows (no DISTINCT).
 _FACTS_SQL = """
 WITH money AS ({money})
 SELECT src, dst, month, coalesce(amount, 0) AS amount, on_day, coalesce(other_bank, false) AS other_bank
@@ -111,7 +111,7 @@ def _money_edges(read: TableReader, own_bank_names: Iterable[str]) -> tuple[pa.T
     """`edges` of the money kinds and `edge_months`: each kind's facts by DuckDB over the staged
     Arrow tables, summed per (src, dst, month) by `_by_month`."""
     own = {"own_banks": sorted({n.strip() for n in own_bank_names})}
-    parts = []
+    edges, months = [], []
     for kind_order, (kind, needs, money) in enumerate(_MONEY_KINDS, start=1):
         con = duckdb.connect()  # one per kind: its buffers are freed before the next kind's
         try:
@@ -122,15 +122,19 @@ def _money_edges(read: TableReader, own_bank_names: Iterable[str]) -> tuple[pa.T
             facts = (con.sql(sql, params=own) if "$own_banks" in money else con.sql(sql)).to_arrow_table()
         finally:
             con.close()
-        parts.append(_by_month(facts, kind_order, kind))
+        by_month = _by_month(facts, kind_order, kind)
         del facts
+        # the kind's edges at once, and of its monthly rows only what `edge_months` keeps: the
+        # days and flags of every kind's months are never held together
+        edges.append(_edges_of(by_month))
+        if kind != "ENDORSES":
+            months.append(by_month.select(["src", "dst", "kind", "month", "amount", "count"]))
+        del by_month
         release_memory()  # the kind's facts leave before the next kind
-    by_month = pa.concat_tables(parts)
-    months = pa.concat_tables([part.select(["src", "dst", "kind", "month", "amount", "count"])
-                               for (kind, _, _), part in zip(_MONEY_KINDS, parts, strict=True) if kind != "ENDORSES"])
-    if months.column("month").null_count:
-        months = months.filter(pc.is_valid(months.column("month")))
-    return _edges_of(by_month), conform_arrow("edge_months", months)
+    month_rows = pa.concat_tables(months)
+    if month_rows.column("month").null_count:
+        month_rows = month_rows.filter(pc.is_valid(month_rows.column("month")))
+    return pa.concat_tables(edges), conform_arrow("edge_months", month_rows)
 
 
 _PACKED_LIMIT = 2.0 ** 62  # the product of the three keys' distinct counts that still packs into an int64
