@@ -182,33 +182,43 @@ def _by_month(facts: pa.Table, kind_order: int, kind: str) -> pa.Table:
         packed = np.zeros(size, dtype=np.int64)
         for (rank, _), width in zip(keys.values(), sizes, strict=True):
             packed = packed * width + rank
-        order = stable_order(packed)
-        packed = packed[order]
-        new_run = packed[1:] != packed[:-1]
+        packed, order = _stable_sort(packed)
+        starts = np.flatnonzero(np.concatenate(([True], packed[1:] != packed[:-1])))
+        # each run's ranks unpacked from its key (no gather of the ranks by the order)
+        key = packed[starts]
+        at_start: list[np.ndarray] = []
+        for width in reversed(sizes):
+            at_start.insert(0, key % width)
+            key //= width
+        del packed, key
     else:  # too many distinct values to pack into one integer: sort on the ranks
         order = np.lexsort([rank for rank, _ in reversed(keys.values())])
         new_run = np.zeros(size - 1, dtype=bool)
         for rank, _ in keys.values():
             ranked = rank[order]
             new_run |= ranked[1:] != ranked[:-1]
-    starts = np.flatnonzero(np.concatenate(([True], new_run)))
-    at = order[starts]
+        starts = np.flatnonzero(np.concatenate(([True], new_run)))
+        at_start = [rank[order[starts]] for rank, _ in keys.values()]
     columns: dict[str, pa.Array] = {"kind_order": pa.repeat(pa.scalar(kind_order, pa.int32()), len(starts)),
                                     "kind": pa.repeat(pa.scalar(kind, pa.large_string()), len(starts))}
     new_edge = np.zeros(len(starts), dtype=bool)
     new_edge[0] = True
-    for name, (rank, distinct) in keys.items():
-        ranked = rank[at]
+    for (name, (_, distinct)), ranked in zip(keys.items(), at_start, strict=True):
         columns[name] = distinct.take(pa.array(ranked, mask=ranked == len(distinct)))
         if name != "month":
             new_edge[1:] |= ranked[1:] != ranked[:-1]
+    del keys, at_start
     amount = pc.cast(facts.column("amount"), pa.float64()).to_numpy()[order]
     columns["amount"] = pa.array(np.add.reduceat(amount, starts))
     columns["count"] = pa.array(np.diff(np.append(starts, size)))
-    days = pc.cast(facts.column("on_day"), pa.timestamp("ns")).cast(pa.int64())
-    for name, reduce, blank in (("first_on", np.minimum, np.iinfo(np.int64).max),
-                                ("last_on", np.maximum, np.iinfo(np.int64).min)):
-        out = reduce.reduceat(pc.fill_null(days, blank).to_numpy()[order], starts)
+    latest, earliest = np.iinfo(np.int64).max, np.iinfo(np.int64).min
+    days = pc.fill_null(pc.cast(facts.column("on_day"), pa.timestamp("ns")).cast(pa.int64()), latest)
+    days = days.to_numpy()[order]  # a missing day: after every day, so never a run's first
+    first = np.minimum.reduceat(days, starts)
+    days[days == latest] = earliest  # and now before every day, so never a run's last
+    last = np.maximum.reduceat(days, starts)
+    del days
+    for name, out, blank in (("first_on", first, latest), ("last_on", last, earliest)):
         columns[name] = pa.array(out, mask=out == blank).cast(pa.timestamp("ns"))  # no day in the run: null
     other = facts.column("other_bank").to_numpy(zero_copy_only=False)[order]
     columns["other_bank_amount"] = pa.array(np.add.reduceat(np.where(other, amount, 0.0), starts))
@@ -229,22 +239,34 @@ def stable_order(key: np.ndarray) -> np.ndarray:
     >>> stable_order(np.array([5, 3, 5, 3, 0])).tolist()
     [4, 1, 3, 0, 2]
     """
+    return _stable_sort(key)[1]
+
+
+def _stable_sort(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`key` sorted and `stable_order(key)` (the sorted key without a gather where one pass did)."""
     size = len(key)
     row_bits = max(size - 1, 1).bit_length()
     digit = 63 - row_bits  # key bits sorted per pass
     rows = np.arange(size, dtype=np.int64)
     width = int(key.max()).bit_length() if size else 0
-    order: np.ndarray | None = None
-    for low in range(0, max(width, 1), digit):
-        keyed = (key if order is None else key[order]) >> low  # a copy: `key` is left as it was
+    if width <= digit:  # one pass: the sorted values hold the sorted key too
+        keyed = key << row_bits  # a copy: `key` is left as it was
+        keyed |= rows
+        keyed.sort()
+        order = keyed & ((1 << row_bits) - 1)
+        keyed >>= row_bits
+        return keyed, order
+    order = rows
+    for low in range(0, width, digit):
+        keyed = (key if low == 0 else key[order]) >> low  # the first pass: `order` is the rows
         if low + digit < width:
             keyed &= (1 << digit) - 1
         keyed <<= row_bits
         keyed |= rows  # the row's place in the order so far: ties keep it
         keyed.sort()
         keyed &= (1 << row_bits) - 1
-        order = keyed if order is None else order[keyed]
-    return rows if order is None else order
+        order = order[keyed]
+    return key[order], order
 
 
 def _ranks(values: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:

@@ -126,6 +126,7 @@ def test_stable_order_is_that_of_a_stable_argsort(top: int) -> None:
     got = derive.stable_order(key)
     assert np.array_equal(got, np.argsort(key, kind="stable"))
     assert np.array_equal(key, given)  # the key is left as it was
+    assert np.array_equal(derive._stable_sort(key)[0], np.sort(key))  # and the sorted key comes with the order
     assert derive.stable_order(np.zeros(0, dtype=np.int64)).size == 0
     assert derive.stable_order(np.zeros(3, dtype=np.int64)).tolist() == [0, 1, 2]
 
