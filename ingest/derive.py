@@ -343,18 +343,20 @@ def derive_edge_tables(read: TableReader, own_bank_names: Iterable[str],
     mem = read("memberships", ["member_id", "association_id", "position"])
     parts.append(_part("MEMBER_OF", {"src": mem["member_id"], "dst": mem["association_id"],
                                      "position": mem["position"]}))
-    ent = read("enterprises", ["id", "parent_id"])
+    # each node table read once, with every column its edges need
+    nodes = {"enterprises": read("enterprises", ["id", "parent_id", "manager_id", "branch_id"]),
+             "persons": read("persons", ["id", "manager_id", "branch_id"]),
+             "managers": read("managers", ["id", "branch_id"])}
+    ent = nodes["enterprises"]
     parent_id = ent["parent_id"]
     named = pc.and_(pc.is_in(parent_id, value_set=pc.unique(ent["id"])), pc.not_equal(parent_id, ent["id"]))
     parent = ent.filter(pc.fill_null(named, False))
     parts.append(_part("PARENT_OF", {"src": parent["parent_id"], "dst": parent["id"]}))
     for table in ("enterprises", "persons"):
-        nodes = read(table, ["id", "manager_id"])
-        managed = nodes.filter(pc.is_valid(nodes["manager_id"]))
+        managed = nodes[table].filter(pc.is_valid(nodes[table]["manager_id"]))
         parts.append(_part("MANAGES", {"src": managed["manager_id"], "dst": managed["id"]}))
     for table in ("enterprises", "persons", "managers"):
-        nodes = read(table, ["id", "branch_id"])
-        placed = nodes.filter(pc.is_valid(nodes["branch_id"]))
+        placed = nodes[table].filter(pc.is_valid(nodes[table]["branch_id"]))
         parts.append(_part("IN_BRANCH", {"src": placed["id"], "dst": placed["branch_id"]}))
     # every part is unique by (src, dst, kind, role) by construction (facts are keyed), and in a
     # deterministic order, so no global de-duplication or sort is needed; the parts' chunks are
