@@ -82,8 +82,8 @@ SELECT employer_id AS src, person_id AS dst, amount,
 FROM payroll"""),
 )
 
-# Each kind's facts (`_FACTS_SQL`, one DuckDB query over Arrow tables) become one row per (src,
-# dst, month) with its totals, first and last day and the part paid to payees at other banks,
+# Each kind's facts (`_FACTS_SQL`, one DuckDB query over the staged Parquet files or Arrow
+# tables) become one row per (src, dst, month) with its totals, first and last day and the part paid to payees at other banks,
 # sorted by edge then month (`_by_month`): as `GROUP BY src, dst, month ORDER BY src, dst, month
 # NULLS LAST` but by one numpy sort of integer ranks and `reduceat` over its runs (a DuckDB
 # GROUP BY and ORDER BY on the strings cost about 3x the CPU at 2M payments; each sum follows
