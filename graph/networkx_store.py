@@ -247,6 +247,12 @@ class _ParquetStage(Stage):
             return arrow_columns(name, empty(name), columns)
         return _read_arrow(self._store.root / entry["file"], name, columns)
 
+    def _parquet_file(self, name: str, put: bool) -> Path | None:
+        if put:
+            return self.folder / f"{name}.parquet"
+        entry = self._store.manifest()["tables"].get(name)
+        return None if entry is None else self._store.root / entry["file"]
+
     def _commit(self) -> str:
         return self._store._finish(self.folder, self.rows, self.note)
 

@@ -23,6 +23,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, final
 
@@ -76,6 +77,17 @@ class Stage:
         return self._read_put(name, wanted) if name in self.names else self._read_kept(name, wanted)
 
     @final
+    def parquet_file(self, name: str) -> Path | None:
+        """The Parquet file that `read(name)` reads (put here, else the current version's), where
+        the backend keeps each table as one file, so DuckDB can scan it without the table being
+        held in memory; None otherwise. Its columns are those it was written with (a file written
+        before a column existed lacks it): `read` conforms them, a scan of the file does not."""
+        if name not in TABLES:
+            raise NotFound(f"unknown table {name!r}")
+        self._open()
+        return self._parquet_file(name, put=name in self.names)
+
+    @final
     def commit(self) -> str:
         """Make the new version current (put tables replaced, the others kept); its id."""
         self._open()
@@ -108,6 +120,9 @@ class Stage:
 
     def _read_kept(self, name: str, columns: list[str]) -> pa.Table:
         return arrow_columns(name, self.store.read(name, columns), columns)
+
+    def _parquet_file(self, name: str, put: bool) -> Path | None:
+        return None
 
     def _commit(self) -> str:
         held, self._held = self._held, {}

@@ -132,7 +132,7 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
             writing = time.perf_counter() - lap
             lap = time.perf_counter()
             step("derive edges")
-            derived = derive_edge_tables(staged.read, settings.own_bank_names)
+            derived = derive_edge_tables(staged.read, settings.own_bank_names, staged.parquet_file)
             for name in ("edge_months", "edges"):  # always written: rebuilt from every fact
                 staged.put(name, derived.pop(name))
                 release_memory()

@@ -1,6 +1,6 @@
 """Tracking over time: each ingest keeps a small snapshot of campaign metrics, versioned.
 
-Metrics (computed column-wise with pandas group-bys, never row by row):
+Metrics (computed column-wise, never row by row: DuckDB over the store's files, pandas for the managers):
 - employer: `payroll_staff`, `staff_over_threshold` (holding at least the retail threshold,
   CNY 50,000) and `retention` (assets kept at the bank / a year's pay): the payroll family's
   `employer_summaries`, so the words mean what they mean on the employer page;
@@ -16,6 +16,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
+import duckdb
 import pandas as pd
 
 from graph.errors import InvalidRequest
@@ -41,19 +42,39 @@ def _long(df: pd.DataFrame, scope: str, key: str, metrics: list[str]) -> pd.Data
     return out
 
 
-def _as_of(store: GraphStore) -> str:
-    """The latest payroll or payment month (DuckDB over the store's files), else this month."""
-    con = store_views(store, {"payroll": ["month"], "payments": ["month"]})
-    try:
-        found = con.execute("SELECT max(m) FROM (SELECT max(CAST(month AS VARCHAR)) AS m FROM payroll UNION ALL "
-                            "SELECT max(CAST(month AS VARCHAR)) FROM payments)").fetchone()
-    finally:
-        con.close()
+# The association and chain metrics, one DuckDB query each over the store's files (no pandas
+# frame of the enterprises): rows sorted by id, as a pandas group-by gives them. A member counts
+# as a client where it is an enterprise that is a client (each membership row once).
+_ASSOCIATIONS_SQL = """
+SELECT m.association_id AS association_id, count(DISTINCT m.member_id) AS members,
+       sum(CASE WHEN e.is_client THEN 1 ELSE 0 END) AS client_members
+FROM memberships m LEFT JOIN enterprises e ON e.id = m.member_id
+WHERE m.association_id IS NOT NULL AND m.member_id IS NOT NULL
+GROUP BY m.association_id ORDER BY m.association_id"""
+_CHAINS_SQL = """
+SELECT parent_id, count(*) AS stores, sum(CASE WHEN is_client THEN 1 ELSE 0 END) AS stores_opened
+FROM enterprises WHERE parent_id IS NOT NULL
+GROUP BY parent_id HAVING count(*) >= $min_stores ORDER BY parent_id"""
+_AS_OF_SQL = """
+SELECT max(m) FROM (SELECT max(CAST(month AS VARCHAR)) AS m FROM payroll UNION ALL
+                    SELECT max(CAST(month AS VARCHAR)) FROM payments)"""
+
+
+def _as_of(con: duckdb.DuckDBPyConnection) -> str:
+    """The latest payroll or payment month, else this month."""
+    found = con.execute(_AS_OF_SQL).fetchone()
     return str(found[0]) if found and found[0] is not None else datetime.now(UTC).strftime("%Y-%m")
 
 
-def compute_metrics(store: GraphStore, settings: ScoringSettings | None = None) -> pd.DataFrame:
-    """The metrics of the store's current version: rows of {scope, scope_id, metric, value}."""
+def _views(store: GraphStore) -> duckdb.DuckDBPyConnection:
+    return store_views(store, {"payroll": ["month"], "payments": ["month"], "memberships": ["association_id", "member_id"],
+                               "enterprises": ["id", "is_client", "parent_id"]})
+
+
+def compute_metrics(store: GraphStore, settings: ScoringSettings | None = None,
+                    con: duckdb.DuckDBPyConnection | None = None) -> pd.DataFrame:
+    """The metrics of the store's current version: rows of {scope, scope_id, metric, value}
+    (`con`: a connection with the store's views, as `_views` makes, else one of its own)."""
     parts: list[pd.DataFrame] = []
     # the payroll family's employer summary (its three columns, one aggregation): one
     # definition of staff, threshold and retention
@@ -61,19 +82,18 @@ def compute_metrics(store: GraphStore, settings: ScoringSettings | None = None) 
         "staff": "payroll_staff", "staff_above_threshold": "staff_over_threshold", "retention_rate": "retention"})
     if len(per):
         parts.append(_long(per, "employer", "employer_id", ["payroll_staff", "staff_over_threshold", "retention"]))
-    enterprises = store.read("enterprises", ["id", "is_client", "parent_id"])
-    client = enterprises.set_index("id")["is_client"].fillna(False).astype(bool)
-    members = store.read("memberships", ["association_id", "member_id"]).dropna()
-    if len(members):
-        members = members.assign(client=members["member_id"].map(client).fillna(False).astype(bool))
-        per = members.groupby("association_id").agg(members=("member_id", "nunique"), client_members=("client", "sum"))
-        parts.append(_long(per.reset_index(), "association", "association_id", ["members", "client_members"]))
-    stores = enterprises.dropna(subset=["parent_id"])
-    if len(stores):
-        stores = stores.assign(opened=stores["is_client"].fillna(False).astype(bool))
-        per = stores.groupby("parent_id").agg(stores=("id", "size"), stores_opened=("opened", "sum"))
-        per = per[per["stores"] >= MIN_STORES]  # chains only, as in the chain campaigns
-        parts.append(_long(per.reset_index(), "anchor", "parent_id", ["stores", "stores_opened"]))
+    own = con is None
+    con = _views(store) if con is None else con
+    try:
+        per = con.execute(_ASSOCIATIONS_SQL).df()
+        if len(per):
+            parts.append(_long(per, "association", "association_id", ["members", "client_members"]))
+        per = con.execute(_CHAINS_SQL, {"min_stores": MIN_STORES}).df()  # chains only, as in the chain campaigns
+        if len(per):
+            parts.append(_long(per, "anchor", "parent_id", ["stores", "stores_opened"]))
+    finally:
+        if own:
+            con.close()
     claims = pd.DataFrame([c.__dict__ for c in LeadLedger(store.state_dir).claims().values()],
                           columns=["owner", "status"])
     managers = store.read("managers", ["id"])
@@ -97,8 +117,12 @@ def record_snapshot(store: GraphStore, version: str | None = None,
                     settings: ScoringSettings | None = None) -> pd.DataFrame:
     """Compute the current version's metrics and keep them (replacing that version's rows)."""
     version = version or store.version
-    snap = compute_metrics(store, settings)
-    snap.insert(0, "as_of", _as_of(store))
+    con = _views(store)
+    try:
+        snap = compute_metrics(store, settings, con)
+        snap.insert(0, "as_of", _as_of(con))
+    finally:
+        con.close()
     snap.insert(0, "version", str(version))
     old = _read(store)
     old = old[old["version"] != str(version)]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from graph.networkx_store import NetworkxStore
 from graph.schema import conform
@@ -73,3 +74,21 @@ def test_a_failed_commit_closes_the_stage_and_changes_nothing(tmp_path: Path, mo
     with pytest.raises(RuntimeError, match="committed or aborted"):
         stage.commit()  # never a second, half commit
     assert store.version == v1 and not any(p.name.startswith(".tmp-") for p in (tmp_path / "s" / "versions").iterdir())
+
+
+def test_parquet_file_names_the_file_a_table_is_read_from(tmp_path: Path) -> None:
+    """The embedded store's stage names the Parquet file of a put table (in the new version's
+    folder) and of a kept one (the current version's); the default stage keeps no files."""
+    store = NetworkxStore(tmp_path / "s")
+    store.write({"enterprises": pd.DataFrame({"id": ["E1"], "name": ["甲"]})})
+    with store.stage("files") as stage:
+        stage.put("persons", pd.DataFrame({"id": ["P1"], "name": ["张三"], "aum": [1.0]}))
+        put, kept = stage.parquet_file("persons"), stage.parquet_file("enterprises")
+        assert put is not None and kept is not None
+        assert pq.read_table(put, columns=["id"]).column("id").to_pylist() == ["P1"]
+        assert pq.read_table(kept, columns=["id"]).column("id").to_pylist() == ["E1"]
+        assert stage.parquet_file("associations") is None  # in no version yet
+        stage.commit()
+    with Stage(store, "in memory") as in_memory:
+        in_memory.put("persons", pd.DataFrame({"id": ["P2"], "name": ["李四"], "aum": [2.0]}))
+        assert in_memory.parquet_file("persons") is None
