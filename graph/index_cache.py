@@ -33,15 +33,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
-from graph.adjacency import ARRAYS, Adjacency, encode_ids, lookup, take_rows
+from graph.adjacency import ARRAYS, Adjacency, encode_arrow_ids, lookup, take_rows
 from graph.lru import Lru
-from graph.schema import NODE_TABLES, conform
+from graph.schema import NODE_TABLES, conform, conform_arrow
 
 if TYPE_CHECKING:
     from graph.store import GraphStore
 
-__all__ = ["NodeIndex", "load_adjacency", "load_node_index", "load_arrow", "warm", "CACHE_DIR"]
+__all__ = ["NodeIndex", "load_adjacency", "load_node_index", "load_arrow", "warm", "stored_arrow", "CACHE_DIR"]
 
 CACHE_DIR = "cache"
 FORMAT = 1  # bump when the layout changes: older folders are then ignored
@@ -65,19 +67,26 @@ class NodeIndex:
         self._lock = threading.Lock()
 
     @classmethod
-    def build(cls, frames: dict[str, pd.DataFrame]) -> NodeIndex:
-        """From each node table's rows (the first table and row of an id wins, in NODE_TABLES order)."""
-        ids, table, pos = [], [], []
+    def build(cls, frames: dict[str, pd.DataFrame | pa.Table]) -> NodeIndex:
+        """From each node table's rows (the first table and row of an id wins, in NODE_TABLES order),
+        as frames or Arrow tables (`stored_arrow`: the ids are then never Python strings)."""
+        tables: dict[str, pa.Table] = {}
+        table, pos = [], []
         for code, name in enumerate(NODE_TABLES):
-            df = frames[name]
-            ids.append(df["id"].astype(str).to_numpy(dtype=object))
-            table.append(np.full(len(df), code, dtype=np.int8))
-            pos.append(np.arange(len(df), dtype=np.int64))
-        all_ids = np.concatenate(ids) if ids else np.empty(0, dtype=object)
-        first = ~pd.Index(all_ids).duplicated(keep="first")
-        keys = encode_ids(all_ids[first]) if first.any() else np.empty(0, dtype="S1")
+            given = frames[name]
+            rows = tables[name] = given if isinstance(given, pa.Table) else pa.Table.from_pandas(given,
+                                                                                                 preserve_index=False)
+            table.append(np.full(rows.num_rows, code, dtype=np.int8))
+            pos.append(np.arange(rows.num_rows, dtype=np.int64))
+        all_ids = pa.chunked_array([chunk for name in NODE_TABLES for chunk in
+                                    pc.fill_null(tables[name]["id"].cast(pa.large_string()), "<NA>").chunks],
+                                   type=pa.large_string()).combine_chunks()
+        # the first row of each id: the first place its code (first-seen order) appears
+        codes = np.asarray(all_ids.dictionary_encode().indices.to_numpy(), dtype=np.int64)
+        first = np.zeros(len(codes), dtype=bool)
+        first[np.unique(codes, return_index=True)[1]] = True
+        keys = encode_arrow_ids(all_ids.filter(pa.array(first))) if first.any() else np.empty(0, dtype="S1")
         order = np.argsort(keys, kind="stable")
-        tables = {name: pa.Table.from_pandas(frames[name], preserve_index=False) for name in NODE_TABLES}
         return cls(keys[order], np.concatenate(table)[first][order], np.concatenate(pos)[first][order], tables)
 
     def __len__(self) -> int:
@@ -125,13 +134,28 @@ class NodeIndex:
         return {"keys": self.keys, "table": self.table, "pos": self.pos}
 
 
+def stored_arrow(store: GraphStore, table: str) -> pa.Table:
+    """A table of the store's current version as Arrow in the schema's shape: its Parquet file
+    read as it is when the store keeps one (no pandas frame, no Python string per value), else
+    the rows `store.read` gives (a server backend)."""
+    manifest = getattr(store, "manifest", None)
+    root = getattr(store, "root", None)
+    entry = manifest()["tables"].get(table) if callable(manifest) and root is not None else None
+    if entry is not None:
+        try:
+            return conform_arrow(table, pq.read_table(root / entry["file"]))
+        except (OSError, pa.ArrowException):
+            pass  # missing or damaged: `store.read` raises the store's own error
+    return pa.Table.from_pandas(store.read(table), preserve_index=False)
+
+
 def load_adjacency(store: GraphStore) -> Adjacency:
     """The adjacency index of the store's current `edges`: from the disk cache, else built (and cached)."""
     folder = _folder(store, "adjacency", [store._table_token("edges")])  # noqa: SLF001 - the store's own token
     found = _read(folder, ARRAYS, ["edges"])
     if found is not None:
         return Adjacency.from_arrays(found[0], found[1]["edges"])
-    built = Adjacency(store.read("edges"))
+    built = Adjacency(stored_arrow(store, "edges"))
     _write(folder, built.arrays(), {"edges": built.edge_table})
     found = _read(folder, ARRAYS, ["edges"])  # memory-mapped: the built arrays can go
     return built if found is None else Adjacency.from_arrays(found[0], found[1]["edges"])
@@ -143,7 +167,7 @@ def load_node_index(store: GraphStore) -> NodeIndex:
     folder = _folder(store, "nodes", tokens)
     found = _read(folder, ("keys", "table", "pos"), list(NODE_TABLES))
     if found is None:
-        built = NodeIndex.build({name: store.read(name) for name in NODE_TABLES})
+        built = NodeIndex.build({name: stored_arrow(store, name) for name in NODE_TABLES})
         _write(folder, built.arrays(), built.tables)
         found = _read(folder, ("keys", "table", "pos"), list(NODE_TABLES))
         if found is None:
@@ -186,8 +210,6 @@ def warm(store: GraphStore, prospects: pd.DataFrame | None = None, version: str 
     manifest = getattr(store, "manifest", None)
     entry = manifest()["tables"].get("prospects") if callable(manifest) else None
     if entry is not None:
-        import pyarrow.parquet as pq
-
         if prospects is not None and version is not None and version == store.version:
             written = prospects
             load_arrow(store, "prospects", lambda: pa.Table.from_pandas(conform("prospects", written),
