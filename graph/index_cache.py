@@ -43,7 +43,7 @@ from graph.schema import NODE_TABLES, conform, conform_arrow
 if TYPE_CHECKING:
     from graph.store import GraphStore
 
-__all__ = ["NodeIndex", "load_adjacency", "load_node_index", "load_arrow", "warm", "stored_arrow", "CACHE_DIR"]
+__all__ = ["NodeIndex", "load_adjacency", "load_node_index", "load_arrow", "warm", "warm_graph", "stored_arrow", "CACHE_DIR"]
 
 CACHE_DIR = "cache"
 FORMAT = 1  # bump when the layout changes: older folders are then ignored
@@ -197,6 +197,14 @@ def load_arrow(store: GraphStore, table: str, read: Callable[[], pa.Table]) -> p
     return _MAPPED.put(folder, found[1][table])
 
 
+def warm_graph(store: GraphStore) -> None:
+    """Build the graph caches of the current version now: the adjacency and node indexes (a
+    no-op for those already on disk). They depend on `edges` and the node tables only, so a score
+    run builds them alongside scoring (`scoring.parallel.run_groups`)."""
+    store.adjacency()
+    store._node_index()  # noqa: SLF001 - the store's own index
+
+
 def warm(store: GraphStore, prospects: pd.DataFrame | None = None, version: str | None = None) -> None:
     """Build the current version's caches now (e.g. at the end of an ingest or a score run), so
     no request pays for them; a no-op for the caches already on disk.
@@ -205,8 +213,7 @@ def warm(store: GraphStore, prospects: pd.DataFrame | None = None, version: str 
     (`scoring.run.ScoreSummary`): while that version is the current one, its Arrow copy is made
     from them (the table the store wrote to Parquet) instead of read back and decompressed.
     """
-    store.adjacency()
-    store._node_index()  # noqa: SLF001 - the store's own index
+    warm_graph(store)
     manifest = getattr(store, "manifest", None)
     entry = manifest()["tables"].get("prospects") if callable(manifest) else None
     if entry is not None:
