@@ -98,3 +98,47 @@ def test_cursors_of_the_shared_database_keep_their_views_apart_across_threads():
             other.execute("SELECT * FROM numbers")
     finally:
         other.close()
+
+
+def test_the_shared_window_cuts_the_same_payments_as_the_query(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Within `shared_window` the payments are read once and every window cut from them is the
+    query's answer (rows, order, codes of the asking index, the other-bank mask), over ids in
+    another order too; without the bank names the mask is left out; outside, nothing is kept."""
+    import scoring.features as features
+
+    ids = ["E3", "E1", "E2", "E4"]
+    payments = pd.DataFrame({
+        "payment_id": [f"T{i}" for i in range(8)],
+        "payer_id": ["E1", "E2", "E3", "E1", "E9", "E4", "E2", "E1"],
+        "payee_id": ["E2", "E3", "E1", "E1", "E1", "E2", "E1", "E4"],
+        "amount": [5.0, 3.0, 2.0, 9.0, 1.0, -4.0, 7.0, 6.0],
+        "paid_on": pd.to_datetime(["2024-01-05", "2024-02-01", "2024-03-10", "2024-03-11", "2024-04-01",
+                                   "2024-04-02", None, "2024-06-30"]),
+        "payee_bank": ["本行", "他行", None, "本行", "他行", "他行", "他行", "农业银行"]})
+    store = NetworkxStore(tmp_path / "store")
+    store.write({"enterprises": pd.DataFrame({"id": ids, "name": ids}), "payments": payments})
+    by_store = features.node_index(pd.Series(ids))
+    by_id = features.node_index(pd.Series(sorted(ids)))
+    windows = [(pd.Timestamp("2024-01-01"), pd.Timestamp("2024-07-01")), (pd.Timestamp("2024-02-01"),
+                                                                         pd.Timestamp("2024-06-30"))]
+    expected = [features._window_payments(store, index, start, end, names)  # noqa: SLF001 - the query itself
+                for index in (by_store, by_id) for start, end in windows for names in (("本行",), None)]
+    reads: list[object] = []
+    real = features._window_payments  # noqa: SLF001
+
+    def counted(*args: object) -> dict[str, np.ndarray]:
+        reads.append(args[2:4])
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(features, "_window_payments", counted)
+    with features.shared_window():
+        got = [features.window_payments(store, index, start, end, names)
+               for index in (by_store, by_id) for start, end in windows for names in (("本行",), None)]
+    assert reads == [(None, None)]  # one read for every window and both orders of the ids
+    for want, have in zip(expected, got, strict=True):
+        assert sorted(want) == sorted(have)
+        for name in want:
+            assert np.array_equal(want[name], have[name]), name
+    assert len(expected[0]["src"]) == 4 and len(expected[2]["src"]) == 1  # the window and the filters did cut
+    features.window_payments(store, by_store, *windows[0])
+    assert len(reads) == 2  # outside the block: the query again
