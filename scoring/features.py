@@ -14,7 +14,6 @@ import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import duckdb
 import numpy as np
@@ -52,7 +51,6 @@ __all__ = [
     "store_views",
     "latest_day",
     "window_payments",
-    "shared_window",
     "group_starts",
     "duckdb_cursor",
 ]
@@ -336,7 +334,7 @@ def store_views(store: GraphStore, tables: Mapping[str, Iterable[str]]) -> duckd
 _WINDOW_PAYMENTS_SQL = """
 SELECT payer_id, payee_id, amount, paid_on{bank}
 FROM payments
-WHERE {window} AND amount > 0
+WHERE paid_on > $start AND paid_on < $end AND amount > 0
 """
 
 
@@ -359,75 +357,12 @@ def window_payments(store: GraphStore, index: pa.Array, start: pd.Timestamp, end
     `own_bank_names` is given, `other` (landed at another bank: `other_bank_mask`). The filter
     runs in DuckDB over the store's Parquet file (`store_view`); ids are mapped to codes over
     their distinct values (`node_codes`); nothing is built per payment in Python.
-
-    Within `shared_window` (a scoring run) every dated payment with a positive amount is read
-    and coded once, and each family's window is cut from it (a filter on the day in file order:
-    the same rows in the same order as the query's). A family asking over the same ids in
-    another order (supply_chain sorts them, ecosystem keeps the table's) gets its codes
-    renumbered. The families' windows differ when bills end later than payments.
     """
-    names = None if own_bank_names is None else tuple(own_bank_names)
-    memo = _WINDOW.memo
-    if memo is None:
-        return _window_payments(store, index, start, end, names)
-    found = None
-    if memo.get("version") == store.cache_key and (names is None or memo["names"] == names):
-        found = _renumbered(memo["index"], memo["out"], index)
-    if found is None:
-        memo.clear()
-        out = _window_payments(store, index, None, None, names)
-        for values in out.values():
-            values.setflags(write=False)  # shared by the run's families: never changed in place
-        memo.update(version=store.cache_key, names=names, index=index, out=out)
-        found = out
-    day = found["day"]
-    inside = (day > pd.Timestamp(start).to_datetime64()) & (day < pd.Timestamp(end).to_datetime64())
-    return {k: v[inside] for k, v in found.items() if names is not None or k != "other"}
-
-
-class _Window(threading.local):
-    memo: dict[str, Any] | None = None
-
-
-_WINDOW = _Window()
-
-
-@contextlib.contextmanager
-def shared_window() -> Iterator[None]:
-    """Keep `window_payments`' last answer while the block runs (this thread only; freed after):
-    the families of a scoring run read the same window of payments."""
-    outer = _WINDOW.memo
-    _WINDOW.memo = {} if outer is None else outer
-    try:
-        yield
-    finally:
-        _WINDOW.memo = outer
-
-
-def _renumbered(was: pa.Array, out: dict[str, np.ndarray], index: pa.Array) -> dict[str, np.ndarray] | None:
-    """`out` (codes of `was`) in the codes of `index`, when both hold the same ids; else None."""
-    if index is was:
-        return out
-    if len(index) != len(was):
-        return None
-    to = node_codes(index, was)  # each old code's new one
-    if len(to) and (to.min() < 0 or len(np.unique(to)) != len(to)):
-        return None
-    return {**out, "src": to[out["src"]], "dst": to[out["dst"]]}
-
-
-def _window_payments(store: GraphStore, index: pa.Array, start: pd.Timestamp | None, end: pd.Timestamp | None,
-                     own_bank_names: Iterable[str] | None) -> dict[str, np.ndarray]:
-    """`window_payments` read from the store (no `start` and `end`: every dated payment)."""
     columns = ("payer_id", "payee_id", "amount", "paid_on", *(("payee_bank",) if own_bank_names is not None else ()))
     con = store_views(store, {"payments": columns})
     try:
-        bank = ", payee_bank" if own_bank_names is not None else ""
-        if start is None or end is None:
-            rows = con.sql(_WINDOW_PAYMENTS_SQL.format(bank=bank, window="paid_on IS NOT NULL")).to_arrow_table()
-        else:
-            sql = _WINDOW_PAYMENTS_SQL.format(bank=bank, window="paid_on > $start AND paid_on < $end")
-            rows = con.sql(sql, params={"start": start.to_pydatetime(), "end": end.to_pydatetime()}).to_arrow_table()
+        sql = _WINDOW_PAYMENTS_SQL.format(bank=", payee_bank" if own_bank_names is not None else "")
+        rows = con.sql(sql, params={"start": start.to_pydatetime(), "end": end.to_pydatetime()}).to_arrow_table()
     finally:
         con.close()
     src, dst = node_codes(index, rows["payer_id"]), node_codes(index, rows["payee_id"])

@@ -33,7 +33,7 @@ from graph.settings import get_settings
 from graph.store import GraphStore
 from scoring.answer import BANDS, LINKED_FAMILIES, rank_answer
 from scoring.explain import Evidence, Prospect, Reason
-from scoring.features import duckdb_cursor, shared_window
+from scoring.features import duckdb_cursor
 from scoring.frame import empty_frame, from_prospects
 from scoring.parallel import plan, process_count, run_groups
 from scoring.settings import ScoringSettings
@@ -170,8 +170,7 @@ def score_all(store: GraphStore, settings: ScoringSettings | None = None,
     scoring worker once its families are done, beside the families this process scores (with
     one process they are left to `index_cache.warm`)."""
     chosen = families or list(FAMILIES)
-    # the families scored in this process read the window's payments once (`shared_window`)
-    with stages("score", [*chosen, "write prospects"]) as step, collector_paused(), shared_window():
+    with stages("score", [*chosen, "write prospects"]) as step, collector_paused():
         return _score_all(store, settings, families, step, graph_caches)
 
 
