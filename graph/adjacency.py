@@ -26,8 +26,9 @@ from scipy import sparse
 
 from graph.schema import EDGE_KINDS, conform
 
-__all__ = ["Adjacency", "encode_ids", "encode_arrow_ids", "lookup", "take_rows"]
+__all__ = ["Adjacency", "index_arrays", "encode_ids", "encode_arrow_ids", "lookup", "take_rows"]
 
+_BLOCK = 1 << 18  # ids laid out per block by `encode_arrow_ids`
 MONEY_KINDS = ("PAYS", "BILL", "ENDORSES", "PAYROLL")
 ARRAYS = ("ids", "id_order", "src", "dst", "out", "out_start", "in_", "in_start", "kind_code", "amount")
 
@@ -48,11 +49,14 @@ def encode_arrow_ids(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     lengths = np.diff(offsets)
     width = max(1, int(lengths.max()) if n else 1)
     out = np.zeros(n * width, dtype=np.uint8)
-    if n and offsets[-1] > offsets[0]:
-        data = np.frombuffer(values.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
-        # byte j of row i goes to i * width + j: each row's bytes shifted by one offset
-        shift = np.arange(n, dtype=np.int64) * width - (offsets[:-1] - offsets[0])
-        out[np.arange(len(data), dtype=np.int64) + np.repeat(shift, lengths)] = data
+    data = np.frombuffer(values.buffers()[2], dtype=np.uint8) if n else np.zeros(0, dtype=np.uint8)
+    for lo in range(0, n, _BLOCK):  # a block of rows at a time: the byte positions stay small
+        hi = min(n, lo + _BLOCK)
+        first, last = int(offsets[lo]), int(offsets[hi])
+        if last > first:
+            # byte j of row i goes to i * width + j: each row's bytes shifted by one offset
+            shift = np.arange(lo, hi, dtype=np.int64) * width - (offsets[lo:hi] - first)
+            out[np.arange(last - first, dtype=np.int64) + np.repeat(shift, lengths[lo:hi])] = data[first:last]
     return out.view(f"S{width}")
 
 
@@ -95,6 +99,35 @@ def take_rows(table: pa.Table, positions: Any) -> pa.Table:
     return taken.combine_chunks().take(pa.array(back))
 
 
+def index_arrays(edges: pa.Table) -> dict[str, np.ndarray]:
+    """The flat arrays of the index (`ARRAYS`) from the `edges` rows' src, dst, kind and amount
+    columns (the only ones read), column-wise: no id is ever a Python string."""
+    src, dst = _id_strings(edges["src"]), _id_strings(edges["dst"])
+    # one hash pass over both ends (codes in first-seen order, like pd.unique + get_indexer)
+    both = pa.chunked_array([*src.chunks, *dst.chunks], type=pa.large_string()).combine_chunks()
+    encoded = both.dictionary_encode()
+    codes = np.asarray(encoded.indices.to_numpy(), dtype=np.int64)
+    ids = encode_arrow_ids(encoded.dictionary)
+    del both, encoded
+    src_codes = codes[: len(src)]
+    dst_codes = codes[len(src):]
+    n = len(ids)
+    out = np.argsort(src_codes, kind="stable")
+    in_ = np.argsort(dst_codes, kind="stable")
+    kind_code = pc.fill_null(pc.index_in(_id_strings(edges["kind"]), value_set=pa.array(EDGE_KINDS,
+                                                                                          pa.large_string())), -1)
+    amount = pc.fill_null(edges["amount"].cast(pa.float64()), 0.0)
+    amount = np.asarray(amount.to_numpy(), dtype=np.float64)
+    arrays = {
+        "ids": ids, "id_order": np.argsort(ids, kind="stable"), "src": src_codes, "dst": dst_codes,
+        "out": out, "out_start": np.searchsorted(src_codes[out], np.arange(n + 1)),
+        "in_": in_, "in_start": np.searchsorted(dst_codes[in_], np.arange(n + 1)),
+        "kind_code": np.asarray(kind_code.to_numpy(), dtype=np.int8),
+        "amount": np.where(np.isnan(amount), 0.0, amount),  # missing or not a number: 0
+    }
+    return arrays
+
+
 class Adjacency:
     """Row positions of the edges touching each node, in and out."""
 
@@ -102,29 +135,7 @@ class Adjacency:
         """From the `edges` rows, as a frame or as Arrow (e.g. read from the store's Parquet file:
         the index is then built column-wise, no id ever a Python string)."""
         table = edges if isinstance(edges, pa.Table) else pa.Table.from_pandas(edges, preserve_index=False)
-        src, dst = _id_strings(table["src"]), _id_strings(table["dst"])
-        # one hash pass over both ends (codes in first-seen order, like pd.unique + get_indexer)
-        both = pa.chunked_array([*src.chunks, *dst.chunks], type=pa.large_string()).combine_chunks()
-        encoded = both.dictionary_encode()
-        codes = np.asarray(encoded.indices.to_numpy(), dtype=np.int64)
-        ids = encode_arrow_ids(encoded.dictionary)
-        del both, encoded
-        src_codes = codes[: len(src)]
-        dst_codes = codes[len(src):]
-        n = len(ids)
-        out = np.argsort(src_codes, kind="stable")
-        in_ = np.argsort(dst_codes, kind="stable")
-        kind_code = pc.fill_null(pc.index_in(_id_strings(table["kind"]), value_set=pa.array(EDGE_KINDS,
-                                                                                              pa.large_string())), -1)
-        amount = pc.fill_null(table["amount"].cast(pa.float64()), 0.0)
-        amount = np.asarray(amount.to_numpy(), dtype=np.float64)
-        arrays = {
-            "ids": ids, "id_order": np.argsort(ids, kind="stable"), "src": src_codes, "dst": dst_codes,
-            "out": out, "out_start": np.searchsorted(src_codes[out], np.arange(n + 1)),
-            "in_": in_, "in_start": np.searchsorted(dst_codes[in_], np.arange(n + 1)),
-            "kind_code": np.asarray(kind_code.to_numpy(), dtype=np.int8),
-            "amount": np.where(np.isnan(amount), 0.0, amount),  # missing or not a number: 0
-        }
+        arrays = index_arrays(table)
         self._load(arrays, table)
 
     @classmethod

@@ -158,3 +158,18 @@ def test_built_from_arrow_equals_built_from_a_frame():
     for name, values in by_frame.arrays().items():
         assert np.array_equal(values, by_arrow.arrays()[name]), name
     assert by_arrow.get("E1") == ("enterprises", 1) and by_arrow.get("P9") == ("persons", 0)
+
+
+def test_ids_laid_out_block_by_block_equal_encode_ids(monkeypatch: pytest.MonkeyPatch):
+    import numpy as np
+    import pyarrow as pa
+
+    import graph.adjacency as adjacency
+
+    monkeypatch.setattr(adjacency, "_BLOCK", 3)  # several blocks, one of them partial
+    ids = ["E1", "企业乙", "", "x" * 30, "P0", None, "Q"] * 3
+    as_text = ["<NA>" if i is None else i for i in ids]
+    assert np.array_equal(adjacency.encode_arrow_ids(pa.array(ids)), adjacency.encode_ids(as_text))
+    assert np.array_equal(adjacency.encode_arrow_ids(pa.array(ids).slice(2, 11)), adjacency.encode_ids(as_text[2:13]))
+    chunked = pa.chunked_array([pa.array(ids[:5]), pa.array(ids[5:])])
+    assert np.array_equal(adjacency.encode_arrow_ids(chunked), adjacency.encode_ids(as_text))
