@@ -21,12 +21,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from scipy import sparse
 
 from graph.schema import EDGE_KINDS, conform
 
-__all__ = ["Adjacency", "encode_ids", "lookup", "take_rows"]
+__all__ = ["Adjacency", "index_arrays", "encode_ids", "encode_arrow_ids", "lookup", "take_rows"]
 
+_BLOCK = 1 << 18  # ids laid out per block by `encode_arrow_ids`
 MONEY_KINDS = ("PAYS", "BILL", "ENDORSES", "PAYROLL")
 ARRAYS = ("ids", "id_order", "src", "dst", "out", "out_start", "in_", "in_start", "kind_code", "amount")
 
@@ -34,6 +36,28 @@ ARRAYS = ("ids", "id_order", "src", "dst", "out", "out_start", "in_", "in_start"
 def encode_ids(values: Iterable[Any]) -> np.ndarray:
     """Ids as a fixed-width UTF-8 bytes array (byte order is code point order, so sorting agrees with str)."""
     return np.array([str(v).encode("utf-8") for v in values], dtype="S")
+
+
+def encode_arrow_ids(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """`encode_ids` of an Arrow string column, column-wise: its UTF-8 bytes laid out in a
+    fixed-width array by numpy (no Python string per id; nulls as pandas writes them, "<NA>")."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks() if values.num_chunks else pa.array([], pa.large_string())
+    values = pc.fill_null(values.cast(pa.large_string()), "<NA>").cast(pa.large_binary())
+    n = len(values)
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int64)[values.offset:values.offset + n + 1]
+    lengths = np.diff(offsets)
+    width = max(1, int(lengths.max()) if n else 1)
+    out = np.zeros(n * width, dtype=np.uint8)
+    data = np.frombuffer(values.buffers()[2], dtype=np.uint8) if n else np.zeros(0, dtype=np.uint8)
+    for lo in range(0, n, _BLOCK):  # a block of rows at a time: the byte positions stay small
+        hi = min(n, lo + _BLOCK)
+        first, last = int(offsets[lo]), int(offsets[hi])
+        if last > first:
+            # byte j of row i goes to i * width + j: each row's bytes shifted by one offset
+            shift = np.arange(lo, hi, dtype=np.int64) * width - (offsets[lo:hi] - first)
+            out[np.arange(last - first, dtype=np.int64) + np.repeat(shift, lengths[lo:hi])] = data[first:last]
+    return out.view(f"S{width}")
 
 
 def lookup(keys: np.ndarray, order: np.ndarray | None, wanted: Iterable[Any]) -> np.ndarray:
@@ -75,29 +99,44 @@ def take_rows(table: pa.Table, positions: Any) -> pa.Table:
     return taken.combine_chunks().take(pa.array(back))
 
 
+def index_arrays(edges: pa.Table) -> dict[str, np.ndarray]:
+    """The flat arrays of the index (`ARRAYS`) from the `edges` rows' src, dst, kind and amount
+    columns (the only ones read), column-wise: no id is ever a Python string."""
+    src, dst = _id_strings(edges["src"]), _id_strings(edges["dst"])
+    # one hash pass over both ends (codes in first-seen order, like pd.unique + get_indexer)
+    both = pa.chunked_array([*src.chunks, *dst.chunks], type=pa.large_string()).combine_chunks()
+    encoded = both.dictionary_encode()
+    codes = np.asarray(encoded.indices.to_numpy(), dtype=np.int64)
+    ids = encode_arrow_ids(encoded.dictionary)
+    del both, encoded
+    src_codes = codes[: len(src)]
+    dst_codes = codes[len(src):]
+    n = len(ids)
+    out = np.argsort(src_codes, kind="stable")
+    in_ = np.argsort(dst_codes, kind="stable")
+    kind_code = pc.fill_null(pc.index_in(_id_strings(edges["kind"]), value_set=pa.array(EDGE_KINDS,
+                                                                                          pa.large_string())), -1)
+    amount = pc.fill_null(edges["amount"].cast(pa.float64()), 0.0)
+    amount = np.asarray(amount.to_numpy(), dtype=np.float64)
+    arrays = {
+        "ids": ids, "id_order": np.argsort(ids, kind="stable"), "src": src_codes, "dst": dst_codes,
+        "out": out, "out_start": np.searchsorted(src_codes[out], np.arange(n + 1)),
+        "in_": in_, "in_start": np.searchsorted(dst_codes[in_], np.arange(n + 1)),
+        "kind_code": np.asarray(kind_code.to_numpy(), dtype=np.int8),
+        "amount": np.where(np.isnan(amount), 0.0, amount),  # missing or not a number: 0
+    }
+    return arrays
+
+
 class Adjacency:
     """Row positions of the edges touching each node, in and out."""
 
-    def __init__(self, edges: pd.DataFrame) -> None:
-        src = edges["src"].astype(str).to_numpy()
-        dst = edges["dst"].astype(str).to_numpy()
-        # one hash pass over both ends (codes in first-seen order, like pd.unique + get_indexer)
-        codes, uniques = pd.factorize(np.concatenate([src, dst]))
-        ids = encode_ids(uniques)
-        src_codes = codes[: len(src)].astype(np.int64)
-        dst_codes = codes[len(src):].astype(np.int64)
-        n = len(ids)
-        out = np.argsort(src_codes, kind="stable")
-        in_ = np.argsort(dst_codes, kind="stable")
-        kind_code = pd.Categorical(edges["kind"].astype(str), categories=list(EDGE_KINDS)).codes.astype(np.int8)
-        arrays = {
-            "ids": ids, "id_order": np.argsort(ids, kind="stable"), "src": src_codes, "dst": dst_codes,
-            "out": out, "out_start": np.searchsorted(src_codes[out], np.arange(n + 1)),
-            "in_": in_, "in_start": np.searchsorted(dst_codes[in_], np.arange(n + 1)),
-            "kind_code": kind_code,
-            "amount": pd.to_numeric(edges["amount"], errors="coerce").fillna(0.0).to_numpy(dtype=np.float64),
-        }
-        self._load(arrays, pa.Table.from_pandas(edges, preserve_index=False))
+    def __init__(self, edges: pd.DataFrame | pa.Table) -> None:
+        """From the `edges` rows, as a frame or as Arrow (e.g. read from the store's Parquet file:
+        the index is then built column-wise, no id ever a Python string)."""
+        table = edges if isinstance(edges, pa.Table) else pa.Table.from_pandas(edges, preserve_index=False)
+        arrays = index_arrays(table)
+        self._load(arrays, table)
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray], edges: pa.Table) -> Adjacency:
@@ -336,6 +375,11 @@ class Adjacency:
         inside = np.zeros(self.node_count, dtype=bool)
         inside[codes] = True
         return self.mask(rows[inside[self.dst[rows]]], list(kinds) if kinds is not None else None, min_amount)
+
+
+def _id_strings(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """An id column as Arrow strings, missing ones as "<NA>" (what `astype(str)` made of them)."""
+    return pc.fill_null(column.cast(pa.large_string()), "<NA>")
 
 
 def _kind_codes(kinds: Iterable[str]) -> np.ndarray:

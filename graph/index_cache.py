@@ -26,22 +26,24 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
-from graph.adjacency import ARRAYS, Adjacency, encode_ids, lookup, take_rows
+from graph.adjacency import ARRAYS, Adjacency, encode_arrow_ids, index_arrays, lookup, take_rows
 from graph.lru import Lru
-from graph.schema import NODE_TABLES, conform
+from graph.schema import NODE_TABLES, arrow_schema, conform, conform_arrow
 
 if TYPE_CHECKING:
     from graph.store import GraphStore
 
-__all__ = ["NodeIndex", "load_adjacency", "load_node_index", "load_arrow", "warm", "CACHE_DIR"]
+__all__ = ["NodeIndex", "load_adjacency", "load_node_index", "load_arrow", "warm", "warm_graph", "stored_arrow", "CACHE_DIR"]
 
 CACHE_DIR = "cache"
 FORMAT = 1  # bump when the layout changes: older folders are then ignored
@@ -65,19 +67,26 @@ class NodeIndex:
         self._lock = threading.Lock()
 
     @classmethod
-    def build(cls, frames: dict[str, pd.DataFrame]) -> NodeIndex:
-        """From each node table's rows (the first table and row of an id wins, in NODE_TABLES order)."""
-        ids, table, pos = [], [], []
+    def build(cls, frames: dict[str, pd.DataFrame | pa.Table]) -> NodeIndex:
+        """From each node table's rows (the first table and row of an id wins, in NODE_TABLES order),
+        as frames or Arrow tables (`stored_arrow`: the ids are then never Python strings)."""
+        tables: dict[str, pa.Table] = {}
+        table, pos = [], []
         for code, name in enumerate(NODE_TABLES):
-            df = frames[name]
-            ids.append(df["id"].astype(str).to_numpy(dtype=object))
-            table.append(np.full(len(df), code, dtype=np.int8))
-            pos.append(np.arange(len(df), dtype=np.int64))
-        all_ids = np.concatenate(ids) if ids else np.empty(0, dtype=object)
-        first = ~pd.Index(all_ids).duplicated(keep="first")
-        keys = encode_ids(all_ids[first]) if first.any() else np.empty(0, dtype="S1")
+            given = frames[name]
+            rows = tables[name] = given if isinstance(given, pa.Table) else pa.Table.from_pandas(given,
+                                                                                                 preserve_index=False)
+            table.append(np.full(rows.num_rows, code, dtype=np.int8))
+            pos.append(np.arange(rows.num_rows, dtype=np.int64))
+        all_ids = pa.chunked_array([chunk for name in NODE_TABLES for chunk in
+                                    pc.fill_null(tables[name]["id"].cast(pa.large_string()), "<NA>").chunks],
+                                   type=pa.large_string()).combine_chunks()
+        # the first row of each id: the first place its code (first-seen order) appears
+        codes = np.asarray(all_ids.dictionary_encode().indices.to_numpy(), dtype=np.int64)
+        first = np.zeros(len(codes), dtype=bool)
+        first[np.unique(codes, return_index=True)[1]] = True
+        keys = encode_arrow_ids(all_ids.filter(pa.array(first))) if first.any() else np.empty(0, dtype="S1")
         order = np.argsort(keys, kind="stable")
-        tables = {name: pa.Table.from_pandas(frames[name], preserve_index=False) for name in NODE_TABLES}
         return cls(keys[order], np.concatenate(table)[first][order], np.concatenate(pos)[first][order], tables)
 
     def __len__(self) -> int:
@@ -125,13 +134,58 @@ class NodeIndex:
         return {"keys": self.keys, "table": self.table, "pos": self.pos}
 
 
+def stored_arrow(store: GraphStore, table: str) -> pa.Table:
+    """A table of the store's current version as Arrow in the schema's shape: its Parquet file
+    read as it is when the store keeps one (no pandas frame, no Python string per value), else
+    the rows `store.read` gives (a server backend)."""
+    path = _parquet_file(store, table)
+    if path is not None:
+        try:
+            return conform_arrow(table, pq.read_table(path))
+        except (OSError, pa.ArrowException):
+            pass  # missing or damaged: `store.read` raises the store's own error
+    return pa.Table.from_pandas(store.read(table), preserve_index=False)
+
+
+def _parquet_file(store: GraphStore, table: str) -> Path | None:
+    manifest = getattr(store, "manifest", None)
+    root = getattr(store, "root", None)
+    entry = manifest()["tables"].get(table) if callable(manifest) and root is not None else None
+    return None if entry is None or root is None else Path(root) / entry["file"]
+
+
+def _conformed_batches(table: str, path: Path) -> pa.RecordBatchReader:
+    """A stored table's rows batch by batch from its Parquet file, in the schema's shape (what
+    `stored_arrow` gives, never whole in memory)."""
+    schema = arrow_schema(table)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for batch in pq.ParquetFile(path).iter_batches():
+            yield from conform_arrow(table, pa.Table.from_batches([batch])).to_batches()
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
+
+
 def load_adjacency(store: GraphStore) -> Adjacency:
-    """The adjacency index of the store's current `edges`: from the disk cache, else built (and cached)."""
+    """The adjacency index of the store's current `edges`: from the disk cache, else built (and cached).
+
+    From a Parquet file the index reads the four columns it needs and the rows are copied to the
+    cache batch by batch, so the whole table is never in memory (0.45 GiB of Arrow at 2M payments)."""
     folder = _folder(store, "adjacency", [store._table_token("edges")])  # noqa: SLF001 - the store's own token
     found = _read(folder, ARRAYS, ["edges"])
     if found is not None:
         return Adjacency.from_arrays(found[0], found[1]["edges"])
-    built = Adjacency(store.read("edges"))
+    path = _parquet_file(store, "edges")
+    if path is not None:
+        try:
+            arrays = index_arrays(pq.read_table(path, columns=["src", "dst", "kind", "amount"]))
+            _write(folder, arrays, {"edges": _conformed_batches("edges", path)})
+        except (OSError, pa.ArrowException):
+            pass  # missing or damaged, or an older file: built from the rows below
+        found = _read(folder, ARRAYS, ["edges"])
+        if found is not None:
+            return Adjacency.from_arrays(found[0], found[1]["edges"])
+    built = Adjacency(stored_arrow(store, "edges"))
     _write(folder, built.arrays(), {"edges": built.edge_table})
     found = _read(folder, ARRAYS, ["edges"])  # memory-mapped: the built arrays can go
     return built if found is None else Adjacency.from_arrays(found[0], found[1]["edges"])
@@ -143,7 +197,7 @@ def load_node_index(store: GraphStore) -> NodeIndex:
     folder = _folder(store, "nodes", tokens)
     found = _read(folder, ("keys", "table", "pos"), list(NODE_TABLES))
     if found is None:
-        built = NodeIndex.build({name: store.read(name) for name in NODE_TABLES})
+        built = NodeIndex.build({name: stored_arrow(store, name) for name in NODE_TABLES})
         _write(folder, built.arrays(), built.tables)
         found = _read(folder, ("keys", "table", "pos"), list(NODE_TABLES))
         if found is None:
@@ -173,6 +227,14 @@ def load_arrow(store: GraphStore, table: str, read: Callable[[], pa.Table]) -> p
     return _MAPPED.put(folder, found[1][table])
 
 
+def warm_graph(store: GraphStore) -> None:
+    """Build the graph caches of the current version now: the adjacency and node indexes (a
+    no-op for those already on disk). They depend on `edges` and the node tables only, so a score
+    run builds them alongside scoring (`scoring.parallel.run_groups`)."""
+    store.adjacency()
+    store._node_index()  # noqa: SLF001 - the store's own index
+
+
 def warm(store: GraphStore, prospects: pd.DataFrame | None = None, version: str | None = None) -> None:
     """Build the current version's caches now (e.g. at the end of an ingest or a score run), so
     no request pays for them; a no-op for the caches already on disk.
@@ -181,13 +243,10 @@ def warm(store: GraphStore, prospects: pd.DataFrame | None = None, version: str 
     (`scoring.run.ScoreSummary`): while that version is the current one, its Arrow copy is made
     from them (the table the store wrote to Parquet) instead of read back and decompressed.
     """
-    store.adjacency()
-    store._node_index()  # noqa: SLF001 - the store's own index
+    warm_graph(store)
     manifest = getattr(store, "manifest", None)
     entry = manifest()["tables"].get("prospects") if callable(manifest) else None
     if entry is not None:
-        import pyarrow.parquet as pq
-
         if prospects is not None and version is not None and version == store.version:
             written = prospects
             load_arrow(store, "prospects", lambda: pa.Table.from_pandas(conform("prospects", written),
@@ -219,8 +278,9 @@ def _read(folder: Path, arrays: tuple[str, ...], tables: list[str]
     return loaded, frames
 
 
-def _write(folder: Path, arrays: dict[str, np.ndarray], tables: dict[str, pa.Table]) -> None:
-    """Write the cache folder aside and rename it into place (a reader sees all of it or none)."""
+def _write(folder: Path, arrays: dict[str, np.ndarray], tables: dict[str, pa.Table | pa.RecordBatchReader]) -> None:
+    """Write the cache folder aside and rename it into place (a reader sees all of it or none);
+    a table may come as a stream of batches."""
     parent = folder.parent
     tmp = parent / f".tmp-{folder.name}-{uuid.uuid4().hex[:8]}"
     try:
@@ -232,13 +292,17 @@ def _write(folder: Path, arrays: dict[str, np.ndarray], tables: dict[str, pa.Tab
             np.save(tmp / f"{name}.npy", np.ascontiguousarray(values), allow_pickle=False)
         for name, table in tables.items():
             with pa.OSFile(str(tmp / f"{name}.arrow"), "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
-                out.write_table(table)
+                if isinstance(table, pa.RecordBatchReader):
+                    for batch in table:
+                        out.write_batch(batch)
+                else:
+                    out.write_table(table)
         (tmp / "done").write_text("1")
         for path in tmp.iterdir():
             os.chmod(path, 0o600)  # client data, like the store's own files
         os.rename(tmp, folder)
-    except OSError:  # a read-only store, a full disk, or another process that renamed first
-        shutil.rmtree(tmp, ignore_errors=True)
+    except (OSError, pa.ArrowException):  # a read-only store, a full disk, another process that renamed
+        shutil.rmtree(tmp, ignore_errors=True)  # first, or a damaged file streamed in
         return
     _prune(parent, folder.name.split("-", 1)[0])
 

@@ -17,6 +17,7 @@ of processes: unset = min(2, cores), 1 = every family in the run's own process.
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
 import os
 import pickle
@@ -34,6 +35,8 @@ from graph.store import GraphStore
 from scoring.settings import ScoringSettings
 
 __all__ = ["plan", "process_count", "worker_store", "FamilyWorkers", "run_groups"]
+
+log = logging.getLogger("prospect_graph.scoring")
 
 # A family's share of a scoring run, from `make bench` at 2M payments (seconds: bench/RESULTS.md,
 # "Scoring time per family"); only the proportions matter. A family not listed weighs 1.
@@ -106,6 +109,11 @@ class FamilyWorkers:
             return self._pools[group].submit(_score_in_worker, self._store, family, self._settings,
                                              self._folder / f"{family}.arrow")
 
+    def submit_graph_caches(self, group: int) -> Future[float]:
+        """Queue the build of the store's graph caches (`graph.index_cache.warm_graph`) in the
+        group's worker, after the families queued there."""
+        return self._pools[group].submit(_graph_caches_in_worker, self._store, self._settings)
+
     def rows(self, family: str) -> pa.Table:
         """A family's rows as written by its worker (memory-mapped: read as they are used)."""
         # the mapping outlives the file's removal with the folder (its buffers hold it)
@@ -160,6 +168,22 @@ def _score_in_worker(store_blob: bytes, family: str, settings: Settings, target:
         return seconds
 
 
+def _graph_caches_in_worker(store_blob: bytes, settings: Settings) -> float:
+    """In a worker: the store's adjacency and node index written to its disk cache; the seconds taken."""
+    import time
+
+    from graph.index_cache import warm_graph
+
+    store: GraphStore = pickle.loads(store_blob)  # noqa: S301 - our own snapshot, from the parent
+    started = time.perf_counter()
+    with override_settings(settings):
+        try:
+            warm_graph(store)
+        except Exception as exc:
+            raise _travelling(exc) from None
+    return time.perf_counter() - started
+
+
 def _travelling(exc: Exception) -> Exception:
     """`exc` if it survives the trip back to the run's process, else a RuntimeError saying what it was."""
     try:
@@ -171,9 +195,15 @@ def _travelling(exc: Exception) -> Exception:
 
 def run_groups(store: GraphStore, groups: list[list[str]], settings: ScoringSettings,
                score_here: Callable[[GraphStore, str, ScoringSettings], tuple[pa.Table, float]],
-               step: Callable[[str], None]) -> Iterator[tuple[str, pa.Table, float]]:
+               step: Callable[[str], None], graph_caches: bool = False) -> Iterator[tuple[str, pa.Table, float]]:
     """Score `groups`: the last in this process (`score_here`), the others in workers; yields
-    (family, stored rows, seconds) for each family, this process's own first."""
+    (family, stored rows, seconds) for each family, this process's own first.
+
+    `graph_caches`: also build the store's graph caches (`graph.index_cache.warm_graph`: they
+    depend on the edges and node tables only, which a score run never changes) on whichever
+    process is free first: a worker whose families are done when this process finishes one of
+    its own, else this process once its own are done (a worker still scoring). Without workers
+    nothing is built here."""
     blob = worker_store(store) if len(groups) > 1 else None
     if blob is None:
         for family in [f for g in groups for f in g]:
@@ -185,11 +215,38 @@ def run_groups(store: GraphStore, groups: list[list[str]], settings: ScoringSett
     with tempfile.TemporaryDirectory(dir=store.root, prefix=".score-", ignore_cleanup_errors=True) as folder, \
             FamilyWorkers(blob, len(groups) - 1, settings, Path(folder)) as workers:
         pending = [(f, workers.submit(i, f)) for i, group in enumerate(groups[:-1]) for f in group]
+        queued = {i: [f for f, _ in pending if f in group] for i, group in enumerate(groups[:-1])}
+        futures = dict(pending)
+        caches: Future[float] | None = None
+        todo = graph_caches
+
+        def idle_worker() -> int | None:
+            return next((i for i, names in queued.items() if all(futures[f].done() for f in names)), None)
+
         elsewhere = ", ".join(f for f, _ in pending)
         for family in groups[-1]:
             step(f"{family} (with {elsewhere})")
             yield (family, *score_here(reader, family, settings))
+            free = idle_worker() if todo else None
+            if free is not None:  # a worker has nothing left to score: the caches go there
+                caches, todo = workers.submit_graph_caches(free), False
+        if todo:  # every worker still scoring: build them here meanwhile
+            _graph_caches_here(reader)
         for family, future in pending:
             step(family)
             seconds = future.result()
             yield family, workers.rows(family), seconds
+        if caches is not None:
+            try:
+                caches.result()
+            except Exception:  # noqa: BLE001 - the scores stand; the caches are built when next needed
+                log.warning("building the graph caches in a scoring worker failed", exc_info=True)
+
+
+def _graph_caches_here(store: GraphStore) -> None:
+    from graph.index_cache import warm_graph
+
+    try:
+        warm_graph(store)
+    except Exception:  # noqa: BLE001 - the scores stand; the caches are built when next needed
+        log.warning("building the graph caches beside the scoring failed", exc_info=True)

@@ -163,20 +163,24 @@ def collector_paused() -> Iterator[None]:
 
 
 def score_all(store: GraphStore, settings: ScoringSettings | None = None,
-              families: list[str] | None = None) -> ScoreSummary:
-    """Score every family and write the `prospects` table in one new version."""
+              families: list[str] | None = None, graph_caches: bool = False) -> ScoreSummary:
+    """Score every family and write the `prospects` table in one new version.
+
+    `graph_caches`: also build the API's graph caches (`graph.index_cache.warm_graph`) in the
+    scoring worker once its families are done, beside the families this process scores (with
+    one process they are left to `index_cache.warm`)."""
     chosen = families or list(FAMILIES)
     with stages("score", [*chosen, "write prospects"]) as step, collector_paused():
-        return _score_all(store, settings, families, step)
+        return _score_all(store, settings, families, step, graph_caches)
 
 
 def _score_all(store: GraphStore, settings: ScoringSettings | None, families: list[str] | None,
-               step: Callable[[str], None]) -> ScoreSummary:
+               step: Callable[[str], None], graph_caches: bool = False) -> ScoreSummary:
     settings = settings or get_settings().scoring
     summary = ScoreSummary()
     parts: dict[str, pa.Table] = {}
     groups = plan(families or list(FAMILIES), process_count(settings))
-    for family, rows, seconds in run_groups(store, groups, settings, family_rows, step):
+    for family, rows, seconds in run_groups(store, groups, settings, family_rows, step, graph_caches):
         summary.seconds[family] = seconds
         summary.rows[family] = rows.num_rows
         parts[family] = rows

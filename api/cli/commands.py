@@ -55,7 +55,7 @@ def score(
     from scoring.run import score_all
 
     st = existing_store(store)
-    summary = score_all(st)
+    summary = score_all(st, graph_caches=warm)  # the graph caches built beside the scoring
     for family, rows in summary.rows.items():
         typer.echo(f"{family:15s} {rows:8,d} rows  {summary.seconds[family]:7.2f}s")
     if warm:  # after the scores are kept: a request would otherwise build these caches (seconds at 500k)

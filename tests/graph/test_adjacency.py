@@ -122,3 +122,54 @@ def test_hops_and_extend_match_networkx_distances(random_store, center):
     assert {ids[c]: int(d) for c, d in enumerate(dist) if d >= 0} == expected
     if center == "E0":  # E0 has partners of partners among the candidates
         assert dist.max() > 1 and (near >= 0).sum() < (dist >= 0).sum()
+
+
+def test_built_from_arrow_equals_built_from_a_frame():
+    """The index built column-wise from Arrow (the store's Parquet file) holds the same arrays as
+    built from the frame: non-ASCII ids, a missing kind, a missing amount, an unknown kind."""
+    import numpy as np
+    import pyarrow as pa
+
+    from graph.adjacency import Adjacency, encode_arrow_ids, encode_ids
+    from graph.index_cache import NodeIndex
+    from graph.schema import NODE_TABLES, conform
+
+    edges = pd.DataFrame({"src": ["E1", "企业乙", "E1", "P9", "E22"], "dst": ["企业乙", "E3", "E3", "E1", "企业乙"],
+                          "kind": ["PAYS", None, "BILL", "NOT_A_KIND", "PAYS"],
+                          "amount": [1.5, None, float("nan"), 4.0, 2.0]}).astype({"src": "string", "dst": "string",
+                                                                                  "kind": "string"})
+    framed = Adjacency(edges)
+    arrow = Adjacency(pa.Table.from_pandas(edges, preserve_index=False))
+    chunked = Adjacency(pa.concat_tables([pa.Table.from_pandas(edges.iloc[:2], preserve_index=False),
+                                          pa.Table.from_pandas(edges.iloc[2:], preserve_index=False)]))
+    for built in (arrow, chunked):
+        for name, values in framed.arrays().items():
+            assert values.dtype == built.arrays()[name].dtype and np.array_equal(values, built.arrays()[name]), name
+    assert framed.kind_code[1] == -1 and framed.kind_code[3] == -1 and framed.kind_code[0] == framed.kind_code[4] >= 0
+    assert framed.amount.tolist()[1:3] == [0.0, 0.0]
+    ids = ["E1", "企业乙", "", "a-much-longer-id-0001"]
+    assert np.array_equal(encode_arrow_ids(pa.array(ids)), encode_ids(ids))
+    assert encode_arrow_ids(pa.array(ids)).dtype == encode_ids(ids).dtype
+    assert encode_arrow_ids(pa.array([], pa.string())).dtype == encode_ids([]).dtype
+    nodes = {"enterprises": pd.DataFrame({"id": ["E3", "E1", "企业乙"]}), "persons": pd.DataFrame({"id": ["P9", "E1"]})}
+    frames = {name: conform(name, nodes.get(name, pd.DataFrame({"id": []}))) for name in NODE_TABLES}
+    by_frame = NodeIndex.build(frames)
+    by_arrow = NodeIndex.build({n: pa.Table.from_pandas(f, preserve_index=False) for n, f in frames.items()})
+    for name, values in by_frame.arrays().items():
+        assert np.array_equal(values, by_arrow.arrays()[name]), name
+    assert by_arrow.get("E1") == ("enterprises", 1) and by_arrow.get("P9") == ("persons", 0)
+
+
+def test_ids_laid_out_block_by_block_equal_encode_ids(monkeypatch: pytest.MonkeyPatch):
+    import numpy as np
+    import pyarrow as pa
+
+    import graph.adjacency as adjacency
+
+    monkeypatch.setattr(adjacency, "_BLOCK", 3)  # several blocks, one of them partial
+    ids = ["E1", "企业乙", "", "x" * 30, "P0", None, "Q"] * 3
+    as_text = ["<NA>" if i is None else i for i in ids]
+    assert np.array_equal(adjacency.encode_arrow_ids(pa.array(ids)), adjacency.encode_ids(as_text))
+    assert np.array_equal(adjacency.encode_arrow_ids(pa.array(ids).slice(2, 11)), adjacency.encode_ids(as_text[2:13]))
+    chunked = pa.chunked_array([pa.array(ids[:5]), pa.array(ids[5:])])
+    assert np.array_equal(adjacency.encode_arrow_ids(chunked), adjacency.encode_ids(as_text))

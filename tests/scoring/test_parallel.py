@@ -111,3 +111,31 @@ def test_a_store_that_cannot_travel_is_scored_here(demo_store: NetworkxStore, tm
     assert worker_store(store) is None
     summary = run.score_all(store, ScoringSettings(processes=2))
     assert summary.rows["referral"] > 0
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_graph_caches_are_built_beside_the_scoring(demo_store: NetworkxStore, tmp_path: Path, processes: int) -> None:
+    """With a worker, `graph_caches` leaves the adjacency and node caches on disk (built by
+    whichever process was free first), the same arrays a build in this process gives, and the
+    same prospects; with one process they are left to `index_cache.warm`."""
+    import numpy as np
+
+    from graph.adjacency import Adjacency
+    from graph.index_cache import CACHE_DIR, cache_info, load_adjacency, load_node_index, stored_arrow
+
+    store = _copy(demo_store, tmp_path)
+    shutil.rmtree(store.root / CACHE_DIR, ignore_errors=True)
+    run.score_all(store, ScoringSettings(processes=processes), graph_caches=True)
+    kinds = {name.split("-")[0] for name in cache_info(store)}
+    if processes == 1:
+        assert not kinds & {"adjacency", "nodes"}
+        return
+    assert {"adjacency", "nodes"} <= kinds
+    fresh = Adjacency(stored_arrow(store, "edges"))
+    cached = load_adjacency(store)
+    for name, values in fresh.arrays().items():
+        assert np.array_equal(values, cached.arrays()[name]), name
+    assert load_node_index(store).get(str(stored_arrow(store, "enterprises")["id"][0])) == ("enterprises", 0)
+    single = _copy(demo_store, tmp_path / "single")
+    run.score_all(single, ScoringSettings(processes=1))
+    assert _prospects(single).equals(_prospects(store))
