@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from graph.errors import StoreCorrupted
-from graph.schema import TableData, empty
+from graph.schema import TABLES, TableData, empty
 from graph.stage import Stage, arrow_columns
 from graph.store import GraphStore
 
@@ -275,9 +275,32 @@ def _read_arrow(path: Path, name: str, columns: list[str]) -> pa.Table:
 
 def _write_parquet(data: TableData, dst: Path) -> None:
     # an Arrow table comes in the stored schema already (`graph.schema.conform_arrow`)
-    pq.write_table(data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False), dst)
+    table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
+    pq.write_table(table, dst, **_parquet_options(dst.stem, table.schema))
     os.chmod(dst, 0o600)
     _fsync(dst)
+
+
+# text columns whose values never repeat, besides a table's one-column key (the hashed ID numbers)
+_UNIQUE_TEXT = {"persons": ("id_hash",)}
+
+
+def _parquet_options(table: str, schema: pa.Schema) -> dict[str, Any]:
+    """Per-column Parquet options: dictionary encoding only where values repeat, compression
+    only where it pays. A column whose values never repeat (a one-column key such as payments'
+    `fact_id`, a salted hash) gets neither: its dictionary would be given up after the first
+    megabyte anyway, and snappy saves a fifth of its bytes for most of the writing time. Floats
+    (amounts) get no dictionary: they seldom repeat either. Min/max statistics stay on every
+    column (DuckDB prunes row groups and plans with them). At 500k payments this cuts the CPU
+    time of writing the store's tables by about a quarter, for 8% more bytes (bench/RESULTS.md)."""
+    spec = TABLES.get(table)
+    unique = set(_UNIQUE_TEXT.get(table, ()))
+    if spec is not None and len(spec.key) == 1:
+        unique.add(spec.key[0])
+    names = schema.names
+    floats = {f.name for f in schema if pa.types.is_floating(f.type)}
+    return {"use_dictionary": [c for c in names if c not in unique and c not in floats],
+            "compression": {c: "none" if c in unique else "snappy" for c in names}}
 
 
 def _fsync(path: Path) -> None:

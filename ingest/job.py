@@ -26,6 +26,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -167,12 +168,21 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
 
 def _put_changed(staged: Stage, store: GraphStore, tables: dict[str, pd.DataFrame]) -> None:
     """Put each table whose content changed (the others are kept as they are by the commit),
-    emptying `tables`: a table put is written aside and leaves memory."""
-    for name in list(tables):
+    emptying `tables`: a table put is written aside and leaves memory. Several tables are put two
+    at a time (Parquet encoding and fsync release the GIL, as in `NetworkxStore._commit`)."""
+
+    def put(name: str) -> None:
         new = conform(name, tables.pop(name))
         if not new.equals(store.read(name)):
             staged.put(name, new)
         del new
+
+    if len(tables) == 1:
+        put(next(iter(tables)))
+        return
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for _ in pool.map(put, list(tables)):
+            pass
 
 
 class _Committed(Mapping[str, pd.DataFrame]):

@@ -7,13 +7,15 @@ so re-ingesting a file changes nothing and a new month adds to the totals.
 
 from __future__ import annotations
 
+import functools
+
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.schema import FACT_TABLES, NODE_TABLES, TABLES, conform
-from ingest.distinct import mix64
 from ingest.names import normalise_names
 from ingest.normalise import from_arrow, isin, to_arrow
 from ingest.report import ROW_REJECTED, VALUE_DROPPED
@@ -155,47 +157,31 @@ def _key_array(values: pd.Series) -> pa.Array:
 
 
 def _prints(arrays: list[pa.Array]) -> np.ndarray | None:
-    """A uint64 per row, equal for rows whose key values are equal (None: a column of another type).
+    """A uint64 per row, equal for rows whose key values are equal (None: no key column).
 
-    Text prints its length and first and last 8 bytes, read straight from Arrow's buffers;
-    integers and dates print their value. Different keys may share a print (then the caller
-    takes the exact way), equal keys never differ.
+    DuckDB's `hash` of the key columns, read from the Arrow arrays in place: C++ over whole
+    values on every core, a third to a half of the CPU time of numpy prints of each text's
+    length and ends (payroll's three key columns at 2M payments: 0.19 s against 0.42-0.73 s).
+    Different keys may share a print (then the caller takes the exact way), equal keys never differ.
     """
-    out = np.zeros(len(arrays[0]), dtype=np.uint64) if arrays else None
-    with np.errstate(over="ignore"):
-        for array in arrays:
-            if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
-                part = _text_prints(array.cast(pa.large_string()))
-            elif pa.types.is_integer(array.type) or pa.types.is_timestamp(array.type):
-                values = array.view(pa.int64()) if pa.types.is_timestamp(array.type) else array.cast(pa.int64())
-                part = pc.fill_null(values, 0).to_numpy(zero_copy_only=False).view(np.uint64)
-                part = part ^ np.where(array.is_null().to_numpy(zero_copy_only=False), np.uint64(0x5BD1E995),
-                                       np.uint64(0))
-            else:
-                return None
-            out = mix64(out * np.uint64(0x9E3779B97F4A7C15) + mix64(part))  # type: ignore[operator]
-    return out
+    if not arrays:
+        return None
+    con = _keys_database().cursor()  # a cursor costs microseconds, a new database ~20 ms of CPU
+    try:
+        con.execute("SET enable_progress_bar = false")  # no bar of its own drawn over ingest's
+        con.register("key_columns", pa.table({f"k{i}": array for i, array in enumerate(arrays)}))
+        columns = ", ".join(f"k{i}" for i in range(len(arrays)))
+        # a projection keeps the rows' order (DuckDB's preserve_insertion_order, on by default)
+        prints = con.sql(f"SELECT hash({columns}) AS h FROM key_columns").fetchnumpy()["h"]  # noqa: S608 - our names
+    finally:
+        con.close()
+    return np.asarray(prints, dtype=np.uint64)
 
 
-def _text_prints(array: pa.Array) -> np.ndarray:
-    """Each text's length and first and last 8 bytes mixed into a uint64 (nulls print 0)."""
-    n = len(array)
-    _, offsets_buffer, data_buffer = array.buffers()
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[array.offset: array.offset + n + 1]
-    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
-    padded = np.zeros(len(data) + 16, dtype=np.uint8)
-    padded[8:8 + len(data)] = data
-    words = np.ndarray(shape=(len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))  # 8 bytes at each byte
-    start, end = offsets[:-1], offsets[1:]
-    length = (end - start).astype(np.uint64)
-    kept = np.minimum(length, 8)
-    all_bits = np.uint64(0xFFFFFFFFFFFFFFFF)
-    head = words[start + 8] & np.where(kept == 8, all_bits, (np.uint64(1) << (kept * np.uint64(8))) - np.uint64(1))
-    tail = np.where(kept == 0, np.uint64(0), words[end] >> ((np.uint64(8) - kept) * np.uint64(8)) % np.uint64(64))
-    prints = head ^ (tail * np.uint64(0xC2B2AE3D27D4EB4F)) ^ (length * np.uint64(0x165667B19E3779F9))
-    if array.null_count:
-        prints[array.is_null().to_numpy(zero_copy_only=False)] = 0
-    return prints
+@functools.cache
+def _keys_database() -> duckdb.DuckDBPyConnection:
+    """The process's in-memory DuckDB database for `_prints` (each call takes a cursor of its own)."""
+    return duckdb.connect()
 
 
 def _array(keys: pd.Series) -> pa.Array:

@@ -57,7 +57,7 @@ def test_known_values_is_isin_whichever_way_round(rows: int) -> None:
 
 
 def test_keys_sharing_length_and_ends_are_still_told_apart() -> None:
-    # equal length, first and last 8 bytes: the same print, so the exact way decides
+    # equal length, first and last 8 bytes: keys that a print of a text's length and ends would confuse
     middle = "abcdefghijklmnopqrstuvwxyz"
     df = pd.DataFrame({"k": pd.Series([f"AAAAAAAA{c}BBBBBBBB" for c in middle] + ["AAAAAAAAcBBBBBBBB"], dtype="string"),
                        "n": range(27)})
@@ -81,8 +81,8 @@ def test_prints_are_equal_for_equal_keys_of_every_type() -> None:
 
 
 def test_several_key_columns_whose_prints_repeat_are_told_apart_exactly() -> None:
-    # the first column's texts share their print (length and ends), so the rows' prints repeat
-    # although no key does: the exact way decides, and keeps every row; a real repeat is dropped
+    # the first column's texts share their length and ends; no key repeats, so every row is kept;
+    # a real repeat (its prints repeat) is decided the exact way and dropped
     middle = "abcdefghijklmnopqrstuvwxyz"
     df = pd.DataFrame({"k": pd.Series([f"AAAAAAAA{c}BBBBBBBB" for c in middle], dtype="string"),
                        "m": pd.Series(["2024-01"] * 26, dtype="string"), "n": range(26)})
@@ -91,3 +91,16 @@ def test_several_key_columns_whose_prints_repeat_are_told_apart_exactly() -> Non
     pd.testing.assert_frame_equal(last_per_key(again, ["k", "m"]),
                                   again.drop_duplicates(["k", "m"], keep="last").reset_index(drop=True))
     assert last_per_key(again, ["k", "m"])["n"].tolist()[-1] == 99
+
+
+def test_prints_keep_the_rows_order_over_many_rows() -> None:
+    # more rows than DuckDB scans in one vector or one thread: row i repeats row i % 1000's key
+    from ingest.merge import _key_array, _prints
+    n = 60_000
+    df = pd.DataFrame({"a": pd.Series([f"key-{i % 1000}" for i in range(n)], dtype="string"),
+                       "b": pd.Series([i % 1000 for i in range(n)], dtype="int64")})
+    prints = _prints([_key_array(df[c]) for c in ("a", "b")])
+    assert prints is not None and len(prints) == n
+    assert (prints == np.tile(prints[:1000], n // 1000)).all()
+    assert len(set(prints[:1000].tolist())) == 1000
+    assert last_per_key(df, ["a", "b"]).equals(df.iloc[-1000:].reset_index(drop=True))
