@@ -179,7 +179,8 @@ class NetworkxStore(GraphStore):
         history.append({"version": version, "at": datetime.now(UTC).isoformat(timespec="seconds"),
                         "note": note, "tables": sorted(rows)})
         manifest = {"format": 1, "backend": self.backend, "store_id": current.get("store_id") or uuid.uuid4().hex,
-                    "version": version, "tables": entries, "history": history}
+                    "version": version, "tables": dict(sorted(entries.items())),  # not the order threads ended in
+                    "history": history}
         tmp_manifest = self.root / f".{MANIFEST}.{uuid.uuid4().hex}.tmp"
         tmp_manifest.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         os.chmod(tmp_manifest, 0o600)

@@ -92,3 +92,19 @@ def test_parquet_file_names_the_file_a_table_is_read_from(tmp_path: Path) -> Non
     with Stage(store, "in memory") as in_memory:
         in_memory.put("persons", pd.DataFrame({"id": ["P2"], "name": ["李四"], "aum": [2.0]}))
         assert in_memory.parquet_file("persons") is None
+
+
+def test_the_manifest_lists_tables_in_name_order_whatever_order_they_were_put_in(tmp_path):
+    import json
+
+    import pandas as pd
+
+    from graph.networkx_store import NetworkxStore
+
+    store = NetworkxStore(tmp_path / "store")
+    with store.stage(note="one") as staged:
+        for name in ("payments", "enterprises", "branches"):
+            staged.put(name, pd.DataFrame())
+        staged.commit()
+    listed = list(json.loads((store.root / "manifest.json").read_text(encoding="utf-8"))["tables"])
+    assert listed == sorted(listed) and {"payments", "enterprises", "branches"} <= set(listed)
