@@ -7,14 +7,12 @@ so re-ingesting a file changes nothing and a new month adds to the totals.
 
 from __future__ import annotations
 
-import functools
-
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from graph.duck import duckdb_cursor
 from graph.schema import FACT_TABLES, NODE_TABLES, TABLES, conform
 from ingest.names import normalise_names
 from ingest.normalise import from_arrow, isin, to_arrow
@@ -166,9 +164,8 @@ def _prints(arrays: list[pa.Array]) -> np.ndarray | None:
     """
     if not arrays:
         return None
-    con = _keys_database().cursor()  # a cursor costs microseconds, a new database ~20 ms of CPU
+    con = duckdb_cursor()  # a cursor costs microseconds, a new database ~20 ms of CPU
     try:
-        con.execute("SET enable_progress_bar = false")  # no bar of its own drawn over ingest's
         con.register("key_columns", pa.table({f"k{i}": array for i, array in enumerate(arrays)}))
         columns = ", ".join(f"k{i}" for i in range(len(arrays)))
         # a projection keeps the rows' order (DuckDB's preserve_insertion_order, on by default)
@@ -176,12 +173,6 @@ def _prints(arrays: list[pa.Array]) -> np.ndarray | None:
     finally:
         con.close()
     return np.asarray(prints, dtype=np.uint64)
-
-
-@functools.cache
-def _keys_database() -> duckdb.DuckDBPyConnection:
-    """The process's in-memory DuckDB database for `_prints` (each call takes a cursor of its own)."""
-    return duckdb.connect()
 
 
 def _array(keys: pd.Series) -> pa.Array:

@@ -11,7 +11,6 @@ import contextlib
 import gc
 import math
 import re
-import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -23,6 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pydantic import TypeAdapter
 
+from graph.duck import duckdb_cursor
 from graph.errors import StoreCorrupted
 from graph.store import GraphStore
 from graph.vocabulary import PRODUCT_WORDS, format_amount
@@ -297,27 +297,6 @@ def store_view(con: duckdb.DuckDBPyConnection, store: GraphStore, table: str, co
             return path
     con.register(table, pa.Table.from_pandas(store.read(table), preserve_index=False))
     return table
-
-
-_DATABASE: duckdb.DuckDBPyConnection | None = None
-_DATABASE_LOCK = threading.Lock()
-
-
-def duckdb_cursor() -> duckdb.DuckDBPyConnection:
-    """A connection of its own (close it after use) to the process's one in-memory DuckDB database.
-
-    Opening a database costs about 20 ms of CPU (45 ms wall): a scoring run that opened one per
-    step (views of the store, JSON columns, the stored form) paid it some twenty times. A cursor
-    of an open database costs microseconds; its registered views and settings are its own, so
-    steps (and threads) never see each other's names.
-    """
-    global _DATABASE
-    with _DATABASE_LOCK:
-        if _DATABASE is None:
-            _DATABASE = duckdb.connect()
-        con = _DATABASE.cursor()
-    con.execute("SET enable_progress_bar = false").fetchall()  # the scoring run draws its own progress
-    return con
 
 
 def store_views(store: GraphStore, tables: Mapping[str, Iterable[str]]) -> duckdb.DuckDBPyConnection:
