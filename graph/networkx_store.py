@@ -102,16 +102,8 @@ class NetworkxStore(GraphStore):
         entry = self.manifest()["tables"].get(table)
         if entry is None:
             return None
-        path = self.root / entry["file"]
-        try:
-            if columns is not None:  # only the stored ones: conform adds the others as nulls
-                stored = set(pq.read_schema(path).names)
-                return pq.read_table(path, columns=[c for c in columns if c in stored]).to_pandas()
-            return pq.read_table(path).to_pandas()
-        except FileNotFoundError as exc:
-            raise StoreCorrupted(f"store file {path} is missing (version {self.version})") from exc
-        except (OSError, pa.ArrowException) as exc:
-            raise StoreCorrupted(f"store file {path} is unreadable: {exc}") from exc
+        # only the stored columns: conform adds the others as nulls
+        return _read_file(self.root / entry["file"], columns, f" (version {self.version})").to_pandas()
 
     def _read_columns(self, table: str, columns: list[str]) -> pd.DataFrame | None:
         return self._read_table(table, columns)
@@ -264,14 +256,21 @@ class _ParquetStage(Stage):
 def _read_arrow(path: Path, name: str, columns: list[str]) -> pa.Table:
     """Columns of a stored table file as Arrow in the stored schema (a file written before a
     column existed gives nulls for it)."""
+    return arrow_columns(name, _read_file(path, columns), columns)
+
+
+def _read_file(path: Path, columns: list[str] | None, where: str = "") -> pa.Table:
+    """The stored `columns` of a table file (all with None; those it lacks are left out), or
+    StoreCorrupted naming the file (`where` adds which version)."""
     try:
+        if columns is None:
+            return pq.read_table(path)
         stored = set(pq.read_schema(path).names)
-        data = pq.read_table(path, columns=[c for c in columns if c in stored])
+        return pq.read_table(path, columns=[c for c in columns if c in stored])
     except FileNotFoundError as exc:
-        raise StoreCorrupted(f"store file {path} is missing") from exc
+        raise StoreCorrupted(f"store file {path} is missing{where}") from exc
     except (OSError, pa.ArrowException) as exc:
         raise StoreCorrupted(f"store file {path} is unreadable: {exc}") from exc
-    return arrow_columns(name, data, columns)
 
 
 def _write_parquet(data: TableData, dst: Path) -> None:
