@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import pyarrow.compute as pc
 
 from ingest.columns import to_canonical
 from ingest.distinct import mix64, repeats
+from ingest.fact_hash import digest_rows
 from ingest.mapping import Source, source_files
 from ingest.normalise import to_arrow
 from ingest.readers import RawTable, read_file
@@ -60,21 +62,16 @@ def _fields(frame: pd.DataFrame, columns: list[str]) -> list[pa.ChunkedArray | p
 def _digests(fields: list[pa.ChunkedArray | pa.Array | pa.Scalar], n: int, file: str) -> np.ndarray:
     file_key = hashlib.blake2b(file.encode("utf-8"), digest_size=32).digest()
     # the one per-row step left: neither Arrow nor DuckDB has keyed BLAKE2b, and the ids must
-    # stay byte-identical to those stored. Bytes straight from Arrow (no str, no encode); each
-    # row's hasher is a copy of one already keyed (the key block is compressed once, not per
-    # row); rows are joined and hashed a slice at a time, so their text is never held whole.
-    # The loop is written out (no function called per row): a Python call per row cost a
-    # quarter of the hashing, which holds the GIL the thread that validates also needs.
-    keyed = hashlib.blake2b(digest_size=16, key=file_key).copy
-    out = bytearray()
-    for start in range(0, n, _DIGEST_SLICE):
-        piece = [f if isinstance(f, pa.Scalar) else f.slice(start, _DIGEST_SLICE) for f in fields]
-        key = pc.binary_join_element_wise(*piece, pa.scalar("\x1f", pa.large_string()))
-        for text in key.cast(pa.large_binary()).to_pylist():
-            hasher = keyed()
-            hasher.update(text)
-            out += hasher.digest()
-    return np.frombuffer(bytes(out), dtype="<u8").reshape(-1, 2)
+    # stay byte-identical to those stored. Rows are joined and hashed a slice at a time, so
+    # their text is never held whole; a large file's are hashed in a child process (`fact_hash`).
+    def slices() -> Iterator[pa.Array]:
+        for start in range(0, n, _DIGEST_SLICE):
+            piece = [f if isinstance(f, pa.Scalar) else f.slice(start, _DIGEST_SLICE) for f in fields]
+            key = pc.binary_join_element_wise(*piece, pa.scalar("\x1f", pa.large_string()))
+            key = key.cast(pa.large_binary())
+            yield from key.chunks if isinstance(key, pa.ChunkedArray) else [key]
+
+    return np.frombuffer(digest_rows(slices(), file_key, n), dtype="<u8").reshape(-1, 2)
 
 
 _DIGEST_SLICE = 1 << 17
