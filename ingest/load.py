@@ -13,12 +13,14 @@ import logging
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from graph.errors import InvalidMapping
 from ingest.columns import to_canonical
 from ingest.distinct import mix64, repeats
 from ingest.fact_hash import digest_rows
@@ -28,7 +30,7 @@ from ingest.readers import RawTable, read_file
 from ingest.report import ROW_REJECTED
 from ingest.validate import KEYS, Context, validate_rows
 
-__all__ = ["load_table", "fact_ids", "row_digests", "ids_from_digests", "collapse_roles"]
+__all__ = ["load_table", "read_ahead", "fact_ids", "row_digests", "ids_from_digests", "collapse_roles"]
 
 log = logging.getLogger("prospect_graph.ingest")
 
@@ -184,7 +186,7 @@ def _load_source(table: str, number: int, source: Source, ctx: Context, frames: 
     """Validated rows of each file of one source appended to `frames`; returns the rows read."""
     read = 0
     raws = iter([_inline(source)]) if source.rows is not None else (  # one file in memory at a time
-        read_file(path, source.encoding, source.delimiter, source.sheet) for path in source_files(source))
+        _read(path, source, ctx) for path in source_files(source))
     for raw in raws:
         label = ctx.label(None if source.rows is not None else raw.path)
         files.append(label)
@@ -216,6 +218,37 @@ def _load_source(table: str, number: int, source: Source, ctx: Context, frames: 
         frames.append(rows.reset_index(drop=True))
         log.info("%s: %s rows read, %s kept for %s", label, n_read, len(rows), table)
     return read
+
+
+_READ_AHEAD_MAX_BYTES = 1 << 28  # a larger file is read in its turn: two of them in memory cost too much
+_read_ahead_pool: ThreadPoolExecutor | None = None
+
+
+def read_ahead(sources: list[Source], ctx: Context) -> None:
+    """Start reading the first file of `sources` (the next table's) on a thread of its own:
+    Arrow parses it on the other core while this thread validates the table before it. Its
+    rows (or its error) are taken when its table's turn comes (`_read`)."""
+    global _read_ahead_pool
+    source = next((s for s in sources if s.rows is None and s.file is not None), None)
+    if source is None:
+        return
+    try:
+        paths = source_files(source)
+        if not paths or paths[0].stat().st_size > _READ_AHEAD_MAX_BYTES:
+            return
+    except (InvalidMapping, OSError):
+        return  # reported in its turn, by the same call
+    if _read_ahead_pool is None:
+        _read_ahead_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead")
+    key = (paths[0], source.encoding, source.delimiter, source.sheet)
+    ctx.reads[key] = _read_ahead_pool.submit(read_file, *key)
+
+
+def _read(path: Path, source: Source, ctx: Context) -> RawTable:
+    ahead = ctx.reads.pop((path, source.encoding, source.delimiter, source.sheet), None)
+    if ahead is not None:
+        return cast(RawTable, ahead.result())
+    return read_file(path, source.encoding, source.delimiter, source.sheet)
 
 
 def _file_key(path: object, source: Source) -> str:

@@ -8,9 +8,11 @@ masks here, before the rows go anywhere else.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -79,6 +81,7 @@ class Context:
     titles: list[pd.Series] = field(default_factory=list)  # rows per (role, title) of each roles source
     defer_fact_ids: bool = False  # `load.load_table` leaves the last fact ids to `settle`
     pending: list[Callable[[], None]] = field(default_factory=list)
+    reads: dict[tuple[Any, ...], Future[Any]] = field(default_factory=dict)  # files read ahead (`load.read_ahead`)
 
     def settle(self) -> None:
         """Finish what loading left to run on (the last fact ids); call once every table is loaded."""

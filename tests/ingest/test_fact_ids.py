@@ -124,3 +124,4 @@ def test_a_child_that_fails_is_an_error_not_wrong_ids(monkeypatch: pytest.Monkey
     frame = pd.DataFrame([["E1", "甲", "1", "2024-01-02"]], columns=COLUMNS, dtype="string")
     with pytest.raises(RuntimeError, match="child process"):
         fact_ids(frame, COLUMNS, "payments.csv")
+
