@@ -7,24 +7,28 @@ The child imports only the standard library and speaks a small protocol on its p
 slice of rows, two little-endian uint64 (rows n, data bytes), the n + 1 int64 offsets of the
 rows in the data, the data; it answers with the n 16-byte digests, in order.
 
-`digest_rows` hashes the slices it is given (Arrow large_binary arrays) the
-same way in either place: the digests are byte-identical (tests/ingest/test_fact_ids.py).
+`digest_rows` hashes the slices it is given (Arrow large_binary arrays) the same way in either
+place: the digests are byte-identical (tests/ingest/test_fact_ids.py). A child that cannot be
+started or fails (a Python that cannot import this module, say) costs time, never the ingest:
+the rows are then hashed here.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 __all__ = ["digest_rows", "digest_in_process", "CHILD_MIN_ROWS"]
 
 CHILD_MIN_ROWS = 200_000  # below this, starting a process costs more than the hashing it frees
 _HEAD = struct.Struct("<QQ")
+log = logging.getLogger("prospect_graph.ingest")
 
 
 def _hash_texts(texts: Iterable[bytes], keyed: Any, out: bytearray) -> None:
@@ -44,16 +48,20 @@ def digest_in_process(slices: Iterable[Any], file_key: bytes) -> bytes:
     return bytes(out)
 
 
-def digest_rows(slices: Iterator[Any], file_key: bytes, rows: int) -> bytes:
-    """The digests of the rows of `slices`, hashed in a child process when there are at least
-    `CHILD_MIN_ROWS` rows (here when fewer, or when no process can be started)."""
-    if rows < CHILD_MIN_ROWS:
-        return digest_in_process(slices, file_key)
-    try:
-        child = subprocess.Popen([sys.executable, "-m", "ingest.fact_hash", file_key.hex()], bufsize=0,
-                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    except OSError:
-        return digest_in_process(slices, file_key)
+def digest_rows(slices: Callable[[], Iterator[Any]], file_key: bytes, rows: int) -> bytes:
+    """The digests of the rows of the slices `slices()` yields, hashed in a child process when
+    there are at least `CHILD_MIN_ROWS` rows, else here (and here again if the child fails)."""
+    if rows >= CHILD_MIN_ROWS:
+        try:
+            return _digest_in_child(slices(), file_key, rows)
+        except (OSError, RuntimeError) as exc:
+            log.warning("fact ids hashed in this process: %s", exc)
+    return digest_in_process(slices(), file_key)
+
+
+def _digest_in_child(slices: Iterator[Any], file_key: bytes, rows: int) -> bytes:
+    child = subprocess.Popen([sys.executable, "-m", "ingest.fact_hash", file_key.hex()], bufsize=0,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     stdin, stdout, stderr = child.stdin, child.stdout, child.stderr
     assert stdin is not None and stdout is not None and stderr is not None
     answer: list[bytes] = []
@@ -77,7 +85,8 @@ def digest_rows(slices: Iterator[Any], file_key: bytes, rows: int) -> bytes:
         child.wait()
         raise
     if status != 0 or not answer or len(answer[0]) != 16 * rows:
-        raise RuntimeError(f"hashing fact rows in a child process failed: {error.decode(errors='replace')[-500:]}")
+        raise RuntimeError(f"the child process that hashes fact rows failed (exit {status}): "
+                           f"{error.decode(errors='replace')[-300:]}")
     return answer[0]
 
 

@@ -73,7 +73,7 @@ def _digests(fields: list[pa.ChunkedArray | pa.Array | pa.Scalar], n: int, file:
             key = key.cast(pa.large_binary())
             yield from key.chunks if isinstance(key, pa.ChunkedArray) else [key]
 
-    return np.frombuffer(digest_rows(slices(), file_key, n), dtype="<u8").reshape(-1, 2)
+    return np.frombuffer(digest_rows(slices, file_key, n), dtype="<u8").reshape(-1, 2)
 
 
 _DIGEST_SLICE = 1 << 17

@@ -111,7 +111,10 @@ def test_a_large_files_rows_hashed_in_a_child_process_get_the_same_ids(monkeypat
     assert len(started) == 1  # the child really hashed them
 
 
-def test_a_child_that_fails_is_an_error_not_wrong_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_child_that_fails_costs_time_not_the_ids(monkeypatch: pytest.MonkeyPatch,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    """A child that exits without hashing (a Python that cannot import `ingest.fact_hash`, say):
+    the rows are hashed in this process, the same ids, and the log says so."""
     import ingest.fact_hash
 
     monkeypatch.setattr(ingest.fact_hash, "CHILD_MIN_ROWS", 1)
@@ -121,7 +124,9 @@ def test_a_child_that_fails_is_an_error_not_wrong_ids(monkeypatch: pytest.Monkey
         return real_popen([sys.executable, "-c", "import sys; sys.exit(3)"], **kwargs)  # type: ignore[call-overload]
 
     monkeypatch.setattr(subprocess, "Popen", broken)
-    frame = pd.DataFrame([["E1", "甲", "1", "2024-01-02"]], columns=COLUMNS, dtype="string")
-    with pytest.raises(RuntimeError, match="child process"):
-        fact_ids(frame, COLUMNS, "payments.csv")
-
+    rows = [["E1", "甲", str(i), "2024-01-02"] for i in range(500)]
+    frame = pd.DataFrame(rows, columns=COLUMNS, dtype="string")
+    with caplog.at_level("WARNING", logger="prospect_graph.ingest"):
+        ids = fact_ids(frame, COLUMNS, "payments.csv").tolist()
+    assert ids == _plain_ids(rows, "payments.csv")
+    assert "exit 3" in caplog.text
