@@ -221,14 +221,12 @@ def _load_source(table: str, number: int, source: Source, ctx: Context, frames: 
 
 
 _READ_AHEAD_MAX_BYTES = 1 << 28  # a larger file is read in its turn: two of them in memory cost too much
-_read_ahead_pool: ThreadPoolExecutor | None = None
 
 
 def read_ahead(sources: list[Source], ctx: Context) -> None:
     """Start reading the first file of `sources` (the next table's) on a thread of its own:
     Arrow parses it on the other core while this thread validates the table before it. Its
     rows (or its error) are taken when its table's turn comes (`_read`)."""
-    global _read_ahead_pool
     source = next((s for s in sources if s.rows is None and s.file is not None), None)
     if source is None:
         return
@@ -238,10 +236,12 @@ def read_ahead(sources: list[Source], ctx: Context) -> None:
             return
     except (InvalidMapping, OSError):
         return  # reported in its turn, by the same call
-    if _read_ahead_pool is None:
-        _read_ahead_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead")
     key = (paths[0], source.encoding, source.delimiter, source.sheet)
-    ctx.reads[key] = _read_ahead_pool.submit(read_file, *key)
+    # a thread for this one file, ended with it: a pool kept between ingests would not survive a
+    # fork (its thread gone, the read never done)
+    reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead")
+    ctx.reads[key] = reader.submit(read_file, *key)
+    reader.shutdown(wait=False)
 
 
 def _read(path: Path, source: Source, ctx: Context) -> RawTable:
