@@ -108,8 +108,8 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
         in_order = list(plan.items())
         for number, (table, sources) in enumerate(in_order):
             step(f"read {table}")
-            if number + 1 < len(in_order):  # the next table's file is parsed while this one is validated
-                read_ahead(in_order[number + 1][1], ctx)
+            # the next tables' files are parsed while this one is validated
+            read_ahead([later for _, later in in_order[number + 1:]], ctx)
             loaded[table], read[table], files = load_table(table, sources, ctx)
             release_memory()
             summary.files.extend(files)

@@ -220,28 +220,44 @@ def _load_source(table: str, number: int, source: Source, ctx: Context, frames: 
     return read
 
 
-_READ_AHEAD_MAX_BYTES = 1 << 28  # a larger file is read in its turn: two of them in memory cost too much
+_READ_AHEAD_MAX_BYTES = 1 << 28  # files read ahead and not yet taken: at most this many bytes
 
 
-def read_ahead(sources: list[Source], ctx: Context) -> None:
-    """Start reading the first file of `sources` (the next table's) on a thread of its own:
-    Arrow parses it on the other core while this thread validates the table before it. Its
-    rows (or its error) are taken when its table's turn comes (`_read`)."""
-    source = next((s for s in sources if s.rows is None and s.file is not None), None)
-    if source is None:
-        return
+def read_ahead(upcoming: list[list[Source]], ctx: Context) -> None:
+    """Start reading the first file of each of the `upcoming` tables' sources, in order, on one
+    thread of the ingest's own, while the files read ahead and not yet taken stay within 256 MB
+    (a larger file is read in its turn): Arrow parses them on the other core while this thread
+    validates the tables before them. A file's rows (or its error) are taken when its table's
+    turn comes (`_read`)."""
+    waiting = sum(_size(key[0]) for key in ctx.reads)
+    for sources in upcoming:
+        source = next((s for s in sources if s.rows is None and s.file is not None), None)
+        if source is None:
+            continue
+        try:
+            paths = source_files(source)
+        except (InvalidMapping, OSError):
+            continue  # reported in its turn, by the same call
+        if not paths:
+            continue
+        key = (paths[0], source.encoding, source.delimiter, source.sheet)
+        if key in ctx.reads:
+            continue
+        size = _size(paths[0])
+        if waiting + size > _READ_AHEAD_MAX_BYTES:
+            return  # in order: a later file waits for this one's turn
+        if ctx.reader is None:  # the ingest's own thread (a pool kept between ingests would not
+            # survive a fork: its thread gone, the read never done)
+            ctx.reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead")
+        ctx.reads[key] = ctx.reader.submit(read_file, *key)
+        waiting += size
+
+
+def _size(path: Path) -> int:
     try:
-        paths = source_files(source)
-        if not paths or paths[0].stat().st_size > _READ_AHEAD_MAX_BYTES:
-            return
-    except (InvalidMapping, OSError):
-        return  # reported in its turn, by the same call
-    key = (paths[0], source.encoding, source.delimiter, source.sheet)
-    # a thread for this one file, ended with it: a pool kept between ingests would not survive a
-    # fork (its thread gone, the read never done)
-    reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead")
-    ctx.reads[key] = reader.submit(read_file, *key)
-    reader.shutdown(wait=False)
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _read(path: Path, source: Source, ctx: Context) -> RawTable:

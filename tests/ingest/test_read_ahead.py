@@ -25,8 +25,9 @@ def test_a_file_read_ahead_gives_the_rows_and_errors_of_a_file_read_in_its_turn(
     plain = Context(IngestSettings(), "salt", root=tmp_path)
     expected, _, _ = load_table("payments", plan["payments"], plain)
     ctx = Context(IngestSettings(), "salt", root=tmp_path)
-    read_ahead(plan["payments"], ctx)
-    read_ahead(plan["persons"], ctx)  # no error yet
+    read_ahead([plan["payments"], plan["persons"]], ctx)  # no error yet
+    assert len(ctx.reads) == 2
+    read_ahead([plan["payments"], plan["persons"]], ctx)  # each file read once
     assert len(ctx.reads) == 2
     rows, read, _ = load_table("payments", plan["payments"], ctx)
     pd.testing.assert_frame_equal(rows, expected)
@@ -34,3 +35,21 @@ def test_a_file_read_ahead_gives_the_rows_and_errors_of_a_file_read_in_its_turn(
     assert ctx.rejects.frame()["row"].tolist() == plain.rejects.frame()["row"].tolist() == [3]
     with pytest.raises(InvalidData, match="persons.csv"):
         load_table("persons", plan["persons"], ctx)
+
+
+def test_files_are_read_ahead_in_order_within_the_budget(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ingest.load
+
+    for table in ("persons", "roles", "payments"):
+        (tmp_path / f"{table}.csv").write_text("a,b\n" + "x,y\n" * 50, encoding="utf-8")
+    size = (tmp_path / "persons.csv").stat().st_size
+    monkeypatch.setattr(ingest.load, "_READ_AHEAD_MAX_BYTES", 2 * size)
+    plan = plan_bundle(tmp_path, None)
+    ctx = Context(IngestSettings(), "salt", root=tmp_path)
+    read_ahead([plan["persons"], plan["roles"], plan["payments"]], ctx)
+    assert [key[0].name for key in ctx.reads] == ["persons.csv", "roles.csv"]  # the third waits
+    ctx.reads.pop(next(iter(ctx.reads))).result()  # persons taken: room for one more
+    read_ahead([plan["roles"], plan["payments"]], ctx)
+    assert [key[0].name for key in ctx.reads] == ["roles.csv", "payments.csv"]
+    ctx.settle()
+    assert ctx.reader is None
