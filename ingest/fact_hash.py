@@ -51,7 +51,7 @@ def digest_in_process(slices: Iterable[Any], file_key: bytes) -> bytes:
 def digest_rows(slices: Callable[[], Iterator[Any]], file_key: bytes, rows: int) -> bytes:
     """The digests of the rows of the slices `slices()` yields, hashed in a child process when
     there are at least `CHILD_MIN_ROWS` rows, else here (and here again if the child fails)."""
-    if rows >= CHILD_MIN_ROWS:
+    if rows >= CHILD_MIN_ROWS and sys.executable:  # an embedded Python may name no executable
         try:
             return _digest_in_child(slices(), file_key, rows)
         except (OSError, RuntimeError) as exc:

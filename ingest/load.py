@@ -127,23 +127,23 @@ _FACT_FIELDS = ["payer_id", "payer_name", "payee_id", "payee_name", "payee_bank"
 
 
 class _FileIds:
-    """One file's fact ids, made on the second thread: its digests (hashed there, or in a child
-    process for a large file), then the kept rows' ids, which wait for them. The thread that
-    validates goes on meanwhile; `ids` waits for the result."""
+    """One file's fact ids: the digests to come (hashed on the second thread, or in a child
+    process for a large file) and the kept rows."""
 
-    def __init__(self, hasher: ThreadPoolExecutor, digests: Future[np.ndarray], kept: np.ndarray | None,
-                 rows: int) -> None:
-        self._ids = hasher.submit(_kept_ids, digests, kept, rows)  # runs after `digests`: one worker
+    def __init__(self, digests: Future[np.ndarray], kept: np.ndarray | None, rows: int) -> None:
+        self._digests, self._kept, self._rows = digests, kept, rows
+        self._ids: pd.Series | None = None
 
     def ids(self) -> pd.Series:
-        """The kept rows' ids."""
-        return self._ids.result()
-
-
-def _kept_ids(digests: Future[np.ndarray], kept: np.ndarray | None, rows: int) -> pd.Series:
-    halves = digests.result()
-    # the ordinals count identical rows among the kept ones only
-    return ids_from_digests(halves if kept is None else halves[kept], pd.RangeIndex(rows))
+        """The kept rows' ids (waits for the digests once), made on the calling thread: made on
+        the hashing thread, which ends with the table, they would live in a finished thread's
+        pages of Arrow's allocator (mimalloc), freed late."""
+        if self._ids is None:
+            halves = self._digests.result()
+            # the ordinals count identical rows among the kept ones only
+            self._ids = ids_from_digests(halves if self._kept is None else halves[self._kept],
+                                         pd.RangeIndex(self._rows))
+        return self._ids
 
 
 def load_table(table: str, sources: list[Source], ctx: Context) -> tuple[pd.DataFrame, int, list[str]]:
@@ -151,9 +151,9 @@ def load_table(table: str, sources: list[Source], ctx: Context) -> tuple[pd.Data
 
     Payments get `fact_id` from a second thread, one file at a time (a large file's rows hashed
     in a child process, `ingest.fact_hash`). With `ctx.defer_fact_ids` the last file's ids are
-    set by `ctx.settle()` (the caller's, once every table is loaded), so that file's hashing and
-    ids overlap the next tables' reading and validation instead of holding up the one thread
-    that validates.
+    set by `ctx.settle()` (the caller's, once every table is loaded), so that file's hashing
+    overlaps the next tables' reading and validation instead of holding up the one thread that
+    validates.
     """
     frames: list[pd.DataFrame] = []
     read = 0
@@ -212,9 +212,8 @@ def _load_source(table: str, number: int, source: Source, ctx: Context, frames: 
         rows["_file"] = label
         rows["_row"] = raw.rows.to_numpy() if kept_all else raw.rows.loc[rows.index].to_numpy()
         rows["_source"] = number
-        if hasher is not None and digests is not None:
-            ids.append(_FileIds(hasher, digests, None if kept_all else canonical.index.get_indexer(rows.index),
-                                len(rows)))
+        if digests is not None:
+            ids.append(_FileIds(digests, None if kept_all else canonical.index.get_indexer(rows.index), len(rows)))
         frames.append(rows.reset_index(drop=True))
         log.info("%s: %s rows read, %s kept for %s", label, n_read, len(rows), table)
     return read
