@@ -7,7 +7,7 @@ which stage grows faster than its input (bench/RESULTS.md, "What grows faster th
 The stages are the steps `run_ingest` and `score_all` already name for their progress bar
 (`graph.progress.stages`), so nothing in the product is timed twice; the watchers that act after
 an ingest's commit (alerts, tracking) are stages of their own. CPU seconds are the process's
-(`time.process_time()`, all threads) and its ended children's: steadier than wall seconds on a shared machine). Each stage's
+(`time.process_time()`, all threads: steadier than wall seconds on a shared machine). Each stage's
 peak is its own (families are scored in one process here, whatever `scoring.processes` says): Linux's peak resident size (VmHWM) is reset as a stage starts
 (``/proc/self/clear_refs``); elsewhere the peak so far (``ru_maxrss``) is given.
 """
@@ -39,13 +39,6 @@ def _peak_gib() -> float:
     return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
-def _cpu() -> float:
-    """CPU seconds of this process and of its children that have ended (ingest hashes a large
-    file's fact rows in a child process, `ingest.fact_hash`)."""
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.process_time() + children.ru_utime + children.ru_stime
-
-
 def _reset_peak() -> None:
     with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")  # 5: reset the peak resident size
@@ -60,7 +53,7 @@ class StageClock:
         self._cpu = self._wall = 0.0
 
     def mark(self, name: str | None) -> None:
-        cpu, wall = _cpu(), time.perf_counter()
+        cpu, wall = time.process_time(), time.perf_counter()
         if self._name is not None:
             self.rows.append({"stage": self._name, "cpu_s": round(cpu - self._cpu, 3),
                               "wall_s": round(wall - self._wall, 3), "peak_gib": round(_peak_gib(), 3)})
@@ -100,7 +93,7 @@ def measure(phase: str, bundle: Path | None, store: Path) -> dict[str, Any]:
     clock = StageClock()
     saved = ingest.job.stages, scoring.run.stages
     ingest.job.stages = scoring.run.stages = clock.stages  # type: ignore[assignment]
-    started, cpu = time.perf_counter(), _cpu()
+    started, cpu = time.perf_counter(), time.process_time()
     try:
         if phase == "ingest":
             if bundle is None:
@@ -117,7 +110,7 @@ def measure(phase: str, bundle: Path | None, store: Path) -> dict[str, Any]:
     finally:
         ingest.job.stages, scoring.run.stages = saved
     return {"phase": phase, "wall_s": round(time.perf_counter() - started, 3),
-            "cpu_s": round(_cpu() - cpu, 3), "stages": clock.rows}
+            "cpu_s": round(time.process_time() - cpu, 3), "stages": clock.rows}
 
 
 def main() -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -86,47 +84,15 @@ def test_deferred_ids_of_several_files_are_the_ids_made_at_once(tmp_path: Path) 
     assert now["fact_id"].iloc[2] == _plain_ids([["E1", "", "", "乙", "", "100", "2024-01-02"]], "pay-02.csv")[0]
 
 
-def test_a_large_files_rows_hashed_in_a_child_process_get_the_same_ids(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The child process (`ingest.fact_hash`) gives the ids of the rule, over several slices of
-    a chunked column, with empty fields, repeated rows and multi-byte text."""
-    import ingest.fact_hash
+def test_ids_of_several_slices_of_chunked_columns_follow_the_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows hashed a slice at a time over chunked Arrow columns, with empty fields, repeated
+    rows and multi-byte text: the ids of the rule."""
     import ingest.load
 
     rows = [[f"E{i % 7}", ["甲公司", "", "Ünïcode Ltd", "乙"][i % 4], str(i % 5), "2024-01-02"] for i in range(300)]
     halves = [pd.DataFrame(rows[:170], columns=COLUMNS, dtype="string"),
               pd.DataFrame(rows[170:], columns=COLUMNS, dtype="string")]
     frame = pd.concat(halves, ignore_index=True)  # chunked Arrow columns
-    expected = _plain_ids([[*r, ""] for r in rows], "payments.csv")
-    started: list[object] = []
-    real_popen = subprocess.Popen
-
-    def popen(*args: object, **kwargs: object) -> object:
-        started.append(args)
-        return real_popen(*args, **kwargs)  # type: ignore[call-overload]
-
-    monkeypatch.setattr(ingest.fact_hash, "CHILD_MIN_ROWS", 1)
     monkeypatch.setattr(ingest.load, "_DIGEST_SLICE", 64)
-    monkeypatch.setattr(subprocess, "Popen", popen)
+    expected = _plain_ids([[*r, ""] for r in rows], "payments.csv")
     assert fact_ids(frame, [*COLUMNS, "payee_bank"], "payments.csv").tolist() == expected
-    assert len(started) == 1  # the child really hashed them
-
-
-def test_a_child_that_fails_costs_time_not_the_ids(monkeypatch: pytest.MonkeyPatch,
-                                                   caplog: pytest.LogCaptureFixture) -> None:
-    """A child that exits without hashing (a Python that cannot import `ingest.fact_hash`, say):
-    the rows are hashed in this process, the same ids, and the log says so."""
-    import ingest.fact_hash
-
-    monkeypatch.setattr(ingest.fact_hash, "CHILD_MIN_ROWS", 1)
-    real_popen = subprocess.Popen
-
-    def broken(args: list[str], **kwargs: object) -> object:  # the child exits at once, hashing nothing
-        return real_popen([sys.executable, "-c", "import sys; sys.exit(3)"], **kwargs)  # type: ignore[call-overload]
-
-    monkeypatch.setattr(subprocess, "Popen", broken)
-    rows = [["E1", "甲", str(i), "2024-01-02"] for i in range(500)]
-    frame = pd.DataFrame(rows, columns=COLUMNS, dtype="string")
-    with caplog.at_level("WARNING", logger="prospect_graph.ingest"):
-        ids = fact_ids(frame, COLUMNS, "payments.csv").tolist()
-    assert ids == _plain_ids(rows, "payments.csv")
-    assert "exit 3" in caplog.text
