@@ -131,16 +131,14 @@ _FACT_FIELDS = ["payer_id", "payer_name", "payee_id", "payee_name", "payee_bank"
 
 
 class _FileIds:
-    """One file's fact ids: the digests to come (hashed on the second thread) and the kept rows."""
+    """One file's fact ids, hashed on the second thread: the digests to come and the kept rows."""
 
     def __init__(self, digests: Future[np.ndarray], kept: np.ndarray | None, rows: int) -> None:
         self._digests, self._kept, self._rows = digests, kept, rows
         self._ids: pd.Series | None = None
 
     def ids(self) -> pd.Series:
-        """The kept rows' ids (waits for the digests once), made on the calling thread: made on
-        the hashing thread, which ends with the table, they would live in a finished thread's
-        pages of Arrow's allocator (mimalloc), freed late."""
+        """The kept rows' ids (waits for the digests once)."""
         if self._ids is None:
             halves = self._digests.result()
             # the ordinals count identical rows among the kept ones only
@@ -152,10 +150,10 @@ class _FileIds:
 def load_table(table: str, sources: list[Source], ctx: Context) -> tuple[pd.DataFrame, int, list[str]]:
     """Validated rows of `table` from all sources; returns (rows, rows read, files read).
 
-    Payments get `fact_id` from a second thread, one file at a time. With `ctx.defer_fact_ids` the last file's ids are
-    set by `ctx.settle()` (the caller's, once every table is loaded), so that file's hashing
-    overlaps the next tables' reading and validation instead of holding up the one thread that
-    validates.
+    Payments get `fact_id` from a second thread, one file at a time. With `ctx.defer_fact_ids`
+    the last file's ids are set by `ctx.settle()` (the caller's, once every table is loaded), so
+    that file's hashing overlaps the next tables' reading and validation instead of holding up
+    the one thread that validates.
     """
     frames: list[pd.DataFrame] = []
     read = 0
