@@ -41,7 +41,7 @@ from graph.stage import Stage
 from graph.store import GraphStore, release_memory
 from ingest.aliases import MERGED_REQUIRED, SENIORITY
 from ingest.derive import derive_branches, derive_edge_tables, derive_managers, month_of
-from ingest.load import load_table
+from ingest.load import load_table, read_ahead
 from ingest.mapping import plan_bundle
 from ingest.merge import (
     absorb_externals,
@@ -106,8 +106,11 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
         loaded: dict[str, pd.DataFrame] = {}
         read: dict[str, int] = {}
         lap = time.perf_counter()
-        for table, sources in plan.items():
+        in_order = list(plan.items())
+        for number, (table, sources) in enumerate(in_order):
             step(f"read {table}")
+            # the next tables' files are parsed while this one is validated
+            read_ahead([later for _, later in in_order[number + 1:]], ctx)
             loaded[table], read[table], files = load_table(table, sources, ctx)
             release_memory()
             summary.files.extend(files)

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from graph.errors import InvalidMapping
 from ingest.columns import to_canonical
 from ingest.distinct import mix64, repeats
 from ingest.mapping import Source, source_files
@@ -27,7 +28,7 @@ from ingest.readers import RawTable, read_file
 from ingest.report import ROW_REJECTED
 from ingest.validate import KEYS, Context, validate_rows
 
-__all__ = ["load_table", "fact_ids", "row_digests", "ids_from_digests", "collapse_roles"]
+__all__ = ["load_table", "read_ahead", "fact_ids", "row_digests", "ids_from_digests", "collapse_roles"]
 
 log = logging.getLogger("prospect_graph.ingest")
 
@@ -62,14 +63,20 @@ def _digests(fields: list[pa.ChunkedArray | pa.Array | pa.Scalar], n: int, file:
     file_key = hashlib.blake2b(file.encode("utf-8"), digest_size=32).digest()
     # the one per-row step left: neither Arrow nor DuckDB has keyed BLAKE2b, and the ids must
     # stay byte-identical to those stored. Bytes straight from Arrow (no str, no encode); each
-    # row's hasher is a copy of one already keyed (the key block is compressed once, not per
-    # row); rows are joined and hashed a slice at a time, so their text is never held whole.
-    digest = _digest_with(hashlib.blake2b(digest_size=16, key=file_key).copy)
+    # row's hasher is a copy of one keyed once; rows are joined and hashed a slice at a time, so
+    # their text is never held whole. The loop is written out, no function called per row (a
+    # Python call per row cost a fifth of the time). A child process that hashed them instead
+    # (no GIL shared with the validating thread) measured slower on two cores: its start and the
+    # rows sent on a pipe cost more than the GIL it freed.
+    keyed = hashlib.blake2b(digest_size=16, key=file_key).copy
     out = bytearray()
     for start in range(0, n, _DIGEST_SLICE):
         piece = [f if isinstance(f, pa.Scalar) else f.slice(start, _DIGEST_SLICE) for f in fields]
         key = pc.binary_join_element_wise(*piece, pa.scalar("\x1f", pa.large_string()))
-        out += b"".join(map(digest, key.cast(pa.large_binary()).to_pylist()))
+        for text in key.cast(pa.large_binary()).to_pylist():
+            hasher = keyed()
+            hasher.update(text)
+            out += hasher.digest()
     return np.frombuffer(bytes(out), dtype="<u8").reshape(-1, 2)
 
 
@@ -84,18 +91,11 @@ def ids_from_digests(halves: np.ndarray, index: pd.Index) -> pd.Series:
         with np.errstate(over="ignore"):
             spread = mix64(ordinal * np.uint64(0x9E3779B97F4A7C15))
         low, high = low ^ spread, high ^ spread
-    ids = pc.binary_join_element_wise(pc.cast(pa.array(low), pa.large_string()),
-                                      pc.cast(pa.array(mix64(high)), pa.large_string()),
-                                      pa.scalar("-", pa.large_string()))
-    return pd.Series(pd.arrays.ArrowStringArray(ids), index=index)
-
-
-def _digest_with(keyed: Callable[[], hashlib.blake2b]) -> Callable[[bytes], bytes]:
-    def digest(text: bytes) -> bytes:
-        hasher = keyed()
-        hasher.update(text)
-        return hasher.digest()
-    return digest
+    # integers to text through `string`: Arrow's cast straight to `large_string` is ~2x slower
+    ids = pc.binary_join_element_wise(pc.cast(pa.array(low), pa.string()),
+                                      pc.cast(pa.array(mix64(high)), pa.string()),
+                                      pa.scalar("-", pa.string()))
+    return pd.Series(pd.arrays.ArrowStringArray(ids.cast(pa.large_string())), index=index)
 
 
 def _ordinals(halves: np.ndarray) -> np.ndarray:
@@ -186,7 +186,7 @@ def _load_source(table: str, number: int, source: Source, ctx: Context, frames: 
     """Validated rows of each file of one source appended to `frames`; returns the rows read."""
     read = 0
     raws = iter([_inline(source)]) if source.rows is not None else (  # one file in memory at a time
-        read_file(path, source.encoding, source.delimiter, source.sheet) for path in source_files(source))
+        _read(path, source, ctx) for path in source_files(source))
     for raw in raws:
         label = ctx.label(None if source.rows is not None else raw.path)
         files.append(label)
@@ -217,6 +217,53 @@ def _load_source(table: str, number: int, source: Source, ctx: Context, frames: 
         frames.append(rows.reset_index(drop=True))
         log.info("%s: %s rows read, %s kept for %s", label, n_read, len(rows), table)
     return read
+
+
+_READ_AHEAD_MAX_BYTES = 1 << 27  # files read ahead and not yet taken: at most this many bytes (memory)
+
+
+def read_ahead(upcoming: list[list[Source]], ctx: Context) -> None:
+    """Start reading the first file of each of the `upcoming` tables' sources, in order, on one
+    thread of the ingest's own, while the files read ahead and not yet taken stay within 128 MB
+    (a larger file is read in its turn): Arrow parses them on the other core while this thread
+    validates the tables before them. A file's rows (or its error) are taken when its table's
+    turn comes (`_read`)."""
+    waiting = sum(_size(key[0]) for key in ctx.reads)
+    for sources in upcoming:
+        source = next((s for s in sources if s.rows is None and s.file is not None), None)
+        if source is None:
+            continue
+        try:
+            paths = source_files(source)
+        except (InvalidMapping, OSError):
+            continue  # reported in its turn, by the same call
+        if not paths:
+            continue
+        key = (paths[0], source.encoding, source.delimiter, source.sheet)
+        if key in ctx.reads:
+            continue
+        size = _size(paths[0])
+        if waiting + size > _READ_AHEAD_MAX_BYTES:
+            return  # in order: a later file waits for this one's turn
+        if ctx.reader is None:  # the ingest's own thread (a pool kept between ingests would not
+            # survive a fork: its thread gone, the read never done)
+            ctx.reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead")
+        ctx.reads[key] = ctx.reader.submit(read_file, *key)
+        waiting += size
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _read(path: Path, source: Source, ctx: Context) -> RawTable:
+    ahead = ctx.reads.pop((path, source.encoding, source.delimiter, source.sheet), None)
+    if ahead is not None:
+        return cast(RawTable, ahead.result())
+    return read_file(path, source.encoding, source.delimiter, source.sheet)
 
 
 def _file_key(path: object, source: Source) -> str:

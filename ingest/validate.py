@@ -8,9 +8,11 @@ masks here, before the rows go anywhere else.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -79,11 +81,16 @@ class Context:
     titles: list[pd.Series] = field(default_factory=list)  # rows per (role, title) of each roles source
     defer_fact_ids: bool = False  # `load.load_table` leaves the last fact ids to `settle`
     pending: list[Callable[[], None]] = field(default_factory=list)
+    reads: dict[tuple[Any, ...], Future[Any]] = field(default_factory=dict)  # files read ahead (`load.read_ahead`)
+    reader: ThreadPoolExecutor | None = None  # the thread that reads them
 
     def settle(self) -> None:
         """Finish what loading left to run on (the last fact ids); call once every table is loaded."""
         while self.pending:
             self.pending.pop(0)()
+        if self.reader is not None:
+            self.reader.shutdown(wait=False)  # every file read ahead was taken: its thread ends
+            self.reader = None
 
     def label(self, path: Path | None) -> str:
         if path is None:

@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from ingest.load import fact_ids, load_table
 from ingest.mapping import plan_bundle
@@ -81,3 +82,17 @@ def test_deferred_ids_of_several_files_are_the_ids_made_at_once(tmp_path: Path) 
     pd.testing.assert_frame_equal(later, now)
     assert now["fact_id"].tolist()[:2] == _plain_ids([["E1", "", "", "乙", "", "100", "2024-01-02"]] * 2, "pay-01.csv")
     assert now["fact_id"].iloc[2] == _plain_ids([["E1", "", "", "乙", "", "100", "2024-01-02"]], "pay-02.csv")[0]
+
+
+def test_ids_of_several_slices_of_chunked_columns_follow_the_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows hashed a slice at a time over chunked Arrow columns, with empty fields, repeated
+    rows and multi-byte text: the ids of the rule."""
+    import ingest.load
+
+    rows = [[f"E{i % 7}", ["甲公司", "", "Ünïcode Ltd", "乙"][i % 4], str(i % 5), "2024-01-02"] for i in range(300)]
+    halves = [pd.DataFrame(rows[:170], columns=COLUMNS, dtype="string"),
+              pd.DataFrame(rows[170:], columns=COLUMNS, dtype="string")]
+    frame = pd.concat(halves, ignore_index=True)  # chunked Arrow columns
+    monkeypatch.setattr(ingest.load, "_DIGEST_SLICE", 64)
+    expected = _plain_ids([[*r, ""] for r in rows], "payments.csv")
+    assert fact_ids(frame, [*COLUMNS, "payee_bank"], "payments.csv").tolist() == expected
