@@ -338,7 +338,7 @@ class GraphStore(ABC):
             return derived.adjacency
 
     def remembered(self, key: tuple[Any, ...], compute: Callable[[], _T], copy: Callable[[_T], _T],
-                   weight: Callable[[_T], int] = lambda _: 1) -> _T:
+                   weight: Callable[[_T], int] = lambda _: 1, keep: bool = False) -> _T:
         """The answer of `compute`, kept per store version for the next identical request.
 
         A version's tables never change, so an answer keyed by everything it depends on is
@@ -346,6 +346,12 @@ class GraphStore(ABC):
         not depend on who asks may be kept: scope and masking are applied to the copy each
         caller gets (`copy`), never to the kept one.
         """
+        if keep:  # one of the version's few long-lived answers: kept by count, not weight
+            kept = self._derived().kept
+            found = kept.get(key)
+            if found is None:
+                found = kept.put(key, compute())
+            return copy(found)
         answers = self._derived().answers
         found = answers.get(key)
         if found is None:
@@ -371,6 +377,7 @@ class _Derived:
         self.index: NodeIndex | None = None
         self.adjacency: Adjacency | None = None
         self.answers = Answers(ANSWER_BUDGET)
+        self.kept = Lru(KEPT_ANSWERS)  # a version's few long-lived answers (`remembered(..., keep=True)`)
 
 
 # Tables are keyed by content token, so a table that did not change between two versions is
@@ -380,6 +387,9 @@ _DERIVED = Lru(6)
 # neighbourhoods and paths remembered per version (`GraphStore.remembered`), weighed in nodes +
 # edges (about 1 KiB each as networkx objects): ~200 MiB per version at most
 ANSWER_BUDGET = 200_000
+# answers every request of a kind starts from (the version's lead board), kept apart from the
+# weighed ones so that a burst of pictures and paths never pushes them out: a few per version
+KEPT_ANSWERS = 3
 
 
 def _glibc() -> Any:

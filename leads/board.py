@@ -312,8 +312,8 @@ def _version_board(store: GraphStore, settings: ScoringSettings, claims: dict[st
     key = ("lead-board", settings.lang, conf.model_dump_json(),
            family_settings(settings, "campaigns", CampaignSettings).model_dump_json(),
            json.dumps(multipliers, sort_keys=True), banned)
-    return store.remembered(key, lambda: _routed(store, settings, conf, multipliers, banned), lambda r: r,
-                            lambda r: len(r.board) // 4 + len(r.order) // 8)
+    # kept apart from the weighed answers: a burst of pictures and paths must not push it out
+    return store.remembered(key, lambda: _routed(store, settings, conf, multipliers, banned), lambda r: r, keep=True)
 
 
 def board_reasons(store: GraphStore, rows: pd.DataFrame, settings: ScoringSettings | None = None,

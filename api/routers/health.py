@@ -19,7 +19,7 @@ router = APIRouter(tags=["health"], responses=ERROR_RESPONSES)
 @router.get("/health", response_model=HealthOut)
 def health(store: StoreDep) -> HealthOut:
     """Whether the service is up, its store version and families, and whether it is still warming."""
-    families: list[str] = store.remembered(("health families",), lambda: _scored_families(store), list)
+    families: list[str] = store.remembered(("health families",), lambda: _scored_families(store), list, keep=True)
     return HealthOut(backend=store.backend, version=store.version, families=families, warming=warming())
 
 

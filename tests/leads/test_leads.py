@@ -237,3 +237,20 @@ def test_a_branch_manager_sees_shared_rows_but_not_rows_of_an_unknown_branch(sto
     assert Viewer(store, User(name="a", role="admin")).sees_rows(rows) == [True] * 5
     shared = rows.assign(shared_with=[[], ["M9"], [], [], []])
     assert Viewer(store, User(name="m9", role="corporate_manager", branch="B1", manager="M9")).sees_rows(shared)[1] is False
+
+
+def test_the_version_board_outlives_a_burst_of_other_answers(board_store, monkeypatch):
+    """Pictures and paths fill the weighed answers of a version; the board stays kept."""
+    import leads.board as board_module
+    from graph.store import ANSWER_BUDGET
+
+    board_page(board_store, limit=5)
+    for i in range(8):  # heavy answers, each up to half the budget: all but the last pushed out
+        board_store.remembered(("burst", i), lambda: i, lambda v: v, lambda _: ANSWER_BUDGET // 2)
+
+    def built_again(*args, **kwargs):
+        raise AssertionError("the version's board was built again")
+
+    monkeypatch.setattr(board_module, "_routed", built_again)
+    page, total = board_page(board_store, limit=5)
+    assert total and len(page) <= 5
