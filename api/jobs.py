@@ -132,6 +132,7 @@ class JobRegistry:
         if job is None:
             raise NotFound(f"no ingest job {job_id!r}")
         if job.status not in ("queued", "running"):
+            self._cancel_mark(job_id).unlink(missing_ok=True)  # asked as it was ending: nothing left to stop
             return job
         return self._cut_off(job, self._running_id()).model_copy(
             update={"cancel_requested": self._cancel_mark(job_id).exists()})

@@ -69,6 +69,7 @@ class _Names:
 
 _indexes: dict[tuple[str, str | None], _Index] = {}
 _lock = threading.Lock()
+_building = threading.Lock()
 
 
 def search_index(store: GraphStore) -> _Index:
@@ -78,6 +79,13 @@ def search_index(store: GraphStore) -> _Index:
         hit = _indexes.get(key)
     if hit is not None:
         return hit
+    with _building:  # built once per version: a second caller (the warm-up, a request) waits
+        with _lock:
+            hit = _indexes.get(key)
+        return hit if hit is not None else _build(store, key)
+
+
+def _build(store: GraphStore, key: tuple[str, str | None]) -> _Index:
     ids, names, person = [], [], []
     for table, spec in NODE_TABLES.items():
         df = store.read(table, ["id", "name"]).dropna(subset=["id"])

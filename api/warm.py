@@ -8,7 +8,8 @@ requests a new worker answers (an anchor's prospects, an ego picture) pay second
 payments each, once per worker, and a worker restarted by uvicorn's supervisor pays again.
 
 `warm_process` runs in a daemon thread started when the app starts serving: `/health`
-answers at once, and a request that needs a cache still being built waits for the same work.
+answers at once, and a request that needs a cache still being built waits for the same work
+(the lead board and the search index too: each is built once per version, whoever asks first).
 A step that fails is logged and skipped: the request that needs it builds it as before. A
 version committed later (an ingest, a score) is warmed the same way once a request of the
 process first sees it (`warm_new_version`, from the request's store dependency).
@@ -90,6 +91,7 @@ def freeze_long_lived() -> int:
     still walk what requests added since (the answers a worker remembers), and under 8 clients
     at 500k payments a worker then ran none in 2 minutes instead of 19 (0.1-0.4 s each).
     """
+    gc.unfreeze()  # a version warmed before: what it froze may be garbage by now (cycles too)
     gc.collect()
     gc.freeze()
     gc.set_threshold(YOUNG_OBJECTS, *gc.get_threshold()[1:])

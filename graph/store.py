@@ -347,10 +347,13 @@ class GraphStore(ABC):
         caller gets (`copy`), never to the kept one.
         """
         if keep:  # one of the version's few long-lived answers: kept by count, not weight
-            kept = self._derived().kept
-            found = kept.get(key)
-            if found is None:
-                found = kept.put(key, compute())
+            derived = self._derived()
+            with derived.lock:
+                building = derived.building.setdefault(key, threading.Lock())
+            with building:  # built once: a second caller waits for the first (the warm-up, a request)
+                found = derived.kept.get(key)
+                if found is None:
+                    found = derived.kept.put(key, compute())
             return copy(found)
         answers = self._derived().answers
         found = answers.get(key)
@@ -378,6 +381,7 @@ class _Derived:
         self.adjacency: Adjacency | None = None
         self.answers = Answers(ANSWER_BUDGET)
         self.kept = Lru(KEPT_ANSWERS)  # a version's few long-lived answers (`remembered(..., keep=True)`)
+        self.building: dict[Any, threading.Lock] = {}  # one lock per kept answer's key: built once
 
 
 # Tables are keyed by content token, so a table that did not change between two versions is

@@ -107,14 +107,17 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
         read: dict[str, int] = {}
         lap = time.perf_counter()
         in_order = list(plan.items())
-        for number, (table, sources) in enumerate(in_order):
-            step(f"read {table}")
-            # the next tables' files are parsed while this one is validated
-            read_ahead([later for _, later in in_order[number + 1:]], ctx)
-            loaded[table], read[table], files = load_table(table, sources, ctx)
-            release_memory()
-            summary.files.extend(files)
-        ctx.settle()  # the payments' last fact ids, hashed while the tables after them loaded
+        try:
+            for number, (table, sources) in enumerate(in_order):
+                step(f"read {table}")
+                # the next tables' files are parsed while this one is validated
+                read_ahead([later for _, later in in_order[number + 1:]], ctx)
+                loaded[table], read[table], files = load_table(table, sources, ctx)
+                release_memory()
+                summary.files.extend(files)
+            ctx.settle()  # the payments' last fact ids, hashed while the tables after them loaded
+        finally:
+            ctx.close()  # stopped early (a bad file, a cancel): the files read ahead are let go
         lap = _stage(summary, "read and validate", lap)
         step("resolve and merge")
         release_memory()  # each stage's garbage (raw columns, normalising copies) leaves RSS before the next

@@ -88,9 +88,15 @@ class Context:
         """Finish what loading left to run on (the last fact ids); call once every table is loaded."""
         while self.pending:
             self.pending.pop(0)()
+        self.close()
+
+    def close(self) -> None:
+        """End the read-ahead thread (after the last table, or when the ingest stops early: a
+        failed or cancelled ingest's files not yet parsed are not parsed)."""
         if self.reader is not None:
-            self.reader.shutdown(wait=False)  # every file read ahead was taken: its thread ends
+            self.reader.shutdown(wait=False, cancel_futures=True)  # a file being parsed ends on its own
             self.reader = None
+        self.reads.clear()
 
     def label(self, path: Path | None) -> str:
         if path is None:

@@ -108,3 +108,30 @@ def test_the_manifest_lists_tables_in_name_order_whatever_order_they_were_put_in
         staged.commit()
     listed = list(json.loads((store.root / "manifest.json").read_text(encoding="utf-8"))["tables"])
     assert listed == sorted(listed) and {"payments", "enterprises", "branches"} <= set(listed)
+
+
+def test_a_kept_answer_is_built_once_however_many_ask_at_once(tmp_path):
+    import threading
+    import time
+
+    import pandas as pd
+
+    from graph.networkx_store import NetworkxStore
+
+    store = NetworkxStore(tmp_path / "store")
+    store.write({"branches": pd.DataFrame({"id": ["B1"], "name": ["一"]})})
+    built: list[int] = []
+
+    def slow() -> int:
+        built.append(1)
+        time.sleep(0.3)
+        return 42
+
+    got: list[int] = []
+    threads = [threading.Thread(target=lambda: got.append(store.remembered(("slow",), slow, lambda v: v, keep=True)))
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == [42] * 4 and built == [1]

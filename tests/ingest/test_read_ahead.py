@@ -53,3 +53,27 @@ def test_files_are_read_ahead_in_order_within_the_budget(tmp_path: Path, monkeyp
     assert [key[0].name for key in ctx.reads] == ["roles.csv", "payments.csv"]
     ctx.settle()
     assert ctx.reader is None
+
+
+def test_an_ingest_stopped_early_lets_its_read_ahead_go(tmp_path: Path) -> None:
+    """A bundle whose first table fails: the files read ahead for the tables after it are let go
+    and the reading thread ends (a failed or cancelled job must not keep parsing them)."""
+    import threading
+    import time
+
+    from graph.networkx_store import NetworkxStore
+    from ingest.job import run_ingest
+
+    (tmp_path / "enterprises.csv").write_text("enterprise_id,name,is_client\nE1,甲,1\n", encoding="utf-8")
+    (tmp_path / "persons.csv").write_bytes(b"\x00\x01binary\x00" * 50)  # fails in its turn
+    (tmp_path / "payments.csv").write_text("payer_id,payee_name,amount,paid_on\nE1,乙,100,2024-01-02\n",
+                                           encoding="utf-8")
+    store = NetworkxStore(tmp_path / "store")
+    before = set(threading.enumerate())  # another test's reader may still be idle
+    with pytest.raises(InvalidData):
+        run_ingest(store, tmp_path)
+    deadline = time.monotonic() + 10
+    while any(t.name.startswith("read-ahead") for t in set(threading.enumerate()) - before):
+        assert time.monotonic() < deadline, "a read-ahead thread outlived its ingest"
+        time.sleep(0.02)
+    assert store.version is None  # nothing was written

@@ -246,7 +246,7 @@ def test_the_version_board_outlives_a_burst_of_other_answers(board_store, monkey
 
     board_page(board_store, limit=5)
     for i in range(8):  # heavy answers, each up to half the budget: all but the last pushed out
-        board_store.remembered(("burst", i), lambda: i, lambda v: v, lambda _: ANSWER_BUDGET // 2)
+        board_store.remembered(("burst", i), lambda n=i: n, lambda v: v, lambda _: ANSWER_BUDGET // 2)
 
     def built_again(*args, **kwargs):
         raise AssertionError("the version's board was built again")
