@@ -1,5 +1,5 @@
 """Bounded thread-safe maps the store keeps per process: tables and derived structures by
-count (`Lru`), remembered answers by weight (`Answers`)."""
+count (`Lru`), remembered answers by weight (`Answers`), a few long-lived ones by count (`Kept`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Lru", "Answers"]
+__all__ = ["Lru", "Answers", "Kept"]
 
 
 class Lru:
@@ -68,3 +68,20 @@ class Answers:
             self._items[key] = (value, weight)
             while self._total > self.budget and self._items:
                 self._total -= self._items.popitem(last=False)[1][1]
+
+
+class Kept:
+    """A few long-lived answers kept by count (not weight), each built once however many ask at
+    once: a second caller waits for the first (a served process's warm-up and a request)."""
+
+    def __init__(self, size: int) -> None:
+        self._items = Lru(size)
+        self._lock = threading.Lock()
+        self._building: dict[Any, threading.Lock] = {}
+
+    def get_or_build(self, key: Any, compute: Callable[[], Any]) -> Any:
+        with self._lock:
+            building = self._building.setdefault(key, threading.Lock())
+        with building:
+            found = self._items.get(key)
+            return found if found is not None else self._items.put(key, compute())

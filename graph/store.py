@@ -29,7 +29,7 @@ import pyarrow.compute as pc
 from graph.adjacency import Adjacency
 from graph.errors import Conflict, InvalidData, NotFound
 from graph.index_cache import NodeIndex, load_adjacency, load_node_index
-from graph.lru import Answers, Lru
+from graph.lru import Answers, Kept, Lru
 from graph.region import Region, ego_region, region_from_graph
 from graph.schema import EDGE_KINDS, NODE_TABLES, TABLES, TableData, as_frame, conform, conform_arrow, empty
 from graph.stage import Stage
@@ -347,14 +347,7 @@ class GraphStore(ABC):
         caller gets (`copy`), never to the kept one.
         """
         if keep:  # one of the version's few long-lived answers: kept by count, not weight
-            derived = self._derived()
-            with derived.lock:
-                building = derived.building.setdefault(key, threading.Lock())
-            with building:  # built once: a second caller waits for the first (the warm-up, a request)
-                found = derived.kept.get(key)
-                if found is None:
-                    found = derived.kept.put(key, compute())
-            return copy(found)
+            return copy(self._derived().kept.get_or_build(key, compute))
         answers = self._derived().answers
         found = answers.get(key)
         if found is None:
@@ -380,8 +373,7 @@ class _Derived:
         self.index: NodeIndex | None = None
         self.adjacency: Adjacency | None = None
         self.answers = Answers(ANSWER_BUDGET)
-        self.kept = Lru(KEPT_ANSWERS)  # a version's few long-lived answers (`remembered(..., keep=True)`)
-        self.building: dict[Any, threading.Lock] = {}  # one lock per kept answer's key: built once
+        self.kept = Kept(KEPT_ANSWERS)  # a version's few long-lived answers (`remembered(..., keep=True)`)
 
 
 # Tables are keyed by content token, so a table that did not change between two versions is
