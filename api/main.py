@@ -52,6 +52,10 @@ def create_app(store_path: Path | None = None, settings: ApiSettings | None = No
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if shared_socket:
             share_accepts(asyncio.get_running_loop())  # before uvicorn starts accepting
+        if settings.request_threads is not None:
+            import anyio.to_thread
+
+            anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         if warm:
             start_warming(store)
         yield

@@ -394,3 +394,20 @@ def test_a_served_process_warms_a_version_committed_after_it_started(tmp_path, m
             assert time.monotonic() < deadline
             time.sleep(0.02)
         assert warmed == [first, store.version]
+
+
+def test_request_threads_bounds_the_handlers_a_worker_runs_at_once(tmp_path):
+    """`api.request_threads` is the worker's thread limit for handlers (unset: AnyIO's 40)."""
+    import anyio.to_thread
+
+    from api.settings import ApiSettings
+
+    def limit() -> float:
+        return anyio.to_thread.current_default_thread_limiter().total_tokens
+
+    root = build_store(tmp_path / "store").root
+    with TestClient(create_app(store_path=root, settings=ApiSettings(request_threads=1))) as client:
+        assert client.portal.call(limit) == 1
+        assert client.get("/health").status_code == 200
+    with TestClient(create_app(store_path=root)) as client:
+        assert client.portal.call(limit) == 40
