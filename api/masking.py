@@ -281,6 +281,13 @@ class Viewer:
         """Branch scope: rows of another branch are out; rows of no branch are shared."""
         return self.user.branch is None or branch_id in (None, "") or branch_id == self.user.branch
 
+    def in_scope_column(self, branches: pd.Series) -> np.ndarray:
+        """`in_scope` of each value of a summary's branch column, a missing value (None, NaN, NA:
+        the branch of an employer or a client the data does not give) counting as no branch."""
+        if self.user.branch is None:
+            return np.ones(len(branches), dtype=bool)
+        return np.asarray(branches.isna() | (branches == "") | (branches == self.user.branch), dtype=bool)
+
     def require_scope(self, node: dict[str, Any]) -> None:
         if not self.in_scope(node.get("branch_id")):
             raise Forbidden(f"{node.get('id')} belongs to another branch than your token's")

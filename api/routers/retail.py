@@ -60,9 +60,7 @@ def employers(viewer: ViewerDep, store: StoreDep, audit: AuditDep, settings: Set
     if viewer.allowed_kinds("retail_linkage") is not None:  # payroll aggregates are the retail side's
         raise Forbidden(f"the {viewer.user.role} role cannot see payroll employer summaries")
     table = employer_summaries(store)
-    if viewer.user.branch is not None:  # an employer of no known branch is shared
-        branch = table["branch_id"]
-        table = table[(branch.isna() | (branch == "") | (branch == viewer.user.branch)).to_numpy()]
+    table = table[viewer.in_scope_column(table["branch_id"])]  # an employer of no known branch is shared
     limit = min(limit or settings.page_limit, settings.max_page_limit)
     page = table.iloc[offset:offset + limit]
     rows = json.loads(page.to_json(orient="records", force_ascii=False, date_format="iso"))  # the page only

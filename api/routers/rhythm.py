@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-import pandas as pd
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
@@ -246,8 +245,7 @@ def outflow_clients(viewer: ViewerDep, audit: AuditDep, settings: SettingsDep,
     table = falling_clients(viewer.store)
     if branch is not None:
         table = table[table["branch_id"] == branch]
-    visible = [b for b in table["branch_id"].unique() if viewer.in_scope(None if pd.isna(b) else b)]  # per branch
-    table = table[table["branch_id"].isin(visible)]
+    table = table[viewer.in_scope_column(table["branch_id"])]
     total = len(table)
     limit = min(limit or settings.page_limit, settings.max_page_limit)
     table = table.iloc[offset:offset + limit]

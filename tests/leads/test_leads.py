@@ -237,6 +237,10 @@ def test_a_branch_manager_sees_shared_rows_but_not_rows_of_an_unknown_branch(sto
     assert Viewer(store, User(name="a", role="admin")).sees_rows(rows) == [True] * 5
     shared = rows.assign(shared_with=[[], ["M9"], [], [], []])
     assert Viewer(store, User(name="m9", role="corporate_manager", branch="B1", manager="M9")).sees_rows(shared)[1] is False
+    # a summary's branch (an employer's, a falling client's) the data does not give is no branch's: shared
+    assert b1.in_scope_column(rows["branch_id"]).tolist() == [True, False, True, True, True]
+    assert b1.in_scope_column(pd.Series(["B1", None, "B2"], dtype="string")).tolist() == [True, True, False]
+    assert Viewer(store, User(name="a", role="admin")).in_scope_column(rows["branch_id"]).tolist() == [True] * 5
 
 
 def test_the_version_board_outlives_a_burst_of_other_answers(board_store, monkeypatch):
