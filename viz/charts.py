@@ -5,9 +5,11 @@ Every word in a chart goes through `html.escape`; the result is `Markup` ready f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 from typing import Any
 
+import numpy as np
 from markupsafe import Markup
 
 from viz.style import label_px
@@ -25,7 +27,7 @@ def _svg(width: int, height: int, body: list[str], label: str) -> Markup:
     return Markup(head + "".join(body) + "</svg>")  # noqa: S704 - every text piece escaped above
 
 
-def histogram(series: dict[str, list[float]], labels: dict[str, str], title: str, bins: int = 10,
+def histogram(series: dict[str, Sequence[float] | np.ndarray], labels: dict[str, str], title: str, bins: int = 10,
               width: int = 460, strip: int = 46) -> Markup:
     """Scores 0–100 in `bins` bins, one strip per series (family), each scaled to its own tallest bin.
 
@@ -36,9 +38,8 @@ def histogram(series: dict[str, list[float]], labels: dict[str, str], title: str
     bar_w = (width - left - 10) / bins
     body: list[str] = []
     for row, (name, values) in enumerate(series.items()):
-        counts = [0] * bins
-        for v in values:
-            counts[min(bins - 1, max(0, int(float(v) // step)))] += 1
+        at = np.clip(np.floor_divide(np.asarray(values, dtype=float), step), 0, bins - 1).astype(np.int64)
+        counts = np.bincount(at, minlength=bins).tolist()  # every score binned at once, not one by one
         tallest = max(counts) or 1
         base = top_pad + (row + 1) * strip - 6
         colour = FAMILY_COLOURS.get(name, "#78909c")

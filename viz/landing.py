@@ -87,7 +87,7 @@ def landing_charts(store: GraphStore, families: list[str], lang: Lang, branch: s
     finally:
         con.close()
     charts: list[tuple[str, Markup]] = []
-    series = {f: scores.loc[scores["family"] == f, "score"].astype(float).tolist() for f in families}
+    series = {f: scores.loc[scores["family"] == f, "score"].to_numpy(dtype=float) for f in families}
     caption = "评分分布" if lang == "zh" else "Score distribution"
     charts.append((caption, histogram(series, {f: text(f, lang) for f in families}, caption)))
     if payroll and "retail_linkage" in families:

@@ -6,6 +6,7 @@ import json
 import re
 
 import handmade
+import numpy as np
 
 from viz.charts import bar_chart, histogram
 from viz.facts import ViewContext
@@ -106,6 +107,9 @@ def test_charts_escape_names_and_scale_bars() -> None:
     assert widths[0] == 2 * widths[1]
     hist = str(histogram({"supply_chain": [5.0, 15.0, 15.0, 99.0]}, {"supply_chain": "供应链"}, "scores"))
     assert hist.startswith("<svg") and "供应链 (4)" in hist
+    edges = str(histogram({"x": np.array([-3.0, 0.0, 9.99, 10.0, 100.0, 120.0])}, {"x": "x"}, "edges"))
+    counts = {int(lo): int(n) for lo, n in re.findall(r"<title>x (\d+)–\d+: (\d+)</title>", edges)}
+    assert counts == {0: 3, 10: 1, 90: 2}  # below 0 into the first bin, 100 and above into the last
 
 
 def test_supply_chain_upstream_left_downstream_right(viz_store) -> None:
