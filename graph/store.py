@@ -9,8 +9,6 @@ tables, so a backend only overrides them where it can answer faster (Neo4j).
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import fcntl
 import os
 import secrets
@@ -30,11 +28,12 @@ from graph.adjacency import Adjacency
 from graph.errors import Conflict, InvalidData, NotFound
 from graph.index_cache import NodeIndex, load_adjacency, load_node_index
 from graph.lru import Answers, Kept, Lru
+from graph.memory import release_memory
 from graph.region import Region, ego_region, region_from_graph
 from graph.schema import EDGE_KINDS, NODE_TABLES, TABLES, TableData, as_frame, conform, conform_arrow, empty
 from graph.stage import Stage
 
-__all__ = ["GraphStore", "release_memory"]
+__all__ = ["GraphStore"]
 
 _T = TypeVar("_T")
 
@@ -386,30 +385,6 @@ ANSWER_BUDGET = 200_000
 # answers every request of a kind starts from (the version's lead board), kept apart from the
 # weighed ones so that a burst of pictures and paths never pushes them out: a few per version
 KEPT_ANSWERS = 3
-
-
-def _glibc() -> Any:
-    """The C library when it is glibc (it has `malloc_trim`), else None (musl, macOS)."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    except OSError:
-        return None
-    return libc if hasattr(libc, "malloc_trim") else None
-
-
-_LIBC = _glibc()
-
-
-def release_memory() -> None:
-    """Hand memory freed by this process back to the system, between the stages of a long job.
-
-    Arrow's allocator (mimalloc or jemalloc) and glibc's keep freed pages for reuse, so without
-    this a stage's garbage stays resident under the next stage's peak (at 500k payments about
-    250 MiB between ingest's merge and derive steps).
-    """
-    pa.default_memory_pool().release_unused()
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
 
 
 def _derived_cache(scope: str, version: str | None) -> _Derived:

@@ -25,9 +25,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from graph.memory import release_memory
 from graph.schema import arrow_schema, as_frame, conform, conform_arrow
 from graph.stage import arrow_columns
-from graph.store import release_memory
 from ingest.normalise import id_set
 
 __all__ = ["derive_edges", "derive_edge_tables", "derive_branches", "derive_managers", "frames_reader", "month_of",

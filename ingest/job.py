@@ -34,11 +34,12 @@ from typing import Protocol
 import pandas as pd
 
 from graph.errors import NotFound
+from graph.memory import lean_allocator, release_memory
 from graph.progress import stages
 from graph.schema import FACT_TABLES, NODE_TABLES, conform
 from graph.settings import get_settings
 from graph.stage import Stage
-from graph.store import GraphStore, release_memory
+from graph.store import GraphStore
 from ingest.aliases import MERGED_REQUIRED, SENIORITY
 from ingest.derive import derive_branches, derive_edge_tables, derive_managers, month_of
 from ingest.load import load_table, read_ahead
@@ -89,6 +90,7 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
                watchers: Sequence[IngestWatcher] = ()) -> IngestSummary:
     """Ingest a bundle folder (or a mapping YAML) into `store`; see the module docstring."""
     started = time.perf_counter()
+    lean_allocator()
     settings = settings or get_settings().ingest
     bundle = Path(bundle)
     plan = plan_bundle(bundle, Path(mapping) if mapping else None)

@@ -16,7 +16,6 @@ of processes: unset = min(2, cores), 1 = every family in the run's own process.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import multiprocessing
 import os
@@ -30,6 +29,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.ipc  # noqa: F401 - pa.ipc
 
+from graph.memory import lean_allocator
 from graph.settings import Settings, get_settings, override_settings
 from graph.store import GraphStore
 from scoring.settings import ScoringSettings
@@ -102,12 +102,12 @@ class FamilyWorkers:
         self._store = store_blob
         self._settings: Settings = get_settings().model_copy(update={"scoring": settings})
         self._folder = folder
+        lean_allocator()  # the workers' allocator, read by their interpreters as they start
         self._pools = [ProcessPoolExecutor(max_workers=1, mp_context=_context()) for _ in range(groups)]
 
     def submit(self, group: int, family: str) -> Future[float]:
-        with _worker_environment():  # read by the worker's interpreter as it starts (on the first submit)
-            return self._pools[group].submit(_score_in_worker, self._store, family, self._settings,
-                                             self._folder / f"{family}.arrow")
+        return self._pools[group].submit(_score_in_worker, self._store, family, self._settings,
+                                         self._folder / f"{family}.arrow")
 
     def submit_graph_caches(self, group: int) -> Future[float]:
         """Queue the build of the store's graph caches (`graph.index_cache.warm_graph`) in the
@@ -129,28 +129,6 @@ class FamilyWorkers:
                 for process in list((getattr(pool, "_processes", None) or {}).values()):
                     process.terminate()
             pool.shutdown(wait=kind is None, cancel_futures=kind is not None)
-
-
-@contextlib.contextmanager
-def _worker_environment() -> Iterator[None]:
-    """Arrow's allocator in a worker: jemalloc unless the user chose one (ARROW_DEFAULT_MEMORY_POOL).
-
-    pyarrow's default, mimalloc, keeps what a step freed for the next: at 2M payments the
-    referral family peaked at 1.42 GiB RSS with it and 1.16 GiB with jemalloc (which Arrow sets
-    to hand freed pages back at once), in about the same CPU time. The allocator is fixed when
-    pyarrow starts, hence the environment of the new interpreter.
-    """
-    chosen = os.environ.get(_POOL_VARIABLE)
-    if chosen is None:
-        os.environ[_POOL_VARIABLE] = "jemalloc"  # falls back to the system's where pyarrow has none
-    try:
-        yield
-    finally:
-        if chosen is None:
-            os.environ.pop(_POOL_VARIABLE, None)
-
-
-_POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"
 
 
 def _score_in_worker(store_blob: bytes, family: str, settings: Settings, target: Path) -> float:

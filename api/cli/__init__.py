@@ -16,12 +16,14 @@ import typer
 from api.cli import board, commands, rhythm, tokens  # noqa: F401  (importing registers their commands)
 from api.cli.common import app, error_line
 from graph.errors import AppError, BackendUnavailable, NotFound, NotImplementedYet
+from graph.memory import lean_allocator
 
 __all__ = ["app", "main"]
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI, turning product errors into one line and an exit code."""
+    lean_allocator()  # this process's and the ones it starts (serve's and scoring's workers)
     try:
         app(args=argv, standalone_mode=False)
     except NotImplementedYet as exc:

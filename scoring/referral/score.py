@@ -23,7 +23,8 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from graph.store import GraphStore, release_memory
+from graph.memory import release_memory
+from graph.store import GraphStore
 from scoring.referral.chains import build_chains
 from scoring.referral.members import member_rows, member_table
 from scoring.referral.network import load_network
