@@ -160,3 +160,26 @@ def test_a_group_company_of_two_clients_has_a_row_under_each():
     assert by_anchor["C1"].details["relation"] == "subsidiary" and by_anchor["C2"].details["relation"] == "sibling"
     assert by_anchor["C1"].details["shared_with"] == ["M2"] and by_anchor["C2"].manager_id == "M2"
     assert any("Also linked to client C2 (M2)" in r.en for r in by_anchor["C1"].reasons)
+
+
+@pytest.mark.parametrize("family", ["supply_chain", "referral", "ecosystem"])
+def test_each_anchors_rows_come_from_the_anchor_index_exactly_as_a_filter_of_the_table(demo_store, family):
+    """`/prospects?anchor=` pre-selects the anchor's rows by the version's anchor index: every
+    anchor (and one nobody has, and ids a prefix or an extension of a real one) gets exactly the
+    rows, order and count a filter of the whole table gives."""
+    from scoring.run import anchor_rows, page_prospects, prospects_arrow
+
+    table = prospects_arrow(demo_store)[1].to_pandas()
+    table = table[table["family"] == family]
+    anchors = sorted(table["anchor_id"].dropna().unique())
+    assert anchors, "the demo has anchors in this family"
+    probes = [*anchors, "no-such-anchor", anchors[0][:-1], anchors[-1] + "0", ""]
+    for anchor in probes:
+        expected = table[table["anchor_id"] == anchor].sort_values(
+            ["score", "kind", "prospect_id", "rank"], ascending=[False, True, True, True], kind="stable")
+        page, total = page_prospects(demo_store, family, anchor=anchor, limit=5)
+        assert total == len(expected), anchor
+        assert list(page["prospect_id"]) == list(expected["prospect_id"][:5]), anchor
+        assert (page["anchor_id"] == anchor).all()
+    at = anchor_rows(demo_store, anchors[0])
+    assert at is not None and len(at) >= 1 and list(at) == sorted(at)  # the index answered, in table order
