@@ -61,9 +61,8 @@ def query_prospects(viewer: Viewer, family: str, q: ProspectQuery, lang: str, li
                                  employer=q.employer, branch=branch, manager=q.manager, min_score=q.min_score,
                                  band=q.band, kinds=None if kinds is None else list(kinds),
                                  enterprise_kinds=list(by_enterprise), limit=limit,
-                                 offset=q.offset)
+                                 offset=q.offset, as_rows=True)
     persons = person_ids(viewer.store)
-    rows = [prospect_out(viewer, decode({str(k): v for k, v in r.items()}, lang, viewer.person_name, viewer.text),
-                         lang, persons)
-            for r in page.to_dict("records")]  # only the page
+    rows = [prospect_out(viewer, decode(r, lang, viewer.person_name, viewer.text), lang, persons)
+            for r in page]  # only the page
     return rows, total

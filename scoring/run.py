@@ -212,10 +212,12 @@ def page_prospects(
     band: str | None = None,
     limit: int | None = None,
     offset: int = 0,
+    as_rows: bool = False,
     **filters: str | None,
-) -> tuple[pd.DataFrame, int]:
+) -> tuple[Any, int]:
     """One page of a family's rows, best first, and the count before paging: filtered and paged
-    by DuckDB over the prospects table, so only the page becomes Python rows. With `kinds`,
+    by DuckDB over the prospects table, so only the page becomes Python rows (a DataFrame, or
+    with `as_rows` a list of dicts, as a request shows them). With `kinds`,
     rows of `enterprise_kinds` are listed too where the prospect is an enterprise (a role's
     `api.masking.Policy.enterprise_kinds`)."""
     if family not in FAMILIES:
@@ -282,8 +284,13 @@ def page_prospects(
             total = int(np.asarray(hits["total_rows"])[0]) if len(hits["row_pos"]) else 0
     finally:
         con.close()
-    df = take_rows(table, hits["row_pos"]).to_pandas()
-    return rank_answer(df, offset), total
+    page = take_rows(table, hits["row_pos"])
+    if not as_rows:
+        return rank_answer(page.to_pandas(), offset), total
+    rows = page.to_pylist()  # only the page: Arrow to Python values without a DataFrame between
+    for at, row in enumerate(rows, start=offset + 1):
+        row["rank"] = at  # the position in the answer, as `rank_answer` sets it
+    return rows, total
 
 
 _NO_FILE = "prospects"  # where the rows of a store without a prospects file come from

@@ -118,3 +118,19 @@ def rank_input(prospects: list[Prospect]) -> pa.Table:
     from scoring.frame import from_prospects
 
     return from_prospects(prospects)
+
+
+@pytest.mark.parametrize("family", ["supply_chain", "retail_linkage", "ecosystem", "referral"])
+def test_a_page_as_rows_is_the_page_as_a_frame_value_for_value(demo_store, family) -> None:
+    """`page_prospects(as_rows=True)` (what a request shows: Arrow straight to Python values)
+    gives the same decoded rows, ranks included, as the DataFrame page the CLI gets."""
+    from graph.vocabulary import jsonable
+
+    for offset in (0, 3):
+        frame, total = page_prospects(demo_store, family, limit=7, offset=offset)
+        rows, total_rows = page_prospects(demo_store, family, limit=7, offset=offset, as_rows=True)
+        assert total == total_rows and len(rows) == len(frame) > 0
+        assert [r["rank"] for r in rows] == list(range(offset + 1, offset + 1 + len(rows)))
+        for lang in ("zh", "en"):
+            assert ([jsonable(decode(r, lang)) for r in rows]
+                    == [jsonable(decode(r, lang)) for r in frame.to_dict("records")])
