@@ -50,14 +50,14 @@ def _steps() -> list[tuple[str, Callable[[GraphStore], object]]]:
     from api.search import search_index
     from graph import index_cache
     from leads.board import prepare_board
-    from scoring.run import anchor_rows
+    from scoring.run import warm_prospect_indexes
     from viz.facts import ViewContext, prospect_index
 
     return [
         ("disk caches", index_cache.warm),  # memory-mapped; built once per version by `score`
         ("person branches", person_branches),  # masking: every response naming a person
         ("prospect rows", lambda store: prospect_index(store, ViewContext())),  # pictures
-        ("anchor index", lambda store: anchor_rows(store, "")),  # `/prospects?anchor=`
+        ("prospect indexes", warm_prospect_indexes),  # `/prospects` pages, `?anchor=`
         ("search index", search_index),  # `/entities?q=` (1 s of CPU at 2M payments)
         ("lead board", prepare_board),  # the lead board and the contact plan (2-3 s at 2M payments)
     ]

@@ -41,7 +41,7 @@ from scoring.settings import ScoringSettings
 from scoring.templates import LegacyGuard, PersonMask, render_reasons
 
 __all__ = ["score_all", "score_family", "family_rows", "collector_paused", "load_prospects", "page_prospects",
-           "entity_prospects", "register_prospects", "prospects_arrow", "decode", "ScoreSummary",
+           "entity_prospects", "register_prospects", "warm_prospect_indexes", "prospects_arrow", "decode", "ScoreSummary",
            "as_frame", "stored_rows", "frame_prospects"]
 
 
@@ -233,9 +233,9 @@ def page_prospects(
             params[name] = value
     by_enterprise = kinds is not None and bool(enterprise_kinds)
     if kinds is not None:
-        if by_enterprise:  # the enterprise ids are a view of their own (registered below)
+        if by_enterprise:  # each row says whether its prospect is an enterprise (registered below)
             where.append("(list_contains($kinds, kind) OR (list_contains($enterprise_kinds, kind) "
-                         "AND prospect_id IN (SELECT id FROM enterprise_ids)))")
+                         "AND is_enterprise))")
             params["enterprise_kinds"] = list(enterprise_kinds or ())  # type: ignore[assignment]
         else:
             where.append("list_contains($kinds, kind)")
@@ -252,8 +252,7 @@ def page_prospects(
     if best_link:
         # the overall list shows each prospect once, by its best anchor link (see scoring.answer)
         where.append("link_order = 1")
-    # one anchor's rows need no ranking of every link of the table: read the table itself
-    source_view = "linked" if best_link else "(SELECT *, NULL AS link_order FROM prospects)"
+    source_view = "prospects"
     page = f" LIMIT {int(limit)}" if limit is not None else ""
     # column names come from _FILTERS, values are bound parameters; the query sees the narrow
     # columns it filters and sorts on plus each row's position, and only the page's rows are taken
@@ -267,13 +266,9 @@ def page_prospects(
         # one anchor's rows are found by the version's anchor index: the query sorts and counts
         # only them (scanning the whole table's narrow columns cost ~7 ms at 2M payments)
         source, table = register_prospects(con, store, band is not None,
-                                           rows=None if anchor is None else anchor_rows(store, anchor))
-        if by_enterprise:
-            con.register("enterprise_ids", pa.Table.from_pandas(store.read("enterprises", ["id"]), preserve_index=False))
+                                           rows=None if anchor is None else anchor_rows(store, anchor),
+                                           link_order=best_link, is_enterprise=by_enterprise)
         try:
-            if best_link:
-                con.execute("CREATE TEMP VIEW linked AS SELECT *, row_number() OVER (PARTITION BY family, kind, "
-                            "prospect_id ORDER BY score DESC, anchor_id NULLS LAST) AS link_order FROM prospects")
             hits = con.execute(sql, params).fetchnumpy()
         except duckdb.Error as exc:  # a damaged or missing file: the store's own error, naming it
             raise StoreCorrupted(f"store file {source} is unreadable: {exc}") from exc
@@ -316,10 +311,12 @@ def prospects_arrow(store: GraphStore) -> tuple[str, pa.Table]:
 
 
 def register_prospects(con: duckdb.DuckDBPyConnection, store: GraphStore, with_details: bool,
-                       extra: tuple[str, ...] = (), rows: np.ndarray | None = None) -> tuple[str, pa.Table]:
+                       extra: tuple[str, ...] = (), rows: np.ndarray | None = None,
+                       link_order: bool = False, is_enterprise: bool = False) -> tuple[str, pa.Table]:
     """The prospects table's narrow columns (plus `row_pos` and `extra`) as the DuckDB view
     `prospects`, and the whole table (`prospects_arrow`); with `rows`, only the rows at those
-    positions are in the view."""
+    positions are in the view; with `link_order`, each row's `link_order` too (`link_orders`);
+    with `is_enterprise`, whether its prospect is an enterprise."""
     source, table = prospects_arrow(store)
     wanted = [c for c in (*_NARROW, *(("details",) if with_details else ()), *extra) if c in table.column_names]
     if rows is None:
@@ -328,8 +325,36 @@ def register_prospects(con: duckdb.DuckDBPyConnection, store: GraphStore, with_d
     else:
         positions = np.asarray(rows, dtype=np.int64)
         narrow = take_rows(table.select(wanted), positions)
-    con.register("prospects", narrow.append_column("row_pos", pa.array(positions)))
+    narrow = narrow.append_column("row_pos", pa.array(positions))
+    if link_order:
+        narrow = narrow.append_column("link_order", pa.array(link_orders(source, table)[positions]))
+    if is_enterprise:
+        narrow = narrow.append_column("is_enterprise",
+                                      pa.array(_prospect_is_enterprise(store, source, table)[positions]))
+    con.register("prospects", narrow)
     return source, table
+
+
+def link_orders(source: str, table: pa.Table) -> np.ndarray:
+    """Each row's place among the rows of its prospect (family, kind, prospect id): 1 for its best
+    anchor link (highest score, then an anchor before none, then table order). The overall list
+    shows each prospect once, by that row (`scoring.answer`). Computed once per process and
+    version: numbering every row per request cost most of a `/prospects` page at 2M payments."""
+    key = (source, table.num_rows, "link_order")
+    found = None if source == _NO_FILE else _ANCHOR_INDEX.get(key)
+    if found is not None:
+        return found  # type: ignore[no-any-return]
+    con = duckdb_cursor()
+    try:
+        con.register("t", table.select(["family", "kind", "prospect_id", "score", "anchor_id"]).append_column(
+            "row_pos", pa.array(np.arange(table.num_rows, dtype=np.int64))))
+        order = con.sql("SELECT row_pos, row_number() OVER (PARTITION BY family, kind, prospect_id ORDER BY score DESC, "
+                        "anchor_id NULLS LAST, row_pos) AS link_order FROM t").fetchnumpy()
+    finally:
+        con.close()
+    out = np.zeros(table.num_rows, dtype=np.int64)
+    out[np.asarray(order["row_pos"])] = np.asarray(order["link_order"])
+    return out if source == _NO_FILE else _ANCHOR_INDEX.put(key, out)  # type: ignore[no-any-return]
 
 
 def anchor_rows(store: GraphStore, anchor: str) -> np.ndarray | None:
@@ -355,7 +380,27 @@ def anchor_rows(store: GraphStore, anchor: str) -> np.ndarray | None:
     return np.asarray(positions[lo:hi], dtype=np.int64)
 
 
-_ANCHOR_INDEX = Lru(4)  # (source file, rows) -> (sorted anchor ids, their positions)
+def _prospect_is_enterprise(store: GraphStore, source: str, table: pa.Table) -> np.ndarray:
+    """Whether each row's prospect is an enterprise (a role's enterprise kinds are listed where it
+    is one), once per process, prospects file and enterprises version: a join of every row with
+    the enterprises' ids (200k at 2M payments) per request cost ~40 ms."""
+    key = (source, table.num_rows, "is_enterprise", store._table_token("enterprises"))  # noqa: SLF001
+    found = None if source == _NO_FILE else _ANCHOR_INDEX.get(key)
+    if found is None:
+        ids = pa.array(store.read("enterprises", ["id"])["id"].astype("string"), pa.large_string())
+        found = pc.is_in(table.column("prospect_id"), value_set=ids).to_numpy(zero_copy_only=False)
+        found = found if source == _NO_FILE else _ANCHOR_INDEX.put(key, found)
+    return found  # type: ignore[no-any-return]
+
+
+def warm_prospect_indexes(store: GraphStore) -> None:
+    """Build the current version's anchor index and link orders now (`serve` warming)."""
+    anchor_rows(store, "")
+    link_orders(*prospects_arrow(store))
+
+
+# per process and version (source file, rows): the anchor index and the link orders
+_ANCHOR_INDEX = Lru(8)
 
 
 def load_prospects(

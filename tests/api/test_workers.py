@@ -183,7 +183,7 @@ def test_a_served_process_warms_its_caches_and_survives_a_failing_step(tmp_path,
     key = store.snapshot().cache_key
     assert key not in api.masking._persons and key not in viz.facts._index_cache
     done = warm_process(store)
-    assert set(done) == {"disk caches", "person branches", "prospect rows", "anchor index", "search index", "lead board"}
+    assert set(done) == {"disk caches", "person branches", "prospect rows", "prospect indexes", "search index", "lead board"}
     assert api.masking._persons[key]["P1"] == "B01"  # person → branch, as masking reads it
     assert key in viz.facts._index_cache
     import leads.board

@@ -183,3 +183,21 @@ def test_each_anchors_rows_come_from_the_anchor_index_exactly_as_a_filter_of_the
         assert (page["anchor_id"] == anchor).all()
     at = anchor_rows(demo_store, anchors[0])
     assert at is not None and len(at) >= 1 and list(at) == sorted(at)  # the index answered, in table order
+
+
+def test_the_overall_list_takes_each_prospects_best_link_from_the_versions_link_order(demo_store):
+    """The overall list (no anchor) shows each prospect of a kind once, by its best-scored link:
+    read from link orders computed once per version, asked twice (the second from the cache)."""
+    from scoring.answer import LINKED_FAMILIES
+    from scoring.run import page_prospects, prospects_arrow
+
+    table = prospects_arrow(demo_store)[1].to_pandas()
+    for family in LINKED_FAMILIES:
+        rows = table[table["family"] == family]
+        best = rows.groupby(["kind", "prospect_id"])["score"].max()
+        for _ in range(2):
+            page, total = page_prospects(demo_store, family)
+            assert total == len(best) == len(page)
+            assert not page.duplicated(["kind", "prospect_id"]).any()
+            got = page.set_index(["kind", "prospect_id"])["score"].sort_index()
+            assert got.tolist() == best.sort_index().tolist()
