@@ -130,9 +130,10 @@ def search_entities(store: GraphStore, q: str, *, limit: int = 20, person_names:
 
     if store.node(q) is not None:
         add(q, "id", 100.0)
-    at = pc.index(index.usccs, q.upper()).as_py()
-    if at >= 0:
-        add(str(index.uscc_ids[at]), "uscc", 100.0)
+    # every enterprise with this USCC: two sharing one is a data error the user should see
+    same = np.flatnonzero(pc.equal(index.usccs, q.upper()).to_numpy(zero_copy_only=False))
+    for node_id in sorted(str(v) for v in index.uscc_ids.take(same).to_pylist()):
+        add(node_id, "uscc", 100.0)
     # names containing the query (case folded): a shorter name is the closer match, then by id
     contains = pc.match_substring(index.folded, pc.utf8_lower(pa.scalar(q)).as_py()).to_numpy(zero_copy_only=False)
     contains &= index.lengths > 0

@@ -146,3 +146,17 @@ def test_search_orders_names_and_fuzzy_hits_as_documented(store):
     assert [h.id for h in search_entities(store, "王大伟", limit=10)] == wanted and {"P1", "P3"} <= set(wanted)
     assert [h.id for h in search_entities(store, "王大伟", person_names=False)] == []
     assert [h.id for h in search_entities(store, "王伟", person_names=False)] == []
+
+
+def test_every_enterprise_sharing_a_searched_uscc_is_found(store):
+    """Two enterprises with one USCC (a data error) are both hits of that USCC, in id order, and
+    no name or fuzzy guess is added to an exact code."""
+    import pandas as pd
+
+    from api.search import search_entities
+
+    ents = pd.DataFrame({"id": ["E9", "E2", "E5"], "name": ["甲公司", "乙公司", "丙公司"],
+                         "uscc": ["91SAME", "91same", "91OTHER"]})
+    store.write({"enterprises": ents})
+    assert [(h.id, h.match) for h in search_entities(store, "91Same")] == [("E2", "uscc"), ("E9", "uscc")]
+    assert [h.id for h in search_entities(store, "91OTHER")] == ["E5"]
