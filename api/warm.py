@@ -102,6 +102,7 @@ def freeze_long_lived() -> int:
 
 def _warm_and_freeze(store: GraphStore) -> None:
     warm_process(store)
+    store.forget_other_versions()  # a re-warm: the earlier version's answers and boards go
     frozen = freeze_long_lived()
     log.info("caches warm; %d long-lived objects frozen out of garbage collection", frozen)
 

@@ -354,6 +354,13 @@ class GraphStore(ABC):
             answers.put(key, found, weight(found))
         return copy(found)
 
+    def forget_other_versions(self) -> None:
+        """Let go of what this process computed for this store's other versions (their indexes,
+        remembered answers and kept lead boards), e.g. once a newer version is warm: a served
+        process would otherwise hold them until five newer versions had pushed them out."""
+        scope, version = self._cache_scope(), self.version
+        _DERIVED.drop(lambda key: key[0] == scope and key[1] != version)
+
     # --------------------------------------------------------------- helpers
     def _node_index(self) -> NodeIndex:
         """Which node table and row holds each id (cached like `adjacency`)."""

@@ -373,6 +373,7 @@ def test_what_a_warm_process_holds_is_frozen_out_of_full_collections():
 
 def test_a_served_process_warms_a_version_committed_after_it_started(tmp_path, monkeypatch):
     import api.warm
+    import graph.store
 
     warmed: list[str | None] = []
     monkeypatch.setattr(api.warm, "_steps", lambda: [("seen", lambda store: warmed.append(store.version))])
@@ -387,6 +388,8 @@ def test_a_served_process_warms_a_version_committed_after_it_started(tmp_path, m
             time.sleep(0.02)
         assert warmed == [first]
         client.get("/health")  # the same version: nothing more to warm
+        scope = store._cache_scope()
+        assert graph.store._DERIVED.get((scope, first)) is not None  # /health's families, kept
         store.write({"managers": store.read("managers")})  # a new version, as an ingest commits one
         assert store.version != first
         client.get("/health")  # the first request that sees it starts the warm-up
@@ -394,6 +397,8 @@ def test_a_served_process_warms_a_version_committed_after_it_started(tmp_path, m
             assert time.monotonic() < deadline
             time.sleep(0.02)
         assert warmed == [first, store.version]
+        # once the new version is warm, what the process kept of the first one is let go
+        assert graph.store._DERIVED.get((scope, first)) is None
 
 
 def test_request_threads_bounds_the_handlers_a_worker_runs_at_once(tmp_path):
