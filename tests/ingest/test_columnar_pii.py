@@ -13,6 +13,8 @@ from ingest.normalise import (
     hash_id_numbers,
     id_number_valid,
     id_numbers_valid,
+    mask_phone,
+    mask_phones,
     uscc_valid,
     usccs_valid,
 )
@@ -76,3 +78,16 @@ def test_id_numbers_valid_matches_id_number_valid() -> None:
     assert not id_numbers_valid(pd.Series([None, "x"], dtype="string")).any()
     padded = pd.Series([None, " 11010519491231002x", "11010519491231002X"], dtype="string", index=[7, 8, 9])
     assert id_numbers_valid(padded).tolist() == [False, True, True]
+
+
+def test_mask_phones_is_mask_phone_per_value() -> None:
+    rng = random.Random(7)
+    mobiles = ["1" + "".join(rng.choice("0123456789") for _ in range(10)) for _ in range(500)]
+    usual = pd.Series([*mobiles, None, ""], dtype="string", index=range(3, 505))
+    odd = pd.Series([*mobiles[:5], "138-1234-5678", "+86 138 1234 5678", "021-62345678", "12345", "1381234567x", None], dtype="string")
+    for column in (usual, odd, usual.iloc[100:200]):
+        masked = mask_phones(column)
+        assert masked.index.equals(column.index)
+        expected = [None if pd.isna(p) or not mask_phone(p) else mask_phone(p) for p in column]
+        assert [None if pd.isna(m) else m for m in masked] == expected
+    assert mask_phones(usual).iloc[0] == mobiles[0][:3] + "****" + mobiles[0][-4:]
