@@ -293,14 +293,14 @@ _PAYS = 1  # kind_order of PAYS in _MONEY_KINDS
 
 
 def _edges_of(by_month: pa.Table) -> pa.Table:
-    """One edge per run of (kind, src, dst) in the sorted monthly rows: totals, first and last
-    day, the months with activity; PAYS also the part paid to payees at other banks."""
+    """One edge per run of (src, dst) in the sorted monthly rows of one kind: totals, first and
+    last day, the months with activity; PAYS also the part paid to payees at other banks."""
     size = by_month.num_rows
     if size == 0:
         return arrow_schema("edges").empty_table()
-    starts = np.flatnonzero(by_month.column("new_edge").to_numpy(zero_copy_only=False))  # each kind's first row too
-    taken = pa.array(starts)
-    firsts = by_month.select(["src", "dst", "kind", "kind_order"]).take(taken)
+    starts = np.flatnonzero(by_month.column("new_edge").to_numpy(zero_copy_only=False))
+    firsts = by_month.select(["src", "dst"]).take(pa.array(starts))
+    kind = by_month.column("kind")[0]  # one kind: its name repeated, not taken row by row
 
     def total(col: str) -> np.ndarray:
         return np.add.reduceat(by_month.column(col).to_numpy(zero_copy_only=False), starts)
@@ -313,9 +313,9 @@ def _edges_of(by_month: pa.Table) -> pa.Table:
         return pa.array(out, mask=out == blank).cast(pa.timestamp("ns"))
 
     has_month = by_month.column("month").is_valid().to_numpy(zero_copy_only=False).astype(np.int64)
-    not_pays = firsts.column("kind_order").to_numpy() != _PAYS
+    not_pays = np.full(len(starts), by_month.column("kind_order")[0].as_py() != _PAYS)
     return conform_arrow("edges", pa.table({
-        "src": firsts.column("src"), "dst": firsts.column("dst"), "kind": firsts.column("kind"),
+        "src": firsts.column("src"), "dst": firsts.column("dst"), "kind": pa.repeat(kind, len(starts)),
         "amount": total("amount"), "count": total("count"),
         "first_on": extreme("first_on", True), "last_on": extreme("last_on", False),
         "months_active": np.add.reduceat(has_month, starts),
