@@ -16,6 +16,7 @@ ARCHITECTURE.md "Table semantics": one `edges` row per (src, dst, kind[, role]).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -161,6 +162,7 @@ def _source(con: duckdb.DuckDBPyConnection, name: str, read: TableReader, files:
     con.register(name, read(name, columns))
 
 
+_KEYS = ("src", "dst", "month")
 _PACKED_BITS = 62  # the three keys' fields of bits that still pack into a non-negative int64
 
 
@@ -176,7 +178,9 @@ def _by_month(facts: pa.Table, kind_order: int, kind: str) -> pa.Table:
     size = facts.num_rows
     if size == 0:
         return _BY_MONTH_SCHEMA.empty_table()
-    keys = {col: _ranks(facts.column(col)) for col in ("src", "dst", "month")}
+    # the three columns ranked two at a time (Arrow's dictionary encoding frees the GIL)
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ranks") as pool:
+        keys = dict(zip(_KEYS, pool.map(_ranks, [facts.column(col) for col in _KEYS]), strict=True))
     # each key's ranks 0 .. len(distinct) (a missing value ranks last) fill a field of bits
     bits = [len(distinct).bit_length() for _, distinct in keys.values()]
     if sum(bits) <= _PACKED_BITS:
