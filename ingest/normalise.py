@@ -26,7 +26,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingest.arrow_text import from_arrow, id_set, isin, longer_than, matches, may_match, to_arrow
+from ingest.arrow_text import (
+    bytes_within,
+    from_arrow,
+    id_set,
+    isin,
+    longer_than,
+    matches,
+    may_match,
+    to_arrow,
+)
 from ingest.identifiers import id_number_valid, id_numbers_valid, uscc_valid, usccs_valid
 
 __all__ = [
@@ -56,6 +65,7 @@ __all__ = [
     "from_arrow",
     "name_problem",
     "longer_than",
+    "bytes_within",
     "UNCLEAN_RE2",
     "MARKUP_OR_FORMULA_CHARS",
     "DIGIT_RUN",
@@ -228,7 +238,7 @@ def _digits_and_points(arr: pa.Array | pa.ChunkedArray) -> bool:
         return False
     lengths = pc.min_max(pc.binary_length(arr))  # from the offsets: no text is read
     shortest, longest = lengths["min"].as_py(), lengths["max"].as_py()
-    return bool(shortest >= 1 and longest <= 15 and not may_match(arr, "[^0-9.]"))
+    return bool(shortest >= 1 and longest <= 15 and bytes_within(arr, ord("."), ord("9"), but=ord("/")))
 
 
 def to_amount(s: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -402,6 +412,7 @@ _SPACES_TO_COLLAPSE = r"[\s\x{3000}\x{a0}]{2,}|[\t\n\r\x{3000}\x{a0}]"  # a run,
 
 # Every character `clean_text` may remove or change: the controls above and whatever Arrow's
 # `utf8_trim_whitespace` trims (ASCII 9-13 and 28-32, U+0085 and the Unicode separators \p{Z})
+_PRINTABLE = (0x21, 0x7E)  # the bytes of printable ASCII characters, the space aside
 UNCLEAN_RE2 = r"[\x{0}-\x{20}\x{7f}\x{85}\p{Z}\x{200b}-\x{200f}\x{2028}\x{2029}\x{feff}]"
 
 
@@ -415,7 +426,9 @@ def clean_text(s: pd.Series, searched: bool = False) -> pd.Series:
     """
     arr = to_arrow(s)
     changed = False
-    if not searched and may_match(arr, UNCLEAN_RE2):  # one pass finds the columns with anything to clean
+    # one pass finds the columns with anything to clean; a column of printable ASCII has nothing
+    # to clean (every character of UNCLEAN_RE2 is a space, a control or beyond ASCII)
+    if not searched and not bytes_within(arr, _PRINTABLE[0], _PRINTABLE[1]) and may_match(arr, UNCLEAN_RE2):
         if pc.any(pc.match_substring_regex(arr, _CONTROL_RE2)).as_py():
             arr = pc.replace_substring_regex(arr, _CONTROL_RE2, "")
         if pc.any(pc.match_substring_regex(arr, _SPACES_TO_COLLAPSE)).as_py():
