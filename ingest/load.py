@@ -131,20 +131,22 @@ _FACT_FIELDS = ["payer_id", "payer_name", "payee_id", "payee_name", "payee_bank"
 
 
 class _FileIds:
-    """One file's fact ids, hashed on the second thread: the digests to come and the kept rows."""
+    """One file's fact ids, made on the second thread: its digests, then (queued after them on the
+    same thread) the kept rows' ids, so the validating thread only takes them."""
 
-    def __init__(self, digests: Future[np.ndarray], kept: np.ndarray | None, rows: int) -> None:
-        self._digests, self._kept, self._rows = digests, kept, rows
-        self._ids: pd.Series | None = None
+    def __init__(self, hasher: ThreadPoolExecutor, digests: Future[np.ndarray], kept: np.ndarray | None,
+                 rows: int) -> None:
+        self._ids = hasher.submit(_kept_ids, digests, kept, rows)
 
     def ids(self) -> pd.Series:
-        """The kept rows' ids (waits for the digests once)."""
-        if self._ids is None:
-            halves = self._digests.result()
-            # the ordinals count identical rows among the kept ones only
-            self._ids = ids_from_digests(halves if self._kept is None else halves[self._kept],
-                                         pd.RangeIndex(self._rows))
-        return self._ids
+        """The kept rows' ids (waits for them)."""
+        return self._ids.result()
+
+
+def _kept_ids(digests: Future[np.ndarray], kept: np.ndarray | None, rows: int) -> pd.Series:
+    halves = digests.result()  # done: it was queued first on the one thread
+    # the ordinals count identical rows among the kept ones only
+    return ids_from_digests(halves if kept is None else halves[kept], pd.RangeIndex(rows))
 
 
 def load_table(table: str, sources: list[Source], ctx: Context) -> tuple[pd.DataFrame, int, list[str]]:
@@ -212,8 +214,9 @@ def _load_source(table: str, number: int, source: Source, ctx: Context, frames: 
         rows["_file"] = _repeated(label, rows.index)
         rows["_row"] = raw.rows.to_numpy() if kept_all else raw.rows.loc[rows.index].to_numpy()
         rows["_source"] = number
-        if digests is not None:
-            ids.append(_FileIds(digests, None if kept_all else canonical.index.get_indexer(rows.index), len(rows)))
+        if digests is not None and hasher is not None:
+            ids.append(_FileIds(hasher, digests, None if kept_all else canonical.index.get_indexer(rows.index),
+                                len(rows)))
         frames.append(rows.reset_index(drop=True))
         log.info("%s: %s rows read, %s kept for %s", label, n_read, len(rows), table)
     return read
