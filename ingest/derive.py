@@ -16,6 +16,7 @@ ARCHITECTURE.md "Table semantics": one `edges` row per (src, dst, kind[, role]).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -40,15 +41,23 @@ TableFile = Callable[[str], Path | None]
 
 
 def month_of(dates: pd.Series) -> pd.Series:
-    """'YYYY-MM' of each date (computed over distinct months, so cheap on millions of rows)."""
+    """'YYYY-MM' of each date, with no Python object per row: each date's day since 1970 indexes
+    a table of the months of the days from the first date to the last (at most 213,000 days in
+    datetime64[ns]; numpy's own conversion to months works out the calendar for every row, 10x
+    the time), and Arrow takes each month's label into the column."""
     d = pd.to_datetime(dates, errors="coerce")
-    key = d.dt.year * 100 + d.dt.month
-    codes, uniques = pd.factorize(key)
-    labels = np.array([f"{int(u) // 100:04d}-{int(u) % 100:02d}" for u in uniques], dtype=object)
-    out = np.full(len(d), None, dtype=object)
-    ok = codes >= 0
-    out[ok] = labels[codes[ok]]
-    return pd.Series(out, index=dates.index, dtype="string")
+    present = d.notna().to_numpy()
+    if not present.any():
+        return pd.Series(pd.NA, index=dates.index, dtype="string")
+    days = d.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").view(np.int64)
+    first_day, last_day = int(days[present].min()), int(days[present].max())
+    month_of_day = np.arange(first_day, last_day + 1).astype("datetime64[D]").astype("datetime64[M]").view(np.int64)
+    low = int(month_of_day[0])
+    labels = pa.array([f"{1970 + m // 12:04d}-{m % 12 + 1:02d}" for m in range(low, int(month_of_day[-1]) + 1)],
+                      pa.large_string())
+    month = month_of_day[np.where(present, days - first_day, 0)] - low
+    taken = labels.take(pa.array(month, mask=~present))
+    return pd.Series(pd.arrays.ArrowStringArray(taken), index=dates.index)
 
 
 # The money facts of each kind, in the order of `kind_order` (1, 2 ...): (src, dst, amount, on_day,
@@ -161,7 +170,8 @@ def _source(con: duckdb.DuckDBPyConnection, name: str, read: TableReader, files:
     con.register(name, read(name, columns))
 
 
-_PACKED_LIMIT = 2.0 ** 62  # the product of the three keys' distinct counts that still packs into an int64
+_KEYS = ("src", "dst", "month")
+_PACKED_BITS = 62  # the three keys' fields of bits that still pack into a non-negative int64
 
 
 def _by_month(facts: pa.Table, kind_order: int, kind: str) -> pa.Table:
@@ -176,20 +186,25 @@ def _by_month(facts: pa.Table, kind_order: int, kind: str) -> pa.Table:
     size = facts.num_rows
     if size == 0:
         return _BY_MONTH_SCHEMA.empty_table()
-    keys = {col: _ranks(facts.column(col)) for col in ("src", "dst", "month")}
-    sizes = [len(distinct) + 1 for _, distinct in keys.values()]  # + 1: a missing value ranks last
-    if np.prod(np.array(sizes, dtype=np.float64)) < _PACKED_LIMIT:
+    # the three columns ranked two at a time (Arrow's dictionary encoding frees the GIL)
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ranks") as pool:
+        keys = dict(zip(_KEYS, pool.map(_ranks, [facts.column(col) for col in _KEYS]), strict=True))
+    # each key's ranks 0 .. len(distinct) (a missing value ranks last) fill a field of bits
+    bits = [len(distinct).bit_length() for _, distinct in keys.values()]
+    if sum(bits) <= _PACKED_BITS:
         packed = np.zeros(size, dtype=np.int64)
-        for (rank, _), width in zip(keys.values(), sizes, strict=True):
-            packed = packed * width + rank
+        for (rank, _), width in zip(keys.values(), bits, strict=True):
+            packed <<= width
+            packed |= rank
         packed, order = _stable_sort(packed)
         starts = np.flatnonzero(np.concatenate(([True], packed[1:] != packed[:-1])))
-        # each run's ranks unpacked from its key (no gather of the ranks by the order)
+        # each run's ranks unpacked from its key by shifts and masks (no gather of the ranks by
+        # the order; numpy's integer division and remainder, for fields of any width, cost 5x)
         key = packed[starts]
         at_start: list[np.ndarray] = []
-        for width in reversed(sizes):
-            at_start.insert(0, key % width)
-            key //= width
+        for width in reversed(bits):
+            at_start.insert(0, key & ((1 << width) - 1))
+            key >>= width
         del packed, key
     else:  # too many distinct values to pack into one integer: sort on the ranks
         order = np.lexsort([rank for rank, _ in reversed(keys.values())])
@@ -290,14 +305,14 @@ _PAYS = 1  # kind_order of PAYS in _MONEY_KINDS
 
 
 def _edges_of(by_month: pa.Table) -> pa.Table:
-    """One edge per run of (kind, src, dst) in the sorted monthly rows: totals, first and last
-    day, the months with activity; PAYS also the part paid to payees at other banks."""
+    """One edge per run of (src, dst) in the sorted monthly rows of one kind: totals, first and
+    last day, the months with activity; PAYS also the part paid to payees at other banks."""
     size = by_month.num_rows
     if size == 0:
         return arrow_schema("edges").empty_table()
-    starts = np.flatnonzero(by_month.column("new_edge").to_numpy(zero_copy_only=False))  # each kind's first row too
-    taken = pa.array(starts)
-    firsts = by_month.select(["src", "dst", "kind", "kind_order"]).take(taken)
+    starts = np.flatnonzero(by_month.column("new_edge").to_numpy(zero_copy_only=False))
+    firsts = by_month.select(["src", "dst"]).take(pa.array(starts))
+    kind = by_month.column("kind")[0]  # one kind: its name repeated, not taken row by row
 
     def total(col: str) -> np.ndarray:
         return np.add.reduceat(by_month.column(col).to_numpy(zero_copy_only=False), starts)
@@ -310,9 +325,9 @@ def _edges_of(by_month: pa.Table) -> pa.Table:
         return pa.array(out, mask=out == blank).cast(pa.timestamp("ns"))
 
     has_month = by_month.column("month").is_valid().to_numpy(zero_copy_only=False).astype(np.int64)
-    not_pays = firsts.column("kind_order").to_numpy() != _PAYS
+    not_pays = np.full(len(starts), by_month.column("kind_order")[0].as_py() != _PAYS)
     return conform_arrow("edges", pa.table({
-        "src": firsts.column("src"), "dst": firsts.column("dst"), "kind": firsts.column("kind"),
+        "src": firsts.column("src"), "dst": firsts.column("dst"), "kind": pa.repeat(kind, len(starts)),
         "amount": total("amount"), "count": total("count"),
         "first_on": extreme("first_on", True), "last_on": extreme("last_on", False),
         "months_active": np.add.reduceat(has_month, starts),

@@ -137,6 +137,18 @@ def mix64(x: np.ndarray) -> np.ndarray:
         return x ^ (x >> np.uint64(31))
 
 
+def _mix_in(prints: np.ndarray, word: np.ndarray, spare: np.ndarray) -> None:
+    """`prints` xor `word`, mixed by a bijection (a shift-xor and an odd multiplication, as in
+    `mix64`), in place, with no array allocated (`spare`: a scratch array of the same size; `word`
+    may be it): rows that agreed before and differ in the word differ after it; rows that
+    differed before rarely agree after."""
+    with np.errstate(over="ignore"):
+        np.bitwise_xor(prints, word, out=prints)
+        np.right_shift(prints, np.uint64(29), out=spare)
+        np.bitwise_xor(prints, spare, out=prints)
+        np.multiply(prints, np.uint64(0xBF58476D1CE4E5B9), out=prints)
+
+
 def _fingerprints_repeat(frame: pd.DataFrame, columns: list[str]) -> bool:
     """False when the rows' 64-bit fingerprints (their bytes mixed 8 at a time) are all
     different, so no two rows are the same; True when two agree or a column is not text of one
@@ -146,6 +158,7 @@ def _fingerprints_repeat(frame: pd.DataFrame, columns: list[str]) -> bool:
     straight from Arrow's buffer costs far less than dictionary-encoding the columns.
     """
     prints = np.zeros(len(frame), dtype=np.uint64)
+    spare = np.empty(len(frame), dtype=np.uint64)
     for col in columns:
         values = frame[col].array
         if not isinstance(values, pd.arrays.ArrowStringArray):
@@ -165,8 +178,8 @@ def _fingerprints_repeat(frame: pd.DataFrame, columns: list[str]) -> bool:
         for start in range(0, width, 8):
             word = np.ndarray((len(arr),), dtype="<u8", buffer=flat, offset=start, strides=(width,))
             if width - start < 8:  # the last word's other bytes are the next row's
-                word = word & np.uint64((1 << (8 * (width - start))) - 1)
-            prints = mix64(prints ^ word)
+                word = np.bitwise_and(word, np.uint64((1 << (8 * (width - start))) - 1), out=spare)
+            _mix_in(prints, word, spare)
     ordered = np.sort(prints)
     return bool((ordered[1:] == ordered[:-1]).any())
 

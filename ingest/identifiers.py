@@ -12,11 +12,14 @@ Examples:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from ingest.arrow_text import matches, to_arrow
+from ingest.arrow_text import from_arrow, matches, to_arrow
 
 __all__ = ["uscc_valid", "id_number_valid", "usccs_valid", "id_numbers_valid"]
 
@@ -51,75 +54,117 @@ def id_number_valid(number: str) -> bool:
 
 
 _ID_CHECK_BYTES = np.frombuffer(_ID_CHECK.encode("ascii"), dtype=np.uint8)
+_CODE_LENGTH = 18
+_a, _z = ord("a"), ord("z")
 
 
-def _shaped_codes(s: pd.Series, pattern: str) -> tuple[pd.Series, pd.Series, np.ndarray]:
-    """The values of `s` (trimmed, upper case) that match `pattern`, an 18-character ASCII code:
-    the mask of those rows, their values, and their characters as a rows x 18 byte matrix."""
-    up = s.astype("string").str.strip().str.upper()
-    shaped = matches(up, pattern)
-    codes = up[shaped]
-    # the matched values are 18 ASCII bytes each, back to back in Arrow's data buffer
-    arr = to_arrow(codes)
+def _shaped_codes(s: pd.Series, pattern: str, fits: Callable[[np.ndarray], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of `s` whose value (trimmed, upper case) matches `pattern`, an 18-character ASCII
+    code, and their characters as a rows x 18 byte matrix, upper case: (row positions, matrix).
+
+    Values of exactly 18 bytes (the usual column: every value) are read in place from Arrow's
+    data buffer, upper-cased (ASCII, if any is lower case) and matched by `fits` (numpy, a mask of
+    the matrix's rows that match `pattern`); only the others (padded, blank, too short or long)
+    are trimmed, upper-cased and searched for `pattern` (RE2). A non-ASCII byte fits no code: the
+    upper case of a non-ASCII character, even where it is ASCII (ı → I, ſ → S), is no code character
+    of an 18-byte value (its bytes would be fewer)."""
+    arr = to_arrow(s.astype("string"))
     arr = (arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr).cast(pa.large_string())
+    lengths = pc.fill_null(pc.binary_length(arr), 0).to_numpy(zero_copy_only=False)  # from the offsets
+    exact = lengths == _CODE_LENGTH
+    whole = bool(exact.all())
+    rows = np.arange(len(arr)) if whole else np.flatnonzero(exact)
+    raw = _code_bytes(arr if whole else arr.filter(pa.array(exact)))
+    lower = (raw >= _a) & (raw <= _z)
+    if lower.any():
+        raw = raw - (lower * np.uint8(32)).astype(np.uint8)
+    fit = fits(raw)
+    rows, raw = (rows, raw) if fit.all() else (rows[fit], raw[fit])
+    other = np.flatnonzero(~exact & (lengths > 0))
+    if len(other):
+        up = from_arrow(arr.take(pa.array(other)), pd.RangeIndex(len(other))).str.strip().str.upper()
+        hit = matches(up, pattern).to_numpy()
+        if hit.any():
+            rows = np.concatenate([rows, other[hit]])
+            raw = np.concatenate([raw, _code_bytes(to_arrow(up[hit]))])
+    return rows, raw
+
+
+def _code_bytes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """Values of 18 bytes each as a rows x 18 matrix: they lie back to back in Arrow's data buffer."""
+    arr = (values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values).cast(pa.large_string())
     if len(arr) == 0:
-        return shaped, codes, np.empty((0, 18), dtype=np.uint8)
+        return np.empty((0, _CODE_LENGTH), dtype=np.uint8)
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset: arr.offset + len(arr) + 1]
     data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]: offsets[-1]]
-    return shaped, codes, data.reshape(-1, 18)
+    return data.reshape(-1, _CODE_LENGTH)
+
+
+def _weighted(values: np.ndarray, weights: tuple[int, ...]) -> np.ndarray:
+    """Each row's sum of its values times `weights`, a column at a time, in int16: every sum of
+    these codes stays below 2**15 (at most 9,999 for a year, 15,300 for a USCC); numpy's integer
+    matrix product has no fast kernel, and widening every value to 8 bytes costs twice as much."""
+    total = np.zeros(len(values), dtype=np.int16)
+    for j, weight in enumerate(weights):
+        total += values[:, j] * np.int16(weight)
+    return total
+
+
+_ID_X = ord("X")
+# the check character of every weighted sum an ID number's digits can reach (at most 9 x 100)
+_ID_CHECK_OF_TOTAL = _ID_CHECK_BYTES[np.arange(9 * sum(_ID_WEIGHTS) + 1) % 11]
+
+
+def _id_shaped(raw: np.ndarray) -> np.ndarray:
+    """Rows of 17 digits and a digit or X."""
+    last = raw[:, 17]
+    return ((raw[:, :17] - np.uint8(48)) <= 9).all(axis=1) & (((last - np.uint8(48)) <= 9) | (last == _ID_X))
 
 
 def id_numbers_valid(s: pd.Series) -> pd.Series:
     """`id_number_valid` over a column, vectorised (numpy on the digits); blanks are False."""
-    shaped, cand, raw = _shaped_codes(s, r"^[0-9]{17}[0-9X]$")
-    out = pd.Series(False, index=s.index)
-    if len(cand):
+    rows, raw = _shaped_codes(s, r"^[0-9]{17}[0-9X]$", _id_shaped)
+    out = np.zeros(len(s), dtype=bool)
+    if len(rows):
         digits = raw[:, :17] - np.uint8(48)  # bytes '0'-'9' → 0-9, still one byte each
-        total = _weighted(digits, _ID_WEIGHTS)
-        check_ok = _ID_CHECK_BYTES[total % 11] == raw[:, 17]
-        out[shaped] = check_ok & _real_birth_dates(digits, cand)
-    return out
+        check_ok = _ID_CHECK_OF_TOTAL[_weighted(digits, _ID_WEIGHTS)] == raw[:, 17]
+        out[rows] = check_ok & _real_birth_dates(digits, raw)
+    return pd.Series(out, index=s.index)
 
 
-def _weighted(digits: np.ndarray, weights: tuple[int, ...]) -> np.ndarray:
-    """Each row's sum of its digits times `weights`, a column at a time (numpy's integer
-    matrix product has no fast kernel, and widening every digit to 8 bytes first costs more)."""
-    total = np.zeros(len(digits), dtype=np.int64)
-    for j, weight in enumerate(weights):
-        total += digits[:, j] * np.int64(weight)
-    return total
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int16)
+_YEARS = np.arange(10_000)
+_LEAP = (_YEARS % 4 == 0) & ((_YEARS % 100 != 0) | (_YEARS % 400 == 0))  # of every 4-digit year
 
 
-_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
-
-
-def _real_birth_dates(digits: np.ndarray, numbers: pd.Series) -> np.ndarray:
+def _real_birth_dates(digits: np.ndarray, raw: np.ndarray) -> np.ndarray:
     """True where digits 7-14 of an ID number are a real date: months and days by the calendar
     (numpy) for years 1900-2099, pandas' own date parser for the rare other years."""
     year = _weighted(digits[:, 6:10], (1000, 100, 10, 1))
     month = _weighted(digits[:, 10:12], (10, 1))
     day = _weighted(digits[:, 12:14], (10, 1))
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    days = _DAYS_IN_MONTH[np.clip(month, 0, 12)] + ((month == 2) & leap)
+    days = _DAYS_IN_MONTH[np.clip(month, 0, 12)] + ((month == 2) & _LEAP[year])
     out = (month >= 1) & (month <= 12) & (day >= 1) & (day <= days)
     other = (year < 1900) | (year > 2099)
     if other.any():
-        odd = numbers[other]
-        out[other] = pd.to_datetime(odd.str.slice(6, 14), format="%Y%m%d", errors="coerce").notna().to_numpy()
+        dates = np.ascontiguousarray(raw[other, 6:14]).view("S8").ravel().astype(str)
+        out[other] = pd.to_datetime(pd.Series(dates, dtype=object), format="%Y%m%d",
+                                    errors="coerce").notna().to_numpy()
     return out
 
 
-_USCC_VALUE = np.full(256, -1, dtype=np.int64)
+_USCC_VALUE = np.full(256, 255, dtype=np.uint8)  # 255: no code character
 _USCC_VALUE[np.frombuffer(_USCC_CHARS.encode("ascii"), dtype=np.uint8)] = np.arange(len(_USCC_CHARS))
-_USCC_WEIGHT_VECTOR = np.array(_USCC_WEIGHTS, dtype=np.int64)
 _USCC_CHAR_BYTES = np.frombuffer(_USCC_CHARS.encode("ascii"), dtype=np.uint8)
+# the check character of every weighted sum a USCC's characters can reach
+_USCC_CHECK_OF_TOTAL = _USCC_CHAR_BYTES[(31 - np.arange(30 * sum(_USCC_WEIGHTS) + 1) % 31) % 31]
 
 
 def usccs_valid(s: pd.Series) -> pd.Series:
     """`uscc_valid` over a column, vectorised (numpy on the characters); blanks are False."""
-    shaped, cand, raw = _shaped_codes(s, r"^[0-9A-HJ-NP-RTUWXY]{18}$")
-    out = pd.Series(False, index=s.index)
-    if len(cand):
-        total = _USCC_VALUE[raw[:, :17]] @ _USCC_WEIGHT_VECTOR
-        out[shaped] = _USCC_CHAR_BYTES[(31 - total % 31) % 31] == raw[:, 17]
-    return out
+    rows, raw = _shaped_codes(s, r"^[0-9A-HJ-NP-RTUWXY]{18}$", lambda raw: (_USCC_VALUE[raw] != 255).all(axis=1))
+    out = np.zeros(len(s), dtype=bool)
+    if len(rows):
+        total = _weighted(_USCC_VALUE[raw[:, :17]], _USCC_WEIGHTS)
+        out[rows] = _USCC_CHECK_OF_TOTAL[total] == raw[:, 17]
+    return pd.Series(out, index=s.index)

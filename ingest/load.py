@@ -12,7 +12,7 @@ import hashlib
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -131,20 +131,22 @@ _FACT_FIELDS = ["payer_id", "payer_name", "payee_id", "payee_name", "payee_bank"
 
 
 class _FileIds:
-    """One file's fact ids, hashed on the second thread: the digests to come and the kept rows."""
+    """One file's fact ids, made on the second thread: its digests, then (queued after them on the
+    same thread) the kept rows' ids, so the validating thread only takes them."""
 
-    def __init__(self, digests: Future[np.ndarray], kept: np.ndarray | None, rows: int) -> None:
-        self._digests, self._kept, self._rows = digests, kept, rows
-        self._ids: pd.Series | None = None
+    def __init__(self, hasher: ThreadPoolExecutor, digests: Future[np.ndarray], kept: np.ndarray | None,
+                 rows: int) -> None:
+        self._ids = hasher.submit(_kept_ids, digests, kept, rows)
 
     def ids(self) -> pd.Series:
-        """The kept rows' ids (waits for the digests once)."""
-        if self._ids is None:
-            halves = self._digests.result()
-            # the ordinals count identical rows among the kept ones only
-            self._ids = ids_from_digests(halves if self._kept is None else halves[self._kept],
-                                         pd.RangeIndex(self._rows))
-        return self._ids
+        """The kept rows' ids (waits for them)."""
+        return self._ids.result()
+
+
+def _kept_ids(digests: Future[np.ndarray], kept: np.ndarray | None, rows: int) -> pd.Series:
+    halves = digests.result()  # done: it was queued first on the one thread
+    # the ordinals count identical rows among the kept ones only
+    return ids_from_digests(halves if kept is None else halves[kept], pd.RangeIndex(rows))
 
 
 def load_table(table: str, sources: list[Source], ctx: Context) -> tuple[pd.DataFrame, int, list[str]]:
@@ -209,22 +211,36 @@ def _load_source(table: str, number: int, source: Source, ctx: Context, frames: 
                                     _file_key(raw.path, source))
         rows = validate_rows(table, canonical, raw.rows, source, label, ctx)
         kept_all = len(rows) == len(raw.rows)  # no row rejected: nothing to pick
-        rows["_file"] = label
+        rows["_file"] = _repeated(label, rows.index)
         rows["_row"] = raw.rows.to_numpy() if kept_all else raw.rows.loc[rows.index].to_numpy()
         rows["_source"] = number
-        if digests is not None:
-            ids.append(_FileIds(digests, None if kept_all else canonical.index.get_indexer(rows.index), len(rows)))
+        if digests is not None and hasher is not None:
+            ids.append(_FileIds(hasher, digests, None if kept_all else canonical.index.get_indexer(rows.index),
+                                len(rows)))
         frames.append(rows.reset_index(drop=True))
         log.info("%s: %s rows read, %s kept for %s", label, n_read, len(rows), table)
     return read
 
 
-_READ_AHEAD_MAX_BYTES = 1 << 27  # files read ahead and not yet taken: at most this many bytes (memory)
+def _repeated(text: str, index: pd.Index) -> pd.Series | str:
+    """`text` on every row, as the column `frame[col] = text` makes (pandas' own text dtype), built
+    by Arrow in one pass: pandas fills such a column value by value (0.1 s at 2M rows)."""
+    dtype = pd.Series([text]).dtype
+    if not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
+        return text  # pandas fills it
+    values = pa.repeat(pa.scalar(text, pa.large_string()), len(index))
+    return pd.Series(cast(Any, dtype).__from_arrow__(values), index=index)
+
+
+# files read ahead and not yet taken: at most this many bytes (memory). 256 MB lets a 2M-payment
+# bundle's payments and payroll files be parsed while persons and roles are validated (with 128 MB
+# validation waited about 1 s for each); the ingest's peak RSS at 2M, which comes later, stayed ~1.7 GB
+_READ_AHEAD_MAX_BYTES = 1 << 28
 
 
 def read_ahead(upcoming: list[list[Source]], ctx: Context) -> None:
     """Start reading the first file of each of the `upcoming` tables' sources, in order, on one
-    thread of the ingest's own, while the files read ahead and not yet taken stay within 128 MB
+    thread of the ingest's own, while the files read ahead and not yet taken stay within 256 MB
     (a larger file is read in its turn): Arrow parses them on the other core while this thread
     validates the tables before them. A file's rows (or its error) are taken when its table's
     turn comes (`_read`)."""

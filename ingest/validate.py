@@ -24,6 +24,7 @@ from ingest.normalise import (
     DIGIT_RUN,
     MARKUP_OR_FORMULA_CHARS,
     UNCLEAN_RE2,
+    bytes_within,
     clean_text,
     hash_id_numbers,
     id_numbers_valid,
@@ -270,12 +271,12 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
                    need or col in _STRICT_VALUES)
             df[col] = column.spread(out)
         elif col == "uscc":
-            up = text.str.upper()
+            up = _upper(text)
             valid = usccs_valid(up)
             report(up.notna() & ~valid, col, "invalid USCC (GB 32100: 18 characters and a check character)", need)
             df[col] = column.spread(up.where(valid))
         elif col == "id_number":
-            up = text.str.upper()
+            up = _upper(text)
             valid = id_numbers_valid(up)
             report(up.notna() & ~valid, col, "invalid ID number (GB 11643: 18 characters, check "
                    "character); not kept", need)
@@ -313,6 +314,12 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
     if bad_row.any():
         df, rows = df[~bad_row], rows[~bad_row]
     return _duplicates(table, df, rows, file, ctx)
+
+
+def _upper(text: pd.Series) -> pd.Series:
+    """The column in upper case; as it is when no byte is a lower-case letter or beyond ASCII
+    (`bytes_within`: codes are mostly upper case already, and one min/max costs less than a copy)."""
+    return text if bytes_within(text, 0x00, ord("a") - 1) else text.str.upper()
 
 
 def _classify_titles(titles: pd.Series, extra: dict[str, str] | None) -> pd.Series:

@@ -6,11 +6,15 @@ import random
 
 import pandas as pd
 
-from ingest.identifiers import _USCC_CHARS, _USCC_WEIGHTS
+from ingest.identifiers import _ID_CHECK, _ID_WEIGHTS, _USCC_CHARS, _USCC_WEIGHTS
 from ingest.names import normalise_name, normalise_names
 from ingest.normalise import (
     hash_id_number,
     hash_id_numbers,
+    id_number_valid,
+    id_numbers_valid,
+    mask_phone,
+    mask_phones,
     uscc_valid,
     usccs_valid,
 )
@@ -49,3 +53,41 @@ def test_normalise_names_is_normalise_name_per_value() -> None:
     out = normalise_names(pd.Series(names, dtype="string"))
     assert out.tolist()[:2] == [normalise_name(names[0]), normalise_name(names[1])]
     assert pd.isna(out.iloc[2]) and out.iloc[3] == out.iloc[0]
+
+
+def _id_with_check(body: str) -> str:
+    total = sum(int(c) * w for c, w in zip(body, _ID_WEIGHTS, strict=True))
+    return body + _ID_CHECK[total % 11]
+
+
+def test_id_numbers_valid_matches_id_number_valid() -> None:
+    rng = random.Random(5)
+    numbers = ["".join(rng.choice("0123456789") for _ in range(17)) + rng.choice("0123456789Xx")
+               for _ in range(3000)]
+    for _ in range(3000):  # real and impossible birth dates, years outside 1900-2099 too
+        day = f"{rng.choice([1899, 1900, 1988, 2000, 2024, 2099, 2100, 2300, 1600, 9999])}" \
+            + f"{rng.randint(0, 13):02d}{rng.randint(0, 32):02d}"
+        numbers.append(_id_with_check(f"{rng.randint(0, 999999):06d}{day}{rng.randint(0, 999):03d}"))
+    numbers += ["11010519491231002X", "11010519491231002x", " 11010519491231002X ", "11010519491231002X\u3000",
+                "110105194912310021", "110105194902290023", "11010519491231002",
+                "11010519491231002ſ", "", "11010519491231002X1"]
+    column = pd.Series(numbers, dtype="string")
+    expected = [id_number_valid(n) for n in numbers]
+    assert id_numbers_valid(column).tolist() == expected
+    assert sum(expected) > 1000  # the generated valid ones are really valid
+    assert not id_numbers_valid(pd.Series([None, "x"], dtype="string")).any()
+    padded = pd.Series([None, " 11010519491231002x", "11010519491231002X"], dtype="string", index=[7, 8, 9])
+    assert id_numbers_valid(padded).tolist() == [False, True, True]
+
+
+def test_mask_phones_is_mask_phone_per_value() -> None:
+    rng = random.Random(7)
+    mobiles = ["1" + "".join(rng.choice("0123456789") for _ in range(10)) for _ in range(500)]
+    usual = pd.Series([*mobiles, None, ""], dtype="string", index=range(3, 505))
+    odd = pd.Series([*mobiles[:5], "138-1234-5678", "+86 138 1234 5678", "021-62345678", "12345", "1381234567x", None], dtype="string")
+    for column in (usual, odd, usual.iloc[100:200]):
+        masked = mask_phones(column)
+        assert masked.index.equals(column.index)
+        expected = [None if pd.isna(p) or not mask_phone(p) else mask_phone(p) for p in column]
+        assert [None if pd.isna(m) else m for m in masked] == expected
+    assert mask_phones(usual).iloc[0] == mobiles[0][:3] + "****" + mobiles[0][-4:]

@@ -170,6 +170,23 @@ def test_the_search_for_text_to_clean_covers_every_character_arrow_trims() -> No
     assert clean_text(s("E1\u3000", "\u2003E2", "E\u00a0\u00a03")).tolist() == ["E1", "E2", "E 3"]
 
 
+def test_bytes_within_rules_out_classes_of_characters_by_the_smallest_and_largest_byte() -> None:
+    import pyarrow as pa
+
+    from ingest.normalise import UNCLEAN_RE2, bytes_within, may_match
+
+    ascii_ = [chr(c) for c in range(0x80)]
+    printable = [c for c in ascii_ if bytes_within(s(c), 0x21, 0x7E)]
+    assert printable == [c for c in ascii_ if c.isprintable() and c != " "]
+    assert not any(may_match(s(c), UNCLEAN_RE2) for c in printable)  # so clean_text skips its search
+    assert not bytes_within(s("E0001", "个"), 0x21, 0x7E) and not bytes_within(s("E 1"), 0x21, 0x7E)
+    assert bytes_within(s("12.5", None, "", "007"), ord("."), ord("9"), but=ord("/"))
+    assert not bytes_within(s("12/5"), ord("."), ord("9"), but=ord("/"))
+    chunked = pa.chunked_array([pa.array(["1", "x"], pa.large_string()).slice(0, 1), pa.array(["2"], pa.large_string())])
+    assert bytes_within(chunked, ord("0"), ord("9")) and not bytes_within(pa.array(["1", "x"]).slice(1), 0x30, 0x39)
+    assert clean_text(s("\t12", "13 ")).tolist() == ["12", "13"]  # bytes outside the range: searched as before
+
+
 def test_longer_than_counts_characters_not_bytes() -> None:
     from ingest.normalise import longer_than
 
