@@ -103,6 +103,8 @@ class Merger:
         self.remap: dict[str, str] = {}  # stored externals folded into a listed enterprise
         self.fresh = 0
         self.done: list[str] = []  # the fact tables merged and written, in order
+        # the resolved payments waiting for their fact ids: (table, rows, loaded rows, settle)
+        self._held: tuple[str, pd.DataFrame | None, pd.DataFrame | None, Callable[[], None]] | None = None
         self._persons: pd.Series | None = None
         self._enterprises: pd.Series | None = None  # the enterprise ids the checked facts are checked against
         self._bill_ids: list[pd.Series] = []
@@ -111,7 +113,9 @@ class Merger:
     def nodes(self, loaded: dict[str, pd.DataFrame]) -> None:
         """Merge the loaded node tables (popped from `loaded`) with the store's; build the resolver."""
         tables = {t: self.store.read(t).copy() for t in NODE_TABLES}
-        self.new_enterprises = loaded.get("enterprises")  # its parent ids are checked at the end
+        rows = loaded.get("enterprises")
+        if rows is not None and "parent_id" in rows.columns:  # the parent ids are checked at the end
+            self.new_enterprises = rows[["parent_id", "_file", "_row"]]
         for table in NODE_TABLES:
             rows = loaded.pop(table, None)
             if rows is None or rows.empty:
@@ -129,6 +133,12 @@ class Merger:
         others = node_ids(tables, "persons", "associations", "managers", "branches")
         self.resolver = Resolver(tables["enterprises"], self.settings, other_ids=others)
         self._persons = node_ids(tables, "persons")
+        # the persons are final: written aside now, and of them only what the branches and
+        # managers are derived from kept
+        persons = tables["persons"]
+        tables["persons"] = persons[["id", "branch_id", "manager_id"]]
+        self.put({"persons": persons})
+        del persons
         self.tables = tables
 
     # ------------------------------------------------------------------ facts
@@ -136,9 +146,10 @@ class Merger:
         """Resolve and check the loaded fact table `table` (popped from `loaded`: freed once merged),
         merge it with the store's and write it aside.
 
-        `settle` runs after the rows are resolved and before they are merged: the payments' last
-        fact ids (`Context.settle`) are hashed on another thread while their counterparties are
-        resolved, and set on the loaded rows, whose ids the resolved rows take."""
+        With `settle` (the payments' last fact ids, `Context.settle`, hashed on another thread) the
+        resolved rows are held until `flush`, which settles the ids (set on the loaded rows, whose
+        ids the resolved rows take) and merges them: the hashing goes on while the counterparties
+        are resolved and the small fact tables after them are read."""
         resolver, ctx = self.resolver, self.ctx
         assert resolver is not None and self._persons is not None, "the node tables are merged first"
         rows: pd.DataFrame | None = loaded.pop(table)
@@ -171,9 +182,20 @@ class Merger:
         else:
             rows = None
         if settle is not None:
-            settle()
-            if rows is not None and given is not None and "fact_id" in given.columns and "fact_id" not in rows.columns:
-                rows["fact_id"] = given["fact_id"].loc[rows.index]
+            self._held = (table, rows, given, settle)
+            return
+        del given
+        self._write(table, rows)
+
+    def flush(self) -> None:
+        """Merge and write the fact table `take` held until its fact ids are settled (if any)."""
+        if self._held is None:
+            return
+        table, rows, given, settle = self._held
+        self._held = None
+        settle()
+        if rows is not None and given is not None and "fact_id" in given.columns and "fact_id" not in rows.columns:
+            rows["fact_id"] = given["fact_id"].loc[rows.index]
         del given
         self._write(table, rows)
 
@@ -223,6 +245,7 @@ class Merger:
         """The merged node tables (not yet written), the resolution report and the new facts, once
         every loaded fact table is taken: the fact tables the bundle has not are written as stored
         (their folded externals remapped)."""
+        self.flush()
         for table in FACT_TABLES:
             if table not in self.done:
                 self._write(table, None)
@@ -233,7 +256,7 @@ class Merger:
             tables["enterprises"] = merge_nodes("enterprises", tables["enterprises"], new)
         new_ents = self.new_enterprises
         self.new_enterprises = None
-        if new_ents is not None and not new_ents.empty and "parent_id" in new_ents.columns:
+        if new_ents is not None and not new_ents.empty:
             known = tables["enterprises"]["id"]
             dangling = new_ents["parent_id"].notna() & ~isin(new_ents["parent_id"].astype("string"), known)
             for file, part in new_ents[dangling].groupby("_file", sort=False):
@@ -242,6 +265,7 @@ class Merger:
                                      "value kept")
         tables["branches"] = derive_branches(tables)
         tables["managers"] = derive_managers(tables)
+        del tables["persons"]  # written aside by `nodes`
         self.tables, self.resolver = {}, None
         return tables, resolver.report(), self.fresh
 
