@@ -1,18 +1,22 @@
 """The ingest job: bundle → validated rows → resolved, merged store version + reports.
 
-`run_ingest` takes the store's writer lock, reads every table of the bundle, validates and
-resolves, merges with the store's nodes and facts, rebuilds the derived edges and commits all
-tables as ONE new version (`GraphStore.stage`): each table is written aside as soon as it is
-final and let go of, the derived edges are built from what was written, and the version is
-swapped in only at the commit, so an ingest that fails or is killed leaves the previous
-version in use and no half version visible. The rejects report, the
-resolution report and a JSON summary go to ``store.reports_dir/<version>-<time>/``.
+`run_ingest` takes the store's writer lock, reads the bundle's tables one at a time (the node
+tables first, then the fact tables in `ingest.facts.FACT_ORDER`), validates them, merges the
+node tables with the store's, resolves, checks and merges each fact table right after it is
+read (`ingest.facts.Merger`), rebuilds the derived edges and commits all tables as ONE new
+version (`GraphStore.stage`): each table is written aside as soon as it is final and let go of
+(so the loaded tables are never all in memory at once), the derived edges are built from what
+was written, and the version is swapped in only at the commit, so an ingest that fails, is
+cancelled or is killed leaves the previous version in use and no half version visible. The
+rejects report, the resolution report and a JSON summary go to
+``store.reports_dir/<version>-<time>/``.
 
 Whatever should follow a committed ingest (the alerts and the campaign tracking of `leads`)
 is passed in as `watchers` (`IngestWatcher`): ingest imports only `graph`, so it knows no
-more of them than this protocol. Each watcher looks at the store inside the writer lock, after
-the bundle is read and before the merge starts writing the new version aside (the store is still
-at its old version), and returns what to do once the new version is committed.
+more of them than this protocol. Each watcher looks at the store inside the writer lock, once
+the node tables are read and merged and before the first table of the new version is written
+aside (the store is still at its old version), and returns what to do once the new version is
+committed.
 
 Example:
     >>> from leads.watchers import INGEST_WATCHERS                           # doctest: +SKIP
@@ -145,6 +149,7 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
                 merger.nodes(loaded)
             tables, report, fresh = merger.finish()  # the resolver (its name indexes) ends here
             tables["resolutions"] = _resolutions(store, report)
+            report = conform("resolutions", report)  # its text as Arrow, not a Python object per name (20M: 2.5M names)
             merging += time.perf_counter() - lap
             summary.stage_seconds["resolve and merge"] = round(merging, 3)
             log.info("ingest stages read and validate %.2fs, resolve and merge %.2fs", reading, merging)
