@@ -21,8 +21,10 @@ Example:
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from types import TracebackType
 
 import pandas as pd
 
@@ -103,6 +105,8 @@ class Merger:
         self.remap: dict[str, str] = {}  # stored externals folded into a listed enterprise
         self.fresh = 0
         self.done: list[str] = []  # the fact tables merged and written, in order
+        self._writer: ThreadPoolExecutor | None = None
+        self._writing: Future[None] | None = None  # a table being put aside (`put`)
         # the resolved payments waiting for their fact ids: (table, rows, loaded rows, settle)
         self._held: tuple[str, pd.DataFrame | None, pd.DataFrame | None, Callable[[], None]] | None = None
         self._persons: pd.Series | None = None
@@ -137,7 +141,7 @@ class Merger:
         # managers are derived from kept
         persons = tables["persons"]
         tables["persons"] = persons[["id", "branch_id", "manager_id"]]
-        self.put({"persons": persons})
+        self.put({"persons": persons}, aside=True)
         del persons
         self.tables = tables
 
@@ -233,12 +237,43 @@ class Merger:
         self.done.append(table)
         release_memory()
 
-    def put(self, tables: dict[str, pd.DataFrame]) -> None:
-        """`put_changed`, after the watchers have looked at the store (once, before the first put)."""
+    def put(self, tables: dict[str, pd.DataFrame], aside: bool = False) -> None:
+        """`put_changed`, after the watchers have looked at the store (once, before the first put).
+
+        `aside`: on a thread of its own while the ingest goes on (the persons, written while the
+        fact tables are read: Parquet encoding frees the GIL); `finish` waits for it."""
         if self._before_first_put is not None:
             self._before_first_put()
             self._before_first_put = None
-        put_changed(self.staged, self.store, tables)
+        if not aside:
+            put_changed(self.staged, self.store, tables)
+            return
+        self.wait()
+        self._writer = self._writer or ThreadPoolExecutor(max_workers=1, thread_name_prefix="put-aside")
+        self._writing = self._writer.submit(put_changed, self.staged, self.store, tables)
+
+    def wait(self) -> None:
+        """Wait for the table put aside (its error raised here)."""
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            writing.result()
+
+    def __enter__(self) -> Merger:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        """Wait for a table being put aside before the stage ends (a failed ingest's stage is then
+        thrown away whole); its own error is raised only if nothing else went wrong."""
+        try:
+            if error is None:
+                self.wait()
+            elif self._writing is not None:
+                concurrent.futures.wait([self._writing])
+        finally:
+            if self._writer is not None:
+                self._writer.shutdown(wait=True)
+                self._writer = None
 
     # ----------------------------------------------------------------- finish
     def finish(self) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, int]:
@@ -266,6 +301,7 @@ class Merger:
         tables["branches"] = derive_branches(tables)
         tables["managers"] = derive_managers(tables)
         del tables["persons"]  # written aside by `nodes`
+        self.wait()
         self.tables, self.resolver = {}, None
         return tables, resolver.report(), self.fresh
 

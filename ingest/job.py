@@ -109,9 +109,9 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
     # written and written aside in turn, and the version is committed once. Neither the loaded nor
     # the merged tables are ever all in memory at once.
     with store.writer(), stages("ingest", steps) as step:
-        with store.stage(note=f"ingest {bundle.name}") as staged:
-            ctx = Context(settings, store.secret("salt"), root=root, defer_fact_ids=True)
-            merger = Merger(store, ctx, settings, staged, before_first_put=look)
+        ctx = Context(settings, store.secret("salt"), root=root, defer_fact_ids=True)
+        with store.stage(note=f"ingest {bundle.name}") as staged, \
+                Merger(store, ctx, settings, staged, before_first_put=look) as merger:
             loaded: dict[str, pd.DataFrame] = {}  # the node tables until merged; a fact table until taken
             read: dict[str, int] = {}
             files: dict[str, list[str]] = {}
