@@ -302,7 +302,7 @@ class Merger:
         tables["managers"] = derive_managers(tables)
         del tables["persons"]  # written aside by `nodes`
         self.wait()
-        self.tables, self.resolver = {}, None
+        self.tables, self.resolver, self._persons, self._enterprises, self._bill_ids = {}, None, None, None, []
         return tables, resolver.report(), self.fresh
 
 
