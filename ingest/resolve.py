@@ -279,14 +279,15 @@ class Resolver:
         rest = np.ones(size, dtype=bool)
         given_id = cols[0]
         if given_id is not None:
+            if cols[1] is None:  # ids only: when all are known, each distinct id is its own label
+                distinct = pc.unique(given_id)  # in first-appearance order; looked up instead of every row
+                if pc.all(pc.fill_null(pc.is_in(distinct, value_set=self._known_ids()), False)).as_py():
+                    rows = pd.RangeIndex(len(distinct))
+                    self._id_hits.append(pd.DataFrame({"source_name": from_arrow(distinct, rows),
+                                                       "resolved_id": from_arrow(distinct, rows)}))
+                    return from_arrow(given_id, index), from_arrow(reasons, index)
             known = pc.fill_null(pc.is_in(given_id, value_set=self._known_ids()), False)
             every = pc.all(known).as_py()
-            if every and cols[1] is None:  # ids only, all known: each distinct id is its own label
-                distinct = pc.unique(given_id)  # in first-appearance order
-                rows = pd.RangeIndex(len(distinct))
-                self._id_hits.append(pd.DataFrame({"source_name": from_arrow(distinct, rows),
-                                                   "resolved_id": from_arrow(distinct, rows)}))
-                return from_arrow(given_id, index), from_arrow(reasons, index)
             if pc.any(known).as_py():
                 label = given_id if cols[1] is None else pc.coalesce(cols[1], given_id)
                 # each distinct label once, with the id of its first row: Arrow's dictionary is in
