@@ -1,18 +1,22 @@
 """The ingest job: bundle → validated rows → resolved, merged store version + reports.
 
-`run_ingest` takes the store's writer lock, reads every table of the bundle, validates and
-resolves, merges with the store's nodes and facts, rebuilds the derived edges and commits all
-tables as ONE new version (`GraphStore.stage`): each table is written aside as soon as it is
-final and let go of, the derived edges are built from what was written, and the version is
-swapped in only at the commit, so an ingest that fails or is killed leaves the previous
-version in use and no half version visible. The rejects report, the
-resolution report and a JSON summary go to ``store.reports_dir/<version>-<time>/``.
+`run_ingest` takes the store's writer lock, reads the bundle's tables one at a time (the node
+tables first, then the fact tables in `ingest.facts.FACT_ORDER`), validates them, merges the
+node tables with the store's, resolves, checks and merges each fact table right after it is
+read (`ingest.facts.Merger`), rebuilds the derived edges and commits all tables as ONE new
+version (`GraphStore.stage`): each table is written aside as soon as it is final and let go of
+(so the loaded tables are never all in memory at once), the derived edges are built from what
+was written, and the version is swapped in only at the commit, so an ingest that fails, is
+cancelled or is killed leaves the previous version in use and no half version visible. The
+rejects report, the resolution report and a JSON summary go to
+``store.reports_dir/<version>-<time>/``.
 
 Whatever should follow a committed ingest (the alerts and the campaign tracking of `leads`)
 is passed in as `watchers` (`IngestWatcher`): ingest imports only `graph`, so it knows no
-more of them than this protocol. Each watcher looks at the store inside the writer lock, after
-the bundle is read and before the merge starts writing the new version aside (the store is still
-at its old version), and returns what to do once the new version is committed.
+more of them than this protocol. Each watcher looks at the store inside the writer lock, once
+the node tables are read and merged and before the first table of the new version is written
+aside (the store is still at its old version), and returns what to do once the new version is
+committed.
 
 Example:
     >>> from leads.watchers import INGEST_WATCHERS                           # doctest: +SKIP
@@ -25,8 +29,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -38,32 +41,23 @@ from graph.memory import lean_allocator, release_memory
 from graph.progress import stages
 from graph.schema import FACT_TABLES, NODE_TABLES, conform
 from graph.settings import get_settings
-from graph.stage import Stage
 from graph.store import GraphStore
-from ingest.aliases import MERGED_REQUIRED, SENIORITY
-from ingest.derive import derive_branches, derive_edge_tables, derive_managers, month_of
+from ingest.aliases import SENIORITY
+from ingest.derive import derive_edge_tables
+from ingest.facts import Merger, read_order
 from ingest.load import load_table, read_ahead
 from ingest.mapping import plan_bundle
-from ingest.merge import (
-    absorb_externals,
-    check_refs,
-    known_values,
-    last_per_key,
-    merge_facts,
-    merge_nodes,
-    node_frame,
-    node_ids,
-    resolve_facts,
-)
-from ingest.normalise import isin
-from ingest.report import ROW_REJECTED, VALUE_KEPT, IngestSummary
-from ingest.resolve import Resolver
+from ingest.report import VALUE_KEPT, IngestSummary
 from ingest.settings import IngestSettings
 from ingest.validate import Context
 
 __all__ = ["run_ingest", "IngestSummary", "IngestWatcher", "AfterCommit"]
 
 log = logging.getLogger("prospect_graph.ingest")
+
+# the payments are held resolved (their ids hashed meanwhile) while the smaller fact tables after
+# them are read, and written before these are read (`Merger.flush`)
+_BIG_FACTS = ("payroll",)
 
 
 class AfterCommit(Protocol):
@@ -101,42 +95,67 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
                        "the first ingest of a store needs one")
     root = bundle if bundle.is_dir() else bundle.parent
     summary = IngestSummary()
-    steps = [f"read {table}" for table in plan] + ["resolve and merge", "write tables", "derive edges",
-                                                   "commit version"]
+    in_order = [(table, plan[table]) for table in read_order(list(plan))]
+    steps = [f"read {table}" for table, _ in in_order] + ["resolve and merge", "write tables", "derive edges",
+                                                          "commit version"]
+    hooks: list[AfterCommit] = []
+
+    def look() -> None:  # the watchers see the store as it was: nothing of the new version is visible yet
+        release_memory()
+        hooks.extend(hook for hook in (watcher(store) for watcher in watchers) if hook is not None)
+
+    # A staged write: each merged table is written aside as soon as it is final and let go of (each
+    # fact table right after it is read, `ingest.facts`), the derived tables are built from what was
+    # written and written aside in turn, and the version is committed once. Neither the loaded nor
+    # the merged tables are ever all in memory at once.
     with store.writer(), stages("ingest", steps) as step:
         ctx = Context(settings, store.secret("salt"), root=root, defer_fact_ids=True)
-        loaded: dict[str, pd.DataFrame] = {}
-        read: dict[str, int] = {}
-        lap = time.perf_counter()
-        in_order = list(plan.items())
-        try:
-            for number, (table, sources) in enumerate(in_order):
-                step(f"read {table}")
-                # the next tables' files are parsed while this one is validated
-                read_ahead([later for _, later in in_order[number + 1:]], ctx)
-                loaded[table], read[table], files = load_table(table, sources, ctx)
-                release_memory()
-                summary.files.extend(files)
-            ctx.settle()  # the payments' last fact ids, hashed while the tables after them loaded
-        finally:
-            ctx.close()  # stopped early (a bad file, a cancel): the files read ahead are let go
-        lap = _stage(summary, "read and validate", lap)
-        step("resolve and merge")
-        release_memory()  # each stage's garbage (raw columns, normalising copies) leaves RSS before the next
-        # the watchers see the store as it was: nothing of the new version is visible before its commit
-        hooks = [hook for hook in (watch(store) for watch in watchers) if hook is not None]
-        # A staged write: each merged table is written aside as soon as it is final and let go of
-        # (the fact tables inside `_merge`), the derived tables are built from what was written and
-        # written aside in turn, and the version is committed once. The tables of the new version
-        # are never all in memory at once.
-        with store.stage(note=f"ingest {bundle.name}") as staged:
-            # the resolver (its name indexes) ends with `_merge`, before the derive step's peak
-            tables, report, fresh = _merge(store, loaded, ctx, settings, staged)
-            loaded.clear()  # the merged tables hold what is kept: the loaded rows are not needed again
+        with store.stage(note=f"ingest {bundle.name}") as staged, \
+                Merger(store, ctx, settings, staged, before_first_put=look) as merger:
+            loaded: dict[str, pd.DataFrame] = {}  # the node tables until merged; a fact table until taken
+            read: dict[str, int] = {}
+            files: dict[str, list[str]] = {}
+            reading = merging = 0.0
+            try:
+                for number, (table, sources) in enumerate(in_order):
+                    step(f"read {table}")
+                    lap = time.perf_counter()
+                    if table in _BIG_FACTS:  # the payments merged and written before the next big table is read
+                        merger.flush()
+                    merging += time.perf_counter() - lap
+                    lap = time.perf_counter()
+                    # the next tables' files are parsed while this one is validated
+                    read_ahead([later for _, later in in_order[number + 1:]], ctx)
+                    loaded[table], read[table], files[table] = load_table(table, sources, ctx)
+                    release_memory()
+                    reading += time.perf_counter() - lap
+                    lap = time.perf_counter()
+                    if table not in NODE_TABLES:
+                        if merger.resolver is None:  # the first fact table: every node table is read
+                            merger.nodes(loaded)
+                        # the payments' last fact ids are hashed while their counterparties are resolved
+                        merger.take(table, loaded, settle=_settle(ctx) if table == "payments" else None)
+                    merging += time.perf_counter() - lap
+                lap = time.perf_counter()
+                ctx.settle()
+                reading += time.perf_counter() - lap
+            finally:
+                ctx.close()  # stopped early (a bad file, a cancel): the files read ahead are let go
+            summary.stage_seconds["read and validate"] = round(reading, 3)
+            summary.files = [f for table in plan for f in files[table]]
+            step("resolve and merge")
+            lap = time.perf_counter()
+            if merger.resolver is None:  # no fact table in the bundle
+                merger.nodes(loaded)
+            tables, report, fresh = merger.finish()  # the resolver (its name indexes) ends here
             tables["resolutions"] = _resolutions(store, report)
-            lap = _stage(summary, "resolve and merge", lap)
+            report = conform("resolutions", report)  # its text as Arrow, not a Python object per name (20M: 2.5M names)
+            merging += time.perf_counter() - lap
+            summary.stage_seconds["resolve and merge"] = round(merging, 3)
+            log.info("ingest stages read and validate %.2fs, resolve and merge %.2fs", reading, merging)
+            lap = time.perf_counter()
             step("write tables")
-            _put_changed(staged, store, tables)
+            merger.put(tables)  # the node tables (the watchers look first if no fact table was put)
             release_memory()
             writing = time.perf_counter() - lap
             lap = time.perf_counter()
@@ -148,7 +167,7 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
             lap = _stage(summary, "derive edges", lap)
             step("commit version")
             version = staged.commit()
-        _stage(summary, "write store version", lap - writing)  # the tables written aside and the commit
+            _stage(summary, "write store version", lap - writing)  # the node tables written aside and the commit
         committed = _Committed(store, [*NODE_TABLES, *FACT_TABLES])
         for hook in hooks:
             hook(version, committed, summary)
@@ -166,31 +185,13 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
     summary.entities_resolved = int(len(report))
     summary.resolution_methods = {str(k): int(v) for k, v in report["method"].value_counts().items()}
     summary.version, summary.new_facts = version, fresh
-    summary.ignored_columns = ctx.ignored
+    summary.ignored_columns = {f: ctx.ignored[f] for f in summary.files if f in ctx.ignored}  # in the plan's order
+    summary.ignored_columns.update(ctx.ignored)
     summary.seconds = round(time.perf_counter() - started, 3)
     summary.report_dir = _write_reports(store, version, ctx, report, summary)
     log.info("ingest of %s: %s rows read, %s accepted, %s rejected (version %s)", bundle.name,
              summary.rows_read, summary.accepted, summary.rejected, version)
     return summary
-
-
-def _put_changed(staged: Stage, store: GraphStore, tables: dict[str, pd.DataFrame]) -> None:
-    """Put each table whose content changed (the others are kept as they are by the commit),
-    emptying `tables`: a table put is written aside and leaves memory. Several tables are put two
-    at a time (Parquet encoding and fsync release the GIL, as in `NetworkxStore._commit`)."""
-
-    def put(name: str) -> None:
-        new = conform(name, tables.pop(name))
-        if not new.equals(store.read(name)):
-            staged.put(name, new)
-        del new
-
-    if len(tables) == 1:
-        put(next(iter(tables)))
-        return
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        for _ in pool.map(put, list(tables)):
-            pass
 
 
 class _Committed(Mapping[str, pd.DataFrame]):
@@ -218,110 +219,6 @@ def _stage(summary: IngestSummary, name: str, since: float) -> float:
     return now
 
 
-def _merge(store: GraphStore, loaded: dict[str, pd.DataFrame], ctx: Context, settings: IngestSettings,
-           staged: Stage) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, int]:
-    """The stored node tables with the loaded rows merged in, the resolution report, the new facts.
-
-    The merged fact tables are put in `staged` (written aside) rather than returned."""
-    tables: dict[str, pd.DataFrame] = {t: store.read(t) for t in (*NODE_TABLES, *FACT_TABLES)}
-    tables = {t: df.copy() for t, df in tables.items()}
-    for table in NODE_TABLES:
-        # popped (freed once merged) but enterprises, whose parent ids are checked at the end
-        rows = loaded.get(table) if table == "enterprises" else loaded.pop(table, None)
-        if rows is None or rows.empty:
-            continue
-        new = _named(table, node_frame(table, rows), tables[table], ctx)
-        others = node_ids(tables, *[t for t in NODE_TABLES if t != table])
-        clash = known_values(new["id"], others, distinct=True)  # a node table's ids
-        if clash.any():
-            for file, part in new[clash].groupby("_file", sort=False):
-                ctx.rejects.add(table, str(file), part["_row"], "id", part["id"],
-                                "id is already used by a node of another kind", "row rejected")
-            new = new[~clash]
-        tables[table] = merge_nodes(table, tables[table], new.drop(columns=["_file", "_row"], errors="ignore"))
-    tables["enterprises"], _ = absorb_externals(tables["enterprises"], tables)
-    others = node_ids(tables, "persons", "associations", "managers", "branches")
-    resolver = Resolver(tables["enterprises"], settings, other_ids=others)
-    enterprises = node_ids(tables, "enterprises")
-    persons = node_ids(tables, "persons")
-    facts: dict[str, pd.DataFrame] = {}
-
-    rows = loaded.pop("payments", None)  # popped: the loaded rows are freed once merged
-    if rows is not None and not rows.empty:
-        rows = resolve_facts("payments", rows, "payer", resolver, ctx)
-        rows = resolve_facts("payments", rows, "payee", resolver, ctx)
-        rows["month"] = month_of(rows["paid_on"])
-        facts["payments"] = rows
-    rows = loaded.pop("bills", None)  # popped: the loaded rows are freed once merged
-    if rows is not None and not rows.empty:
-        rows = check_refs("bills", rows, "drawer_id", enterprises, ctx, "enterprise")
-        rows = resolve_facts("bills", rows, "payee", resolver, ctx)
-        facts["bills"] = rows
-    rows = loaded.pop("endorsements", None)  # popped: the loaded rows are freed once merged
-    if rows is not None and not rows.empty:
-        bills = pd.concat([tables["bills"]["bill_id"].astype("string"),
-                           facts.get("bills", pd.DataFrame({"bill_id": []}))["bill_id"].astype("string")])
-        rows = check_refs("endorsements", rows, "bill_id", bills, ctx, "bill")
-        rows = resolve_facts("endorsements", rows, "from", resolver, ctx, optional=True)
-        rows = resolve_facts("endorsements", rows, "to", resolver, ctx)
-        facts["endorsements"] = rows
-    enterprises = pd.concat([enterprises, pd.Series(list(resolver.new_nodes), dtype="string")], ignore_index=True)
-    rows = loaded.pop("roles", None)  # popped: the loaded rows are freed once merged
-    if rows is not None and not rows.empty:
-        rows = check_refs("roles", rows, "person_id", persons, ctx, "person")
-        facts["roles"] = check_refs("roles", rows, "enterprise_id", enterprises, ctx, "enterprise")
-    rows = loaded.pop("payroll", None)  # popped: the loaded rows are freed once merged
-    if rows is not None and not rows.empty:
-        rows = check_refs("payroll", rows, "employer_id", enterprises, ctx, "enterprise")
-        facts["payroll"] = check_refs("payroll", rows, "person_id", persons, ctx, "person")
-    rows = loaded.pop("memberships", None)  # popped: the loaded rows are freed once merged
-    if rows is not None and not rows.empty:
-        facts["memberships"] = _memberships(rows, tables, resolver, persons, ctx)
-
-    if resolver.new_nodes:
-        new = conform("enterprises", pd.DataFrame(list(resolver.new_nodes.values())))
-        tables["enterprises"] = merge_nodes("enterprises", tables["enterprises"], new)
-    fresh = 0
-    # the payments last: every other fact table is written aside (and let go of) once merged, so
-    # the biggest merge does not have them all in memory beside it
-    for table in sorted(FACT_TABLES, key=lambda name: name == "payments"):
-        rows = facts.pop(table, None)
-        merged, n = tables.pop(table), 0
-        if rows is not None:
-            merged, n = merge_facts(table, merged, rows.drop(columns=[c for c in rows.columns if c.startswith("_")]))
-            del rows
-        if table == "memberships":
-            merged = last_per_key(merged, ["association_id", "member_id"])
-        fresh += n
-        _put_changed(staged, store, {table: merged})
-        del merged
-    release_memory()
-    new_ents = loaded.get("enterprises")
-    if new_ents is not None and not new_ents.empty and "parent_id" in new_ents.columns:
-        known = tables["enterprises"]["id"]
-        dangling = new_ents["parent_id"].notna() & ~isin(new_ents["parent_id"].astype("string"), known)
-        for file, part in new_ents[dangling].groupby("_file", sort=False):
-            ctx.rejects.add("enterprises", str(file), part["_row"], "parent_id", part["parent_id"],
-                            "parent_id names no known enterprise: no PARENT_OF edge until it is ingested",
-                            "value kept")
-    tables["branches"] = derive_branches(tables)
-    tables["managers"] = derive_managers(tables)
-    return tables, resolver.report(), fresh
-
-
-def _named(table: str, new: pd.DataFrame, old: pd.DataFrame, ctx: Context) -> pd.DataFrame:
-    """Reject new nodes that no source (and not the store) gives a required field such as a name."""
-    for col in MERGED_REQUIRED.get(table, ()):
-        known = old.loc[old[col].notna(), "id"]
-        missing = new[col].isna() & ~isin(new["id"], known)
-        for file, part in new[missing].groupby("_file", sort=False):
-            ctx.rejects.add(table, str(file), part["_row"], col, part["id"],
-                            f"no source gives {table} id {col}: the {col} is required (in this or another source, "
-                            "or already in the store)", ROW_REJECTED)
-        new = new[~missing]
-    return new
-
-
 def _title_counts(ctx: Context) -> tuple[dict[str, int], dict[str, int]]:
     """Rows per role class (most senior first) and the titles kept as `other` with their rows."""
     if not ctx.titles:
@@ -338,13 +235,14 @@ def _title_counts(ctx: Context) -> tuple[dict[str, int], dict[str, int]]:
     return ({r: int(by_role[r]) for r in order}, {str(shown[k]): int(n) for k, n in grouped.items()})
 
 
-def _memberships(rows: pd.DataFrame, tables: dict[str, pd.DataFrame], resolver: Resolver, persons: pd.Series,
-                 ctx: Context) -> pd.DataFrame:
-    rows = check_refs("memberships", rows, "association_id", node_ids(tables, "associations"), ctx, "association")
-    is_person = rows["member_kind"].astype("string") == "person"
-    people = check_refs("memberships", rows[is_person], "member_id", persons, ctx, "person")
-    firms = resolve_facts("memberships", rows[~is_person], "member", resolver, ctx)
-    return pd.concat([people, firms], ignore_index=True)
+def _settle(ctx: Context) -> Callable[[], None]:
+    """What `Context.settle` finishes (the payments' last fact ids), leaving the read-ahead thread on."""
+
+    def settle() -> None:
+        while ctx.pending:
+            ctx.pending.pop(0)()
+
+    return settle
 
 
 def _resolutions(store: GraphStore, report: pd.DataFrame) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from ingest.resolve import Resolver
 from ingest.validate import Context
 
 __all__ = ["node_frame", "merge_nodes", "merge_facts", "check_refs", "known_values", "resolve_facts", "absorb_externals",
-           "FACT_KEYS", "ID_COLUMN", "last_per_key"]
+           "remap_facts", "FACT_KEYS", "ID_COLUMN", "last_per_key"]
 
 ID_COLUMN = {"enterprises": "enterprise_id", "persons": "person_id", "associations": "association_id",
              "managers": "manager_id", "branches": "branch_id"}
@@ -278,10 +278,11 @@ def _spread(values: pd.Series, at: np.ndarray, index: pd.Index) -> pd.Series:
     return from_arrow(pc.replace_with_mask(blank, pa.array(at), _array(values)), index)
 
 
-def absorb_externals(nodes: pd.DataFrame, facts: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, dict[str, str]]:
+def absorb_externals(nodes: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
     """External enterprises whose name is now a listed enterprise's are folded into it.
 
-    Returns the enterprises without them and the id remap applied to `facts` (in place).
+    Returns the enterprises without them and the id remap (old id -> listed id) that
+    `remap_facts` applies to the stored facts.
     """
     ext = nodes["is_external"].fillna(False).astype(bool)
     listed = nodes[~ext & nodes["name_norm"].notna()].drop_duplicates("name_norm", keep="last")
@@ -295,13 +296,19 @@ def absorb_externals(nodes: pd.DataFrame, facts: dict[str, pd.DataFrame]) -> tup
     remap: dict[str, str] = dict(zip(pairs["id"].astype(str), pairs["target"].astype(str), strict=True))
     if not remap:
         return nodes, remap
-    for table, cols in (("payments", ("payer_id", "payee_id")), ("bills", ("drawer_id", "payee_id")),
-                        ("endorsements", ("from_id", "to_id")), ("memberships", ("member_id",))):
-        df = facts[table]
-        for col in cols:
-            if len(df):
-                df[col] = df[col].replace(remap)
     return nodes[~isin(nodes["id"], remap)].reset_index(drop=True), remap
+
+
+_REMAPPED = {"payments": ("payer_id", "payee_id"), "bills": ("drawer_id", "payee_id"),
+             "endorsements": ("from_id", "to_id"), "memberships": ("member_id",)}
+
+
+def remap_facts(table: str, facts: pd.DataFrame, remap: dict[str, str]) -> pd.DataFrame:
+    """`facts` of `table` with the enterprise ids `absorb_externals` folded replaced (a new frame)."""
+    columns = _REMAPPED.get(table, ())
+    if not remap or not columns or not len(facts):
+        return facts
+    return facts.assign(**{col: facts[col].replace(remap) for col in columns})
 
 
 def node_ids(tables: dict[str, pd.DataFrame], *names: str) -> pd.Series:

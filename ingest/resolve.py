@@ -66,6 +66,25 @@ class _Entry:
     uscc: str | None
 
 
+class _Entries:
+    """A fuzzy block's entries by place: its known names' (made when asked for: a block of a big
+    store holds thousands, of which `process.extract` returns five), then this ingest's externals."""
+
+    def __init__(self, rows: tuple[list[str], list[str], list[str | None]], start: int, stop: int) -> None:
+        self._rows, self._start, self._known = rows, start, stop - start
+        self._added: list[_Entry] = []
+
+    def __getitem__(self, pos: int) -> _Entry:
+        if pos < self._known:
+            heads, node_ids, usccs = self._rows
+            at = self._start + pos
+            return _Entry(node_ids[at], heads[at], "", (), usccs[at])
+        return self._added[pos - self._known]
+
+    def append(self, entry: _Entry) -> None:
+        self._added.append(entry)
+
+
 def _words_align(a: str, b: str) -> bool:
     """Every word of the shorter English name is (nearly) a word of the longer one.
 
@@ -123,7 +142,7 @@ class Resolver:
         self._known: tuple[pd.Series, pd.Series, pd.Series] = (norms[named], ids[named], usccs[named])
         self._block_at: dict[str, tuple[int, int]] | None = None
         self._block_rows: tuple[list[str], list[str], list[str | None]] = ([], [], [])
-        self._open_blocks: dict[str, tuple[list[str], list[_Entry]]] = {}
+        self._open_blocks: dict[str, tuple[list[str], _Entries]] = {}
 
     @property
     def _other_ids(self) -> set[str]:
@@ -166,7 +185,7 @@ class Resolver:
             self._index()
         return dict(self._block_at or {})
 
-    def _block(self, block: str, create: bool = False) -> tuple[list[str], list[_Entry]] | None:
+    def _block(self, block: str, create: bool = False) -> tuple[list[str], _Entries] | None:
         """The names of one fuzzy block (known names first, then this ingest's externals in order)."""
         found = self._open_blocks.get(block)
         if found is not None:
@@ -174,13 +193,9 @@ class Resolver:
         span = self.block_spans().get(block) if self._block_at is None else self._block_at.get(block)
         if span is None and not create:
             return None
-        heads: list[str] = []
-        entries: list[_Entry] = []
-        if span is not None:
-            all_heads, node_ids, usccs = self._block_rows
-            for i in range(*span):
-                heads.append(all_heads[i])
-                entries.append(_Entry(node_ids[i], all_heads[i], "", (), usccs[i]))
+        start, stop = span if span is not None else (0, 0)
+        heads = self._block_rows[0][start:stop]
+        entries = _Entries(self._block_rows, start, stop)
         self._open_blocks[block] = (heads, entries)
         return heads, entries
 
@@ -279,14 +294,15 @@ class Resolver:
         rest = np.ones(size, dtype=bool)
         given_id = cols[0]
         if given_id is not None:
+            if cols[1] is None:  # ids only: when all are known, each distinct id is its own label
+                distinct = pc.unique(given_id)  # in first-appearance order; looked up instead of every row
+                if pc.all(pc.fill_null(pc.is_in(distinct, value_set=self._known_ids()), False)).as_py():
+                    rows = pd.RangeIndex(len(distinct))
+                    self._id_hits.append(pd.DataFrame({"source_name": from_arrow(distinct, rows),
+                                                       "resolved_id": from_arrow(distinct, rows)}))
+                    return from_arrow(given_id, index), from_arrow(reasons, index)
             known = pc.fill_null(pc.is_in(given_id, value_set=self._known_ids()), False)
             every = pc.all(known).as_py()
-            if every and cols[1] is None:  # ids only, all known: each distinct id is its own label
-                distinct = pc.unique(given_id)  # in first-appearance order
-                rows = pd.RangeIndex(len(distinct))
-                self._id_hits.append(pd.DataFrame({"source_name": from_arrow(distinct, rows),
-                                                   "resolved_id": from_arrow(distinct, rows)}))
-                return from_arrow(given_id, index), from_arrow(reasons, index)
             if pc.any(known).as_py():
                 label = given_id if cols[1] is None else pc.coalesce(cols[1], given_id)
                 # each distinct label once, with the id of its first row: Arrow's dictionary is in

@@ -160,6 +160,22 @@ def test_unreadable_file_fails_the_job_and_leaves_the_store(store: NetworkxStore
     assert store.version == version and len(store.read("enterprises")) == 3
 
 
+def test_a_file_failing_after_tables_were_written_aside_leaves_the_store(store: NetworkxStore,
+                                                                         make_bundle: Callable[..., Path]) -> None:
+    """The persons and the payments are merged and written aside (the persons on a thread of their
+    own) before the payroll is read: its failure throws the whole new version away."""
+    persons = "person_id,name,branch_id\nP1,张三,B1\n"
+    run_ingest(store, make_bundle({"enterprises.csv": ENTERPRISES, "persons.csv": persons}))
+    version, folders = store.version, sorted((store.root / "versions").iterdir())
+    bad = make_bundle({"enterprises.csv": ENTERPRISES, "persons.csv": persons + "P2,李四,B2\n",
+                       "payments.csv": PAYMENTS_JAN, "payroll.csv": b"\x00\x01\x02binary" * 100})
+    with pytest.raises(InvalidData, match="payroll.csv"):
+        run_ingest(store, bad)
+    assert store.version == version and store.read("persons")["id"].tolist() == ["P1"]
+    assert store.read("payments").empty
+    assert sorted((store.root / "versions").iterdir()) == folders  # no temporary folder left
+
+
 def test_a_second_concurrent_ingest_is_refused(store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
     bundle = make_bundle({"enterprises.csv": ENTERPRISES})
     with store.writer(), pytest.raises(Conflict):
