@@ -16,6 +16,7 @@ of processes: unset = min(2, cores), 1 = every family in the run's own process.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -29,12 +30,13 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.ipc  # noqa: F401 - pa.ipc
 
+from graph.duck import duckdb_cursor
 from graph.memory import lean_allocator
 from graph.settings import Settings, get_settings, override_settings
 from graph.store import GraphStore
 from scoring.settings import ScoringSettings
 
-__all__ = ["plan", "process_count", "worker_store", "FamilyWorkers", "run_groups"]
+__all__ = ["plan", "process_count", "worker_store", "FamilyWorkers", "run_groups", "duckdb_threads"]
 
 log = logging.getLogger("prospect_graph.scoring")
 
@@ -47,8 +49,38 @@ def process_count(settings: ScoringSettings) -> int:
     """The processes a run uses: the setting, else min(2, the cores this process may use)."""
     if settings.processes is not None:
         return settings.processes
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(2, cores))
+    return max(1, min(2, _cores()))
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+@contextlib.contextmanager
+def duckdb_threads(processes: int) -> Iterator[Callable[[], None]]:
+    """DuckDB's threads in this process set to its share of the cores while `processes`
+    processes score side by side; yields a function that gives it every core again (the other
+    processes are done). The setting is the process database's (`graph.duck`), restored on leaving.
+
+    Two processes of two DuckDB threads each on two cores paid about 5% more CPU time than one
+    thread each (threads waiting for each other and for the core; 2M payments, every family):
+    a process's share keeps them at one thread per core."""
+    con = duckdb_cursor()
+    try:
+        before = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+        share = max(1, _cores() // max(1, processes))
+
+        def restore() -> None:
+            con.execute(f"SET threads = {int(before)}").fetchall()
+
+        if share < int(before):
+            con.execute(f"SET threads = {share}").fetchall()
+        try:
+            yield restore
+        finally:
+            restore()
+    finally:
+        con.close()
 
 
 def plan(families: Sequence[str], processes: int) -> list[list[str]]:
@@ -107,7 +139,7 @@ class FamilyWorkers:
 
     def submit(self, group: int, family: str) -> Future[float]:
         return self._pools[group].submit(_score_in_worker, self._store, family, self._settings,
-                                         self._folder / f"{family}.arrow")
+                                         self._folder / f"{family}.arrow", len(self._pools) + 1)
 
     def submit_graph_caches(self, group: int) -> Future[float]:
         """Queue the build of the store's graph caches (`graph.index_cache.warm_graph`) in the
@@ -131,12 +163,12 @@ class FamilyWorkers:
             pool.shutdown(wait=kind is None, cancel_futures=kind is not None)
 
 
-def _score_in_worker(store_blob: bytes, family: str, settings: Settings, target: Path) -> float:
+def _score_in_worker(store_blob: bytes, family: str, settings: Settings, target: Path, processes: int) -> float:
     """In a worker: one family's rows written to `target` (Arrow IPC); the seconds its scoring took."""
     from scoring.run import collector_paused, family_rows
 
     store: GraphStore = pickle.loads(store_blob)  # noqa: S301 - our own snapshot, from the parent
-    with override_settings(settings), collector_paused():
+    with override_settings(settings), collector_paused(), duckdb_threads(processes):
         try:
             rows, seconds = family_rows(store, family, settings.scoring)
         except Exception as exc:
@@ -202,12 +234,15 @@ def run_groups(store: GraphStore, groups: list[list[str]], settings: ScoringSett
             return next((i for i, names in queued.items() if all(futures[f].done() for f in names)), None)
 
         elsewhere = ", ".join(f for f, _ in pending)
-        for family in groups[-1]:
-            step(f"{family} (with {elsewhere})")
-            yield (family, *score_here(reader, family, settings))
-            free = idle_worker() if todo else None
-            if free is not None:  # a worker has nothing left to score: the caches go there
-                caches, todo = workers.submit_graph_caches(free), False
+        with duckdb_threads(len(groups)) as every_core:
+            for family in groups[-1]:
+                step(f"{family} (with {elsewhere})")
+                yield (family, *score_here(reader, family, settings))
+                if all(future.done() for _, future in pending):
+                    every_core()  # the workers are done: this process's queries may use every core
+                free = idle_worker() if todo else None
+                if free is not None:  # a worker has nothing left to score: the caches go there
+                    caches, todo = workers.submit_graph_caches(free), False
         if todo:  # every worker still scoring: build them here meanwhile
             _graph_caches_here(reader)
         for family, future in pending:

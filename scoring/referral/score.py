@@ -12,17 +12,18 @@ A member's score is the best chain's contributions (referrer strength, the assoc
 penetration, fit with the referrer, chain length) plus a bonus for independent introducers,
 so adding a chain never lowers it. Weights: section ``referral:`` of scoring/weights.yaml.
 
-`score` runs the SQL steps in one in-process DuckDB connection — network, chains, member
-rows, association targets — closes it (its tables are most of the family's memory), then
+`score` runs the SQL steps in one connection (a cursor of the process's DuckDB database) —
+network, chains, member rows, association targets — closes it (its temporary tables, most of
+the family's memory, go with it), then
 puts the member rows' evidence and reasons together and returns one frame
 (`scoring.frame.FRAME_SCHEMA`).
 """
 
 from __future__ import annotations
 
-import duckdb
 import pyarrow as pa
 
+from graph.duck import duckdb_cursor
 from graph.memory import release_memory
 from graph.store import GraphStore
 from scoring.referral.chains import build_chains
@@ -41,9 +42,8 @@ FAMILY = "referral"
 def score(store: GraphStore, settings: ScoringSettings) -> pa.Table:
     """Every `member` and `association_target` row of the referral family, as one frame."""
     cfg = family_settings(settings, FAMILY, ReferralSettings)
-    con = duckdb.connect()
+    con = duckdb_cursor()  # a cursor of the process's database: its threads are the run's (`scoring.parallel`)
     try:
-        con.execute("SET enable_progress_bar = false")  # the scoring run draws its own progress
         con.register("position_words", position_words())
         con.register("role_words", role_words())
         load_network(con, store, cfg, settings.as_of)
