@@ -170,3 +170,22 @@ def test_each_process_takes_its_share_of_the_cores_then_every_core_again(monkeyp
     finally:
         con.execute(f"SET threads = {original}").fetchall()
         con.close()
+
+
+def test_referrals_own_database_takes_the_process_share(monkeypatch: pytest.MonkeyPatch) -> None:
+    from scoring.referral.score import _connect
+
+    monkeypatch.setattr(parallel, "_cores", lambda: 4)
+    original = _threads()
+    con = duckdb_cursor()
+    con.execute("SET threads = 4").fetchall()
+    try:
+        with duckdb_threads(4):
+            own = _connect()
+            try:
+                assert own.execute("SELECT current_setting('threads')").fetchall()[0][0] == 1
+            finally:
+                own.close()
+    finally:
+        con.execute(f"SET threads = {original}").fetchall()
+        con.close()
