@@ -17,11 +17,13 @@ of processes: unset = min(2, cores), 1 = every family in the run's own process.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import multiprocessing
 import os
 import pickle
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -211,9 +213,9 @@ def run_groups(store: GraphStore, groups: list[list[str]], settings: ScoringSett
 
     `graph_caches`: also build the store's graph caches (`graph.index_cache.warm_graph`: they
     depend on the edges and node tables only, which a score run never changes) on whichever
-    process is free first: a worker whose families are done when this process finishes one of
-    its own, else this process once its own are done (a worker still scoring). Without workers
-    nothing is built here."""
+    process is free first: a worker as soon as its families are done (queued from its last
+    family's completion, while this process still scores), else this process once its own are
+    done (every worker still scoring). Without workers nothing is built here."""
     blob = worker_store(store) if len(groups) > 1 else None
     if blob is None:
         for family in [f for g in groups for f in g]:
@@ -225,14 +227,10 @@ def run_groups(store: GraphStore, groups: list[list[str]], settings: ScoringSett
     with tempfile.TemporaryDirectory(dir=store.root, prefix=".score-", ignore_cleanup_errors=True) as folder, \
             FamilyWorkers(blob, len(groups) - 1, settings, Path(folder)) as workers:
         pending = [(f, workers.submit(i, f)) for i, group in enumerate(groups[:-1]) for f in group]
-        queued = {i: [f for f, _ in pending if f in group] for i, group in enumerate(groups[:-1])}
-        futures = dict(pending)
-        caches: Future[float] | None = None
-        todo = graph_caches
-
-        def idle_worker() -> int | None:
-            return next((i for i, names in queued.items() if all(futures[f].done() for f in names)), None)
-
+        caches = _CachesOnce(workers, graph_caches)
+        for i, group in enumerate(groups[:-1]):  # a worker runs its families in order: its last is its end
+            last = dict(pending)[group[-1]]
+            last.add_done_callback(functools.partial(caches.offer, i))
         elsewhere = ", ".join(f for f, _ in pending)
         with duckdb_threads(len(groups)) as every_core:
             for family in groups[-1]:
@@ -240,18 +238,45 @@ def run_groups(store: GraphStore, groups: list[list[str]], settings: ScoringSett
                 yield (family, *score_here(reader, family, settings))
                 if all(future.done() for _, future in pending):
                     every_core()  # the workers are done: this process's queries may use every core
-                free = idle_worker() if todo else None
-                if free is not None:  # a worker has nothing left to score: the caches go there
-                    caches, todo = workers.submit_graph_caches(free), False
-        if todo:  # every worker still scoring: build them here meanwhile
+        if caches.take():  # every worker still scoring: build them here meanwhile
             _graph_caches_here(reader)
         for family, future in pending:
             step(family)
             seconds = future.result()
             yield family, workers.rows(family), seconds
-        if caches is not None:
+        caches.wait()
+
+
+class _CachesOnce:
+    """The graph caches of a run, built once: by the first worker to finish its families
+    (`offer`, called from the pool's thread as the worker's last family completes) or by the
+    run's own process (`take`, once its families are done), whichever comes first."""
+
+    def __init__(self, workers: FamilyWorkers, wanted: bool) -> None:
+        self._workers, self._todo, self._lock = workers, wanted, threading.Lock()
+        self._future: Future[float] | None = None
+
+    def offer(self, group: int, _done: Future[float] | None = None) -> None:
+        with self._lock:
+            if not self._todo:
+                return
             try:
-                caches.result()
+                self._future = self._workers.submit_graph_caches(group)
+            except RuntimeError:  # the pool is shutting down (the run failed): nothing to build
+                return
+            self._todo = False
+
+    def take(self) -> bool:
+        with self._lock:
+            todo, self._todo = self._todo, False
+            return todo
+
+    def wait(self) -> None:
+        with self._lock:
+            future = self._future
+        if future is not None:
+            try:
+                future.result()
             except Exception:  # noqa: BLE001 - the scores stand; the caches are built when next needed
                 log.warning("building the graph caches in a scoring worker failed", exc_info=True)
 
