@@ -189,3 +189,37 @@ def test_referrals_own_database_takes_the_process_share(monkeypatch: pytest.Monk
     finally:
         con.execute(f"SET threads = {original}").fetchall()
         con.close()
+
+
+class _Pool:
+    def __init__(self) -> None:
+        self.submitted: list[int] = []
+
+    def submit_graph_caches(self, group: int) -> object:
+        self.submitted.append(group)
+        from concurrent.futures import Future
+
+        done: Future[float] = Future()
+        done.set_result(0.0)
+        return done
+
+
+def test_the_graph_caches_are_built_once_by_whoever_is_free_first() -> None:
+    pool = _Pool()
+    caches = parallel._CachesOnce(pool, True)  # type: ignore[arg-type]
+    caches.offer(0)  # a worker's last family completed first: it builds them
+    caches.offer(1)
+    assert pool.submitted == [0]
+    assert not caches.take()  # the run's process has nothing left to build
+    caches.wait()
+
+    pool = _Pool()
+    caches = parallel._CachesOnce(pool, True)  # type: ignore[arg-type]
+    assert caches.take()  # the run's process is free first: it builds them
+    caches.offer(0)
+    assert pool.submitted == []
+
+    pool = _Pool()
+    caches = parallel._CachesOnce(pool, False)  # type: ignore[arg-type]
+    caches.offer(0)
+    assert pool.submitted == [] and not caches.take()  # not asked for
