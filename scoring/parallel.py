@@ -24,7 +24,7 @@ import os
 import pickle
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -207,7 +207,7 @@ def _travelling(exc: Exception) -> Exception:
 
 def run_groups(store: GraphStore, groups: list[list[str]], settings: ScoringSettings,
                score_here: Callable[[GraphStore, str, ScoringSettings], tuple[pa.Table, float]],
-               step: Callable[[str], None], graph_caches: bool = False) -> Iterator[tuple[str, pa.Table, float]]:
+               step: Callable[[str], None], graph_caches: bool = False) -> Generator[tuple[str, pa.Table, float], None, None]:
     """Score `groups`: the last in this process (`score_here`), the others in workers; yields
     (family, stored rows, seconds) for each family, this process's own first.
 

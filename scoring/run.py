@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import importlib
+import itertools
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -187,10 +188,27 @@ def _score_all(store: GraphStore, settings: ScoringSettings | None, families: li
     summary = ScoreSummary()
     parts: dict[str, pa.Table] = {}
     groups = plan(families or list(FAMILIES), process_count(settings))
-    for family, rows, seconds in run_groups(store, groups, settings, family_rows, step, graph_caches):
-        summary.seconds[family] = seconds
-        summary.rows[family] = rows.num_rows
-        parts[family] = rows
+    scored = run_groups(store, groups, settings, family_rows, step, graph_caches)
+    try:
+        # every family's rows, then `prospects` is written while a worker may still be building
+        # the graph caches (`run_groups` waits for them after its last family): the workers read
+        # a pinned version, which a store keeping two versions keeps through this write (one
+        # keeping only the current version waits for them first)
+        early = getattr(store, "keep_versions", 2) >= 2
+        for family, rows, seconds in itertools.islice(scored, sum(len(g) for g in groups) if early else None):
+            summary.seconds[family] = seconds
+            summary.rows[family] = rows.num_rows
+            parts[family] = rows
+        _write_prospects(store, summary, parts, families, step)
+        for _ in scored:  # nothing more is yielded: the graph caches are done when this ends
+            pass
+    finally:
+        scored.close()  # on an error here its workers stop
+    return summary
+
+
+def _write_prospects(store: GraphStore, summary: ScoreSummary, parts: dict[str, pa.Table],
+                     families: list[str] | None, step: Callable[[str], None]) -> None:
     # the stored order is family, kind, rank: the families' rows by name
     table = (pa.concat_tables([parts.pop(f) for f in sorted(parts)]) if parts
              else stored_rows(empty_frame())).to_pandas()
@@ -201,7 +219,6 @@ def _score_all(store: GraphStore, settings: ScoringSettings | None, families: li
     step("write prospects")
     summary.version = store.write({"prospects": table}, note="score")
     summary.prospects = table
-    return summary
 
 
 _FILTERS = {"kind": "kind", "anchor": "anchor_id", "association": "association_id", "employer": "employer_id",
