@@ -30,7 +30,7 @@ from scoring.features import duckdb_cursor
 from scoring.templates import TEXT
 
 __all__ = ["FRAME_SCHEMA", "Bar", "ReasonSlot", "build_frame", "from_prospects", "interleave", "empty_frame",
-           "json_column"]
+           "json_column", "constant"]
 
 EVIDENCE_ITEM = pa.struct([("name", pa.string()), ("label_en", pa.string()), ("label_zh", pa.string()),
                            ("value", pa.string()), ("value_num", pa.float64()), ("contribution", pa.float64())])
@@ -84,7 +84,7 @@ def interleave(slots: Sequence[tuple[np.ndarray | None, pa.Array]], n: int) -> p
     return pa.ListArray.from_arrays(pa.array(offsets), values)
 
 
-def _const(value: Any, n: int, type_: pa.DataType = pa.string()) -> pa.Array:
+def constant(value: Any, n: int, type_: pa.DataType = pa.string()) -> pa.Array:
     """A column holding one value n times (built by Arrow, no Python list of n items)."""
     return pa.repeat(pa.scalar(value, type_), n)
 
@@ -92,7 +92,7 @@ def _const(value: Any, n: int, type_: pa.DataType = pa.string()) -> pa.Array:
 def _text(values: pd.Series | np.ndarray | Any, n: int) -> pa.Array:
     """A column (or a constant) as Arrow strings; numbers keep their digits, missing is null."""
     if not isinstance(values, pd.Series | np.ndarray):
-        return _const(None if values is None else str(values), n)
+        return constant(None if values is None else str(values), n)
     s = pd.Series(values)
     if pd.api.types.is_bool_dtype(s.dtype):
         return pa.array(s.astype("boolean").map({True: "true", False: "false"}).astype("string"), pa.string())
@@ -113,7 +113,7 @@ def _evidence_slot(bar: Bar, value: pd.Series, points: np.ndarray) -> pa.StructA
     else:
         text = pa.array(value.astype("string"), pa.string())
         num = pa.nulls(n, pa.float64())
-    const = [_const(s, n) for s in (bar.name, bar.label_en, bar.label_zh)]
+    const = [constant(s, n) for s in (bar.name, bar.label_en, bar.label_zh)]
     return pa.StructArray.from_arrays([*const, text, num, pa.array(points, pa.float64())],
                                       fields=list(EVIDENCE_ITEM))
 
@@ -190,20 +190,20 @@ def build_frame(rows: pd.DataFrame, *, family: str, kind: str, bars: Iterable[Ba
     reason_slots = []
     for slot in reasons:
         params = interleave([(None, pa.StructArray.from_arrays(
-            [_const(key, n), _text(rows[col] if col in rows else col, n)], fields=list(PARAM)))
+            [constant(key, n), _text(rows[col] if col in rows else col, n)], fields=list(PARAM)))
             for key, col in slot.params.items()], n).cast(pa.list_(PARAM))
-        item = pa.StructArray.from_arrays([_const(slot.template, n), params],
+        item = pa.StructArray.from_arrays([constant(slot.template, n), params],
                                           fields=list(REASON_ITEM))
         reason_slots.append((None if slot.when is None else rows[slot.when].fillna(False).to_numpy(bool), item))
     product_slots = [(None if when is None else rows[when].fillna(False).to_numpy(bool),
-                      _const(code, n)) for code, when in products]
+                      constant(code, n)) for code, when in products]
     path_slots = []
     for col in path:
         text = rows[col].astype("string")
         path_slots.append(((text.notna() & (text != "")).to_numpy(bool), pa.array(text, pa.string())))
     ids = dict(ids or {})
     columns: dict[str, Any] = {
-        "family": _const(family, n), "kind": _const(kind, n),
+        "family": constant(family, n), "kind": constant(kind, n),
         "prospect_id": _text(rows["prospect_id"], n),
         "name": pa.array(rows["name"].astype("string").fillna(rows["prospect_id"].astype("string")), pa.string()),
         "score": pa.array(round_like_python(score, 6), pa.float64()),

@@ -16,12 +16,15 @@ of processes: unset = min(2, cores), 1 = every family in the run's own process.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 import multiprocessing
 import os
 import pickle
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+import threading
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -29,12 +32,13 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.ipc  # noqa: F401 - pa.ipc
 
+from graph.duck import duckdb_cursor
 from graph.memory import lean_allocator
 from graph.settings import Settings, get_settings, override_settings
 from graph.store import GraphStore
 from scoring.settings import ScoringSettings
 
-__all__ = ["plan", "process_count", "worker_store", "FamilyWorkers", "run_groups"]
+__all__ = ["plan", "process_count", "worker_store", "FamilyWorkers", "run_groups", "duckdb_threads"]
 
 log = logging.getLogger("prospect_graph.scoring")
 
@@ -47,8 +51,38 @@ def process_count(settings: ScoringSettings) -> int:
     """The processes a run uses: the setting, else min(2, the cores this process may use)."""
     if settings.processes is not None:
         return settings.processes
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(2, cores))
+    return max(1, min(2, _cores()))
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+@contextlib.contextmanager
+def duckdb_threads(processes: int) -> Iterator[Callable[[], None]]:
+    """DuckDB's threads in this process set to its share of the cores while `processes`
+    processes score side by side; yields a function that gives it every core again (the other
+    processes are done). The setting is the process database's (`graph.duck`), restored on leaving.
+
+    Two processes of two DuckDB threads each on two cores paid about 5% more CPU time than one
+    thread each (threads waiting for each other and for the core; 2M payments, every family):
+    a process's share keeps them at one thread per core."""
+    con = duckdb_cursor()
+    try:
+        before = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+        share = max(1, _cores() // max(1, processes))
+
+        def restore() -> None:
+            con.execute(f"SET threads = {int(before)}").fetchall()
+
+        if share < int(before):
+            con.execute(f"SET threads = {share}").fetchall()
+        try:
+            yield restore
+        finally:
+            restore()
+    finally:
+        con.close()
 
 
 def plan(families: Sequence[str], processes: int) -> list[list[str]]:
@@ -107,7 +141,7 @@ class FamilyWorkers:
 
     def submit(self, group: int, family: str) -> Future[float]:
         return self._pools[group].submit(_score_in_worker, self._store, family, self._settings,
-                                         self._folder / f"{family}.arrow")
+                                         self._folder / f"{family}.arrow", len(self._pools) + 1)
 
     def submit_graph_caches(self, group: int) -> Future[float]:
         """Queue the build of the store's graph caches (`graph.index_cache.warm_graph`) in the
@@ -131,12 +165,12 @@ class FamilyWorkers:
             pool.shutdown(wait=kind is None, cancel_futures=kind is not None)
 
 
-def _score_in_worker(store_blob: bytes, family: str, settings: Settings, target: Path) -> float:
+def _score_in_worker(store_blob: bytes, family: str, settings: Settings, target: Path, processes: int) -> float:
     """In a worker: one family's rows written to `target` (Arrow IPC); the seconds its scoring took."""
     from scoring.run import collector_paused, family_rows
 
     store: GraphStore = pickle.loads(store_blob)  # noqa: S301 - our own snapshot, from the parent
-    with override_settings(settings), collector_paused():
+    with override_settings(settings), collector_paused(), duckdb_threads(processes):
         try:
             rows, seconds = family_rows(store, family, settings.scoring)
         except Exception as exc:
@@ -173,15 +207,15 @@ def _travelling(exc: Exception) -> Exception:
 
 def run_groups(store: GraphStore, groups: list[list[str]], settings: ScoringSettings,
                score_here: Callable[[GraphStore, str, ScoringSettings], tuple[pa.Table, float]],
-               step: Callable[[str], None], graph_caches: bool = False) -> Iterator[tuple[str, pa.Table, float]]:
+               step: Callable[[str], None], graph_caches: bool = False) -> Generator[tuple[str, pa.Table, float], None, None]:
     """Score `groups`: the last in this process (`score_here`), the others in workers; yields
     (family, stored rows, seconds) for each family, this process's own first.
 
     `graph_caches`: also build the store's graph caches (`graph.index_cache.warm_graph`: they
     depend on the edges and node tables only, which a score run never changes) on whichever
-    process is free first: a worker whose families are done when this process finishes one of
-    its own, else this process once its own are done (a worker still scoring). Without workers
-    nothing is built here."""
+    process is free first: a worker as soon as its families are done (queued from its last
+    family's completion, while this process still scores), else this process once its own are
+    done (every worker still scoring). Without workers nothing is built here."""
     blob = worker_store(store) if len(groups) > 1 else None
     if blob is None:
         for family in [f for g in groups for f in g]:
@@ -193,30 +227,56 @@ def run_groups(store: GraphStore, groups: list[list[str]], settings: ScoringSett
     with tempfile.TemporaryDirectory(dir=store.root, prefix=".score-", ignore_cleanup_errors=True) as folder, \
             FamilyWorkers(blob, len(groups) - 1, settings, Path(folder)) as workers:
         pending = [(f, workers.submit(i, f)) for i, group in enumerate(groups[:-1]) for f in group]
-        queued = {i: [f for f, _ in pending if f in group] for i, group in enumerate(groups[:-1])}
-        futures = dict(pending)
-        caches: Future[float] | None = None
-        todo = graph_caches
-
-        def idle_worker() -> int | None:
-            return next((i for i, names in queued.items() if all(futures[f].done() for f in names)), None)
-
+        caches = _CachesOnce(workers, graph_caches)
+        for i, group in enumerate(groups[:-1]):  # a worker runs its families in order: its last is its end
+            last = dict(pending)[group[-1]]
+            last.add_done_callback(functools.partial(caches.offer, i))
         elsewhere = ", ".join(f for f, _ in pending)
-        for family in groups[-1]:
-            step(f"{family} (with {elsewhere})")
-            yield (family, *score_here(reader, family, settings))
-            free = idle_worker() if todo else None
-            if free is not None:  # a worker has nothing left to score: the caches go there
-                caches, todo = workers.submit_graph_caches(free), False
-        if todo:  # every worker still scoring: build them here meanwhile
+        with duckdb_threads(len(groups)) as every_core:
+            for family in groups[-1]:
+                step(f"{family} (with {elsewhere})")
+                yield (family, *score_here(reader, family, settings))
+                if all(future.done() for _, future in pending):
+                    every_core()  # the workers are done: this process's queries may use every core
+        if caches.take():  # every worker still scoring: build them here meanwhile
             _graph_caches_here(reader)
         for family, future in pending:
             step(family)
             seconds = future.result()
             yield family, workers.rows(family), seconds
-        if caches is not None:
+        caches.wait()
+
+
+class _CachesOnce:
+    """The graph caches of a run, built once: by the first worker to finish its families
+    (`offer`, called from the pool's thread as the worker's last family completes) or by the
+    run's own process (`take`, once its families are done), whichever comes first."""
+
+    def __init__(self, workers: FamilyWorkers, wanted: bool) -> None:
+        self._workers, self._todo, self._lock = workers, wanted, threading.Lock()
+        self._future: Future[float] | None = None
+
+    def offer(self, group: int, _done: Future[float] | None = None) -> None:
+        with self._lock:
+            if not self._todo:
+                return
             try:
-                caches.result()
+                self._future = self._workers.submit_graph_caches(group)
+            except RuntimeError:  # the pool is shutting down (the run failed): nothing to build
+                return
+            self._todo = False
+
+    def take(self) -> bool:
+        with self._lock:
+            todo, self._todo = self._todo, False
+            return todo
+
+    def wait(self) -> None:
+        with self._lock:
+            future = self._future
+        if future is not None:
+            try:
+                future.result()
             except Exception:  # noqa: BLE001 - the scores stand; the caches are built when next needed
                 log.warning("building the graph caches in a scoring worker failed", exc_info=True)
 

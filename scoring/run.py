@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import importlib
+import itertools
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -84,7 +85,10 @@ def as_frame(result: pa.Table | Iterable[Prospect]) -> pa.Table:
 # in, computed on the narrow columns only; then the nested columns written as JSON text, in
 # that order (`stored`: each row's position). Sorting the wide rows inside the window query
 # cost twice as much; an Arrow `take` of the JSON rows afterwards held them twice (at 2M
-# payments 0.13 GiB more than this sort, and 0.4 CPU s).
+# payments 0.13 GiB more than this sort, and 0.4 CPU s). A reason is written as the text
+# `to_json` gives for {'template', 'params': map_from_entries(params)} (keys in order, no
+# spaces), joined piece by piece: building the map per reason cost half as much again (0.25 CPU
+# s at 2M payments).
 _ORDER_SQL = """
 SELECT seq, row_number() OVER (PARTITION BY family, kind ORDER BY score DESC, prospect_id, seq) AS rank
 FROM frame
@@ -92,17 +96,18 @@ ORDER BY family, kind, rank
 """
 _STORED_SQL = """
 SELECT family, kind, prospect_id, name, score,
-       coalesce(to_json(list_transform(reasons, lambda r: {'template': r.template,
-                                                      'params': map_from_entries(r.params)})), '[]')::VARCHAR
-           AS reasons,
+       coalesce('[' || array_to_string(list_transform(reasons, lambda r: concat(
+                    '{"template":', coalesce(to_json(r.template)::VARCHAR, 'null'), ',"params":',
+                    CASE WHEN r.params IS NULL THEN 'null' ELSE concat('{', array_to_string(list_transform(r.params,
+                        lambda p: concat(to_json(p.key)::VARCHAR, ':', coalesce(to_json(p.value)::VARCHAR, 'null'))),
+                        ','), '}') END, '}')), ',') || ']', '[]') AS reasons,
        coalesce(to_json(list_transform(evidence, lambda e: {'name': e.name, 'label_en': e.label_en,
                                                        'label_zh': e.label_zh,
                                                        'value': coalesce(to_json(e.value_num), to_json(e.value)),
                                                        'contribution': e.contribution})), '[]')::VARCHAR AS evidence,
        coalesce(to_json(path), '[]')::VARCHAR AS path,
        coalesce(to_json(suggested_products), '[]')::VARCHAR AS suggested_products,
-       manager_id, branch_id, anchor_id, association_id, employer_id, is_deepening,
-       coalesce(details, '{}') AS details
+       manager_id, branch_id, anchor_id, association_id, employer_id, is_deepening
 FROM frame JOIN stored USING (seq)
 ORDER BY stored.position
 """
@@ -113,14 +118,17 @@ def stored_rows(frame: pa.Table) -> pa.Table:
     frame = frame.append_column("seq", pa.array(np.arange(len(frame), dtype=np.int64)))
     con = duckdb_cursor()
     try:
-        con.register("frame", frame)
+        # the details are text already: taken in the stored order by Arrow, not carried through
+        # the join and the sort (a referral row's details are 2 KB: 130 MB at 2M payments)
+        con.register("frame", frame.drop_columns(["details"]))
         order = con.sql(_ORDER_SQL).to_arrow_table()
         con.register("stored", pa.table({"seq": order["seq"],
                                          "position": pa.array(np.arange(len(order), dtype=np.int64))}))
         rows = con.sql(_STORED_SQL).to_arrow_table()
     finally:
         con.close()
-    return rows.add_column(5, "rank", order["rank"])
+    details = pc.fill_null(frame["details"].take(order["seq"]), "{}")
+    return rows.append_column("details", details.cast(pa.string())).add_column(5, "rank", order["rank"])
 
 
 def rank(prospects: list[Prospect] | pa.Table) -> pd.DataFrame:
@@ -181,10 +189,27 @@ def _score_all(store: GraphStore, settings: ScoringSettings | None, families: li
     summary = ScoreSummary()
     parts: dict[str, pa.Table] = {}
     groups = plan(families or list(FAMILIES), process_count(settings))
-    for family, rows, seconds in run_groups(store, groups, settings, family_rows, step, graph_caches):
-        summary.seconds[family] = seconds
-        summary.rows[family] = rows.num_rows
-        parts[family] = rows
+    scored = run_groups(store, groups, settings, family_rows, step, graph_caches)
+    try:
+        # every family's rows, then `prospects` is written while a worker may still be building
+        # the graph caches (`run_groups` waits for them after its last family): the workers read
+        # a pinned version, which a store keeping two versions keeps through this write (one
+        # keeping only the current version waits for them first)
+        early = getattr(store, "keep_versions", 2) >= 2
+        for family, rows, seconds in itertools.islice(scored, sum(len(g) for g in groups) if early else None):
+            summary.seconds[family] = seconds
+            summary.rows[family] = rows.num_rows
+            parts[family] = rows
+        _write_prospects(store, summary, parts, families, step)
+        for _ in scored:  # nothing more is yielded: the graph caches are done when this ends
+            pass
+    finally:
+        scored.close()  # on an error here its workers stop
+    return summary
+
+
+def _write_prospects(store: GraphStore, summary: ScoreSummary, parts: dict[str, pa.Table],
+                     families: list[str] | None, step: Callable[[str], None]) -> None:
     # the stored order is family, kind, rank: the families' rows by name
     table = (pa.concat_tables([parts.pop(f) for f in sorted(parts)]) if parts
              else stored_rows(empty_frame())).to_pandas()
@@ -195,7 +220,6 @@ def _score_all(store: GraphStore, settings: ScoringSettings | None, families: li
     step("write prospects")
     summary.version = store.write({"prospects": table}, note="score")
     summary.prospects = table
-    return summary
 
 
 _FILTERS = {"kind": "kind", "anchor": "anchor_id", "association": "association_id", "employer": "employer_id",

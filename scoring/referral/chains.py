@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 from scoring.features import group_starts
 from scoring.referral.settings import ReferralSettings
 
-__all__ = ["build_chains", "CHAIN_KINDS"]
+__all__ = ["build_chains", "CHAIN_KINDS", "CHAIN_PATH"]
 
 CHAIN_KINDS = ("association", "officer", "interlock", "group")
 
@@ -155,8 +155,17 @@ CREATE TEMP TABLE chain AS
 WITH chains AS (
     SELECT DISTINCT * FROM candidate WHERE prospect <> referrer  -- prospects only: `pathed` joins them
 ), """ + _FACTS_SQL + """
-SELECT kind, prospect, referrer, via, association, position, referrer_manager, path, hops, points FROM summed
+SELECT kind, prospect, referrer, via, association, position, referrer_manager, hops, points FROM summed
 """  # noqa: S608 - constant texts
+
+# A chain's path (`_FACTS_SQL`'s `path`) from its key columns, for the chains of `chain` (which
+# keeps the columns, not the list: 900k lists at 2M payments cost more to store than to make
+# again for the few read), and the same joined with chr(1) (`_RANK_KEYS_SQL`).
+CHAIN_PATH = """list_filter([c.referrer_manager, c.referrer, CASE WHEN c.kind = 'association' THEN c.association
+                                                           ELSE c.via END, c.prospect],
+                   lambda x: x IS NOT NULL AND x <> '')"""
+_PATH_KEY = """concat_ws(chr(1), nullif(referrer_manager, ''), nullif(referrer, ''),
+                     nullif(CASE WHEN kind = 'association' THEN association ELSE via END, ''), nullif(prospect, ''))"""
 
 # The order of a prospect's chains (best first): the most points, then fewer links, chain
 # kind, path (joined with a separator below any id character, it orders as the list of ids
@@ -166,9 +175,9 @@ SELECT kind, prospect, referrer, via, association, position, referrer_manager, p
 # by Arrow (`_ranks`): a DuckDB window over these keys cost three times as much.
 _RANK_KEYS_SQL = """
 SELECT rowid AS seq, prospect, round(points, 9) AS points, hops, list_position($kinds, kind) AS kind_order,
-       array_to_string(path, chr(1)) AS path, position, kind, referrer, via, association
+       """ + _PATH_KEY + """ AS path, position, kind, referrer, via, association
 FROM chain
-"""
+"""  # noqa: S608 - constant texts
 _RANK_ORDER = [("prospect", "ascending"), ("points", "descending"), ("hops", "ascending"),
                ("kind_order", "ascending"), ("path", "ascending"), ("position", "ascending")]
 

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from scoring.features import group_starts
 from scoring.frame import round_like_python
+from scoring.referral.chains import CHAIN_PATH
 from scoring.referral.rows import Bar, Slot, column, kind_frame, mask
 from scoring.referral.settings import ReferralSettings
 from scoring.referral.text import GROUP_LINKS
@@ -120,11 +121,11 @@ _LISTED_CHAINS_SQL = """
 SELECT c.prospect, k.rn,
        to_json({'kind': c.kind, 'referrer': c.referrer, 'referrer_name': rn.name, 'via': c.via,
                 'via_name': coalesce(vn.name, c.via, ''), 'association_id': c.association, 'position': c.position,
-                'manager_id': c.referrer_manager, 'path': c.path, 'hops': c.hops,
+                'manager_id': c.referrer_manager, 'path': """ + CHAIN_PATH + """, 'hops': c.hops,
                 'points': round(c.points, 2)})::VARCHAR AS item
 FROM chain_rank k JOIN chain c ON c.rowid = k.seq
 JOIN names rn ON rn.id = c.referrer LEFT JOIN names vn ON vn.id = c.via
-"""
+"""  # noqa: S608 - constant texts
 
 # Each client who can introduce, with its best chain's points, and how many there are.
 _INTRODUCERS_SQL = """

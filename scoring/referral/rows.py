@@ -24,6 +24,7 @@ from scoring.frame import (
     FRAME_SCHEMA,
     PARAM,
     REASON_ITEM,
+    constant,
     finalise_points,
     interleave,
     round_like_python,
@@ -70,7 +71,7 @@ def _evidence_item(bar: Bar, points: np.ndarray) -> pa.StructArray:
         text, num = bar.value.cast(pa.string()), pa.nulls(n, pa.float64())
     else:
         text, num = pa.nulls(n, pa.string()), bar.value.cast(pa.float64())
-    labels = [pa.array([s] * n, pa.string()) for s in (bar.name, bar.label_en, bar.label_zh)]
+    labels = [constant(s, n) for s in (bar.name, bar.label_en, bar.label_zh)]
     return pa.StructArray.from_arrays([*labels, text, num, pa.array(points, pa.float64())],
                                       fields=list(EVIDENCE_ITEM))
 
@@ -80,9 +81,9 @@ def _reason_item(slot: Slot, n: int) -> pa.StructArray:
     for key, values in slot.params.items():
         values = values.cast(pa.string())
         present = np.asarray(pc.is_valid(values).to_numpy(zero_copy_only=False), dtype=bool)
-        params.append((present, pa.StructArray.from_arrays([pa.array([key] * n, pa.string()), values],
+        params.append((present, pa.StructArray.from_arrays([constant(key, n), values],
                                                            fields=list(PARAM))))
-    template = slot.template if isinstance(slot.template, pa.Array) else pa.array([slot.template] * n, pa.string())
+    template = slot.template if isinstance(slot.template, pa.Array) else constant(slot.template, n)
     return pa.StructArray.from_arrays([template.cast(pa.string()), interleave(params, n).cast(pa.list_(PARAM))],
                                       fields=list(REASON_ITEM))
 
@@ -98,7 +99,7 @@ def kind_frame(rows: pa.Table, *, family: str, kind: str, bars: Sequence[Bar], r
     evidence = interleave([(None, _evidence_item(b, points[:, j])) for j, b in enumerate(bars)], n)
     reason_list = interleave([(s.when, _reason_item(s, n)) for s in reasons], n)
     columns = {
-        "family": pa.array([family] * n, pa.string()), "kind": pa.array([kind] * n, pa.string()),
+        "family": constant(family, n), "kind": constant(kind, n),
         "prospect_id": column(rows, "prospect_id"), "name": column(rows, "name"),
         "score": pa.array(round_like_python(score, 6), pa.float64()),
         "reasons": reason_list.cast(pa.list_(REASON_ITEM)), "evidence": evidence.cast(pa.list_(EVIDENCE_ITEM)),

@@ -244,30 +244,31 @@ def _exec_frame(rows: pd.DataFrame) -> pa.Table:
 
 # ------------------------------------------------------- corporate_from_retail
 # Links of contactable retail clients to non-client firms (not do-not-contact), with the
-# firm's facts and the money it moves: PAYS edges paid out plus paid in.
+# firm's facts and the money it moves: PAYS edges paid out plus paid in. The links are joined
+# once (`base`, materialised) and give the firms whose money is summed (joining them again for
+# the firms cost 0.1 CPU s at 2M payments).
 _CFR_SQL = """
-WITH firms AS (            -- the firms a row can be about (their money is summed for these only)
-    SELECT DISTINCT l.enterprise_id FROM links l
+WITH base AS MATERIALIZED (  -- each link of a retail client to a non-client firm (not do-not-contact)
+    SELECT l.person_id, l.enterprise_id, l.role, l.seniority, l.share_pct,
+           p.name AS person_name, p.aum, p.aum_prev, p.tier, p.branch_id AS person_branch,
+           p.manager_id AS retail_manager_id,
+           e.name, e.branch_id AS ent_branch, e.manager_id AS ent_manager_id, e.registered_capital
+    FROM links l
     JOIN people p ON p.id = l.person_id AND p.is_retail_client
     JOIN enterprises e ON e.id = l.enterprise_id
          AND NOT coalesce(e.is_client, false) AND NOT coalesce(e.do_not_contact, false)
 ),
+firms AS (SELECT DISTINCT enterprise_id FROM base),  -- their money is summed for these only
 paid_out AS (SELECT src AS id, fsum(amount) AS amount FROM pays_edges WHERE src IN (SELECT enterprise_id FROM firms)
              GROUP BY src),
 paid_in AS (SELECT dst AS id, fsum(amount) AS amount FROM pays_edges WHERE dst IN (SELECT enterprise_id FROM firms)
             GROUP BY dst)
-SELECT l.person_id, l.enterprise_id, l.role, l.seniority, l.share_pct,
-       p.name AS person_name, p.aum, p.aum_prev, p.tier, p.branch_id AS person_branch,
-       p.manager_id AS retail_manager_id,
-       e.name, e.branch_id AS ent_branch, e.manager_id AS ent_manager_id, e.registered_capital,
+SELECT b.*,
        CASE WHEN o.amount IS NULL AND i.amount IS NULL THEN 0.0
             ELSE coalesce(o.amount, 0.0) + coalesce(i.amount, 0.0) END AS payments_volume
-FROM links l
-JOIN people p ON p.id = l.person_id AND p.is_retail_client
-JOIN enterprises e ON e.id = l.enterprise_id
-     AND NOT coalesce(e.is_client, false) AND NOT coalesce(e.do_not_contact, false)
-LEFT JOIN paid_out o ON o.id = l.enterprise_id
-LEFT JOIN paid_in i ON i.id = l.enterprise_id
+FROM base b
+LEFT JOIN paid_out o ON o.id = b.enterprise_id
+LEFT JOIN paid_in i ON i.id = b.enterprise_id
 """
 
 

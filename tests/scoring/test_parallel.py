@@ -11,12 +11,14 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+import scoring.parallel as parallel
 import scoring.run as run
+from graph.duck import duckdb_cursor
 from graph.errors import InvalidRequest
 from graph.networkx_store import NetworkxStore
 from graph.schema import FAMILIES
 from graph.settings import ScoringSettings
-from scoring.parallel import plan, process_count, worker_store
+from scoring.parallel import duckdb_threads, plan, process_count, worker_store
 
 
 def _copy(store: NetworkxStore, tmp_path: Path) -> NetworkxStore:
@@ -139,3 +141,85 @@ def test_graph_caches_are_built_beside_the_scoring(demo_store: NetworkxStore, tm
     single = _copy(demo_store, tmp_path / "single")
     run.score_all(single, ScoringSettings(processes=1))
     assert _prospects(single).equals(_prospects(store))
+
+
+def _threads() -> int:
+    con = duckdb_cursor()
+    try:
+        return int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+    finally:
+        con.close()
+
+
+def test_each_process_takes_its_share_of_the_cores_then_every_core_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "_cores", lambda: 4)
+    original = _threads()
+    con = duckdb_cursor()
+    con.execute("SET threads = 4").fetchall()
+    try:
+        with duckdb_threads(2) as every_core:
+            assert _threads() == 2  # two processes on four cores: two each
+            every_core()
+            assert _threads() == 4  # the others are done
+        with duckdb_threads(3):
+            assert _threads() == 1  # never below one
+        assert _threads() == 4  # restored on leaving
+        con.execute("SET threads = 1").fetchall()
+        with duckdb_threads(1):
+            assert _threads() == 1  # a share is never more than the process had
+    finally:
+        con.execute(f"SET threads = {original}").fetchall()
+        con.close()
+
+
+def test_referrals_own_database_takes_the_process_share(monkeypatch: pytest.MonkeyPatch) -> None:
+    from scoring.referral.score import _connect
+
+    monkeypatch.setattr(parallel, "_cores", lambda: 4)
+    original = _threads()
+    con = duckdb_cursor()
+    con.execute("SET threads = 4").fetchall()
+    try:
+        with duckdb_threads(4):
+            own = _connect()
+            try:
+                assert own.execute("SELECT current_setting('threads')").fetchall()[0][0] == 1
+            finally:
+                own.close()
+    finally:
+        con.execute(f"SET threads = {original}").fetchall()
+        con.close()
+
+
+class _Pool:
+    def __init__(self) -> None:
+        self.submitted: list[int] = []
+
+    def submit_graph_caches(self, group: int) -> object:
+        self.submitted.append(group)
+        from concurrent.futures import Future
+
+        done: Future[float] = Future()
+        done.set_result(0.0)
+        return done
+
+
+def test_the_graph_caches_are_built_once_by_whoever_is_free_first() -> None:
+    pool = _Pool()
+    caches = parallel._CachesOnce(pool, True)  # type: ignore[arg-type]
+    caches.offer(0)  # a worker's last family completed first: it builds them
+    caches.offer(1)
+    assert pool.submitted == [0]
+    assert not caches.take()  # the run's process has nothing left to build
+    caches.wait()
+
+    pool = _Pool()
+    caches = parallel._CachesOnce(pool, True)  # type: ignore[arg-type]
+    assert caches.take()  # the run's process is free first: it builds them
+    caches.offer(0)
+    assert pool.submitted == []
+
+    pool = _Pool()
+    caches = parallel._CachesOnce(pool, False)  # type: ignore[arg-type]
+    caches.offer(0)
+    assert pool.submitted == [] and not caches.take()  # not asked for
