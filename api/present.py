@@ -74,7 +74,7 @@ def person_ids(store: GraphStore) -> PersonBranches:
 def prospect_out(viewer: Viewer, row: dict[str, Any], lang: str, persons: PersonBranches) -> ProspectOut:
     """One decoded `prospects` row, masked for the viewer when the prospect is a person.
 
-    The row is decoded for this viewer (`scoring.run.decode(row, lang, viewer.person_name,
+    The row is decoded for this viewer (`scoring.stored.decode(row, lang, viewer.person_name,
     viewer.text)`): its reasons are rendered from masked fields already, so they pass as given.
     """
     pid = str(row.get("prospect_id"))

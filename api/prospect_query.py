@@ -11,7 +11,7 @@ from api.present import person_ids, prospect_out
 from api.schemas import ProspectOut
 from graph.errors import Forbidden, InvalidRequest, NotFound
 from graph.schema import FAMILIES, KINDS_BY_FAMILY
-from scoring.run import decode, page_prospects
+from scoring.stored import decode, page_prospects
 
 __all__ = ["ProspectQuery", "query_prospects"]
 

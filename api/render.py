@@ -12,7 +12,7 @@ import pandas as pd
 from graph.settings import get_settings
 from graph.store import GraphStore
 from graph.vocabulary import KIND_WORDS, word
-from scoring.run import decode, load_prospects
+from scoring.stored import decode, load_prospects
 
 __all__ = ["print_prospects"]
 

@@ -50,7 +50,7 @@ def _steps() -> list[tuple[str, Callable[[GraphStore], object]]]:
     from api.search import search_index
     from graph import index_cache
     from leads.board import prepare_board
-    from scoring.run import warm_prospect_indexes
+    from scoring.stored import warm_prospect_indexes
     from viz.facts import ViewContext, prospect_index
 
     return [

@@ -29,8 +29,8 @@ from leads.state import LeadLedger
 from scoring.answer import best_links
 from scoring.campaigns import CampaignSettings, split_campaigns
 from scoring.features import duckdb_cursor
-from scoring.run import entity_prospects, prospects_arrow, register_prospects
 from scoring.settings import ScoringSettings, family_settings
+from scoring.stored import entity_prospects, prospects_arrow, register_prospects
 from scoring.templates import LegacyGuard, PersonMask, render_reasons
 
 __all__ = ["LeadSettings", "build_board", "board_page", "board_reasons", "ledger", "ROUTING_ORDER", "BOARD_COLUMNS", "request_joint_visit",

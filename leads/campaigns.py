@@ -22,8 +22,8 @@ from graph.store import GraphStore
 from graph.vocabulary import jsonable
 from leads.settings import load_rhythm
 from scoring.features import store_views
-from scoring.run import load_prospects
 from scoring.settings import ScoringSettings
+from scoring.stored import load_prospects
 
 __all__ = ["chain_campaigns", "market_campaigns", "MARKET_KINDS"]
 

@@ -21,8 +21,8 @@ from leads.notes import NoteBook, offers_for
 from leads.outflow import money_went
 from leads.settings import load_rhythm
 from leads.track import TRACK_COLUMNS, _read
-from scoring.run import entity_prospects
 from scoring.settings import ScoringSettings
+from scoring.stored import entity_prospects
 from scoring.templates import LegacyGuard, PersonMask, render_reasons
 
 __all__ = ["customer_360", "PRODUCT_WORDS"]

@@ -6,7 +6,7 @@ answer to "everything around my client A" (`anchor=A`) is all of A's links; ever
 shows each prospect once, by its best link (which names the other anchors in its reasons).
 Ranks are positions in the answer given, after every filter.
 
-Kept apart from `scoring.run.load_prospects` (which reads and pages the table) so that the
+Kept apart from `scoring.stored.load_prospects` (which reads and pages the table) so that the
 storage of the table can change without touching these rules.
 """
 

@@ -3,7 +3,8 @@
 A family is a module `scoring.<family>` with a function
 ``score(store: GraphStore, settings: ScoringSettings) -> pa.Table | list[Prospect]``: a
 columnar frame (`scoring.frame`) or, for families not yet converted, `Prospect` objects.
-Ranking and the stored form are one DuckDB query; `load_prospects` filters and pages in SQL.
+Ranking and the stored form are one DuckDB query; `scoring.stored` reads the stored rows back
+(pages filtered and sorted in SQL).
 """
 
 from __future__ import annotations
@@ -12,38 +13,30 @@ import contextlib
 import gc
 import importlib
 import itertools
-import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from graph.adjacency import encode_arrow_ids, take_rows
-from graph.errors import InvalidRequest, NotFound, StoreCorrupted
-from graph.index_cache import load_arrow
-from graph.lru import Lru
+from graph.errors import NotFound
 from graph.progress import stages
-from graph.schema import FAMILIES, KINDS_BY_FAMILY
+from graph.schema import FAMILIES
 from graph.settings import get_settings
 from graph.store import GraphStore
-from scoring.answer import BANDS, LINKED_FAMILIES, rank_answer
 from scoring.explain import Evidence, Prospect, Reason
 from scoring.features import duckdb_cursor
 from scoring.frame import empty_frame, from_prospects
 from scoring.parallel import plan, process_count, run_groups
 from scoring.settings import ScoringSettings
-from scoring.templates import LegacyGuard, PersonMask, render_reasons
+from scoring.stored import decode
 
-__all__ = ["score_all", "score_family", "family_rows", "collector_paused", "load_prospects", "page_prospects",
-           "entity_prospects", "register_prospects", "warm_prospect_indexes", "prospects_arrow", "decode", "ScoreSummary",
-           "as_frame", "stored_rows", "frame_prospects"]
+__all__ = ["score_all", "score_family", "family_rows", "collector_paused", "ScoreSummary", "as_frame", "stored_rows",
+           "frame_prospects", "rank"]
 
 
 @dataclass
@@ -220,296 +213,6 @@ def _write_prospects(store: GraphStore, summary: ScoreSummary, parts: dict[str, 
     step("write prospects")
     summary.version = store.write({"prospects": table}, note="score")
     summary.prospects = table
-
-
-_FILTERS = {"kind": "kind", "anchor": "anchor_id", "association": "association_id", "employer": "employer_id",
-            "branch": "branch_id", "manager": "manager_id"}
-
-
-def page_prospects(
-    store: GraphStore,
-    family: str,
-    *,
-    kinds: Iterable[str] | None = None,
-    enterprise_kinds: Iterable[str] | None = None,
-    min_score: float | None = None,
-    band: str | None = None,
-    limit: int | None = None,
-    offset: int = 0,
-    as_rows: bool = False,
-    **filters: str | None,
-) -> tuple[Any, int]:
-    """One page of a family's rows, best first, and the count before paging: filtered and paged
-    by DuckDB over the prospects table, so only the page becomes Python rows (a DataFrame, or
-    with `as_rows` a list of dicts, as a request shows them). With `kinds`,
-    rows of `enterprise_kinds` are listed too where the prospect is an enterprise (a role's
-    `api.masking.Policy.enterprise_kinds`)."""
-    if family not in FAMILIES:
-        raise NotFound(f"unknown family {family!r}; choose one of {', '.join(FAMILIES)}")
-    kind = filters.get("kind")
-    if kind is not None and kind not in KINDS_BY_FAMILY[family]:
-        raise InvalidRequest(f"unknown kind {kind!r} for {family}; choose one of "
-                             f"{', '.join(KINDS_BY_FAMILY[family])}")
-    where, params = ["family = $family"], {"family": family}
-    for name, value in filters.items():
-        if value is not None:
-            where.append(f"{_FILTERS[name]} = ${name}")  # column names from the fixed table above
-            params[name] = value
-    by_enterprise = kinds is not None and bool(enterprise_kinds)
-    if kinds is not None:
-        if by_enterprise:  # each row says whether its prospect is an enterprise (registered below)
-            where.append("(list_contains($kinds, kind) OR (list_contains($enterprise_kinds, kind) "
-                         "AND is_enterprise))")
-            params["enterprise_kinds"] = list(enterprise_kinds or ())  # type: ignore[assignment]
-        else:
-            where.append("list_contains($kinds, kind)")
-        params["kinds"] = list(kinds)  # type: ignore[assignment]
-    if min_score is not None:
-        where.append("score >= $min_score")
-        params["min_score"] = min_score  # type: ignore[assignment]
-    if band is not None:
-        if band not in BANDS:
-            raise InvalidRequest(f"unknown band {band!r}; choose one of {', '.join(BANDS)}")
-        where.append("json_extract_string(details, '$.band') = $band")
-        params["band"] = BANDS[band]
-    best_link = filters.get("anchor") is None and family in LINKED_FAMILIES
-    if best_link:
-        # the overall list shows each prospect once, by its best anchor link (see scoring.answer)
-        where.append("link_order = 1")
-    source_view = "prospects"
-    page = f" LIMIT {int(limit)}" if limit is not None else ""
-    # column names come from _FILTERS, values are bound parameters; the query sees the narrow
-    # columns it filters and sorts on plus each row's position, and only the page's rows are taken
-    # from the whole table (its wide JSON columns are never scanned)
-    sql = (f"SELECT row_pos, count(*) OVER () AS total_rows FROM {source_view} "  # noqa: S608
-           f"WHERE {' AND '.join(where)} "
-           f"ORDER BY score DESC, kind, prospect_id, rank{page} OFFSET {int(offset)}")
-    anchor = filters.get("anchor")
-    con = duckdb_cursor()  # the open database: a new one cost ~20 ms of CPU per request
-    try:
-        # one anchor's rows are found by the version's anchor index: the query sorts and counts
-        # only them (scanning the whole table's narrow columns cost ~7 ms at 2M payments)
-        source, table = register_prospects(con, store, band is not None,
-                                           rows=None if anchor is None else anchor_rows(store, anchor),
-                                           link_order=best_link, is_enterprise=by_enterprise)
-        try:
-            hits = con.execute(sql, params).fetchnumpy()
-        except duckdb.Error as exc:  # a damaged or missing file: the store's own error, naming it
-            raise StoreCorrupted(f"store file {source} is unreadable: {exc}") from exc
-        if len(hits["row_pos"]) == 0 and offset:
-            total = int(con.execute(f"SELECT count(*) FROM {source_view} WHERE {' AND '.join(where)}",  # noqa: S608
-                                    params).fetchone()[0])  # type: ignore[index]
-        else:
-            total = int(np.asarray(hits["total_rows"])[0]) if len(hits["row_pos"]) else 0
-    finally:
-        con.close()
-    page = take_rows(table, hits["row_pos"])
-    if not as_rows:
-        return rank_answer(page.to_pandas(), offset), total
-    rows = page.to_pylist()  # only the page: Arrow to Python values without a DataFrame between
-    for at, row in enumerate(rows, start=offset + 1):
-        row["rank"] = at  # the position in the answer, as `rank_answer` sets it
-    return rows, total
-
-
-_NO_FILE = "prospects"  # where the rows of a store without a prospects file come from
-_NARROW = ("family", "kind", "prospect_id", "anchor_id", "association_id", "employer_id", "branch_id",
-           "manager_id", "score", "rank")
-
-
-def prospects_arrow(store: GraphStore) -> tuple[str, pa.Table]:
-    """The whole prospects table as Arrow and where it came from (for error messages): its
-    Parquet file memory-mapped when the store keeps one, else the rows the store gives (a server
-    backend such as Neo4j)."""
-    manifest = getattr(store, "manifest", None)
-    root = getattr(store, "root", None)
-    entry = manifest()["tables"].get("prospects") if callable(manifest) and root is not None else None
-    if entry is None:
-        return _NO_FILE, pa.Table.from_pandas(store.read("prospects"), preserve_index=False)
-    source = (root / entry["file"]).as_posix()
-    try:
-        # memory-mapped Arrow (graph.index_cache): a page without decompressing the whole file
-        return source, load_arrow(store, "prospects", lambda: pq.read_table(source))
-    except (OSError, pa.ArrowException) as exc:
-        raise StoreCorrupted(f"store file {source} is unreadable: {exc}") from exc
-
-
-def register_prospects(con: duckdb.DuckDBPyConnection, store: GraphStore, with_details: bool,
-                       extra: tuple[str, ...] = (), rows: np.ndarray | None = None,
-                       link_order: bool = False, is_enterprise: bool = False) -> tuple[str, pa.Table]:
-    """The prospects table's narrow columns (plus `row_pos` and `extra`) as the DuckDB view
-    `prospects`, and the whole table (`prospects_arrow`); with `rows`, only the rows at those
-    positions are in the view; with `link_order`, each row's `link_order` too (`link_orders`);
-    with `is_enterprise`, whether its prospect is an enterprise."""
-    source, table = prospects_arrow(store)
-    wanted = [c for c in (*_NARROW, *(("details",) if with_details else ()), *extra) if c in table.column_names]
-    if rows is None:
-        positions = np.arange(table.num_rows, dtype=np.int64)
-        narrow = table.select(wanted)
-    else:
-        positions = np.asarray(rows, dtype=np.int64)
-        narrow = take_rows(table.select(wanted), positions)
-    narrow = narrow.append_column("row_pos", pa.array(positions))
-    if link_order:
-        narrow = narrow.append_column("link_order", pa.array(link_orders(source, table)[positions]))
-    if is_enterprise:
-        narrow = narrow.append_column("is_enterprise",
-                                      pa.array(_prospect_is_enterprise(store, source, table)[positions]))
-    con.register("prospects", narrow)
-    return source, table
-
-
-def link_orders(source: str, table: pa.Table) -> np.ndarray:
-    """Each row's place among the rows of its prospect (family, kind, prospect id): 1 for its best
-    anchor link (highest score, then an anchor before none, then table order). The overall list
-    shows each prospect once, by that row (`scoring.answer`). Computed once per process and
-    version: numbering every row per request cost most of a `/prospects` page at 2M payments."""
-    key = (source, table.num_rows, "link_order")
-    found = None if source == _NO_FILE else _ANCHOR_INDEX.get(key)
-    if found is not None:
-        return found  # type: ignore[no-any-return]
-    con = duckdb_cursor()
-    try:
-        con.register("t", table.select(["family", "kind", "prospect_id", "score", "anchor_id"]).append_column(
-            "row_pos", pa.array(np.arange(table.num_rows, dtype=np.int64))))
-        order = con.sql("SELECT row_pos, row_number() OVER (PARTITION BY family, kind, prospect_id ORDER BY score DESC, "
-                        "anchor_id NULLS LAST, row_pos) AS link_order FROM t").fetchnumpy()
-    finally:
-        con.close()
-    out = np.zeros(table.num_rows, dtype=np.int64)
-    out[np.asarray(order["row_pos"])] = np.asarray(order["link_order"])
-    return out if source == _NO_FILE else _ANCHOR_INDEX.put(key, out)  # type: ignore[no-any-return]
-
-
-def anchor_rows(store: GraphStore, anchor: str) -> np.ndarray | None:
-    """The positions in the prospects table of the rows whose anchor is `anchor`, in table order,
-    from the version's anchor index (the anchor ids' bytes sorted once per process and version);
-    None for a store that keeps no prospects file (its rows have no lasting name to index by)."""
-    source, table = prospects_arrow(store)
-    if source == _NO_FILE:
-        return None
-    key = (source, table.num_rows)  # the file names the version
-    index = _ANCHOR_INDEX.get(key)
-    if index is None:
-        anchors = table.column("anchor_id")
-        at = np.flatnonzero(pc.is_valid(anchors).to_numpy(zero_copy_only=False))  # rows with an anchor
-        ids = encode_arrow_ids(anchors.take(pa.array(at)))
-        order = np.argsort(ids, kind="stable")  # stable: each anchor's rows keep table order
-        index = _ANCHOR_INDEX.put(key, (ids[order], at[order]))
-    keys, positions = index
-    wanted = str(anchor).encode("utf-8")
-    if len(keys) == 0 or len(wanted) > keys.dtype.itemsize:
-        return np.zeros(0, dtype=np.int64)  # longer than every stored anchor: none of them
-    lo, hi = np.searchsorted(keys, wanted, side="left"), np.searchsorted(keys, wanted, side="right")
-    return np.asarray(positions[lo:hi], dtype=np.int64)
-
-
-def _prospect_is_enterprise(store: GraphStore, source: str, table: pa.Table) -> np.ndarray:
-    """Whether each row's prospect is an enterprise (a role's enterprise kinds are listed where it
-    is one), once per process, prospects file and enterprises version: a join of every row with
-    the enterprises' ids (200k at 2M payments) per request cost ~40 ms."""
-    key = (source, table.num_rows, "is_enterprise", store._table_token("enterprises"))  # noqa: SLF001
-    found = None if source == _NO_FILE else _ANCHOR_INDEX.get(key)
-    if found is None:
-        ids = pa.array(store.read("enterprises", ["id"])["id"].astype("string"), pa.large_string())
-        found = pc.is_in(table.column("prospect_id"), value_set=ids).to_numpy(zero_copy_only=False)
-        found = found if source == _NO_FILE else _ANCHOR_INDEX.put(key, found)
-    return found  # type: ignore[no-any-return]
-
-
-def warm_prospect_indexes(store: GraphStore) -> None:
-    """Build the current version's anchor index and link orders now (`serve` warming)."""
-    anchor_rows(store, "")
-    link_orders(*prospects_arrow(store))
-
-
-# per process and version (source file, rows): the anchor index and the link orders
-_ANCHOR_INDEX = Lru(8)
-
-
-def load_prospects(
-    store: GraphStore,
-    family: str,
-    *,
-    kind: str | None = None,
-    anchor: str | None = None,
-    association: str | None = None,
-    employer: str | None = None,
-    branch: str | None = None,
-    manager: str | None = None,
-    min_score: float | None = None,
-    band: str | None = None,
-    limit: int | None = None,
-    offset: int = 0,
-) -> pd.DataFrame:
-    """The scored rows of a family, best first, filtered; raises NotFound for a bad family."""
-    df, _ = page_prospects(store, family, kind=kind, anchor=anchor, association=association, employer=employer,
-                           branch=branch, manager=manager, min_score=min_score, band=band, limit=limit,
-                           offset=offset)
-    return df
-
-
-# The rows of every family about one entity, in three disjoint parts: the prospect itself
-# (`about`), the prospects it leads to as their anchor, association or employer (`leads_to`), and
-# the others whose path to a manager runs through it (`through`: the path is JSON text, so the id
-# is searched with its quotes). Each part's best rows (score, then table order) and its count.
-_ENTITY_SQL = """
-WITH parts AS (
-    SELECT row_pos, score,
-           CASE WHEN prospect_id = $id THEN 'about'
-                WHEN anchor_id = $id OR association_id = $id OR employer_id = $id THEN 'leads_to'
-                ELSE 'through' END AS part
-    FROM prospects
-    WHERE prospect_id = $id OR anchor_id = $id OR association_id = $id OR employer_id = $id
-       OR contains(path, $quoted)
-)
-SELECT row_pos, part, count(*) OVER (PARTITION BY part) AS total
-FROM parts
-QUALIFY row_number() OVER (PARTITION BY part ORDER BY score DESC, row_pos) <= $limit
-ORDER BY part, score DESC, row_pos
-"""
-
-
-def entity_prospects(store: GraphStore, entity_id: str, limit: int) -> dict[str, tuple[pd.DataFrame, int]]:
-    """The stored rows about `entity_id`, by part (`about`, `leads_to`, `through`): each part's
-    `limit` best rows and its count before the cut. DuckDB filters the narrow columns (and the
-    path text); only the rows returned become pandas."""
-    con = duckdb_cursor()
-    try:
-        source, table = register_prospects(con, store, False, extra=("path",))
-        try:
-            hits = con.sql(_ENTITY_SQL, params={"id": str(entity_id), "limit": int(limit),
-                                                "quoted": json.dumps(str(entity_id), ensure_ascii=False)}
-                           ).to_arrow_table()
-        except duckdb.Error as exc:
-            raise StoreCorrupted(f"store file {source} is unreadable: {exc}") from exc
-    finally:
-        con.close()
-    parts = hits.column("part").to_pylist()
-    out = {}
-    for part in ("about", "leads_to", "through"):
-        at = [i for i, p in enumerate(parts) if p == part]  # at most 3 x limit rows
-        rows = take_rows(table, hits.column("row_pos").take(at)) if at else table.schema.empty_table()
-        out[part] = (rows.to_pandas(), int(hits.column("total")[at[0]].as_py()) if at else 0)
-    return out
-
-
-def decode(row: dict[str, Any], lang: str = "zh", person: PersonMask | None = None,
-           legacy: LegacyGuard | None = None) -> dict[str, Any]:
-    """A `prospects` row with its JSON columns decoded and reasons rendered in `lang` (persons'
-    fields through `person`, legacy sentences through `legacy`: `scoring.templates.render_reasons`)."""
-    out = dict(row)
-    for col in ("evidence", "path", "suggested_products", "details"):
-        value = out.get(col)
-        if isinstance(value, str):
-            out[col] = json.loads(value) if value else ([] if col != "details" else {})
-        elif value is None or value is pd.NA or (isinstance(value, float) and value != value):
-            out[col] = [] if col != "details" else {}
-    out["reasons"] = render_reasons(out.get("reasons"), lang, person, legacy)
-    for k, v in list(out.items()):
-        if v is pd.NA or (isinstance(v, float) and v != v):
-            out[k] = None
-    return out
 
 
 def _as_prospect(en: dict[str, Any], zh: dict[str, Any]) -> Prospect:

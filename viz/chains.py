@@ -19,7 +19,7 @@ import networkx as nx
 
 from graph.errors import InvalidRequest, NotFound
 from graph.store import GraphStore
-from scoring.run import decode, load_prospects
+from scoring.stored import decode, load_prospects
 from viz.facts import ViewContext, make_edge, make_node, money_total
 from viz.picture import MAX_MEMBERS, Picture, VEdge, VNode
 from viz.style import label_px, text

@@ -16,7 +16,7 @@ from markupsafe import Markup
 from graph.schema import KINDS_BY_FAMILY
 from graph.store import GraphStore
 from scoring.features import duckdb_cursor
-from scoring.run import register_prospects
+from scoring.stored import register_prospects
 from viz.charts import FAMILY_COLOURS, bar_chart, histogram
 from viz.payroll import retention_by_employer
 from viz.render import render_page

@@ -18,7 +18,8 @@ from graph.errors import NotFound
 from graph.networkx_store import NetworkxStore
 from ingest.aliases import classify_title
 from ingest.job import run_ingest
-from scoring.run import load_prospects, score_all
+from scoring.run import score_all
+from scoring.stored import load_prospects
 from tests.ingest.helpers import ENTERPRISES, FIXTURES, PAYMENTS_FEB, PAYMENTS_JAN, rejects_of
 
 DOCS = Path(__file__).parents[2] / "docs" / "ingest.md"

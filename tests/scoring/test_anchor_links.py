@@ -10,8 +10,9 @@ from builders import MemoryStore, StoreBuilder, months
 from graph.errors import InvalidRequest
 from scoring import ecosystem, supply_chain
 from scoring.explain import Prospect
-from scoring.run import as_frame, decode, frame_prospects, load_prospects, score_all
+from scoring.run import as_frame, frame_prospects, score_all
 from scoring.settings import ScoringSettings
+from scoring.stored import decode, load_prospects
 
 
 def sc_score(store, settings: ScoringSettings) -> list[Prospect]:
@@ -167,7 +168,7 @@ def test_each_anchors_rows_come_from_the_anchor_index_exactly_as_a_filter_of_the
     """`/prospects?anchor=` pre-selects the anchor's rows by the version's anchor index: every
     anchor (and one nobody has, and ids a prefix or an extension of a real one) gets exactly the
     rows, order and count a filter of the whole table gives."""
-    from scoring.run import anchor_rows, page_prospects, prospects_arrow
+    from scoring.stored import anchor_rows, page_prospects, prospects_arrow
 
     table = prospects_arrow(demo_store)[1].to_pandas()
     table = table[table["family"] == family]
@@ -189,7 +190,7 @@ def test_the_overall_list_takes_each_prospects_best_link_from_the_versions_link_
     """The overall list (no anchor) shows each prospect of a kind once, by its best-scored link:
     read from link orders computed once per version, asked twice (the second from the cache)."""
     from scoring.answer import LINKED_FAMILIES
-    from scoring.run import page_prospects, prospects_arrow
+    from scoring.stored import page_prospects, prospects_arrow
 
     table = prospects_arrow(demo_store)[1].to_pandas()
     for family in LINKED_FAMILIES:

@@ -100,7 +100,7 @@ def test_stores_by_parent_and_by_name_under_their_client():
 
 def test_demo_pharmacy_stores_and_core_subsidiary(demo_store):
     from demo import cases as dc
-    from scoring.run import decode, load_prospects
+    from scoring.stored import decode, load_prospects
 
     def rows(kind: str) -> dict[str, dict]:
         df = load_prospects(demo_store, "ecosystem", kind=kind)
@@ -159,7 +159,7 @@ _AMOUNT_ZH = re.compile(r"[0-9][0-9.,]*(万|亿)?元")
 
 
 def test_every_amount_in_a_reason_names_its_window(demo_store):
-    from scoring.run import decode, load_prospects
+    from scoring.stored import decode, load_prospects
 
     checked = 0
     for family in ("supply_chain", "ecosystem"):

@@ -16,7 +16,8 @@ from graph.errors import InvalidRequest, NotFound
 from graph.networkx_store import NetworkxStore
 from scoring.explain import Evidence, Prospect, Reason, finalise_scores
 from scoring.frame import Bar, ReasonSlot, build_frame, finalise_points, interleave, round_like_python
-from scoring.run import decode, frame_prospects, page_prospects, rank
+from scoring.run import frame_prospects, rank
+from scoring.stored import decode, page_prospects
 from scoring.templates import register, render, render_reasons
 
 register({"test.frame.paid": ("{who} was paid {amount:money_en} ({share:.0%}).",

@@ -336,7 +336,7 @@ def test_adding_a_chain_never_lowers_a_score(flag_list, roles, joins):
 
 # ------------------------------------------------------------ the demo bundle
 def _demo_rows(demo_store, kind: str) -> list[dict]:
-    from scoring.run import decode, load_prospects
+    from scoring.stored import decode, load_prospects
 
     df = load_prospects(demo_store, "referral", kind=kind)
     return [decode({str(k): v for k, v in r.items()}, "en") for r in df.to_dict("records")]

@@ -22,8 +22,9 @@ from scoring.retail_linkage import outflow as retail_outflow
 from scoring.retail_linkage import payroll as retail_payroll
 from scoring.retail_linkage import roles as retail_roles
 from scoring.retail_linkage.settings import load_settings
-from scoring.run import frame_prospects, load_prospects, score_all
+from scoring.run import frame_prospects, score_all
 from scoring.settings import ScoringSettings
+from scoring.stored import load_prospects
 
 MONTHS = [f"2024-{m:02d}" for m in range(1, 13)]
 SECRET_HASH = "deadbeefcafe0123456789"

@@ -13,7 +13,8 @@ import pyarrow.parquet as pq
 from graph.index_cache import CACHE_DIR, load_arrow, warm
 from graph.networkx_store import NetworkxStore
 from graph.store import GraphStore
-from scoring.run import page_prospects, score_all
+from scoring.run import score_all
+from scoring.stored import page_prospects
 
 
 def _copy(store: GraphStore, to: Path) -> NetworkxStore:

@@ -257,7 +257,7 @@ def test_cli_lists_the_family_with_anchor_limit_and_format(tmp_path, monkeypatch
 
 # ---------------------------------------------------------------- the demo bundle's planted cases
 def _demo(store, kind: str) -> dict[str, dict]:
-    from scoring.run import decode, load_prospects
+    from scoring.stored import decode, load_prospects
 
     df = load_prospects(store, "supply_chain", kind=kind)
     return {r["prospect_id"]: decode({str(k): v for k, v in r.items()}, "en") for r in df.to_dict("records")}
