@@ -23,6 +23,7 @@ from api.auth import FailureThrottle, redact_access_log, token_query_middleware
 from api.errors import install_error_handlers
 from api.guard import RequestGuard
 from api.jobs import JobRegistry
+from api.lanes import open_lanes
 from api.routers import ROUTERS
 from api.server import share_accepts, uvicorn_options
 from api.settings import ApiSettings
@@ -49,13 +50,10 @@ def create_app(store_path: Path | None = None, settings: ApiSettings | None = No
     store = open_store(store_path)
 
     @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if shared_socket:
             share_accepts(asyncio.get_running_loop())  # before uvicorn starts accepting
-        if settings.request_threads is not None:
-            import anyio.to_thread
-
-            anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
+        open_lanes(app, settings)  # in the app's event loop: its thread limiters are the loop's
         if warm:
             start_warming(store)
         yield

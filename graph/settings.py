@@ -132,9 +132,12 @@ class ApiSettings(_Section):
         default=20, ge=1, description="failed sign-ins per client address per minute before 429")
     workers: int | None = Field(
         default=None, ge=1, description="`serve` worker processes (uvicorn workers); unset = one per core")
-    request_threads: int | None = Field(
-        default=None, ge=1, description="requests a worker process runs at once (the threads its handlers "
-                                        "run on; the rest wait their turn); unset = 40, AnyIO's default")
+    request_threads: int = Field(
+        default=1, ge=1, description="interactive requests a worker process runs at once (the threads its "
+                                     "handlers run on; the rest wait their turn, first come first served)")
+    export_threads: int = Field(
+        default=1, ge=1, description="CSV/XLSX exports a worker process runs at once, beside the interactive "
+                                     "requests (api.lanes)")
 
 
 # Environment names read besides the nested ones: the flat names of earlier releases and Neo4j's

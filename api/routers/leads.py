@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from api.audit import AuditLog
 from api.deps import AuditDep, CurrentUser, SettingsDep, StoreDep, ViewerDep, require_role
 from api.errors import ERROR_RESPONSES
 from api.export import MEDIA_TYPES, board_columns, render
+from api.lanes import run_handler
 from api.lead_access import check_joint_visit, check_lead_write, check_manager, lead_facts
 from api.masking import Viewer
+from api.settings import ApiSettings
 from graph.errors import Forbidden, InvalidRequest
 from leads.state import DISPOSITIONS
 
@@ -97,19 +100,28 @@ _FILES: dict[int | str, dict[str, Any]] = {200: {"content": {
 
 
 @router.get("/leads", response_model=LeadsPage, responses=_FILES)
-def leads(viewer: ViewerDep, audit: AuditDep, settings: SettingsDep,
-          manager: Annotated[str | None, Query(max_length=64)] = None,
-          branch: Annotated[str | None, Query(max_length=64)] = None,
-          family: Annotated[Literal["supply_chain", "referral", "retail_linkage", "ecosystem"] | None, Query()] = None,
-          status: Annotated[str | None, Query(max_length=32)] = None,
-          collapse_groups: bool = False,
-          limit: Annotated[int | None, Query(ge=1, le=100_000, description="rows per page (JSON: default 50, "
-                                                                          "at most 1,000; files: the whole board)")] = None,
-          offset: Annotated[int, Query(ge=0)] = 0,
-          format: Annotated[Literal["json", "csv", "xlsx"], Query(description="json, or a csv/xlsx file")] = "json",
-          lang: Annotated[Literal["zh", "en"] | None, Query(description="file headers; default: setting")] = None,
-          ) -> Any:
+async def leads(request: Request, viewer: ViewerDep, audit: AuditDep, settings: SettingsDep,
+                manager: Annotated[str | None, Query(max_length=64)] = None,
+                branch: Annotated[str | None, Query(max_length=64)] = None,
+                family: Annotated[Literal["supply_chain", "referral", "retail_linkage", "ecosystem"] | None,
+                                  Query()] = None,
+                status: Annotated[str | None, Query(max_length=32)] = None,
+                collapse_groups: bool = False,
+                limit: Annotated[int | None, Query(ge=1, le=100_000, description="rows per page (JSON: default 50, "
+                                                                                "at most 1,000; files: the whole "
+                                                                                "board)")] = None,
+                offset: Annotated[int, Query(ge=0)] = 0,
+                format: Annotated[Literal["json", "csv", "xlsx"], Query(description="json, or a csv/xlsx file")] = "json",
+                lang: Annotated[Literal["zh", "en"] | None, Query(description="file headers; default: setting")] = None,
+                ) -> Any:
     """The lead board, best first, with owner and status; format=csv|xlsx downloads it."""
+    return await run_handler(request, format != "json", _leads, viewer, audit, settings, manager, branch, family,
+                             status, collapse_groups, limit, offset, format, lang)
+
+
+def _leads(viewer: Viewer, audit: AuditLog, settings: ApiSettings, manager: str | None, branch: str | None,
+           family: str | None, status: str | None, collapse_groups: bool, limit: int | None, offset: int,
+           format: str, lang: str | None) -> Any:
     from leads.board import board_page
 
     if format == "json":

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
+from api.audit import AuditLog
 from api.deps import AuditDep, SettingsDep, ViewerDep
 from api.errors import ERROR_RESPONSES
 from api.export import MEDIA_TYPES, render
+from api.lanes import run_handler
+from api.masking import Viewer
 from api.present import person_ids
 from api.prospect_query import ProspectQuery, query_prospects
 from api.schemas import FamiliesOut, ProspectPage
+from api.settings import ApiSettings
 
 __all__ = ["router"]
 
@@ -29,9 +33,13 @@ def families(viewer: ViewerDep) -> FamiliesOut:
 
 
 @router.get("/{family}", response_model=ProspectPage, responses=_FILES)
-def prospects(family: Annotated[str, Path(max_length=64)], viewer: ViewerDep, settings: SettingsDep,
-              audit: AuditDep, q: Annotated[ProspectQuery, Query()]) -> Any:
+async def prospects(request: Request, family: Annotated[str, Path(max_length=64)], viewer: ViewerDep,
+                    settings: SettingsDep, audit: AuditDep, q: Annotated[ProspectQuery, Query()]) -> Any:
     """Prospects of a family, best first, filtered and paged; format=csv|xlsx downloads a file."""
+    return await run_handler(request, q.format != "json", _prospects, family, viewer, settings, audit, q)
+
+
+def _prospects(family: str, viewer: Viewer, settings: ApiSettings, audit: AuditLog, q: ProspectQuery) -> Any:
     lang = q.lang or settings.lang
     if q.format == "json":
         limit = min(q.limit or settings.page_limit, settings.max_page_limit)

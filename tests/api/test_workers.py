@@ -402,7 +402,8 @@ def test_a_served_process_warms_a_version_committed_after_it_started(tmp_path, m
 
 
 def test_request_threads_bounds_the_handlers_a_worker_runs_at_once(tmp_path):
-    """`api.request_threads` is the worker's thread limit for handlers (unset: AnyIO's 40)."""
+    """`api.request_threads` is the worker's thread limit for interactive handlers (default 1:
+    first come, first served), `api.export_threads` its export lane's."""
     import anyio.to_thread
 
     from api.settings import ApiSettings
@@ -411,8 +412,44 @@ def test_request_threads_bounds_the_handlers_a_worker_runs_at_once(tmp_path):
         return anyio.to_thread.current_default_thread_limiter().total_tokens
 
     root = build_store(tmp_path / "store").root
-    with TestClient(create_app(store_path=root, settings=ApiSettings(request_threads=1))) as client:
-        assert client.portal.call(limit) == 1
-        assert client.get("/health").status_code == 200
     with TestClient(create_app(store_path=root)) as client:
+        assert client.portal.call(limit) == 1
+        assert client.app.state.export_lane.total_tokens == 1
+        assert client.get("/health").status_code == 200
+    with TestClient(create_app(store_path=root, settings=ApiSettings(request_threads=40, export_threads=2))) as client:
         assert client.portal.call(limit) == 40
+        assert client.app.state.export_lane.total_tokens == 2
+
+
+def test_an_export_runs_on_its_own_lane_and_holds_up_no_interactive_request(tmp_path, monkeypatch):
+    """With one interactive thread, a CSV export still being written does not keep a lookup
+    waiting: the lookup is answered while the export is held, and the export then completes."""
+    import threading
+
+    import api.routers.leads
+    import api.routers.prospects
+    from api.auth import add_token
+
+    store = build_store(tmp_path / "store")
+    token = add_token(store, "lanes", "admin")
+    release, started = threading.Event(), threading.Event()
+    plain = api.routers.prospects.render
+
+    def slow_render(*args, **kwargs):
+        started.set()
+        assert release.wait(10), "the lookup never came through while the export was held"
+        return plain(*args, **kwargs)
+
+    monkeypatch.setattr(api.routers.prospects, "render", slow_render)
+    headers = {"Authorization": f"Bearer {token}"}
+    with TestClient(create_app(store_path=store.root)) as client:
+        exported: list[int] = []
+        export = threading.Thread(target=lambda: exported.append(
+            client.get("/prospects/supply_chain?format=csv", headers=headers).status_code))
+        export.start()
+        assert started.wait(10)
+        me = client.get("/me", headers=headers)  # the interactive lane's one thread is free
+        assert me.status_code == 200 and export.is_alive()
+        release.set()
+        export.join(10)
+        assert exported == [200]
