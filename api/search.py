@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
+from graph.arrays import one_array
 from graph.schema import NODE_TABLES
 from graph.store import GraphStore
 
@@ -112,7 +113,7 @@ def _build(store: GraphStore, key: tuple[str, str | None]) -> _Index:
 
 def _strings(values: pd.Series) -> pa.Array:
     column = pa.array(values.astype("string"), pa.string())
-    return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    return one_array(column)
 
 
 def search_entities(store: GraphStore, q: str, *, limit: int = 20, person_names: bool = True,

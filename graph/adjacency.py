@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import sparse
 
+from graph.arrays import one_array
 from graph.schema import EDGE_KINDS, conform
 
 __all__ = ["Adjacency", "index_arrays", "encode_ids", "encode_arrow_ids", "lookup", "take_rows"]
@@ -42,7 +43,7 @@ def encode_arrow_ids(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """`encode_ids` of an Arrow string column, column-wise: its UTF-8 bytes laid out in a
     fixed-width array by numpy (no Python string per id; nulls as pandas writes them, "<NA>")."""
     if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks() if values.num_chunks else pa.array([], pa.large_string())
+        values = one_array(values)
     values = pc.fill_null(values.cast(pa.large_string()), "<NA>").cast(pa.large_binary())
     n = len(values)
     offsets = np.frombuffer(values.buffers()[1], dtype=np.int64)[values.offset:values.offset + n + 1]

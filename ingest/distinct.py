@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from graph.arrays import one_array
 from ingest.arrow_text import from_arrow, to_arrow
 
 __all__ = ["Distinct", "repeats"]
@@ -164,7 +165,7 @@ def _fingerprints_repeat(frame: pd.DataFrame, columns: list[str]) -> bool:
         if not isinstance(values, pd.arrays.ArrowStringArray):
             return True
         arr = pa.array(values)
-        arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+        arr = one_array(arr)
         if arr.null_count or len(arr) < 2 or not pa.types.is_large_string(arr.type):
             return True
         offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset: arr.offset + len(arr) + 1]

@@ -19,6 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from graph.arrays import one_array
 from ingest.arrow_text import from_arrow, matches, to_arrow
 
 __all__ = ["uscc_valid", "id_number_valid", "usccs_valid", "id_numbers_valid"]
@@ -69,7 +70,7 @@ def _shaped_codes(s: pd.Series, pattern: str, fits: Callable[[np.ndarray], np.nd
     upper case of a non-ASCII character, even where it is ASCII (ı → I, ſ → S), is no code character
     of an 18-byte value (its bytes would be fewer)."""
     arr = to_arrow(s.astype("string"))
-    arr = (arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr).cast(pa.large_string())
+    arr = one_array(arr).cast(pa.large_string())
     lengths = pc.fill_null(pc.binary_length(arr), 0).to_numpy(zero_copy_only=False)  # from the offsets
     exact = lengths == _CODE_LENGTH
     whole = bool(exact.all())
@@ -92,7 +93,7 @@ def _shaped_codes(s: pd.Series, pattern: str, fits: Callable[[np.ndarray], np.nd
 
 def _code_bytes(values: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Values of 18 bytes each as a rows x 18 matrix: they lie back to back in Arrow's data buffer."""
-    arr = (values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values).cast(pa.large_string())
+    arr = one_array(values).cast(pa.large_string())
     if len(arr) == 0:
         return np.empty((0, _CODE_LENGTH), dtype=np.uint8)
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset: arr.offset + len(arr) + 1]

@@ -12,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from graph.arrays import one_array
 from graph.duck import duckdb_cursor
 from graph.schema import FACT_TABLES, NODE_TABLES, TABLES, conform
 from ingest.names import normalise_names
@@ -151,7 +152,7 @@ def _repeated(df: pd.DataFrame, key: list[str]) -> np.ndarray | None:
 
 def _key_array(values: pd.Series) -> pa.Array:
     array = pa.array(values.array if isinstance(values.dtype, pd.api.extensions.ExtensionDtype) else values.to_numpy())
-    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+    return one_array(array)
 
 
 def _prints(arrays: list[pa.Array]) -> np.ndarray | None:
@@ -177,7 +178,7 @@ def _prints(arrays: list[pa.Array]) -> np.ndarray | None:
 
 def _array(keys: pd.Series) -> pa.Array:
     values = to_arrow(keys)
-    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    return one_array(values)
 
 
 def _role_span(old: pd.DataFrame, old_keys: pd.Series, new: pd.DataFrame, new_keys: pd.Series) -> pd.DataFrame:

@@ -29,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from graph.arrays import one_array
 from ingest.arrow_text import from_arrow, to_arrow
 
 __all__ = ["normalise_name", "normalise_names", "normalise_texts", "block_columns", "block_id", "split_branch",
@@ -102,7 +103,7 @@ def normalise_texts(values: pa.Array) -> pa.Array:
 def normalise_names(names: pd.Series) -> pd.Series:
     """`normalise_name` over a text column, once per distinct value (exports repeat names); <NA> stays."""
     values = to_arrow(names.astype("string"))
-    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    values = one_array(values)
     distinct = pc.dictionary_encode(values)
     return from_arrow(normalise_texts(distinct.dictionary).take(distinct.indices), names.index)
 

@@ -26,6 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from graph.arrays import one_array
 from ingest.arrow_text import (
     bytes_within,
     from_arrow,
@@ -326,7 +327,7 @@ def _mask_mobiles(values: pa.Array | pa.ChunkedArray) -> pa.Array | None:
     11 ASCII digits (blanks empty), so that each masked value is the same 11 bytes with the 4 after
     the first 3 starred. numpy copies Arrow's data buffer and stars a column of it: no value is
     sliced or joined (`mask_phone` of each value, as the kernels of `mask_phones` give)."""
-    arr = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    arr = one_array(values)
     if not pa.types.is_large_string(arr.type) or arr.offset or len(arr) == 0:
         return None
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[: len(arr) + 1]

@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
+from graph.arrays import one_array
 from ingest.names import (
     block_columns,
     block_id,
@@ -490,5 +491,5 @@ def _blank_as_null(values: pa.Array) -> pa.Array:
 def _text(values: pd.Series) -> pa.Array:
     """A text column as one large_string Arrow array (zero-copy for pyarrow-backed strings)."""
     arr = to_arrow(values)
-    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    arr = one_array(arr)
     return arr if arr.type == pa.large_string() else arr.cast(pa.large_string())

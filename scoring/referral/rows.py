@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from graph.arrays import one_array
 from scoring.frame import (
     EVIDENCE_ITEM,
     FRAME_SCHEMA,
@@ -57,7 +58,7 @@ class Slot:
 def column(table: pa.Table, name: str) -> pa.Array:
     """A column of a query result as one array (its one chunk as it is: no copy)."""
     values = table[name]
-    return values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
+    return one_array(values)
 
 
 def mask(table: pa.Table, name: str) -> np.ndarray:

@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from graph.arrays import one_array
 from graph.store import GraphStore
 from graph.vocabulary import PRODUCT_WORDS, TIER_WORDS, format_amount
 from graph.vocabulary import ROLE_LABELS as _ROLE_LABELS
@@ -153,7 +154,7 @@ def query(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any] | 
 def group_codes(*keys: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, list[pa.Array]]:
     """Integer group codes of rows keyed by one or more id columns (order of first appearance),
     and the key values of each code. Column-wise: Arrow dictionary encoding, then numpy."""
-    encoded = [(k.combine_chunks() if isinstance(k, pa.ChunkedArray) else k).dictionary_encode() for k in keys]
+    encoded = [one_array(k).dictionary_encode() for k in keys]
     combined = np.zeros(len(encoded[0]) if encoded else 0, dtype=np.int64)
     for enc in encoded:
         idx = np.asarray(pc.fill_null(enc.indices, len(enc.dictionary)).to_numpy(zero_copy_only=False), np.int64)
@@ -276,7 +277,7 @@ def lists_for(ids: pd.Series, keys: pa.Array | pa.ChunkedArray | pd.Series,
 
 def _list_array(lists: pd.Series) -> pa.ListArray:
     arr = pa.array(lists)
-    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    return one_array(arr)
 
 
 def list_lengths(lists: pd.Series) -> np.ndarray:
