@@ -100,7 +100,8 @@ SELECT family, kind, prospect_id, name, score,
                                                        'contribution': e.contribution})), '[]')::VARCHAR AS evidence,
        coalesce(to_json(path), '[]')::VARCHAR AS path,
        coalesce(to_json(suggested_products), '[]')::VARCHAR AS suggested_products,
-       manager_id, branch_id, anchor_id, association_id, employer_id, is_deepening
+       manager_id, branch_id, anchor_id, association_id, employer_id, is_deepening,
+       coalesce(details, '{}') AS details
 FROM frame JOIN stored USING (seq)
 ORDER BY stored.position
 """
@@ -111,17 +112,14 @@ def stored_rows(frame: pa.Table) -> pa.Table:
     frame = frame.append_column("seq", pa.array(np.arange(len(frame), dtype=np.int64)))
     con = duckdb_cursor()
     try:
-        # the details are text already: taken in the stored order by Arrow, not carried through
-        # the join and the sort (a referral row's details are 2 KB: 130 MB at 2M payments)
-        con.register("frame", frame.drop_columns(["details"]))
+        con.register("frame", frame)
         order = con.sql(_ORDER_SQL).to_arrow_table()
         con.register("stored", pa.table({"seq": order["seq"],
                                          "position": pa.array(np.arange(len(order), dtype=np.int64))}))
         rows = con.sql(_STORED_SQL).to_arrow_table()
     finally:
         con.close()
-    details = pc.fill_null(frame["details"].take(order["seq"]), "{}")
-    return rows.append_column("details", details.cast(pa.string())).add_column(5, "rank", order["rank"])
+    return rows.add_column(5, "rank", order["rank"])
 
 
 def rank(prospects: list[Prospect] | pa.Table) -> pd.DataFrame:
