@@ -11,8 +11,8 @@ prospect is an enterprise; `serve` builds them while it warms (`warm_prospect_in
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 import duckdb
 import numpy as np
@@ -22,8 +22,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from graph.adjacency import encode_arrow_ids, take_rows
+from graph.arrays import one_array
 from graph.errors import InvalidRequest, NotFound, StoreCorrupted
-from graph.index_cache import load_arrow
+from graph.index_cache import load_arrow, stored_arrow
 from graph.lru import Lru
 from graph.schema import FAMILIES, KINDS_BY_FAMILY
 from graph.store import GraphStore
@@ -163,13 +164,25 @@ def register_prospects(con: duckdb.DuckDBPyConnection, store: GraphStore, with_d
         positions = np.asarray(rows, dtype=np.int64)
         narrow = take_rows(table.select(wanted), positions)
     narrow = narrow.append_column("row_pos", pa.array(positions))
+
+    def at_rows(values: np.ndarray) -> pa.Array:  # the whole table's column, or the rows taken
+        return pa.array(values if rows is None else values[positions])
+
     if link_order:
-        narrow = narrow.append_column("link_order", pa.array(link_orders(source, table)[positions]))
+        narrow = narrow.append_column("link_order", at_rows(link_orders(source, table)))
     if is_enterprise:
-        narrow = narrow.append_column("is_enterprise",
-                                      pa.array(_prospect_is_enterprise(store, source, table)[positions]))
+        narrow = narrow.append_column("is_enterprise", at_rows(_prospect_is_enterprise(store, source, table)))
     con.register("prospects", narrow)
     return source, table
+
+
+def _per_version(source: str, key: tuple[Any, ...], build: Callable[[], _T]) -> _T:
+    """`build()`, kept per process for the prospects file `source` (the file names the version);
+    built on every call for a store that keeps no prospects file."""
+    if source == _NO_FILE:
+        return build()
+    found = _INDEXES.get((source, *key))
+    return found if found is not None else _INDEXES.put((source, *key), build())  # type: ignore[no-any-return]
 
 
 def link_orders(source: str, table: pa.Table) -> np.ndarray:
@@ -177,21 +190,21 @@ def link_orders(source: str, table: pa.Table) -> np.ndarray:
     anchor link (highest score, then an anchor before none, then table order). The overall list
     shows each prospect once, by that row (`scoring.answer`). Computed once per process and
     version: numbering every row per request cost most of a `/prospects` page at 2M payments."""
-    key = (source, table.num_rows, "link_order")
-    found = None if source == _NO_FILE else _INDEXES.get(key)
-    if found is not None:
-        return found  # type: ignore[no-any-return]
-    con = duckdb_cursor()
-    try:
-        con.register("t", table.select(["family", "kind", "prospect_id", "score", "anchor_id"]).append_column(
-            "row_pos", pa.array(np.arange(table.num_rows, dtype=np.int64))))
-        order = con.sql("SELECT row_pos, row_number() OVER (PARTITION BY family, kind, prospect_id ORDER BY score DESC, "
-                        "anchor_id NULLS LAST, row_pos) AS link_order FROM t").fetchnumpy()
-    finally:
-        con.close()
-    out = np.zeros(table.num_rows, dtype=np.int64)
-    out[np.asarray(order["row_pos"])] = np.asarray(order["link_order"])
-    return out if source == _NO_FILE else _INDEXES.put(key, out)  # type: ignore[no-any-return]
+
+    def build() -> np.ndarray:
+        con = duckdb_cursor()
+        try:
+            con.register("t", table.select(["family", "kind", "prospect_id", "score", "anchor_id"]).append_column(
+                "row_pos", pa.array(np.arange(table.num_rows, dtype=np.int64))))
+            order = con.sql("SELECT row_pos, row_number() OVER (PARTITION BY family, kind, prospect_id "
+                            "ORDER BY score DESC, anchor_id NULLS LAST, row_pos) AS link_order FROM t").fetchnumpy()
+        finally:
+            con.close()
+        out = np.zeros(table.num_rows, dtype=np.int64)
+        out[np.asarray(order["row_pos"])] = np.asarray(order["link_order"])
+        return out
+
+    return _per_version(source, (table.num_rows, "link_order"), build)
 
 
 def anchor_rows(store: GraphStore, anchor: str) -> np.ndarray | None:
@@ -201,15 +214,15 @@ def anchor_rows(store: GraphStore, anchor: str) -> np.ndarray | None:
     source, table = prospects_arrow(store)
     if source == _NO_FILE:
         return None
-    key = (source, table.num_rows)  # the file names the version
-    index = _INDEXES.get(key)
-    if index is None:
+
+    def build() -> tuple[np.ndarray, np.ndarray]:
         anchors = table.column("anchor_id")
         at = np.flatnonzero(pc.is_valid(anchors).to_numpy(zero_copy_only=False))  # rows with an anchor
         ids = encode_arrow_ids(anchors.take(pa.array(at)))
         order = np.argsort(ids, kind="stable")  # stable: each anchor's rows keep table order
-        index = _INDEXES.put(key, (ids[order], at[order]))
-    keys, positions = index
+        return ids[order], at[order]
+
+    keys, positions = _per_version(source, (table.num_rows, "anchor"), build)
     wanted = str(anchor).encode("utf-8")
     if len(keys) == 0 or len(wanted) > keys.dtype.itemsize:
         return np.zeros(0, dtype=np.int64)  # longer than every stored anchor: none of them
@@ -221,23 +234,26 @@ def _prospect_is_enterprise(store: GraphStore, source: str, table: pa.Table) -> 
     """Whether each row's prospect is an enterprise (a role's enterprise kinds are listed where it
     is one), once per process, prospects file and enterprises version: a join of every row with
     the enterprises' ids (200k at 2M payments) per request cost ~40 ms."""
-    key = (source, table.num_rows, "is_enterprise", store._table_token("enterprises"))  # noqa: SLF001
-    found = None if source == _NO_FILE else _INDEXES.get(key)
-    if found is None:
-        ids = pa.array(store.read("enterprises", ["id"])["id"].astype("string"), pa.large_string())
-        found = pc.is_in(table.column("prospect_id"), value_set=ids).to_numpy(zero_copy_only=False)
-        found = found if source == _NO_FILE else _INDEXES.put(key, found)
-    return found  # type: ignore[no-any-return]
+
+    def build() -> np.ndarray:
+        ids = stored_arrow(store, "enterprises").column("id")
+        return pc.is_in(table.column("prospect_id"), value_set=one_array(ids)).to_numpy(zero_copy_only=False)
+
+    token = store._table_token("enterprises")  # noqa: SLF001 - the store's own token
+    return _per_version(source, (table.num_rows, "is_enterprise", token), build)
 
 
 def warm_prospect_indexes(store: GraphStore) -> None:
-    """Build the current version's anchor index and link orders now (`serve` warming)."""
+    """Build the current version's per-version indexes now (`serve` warming)."""
+    source, table = prospects_arrow(store)
     anchor_rows(store, "")
-    link_orders(*prospects_arrow(store))
+    link_orders(source, table)
+    _prospect_is_enterprise(store, source, table)
 
 
-# per process and version (source file, rows): the anchor index and the link orders
+# per process and prospects file: the anchor index, the link orders, the enterprise flags
 _INDEXES = Lru(8)
+_T = TypeVar("_T")
 
 
 def load_prospects(
