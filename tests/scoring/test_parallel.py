@@ -8,6 +8,7 @@ import shutil
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 
@@ -151,44 +152,42 @@ def _threads() -> int:
         con.close()
 
 
-def test_each_process_takes_its_share_of_the_cores_then_every_core_again(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def four_cores(monkeypatch: pytest.MonkeyPatch) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The process seen as having four cores, its DuckDB database on four threads (put back after)."""
     monkeypatch.setattr(parallel, "_cores", lambda: 4)
     original = _threads()
     con = duckdb_cursor()
     con.execute("SET threads = 4").fetchall()
     try:
-        with duckdb_threads(2) as every_core:
-            assert _threads() == 2  # two processes on four cores: two each
-            every_core()
-            assert _threads() == 4  # the others are done
-        with duckdb_threads(3):
-            assert _threads() == 1  # never below one
-        assert _threads() == 4  # restored on leaving
-        con.execute("SET threads = 1").fetchall()
-        with duckdb_threads(1):
-            assert _threads() == 1  # a share is never more than the process had
+        yield con
     finally:
         con.execute(f"SET threads = {original}").fetchall()
         con.close()
 
 
-def test_referrals_own_database_takes_the_process_share(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_process_takes_its_share_of_the_cores_then_every_core_again(four_cores) -> None:
+    with duckdb_threads(2) as every_core:
+        assert _threads() == 2  # two processes on four cores: two each
+        every_core()
+        assert _threads() == 4  # the others are done
+    with duckdb_threads(3):
+        assert _threads() == 1  # never below one
+    assert _threads() == 4  # restored on leaving
+    four_cores.execute("SET threads = 1").fetchall()
+    with duckdb_threads(1):
+        assert _threads() == 1  # a share is never more than the process had
+
+
+def test_referrals_own_database_takes_the_process_share(four_cores) -> None:
     from scoring.referral.score import _connect
 
-    monkeypatch.setattr(parallel, "_cores", lambda: 4)
-    original = _threads()
-    con = duckdb_cursor()
-    con.execute("SET threads = 4").fetchall()
-    try:
-        with duckdb_threads(4):
-            own = _connect()
-            try:
-                assert own.execute("SELECT current_setting('threads')").fetchall()[0][0] == 1
-            finally:
-                own.close()
-    finally:
-        con.execute(f"SET threads = {original}").fetchall()
-        con.close()
+    with duckdb_threads(4):
+        own = _connect()
+        try:
+            assert own.execute("SELECT current_setting('threads')").fetchall()[0][0] == 1
+        finally:
+            own.close()
 
 
 class _Pool:
