@@ -44,8 +44,8 @@ _ID_CHECK = "10X98765432"
 def id_number_valid(number: str) -> bool:
     """GB 11643-1999: 17 digits (with a real birth date) and a mod-11 check character."""
     number = number.strip().upper()
-    if len(number) != 18 or not number[:17].isdigit():
-        return False
+    if len(number) != 18 or not number.isascii() or not number[:17].isdigit():
+        return False  # ASCII digits only (str.isdigit takes full-width and other scripts' digits)
     try:
         pd.Timestamp(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
@@ -129,7 +129,7 @@ def id_numbers_valid(s: pd.Series) -> pd.Series:
     if len(rows):
         digits = raw[:, :17] - np.uint8(48)  # bytes '0'-'9' → 0-9, still one byte each
         check_ok = _ID_CHECK_OF_TOTAL[_weighted(digits, _ID_WEIGHTS)] == raw[:, 17]
-        out[rows] = check_ok & _real_birth_dates(digits, raw)
+        out[rows] = check_ok & _real_birth_dates(digits)
     return pd.Series(out, index=s.index)
 
 
@@ -138,20 +138,14 @@ _YEARS = np.arange(10_000)
 _LEAP = (_YEARS % 4 == 0) & ((_YEARS % 100 != 0) | (_YEARS % 400 == 0))  # of every 4-digit year
 
 
-def _real_birth_dates(digits: np.ndarray, raw: np.ndarray) -> np.ndarray:
-    """True where digits 7-14 of an ID number are a real date: months and days by the calendar
-    (numpy) for years 1900-2099, pandas' own date parser for the rare other years."""
+def _real_birth_dates(digits: np.ndarray) -> np.ndarray:
+    """True where digits 7-14 of an ID number are a real date (numpy): months and days by the
+    proleptic Gregorian calendar, as `pd.Timestamp` takes them, for years 1-9999 (year 0 is none)."""
     year = _weighted(digits[:, 6:10], (1000, 100, 10, 1))
     month = _weighted(digits[:, 10:12], (10, 1))
     day = _weighted(digits[:, 12:14], (10, 1))
     days = _DAYS_IN_MONTH[np.clip(month, 0, 12)] + ((month == 2) & _LEAP[year])
-    out = (month >= 1) & (month <= 12) & (day >= 1) & (day <= days)
-    other = (year < 1900) | (year > 2099)
-    if other.any():
-        dates = np.ascontiguousarray(raw[other, 6:14]).view("S8").ravel().astype(str)
-        out[other] = pd.to_datetime(pd.Series(dates, dtype=object), format="%Y%m%d",
-                                    errors="coerce").notna().to_numpy()
-    return out
+    return (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= days)
 
 
 _USCC_VALUE = np.full(256, 255, dtype=np.uint8)  # 255: no code character

@@ -306,7 +306,9 @@ def mask_phones(s: pd.Series) -> pd.Series:
         masked = pc.binary_join_element_wise(pc.utf8_slice_codeunits(arr, 0, 3), pa.scalar("****", arr.type),
                                              pc.utf8_slice_codeunits(arr, -4), pa.scalar("", arr.type))
         return from_arrow(masked, s.index)
-    arr = pc.replace_substring_regex(arr, r"\D", "")
+    # as `mask_phone`: full-width forms to ASCII (NFKC), then every character but a digit of any
+    # script dropped (RE2's \D would drop full-width and other scripts' digits with the rest)
+    arr = pc.replace_substring_regex(pc.utf8_normalize(arr, "NFKC"), r"[^\p{Nd}]", "")
     arr = pc.if_else(pc.and_(pc.starts_with(arr, "86"), pc.equal(pc.utf8_length(arr), 13)),
                      pc.utf8_slice_codeunits(arr, 2), arr)
     length = pc.utf8_length(arr)

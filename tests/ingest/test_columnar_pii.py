@@ -70,7 +70,11 @@ def test_id_numbers_valid_matches_id_number_valid() -> None:
         numbers.append(_id_with_check(f"{rng.randint(0, 999999):06d}{day}{rng.randint(0, 999):03d}"))
     numbers += ["11010519491231002X", "11010519491231002x", " 11010519491231002X ", "11010519491231002X\u3000",
                 "110105194912310021", "110105194902290023", "11010519491231002",
-                "11010519491231002ſ", "", "11010519491231002X1"]
+                "11010519491231002ſ", "", "11010519491231002X1",
+                _id_with_check("110105" "00000101" "002"),  # year 0: no date (pd.Timestamp refuses it)
+                _id_with_check("110105" "00010101" "002"),  # year 1 is one
+                "١١٠١٠٥١٩٤٩١٢٣١٠٠٢X",  # Arabic-Indic digits: str.isdigit takes them, no ID number has them
+                "１１０１０５１９４９１２３１００２Ｘ"]  # full width
     column = pd.Series(numbers, dtype="string")
     expected = [id_number_valid(n) for n in numbers]
     assert id_numbers_valid(column).tolist() == expected
@@ -84,10 +88,13 @@ def test_mask_phones_is_mask_phone_per_value() -> None:
     rng = random.Random(7)
     mobiles = ["1" + "".join(rng.choice("0123456789") for _ in range(10)) for _ in range(500)]
     usual = pd.Series([*mobiles, None, ""], dtype="string", index=range(3, 505))
-    odd = pd.Series([*mobiles[:5], "138-1234-5678", "+86 138 1234 5678", "021-62345678", "12345", "1381234567x", None], dtype="string")
+    odd = pd.Series([*mobiles[:5], "138-1234-5678", "+86 138 1234 5678", "021-62345678", "12345", "1381234567x", None,
+                     "１３８１２３４５６７８", "＋８６ １３８-１２３４-５６７８",  # full width: masked, not lost
+                     "٣٣٣١٢٣٤٥٦٧٨"], dtype="string")  # another script's digits, as `mask_phone` keeps them
     for column in (usual, odd, usual.iloc[100:200]):
         masked = mask_phones(column)
         assert masked.index.equals(column.index)
         expected = [None if pd.isna(p) or not mask_phone(p) else mask_phone(p) for p in column]
         assert [None if pd.isna(m) else m for m in masked] == expected
     assert mask_phones(usual).iloc[0] == mobiles[0][:3] + "****" + mobiles[0][-4:]
+    assert mask_phones(odd).iloc[-3:].tolist() == ["138****5678", "138****5678", "٣٣٣****٥٦٧٨"]
