@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.ipc  # noqa: F401 - pa.ipc
 
 from graph.duck import duckdb_cursor
+from graph.index_cache import GRAPH_CACHES
 from graph.memory import lean_allocator
 from graph.settings import Settings, get_settings, override_settings
 from graph.store import GraphStore
@@ -43,8 +44,10 @@ __all__ = ["plan", "process_count", "worker_store", "FamilyWorkers", "run_groups
 log = logging.getLogger("prospect_graph.scoring")
 
 # A family's share of a scoring run, from `make bench` at 2M payments (seconds: bench/RESULTS.md,
-# "Scoring time per family"); only the proportions matter. A family not listed weighs 1.
-_COST = {"referral": 7.8, "retail_linkage": 4.5, "supply_chain": 3.0, "ecosystem": 2.2}
+# "Scoring time per family", 2026-12-06 on an AMD EPYC); only the proportions matter. A family not
+# listed weighs 1. Earlier weights (referral 7.8, retail 4.5, supply 3.0, ecosystem 2.2) left the
+# referral worker idle for a third of the run: the run's own process scored three families.
+_COST = {"referral": 13.9, "retail_linkage": 12.4, "supply_chain": 6.9, "ecosystem": 3.6}
 
 
 def process_count(settings: ScoringSettings) -> int:
@@ -92,7 +95,7 @@ def plan(families: Sequence[str], processes: int) -> list[list[str]]:
     without a family are left out.
 
     >>> plan(["supply_chain", "referral", "retail_linkage", "ecosystem"], 2)
-    [['referral'], ['supply_chain', 'retail_linkage', 'ecosystem']]
+    [['referral', 'ecosystem'], ['supply_chain', 'retail_linkage']]
     >>> plan(["supply_chain", "referral"], 1)
     [['supply_chain', 'referral']]
     """
@@ -143,10 +146,10 @@ class FamilyWorkers:
         return self._pools[group].submit(_score_in_worker, self._store, family, self._settings,
                                          self._folder / f"{family}.arrow", len(self._pools) + 1)
 
-    def submit_graph_caches(self, group: int) -> Future[float]:
-        """Queue the build of the store's graph caches (`graph.index_cache.warm_graph`) in the
-        group's worker, after the families queued there."""
-        return self._pools[group].submit(_graph_caches_in_worker, self._store, self._settings)
+    def submit_graph_caches(self, group: int, part: str) -> Future[float]:
+        """Queue the build of one of the store's graph caches (`graph.index_cache.GRAPH_CACHES`)
+        in the group's worker, after the families queued there."""
+        return self._pools[group].submit(_graph_caches_in_worker, self._store, self._settings, part)
 
     def rows(self, family: str) -> pa.Table:
         """A family's rows as written by its worker (memory-mapped: read as they are used)."""
@@ -180,8 +183,9 @@ def _score_in_worker(store_blob: bytes, family: str, settings: Settings, target:
         return seconds
 
 
-def _graph_caches_in_worker(store_blob: bytes, settings: Settings) -> float:
-    """In a worker: the store's adjacency and node index written to its disk cache; the seconds taken."""
+def _graph_caches_in_worker(store_blob: bytes, settings: Settings, part: str) -> float:
+    """In a worker: one of the store's graph caches (the adjacency or the node index) written to
+    its disk cache; the seconds taken."""
     import time
 
     from graph.index_cache import warm_graph
@@ -190,7 +194,7 @@ def _graph_caches_in_worker(store_blob: bytes, settings: Settings) -> float:
     started = time.perf_counter()
     with override_settings(settings):
         try:
-            warm_graph(store)
+            warm_graph(store, (part,))
         except Exception as exc:
             raise _travelling(exc) from None
     return time.perf_counter() - started
@@ -211,11 +215,11 @@ def run_groups(store: GraphStore, groups: list[list[str]], settings: ScoringSett
     """Score `groups`: the last in this process (`score_here`), the others in workers; yields
     (family, stored rows, seconds) for each family, this process's own first.
 
-    `graph_caches`: also build the store's graph caches (`graph.index_cache.warm_graph`: they
-    depend on the edges and node tables only, which a score run never changes) on whichever
-    process is free first: a worker as soon as its families are done (queued from its last
-    family's completion, while this process still scores), else this process once its own are
-    done (every worker still scoring). Without workers nothing is built here."""
+    `graph_caches`: also build the store's graph caches (`graph.index_cache.GRAPH_CACHES`: they
+    depend on the edges and node tables only, which a score run never changes), each on
+    whichever process is free first: a worker as soon as its families are done (queued from its
+    last family's completion, while this process may still score) or its last cache is built,
+    and this process once its own families are done. Without workers nothing is built here."""
     blob = worker_store(store) if len(groups) > 1 else None
     if blob is None:
         for family in [f for g in groups for f in g]:
@@ -227,7 +231,7 @@ def run_groups(store: GraphStore, groups: list[list[str]], settings: ScoringSett
     with tempfile.TemporaryDirectory(dir=store.root, prefix=".score-", ignore_cleanup_errors=True) as folder, \
             FamilyWorkers(blob, len(groups) - 1, settings, Path(folder)) as workers:
         pending = [(f, workers.submit(i, f)) for i, group in enumerate(groups[:-1]) for f in group]
-        caches = _CachesOnce(workers, graph_caches)
+        caches = _CacheParts(workers, GRAPH_CACHES if graph_caches else ())
         for i, group in enumerate(groups[:-1]):  # a worker runs its families in order: its last is its end
             last = dict(pending)[group[-1]]
             last.add_done_callback(functools.partial(caches.offer, i))
@@ -238,8 +242,8 @@ def run_groups(store: GraphStore, groups: list[list[str]], settings: ScoringSett
                 yield (family, *score_here(reader, family, settings))
                 if all(future.done() for _, future in pending):
                     every_core()  # the workers are done: this process's queries may use every core
-        if caches.take():  # every worker still scoring: build them here meanwhile
-            _graph_caches_here(reader)
+        while (part := caches.take()) is not None:  # a cache no worker has taken: built here meanwhile
+            _graph_caches_here(reader, part)
         for family, future in pending:
             step(family)
             seconds = future.result()
@@ -247,44 +251,48 @@ def run_groups(store: GraphStore, groups: list[list[str]], settings: ScoringSett
         caches.wait()
 
 
-class _CachesOnce:
-    """The graph caches of a run, built once: by the first worker to finish its families
-    (`offer`, called from the pool's thread as the worker's last family completes) or by the
-    run's own process (`take`, once its families are done), whichever comes first."""
+class _CacheParts:
+    """The graph caches of a run, each built once, the costlier first: by a worker once its
+    families are done (`offer`, called from the pool's thread as its last family or its last
+    cache completes) or by the run's own process once its families are done (`take`),
+    whichever is free first. Two processes free at about the same time build one each."""
 
-    def __init__(self, workers: FamilyWorkers, wanted: bool) -> None:
-        self._workers, self._todo, self._lock = workers, wanted, threading.Lock()
-        self._future: Future[float] | None = None
+    def __init__(self, workers: FamilyWorkers, parts: Sequence[str]) -> None:
+        self._workers, self._todo, self._lock = workers, list(parts), threading.Lock()
+        self._futures: list[Future[float]] = []
 
     def offer(self, group: int, _done: Future[float] | None = None) -> None:
         with self._lock:
             if not self._todo:
                 return
             try:
-                self._future = self._workers.submit_graph_caches(group)
+                future = self._workers.submit_graph_caches(group, self._todo[0])
             except RuntimeError:  # the pool is shutting down (the run failed): nothing to build
+                self._todo.clear()
                 return
-            self._todo = False
+            self._todo.pop(0)
+            self._futures.append(future)
+        # outside the lock: a future already done runs its callback here, at once
+        future.add_done_callback(functools.partial(self.offer, group))
 
-    def take(self) -> bool:
+    def take(self) -> str | None:
         with self._lock:
-            todo, self._todo = self._todo, False
-            return todo
+            return self._todo.pop(0) if self._todo else None
 
     def wait(self) -> None:
         with self._lock:
-            future = self._future
-        if future is not None:
+            futures = list(self._futures)
+        for future in futures:
             try:
                 future.result()
             except Exception:  # noqa: BLE001 - the scores stand; the caches are built when next needed
                 log.warning("building the graph caches in a scoring worker failed", exc_info=True)
 
 
-def _graph_caches_here(store: GraphStore) -> None:
+def _graph_caches_here(store: GraphStore, part: str) -> None:
     from graph.index_cache import warm_graph
 
     try:
-        warm_graph(store)
+        warm_graph(store, (part,))
     except Exception:  # noqa: BLE001 - the scores stand; the caches are built when next needed
         log.warning("building the graph caches beside the scoring failed", exc_info=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 
 import duckdb
@@ -16,6 +17,7 @@ import scoring.parallel as parallel
 import scoring.run as run
 from graph.duck import duckdb_cursor
 from graph.errors import InvalidRequest
+from graph.index_cache import GRAPH_CACHES, warm_graph
 from graph.networkx_store import NetworkxStore
 from graph.schema import FAMILIES
 from graph.settings import ScoringSettings
@@ -54,8 +56,9 @@ def test_a_workers_family_is_scored_in_another_process(demo_store: NetworkxStore
 
     monkeypatch.setattr(run, "family_rows", spying)  # in this process only: a worker imports its own
     summary = run.score_all(store, ScoringSettings(processes=2))
-    assert sorted(here) == sorted(set(FAMILIES) - {"referral"})
-    assert summary.rows["referral"] > 0  # scored all the same, by the worker
+    elsewhere = plan(list(FAMILIES), 2)[0]  # the first group goes to the worker
+    assert sorted(here) == sorted(set(FAMILIES) - set(elsewhere))
+    assert all(summary.rows[family] > 0 for family in elsewhere)  # scored all the same, by the worker
 
 
 def test_a_workers_error_is_raised_with_its_type_and_message(demo_store: NetworkxStore, tmp_path: Path) -> None:
@@ -95,7 +98,7 @@ def test_progress_names_every_family_then_the_write(demo_store: NetworkxStore, t
 
 
 def test_plan_balances_by_cost_and_keeps_the_order() -> None:
-    assert plan(list(FAMILIES), 2) == [["referral"], ["supply_chain", "retail_linkage", "ecosystem"]]
+    assert plan(list(FAMILIES), 2) == [["referral", "ecosystem"], ["supply_chain", "retail_linkage"]]
     assert plan(list(FAMILIES), 1) == [list(FAMILIES)]
     assert plan(["ecosystem"], 2) == [["ecosystem"]]
     assert sorted(f for g in plan(list(FAMILIES), 8) for f in g) == sorted(FAMILIES)
@@ -191,34 +194,61 @@ def test_referrals_own_database_takes_the_process_share(four_cores) -> None:
 
 
 class _Pool:
-    def __init__(self) -> None:
-        self.submitted: list[int] = []
+    """Stands in for `FamilyWorkers`: records which worker is given which graph cache; `busy`
+    leaves the futures pending (the worker still building), else they are done at once."""
 
-    def submit_graph_caches(self, group: int) -> object:
-        self.submitted.append(group)
-        from concurrent.futures import Future
+    def __init__(self, busy: bool = False) -> None:
+        self.submitted: list[tuple[int, str]] = []
+        self.pending: list[Future[float]] = []
+        self.busy = busy
 
-        done: Future[float] = Future()
-        done.set_result(0.0)
-        return done
+    def submit_graph_caches(self, group: int, part: str) -> Future[float]:
+        self.submitted.append((group, part))
+        future: Future[float] = Future()
+        if self.busy:
+            self.pending.append(future)
+        else:
+            future.set_result(0.0)
+        return future
 
 
-def test_the_graph_caches_are_built_once_by_whoever_is_free_first() -> None:
+def test_each_graph_cache_is_built_once_by_whoever_is_free_first() -> None:
     pool = _Pool()
-    caches = parallel._CachesOnce(pool, True)  # type: ignore[arg-type]
-    caches.offer(0)  # a worker's last family completed first: it builds them
+    caches = parallel._CacheParts(pool, GRAPH_CACHES)  # type: ignore[arg-type]
+    caches.offer(0)  # a worker's last family completed first: it builds them, one after the other
     caches.offer(1)
-    assert pool.submitted == [0]
-    assert not caches.take()  # the run's process has nothing left to build
+    assert pool.submitted == [(0, "adjacency"), (0, "nodes")]
+    assert caches.take() is None  # the run's process has nothing left to build
+    caches.wait()
+
+    pool = _Pool(busy=True)
+    caches = parallel._CacheParts(pool, GRAPH_CACHES)  # type: ignore[arg-type]
+    caches.offer(0)  # the worker is free first: the costlier cache
+    assert caches.take() == "nodes"  # the run's process, free while the worker builds, the other
+    assert caches.take() is None
+    pool.pending[0].set_result(0.0)  # the worker's cache is done: nothing left for it
+    assert pool.submitted == [(0, "adjacency")]
     caches.wait()
 
     pool = _Pool()
-    caches = parallel._CachesOnce(pool, True)  # type: ignore[arg-type]
-    assert caches.take()  # the run's process is free first: it builds them
-    caches.offer(0)
-    assert pool.submitted == []
+    caches = parallel._CacheParts(pool, GRAPH_CACHES)  # type: ignore[arg-type]
+    assert caches.take() == "adjacency"  # the run's process is free first
+    caches.offer(0)  # the worker, free next, builds the other
+    assert pool.submitted == [(0, "nodes")]
+    assert caches.take() is None
 
     pool = _Pool()
-    caches = parallel._CachesOnce(pool, False)  # type: ignore[arg-type]
+    caches = parallel._CacheParts(pool, ())  # type: ignore[arg-type]
     caches.offer(0)
-    assert pool.submitted == [] and not caches.take()  # not asked for
+    assert pool.submitted == [] and caches.take() is None  # not asked for
+
+
+def test_warm_graph_builds_the_part_asked_for(demo_store: NetworkxStore, tmp_path: Path) -> None:
+    store = _copy(demo_store, tmp_path)
+    cache = store.root / "cache"
+    warm_graph(store, ("nodes",))
+    assert [p.name.split("-")[0] for p in cache.iterdir()] == ["nodes"]
+    warm_graph(store, ("adjacency",))
+    assert sorted(p.name.split("-")[0] for p in cache.iterdir()) == ["adjacency", "nodes"]
+    with pytest.raises(ValueError, match="no graph cache named"):
+        warm_graph(store, ("edges",))
