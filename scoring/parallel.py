@@ -1,20 +1,17 @@
-"""The scoring run on several cores: families scored in worker processes as they come free.
+"""The scoring run on several cores: groups of families scored in worker processes.
 
 The families are mostly Python between DuckDB queries, so one process keeps one core busy
-for much of a run. `score_all` queues the families costliest first (`by_cost`, by their
-measured cost) and then the API's graph caches; each worker process takes the next item as
-soon as it is free, and so does the run's own process, so neither waits while the other still
-has work (a fixed split by cost measured at 2M payments left one process idle for 50 s at 20M,
-where the families' shares differ). The families' rows come back in their stored form (Arrow)
+for much of a run. `score_all` splits the families into groups balanced by their measured
+cost (`plan`); the run's own process scores the last group while each other group is scored
+in a worker process of its own, and the families' rows come back in their stored form (Arrow)
 as each family finishes. The rows are the same as scored in one process: every family is
 deterministic and the stored table is put together in family order whatever finishes first.
 
 Workers are spawned (a new interpreter: DuckDB's threads and a fork of a process using them do
-not mix); each starts on the costliest family while this process scores the next. A worker
-reads the version the run started on (`GraphStore.snapshot`), with the run's settings; an
-error in a worker is raised again in the run's process with its own type and message.
-`ScoringSettings.processes` (``PROSPECT_GRAPH_SCORING__PROCESSES``) sets the number of
-processes: unset = min(2, cores), 1 = every family in the run's own process.
+not mix); one starts while this process scores its own first family. A worker reads the version the run started on (`GraphStore.snapshot`), with the run's
+settings; an error in a worker is raised again in the run's process with its own type and
+message. `ScoringSettings.processes` (``PROSPECT_GRAPH_SCORING__PROCESSES``) sets the number
+of processes: unset = min(2, cores), 1 = every family in the run's own process.
 """
 
 from __future__ import annotations
@@ -42,14 +39,14 @@ from graph.settings import Settings, get_settings, override_settings
 from graph.store import GraphStore
 from scoring.settings import ScoringSettings
 
-__all__ = ["by_cost", "process_count", "worker_store", "FamilyWorkers", "run_groups", "duckdb_threads"]
+__all__ = ["plan", "process_count", "worker_store", "FamilyWorkers", "run_groups", "duckdb_threads"]
 
 log = logging.getLogger("prospect_graph.scoring")
 
-# A family's cost in a scoring run, from `make bench` at 2M payments (seconds: bench/RESULTS.md,
-# "Scoring time per family", 2026-12-06 on an AMD EPYC): only the order matters, the costliest
-# taken first (at 20M too: referral 175 s, retail 133, supply chain 98, ecosystem 68). A family
-# not listed weighs 1.
+# A family's share of a scoring run, from `make bench` at 2M payments (seconds: bench/RESULTS.md,
+# "Scoring time per family", 2026-12-06 on an AMD EPYC); only the proportions matter. A family not
+# listed weighs 1. Earlier weights (referral 7.8, retail 4.5, supply 3.0, ecosystem 2.2) left the
+# referral worker idle for a third of the run: the run's own process scored three families.
 _COST = {"referral": 13.9, "retail_linkage": 12.4, "supply_chain": 6.9, "ecosystem": 3.6}
 
 
@@ -91,14 +88,25 @@ def duckdb_threads(processes: int) -> Iterator[Callable[[], None]]:
         con.close()
 
 
-def by_cost(families: Sequence[str]) -> list[str]:
-    """The families costliest first (ties: in the given order), the order a run hands them out in:
-    the longest first, so the last one taken is short and no process is left alone with a long one.
+def plan(families: Sequence[str], processes: int) -> list[list[str]]:
+    """The families in at most `processes` groups of about equal cost, each in the given order.
 
-    >>> by_cost(["supply_chain", "referral", "retail_linkage", "ecosystem"])
-    ['referral', 'retail_linkage', 'supply_chain', 'ecosystem']
+    Longest first, each to the group with the least cost so far (ties: the first group); groups
+    without a family are left out.
+
+    >>> plan(["supply_chain", "referral", "retail_linkage", "ecosystem"], 2)
+    [['referral', 'ecosystem'], ['supply_chain', 'retail_linkage']]
+    >>> plan(["supply_chain", "referral"], 1)
+    [['supply_chain', 'referral']]
     """
-    return sorted(families, key=lambda f: -_COST.get(f, 1.0))
+    groups: list[list[str]] = [[] for _ in range(max(1, processes))]
+    load = [0.0] * len(groups)
+    for family in sorted(families, key=lambda f: -_COST.get(f, 1.0)):
+        least = load.index(min(load))
+        groups[least].append(family)
+        load[least] += _COST.get(family, 1.0)
+    order = {f: i for i, f in enumerate(families)}
+    return [sorted(g, key=order.__getitem__) for g in groups if g]
 
 
 def worker_store(store: GraphStore) -> bytes | None:
@@ -118,7 +126,7 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 class FamilyWorkers:
-    """`workers` worker processes; `submit` queues a family in one of them.
+    """One worker process per group of families; `submit` queues a family in its group's worker.
 
     A worker writes a family's rows as an Arrow IPC file in `folder` and `rows` maps it back,
     so the rows reach this process only when it asks for them (a result sent back through the
@@ -127,21 +135,21 @@ class FamilyWorkers:
     (here or in a worker) they are stopped at once, so no worker outlives a failed run.
     """
 
-    def __init__(self, store_blob: bytes, workers: int, settings: ScoringSettings, folder: Path) -> None:
+    def __init__(self, store_blob: bytes, groups: int, settings: ScoringSettings, folder: Path) -> None:
         self._store = store_blob
         self._settings: Settings = get_settings().model_copy(update={"scoring": settings})
         self._folder = folder
         lean_allocator()  # the workers' allocator, read by their interpreters as they start
-        self._pools = [ProcessPoolExecutor(max_workers=1, mp_context=_context()) for _ in range(workers)]
+        self._pools = [ProcessPoolExecutor(max_workers=1, mp_context=_context()) for _ in range(groups)]
 
-    def submit(self, worker: int, family: str) -> Future[float]:
-        return self._pools[worker].submit(_score_in_worker, self._store, family, self._settings,
+    def submit(self, group: int, family: str) -> Future[float]:
+        return self._pools[group].submit(_score_in_worker, self._store, family, self._settings,
                                          self._folder / f"{family}.arrow", len(self._pools) + 1)
 
-    def submit_graph_caches(self, worker: int, part: str) -> Future[float]:
+    def submit_graph_caches(self, group: int, part: str) -> Future[float]:
         """Queue the build of one of the store's graph caches (`graph.index_cache.GRAPH_CACHES`)
-        in a worker, after what is queued there."""
-        return self._pools[worker].submit(_graph_caches_in_worker, self._store, self._settings, part)
+        in the group's worker, after the families queued there."""
+        return self._pools[group].submit(_graph_caches_in_worker, self._store, self._settings, part)
 
     def rows(self, family: str) -> pa.Table:
         """A family's rows as written by its worker (memory-mapped: read as they are used)."""
@@ -201,98 +209,79 @@ def _travelling(exc: Exception) -> Exception:
         return RuntimeError(f"{type(exc).__name__}: {exc}")
 
 
-def run_groups(store: GraphStore, families: list[str], processes: int, settings: ScoringSettings,
+def run_groups(store: GraphStore, groups: list[list[str]], settings: ScoringSettings,
                score_here: Callable[[GraphStore, str, ScoringSettings], tuple[pa.Table, float]],
                step: Callable[[str], None], graph_caches: bool = False) -> Generator[tuple[str, pa.Table, float], None, None]:
-    """Score `families` on `processes` processes, this one (`score_here`) and workers, each taking
-    the next family (costliest first, `by_cost`) as soon as it is free; yields (family, stored
-    rows, seconds) for each family, this process's own first.
+    """Score `groups`: the last in this process (`score_here`), the others in workers; yields
+    (family, stored rows, seconds) for each family, this process's own first.
 
     `graph_caches`: also build the store's graph caches (`graph.index_cache.GRAPH_CACHES`: they
-    depend on the edges and node tables only, which a score run never changes), queued after the
-    families: each is built by whichever process is free first. Without workers nothing is built here."""
-    order = by_cost(families)
-    workers = min(processes, len(order)) - 1
-    blob = worker_store(store) if workers > 0 else None
+    depend on the edges and node tables only, which a score run never changes), each on
+    whichever process is free first: a worker as soon as its families are done (queued from its
+    last family's completion, while this process may still score) or its last cache is built,
+    and this process once its own families are done. Without workers nothing is built here."""
+    blob = worker_store(store) if len(groups) > 1 else None
     if blob is None:
-        for family in order:
+        for family in [f for g in groups for f in g]:
             step(family)
             yield (family, *score_here(store, family, settings))
         return
     reader: GraphStore = pickle.loads(blob)  # noqa: S301 - the same pinned version as the workers
     # the workers' rows are client data: a private folder (0700) in the store's own folder
     with tempfile.TemporaryDirectory(dir=store.root, prefix=".score-", ignore_cleanup_errors=True) as folder, \
-            FamilyWorkers(blob, workers, settings, Path(folder)) as pool:
-        work = _Work(pool, order, GRAPH_CACHES if graph_caches else ())
-        for worker in range(workers):  # each worker starts on the costliest family left
-            work.offer(worker)
-        with duckdb_threads(workers + 1) as every_core:
-            while (item := work.take()) is not None:
-                kind, name = item
-                if kind == "cache":  # a cache no worker has taken: built here meanwhile
-                    _graph_caches_here(reader, name)
-                    continue
-                step(f"{name} (with {', '.join(f for f, _ in work.given())})")
-                yield (name, *score_here(reader, name, settings))
-                if work.idle():
+            FamilyWorkers(blob, len(groups) - 1, settings, Path(folder)) as workers:
+        pending = [(f, workers.submit(i, f)) for i, group in enumerate(groups[:-1]) for f in group]
+        caches = _CacheParts(workers, GRAPH_CACHES if graph_caches else ())
+        for i, group in enumerate(groups[:-1]):  # a worker runs its families in order: its last is its end
+            last = dict(pending)[group[-1]]
+            last.add_done_callback(functools.partial(caches.offer, i))
+        elsewhere = ", ".join(f for f, _ in pending)
+        with duckdb_threads(len(groups)) as every_core:
+            for family in groups[-1]:
+                step(f"{family} (with {elsewhere})")
+                yield (family, *score_here(reader, family, settings))
+                if all(future.done() for _, future in pending):
                     every_core()  # the workers are done: this process's queries may use every core
-        for family, future in work.given():
+        while (part := caches.take()) is not None:  # a cache no worker has taken: built here meanwhile
+            _graph_caches_here(reader, part)
+        for family, future in pending:
             step(family)
             seconds = future.result()
-            yield family, pool.rows(family), seconds
-        work.wait()
+            yield family, workers.rows(family), seconds
+        caches.wait()
 
 
-class _Work:
-    """What is left of a run: the families (costliest first), then the graph caches; each item
-    is taken once, by whichever process is free first: a worker as it starts and as its last item
-    completes (`offer`, called from the pool's thread), the run's own process between its own
-    (`take`). A worker whose family failed is given nothing more (the run raises its error)."""
+class _CacheParts:
+    """The graph caches of a run, each built once, the costlier first: by a worker once its
+    families are done (`offer`, called from the pool's thread as its last family or its last
+    cache completes) or by the run's own process once its families are done (`take`),
+    whichever is free first. Two processes free at about the same time build one each."""
 
-    def __init__(self, pool: FamilyWorkers, families: Sequence[str], caches: Sequence[str]) -> None:
-        self._pool, self._lock = pool, threading.Lock()
-        self._todo = [("family", f) for f in families] + [("cache", c) for c in caches]
-        self._given: list[tuple[str, Future[float]]] = []  # families given to workers, in order
-        self._caches: list[Future[float]] = []
+    def __init__(self, workers: FamilyWorkers, parts: Sequence[str]) -> None:
+        self._workers, self._todo, self._lock = workers, list(parts), threading.Lock()
+        self._futures: list[Future[float]] = []
 
-    def offer(self, worker: int, done: Future[float] | None = None) -> None:
-        if done is not None and (done.cancelled() or done.exception() is not None):
-            return
+    def offer(self, group: int, _done: Future[float] | None = None) -> None:
         with self._lock:
             if not self._todo:
                 return
-            kind, name = self._todo[0]
             try:
-                future = (self._pool.submit(worker, name) if kind == "family"
-                          else self._pool.submit_graph_caches(worker, name))
-            except RuntimeError:  # the pool is shutting down (the run failed): nothing more to give
+                future = self._workers.submit_graph_caches(group, self._todo[0])
+            except RuntimeError:  # the pool is shutting down (the run failed): nothing to build
                 self._todo.clear()
                 return
             self._todo.pop(0)
-            if kind == "family":
-                self._given.append((name, future))
-            else:
-                self._caches.append(future)
+            self._futures.append(future)
         # outside the lock: a future already done runs its callback here, at once
-        future.add_done_callback(functools.partial(self.offer, worker))
+        future.add_done_callback(functools.partial(self.offer, group))
 
-    def take(self) -> tuple[str, str] | None:
-        """The next item for the run's own process: ("family" or "cache", name), None when none is left."""
+    def take(self) -> str | None:
         with self._lock:
             return self._todo.pop(0) if self._todo else None
 
-    def given(self) -> list[tuple[str, Future[float]]]:
-        """The families given to workers so far, with their futures."""
-        with self._lock:
-            return list(self._given)
-
-    def idle(self) -> bool:
-        """Every family given to a worker is done (a worker may still build a cache)."""
-        return all(future.done() for _, future in self.given())
-
     def wait(self) -> None:
         with self._lock:
-            futures = list(self._caches)
+            futures = list(self._futures)
         for future in futures:
             try:
                 future.result()

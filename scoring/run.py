@@ -31,7 +31,7 @@ from graph.store import GraphStore
 from scoring.explain import Evidence, Prospect, Reason
 from scoring.features import duckdb_cursor
 from scoring.frame import empty_frame, from_prospects
-from scoring.parallel import process_count, run_groups
+from scoring.parallel import plan, process_count, run_groups
 from scoring.settings import ScoringSettings
 from scoring.stored import decode
 
@@ -179,15 +179,15 @@ def _score_all(store: GraphStore, settings: ScoringSettings | None, families: li
     settings = settings or get_settings().scoring
     summary = ScoreSummary()
     parts: dict[str, pa.Table] = {}
-    chosen = families or list(FAMILIES)
-    scored = run_groups(store, chosen, process_count(settings), settings, family_rows, step, graph_caches)
+    groups = plan(families or list(FAMILIES), process_count(settings))
+    scored = run_groups(store, groups, settings, family_rows, step, graph_caches)
     try:
         # every family's rows, then `prospects` is written while a worker may still be building
         # the graph caches (`run_groups` waits for them after its last family): the workers read
         # a pinned version, which a store keeping two versions keeps through this write (one
         # keeping only the current version waits for them first)
         early = getattr(store, "keep_versions", 2) >= 2
-        for family, rows, seconds in itertools.islice(scored, len(chosen) if early else None):
+        for family, rows, seconds in itertools.islice(scored, sum(len(g) for g in groups) if early else None):
             summary.seconds[family] = seconds
             summary.rows[family] = rows.num_rows
             parts[family] = rows

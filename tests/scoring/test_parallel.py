@@ -21,7 +21,7 @@ from graph.index_cache import GRAPH_CACHES, warm_graph
 from graph.networkx_store import NetworkxStore
 from graph.schema import FAMILIES
 from graph.settings import ScoringSettings
-from scoring.parallel import by_cost, duckdb_threads, process_count, worker_store
+from scoring.parallel import duckdb_threads, plan, process_count, worker_store
 
 
 def _copy(store: NetworkxStore, tmp_path: Path) -> NetworkxStore:
@@ -56,10 +56,9 @@ def test_a_workers_family_is_scored_in_another_process(demo_store: NetworkxStore
 
     monkeypatch.setattr(run, "family_rows", spying)  # in this process only: a worker imports its own
     summary = run.score_all(store, ScoringSettings(processes=2))
-    # the worker starts on the costliest family, this process on the next; the rest go to whichever is free
-    assert "referral" not in here and "retail_linkage" in here
-    assert len(here) == len(set(here)) < len(FAMILIES)
-    assert all(summary.rows[family] > 0 for family in set(FAMILIES) - set(here))  # scored all the same, by the worker
+    elsewhere = plan(list(FAMILIES), 2)[0]  # the first group goes to the worker
+    assert sorted(here) == sorted(set(FAMILIES) - set(elsewhere))
+    assert all(summary.rows[family] > 0 for family in elsewhere)  # scored all the same, by the worker
 
 
 def test_a_workers_error_is_raised_with_its_type_and_message(demo_store: NetworkxStore, tmp_path: Path) -> None:
@@ -98,10 +97,11 @@ def test_progress_names_every_family_then_the_write(demo_store: NetworkxStore, t
     assert {c.split(" ")[0] for c in calls[:-1]} == set(FAMILIES)
 
 
-def test_families_are_handed_out_costliest_first() -> None:
-    assert by_cost(list(FAMILIES)) == ["referral", "retail_linkage", "supply_chain", "ecosystem"]
-    assert by_cost(["ecosystem", "supply_chain"]) == ["supply_chain", "ecosystem"]
-    assert by_cost(["a_new_family", "ecosystem", "another"]) == ["ecosystem", "a_new_family", "another"]
+def test_plan_balances_by_cost_and_keeps_the_order() -> None:
+    assert plan(list(FAMILIES), 2) == [["referral", "ecosystem"], ["supply_chain", "retail_linkage"]]
+    assert plan(list(FAMILIES), 1) == [list(FAMILIES)]
+    assert plan(["ecosystem"], 2) == [["ecosystem"]]
+    assert sorted(f for g in plan(list(FAMILIES), 8) for f in g) == sorted(FAMILIES)
 
 
 def test_process_count_setting_else_at_most_two() -> None:
@@ -194,16 +194,16 @@ def test_referrals_own_database_takes_the_process_share(four_cores) -> None:
 
 
 class _Pool:
-    """Stands in for `FamilyWorkers`: records what each worker is given; `busy` leaves the futures
-    pending (the worker still at it), else they are done at once."""
+    """Stands in for `FamilyWorkers`: records which worker is given which graph cache; `busy`
+    leaves the futures pending (the worker still building), else they are done at once."""
 
     def __init__(self, busy: bool = False) -> None:
         self.submitted: list[tuple[int, str]] = []
         self.pending: list[Future[float]] = []
         self.busy = busy
 
-    def _future(self, worker: int, name: str) -> Future[float]:
-        self.submitted.append((worker, name))
+    def submit_graph_caches(self, group: int, part: str) -> Future[float]:
+        self.submitted.append((group, part))
         future: Future[float] = Future()
         if self.busy:
             self.pending.append(future)
@@ -211,41 +211,36 @@ class _Pool:
             future.set_result(0.0)
         return future
 
-    def submit(self, worker: int, family: str) -> Future[float]:
-        return self._future(worker, family)
 
-    def submit_graph_caches(self, worker: int, part: str) -> Future[float]:
-        return self._future(worker, part)
+def test_each_graph_cache_is_built_once_by_whoever_is_free_first() -> None:
+    pool = _Pool()
+    caches = parallel._CacheParts(pool, GRAPH_CACHES)  # type: ignore[arg-type]
+    caches.offer(0)  # a worker's last family completed first: it builds them, one after the other
+    caches.offer(1)
+    assert pool.submitted == [(0, "adjacency"), (0, "nodes")]
+    assert caches.take() is None  # the run's process has nothing left to build
+    caches.wait()
 
-
-def test_each_family_and_graph_cache_goes_once_to_whoever_is_free_first() -> None:
     pool = _Pool(busy=True)
-    work = parallel._Work(pool, ["referral", "retail_linkage", "ecosystem"], GRAPH_CACHES)  # type: ignore[arg-type]
-    work.offer(0)  # the worker starts on the costliest
-    assert work.take() == ("family", "retail_linkage")  # this process on the next
-    assert [f for f, _ in work.given()] == ["referral"] and not work.idle()
-    pool.pending[0].set_result(0.0)  # the worker is free first: the next family, then the costlier cache
-    assert pool.submitted == [(0, "referral"), (0, "ecosystem")]
-    pool.pending[1].set_result(0.0)
-    assert pool.submitted[-1] == (0, "adjacency") and work.idle()  # its families are done; a cache is building
-    assert work.take() == ("cache", "nodes")  # this process, free meanwhile, builds the other
-    assert work.take() is None
-    pool.pending[2].set_result(0.0)  # nothing left for the worker
-    assert len(pool.submitted) == 3
-    work.wait()
+    caches = parallel._CacheParts(pool, GRAPH_CACHES)  # type: ignore[arg-type]
+    caches.offer(0)  # the worker is free first: the costlier cache
+    assert caches.take() == "nodes"  # the run's process, free while the worker builds, the other
+    assert caches.take() is None
+    pool.pending[0].set_result(0.0)  # the worker's cache is done: nothing left for it
+    assert pool.submitted == [(0, "adjacency")]
+    caches.wait()
 
-    pool = _Pool()  # a worker that is always done at once takes everything, in order
-    work = parallel._Work(pool, ["referral", "ecosystem"], GRAPH_CACHES)  # type: ignore[arg-type]
-    work.offer(0)
-    assert pool.submitted == [(0, "referral"), (0, "ecosystem"), (0, "adjacency"), (0, "nodes")]
-    assert work.take() is None
+    pool = _Pool()
+    caches = parallel._CacheParts(pool, GRAPH_CACHES)  # type: ignore[arg-type]
+    assert caches.take() == "adjacency"  # the run's process is free first
+    caches.offer(0)  # the worker, free next, builds the other
+    assert pool.submitted == [(0, "nodes")]
+    assert caches.take() is None
 
-    pool = _Pool(busy=True)  # a family that failed in the worker: it is given nothing more
-    work = parallel._Work(pool, ["referral", "ecosystem"], ())  # type: ignore[arg-type]
-    work.offer(0)
-    pool.pending[0].set_exception(ValueError("bad weights"))
-    assert pool.submitted == [(0, "referral")]
-    assert work.take() == ("family", "ecosystem")
+    pool = _Pool()
+    caches = parallel._CacheParts(pool, ())  # type: ignore[arg-type]
+    caches.offer(0)
+    assert pool.submitted == [] and caches.take() is None  # not asked for
 
 
 def test_warm_graph_builds_the_part_asked_for(demo_store: NetworkxStore, tmp_path: Path) -> None:
