@@ -43,11 +43,15 @@ __all__ = ["plan", "process_count", "worker_store", "FamilyWorkers", "run_groups
 
 log = logging.getLogger("prospect_graph.scoring")
 
-# A family's share of a scoring run, from `make bench` at 2M payments (seconds: bench/RESULTS.md,
-# "Scoring time per family", 2026-12-06 on an AMD EPYC); only the proportions matter. A family not
-# listed weighs 1. Earlier weights (referral 7.8, retail 4.5, supply 3.0, ecosystem 2.2) left the
-# referral worker idle for a third of the run: the run's own process scored three families.
-_COST = {"referral": 13.9, "retail_linkage": 12.4, "supply_chain": 6.9, "ecosystem": 3.6}
+# A family's weight in the plan: on two processes referral alone in the worker, the other
+# three here. Not the families' seconds: by those (2M payments: referral 13.9, retail 12.4,
+# supply chain 6.9, ecosystem 3.6) the plan would put ecosystem beside referral, and measured
+# at 20M payments that run took 377 s at a 12.7 GiB peak against 327 s at 12.9 GiB with
+# referral alone (families slow each other when they run side by side, retail and referral
+# most: the two largest); a worker taking whichever family is next as it comes free took 368 s
+# at 14.8 GiB (retail and referral at their peaks together). At 2M the three differ within the
+# noise (about 2 s in 23). A family not listed weighs 1.
+_COST = {"referral": 7.8, "retail_linkage": 4.5, "supply_chain": 3.0, "ecosystem": 2.2}
 
 
 def process_count(settings: ScoringSettings) -> int:
@@ -95,7 +99,7 @@ def plan(families: Sequence[str], processes: int) -> list[list[str]]:
     without a family are left out.
 
     >>> plan(["supply_chain", "referral", "retail_linkage", "ecosystem"], 2)
-    [['referral', 'ecosystem'], ['supply_chain', 'retail_linkage']]
+    [['referral'], ['supply_chain', 'retail_linkage', 'ecosystem']]
     >>> plan(["supply_chain", "referral"], 1)
     [['supply_chain', 'referral']]
     """
