@@ -246,6 +246,7 @@ def test_each_graph_cache_is_built_once_by_whoever_is_free_first() -> None:
 def test_warm_graph_builds_the_part_asked_for(demo_store: NetworkxStore, tmp_path: Path) -> None:
     store = _copy(demo_store, tmp_path)
     cache = store.root / "cache"
+    shutil.rmtree(cache, ignore_errors=True)  # the shared demo store may be warmed already
     warm_graph(store, ("nodes",))
     assert [p.name.split("-")[0] for p in cache.iterdir()] == ["nodes"]
     warm_graph(store, ("adjacency",))
