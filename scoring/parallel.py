@@ -46,10 +46,10 @@ log = logging.getLogger("prospect_graph.scoring")
 # A family's weight in the plan: on two processes referral alone in the worker, the other
 # three here. Not the families' seconds: by those (2M payments: referral 13.9, retail 12.4,
 # supply chain 6.9, ecosystem 3.6) the plan would put ecosystem beside referral, and measured
-# at 20M payments that run took 377 s at a 12.7 GiB peak against 327 s at 12.9 GiB with
+# at 20M payments that run took 377 s at a 12.4 GiB peak against 327 s at 12.6 GiB with
 # referral alone (families slow each other when they run side by side, retail and referral
 # most: the two largest); a worker taking whichever family is next as it comes free took 368 s
-# at 14.8 GiB (retail and referral at their peaks together). At 2M the three differ within the
+# at 14.5 GiB (retail and referral at their peaks together). At 2M the three differ within the
 # noise (about 2 s in 23). A family not listed weighs 1.
 _COST = {"referral": 7.8, "retail_linkage": 4.5, "supply_chain": 3.0, "ecosystem": 2.2}
 
