@@ -45,12 +45,13 @@ log = logging.getLogger("prospect_graph.scoring")
 
 # A family's weight in the plan: on two processes referral alone in the worker, the other
 # three here. Not the families' seconds: by those (2M payments: referral 13.9, retail 12.4,
-# supply chain 6.9, ecosystem 3.6) the plan would put ecosystem beside referral, and measured
-# at 20M payments that run took 377 s at a 12.4 GiB peak against 327 s at 12.6 GiB with
-# referral alone (families slow each other when they run side by side, retail and referral
-# most: the two largest); a worker taking whichever family is next as it comes free took 368 s
-# at 14.5 GiB (retail and referral at their peaks together). At 2M the three differ within the
-# noise (about 2 s in 23). A family not listed weighs 1.
+# supply chain 6.9, ecosystem 3.6) the plan would put ecosystem beside referral. That split,
+# and a worker taking whichever family is next as it comes free, were measured at 20M payments
+# (one run each, bench/RESULTS.md "Round 8"): 377 s at 12.4 GiB and 368 s at 14.5 GiB against
+# 327 s and 385 s at 12.6-13.0 GiB in two runs of referral alone, so no split was faster beyond
+# the run-to-run spread, and taking families as they come put retail and referral, the two
+# largest, at their peaks together. At 2M the three differ within the noise. A family not
+# listed weighs 1.
 _COST = {"referral": 7.8, "retail_linkage": 4.5, "supply_chain": 3.0, "ecosystem": 2.2}
 
 
