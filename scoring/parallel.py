@@ -24,6 +24,7 @@ import os
 import pickle
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -33,7 +34,7 @@ import pyarrow as pa
 import pyarrow.ipc  # noqa: F401 - pa.ipc
 
 from graph.duck import duckdb_cursor
-from graph.index_cache import GRAPH_CACHES
+from graph.index_cache import GRAPH_CACHES, warm_graph
 from graph.memory import lean_allocator
 from graph.settings import Settings, get_settings, override_settings
 from graph.store import GraphStore
@@ -191,10 +192,6 @@ def _score_in_worker(store_blob: bytes, family: str, settings: Settings, target:
 def _graph_caches_in_worker(store_blob: bytes, settings: Settings, part: str) -> float:
     """In a worker: one of the store's graph caches (the adjacency or the node index) written to
     its disk cache; the seconds taken."""
-    import time
-
-    from graph.index_cache import warm_graph
-
     store: GraphStore = pickle.loads(store_blob)  # noqa: S301 - our own snapshot, from the parent
     started = time.perf_counter()
     with override_settings(settings):
@@ -295,8 +292,6 @@ class _CacheParts:
 
 
 def _graph_caches_here(store: GraphStore, part: str) -> None:
-    from graph.index_cache import warm_graph
-
     try:
         warm_graph(store, (part,))
     except Exception:  # noqa: BLE001 - the scores stand; the caches are built when next needed
