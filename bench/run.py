@@ -55,6 +55,7 @@ def _run_phase(phase: str, bundle: Path, store: Path) -> dict[str, Any]:
         raise subprocess.CalledProcessError(child.returncode, child.args, stdout, stderr)
     result = dict(json.loads(stdout.strip().splitlines()[-1]))
     result.update(process_mib=result["peak_mib"], tree_pss_mib=tree.pss_mib, tree_rss_mib=tree.rss_mib,
+                  pss_walked_mib=tree.walked_mib, pss_walks=tree.walks, pss_walk_seconds=tree.walk_seconds,
                   processes=tree.processes, peak_mib=max(result["peak_mib"], tree.pss_mib))
     return result
 

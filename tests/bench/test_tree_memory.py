@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import psutil
 
@@ -21,3 +22,18 @@ def test_a_childs_memory_is_counted_with_its_parents() -> None:
     assert tree.processes >= 2
     assert tree.pss_mib >= own + 250  # the child's 300 MiB, seen while it lived
     assert tree.rss_mib >= tree.pss_mib  # RSS counts shared pages in full, PSS a share of them
+
+
+def test_the_page_table_walks_take_a_bounded_share_of_the_time() -> None:
+    """PSS walks the page tables (slow on a large process, and the process's own mmap waits for
+    it): they take at most `walk_share` of the sampling time, while the cheap counters still see
+    the child's memory at every sample."""
+    own = psutil.Process().memory_full_info().pss / 2**20
+    started = time.monotonic()
+    with TreeMemory(os.getpid(), interval=0.005, walk_share=0.05) as tree:
+        subprocess.run([sys.executable, "-c", _CHILD], check=True)
+    elapsed = time.monotonic() - started
+    assert tree.walks >= 1
+    assert tree.walk_seconds <= 0.05 * elapsed + tree.walk_seconds / tree.walks  # the last walk's wait is cut short
+    assert tree.walked_mib <= tree.pss_mib  # between walks the PSS is carried on the counters
+    assert tree.pss_mib >= own + 250
