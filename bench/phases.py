@@ -184,9 +184,10 @@ class TreeMemory:
     workers are spawned, not forked) and its RSS. PSS is walked at most `walk_share` of the time
     (after a walk of t seconds the next waits t / walk_share), and only while it can have grown
     (PSS never exceeds RSS). Between walks the PSS is the anonymous memory now plus the part of
-    the PSS that was not anonymous at the last walk (mapped libraries and files: it moves
-    slowly); `pss_mib` is the peak of walked and carried figures alike, `walked_mib` of the
-    walked ones only. Sampling misses peaks shorter than the interval; the phase process's own
+    the PSS that was not anonymous at the last walk (mapped libraries and files), capped by the
+    RSS: it overstates where processes come to share file pages after that walk, and the
+    anonymous memory alone is a floor. `pss_mib` is the peak of walked and carried figures
+    alike, `walked_mib` of the walked ones only. Sampling misses peaks shorter than the interval; the phase process's own
     maximum RSS (exact) is reported beside it.
     """
 
