@@ -158,9 +158,10 @@ class FamilyWorkers:
         return self._pools[group].submit(_graph_caches_in_worker, self._store, self._settings, part)
 
     def rows(self, family: str) -> pa.Table:
-        """A family's rows as written by its worker (memory-mapped: read as they are used)."""
-        # the mapping outlives the file's removal with the folder (its buffers hold it)
-        return pa.ipc.open_file(pa.memory_map(str(self._folder / f"{family}.arrow"))).read_all()
+        """A family's rows as its worker wrote them (memory-mapped), put in the stored order."""
+        from scoring.run import in_stored_order
+
+        return in_stored_order(pa.ipc.open_file(pa.memory_map(str(self._folder / f"{family}.arrow"))).read_all())
 
     def __enter__(self) -> FamilyWorkers:
         return self
@@ -176,16 +177,16 @@ class FamilyWorkers:
 
 def _score_in_worker(store_blob: bytes, family: str, settings: Settings, target: Path, processes: int) -> float:
     """In a worker: one family's rows written to `target` (Arrow IPC); the seconds its scoring took."""
-    from scoring.run import collector_paused, family_rows
+    from scoring.run import collector_paused, family_frame, write_unsorted
 
     store: GraphStore = pickle.loads(store_blob)  # noqa: S301 - our own snapshot, from the parent
     with override_settings(settings), collector_paused(), duckdb_threads(processes):
         try:
-            rows, seconds = family_rows(store, family, settings.scoring)
+            frame, seconds = family_frame(store, family, settings.scoring)
+            store.release_tables()
+            write_unsorted(frame, target)  # the parent sorts them (`FamilyWorkers.rows`), once this worker is done
         except Exception as exc:
             raise _travelling(exc) from None
-        with pa.OSFile(str(target), "wb") as sink, pa.ipc.new_file(sink, rows.schema) as writer:
-            writer.write_table(rows)
         return seconds
 
 

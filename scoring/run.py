@@ -16,8 +16,10 @@ import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -87,8 +89,7 @@ SELECT seq, row_number() OVER (PARTITION BY family, kind ORDER BY score DESC, pr
 FROM frame
 ORDER BY family, kind, rank
 """
-_STORED_SQL = """
-SELECT family, kind, prospect_id, name, score,
+_STORED_COLUMNS = """
        coalesce('[' || array_to_string(list_transform(reasons, lambda r: concat(
                     '{"template":', coalesce(to_json(r.template)::VARCHAR, 'null'), ',"params":',
                     CASE WHEN r.params IS NULL THEN 'null' ELSE concat('{', array_to_string(list_transform(r.params,
@@ -102,24 +103,66 @@ SELECT family, kind, prospect_id, name, score,
        coalesce(to_json(suggested_products), '[]')::VARCHAR AS suggested_products,
        manager_id, branch_id, anchor_id, association_id, employer_id, is_deepening,
        coalesce(details, '{}') AS details
-FROM frame JOIN stored USING (seq)
-ORDER BY stored.position
 """
+_STORED_SQL = ("SELECT family, kind, prospect_id, name, score," + _STORED_COLUMNS
+               + "FROM frame JOIN stored USING (seq) ORDER BY stored.position")  # noqa: S608 - constant texts
+# The same rows unsorted, each with its rank and its place in the stored order: a scoring worker
+# writes them so (`write_unsorted`) and the run puts them in order (`in_stored_order`) once the
+# worker is done. Sorting the wide JSON rows is about half of this step's peak (at 2M payments
+# +0.63 GiB sorted, +0.35 for the projection unsorted and streamed): at 20M the referral worker
+# peaked at 8.8 GiB sorting them (the top of the whole run), at 3.8 GiB writing them unsorted.
+_UNSORTED_SQL = ("SELECT family, kind, prospect_id, name, score, rank," + _STORED_COLUMNS  # noqa: S608
+                 + ", position FROM frame JOIN stored USING (seq)")
 
 
 def stored_rows(frame: pa.Table) -> pa.Table:
     """The frame ranked within family and kind (best first, ties by id) in the stored form."""
-    frame = frame.append_column("seq", pa.array(np.arange(len(frame), dtype=np.int64)))
     con = duckdb_cursor()
     try:
-        con.register("frame", frame)
-        order = con.sql(_ORDER_SQL).to_arrow_table()
-        con.register("stored", pa.table({"seq": order["seq"],
-                                         "position": pa.array(np.arange(len(order), dtype=np.int64))}))
+        order = _ranked(con, frame)
         rows = con.sql(_STORED_SQL).to_arrow_table()
     finally:
         con.close()
     return rows.add_column(5, "rank", order["rank"])
+
+
+def write_unsorted(frame: pa.Table, target: Path) -> None:
+    """`stored_rows(frame)` unsorted, each row with its `position` in the stored order, streamed
+    into the Arrow IPC file `target` (`in_stored_order` reads them back in order)."""
+    con = duckdb_cursor()
+    try:
+        _ranked(con, frame)
+        reader = con.sql(_UNSORTED_SQL).fetch_record_batch(65_536)
+        with pa.OSFile(str(target), "wb") as sink, pa.ipc.new_file(sink, reader.schema) as writer:
+            for batch in reader:
+                writer.write_batch(batch)
+    finally:
+        con.close()
+
+
+def in_stored_order(rows: pa.Table) -> pa.Table:
+    """Rows written by `write_unsorted` as `stored_rows` gives them: in the stored order, without
+    `position`; taken a column at a time, each let go once taken."""
+    where = np.empty(rows.num_rows, dtype=np.int64)
+    where[rows["position"].to_numpy()] = np.arange(rows.num_rows)
+    index = pa.array(where)
+    rows = rows.drop_columns(["position"])
+    taken = {}
+    for name in rows.column_names:
+        taken[name] = rows[name].take(index)
+        rows = rows.drop_columns([name])
+    return pa.table(taken)
+
+
+def _ranked(con: duckdb.DuckDBPyConnection, frame: pa.Table) -> pa.Table:
+    """Registers the frame (as `frame`, with `seq`) and its stored order (as `stored`: `seq`,
+    `position`, `rank`) in `con`; the order (`seq`, `rank`, best first)."""
+    frame = frame.append_column("seq", pa.array(np.arange(len(frame), dtype=np.int64)))
+    con.register("frame", frame)
+    order = con.sql(_ORDER_SQL).to_arrow_table()
+    con.register("stored", pa.table({"seq": order["seq"], "position": pa.array(np.arange(len(order), dtype=np.int64)),
+                                     "rank": order["rank"]}))
+    return order
 
 
 def rank(prospects: list[Prospect] | pa.Table) -> pd.DataFrame:
@@ -129,11 +172,7 @@ def rank(prospects: list[Prospect] | pa.Table) -> pd.DataFrame:
 
 def family_rows(store: GraphStore, family: str, settings: ScoringSettings) -> tuple[pa.Table, float]:
     """One family's rows in the stored form (`stored_rows`) and the seconds its scoring took."""
-    started = time.perf_counter()
-    frame = as_frame(_module(family).score(store, settings))
-    seconds = time.perf_counter() - started
-    if frame.num_rows and pc.any(pc.not_equal(frame["family"], family)).as_py():
-        raise ValueError(f"family {family} returned rows of another family")
+    frame, seconds = family_frame(store, family, settings)
     # ranked within family and kind, so each family's rows take the stored form at once and
     # its nested frame is freed before the next family scores (all frames held until the
     # end added 0.4 GiB to the peak at 2M payments)
@@ -141,6 +180,16 @@ def family_rows(store: GraphStore, family: str, settings: ScoringSettings) -> tu
     del frame
     store.release_tables()  # each family reads its own columns: free the last one's tables
     return rows, seconds
+
+
+def family_frame(store: GraphStore, family: str, settings: ScoringSettings) -> tuple[pa.Table, float]:
+    """One family's frame (`scoring.frame.FRAME_SCHEMA`) and the seconds its scoring took."""
+    started = time.perf_counter()
+    frame = as_frame(_module(family).score(store, settings))
+    seconds = time.perf_counter() - started
+    if frame.num_rows and pc.any(pc.not_equal(frame["family"], family)).as_py():
+        raise ValueError(f"family {family} returned rows of another family")
+    return frame, seconds
 
 
 @contextlib.contextmanager

@@ -252,3 +252,20 @@ def test_warm_graph_builds_the_part_asked_for(demo_store: NetworkxStore, tmp_pat
     assert sorted(p.name.split("-")[0] for p in cache.iterdir()) == ["adjacency", "nodes"]
     with pytest.raises(ValueError, match="no graph cache named"):
         warm_graph(store, ("edges",))
+
+
+def test_a_workers_unsorted_rows_come_back_in_the_stored_order(demo_store: NetworkxStore, tmp_path: Path) -> None:
+    """A worker writes its family's stored rows unsorted with their places (`write_unsorted`);
+    put back in order (`in_stored_order`), in whatever order they were read, they are
+    `stored_rows`' rows."""
+    import numpy as np
+    import pyarrow as pa
+
+    frame, _ = run.family_frame(demo_store, "referral", ScoringSettings())
+    run.write_unsorted(frame, tmp_path / "referral.arrow")
+    written = pa.ipc.open_file(pa.memory_map(str(tmp_path / "referral.arrow"))).read_all()
+    assert written.num_rows == frame.num_rows > 2
+    shuffled = written.take(pa.array(np.random.default_rng(7).permutation(written.num_rows)))
+    expected = run.stored_rows(frame)
+    assert not shuffled["prospect_id"].equals(expected["prospect_id"])  # the order is to be restored
+    assert run.in_stored_order(shuffled).equals(expected)
