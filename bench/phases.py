@@ -241,31 +241,27 @@ class TreeMemory:
 
 def _counters(tree: list[Any]) -> tuple[float, float]:
     """The anonymous memory and the RSS (MiB) summed over processes, from counters the kernel
-    keeps (no page walk); a process that just ended counts nothing."""
-    import psutil
-
-    anon = rss = 0
-    for process in tree:
-        try:
-            info = process.memory_info()
-        except psutil.Error:
-            continue
-        anon += info.rss - info.shared
-        rss += info.rss
-    return anon / 2**20, rss / 2**20
+    keeps (no page walk)."""
+    infos = _each(tree, "memory_info")
+    return sum(i.rss - i.shared for i in infos) / 2**20, sum(i.rss for i in infos) / 2**20
 
 
 def _walked(tree: list[Any]) -> float:
     """The PSS (MiB) summed over processes: a walk of each one's page tables."""
+    return sum(i.pss for i in _each(tree, "memory_full_info")) / 2**20
+
+
+def _each(tree: list[Any], how: str) -> list[Any]:
+    """Each process's `how()` (psutil), leaving out a process that just ended."""
     import psutil
 
-    pss = 0
+    infos = []
     for process in tree:
         try:
-            pss += process.memory_full_info().pss
+            infos.append(getattr(process, how)())
         except psutil.Error:
             continue
-    return pss / 2**20
+    return infos
 
 
 def _cpu_seconds() -> float:

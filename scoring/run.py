@@ -89,7 +89,8 @@ SELECT seq, row_number() OVER (PARTITION BY family, kind ORDER BY score DESC, pr
 FROM frame
 ORDER BY family, kind, rank
 """
-_STORED_COLUMNS = """
+_STORED_SELECT = """
+SELECT family, kind, prospect_id, name, score, rank,
        coalesce('[' || array_to_string(list_transform(reasons, lambda r: concat(
                     '{"template":', coalesce(to_json(r.template)::VARCHAR, 'null'), ',"params":',
                     CASE WHEN r.params IS NULL THEN 'null' ELSE concat('{', array_to_string(list_transform(r.params,
@@ -104,26 +105,23 @@ _STORED_COLUMNS = """
        manager_id, branch_id, anchor_id, association_id, employer_id, is_deepening,
        coalesce(details, '{}') AS details
 """
-_STORED_SQL = ("SELECT family, kind, prospect_id, name, score," + _STORED_COLUMNS
-               + "FROM frame JOIN stored USING (seq) ORDER BY stored.position")  # noqa: S608 - constant texts
+_STORED_SQL = _STORED_SELECT + "FROM frame JOIN stored USING (seq) ORDER BY stored.position"  # noqa: S608
 # The same rows unsorted, each with its rank and its place in the stored order: a scoring worker
 # writes them so (`write_unsorted`) and the run puts them in order (`in_stored_order`) once the
 # worker is done. Sorting the wide JSON rows is about half of this step's peak (at 2M payments
 # +0.63 GiB sorted, +0.35 for the projection unsorted and streamed): at 20M the referral worker
 # peaked at 8.8 GiB sorting them (the top of the whole run), at 3.8 GiB writing them unsorted.
-_UNSORTED_SQL = ("SELECT family, kind, prospect_id, name, score, rank," + _STORED_COLUMNS  # noqa: S608
-                 + ", position FROM frame JOIN stored USING (seq)")
+_UNSORTED_SQL = _STORED_SELECT + ", position FROM frame JOIN stored USING (seq)"  # noqa: S608
 
 
 def stored_rows(frame: pa.Table) -> pa.Table:
     """The frame ranked within family and kind (best first, ties by id) in the stored form."""
     con = duckdb_cursor()
     try:
-        order = _ranked(con, frame)
-        rows = con.sql(_STORED_SQL).to_arrow_table()
+        _ranked(con, frame)
+        return con.sql(_STORED_SQL).to_arrow_table()
     finally:
         con.close()
-    return rows.add_column(5, "rank", order["rank"])
 
 
 def write_unsorted(frame: pa.Table, target: Path) -> None:
@@ -154,15 +152,14 @@ def in_stored_order(rows: pa.Table) -> pa.Table:
     return pa.table(taken)
 
 
-def _ranked(con: duckdb.DuckDBPyConnection, frame: pa.Table) -> pa.Table:
+def _ranked(con: duckdb.DuckDBPyConnection, frame: pa.Table) -> None:
     """Registers the frame (as `frame`, with `seq`) and its stored order (as `stored`: `seq`,
-    `position`, `rank`) in `con`; the order (`seq`, `rank`, best first)."""
+    `position`, `rank`) in `con`."""
     frame = frame.append_column("seq", pa.array(np.arange(len(frame), dtype=np.int64)))
     con.register("frame", frame)
     order = con.sql(_ORDER_SQL).to_arrow_table()
     con.register("stored", pa.table({"seq": order["seq"], "position": pa.array(np.arange(len(order), dtype=np.int64)),
                                      "rank": order["rank"]}))
-    return order
 
 
 def rank(prospects: list[Prospect] | pa.Table) -> pd.DataFrame:
