@@ -36,19 +36,23 @@ LABELS = {
 }
 
 # Each prospect's ways in: the clients (its introducers, `_INTRODUCERS_SQL`) and the key persons
-# its chains run through, sorted by `list_sort`.
+# its chains run through, sorted by `list_sort`; and how many chains it has (counted here, so
+# ``chain`` can be dropped once the listed chains are read).
 _DOORS_SQL = """
 CREATE TEMP TABLE prospect_door AS
 WITH door AS (             -- independent ways in: clients, and the key persons chains run through
     SELECT prospect, referrer AS door FROM introducer
     UNION
     SELECT prospect, via FROM chain WHERE kind IN ('officer', 'interlock') AND via IS NOT NULL
+), chain_stats AS (
+    SELECT prospect, count(*) AS chains_total FROM chain GROUP BY prospect
 )
-SELECT prospect, count(*) AS doors, list_sort(list(door)) AS independent_doors FROM door GROUP BY prospect
+SELECT d.prospect, count(*) AS doors, list_sort(list(d.door)) AS independent_doors, any_value(cs.chains_total) AS chains_total
+FROM door d JOIN chain_stats cs USING (prospect) GROUP BY d.prospect
 """
 
-# One row per prospect (in no order: sorting the wide rows cost more than placing the details
-# by id): the best chain (rn = 1) with the names its reasons need. The
+# One row per prospect (in no order: `member_rows` takes them into the order of their details,
+# by prospect): the best chain (rn = 1) with the names its reasons need. The
 # listed chains and introducers (`details`) are a query of their own: joined here, their
 # nested values would be copied into the hash table of every name look-up below (hundreds of MiB).
 _MEMBERS_SQL = """
@@ -118,7 +122,7 @@ LEFT JOIN role_text rb ON rb.person_id = b.via AND rb.enterprise_id = b.prospect
 # is the one `to_json` gives for the nested value (keys in this order, no spaces); aggregating
 # the nested structs into lists and encoding them whole cost three times as much.
 _LISTED_CHAINS_SQL = """
-SELECT c.prospect, k.rn,
+SELECT c.prospect, k.pno, k.rn,
        to_json({'kind': c.kind, 'referrer': c.referrer, 'referrer_name': rn.name, 'via': c.via,
                 'via_name': coalesce(vn.name, c.via, ''), 'association_id': c.association, 'position': c.position,
                 'manager_id': c.referrer_manager, 'path': """ + CHAIN_PATH + """, 'hops': c.hops,
@@ -136,11 +140,11 @@ SELECT prospect, referrer, max(points) AS points FROM chain GROUP BY prospect, r
 # The introducers other than the best chain's referrer, strongest first (up to max_listed).
 _OTHER_INTRODUCERS_SQL = """
 WITH other_introducer AS (
-    SELECT i.*, row_number() OVER (PARTITION BY i.prospect ORDER BY i.points DESC, i.referrer) AS k
+    SELECT i.*, b.pno, row_number() OVER (PARTITION BY i.prospect ORDER BY i.points DESC, i.referrer) AS k
     FROM introducer i JOIN best_chain b ON b.prospect = i.prospect
     WHERE i.referrer <> b.referrer
 )
-SELECT o.prospect, o.k,
+SELECT o.prospect, o.pno, o.k,
        to_json({'id': o.referrer, 'name': n.name, 'manager_id': e.manager_id,
                 'manager_name': coalesce(mn.name, e.manager_id, ''), 'chain_points': round(o.points, 2)})::VARCHAR
            AS item
@@ -152,13 +156,11 @@ WHERE o.k <= $max_listed
 # The parts of a row's details other than the lists (small texts, ordered by prospect); the
 # lists are put in between by Arrow (`_details`), so no large text rides through these joins.
 _DETAILS_SQL = """
-WITH chain_stats AS (
-    SELECT prospect, count(*) AS chains_total FROM chain GROUP BY prospect
-), introducer_stats AS (
+WITH introducer_stats AS (
     SELECT prospect, count(*) AS introducers_total FROM introducer GROUP BY prospect
 )
 SELECT b.prospect,
-       concat('],"chains_total":', to_json(cs.chains_total), ',"other_introducers":[') AS middle,
+       concat('],"chains_total":', to_json(d.chains_total), ',"other_introducers":[') AS middle,
        concat('],"introducers_total":', to_json(ist.introducers_total),
               ',"independent_doors":', to_json(d.independent_doors),
               ',"referrer_manager_id":', coalesce(to_json(b.referrer_manager)::VARCHAR, 'null'),
@@ -168,16 +170,16 @@ SELECT b.prospect,
                                )::VARCHAR, 'null'),
               '}') AS tail
 FROM best_chain b
-JOIN chain_stats cs ON cs.prospect = b.prospect
 JOIN introducer_stats ist ON ist.prospect = b.prospect
 JOIN prospect_door d ON d.prospect = b.prospect
-ORDER BY b.prospect
+ORDER BY b.pno  -- the prospects' order by id (`chains._ranks`)
 """
 
 
 def _details(parts: pa.Table, listed: pa.Table, others: pa.Table) -> pa.Array:
-    """Each row's details text: the parts (`_DETAILS_SQL`) with the listed chains and other
-    introducers (`_lists`, by prospect) in between, as one `to_json` would write the object."""
+    """Each row's details text, in `parts`' order (by prospect): the parts (`_DETAILS_SQL`) with
+    the listed chains and other introducers (`_lists`, by prospect) in between, as one `to_json`
+    would write the object."""
     prospect = column(parts, "prospect")
     if not column(listed, "prospect").equals(prospect):  # every prospect has its best chain listed
         raise RuntimeError("referral details and listed chains are not aligned")
@@ -190,13 +192,14 @@ def _details(parts: pa.Table, listed: pa.Table, others: pa.Table) -> pa.Array:
 
 def _lists(items: pa.Table, rank: str, split: bool) -> pa.Table:
     """Each prospect's JSON items in `rank` order, joined with commas (the inside of a JSON
-    list): with `split` as ``first`` (the first item) and ``rest`` (the others), else as ``items``."""
-    order = pc.sort_indices(items.select(["prospect", rank]), sort_keys=[("prospect", "ascending"), (rank, "ascending")])
-    prospect, text = column(items, "prospect").take(order), column(items, "item").take(order)
-    starts = group_starts(prospect)
+    list), the prospects in id order (``pno``): with `split` as ``first`` (the first item) and
+    ``rest`` (the others), else as ``items``."""
+    order = pc.sort_indices(items.select(["pno", rank]), sort_keys=[("pno", "ascending"), (rank, "ascending")])
+    text = column(items, "item").take(order)
+    starts = group_starts(column(items, "pno").take(order))
     first = np.flatnonzero(starts)
     offsets = np.append(first, len(text)).astype(np.int32)
-    out = {"prospect": prospect.take(pa.array(first))}
+    out = {"prospect": column(items, "prospect").take(order.take(pa.array(first)))}
     if not split:
         return pa.table({**out, "items": pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets), text), ",")})
     rest_offsets = (offsets - np.arange(len(offsets))).astype(np.int32)  # each list less its first item
@@ -205,29 +208,46 @@ def _lists(items: pa.Table, rank: str, split: bool) -> pa.Table:
                                                                      text.filter(pa.array(~starts))), ",")})
 
 
-def member_table(con: duckdb.DuckDBPyConnection, cfg: ReferralSettings) -> pa.Table:
-    """One row per prospect with the values its evidence and reasons are made of, and its
-    ``details`` (tables ``chain``, ``chain_rank`` and ``best_chain`` must exist)."""
+def member_table(con: duckdb.DuckDBPyConnection, cfg: ReferralSettings) -> dict[str, pa.Table]:
+    """What the member rows are made of, read from DuckDB (tables ``chain``, ``chain_rank`` and
+    ``best_chain`` must exist): ``rows`` (one per prospect, in no order), the JSON items of the
+    listed chains (``listed``) and of the other introducers (``others``), and the small parts of
+    each row's details (``parts``). `member_rows` puts them together once the connection is
+    closed: at 20M payments, joining the details text beside the database's tables took the
+    process 2.5 GiB above them. ``chain`` (its largest table) is dropped once its listed chains
+    are read."""
     con.execute(_INTRODUCERS_SQL)
     con.execute(_DOORS_SQL)
+    listed = con.sql(_LISTED_CHAINS_SQL).to_arrow_table()
+    con.execute("DROP TABLE chain")
+    con.unregister("chain_rank")
     rows = con.sql(_MEMBERS_SQL, params={
         "group_links": list(GROUP_LINKS), "products_person": list(cfg.products_person),
         "products_enterprise": list(cfg.products_enterprise),
         "products_design": list(cfg.products_credit_design)}).to_arrow_table()
-    listed = _lists(con.sql(_LISTED_CHAINS_SQL).to_arrow_table(), "rn", split=True)
-    others = _lists(con.sql(_OTHER_INTRODUCERS_SQL, params={"max_listed": cfg.max_listed}).to_arrow_table(), "k",
-                    split=False)
+    others = con.sql(_OTHER_INTRODUCERS_SQL, params={"max_listed": cfg.max_listed}).to_arrow_table()
     parts = con.sql(_DETAILS_SQL).to_arrow_table()
     con.execute("DROP TABLE prospect_door; DROP TABLE introducer")
-    at = pc.index_in(column(rows, "prospect_id"), value_set=column(parts, "prospect"))
+    return {"rows": rows, "listed": listed, "others": others, "parts": parts}
+
+
+def _with_details(pieces: dict[str, pa.Table]) -> pa.Table:
+    """`member_table`'s rows, by prospect, with their ``details``; `pieces` is emptied as they
+    are used, so each piece's memory goes as soon as it is joined."""
+    listed = _lists(pieces.pop("listed"), "rn", split=True)
+    others = _lists(pieces.pop("others"), "k", split=False)
+    rows, parts = pieces.pop("rows"), pieces.pop("parts")
+    at = pc.index_in(column(parts, "prospect"), value_set=column(rows, "prospect_id"))
     if len(parts) != len(rows) or at.null_count:  # one details text per row
         raise RuntimeError("referral member rows and their details are not aligned")
-    return rows.append_column("details", _details(parts, listed, others).take(at))
+    rows = rows.take(at)  # into the details' order: a copy of the narrow rows, not of the wide text
+    return rows.append_column("details", _details(parts, listed, others))
 
 
-def member_rows(rows: pa.Table, cfg: ReferralSettings) -> pa.Table:
-    """The frame of kind ``member`` from `member_table`'s rows (no DuckDB: the connection, and
-    the memory its tables hold, can be closed first)."""
+def member_rows(pieces: dict[str, pa.Table], cfg: ReferralSettings) -> pa.Table:
+    """The frame of kind ``member`` from `member_table`'s pieces (no DuckDB: the connection, and
+    the memory its tables hold, can be closed first); `pieces` is emptied."""
+    rows = _with_details(pieces)
     c = cfg.chain
     doors = column(rows, "doors").to_numpy(zero_copy_only=False).astype("float64")
 

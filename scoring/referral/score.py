@@ -14,7 +14,7 @@ so adding a chain never lowers it. Weights: section ``referral:`` of scoring/wei
 
 `score` runs the SQL steps in one in-process DuckDB database of its own (`_connect`) — network,
 chains, member rows, association targets — closes it (its tables are most of the family's memory), then
-puts the member rows' evidence and reasons together and returns one frame
+puts the member rows' details, evidence and reasons together and returns one frame
 (`scoring.frame.FRAME_SCHEMA`).
 """
 

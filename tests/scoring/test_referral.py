@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
+import pyarrow.compute as pc
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -262,6 +265,20 @@ def test_scores_are_deterministic_and_rankable(fixture_store):
     pd.testing.assert_frame_equal(first, second)
     assert set(first["kind"]) == {"member", "association_target"}
 
+
+
+def test_member_rows_come_in_prospect_id_order_with_details_of_their_own(fixture_store):
+    """The family's member rows come out by prospect id (the order their details are put
+    together in), each with the details of its own best chain, so two runs give the same frame
+    row for row before any ranking."""
+    frame = referral.score(fixture_store, ScoringSettings())
+    members = frame.filter(pc.equal(frame["kind"], "member"))
+    ids = members["prospect_id"].to_pylist()
+    assert len(ids) > 3 and ids == sorted(ids)
+    for pid, text in zip(ids, members["details"].to_pylist(), strict=True):
+        details = json.loads(text)
+        assert details["best_chain"]["path"][-1] == pid
+        assert details["chains_total"] >= 1 + len(details["other_chains"])
 
 # ------------------------------------------------------------ property tests
 ids = [e[0] for e in ENTERPRISES] + [p[0] for p in PERSONS]
