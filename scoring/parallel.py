@@ -44,16 +44,12 @@ __all__ = ["plan", "process_count", "worker_store", "FamilyWorkers", "run_groups
 
 log = logging.getLogger("prospect_graph.scoring")
 
-# A family's weight in the plan: on two processes referral alone in the worker, the other
-# three here. Not the families' seconds: by those (2M payments: referral 13.9, retail 12.4,
-# supply chain 6.9, ecosystem 3.6) the plan would put ecosystem beside referral. That split,
-# and a worker taking whichever family is next as it comes free, were measured at 20M payments
-# (one run each, bench/RESULTS.md "Round 8"): 377 s at 12.4 GiB and 368 s at 14.5 GiB against
-# 327 s and 385 s at 12.6-13.0 GiB in two runs of referral alone, so no split was faster beyond
-# the run-to-run spread, and taking families as they come put retail and referral, the two
-# largest, at their peaks together. At 2M the three differ within the noise. A family not
-# listed weighs 1.
-_COST = {"referral": 7.8, "retail_linkage": 4.5, "supply_chain": 3.0, "ecosystem": 2.2}
+# A family's weight in the plan: its seconds in a 20M-payment run on two processes (one
+# DuckDB thread each; bench/RESULTS.md "Round 10"), so on two processes referral and ecosystem
+# go to the worker, supply chain and retail stay here. Until referral's ranking moved into
+# DuckDB it took 190 s there and went alone (an earlier split with ecosystem beside it was not
+# faster beyond the spread, "Round 8"). A family not listed weighs 1.
+_COST = {"referral": 113.0, "retail_linkage": 85.0, "supply_chain": 67.0, "ecosystem": 34.0}
 
 
 def process_count(settings: ScoringSettings) -> int:
@@ -101,7 +97,7 @@ def plan(families: Sequence[str], processes: int) -> list[list[str]]:
     without a family are left out.
 
     >>> plan(["supply_chain", "referral", "retail_linkage", "ecosystem"], 2)
-    [['referral'], ['supply_chain', 'retail_linkage', 'ecosystem']]
+    [['referral', 'ecosystem'], ['supply_chain', 'retail_linkage']]
     >>> plan(["supply_chain", "referral"], 1)
     [['supply_chain', 'referral']]
     """
