@@ -16,8 +16,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from ingest.aliases import BLANK_ROLE, MERGED_REQUIRED, REQUIRED, canonical_value, classify_title
+from ingest.arrow_text import from_arrow, to_arrow
 from ingest.distinct import Distinct, repeats
 from ingest.mapping import Source
 from ingest.normalise import (
@@ -271,12 +273,12 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
                    need or col in _STRICT_VALUES)
             df[col] = column.spread(out)
         elif col == "uscc":
-            up = _upper(text)
+            up = _code_text(text)
             valid = usccs_valid(up)
             report(up.notna() & ~valid, col, "invalid USCC (GB 32100: 18 characters and a check character)", need)
             df[col] = column.spread(up.where(valid))
         elif col == "id_number":
-            up = _upper(text)
+            up = _code_text(text)  # the hash is of this form: a full-width number hashes as its ASCII twin
             valid = id_numbers_valid(up)
             report(up.notna() & ~valid, col, "invalid ID number (GB 11643: 18 characters, check "
                    "character); not kept", need)
@@ -320,6 +322,16 @@ def _upper(text: pd.Series) -> pd.Series:
     """The column in upper case; as it is when no byte is a lower-case letter or beyond ASCII
     (`bytes_within`: codes are mostly upper case already, and one min/max costs less than a copy)."""
     return text if bytes_within(text, 0x00, ord("a") - 1) else text.str.upper()
+
+
+def _code_text(text: pd.Series) -> pd.Series:
+    """A code column (USCC, ID number) as it is checked and kept: NFKC where any byte is beyond
+    ASCII (full-width digits and letters, as Chinese input methods type them, become ASCII; an
+    ideographic space a space), then upper case. Other scripts' digits stay as they are, so the
+    check still refuses them."""
+    if not bytes_within(text, 0x00, 0x7F):
+        text = from_arrow(pc.utf8_normalize(to_arrow(text), "NFKC"), text.index)
+    return _upper(text)
 
 
 def _classify_titles(titles: pd.Series, extra: dict[str, str] | None) -> pd.Series:

@@ -62,3 +62,30 @@ def test_store_reports_and_logs_hold_no_raw_id_or_phone(store: NetworkxStore,
         for needle in needles:
             assert needle not in text and needle not in flat, f"{needle} found in {name}"
             assert needle.lower() not in text.lower(), f"{needle} found in {name}"
+
+
+def test_a_full_width_id_number_is_kept_as_its_ascii_twin(tmp_path) -> None:
+    """Exports typed with a Chinese input method carry full-width digits (１１０１…Ｘ): such an ID
+    number is valid once NFKC makes it ASCII, hashes as the ASCII number does (so the person
+    resolves with the rows that wrote it in ASCII), and neither form is stored."""
+    import shutil
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(PII, bundle)
+    ids, _ = raw_values()
+    wide = {c: chr(ord(c) + 0xFEE0) for c in "0123456789X"}  # ASCII → full width
+    text = (bundle / "persons.csv").read_text(encoding="utf-8")
+    full_width = ["".join(wide[c] for c in ids[0]), "".join(wide[c] for c in ids[1]) + "\u3000"]
+    text = text.replace(ids[0], full_width[0]).replace(ids[1], full_width[1])
+    (bundle / "persons.csv").write_text(text, encoding="utf-8")
+    store = NetworkxStore(tmp_path / "store")
+    summary = run_ingest(store, bundle)
+    persons = store.read("persons").set_index("id")
+    salt = store.secret("salt")
+    assert persons.loc["P1", "id_hash"] == hash_id_number(ids[0], salt)
+    assert persons.loc["P2", "id_hash"] == hash_id_number(ids[1], salt)
+    rejects = rejects_of(summary.report_dir)
+    assert not set(rejects.loc[rejects["column"] == "id_number", "row"]) & {"2", "3"}  # P1, P2 not refused
+    for path in store.root.rglob("*.parquet"):
+        flat = pq.read_table(path).to_pandas().astype(str).to_csv(index=False)
+        assert not any(n.strip() in flat for n in (*full_width, ids[0], ids[1])), path
