@@ -376,7 +376,9 @@ def _apply_claims(board: pd.DataFrame, claims: dict[str, Any]) -> None:
     """A claim in the ledger wins: its owner and status; every other lead is `new`."""
     ids = board["entity_id"]
     claimed = ids.isin(list(claims)).to_numpy()
-    board["status"] = ids.map({e: c.status for e, c in claims.items()}).where(claimed, "new").astype(object)
+    status = np.full(len(board), "new", dtype=object)  # looked up for the claimed leads only
+    status[claimed] = ids[claimed].map({e: c.status for e, c in claims.items()}).to_numpy(dtype=object)
+    board["status"] = status
     if claimed.any():
         board.loc[claimed, "owner"] = ids[claimed].map({e: c.owner for e, c in claims.items()})
         board.loc[claimed, "owner_source"] = "claim"

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from graph.settings import get_settings
@@ -29,15 +30,26 @@ __all__ = ["build_plan", "plan_page", "PLAN_COLUMNS", "tier_of"]
 
 PLAN_COLUMNS = ["entity_id", "name", "entity_kind", "tier", "next_action", "due_on", "overdue", "family",
                 "kind", "score", "owner", "status", "branch_id", "reasons", "shared_with"]
-_ORDER = {"A": 0, "B": 1, "C": 2}
+_TIERS = np.array(["A", "B", "C"], dtype=object)  # a tier's place here is its order in the plan
+
+
+def _tier_places(score: pd.Series, kinds: pd.Series, conf: RhythmSettings) -> np.ndarray:
+    """Each lead's tier as its place in `_TIERS`: by score, then lifted one tier by a signal of intent."""
+    values = score.to_numpy(dtype="float64", na_value=np.nan)
+    place = np.where(values >= conf.tiers["A"].min_score, 0, np.where(values >= conf.tiers["B"].min_score, 1, 2))
+    return np.clip(place - kinds.isin(conf.lift_kinds).to_numpy(dtype=bool), 0, None)
 
 
 def tier_of(score: pd.Series, kinds: pd.Series, conf: RhythmSettings) -> pd.Series:
     """Tier of each lead, column-wise: by score, then lifted one tier by a signal of intent."""
-    rank = pd.Series(2, index=score.index)
-    rank = rank.mask(score >= conf.tiers["B"].min_score, 1).mask(score >= conf.tiers["A"].min_score, 0)
-    rank = (rank - kinds.isin(conf.lift_kinds).astype(int)).clip(lower=0)
-    return rank.map({0: "A", 1: "B", 2: "C"})
+    return pd.Series(_TIERS[_tier_places(score, kinds, conf)], index=score.index)
+
+
+def _by_kind(kinds: pd.Series, words: dict[str, str], default: str) -> np.ndarray:
+    """`words` of each lead's kind (`default` for another or none): looked up once per distinct
+    kind, not once per lead (a Series.map over Arrow text goes value by value)."""
+    codes, uniques = pd.factorize(kinds)
+    return np.array([words.get(str(k), default) for k in uniques] + [default], dtype=object)[codes]
 
 
 def _scored_on(store: GraphStore) -> date:
@@ -75,23 +87,32 @@ def plan_page(store: GraphStore, settings: ScoringSettings | None = None, *, man
     board = board[~board["status"].isin(FINAL)].copy()
     if board.empty:
         return pd.DataFrame(columns=PLAN_COLUMNS), 0
-    board["tier"] = tier_of(board["score"], board["best_kind"], conf).to_numpy()
-    cadence = board["tier"].map({t: conf.tiers[t].cadence_days for t in conf.tiers})
+    place = _tier_places(board["score"], board["best_kind"], conf)
+    board["tier"] = _TIERS[place]
+    cadence = np.array([conf.tiers[t].cadence_days for t in _TIERS], dtype="int64")[place]
     history = pd.DataFrame(ledger(store).history(), columns=["entity_id", "recorded_at", "status"])
     worked = history[history["status"].isin(["contacted", "meeting"])]
     last = pd.to_datetime(worked.groupby("entity_id")["recorded_at"].max(), utc=True).dt.tz_localize(None)
-    start = pd.to_datetime(board["entity_id"].map(last.to_dict())).fillna(pd.Timestamp(_scored_on(store)))
-    board["due_on"] = start.dt.normalize() + pd.to_timedelta(cadence, unit="D")  # days as dates: the page's only
+    # each lead's last contact by one hash look-up of the column (not a map value by value)
+    at = pd.Index(last.index.astype(str)).get_indexer(board["entity_id"].astype(str))
+    start = np.full(len(board), pd.Timestamp(_scored_on(store)).to_datetime64(), dtype="datetime64[ns]")
+    if len(last):
+        start = np.where(at >= 0, last.to_numpy(dtype="datetime64[ns]")[at], start)
+    board["due_on"] = (pd.DatetimeIndex(start).normalize() + pd.to_timedelta(cadence, unit="D")).to_numpy()
     if due_before is not None:
-        board = board[board["due_on"] <= pd.Timestamp(due_before)]
+        keep = board["due_on"] <= pd.Timestamp(due_before)
+        board, place = board[keep], place[keep.to_numpy()]
     board["overdue"] = board["due_on"] < pd.Timestamp(today)
     words = {k: getattr(w, lang) for k, w in conf.actions.items()}
-    board["next_action"] = board["best_kind"].map(words).fillna(getattr(conf.default_action, lang))
-    board["order"] = board["tier"].map(_ORDER)
-    board = board.sort_values(["overdue", "due_on", "order", "score", "entity_id"],
-                              ascending=[False, True, True, False, True]).reset_index(drop=True)
+    board["next_action"] = _by_kind(board["best_kind"], words, getattr(conf.default_action, lang))
+    # overdue first, then by due date, tier, score (best first) and id: one sort of number keys
+    ids = pd.factorize(board["entity_id"].astype(str), sort=True)[0]
+    order = np.lexsort((ids, -board["score"].to_numpy(dtype="float64", na_value=-np.inf), place,
+                        board["due_on"].to_numpy(dtype="datetime64[ns]").view("int64"),
+                        ~board["overdue"].to_numpy(dtype=bool)))
     total = len(board)
-    board = (board.iloc[offset:] if limit is None else board.iloc[offset:offset + limit]).reset_index(drop=True)
+    order = order[offset:] if limit is None else order[offset:offset + limit]
+    board = board.iloc[order].reset_index(drop=True)
     board["due_on"] = board["due_on"].dt.date
     board["reasons"] = board_reasons(store, board, settings, person, legacy)  # the page only
     board = board.rename(columns={"best_family": "family", "best_kind": "kind"})
