@@ -313,10 +313,8 @@ class Viewer:
         else:
             unknown = np.asarray(branch != branch, dtype=bool)  # NaN (never equal to itself), not None
             scope = (pd.isna(branch) & ~unknown) | np.asarray((branch == "") | (branch == self.user.branch), dtype=bool)
-        triples = pd.MultiIndex.from_arrays([rows[family].astype(object), rows[kind].astype(object),
-                                             rows["entity_kind"].astype(object)])
-        codes, distinct = triples.factorize()
-        works = np.array([self.may_work(*t) for t in distinct], dtype=bool)[codes] if len(distinct) else scope & False
+        codes, distinct = _combinations([rows[family], rows[kind], rows["entity_kind"]])
+        works = np.array([self.may_work(*t) for t in distinct], dtype=bool)[codes]
         out = scope & works
         if self.user.manager:
             shared = rows["shared_with"].to_numpy(dtype=object)
@@ -433,3 +431,25 @@ class Viewer:
         if self.sees_everyone:
             return value
         return self.guard.deep(value, lang, keep)
+
+
+def _combinations(columns: list[pd.Series]) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
+    """Each row's code among the distinct combinations of `columns`' values, and those
+    combinations (a missing value as None). Each column is factorised on its own (Arrow text: one
+    hash pass) and the codes combined as integers: factorising the rows' tuples took 0.2 s for
+    115k leads, per request."""
+    combined = np.zeros(len(columns[0]) if columns else 0, dtype=np.int64)
+    uniques = []
+    for column in columns:
+        codes, values = pd.factorize(column, use_na_sentinel=False)
+        combined = combined * len(values) + codes
+        uniques.append([None if pd.isna(v) else v for v in values])
+    seen, codes = np.unique(combined, return_inverse=True)
+    distinct = []
+    for number in seen.tolist():
+        parts = []
+        for values in reversed(uniques):
+            number, at = divmod(number, len(values))
+            parts.append(values[at])
+        distinct.append(tuple(reversed(parts)))
+    return codes.reshape(-1), distinct

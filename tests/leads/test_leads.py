@@ -223,6 +223,30 @@ def test_routing_uses_the_best_row_of_a_family(store):
     assert board.loc["E1", "owner"] == "M_STRONG" and board.loc["E1", "owner_source"] == "referrer"
 
 
+def test_rows_are_judged_by_their_own_family_kind_and_entity_kind(store):
+    """Each row's rights come from its own (family, kind, entity kind), judged once per distinct
+    combination; a row missing its family is judged as having none (no role works it)."""
+    from api.auth import User
+    from api.masking import Viewer
+
+    rows = pd.DataFrame({
+        "branch_id": ["B1"] * 6,
+        "best_family": pd.Series(["supply_chain", "retail_linkage", "retail_linkage", "retail_linkage", None,
+                                  "referral"], dtype="string"),
+        "best_kind": pd.Series(["upstream", "payroll", "outflow", "outflow", "upstream", "member"], dtype="string"),
+        "entity_kind": pd.Series(["Enterprise", "Person", "Enterprise", "Person", "Enterprise", "Person"],
+                                 dtype="string"),
+        "shared_with": [[]] * 6})
+    corporate = Viewer(store, User(name="c", role="corporate_manager", branch="B1"))
+    retail = Viewer(store, User(name="r", role="retail_manager", branch="B1"))
+    for viewer in (corporate, retail):
+        expected = [viewer.may_work(f, k, e) if isinstance(f, str) else False
+                    for f, k, e in zip(rows["best_family"].astype(object).where(rows["best_family"].notna(), None),
+                                       rows["best_kind"], rows["entity_kind"], strict=True)]
+        assert viewer.sees_rows(rows) == expected
+    assert corporate.sees_rows(rows)[:4] == [True, False, True, False]  # outflow: an enterprise's only
+    assert retail.sees_rows(rows)[1] is True and not retail.sees_rows(rows)[4]
+
 def test_a_branch_manager_sees_shared_rows_but_not_rows_of_an_unknown_branch(store):
     """Rows of no branch (None, "") are everyone's; a lead whose branch is not known (NaN: its
     entity is not in the store) is no branch manager's, as `Viewer.in_scope` judges it."""
