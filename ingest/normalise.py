@@ -371,8 +371,12 @@ def mask_id_number(number: str) -> str:
     return text[:6] + "*" * max(0, len(text) - 10) + text[-4:] if len(text) > 10 else text[:2] + "****"
 
 
-_ID_LIKE = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
-_PHONE_LIKE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
+# `\d` is any script's digit (full-width ones too, as Chinese input methods type them); the
+# letters, the check character Ｘ, a mobile number's 1 and 3-9 and the country code may be
+# full-width as well
+_ALNUM = "0-9A-Za-z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"
+_ID_LIKE = re.compile(rf"(?<![{_ALNUM}])(\d{{6}})\d{{8}}(\d{{3}}[\dXx\uff38\uff58])(?![{_ALNUM}])")
+_PHONE_LIKE = re.compile(r"(?<!\d)(?:[+\uff0b]?[8\uff18][6\uff16][- ]?)?([1\uff11][3-9\uff13-\uff19]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
 
 
 def scrub_pii(text: str) -> str:
@@ -381,12 +385,14 @@ def scrub_pii(text: str) -> str:
     return _PHONE_LIKE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
 
 
-DIGIT_RUN = r"[0-9]{11}"  # in every ID number and mobile number `scrub_pii` masks
+# in every ID number and mobile number `scrub_pii` masks: eleven digits of any script, or a
+# mobile number's three groups with a space or hyphen between (RE2: `\p{Nd}` is Python's `\d`)
+DIGIT_RUN = r"\p{Nd}{3}[- ]?\p{Nd}{4}[- ]?\p{Nd}{4}"
 
 
 def scrub_pii_series(s: pd.Series) -> pd.Series:
     """`scrub_pii` over a column (distinct values only); values without digits pass untouched
-    (a column without eleven digits in a row anywhere is handed back as it is)."""
+    (a column where `DIGIT_RUN` finds nothing is handed back as it is)."""
     text = s.astype("string")
     if not may_match(text, DIGIT_RUN):
         return s if s.dtype == text.dtype else text

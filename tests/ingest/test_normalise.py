@@ -122,6 +122,22 @@ def test_scrub_pii_masks_ids_and_mobiles_in_free_text() -> None:
     assert "110105********002X" in text and "138****5678" in text and "1234567" in text
 
 
+
+def test_scrub_pii_series_masks_what_scrub_pii_masks_full_width_and_separated_too() -> None:
+    """The column form finds every value `scrub_pii` would change: a mobile number written in
+    groups, and numbers typed in full-width digits (Chinese input methods) as well."""
+    from ingest.normalise import scrub_pii_series
+
+    values = ["王伟138-1234-5678", "王伟 13812345678", "联系人１３８１２３４５６７８", "＋８６ １３８-１２３４-５６７８",
+              "王伟１１０１０５１９８００１０１１２３Ｘ", "张三11010519491231002X", "订单12345678901234567890号",
+              "宁波鼎新建材有限公司", None]
+    column = pd.Series(values, dtype="string")
+    scrubbed = scrub_pii_series(column)
+    assert [None if pd.isna(v) else v for v in scrubbed] == [None if v is None else scrub_pii(v) for v in values]
+    assert scrubbed.tolist()[:5] == ["王伟138****5678", "王伟 138****5678", "联系人１３８****５６７８", "１３８****５６７８",
+                                     "王伟１１０１０５********１２３Ｘ"]
+    assert scrubbed.iloc[6] == "订单12345678901234567890号"  # a long number is no ID number
+
 def test_names_cleaned_and_hostile_ones_flagged() -> None:
     cleaned = clean_text(s("  华东  精工\t有限公司 ", "\u200b", "A\x00B"))
     assert cleaned.tolist()[0] == "华东 精工 有限公司"

@@ -67,7 +67,8 @@ def test_store_reports_and_logs_hold_no_raw_id_or_phone(store: NetworkxStore,
 def test_a_full_width_id_number_is_kept_as_its_ascii_twin(tmp_path) -> None:
     """Exports typed with a Chinese input method carry full-width digits (１１０１…Ｘ): such an ID
     number is valid once NFKC makes it ASCII, hashes as the ASCII number does (so the person
-    resolves with the rows that wrote it in ASCII), and neither form is stored."""
+    resolves with the rows that wrote it in ASCII), and neither form is stored; typed into a
+    name, it is masked there as an ASCII one is."""
     import shutil
 
     bundle = tmp_path / "bundle"
@@ -77,6 +78,8 @@ def test_a_full_width_id_number_is_kept_as_its_ascii_twin(tmp_path) -> None:
     text = (bundle / "persons.csv").read_text(encoding="utf-8")
     full_width = ["".join(wide[c] for c in ids[0]), "".join(wide[c] for c in ids[1]) + "\u3000"]
     text = text.replace(ids[0], full_width[0]).replace(ids[1], full_width[1])
+    in_name = "".join(wide[c] for c in ids[2])  # a number typed into a name: masked there too
+    text = text.replace("张敏", "张敏" + in_name)
     (bundle / "persons.csv").write_text(text, encoding="utf-8")
     store = NetworkxStore(tmp_path / "store")
     summary = run_ingest(store, bundle)
@@ -88,4 +91,5 @@ def test_a_full_width_id_number_is_kept_as_its_ascii_twin(tmp_path) -> None:
     assert not set(rejects.loc[rejects["column"] == "id_number", "row"]) & {"2", "3"}  # P1, P2 not refused
     for path in store.root.rglob("*.parquet"):
         flat = pq.read_table(path).to_pandas().astype(str).to_csv(index=False)
-        assert not any(n.strip() in flat for n in (*full_width, ids[0], ids[1])), path
+        assert not any(n.strip() in flat for n in (*full_width, in_name, ids[0], ids[1], ids[2])), path
+    assert persons.loc["P3", "name"].startswith("张敏" + in_name[:6])  # the rest of the name is kept
