@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from graph.settings import get_settings
 from graph.store import GraphStore
@@ -93,21 +95,21 @@ def plan_page(store: GraphStore, settings: ScoringSettings | None = None, *, man
     history = pd.DataFrame(ledger(store).history(), columns=["entity_id", "recorded_at", "status"])
     worked = history[history["status"].isin(["contacted", "meeting"])]
     last = pd.to_datetime(worked.groupby("entity_id")["recorded_at"].max(), utc=True).dt.tz_localize(None)
-    # each lead's last contact by one hash look-up of the column (not a map value by value)
-    at = pd.Index(last.index.astype(str)).get_indexer(board["entity_id"].astype(str))
+    ids = pa.array(board["entity_id"], from_pandas=True)  # the column as Arrow: no Python object per lead
     start = np.full(len(board), pd.Timestamp(_scored_on(store)).to_datetime64(), dtype="datetime64[ns]")
-    if len(last):
+    if len(last):  # each lead's last contact by one hash look-up of the column
+        at = pc.fill_null(pc.index_in(ids, value_set=pa.array(list(last.index), ids.type)), -1).to_numpy()
         start = np.where(at >= 0, last.to_numpy(dtype="datetime64[ns]")[at], start)
     board["due_on"] = (pd.DatetimeIndex(start).normalize() + pd.to_timedelta(cadence, unit="D")).to_numpy()
     if due_before is not None:
-        keep = board["due_on"] <= pd.Timestamp(due_before)
-        board, place = board[keep], place[keep.to_numpy()]
+        keep = (board["due_on"] <= pd.Timestamp(due_before)).to_numpy()
+        board, place, ids = board[keep], place[keep], ids.filter(pa.array(keep))
     board["overdue"] = board["due_on"] < pd.Timestamp(today)
     words = {k: getattr(w, lang) for k, w in conf.actions.items()}
     board["next_action"] = _by_kind(board["best_kind"], words, getattr(conf.default_action, lang))
     # overdue first, then by due date, tier, score (best first) and id: one sort of number keys
-    ids = pd.factorize(board["entity_id"].astype(str), sort=True)[0]
-    order = np.lexsort((ids, -board["score"].to_numpy(dtype="float64", na_value=-np.inf), place,
+    by_id = pc.rank(ids, sort_keys="ascending", tiebreaker="dense").to_numpy()
+    order = np.lexsort((by_id, -board["score"].to_numpy(dtype="float64", na_value=-np.inf), place,
                         board["due_on"].to_numpy(dtype="datetime64[ns]").view("int64"),
                         ~board["overdue"].to_numpy(dtype=bool)))
     total = len(board)
