@@ -371,12 +371,16 @@ def mask_id_number(number: str) -> str:
     return text[:6] + "*" * max(0, len(text) - 10) + text[-4:] if len(text) > 10 else text[:2] + "****"
 
 
-# `\d` is any script's digit (full-width ones too, as Chinese input methods type them); the
-# letters, the check character Ｘ, a mobile number's 1 and 3-9 and the country code may be
-# full-width as well
-_ALNUM = "0-9A-Za-z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a"
-_ID_LIKE = re.compile(rf"(?<![{_ALNUM}])(\d{{6}})\d{{8}}(\d{{3}}[\dXx\uff38\uff58])(?![{_ALNUM}])")
-_PHONE_LIKE = re.compile(r"(?<!\d)(?:[+\uff0b]?[8\uff18][6\uff16][- ]?)?([1\uff11][3-9\uff13-\uff19]\d)[- ]?(\d{4})[- ]?(\d{4})(?!\d)")
+# ID and mobile numbers as people type them: ASCII or full-width digits (Chinese input methods),
+# and full-width letters, check character Ｘ, + and country code. One digit class for the Python
+# patterns and the column search (`DIGIT_RUN`), so both find the same numbers: RE2's `\p{Nd}` (any
+# script's digits, as Python's `\d`) made the search of every name and id column 2.5x slower.
+_DIGITS = "0-9\uff10-\uff19"
+_ALNUM = f"{_DIGITS}A-Za-z\uff21-\uff3a\uff41-\uff5a"
+_ID_LIKE = re.compile(rf"(?<![{_ALNUM}])([{_DIGITS}]{{6}})[{_DIGITS}]{{8}}([{_DIGITS}]{{3}}[{_DIGITS}Xx\uff38\uff58])"
+                      rf"(?![{_ALNUM}])")
+_PHONE_LIKE = re.compile(rf"(?<![{_DIGITS}])(?:[+\uff0b]?[8\uff18][6\uff16][- ]?)?([1\uff11][3-9\uff13-\uff19][{_DIGITS}])"
+                         rf"[- ]?([{_DIGITS}]{{4}})[- ]?([{_DIGITS}]{{4}})(?![{_DIGITS}])")
 
 
 def scrub_pii(text: str) -> str:
@@ -385,9 +389,10 @@ def scrub_pii(text: str) -> str:
     return _PHONE_LIKE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
 
 
-# in every ID number and mobile number `scrub_pii` masks: eleven digits of any script, or a
-# mobile number's three groups with a space or hyphen between (RE2: `\p{Nd}` is Python's `\d`)
-DIGIT_RUN = r"\p{Nd}{3}[- ]?\p{Nd}{4}[- ]?\p{Nd}{4}"
+# in every ID number and mobile number `scrub_pii` masks (RE2, `_DIGITS`): eleven digits in a row,
+# or a mobile number's three groups with a space or hyphen between
+_DIGIT_RE2 = r"[0-9\x{ff10}-\x{ff19}]"
+DIGIT_RUN = rf"{_DIGIT_RE2}{{3}}[- ]?{_DIGIT_RE2}{{4}}[- ]?{_DIGIT_RE2}{{4}}"
 
 
 def scrub_pii_series(s: pd.Series) -> pd.Series:
