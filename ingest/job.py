@@ -48,7 +48,7 @@ from ingest.derive import derive_edge_tables
 from ingest.facts import Merger, read_order
 from ingest.load import load_table, read_ahead
 from ingest.mapping import plan_bundle
-from ingest.report import VALUE_KEPT, IngestSummary
+from ingest.report import VALUE_KEPT, IngestSummary, write_report_csv
 from ingest.settings import IngestSettings
 from ingest.validate import Context
 
@@ -264,8 +264,8 @@ def _write_reports(store: GraphStore, version: str, ctx: Context, resolutions: p
     folder.mkdir(parents=True, exist_ok=True)
     rejects = ctx.rejects.frame()
     limit = ctx.settings.max_rejects_logged
-    rejects.head(limit).to_csv(folder / "rejects.csv", index=False, encoding="utf-8-sig")
-    resolutions.to_csv(folder / "resolutions.csv", index=False, encoding="utf-8-sig")
+    write_report_csv(rejects.head(limit), folder / "rejects.csv")
+    write_report_csv(resolutions, folder / "resolutions.csv")
     summary.report_dir = folder
     data = summary.to_dict()
     counts = rejects.groupby(["table", "reason"]).size() if len(rejects) else pd.Series(dtype="int64")

@@ -63,6 +63,24 @@ def test_reports_are_written(store: NetworkxStore, make_bundle: Callable[..., Pa
     assert "rows read 8, accepted 7, rejected 1" in text and str(summary.report_dir) in text
 
 
+def test_resolutions_report_is_safe_to_open_in_a_spreadsheet(store: NetworkxStore,
+                                                             make_bundle: Callable[..., Path]) -> None:
+    hostile = '=HYPERLINK("http://x","贸易")'
+    bundle = make_bundle({"enterprises.csv": ENTERPRISES,
+                          "payments.csv": PAYMENTS_JAN + f'E0001,"{hostile.replace(chr(34), chr(34) * 2)}",88,2024-01-09,\n'})
+    summary = run_ingest(store, bundle)
+    assert summary.report_dir is not None
+    raw = (summary.report_dir / "resolutions.csv").read_bytes()
+    assert raw.startswith("\ufeff".encode())  # Excel shows the Chinese names
+    resolutions = pd.read_csv(summary.report_dir / "resolutions.csv", dtype=str, keep_default_na=False,
+                              encoding="utf-8-sig").set_index("source_name")
+    assert "'" + hostile in resolutions.index and hostile not in resolutions.index  # shown, never run
+    assert resolutions.loc["'" + hostile, "method"] == "external"
+    assert resolutions.loc["华东精工机械(苏州)有限责任公司", "score"] == "100.0"  # as pandas writes a float
+    stored = store.read("resolutions").set_index("source_name")
+    assert hostile in stored.index  # the store keeps the name as it came
+
+
 def test_idempotent_and_incremental(store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
     jan = make_bundle({"enterprises.csv": ENTERPRISES, "payments.csv": PAYMENTS_JAN}, "jan")
     first = run_ingest(store, jan)
