@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from graph.vocabulary import neutralise_formulas
-from ingest.normalise import mask_id_number, mask_phone, scrub_pii
+from ingest.normalise import mask_id_numbers, mask_phones, scrub_pii_series
 
 __all__ = ["Rejects", "IngestSummary", "neutralise", "write_report_csv", "REJECT_COLUMNS", "ROW_REJECTED",
            "VALUE_DROPPED", "VALUE_KEPT"]
@@ -33,13 +33,15 @@ neutralise = neutralise_formulas  # the one rule (graph.vocabulary): =, +, @, ta
 
 
 def _mask(column: str, values: pd.Series) -> pd.Series:
+    """The values fit to keep in a report, column-wise (a report can hold every row of a file)."""
     text = values.astype("string").fillna("")
     if column == "id_number":
-        return text.map(mask_id_number).astype("string")
+        return mask_id_numbers(text)
     if column == "phone":
-        return text.map(mask_phone).astype("string")
-    short = text.str.slice(0, _MAX_VALUE) + text.str.len().gt(_MAX_VALUE).map({True: "…", False: ""})
-    return short.map(scrub_pii).astype("string")
+        return mask_phones(text).fillna("")
+    cut = text.str.slice(0, _MAX_VALUE)
+    short = cut.mask(text.str.len().gt(_MAX_VALUE).to_numpy(dtype=bool), cut + "…")
+    return scrub_pii_series(short).astype("string")
 
 
 def write_report_csv(frame: pd.DataFrame, path: Path) -> None:

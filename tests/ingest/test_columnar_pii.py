@@ -1,4 +1,4 @@
-"""The column-wise USCC check and ID-number hashing agree with the one-value definitions."""
+"""The column-wise USCC check, ID-number hashing and masking agree with the one-value definitions."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from ingest.normalise import (
     hash_id_numbers,
     id_number_valid,
     id_numbers_valid,
+    mask_id_number,
+    mask_id_numbers,
     mask_phone,
     mask_phones,
     uscc_valid,
@@ -98,3 +100,35 @@ def test_mask_phones_is_mask_phone_per_value() -> None:
         assert [None if pd.isna(m) else m for m in masked] == expected
     assert mask_phones(usual).iloc[0] == mobiles[0][:3] + "****" + mobiles[0][-4:]
     assert mask_phones(odd).iloc[-3:].tolist() == ["138****5678", "138****5678", "٣٣٣****٥٦٧٨"]
+
+
+def test_mask_id_numbers_is_mask_id_number_per_value() -> None:
+    values = ["11010519491231002X", " 110105194912310021 ", "1101051949123", "12345678901", "1234567890", "1234567",
+              "123456", "12", "", "１１０１０５１９４９１２３１００２Ｘ", "甲乙丙丁戊己庚辛壬癸子丑", "a\u3000b c\td"]
+    column = pd.Series([*values, None], dtype="string", index=range(10, 10 + len(values) + 1))
+    masked = mask_id_numbers(column)
+    assert masked.index.equals(column.index)
+    assert masked.iloc[:-1].tolist() == [mask_id_number(v) for v in values]
+    assert pd.isna(masked.iloc[-1])
+    assert masked.iloc[0] == "110105********002X" and masked.iloc[7] == "**"
+
+
+def test_reject_values_are_masked_column_wise_as_one_by_one() -> None:
+    from graph.vocabulary import neutralise_formula
+    from ingest.normalise import scrub_pii
+    from ingest.report import _MAX_VALUE, Rejects
+
+    notes = pd.Series(["ok", "电话 13812345678", "身份证 11010519491231002X 甲", "=1+1", "x" * (_MAX_VALUE + 5), None],
+                      dtype="string")
+    phones = pd.Series(["13812345678", "138-1234-5678", "12", "", None, "abc"], dtype="string")
+    ids = pd.Series(["11010519491231002X", "123", "", None, "1234567890", "ABCDEFGHIJKLMNOPQR"], dtype="string")
+    rejects = Rejects()
+    rows = pd.Series(range(2, 8))
+    for column, values in (("note", notes), ("phone", phones), ("id_number", ids)):
+        rejects.add("persons", "persons.csv", rows, column, values, "bad")
+    got = rejects.frame().groupby("column")["value"].agg(list)
+    cut = [("" if pd.isna(v) else v[:_MAX_VALUE] + ("…" if len(v) > _MAX_VALUE else "")) for v in notes]
+    assert got["note"] == [neutralise_formula(scrub_pii(v)) for v in cut]  # "=1+1" shown as "'=1+1"
+    assert got["phone"] == [mask_phone("" if pd.isna(v) else v) for v in phones]
+    assert got["id_number"] == [mask_id_number("" if pd.isna(v) else v) for v in ids]
+    assert "13812345678" not in " ".join(got["note"]) and got["phone"][1] == "138****5678"
