@@ -248,11 +248,19 @@ def neutralise_formula(value: Any) -> Any:
 
 
 def neutralise_formulas(text: pd.Series) -> pd.Series:
-    """`neutralise_formula` over a whole column of text (missing values become '')."""
+    """`neutralise_formula` over a whole column of text (missing values become ''). Only the
+    values starting with "-" are parsed as numbers (parsing all 257k resolved names at 2M
+    payments took 0.5 s of a report's writing)."""
     text = text.astype("string").fillna("")
-    number = pd.to_numeric(text, errors="coerce").notna()
-    live = text.str.startswith(_FORMULA_START).fillna(False) | (text.str.startswith("-").fillna(False) & ~number)
-    return text.mask(live, "'" + text)
+    live = text.str.startswith(_FORMULA_START).to_numpy(dtype=bool)
+    dash = text.str.startswith("-").to_numpy(dtype=bool)
+    if dash.any():
+        live[dash] = pd.to_numeric(text[dash], errors="coerce").isna().to_numpy()
+    if not live.any():
+        return text
+    out = text.copy()
+    out[live] = "'" + text[live]
+    return out
 
 
 def jsonable(value: Any) -> Any:

@@ -44,6 +44,10 @@ CELLS = ["=1+1", "+1", "@SUM(A1)", "\t=x", "\r=x", "-A1", "-1+1", "-12.5", "-5",
 def test_one_formula_rule_for_a_cell_and_a_column():
     one_by_one = [v.neutralise_formula(c) for c in CELLS]
     assert v.neutralise_formulas(pd.Series(CELLS)).tolist() == one_by_one
+    column = pd.Series([*CELLS, None, "-1e5", "-inf"] * 3, index=range(100, 100 + 3 * (len(CELLS) + 3)))
+    expected = ["" if pd.isna(c) else v.neutralise_formula(c) for c in column]
+    assert v.neutralise_formulas(column).tolist() == expected and expected[-1] == "-inf"
+    assert v.neutralise_formulas(pd.Series(["华东", "12"])).tolist() == ["华东", "12"]  # nothing to neutralise
     assert one_by_one[:7] == ["'" + c for c in CELLS[:7]]
     assert one_by_one[7:] == CELLS[7:]
 
