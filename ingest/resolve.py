@@ -18,7 +18,6 @@ with the number of distinct counterparties, not of payments.
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -29,6 +28,7 @@ import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
 from graph.arrays import one_array
+from ingest.known import Known
 from ingest.names import (
     block_columns,
     block_id,
@@ -41,7 +41,7 @@ from ingest.names import (
     normalise_texts,
     split_branch,
 )
-from ingest.normalise import from_arrow, id_set, to_arrow
+from ingest.normalise import from_arrow, to_arrow
 from ingest.settings import IngestSettings
 
 __all__ = ["Resolver", "Decision"]
@@ -71,15 +71,17 @@ class _Entries:
     """A fuzzy block's entries by place: its known names' (made when asked for: a block of a big
     store holds thousands, of which `process.extract` returns five), then this ingest's externals."""
 
-    def __init__(self, rows: tuple[list[str], list[str], list[str | None]], start: int, stop: int) -> None:
-        self._rows, self._start, self._known = rows, start, stop - start
+    def __init__(self, heads: list[str], node_ids: pa.Array | None, usccs: pa.Array | None, start: int) -> None:
+        # the known names' heads, and their ids and USCCs from `start` on (Arrow: read when asked)
+        self._heads, self._ids, self._usccs, self._start = heads, node_ids, usccs, start
+        self._known = len(heads)
         self._added: list[_Entry] = []
 
     def __getitem__(self, pos: int) -> _Entry:
         if pos < self._known:
-            heads, node_ids, usccs = self._rows
+            assert self._ids is not None and self._usccs is not None
             at = self._start + pos
-            return _Entry(node_ids[at], heads[at], "", (), usccs[at])
+            return _Entry(self._ids[at].as_py(), self._heads[pos], "", (), self._usccs[at].as_py())
         return self._added[pos - self._known]
 
     def append(self, entry: _Entry) -> None:
@@ -103,13 +105,12 @@ class Resolver:
 
     enterprises: pd.DataFrame
     settings: IngestSettings
-    other_ids: set[str] | pd.Series = field(default_factory=set)  # ids of the other node kinds
+    other_ids: set[str] | pd.Series = field(default_factory=set)  # ids of the other node kinds (made `Known`)
     new_nodes: dict[str, dict[str, object]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         df = self.enterprises
-        self._ids: set[str] = id_set(df["id"])
-        self._id_array: pa.Array | None = None
+        self._ids = Known(_text(df["id"].dropna().astype("string")))
         self._decided: list[pd.DataFrame] = []  # per `resolve` call, the resolved distinct names in order
         self._id_hits: list[pd.DataFrame] = []
         # prefer bank-listed enterprises, then clients, then the smallest id, for shared names
@@ -124,39 +125,30 @@ class Resolver:
         norms = norms.mask(norms == "")
         usccs = order["uscc"].astype("string").mask(order["uscc"].astype("string") == "")
         with_uscc = usccs.notna()
-        self._uscc: dict[str, str] = dict(zip(usccs[with_uscc].to_numpy(dtype=object)[::-1],
-                                              ids[with_uscc].to_numpy(dtype=object)[::-1], strict=True))  # first wins
-        self._uscc_of: dict[str, str] = dict(zip(ids[with_uscc].to_numpy(dtype=object),
-                                                 usccs[with_uscc].to_numpy(dtype=object), strict=True))
         named = norms.notna()
-        self._by_norm: dict[str, str] = dict(zip(norms[named].to_numpy(dtype=object)[::-1],
-                                                 ids[named].to_numpy(dtype=object)[::-1], strict=True))  # first wins
-        # the same maps as Arrow (key, value) columns for the joins of `_settle`: `index_in` finds a
-        # key's first place, so the first row wins as in the dicts (the last, for `_uscc_of`)
-        last_first = slice(None, None, -1)
-        self._joins: dict[int, tuple[pa.Array, pa.Array, int]] = {
-            id(self._uscc): (_text(usccs[with_uscc]), _text(ids[with_uscc]), len(self._uscc)),
-            id(self._uscc_of): (_text(ids[with_uscc].iloc[last_first]), _text(usccs[with_uscc].iloc[last_first]),
-                                len(self._uscc_of)),
-            id(self._by_norm): (_text(norms[named]), _text(ids[named]), len(self._by_norm))}
+        # uscc -> id and name -> id: the first in this order wins; id -> uscc (ids are unique)
+        self._uscc = Known(_text(usccs[with_uscc]), _text(ids[with_uscc]))
+        self._uscc_of = Known(_text(ids[with_uscc]), _text(usccs[with_uscc]))
+        self._by_norm = Known(_text(norms[named]), _text(ids[named]))
         # the fuzzy blocks are found on the first fuzzy look-up only (most ingests resolve by id or name)
         self._known: tuple[pd.Series, pd.Series, pd.Series] = (norms[named], ids[named], usccs[named])
         self._block_at: dict[str, tuple[int, int]] | None = None
-        self._block_rows: tuple[list[str], list[str], list[str | None]] = ([], [], [])
+        self._block_rows: tuple[pa.Array, pa.Array, pa.Array] | None = None
         self._open_blocks: dict[str, tuple[list[str], _Entries]] = {}
 
     @property
-    def _other_ids(self) -> set[str]:
-        """`other_ids` as a set, built on the first id that is not an enterprise's (rare)."""
-        if not isinstance(self.other_ids, set):
-            self.other_ids = id_set(self.other_ids)
-        return self.other_ids
+    def _other_ids(self) -> Known:
+        """`other_ids` as `Known` (a set given by hand, or the ids of the other node tables)."""
+        if not isinstance(self.other_ids, Known):
+            given = self.other_ids
+            keys = pa.array(sorted(given), pa.large_string()) if isinstance(given, set) \
+                else _text(given.dropna().astype("string"))
+            self.other_ids = Known(keys)  # type: ignore[assignment]
+        return self.other_ids  # type: ignore[return-value]
 
     def _known_ids(self) -> pa.Array:
         """The enterprise ids known so far as an Arrow array for `isin` (rebuilt only when grown)."""
-        if self._id_array is None or len(self._id_array) != len(self._ids):
-            self._id_array = pa.array(list(self._ids), type=pa.large_string())
-        return self._id_array
+        return self._ids.all_keys()
 
     # ----------------------------------------------------------------- index
     def _keys(self, head: str) -> list[str]:
@@ -164,7 +156,8 @@ class Resolver:
         return [key] if key is not None else []
 
     def _index(self) -> None:
-        """Sort the known names by fuzzy block once (Arrow kernels): a block is then one slice."""
+        """Sort the known names by fuzzy block once (Arrow kernels): a block is then one slice,
+        made Python lists only when a name is looked for in it (`_block`)."""
         norms, ids, usccs = self._known
         blocks, heads = block_columns(_text(norms), self.settings.fuzzy_block_prefix)
         at = pc.sort_indices(blocks)  # stable: a block keeps the names' order
@@ -177,8 +170,7 @@ class Resolver:
         self._block_at = dict(zip(runs.dictionary.to_pylist(), zip(starts.tolist(), stops.tolist(), strict=True),
                                   strict=True))
         taken = at.slice(0, kept)
-        self._block_rows = (heads.slice(0, kept).to_pylist(), _text(ids).take(taken).to_pylist(),
-                            _text(usccs).take(taken).to_pylist())
+        self._block_rows = (heads.slice(0, kept), _text(ids).take(taken), _text(usccs).take(taken))
 
     def block_spans(self) -> dict[str, tuple[int, int]]:
         """Each fuzzy block of the known names (`ingest.names.block_id`) and its slice in block order."""
@@ -191,14 +183,22 @@ class Resolver:
         found = self._open_blocks.get(block)
         if found is not None:
             return found
-        span = self.block_spans().get(block) if self._block_at is None else self._block_at.get(block)
+        if self._block_at is None:
+            self._index()
+        span = (self._block_at or {}).get(block)
         if span is None and not create:
             return None
-        start, stop = span if span is not None else (0, 0)
-        heads = self._block_rows[0][start:stop]
-        entries = _Entries(self._block_rows, start, stop)
-        self._open_blocks[block] = (heads, entries)
-        return heads, entries
+        if span is None:  # a block no known name is in: this ingest's externals only
+            entries, names = _Entries([], None, None, 0), []
+        else:
+            start, stop = span
+            assert self._block_rows is not None  # `_index` made it with the spans
+            heads, ids, usccs = self._block_rows
+            known = heads.slice(start, stop - start).to_pylist()
+            entries = _Entries(known, ids, usccs, start)
+            names = list(known)  # the block's own list, which this ingest's externals are appended to
+        self._open_blocks[block] = (names, entries)
+        return names, entries
 
     def _add(self, norm: str, node_id: str, uscc: str | None) -> None:
         if norm not in self._by_norm:
@@ -244,6 +244,8 @@ class Resolver:
         if uscc:
             self._uscc[uscc] = new_id
             self._uscc_of[new_id] = uscc
+        else:
+            self._uscc_of.absent(new_id)  # a new id: no known enterprise's, so it has no known USCC
         self._add(norm, new_id, uscc)
         return Decision(label, new_id, "external")
 
@@ -352,27 +354,12 @@ class Resolver:
             resolved = given_id  # every row known by id
         return from_arrow(resolved, index), from_arrow(reasons, index)
 
-    def _lookup(self, keys: pa.Array, table: dict[str, str]) -> pa.Array:
-        """`table[key]` for each key (null where absent), by one hash join in Arrow: the known
-        rows as Arrow columns, then the keys this ingest added (a dict keeps insertion order)."""
-        text = pa.large_string()
-        known_keys, known_values, known = self._joins[id(table)]
-        added = list(itertools.islice(table.items(), known, None))
-        if added:
-            known_keys = pa.concat_arrays([known_keys, pa.array([k for k, _ in added], text)])
-            known_values = pa.concat_arrays([known_values, pa.array([v for _, v in added], text)])
-        return known_values.take(pc.index_in(keys, value_set=known_keys))
-
     def _of_other_kind(self, ids: pa.Array) -> pa.Array:
-        """Whether each id is a node of another kind (probing those ids' few values, not hashing all)."""
+        """Whether each id is a node of another kind."""
         given = pc.unique(pc.drop_null(ids))
         if len(given) == 0:
             return pa.array(np.zeros(len(ids), dtype=bool))
-        if isinstance(self.other_ids, set):
-            found = pa.array([i for i in given.to_pylist() if i in self.other_ids], pa.large_string())
-        else:
-            others = _text(self.other_ids.dropna().astype("string"))
-            found = others.filter(pc.fill_null(pc.is_in(others, value_set=given), False))
+        found = pc.drop_null(self._other_ids.lookup_known(given))
         return pc.fill_null(pc.is_in(ids, value_set=found), False)
 
     def _settle(self, ids: pa.Array, names: pa.Array, usccs: pa.Array) -> tuple[pa.Array, pa.Array]:
@@ -388,10 +375,10 @@ class Resolver:
         n = len(ids)
         labels = pc.coalesce(names, ids, pa.scalar("", text))
         other = self._of_other_kind(ids)
-        by_uscc = self._lookup(usccs, self._uscc)
+        by_uscc = self._uscc.lookup(usccs)
         norms = normalise_texts(names)
-        by_name = self._lookup(norms, self._by_norm)
-        clash = pc.fill_null(pc.and_(pc.is_valid(usccs), pc.not_equal(self._lookup(by_name, self._uscc_of), usccs)), False)
+        by_name = self._by_norm.lookup(norms)
+        clash = pc.fill_null(pc.and_(pc.is_valid(usccs), pc.not_equal(self._uscc_of.lookup(by_name), usccs)), False)
         by_name = pc.if_else(clash, pa.scalar(None, text), by_name)
         no_name = pc.is_null(names)
         no_letters = pc.equal(norms, "")
@@ -412,8 +399,9 @@ class Resolver:
         late: dict[str, dict[str, int]] = {"ids": {}, "usccs": {}}  # made by the triple at this place
         rest_ids: list[str | None] = []
         rest_methods: list[str] = []
-        rows = zip(rest.to_pylist(), *(a.take(rest).to_pylist() for a in (labels, ids, names, norms, usccs)),
-                   strict=True)
+        taken = [a.take(rest) for a in (labels, ids, names, norms, usccs)]
+        self._prefetch(*taken[1:])
+        rows = zip(rest.to_pylist(), *(a.to_pylist() for a in taken), strict=True)
         for place, label, node_id, name, norm, uscc in rows:  # one step per name left (see the docstring)
             decision = self.resolve_one(node_id, name, uscc) if (node_id in self._ids or uscc in self._uscc) \
                 else self._by_name(label, node_id, name, norm, uscc)
@@ -439,6 +427,19 @@ class Resolver:
             "score": scores[kept]}))
         return resolved, why
 
+    def _prefetch(self, ids: pa.Array, names: pa.Array, norms: pa.Array, usccs: pa.Array) -> None:
+        """Look up at once what the one-by-one steps can ask of the known enterprises about these
+        triples: their ids (and the ids an external made of each name would take), USCCs and
+        normalised names, and the USCC of each enterprise those names match."""
+        text = pa.large_string()
+        made = [external_id(n + tail) for n, u in zip(norms.to_pylist(), usccs.to_pylist(), strict=True) if n
+                for tail in ("", "|" + (u or ""))]
+        self._ids.prefetch(pa.concat_arrays([ids, pa.array(made, text)]))
+        self._other_ids.prefetch(ids)
+        self._uscc.prefetch(usccs)
+        self._by_norm.prefetch(norms)
+        self._uscc_of.prefetch(self._by_norm.lookup_known(norms))
+
     def report(self) -> pd.DataFrame:
         """The decisions of this ingest: source_name, resolved_id, method, score.
 
@@ -456,7 +457,7 @@ class Resolver:
 
 def _late(ids: pa.Array, usccs: pa.Array, other: pa.Array, by_uscc: pa.Array, left: pa.Array,
           decided: tuple[pa.Array, pa.Array, pa.Array], late: dict[str, dict[str, int]],
-          uscc_ids: dict[str, str]) -> tuple[pa.Array, pa.Array, pa.Array]:
+          uscc_ids: Known) -> tuple[pa.Array, pa.Array, pa.Array]:
     """Triples settled by the known state whose id or USCC an EARLIER triple's new external took.
 
     `resolve_one` would settle them by that id (or USCC), which comes before the name step.

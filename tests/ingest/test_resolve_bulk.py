@@ -61,6 +61,9 @@ def test_bulk_resolve_is_resolve_one_in_turn(seed: int) -> None:
     assert resolved.tolist() == [x if x is not None else pd.NA for x in expected_ids]
     assert why.tolist() == [x if x is not None else pd.NA for x in expected_why]
     assert bulk.new_nodes == loop.new_nodes
+    # the bulk path looked the known enterprises up in joins: no Python map of them all was made
+    # (`resolve_one` on its own, the loop above, makes one on its first look-up)
+    assert [k._whole for k in (bulk._ids, bulk._uscc, bulk._uscc_of, bulk._by_norm, bulk._other_ids)] == [None] * 5
     got = bulk.report()
     assert got["source_name"].tolist() == list(report)  # in the same order
     for (_, row), (node_id, method, score) in zip(got.iterrows(), report.values(), strict=True):
