@@ -20,15 +20,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
-import networkx as nx
 import numpy as np
-from scipy import sparse
-from scipy.sparse import csgraph
 
 from graph.adjacency import take_rows
 from graph.schema import NODE_TABLES, TABLES
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from graph.store import GraphStore
 
 __all__ = ["Region", "ego_region", "region_from_graph"]
@@ -95,6 +94,10 @@ class Region:
 
     def linked(self, start: int) -> np.ndarray:
         """Whether each node is linked to node `start` by edges of the region (either direction)."""
+        # scipy and networkx load when first used: each adds 0.1-0.3 s to the start of every process
+        from scipy import sparse
+        from scipy.sparse import csgraph
+
         n = len(self.ids)
         matrix = sparse.csr_matrix((np.ones(len(self.src)), (self.src, self.dst)), shape=(n, n))
         _, labels = csgraph.connected_components(matrix, directed=True, connection="weak")
@@ -110,6 +113,8 @@ class Region:
         """The named nodes and the edges among them as a small graph, in the region's own order
         (so iterating it, or summing a node's edges, goes as over the whole region); `attrs`:
         the nodes' attributes when already read (`attrs`)."""
+        import networkx as nx
+
         part = self.keep(self.mask(node_ids))
         if attrs is None:
             attrs = part.attrs(part.ids)
@@ -147,6 +152,9 @@ class Region:
         np.add.at(strength, pair_index, amount[order][real])  # sequential: the same sums as a loop
         a, b = pair_code // n, pair_code % n
         # hops from the root over the pairs
+        from scipy import sparse
+        from scipy.sparse import csgraph
+
         matrix = sparse.csr_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
         hops = csgraph.shortest_path(matrix, directed=False, unweighted=True, indices=root)
         reach = np.isfinite(hops)
