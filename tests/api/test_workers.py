@@ -183,7 +183,8 @@ def test_a_served_process_warms_its_caches_and_survives_a_failing_step(tmp_path,
     key = store.snapshot().cache_key
     assert key not in api.masking._persons and key not in viz.facts._index_cache
     done = warm_process(store)
-    assert set(done) == {"disk caches", "person branches", "prospect rows", "prospect indexes", "search index", "lead board"}
+    assert set(done) == {"graph libraries", "disk caches", "person branches", "prospect rows", "prospect indexes",
+                         "search index", "lead board"}
     assert api.masking._persons[key]["P1"] == "B01"  # person → branch, as masking reads it
     assert key in viz.facts._index_cache
     import leads.board
@@ -453,3 +454,19 @@ def test_an_export_runs_on_its_own_lane_and_holds_up_no_interactive_request(tmp_
         release.set()
         export.join(10)
         assert exported == [200]
+
+
+def test_commands_load_networkx_and_scipy_only_when_used_and_serve_loads_them_as_it_warms():
+    """Ingest and score never import networkx or scipy (0.3-0.5 s of every process start); a served
+    process imports them while it warms, so no request pays for it."""
+    import subprocess
+    import sys
+
+    probe = ("import sys, api.cli, ingest.job, scoring.run, scoring.parallel, scoring.referral.score, "
+             "scoring.retail_linkage.linkage, scoring.supply_chain, scoring.ecosystem, graph.networkx_store\n"
+             "print(sorted(m for m in ('networkx', 'scipy') if m in sys.modules))\n"
+             "from api.warm import _graph_libraries; _graph_libraries(None)\n"
+             "print(sorted(m for m in ('networkx', 'scipy.sparse.csgraph') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == "[]"
+    assert out[1] == "['networkx', 'scipy.sparse.csgraph']"
