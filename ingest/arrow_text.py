@@ -14,7 +14,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["to_arrow", "from_arrow", "may_match", "matches", "isin", "id_set", "longer_than", "bytes_within"]
+__all__ = ["to_arrow", "from_arrow", "may_match", "matches", "isin", "few_among", "id_set", "longer_than",
+           "bytes_within"]
 
 
 def to_arrow(s: pd.Series) -> pa.Array | pa.ChunkedArray:
@@ -112,6 +113,15 @@ def isin(s: pd.Series, values: Iterable[str] | pd.Series | pa.Array) -> pd.Serie
         value_set = pa.array(list(values), type=pa.large_string())
     hit = pc.fill_null(pc.is_in(to_arrow(s.astype("string")), value_set=value_set), False)
     return pd.Series(hit.to_numpy(zero_copy_only=False), index=s.index, dtype=bool)
+
+
+def few_among(asked: pa.Array, known: pa.Array) -> pa.Array | None:
+    """Where `asked` holds few values against many `known` ones (under an eighth), which of the
+    known are among them (a mask over `known`: the few hashed, not the many), to look the asked
+    values up in that part only; None where `known` is best looked up whole."""
+    if 8 * len(asked) < len(known):
+        return pc.fill_null(pc.is_in(known, value_set=pc.unique(asked)), False)
+    return None
 
 
 def id_set(s: pd.Series) -> set[str]:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ingest.arrow_text import few_among
+
 __all__ = ["Known"]
 
 
@@ -49,9 +51,9 @@ class Known:
         """The known value of each key (null where absent). A few keys against many known ones
         are found among them first (the few hashed, not the many)."""
         keys_known, values = self.keys, (self.keys if self.values is None else self.values)
-        if 8 * len(keys) < len(keys_known):
-            hit = pc.fill_null(pc.is_in(keys_known, value_set=pc.unique(keys)), False)
-            keys_known, values = keys_known.filter(hit), values.filter(hit)  # in order: the first still wins
+        near = few_among(keys, keys_known)
+        if near is not None:
+            keys_known, values = keys_known.filter(near), values.filter(near)  # in order: the first still wins
         return values.take(pc.index_in(keys, value_set=keys_known))
 
     def get(self, key: str | None) -> str | None:
@@ -78,10 +80,6 @@ class Known:
 
     def __setitem__(self, key: str, value: str) -> None:
         self.added[key] = value
-
-    def absent(self, key: str) -> None:
-        """Record that `key` is no known one (a key this ingest made)."""
-        self._asked[key] = None
 
     def add(self, key: str) -> None:
         self.added[key] = key

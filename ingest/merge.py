@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 from graph.arrays import one_array
 from graph.duck import duckdb_cursor
 from graph.schema import FACT_TABLES, NODE_TABLES, TABLES, conform
+from ingest.arrow_text import few_among
 from ingest.names import normalise_names
 from ingest.normalise import from_arrow, isin, to_arrow
 from ingest.report import ROW_REJECTED, VALUE_DROPPED
@@ -213,11 +214,9 @@ def known_values(values: pd.Series, known: set[str] | pd.Series, distinct: bool 
     if len(column) > len(ids) and not distinct:
         encoded = pc.dictionary_encode(column)
         hit = pc.is_in(encoded.dictionary, value_set=ids).take(encoded.indices)
-    elif 8 * len(column) < len(ids):
-        found = ids.filter(pc.fill_null(pc.is_in(ids, value_set=pc.unique(column)), False))
-        hit = pc.is_in(column, value_set=found)
     else:
-        hit = pc.is_in(column, value_set=ids)
+        near = few_among(column, ids)
+        hit = pc.is_in(column, value_set=ids if near is None else ids.filter(near))
     return pd.Series(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
 
 

@@ -62,7 +62,7 @@ def write_report_csv(frame: pd.DataFrame, path: Path) -> None:
             columns[name] = pa.array(values, from_pandas=True)
         else:
             columns[name] = pa.array(neutralise(values).mask(values.isna()), pa.string(), from_pandas=True)
-    table = pa.table(columns) if columns else pa.table({})
+    table = pa.table(columns)
     with open(path, "wb") as sink:
         sink.write("\ufeff".encode())  # the BOM
         pacsv.write_csv(table, sink)

@@ -244,8 +244,6 @@ class Resolver:
         if uscc:
             self._uscc[uscc] = new_id
             self._uscc_of[new_id] = uscc
-        else:
-            self._uscc_of.absent(new_id)  # a new id: no known enterprise's, so it has no known USCC
         self._add(norm, new_id, uscc)
         return Decision(label, new_id, "external")
 
@@ -430,15 +428,16 @@ class Resolver:
     def _prefetch(self, ids: pa.Array, names: pa.Array, norms: pa.Array, usccs: pa.Array) -> None:
         """Look up at once what the one-by-one steps can ask of the known enterprises about these
         triples: their ids (and the ids an external made of each name would take), USCCs and
-        normalised names, and the USCC of each enterprise those names match."""
+        normalised names, and the USCC of each of those ids and of each enterprise the names match."""
         text = pa.large_string()
         made = [external_id(n + tail) for n, u in zip(norms.to_pylist(), usccs.to_pylist(), strict=True) if n
                 for tail in ("", "|" + (u or ""))]
-        self._ids.prefetch(pa.concat_arrays([ids, pa.array(made, text)]))
+        new_ids = pa.concat_arrays([ids, pa.array(made, text)])  # every id these steps can give
+        self._ids.prefetch(new_ids)
         self._other_ids.prefetch(ids)
         self._uscc.prefetch(usccs)
         self._by_norm.prefetch(norms)
-        self._uscc_of.prefetch(self._by_norm.lookup_known(norms))
+        self._uscc_of.prefetch(pa.concat_arrays([new_ids, self._by_norm.lookup_known(norms)]))
 
     def report(self) -> pd.DataFrame:
         """The decisions of this ingest: source_name, resolved_id, method, score.
