@@ -47,7 +47,7 @@ __all__ = ["NodeIndex", "load_adjacency", "load_node_index", "load_arrow", "warm
            "GRAPH_CACHES"]
 
 CACHE_DIR = "cache"
-FORMAT = 1  # bump when the layout changes: older folders are then ignored
+FORMAT = 2  # bump when the layout changes: older folders are then ignored (2: prospects nested)
 KEEP = 4
 ROW_MEMORY = 20_000  # node rows remembered per index (a few MiB)
 # memory-mapped tables of `load_arrow` kept open in this process, by cache folder
@@ -246,7 +246,7 @@ def warm_graph(store: GraphStore, parts: tuple[str, ...] = GRAPH_CACHES) -> None
         store._node_index()  # noqa: SLF001 - the store's own index
 
 
-def warm(store: GraphStore, prospects: pd.DataFrame | None = None, version: str | None = None) -> None:
+def warm(store: GraphStore, prospects: pa.Table | None = None, version: str | None = None) -> None:
     """Build the current version's caches now (e.g. at the end of an ingest or a score run), so
     no request pays for them; a no-op for the caches already on disk.
 
@@ -260,8 +260,7 @@ def warm(store: GraphStore, prospects: pd.DataFrame | None = None, version: str 
     if entry is not None:
         if prospects is not None and version is not None and version == store.version:
             written = prospects
-            load_arrow(store, "prospects", lambda: pa.Table.from_pandas(conform("prospects", written),
-                                                                         preserve_index=False))
+            load_arrow(store, "prospects", lambda: conform_arrow("prospects", written))
         else:
             load_arrow(store, "prospects", lambda: pq.read_table(store.root / entry["file"]))
 

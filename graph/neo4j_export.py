@@ -29,7 +29,7 @@ from graph.store import GraphStore
 
 __all__ = ["export_import_csvs", "import_command"]
 
-_TYPES = {"str": "", "float": ":double", "int": ":long", "bool": ":boolean"}
+_TYPES = {"str": "", "float": ":double", "int": ":long", "bool": ":boolean", "nested": ""}  # nested: JSON text
 
 
 def _column_type(table: str, col: str, values: pd.Series) -> str:

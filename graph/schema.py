@@ -10,11 +10,14 @@ name) and are unique across node kinds.
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
 import pandas as pd
 import pyarrow as pa
+
+from graph.nested import NESTED, from_json, to_pandas
 
 __all__ = [
     "NODE_KINDS",
@@ -37,7 +40,8 @@ __all__ = [
     "KINDS_BY_FAMILY",
 ]
 
-Dtype = Literal["str", "float", "int", "bool", "date"]
+# "nested": a list column of `graph.nested.NESTED` (its Arrow type there), JSON text in pandas
+Dtype = Literal["str", "float", "int", "bool", "date", "nested"]
 # what `GraphStore.write` takes per table: a DataFrame, or an Arrow table (derived tables that
 # never become pandas, e.g. ingest's `edges`)
 TableData: TypeAlias = pd.DataFrame | pa.Table
@@ -128,18 +132,20 @@ TABLES: dict[str, TableSpec] = {
               doc="how each counterparty name was resolved: id, uscc, name, fuzzy or external"),
         # --- scoring results ---
         _spec("prospects",
-              "family kind prospect_id name score:float rank:int reasons evidence path "
-              "suggested_products manager_id branch_id anchor_id association_id employer_id "
+              "family kind prospect_id name score:float rank:int reasons:nested evidence:nested path:nested "
+              "suggested_products:nested manager_id branch_id anchor_id association_id employer_id "
               "is_deepening:bool details",
               "family kind prospect_id",
               doc="scored rows of every family, sorted by family/kind/rank; reasons (template ids and "
-                  "parameters), evidence, path, products and details are JSON text"),
+                  "parameters), evidence, path and products are Arrow lists (`graph.nested`, JSON text "
+                  "in pandas), details is JSON text"),
     ]
 }
 NODE_TABLES = {name: spec for name, spec in TABLES.items() if spec.node_kind}
 FACT_TABLES = ("payments", "bills", "endorsements", "payroll", "roles", "memberships")
 
-_PANDAS = {"str": "string", "float": "float64", "int": "Int64", "bool": "boolean", "date": "datetime64[ns]"}
+_PANDAS = {"str": "string", "float": "float64", "int": "Int64", "bool": "boolean", "date": "datetime64[ns]",
+           "nested": "string"}
 
 
 def empty(table: str) -> pd.DataFrame:
@@ -184,6 +190,9 @@ def conform(table: str, df: pd.DataFrame) -> pd.DataFrame:
                 s = pd.to_numeric(s, errors="coerce").round().astype("Int64")
             elif dtype == "float":
                 s = pd.to_numeric(s, errors="coerce").astype("float64")
+            elif dtype == "nested" and pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
+                # lists given in pandas (a caller's own rows): the JSON text pandas shows them as
+                s = to_pandas(from_json(pa.table({col: pa.array(s.tolist(), NESTED[col])})))[col]
             else:
                 s = s.astype("string")
             out[col] = s
@@ -197,7 +206,18 @@ def conform(table: str, df: pd.DataFrame) -> pd.DataFrame:
 def arrow_schema(table: str) -> pa.Schema:
     """The Arrow schema a conformed frame of `table` has (with the pandas metadata that makes
     `to_pandas` give the schema's dtypes back): what a stored Parquet file of the table holds."""
-    return pa.Schema.from_pandas(empty(table), preserve_index=False)
+    schema = pa.Schema.from_pandas(empty(table), preserve_index=False)
+    nested = [name for name, dtype in TABLES[table].columns.items() if dtype == "nested"]
+    if not nested:
+        return schema
+    for name in nested:
+        schema = schema.set(schema.get_field_index(name), pa.field(name, NESTED[name]))
+    # pandas makes a list column an object column of arrays (`graph.nested.to_pandas`: JSON text)
+    meta = json.loads(schema.metadata[b"pandas"])
+    for col in meta["columns"]:
+        if col["name"] in nested:
+            col.update(pandas_type="object", numpy_type="object", metadata=None)
+    return schema.with_metadata({b"pandas": json.dumps(meta).encode("utf-8")})
 
 
 def conform_arrow(table: str, data: pa.Table) -> pa.Table:
@@ -206,6 +226,7 @@ def conform_arrow(table: str, data: pa.Table) -> pa.Table:
     schema = arrow_schema(table)
     if data.schema.equals(schema, check_metadata=True):
         return data
+    data = from_json(data)  # nested columns given as JSON text (pandas, a server backend, an older file)
     columns = []
     for fld in schema:
         if fld.name in data.column_names:
@@ -217,4 +238,4 @@ def conform_arrow(table: str, data: pa.Table) -> pa.Table:
 
 def as_frame(table: str, data: TableData) -> pd.DataFrame:
     """The table's rows as a conformed DataFrame, whichever form they come in."""
-    return conform(table, data.to_pandas() if isinstance(data, pa.Table) else data)
+    return conform(table, to_pandas(data) if isinstance(data, pa.Table) else data)

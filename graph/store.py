@@ -133,12 +133,12 @@ class GraphStore(ABC):
             part = _TABLES.get(part_key)
             if part is None:
                 raw = self._read_columns(table, wanted)
-                part = (empty(table) if raw is None else conform(table, raw))[wanted]
+                part = (empty(table) if raw is None else as_frame(table, raw))[wanted]
                 _TABLES.put(part_key, part)
             return part[wanted]
         if df is None:
             raw = self._read_table(table)
-            df = empty(table) if raw is None else conform(table, raw)
+            df = empty(table) if raw is None else as_frame(table, raw)
             _TABLES.put(key, df)
         if columns is not None:
             return df[list(columns)]

@@ -115,7 +115,7 @@ FROM rows
 _REFIT_SQL = """
 WITH ev AS (
     SELECT row_pos, family,
-           unnest(from_json(coalesce(evidence, '[]'), '[{"name": "VARCHAR", "contribution": "DOUBLE"}]')) AS e
+           unnest(evidence) AS e
     FROM prospects
     WHERE list_contains($families, family)
 )

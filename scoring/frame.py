@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from graph.nested import EVIDENCE_ITEM, PARAM, REASON_ITEM
 from scoring.explain import Prospect
 from scoring.features import duckdb_cursor
 from scoring.templates import TEXT
@@ -32,10 +33,6 @@ from scoring.templates import TEXT
 __all__ = ["FRAME_SCHEMA", "Bar", "ReasonSlot", "build_frame", "from_prospects", "interleave", "empty_frame",
            "json_column", "constant"]
 
-EVIDENCE_ITEM = pa.struct([("name", pa.string()), ("label_en", pa.string()), ("label_zh", pa.string()),
-                           ("value", pa.string()), ("value_num", pa.float64()), ("contribution", pa.float64())])
-PARAM = pa.struct([("key", pa.string()), ("value", pa.string())])
-REASON_ITEM = pa.struct([("template", pa.string()), ("params", pa.list_(PARAM))])
 FRAME_SCHEMA = pa.schema([
     ("family", pa.string()), ("kind", pa.string()), ("prospect_id", pa.string()), ("name", pa.string()),
     ("score", pa.float64()), ("reasons", pa.list_(REASON_ITEM)), ("evidence", pa.list_(EVIDENCE_ITEM)),

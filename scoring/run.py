@@ -25,9 +25,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from graph import nested
 from graph.errors import NotFound
 from graph.progress import stages
-from graph.schema import FAMILIES
+from graph.schema import FAMILIES, conform_arrow
 from graph.settings import get_settings
 from graph.store import GraphStore
 from scoring.explain import Evidence, Prospect, Reason
@@ -35,7 +36,7 @@ from scoring.features import duckdb_cursor
 from scoring.frame import empty_frame, from_prospects
 from scoring.parallel import plan, process_count, run_groups
 from scoring.settings import ScoringSettings
-from scoring.stored import decode
+from scoring.stored import decode, prospects_arrow
 
 __all__ = ["score_all", "score_family", "family_rows", "collector_paused", "ScoreSummary", "as_frame", "stored_rows",
            "frame_prospects", "rank"]
@@ -47,7 +48,7 @@ class ScoreSummary:
     seconds: dict[str, float] = field(default_factory=dict)
     #: the `prospects` rows written and the store version holding them, for `index_cache.warm`
     #: (the API's copy of the table is made from them instead of read back from the file)
-    prospects: pd.DataFrame | None = field(default=None, repr=False)
+    prospects: pa.Table | None = field(default=None, repr=False)
     version: str | None = None
 
 
@@ -77,13 +78,9 @@ def as_frame(result: pa.Table | Iterable[Prospect]) -> pa.Table:
 
 # The stored form of the prospects table, as two named steps an analyst can read: the rank of
 # each row within its family and kind (best first, ties by id) and the order rows are stored
-# in, computed on the narrow columns only; then the nested columns written as JSON text, in
-# that order (`stored`: each row's position). Sorting the wide rows inside the window query
-# cost twice as much; an Arrow `take` of the JSON rows afterwards held them twice (at 2M
-# payments 0.13 GiB more than this sort, and 0.4 CPU s). A reason is written as the text
-# `to_json` gives for {'template', 'params': map_from_entries(params)} (keys in order, no
-# spaces), joined piece by piece: building the map per reason cost half as much again (0.25 CPU
-# s at 2M payments).
+# in, computed on the narrow columns only; then the rows in that order (`stored`: each row's
+# position), their nested columns kept as lists (`graph.nested`). Sorting the wide rows inside
+# the window query cost twice as much; an Arrow `take` of the rows afterwards held them twice.
 _ORDER_SQL = """
 SELECT seq, row_number() OVER (PARTITION BY family, kind ORDER BY score DESC, prospect_id, seq) AS rank
 FROM frame
@@ -91,24 +88,15 @@ ORDER BY family, kind, rank
 """
 _STORED_SELECT = """
 SELECT family, kind, prospect_id, name, score, rank,
-       coalesce('[' || array_to_string(list_transform(reasons, lambda r: concat(
-                    '{"template":', coalesce(to_json(r.template)::VARCHAR, 'null'), ',"params":',
-                    CASE WHEN r.params IS NULL THEN 'null' ELSE concat('{', array_to_string(list_transform(r.params,
-                        lambda p: concat(to_json(p.key)::VARCHAR, ':', coalesce(to_json(p.value)::VARCHAR, 'null'))),
-                        ','), '}') END, '}')), ',') || ']', '[]') AS reasons,
-       coalesce(to_json(list_transform(evidence, lambda e: {'name': e.name, 'label_en': e.label_en,
-                                                       'label_zh': e.label_zh,
-                                                       'value': coalesce(to_json(e.value_num), to_json(e.value)),
-                                                       'contribution': e.contribution})), '[]')::VARCHAR AS evidence,
-       coalesce(to_json(path), '[]')::VARCHAR AS path,
-       coalesce(to_json(suggested_products), '[]')::VARCHAR AS suggested_products,
+       coalesce(reasons, []) AS reasons, coalesce(evidence, []) AS evidence, coalesce(path, []) AS path,
+       coalesce(suggested_products, []) AS suggested_products,
        manager_id, branch_id, anchor_id, association_id, employer_id, is_deepening,
        coalesce(details, '{}') AS details
 """
 _STORED_SQL = _STORED_SELECT + "FROM frame JOIN stored USING (seq) ORDER BY stored.position"  # noqa: S608
 # The same rows unsorted, each with its rank and its place in the stored order: a scoring worker
 # writes them so (`write_unsorted`) and the run puts them in order (`in_stored_order`) once the
-# worker is done. Sorting the wide JSON rows is about half of this step's peak (at 2M payments
+# worker is done. Sorting the wide rows is about half of this step's peak (at 2M payments
 # +0.63 GiB sorted, +0.35 for the projection unsorted and streamed): at 20M the referral worker
 # peaked at 8.8 GiB sorting them (the top of the whole run), at 3.8 GiB writing them unsorted.
 _UNSORTED_SQL = _STORED_SELECT + ", position FROM frame JOIN stored USING (seq)"  # noqa: S608
@@ -164,7 +152,7 @@ def _ranked(con: duckdb.DuckDBPyConnection, frame: pa.Table) -> None:
 
 def rank(prospects: list[Prospect] | pa.Table) -> pd.DataFrame:
     """Rows of the `prospects` table, ranked within family and kind (best first, ties by id)."""
-    return stored_rows(as_frame(prospects)).to_pandas()
+    return nested.to_pandas(stored_rows(as_frame(prospects)))
 
 
 def family_rows(store: GraphStore, family: str, settings: ScoringSettings) -> tuple[pa.Table, float]:
@@ -247,13 +235,15 @@ def _score_all(store: GraphStore, settings: ScoringSettings | None, families: li
 
 def _write_prospects(store: GraphStore, summary: ScoreSummary, parts: dict[str, pa.Table],
                      families: list[str] | None, step: Callable[[str], None]) -> None:
-    # the stored order is family, kind, rank: the families' rows by name
-    table = (pa.concat_tables([parts.pop(f) for f in sorted(parts)]) if parts
-             else stored_rows(empty_frame())).to_pandas()
+    # the stored order is family, kind, rank: the families' rows by name, in Arrow (nested lists
+    # never become Python objects)
+    table = pa.concat_tables([conform_arrow("prospects", parts.pop(f)) for f in sorted(parts)]) if parts \
+        else conform_arrow("prospects", stored_rows(empty_frame()))
     if families:  # keep the other families' rows
-        old = store.read("prospects")
-        table = pd.concat([old[~old["family"].isin(families)], table], ignore_index=True)
-        table = table.sort_values(["family", "kind", "rank"], kind="stable", ignore_index=True)
+        old = prospects_arrow(store)[1]
+        old = old.filter(pc.invert(pc.is_in(old["family"], value_set=pa.array(families, pa.string()))))
+        table = pa.concat_tables([old, table]).sort_by([("family", "ascending"), ("kind", "ascending"),
+                                                       ("rank", "ascending")])
     step("write prospects")
     summary.version = store.write({"prospects": table}, note="score")
     summary.prospects = table

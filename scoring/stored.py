@@ -1,7 +1,8 @@
 """The stored prospects, read back: a family's page filtered and sorted by DuckDB over the
 narrow columns of a memory-mapped Arrow copy (only the page's rows become Python values), one
 anchor's rows by the version's anchor index, the rows about one entity, and a row decoded for
-display (JSON columns parsed, reasons rendered from their templates in the asked language).
+display (nested columns as Python values, reasons rendered from their templates in the asked
+language).
 
 What a request reads again and again is computed once per process and version (`_INDEXES`):
 the anchor index, each row's place among its prospect's anchor links, and whether each row's
@@ -21,12 +22,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from graph import nested
 from graph.adjacency import encode_arrow_ids, take_rows
 from graph.arrays import one_array
 from graph.errors import InvalidRequest, NotFound, StoreCorrupted
 from graph.index_cache import load_arrow, stored_arrow
 from graph.lru import Lru
-from graph.schema import FAMILIES, KINDS_BY_FAMILY
+from graph.schema import FAMILIES, KINDS_BY_FAMILY, conform_arrow
 from graph.store import GraphStore
 from scoring.answer import BANDS, LINKED_FAMILIES, rank_answer
 from scoring.features import duckdb_cursor
@@ -119,7 +121,7 @@ def page_prospects(
         con.close()
     page = take_rows(table, hits["row_pos"])
     if not as_rows:
-        return rank_answer(page.to_pandas(), offset), total
+        return rank_answer(nested.to_pandas(page), offset), total
     rows = page.to_pylist()  # only the page: Arrow to Python values without a DataFrame between
     for at, row in enumerate(rows, start=offset + 1):
         row["rank"] = at  # the position in the answer, as `rank_answer` sets it
@@ -139,11 +141,12 @@ def prospects_arrow(store: GraphStore) -> tuple[str, pa.Table]:
     root = getattr(store, "root", None)
     entry = manifest()["tables"].get("prospects") if callable(manifest) and root is not None else None
     if entry is None:
-        return _NO_FILE, pa.Table.from_pandas(store.read("prospects"), preserve_index=False)
+        return _NO_FILE, conform_arrow("prospects", pa.Table.from_pandas(store.read("prospects"), preserve_index=False))
     source = (root / entry["file"]).as_posix()
     try:
-        # memory-mapped Arrow (graph.index_cache): a page without decompressing the whole file
-        return source, load_arrow(store, "prospects", lambda: pq.read_table(source))
+        # memory-mapped Arrow (graph.index_cache): a page without decompressing the whole file; a
+        # file of an older version (JSON text) is conformed once, as its copy is made
+        return source, load_arrow(store, "prospects", lambda: conform_arrow("prospects", pq.read_table(source)))
     except (OSError, pa.ArrowException) as exc:
         raise StoreCorrupted(f"store file {source} is unreadable: {exc}") from exc
 
@@ -280,8 +283,8 @@ def load_prospects(
 
 # The rows of every family about one entity, in three disjoint parts: the prospect itself
 # (`about`), the prospects it leads to as their anchor, association or employer (`leads_to`), and
-# the others whose path to a manager runs through it (`through`: the path is JSON text, so the id
-# is searched with its quotes). Each part's best rows (score, then table order) and its count.
+# the others whose path to a manager runs through it (`through`). Each part's best rows (score,
+# then table order) and its count.
 _ENTITY_SQL = """
 WITH parts AS (
     SELECT row_pos, score,
@@ -290,7 +293,7 @@ WITH parts AS (
                 ELSE 'through' END AS part
     FROM prospects
     WHERE prospect_id = $id OR anchor_id = $id OR association_id = $id OR employer_id = $id
-       OR contains(path, $quoted)
+       OR list_contains(path, $id)
 )
 SELECT row_pos, part, count(*) OVER (PARTITION BY part) AS total
 FROM parts
@@ -307,9 +310,7 @@ def entity_prospects(store: GraphStore, entity_id: str, limit: int) -> dict[str,
     try:
         source, table = register_prospects(con, store, False, extra=("path",))
         try:
-            hits = con.sql(_ENTITY_SQL, params={"id": str(entity_id), "limit": int(limit),
-                                                "quoted": json.dumps(str(entity_id), ensure_ascii=False)}
-                           ).to_arrow_table()
+            hits = con.sql(_ENTITY_SQL, params={"id": str(entity_id), "limit": int(limit)}).to_arrow_table()
         except duckdb.Error as exc:
             raise StoreCorrupted(f"store file {source} is unreadable: {exc}") from exc
     finally:
@@ -319,21 +320,22 @@ def entity_prospects(store: GraphStore, entity_id: str, limit: int) -> dict[str,
     for part in ("about", "leads_to", "through"):
         at = [i for i, p in enumerate(parts) if p == part]  # at most 3 x limit rows
         rows = take_rows(table, hits.column("row_pos").take(at)) if at else table.schema.empty_table()
-        out[part] = (rows.to_pandas(), int(hits.column("total")[at[0]].as_py()) if at else 0)
+        out[part] = (nested.to_pandas(rows), int(hits.column("total")[at[0]].as_py()) if at else 0)
     return out
 
 
 def decode(row: dict[str, Any], lang: str = "zh", person: PersonMask | None = None,
            legacy: LegacyGuard | None = None) -> dict[str, Any]:
-    """A `prospects` row with its JSON columns decoded and reasons rendered in `lang` (persons'
+    """A `prospects` row with its nested and JSON columns as Python values and reasons rendered in `lang` (persons'
     fields through `person`, legacy sentences through `legacy`: `scoring.templates.render_reasons`)."""
     out = dict(row)
-    for col in ("evidence", "path", "suggested_products", "details"):
-        value = out.get(col)
-        if isinstance(value, str):
-            out[col] = json.loads(value) if value else ([] if col != "details" else {})
-        elif value is None or value is pd.NA or (isinstance(value, float) and value != value):
-            out[col] = [] if col != "details" else {}
+    for col in ("evidence", "path", "suggested_products"):
+        out[col] = nested.cell(out.get(col), col)
+    value = out.get("details")
+    if isinstance(value, str):
+        out["details"] = json.loads(value) if value else {}
+    elif value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        out["details"] = {}
     out["reasons"] = render_reasons(out.get("reasons"), lang, person, legacy)
     for k, v in list(out.items()):
         if v is pd.NA or (isinstance(v, float) and v != v):

@@ -17,6 +17,7 @@ from typing import Any
 
 import networkx as nx
 
+from graph import nested
 from graph.errors import InvalidRequest, NotFound
 from graph.store import GraphStore
 from scoring.stored import decode, load_prospects
@@ -46,7 +47,7 @@ def supply_items(store: GraphStore, anchor: str) -> list[dict[str, Any]]:
     rows = load_prospects(store, "supply_chain", anchor=anchor)
     items: list[dict[str, Any]] = []
     for rec in rows.to_dict("records"):
-        path = [str(p) for p in _json(rec.get("path"), [])]
+        path = [str(p) for p in nested.cell(rec.get("path"), "path")]
         if anchor in path:  # scoring may start the path at the anchor's manager
             path = path[path.index(anchor):]
         details = _json(rec.get("details"), {})
@@ -181,7 +182,7 @@ def chain_nodes(chain: Any) -> list[str]:
 def _referral_chains(row: dict[str, Any]) -> list[list[str]]:
     details = _json(row.get("details"), {})
     details = details if isinstance(details, dict) else {}
-    best = chain_nodes(details.get("best_chain")) or [str(p) for p in _json(row.get("path"), [])]
+    best = chain_nodes(details.get("best_chain")) or [str(p) for p in nested.cell(row.get("path"), "path")]
     chains = [best] if best else []
     for key in ("other_chains", "alternatives", "chains"):
         for chain in details.get(key) or []:

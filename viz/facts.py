@@ -7,7 +7,6 @@ Person names are masked here when the viewer's role calls for it.
 
 from __future__ import annotations
 
-import json
 import math
 import threading
 from collections.abc import Callable, Iterable
@@ -21,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from graph import nested
 from graph.adjacency import take_rows
 from graph.display import display_text
 from graph.index_cache import load_arrow
@@ -152,20 +152,10 @@ def _aligned(narrow: pd.DataFrame, rows: pa.Table) -> bool:
     return [str(v) for v in found] == [str(v) for v in narrow["prospect_id"].iloc[sample].tolist()]
 
 
-def _decode_list(value: Any) -> list[Any]:
-    if isinstance(value, str) and value:
-        try:
-            loaded = json.loads(value)
-        except ValueError:
-            return []
-        return loaded if isinstance(loaded, list) else []
-    return []
-
-
 def explanation(row: dict[str, Any], lang: Lang, top: int = 5, person: PersonMask | None = None) -> list[str]:
     """Reasons (persons' fields through `person`), then the largest contributions, as lines of text."""
     lines = render_reasons(row.get("reasons"), lang, person)  # template ids + parameters, rendered now
-    evidence = [e for e in _decode_list(row.get("evidence")) if isinstance(e, dict)]
+    evidence = [e for e in nested.cell(row.get("evidence"), "evidence") if isinstance(e, dict)]
     evidence.sort(key=lambda e: -float(e.get("contribution") or 0.0))
     for e in evidence[:top]:
         label = e.get("label_zh" if lang == "zh" else "label_en") or e.get("name", "")

@@ -7,12 +7,12 @@ module adds the links to each row's pictures and draws the charts from the store
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import quote
 
 from markupsafe import Markup
 
+from graph import nested
 from graph.schema import KINDS_BY_FAMILY
 from graph.store import GraphStore
 from scoring.features import duckdb_cursor
@@ -47,15 +47,6 @@ def picture_links(row: dict[str, Any], lang: Lang, allowed: set[str]) -> list[tu
     if not (family == "retail_linkage" and kind != "corporate_from_retail"):
         links.append(("ego", "关系网络" if zh else "Network", _href("ego", pid)))
     return [(label, href) for view, label, href in links if view in allowed]
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, str) and value:
-        try:
-            return json.loads(value)
-        except ValueError:
-            return None
-    return None
 
 
 # The landing charts' numbers, read by DuckDB from the stored rows (no wide column is read): each
@@ -98,7 +89,7 @@ def landing_charts(store: GraphStore, families: list[str], lang: Lang, branch: s
     if chain is not None:
         chain["tier"] = chain["tier"].where(chain["tier"] != 0, 1)
         missing = chain["amount"] == 0  # rows without window amounts: the money on the chain's last step
-        chain.loc[missing, "amount"] = [_last_step_amount(store, _json(p) or []) for p in chain.loc[missing, "path"]]
+        chain.loc[missing, "amount"] = [_last_step_amount(store, nested.cell(p, "path")) for p in chain.loc[missing, "path"]]
         amounts = chain.groupby(["kind", "tier"], sort=True)["amount"].sum()
         bars = [(f"{text(side, lang)} {text('tier', lang, n=int(tier))}", float(amount),
                  FAMILY_COLOURS["supply_chain"] if side == "upstream" else "#43a047")

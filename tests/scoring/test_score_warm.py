@@ -49,7 +49,7 @@ def test_rows_of_an_older_version_are_not_cached(demo_store: GraphStore, tmp_pat
     summary = score_all(store, families=["ecosystem"])
     stale = summary.prospects
     assert stale is not None
-    store.write({"prospects": stale.iloc[:3]}, note="a later score")  # the version moved on
+    store.write({"prospects": stale.slice(0, 3)}, note="a later score")  # the version moved on
     warm(store, stale, summary.version)
     cached = load_arrow(store, "prospects", lambda: (_ for _ in ()).throw(AssertionError("read again")))
     assert cached.num_rows == 3
