@@ -126,7 +126,7 @@ class Merger:
                 continue
             new = _named(table, node_frame(table, rows), tables[table], self.ctx)
             others = node_ids(tables, *[t for t in NODE_TABLES if t != table])
-            clash = known_values(new["id"], others, distinct=True)  # a node table's ids
+            clash = known_values(new["id"], others)  # a node table's ids
             if clash.any():
                 for file, part in new[clash].groupby("_file", sort=False):
                     self.ctx.rejects.add(table, str(file), part["_row"], "id", part["id"],
