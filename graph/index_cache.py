@@ -43,7 +43,7 @@ from graph.schema import NODE_TABLES, arrow_schema, conform, conform_arrow
 if TYPE_CHECKING:
     from graph.store import GraphStore
 
-__all__ = ["NodeIndex", "load_adjacency", "load_node_index", "load_arrow", "warm", "warm_graph", "stored_arrow", "CACHE_DIR",
+__all__ = ["NodeIndex", "load_adjacency", "load_node_index", "load_arrow", "load_file", "warm", "warm_graph", "stored_arrow", "CACHE_DIR",
            "GRAPH_CACHES"]
 
 CACHE_DIR = "cache"
@@ -145,7 +145,7 @@ def stored_arrow(store: GraphStore, table: str) -> pa.Table:
             return conform_arrow(table, pq.read_table(path))
         except (OSError, pa.ArrowException):
             pass  # missing or damaged: `store.read` raises the store's own error
-    return pa.Table.from_pandas(store.read(table), preserve_index=False)
+    return conform_arrow(table, pa.Table.from_pandas(store.read(table), preserve_index=False))
 
 
 def _parquet_file(store: GraphStore, table: str) -> Path | None:
@@ -228,6 +228,12 @@ def load_arrow(store: GraphStore, table: str, read: Callable[[], pa.Table]) -> p
     return _MAPPED.put(folder, found[1][table])
 
 
+def load_file(store: GraphStore, table: str, path: Path | str) -> pa.Table:
+    """`load_arrow` of the table's Parquet file `path`, in the schema's shape (a file of an
+    older version, e.g. `prospects` with JSON text, is conformed once, as its copy is made)."""
+    return load_arrow(store, table, lambda: conform_arrow(table, pq.read_table(path)))
+
+
 # the graph caches, the costlier first (2M payments: about 4 s and 1 s)
 GRAPH_CACHES = ("adjacency", "nodes")
 
@@ -262,7 +268,7 @@ def warm(store: GraphStore, prospects: pa.Table | None = None, version: str | No
             written = prospects
             load_arrow(store, "prospects", lambda: conform_arrow("prospects", written))
         else:
-            load_arrow(store, "prospects", lambda: pq.read_table(store.root / entry["file"]))
+            load_file(store, "prospects", store.root / entry["file"])
 
 
 # ------------------------------------------------------------------ disk

@@ -277,13 +277,15 @@ def _read_file(path: Path, columns: list[str] | None, where: str = "") -> pa.Tab
 def _write_parquet(data: TableData, dst: Path) -> None:
     # an Arrow table comes in the stored schema already (`graph.schema.conform_arrow`)
     table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
-    if dst.stem in TABLES:  # nested columns given as JSON text in pandas are stored as lists
-        table = conform_arrow(dst.stem, table)
+    if not isinstance(data, pa.Table) and dst.stem in _NESTED_TABLES:
+        table = conform_arrow(dst.stem, table)  # nested columns given as JSON text in pandas: stored as lists
     pq.write_table(table, dst, **_parquet_options(dst.stem, table.schema))
     os.chmod(dst, 0o600)
     _fsync(dst)
 
 
+# tables with nested columns (`graph.nested`)
+_NESTED_TABLES = {name for name, spec in TABLES.items() if "nested" in spec.columns.values()}
 # text columns whose values never repeat, besides a table's one-column key (the hashed ID numbers)
 _UNIQUE_TEXT = {"persons": ("id_hash",)}
 

@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 
 from graph import nested
 from graph.errors import NotFound
+from graph.index_cache import stored_arrow
 from graph.progress import stages
 from graph.schema import FAMILIES, conform_arrow
 from graph.settings import get_settings
@@ -36,7 +37,7 @@ from scoring.features import duckdb_cursor
 from scoring.frame import empty_frame, from_prospects
 from scoring.parallel import plan, process_count, run_groups
 from scoring.settings import ScoringSettings
-from scoring.stored import decode, prospects_arrow
+from scoring.stored import decode
 
 __all__ = ["score_all", "score_family", "family_rows", "collector_paused", "ScoreSummary", "as_frame", "stored_rows",
            "frame_prospects", "rank"]
@@ -240,7 +241,7 @@ def _write_prospects(store: GraphStore, summary: ScoreSummary, parts: dict[str, 
     table = pa.concat_tables([conform_arrow("prospects", parts.pop(f)) for f in sorted(parts)]) if parts \
         else conform_arrow("prospects", stored_rows(empty_frame()))
     if families:  # keep the other families' rows
-        old = prospects_arrow(store)[1]
+        old = stored_arrow(store, "prospects")
         old = old.filter(pc.invert(pc.is_in(old["family"], value_set=pa.array(families, pa.string()))))
         table = pa.concat_tables([old, table]).sort_by([("family", "ascending"), ("kind", "ascending"),
                                                        ("rank", "ascending")])

@@ -20,15 +20,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from graph import nested
 from graph.adjacency import encode_arrow_ids, take_rows
 from graph.arrays import one_array
 from graph.errors import InvalidRequest, NotFound, StoreCorrupted
-from graph.index_cache import load_arrow, stored_arrow
+from graph.index_cache import load_file, stored_arrow
 from graph.lru import Lru
-from graph.schema import FAMILIES, KINDS_BY_FAMILY, conform_arrow
+from graph.schema import FAMILIES, KINDS_BY_FAMILY
 from graph.store import GraphStore
 from scoring.answer import BANDS, LINKED_FAMILIES, rank_answer
 from scoring.features import duckdb_cursor
@@ -141,12 +140,11 @@ def prospects_arrow(store: GraphStore) -> tuple[str, pa.Table]:
     root = getattr(store, "root", None)
     entry = manifest()["tables"].get("prospects") if callable(manifest) and root is not None else None
     if entry is None:
-        return _NO_FILE, conform_arrow("prospects", pa.Table.from_pandas(store.read("prospects"), preserve_index=False))
+        return _NO_FILE, stored_arrow(store, "prospects")
     source = (root / entry["file"]).as_posix()
     try:
-        # memory-mapped Arrow (graph.index_cache): a page without decompressing the whole file; a
-        # file of an older version (JSON text) is conformed once, as its copy is made
-        return source, load_arrow(store, "prospects", lambda: conform_arrow("prospects", pq.read_table(source)))
+        # memory-mapped Arrow (graph.index_cache): a page without decompressing the whole file
+        return source, load_file(store, "prospects", source)
     except (OSError, pa.ArrowException) as exc:
         raise StoreCorrupted(f"store file {source} is unreadable: {exc}") from exc
 

@@ -18,12 +18,11 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from graph import nested
 from graph.adjacency import take_rows
 from graph.display import display_text
-from graph.index_cache import load_arrow
+from graph.index_cache import load_file
 from graph.store import GraphStore
 from scoring.templates import PersonMask, render_reasons
 from viz.picture import VEdge, VNode
@@ -132,8 +131,7 @@ def _build_index(store: GraphStore) -> _RowIndex:
     manifest, root = getattr(store, "manifest", None), getattr(store, "root", None)
     entry = manifest()["tables"].get("prospects") if callable(manifest) and root is not None else None
     if entry is not None:
-        source = root / entry["file"]
-        rows = load_arrow(store, "prospects", lambda: pq.read_table(source))
+        rows = load_file(store, "prospects", root / entry["file"])
         if _aligned(narrow, rows):
             return _RowIndex(narrow, rows)
     df = store.read("prospects", _INDEX_COLUMNS).reset_index(drop=True)

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from graph import nested
-from graph.index_cache import CACHE_DIR
+from graph.index_cache import CACHE_DIR, warm
 from graph.networkx_store import NetworkxStore
 from graph.schema import arrow_schema, conform_arrow
 from graph.store import GraphStore
@@ -85,17 +85,26 @@ def test_the_store_keeps_lists_and_pandas_sees_json(demo_store: GraphStore) -> N
     assert leaves["evidence.list.item.contribution"].compression == "SNAPPY"
 
 
-def test_a_store_scored_by_an_earlier_version_answers_the_same(demo_store: GraphStore, tmp_path: Path) -> None:
-    old = _copy(demo_store, tmp_path / "old")
+def _scored_before(store: GraphStore, to: Path) -> NetworkxStore:
+    """A copy of `store` whose prospects file holds JSON text, as an earlier version wrote it."""
+    old = _copy(store, to)
     path = old.root / old.manifest()["tables"]["prospects"]["file"]
-    table = pq.read_table(path)
-    text = nested.as_json(table)  # the stored form before: JSON text in the Parquet file
-    assert pa.types.is_string(text.schema.field("reasons").type) or pa.types.is_large_string(
-        text.schema.field("reasons").type)
+    text = nested.as_json(pq.read_table(path))
+    for name in nested.NESTED:  # large_string, the type a text column of the store had
+        text = text.set_column(text.schema.get_field_index(name), name, text.column(name).cast(pa.large_string()))
     path.unlink()  # a hard link shared with the original store: replaced, not written through
     pq.write_table(text, path)
-    assert conform_arrow("prospects", text).equals(conform_arrow("prospects", table))
+    return old
+
+
+def test_a_store_scored_by_an_earlier_version_answers_the_same(demo_store: GraphStore, tmp_path: Path) -> None:
+    old = _scored_before(demo_store, tmp_path / "old")
+    text = pq.read_table(old.root / old.manifest()["tables"]["prospects"]["file"])
+    assert conform_arrow("prospects", text).equals(prospects_arrow(demo_store)[1])
     assert prospects_arrow(old)[1].equals(prospects_arrow(demo_store)[1])
+    warmed = _scored_before(demo_store, tmp_path / "warmed")  # its API copy made by `serve`'s warming
+    warm(warmed)
+    assert prospects_arrow(warmed)[1].equals(prospects_arrow(demo_store)[1])
     for family in ("supply_chain", "referral", "retail_linkage"):
         got, total = page_prospects(old, family, limit=20, as_rows=True)
         want, total_now = page_prospects(demo_store, family, limit=20, as_rows=True)
