@@ -96,8 +96,8 @@ SELECT family, kind, prospect_id, name, score, rank,
 """
 _STORED_SQL = _STORED_SELECT + "FROM frame JOIN stored USING (seq) ORDER BY stored.position"  # noqa: S608
 # The same rows unsorted, each with its rank and its place in the stored order: a scoring worker
-# writes them so (`write_unsorted`) and the run puts them in order (`in_stored_order`) once the
-# worker is done. Sorting the wide rows is about half of this step's peak (at 2M payments
+# writes them so (`write_unsorted`) and puts them in order (`in_stored_order`) once its frame is
+# freed (`scoring.parallel`). Sorting the wide rows is about half of this step's peak (at 2M payments
 # +0.63 GiB sorted, +0.35 for the projection unsorted and streamed): at 20M the referral worker
 # peaked at 8.8 GiB sorting them (the top of the whole run), at 3.8 GiB writing them unsorted.
 _UNSORTED_SQL = _STORED_SELECT + ", position FROM frame JOIN stored USING (seq)"  # noqa: S608
