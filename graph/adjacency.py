@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from graph.arrays import one_array
+from graph.arrays import one_array, stable_order
 from graph.schema import EDGE_KINDS, conform
 
 if TYPE_CHECKING:
@@ -115,8 +115,8 @@ def index_arrays(edges: pa.Table) -> dict[str, np.ndarray]:
     src_codes = codes[: len(src)]
     dst_codes = codes[len(src):]
     n = len(ids)
-    out = np.argsort(src_codes, kind="stable")
-    in_ = np.argsort(dst_codes, kind="stable")
+    out = stable_order(src_codes)  # np.argsort(kind="stable"), 2x faster
+    in_ = stable_order(dst_codes)
     kind_code = pc.fill_null(pc.index_in(_id_strings(edges["kind"]), value_set=pa.array(EDGE_KINDS,
                                                                                           pa.large_string())), -1)
     amount = pc.fill_null(edges["amount"].cast(pa.float64()), 0.0)

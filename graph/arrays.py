@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 
-__all__ = ["one_array"]
+__all__ = ["one_array", "stable_order", "stable_sort"]
 
 
 def one_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -17,3 +18,46 @@ def one_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     if values.num_chunks == 0:
         return pa.array([], type=values.type)
     return values.combine_chunks()
+
+
+def stable_order(key: np.ndarray) -> np.ndarray:
+    """The order of `np.argsort(key, kind="stable")` for a non-negative int64 `key`, by numpy's
+    unstable sort (SIMD quicksort) of values that carry their row number in their low bits.
+
+    numpy's stable sort of int64 is a timsort, about 8x the time of its unstable sort of the same
+    values at 2M rows. Each row's number is packed under (a digit of) its key, so no two values
+    are equal and the unstable sort gives the stable order. Where the key and the row number
+    do not fit together in 63 bits, the key is sorted a digit at a time from the lowest (a least
+    significant digit radix sort, each pass stable by the same packing): two passes at 20M rows.
+
+    >>> stable_order(np.array([5, 3, 5, 3, 0])).tolist()
+    [4, 1, 3, 0, 2]
+    """
+    return stable_sort(key)[1]
+
+
+def stable_sort(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`key` sorted and `stable_order(key)` (the sorted key without a gather where one pass did)."""
+    size = len(key)
+    row_bits = max(size - 1, 1).bit_length()
+    digit = 63 - row_bits  # key bits sorted per pass
+    rows = np.arange(size, dtype=np.int64)
+    width = int(key.max()).bit_length() if size else 0
+    if width <= digit:  # one pass: the sorted values hold the sorted key too
+        keyed = key << row_bits  # a copy: `key` is left as it was
+        keyed |= rows
+        keyed.sort()
+        order = keyed & ((1 << row_bits) - 1)
+        keyed >>= row_bits
+        return keyed, order
+    order = rows
+    for low in range(0, width, digit):
+        keyed = (key if low == 0 else key[order]) >> low  # the first pass: `order` is the rows
+        if low + digit < width:
+            keyed &= (1 << digit) - 1
+        keyed <<= row_bits
+        keyed |= rows  # the row's place in the order so far: ties keep it
+        keyed.sort()
+        keyed &= (1 << row_bits) - 1
+        order = order[keyed]
+    return key[order], order

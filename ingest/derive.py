@@ -26,13 +26,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from graph.arrays import stable_sort
 from graph.memory import release_memory
 from graph.schema import arrow_schema, as_frame, conform, conform_arrow
 from graph.stage import arrow_columns
 from ingest.normalise import id_set
 
 __all__ = ["derive_edges", "derive_edge_tables", "derive_branches", "derive_managers", "frames_reader", "month_of",
-           "stable_order", "TableFile", "TableReader"]
+           "TableFile", "TableReader"]
 
 # Columns of a node or fact table as Arrow in the stored schema: `read(table, columns)`
 TableReader = Callable[[str, list[str]], pa.Table]
@@ -180,7 +181,7 @@ def _by_month(facts: pa.Table, kind_order: int, kind: str) -> pa.Table:
 
     Each key column is replaced by its rank among its distinct values sorted (Arrow compares
     strings byte by byte, as DuckDB does), the ranks are packed into one int64 and sorted
-    (`stable_order`: a run keeps its facts' order), and each run of equal keys is summed by `reduceat`;
+    (`graph.arrays.stable_order`: a run keeps its facts' order), and each run of equal keys is summed by `reduceat`;
     the key strings are taken from their distinct values, one per run.
     """
     size = facts.num_rows
@@ -196,7 +197,7 @@ def _by_month(facts: pa.Table, kind_order: int, kind: str) -> pa.Table:
         for (rank, _), width in zip(keys.values(), bits, strict=True):
             packed <<= width
             packed |= rank
-        packed, order = _stable_sort(packed)
+        packed, order = stable_sort(packed)
         starts = np.flatnonzero(np.concatenate(([True], packed[1:] != packed[:-1])))
         # each run's ranks unpacked from its key by shifts and masks (no gather of the ranks by
         # the order; numpy's integer division and remainder, for fields of any width, cost 5x)
@@ -239,49 +240,6 @@ def _by_month(facts: pa.Table, kind_order: int, kind: str) -> pa.Table:
     columns["other_bank_amount"] = pa.array(np.add.reduceat(np.where(other, amount, 0.0), starts))
     columns["new_edge"] = pa.array(new_edge)
     return pa.table(columns, schema=_BY_MONTH_SCHEMA)
-
-
-def stable_order(key: np.ndarray) -> np.ndarray:
-    """The order of `np.argsort(key, kind="stable")` for a non-negative int64 `key`, by numpy's
-    unstable sort (SIMD quicksort) of values that carry their row number in their low bits.
-
-    numpy's stable sort of int64 is a timsort, about 8x the time of its unstable sort of the same
-    values at 2M rows. Each row's number is packed under (a digit of) its key, so no two values
-    are equal and the unstable sort gives the stable order. Where the key and the row number
-    do not fit together in 63 bits, the key is sorted a digit at a time from the lowest (a least
-    significant digit radix sort, each pass stable by the same packing): two passes at 20M rows.
-
-    >>> stable_order(np.array([5, 3, 5, 3, 0])).tolist()
-    [4, 1, 3, 0, 2]
-    """
-    return _stable_sort(key)[1]
-
-
-def _stable_sort(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`key` sorted and `stable_order(key)` (the sorted key without a gather where one pass did)."""
-    size = len(key)
-    row_bits = max(size - 1, 1).bit_length()
-    digit = 63 - row_bits  # key bits sorted per pass
-    rows = np.arange(size, dtype=np.int64)
-    width = int(key.max()).bit_length() if size else 0
-    if width <= digit:  # one pass: the sorted values hold the sorted key too
-        keyed = key << row_bits  # a copy: `key` is left as it was
-        keyed |= rows
-        keyed.sort()
-        order = keyed & ((1 << row_bits) - 1)
-        keyed >>= row_bits
-        return keyed, order
-    order = rows
-    for low in range(0, width, digit):
-        keyed = (key if low == 0 else key[order]) >> low  # the first pass: `order` is the rows
-        if low + digit < width:
-            keyed &= (1 << digit) - 1
-        keyed <<= row_bits
-        keyed |= rows  # the row's place in the order so far: ties keep it
-        keyed.sort()
-        keyed &= (1 << row_bits) - 1
-        order = order[keyed]
-    return key[order], order
 
 
 def _ranks(values: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:

@@ -1,10 +1,12 @@
-"""graph.arrays.one_array: a column as one Arrow array."""
+"""graph.arrays: a column as one Arrow array; the stable order of an int64 key."""
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
+import pytest
 
-from graph.arrays import one_array
+from graph.arrays import one_array, stable_order, stable_sort
 
 
 def test_a_column_becomes_one_array_whatever_its_chunks():
@@ -17,3 +19,19 @@ def test_a_column_becomes_one_array_whatever_its_chunks():
     assert len(one_array(none)) == 0 and one_array(none).type == pa.string()
     plain = pa.array([1.5])
     assert one_array(plain) is plain
+
+
+@pytest.mark.parametrize("top", [3, 2**20, 2**61])
+def test_stable_order_is_that_of_a_stable_argsort(top: int) -> None:
+    """Ties keep their rows' order (so each run's sum follows the facts' order) whether the key
+    and the row numbers fit in one pass (small keys) or the key is sorted a digit at a time."""
+    rng = np.random.default_rng(7)
+    values = rng.integers(0, top, size=50, dtype=np.int64)  # few distinct values: many ties
+    key = values[rng.integers(0, len(values), size=5000)]
+    given = key.copy()
+    got = stable_order(key)
+    assert np.array_equal(got, np.argsort(key, kind="stable"))
+    assert np.array_equal(key, given)  # the key is left as it was
+    assert np.array_equal(stable_sort(key)[0], np.sort(key))  # and the sorted key comes with the order
+    assert stable_order(np.zeros(0, dtype=np.int64)).size == 0
+    assert stable_order(np.zeros(3, dtype=np.int64)).tolist() == [0, 1, 2]

@@ -6,7 +6,6 @@ import math
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -113,22 +112,6 @@ def test_monthly_rows_are_those_of_a_group_by_in_sql_order(packed: bool, monkeyp
     assert got.equals(derive._by_month(facts, 1, "PAYS").drop_columns(["kind_order", "kind", "new_edge"]))
     flags = derive._by_month(facts, 1, "PAYS").column("new_edge").to_pylist()
     assert flags == [True, True, False, True, True]  # (a, x) spans two months
-
-
-@pytest.mark.parametrize("top", [3, 2**20, 2**61])
-def test_stable_order_is_that_of_a_stable_argsort(top: int) -> None:
-    """Ties keep their rows' order (so each run's sum follows the facts' order) whether the key
-    and the row numbers fit in one pass (small keys) or the key is sorted a digit at a time."""
-    rng = np.random.default_rng(7)
-    values = rng.integers(0, top, size=50, dtype=np.int64)  # few distinct values: many ties
-    key = values[rng.integers(0, len(values), size=5000)]
-    given = key.copy()
-    got = derive.stable_order(key)
-    assert np.array_equal(got, np.argsort(key, kind="stable"))
-    assert np.array_equal(key, given)  # the key is left as it was
-    assert np.array_equal(derive._stable_sort(key)[0], np.sort(key))  # and the sorted key comes with the order
-    assert derive.stable_order(np.zeros(0, dtype=np.int64)).size == 0
-    assert derive.stable_order(np.zeros(3, dtype=np.int64)).tolist() == [0, 1, 2]
 
 
 def test_money_facts_scanned_from_parquet_files_give_the_same_tables(tmp_path: Path) -> None:
