@@ -130,13 +130,16 @@ def test_scrub_pii_series_masks_what_scrub_pii_masks_full_width_and_separated_to
 
     values = ["王伟138-1234-5678", "王伟 13812345678", "联系人１３８１２３４５６７８", "＋８６ １３８-１２３４-５６７８",
               "王伟１１０１０５１９８００１０１１２３Ｘ", "张三11010519491231002X", "订单12345678901234567890号",
-              "宁波鼎新建材有限公司", None]
+              "宁波鼎新建材有限公司", "张三ID11010519491231002X", "IDNo.11010519491231002Xabc", "Ｎｏ１１０１０５１９４９１２３１００２Ｘ",
+              None]
     column = pd.Series(values, dtype="string")
     scrubbed = scrub_pii_series(column)
     assert [None if pd.isna(v) else v for v in scrubbed] == [None if v is None else scrub_pii(v) for v in values]
     assert scrubbed.tolist()[:5] == ["王伟138****5678", "王伟 138****5678", "联系人１３８****５６７８", "１３８****５６７８",
                                      "王伟１１０１０５********１２３Ｘ"]
     assert scrubbed.iloc[6] == "订单12345678901234567890号"  # a long number is no ID number
+    # Latin letters touching an ID number do not hide it
+    assert scrubbed.tolist()[8:11] == ["张三ID110105********002X", "IDNo.110105********002Xabc", "Ｎｏ１１０１０５********００２Ｘ"]
 
 def test_names_cleaned_and_hostile_ones_flagged() -> None:
     cleaned = clean_text(s("  华东  精工\t有限公司 ", "\u200b", "A\x00B"))
