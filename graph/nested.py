@@ -102,12 +102,9 @@ def from_json(table: pa.Table) -> pa.Table:
     """`table` with its nested columns given as JSON text (or all null) made lists again."""
     text = [f.name for f in table.schema if f.name in NESTED
             and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type) or pa.types.is_null(f.type))]
-    if text:
-        table = table.select(table.column_names)  # a copy of the column list, the buffers shared
-        for name in text:
-            if pa.types.is_null(table.schema.field(name).type):
-                table = table.set_column(table.schema.get_field_index(name), name,
-                                         pa.nulls(table.num_rows, pa.string()))
+    for name in text:
+        if pa.types.is_null(table.schema.field(name).type):  # all null: null text, to be parsed
+            table = table.set_column(table.schema.get_field_index(name), name, pa.nulls(table.num_rows, pa.string()))
     done = _replaced(table, text, _FROM_JSON)
     for name in text:
         at = done.schema.get_field_index(name)
