@@ -192,7 +192,7 @@ def conform(table: str, df: pd.DataFrame) -> pd.DataFrame:
                 s = pd.to_numeric(s, errors="coerce").astype("float64")
             elif dtype == "nested" and pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
                 # lists given in pandas (a caller's own rows): the JSON text pandas shows them as
-                s = to_pandas(from_json(pa.table({col: pa.array(s.tolist(), NESTED[col])})))[col]
+                s = to_pandas(pa.table({col: pa.array(s.tolist(), NESTED[col])}))[col]
             else:
                 s = s.astype("string")
             out[col] = s

@@ -462,9 +462,9 @@ _Parts = tuple[list[tuple[str, dict[str, Any]]], list[tuple[str, str, str, dict[
 
 
 def _assemble(parts: _Parts) -> nx.MultiDiGraph:
+    """A graph of its own from subgraph parts (networkx copies each attribute dict it is given)."""
     import networkx as nx  # loaded when a graph is first made (0.2 s of every process start otherwise)
 
-    """A graph of its own from subgraph parts (networkx copies each attribute dict it is given)."""
     graph = nx.MultiDiGraph()
     graph.add_nodes_from(parts[0])
     graph.add_edges_from(parts[1])

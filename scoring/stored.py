@@ -139,8 +139,10 @@ def prospects_arrow(store: GraphStore) -> tuple[str, pa.Table]:
     manifest = getattr(store, "manifest", None)
     root = getattr(store, "root", None)
     entry = manifest()["tables"].get("prospects") if callable(manifest) and root is not None else None
-    if entry is None:
-        return _NO_FILE, stored_arrow(store, "prospects")
+    if entry is None:  # conformed once per version (its nested columns arrive as JSON text)
+        key = (_NO_FILE, store._cache_scope(), store._table_token("prospects"))  # noqa: SLF001 - the store's own
+        found = _INDEXES.get(key)
+        return _NO_FILE, found if found is not None else _INDEXES.put(key, stored_arrow(store, "prospects"))
     source = (root / entry["file"]).as_posix()
     try:
         # memory-mapped Arrow (graph.index_cache): a page without decompressing the whole file

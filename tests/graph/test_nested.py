@@ -63,6 +63,17 @@ def test_a_cell_reads_the_same_in_every_form() -> None:
     assert nested.cell("not json", "path") == [] and nested.cell(pd.NA, "evidence") == []
 
 
+def test_the_rows_shown_get_the_json_a_whole_table_gets(demo_store: GraphStore) -> None:
+    table = prospects_arrow(demo_store)[1]
+    whole = nested.as_json(table).to_pandas()
+    assert table.num_rows > 2 * nested._SHOWN  # whole: DuckDB's query; pages: one row at a time
+    for start in range(0, table.num_rows, nested._SHOWN):
+        page = nested.to_pandas(table.slice(start, nested._SHOWN))
+        for col in nested.NESTED:
+            shown = [json.loads(v) for v in page[col]]
+            assert shown == [json.loads(v) for v in whole[col].iloc[start:start + nested._SHOWN]], col
+
+
 def _copy(store: GraphStore, to: Path) -> NetworkxStore:
     shutil.copytree(store.root, to, ignore=shutil.ignore_patterns(CACHE_DIR))
     return NetworkxStore(to)
