@@ -76,6 +76,11 @@ def test_a_company_named_script_shows_as_text(browser: Any, handmade_server: Ser
         load_picture(watched, f"{handmade_server.base}/viz/supply-chain/{handmade.ANCHOR}")
         tooltip = hover_node(watched, handmade.EVIL)  # the facts and the score's explanation, as text
         assert tooltip.startswith(handmade.EVIL_NAME) and "评分" in tooltip and "近12个月金额" in tooltip
+        # its lines wrap inside the box, in the page's font (vis-network's own style: one line, Verdana)
+        fits = watched.page.eval_on_selector(
+            "div.vis-tooltip", "e => [e.scrollWidth <= e.clientWidth + 1, getComputedStyle(e).whiteSpace,"
+            " getComputedStyle(e).fontFamily]")
+        assert fits[0] and fits[1] != "nowrap" and "WenQuanYi" in fits[2], fits
         assert click_node(watched, handmade.EVIL) == handmade.EVIL_NAME
         assert watched.page.locator("#details ul.explanation li").count() >= 2
         watched.page.goto(f"{handmade_server.base}/")
