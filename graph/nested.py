@@ -133,16 +133,14 @@ _SHOWN = 1000  # rows from which `to_pandas` writes the JSON text in DuckDB
 def cell(value: Any, column: str) -> list[Any]:
     """One shown cell of a nested column as Python values in its JSON shape, whichever form it
     came in (a list from Arrow, an array from pandas, JSON text, or missing): a reason as
-    {template, params: {key: value}}, an evidence item with one `value`; unreadable text is empty."""
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return []
+    {template, params: {key: value}}, an evidence item with one `value` (items that are not
+    objects left out); unreadable text is empty."""
     if isinstance(value, str):
         try:
-            loaded = json.loads(value) if value else []
+            value = json.loads(value) if value else []
         except ValueError:
             return []
-        return loaded if isinstance(loaded, list) else []
-    items = list(value) if isinstance(value, list | tuple | np.ndarray) else []
+    items = list(value) if isinstance(value, list | tuple | np.ndarray) else []  # missing: empty
     if column == "evidence":
         return [_evidence(e) for e in items if isinstance(e, dict)]
     if column == "reasons":

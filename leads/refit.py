@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from graph import nested
 from graph.errors import InvalidRequest, NotImplementedYet
 from graph.store import GraphStore
 from leads.state import POSITIVE, LeadLedger
@@ -79,9 +80,8 @@ class RefitResult:
 
 def _matrix(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     parts = []
-    for ev in frame["evidence"]:
-        items = json.loads(ev) if isinstance(ev, str) and ev else []
-        parts.append({e["name"]: float(e.get("contribution") or 0.0) for e in items})
+    for ev in frame["evidence"]:  # the labelled leads' rows only
+        parts.append({e["name"]: float(e.get("contribution") or 0.0) for e in nested.cell(ev, "evidence")})
     x = pd.DataFrame(parts, index=frame.index).fillna(0.0)
     return x, list(x.columns)
 

@@ -21,11 +21,11 @@ passes them to the caller's `LegacyGuard` (the API withholds one that names a ma
 
 from __future__ import annotations
 
-import json
 import string
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from graph import nested
 from graph.vocabulary import ROLE_LABELS, TIER_WORDS, format_amount
 
 __all__ = ["TEMPLATES", "register", "render", "render_reasons", "TEXT", "PERSON", "PersonMask", "LegacyGuard",
@@ -146,12 +146,6 @@ class _Params(dict[str, Any]):
         return ""
 
 
-def _items(value: Any) -> Iterable[Mapping[str, Any]]:
-    if isinstance(value, str):
-        value = json.loads(value) if value else []
-    return [v for v in (value if value is not None else []) if isinstance(v, Mapping)]
-
-
 def render_reasons(value: Any, lang: str = "zh", person: PersonMask | None = None,
                    legacy: LegacyGuard | None = None) -> list[str]:
     """The stored `reasons` of a row (JSON text or a list of {template, params}) as sentences.
@@ -160,10 +154,9 @@ def render_reasons(value: Any, lang: str = "zh", person: PersonMask | None = Non
     sentences of the `TEXT` template, written out before rendering (None: shown as stored).
     """
     out = []
-    for item in _items(value):
-        params = item.get("params") or {}
-        if not isinstance(params, Mapping):  # stored as [{key, value}, ...]
-            params = {p["key"]: p["value"] for p in params}
+    for item in nested.cell(value, "reasons"):  # whichever form the row came in
+        params = item.get("params")
+        params = params if isinstance(params, Mapping) else {}
         template = str(item.get("template"))
         text = render(template, params, lang, person)
         out.append(legacy(text, lang) if legacy is not None and template == TEXT else text)

@@ -153,7 +153,7 @@ def _aligned(narrow: pd.DataFrame, rows: pa.Table) -> bool:
 def explanation(row: dict[str, Any], lang: Lang, top: int = 5, person: PersonMask | None = None) -> list[str]:
     """Reasons (persons' fields through `person`), then the largest contributions, as lines of text."""
     lines = render_reasons(row.get("reasons"), lang, person)  # template ids + parameters, rendered now
-    evidence = [e for e in nested.cell(row.get("evidence"), "evidence") if isinstance(e, dict)]
+    evidence = nested.cell(row.get("evidence"), "evidence")
     evidence.sort(key=lambda e: -float(e.get("contribution") or 0.0))
     for e in evidence[:top]:
         label = e.get("label_zh" if lang == "zh" else "label_en") or e.get("name", "")

@@ -19,6 +19,7 @@ from graph.schema import arrow_schema, conform_arrow
 from graph.store import GraphStore
 from leads.board import board_page
 from scoring.stored import decode, entity_prospects, page_prospects, prospects_arrow
+from scoring.templates import render_reasons
 
 
 def _rows() -> pa.Table:
@@ -61,6 +62,11 @@ def test_a_cell_reads_the_same_in_every_form() -> None:
             assert nested.cell(rows.column(col)[i].as_py(), col) == shown
             assert nested.cell(frame[col].iloc[i], col) == shown
     assert nested.cell("not json", "path") == [] and nested.cell(pd.NA, "evidence") == []
+    # text not written by the product: items that are not objects are left out, in every form
+    odd = '[1, "x", {"template": "t", "params": {"n": "3"}}]'
+    assert nested.cell(odd, "reasons") == [{"template": "t", "params": {"n": "3"}}]
+    assert render_reasons(odd, "en") == render_reasons([{"template": "t", "params": {"n": "3"}}], "en")
+    assert render_reasons("not json", "zh") == []  # unreadable: nothing to say, no error
 
 
 def test_the_rows_shown_get_the_json_a_whole_table_gets(demo_store: GraphStore) -> None:
