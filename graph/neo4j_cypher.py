@@ -35,7 +35,6 @@ ROW_LABELS: dict[str, str] = {
     "payroll": "PayrollRun",
     "roles": "RoleFact",
     "memberships": "MembershipFact",
-    "edge_months": "EdgeMonth",
     "resolutions": "Resolution",
     "prospects": "Prospect",
 }

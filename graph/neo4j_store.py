@@ -137,7 +137,7 @@ class Neo4jStore(GraphStore):
         frames = {name: as_frame(name, data) for name, data in tables.items()}  # deltas are planned on frames
         state = self._state()
         expected = None if state is None else str(state["version"])
-        present = set(state.get("tables") or []) if state else set()
+        present = set(state.get("tables") or []) & set(TABLES) if state else set()  # not a table the schema no longer has
         native = self.runner.native_dates
         deltas = [plan_delta(name, self.read(name) if name in present else empty(name), df,
                              self.namespace, native) for name, df in frames.items()]

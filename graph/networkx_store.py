@@ -148,7 +148,7 @@ class NetworkxStore(GraphStore):
         try:
             entries: dict[str, dict[str, Any]] = {}
             for name, entry in current["tables"].items():
-                if name in rows:
+                if name in rows or name not in TABLES:  # written anew, or a table the schema no longer has
                     continue
                 src = self.root / entry["file"]
                 dst = tmp / src.name

@@ -125,8 +125,6 @@ TABLES: dict[str, TableSpec] = {
               "other_bank_amount:float role share_pct:float position title",
               "src dst kind role",
               doc="aggregated edges of every kind in EDGE_KINDS"),
-        _spec("edge_months", "src dst kind month amount:float count:int", "src dst kind month",
-              doc="monthly activity of PAYS, BILL and PAYROLL edges"),
         # --- entity resolution decisions of the last ingest(s) ---
         _spec("resolutions", "source_name resolved_id method score:float", "source_name",
               doc="how each counterparty name was resolved: id, uscc, name, fuzzy or external"),

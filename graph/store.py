@@ -408,7 +408,7 @@ def _validate(name: str, data: TableData) -> None:
         _validate_arrow(name, data)
         return
     df = data
-    if name in ("edges", "edge_months"):
+    if name == "edges":
         unknown = sorted(set(df["kind"].dropna().unique().astype(str)) - set(EDGE_KINDS))
         if unknown or df["kind"].isna().any():
             raise InvalidData(f"table {name}: unknown edge kind(s) {', '.join(unknown) or '(empty)'}; "
@@ -424,7 +424,7 @@ def _validate(name: str, data: TableData) -> None:
 
 def _validate_arrow(name: str, table: pa.Table) -> None:
     """`_validate` of an Arrow table (the same checks, by Arrow compute)."""
-    if name in ("edges", "edge_months"):
+    if name == "edges":
         kinds = table.column("kind")
         unknown = sorted(set(pc.unique(kinds).drop_null().to_pylist()) - set(EDGE_KINDS))
         if unknown or kinds.null_count:

@@ -1,4 +1,4 @@
-"""Derived tables rebuilt from the facts and nodes on every ingest: `edges` and `edge_months`.
+"""The derived table rebuilt from the facts and nodes on every ingest: `edges`.
 
 ARCHITECTURE.md "Table semantics": one `edges` row per (src, dst, kind[, role]).
 
@@ -9,8 +9,6 @@ ARCHITECTURE.md "Table semantics": one `edges` row per (src, dst, kind[, role]).
 * HOLDS_ROLE (person → enterprise) carries role and share_pct; MEMBER_OF (member →
   association) carries position; PARENT_OF (parent → child); MANAGES (manager → client);
   IN_BRANCH (enterprise, person or manager → branch).
-
-`edge_months` holds the monthly activity of PAYS, BILL and PAYROLL.
 """
 
 from __future__ import annotations
@@ -18,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -93,25 +92,20 @@ FROM payroll"""),
 )
 
 # Each kind's facts (`_FACTS_SQL`, one DuckDB query over the staged Parquet files or Arrow
-# tables) become one row per (src, dst, month) with its totals, first and last day and the part paid to payees at other banks,
-# sorted by edge then month (`_by_month`): as `GROUP BY src, dst, month ORDER BY src, dst, month
-# NULLS LAST` but by one numpy sort of integer ranks and `reduceat` over its runs (a DuckDB
-# GROUP BY and ORDER BY on the strings cost about 3x the CPU at 2M payments; each sum follows
-# the facts' order, never thread timing, so every ingest of the same facts stores the same bits).
-# The kinds run one after the other and are put one after the other, so the rows are sorted by
-# (kind, src, dst, month). `edge_months` is these rows (but endorsements) and `edges` sums each edge's run of
-# rows (`_edges_of`, kind by kind): the facts are sorted once and `months_active` counts rows (no DISTINCT).
+# tables) become one edge per (src, dst) with its totals, first and last day, the months with
+# activity and the part paid to payees at other banks (`_kind_edges`): as `GROUP BY src, dst
+# ORDER BY src, dst` with `count(DISTINCT month)`, but by one numpy sort of integer ranks and
+# `reduceat` over its runs (a DuckDB GROUP BY and ORDER BY on the strings cost about 3x the CPU
+# at 2M payments; each sum follows the facts' order, never thread timing, so every ingest of the
+# same facts stores the same bits). The kinds run one after the other and are put one after the
+# other, so the rows are sorted by (kind, src, dst). No table of monthly rows is kept (issue #15:
+# nothing read it, and at 20M payments it was 44M rows built and written on every ingest).
 _FACTS_SQL = """
 WITH money AS ({money})
 SELECT src, dst, month, coalesce(amount, 0) AS amount, on_day, coalesce(other_bank, false) AS other_bank
 FROM money
 WHERE src IS NOT NULL AND dst IS NOT NULL
 """
-_BY_MONTH_SCHEMA = pa.schema([("kind_order", pa.int32()), ("kind", pa.large_string()), ("src", pa.large_string()),
-                              ("dst", pa.large_string()), ("month", pa.large_string()), ("amount", pa.float64()),
-                              ("count", pa.int64()), ("first_on", pa.timestamp("ns")),
-                              ("last_on", pa.timestamp("ns")), ("other_bank_amount", pa.float64()),
-                              ("new_edge", pa.bool_())])  # the first month row of its (src, dst)
 
 _MONEY_COLUMNS = {
     "payments": ["payer_id", "payee_id", "payee_bank", "amount", "paid_on", "month"],
@@ -121,13 +115,12 @@ _MONEY_COLUMNS = {
 }
 
 
-def _money_edges(read: TableReader, own_bank_names: Iterable[str],
-                 files: TableFile | None = None) -> tuple[pa.Table, pa.Table]:
-    """`edges` of the money kinds and `edge_months`: each kind's facts by DuckDB over the staged
-    tables (`_source`), summed per (src, dst, month) by `_by_month`."""
+def _money_edges(read: TableReader, own_bank_names: Iterable[str], files: TableFile | None = None) -> pa.Table:
+    """`edges` of the money kinds: each kind's facts by DuckDB over the staged tables
+    (`_source`), summed per (src, dst) by `_kind_edges`."""
     own = {"own_banks": sorted({n.strip() for n in own_bank_names})}
-    edges, months = [], []
-    for kind_order, (kind, needs, money) in enumerate(_MONEY_KINDS, start=1):
+    edges = []
+    for kind, needs, money in _MONEY_KINDS:
         con = duckdb.connect()  # one per kind: its buffers are freed before the next kind's
         try:
             con.execute("SET arrow_large_buffer_size = true")  # large_string: the stored type
@@ -137,19 +130,10 @@ def _money_edges(read: TableReader, own_bank_names: Iterable[str],
             facts = (con.sql(sql, params=own) if "$own_banks" in money else con.sql(sql)).to_arrow_table()
         finally:
             con.close()
-        by_month = _by_month(facts, kind_order, kind)
+        edges.append(_kind_edges(facts, kind))
         del facts
-        # the kind's edges at once, and of its monthly rows only what `edge_months` keeps: the
-        # days and flags of every kind's months are never held together
-        edges.append(_edges_of(by_month))
-        if kind != "ENDORSES":
-            months.append(by_month.select(["src", "dst", "kind", "month", "amount", "count"]))
-        del by_month
         release_memory()  # the kind's facts leave before the next kind
-    month_rows = pa.concat_tables(months)
-    if month_rows.column("month").null_count:
-        month_rows = month_rows.filter(pc.is_valid(month_rows.column("month")))
-    return pa.concat_tables(edges), conform_arrow("edge_months", month_rows)
+    return pa.concat_tables(edges)
 
 
 def _source(con: duckdb.DuckDBPyConnection, name: str, read: TableReader, files: TableFile | None) -> None:
@@ -175,71 +159,77 @@ _KEYS = ("src", "dst", "month")
 _PACKED_BITS = 62  # the three keys' fields of bits that still pack into a non-negative int64
 
 
-def _by_month(facts: pa.Table, kind_order: int, kind: str) -> pa.Table:
-    """One row per (src, dst, month) of one kind's facts, in the order of ORDER BY src, dst,
-    month NULLS LAST (`_BY_MONTH_SCHEMA`): amount, count, first and last day, other-bank amount.
+def _kind_edges(facts: pa.Table, kind: str) -> pa.Table:
+    """One edge per (src, dst) of one kind's facts, in the order of ORDER BY src, dst: amount,
+    count, first and last day, the months with activity (distinct months; a missing month is
+    not one) and, for PAYS, the amount paid to payees at other banks.
 
     Each key column is replaced by its rank among its distinct values sorted (Arrow compares
     strings byte by byte, as DuckDB does), the ranks are packed into one int64 and sorted
-    (`graph.arrays.stable_order`: a run keeps its facts' order), and each run of equal keys is summed by `reduceat`;
-    the key strings are taken from their distinct values, one per run.
+    (`graph.arrays.stable_sort`: a run keeps its facts' order), and each edge's run is summed by
+    `reduceat`; a month counts where the sorted key changes inside an edge. The key strings are
+    taken from their distinct values, one per edge.
     """
     size = facts.num_rows
     if size == 0:
-        return _BY_MONTH_SCHEMA.empty_table()
+        return arrow_schema("edges").empty_table()
     # the three columns ranked two at a time (Arrow's dictionary encoding frees the GIL)
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ranks") as pool:
-        keys = dict(zip(_KEYS, pool.map(_ranks, [facts.column(col) for col in _KEYS]), strict=True))
-    # each key's ranks 0 .. len(distinct) (a missing value ranks last) fill a field of bits
-    bits = [len(distinct).bit_length() for _, distinct in keys.values()]
+        (src_rank, src_ids), (dst_rank, dst_ids), (month_rank, months) = pool.map(
+            _ranks, [facts.column(col) for col in _KEYS])
+    missing_month = month_rank == len(months) if facts.column("month").null_count else None
+    bits = [len(distinct).bit_length() for distinct in (src_ids, dst_ids, months)]
+    new_month = np.ones(size, dtype=bool)  # the first row of its (src, dst, month) in the sorted rows
     if sum(bits) <= _PACKED_BITS:
-        packed = np.zeros(size, dtype=np.int64)
-        for (rank, _), width in zip(keys.values(), bits, strict=True):
+        # each key's ranks 0 .. len(distinct) (a missing value ranks last) fill a field of bits
+        packed = src_rank.astype(np.int64)
+        for rank, width in ((dst_rank, bits[1]), (month_rank, bits[2])):
             packed <<= width
             packed |= rank
+        del src_rank, dst_rank, month_rank
         packed, order = stable_sort(packed)
+        np.not_equal(packed[1:], packed[:-1], out=new_month[1:])
+        packed >>= bits[2]  # the (src, dst) key
         starts = np.flatnonzero(np.concatenate(([True], packed[1:] != packed[:-1])))
-        # each run's ranks unpacked from its key by shifts and masks (no gather of the ranks by
+        # each edge's ranks unpacked from its key by a shift and a mask (no gather of the ranks by
         # the order; numpy's integer division and remainder, for fields of any width, cost 5x)
         key = packed[starts]
-        at_start: list[np.ndarray] = []
-        for width in reversed(bits):
-            at_start.insert(0, key & ((1 << width) - 1))
-            key >>= width
-        del packed, key
+        del packed
+        ends = (key >> bits[1], key & ((1 << bits[1]) - 1))
     else:  # too many distinct values to pack into one integer: sort on the ranks
-        order = np.lexsort([rank for rank, _ in reversed(keys.values())])
-        new_run = np.zeros(size - 1, dtype=bool)
-        for rank, _ in keys.values():
-            ranked = rank[order]
-            new_run |= ranked[1:] != ranked[:-1]
-        starts = np.flatnonzero(np.concatenate(([True], new_run)))
-        at_start = [rank[order[starts]] for rank, _ in keys.values()]
-    columns: dict[str, pa.Array] = {"kind_order": pa.repeat(pa.scalar(kind_order, pa.int32()), len(starts)),
-                                    "kind": pa.repeat(pa.scalar(kind, pa.large_string()), len(starts))}
-    new_edge = np.zeros(len(starts), dtype=bool)
-    new_edge[0] = True
-    for (name, (_, distinct)), ranked in zip(keys.items(), at_start, strict=True):
-        columns[name] = distinct.take(pa.array(ranked, mask=ranked == len(distinct)))
-        if name != "month":
-            new_edge[1:] |= ranked[1:] != ranked[:-1]
-    del keys, at_start
+        order = np.lexsort((month_rank, dst_rank, src_rank))
+        src_sorted, dst_sorted, month_sorted = src_rank[order], dst_rank[order], month_rank[order]
+        del src_rank, dst_rank, month_rank
+        new_edge = np.concatenate(([True], (src_sorted[1:] != src_sorted[:-1]) | (dst_sorted[1:] != dst_sorted[:-1])))
+        np.not_equal(month_sorted[1:], month_sorted[:-1], out=new_month[1:])
+        new_month |= new_edge
+        starts = np.flatnonzero(new_edge)
+        ends = (src_sorted[starts], dst_sorted[starts])
+        del src_sorted, dst_sorted, month_sorted, new_edge
+    if missing_month is not None:
+        new_month &= ~missing_month[order]
+    columns: dict[str, Any] = {
+        name: distinct.take(pa.array(ranked, mask=ranked == len(distinct)))
+        for name, distinct, ranked in (("src", src_ids, ends[0]), ("dst", dst_ids, ends[1]))}
+    columns["kind"] = pa.repeat(pa.scalar(kind, pa.large_string()), len(starts))
     amount = pc.cast(facts.column("amount"), pa.float64()).to_numpy()[order]
-    columns["amount"] = pa.array(np.add.reduceat(amount, starts))
-    columns["count"] = pa.array(np.diff(np.append(starts, size)))
+    columns["amount"] = np.add.reduceat(amount, starts)
+    columns["count"] = np.diff(np.append(starts, size))
     latest, earliest = np.iinfo(np.int64).max, np.iinfo(np.int64).min
     days = pc.fill_null(pc.cast(facts.column("on_day"), pa.timestamp("ns")).cast(pa.int64()), latest)
-    days = days.to_numpy()[order]  # a missing day: after every day, so never a run's first
+    days = days.to_numpy()[order]  # a missing day: after every day, so never an edge's first
     first = np.minimum.reduceat(days, starts)
-    days[days == latest] = earliest  # and now before every day, so never a run's last
+    days[days == latest] = earliest  # and now before every day, so never an edge's last
     last = np.maximum.reduceat(days, starts)
     del days
     for name, out, blank in (("first_on", first, latest), ("last_on", last, earliest)):
         columns[name] = pa.array(out, mask=out == blank).cast(pa.timestamp("ns"))  # no day in the run: null
-    other = facts.column("other_bank").to_numpy(zero_copy_only=False)[order]
-    columns["other_bank_amount"] = pa.array(np.add.reduceat(np.where(other, amount, 0.0), starts))
-    columns["new_edge"] = pa.array(new_edge)
-    return pa.table(columns, schema=_BY_MONTH_SCHEMA)
+    columns["months_active"] = np.add.reduceat(new_month, starts, dtype=np.int64)
+    if kind == "PAYS":  # the other kinds' `other_bank_amount` stays null
+        other = facts.column("other_bank").to_numpy(zero_copy_only=False)[order]
+        np.putmask(amount, ~other, 0.0)
+        columns["other_bank_amount"] = np.add.reduceat(amount, starts)
+    return conform_arrow("edges", pa.table(columns))
 
 
 def _ranks(values: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
@@ -248,49 +238,15 @@ def _ranks(values: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     One hash pass (a dictionary encoding), then the distinct values are sorted and each code is
     replaced by its value's place: about 0.8x the CPU of `unique` then `index_in` (two hash passes)
     at 2M rows. The chunks are joined first (else every chunk's dictionary is unified with the
-    others', which cost twice as much)."""
+    others', which cost twice as much). The ranks are int32 where they fit (half the memory)."""
     encoded = pc.dictionary_encode(values.combine_chunks())
     distinct, codes = encoded.dictionary, encoded.indices
     order = pc.array_sort_indices(distinct)
-    rank_of_code = np.empty(len(distinct) + 1, dtype=np.int64)
+    rank_of_code = np.empty(len(distinct) + 1, dtype=np.int32 if len(distinct) < 2**31 - 1 else np.int64)
     rank_of_code[order.to_numpy()] = np.arange(len(distinct))
     rank_of_code[-1] = len(distinct)  # a null
     codes = pc.fill_null(codes, len(distinct)) if codes.null_count else codes
     return rank_of_code[codes.to_numpy()], distinct.take(order)
-
-
-_PAYS = 1  # kind_order of PAYS in _MONEY_KINDS
-
-
-def _edges_of(by_month: pa.Table) -> pa.Table:
-    """One edge per run of (src, dst) in the sorted monthly rows of one kind: totals, first and
-    last day, the months with activity; PAYS also the part paid to payees at other banks."""
-    size = by_month.num_rows
-    if size == 0:
-        return arrow_schema("edges").empty_table()
-    starts = np.flatnonzero(by_month.column("new_edge").to_numpy(zero_copy_only=False))
-    firsts = by_month.select(["src", "dst"]).take(pa.array(starts))
-    kind = by_month.column("kind")[0]  # one kind: its name repeated, not taken row by row
-
-    def total(col: str) -> np.ndarray:
-        return np.add.reduceat(by_month.column(col).to_numpy(zero_copy_only=False), starts)
-
-    def extreme(col: str, first: bool) -> pa.Array:
-        days = by_month.column(col).cast(pa.timestamp("ns")).cast(pa.int64())
-        blank = np.iinfo(np.int64).max if first else np.iinfo(np.int64).min
-        values = pc.fill_null(days, blank).to_numpy(zero_copy_only=False)
-        out = (np.minimum if first else np.maximum).reduceat(values, starts)
-        return pa.array(out, mask=out == blank).cast(pa.timestamp("ns"))
-
-    has_month = by_month.column("month").is_valid().to_numpy(zero_copy_only=False).astype(np.int64)
-    not_pays = np.full(len(starts), by_month.column("kind_order")[0].as_py() != _PAYS)
-    return conform_arrow("edges", pa.table({
-        "src": firsts.column("src"), "dst": firsts.column("dst"), "kind": pa.repeat(kind, len(starts)),
-        "amount": total("amount"), "count": total("count"),
-        "first_on": extreme("first_on", True), "last_on": extreme("last_on", False),
-        "months_active": np.add.reduceat(has_month, starts),
-        "other_bank_amount": pa.array(total("other_bank_amount"), mask=not_pays),
-    }))
 
 
 def _part(kind: str, columns: dict[str, pa.ChunkedArray]) -> pa.Table:
@@ -302,13 +258,12 @@ def _part(kind: str, columns: dict[str, pa.ChunkedArray]) -> pa.Table:
 
 def derive_edge_tables(read: TableReader, own_bank_names: Iterable[str],
                        files: TableFile | None = None) -> dict[str, pa.Table]:
-    """`edges` and `edge_months` from the node and fact tables that `read(table, columns)` gives
+    """{"edges": the table} from the node and fact tables that `read(table, columns)` gives
     as Arrow in the stored schema (`graph.stage.Stage.read`: the tables an ingest has put aside),
-    as Arrow tables in the stored schema (`GraphStore.write` writes them as they are). Where
+    as an Arrow table in the stored schema (`GraphStore.write` writes them as they are). Where
     `files(table)` names a table's Parquet file (`graph.stage.Stage.parquet_file`), DuckDB scans
     the money facts there instead."""
-    money, months = _money_edges(read, own_bank_names, files)
-    parts: list[pa.Table] = [money]
+    parts: list[pa.Table] = [_money_edges(read, own_bank_names, files)]
     roles = read("roles", ["person_id", "enterprise_id", "role", "share_pct", "title", "first_on", "last_on"])
     parts.append(_part("HOLDS_ROLE", {"src": roles["person_id"], "dst": roles["enterprise_id"], "role": roles["role"],
                                       "share_pct": roles["share_pct"], "title": roles["title"],
@@ -334,7 +289,7 @@ def derive_edge_tables(read: TableReader, own_bank_names: Iterable[str],
     # every part is unique by (src, dst, kind, role) by construction (facts are keyed), and in a
     # deterministic order, so no global de-duplication or sort is needed; the parts' chunks are
     # put one after the other (no copy)
-    return {"edges": pa.concat_tables(parts), "edge_months": months}
+    return {"edges": pa.concat_tables(parts)}
 
 
 def frames_reader(tables: Mapping[str, pd.DataFrame]) -> TableReader:

@@ -30,7 +30,6 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -65,8 +64,8 @@ class AfterCommit(Protocol):
     """What a watcher does once the new version is committed (still inside the writer lock).
 
     `tables` are the ingest's merged node and fact tables by name, read from the committed
-    version when asked for (the ingest wrote each aside and let go of it); the derived `edges`,
-    `edge_months` and `resolutions` a hook reads from the store. The hook may record counts in
+    version when asked for (the ingest wrote each aside and let go of it); the derived `edges`
+    and `resolutions` a hook reads from the store. The hook may record counts in
     `summary` (e.g. `summary.alerts`).
     """
 
@@ -161,11 +160,8 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
             writing = time.perf_counter() - lap
             lap = time.perf_counter()
             step("derive edges")
-            derived = derive_edge_tables(staged.read, settings.own_bank_names, staged.parquet_file)
-            # always written, rebuilt from every fact; the two side by side (Parquet encoding frees the GIL)
-            with ThreadPoolExecutor(max_workers=2, thread_name_prefix="put-edges") as pool:
-                for put in [pool.submit(staged.put, name, derived.pop(name)) for name in ("edges", "edge_months")]:
-                    put.result()
+            # always written, rebuilt from every fact
+            staged.put("edges", derive_edge_tables(staged.read, settings.own_bank_names, staged.parquet_file)["edges"])
             release_memory()
             lap = _stage(summary, "derive edges", lap)
             step("commit version")

@@ -33,6 +33,25 @@ def test_write_then_read_keeps_other_tables(tmp_path):
     assert store.node("nope") is None
 
 
+def test_a_table_the_schema_no_longer_has_is_not_carried_into_the_next_version(tmp_path):
+    """A store written before a table was dropped (`edge_months`, issue #15) keeps its file in
+    that version, but the next commit no longer links it, and the rest are carried as ever."""
+    store = NetworkxStore(tmp_path / "s")
+    store.write({"enterprises": _enterprises("E1")})
+    manifest_path = tmp_path / "s" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    old = tmp_path / "s" / "versions" / "000001" / "edge_months.parquet"
+    old.write_bytes(b"PAR1")
+    manifest["tables"]["edge_months"] = {"file": "versions/000001/edge_months.parquet", "rows": 0,
+                                         "written": "versions/000001/edge_months.parquet"}
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    store.write({"associations": pd.DataFrame({"id": ["A1"], "name": ["协会"]})})
+    tables = json.loads(manifest_path.read_text(encoding="utf-8"))["tables"]
+    assert "edge_months" not in tables and {"enterprises", "associations"} <= set(tables)
+    assert not (tmp_path / "s" / "versions" / "000002" / "edge_months.parquet").exists()
+    assert list(store.read("enterprises")["id"]) == ["E1"]
+
+
 def test_old_versions_are_collected(tmp_path):
     store = NetworkxStore(tmp_path / "s", keep_versions=2)
     for i in range(4):

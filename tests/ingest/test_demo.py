@@ -70,14 +70,18 @@ def test_graph_has_every_edge_kind_and_the_planted_structure(ingested: tuple[Net
     hops = edges.query("kind == 'ENDORSES'")
     assert ((hops["src"] == dc.SUPPLIERS[0]) & (hops["dst"] == dc.TIER2_ENDORSED)).any()
     assert edges.query("kind == 'PARENT_OF'")[["src", "dst"]].values.tolist().count([dc.CORE, dc.CORE_SUBSIDIARY]) == 1
-    months = store.read("edge_months").query("kind == 'PAYS' and src == @dc.CORE")
-    assert months["month"].nunique() == dc.PAYMENT_MONTHS
+    paid = store.read("payments").query("payer_id == @dc.CORE")
+    assert paid["month"].nunique() == dc.PAYMENT_MONTHS
+    # each edge counts the distinct months of its payments
+    core = edges.query("kind == 'PAYS' and src == @dc.CORE").set_index("dst")["months_active"].sort_index()
+    assert core.tolist() == paid.groupby("payee_id")["month"].nunique().reindex(core.index).tolist()
+    assert core.max() > 1
 
 
 def test_reingesting_the_demo_changes_nothing(ingested: tuple[NetworkxStore, IngestSummary],
                                               demo_bundle: Path) -> None:
     store, _ = ingested
-    before = {t: store.read(t) for t in ("enterprises", "persons", "payments", "payroll", "edges", "edge_months")}
+    before = {t: store.read(t) for t in ("enterprises", "persons", "payments", "payroll", "edges")}
     again = run_ingest(store, demo_bundle)
     assert again.new_facts == 0
     for table, frame in before.items():

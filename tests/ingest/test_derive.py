@@ -1,4 +1,4 @@
-"""The derived `edges` and `edge_months` on small hand-built facts, and keyed de-duplication."""
+"""The derived `edges` on small hand-built facts, and keyed de-duplication."""
 
 from __future__ import annotations
 
@@ -62,11 +62,7 @@ def test_money_edges_sum_each_edge_over_its_months() -> None:
     kinds = out["edges"]["kind"].tolist()
     assert kinds == ["PAYS", "PAYS", "PAYS", "BILL", "ENDORSES", "ENDORSES", "PAYROLL"]
     assert out["edges"]["dst"].tolist()[:3] == ["X", "Y", "X"]
-    months = out["edge_months"]
-    assert "ENDORSES" not in set(months["kind"]) and months["month"].notna().all()
-    jan = months[(months["kind"] == "PAYS") & (months["src"] == "A") & (months["month"] == "2024-01")]
-    assert jan["amount"].tolist() == [150.0] and jan["count"].tolist() == [2]
-    assert len(months) == 2 + 1 + 1 + 2  # A→X in two months, B→X, the bill, two payroll months
+    assert set(out) == {"edges"}  # no table of monthly rows: nothing read it (issue #15)
 
 
 def test_last_per_key_keeps_the_last_row_of_a_repeated_key() -> None:
@@ -80,38 +76,40 @@ def test_last_per_key_keeps_the_last_row_of_a_repeated_key() -> None:
 
 
 @pytest.mark.parametrize("packed", [True, False])
-def test_monthly_rows_are_those_of_a_group_by_in_sql_order(packed: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`_by_month` gives DuckDB's GROUP BY src, dst, month ORDER BY src, dst, month NULLS LAST:
-    strings ordered by their bytes (CJK after ASCII, "B" before "a"), a missing month last, a
-    missing day ignored (packed into one integer, or, past the limit, sorted on the three ranks)."""
+def test_edges_are_those_of_a_group_by_in_sql_order(packed: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`_kind_edges` gives DuckDB's GROUP BY src, dst ORDER BY src, dst with count(DISTINCT
+    month): strings ordered by their bytes (CJK after ASCII, "B" before "a"), a missing month
+    not counted, a missing day ignored (packed into one integer, or, past the limit, sorted on
+    the three ranks)."""
     if not packed:
         monkeypatch.setattr(derive, "_PACKED_BITS", 0)
     day = pa.timestamp("ns")
     facts = pa.table({
-        "src": ["a", "B", "a", "中国", "a", "B", "a", "a"],
-        "dst": ["x", "y", "x", "x", "Ｘ", "y", "x", "x"],
-        "month": ["2024-02", None, "2024-01", "2024-01", "2024-01", None, "2024-02", "2024-02"],
-        "amount": [0.1, 5.0, 1.0, 2.0, 3.0, 6.0, 0.2, 0.3],
+        "src": ["a", "B", "a", "中国", "a", "B", "a", "a", "B"],
+        "dst": ["x", "y", "x", "x", "Ｘ", "y", "x", "x", "y"],
+        "month": ["2024-02", None, "2024-01", "2024-01", "2024-01", None, "2024-02", "2024-02", "2024-03"],
+        "amount": [0.1, 5.0, 1.0, 2.0, 3.0, 6.0, 0.2, 0.3, 7.0],
         "on_day": pa.array([pd.Timestamp("2024-02-03"), None, pd.Timestamp("2024-01-09"),
                             pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-31"), None,
-                            pd.Timestamp("2024-02-01"), None], day),
-        "other_bank": [True, False, False, False, True, True, False, True],
+                            pd.Timestamp("2024-02-01"), None, None], day),
+        "other_bank": [True, False, False, False, True, True, False, True, False],
     })
-    got = derive._by_month(facts, 1, "PAYS").drop_columns(["kind_order", "kind", "new_edge"])
+    got = derive._kind_edges(facts, "PAYS")
     expected = duckdb.sql("""
-        SELECT src, dst, month, sum(amount) AS amount, count(*) AS count, min(on_day) AS first_on,
-               max(on_day) AS last_on, sum(CASE WHEN other_bank THEN amount ELSE 0 END) AS other_bank_amount
-        FROM facts GROUP BY src, dst, month ORDER BY src, dst, month NULLS LAST""").to_arrow_table()
+        SELECT src, dst, sum(amount) AS amount, count(*) AS count, min(on_day) AS first_on,
+               max(on_day) AS last_on, count(DISTINCT month) AS months_active,
+               sum(CASE WHEN other_bank THEN amount ELSE 0 END) AS other_bank_amount
+        FROM facts GROUP BY src, dst ORDER BY src, dst""").to_arrow_table()
+    keys = ["src", "dst", "count", "first_on", "last_on", "months_active"]
     assert list(zip(got.column("src").to_pylist(), got.column("dst").to_pylist(), strict=True)) == \
-        [("B", "y"), ("a", "x"), ("a", "x"), ("a", "Ｘ"), ("中国", "x")]
-    assert got.select(["src", "dst", "month", "count", "first_on", "last_on"]).to_pylist() == \
-        expected.select(["src", "dst", "month", "count", "first_on", "last_on"]).cast(
-            got.select(["src", "dst", "month", "count", "first_on", "last_on"]).schema).to_pylist()
-    assert got.column("amount").to_pylist() == pytest.approx([11.0, 1.0, 0.6, 3.0, 2.0], rel=1e-12)
-    assert got.column("other_bank_amount").to_pylist() == pytest.approx([6.0, 0.0, 0.4, 3.0, 0.0], rel=1e-12)
-    assert got.equals(derive._by_month(facts, 1, "PAYS").drop_columns(["kind_order", "kind", "new_edge"]))
-    flags = derive._by_month(facts, 1, "PAYS").column("new_edge").to_pylist()
-    assert flags == [True, True, False, True, True]  # (a, x) spans two months
+        [("B", "y"), ("a", "x"), ("a", "Ｘ"), ("中国", "x")]
+    assert got.select(keys).to_pylist() == expected.select(keys).cast(got.select(keys).schema).to_pylist()
+    assert got.column("months_active").to_pylist() == [1, 2, 1, 1]  # (B, y): one month and two without
+    assert got.column("amount").to_pylist() == pytest.approx([18.0, 1.6, 3.0, 2.0], rel=1e-12)
+    assert got.column("other_bank_amount").to_pylist() == pytest.approx([6.0, 0.4, 3.0, 0.0], rel=1e-12)
+    assert got.column("kind").to_pylist() == ["PAYS"] * 4
+    assert got.equals(derive._kind_edges(facts, "PAYS"))  # the same bits every time
+    assert derive._kind_edges(facts, "BILL").column("other_bank_amount").null_count == 4  # PAYS only
 
 
 def test_money_facts_scanned_from_parquet_files_give_the_same_tables(tmp_path: Path) -> None:
@@ -137,8 +135,7 @@ def test_money_facts_scanned_from_parquet_files_give_the_same_tables(tmp_path: P
         return in_memory(name, columns)
 
     scanned = derive.derive_edge_tables(facts_never_read, ["本行"], files.get)
-    for name in ("edges", "edge_months"):
-        assert scanned[name].equals(expected[name]), name
+    assert scanned["edges"].equals(expected["edges"])
     # a payments file written before `payee_bank` existed: read through `read`, which fills it
     pq.write_table(arrow_columns("payments", tables["payments"], ["payer_id", "payee_id", "amount", "paid_on", "month"]),
                    files["payments"])

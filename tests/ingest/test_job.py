@@ -42,8 +42,7 @@ def test_canonical_bundle_builds_the_graph(store: NetworkxStore, make_bundle: Ca
     assert (role["src"], role["dst"], role["role"]) == ("P1", "E0001", "director")
     assert set(store.read("branches")["id"]) == {"B01", "B02"}  # derived from branch ids
     assert {"M01", "M02", "M03"} <= set(store.read("managers")["id"])
-    months = store.read("edge_months")
-    assert set(months["month"]) == {"2024-01"}
+    assert set(edges.query("kind == 'PAYS'")["months_active"]) == {1}  # every payment in January 2024
 
 
 def test_reports_are_written(store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
@@ -84,7 +83,7 @@ def test_resolutions_report_is_safe_to_open_in_a_spreadsheet(store: NetworkxStor
 def test_idempotent_and_incremental(store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
     jan = make_bundle({"enterprises.csv": ENTERPRISES, "payments.csv": PAYMENTS_JAN}, "jan")
     first = run_ingest(store, jan)
-    tables = {t: store.read(t) for t in ("enterprises", "payments", "edges", "edge_months")}
+    tables = {t: store.read(t) for t in ("enterprises", "payments", "edges")}
     again = run_ingest(store, jan)
     assert again.new_facts == 0 and first.new_facts == 4
     for name, before in tables.items():

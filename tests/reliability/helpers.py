@@ -76,8 +76,7 @@ def write_bundle_c(out: Path) -> Path:
     return out
 
 
-CONTENT_TABLES = ("enterprises", "persons", "payments", "payroll", "edges", "edge_months", "resolutions",
-                  "prospects")
+CONTENT_TABLES = ("enterprises", "persons", "payments", "payroll", "edges", "resolutions", "prospects")
 
 
 def content(store: GraphStore) -> dict[str, str]:
