@@ -3,7 +3,8 @@
 Both are derived from tables that never change once written (a version's Parquet files are
 immutable), so they are built once per table content and written to ``STORE/cache/``:
 
-    STORE/cache/adjacency-<key>/   *.npy (flat arrays), edges.arrow (Arrow IPC, uncompressed)
+    STORE/cache/adjacency-<key>/   *.npy (flat arrays), edges.arrow (the rows less their ends and kind:
+                                   `graph.adjacency.row_table`; Arrow IPC, uncompressed)
     STORE/cache/nodes-<key>/       keys.npy, table.npy, pos.npy, <node table>.arrow
 
 `<key>` hashes the store's identity and the content token of the tables they come from
@@ -36,7 +37,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from graph.adjacency import ARRAYS, Adjacency, encode_arrow_ids, index_arrays, lookup, take_rows
+from graph.adjacency import (
+    ARRAYS,
+    ROW_COLUMNS,
+    Adjacency,
+    encode_arrow_ids,
+    index_arrays,
+    lookup,
+    row_table,
+    take_rows,
+)
 from graph.lru import Lru
 from graph.schema import NODE_TABLES, arrow_schema, conform, conform_arrow
 
@@ -47,7 +57,9 @@ __all__ = ["NodeIndex", "load_adjacency", "load_node_index", "load_arrow", "load
            "GRAPH_CACHES"]
 
 CACHE_DIR = "cache"
-FORMAT = 2  # bump when the layout changes: older folders are then ignored (2: prospects nested)
+# bump when the layout changes: older folders are then ignored (2: prospects nested; 3: the
+# adjacency's edge rows without their ends and kind)
+FORMAT = 3
 KEEP = 4
 ROW_MEMORY = 20_000  # node rows remembered per index (a few MiB)
 # memory-mapped tables of `load_arrow` kept open in this process, by cache folder
@@ -171,7 +183,9 @@ def load_adjacency(store: GraphStore) -> Adjacency:
     """The adjacency index of the store's current `edges`: from the disk cache, else built (and cached).
 
     From a Parquet file the index reads the four columns it needs and the rows are copied to the
-    cache batch by batch, so the whole table is never in memory (0.45 GiB of Arrow at 2M payments)."""
+    cache batch by batch, so the whole table is never in memory (0.45 GiB of Arrow at 2M payments);
+    the copy leaves out what the index holds (`graph.adjacency.row_table`) where every edge has
+    both ends and a kind (always, for edges an ingest derived)."""
     folder = _folder(store, "adjacency", [store._table_token("edges")])  # noqa: SLF001 - the store's own token
     found = _read(folder, ARRAYS, ["edges"])
     if found is not None:
@@ -179,17 +193,37 @@ def load_adjacency(store: GraphStore) -> Adjacency:
     path = _parquet_file(store, "edges")
     if path is not None:
         try:
-            arrays = index_arrays(pq.read_table(path, columns=["src", "dst", "kind", "amount"]))
-            _write(folder, arrays, {"edges": _conformed_batches("edges", path)})
+            ends = pq.read_table(path, columns=["src", "dst", "kind", "amount"])
+            arrays = index_arrays(ends)
+            rows = _edge_row_batches(path) if _complete(ends) else _conformed_batches("edges", path)
+            del ends
+            _write(folder, arrays, {"edges": rows})
         except (OSError, pa.ArrowException):
             pass  # missing or damaged, or an older file: built from the rows below
         found = _read(folder, ARRAYS, ["edges"])
         if found is not None:
             return Adjacency.from_arrays(found[0], found[1]["edges"])
     built = Adjacency(stored_arrow(store, "edges"))
-    _write(folder, built.arrays(), {"edges": built.edge_table})
+    _write(folder, built.arrays(), {"edges": row_table(built.edge_table) if _complete(built.edge_table)
+                                    else built.edge_table})
     found = _read(folder, ARRAYS, ["edges"])  # memory-mapped: the built arrays can go
     return built if found is None else Adjacency.from_arrays(found[0], found[1]["edges"])
+
+
+def _complete(edges: pa.Table) -> bool:
+    """Whether every edge has both ends and a kind (its rows can then be kept without them)."""
+    return not any(edges.column(name).null_count for name in ("src", "dst", "kind"))
+
+
+def _edge_row_batches(path: Path) -> pa.RecordBatchReader:
+    """`_conformed_batches` of the `edges` file as `row_table` (its ends and kind never read)."""
+    present = set(pq.read_schema(path).names)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for batch in pq.ParquetFile(path).iter_batches(columns=[c for c in ROW_COLUMNS if c in present]):
+            yield from row_table(conform_arrow("edges", pa.Table.from_batches([batch]))).to_batches()
+
+    return pa.RecordBatchReader.from_batches(row_table(arrow_schema("edges").empty_table()).schema, batches())
 
 
 def load_node_index(store: GraphStore) -> NodeIndex:

@@ -64,14 +64,22 @@ def test_a_restarted_process_maps_the_cache_and_answers_the_same(tmp_path: Path)
     assert store.degree("E1") == built["degree"] == {"BILL": 1, "HOLDS_ROLE": 1, "PAYS": 1}
 
 
-def test_edge_rows_from_the_cache_equal_the_stored_table(tmp_path: Path) -> None:
+@pytest.mark.parametrize("ends", ["complete", "a missing end"])
+def test_edge_rows_from_the_cache_equal_the_stored_table(tmp_path: Path, ends: str) -> None:
+    """The cache keeps the edge rows less their ends and kind (the index's own arrays give them
+    back) where every edge has both; an edge without one keeps the whole rows."""
     store = _store(tmp_path / "s")
+    if ends != "complete":
+        store.write({"edges": _edges().assign(dst=lambda d: d["dst"].where(d.index != 1, None))})
     _forget()
     load_adjacency(store)
     cached = load_adjacency(store)
-    rows = np.array([4, 0, 2])
-    expected = store.read("edges").iloc[rows].reset_index(drop=True)
-    pd.testing.assert_frame_equal(cached.edge_rows(rows), expected)
+    assert isinstance(cached.src.base, np.memmap)  # from disk
+    kept = set(cached.edge_table.column_names)
+    assert ({"src", "dst", "kind"} & kept == set()) == (ends == "complete") and {"amount", "role"} <= kept
+    for rows in (np.array([4, 0, 2]), np.arange(5), np.array([], dtype=np.int64)):
+        expected = store.read("edges").iloc[rows].reset_index(drop=True)
+        pd.testing.assert_frame_equal(cached.edge_rows(rows), expected)
 
 
 def test_a_score_run_keeps_the_cache_and_new_edges_get_a_new_one(tmp_path: Path) -> None:
