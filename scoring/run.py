@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 
 from graph import nested
 from graph.errors import NotFound
-from graph.index_cache import stored_arrow
+from graph.index_cache import copy_aside, stored_arrow
 from graph.progress import stages
 from graph.schema import FAMILIES, conform_arrow
 from graph.settings import get_settings
@@ -203,7 +203,8 @@ def score_all(store: GraphStore, settings: ScoringSettings | None = None,
 
     `graph_caches`: also build the API's graph caches (`graph.index_cache.warm_graph`) in the
     scoring worker once its families are done, beside the families this process scores (with
-    one process they are left to `index_cache.warm`)."""
+    one process they are left to `index_cache.warm`), and the API's copy of `prospects`
+    (`index_cache.copy_aside`) while the store writes them."""
     chosen = families or list(FAMILIES)
     with stages("score", [*chosen, "write prospects"]) as step, collector_paused():
         return _score_all(store, settings, families, step, graph_caches)
@@ -226,7 +227,7 @@ def _score_all(store: GraphStore, settings: ScoringSettings | None, families: li
             summary.seconds[family] = seconds
             summary.rows[family] = rows.num_rows
             parts[family] = rows
-        _write_prospects(store, summary, parts, families, step)
+        _write_prospects(store, summary, parts, families, step, api_copy=graph_caches)
         for _ in scored:  # nothing more is yielded: the graph caches are done when this ends
             pass
     finally:
@@ -235,7 +236,7 @@ def _score_all(store: GraphStore, settings: ScoringSettings | None, families: li
 
 
 def _write_prospects(store: GraphStore, summary: ScoreSummary, parts: dict[str, pa.Table],
-                     families: list[str] | None, step: Callable[[str], None]) -> None:
+                     families: list[str] | None, step: Callable[[str], None], api_copy: bool = False) -> None:
     # the stored order is family, kind, rank: the families' rows by name, in Arrow (nested lists
     # never become Python objects)
     table = pa.concat_tables([conform_arrow("prospects", parts.pop(f)) for f in sorted(parts)]) if parts \
@@ -246,7 +247,14 @@ def _write_prospects(store: GraphStore, summary: ScoreSummary, parts: dict[str, 
         table = pa.concat_tables([old, table]).sort_by([("family", "ascending"), ("kind", "ascending"),
                                                        ("rank", "ascending")])
     step("write prospects")
-    summary.version = store.write({"prospects": table}, note="score")
+    place = copy_aside(store, "prospects", table) if api_copy and hasattr(store, "root") else None
+    stored = False
+    try:
+        summary.version = store.write({"prospects": table}, note="score")
+        stored = summary.version == store.version  # still the current version: its copy is the API's
+    finally:
+        if place is not None:
+            place(stored)
     summary.prospects = table
 
 

@@ -175,6 +175,27 @@ def test_warm_builds_every_cache_once(tmp_path: Path) -> None:
     assert _folders(store.root) == made
 
 
+@pytest.mark.parametrize("stored", [True, False])
+def test_a_copy_written_aside_is_placed_once_the_store_holds_the_rows(tmp_path: Path, stored: bool) -> None:
+    import pyarrow as pa
+
+    import graph.index_cache as index_cache
+
+    store = _store(tmp_path / "s")
+    rows = pa.table({"x": [1, 2, 3]})
+    place = index_cache.copy_aside(store, "prospects", rows)
+    version = store.write({"prospects": store.read("prospects")}, note="score")
+    place(stored)
+    assert not list((store.root / CACHE_DIR).glob(".tmp-*"))  # placed or thrown away, never left
+    assert ([name.split("-")[0] for name in _folders(store.root)] == ["table_prospects"]) == stored
+
+    def never() -> pa.Table:
+        raise AssertionError("the copy was made again")
+
+    if stored:
+        assert store.version == version and index_cache.load_arrow(store, "prospects", never).equals(rows)
+
+
 def test_a_memory_mapped_table_is_opened_once_per_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import pyarrow as pa
 

@@ -123,16 +123,20 @@ def test_a_store_that_cannot_travel_is_scored_here(demo_store: NetworkxStore, tm
 def test_graph_caches_are_built_beside_the_scoring(demo_store: NetworkxStore, tmp_path: Path, processes: int) -> None:
     """With a worker, `graph_caches` leaves the adjacency and node caches on disk (built by
     whichever process was free first), the same arrays a build in this process gives, and the
-    same prospects; with one process they are left to `index_cache.warm`."""
+    same prospects; with one process they are left to `index_cache.warm`. Either way the API's
+    copy of the prospects is written beside the store's and is what `load_arrow` maps."""
     import numpy as np
 
     from graph.adjacency import Adjacency
-    from graph.index_cache import CACHE_DIR, cache_info, load_adjacency, load_node_index, stored_arrow
+    from graph.index_cache import CACHE_DIR, cache_info, load_adjacency, load_file, load_node_index, stored_arrow
 
     store = _copy(demo_store, tmp_path)
     shutil.rmtree(store.root / CACHE_DIR, ignore_errors=True)
-    run.score_all(store, ScoringSettings(processes=processes), graph_caches=True)
+    summary = run.score_all(store, ScoringSettings(processes=processes), graph_caches=True)
     kinds = {name.split("-")[0] for name in cache_info(store)}
+    assert "table_prospects" in kinds and not list((store.root / CACHE_DIR).glob(".tmp-*"))
+    copy = load_file(store, "prospects", store.root / "no such file")  # found: never read from this path
+    assert copy.equals(summary.prospects) and copy.equals(stored_arrow(store, "prospects"))
     if processes == 1:
         assert not kinds & {"adjacency", "nodes"}
         return
