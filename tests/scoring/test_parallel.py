@@ -128,7 +128,14 @@ def test_graph_caches_are_built_beside_the_scoring(demo_store: NetworkxStore, tm
     import numpy as np
 
     from graph.adjacency import Adjacency
-    from graph.index_cache import CACHE_DIR, cache_info, load_adjacency, load_file, load_node_index, stored_arrow
+    from graph.index_cache import (
+        CACHE_DIR,
+        cache_info,
+        load_adjacency,
+        load_file,
+        load_node_index,
+        stored_arrow,
+    )
 
     store = _copy(demo_store, tmp_path)
     shutil.rmtree(store.root / CACHE_DIR, ignore_errors=True)
