@@ -274,7 +274,12 @@ def copy_aside(store: GraphStore, table: str, rows: pa.Table) -> Callable[[bool]
     pool.shutdown(wait=False)  # the copy goes on; the thread ends with it
 
     def place(stored: bool) -> None:
-        tmp = writing.result()
+        try:
+            tmp = writing.result()
+        except Exception:
+            if stored:
+                raise
+            return  # the store's write failed: its error is the one the caller raises, not the copy's
         if tmp is not None and stored:
             _place(tmp, _folder(store, f"table_{table}", [store._table_token(table)]))  # noqa: SLF001 - its token
         elif tmp is not None:

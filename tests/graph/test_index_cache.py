@@ -196,6 +196,23 @@ def test_a_copy_written_aside_is_placed_once_the_store_holds_the_rows(tmp_path: 
         assert store.version == version and index_cache.load_arrow(store, "prospects", never).equals(rows)
 
 
+def test_a_failed_write_of_the_store_raises_its_own_error_not_the_copys(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    import pyarrow as pa
+
+    import graph.index_cache as index_cache
+
+    store = _store(tmp_path / "s")
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("the copy broke")
+
+    monkeypatch.setattr(index_cache, "_write_aside", broken)
+    index_cache.copy_aside(store, "prospects", pa.table({"x": [1]}))(False)  # the write failed: nothing raised here
+    with pytest.raises(RuntimeError, match="the copy broke"):
+        index_cache.copy_aside(store, "prospects", pa.table({"x": [1]}))(True)
+
+
 def test_a_memory_mapped_table_is_opened_once_per_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import pyarrow as pa
 
