@@ -397,7 +397,7 @@ class Adjacency:
 def row_table(edges: pa.Table | pa.RecordBatch) -> pa.Table:
     """The edge rows as kept beside the index: `ROW_COLUMNS`, text as Arrow's 32-bit-offset
     strings (a kept batch is far below their 2 GiB limit). At 20M payments the index's copy of
-    the 36.5M edges fell from 4.5 to about 2.4 GB: the ends and kind were a third of it, and the
+    the 36.5M edges fell from 4.5 to about 2.5 GB: the ends and kind were a third of it, and the
     role, position and title of every money edge, null, 12 bytes of offsets each."""
     table = edges if isinstance(edges, pa.Table) else pa.Table.from_batches([edges])
     fields = [pa.field(f.name, pa.string() if pa.types.is_large_string(f.type) else f.type)

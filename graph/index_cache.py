@@ -168,16 +168,20 @@ def _parquet_file(store: GraphStore, table: str) -> Path | None:
     return None if entry is None or root is None else Path(root) / entry["file"]
 
 
-def _conformed_batches(table: str, path: Path) -> pa.RecordBatchReader:
+def _conformed_batches(table: str, path: Path, columns: tuple[str, ...] | None = None,
+                       shape: Callable[[pa.Table], pa.Table] | None = None) -> pa.RecordBatchReader:
     """A stored table's rows batch by batch from its Parquet file, in the schema's shape (what
-    `stored_arrow` gives, never whole in memory)."""
-    schema = arrow_schema(table)
+    `stored_arrow` gives, never whole in memory): only `columns` read (those the file has; the
+    others null), then each batch passed through `shape`."""
+    keep = shape or (lambda rows: rows)
+    present = set(pq.read_schema(path).names)
+    wanted = None if columns is None else [c for c in columns if c in present]
 
     def batches() -> Iterator[pa.RecordBatch]:
-        for batch in pq.ParquetFile(path).iter_batches():
-            yield from conform_arrow(table, pa.Table.from_batches([batch])).to_batches()
+        for batch in pq.ParquetFile(path).iter_batches(columns=wanted):
+            yield from keep(conform_arrow(table, pa.Table.from_batches([batch]))).to_batches()
 
-    return pa.RecordBatchReader.from_batches(schema, batches())
+    return pa.RecordBatchReader.from_batches(keep(arrow_schema(table).empty_table()).schema, batches())
 
 
 def load_adjacency(store: GraphStore) -> Adjacency:
@@ -196,7 +200,8 @@ def load_adjacency(store: GraphStore) -> Adjacency:
         try:
             ends = pq.read_table(path, columns=["src", "dst", "kind", "amount"])
             arrays = index_arrays(ends)
-            rows = _edge_row_batches(path) if _complete(ends) else _conformed_batches("edges", path)
+            rows = (_conformed_batches("edges", path, ROW_COLUMNS, row_table) if _complete(ends)
+                    else _conformed_batches("edges", path))
             del ends
             _write(folder, arrays, {"edges": rows})
         except (OSError, pa.ArrowException):
@@ -214,17 +219,6 @@ def load_adjacency(store: GraphStore) -> Adjacency:
 def _complete(edges: pa.Table) -> bool:
     """Whether every edge has both ends and a kind (its rows can then be kept without them)."""
     return not any(edges.column(name).null_count for name in ("src", "dst", "kind"))
-
-
-def _edge_row_batches(path: Path) -> pa.RecordBatchReader:
-    """`_conformed_batches` of the `edges` file as `row_table` (its ends and kind never read)."""
-    present = set(pq.read_schema(path).names)
-
-    def batches() -> Iterator[pa.RecordBatch]:
-        for batch in pq.ParquetFile(path).iter_batches(columns=[c for c in ROW_COLUMNS if c in present]):
-            yield from row_table(conform_arrow("edges", pa.Table.from_batches([batch]))).to_batches()
-
-    return pa.RecordBatchReader.from_batches(row_table(arrow_schema("edges").empty_table()).schema, batches())
 
 
 def load_node_index(store: GraphStore) -> NodeIndex:

@@ -226,19 +226,14 @@ def conform_arrow(table: str, data: pa.Table) -> pa.Table:
     if data.schema.equals(schema, check_metadata=True):
         return data
     data = from_json(data)  # nested columns given as JSON text (pandas, a server backend, an older file)
-    missing = [fld.type for fld in schema if fld.name not in data.column_names]
-    zeros = _zeros(data.num_rows, missing)
-    columns = []
-    for fld in schema:
-        if fld.name in data.column_names:
-            columns.append(data.column(fld.name).cast(fld.type))
-        else:
-            columns.append(_nulls(data.num_rows, fld.type, zeros))
+    nulls = _nulls(data.num_rows, {fld.name: fld.type for fld in schema if fld.name not in data.column_names})
+    columns = [data.column(fld.name).cast(fld.type) if fld.name in data.column_names else nulls[fld.name]
+               for fld in schema]
     return pa.Table.from_arrays(columns, schema=schema)
 
 
 def _buffer_sizes(size: int, dtype: pa.DataType) -> list[int] | None:
-    """The bytes of each buffer of an all-null array (validity first), where `_nulls` makes one."""
+    """The bytes of each buffer of an all-null array (validity first); None: Arrow's `nulls` makes it."""
     validity = (size + 7) // 8
     if pa.types.is_large_string(dtype) or pa.types.is_large_binary(dtype):
         return [validity, (size + 1) * 8, 0]
@@ -248,24 +243,20 @@ def _buffer_sizes(size: int, dtype: pa.DataType) -> list[int] | None:
         return [validity, validity]
     if pa.types.is_primitive(dtype):
         return [validity, size * dtype.bit_width // 8]
-    return None  # nested: Arrow's own
+    return None  # nested
 
 
-def _zeros(size: int, types: list[pa.DataType]) -> pa.Buffer | None:
-    """One buffer of zeros as large as the largest buffer of the missing columns, or None."""
-    sizes = [n for dtype in types for n in (_buffer_sizes(size, dtype) or [])]
-    # numpy's zeros come from calloc: the pages of a large one are the system's zero page until
-    # written, and nothing writes them (Arrow's `nulls` fills a buffer per column: at 20M payments
-    # the four empty columns of the PAYS edges were 0.6 GB of memory written, about 1 s)
-    return pa.py_buffer(np.zeros(max(sizes), dtype=np.uint8)) if sizes else None
-
-
-def _nulls(size: int, dtype: pa.DataType, zeros: pa.Buffer | None) -> pa.Array:
-    """`pa.nulls(size, dtype)`, its buffers slices of `zeros` (shared by every missing column)."""
-    sizes = _buffer_sizes(size, dtype)
-    if sizes is None or zeros is None:
-        return pa.nulls(size, dtype)
-    return pa.Array.from_buffers(dtype, size, [zeros.slice(0, n) for n in sizes], null_count=size)
+def _nulls(size: int, types: dict[str, pa.DataType]) -> dict[str, pa.Array]:
+    """An all-null array of `size` rows per named type, `pa.nulls` alike, their buffers slices of
+    one buffer of zeros. numpy's zeros come from calloc: the pages of a large one are the system's
+    zero page until written, and nothing writes them (Arrow's `nulls` fills a buffer per column: at
+    20M payments the four empty columns of the PAYS edges were 0.6 GB of memory written, ~1 s)."""
+    sizes = {name: _buffer_sizes(size, dtype) for name, dtype in types.items()}
+    largest = max((n for found in sizes.values() if found for n in found), default=0)
+    zeros = pa.py_buffer(np.zeros(largest, dtype=np.uint8))
+    return {name: pa.nulls(size, dtype) if sizes[name] is None
+            else pa.Array.from_buffers(dtype, size, [zeros.slice(0, n) for n in sizes[name] or []], null_count=size)
+            for name, dtype in types.items()}
 
 
 def as_frame(table: str, data: TableData) -> pd.DataFrame:

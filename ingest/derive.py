@@ -31,7 +31,7 @@ from graph.schema import arrow_schema, as_frame, conform, conform_arrow
 from graph.stage import arrow_columns
 from ingest.normalise import id_set
 
-__all__ = ["derive_edges", "derive_edge_tables", "derive_branches", "derive_managers", "frames_reader", "month_of",
+__all__ = ["derive_edges", "derive_edge_table", "derive_branches", "derive_managers", "frames_reader", "month_of",
            "TableFile", "TableReader"]
 
 # Columns of a node or fact table as Arrow in the stored schema: `read(table, columns)`
@@ -256,9 +256,9 @@ def _part(kind: str, columns: dict[str, pa.ChunkedArray]) -> pa.Table:
     return conform_arrow("edges", pa.table(arrays))
 
 
-def derive_edge_tables(read: TableReader, own_bank_names: Iterable[str],
-                       files: TableFile | None = None) -> dict[str, pa.Table]:
-    """{"edges": the table} from the node and fact tables that `read(table, columns)` gives
+def derive_edge_table(read: TableReader, own_bank_names: Iterable[str],
+                      files: TableFile | None = None) -> pa.Table:
+    """`edges` from the node and fact tables that `read(table, columns)` gives
     as Arrow in the stored schema (`graph.stage.Stage.read`: the tables an ingest has put aside),
     as an Arrow table in the stored schema (`GraphStore.write` writes them as they are). Where
     `files(table)` names a table's Parquet file (`graph.stage.Stage.parquet_file`), DuckDB scans
@@ -289,7 +289,7 @@ def derive_edge_tables(read: TableReader, own_bank_names: Iterable[str],
     # every part is unique by (src, dst, kind, role) by construction (facts are keyed), and in a
     # deterministic order, so no global de-duplication or sort is needed; the parts' chunks are
     # put one after the other (no copy)
-    return {"edges": pa.concat_tables(parts)}
+    return pa.concat_tables(parts)
 
 
 def frames_reader(tables: Mapping[str, pd.DataFrame]) -> TableReader:
@@ -297,10 +297,9 @@ def frames_reader(tables: Mapping[str, pd.DataFrame]) -> TableReader:
     return lambda name, columns: arrow_columns(name, tables[name], columns)
 
 
-def derive_edges(tables: dict[str, pd.DataFrame], own_bank_names: Iterable[str]) -> dict[str, pd.DataFrame]:
-    """`derive_edge_tables` of frames held in memory, as conformed DataFrames (for callers that want pandas)."""
-    derived = derive_edge_tables(frames_reader(tables), own_bank_names)
-    return {name: as_frame(name, table) for name, table in derived.items()}
+def derive_edges(tables: dict[str, pd.DataFrame], own_bank_names: Iterable[str]) -> pd.DataFrame:
+    """`derive_edge_table` of frames held in memory, as a conformed DataFrame (for callers that want pandas)."""
+    return as_frame("edges", derive_edge_table(frames_reader(tables), own_bank_names))
 
 
 def derive_branches(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:

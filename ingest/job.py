@@ -43,7 +43,7 @@ from graph.schema import FACT_TABLES, NODE_TABLES, conform
 from graph.settings import get_settings
 from graph.store import GraphStore
 from ingest.aliases import SENIORITY
-from ingest.derive import derive_edge_tables
+from ingest.derive import derive_edge_table
 from ingest.facts import Merger, read_order
 from ingest.load import load_table, read_ahead
 from ingest.mapping import plan_bundle
@@ -161,7 +161,7 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
             lap = time.perf_counter()
             step("derive edges")
             # always written, rebuilt from every fact
-            staged.put("edges", derive_edge_tables(staged.read, settings.own_bank_names, staged.parquet_file)["edges"])
+            staged.put("edges", derive_edge_table(staged.read, settings.own_bank_names, staged.parquet_file))
             release_memory()
             lap = _stage(summary, "derive edges", lap)
             step("commit version")

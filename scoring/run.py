@@ -247,7 +247,7 @@ def _write_prospects(store: GraphStore, summary: ScoreSummary, parts: dict[str, 
         table = pa.concat_tables([old, table]).sort_by([("family", "ascending"), ("kind", "ascending"),
                                                        ("rank", "ascending")])
     step("write prospects")
-    place = copy_aside(store, "prospects", table) if api_copy and hasattr(store, "root") else None
+    place = copy_aside(store, "prospects", table) if api_copy else None
     stored = False
     try:
         summary.version = store.write({"prospects": table}, note="score")

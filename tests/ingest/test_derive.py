@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from graph.schema import FACT_TABLES, NODE_TABLES, arrow_schema, conform, empty
+from graph.schema import FACT_TABLES, NODE_TABLES, TABLES, arrow_schema, conform, empty
 from graph.stage import arrow_columns
 from ingest import derive
 from ingest.derive import derive_edges
@@ -46,7 +46,7 @@ def test_money_edges_sum_each_edge_over_its_months() -> None:
                             "amount": [9.0, 11.0]})
     out = derive_edges(_tables(payments=payments, bills=bills, endorsements=endorsements, payroll=payroll),
                        ["本行"])
-    edges = out["edges"].set_index(["kind", "src", "dst"])
+    edges = out.set_index(["kind", "src", "dst"])
     pays = edges.loc[("PAYS", "A", "X")]
     assert pays["amount"] == 175.0 and pays["count"] == 3 and pays["months_active"] == 2
     assert pays["first_on"] == pd.Timestamp("2024-01-05") and pays["last_on"] == pd.Timestamp("2024-03-02")
@@ -59,10 +59,10 @@ def test_money_edges_sum_each_edge_over_its_months() -> None:
     assert math.isnan(edges.loc[("BILL", "A", "X"), "other_bank_amount"])  # only PAYS carries it
     assert edges.loc[("PAYROLL", "A", "P"), "months_active"] == 2
     # edges come grouped by kind (PAYS, BILL, ENDORSES, PAYROLL) and sorted by src, dst within
-    kinds = out["edges"]["kind"].tolist()
+    kinds = out["kind"].tolist()
     assert kinds == ["PAYS", "PAYS", "PAYS", "BILL", "ENDORSES", "ENDORSES", "PAYROLL"]
-    assert out["edges"]["dst"].tolist()[:3] == ["X", "Y", "X"]
-    assert set(out) == {"edges"}  # no table of monthly rows: nothing read it (issue #15)
+    assert out["dst"].tolist()[:3] == ["X", "Y", "X"]
+    assert list(out.columns) == list(TABLES["edges"].columns)  # the edges only: no table of monthly rows (issue #15)
 
 
 def test_last_per_key_keeps_the_last_row_of_a_repeated_key() -> None:
@@ -123,7 +123,7 @@ def test_money_facts_scanned_from_parquet_files_give_the_same_tables(tmp_path: P
     payroll = pd.DataFrame({"employer_id": ["A", "A"], "person_id": ["P", "P"], "month": ["2024-01", "2024-01"],
                             "amount": [9.0, 11.0]})
     tables = _tables(payments=payments, payroll=payroll)
-    expected = derive.derive_edge_tables(derive.frames_reader(tables), ["本行"])
+    expected = derive.derive_edge_table(derive.frames_reader(tables), ["本行"])
     files = {}
     for name in ("payments", "bills", "endorsements", "payroll"):
         files[name] = tmp_path / f"{name}.parquet"
@@ -134,10 +134,10 @@ def test_money_facts_scanned_from_parquet_files_give_the_same_tables(tmp_path: P
         assert name not in files, f"{name} was read into memory although its file holds its columns"
         return in_memory(name, columns)
 
-    scanned = derive.derive_edge_tables(facts_never_read, ["本行"], files.get)
-    assert scanned["edges"].equals(expected["edges"])
+    scanned = derive.derive_edge_table(facts_never_read, ["本行"], files.get)
+    assert scanned.equals(expected)
     # a payments file written before `payee_bank` existed: read through `read`, which fills it
     pq.write_table(arrow_columns("payments", tables["payments"], ["payer_id", "payee_id", "amount", "paid_on", "month"]),
                    files["payments"])
-    old_file = derive.derive_edge_tables(in_memory, ["本行"], files.get)
-    assert old_file["edges"].equals(expected["edges"])
+    old_file = derive.derive_edge_table(in_memory, ["本行"], files.get)
+    assert old_file.equals(expected)

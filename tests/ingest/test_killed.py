@@ -41,7 +41,7 @@ KILLER = textwrap.dedent("""
         def die(*args, **kwargs):
             os.kill(os.getpid(), signal.SIGKILL)
 
-        ingest.job.derive_edge_tables = die
+        ingest.job.derive_edge_table = die
     run_ingest(NetworkxStore(sys.argv[1]), Path(sys.argv[2]))
 """)
 
@@ -88,7 +88,7 @@ def test_a_failed_derive_leaves_the_previous_version_and_no_files(tmp_path: Path
     def fail(*args: object, **kwargs: object) -> None:
         raise MemoryError("derive ran out of memory")
 
-    monkeypatch.setattr("ingest.job.derive_edge_tables", fail)
+    monkeypatch.setattr("ingest.job.derive_edge_table", fail)
     with pytest.raises(MemoryError):
         run_ingest(store, feb)
     assert store.version == version

@@ -57,7 +57,7 @@ def with_edges(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     needed = ("enterprises", "persons", "managers", "memberships", "roles", "payments", "bills", "endorsements",
               "payroll")
     full = {t: conform(t, frames[t]) if t in frames else empty(t) for t in needed}
-    return {**frames, "edges": derive_edges(full, [])["edges"]}
+    return {**frames, "edges": derive_edges(full, [])}
 
 
 def node_and_fact_tables(enterprises, persons, members, roles) -> dict[str, pd.DataFrame]:

@@ -94,7 +94,7 @@ def _with_edges(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     full = {name: conform(name, tables[name]) if name in tables else empty(name)
             for name in ("payments", "bills", "endorsements", "payroll", "roles", "memberships", "enterprises",
                          "persons", "managers")}
-    return {**tables, **derive_edges(full, [])}
+    return {**tables, "edges": derive_edges(full, [])}
 
 
 @pytest.fixture()
