@@ -168,6 +168,7 @@ class Adjacency:
         self._csr: dict[tuple[str, ...] | None, sparse.csr_matrix] = {}
         self._csr_lock = threading.Lock()
         self._id_rank: np.ndarray | None = None
+        self._fixed_ids: pa.FixedSizeBinaryArray | None = None  # `ids` as Arrow sees them (`id_texts`)
 
     @property
     def id_rank(self) -> np.ndarray:
@@ -190,12 +191,23 @@ class Adjacency:
         """The `edges` rows at these positions, in the schema's shape (only these become pandas);
         from rows kept without their ends and kind (`row_table`), those come from the index."""
         rows = np.asarray(rows, dtype=np.int64)
-        frame = take_rows(self.edge_table, rows).to_pandas()
-        if "src" not in frame.columns:
-            for name, codes in (("src", self.src), ("dst", self.dst)):
-                frame[name] = pd.array(self.names(codes[rows]), dtype="string")
-            frame["kind"] = pd.array(self.kinds_of(rows).tolist(), dtype="string")
-        return conform("edges", frame)
+        table = take_rows(self.edge_table, rows)
+        if "src" not in table.column_names:  # column-wise: a path's region can be thousands of rows
+            table = table.append_column("src", self.id_texts(self.src[rows])).append_column(
+                "dst", self.id_texts(self.dst[rows])).append_column(
+                "kind", pa.array(EDGE_KINDS, pa.string()).take(pa.array(self.kind_code[rows])))
+            schema = arrow_schema("edges")  # the stored shape: pandas then gives the schema's dtypes at once
+            table = table.select(schema.names).cast(schema)
+        return conform("edges", table.to_pandas())
+
+    def id_texts(self, codes: np.ndarray) -> pa.Array:
+        """The ids of node codes as Arrow strings, column-wise: the fixed-width bytes of `ids`
+        seen in place by Arrow, taken, and trimmed of their padding (no Python string per id)."""
+        if self._fixed_ids is None:
+            self._fixed_ids = pa.FixedSizeBinaryArray.from_buffers(
+                pa.binary(self.ids.dtype.itemsize), len(self.ids), [None, pa.py_buffer(np.ascontiguousarray(self.ids))])
+        taken = self._fixed_ids.take(pa.array(np.asarray(codes, dtype=np.int64)))
+        return pc.utf8_rtrim(taken.cast(pa.binary()).cast(pa.string()), characters="\x00")
 
     def kinds_of(self, rows: np.ndarray) -> np.ndarray:
         """The edge kind of each row, as strings."""
