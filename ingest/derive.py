@@ -13,8 +13,9 @@ ARCHITECTURE.md "Table semantics": one `edges` row per (src, dst, kind[, role]).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,8 @@ from graph.schema import arrow_schema, as_frame, conform, conform_arrow
 from graph.stage import arrow_columns
 from ingest.normalise import id_set
 
-__all__ = ["derive_edges", "derive_edge_table", "derive_branches", "derive_managers", "frames_reader", "month_of",
-           "TableFile", "TableReader"]
+__all__ = ["derive_edges", "derive_edge_table", "EdgesAhead", "derive_branches", "derive_managers", "frames_reader",
+           "month_of", "TableFile", "TableReader"]
 
 # Columns of a node or fact table as Arrow in the stored schema: `read(table, columns)`
 TableReader = Callable[[str, list[str]], pa.Table]
@@ -97,8 +98,9 @@ FROM payroll"""),
 # ORDER BY src, dst` with `count(DISTINCT month)`, but by one numpy sort of integer ranks and
 # `reduceat` over its runs (a DuckDB GROUP BY and ORDER BY on the strings cost about 3x the CPU
 # at 2M payments; each sum follows the facts' order, never thread timing, so every ingest of the
-# same facts stores the same bits). The kinds run one after the other and are put one after the
-# other, so the rows are sorted by (kind, src, dst). No table of monthly rows is kept (issue #15:
+# same facts stores the same bits). Each kind is derived on its own (those whose facts are final
+# early, on `EdgesAhead`'s thread) and the kinds are put one after the other in this order, so the
+# rows are sorted by (kind, src, dst). No table of monthly rows is kept (issue #15:
 # nothing read it, and at 20M payments it was 44M rows built and written on every ingest).
 _FACTS_SQL = """
 WITH money AS ({money})
@@ -115,25 +117,93 @@ _MONEY_COLUMNS = {
 }
 
 
-def _money_edges(read: TableReader, own_bank_names: Iterable[str], files: TableFile | None = None) -> pa.Table:
-    """`edges` of the money kinds: each kind's facts by DuckDB over the staged tables
-    (`_source`), summed per (src, dst) by `_kind_edges`."""
+def _money_edges(read: TableReader, own_bank_names: Iterable[str], files: TableFile | None = None,
+                 kinds: Iterable[str] | None = None, ahead: EdgesAhead | None = None) -> dict[str, pa.Table]:
+    """`edges` of the money kinds (`kinds`, else every one), by kind: each kind's facts by DuckDB
+    over the staged tables (`_source`), summed per (src, dst) by `_kind_edges`. With `ahead`, the
+    kinds run on its thread: its `cancel` interrupts the running query and stops before the next kind."""
     own = {"own_banks": sorted({n.strip() for n in own_bank_names})}
-    edges = []
+    wanted = None if kinds is None else set(kinds)
+    edges: dict[str, pa.Table] = {}
     for kind, needs, money in _MONEY_KINDS:
+        if wanted is not None and kind not in wanted:
+            continue
         con = duckdb.connect()  # one per kind: its buffers are freed before the next kind's
         try:
+            if ahead is not None:
+                ahead.running(con)
             con.execute("SET arrow_large_buffer_size = true")  # large_string: the stored type
             for name in needs:
                 _source(con, name, read, files)
             sql = _FACTS_SQL.format(money=money)
             facts = (con.sql(sql, params=own) if "$own_banks" in money else con.sql(sql)).to_arrow_table()
         finally:
+            if ahead is not None:
+                ahead.running(None)
             con.close()
-        edges.append(_kind_edges(facts, kind))
+        edges[kind] = _kind_edges(facts, kind)
         del facts
         release_memory()  # the kind's facts leave before the next kind
-    return pa.concat_tables(edges)
+    return edges
+
+
+class EdgesAhead:
+    """The edges of the money kinds whose fact tables are final, derived on a thread of their own
+    while the ingest reads on: `run_ingest` starts it once the payments are written (before the
+    payroll is read) and `derive_edge_table` takes what it made. At 20M payments the PAYS edges
+    took ~30 s of the derive step, run at the end after everything else; beside the payroll's
+    read and merge (about 1.3 cores busy) they use the core left idle.
+
+    A context manager: leaving it (an ingest that failed or was cancelled) stops the thread (the
+    running query interrupted, no next kind begun) and waits for it, so nothing reads the staged
+    files once the stage is thrown away.
+
+    >>> with EdgesAhead() as ahead:                                          # doctest: +SKIP
+    ...     ahead.start(["payments"], stage.read, own_banks, stage.parquet_file)
+    ...     edges = derive_edge_table(stage.read, own_banks, stage.parquet_file, ahead)
+    """
+
+    def __init__(self) -> None:
+        self._pool: ThreadPoolExecutor | None = None
+        self._made: Future[dict[str, pa.Table]] | None = None
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._stopped = threading.Event()
+        self._lock = threading.Lock()
+
+    def start(self, final: Iterable[str], read: TableReader, own_bank_names: Iterable[str],
+              files: TableFile | None = None) -> None:
+        """Derive the money kinds whose fact tables are all among `final` (once; nothing if none)."""
+        done = set(final)
+        kinds = [kind for kind, needs, _ in _MONEY_KINDS if set(needs) <= done]
+        if self._made is not None or not kinds:
+            return
+        self._pool = self._pool or ThreadPoolExecutor(max_workers=1, thread_name_prefix="edges-ahead")
+        self._made = self._pool.submit(_money_edges, read, list(own_bank_names), files, kinds, self)
+
+    def take(self) -> dict[str, pa.Table]:
+        """The edges made ahead, by kind (empty if none were started); its error raised here."""
+        made, self._made = self._made, None
+        return {} if made is None else made.result()
+
+    def running(self, con: duckdb.DuckDBPyConnection | None) -> None:
+        """The connection of the kind being derived (None between kinds); stopped: raise."""
+        with self._lock:
+            if con is not None and self._stopped.is_set():
+                raise InterruptedError("the ingest stopped: no more edges are derived ahead")
+            self._con = con
+
+    def __enter__(self) -> EdgesAhead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._stopped.set()
+            if self._con is not None:
+                self._con.interrupt()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        self._made = None
 
 
 def _source(con: duckdb.DuckDBPyConnection, name: str, read: TableReader, files: TableFile | None) -> None:
@@ -257,13 +327,17 @@ def _part(kind: str, columns: dict[str, pa.ChunkedArray]) -> pa.Table:
 
 
 def derive_edge_table(read: TableReader, own_bank_names: Iterable[str],
-                      files: TableFile | None = None) -> pa.Table:
+                      files: TableFile | None = None, ahead: EdgesAhead | None = None) -> pa.Table:
     """`edges` from the node and fact tables that `read(table, columns)` gives
     as Arrow in the stored schema (`graph.stage.Stage.read`: the tables an ingest has put aside),
     as an Arrow table in the stored schema (`GraphStore.write` writes them as they are). Where
     `files(table)` names a table's Parquet file (`graph.stage.Stage.parquet_file`), DuckDB scans
-    the money facts there instead."""
-    parts: list[pa.Table] = [_money_edges(read, own_bank_names, files)]
+    the money facts there instead. The kinds `ahead` derived already are taken from it."""
+    money = ahead.take() if ahead is not None else {}
+    rest = [kind for kind, _, _ in _MONEY_KINDS if kind not in money]
+    if rest:
+        money.update(_money_edges(read, own_bank_names, files, rest))
+    parts: list[pa.Table] = [money[kind] for kind, _, _ in _MONEY_KINDS]
     roles = read("roles", ["person_id", "enterprise_id", "role", "share_pct", "title", "first_on", "last_on"])
     parts.append(_part("HOLDS_ROLE", {"src": roles["person_id"], "dst": roles["enterprise_id"], "role": roles["role"],
                                       "share_pct": roles["share_pct"], "title": roles["title"],

@@ -43,7 +43,7 @@ from graph.schema import FACT_TABLES, NODE_TABLES, conform
 from graph.settings import get_settings
 from graph.store import GraphStore
 from ingest.aliases import SENIORITY
-from ingest.derive import derive_edge_table
+from ingest.derive import EdgesAhead, derive_edge_table
 from ingest.facts import Merger, read_order
 from ingest.load import load_table, read_ahead
 from ingest.mapping import plan_bundle
@@ -111,7 +111,7 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
     with store.writer(), stages("ingest", steps) as step:
         ctx = Context(settings, store.secret("salt"), root=root, defer_fact_ids=True)
         with store.stage(note=f"ingest {bundle.name}") as staged, \
-                Merger(store, ctx, settings, staged, before_first_put=look) as merger:
+                Merger(store, ctx, settings, staged, before_first_put=look) as merger, EdgesAhead() as ahead:
             loaded: dict[str, pd.DataFrame] = {}  # the node tables until merged; a fact table until taken
             read: dict[str, int] = {}
             files: dict[str, list[str]] = {}
@@ -122,6 +122,8 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
                     lap = time.perf_counter()
                     if table in _BIG_FACTS:  # the payments merged and written before the next big table is read
                         merger.flush()
+                        # and their edges (with those of the other fact tables written) derived meanwhile
+                        ahead.start(merger.done, staged.read, settings.own_bank_names, staged.parquet_file)
                     merging += time.perf_counter() - lap
                     lap = time.perf_counter()
                     # the next tables' files are parsed while this one is validated
@@ -161,7 +163,7 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
             lap = time.perf_counter()
             step("derive edges")
             # always written, rebuilt from every fact
-            staged.put("edges", derive_edge_table(staged.read, settings.own_bank_names, staged.parquet_file))
+            staged.put("edges", derive_edge_table(staged.read, settings.own_bank_names, staged.parquet_file, ahead))
             release_memory()
             lap = _stage(summary, "derive edges", lap)
             step("commit version")

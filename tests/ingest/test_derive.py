@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from pathlib import Path
 
 import duckdb
@@ -141,3 +142,66 @@ def test_money_facts_scanned_from_parquet_files_give_the_same_tables(tmp_path: P
                    files["payments"])
     old_file = derive.derive_edge_table(in_memory, ["本行"], files.get)
     assert old_file.equals(expected)
+
+
+def _money_tables() -> dict[str, pd.DataFrame]:
+    payments = pd.DataFrame({"fact_id": ["f1", "f2", "f3"], "payer_id": ["A", "A", "B"], "payee_id": ["X", "X", "Y"],
+                             "payee_bank": ["工商银行", None, "本行"], "amount": [1.5, 2.25, 4.0],
+                             "paid_on": [_day("2024-01-05"), _day("2024-02-01"), _day("2024-02-09")],
+                             "month": ["2024-01", "2024-02", "2024-02"]})
+    bills = pd.DataFrame({"bill_id": ["b1"], "drawer_id": ["A"], "payee_id": ["X"], "amount": [100.0],
+                          "issued_on": [_day("2024-03-01")]})
+    payroll = pd.DataFrame({"employer_id": ["A", "A"], "person_id": ["P", "Q"], "month": ["2024-01", "2024-02"],
+                            "amount": [9.0, 11.0]})
+    return _tables(payments=payments, bills=bills, payroll=payroll)
+
+
+def test_edges_derived_ahead_are_the_edges_derived_at_the_end() -> None:
+    """The kinds whose fact tables are final are derived on `EdgesAhead`'s thread (PAYS, BILL and
+    ENDORSES here: the payroll is not among them) and the rest at the end: the same table, in the
+    same kind order, as deriving every kind at the end."""
+    tables = _money_tables()
+    read = derive.frames_reader(tables)
+    expected = derive.derive_edge_table(read, ["本行"])
+    asked: list[str] = []
+
+    def reading(name: str, columns: list[str]) -> pa.Table:
+        asked.append(name)
+        return read(name, columns)
+
+    with derive.EdgesAhead() as ahead:
+        ahead.start(["payments", "bills", "endorsements", "roles"], reading, ["本行"])
+        made = ahead.take()  # what the ingest's derive step takes
+        assert sorted(made) == ["BILL", "ENDORSES", "PAYS"] and "payroll" not in asked
+        assert made["PAYS"].num_rows == 2 and made["BILL"].num_rows == 1 and made["ENDORSES"].num_rows == 0
+        ahead.start(["payments", "bills", "endorsements", "roles"], reading, ["本行"])
+        got = derive.derive_edge_table(read, ["本行"], None, ahead)
+    assert got.equals(expected)
+    assert got.column("kind").to_pylist()[:4] == ["PAYS", "PAYS", "BILL", "PAYROLL"]
+    with derive.EdgesAhead() as nothing_final:
+        nothing_final.start(["roles"], reading, ["本行"])  # no money kind's facts final: nothing started
+        assert nothing_final.take() == {}
+
+
+def test_leaving_edges_ahead_stops_it_before_its_next_kind() -> None:
+    """An ingest that fails or is cancelled leaves `EdgesAhead`: the kind being derived ends (its
+    query interrupted), no later kind starts, and the thread is gone when the `with` ends."""
+    read = derive.frames_reader(_money_tables())
+    inside, go = threading.Event(), threading.Event()
+    asked: list[str] = []
+
+    def slow(name: str, columns: list[str]) -> pa.Table:
+        asked.append(name)
+        inside.set()
+        assert go.wait(30)
+        return read(name, columns)
+
+    ahead = derive.EdgesAhead()
+    with ahead:
+        ahead.start(["payments", "bills", "endorsements"], slow, ["本行"])
+        assert inside.wait(30)
+        threading.Timer(0.2, go.set).start()  # the payments' read ends while the `with` is being left
+    assert asked == ["payments"]  # stopped before BILL
+    assert not any(t.name.startswith("edges-ahead") for t in threading.enumerate())
+    with pytest.raises(InterruptedError):
+        ahead.running(duckdb.connect())  # stopped for good
