@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from graph.arrays import one_array, stable_order
+from graph.arrays import group_starts, one_array, stable_order
 from graph.schema import EDGE_KINDS, arrow_schema, conform
 
 if TYPE_CHECKING:
@@ -110,15 +110,21 @@ def take_rows(table: pa.Table, positions: Any) -> pa.Table:
 def index_arrays(edges: pa.Table) -> dict[str, np.ndarray]:
     """The flat arrays of the index (`ARRAYS`) from the `edges` rows' src, dst, kind and amount
     columns (the only ones read), column-wise: no id is ever a Python string."""
-    src, dst = _id_strings(edges["src"]), _id_strings(edges["dst"])
-    # one hash pass over both ends (codes in first-seen order, like pd.unique + get_indexer)
-    both = pa.chunked_array([*src.chunks, *dst.chunks], type=pa.large_string()).combine_chunks()
+    src, dst = one_array(_id_strings(edges["src"])), _id_strings(edges["dst"])
+    # one hash pass over both ends (codes in first-seen order, like pd.unique + get_indexer); of
+    # the sources, only the first row of each run of equal ids (the stored edges are sorted by
+    # source within each money kind: at 20M payments 13.6M runs in 36.5M rows) — the same ids in
+    # the same order, for about a third less hashing
+    runs = group_starts(src)
+    heads = src.filter(pa.array(runs))
+    both = pa.chunked_array([heads, *dst.chunks], type=pa.large_string()).combine_chunks()
     encoded = both.dictionary_encode()
     codes = np.asarray(encoded.indices.to_numpy(), dtype=np.int64)
     ids = encode_arrow_ids(encoded.dictionary)
     del both, encoded
-    src_codes = codes[: len(src)]
-    dst_codes = codes[len(src):]
+    src_codes = codes[: len(heads)][np.cumsum(runs) - 1]
+    dst_codes = codes[len(heads):]
+    del heads, runs
     n = len(ids)
     out = stable_order(src_codes)  # np.argsort(kind="stable"), 2x faster
     in_ = stable_order(dst_codes)

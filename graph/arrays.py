@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-__all__ = ["one_array", "stable_order", "stable_sort"]
+__all__ = ["one_array", "group_starts", "stable_order", "stable_sort"]
 
 
 def one_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -61,3 +62,16 @@ def stable_sort(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         keyed &= (1 << row_bits) - 1
         order = order[keyed]
     return key[order], order
+
+
+def group_starts(keys: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """True where a sorted key column starts a group: its value differs from the row above
+    (nulls, sorted together, make one group). Column-wise, for first-per-group picks."""
+    if isinstance(keys, pa.ChunkedArray):
+        keys = keys.combine_chunks()
+    starts = np.ones(len(keys), dtype=bool)
+    if len(keys) > 1:
+        differs = pc.fill_null(pc.not_equal(keys[1:], keys[:-1]), True)
+        both_null = pc.and_(pc.is_null(keys[1:]), pc.is_null(keys[:-1]))
+        starts[1:] = np.asarray(pc.and_not(differs, both_null).to_numpy(zero_copy_only=False), dtype=bool)
+    return starts

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from scoring.features import group_starts
+from graph.arrays import group_starts
 from scoring.referral.settings import ReferralSettings
 
 __all__ = ["build_chains", "CHAIN_KINDS", "CHAIN_PATH"]

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from scoring.features import group_starts
+from graph.arrays import group_starts
 from scoring.frame import round_like_python
 from scoring.referral.chains import CHAIN_PATH
 from scoring.referral.rows import Bar, Slot, column, kind_frame, mask

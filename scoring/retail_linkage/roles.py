@@ -18,8 +18,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from graph.arrays import group_starts
 from graph.store import GraphStore
-from scoring.features import group_starts, is_in
+from scoring.features import is_in
 from scoring.frame import empty_frame
 from scoring.retail_linkage.common import (
     Bar,

@@ -173,3 +173,24 @@ def test_ids_laid_out_block_by_block_equal_encode_ids(monkeypatch: pytest.Monkey
     assert np.array_equal(adjacency.encode_arrow_ids(pa.array(ids).slice(2, 11)), adjacency.encode_ids(as_text[2:13]))
     chunked = pa.chunked_array([pa.array(ids[:5]), pa.array(ids[5:])])
     assert np.array_equal(adjacency.encode_arrow_ids(chunked), adjacency.encode_ids(as_text))
+
+
+def test_node_codes_are_first_seen_over_sources_then_targets_whatever_the_runs():
+    """Sources are hashed once per run of equal ids (the stored edges come sorted by source):
+    the ids, in first-seen order over every source then every target, and each row's codes are
+    those of hashing every row (runs that come back, a missing id, a run at each end)."""
+    import numpy as np
+    import pyarrow as pa
+
+    from graph.adjacency import encode_ids, index_arrays
+
+    src = ["A", "A", "B", "B", "B", None, None, "A", "C", "C"]
+    dst = ["X", "B", "X", "Y", "A", "Y", "Z", "Z", "A", "D"]
+    table = pa.table({"src": pa.chunked_array([src[:4], src[4:]], pa.large_string()),
+                      "dst": pa.array(dst, pa.large_string()), "kind": pa.array(["PAYS"] * 10),
+                      "amount": pa.array([1.0] * 10)})
+    arrays = index_arrays(table)
+    seen = list(pd.unique(pd.Series([*(s if s is not None else "<NA>" for s in src), *dst])))
+    assert np.array_equal(arrays["ids"], encode_ids(seen))
+    assert [seen[c] for c in arrays["src"]] == [s if s is not None else "<NA>" for s in src]
+    assert [seen[c] for c in arrays["dst"]] == dst

@@ -1,4 +1,4 @@
-"""graph.arrays: a column as one Arrow array; the stable order of an int64 key."""
+"""graph.arrays: a column as one Arrow array; the stable order of an int64 key; runs of equal values."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from graph.arrays import one_array, stable_order, stable_sort
+from graph.arrays import group_starts, one_array, stable_order, stable_sort
 
 
 def test_a_column_becomes_one_array_whatever_its_chunks():
@@ -35,3 +35,10 @@ def test_stable_order_is_that_of_a_stable_argsort(top: int) -> None:
     assert np.array_equal(stable_sort(key)[0], np.sort(key))  # and the sorted key comes with the order
     assert stable_order(np.zeros(0, dtype=np.int64)).size == 0
     assert stable_order(np.zeros(3, dtype=np.int64)).tolist() == [0, 1, 2]
+
+
+def test_group_starts_mark_each_run_of_equal_values_and_of_nulls():
+    keys = pa.chunked_array([["a", "a", None], [None, "b", "a", "a"]], pa.large_string())
+    assert group_starts(keys).tolist() == [True, False, True, False, True, True, False]
+    assert group_starts(pa.array([], pa.string())).tolist() == []
+    assert group_starts(pa.array([7])).tolist() == [True]

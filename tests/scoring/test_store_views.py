@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from graph.networkx_store import NetworkxStore
-from scoring.features import store_view, store_views
+from scoring.features import node_codes, node_index, store_view, store_views
 from scoring.retail_linkage.common import first_of, group_codes, group_sums, list_lengths, lists_for
 
 PAYROLL = pd.DataFrame({"employer_id": ["E1", "E1", "E2", None], "person_id": ["P1", "P2", "P1", "P3"],
@@ -98,3 +98,14 @@ def test_cursors_of_the_shared_database_keep_their_views_apart_across_threads():
             other.execute("SELECT * FROM numbers")
     finally:
         other.close()
+
+
+def test_node_codes_are_positions_in_the_index_and_minus_one_elsewhere():
+    """Each id's position in the node index, whatever the column's form (chunked Arrow, pandas);
+    an unknown id, a missing one and an id only in another case are -1."""
+    index = node_index(pd.Series(["E1", "E2", None, "企业3"], dtype="string"))  # a missing id indexes as ""
+    ids = pa.chunked_array([["E2", "企业3", None], ["e1", "E1", "E9", ""]], pa.large_string())
+    expected = [1, 3, -1, -1, 0, -1, 2]
+    assert node_codes(index, ids).tolist() == expected
+    assert node_codes(index, pd.Series(ids.to_pylist(), dtype="string")).tolist() == expected
+    assert node_codes(index, pa.chunked_array([], pa.string())).dtype == np.int64
