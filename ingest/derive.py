@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from graph.arrays import stable_sort
+from graph.duck import own_database
 from graph.memory import release_memory
 from graph.schema import arrow_schema, as_frame, conform, conform_arrow
 from graph.stage import arrow_columns
@@ -128,7 +129,7 @@ def _money_edges(read: TableReader, own_bank_names: Iterable[str], files: TableF
     for kind, needs, money in _MONEY_KINDS:
         if wanted is not None and kind not in wanted:
             continue
-        con = duckdb.connect()  # one per kind: its buffers are freed before the next kind's
+        con = own_database()  # one per kind: its buffers are freed before the next kind's
         try:
             if ahead is not None:
                 ahead.running(con)

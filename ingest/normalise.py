@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.arrays import one_array
+from graph.duck import own_database
 from ingest.arrow_text import (
     bytes_within,
     from_arrow,
@@ -284,11 +285,8 @@ def to_percent(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 # ----------------------------------------------------------------------------- identifiers
 def hash_id_numbers(s: pd.Series, salt: str) -> pd.Series:
     """`hash_id_number` over a column of valid ID numbers (missing stays missing), in DuckDB's SHA-256."""
-    import duckdb
-
-    con = duckdb.connect()
+    con = own_database()
     try:
-        con.execute("SET enable_progress_bar = false")  # no bar of its own drawn over ingest's
         con.register("id_numbers", pa.table({"v": to_arrow(s.astype("string"))}))
         out = con.sql("SELECT sha256($salt || ':' || upper(trim(v))) AS h FROM id_numbers",
                       params={"salt": salt}).to_arrow_table()

@@ -23,12 +23,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from graph.duck import own_database
 from graph.store import GraphStore
 from graph.vocabulary import ASSET_THRESHOLD, OUTFLOW_QUERY_RATIO, OUTFLOW_WARNING_RATIO, threshold_words
 from scoring.templates import LegacyGuard, PersonMask, register, render
@@ -58,7 +58,7 @@ ORDER BY x, y
 
 def _new_pairs(old: list[pa.Table], new: list[pa.Table]) -> list[tuple[str, str]]:
     """Distinct pairs of the `new` tables found in none of the `old` ones."""
-    con = duckdb.connect()
+    con = own_database()
     try:
         con.register("old_pairs", pa.concat_tables([t.cast(old[0].schema) for t in old]))
         con.register("new_pairs", pa.concat_tables([t.cast(new[0].schema) for t in new]))

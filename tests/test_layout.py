@@ -52,3 +52,14 @@ def test_every_module_is_under_500_lines() -> None:
     long = {str(path.relative_to(ROOT)): n for package in [*ALLOWED, "bench"] for path in _modules(package)
             if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert not long, f"split these modules (house rule: under {MAX_LINES} lines): {long}"
+
+
+def test_product_databases_are_opened_by_graph_duck_only() -> None:
+    """DuckDB draws a progress bar of its own on a query over 2 s unless told not to (a 20M
+    ingest's log held two): the product opens its databases through `graph.duck`, which turns it
+    off (bench/ runs its reference pipeline on plain DuckDB, as an analyst would)."""
+    calls = {str(path.relative_to(ROOT)) for package in ALLOWED for path in _modules(package)
+             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "connect"
+             and isinstance(node.func.value, ast.Name) and node.func.value.id == "duckdb"}
+    assert calls == {"graph/duck.py"}

@@ -23,7 +23,7 @@ from __future__ import annotations
 import duckdb
 import pyarrow as pa
 
-from graph.duck import duckdb_cursor
+from graph.duck import duckdb_cursor, own_database
 from graph.memory import release_memory
 from graph.store import GraphStore
 from scoring.referral.chains import build_chains
@@ -67,6 +67,4 @@ def _connect() -> duckdb.DuckDBPyConnection:
         threads = int(shared.execute("SELECT current_setting('threads')").fetchall()[0][0])
     finally:
         shared.close()
-    con = duckdb.connect(config={"threads": threads})
-    con.execute("SET enable_progress_bar = false")  # the scoring run draws its own progress
-    return con
+    return own_database(threads)

@@ -100,6 +100,27 @@ def test_cursors_of_the_shared_database_keep_their_views_apart_across_threads():
         other.close()
 
 
+def test_own_databases_draw_no_progress_bar_and_free_their_tables_on_close():
+    """`own_database`: a database apart from the shared one (its tables unseen there, gone once
+    closed), with the threads asked for; neither it nor a cursor draws DuckDB's progress bar."""
+    import duckdb
+
+    from graph.duck import own_database
+    from scoring.features import duckdb_cursor
+
+    own, shared = own_database(1), duckdb_cursor()
+    try:
+        own.execute("CREATE TABLE kept AS SELECT 1 AS x")
+        for con in (own, shared):
+            assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0] is False
+        assert own.execute("SELECT current_setting('threads')").fetchone()[0] == 1
+        with pytest.raises(duckdb.CatalogException):
+            shared.execute("SELECT * FROM kept")
+    finally:
+        own.close()
+        shared.close()
+
+
 def test_node_codes_are_positions_in_the_index_and_minus_one_elsewhere():
     """Each id's position in the node index, whatever the column's form (chunked Arrow, pandas);
     an unknown id, a missing one and an id only in another case are -1."""
