@@ -25,6 +25,7 @@ from scoring.frame import (
     FRAME_SCHEMA,
     PARAM,
     REASON_ITEM,
+    SlotValues,
     constant,
     finalise_points,
     interleave,
@@ -66,27 +67,24 @@ def mask(table: pa.Table, name: str) -> np.ndarray:
     return np.asarray(pc.fill_null(column(table, name), False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _evidence_item(bar: Bar, points: np.ndarray) -> pa.StructArray:
+def _evidence_item(bar: Bar, points: np.ndarray) -> dict[str, pa.Array | pa.Scalar]:
     n = len(points)
     if pa.types.is_string(bar.value.type) or pa.types.is_large_string(bar.value.type):
         text, num = bar.value.cast(pa.string()), pa.nulls(n, pa.float64())
     else:
         text, num = pa.nulls(n, pa.string()), bar.value.cast(pa.float64())
-    labels = [constant(s, n) for s in (bar.name, bar.label_en, bar.label_zh)]
-    return pa.StructArray.from_arrays([*labels, text, num, pa.array(points, pa.float64())],
-                                      fields=list(EVIDENCE_ITEM))
+    return {"name": pa.scalar(bar.name), "label_en": pa.scalar(bar.label_en), "label_zh": pa.scalar(bar.label_zh),
+            "value": text, "value_num": num, "contribution": pa.array(points, pa.float64())}
 
 
-def _reason_item(slot: Slot, n: int) -> pa.StructArray:
-    params = []
+def _reason_item(slot: Slot, n: int) -> dict[str, pa.Array | pa.Scalar]:
+    params: list[tuple[np.ndarray | None, SlotValues]] = []
     for key, values in slot.params.items():
         values = values.cast(pa.string())
         present = np.asarray(pc.is_valid(values).to_numpy(zero_copy_only=False), dtype=bool)
-        params.append((present, pa.StructArray.from_arrays([constant(key, n), values],
-                                                           fields=list(PARAM))))
-    template = slot.template if isinstance(slot.template, pa.Array) else constant(slot.template, n)
-    return pa.StructArray.from_arrays([template.cast(pa.string()), interleave(params, n).cast(pa.list_(PARAM))],
-                                      fields=list(REASON_ITEM))
+        params.append((present, {"key": pa.scalar(key), "value": values}))
+    template = slot.template if isinstance(slot.template, pa.Array) else pa.scalar(slot.template)
+    return {"template": template, "params": interleave(params, n, PARAM)}
 
 
 def kind_frame(rows: pa.Table, *, family: str, kind: str, bars: Sequence[Bar], reasons: Sequence[Slot]) -> pa.Table:
@@ -97,13 +95,13 @@ def kind_frame(rows: pa.Table, *, family: str, kind: str, bars: Sequence[Bar], r
     score = np.zeros(n)
     for j in range(points.shape[1]):  # left to right, as Python's sum adds a row's contributions
         score = score + points[:, j]
-    evidence = interleave([(None, _evidence_item(b, points[:, j])) for j, b in enumerate(bars)], n)
-    reason_list = interleave([(s.when, _reason_item(s, n)) for s in reasons], n)
+    evidence = interleave([(None, _evidence_item(b, points[:, j])) for j, b in enumerate(bars)], n, EVIDENCE_ITEM)
+    reason_list = interleave([(s.when, _reason_item(s, n)) for s in reasons], n, REASON_ITEM)
     columns = {
         "family": constant(family, n), "kind": constant(kind, n),
         "prospect_id": column(rows, "prospect_id"), "name": column(rows, "name"),
         "score": pa.array(round_like_python(score, 6), pa.float64()),
-        "reasons": reason_list.cast(pa.list_(REASON_ITEM)), "evidence": evidence.cast(pa.list_(EVIDENCE_ITEM)),
+        "reasons": reason_list, "evidence": evidence,
         "path": column(rows, "path"), "suggested_products": column(rows, "suggested_products"),
     }
     for name in ("manager_id", "branch_id", "anchor_id", "association_id", "employer_id", "is_deepening",

@@ -31,6 +31,25 @@ def test_interleave_keeps_row_order_then_slot_order_where_masks_hold() -> None:
     assert out.to_pylist() == [["a0", "b0"], ["b1"], ["a2", "b2"]]
 
 
+
+def test_interleave_builds_structs_from_columns_and_scalars() -> None:
+    """Slots given as a struct's fields: a field that is a scalar in every slot (a label) and one
+    that is a column in some slots give the same lists as whole struct columns interleaved."""
+    item = pa.struct([("key", pa.string()), ("value", pa.string()), ("n", pa.float64())])
+    first = {"key": pa.scalar("a"), "value": pa.array(["x0", None, "x2"]), "n": pa.scalar(1.5)}
+    second = {"key": pa.scalar("b"), "value": pa.scalar("same"), "n": pa.array([7.0, 8.0, 9.0])}
+    masks = [np.array([True, False, True]), np.array([False, True, True])]
+    out = interleave(list(zip(masks, [first, second], strict=True)), 3, item)
+    assert out.type == pa.list_(item)
+    assert out.to_pylist() == [[{"key": "a", "value": "x0", "n": 1.5}],
+                               [{"key": "b", "value": "same", "n": 8.0}],
+                               [{"key": "a", "value": "x2", "n": 1.5}, {"key": "b", "value": "same", "n": 9.0}]]
+    whole = [pa.StructArray.from_arrays([pa.repeat(f["key"], 3), *(f[k] if isinstance(f[k], pa.Array)
+                                         else pa.repeat(f[k], 3) for k in ("value", "n"))], fields=list(item))
+             for f in (first, second)]
+    assert out.equals(interleave(list(zip(masks, whole, strict=True)), 3))
+    assert interleave([], 2, item).to_pylist() == [[], []] and interleave([], 2, item).type == pa.list_(item)
+
 def test_finalise_points_matches_the_scalar_rule() -> None:
     rng = random.Random(3)
     for _ in range(200):
