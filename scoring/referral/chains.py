@@ -183,7 +183,7 @@ ORDER BY prospect, round(points, 9) DESC NULLS LAST, hops NULLS LAST, list_posit
 _BEST_SQL = """
 CREATE TEMP TABLE best_chain AS
 WITH chains AS (
-    SELECT c.kind, c.prospect, c.referrer, c.via, c.association, c.position, b.pno
+    SELECT c.kind, c.prospect, c.referrer, c.via, c.association, c.position, b.pno, b.chains_total
     FROM best_seq b JOIN chain c ON c.rowid = b.seq
 ), """ + _FACTS_SQL + """
 SELECT * FROM summed
@@ -192,9 +192,10 @@ SELECT * FROM summed
 
 def _ranks(ordered: pa.Table, listed: int) -> tuple[pa.Table, pa.Table]:
     """From `_RANK_SQL`'s rows: ``(seq, rn, pno)`` of the chains ranked within the first
-    `listed` of their prospect, and ``(seq, pno)`` of each prospect's best chain. ``pno`` is the
-    prospect's place in the order of prospect ids, so the member rows' later sorts by prospect
-    compare integers (at 20M payments, sorting the listed chains by id took 7 s)."""
+    `listed` of their prospect, and ``(seq, pno, chains_total)`` of each prospect's best chain
+    (``chains_total``: the prospect's chains, counted from the same order, not by a GROUP BY).
+    ``pno`` is the prospect's place in the order of prospect ids, so the member rows' later sorts
+    by prospect compare integers (at 20M payments, sorting the listed chains by id took 7 s)."""
     n = len(ordered)
     starts = group_starts(ordered["prospect"])
     first = np.flatnonzero(starts)
@@ -202,7 +203,8 @@ def _ranks(ordered: pa.Table, listed: int) -> tuple[pa.Table, pa.Table]:
     rank = np.arange(n) - first[pno] + 1
     keep = rank <= listed
     seq = ordered["seq"].combine_chunks().to_numpy()
-    best = pa.table({"seq": pa.array(seq[first], pa.int64()), "pno": pa.array(np.arange(len(first)), pa.int64())})
+    best = pa.table({"seq": pa.array(seq[first], pa.int64()), "pno": pa.array(np.arange(len(first)), pa.int64()),
+                     "chains_total": pa.array(np.diff(np.append(first, n)), pa.int64())})
     return pa.table({"seq": pa.array(seq[keep], pa.int64()), "rn": pa.array(rank[keep], pa.int64()),
                      "pno": pa.array(pno[keep], pa.int64())}), best
 
@@ -211,7 +213,7 @@ def build_chains(con: duckdb.DuckDBPyConnection, cfg: ReferralSettings) -> None:
     """Create ``position_points``, ``chain`` (every chain and its points), ``chain_rank``
     (``seq``, ``rn``, ``pno``: the rank of a prospect's first 1 + `max_listed` chains, ``seq``
     being the chain's ``rowid`` and ``pno`` the prospect's place by id) and ``best_chain`` (each
-    prospect's best chain with its facts and ``pno``); the
+    prospect's best chain with its facts, ``pno`` and ``chains_total``); the
     intermediate tables are dropped, so the member rows' queries run without them in memory."""
     w, c = cfg.referrer, cfg.chain
     con.register("position_points", pa.Table.from_pandas(

@@ -36,19 +36,17 @@ LABELS = {
 }
 
 # Each prospect's ways in: the clients (its introducers, `_INTRODUCERS_SQL`) and the key persons
-# its chains run through, sorted by `list_sort`; and how many chains it has (counted here, so
-# ``chain`` can be dropped once the listed chains are read).
+# its chains run through, sorted by `list_sort` (how many chains it has is ``best_chain``'s
+# ``chains_total``, counted when the chains were ranked).
 _DOORS_SQL = """
 CREATE TEMP TABLE prospect_door AS
 WITH door AS (             -- independent ways in: clients, and the key persons chains run through
     SELECT prospect, referrer AS door FROM introducer
     UNION
     SELECT prospect, via FROM chain WHERE kind IN ('officer', 'interlock') AND via IS NOT NULL
-), chain_stats AS (
-    SELECT prospect, count(*) AS chains_total FROM chain GROUP BY prospect
 )
-SELECT d.prospect, count(*) AS doors, list_sort(list(d.door)) AS independent_doors, any_value(cs.chains_total) AS chains_total
-FROM door d JOIN chain_stats cs USING (prospect) GROUP BY d.prospect
+SELECT prospect, count(*) AS doors, list_sort(list(door)) AS independent_doors
+FROM door GROUP BY prospect
 """
 
 # One row per prospect (in no order: `member_rows` takes them into the order of their details,
@@ -160,7 +158,7 @@ WITH introducer_stats AS (
     SELECT prospect, count(*) AS introducers_total FROM introducer GROUP BY prospect
 )
 SELECT b.prospect,
-       concat('],"chains_total":', to_json(d.chains_total), ',"other_introducers":[') AS middle,
+       concat('],"chains_total":', to_json(b.chains_total), ',"other_introducers":[') AS middle,
        concat('],"introducers_total":', to_json(ist.introducers_total),
               ',"independent_doors":', to_json(d.independent_doors),
               ',"referrer_manager_id":', coalesce(to_json(b.referrer_manager)::VARCHAR, 'null'),
