@@ -172,8 +172,8 @@ def node_index(ids: pd.Series) -> pa.Array:
 def node_codes(index: pa.Array, ids: pd.Series | pa.Array | pa.ChunkedArray) -> np.ndarray:
     """Integer codes of an id column against `node_index` (-1 where unknown or missing).
 
-    One hash lookup per row (Arrow's `index_in`: the index's hash table is built once), with no
-    Python object per id. Encoding the column first and looking up only its distinct values
+    One hash lookup per row (Arrow's `index_in`: one hash table of the index, probed by every
+    row), with no Python object per id. Encoding the column first and looking up only its distinct values
     cost 1.4-2x as much (2M and 20M payments: the encoding hashes every row too, into a second
     table as large as the index).
     """

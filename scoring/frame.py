@@ -79,8 +79,8 @@ def interleave(slots: Sequence[tuple[np.ndarray | None, SlotValues]], n: int, it
 
     With `item`, each slot gives the struct's fields by name and the lists hold structs of that
     type: a field that is a scalar in every slot is taken from the k scalars once, never repeated
-    n times per slot and gathered again (at 20M payments the labels of the referral evidence
-    alone were 27M strings made three times).
+    n times per slot and gathered again (nine evidence bars over n rows made each of the three
+    labels 9n strings twice, then gathered them).
     """
     k = len(slots)
     if k == 0:
