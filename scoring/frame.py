@@ -31,7 +31,7 @@ from scoring.features import duckdb_cursor
 from scoring.templates import TEXT
 
 __all__ = ["FRAME_SCHEMA", "Bar", "ReasonSlot", "SlotValues", "build_frame", "from_prospects", "interleave",
-           "empty_frame", "json_column", "constant"]
+           "empty_frame", "json_column", "constant", "evidence_fields"]
 
 FRAME_SCHEMA = pa.schema([
     ("family", pa.string()), ("kind", pa.string()), ("prospect_id", pa.string()), ("name", pa.string()),
@@ -90,17 +90,16 @@ def interleave(slots: Sequence[tuple[np.ndarray | None, SlotValues]], n: int, it
     index = np.arange(k)[None, :] * n + np.arange(n)[:, None]  # n x k: position in the concatenation
     offsets = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(keep.sum(axis=1), out=offsets[1:])
-    which = pa.array(index[keep])
+    positions = index[keep]
+    which = pa.array(positions)
     if item is None:
         values = pa.concat_arrays([cast(pa.Array, a) for _, a in slots]).take(which)
         return pa.ListArray.from_arrays(pa.array(offsets), values)
-    slot_of: pa.Array | None = None
+    slot_of = pa.array(positions // n)  # each value's slot
     children = []
     for f in item:
         parts = [cast(Mapping[str, pa.Array | pa.Scalar], fields)[f.name] for _, fields in slots]
         if all(isinstance(part, pa.Scalar) for part in parts):
-            if slot_of is None:
-                slot_of = pa.array(index[keep] // n)
             children.append(pa.array([part.as_py() for part in parts], f.type).take(slot_of))
         else:
             children.append(pa.concat_arrays([(part if isinstance(part, pa.Array) else pa.repeat(part, n)).cast(f.type)
@@ -137,7 +136,14 @@ def _evidence_slot(bar: Bar, value: pd.Series, points: np.ndarray) -> dict[str, 
     else:
         text = pa.array(value.astype("string"), pa.string())
         num = pa.nulls(n, pa.float64())
-    return {"name": pa.scalar(bar.name), "label_en": pa.scalar(bar.label_en), "label_zh": pa.scalar(bar.label_zh),
+    return evidence_fields(bar.name, bar.label_en, bar.label_zh, text, num, points)
+
+
+def evidence_fields(name: str, label_en: str, label_zh: str, text: pa.Array, num: pa.Array,
+                    points: np.ndarray) -> dict[str, pa.Array | pa.Scalar]:
+    """One evidence bar as `interleave` slot fields (`EVIDENCE_ITEM`): its name and labels as
+    scalars, its value as text or a number, its points."""
+    return {"name": pa.scalar(name), "label_en": pa.scalar(label_en), "label_zh": pa.scalar(label_zh),
             "value": text, "value_num": num, "contribution": pa.array(points, pa.float64())}
 
 

@@ -27,6 +27,7 @@ from scoring.frame import (
     REASON_ITEM,
     SlotValues,
     constant,
+    evidence_fields,
     finalise_points,
     interleave,
     round_like_python,
@@ -73,8 +74,7 @@ def _evidence_item(bar: Bar, points: np.ndarray) -> dict[str, pa.Array | pa.Scal
         text, num = bar.value.cast(pa.string()), pa.nulls(n, pa.float64())
     else:
         text, num = pa.nulls(n, pa.string()), bar.value.cast(pa.float64())
-    return {"name": pa.scalar(bar.name), "label_en": pa.scalar(bar.label_en), "label_zh": pa.scalar(bar.label_zh),
-            "value": text, "value_num": num, "contribution": pa.array(points, pa.float64())}
+    return evidence_fields(bar.name, bar.label_en, bar.label_zh, text, num, points)
 
 
 def _reason_item(slot: Slot, n: int) -> dict[str, pa.Array | pa.Scalar]:
