@@ -8,7 +8,12 @@ import pyarrow.compute as pc
 
 from ingest.arrow_text import few_among
 
-__all__ = ["Known"]
+__all__ = ["Known", "JOINED_FROM"]
+
+# rows from which a look-up of a column's values among many known ids joins in DuckDB (its hash
+# joins on every core) rather than in Arrow on one core: below it the query's own cost is more
+# than it saves (`ingest.merge.known_values`, `ingest.resolve`)
+JOINED_FROM = 200_000
 
 
 class Known:

@@ -46,7 +46,7 @@ def test_many_key_columns_stay_within_int64() -> None:
 @pytest.mark.parametrize("joined", [0, 10**9])  # the join in DuckDB from every size, or never
 @pytest.mark.parametrize("rows", [1, 5, 50, 2000])
 def test_known_values_is_isin_whichever_way_round(rows: int, joined: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(merge, "_JOINED", joined)
+    monkeypatch.setattr(merge, "JOINED_FROM", joined)
     rng = random.Random(rows)
     for _ in range(20):
         ids = pd.Series([f"x{rng.randint(0, 50)}" for _ in range(rng.randint(0, 400))] + [None], dtype="string")

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ingest import resolve
 from ingest.resolve import Resolver
 from ingest.settings import IngestSettings
 from tests.ingest.test_resolve import KNOWN
@@ -50,8 +51,16 @@ def _rows(seed: int) -> list[tuple[str | None, str | None, str | None]]:
     return [(rng.choice(ids), rng.choice(names), rng.choice(usccs)) for _ in range(rng.randint(5, 120))]
 
 
+@pytest.fixture(params=["arrow", "duckdb"])
+def known_rows_in(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The rows known by id found by Arrow (few rows) or by DuckDB's joins (many): the same answer."""
+    if request.param == "duckdb":
+        monkeypatch.setattr(resolve, "JOINED_FROM", 0)
+    return str(request.param)
+
+
 @pytest.mark.parametrize("seed", range(40))
-def test_bulk_resolve_is_resolve_one_in_turn(seed: int) -> None:
+def test_bulk_resolve_is_resolve_one_in_turn(seed: int, known_rows_in: str) -> None:
     rows = _rows(seed)
     bulk = Resolver(KNOWN.copy(), IngestSettings(), other_ids={"P1"})
     loop = Resolver(KNOWN.copy(), IngestSettings(), other_ids={"P1"})
@@ -85,7 +94,7 @@ def test_a_later_name_carrying_an_earlier_externals_id_resolves_by_that_id() -> 
 
 
 @pytest.mark.parametrize("names", [None, ["华东精工", None, "", "华东精工", None]])
-def test_known_ids_only_are_reported_once_each_in_order(names: list[str | None] | None) -> None:
+def test_known_ids_only_are_reported_once_each_in_order(names: list[str | None] | None, known_rows_in: str) -> None:
     ids = pd.Series(["E2", "E1", "E2", "E3", "E1"], dtype="string", index=[9, 8, 7, 6, 5])
     resolver = Resolver(KNOWN.copy(), IngestSettings())
     resolved, why = resolver.resolve(ids, None if names is None else pd.Series(names, dtype="string", index=ids.index))
