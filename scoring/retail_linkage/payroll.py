@@ -19,14 +19,11 @@ from scoring.frame import empty_frame, interleave
 from scoring.retail_linkage.common import (
     Bar,
     ReasonSlot,
-    arrow,
     as_of_month,
     best_rows,
     clean,
     clip01,
     connect,
-    group_codes,
-    group_sums,
     kind_frame,
     lists_for,
     month_label,
@@ -67,19 +64,31 @@ SELECT employer_id, person_id, coalesce(amount, 0.0) AS amount,
 FROM payroll WHERE employer_id IS NOT NULL AND person_id IS NOT NULL
 """
 
-# The person's facts (all staff: the employer summary counts everyone) and the employer's
-# for each (employer, person) pair paid in the window.
+# Per (employer, person) pair paid in the window (an unparseable month left out): pay and rows
+# in the window, tenure from the first to the last month up to the window's end; then the
+# person's facts (all staff: the employer summary counts everyone) and the employer's. One
+# aggregation in DuckDB (20M-payment bundle, 24M payroll rows, one thread: 5 s; integer codes of
+# the pairs in Arrow and numpy took 15 s). `fsum` is a compensated sum, as pandas' group sums
+# that it replaced (equal to the last bit for 99.4% of the 2.2M pairs there, within 3e-11 for
+# the rest). Pairs in id order: the order of the rows no longer matters.
 _FEATURES_SQL = """
+WITH f AS (
+    SELECT employer_id, person_id, fsum(amount) FILTER (WHERE m >= $start) AS total,
+           count(*) FILTER (WHERE m >= $start) AS months_paid, CAST(max(m) - min(m) + 1 AS BIGINT) AS tenure_months
+    FROM pay WHERE m <= $end
+    GROUP BY employer_id, person_id
+    HAVING count(*) FILTER (WHERE m >= $start) > 0
+)
 SELECT f.employer_id, f.person_id, f.total, f.months_paid, f.tenure_months,
        p.name, coalesce(p.is_retail_client, false) AS is_retail_client, greatest(coalesce(p.aum, 0.0), 0.0) AS assets,
        lower(trim(p.tier)) AS tier, p.branch_id, p.manager_id,
        p.name IS NOT NULL AND NOT coalesce(p.do_not_contact, false) AS contactable,
        e.name AS employer_name, e.branch_id AS employer_branch, e.manager_id AS employer_manager_id,
        coalesce(e.is_client, false) AS employer_is_client
-FROM pairs f
+FROM f
 LEFT JOIN persons p ON p.id = f.person_id
 LEFT JOIN enterprises e ON e.id = f.employer_id
-ORDER BY f.seq
+ORDER BY f.employer_id, f.person_id
 """
 
 
@@ -135,8 +144,8 @@ def payroll_features(store: GraphStore, rs: RetailLinkageSettings, as_of: str | 
     is_retail_client, tier, name, branch_id, manager_id, contactable, employer_name,
     employer_branch, employer_manager_id, employer_is_client, window_start, window_end,
     window_months. All staff are kept here (the employer summary counts everyone);
-    `contactable` marks those who may be listed. Column-wise over the payroll facts (DuckDB,
-    Arrow and numpy); persons and employers joined in DuckDB.
+    `contactable` marks those who may be listed. One DuckDB query over the payroll facts, the
+    persons and the employers (`_FEATURES_SQL`), in (employer, person) order.
     """
     con, owned = opened(store, con)
     try:
@@ -152,24 +161,7 @@ def _features(con: duckdb.DuckDBPyConnection, rs: RetailLinkageSettings, as_of: 
     if window is None:
         return pd.DataFrame(), None
     start, end = window
-    # payroll rows up to the window's end, in the table's order (a filter keeps it): per
-    # (employer, person) pay and months in the window, and tenure (first to last month)
-    pay = arrow(con, "SELECT employer_id, person_id, m, amount FROM pay WHERE m <= $end", {"end": end})
-    codes, (employer, person) = group_codes(pay["employer_id"], pay["person_id"])
-    m = np.asarray(pay["m"].to_numpy(), dtype=np.int64)
-    n = len(employer)
-    first, last = np.full(n, np.iinfo(np.int64).max), np.full(n, np.iinfo(np.int64).min)
-    np.minimum.at(first, codes, m)
-    np.maximum.at(last, codes, m)
-    recent = m >= start
-    months_paid = np.bincount(codes[recent], minlength=n)
-    total = group_sums(np.asarray(pay["amount"].to_numpy(), dtype=np.float64)[recent], codes[recent], n)
-    paid = np.flatnonzero(months_paid > 0)
-    take = pa.array(paid)
-    con.register("pairs", pa.table({"seq": pa.array(np.arange(len(paid))), "employer_id": employer.take(take),
-                                    "person_id": person.take(take), "total": total[paid],
-                                    "months_paid": months_paid[paid], "tenure_months": (last - first + 1)[paid]}))
-    feats = query(con, _FEATURES_SQL)
+    feats = query(con, _FEATURES_SQL, {"start": start, "end": end})
     feats["avg_pay"] = feats["total"] / feats["months_paid"]
     feats["window_start"], feats["window_end"] = month_label(window[0]), month_label(window[1])
     feats["window_months"] = rs.payroll.window_months
