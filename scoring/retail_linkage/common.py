@@ -4,9 +4,9 @@ Inputs come from one DuckDB connection over the store (`connect`: the store's Pa
 the `people` who may be contacted and the `HOLDS_ROLE`, `PAYROLL` and `PAYS` edges); scores are
 computed column-wise (numpy, pandas columns) and each kind's rows become a columnar frame
 (`kind_frame`, see scoring/frame.py): evidence, reasons (template ids + parameters), products,
-path and details are built as whole columns, with no object per row. Sums use pandas'
-compensated summation in the facts' order (`group_codes`, `group_sums`), lists per row are
-built by Arrow (`lists_for`).
+path and details are built as whole columns, with no object per row. Sums that reach a point
+or a detail are compensated sums in DuckDB (`fsum`), lists per row are built by Arrow
+(`lists_for`).
 """
 
 from __future__ import annotations
@@ -52,8 +52,6 @@ __all__ = [
     "connect",
     "opened",
     "register_ids",
-    "group_codes",
-    "group_sums",
     "query",
     "run",
     "arrow",
@@ -149,34 +147,6 @@ def arrow(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any] | 
 def query(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """A query's result as a DataFrame (text as Arrow-backed strings, as `store.read` gives)."""
     return arrow(con, sql, params).to_pandas(types_mapper=_STRINGS.get)
-
-
-def group_codes(*keys: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, list[pa.Array]]:
-    """Integer group codes of rows keyed by one or more id columns (order of first appearance),
-    and the key values of each code. Column-wise: Arrow dictionary encoding, then numpy."""
-    encoded = [one_array(k).dictionary_encode() for k in keys]
-    combined = np.zeros(len(encoded[0]) if encoded else 0, dtype=np.int64)
-    for enc in encoded:
-        idx = np.asarray(pc.fill_null(enc.indices, len(enc.dictionary)).to_numpy(zero_copy_only=False), np.int64)
-        combined = combined * (len(enc.dictionary) + 1) + idx
-    codes, uniques = pd.factorize(combined)
-    values = []
-    rest = np.asarray(uniques, dtype=np.int64)
-    for enc in reversed(encoded):
-        size = len(enc.dictionary) + 1
-        values.append(pa.concat_arrays([enc.dictionary, pa.nulls(1, enc.dictionary.type)]).take(pa.array(rest % size)))
-        rest = rest // size
-    return codes, values[::-1]
-
-
-def group_sums(values: np.ndarray, codes: np.ndarray, n: int) -> np.ndarray:
-    """Per-group sums in row order with pandas' compensated summation (the totals the scalar
-    code gave, to the last bit, so rounded details and points do not move)."""
-    out = np.zeros(n)
-    if len(codes):
-        sums = pd.Series(values).groupby(codes).sum()
-        out[sums.index.to_numpy()] = sums.to_numpy()
-    return out
 
 
 def register_ids(con: duckdb.DuckDBPyConnection, name: str, ids: pd.Series) -> None:

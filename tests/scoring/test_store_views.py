@@ -11,7 +11,7 @@ import pytest
 
 from graph.networkx_store import NetworkxStore
 from scoring.features import node_codes, node_index, store_view, store_views
-from scoring.retail_linkage.common import first_of, group_codes, group_sums, list_lengths, lists_for
+from scoring.retail_linkage.common import first_of, list_lengths, lists_for
 
 PAYROLL = pd.DataFrame({"employer_id": ["E1", "E1", "E2", None], "person_id": ["P1", "P2", "P1", "P3"],
                         "month": ["2024-01", "2024-02", "2024-01", "2024-03"], "amount": [1.5, 2.5, None, 4.0]})
@@ -49,26 +49,6 @@ def test_lists_for_keeps_order_unique_and_limit():
     assert got.tolist() == [["a1"], ["b1"], []]
     assert list_lengths(got).tolist() == [1, 1, 0]
     assert first_of(got).tolist() == ["a1", "b1", pd.NA]
-
-
-def test_group_sums_are_pandas_sums_in_row_order():
-    rng = np.random.default_rng(3)
-    employer = pa.array(rng.choice(["E1", "E2", "E3"], 500).tolist())
-    person = pa.array(rng.choice(["P1", "P2"], 500).tolist())
-    amount = rng.uniform(0, 10_000, 500).round(2)
-    codes, (emp, per) = group_codes(employer, person)
-    got = group_sums(amount, codes, len(emp))
-    frame = pd.DataFrame({"e": employer.to_pylist(), "p": person.to_pylist(), "a": amount})
-    expected = frame.groupby(["e", "p"])["a"].sum()
-    for i, (e, p) in enumerate(zip(emp.to_pylist(), per.to_pylist(), strict=True)):
-        assert got[i] == expected[(e, p)]  # to the last bit
-    assert len(emp) == len(expected)
-
-
-@pytest.mark.parametrize("keys", [[], ["E1", None, "E1"]])
-def test_group_codes_of_missing_and_empty_keys(keys: list):
-    codes, (values,) = group_codes(pa.array(keys, pa.string()))
-    assert [values[c].as_py() for c in codes] == keys
 
 
 def test_cursors_of_the_shared_database_keep_their_views_apart_across_threads():
