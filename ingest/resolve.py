@@ -28,8 +28,7 @@ import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 
 from graph.arrays import one_array
-from graph.duck import duckdb_cursor
-from ingest.known import JOINED_FROM, Known
+from ingest.known import Known, known_rows
 from ingest.names import (
     block_columns,
     block_id,
@@ -297,7 +296,7 @@ class Resolver:
         given_id = cols[0]
         if given_id is not None:
             label = given_id if cols[1] is None else pc.coalesce(cols[1], given_id)
-            known, labels, first_ids = _known_rows(given_id, label, self._known_ids())
+            known, labels, first_ids = known_rows(given_id, label, self._known_ids())
             if len(labels):
                 rows = pd.RangeIndex(len(labels))
                 self._id_hits.append(pd.DataFrame({"source_name": from_arrow(labels, rows),
@@ -467,64 +466,6 @@ def _join(*parts: str | pa.Array) -> pa.Array:
     text = pa.large_string()
     return pc.binary_join_element_wise(*(pa.scalar(p, text) if isinstance(p, str) else p for p in parts),
                                        pa.scalar("", text))
-
-
-def _known_rows(ids: pa.Array, labels: pa.Array, known: pa.Array) -> tuple[np.ndarray, pa.Array, pa.Array]:
-    """Which rows' id is among the `known` ids (a bool per row), and the distinct labels of those
-    rows in the order they first appear, each with the id of its first row.
-
-    Many rows (`JOINED_FROM`): DuckDB's aggregate and hash joins on every core, the distinct
-    (id, label) pairs first (20M payees of 2.2M distinct ids against 2M enterprises, two cores:
-    2.9-3.3 s; Arrow's dictionary of the rows on one core 6.0-7.0 s). Fewer: each distinct id
-    looked up once, in one hash pass over the rows.
-    """
-    if len(ids) >= JOINED_FROM:
-        con = duckdb_cursor()
-        try:
-            asked = {"pos": pa.array(np.arange(len(ids), dtype=np.int64)), "v": ids}
-            con.register("asked", pa.table(asked if labels is ids else {**asked, "label": labels}))
-            con.register("known", pa.table({"id": known}))
-            # the distinct (id, label) pairs with their first row, then the few ids not known
-            con.register("pairs", con.sql(_PAIRS_SQL.format(label="v" if labels is ids else "label")).to_arrow_table())
-            unknown = con.sql(_UNKNOWN_ROWS_SQL).fetchnumpy()["pos"]
-            hits = con.sql(_FIRST_LABELS_SQL).to_arrow_table()
-        finally:
-            con.close()
-        mask = ids.is_valid().to_numpy(zero_copy_only=False)
-        mask[np.asarray(unknown, dtype=np.int64)] = False
-        return mask, _large(hits["label"]), _large(hits["id"])
-    encoded = pc.dictionary_encode(ids)
-    id_known = pc.is_in(encoded.dictionary, value_set=known)
-    mask = pc.fill_null(id_known.take(encoded.indices), False)
-    if not pc.any(mask).as_py():
-        empty = pa.array([], pa.large_string())
-        return mask.to_numpy(zero_copy_only=False), empty, empty
-    if labels is ids or not pc.any(pc.and_(mask, pc.not_equal(labels, ids))).as_py():
-        hits = encoded.dictionary.filter(id_known)  # each id is its own label, in first-appearance order
-        return mask.to_numpy(zero_copy_only=False), hits, hits
-    # each distinct label once, with the id of its first row: Arrow's dictionary is in
-    # first-appearance order, so a code's first row is where the running maximum grows
-    every = pc.all(mask).as_py()
-    named = pc.dictionary_encode(labels if every else pc.filter(labels, mask))
-    codes = named.indices.to_numpy(zero_copy_only=False)
-    grows = np.maximum.accumulate(codes)
-    first = np.flatnonzero(np.concatenate([[True], grows[1:] > grows[:-1]]))
-    return (mask.to_numpy(zero_copy_only=False), named.dictionary,
-            (ids if every else pc.filter(ids, mask)).take(pa.array(first)))
-
-
-_PAIRS_SQL = "SELECT v, {label} AS label, min(pos) AS first FROM asked WHERE v IS NOT NULL GROUP BY ALL"
-# the rows whose id is not known; the known rows' distinct labels in first-appearance order
-_UNKNOWN_ROWS_SQL = "SELECT pos FROM asked SEMI JOIN (SELECT DISTINCT v AS u FROM pairs ANTI JOIN known ON v = id) ON v = u"
-_FIRST_LABELS_SQL = """
-SELECT label, arg_min(v, first) AS id FROM pairs SEMI JOIN known ON v = id
-GROUP BY label ORDER BY min(first)
-"""
-
-
-def _large(values: pa.ChunkedArray) -> pa.Array:
-    arr = one_array(values)
-    return arr if arr.type == pa.large_string() else arr.cast(pa.large_string())
 
 
 def _blank_as_null(values: pa.Array) -> pa.Array:

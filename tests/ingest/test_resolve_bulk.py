@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ingest import resolve
+from ingest import known as known_keys
 from ingest.resolve import Resolver
 from ingest.settings import IngestSettings
 from tests.ingest.test_resolve import KNOWN
@@ -55,7 +55,7 @@ def _rows(seed: int) -> list[tuple[str | None, str | None, str | None]]:
 def known_rows_in(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """The rows known by id found by Arrow (few rows) or by DuckDB's joins (many): the same answer."""
     if request.param == "duckdb":
-        monkeypatch.setattr(resolve, "JOINED_FROM", 0)
+        monkeypatch.setattr(known_keys, "JOINED_FROM", 0)
     return str(request.param)
 
 
