@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.arrays import one_array
-from graph.duck import duckdb_cursor
+from graph.duck import own_database
 from ingest.arrow_text import few_among
 
 __all__ = ["Known", "JOINED_FROM", "known_rows"]
@@ -114,7 +114,7 @@ def known_rows(ids: pa.Array, labels: pa.Array, known: pa.Array) -> tuple[np.nda
     looked up once, in one hash pass over the rows.
     """
     if len(ids) >= JOINED_FROM:
-        con = duckdb_cursor()
+        con = own_database()  # its hash tables' memory goes back when it closes
         try:
             asked = {"pos": pa.array(np.arange(len(ids), dtype=np.int64)), "v": ids}
             con.register("asked", pa.table(asked if labels is ids else {**asked, "label": labels}))

@@ -216,15 +216,17 @@ def known_values(values: pd.Series, known: set[str] | pd.Series) -> pd.Series:
         hit = pc.is_in(column, value_set=ids if near is None else ids.filter(near))
         return pd.Series(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
     # many rows against many ids: DuckDB's hash joins on every core give the positions of the
-    # rows no id matches. More ids than rows are first cut down to those asked about (the
-    # 20M-payment bundle's 24M payroll rows against 10M persons: 2.7-3.5 s; one join of the rows
-    # with every id 4.1-4.4 s; Arrow's look-up of each distinct value, on one core, 11 s); fewer
-    # are joined as they are (10M persons against 2M enterprise ids: 0.4 s, cut down first 1.3-2.3 s)
+    # rows no id matches, the ids first cut down to those asked about (the 20M-payment bundle's
+    # 24M payroll rows against 10M persons: 2.7-3.5 s; one join of the rows with every id 4.1-4.4 s
+    # and 1 GB more; Arrow's look-up of each distinct value, on one core, 11 s). Ids fewer than a
+    # quarter of the rows are joined as they are (10M persons against 2M enterprise ids: 0.4 s,
+    # cut down first 1.3-2.3 s; 24M payroll rows against 2M employers: the same either way)
     con = duckdb_cursor()
     try:
         con.register("asked", pa.table({"pos": pa.array(np.arange(len(column), dtype=np.int64)), "v": column}))
         con.register("known", pa.table({"id": ids}))
-        unknown = con.sql(_UNKNOWN_SQL if len(ids) > len(column) else _UNKNOWN_OF_ALL_SQL).fetchnumpy()["pos"]
+        joined_whole = 4 * len(ids) < len(column)  # few ids for the rows: no cut-down (below)
+        unknown = con.sql(_UNKNOWN_OF_ALL_SQL if joined_whole else _UNKNOWN_SQL).fetchnumpy()["pos"]
     finally:
         con.close()
     hit = column.is_valid().to_numpy(zero_copy_only=False)
