@@ -120,14 +120,14 @@ def known_rows(ids: pa.Array, labels: pa.Array, known: pa.Array) -> tuple[np.nda
             con.register("asked", pa.table(asked if labels is ids else {**asked, "label": labels}))
             con.register("known", pa.table({"id": known}))
             # the distinct (id, label) pairs with their first row, then the few ids not known
-            con.register("pairs", con.sql(_PAIRS_SQL.format(label="v" if labels is ids else "label")).to_arrow_table())
+            con.execute(_PAIRS_SQL.format(label="v" if labels is ids else "label"))
             unknown = con.sql(_UNKNOWN_ROWS_SQL).fetchnumpy()["pos"]
             hits = con.sql(_FIRST_LABELS_SQL).to_arrow_table()
         finally:
             con.close()
         mask = ids.is_valid().to_numpy(zero_copy_only=False)
         mask[np.asarray(unknown, dtype=np.int64)] = False
-        return mask, _large(hits["label"]), _large(hits["id"])
+        return mask, one_array(hits["label"]), one_array(hits["id"])
     encoded = pc.dictionary_encode(ids)
     id_known = pc.is_in(encoded.dictionary, value_set=known)
     mask = pc.fill_null(id_known.take(encoded.indices), False)
@@ -148,7 +148,7 @@ def known_rows(ids: pa.Array, labels: pa.Array, known: pa.Array) -> tuple[np.nda
             (ids if every else pc.filter(ids, mask)).take(pa.array(first)))
 
 
-_PAIRS_SQL = "SELECT v, {label} AS label, min(pos) AS first FROM asked WHERE v IS NOT NULL GROUP BY ALL"
+_PAIRS_SQL = "CREATE TABLE pairs AS SELECT v, {label} AS label, min(pos) AS first FROM asked WHERE v IS NOT NULL GROUP BY ALL"
 # the rows whose id is not known; the known rows' distinct labels in first-appearance order
 _UNKNOWN_ROWS_SQL = "SELECT pos FROM asked SEMI JOIN (SELECT DISTINCT v AS u FROM pairs ANTI JOIN known ON v = id) ON v = u"
 _FIRST_LABELS_SQL = """
@@ -156,7 +156,3 @@ SELECT label, arg_min(v, first) AS id FROM pairs SEMI JOIN known ON v = id
 GROUP BY label ORDER BY min(first)
 """
 
-
-def _large(values: pa.ChunkedArray) -> pa.Array:
-    arr = one_array(values)
-    return arr if arr.type == pa.large_string() else arr.cast(pa.large_string())

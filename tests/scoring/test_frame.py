@@ -31,7 +31,6 @@ def test_interleave_keeps_row_order_then_slot_order_where_masks_hold() -> None:
     assert out.to_pylist() == [["a0", "b0"], ["b1"], ["a2", "b2"]]
 
 
-
 def test_interleave_builds_structs_from_columns_and_scalars() -> None:
     """Slots given as a struct's fields: a field that is a scalar in every slot (a label) and one
     that is a column in some slots give the same lists as whole struct columns interleaved."""
@@ -49,6 +48,7 @@ def test_interleave_builds_structs_from_columns_and_scalars() -> None:
              for f in (first, second)]
     assert out.equals(interleave(list(zip(masks, whole, strict=True)), 3))
     assert interleave([], 2, item).to_pylist() == [[], []] and interleave([], 2, item).type == pa.list_(item)
+
 
 def test_finalise_points_matches_the_scalar_rule() -> None:
     rng = random.Random(3)
