@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,7 +31,7 @@ import pyarrow.parquet as pq
 
 from graph.errors import StoreCorrupted
 from graph.nested import to_pandas
-from graph.schema import TABLES, TableData, conform_arrow, empty
+from graph.schema import TABLES, TableData, arrow_schema, conform_arrow, empty
 from graph.stage import Stage, arrow_columns
 from graph.store import GraphStore
 
@@ -232,6 +233,9 @@ class _ParquetStage(Stage):
         _write_parquet(data, self.folder / f"{name}.parquet")
         self.rows[name] = int(len(data))
 
+    def _put_parts(self, name: str, parts: Iterator[TableData]) -> None:
+        self.rows[name] = _write_parquet_parts(name, parts, self.folder / f"{name}.parquet")
+
     def _read_put(self, name: str, columns: list[str]) -> pa.Table:
         return _read_arrow(self.folder / f"{name}.parquet", name, columns)
 
@@ -282,6 +286,28 @@ def _write_parquet(data: TableData, dst: Path) -> None:
     pq.write_table(table, dst, **_parquet_options(dst.stem, table.schema))
     os.chmod(dst, 0o600)
     _fsync(dst)
+
+
+def _write_parquet_parts(name: str, parts: Iterator[TableData], dst: Path) -> int:
+    """Write table `name`'s parts (conformed) to one Parquet file, each part on a thread of its
+    own while the next is made (encoding frees the GIL); returns the rows written. Each part
+    starts a row group (a part's kind never shares one with the next: DuckDB skips them by kind)."""
+    schema = arrow_schema(name)
+    rows = 0
+    with pq.ParquetWriter(dst, schema, **_parquet_options(name, schema)) as out, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="write-parts") as pool:
+        writes = []
+        for part in parts:
+            table = part if isinstance(part, pa.Table) else conform_arrow(name, pa.Table.from_pandas(part, preserve_index=False))
+            rows += table.num_rows
+            if table.num_rows:  # an empty part would be an empty row group
+                writes.append(pool.submit(out.write_table, table.cast(schema)))
+            del table
+        for write in writes:  # in order; the first error raised
+            write.result()
+    os.chmod(dst, 0o600)
+    _fsync(dst)
+    return rows
 
 
 # tables with nested columns (`graph.nested`)

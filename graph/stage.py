@@ -22,7 +22,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, final
@@ -63,6 +63,16 @@ class Stage:
         self._open()
         checked = self.store._checked(name, data)
         self._put(name, checked)
+        if name not in self.names:
+            self.names.append(name)
+
+    @final
+    def put_parts(self, name: str, parts: Iterable[TableData]) -> None:
+        """Make the parts, one after the other, the new version's table `name` (each conformed
+        and validated like `write`), taking each part as soon as it is made: the embedded store
+        writes each part while the next is made (`graph.networkx_store`)."""
+        self._open()
+        self._put_parts(name, (self.store._checked(name, part) for part in parts))
         if name not in self.names:
             self.names.append(name)
 
@@ -114,6 +124,11 @@ class Stage:
     # ------------------------------------------- hooks (default: in memory)
     def _put(self, name: str, data: TableData) -> None:
         self._held[name] = data
+
+    def _put_parts(self, name: str, parts: Iterator[TableData]) -> None:
+        arrow = [part if isinstance(part, pa.Table) else arrow_columns(name, part, list(TABLES[name].columns))
+                 for part in parts]
+        self._put(name, pa.concat_tables(arrow) if arrow else arrow_schema(name).empty_table())
 
     def _read_put(self, name: str, columns: list[str]) -> pa.Table:
         return arrow_columns(name, self._held[name], columns)

@@ -14,7 +14,7 @@ ARCHITECTURE.md "Table semantics": one `edges` row per (src, dst, kind[, role]).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from graph.schema import arrow_schema, as_frame, conform, conform_arrow
 from graph.stage import arrow_columns
 from ingest.normalise import id_set
 
-__all__ = ["derive_edges", "derive_edge_table", "EdgesAhead", "derive_branches", "derive_managers", "frames_reader",
+__all__ = ["derive_edges", "derive_edge_table", "edge_parts", "EdgesAhead", "derive_branches", "derive_managers", "frames_reader",
            "month_of", "TableFile", "TableReader"]
 
 # Columns of a node or fact table as Arrow in the stored schema: `read(table, columns)`
@@ -150,10 +150,12 @@ def _money_edges(read: TableReader, own_bank_names: Iterable[str], files: TableF
 
 class EdgesAhead:
     """The edges of the money kinds whose fact tables are final, derived on a thread of their own
-    while the ingest reads on: `run_ingest` starts it once the payments are written (before the
-    payroll is read) and `derive_edge_table` takes what it made. At 20M payments these kinds
-    took ~25 s of the derive step (45 → 19 s), run at the end after everything else; beside the payroll's
-    read and merge (about 1.3 cores busy) they use the core left idle.
+    while the ingest goes on: `run_ingest` starts it once the payments are written (before the
+    payroll is read) and again once every fact table is read (the payroll's edges, beside the
+    merge's end and the node tables' writing), and `edge_parts` takes what it made. At 20M
+    payments the first kinds took ~25 s of the derive step (45 → 19 s), run at the end after
+    everything else; beside the payroll's read and merge (about 1.3 cores busy) they use the
+    core left idle.
 
     A context manager: leaving it (an ingest that failed or was cancelled) stops the thread (the
     running query interrupted, no next kind begun) and waits for it, so nothing reads the staged
@@ -161,30 +163,37 @@ class EdgesAhead:
 
     >>> with EdgesAhead() as ahead:                                          # doctest: +SKIP
     ...     ahead.start(["payments"], stage.read, own_banks, stage.parquet_file)
-    ...     edges = derive_edge_table(stage.read, own_banks, stage.parquet_file, ahead)
+    ...     stage.put_parts("edges", edge_parts(stage.read, own_banks, stage.parquet_file, ahead))
     """
 
     def __init__(self) -> None:
         self._pool: ThreadPoolExecutor | None = None
-        self._made: Future[dict[str, pa.Table]] | None = None
+        self._made: list[Future[dict[str, pa.Table]]] = []
+        self._started: set[str] = set()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._stopped = threading.Event()
         self._lock = threading.Lock()
 
     def start(self, final: Iterable[str], read: TableReader, own_bank_names: Iterable[str],
               files: TableFile | None = None) -> None:
-        """Derive the money kinds whose fact tables are all among `final` (once; nothing if none)."""
+        """Derive the money kinds whose fact tables are all among `final` and that no earlier
+        call started (nothing if none); the kinds of several calls run one after the other."""
         done = set(final)
-        kinds = [kind for kind, needs, _ in _MONEY_KINDS if set(needs) <= done]
-        if self._made is not None or not kinds:
+        kinds = [kind for kind, needs, _ in _MONEY_KINDS if set(needs) <= done and kind not in self._started]
+        if not kinds:
             return
+        self._started.update(kinds)
         self._pool = self._pool or ThreadPoolExecutor(max_workers=1, thread_name_prefix="edges-ahead")
-        self._made = self._pool.submit(_money_edges, read, list(own_bank_names), files, kinds, self)
+        self._made.append(self._pool.submit(_money_edges, read, list(own_bank_names), files, kinds, self))
 
     def take(self) -> dict[str, pa.Table]:
-        """The edges made ahead, by kind (empty if none were started); its error raised here."""
-        made, self._made = self._made, None
-        return {} if made is None else made.result()
+        """The edges made ahead, by kind (empty if none were started), waited for; the first error
+        raised here. A later `start` begins afresh."""
+        made, self._made, self._started = self._made, [], set()
+        edges: dict[str, pa.Table] = {}
+        for future in made:
+            edges.update(future.result())
+        return edges
 
     def running(self, con: duckdb.DuckDBPyConnection | None) -> None:
         """The connection of the kind being derived (None between kinds); stopped: raise."""
@@ -204,7 +213,7 @@ class EdgesAhead:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
-        self._made = None
+        self._made, self._started = [], set()
 
 
 def _source(con: duckdb.DuckDBPyConnection, name: str, read: TableReader, files: TableFile | None) -> None:
@@ -331,21 +340,34 @@ def derive_edge_table(read: TableReader, own_bank_names: Iterable[str],
                       files: TableFile | None = None, ahead: EdgesAhead | None = None) -> pa.Table:
     """`edges` from the node and fact tables that `read(table, columns)` gives
     as Arrow in the stored schema (`graph.stage.Stage.read`: the tables an ingest has put aside),
-    as an Arrow table in the stored schema (`GraphStore.write` writes them as they are). Where
+    as an Arrow table in the stored schema (`GraphStore.write` writes them as they are): the
+    parts of `edge_parts`, one after the other (no copy)."""
+    return pa.concat_tables(list(edge_parts(read, own_bank_names, files, ahead)))
+
+
+def edge_parts(read: TableReader, own_bank_names: Iterable[str],
+               files: TableFile | None = None, ahead: EdgesAhead | None = None) -> Iterator[pa.Table]:
+    """`edges` as parts in the stored order (by kind, then src, dst), each in the stored schema,
+    made as they are asked for: the kinds `ahead` derived already come first, taken from it, so
+    an ingest writes them (`graph.stage.Stage.put_parts`) while the later parts are made (at
+    20M payments the PAYS edges' 8 s of writing beside the payroll's 12 s of deriving). Where
     `files(table)` names a table's Parquet file (`graph.stage.Stage.parquet_file`), DuckDB scans
-    the money facts there instead. The kinds `ahead` derived already are taken from it."""
+    the money facts there instead. Every part is unique by (src, dst, kind, role) by construction
+    (facts are keyed), so no global de-duplication or sort is needed."""
+    own = list(own_bank_names)
     money = ahead.take() if ahead is not None else {}
-    rest = [kind for kind, _, _ in _MONEY_KINDS if kind not in money]
-    if rest:
-        money.update(_money_edges(read, own_bank_names, files, rest))
-    parts: list[pa.Table] = [money[kind] for kind, _, _ in _MONEY_KINDS]
+    for kind, _, _ in _MONEY_KINDS:
+        if kind not in money:
+            money.update(_money_edges(read, own, files, [kind]))
+        yield money.pop(kind)
     roles = read("roles", ["person_id", "enterprise_id", "role", "share_pct", "title", "first_on", "last_on"])
-    parts.append(_part("HOLDS_ROLE", {"src": roles["person_id"], "dst": roles["enterprise_id"], "role": roles["role"],
-                                      "share_pct": roles["share_pct"], "title": roles["title"],
-                                      "first_on": roles["first_on"], "last_on": roles["last_on"]}))
+    yield _part("HOLDS_ROLE", {"src": roles["person_id"], "dst": roles["enterprise_id"], "role": roles["role"],
+                               "share_pct": roles["share_pct"], "title": roles["title"],
+                               "first_on": roles["first_on"], "last_on": roles["last_on"]})
+    del roles
     mem = read("memberships", ["member_id", "association_id", "position"])
-    parts.append(_part("MEMBER_OF", {"src": mem["member_id"], "dst": mem["association_id"],
-                                     "position": mem["position"]}))
+    yield _part("MEMBER_OF", {"src": mem["member_id"], "dst": mem["association_id"], "position": mem["position"]})
+    del mem
     # each node table read once, with every column its edges need
     nodes = {"enterprises": read("enterprises", ["id", "parent_id", "manager_id", "branch_id"]),
              "persons": read("persons", ["id", "manager_id", "branch_id"]),
@@ -354,17 +376,13 @@ def derive_edge_table(read: TableReader, own_bank_names: Iterable[str],
     parent_id = ent["parent_id"]
     named = pc.and_(pc.is_in(parent_id, value_set=pc.unique(ent["id"])), pc.not_equal(parent_id, ent["id"]))
     parent = ent.filter(pc.fill_null(named, False))
-    parts.append(_part("PARENT_OF", {"src": parent["parent_id"], "dst": parent["id"]}))
+    yield _part("PARENT_OF", {"src": parent["parent_id"], "dst": parent["id"]})
     for table in ("enterprises", "persons"):
         managed = nodes[table].filter(pc.is_valid(nodes[table]["manager_id"]))
-        parts.append(_part("MANAGES", {"src": managed["manager_id"], "dst": managed["id"]}))
+        yield _part("MANAGES", {"src": managed["manager_id"], "dst": managed["id"]})
     for table in ("enterprises", "persons", "managers"):
         placed = nodes[table].filter(pc.is_valid(nodes[table]["branch_id"]))
-        parts.append(_part("IN_BRANCH", {"src": placed["id"], "dst": placed["branch_id"]}))
-    # every part is unique by (src, dst, kind, role) by construction (facts are keyed), and in a
-    # deterministic order, so no global de-duplication or sort is needed; the parts' chunks are
-    # put one after the other (no copy)
-    return pa.concat_tables(parts)
+        yield _part("IN_BRANCH", {"src": placed["id"], "dst": placed["branch_id"]})
 
 
 def frames_reader(tables: Mapping[str, pd.DataFrame]) -> TableReader:

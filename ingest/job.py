@@ -43,7 +43,7 @@ from graph.schema import FACT_TABLES, NODE_TABLES, conform
 from graph.settings import get_settings
 from graph.store import GraphStore
 from ingest.aliases import SENIORITY
-from ingest.derive import EdgesAhead, derive_edge_table
+from ingest.derive import EdgesAhead, edge_parts
 from ingest.facts import Merger, read_order
 from ingest.load import load_table, read_ahead
 from ingest.mapping import plan_bundle
@@ -138,6 +138,9 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
                         # the payments' last fact ids are hashed while their counterparties are resolved
                         merger.take(table, loaded, settle=_settle(ctx) if table == "payments" else None)
                     merging += time.perf_counter() - lap
+                # the fact tables read last (the payroll) are final: their edges are derived
+                # meanwhile, beside the merge's end and the node tables' writing
+                ahead.start(merger.done, staged.read, settings.own_bank_names, staged.parquet_file)
                 lap = time.perf_counter()
                 ctx.settle()
                 reading += time.perf_counter() - lap
@@ -162,8 +165,8 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
             writing = time.perf_counter() - lap
             lap = time.perf_counter()
             step("derive edges")
-            # always written, rebuilt from every fact
-            staged.put("edges", derive_edge_table(staged.read, settings.own_bank_names, staged.parquet_file, ahead))
+            # always written, rebuilt from every fact: each part written while the next is made
+            staged.put_parts("edges", edge_parts(staged.read, settings.own_bank_names, staged.parquet_file, ahead))
             release_memory()
             lap = _stage(summary, "derive edges", lap)
             step("commit version")

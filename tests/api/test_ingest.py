@@ -205,7 +205,7 @@ def test_a_job_cancelled_before_its_commit_leaves_the_store_as_it_was(setup, mon
     import ingest.job
 
     before = store.version
-    entered, release = _gated(monkeypatch, ingest.job, "derive_edge_table")
+    entered, release = _gated(monkeypatch, ingest.job, "edge_parts")
     h = auth(tokens["admin"])
     job_id = client.post("/ingest/path", headers=h, json={"path": "bundle", "score": False}).json()["id"]
     assert entered.wait(30)

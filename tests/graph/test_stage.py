@@ -3,6 +3,7 @@ tables wait in memory and are committed with one `_commit`, as one `write` would
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -135,3 +136,57 @@ def test_a_kept_answer_is_built_once_however_many_ask_at_once(tmp_path):
     for t in threads:
         t.join()
     assert got == [42] * 4 and built == [1]
+
+
+def _edge_parts() -> list[pa.Table]:
+    return [pa.table({"src": ["E1", "E2"], "dst": ["E2", "E3"], "kind": ["PAYS", "PAYS"], "amount": [5.0, 7.0]}),
+            pa.table({"src": ["E1"], "dst": ["E3"], "kind": ["BILL"], "amount": [9.0]}),
+            pa.table({"src": [], "dst": [], "kind": [], "amount": []},
+                     schema=pa.schema([("src", pa.string()), ("dst", pa.string()), ("kind", pa.string()),
+                                       ("amount", pa.float64())])),
+            pa.table({"src": ["P1"], "dst": ["E1"], "kind": ["HOLDS_ROLE"], "role": ["director"]})]
+
+
+def test_a_table_put_in_parts_is_the_parts_one_after_the_other(tmp_path: Path) -> None:
+    """`put_parts` (the ingest's derived edges) stores the parts' rows in their order, on the
+    embedded store (one Parquet file, each part starting a row group, written while the next part
+    is made) and on the default stage (held in memory) alike."""
+    whole = conform("edges", pa.concat_tables([p.select(["src", "dst", "kind"]) for p in _edge_parts()]).to_pandas())
+    for name, make in (("embedded", lambda s: s.stage("parts")), ("default", lambda s: Stage(s, "parts"))):
+        store = NetworkxStore(tmp_path / name)
+        made: list[int] = []
+
+        def parts(made: list[int]) -> Iterator[pa.Table]:
+            for number, part in enumerate(_edge_parts()):
+                made.append(number)  # made only when asked for
+                yield part
+
+        with make(store) as stage:
+            stage.put_parts("edges", parts(made))
+            assert made == [0, 1, 2, 3]
+            stage.commit()
+        stored = store.read("edges")
+        pd.testing.assert_frame_equal(stored[["src", "dst", "kind"]], whole[["src", "dst", "kind"]])
+        assert stored["amount"].tolist()[:3] == [5.0, 7.0, 9.0] and stored["role"].tolist()[3] == "director"
+        if name == "embedded":
+            path = tmp_path / name / store.manifest()["tables"]["edges"]["file"]
+            assert pq.ParquetFile(path).metadata.num_row_groups == 3  # the empty part adds none
+            assert store.manifest()["tables"]["edges"]["rows"] == 4
+
+
+def test_a_part_that_fails_leaves_no_table_and_no_files(tmp_path: Path) -> None:
+    """An error while the parts are made (the derive step ran out of memory) reaches the caller
+    once the parts already made are written; the stage is thrown away whole."""
+    import pytest
+
+    store = NetworkxStore(tmp_path / "s")
+    v1 = store.write({"enterprises": pd.DataFrame({"id": ["E1"], "name": ["甲"]})})
+
+    def parts() -> Iterator[pa.Table]:
+        yield _edge_parts()[0]
+        raise MemoryError("derive ran out of memory")
+
+    with pytest.raises(MemoryError), store.stage("fails") as stage:
+        stage.put_parts("edges", parts())
+    assert store.version == v1 and store.read("edges").empty
+    assert not any(p.name.startswith(".tmp-") for p in (tmp_path / "s" / "versions").iterdir())

@@ -183,6 +183,30 @@ def test_edges_derived_ahead_are_the_edges_derived_at_the_end() -> None:
         assert nothing_final.take() == {}
 
 
+def test_edges_ahead_started_again_derives_only_the_kinds_final_since() -> None:
+    """`run_ingest` starts `EdgesAhead` a second time once the payroll is read: only PAYROLL is
+    derived then (the first kinds are not read again), and `edge_parts` yields every kind's edges
+    in the stored order without deriving any itself."""
+    tables = _money_tables()
+    read = derive.frames_reader(tables)
+    expected = derive.derive_edge_table(read, ["本行"])
+    asked: list[str] = []
+
+    def reading(name: str, columns: list[str]) -> pa.Table:
+        asked.append(name)
+        return read(name, columns)
+
+    with derive.EdgesAhead() as ahead:
+        ahead.start(["payments", "bills", "endorsements"], reading, ["本行"])
+        ahead.start(["payments", "bills", "endorsements", "payroll"], reading, ["本行"])
+        parts = derive.edge_parts(reading, ["本行"], None, ahead)
+        got = pa.concat_tables(list(parts))
+    money = sorted(name for name in asked if name in ("payments", "bills", "endorsements", "payroll"))
+    assert money == ["bills", "bills", "endorsements", "payments", "payroll"]  # each kind derived once
+    assert got.equals(expected)
+    assert got.column("kind").to_pylist()[:4] == ["PAYS", "PAYS", "BILL", "PAYROLL"]
+
+
 def test_leaving_edges_ahead_stops_it_before_its_next_kind() -> None:
     """An ingest that fails or is cancelled leaves `EdgesAhead`: the kind being derived ends (its
     query interrupted), no later kind starts, and the thread is gone when the `with` ends."""

@@ -35,13 +35,21 @@ KILLER = textwrap.dedent("""
             os.kill(os.getpid(), signal.SIGKILL)  # no cleanup, no finally: like a power cut
 
     pq.write_table = write_then_die
+    real_close = pq.ParquetWriter.close
+
+    def close_then_die(self):  # a table written in parts (the derived `edges`)
+        real_close(self)
+        if sys.argv[3] == "edges" and Path(str(self.where)).name == "edges.parquet":
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    pq.ParquetWriter.close = close_then_die
     if sys.argv[3] == "derive":  # once every merged table is written aside: the derive step dies
         import ingest.job
 
         def die(*args, **kwargs):
             os.kill(os.getpid(), signal.SIGKILL)
 
-        ingest.job.derive_edge_table = die
+        ingest.job.edge_parts = die
     run_ingest(NetworkxStore(sys.argv[1]), Path(sys.argv[2]))
 """)
 
@@ -88,7 +96,7 @@ def test_a_failed_derive_leaves_the_previous_version_and_no_files(tmp_path: Path
     def fail(*args: object, **kwargs: object) -> None:
         raise MemoryError("derive ran out of memory")
 
-    monkeypatch.setattr("ingest.job.derive_edge_table", fail)
+    monkeypatch.setattr("ingest.job.edge_parts", fail)
     with pytest.raises(MemoryError):
         run_ingest(store, feb)
     assert store.version == version
