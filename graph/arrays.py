@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["one_array", "group_starts", "stable_order", "stable_sort"]
+__all__ = ["one_array", "group_starts", "stable_order", "stable_sort", "in_seq_order"]
 
 
 def one_array(values: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -75,3 +75,15 @@ def group_starts(keys: pa.Array | pa.ChunkedArray) -> np.ndarray:
         both_null = pc.and_(pc.is_null(keys[1:]), pc.is_null(keys[:-1]))
         starts[1:] = np.asarray(pc.and_not(differs, both_null).to_numpy(zero_copy_only=False), dtype=bool)
     return starts
+
+
+def in_seq_order(rows: pa.Table) -> pa.Table:
+    """`rows` in the order of their column ``seq`` (0, 1, 2 … each once), without it: as they
+    are where no thread reordered them (a check, no copy), else taken back into that order."""
+    seq = np.asarray(rows["seq"].to_numpy(), dtype=np.int64)
+    rows = rows.drop_columns(["seq"])
+    if np.array_equal(seq, np.arange(len(seq))):
+        return rows
+    place = np.empty(len(seq), dtype=np.int64)
+    place[seq] = np.arange(len(seq))
+    return rows.take(pa.array(place))

@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from graph.arrays import group_starts, one_array, stable_order, stable_sort
+from graph.arrays import group_starts, in_seq_order, one_array, stable_order, stable_sort
 
 
 def test_a_column_becomes_one_array_whatever_its_chunks():
@@ -42,3 +42,13 @@ def test_group_starts_mark_each_run_of_equal_values_and_of_nulls():
     assert group_starts(keys).tolist() == [True, False, True, False, True, True, False]
     assert group_starts(pa.array([], pa.string())).tolist() == []
     assert group_starts(pa.array([7])).tolist() == [True]
+
+
+def test_in_seq_order_puts_rows_back_in_the_order_of_seq_and_drops_it():
+    rows = pa.table({"seq": [2, 0, 3, 1], "id": ["c", "a", "d", "b"], "amount": [3.0, 1.0, 4.0, 2.0]})
+    back = in_seq_order(rows)
+    assert back.column_names == ["id", "amount"]
+    assert back["id"].to_pylist() == ["a", "b", "c", "d"] and back["amount"].to_pylist() == [1.0, 2.0, 3.0, 4.0]
+    ordered = pa.table({"seq": pa.chunked_array([[0, 1], [2]]), "id": ["a", "b", "c"]})
+    assert in_seq_order(ordered)["id"].to_pylist() == ["a", "b", "c"]  # already in order: as it is
+    assert in_seq_order(pa.table({"seq": pa.array([], pa.int64()), "id": pa.array([], pa.string())})).num_rows == 0

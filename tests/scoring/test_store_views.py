@@ -110,3 +110,43 @@ def test_node_codes_are_positions_in_the_index_and_minus_one_elsewhere():
     assert node_codes(index, ids).tolist() == expected
     assert node_codes(index, pd.Series(ids.to_pylist(), dtype="string")).tolist() == expected
     assert node_codes(index, pa.chunked_array([], pa.string())).dtype == np.int64
+
+
+def test_window_payments_are_the_window_s_known_payments_as_codes_in_table_order(tmp_path: Path):
+    """`window_payments` (DuckDB joins the ids with the index) gives what a filter of the rows in
+    their order and a look-up of each id give: unknown, missing and self payments left out, a
+    repeated index id coded by its first place, the other-bank flag of each kept payment."""
+    from graph.duck import duckdb_cursor
+    from scoring.features import other_bank_mask, window_payments
+
+    rng = np.random.default_rng(7)
+    n = 5000
+    ids = np.array([f"E{i}" for i in range(60)] + ["X1", None], dtype=object)
+    payments = pd.DataFrame({
+        "fact_id": [f"f{i}" for i in range(n)], "payer_id": rng.choice(ids, n), "payee_id": rng.choice(ids, n),
+        "amount": rng.choice([0.0, -5.0, 10.0, 123.45, 7.5], n),
+        "paid_on": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 400, n), unit="D"),
+        "payee_bank": rng.choice(["本行", "工行", "", None], n)})
+    store = NetworkxStore(tmp_path / "store")
+    store.write({"payments": payments})
+    index = node_index(pd.Series([f"E{i}" for i in range(50)] + ["E7"], dtype="string"))  # E7 twice: 7 wins
+    start, end = pd.Timestamp("2024-03-01"), pd.Timestamp("2024-12-01")
+    stored = store.read("payments")
+    src, dst = node_codes(index, stored["payer_id"]), node_codes(index, stored["payee_id"])
+    day = stored["paid_on"].to_numpy(dtype="datetime64[ns]")
+    keep = ((day > np.datetime64(start)) & (day < np.datetime64(end)) & (stored["amount"].to_numpy() > 0)
+            & (src >= 0) & (dst >= 0) & (src != dst))
+    assert 100 < keep.sum() < n and (src == 7).any() and not (src == 50).any()
+    con = duckdb_cursor()
+    before = con.execute("SELECT current_setting('threads')").fetchone()[0]
+    try:
+        for threads in (1, 2):
+            con.execute(f"SET threads = {threads}")
+            got = window_payments(store, index, start, end, ["本行"])
+            assert got["src"].tolist() == src[keep].tolist() and got["dst"].tolist() == dst[keep].tolist()
+            assert got["amount"].tolist() == stored["amount"].to_numpy()[keep].tolist()
+            assert (got["day"] == day[keep]).all()
+            assert got["other"].tolist() == other_bank_mask(stored["payee_bank"], ["本行"])[keep].tolist()
+    finally:
+        con.execute(f"SET threads = {before}")
+        con.close()
