@@ -156,18 +156,24 @@ def _money_tables() -> dict[str, pd.DataFrame]:
     return _tables(payments=payments, bills=bills, payroll=payroll)
 
 
-def test_edges_derived_ahead_are_the_edges_derived_at_the_end() -> None:
-    """The kinds whose fact tables are final are derived on `EdgesAhead`'s thread (PAYS, BILL and
-    ENDORSES here: the payroll is not among them) and the rest at the end: the same table, in the
-    same kind order, as deriving every kind at the end."""
-    tables = _money_tables()
-    read = derive.frames_reader(tables)
-    expected = derive.derive_edge_table(read, ["本行"])
+def _recording(read: derive.TableReader) -> tuple[derive.TableReader, list[str]]:
+    """`read`, and the names of the tables it was asked for (in order)."""
     asked: list[str] = []
 
     def reading(name: str, columns: list[str]) -> pa.Table:
         asked.append(name)
         return read(name, columns)
+
+    return reading, asked
+
+
+def test_edges_derived_ahead_are_the_edges_derived_at_the_end() -> None:
+    """The kinds whose fact tables are final are derived on `EdgesAhead`'s thread (PAYS, BILL and
+    ENDORSES here: the payroll is not among them) and the rest at the end: the same table, in the
+    same kind order, as deriving every kind at the end."""
+    read = derive.frames_reader(_money_tables())
+    expected = derive.derive_edge_table(read, ["本行"])
+    reading, asked = _recording(read)
 
     with derive.EdgesAhead() as ahead:
         ahead.start(["payments", "bills", "endorsements", "roles"], reading, ["本行"])
@@ -187,14 +193,9 @@ def test_edges_ahead_started_again_derives_only_the_kinds_final_since() -> None:
     """`run_ingest` starts `EdgesAhead` a second time once the payroll is read: only PAYROLL is
     derived then (the first kinds are not read again), and `edge_parts` yields every kind's edges
     in the stored order without deriving any itself."""
-    tables = _money_tables()
-    read = derive.frames_reader(tables)
+    read = derive.frames_reader(_money_tables())
     expected = derive.derive_edge_table(read, ["本行"])
-    asked: list[str] = []
-
-    def reading(name: str, columns: list[str]) -> pa.Table:
-        asked.append(name)
-        return read(name, columns)
+    reading, asked = _recording(read)
 
     with derive.EdgesAhead() as ahead:
         ahead.start(["payments", "bills", "endorsements"], reading, ["本行"])
