@@ -171,24 +171,23 @@ class FamilyWorkers:
 
 def _score_in_worker(store_blob: bytes, family: str, settings: Settings, target: Path, processes: int) -> float:
     """In a worker: one family's rows written to `target` (Arrow IPC); the seconds its scoring took."""
-    from scoring.run import collector_paused, family_frame, in_stored_order, write_unsorted
+    from scoring.run import collector_paused, family_frame, stored_rows
 
     store: GraphStore = pickle.loads(store_blob)  # noqa: S301 - our own snapshot, from the parent
     with override_settings(settings), collector_paused(), duckdb_threads(processes):
         try:
             frame, seconds = family_frame(store, family, settings.scoring)
             store.release_tables()
-            # the rows unsorted, then put in order here, a column at a time, once the frame is gone:
-            # the run's own process only maps them (putting them in order there, after its own
-            # families, took 13-17 s at 20M payments, while this worker was done and idle)
-            unsorted = target.with_name(f"{target.stem}.unsorted.arrow")
-            write_unsorted(frame, unsorted)
+            # the rows in their stored order, put so here, a column at a time, each of the frame's
+            # let go once taken: the run's own process only maps them (putting them in order
+            # there, after its own families, took 13-17 s at 20M payments, while this worker was
+            # done and idle)
+            frames = [frame]
             del frame
-            rows = in_stored_order(pa.ipc.open_file(pa.memory_map(str(unsorted))).read_all())
+            rows = stored_rows(frames)
             with pa.OSFile(str(target), "wb") as sink, pa.ipc.new_file(sink, rows.schema) as writer:
                 writer.write_table(rows)
             del rows
-            unsorted.unlink()
         except Exception as exc:
             raise _travelling(exc) from None
         return seconds

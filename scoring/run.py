@@ -3,8 +3,8 @@
 A family is a module `scoring.<family>` with a function
 ``score(store: GraphStore, settings: ScoringSettings) -> pa.Table | list[Prospect]``: a
 columnar frame (`scoring.frame`) or, for families not yet converted, `Prospect` objects.
-Ranking and the stored form are one DuckDB query; `scoring.stored` reads the stored rows back
-(pages filtered and sorted in SQL).
+Ranking is one DuckDB query on the narrow columns and Arrow puts the rows in that order
+(`stored_rows`); `scoring.stored` reads the stored rows back (pages filtered and sorted in SQL).
 """
 
 from __future__ import annotations
@@ -16,20 +16,19 @@ import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph import nested
+from graph.arrays import one_array
 from graph.errors import NotFound
 from graph.index_cache import copy_aside, stored_arrow
 from graph.progress import stages
-from graph.schema import FAMILIES, conform_arrow
+from graph.schema import FAMILIES, arrow_schema, conform_arrow
 from graph.settings import get_settings
 from graph.store import GraphStore
 from scoring.explain import Evidence, Prospect, Reason
@@ -77,78 +76,57 @@ def as_frame(result: pa.Table | Iterable[Prospect]) -> pa.Table:
     return result if isinstance(result, pa.Table) else from_prospects(result)
 
 
-# The stored form of the prospects table, as two named steps an analyst can read: the rank of
-# each row within its family and kind (best first, ties by id) and the order rows are stored
-# in, computed on the narrow columns only; then the rows in that order (`stored`: each row's
-# position), their nested columns kept as lists (`graph.nested`). Sorting the wide rows inside
-# the window query cost twice as much; an Arrow `take` of the rows afterwards held them twice.
+# The stored form of the prospects table, in two steps: the rank of each row within its family
+# and kind (best first, ties by id) and the order rows are stored in, one DuckDB query an analyst
+# can read, on the narrow columns only; then the rows put in that order by Arrow, a column at a
+# time (`stored_rows`), a missing list stored as an empty one and missing details as '{}', in
+# the stored schema. Sorting the wide rows in DuckDB instead (the frame's nested columns copied
+# into it and out again) cost 2.2x the time at 2M payments; in a scoring worker, streaming them
+# out of DuckDB unsorted and putting them in order from the file cost 2.5x and twice the writing.
 _ORDER_SQL = """
 SELECT seq, row_number() OVER (PARTITION BY family, kind ORDER BY score DESC, prospect_id, seq) AS rank
 FROM frame
 ORDER BY family, kind, rank
 """
-_STORED_SELECT = """
-SELECT family, kind, prospect_id, name, score, rank,
-       coalesce(reasons, []) AS reasons, coalesce(evidence, []) AS evidence, coalesce(path, []) AS path,
-       coalesce(suggested_products, []) AS suggested_products,
-       manager_id, branch_id, anchor_id, association_id, employer_id, is_deepening,
-       coalesce(details, '{}') AS details
-"""
-_STORED_SQL = _STORED_SELECT + "FROM frame JOIN stored USING (seq) ORDER BY stored.position"  # noqa: S608
-# The same rows unsorted, each with its rank and its place in the stored order: a scoring worker
-# writes them so (`write_unsorted`) and puts them in order (`in_stored_order`) once its frame is
-# freed (`scoring.parallel`). Sorting the wide rows is about half of this step's peak (at 2M payments
-# +0.63 GiB sorted, +0.35 for the projection unsorted and streamed): at 20M the referral worker
-# peaked at 8.8 GiB sorting them (the top of the whole run), at 3.8 GiB writing them unsorted.
-_UNSORTED_SQL = _STORED_SELECT + ", position FROM frame JOIN stored USING (seq)"  # noqa: S608
+_EMPTY_WHEN_MISSING = {"reasons": None, "evidence": None, "path": None, "suggested_products": None,
+                       "details": "{}"}  # None: an empty list
 
 
-def stored_rows(frame: pa.Table) -> pa.Table:
-    """The frame ranked within family and kind (best first, ties by id) in the stored form."""
+def stored_rows(frame: pa.Table | list[pa.Table]) -> pa.Table:
+    """The frame ranked within family and kind (best first, ties by id) in the stored form
+    (`graph.schema.arrow_schema("prospects")`).
+
+    Given in a one-item list, the frame is taken out of it and each of its columns is let go once
+    put in order: the peak is then the frame and one column, not the frame twice."""
+    if isinstance(frame, list):
+        frame = frame.pop()
+    schema = arrow_schema("prospects")
+    order, ranks = _stored_order(frame)
+    columns: list[pa.ChunkedArray | pa.Array] = []
+    for fld in schema:
+        if fld.name == "rank":
+            columns.append(ranks)
+            continue
+        values = frame[fld.name].take(order)
+        frame = frame.drop_columns([fld.name])
+        if fld.name in _EMPTY_WHEN_MISSING and values.null_count:
+            empty = _EMPTY_WHEN_MISSING[fld.name]
+            values = pc.fill_null(values, pa.scalar([] if empty is None else empty, values.type))
+        columns.append(values.cast(fld.type))
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _stored_order(frame: pa.Table) -> tuple[pa.Array, pa.Array]:
+    """The frame's rows in the stored order (their positions in the frame) and each one's rank."""
+    narrow = frame.select(["family", "kind", "prospect_id", "score"])
+    narrow = narrow.append_column("seq", pa.array(np.arange(len(frame), dtype=np.int64)))
     con = duckdb_cursor()
     try:
-        _ranked(con, frame)
-        return con.sql(_STORED_SQL).to_arrow_table()
+        con.register("frame", narrow)
+        order = con.sql(_ORDER_SQL).to_arrow_table()
     finally:
         con.close()
-
-
-def write_unsorted(frame: pa.Table, target: Path) -> None:
-    """`stored_rows(frame)` unsorted, each row with its `position` in the stored order, streamed
-    into the Arrow IPC file `target` (`in_stored_order` reads them back in order)."""
-    con = duckdb_cursor()
-    try:
-        _ranked(con, frame)
-        reader = con.sql(_UNSORTED_SQL).fetch_record_batch(65_536)
-        with pa.OSFile(str(target), "wb") as sink, pa.ipc.new_file(sink, reader.schema) as writer:
-            for batch in reader:
-                writer.write_batch(batch)
-    finally:
-        con.close()
-
-
-def in_stored_order(rows: pa.Table) -> pa.Table:
-    """Rows written by `write_unsorted` as `stored_rows` gives them: in the stored order, without
-    `position`; taken a column at a time, each let go once taken."""
-    where = np.empty(rows.num_rows, dtype=np.int64)
-    where[rows["position"].to_numpy()] = np.arange(rows.num_rows)
-    index = pa.array(where)
-    rows = rows.drop_columns(["position"])
-    taken = {}
-    for name in rows.column_names:
-        taken[name] = rows[name].take(index)
-        rows = rows.drop_columns([name])
-    return pa.table(taken)
-
-
-def _ranked(con: duckdb.DuckDBPyConnection, frame: pa.Table) -> None:
-    """Registers the frame (as `frame`, with `seq`) and its stored order (as `stored`: `seq`,
-    `position`, `rank`) in `con`."""
-    frame = frame.append_column("seq", pa.array(np.arange(len(frame), dtype=np.int64)))
-    con.register("frame", frame)
-    order = con.sql(_ORDER_SQL).to_arrow_table()
-    con.register("stored", pa.table({"seq": order["seq"], "position": pa.array(np.arange(len(order), dtype=np.int64)),
-                                     "rank": order["rank"]}))
+    return one_array(order["seq"]), one_array(order["rank"]).cast(pa.int64())
 
 
 def rank(prospects: list[Prospect] | pa.Table) -> pd.DataFrame:
@@ -160,10 +138,11 @@ def family_rows(store: GraphStore, family: str, settings: ScoringSettings) -> tu
     """One family's rows in the stored form (`stored_rows`) and the seconds its scoring took."""
     frame, seconds = family_frame(store, family, settings)
     # ranked within family and kind, so each family's rows take the stored form at once and
-    # its nested frame is freed before the next family scores (all frames held until the
-    # end added 0.4 GiB to the peak at 2M payments)
-    rows = stored_rows(frame)
+    # its nested frame is freed, a column at a time, before the next family scores (all frames
+    # held until the end added 0.4 GiB to the peak at 2M payments)
+    frames = [frame]
     del frame
+    rows = stored_rows(frames)
     store.release_tables()  # each family reads its own columns: free the last one's tables
     return rows, seconds
 

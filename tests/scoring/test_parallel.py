@@ -19,7 +19,7 @@ from graph.duck import duckdb_cursor
 from graph.errors import InvalidRequest
 from graph.index_cache import GRAPH_CACHES, warm_graph
 from graph.networkx_store import NetworkxStore
-from graph.schema import FAMILIES
+from graph.schema import FAMILIES, arrow_schema, conform_arrow
 from graph.settings import ScoringSettings
 from scoring.parallel import duckdb_threads, plan, process_count, worker_store
 
@@ -266,18 +266,45 @@ def test_warm_graph_builds_the_part_asked_for(demo_store: NetworkxStore, tmp_pat
         warm_graph(store, ("edges",))
 
 
-def test_a_workers_unsorted_rows_come_back_in_the_stored_order(demo_store: NetworkxStore, tmp_path: Path) -> None:
-    """A worker writes its family's stored rows unsorted with their places (`write_unsorted`);
-    put back in order (`in_stored_order`), in whatever order they were read, they are
-    `stored_rows`' rows."""
+# the stored form as one DuckDB query over the whole rows (the way `stored_rows` made it before
+# it put the rows in order with Arrow): the reference its rows must equal
+_SORTED_WHOLE_SQL = """
+SELECT family, kind, prospect_id, name, score, rank,
+       coalesce(reasons, []) AS reasons, coalesce(evidence, []) AS evidence, coalesce(path, []) AS path,
+       coalesce(suggested_products, []) AS suggested_products,
+       manager_id, branch_id, anchor_id, association_id, employer_id, is_deepening,
+       coalesce(details, '{}') AS details
+FROM (SELECT *, row_number() OVER (PARTITION BY family, kind ORDER BY score DESC, prospect_id, seq) AS rank
+      FROM frame)
+ORDER BY family, kind, rank
+"""
+
+
+@pytest.mark.parametrize("family", ["referral", "supply_chain"])
+def test_stored_rows_put_in_order_by_arrow_equal_the_rows_sorted_whole(demo_store: NetworkxStore, family: str) -> None:
+    """`stored_rows` ranks on the narrow columns and takes the wide ones into that order a
+    column at a time: the same rows as sorting them whole, whatever order the frame came in,
+    with missing lists stored empty and missing details as '{}'; given in a list, the frame is
+    taken out of it (its columns let go as they are taken)."""
     import numpy as np
     import pyarrow as pa
 
-    frame, _ = run.family_frame(demo_store, "referral", ScoringSettings())
-    run.write_unsorted(frame, tmp_path / "referral.arrow")
-    written = pa.ipc.open_file(pa.memory_map(str(tmp_path / "referral.arrow"))).read_all()
-    assert written.num_rows == frame.num_rows > 2
-    shuffled = written.take(pa.array(np.random.default_rng(7).permutation(written.num_rows)))
-    expected = run.stored_rows(frame)
-    assert not shuffled["prospect_id"].equals(expected["prospect_id"])  # the order is to be restored
-    assert run.in_stored_order(shuffled).equals(expected)
+    frame, _ = run.family_frame(demo_store, family, ScoringSettings())
+    assert frame.num_rows > 2
+    frame = frame.take(pa.array(np.random.default_rng(7).permutation(frame.num_rows)))
+    blank = np.zeros(frame.num_rows, dtype=bool)
+    blank[::3] = True  # some rows with no path and no details
+    for name in ("path", "details"):
+        at = frame.schema.get_field_index(name)
+        frame = frame.set_column(at, name, pa.array(frame[name].to_pylist(), frame.schema.field(name).type,
+                                                    mask=blank))
+    con = duckdb_cursor()
+    con.register("frame", frame.append_column("seq", pa.array(np.arange(frame.num_rows))))
+    expected = conform_arrow("prospects", con.sql(_SORTED_WHOLE_SQL).to_arrow_table())
+    con.close()
+    frames = [frame]
+    got = run.stored_rows(frames)
+    assert frames == []
+    assert got.equals(expected, check_metadata=True)
+    assert got.schema.equals(arrow_schema("prospects"), check_metadata=True)  # nothing left to conform
+    assert [] in got["path"].to_pylist() and "{}" in got["details"].to_pylist()
