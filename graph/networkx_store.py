@@ -289,9 +289,10 @@ def _write_parquet(data: TableData, dst: Path) -> None:
 
 
 def _write_parquet_parts(name: str, parts: Iterator[TableData], dst: Path) -> int:
-    """Write table `name`'s parts (conformed) to one Parquet file, each part on a thread of its
-    own while the next is made (encoding frees the GIL); returns the rows written. Each part
-    starts a row group (a part's kind never shares one with the next: DuckDB skips them by kind)."""
+    """Write table `name`'s parts (conformed: an Arrow part is in the stored schema already, as
+    in `_write_parquet`) to one Parquet file, each part on a thread of its own while the next is
+    made (encoding frees the GIL); returns the rows written. Each part starts a row group (a
+    part's kind never shares one with the next: DuckDB skips them by kind)."""
     schema = arrow_schema(name)
     rows = 0
     with pq.ParquetWriter(dst, schema, **_parquet_options(name, schema)) as out, \
@@ -301,7 +302,7 @@ def _write_parquet_parts(name: str, parts: Iterator[TableData], dst: Path) -> in
             table = part if isinstance(part, pa.Table) else conform_arrow(name, pa.Table.from_pandas(part, preserve_index=False))
             rows += table.num_rows
             if table.num_rows:  # an empty part would be an empty row group
-                writes.append(pool.submit(out.write_table, table.cast(schema)))
+                writes.append(pool.submit(out.write_table, table))
             del table
         for write in writes:  # in order; the first error raised
             write.result()

@@ -89,8 +89,7 @@ SELECT seq, row_number() OVER (PARTITION BY family, kind ORDER BY score DESC, pr
 FROM frame
 ORDER BY family, kind, rank
 """
-_EMPTY_WHEN_MISSING = {"reasons": None, "evidence": None, "path": None, "suggested_products": None,
-                       "details": "{}"}  # None: an empty list
+_EMPTY_WHEN_MISSING = {"reasons": [], "evidence": [], "path": [], "suggested_products": [], "details": "{}"}
 
 
 def stored_rows(frame: pa.Table | list[pa.Table]) -> pa.Table:
@@ -111,8 +110,7 @@ def stored_rows(frame: pa.Table | list[pa.Table]) -> pa.Table:
         values = frame[fld.name].take(order)
         frame = frame.drop_columns([fld.name])
         if fld.name in _EMPTY_WHEN_MISSING and values.null_count:
-            empty = _EMPTY_WHEN_MISSING[fld.name]
-            values = pc.fill_null(values, pa.scalar([] if empty is None else empty, values.type))
+            values = pc.fill_null(values, pa.scalar(_EMPTY_WHEN_MISSING[fld.name], values.type))
         columns.append(values.cast(fld.type))
     return pa.Table.from_arrays(columns, schema=schema)
 
