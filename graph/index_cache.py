@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from graph.adjacency import (
@@ -92,16 +91,20 @@ class NodeIndex:
                                                                                                  preserve_index=False)
             table.append(np.full(rows.num_rows, code, dtype=np.int8))
             pos.append(np.arange(rows.num_rows, dtype=np.int64))
-        all_ids = pa.chunked_array([chunk for name in NODE_TABLES for chunk in
-                                    pc.fill_null(tables[name]["id"].cast(pa.large_string()), "<NA>").chunks],
-                                   type=pa.large_string()).combine_chunks()
-        # the first row of each id: the first place its code (first-seen order) appears
-        codes = np.asarray(all_ids.dictionary_encode().indices.to_numpy(), dtype=np.int64)
-        first = np.zeros(len(codes), dtype=bool)
-        first[np.unique(codes, return_index=True)[1]] = True
-        keys = encode_arrow_ids(all_ids.filter(pa.array(first))) if first.any() else np.empty(0, dtype="S1")
+        all_ids = pa.chunked_array([chunk for name in NODE_TABLES
+                                    for chunk in tables[name]["id"].cast(pa.large_string()).chunks],
+                                   type=pa.large_string())
+        if len(all_ids) == 0:
+            return cls(np.empty(0, dtype="S1"), np.empty(0, dtype=np.int8), np.empty(0, dtype=np.int64), tables)
+        # sorted by a stable sort, the first of each run of equal ids is its first row in
+        # NODE_TABLES order: no hash pass over the ids (at 2M payments a third of the build)
+        keys = encode_arrow_ids(all_ids)  # nulls as "<NA>"
         order = np.argsort(keys, kind="stable")
-        return cls(keys[order], np.concatenate(table)[first][order], np.concatenate(pos)[first][order], tables)
+        keys = keys[order]
+        first = np.ones(len(keys), dtype=bool)
+        first[1:] = keys[1:] != keys[:-1]
+        order = order[first]
+        return cls(keys[first], np.concatenate(table)[order], np.concatenate(pos)[order], tables)
 
     def __len__(self) -> int:
         return len(self.keys)

@@ -160,6 +160,33 @@ def test_built_from_arrow_equals_built_from_a_frame():
     assert by_arrow.get("E1") == ("enterprises", 1) and by_arrow.get("P9") == ("persons", 0)
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_node_index_finds_each_ids_first_row_as_a_lookup_in_table_order_would(seed):
+    """Ids repeated within a table and across tables, missing ids, non-ASCII and prefixes of each
+    other: the index holds each id once, at its first row in NODE_TABLES order, sorted; an
+    unknown id is not found."""
+    import numpy as np
+    import pyarrow as pa
+
+    from graph.index_cache import NodeIndex
+    from graph.schema import NODE_TABLES
+
+    rng = random.Random(seed)
+    pool = ["E1", "E10", "E100", "企业乙", "企业", "P9", "a" * 40, "M1", "B1", None]
+    tables = {name: pa.table({"id": pa.array([rng.choice(pool) for _ in range(rng.randint(0, 12))], pa.string())})
+              for name in NODE_TABLES}
+    first: dict[str, tuple[str, int]] = {}
+    for name in NODE_TABLES:
+        for row, node_id in enumerate(tables[name]["id"].to_pylist()):
+            first.setdefault("<NA>" if node_id is None else node_id, (name, row))
+    index = NodeIndex.build(tables)
+    assert len(index) == len(first)
+    assert {node_id: index.get(node_id) for node_id in first} == first
+    assert index.get("E1000") is None and index.get("") is None
+    keys = index.arrays()["keys"]
+    assert np.all(keys[:-1] < keys[1:])  # sorted, each once
+
+
 def test_ids_laid_out_block_by_block_equal_encode_ids(monkeypatch: pytest.MonkeyPatch):
     import numpy as np
     import pyarrow as pa
