@@ -94,8 +94,6 @@ class NodeIndex:
         all_ids = pa.chunked_array([chunk for name in NODE_TABLES
                                     for chunk in tables[name]["id"].cast(pa.large_string()).chunks],
                                    type=pa.large_string())
-        if len(all_ids) == 0:
-            return cls(np.empty(0, dtype="S1"), np.empty(0, dtype=np.int8), np.empty(0, dtype=np.int64), tables)
         # sorted by a stable sort, the first of each run of equal ids is its first row in
         # NODE_TABLES order: no hash pass over the ids (at 2M payments a third of the build)
         keys = encode_arrow_ids(all_ids)  # nulls as "<NA>"

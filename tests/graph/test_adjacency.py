@@ -185,6 +185,8 @@ def test_node_index_finds_each_ids_first_row_as_a_lookup_in_table_order_would(se
     assert index.get("E1000") is None and index.get("") is None
     keys = index.arrays()["keys"]
     assert np.all(keys[:-1] < keys[1:])  # sorted, each once
+    empty = NodeIndex.build({name: tables[name].slice(0, 0) for name in NODE_TABLES})
+    assert len(empty) == 0 and empty.get("E1") is None
 
 
 def test_ids_laid_out_block_by_block_equal_encode_ids(monkeypatch: pytest.MonkeyPatch):
