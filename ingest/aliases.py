@@ -11,6 +11,8 @@ Examples:
     'director'
     >>> ZH_HEADERS["enterprises"]["name"]
     '企业名称'
+    >>> split_unit("注册资本（万元）")
+    ('注册资本', '万元')
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ __all__ = [
     "TITLE_WORDS",
     "OTHER_ROLE",
     "BLANK_ROLE",
+    "AMOUNT_COLUMNS",
+    "AMOUNT_UNITS",
+    "VALUE_UNIT_SUFFIX",
+    "unit_scale",
+    "split_unit",
 ]
 
 # The canonical input columns of every bundle table (DESIGN.md "Input bundle"), plus the
@@ -78,6 +85,28 @@ MERGED_REQUIRED: dict[str, tuple[str, ...]] = {
     "branches": ("name",),
 }
 
+# The money columns (CNY). Their plain numbers are in yuan unless a unit is named: in the value
+# ('12.5万元'), else in the column's header ('金额(万元)', `split_unit`) or a mapping's `units:`.
+AMOUNT_COLUMNS = ("registered_capital", "aum", "aum_prev", "amount")
+
+# The units an amount may be written in (NFKC, lower case) → yuan per unit. The currency's own
+# names are units of one: they say what the numbers are, not how large.
+AMOUNT_UNITS: dict[str, int] = {
+    "元": 1, "人民币元": 1, "千元": 1_000, "万元": 10_000, "万": 10_000, "人民币万元": 10_000,
+    "百万元": 1_000_000, "亿元": 100_000_000, "亿": 100_000_000,
+    "人民币": 1, "rmb": 1, "cny": 1, "yuan": 1, "¥": 1,
+}
+_UNITS_LONGEST_FIRST = sorted(AMOUNT_UNITS, key=len, reverse=True)
+# a value's own unit at its end ('12.5万元', '3千元'), the longest word first (the currency's
+# names are not units of a value: `ingest.normalise` removes them from values as noise)
+VALUE_UNIT_SUFFIX = "(" + "|".join(u for u in _UNITS_LONGEST_FIRST if AMOUNT_UNITS[u] != 1 or u.endswith("元")) + ")$"
+
+
+def unit_scale(unit: str) -> int | None:
+    """Yuan per `unit` ('万元' → 10000, 'CNY' → 1), or None for a word that is no unit."""
+    return AMOUNT_UNITS.get(unicodedata.normalize("NFKC", str(unit)).strip().lower())
+
+
 # The preferred Chinese header of each column (what a Chinese bank's export would say);
 # the demo generator writes these, and they are aliases below as well.
 ZH_HEADERS: dict[str, dict[str, str]] = {
@@ -115,7 +144,7 @@ _COMMON: dict[str, str] = {
     "客户名称": "name", "户名": "name",
     "统一社会信用代码": "uscc", "社会信用代码": "uscc", "信用代码": "uscc",
     "行业": "industry", "所属行业": "industry", "地区": "region", "区域": "region", "所在地区": "region",
-    "注册资本": "registered_capital", "注册资本万元": "registered_capital",
+    "注册资本": "registered_capital",
     "网点": "branch_id", "支行": "branch_id", "网点编号": "branch_id", "支行编号": "branch_id",
     "所属网点": "branch_id", "所属支行": "branch_id", "机构号": "branch_id", "机构编号": "branch_id",
     "客户经理": "manager_id", "客户经理编号": "manager_id", "管户经理": "manager_id", "客户经理工号": "manager_id",
@@ -197,6 +226,22 @@ def header_key(header: str) -> str:
     text = unicodedata.normalize("NFKC", str(header)).strip().lower().lstrip("\ufeff")
     text = re.sub(r"[\s_\-\.:：()（）\[\]【】*]+", "", text)
     return text
+
+
+def split_unit(header: str) -> tuple[str, str | None]:
+    """A header's lookup key (`header_key`) without the amount unit it ends with, and that unit:
+    '金额(万元)' → ('金额', '万元'), 'Amount (CNY)' → ('amount', 'cny'), '余额（单位：元）' → ('余额', '元').
+    A header with no unit, or nothing but one, is its key and None."""
+    key = header_key(header)
+    if key in AMOUNT_UNITS:
+        return key, None
+    for unit in _UNITS_LONGEST_FIRST:
+        if key.endswith(unit) and len(key) > len(unit):
+            base = key[: -len(unit)]
+            if base.endswith("单位") and len(base) > len("单位"):
+                base = base[: -len("单位")]
+            return base, unit
+    return key, None
 
 
 def _build() -> dict[str, dict[str, str]]:

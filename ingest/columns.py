@@ -2,6 +2,10 @@
 
 A source's `columns` (canonical → header in the file) wins; every other header is looked up
 in the built-in alias table. Headers nobody claims are ignored and listed in the summary.
+A money column's header may end with its unit ('金额(万元)', '注册资本（万元）', 'Amount (CNY)'):
+the header is found without it and the unit is returned with the frame, so the column's plain
+numbers are read in that unit (`ingest.aliases.split_unit`); a mapping's `units:` says it for a
+header that does not.
 Defaults fill columns the file lacks (and blanks in those it has); `strip` removes text.
 """
 
@@ -10,7 +14,16 @@ from __future__ import annotations
 import pandas as pd
 
 from graph.errors import InvalidData, InvalidMapping
-from ingest.aliases import MERGED_REQUIRED, REQUIRED, TABLE_COLUMNS, ZH_HEADERS, canonical_header, header_key
+from ingest.aliases import (
+    AMOUNT_COLUMNS,
+    MERGED_REQUIRED,
+    REQUIRED,
+    TABLE_COLUMNS,
+    ZH_HEADERS,
+    canonical_header,
+    header_key,
+    split_unit,
+)
 from ingest.mapping import Source
 from ingest.normalise import isin
 
@@ -27,14 +40,24 @@ def _lookup(table: str, header: str) -> str | None:
     return canonical_header(table, header) or EXTRA_HEADER_ALIASES.get(table, {}).get(header_key(header))
 
 
-def to_canonical(table: str, raw: pd.DataFrame, source: Source, label: str) -> tuple[pd.DataFrame, list[str]]:
-    """The file's frame with canonical column names; returns (frame, ignored headers)."""
+def _money_with_unit(table: str, header: str) -> tuple[str, str] | None:
+    """(the money column, the unit) a header names with its unit ('金额(万元)'), else None."""
+    base, unit = split_unit(header)
+    found = _lookup(table, base) if unit is not None else None
+    return (found, unit) if found in AMOUNT_COLUMNS and unit is not None else None
+
+
+def to_canonical(table: str, raw: pd.DataFrame, source: Source, label: str
+                 ) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
+    """The file's frame with canonical column names; returns (frame, ignored headers, the unit
+    of each money column whose header or mapping names one)."""
     headers = list(raw.columns)
     by_key: dict[str, str] = {}
     for h in headers:
         by_key.setdefault(header_key(h), h)
     out: dict[str, pd.Series] = {}
     used: set[str] = set()
+    units: dict[str, str] = {}
     for canon, wanted in source.columns.items():
         header: str | None = wanted if wanted in raw.columns else by_key.get(header_key(wanted))
         if header is None:
@@ -42,16 +65,24 @@ def to_canonical(table: str, raw: pd.DataFrame, source: Source, label: str) -> t
                                  f"its headers are: {', '.join(map(str, headers))[:400]}")
         out[canon] = raw[header]
         used.add(header)
+        unit = split_unit(header)[1] if canon in AMOUNT_COLUMNS else None
+        if unit is not None:
+            units[canon] = unit
     # when two headers claim one column (企业名称 and 姓名 both mean a name), the table's own
     # header (its canonical or preferred Chinese name) wins over a generic alias
     preferred = {header_key(h) for h in (*TABLE_COLUMNS[table], *ZH_HEADERS.get(table, {}).values())}
     for header in sorted(headers, key=lambda h: header_key(h) not in preferred):
         if header in used:
             continue
-        found = _lookup(table, header)
+        found, unit = _lookup(table, header), None
+        if found is None:
+            found, unit = _money_with_unit(table, header) or (None, None)
         if found is not None and found not in out:
             out[found] = raw[header]
             used.add(header)
+            if unit is not None:
+                units[found] = unit
+    units.update({col: unit for col, unit in source.units.items() if col in out})  # the mapping's word wins
     ignored = [str(h) for h in headers if h not in used]
     frame = pd.DataFrame(out, index=raw.index)
     for col, value in source.defaults.items():
@@ -84,4 +115,4 @@ def to_canonical(table: str, raw: pd.DataFrame, source: Source, label: str) -> t
         raise InvalidData(f"{label}: table {table} lacks required column(s) {', '.join(missing)}; "
                           f"the file's headers are: {', '.join(map(str, headers))[:400]} "
                           "(rename them with a mapping file, or give a constant in `defaults`)")
-    return frame, ignored
+    return frame, ignored, units

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.errors import InvalidMapping
+from ingest.aliases import unit_scale
 from ingest.columns import to_canonical
 from ingest.distinct import mix64, repeats
 from ingest.mapping import Source, source_files
@@ -197,10 +198,14 @@ def _load_source(table: str, number: int, source: Source, ctx: Context, frames: 
         for bad in raw.bad_rows:
             ctx.rejects.add(table, label, pd.Series([bad.row], dtype="Int64"), "(row)",
                             pd.Series([bad.text]), bad.reason, ROW_REJECTED)
-        canonical, ignored = to_canonical(table, raw.frame, source, label)
+        canonical, ignored, units = to_canonical(table, raw.frame, source, label)
         if ignored:
             ctx.ignored[label] = ignored
             log.info("%s: ignored columns %s", label, ", ".join(ignored))
+        scaled = {col: unit for col, unit in units.items() if unit_scale(unit) != 1}
+        if scaled:
+            ctx.units[label] = scaled
+            log.info("%s: amounts in their stated units: %s", label, ", ".join(f"{col} {unit}" for col, unit in scaled.items()))
         digests = None
         if hasher is not None:
             for earlier in ids:  # the file before is hashed first: one file's text held at a time
@@ -209,7 +214,7 @@ def _load_source(table: str, number: int, source: Source, ctx: Context, frames: 
             # hashed on a second thread while this one validates (Arrow's kernels free the GIL)
             digests = hasher.submit(_digests, _fields(canonical, _FACT_FIELDS), len(canonical),
                                     _file_key(raw.path, source))
-        rows = validate_rows(table, canonical, raw.rows, source, label, ctx)
+        rows = validate_rows(table, canonical, raw.rows, source, label, ctx, units)
         kept_all = len(rows) == len(raw.rows)  # no row rejected: nothing to pick
         rows["_file"] = _repeated(label, rows.index)
         rows["_row"] = raw.rows.to_numpy() if kept_all else raw.rows.loc[rows.index].to_numpy()

@@ -13,6 +13,7 @@ A mapping file says, per table, which sources its rows come from::
           strip: {member_name: [" (member)", " (supporter)"]}   # text removed from values
           nulls: {payee_id: [ONETIME]}      # values that mean "none" (then the name decides)
           negative_amounts: keep            # credits net against payments (default: reject the row)
+          units: {amount: 万元}              # the unit of a money column's plain numbers (元, 千元, 万元, 亿元 …)
       associations:
         - rows: [{association_id: CNCF, name: Cloud Native Computing Foundation}]   # inline rows
 
@@ -31,7 +32,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from graph.errors import InvalidMapping, NotFound
-from ingest.aliases import TABLE_COLUMNS
+from ingest.aliases import AMOUNT_COLUMNS, AMOUNT_UNITS, TABLE_COLUMNS, unit_scale
 from ingest.readers import SUFFIXES
 
 __all__ = ["Source", "Mapping", "load_mapping", "plan_bundle", "source_files", "TABLE_ORDER"]
@@ -60,6 +61,7 @@ class Source(BaseModel):
     strip: dict[str, list[str]] = Field(default_factory=dict)
     nulls: dict[str, list[str]] = Field(default_factory=dict)
     negative_amounts: Literal["reject", "keep"] = "reject"
+    units: dict[str, str] = Field(default_factory=dict)
     base: Path = Field(default=Path("."), exclude=True)
 
     @model_validator(mode="after")
@@ -73,6 +75,17 @@ class Source(BaseModel):
     def _values_as_text(cls, v: Any) -> Any:
         if isinstance(v, dict):
             return {str(k): {str(a): str(b) for a, b in (m or {}).items()} for k, m in v.items()}
+        return v
+
+    @field_validator("units", mode="before")
+    @classmethod
+    def _known_units(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            for col, unit in v.items():
+                if unit_scale(str(unit)) is None:
+                    raise ValueError(f"{unit!r} (for {col}) is not a unit of money; "
+                                     f"use one of {', '.join(AMOUNT_UNITS)}")
+            return {str(k): str(u) for k, u in v.items()}
         return v
 
     @field_validator("columns", mode="before")
@@ -124,6 +137,11 @@ def load_mapping(path: Path) -> Mapping:
                 if col not in allowed:
                     raise InvalidMapping(f"{path.name}: table {table}: {col!r} is not a column of {table} "
                                          f"(columns: {', '.join(sorted(allowed))})")
+            for col in source.units:
+                if col not in allowed or col not in AMOUNT_COLUMNS:
+                    money = [c for c in AMOUNT_COLUMNS if c in allowed]
+                    raise InvalidMapping(f"{path.name}: table {table}: units: {col!r} is not a money column of "
+                                         f"{table} (money columns: {', '.join(money) or 'none'})")
     return mapping
 
 

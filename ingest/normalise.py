@@ -28,6 +28,7 @@ import pyarrow.compute as pc
 
 from graph.arrays import one_array
 from graph.duck import own_database
+from ingest.aliases import AMOUNT_UNITS, VALUE_UNIT_SUFFIX
 from ingest.arrow_text import (
     bytes_within,
     from_arrow,
@@ -244,14 +245,19 @@ def _digits_and_points(arr: pa.Array | pa.ChunkedArray) -> bool:
     return bool(shortest >= 1 and longest <= 15 and bytes_within(arr, ord("."), ord("9"), but=ord("/")))
 
 
-def to_amount(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Amounts with thousands separators, currency signs, 元 or 万元 (×10,000) → float.
+def to_amount(s: pd.Series, scale: int = 1) -> tuple[pd.Series, pd.Series]:
+    """Amounts with thousands separators, currency signs and units (元, 万元 = ×10,000, 亿元 …,
+    `ingest.aliases.AMOUNT_UNITS`) → yuan, as float. `scale`: yuan per plain number (10,000 for a
+    column whose header says 万元); a value's own unit wins over it. Scaled amounts are rounded
+    to the fen, so 3.55 万元 is 35,500.00 and not 35,499.999….
 
     Plain numbers (the bulk) are parsed by Arrow; only the values left unparsed are looked at
-    again (blank or not, then the spellings with separators, signs and 万)."""
+    again (blank or not, then the spellings with separators, signs and units)."""
     text = s.astype("string")
     values = _plain_amounts(text)
-    bad = np.isinf(values)  # "1e999": a number, but no amount
+    if scale != 1:
+        values = np.round(values * scale, 2)
+    bad = np.isinf(values)  # "1e999" (or a number too large once scaled): a number, but no amount
     values[bad] = np.nan
     missing = np.flatnonzero(np.isnan(values) & ~bad)
     if len(missing):
@@ -262,11 +268,12 @@ def to_amount(s: pd.Series) -> tuple[pd.Series, pd.Series]:
             rest = rest.str.replace(_MONEY_NOISE, "", regex=True)
             negative = rest.str.match(r"^\(.*\)$").fillna(False)
             rest = rest.str.strip("()")
-            wan = rest.str.endswith("万元").fillna(False) | rest.str.endswith("万").fillna(False)
-            rest = rest.str.replace(r"(万元|万|元)$", "", regex=True)
-            parsed = pd.to_numeric(rest, errors="coerce")
-            parsed = parsed.where(~wan, parsed * 10_000).where(~negative, -parsed)
-            values[todo] = parsed.astype("float64").to_numpy()
+            unit = rest.str.extract(VALUE_UNIT_SUFFIX, expand=False)
+            per = unit.map(AMOUNT_UNITS).astype("Float64").fillna(scale).to_numpy(dtype="float64")
+            rest = rest.str.replace(VALUE_UNIT_SUFFIX, "", regex=True)
+            parsed = pd.to_numeric(rest, errors="coerce").astype("float64").to_numpy()
+            parsed = np.where(per != 1, np.round(parsed * per, 2), parsed)
+            values[todo] = np.where(negative.to_numpy(dtype=bool), -parsed, parsed)
             values[todo[~np.isfinite(values[todo])]] = np.nan
             bad[todo] = np.isnan(values[todo])
     return pd.Series(values, index=text.index), pd.Series(bad, index=text.index)

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from graph.vocabulary import neutralise_formulas
+from ingest.aliases import unit_scale
 from ingest.normalise import mask_id_numbers, mask_phones, scrub_pii_series
 
 __all__ = ["Rejects", "IngestSummary", "neutralise", "write_report_csv", "REJECT_COLUMNS", "ROW_REJECTED",
@@ -108,6 +109,11 @@ class Rejects:
         return sum(len(p) for p in self._parts)
 
 
+def _files_text(files: list[str]) -> str:
+    """One file's name, or how many files and the first one's."""
+    return files[0] if len(files) == 1 else f"{len(files)} files ({files[0]} …)"
+
+
 @dataclass
 class IngestSummary:
     """What an ingest did; `render()` is the summary the CLI prints."""
@@ -124,6 +130,7 @@ class IngestSummary:
     seconds: float = 0.0
     files: list[str] = field(default_factory=list)
     ignored_columns: dict[str, list[str]] = field(default_factory=dict)
+    amount_units: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> money column -> unit (not yuan)
     new_facts: int = 0
     alerts: int = 0
     stage_seconds: dict[str, float] = field(default_factory=dict)
@@ -160,8 +167,13 @@ class IngestSummary:
         for file, columns in self.ignored_columns.items():
             by_columns.setdefault(tuple(columns), []).append(file)
         for ignored, files in by_columns.items():
-            where = files[0] if len(files) == 1 else f"{len(files)} files ({files[0]} …)"
-            lines.append(f"  columns ignored in {where}: {', '.join(ignored)[:200]}")
+            lines.append(f"  columns ignored in {_files_text(files)}: {', '.join(ignored)[:200]}")
+        by_units: dict[tuple[tuple[str, str], ...], list[str]] = {}
+        for file, units in self.amount_units.items():
+            by_units.setdefault(tuple(units.items()), []).append(file)
+        for units_of, files in by_units.items():
+            lines.append(f"  amounts scaled by their stated unit in {_files_text(files)}: "
+                         + ", ".join(f"{col} {unit} (×{unit_scale(unit) or 1:,})" for col, unit in units_of))
         if self.version:
             lines.append(f"store version {self.version} ({self.new_facts:,} new facts) in {self.seconds:.1f}s")
         if self.alerts:

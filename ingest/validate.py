@@ -18,7 +18,15 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from ingest.aliases import BLANK_ROLE, MERGED_REQUIRED, REQUIRED, canonical_value, classify_title
+from ingest.aliases import (
+    AMOUNT_COLUMNS,
+    BLANK_ROLE,
+    MERGED_REQUIRED,
+    REQUIRED,
+    canonical_value,
+    classify_title,
+    unit_scale,
+)
 from ingest.arrow_text import from_arrow, to_arrow
 from ingest.distinct import Distinct, repeats
 from ingest.mapping import Source
@@ -57,7 +65,6 @@ KEYS: dict[str, tuple[str, ...]] = {
 }
 _BOOL = ("is_client", "is_credit_client", "is_retail_client", "do_not_contact")
 _DATE = ("opened_on", "paid_on", "issued_on", "due_on", "endorsed_on", "reported_on")
-_AMOUNT = ("registered_capital", "aum", "aum_prev", "amount")
 _VALUES = {"role": "role", "position": "position", "tier": "tier", "member_kind": "member_kind"}
 _STRICT_VALUES = ("position", "member_kind")  # an unknown value rejects the row; a role title never does
 # Odd text that is kept (and flagged): control characters are removed by `clean_text`, bidi
@@ -81,6 +88,7 @@ class Context:
     rejects: Rejects = field(default_factory=Rejects)
     root: Path = Path(".")
     ignored: dict[str, list[str]] = field(default_factory=dict)
+    units: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> money column -> unit (not yuan)
     titles: list[pd.Series] = field(default_factory=list)  # rows per (role, title) of each roles source
     defer_fact_ids: bool = False  # `load.load_table` leaves the last fact ids to `settle`
     pending: list[Callable[[], None]] = field(default_factory=list)
@@ -165,8 +173,9 @@ def _value_kind(table: str, col: str) -> str | None:
 
 
 def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source, file: str,
-                  ctx: Context) -> pd.DataFrame:
+                  ctx: Context, units: dict[str, str] | None = None) -> pd.DataFrame:
     """Typed canonical rows of one source; rejected rows removed and reported in `ctx.rejects`.
+    `units`: the unit a money column's plain numbers are in ('万元'; default yuan).
 
     Each column is normalised and checked over its distinct values (`Distinct`), then the
     results and the masks of the values to report are taken back to the rows.
@@ -239,8 +248,8 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
             out, bad = to_month(text)
             report(bad, col, "not a month (YYYY-MM)", need)
             df[col] = column.spread(out)
-        elif col in _AMOUNT:
-            out, bad = to_amount(text)
+        elif col in AMOUNT_COLUMNS:
+            out, bad = to_amount(text, unit_scale((units or {}).get(col, "元")) or 1)
             report(bad, col, "not an amount", need)
             if col != "amount" or source.negative_amounts == "reject":
                 neg = (out < 0).fillna(False)

@@ -58,6 +58,7 @@ def test_the_mapping_in_docs_ingest_md_works_as_written(store: NetworkxStore,
     assert store.read("roles").set_index("person_id")["role"].to_dict() == {"X1": "executive", "X2": "director"}
     pays = store.read("payments")
     assert len(pays) == 2 and "Widgets" in set(ent["name"])  # " (member)" stripped, ONETIME is no id
+    assert sorted(pays["amount"]) == [250.0, 1000.0] and summary.amount_units == {}  # `units: {amount: 元}`
 
 
 def test_a_second_source_adds_flags_from_an_xlsx_without_names(store: NetworkxStore,

@@ -1,0 +1,106 @@
+"""Money in the unit its export states: a header's unit ('金额(万元)') or a mapping's `units:`
+scales the column's plain numbers; a value's own unit ('12.5万元') wins over both."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from graph.errors import InvalidMapping
+from graph.networkx_store import NetworkxStore
+from ingest.aliases import split_unit, unit_scale
+from ingest.job import run_ingest
+from ingest.mapping import load_mapping
+from ingest.normalise import to_amount
+
+
+@pytest.mark.parametrize(("header", "split"), [
+    ("金额(万元)", ("金额", "万元")),
+    ("注册资本（万元）", ("注册资本", "万元")),
+    ("交易金额（人民币万元）", ("交易金额", "人民币万元")),
+    ("余额（单位：元）", ("余额", "元")),
+    ("Amount (CNY)", ("amount", "cny")),
+    ("金额百万元", ("金额", "百万元")),
+    ("金额", ("金额", None)),
+    ("万元", ("万元", None)),  # nothing but a unit: not split
+    ("payee_name", ("payeename", None)),
+])
+def test_a_header_splits_into_its_name_and_unit(header: str, split: tuple[str, str | None]) -> None:
+    assert split_unit(header) == split
+
+
+def test_units_scale_plain_numbers_and_a_value_keeps_its_own() -> None:
+    text = pd.Series(["500", "3.55", "12.35", "12.5万元", "800元", "1.2亿", "(2)", "待定", "", "1e305"],
+                     dtype="string")
+    values, bad = to_amount(text, unit_scale("万元") or 1)
+    assert values.tolist()[:7] == [5_000_000.0, 35_500.0, 123_500.0, 125_000.0, 800.0, 120_000_000.0, -20_000.0]
+    assert bad.tolist() == [False] * 7 + [True, False, True]  # 1e305 万元 is too large a number
+    plain, _ = to_amount(text)  # yuan: as before
+    assert plain.tolist()[:3] == [500.0, 3.55, 12.35]
+    assert unit_scale("ＣＮＹ") == 1 and unit_scale("千元") == 1_000 and unit_scale("斤") is None
+
+
+def test_headers_with_units_are_read_in_them(store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
+    bundle = make_bundle({
+        "enterprises.csv": "企业编号,企业名称,注册资本(万元),是否我行客户\nE1,甲公司,500,是\nE2,乙公司,12.5万元,否\n",
+        "persons.csv": "客户编号,姓名,金融资产（万元）,上期金融资产（万元）\nP1,张三,4.5,6\n",
+        "payments.csv": "付款人编号,收款人名称,金额（万元）,交易日期\nE1,乙公司,3.5,2024-01-02\n",
+        "payroll.csv": "代发单位编号,员工编号,代发月份,代发金额（元）\nE1,P1,2024-01,8000\n",
+    })
+    summary = run_ingest(store, bundle)
+    assert summary.rejected == 0
+    capital = store.read("enterprises").set_index("id")["registered_capital"]
+    assert capital.to_dict() == {"E1": 5_000_000.0, "E2": 125_000.0}
+    person = store.read("persons").iloc[0]
+    assert (person["aum"], person["aum_prev"]) == (45_000.0, 60_000.0)  # below the 5万元 threshold, as stated
+    assert store.read("payments")["amount"].tolist() == [35_000.0]
+    assert store.read("payroll")["amount"].tolist() == [8_000.0]  # 元: no scaling, nothing to report
+    assert summary.amount_units == {"enterprises.csv": {"registered_capital": "万元"},
+                                    "persons.csv": {"aum": "万元", "aum_prev": "万元"},
+                                    "payments.csv": {"amount": "万元"}}
+    assert "payments.csv: amount 万元 (×10,000)" in summary.render()
+
+
+def test_a_mapping_states_a_unit_and_wins_over_the_header(store: NetworkxStore,
+                                                          make_bundle: Callable[..., Path]) -> None:
+    bundle = make_bundle({
+        "enterprises.csv": "enterprise_id,name\nE1,甲公司\n",
+        "pay.csv": "payer,payee,amt,day\nE1,乙公司,2.5,2024-01-02\n",
+        "wan.csv": "payer,payee,金额(万元),day\nE1,丙公司,7,2024-01-03\n",
+        "mapping.yaml": (
+            "tables:\n  payments:\n"
+            "    - file: pay.csv\n"
+            "      columns: {payer_id: payer, payee_name: payee, amount: amt, paid_on: day}\n"
+            "      units: {amount: 千元}\n"
+            "    - file: wan.csv\n"
+            "      columns: {payer_id: payer, payee_name: payee, amount: 金额(万元), paid_on: day}\n"
+            "      units: {amount: 元}\n"),
+    })
+    summary = run_ingest(store, bundle / "mapping.yaml")
+    assert sorted(store.read("payments")["amount"].tolist()) == [7.0, 2_500.0]
+    assert summary.amount_units == {"pay.csv": {"amount": "千元"}}
+
+
+def test_a_mapping_header_with_a_unit_is_read_in_it(store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
+    bundle = make_bundle({
+        "enterprises.csv": "enterprise_id,name\nE1,甲公司\n",
+        "pay.csv": "payer,payee,Value (万元),day\nE1,乙公司,2.5,2024-01-02\n",
+        "mapping.yaml": ("tables:\n  payments:\n    - file: pay.csv\n      columns: "
+                         "{payer_id: payer, payee_name: payee, amount: Value (万元), paid_on: day}\n"),
+    })
+    run_ingest(store, bundle / "mapping.yaml")
+    assert store.read("payments")["amount"].tolist() == [25_000.0]
+
+
+@pytest.mark.parametrize(("units", "message"), [
+    ("{amount: 斤}", "'斤' \\(for amount\\) is not a unit of money; use one of 元, "),
+    ("{payee_name: 万元}", "units: 'payee_name' is not a money column of payments \\(money columns: amount\\)"),
+])
+def test_a_mapping_unit_that_cannot_be_used_is_a_named_error(tmp_path: Path, units: str, message: str) -> None:
+    path = tmp_path / "mapping.yaml"
+    path.write_text(f"tables:\n  payments:\n    - file: x.csv\n      units: {units}\n", encoding="utf-8")
+    with pytest.raises(InvalidMapping, match=message):
+        load_mapping(path)
