@@ -41,6 +41,7 @@ __all__ = [
     "VALUE_UNIT_SUFFIX",
     "unit_scale",
     "split_unit",
+    "without_hint",
 ]
 
 # The canonical input columns of every bundle table (DESIGN.md "Input bundle"), plus the
@@ -193,7 +194,8 @@ _PER_TABLE: dict[str, dict[str, str]] = {
         "收款人编号": "payee_id", "收款方编号": "payee_id", "收款人": "payee_name", "收款人名称": "payee_name",
         "收款方名称": "payee_name", "收款方": "payee_name", "收款人户名": "payee_name",
         "收款行": "payee_bank", "收款银行": "payee_bank", "收款人开户行": "payee_bank", "收款行名称": "payee_bank",
-        "金额": "amount", "交易金额": "amount", "付款金额": "amount", "金额元": "amount",
+        "收款方开户行": "payee_bank", "收款人开户银行": "payee_bank", "收款方开户银行": "payee_bank",
+        "金额": "amount", "交易金额": "amount", "付款金额": "amount",
         "交易日期": "paid_on", "付款日期": "paid_on", "日期": "paid_on", "交易时间": "paid_on",
     },
     "bills": {
@@ -242,6 +244,16 @@ def split_unit(header: str) -> tuple[str, str | None]:
                 base = base[: -len("单位")]
             return base, unit
     return key, None
+
+
+_HINT = re.compile(r"^(.*\S)\s*[(\[【]([^()\[\]【】]*)[)\]】]\s*$")
+
+
+def without_hint(header: str) -> str | None:
+    """A header without the note in brackets it ends with ('交易日期(YYYY-MM-DD)' → '交易日期',
+    '企业名称（全称）' → '企业名称'), or None when it ends with none."""
+    found = _HINT.match(unicodedata.normalize("NFKC", str(header)).strip())
+    return found.group(1) if found else None
 
 
 def _build() -> dict[str, dict[str, str]]:

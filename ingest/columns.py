@@ -5,7 +5,8 @@ in the built-in alias table. Headers nobody claims are ignored and listed in the
 A money column's header may end with its unit ('金额(万元)', '注册资本（万元）', 'Amount (CNY)'):
 the header is found without it and the unit is returned with the frame, so the column's plain
 numbers are read in that unit (`ingest.aliases.split_unit`); a mapping's `units:` says it for a
-header that does not.
+header that does not. A header that ends with another note in brackets ('交易日期(YYYY-MM-DD)',
+'企业名称（全称）') is found without it.
 Defaults fill columns the file lacks (and blanks in those it has); `strip` removes text.
 """
 
@@ -23,6 +24,7 @@ from ingest.aliases import (
     canonical_header,
     header_key,
     split_unit,
+    without_hint,
 )
 from ingest.mapping import Source
 from ingest.normalise import isin
@@ -77,6 +79,8 @@ def to_canonical(table: str, raw: pd.DataFrame, source: Source, label: str
         found, unit = _lookup(table, header), None
         if found is None:
             found, unit = _money_with_unit(table, header) or (None, None)
+        if found is None and (bare := without_hint(header)) is not None:
+            found = _lookup(table, bare)  # a note on the format or the content: '交易日期(YYYY-MM-DD)'
         if found is not None and found not in out:
             out[found] = raw[header]
             used.add(header)

@@ -1,5 +1,6 @@
-"""Money in the unit its export states: a header's unit ('金额(万元)') or a mapping's `units:`
-scales the column's plain numbers; a value's own unit ('12.5万元') wins over both."""
+"""Headers as exports write them. Money in the unit its export states: a header's unit
+('金额(万元)') or a mapping's `units:` scales the column's plain numbers; a value's own unit
+('12.5万元') wins over both. Other notes in brackets ('交易日期(YYYY-MM-DD)') are read past."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 
 from graph.errors import InvalidMapping
 from graph.networkx_store import NetworkxStore
-from ingest.aliases import split_unit, unit_scale
+from ingest.aliases import split_unit, unit_scale, without_hint
 from ingest.job import run_ingest
 from ingest.mapping import load_mapping
 from ingest.normalise import to_amount
@@ -104,3 +105,18 @@ def test_a_mapping_unit_that_cannot_be_used_is_a_named_error(tmp_path: Path, uni
     path.write_text(f"tables:\n  payments:\n    - file: x.csv\n      units: {units}\n", encoding="utf-8")
     with pytest.raises(InvalidMapping, match=message):
         load_mapping(path)
+
+
+def test_headers_ending_with_a_note_are_found_without_it(store: NetworkxStore,
+                                                         make_bundle: Callable[..., Path]) -> None:
+    bundle = make_bundle({
+        "enterprises.csv": "企业编号,企业名称（全称）,备注(内部)\nE1,甲公司,x\n",
+        "payments.csv": "付款方编号,收款方名称,收款方开户行,交易金额（元）,交易日期(YYYY-MM-DD)\n"
+                        "E1,乙公司,某银行,100,2024-01-02\n",
+    })
+    summary = run_ingest(store, bundle)
+    assert store.read("enterprises").set_index("id").loc["E1", "name"] == "甲公司"
+    pay = store.read("payments").iloc[0]
+    assert (pay["payee_bank"], pay["amount"], str(pay["paid_on"])[:10]) == ("某银行", 100.0, "2024-01-02")
+    assert summary.ignored_columns == {"enterprises.csv": ["备注(内部)"]}  # a note on an unknown header: still unknown
+    assert without_hint("金额") is None and without_hint("(全称)") is None
