@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +18,7 @@ from ingest.aliases import split_unit, unit_scale, without_hint
 from ingest.job import run_ingest
 from ingest.mapping import load_mapping
 from ingest.normalise import to_amount
+from ingest.readers import read_file
 
 
 @pytest.mark.parametrize(("header", "split"), [
@@ -120,3 +123,35 @@ def test_headers_ending_with_a_note_are_found_without_it(store: NetworkxStore,
     assert (pay["payee_bank"], pay["amount"], str(pay["paid_on"])[:10]) == ("某银行", 100.0, "2024-01-02")
     assert summary.ignored_columns == {"enterprises.csv": ["备注(内部)"]}  # a note on an unknown header: still unknown
     assert without_hint("金额") is None and without_hint("(全称)") is None
+
+
+def _in_wan(text: str | None) -> str | None:
+    """A yuan amount as an export in 万元 writes it: the plain number / 10,000 (exact, in decimal
+    text); a value naming its own unit, or no amount at all, as it was."""
+    if text is None or pd.isna(text):
+        return text
+    amount, bad = to_amount(pd.Series([text], dtype="string"))
+    if bad.iloc[0] or pd.isna(amount.iloc[0]) or str(text).strip().endswith(("元", "万")):
+        return text
+    return format(Decimal(repr(float(amount.iloc[0]))) / 10_000, "f")
+
+
+def test_the_demo_exported_in_wan_is_the_same_store(demo_bundle: Path, tmp_path: Path) -> None:
+    """The demo bundle with its assets and payments re-exported in 万元 (headers `金融资产(万元)`,
+    `金额(万元)`, numbers / 10,000) ingests to the same amounts, rows and rejects as in yuan."""
+    wan = tmp_path / "wan"
+    shutil.copytree(demo_bundle, wan)
+    for name, columns in (("persons.csv", ("金融资产", "上期金融资产")), ("payments.csv", ("金额",))):
+        frame = read_file(demo_bundle / name).frame
+        for col in columns:
+            frame[col] = frame[col].map(_in_wan, na_action="ignore")
+        frame = frame.rename(columns={col: f"{col}(万元)" for col in columns})
+        frame.to_csv(wan / name, index=False, encoding="utf-8")
+    yuan_store, wan_store = NetworkxStore(tmp_path / "yuan-store"), NetworkxStore(tmp_path / "wan-store")
+    yuan, scaled = run_ingest(yuan_store, demo_bundle), run_ingest(wan_store, wan)
+    assert (scaled.accepted, scaled.rejected) == (yuan.accepted, yuan.rejected)
+    assert scaled.amount_units["payments.csv"] == {"amount": "万元"}
+    for table, columns in (("persons", ["id", "aum", "aum_prev"]), ("payments", ["payer_id", "payee_id", "paid_on", "amount"])):
+        got, want = (s.read(table)[columns].sort_values(columns).reset_index(drop=True) for s in (wan_store, yuan_store))
+        assert want["aum" if table == "persons" else "amount"].notna().sum() > 10
+        pd.testing.assert_frame_equal(got, want)
