@@ -148,7 +148,9 @@ _COMMON: dict[str, str] = {
     "注册资本": "registered_capital",
     "网点": "branch_id", "支行": "branch_id", "网点编号": "branch_id", "支行编号": "branch_id",
     "所属网点": "branch_id", "所属支行": "branch_id", "机构号": "branch_id", "机构编号": "branch_id",
+    "所属机构": "branch_id", "归属机构": "branch_id", "管户机构": "branch_id",
     "客户经理": "manager_id", "客户经理编号": "manager_id", "管户经理": "manager_id", "客户经理工号": "manager_id",
+    "管户客户经理": "manager_id",
     "禁止营销": "do_not_contact", "勿扰": "do_not_contact", "不联系": "do_not_contact",
 }
 
@@ -159,7 +161,8 @@ _PER_TABLE: dict[str, dict[str, str]] = {
         "是否客户": "is_client", "是否我行客户": "is_client", "我行客户": "is_client",
         "是否授信客户": "is_credit_client", "授信客户": "is_credit_client", "是否授信": "is_credit_client",
         "母公司编号": "parent_id", "上级企业编号": "parent_id", "集团编号": "parent_id", "母公司": "parent_id",
-        "开户日期": "opened_on", "成立日期": "opened_on",
+        "开户日期": "opened_on", "成立日期": "opened_on", "行业分类": "industry", "注册资金": "registered_capital",
+        "上级单位编号": "parent_id", "是否对公客户": "is_client",
     },
     "persons": {
         "id": "person_id", "客户编号": "person_id", "客户号": "person_id", "人员编号": "person_id",
@@ -169,10 +172,12 @@ _PER_TABLE: dict[str, dict[str, str]] = {
         "金融资产": "aum", "管理资产规模": "aum", "aum": "aum", "资产": "aum",
         "上期金融资产": "aum_prev", "期初金融资产": "aum_prev", "上月金融资产": "aum_prev",
         "客户层级": "tier", "层级": "tier", "客户等级": "tier", "等级": "tier",
+        "客户姓名": "name", "金融资产余额": "aum", "上月末金融资产": "aum_prev", "是否我行客户": "is_retail_client",
     },
     "roles": {
         "人员编号": "person_id", "个人编号": "person_id", "客户编号": "person_id", "企业编号": "enterprise_id",
-        "公司编号": "enterprise_id", "职务": "role", "角色": "role", "职位": "role", "身份": "role",
+        "公司编号": "enterprise_id", "企业客户号": "enterprise_id", "个人客户号": "person_id",
+        "关联人客户号": "person_id", "关联关系": "role", "职务": "role", "角色": "role", "职位": "role", "身份": "role",
         "持股比例": "share_pct", "持股比例%": "share_pct", "出资比例": "share_pct",
         "title": "role", "officer title": "role", "relationship": "role", "头衔": "role", "任职": "role",
         "申报日期": "reported_on", "公告日期": "reported_on", "报告日期": "reported_on", "日期": "reported_on",
@@ -194,7 +199,8 @@ _PER_TABLE: dict[str, dict[str, str]] = {
         "收款人编号": "payee_id", "收款方编号": "payee_id", "收款人": "payee_name", "收款人名称": "payee_name",
         "收款方名称": "payee_name", "收款方": "payee_name", "收款人户名": "payee_name",
         "收款行": "payee_bank", "收款银行": "payee_bank", "收款人开户行": "payee_bank", "收款行名称": "payee_bank",
-        "收款方开户行": "payee_bank", "收款人开户银行": "payee_bank", "收款方开户银行": "payee_bank",
+        "收款方开户行": "payee_bank", "收款人开户行名称": "payee_bank",
+        "付款方客户号": "payer_id", "付款人客户号": "payer_id", "收款方客户号": "payee_id", "收款人客户号": "payee_id", "收款人开户银行": "payee_bank", "收款方开户银行": "payee_bank",
         "金额": "amount", "交易金额": "amount", "付款金额": "amount",
         "交易日期": "paid_on", "付款日期": "paid_on", "日期": "paid_on", "交易时间": "paid_on",
     },
@@ -213,13 +219,16 @@ _PER_TABLE: dict[str, dict[str, str]] = {
     "payroll": {
         "代发单位编号": "employer_id", "代发单位": "employer_id", "单位编号": "employer_id",
         "企业编号": "employer_id", "员工编号": "person_id", "人员编号": "person_id", "客户编号": "person_id",
+        "代发单位客户号": "employer_id", "员工客户号": "person_id",
         "代发月份": "month", "月份": "month", "代发金额": "amount", "金额": "amount", "工资金额": "amount",
+        "实发金额": "amount", "发放月份": "month", "工资月份": "month", "发放日期": "month", "代发日期": "month",
     },
     "managers": {
         "id": "manager_id", "客户经理编号": "manager_id", "工号": "manager_id", "员工号": "manager_id",
         "客户经理姓名": "name", "客户经理": "name", "条线": "kind", "类型": "kind", "岗位": "kind",
     },
-    "branches": {"id": "branch_id", "网点编号": "branch_id", "网点名称": "name", "支行名称": "name"},
+    "branches": {"id": "branch_id", "网点编号": "branch_id", "网点名称": "name", "支行名称": "name",
+                 "机构名称": "name"},
 }
 
 

@@ -247,16 +247,15 @@ def _digits_and_points(arr: pa.Array | pa.ChunkedArray) -> bool:
 
 def to_amount(s: pd.Series, scale: int = 1) -> tuple[pd.Series, pd.Series]:
     """Amounts with thousands separators, currency signs and units (元, 万元 = ×10,000, 亿元 …,
-    `ingest.aliases.AMOUNT_UNITS`) → yuan, as float. `scale`: yuan per plain number (10,000 for a
-    column whose header says 万元); a value's own unit wins over it. Scaled amounts are rounded
-    to the fen, so 3.55 万元 is 35,500.00 and not 35,499.999….
-
+    `ingest.aliases.AMOUNT_UNITS`) → yuan. `scale`: yuan per plain number (10,000 under a header
+    in 万元); a value's own unit wins. Scaled amounts are rounded to the fen (3.55 万元: 35,500.00).
     Plain numbers (the bulk) are parsed by Arrow; only the values left unparsed are looked at
     again (blank or not, then the spellings with separators, signs and units)."""
     text = s.astype("string")
     values = _plain_amounts(text)
     if scale != 1:
-        values = np.round(values * scale, 2)
+        with np.errstate(over="ignore"):  # too large once scaled: infinite, so no amount (below)
+            values = np.round(values * scale, 2)
     bad = np.isinf(values)  # "1e999" (or a number too large once scaled): a number, but no amount
     values[bad] = np.nan
     missing = np.flatnonzero(np.isnan(values) & ~bad)
@@ -272,7 +271,8 @@ def to_amount(s: pd.Series, scale: int = 1) -> tuple[pd.Series, pd.Series]:
             per = unit.map(AMOUNT_UNITS).astype("Float64").fillna(scale).to_numpy(dtype="float64")
             rest = rest.str.replace(VALUE_UNIT_SUFFIX, "", regex=True)
             parsed = pd.to_numeric(rest, errors="coerce").astype("float64").to_numpy()
-            parsed = np.where(per != 1, np.round(parsed * per, 2), parsed)
+            with np.errstate(over="ignore"):
+                parsed = np.where(per != 1, np.round(parsed * per, 2), parsed)
             values[todo] = np.where(negative.to_numpy(dtype=bool), -parsed, parsed)
             values[todo[~np.isfinite(values[todo])]] = np.nan
             bad[todo] = np.isnan(values[todo])

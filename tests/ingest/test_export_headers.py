@@ -155,3 +155,30 @@ def test_the_demo_exported_in_wan_is_the_same_store(demo_bundle: Path, tmp_path:
         got, want = (s.read(table)[columns].sort_values(columns).reset_index(drop=True) for s in (wan_store, yuan_store))
         assert want["aum" if table == "persons" else "amount"].notna().sum() > 10
         pd.testing.assert_frame_equal(got, want)
+
+
+def test_a_core_banking_style_export_ingests_by_its_own_headers(store: NetworkxStore,
+                                                                make_bundle: Callable[..., Path]) -> None:
+    """Headers as a core-banking or CRM export names them (客户号, 所属机构, 管户客户经理, 关联关系,
+    代发单位客户号, 发放日期, 实发金额 …): every column found, no mapping file needed."""
+    bundle = make_bundle({
+        "enterprises.csv": "客户号,客户名称,行业分类,注册资金(万元),是否对公客户,所属机构,管户客户经理\n"
+                           "E1,甲制造有限公司,制造业,800,是,B01,M01\n",
+        "persons.csv": "客户号,客户姓名,金融资产余额(万元),上月末金融资产(万元),是否我行客户,所属机构\n"
+                       "P1,张三,4.8,5.2,是,B01\n",
+        "roles.csv": "企业客户号,关联人客户号,关联关系\nE1,P1,法定代表人\n",
+        "payroll.csv": "代发单位客户号,员工客户号,发放日期,实发金额\nE1,P1,2024-03-15,9000\n",
+        "branches.csv": "机构号,机构名称\nB01,城东支行\n",
+    })
+    summary = run_ingest(store, bundle)
+    assert summary.rejected == 0 and summary.ignored_columns == {}
+    ent = store.read("enterprises").set_index("id").loc["E1"]
+    assert (ent["industry"], ent["registered_capital"], bool(ent["is_client"]), ent["branch_id"], ent["manager_id"]) == \
+        ("制造业", 8_000_000.0, True, "B01", "M01")
+    person = store.read("persons").set_index("id").loc["P1"]
+    assert (person["name"], person["aum"], person["aum_prev"], bool(person["is_retail_client"])) == \
+        ("张三", 48_000.0, 52_000.0, True)  # fell below the 5万元 threshold this month
+    assert store.read("roles")[["person_id", "enterprise_id", "role"]].values.tolist() == [["P1", "E1", "legal_rep"]]
+    assert store.read("payroll")[["employer_id", "person_id", "month", "amount"]].values.tolist() == \
+        [["E1", "P1", "2024-03", 9000.0]]
+    assert store.read("branches").set_index("id").loc["B01", "name"] == "城东支行"
