@@ -42,6 +42,7 @@ __all__ = [
     "unit_scale",
     "split_unit",
     "without_hint",
+    "known_header",
 ]
 
 # The canonical input columns of every bundle table (DESIGN.md "Input bundle"), plus the
@@ -431,3 +432,13 @@ def classify_title(title: str | None, extra: dict[str, str] | None = None) -> st
     return (_alias("role", text, extra)
             or _most_senior("role", text, lambda part: _alias("role", part, extra) or _by_words(part))
             or OTHER_ROLE)
+
+
+_KNOWN_KEYS = frozenset(key for mapping in HEADER_ALIASES.values() for key in mapping)
+
+
+def known_header(header: str) -> bool:
+    """True when a header names a column of some table, as it is, without its unit ('金额(万元)')
+    or without a note ('交易日期(YYYY-MM-DD)'): what tells a file's header row from a title above it."""
+    bare = without_hint(header)
+    return split_unit(header)[0] in _KNOWN_KEYS or (bare is not None and header_key(bare) in _KNOWN_KEYS)

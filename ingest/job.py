@@ -192,6 +192,7 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
     summary.ignored_columns = {f: ctx.ignored[f] for f in summary.files if f in ctx.ignored}  # in the plan's order
     summary.ignored_columns.update(ctx.ignored)
     summary.amount_units = {f: ctx.units[f] for f in summary.files if f in ctx.units}
+    summary.header_rows = {f: ctx.header_rows[f] for f in summary.files if f in ctx.header_rows}
     summary.seconds = round(time.perf_counter() - started, 3)
     summary.report_dir = _write_reports(store, version, ctx, report, summary)
     log.info("ingest of %s: %s rows read, %s accepted, %s rejected (version %s)", bundle.name,

@@ -193,6 +193,9 @@ def _load_source(table: str, number: int, source: Source, ctx: Context, frames: 
     for raw in raws:
         label = ctx.label(None if source.rows is not None else raw.path)
         files.append(label)
+        if raw.header_row > 1:
+            ctx.header_rows[label] = raw.header_row
+            log.info("%s: headers on row %s (the rows above them skipped)", label, raw.header_row)
         n_read = len(raw.frame) + len(raw.bad_rows)
         read += n_read
         for bad in raw.bad_rows:
@@ -260,7 +263,7 @@ def read_ahead(upcoming: list[list[Source]], ctx: Context) -> None:
             continue  # reported in its turn, by the same call
         if not paths:
             continue
-        key = (paths[0], source.encoding, source.delimiter, source.sheet)
+        key = _read_key(paths[0], source)
         if key in ctx.reads:
             continue
         size = _size(paths[0])
@@ -280,11 +283,17 @@ def _size(path: Path) -> int:
         return 0
 
 
+def _read_key(path: Path, source: Source) -> tuple[Any, ...]:
+    """`read_file`'s arguments for a file of `source`: the mapping's headers help find the header row."""
+    return path, source.encoding, source.delimiter, source.sheet, tuple(source.columns.values())
+
+
 def _read(path: Path, source: Source, ctx: Context) -> RawTable:
-    ahead = ctx.reads.pop((path, source.encoding, source.delimiter, source.sheet), None)
+    key = _read_key(path, source)
+    ahead = ctx.reads.pop(key, None)
     if ahead is not None:
         return cast(RawTable, ahead.result())
-    return read_file(path, source.encoding, source.delimiter, source.sheet)
+    return read_file(*key)
 
 
 def _file_key(path: object, source: Source) -> str:

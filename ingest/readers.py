@@ -9,6 +9,10 @@ CSV is read by pyarrow's multi-threaded columnar reader; non-UTF-8 files are tra
 it while streaming. XLSX is read by calamine (Rust, `python-calamine`, through pandas): 100k
 rows of eight columns took 12.5 s through openpyxl (a Python object per cell), 1.7 s so, with
 the same text. A file that cannot be read at all raises `InvalidData` naming it.
+
+Exports often carry a title above the headers (对公客户清单, 导出时间：…): when the first row names
+no column any table or the mapping knows, the first of the next rows (up to `_PREAMBLE_ROWS`) that
+names two is the header row, the rows above it are skipped, and row numbers stay the file's own.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +35,7 @@ import pyarrow.parquet as pq
 from python_calamine import CalamineError
 
 from graph.errors import InvalidData
+from ingest.aliases import header_key, known_header
 from ingest.normalise import scrub_pii
 
 __all__ = ["RawTable", "BadRow", "read_file", "detect_encoding", "sniff_delimiter", "SUFFIXES"]
@@ -38,6 +44,7 @@ SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq")
 _SAMPLE = 1 << 16
 _CHUNK = 1 << 24
 _TRANSCODE_IN_MEMORY = 1 << 30  # larger non-UTF-8 files are transcoded while streaming
+_PREAMBLE_ROWS = 30  # a title above the headers: at most this many rows are looked at
 
 
 @dataclass
@@ -58,6 +65,7 @@ class RawTable:
     rows: pd.Series
     bad_rows: list[BadRow] = field(default_factory=list)
     encoding: str | None = None
+    header_row: int = 1  # the file's row the headers are on (below a title: 2, 3 …)
 
 
 def _text_dtype() -> Any:
@@ -130,18 +138,19 @@ def sniff_delimiter(sample: str) -> str:
 
 
 def read_file(path: Path, encoding: str | None = None, delimiter: str | None = None,
-              sheet: str | int | None = None) -> RawTable:
-    """Read one CSV, XLSX or Parquet file as text columns (see the module docstring)."""
+              sheet: str | int | None = None, headers: tuple[str, ...] = ()) -> RawTable:
+    """Read one CSV, XLSX or Parquet file as text columns (see the module docstring). `headers`:
+    those a mapping names, which tell the header row as the built-in ones do."""
     path = Path(path)
     if not path.is_file():
         raise InvalidData(f"{path}: file not found")
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm"):
-            return _read_xlsx(path, sheet)
+            return _read_xlsx(path, sheet, headers)
         if suffix in (".parquet", ".pq"):
             return _read_parquet(path)
-        return _read_csv(path, encoding, delimiter)
+        return _read_csv(path, encoding, delimiter, headers)
     except InvalidData:
         raise
     except (OSError, ValueError, pa.ArrowException, zipfile.BadZipFile, KeyError) as exc:
@@ -161,7 +170,25 @@ def _utf8_or_detected(path: Path, sample: bytes) -> tuple[str, bool]:
     return "utf-8", True
 
 
-def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> RawTable:
+def header_index(rows: list[list[str]], headers: tuple[str, ...] = ()) -> int:
+    """Which of a file's first rows holds its headers: the first, unless it names no known column
+    (`ingest.aliases.known_header`, or one of `headers`) and a row below it names two (or all of
+    `headers`)."""
+    wanted = {header_key(h) for h in headers}
+
+    def named(row: list[str]) -> int:
+        return sum(1 for cell in row if known_header(str(cell)) or header_key(str(cell)) in wanted)
+
+    if not rows or named(rows[0]):
+        return 0
+    for number, row in enumerate(rows[1:_PREAMBLE_ROWS], start=1):
+        found = named(row)
+        if found >= 2 or (wanted and found >= len(wanted)):
+            return number
+    return 0
+
+
+def _read_csv(path: Path, encoding: str | None, delimiter: str | None, headers: tuple[str, ...]) -> RawTable:
     with open(path, "rb") as fh:
         sample = fh.read(_SAMPLE)
     if not sample.strip():
@@ -172,13 +199,13 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> RawTab
     if encoding is None:
         encoding, presumed = _utf8_or_detected(path, sample)
     try:
-        return _parse_csv(path, sample, encoding.lower(), delimiter)
+        return _parse_csv(path, sample, encoding.lower(), delimiter, headers)
     except (_NotUtf8, InvalidData) as exc:
         # a presumed UTF-8 file that fails (a non-UTF-8 value, or a skipped row pyarrow could not
         # decode for the report, which it then calls a parse error) is checked whole and read again
         found = detect_encoding(path) if presumed else encoding
         if found != encoding:
-            return _parse_csv(path, sample, found, delimiter)
+            return _parse_csv(path, sample, found, delimiter, headers)
         if isinstance(exc, _NotUtf8):
             raise InvalidData(f"{path.name}: not valid {encoding} text"
                               + ("" if presumed else "; remove `encoding` from the mapping to detect it")) from None
@@ -189,7 +216,7 @@ class _NotUtf8(ValueError):
     """Arrow's reader met bytes that are not UTF-8."""
 
 
-def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str | None) -> RawTable:
+def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str | None, headers: tuple[str, ...]) -> RawTable:
     if enc in ("gbk", "gb2312"):
         enc = "gb18030"  # a superset: never fails on characters GBK lacks
     try:
@@ -201,8 +228,10 @@ def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str | None) -> Ra
     except LookupError as exc:
         raise InvalidData(f"{path.name}: unknown encoding {enc!r}") from exc
     delim = delimiter or sniff_delimiter(text_sample)
-    header_line = next(csv.reader(io.StringIO(text_sample.lstrip("\ufeff")), delimiter=delim), [])
-    names = [h.strip() for h in header_line]
+    first = list(itertools.islice(csv.reader(io.StringIO(text_sample.lstrip("\ufeff")), delimiter=delim),
+                                  _PREAMBLE_ROWS))
+    above = header_index(first, headers)  # the rows above the headers: a title, an export date …
+    names = [h.strip() for h in (first[above] if first else [])]
     if not any(names):
         raise InvalidData(f"{path.name}: no header row")
     bad: list[BadRow] = []
@@ -229,7 +258,7 @@ def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str | None) -> Ra
 
     def read(threads: bool) -> pa.Table:
         read_opts = pacsv.ReadOptions(encoding=arrow_enc, block_size=1 << 22, use_threads=threads,
-                                      column_names=_unique(names), skip_rows=1)
+                                      column_names=_unique(names), skip_rows=above + 1)
         if isinstance(source, io.BytesIO):
             source.seek(0)
         return pacsv.read_csv(source, read_options=read_opts, parse_options=parse_opts, convert_options=conv)
@@ -249,16 +278,18 @@ def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str | None) -> Ra
         raise InvalidData(f"{path.name}: cannot be parsed as CSV: {scrub_pii(str(exc))[:300]}") from exc
     frame = table.to_pandas(types_mapper={pa.large_string(): _text_dtype()}.get)
     frame.columns = names if len(set(names)) == len(names) else _unique(names)
-    rows = _row_numbers(len(frame), [b.row for b in bad])
-    return RawTable(path, frame, rows, bad, enc)
+    rows = _row_numbers(len(frame), [b.row for b in bad], header_row=above + 1)
+    return RawTable(path, frame, rows, bad, enc, header_row=above + 1)
 
 
-def _row_numbers(n: int, skipped: list[int | None]) -> pd.Series:
-    """Physical row numbers of the kept rows: 2.. (header is 1) minus the rows the parser skipped."""
+def _row_numbers(n: int, skipped: list[int | None], header_row: int = 1) -> pd.Series:
+    """Physical row numbers of the kept rows: those after the header row minus the rows the
+    parser skipped."""
     known = np.unique(np.array([r for r in skipped if r is not None], dtype=np.int64))
+    first = header_row + 1
     if not len(known):
-        return pd.Series(np.arange(2, n + 2, dtype=np.int64))
-    candidates = np.arange(2, n + 2 + len(known), dtype=np.int64)
+        return pd.Series(np.arange(first, n + first, dtype=np.int64))
+    candidates = np.arange(first, n + first + len(known), dtype=np.int64)
     return pd.Series(candidates[~np.isin(candidates, known)][:n], dtype="int64")
 
 
@@ -276,17 +307,21 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
-def _read_xlsx(path: Path, sheet: str | int | None) -> RawTable:
+def _read_xlsx(path: Path, sheet: str | int | None, headers: tuple[str, ...]) -> RawTable:
     try:
-        frame = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=str,
+        cells = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=str, header=None,
                               engine="calamine", keep_default_na=False)
     except (CalamineError, zipfile.BadZipFile, KeyError) as exc:
         raise InvalidData(f"{path.name}: not a readable XLSX workbook ({exc})") from exc
     except ValueError as exc:
         raise InvalidData(f"{path.name}: {exc}") from exc
-    frame.columns = _unique([str(c).strip() for c in frame.columns])
+    above = header_index(cells.head(_PREAMBLE_ROWS).to_numpy().tolist(), headers)
+    names = ["" if pd.isna(c) else str(c).strip() for c in cells.iloc[above]] if len(cells) else []
+    frame = cells.iloc[above + 1:].reset_index(drop=True)
+    frame.columns = _unique(names) if names else frame.columns
     frame = frame.astype(_text_dtype())
-    return RawTable(path, frame.reset_index(drop=True), pd.Series(range(2, len(frame) + 2), dtype="int64"))
+    first = above + 2
+    return RawTable(path, frame, pd.Series(range(first, len(frame) + first), dtype="int64"), header_row=above + 1)
 
 
 def _read_parquet(path: Path) -> RawTable:

@@ -131,6 +131,7 @@ class IngestSummary:
     files: list[str] = field(default_factory=list)
     ignored_columns: dict[str, list[str]] = field(default_factory=dict)
     amount_units: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> money column -> unit (not yuan)
+    header_rows: dict[str, int] = field(default_factory=dict)  # file -> its headers' row, where not the first
     new_facts: int = 0
     alerts: int = 0
     stage_seconds: dict[str, float] = field(default_factory=dict)
@@ -174,6 +175,8 @@ class IngestSummary:
         for units_of, files in by_units.items():
             lines.append(f"  amounts scaled by their stated unit in {_files_text(files)}: "
                          + ", ".join(f"{col} {unit} (×{unit_scale(unit) or 1:,})" for col, unit in units_of))
+        for file, row in self.header_rows.items():
+            lines.append(f"  headers on row {row} of {file}: the {row - 1} row(s) above them skipped")
         if self.version:
             lines.append(f"store version {self.version} ({self.new_facts:,} new facts) in {self.seconds:.1f}s")
         if self.alerts:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -18,7 +19,8 @@ from ingest.aliases import split_unit, unit_scale, without_hint
 from ingest.job import run_ingest
 from ingest.mapping import load_mapping
 from ingest.normalise import to_amount
-from ingest.readers import read_file
+from ingest.readers import header_index, read_file
+from tests.ingest.helpers import rejects_of
 
 
 @pytest.mark.parametrize(("header", "split"), [
@@ -182,3 +184,36 @@ def test_a_core_banking_style_export_ingests_by_its_own_headers(store: NetworkxS
     assert store.read("payroll")[["employer_id", "person_id", "month", "amount"]].values.tolist() == \
         [["E1", "P1", "2024-03", 9000.0]]
     assert store.read("branches").set_index("id").loc["B01", "name"] == "城东支行"
+
+
+def test_a_title_above_the_headers_is_skipped_and_rows_keep_their_numbers(
+        store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
+    """对公客户清单 / 导出时间 above the headers (CSV), a title and a blank row above them (XLSX):
+    the headers are found below, and every reject names the file's own row."""
+    bundle = make_bundle({
+        "enterprises.csv": "对公客户清单\n导出时间：2024-05-01,,,\n企业编号,企业名称,注册资本,是否我行客户\n"
+                           "E1,甲公司,500,是\nE2,乙公司,abc,否\nE3,丙公司,1,2,3,4,5\n",
+    })
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in (["XX银行 对公付款流水"], [], ["付款人编号", "收款人名称", "金额", "交易日期"],
+                ["E1", "丁公司", "100", "2024-01-02"], ["E1", "", "5", "2024-01-03"]):
+        sheet.append(row)
+    book.save(bundle / "payments.xlsx")
+    summary = run_ingest(store, bundle)
+    assert summary.header_rows == {"enterprises.csv": 3, "payments.xlsx": 3}
+    assert "headers on row 3 of payments.xlsx: the 2 row(s) above them skipped" in summary.render()
+    assert store.read("enterprises").set_index("id").loc[["E1", "E2"], "name"].tolist() == ["甲公司", "乙公司"]
+    rejects = rejects_of(summary.report_dir)
+    assert rejects[["file", "row", "column"]].values.tolist() == [
+        ["enterprises.csv", "5", "registered_capital"], ["enterprises.csv", "6", "(row)"],
+        ["payments.xlsx", "5", "payee_name"]]
+
+
+def test_the_header_row_is_found_by_the_mappings_headers_or_left_first() -> None:
+    rows = [["Supplier payments 2019"], ["Vendor", "Net", "Posted"], ["ACME", "12", "2019-01-02"]]
+    assert header_index(rows) == 0  # nothing known anywhere: the first row, as the file says
+    assert header_index(rows, ("Vendor", "Net", "Posted")) == 1  # the mapping's headers
+    assert header_index([["企业编号", "乙"], ["企业编号", "企业名称"]]) == 0  # the first row names one: kept
+    assert header_index([["清单"], ["金额(万元)", "交易日期(YYYY-MM-DD)"]]) == 1  # units and notes count
+    assert header_index([]) == 0
