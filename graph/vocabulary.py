@@ -30,6 +30,7 @@ __all__ = [
     "PLACEHOLDER_NAMES",
     "PLACEHOLDER_MARKERS",
     "ASSET_THRESHOLD",
+    "NEAR_THRESHOLD_FLOOR",
     "OUTFLOW_QUERY_RATIO",
     "OUTFLOW_WARNING_RATIO",
     "ASSET_THRESHOLD_EN",
@@ -139,10 +140,11 @@ PLACEHOLDER_NAMES: tuple[str, ...] = (
 PLACEHOLDER_MARKERS: tuple[str, ...] = ("REDACTED", "PERSONAL DATA", "个人信息", "隐私")
 
 # The business thresholds: a retail client is worth a wealth conversation from CNY 50,000 of
-# financial assets; assets at 80% or less of the earlier level get a query notice, at 50% or
-# less a warning. The weights file may tune the scoring copies; these are the defaults and the
+# financial assets, and "near" it (临界) from 70% of it; assets at 80% or less of the earlier level
+# get a query notice, at 50% or less a warning. The weights file may tune the scoring copies; these are the defaults and the
 # words the product uses for them.
 ASSET_THRESHOLD = 50_000.0
+NEAR_THRESHOLD_FLOOR = 0.7
 OUTFLOW_QUERY_RATIO = 0.8
 OUTFLOW_WARNING_RATIO = 0.5
 

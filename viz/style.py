@@ -17,6 +17,7 @@ from graph.vocabulary import (
     ASSET_THRESHOLD_EN,
     ASSET_THRESHOLD_ZH,
     KIND_WORDS,
+    NEAR_THRESHOLD_FLOOR,
     POSITION_LABELS,
     ROLE_LABELS,
     TIER_WORDS,
@@ -99,7 +100,7 @@ MONEY_EDGES = ("PAYS", "BILL", "ENDORSES", "PAYROLL")
 
 # Payroll staff buckets by financial assets (CNY); the band just under the CNY 50,000
 # threshold (临界客户) is the one a retail manager works first.
-NEAR_THRESHOLD_BAND = (35_000.0, ASSET_THRESHOLD)
+NEAR_THRESHOLD_BAND = (NEAR_THRESHOLD_FLOOR * ASSET_THRESHOLD, ASSET_THRESHOLD)
 ASSET_BANDS: tuple[tuple[float, float], ...] = (
     (0.0, 10_000.0), (10_000.0, NEAR_THRESHOLD_BAND[0]), NEAR_THRESHOLD_BAND, (ASSET_THRESHOLD, 200_000.0),
     (200_000.0, math.inf),
@@ -113,7 +114,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     # statuses
     "credit_client": ("授信客户", "Credit client"), "client": ("客户", "Client"),
     "vip": ("贵宾/私行客户", "VIP / private client"), "prospect": ("潜在客户", "Prospect"),
-    "other": ("非客户", "Not a client"), "near_threshold": (f"临界客户(3.5–{ASSET_THRESHOLD_ZH})", f"Near {ASSET_THRESHOLD_EN}"),
+    "other": ("非客户", "Not a client"),
+    "near_threshold": (f"临界客户({NEAR_THRESHOLD_BAND[0] / 10_000:g}–{ASSET_THRESHOLD_ZH})", f"Near {ASSET_THRESHOLD_EN}"),
     # edge kinds
     "PAYS": ("付款", "Pays"), "BILL": ("承兑汇票", "Acceptance bill"), "ENDORSES": ("背书", "Endorses"),
     "PAYROLL": ("代发工资", "Payroll"), "HOLDS_ROLE": ("任职/持股", "Holds role"),

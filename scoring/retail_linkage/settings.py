@@ -12,7 +12,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from graph.schema import ROLES, TIERS
-from graph.vocabulary import ASSET_THRESHOLD, OUTFLOW_QUERY_RATIO, OUTFLOW_WARNING_RATIO
+from graph.vocabulary import ASSET_THRESHOLD, NEAR_THRESHOLD_FLOOR, OUTFLOW_QUERY_RATIO, OUTFLOW_WARNING_RATIO
 from scoring.settings import ScoringSettings, family_settings
 
 __all__ = [
@@ -43,7 +43,7 @@ class PayrollSettings(_Section):
     weight_fields = ("w_assets", "w_gap", "w_pay", "w_regularity", "w_tenure")
 
     window_months: int = Field(12, ge=1, le=60)
-    near_floor: float = Field(0.7, gt=0.0, lt=1.0)
+    near_floor: float = Field(NEAR_THRESHOLD_FLOOR, gt=0.0, lt=1.0)
     w_assets: float = Field(40.0, ge=0)
     assets_power: float = Field(2.0, ge=1.0)
     w_above: float = Field(10.0, ge=0)

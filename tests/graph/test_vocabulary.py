@@ -70,6 +70,9 @@ def test_thresholds_live_once_and_texts_name_them():
     assert (rs.threshold, rs.outflow.query_ratio, rs.outflow.warning_ratio) == (
         v.ASSET_THRESHOLD, v.OUTFLOW_QUERY_RATIO, v.OUTFLOW_WARNING_RATIO)
     assert NEAR_THRESHOLD_BAND[1] == v.ASSET_THRESHOLD and (v.ASSET_THRESHOLD, 200_000.0) in ASSET_BANDS
+    # the picture's 临界 band is the scoring's: from near_floor of the threshold, named in the legend
+    assert NEAR_THRESHOLD_BAND[0] == rs.payroll.near_floor * rs.threshold == v.NEAR_THRESHOLD_FLOOR * v.ASSET_THRESHOLD
+    assert text("near_threshold", "zh") == "临界客户(3.5–5万元)" and NEAR_THRESHOLD_BAND in ASSET_BANDS
     en, zh = TEMPLATES["retail.payroll.gap"]
     assert v.ASSET_THRESHOLD_EN in en and v.ASSET_THRESHOLD_ZH in zh
     assert v.ASSET_THRESHOLD_ZH in text("above_staff", "zh")
