@@ -38,7 +38,7 @@ from graph.errors import InvalidData
 from ingest.aliases import header_key, known_header
 from ingest.normalise import scrub_pii
 
-__all__ = ["RawTable", "BadRow", "read_file", "detect_encoding", "sniff_delimiter", "SUFFIXES"]
+__all__ = ["RawTable", "BadRow", "read_file", "header_index", "detect_encoding", "sniff_delimiter", "SUFFIXES"]
 
 SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq")
 _SAMPLE = 1 << 16
