@@ -175,8 +175,11 @@ class IngestSummary:
         for units_of, files in by_units.items():
             lines.append(f"  amounts scaled by their stated unit in {_files_text(files)}: "
                          + ", ".join(f"{col} {unit} (×{unit_scale(unit) or 1:,})" for col, unit in units_of))
+        by_row: dict[int, list[str]] = {}
         for file, row in self.header_rows.items():
-            lines.append(f"  headers on row {row} of {file}: the {row - 1} row(s) above them skipped")
+            by_row.setdefault(row, []).append(file)
+        for row, files in by_row.items():
+            lines.append(f"  headers on row {row} of {_files_text(files)}: the {row - 1} row(s) above them skipped")
         if self.version:
             lines.append(f"store version {self.version} ({self.new_facts:,} new facts) in {self.seconds:.1f}s")
         if self.alerts:
