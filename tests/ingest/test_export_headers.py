@@ -202,7 +202,7 @@ def test_a_title_above_the_headers_is_skipped_and_rows_keep_their_numbers(
     book.save(bundle / "payments.xlsx")
     summary = run_ingest(store, bundle)
     assert summary.header_rows == {"enterprises.csv": 3, "payments.xlsx": 3}
-    assert "headers on row 3 of payments.xlsx: the 2 row(s) above them skipped" in summary.render()
+    assert "headers on row 3 of 2 files (enterprises.csv …): the 2 row(s) above them skipped" in summary.render()
     assert store.read("enterprises").set_index("id").loc[["E1", "E2"], "name"].tolist() == ["甲公司", "乙公司"]
     rejects = rejects_of(summary.report_dir)
     assert rejects[["file", "row", "column"]].values.tolist() == [
