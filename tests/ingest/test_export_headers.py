@@ -12,6 +12,8 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from graph.errors import InvalidMapping
 from graph.networkx_store import NetworkxStore
@@ -217,3 +219,33 @@ def test_the_header_row_is_found_by_the_mappings_headers_or_left_first() -> None
     assert header_index([["企业编号", "乙"], ["企业编号", "企业名称"]]) == 0  # the first row names one: kept
     assert header_index([["清单"], ["金额(万元)", "交易日期(YYYY-MM-DD)"]]) == 1  # units and notes count
     assert header_index([]) == 0
+
+
+_TITLES = ["对公客户清单", "导出时间：2024-05-01", "XX银行 代发工资明细", "单位：元", "", "第1页", "制表人：张三"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(title=st.lists(st.lists(st.sampled_from(_TITLES), min_size=1, max_size=3), max_size=5),
+       amounts=st.lists(st.one_of(st.integers(0, 10**9).map(str), st.sampled_from(["abc", "", "12.5万元"])),
+                        min_size=1, max_size=8),
+       extra_fields=st.sets(st.integers(0, 7), max_size=2))
+@example(title=[[""], ["对公客户清单", "", ""], ["单位：元"]], amounts=["1", "abc"], extra_fields={1})  # blank line, 单位
+def test_any_title_above_the_headers_keeps_every_row_at_its_number(
+        tmp_path_factory: pytest.TempPathFactory, title: list[list[str]], amounts: list[str],
+        extra_fields: set[int]) -> None:
+    """Whatever title rows sit above the headers (CSV), the headers are found, every data row is
+    read or reported, and each kept or rejected row carries its own line number in the file."""
+    head = len(title)
+    lines = [",".join(row) for row in title] + ["付款人编号,收款人名称,金额,交易日期"]
+    for i, amount in enumerate(amounts):
+        fields = ["E1", f"乙{i}", amount, "2024-01-02"] + (["x"] if i in extra_fields else [])
+        lines.append(",".join(fields))
+    path = tmp_path_factory.mktemp("titled") / "payments.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    raw = read_file(path)
+    assert raw.header_row == head + 1 and list(raw.frame.columns) == ["付款人编号", "收款人名称", "金额", "交易日期"]
+    bad = {b.row for b in raw.bad_rows}
+    assert bad == {head + 2 + i for i in extra_fields if i < len(amounts)}
+    kept = [head + 2 + i for i in range(len(amounts)) if i not in extra_fields]
+    assert raw.rows.tolist() == kept
+    assert raw.frame["收款人名称"].tolist() == [f"乙{i}" for i in range(len(amounts)) if i not in extra_fields]
