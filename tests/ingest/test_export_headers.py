@@ -1,6 +1,8 @@
 """Headers as exports write them. Money in the unit its export states: a header's unit
 ('金额(万元)') or a mapping's `units:` scales the column's plain numbers; a value's own unit
-('12.5万元') wins over both. Other notes in brackets ('交易日期(YYYY-MM-DD)') are read past."""
+('12.5万元') wins over both. Other notes in brackets ('交易日期(YYYY-MM-DD)') are read past,
+core-banking names (客户号, 所属机构, 关联关系 …) are known, and a title above the headers is
+skipped with every row keeping its number in the file."""
 
 from __future__ import annotations
 
