@@ -45,8 +45,10 @@ def _lookup(table: str, header: str) -> str | None:
 def _money_with_unit(table: str, header: str) -> tuple[str, str] | None:
     """(the money column, the unit) a header names with its unit ('金额(万元)'), else None."""
     base, unit = split_unit(header)
-    found = _lookup(table, base) if unit is not None else None
-    return (found, unit) if found in AMOUNT_COLUMNS and unit is not None else None
+    if unit is None:
+        return None
+    found = _lookup(table, base)
+    return (found, unit) if found in AMOUNT_COLUMNS else None
 
 
 def to_canonical(table: str, raw: pd.DataFrame, source: Source, label: str

@@ -191,7 +191,7 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
     summary.version, summary.new_facts = version, fresh
     summary.ignored_columns = {f: ctx.ignored[f] for f in summary.files if f in ctx.ignored}  # in the plan's order
     summary.ignored_columns.update(ctx.ignored)
-    summary.amount_units = {f: ctx.units[f] for f in summary.files if f in ctx.units}
+    summary.amount_units = {f: ctx.amount_units[f] for f in summary.files if f in ctx.amount_units}
     summary.header_rows = {f: ctx.header_rows[f] for f in summary.files if f in ctx.header_rows}
     summary.seconds = round(time.perf_counter() - started, 3)
     summary.report_dir = _write_reports(store, version, ctx, report, summary)

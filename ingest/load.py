@@ -207,7 +207,7 @@ def _load_source(table: str, number: int, source: Source, ctx: Context, frames: 
             log.info("%s: ignored columns %s", label, ", ".join(ignored))
         scaled = {col: unit for col, unit in units.items() if unit_scale(unit) != 1}
         if scaled:
-            ctx.units[label] = scaled
+            ctx.amount_units[label] = scaled
             log.info("%s: amounts in their stated units: %s", label, ", ".join(f"{col} {unit}" for col, unit in scaled.items()))
         digests = None
         if hasher is not None:

@@ -318,7 +318,8 @@ def _read_xlsx(path: Path, sheet: str | int | None, headers: tuple[str, ...]) ->
     above = header_index(cells.head(_PREAMBLE_ROWS).to_numpy().tolist(), headers)
     names = ["" if pd.isna(c) else str(c).strip() for c in cells.iloc[above]] if len(cells) else []
     frame = cells.iloc[above + 1:].reset_index(drop=True)
-    frame.columns = _unique(names) if names else frame.columns
+    if names:
+        frame.columns = _unique(names)
     frame = frame.astype(_text_dtype())
     first = above + 2
     return RawTable(path, frame, pd.Series(range(first, len(frame) + first), dtype="int64"), header_row=above + 1)

@@ -88,7 +88,7 @@ class Context:
     rejects: Rejects = field(default_factory=Rejects)
     root: Path = Path(".")
     ignored: dict[str, list[str]] = field(default_factory=dict)
-    units: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> money column -> unit (not yuan)
+    amount_units: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> money column -> unit (not yuan)
     header_rows: dict[str, int] = field(default_factory=dict)  # file -> its headers' row, where a title is above
     titles: list[pd.Series] = field(default_factory=list)  # rows per (role, title) of each roles source
     defer_fact_ids: bool = False  # `load.load_table` leaves the last fact ids to `settle`
