@@ -43,6 +43,12 @@ __all__ = [
     "split_unit",
     "without_hint",
     "known_header",
+    "STATEMENT_COLUMNS",
+    "STATEMENT_AMOUNTS",
+    "INPUT_EXTRAS",
+    "MONEY_INPUTS",
+    "DEBIT",
+    "CREDIT",
 ]
 
 # The canonical input columns of every bundle table (DESIGN.md "Input bundle"), plus the
@@ -64,6 +70,18 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "managers": ("manager_id", "name", "kind", "branch_id"),
     "branches": ("branch_id", "name"),
 }
+
+# An account statement's columns (流水), accepted in payments files: each row names the account
+# holder, the other side (the counterparty) and which way the money went, by a flag (借贷标志) or
+# by which of two amount columns it fills (借方发生额 / 贷方发生额). `ingest.statement` turns them
+# into payer and payee; they are not stored.
+STATEMENT_AMOUNTS = ("debit_amount", "credit_amount")
+STATEMENT_COLUMNS = ("holder_id", "holder_name", "counterparty_id", "counterparty_name", "counterparty_bank",
+                     "direction", *STATEMENT_AMOUNTS)
+DEBIT, CREDIT = "debit", "credit"  # money out of the holder's account, money in
+
+# Input columns beyond the stored ones: a mapping may name them, headers find them.
+INPUT_EXTRAS: dict[str, tuple[str, ...]] = {"memberships": ("member_name",), "payments": STATEMENT_COLUMNS}
 
 # Required columns; a tuple inside means "one of these" (an id or a name).
 REQUIRED: dict[str, tuple[str | tuple[str, ...], ...]] = {
@@ -90,6 +108,8 @@ MERGED_REQUIRED: dict[str, tuple[str, ...]] = {
 # The money columns (CNY). Their plain numbers are in yuan unless a unit is named: in the value
 # ('12.5万元'), else in the column's header ('金额(万元)', `split_unit`) or a mapping's `units:`.
 AMOUNT_COLUMNS = ("registered_capital", "aum", "aum_prev", "amount")
+# the columns whose header or mapping may state a unit: the money columns and a statement's two
+MONEY_INPUTS = (*AMOUNT_COLUMNS, *STATEMENT_AMOUNTS)
 
 # The units an amount may be written in (NFKC, lower case) → yuan per unit. The currency's own
 # names are units of one: they say what the numbers are, not how large.
@@ -203,8 +223,31 @@ _PER_TABLE: dict[str, dict[str, str]] = {
         "收款方开户行": "payee_bank", "收款人开户行名称": "payee_bank", "收款人开户银行": "payee_bank",
         "收款方开户银行": "payee_bank", "付款方客户号": "payer_id", "付款人客户号": "payer_id",
         "收款方客户号": "payee_id", "收款人客户号": "payee_id",
-        "金额": "amount", "交易金额": "amount", "付款金额": "amount",
+        "金额": "amount", "交易金额": "amount", "付款金额": "amount", "发生额": "amount", "交易发生额": "amount",
         "交易日期": "paid_on", "付款日期": "paid_on", "日期": "paid_on", "交易时间": "paid_on",
+        "记账日期": "paid_on", "入账日期": "paid_on", "交易日": "paid_on",
+        # an account statement (STATEMENT_COLUMNS); account numbers (账号, 对方账号) are no party's id
+        "户名": "holder_name", "账户名称": "holder_name", "账户名": "holder_name", "本方户名": "holder_name",
+        "本方账户名称": "holder_name", "本方名称": "holder_name", "本方客户号": "holder_id",
+        "本方客户编号": "holder_id", "account name": "holder_name", "account holder": "holder_name",
+        "对方户名": "counterparty_name", "对方账户名称": "counterparty_name", "对方账户名": "counterparty_name",
+        "对方名称": "counterparty_name", "对方单位名称": "counterparty_name", "对方单位": "counterparty_name",
+        "交易对手": "counterparty_name", "交易对手名称": "counterparty_name", "对手方名称": "counterparty_name",
+        "对手方户名": "counterparty_name", "对方客户名称": "counterparty_name", "counterparty": "counterparty_name",
+        "对方客户号": "counterparty_id", "对方客户编号": "counterparty_id",
+        "对方行名": "counterparty_bank", "对方开户行": "counterparty_bank", "对方开户行名称": "counterparty_bank",
+        "对方银行": "counterparty_bank", "对方开户银行": "counterparty_bank", "对方行名称": "counterparty_bank",
+        "对手行名": "counterparty_bank", "对方账户开户行": "counterparty_bank",
+        "借贷标志": "direction", "借贷标识": "direction", "借贷方向": "direction", "借贷": "direction",
+        "借贷标记": "direction", "借贷方标志": "direction", "收支标志": "direction", "收支方向": "direction",
+        "收支类型": "direction", "收/支": "direction", "收支": "direction", "交易方向": "direction",
+        "资金方向": "direction", "收付标志": "direction", "收付方向": "direction", "dr/cr": "direction",
+        "debit/credit": "direction",
+        "借方发生额": "debit_amount", "借方金额": "debit_amount", "支出金额": "debit_amount", "支出": "debit_amount",
+        "付出金额": "debit_amount", "借方": "debit_amount", "debit": "debit_amount", "withdrawal": "debit_amount",
+        "贷方发生额": "credit_amount", "贷方金额": "credit_amount", "收入金额": "credit_amount",
+        "收入": "credit_amount", "存入金额": "credit_amount", "贷方": "credit_amount", "credit": "credit_amount",
+        "deposit": "credit_amount",
     },
     "bills": {
         "票据号": "bill_id", "票据号码": "bill_id", "汇票号码": "bill_id", "出票人编号": "drawer_id",
@@ -278,7 +321,7 @@ def _build() -> dict[str, dict[str, str]]:
             mapping[header_key(alias)] = col
         for col, zh in ZH_HEADERS.get(table, {}).items():
             mapping[header_key(zh)] = col
-        for col in columns:  # the canonical English names always win
+        for col in (*columns, *INPUT_EXTRAS.get(table, ())):  # the canonical English names always win
             mapping[header_key(col)] = col
         out[table] = mapping
     return out
@@ -344,6 +387,14 @@ VALUE_ALIASES: dict[str, dict[str, str]] = {
     "member_kind": {
         "enterprise": "enterprise", "企业": "enterprise", "单位": "enterprise", "公司": "enterprise",
         "person": "person", "个人": "person", "自然人": "person",
+    },
+    "direction": {  # a statement's 借贷标志: which way the money went, for the account holder
+        DEBIT: DEBIT, "借": DEBIT, "借方": DEBIT, "借记": DEBIT, "d": DEBIT, "dr": DEBIT, "支": DEBIT,
+        "支出": DEBIT, "出": DEBIT, "付": DEBIT, "付出": DEBIT, "付款": DEBIT, "转出": DEBIT, "出账": DEBIT,
+        "withdrawal": DEBIT, "out": DEBIT, "-": DEBIT,
+        CREDIT: CREDIT, "贷": CREDIT, "贷方": CREDIT, "贷记": CREDIT, "c": CREDIT, "cr": CREDIT, "收": CREDIT,
+        "收入": CREDIT, "入": CREDIT, "收款": CREDIT, "转入": CREDIT, "入账": CREDIT, "deposit": CREDIT,
+        "in": CREDIT, "+": CREDIT,
     },
     "manager_kind": {
         "corporate": "corporate", "对公": "corporate", "公司": "corporate", "对公客户经理": "corporate",

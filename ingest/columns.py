@@ -8,16 +8,19 @@ numbers are read in that unit (`ingest.aliases.split_unit`); a mapping's `units:
 header that does not. A header that ends with another note in brackets ('交易日期(YYYY-MM-DD)',
 '企业名称（全称）') is found without it.
 Defaults fill columns the file lacks (and blanks in those it has); `strip` removes text.
+A payments file shaped as an account statement is then read as payer and payee (`ingest.statement`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import pandas as pd
 
 from graph.errors import InvalidData, InvalidMapping
 from ingest.aliases import (
-    AMOUNT_COLUMNS,
     MERGED_REQUIRED,
+    MONEY_INPUTS,
     REQUIRED,
     TABLE_COLUMNS,
     ZH_HEADERS,
@@ -28,6 +31,7 @@ from ingest.aliases import (
 )
 from ingest.mapping import Source
 from ingest.normalise import isin
+from ingest.statement import to_payments
 
 __all__ = ["to_canonical", "EXTRA_HEADER_ALIASES"]
 
@@ -48,13 +52,14 @@ def _money_with_unit(table: str, header: str) -> tuple[str, str] | None:
     if unit is None:
         return None
     found = _lookup(table, base)
-    return (found, unit) if found in AMOUNT_COLUMNS else None
+    return (found, unit) if found in MONEY_INPUTS else None
 
 
-def to_canonical(table: str, raw: pd.DataFrame, source: Source, label: str
-                 ) -> tuple[pd.DataFrame, list[str], dict[str, str]]:
+def to_canonical(table: str, raw: pd.DataFrame, source: Source, label: str,
+                 preamble: Sequence[Sequence[str]] = ()) -> tuple[pd.DataFrame, list[str], dict[str, str], dict[str, str]]:
     """The file's frame with canonical column names; returns (frame, ignored headers, the unit
-    of each money column whose header or mapping names one)."""
+    of each money column whose header or mapping names one, a statement's holder as its title
+    rows (`preamble`) name it, if they were read for it)."""
     headers = list(raw.columns)
     by_key: dict[str, str] = {}
     for h in headers:
@@ -69,7 +74,7 @@ def to_canonical(table: str, raw: pd.DataFrame, source: Source, label: str
                                  f"its headers are: {', '.join(map(str, headers))[:400]}")
         out[canon] = raw[header]
         used.add(header)
-        unit = split_unit(header)[1] if canon in AMOUNT_COLUMNS else None
+        unit = split_unit(header)[1] if canon in MONEY_INPUTS else None
         if unit is not None:
             units[canon] = unit
     # when two headers claim one column (企业名称 and 姓名 both mean a name), the table's own
@@ -108,6 +113,10 @@ def to_canonical(table: str, raw: pd.DataFrame, source: Source, label: str
         if col in frame.columns:
             values = frame[col].astype("string")
             frame[col] = values.mask(isin(values.str.strip(), [str(v) for v in nulls]))
+    if table == "payments":  # an account statement's holder, counterparty and direction → payer and payee
+        frame, titled = to_payments(frame, units, label, source.values, preamble)
+    else:
+        titled = {}
     missing = []
     for need in REQUIRED[table]:
         if need in MERGED_REQUIRED.get(table, ()):
@@ -121,4 +130,4 @@ def to_canonical(table: str, raw: pd.DataFrame, source: Source, label: str
         raise InvalidData(f"{label}: table {table} lacks required column(s) {', '.join(missing)}; "
                           f"the file's headers are: {', '.join(map(str, headers))[:400]} "
                           "(rename them with a mapping file, or give a constant in `defaults`)")
-    return frame, ignored, units
+    return frame, ignored, units, titled

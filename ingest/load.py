@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.errors import InvalidMapping
-from ingest.aliases import unit_scale
+from ingest.aliases import CREDIT, DEBIT, unit_scale
 from ingest.columns import to_canonical
 from ingest.distinct import mix64, repeats
 from ingest.mapping import Source, source_files
@@ -201,10 +201,16 @@ def _load_source(table: str, number: int, source: Source, ctx: Context, frames: 
         for bad in raw.bad_rows:
             ctx.rejects.add(table, label, pd.Series([bad.row], dtype="Int64"), "(row)",
                             pd.Series([bad.text]), bad.reason, ROW_REJECTED)
-        canonical, ignored, units = to_canonical(table, raw.frame, source, label)
+        canonical, ignored, units, titled = to_canonical(table, raw.frame, source, label, raw.preamble)
         if ignored:
             ctx.ignored[label] = ignored
             log.info("%s: ignored columns %s", label, ", ".join(ignored))
+        if "direction" in canonical.columns:  # read as an account statement (`ingest.statement`)
+            ways = canonical["direction"].value_counts()
+            ctx.statements[label] = {DEBIT: int(ways.get(DEBIT, 0)), CREDIT: int(ways.get(CREDIT, 0)),
+                                     "other": int(len(canonical) - ways.get(DEBIT, 0) - ways.get(CREDIT, 0))}
+            if titled:
+                ctx.statement_holders[label] = titled
         scaled = {col: unit for col, unit in units.items() if unit_scale(unit) != 1}
         if scaled:
             ctx.amount_units[label] = scaled

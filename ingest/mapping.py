@@ -32,7 +32,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from graph.errors import InvalidMapping, NotFound
-from ingest.aliases import AMOUNT_COLUMNS, AMOUNT_UNITS, TABLE_COLUMNS, unit_scale
+from ingest.aliases import AMOUNT_UNITS, INPUT_EXTRAS, MONEY_INPUTS, TABLE_COLUMNS, unit_scale
 from ingest.readers import SUFFIXES
 
 __all__ = ["Source", "Mapping", "load_mapping", "plan_bundle", "source_files", "TABLE_ORDER"]
@@ -40,8 +40,6 @@ __all__ = ["Source", "Mapping", "load_mapping", "plan_bundle", "source_files", "
 # Nodes before the facts that refer to them.
 TABLE_ORDER = ("branches", "managers", "enterprises", "persons", "associations", "roles", "memberships",
                "payments", "bills", "endorsements", "payroll")
-
-_EXTRA_COLUMNS = {"memberships": ("member_name",)}
 
 
 class Source(BaseModel):
@@ -130,7 +128,7 @@ def load_mapping(path: Path) -> Mapping:
         where = ".".join(str(p) for p in first["loc"])
         raise InvalidMapping(f"{path.name}: {where}: {first['msg']}") from exc
     for table, sources in mapping.tables.items():
-        allowed = set(TABLE_COLUMNS[table]) | set(_EXTRA_COLUMNS.get(table, ()))
+        allowed = set(TABLE_COLUMNS[table]) | set(INPUT_EXTRAS.get(table, ()))
         for source in sources:
             source.base = path.parent
             for col in [*source.columns, *source.defaults, *source.formats, *source.strip, *source.nulls]:
@@ -138,8 +136,8 @@ def load_mapping(path: Path) -> Mapping:
                     raise InvalidMapping(f"{path.name}: table {table}: {col!r} is not a column of {table} "
                                          f"(columns: {', '.join(sorted(allowed))})")
             for col in source.units:
-                if col not in allowed or col not in AMOUNT_COLUMNS:
-                    money = [c for c in AMOUNT_COLUMNS if c in allowed]
+                if col not in allowed or col not in MONEY_INPUTS:
+                    money = [c for c in MONEY_INPUTS if c in allowed]
                     raise InvalidMapping(f"{path.name}: table {table}: units: {col!r} is not a money column of "
                                          f"{table} (money columns: {', '.join(money) or 'none'})")
     return mapping

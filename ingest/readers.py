@@ -66,6 +66,7 @@ class RawTable:
     bad_rows: list[BadRow] = field(default_factory=list)
     encoding: str | None = None
     header_row: int = 1  # the file's row the headers are on (below a title: 2, 3 …)
+    preamble: list[list[str]] = field(default_factory=list)  # the rows above the headers, their cells as text
 
 
 def _text_dtype() -> Any:
@@ -179,11 +180,16 @@ def header_index(rows: list[list[str]], headers: tuple[str, ...] = ()) -> int:
     def named(row: list[str]) -> int:
         return sum(1 for cell in row if known_header(str(cell)) or header_key(str(cell)) in wanted)
 
-    if not rows or named(rows[0]):
+    if not rows:
         return 0
+    first = named(rows[0])
+    if first >= 2 or (first and wanted and first >= len(wanted)):
+        return 0
+    # one known word in the first row may be a title's label ('户名 | 华东精密… | 账号 | 6222…'):
+    # a row below that names more columns is the header row
     for number, row in enumerate(rows[1:_PREAMBLE_ROWS], start=1):
         found = named(row)
-        if found >= 2 or (wanted and found >= len(wanted)):
+        if found > first and (found >= 2 or (wanted and found >= len(wanted))):
             return number
     return 0
 
@@ -279,7 +285,7 @@ def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str | None, heade
     frame = table.to_pandas(types_mapper={pa.large_string(): _text_dtype()}.get)
     frame.columns = names if len(set(names)) == len(names) else _unique(names)
     rows = _row_numbers(len(frame), [b.row for b in bad], header_row=above + 1)
-    return RawTable(path, frame, rows, bad, enc, header_row=above + 1)
+    return RawTable(path, frame, rows, bad, enc, header_row=above + 1, preamble=first[:above])
 
 
 def _row_numbers(n: int, skipped: list[int | None], header_row: int = 1) -> pd.Series:
@@ -322,7 +328,9 @@ def _read_xlsx(path: Path, sheet: str | int | None, headers: tuple[str, ...]) ->
         frame.columns = _unique(names)
     frame = frame.astype(_text_dtype())
     first = above + 2
-    return RawTable(path, frame, pd.Series(range(first, len(frame) + first), dtype="int64"), header_row=above + 1)
+    preamble = [["" if pd.isna(c) else str(c) for c in row] for row in cells.head(above).to_numpy().tolist()]
+    return RawTable(path, frame, pd.Series(range(first, len(frame) + first), dtype="int64"), header_row=above + 1,
+                    preamble=preamble)
 
 
 def _read_parquet(path: Path) -> RawTable:

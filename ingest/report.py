@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from graph.vocabulary import neutralise_formulas
-from ingest.aliases import unit_scale
+from ingest.aliases import CREDIT, DEBIT, unit_scale
 from ingest.normalise import mask_id_numbers, mask_phones, scrub_pii_series
 
 __all__ = ["Rejects", "IngestSummary", "neutralise", "write_report_csv", "REJECT_COLUMNS", "ROW_REJECTED",
@@ -132,6 +132,8 @@ class IngestSummary:
     ignored_columns: dict[str, list[str]] = field(default_factory=dict)
     amount_units: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> money column -> unit (not yuan)
     header_rows: dict[str, int] = field(default_factory=dict)  # file -> its headers' row, where not the first
+    statements: dict[str, dict[str, int]] = field(default_factory=dict)  # file -> rows per direction, as statements
+    statement_holders: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> holder read from its title
     new_facts: int = 0
     alerts: int = 0
     stage_seconds: dict[str, float] = field(default_factory=dict)
@@ -175,6 +177,12 @@ class IngestSummary:
         for units_of, files in by_units.items():
             lines.append(f"  amounts scaled by their stated unit in {_files_text(files)}: "
                          + ", ".join(f"{col} {unit} (×{unit_scale(unit) or 1:,})" for col, unit in units_of))
+        for file, ways in self.statements.items():
+            lines.append(f"  account statement read as payments in {file}: {ways.get(DEBIT, 0):,} debits (the holder "
+                         f"pays), {ways.get(CREDIT, 0):,} credits (the holder is paid)"
+                         + (f", {ways['other']:,} neither (rejected)" if ways.get("other") else "")
+                         + ("; the account holder, from the title above the headers: "
+                            + ", ".join(self.statement_holders[file].values()) if file in self.statement_holders else ""))
         by_row: dict[int, list[str]] = {}
         for file, row in self.header_rows.items():
             by_row.setdefault(row, []).append(file)

@@ -21,6 +21,8 @@ import pyarrow.compute as pc
 from ingest.aliases import (
     AMOUNT_COLUMNS,
     BLANK_ROLE,
+    CREDIT,
+    DEBIT,
     MERGED_REQUIRED,
     REQUIRED,
     canonical_value,
@@ -54,6 +56,7 @@ from ingest.normalise import (
 )
 from ingest.report import ROW_REJECTED, VALUE_DROPPED, VALUE_KEPT, Rejects
 from ingest.settings import IngestSettings
+from ingest.statement import DIRECTION_REASON
 
 __all__ = ["Context", "validate_rows", "KEYS", "NAME_COLUMNS", "is_placeholder"]
 
@@ -90,6 +93,8 @@ class Context:
     ignored: dict[str, list[str]] = field(default_factory=dict)
     amount_units: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> money column -> unit (not yuan)
     header_rows: dict[str, int] = field(default_factory=dict)  # file -> its headers' row, where a title is above
+    statements: dict[str, dict[str, int]] = field(default_factory=dict)  # file -> rows per direction (`ingest.statement`)
+    statement_holders: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> holder read from its title
     titles: list[pd.Series] = field(default_factory=list)  # rows per (role, title) of each roles source
     defer_fact_ids: bool = False  # `load.load_table` leaves the last fact ids to `settle`
     pending: list[Callable[[], None]] = field(default_factory=list)
@@ -234,6 +239,10 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
             warn(matches(values, _BIDI_CHARS), col, "bidi control characters (value kept; not shown on pages)")
         text = clean_text(values, searched=quiet)
         need = col in required
+        if col == "direction":  # a statement's, as `ingest.statement` read it: debit, credit, or the raw flag
+            report(~text.isin([DEBIT, CREDIT]).fillna(False), col, DIRECTION_REASON, True)
+            df = df.drop(columns=[col])
+            continue
         if need:
             report(text.isna(), col, f"required {col} is missing", True)
         if col in _BOOL:

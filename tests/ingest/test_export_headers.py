@@ -107,7 +107,7 @@ def test_a_mapping_header_with_a_unit_is_read_in_it(store: NetworkxStore, make_b
 
 @pytest.mark.parametrize(("units", "message"), [
     ("{amount: 斤}", "'斤' \\(for amount\\) is not a unit of money; use one of 元, "),
-    ("{payee_name: 万元}", "units: 'payee_name' is not a money column of payments \\(money columns: amount\\)"),
+    ("{payee_name: 万元}", "units: 'payee_name' is not a money column of payments \\(money columns: amount, debit_amount, credit_amount\\)"),
 ])
 def test_a_mapping_unit_that_cannot_be_used_is_a_named_error(tmp_path: Path, units: str, message: str) -> None:
     path = tmp_path / "mapping.yaml"
@@ -218,7 +218,8 @@ def test_the_header_row_is_found_by_the_mappings_headers_or_left_first() -> None
     rows = [["Supplier payments 2019"], ["Vendor", "Net", "Posted"], ["ACME", "12", "2019-01-02"]]
     assert header_index(rows) == 0  # nothing known anywhere: the first row, as the file says
     assert header_index(rows, ("Vendor", "Net", "Posted")) == 1  # the mapping's headers
-    assert header_index([["企业编号", "乙"], ["企业编号", "企业名称"]]) == 0  # the first row names one: kept
+    assert header_index([["企业编号", "乙"], ["E1", "甲公司"]]) == 0  # the first row names one, none below more: kept
+    assert header_index([["户名", "甲公司"], ["企业编号", "企业名称"]]) == 1  # a title's label: the row naming more
     assert header_index([["清单"], ["金额(万元)", "交易日期(YYYY-MM-DD)"]]) == 1  # units and notes count
     assert header_index([]) == 0
 

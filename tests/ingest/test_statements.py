@@ -1,0 +1,240 @@
+"""Account statements (流水) read as payments: a file naming the account holder, the counterparty
+and a debit/credit flag (借贷标志) or a debit and a credit amount column (借方/贷方发生额) becomes
+payer → payee rows, the holder paying on a debit and being paid on a credit. A row whose direction
+cannot be read is rejected with its row number; a statement without a side is a clear error."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from graph.errors import InvalidData, InvalidMapping
+from graph.networkx_store import NetworkxStore
+from ingest.aliases import CREDIT, DEBIT, canonical_header
+from ingest.job import run_ingest
+from ingest.mapping import load_mapping
+from ingest.readers import header_index
+from ingest.statement import DIRECTION_REASON, holder_from_title, to_payments
+from tests.ingest.helpers import rejects_of
+
+CLIENT = "企业编号,企业名称,是否我行客户\nE1,华东精密制造有限公司,是\nE2,上海远景贸易有限公司,否\n"
+
+
+def _flows(store: NetworkxStore) -> list[tuple[str, str, float, str | None]]:
+    """(payer name, payee name, amount, payee bank) of each stored payment, in date order."""
+    names = store.read("enterprises").set_index("id")["name"]
+    pays = store.read("payments").sort_values("paid_on")
+    bank = pays["payee_bank"].astype(object).where(pays["payee_bank"].notna(), None)
+    return list(zip(pays["payer_id"].map(names), pays["payee_id"].map(names), pays["amount"], bank, strict=True))
+
+
+@pytest.mark.parametrize(("header", "column"), [
+    ("借贷标志", "direction"), ("收/支", "direction"), ("Dr/Cr", "direction"), ("对方户名", "counterparty_name"),
+    ("对方开户行名称", "counterparty_bank"), ("户名", "holder_name"), ("本方客户号", "holder_id"),
+    ("借方发生额", "debit_amount"), ("贷方金额", "credit_amount"), ("记账日期", "paid_on"),
+    ("对方账号", None), ("账号", None),  # an account number is no party's id
+])
+def test_statement_headers_are_known(header: str, column: str | None) -> None:
+    assert canonical_header("payments", header) == column
+
+
+def test_a_flagged_statement_reads_debits_as_paid_by_the_holder(store: NetworkxStore,
+                                                                 make_bundle: Callable[..., Path]) -> None:
+    bundle = make_bundle({
+        "enterprises.csv": CLIENT,
+        "payments.csv": (
+            "交易日期,户名,账号,对方户名,对方账号,对方行名,借贷标志,交易金额,摘要\n"
+            "2026-03-01 10:22:01,华东精密制造有限公司,6222001,苏州宏达包装材料有限公司,6228001,工商银行,借,"
+            "\"12,000.00\",货款\n"
+            "2026-03-02,华东精密制造有限公司,6222001,上海远景贸易有限公司,6228002,招商银行,贷,35000,回款\n"
+            "2026-03-03,华东精密制造有限公司,6222001,苏州宏达包装材料有限公司,6228001,工商银行,冲,500,?\n"
+            "2026-03-04,华东精密制造有限公司,6222001,苏州宏达包装材料有限公司,6228001,工商银行,D,800,货款\n"),
+    })
+    summary = run_ingest(store, bundle)
+    assert _flows(store) == [
+        ("华东精密制造有限公司", "苏州宏达包装材料有限公司", 12_000.0, "工商银行"),
+        ("上海远景贸易有限公司", "华东精密制造有限公司", 35_000.0, None),  # the payer's bank has no column
+        ("华东精密制造有限公司", "苏州宏达包装材料有限公司", 800.0, "工商银行"),
+    ]
+    rejects = rejects_of(summary.report_dir)
+    assert rejects[["row", "column", "value", "reason"]].values.tolist() == [
+        ["4", "direction", "冲", DIRECTION_REASON]]
+    assert summary.statements == {"payments.csv": {DEBIT: 2, CREDIT: 1, "other": 1}}
+    assert "2 debits (the holder pays), 1 credits (the holder is paid), 1 neither (rejected)" in summary.render()
+    assert summary.ignored_columns["payments.csv"] == ["账号", "对方账号", "摘要"]
+
+
+def test_debit_and_credit_columns_give_the_direction_and_the_amount(store: NetworkxStore,
+                                                                    make_bundle: Callable[..., Path]) -> None:
+    bundle = make_bundle({
+        "enterprises.csv": CLIENT,
+        "statement.csv": (
+            "对公账户交易明细\n"
+            "导出时间：2026-03-31\n"
+            "记账日期,对方户名,对方开户行,借方发生额(万元),贷方发生额(万元),余额\n"
+            "20260301,苏州宏达包装材料有限公司,工商银行,1.2,0.00,100\n"
+            "20260302,上海远景贸易有限公司,招商银行,,3.5,103.5\n"
+            "20260303,上海远景贸易有限公司,招商银行,1,1,103.5\n"
+            "20260304,上海远景贸易有限公司,招商银行,0,,103.5\n"
+            "20260305,上海远景贸易有限公司,招商银行,待定,,103.5\n"),
+        "mapping.yaml": "tables:\n  payments:\n    - file: statement.csv\n      defaults: {holder_id: E1}\n",
+    })
+    summary = run_ingest(store, bundle / "mapping.yaml")
+    assert _flows(store) == [
+        ("华东精密制造有限公司", "苏州宏达包装材料有限公司", 12_000.0, "工商银行"),  # 万元, as the header says
+        ("上海远景贸易有限公司", "华东精密制造有限公司", 35_000.0, None),
+    ]
+    rejects = rejects_of(summary.report_dir)
+    assert rejects[["row", "column", "value"]].values.tolist() == [
+        ["6", "direction", "debit 1 / credit 1"],  # both filled
+        ["7", "direction", "debit 0 / credit –"],  # neither
+        ["8", "amount", "待定"],  # filled with no amount: a debit that is no amount
+    ]
+    assert summary.amount_units == {"statement.csv": {"amount": "万元"}}
+
+
+def test_a_mapping_names_other_flags(store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
+    bundle = make_bundle({
+        "enterprises.csv": CLIENT,
+        "flow.csv": "日期,客户,对手,标志,金额\n2026-01-05,E1,苏州宏达包装材料有限公司,1,900\n"
+                    "2026-01-06,E1,上海远景贸易有限公司,2,700\n",
+        "mapping.yaml": (
+            "tables:\n  payments:\n    - file: flow.csv\n"
+            "      columns: {holder_id: 客户, counterparty_name: 对手, direction: 标志, amount: 金额, paid_on: 日期}\n"
+            "      values: {direction: {'1': 借, '2': credit}}\n"),
+    })
+    summary = run_ingest(store, bundle / "mapping.yaml")
+    assert summary.rejected == 0
+    assert [(a, b) for a, b, _, _ in _flows(store)] == [("华东精密制造有限公司", "苏州宏达包装材料有限公司"),
+                                                         ("上海远景贸易有限公司", "华东精密制造有限公司")]
+
+
+def test_a_file_naming_payer_and_payee_is_read_as_they_say(store: NetworkxStore,
+                                                           make_bundle: Callable[..., Path]) -> None:
+    bundle = make_bundle({
+        "enterprises.csv": CLIENT,
+        "payments.csv": "付款人编号,收款人名称,借贷标志,对方户名,金额,交易日期\n"
+                        "E1,上海远景贸易有限公司,贷,别的公司,100,2026-01-05\n",
+    })
+    summary = run_ingest(store, bundle)
+    assert [(a, b) for a, b, _, _ in _flows(store)] == [("华东精密制造有限公司", "上海远景贸易有限公司")]
+    assert summary.statements == {}
+
+
+@pytest.mark.parametrize(("payments", "says"), [
+    ("交易日期,户名,对方户名,金额\n2026-01-05,甲,乙,1\n", "not which way the money went"),
+    ("交易日期,户名,借贷标志,金额\n2026-01-05,甲,借,1\n", "names no counterparty"),
+    ("交易日期,对方户名,借贷标志,金额\n2026-01-05,乙,借,1\n", "names no account holder"),
+    ("交易日期,付款人名称,对方户名,借贷标志,金额\n2026-01-05,甲,乙,借,1\n", "names one side as payer or payee"),
+])
+def test_a_statement_without_a_side_fails_clearly_and_changes_nothing(
+        store: NetworkxStore, make_bundle: Callable[..., Path], payments: str, says: str) -> None:
+    run_ingest(store, make_bundle({"enterprises.csv": CLIENT}))
+    before = store.version
+    with pytest.raises(InvalidData, match=says):
+        run_ingest(store, make_bundle({"enterprises.csv": CLIENT, "payments.csv": payments}))
+    assert store.version == before
+
+
+def test_a_mapping_may_state_the_statement_columns_and_their_unit(make_bundle: Callable[..., Path]) -> None:
+    ok = make_bundle({"mapping.yaml": "tables:\n  payments:\n    - file: a.csv\n"
+                                      "      columns: {holder_name: 户名, debit_amount: 支出}\n"
+                                      "      units: {debit_amount: 万元}\n"})
+    assert load_mapping(ok / "mapping.yaml").tables["payments"][0].units == {"debit_amount": "万元"}
+    bad = make_bundle({"mapping.yaml": "tables:\n  payroll:\n    - file: a.csv\n      columns: {holder_name: x}\n"})
+    with pytest.raises(InvalidMapping, match="'holder_name' is not a column of payroll"):
+        load_mapping(bad / "mapping.yaml")
+
+
+def test_statement_rows_keep_their_fact_ids_when_read_again(store: NetworkxStore,
+                                                            make_bundle: Callable[..., Path]) -> None:
+    files = {"enterprises.csv": CLIENT,
+             "payments.csv": "交易日期,户名,对方户名,借贷标志,金额\n2026-01-05,华东精密制造有限公司,乙公司,借,100\n"
+                             "2026-01-06,华东精密制造有限公司,乙公司,贷,100\n"}
+    run_ingest(store, make_bundle(files, folder="a"))
+    first = store.read("payments")
+    again = run_ingest(store, make_bundle(files, folder="a"))
+    assert again.new_facts == 0
+    pd.testing.assert_frame_equal(store.read("payments"), first)
+
+
+def test_a_statement_makes_its_counterparties_supply_chain_prospects(store: NetworkxStore,
+                                                                     make_bundle: Callable[..., Path]) -> None:
+    from scoring.run import score_all
+
+    rows = ["交易日期,户名,对方户名,对方行名,借贷标志,交易金额"]
+    for month in range(1, 13):
+        rows.append(f"2026-{month:02d}-05,华东精密制造有限公司,苏州宏达包装材料有限公司,工商银行,借,200000")
+        rows.append(f"2026-{month:02d}-09,华东精密制造有限公司,苏州远景贸易有限公司,招商银行,贷,300000")
+    run_ingest(store, make_bundle({"enterprises.csv": CLIENT, "payments.csv": "\n".join(rows) + "\n"}))
+    score_all(store, families=["supply_chain"])
+    found = store.read("prospects").set_index("name")
+    assert found.loc["苏州宏达包装材料有限公司", "kind"] == "upstream"  # the client pays it
+    assert found.loc["苏州远景贸易有限公司", "kind"] == "downstream"  # it pays the client
+    assert set(found["anchor_id"]) == {"E1"}
+
+
+@pytest.mark.parametrize(("title", "holder"), [
+    ([["对公账户交易明细"], ["户名：华东精密制造有限公司  账号：6222001"], ["导出时间：2026-03-31"]],
+     {"holder_name": "华东精密制造有限公司"}),
+    ([["户名", "华东精密制造有限公司", "账号", "6222001"], ["客户号：C00123 币种：人民币"]],
+     {"holder_name": "华东精密制造有限公司", "holder_id": "C00123"}),
+    ([["账户名称:", "上海某某有限公司"]], {"holder_name": "上海某某有限公司"}),
+    ([["Account name: ACME Trading Co Ltd  Account no: 123"]], {"holder_name": "ACME Trading Co Ltd"}),
+    ([["户名：张三 证件号码：110101199003074518"]], {"holder_name": "张三"}),
+    ([["户名：张三110101199003074518"]], {"holder_name": "张三110101********4518"}),  # masked, never kept raw
+    ([["交易明细"], ["账号：6222001"]], {}),
+])
+def test_the_holder_is_read_from_a_statements_title(title: list[list[str]], holder: dict[str, str]) -> None:
+    assert holder_from_title(title) == holder
+
+
+def test_one_known_word_in_a_title_does_not_make_it_the_header_row() -> None:
+    rows = [["户名", "华东精密制造有限公司", "账号", "6222001"], ["交易日期", "对方户名", "借贷标志", "交易金额"],
+            ["2026-03-01", "乙公司", "借", "1"]]
+    assert header_index(rows) == 1
+    assert header_index([["金额"], ["100"]]) == 0  # a one-column file keeps its header row
+
+
+def test_a_statement_workbook_names_its_holder_above_the_headers(store: NetworkxStore,
+                                                                make_bundle: Callable[..., Path]) -> None:
+    bundle = make_bundle({"enterprises.csv": CLIENT})
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in (["户名", "华东精密制造有限公司", "账号", "6222001"], ["币种：人民币"],
+                ["交易时间", "对方户名", "对方行名", "收支", "发生额"],
+                ["2026-03-01 09:00:00", "苏州宏达包装材料有限公司", "工商银行", "支出", "900"],
+                ["2026-03-02 09:00:00", "上海远景贸易有限公司", "", "收入", "700"]):
+        sheet.append(row)
+    book.save(bundle / "payments.xlsx")
+    summary = run_ingest(store, bundle, mapping=None)
+    assert [(a, b) for a, b, _, _ in _flows(store)] == [("华东精密制造有限公司", "苏州宏达包装材料有限公司"),
+                                                         ("上海远景贸易有限公司", "华东精密制造有限公司")]
+    assert summary.statement_holders == {"payments.xlsx": {"holder_name": "华东精密制造有限公司"}}
+    assert "the account holder, from the title above the headers: 华东精密制造有限公司" in summary.render()
+    assert summary.header_rows == {"payments.xlsx": 3}
+
+
+_FLAGS = {"借": DEBIT, "D": DEBIT, "支出": DEBIT, "转出": DEBIT, "贷": CREDIT, "Cr": CREDIT, "收入": CREDIT, "入": CREDIT}
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.tuples(st.sampled_from([*_FLAGS, "冲", "", "?"]), st.sampled_from(["甲", "乙", "丙"]),
+                               st.integers(0, 10**6)), min_size=1, max_size=30))
+def test_each_row_is_paid_the_way_its_flag_says(rows: list[tuple[str, str, int]]) -> None:
+    frame = pd.DataFrame({"holder_name": "本公司", "counterparty_name": [r[1] for r in rows],
+                          "direction": [r[0] for r in rows], "amount": [str(r[2]) for r in rows]}, dtype="string")
+    units: dict[str, str] = {}
+    out, titled = to_payments(frame, units, "s.csv", {})
+    assert titled == {} and units == {}
+    for (flag, other, amount), (_, got) in zip(rows, out.iterrows(), strict=True):
+        way = _FLAGS.get(flag)
+        assert got["direction"] == (way or flag)  # an unknown flag is kept as it was, for the report
+        payer, payee = ("本公司", other) if way == DEBIT else (other, "本公司")
+        assert (got["payer_name"], got["payee_name"], got["amount"]) == (payer, payee, str(amount))
