@@ -1,14 +1,13 @@
 """Header and value aliases: the English names of DESIGN.md and the common Chinese ones.
 
-Real exports carry Chinese headers (企业名称, 统一社会信用代码, 付款人名称 …) and Chinese
-values (董事长, 秘书长, 贵宾 …). This module is the one built-in table that turns them
-into the canonical columns and values of the input bundle; a mapping file can add more.
+Real exports carry Chinese headers (企业名称, 统一社会信用代码, 付款人名称 …) and state money in
+units (金额(万元)) or, sometimes, in other currencies (Amount (USD)). This module is the one
+built-in table that turns them into the canonical columns of the input bundle; a mapping file
+can add more. Values (董事长, 秘书长, 贵宾, 借/贷 …) have theirs in `ingest.values`.
 
 Examples:
     >>> canonical_header("payments", "收款人名称")
     'payee_name'
-    >>> canonical_value("role", "董事长/董事")
-    'director'
     >>> ZH_HEADERS["enterprises"]["name"]
     '企业名称'
     >>> split_unit("注册资本（万元）")
@@ -19,23 +18,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
 
 __all__ = [
     "TABLE_COLUMNS",
     "REQUIRED",
     "HEADER_ALIASES",
     "ZH_HEADERS",
-    "VALUE_ALIASES",
-    "SENIORITY",
     "canonical_header",
-    "canonical_value",
-    "classify_title",
     "header_key",
     "MERGED_REQUIRED",
-    "TITLE_WORDS",
-    "OTHER_ROLE",
-    "BLANK_ROLE",
     "AMOUNT_COLUMNS",
     "AMOUNT_UNITS",
     "VALUE_UNIT_SUFFIX",
@@ -47,8 +38,9 @@ __all__ = [
     "STATEMENT_AMOUNTS",
     "INPUT_EXTRAS",
     "MONEY_INPUTS",
-    "DEBIT",
-    "CREDIT",
+    "FOREIGN_CURRENCIES",
+    "HOME_CURRENCY_WORDS",
+    "split_currency",
 ]
 
 # The canonical input columns of every bundle table (DESIGN.md "Input bundle"), plus the
@@ -78,10 +70,11 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
 STATEMENT_AMOUNTS = ("debit_amount", "credit_amount")
 STATEMENT_COLUMNS = ("holder_id", "holder_name", "counterparty_id", "counterparty_name", "counterparty_bank",
                      "direction", *STATEMENT_AMOUNTS)
-DEBIT, CREDIT = "debit", "credit"  # money out of the holder's account, money in
 
 # Input columns beyond the stored ones: a mapping may name them, headers find them.
-INPUT_EXTRAS: dict[str, tuple[str, ...]] = {"memberships": ("member_name",), "payments": STATEMENT_COLUMNS}
+# `currency`: a payment's currency (币种); only yuan is read (FOREIGN_CURRENCIES below).
+INPUT_EXTRAS: dict[str, tuple[str, ...]] = {"memberships": ("member_name",),
+                                            "payments": (*STATEMENT_COLUMNS, "currency")}
 
 # Required columns; a tuple inside means "one of these" (an id or a name).
 REQUIRED: dict[str, tuple[str | tuple[str, ...], ...]] = {
@@ -122,6 +115,35 @@ _UNITS_LONGEST_FIRST = sorted(AMOUNT_UNITS, key=len, reverse=True)
 # a value's own unit at its end ('12.5万元', '3千元'), the longest word first (the currency's
 # names are not units of a value: `ingest.normalise` removes them from values as noise)
 VALUE_UNIT_SUFFIX = "(" + "|".join(u for u in _UNITS_LONGEST_FIRST if AMOUNT_UNITS[u] != 1 or u.endswith("元")) + ")$"
+
+
+# Amounts are stored in yuan. A money column whose header names another currency ('Amount (USD)',
+# '金额(万美元)') is not read as yuan (`split_currency`), nor is a row whose currency column
+# (币种) names one; the home currency's names there, or a blank, are yuan.
+FOREIGN_CURRENCIES: dict[str, str] = {
+    "美元": "USD", "usd": "USD", "us$": "USD", "港币": "HKD", "港元": "HKD", "hkd": "HKD", "欧元": "EUR",
+    "eur": "EUR", "英镑": "GBP", "gbp": "GBP", "日元": "JPY", "jpy": "JPY", "澳元": "AUD", "aud": "AUD",
+    "加元": "CAD", "cad": "CAD", "新加坡元": "SGD", "sgd": "SGD", "瑞士法郎": "CHF", "chf": "CHF",
+    "澳门元": "MOP", "mop": "MOP", "新台币": "TWD", "twd": "TWD", "卢布": "RUB", "rub": "RUB",
+    "韩元": "KRW", "krw": "KRW", "泰铢": "THB", "thb": "THB",
+}
+HOME_CURRENCY_WORDS = frozenset({*(u for u, scale in AMOUNT_UNITS.items() if scale == 1), "156"})
+_CURRENCIES_LONGEST_FIRST = sorted(FOREIGN_CURRENCIES, key=len, reverse=True)
+_SCALE_WORDS = ("百万", "千", "万", "亿")  # '金额(万美元)': ten thousand dollars
+
+
+def split_currency(header: str) -> tuple[str, str | None]:
+    """A header's lookup key without the foreign currency it ends with, and that currency's code:
+    'Amount (USD)' → ('amount', 'USD'), '金额（万美元）' → ('金额', 'USD'); else (key, None)."""
+    key = header_key(header)
+    for word in _CURRENCIES_LONGEST_FIRST:
+        if key.endswith(word) and len(key) > len(word):
+            base = key[: -len(word)]
+            base = next((base[: -len(w)] for w in _SCALE_WORDS if base.endswith(w) and len(base) > len(w)), base)
+            if base.endswith("单位") and len(base) > len("单位"):
+                base = base[: -len("单位")]
+            return base, FOREIGN_CURRENCIES[word]
+    return key, None
 
 
 def unit_scale(unit: str) -> int | None:
@@ -224,6 +246,9 @@ _PER_TABLE: dict[str, dict[str, str]] = {
         "收款方开户银行": "payee_bank", "付款方客户号": "payer_id", "付款人客户号": "payer_id",
         "收款方客户号": "payee_id", "收款人客户号": "payee_id",
         "金额": "amount", "交易金额": "amount", "付款金额": "amount", "发生额": "amount", "交易发生额": "amount",
+        "折人民币金额": "amount", "折合人民币金额": "amount", "人民币金额": "amount", "折人民币": "amount",
+        "币种": "currency", "币别": "currency", "货币": "currency", "币种代码": "currency", "货币代码": "currency",
+        "交易币种": "currency", "ccy": "currency",
         "交易日期": "paid_on", "付款日期": "paid_on", "日期": "paid_on", "交易时间": "paid_on",
         "记账日期": "paid_on", "入账日期": "paid_on", "交易日": "paid_on",
         # an account statement (STATEMENT_COLUMNS); account numbers (账号, 对方账号) are no party's id
@@ -334,156 +359,6 @@ HEADER_ALIASES: dict[str, dict[str, str]] = _build()
 def canonical_header(table: str, header: str) -> str | None:
     """The canonical column a header means in `table`, or None when unknown."""
     return HEADER_ALIASES.get(table, {}).get(header_key(header))
-
-
-OTHER_ROLE = "other"  # a title no word rule knows: kept, with the raw title
-BLANK_ROLE = "related"  # no title at all (directors and 10% owners in insider filings): kept
-
-# Seniority, most senior first: a compound title keeps its most senior recognised part.
-SENIORITY: dict[str, tuple[str, ...]] = {
-    "role": ("actual_controller", "legal_rep", "director", "executive", "finance", "shareholder", "employee",
-             OTHER_ROLE, BLANK_ROLE),
-    "position": ("president", "vice_president", "secretary_general", "director", "member"),
-}
-
-VALUE_ALIASES: dict[str, dict[str, str]] = {
-    "role": {
-        "legal_rep": "legal_rep", "legal representative": "legal_rep", "法定代表人": "legal_rep",
-        "法人": "legal_rep", "法人代表": "legal_rep", "法定代表": "legal_rep",
-        "director": "director", "董事": "director", "董事长": "director", "副董事长": "director",
-        "执行董事": "director", "独立董事": "director", "chairman": "director", "board member": "director",
-        "executive": "executive", "高管": "executive", "总经理": "executive", "副总经理": "executive",
-        "经理": "executive", "总裁": "executive", "副总裁": "executive", "ceo": "executive",
-        "监事": "executive", "监事会主席": "executive", "董事会秘书": "executive", "董秘": "executive",
-        "shareholder": "shareholder", "股东": "shareholder", "控股股东": "shareholder", "大股东": "shareholder",
-        "actual_controller": "actual_controller", "实际控制人": "actual_controller", "实控人": "actual_controller",
-        "finance": "finance", "财务负责人": "finance", "财务总监": "finance", "财务人员": "finance",
-        "财务": "finance", "会计": "finance", "出纳": "finance", "cfo": "finance",
-        "employee": "employee", "员工": "employee", "职员": "employee",
-    },
-    "position": {
-        "member": "member", "会员": "member", "会员单位": "member", "成员": "member",
-        "director": "director", "理事": "director", "常务理事": "director", "理事单位": "director",
-        "常务理事单位": "director",
-        "vice_president": "vice_president", "副会长": "vice_president", "副会长单位": "vice_president",
-        "常务副会长": "vice_president", "vice president": "vice_president",
-        "president": "president", "会长": "president", "会长单位": "president", "理事长": "president",
-        "secretary_general": "secretary_general", "秘书长": "secretary_general",
-        "secretary general": "secretary_general", "副秘书长": "secretary_general",
-    },
-    "association_kind": {
-        "industry_association": "industry_association", "行业协会": "industry_association", "协会": "industry_association",
-        "chamber_of_commerce": "chamber_of_commerce", "商会": "chamber_of_commerce",
-        "market": "market", "市场": "market", "商圈": "market", "集群市场": "market", "专业市场": "market",
-        "park": "park", "园区": "park", "产业园": "park", "工业园": "park",
-        "other": "other", "其他": "other",
-    },
-    "tier": {
-        "mass": "mass", "大众": "mass", "大众客户": "mass", "普通": "mass",
-        "potential": "potential", "潜力": "potential", "潜力客户": "potential",
-        "vip": "vip", "贵宾": "vip", "贵宾客户": "vip", "财富": "vip",
-        "private": "private", "私行": "private", "私人银行": "private", "私行客户": "private",
-    },
-    "member_kind": {
-        "enterprise": "enterprise", "企业": "enterprise", "单位": "enterprise", "公司": "enterprise",
-        "person": "person", "个人": "person", "自然人": "person",
-    },
-    "direction": {  # a statement's 借贷标志: which way the money went, for the account holder
-        DEBIT: DEBIT, "借": DEBIT, "借方": DEBIT, "借记": DEBIT, "d": DEBIT, "dr": DEBIT, "支": DEBIT,
-        "支出": DEBIT, "出": DEBIT, "付": DEBIT, "付出": DEBIT, "付款": DEBIT, "转出": DEBIT, "出账": DEBIT,
-        "withdrawal": DEBIT, "out": DEBIT, "-": DEBIT,
-        CREDIT: CREDIT, "贷": CREDIT, "贷方": CREDIT, "贷记": CREDIT, "c": CREDIT, "cr": CREDIT, "收": CREDIT,
-        "收入": CREDIT, "入": CREDIT, "收款": CREDIT, "转入": CREDIT, "入账": CREDIT, "deposit": CREDIT,
-        "in": CREDIT, "+": CREDIT,
-    },
-    "manager_kind": {
-        "corporate": "corporate", "对公": "corporate", "公司": "corporate", "对公客户经理": "corporate",
-        "retail": "retail", "零售": "retail", "个人": "retail", "个人客户经理": "retail", "理财经理": "retail",
-    },
-}
-
-_SPLIT = re.compile(r"\s*[/、,，;；|&＆+]\s*|\s+兼\s*|兼|\s+and\s+|\s+及\s*|\s*及")
-
-# The words of free-text titles, zh and en, as (pattern, role); the FIRST rule that matches one
-# part of a title classifies it, so narrower words come before wider ones (财务总监 is finance,
-# 总监 an executive; 董事会秘书 an executive, 董事 a director; "Director" alone is a board seat,
-# "Sales Director" an executive). Patterns are case-insensitive and run on NFKC text.
-TITLE_WORDS: tuple[tuple[str, str], ...] = (
-    (r"实际控制人|实控人|actual controller|controlling (person|shareholder)", "actual_controller"),
-    (r"法定代表人|法人代表|法人|legal rep", "legal_rep"),
-    (r"董事会秘书|董秘|监事|secretary|总工程师|总经济师", "executive"),
-    (r"董事|^(lead |independent |outside |non-executive )?directors?$|chair|board member|\bcob\b|理事长", "director"),
-    (r"财务|会计|出纳|总会计师|审计|chief financial|chief accounting|principal (financial|accounting)|"
-     r"\b(cfo|cao|pfo|pao)\b|financ|accounting|accountant|controller|comptroller|treasurer", "finance"),
-    (r"总经理|总裁|高管|总监|首席|行长|厂长|^经理$|负责人|chief .*officer|\b(ceo|coo|cto|cio|cmo|clo|cso|evp|svp|"
-     r"vp|gm)\b|president|general manager|managing director|director|general counsel|officer|executive|"
-     r"^head of", "executive"),
-    (r"股东|出资人|投资人|合伙人|owner|shareholder|stockholder|\bpartner\b|持股", "shareholder"),
-    (r"员工|职员|经理|主管|专员|工程师|业务员|销售|采购|会员|staff|employee|manager|engineer|analyst|associate|"
-     r"clerk|specialist", "employee"),
-)
-_TITLE_RULES = tuple((re.compile(pattern, re.IGNORECASE), role) for pattern, role in TITLE_WORDS)
-
-
-def _alias(kind: str, text: str, extra: dict[str, str] | None) -> str | None:
-    """The exact alias of one value (a mapping file's `values` first), without splitting it."""
-    table = VALUE_ALIASES[kind]
-    key = unicodedata.normalize("NFKC", text).strip()
-    if extra:
-        if key in extra:
-            return extra[key]
-        if key.lower() in extra:
-            return extra[key.lower()]
-    return table.get(key) or table.get(key.lower()) or table.get(key.lower().replace("-", "_"))
-
-
-def canonical_value(kind: str, value: str, extra: dict[str, str] | None = None) -> str | None:
-    """The canonical value of `value` for a value kind (role, position, tier …), or None.
-
-    A compound title (董事长/董事, 副董事长、执行董事, 总经理兼财务负责人) keeps its most
-    senior recognised part; `extra` (a mapping file's `values`) is consulted first.
-    """
-    return _alias(kind, value, extra) or _most_senior(kind, value, lambda part: _alias(kind, part, extra))
-
-
-def _most_senior(kind: str, value: str, one: Callable[[str], str | None]) -> str | None:
-    parts = [p for p in _SPLIT.split(unicodedata.normalize("NFKC", str(value))) if p.strip()]
-    found = [v for v in (one(p) for p in parts) if v is not None]
-    if not found:
-        return None
-    order = SENIORITY.get(kind)
-    if order is None:
-        return found[0]
-    return min(found, key=lambda v: order.index(v) if v in order else len(order))
-
-
-def _by_words(text: str) -> str | None:
-    key = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip()
-    for rule, role in _TITLE_RULES:
-        if rule.search(key):
-            return role
-    return None
-
-
-def classify_title(title: str | None, extra: dict[str, str] | None = None) -> str:
-    """The role a free-text title means: an alias, else its words, else `other`; blank is `related`.
-
-    The whole title's alias wins; otherwise each part of a compound title is classified (alias,
-    then words) and the most senior part counts. Called once per DISTINCT title of a file (the
-    rows are then mapped), never per row.
-
-    Examples:
-        >>> [classify_title(t) for t in ("EVP & CFO", "Controller & CAO", "副总经理兼财务总监", "")]
-        ['executive', 'finance', 'executive', 'related']
-        >>> [classify_title(t) for t in ("10% Owner", "See Remarks", "董事会秘书", "销售经理")]
-        ['shareholder', 'other', 'executive', 'employee']
-    """
-    if title is None or not str(title).strip():
-        return BLANK_ROLE
-    text = str(title)
-    return (_alias("role", text, extra)
-            or _most_senior("role", text, lambda part: _alias("role", part, extra) or _by_words(part))
-            or OTHER_ROLE)
 
 
 _KNOWN_KEYS = frozenset(key for mapping in HEADER_ALIASES.values() for key in mapping)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from graph.errors import InvalidData, InvalidMapping
 from ingest.aliases import (
+    HOME_CURRENCY_WORDS,
     MERGED_REQUIRED,
     MONEY_INPUTS,
     REQUIRED,
@@ -26,6 +27,7 @@ from ingest.aliases import (
     ZH_HEADERS,
     canonical_header,
     header_key,
+    split_currency,
     split_unit,
     without_hint,
 )
@@ -55,6 +57,19 @@ def _money_with_unit(table: str, header: str) -> tuple[str, str] | None:
     return (found, unit) if found in MONEY_INPUTS else None
 
 
+def _money_in_currency(table: str, header: str) -> tuple[str, str] | None:
+    """(the money column, the currency) a header names in a foreign currency ('Amount (USD)'), else None."""
+    base, code = split_currency(header)
+    found = _lookup(table, base) if code is not None else None
+    return (found, code) if code is not None and found in MONEY_INPUTS else None
+
+
+def _names_yuan(header: str) -> bool:
+    """True when an amount's header says it is in yuan ('折人民币金额', '金额(人民币)', 'Amount (CNY)')."""
+    key = header_key(header)
+    return any(word in key for word in ("人民币", "rmb", "cny")) or split_unit(header)[1] in HOME_CURRENCY_WORDS
+
+
 def to_canonical(table: str, raw: pd.DataFrame, source: Source, label: str,
                  preamble: Sequence[Sequence[str]] = ()) -> tuple[pd.DataFrame, list[str], dict[str, str], dict[str, str]]:
     """The file's frame with canonical column names; returns (frame, ignored headers, the unit
@@ -67,12 +82,14 @@ def to_canonical(table: str, raw: pd.DataFrame, source: Source, label: str,
     out: dict[str, pd.Series] = {}
     used: set[str] = set()
     units: dict[str, str] = {}
+    chosen: dict[str, str] = {}  # canonical column → the header it is read from
+    foreign_money: list[tuple[str, str, str]] = []  # (money column, currency, header)
     for canon, wanted in source.columns.items():
         header: str | None = wanted if wanted in raw.columns else by_key.get(header_key(wanted))
         if header is None:
             raise InvalidMapping(f"{label}: column {wanted!r} (for {table}.{canon}) is not in the file; "
                                  f"its headers are: {', '.join(map(str, headers))[:400]}")
-        out[canon] = raw[header]
+        out[canon], chosen[canon] = raw[header], header
         used.add(header)
         unit = split_unit(header)[1] if canon in MONEY_INPUTS else None
         if unit is not None:
@@ -86,13 +103,24 @@ def to_canonical(table: str, raw: pd.DataFrame, source: Source, label: str,
         found, unit = _lookup(table, header), None
         if found is None:
             found, unit = _money_with_unit(table, header) or (None, None)
+        if found is None and (foreign := _money_in_currency(table, header)) is not None:
+            foreign_money.append((*foreign, header))  # never read as yuan; an error unless yuan is there too
+            continue
         if found is None and (bare := without_hint(header)) is not None:
             found = _lookup(table, bare)  # a note on the format or the content: '交易日期(YYYY-MM-DD)'
         if found is not None and found not in out:
-            out[found] = raw[header]
+            out[found], chosen[found] = raw[header], header
             used.add(header)
             if unit is not None:
                 units[found] = unit
+    for col, code, header in foreign_money:
+        if col not in out:
+            raise InvalidData(f"{label}: column {header!r} is in {code}, and amounts are stored in yuan (CNY): "
+                              f"convert them before ingest, or map the column by name to read its numbers as "
+                              f"they are (`columns: {{{col}: {header!r}}}` in a mapping)")
+    if "currency" in out and _names_yuan(chosen.get("amount", "")):  # '折人民币金额': 币种 is the original's
+        used.discard(chosen.pop("currency"))
+        del out["currency"]
     units.update({col: unit for col, unit in source.units.items() if col in out})  # the mapping's word wins
     ignored = [str(h) for h in headers if h not in used]
     frame = pd.DataFrame(out, index=raw.index)

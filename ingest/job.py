@@ -42,7 +42,6 @@ from graph.progress import stages
 from graph.schema import FACT_TABLES, NODE_TABLES, conform
 from graph.settings import get_settings
 from graph.store import GraphStore
-from ingest.aliases import SENIORITY
 from ingest.derive import EdgesAhead, edge_parts
 from ingest.facts import Merger, read_order
 from ingest.load import load_table, read_ahead
@@ -50,6 +49,7 @@ from ingest.mapping import plan_bundle
 from ingest.report import VALUE_KEPT, IngestSummary, write_report_csv
 from ingest.settings import IngestSettings
 from ingest.validate import Context
+from ingest.values import SENIORITY
 
 __all__ = ["run_ingest", "IngestSummary", "IngestWatcher", "AfterCommit"]
 

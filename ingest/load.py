@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.errors import InvalidMapping
-from ingest.aliases import CREDIT, DEBIT, unit_scale
+from ingest.aliases import unit_scale
 from ingest.columns import to_canonical
 from ingest.distinct import mix64, repeats
 from ingest.mapping import Source, source_files
@@ -28,6 +28,7 @@ from ingest.normalise import to_arrow
 from ingest.readers import RawTable, read_file
 from ingest.report import ROW_REJECTED
 from ingest.validate import KEYS, Context, validate_rows
+from ingest.values import CREDIT, DEBIT
 
 __all__ = ["load_table", "read_ahead", "fact_ids", "row_digests", "ids_from_digests", "collapse_roles"]
 

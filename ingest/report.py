@@ -17,8 +17,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from graph.vocabulary import neutralise_formulas
-from ingest.aliases import CREDIT, DEBIT, unit_scale
+from ingest.aliases import unit_scale
 from ingest.normalise import mask_id_numbers, mask_phones, scrub_pii_series
+from ingest.values import CREDIT, DEBIT
 
 __all__ = ["Rejects", "IngestSummary", "neutralise", "write_report_csv", "REJECT_COLUMNS", "ROW_REJECTED",
            "VALUE_DROPPED", "VALUE_KEPT"]

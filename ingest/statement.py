@@ -28,8 +28,9 @@ import numpy as np
 import pandas as pd
 
 from graph.errors import InvalidData
-from ingest.aliases import CREDIT, DEBIT, STATEMENT_AMOUNTS, STATEMENT_COLUMNS, canonical_value, header_key
+from ingest.aliases import STATEMENT_AMOUNTS, STATEMENT_COLUMNS, header_key
 from ingest.normalise import blank, scrub_pii, to_amount
+from ingest.values import CREDIT, DEBIT, canonical_value
 
 __all__ = ["to_payments", "holder_from_title", "DIRECTION_REASON"]
 

@@ -20,13 +20,9 @@ import pyarrow.compute as pc
 
 from ingest.aliases import (
     AMOUNT_COLUMNS,
-    BLANK_ROLE,
-    CREDIT,
-    DEBIT,
+    HOME_CURRENCY_WORDS,
     MERGED_REQUIRED,
     REQUIRED,
-    canonical_value,
-    classify_title,
     unit_scale,
 )
 from ingest.arrow_text import from_arrow, to_arrow
@@ -57,6 +53,7 @@ from ingest.normalise import (
 from ingest.report import ROW_REJECTED, VALUE_DROPPED, VALUE_KEPT, Rejects
 from ingest.settings import IngestSettings
 from ingest.statement import DIRECTION_REASON
+from ingest.values import BLANK_ROLE, CREDIT, DEBIT, canonical_value, classify_title
 
 __all__ = ["Context", "validate_rows", "KEYS", "NAME_COLUMNS", "is_placeholder"]
 
@@ -241,6 +238,13 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
         need = col in required
         if col == "direction":  # a statement's, as `ingest.statement` read it: debit, credit, or the raw flag
             report(~text.isin([DEBIT, CREDIT]).fillna(False), col, DIRECTION_REASON, True)
+            df = df.drop(columns=[col])
+            continue
+        if col == "currency":  # a payment's 币种: yuan (or blank) is read, any other never as yuan
+            word = text.str.normalize("NFKC").str.strip().str.lower()
+            foreign = text.notna() & ~word.isin(HOME_CURRENCY_WORDS).fillna(False)
+            report(foreign, col, "a currency other than yuan (CNY): amounts are stored in yuan; convert "
+                   "the row before ingest", True)
             df = df.drop(columns=[col])
             continue
         if need:

@@ -10,8 +10,8 @@ from ingest.aliases import (
     TABLE_COLUMNS,
     ZH_HEADERS,
     canonical_header,
-    canonical_value,
 )
+from ingest.values import canonical_value
 
 
 @pytest.mark.parametrize(("table", "header", "column"), [

@@ -12,7 +12,8 @@ import pytest
 from demo import cases as dc
 from demo.bundle import write_bundle
 from graph.errors import InvalidRequest
-from ingest.aliases import canonical_header, canonical_value
+from ingest.aliases import canonical_header
+from ingest.values import canonical_value
 
 # Independent implementations of the two check characters (GB 11643, GB 32100), checked
 # against the published examples below, so the generator is not checked against itself.

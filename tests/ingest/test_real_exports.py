@@ -16,8 +16,8 @@ from api.auth import add_token
 from api.main import create_app
 from graph.errors import NotFound
 from graph.networkx_store import NetworkxStore
-from ingest.aliases import classify_title
 from ingest.job import run_ingest
+from ingest.values import classify_title
 from scoring.run import score_all
 from scoring.stored import load_prospects
 from tests.ingest.helpers import ENTERPRISES, FIXTURES, PAYMENTS_FEB, PAYMENTS_JAN, rejects_of
@@ -45,6 +45,12 @@ def test_the_mapping_in_docs_ingest_md_works_as_written(store: NetworkxStore,
         "exports/2019-01.csv": "payer_id;payee_id;payee_name;amount;paid_on\n"
                                "BMDC;S2;乙有限公司;1000;05/01/2019\nBMDC;ONETIME;Widgets (member);250;06/01/2019\n",
     })
+    book = openpyxl.Workbook()
+    for row in (["日期", "交易对手", "标志", "金额"], ["2019-02-01", "乙有限公司", "1", "300"],
+                ["2019-02-02", "丙有限公司", "2", "400"]):
+        book.active.append(row)
+    (bundle / "statements").mkdir()
+    book.save(bundle / "statements" / "acct-6222001.xlsx")
     summary = run_ingest(store, bundle)
     ent = store.read("enterprises").set_index("id")
     assert ent.loc["S2", "is_client"] and ent.loc["S2", "manager_id"] == "M9" and ent.loc["S2", "name"] == "乙有限公司"
@@ -57,8 +63,11 @@ def test_the_mapping_in_docs_ingest_md_works_as_written(store: NetworkxStore,
     assert rejects["reason"].iloc[0].startswith("no source gives enterprises id name")
     assert store.read("roles").set_index("person_id")["role"].to_dict() == {"X1": "executive", "X2": "director"}
     pays = store.read("payments")
-    assert len(pays) == 2 and "Widgets" in set(ent["name"])  # " (member)" stripped, ONETIME is no id
-    assert sorted(pays["amount"]) == [250.0, 1000.0] and summary.amount_units == {}  # `units: {amount: 元}`
+    assert len(pays) == 4 and "Widgets" in set(ent["name"])  # " (member)" stripped, ONETIME is no id
+    assert sorted(pays["amount"]) == [250.0, 300.0, 400.0, 1000.0] and summary.amount_units == {}  # `units: {amount: 元}`
+    statement = pays[pays["paid_on"] >= "2019-02-01"].sort_values("paid_on")  # the statement: 1 paid out, 2 paid in
+    assert statement[["payer_id", "payee_id"]].values.tolist() == [["BMDC", "S2"], [ent.index[ent["name"] == "丙有限公司"][0],
+                                                                                   "BMDC"]]
 
 
 def test_a_second_source_adds_flags_from_an_xlsx_without_names(store: NetworkxStore,

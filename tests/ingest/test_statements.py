@@ -16,11 +16,12 @@ from hypothesis import strategies as st
 
 from graph.errors import InvalidData, InvalidMapping
 from graph.networkx_store import NetworkxStore
-from ingest.aliases import CREDIT, DEBIT, canonical_header
+from ingest.aliases import canonical_header
 from ingest.job import run_ingest
 from ingest.mapping import load_mapping
 from ingest.readers import header_index
 from ingest.statement import DIRECTION_REASON, holder_from_title, to_payments
+from ingest.values import CREDIT, DEBIT
 from tests.ingest.helpers import rejects_of
 
 CLIENT = "企业编号,企业名称,是否我行客户\nE1,华东精密制造有限公司,是\nE2,上海远景贸易有限公司,否\n"
