@@ -1,6 +1,9 @@
 """The payroll view: an employer's payroll staff bucketed by financial assets.
 
-Employer on the left, one box per asset band in the middle (staff count and payroll money),
+The staff, pay and retention are the payroll window's (the last 12 months, as scoring and the
+employer summary count them; the subtitle and the edges' tooltips name the months), and the
+counts near and above the threshold are of the staff who may be contacted: a do-not-contact
+employee is drawn faint and marked 勿扰. Employer on the left, one box per asset band in the middle (staff count and payroll money),
 the band's staff to its right — the ones nearest the CNY 50,000 threshold first in the
 near-threshold band (highlighted), the richest first elsewhere — and the rest folded.
 """
@@ -9,8 +12,6 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
-
 from graph.errors import InvalidRequest
 from graph.store import GraphStore
 from graph.vocabulary import format_amount
@@ -18,7 +19,7 @@ from viz.facts import ViewContext, make_node
 from viz.picture import MAX_MEMBERS, Picture, VEdge, VNode
 from viz.style import ASSET_BANDS, NEAR_THRESHOLD_BAND, format_wan, text
 
-__all__ = ["payroll_picture", "employer_staff", "band_label", "retention_by_employer"]
+__all__ = ["payroll_picture", "band_label", "retention_by_employer"]
 
 _STAFF_PER_ROW = 4
 
@@ -28,37 +29,6 @@ def band_label(low: float, high: float) -> str:
     if math.isinf(high):
         return f"≥{format_amount(low, style='round')}"
     return f"{low / 10_000:g}–{format_amount(high, style='round')}"
-
-
-# One employer's payroll staff: pay and months per person, with their financial assets. DuckDB
-# reads the payroll file's rows of that employer only; nothing else becomes pandas.
-_STAFF_SQL = """
-WITH staff AS (
-    SELECT person_id, coalesce(sum(amount), 0.0) AS total, count(DISTINCT month) AS months
-    FROM payroll
-    WHERE employer_id = $employer
-    GROUP BY person_id
-)
-SELECT staff.person_id, staff.total, staff.months, coalesce(persons.aum, 0.0) AS aum
-FROM staff LEFT JOIN persons ON persons.id = staff.person_id
-ORDER BY staff.person_id
-"""
-
-
-def employer_staff(store: GraphStore, employer_id: str) -> pd.DataFrame:
-    """One row per payroll employee: total pay, months paid, average monthly pay, financial assets."""
-    from scoring.features import store_views
-
-    con = store_views(store, {"payroll": ("employer_id", "person_id", "amount", "month"), "persons": ("id", "aum")})
-    try:
-        staff = con.sql(_STAFF_SQL, params={"employer": str(employer_id)}).to_arrow_table().to_pandas()
-    finally:
-        con.close()
-    if staff.empty:
-        return pd.DataFrame(columns=["person_id", "total", "months", "avg_pay", "aum"])
-    staff["avg_pay"] = staff["total"] / staff["months"].clip(lower=1)
-    staff["aum"] = staff["aum"].astype(float)
-    return staff[["person_id", "total", "months", "avg_pay", "aum"]]
 
 
 def retention_by_employer(store: GraphStore) -> list[tuple[str, str, float, int]]:
@@ -80,12 +50,19 @@ def payroll_picture(store: GraphStore, employer_id: str, ctx: ViewContext, per_b
     attrs = store.require_node(employer_id)
     if attrs["kind"] != "Enterprise":
         raise InvalidRequest(f"{employer_id} is not an enterprise")
-    staff = employer_staff(store, employer_id)
+    from scoring.retail_linkage import employer_staff
+
+    # the window's staff, pay and assets, and the contactable ones near or above the threshold:
+    # the employer summary's figures (`scoring.retail_linkage.employer_summaries`), not all time
+    staff, window = employer_staff(store, employer_id)
+    staff = staff.rename(columns={"assets": "aum"})
     lang = ctx.lang
     employer = make_node(store, employer_id, ctx, attrs=attrs, focus=True)
     total = float(staff["total"].sum()) if len(staff) else 0.0
-    near = staff[(staff["aum"] >= NEAR_THRESHOLD_BAND[0]) & (staff["aum"] < NEAR_THRESHOLD_BAND[1])]
-    above = staff[staff["aum"] >= NEAR_THRESHOLD_BAND[1]]
+    ok = staff["contactable"].astype(bool)
+    near = staff[ok & (staff["aum"] >= NEAR_THRESHOLD_BAND[0]) & (staff["aum"] < NEAR_THRESHOLD_BAND[1])]
+    above = staff[ok & (staff["aum"] >= NEAR_THRESHOLD_BAND[1])]
+    period = "" if window is None else text("payroll_window", lang, start=window[0], end=window[1])
     employer.amount = total or None
     employer.facts += [(text("staff", lang), str(len(staff))), (text("payroll_total", lang), format_wan(total)),
                        (text("retention", lang), f"{staff['aum'].sum() / total:.1%}" if total else "–"),
@@ -123,7 +100,10 @@ def payroll_picture(store: GraphStore, employer_id: str, ctx: ViewContext, per_b
             row = person_rows.get(pid) or {"name": pid}
             person = make_node(store, pid, ctx, attrs={**row, "kind": "Person"}, amount=float(rec["total"]))
             person.facts += [(text("avg_pay", lang), format_wan(float(rec["avg_pay"]))),
-                             (text("months_paid", lang), str(int(rec["months"])))]
+                             (text("months_paid", lang), str(int(rec["months_paid"])))]
+            if not rec["contactable"]:  # listed as a fact of the payroll, never as someone to call
+                person.facts.append((text("status", lang), text("do_not_contact", lang)))
+                person.faint = True
             person.x = 600.0 + (i % _STAFF_PER_ROW) * 170.0
             person.y = y + (i // _STAFF_PER_ROW) * 56.0
             nodes.append(person)
@@ -147,7 +127,8 @@ def payroll_picture(store: GraphStore, employer_id: str, ctx: ViewContext, per_b
             edges.append(VEdge(src=band_id, dst=more.id, kind="FOLD", amount=float(rest["total"].sum())))
         y += max(1, rows_needed) * 56.0 + 50.0
     employer.x, employer.y = 0.0, (band_ys[-1] / 2 if band_ys else 0.0)
-    subtitle = (f"{text('staff', lang)} {len(staff)} · {text('near_staff', lang)} {len(near)} · "
-                f"{text('above_staff', lang)} {len(above)}")
+    subtitle = (f"{period + ' · ' if period else ''}{text('staff', lang)} {len(staff)} · "
+                f"{text('near_staff', lang)} {len(near)} · {text('above_staff', lang)} {len(above)}")
     return Picture(view="payroll", title=text("title_payroll", lang, name=employer.name), nodes=nodes,
-                   edges=edges, subtitle=subtitle, lang=lang)
+                   edges=edges, subtitle=subtitle, lang=lang, amount_window=period)
+

@@ -74,6 +74,7 @@ class Picture:
     lang: str = "zh"
     params: dict[str, str] = field(default_factory=dict)  # the view's query (for its form)
     first_view: list[str] = field(default_factory=list)  # nodes the first view frames (empty: all)
+    amount_window: str = ""  # the months the edges' amounts cover ('2025-04至2026-03'); empty: all time
 
     def node_ids(self) -> list[str]:
         return [n.id for n in self.nodes]

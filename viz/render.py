@@ -141,14 +141,14 @@ def _node_options(node: VNode, span: tuple[float, float], lang: Lang) -> dict[st
     return opts
 
 
-def _edge_options(edge: VEdge, span: tuple[float, float], lang: Lang) -> dict[str, Any]:
+def _edge_options(edge: VEdge, span: tuple[float, float], lang: Lang, window: str = "") -> dict[str, Any]:
     colour, dashed = EDGE_STYLES.get(edge.kind, EDGE_STYLES["LINK"])
     if edge.highlight:
         colour = HIGHLIGHT_EDGE
     label = edge.label
     if label is None:
         label = format_wan(edge.amount) if edge.kind in MONEY_EDGES or edge.kind == "FOLD" else ""
-    title = [text(edge.kind, lang)] + ([f"{text('window_all', lang)} {format_wan(edge.amount)}"]
+    title = [text(edge.kind, lang)] + ([f"{window or text('window_all', lang)} {format_wan(edge.amount)}"]
                                       if edge.amount else [])
     title += [f"{k}: {v}" for k, v in edge.facts]
     width = edge_width(edge.amount, span[1], span[0]) if edge.amount else 1.0
@@ -232,12 +232,12 @@ def vis_data(picture: Picture) -> dict[str, Any]:
     known = set(picture.node_ids())
     for edge in picture.edges:
         if edge.src in known and edge.dst in known:
-            net.add_edge(edge.src, edge.dst, **_edge_options(edge, edge_span, lang))
+            net.add_edge(edge.src, edge.dst, **_edge_options(edge, edge_span, lang, picture.amount_window))
     for more, m in members:
         if more.parent is not None and more.parent in known:
             edge = VEdge(src=more.parent, dst=m.id, kind=more.member_edge, label="",
                          amount=m.amount if more.member_edge in MONEY_EDGES else None, faint=True)
-            net.add_edge(edge.src, edge.dst, **_edge_options(edge, edge_span, lang))
+            net.add_edge(edge.src, edge.dst, **_edge_options(edge, edge_span, lang, picture.amount_window))
     nodes, edges = net.nodes, net.edges
     big = len(nodes) > 200
     options = {

@@ -9,10 +9,11 @@ retail prospects, retail clients who run non-client companies, and outflow alert
 
 from scoring.retail_linkage.linkage import (
     RetailLinkageSettings,
+    employer_staff,
     employer_summaries,
     employer_tracking_metrics,
     retail_manager_view,
     score,
 )
 
-__all__ = ["score", "employer_summaries", "employer_tracking_metrics", "retail_manager_view", "RetailLinkageSettings"]
+__all__ = ["score", "employer_staff", "employer_summaries", "employer_tracking_metrics", "retail_manager_view", "RetailLinkageSettings"]

@@ -27,6 +27,7 @@ from graph.store import GraphStore
 from scoring.retail_linkage.common import ROLE_LABELS, connect, contactable_persons
 from scoring.retail_linkage.outflow import corporate_outflow_prospects, retail_outflow_prospects
 from scoring.retail_linkage.payroll import employer_metrics, payroll_prospects, summarise_employers
+from scoring.retail_linkage.payroll import employer_staff as payroll_staff
 from scoring.retail_linkage.roles import corporate_from_retail_prospects, executive_prospects
 from scoring.retail_linkage.settings import RetailLinkageSettings, load_settings
 from scoring.settings import ScoringSettings
@@ -64,6 +65,15 @@ def employer_summaries(store: GraphStore, settings: ScoringSettings | None = Non
     # the same for every viewer of a version: kept for the next request (each caller gets a copy)
     key = ("employer-summaries", settings.as_of, rs.model_dump_json())
     return store.remembered(key, lambda: summarise_employers(store, rs, settings.as_of), lambda df: df.copy(), len)
+
+
+def employer_staff(store: GraphStore, employer_id: str, settings: ScoringSettings | None = None
+                   ) -> tuple[pd.DataFrame, tuple[str, str] | None]:
+    """One employer's staff paid in the payroll window, as `employer_summaries` counts them, and
+    the window's first and last month (None without payroll). See
+    `scoring.retail_linkage.payroll.employer_staff`."""
+    settings = settings or get_settings().scoring
+    return payroll_staff(store, employer_id, load_settings(settings), settings.as_of)
 
 
 def employer_tracking_metrics(store: GraphStore, settings: ScoringSettings | None = None) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from graph.store import GraphStore
 from graph.vocabulary import ASSET_THRESHOLD_EN, ASSET_THRESHOLD_ZH
+from scoring.features import store_views
 from scoring.frame import empty_frame, interleave
 from scoring.retail_linkage.common import (
     Bar,
@@ -35,7 +36,7 @@ from scoring.retail_linkage.common import (
 from scoring.retail_linkage.settings import RetailLinkageSettings
 from scoring.templates import register
 
-__all__ = ["employer_metrics", "payroll_features", "payroll_prospects", "summarise_employers", "SUMMARY_COLUMNS",
+__all__ = ["employer_metrics", "employer_staff", "payroll_features", "payroll_prospects", "summarise_employers", "SUMMARY_COLUMNS",
            "METRIC_COLUMNS"]
 
 SUMMARY_COLUMNS = [
@@ -122,6 +123,21 @@ FROM staff GROUP BY employer_id
 """
 
 METRIC_COLUMNS = ["employer_id", "staff", "staff_above_threshold", "retention_rate"]
+
+# One employer's staff paid in the window, as `summarise_employers` counts them (the payroll
+# picture's figures): pay and rows in the window, assets, and whether each may be contacted.
+# Reads that employer's payroll rows only (the filter reaches the Parquet scan through `pay`).
+_EMPLOYER_STAFF_SQL = """
+WITH f AS (
+    SELECT person_id, fsum(amount) AS total, count(*) AS months_paid
+    FROM pay WHERE employer_id = $employer AND m BETWEEN $start AND $end
+    GROUP BY person_id
+)
+SELECT f.person_id, f.total, f.months_paid, greatest(coalesce(p.aum, 0.0), 0.0) AS assets,
+       p.name IS NOT NULL AND NOT coalesce(p.do_not_contact, false) AS contactable
+FROM f LEFT JOIN persons p ON p.id = f.person_id
+ORDER BY f.person_id
+"""
 
 
 def _window(con: duckdb.DuckDBPyConnection, rs: RetailLinkageSettings, as_of: str | None
@@ -286,6 +302,29 @@ def _frame(rows: pd.DataFrame) -> pa.Table:
     }
     return kind_frame(rows, "payroll", BARS, reasons, products,
                       ["employer_manager_id", "employer_id", "prospect_id"], details)
+
+
+def employer_staff(store: GraphStore, employer_id: str, rs: RetailLinkageSettings, as_of: str | None
+                   ) -> tuple[pd.DataFrame, tuple[str, str] | None]:
+    """One employer's staff paid in the payroll window, and the window (first and last month).
+
+    Columns: person_id, total, months_paid, avg_pay, assets, contactable: the rows and
+    definitions of `summarise_employers`, so a picture of the employer shows its figures.
+    """
+    con = store_views(store, {"payroll": ("employer_id", "person_id", "amount", "month"),
+                              "persons": ("id", "name", "aum", "do_not_contact")})
+    try:
+        # the window's end is the latest month of the whole payroll: found once per version
+        window = store.remembered(("payroll-window", as_of, rs.payroll.window_months),
+                                  lambda: _window(con, rs, as_of), lambda w: w)
+        run(con, _PAY_SQL)
+        if window is None:
+            return pd.DataFrame(columns=["person_id", "total", "months_paid", "avg_pay", "assets", "contactable"]), None
+        staff = query(con, _EMPLOYER_STAFF_SQL, {"employer": str(employer_id), "start": window[0], "end": window[1]})
+    finally:
+        con.close()
+    staff["avg_pay"] = staff["total"] / staff["months_paid"].clip(lower=1)
+    return staff, (month_label(window[0]), month_label(window[1]))
 
 
 def summarise_employers(store: GraphStore, rs: RetailLinkageSettings, as_of: str | None) -> pd.DataFrame:
