@@ -78,13 +78,19 @@ def _flags(raw: pd.Series, extra: dict[str, str] | None) -> pd.Series:
     return pd.Series(mapped[codes], index=raw.index, dtype="string")
 
 
+# what a statement writes on the side a row does not fill, besides a blank or a zero
+_NOTHING = r"[-–—－/\\]+"
+
+
 def _filled(raw: pd.Series) -> pd.Series:
-    """True where an amount column holds something other than blank or zero (text that is no
-    amount counts as filled: the validation then rejects it as no amount)."""
+    """True where an amount column holds something other than blank, zero or a dash (text that is
+    no amount counts as filled: the validation then rejects it as no amount)."""
     text = raw.astype("string")
     codes, uniques = pd.factorize(text)
-    values, _ = to_amount(pd.Series(uniques, dtype="string"))
-    filled = (~blank(pd.Series(uniques, dtype="string")) & ~(values == 0).fillna(False)).to_numpy(dtype=bool)
+    distinct = pd.Series(uniques, dtype="string")
+    values, _ = to_amount(distinct)
+    nothing = blank(distinct) | distinct.str.strip().str.fullmatch(_NOTHING).fillna(False) | (values == 0).fillna(False)
+    filled = (~nothing).to_numpy(dtype=bool)
     return pd.Series(np.append(filled, False)[codes], index=raw.index)
 
 

@@ -83,13 +83,15 @@ def test_debit_and_credit_columns_give_the_direction_and_the_amount(store: Netwo
             "20260302,上海远景贸易有限公司,招商银行,,3.5,103.5\n"
             "20260303,上海远景贸易有限公司,招商银行,1,1,103.5\n"
             "20260304,上海远景贸易有限公司,招商银行,0,,103.5\n"
-            "20260305,上海远景贸易有限公司,招商银行,待定,,103.5\n"),
+            "20260305,上海远景贸易有限公司,招商银行,待定,,103.5\n"
+            "20260306,上海远景贸易有限公司,招商银行,-,0.2,103.5\n"),  # a dash: nothing on that side
         "mapping.yaml": "tables:\n  payments:\n    - file: statement.csv\n      defaults: {holder_id: E1}\n",
     })
     summary = run_ingest(store, bundle / "mapping.yaml")
     assert _flows(store) == [
         ("华东精密制造有限公司", "苏州宏达包装材料有限公司", 12_000.0, "工商银行"),  # 万元, as the header says
         ("上海远景贸易有限公司", "华东精密制造有限公司", 35_000.0, None),
+        ("上海远景贸易有限公司", "华东精密制造有限公司", 2_000.0, None),
     ]
     rejects = rejects_of(summary.report_dir)
     assert rejects[["row", "column", "value"]].values.tolist() == [
