@@ -24,12 +24,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from graph.errors import InvalidData
 from ingest.aliases import STATEMENT_AMOUNTS, STATEMENT_COLUMNS, header_key
-from ingest.normalise import blank, scrub_pii, to_amount
+from ingest.arrow_text import from_arrow, to_arrow
+from ingest.normalise import scrub_pii
 from ingest.values import CREDIT, DEBIT, canonical_value
 
 __all__ = ["to_payments", "holder_from_title", "DIRECTION_REASON"]
@@ -64,48 +66,46 @@ def holder_from_title(preamble: Sequence[Sequence[str]]) -> dict[str, str]:
     return found
 
 
-def _flags(raw: pd.Series, extra: dict[str, str] | None) -> pd.Series:
-    """Each row's direction (DEBIT, CREDIT), or its raw text where it is neither; one lookup per
+def _flags(flags: pa.ChunkedArray | pa.Array, extra: dict[str, str] | None) -> pa.ChunkedArray | pa.Array:
+    """Each row's direction (DEBIT, CREDIT), or its raw flag where it is neither; one lookup per
     distinct flag. A mapping's `values` may name a flag by its canonical word or another flag."""
-    text = raw.astype("string").str.strip()
-    codes, uniques = pd.factorize(text)
-    read = []
-    for flag in uniques:
-        found = canonical_value("direction", str(flag), extra)
-        read.append(canonical_value("direction", found) if found is not None else None)
-    mapped = np.array([r if r is not None else str(u) for r, u in zip(read, uniques, strict=True)] + [None],
-                      dtype=object)
-    return pd.Series(mapped[codes], index=raw.index, dtype="string")
+    ways: dict[str, list[str]] = {DEBIT: [], CREDIT: []}
+    for flag in pc.unique(flags).to_pylist():
+        found = canonical_value("direction", flag, extra) if flag is not None else None
+        way = canonical_value("direction", found) if found is not None else None
+        if way in ways:
+            ways[way].append(flag)
+    is_way = {way: pc.is_in(flags, value_set=pa.array(found, flags.type)) for way, found in ways.items()}
+    return pc.if_else(is_way[DEBIT], DEBIT, pc.if_else(is_way[CREDIT], CREDIT, flags))
 
 
-# what a statement writes on the side a row does not fill, besides a blank or a zero
-_NOTHING = r"[-–—－/\\]+"
+# what a statement writes on the side a row does not fill: a blank, a zero ('0.00', '¥0', '０'),
+# or a dash; RE2, one pass over the column
+_NOTHING = r"^\s*(?:[-–—－/\\]+|[¥￥]?[+-]?[0０,]*(?:[.．][0０]*)?元?)?\s*$"
+_BLANK = r"^\s*$"
 
 
-def _filled(raw: pd.Series) -> pd.Series:
-    """True where an amount column holds something other than blank, zero or a dash (text that is
-    no amount counts as filled: the validation then rejects it as no amount)."""
-    text = raw.astype("string")
-    codes, uniques = pd.factorize(text)
-    distinct = pd.Series(uniques, dtype="string")
-    values, _ = to_amount(distinct)
-    nothing = blank(distinct) | distinct.str.strip().str.fullmatch(_NOTHING).fillna(False) | (values == 0).fillna(False)
-    filled = (~nothing).to_numpy(dtype=bool)
-    return pd.Series(np.append(filled, False)[codes], index=raw.index)
+def _matches(values: pa.ChunkedArray | pa.Array, pattern: str) -> pa.ChunkedArray | pa.Array:
+    """Where each value matches an RE2 `pattern`; a null matches."""
+    return pc.fill_null(pc.match_substring_regex(values, pattern), True)
 
 
-def _from_amounts(frame: pd.DataFrame) -> pd.Series:
-    """Each row's direction from which of the debit and credit amounts it fills; where it fills
-    both or neither, the two amounts as text (reported with the row)."""
-    empty = pd.Series(pd.NA, index=frame.index, dtype="string")
-    debit_raw = frame.get("debit_amount", empty).astype("string")
-    credit_raw = frame.get("credit_amount", empty).astype("string")
-    debit, credit = _filled(debit_raw), _filled(credit_raw)
-    both_or_none = (debit.fillna(False) == credit.fillna(False)).to_numpy()
-    out = pd.Series(np.where(debit.to_numpy(dtype=bool), DEBIT, CREDIT), index=frame.index, dtype="string")
-    if both_or_none.any():
-        shown = "debit " + debit_raw.mask(blank(debit_raw), "–") + " / credit " + credit_raw.mask(blank(credit_raw), "–")
-        out = out.mask(pd.Series(both_or_none, index=frame.index), shown)
+def _from_amounts(debit: pa.ChunkedArray | pa.Array, credit: pa.ChunkedArray | pa.Array
+                  ) -> pa.ChunkedArray | pa.Array:
+    """Each row's direction from which of the debit and credit amounts it fills (text that is no
+    amount counts as filled: the validation then rejects it as no amount); where it fills both
+    or neither, the two amounts as text (reported with the row)."""
+    is_debit = pc.invert(_matches(debit, _NOTHING))
+    out = pc.if_else(is_debit, DEBIT, CREDIT)
+    unclear = pc.equal(is_debit, pc.invert(_matches(credit, _NOTHING)))
+    if pc.any(unclear).as_py():
+        def text(word: str) -> pa.Scalar:
+            return pa.scalar(word, pa.large_string())
+
+        shown = pc.binary_join_element_wise(text("debit "), pc.if_else(_matches(debit, _BLANK), text("–"), debit),
+                                            text(" / credit "), pc.if_else(_matches(credit, _BLANK), text("–"), credit),
+                                            text(""))
+        out = pc.if_else(unclear, shown, out)
     return out
 
 
@@ -137,34 +137,40 @@ def to_payments(frame: pd.DataFrame, units: dict[str, str], label: str, values: 
         raise InvalidData(f"{label}: names one side as payer or payee and the other as a statement's "
                           f"({shown}): map both as payer and payee, or both as holder and counterparty")
     titled = {} if holder else holder_from_title(preamble)
-    if titled:
-        frame = frame.assign(**{col: pd.Series(value, index=frame.index, dtype="string")
-                                for col, value in titled.items()})
-        given = [c for c in STATEMENT_COLUMNS if c in frame.columns]
-    elif not holder:
+    if not holder and not titled:
         raise InvalidData(f"{label}: reads as an account statement ({shown}) but names no account holder, "
                           "in a column or above the headers: add 户名 / 本方户名 (holder_name) or 本方客户号 "
                           "(holder_id), or give it in a mapping (`defaults: {holder_name: …}`)")
+    n = len(frame)
+    nothing = pa.scalar(None, pa.large_string())
+
+    def column(col: str) -> pa.ChunkedArray | pa.Array | pa.Scalar:
+        if col in frame.columns:
+            return to_arrow(frame[col])
+        return pa.scalar(titled[col], pa.large_string()) if col in titled else nothing
+
+    def whole(col: str) -> pa.ChunkedArray | pa.Array:
+        found = column(col)
+        return found if not isinstance(found, pa.Scalar) else pa.repeat(found, n)
+
     if "direction" in frame.columns:
-        direction = _flags(frame["direction"], values.get("direction"))
+        direction = _flags(to_arrow(frame["direction"]), values.get("direction"))
     else:
-        direction = _from_amounts(frame)
+        direction = _from_amounts(whole("debit_amount"), whole("credit_amount"))
     # a debit: the holder pays; anything else (a credit, or a row rejected for its direction): the holder is paid
-    out = pd.Series((direction == DEBIT).fillna(False).to_numpy(dtype=bool), index=frame.index)
+    out = pc.fill_null(pc.equal(direction, DEBIT), False)
     result = frame.drop(columns=given)
-    empty = pd.Series(pd.NA, index=frame.index, dtype="string")
     for side in _SIDES:
-        mine = frame.get(f"holder_{side}", empty).astype("string")
-        theirs = frame.get(f"counterparty_{side}", empty).astype("string")
-        result[f"payer_{side}"] = mine.where(out, theirs)
-        result[f"payee_{side}"] = theirs.where(out, mine)
+        mine, theirs = column(f"holder_{side}"), column(f"counterparty_{side}")
+        result[f"payer_{side}"] = from_arrow(whole_of(pc.if_else(out, mine, theirs), n), frame.index)
+        result[f"payee_{side}"] = from_arrow(whole_of(pc.if_else(out, theirs, mine), n), frame.index)
     if "counterparty_bank" in frame.columns:
-        result["payee_bank"] = frame["counterparty_bank"].astype("string").where(out, empty)
+        result["payee_bank"] = from_arrow(pc.if_else(out, column("counterparty_bank"), nothing), frame.index)
     if "amount" not in frame.columns and amounts:
-        debit = frame.get("debit_amount", empty).astype("string")
-        credit = frame.get("credit_amount", empty).astype("string")
+        debit, credit = whole("debit_amount"), whole("credit_amount")
         # a credit's amount; a row to be rejected for its direction shows whichever it has
-        result["amount"] = debit.where(out, credit.where(~blank(credit), debit))
+        result["amount"] = from_arrow(pc.if_else(out, debit, pc.if_else(_matches(credit, _BLANK), debit, credit)),
+                                      frame.index)
         stated = {units[c] for c in amounts if c in units}
         if len(stated) > 1:
             raise InvalidData(f"{label}: the debit and credit amounts are in different units "
@@ -173,5 +179,10 @@ def to_payments(frame: pd.DataFrame, units: dict[str, str], label: str, values: 
             units["amount"] = stated.pop()
     for col in amounts:
         units.pop(col, None)
-    result["direction"] = direction
+    result["direction"] = from_arrow(direction, frame.index)
     return result, titled
+
+
+def whole_of(values: pa.ChunkedArray | pa.Array | pa.Scalar, n: int) -> pa.ChunkedArray | pa.Array:
+    """`values` as a column of `n` rows (a scalar, both sides constant, repeated)."""
+    return pa.repeat(values, n) if isinstance(values, pa.Scalar) else values
