@@ -144,6 +144,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     "persons": ("个人", "persons"), "expand_hint": ("点击展开", "click to expand"),
     "window_all": ("累计(全部期间)", "all time"), "payroll_window": ("{start}至{end}", "{start} to {end}"),
     "width_scale_in": ("连线粗细({window}金额)", "Edge width (amount, {window})"),
+    "all_time": ("全部期间", "all time"),
+    "size_hint": ("节点大小、连线粗细随金额增大(对数刻度);连线金额为{window}合计,单位:万元;虚线框为折叠的一组,点击展开",
+                  "Node size and edge width grow with the amount (log scale); edge amounts are totals ({window}) "
+                  "in 万元 (CNY 10,000); a dashed box is a folded group: click it to expand"),
     "do_not_contact": ("勿扰", "Do not contact"), "products": ("建议产品", "Products"),
     "targets": ("目标客户", "Targets"), "introducers": ("引荐链", "Introducer chain"),
     "title_association": ("协会/商会目标客户:{name}", "Targets of {name}"),
