@@ -31,11 +31,11 @@ from ingest.aliases import (
     split_unit,
     without_hint,
 )
-from ingest.mapping import Source
+from ingest.mapping import TABLE_ORDER, Source
 from ingest.normalise import isin
 from ingest.statement import to_payments
 
-__all__ = ["to_canonical", "EXTRA_HEADER_ALIASES"]
+__all__ = ["to_canonical", "guess_tables", "EXTRA_HEADER_ALIASES"]
 
 # Columns some tables accept beyond DESIGN.md's list (resolved like counterparties).
 EXTRA_HEADER_ALIASES: dict[str, dict[str, str]] = {
@@ -55,6 +55,35 @@ def _money_with_unit(table: str, header: str) -> tuple[str, str] | None:
         return None
     found = _lookup(table, base)
     return (found, unit) if found in MONEY_INPUTS else None
+
+
+def _header_column(table: str, header: str) -> str | None:
+    """The column a header names in `table` as `to_canonical` finds it (alias, unit, note)."""
+    found = _lookup(table, header) or (_money_with_unit(table, header) or (None, None))[0]
+    if found is None and (bare := without_hint(header)) is not None:
+        found = _lookup(table, bare)
+    return found
+
+
+def guess_tables(headers: Sequence[str]) -> list[str]:
+    """The tables whose required columns a file's headers all name, those naming the most of
+    their columns first; several when the headers fit several equally (客户编号, 客户名称:
+    enterprises or persons), none when they fit none. Only to tell a user what an unnamed file
+    looks like: nothing is read by a guess."""
+    fits: dict[str, int] = {}
+    for table in TABLE_ORDER:
+        found = {c for h in headers if (c := _header_column(table, h)) is not None}
+        needs = [need if isinstance(need, tuple) else (need,) for need in REQUIRED[table]]
+        if table == "memberships":
+            needs = [("member_id", "member_name") if n == ("member_id",) else n for n in needs]
+        named = all(found & set(options) for options in needs)
+        if table == "payments" and not named:  # an account statement: holder, counterparty, direction
+            named = bool(found & {"counterparty_id", "counterparty_name"}) and "paid_on" in found and bool(
+                found & {"direction", "debit_amount", "credit_amount"})
+        if named:
+            fits[table] = len(found)
+    best = max(fits.values(), default=0)
+    return [t for t in TABLE_ORDER if best and fits.get(t) == best]
 
 
 def _money_in_currency(table: str, header: str) -> tuple[str, str] | None:

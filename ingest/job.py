@@ -42,11 +42,13 @@ from graph.progress import stages
 from graph.schema import FACT_TABLES, NODE_TABLES, conform
 from graph.settings import get_settings
 from graph.store import GraphStore
+from ingest.columns import guess_tables
 from ingest.derive import EdgesAhead, edge_parts
 from ingest.facts import Merger, read_order
 from ingest.load import load_table, read_ahead
-from ingest.mapping import plan_bundle
-from ingest.report import VALUE_KEPT, IngestSummary, write_report_csv
+from ingest.mapping import Source, plan_bundle, unread_files
+from ingest.readers import peek_headers
+from ingest.report import VALUE_KEPT, IngestSummary, unread_text, write_report_csv
 from ingest.settings import IngestSettings
 from ingest.validate import Context
 from ingest.values import SENIORITY
@@ -79,6 +81,15 @@ class IngestWatcher(Protocol):
     def __call__(self, store: GraphStore) -> AfterCommit | None: ...
 
 
+def _unread(folder: Path, plan: dict[str, list[Source]]) -> dict[str, list[str]]:
+    """Each data file of the folder no table reads → the tables its headers look like."""
+    return {path.name: guess_tables(peek_headers(path)) for path in unread_files(folder, plan)}
+
+
+def _looks_text(unread: dict[str, list[str]]) -> str:
+    return ", ".join(unread_text(name, tables) for name, tables in unread.items())
+
+
 def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
                settings: IngestSettings | None = None,
                watchers: Sequence[IngestWatcher] = ()) -> IngestSummary:
@@ -87,7 +98,13 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
     lean_allocator()
     settings = settings or get_settings().ingest
     bundle = Path(bundle)
-    plan = plan_bundle(bundle, Path(mapping) if mapping else None)
+    try:
+        plan = plan_bundle(bundle, Path(mapping) if mapping else None)
+    except NotFound as exc:
+        if not bundle.is_dir():
+            raise
+        looks = _unread(bundle, {})
+        raise NotFound(f"{exc}" + (f"; its files: {_looks_text(looks)}" if looks else "")) from None
     canonical = bundle.is_dir() and mapping is None and not (bundle / "mapping.yaml").is_file()
     if canonical and "enterprises" not in plan and store.read("enterprises").empty:
         # a delta bundle (payments only; payroll + persons …) resolves against the store's nodes
@@ -95,6 +112,9 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
                        "the first ingest of a store needs one")
     root = bundle if bundle.is_dir() else bundle.parent
     summary = IngestSummary()
+    summary.unread_files = _unread(root, plan)
+    if summary.unread_files:
+        log.info("files not read: %s", _looks_text(summary.unread_files))
     in_order = [(table, plan[table]) for table in read_order(list(plan))]
     steps = [f"read {table}" for table, _ in in_order] + ["resolve and merge", "write tables", "derive edges",
                                                           "commit version"]

@@ -35,7 +35,7 @@ from graph.errors import InvalidMapping, NotFound
 from ingest.aliases import AMOUNT_UNITS, INPUT_EXTRAS, MONEY_INPUTS, TABLE_COLUMNS, unit_scale
 from ingest.readers import SUFFIXES
 
-__all__ = ["Source", "Mapping", "load_mapping", "plan_bundle", "source_files", "TABLE_ORDER"]
+__all__ = ["Source", "Mapping", "load_mapping", "plan_bundle", "source_files", "unread_files", "TABLE_ORDER"]
 
 # Nodes before the facts that refer to them.
 TABLE_ORDER = ("branches", "managers", "enterprises", "persons", "associations", "roles", "memberships",
@@ -195,3 +195,13 @@ def plan_bundle(bundle: Path, mapping: Path | None = None) -> dict[str, list[Sou
         raise NotFound(f"bundle {bundle} has no tables: expected enterprises.csv|xlsx|parquet (and others) "
                        "or a mapping.yaml")
     return {t: plan[t] for t in TABLE_ORDER if t in plan}
+
+
+def unread_files(folder: Path, plan: dict[str, list[Source]]) -> list[Path]:
+    """The data files (csv, xlsx, parquet …) in a bundle's folder that no table reads: named after
+    no table and named by no mapping. Reported, so that a file dropped in is never silently left
+    out (an office's lock file `~$…` and hidden files are not data)."""
+    read = {p.resolve() for sources in plan.values() for source in sources for p in source_files(source)}
+    return sorted(p for p in Path(folder).iterdir()
+                  if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(("~$", "."))
+                  and p.resolve() not in read)

@@ -38,7 +38,8 @@ from graph.errors import InvalidData
 from ingest.aliases import header_key, known_header
 from ingest.normalise import scrub_pii
 
-__all__ = ["RawTable", "BadRow", "read_file", "header_index", "detect_encoding", "sniff_delimiter", "SUFFIXES"]
+__all__ = [
+    "RawTable", "BadRow", "read_file", "peek_headers", "header_index", "detect_encoding", "sniff_delimiter", "SUFFIXES"]
 
 SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq")
 _SAMPLE = 1 << 16
@@ -156,6 +157,34 @@ def read_file(path: Path, encoding: str | None = None, delimiter: str | None = N
         raise
     except (OSError, ValueError, pa.ArrowException, zipfile.BadZipFile, KeyError) as exc:
         raise InvalidData(f"{path.name}: cannot be read: {scrub_pii(str(exc))[:300]}") from exc
+
+
+def peek_headers(path: Path) -> list[str]:
+    """A file's header row (found below any title, as `read_file` finds it), read from its first
+    rows only; [] when it cannot be read. For telling what an unnamed file holds."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            return [str(n) for n in pq.read_schema(path).names]
+        if suffix in (".xlsx", ".xlsm"):
+            cells = pd.read_excel(path, header=None, nrows=_PREAMBLE_ROWS, dtype=str, engine="calamine",
+                                  keep_default_na=False)
+            rows = cells.to_numpy().tolist()
+        else:
+            with open(path, "rb") as fh:
+                sample = fh.read(_SAMPLE)
+            try:
+                text = codecs.getincrementaldecoder("utf-8-sig")(errors="strict").decode(sample, final=False)
+            except UnicodeDecodeError:
+                text = sample.decode("gb18030", errors="replace")
+            rows = list(itertools.islice(csv.reader(io.StringIO(text), delimiter=sniff_delimiter(text)),
+                                         _PREAMBLE_ROWS))
+    except Exception:  # noqa: BLE001 - a file that cannot be peeked at is only not described
+        return []
+    if not rows:
+        return []
+    return [str(c).strip() for c in rows[header_index(rows)] if str(c).strip()]
 
 
 def _utf8_or_detected(path: Path, sample: bytes) -> tuple[str, bool]:

@@ -110,6 +110,13 @@ class Rejects:
         return sum(len(p) for p in self._parts)
 
 
+def unread_text(file: str, tables: list[str]) -> str:
+    """A bundle's file no table reads, and what it looks like ('流水.xlsx (… looks like payments …)')."""
+    return (f"{file} (named after no table, not in the mapping"
+            + (f"; it looks like {' or '.join(tables)}: name it {tables[0]}{Path(file).suffix} or map it)"
+               if tables else ")"))
+
+
 def _files_text(files: list[str]) -> str:
     """One file's name, or how many files and the first one's."""
     return files[0] if len(files) == 1 else f"{len(files)} files ({files[0]} …)"
@@ -134,6 +141,7 @@ class IngestSummary:
     amount_units: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> money column -> unit (not yuan)
     header_rows: dict[str, int] = field(default_factory=dict)  # file -> its headers' row, where not the first
     statements: dict[str, dict[str, int]] = field(default_factory=dict)  # file -> rows per direction, as statements
+    unread_files: dict[str, list[str]] = field(default_factory=dict)  # file in the bundle no table reads -> tables it looks like
     statement_holders: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> holder read from its title
     new_facts: int = 0
     alerts: int = 0
@@ -189,6 +197,8 @@ class IngestSummary:
             by_row.setdefault(row, []).append(file)
         for row, files in by_row.items():
             lines.append(f"  headers on row {row} of {_files_text(files)}: the {row - 1} row(s) above them skipped")
+        for file, tables in self.unread_files.items():
+            lines.append(f"  not read: {unread_text(file, tables)}")
         if self.version:
             lines.append(f"store version {self.version} ({self.new_facts:,} new facts) in {self.seconds:.1f}s")
         if self.alerts:

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graph.errors import InvalidData, InvalidMapping
+from graph.errors import InvalidData, InvalidMapping, NotFound
 from graph.networkx_store import NetworkxStore
 from ingest.aliases import canonical_header
 from ingest.job import run_ingest
@@ -241,3 +241,26 @@ def test_each_row_is_paid_the_way_its_flag_says(rows: list[tuple[str, str, int]]
         assert got["direction"] == (way or flag)  # an unknown flag is kept as it was, for the report
         payer, payee = ("本公司", other) if way == DEBIT else (other, "本公司")
         assert (got["payer_name"], got["payee_name"], got["amount"]) == (payer, payee, str(amount))
+
+
+def test_a_file_named_after_no_table_is_reported_with_what_it_looks_like(
+        store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
+    statement = "交易日期,户名,对方户名,借贷标志,金额\n2026-01-05,华东精密制造有限公司,乙公司,借,100\n"
+    bundle = make_bundle({"enterprises.csv": CLIENT, "交易流水.csv": statement, "notes.csv": "a,b\n1,2\n",
+                          "~$交易流水.xlsx": "lock", "readme.md": "not data"})
+    summary = run_ingest(store, bundle)
+    assert summary.unread_files == {"notes.csv": [], "交易流水.csv": ["payments"]}
+    assert ("not read: 交易流水.csv (named after no table, not in the mapping; it looks like payments: "
+            "name it payments.csv or map it)") in summary.render()
+    assert store.read("payments").empty  # told, never guessed into the store
+    alone = make_bundle({"交易流水.csv": statement})
+    with pytest.raises(NotFound, match=r"has no tables.*交易流水\.csv .*looks like payments"):
+        run_ingest(store, alone)
+
+
+def test_a_mappings_files_are_read_files(store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
+    bundle = make_bundle({"enterprises.csv": CLIENT, "flow.csv": "日期,户名,对手,方向,金额\n2026-01-05,E1,乙公司,借,1\n",
+                          "mapping.yaml": "tables:\n  payments:\n    - file: flow.csv\n"
+                                          "      columns: {holder_id: 户名, counterparty_name: 对手, direction: 方向, "
+                                          "paid_on: 日期}\n"})
+    assert run_ingest(store, bundle / "mapping.yaml").unread_files == {}
