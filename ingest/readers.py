@@ -149,14 +149,41 @@ def read_file(path: Path, encoding: str | None = None, delimiter: str | None = N
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm"):
-            return _read_xlsx(path, sheet, headers)
+            return _without_page_rows(_read_xlsx(path, sheet, headers))
         if suffix in (".parquet", ".pq"):
             return _read_parquet(path)
-        return _read_csv(path, encoding, delimiter, headers)
+        return _without_page_rows(_read_csv(path, encoding, delimiter, headers))
     except InvalidData:
         raise
     except (OSError, ValueError, pa.ArrowException, zipfile.BadZipFile, KeyError) as exc:
         raise InvalidData(f"{path.name}: cannot be read: {scrub_pii(str(exc))[:300]}") from exc
+
+
+# What a report-style export writes in its first column on rows that are no records: a total
+# (合计 at the end, 小计 or 本页合计 per group or page) or the header row again (on each page)
+TOTAL_WORDS = ("合计", "合 计", "合计：", "合计:", "总计", "总计：", "小计", "小计：", "本页合计", "本页小计", "累计",
+               "本期合计", "总合计", "Total", "TOTAL", "total", "Totals", "Grand Total", "Subtotal", "Sub-total")
+
+
+def _without_page_rows(raw: RawTable) -> RawTable:
+    """`raw` without its totals rows and repeated header rows, each reported as a bad row with
+    its number. One membership test of the first column (Arrow, no Python per row); only the
+    rows found become Python objects."""
+    if raw.frame.empty or not len(raw.frame.columns):
+        return raw
+    first = pa.array(raw.frame.iloc[:, 0].array) if isinstance(raw.frame.dtypes.iloc[0], pd.StringDtype) \
+        else pa.array(raw.frame.iloc[:, 0].astype(pd.StringDtype("pyarrow")).array)
+    header = str(raw.frame.columns[0])
+    hit = pc.fill_null(pc.is_in(first, value_set=pa.array([*TOTAL_WORDS, header], first.type)), False)
+    if not pc.any(hit).as_py():
+        return raw
+    mask = hit.to_numpy(zero_copy_only=False)
+    found = raw.frame[mask]
+    bad = [BadRow(int(row), "the header row again, not a record" if cells[0] == header else
+                  f"a totals row ({cells[0]}), not a record", scrub_pii(",".join(str(c) for c in cells if c))[:200])
+           for row, cells in zip(raw.rows[mask], found.astype(object).fillna("").to_numpy().tolist(), strict=True)]
+    return RawTable(raw.path, raw.frame[~mask], raw.rows[~mask], sorted([*raw.bad_rows, *bad],
+                    key=lambda b: b.row or 0), raw.encoding, raw.header_row, raw.preamble)
 
 
 def peek_headers(path: Path) -> list[str]:

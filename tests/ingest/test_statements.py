@@ -264,3 +264,19 @@ def test_a_mappings_files_are_read_files(store: NetworkxStore, make_bundle: Call
                                           "      columns: {holder_id: 户名, counterparty_name: 对手, direction: 方向, "
                                           "paid_on: 日期}\n"})
     assert run_ingest(store, bundle / "mapping.yaml").unread_files == {}
+
+
+def test_totals_rows_and_repeated_headers_are_no_records(store: NetworkxStore,
+                                                         make_bundle: Callable[..., Path]) -> None:
+    page = "交易日期,户名,对方户名,借贷标志,金额\n"
+    rows = "2026-01-0{d},华东精密制造有限公司,乙公司,借,100\n"
+    bundle = make_bundle({"enterprises.csv": CLIENT,
+                          "payments.csv": page + rows.format(d=1) + "本页合计,,,,100\n" + page + rows.format(d=2)
+                          + "合计,,,,200\n"})
+    summary = run_ingest(store, bundle)
+    assert store.read("payments")["amount"].tolist() == [100.0, 100.0]
+    rejects = rejects_of(summary.report_dir)
+    assert rejects[["row", "column", "reason"]].values.tolist() == [
+        ["3", "(row)", "a totals row (本页合计), not a record"], ["4", "(row)", "the header row again, not a record"],
+        ["6", "(row)", "a totals row (合计), not a record"]]
+    assert summary.by_table["payments"] == {"read": 5, "accepted": 2, "rejected": 3}
