@@ -171,7 +171,7 @@ def to_canonical(table: str, raw: pd.DataFrame, source: Source, label: str,
             values = frame[col].astype("string")
             frame[col] = values.mask(isin(values.str.strip(), [str(v) for v in nulls]))
     if table == "payments":  # an account statement's holder, counterparty and direction → payer and payee
-        frame, titled = to_payments(frame, units, label, source.values, preamble)
+        frame, titled = to_payments(frame, units, label, source, preamble)
     else:
         titled = {}
     missing = []

@@ -12,7 +12,8 @@ A mapping file says, per table, which sources its rows come from::
           formats: {paid_on: "%d/%m/%Y"}    # explicit date formats
           strip: {member_name: [" (member)", " (supporter)"]}   # text removed from values
           nulls: {payee_id: [ONETIME]}      # values that mean "none" (then the name decides)
-          negative_amounts: keep            # credits net against payments (default: reject the row)
+          negative_amounts: keep            # credits net against payments (default: reject the row;
+                                            # `debit`: a statement's signed amount, minus = paid out)
           units: {amount: 万元}              # the unit of a money column's plain numbers (元, 千元, 万元, 亿元 …)
       associations:
         - rows: [{association_id: CNCF, name: Cloud Native Computing Foundation}]   # inline rows
@@ -58,7 +59,7 @@ class Source(BaseModel):
     formats: dict[str, str] = Field(default_factory=dict)
     strip: dict[str, list[str]] = Field(default_factory=dict)
     nulls: dict[str, list[str]] = Field(default_factory=dict)
-    negative_amounts: Literal["reject", "keep"] = "reject"
+    negative_amounts: Literal["reject", "keep", "debit"] = "reject"
     units: dict[str, str] = Field(default_factory=dict)
     base: Path = Field(default=Path("."), exclude=True)
 

@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 from graph.errors import InvalidData
 from ingest.aliases import STATEMENT_AMOUNTS, STATEMENT_COLUMNS, header_key
 from ingest.arrow_text import from_arrow, to_arrow
+from ingest.mapping import Source
 from ingest.normalise import scrub_pii
 from ingest.values import CREDIT, DEBIT, canonical_value
 
@@ -83,6 +84,9 @@ def _flags(flags: pa.ChunkedArray | pa.Array, extra: dict[str, str] | None) -> p
 # or a dash; RE2, one pass over the column
 _NOTHING = r"^\s*(?:[-–—－/\\]+|[¥￥]?[+-]?[0０,]*(?:[.．][0０]*)?元?)?\s*$"
 _BLANK = r"^\s*$"
+# a signed amount's minus ('-1,200.00', '－1200', '(1,200.00)', '（1,200.00）') and the sign to remove
+_MINUS = r"^\s*(?:[-−－]|[(（].*[)）]\s*$)"
+_SIGN = r"^\s*[-−－]\s*|^\s*[(（]|[)）]\s*$"
 
 
 def _matches(values: pa.ChunkedArray | pa.Array, pattern: str) -> pa.ChunkedArray | pa.Array:
@@ -109,27 +113,33 @@ def _from_amounts(debit: pa.ChunkedArray | pa.Array, credit: pa.ChunkedArray | p
     return out
 
 
-def to_payments(frame: pd.DataFrame, units: dict[str, str], label: str, values: dict[str, dict[str, str]],
+def to_payments(frame: pd.DataFrame, units: dict[str, str], label: str, source: Source,
                 preamble: Sequence[Sequence[str]] = ()) -> tuple[pd.DataFrame, dict[str, str]]:
     """The payments columns of a statement-shaped frame (other frames as they are), and the holder
     read from the title rows (`preamble`) if it was; `units` (money column → unit) gains `amount`'s.
+    `source.negative_amounts == "debit"`: a statement's one signed amount says the direction.
     Raises InvalidData when a statement lacks a side or a direction."""
     given = [c for c in STATEMENT_COLUMNS if c in frame.columns]
-    if not given:
-        return frame, {}
+    signed = source.negative_amounts == "debit"
     has_payer = any(f"payer_{s}" in frame.columns for s in _SIDES)
     has_payee = any(f"payee_{s}" in frame.columns for s in _SIDES)
+    if signed and (not given or (has_payer and has_payee)):
+        raise InvalidData(f"{label}: `negative_amounts: debit` reads an account statement's signed amounts, but "
+                          "the file names payer and payee (use `keep` or `reject`)")
+    if not given:
+        return frame, {}
     if has_payer and has_payee:  # the file names both sides itself: its statement columns say nothing more
         return frame.drop(columns=given), {}
     holder = [c for c in ("holder_id", "holder_name") if c in frame.columns]
     other = [c for c in ("counterparty_id", "counterparty_name") if c in frame.columns]
     amounts = [c for c in STATEMENT_AMOUNTS if c in frame.columns]
-    way = "direction" in frame.columns or bool(amounts)
+    way = "direction" in frame.columns or bool(amounts) or (signed and "amount" in frame.columns)
     shown = ", ".join(given)
     if not way:
         raise InvalidData(f"{label}: names {shown} but not which way the money went: add the statement's "
                           "借贷标志 (debit/credit flag) or its 借方/贷方发生额 (debit and credit amounts), or "
-                          "payer and payee columns")
+                          "payer and payee columns; a signed amount (-1,200.00 paid out) is read with "
+                          "`negative_amounts: debit` in a mapping")
     if not other:
         raise InvalidData(f"{label}: reads as an account statement ({shown}) but names no counterparty: "
                           "add 对方户名 (counterparty_name) or 对方客户号 (counterparty_id)")
@@ -153,10 +163,14 @@ def to_payments(frame: pd.DataFrame, units: dict[str, str], label: str, values: 
         found = column(col)
         return found if not isinstance(found, pa.Scalar) else pa.repeat(found, n)
 
+    signed_amount = None
     if "direction" in frame.columns:
-        direction = _flags(to_arrow(frame["direction"]), values.get("direction"))
-    else:
+        direction = _flags(to_arrow(frame["direction"]), source.values.get("direction"))
+    elif amounts:
         direction = _from_amounts(whole("debit_amount"), whole("credit_amount"))
+    else:  # one signed amount: a minus (or brackets) is money paid out
+        signed_amount = to_arrow(frame["amount"])
+        direction = pc.if_else(pc.fill_null(pc.match_substring_regex(signed_amount, _MINUS), False), DEBIT, CREDIT)
     # a debit: the holder pays; anything else (a credit, or a row rejected for its direction): the holder is paid
     out = pc.fill_null(pc.equal(direction, DEBIT), False)
     result = frame.drop(columns=given)
@@ -166,6 +180,8 @@ def to_payments(frame: pd.DataFrame, units: dict[str, str], label: str, values: 
         result[f"payee_{side}"] = from_arrow(whole_of(pc.if_else(out, theirs, mine), n), frame.index)
     if "counterparty_bank" in frame.columns:
         result["payee_bank"] = from_arrow(pc.if_else(out, column("counterparty_bank"), nothing), frame.index)
+    if signed_amount is not None:
+        result["amount"] = from_arrow(pc.replace_substring_regex(signed_amount, _SIGN, ""), frame.index)
     if "amount" not in frame.columns and amounts:
         debit, credit = whole("debit_amount"), whole("credit_amount")
         # a credit's amount; a row to be rejected for its direction shows whichever it has

@@ -265,7 +265,7 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
         elif col in AMOUNT_COLUMNS:
             out, bad = to_amount(text, unit_scale((units or {}).get(col, "元")) or 1)
             report(bad, col, "not an amount", need)
-            if col != "amount" or source.negative_amounts == "reject":
+            if col != "amount" or source.negative_amounts != "keep":  # `debit`: a statement's sign is read already
                 neg = (out < 0).fillna(False)
                 report(neg, col, "negative amount" + ("" if col != "amount" else
                        " (credits are kept only with `negative_amounts: keep` in a mapping file)"), need)

@@ -18,7 +18,7 @@ from graph.errors import InvalidData, InvalidMapping, NotFound
 from graph.networkx_store import NetworkxStore
 from ingest.aliases import canonical_header
 from ingest.job import run_ingest
-from ingest.mapping import load_mapping
+from ingest.mapping import Source, load_mapping
 from ingest.readers import header_index
 from ingest.statement import DIRECTION_REASON, holder_from_title, to_payments
 from ingest.values import CREDIT, DEBIT
@@ -234,7 +234,7 @@ def test_each_row_is_paid_the_way_its_flag_says(rows: list[tuple[str, str, int]]
     frame = pd.DataFrame({"holder_name": "本公司", "counterparty_name": [r[1] for r in rows],
                           "direction": [r[0] for r in rows], "amount": [str(r[2]) for r in rows]}, dtype="string")
     units: dict[str, str] = {}
-    out, titled = to_payments(frame, units, "s.csv", {})
+    out, titled = to_payments(frame, units, "s.csv", Source(rows=[]))
     assert titled == {} and units == {}
     for (flag, other, amount), (_, got) in zip(rows, out.iterrows(), strict=True):
         way = _FLAGS.get(flag)
@@ -280,3 +280,26 @@ def test_totals_rows_and_repeated_headers_are_no_records(store: NetworkxStore,
         ["3", "(row)", "a totals row (本页合计), not a record"], ["4", "(row)", "the header row again, not a record"],
         ["6", "(row)", "a totals row (合计), not a record"]]
     assert summary.by_table["payments"] == {"read": 5, "accepted": 2, "rejected": 3}
+
+
+def test_a_signed_amount_says_the_direction_when_a_mapping_says_so(store: NetworkxStore,
+                                                                   make_bundle: Callable[..., Path]) -> None:
+    statement = ("交易日期,户名,对方户名,交易金额\n2026-01-05,华东精密制造有限公司,苏州宏达包装材料有限公司,\"-1,200.00\"\n"
+                 "2026-01-06,华东精密制造有限公司,上海远景贸易有限公司,800\n"
+                 "2026-01-07,华东精密制造有限公司,上海远景贸易有限公司,（300）\n"
+                 "2026-01-08,华东精密制造有限公司,上海远景贸易有限公司,--5\n")
+    with pytest.raises(InvalidData, match="negative_amounts: debit"):  # no flag: not guessed
+        run_ingest(store, make_bundle({"enterprises.csv": CLIENT, "payments.csv": statement}))
+    bundle = make_bundle({"enterprises.csv": CLIENT, "payments.csv": statement,
+                          "mapping.yaml": "tables:\n  payments:\n    - file: payments.csv\n"
+                                          "      negative_amounts: debit\n"})
+    summary = run_ingest(store, bundle / "mapping.yaml")
+    assert [(a, b, amount) for a, b, amount, _ in _flows(store)] == [
+        ("华东精密制造有限公司", "苏州宏达包装材料有限公司", 1_200.0), ("上海远景贸易有限公司", "华东精密制造有限公司", 800.0),
+        ("华东精密制造有限公司", "上海远景贸易有限公司", 300.0)]
+    assert rejects_of(summary.report_dir)[["row", "column"]].values.tolist() == [["5", "amount"]]  # '--5'
+    canonical = make_bundle({"enterprises.csv": CLIENT, "payments.csv": "付款人编号,收款人名称,金额,交易日期\nE1,乙,-1,2026-01-01\n",
+                             "mapping.yaml": "tables:\n  payments:\n    - file: payments.csv\n"
+                                             "      negative_amounts: debit\n"})
+    with pytest.raises(InvalidData, match="names payer and payee"):
+        run_ingest(store, canonical / "mapping.yaml")
