@@ -2,21 +2,22 @@
 
 A bank's statement export names one side of each payment, the account holder (户名, 本方户名 or
 本方客户号), the other side (对方户名, 对方客户号, 对方行名), and which way the money went: by a
-flag (借贷标志: 借/贷, D/C, 支出/收入 …) or by which of two amount columns the row fills
-(借方发生额 / 贷方发生额, 支出金额 / 收入金额; the other one blank or zero). A debit is money out
-of the holder's account, so the holder pays the counterparty; a credit is money in, so the
-counterparty pays the holder. `to_payments` turns such a file's columns into the payments
-table's (payer, payee, amount, the payee's bank) with a few vectorised choices, before the rows
-are validated.
+flag (借贷标志: 借/贷, D/C, 支出/收入 …), by which of two amount columns the row fills (借方发生额 /
+贷方发生额, 支出金额 / 收入金额; the other one blank, zero or a dash), or, when a mapping says
+`negative_amounts: debit`, by the sign of its one amount. A debit is money out of the holder's
+account, so the holder pays the counterparty; a credit is money in, so the counterparty pays the
+holder. `to_payments` turns such a file's columns into the payments table's (payer, payee,
+amount, the payee's bank) with a few Arrow kernels over whole columns, before the rows are
+validated.
 
 A statement of one account often names its holder only above the headers ('户名：华东精密制造有限公司
 账号：6222…', or the label and the name in cells side by side): that is read when no column names
-the holder (`holder_from_title`); a mapping's `defaults: {holder_name: …}` (or `holder_id`) wins. The counterparty's bank is the payee's
-bank on a debit; on a credit the payee is the holder and the counterparty's bank, the payer's,
-has no column in the payments table and is not kept. Account numbers (账号, 对方账号) are no
-party's id and are ignored. A row whose direction cannot be read keeps a `direction` the
-validation rejects with its row number (`ingest.validate`); a file with payer and payee columns
-of its own is read as they say.
+the holder (`holder_from_title`); a mapping's `defaults: {holder_name: …}` (or `holder_id`) wins.
+The counterparty's bank is the payee's bank on a debit; on a credit the payee is the holder and
+the counterparty's bank, the payer's, has no column in the payments table and is not kept.
+Account numbers (账号, 对方账号) are no party's id and are ignored. A row whose direction cannot
+be read keeps a `direction` the validation rejects with its row number (`ingest.validate`); a
+file with payer and payee columns of its own is read as they say.
 """
 
 from __future__ import annotations
@@ -124,8 +125,8 @@ def to_payments(frame: pd.DataFrame, units: dict[str, str], label: str, source: 
     has_payer = any(f"payer_{s}" in frame.columns for s in _SIDES)
     has_payee = any(f"payee_{s}" in frame.columns for s in _SIDES)
     if signed and (not given or (has_payer and has_payee)):
-        raise InvalidData(f"{label}: `negative_amounts: debit` reads an account statement's signed amounts, but "
-                          "the file names payer and payee (use `keep` or `reject`)")
+        raise InvalidData(f"{label}: `negative_amounts: debit` reads an account statement's signed amounts "
+                          "(holder, counterparty), and this file is not one: use `keep` or `reject`")
     if not given:
         return frame, {}
     if has_payer and has_payee:  # the file names both sides itself: its statement columns say nothing more
@@ -160,8 +161,7 @@ def to_payments(frame: pd.DataFrame, units: dict[str, str], label: str, source: 
         return pa.scalar(titled[col], pa.large_string()) if col in titled else nothing
 
     def whole(col: str) -> pa.ChunkedArray | pa.Array:
-        found = column(col)
-        return found if not isinstance(found, pa.Scalar) else pa.repeat(found, n)
+        return _whole(column(col), n)
 
     signed_amount = None
     if "direction" in frame.columns:
@@ -176,8 +176,8 @@ def to_payments(frame: pd.DataFrame, units: dict[str, str], label: str, source: 
     result = frame.drop(columns=given)
     for side in _SIDES:
         mine, theirs = column(f"holder_{side}"), column(f"counterparty_{side}")
-        result[f"payer_{side}"] = from_arrow(whole_of(pc.if_else(out, mine, theirs), n), frame.index)
-        result[f"payee_{side}"] = from_arrow(whole_of(pc.if_else(out, theirs, mine), n), frame.index)
+        result[f"payer_{side}"] = from_arrow(_whole(pc.if_else(out, mine, theirs), n), frame.index)
+        result[f"payee_{side}"] = from_arrow(_whole(pc.if_else(out, theirs, mine), n), frame.index)
     if "counterparty_bank" in frame.columns:
         result["payee_bank"] = from_arrow(pc.if_else(out, column("counterparty_bank"), nothing), frame.index)
     if signed_amount is not None:
@@ -199,6 +199,6 @@ def to_payments(frame: pd.DataFrame, units: dict[str, str], label: str, source: 
     return result, titled
 
 
-def whole_of(values: pa.ChunkedArray | pa.Array | pa.Scalar, n: int) -> pa.ChunkedArray | pa.Array:
-    """`values` as a column of `n` rows (a scalar, both sides constant, repeated)."""
+def _whole(values: pa.ChunkedArray | pa.Array | pa.Scalar, n: int) -> pa.ChunkedArray | pa.Array:
+    """`values` as a column of `n` rows (a scalar, a column the file lacks or a constant, repeated)."""
     return pa.repeat(values, n) if isinstance(values, pa.Scalar) else values

@@ -301,5 +301,5 @@ def test_a_signed_amount_says_the_direction_when_a_mapping_says_so(store: Networ
     canonical = make_bundle({"enterprises.csv": CLIENT, "payments.csv": "付款人编号,收款人名称,金额,交易日期\nE1,乙,-1,2026-01-01\n",
                              "mapping.yaml": "tables:\n  payments:\n    - file: payments.csv\n"
                                              "      negative_amounts: debit\n"})
-    with pytest.raises(InvalidData, match="names payer and payee"):
+    with pytest.raises(InvalidData, match="this file is not one"):
         run_ingest(store, canonical / "mapping.yaml")
