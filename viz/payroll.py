@@ -1,9 +1,11 @@
 """The payroll view: an employer's payroll staff bucketed by financial assets.
 
-The staff, pay and retention are the payroll window's (the last 12 months, as scoring and the
-employer summary count them; the subtitle and the edges' tooltips name the months), and the
-counts near and above the threshold are of the staff who may be contacted: a do-not-contact
-employee is drawn faint and marked 勿扰. Employer on the left, one box per asset band in the middle (staff count and payroll money),
+The staff, pay and retention are the payroll window's (12 months by default, as scoring and
+the employer summary count them; the subtitle and the edges' tooltips name the months), and the
+counts near and above the threshold are of the staff who may be contacted, with scoring's
+threshold: a do-not-contact employee is drawn faint and marked 勿扰.
+
+Employer on the left, one box per asset band in the middle (staff count and payroll money),
 the band's staff to its right — the ones nearest the CNY 50,000 threshold first in the
 near-threshold band (highlighted), the richest first elsewhere — and the rest folded.
 """
@@ -59,9 +61,7 @@ def payroll_picture(store: GraphStore, employer_id: str, ctx: ViewContext, per_b
     lang = ctx.lang
     employer = make_node(store, employer_id, ctx, attrs=attrs, focus=True)
     total = float(staff["total"].sum()) if len(staff) else 0.0
-    ok = staff["contactable"].astype(bool)
-    near = staff[ok & (staff["aum"] >= NEAR_THRESHOLD_BAND[0]) & (staff["aum"] < NEAR_THRESHOLD_BAND[1])]
-    above = staff[ok & (staff["aum"] >= NEAR_THRESHOLD_BAND[1])]
+    near, above = staff[staff["near"].astype(bool)], staff[staff["above"].astype(bool)]
     period = "" if window is None else text("payroll_window", lang, start=window[0], end=window[1])
     employer.amount = total or None
     employer.facts += [(text("staff", lang), str(len(staff))), (text("payroll_total", lang), format_wan(total)),

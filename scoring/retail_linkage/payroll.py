@@ -308,8 +308,9 @@ def employer_staff(store: GraphStore, employer_id: str, rs: RetailLinkageSetting
                    ) -> tuple[pd.DataFrame, tuple[str, str] | None]:
     """One employer's staff paid in the payroll window, and the window (first and last month).
 
-    Columns: person_id, total, months_paid, avg_pay, assets, contactable: the rows and
-    definitions of `summarise_employers`, so a picture of the employer shows its figures.
+    Columns: person_id, total, months_paid, avg_pay, assets, contactable, near, above (near or
+    above the threshold, and contactable): the rows and definitions of `summarise_employers`, so
+    a picture of the employer shows its figures.
     """
     con = store_views(store, {"payroll": ("employer_id", "person_id", "amount", "month"),
                               "persons": ("id", "name", "aum", "do_not_contact")})
@@ -319,11 +320,15 @@ def employer_staff(store: GraphStore, employer_id: str, rs: RetailLinkageSetting
                                   lambda: _window(con, rs, as_of), lambda w: w)
         run(con, _PAY_SQL)
         if window is None:
-            return pd.DataFrame(columns=["person_id", "total", "months_paid", "avg_pay", "assets", "contactable"]), None
+            return pd.DataFrame(columns=["person_id", "total", "months_paid", "avg_pay", "assets", "contactable",
+                                         "near", "above"]), None
         staff = query(con, _EMPLOYER_STAFF_SQL, {"employer": str(employer_id), "start": window[0], "end": window[1]})
     finally:
         con.close()
     staff["avg_pay"] = staff["total"] / staff["months_paid"].clip(lower=1)
+    ok, threshold = staff["contactable"].astype(bool), rs.threshold  # as `summarise_employers` counts them
+    staff["near"] = ok & (staff["assets"] < threshold) & (staff["assets"] >= rs.payroll.near_floor * threshold)
+    staff["above"] = ok & (staff["assets"] >= threshold)
     return staff, (month_label(window[0]), month_label(window[1]))
 
 
