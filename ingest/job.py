@@ -215,6 +215,7 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
     summary.header_rows = {f: ctx.header_rows[f] for f in summary.files if f in ctx.header_rows}
     summary.statements = {f: ctx.statements[f] for f in summary.files if f in ctx.statements}
     summary.statement_holders = {f: ctx.statement_holders[f] for f in summary.files if f in ctx.statement_holders}
+    summary.joined_headers = {f: ctx.joined_headers[f] for f in summary.files if f in ctx.joined_headers}
     summary.seconds = round(time.perf_counter() - started, 3)
     summary.report_dir = _write_reports(store, version, ctx, report, summary)
     log.info("ingest of %s: %s rows read, %s accepted, %s rejected (version %s)", bundle.name,

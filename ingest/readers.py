@@ -39,7 +39,7 @@ from ingest.aliases import header_key, known_header
 from ingest.normalise import scrub_pii
 
 __all__ = [
-    "RawTable", "BadRow", "read_file", "peek_headers", "header_index", "detect_encoding", "sniff_delimiter", "SUFFIXES"]
+    "RawTable", "BadRow", "read_file", "peek_headers", "joined_headers", "header_index", "detect_encoding", "sniff_delimiter", "SUFFIXES"]
 
 SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq")
 _SAMPLE = 1 << 16
@@ -68,6 +68,7 @@ class RawTable:
     encoding: str | None = None
     header_row: int = 1  # the file's row the headers are on (below a title: 2, 3 …)
     preamble: list[list[str]] = field(default_factory=list)  # the rows above the headers, their cells as text
+    header_depth: int = 1  # 2: headers over two rows (merged parents above their columns), joined
 
 
 def _text_dtype() -> Any:
@@ -250,6 +251,41 @@ def header_index(rows: list[list[str]], headers: tuple[str, ...] = ()) -> int:
     return 0
 
 
+def joined_headers(top: list[str], below: list[str]) -> list[str] | None:
+    """Headers over two rows, joined; None when `below` is not a second header row.
+
+    A report's merged header cell spans the columns under it ('对方信息' over '户名' and '开户行';
+    a merged cell is written once, the cells it covers are blank) while a column standing alone
+    has nothing below it. `below` is a second header row when every cell it fills is under such
+    a span and none is under a column standing alone. A column is then named by its parent and
+    its own header together when that names a known column ('对方' + '户名' is 对方户名, '借方' +
+    '金额(元)' is 借方金额(元)), else
+    'parent/child' ('对方信息/户名', for a mapping to name): a child is never read without its
+    parent, which may change what it means (对方信息's 户名 is the counterparty's, not the holder's).
+    """
+    n = max(len(top), len(below))
+    top = [str(c).strip() for c in top] + [""] * (n - len(top))
+    below = [str(c).strip() for c in below] + [""] * (n - len(below))
+    parent: list[str] = []
+    for i, cell in enumerate(top):  # a blank top cell continues the span of the cell to its left
+        parent.append(cell if cell else (parent[i - 1] if i else ""))
+    spans = {i for i in range(n) if parent[i] and ((not top[i]) or (i + 1 < n and not top[i + 1] and parent[i + 1]))}
+    filled = [i for i in range(n) if below[i]]
+    if len(filled) < 2 or any(i not in spans for i in filled) or not any(not top[i] for i in filled):
+        return None
+    names = []
+    for i in range(n):
+        if not below[i]:
+            names.append(top[i] or parent[i])
+        elif known_header(parent[i] + below[i]):  # '对方' + '户名'
+            names.append(parent[i] + below[i])
+        elif known_header(below[i] + parent[i]):  # '借方' + '金额(元)'
+            names.append(below[i] + parent[i])
+        else:
+            names.append(f"{parent[i]}/{below[i]}" if parent[i] else below[i])
+    return names
+
+
 def _read_csv(path: Path, encoding: str | None, delimiter: str | None, headers: tuple[str, ...]) -> RawTable:
     with open(path, "rb") as fh:
         sample = fh.read(_SAMPLE)
@@ -296,6 +332,9 @@ def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str | None, heade
     names = [h.strip() for h in (first[above] if first else [])]
     if not any(names):
         raise InvalidData(f"{path.name}: no header row")
+    joined = joined_headers(names, first[above + 1]) if len(first) > above + 1 else None
+    depth = 1 if joined is None else 2
+    names = joined or names
     bad: list[BadRow] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -320,7 +359,7 @@ def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str | None, heade
 
     def read(threads: bool) -> pa.Table:
         read_opts = pacsv.ReadOptions(encoding=arrow_enc, block_size=1 << 22, use_threads=threads,
-                                      column_names=_unique(names), skip_rows=above + 1)
+                                      column_names=_unique(names), skip_rows=above + depth)
         if isinstance(source, io.BytesIO):
             source.seek(0)
         return pacsv.read_csv(source, read_options=read_opts, parse_options=parse_opts, convert_options=conv)
@@ -340,8 +379,8 @@ def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str | None, heade
         raise InvalidData(f"{path.name}: cannot be parsed as CSV: {scrub_pii(str(exc))[:300]}") from exc
     frame = table.to_pandas(types_mapper={pa.large_string(): _text_dtype()}.get)
     frame.columns = names if len(set(names)) == len(names) else _unique(names)
-    rows = _row_numbers(len(frame), [b.row for b in bad], header_row=above + 1)
-    return RawTable(path, frame, rows, bad, enc, header_row=above + 1, preamble=first[:above])
+    rows = _row_numbers(len(frame), [b.row for b in bad], header_row=above + depth)
+    return RawTable(path, frame, rows, bad, enc, header_row=above + 1, preamble=first[:above], header_depth=depth)
 
 
 def _row_numbers(n: int, skipped: list[int | None], header_row: int = 1) -> pd.Series:
@@ -379,14 +418,18 @@ def _read_xlsx(path: Path, sheet: str | int | None, headers: tuple[str, ...]) ->
         raise InvalidData(f"{path.name}: {exc}") from exc
     above = header_index(cells.head(_PREAMBLE_ROWS).to_numpy().tolist(), headers)
     names = ["" if pd.isna(c) else str(c).strip() for c in cells.iloc[above]] if len(cells) else []
-    frame = cells.iloc[above + 1:].reset_index(drop=True)
+    joined = joined_headers(names, ["" if pd.isna(c) else str(c) for c in cells.iloc[above + 1]]) \
+        if len(cells) > above + 1 else None
+    depth = 1 if joined is None else 2
+    names = joined or names
+    frame = cells.iloc[above + depth:].reset_index(drop=True)
     if names:
         frame.columns = _unique(names)
     frame = frame.astype(_text_dtype())
-    first = above + 2
+    first = above + depth + 1
     preamble = [["" if pd.isna(c) else str(c) for c in row] for row in cells.head(above).to_numpy().tolist()]
     return RawTable(path, frame, pd.Series(range(first, len(frame) + first), dtype="int64"), header_row=above + 1,
-                    preamble=preamble)
+                    preamble=preamble, header_depth=depth)
 
 
 def _read_parquet(path: Path) -> RawTable:

@@ -143,6 +143,7 @@ class IngestSummary:
     statements: dict[str, dict[str, int]] = field(default_factory=dict)  # file -> rows per direction, as statements
     unread_files: dict[str, list[str]] = field(default_factory=dict)  # file in the bundle no table reads -> tables it looks like
     statement_holders: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> holder read from its title
+    joined_headers: dict[str, int] = field(default_factory=dict)  # file -> the first of its two header rows
     new_facts: int = 0
     alerts: int = 0
     stage_seconds: dict[str, float] = field(default_factory=dict)
@@ -197,6 +198,9 @@ class IngestSummary:
             by_row.setdefault(row, []).append(file)
         for row, files in by_row.items():
             lines.append(f"  headers on row {row} of {_files_text(files)}: the {row - 1} row(s) above them skipped")
+        for file, row in self.joined_headers.items():
+            lines.append(f"  headers over rows {row}–{row + 1} of {file} joined: each name under a merged cell "
+                         "follows the cell's ('对方信息/户名'; a mapping may name it so)")
         for file, tables in self.unread_files.items():
             lines.append(f"  not read: {unread_text(file, tables)}")
         if self.version:

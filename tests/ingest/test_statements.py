@@ -19,7 +19,7 @@ from graph.networkx_store import NetworkxStore
 from ingest.aliases import canonical_header
 from ingest.job import run_ingest
 from ingest.mapping import Source, load_mapping
-from ingest.readers import header_index
+from ingest.readers import header_index, joined_headers
 from ingest.statement import DIRECTION_REASON, holder_from_title, to_payments
 from ingest.values import CREDIT, DEBIT
 from tests.ingest.helpers import rejects_of
@@ -303,3 +303,43 @@ def test_a_signed_amount_says_the_direction_when_a_mapping_says_so(store: Networ
                                              "      negative_amounts: debit\n"})
     with pytest.raises(InvalidData, match="this file is not one"):
         run_ingest(store, canonical / "mapping.yaml")
+
+
+@pytest.mark.parametrize(("top", "below", "names"), [
+    (["交易日期", "对方", "", "金额(元)", ""], ["", "户名", "行名", "借方", "贷方"],
+     ["交易日期", "对方户名", "对方行名", "借方金额(元)", "贷方金额(元)"]),  # the joined words name known columns
+    (["交易日期", "对方信息", "", "借贷标志"], ["", "户名", "开户行", ""],
+     ["交易日期", "对方信息/户名", "对方信息/开户行", "借贷标志"]),  # 户名 alone would be the holder's: never read so
+    (["交易日期", "付款人名称", "金额"], ["2024-01-01", "甲", "100"], None),  # a data row
+    (["交易日期", "对方户名", "", "金额"], ["", "甲", "", "100"], None),  # a cell under a column standing alone
+    (["交易日期", "对方", ""], ["", "户名", ""], None),  # one name below: no second header row
+])
+def test_headers_over_two_rows_are_joined(top: list[str], below: list[str], names: list[str] | None) -> None:
+    assert joined_headers(top, below) == names
+
+
+def test_a_statement_workbook_with_two_header_rows(store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
+    bundle = make_bundle({"enterprises.csv": CLIENT})
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in (["户名：华东精密制造有限公司"], ["交易日期", "对方", None, "金额(万元)", None, "摘要"],
+                [None, "户名", "行名", "借方", "贷方", None],
+                ["2026-03-01", "苏州宏达包装材料有限公司", "工商银行", "1.5", None, "货款"],
+                ["2026-03-02", "上海远景贸易有限公司", "招商银行", None, "2", "回款"]):
+        sheet.append(row)
+    sheet.merge_cells("B2:C2")
+    sheet.merge_cells("D2:E2")
+    book.save(bundle / "payments.xlsx")
+    summary = run_ingest(store, bundle)
+    assert _flows(store) == [("华东精密制造有限公司", "苏州宏达包装材料有限公司", 15_000.0, "工商银行"),
+                             ("上海远景贸易有限公司", "华东精密制造有限公司", 20_000.0, None)]
+    assert summary.joined_headers == {"payments.xlsx": 2} and summary.rejected == 0
+    assert "headers over rows 2–3 of payments.xlsx joined" in summary.render()
+    csv_bundle = make_bundle({"enterprises.csv": CLIENT, "payments.csv": (
+        "交易日期,对方信息,,借贷标志,金额\n,户名,开户行,,\n2026-03-01,苏州宏达包装材料有限公司,工商银行,借,100\n"),
+        "mapping.yaml": "tables:\n  payments:\n    - file: payments.csv\n"
+                        "      columns: {counterparty_name: 对方信息/户名, counterparty_bank: 对方信息/开户行}\n"
+                        "      defaults: {holder_id: E1}\n"})
+    assert run_ingest(store, csv_bundle / "mapping.yaml").rejected == 0  # the mapping names the joined headers
+    pays = store.read("payments")
+    assert ((pays["amount"] == 100.0) & (pays["payer_id"] == "E1") & (pays["payee_bank"] == "工商银行")).sum() == 1
