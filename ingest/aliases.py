@@ -40,6 +40,7 @@ __all__ = [
     "MONEY_INPUTS",
     "FOREIGN_CURRENCIES",
     "HOME_CURRENCY_WORDS",
+    "FOREIGN_VALUE",
     "split_currency",
 ]
 
@@ -127,6 +128,8 @@ FOREIGN_CURRENCIES: dict[str, str] = {
     "澳门元": "MOP", "mop": "MOP", "新台币": "TWD", "twd": "TWD", "卢布": "RUB", "rub": "RUB",
     "韩元": "KRW", "krw": "KRW", "泰铢": "THB", "thb": "THB",
 }
+# a value written in another currency ('$1,200', 'USD 1200', '1200美元', 'HK$300'): RE2, case-insensitive
+FOREIGN_VALUE = "(?i)[$£€₩₽]|" + "|".join(re.escape(w) for w in sorted(FOREIGN_CURRENCIES, key=len, reverse=True))
 HOME_CURRENCY_WORDS = frozenset({*(u for u, scale in AMOUNT_UNITS.items() if scale == 1), "156"})
 _CURRENCIES_LONGEST_FIRST = sorted(FOREIGN_CURRENCIES, key=len, reverse=True)
 _SCALE_WORDS = ("百万", "千", "万", "亿")  # '金额(万美元)': ten thousand dollars

@@ -205,7 +205,9 @@ def to_month(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return values, values.isna() & ~blank(s)
 
 
-_MONEY_NOISE = r"[,，\s¥￥£$€]|RMB|CNY|GBP|USD|人民币"
+# separators and the yuan's own signs; another currency's ('$', 'USD', '美元') is no noise: such a
+# value is no amount in yuan (`ingest.aliases.FOREIGN_VALUE`)
+_MONEY_NOISE = r"[,，\s¥￥]|RMB|CNY|人民币"
 
 
 # Unsigned, at most 15 digits: Arrow's parse (correctly rounded) gives the very double pandas'

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 
 from ingest.aliases import (
     AMOUNT_COLUMNS,
+    FOREIGN_VALUE,
     HOME_CURRENCY_WORDS,
     MERGED_REQUIRED,
     REQUIRED,
@@ -265,7 +266,9 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
             df[col] = column.spread(out)
         elif col in AMOUNT_COLUMNS:
             out, bad = to_amount(text, unit_scale((units or {}).get(col, "元")) or 1)
-            report(bad, col, "not an amount", need)
+            foreign = bad & matches(text, FOREIGN_VALUE) if bad.any() else bad
+            report(foreign, col, "an amount in another currency, not yuan (CNY): convert it before ingest", need)
+            report(bad & ~foreign, col, "not an amount", need)
             if col != "amount" or source.negative_amounts != "keep":  # `debit`: a statement's sign is read already
                 neg = (out < 0).fillna(False)
                 report(neg, col, "negative amount" + ("" if col != "amount" else

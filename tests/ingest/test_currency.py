@@ -73,3 +73,17 @@ def test_a_payment_in_another_currency_is_rejected_with_its_row(store: NetworkxS
     assert rejects[["row", "column", "value"]].values.tolist() == [["3", "currency", "USD"], ["6", "currency", "美元"]]
     assert set(rejects["reason"]) == {"a currency other than yuan (CNY): amounts are stored in yuan; "
                                       "convert the row before ingest"}  # the value is in its own column
+
+
+def test_a_value_written_in_another_currency_is_no_yuan(store: NetworkxStore,
+                                                        make_bundle: Callable[..., Path]) -> None:
+    bundle = make_bundle({"enterprises.csv": CLIENT, "payments.csv": (
+        "付款人编号,收款人名称,金额,交易日期\n"
+        "E1,乙公司,\"$1,200\",2026-01-02\nE1,丙公司,USD 300,2026-01-03\nE1,丁公司,500美元,2026-01-04\n"
+        "E1,戊公司,¥800,2026-01-05\nE1,己公司,RMB 900,2026-01-06\nE1,庚公司,待定,2026-01-07\n")})
+    summary = run_ingest(store, bundle)
+    assert sorted(store.read("payments")["amount"]) == [800.0, 900.0]
+    rejects = rejects_of(summary.report_dir)
+    foreign = "an amount in another currency, not yuan (CNY): convert it before ingest"
+    assert rejects[["row", "value", "reason"]].values.tolist() == [
+        ["2", "$1,200", foreign], ["3", "USD 300", foreign], ["4", "500美元", foreign], ["7", "待定", "not an amount"]]
