@@ -205,9 +205,7 @@ def to_month(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     return values, values.isna() & ~blank(s)
 
 
-# separators and the yuan's own signs; another currency's ('$', 'USD', '美元') is no noise: such a
-# value is no amount in yuan (`ingest.aliases.FOREIGN_VALUE`)
-_MONEY_NOISE = r"[,，\s¥￥]|RMB|CNY|人民币"
+_MONEY_NOISE = r"[,，\s¥￥]|RMB|CNY|人民币"  # the yuan's signs only: '$1,200' is no yuan (aliases.FOREIGN_VALUE)
 
 
 # Unsigned, at most 15 digits: Arrow's parse (correctly rounded) gives the very double pandas'
