@@ -21,6 +21,7 @@ import codecs
 import csv
 import io
 import itertools
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -251,6 +252,9 @@ def header_index(rows: list[list[str]], headers: tuple[str, ...] = ()) -> int:
     return 0
 
 
+_DATUM = re.compile(r"^[\d\s.,:/+\-()%¥￥]+$")
+
+
 def joined_headers(top: list[str], below: list[str]) -> list[str] | None:
     """Headers over two rows, joined; None when `below` is not a second header row.
 
@@ -271,7 +275,8 @@ def joined_headers(top: list[str], below: list[str]) -> list[str] | None:
         parent.append(cell if cell else (parent[i - 1] if i else ""))
     spans = {i for i in range(n) if parent[i] and ((not top[i]) or (i + 1 < n and not top[i + 1] and parent[i + 1]))}
     filled = [i for i in range(n) if below[i]]
-    if len(filled) < 2 or any(i not in spans for i in filled) or not any(not top[i] for i in filled):
+    if (len(filled) < 2 or any(i not in spans for i in filled) or not any(not top[i] for i in filled)
+            or any(_DATUM.match(below[i]) for i in filled)):  # a number or a date is data, not a name
         return None
     names = []
     for i in range(n):

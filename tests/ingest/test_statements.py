@@ -313,6 +313,7 @@ def test_a_signed_amount_says_the_direction_when_a_mapping_says_so(store: Networ
     (["交易日期", "付款人名称", "金额"], ["2024-01-01", "甲", "100"], None),  # a data row
     (["交易日期", "对方户名", "", "金额"], ["", "甲", "", "100"], None),  # a cell under a column standing alone
     (["交易日期", "对方", ""], ["", "户名", ""], None),  # one name below: no second header row
+    (["a", "b", "c", "", ""], ["", "", "3", "x", "y"], None),  # unnamed columns over a data row with a number
 ])
 def test_headers_over_two_rows_are_joined(top: list[str], below: list[str], names: list[str] | None) -> None:
     assert joined_headers(top, below) == names
