@@ -129,24 +129,29 @@ FOREIGN_CURRENCIES: dict[str, str] = {
     "韩元": "KRW", "krw": "KRW", "泰铢": "THB", "thb": "THB",
 }
 # a value written in another currency ('$1,200', 'USD 1200', '1200美元', 'HK$300'): RE2, case-insensitive
-FOREIGN_VALUE = "(?i)[$£€₩₽]|" + "|".join(re.escape(w) for w in sorted(FOREIGN_CURRENCIES, key=len, reverse=True))
+FOREIGN_VALUE = "(?i)[$£€₩₽]|" + "|".join(re.escape(w) for w in FOREIGN_CURRENCIES)
 HOME_CURRENCY_WORDS = frozenset({*(u for u, scale in AMOUNT_UNITS.items() if scale == 1), "156"})
-_CURRENCIES_LONGEST_FIRST = sorted(FOREIGN_CURRENCIES, key=len, reverse=True)
-_SCALE_WORDS = ("百万", "千", "万", "亿")  # '金额(万美元)': ten thousand dollars
+# a header's currency may come with a scale ('金额(万美元)': ten thousand dollars)
+_FOREIGN_WORDS = {scale + word: code for word, code in FOREIGN_CURRENCIES.items() for scale in ("", "百万", "千", "万", "亿")}
+_FOREIGN_LONGEST_FIRST = sorted(_FOREIGN_WORDS, key=len, reverse=True)
+
+
+def _ending(key: str, words: list[str]) -> tuple[str, str] | None:
+    """(`key` without the first of `words` it ends with, and without a '单位' before that; the
+    word), or None. A key that is nothing but the word is not split."""
+    for word in words:
+        if key.endswith(word) and len(key) > len(word):
+            base = key[: -len(word)]
+            return (base.removesuffix("单位") if len(base) > len("单位") else base), word
+    return None
 
 
 def split_currency(header: str) -> tuple[str, str | None]:
     """A header's lookup key without the foreign currency it ends with, and that currency's code:
     'Amount (USD)' → ('amount', 'USD'), '金额（万美元）' → ('金额', 'USD'); else (key, None)."""
     key = header_key(header)
-    for word in _CURRENCIES_LONGEST_FIRST:
-        if key.endswith(word) and len(key) > len(word):
-            base = key[: -len(word)]
-            base = next((base[: -len(w)] for w in _SCALE_WORDS if base.endswith(w) and len(base) > len(w)), base)
-            if base.endswith("单位") and len(base) > len("单位"):
-                base = base[: -len("单位")]
-            return base, FOREIGN_CURRENCIES[word]
-    return key, None
+    found = _ending(key, _FOREIGN_LONGEST_FIRST)
+    return (found[0], _FOREIGN_WORDS[found[1]]) if found else (key, None)
 
 
 def unit_scale(unit: str) -> int | None:
@@ -317,15 +322,8 @@ def split_unit(header: str) -> tuple[str, str | None]:
     '金额(万元)' → ('金额', '万元'), 'Amount (CNY)' → ('amount', 'cny'), '余额（单位：元）' → ('余额', '元').
     A header with no unit, or nothing but one, is its key and None."""
     key = header_key(header)
-    if key in AMOUNT_UNITS:
-        return key, None
-    for unit in _UNITS_LONGEST_FIRST:
-        if key.endswith(unit) and len(key) > len(unit):
-            base = key[: -len(unit)]
-            if base.endswith("单位") and len(base) > len("单位"):
-                base = base[: -len("单位")]
-            return base, unit
-    return key, None
+    found = None if key in AMOUNT_UNITS else _ending(key, _UNITS_LONGEST_FIRST)
+    return found or (key, None)
 
 
 _HINT = re.compile(r"^(.*\S)\s*[(\[【]([^()\[\]【】]*)[)\]】]\s*$")

@@ -57,12 +57,19 @@ def _money_with_unit(table: str, header: str) -> tuple[str, str] | None:
     return (found, unit) if found in MONEY_INPUTS else None
 
 
-def _header_column(table: str, header: str) -> str | None:
-    """The column a header names in `table` as `to_canonical` finds it (alias, unit, note)."""
-    found = _lookup(table, header) or (_money_with_unit(table, header) or (None, None))[0]
-    if found is None and (bare := without_hint(header)) is not None:
-        found = _lookup(table, bare)
-    return found
+def _header_column(table: str, header: str) -> tuple[str | None, str | None, str | None]:
+    """(the column a header names in `table`, the unit it states, the foreign currency it states):
+    an alias; else a money header with its unit ('金额(万元)') or in another currency ('Amount
+    (USD)'); else the header without a note in brackets ('交易日期(YYYY-MM-DD)')."""
+    found = _lookup(table, header)
+    if found is not None:
+        return found, None, None
+    if (money := _money_with_unit(table, header)) is not None:
+        return money[0], money[1], None
+    if (foreign := _money_in_currency(table, header)) is not None:
+        return foreign[0], None, foreign[1]
+    bare = without_hint(header)
+    return (_lookup(table, bare) if bare is not None else None), None, None
 
 
 def guess_tables(headers: Sequence[str]) -> list[str]:
@@ -72,7 +79,7 @@ def guess_tables(headers: Sequence[str]) -> list[str]:
     looks like: nothing is read by a guess."""
     fits: dict[str, int] = {}
     for table in TABLE_ORDER:
-        found = {c for h in headers if (c := _header_column(table, h)) is not None}
+        found = {c for h in headers if (c := _header_column(table, h)[0]) is not None}
         needs = [need if isinstance(need, tuple) else (need,) for need in REQUIRED[table]]
         if table == "memberships":
             needs = [("member_id", "member_name") if n == ("member_id",) else n for n in needs]
@@ -129,14 +136,10 @@ def to_canonical(table: str, raw: pd.DataFrame, source: Source, label: str,
     for header in sorted(headers, key=lambda h: header_key(h) not in preferred):
         if header in used:
             continue
-        found, unit = _lookup(table, header), None
-        if found is None:
-            found, unit = _money_with_unit(table, header) or (None, None)
-        if found is None and (foreign := _money_in_currency(table, header)) is not None:
-            foreign_money.append((*foreign, header))  # never read as yuan; an error unless yuan is there too
+        found, unit, currency = _header_column(table, header)
+        if currency is not None and found is not None:
+            foreign_money.append((found, currency, header))  # never read as yuan; an error unless yuan is there too
             continue
-        if found is None and (bare := without_hint(header)) is not None:
-            found = _lookup(table, bare)  # a note on the format or the content: '交易日期(YYYY-MM-DD)'
         if found is not None and found not in out:
             out[found], chosen[found] = raw[header], header
             used.add(header)

@@ -81,6 +81,10 @@ class IngestWatcher(Protocol):
     def __call__(self, store: GraphStore) -> AfterCommit | None: ...
 
 
+# the per-file notes `Context` and `IngestSummary` both carry
+_PER_FILE = ("amount_units", "header_rows", "statements", "statement_holders", "joined_headers")
+
+
 def _unread(folder: Path, plan: dict[str, list[Source]]) -> dict[str, list[str]]:
     """Each data file of the folder no table reads → the tables its headers look like."""
     return {path.name: guess_tables(peek_headers(path)) for path in unread_files(folder, plan)}
@@ -211,11 +215,9 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
     summary.version, summary.new_facts = version, fresh
     summary.ignored_columns = {f: ctx.ignored[f] for f in summary.files if f in ctx.ignored}  # in the plan's order
     summary.ignored_columns.update(ctx.ignored)
-    summary.amount_units = {f: ctx.amount_units[f] for f in summary.files if f in ctx.amount_units}
-    summary.header_rows = {f: ctx.header_rows[f] for f in summary.files if f in ctx.header_rows}
-    summary.statements = {f: ctx.statements[f] for f in summary.files if f in ctx.statements}
-    summary.statement_holders = {f: ctx.statement_holders[f] for f in summary.files if f in ctx.statement_holders}
-    summary.joined_headers = {f: ctx.joined_headers[f] for f in summary.files if f in ctx.joined_headers}
+    for name in _PER_FILE:  # what the loading noted per file, in the plan's order
+        noted = getattr(ctx, name)
+        setattr(summary, name, {f: noted[f] for f in summary.files if f in noted})
     summary.seconds = round(time.perf_counter() - started, 3)
     summary.report_dir = _write_reports(store, version, ctx, report, summary)
     log.info("ingest of %s: %s rows read, %s accepted, %s rejected (version %s)", bundle.name,

@@ -196,9 +196,10 @@ def _load_source(table: str, number: int, source: Source, ctx: Context, frames: 
         files.append(label)
         if raw.header_row > 1:
             ctx.header_rows[label] = raw.header_row
+            log.info("%s: headers on row %s (the rows above them skipped)", label, raw.header_row)
         if raw.header_depth > 1:
             ctx.joined_headers[label] = raw.header_row
-            log.info("%s: headers on row %s (the rows above them skipped)", label, raw.header_row)
+            log.info("%s: headers over rows %s and %s, joined", label, raw.header_row, raw.header_row + 1)
         n_read = len(raw.frame) + len(raw.bad_rows)
         read += n_read
         for bad in raw.bad_rows:

@@ -23,7 +23,7 @@ import io
 import itertools
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from python_calamine import CalamineError
 
 from graph.errors import InvalidData
 from ingest.aliases import header_key, known_header
+from ingest.arrow_text import to_arrow
 from ingest.normalise import scrub_pii
 
 __all__ = [
@@ -173,8 +174,7 @@ def _without_page_rows(raw: RawTable) -> RawTable:
     rows found become Python objects."""
     if raw.frame.empty or not len(raw.frame.columns):
         return raw
-    first = pa.array(raw.frame.iloc[:, 0].array) if isinstance(raw.frame.dtypes.iloc[0], pd.StringDtype) \
-        else pa.array(raw.frame.iloc[:, 0].astype(pd.StringDtype("pyarrow")).array)
+    first = to_arrow(raw.frame.iloc[:, 0])
     header = str(raw.frame.columns[0])
     hit = pc.fill_null(pc.is_in(first, value_set=pa.array([*TOTAL_WORDS, header], first.type)), False)
     if not pc.any(hit).as_py():
@@ -184,8 +184,8 @@ def _without_page_rows(raw: RawTable) -> RawTable:
     bad = [BadRow(int(row), "the header row again, not a record" if cells[0] == header else
                   f"a totals row ({cells[0]}), not a record", scrub_pii(",".join(str(c) for c in cells if c))[:200])
            for row, cells in zip(raw.rows[mask], found.astype(object).fillna("").to_numpy().tolist(), strict=True)]
-    return RawTable(raw.path, raw.frame[~mask], raw.rows[~mask], sorted([*raw.bad_rows, *bad],
-                    key=lambda b: b.row or 0), raw.encoding, raw.header_row, raw.preamble)
+    return replace(raw, frame=raw.frame[~mask], rows=raw.rows[~mask],
+                   bad_rows=sorted([*raw.bad_rows, *bad], key=lambda b: b.row or 0))
 
 
 def peek_headers(path: Path) -> list[str]:
@@ -211,9 +211,7 @@ def peek_headers(path: Path) -> list[str]:
                                          _PREAMBLE_ROWS))
     except Exception:  # noqa: BLE001 - a file that cannot be peeked at is only not described
         return []
-    if not rows:
-        return []
-    return [str(c).strip() for c in rows[header_index(rows)] if str(c).strip()]
+    return [name for name in _layout(rows, ())[3] if name]
 
 
 def _utf8_or_detected(path: Path, sample: bytes) -> tuple[str, bool]:
@@ -291,6 +289,16 @@ def joined_headers(top: list[str], below: list[str]) -> list[str] | None:
     return names
 
 
+def _layout(first_rows: list[list[Any]], headers: tuple[str, ...]) -> tuple[list[list[str]], int, int, list[str]]:
+    """A file's first rows as text, the rows above its headers (`header_index`), how many rows its
+    headers take (1, or 2 when `joined_headers`), and its column names."""
+    rows = [["" if pd.isna(c) else str(c) for c in row] for row in first_rows]
+    above = header_index(rows, headers)
+    names = [c.strip() for c in rows[above]] if rows else []
+    joined = joined_headers(names, rows[above + 1]) if len(rows) > above + 1 else None
+    return rows, above, 1 if joined is None else 2, joined or names
+
+
 def _read_csv(path: Path, encoding: str | None, delimiter: str | None, headers: tuple[str, ...]) -> RawTable:
     with open(path, "rb") as fh:
         sample = fh.read(_SAMPLE)
@@ -333,13 +341,9 @@ def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str | None, heade
     delim = delimiter or sniff_delimiter(text_sample)
     first = list(itertools.islice(csv.reader(io.StringIO(text_sample.lstrip("\ufeff")), delimiter=delim),
                                   _PREAMBLE_ROWS))
-    above = header_index(first, headers)  # the rows above the headers: a title, an export date …
-    names = [h.strip() for h in (first[above] if first else [])]
+    first, above, depth, names = _layout(first, headers)  # above: a title, an export date …
     if not any(names):
         raise InvalidData(f"{path.name}: no header row")
-    joined = joined_headers(names, first[above + 1]) if len(first) > above + 1 else None
-    depth = 1 if joined is None else 2
-    names = joined or names
     bad: list[BadRow] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -421,20 +425,14 @@ def _read_xlsx(path: Path, sheet: str | int | None, headers: tuple[str, ...]) ->
         raise InvalidData(f"{path.name}: not a readable XLSX workbook ({exc})") from exc
     except ValueError as exc:
         raise InvalidData(f"{path.name}: {exc}") from exc
-    above = header_index(cells.head(_PREAMBLE_ROWS).to_numpy().tolist(), headers)
-    names = ["" if pd.isna(c) else str(c).strip() for c in cells.iloc[above]] if len(cells) else []
-    joined = joined_headers(names, ["" if pd.isna(c) else str(c) for c in cells.iloc[above + 1]]) \
-        if len(cells) > above + 1 else None
-    depth = 1 if joined is None else 2
-    names = joined or names
+    top, above, depth, names = _layout(cells.head(_PREAMBLE_ROWS).to_numpy().tolist(), headers)
     frame = cells.iloc[above + depth:].reset_index(drop=True)
     if names:
         frame.columns = _unique(names)
     frame = frame.astype(_text_dtype())
     first = above + depth + 1
-    preamble = [["" if pd.isna(c) else str(c) for c in row] for row in cells.head(above).to_numpy().tolist()]
     return RawTable(path, frame, pd.Series(range(first, len(frame) + first), dtype="int64"), header_row=above + 1,
-                    preamble=preamble, header_depth=depth)
+                    preamble=top[:above], header_depth=depth)
 
 
 def _read_parquet(path: Path) -> RawTable:

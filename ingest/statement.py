@@ -161,7 +161,8 @@ def to_payments(frame: pd.DataFrame, units: dict[str, str], label: str, source: 
         return pa.scalar(titled[col], pa.large_string()) if col in titled else nothing
 
     def whole(col: str) -> pa.ChunkedArray | pa.Array:
-        return _whole(column(col), n)
+        found = column(col)
+        return pa.repeat(found, n) if isinstance(found, pa.Scalar) else found
 
     signed_amount = None
     if "direction" in frame.columns:
@@ -176,8 +177,8 @@ def to_payments(frame: pd.DataFrame, units: dict[str, str], label: str, source: 
     result = frame.drop(columns=given)
     for side in _SIDES:
         mine, theirs = column(f"holder_{side}"), column(f"counterparty_{side}")
-        result[f"payer_{side}"] = from_arrow(_whole(pc.if_else(out, mine, theirs), n), frame.index)
-        result[f"payee_{side}"] = from_arrow(_whole(pc.if_else(out, theirs, mine), n), frame.index)
+        result[f"payer_{side}"] = from_arrow(pc.if_else(out, mine, theirs), frame.index)  # a column: `out` is one
+        result[f"payee_{side}"] = from_arrow(pc.if_else(out, theirs, mine), frame.index)
     if "counterparty_bank" in frame.columns:
         result["payee_bank"] = from_arrow(pc.if_else(out, column("counterparty_bank"), nothing), frame.index)
     if signed_amount is not None:
@@ -198,7 +199,3 @@ def to_payments(frame: pd.DataFrame, units: dict[str, str], label: str, source: 
     result["direction"] = from_arrow(direction, frame.index)
     return result, titled
 
-
-def _whole(values: pa.ChunkedArray | pa.Array | pa.Scalar, n: int) -> pa.ChunkedArray | pa.Array:
-    """`values` as a column of `n` rows (a scalar, a column the file lacks or a constant, repeated)."""
-    return pa.repeat(values, n) if isinstance(values, pa.Scalar) else values

@@ -141,14 +141,19 @@ def _node_options(node: VNode, span: tuple[float, float], lang: Lang) -> dict[st
     return opts
 
 
-def _edge_options(edge: VEdge, span: tuple[float, float], lang: Lang, window: str = "") -> dict[str, Any]:
+def _period(picture: Picture, lang: Lang) -> str:
+    """The months a picture's edge amounts cover, in words ('2025-04至2026-03'; else all time)."""
+    return picture.amount_window or text("all_time", lang)
+
+
+def _edge_options(edge: VEdge, span: tuple[float, float], lang: Lang, period: str) -> dict[str, Any]:
     colour, dashed = EDGE_STYLES.get(edge.kind, EDGE_STYLES["LINK"])
     if edge.highlight:
         colour = HIGHLIGHT_EDGE
     label = edge.label
     if label is None:
         label = format_wan(edge.amount) if edge.kind in MONEY_EDGES or edge.kind == "FOLD" else ""
-    title = [text(edge.kind, lang)] + ([f"{window or text('window_all', lang)} {format_wan(edge.amount)}"]
+    title = [text(edge.kind, lang)] + ([f"{period} {format_wan(edge.amount)}"]
                                       if edge.amount else [])
     title += [f"{k}: {v}" for k, v in edge.facts]
     width = edge_width(edge.amount, span[1], span[0]) if edge.amount else 1.0
@@ -188,6 +193,7 @@ def vis_data(picture: Picture) -> dict[str, Any]:
     """
     lang: Lang = "en" if picture.lang == "en" else "zh"
     net = Network(directed=True, cdn_resources="local")
+    period = _period(picture, lang)
     members = [(more, m) for more in picture.nodes for m in more.members[:MAX_MEMBERS]]
     node_span = _span(n.amount for n in [*picture.nodes, *(m for _, m in members)] if n.kind not in ("More", "Band"))
     edge_span = _span([*(e.amount for e in picture.edges), *(m.amount for more, m in members
@@ -232,12 +238,12 @@ def vis_data(picture: Picture) -> dict[str, Any]:
     known = set(picture.node_ids())
     for edge in picture.edges:
         if edge.src in known and edge.dst in known:
-            net.add_edge(edge.src, edge.dst, **_edge_options(edge, edge_span, lang, picture.amount_window))
+            net.add_edge(edge.src, edge.dst, **_edge_options(edge, edge_span, lang, period))
     for more, m in members:
         if more.parent is not None and more.parent in known:
             edge = VEdge(src=more.parent, dst=m.id, kind=more.member_edge, label="",
                          amount=m.amount if more.member_edge in MONEY_EDGES else None, faint=True)
-            net.add_edge(edge.src, edge.dst, **_edge_options(edge, edge_span, lang, picture.amount_window))
+            net.add_edge(edge.src, edge.dst, **_edge_options(edge, edge_span, lang, period))
     nodes, edges = net.nodes, net.edges
     big = len(nodes) > 200
     options = {
@@ -273,6 +279,7 @@ def render_picture(picture: Picture, user: str = "", nav: list[tuple[str, str]] 
     edge_kinds = {e.kind for e in picture.edges}
     items = legend(lang, node_keys, edge_kinds, near_threshold=any(n.near_threshold for n in picture.nodes))
     return render_page("graph.html", lang=lang, picture=picture, legend=items, user=user, nav=nav or [],
+                       period=_period(picture, lang),
                        widths=data["widths"], edge_kinds=list(EDGE_KINDS),
                        data_json=json_for_script(data), node_count=picture.entity_count(),
                        t=lambda key, **kw: text(key, lang, **kw))
