@@ -344,3 +344,14 @@ def test_a_statement_workbook_with_two_header_rows(store: NetworkxStore, make_bu
     assert run_ingest(store, csv_bundle / "mapping.yaml").rejected == 0  # the mapping names the joined headers
     pays = store.read("payments")
     assert ((pays["amount"] == 100.0) & (pays["payer_id"] == "E1") & (pays["payee_bank"] == "工商银行")).sum() == 1
+
+
+def test_a_totals_row_below_two_header_rows_keeps_them_joined(store: NetworkxStore,
+                                                              make_bundle: Callable[..., Path]) -> None:
+    bundle = make_bundle({"enterprises.csv": CLIENT, "payments.csv": (
+        "交易日期,对方,,借贷标志,金额\n,户名,行名,,\n2026-03-01,苏州宏达包装材料有限公司,工商银行,借,100\n合计,,,,100\n"),
+        "mapping.yaml": "tables:\n  payments:\n    - file: payments.csv\n      defaults: {holder_id: E1}\n"})
+    summary = run_ingest(store, bundle / "mapping.yaml")
+    assert summary.joined_headers == {"payments.csv": 1}
+    assert rejects_of(summary.report_dir)[["row", "reason"]].values.tolist() == [["4", "a totals row (合计), not a record"]]
+    assert store.read("payments")["payee_bank"].tolist() == ["工商银行"]
