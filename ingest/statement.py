@@ -22,6 +22,7 @@ file with payer and payee columns of its own is read as they say.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 
@@ -36,10 +37,17 @@ from ingest.mapping import Source
 from ingest.normalise import scrub_pii
 from ingest.values import CREDIT, DEBIT, canonical_value
 
-__all__ = ["to_payments", "holder_from_title", "DIRECTION_REASON"]
+__all__ = ["to_payments", "holder_from_title", "DIRECTION_REASON", "REVERSAL_REASON", "REVERSED_REASON"]
+
+log = logging.getLogger("prospect_graph.ingest")
 
 DIRECTION_REASON = ("not a debit or a credit: give a flag (借/贷, D/C, 支出/收入; others under `values: "
                     "{direction: …}` in a mapping) or fill exactly one of the debit and credit amounts")
+REVERSAL_REASON = ("a reversal (冲正) flag: which way the money went is not stated, so the row is left out; "
+                   "a mapping's `values: {direction: …}` may name the flag as a debit or a credit")
+REVERSED_REASON = ("a negative amount where the statement's other rows of the same direction are positive: "
+                   "read as a reversal (红字冲正) and left out (`negative_amounts: keep` in a mapping nets it "
+                   "against the payments instead)")
 
 _SIDES = ("id", "name")
 
@@ -112,6 +120,28 @@ def _from_amounts(debit: pa.ChunkedArray | pa.Array, credit: pa.ChunkedArray | p
                                             text(""))
         out = pc.if_else(unclear, shown, out)
     return out
+
+
+def _unsigned(amount: pa.ChunkedArray | pa.Array, direction: pa.ChunkedArray | pa.Array
+              ) -> tuple[pa.ChunkedArray | pa.Array, list[str]]:
+    """`amount` without the minus (or brackets) a statement writes on every row of one direction
+    ('-12,000.00' on each debit): the direction says it already. Where a direction's rows mix signs,
+    a minus marks a reversal (红字) and stays, for the validation to reject (or to net, with
+    `negative_amounts: keep`). Returns the amounts and the directions whose sign was dropped."""
+    minus = pc.fill_null(pc.match_substring_regex(amount, _MINUS), False)
+    if not pc.any(minus).as_py():
+        return amount, []
+    filled = pc.invert(_matches(amount, _BLANK))
+    ways, strip = [], None
+    for way in (DEBIT, CREDIT):
+        side = pc.and_(pc.fill_null(pc.equal(direction, way), False), filled)
+        rows = pc.sum(side).as_py() or 0
+        if rows and pc.sum(pc.and_(side, minus)).as_py() == rows:
+            ways.append(way)
+            strip = side if strip is None else pc.or_(strip, side)
+    if strip is None:
+        return amount, []
+    return pc.if_else(strip, pc.replace_substring_regex(amount, _SIGN, ""), amount), ways
 
 
 def to_payments(frame: pd.DataFrame, units: dict[str, str], label: str, source: Source,
@@ -194,6 +224,11 @@ def to_payments(frame: pd.DataFrame, units: dict[str, str], label: str, source: 
                               f"({', '.join(sorted(stated))}); state one in a mapping (`units:`)")
         if stated:
             units["amount"] = stated.pop()
+    if signed_amount is None and "amount" in result.columns:
+        amount, ways = _unsigned(to_arrow(result["amount"]), direction)
+        if ways:
+            result["amount"] = from_arrow(amount, frame.index)
+            log.info("%s: the minus on every %s read as its direction", label, " and ".join(ways))
     for col in amounts:
         units.pop(col, None)
     result["direction"] = from_arrow(direction, frame.index)

@@ -53,8 +53,8 @@ from ingest.normalise import (
 )
 from ingest.report import ROW_REJECTED, VALUE_DROPPED, VALUE_KEPT, Rejects
 from ingest.settings import IngestSettings
-from ingest.statement import DIRECTION_REASON
-from ingest.values import BLANK_ROLE, CREDIT, DEBIT, canonical_value, classify_title
+from ingest.statement import DIRECTION_REASON, REVERSAL_REASON, REVERSED_REASON
+from ingest.values import BLANK_ROLE, CREDIT, DEBIT, REVERSAL_FLAGS, canonical_value, classify_title
 
 __all__ = ["Context", "validate_rows", "KEYS", "NAME_COLUMNS", "is_placeholder"]
 
@@ -199,6 +199,7 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
     if table == "roles" and "role" not in df.columns:
         df["role"] = pd.Series(pd.NA, index=df.index, dtype="string")  # no titles at all: every row `related`
 
+    statement = "direction" in df.columns  # an account statement's rows (`ingest.statement`)
     for col in list(df.columns):
         raw = df[col].astype("string")
         column = Distinct(raw)
@@ -239,7 +240,10 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
         text = clean_text(values, searched=quiet)
         need = col in required
         if col == "direction":  # a statement's, as `ingest.statement` read it: debit, credit, or the raw flag
-            report(~text.isin([DEBIT, CREDIT]).fillna(False), col, DIRECTION_REASON, True)
+            unread = ~text.isin([DEBIT, CREDIT]).fillna(False)
+            reversal = unread & text.str.normalize("NFKC").str.strip().str.lower().isin(REVERSAL_FLAGS).fillna(False)
+            report(reversal, col, REVERSAL_REASON, True)
+            report(unread & ~reversal, col, DIRECTION_REASON, True)
             df = df.drop(columns=[col])
             continue
         if col == "currency":  # a payment's 币种: yuan (or blank) is read, any other never as yuan
@@ -271,8 +275,9 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
             report(bad & ~foreign, col, "not an amount", need)
             if col != "amount" or source.negative_amounts != "keep":  # `debit`: a statement's sign is read already
                 neg = (out < 0).fillna(False)
-                report(neg, col, "negative amount" + ("" if col != "amount" else
-                       " (credits are kept only with `negative_amounts: keep` in a mapping file)"), need)
+                report(neg, col, REVERSED_REASON if col == "amount" and statement else "negative amount" + (
+                       "" if col != "amount" else " (credits are kept only with `negative_amounts: keep` in a "
+                       "mapping file)"), need)
                 out = out.mask(neg)
             df[col] = column.spread(out)
         elif col == "share_pct":

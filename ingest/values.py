@@ -26,11 +26,14 @@ __all__ = [
     "BLANK_ROLE",
     "DEBIT",
     "CREDIT",
+    "REVERSAL_FLAGS",
     "canonical_value",
     "classify_title",
 ]
 
 DEBIT, CREDIT = "debit", "credit"  # a statement's directions: money out of the holder's account, money in
+# a statement's flag for a reversal (冲正: an earlier entry undone), which says neither way the money went
+REVERSAL_FLAGS = frozenset({"冲正", "冲", "冲账", "红冲", "冲销", "抹账", "reversal", "rev"})
 OTHER_ROLE = "other"  # a title no word rule knows: kept, with the raw title
 BLANK_ROLE = "related"  # no title at all (directors and 10% owners in insider filings): kept
 

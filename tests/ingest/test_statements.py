@@ -20,7 +20,13 @@ from ingest.aliases import canonical_header
 from ingest.job import run_ingest
 from ingest.mapping import Source, load_mapping
 from ingest.readers import header_index, joined_headers
-from ingest.statement import DIRECTION_REASON, holder_from_title, to_payments
+from ingest.statement import (
+    DIRECTION_REASON,
+    REVERSAL_REASON,
+    REVERSED_REASON,
+    holder_from_title,
+    to_payments,
+)
 from ingest.values import CREDIT, DEBIT
 from tests.ingest.helpers import rejects_of
 
@@ -54,7 +60,7 @@ def test_a_flagged_statement_reads_debits_as_paid_by_the_holder(store: NetworkxS
             "2026-03-01 10:22:01,华东精密制造有限公司,6222001,苏州宏达包装材料有限公司,6228001,工商银行,借,"
             "\"12,000.00\",货款\n"
             "2026-03-02,华东精密制造有限公司,6222001,上海远景贸易有限公司,6228002,招商银行,贷,35000,回款\n"
-            "2026-03-03,华东精密制造有限公司,6222001,苏州宏达包装材料有限公司,6228001,工商银行,冲,500,?\n"
+            "2026-03-03,华东精密制造有限公司,6222001,苏州宏达包装材料有限公司,6228001,工商银行,转,500,?\n"
             "2026-03-04,华东精密制造有限公司,6222001,苏州宏达包装材料有限公司,6228001,工商银行,D,800,货款\n"),
     })
     summary = run_ingest(store, bundle)
@@ -65,7 +71,7 @@ def test_a_flagged_statement_reads_debits_as_paid_by_the_holder(store: NetworkxS
     ]
     rejects = rejects_of(summary.report_dir)
     assert rejects[["row", "column", "value", "reason"]].values.tolist() == [
-        ["4", "direction", "冲", DIRECTION_REASON]]
+        ["4", "direction", "转", DIRECTION_REASON]]
     assert summary.statements == {"payments.csv": {DEBIT: 2, CREDIT: 1, "other": 1}}
     assert "2 debits (the holder pays), 1 credits (the holder is paid), 1 neither (rejected)" in summary.render()
     assert summary.ignored_columns["payments.csv"] == ["账号", "对方账号", "摘要"]
@@ -303,6 +309,42 @@ def test_a_signed_amount_says_the_direction_when_a_mapping_says_so(store: Networ
                                              "      negative_amounts: debit\n"})
     with pytest.raises(InvalidData, match="this file is not one"):
         run_ingest(store, canonical / "mapping.yaml")
+
+
+_SIGNED = ("交易日期,户名,对方户名,对方行名,借贷标志,交易金额\n"
+           "2026-03-01,华东精密制造有限公司,苏州宏达包装材料有限公司,工商银行,借,\"-12,000.00\"\n"
+           "2026-03-02,华东精密制造有限公司,苏州宏达包装材料有限公司,工商银行,借,（300.00）\n"
+           "2026-03-03,华东精密制造有限公司,上海远景贸易有限公司,招商银行,贷,\"35,000.00\"\n"
+           "2026-03-04,华东精密制造有限公司,上海远景贸易有限公司,招商银行,贷,-500.00\n"
+           "2026-03-05,华东精密制造有限公司,上海远景贸易有限公司,招商银行,冲正,700\n")
+
+
+def test_a_flagged_statements_signed_debits_are_payments_and_its_red_credits_reversals(
+        store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
+    # every debit written with a minus: the flag says so already; one credit among positive ones
+    # with a minus: a reversal (红字), left out unless a mapping nets it
+    summary = run_ingest(store, make_bundle({"enterprises.csv": CLIENT, "payments.csv": _SIGNED}))
+    assert [(a, b, amount) for a, b, amount, _ in _flows(store)] == [
+        ("华东精密制造有限公司", "苏州宏达包装材料有限公司", 12_000.0), ("华东精密制造有限公司", "苏州宏达包装材料有限公司", 300.0),
+        ("上海远景贸易有限公司", "华东精密制造有限公司", 35_000.0)]
+    assert rejects_of(summary.report_dir)[["row", "column", "reason"]].values.tolist() == [
+        ["5", "amount", REVERSED_REASON], ["6", "direction", REVERSAL_REASON]]
+    kept = make_bundle({"enterprises.csv": CLIENT, "payments.csv": _SIGNED,
+                        "mapping.yaml": "tables:\n  payments:\n    - file: payments.csv\n      negative_amounts: keep\n"})
+    run_ingest(store, kept / "mapping.yaml")
+    assert [amount for *_, amount, _ in _flows(store)] == [12_000.0, 300.0, 35_000.0, -500.0]  # netted
+
+
+def test_a_minus_on_some_debits_only_marks_reversals(store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
+    statement = ("记账日期,户名,对方户名,借方发生额,贷方发生额\n"
+                 "20260301,华东精密制造有限公司,苏州宏达包装材料有限公司,1200,\n"
+                 "20260302,华东精密制造有限公司,苏州宏达包装材料有限公司,-1200,\n"
+                 "20260303,华东精密制造有限公司,上海远景贸易有限公司,,-800\n")  # the one credit: signed as a side
+    summary = run_ingest(store, make_bundle({"enterprises.csv": CLIENT, "payments.csv": statement}))
+    assert [(a, amount) for a, _, amount, _ in _flows(store)] == [
+        ("华东精密制造有限公司", 1_200.0), ("上海远景贸易有限公司", 800.0)]
+    assert rejects_of(summary.report_dir)[["row", "column", "reason"]].values.tolist() == [
+        ["3", "amount", REVERSED_REASON]]
 
 
 @pytest.mark.parametrize(("top", "below", "names"), [
