@@ -71,6 +71,7 @@ class RawTable:
     header_row: int = 1  # the file's row the headers are on (below a title: 2, 3 …)
     preamble: list[list[str]] = field(default_factory=list)  # the rows above the headers, their cells as text
     header_depth: int = 1  # 2: headers over two rows (merged parents above their columns), joined
+    header_cells: list[list[str]] = field(default_factory=list)  # the header rows as read, their cells as text
 
 
 def _text_dtype() -> Any:
@@ -162,28 +163,60 @@ def read_file(path: Path, encoding: str | None = None, delimiter: str | None = N
         raise InvalidData(f"{path.name}: cannot be read: {scrub_pii(str(exc))[:300]}") from exc
 
 
-# What a report-style export writes in its first column on rows that are no records: a total
-# (合计 at the end, 小计 or 本页合计 per group or page) or the header row again (on each page)
-TOTAL_WORDS = ("合计", "合 计", "合计：", "合计:", "总计", "总计：", "小计", "小计：", "本页合计", "本页小计", "累计",
-               "本期合计", "总合计", "Total", "TOTAL", "total", "Totals", "Grand Total", "Subtotal", "Sub-total")
+# What a report-style export writes in its first filled cell on rows that are no records: a total
+# (合计 at the end, 小计 or 本页合计 per group or page) or the header rows again (on each page)
+# (as written: a cell is compared whole, so the spaced forms a centred label takes are listed too)
+TOTAL_WORDS = ("合计", "合 计", "合  计", "合\u3000计", "合计：", "合计:", "总计", "总 计", "总\u3000计", "总计：", "小计",
+               "小 计", "小\u3000计", "小计：", "本页合计", "本页小计", "累计", "本期合计", "总合计", "Total", "TOTAL",
+               "total", "Totals", "Grand Total", "Subtotal", "Sub-total")
+_LEAD_CELLS = 3  # where a row's first filled cell is looked for (序号 left blank, 合计 beside it)
+
+
+def _lead(cells: list[str]) -> str:
+    return next((c.strip() for c in cells[:_LEAD_CELLS] if c.strip()), "")
+
+
+def _leading(frame: pd.DataFrame, words: pa.Array) -> np.ndarray:
+    """The rows whose first filled cell among the first few is one of `words`: a membership test
+    per column (Arrow), each column after the first over the rows blank so far only."""
+    at = np.arange(len(frame))
+    found = []
+    for i in range(min(_LEAD_CELLS, len(frame.columns))):
+        column = to_arrow(frame.iloc[:, i])
+        column = column if len(at) == len(frame) else column.take(pa.array(at))
+        found.append(at[pc.fill_null(pc.is_in(column, value_set=words.cast(column.type)), False).to_numpy(
+            zero_copy_only=False)])
+        at = at[pc.fill_null(pc.equal(column, ""), True).to_numpy(zero_copy_only=False)]
+        if not len(at):
+            break
+    return np.sort(np.concatenate(found))
 
 
 def _without_page_rows(raw: RawTable) -> RawTable:
     """`raw` without its totals rows and repeated header rows, each reported as a bad row with
-    its number. One membership test of the first column (Arrow, no Python per row); only the
-    rows found become Python objects."""
+    its number. A membership test of the first cells (Arrow, no Python per row); only the rows
+    found become Python objects. A row repeats the headers when it starts as the top header row
+    does, or equals a lower header row (whose first cells are often blank) cell for cell."""
     if raw.frame.empty or not len(raw.frame.columns):
         return raw
-    first = to_arrow(raw.frame.iloc[:, 0])
-    header = str(raw.frame.columns[0])
-    hit = pc.fill_null(pc.is_in(first, value_set=pa.array([*TOTAL_WORDS, header], first.type)), False)
-    if not pc.any(hit).as_py():
+    heads = [[c.strip() for c in row] for row in raw.header_cells] or [[str(c) for c in raw.frame.columns]]
+    hit = _leading(raw.frame, pa.array([*TOTAL_WORDS, *{_lead(h) for h in heads} - {""}], pa.large_string()))
+    if not len(hit):
         return raw
-    mask = hit.to_numpy(zero_copy_only=False)
-    found = raw.frame[mask]
-    bad = [BadRow(int(row), "the header row again, not a record" if cells[0] == header else
-                  f"a totals row ({cells[0]}), not a record", scrub_pii(",".join(str(c) for c in cells if c))[:200])
-           for row, cells in zip(raw.rows[mask], found.astype(object).fillna("").to_numpy().tolist(), strict=True)]
+    found = raw.frame.iloc[hit].astype(object).fillna("").astype(str).to_numpy().tolist()
+    bad, drop = [], []
+    for at, row, cells in zip(hit, raw.rows.iloc[hit], found, strict=True):
+        lead = _lead(cells)
+        again = _lead(heads[0]) == lead or any(
+            [c.strip() for c in cells[:len(h)]] == h for h in heads[1:])
+        if lead in TOTAL_WORDS or again:
+            drop.append(at)
+            bad.append(BadRow(int(row), "the header row again, not a record" if again else
+                              f"a totals row ({lead}), not a record", scrub_pii(",".join(c for c in cells if c))[:200]))
+    if not drop:
+        return raw
+    mask = np.zeros(len(raw.frame), dtype=bool)
+    mask[drop] = True
     return replace(raw, frame=raw.frame[~mask], rows=raw.rows[~mask],
                    bad_rows=sorted([*raw.bad_rows, *bad], key=lambda b: b.row or 0))
 
@@ -389,7 +422,8 @@ def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str | None, heade
     frame = table.to_pandas(types_mapper={pa.large_string(): _text_dtype()}.get)
     frame.columns = names if len(set(names)) == len(names) else _unique(names)
     rows = _row_numbers(len(frame), [b.row for b in bad], header_row=above + depth)
-    return RawTable(path, frame, rows, bad, enc, header_row=above + 1, preamble=first[:above], header_depth=depth)
+    return RawTable(path, frame, rows, bad, enc, header_row=above + 1, preamble=first[:above], header_depth=depth,
+                    header_cells=first[above:above + depth])
 
 
 def _row_numbers(n: int, skipped: list[int | None], header_row: int = 1) -> pd.Series:
@@ -432,7 +466,7 @@ def _read_xlsx(path: Path, sheet: str | int | None, headers: tuple[str, ...]) ->
     frame = frame.astype(_text_dtype())
     first = above + depth + 1
     return RawTable(path, frame, pd.Series(range(first, len(frame) + first), dtype="int64"), header_row=above + 1,
-                    preamble=top[:above], header_depth=depth)
+                    preamble=top[:above], header_depth=depth, header_cells=top[above:above + depth])
 
 
 def _read_parquet(path: Path) -> RawTable:

@@ -397,3 +397,30 @@ def test_a_totals_row_below_two_header_rows_keeps_them_joined(store: NetworkxSto
     assert summary.joined_headers == {"payments.csv": 1}
     assert rejects_of(summary.report_dir)[["row", "reason"]].values.tolist() == [["4", "a totals row (合计), not a record"]]
     assert store.read("payments")["payee_bank"].tolist() == ["工商银行"]
+
+
+def test_a_page_repeating_two_header_rows_and_totals_beside_a_blank_number(
+        store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
+    # a printed report: 序号 left blank on its totals rows, both header rows again on each page
+    head = "序号,交易日期,对方,,借贷标志,金额\n,,户名,行名,,\n"
+    bundle = make_bundle({"enterprises.csv": CLIENT, "payments.csv": (
+        head + "1,2026-03-01,苏州宏达包装材料有限公司,工商银行,借,100\n,本页合计, ,,,100\n"
+        + head + "2,2026-03-02,上海远景贸易有限公司,招商银行,贷,50\n,合\u3000计,,,,150\n"),
+        "mapping.yaml": "tables:\n  payments:\n    - file: payments.csv\n      defaults: {holder_id: E1}\n"})
+    summary = run_ingest(store, bundle / "mapping.yaml")
+    assert rejects_of(summary.report_dir)[["row", "reason"]].values.tolist() == [
+        ["4", "a totals row (本页合计), not a record"], ["5", "the header row again, not a record"],
+        ["6", "the header row again, not a record"], ["8", "a totals row (合\u3000计), not a record"]]
+    assert [(a, amount) for a, _, amount, _ in _flows(store)] == [
+        ("华东精密制造有限公司", 100.0), ("上海远景贸易有限公司", 50.0)]
+
+
+def test_a_name_like_a_header_word_below_a_blank_cell_is_a_record(store: NetworkxStore,
+                                                                  make_bundle: Callable[..., Path]) -> None:
+    # the lower header row is matched cell for cell, never by one word
+    bundle = make_bundle({"enterprises.csv": CLIENT, "payments.csv": (
+        "交易日期,对方,,借贷标志,金额\n,户名,行名,,\n2026-03-01,苏州宏达包装材料有限公司,工商银行,借,100\n"
+        ",户名,招商银行,贷,50\n"),
+        "mapping.yaml": "tables:\n  payments:\n    - file: payments.csv\n      defaults: {holder_id: E1}\n"})
+    summary = run_ingest(store, bundle / "mapping.yaml")
+    assert rejects_of(summary.report_dir)[["row", "column"]].values.tolist() == [["4", "paid_on"]]  # no date
