@@ -87,7 +87,7 @@ _PER_FILE = ("amount_units", "header_rows", "statements", "statement_holders", "
 
 def _unread(folder: Path, plan: dict[str, list[Source]]) -> dict[str, list[str]]:
     """Each data file of the folder no table reads → the tables its headers look like."""
-    return {path.name: guess_tables(peek_headers(path)) for path in unread_files(folder, plan)}
+    return {path.relative_to(folder).as_posix(): guess_tables(peek_headers(path)) for path in unread_files(folder, plan)}
 
 
 def _looks_text(unread: dict[str, list[str]]) -> str:

@@ -26,6 +26,7 @@ still read from canonical files (`enterprises.csv` …) next to it.
 from __future__ import annotations
 
 import glob
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -190,19 +191,30 @@ def plan_bundle(bundle: Path, mapping: Path | None = None) -> dict[str, list[Sou
         if table in plan:
             continue
         found = _canonical_file(folder, table)
-        if found is not None:
-            plan[table] = [Source(file=found.name, base=folder)]
+        # a folder named after the table (payments/2026-01.csv, payments/2026-02.csv …): each file a source
+        files = ([] if found is None else [found]) + (
+            sorted(p for p in (folder / table).iterdir() if _is_data(p)) if (folder / table).is_dir() else [])
+        if files:
+            plan[table] = [Source(file=p.relative_to(folder).as_posix(), base=folder) for p in files]
     if not plan:
         raise NotFound(f"bundle {bundle} has no tables: expected enterprises.csv|xlsx|parquet (and others) "
                        "or a mapping.yaml")
     return {t: plan[t] for t in TABLE_ORDER if t in plan}
 
 
+def _is_data(path: Path) -> bool:
+    """A data file (csv, xlsx, parquet …), not an office's lock file `~$…` or a hidden one."""
+    return path.is_file() and path.suffix.lower() in SUFFIXES and not path.name.startswith(("~$", "."))
+
+
 def unread_files(folder: Path, plan: dict[str, list[Source]]) -> list[Path]:
-    """The data files (csv, xlsx, parquet …) in a bundle's folder that no table reads: named after
-    no table and named by no mapping. Reported, so that a file dropped in is never silently left
-    out (an office's lock file `~$…` and hidden files are not data)."""
+    """The data files in a bundle's folder and its subfolders that no table reads: named after
+    no table (nor in a folder named after one) and named by no mapping. Reported, so that a file
+    dropped in is never silently left out. Hidden folders and a store kept inside the bundle (its
+    `manifest.json`) are not looked in."""
     read = {p.resolve() for sources in plan.values() for source in sources for p in source_files(source)}
-    return sorted(p for p in Path(folder).iterdir()
-                  if p.is_file() and p.suffix.lower() in SUFFIXES and not p.name.startswith(("~$", "."))
-                  and p.resolve() not in read)
+    found = []
+    for at, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (Path(at, d) / "manifest.json").is_file())
+        found += [Path(at, n) for n in names if _is_data(Path(at, n)) and Path(at, n).resolve() not in read]
+    return sorted(found, key=lambda p: p.relative_to(folder).parts)

@@ -113,7 +113,8 @@ class Rejects:
 def unread_text(file: str, tables: list[str]) -> str:
     """A bundle's file no table reads, and what it looks like ('流水.xlsx (… looks like payments …)')."""
     return (f"{file} (named after no table, not in the mapping"
-            + (f"; it looks like {' or '.join(tables)}: name it {tables[0]}{Path(file).suffix} or map it)"
+            + (f"; it looks like {' or '.join(tables)}: name it {tables[0]}{Path(file).suffix}, put it in "
+               f"{tables[0]}/, or map it)"
                if tables else ")"))
 
 

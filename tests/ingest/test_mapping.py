@@ -126,3 +126,26 @@ def test_mapping_naming_missing_files_or_columns(store: NetworkxStore, make_bund
 def test_example_mappings_are_valid(dataset: str) -> None:
     mapping = load_mapping(EXAMPLES / dataset / "mapping.yaml")
     assert mapping.tables and all(src.file or src.rows for srcs in mapping.tables.values() for src in srcs)
+
+
+def test_a_folder_named_after_a_table_holds_its_files(store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
+    # a year exported a month at a time; a node table in two files, the later one filling the earlier
+    head = "付款人编号,收款人名称,金额,交易日期\n"
+    bundle = make_bundle({
+        "enterprises.csv": "企业编号,企业名称,是否我行客户\nE1,甲公司,是\n",
+        "enterprises/more.csv": "企业编号,企业名称,行业\nE1,甲公司,制造\nE2,乙公司,零售\n",
+        "payments/2026-01.csv": head + "E1,乙公司,100,2026-01-05\n",
+        "payments/2026-02.csv": head + "E1,乙公司,100,2026-02-05\nE1,丙公司,abc,2026-02-06\n",
+        "payments/~$2026-03.xlsx": "lock", "payments/.hidden.csv": head + "E1,丁公司,1,2026-03-01\n",
+        "2026/交易流水.csv": "交易日期,户名,对方户名,借贷标志,金额\n2026-01-05,甲公司,乙公司,借,100\n",
+        "store/manifest.json": "{}", "store/versions/x.parquet": "not read",
+    })
+    assert [s.file for s in plan_bundle(bundle)["payments"]] == ["payments/2026-01.csv", "payments/2026-02.csv"]
+    summary = run_ingest(store, bundle)
+    assert store.read("payments")["amount"].tolist() == [100.0, 100.0]
+    ents = store.read("enterprises").set_index("id")
+    assert ents.loc["E1", "industry"] == "制造" and bool(ents.loc["E1", "is_client"]) and "E2" in ents.index
+    assert rejects_of(summary.report_dir)[["file", "row", "column"]].values.tolist() == [
+        ["payments/2026-02.csv", "3", "amount"]]  # a file's path in the bundle, with its row
+    assert summary.unread_files == {"2026/交易流水.csv": ["payments"]}
+    assert "put it in payments/" in summary.render()

@@ -257,7 +257,7 @@ def test_a_file_named_after_no_table_is_reported_with_what_it_looks_like(
     summary = run_ingest(store, bundle)
     assert summary.unread_files == {"notes.csv": [], "交易流水.csv": ["payments"]}
     assert ("not read: 交易流水.csv (named after no table, not in the mapping; it looks like payments: "
-            "name it payments.csv or map it)") in summary.render()
+            "name it payments.csv, put it in payments/, or map it)") in summary.render()
     assert store.read("payments").empty  # told, never guessed into the store
     alone = make_bundle({"交易流水.csv": statement})
     with pytest.raises(NotFound, match=r"has no tables.*交易流水\.csv .*looks like payments"):
