@@ -35,7 +35,7 @@ from ingest.mapping import TABLE_ORDER, Source
 from ingest.normalise import isin
 from ingest.statement import to_payments
 
-__all__ = ["to_canonical", "guess_tables", "EXTRA_HEADER_ALIASES"]
+__all__ = ["to_canonical", "guess_tables", "names_table", "EXTRA_HEADER_ALIASES"]
 
 # Columns some tables accept beyond DESIGN.md's list (resolved like counterparties).
 EXTRA_HEADER_ALIASES: dict[str, dict[str, str]] = {
@@ -79,18 +79,33 @@ def guess_tables(headers: Sequence[str]) -> list[str]:
     looks like: nothing is read by a guess."""
     fits: dict[str, int] = {}
     for table in TABLE_ORDER:
-        found = {c for h in headers if (c := _header_column(table, h)[0]) is not None}
-        needs = [need if isinstance(need, tuple) else (need,) for need in REQUIRED[table]]
-        if table == "memberships":
-            needs = [("member_id", "member_name") if n == ("member_id",) else n for n in needs]
-        named = all(found & set(options) for options in needs)
-        if table == "payments" and not named:  # an account statement: holder, counterparty, direction
-            named = bool(found & {"counterparty_id", "counterparty_name"}) and "paid_on" in found and bool(
-                found & {"direction", "debit_amount", "credit_amount"})
-        if named:
+        found = _named(table, headers)
+        if _names_required(table, found):
             fits[table] = len(found)
     best = max(fits.values(), default=0)
     return [t for t in TABLE_ORDER if best and fits.get(t) == best]
+
+
+def names_table(table: str, headers: Sequence[str], source: Source) -> bool:
+    """Whether headers (with `source`'s renames and constants) name every column `table` needs:
+    which sheets of a workbook hold the table."""
+    given = {col for col, header in source.columns.items() if header in headers} | set(source.defaults)
+    return _names_required(table, _named(table, headers) | given)
+
+
+def _named(table: str, headers: Sequence[str]) -> set[str]:
+    return {c for h in headers if (c := _header_column(table, str(h))[0]) is not None}
+
+
+def _names_required(table: str, found: set[str]) -> bool:
+    needs = [need if isinstance(need, tuple) else (need,) for need in REQUIRED[table]]
+    if table == "memberships":
+        needs = [("member_id", "member_name") if n == ("member_id",) else n for n in needs]
+    if all(found & set(options) for options in needs):
+        return True
+    # an account statement: holder, counterparty, direction
+    return table == "payments" and bool(found & {"counterparty_id", "counterparty_name"}) and "paid_on" in found \
+        and bool(found & {"direction", "debit_amount", "credit_amount"})
 
 
 def _money_in_currency(table: str, header: str) -> tuple[str, str] | None:

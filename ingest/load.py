@@ -19,9 +19,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from graph.errors import InvalidMapping
+from graph.errors import InvalidData, InvalidMapping
 from ingest.aliases import unit_scale
-from ingest.columns import to_canonical
+from ingest.columns import guess_tables, names_table, to_canonical
 from ingest.distinct import mix64, repeats
 from ingest.mapping import Source, source_files
 from ingest.normalise import to_arrow
@@ -189,10 +189,10 @@ def _load_source(table: str, number: int, source: Source, ctx: Context, frames: 
                  files: list[str], hasher: ThreadPoolExecutor | None, ids: list[_FileIds]) -> int:
     """Validated rows of each file of one source appended to `frames`; returns the rows read."""
     read = 0
-    raws = iter([_inline(source)]) if source.rows is not None else (  # one file in memory at a time
-        _read(path, source, ctx) for path in source_files(source))
-    for raw in raws:
-        label = ctx.label(None if source.rows is not None else raw.path)
+    raws = iter([(_inline(source), "")]) if source.rows is not None else (  # one file in memory at a time
+        sheet for path in source_files(source) for sheet in _table_sheets(table, _read(path, source, ctx), source, ctx))
+    for raw, sheet_key in raws:
+        label = ctx.label(None if source.rows is not None else raw.path) + (f"[{raw.sheet}]" if raw.sheet else "")
         files.append(label)
         if raw.header_row > 1:
             ctx.header_rows[label] = raw.header_row
@@ -226,7 +226,7 @@ def _load_source(table: str, number: int, source: Source, ctx: Context, frames: 
             # the raw strings, not the parsed values, so a format change cannot split a fact;
             # hashed on a second thread while this one validates (Arrow's kernels free the GIL)
             digests = hasher.submit(_digests, _fields(canonical, _FACT_FIELDS), len(canonical),
-                                    _file_key(raw.path, source))
+                                    _file_key(raw.path, source) + sheet_key)
         rows = validate_rows(table, canonical, raw.rows, source, label, ctx, units)
         kept_all = len(rows) == len(raw.rows)  # no row rejected: nothing to pick
         rows["_file"] = _repeated(label, rows.index)
@@ -304,6 +304,26 @@ def _read(path: Path, source: Source, ctx: Context) -> RawTable:
     if ahead is not None:
         return cast(RawTable, ahead.result())
     return read_file(*key)
+
+
+def _table_sheets(table: str, raw: RawTable, source: Source, ctx: Context) -> list[tuple[RawTable, str]]:
+    """A file's sheets holding `table`, each with what its fact ids' key adds to the file's: the
+    file itself; or of a workbook with several sheets, those whose headers name the table's
+    columns, the first keeping the workbook's key (a sheet added later changes no id). The other
+    sheets are noted as not read (`ctx.unread_sheets`)."""
+    if not raw.sheets:
+        return [(raw, "")]
+    book = ctx.label(raw.path)
+    every = [raw, *raw.sheets]
+    fit = [r for r in every if names_table(table, [str(c) for c in r.frame.columns], source)]
+    for r in every:
+        if not any(r is f for f in fit):
+            ctx.unread_sheets[f"{book}[{r.sheet}]"] = (table, guess_tables([str(c) for c in r.frame.columns]))
+    if not fit:
+        shown = "; ".join(f"{r.sheet}: {', '.join(str(c) for c in r.frame.columns)[:120]}" for r in every)
+        raise InvalidData(f"{book}: no sheet has the {table} columns (its sheets' headers: {shown}); name the "
+                          "sheet in a mapping (`sheet:`) with its `columns`")
+    return [(r, "" if i == 0 else f"[{r.sheet}]") for i, r in enumerate(fit)]
 
 
 def _file_key(path: object, source: Source) -> str:

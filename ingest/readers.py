@@ -25,7 +25,7 @@ import re
 import zipfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -72,6 +72,8 @@ class RawTable:
     preamble: list[list[str]] = field(default_factory=list)  # the rows above the headers, their cells as text
     header_depth: int = 1  # 2: headers over two rows (merged parents above their columns), joined
     header_cells: list[list[str]] = field(default_factory=list)  # the header rows as read, their cells as text
+    sheet: str | None = None  # a workbook's sheet, when the workbook has more than one with rows
+    sheets: list[RawTable] = field(default_factory=list)  # the workbook's other sheets with rows (no sheet named)
 
 
 def _text_dtype() -> Any:
@@ -153,7 +155,8 @@ def read_file(path: Path, encoding: str | None = None, delimiter: str | None = N
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm"):
-            return _without_page_rows(_read_xlsx(path, sheet, headers))
+            first, *others = [_without_page_rows(t) for t in _read_xlsx(path, sheet, headers)]
+            return replace(first, sheets=others)
         if suffix in (".parquet", ".pq"):
             return _read_parquet(path)
         return _without_page_rows(_read_csv(path, encoding, delimiter, headers))
@@ -451,14 +454,26 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
-def _read_xlsx(path: Path, sheet: str | int | None, headers: tuple[str, ...]) -> RawTable:
+def _read_xlsx(path: Path, sheet: str | int | None, headers: tuple[str, ...]) -> list[RawTable]:
+    """The sheet named, else every sheet with rows (the first one alone: `sheet` None)."""
     try:
-        cells = pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=str, header=None,
-                              engine="calamine", keep_default_na=False)
+        book = pd.read_excel(path, sheet_name=sheet if sheet is not None else None, dtype=str, header=None,
+                             engine="calamine", keep_default_na=False)
     except (CalamineError, zipfile.BadZipFile, KeyError) as exc:
         raise InvalidData(f"{path.name}: not a readable XLSX workbook ({exc})") from exc
     except ValueError as exc:
         raise InvalidData(f"{path.name}: {exc}") from exc
+    if sheet is not None:
+        return [_sheet_table(path, cast(pd.DataFrame, book), headers, None)]
+    sheets = cast(dict[str, pd.DataFrame], book)
+    filled = [(name, cells) for name, cells in sheets.items() if cells.size and (cells != "").to_numpy().any()]
+    if len(filled) <= 1:
+        name, cells = filled[0] if filled else next(iter(sheets.items()))
+        return [_sheet_table(path, cells, headers, None)]
+    return [_sheet_table(path, cells, headers, str(name)) for name, cells in filled]
+
+
+def _sheet_table(path: Path, cells: pd.DataFrame, headers: tuple[str, ...], sheet: str | None) -> RawTable:
     top, above, depth, names = _layout(cells.head(_PREAMBLE_ROWS).to_numpy().tolist(), headers)
     frame = cells.iloc[above + depth:].reset_index(drop=True)
     if names:
@@ -466,7 +481,7 @@ def _read_xlsx(path: Path, sheet: str | int | None, headers: tuple[str, ...]) ->
     frame = frame.astype(_text_dtype())
     first = above + depth + 1
     return RawTable(path, frame, pd.Series(range(first, len(frame) + first), dtype="int64"), header_row=above + 1,
-                    preamble=top[:above], header_depth=depth, header_cells=top[above:above + depth])
+                    preamble=top[:above], header_depth=depth, header_cells=top[above:above + depth], sheet=sheet)
 
 
 def _read_parquet(path: Path) -> RawTable:

@@ -94,6 +94,7 @@ class Context:
     statements: dict[str, dict[str, int]] = field(default_factory=dict)  # file -> rows per direction (`ingest.statement`)
     statement_holders: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> holder read from its title
     joined_headers: dict[str, int] = field(default_factory=dict)  # file -> the first of its two header rows
+    unread_sheets: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # 'book.xlsx[sheet]' -> (table read, tables it looks like)
     titles: list[pd.Series] = field(default_factory=list)  # rows per (role, title) of each roles source
     defer_fact_ids: bool = False  # `load.load_table` leaves the last fact ids to `settle`
     pending: list[Callable[[], None]] = field(default_factory=list)

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from api.auth import add_token
 from api.main import create_app
-from graph.errors import NotFound
+from graph.errors import InvalidData, NotFound
 from graph.networkx_store import NetworkxStore
 from ingest.job import run_ingest
 from ingest.values import classify_title
@@ -253,3 +253,55 @@ def test_a_relation_seen_again_later_keeps_its_first_date(store: NetworkxStore,
     assert [d.strftime("%Y-%m-%d") for d in roles[["first_on", "last_on"]].iloc[0]] == ["2023-01-05", "2024-06-30"]
     edge = store.read("edges").query("kind == 'HOLDS_ROLE'").iloc[0]
     assert edge["first_on"] == roles["first_on"].iloc[0] and edge["title"] == "总经理"
+
+
+# ------------------------------------------------------------------ workbooks of several sheets
+def _workbook(path: Path, sheets: dict[str, list[list[str]]]) -> None:
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+
+
+_HEAD = ["付款人名称", "收款人名称", "金额", "交易日期"]
+_ROW = ["华东精密制造有限公司", "苏州宏达包装材料有限公司", "100", "2026-01-05"]
+
+
+def test_every_sheet_of_a_workbook_holding_the_table_is_read(store: NetworkxStore,
+                                                            make_bundle: Callable[..., Path]) -> None:
+    # a cover sheet, then a sheet a month; the same payment twice in one month is two payments,
+    # and a row in another month's sheet identical to one of January's is a payment of its own
+    bundle = make_bundle({"enterprises.csv": "企业编号,企业名称,是否我行客户\nE1,华东精密制造有限公司,是\n"})
+    _workbook(bundle / "payments.xlsx", {"1月": [_HEAD, _ROW, _ROW]})
+    first = run_ingest(store, bundle)
+    assert len(store.read("payments")) == 2 and first.unread_sheets == {}
+    january = set(store.read("payments")["fact_id"])
+    _workbook(bundle / "payments.xlsx", {"说明": [["本表由网银导出"], ["导出时间：2026-03-01"]],
+                                         "1月": [_HEAD, _ROW, _ROW], "2月": [_HEAD, _ROW, ["甲", "乙", "x", "2026-02-01"]],
+                                         "空白": []})
+    summary = run_ingest(store, bundle)
+    pays = store.read("payments")
+    assert len(pays) == 3 and january < set(pays["fact_id"])  # January's ids unchanged: nothing twice
+    assert summary.files == ["enterprises.csv", "payments.xlsx[1月]", "payments.xlsx[2月]"]
+    assert rejects_of(summary.report_dir)[["file", "row", "column"]].values.tolist() == [
+        ["payments.xlsx[2月]", "3", "amount"]]
+    assert summary.unread_sheets == {"payments.xlsx[说明]": ("payments", [])}
+    assert "sheet not read: payments.xlsx[说明] (its headers lack the payments columns)" in summary.render()
+
+
+def test_a_workbook_with_no_sheet_of_the_table_fails_naming_its_sheets(store: NetworkxStore,
+                                                                       make_bundle: Callable[..., Path]) -> None:
+    bundle = make_bundle({"enterprises.csv": "企业编号,企业名称\nE1,甲\n"})
+    _workbook(bundle / "payments.xlsx", {"说明": [["本表由网银导出"]], "数据": [["日期", "对手", "数"], ["1", "2", "3"]]})
+    with pytest.raises(InvalidData, match=r"payments.xlsx: no sheet has the payments columns .*说明: 本表由网银导出; 数据: "
+                                          r"日期, 对手, 数"):
+        run_ingest(store, bundle)
+    assert store.read("enterprises").empty  # the store as it was
+    mapped = make_bundle({"enterprises.csv": "企业编号,企业名称\nE1,甲\n", "mapping.yaml": (
+        "tables:\n  payments:\n    - file: payments.xlsx\n      sheet: 数据\n"
+        "      columns: {payer_id: 对手, payee_name: 日期, amount: 数}\n      defaults: {paid_on: '2026-01-01'}\n")})
+    _workbook(mapped / "payments.xlsx", {"说明": [["本表由网银导出"]], "数据": [["日期", "对手", "数"], ["乙", "E1", "3"]]})
+    assert run_ingest(store, mapped / "mapping.yaml").files == ["enterprises.csv", "payments.xlsx"]
