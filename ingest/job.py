@@ -87,7 +87,8 @@ _PER_FILE = ("amount_units", "header_rows", "statements", "statement_holders", "
 
 def _unread(folder: Path, plan: dict[str, list[Source]]) -> dict[str, list[str]]:
     """Each data file of the folder no table reads → the tables its headers look like."""
-    return {path.relative_to(folder).as_posix(): guess_tables(peek_headers(path)) for path in unread_files(folder, plan)}
+    return {path.relative_to(folder).as_posix(): next((t for h in peek_headers(path) if (t := guess_tables(h))), [])
+            for path in unread_files(folder, plan)}  # a workbook: its first sheet that looks like a table
 
 
 def _looks_text(unread: dict[str, list[str]]) -> str:

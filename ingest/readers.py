@@ -224,30 +224,29 @@ def _without_page_rows(raw: RawTable) -> RawTable:
                    bad_rows=sorted([*raw.bad_rows, *bad], key=lambda b: b.row or 0))
 
 
-def peek_headers(path: Path) -> list[str]:
+def peek_headers(path: Path) -> list[list[str]]:
     """A file's header row (found below any title, as `read_file` finds it), read from its first
-    rows only; [] when it cannot be read. For telling what an unnamed file holds."""
+    rows only, for each sheet of a workbook; [] when it cannot be read. For telling what an
+    unnamed file holds."""
     path = Path(path)
     suffix = path.suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
-            return [str(n) for n in pq.read_schema(path).names]
+            return [[str(n) for n in pq.read_schema(path).names]]
         if suffix in (".xlsx", ".xlsm"):
-            cells = pd.read_excel(path, header=None, nrows=_PREAMBLE_ROWS, dtype=str, engine="calamine",
-                                  keep_default_na=False)
-            rows = cells.to_numpy().tolist()
-        else:
-            with open(path, "rb") as fh:
-                sample = fh.read(_SAMPLE)
-            try:
-                text = codecs.getincrementaldecoder("utf-8-sig")(errors="strict").decode(sample, final=False)
-            except UnicodeDecodeError:
-                text = sample.decode("gb18030", errors="replace")
-            rows = list(itertools.islice(csv.reader(io.StringIO(text), delimiter=sniff_delimiter(text)),
-                                         _PREAMBLE_ROWS))
+            book = pd.read_excel(path, sheet_name=None, header=None, nrows=_PREAMBLE_ROWS, dtype=str,
+                                 engine="calamine", keep_default_na=False)
+            return [[name for name in _layout(cells.to_numpy().tolist(), ())[3] if name] for cells in book.values()]
+        with open(path, "rb") as fh:
+            sample = fh.read(_SAMPLE)
+        try:
+            text = codecs.getincrementaldecoder("utf-8-sig")(errors="strict").decode(sample, final=False)
+        except UnicodeDecodeError:
+            text = sample.decode("gb18030", errors="replace")
+        rows = list(itertools.islice(csv.reader(io.StringIO(text), delimiter=sniff_delimiter(text)), _PREAMBLE_ROWS))
     except Exception:  # noqa: BLE001 - a file that cannot be peeked at is only not described
         return []
-    return [name for name in _layout(rows, ())[3] if name]
+    return [[name for name in _layout(rows, ())[3] if name]]
 
 
 def _utf8_or_detected(path: Path, sample: bytes) -> tuple[str, bool]:

@@ -305,3 +305,10 @@ def test_a_workbook_with_no_sheet_of_the_table_fails_naming_its_sheets(store: Ne
         "      columns: {payer_id: 对手, payee_name: 日期, amount: 数}\n      defaults: {paid_on: '2026-01-01'}\n")})
     _workbook(mapped / "payments.xlsx", {"说明": [["本表由网银导出"]], "数据": [["日期", "对手", "数"], ["乙", "E1", "3"]]})
     assert run_ingest(store, mapped / "mapping.yaml").files == ["enterprises.csv", "payments.xlsx"]
+
+
+def test_an_unnamed_workbook_is_described_by_its_first_sheet_that_looks_like_a_table(
+        store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
+    bundle = make_bundle({"enterprises.csv": "企业编号,企业名称\nE1,甲\n"})
+    _workbook(bundle / "交易流水.xlsx", {"说明": [["本表由网银导出"]], "1月": [_HEAD, _ROW]})
+    assert run_ingest(store, bundle).unread_files == {"交易流水.xlsx": ["payments"]}
