@@ -144,11 +144,8 @@ def _dates_by_dictionary(text: pd.Series, limit: int = 50_000) -> pd.Series | No
 
 
 def to_date(s: pd.Series, fmt: str | None = None) -> tuple[pd.Series, pd.Series]:
-    """ISO, YYYY/MM/DD, YYYYMMDD, YYYY年MM月DD日 (or an explicit strftime `fmt`) → datetime64.
-
-    Plain ISO dates, the bulk of real exports, are parsed by pyarrow in one pass; every other
-    spelling is parsed once per distinct value.
-    """
+    """ISO, YYYY/MM/DD, YYYYMMDD, YYYY年MM月DD日 (or an explicit strftime `fmt`) → datetime64. Plain
+    ISO dates, the bulk of real exports, are parsed by pyarrow in one pass; others once per distinct value."""
     text = s.astype("string")
     if fmt is None:
         few = _dates_by_dictionary(text)
@@ -206,6 +203,7 @@ def to_month(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 _MONEY_NOISE = r"[,，\s¥￥]|RMB|CNY|人民币"  # the yuan's signs only: '$1,200' is no yuan (aliases.FOREIGN_VALUE)
+_NO_THOUSANDS = r",\d{1,2}(?:\D|$)|,\d{4,}|\.\d*,"  # a comma that groups no thousands: '12,00', '1.200,50'
 
 
 # Unsigned, at most 15 digits: Arrow's parse (correctly rounded) gives the very double pandas'
@@ -246,11 +244,12 @@ def _digits_and_points(arr: pa.Array | pa.ChunkedArray) -> bool:
 
 
 def to_amount(s: pd.Series, scale: int = 1) -> tuple[pd.Series, pd.Series]:
-    """Amounts with thousands separators, currency signs and units (元, 万元 = ×10,000, 亿元 …,
-    `ingest.aliases.AMOUNT_UNITS`) → yuan. `scale`: yuan per plain number (10,000 under a header
-    in 万元); a value's own unit wins. Scaled amounts are rounded to the fen (3.55 万元: 35,500.00).
-    Plain numbers (the bulk) are parsed by Arrow; only the values left unparsed are looked at
-    again (blank or not, then the spellings with separators, signs and units)."""
+    """Amounts with thousands separators, currency signs, a trailing minus (1,200.00-) and units (元,
+    万元 = ×10,000, 亿元 …, `ingest.aliases.AMOUNT_UNITS`) → yuan; a comma grouping no thousands
+    ('12,00', '1.200,50': a decimal comma?) is no amount. `scale`: yuan per plain number (10,000
+    under a header in 万元); a value's own unit wins. Scaled amounts are rounded to the fen (3.55
+    万元: 35,500.00). Plain numbers (the bulk) are parsed by Arrow; only the values left unparsed
+    are looked at again (blank or not, then the spellings with separators, signs and units)."""
     text = s.astype("string")
     values = _plain_amounts(text)
     if scale != 1:
@@ -264,9 +263,10 @@ def to_amount(s: pd.Series, scale: int = 1) -> tuple[pd.Series, pd.Series]:
         todo = missing[present]
         if len(todo):
             rest = text.iloc[todo].str.normalize("NFKC").str.strip()
+            misread = rest.str.contains(_NO_THOUSANDS).fillna(False).to_numpy(dtype=bool)  # a decimal comma?
             rest = rest.str.replace(_MONEY_NOISE, "", regex=True)
-            negative = rest.str.match(r"^\(.*\)$").fillna(False)
-            rest = rest.str.strip("()")
+            negative = rest.str.match(r"^\(.*\)$|^[^-]*\d-$").fillna(False)  # '(1,200.00)', '1,200.00-'
+            rest = rest.str.strip("()").str.removesuffix("-")
             unit = rest.str.extract(VALUE_UNIT_SUFFIX, expand=False)
             per = unit.map(AMOUNT_UNITS).astype("Float64").fillna(scale).to_numpy(dtype="float64")
             rest = rest.str.replace(VALUE_UNIT_SUFFIX, "", regex=True)
@@ -274,7 +274,7 @@ def to_amount(s: pd.Series, scale: int = 1) -> tuple[pd.Series, pd.Series]:
             with np.errstate(over="ignore"):
                 parsed = np.where(per != 1, np.round(parsed * per, 2), parsed)
             values[todo] = np.where(negative.to_numpy(dtype=bool), -parsed, parsed)
-            values[todo[~np.isfinite(values[todo])]] = np.nan
+            values[todo[~np.isfinite(values[todo]) | misread]] = np.nan
             bad[todo] = np.isnan(values[todo])
     return pd.Series(values, index=text.index), pd.Series(bad, index=text.index)
 

@@ -93,9 +93,9 @@ def _flags(flags: pa.ChunkedArray | pa.Array, extra: dict[str, str] | None) -> p
 # or a dash; RE2, one pass over the column
 _NOTHING = r"^\s*(?:[-–—－/\\]+|[¥￥]?[+-]?[0０,]*(?:[.．][0０]*)?元?)?\s*$"
 _BLANK = r"^\s*$"
-# a signed amount's minus ('-1,200.00', '－1200', '(1,200.00)', '（1,200.00）') and the sign to remove
-_MINUS = r"^\s*(?:[-−－]|[(（].*[)）]\s*$)"
-_SIGN = r"^\s*[-−－]\s*|^\s*[(（]|[)）]\s*$"
+# a signed amount's minus ('-1,200.00', '－1200', '(1,200.00)', '（1,200.00）', '1,200.00-') and the sign to remove
+_MINUS = r"^\s*(?:[-−－]|[(（].*[)）]\s*$)|\d\s*[-−－]\s*$"
+_SIGN = r"^\s*[-−－]\s*|^\s*[(（]|[)）]\s*$|\s*[-−－]\s*$"
 
 
 def _matches(values: pa.ChunkedArray | pa.Array, pattern: str) -> pa.ChunkedArray | pa.Array:

@@ -79,6 +79,12 @@ def test_amounts_with_separators_yuan_and_wan() -> None:
     assert bad.tolist()[9:] == [True, False]
 
 
+def test_a_trailing_minus_is_negative_and_a_comma_grouping_no_thousands_is_no_amount() -> None:
+    values, bad = to_amount(s("1,200.00-", "５-", "１２，０００．００", "12,000,000.5", "12,00", "1.200,50", "1,2000", "--5"))
+    assert values.tolist()[:4] == [-1200.0, -5.0, 12_000.0, 12_000_000.5]
+    assert bad.tolist() == [False] * 4 + [True] * 4  # never 1,200 or 1.2005 read silently
+
+
 def test_shares() -> None:
     values, bad = to_percent(s("35", "35%", "0.35", "120", "x"))
     assert values.tolist()[:3] == pytest.approx([35.0, 35.0, 35.0])
