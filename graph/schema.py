@@ -110,7 +110,7 @@ TABLES: dict[str, TableSpec] = {
         _spec("branches", "id name", "id", "Branch"),
         # --- facts (deduplicated input rows) ---
         _spec("payments",
-              "fact_id payer_id payee_id payee_bank amount:float paid_on:date month",
+              "fact_id payer_id payee_id payee_bank amount:float paid_on:date month payer_bank",
               "fact_id", doc="one row per payment; fact_id is stable across re-ingests"),
         _spec("bills",
               "bill_id drawer_id payee_id acceptor amount:float issued_on:date due_on:date discounted_by",

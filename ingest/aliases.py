@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 # The canonical input columns of every bundle table (DESIGN.md "Input bundle"), plus the
-# optional extras the product accepts (do_not_contact, payee_bank).
+# optional extras the product accepts (do_not_contact, payee_bank, payer_bank).
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "enterprises": ("enterprise_id", "name", "uscc", "industry", "region", "registered_capital",
                     "is_client", "is_credit_client", "branch_id", "manager_id", "parent_id",
@@ -55,7 +55,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "roles": ("person_id", "enterprise_id", "role", "share_pct", "reported_on"),
     "associations": ("association_id", "name", "kind", "region"),
     "memberships": ("association_id", "member_id", "member_kind", "position"),
-    "payments": ("payer_id", "payer_name", "payee_id", "payee_name", "payee_bank", "amount", "paid_on"),
+    "payments": ("payer_id", "payer_name", "payee_id", "payee_name", "payee_bank", "payer_bank", "amount", "paid_on"),
     "bills": ("bill_id", "drawer_id", "payee_id", "payee_name", "acceptor", "amount", "issued_on",
               "due_on", "discounted_by"),
     "endorsements": ("bill_id", "seq", "from_id", "from_name", "to_id", "to_name", "endorsed_on"),
@@ -179,7 +179,8 @@ ZH_HEADERS: dict[str, dict[str, str]] = {
     "memberships": {"association_id": "协会编号", "member_id": "会员编号", "member_kind": "会员类型",
                     "position": "职务"},
     "payments": {"payer_id": "付款人编号", "payer_name": "付款人名称", "payee_id": "收款人编号",
-                 "payee_name": "收款人名称", "payee_bank": "收款行", "amount": "金额", "paid_on": "交易日期"},
+                 "payee_name": "收款人名称", "payee_bank": "收款行", "payer_bank": "付款行", "amount": "金额",
+                 "paid_on": "交易日期"},
     "bills": {"bill_id": "票据号", "drawer_id": "出票人编号", "payee_id": "收款人编号",
               "payee_name": "收款人名称", "acceptor": "承兑人", "amount": "票面金额", "issued_on": "出票日期",
               "due_on": "到期日", "discounted_by": "贴现行"},
@@ -251,7 +252,9 @@ _PER_TABLE: dict[str, dict[str, str]] = {
         "收款方名称": "payee_name", "收款方": "payee_name", "收款人户名": "payee_name",
         "收款行": "payee_bank", "收款银行": "payee_bank", "收款人开户行": "payee_bank", "收款行名称": "payee_bank",
         "收款方开户行": "payee_bank", "收款人开户行名称": "payee_bank", "收款人开户银行": "payee_bank",
-        "收款方开户银行": "payee_bank", "付款方客户号": "payer_id", "付款人客户号": "payer_id",
+        "收款方开户银行": "payee_bank", "付款行": "payer_bank", "付款银行": "payer_bank", "付款人开户行": "payer_bank",
+        "付款行名称": "payer_bank", "付款方开户行": "payer_bank", "付款人开户行名称": "payer_bank",
+        "付款人开户银行": "payer_bank", "付款方开户银行": "payer_bank", "付款方客户号": "payer_id", "付款人客户号": "payer_id",
         "收款方客户号": "payee_id", "收款人客户号": "payee_id",
         "金额": "amount", "交易金额": "amount", "付款金额": "amount", "发生额": "amount", "交易发生额": "amount",
         "折人民币金额": "amount", "折合人民币金额": "amount", "人民币金额": "amount", "折人民币": "amount",

@@ -13,8 +13,8 @@ validated.
 A statement of one account often names its holder only above the headers ('户名：华东精密制造有限公司
 账号：6222…', or the label and the name in cells side by side): that is read when no column names
 the holder (`holder_from_title`); a mapping's `defaults: {holder_name: …}` (or `holder_id`) wins.
-The counterparty's bank is the payee's bank on a debit; on a credit the payee is the holder and
-the counterparty's bank, the payer's, has no column in the payments table and is not kept.
+The counterparty's bank is the payee's bank (`payee_bank`) on a debit and the payer's
+(`payer_bank`) on a credit: where a buyer paying the holder keeps its account.
 Account numbers (账号, 对方账号) are no party's id and are ignored. A row whose direction cannot
 be read keeps a `direction` the validation rejects with its row number (`ingest.validate`); a
 file with payer and payee columns of its own is read as they say.
@@ -209,8 +209,9 @@ def to_payments(frame: pd.DataFrame, units: dict[str, str], label: str, source: 
         mine, theirs = column(f"holder_{side}"), column(f"counterparty_{side}")
         result[f"payer_{side}"] = from_arrow(pc.if_else(out, mine, theirs), frame.index)  # a column: `out` is one
         result[f"payee_{side}"] = from_arrow(pc.if_else(out, theirs, mine), frame.index)
-    if "counterparty_bank" in frame.columns:
+    if "counterparty_bank" in frame.columns:  # the payee's bank on a debit, the payer's on a credit
         result["payee_bank"] = from_arrow(pc.if_else(out, column("counterparty_bank"), nothing), frame.index)
+        result["payer_bank"] = from_arrow(pc.if_else(out, nothing, column("counterparty_bank")), frame.index)
     if signed_amount is not None:
         result["amount"] = from_arrow(pc.replace_substring_regex(signed_amount, _SIGN, ""), frame.index)
     if "amount" not in frame.columns and amounts:

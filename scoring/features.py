@@ -340,15 +340,16 @@ def window_payments(store: GraphStore, index: pa.Array, start: pd.Timestamp, end
     different known enterprises, as integer node codes of `index` (`node_index`).
 
     Returns arrays `src`, `dst` (codes), `amount`, `day` (datetime64[ns]) and, when
-    `own_bank_names` is given, `other` (landed at another bank: `other_bank_mask`), in the
-    payments' order. The filter and the codes are DuckDB's (`_WINDOW_PAYMENTS_SQL`, over the
-    store's Parquet file: `store_view`); nothing is built per payment in Python.
+    `own_bank_names` is given, `other` (landed at another bank: `other_bank_mask`) and
+    `from_other` (paid from an account at another bank, by `payer_bank`), in the payments'
+    order. The filter and the codes are DuckDB's (`_WINDOW_PAYMENTS_SQL`, over the store's
+    Parquet file: `store_view`); nothing is built per payment in Python.
     """
-    columns = ("payer_id", "payee_id", "amount", "paid_on", *(("payee_bank",) if own_bank_names is not None else ()))
-    con = store_views(store, {"payments": columns})
+    banks = ("payee_bank", "payer_bank") if own_bank_names is not None else ()
+    con = store_views(store, {"payments": ("payer_id", "payee_id", "amount", "paid_on", *banks)})
     try:
         con.register("node_code", pa.table({"id": index, "code": pa.array(np.arange(len(index), dtype=np.int64))}))
-        sql = _WINDOW_PAYMENTS_SQL.format(bank=", payee_bank" if own_bank_names is not None else "")
+        sql = _WINDOW_PAYMENTS_SQL.format(bank="".join(f", {b}" for b in banks))
         rows = in_seq_order(con.sql(sql, params={"start": start.to_pydatetime(), "end": end.to_pydatetime()})
                         .to_arrow_table())
     finally:
@@ -360,4 +361,5 @@ def window_payments(store: GraphStore, index: pa.Array, start: pd.Timestamp, end
            "day": np.asarray(rows["paid_on"].to_numpy(), dtype="datetime64[ns]")[ok]}
     if own_bank_names is not None:
         out["other"] = other_bank_mask(rows["payee_bank"].to_pandas(), own_bank_names)[ok]
+        out["from_other"] = other_bank_mask(rows["payer_bank"].to_pandas(), own_bank_names)[ok]
     return out

@@ -107,8 +107,9 @@ def kind_features(chain: Chain, tier: dict[str, np.ndarray], kind: str) -> dict[
     total = (np.bincount(pay[mine], pay["amount"], minlength=n)[p_of]
              + np.bincount(p_of, bill_amount, minlength=n)[p_of])
     other_bank = f["other_bank"]
-    if kind == "downstream":  # money the buyer receives at another bank: its account is elsewhere
-        other_bank = np.bincount(pay["dst"][pay["other"]], pay["amount"][pay["other"]], minlength=n)[p_of]
+    if kind == "downstream":  # money the buyer receives at, or pays from, another bank: its account is elsewhere
+        other_bank = (np.bincount(pay["dst"][pay["other"]], pay["amount"][pay["other"]], minlength=n)
+                      + np.bincount(pay["src"][pay["from_other"]], pay["amount"][pay["from_other"]], minlength=n))[p_of]
     discounted = np.bincount(chain.discounter_other[chain.discounter_other >= 0], minlength=n)
 
     # Distinct anchors of the prospect (all its links), credit clients weighing fully.

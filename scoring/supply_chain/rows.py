@@ -50,9 +50,9 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "supply_chain.bills": (f"{{bills}} acceptance bill(s) worth {_AMOUNT_EN} along the chain "
                            "in the last {months} months.",
                            f"近{{months}}个月链条上承兑汇票{{bills}}张，金额{_AMOUNT_ZH}。"),
-    "supply_chain.other_bank": (f"{_AMOUNT_EN} landed at another bank in the last {{months}} months "
-                                "(wallet leakage).",
-                                f"近{{months}}个月{_AMOUNT_ZH}资金流入他行账户。"),
+    "supply_chain.other_bank": (f"{_AMOUNT_EN} received or paid through accounts at another bank in the last "
+                                "{months} months (wallet leakage).",
+                                f"近{{months}}个月{_AMOUNT_ZH}资金经他行账户收付。"),
     "supply_chain.share": ("{pct}% of its observed flows in the last {months} months are with this client's chain: "
                            "it depends on it.",
                            "近{months}个月其可见资金的{pct}%与该客户链条相关，依赖度高。"),

@@ -66,7 +66,7 @@ def test_a_flagged_statement_reads_debits_as_paid_by_the_holder(store: NetworkxS
     summary = run_ingest(store, bundle)
     assert _flows(store) == [
         ("华东精密制造有限公司", "苏州宏达包装材料有限公司", 12_000.0, "工商银行"),
-        ("上海远景贸易有限公司", "华东精密制造有限公司", 35_000.0, None),  # the payer's bank has no column
+        ("上海远景贸易有限公司", "华东精密制造有限公司", 35_000.0, None),  # the payer's bank: `payer_bank`
         ("华东精密制造有限公司", "苏州宏达包装材料有限公司", 800.0, "工商银行"),
     ]
     rejects = rejects_of(summary.report_dir)
@@ -175,18 +175,27 @@ def test_statement_rows_keep_their_fact_ids_when_read_again(store: NetworkxStore
 
 def test_a_statement_makes_its_counterparties_supply_chain_prospects(store: NetworkxStore,
                                                                      make_bundle: Callable[..., Path]) -> None:
-    from scoring.run import score_all
+    from scoring import supply_chain
+    from scoring.run import as_frame, frame_prospects, score_all
+    from scoring.settings import ScoringSettings
 
     rows = ["交易日期,户名,对方户名,对方行名,借贷标志,交易金额"]
     for month in range(1, 13):
         rows.append(f"2026-{month:02d}-05,华东精密制造有限公司,苏州宏达包装材料有限公司,工商银行,借,200000")
         rows.append(f"2026-{month:02d}-09,华东精密制造有限公司,苏州远景贸易有限公司,招商银行,贷,300000")
+        rows.append(f"2026-{month:02d}-10,华东精密制造有限公司,无锡同城商贸有限公司,本行,贷,300000")
     run_ingest(store, make_bundle({"enterprises.csv": CLIENT, "payments.csv": "\n".join(rows) + "\n"}))
+    pays = store.read("payments").drop_duplicates("payee_id").set_index("payee_id")
     score_all(store, families=["supply_chain"])
     found = store.read("prospects").set_index("name")
     assert found.loc["苏州宏达包装材料有限公司", "kind"] == "upstream"  # the client pays it
     assert found.loc["苏州远景贸易有限公司", "kind"] == "downstream"  # it pays the client
     assert set(found["anchor_id"]) == {"E1"}
+    # a credit's counterparty bank is the payer's: where the buyer keeps its account
+    assert pays.loc["E1", "payee_bank"] is pd.NA and set(store.read("payments")["payer_bank"].dropna()) == {"招商银行", "本行"}
+    rows_of = frame_prospects(as_frame(supply_chain.score(store, ScoringSettings())))
+    leak = {p.name: next(e.value for e in p.evidence if e.name == "other_bank") for p in rows_of}
+    assert leak["苏州远景贸易有限公司"] == pytest.approx(3_600_000) and leak["无锡同城商贸有限公司"] == 0  # 本行: ours
 
 
 @pytest.mark.parametrize(("title", "holder"), [
