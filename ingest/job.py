@@ -85,10 +85,16 @@ class IngestWatcher(Protocol):
 _PER_FILE = ("amount_units", "header_rows", "statements", "statement_holders", "joined_headers")
 
 
-def _unread(folder: Path, plan: dict[str, list[Source]]) -> dict[str, list[str]]:
-    """Each data file of the folder no table reads → the tables its headers look like."""
-    return {path.relative_to(folder).as_posix(): next((t for h in peek_headers(path) if (t := guess_tables(h))), [])
-            for path in unread_files(folder, plan)}  # a workbook: its first sheet that looks like a table
+def _unread(folder: Path, plan: dict[str, list[Source]]) -> tuple[dict[str, list[str]], int]:
+    """Each data file of the folder no table reads → the tables its headers look like (the first
+    `_UNREAD_SHOWN` files, each peeked at), and how many more there are."""
+    files = unread_files(folder, plan)
+    return ({path.relative_to(folder).as_posix(): next((t for h in peek_headers(path) if (t := guess_tables(h))), [])
+             for path in files[:_UNREAD_SHOWN]},  # a workbook: its first sheet that looks like a table
+            max(0, len(files) - _UNREAD_SHOWN))
+
+
+_UNREAD_SHOWN = 20
 
 
 def _looks_text(unread: dict[str, list[str]]) -> str:
@@ -108,7 +114,7 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
     except NotFound as exc:
         if not bundle.is_dir():
             raise
-        looks = _unread(bundle, {})
+        looks, _ = _unread(bundle, {})
         raise NotFound(f"{exc}" + (f"; its files: {_looks_text(looks)}" if looks else "")) from None
     canonical = bundle.is_dir() and mapping is None and not (bundle / "mapping.yaml").is_file()
     if canonical and "enterprises" not in plan and store.read("enterprises").empty:
@@ -117,7 +123,7 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
                        "the first ingest of a store needs one")
     root = bundle if bundle.is_dir() else bundle.parent
     summary = IngestSummary()
-    summary.unread_files = _unread(root, plan)
+    summary.unread_files, summary.unread_more = _unread(root, plan)
     if summary.unread_files:
         log.info("files not read: %s", _looks_text(summary.unread_files))
     in_order = [(table, plan[table]) for table in read_order(list(plan))]

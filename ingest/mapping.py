@@ -207,14 +207,19 @@ def _is_data(path: Path) -> bool:
     return path.is_file() and path.suffix.lower() in SUFFIXES and not path.name.startswith(("~$", "."))
 
 
+_UNREAD_DEPTH = 2  # folders below a bundle looked in for files no table reads (a mapping may sit in a big folder)
+
+
 def unread_files(folder: Path, plan: dict[str, list[Source]]) -> list[Path]:
-    """The data files in a bundle's folder and its subfolders that no table reads: named after
-    no table (nor in a folder named after one) and named by no mapping. Reported, so that a file
-    dropped in is never silently left out. Hidden folders and a store kept inside the bundle (its
-    `manifest.json`) are not looked in."""
+    """The data files in a bundle's folder and its subfolders (two levels down) that no table
+    reads: named after no table (nor in a folder named after one) and named by no mapping.
+    Reported, so that a file dropped in is never silently left out. Hidden folders and a store
+    kept inside the bundle (its `manifest.json`) are not looked in."""
     read = {p.resolve() for sources in plan.values() for source in sources for p in source_files(source)}
     found = []
     for at, dirs, names in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (Path(at, d) / "manifest.json").is_file())
+        deep = len(Path(at).relative_to(folder).parts) >= _UNREAD_DEPTH
+        dirs[:] = [] if deep else sorted(
+            d for d in dirs if not d.startswith(".") and not (Path(at, d) / "manifest.json").is_file())
         found += [Path(at, n) for n in names if _is_data(Path(at, n)) and Path(at, n).resolve() not in read]
     return sorted(found, key=lambda p: p.relative_to(folder).parts)

@@ -143,6 +143,7 @@ class IngestSummary:
     header_rows: dict[str, int] = field(default_factory=dict)  # file -> its headers' row, where not the first
     statements: dict[str, dict[str, int]] = field(default_factory=dict)  # file -> rows per direction, as statements
     unread_files: dict[str, list[str]] = field(default_factory=dict)  # file in the bundle no table reads -> tables it looks like
+    unread_more: int = 0  # data files not read beyond those listed in `unread_files`
     unread_sheets: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # 'book.xlsx[sheet]' not read -> (table read, tables it looks like)
     statement_holders: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> holder read from its title
     joined_headers: dict[str, int] = field(default_factory=dict)  # file -> the first of its two header rows
@@ -205,6 +206,8 @@ class IngestSummary:
                          "follows the cell's ('对方信息/户名'; a mapping may name it so)")
         for file, tables in self.unread_files.items():
             lines.append(f"  not read: {unread_text(file, tables)}")
+        if self.unread_more:
+            lines.append(f"  not read: {self.unread_more:,} more data files in the bundle's folders")
         for sheet, (table, tables) in self.unread_sheets.items():
             lines.append(f"  sheet not read: {sheet} (its headers lack the {table} columns"
                          + (f"; it looks like {' or '.join(tables)}: save it as {tables[0]}.xlsx or map it)"

@@ -149,3 +149,15 @@ def test_a_folder_named_after_a_table_holds_its_files(store: NetworkxStore, make
         ["payments/2026-02.csv", "3", "amount"]]  # a file's path in the bundle, with its row
     assert summary.unread_files == {"2026/交易流水.csv": ["payments"]}
     assert "put it in payments/" in summary.render()
+
+
+def test_unread_files_are_looked_for_two_folders_down_and_listed_twenty_at_most(
+        store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
+    # a mapping may sit in a big folder: its files are not all peeked at, nor every folder walked
+    files = {f"notes/n{i:02d}.csv": "a,b\n1,2\n" for i in range(24)}
+    bundle = make_bundle({"enterprises.csv": "企业编号,企业名称\nE1,甲\n", **files,
+                          "a/b/flow.csv": "a,b\n1,2\n", "a/b/c/deep.csv": "a,b\n1,2\n"})
+    summary = run_ingest(store, bundle)
+    assert list(summary.unread_files) == ["a/b/flow.csv", *[f"notes/n{i:02d}.csv" for i in range(19)]]
+    assert summary.unread_more == 5  # n19 … n23; a/b/c/deep.csv is three folders down
+    assert "not read: 5 more data files in the bundle's folders" in summary.render()
