@@ -89,7 +89,8 @@ def guess_tables(headers: Sequence[str]) -> list[str]:
 def names_table(table: str, headers: Sequence[str], source: Source) -> bool:
     """Whether headers (with `source`'s renames and constants) name every column `table` needs:
     which sheets of a workbook hold the table."""
-    given = {col for col, header in source.columns.items() if header in headers} | set(source.defaults)
+    keys = {header_key(h) for h in headers}  # as `to_canonical` finds a mapping's header
+    given = {col for col, header in source.columns.items() if header_key(header) in keys} | set(source.defaults)
     return _names_required(table, _named(table, headers) | given)
 
 

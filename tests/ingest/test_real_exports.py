@@ -305,6 +305,13 @@ def test_a_workbook_with_no_sheet_of_the_table_fails_naming_its_sheets(store: Ne
         "      columns: {payer_id: 对手, payee_name: 日期, amount: 数}\n      defaults: {paid_on: '2026-01-01'}\n")})
     _workbook(mapped / "payments.xlsx", {"说明": [["本表由网银导出"]], "数据": [["日期", "对手", "数"], ["乙", "E1", "3"]]})
     assert run_ingest(store, mapped / "mapping.yaml").files == ["enterprises.csv", "payments.xlsx"]
+    # no sheet named: the mapping's headers pick the sheet, spelt as loosely as they match a column
+    loose = make_bundle({"enterprises.csv": "企业编号,企业名称\nE1,甲\n", "mapping.yaml": (
+        "tables:\n  payments:\n    - file: payments.xlsx\n"
+        "      columns: {payer_id: Payer ID, payee_name: To, amount: Sum}\n      defaults: {paid_on: '2026-01-01'}\n")})
+    _workbook(loose / "payments.xlsx", {"说明": [["本表由网银导出"]], "数据": [["payer id", "to", "SUM"], ["E1", "乙", "3"]]})
+    summary = run_ingest(store, loose / "mapping.yaml")
+    assert summary.files == ["enterprises.csv", "payments.xlsx[数据]"] and summary.rejected == 0
 
 
 def test_an_unnamed_workbook_is_described_by_its_first_sheet_that_looks_like_a_table(
