@@ -33,7 +33,7 @@ from ingest.aliases import (
 )
 from ingest.mapping import TABLE_ORDER, Source
 from ingest.normalise import isin
-from ingest.statement import to_payments
+from ingest.statement import StatementRead, to_payments
 
 __all__ = ["to_canonical", "guess_tables", "names_table", "EXTRA_HEADER_ALIASES"]
 
@@ -123,10 +123,10 @@ def _names_yuan(header: str) -> bool:
 
 
 def to_canonical(table: str, raw: pd.DataFrame, source: Source, label: str,
-                 preamble: Sequence[Sequence[str]] = ()) -> tuple[pd.DataFrame, list[str], dict[str, str], dict[str, str]]:
+                 preamble: Sequence[Sequence[str]] = ()) -> tuple[pd.DataFrame, list[str], dict[str, str], StatementRead]:
     """The file's frame with canonical column names; returns (frame, ignored headers, the unit
-    of each money column whose header or mapping names one, a statement's holder as its title
-    rows (`preamble`) name it, if they were read for it)."""
+    of each money column whose header or mapping names one, what reading it as a statement found:
+    the holder its title rows (`preamble`) name, the directions whose signs were dropped)."""
     headers = list(raw.columns)
     by_key: dict[str, str] = {}
     for h in headers:
@@ -190,9 +190,9 @@ def to_canonical(table: str, raw: pd.DataFrame, source: Source, label: str,
             values = frame[col].astype("string")
             frame[col] = values.mask(isin(values.str.strip(), [str(v) for v in nulls]))
     if table == "payments":  # an account statement's holder, counterparty and direction → payer and payee
-        frame, titled = to_payments(frame, units, label, source, preamble)
+        frame, read = to_payments(frame, units, label, source, preamble)
     else:
-        titled = {}
+        read = StatementRead()
     missing = []
     for need in REQUIRED[table]:
         if need in MERGED_REQUIRED.get(table, ()):
@@ -206,4 +206,4 @@ def to_canonical(table: str, raw: pd.DataFrame, source: Source, label: str,
         raise InvalidData(f"{label}: table {table} lacks required column(s) {', '.join(missing)}; "
                           f"the file's headers are: {', '.join(map(str, headers))[:400]} "
                           "(rename them with a mapping file, or give a constant in `defaults`)")
-    return frame, ignored, units, titled
+    return frame, ignored, units, read

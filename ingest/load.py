@@ -205,7 +205,7 @@ def _load_source(table: str, number: int, source: Source, ctx: Context, frames: 
         for bad in raw.bad_rows:
             ctx.rejects.add(table, label, pd.Series([bad.row], dtype="Int64"), "(row)",
                             pd.Series([bad.text]), bad.reason, ROW_REJECTED)
-        canonical, ignored, units, titled = to_canonical(table, raw.frame, source, label, raw.preamble)
+        canonical, ignored, units, read_as = to_canonical(table, raw.frame, source, label, raw.preamble)
         if ignored:
             ctx.ignored[label] = ignored
             log.info("%s: ignored columns %s", label, ", ".join(ignored))
@@ -213,8 +213,10 @@ def _load_source(table: str, number: int, source: Source, ctx: Context, frames: 
             ways = canonical["direction"].value_counts()
             ctx.statements[label] = {DEBIT: int(ways.get(DEBIT, 0)), CREDIT: int(ways.get(CREDIT, 0)),
                                      "other": int(len(canonical) - ways.get(DEBIT, 0) - ways.get(CREDIT, 0))}
-            if titled:
-                ctx.statement_holders[label] = titled
+            if read_as.holder:
+                ctx.statement_holders[label] = read_as.holder
+            if read_as.unsigned:
+                ctx.statement_signs[label] = read_as.unsigned
         scaled = {col: unit for col, unit in units.items() if unit_scale(unit) != 1}
         if scaled:
             ctx.amount_units[label] = scaled

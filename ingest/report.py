@@ -146,6 +146,7 @@ class IngestSummary:
     unread_more: int = 0  # data files not read beyond those listed in `unread_files`
     unread_sheets: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # 'book.xlsx[sheet]' not read -> (table read, tables it looks like)
     statement_holders: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> holder read from its title
+    statement_signs: dict[str, list[str]] = field(default_factory=dict)  # file -> directions whose minus was dropped
     joined_headers: dict[str, int] = field(default_factory=dict)  # file -> the first of its two header rows
     new_facts: int = 0
     alerts: int = 0
@@ -195,7 +196,9 @@ class IngestSummary:
                          f"pays), {ways.get(CREDIT, 0):,} credits (the holder is paid)"
                          + (f", {ways['other']:,} neither (rejected)" if ways.get("other") else "")
                          + ("; the account holder, from the title above the headers: "
-                            + ", ".join(self.statement_holders[file].values()) if file in self.statement_holders else ""))
+                            + ", ".join(self.statement_holders[file].values()) if file in self.statement_holders else "")
+                         + (f"; the minus on every {' and '.join(self.statement_signs[file])} taken as its direction, "
+                            "not as a negative amount" if file in self.statement_signs else ""))
         by_row: dict[int, list[str]] = {}
         for file, row in self.header_rows.items():
             by_row.setdefault(row, []).append(file)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import pandas as pd
 import pyarrow as pa
@@ -37,9 +38,18 @@ from ingest.mapping import Source
 from ingest.normalise import scrub_pii
 from ingest.values import CREDIT, DEBIT, canonical_value
 
-__all__ = ["to_payments", "holder_from_title", "DIRECTION_REASON", "REVERSAL_REASON", "REVERSED_REASON"]
+__all__ = ["to_payments", "holder_from_title", "StatementRead", "DIRECTION_REASON", "REVERSAL_REASON",
+           "REVERSED_REASON"]
 
 log = logging.getLogger("prospect_graph.ingest")
+
+
+@dataclass
+class StatementRead:
+    """What reading a file as a statement found besides its rows, for the ingest summary."""
+
+    holder: dict[str, str] = field(default_factory=dict)  # the holder the title rows name (`holder_from_title`)
+    unsigned: list[str] = field(default_factory=list)  # the directions whose every amount's minus was dropped
 
 DIRECTION_REASON = ("not a debit or a credit: give a flag (借/贷, D/C, 支出/收入; others under `values: "
                     "{direction: …}` in a mapping) or fill exactly one of the debit and credit amounts")
@@ -145,9 +155,10 @@ def _unsigned(amount: pa.ChunkedArray | pa.Array, direction: pa.ChunkedArray | p
 
 
 def to_payments(frame: pd.DataFrame, units: dict[str, str], label: str, source: Source,
-                preamble: Sequence[Sequence[str]] = ()) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The payments columns of a statement-shaped frame (other frames as they are), and the holder
-    read from the title rows (`preamble`) if it was; `units` (money column → unit) gains `amount`'s.
+                preamble: Sequence[Sequence[str]] = ()) -> tuple[pd.DataFrame, StatementRead]:
+    """The payments columns of a statement-shaped frame (other frames as they are), and what the
+    reading found (the holder read from the title rows, `preamble`; the directions whose signs
+    were dropped); `units` (money column → unit) gains `amount`'s.
     `source.negative_amounts == "debit"`: a statement's one signed amount says the direction.
     Raises InvalidData when a statement lacks a side or a direction."""
     given = [c for c in STATEMENT_COLUMNS if c in frame.columns]
@@ -158,9 +169,9 @@ def to_payments(frame: pd.DataFrame, units: dict[str, str], label: str, source: 
         raise InvalidData(f"{label}: `negative_amounts: debit` reads an account statement's signed amounts "
                           "(holder, counterparty), and this file is not one: use `keep` or `reject`")
     if not given:
-        return frame, {}
+        return frame, StatementRead()
     if has_payer and has_payee:  # the file names both sides itself: its statement columns say nothing more
-        return frame.drop(columns=given), {}
+        return frame.drop(columns=given), StatementRead()
     holder = [c for c in ("holder_id", "holder_name") if c in frame.columns]
     other = [c for c in ("counterparty_id", "counterparty_name") if c in frame.columns]
     amounts = [c for c in STATEMENT_AMOUNTS if c in frame.columns]
@@ -225,6 +236,7 @@ def to_payments(frame: pd.DataFrame, units: dict[str, str], label: str, source: 
                               f"({', '.join(sorted(stated))}); state one in a mapping (`units:`)")
         if stated:
             units["amount"] = stated.pop()
+    ways: list[str] = []
     if signed_amount is None and "amount" in result.columns:
         amount, ways = _unsigned(to_arrow(result["amount"]), direction)
         if ways:
@@ -233,5 +245,5 @@ def to_payments(frame: pd.DataFrame, units: dict[str, str], label: str, source: 
     for col in amounts:
         units.pop(col, None)
     result["direction"] = from_arrow(direction, frame.index)
-    return result, titled
+    return result, StatementRead(titled, ways)
 

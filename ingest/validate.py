@@ -93,6 +93,7 @@ class Context:
     header_rows: dict[str, int] = field(default_factory=dict)  # file -> its headers' row, where a title is above
     statements: dict[str, dict[str, int]] = field(default_factory=dict)  # file -> rows per direction (`ingest.statement`)
     statement_holders: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> holder read from its title
+    statement_signs: dict[str, list[str]] = field(default_factory=dict)  # file -> directions whose minus was dropped
     joined_headers: dict[str, int] = field(default_factory=dict)  # file -> the first of its two header rows
     unread_sheets: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # 'book.xlsx[sheet]' -> (table read, tables it looks like)
     titles: list[pd.Series] = field(default_factory=list)  # rows per (role, title) of each roles source

@@ -249,8 +249,8 @@ def test_each_row_is_paid_the_way_its_flag_says(rows: list[tuple[str, str, int]]
     frame = pd.DataFrame({"holder_name": "本公司", "counterparty_name": [r[1] for r in rows],
                           "direction": [r[0] for r in rows], "amount": [str(r[2]) for r in rows]}, dtype="string")
     units: dict[str, str] = {}
-    out, titled = to_payments(frame, units, "s.csv", Source(rows=[]))
-    assert titled == {} and units == {}
+    out, read = to_payments(frame, units, "s.csv", Source(rows=[]))
+    assert read.holder == {} and read.unsigned == [] and units == {}
     for (flag, other, amount), (_, got) in zip(rows, out.iterrows(), strict=True):
         way = _FLAGS.get(flag)
         assert got["direction"] == (way or flag)  # an unknown flag is kept as it was, for the report
@@ -338,6 +338,8 @@ def test_a_flagged_statements_signed_debits_are_payments_and_its_red_credits_rev
         ("上海远景贸易有限公司", "华东精密制造有限公司", 35_000.0)]
     assert rejects_of(summary.report_dir)[["row", "column", "reason"]].values.tolist() == [
         ["5", "amount", REVERSED_REASON], ["6", "direction", REVERSAL_REASON]]
+    assert summary.statement_signs == {"payments.csv": ["debit"]}
+    assert "the minus on every debit taken as its direction, not as a negative amount" in summary.render()
     kept = make_bundle({"enterprises.csv": CLIENT, "payments.csv": _SIGNED,
                         "mapping.yaml": "tables:\n  payments:\n    - file: payments.csv\n      negative_amounts: keep\n"})
     run_ingest(store, kept / "mapping.yaml")
