@@ -5,10 +5,9 @@ of string dtype (so ids keep their leading zeros and nothing is guessed), the 1-
 number of each data row in the file (the header is row 1), and the rows the parser itself
 could not use (wrong number of fields, e.g. a truncated last line) so they can be reported.
 
-CSV is read by pyarrow's multi-threaded columnar reader; non-UTF-8 files are transcoded by
-it while streaming. XLSX is read by calamine (Rust, `python-calamine`, through pandas): 100k
-rows of eight columns took 12.5 s through openpyxl (a Python object per cell), 1.7 s so, with
-the same text. A file that cannot be read at all raises `InvalidData` naming it.
+CSV is read by pyarrow's multi-threaded columnar reader (non-UTF-8 transcoded while streaming);
+XLSX by calamine through pandas (100k rows: 1.7 s, where openpyxl took 12.5 s), every sheet of
+the table, merged cells filled down (`ingest.xlsx`). A file that cannot be read raises `InvalidData`.
 
 Exports often carry a title above the headers (对公客户清单, 导出时间：…): when the first row names
 no column any table or the mapping knows, the first of the next rows (up to `_PREAMBLE_ROWS`) that
@@ -39,6 +38,7 @@ from graph.errors import InvalidData
 from ingest.aliases import header_key, known_header
 from ingest.arrow_text import to_arrow
 from ingest.normalise import scrub_pii
+from ingest.xlsx import Range, fill_down, merged_ranges
 
 __all__ = [
     "RawTable", "BadRow", "read_file", "peek_headers", "joined_headers", "header_index", "detect_encoding", "sniff_delimiter", "SUFFIXES"]
@@ -167,8 +167,7 @@ def read_file(path: Path, encoding: str | None = None, delimiter: str | None = N
 
 
 # What a report-style export writes in its first filled cell on rows that are no records: a total
-# (合计 at the end, 小计 or 本页合计 per group or page) or the header rows again (on each page)
-# (as written: a cell is compared whole, so the spaced forms a centred label takes are listed too)
+# (合计, 小计, 本页合计; compared whole, so the spaced forms listed too) or the header rows again
 TOTAL_WORDS = ("合计", "合 计", "合  计", "合\u3000计", "合计：", "合计:", "总计", "总 计", "总\u3000计", "总计：", "小计",
                "小 计", "小\u3000计", "小计：", "本页合计", "本页小计", "累计", "本期合计", "总合计", "Total", "TOTAL",
                "total", "Totals", "Grand Total", "Subtotal", "Sub-total")
@@ -180,8 +179,8 @@ def _lead(cells: list[str]) -> str:
 
 
 def _leading(frame: pd.DataFrame, words: pa.Array) -> np.ndarray:
-    """The rows whose first filled cell among the first few is one of `words`: a membership test
-    per column (Arrow), each column after the first over the rows blank so far only."""
+    """The rows whose first filled cell among the first few is one of `words`: an `is_in` per column,
+    each after the first over the rows blank so far only."""
     at = np.arange(len(frame))
     found = []
     for i in range(min(_LEAD_CELLS, len(frame.columns))):
@@ -454,7 +453,7 @@ def _unique(names: list[str]) -> list[str]:
 
 
 def _read_xlsx(path: Path, sheet: str | int | None, headers: tuple[str, ...]) -> list[RawTable]:
-    """The sheet named, else every sheet with rows (the first one alone: `sheet` None)."""
+    """The sheet named, else every sheet with rows (one alone: `sheet` None), merged cells filled down."""
     try:
         book = pd.read_excel(path, sheet_name=sheet if sheet is not None else None, dtype=str, header=None,
                              engine="calamine", keep_default_na=False)
@@ -462,19 +461,22 @@ def _read_xlsx(path: Path, sheet: str | int | None, headers: tuple[str, ...]) ->
         raise InvalidData(f"{path.name}: not a readable XLSX workbook ({exc})") from exc
     except ValueError as exc:
         raise InvalidData(f"{path.name}: {exc}") from exc
+    merged = dict(order := merged_ranges(path))  # (sheet, its merged ranges) in the workbook's order
     if sheet is not None:
-        return [_sheet_table(path, cast(pd.DataFrame, book), headers, None)]
-    sheets = cast(dict[str, pd.DataFrame], book)
-    filled = [(name, cells) for name, cells in sheets.items() if cells.size and (cells != "").to_numpy().any()]
+        name = sheet if isinstance(sheet, str) else (order[sheet][0] if 0 <= sheet < len(order) else "")
+        return [_sheet_table(path, cast(pd.DataFrame, book), headers, None, merged.get(name, []))]
+    filled = [(str(name), cells) for name, cells in cast(dict[str, pd.DataFrame], book).items()
+              if cells.size and (cells != "").to_numpy().any()]
     if len(filled) <= 1:
-        name, cells = filled[0] if filled else next(iter(sheets.items()))
-        return [_sheet_table(path, cells, headers, None)]
-    return [_sheet_table(path, cells, headers, str(name)) for name, cells in filled]
+        name, cells = filled[0] if filled else next(iter(cast(dict[str, pd.DataFrame], book).items()))
+        return [_sheet_table(path, cells, headers, None, merged.get(str(name), []))]
+    return [_sheet_table(path, cells, headers, name, merged.get(name, [])) for name, cells in filled]
 
 
-def _sheet_table(path: Path, cells: pd.DataFrame, headers: tuple[str, ...], sheet: str | None) -> RawTable:
+def _sheet_table(path: Path, cells: pd.DataFrame, headers: tuple[str, ...], sheet: str | None,
+                 merged: list[Range]) -> RawTable:
     top, above, depth, names = _layout(cells.head(_PREAMBLE_ROWS).to_numpy().tolist(), headers)
-    frame = cells.iloc[above + depth:].reset_index(drop=True)
+    frame = fill_down(cells, merged, above + depth).iloc[above + depth:].reset_index(drop=True)
     if names:
         frame.columns = _unique(names)
     frame = frame.astype(_text_dtype())

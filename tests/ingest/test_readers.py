@@ -147,3 +147,32 @@ def test_a_character_cut_by_the_sample_boundary_is_not_an_encoding_error(tmp_pat
         data[:_SAMPLE][:-4].decode("utf-8")
     table = read_file(path)
     assert table.frame.iloc[1].tolist()[1] == name
+
+
+def test_merged_ranges_are_read_from_the_workbook_xml_whatever_the_chunks_and_targets(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import zipfile
+
+    import openpyxl
+
+    from ingest import xlsx
+
+    book = openpyxl.Workbook()
+    book.active.title = "明细"
+    book.active.append(["a", "b"])
+    book.active.merge_cells("A2:A40")
+    book.active.merge_cells("AB3:AC3")
+    book.create_sheet("空白")
+    path = tmp_path / "b.xlsx"
+    book.save(path)
+    expected = [("明细", [(1, 0, 39, 0), (2, 27, 2, 28)]), ("空白", [])]
+    assert xlsx.merged_ranges(path) == expected
+    monkeypatch.setattr(xlsx, "_CHUNK", 7)  # every tag cut between reads
+    assert xlsx.merged_ranges(path) == expected
+    relative = tmp_path / "r.xlsx"  # Excel writes the sheets' targets relative to xl/
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(relative, "w") as out:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            out.writestr(item, data.replace(b'Target="/xl/', b'Target="') if item.filename.endswith(".rels") else data)
+    assert xlsx.merged_ranges(relative) == expected
+    assert xlsx.merged_ranges(tmp_path / "missing.xlsx") == []

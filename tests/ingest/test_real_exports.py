@@ -319,3 +319,26 @@ def test_an_unnamed_workbook_is_described_by_its_first_sheet_that_looks_like_a_t
     bundle = make_bundle({"enterprises.csv": "企业编号,企业名称\nE1,甲\n"})
     _workbook(bundle / "交易流水.xlsx", {"说明": [["本表由网银导出"]], "1月": [_HEAD, _ROW]})
     assert run_ingest(store, bundle).unread_files == {"交易流水.xlsx": ["payments"]}
+
+
+def test_a_payer_merged_down_over_its_rows_pays_each_of_them(store: NetworkxStore,
+                                                            make_bundle: Callable[..., Path]) -> None:
+    # a printed report groups the rows under merged cells; calamine gives the value in the first
+    # row only. The header's merged cells are left to the header joining (test_statements.py).
+    bundle = make_bundle({"enterprises.csv": "企业编号,企业名称,是否我行客户\nE1,华东精密制造有限公司,是\n"})
+    book = openpyxl.Workbook()
+    sheet = book.active
+    for row in (["付款明细"], _HEAD, [_ROW[0], "甲公司", "100", "2026-01-05"], [None, "乙公司", "200", "2026-01-06"],
+                [None, "丙公司", "300", None], ["合计", None, "600", None], [None, "丁公司", "50", "2026-01-08"]):
+        sheet.append(row)
+    sheet.merge_cells("A1:D1")  # the title: above the headers, never filled down
+    sheet.merge_cells("A3:A5")  # the payer, over its three payments
+    sheet.merge_cells("D4:D5")  # a day's date, over its two payments
+    sheet.merge_cells("A6:B6")  # the totals label across two cells
+    book.save(bundle / "payments.xlsx")
+    summary = run_ingest(store, bundle)
+    pays = store.read("payments").sort_values("amount")
+    assert pays["amount"].tolist() == [100.0, 200.0, 300.0]
+    assert set(pays["payer_id"]) == {"E1"} and pays["paid_on"].astype(str).tolist()[-1] == "2026-01-06"
+    assert rejects_of(summary.report_dir)[["row", "column"]].values.tolist() == [
+        ["6", "(row)"], ["7", "payer_name"]]  # the totals row; 丁公司's payer cell is blank, not merged
