@@ -316,13 +316,13 @@ def _table_sheets(table: str, raw: RawTable, source: Source, ctx: Context) -> li
     if not raw.sheets:
         return [(raw, "")]
     book = ctx.label(raw.path)
-    every = [raw, *raw.sheets]
-    fit = [r for r in every if names_table(table, [str(c) for c in r.frame.columns], source)]
-    for r in every:
+    every = [(r, [str(c) for c in r.frame.columns]) for r in [raw, *raw.sheets]]
+    fit = [r for r, headers in every if names_table(table, headers, source)]
+    for r, headers in every:
         if not any(r is f for f in fit):
-            ctx.unread_sheets[f"{book}[{r.sheet}]"] = (table, guess_tables([str(c) for c in r.frame.columns]))
+            ctx.unread_sheets[f"{book}[{r.sheet}]"] = (table, guess_tables(headers))
     if not fit:
-        shown = "; ".join(f"{r.sheet}: {', '.join(str(c) for c in r.frame.columns)[:120]}" for r in every)
+        shown = "; ".join(f"{r.sheet}: {', '.join(headers)[:120]}" for r, headers in every)
         raise InvalidData(f"{book}: no sheet has the {table} columns (its sheets' headers: {shown}); name the "
                           "sheet in a mapping (`sheet:`) with its `columns`")
     return [(r, "" if i == 0 else f"[{r.sheet}]") for i, r in enumerate(fit)]

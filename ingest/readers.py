@@ -179,8 +179,7 @@ def _lead(cells: list[str]) -> str:
 
 
 def _leading(frame: pd.DataFrame, words: pa.Array) -> np.ndarray:
-    """The rows whose first filled cell among the first few is one of `words`: an `is_in` per column,
-    each after the first over the rows blank so far only."""
+    """The rows whose first filled cell among the first few is in `words` (later columns: rows blank so far)."""
     at = np.arange(len(frame))
     found = []
     for i in range(min(_LEAD_CELLS, len(frame.columns))):
@@ -206,11 +205,10 @@ def _without_page_rows(raw: RawTable) -> RawTable:
     if not len(hit):
         return raw
     found = raw.frame.iloc[hit].astype(object).fillna("").astype(str).to_numpy().tolist()
-    bad, drop = [], []
+    top, bad, drop = _lead(heads[0]), [], []
     for at, row, cells in zip(hit, raw.rows.iloc[hit], found, strict=True):
         lead = _lead(cells)
-        again = _lead(heads[0]) == lead or any(
-            [c.strip() for c in cells[:len(h)]] == h for h in heads[1:])
+        again = lead == top or any([c.strip() for c in cells[:len(h)]] == h for h in heads[1:])
         if lead in TOTAL_WORDS or again:
             drop.append(at)
             bad.append(BadRow(int(row), "the header row again, not a record" if again else
@@ -235,17 +233,19 @@ def peek_headers(path: Path) -> list[list[str]]:
         if suffix in (".xlsx", ".xlsm"):
             book = pd.read_excel(path, sheet_name=None, header=None, nrows=_PREAMBLE_ROWS, dtype=str,
                                  engine="calamine", keep_default_na=False)
-            return [[name for name in _layout(cells.to_numpy().tolist(), ())[3] if name] for cells in book.values()]
-        with open(path, "rb") as fh:
-            sample = fh.read(_SAMPLE)
-        try:
-            text = codecs.getincrementaldecoder("utf-8-sig")(errors="strict").decode(sample, final=False)
-        except UnicodeDecodeError:
-            text = sample.decode("gb18030", errors="replace")
-        rows = list(itertools.islice(csv.reader(io.StringIO(text), delimiter=sniff_delimiter(text)), _PREAMBLE_ROWS))
+            sheets = [cells.to_numpy().tolist() for cells in book.values()]
+        else:
+            with open(path, "rb") as fh:
+                sample = fh.read(_SAMPLE)
+            try:
+                text = codecs.getincrementaldecoder("utf-8-sig")(errors="strict").decode(sample, final=False)
+            except UnicodeDecodeError:
+                text = sample.decode("gb18030", errors="replace")
+            sheets = [list(itertools.islice(csv.reader(io.StringIO(text), delimiter=sniff_delimiter(text)),
+                                            _PREAMBLE_ROWS))]
     except Exception:  # noqa: BLE001 - a file that cannot be peeked at is only not described
         return []
-    return [[name for name in _layout(rows, ())[3] if name]]
+    return [[name for name in _layout(rows, ())[3] if name] for rows in sheets]
 
 
 def _utf8_or_detected(path: Path, sample: bytes) -> tuple[str, bool]:

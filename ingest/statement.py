@@ -113,6 +113,11 @@ def _matches(values: pa.ChunkedArray | pa.Array, pattern: str) -> pa.ChunkedArra
     return pc.fill_null(pc.match_substring_regex(values, pattern), True)
 
 
+def _minus(values: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """Where an amount is written with a minus or in brackets (`_MINUS`); a null has none."""
+    return pc.fill_null(pc.match_substring_regex(values, _MINUS), False)
+
+
 def _from_amounts(debit: pa.ChunkedArray | pa.Array, credit: pa.ChunkedArray | pa.Array
                   ) -> pa.ChunkedArray | pa.Array:
     """Each row's direction from which of the debit and credit amounts it fills (text that is no
@@ -138,7 +143,7 @@ def _unsigned(amount: pa.ChunkedArray | pa.Array, direction: pa.ChunkedArray | p
     ('-12,000.00' on each debit): the direction says it already. Where a direction's rows mix signs,
     a minus marks a reversal (红字) and stays, for the validation to reject (or to net, with
     `negative_amounts: keep`). Returns the amounts and the directions whose sign was dropped."""
-    minus = pc.fill_null(pc.match_substring_regex(amount, _MINUS), False)
+    minus = _minus(amount)
     if not pc.any(minus).as_py():
         return amount, []
     filled = pc.invert(_matches(amount, _BLANK))
@@ -212,7 +217,7 @@ def to_payments(frame: pd.DataFrame, units: dict[str, str], label: str, source: 
         direction = _from_amounts(whole("debit_amount"), whole("credit_amount"))
     else:  # one signed amount: a minus (or brackets) is money paid out
         signed_amount = to_arrow(frame["amount"])
-        direction = pc.if_else(pc.fill_null(pc.match_substring_regex(signed_amount, _MINUS), False), DEBIT, CREDIT)
+        direction = pc.if_else(_minus(signed_amount), DEBIT, CREDIT)
     # a debit: the holder pays; anything else (a credit, or a row rejected for its direction): the holder is paid
     out = pc.fill_null(pc.equal(direction, DEBIT), False)
     result = frame.drop(columns=given)
@@ -223,13 +228,13 @@ def to_payments(frame: pd.DataFrame, units: dict[str, str], label: str, source: 
     if "counterparty_bank" in frame.columns:  # the payee's bank on a debit, the payer's on a credit
         result["payee_bank"] = from_arrow(pc.if_else(out, column("counterparty_bank"), nothing), frame.index)
         result["payer_bank"] = from_arrow(pc.if_else(out, nothing, column("counterparty_bank")), frame.index)
+    amount = to_arrow(frame["amount"]) if "amount" in frame.columns else None
     if signed_amount is not None:
-        result["amount"] = from_arrow(pc.replace_substring_regex(signed_amount, _SIGN, ""), frame.index)
-    if "amount" not in frame.columns and amounts:
+        amount = pc.replace_substring_regex(signed_amount, _SIGN, "")
+    elif amount is None and amounts:
         debit, credit = whole("debit_amount"), whole("credit_amount")
         # a credit's amount; a row to be rejected for its direction shows whichever it has
-        result["amount"] = from_arrow(pc.if_else(out, debit, pc.if_else(_matches(credit, _BLANK), debit, credit)),
-                                      frame.index)
+        amount = pc.if_else(out, debit, pc.if_else(_matches(credit, _BLANK), debit, credit))
         stated = {units[c] for c in amounts if c in units}
         if len(stated) > 1:
             raise InvalidData(f"{label}: the debit and credit amounts are in different units "
@@ -237,11 +242,12 @@ def to_payments(frame: pd.DataFrame, units: dict[str, str], label: str, source: 
         if stated:
             units["amount"] = stated.pop()
     ways: list[str] = []
-    if signed_amount is None and "amount" in result.columns:
-        amount, ways = _unsigned(to_arrow(result["amount"]), direction)
+    if signed_amount is None and amount is not None:  # a flag or two columns: a sign may repeat the direction
+        amount, ways = _unsigned(amount, direction)
         if ways:
-            result["amount"] = from_arrow(amount, frame.index)
             log.info("%s: the minus on every %s read as its direction", label, " and ".join(ways))
+    if amount is not None:
+        result["amount"] = from_arrow(amount, frame.index)
     for col in amounts:
         units.pop(col, None)
     result["direction"] = from_arrow(direction, frame.index)

@@ -179,6 +179,15 @@ def _value_kind(table: str, col: str) -> str | None:
     return _VALUES.get(col)
 
 
+def _folded(text: pd.Series) -> pd.Series:
+    """A value word as compared with a vocabulary: NFKC, trimmed, lower case."""
+    return text.str.normalize("NFKC").str.strip().str.lower()
+
+
+_NEGATIVE = "negative amount"
+_CREDIT = _NEGATIVE + " (credits are kept only with `negative_amounts: keep` in a mapping file)"
+
+
 def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source, file: str,
                   ctx: Context, units: dict[str, str] | None = None) -> pd.DataFrame:
     """Typed canonical rows of one source; rejected rows removed and reported in `ctx.rejects`.
@@ -243,14 +252,13 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
         need = col in required
         if col == "direction":  # a statement's, as `ingest.statement` read it: debit, credit, or the raw flag
             unread = ~text.isin([DEBIT, CREDIT]).fillna(False)
-            reversal = unread & text.str.normalize("NFKC").str.strip().str.lower().isin(REVERSAL_FLAGS).fillna(False)
+            reversal = unread & _folded(text).isin(REVERSAL_FLAGS).fillna(False)
             report(reversal, col, REVERSAL_REASON, True)
             report(unread & ~reversal, col, DIRECTION_REASON, True)
             df = df.drop(columns=[col])
             continue
         if col == "currency":  # a payment's 币种: yuan (or blank) is read, any other never as yuan
-            word = text.str.normalize("NFKC").str.strip().str.lower()
-            foreign = text.notna() & ~word.isin(HOME_CURRENCY_WORDS).fillna(False)
+            foreign = text.notna() & ~_folded(text).isin(HOME_CURRENCY_WORDS).fillna(False)
             report(foreign, col, "a currency other than yuan (CNY): amounts are stored in yuan; convert "
                    "the row before ingest", True)
             df = df.drop(columns=[col])
@@ -277,9 +285,7 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
             report(bad & ~foreign, col, "not an amount", need)
             if col != "amount" or source.negative_amounts != "keep":  # `debit`: a statement's sign is read already
                 neg = (out < 0).fillna(False)
-                report(neg, col, REVERSED_REASON if col == "amount" and statement else "negative amount" + (
-                       "" if col != "amount" else " (credits are kept only with `negative_amounts: keep` in a "
-                       "mapping file)"), need)
+                report(neg, col, _NEGATIVE if col != "amount" else REVERSED_REASON if statement else _CREDIT, need)
                 out = out.mask(neg)
             df[col] = column.spread(out)
         elif col == "share_pct":

@@ -57,7 +57,6 @@ def payroll_picture(store: GraphStore, employer_id: str, ctx: ViewContext, per_b
     # the window's staff, pay and assets, and the contactable ones near or above the threshold:
     # the employer summary's figures (`scoring.retail_linkage.employer_summaries`), not all time
     staff, window = employer_staff(store, employer_id)
-    staff = staff.rename(columns={"assets": "aum"})
     lang = ctx.lang
     employer = make_node(store, employer_id, ctx, attrs=attrs, focus=True)
     total = float(staff["total"].sum()) if len(staff) else 0.0
@@ -65,25 +64,25 @@ def payroll_picture(store: GraphStore, employer_id: str, ctx: ViewContext, per_b
     period = "" if window is None else text("payroll_window", lang, start=window[0], end=window[1])
     employer.amount = total or None
     employer.facts += [(text("staff", lang), str(len(staff))), (text("payroll_total", lang), format_wan(total)),
-                       (text("retention", lang), f"{staff['aum'].sum() / total:.1%}" if total else "–"),
+                       (text("retention", lang), f"{staff['assets'].sum() / total:.1%}" if total else "–"),
                        (text("near_staff", lang), str(len(near))), (text("above_staff", lang), str(len(above)))]
     nodes: list[VNode] = [employer]
     edges: list[VEdge] = []
     y = 0.0
     band_ys: list[float] = []
     for low, high in ASSET_BANDS:
-        members = staff[(staff["aum"] >= low) & (staff["aum"] < high)]
+        members = staff[(staff["assets"] >= low) & (staff["assets"] < high)]
         if members.empty:
             continue
         is_near = (low, high) == NEAR_THRESHOLD_BAND
-        members = members.sort_values(["aum", "person_id"], ascending=[False, True])
+        members = members.sort_values(["assets", "person_id"], ascending=[False, True])
         band_id = f"band:{int(low)}"
         band_total = float(members["total"].sum())
         band = VNode(id=band_id, name=f"{band_label(low, high)} · {text('people', lang, n=len(members))}",
                      kind="Band", amount=band_total, near_threshold=is_near, highlight=is_near,
                      facts=[(text("staff", lang), str(len(members))),
                             (text("payroll_total", lang), format_wan(band_total)),
-                            (text("aum", lang), format_wan(float(members["aum"].sum())))])
+                            (text("aum", lang), format_wan(float(members["assets"].sum())))])
         shown = members.head(per_band)
         # the persons drawn (and listed under "more"): their rows only, from the node index
         drawn = [*shown["person_id"], *members["person_id"].iloc[per_band:per_band + MAX_MEMBERS]]
@@ -131,4 +130,3 @@ def payroll_picture(store: GraphStore, employer_id: str, ctx: ViewContext, per_b
                 f"{text('near_staff', lang)} {len(near)} · {text('above_staff', lang)} {len(above)}")
     return Picture(view="payroll", title=text("title_payroll", lang, name=employer.name), nodes=nodes,
                    edges=edges, subtitle=subtitle, lang=lang, amount_window=period)
-

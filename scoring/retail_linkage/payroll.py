@@ -326,10 +326,16 @@ def employer_staff(store: GraphStore, employer_id: str, rs: RetailLinkageSetting
     finally:
         con.close()
     staff["avg_pay"] = staff["total"] / staff["months_paid"].clip(lower=1)
-    ok, threshold = staff["contactable"].astype(bool), rs.threshold  # as `summarise_employers` counts them
+    _contactable_bands(staff, rs)  # as `summarise_employers` counts them
+    return staff, (month_label(window[0]), month_label(window[1]))
+
+
+def _contactable_bands(staff: pd.DataFrame, rs: RetailLinkageSettings) -> None:
+    """`near` and `above` on staff rows (`assets`, `contactable`): contactable staff near (from the
+    near floor) or at and above the financial-assets threshold."""
+    ok, threshold = staff["contactable"].astype(bool), rs.threshold
     staff["near"] = ok & (staff["assets"] < threshold) & (staff["assets"] >= rs.payroll.near_floor * threshold)
     staff["above"] = ok & (staff["assets"] >= threshold)
-    return staff, (month_label(window[0]), month_label(window[1]))
 
 
 def summarise_employers(store: GraphStore, rs: RetailLinkageSettings, as_of: str | None) -> pd.DataFrame:
@@ -350,16 +356,13 @@ def summarise_employers(store: GraphStore, rs: RetailLinkageSettings, as_of: str
     finally:
         if owned:
             con.close()
-    threshold = rs.threshold
     tier = feats["tier"].fillna("")
     feats["products"] = (1 + (feats["is_retail_client"] & (feats["assets"] > 0)).astype(int)
                          + tier.isin(["potential", "vip", "private"]).astype(int)
                          + tier.isin(["vip", "private"]).astype(int))
     feats["products_3plus"] = feats["products"] >= 3
-    ok = feats["contactable"]
     feats["retention"] = np.where(feats["avg_pay"] > 0, feats["assets"] / (12.0 * feats["avg_pay"]), 0.0)
-    feats["near"] = ok & (feats["assets"] < threshold) & (feats["assets"] >= rs.payroll.near_floor * threshold)
-    feats["above"] = ok & (feats["assets"] >= threshold)
+    _contactable_bands(feats, rs)
     g = feats.groupby("employer_id", sort=False)
     out = pd.DataFrame({
         "staff": g["person_id"].nunique(),
