@@ -311,21 +311,26 @@ def _read(path: Path, source: Source, ctx: Context) -> RawTable:
 def _table_sheets(table: str, raw: RawTable, source: Source, ctx: Context) -> list[tuple[RawTable, str]]:
     """A file's sheets holding `table`, each with what its fact ids' key adds to the file's: the
     file itself; or of a workbook with several sheets, those whose headers name the table's
-    columns, the first keeping the workbook's key (a sheet added later changes no id). The other
-    sheets are noted as not read (`ctx.unread_sheets`)."""
+    columns, the first keeping the workbook's key (a sheet added later changes no id). A hidden
+    sheet holding the table is read only when no visible one does (it is most often a working copy
+    of a visible sheet: reading both would count its rows twice). The other sheets are noted as not
+    read (`ctx.unread_sheets`), the hidden ones holding the table and those read (`ctx.hidden_sheets`)."""
     if not raw.sheets:
         return [(raw, "")]
     book = ctx.label(raw.path)
     every = [(r, [str(c) for c in r.frame.columns]) for r in [raw, *raw.sheets]]
     fit = [r for r, headers in every if names_table(table, headers, source)]
+    read = [r for r in fit if not r.hidden] or fit
     for r, headers in every:
-        if not any(r is f for f in fit):
+        if r.hidden and any(r is f for f in fit):
+            ctx.hidden_sheets[f"{book}[{r.sheet}]"] = (table, any(r is f for f in read))
+        elif not any(r is f for f in fit):
             ctx.unread_sheets[f"{book}[{r.sheet}]"] = (table, guess_tables(headers))
     if not fit:
         shown = "; ".join(f"{r.sheet}: {', '.join(headers)[:120]}" for r, headers in every)
         raise InvalidData(f"{book}: no sheet has the {table} columns (its sheets' headers: {shown}); name the "
                           "sheet in a mapping (`sheet:`) with its `columns`")
-    return [(r, "" if i == 0 else f"[{r.sheet}]") for i, r in enumerate(fit)]
+    return [(r, "" if i == 0 else f"[{r.sheet}]") for i, r in enumerate(read)]
 
 
 def _file_key(path: object, source: Source) -> str:

@@ -38,7 +38,7 @@ from graph.errors import InvalidData
 from ingest.aliases import header_key, known_header
 from ingest.arrow_text import to_arrow
 from ingest.normalise import scrub_pii
-from ingest.xlsx import Range, fill_down, merged_ranges
+from ingest.xlsx import BookSheet, book_sheets, fill_down
 
 __all__ = [
     "RawTable", "BadRow", "read_file", "peek_headers", "joined_headers", "header_index", "detect_encoding", "sniff_delimiter", "SUFFIXES"]
@@ -74,6 +74,7 @@ class RawTable:
     header_cells: list[list[str]] = field(default_factory=list)  # the header rows as read, their cells as text
     sheet: str | None = None  # a workbook's sheet, when the workbook has more than one with rows
     sheets: list[RawTable] = field(default_factory=list)  # the workbook's other sheets with rows (no sheet named)
+    hidden: bool = False  # a hidden sheet, of a workbook with several sheets with rows
 
 
 def _text_dtype() -> Any:
@@ -461,28 +462,27 @@ def _read_xlsx(path: Path, sheet: str | int | None, headers: tuple[str, ...]) ->
         raise InvalidData(f"{path.name}: not a readable XLSX workbook ({exc})") from exc
     except ValueError as exc:
         raise InvalidData(f"{path.name}: {exc}") from exc
-    merged = dict(order := merged_ranges(path))  # (sheet, its merged ranges) in the workbook's order
+    about = {sh.name: sh for sh in book_sheets(path)}  # in the workbook's order
     if sheet is not None:
-        name = sheet if isinstance(sheet, str) else (order[sheet][0] if 0 <= sheet < len(order) else "")
-        return [_sheet_table(path, cast(pd.DataFrame, book), headers, None, merged.get(name, []))]
+        name = sheet if isinstance(sheet, str) else (list(about)[sheet] if 0 <= sheet < len(about) else "")
+        return [_sheet_table(path, cast(pd.DataFrame, book), headers, None, about.get(name))]
     filled = [(str(name), cells) for name, cells in cast(dict[str, pd.DataFrame], book).items()
               if cells.size and (cells != "").to_numpy().any()]
     if len(filled) <= 1:
         name, cells = filled[0] if filled else next(iter(cast(dict[str, pd.DataFrame], book).items()))
-        return [_sheet_table(path, cells, headers, None, merged.get(str(name), []))]
-    return [_sheet_table(path, cells, headers, name, merged.get(name, [])) for name, cells in filled]
+        return [_sheet_table(path, cells, headers, None, about.get(str(name)))]
+    return [_sheet_table(path, cells, headers, name, about.get(name)) for name, cells in filled]
 
 
 def _sheet_table(path: Path, cells: pd.DataFrame, headers: tuple[str, ...], sheet: str | None,
-                 merged: list[Range]) -> RawTable:
+                 about: BookSheet | None) -> RawTable:
     top, above, depth, names = _layout(cells.head(_PREAMBLE_ROWS).to_numpy().tolist(), headers)
-    frame = fill_down(cells, merged, above + depth).iloc[above + depth:].reset_index(drop=True)
-    if names:
-        frame.columns = _unique(names)
-    frame = frame.astype(_text_dtype())
+    frame = fill_down(cells, about.merged if about else [], above + depth).iloc[above + depth:].reset_index(drop=True)
+    frame = (frame.set_axis(_unique(names), axis=1) if names else frame).astype(_text_dtype())
     first = above + depth + 1
     return RawTable(path, frame, pd.Series(range(first, len(frame) + first), dtype="int64"), header_row=above + 1,
-                    preamble=top[:above], header_depth=depth, header_cells=top[above:above + depth], sheet=sheet)
+                    preamble=top[:above], header_depth=depth, header_cells=top[above:above + depth], sheet=sheet,
+                    hidden=bool(sheet is not None and about and about.hidden))  # one sheet alone: read as it is
 
 
 def _read_parquet(path: Path) -> RawTable:

@@ -145,6 +145,7 @@ class IngestSummary:
     unread_files: dict[str, list[str]] = field(default_factory=dict)  # file in the bundle no table reads -> tables it looks like
     unread_more: int = 0  # data files not read beyond those listed in `unread_files`
     unread_sheets: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # 'book.xlsx[sheet]' not read -> (table read, tables it looks like)
+    hidden_sheets: dict[str, tuple[str, bool]] = field(default_factory=dict)  # 'book.xlsx[sheet]' hidden, holding the table -> (table, read)
     statement_holders: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> holder read from its title
     statement_signs: dict[str, list[str]] = field(default_factory=dict)  # file -> directions whose minus was dropped
     joined_headers: dict[str, int] = field(default_factory=dict)  # file -> the first of its two header rows
@@ -215,6 +216,10 @@ class IngestSummary:
             lines.append(f"  sheet not read: {sheet} (its headers lack the {table} columns"
                          + (f"; it looks like {' or '.join(tables)}: save it as {tables[0]}.xlsx or map it)"
                             if tables else ")"))
+        for sheet, (table, read) in self.hidden_sheets.items():
+            lines.append(f"  hidden sheet read: {sheet} (no visible sheet has the {table} columns)" if read else
+                         f"  hidden sheet not read: {sheet} (it has the {table} columns, as a visible sheet does; "
+                         "a mapping's `sheet:` reads it)")
         if self.version:
             lines.append(f"store version {self.version} ({self.new_facts:,} new facts) in {self.seconds:.1f}s")
         if self.alerts:

@@ -1,13 +1,18 @@
-"""A workbook's merged cells, for filling them down in its data rows.
+"""A workbook's sheets as its XML describes them: their merged cells, for filling them down in
+the data rows, and whether each is hidden.
 
 A printed report groups its rows under merged cells: a payer's name merged down over its
 payments, a date over the day's rows. calamine (through pandas) gives such a cell's value in its
-first row only, and the rows below it would be rejected for a missing value. `merged_ranges`
+first row only, and the rows below it would be rejected for a missing value. `book_sheets`
 finds every sheet's merged ranges in the workbook's XML without parsing the sheets again (the
 sheet's XML is streamed and only its `<mergeCells>` part, after the rows, is read: 60 ms for
 100k rows, where calamine's own merged ranges cost a second parse of the sheet, 370 ms);
 `fill_down` copies each range's value down its first column, in the data rows only (a header's
 merged cells are `readers.joined_headers`' to read).
+
+A hidden sheet (``state="hidden"`` or ``"veryHidden"`` in workbook.xml) is often the export's
+working copy of a visible one, or last month's rows kept for a formula: `BookSheet.hidden` lets the
+reader leave it out when a visible sheet holds the same table.
 
 Examples:
     >>> _cell("B3")
@@ -20,14 +25,20 @@ import posixpath
 import re
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from xml.etree import ElementTree
 
 import pandas as pd
 
-__all__ = ["merged_ranges", "fill_down", "Range"]
+__all__ = ["book_sheets", "fill_down", "Range", "BookSheet"]
 
 Range = tuple[int, int, int, int]  # first row, first column, last row, last column; 0-based
+
+
+class BookSheet(NamedTuple):
+    name: str
+    merged: list[Range]
+    hidden: bool
 
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
@@ -44,9 +55,9 @@ def _cell(ref: str) -> tuple[int, int]:
     return int(ref[len(letters):]) - 1, column - 1
 
 
-def merged_ranges(path: Path) -> list[tuple[str, list[Range]]]:
-    """Each sheet's name and merged ranges, in the workbook's order; [] when the workbook's
-    parts cannot be read (the sheets are then read as they are)."""
+def book_sheets(path: Path) -> list[BookSheet]:
+    """Each sheet's name, merged ranges and whether it is hidden, in the workbook's order; [] when
+    the workbook's parts cannot be read (the sheets are then read as they are, none hidden)."""
     try:
         with zipfile.ZipFile(path) as book:
             sheets = ElementTree.fromstring(book.read("xl/workbook.xml")).find("m:sheets", _NS)
@@ -56,7 +67,8 @@ def merged_ranges(path: Path) -> list[tuple[str, list[Range]]]:
             for sheet in [] if sheets is None else sheets.findall("m:sheet", _NS):
                 target = targets.get(sheet.get(f"{{{_NS['r']}}}id"), "")
                 part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
-                out.append((sheet.get("name", ""), _ranges(book, part) if part in book.namelist() else []))
+                out.append(BookSheet(sheet.get("name", ""), _ranges(book, part) if part in book.namelist() else [],
+                                     sheet.get("state", "visible") in ("hidden", "veryHidden")))
             return out
     except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):
         return []

@@ -149,7 +149,7 @@ def test_a_character_cut_by_the_sample_boundary_is_not_an_encoding_error(tmp_pat
     assert table.frame.iloc[1].tolist()[1] == name
 
 
-def test_merged_ranges_are_read_from_the_workbook_xml_whatever_the_chunks_and_targets(
+def test_merged_ranges_and_hidden_sheets_are_read_from_the_workbook_xml_whatever_the_chunks_and_targets(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import zipfile
 
@@ -162,17 +162,18 @@ def test_merged_ranges_are_read_from_the_workbook_xml_whatever_the_chunks_and_ta
     book.active.append(["a", "b"])
     book.active.merge_cells("A2:A40")
     book.active.merge_cells("AB3:AC3")
-    book.create_sheet("空白")
+    book.create_sheet("空白").sheet_state = "hidden"
+    book.create_sheet("底稿").sheet_state = "veryHidden"
     path = tmp_path / "b.xlsx"
     book.save(path)
-    expected = [("明细", [(1, 0, 39, 0), (2, 27, 2, 28)]), ("空白", [])]
-    assert xlsx.merged_ranges(path) == expected
+    expected = [("明细", [(1, 0, 39, 0), (2, 27, 2, 28)], False), ("空白", [], True), ("底稿", [], True)]
+    assert xlsx.book_sheets(path) == expected
     monkeypatch.setattr(xlsx, "_CHUNK", 7)  # every tag cut between reads
-    assert xlsx.merged_ranges(path) == expected
+    assert xlsx.book_sheets(path) == expected
     relative = tmp_path / "r.xlsx"  # Excel writes the sheets' targets relative to xl/
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(relative, "w") as out:
         for item in src.infolist():
             data = src.read(item.filename)
             out.writestr(item, data.replace(b'Target="/xl/', b'Target="') if item.filename.endswith(".rels") else data)
-    assert xlsx.merged_ranges(relative) == expected
-    assert xlsx.merged_ranges(tmp_path / "missing.xlsx") == []
+    assert xlsx.book_sheets(relative) == expected
+    assert xlsx.book_sheets(tmp_path / "missing.xlsx") == []

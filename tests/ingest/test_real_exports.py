@@ -292,6 +292,30 @@ def test_every_sheet_of_a_workbook_holding_the_table_is_read(store: NetworkxStor
     assert "sheet not read: payments.xlsx[说明] (its headers lack the payments columns)" in summary.render()
 
 
+def test_a_hidden_sheet_is_read_only_when_no_visible_sheet_holds_the_table(store: NetworkxStore,
+                                                                           make_bundle: Callable[..., Path]) -> None:
+    # an export's hidden working copy of the visible sheet would count every payment twice
+    bundle = make_bundle({"enterprises.csv": "企业编号,企业名称,是否我行客户\nE1,华东精密制造有限公司,是\n"})
+    _workbook(bundle / "payments.xlsx", {"1月": [_HEAD, _ROW], "底稿": [_HEAD, _ROW, _ROW]})
+    book = openpyxl.load_workbook(bundle / "payments.xlsx")
+    book["底稿"].sheet_state = "hidden"
+    book.save(bundle / "payments.xlsx")
+    summary = run_ingest(store, bundle)
+    assert len(store.read("payments")) == 1 and summary.files == ["enterprises.csv", "payments.xlsx[1月]"]
+    assert summary.hidden_sheets == {"payments.xlsx[底稿]": ("payments", False)}
+    assert "hidden sheet not read: payments.xlsx[底稿] (it has the payments columns" in summary.render()
+    # the visible sheet only a cover: the hidden one holds the rows and is read, and said so
+    book = openpyxl.load_workbook(bundle / "payments.xlsx")
+    book["1月"].delete_rows(1, 2)
+    book["1月"].append(["本表由网银导出"])
+    book.save(bundle / "payments.xlsx")
+    summary = run_ingest(store, bundle)
+    assert len(store.read("payments")) == 2 and summary.files == ["enterprises.csv", "payments.xlsx[底稿]"]
+    assert summary.hidden_sheets == {"payments.xlsx[底稿]": ("payments", True)}
+    assert summary.unread_sheets == {"payments.xlsx[1月]": ("payments", [])}
+    assert "hidden sheet read: payments.xlsx[底稿] (no visible sheet has the payments columns)" in summary.render()
+
+
 def test_a_workbook_with_no_sheet_of_the_table_fails_naming_its_sheets(store: NetworkxStore,
                                                                        make_bundle: Callable[..., Path]) -> None:
     bundle = make_bundle({"enterprises.csv": "企业编号,企业名称\nE1,甲\n"})
