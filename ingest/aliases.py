@@ -74,8 +74,10 @@ STATEMENT_COLUMNS = ("holder_id", "holder_name", "counterparty_id", "counterpart
 
 # Input columns beyond the stored ones: a mapping may name them, headers find them.
 # `currency`: a payment's currency (币种); only yuan is read (FOREIGN_CURRENCIES below).
+# `memo`: a payment's 摘要 or 用途, read only for the rows that are no payment between two parties
+# (`values.MEMO_UNDONE`, `values.MEMO_BANK_CHARGE`); free text, never stored.
 INPUT_EXTRAS: dict[str, tuple[str, ...]] = {"memberships": ("member_name",),
-                                            "payments": (*STATEMENT_COLUMNS, "currency")}
+                                            "payments": (*STATEMENT_COLUMNS, "currency", "memo")}
 
 # Required columns; a tuple inside means "one of these" (an id or a name).
 REQUIRED: dict[str, tuple[str | tuple[str, ...], ...]] = {
@@ -260,6 +262,9 @@ _PER_TABLE: dict[str, dict[str, str]] = {
         "折人民币金额": "amount", "折合人民币金额": "amount", "人民币金额": "amount", "折人民币": "amount",
         "币种": "currency", "币别": "currency", "货币": "currency", "币种代码": "currency", "货币代码": "currency",
         "交易币种": "currency", "ccy": "currency",
+        "摘要": "memo", "交易摘要": "memo", "摘要说明": "memo", "用途": "memo", "交易用途": "memo", "资金用途": "memo",
+        "款项用途": "memo", "附言": "memo", "交易附言": "memo", "汇款附言": "memo", "摘要/用途": "memo",
+        "memo": "memo", "narrative": "memo", "purpose": "memo",
         "交易日期": "paid_on", "付款日期": "paid_on", "日期": "paid_on", "交易时间": "paid_on",
         "记账日期": "paid_on", "入账日期": "paid_on", "交易日": "paid_on",
         # an account statement (STATEMENT_COLUMNS); account numbers (账号, 对方账号) are no party's id

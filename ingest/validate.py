@@ -54,7 +54,16 @@ from ingest.normalise import (
 from ingest.report import ROW_REJECTED, VALUE_DROPPED, VALUE_KEPT, Rejects
 from ingest.settings import IngestSettings
 from ingest.statement import DIRECTION_REASON, REVERSAL_REASON, REVERSED_REASON
-from ingest.values import BLANK_ROLE, CREDIT, DEBIT, REVERSAL_FLAGS, canonical_value, classify_title
+from ingest.values import (
+    BLANK_ROLE,
+    CREDIT,
+    DEBIT,
+    MEMO_BANK_CHARGE,
+    MEMO_UNDONE,
+    REVERSAL_FLAGS,
+    canonical_value,
+    classify_title,
+)
 
 __all__ = ["Context", "validate_rows", "KEYS", "NAME_COLUMNS", "is_placeholder"]
 
@@ -186,6 +195,8 @@ def _folded(text: pd.Series) -> pd.Series:
 
 
 _NEGATIVE = "negative amount"
+_MEMO_UNDONE = "the memo says the entry was undone (冲正, 退汇): no payment between the two parties, left out"
+_MEMO_CHARGE = "the memo says the bank's own interest or charges (结息, 手续费): no payment between two parties, left out"
 _CREDIT = _NEGATIVE + " (credits are kept only with `negative_amounts: keep` in a mapping file)"
 
 
@@ -256,6 +267,13 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
             reversal = unread & _folded(text).isin(REVERSAL_FLAGS).fillna(False)
             report(reversal, col, REVERSAL_REASON, True)
             report(unread & ~reversal, col, DIRECTION_REASON, True)
+            df = df.drop(columns=[col])
+            continue
+        if col == "memo":  # a payment's 摘要: read for the rows that are no payment, never stored
+            memo = _folded(text).str.replace(r"\s+", "", regex=True)
+            undone = matches(memo, MEMO_UNDONE)
+            report(undone, col, _MEMO_UNDONE, True)
+            report(matches(memo, MEMO_BANK_CHARGE) & ~undone, col, _MEMO_CHARGE, True)
             df = df.drop(columns=[col])
             continue
         if col == "currency":  # a payment's 币种: yuan (or blank) is read, any other never as yuan

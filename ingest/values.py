@@ -27,6 +27,8 @@ __all__ = [
     "DEBIT",
     "CREDIT",
     "REVERSAL_FLAGS",
+    "MEMO_UNDONE",
+    "MEMO_BANK_CHARGE",
     "canonical_value",
     "classify_title",
 ]
@@ -34,6 +36,13 @@ __all__ = [
 DEBIT, CREDIT = "debit", "credit"  # a statement's directions: money out of the holder's account, money in
 # a statement's flag for a reversal (冲正: an earlier entry undone), which says neither way the money went
 REVERSAL_FLAGS = frozenset({"冲正", "冲", "冲账", "红冲", "冲销", "抹账", "reversal", "rev"})
+# A payment's memo (摘要, 用途, 附言) that says the row is no payment between two parties (RE2,
+# searched in the memo folded and without spaces): an entry undone (冲正; 退汇: the remittance came
+# back) or the bank's own interest and charges (结息, 手续费; 利息 only as the whole memo: 借款利息
+# is one company's interest to another). Read only to leave such rows out; the memo is not stored.
+MEMO_UNDONE = "冲正|冲账|冲帐|冲销|红冲|抹账|抹帐|退汇|退票|reversal"
+MEMO_BANK_CHARGE = ("结息|手续费|工本费|汇划费|邮电费|短信.{0,2}费|账户管理费|bankcharge|servicecharge|"
+                    "^(?:活期|定期|存款|协定存款)?(?:利息|付息|计息)(?:收入|支出)?$|^(?:credit|debit)?interest$")
 OTHER_ROLE = "other"  # a title no word rule knows: kept, with the raw title
 BLANK_ROLE = "related"  # no title at all (directors and 10% owners in insider filings): kept
 

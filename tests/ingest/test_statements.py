@@ -74,7 +74,38 @@ def test_a_flagged_statement_reads_debits_as_paid_by_the_holder(store: NetworkxS
         ["4", "direction", "转", DIRECTION_REASON]]
     assert summary.statements == {"payments.csv": {DEBIT: 2, CREDIT: 1, "other": 1}}
     assert "2 debits (the holder pays), 1 credits (the holder is paid), 1 neither (rejected)" in summary.render()
-    assert summary.ignored_columns["payments.csv"] == ["账号", "对方账号", "摘要"]
+    assert summary.ignored_columns["payments.csv"] == ["账号", "对方账号"]  # 摘要 is read: it says 货款
+
+
+def test_a_memo_that_says_reversal_or_bank_charges_leaves_the_row_out(store: NetworkxStore,
+                                                                     make_bundle: Callable[..., Path]) -> None:
+    # a statement's 摘要 is often the only word that a row undoes an earlier one (the flag says 借
+    # or 贷 as ever), or that it is the bank's own interest or fee, not a payment to a supplier
+    bundle = make_bundle({
+        "enterprises.csv": CLIENT,
+        "payments.csv": (
+            "交易日期,户名,对方户名,借贷标志,交易金额,摘要\n"
+            "2026-03-01,华东精密制造有限公司,苏州宏达包装材料有限公司,借,12000,货款\n"
+            "2026-03-02,华东精密制造有限公司,苏州宏达包装材料有限公司,贷,12000,冲 正\n"
+            "2026-03-03,华东精密制造有限公司,上海远景贸易有限公司,贷,900,汇款退汇（户名不符）\n"
+            "2026-03-04,华东精密制造有限公司,应付利息,贷,35.2,活期结息\n"
+            "2026-03-05,华东精密制造有限公司,手续费收入,借,15,跨行汇划手续费\n"
+            "2026-03-06,华东精密制造有限公司,利息支出户,贷,8,利息\n"
+            "2026-03-07,华东精密制造有限公司,上海远景贸易有限公司,借,5000,借款利息\n"
+            "2026-03-08,华东精密制造有限公司,上海远景贸易有限公司,贷,700,\n"),
+    })
+    summary = run_ingest(store, bundle)
+    assert _flows(store) == [
+        ("华东精密制造有限公司", "苏州宏达包装材料有限公司", 12_000.0, None),
+        ("华东精密制造有限公司", "上海远景贸易有限公司", 5_000.0, None),  # one company's interest to another
+        ("上海远景贸易有限公司", "华东精密制造有限公司", 700.0, None),
+    ]
+    rejects = rejects_of(summary.report_dir)
+    assert rejects[["row", "column", "value"]].values.tolist() == [
+        ["3", "memo", "冲 正"], ["4", "memo", "汇款退汇（户名不符）"], ["5", "memo", "活期结息"],
+        ["6", "memo", "跨行汇划手续费"], ["7", "memo", "利息"]]
+    assert rejects["reason"].str.startswith("the memo says").all()
+    assert "memo" not in store.read("payments").columns and "应付利息" not in set(store.read("enterprises")["name"])
 
 
 def test_debit_and_credit_columns_give_the_direction_and_the_amount(store: NetworkxStore,
