@@ -50,6 +50,7 @@ from api.throttle import FailureThrottle
 from graph.errors import AppError, InvalidRequest, NotFound, Unauthorized
 from graph.settings import get_settings
 from graph.store import GraphStore
+from ingest.normalise import scrub_pii
 
 __all__ = [
     "ROLES",
@@ -335,14 +336,24 @@ def redact_url(text: str) -> str:
     return _QUERY_PARAM.sub(blank, text) if "=" in text else text
 
 
+def _redacted(text: str) -> str:
+    """A logged URL with its token blanked and any ID or mobile number in it masked (typed into a
+    search or a filter: `ingest.normalise.scrub_pii`, the policy every log and report follows),
+    percent-encoded digits included."""
+    text = redact_url(text)
+    plain = unquote(text)
+    return scrub_pii(plain) if scrub_pii(plain) != plain else text
+
+
 class RedactTokenFilter(logging.Filter):
-    """Blanks token parameters in access-log lines: a sign-in link must not leave its token in a log."""
+    """Blanks token parameters and masks ID and mobile numbers in access-log lines: a sign-in
+    link must not leave its token in a log, nor a search its customer's ID number."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
-            record.args = tuple(redact_url(a) if isinstance(a, str) else a for a in record.args)
+            record.args = tuple(_redacted(a) if isinstance(a, str) else a for a in record.args)
         if isinstance(record.msg, str):
-            record.msg = redact_url(record.msg)
+            record.msg = _redacted(record.msg)
         return True
 
 

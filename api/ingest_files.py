@@ -3,7 +3,8 @@
 - A server path must resolve (symlinks followed) inside `ingest_root`; every file of a
   bundle folder, and every file a mapping.yaml names, must too — so ``../`` and a symlink
   pointing outside the root are refused.
-- Uploads are saved under their base names only, with known extensions; a zip archive is
+- Uploads are saved under their base names only, with known extensions, and an uploaded
+  mapping.yaml may name files of the upload only (the same check, rooted at the upload); a zip archive is
   unpacked with each member checked (no absolute paths, no ``..``), its total unpacked size
   bounded by ``max_unzipped_bytes`` (default 512 MiB; was 10 x the upload limit) and each
   member's compression ratio by `MAX_RATIO` (zip bombs).
@@ -12,7 +13,9 @@
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -71,7 +74,8 @@ def resolve_server_path(raw: str, ingest_root: Path | None) -> Path:
 
 
 def _check_mapping(mapping: Path, root: Path) -> None:
-    """Every file a mapping names must resolve inside the root as well."""
+    """Every file a mapping names must resolve inside the root as well: the name up to its first
+    wildcard, and every file its pattern matches now (a link inside the root to a file outside)."""
     try:
         data: Any = yaml.safe_load(mapping.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -82,9 +86,10 @@ def _check_mapping(mapping: Path, root: Path) -> None:
             name = source.get("file") if isinstance(source, dict) else None
             if not isinstance(name, str):
                 continue
-            fixed = name.split("*")[0].split("?")[0] or "."
-            target = (mapping.parent / fixed).resolve()
-            if Path(name).is_absolute() or not _inside(target, root):
+            fixed = re.split(r"[*?\[]", name)[0] or "."
+            targets = [(mapping.parent / fixed).resolve(),
+                       *(Path(p).resolve() for p in glob.glob(str(mapping.parent / name)))]
+            if Path(name).is_absolute() or not all(_inside(t, root) for t in targets):
                 raise Forbidden(f"{mapping.name} names {name!r}, outside the allowed ingest root")
 
 
@@ -119,9 +124,11 @@ async def save_uploads(files: list[UploadFile], folder: Path, max_bytes: int,
         _unzip(path, folder, max_unzipped if max_unzipped is not None else 2 * max_bytes)
         path.unlink()
     entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
-    if len(entries) == 1 and entries[0].is_dir():  # a zip of one bundle folder
-        return entries[0]
-    return folder
+    bundle = entries[0] if len(entries) == 1 and entries[0].is_dir() else folder  # a zip of one bundle folder
+    for mapping in (bundle / "mapping.yaml", bundle / "mapping.yml"):
+        if mapping.is_file():  # it may name the upload's files only, never the server's
+            _check_mapping(mapping, folder.resolve())
+    return bundle
 
 
 def _unzip(archive: Path, folder: Path, max_bytes: int) -> None:

@@ -38,6 +38,14 @@ class _Index:
     usccs: pa.Array  # enterprises' USCCs in upper case, with `uscc_ids`
     uscc_ids: pa.Array
     choices: dict[bool, _Names]  # person_names -> the names rapidfuzz compares
+    branches: pa.Array  # each node's branch ("" where it has none: shared by every branch)
+
+    def admitted(self, branch: str | None) -> np.ndarray:
+        """Which nodes a viewer of `branch` may find (None: every branch): `Viewer.in_scope`, on
+        the column, so another branch's hits never take the places of the viewer's own."""
+        if branch is None:
+            return np.ones(len(self.branches), dtype=bool)
+        return np.asarray(pc.is_in(self.branches, value_set=pa.array(["", branch])), dtype=bool)
 
 
 @dataclass
@@ -87,12 +95,14 @@ def search_index(store: GraphStore) -> _Index:
 
 
 def _build(store: GraphStore, key: tuple[str, str | None]) -> _Index:
-    ids, names, person = [], [], []
+    ids, names, person, branches = [], [], [], []
     for table, spec in NODE_TABLES.items():
-        df = store.read(table, ["id", "name"]).dropna(subset=["id"])
+        has_branch = "branch_id" in spec.columns
+        df = store.read(table, ["id", "name", "branch_id"] if has_branch else ["id", "name"]).dropna(subset=["id"])
         ids.append(_strings(df["id"]))
         names.append(_strings(df["name"]))
         person.append(np.full(len(df), spec.node_kind == "Person"))
+        branches.append((_strings(df["branch_id"]) if has_branch else pa.nulls(len(df), pa.string())).fill_null(""))
     all_ids, all_names = pa.concat_arrays(ids), pa.concat_arrays(names).fill_null("")
     is_person = np.concatenate(person)
     rank = np.empty(len(all_ids), dtype=np.int64)
@@ -103,7 +113,7 @@ def _build(store: GraphStore, key: tuple[str, str | None]) -> _Index:
     index = _Index(all_ids, pc.utf8_length(all_names).to_numpy(zero_copy_only=False).astype(np.int64),
                    pc.utf8_lower(all_names), is_person, rank,
                    pc.utf8_upper(_strings(ent["uscc"])), _strings(ent["id"]),
-                   {True: _Names.of(named), False: _Names.of(companies)})
+                   {True: _Names.of(named), False: _Names.of(companies)}, pa.concat_arrays(branches))
     with _lock:
         if len(_indexes) > 8:
             _indexes.clear()
@@ -117,27 +127,34 @@ def _strings(values: pd.Series) -> pa.Array:
 
 
 def search_entities(store: GraphStore, q: str, *, limit: int = 20, person_names: bool = True,
-                    threshold: float = 60.0) -> list[Hit]:
-    """Best hits first. With `person_names` false, persons are found by exact id only."""
+                    threshold: float = 60.0, branch: str | None = None) -> list[Hit]:
+    """Best hits first, of the nodes a viewer of `branch` may see (None: every branch). With
+    `person_names` false, persons are found by exact id only."""
     q = q.strip()
     if not q:
         return []
     index = search_index(store)
+    admitted = index.admitted(branch)
     hits: dict[str, Hit] = {}
 
     def add(node_id: str, match: str, score: float) -> None:
         if node_id not in hits and len(hits) < limit:
             hits[node_id] = Hit(node_id, match, score)
 
-    if store.node(q) is not None:
+    def sees(node_id: str) -> bool:  # one named node (an id, a USCC's few enterprises)
+        node = store.node(node_id)
+        return node is not None and (branch is None or node.get("branch_id") in (None, "", branch))
+
+    if sees(q):
         add(q, "id", 100.0)
     # every enterprise with this USCC: two sharing one is a data error the user should see
     same = np.flatnonzero(pc.equal(index.usccs, q.upper()).to_numpy(zero_copy_only=False))
     for node_id in sorted(str(v) for v in index.uscc_ids.take(same).to_pylist()):
-        add(node_id, "uscc", 100.0)
+        if sees(node_id):
+            add(node_id, "uscc", 100.0)
     # names containing the query (case folded): a shorter name is the closer match, then by id
     contains = pc.match_substring(index.folded, pc.utf8_lower(pa.scalar(q)).as_py()).to_numpy(zero_copy_only=False)
-    contains &= index.lengths > 0
+    contains &= (index.lengths > 0) & admitted
     if not person_names:
         contains &= ~index.is_person
     found = np.flatnonzero(contains)
@@ -146,6 +163,8 @@ def search_entities(store: GraphStore, q: str, *, limit: int = 20, person_names:
         add(node_id, "name", round(80.0 + 20.0 * len(q) / max(length, 1), 1))
     exact = any(h.match in ("id", "uscc") for h in hits.values())
     if len(hits) < limit and len(q) >= 2 and not exact:  # an exact id or USCC needs no guessing
-        for i, score in index.choices[person_names].best(q, limit * 2, threshold):
-            add(str(index.ids[i]), "fuzzy", round(score, 1))
+        wanted = limit * 2 if branch is None else limit * 8  # another branch's names are left out below
+        for i, score in index.choices[person_names].best(q, wanted, threshold):
+            if admitted[i]:
+                add(str(index.ids[i]), "fuzzy", round(score, 1))
     return list(hits.values())

@@ -27,7 +27,7 @@ def search(viewer: ViewerDep, store: StoreDep, settings: SettingsDep, audit: Aud
     """Search entities by id, USCC or name (name contains, then fuzzy)."""
     # a role that never sees person details cannot probe for a person by name either
     hits = search_entities(store, q, limit=limit or settings.search_limit, threshold=settings.search_threshold,
-                           person_names=viewer.policy.person_details != "none")
+                           person_names=viewer.policy.person_details != "none", branch=viewer.user.branch)
     nodes = [(store.require_node(h.id), h) for h in hits]
     # a masked person is found by id only: a name hit (score 100) would confirm the name (#19)
     items = [entity_out(viewer, n, h.match, h.score) for n, h in nodes if viewer.in_scope(n.get("branch_id"))

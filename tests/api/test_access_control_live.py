@@ -142,6 +142,17 @@ def test_tokens_in_urls_are_not_logged(url):
     assert "SECRET" not in record.getMessage()
 
 
+@pytest.mark.parametrize("url", ["/entities?q=330206197205213120", "/leads?manager=13812345678&x=%201",
+                                 "/entities?q=%33%33%30206197205213120", "/search?q=138-1234-5678"])
+def test_id_and_phone_numbers_typed_into_a_query_are_not_logged(url):
+    record = logging.LogRecord("uvicorn.access", logging.INFO, "", 0, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1", "GET", url, "1.1", 200), None)
+    RedactTokenFilter().filter(record)
+    line = record.getMessage()
+    assert not any(secret in line for secret in ("19720521", "1234", "213120")), line
+    assert "GET /" in line and "HTTP/1.1" in line
+
+
 def test_docs_need_a_token_and_answers_are_not_cached_or_sniffed(live):
     base_url, tokens, _ = live
     with httpx.Client(base_url=base_url) as c:

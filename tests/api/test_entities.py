@@ -160,3 +160,23 @@ def test_every_enterprise_sharing_a_searched_uscc_is_found(store):
     store.write({"enterprises": ents})
     assert [(h.id, h.match) for h in search_entities(store, "91Same")] == [("E2", "uscc"), ("E9", "uscc")]
     assert [h.id for h in search_entities(store, "91OTHER")] == ["E5"]
+
+
+def test_another_branchs_hits_never_take_the_places_of_the_viewers_own(store):
+    """The limit counts the hits a viewer may see: twenty of another branch's names matching
+    first (shorter names) leave the viewer's own hit in the answer, by name, fuzzy, id and USCC."""
+    import pandas as pd
+
+    from api.search import search_entities
+
+    others = [f"B02-{i:02d}" for i in range(20)]
+    ents = pd.DataFrame({"id": [*others, "E1", "E2"], "name": [f"远景{i}" for i in range(20)] + ["远景贸易有限公司", "远景商贸"],
+                         "uscc": [None] * 20 + ["91MINE", "91THEIRS"], "branch_id": ["B02"] * 20 + ["B01", "B02"]})
+    store.write({"enterprises": ents})
+    mine = search_entities(store, "远景", limit=5, branch="B01")
+    assert [h.id for h in mine] == ["E1"]
+    assert len(search_entities(store, "远景", limit=5)) == 5 and "E1" not in [
+        h.id for h in search_entities(store, "远景", limit=5)]  # no branch: the shorter names first
+    assert [h.id for h in search_entities(store, "远景贸易有线公司", limit=3, branch="B01")] == ["E1"]  # fuzzy
+    assert search_entities(store, "E2", branch="B01") == [] and search_entities(store, "91THEIRS", branch="B01") == []
+    assert [h.id for h in search_entities(store, "91MINE", branch="B01")] == ["E1"]

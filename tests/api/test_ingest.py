@@ -102,6 +102,28 @@ def test_server_paths_outside_root_are_refused(setup):
     assert_error(client.post("/ingest/path", headers=h, json={"path": ""}), 422)
 
 
+def test_an_uploaded_mapping_names_the_uploads_files_only(setup):
+    # a mapping sent with the upload could name any file the server can read: refused, and
+    # nothing is ingested (the store keeps its version)
+    client, _, tokens, root, outside, store = setup
+    h = auth(tokens["admin"])
+    before = store.version
+    for name in (str(outside / "enterprises.csv"), "../../outside/enterprises.csv", "sub/../../*.csv"):
+        mapping = f"tables:\n  enterprises:\n    - file: '{name}'\n".encode()
+        r = client.post("/ingest", headers=h, files=[("files", ("mapping.yaml", mapping, "application/yaml"))])
+        assert_error(r, 403)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:  # a zip of a bundle folder holding the mapping
+        zf.writestr("b/mapping.yaml", f"tables:\n  enterprises:\n    - file: {outside / 'enterprises.csv'}\n")
+    assert_error(client.post("/ingest", headers=h, files=[("files", ("b.zip", buf.getvalue(), "application/zip"))]),
+                 403)
+    ok = b"tables:\n  enterprises:\n    - file: firms.csv\n"  # the upload's own file: read
+    r = client.post("/ingest", headers=h, data={"score": "false"}, files=[
+        ("files", ("mapping.yaml", ok, "application/yaml")), ("files", ("firms.csv", ENTERPRISES.encode(), "text/csv"))])
+    assert r.status_code == 202 and _wait(client, tokens["admin"], r.json()["id"])["status"] == "succeeded"
+    assert store.version != before
+
+
 def test_server_path_disabled_without_root(setup):
     _, _, tokens, _, _, store = setup
     with TestClient(create_app(store.root, ApiSettings(ingest_root=None))) as client:
