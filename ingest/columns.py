@@ -13,6 +13,7 @@ A payments file shaped as an account statement is then read as payer and payee (
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import pandas as pd
@@ -29,6 +30,7 @@ from ingest.aliases import (
     header_key,
     split_currency,
     split_unit,
+    unit_scale,
     without_hint,
 )
 from ingest.mapping import TABLE_ORDER, Source
@@ -122,6 +124,20 @@ def _names_yuan(header: str) -> bool:
     return any(word in key for word in ("人民币", "rmb", "cny")) or split_unit(header)[1] in HOME_CURRENCY_WORDS
 
 
+# a unit stated above the headers for the whole table ('单位：万元', '金额单位：万元', '（单位：人民币万元）')
+_TITLE_UNIT = re.compile(r"单位\s*[:：]\s*([^\s,，;；)）]+)")
+
+
+def title_unit(preamble: Sequence[Sequence[str]]) -> str | None:
+    """The amount unit the rows above the headers state (the first found), None when they state none."""
+    for row in preamble:
+        for cell in row:
+            for word in _TITLE_UNIT.findall(str(cell)):
+                if unit_scale(word) is not None:
+                    return str(word)
+    return None
+
+
 def to_canonical(table: str, raw: pd.DataFrame, source: Source, label: str,
                  preamble: Sequence[Sequence[str]] = ()) -> tuple[pd.DataFrame, list[str], dict[str, str], StatementRead]:
     """The file's frame with canonical column names; returns (frame, ignored headers, the unit
@@ -169,6 +185,9 @@ def to_canonical(table: str, raw: pd.DataFrame, source: Source, label: str,
     if "currency" in out and _names_yuan(chosen.get("amount", "")):  # '折人民币金额': 币种 is the original's
         used.discard(chosen.pop("currency"))
         del out["currency"]
+    stated = title_unit(preamble)
+    if stated is not None:  # '单位：万元' above the headers: every money column whose header names no unit
+        units.update({col: stated for col in out if col in MONEY_INPUTS and col not in units})
     units.update({col: unit for col, unit in source.units.items() if col in out})  # the mapping's word wins
     ignored = [str(h) for h in headers if h not in used]
     frame = pd.DataFrame(out, index=raw.index)

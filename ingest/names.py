@@ -7,6 +7,8 @@ two companies apart:
   brackets is kept: 华为技术(深圳)有限公司 and 华为技术（深圳）有限公司 are one name);
 * the legal-form family 有限公司 / 有限责任公司 / 股份有限公司 / 股份公司 and, for English
   names, Co. / Ltd. / Inc. / Limited / Corp. / LLC / PLC / GmbH …;
+* the kind of account a statement writes after the holder's name, (基本户) / (一般存款账户) …:
+  an account of the company, not another company;
 * branch suffixes are *kept* but written one way, because a branch or store is an entity of
   its own (the ecosystem family ranks them): …有限公司北京分公司 → …北京分公司.
 
@@ -39,6 +41,8 @@ _LEGAL_ZH = re.compile(r"(股份有限公司|有限责任公司|有限公司|股
 _LEGAL_EN = re.compile(
     r"\b(co|company|corp|corporation|inc|incorporated|ltd|limited|llc|plc|gmbh|ag|sa|bv|nv|pte|pty|"
     r"holdings?|the)\b")
+# an account kind in brackets at the end of a name (after NFKC: half-width brackets)
+_ACCOUNT_KIND = re.compile(r"\((?:基本|一般|专用|临时|结算|保证金)?(?:存款)?(?:账户|帐户|户)\)$")
 _BRACKETS = re.compile(r"[()\[\]{}<>《》〈〉「」『』【】〔〕]")
 _PUNCT = re.compile(r"[\s.,;:'\"`~!@#$%^*_+=|\\/?·•、，。；：！？“”‘’\-–—]+")
 # branch suffixes, longest first; the branch part is the suffix plus the two characters before
@@ -56,7 +60,7 @@ def is_latin(text: str) -> bool:
 def normalise_name(name: str) -> str:
     """The comparable form of a company name (see the module docstring)."""
     text = unicodedata.normalize("NFKC", str(name)).strip().lower()
-    text = _BRACKETS.sub(" ", text)
+    text = _BRACKETS.sub(" ", _ACCOUNT_KIND.sub("", text).rstrip())
     if is_latin(text):
         text = text.replace("&", " and ")
         text = re.sub(r"[^a-z0-9 ]+", " ", text)
@@ -81,6 +85,7 @@ def normalise_texts(values: pa.Array) -> pa.Array:
     """`normalise_name` over an Arrow text array, in Arrow kernels; nulls stay null."""
     values = values.cast(pa.large_string())
     text = pc.ascii_lower(pc.utf8_trim(pc.utf8_normalize(values, "NFKC"), _SPACES))
+    text = pc.utf8_rtrim(pc.replace_substring_regex(text, _ACCOUNT_KIND.pattern, ""), _SPACES)
     text = pc.replace_substring_regex(text, _BRACKETS.pattern, " ")
     # each name goes through the rules of its own script only (a third less time than both on all)
     latin = pc.fill_null(pc.match_substring_regex(text, r"^[\x{00}-\x{7f}]+$"), False)

@@ -66,8 +66,9 @@ _TITLE_LABELS = {header_key(label): col for label, col in (
     ("户名", "holder_name"), ("账户名称", "holder_name"), ("账户名", "holder_name"), ("本方户名", "holder_name"),
     ("单位名称", "holder_name"), ("客户名称", "holder_name"), ("account name", "holder_name"),
     ("客户号", "holder_id"), ("客户编号", "holder_id"), ("本方客户号", "holder_id"))}
-# 'label：value' pairs in one cell, a value ending at two spaces or at the next 'label：'
-_PAIR = re.compile(r"([^\s:：]+(?: [^\s:：]+)?)\s*[:：]\s*(.+?)(?=\s{2,}|\s*[^\s:：]+\s*[:：]|\s*$)")
+# 'label：value' pairs in one cell, a value ending at two spaces or at the next 'label：'; a label
+# of two words, or one padded for alignment ('户    名：')
+_PAIR = re.compile(r"([^\s:：]+(?:\s+[^\s:：]+)?)\s*[:：]\s*(.+?)(?=\s{2,}|\s*[^\s:：]+\s*[:：]|\s*$)")
 
 
 def holder_from_title(preamble: Sequence[Sequence[str]]) -> dict[str, str]:

@@ -252,3 +252,23 @@ def test_any_title_above_the_headers_keeps_every_row_at_its_number(
     kept = [head + 2 + i for i in range(len(amounts)) if i not in extra_fields]
     assert raw.rows.tolist() == kept
     assert raw.frame["收款人名称"].tolist() == [f"乙{i}" for i in range(len(amounts)) if i not in extra_fields]
+
+
+def test_a_unit_stated_above_the_headers_scales_the_money_columns_without_their_own(
+        store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
+    # a report's title block says '单位：万元' once for the table; reading 12.5 as 12.5 yuan was off
+    # by 10,000. A header naming its own unit keeps it; a mapping's unit still wins.
+    bundle = make_bundle({
+        "enterprises.csv": "enterprise_id,name,registered_capital\nE1,甲公司,100\n",
+        "payments.csv": ("2024年3月对公客户付款明细表,,,\n,,,单位：万元\n"
+                         "付款人编号,收款人名称,交易金额,交易日期\nE1,乙公司,12.5,2024-03-05\n"),
+        "bills.csv": ("票据明细,（金额单位：人民币万元）,,,\n"
+                      "票据号,出票人编号,收款人名称,票面金额(元),出票日期\nB1,E1,乙公司,3000,2024-03-01\n"),
+    })
+    summary = run_ingest(store, bundle)
+    assert store.read("payments")["amount"].tolist() == [125_000.0]
+    assert store.read("bills")["amount"].tolist() == [3_000.0]  # its header says 元
+    firms = store.read("enterprises").set_index("id")
+    assert firms.loc["E1", "registered_capital"] == 100.0  # no title above its headers: as written
+    assert summary.amount_units == {"payments.csv": {"amount": "万元"}}
+    assert "amounts scaled by their stated unit in payments.csv: amount 万元 (×10,000)" in summary.render()

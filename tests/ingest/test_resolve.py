@@ -34,6 +34,8 @@ def resolver() -> Resolver:
     ("上海 联航液压件  有限公司", "上海联航液压件有限公司"),
     ("Hon Hai Precision Industry Co., Ltd.", "HON HAI PRECISION INDUSTRY COMPANY LIMITED"),
     ("Alcoa, Inc.", "Alcoa Inc"),
+    ("华东精工机械制造有限公司(基本户)", "华东精工机械制造有限公司"),  # the account's kind, as a statement writes it
+    ("华东精工机械制造有限公司（一般存款账户）", "华东精工机械制造有限公司"),
 ])
 def test_normalised_names_agree(a: str, b: str) -> None:
     assert normalise_name(a) == normalise_name(b)

@@ -46,6 +46,8 @@ def _flows(store: NetworkxStore) -> list[tuple[str, str, float, str | None]]:
     ("对方开户行名称", "counterparty_bank"), ("户名", "holder_name"), ("本方客户号", "holder_id"),
     ("借方发生额", "debit_amount"), ("贷方金额", "credit_amount"), ("记账日期", "paid_on"),
     ("对方账号", None), ("账号", None),  # an account number is no party's id
+    ("付款户名", "payer_name"), ("收款单位", "payee_name"), ("付款账户名称", "payer_name"),
+    ("收款人姓名", "payee_name"), ("收款账户名", "payee_name"), ("摘要", "memo"), ("用途", "memo"),
 ])
 def test_statement_headers_are_known(header: str, column: str | None) -> None:
     assert canonical_header("payments", header) == column
@@ -239,6 +241,8 @@ def test_a_statement_makes_its_counterparties_supply_chain_prospects(store: Netw
     ([["户名：张三 证件号码：110101199003074518"]], {"holder_name": "张三"}),
     ([["户名：张三110101199003074518"]], {"holder_name": "张三110101********4518"}),  # masked, never kept raw
     ([["交易明细"], ["账号：6222001"]], {}),
+    ([["户    名：华东精密制造有限公司      账    号：6222001"]], {"holder_name": "华东精密制造有限公司"}),  # padded
+    ([["户\u3000\u3000名：华东精密制造有限公司(基本户)"]], {"holder_name": "华东精密制造有限公司(基本户)"}),
 ])
 def test_the_holder_is_read_from_a_statements_title(title: list[list[str]], holder: dict[str, str]) -> None:
     assert holder_from_title(title) == holder
