@@ -10,7 +10,9 @@ known enterprise in this order:
 4. ``fuzzy``: a rapidfuzz ratio of at least the `fuzzy_threshold` setting against names in the
    same block (same leading characters or first word, same branch suffix, same numbers);
 5. ``external``: a new external enterprise node (the given id, or ``ext:<hash of name>``),
-   which later names of this ingest can match too.
+   which later names of this ingest can match too — unless the name is no company's
+   (`ingest.values.no_company`: a bank's clearing or transit account, the treasury, a payment
+   platform, or a person's name), when the row is rejected with that reason.
 
 Only distinct (id, name, USCC) triples are resolved, most frequent first, so the work grows
 with the number of distinct counterparties, not of payments.
@@ -43,6 +45,7 @@ from ingest.names import (
 )
 from ingest.normalise import from_arrow, to_arrow
 from ingest.settings import IngestSettings
+from ingest.values import no_company
 
 __all__ = ["Resolver", "Decision"]
 
@@ -235,6 +238,9 @@ class Resolver:
         fuzzy = self._fuzzy(norm, uscc)
         if fuzzy is not None:
             return Decision(label, fuzzy[0], "fuzzy", round(fuzzy[1], 1))
+        why = no_company(name)
+        if why is not None:  # a clearing account or a person's name matching nothing known: no new firm
+            return Decision(label, None, "rejected", reason=why)
         new_id = node_id or external_id(norm)
         if new_id in self._ids:  # a hash shared with a listed enterprise's id: keep them apart
             new_id = external_id(norm + "|" + (uscc or ""))
@@ -381,6 +387,7 @@ class Resolver:
         late: dict[str, dict[str, int]] = {"ids": {}, "usccs": {}}  # made by the triple at this place
         rest_ids: list[str | None] = []
         rest_methods: list[str] = []
+        rest_whys: list[str | None] = []
         taken = [a.take(rest) for a in (labels, ids, names, norms, usccs)]
         self._prefetch(*taken[1:])
         rows = zip(rest.to_pylist(), *(a.to_pylist() for a in taken), strict=True)
@@ -389,6 +396,7 @@ class Resolver:
                 else self._by_name(label, node_id, name, norm, uscc)
             rest_ids.append(decision.resolved_id)
             rest_methods.append(decision.method)
+            rest_whys.append(decision.reason or None)
             scores[place] = decision.score
             if decision.method == "external":
                 late["ids"].setdefault(str(decision.resolved_id), place)
@@ -397,6 +405,7 @@ class Resolver:
         if len(rest):
             resolved = pc.replace_with_mask(resolved, left, pa.array(rest_ids, text))
             method = pc.replace_with_mask(method, left, pa.array(rest_methods, text))
+            why = pc.replace_with_mask(why, left, pa.array(rest_whys, text))
         if late["ids"] or late["usccs"]:
             resolved, method, why = _late(ids, usccs, other, by_uscc, left, (resolved, method, why), late, self._uscc)
         scores = np.where(pc.fill_null(pc.is_in(method, pa.array(["id", "uscc", "name"], text)), False)

@@ -29,6 +29,7 @@ __all__ = [
     "REVERSAL_FLAGS",
     "MEMO_UNDONE",
     "MEMO_BANK_CHARGE",
+    "no_company",
     "canonical_value",
     "classify_title",
 ]
@@ -41,6 +42,35 @@ REVERSAL_FLAGS = frozenset({"冲正", "冲", "冲账", "红冲", "冲销", "抹�
 # back) or the bank's own interest and charges (结息, 手续费; 利息 only as the whole memo: 借款利息
 # is one company's interest to another). Read only to leave such rows out; the memo is not stored.
 MEMO_UNDONE = "冲正|冲账|冲帐|冲销|红冲|抹账|抹帐|退汇|退票|reversal"
+# A counterparty's name that is no company to approach, where it resolves to no known enterprise
+# (`no_company`): a bank's internal, clearing or transit account (待清算款项, 应解汇款及临时存款,
+# 个人网银跨行汇款过渡户, 银联清算资金), the state treasury (国家金库…支库: taxes) or a payment
+# platform's clearing account (支付宝, 财付通: the real payer or payee is behind it); or one person's
+# name (2-3 Chinese characters with no word of an organisation, or names joined by a middle dot:
+# 黄斌, 张 三, 阿依古丽·买买提): a payment to an individual is no supplier or buyer, and a person's
+# name is not stored as a firm's.
+NOT_A_PARTY = re.compile("待清算|清算资金|清算款项|过渡户|过渡账户|过渡帐户|应解汇款|临时存款|内部户|内部账户|内部帐户|"
+                         "暂收款|暂付款|待结算|待处理|待划转|国家金库|国库|支付宝|财付通")
+_HAN = "[\u3400-\u4dbf\u4e00-\u9fff]"
+PERSON_LIKE = re.compile(f"^(?:{_HAN}{{2,3}}|{_HAN}{{1,8}}[·•]{_HAN}{{1,8}})$")
+_ORGANISATION = re.compile("公司|厂|店|社|所|局|院|部|中心|站|场|馆|会|处|室|队|园|校|矿|坊|庄|堂|阁|楼|城|港|集团|银行|基金")
+NOT_A_PARTY_REASON = ("a bank's internal, clearing or transit account, the treasury or a payment platform, not a company "
+                      "to approach: not added as one, the row is left out")
+PERSON_LIKE_REASON = ("the name reads as one person's (two or three characters, no word of an organisation), not a "
+                      "company's: an individual is not added as a firm, the row is left out")
+
+
+def no_company(name: str) -> str | None:
+    """Why a counterparty's name that matched no known enterprise is no company to add (None: it
+    may be one). The name as given, compared without spaces after NFKC."""
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", name))
+    if NOT_A_PARTY.search(text):
+        return NOT_A_PARTY_REASON
+    if PERSON_LIKE.match(text) and not _ORGANISATION.search(text):
+        return PERSON_LIKE_REASON
+    return None
+
+
 MEMO_BANK_CHARGE = ("结息|手续费|工本费|汇划费|邮电费|短信.{0,2}费|账户管理费|bankcharge|servicecharge|"
                     "^(?:活期|定期|存款|协定存款)?(?:利息|付息|计息)(?:收入|支出)?$|^(?:credit|debit)?interest$")
 OTHER_ROLE = "other"  # a title no word rule knows: kept, with the raw title

@@ -470,3 +470,26 @@ def test_a_name_like_a_header_word_below_a_blank_cell_is_a_record(store: Network
         "mapping.yaml": "tables:\n  payments:\n    - file: payments.csv\n      defaults: {holder_id: E1}\n"})
     summary = run_ingest(store, bundle / "mapping.yaml")
     assert rejects_of(summary.report_dir)[["row", "column"]].values.tolist() == [["4", "paid_on"]]  # no date
+
+
+def test_clearing_accounts_and_persons_matching_no_client_are_not_added_as_firms(
+        store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
+    # a statement's transit, clearing and treasury accounts, a payment platform, and individuals
+    # were each made an external "enterprise": a new supplier alert, a supply-chain prospect, and
+    # a person's name stored and shown as a firm's, unmasked
+    rows = [("待清算款项", "借"), ("应解汇款及临时存款", "贷"), ("银联清算资金", "贷"), ("国家金库宁波市中心支库", "借"),
+            ("个人网银跨行汇款过渡户", "贷"), ("财付通支付科技有限公司", "借"), ("黄斌", "借"), ("张 三", "借"),
+            ("阿依古丽·买买提", "借"), ("上海远景贸易有限公司", "借"), ("宏达厂", "借"), ("远景", "借")]
+    bundle = make_bundle({
+        "enterprises.csv": CLIENT + "E3,远景,否\n",  # a short name that IS an enterprise the bank lists
+        "payments.csv": "交易日期,户名,对方户名,借贷标志,交易金额\n" + "".join(
+            f"2026-03-{i + 1:02d},华东精密制造有限公司,{name},{way},100\n" for i, (name, way) in enumerate(rows)),
+    })
+    summary = run_ingest(store, bundle)
+    firms = store.read("enterprises")
+    assert set(firms["name"]) == {"华东精密制造有限公司", "上海远景贸易有限公司", "远景", "宏达厂"}
+    assert len(store.read("payments")) == 3  # 远景贸易, 宏达厂 (an organisation's word) and the listed 远景
+    rejects = rejects_of(summary.report_dir)
+    assert rejects["value"].tolist() == [name for name, _ in rows[:9]]
+    assert rejects["reason"].str.contains("clearing or transit account").sum() == 6
+    assert rejects["reason"].str.contains("reads as one person's").sum() == 3
