@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["to_arrow", "from_arrow", "may_match", "matches", "isin", "few_among", "id_set", "longer_than",
+__all__ = ["blank", "to_arrow", "from_arrow", "may_match", "matches", "isin", "few_among", "id_set", "longer_than",
            "bytes_within"]
 
 
@@ -23,6 +23,11 @@ def to_arrow(s: pd.Series) -> pa.Array | pa.ChunkedArray:
     values = s.array if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow" \
         else s.astype(pd.StringDtype("pyarrow")).array
     return pa.array(values)
+
+
+def blank(s: pd.Series) -> pd.Series:
+    """True where a value is missing or only whitespace."""
+    return s.isna() | (s.astype("string").str.strip() == "")
 
 
 def from_arrow(values: pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:

@@ -20,6 +20,9 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -28,7 +31,7 @@ import pyarrow.compute as pc
 from graph.arrays import one_array
 from ingest.arrow_text import from_arrow, to_arrow
 
-__all__ = ["Distinct", "repeats"]
+__all__ = ["Distinct", "by_distinct", "repeats"]
 
 _SAMPLE = 16_384  # values looked at to tell a repetitive column from a mostly distinct one
 _MOSTLY_DISTINCT = 0.5  # share of distinct values in the sample above which a column is not encoded
@@ -97,6 +100,16 @@ def _mostly_distinct(arr: pa.Array | pa.ChunkedArray) -> bool:
         runs.append(chunks[k].slice(start - (int(ends[k - 1]) if k else 0), run))
     sample = pa.chunked_array(runs, arr.type)
     return len(pc.unique(sample)) > _MOSTLY_DISTINCT * len(sample)
+
+
+def by_distinct(s: pd.Series, fn: Callable[[str], Any], dtype: Any) -> pd.Series:
+    """Apply a scalar function to each distinct non-blank value only, then broadcast back."""
+    codes, uniques = pd.factorize(s.astype("string"), use_na_sentinel=True)
+    mapped = np.array([fn(str(u)) for u in uniques], dtype=object)
+    out = np.full(len(s), None, dtype=object)
+    ok = codes >= 0
+    out[ok] = mapped[codes[ok]]
+    return pd.Series(out, index=s.index).astype(dtype)
 
 
 def repeats(frame: pd.DataFrame, columns: list[str]) -> bool:

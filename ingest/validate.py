@@ -27,6 +27,7 @@ from ingest.aliases import (
     unit_scale,
 )
 from ingest.arrow_text import from_arrow, to_arrow
+from ingest.dates import YEARS, year_outside
 from ingest.distinct import Distinct, repeats
 from ingest.mapping import Source
 from ingest.normalise import (
@@ -189,6 +190,17 @@ def _value_kind(table: str, col: str) -> str | None:
     return _VALUES.get(col)
 
 
+_YEAR_REASON = f"a year outside {YEARS[0]}–{YEARS[1]}: no date a fact can carry"
+
+
+def _old_years(text: pd.Series, bad: pd.Series) -> pd.Series:
+    """Of the values that are no date (or month), those that are one but for a year outside `YEARS`."""
+    old = pd.Series(False, index=text.index)
+    if bad.any():
+        old[bad] = year_outside(text[bad])
+    return old
+
+
 def _folded(text: pd.Series) -> pd.Series:
     """A value word as compared with a vocabulary: NFKC, trimmed, lower case."""
     return text.str.normalize("NFKC").str.strip().str.lower()
@@ -290,12 +302,16 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
             df[col] = column.spread(out)
         elif col in _DATE:
             out, bad = to_date(text, source.formats.get(col))
-            report(bad, col, "not a date (ISO, YYYY/MM/DD, YYYYMMDD, YYYY年MM月DD日)"
+            old = _old_years(text, bad)
+            report(old, col, _YEAR_REASON, need)
+            report(bad & ~old, col, "not a date (ISO, YYYY/MM/DD, YYYYMMDD, YYYY年MM月DD日, an Excel serial)"
                    if col not in source.formats else f"not a date in the format {source.formats[col]}", need)
             df[col] = column.spread(out)
         elif col == "month":
             out, bad = to_month(text)
-            report(bad, col, "not a month (YYYY-MM)", need)
+            old = _old_years(text, bad)
+            report(old, col, _YEAR_REASON, need)
+            report(bad & ~old, col, "not a month (YYYY-MM)", need)
             df[col] = column.spread(out)
         elif col in AMOUNT_COLUMNS:
             out, bad = to_amount(text, unit_scale((units or {}).get(col, "元")) or 1)
