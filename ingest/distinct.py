@@ -6,8 +6,10 @@ the normalisers of `ingest.normalise` then run on the distinct values only, and 
 `rows` take their results back to the rows with one integer take. A column whose values are
 mostly distinct (ids, ID numbers, amounts) is not encoded: it is worked on as it is.
 
-Every normaliser is value by value (a value's result never depends on another row), so a
-result taken back from the distinct values is the result the whole column would give.
+Every normaliser is value by value (a value's result never depends on another row), or
+decides from the set of the column's values (a share column's scale: `to_percent`), which its
+distinct values hold too; so a result taken back from the distinct values is the result the
+whole column would give.
 
 Example:
     >>> import pandas as pd

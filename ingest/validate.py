@@ -235,6 +235,7 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
         df["role"] = pd.Series(pd.NA, index=df.index, dtype="string")  # no titles at all: every row `related`
 
     statement = "direction" in df.columns  # an account statement's rows (`ingest.statement`)
+    shares = df["share_pct"].astype("string") if "share_pct" in df.columns else None
     for col in list(df.columns):
         raw = df[col].astype("string")
         column = Distinct(raw)
@@ -381,6 +382,8 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
 
     for prefix in _COUNTERPARTY.get(table, ()):
         _counterparty(table, df, rows, prefix, file, ctx, bad_row, cleaned)
+    if table == "roles" and shares is not None and {"enterprise_id", "person_id"} <= set(df.columns):
+        _shares_over_whole(df, rows, bad_row, shares, file, ctx)
     if table == "memberships" and "member_kind" not in df.columns:
         df["member_kind"] = "enterprise"
     if table == "memberships" and "position" not in df.columns:
@@ -442,6 +445,21 @@ def _counterparty(table: str, df: pd.DataFrame, rows: pd.Series, prefix: str, fi
             placeholder_seen, f"{prefix} is a placeholder (redacted or unnamed), not an entity")
         ctx.rejects.add(table, file, rows[missing], shown, original, reason, ROW_REJECTED)
         bad_row |= missing
+
+
+def _shares_over_whole(df: pd.DataFrame, rows: pd.Series, bad_row: pd.Series, raw: pd.Series, file: str,
+                       ctx: Context) -> None:
+    """Flag (value kept) the shares of an enterprise whose holders' shares in one file add up to
+    over 100%: one groupby; a holder on several rows (one per filing) counts once, its last share."""
+    held = df.loc[~bad_row & df["share_pct"].notna(), ["enterprise_id", "person_id", "share_pct"]]
+    total = held.drop_duplicates(["enterprise_id", "person_id"], keep="last").groupby("enterprise_id")["share_pct"].sum()
+    over = total[total > 100.005]  # shares rounded to two places may add up to 100.01
+    if over.empty:
+        return
+    hit = held["enterprise_id"].isin(over.index)
+    reason = ("the shares of this enterprise in the file add up to "
+              + held.loc[hit, "enterprise_id"].map(over.round(2).astype(str)) + "%, over 100% (kept)")
+    ctx.rejects.add("roles", file, rows[hit[hit].index], "share_pct", raw, reason, VALUE_KEPT)
 
 
 def _duplicates(table: str, df: pd.DataFrame, rows: pd.Series, file: str, ctx: Context) -> pd.DataFrame:

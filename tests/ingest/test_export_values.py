@@ -1,4 +1,5 @@
-"""Values as real exports write them: an Excel serial date in a CSV month column."""
+"""Values as real exports write them: an Excel serial date in a CSV month column, share columns
+in percent or in fractions (decided per column of a file)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from graph.networkx_store import NetworkxStore
 from ingest.job import run_ingest
-from ingest.normalise import to_date, to_month
+from ingest.normalise import to_date, to_month, to_percent
 from tests.ingest.helpers import ENTERPRISES, rejects_of
 
 
@@ -38,3 +40,29 @@ def test_an_excel_serial_payroll_month_is_read_and_an_old_year_rejected_with_its
     rejects = rejects_of(summary.report_dir)
     assert rejects[["row", "column", "value"]].values.tolist() == [["3", "month", "1234-01"]]
     assert "outside 1900–2200" in rejects["reason"].iloc[0]
+
+
+def test_a_share_column_with_a_value_above_one_is_in_percent() -> None:
+    values, bad = to_percent(s("60", "39.5", "0.5", "1"))
+    assert values.tolist() == pytest.approx([60.0, 39.5, 0.5, 1.0])
+    values, _ = to_percent(s("0.5", "30%"))  # a % anywhere: the column is in percent
+    assert values.tolist() == pytest.approx([0.5, 30.0])
+    values, bad = to_percent(s("0.6", "0.395", "0.005", "1", None))  # every value within [0, 1]: fractions
+    assert values.tolist()[:4] == pytest.approx([60.0, 39.5, 0.5, 100.0])
+    assert not bad.any()
+
+
+def test_shares_of_one_file_share_one_scale_and_a_total_over_100_is_flagged(
+        store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
+    bundle = make_bundle({"enterprises.csv": ENTERPRISES,
+                          "persons.csv": "person_id,name\nP1,张三\nP2,李四\nP3,王五\n",
+                          "roles.csv": "人员编号,企业编号,职务,持股比例\nP1,E0001,股东,60\nP2,E0001,股东,39.5\n"
+                                       "P3,E0001,股东,0.5\nP1,E0003,股东,1\nP2,E0002,股东,70\nP3,E0002,股东,40\n"})
+    summary = run_ingest(store, bundle)
+    roles = store.read("roles").set_index(["person_id", "enterprise_id"])["share_pct"]
+    assert roles[("P3", "E0001")] == pytest.approx(0.5)  # not 50: 60 in the same column says percent
+    assert roles[("P1", "E0003")] == pytest.approx(1.0)
+    rejects = rejects_of(summary.report_dir)
+    flagged = rejects[rejects["reason"].str.contains("add up to")]
+    assert sorted(flagged["row"].tolist()) == ["6", "7"] and set(flagged["action"]) == {"value kept"}
+    assert summary.rejected == 0
