@@ -305,7 +305,7 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
             out, bad = to_date(text, source.formats.get(col))
             old = _old_years(text, bad)
             report(old, col, _YEAR_REASON, need)
-            report(bad & ~old, col, "not a date (ISO, YYYY/MM/DD, YYYYMMDD, YYYY年MM月DD日, an Excel serial)"
+            report(bad & ~old, col, "not a date (ISO, YYYY/MM/DD, YYYYMMDD, YYYY年MM月DD日)"
                    if col not in source.formats else f"not a date in the format {source.formats[col]}", need)
             df[col] = column.spread(out)
         elif col == "month":
