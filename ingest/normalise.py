@@ -37,6 +37,7 @@ from ingest.arrow_text import (
     matches,
     may_match,
     to_arrow,
+    unwrap_excel_text,
 )
 from ingest.dates import to_date, to_month
 from ingest.distinct import by_distinct
@@ -67,6 +68,7 @@ __all__ = [
     "matches",
     "may_match",
     "to_arrow",
+    "unwrap_excel_text",
     "from_arrow",
     "name_problem",
     "longer_than",

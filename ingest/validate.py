@@ -105,6 +105,7 @@ class Context:
     statement_holders: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> holder read from its title
     statement_signs: dict[str, list[str]] = field(default_factory=dict)  # file -> directions whose minus was dropped
     joined_headers: dict[str, int] = field(default_factory=dict)  # file -> the first of its two header rows
+    excel_text: dict[str, list[str]] = field(default_factory=dict)  # file -> its columns with cells written ="…"
     unread_sheets: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # 'book.xlsx[sheet]' -> (table read, tables it looks like)
     hidden_sheets: dict[str, tuple[str, bool]] = field(default_factory=dict)  # 'book.xlsx[sheet]' hidden, holding the table -> (table, read)
     titles: list[pd.Series] = field(default_factory=list)  # rows per (role, title) of each roles source

@@ -1,5 +1,5 @@
 """Values as real exports write them: an Excel serial date in a CSV month column, share columns
-in percent or in fractions (decided per column of a file)."""
+in percent or in fractions (decided per column of a file), and Excel-safe text (`="E0001"`)."""
 
 from __future__ import annotations
 
@@ -66,3 +66,19 @@ def test_shares_of_one_file_share_one_scale_and_a_total_over_100_is_flagged(
     flagged = rejects[rejects["reason"].str.contains("add up to")]
     assert sorted(flagged["row"].tolist()) == ["6", "7"] and set(flagged["action"]) == {"value kept"}
     assert summary.rejected == 0
+
+
+def test_excel_safe_text_is_unwrapped_in_every_column(store: NetworkxStore,
+                                                      make_bundle: Callable[..., Path]) -> None:
+    bundle = make_bundle({"enterprises.csv": ENTERPRISES,
+                          "payments.csv": 'payer_id,payee_name,amount,paid_on\n'
+                                          '="E0001",="宁波明达模具有限公司",="1000.00",="2024-03-02"\n'
+                                          '"=""E0003""","=""惠民连锁超市有限公司""","=""2,000""","=""2024-03-05"""\n'})
+    summary = run_ingest(store, bundle)
+    assert summary.rejected == 0 and summary.warnings == 0  # no formula flagged: the wrapping is gone
+    payments = store.read("payments").sort_values("amount")
+    assert payments["amount"].tolist() == [1000.0, 2000.0]
+    assert payments["payer_id"].tolist() == ["E0001", "E0003"]
+    assert payments["paid_on"].dt.strftime("%Y-%m-%d").tolist() == ["2024-03-02", "2024-03-05"]
+    assert summary.excel_text == {"payments.csv": ["payer_id", "payee_name", "amount", "paid_on"]}
+    assert 'written as ="…" (Excel-safe text) in payments.csv' in summary.render()
