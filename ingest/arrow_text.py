@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["to_arrow", "from_arrow", "may_match", "matches", "isin", "few_among", "id_set", "longer_than",
+__all__ = ["blank", "unwrap_excel_text", "to_arrow", "from_arrow", "may_match", "matches", "isin", "few_among", "id_set", "longer_than",
            "bytes_within"]
 
 
@@ -23,6 +23,11 @@ def to_arrow(s: pd.Series) -> pa.Array | pa.ChunkedArray:
     values = s.array if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow" \
         else s.astype(pd.StringDtype("pyarrow")).array
     return pa.array(values)
+
+
+def blank(s: pd.Series) -> pd.Series:
+    """True where a value is missing or only whitespace."""
+    return s.isna() | (s.astype("string").str.strip() == "")
 
 
 def from_arrow(values: pa.Array | pa.ChunkedArray, index: pd.Index) -> pd.Series:
@@ -127,3 +132,32 @@ def few_among(asked: pa.Array, known: pa.Array) -> pa.Array | None:
 def id_set(s: pd.Series) -> set[str]:
     """The distinct non-null values of a text column as a Python set (built in C, not by iteration)."""
     return set(s.dropna().astype("string").to_numpy(dtype=object))
+
+
+# A whole cell written ="…": a CSV made for Excel, which keeps such a cell as the text inside
+# (leading zeros, long numbers, dates) rather than reading it as a number; "" inside is one quote
+_EXCEL_TEXT = r'^\s*="((?s:.*))"\s*$'
+
+
+def unwrap_excel_text(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The frame with every cell written ="…" as the text inside, and the columns that had one.
+    One search of each text column's buffer for `="` clears the usual column; only a column where
+    it is found is matched cell by cell, in Arrow's kernels."""
+    columns: list[str] = []
+    out = frame
+    for col in frame.columns:
+        values = frame[col]
+        if not (isinstance(values.dtype, pd.StringDtype) or values.dtype == object):
+            continue  # a typed (parquet) column holds no such text
+        arr = to_arrow(values.astype("string"))
+        if not may_match(arr, '="'):
+            continue
+        wrapped = pc.fill_null(pc.match_substring_regex(arr, _EXCEL_TEXT), False)
+        if not pc.any(wrapped).as_py():
+            continue
+        inner = pc.replace_substring(pc.replace_substring_regex(arr, _EXCEL_TEXT, r"\1"), '""', '"')
+        if out is frame:
+            out = frame.copy(deep=False)
+        out[col] = from_arrow(pc.if_else(wrapped, inner, arr), frame.index)
+        columns.append(str(col))
+    return out, columns

@@ -6,8 +6,10 @@ the normalisers of `ingest.normalise` then run on the distinct values only, and 
 `rows` take their results back to the rows with one integer take. A column whose values are
 mostly distinct (ids, ID numbers, amounts) is not encoded: it is worked on as it is.
 
-Every normaliser is value by value (a value's result never depends on another row), so a
-result taken back from the distinct values is the result the whole column would give.
+Every normaliser is value by value (a value's result never depends on another row), or
+decides from the set of the column's values (a share column's scale: `to_percent`), which its
+distinct values hold too; so a result taken back from the distinct values is the result the
+whole column would give.
 
 Example:
     >>> import pandas as pd
@@ -20,6 +22,9 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -28,7 +33,7 @@ import pyarrow.compute as pc
 from graph.arrays import one_array
 from ingest.arrow_text import from_arrow, to_arrow
 
-__all__ = ["Distinct", "repeats"]
+__all__ = ["Distinct", "by_distinct", "repeats"]
 
 _SAMPLE = 16_384  # values looked at to tell a repetitive column from a mostly distinct one
 _MOSTLY_DISTINCT = 0.5  # share of distinct values in the sample above which a column is not encoded
@@ -97,6 +102,16 @@ def _mostly_distinct(arr: pa.Array | pa.ChunkedArray) -> bool:
         runs.append(chunks[k].slice(start - (int(ends[k - 1]) if k else 0), run))
     sample = pa.chunked_array(runs, arr.type)
     return len(pc.unique(sample)) > _MOSTLY_DISTINCT * len(sample)
+
+
+def by_distinct(s: pd.Series, fn: Callable[[str], Any], dtype: Any) -> pd.Series:
+    """Apply a scalar function to each distinct non-blank value only, then broadcast back."""
+    codes, uniques = pd.factorize(s.astype("string"), use_na_sentinel=True)
+    mapped = np.array([fn(str(u)) for u in uniques], dtype=object)
+    out = np.full(len(s), None, dtype=object)
+    ok = codes >= 0
+    out[ok] = mapped[codes[ok]]
+    return pd.Series(out, index=s.index).astype(dtype)
 
 
 def repeats(frame: pd.DataFrame, columns: list[str]) -> bool:

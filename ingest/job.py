@@ -82,7 +82,8 @@ class IngestWatcher(Protocol):
 
 
 # the per-file notes `Context` and `IngestSummary` both carry
-_PER_FILE = ("amount_units", "header_rows", "statements", "statement_holders", "statement_signs", "joined_headers")
+_PER_FILE = ("amount_units", "header_rows", "statements", "statement_holders", "statement_signs", "joined_headers",
+             "excel_text")
 
 
 def _unread(folder: Path, plan: dict[str, list[Source]]) -> tuple[dict[str, list[str]], int]:

@@ -24,7 +24,7 @@ from ingest.aliases import unit_scale
 from ingest.columns import guess_tables, names_table, to_canonical
 from ingest.distinct import mix64, repeats
 from ingest.mapping import Source, source_files
-from ingest.normalise import to_arrow
+from ingest.normalise import to_arrow, unwrap_excel_text
 from ingest.readers import RawTable, read_file
 from ingest.report import ROW_REJECTED
 from ingest.validate import KEYS, Context, validate_rows
@@ -205,7 +205,10 @@ def _load_source(table: str, number: int, source: Source, ctx: Context, frames: 
         for bad in raw.bad_rows:
             ctx.rejects.add(table, label, pd.Series([bad.row], dtype="Int64"), "(row)",
                             pd.Series([bad.text]), bad.reason, ROW_REJECTED)
-        canonical, ignored, units, read_as = to_canonical(table, raw.frame, source, label, raw.preamble)
+        frame, excel_text = unwrap_excel_text(raw.frame)  # ="E0001": a CSV written for Excel to keep text
+        if excel_text:
+            ctx.excel_text[label] = excel_text
+        canonical, ignored, units, read_as = to_canonical(table, frame, source, label, raw.preamble)
         if ignored:
             ctx.ignored[label] = ignored
             log.info("%s: ignored columns %s", label, ", ".join(ignored))

@@ -18,8 +18,6 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,6 +28,7 @@ from graph.arrays import one_array
 from graph.duck import own_database
 from ingest.aliases import AMOUNT_UNITS, VALUE_UNIT_SUFFIX
 from ingest.arrow_text import (
+    blank,
     bytes_within,
     from_arrow,
     id_set,
@@ -38,7 +37,10 @@ from ingest.arrow_text import (
     matches,
     may_match,
     to_arrow,
+    unwrap_excel_text,
 )
+from ingest.dates import to_date, to_month
+from ingest.distinct import by_distinct
 from ingest.identifiers import id_number_valid, id_numbers_valid, uscc_valid, usccs_valid
 
 __all__ = [
@@ -66,6 +68,7 @@ __all__ = [
     "matches",
     "may_match",
     "to_arrow",
+    "unwrap_excel_text",
     "from_arrow",
     "name_problem",
     "longer_than",
@@ -79,21 +82,6 @@ _TRUE = {"1", "true", "t", "y", "yes", "是", "真", "对", "√", "1.0"}
 _FALSE = {"0", "false", "f", "n", "no", "否", "假", "0.0", "×"}
 
 
-def blank(s: pd.Series) -> pd.Series:
-    """True where a value is missing or only whitespace."""
-    return s.isna() | (s.astype("string").str.strip() == "")
-
-
-def _by_distinct(s: pd.Series, fn: Callable[[str], Any], dtype: Any) -> pd.Series:
-    """Apply a scalar function to each distinct non-blank value only, then broadcast back."""
-    codes, uniques = pd.factorize(s.astype("string"), use_na_sentinel=True)
-    mapped = np.array([fn(str(u)) for u in uniques], dtype=object)
-    out = np.full(len(s), None, dtype=object)
-    ok = codes >= 0
-    out[ok] = mapped[codes[ok]]
-    return pd.Series(out, index=s.index).astype(dtype)
-
-
 def to_bool(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     """1/0, true/false, Y/N, yes/no, 是/否 → boolean; returns (values, bad mask)."""
 
@@ -105,100 +93,7 @@ def to_bool(s: pd.Series) -> tuple[pd.Series, pd.Series]:
             return False
         return None
 
-    values = _by_distinct(s, one, "boolean")
-    return values, values.isna() & ~blank(s)
-
-
-_MIN_YEAR, _MAX_YEAR = 1900, 2200  # inside pandas' datetime64[ns] range, with room for due dates
-_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T].*)?$")
-_DATE8 = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:[ T].*)?$")
-
-
-def _one_date(v: str) -> pd.Timestamp | None:
-    text = unicodedata.normalize("NFKC", v).strip()
-    m = _DATE.match(text) or _DATE8.match(text)
-    if not m:
-        return None
-    year = int(m.group(1))
-    if not _MIN_YEAR <= year <= _MAX_YEAR:
-        return None  # 9999-12-31 ("open-ended") and 0001-01-01 are not dates a fact can carry
-    try:
-        return pd.Timestamp(year, int(m.group(2)), int(m.group(3)))
-    except ValueError:
-        return None
-
-
-def _dates_by_dictionary(text: pd.Series, limit: int = 50_000) -> pd.Series | None:
-    """Parse each distinct value once when there are few (exports repeat dates a lot), else None."""
-    encoded = pc.dictionary_encode(to_arrow(text))
-    if isinstance(encoded, pa.ChunkedArray):
-        encoded = encoded.combine_chunks()
-    distinct = encoded.dictionary.to_pylist()
-    if len(distinct) > limit:
-        return None
-    parsed = [_one_date(v) if v else None for v in distinct]
-    table = np.array([p.to_datetime64() if p is not None else np.datetime64("NaT") for p in parsed]
-                     + [np.datetime64("NaT")], dtype="datetime64[ns]")
-    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    return pd.Series(table[codes], index=text.index)
-
-
-def to_date(s: pd.Series, fmt: str | None = None) -> tuple[pd.Series, pd.Series]:
-    """ISO, YYYY/MM/DD, YYYYMMDD, YYYY年MM月DD日 (or an explicit strftime `fmt`) → datetime64. Plain
-    ISO dates, the bulk of real exports, are parsed by pyarrow in one pass; others once per distinct value."""
-    text = s.astype("string")
-    if fmt is None:
-        few = _dates_by_dictionary(text)
-        if few is not None:
-            return few, few.isna() & ~blank(text)
-    values = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
-    todo = ~blank(text)
-    if fmt is None:
-        arr = to_arrow(text)
-        iso = pc.fill_null(pc.match_substring_regex(arr, r"^\d{4}-\d{2}-\d{2}$"), False)
-        if pc.any(iso).as_py():
-            candidates = pc.if_else(iso, arr, pa.scalar(None, arr.type))
-            parsed = pc.strptime(candidates, format="%Y-%m-%d", unit="s", error_is_null=True)
-            # arrow rolls 2024-02-30 over to March: keep only dates that print back the same
-            same = pc.and_(pc.equal(pc.cast(pc.strftime(parsed, format="%Y-%m-%d"), arr.type), candidates),
-                           pc.and_(pc.greater_equal(pc.year(parsed), _MIN_YEAR),
-                                   pc.less_equal(pc.year(parsed), _MAX_YEAR)))
-            parsed = pc.if_else(pc.fill_null(same, False), parsed, pa.scalar(None, parsed.type))
-            fast = pd.Series(parsed.to_numpy(zero_copy_only=False), index=s.index).astype("datetime64[ns]")
-            hit = fast.notna().to_numpy()
-            values[hit] = fast[hit]
-            todo &= ~hit
-        one = _one_date
-    else:
-        def one(v: str) -> pd.Timestamp | None:
-            try:
-                day = pd.Timestamp(pd.to_datetime(v.strip(), format=fmt))
-            except (ValueError, TypeError, OverflowError):
-                return None
-            return day if _MIN_YEAR <= day.year <= _MAX_YEAR else None
-    if todo.any():
-        slow = pd.to_datetime(_by_distinct(text[todo], one, "object"), errors="coerce")
-        values[todo] = slow.astype("datetime64[ns]")
-    return values, values.isna() & ~blank(text)
-
-
-_MONTH = re.compile(r"^(\d{4})[-/.年]?(\d{1,2})月?(?:[-/.]\d{1,2}日?)?(?:[ T].*)?$")
-
-
-def to_month(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """YYYY-MM, YYYYMM, YYYY/MM, YYYY年MM月 or a full date → 'YYYY-MM' strings."""
-
-    def one(v: str) -> str | None:
-        text = unicodedata.normalize("NFKC", v).strip()
-        day = _one_date(text)
-        if day is not None:
-            return f"{day.year:04d}-{day.month:02d}"
-        m = _MONTH.match(text)
-        if m and 1 <= int(m.group(2)) <= 12:
-            return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
-        return None
-
-    values = _by_distinct(s, one, "string")
+    values = by_distinct(s, one, "boolean")
     return values, values.isna() & ~blank(s)
 
 
@@ -280,11 +175,16 @@ def to_amount(s: pd.Series, scale: int = 1) -> tuple[pd.Series, pd.Series]:
 
 
 def to_percent(s: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Shares as 35, 35%, 0.35 (a fraction ≤ 1 is read as a fraction) → percent 0-100."""
-    text = s.astype("string").str.replace("%", "", regex=False).str.replace("％", "", regex=False)
-    values, bad = to_amount(text)
-    values = values.where(~((values > 0) & (values <= 1) & ~s.astype("string").str.contains("%").fillna(False)),
-                          values * 100)
+    """Shares as 35, 35% or 0.35 → percent 0-100, the scale decided for the whole column (of one
+    file): a column with a value above 1 or a % is in percent (0.5 there is 0.5%); only a column
+    whose every value lies within [0, 1] is of fractions (0.35: 35%). Value by value, 0.5 beside
+    60 was read as 50%. The distinct values of a column decide as its rows would."""
+    text = s.astype("string")
+    marked = text.str.contains("[%％]").fillna(False)
+    values, bad = to_amount(text.str.replace("[%％]", "", regex=True))
+    fractions = not marked.any() and not (values > 1).any()
+    if fractions:
+        values = values * 100
     out_of_range = (values < 0) | (values > 100)
     return values.where(~out_of_range), bad | out_of_range.fillna(False)
 
@@ -428,7 +328,7 @@ def scrub_pii_series(s: pd.Series) -> pd.Series:
     if not digits.any():
         return text
     out = text.copy()
-    out[digits] = _by_distinct(text[digits], scrub_pii, "string")
+    out[digits] = by_distinct(text[digits], scrub_pii, "string")
     return out
 
 

@@ -149,6 +149,7 @@ class IngestSummary:
     statement_holders: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> holder read from its title
     statement_signs: dict[str, list[str]] = field(default_factory=dict)  # file -> directions whose minus was dropped
     joined_headers: dict[str, int] = field(default_factory=dict)  # file -> the first of its two header rows
+    excel_text: dict[str, list[str]] = field(default_factory=dict)  # file -> its columns with cells written ="…"
     new_facts: int = 0
     alerts: int = 0
     stage_seconds: dict[str, float] = field(default_factory=dict)
@@ -208,6 +209,9 @@ class IngestSummary:
         for file, row in self.joined_headers.items():
             lines.append(f"  headers over rows {row}–{row + 1} of {file} joined: each name under a merged cell "
                          "follows the cell's ('对方信息/户名'; a mapping may name it so)")
+        for file, columns in self.excel_text.items():
+            lines.append(f'  values written as ="…" (Excel-safe text) in {file} read as the text inside: '
+                         + ", ".join(columns)[:200])
         for file, tables in self.unread_files.items():
             lines.append(f"  not read: {unread_text(file, tables)}")
         if self.unread_more:

@@ -27,6 +27,7 @@ from ingest.aliases import (
     unit_scale,
 )
 from ingest.arrow_text import from_arrow, to_arrow
+from ingest.dates import YEARS, year_outside
 from ingest.distinct import Distinct, repeats
 from ingest.mapping import Source
 from ingest.normalise import (
@@ -104,6 +105,7 @@ class Context:
     statement_holders: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> holder read from its title
     statement_signs: dict[str, list[str]] = field(default_factory=dict)  # file -> directions whose minus was dropped
     joined_headers: dict[str, int] = field(default_factory=dict)  # file -> the first of its two header rows
+    excel_text: dict[str, list[str]] = field(default_factory=dict)  # file -> its columns with cells written ="…"
     unread_sheets: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # 'book.xlsx[sheet]' -> (table read, tables it looks like)
     hidden_sheets: dict[str, tuple[str, bool]] = field(default_factory=dict)  # 'book.xlsx[sheet]' hidden, holding the table -> (table, read)
     titles: list[pd.Series] = field(default_factory=list)  # rows per (role, title) of each roles source
@@ -189,6 +191,17 @@ def _value_kind(table: str, col: str) -> str | None:
     return _VALUES.get(col)
 
 
+_YEAR_REASON = f"a year outside {YEARS[0]}–{YEARS[1]}: no date a fact can carry"
+
+
+def _old_years(text: pd.Series, bad: pd.Series) -> pd.Series:
+    """Of the values that are no date (or month), those that are one but for a year outside `YEARS`."""
+    old = pd.Series(False, index=text.index)
+    if bad.any():
+        old[bad] = year_outside(text[bad])
+    return old
+
+
 def _folded(text: pd.Series) -> pd.Series:
     """A value word as compared with a vocabulary: NFKC, trimmed, lower case."""
     return text.str.normalize("NFKC").str.strip().str.lower()
@@ -223,6 +236,7 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
         df["role"] = pd.Series(pd.NA, index=df.index, dtype="string")  # no titles at all: every row `related`
 
     statement = "direction" in df.columns  # an account statement's rows (`ingest.statement`)
+    shares = df["share_pct"].astype("string") if "share_pct" in df.columns else None
     for col in list(df.columns):
         raw = df[col].astype("string")
         column = Distinct(raw)
@@ -290,12 +304,16 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
             df[col] = column.spread(out)
         elif col in _DATE:
             out, bad = to_date(text, source.formats.get(col))
-            report(bad, col, "not a date (ISO, YYYY/MM/DD, YYYYMMDD, YYYY年MM月DD日)"
+            old = _old_years(text, bad)
+            report(old, col, _YEAR_REASON, need)
+            report(bad & ~old, col, "not a date (ISO, YYYY/MM/DD, YYYYMMDD, YYYY年MM月DD日)"
                    if col not in source.formats else f"not a date in the format {source.formats[col]}", need)
             df[col] = column.spread(out)
         elif col == "month":
             out, bad = to_month(text)
-            report(bad, col, "not a month (YYYY-MM)", need)
+            old = _old_years(text, bad)
+            report(old, col, _YEAR_REASON, need)
+            report(bad & ~old, col, "not a month (YYYY-MM)", need)
             df[col] = column.spread(out)
         elif col in AMOUNT_COLUMNS:
             out, bad = to_amount(text, unit_scale((units or {}).get(col, "元")) or 1)
@@ -365,6 +383,8 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
 
     for prefix in _COUNTERPARTY.get(table, ()):
         _counterparty(table, df, rows, prefix, file, ctx, bad_row, cleaned)
+    if table == "roles" and shares is not None and {"enterprise_id", "person_id"} <= set(df.columns):
+        _shares_over_whole(df, rows, bad_row, shares, file, ctx)
     if table == "memberships" and "member_kind" not in df.columns:
         df["member_kind"] = "enterprise"
     if table == "memberships" and "position" not in df.columns:
@@ -426,6 +446,21 @@ def _counterparty(table: str, df: pd.DataFrame, rows: pd.Series, prefix: str, fi
             placeholder_seen, f"{prefix} is a placeholder (redacted or unnamed), not an entity")
         ctx.rejects.add(table, file, rows[missing], shown, original, reason, ROW_REJECTED)
         bad_row |= missing
+
+
+def _shares_over_whole(df: pd.DataFrame, rows: pd.Series, bad_row: pd.Series, raw: pd.Series, file: str,
+                       ctx: Context) -> None:
+    """Flag (value kept) the shares of an enterprise whose holders' shares in one file add up to
+    over 100%: one groupby; a holder on several rows (one per filing) counts once, its last share."""
+    held = df.loc[~bad_row & df["share_pct"].notna(), ["enterprise_id", "person_id", "share_pct"]]
+    total = held.drop_duplicates(["enterprise_id", "person_id"], keep="last").groupby("enterprise_id")["share_pct"].sum()
+    over = total[total > 100.005]  # shares rounded to two places may add up to 100.01
+    if over.empty:
+        return
+    hit = held["enterprise_id"].isin(over.index)
+    reason = ("the shares of this enterprise in the file add up to "
+              + held.loc[hit, "enterprise_id"].map(over.round(2).astype(str)) + "%, over 100% (kept)")
+    ctx.rejects.add("roles", file, rows[hit[hit].index], "share_pct", raw, reason, VALUE_KEPT)
 
 
 def _duplicates(table: str, df: pd.DataFrame, rows: pd.Series, file: str, ctx: Context) -> pd.DataFrame:

@@ -86,9 +86,12 @@ def test_a_trailing_minus_is_negative_and_a_comma_grouping_no_thousands_is_no_am
 
 
 def test_shares() -> None:
-    values, bad = to_percent(s("35", "35%", "0.35", "120", "x"))
-    assert values.tolist()[:3] == pytest.approx([35.0, 35.0, 35.0])
+    values, bad = to_percent(s("35", "35%", "0.35", "120", "x"))  # one column in percent: 0.35 is 0.35%
+    assert values.tolist()[:3] == pytest.approx([35.0, 35.0, 0.35])
     assert bad.tolist() == [False, False, False, True, True]
+    values, bad = to_percent(s("0.35", "1", "x"))  # every value within [0, 1]: fractions
+    assert values.tolist()[:2] == pytest.approx([35.0, 100.0])
+    assert bad.tolist() == [False, False, True]
 
 
 def test_uscc_check_character() -> None:

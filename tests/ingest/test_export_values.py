@@ -1,0 +1,84 @@
+"""Values as real exports write them: an Excel serial date in a CSV month column, share columns
+in percent or in fractions (decided per column of a file), and Excel-safe text (`="E0001"`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from graph.networkx_store import NetworkxStore
+from ingest.job import run_ingest
+from ingest.normalise import to_date, to_month, to_percent
+from tests.ingest.helpers import ENTERPRISES, rejects_of
+
+
+def s(*values: str) -> pd.Series:
+    return pd.Series(list(values), dtype="string")
+
+
+def test_a_five_digit_serial_is_an_excel_date_and_a_year_out_of_bounds_is_no_month() -> None:
+    values, bad = to_month(s("45741", "12341", "1234-05", "4574-01", "2024-03", "99999"))
+    assert values.tolist()[:2] == ["2025-03", "1933-10"]  # Excel's day 45741 is 2025-03-25
+    assert values.iloc[4] == "2024-03"
+    assert bad.tolist() == [False, False, True, True, False, False]  # 99999: 2173-10-14, inside the bounds
+    days, bad = to_date(s("45741", "2024-03-02", "1234-05-06"))
+    assert days.iloc[0] == pd.Timestamp(2025, 3, 25)
+    assert bad.tolist() == [False, False, True]
+
+
+def test_an_excel_serial_payroll_month_is_read_and_an_old_year_rejected_with_its_reason(
+        store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
+    bundle = make_bundle({"enterprises.csv": ENTERPRISES,
+                          "persons.csv": "person_id,name\nP1,张三\nP2,李四\n",
+                          "payroll.csv": "代发单位编号,员工编号,代发月份,代发金额\nE0003,P1,45741,5000\n"
+                                         "E0003,P2,1234-01,5000\n"})
+    summary = run_ingest(store, bundle)  # derive edges used to fail on the month 4574-01
+    assert store.read("payroll")["month"].tolist() == ["2025-03"]
+    rejects = rejects_of(summary.report_dir)
+    assert rejects[["row", "column", "value"]].values.tolist() == [["3", "month", "1234-01"]]
+    assert "outside 1900–2200" in rejects["reason"].iloc[0]
+
+
+def test_a_share_column_with_a_value_above_one_is_in_percent() -> None:
+    values, bad = to_percent(s("60", "39.5", "0.5", "1"))
+    assert values.tolist() == pytest.approx([60.0, 39.5, 0.5, 1.0])
+    values, _ = to_percent(s("0.5", "30%"))  # a % anywhere: the column is in percent
+    assert values.tolist() == pytest.approx([0.5, 30.0])
+    values, bad = to_percent(s("0.6", "0.395", "0.005", "1", None))  # every value within [0, 1]: fractions
+    assert values.tolist()[:4] == pytest.approx([60.0, 39.5, 0.5, 100.0])
+    assert not bad.any()
+
+
+def test_shares_of_one_file_share_one_scale_and_a_total_over_100_is_flagged(
+        store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
+    bundle = make_bundle({"enterprises.csv": ENTERPRISES,
+                          "persons.csv": "person_id,name\nP1,张三\nP2,李四\nP3,王五\n",
+                          "roles.csv": "人员编号,企业编号,职务,持股比例\nP1,E0001,股东,60\nP2,E0001,股东,39.5\n"
+                                       "P3,E0001,股东,0.5\nP1,E0003,股东,1\nP2,E0002,股东,70\nP3,E0002,股东,40\n"})
+    summary = run_ingest(store, bundle)
+    roles = store.read("roles").set_index(["person_id", "enterprise_id"])["share_pct"]
+    assert roles[("P3", "E0001")] == pytest.approx(0.5)  # not 50: 60 in the same column says percent
+    assert roles[("P1", "E0003")] == pytest.approx(1.0)
+    rejects = rejects_of(summary.report_dir)
+    flagged = rejects[rejects["reason"].str.contains("add up to")]
+    assert sorted(flagged["row"].tolist()) == ["6", "7"] and set(flagged["action"]) == {"value kept"}
+    assert summary.rejected == 0
+
+
+def test_excel_safe_text_is_unwrapped_in_every_column(store: NetworkxStore,
+                                                      make_bundle: Callable[..., Path]) -> None:
+    bundle = make_bundle({"enterprises.csv": ENTERPRISES,
+                          "payments.csv": 'payer_id,payee_name,amount,paid_on\n'
+                                          '="E0001",="宁波明达模具有限公司",="1000.00",="2024-03-02"\n'
+                                          '"=""E0003""","=""惠民连锁超市有限公司""","=""2,000""","=""2024-03-05"""\n'})
+    summary = run_ingest(store, bundle)
+    assert summary.rejected == 0 and summary.warnings == 0  # no formula flagged: the wrapping is gone
+    payments = store.read("payments").sort_values("amount")
+    assert payments["amount"].tolist() == [1000.0, 2000.0]
+    assert payments["payer_id"].tolist() == ["E0001", "E0003"]
+    assert payments["paid_on"].dt.strftime("%Y-%m-%d").tolist() == ["2024-03-02", "2024-03-05"]
+    assert summary.excel_text == {"payments.csv": ["payer_id", "payee_name", "amount", "paid_on"]}
+    assert 'written as ="…" (Excel-safe text) in payments.csv' in summary.render()
