@@ -123,3 +123,21 @@ def test_a_lead_another_branch_works_shows_only_that_it_does(scoped) -> None:
     assert b02["owner"] is None and b02["leads"] and all(row["status"] == "other_branch" for row in b02["leads"])
     page = client.get(f"/viz/customer/{SUPPLIER}", headers=auth(tokens["cm2"])).text
     assert "其他支行跟进中" in page and "other_branch" not in page
+
+
+def test_the_retail_view_leaves_out_another_branchs_enterprise_but_keeps_the_client(scoped) -> None:
+    client, tokens, _ = scoped
+    r = client.get("/retail/view/M03", headers=auth(tokens["rm1"]))
+    assert r.status_code == 200, r.text
+    rows = [i for i in r.json()["items"] if i["person_id"] == "P3"]
+    own = next(i for i in rows if i["enterprise_id"] == "E1")
+    assert own["corporate_manager_id"] == "M01" and own["corporate_manager_name"] == "王经理"
+    other = [i for i in rows if i["enterprise_id"] != "E1"]
+    assert len(other) == 1 and other[0]["enterprise_restricted"] is True and other[0]["person_name"] == "欧阳娜娜"
+    assert {k: other[0][k] for k in ("enterprise_id", "enterprise_name", "enterprise_is_client",
+                                     "corporate_manager_id", "corporate_manager_name", "opportunity")} == dict.fromkeys(
+        ("enterprise_id", "enterprise_name", "enterprise_is_client", "corporate_manager_id", "corporate_manager_name",
+         "opportunity"))
+    for leaked in ("E2", "城西贸易", "M02", "赵经理"):
+        assert leaked not in r.text, leaked
+    assert own["enterprise_restricted"] is False
