@@ -38,28 +38,33 @@ __all__ = ["Scope", "Hidden", "hidden_note"]
 
 @dataclass
 class Hidden:
-    """What a scoped answer left out: nodes, edges (links) and whole paths."""
+    """What a scoped answer left out: nodes, edges (links), whole paths and records (another
+    branch's lead work: dispositions and notes)."""
 
     nodes: int = 0
     edges: int = 0
     paths: int = 0
+    records: int = 0
 
     def add(self, other: Hidden) -> None:
         self.nodes += other.nodes
         self.edges += other.edges
         self.paths += other.paths
+        self.records += other.records
 
 
 def hidden_note(hidden: Hidden, lang: str) -> str | None:
     """"12 links outside your scope" (zh: 12 条关系不在您的权限范围内), None when nothing was hidden."""
-    if not hidden.edges and not hidden.nodes and not hidden.paths:
+    if not hidden.edges and not hidden.nodes and not hidden.paths and not hidden.records:
         return None
     if lang == "zh":
         parts = [f"{hidden.edges} 条关系"] if hidden.edges else []
         parts += [f"{hidden.paths} 条路径"] if hidden.paths else []
+        parts += [f"{hidden.records} 条记录"] if hidden.records else []
         return "、".join(parts or [f"{hidden.nodes} 个主体"]) + "不在您的权限范围内"
     parts = [f"{hidden.edges} link{'s' * (hidden.edges != 1)}"] if hidden.edges else []
     parts += [f"{hidden.paths} path{'s' * (hidden.paths != 1)}"] if hidden.paths else []
+    parts += [f"{hidden.records} record{'s' * (hidden.records != 1)}"] if hidden.records else []
     return " and ".join(parts or [f"{hidden.nodes} entities"]) + " outside your scope"
 
 

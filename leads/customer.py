@@ -1,12 +1,17 @@
 """The customer 360 view (客户全息视图): everything the bank knows about one client or prospect.
 
 `customer_360` returns plain data, unmasked; the API masks and scopes it by role
-(`api.routers.rhythm`), the CLI prints it for the local operator.
+(`api.routers.rhythm`), the CLI prints it for the local operator. One part of the scope is
+applied here, because only here are all of the entity's links at hand: given `visible` (the
+viewer's branch scope), each relation lists and sums only the links whose other end is in scope
+and counts the rest (`hidden`), and the managers and money shown are the in-scope ones. The
+lead work carries the branch it belongs to (the owner's, each disposition's owner's, each note's
+writer's) for the API to judge.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -69,15 +74,30 @@ def _mine(edges: pd.DataFrame, eid: str) -> pd.DataFrame:
     return mine.sort_values(["kind", "amount"], ascending=[True, False])
 
 
+def _in_scope(store: GraphStore, mine: pd.DataFrame, visible: Callable[[Any], bool]) -> np.ndarray:
+    """Which of the entity's links have their other end in the viewer's scope (`visible` of its
+    branch; an end the store does not hold has no branch: shared)."""
+    others = mine["other_id"].astype(str)
+    found = store.nodes(others.unique().tolist())
+    seen = {o: visible(jsonable((found.get(o) or {}).get("branch_id"))) for o in others.unique()}
+    return np.array([seen[o] for o in others], dtype=bool)
+
+
 def _shown_others(mine: pd.DataFrame) -> list[str]:
     """The other ends listed under each kind and direction (the first MAX_PER_KIND of each)."""
     return mine.groupby(["kind", "direction"], sort=False).head(MAX_PER_KIND)["other_id"].astype(str).tolist()
 
 
-def _relations(mine: pd.DataFrame, names: pd.DataFrame) -> list[dict[str, Any]]:
-    groups = mine.groupby(["kind", "direction"], sort=True)
+def _relations(mine: pd.DataFrame, names: pd.DataFrame, hidden: pd.DataFrame) -> list[dict[str, Any]]:
+    """Each kind and direction: its links in scope (`mine`: count, amount, window, the first items)
+    and how many were left out (`hidden`: a count only, never their amounts, names or dates)."""
+    left_out: dict[tuple[str, str], int] = {}
+    for k in zip(hidden["kind"].astype(str), hidden["direction"].astype(str), strict=True):
+        left_out[k] = left_out.get(k, 0) + 1
+    groups = {(str(k), str(d)): g for (k, d), g in mine.groupby(["kind", "direction"], sort=False)}
     out = []
-    for (kind, direction), group in groups:
+    for kind, direction in sorted({*groups, *left_out}):
+        group = groups.get((kind, direction), mine.iloc[0:0])
         shown = group.head(MAX_PER_KIND)
         other = names.reindex(shown["other_id"].astype(str))
         items = []
@@ -89,12 +109,14 @@ def _relations(mine: pd.DataFrame, names: pd.DataFrame) -> list[dict[str, Any]]:
         amount = pd.to_numeric(group["amount"], errors="coerce")
         out.append({"kind": str(kind), "direction": str(direction), "count": int(len(group)),
                     "amount": round(float(amount.sum()), 2), "first_on": jsonable(group["first_on"].min()),
-                    "last_on": jsonable(group["last_on"].max()), "items": items})
+                    "last_on": jsonable(group["last_on"].max()), "items": items,
+                    "hidden": int(left_out.get((kind, direction), 0))})
     return out
 
 
-def _money(store: GraphStore, edges: pd.DataFrame, eid: str) -> dict[str, Any]:
-    pays = edges[(edges["src"] == eid) & (edges["kind"] == "PAYS")]
+def _money(store: GraphStore, mine: pd.DataFrame, eid: str) -> dict[str, Any]:
+    """What it paid out (to the payees in scope), the part paid to other banks, and by bank."""
+    pays = mine[(mine["direction"] == "out") & (mine["kind"] == "PAYS")]
     total = float(pd.to_numeric(pays["amount"], errors="coerce").sum())
     other = float(pd.to_numeric(pays["other_bank_amount"], errors="coerce").sum())
     banks = money_went(store, [eid])
@@ -102,6 +124,13 @@ def _money(store: GraphStore, edges: pd.DataFrame, eid: str) -> dict[str, Any]:
             "other_bank_share": round(other / total, 4) if total else None,
             "banks": [{"bank": str(b), "amount": round(float(a), 2), "share": float(s)}
                       for b, a, s in zip(banks["bank"], banks["amount"], banks["share"], strict=True)]}
+
+
+def _manager_branches(store: GraphStore) -> dict[str, str]:
+    """Manager id -> branch id, "" for a manager of no branch (staff: a small table); a manager
+    the table does not hold is not in it (its branch is unknown: None where it is asked)."""
+    found = store.read("managers", ["id", "branch_id"])
+    return {str(i): jsonable(b) or "" for i, b in zip(found["id"], found["branch_id"], strict=True)}
 
 
 def _prospect_rows(rows: pd.DataFrame, lang: str, names: pd.DataFrame,
@@ -116,12 +145,15 @@ def _prospect_rows(rows: pd.DataFrame, lang: str, names: pd.DataFrame,
 
 
 def customer_360(store: GraphStore, entity_id: str, settings: ScoringSettings | None = None,
-                 person: PersonMask | None = None, legacy: LegacyGuard | None = None) -> dict[str, Any]:
+                 person: PersonMask | None = None, legacy: LegacyGuard | None = None,
+                 visible: Callable[[Any], bool] | None = None) -> dict[str, Any]:
     """Who it is, products, managers, relations, money, prospects, leads, alerts, timeline, service.
 
     `person` masks persons' fields inside reasons and alerts as they are rendered (the API's
     `Viewer.person_name`) and `legacy` judges sentences stored written out (`Viewer.text`), as
-    on /leads and /alerts; everything else is plain data the API masks afterwards."""
+    on /leads and /alerts; `visible` says whether a branch is in the viewer's scope
+    (`Viewer.in_scope`; None: every branch) for the relations, managers and money; everything
+    else is plain data the API masks afterwards."""
     settings = settings or get_settings().scoring
     lang = settings.lang
     conf = load_rhythm(settings)
@@ -134,6 +166,10 @@ def customer_360(store: GraphStore, entity_id: str, settings: ScoringSettings | 
     shown = entity_prospects(store, entity_id, MAX_PER_KIND * 2)
     (about, _), (leads_to, leads_total), (through, through_total) = (shown[p] for p in ("about", "leads_to", "through"))
     mine = _mine(edges, entity_id)
+    hidden = mine.iloc[0:0]
+    if visible is not None and len(mine):
+        keep = _in_scope(store, mine, visible)
+        mine, hidden = mine[keep], mine[~keep]
     # every entity named on the page, found in one search of the node index
     names = _names(store, [*managers, *_shown_others(mine),
                            *(str(i) for rows in (about, leads_to, through) for i in rows["prospect_id"])])
@@ -141,17 +177,22 @@ def customer_360(store: GraphStore, entity_id: str, settings: ScoringSettings | 
     tracked = _read(store)
     tracked = tracked[tracked["scope_id"] == entity_id][TRACK_COLUMNS].sort_values(["metric", "version"])
     history = [{k: v for k, v in h.items() if k != "evidence"} for h in ledger(store).history(entity_id)]
+    branch_of = _manager_branches(store)
+    for row in history:  # the branch whose work it is: its owner's ("" none, None unknown)
+        row["owner_branch"] = branch_of.get(str(row.get("owner")))
     notes = NoteBook(store.state_dir).notes(entity_id)
     for note in notes:
         note["offers"] = offers_for(conf, note["tags"], lang)
+    shown_managers = [{"id": m, "name": jsonable(names["name"].get(m)), "branch_id": jsonable(names["branch_id"].get(m))}
+                      for m in sorted(managers)]
     return {
         "entity": {k: jsonable(v) for k, v in node.items()},
         "products": _products(node, edges, lang),
-        "managers": [{"id": m, "name": jsonable(names["name"].get(m)), "branch_id": jsonable(names["branch_id"].get(m))}
-                     for m in sorted(managers)],
+        "managers": [m for m in shown_managers if visible is None or visible(m["branch_id"])],
         "owner": None if claim is None else claim.owner,
-        "relations": _relations(mine, names),
-        "money": _money(store, edges, entity_id),
+        "owner_branch": None if claim is None else branch_of.get(claim.owner),
+        "relations": _relations(mine, names, hidden),
+        "money": _money(store, mine, entity_id),
         "leads_to": {"total": leads_total, "items": _prospect_rows(leads_to, lang, names, person, legacy)},
         "reached_through": {"total": through_total, "items": _prospect_rows(through, lang, names, person, legacy)},
         "leads": [{**row, "status": "new" if claim is None else claim.status}

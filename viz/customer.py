@@ -1,5 +1,6 @@
 """The customer 360 page (`/viz/customer/{id}`): the API's 360 view, already masked, as one page
-with line charts of what is tracked about it across ingests."""
+with line charts of what is tracked about it across ingests. What the viewer's scope left out is
+shown as the API counted it, in words (`hidden_note`: "1 条关系不在您的权限范围内")."""
 
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ STATUS_WORDS = {
     "new": ("新线索", "new"), "open": ("跟进中", "open"), "contacted": ("已联系", "contacted"),
     "meeting": ("已约见", "meeting"), "won": ("已成交", "won"), "lost": ("未成功", "lost"),
     "not_interested": ("无意向", "not interested"), "do_not_contact": ("勿扰", "do not contact"),
+    "other_branch": ("其他支行跟进中", "worked by another branch"),  # its status is that branch's
 }
 
 

@@ -82,7 +82,7 @@ def landing_charts(store: GraphStore, families: list[str], lang: Lang, branch: s
     caption = "评分分布" if lang == "zh" else "Score distribution"
     charts.append((caption, histogram(series, {f: text(f, lang) for f in families}, caption)))
     if payroll and "retail_linkage" in families:
-        rows = retention_by_employer(store)[:8]
+        rows = retention_by_employer(store, branch)[:8]  # another branch's employers are not named
         caption = "代发单位留存率" if lang == "zh" else "Payroll retention by employer"
         charts.append((caption, bar_chart([(name, rate * 100, "#8e24aa") for _, name, rate, _ in rows], caption,
                                           fmt="{:.1f}%")))

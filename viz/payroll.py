@@ -33,8 +33,9 @@ def band_label(low: float, high: float) -> str:
     return f"{low / 10_000:g}–{format_amount(high, style='round')}"
 
 
-def retention_by_employer(store: GraphStore) -> list[tuple[str, str, float, int]]:
-    """(employer id, name, retention, staff) per payroll employer, biggest staff first.
+def retention_by_employer(store: GraphStore, branch: str | None = None) -> list[tuple[str, str, float, int]]:
+    """(employer id, name, retention, staff) per payroll employer, biggest staff first; of `branch`'s
+    employers and those of no branch when given (the scope `/retail/employers` applies).
 
     Retention is the retail-linkage family's (`scoring.retail_linkage.employer_summaries`:
     staff's financial assets over a year's payroll).
@@ -42,6 +43,8 @@ def retention_by_employer(store: GraphStore) -> list[tuple[str, str, float, int]
     from scoring.retail_linkage import employer_summaries
 
     df = employer_summaries(store)  # kept per version (`GraphStore.remembered`)
+    if branch is not None:  # an employer of no known branch (None, NaN, "") is shared
+        df = df[df["branch_id"].isna() | (df["branch_id"] == "") | (df["branch_id"] == branch)]
     rows = [(str(r["employer_id"]), str(r["name"] or r["employer_id"]), float(r["retention_rate"] or 0.0),
             int(r["staff"])) for r in df.to_dict("records")]  # one per employer
     return sorted(rows, key=lambda r: (-r[3], r[0]))

@@ -5,17 +5,36 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
+import pandas as pd
 from fastapi import APIRouter, Path, Query
 
 from api.deps import AuditDep, SettingsDep, StoreDep, ViewerDep
 from api.errors import ERROR_RESPONSES
-from api.masking import mask_name, person_branches
+from api.masking import Viewer, mask_name, person_branches
 from graph.errors import Forbidden, NotFound
+from graph.store import GraphStore
 from graph.vocabulary import jsonable
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/retail", tags=["retail"], responses=ERROR_RESPONSES)
+
+
+# A retail client's row names an enterprise: these fields are left empty when it is another branch's.
+_ENTERPRISE_FIELDS = ("enterprise_id", "enterprise_name", "enterprise_is_client", "corporate_manager_id",
+                      "corporate_manager_name", "opportunity")
+
+
+def _enterprises_in_scope(viewer: Viewer, store: GraphStore, rows: list[dict[str, Any]],
+                          managers: pd.DataFrame) -> dict[str, bool]:
+    """The rows' enterprises in the viewer's scope (one the store does not hold has no branch: shared),
+    each with whether its corporate manager is in scope too: every node a request touches is
+    scoped, not only the manager asked for."""
+    corporate = {str(r["enterprise_id"]): r["corporate_manager_id"] for r in rows}
+    found = store.nodes(corporate)
+    staff = {str(i): jsonable(b) for i, b in zip(managers["id"], managers["branch_id"], strict=True)}
+    return {eid: corp is None or viewer.in_scope(staff.get(str(corp)))
+            for eid, corp in corporate.items() if viewer.in_scope((found.get(eid) or {}).get("branch_id"))}
 
 
 @router.get("/view/{manager_id}")
@@ -36,6 +55,7 @@ def manager_view(manager_id: Annotated[str, Path(min_length=1, max_length=64)], 
     viewer.require_scope({"id": manager_id, "branch_id": None if branch is None or branch != branch else branch})
     rows = retail_manager_view(store, manager_id)
     branches = person_branches(store)
+    enterprises = _enterprises_in_scope(viewer, store, rows, managers)
     shown = []
     for row in rows:
         row = {k: jsonable(v) for k, v in row.items()}
@@ -43,6 +63,12 @@ def manager_view(manager_id: Annotated[str, Path(min_length=1, max_length=64)], 
             continue
         if not viewer.sees_person_id(str(row["person_id"])):  # who the person is, not the manager's branch
             row.update(person_name=mask_name(row["person_name"]), aum=None, masked=True)
+        # an enterprise or corporate manager of another branch is left out of the row (field by field)
+        row["enterprise_restricted"] = str(row["enterprise_id"]) not in enterprises
+        if row["enterprise_restricted"]:  # the client's role stays; whose enterprise it is does not
+            row.update(dict.fromkeys(_ENTERPRISE_FIELDS))
+        elif not enterprises[str(row["enterprise_id"])]:  # its corporate manager is another branch's
+            row.update(corporate_manager_id=None, corporate_manager_name=None)
         shown.append(row)
     if shown:
         audit.record(viewer.user, "retail_view", ids=sorted({r["person_id"] for r in shown}), rows=len(shown))

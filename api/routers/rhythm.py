@@ -1,6 +1,9 @@
 """The working rhythm: contact plan, customer 360, tracking, chain and market campaigns, branch outflow.
 
-Every route masks and scopes through the one `api.masking.Viewer`, like the lead board.
+Every route masks and scopes through the one `api.masking.Viewer`, like the lead board. The
+customer 360 view is built within the viewer's branch scope (`view_360`): a relation's totals are
+over the links in scope, and another branch's links and lead work (owner, dispositions, notes) are
+counted, never shown.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from pydantic import BaseModel, Field
 from api.deps import AuditDep, CurrentUser, SettingsDep, StoreDep, ViewerDep
 from api.errors import ERROR_RESPONSES, status_for
 from api.masking import Viewer
+from api.scope import Hidden, hidden_note
 from graph.errors import AppError, Forbidden, NotFound
 
-__all__ = ["router", "mask_360"]
+__all__ = ["router", "mask_360", "view_360", "OTHER_BRANCH"]
 
 router = APIRouter(tags=["rhythm"], responses=ERROR_RESPONSES)
 EntityId = Annotated[str, Path(min_length=1, max_length=200, description="entity id")]
@@ -108,20 +112,49 @@ def _visible_prospects(viewer: Viewer, block: list[dict[str, Any]]) -> list[dict
 
 _NAMED = frozenset({"name", "other_name"})  # fields masked by person in the 360 view
 _RENDERED_BLOCKS = ("leads_to", "reached_through", "leads", "alerts")  # rows rendered per viewer
+OTHER_BRANCH = "other_branch"  # a lead's status where another branch works it (its status is that branch's)
 
 
-def mask_360(viewer: Viewer, view: dict[str, Any]) -> dict[str, Any]:
-    """The 360 view as `viewer` may see it: the entity masked, out-of-scope parties left out,
-    persons' names and personal amounts hidden, masked names scrubbed from every text."""
-    node = view["entity"]
-    viewer.require_scope(node)
-    sees = node.get("kind") != "Person" or viewer.sees_person(node)
-    out = dict(view, entity=viewer.node(node))
-    relations = []
-    for rel in view["relations"]:
-        items = []
+def _writers(viewer: Viewer) -> dict[str, str]:
+    """Token name -> branch ("" none): whose lead work it is where the ledger kept no branch."""
+    from api.auth import list_tokens
+
+    return {str(t.get("name")): str(t.get("branch") or "") for t in list_tokens(viewer.store)}
+
+
+def _lead_work(viewer: Viewer, view: dict[str, Any]) -> tuple[bool, list[dict[str, Any]], list[dict[str, Any]]]:
+    """Whether the viewer sees the lead's owner, and the dispositions and notes it sees: lead work
+    belongs to a branch (the owner's, each disposition's owner's, each note's writer's; "" none);
+    where that branch is unknown (None: a note kept before notes had one, an owner no longer
+    among the managers) its writer's token says, and work of no known writer is left out."""
+    service = view["service"]
+    if viewer.user.branch is None:
+        return True, service["dispositions"], service["notes"]
+    writers: dict[str, str] | None = None
+
+    def sees(branch: Any, by: Any) -> bool:
+        nonlocal writers
+        if branch is None:
+            writers = _writers(viewer) if writers is None else writers
+            if str(by) not in writers:
+                return False
+            branch = writers[str(by)]
+        return viewer.in_scope(branch)
+
+    owner = view.get("owner") is None or sees(view.get("owner_branch"), None)
+    return (owner, [d for d in service["dispositions"] if sees(d.get("owner_branch"), d.get("recorded_by"))],
+            [n for n in service["notes"] if sees(n.get("branch_id"), n.get("recorded_by"))])
+
+
+def _relations(viewer: Viewer, relations: list[dict[str, Any]], sees: bool, lang: str) -> list[dict[str, Any]]:
+    """Each relation's items as the viewer may see them, its totals over those (`customer_360`
+    computed them over the links in scope), and the count of links left out, in words."""
+    out = []
+    for rel in relations:
+        items, hidden = [], int(rel.get("hidden") or 0)
         for item in rel["items"]:
             if not viewer.in_scope(item["other_branch"]):
+                hidden += 1
                 continue
             if item["other_kind"] == "Person" and not viewer.sees_person(
                     {"kind": "Person", "branch_id": item["other_branch"]}):
@@ -130,17 +163,38 @@ def mask_360(viewer: Viewer, view: dict[str, Any]) -> dict[str, Any]:
             if not sees:  # a masked person's pay, payments and shares stay hidden
                 item = {**item, "amount": None, "other_bank_amount": None, "share_pct": None}
             items.append(item)
-        relations.append({**rel, "items": items, "amount": rel["amount"] if sees else None})
-    out["relations"] = relations
+        rel = {**rel, "items": items, "amount": rel["amount"] if sees else None, "hidden": hidden,
+               "hidden_note": hidden_note(Hidden(edges=hidden), lang)}
+        if hidden > int(rel.get("hidden") or 0):  # built without this viewer's scope: no totals at all
+            rel.update(count=len(items), amount=None, first_on=None, last_on=None)
+        out.append(rel)
+    return out
+
+
+def mask_360(viewer: Viewer, view: dict[str, Any], lang: str = "zh") -> dict[str, Any]:
+    """The 360 view as `viewer` may see it: the entity masked, out-of-scope parties, links and lead
+    work left out (counted, in `lang`), persons' names and personal amounts hidden, masked names
+    scrubbed from every text. `view` is `customer_360` built with this viewer's scope (`view_360`)."""
+    node = view["entity"]
+    viewer.require_scope(node)
+    sees = node.get("kind") != "Person" or viewer.sees_person(node)
+    out = dict(view, entity=viewer.node(node))
+    out["relations"] = _relations(viewer, view["relations"], sees, lang)
     for key in ("leads_to", "reached_through"):
         items = _visible_prospects(viewer, view[key]["items"])
         out[key] = {"total": view[key]["total"], "items": items}
     out["leads"] = _visible_prospects(viewer, view["leads"])
     out["alerts"] = [a for a in view["alerts"] if viewer.sees_alert(a)]  # the /alerts rule
+    owner, dispositions, notes = _lead_work(viewer, view)
+    if not owner:  # another branch works it: who and how far is that branch's
+        out.update(owner=None, owner_branch=None)
+        out["leads"] = [{**row, "status": OTHER_BRANCH} for row in out["leads"]]
+    hidden = len(view["service"]["dispositions"]) - len(dispositions) + len(view["service"]["notes"]) - len(notes)
     if not sees:  # a masked person: no money, no notes (they are personal), statuses only
         out["money"] = None
-        out["service"] = {"dispositions": [{k: d[k] for k in ("status", "recorded_at")}
-                                           for d in view["service"]["dispositions"]], "notes": []}
+        dispositions, notes = [{k: d[k] for k in ("status", "recorded_at")} for d in dispositions], []
+    out["service"] = {"dispositions": dispositions, "notes": notes, "hidden": hidden,
+                      "hidden_note": hidden_note(Hidden(records=hidden), lang)}
     # names were masked by who the person is (above, `Viewer.node`, `_person_name`) and reasons and
     # alert texts rendered for this viewer (persons' fields masked, legacy sentences guarded):
     # guarding them again by name would withhold a person the viewer sees whenever a masked person
@@ -151,13 +205,19 @@ def mask_360(viewer: Viewer, view: dict[str, Any]) -> dict[str, Any]:
     return masked  # type: ignore[no-any-return]
 
 
-@router.get("/entities/{entity_id:node}/360")
-def customer_360(entity_id: EntityId, viewer: ViewerDep, store: StoreDep, audit: AuditDep) -> dict[str, Any]:
-    """The customer 360 view: products, managers, relations, money, prospects, leads, alerts, timeline, service."""
+def view_360(viewer: Viewer, entity_id: str, lang: str) -> dict[str, Any]:
+    """The customer 360 view of `entity_id` built within the viewer's scope and masked for it."""
     from leads.customer import customer_360 as build
 
-    viewer.require_scope(store.require_node(entity_id))
-    out = mask_360(viewer, build(store, entity_id, person=viewer.person_name, legacy=viewer.text))
+    viewer.require_scope(viewer.store.require_node(entity_id))
+    view = build(viewer.store, entity_id, person=viewer.person_name, legacy=viewer.text, visible=viewer.in_scope)
+    return mask_360(viewer, view, lang)
+
+
+@router.get("/entities/{entity_id:node}/360")
+def customer_360(entity_id: EntityId, viewer: ViewerDep, audit: AuditDep, settings: SettingsDep) -> dict[str, Any]:
+    """The customer 360 view: products, managers, relations, money, prospects, leads, alerts, timeline, service."""
+    out = view_360(viewer, entity_id, settings.lang)
     if out["entity"].get("kind") == "Person":
         audit.record(viewer.user, "view_360", ids=[entity_id], masked=out["entity"].get("masked"))
     return out
@@ -178,7 +238,7 @@ def add_note(entity_id: EntityId, body: NoteIn, user: CurrentUser, viewer: Viewe
         raise Forbidden(f"the {user.role} role cannot keep notes about this person")
     settings = get_settings().scoring
     conf = load_rhythm(settings)
-    note = keep(store, conf, entity_id, body.text, body.tags, by=user.name)
+    note = keep(store, conf, entity_id, body.text, body.tags, by=user.name, branch=user.branch)
     return {"ok": True, **note, "offers": offers_for(conf, note["tags"], settings.lang)}
 
 
@@ -274,7 +334,6 @@ def customer_page(entity_id: EntityId, request: Request, store: StoreDep, settin
                   ) -> Response:
     """The customer 360 page: the masked 360 view with line charts of what is tracked about it."""
     from api.routers import pages
-    from leads.customer import customer_360 as build
     from viz.customer import render_customer
 
     lang = lang or settings.lang
@@ -282,8 +341,7 @@ def customer_page(entity_id: EntityId, request: Request, store: StoreDep, settin
         return pages._to_login(request, lang)
     viewer = Viewer(store, user)
     try:
-        viewer.require_scope(store.require_node(entity_id))
-        view = mask_360(viewer, build(store, entity_id, person=viewer.person_name, legacy=viewer.text))
+        view = view_360(viewer, entity_id, "en" if lang == "en" else "zh")
     except AppError as exc:
         return pages._error(request, status_for(exc), str(exc), lang)
     if view["entity"].get("kind") == "Person":

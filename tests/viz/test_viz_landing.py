@@ -37,3 +37,11 @@ def test_landing_escapes_names() -> None:
     assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<b>x</b>" not in html
     assert 'href="/viz/supply-chain/E1"' in html
+
+
+def test_the_retention_chart_names_only_the_viewers_branchs_employers(viz_store) -> None:
+    families, employer = ["retail_linkage"], viz_store.node(handmade.EMPLOYER)["name"]  # a B01 client
+    assert employer in str(dict(landing_charts(viz_store, families, "zh", branch="B01"))["代发单位留存率"])
+    assert employer in str(dict(landing_charts(viz_store, families, "zh"))["代发单位留存率"])
+    other = dict(landing_charts(viz_store, families, "zh", branch="B02"))
+    assert employer not in str(other.get("代发单位留存率", ""))
