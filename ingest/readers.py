@@ -5,7 +5,7 @@ of string dtype (so ids keep their leading zeros and nothing is guessed), the 1-
 number of each data row in the file (the header is row 1), and the rows the parser itself
 could not use (wrong number of fields, e.g. a truncated last line) so they can be reported.
 
-CSV is read by pyarrow's multi-threaded columnar reader (non-UTF-8 transcoded while streaming);
+CSV is read by pyarrow (its encoding found by `ingest.encoding`)'s multi-threaded columnar reader (non-UTF-8 transcoded while streaming);
 XLSX by calamine through pandas (100k rows: 1.7 s, where openpyxl took 12.5 s), every sheet of
 the table, merged cells filled down (`ingest.xlsx`). A file that cannot be read raises `InvalidData`.
 
@@ -37,6 +37,8 @@ from python_calamine import CalamineError
 from graph.errors import InvalidData
 from ingest.aliases import header_key, known_header
 from ingest.arrow_text import to_arrow
+from ingest.encoding import SAMPLE as _SAMPLE
+from ingest.encoding import detect_encoding, utf8_or_detected
 from ingest.normalise import scrub_pii
 from ingest.xlsx import BookSheet, book_sheets, fill_down
 
@@ -44,8 +46,6 @@ __all__ = [
     "RawTable", "BadRow", "read_file", "peek_headers", "joined_headers", "header_index", "detect_encoding", "sniff_delimiter", "SUFFIXES"]
 
 SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq")
-_SAMPLE = 1 << 16
-_CHUNK = 1 << 24
 _TRANSCODE_IN_MEMORY = 1 << 30  # larger non-UTF-8 files are transcoded while streaming
 _PREAMBLE_ROWS = 30  # a title above the headers: at most this many rows are looked at
 
@@ -79,60 +79,6 @@ class RawTable:
 
 def _text_dtype() -> Any:
     return pd.StringDtype("pyarrow")
-
-
-def detect_encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM), GB18030 (a superset of GBK) or cp1252.
-
-    The whole file is checked for UTF-8 in large chunks (cheap), because the first non-ASCII
-    byte of a Western export may sit deep in the file. Between GBK and cp1252 the byte
-    pattern decides: GBK's non-ASCII bytes come in pairs, cp1252's mostly alone. (charset-normalizer,
-    even limited to these two, took Bradford's 2019-02 payments file, cp1252, for GB18030: this
-    rule reads every real and fixture file right, so the product does without it.)
-    """
-    with open(path, "rb") as fh:
-        head = fh.read(4)
-        if head.startswith(b"\xef\xbb\xbf"):
-            return "utf-8-sig"
-        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-            return "utf-16"
-        fh.seek(0)
-        carry = b""
-        while True:
-            chunk = fh.read(_CHUNK)
-            if not chunk:
-                return "utf-8"
-            data = carry + chunk
-            try:
-                data.decode("utf-8")
-                carry = b""
-            except UnicodeDecodeError as exc:
-                if exc.start >= len(data) - 3 and len(chunk) == _CHUNK:
-                    carry = data[exc.start:]  # a character cut by the chunk boundary
-                    continue
-                return _gbk_or_cp1252(data[max(0, exc.start - 4096): exc.start + _SAMPLE])
-
-
-def _gbk_or_cp1252(sample: bytes) -> str:
-    runs: list[int] = []
-    current = 0
-    for byte in sample:
-        if byte >= 0x80:
-            current += 1
-        elif current:
-            runs.append(current)
-            current = 0
-    if current:
-        runs.append(current)
-    odd = sum(1 for r in runs if r % 2)
-    try:
-        sample.decode("gb18030")
-        decodes = True
-    except UnicodeDecodeError as exc:
-        decodes = exc.start >= len(sample) - 4  # only the cut at the end of the sample failed
-    if decodes and runs and odd / len(runs) < 0.2:
-        return "gb18030"
-    return "cp1252"
 
 
 def sniff_delimiter(sample: str) -> str:
@@ -249,19 +195,6 @@ def peek_headers(path: Path) -> list[list[str]]:
     return [[name for name in _layout(rows, ())[3] if name] for rows in sheets]
 
 
-def _utf8_or_detected(path: Path, sample: bytes) -> tuple[str, bool]:
-    """The encoding to read with, and whether it is only presumed: a file without a BOM whose
-    first 64 KiB are UTF-8 is read as UTF-8 straight away, and Arrow's reader, which checks
-    every value, finds a non-UTF-8 byte anywhere later (then `detect_encoding` decides)."""
-    if sample.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
-        return detect_encoding(path), False
-    try:
-        codecs.getincrementaldecoder("utf-8")(errors="strict").decode(sample, final=False)
-    except UnicodeDecodeError:
-        return detect_encoding(path), False
-    return "utf-8", True
-
-
 def header_index(rows: list[list[str]], headers: tuple[str, ...] = ()) -> int:
     """Which of a file's first rows holds its headers: the first, unless it names no known column
     (`ingest.aliases.known_header`, or one of `headers`) and a row below it names two (or all of
@@ -343,7 +276,7 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None, headers: 
         raise InvalidData(f"{path.name}: looks like a binary file, not CSV text")
     presumed = False
     if encoding is None:
-        encoding, presumed = _utf8_or_detected(path, sample)
+        encoding, presumed = utf8_or_detected(path, sample)
     try:
         return _parse_csv(path, sample, encoding.lower(), delimiter, headers)
     except (_NotUtf8, InvalidData) as exc:
