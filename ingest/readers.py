@@ -5,7 +5,8 @@ of string dtype (so ids keep their leading zeros and nothing is guessed), the 1-
 number of each data row in the file (the header is row 1), and the rows the parser itself
 could not use (wrong number of fields, e.g. a truncated last line) so they can be reported.
 
-CSV is read by pyarrow (its encoding found by `ingest.encoding`)'s multi-threaded columnar reader (non-UTF-8 transcoded while streaming);
+CSV is read by pyarrow's multi-threaded columnar reader (the encoding found by `ingest.encoding`;
+non-UTF-8 transcoded while streaming);
 XLSX by calamine through pandas (100k rows: 1.7 s, where openpyxl took 12.5 s), every sheet of
 the table, merged cells filled down (`ingest.xlsx`). A file that cannot be read raises `InvalidData`.
 
@@ -38,7 +39,7 @@ from graph.errors import InvalidData
 from ingest.aliases import header_key, known_header
 from ingest.arrow_text import to_arrow
 from ingest.encoding import SAMPLE as _SAMPLE
-from ingest.encoding import detect_encoding, utf8_or_detected
+from ingest.encoding import detect_encoding, not_valid_text, utf8_or_detected
 from ingest.normalise import scrub_pii
 from ingest.xlsx import BookSheet, book_sheets, fill_down
 
@@ -274,20 +275,19 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None, headers: 
         raise InvalidData(f"{path.name}: the file is empty")
     if b"\x00" in sample[:8192] and not sample.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InvalidData(f"{path.name}: looks like a binary file, not CSV text")
-    presumed = False
+    presumed, declared = False, encoding is not None
     if encoding is None:
         encoding, presumed = utf8_or_detected(path, sample)
     try:
-        return _parse_csv(path, sample, encoding.lower(), delimiter, headers)
+        return _parse_csv(path, sample, encoding.lower(), delimiter, headers, declared)
     except (_NotUtf8, InvalidData) as exc:
         # a presumed UTF-8 file that fails (a non-UTF-8 value, or a skipped row pyarrow could not
         # decode for the report, which it then calls a parse error) is checked whole and read again
         found = detect_encoding(path) if presumed else encoding
         if found != encoding:
-            return _parse_csv(path, sample, found, delimiter, headers)
+            return _parse_csv(path, sample, found, delimiter, headers, declared)
         if isinstance(exc, _NotUtf8):
-            raise InvalidData(f"{path.name}: not valid {encoding} text"
-                              + ("" if presumed else "; remove `encoding` from the mapping to detect it")) from None
+            raise not_valid_text(path, encoding, None, declared) from None
         raise
 
 
@@ -295,15 +295,15 @@ class _NotUtf8(ValueError):
     """Arrow's reader met bytes that are not UTF-8."""
 
 
-def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str | None, headers: tuple[str, ...]) -> RawTable:
+def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str | None, headers: tuple[str, ...],
+               declared: bool) -> RawTable:
     if enc in ("gbk", "gb2312"):
         enc = "gb18030"  # a superset: never fails on characters GBK lacks
     try:
         # incremental: a character cut in two at the end of the sample is left out, not an error
         text_sample = codecs.getincrementaldecoder(enc)(errors="strict").decode(sample, final=False)
     except UnicodeDecodeError as exc:
-        raise InvalidData(f"{path.name}: not valid {enc} text (byte {exc.start}); remove `encoding` "
-                          "from the mapping to detect it") from exc
+        raise not_valid_text(path, enc, exc.start, declared) from exc
     except LookupError as exc:
         raise InvalidData(f"{path.name}: unknown encoding {enc!r}") from exc
     delim = delimiter or sniff_delimiter(text_sample)
@@ -326,8 +326,7 @@ def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str | None, heade
         try:
             source = io.BytesIO(path.read_bytes().decode(enc).encode("utf-8"))
         except UnicodeDecodeError as exc:
-            raise InvalidData(f"{path.name}: not valid {enc} text (byte {exc.start}); remove `encoding` "
-                              "from the mapping to detect it") from exc
+            raise not_valid_text(path, enc, exc.start, declared) from exc
         arrow_enc = "utf8"
     parse_opts = pacsv.ParseOptions(delimiter=delim, invalid_row_handler=on_invalid, newlines_in_values=True)
     # large_string: the very layout pandas' Arrow strings use, so no column is copied to pandas
