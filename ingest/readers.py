@@ -1,4 +1,4 @@
-"""Readers: CSV (encoding detected, delimiter sniffed), XLSX and Parquet, all as text columns.
+"""Readers: CSV (encoding detected, delimiter sniffed), XLSX/XLS and Parquet, all as text columns.
 
 Every reader returns a `RawTable`: a DataFrame whose columns are the file's own headers, all
 of string dtype (so ids keep their leading zeros and nothing is guessed), the 1-based row
@@ -7,7 +7,7 @@ could not use (wrong number of fields, e.g. a truncated last line) so they can b
 
 CSV is read by pyarrow's multi-threaded columnar reader (the encoding found by `ingest.encoding`;
 non-UTF-8 transcoded while streaming);
-XLSX by calamine through pandas (100k rows: 1.7 s, where openpyxl took 12.5 s), every sheet of
+XLSX and XLS by calamine through pandas (100k rows: 1.7 s, where openpyxl took 12.5 s), every sheet of
 the table, merged cells filled down (`ingest.xlsx`). A file that cannot be read raises `InvalidData`.
 
 Exports often carry a title above the headers (对公客户清单, 导出时间：…): when the first row names
@@ -40,13 +40,13 @@ from ingest.aliases import header_key, known_header
 from ingest.arrow_text import to_arrow
 from ingest.encoding import SAMPLE as _SAMPLE
 from ingest.encoding import detect_encoding, not_valid_text, utf8_or_detected
+from ingest.formats import HTML_XLS, PARQUET, SUFFIXES, WORKBOOKS, is_html
 from ingest.normalise import scrub_pii
 from ingest.xlsx import BookSheet, book_sheets, fill_down
 
 __all__ = [
     "RawTable", "BadRow", "read_file", "peek_headers", "joined_headers", "header_index", "detect_encoding", "sniff_delimiter", "SUFFIXES"]
 
-SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq")
 _TRANSCODE_IN_MEMORY = 1 << 30  # larger non-UTF-8 files are transcoded while streaming
 _PREAMBLE_ROWS = 30  # a title above the headers: at most this many rows are looked at
 
@@ -95,17 +95,19 @@ def sniff_delimiter(sample: str) -> str:
 
 def read_file(path: Path, encoding: str | None = None, delimiter: str | None = None,
               sheet: str | int | None = None, headers: tuple[str, ...] = ()) -> RawTable:
-    """Read one CSV, XLSX or Parquet file as text columns (see the module docstring). `headers`:
+    """Read one CSV, XLSX/XLS or Parquet file as text columns (see the module docstring). `headers`:
     those a mapping names, which tell the header row as the built-in ones do."""
     path = Path(path)
     if not path.is_file():
         raise InvalidData(f"{path}: file not found")
     suffix = path.suffix.lower()
+    if suffix == ".xls" and is_html(path):
+        raise InvalidData(f"{path.name}: {HTML_XLS}")
     try:
-        if suffix in (".xlsx", ".xlsm"):
+        if suffix in WORKBOOKS:
             first, *others = [_without_page_rows(t) for t in _read_xlsx(path, sheet, headers)]
             return replace(first, sheets=others)
-        if suffix in (".parquet", ".pq"):
+        if suffix in PARQUET:
             return _read_parquet(path)
         return _without_page_rows(_read_csv(path, encoding, delimiter, headers))
     except InvalidData:
@@ -176,9 +178,9 @@ def peek_headers(path: Path) -> list[list[str]]:
     path = Path(path)
     suffix = path.suffix.lower()
     try:
-        if suffix in (".parquet", ".pq"):
+        if suffix in PARQUET:
             return [[str(n) for n in pq.read_schema(path).names]]
-        if suffix in (".xlsx", ".xlsm"):
+        if suffix in WORKBOOKS:
             book = pd.read_excel(path, sheet_name=None, header=None, nrows=_PREAMBLE_ROWS, dtype=str,
                                  engine="calamine", keep_default_na=False)
             sheets = [cells.to_numpy().tolist() for cells in book.values()]
@@ -391,7 +393,7 @@ def _read_xlsx(path: Path, sheet: str | int | None, headers: tuple[str, ...]) ->
         book = pd.read_excel(path, sheet_name=sheet if sheet is not None else None, dtype=str, header=None,
                              engine="calamine", keep_default_na=False)
     except (CalamineError, zipfile.BadZipFile, KeyError) as exc:
-        raise InvalidData(f"{path.name}: not a readable XLSX workbook ({exc})") from exc
+        raise InvalidData(f"{path.name}: not a readable {path.suffix[1:].upper()} workbook ({exc})") from exc
     except ValueError as exc:
         raise InvalidData(f"{path.name}: {exc}") from exc
     about = {sh.name: sh for sh in book_sheets(path)}  # in the workbook's order

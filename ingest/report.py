@@ -110,8 +110,11 @@ class Rejects:
         return sum(len(p) for p in self._parts)
 
 
-def unread_text(file: str, tables: list[str]) -> str:
-    """A bundle's file no table reads, and what it looks like ('流水.xlsx (… looks like payments …)')."""
+def unread_text(file: str, tables: list[str], reason: str | None = None) -> str:
+    """A bundle's file no table reads, and what it looks like ('流水.xlsx (… looks like payments …)'),
+    or why no reader takes it (`reason`)."""
+    if reason:
+        return f"{file} ({reason})"
     return (f"{file} (named after no table, not in the mapping"
             + (f"; it looks like {' or '.join(tables)}: name it {tables[0]}{Path(file).suffix}, put it in "
                f"{tables[0]}/, or map it)"
@@ -143,6 +146,7 @@ class IngestSummary:
     header_rows: dict[str, int] = field(default_factory=dict)  # file -> its headers' row, where not the first
     statements: dict[str, dict[str, int]] = field(default_factory=dict)  # file -> rows per direction, as statements
     unread_files: dict[str, list[str]] = field(default_factory=dict)  # file in the bundle no table reads -> tables it looks like
+    unread_reasons: dict[str, str] = field(default_factory=dict)  # a file of `unread_files` no reader takes -> why
     unread_more: int = 0  # data files not read beyond those listed in `unread_files`
     unread_sheets: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # 'book.xlsx[sheet]' not read -> (table read, tables it looks like)
     hidden_sheets: dict[str, tuple[str, bool]] = field(default_factory=dict)  # 'book.xlsx[sheet]' hidden, holding the table -> (table, read)
@@ -209,7 +213,7 @@ class IngestSummary:
             lines.append(f"  headers over rows {row}–{row + 1} of {file} joined: each name under a merged cell "
                          "follows the cell's ('对方信息/户名'; a mapping may name it so)")
         for file, tables in self.unread_files.items():
-            lines.append(f"  not read: {unread_text(file, tables)}")
+            lines.append(f"  not read: {unread_text(file, tables, self.unread_reasons.get(file))}")
         if self.unread_more:
             lines.append(f"  not read: {self.unread_more:,} more data files in the bundle's folders")
         for sheet, (table, tables) in self.unread_sheets.items():
