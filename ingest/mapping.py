@@ -161,12 +161,15 @@ def source_files(source: Source) -> list[Path]:
     return [path]
 
 
-def _canonical_file(folder: Path, table: str) -> Path | None:
-    for suffix in SUFFIXES:
-        candidate = folder / f"{table}{suffix}"
-        if candidate.is_file():
-            return candidate
-    return None
+def _table_files(entries: list[Path], table: str) -> list[Path]:
+    """A table's files among a bundle folder's `entries`: its file (`payments.csv`, or
+    `PAYMENTS.CSV` as a Windows export writes it; the first in `SUFFIXES`' order) and the files of
+    folders named after it (`payments/`, `Payments/`), in name order. Names match whatever their case."""
+    named = [p for p in entries if p.stem.lower() == table and _is_data(p)]
+    files = sorted(named, key=lambda p: SUFFIXES.index(p.suffix.lower()))[:1]
+    for folder in (p for p in entries if p.name.lower() == table and p.is_dir()):
+        files += sorted(p for p in folder.iterdir() if _is_data(p))
+    return files
 
 
 def plan_bundle(bundle: Path, mapping: Path | None = None) -> dict[str, list[Source]]:
@@ -187,13 +190,12 @@ def plan_bundle(bundle: Path, mapping: Path | None = None) -> dict[str, list[Sou
     plan: dict[str, list[Source]] = {}
     if mapping is not None:
         plan.update(load_mapping(mapping).tables)
+    entries = sorted(folder.iterdir())
     for table in TABLE_ORDER:
         if table in plan:
             continue
-        found = _canonical_file(folder, table)
         # a folder named after the table (payments/2026-01.csv, payments/2026-02.csv …): each file a source
-        files = ([] if found is None else [found]) + (
-            sorted(p for p in (folder / table).iterdir() if _is_data(p)) if (folder / table).is_dir() else [])
+        files = _table_files(entries, table)
         if files:
             plan[table] = [Source(file=p.relative_to(folder).as_posix(), base=folder) for p in files]
     if not plan:

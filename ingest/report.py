@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from graph.vocabulary import neutralise_formulas
-from ingest.aliases import unit_scale
+from ingest.aliases import TABLE_COLUMNS, unit_scale
 from ingest.normalise import mask_id_numbers, mask_phones, scrub_pii_series
 from ingest.values import CREDIT, DEBIT
 
@@ -112,11 +112,18 @@ class Rejects:
 
 def unread_text(file: str, tables: list[str], reason: str | None = None) -> str:
     """A bundle's file no table reads, and what it looks like ('流水.xlsx (… looks like payments …)'),
-    or why no reader takes it (`reason`)."""
+    or why no reader takes it (`reason`). The advice never names the file's own name: a file named
+    after a table that is not read is a second one, or in a folder of no table."""
     if reason:
         return f"{file} ({reason})"
+    path = Path(file)
+    named = path.stem.lower()
+    if named in TABLE_COLUMNS:
+        where = (f"another {named} file beside it is read: put both in {named}/" if len(path.parts) == 1 else
+                 f"it is in {path.parent.as_posix()}/, a folder of no table: put it in {named}/ or beside the others")
+        return f"{file} ({where}, or map it)"
     return (f"{file} (named after no table, not in the mapping"
-            + (f"; it looks like {' or '.join(tables)}: name it {tables[0]}{Path(file).suffix}, put it in "
+            + (f"; it looks like {' or '.join(tables)}: name it {tables[0]}{path.suffix.lower()}, put it in "
                f"{tables[0]}/, or map it)"
                if tables else ")"))
 

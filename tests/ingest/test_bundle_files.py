@@ -1,4 +1,4 @@
-"""A bundle's files as exports name them: `.xls` workbooks (real or HTML), and
+"""A bundle's files as exports name them: `.xls` workbooks (real or HTML), upper-case names, and
 every data file the product cannot read listed with why."""
 
 from __future__ import annotations
@@ -7,11 +7,13 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from graph.errors import InvalidData
 from graph.networkx_store import NetworkxStore
 from ingest.job import run_ingest
+from ingest.mapping import plan_bundle
 
 # an Excel 97–2003 workbook (BIFF, written by xlwt 1.3): a cover sheet 说明; 1月 with a title, the
 # headers and a payer merged over its two payments; a hidden 底稿 with the same two payments
@@ -56,3 +58,33 @@ def test_a_data_file_no_reader_takes_is_listed_with_why(store: NetworkxStore,
     assert "not read: payments-2024-04.xls (an HTML page saved with an .xls name" in text
     assert "not read: payroll.ods (an OpenDocument spreadsheet (.ods): open it in Excel or WPS and save it as .xlsx" in text
     assert "not read: 2024/exports.zip (an archive: unpack its files into the bundle)" in text
+
+
+def test_table_names_match_whatever_their_case(store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
+    head = "付款人编号,收款人名称,金额,交易日期\n"
+    bundle = make_bundle({"ENTERPRISES.CSV": ENTERPRISES, "Payments/2026-02.CSV": head + "E1,乙公司,200,2026-02-05\n"})
+    book = openpyxl.Workbook()
+    for row in (head.strip().split(","), ["E1", "甲公司", "100", "2026-01-05"]):
+        book.active.append(row)
+    book.save(bundle / "payments.xlsx")
+    (bundle / "payments.xlsx").rename(bundle / "payments.XLSX")
+    assert {t: [s.file for s in sources] for t, sources in plan_bundle(bundle).items()} == {
+        "enterprises": ["ENTERPRISES.CSV"], "payments": ["payments.XLSX", "Payments/2026-02.CSV"]}
+    summary = run_ingest(store, bundle)
+    assert sorted(store.read("payments")["amount"]) == [100.0, 200.0] and summary.unread_files == {}
+
+
+def test_a_second_file_of_a_table_is_listed_without_advice_to_take_its_own_name(
+        store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
+    head = "付款人编号,收款人名称,金额,交易日期\n"
+    bundle = make_bundle({"enterprises.csv": ENTERPRISES, "payments.csv": head + "E1,甲公司,1,2026-01-05\n",
+                          "PAYMENTS.CSV": head + "E1,乙公司,2,2026-01-06\n",
+                          "2026/payments.CSV": head + "E1,丙公司,3,2026-01-07\n"})
+    summary = run_ingest(store, bundle)
+    assert len(store.read("payments")) == 1 and len(summary.unread_files) == 2
+    text = summary.render()
+    assert "name it payments" not in text
+    unread = next(f for f in summary.unread_files if "/" not in f)
+    assert f"not read: {unread} (another payments file beside it is read: put both in payments/, or map it)" in text
+    assert ("not read: 2026/payments.CSV (it is in 2026/, a folder of no table: put it in payments/ or beside the "
+            "others, or map it)") in text
