@@ -45,6 +45,7 @@ from graph.store import GraphStore
 from ingest.columns import guess_tables
 from ingest.derive import EdgesAhead, edge_parts
 from ingest.facts import Merger, read_order
+from ingest.formats import why_unreadable
 from ingest.load import load_table, read_ahead
 from ingest.mapping import Source, plan_bundle, unread_files
 from ingest.readers import peek_headers
@@ -86,20 +87,23 @@ _PER_FILE = ("amount_units", "header_rows", "statements", "statement_holders", "
              "excel_text")
 
 
-def _unread(folder: Path, plan: dict[str, list[Source]]) -> tuple[dict[str, list[str]], int]:
+def _unread(folder: Path, plan: dict[str, list[Source]]) -> tuple[dict[str, list[str]], dict[str, str], int]:
     """Each data file of the folder no table reads → the tables its headers look like (the first
-    `_UNREAD_SHOWN` files, each peeked at), and how many more there are."""
+    `_UNREAD_SHOWN` files, each peeked at), why a file no reader takes is not read
+    (`ingest.formats.why_unreadable`), and how many more there are."""
     files = unread_files(folder, plan)
-    return ({path.relative_to(folder).as_posix(): next((t for h in peek_headers(path) if (t := guess_tables(h))), [])
-             for path in files[:_UNREAD_SHOWN]},  # a workbook: its first sheet that looks like a table
-            max(0, len(files) - _UNREAD_SHOWN))
+    shown = {path.relative_to(folder).as_posix(): path for path in files[:_UNREAD_SHOWN]}
+    reasons = {name: why for name, path in shown.items() if (why := why_unreadable(path))}
+    return ({name: [] if name in reasons else next((t for h in peek_headers(path) if (t := guess_tables(h))), [])
+             for name, path in shown.items()},  # a workbook: its first sheet that looks like a table
+            reasons, max(0, len(files) - _UNREAD_SHOWN))
 
 
 _UNREAD_SHOWN = 20
 
 
-def _looks_text(unread: dict[str, list[str]]) -> str:
-    return ", ".join(unread_text(name, tables) for name, tables in unread.items())
+def _looks_text(unread: dict[str, list[str]], reasons: dict[str, str]) -> str:
+    return ", ".join(unread_text(name, tables, reasons.get(name)) for name, tables in unread.items())
 
 
 def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
@@ -115,18 +119,18 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
     except NotFound as exc:
         if not bundle.is_dir():
             raise
-        looks, _ = _unread(bundle, {})
-        raise NotFound(f"{exc}" + (f"; its files: {_looks_text(looks)}" if looks else "")) from None
+        looks, reasons, _ = _unread(bundle, {})
+        raise NotFound(f"{exc}" + (f"; its files: {_looks_text(looks, reasons)}" if looks else "")) from None
     canonical = bundle.is_dir() and mapping is None and not (bundle / "mapping.yaml").is_file()
     if canonical and "enterprises" not in plan and store.read("enterprises").empty:
         # a delta bundle (payments only; payroll + persons …) resolves against the store's nodes
-        raise NotFound(f"bundle {bundle} has no enterprises file (enterprises.csv, .xlsx or .parquet): "
+        raise NotFound(f"bundle {bundle} has no enterprises file (enterprises.csv, .xlsx, .xls or .parquet): "
                        "the first ingest of a store needs one")
     root = bundle if bundle.is_dir() else bundle.parent
     summary = IngestSummary()
-    summary.unread_files, summary.unread_more = _unread(root, plan)
+    summary.unread_files, summary.unread_reasons, summary.unread_more = _unread(root, plan)
     if summary.unread_files:
-        log.info("files not read: %s", _looks_text(summary.unread_files))
+        log.info("files not read: %s", _looks_text(summary.unread_files, summary.unread_reasons))
     in_order = [(table, plan[table]) for table in read_order(list(plan))]
     steps = [f"read {table}" for table, _ in in_order] + ["resolve and merge", "write tables", "derive edges",
                                                           "commit version"]

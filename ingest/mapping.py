@@ -4,7 +4,7 @@ A mapping file says, per table, which sources its rows come from::
 
     tables:
       payments:
-        - file: bradford/2019-*_clean.csv   # csv, xlsx or parquet; a glob takes several files
+        - file: bradford/2019-*_clean.csv   # csv, xlsx, xls or parquet; a glob takes several files
           encoding: cp1252                  # optional: detected when absent
           columns: {payee_id: Supplier Number, payee_name: Supplier Name, amount: Net Amount}
           defaults: {payer_id: BMDC}        # a constant for a column the file lacks
@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from graph.errors import InvalidMapping, NotFound
 from ingest.aliases import AMOUNT_UNITS, INPUT_EXTRAS, MONEY_INPUTS, TABLE_COLUMNS, unit_scale
-from ingest.readers import SUFFIXES
+from ingest.formats import SUFFIXES, UNREADABLE
 
 __all__ = ["Source", "Mapping", "load_mapping", "plan_bundle", "source_files", "unread_files", "TABLE_ORDER"]
 
@@ -161,12 +161,15 @@ def source_files(source: Source) -> list[Path]:
     return [path]
 
 
-def _canonical_file(folder: Path, table: str) -> Path | None:
-    for suffix in SUFFIXES:
-        candidate = folder / f"{table}{suffix}"
-        if candidate.is_file():
-            return candidate
-    return None
+def _table_files(entries: list[Path], table: str) -> list[Path]:
+    """A table's files among a bundle folder's `entries`: its file (`payments.csv`, or
+    `PAYMENTS.CSV` as a Windows export writes it; the first in `SUFFIXES`' order) and the files of
+    folders named after it (`payments/`, `Payments/`), in name order. Names match whatever their case."""
+    named = [p for p in entries if p.stem.lower() == table and _is_data(p)]
+    files = sorted(named, key=lambda p: SUFFIXES.index(p.suffix.lower()))[:1]
+    for folder in (p for p in entries if p.name.lower() == table and p.is_dir()):
+        files += sorted(p for p in folder.iterdir() if _is_data(p))
+    return files
 
 
 def plan_bundle(bundle: Path, mapping: Path | None = None) -> dict[str, list[Source]]:
@@ -187,24 +190,23 @@ def plan_bundle(bundle: Path, mapping: Path | None = None) -> dict[str, list[Sou
     plan: dict[str, list[Source]] = {}
     if mapping is not None:
         plan.update(load_mapping(mapping).tables)
+    entries = sorted(folder.iterdir())
     for table in TABLE_ORDER:
         if table in plan:
             continue
-        found = _canonical_file(folder, table)
         # a folder named after the table (payments/2026-01.csv, payments/2026-02.csv …): each file a source
-        files = ([] if found is None else [found]) + (
-            sorted(p for p in (folder / table).iterdir() if _is_data(p)) if (folder / table).is_dir() else [])
+        files = _table_files(entries, table)
         if files:
             plan[table] = [Source(file=p.relative_to(folder).as_posix(), base=folder) for p in files]
     if not plan:
-        raise NotFound(f"bundle {bundle} has no tables: expected enterprises.csv|xlsx|parquet (and others) "
+        raise NotFound(f"bundle {bundle} has no tables: expected enterprises.csv|xlsx|xls|parquet (and others) "
                        "or a mapping.yaml")
     return {t: plan[t] for t in TABLE_ORDER if t in plan}
 
 
-def _is_data(path: Path) -> bool:
+def _is_data(path: Path, suffixes: tuple[str, ...] | dict[str, str] = SUFFIXES) -> bool:
     """A data file (csv, xlsx, parquet …), not an office's lock file `~$…` or a hidden one."""
-    return path.is_file() and path.suffix.lower() in SUFFIXES and not path.name.startswith(("~$", "."))
+    return path.is_file() and path.suffix.lower() in suffixes and not path.name.startswith(("~$", "."))
 
 
 _UNREAD_DEPTH = 2  # folders below a bundle looked in for files no table reads (a mapping may sit in a big folder)
@@ -212,7 +214,8 @@ _UNREAD_DEPTH = 2  # folders below a bundle looked in for files no table reads (
 
 def unread_files(folder: Path, plan: dict[str, list[Source]]) -> list[Path]:
     """The data files in a bundle's folder and its subfolders (two levels down) that no table
-    reads: named after no table (nor in a folder named after one) and named by no mapping.
+    reads: named after no table (nor in a folder named after one) and named by no mapping, and
+    those no reader takes (`ingest.formats.UNREADABLE`: .ods, .xlsb, archives …).
     Reported, so that a file dropped in is never silently left out. Hidden folders and a store
     kept inside the bundle (its `manifest.json`) are not looked in."""
     read = {p.resolve() for sources in plan.values() for source in sources for p in source_files(source)}
@@ -221,5 +224,6 @@ def unread_files(folder: Path, plan: dict[str, list[Source]]) -> list[Path]:
         deep = len(Path(at).relative_to(folder).parts) >= _UNREAD_DEPTH
         dirs[:] = [] if deep else sorted(
             d for d in dirs if not d.startswith(".") and not (Path(at, d) / "manifest.json").is_file())
-        found += [Path(at, n) for n in names if _is_data(Path(at, n)) and Path(at, n).resolve() not in read]
+        found += [Path(at, n) for n in names if (_is_data(Path(at, n)) or _is_data(Path(at, n), UNREADABLE))
+                  and Path(at, n).resolve() not in read]
     return sorted(found, key=lambda p: p.relative_to(folder).parts)

@@ -1,12 +1,13 @@
-"""Readers: CSV (encoding detected, delimiter sniffed), XLSX and Parquet, all as text columns.
+"""Readers: CSV (encoding detected, delimiter sniffed), XLSX/XLS and Parquet, all as text columns.
 
 Every reader returns a `RawTable`: a DataFrame whose columns are the file's own headers, all
 of string dtype (so ids keep their leading zeros and nothing is guessed), the 1-based row
 number of each data row in the file (the header is row 1), and the rows the parser itself
 could not use (wrong number of fields, e.g. a truncated last line) so they can be reported.
 
-CSV is read by pyarrow's multi-threaded columnar reader (non-UTF-8 transcoded while streaming);
-XLSX by calamine through pandas (100k rows: 1.7 s, where openpyxl took 12.5 s), every sheet of
+CSV is read by pyarrow's multi-threaded columnar reader (the encoding found by `ingest.encoding`;
+non-UTF-8 transcoded while streaming);
+XLSX and XLS by calamine through pandas (100k rows: 1.7 s, where openpyxl took 12.5 s), every sheet of
 the table, merged cells filled down (`ingest.xlsx`). A file that cannot be read raises `InvalidData`.
 
 Exports often carry a title above the headers (对公客户清单, 导出时间：…): when the first row names
@@ -37,15 +38,15 @@ from python_calamine import CalamineError
 from graph.errors import InvalidData
 from ingest.aliases import header_key, known_header
 from ingest.arrow_text import to_arrow
+from ingest.encoding import SAMPLE as _SAMPLE
+from ingest.encoding import detect_encoding, not_valid_text, utf8_or_detected
+from ingest.formats import HTML_XLS, PARQUET, SUFFIXES, WORKBOOKS, is_html
 from ingest.normalise import scrub_pii
 from ingest.xlsx import BookSheet, book_sheets, fill_down
 
 __all__ = [
     "RawTable", "BadRow", "read_file", "peek_headers", "joined_headers", "header_index", "detect_encoding", "sniff_delimiter", "SUFFIXES"]
 
-SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq")
-_SAMPLE = 1 << 16
-_CHUNK = 1 << 24
 _TRANSCODE_IN_MEMORY = 1 << 30  # larger non-UTF-8 files are transcoded while streaming
 _PREAMBLE_ROWS = 30  # a title above the headers: at most this many rows are looked at
 
@@ -81,60 +82,6 @@ def _text_dtype() -> Any:
     return pd.StringDtype("pyarrow")
 
 
-def detect_encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM), GB18030 (a superset of GBK) or cp1252.
-
-    The whole file is checked for UTF-8 in large chunks (cheap), because the first non-ASCII
-    byte of a Western export may sit deep in the file. Between GBK and cp1252 the byte
-    pattern decides: GBK's non-ASCII bytes come in pairs, cp1252's mostly alone. (charset-normalizer,
-    even limited to these two, took Bradford's 2019-02 payments file, cp1252, for GB18030: this
-    rule reads every real and fixture file right, so the product does without it.)
-    """
-    with open(path, "rb") as fh:
-        head = fh.read(4)
-        if head.startswith(b"\xef\xbb\xbf"):
-            return "utf-8-sig"
-        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
-            return "utf-16"
-        fh.seek(0)
-        carry = b""
-        while True:
-            chunk = fh.read(_CHUNK)
-            if not chunk:
-                return "utf-8"
-            data = carry + chunk
-            try:
-                data.decode("utf-8")
-                carry = b""
-            except UnicodeDecodeError as exc:
-                if exc.start >= len(data) - 3 and len(chunk) == _CHUNK:
-                    carry = data[exc.start:]  # a character cut by the chunk boundary
-                    continue
-                return _gbk_or_cp1252(data[max(0, exc.start - 4096): exc.start + _SAMPLE])
-
-
-def _gbk_or_cp1252(sample: bytes) -> str:
-    runs: list[int] = []
-    current = 0
-    for byte in sample:
-        if byte >= 0x80:
-            current += 1
-        elif current:
-            runs.append(current)
-            current = 0
-    if current:
-        runs.append(current)
-    odd = sum(1 for r in runs if r % 2)
-    try:
-        sample.decode("gb18030")
-        decodes = True
-    except UnicodeDecodeError as exc:
-        decodes = exc.start >= len(sample) - 4  # only the cut at the end of the sample failed
-    if decodes and runs and odd / len(runs) < 0.2:
-        return "gb18030"
-    return "cp1252"
-
-
 def sniff_delimiter(sample: str) -> str:
     """The delimiter of a CSV sample among , ; tab and |; a comma when unsure."""
     lines = "\n".join(sample.splitlines()[:50])
@@ -148,17 +95,19 @@ def sniff_delimiter(sample: str) -> str:
 
 def read_file(path: Path, encoding: str | None = None, delimiter: str | None = None,
               sheet: str | int | None = None, headers: tuple[str, ...] = ()) -> RawTable:
-    """Read one CSV, XLSX or Parquet file as text columns (see the module docstring). `headers`:
+    """Read one CSV, XLSX/XLS or Parquet file as text columns (see the module docstring). `headers`:
     those a mapping names, which tell the header row as the built-in ones do."""
     path = Path(path)
     if not path.is_file():
         raise InvalidData(f"{path}: file not found")
     suffix = path.suffix.lower()
+    if suffix == ".xls" and is_html(path):
+        raise InvalidData(f"{path.name}: {HTML_XLS}")
     try:
-        if suffix in (".xlsx", ".xlsm"):
+        if suffix in WORKBOOKS:
             first, *others = [_without_page_rows(t) for t in _read_xlsx(path, sheet, headers)]
             return replace(first, sheets=others)
-        if suffix in (".parquet", ".pq"):
+        if suffix in PARQUET:
             return _read_parquet(path)
         return _without_page_rows(_read_csv(path, encoding, delimiter, headers))
     except InvalidData:
@@ -229,9 +178,9 @@ def peek_headers(path: Path) -> list[list[str]]:
     path = Path(path)
     suffix = path.suffix.lower()
     try:
-        if suffix in (".parquet", ".pq"):
+        if suffix in PARQUET:
             return [[str(n) for n in pq.read_schema(path).names]]
-        if suffix in (".xlsx", ".xlsm"):
+        if suffix in WORKBOOKS:
             book = pd.read_excel(path, sheet_name=None, header=None, nrows=_PREAMBLE_ROWS, dtype=str,
                                  engine="calamine", keep_default_na=False)
             sheets = [cells.to_numpy().tolist() for cells in book.values()]
@@ -247,19 +196,6 @@ def peek_headers(path: Path) -> list[list[str]]:
     except Exception:  # noqa: BLE001 - a file that cannot be peeked at is only not described
         return []
     return [[name for name in _layout(rows, ())[3] if name] for rows in sheets]
-
-
-def _utf8_or_detected(path: Path, sample: bytes) -> tuple[str, bool]:
-    """The encoding to read with, and whether it is only presumed: a file without a BOM whose
-    first 64 KiB are UTF-8 is read as UTF-8 straight away, and Arrow's reader, which checks
-    every value, finds a non-UTF-8 byte anywhere later (then `detect_encoding` decides)."""
-    if sample.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
-        return detect_encoding(path), False
-    try:
-        codecs.getincrementaldecoder("utf-8")(errors="strict").decode(sample, final=False)
-    except UnicodeDecodeError:
-        return detect_encoding(path), False
-    return "utf-8", True
 
 
 def header_index(rows: list[list[str]], headers: tuple[str, ...] = ()) -> int:
@@ -341,20 +277,19 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None, headers: 
         raise InvalidData(f"{path.name}: the file is empty")
     if b"\x00" in sample[:8192] and not sample.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InvalidData(f"{path.name}: looks like a binary file, not CSV text")
-    presumed = False
+    presumed, declared = False, encoding is not None
     if encoding is None:
-        encoding, presumed = _utf8_or_detected(path, sample)
+        encoding, presumed = utf8_or_detected(path, sample)
     try:
-        return _parse_csv(path, sample, encoding.lower(), delimiter, headers)
+        return _parse_csv(path, sample, encoding.lower(), delimiter, headers, declared)
     except (_NotUtf8, InvalidData) as exc:
         # a presumed UTF-8 file that fails (a non-UTF-8 value, or a skipped row pyarrow could not
         # decode for the report, which it then calls a parse error) is checked whole and read again
         found = detect_encoding(path) if presumed else encoding
         if found != encoding:
-            return _parse_csv(path, sample, found, delimiter, headers)
+            return _parse_csv(path, sample, found, delimiter, headers, declared)
         if isinstance(exc, _NotUtf8):
-            raise InvalidData(f"{path.name}: not valid {encoding} text"
-                              + ("" if presumed else "; remove `encoding` from the mapping to detect it")) from None
+            raise not_valid_text(path, encoding, None, declared) from None
         raise
 
 
@@ -362,15 +297,15 @@ class _NotUtf8(ValueError):
     """Arrow's reader met bytes that are not UTF-8."""
 
 
-def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str | None, headers: tuple[str, ...]) -> RawTable:
+def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str | None, headers: tuple[str, ...],
+               declared: bool) -> RawTable:
     if enc in ("gbk", "gb2312"):
         enc = "gb18030"  # a superset: never fails on characters GBK lacks
     try:
         # incremental: a character cut in two at the end of the sample is left out, not an error
         text_sample = codecs.getincrementaldecoder(enc)(errors="strict").decode(sample, final=False)
     except UnicodeDecodeError as exc:
-        raise InvalidData(f"{path.name}: not valid {enc} text (byte {exc.start}); remove `encoding` "
-                          "from the mapping to detect it") from exc
+        raise not_valid_text(path, enc, exc.start, declared) from exc
     except LookupError as exc:
         raise InvalidData(f"{path.name}: unknown encoding {enc!r}") from exc
     delim = delimiter or sniff_delimiter(text_sample)
@@ -393,8 +328,7 @@ def _parse_csv(path: Path, sample: bytes, enc: str, delimiter: str | None, heade
         try:
             source = io.BytesIO(path.read_bytes().decode(enc).encode("utf-8"))
         except UnicodeDecodeError as exc:
-            raise InvalidData(f"{path.name}: not valid {enc} text (byte {exc.start}); remove `encoding` "
-                              "from the mapping to detect it") from exc
+            raise not_valid_text(path, enc, exc.start, declared) from exc
         arrow_enc = "utf8"
     parse_opts = pacsv.ParseOptions(delimiter=delim, invalid_row_handler=on_invalid, newlines_in_values=True)
     # large_string: the very layout pandas' Arrow strings use, so no column is copied to pandas
@@ -459,7 +393,7 @@ def _read_xlsx(path: Path, sheet: str | int | None, headers: tuple[str, ...]) ->
         book = pd.read_excel(path, sheet_name=sheet if sheet is not None else None, dtype=str, header=None,
                              engine="calamine", keep_default_na=False)
     except (CalamineError, zipfile.BadZipFile, KeyError) as exc:
-        raise InvalidData(f"{path.name}: not a readable XLSX workbook ({exc})") from exc
+        raise InvalidData(f"{path.name}: not a readable {path.suffix[1:].upper()} workbook ({exc})") from exc
     except ValueError as exc:
         raise InvalidData(f"{path.name}: {exc}") from exc
     about = {sh.name: sh for sh in book_sheets(path)}  # in the workbook's order

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from graph.vocabulary import neutralise_formulas
-from ingest.aliases import unit_scale
+from ingest.aliases import TABLE_COLUMNS, unit_scale
 from ingest.normalise import mask_id_numbers, mask_phones, scrub_pii_series
 from ingest.values import CREDIT, DEBIT
 
@@ -110,10 +110,20 @@ class Rejects:
         return sum(len(p) for p in self._parts)
 
 
-def unread_text(file: str, tables: list[str]) -> str:
-    """A bundle's file no table reads, and what it looks like ('流水.xlsx (… looks like payments …)')."""
+def unread_text(file: str, tables: list[str], reason: str | None = None) -> str:
+    """A bundle's file no table reads, and what it looks like ('流水.xlsx (… looks like payments …)'),
+    or why no reader takes it (`reason`). The advice never names the file's own name: a file named
+    after a table that is not read is a second one, or in a folder of no table."""
+    if reason:
+        return f"{file} ({reason})"
+    path = Path(file)
+    named = path.stem.lower()
+    if named in TABLE_COLUMNS:
+        where = (f"another {named} file beside it is read: put both in {named}/" if len(path.parts) == 1 else
+                 f"it is in {path.parent.as_posix()}/, a folder of no table: put it in {named}/ or beside the others")
+        return f"{file} ({where}, or map it)"
     return (f"{file} (named after no table, not in the mapping"
-            + (f"; it looks like {' or '.join(tables)}: name it {tables[0]}{Path(file).suffix}, put it in "
+            + (f"; it looks like {' or '.join(tables)}: name it {tables[0]}{path.suffix.lower()}, put it in "
                f"{tables[0]}/, or map it)"
                if tables else ")"))
 
@@ -143,6 +153,7 @@ class IngestSummary:
     header_rows: dict[str, int] = field(default_factory=dict)  # file -> its headers' row, where not the first
     statements: dict[str, dict[str, int]] = field(default_factory=dict)  # file -> rows per direction, as statements
     unread_files: dict[str, list[str]] = field(default_factory=dict)  # file in the bundle no table reads -> tables it looks like
+    unread_reasons: dict[str, str] = field(default_factory=dict)  # a file of `unread_files` no reader takes -> why
     unread_more: int = 0  # data files not read beyond those listed in `unread_files`
     unread_sheets: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # 'book.xlsx[sheet]' not read -> (table read, tables it looks like)
     hidden_sheets: dict[str, tuple[str, bool]] = field(default_factory=dict)  # 'book.xlsx[sheet]' hidden, holding the table -> (table, read)
@@ -213,7 +224,7 @@ class IngestSummary:
             lines.append(f'  values written as ="…" (Excel-safe text) in {file} read as the text inside: '
                          + ", ".join(columns)[:200])
         for file, tables in self.unread_files.items():
-            lines.append(f"  not read: {unread_text(file, tables)}")
+            lines.append(f"  not read: {unread_text(file, tables, self.unread_reasons.get(file))}")
         if self.unread_more:
             lines.append(f"  not read: {self.unread_more:,} more data files in the bundle's folders")
         for sheet, (table, tables) in self.unread_sheets.items():

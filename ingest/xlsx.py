@@ -29,6 +29,7 @@ from typing import Any, NamedTuple
 from xml.etree import ElementTree
 
 import pandas as pd
+from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
 __all__ = ["book_sheets", "fill_down", "Range", "BookSheet"]
 
@@ -57,7 +58,10 @@ def _cell(ref: str) -> tuple[int, int]:
 
 def book_sheets(path: Path) -> list[BookSheet]:
     """Each sheet's name, merged ranges and whether it is hidden, in the workbook's order; [] when
-    the workbook's parts cannot be read (the sheets are then read as they are, none hidden)."""
+    the workbook's parts cannot be read (the sheets are then read as they are, none hidden). An
+    Excel 97–2003 workbook (.xls, BIFF) has no workbook.xml: calamine tells the same (`_biff_sheets`)."""
+    if not zipfile.is_zipfile(path):
+        return _biff_sheets(path)
     try:
         with zipfile.ZipFile(path) as book:
             sheets = ElementTree.fromstring(book.read("xl/workbook.xml")).find("m:sheets", _NS)
@@ -71,6 +75,18 @@ def book_sheets(path: Path) -> list[BookSheet]:
                                      sheet.get("state", "visible") in ("hidden", "veryHidden")))
             return out
     except (OSError, KeyError, zipfile.BadZipFile, ElementTree.ParseError):
+        return []
+
+
+def _biff_sheets(path: Path) -> list[BookSheet]:
+    """An .xls workbook's sheets as calamine reads them: its states and merged ranges (each sheet
+    parsed once more for its ranges: an .xls holds at most 65,536 rows a sheet)."""
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        return [BookSheet(meta.name, [(*first, *last) for first, last in
+                                      book.get_sheet_by_name(meta.name).merged_cell_ranges or []],
+                          meta.visible != SheetVisibleEnum.Visible) for meta in book.sheets_metadata]
+    except (CalamineError, OSError):
         return []
 
 

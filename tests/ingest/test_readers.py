@@ -177,3 +177,29 @@ def test_merged_ranges_and_hidden_sheets_are_read_from_the_workbook_xml_whatever
             out.writestr(item, data.replace(b'Target="/xl/', b'Target="') if item.filename.endswith(".rels") else data)
     assert xlsx.book_sheets(relative) == expected
     assert xlsx.book_sheets(tmp_path / "missing.xlsx") == []
+
+
+def test_a_small_gb18030_file_with_four_byte_characters_is_not_taken_for_cp1252(tmp_path: Path) -> None:
+    # 𫖯 (and •, beyond GBK) take four bytes in GB18030: two lone high bytes each, which a
+    # three-row file's byte runs counted as cp1252's; its names were stored as mojibake
+    path = tmp_path / "persons.csv"
+    path.write_bytes("person_id,name,phone,aum\nP9001,王𫖯,13812345678,60000\nP9002,张伟,13912345678,70000\n"
+                     "P9003,李娜,13712345678,80000\n".encode("gb18030"))
+    assert detect_encoding(path) == "gb18030"
+    assert read_file(path).frame["name"].tolist() == ["王𫖯", "张伟", "李娜"]
+    # Chinese headers and a name with a middle dot (bytes cp1252 has no character for)
+    path.write_bytes("客户号,客户姓名,手机号\nP1,阿依古丽•买买提,13812345678\nP2,王𫖯,13912345678\n".encode("gb18030"))
+    assert read_file(path).frame["客户姓名"].tolist() == ["阿依古丽•买买提", "王𫖯"]
+    # names whose second byte is ASCII in GBK (赟 DA 53, 玥 AB 68), as cp1252's 'é' before a letter is
+    path.write_bytes("person_id,name\nP1,张赟\nP2,李玥\nP3,王伟\n".encode("gb18030"))
+    assert read_file(path).frame["name"].tolist() == ["张赟", "李玥", "王伟"]
+
+
+def test_a_detected_encoding_that_fails_names_no_mapping(tmp_path: Path) -> None:
+    path = tmp_path / "persons.csv"
+    path.write_bytes(b"person_id,name\nP1,A\x81 B\nP2,CD EF\n")  # neither GB18030 nor cp1252
+    with pytest.raises(InvalidData, match=r"not valid cp1252 text \(byte \d+\); its encoding was detected") as err:
+        read_file(path)
+    assert "remove `encoding`" not in str(err.value)
+    with pytest.raises(InvalidData, match="remove `encoding` from the mapping"):
+        read_file(path, encoding="cp1252")

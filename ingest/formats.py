@@ -1,0 +1,56 @@
+"""The files a bundle may hold: the suffixes the readers take, and the data files they cannot
+read, each with what it is and what to do, so that no file is ever left out unsaid.
+
+Suffixes are compared case-insensitively (a Windows export writes `PAYMENTS.CSV`).
+
+Banks' online systems export `.xls` two ways: as a real Excel 97–2003 workbook (BIFF, read by
+calamine as an `.xlsx` is) or as an HTML page holding a table, saved with an `.xls` name, which
+Excel opens with a warning. The product has no HTML parser (pandas' `read_html` needs lxml or
+html5lib, neither a dependency), so such a file fails, or is listed as not read, saying what it
+is and how to save it.
+
+Examples:
+    >>> why_unreadable(Path("notes.ods"))
+    'an OpenDocument spreadsheet (.ods): open it in Excel or WPS and save it as .xlsx or CSV UTF-8'
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["WORKBOOKS", "PARQUET", "SUFFIXES", "UNREADABLE", "SAVE_AS", "HTML_XLS", "is_html", "why_unreadable"]
+
+WORKBOOKS = (".xlsx", ".xlsm", ".xls")
+PARQUET = (".parquet", ".pq")
+SUFFIXES = (".csv", ".txt", ".tsv", *WORKBOOKS, *PARQUET)  # a table's file: the first found in this order is read
+SAVE_AS = "open it in Excel or WPS and save it as .xlsx or CSV UTF-8"
+# data files no reader takes: listed as not read, never passed over
+UNREADABLE = {
+    ".xlsb": f"an Excel binary workbook (.xlsb): {SAVE_AS}",
+    ".ods": f"an OpenDocument spreadsheet (.ods): {SAVE_AS}",
+    ".et": f"a WPS spreadsheet (.et): {SAVE_AS}",
+    ".numbers": "a Numbers spreadsheet: export it as .xlsx or CSV",
+    ".dbf": f"a dBASE table (.dbf): {SAVE_AS}",
+    ".zip": "an archive: unpack its files into the bundle",
+    ".rar": "an archive: unpack its files into the bundle",
+    ".7z": "an archive: unpack its files into the bundle",
+}
+HTML_XLS = f"an HTML page saved with an .xls name (as online banking exports often are), not a workbook: {SAVE_AS}"
+
+
+def is_html(path: Path) -> bool:
+    """Whether a file (named .xls) starts as HTML does (`<html`, `<table`, `<!DOCTYPE` …)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(512)
+    except OSError:
+        return False
+    return head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<")
+
+
+def why_unreadable(path: Path) -> str | None:
+    """What a data file the readers cannot take is, and what to do; None for a file they read."""
+    suffix = path.suffix.lower()
+    if suffix == ".xls" and is_html(path):
+        return HTML_XLS
+    return UNREADABLE.get(suffix)

@@ -1,0 +1,90 @@
+"""A bundle's files as exports name them: `.xls` workbooks (real or HTML), upper-case names, and
+every data file the product cannot read listed with why."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from graph.errors import InvalidData
+from graph.networkx_store import NetworkxStore
+from ingest.job import run_ingest
+from ingest.mapping import plan_bundle
+
+# an Excel 97–2003 workbook (BIFF, written by xlwt 1.3): a cover sheet 说明; 1月 with a title, the
+# headers and a payer merged over its two payments; a hidden 底稿 with the same two payments
+XLS = Path(__file__).parents[1] / "fixtures" / "ingest" / "xls" / "payments.xls"
+ENTERPRISES = "企业编号,企业名称,是否我行客户\nE1,华东精密制造有限公司,是\n"
+HTML = ('<html><head><meta charset="utf-8"></head><body><table><tr><th>代发单位客户号</th><th>员工客户号</th>'
+        "<th>代发月份</th><th>实发金额</th></tr><tr><td>E1</td><td>P1</td><td>2024-05</td><td>5000</td></tr>"
+        "</table></body></html>")
+
+
+def test_an_xls_workbook_is_read_as_an_xlsx_is(store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
+    bundle = make_bundle({"enterprises.csv": ENTERPRISES})
+    shutil.copy(XLS, bundle / "payments.xls")
+    summary = run_ingest(store, bundle)
+    pays = store.read("payments").sort_values("amount")
+    assert pays["amount"].tolist() == [100.0, 200.0] and set(pays["payer_id"]) == {"E1"}  # the merged payer filled down
+    assert summary.files == ["enterprises.csv", "payments.xls[1月]"]
+    assert summary.hidden_sheets == {"payments.xls[底稿]": ("payments", False)}  # the hidden copy: not counted twice
+    assert summary.unread_sheets == {"payments.xls[说明]": ("payments", [])}
+    assert summary.header_rows == {"payments.xls[1月]": 2}
+
+
+def test_an_html_page_saved_as_xls_fails_saying_what_it_is(store: NetworkxStore,
+                                                            make_bundle: Callable[..., Path]) -> None:
+    run_ingest(store, make_bundle({"enterprises.csv": ENTERPRISES}))
+    before = store.read("enterprises")
+    for bundle in (make_bundle({"payroll.xls": HTML}),
+                   make_bundle({"payments.csv": "付款人编号,收款人名称,金额,交易日期\nE1,甲公司,1,2026-01-05\n",
+                                "payments/2024-05.xls": HTML})):
+        with pytest.raises(InvalidData, match=r"\.xls: an HTML page saved with an \.xls name .*save it as \.xlsx or CSV"):
+            run_ingest(store, bundle)
+    assert store.read("enterprises").equals(before) and store.read("payments").empty  # the store as it was
+
+
+def test_a_data_file_no_reader_takes_is_listed_with_why(store: NetworkxStore,
+                                                         make_bundle: Callable[..., Path]) -> None:
+    bundle = make_bundle({"enterprises.csv": ENTERPRISES, "payments-2024-04.xls": HTML, "payroll.ods": "PK",
+                          "2024/exports.zip": "PK", "readme.md": "not data"})
+    summary = run_ingest(store, bundle)
+    assert summary.unread_files == {"2024/exports.zip": [], "payments-2024-04.xls": [], "payroll.ods": []}
+    text = summary.render()
+    assert "not read: payments-2024-04.xls (an HTML page saved with an .xls name" in text
+    assert "not read: payroll.ods (an OpenDocument spreadsheet (.ods): open it in Excel or WPS and save it as .xlsx" in text
+    assert "not read: 2024/exports.zip (an archive: unpack its files into the bundle)" in text
+
+
+def test_table_names_match_whatever_their_case(store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
+    head = "付款人编号,收款人名称,金额,交易日期\n"
+    bundle = make_bundle({"ENTERPRISES.CSV": ENTERPRISES, "Payments/2026-02.CSV": head + "E1,乙公司,200,2026-02-05\n"})
+    book = openpyxl.Workbook()
+    for row in (head.strip().split(","), ["E1", "甲公司", "100", "2026-01-05"]):
+        book.active.append(row)
+    book.save(bundle / "payments.xlsx")
+    (bundle / "payments.xlsx").rename(bundle / "payments.XLSX")
+    assert {t: [s.file for s in sources] for t, sources in plan_bundle(bundle).items()} == {
+        "enterprises": ["ENTERPRISES.CSV"], "payments": ["payments.XLSX", "Payments/2026-02.CSV"]}
+    summary = run_ingest(store, bundle)
+    assert sorted(store.read("payments")["amount"]) == [100.0, 200.0] and summary.unread_files == {}
+
+
+def test_a_second_file_of_a_table_is_listed_without_advice_to_take_its_own_name(
+        store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
+    head = "付款人编号,收款人名称,金额,交易日期\n"
+    bundle = make_bundle({"enterprises.csv": ENTERPRISES, "payments.csv": head + "E1,甲公司,1,2026-01-05\n",
+                          "PAYMENTS.CSV": head + "E1,乙公司,2,2026-01-06\n",
+                          "2026/payments.CSV": head + "E1,丙公司,3,2026-01-07\n"})
+    summary = run_ingest(store, bundle)
+    assert len(store.read("payments")) == 1 and len(summary.unread_files) == 2
+    text = summary.render()
+    assert "name it payments" not in text
+    unread = next(f for f in summary.unread_files if "/" not in f)
+    assert f"not read: {unread} (another payments file beside it is read: put both in payments/, or map it)" in text
+    assert ("not read: 2026/payments.CSV (it is in 2026/, a folder of no table: put it in payments/ or beside the "
+            "others, or map it)") in text
