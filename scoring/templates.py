@@ -25,7 +25,8 @@ clients of each branch with their manager and branch, and how many there are per
 caller's mask may say which branches it sees (`in_scope`, the API's `Viewer`): only those parties
 are named and counted, and a sentence whose parties are all out of scope is left out. A mask
 without `in_scope` sees every branch. `scoped_details` applies the same rule to a row's details
-(``anchor_ids``/``shared_with`` filtered by their parallel ``anchor_branches``/``shared_branches``).
+(``anchor_ids``/``shared_with`` filtered by their parallel ``anchor_branches``/``shared_branches``),
+and `row_reasons` to a lead's rows of other branches (only a family's ``FAMILY.other_branch``).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from graph import nested
 from graph.vocabulary import ROLE_LABELS, TIER_WORDS, format_amount
 
 __all__ = ["TEMPLATES", "register", "render", "render_reasons", "TEXT", "PERSON", "PARTIES", "PersonMask",
-           "LegacyGuard", "person_fields", "scoped_details"]
+           "LegacyGuard", "person_fields", "scoped_details", "row_reasons"]
 
 #: (person id or None, name as stored) -> the name as this viewer may see it
 PersonMask = Callable[[str | None, str], str | None]
@@ -271,3 +272,14 @@ def render_reasons(value: Any, lang: str = "zh", person: PersonMask | None = Non
             continue
         out.append(legacy(text, lang) if legacy is not None and template == TEXT else text)
     return out
+
+
+def row_reasons(value: Any, lang: str, person: PersonMask | None, legacy: LegacyGuard | None, *, family: str,
+                branch: str | None) -> list[str]:
+    """The reasons of a row of `branch` merged into a lead (the board): as `render_reasons` when the
+    caller's mask sees that branch; else none of its sentences (they name that branch's clients and
+    managers), only its family's ``FAMILY.other_branch`` sentence if the family registers one."""
+    if _in_scope(person)(branch or None):
+        return render_reasons(value, lang, person, legacy)
+    key = f"{family}.other_branch"
+    return [render(key, {}, lang)] if key in TEMPLATES or (_load_families() and key in TEMPLATES) else []
