@@ -10,7 +10,7 @@ Rules (DOMAIN.md, "Assignment rules"):
   manager (supply chain, ecosystem), else the row's manager, else the manager of the right kind
   in the lead's branch with the fewest leads, then the least assets routed so far. An owner is
   a manager of the lead's branch: a rule naming another branch's (a referrer who is another
-  branch's client) is skipped, and a lead is shared only with its branch's managers;
+  branch's client) is skipped; a viewer is shown only the shared-with managers of its branches;
 - scope: reasons come from a lead's rows of the viewer's branches; another branch's referral
   chain reads "a client of another branch can introduce it", naming no one.
 """
@@ -35,7 +35,7 @@ from scoring.campaigns import CampaignSettings, split_campaigns
 from scoring.features import duckdb_cursor
 from scoring.settings import ScoringSettings, family_settings
 from scoring.stored import entity_prospects, prospects_arrow, register_prospects
-from scoring.templates import LegacyGuard, PersonMask, row_reasons
+from scoring.templates import LegacyGuard, PersonMask, row_reasons, scoped_details
 
 __all__ = ["LeadSettings", "build_board", "board_page", "board_reasons", "ledger", "ROUTING_ORDER", "BOARD_COLUMNS", "request_joint_visit",
            "board_row", "prepare_board"]
@@ -196,7 +196,7 @@ def _routed(store: GraphStore, settings: ScoringSettings, conf: LeadSettings,
 def _leads(rows: pd.DataFrame, manager_branch: dict[str, Any]) -> pd.DataFrame:
     """One lead per entity from its rows (best first): the best row's name, family, kind, score and
     branch; the families it is in; its owner by `ROUTING_ORDER` (the best row of the first family
-    naming a manager of the lead's branch, `manager_branch`); its branch's managers it is shared with."""
+    naming a manager of the lead's branch, `manager_branch`); whom it is shared with (supply chain's)."""
     best = rows.drop_duplicates("prospect_id")
     # the row's branch, else the entity's; an entity the store does not hold has none known (NaN,
     # which no branch-limited viewer sees: `Viewer.sees_rows`)
@@ -231,14 +231,9 @@ def _leads(rows: pd.DataFrame, manager_branch: dict[str, Any]) -> pd.DataFrame:
         "owner_source": source.astype(object).where(source.notna(), None).to_numpy(),
         "branch_id": branch.to_numpy(dtype=object), "assets": best["assets"].astype(float).to_numpy(),
         "parent_id": best["parent_id"].to_numpy(dtype=object), "row_kind": "lead", "campaign": None,
-        "shared_with": [[str(m) for m in s if _same_branch(manager_branch.get(str(m)), b)]
-                        if s is not None and not isinstance(s, float) else [] for s, b in zip(shared, branch, strict=True)],
+        "shared_with": [[str(m) for m in s] if s is not None and not isinstance(s, float) else [] for s in shared],
         "_families": bitmask,  # `families` as bits of _FAMILY_ORDER: the family filter of a request
     })
-
-
-def _same_branch(manager: Any, lead: Any) -> bool:  # unless both are known and differ
-    return bool(pd.isna(manager) or pd.isna(lead) or manager == lead)
 
 
 _FAMILY_ORDER = sorted(ROUTING_ORDER)  # a lead's `families` are listed in this (alphabetical) order
@@ -301,6 +296,10 @@ def board_page(store: GraphStore, settings: ScoringSettings | None = None, *, ma
     board = board.iloc[offset:] if limit is None else board.iloc[offset:offset + limit]
     board = board.reset_index(drop=True)
     # the page's lists: reasons, the joint visits asked, the members of a collapsed group
+    if person is not None:  # whom a row is shared with, as the viewer may see them (`scoped_details`)
+        where = dict(zip(*store.read("managers", ["id", "branch_id"]).to_dict("list").values(), strict=True))
+        board["shared_with"] = [scoped_details({"shared_with": s, "shared_branches": [where.get(m) for m in s]},
+                                               person)["shared_with"] for s in board["shared_with"]]
     if not render:  # the caller keeps a few rows of its own choosing and renders those
         return board[[c for c in BOARD_COLUMNS if c not in _PAGE_LISTS]], total
     board["reasons"] = _reasons(store, board, routed.order, settings.lang, person, legacy)

@@ -69,3 +69,10 @@ def test_a_viewer_of_every_branch_sees_every_anchor(setup, key):
     assert row["details"]["anchor_ids"] == ["E1", "E2"] and row["details"]["shared_with"] == ["M02"]
     page = client.get("/viz/ego/E4", headers=auth(tokens[key]))
     assert page.status_code == 200 and SHOWN in page.text
+
+
+def test_the_lead_board_shares_with_managers_of_the_viewers_branches_only(setup):
+    client, tokens = setup
+    shared = {key: next(r for r in client.get("/leads?limit=100", headers=auth(tokens[key])).json()["items"]
+                        if r["entity_id"] == "E4")["shared_with"] for key in ("corp_b01", "admin")}
+    assert shared == {"corp_b01": [], "admin": ["M02"]}
