@@ -35,8 +35,8 @@ from graph.errors import Forbidden
 from graph.schema import FAMILIES, NODE_TABLES
 from graph.store import GraphStore
 
-__all__ = ["Policy", "POLICIES", "mask_name", "TextGuard", "WITHHELD", "Viewer", "PERSON_MASKED_FIELDS",
-           "person_branches"]
+__all__ = ["Policy", "POLICIES", "mask_name", "TextGuard", "WITHHELD", "Viewer", "FieldMask",
+           "PERSON_MASKED_FIELDS", "person_branches"]
 
 PersonDetails = Literal["all", "branch", "none"]
 
@@ -266,6 +266,8 @@ class Viewer:
         self.policy = POLICIES[user.role]
         self._guard: TextGuard | None = None
         self._scope: Any = None
+        #: the field mask every sentence is rendered through: persons' names and other branches' parties
+        self.person_name = FieldMask(self)
 
     @property
     def scope(self) -> Any:
@@ -347,7 +349,7 @@ class Viewer:
         branches = person_branches(self.store)
         return self.sees_person({"kind": "Person", "branch_id": branches.get(str(person_id))})
 
-    def person_name(self, person_id: str | None, name: str | None) -> str | None:
+    def mask_person(self, person_id: str | None, name: str | None) -> str | None:
         """A person's name as this viewer may see it (the field a sentence is rendered from);
         without an id it is masked unless this viewer sees everyone; the id of a non-person (a
         referrer that is a firm) keeps the name, so one ``{KEY:person}`` field can hold either."""
@@ -363,6 +365,13 @@ class Viewer:
         from scoring.templates import render_reasons
 
         return render_reasons(value, lang, person=self.person_name, legacy=self.text)
+
+    def details(self, details: Any) -> Any:
+        """A row's details as this viewer may see them: the other anchors and managers of its
+        branches only (`scoring.templates.scoped_details`, the rule reasons follow)."""
+        from scoring.templates import scoped_details
+
+        return scoped_details(details, self.person_name)
 
     # ------------------------------------------------------------- alerts
     def sees_alert(self, alert: dict[str, Any]) -> bool:
@@ -431,6 +440,21 @@ class Viewer:
         if self.sees_everyone:
             return value
         return self.guard.deep(value, lang, keep)
+
+
+class FieldMask:
+    """A viewer's one policy on the fields of a sentence (`scoring.templates`): called with a
+    person's id and name it gives the name as the viewer may see it (`Viewer.mask_person`); its
+    `in_scope` says which branches' parties (other anchors, their managers) may be named."""
+
+    def __init__(self, viewer: Viewer) -> None:
+        self._viewer = viewer
+
+    def __call__(self, person_id: str | None, name: str | None) -> str | None:
+        return self._viewer.mask_person(person_id, name)
+
+    def in_scope(self, branch_id: Any) -> bool:
+        return self._viewer.in_scope(branch_id)
 
 
 def _combinations(columns: list[pd.Series]) -> tuple[np.ndarray, list[tuple[Any, ...]]]:

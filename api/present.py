@@ -75,7 +75,8 @@ def prospect_out(viewer: Viewer, row: dict[str, Any], lang: str, persons: Person
     """One decoded `prospects` row, masked for the viewer when the prospect is a person.
 
     The row is decoded for this viewer (`scoring.stored.decode(row, lang, viewer.person_name,
-    viewer.text)`): its reasons are rendered from masked fields already, so they pass as given.
+    viewer.text)`): its reasons are rendered from masked and scoped fields already, so they pass as
+    given; its details name only the other anchors and managers of the viewer's branches.
     """
     pid = str(row.get("prospect_id"))
     masked = pid in persons and not viewer.sees_person({"kind": "Person", "branch_id": persons[pid]})
@@ -95,5 +96,5 @@ def prospect_out(viewer: Viewer, row: dict[str, Any], lang: str, persons: Person
         manager_id=jsonable(row.get("manager_id")), branch_id=jsonable(row.get("branch_id")),
         anchor_id=jsonable(row.get("anchor_id")), association_id=jsonable(row.get("association_id")),
         employer_id=jsonable(row.get("employer_id")), is_deepening=jsonable(row.get("is_deepening")),
-        masked=masked, details=viewer.deep(jsonable(row.get("details") or {}), lang),
+        masked=masked, details=viewer.deep(jsonable(viewer.details(row.get("details") or {})), lang),
     )

@@ -8,7 +8,11 @@ Rules (DOMAIN.md, "Assignment rules"):
   best family and score kept;
 - routing: a claim in the ledger wins; else the referrer's manager (referral), else the anchor's
   manager (supply chain, ecosystem), else the row's manager, else the manager of the right kind
-  in the lead's branch with the fewest leads, then the least assets routed so far.
+  in the lead's branch with the fewest leads, then the least assets routed so far. An owner is
+  a manager of the lead's branch: a rule naming another branch's (a referrer who is another
+  branch's client) is skipped; a viewer is shown only the shared-with managers of its branches;
+- scope: reasons come from a lead's rows of the viewer's branches; another branch's referral
+  chain reads "a client of another branch can introduce it", naming no one.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from scoring.campaigns import CampaignSettings, split_campaigns
 from scoring.features import duckdb_cursor
 from scoring.settings import ScoringSettings, family_settings
 from scoring.stored import entity_prospects, prospects_arrow, register_prospects
-from scoring.templates import LegacyGuard, PersonMask, render_reasons
+from scoring.templates import LegacyGuard, PersonMask, row_reasons, scoped_details
 
 __all__ = ["LeadSettings", "build_board", "board_page", "board_reasons", "ledger", "ROUTING_ORDER", "BOARD_COLUMNS", "request_joint_visit",
            "board_row", "prepare_board"]
@@ -176,7 +180,8 @@ def _routed(store: GraphStore, settings: ScoringSettings, conf: LeadSettings,
     assoc = store.read("associations", ["id", "name"])
     rows, campaigns = split_campaigns(rows, family_settings(settings, "campaigns", CampaignSettings), settings.lang,
                                       dict(zip(assoc["id"].astype(str), assoc["name"].astype(str), strict=True)))
-    leads = _leads(rows)
+    managers = store.read("managers", ["id", "branch_id"])
+    leads = _leads(rows, dict(zip(managers["id"].astype(str), managers["branch_id"], strict=True)))
     board = pd.concat([leads, pd.DataFrame(campaigns, columns=leads.columns)], ignore_index=True) if campaigns else leads
     board["group_id"] = _group_roots(board, ents)
     board["_seq"] = np.arange(len(board))  # the order unowned leads are balanced in
@@ -188,11 +193,15 @@ def _routed(store: GraphStore, settings: ScoringSettings, conf: LeadSettings,
                    shared.rename(columns={"shared_with": "manager"}).reset_index(drop=True))
 
 
-def _leads(rows: pd.DataFrame) -> pd.DataFrame:
+def _leads(rows: pd.DataFrame, manager_branch: dict[str, Any]) -> pd.DataFrame:
     """One lead per entity from its rows (best first): the best row's name, family, kind, score and
     branch; the families it is in; its owner by `ROUTING_ORDER` (the best row of the first family
-    whose row names a manager); the managers it is shared with (its supply-chain row's)."""
+    naming a manager of the lead's branch, `manager_branch`); whom it is shared with (supply chain's)."""
     best = rows.drop_duplicates("prospect_id")
+    # the row's branch, else the entity's; an entity the store does not hold has none known (NaN,
+    # which no branch-limited viewer sees: `Viewer.sees_rows`)
+    branch = best["branch_id"].where(best["branch_id"].notna(), best["entity_branch"]).astype(object)
+    lead_branch = pd.Series(branch.to_numpy(dtype=object), index=best["prospect_id"].to_numpy(dtype=object))
     per_family = rows.drop_duplicates(["prospect_id", "family"])  # the best row of each family
     ids = best["prospect_id"].to_numpy(dtype=object)
     bits = per_family["family"].map({f: 1 << i for i, f in enumerate(_FAMILY_ORDER)}).fillna(0).astype(np.int64)
@@ -200,6 +209,10 @@ def _leads(rows: pd.DataFrame) -> pd.DataFrame:
     bitmask = mask.reindex(ids).to_numpy(dtype=np.int64)
     families = [_FAMILY_LISTS[m] for m in bitmask.tolist()]
     named = per_family["manager_id"].notna() & (per_family["manager_id"].astype(str) != "")
+    # a manager known to be of another branch than the lead's is no owner of it (the next rule applies)
+    theirs = per_family["manager_id"].astype(str).map(manager_branch)
+    ours = lead_branch.reindex(per_family["prospect_id"].to_numpy(dtype=object)).to_numpy(dtype=object)
+    named &= ~(theirs.notna().to_numpy() & pd.notna(ours) & (theirs.to_numpy(dtype=object) != ours))
     priority = per_family["family"].map({f: i for i, f in enumerate(ROUTING_ORDER)})
     routed = (per_family[named & priority.notna()].assign(_p=priority).sort_values("_p", kind="stable")
               .drop_duplicates("prospect_id").set_index("prospect_id"))
@@ -207,9 +220,6 @@ def _leads(rows: pd.DataFrame) -> pd.DataFrame:
     source = routed["family"].map(_OWNER_SOURCE).reindex(ids)
     chain = per_family[per_family["family"] == "supply_chain"].set_index("prospect_id")["shared_with"]
     shared = chain.reindex(ids).to_numpy(dtype=object)
-    # the row's branch, else the entity's; an entity the store does not hold has none known (NaN,
-    # which no branch-limited viewer sees: `Viewer.sees_rows`)
-    branch = best["branch_id"].where(best["branch_id"].notna(), best["entity_branch"]).astype(object)
     n = len(best)
     return pd.DataFrame({
         "entity_id": ids, "name": best["name"].to_numpy(dtype=object),
@@ -286,6 +296,10 @@ def board_page(store: GraphStore, settings: ScoringSettings | None = None, *, ma
     board = board.iloc[offset:] if limit is None else board.iloc[offset:offset + limit]
     board = board.reset_index(drop=True)
     # the page's lists: reasons, the joint visits asked, the members of a collapsed group
+    if person is not None:  # whom a row is shared with, as the viewer may see them (`scoped_details`)
+        where = dict(zip(*store.read("managers", ["id", "branch_id"]).to_dict("list").values(), strict=True))
+        board["shared_with"] = [scoped_details({"shared_with": s, "shared_branches": [where.get(m) for m in s]},
+                                               person)["shared_with"] for s in board["shared_with"]]
     if not render:  # the caller keeps a few rows of its own choosing and renders those
         return board[[c for c in BOARD_COLUMNS if c not in _PAGE_LISTS]], total
     board["reasons"] = _reasons(store, board, routed.order, settings.lang, person, legacy)
@@ -326,15 +340,17 @@ def board_reasons(store: GraphStore, rows: pd.DataFrame, settings: ScoringSettin
 
 def _reasons(store: GraphStore, board: pd.DataFrame, order: pd.DataFrame, lang: str, person: PersonMask | None,
              legacy: LegacyGuard | None) -> list[list[str]]:
-    """Each shown lead's reasons: those of all its rows, best row first, each sentence once (a
-    campaign row keeps its own)."""
+    """Each shown lead's reasons: those of all its rows (another branch's as `row_reasons`), best row
+    first, each sentence once (a campaign row keeps its own)."""
     leads = board.loc[board["row_kind"] == "lead", "entity_id"]
     mine = order[order["prospect_id"].isin(leads)]
-    texts = take_rows(prospects_arrow(store)[1].select(["reasons"]), mine["row_pos"].to_numpy()).column("reasons")
+    texts = take_rows(prospects_arrow(store)[1].select(["reasons", "family", "branch_id"]),
+                      mine["row_pos"].to_numpy()).to_pydict()
     per: dict[str, list[str]] = {}
-    for eid, raw in zip(mine["prospect_id"], texts.to_pylist(), strict=True):  # only the rows shown
+    for eid, raw, family, branch in zip(mine["prospect_id"], texts["reasons"], texts["family"], texts["branch_id"],
+                                        strict=True):  # only the rows shown
         out = per.setdefault(str(eid), [])
-        for text in render_reasons(raw, lang, person, legacy):
+        for text in row_reasons(raw, lang, person, legacy, family=family, branch=branch):
             if text not in out:
                 out.append(text)
     return [per.get(str(e), []) if kind == "lead" else list(r or [])

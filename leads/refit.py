@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,13 +51,17 @@ def _precision(frame: pd.DataFrame, k: int, score_col: str = "score") -> float |
     return float(top["positive"].mean())
 
 
-def precision_at_k(ledger: LeadLedger, k: int = 10, by: str = "family") -> pd.DataFrame:
-    """Precision at k per family or per manager (`by` = family | owner), with the counts behind it."""
+def precision_at_k(ledger: LeadLedger, k: int = 10, by: str = "family",
+                   owners: Iterable[str] | None = None) -> pd.DataFrame:
+    """Precision at k per family or per manager (`by` = family | owner), with the counts behind it;
+    with `owners`, only the outcomes of leads those managers owned (a branch's figures)."""
     if by not in ("family", "owner"):
         raise InvalidRequest("precision is grouped by 'family' or 'owner'")
     if k < 1:
         raise InvalidRequest("k must be at least 1")
     data = labelled_leads(ledger)
+    if owners is not None:
+        data = data[data["owner"].isin(list(owners))]
     rows = []
     for key, group in data.groupby(by, dropna=True):
         rows.append({by: key, "k": k, "labelled": len(group), "positive": int(group["positive"].sum()),

@@ -192,20 +192,21 @@ def disposition(entity_id: EntityId, body: DispositionIn, user: CurrentUser, sto
 @router.get("/leads/precision")
 def precision(store: StoreDep, viewer: ViewerDep, k: Annotated[int, Query(ge=1, le=1000)] = 10,
               by: Annotated[Literal["family", "owner"], Query()] = "family") -> dict[str, Any]:
-    """Precision at k of the rankings per family or per owner (owners of the caller's branch only)."""
+    """Precision at k of the rankings per family or per owner, from the outcomes of the caller's branch only."""
     from leads.board import ledger
     from leads.refit import precision_at_k
 
-    table = precision_at_k(ledger(store), k=k, by=by)
+    owners = None  # a branch's figures: the outcomes of leads its managers owned
+    if viewer.user.branch is not None or (by == "owner" and viewer.user.role not in ("admin", "analyst")):
+        managers = store.read("managers", ["id", "branch_id"])
+        mine = managers[[viewer.user.branch is None or b == viewer.user.branch for b in managers["branch_id"]]]
+        if by == "owner" and viewer.user.role in ("corporate_manager", "retail_manager") \
+                and viewer.user.branch is None:
+            mine = mine[mine["id"] == viewer.user.manager]  # an unscoped manager sees their own figure
+        owners = mine["id"].astype(str).tolist()
+    table = precision_at_k(ledger(store), k=k, by=by, owners=owners)
     if by == "family":
         table = table[table["family"].isin(viewer.families)]
-    elif viewer.user.branch is not None or viewer.user.role not in ("admin", "analyst"):
-        managers = store.read("managers", ["id", "branch_id"])
-        mine = managers[[viewer.in_scope(b) and (viewer.user.branch is None or b == viewer.user.branch)
-                         for b in managers["branch_id"]]]
-        if viewer.user.role in ("corporate_manager", "retail_manager") and viewer.user.branch is None:
-            mine = mine[mine["id"] == viewer.user.manager]  # an unscoped manager sees their own figure
-        table = table[table["owner"].isin(mine["id"].astype(str))]
     return {"k": k, "by": by, "statuses": list(DISPOSITIONS),
             "rows": [{str(a): (None if isinstance(b, float) and b != b else b) for a, b in r.items()}
                      for r in table.to_dict("records")]}

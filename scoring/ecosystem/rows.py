@@ -76,42 +76,43 @@ TEMPLATES: dict[str, tuple[str, str]] = {
                         "近{months}个月与该客户往来{amount:short_zh}{cur_zh}，涉及{flow_months}个月。"),
     "ecosystem.stores": ("One of {stores} stores or branches of this client not yet banked here: open them together.",
                          "该客户共有{stores}家分支机构/门店尚未在本行开户，可批量开户。"),
-    "ecosystem.also": ("Also linked to client {also_en}.", "同时关联客户{also_zh}。"),
+    "ecosystem.also": ("Also linked to client {also:parties_en}.", "同时关联客户{also:parties_zh}。"),
 }
 register(TEMPLATES)
 
 # Per kept row, in the rows' order: its prospect's other relations (words in both languages),
-# all its relations, all its clients, and the other clients (named with their managers) and
-# their managers other than the row's own.
+# all its relations, all its clients with their branches, the other clients as a parties field
+# (`scoring.templates`: each with its manager and branch, named per viewer) and their managers
+# other than the row's own, with their clients' branches.
 _OTHERS_SQL = """
-WITH r AS (SELECT i, prospect_id, anchor, relation, manager_id, anchor_manager AS m FROM rows),
+WITH r AS (SELECT i, prospect_id, anchor, relation, manager_id, anchor_manager AS m,
+                  coalesce(anchor_branch, '') AS b FROM rows),
 rel AS (
     SELECT k.prospect AS prospect_id, list(k.relation ORDER BY k.relation) AS relations,
            list({'relation': k.relation, 'en': w.en, 'zh': w.zh} ORDER BY k.relation) AS words
     FROM kinds k JOIN words w USING (relation) GROUP BY k.prospect),
 cl AS (
-    SELECT prospect_id, list(anchor ORDER BY i) AS anchor_ids,
-           list({'i': i, 'm': m,
-                 'en': CASE WHEN coalesce(m, '') <> '' THEN anchor || ' (' || m || ')' ELSE anchor END,
-                 'zh': CASE WHEN coalesce(m, '') <> '' THEN anchor || '（客户经理' || m || '）' ELSE anchor END}
-                ORDER BY i) AS clients
+    SELECT prospect_id, list(anchor ORDER BY i) AS anchor_ids, list(b ORDER BY i) AS anchor_branches,
+           list({'i': i, 'id': anchor, 'm': m, 'b': b} ORDER BY i) AS clients
     FROM r GROUP BY prospect_id),
 o AS (
-    SELECT r.i, coalesce(rel.relations, [r.relation]) AS relations, cl.anchor_ids,
+    SELECT r.i, coalesce(rel.relations, [r.relation]) AS relations, cl.anchor_ids, cl.anchor_branches,
            list_filter(coalesce(rel.words, []), lambda x: x.relation <> r.relation) AS other_words,
            list_filter(cl.clients, lambda x: x.i <> r.i) AS others, r.manager_id
-    FROM r JOIN cl USING (prospect_id) LEFT JOIN rel USING (prospect_id))
-SELECT relations, anchor_ids,
+    FROM r JOIN cl USING (prospect_id) LEFT JOIN rel USING (prospect_id)),
+s AS (
+    SELECT *, list_filter(others, lambda x: coalesce(x.m, '') <> '' AND x.m IS DISTINCT FROM manager_id) AS sharing
+    FROM o)
+SELECT relations, anchor_ids, anchor_branches,
        len(other_words) AS n_words,
        array_to_string(list_transform(other_words, lambda x: x.en), ', ') AS words_en,
        array_to_string(list_transform(other_words, lambda x: x.zh), '、') AS words_zh,
        len(others) AS n_also,
-       array_to_string(list_transform(others, lambda x: x.en), ', ') AS also_en,
-       array_to_string(list_transform(others, lambda x: x.zh), '、') AS also_zh,
-       list_sort(list_distinct(list_transform(
-           list_filter(others, lambda x: coalesce(x.m, '') <> '' AND x.m IS DISTINCT FROM manager_id),
-           lambda x: x.m))) AS shared_with
-FROM o ORDER BY i
+       to_json({'named': list_transform(others, lambda x: {'id': x.id, 'm': x.m, 'b': x.b})})::VARCHAR AS also,
+       list_sort(list_distinct(list_transform(sharing, lambda x: x.m))) AS shared_with,
+       list_transform(list_sort(list_distinct(list_transform(sharing, lambda x: x.m))),
+                      lambda m: list_filter(sharing, lambda x: x.m = m)[1].b) AS shared_branches
+FROM s ORDER BY i
 """
 
 
@@ -152,6 +153,7 @@ def kind_frame(kind: str, df: pd.DataFrame, kinds: pd.DataFrame, points: dict[st
         i=np.arange(n), anchor=anchor, name=at("name", pid), anchor_name=at("name", anchor).fillna(anchor),
         via=via, via_name=via_name,
         manager_id=own_manager.where(deep & own_manager.notna(), anchor_manager), anchor_manager=anchor_manager,
+        anchor_branch=anchor_branch,
         branch_id=own_branch.where(deep & own_branch.notna(), anchor_branch),
         v_days=rows["days_since"].replace(np.inf, np.nan) if "days_since" in rows else np.nan,
         months=cfg.window_months, cur_en=cfg.currency_en, cur_zh=cfg.currency_zh,
@@ -167,7 +169,7 @@ def kind_frame(kind: str, df: pd.DataFrame, kinds: pd.DataFrame, points: dict[st
              else np.zeros(n, dtype=bool),
              "also": others["n_also"].to_numpy() > 0}
     rows = rows.assign(**{f"when_{k}": v for k, v in masks.items()}, **{f"sells_{k}": v for k, v in products.items()},
-                       **{c: others[c].to_numpy() for c in ("words_en", "words_zh", "also_en", "also_zh")},
+                       **{c: others[c].to_numpy() for c in ("words_en", "words_zh", "also")},
                        **{f"p_{name}": values[rows["_pos"].to_numpy()] for name, values in points.items()})
     relation = rows["relation"].to_numpy()
     reasons = [ReasonSlot("ecosystem.deepening", when="when_deep")]
@@ -181,14 +183,15 @@ def kind_frame(kind: str, df: pd.DataFrame, kinds: pd.DataFrame, points: dict[st
         ReasonSlot("ecosystem.flows", {"amount": "flow_amount", "flow_months": "flow_months", "months": "months",
                                        "cur_en": "cur_en", "cur_zh": "cur_zh"}, when="when_flows"),
         ReasonSlot("ecosystem.stores", {"stores": "chain_size"}, when="when_stores"),
-        ReasonSlot("ecosystem.also", {"also_en": "also_en", "also_zh": "also_zh"}, when="when_also"),
+        ReasonSlot("ecosystem.also", {"also": "also"}, when="when_also"),
     ]
     labels = {name: (en.format(months=cfg.window_months), zh.format(months=cfg.window_months))
               for name, (en, zh) in LABELS.items()}
     bars = [Bar(name, *labels[name], VALUE_COLUMNS[name], f"p_{name}") for name in points]
     details: dict[str, pa.Array | pd.Series] = {
         "relation": rows["relation"].astype("string"), "relations": others["relations"], "anchor_id": anchor,
-        "anchor_ids": others["anchor_ids"], "shared_with": others["shared_with"],
+        "anchor_ids": others["anchor_ids"], "anchor_branches": others["anchor_branches"],
+        "shared_with": others["shared_with"], "shared_branches": others["shared_branches"],
         "anchors": rows["anchors"].astype(np.int64), "via": via, "stake_pct": rows["stake"].astype(float).round(4),
         "flow_amount": rows["flow_amount"].round(2), "as_of": pa.array([str(as_of.date())] * n),
     }
@@ -204,7 +207,8 @@ def _others(rows: pd.DataFrame, kinds: pd.DataFrame) -> pa.Table:
     """Per row (in order): relations and clients of its prospect, as lists and as words."""
     table = pa.table({"i": pa.array(rows["i"].to_numpy()),
                       **{c: pa.array(rows[c], pa.string())
-                         for c in ("prospect_id", "anchor", "relation", "manager_id", "anchor_manager")}})
+                         for c in ("prospect_id", "anchor", "relation", "manager_id", "anchor_manager",
+                                   "anchor_branch")}})
     words = pa.table({"relation": list(RELATION_WORDS), "en": [w[0] for w in RELATION_WORDS.values()],
                       "zh": [w[1] for w in RELATION_WORDS.values()]})
     con = duckdb_cursor()

@@ -79,6 +79,9 @@ _TEMPLATES.update({
     "referral.same_industry": ("Same industry as {referrer:person} ({industry})", "与{referrer:person}同属{industry}行业"),
     "referral.credit_design": ("{referrer:person}'s credit design fits: same business model and comparable size",
                                "经营模式和规模相近，可复用{referrer:person}的授信方案"),
+    # a chain of another branch, on a lead of this one: its referrer and manager are not named
+    "referral.other_branch": ("A client of another branch can introduce this prospect: ask your branch head to "
+                              "arrange it.", "另一支行的客户可引荐该企业：可请本支行负责人协调。"),
     "referral.introducers": ("{count} independent ways in (clients and key persons)",
                              "共有{count}条独立引荐渠道（客户及关键人）"),
     "referral.target.members": ("{non_clients} of {members} members of {association} are not yet clients",

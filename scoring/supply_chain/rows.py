@@ -3,7 +3,8 @@
 Each evidence bar, reason, product and path step is a column of the kept links; a reason is a
 template of `TEMPLATES` with its parameters (names of firms are parameters of their own),
 rendered in Chinese or English when a row is shown. The other anchors of a prospect ("Also
-supplies E0002 (M04)") and the details are put together by DuckDB over the kept links.
+supplies E0002 (M04)") and the details are put together by DuckDB over the kept links, each
+anchor with its branch, so a viewer is shown only the anchors and managers of its branches.
 """
 
 from __future__ import annotations
@@ -56,8 +57,8 @@ TEMPLATES: dict[str, tuple[str, str]] = {
     "supply_chain.share": ("{pct}% of its observed flows in the last {months} months are with this client's chain: "
                            "it depends on it.",
                            "近{months}个月其可见资金的{pct}%与该客户链条相关，依赖度高。"),
-    "supply_chain.upstream.also": ("Also supplies {also_en}.", "同时是{also_zh}的供应商。"),
-    "supply_chain.downstream.also": ("Also buys from {also_en}.", "同时是{also_zh}的买方。"),
+    "supply_chain.upstream.also": ("Also supplies {also:parties_en}.", "同时是{also:parties_zh}的供应商。"),
+    "supply_chain.downstream.also": ("Also buys from {also:parties_en}.", "同时是{also:parties_zh}的买方。"),
 }
 register(TEMPLATES)
 
@@ -67,39 +68,42 @@ _VALUES = {"amount_3m": "v_amount_short", "amount_6m": "v_amount_mid", "amount_1
            "recency": "v_days", "anchors": "v_anchors", "credit_anchor": "credit_anchor", "bills": "v_bill_amount",
            "discount_lead": "discounted", "other_bank": "v_other_bank", "dependence": "v_share", "tier": "v_tier"}
 
-# The other links of each kept prospect, in the rows' order (best first): the "also" sentence
-# (three named, then a count), the ids of all its anchors, and the other anchors' managers.
-# Lists are made once per prospect; a row drops its own link from them (`pos`: its place).
+# The other links of each kept prospect, in the rows' order (best first): the "also" sentence's
+# parties (a `scoring.templates` parties field: the first four anchors of each branch with their
+# manager and branch, the row's own left out, and the count per branch), the ids and branches of
+# all its anchors, and the other anchors' managers with their anchors' branch. Each viewer is shown
+# only the parties of its branches (`scoring.templates.scoped_details`, `render_reasons`).
+# Lists are made once per prospect; a row drops its own link from them.
 _ALSO_SQL = """
 WITH l AS (
-    SELECT i, code, anchor_id, manager_id, anchor_manager AS m,
-           CASE WHEN coalesce(anchor_manager, '') <> '' THEN anchor_id || ' (' || anchor_manager || ')'
-                ELSE anchor_id END AS named_en,
-           CASE WHEN coalesce(anchor_manager, '') <> '' THEN anchor_id || '（客户经理' || anchor_manager || '）'
-                ELSE anchor_id END AS named_zh,
-           row_number() OVER (PARTITION BY code ORDER BY i) AS pos
+    SELECT i, code, anchor_id, manager_id, anchor_manager AS m, coalesce(anchor_branch, '') AS b,
+           row_number() OVER (PARTITION BY code, coalesce(anchor_branch, '') ORDER BY i) AS bpos
     FROM rows),
 p AS (
-    SELECT code, count(*) AS k, list(anchor_id ORDER BY i) AS anchor_ids,
-           list(named_en ORDER BY i)[1:4] AS first_en, list(named_zh ORDER BY i)[1:4] AS first_zh
+    SELECT code, count(*) AS k, list(anchor_id ORDER BY i) AS anchor_ids, list(b ORDER BY i) AS anchor_branches,
+           list({'i': i, 'id': anchor_id, 'm': m, 'b': b, 'bpos': bpos} ORDER BY i) FILTER (WHERE bpos <= 4) AS firsts
     FROM l GROUP BY code),
+bc AS (
+    SELECT code, list({'b': b, 'n': n} ORDER BY b) AS counts
+    FROM (SELECT code, b, count(*) AS n FROM l GROUP BY code, b) GROUP BY code),
 mg AS (
-    SELECT code, list({'m': m, 'n': n} ORDER BY m) AS managers
-    FROM (SELECT code, m, count(*) AS n FROM l WHERE coalesce(m, '') <> '' GROUP BY code, m)
+    SELECT code, list({'m': m, 'n': n, 'b': b} ORDER BY m) AS managers
+    FROM (SELECT code, m, min(b) AS b, count(*) AS n FROM l WHERE coalesce(m, '') <> '' GROUP BY code, m)
     GROUP BY code),
 o AS (
-    SELECT l.i, p.anchor_ids, p.k - 1 AS n_also,
-           list_concat(p.first_en[1:l.pos - 1], p.first_en[l.pos + 1:4])[1:3] AS named_en,
-           list_concat(p.first_zh[1:l.pos - 1], p.first_zh[l.pos + 1:4])[1:3] AS named_zh,
-           list_transform(list_filter(coalesce(mg.managers, []),
-                                      lambda x: x.n - (x.m = coalesce(l.m, ''))::INT > 0
-                                                AND x.m IS DISTINCT FROM l.manager_id),
-                          lambda x: x.m) AS shared_with
-    FROM l JOIN p USING (code) LEFT JOIN mg USING (code))
-SELECT anchor_ids, shared_with, n_also,
-       array_to_string(named_en, ', ')
-           || CASE WHEN n_also > 3 THEN ' and ' || (n_also - 3) || ' more' ELSE '' END AS also_en,
-       array_to_string(named_zh, '、') || CASE WHEN n_also > 3 THEN '等' || n_also || '家' ELSE '' END AS also_zh
+    SELECT l.i, p.anchor_ids, p.anchor_branches, p.k - 1 AS n_also,
+           list_filter(p.firsts, lambda x: x.i <> l.i AND x.bpos - (x.b = l.b AND x.bpos > l.bpos)::INT <= 3)
+               AS named,
+           list_filter(list_transform(bc.counts, lambda x: {'b': x.b, 'n': x.n - (x.b = l.b)::INT}),
+                       lambda x: x.n > 0) AS counts,
+           list_filter(coalesce(mg.managers, []),
+                       lambda x: x.n - (x.m = coalesce(l.m, ''))::INT > 0 AND x.m IS DISTINCT FROM l.manager_id)
+               AS shared
+    FROM l JOIN p USING (code) JOIN bc USING (code) LEFT JOIN mg USING (code))
+SELECT anchor_ids, anchor_branches, n_also,
+       list_transform(shared, lambda x: x.m) AS shared_with, list_transform(shared, lambda x: x.b) AS shared_branches,
+       to_json({'named': list_transform(named, lambda x: {'id': x.id, 'm': x.m, 'b': x.b}), 'count': counts})::VARCHAR
+           AS also
 FROM o ORDER BY i
 """
 
@@ -163,7 +167,7 @@ def kind_frame(chain: Chain, tier: dict[str, np.ndarray], df: pd.DataFrame, poin
         i=np.arange(n), name=_take(ent["name"], code).fillna(""), anchor_id=_take(ent["id"], anchor),
         anchor_name=_take(ent["name"], anchor).fillna(""), via_name=_take(ent["name"], steps[-1]).fillna(""),
         manager_id=own_manager.where(use_own, anchor_manager), anchor_manager=anchor_manager,
-        branch_id=own_branch.where(use_own_branch, anchor_branch),
+        anchor_branch=anchor_branch, branch_id=own_branch.where(use_own_branch, anchor_branch),
         v_amount_short=rows[f"amount_{short}m"].round(2), v_amount_mid=rows[f"amount_{mid}m"].round(2),
         v_amount_long=rows["amount_long"].round(2), v_none=np.nan,
         v_days=rows["days_since"].replace(np.inf, np.nan), v_anchors=rows["anchors"].astype(float),
@@ -187,7 +191,7 @@ def kind_frame(chain: Chain, tier: dict[str, np.ndarray], df: pd.DataFrame, poin
     masks["also"] = also["n_also"].to_numpy() > 0
     products = product_masks(rows, kind, cfg)
     rows = rows.assign(**{f"when_{k}": v for k, v in masks.items()}, **{f"sells_{k}": v for k, v in products.items()},
-                       also_en=also["also_en"].to_numpy(), also_zh=also["also_zh"].to_numpy(),
+                       also=also["also"].to_numpy(),
                        **{f"p_{name}": points[name][rows["_pos"].to_numpy()] for name in FEATURES})
     money = {"cur_en": "cur_en", "cur_zh": "cur_zh", "months": "months"}
     reasons = [
@@ -205,7 +209,7 @@ def kind_frame(chain: Chain, tier: dict[str, np.ndarray], df: pd.DataFrame, poin
         ReasonSlot("supply_chain.bills", {"bills": "bill_count", "amount": "bill_amount", **money}, when="when_bills"),
         ReasonSlot("supply_chain.other_bank", {"amount": "other_bank", **money}, when="when_other"),
         ReasonSlot("supply_chain.share", {"pct": "pct", "months": "months"}, when="when_depends"),
-        ReasonSlot(f"supply_chain.{kind}.also", {"also_en": "also_en", "also_zh": "also_zh"}, when="when_also"),
+        ReasonSlot(f"supply_chain.{kind}.also", {"also": "also"}, when="when_also"),
     ]
     bars = [Bar(name, en, zh, _VALUES[name], f"p_{name}") for name, (en, zh) in labels(cfg).items()]
     amounts = pa.StructArray.from_arrays(
@@ -213,7 +217,8 @@ def kind_frame(chain: Chain, tier: dict[str, np.ndarray], df: pd.DataFrame, poin
         names=[f"{m}m" for m in cfg.windows])
     details = {
         "tier": rows["tier"].astype(np.int64), "anchor_id": rows["anchor_id"], "anchors": rows["anchors"].astype(np.int64),
-        "anchor_ids": also["anchor_ids"], "shared_with": also["shared_with"],
+        "anchor_ids": also["anchor_ids"], "anchor_branches": also["anchor_branches"],
+        "shared_with": also["shared_with"], "shared_branches": also["shared_branches"],
         "as_of": pa.array([str(chain.as_of.date())] * n), "window_months": pa.array(np.full(n, long_)),
         "amounts": amounts, "payments": rows["count"].astype(np.int64),
         "months_active": rows["months_active"].astype(np.int64), "bills": rows["bill_count"].astype(np.int64),
@@ -227,12 +232,13 @@ def kind_frame(chain: Chain, tier: dict[str, np.ndarray], df: pd.DataFrame, poin
 
 
 def _also(rows: pd.DataFrame) -> pa.Table:
-    """Per row (in order): all anchor ids of its prospect, the other anchors' managers (not the
-    row's own), and the "also" sentence's list in English and Chinese."""
+    """Per row (in order): all anchor ids of its prospect and their branches, the other anchors'
+    managers (not the row's own) and their branches, and the "also" sentence's parties field."""
     table = pa.table({"i": pa.array(rows["i"].to_numpy()), "code": pa.array(rows["code"].to_numpy()),
                       "anchor_id": pa.array(rows["anchor_id"], pa.string()),
                       "manager_id": pa.array(rows["manager_id"], pa.string()),
-                      "anchor_manager": pa.array(rows["anchor_manager"], pa.string())})
+                      "anchor_manager": pa.array(rows["anchor_manager"], pa.string()),
+                      "anchor_branch": pa.array(rows["anchor_branch"], pa.string())})
     con = duckdb_cursor()
     try:
         con.register("rows", table)

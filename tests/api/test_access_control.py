@@ -215,6 +215,19 @@ def test_precision_by_owner_shows_the_callers_branch_only(ac):
     assert owners("admin") == {"M01", "M02"}
 
 
+def test_precision_by_family_counts_the_callers_branch_only(ac):
+    client, tokens, store = ac
+    from leads.board import ledger
+
+    ledger(store).record("E4", "won", "t", owner="M01", family="supply_chain", score=80.0)
+    rows = lambda who: client.get("/leads/precision?by=family",  # noqa: E731
+                                  headers=auth(tokens[who])).json()["rows"]
+    assert rows("corp_b02") == []  # B01's outcome is not B02's figure
+    assert rows("admin_b02") == []
+    assert [(r["family"], r["labelled"]) for r in rows("corp_b01")] == [("supply_chain", 1)]
+    assert [(r["family"], r["labelled"]) for r in rows("admin")] == [("supply_chain", 1)]
+
+
 def test_a_branch_admin_cannot_ingest(ac):
     client, tokens, _ = ac
     files = {"files": ("enterprises.csv", b"id,name\nE2,moved\n", "text/csv")}

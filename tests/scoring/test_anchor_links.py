@@ -3,6 +3,8 @@ with that anchor's own evidence; overall lists show it once; ranks are positions
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 from builders import MemoryStore, StoreBuilder, months
@@ -60,6 +62,48 @@ def test_a_supplier_of_two_anchors_has_a_row_under_each_with_its_own_evidence():
     assert any("同时是B（客户经理M2）的供应商" in r.zh for r in a.reasons)
     for p in rows:
         assert p.score == pytest.approx(sum(e.contribution for e in p.evidence), abs=1e-6)
+
+
+class _BranchMask:
+    """A viewer's field mask limited to one branch (the API's `FieldMask`): persons as given."""
+
+    def __init__(self, branch: str) -> None:
+        self.branch = branch
+
+    def __call__(self, person_id, name):
+        return name
+
+    def in_scope(self, branch) -> bool:
+        return branch in (None, "", self.branch)
+
+
+def test_the_other_anchors_are_fields_with_their_branches_shown_per_viewer():
+    from scoring.templates import scoped_details
+
+    store = _shared()
+    score_all(store, SETTINGS, families=["supply_chain"])
+    rows = load_prospects(store, "supply_chain", kind="upstream", anchor="A")
+    row = rows[rows["prospect_id"] == "S"].iloc[0].to_dict()
+    everyone, b1, b2 = decode(row, "en"), decode(row, "en", _BranchMask("B1")), decode(row, "zh", _BranchMask("B2"))
+    assert "Also supplies B (M2)." in everyone["reasons"]
+    assert not any("Also" in r or "M2" in r for r in b1["reasons"])  # B is B2's: not named to B1
+    assert everyone["details"]["anchor_branches"] == ["B1", "B2"]
+    assert scoped_details(everyone["details"], _BranchMask("B1"))["anchor_ids"] == ["A"]
+    assert scoped_details(everyone["details"], _BranchMask("B1"))["shared_with"] == []
+    assert scoped_details(b2["details"], _BranchMask("B2"))["anchor_ids"] == ["B"]
+    assert scoped_details(everyone["details"], None)["shared_with"] == ["M2"]
+
+
+def test_the_also_sentence_names_three_in_scope_anchors_and_counts_the_rest():
+    from scoring.templates import render
+
+    parties = json.dumps({"named": [{"id": f"A{i}", "m": f"M{i}", "b": "B1" if i % 2 else "B2"} for i in range(8)],
+                          "count": [{"b": "B1", "n": 4}, {"b": "B2", "n": 4}, {"b": "", "n": 1}]})
+    text = render("supply_chain.upstream.also", {"also": parties}, "en", _BranchMask("B1"))
+    assert text == "Also supplies A1 (M1), A3 (M3), A5 (M5) and 2 more."  # B1's four and the one of no branch
+    assert render("supply_chain.upstream.also", {"also": parties}, "zh") == \
+        "同时是A0（客户经理M0）、A1（客户经理M1）、A2（客户经理M2）等9家的供应商。"
+    assert render("supply_chain.upstream.also", {"also_en": "B (M2)"}, "en") == ""  # stored before: left out
 
 
 def test_anchor_lists_all_its_links_and_the_overall_list_each_prospect_once():
