@@ -24,10 +24,11 @@ import yaml
 from fastapi import UploadFile
 
 from graph.errors import Forbidden, InvalidRequest, NotFound
+from ingest.formats import SUFFIXES
 
 __all__ = ["resolve_server_path", "save_uploads", "TooLarge", "ALLOWED_SUFFIXES"]
 
-ALLOWED_SUFFIXES = {".csv", ".xlsx", ".parquet", ".yaml", ".yml", ".zip", ".txt"}
+ALLOWED_SUFFIXES = {*SUFFIXES, ".yaml", ".yml", ".zip"}  # what a bundle's readers take, a mapping, a zip
 _CHUNK = 1024 * 1024
 
 
@@ -96,7 +97,7 @@ def _check_mapping(mapping: Path, root: Path) -> None:
 def _safe_name(filename: str | None) -> str:
     name = Path((filename or "").replace("\\", "/")).name
     if not name or name.startswith(".") or Path(name).suffix.lower() not in ALLOWED_SUFFIXES:
-        raise InvalidRequest(f"cannot take the file {filename!r}: send .csv, .xlsx, .parquet, "
+        raise InvalidRequest(f"cannot take the file {filename!r}: send {', '.join(SUFFIXES)} files, "
                              "mapping.yaml or one .zip of them")
     return name
 

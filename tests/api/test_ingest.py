@@ -261,3 +261,15 @@ def test_a_job_cancelled_while_scoring_keeps_its_ingest(setup, monkeypatch):
     assert job.status == "cancelled" and "the ingest stands" in (job.error or "")
     assert job.summary["version"] == store.version  # the ingest's version, no scoring version after it
     assert store.read("prospects").equals(prospects)
+
+
+def test_an_xls_workbook_is_taken_as_the_ingest_reads_it(setup):
+    _, _, tokens, root, _, store = setup
+    book = (Path(__file__).parents[1] / "fixtures" / "ingest" / "xls" / "payments.xls").read_bytes()
+    with TestClient(create_app(store.root, ApiSettings(ingest_root=root, max_upload_bytes=256 * 1024))) as client:
+        r = client.post("/ingest", headers=auth(tokens["admin"]), data={"score": "false"}, files=[
+            ("files", ("enterprises.csv", ENTERPRISES.encode(), "text/csv")),
+            ("files", ("PAYMENTS.XLS", book, "application/vnd.ms-excel"))])
+        assert r.status_code == 202, r.text
+        job = _wait(client, tokens["admin"], r.json()["id"])
+    assert job["status"] == "succeeded" and "PAYMENTS.XLS" in str(job["summary"]["files"]), job
