@@ -20,6 +20,7 @@ from api.errors import ERROR_RESPONSES, status_for
 from api.masking import Viewer
 from api.scope import Hidden, hidden_note
 from graph.errors import AppError, Forbidden, NotFound
+from graph.settings import get_settings
 
 __all__ = ["router", "mask_360", "view_360", "OTHER_BRANCH"]
 
@@ -210,7 +211,9 @@ def view_360(viewer: Viewer, entity_id: str, lang: str) -> dict[str, Any]:
     from leads.customer import customer_360 as build
 
     viewer.require_scope(viewer.store.require_node(entity_id))
-    view = build(viewer.store, entity_id, person=viewer.person_name, legacy=viewer.text, visible=viewer.in_scope)
+    scoring = get_settings().scoring  # in the page's language: its reasons, products and offers too
+    view = build(viewer.store, entity_id, scoring.model_copy(update={"lang": lang}), person=viewer.person_name,
+                 legacy=viewer.text, visible=viewer.in_scope)
     return mask_360(viewer, view, lang)
 
 
@@ -227,7 +230,6 @@ def customer_360(entity_id: EntityId, viewer: ViewerDep, audit: AuditDep, settin
 def add_note(entity_id: EntityId, body: NoteIn, user: CurrentUser, viewer: ViewerDep,
              store: StoreDep) -> dict[str, Any]:
     """Keep a note about an entity, with tags (e.g. home_purchase); returns the offers its tags trigger."""
-    from graph.settings import get_settings
     from leads.notes import add_note as keep
     from leads.notes import offers_for
     from leads.settings import load_rhythm

@@ -129,3 +129,12 @@ def test_markets_count_only_the_merchants_in_a_managers_scope(demo):
         # the volume counted is never more than everyone's: other branches' clients add nothing
         assert sum(c["volume"] for c in m["classes"]) <= sum(c["volume"] for c in everyone[aid]["classes"]) + 0.01
     assert hidden_somewhere  # the demo's markets hold B02 clients: the filter is exercised
+
+
+def test_customer_page_in_english_renders_its_reasons_in_english(demo):
+    # the page took its language from ?lang= but its reasons from the server's setting
+    client, tokens, _ = demo
+    en = client.get(f"/viz/customer/{dc.CORE}?lang=en", headers=auth(tokens["admin"])).text
+    zh = client.get(f"/viz/customer/{dc.CORE}?lang=zh", headers=auth(tokens["admin"])).text
+    assert "Customer 360" in en and "Paid by client" in en and "Paid by client" not in zh
+    assert "近12个月收到客户" in zh and "近12个月收到客户" not in en
