@@ -27,12 +27,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 
 import pandas as pd
+import pyarrow.compute as pc
 
 from graph.memory import release_memory
 from graph.schema import FACT_TABLES, NODE_TABLES, conform
 from graph.stage import Stage
 from graph.store import GraphStore
 from ingest.aliases import MERGED_REQUIRED
+from ingest.arrow_text import from_arrow, to_arrow
 from ingest.derive import derive_branches, derive_managers, month_of
 from ingest.merge import (
     absorb_externals,
@@ -176,9 +178,11 @@ class Merger:
                 rows = resolve_facts("endorsements", rows, "to", resolver, ctx)
             elif table == "roles":
                 rows = check_refs("roles", rows, "person_id", self._persons, ctx, "person")
-                rows = check_refs("roles", rows, "enterprise_id", self._checked_against(), ctx, "enterprise")
+                rows = check_refs("roles", rows, "enterprise_id", self._checked_against(), ctx, "enterprise",
+                                  by_name=self._ids_of_names("roles.enterprise_id"))
             elif table == "payroll":
-                rows = check_refs("payroll", rows, "employer_id", self._checked_against(), ctx, "enterprise")
+                rows = check_refs("payroll", rows, "employer_id", self._checked_against(), ctx, "enterprise",
+                                  by_name=self._ids_of_names("payroll.employer_id"))
                 rows = check_refs("payroll", rows, "person_id", self._persons, ctx, "person")
             elif table == "memberships":
                 self._checked_against()  # before the members' names add enterprises
@@ -202,6 +206,20 @@ class Merger:
             rows["fact_id"] = given["fact_id"].loc[rows.index]
         del given
         self._write(table, rows)
+
+    def _ids_of_names(self, column: str) -> Callable[[pd.Series], pd.Series]:
+        """For `check_refs`: the enterprise id of each unknown value that is an enterprise's name
+        (as normalised), NA where none. A payroll export's 代发单位, or a roles export's 企业, is
+        most often the company's name. Exact names only (no fuzzy match, no new enterprise), one
+        look-up per distinct value; the values so read are counted (`Context.named_ids`)."""
+        def ids(values: pd.Series) -> pd.Series:
+            assert self.resolver is not None
+            asked = pc.dictionary_encode(to_arrow(values))
+            found = from_arrow(self.resolver.ids_by_name(asked.dictionary).take(asked.indices), values.index)
+            if (hit := int(found.notna().sum())):
+                self.ctx.named_ids[column] = self.ctx.named_ids.get(column, 0) + hit
+            return found
+        return ids
 
     def _checked_against(self) -> pd.Series:
         """The enterprise ids known after the endorsements (stored, loaded, and new externals)."""

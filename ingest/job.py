@@ -232,6 +232,7 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
         setattr(summary, name, {f: noted[f] for f in summary.files if f in noted})
     summary.unread_sheets = dict(ctx.unread_sheets)
     summary.hidden_sheets = dict(ctx.hidden_sheets)
+    summary.named_ids = dict(ctx.named_ids)
     summary.seconds = round(time.perf_counter() - started, 3)
     summary.report_dir = _write_reports(store, version, ctx, report, summary)
     log.info("ingest of %s: %s rows read, %s accepted, %s rejected (version %s)", bundle.name,

@@ -7,6 +7,8 @@ so re-ingesting a file changes nothing and a new month adds to the totals.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -243,12 +245,21 @@ _UNKNOWN_OF_ALL_SQL = "SELECT pos FROM asked ANTI JOIN known ON v = id WHERE v I
 
 
 def check_refs(table: str, rows: pd.DataFrame, column: str, known: set[str] | pd.Series, ctx: Context,
-               what: str, required: bool = True) -> pd.DataFrame:
-    """Reject (or, when not required, blank and report) rows whose `column` names no known node."""
+               what: str, required: bool = True,
+               by_name: Callable[[pd.Series], pd.Series] | None = None) -> pd.DataFrame:
+    """Reject (or, when not required, blank and report) rows whose `column` names no known node;
+    `by_name` first gives the id of those values that are a node's name (NA where none)."""
     if rows.empty or column not in rows.columns:
         return rows
     values = rows[column].astype("string")
     bad = values.notna() & ~known_values(values, known)
+    if bad.any() and by_name is not None:
+        found = by_name(values[bad])
+        named = found.index[found.notna().to_numpy()]
+        if len(named):
+            rows = rows.copy()
+            rows.loc[named, column] = found.loc[named].astype(rows[column].dtype)
+            bad.loc[named] = False
     if not bad.any():
         return rows
     for file, part in rows[bad].groupby("_file", sort=False):

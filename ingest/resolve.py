@@ -253,6 +253,12 @@ class Resolver:
         self._add(norm, new_id, uscc)
         return Decision(label, new_id, "external")
 
+    def ids_by_name(self, names: pa.Array) -> pa.Array:
+        """The id of the enterprise (known, or added by this ingest) each name normalises to the
+        name of; null where none. No fuzzy step and no new enterprise: for a column that should
+        hold ids but holds names (a payroll export's 代发单位)."""
+        return self._by_norm.lookup(normalise_texts(names.cast(pa.large_string())))
+
     def _compatible(self, node_id: str, uscc: str | None) -> bool:
         other = self._uscc_of.get(node_id)
         return not (uscc and other and other != uscc)

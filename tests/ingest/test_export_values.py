@@ -82,3 +82,24 @@ def test_excel_safe_text_is_unwrapped_in_every_column(store: NetworkxStore,
     assert payments["paid_on"].dt.strftime("%Y-%m-%d").tolist() == ["2024-03-02", "2024-03-05"]
     assert summary.excel_text == {"payments.csv": ["payer_id", "payee_name", "amount", "paid_on"]}
     assert 'written as ="…" (Excel-safe text) in payments.csv' in summary.render()
+
+
+def test_a_payroll_employer_or_a_roles_enterprise_given_by_name_is_read_as_that_enterprise(
+        store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
+    # a payroll export's 代发单位 is most often the employer's name, not its customer number: every
+    # row was rejected as an unknown enterprise. Exact names only (as normalised), no fuzzy guess.
+    bundle = make_bundle({
+        "enterprises.csv": "企业编号,企业名称,是否我行客户\nE1,华东精密制造有限公司,是\n",
+        "persons.csv": "人员编号,姓名\nP1,张伟\nP2,李娜\nP3,王芳\n",
+        "payroll.csv": ("代发单位,员工编号,代发月份,代发金额\n华东精密制造有限公司,P1,2026-01,8000\n"
+                        "华东精密制造（有限责任公司）,P2,2026-01,9000\nE1,P3,2026-01,7000\n华东精密制造厂,P3,2026-02,7000\n"),
+        "roles.csv": "人员编号,企业编号,职务\nP1,华东精密制造有限公司,总经理\n",
+    })
+    summary = run_ingest(store, bundle)
+    pay = store.read("payroll")
+    assert sorted(pay["person_id"]) == ["P1", "P2", "P3"] and set(pay["employer_id"]) == {"E1"}
+    assert store.read("roles")["enterprise_id"].tolist() == ["E1"]
+    assert summary.named_ids == {"payroll.employer_id": 2, "roles.enterprise_id": 1}
+    rejects = rejects_of(summary.report_dir)
+    assert rejects[["file", "value"]].values.tolist() == [["payroll.csv", "华东精密制造厂"]]  # no fuzzy guess
+    assert "payroll.employer_id given as names in 2 row(s)" in summary.render()
