@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -36,7 +37,7 @@ from typing import Protocol
 
 import pandas as pd
 
-from graph.errors import NotFound
+from graph.errors import InvalidMapping, NotFound
 from graph.memory import lean_allocator, release_memory
 from graph.progress import stages
 from graph.schema import FACT_TABLES, NODE_TABLES, conform
@@ -47,8 +48,9 @@ from ingest.derive import EdgesAhead, edge_parts
 from ingest.facts import Merger, read_order
 from ingest.formats import why_unreadable
 from ingest.load import load_table, read_ahead
-from ingest.mapping import Source, plan_bundle, unread_files
+from ingest.mapping import Source, plan_bundle, source_files, unread_files
 from ingest.readers import peek_headers
+from ingest.repeats import Repeats
 from ingest.report import VALUE_KEPT, IngestSummary, unread_text, write_report_csv
 from ingest.settings import IngestSettings
 from ingest.validate import Context
@@ -106,6 +108,16 @@ def _looks_text(unread: dict[str, list[str]], reasons: dict[str, str]) -> str:
     return ", ".join(unread_text(name, tables, reasons.get(name)) for name, tables in unread.items())
 
 
+def _planned_files(plan: dict[str, list[Source]]) -> list[Path]:
+    """The files the plan names, in its order (a source that names none is left to its turn)."""
+    out: list[Path] = []
+    for sources in plan.values():
+        for source in sources:
+            with contextlib.suppress(InvalidMapping, OSError):
+                out += source_files(source)
+    return out
+
+
 def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
                settings: IngestSettings | None = None,
                watchers: Sequence[IngestWatcher] = ()) -> IngestSummary:
@@ -146,6 +158,9 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
     # the merged tables are ever all in memory at once.
     with store.writer(), stages("ingest", steps) as step:
         ctx = Context(settings, store.secret("salt"), root=root, defer_fact_ids=True)
+        repeats = Repeats(store, _planned_files(plan), ctx.label)  # a file delivered twice is read once
+        ctx.skip = set(repeats.skipped)
+        summary.repeated_files = repeats.shown()
         with store.stage(note=f"ingest {bundle.name}") as staged, \
                 Merger(store, ctx, settings, staged, before_first_put=look) as merger, EdgesAhead() as ahead:
             loaded: dict[str, pd.DataFrame] = {}  # the node tables until merged; a fact table until taken
@@ -180,6 +195,9 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
                 lap = time.perf_counter()
                 ctx.settle()
                 reading += time.perf_counter() - lap
+            except BaseException:
+                repeats.close()
+                raise
             finally:
                 ctx.close()  # stopped early (a bad file, a cancel): the files read ahead are let go
             summary.stage_seconds["read and validate"] = round(reading, 3)
@@ -207,6 +225,7 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
             lap = _stage(summary, "derive edges", lap)
             step("commit version")
             version = staged.commit()
+            repeats.record(version)
             _stage(summary, "write store version", lap - writing)  # the node tables written aside and the commit
         committed = _Committed(store, [*NODE_TABLES, *FACT_TABLES])
         for hook in hooks:

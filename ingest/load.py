@@ -190,7 +190,8 @@ def _load_source(table: str, number: int, source: Source, ctx: Context, frames: 
     """Validated rows of each file of one source appended to `frames`; returns the rows read."""
     read = 0
     raws = iter([(_inline(source), "")]) if source.rows is not None else (  # one file in memory at a time
-        sheet for path in source_files(source) for sheet in _table_sheets(table, _read(path, source, ctx), source, ctx))
+        sheet for path in source_files(source) if path.resolve() not in ctx.skip  # a file delivered twice: once
+        for sheet in _table_sheets(table, _read(path, source, ctx), source, ctx))
     for raw, sheet_key in raws:
         label = ctx.label(None if source.rows is not None else raw.path) + (f"[{raw.sheet}]" if raw.sheet else "")
         files.append(label)
@@ -273,7 +274,7 @@ def read_ahead(upcoming: list[list[Source]], ctx: Context) -> None:
         if source is None:
             continue
         try:
-            paths = source_files(source)
+            paths = [p for p in source_files(source) if p.resolve() not in ctx.skip]
         except (InvalidMapping, OSError):
             continue  # reported in its turn, by the same call
         if not paths:

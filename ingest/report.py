@@ -158,6 +158,7 @@ class IngestSummary:
     unread_sheets: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # 'book.xlsx[sheet]' not read -> (table read, tables it looks like)
     hidden_sheets: dict[str, tuple[str, bool]] = field(default_factory=dict)  # 'book.xlsx[sheet]' hidden, holding the table -> (table, read)
     named_ids: dict[str, int] = field(default_factory=dict)  # 'payroll.employer_id' -> rows whose value was a name
+    repeated_files: dict[str, str] = field(default_factory=dict)  # file not read -> the file whose bytes it repeats
     statement_holders: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> holder read from its title
     statement_signs: dict[str, list[str]] = field(default_factory=dict)  # file -> directions whose minus was dropped
     joined_headers: dict[str, int] = field(default_factory=dict)  # file -> the first of its two header rows
@@ -232,6 +233,8 @@ class IngestSummary:
             lines.append(f"  sheet not read: {sheet} (its headers lack the {table} columns"
                          + (f"; it looks like {' or '.join(tables)}: save it as {tables[0]}.xlsx or map it)"
                             if tables else ")"))
+        for file, why in self.repeated_files.items():
+            lines.append(f"  not read: {file} ({why}: a file delivered twice would count its rows twice)")
         for column, count in self.named_ids.items():
             lines.append(f"  {column} given as names in {count:,} row(s): each read as the enterprise of that name")
         for sheet, (table, read) in self.hidden_sheets.items():

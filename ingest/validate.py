@@ -109,6 +109,7 @@ class Context:
     unread_sheets: dict[str, tuple[str, list[str]]] = field(default_factory=dict)  # 'book.xlsx[sheet]' -> (table read, tables it looks like)
     hidden_sheets: dict[str, tuple[str, bool]] = field(default_factory=dict)  # 'book.xlsx[sheet]' hidden, holding the table -> (table, read)
     named_ids: dict[str, int] = field(default_factory=dict)  # 'payroll.employer_id' -> rows whose value was a name
+    skip: set[Path] = field(default_factory=set)  # files not read: the same bytes as another (`ingest.repeats`)
     titles: list[pd.Series] = field(default_factory=list)  # rows per (role, title) of each roles source
     defer_fact_ids: bool = False  # `load.load_table` leaves the last fact ids to `settle`
     pending: list[Callable[[], None]] = field(default_factory=list)
