@@ -35,7 +35,7 @@ from scoring.campaigns import CampaignSettings, split_campaigns
 from scoring.features import duckdb_cursor
 from scoring.settings import ScoringSettings, family_settings
 from scoring.stored import entity_prospects, prospects_arrow, register_prospects
-from scoring.templates import LegacyGuard, PersonMask, row_reasons, scoped_details
+from scoring.templates import LegacyGuard, PersonMask, row_reasons, scoped_managers
 
 __all__ = ["LeadSettings", "build_board", "board_page", "board_reasons", "ledger", "ROUTING_ORDER", "BOARD_COLUMNS", "request_joint_visit",
            "board_row", "prepare_board"]
@@ -296,17 +296,16 @@ def board_page(store: GraphStore, settings: ScoringSettings | None = None, *, ma
     board = board.iloc[offset:] if limit is None else board.iloc[offset:offset + limit]
     board = board.reset_index(drop=True)
     # the page's lists: reasons, the joint visits asked, the members of a collapsed group
-    if person is not None:  # whom a row is shared with, as the viewer may see them (`scoped_details`)
-        where = dict(zip(*store.read("managers", ["id", "branch_id"]).to_dict("list").values(), strict=True))
-        board["shared_with"] = [scoped_details({"shared_with": s, "shared_branches": [where.get(m) for m in s]},
-                                               person)["shared_with"] for s in board["shared_with"]]
+    # the managers a row names (shared with, joint visits asked), as the viewer may see them
+    where = dict(zip(*store.read("managers", ["id", "branch_id"]).to_dict("list").values(), strict=True))
+    board["shared_with"] = [scoped_managers(list(s), where, person) for s in board["shared_with"]]
     if not render:  # the caller keeps a few rows of its own choosing and renders those
         return board[[c for c in BOARD_COLUMNS if c not in _PAGE_LISTS]], total
     board["reasons"] = _reasons(store, board, routed.order, settings.lang, person, legacy)
     asked: dict[str, list[str]] = {}
     for req in book.joint_visits():
         asked.setdefault(str(req["entity_id"]), []).append(str(req["manager"]))
-    board["joint_visits"] = [asked.get(e, []) for e in board["entity_id"]]
+    board["joint_visits"] = [scoped_managers(asked.get(e, []), where, person) for e in board["entity_id"]]
     if not collapse_groups:
         board["members"] = [[] for _ in range(len(board))]
     return board[BOARD_COLUMNS], total

@@ -132,3 +132,14 @@ def test_cli_joint_visit_and_board_columns(setup, capsys):
     assert "共享客户经理" in table and "申请联合走访" in table  # shared with M2, who asked for a joint visit
     assert table.count("M2") >= 2
 
+
+
+def test_a_branch_token_is_not_told_which_other_branch_manager_asked(setup):
+    # the owner's branch-limited token reads that M2 (of B2) asked for a joint visit no more than
+    # it reads M2 among the shared-with managers; a token of every branch reads both
+    client, tokens, store = setup
+    client.post("/leads/S/joint-visit", json={}, headers=_h(tokens, "m2"))
+    scoped = {"m1_b1": add_token(store, "m1 scoped", "corporate_manager", branch="B1", manager="M1")}
+    row = _row(client, scoped, "m1_b1")
+    assert row["owner"] == "M1" and row["shared_with"] == [] and row["joint_visits"] == []
+    assert _row(client, tokens, "m1")["joint_visits"] == ["M2"]
