@@ -342,7 +342,8 @@ def _redacted(text: str) -> str:
     percent-encoded digits included."""
     text = redact_url(text)
     plain = unquote(text)
-    return scrub_pii(plain) if scrub_pii(plain) != plain else text
+    scrubbed = scrub_pii(plain)
+    return scrubbed if scrubbed != plain else text
 
 
 class RedactTokenFilter(logging.Filter):

@@ -88,9 +88,9 @@ def _check_mapping(mapping: Path, root: Path) -> None:
             if not isinstance(name, str):
                 continue
             fixed = re.split(r"[*?\[]", name)[0] or "."
-            targets = [(mapping.parent / fixed).resolve(),
-                       *(Path(p).resolve() for p in glob.glob(str(mapping.parent / name)))]
-            if Path(name).is_absolute() or not all(_inside(t, root) for t in targets):
+            # the name, then (only if it stays inside) what its pattern matches: no walk outside the root
+            if Path(name).is_absolute() or not _inside((mapping.parent / fixed).resolve(), root) or not all(
+                    _inside(Path(p).resolve(), root) for p in glob.glob(str(mapping.parent / name))):
                 raise Forbidden(f"{mapping.name} names {name!r}, outside the allowed ingest root")
 
 

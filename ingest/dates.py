@@ -9,8 +9,8 @@ values apart so their rows say why.
 
 Examples:
     >>> import pandas as pd
-    >>> to_month(pd.Series(["45741", "2024年3月", "1234-01"], dtype="string"))[0].tolist()
-    ['2025-03', '2024-03', <NA>]
+    >>> to_month(pd.Series(["45741", "2024年3月", "1234-01", "20243"], dtype="string"))[0].tolist()
+    ['2025-03', '2024-03', <NA>, '2024-03']
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from ingest.arrow_text import blank, to_arrow
 from ingest.distinct import by_distinct
 
-__all__ = ["YEARS", "EXCEL_DAY_ZERO", "to_date", "to_month", "year_outside"]
+__all__ = ["YEARS", "to_date", "to_month", "year_outside"]
 
 YEARS = (1900, 2200)  # inside pandas' datetime64[ns] range (1677–2262), with room for due dates
 _MIN_YEAR, _MAX_YEAR = YEARS
@@ -120,18 +120,14 @@ def to_month(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 
     def one(v: str) -> str | None:
         text = unicodedata.normalize("NFKC", v).strip()
-        day = _one_date(text)
-        if day is not None:
-            return f"{day.year:04d}-{day.month:02d}"
-        m = _MONTH.match(text)
+        m = _MONTH.match(text)  # first: a month's 20243 is 2024-03, not the serial day 1955-06-04
         if m and 1 <= int(m.group(2)) <= 12 and _MIN_YEAR <= int(m.group(1)) <= _MAX_YEAR:
             return f"{int(m.group(1)):04d}-{int(m.group(2)):02d}"
-        return None
+        day = _one_date(text)
+        return None if day is None else f"{day.year:04d}-{day.month:02d}"
 
     values = by_distinct(s, one, "string")
     return values, values.isna() & ~blank(s)
-
-
 
 
 def year_outside(text: pd.Series) -> pd.Series:

@@ -29,6 +29,7 @@ from types import TracebackType
 import pandas as pd
 import pyarrow.compute as pc
 
+from graph.arrays import one_array
 from graph.memory import release_memory
 from graph.schema import FACT_TABLES, NODE_TABLES, conform
 from graph.stage import Stage
@@ -214,7 +215,7 @@ class Merger:
         look-up per distinct value; the values so read are counted (`Context.named_ids`)."""
         def ids(values: pd.Series) -> pd.Series:
             assert self.resolver is not None
-            asked = pc.dictionary_encode(to_arrow(values))
+            asked = pc.dictionary_encode(one_array(to_arrow(values)))  # rows of several files: chunked
             found = from_arrow(self.resolver.ids_by_name(asked.dictionary).take(asked.indices), values.index)
             if (hit := int(found.notna().sum())):
                 self.ctx.named_ids[column] = self.ctx.named_ids.get(column, 0) + hit

@@ -35,17 +35,21 @@ UNREADABLE = {
     ".rar": "an archive: unpack its files into the bundle",
     ".7z": "an archive: unpack its files into the bundle",
 }
-HTML_XLS = f"an HTML page saved with an .xls name (as online banking exports often are), not a workbook: {SAVE_AS}"
+HTML_XLS = ("an HTML (or XML) page saved with an .xls name (as online banking exports often are), not a "
+            f"workbook: {SAVE_AS}")
 
 
 def is_html(path: Path) -> bool:
-    """Whether a file (named .xls) starts as HTML does (`<html`, `<table`, `<!DOCTYPE` …)."""
+    """Whether a file (named .xls) starts as markup does (`<html`, `<table`, `<!DOCTYPE`, an Excel
+    2003 XML spreadsheet's `<?xml`), in UTF-8 or UTF-16: a workbook starts with its binary header."""
     try:
         with open(path, "rb") as fh:
-            head = fh.read(512)
+            head = fh.read(512).removeprefix(b"\xef\xbb\xbf")
     except OSError:
         return False
-    return head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<")
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16: the markup's ASCII with zero bytes between
+        head = head[2:].replace(b"\x00", b"")
+    return head.lstrip().startswith(b"<")
 
 
 def why_unreadable(path: Path) -> str | None:

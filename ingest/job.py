@@ -50,7 +50,7 @@ from ingest.formats import why_unreadable
 from ingest.load import load_table, read_ahead
 from ingest.mapping import Source, plan_bundle, source_files, unread_files
 from ingest.readers import peek_headers
-from ingest.repeats import Repeats
+from ingest.repeats import BY_FILE, Repeats
 from ingest.report import VALUE_KEPT, IngestSummary, unread_text, write_report_csv
 from ingest.settings import IngestSettings
 from ingest.validate import Context
@@ -109,9 +109,10 @@ def _looks_text(unread: dict[str, list[str]], reasons: dict[str, str]) -> str:
 
 
 def _planned_files(plan: dict[str, list[Source]]) -> list[Path]:
-    """The files the plan names, in its order (a source that names none is left to its turn)."""
+    """The files the plan names for the tables told apart by file (`repeats.BY_FILE`), in its
+    order (a source that names none is left to its turn)."""
     out: list[Path] = []
-    for sources in plan.values():
+    for sources in (plan.get(table, []) for table in BY_FILE):
         for source in sources:
             with contextlib.suppress(InvalidMapping, OSError):
                 out += source_files(source)
@@ -161,7 +162,7 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
         repeats = Repeats(store, _planned_files(plan), ctx.label)  # a file delivered twice is read once
         ctx.skip = set(repeats.skipped)
         summary.repeated_files = repeats.shown()
-        with store.stage(note=f"ingest {bundle.name}") as staged, \
+        with contextlib.closing(repeats), store.stage(note=f"ingest {bundle.name}") as staged, \
                 Merger(store, ctx, settings, staged, before_first_put=look) as merger, EdgesAhead() as ahead:
             loaded: dict[str, pd.DataFrame] = {}  # the node tables until merged; a fact table until taken
             read: dict[str, int] = {}
@@ -195,9 +196,6 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
                 lap = time.perf_counter()
                 ctx.settle()
                 reading += time.perf_counter() - lap
-            except BaseException:
-                repeats.close()
-                raise
             finally:
                 ctx.close()  # stopped early (a bad file, a cancel): the files read ahead are let go
             summary.stage_seconds["read and validate"] = round(reading, 3)

@@ -147,7 +147,7 @@ def _unsigned(amount: pa.ChunkedArray | pa.Array, direction: pa.ChunkedArray | p
     minus = _minus(amount)
     if not pc.any(minus).as_py():
         return amount, []
-    filled = pc.invert(_matches(amount, _BLANK))
+    filled = pc.invert(_matches(amount, _NOTHING))
     ways, strip = [], None
     for way in (DEBIT, CREDIT):
         side = pc.and_(pc.fill_null(pc.equal(direction, way), False), filled)

@@ -287,7 +287,8 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
             continue
         if col == "memo":  # a payment's 摘要: read for the rows that are no payment, never stored
             memo = _folded(text).str.replace(r"\s+", "", regex=True)
-            undone = matches(memo, MEMO_UNDONE)
+            # `negative_amounts: keep` nets a reversal by its sign: its memo does not leave it out
+            undone = matches(memo, MEMO_UNDONE) & (source.negative_amounts != "keep")
             report(undone, col, _MEMO_UNDONE, True)
             report(matches(memo, MEMO_BANK_CHARGE) & ~undone, col, _MEMO_CHARGE, True)
             df = df.drop(columns=[col])

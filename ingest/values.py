@@ -35,29 +35,35 @@ __all__ = [
 ]
 
 DEBIT, CREDIT = "debit", "credit"  # a statement's directions: money out of the holder's account, money in
-# a statement's flag for a reversal (冲正: an earlier entry undone), which says neither way the money went
-REVERSAL_FLAGS = frozenset({"冲正", "冲", "冲账", "红冲", "冲销", "抹账", "reversal", "rev"})
+# the words of a reversal (冲正: an earlier entry undone), as a statement's flag or in its memo
+_REVERSAL_WORDS = ("冲正", "冲账", "冲帐", "红冲", "冲销", "抹账", "抹帐", "reversal")
+# a statement's flag for a reversal, which says neither way the money went
+REVERSAL_FLAGS = frozenset({*_REVERSAL_WORDS, "冲", "rev"})
 # A payment's memo (摘要, 用途, 附言) that says the row is no payment between two parties (RE2,
-# searched in the memo folded and without spaces): an entry undone (冲正; 退汇: the remittance came
-# back) or the bank's own interest and charges (结息, 手续费; 利息 only as the whole memo: 借款利息
-# is one company's interest to another). Read only to leave such rows out; the memo is not stored.
-MEMO_UNDONE = "冲正|冲账|冲帐|冲销|红冲|抹账|抹帐|退汇|退票|reversal"
+# searched in the memo folded and without spaces): an entry undone (a reversal's word; 退汇: the
+# remittance came back) or the bank's own interest and charges (结息, 手续费; 利息 only as the whole
+# memo: 借款利息 is one company's interest to another). Read only to leave such rows out; the memo
+# is not stored.
+MEMO_UNDONE = "|".join([*_REVERSAL_WORDS, "退汇", "退票"])
+MEMO_BANK_CHARGE = ("结息|手续费|工本费|汇划费|邮电费|短信.{0,2}费|账户管理费|bankcharge|servicecharge|"
+                    "^(?:活期|定期|存款|协定存款)?(?:利息|付息|计息)(?:收入|支出)?$|^(?:credit|debit)?interest$")
 # A counterparty's name that is no company to approach, where it resolves to no known enterprise
 # (`no_company`): a bank's internal, clearing or transit account (待清算款项, 应解汇款及临时存款,
-# 个人网银跨行汇款过渡户, 银联清算资金), the state treasury (国家金库…支库: taxes) or a payment
+# 个人网银跨行汇款过渡户, 银联清算资金), the state treasury (国家金库…, 国库…支库: taxes) or a payment
 # platform's clearing account (支付宝, 财付通: the real payer or payee is behind it); or one person's
-# name (2-3 Chinese characters with no word of an organisation, or names joined by a middle dot:
-# 黄斌, 张 三, 阿依古丽·买买提): a payment to an individual is no supplier or buyer, and a person's
-# name is not stored as a firm's.
+# name (2-3 Chinese characters not ending in a word of an organisation, or names joined by a middle
+# dot: 黄斌, 张 三, 王会芳, 阿依古丽·买买提): a payment to an individual is no supplier or buyer, and a
+# person's name is not stored as a firm's.
 NOT_A_PARTY = re.compile("待清算|清算资金|清算款项|过渡户|过渡账户|过渡帐户|应解汇款|临时存款|内部户|内部账户|内部帐户|"
-                         "暂收款|暂付款|待结算|待处理|待划转|国家金库|国库|支付宝|财付通")
+                         "暂收款|暂付款|待结算|待处理|待划转|国家金库|国库.{0,8}支库|支付宝|财付通")
 _HAN = "[\u3400-\u4dbf\u4e00-\u9fff]"
 PERSON_LIKE = re.compile(f"^(?:{_HAN}{{2,3}}|{_HAN}{{1,8}}[·•]{_HAN}{{1,8}})$")
-_ORGANISATION = re.compile("公司|厂|店|社|所|局|院|部|中心|站|场|馆|会|处|室|队|园|校|矿|坊|庄|堂|阁|楼|城|港|集团|银行|基金")
+_ORGANISATION = re.compile("(?:公司|厂|店|社|所|局|院|部|中心|站|场|馆|协会|商会|工会|处|室|队|校|矿|坊|堂|集团|银行|基金)$")
 NOT_A_PARTY_REASON = ("a bank's internal, clearing or transit account, the treasury or a payment platform, not a company "
                       "to approach: not added as one, the row is left out")
-PERSON_LIKE_REASON = ("the name reads as one person's (two or three characters, no word of an organisation), not a "
-                      "company's: an individual is not added as a firm, the row is left out")
+PERSON_LIKE_REASON = ("the name reads as one person's (two or three characters not ending in a word of an organisation, "
+                      "or names joined by a middle dot), not a company's: an individual is not added as a firm, the "
+                      "row is left out")
 
 
 def no_company(name: str) -> str | None:
@@ -71,8 +77,6 @@ def no_company(name: str) -> str | None:
     return None
 
 
-MEMO_BANK_CHARGE = ("结息|手续费|工本费|汇划费|邮电费|短信.{0,2}费|账户管理费|bankcharge|servicecharge|"
-                    "^(?:活期|定期|存款|协定存款)?(?:利息|付息|计息)(?:收入|支出)?$|^(?:credit|debit)?interest$")
 OTHER_ROLE = "other"  # a title no word rule knows: kept, with the raw title
 BLANK_ROLE = "related"  # no title at all (directors and 10% owners in insider filings): kept
 

@@ -18,7 +18,7 @@ Rules (DOMAIN.md, "Assignment rules"):
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -37,7 +37,7 @@ from scoring.settings import ScoringSettings, family_settings
 from scoring.stored import entity_prospects, prospects_arrow, register_prospects
 from scoring.templates import LegacyGuard, PersonMask, row_reasons, scoped_managers
 
-__all__ = ["LeadSettings", "build_board", "board_page", "board_reasons", "ledger", "ROUTING_ORDER", "BOARD_COLUMNS", "request_joint_visit",
+__all__ = ["LeadSettings", "build_board", "board_page", "board_reasons", "board_managers", "ledger", "ROUTING_ORDER", "BOARD_COLUMNS", "request_joint_visit",
            "board_row", "prepare_board"]
 
 ROUTING_ORDER = ("referral", "supply_chain", "ecosystem", "retail_linkage")
@@ -136,6 +136,7 @@ class _Routed(NamedTuple):
     board: pd.DataFrame
     order: pd.DataFrame  # prospect_id, row_pos: the rows each lead's reasons are rendered from
     shared: pd.DataFrame  # entity_id, manager: whom each row is shared with (the manager filter)
+    manager_branch: dict[str, Any]  # each manager's branch: whom a viewer's page may name (`board_managers`)
 
 
 def _candidates(store: GraphStore, conf: LeadSettings, multipliers: dict[str, dict[str, float]]) -> pd.DataFrame:
@@ -161,10 +162,11 @@ def _routed(store: GraphStore, settings: ScoringSettings, conf: LeadSettings,
             multipliers: dict[str, dict[str, float]], banned: tuple[str, ...]) -> _Routed:
     """The board's leads and campaigns, routed by family (claims come later, per request)."""
     rows = _candidates(store, conf, multipliers)
+    where = dict(zip(*store.read("managers", ["id", "branch_id"]).astype({"id": str}).to_dict("list").values(), strict=True))
     if rows.empty:
         return _Routed(pd.DataFrame(columns=[*BOARD_COLUMNS, "assets", "parent_id"]),
                        pd.DataFrame({"prospect_id": pd.Series(dtype=object), "row_pos": pd.Series(dtype=np.int64)}),
-                       pd.DataFrame({"entity_id": pd.Series(dtype=object), "manager": pd.Series(dtype=object)}))
+                       pd.DataFrame({"entity_id": pd.Series(dtype=object), "manager": pd.Series(dtype=object)}), where)
     ents = _entities(store, rows["prospect_id"])
     info = ents.reindex(rows["prospect_id"].astype(str))
     client = info["client"].fillna(False).astype(bool).to_numpy()
@@ -180,8 +182,7 @@ def _routed(store: GraphStore, settings: ScoringSettings, conf: LeadSettings,
     assoc = store.read("associations", ["id", "name"])
     rows, campaigns = split_campaigns(rows, family_settings(settings, "campaigns", CampaignSettings), settings.lang,
                                       dict(zip(assoc["id"].astype(str), assoc["name"].astype(str), strict=True)))
-    managers = store.read("managers", ["id", "branch_id"])
-    leads = _leads(rows, dict(zip(managers["id"].astype(str), managers["branch_id"], strict=True)))
+    leads = _leads(rows, where)
     board = pd.concat([leads, pd.DataFrame(campaigns, columns=leads.columns)], ignore_index=True) if campaigns else leads
     board["group_id"] = _group_roots(board, ents)
     board["_seq"] = np.arange(len(board))  # the order unowned leads are balanced in
@@ -190,7 +191,7 @@ def _routed(store: GraphStore, settings: ScoringSettings, conf: LeadSettings,
     board["_families"] = board["_families"].fillna(0).astype(np.int64)  # a campaign is in no family's bits
     shared = board[["entity_id", "shared_with"]].explode("shared_with").dropna()
     return _Routed(board, rows[["prospect_id", "row_pos"]].reset_index(drop=True),
-                   shared.rename(columns={"shared_with": "manager"}).reset_index(drop=True))
+                   shared.rename(columns={"shared_with": "manager"}).reset_index(drop=True), where)
 
 
 def _leads(rows: pd.DataFrame, manager_branch: dict[str, Any]) -> pd.DataFrame:
@@ -264,9 +265,8 @@ def board_page(store: GraphStore, settings: ScoringSettings | None = None, *, ma
     `visible` (a mask over the ranked board, e.g. a viewer's scope) leaves rows out after
     ranking. The version's leads and campaigns are built once (`GraphStore.remembered`, keyed by
     the settings and the do-not-contact claims); each request applies the ledger's claims, the
-    balancing and its filters to columns, and renders reasons only for the rows it returns
-    (none with `render=False`, which leaves out the page's lists of joint visits and group
-    members too: `board_reasons` renders reasons for the rows a caller keeps)."""
+    balancing and its filters to columns, and renders reasons and lists only for the rows it
+    returns (none with `render=False`: `board_reasons`, `board_managers` for the rows a caller keeps)."""
     settings = settings or get_settings().scoring
     book = ledger(store)
     claims = book.claims()
@@ -293,19 +293,17 @@ def board_page(store: GraphStore, settings: ScoringSettings | None = None, *, ma
     if collapse_groups:  # after the scope cut: a group is headed and listed by what the viewer may see
         board = _collapse(board)
     total = len(board)
-    board = board.iloc[offset:] if limit is None else board.iloc[offset:offset + limit]
-    board = board.reset_index(drop=True)
-    # the page's lists: reasons, the joint visits asked, the members of a collapsed group
-    # the managers a row names (shared with, joint visits asked), as the viewer may see them
-    where = dict(zip(*store.read("managers", ["id", "branch_id"]).to_dict("list").values(), strict=True))
-    board["shared_with"] = [scoped_managers(list(s), where, person) for s in board["shared_with"]]
+    board = (board.iloc[offset:] if limit is None else board.iloc[offset:offset + limit]).reset_index(drop=True)
     if not render:  # the caller keeps a few rows of its own choosing and renders those
         return board[[c for c in BOARD_COLUMNS if c not in _PAGE_LISTS]], total
+    # the page's lists: reasons, the managers named, the joint visits asked, a collapsed group's members
     board["reasons"] = _reasons(store, board, routed.order, settings.lang, person, legacy)
     asked: dict[str, list[str]] = {}
     for req in book.joint_visits():
         asked.setdefault(str(req["entity_id"]), []).append(str(req["manager"]))
-    board["joint_visits"] = [scoped_managers(asked.get(e, []), where, person) for e in board["entity_id"]]
+    board["shared_with"] = [scoped_managers(list(m), routed.manager_branch, person) for m in board["shared_with"]]
+    board["joint_visits"] = [scoped_managers(asked.get(e, []), routed.manager_branch, person)
+                             for e in board["entity_id"]]
     if not collapse_groups:
         board["members"] = [[] for _ in range(len(board))]
     return board[BOARD_COLUMNS], total
@@ -327,6 +325,13 @@ def _version_board(store: GraphStore, settings: ScoringSettings, claims: dict[st
            json.dumps(multipliers, sort_keys=True), banned)
     # kept apart from the weighed answers: a burst of pictures and paths must not push it out
     return store.remembered(key, lambda: _routed(store, settings, conf, multipliers, banned), lambda r: r, keep=True)
+
+
+def board_managers(store: GraphStore, lists: Iterable[Any], person: PersonMask | None,
+                   settings: ScoringSettings | None = None) -> list[list[str]]:
+    """The managers each row taken with `render=False` names, as the viewer may see them (`scoped_managers`)."""
+    routed = _version_board(store, settings or get_settings().scoring, ledger(store).claims())
+    return [scoped_managers(list(ids), routed.manager_branch, person) for ids in lists]
 
 
 def board_reasons(store: GraphStore, rows: pd.DataFrame, settings: ScoringSettings | None = None,
@@ -368,19 +373,16 @@ def board_row(store: GraphStore, entity_id: str, settings: ScoringSettings | Non
 
 def request_joint_visit(store: GraphStore, row: dict[str, Any], manager: str, by: str,
                         note: str | None = None) -> dict[str, Any]:
-    """`manager`, one the board `row` is shared with, asks its owner for a joint visit.
-
-    Refused (InvalidRequest) unless `manager` is in the row's `shared_with` (the managers of a
-    prospect's other anchors; an employer's corporate manager for its payroll-day campaign) and
-    is not its owner; recorded in the lead ledger, where the owner sees it (`joint_visits`).
-    """
+    """`manager`, one the board `row` is shared with, asks its owner for a joint visit. Refused
+    (InvalidRequest) unless `manager` is in the row's `shared_with` (the managers of a prospect's
+    other anchors; an employer's corporate manager for its payroll-day campaign) and is not its
+    owner; recorded in the lead ledger, where the owner sees it (`joint_visits`)."""
     from graph.errors import InvalidRequest
 
     entity_id, owner = str(row["entity_id"]), row.get("owner")
-    shared = list(row.get("shared_with") or [])
-    if manager not in shared:
-        raise InvalidRequest(f"{entity_id} is not shared with {manager} (shared with: {', '.join(shared) or 'no one'}):"
-                             " only a manager it is shared with can ask its owner for a joint visit")
+    if manager not in list(row.get("shared_with") or []):
+        raise InvalidRequest(f"{entity_id} is not shared with {manager}: only a manager it is shared with can ask "
+                             "its owner for a joint visit")
     if owner == manager:
         raise InvalidRequest(f"{manager} owns {entity_id}: a joint visit is asked of the owner by another manager")
     return ledger(store).request_joint_visit(entity_id, manager, by, owner=owner if isinstance(owner, str) else None,

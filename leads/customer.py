@@ -114,12 +114,13 @@ def _relations(mine: pd.DataFrame, names: pd.DataFrame, hidden: pd.DataFrame) ->
     return out
 
 
-def _money(store: GraphStore, mine: pd.DataFrame, eid: str) -> dict[str, Any]:
-    """What it paid out (to the payees in scope), the part paid to other banks, and by bank."""
+def _money(store: GraphStore, mine: pd.DataFrame, eid: str, scoped: bool) -> dict[str, Any]:
+    """What it paid out (to the payees in scope, `mine` when `scoped`), the part paid to other
+    banks, and by bank."""
     pays = mine[(mine["direction"] == "out") & (mine["kind"] == "PAYS")]
     total = float(pd.to_numeric(pays["amount"], errors="coerce").sum())
     other = float(pd.to_numeric(pays["other_bank_amount"], errors="coerce").sum())
-    banks = money_went(store, [eid])
+    banks = money_went(store, [eid], pays["other_id"].astype(str).unique().tolist() if scoped else None)
     return {"paid_out": round(total, 2), "paid_to_other_banks": round(other, 2),
             "other_bank_share": round(other / total, 4) if total else None,
             "banks": [{"bank": str(b), "amount": round(float(a), 2), "share": float(s)}
@@ -192,7 +193,7 @@ def customer_360(store: GraphStore, entity_id: str, settings: ScoringSettings | 
         "owner": None if claim is None else claim.owner,
         "owner_branch": None if claim is None else branch_of.get(claim.owner),
         "relations": _relations(mine, names, hidden),
-        "money": _money(store, mine, entity_id),
+        "money": _money(store, mine, entity_id, visible is not None),
         "leads_to": {"total": leads_total, "items": _prospect_rows(leads_to, lang, names, person, legacy)},
         "reached_through": {"total": through_total, "items": _prospect_rows(through, lang, names, person, legacy)},
         "leads": [{**row, "status": "new" if claim is None else claim.status}

@@ -87,18 +87,20 @@ _WENT_SQL = """
 SELECT payer_id, payee_bank AS bank, sum(amount) AS amount
 FROM payments
 WHERE payer_id IN (SELECT payer_id FROM payers)
+  AND ($payees IS NULL OR list_contains($payees, payee_id))
   AND trim(payee_bank) <> '' AND NOT list_contains($own, trim(payee_bank))
 GROUP BY payer_id, payee_bank
 """
 
 
-def money_went(store: GraphStore, payer_ids: list[str]) -> pd.DataFrame:
-    """Banks receiving the outgoing payments of `payer_ids` (own bank left out), largest first."""
-    con = store_views(store, {"payments": ("payer_id", "payee_bank", "amount")})
+def money_went(store: GraphStore, payer_ids: list[str], payee_ids: list[str] | None = None) -> pd.DataFrame:
+    """Banks receiving the outgoing payments of `payer_ids` (own bank left out), largest first;
+    to `payee_ids` only when given (the payees a viewer may see)."""
+    con = store_views(store, {"payments": ("payer_id", "payee_id", "payee_bank", "amount")})
     try:
         con.register("payers", pa.table({"payer_id": pa.array([str(p) for p in payer_ids], pa.string())}))
         own = sorted({w.strip() for w in get_settings().ingest.own_bank_names})
-        went = con.sql(_WENT_SQL, params={"own": own}).to_arrow_table()
+        went = con.sql(_WENT_SQL, params={"own": own, "payees": payee_ids}).to_arrow_table()
     finally:
         con.close()
     per = went.to_pandas()

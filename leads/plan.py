@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from graph.settings import get_settings
 from graph.store import GraphStore
-from leads.board import board_page, board_reasons, ledger
+from leads.board import board_managers, board_page, board_reasons, ledger
 from leads.settings import RhythmSettings, load_rhythm
 from leads.state import FINAL
 from scoring.settings import ScoringSettings
@@ -117,6 +117,7 @@ def plan_page(store: GraphStore, settings: ScoringSettings | None = None, *, man
     board = board.iloc[order].reset_index(drop=True)
     board["due_on"] = board["due_on"].dt.date
     board["reasons"] = board_reasons(store, board, settings, person, legacy)  # the page only
+    board["shared_with"] = board_managers(store, board["shared_with"], person, settings)
     board = board.rename(columns={"best_family": "family", "best_kind": "kind"})
     return board[PLAN_COLUMNS], total
 

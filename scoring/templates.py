@@ -219,8 +219,8 @@ def scoped_details(details: Any, person: PersonMask | None) -> Any:
 def scoped_managers(ids: list[str], branch_of: Mapping[str, Any], person: PersonMask | None) -> list[str]:
     """The managers among `ids` the caller may see named: those of its branches (`branch_of`:
     manager id -> branch), by the rule of `scoped_details`."""
-    return list(scoped_details({"shared_with": ids, "shared_branches": [branch_of.get(m) for m in ids]},
-                               person)["shared_with"])
+    in_scope = _in_scope(person)
+    return [m for m in ids if in_scope(branch_of.get(m) or None)]
 
 
 def _masked(text: str, params: Mapping[str, Any], person: PersonMask | None) -> Mapping[str, Any]:

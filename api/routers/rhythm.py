@@ -164,9 +164,10 @@ def _relations(viewer: Viewer, relations: list[dict[str, Any]], sees: bool, lang
             if not sees:  # a masked person's pay, payments and shares stay hidden
                 item = {**item, "amount": None, "other_bank_amount": None, "share_pct": None}
             items.append(item)
+        unscoped = hidden > int(rel.get("hidden") or 0)  # a link the view's own scope let through
         rel = {**rel, "items": items, "amount": rel["amount"] if sees else None, "hidden": hidden,
                "hidden_note": hidden_note(Hidden(edges=hidden), lang)}
-        if hidden > int(rel.get("hidden") or 0):  # built without this viewer's scope: no totals at all
+        if unscoped:  # its totals counted what is hidden here: none are given
             rel.update(count=len(items), amount=None, first_on=None, last_on=None)
         out.append(rel)
     return out

@@ -138,7 +138,7 @@ def test_a_branch_token_is_not_told_which_other_branch_manager_asked(setup):
     # the owner's branch-limited token reads that M2 (of B2) asked for a joint visit no more than
     # it reads M2 among the shared-with managers; a token of every branch reads both
     client, tokens, store = setup
-    client.post("/leads/S/joint-visit", json={}, headers=_h(tokens, "m2"))
+    assert client.post("/leads/S/joint-visit", json={}, headers=_h(tokens, "m2")).status_code == 200
     scoped = {"m1_b1": add_token(store, "m1 scoped", "corporate_manager", branch="B1", manager="M1")}
     row = _row(client, scoped, "m1_b1")
     assert row["owner"] == "M1" and row["shared_with"] == [] and row["joint_visits"] == []

@@ -40,10 +40,11 @@ def test_an_html_page_saved_as_xls_fails_saying_what_it_is(store: NetworkxStore,
                                                             make_bundle: Callable[..., Path]) -> None:
     run_ingest(store, make_bundle({"enterprises.csv": ENTERPRISES}))
     before = store.read("enterprises")
-    for bundle in (make_bundle({"payroll.xls": HTML}),
+    for bundle in (make_bundle({"payroll.xls": HTML}), make_bundle({"payroll.xls": HTML.encode("utf-16")}),
                    make_bundle({"payments.csv": "付款人编号,收款人名称,金额,交易日期\nE1,甲公司,1,2026-01-05\n",
                                 "payments/2024-05.xls": HTML})):
-        with pytest.raises(InvalidData, match=r"\.xls: an HTML page saved with an \.xls name .*save it as \.xlsx or CSV"):
+        with pytest.raises(InvalidData, match=r"\.xls: an HTML \(or XML\) page saved with an \.xls name .*save it "
+                                              r"as \.xlsx or CSV"):
             run_ingest(store, bundle)
     assert store.read("enterprises").equals(before) and store.read("payments").empty  # the store as it was
 
@@ -55,7 +56,7 @@ def test_a_data_file_no_reader_takes_is_listed_with_why(store: NetworkxStore,
     summary = run_ingest(store, bundle)
     assert summary.unread_files == {"2024/exports.zip": [], "payments-2024-04.xls": [], "payroll.ods": []}
     text = summary.render()
-    assert "not read: payments-2024-04.xls (an HTML page saved with an .xls name" in text
+    assert "not read: payments-2024-04.xls (an HTML (or XML) page saved with an .xls name" in text
     assert "not read: payroll.ods (an OpenDocument spreadsheet (.ods): open it in Excel or WPS and save it as .xlsx" in text
     assert "not read: 2024/exports.zip (an archive: unpack its files into the bundle)" in text
 

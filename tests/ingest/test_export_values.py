@@ -91,8 +91,10 @@ def test_a_payroll_employer_or_a_roles_enterprise_given_by_name_is_read_as_that_
     bundle = make_bundle({
         "enterprises.csv": "企业编号,企业名称,是否我行客户\nE1,华东精密制造有限公司,是\n",
         "persons.csv": "人员编号,姓名\nP1,张伟\nP2,李娜\nP3,王芳\n",
-        "payroll.csv": ("代发单位,员工编号,代发月份,代发金额\n华东精密制造有限公司,P1,2026-01,8000\n"
-                        "华东精密制造（有限责任公司）,P2,2026-01,9000\nE1,P3,2026-01,7000\n华东精密制造厂,P3,2026-02,7000\n"),
+        # two files (a month each): their rows come as one column of two chunks
+        "payroll/2026-01.csv": ("代发单位,员工编号,代发月份,代发金额\n华东精密制造有限公司,P1,2026-01,8000\n"
+                                "华东精密制造（有限责任公司）,P2,2026-01,9000\nE1,P3,2026-01,7000\n"),
+        "payroll/2026-02.csv": "代发单位,员工编号,代发月份,代发金额\n华东精密制造厂,P3,2026-02,7000\n",
         "roles.csv": "人员编号,企业编号,职务\nP1,华东精密制造有限公司,总经理\n",
     })
     summary = run_ingest(store, bundle)
@@ -101,5 +103,5 @@ def test_a_payroll_employer_or_a_roles_enterprise_given_by_name_is_read_as_that_
     assert store.read("roles")["enterprise_id"].tolist() == ["E1"]
     assert summary.named_ids == {"payroll.employer_id": 2, "roles.enterprise_id": 1}
     rejects = rejects_of(summary.report_dir)
-    assert rejects[["file", "value"]].values.tolist() == [["payroll.csv", "华东精密制造厂"]]  # no fuzzy guess
+    assert rejects[["file", "value"]].values.tolist() == [["payroll/2026-02.csv", "华东精密制造厂"]]  # no fuzzy guess
     assert "payroll.employer_id given as names in 2 row(s)" in summary.render()

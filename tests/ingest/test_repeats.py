@@ -45,7 +45,7 @@ def test_a_file_delivered_again_under_another_name_is_not_read_again(store: Netw
     same = run_ingest(store, make_bundle({"payments.csv": MAY}))  # the same name: read, and changes nothing
     assert same.repeated_files == {} and same.new_facts == 0 and _total(store) == 1_000.0
     recorded = json.loads((store.state_dir / "files.json").read_text(encoding="utf-8"))["files"]
-    assert sorted(e["file"] for e in recorded.values()) == ["enterprises.csv", "payments.csv", "payments/2024-06.csv"]
+    assert sorted(e["file"] for e in recorded.values()) == ["payments.csv", "payments/2024-06.csv"]  # payments only
 
 
 def test_a_failed_ingest_records_no_file(store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
@@ -56,3 +56,11 @@ def test_a_failed_ingest_records_no_file(store: NetworkxStore, make_bundle: Call
         run_ingest(store, broken)
     assert (store.state_dir / "files.json").read_text(encoding="utf-8") == before
     assert run_ingest(store, make_bundle({"payments/again.csv": MAY})).repeated_files == {}  # not taken as read
+
+
+def test_only_payment_files_are_told_apart_by_their_bytes(store: NetworkxStore,
+                                                          make_bundle: Callable[..., Path]) -> None:
+    # every other table merges by its key: a node file sent again (to restore a field) is read
+    run_ingest(store, make_bundle({"enterprises.csv": FIRMS}))
+    again = run_ingest(store, make_bundle({"enterprises/客户清单.csv": FIRMS}))
+    assert again.repeated_files == {} and again.files == ["enterprises/客户清单.csv"]

@@ -108,6 +108,14 @@ def test_a_memo_that_says_reversal_or_bank_charges_leaves_the_row_out(store: Net
         ["6", "memo", "跨行汇划手续费"], ["7", "memo", "利息"]]
     assert rejects["reason"].str.startswith("the memo says").all()
     assert "memo" not in store.read("payments").columns and "应付利息" not in set(store.read("enterprises")["name"])
+    # with the red-ink reversals netted by their sign, a reversal's memo leaves no row out
+    kept = make_bundle({"enterprises.csv": CLIENT, "mapping.yaml": "tables:\n  payments:\n    - file: p.csv\n"
+                        "      negative_amounts: keep\n", "p.csv": "交易日期,户名,对方户名,借贷标志,交易金额,摘要\n"
+                        "2026-03-01,华东精密制造有限公司,上海远景贸易有限公司,贷,900,货款\n"
+                        "2026-03-02,华东精密制造有限公司,上海远景贸易有限公司,贷,-900,冲正\n"})
+    run_ingest(store, kept / "mapping.yaml")
+    pays = store.read("payments")
+    assert sorted(pays.loc[pays["amount"].abs() == 900, "amount"]) == [-900.0, 900.0]  # netted to nothing
 
 
 def test_debit_and_credit_columns_give_the_direction_and_the_amount(store: NetworkxStore,
@@ -379,6 +387,20 @@ def test_a_flagged_statements_signed_debits_are_payments_and_its_red_credits_rev
                         "mapping.yaml": "tables:\n  payments:\n    - file: payments.csv\n      negative_amounts: keep\n"})
     run_ingest(store, kept / "mapping.yaml")
     assert [amount for *_, amount, _ in _flows(store)] == [12_000.0, 300.0, 35_000.0, -500.0]  # netted
+
+
+def test_a_zero_debit_among_signed_ones_leaves_them_signed_by_the_flag(
+        store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
+    # a 0.00 row (a fee waived) is no sign at all: the other debits' minus is still the flag's,
+    # not a reversal of each of them
+    statement = ("交易日期,户名,对方户名,借贷标志,交易金额\n"
+                 "2026-03-01,华东精密制造有限公司,苏州宏达包装材料有限公司,借,\"-1,200.00\"\n"
+                 "2026-03-02,华东精密制造有限公司,苏州宏达包装材料有限公司,借,0.00\n"
+                 "2026-03-03,华东精密制造有限公司,苏州宏达包装材料有限公司,借,-300.00\n")
+    summary = run_ingest(store, make_bundle({"enterprises.csv": CLIENT, "payments.csv": statement}))
+    assert sorted(amount for *_, amount, _ in _flows(store) if amount) == [300.0, 1_200.0]
+    assert summary.statement_signs == {"payments.csv": ["debit"]}
+    assert REVERSED_REASON not in set(rejects_of(summary.report_dir)["reason"])
 
 
 def test_a_minus_on_some_debits_only_marks_reversals(store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:

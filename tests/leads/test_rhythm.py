@@ -173,6 +173,17 @@ def test_money_went_names_the_receiving_banks(months_store):
     assert went.groupby("payer_id")["share"].sum().round(3).eq(1.0).all()
 
 
+def test_money_went_to_the_payees_a_viewer_sees_only(months_store):
+    # the 360 view's banks add up the payees in the viewer's scope, as its paid-out total does
+    pays = months_store.read("payments")
+    mine = pays[(pays["payer_id"] == "E0001") & pays["payee_bank"].notna() & (pays["payee_bank"] != "本行")]
+    one = str(mine["payee_id"].iloc[0])
+    went = money_went(months_store, ["E0001"], payee_ids=[one])
+    assert went["amount"].sum() == pytest.approx(mine.loc[mine["payee_id"] == one, "amount"].sum())
+    assert went["amount"].sum() < money_went(months_store, ["E0001"])["amount"].sum()
+    assert money_went(months_store, ["E0001"], payee_ids=[]).empty
+
+
 def test_360_of_the_core_client(months_store):
     view = customer_360(months_store, "E0001")
     assert view["entity"]["name"] == "华东精工机械制造有限公司"
