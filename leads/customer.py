@@ -80,7 +80,7 @@ def _in_scope(store: GraphStore, mine: pd.DataFrame, visible: Callable[[Any], bo
     others = mine["other_id"].astype(str)
     found = store.nodes(others.unique().tolist())
     seen = {o: visible(jsonable((found.get(o) or {}).get("branch_id"))) for o in others.unique()}
-    return np.array([seen[o] for o in others], dtype=bool)
+    return others.map(seen).to_numpy(dtype=bool)
 
 
 def _shown_others(mine: pd.DataFrame) -> list[str]:
