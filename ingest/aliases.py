@@ -33,6 +33,8 @@ __all__ = [
     "unit_scale",
     "split_unit",
     "without_hint",
+    "PERCENT",
+    "split_percent",
     "known_header",
     "STATEMENT_COLUMNS",
     "STATEMENT_AMOUNTS",
@@ -232,7 +234,7 @@ _PER_TABLE: dict[str, dict[str, str]] = {
         "人员编号": "person_id", "个人编号": "person_id", "客户编号": "person_id", "企业编号": "enterprise_id",
         "公司编号": "enterprise_id", "企业客户号": "enterprise_id", "个人客户号": "person_id",
         "关联人客户号": "person_id", "关联关系": "role", "职务": "role", "角色": "role", "职位": "role", "身份": "role",
-        "持股比例": "share_pct", "持股比例%": "share_pct", "出资比例": "share_pct",
+        "持股比例": "share_pct", "出资比例": "share_pct", "share": "share_pct",
         "title": "role", "officer title": "role", "relationship": "role", "头衔": "role", "任职": "role",
         "申报日期": "reported_on", "公告日期": "reported_on", "报告日期": "reported_on", "日期": "reported_on",
         "filing date": "reported_on", "date": "reported_on", "period of report": "reported_on",
@@ -338,6 +340,19 @@ def split_unit(header: str) -> tuple[str, str | None]:
     return found or (key, None)
 
 
+# A share column's header may say its numbers are percent ('持股比例(%)', '出资比例％', 'Share %'):
+# they are then read as percent whatever their size (`ingest.normalise.to_percent`)
+PERCENT = "%"
+
+
+def split_percent(header: str) -> tuple[str, bool]:
+    """A header's lookup key without the % it ends with (half- or full-width, in brackets or not),
+    and whether it had one: '持股比例（％）' → ('持股比例', True), 'Share %' → ('share', True). A
+    header of nothing but % is not split."""
+    key = header_key(header)
+    return (key[: -len(PERCENT)], True) if key.endswith(PERCENT) and key != PERCENT else (key, False)
+
+
 _HINT = re.compile(r"^(.*\S)\s*[(\[【]([^()\[\]【】]*)[)\]】]\s*$")
 
 
@@ -379,6 +394,8 @@ _KNOWN_KEYS = frozenset(key for mapping in HEADER_ALIASES.values() for key in ma
 
 def known_header(header: str) -> bool:
     """True when a header names a column of some table, as it is, without its unit ('金额(万元)')
-    or without a note ('交易日期(YYYY-MM-DD)'): what tells a file's header row from a title above it."""
+    or percent ('持股比例(%)') or without a note ('交易日期(YYYY-MM-DD)'): what tells a file's header row
+    from a title above it."""
     bare = without_hint(header)
-    return split_unit(header)[0] in _KNOWN_KEYS or (bare is not None and header_key(bare) in _KNOWN_KEYS)
+    return (split_unit(header)[0] in _KNOWN_KEYS or split_percent(header)[0] in _KNOWN_KEYS
+            or (bare is not None and header_key(bare) in _KNOWN_KEYS))

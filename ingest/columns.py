@@ -5,8 +5,9 @@ in the built-in alias table. Headers nobody claims are ignored and listed in the
 A money column's header may end with its unit ('金额(万元)', '注册资本（万元）', 'Amount (CNY)'):
 the header is found without it and the unit is returned with the frame, so the column's plain
 numbers are read in that unit (`ingest.aliases.split_unit`); a mapping's `units:` says it for a
-header that does not. A header that ends with another note in brackets ('交易日期(YYYY-MM-DD)',
-'企业名称（全称）') is found without it.
+header that does not. A share column's header may end with % ('持股比例(%)', 'Share %'): its numbers
+are then percent, whatever their size. A header that ends with another note in brackets
+('交易日期(YYYY-MM-DD)', '企业名称（全称）') is found without it.
 Defaults fill columns the file lacks (and blanks in those it has); `strip` removes text.
 A payments file shaped as an account statement is then read as payer and payee (`ingest.statement`).
 """
@@ -23,12 +24,14 @@ from ingest.aliases import (
     HOME_CURRENCY_WORDS,
     MERGED_REQUIRED,
     MONEY_INPUTS,
+    PERCENT,
     REQUIRED,
     TABLE_COLUMNS,
     ZH_HEADERS,
     canonical_header,
     header_key,
     split_currency,
+    split_percent,
     split_unit,
     unit_scale,
     without_hint,
@@ -61,8 +64,11 @@ def _money_with_unit(table: str, header: str) -> tuple[str, str] | None:
 
 def _header_column(table: str, header: str) -> tuple[str | None, str | None, str | None]:
     """(the column a header names in `table`, the unit it states, the foreign currency it states):
-    an alias; else a money header with its unit ('金额(万元)') or in another currency ('Amount
-    (USD)'); else the header without a note in brackets ('交易日期(YYYY-MM-DD)')."""
+    a share column in percent ('持股比例(%)': `PERCENT`); else an alias; else a money header with its
+    unit ('金额(万元)') or in another currency ('Amount (USD)'); else the header without a note in
+    brackets ('交易日期(YYYY-MM-DD)')."""
+    if _share_in_percent(table, header):
+        return "share_pct", PERCENT, None
     found = _lookup(table, header)
     if found is not None:
         return found, None, None
@@ -111,6 +117,13 @@ def _names_required(table: str, found: set[str]) -> bool:
         and bool(found & {"direction", "debit_amount", "credit_amount"})
 
 
+def _share_in_percent(table: str, header: str) -> bool:
+    """True when a header names `table`'s share column and says it is in percent ('持股比例（%）',
+    '出资比例%', 'share (%)'): its numbers are then percent whatever their size (0.5 is 0.5%)."""
+    base, percent = split_percent(header)
+    return percent and _lookup(table, base) == "share_pct"
+
+
 def _money_in_currency(table: str, header: str) -> tuple[str, str] | None:
     """(the money column, the currency) a header names in a foreign currency ('Amount (USD)'), else None."""
     base, code = split_currency(header)
@@ -141,7 +154,8 @@ def title_unit(preamble: Sequence[Sequence[str]]) -> str | None:
 def to_canonical(table: str, raw: pd.DataFrame, source: Source, label: str,
                  preamble: Sequence[Sequence[str]] = ()) -> tuple[pd.DataFrame, list[str], dict[str, str], StatementRead]:
     """The file's frame with canonical column names; returns (frame, ignored headers, the unit
-    of each money column whose header or mapping names one, what reading it as a statement found:
+    of each money column whose header or mapping names one and `PERCENT` for a share column whose
+    header says %, what reading it as a statement found:
     the holder its title rows (`preamble`) name, the directions whose signs were dropped)."""
     headers = list(raw.columns)
     by_key: dict[str, str] = {}
@@ -160,6 +174,8 @@ def to_canonical(table: str, raw: pd.DataFrame, source: Source, label: str,
         out[canon], chosen[canon] = raw[header], header
         used.add(header)
         unit = split_unit(header)[1] if canon in MONEY_INPUTS else None
+        if canon == "share_pct" and split_percent(header)[1]:  # 'stake (%)': percent, whatever its numbers
+            unit = PERCENT
         if unit is not None:
             units[canon] = unit
     # when two headers claim one column (企业名称 and 姓名 both mean a name), the table's own

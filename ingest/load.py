@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from graph.errors import InvalidData, InvalidMapping
-from ingest.aliases import unit_scale
+from ingest.aliases import MONEY_INPUTS, unit_scale
 from ingest.columns import guess_tables, names_table, to_canonical
 from ingest.distinct import mix64, repeats
 from ingest.mapping import Source, source_files
@@ -221,7 +221,7 @@ def _load_source(table: str, number: int, source: Source, ctx: Context, frames: 
                 ctx.statement_holders[label] = read_as.holder
             if read_as.unsigned:
                 ctx.statement_signs[label] = read_as.unsigned
-        scaled = {col: unit for col, unit in units.items() if unit_scale(unit) != 1}
+        scaled = {col: unit for col, unit in units.items() if col in MONEY_INPUTS and unit_scale(unit) != 1}
         if scaled:
             ctx.amount_units[label] = scaled
             log.info("%s: amounts in their stated units: %s", label, ", ".join(f"{col} {unit}" for col, unit in scaled.items()))

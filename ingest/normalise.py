@@ -174,15 +174,16 @@ def to_amount(s: pd.Series, scale: int = 1) -> tuple[pd.Series, pd.Series]:
     return pd.Series(values, index=text.index), pd.Series(bad, index=text.index)
 
 
-def to_percent(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+def to_percent(s: pd.Series, stated: bool = False) -> tuple[pd.Series, pd.Series]:
     """Shares as 35, 35% or 0.35 → percent 0-100, the scale decided for the whole column (of one
-    file): a column with a value above 1 or a % is in percent (0.5 there is 0.5%); only a column
-    whose every value lies within [0, 1] is of fractions (0.35: 35%). Value by value, 0.5 beside
-    60 was read as 50%. The distinct values of a column decide as its rows would."""
+    file): a column whose header says % (`stated`: '持股比例(%)'), or with a value above 1 or a %,
+    is in percent (0.5 there is 0.5%); only another column whose every value lies within [0, 1] is
+    of fractions (0.35: 35%). Value by value, 0.5 beside 60 was read as 50%. The distinct values of
+    a column decide as its rows would."""
     text = s.astype("string")
     marked = text.str.contains("[%％]").fillna(False)
     values, bad = to_amount(text.str.replace("[%％]", "", regex=True))
-    fractions = not marked.any() and not (values > 1).any()
+    fractions = not stated and not marked.any() and not (values > 1).any()
     if fractions:
         values = values * 100
     out_of_range = (values < 0) | (values > 100)

@@ -23,6 +23,7 @@ from ingest.aliases import (
     FOREIGN_VALUE,
     HOME_CURRENCY_WORDS,
     MERGED_REQUIRED,
+    PERCENT,
     REQUIRED,
     unit_scale,
 )
@@ -218,7 +219,8 @@ _CREDIT = _NEGATIVE + " (credits are kept only with `negative_amounts: keep` in 
 def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source, file: str,
                   ctx: Context, units: dict[str, str] | None = None) -> pd.DataFrame:
     """Typed canonical rows of one source; rejected rows removed and reported in `ctx.rejects`.
-    `units`: the unit a money column's plain numbers are in ('万元'; default yuan).
+    `units`: the unit a money column's plain numbers are in ('万元'; default yuan); `PERCENT` for a
+    share column whose header says % ('持股比例(%)').
 
     Each column is normalised and checked over its distinct values (`Distinct`), then the
     results and the masks of the values to report are taken back to the rows.
@@ -329,7 +331,7 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
                 out = out.mask(neg)
             df[col] = column.spread(out)
         elif col == "share_pct":
-            out, bad = to_percent(text)
+            out, bad = to_percent(text, stated=(units or {}).get(col) == PERCENT)
             report(bad, col, "not a share between 0 and 100%", need)
             df[col] = column.spread(out)
         elif col == "seq":

@@ -68,6 +68,34 @@ def test_shares_of_one_file_share_one_scale_and_a_total_over_100_is_flagged(
     assert summary.rejected == 0
 
 
+@pytest.mark.parametrize(("header", "expected"), [
+    ("持股比例(%)", [0.5, 1.0, 0.8]), ("持股比例（%）", [0.5, 1.0, 0.8]), ("出资比例％", [0.5, 1.0, 0.8]),
+    ("Share %", [0.5, 1.0, 0.8]), ("share (%)", [0.5, 1.0, 0.8]),
+    ("持股比例", [50.0, 100.0, 80.0]),  # no % in the header: every value within [0, 1] still says fractions
+])
+def test_a_share_header_that_says_percent_is_read_as_percent_whatever_its_values(
+        header: str, expected: list[float], store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
+    bundle = make_bundle({"enterprises.csv": ENTERPRISES,
+                          "persons.csv": "person_id,name\nP1,张三\nP2,李四\nP3,王五\n",
+                          "roles.csv": f"人员编号,企业编号,职务,{header}\nP1,E0001,股东,0.5\nP2,E0001,股东,1\n"
+                                       "P3,E0002,股东,0.8\n"})
+    summary = run_ingest(store, bundle)
+    assert summary.rejected == 0 and summary.ignored_columns == {}  # the header is read, not left out
+    assert summary.amount_units == {}  # a share's % is no unit of money: not listed with them
+    roles = store.read("roles").set_index("person_id")["share_pct"]
+    assert [roles["P1"], roles["P2"], roles["P3"]] == pytest.approx(expected)
+
+
+def test_a_mapped_share_header_that_says_percent_is_read_as_percent(store: NetworkxStore,
+                                                                    make_bundle: Callable[..., Path]) -> None:
+    bundle = make_bundle({"enterprises.csv": ENTERPRISES, "persons.csv": "person_id,name\nP1,张三\n",
+                          "holders.csv": "who,company,stake (%)\nP1,E0001,0.5\n",
+                          "mapping.yaml": "tables:\n  roles:\n    - file: holders.csv\n      columns: "
+                                          "{person_id: who, enterprise_id: company, share_pct: 'stake (%)'}\n"})
+    run_ingest(store, bundle)
+    assert store.read("roles")["share_pct"].tolist() == pytest.approx([0.5])
+
+
 def test_excel_safe_text_is_unwrapped_in_every_column(store: NetworkxStore,
                                                       make_bundle: Callable[..., Path]) -> None:
     bundle = make_bundle({"enterprises.csv": ENTERPRISES,
