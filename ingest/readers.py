@@ -42,7 +42,7 @@ from ingest.encoding import SAMPLE as _SAMPLE
 from ingest.encoding import detect_encoding, not_valid_text, utf8_or_detected
 from ingest.formats import HTML_XLS, PARQUET, SUFFIXES, WORKBOOKS, is_html
 from ingest.normalise import scrub_pii
-from ingest.xlsx import BookSheet, book_sheets, fill_down
+from ingest.xlsx import BookSheet, book_sheets, fill_down, sheet_named
 
 __all__ = [
     "RawTable", "BadRow", "read_file", "peek_headers", "joined_headers", "header_index", "detect_encoding", "sniff_delimiter", "SUFFIXES"]
@@ -388,10 +388,13 @@ def _unique(names: list[str]) -> list[str]:
 
 
 def _read_xlsx(path: Path, sheet: str | int | None, headers: tuple[str, ...]) -> list[RawTable]:
-    """The sheet named, else every sheet with rows (one alone: `sheet` None), merged cells filled down."""
+    """The sheet named (`sheet_named`), else every sheet with rows (one alone: `sheet` None), merged
+    cells filled down."""
     try:
-        book = pd.read_excel(path, sheet_name=sheet if sheet is not None else None, dtype=str, header=None,
-                             engine="calamine", keep_default_na=False)
+        with pd.ExcelFile(path, engine="calamine") as workbook:
+            if isinstance(sheet, str):
+                sheet = sheet_named(sheet, [str(name) for name in workbook.sheet_names], path.name)
+            book = workbook.parse(sheet_name=sheet, dtype=str, header=None, keep_default_na=False)
     except (CalamineError, zipfile.BadZipFile, KeyError) as exc:
         raise InvalidData(f"{path.name}: not a readable {path.suffix[1:].upper()} workbook ({exc})") from exc
     except ValueError as exc:

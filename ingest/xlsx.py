@@ -14,6 +14,9 @@ A hidden sheet (``state="hidden"`` or ``"veryHidden"`` in workbook.xml) is often
 working copy of a visible one, or last month's rows kept for a formula: `BookSheet.hidden` lets the
 reader leave it out when a visible sheet holds the same table.
 
+A mapping's `sheet:` is a name a user typed: `sheet_named` finds it whatever its case and
+surrounding spaces, as a bundle's file names are found whatever their case.
+
 Examples:
     >>> _cell("B3")
     (2, 1)
@@ -31,7 +34,9 @@ from xml.etree import ElementTree
 import pandas as pd
 from python_calamine import CalamineError, CalamineWorkbook, SheetVisibleEnum
 
-__all__ = ["book_sheets", "fill_down", "Range", "BookSheet"]
+from graph.errors import InvalidMapping
+
+__all__ = ["book_sheets", "fill_down", "sheet_named", "Range", "BookSheet"]
 
 Range = tuple[int, int, int, int]  # first row, first column, last row, last column; 0-based
 
@@ -54,6 +59,23 @@ def _cell(ref: str) -> tuple[int, int]:
     for ch in letters:
         column = column * 26 + ord(ch) - ord("A") + 1
     return int(ref[len(letters):]) - 1, column - 1
+
+
+def sheet_named(wanted: str, names: list[str], book: str) -> str:
+    """The sheet of workbook `book` (its sheets: `names`) a mapping names `wanted`: the sheet of that
+    exact name; else the one named so but for surrounding spaces, then but for case too ('Payments '
+    for 'payments'); else `wanted`, for the reader to say that no sheet has that name. Several
+    sheets that match only so are an error naming them: which one was meant is not guessed."""
+    if wanted in names:
+        return wanted
+    for key in (lambda name: name.strip(), lambda name: name.strip().casefold()):
+        found = [name for name in names if key(name) == key(wanted)]
+        if len(found) > 1:
+            raise InvalidMapping(f"{book}: sheet {wanted!r} named by the mapping matches several sheets but for "
+                                 f"case or spaces ({', '.join(map(repr, found))}); name one as the workbook spells it")
+        if found:
+            return found[0]
+    return wanted
 
 
 def book_sheets(path: Path) -> list[BookSheet]:

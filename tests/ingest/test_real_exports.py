@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from api.auth import add_token
 from api.main import create_app
-from graph.errors import InvalidData, NotFound
+from graph.errors import InvalidData, InvalidMapping, NotFound
 from graph.networkx_store import NetworkxStore
 from ingest.job import run_ingest
 from ingest.values import classify_title
@@ -336,6 +336,30 @@ def test_a_workbook_with_no_sheet_of_the_table_fails_naming_its_sheets(store: Ne
     _workbook(loose / "payments.xlsx", {"说明": [["本表由网银导出"]], "数据": [["payer id", "to", "SUM"], ["E1", "乙", "3"]]})
     summary = run_ingest(store, loose / "mapping.yaml")
     assert summary.files == ["enterprises.csv", "payments.xlsx[数据]"] and summary.rejected == 0
+
+
+def test_a_mapping_names_a_sheet_whatever_its_case_and_surrounding_spaces(store: NetworkxStore,
+                                                                         make_bundle: Callable[..., Path]) -> None:
+    def read_rows(sheet: str, sheets: dict[str, list[list[str]]]) -> int:
+        bundle = make_bundle({"enterprises.csv": "企业编号,企业名称,是否我行客户\nE1,华东精密制造有限公司,是\n",
+                              "mapping.yaml": f"tables:\n  payments:\n    - file: payments.xlsx\n      sheet: '{sheet}'\n"})
+        _workbook(bundle / "payments.xlsx", sheets)
+        summary = run_ingest(store, bundle / "mapping.yaml")
+        assert summary.files == ["enterprises.csv", "payments.xlsx"] and summary.rejected == 0
+        return summary.by_table["payments"]["read"]
+
+    # the rows are in 'Payments ' (a trailing space, as typed in Excel); the mapping says ' payments'
+    sheets = {"说明": [["本表由网银导出"]], "Payments ": [_HEAD, _ROW, _ROW], "Cover": [_HEAD, _ROW]}
+    assert read_rows(" payments", sheets) == 2
+    assert read_rows("payments ", sheets) == 2
+    # an exact name first: 'Cover ' is that sheet, not 'Cover' (which it matches but for spaces)
+    assert read_rows("Cover ", {**sheets, "Cover ": [_HEAD, _ROW, _ROW, _ROW]}) == 3
+    # two sheets that match only but for case or spaces: which one was meant is not guessed
+    with pytest.raises(InvalidMapping, match=r"payments.xlsx: sheet 'DATA' named by the mapping matches several "
+                                             r"sheets but for case or spaces \('Data', 'data '\)"):
+        read_rows("DATA", {"Data": [_HEAD, _ROW], "data ": [_HEAD, _ROW]})
+    with pytest.raises(InvalidData, match="payments.xlsx: Worksheet named 'Nope' not found"):
+        read_rows("Nope", sheets)  # no such sheet: the error it always was
 
 
 def test_an_unnamed_workbook_is_described_by_its_first_sheet_that_looks_like_a_table(
