@@ -390,3 +390,26 @@ def test_a_payer_merged_down_over_its_rows_pays_each_of_them(store: NetworkxStor
     assert set(pays["payer_id"]) == {"E1"} and pays["paid_on"].astype(str).tolist()[-1] == "2026-01-06"
     assert rejects_of(summary.report_dir)[["row", "column"]].values.tolist() == [
         ["6", "(row)"], ["7", "payer_name"]]  # the totals row; 丁公司's payer cell is blank, not merged
+
+
+def test_a_totals_row_padded_with_whitespace_is_no_record(store: NetworkxStore,
+                                                          make_bundle: Callable[..., Path]) -> None:
+    # a report pads its labels: ASCII, full-width (U+3000) and no-break spaces, tabs; 合　计 spaced out
+    bundle = make_bundle({"enterprises.csv": "企业编号,企业名称,是否我行客户\nE1,华东精密制造有限公司,是\n",
+                          "payments/1月.csv": ",".join(_HEAD) + "\n" + ",".join(_ROW) + "\n  合计  ,,100,\n"
+                                          "\u3000小计\u3000,,100,\n\u00a0Total ,,100,\n 合\u3000计 ,,100,\n"})
+    book = openpyxl.Workbook()
+    for row in (["序号", *_HEAD], ["1", *_ROW], [" ", "合计\t", None, "100", None], ["\u00a0总计：\u3000", None, None, "200", None]):
+        book.active.append(row)  # 合计 beside a 序号 of nothing but a space; 总计： with a colon
+    book.save(bundle / "payments" / "2月.xlsx")
+    summary = run_ingest(store, bundle)
+    assert store.read("payments")["amount"].tolist() == [100.0, 100.0]  # the two payments only
+    rejects = rejects_of(summary.report_dir)
+    assert rejects[["file", "row", "column", "reason"]].values.tolist() == [
+        ["payments/1月.csv", "3", "(row)", "a totals row (合计), not a record"],
+        ["payments/1月.csv", "4", "(row)", "a totals row (小计), not a record"],
+        ["payments/1月.csv", "5", "(row)", "a totals row (Total), not a record"],
+        ["payments/1月.csv", "6", "(row)", "a totals row (合\u3000计), not a record"],
+        ["payments/2月.xlsx", "3", "(row)", "a totals row (合计), not a record"],
+        ["payments/2月.xlsx", "4", "(row)", "a totals row (总计：), not a record"]]
+    assert summary.by_table["payments"] == {"read": 8, "accepted": 2, "rejected": 6}
