@@ -23,7 +23,7 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,9 @@ from graph.adjacency import lookup
 from graph.errors import Forbidden
 from graph.schema import FAMILIES, NODE_TABLES
 from graph.store import GraphStore
+
+if TYPE_CHECKING:
+    from scoring.stored import ProspectRights
 
 __all__ = ["Policy", "POLICIES", "mask_name", "TextGuard", "WITHHELD", "Viewer", "FieldMask",
            "PERSON_MASKED_FIELDS", "person_branches"]
@@ -303,6 +306,14 @@ class Viewer:
     def may_work(self, family: str, kind: str | None, entity_kind: str | None = None) -> bool:
         """Family rights on one row (or lead) about an entity of `entity_kind` (`Policy.allows`)."""
         return self.policy.allows(family, kind, entity_kind)
+
+    def prospect_rights(self) -> ProspectRights:
+        """`in_scope` and `may_work` as DuckDB conditions on stored prospect rows, for counts and
+        cuts made over what this viewer may see (the customer 360 view's prospect parts)."""
+        from scoring.stored import ProspectRights
+
+        return ProspectRights(branch=self.user.branch, families=dict(self.policy.families),
+                              enterprise_kinds=dict(self.policy.enterprise_kinds))
 
     def sees_rows(self, rows: Any, family: str = "best_family", kind: str = "best_kind") -> list[bool]:
         """Which lead-board or plan rows this viewer may see: `in_scope` of each row's branch (a row

@@ -4,9 +4,11 @@
 (`api.routers.rhythm`), the CLI prints it for the local operator. One part of the scope is
 applied here, because only here are all of the entity's links at hand: given `visible` (the
 viewer's branch scope), each relation lists and sums only the links whose other end is in scope
-and counts the rest (`hidden`), and the managers and money shown are the in-scope ones. The
-lead work carries the branch it belongs to (the owner's, each disposition's owner's, each note's
-writer's) for the API to judge.
+and counts the rest (`hidden`), and the managers and money shown are the in-scope ones. Given
+`rights` (the viewer's branch scope and family rights as DuckDB conditions), each prospect part's
+best rows and its `total` are taken among the rows the viewer may see, never cut from all branches'
+rows. The lead work carries the branch it belongs to (the owner's, each disposition's owner's, each
+note's writer's) for the API to judge.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from leads.outflow import money_went
 from leads.settings import load_rhythm
 from leads.track import TRACK_COLUMNS, _read
 from scoring.settings import ScoringSettings
-from scoring.stored import entity_prospects
+from scoring.stored import ProspectRights, entity_prospects
 from scoring.templates import LegacyGuard, PersonMask, render_reasons
 
 __all__ = ["customer_360", "PRODUCT_WORDS"]
@@ -147,14 +149,17 @@ def _prospect_rows(rows: pd.DataFrame, lang: str, names: pd.DataFrame,
 
 def customer_360(store: GraphStore, entity_id: str, settings: ScoringSettings | None = None,
                  person: PersonMask | None = None, legacy: LegacyGuard | None = None,
-                 visible: Callable[[Any], bool] | None = None) -> dict[str, Any]:
+                 visible: Callable[[Any], bool] | None = None,
+                 rights: ProspectRights | None = None) -> dict[str, Any]:
     """Who it is, products, managers, relations, money, prospects, leads, alerts, timeline, service.
 
     `person` masks persons' fields inside reasons and alerts as they are rendered (the API's
     `Viewer.person_name`) and `legacy` judges sentences stored written out (`Viewer.text`), as
     on /leads and /alerts; `visible` says whether a branch is in the viewer's scope
-    (`Viewer.in_scope`; None: every branch) for the relations, managers and money; everything
-    else is plain data the API masks afterwards."""
+    (`Viewer.in_scope`; None: every branch) for the relations, managers and money; `rights` says
+    which stored prospect rows it may see (`Viewer.prospect_rights`; None: every row), the rows and
+    totals of `leads`, `leads_to` and `reached_through`; everything else is plain data the API
+    masks afterwards."""
     settings = settings or get_settings().scoring
     lang = settings.lang
     conf = load_rhythm(settings)
@@ -164,7 +169,7 @@ def customer_360(store: GraphStore, entity_id: str, settings: ScoringSettings | 
     managers |= set(edges.loc[(edges["dst"] == entity_id) & (edges["kind"] == "MANAGES"), "src"].astype(str))
     claims = ledger(store).claims()
     claim = claims.get(entity_id)
-    shown = entity_prospects(store, entity_id, MAX_PER_KIND * 2)
+    shown = entity_prospects(store, entity_id, MAX_PER_KIND * 2, rights)
     (about, _), (leads_to, leads_total), (through, through_total) = (shown[p] for p in ("about", "leads_to", "through"))
     mine = _mine(edges, entity_id)
     hidden = mine.iloc[0:0]

@@ -12,7 +12,8 @@ prospect is an enterprise; `serve` builds them while it warms (`warm_prospect_in
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import duckdb
@@ -33,12 +34,58 @@ from scoring.answer import BANDS, LINKED_FAMILIES, rank_answer
 from scoring.features import duckdb_cursor
 from scoring.templates import LegacyGuard, PersonMask, render_reasons
 
-__all__ = ["page_prospects", "load_prospects", "entity_prospects", "register_prospects", "prospects_arrow",
-           "anchor_rows", "link_orders", "warm_prospect_indexes", "decode"]
+__all__ = ["page_prospects", "load_prospects", "entity_prospects", "ProspectRights", "register_prospects",
+           "prospects_arrow", "anchor_rows", "link_orders", "warm_prospect_indexes", "decode"]
 
 
 _FILTERS = {"kind": "kind", "anchor": "anchor_id", "association": "association_id", "employer": "employer_id",
             "branch": "branch_id", "manager": "manager_id"}
+
+
+@dataclass(frozen=True)
+class ProspectRights:
+    """The stored rows one viewer may see, as conditions DuckDB applies before any count or cut.
+    The API fills it from a token (`api.masking.Viewer.prospect_rights`); `sql` is its branch
+    scope (`Viewer.in_scope`) and its role's rights (`Policy.allows`) written over the columns.
+
+    `branch`: None, every branch; else that branch's rows and the rows of no branch (shared).
+    `families`: None, every family and kind; else the families seen, each with its kinds (None:
+    every kind). `enterprise_kinds`: a family's kinds also seen where the prospect is an
+    enterprise (`is_enterprise`, the enterprises' ids: `Policy.enterprise_kinds`)."""
+
+    branch: str | None = None
+    families: Mapping[str, tuple[str, ...] | None] | None = None
+    enterprise_kinds: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def sql(self) -> tuple[list[str], dict[str, Any], bool]:
+        """The WHERE conditions (none: every row), their bound parameters, and whether they read
+        the `is_enterprise` column (`register_prospects(is_enterprise=True)`)."""
+        where: list[str] = []
+        params: dict[str, Any] = {}
+        if self.branch is not None:
+            where.append("(branch_id IS NULL OR branch_id = '' OR branch_id = $rights_branch)")
+            params["rights_branch"] = self.branch
+        if self.families is None:
+            return where, params, False
+        allowed = []
+        for at, (family, kinds) in enumerate(sorted(self.families.items())):
+            params[f"rights_family_{at}"] = family
+            if kinds is None:
+                allowed.append(f"family = $rights_family_{at}")
+            elif kinds:
+                allowed.append(f"(family = $rights_family_{at} AND list_contains($rights_kinds_{at}, kind))")
+                params[f"rights_kinds_{at}"] = list(kinds)
+        by_enterprise = False
+        for at, (family, kinds) in enumerate(sorted(self.enterprise_kinds.items())):
+            if not kinds or (family in self.families and self.families[family] is None):
+                continue  # none, or every kind of the family is seen already
+            allowed.append(f"(family = $rights_enterprise_family_{at} AND "
+                           f"list_contains($rights_enterprise_kinds_{at}, kind) AND is_enterprise)")
+            params[f"rights_enterprise_family_{at}"] = family
+            params[f"rights_enterprise_kinds_{at}"] = list(kinds)
+            by_enterprise = True
+        where.append(f"({' OR '.join(allowed)})" if allowed else "false")
+        return where, params, by_enterprise
 
 
 def page_prospects(
@@ -65,23 +112,20 @@ def page_prospects(
     if kind is not None and kind not in KINDS_BY_FAMILY[family]:
         raise InvalidRequest(f"unknown kind {kind!r} for {family}; choose one of "
                              f"{', '.join(KINDS_BY_FAMILY[family])}")
-    where, params = ["family = $family"], {"family": family}
+    where: list[str] = ["family = $family"]
+    params: dict[str, Any] = {"family": family}
     for name, value in filters.items():
         if value is not None:
             where.append(f"{_FILTERS[name]} = ${name}")  # column names from the fixed table above
             params[name] = value
-    by_enterprise = kinds is not None and bool(enterprise_kinds)
-    if kinds is not None:
-        if by_enterprise:  # each row says whether its prospect is an enterprise (registered below)
-            where.append("(list_contains($kinds, kind) OR (list_contains($enterprise_kinds, kind) "
-                         "AND is_enterprise))")
-            params["enterprise_kinds"] = list(enterprise_kinds or ())  # type: ignore[assignment]
-        else:
-            where.append("list_contains($kinds, kind)")
-        params["kinds"] = list(kinds)  # type: ignore[assignment]
+    rights = ProspectRights(families=None if kinds is None else {family: tuple(kinds)},
+                            enterprise_kinds={family: tuple(enterprise_kinds or ())})
+    allowed, allowed_params, by_enterprise = rights.sql()  # by_enterprise: `is_enterprise` registered below
+    where += allowed
+    params.update(allowed_params)
     if min_score is not None:
         where.append("score >= $min_score")
-        params["min_score"] = min_score  # type: ignore[assignment]
+        params["min_score"] = min_score
     if band is not None:
         if band not in BANDS:
             raise InvalidRequest(f"unknown band {band!r}; choose one of {', '.join(BANDS)}")
@@ -284,7 +328,9 @@ def load_prospects(
 # The rows of every family about one entity, in three disjoint parts: the prospect itself
 # (`about`), the prospects it leads to as their anchor, association or employer (`leads_to`), and
 # the others whose path to a manager runs through it (`through`). Each part's best rows (score,
-# then table order) and its count.
+# then table order) and its count, both over the rows a viewer may see ({rights}: the conditions of
+# `ProspectRights.sql`, fixed text with bound parameters), so another branch's rows neither take a
+# place among the best nor add to a count.
 _ENTITY_SQL = """
 WITH parts AS (
     SELECT row_pos, score,
@@ -292,8 +338,8 @@ WITH parts AS (
                 WHEN anchor_id = $id OR association_id = $id OR employer_id = $id THEN 'leads_to'
                 ELSE 'through' END AS part
     FROM prospects
-    WHERE prospect_id = $id OR anchor_id = $id OR association_id = $id OR employer_id = $id
-       OR list_contains(path, $id)
+    WHERE (prospect_id = $id OR anchor_id = $id OR association_id = $id OR employer_id = $id
+           OR list_contains(path, $id)){rights}
 )
 SELECT row_pos, part, count(*) OVER (PARTITION BY part) AS total
 FROM parts
@@ -302,15 +348,19 @@ ORDER BY part, score DESC, row_pos
 """
 
 
-def entity_prospects(store: GraphStore, entity_id: str, limit: int) -> dict[str, tuple[pd.DataFrame, int]]:
+def entity_prospects(store: GraphStore, entity_id: str, limit: int,
+                     rights: ProspectRights | None = None) -> dict[str, tuple[pd.DataFrame, int]]:
     """The stored rows about `entity_id`, by part (`about`, `leads_to`, `through`): each part's
-    `limit` best rows and its count before the cut. DuckDB filters the narrow columns (and the
-    path text); only the rows returned become pandas."""
+    `limit` best rows and its count before the cut, both among the rows `rights` lets through
+    (None: every row). DuckDB filters the narrow columns (and the path text); only the rows
+    returned become pandas."""
+    where, params, by_enterprise = (rights or ProspectRights()).sql()
+    sql = _ENTITY_SQL.format(rights="".join(f" AND {w}" for w in where))
     con = duckdb_cursor()
     try:
-        source, table = register_prospects(con, store, False, extra=("path",))
+        source, table = register_prospects(con, store, False, extra=("path",), is_enterprise=by_enterprise)
         try:
-            hits = con.sql(_ENTITY_SQL, params={"id": str(entity_id), "limit": int(limit)}).to_arrow_table()
+            hits = con.sql(sql, params={**params, "id": str(entity_id), "limit": int(limit)}).to_arrow_table()
         except duckdb.Error as exc:
             raise StoreCorrupted(f"store file {source} is unreadable: {exc}") from exc
     finally:

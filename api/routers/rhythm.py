@@ -3,7 +3,8 @@
 Every route masks and scopes through the one `api.masking.Viewer`, like the lead board. The
 customer 360 view is built within the viewer's branch scope (`view_360`): a relation's totals are
 over the links in scope, and another branch's links and lead work (owner, dispositions, notes) are
-counted, never shown.
+counted, never shown; its prospect parts' rows and totals are only those the viewer may see
+(branch and family rights, in DuckDB: `Viewer.prospect_rights`).
 """
 
 from __future__ import annotations
@@ -101,6 +102,8 @@ def plan(viewer: ViewerDep, audit: AuditDep,
 
 
 def _visible_prospects(viewer: Viewer, block: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows the viewer may see, persons' names masked: a last guard, as `view_360` builds the
+    view with the viewer's `prospect_rights` (the same rule, in DuckDB), which leaves none out."""
     out = []
     for row in block:
         if not viewer.in_scope(row.get("branch_id")) or not _allowed(viewer, row["family"], row["kind"], row.get("entity_kind")):
@@ -176,7 +179,8 @@ def _relations(viewer: Viewer, relations: list[dict[str, Any]], sees: bool, lang
 def mask_360(viewer: Viewer, view: dict[str, Any], lang: str = "zh") -> dict[str, Any]:
     """The 360 view as `viewer` may see it: the entity masked, out-of-scope parties, links and lead
     work left out (counted, in `lang`), persons' names and personal amounts hidden, masked names
-    scrubbed from every text. `view` is `customer_360` built with this viewer's scope (`view_360`)."""
+    scrubbed from every text. `view` is `customer_360` built with this viewer's scope and rights
+    (`view_360`): a prospect part's `total` counts the rows this viewer may see, as its items are."""
     node = view["entity"]
     viewer.require_scope(node)
     sees = node.get("kind") != "Person" or viewer.sees_person(node)
@@ -214,7 +218,7 @@ def view_360(viewer: Viewer, entity_id: str, lang: str) -> dict[str, Any]:
     viewer.require_scope(viewer.store.require_node(entity_id))
     scoring = get_settings().scoring  # in the page's language: its reasons, products and offers too
     view = build(viewer.store, entity_id, scoring.model_copy(update={"lang": lang}), person=viewer.person_name,
-                 legacy=viewer.text, visible=viewer.in_scope)
+                 legacy=viewer.text, visible=viewer.in_scope, rights=viewer.prospect_rights())
     return mask_360(viewer, view, lang)
 
 

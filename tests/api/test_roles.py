@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import duckdb
+import pyarrow as pa
 import pytest
 
-from api.masking import POLICIES
-from graph.schema import FAMILIES
+from api.auth import User
+from api.masking import POLICIES, Viewer
+from graph.schema import FAMILIES, KINDS_BY_FAMILY
 from tests.api.conftest import TOKEN_SPECS, assert_error, auth
 
 # The product's rule (issue 7 and docs/api.md), written out independently of api/masking.py.
@@ -22,6 +25,28 @@ def test_policy_table_matches_the_rule():
     for role, families in EXPECTED_FAMILIES.items():
         got = {f: (set(k) if k else None) for f, k in POLICIES[role].families.items()}
         assert got == families, role
+
+
+@pytest.mark.parametrize("branch", [None, "B01"])
+@pytest.mark.parametrize("role", sorted(POLICIES))
+def test_prospect_rights_in_duckdb_keep_what_in_scope_and_may_work_keep(role, branch):
+    """`Viewer.prospect_rights` (the conditions the 360 view counts and cuts its prospects under)
+    keeps exactly the rows `Viewer.in_scope` and `Viewer.may_work` keep: every family and kind, a
+    prospect that is an enterprise or not, a row of either branch or of none."""
+    viewer = Viewer(None, User(name="t", role=role, branch=branch))  # no store: rights only
+    rows = [(family, kind, is_enterprise, row_branch) for family in FAMILIES for kind in KINDS_BY_FAMILY[family]
+            for is_enterprise in (True, False) for row_branch in (None, "", "B01", "B02")]
+    table = pa.table({name: [r[at] for r in rows] for at, name in
+                      enumerate(("family", "kind", "is_enterprise", "branch_id"))}).append_column(
+        "row_pos", pa.array(range(len(rows)), pa.int64()))
+    where, params, _ = viewer.prospect_rights().sql()
+    con = duckdb.connect()
+    con.register("prospects", table)
+    kept = [p for p, in con.execute(f"SELECT row_pos FROM prospects WHERE {' AND '.join(where) or 'true'} "
+                                    "ORDER BY row_pos", params).fetchall()]
+    assert kept == [at for at, (family, kind, is_enterprise, row_branch) in enumerate(rows)
+                    if viewer.in_scope(row_branch)
+                    and viewer.may_work(family, kind, "Enterprise" if is_enterprise else "Person")]
 
 
 def _fixture_rows(api_store, family, kinds, branch):
