@@ -309,7 +309,8 @@ class Viewer:
 
     def prospect_rights(self) -> ProspectRights:
         """`in_scope` and `may_work` as DuckDB conditions on stored prospect rows, for counts and
-        cuts made over what this viewer may see (the customer 360 view's prospect parts)."""
+        cuts made over what this viewer may see (`/prospects` pages, the customer 360 view's
+        prospect parts)."""
         from scoring.stored import ProspectRights
 
         return ProspectRights(branch=self.user.branch, families=dict(self.policy.families),

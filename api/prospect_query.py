@@ -25,7 +25,9 @@ class ProspectQuery(BaseModel):
     anchor: str | None = Field(default=None, max_length=200, description="only prospects of this anchor client")
     association: str | None = Field(default=None, max_length=200, description="only this association's")
     employer: str | None = Field(default=None, max_length=200, description="only this payroll employer's")
-    branch: str | None = Field(default=None, max_length=200, description="only rows of this branch")
+    branch: str | None = Field(default=None, max_length=200,
+                               description="only rows of this branch (not the shared ones, of no branch); "
+                                           "a branch token may name its own branch only")
     manager: str | None = Field(default=None, max_length=200, description="only rows for this manager")
     min_score: float | None = Field(default=None, ge=0, le=100, description="lowest score, 0-100")
     band: Literal["near_threshold", "below_threshold", "above_threshold"] | None = Field(
@@ -52,15 +54,13 @@ def query_prospects(viewer: Viewer, family: str, q: ProspectQuery, lang: str, li
     by_enterprise = viewer.policy.enterprise_kinds.get(family, ()) if kinds is not None else ()
     if q.kind is not None and kinds is not None and q.kind not in kinds and q.kind not in by_enterprise:
         raise Forbidden(f"the {viewer.user.role} role cannot list {family} prospects of kind {q.kind}")
-    branch = q.branch
-    if viewer.user.branch is not None:
-        if branch is not None and branch != viewer.user.branch:
-            raise Forbidden(f"your token is limited to branch {viewer.user.branch}")
-        branch = viewer.user.branch
+    # `branch` keeps exactly that branch's rows, whoever asks; the token's scope (its branch's rows
+    # and the shared ones) is applied in `prospect_rights`, so the filter narrows it, never widens it
+    if viewer.user.branch is not None and q.branch is not None and q.branch != viewer.user.branch:
+        raise Forbidden(f"your token is limited to branch {viewer.user.branch}")
     page, total = page_prospects(viewer.store, family, kind=q.kind, anchor=q.anchor, association=q.association,
-                                 employer=q.employer, branch=branch, manager=q.manager, min_score=q.min_score,
-                                 band=q.band, kinds=None if kinds is None else list(kinds),
-                                 enterprise_kinds=list(by_enterprise), limit=limit,
+                                 employer=q.employer, branch=q.branch, manager=q.manager, min_score=q.min_score,
+                                 band=q.band, rights=viewer.prospect_rights(), limit=limit,
                                  offset=q.offset, as_rows=True)
     persons = person_ids(viewer.store)
     rows = [prospect_out(viewer, decode(r, lang, viewer.person_name, viewer.text), lang, persons)

@@ -11,8 +11,8 @@ a shared supplier, an external payee — is shared). `Scope` applies it to whole
   (`graph.region`: an ego picture's), before any attribute of it is read.
 - `store(store)` wraps a store so that the pictures (viz/) get scoped ego networks from
   `neighbors`, `ego_region` and `subgraph`, and only in-scope `prospects` rows (their reasons name the
-  other branch's anchor and amounts): the filter runs before any picture, tooltip or fact
-  is built.
+  other branch's anchor and amounts), whether read as a table or listed by `load_prospects` (its
+  `prospect_rights`): the filter runs before any picture, tooltip or fact is built.
 - `filter_picture(picture)` drops any node of another branch a picture still names (views
   that read tables rather than neighbourhoods) with its edges, and adds the counting note.
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import networkx as nx
 import numpy as np
@@ -32,6 +32,9 @@ import pandas as pd
 from api.masking import Viewer
 from graph.region import Region
 from graph.store import GraphStore
+
+if TYPE_CHECKING:
+    from scoring.stored import ProspectRights
 
 __all__ = ["Scope", "Hidden", "hidden_note"]
 
@@ -171,6 +174,14 @@ class _ScopedStore:
     def cache_key(self) -> tuple[Any, ...]:
         """Caches built from this store's reads (viz's prospect index) are per branch scope."""
         return (*self._store.cache_key, "scope", self._scope.viewer.user.branch)
+
+    @property
+    def prospect_rights(self) -> ProspectRights:
+        """The stored rows a picture's list of prospects holds (`scoring.stored.page_prospects`,
+        which reads the prospects file itself, not `read`): the same branch scope as `read`."""
+        from scoring.stored import ProspectRights
+
+        return ProspectRights(branch=self._scope.viewer.user.branch)
 
     def neighbors(self, node_id: str, *args: Any, **kwargs: Any) -> nx.MultiDiGraph:
         return self._scope.filter_graph(self._store.neighbors(node_id, *args, **kwargs), node_id)

@@ -12,8 +12,8 @@ prospect is an enterprise; `serve` builds them while it warms (`warm_prospect_in
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import duckdb
@@ -87,13 +87,19 @@ class ProspectRights:
         where.append(f"({' OR '.join(allowed)})" if allowed else "false")
         return where, params, by_enterprise
 
+    def of_family(self, family: str) -> ProspectRights:
+        """These rights over one family's rows: the conditions on the other families left out."""
+        if self.families is None:
+            return self
+        return replace(self, families={family: self.families[family]} if family in self.families else {},
+                       enterprise_kinds={k: v for k, v in self.enterprise_kinds.items() if k == family})
+
 
 def page_prospects(
     store: GraphStore,
     family: str,
     *,
-    kinds: Iterable[str] | None = None,
-    enterprise_kinds: Iterable[str] | None = None,
+    rights: ProspectRights | None = None,
     min_score: float | None = None,
     band: str | None = None,
     limit: int | None = None,
@@ -103,9 +109,12 @@ def page_prospects(
 ) -> tuple[Any, int]:
     """One page of a family's rows, best first, and the count before paging: filtered and paged
     by DuckDB over the prospects table, so only the page becomes Python rows (a DataFrame, or
-    with `as_rows` a list of dicts, as a request shows them). With `kinds`,
-    rows of `enterprise_kinds` are listed too where the prospect is an enterprise (a role's
-    `api.masking.Policy.enterprise_kinds`)."""
+    with `as_rows` a list of dicts, as a request shows them). With `rights` (a viewer's:
+    `api.masking.Viewer.prospect_rights`), only the rows they let through are listed, counted and
+    numbered: its branch's rows and the shared ones (no branch: NULL or ''), of the kinds its role
+    works; each prospect of the overall list by its best link among them. The `branch` filter is
+    exact (that branch's rows, not the shared ones) and narrows `rights`, never widens them.
+    Without `rights`, a store's own `prospect_rights` (an `api.scope` scoped store's), else every row."""
     if family not in FAMILIES:
         raise NotFound(f"unknown family {family!r}; choose one of {', '.join(FAMILIES)}")
     kind = filters.get("kind")
@@ -118,8 +127,9 @@ def page_prospects(
         if value is not None:
             where.append(f"{_FILTERS[name]} = ${name}")  # column names from the fixed table above
             params[name] = value
-    rights = ProspectRights(families=None if kinds is None else {family: tuple(kinds)},
-                            enterprise_kinds={family: tuple(enterprise_kinds or ())})
+    if rights is None:  # a store seen through a viewer's scope (the API's pictures) lists its rows only
+        rights = getattr(store, "prospect_rights", None) or ProspectRights()
+    rights = rights.of_family(family)
     allowed, allowed_params, by_enterprise = rights.sql()  # by_enterprise: `is_enterprise` registered below
     where += allowed
     params.update(allowed_params)
@@ -133,7 +143,8 @@ def page_prospects(
         params["band"] = BANDS[band]
     best_link = filters.get("anchor") is None and family in LINKED_FAMILIES
     if best_link:
-        # the overall list shows each prospect once, by its best anchor link (see scoring.answer)
+        # the overall list shows each prospect once, by its best anchor link among the rows in the
+        # viewer's branch scope (see scoring.answer): another branch's better link hides none of its own
         where.append("link_order = 1")
     source_view = "prospects"
     page = f" LIMIT {int(limit)}" if limit is not None else ""
@@ -150,7 +161,8 @@ def page_prospects(
         # only them (scanning the whole table's narrow columns cost ~7 ms at 2M payments)
         source, table = register_prospects(con, store, band is not None,
                                            rows=None if anchor is None else anchor_rows(store, anchor),
-                                           link_order=best_link, is_enterprise=by_enterprise)
+                                           link_order=best_link, is_enterprise=by_enterprise,
+                                           scope=rights.branch)
         try:
             hits = con.execute(sql, params).fetchnumpy()
         except duckdb.Error as exc:  # a damaged or missing file: the store's own error, naming it
@@ -197,11 +209,13 @@ def prospects_arrow(store: GraphStore) -> tuple[str, pa.Table]:
 
 def register_prospects(con: duckdb.DuckDBPyConnection, store: GraphStore, with_details: bool,
                        extra: tuple[str, ...] = (), rows: np.ndarray | None = None,
-                       link_order: bool = False, is_enterprise: bool = False) -> tuple[str, pa.Table]:
+                       link_order: bool = False, is_enterprise: bool = False,
+                       scope: str | None = None) -> tuple[str, pa.Table]:
     """The prospects table's narrow columns (plus `row_pos` and `extra`) as the DuckDB view
     `prospects`, and the whole table (`prospects_arrow`); with `rows`, only the rows at those
-    positions are in the view; with `link_order`, each row's `link_order` too (`link_orders`);
-    with `is_enterprise`, whether its prospect is an enterprise."""
+    positions are in the view; with `link_order`, each row's `link_order` too (`link_orders`,
+    among the rows of branch `scope`'s viewer); with `is_enterprise`, whether its prospect is an
+    enterprise."""
     source, table = prospects_arrow(store)
     wanted = [c for c in (*_NARROW, *(("details",) if with_details else ()), *extra) if c in table.column_names]
     if rows is None:
@@ -216,7 +230,7 @@ def register_prospects(con: duckdb.DuckDBPyConnection, store: GraphStore, with_d
         return pa.array(values if rows is None else values[positions])
 
     if link_order:
-        narrow = narrow.append_column("link_order", at_rows(link_orders(source, table)))
+        narrow = narrow.append_column("link_order", at_rows(link_orders(source, table, scope)))
     if is_enterprise:
         narrow = narrow.append_column("is_enterprise", at_rows(_prospect_is_enterprise(store, source, table)))
     con.register("prospects", narrow)
@@ -232,26 +246,31 @@ def _per_version(source: str, key: tuple[Any, ...], build: Callable[[], _T]) -> 
     return found if found is not None else _INDEXES.put((source, *key), build())  # type: ignore[no-any-return]
 
 
-def link_orders(source: str, table: pa.Table) -> np.ndarray:
-    """Each row's place among the rows of its prospect (family, kind, prospect id): 1 for its best
-    anchor link (highest score, then an anchor before none, then table order). The overall list
-    shows each prospect once, by that row (`scoring.answer`). Computed once per process and
-    version: numbering every row per request cost most of a `/prospects` page at 2M payments."""
+def link_orders(source: str, table: pa.Table, scope: str | None = None) -> np.ndarray:
+    """Each row's place among the rows of its prospect (family, kind, prospect id) a viewer of
+    branch `scope` may see (`ProspectRights` branch rule; None: every row): 1 for its best anchor
+    link (highest score, then an anchor before none, then table order), 0 for a row out of scope.
+    The overall list shows each prospect once, by that row (`scoring.answer`), so a better link of
+    another branch hides none of the viewer's. Computed once per process, version and scope:
+    numbering every row per request cost most of a `/prospects` page at 2M payments."""
 
     def build() -> np.ndarray:
+        where, params, _ = ProspectRights(branch=scope).sql()
+        columns = ["family", "kind", "prospect_id", "score", "anchor_id", *(["branch_id"] if where else [])]
         con = duckdb_cursor()
         try:
-            con.register("t", table.select(["family", "kind", "prospect_id", "score", "anchor_id"]).append_column(
+            con.register("t", table.select(columns).append_column(
                 "row_pos", pa.array(np.arange(table.num_rows, dtype=np.int64))))
-            order = con.sql("SELECT row_pos, row_number() OVER (PARTITION BY family, kind, prospect_id "
-                            "ORDER BY score DESC, anchor_id NULLS LAST, row_pos) AS link_order FROM t").fetchnumpy()
+            order = con.execute("SELECT row_pos, row_number() OVER (PARTITION BY family, kind, prospect_id "  # noqa: S608
+                                "ORDER BY score DESC, anchor_id NULLS LAST, row_pos) AS link_order FROM t"
+                                + (f" WHERE {' AND '.join(where)}" if where else ""), params).fetchnumpy()
         finally:
             con.close()
-        out = np.zeros(table.num_rows, dtype=np.int64)
+        out = np.zeros(table.num_rows, dtype=np.int32)  # int32: one per branch kept, at half the memory
         out[np.asarray(order["row_pos"])] = np.asarray(order["link_order"])
         return out
 
-    return _per_version(source, (table.num_rows, "link_order"), build)
+    return _per_version(source, (table.num_rows, "link_order", scope), build)
 
 
 def anchor_rows(store: GraphStore, anchor: str) -> np.ndarray | None:
@@ -291,15 +310,21 @@ def _prospect_is_enterprise(store: GraphStore, source: str, table: pa.Table) -> 
 
 
 def warm_prospect_indexes(store: GraphStore) -> None:
-    """Build the current version's per-version indexes now (`serve` warming)."""
+    """Build the current version's per-version indexes now (`serve` warming): the link orders
+    of every row and of each branch's scope, for the first `_WARM_BRANCHES` branches of the store."""
     source, table = prospects_arrow(store)
     anchor_rows(store, "")
     link_orders(source, table)
     _prospect_is_enterprise(store, source, table)
+    branches = [b for b in store.read("branches", ["id"])["id"].drop_duplicates() if isinstance(b, str) and b]
+    for branch in branches[:_WARM_BRANCHES]:
+        link_orders(source, table, branch)
 
 
-# per process and prospects file: the anchor index, the link orders, the enterprise flags
-_INDEXES = Lru(8)
+# per process and prospects file: the anchor index, the link orders (every row's and each branch
+# scope's), the enterprise flags; room for the branches warmed and a few versions' other indexes
+_WARM_BRANCHES = 32
+_INDEXES = Lru(_WARM_BRANCHES + 8)
 _T = TypeVar("_T")
 
 
@@ -317,11 +342,13 @@ def load_prospects(
     band: str | None = None,
     limit: int | None = None,
     offset: int = 0,
+    rights: ProspectRights | None = None,
 ) -> pd.DataFrame:
-    """The scored rows of a family, best first, filtered; raises NotFound for a bad family."""
+    """The scored rows of a family, best first, filtered (`page_prospects`: `rights`, the rows a
+    viewer may see; `branch`, exactly that branch's); raises NotFound for a bad family."""
     df, _ = page_prospects(store, family, kind=kind, anchor=anchor, association=association, employer=employer,
                            branch=branch, manager=manager, min_score=min_score, band=band, limit=limit,
-                           offset=offset)
+                           offset=offset, rights=rights)
     return df
 
 

@@ -16,7 +16,7 @@ from graph import nested
 from graph.schema import KINDS_BY_FAMILY
 from graph.store import GraphStore
 from scoring.features import duckdb_cursor
-from scoring.stored import register_prospects
+from scoring.stored import ProspectRights, register_prospects
 from viz.charts import FAMILY_COLOURS, bar_chart, histogram
 from viz.payroll import retention_by_employer
 from viz.render import render_page
@@ -51,17 +51,18 @@ def picture_links(row: dict[str, Any], lang: Lang, allowed: set[str]) -> list[tu
 
 # The landing charts' numbers, read by DuckDB from the stored rows (no wide column is read): each
 # family's scores, and each supply-chain row's side, tier and largest window amount (with its path
-# for the rows stored without window amounts). A row of no branch is everyone's.
+# for the rows stored without window amounts). {scope}: the branch scope of `ProspectRights`, the
+# one text /prospects pages use (a row of no branch, NULL or '', is everyone's).
 _SCORES_SQL = """
 SELECT family, score FROM prospects
-WHERE list_contains($families, family) AND ($branch IS NULL OR branch_id IS NULL OR branch_id = $branch)
+WHERE list_contains($families, family){scope}
 ORDER BY row_pos
 """
 _TIERS_SQL = """
 SELECT kind, coalesce(TRY_CAST(json_extract_string(details, '$.tier') AS BIGINT), 0) AS tier,
        coalesce(list_max(TRY_CAST(json_extract(details, '$.amounts.*') AS DOUBLE[])), 0.0) AS amount, path
 FROM prospects
-WHERE family = 'supply_chain' AND ($branch IS NULL OR branch_id IS NULL OR branch_id = $branch)
+WHERE family = 'supply_chain'{scope}
 ORDER BY row_pos
 """
 
@@ -69,11 +70,14 @@ ORDER BY row_pos
 def landing_charts(store: GraphStore, families: list[str], lang: Lang, branch: str | None = None,
                    payroll: bool = True) -> list[tuple[str, Markup]]:
     """(caption, svg) charts: score distribution, payroll retention by employer, amounts by tier."""
+    where, params, _ = ProspectRights(branch=branch).sql()
+    scope = "".join(f" AND {w}" for w in where)
     con = duckdb_cursor()
     try:
         register_prospects(con, store, True, extra=("path",))
-        scores = con.sql(_SCORES_SQL, params={"families": families, "branch": branch}).to_arrow_table().to_pandas()
-        chain = (con.sql(_TIERS_SQL, params={"branch": branch}).to_arrow_table().to_pandas()
+        scores = con.sql(_SCORES_SQL.format(scope=scope), params={**params, "families": families}
+                         ).to_arrow_table().to_pandas()
+        chain = (con.sql(_TIERS_SQL.format(scope=scope), params=params).to_arrow_table().to_pandas()
                  if "supply_chain" in families else None)
     finally:
         con.close()
@@ -114,10 +118,11 @@ def _last_step_amount(store: GraphStore, path: list[Any]) -> float:
 
 
 def manager_names(store: GraphStore, branch: str | None = None) -> dict[str, str]:
-    """Manager id -> name (managers are staff: shown by name, not masked), of one branch when given."""
+    """Manager id -> name (managers are staff: shown by name, not masked), of one branch and the
+    managers of no branch (None, NaN, "": shared, as the rows they manage are) when given."""
     df = store.read("managers", ["id", "name", "branch_id"])
     if branch is not None:
-        df = df[df["branch_id"] == branch]
+        df = df[df["branch_id"].isna() | (df["branch_id"] == "") | (df["branch_id"] == branch)]
     return {str(i): str(n) if isinstance(n, str) and n else str(i) for i, n in zip(df["id"], df["name"], strict=True)}
 
 

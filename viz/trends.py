@@ -81,12 +81,13 @@ def tracking_charts(store: GraphStore, lang: Lang, branch: str | None = None) ->
     if rows["version"].nunique() < 2:
         return []
     ents = store.read("enterprises", ["id", "name", "branch_id"]).drop_duplicates("id").set_index("id")
+    theirs = ents["branch_id"]  # another branch's employers and chains are not drawn; no branch (None, NaN, ""): shared
+    other = set() if branch is None else set(ents.index[theirs.notna() & (theirs != "") & (theirs != branch)])
     charts: list[tuple[str, Markup]] = []
     for scope, wanted, size in (("employer", ("staff_over_threshold", "retention"), "payroll_staff"),
                                 ("anchor", ("stores_opened",), "stores")):
         part = rows[rows["scope"] == scope]
-        ids = [i for i in part["scope_id"].unique()
-               if branch is None or ents["branch_id"].get(i) in (None, branch)]
+        ids = [i for i in part["scope_id"].unique() if i not in other]
         if not ids:
             continue
         sizes = part[(part["metric"] == size) & part["scope_id"].isin(ids)].groupby("scope_id")["value"].max()

@@ -6,6 +6,9 @@ supplier (no branch, open to both) is paid and drawn a bill by B01's client E1 a
 client E2; B01's corporate manager works it as a lead with notes; a B01 retail client (P3) holds a
 role at B02's client E2. The supplier also leads to prospects of both branches and lies on the
 paths of both branches' prospects, B01's scoring above every one of B02's (`_around_the_supplier`).
+Away from the supplier, B01's client E1 anchors two supply-chain rows of no branch, one stored as
+NULL and one as '' (`SHARED`), and a buyer of both branches' clients whose B02 link scores above its
+B01 one (`_shared_and_split`).
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from graph.networkx_store import NetworkxStore
 from leads.board import ledger, record_disposition
 from leads.customer import MAX_PER_KIND, customer_360
 from scoring.run import rank
-from tests.api.conftest import _prospect, auth, build_store
+from tests.api.conftest import _prospect, assert_error, auth, build_store
+from viz.landing import landing_charts, manager_names
 
 SUPPLIER = "ext:0123456789ab"  # no branch: both branches' managers may open it
 B01_NOTE = "B01内部：华东精工三月将授信转至工行"
@@ -37,6 +41,8 @@ B01_BUYERS = [f"X{n:02d}" for n in range(1, MAX_PER_KIND * 2 + 3)]  # more than 
 SPECS = {"cm1": ("corporate_manager", "B01", "M01"), "cm2": ("corporate_manager", "B02", "M02"),
          "rm1": ("retail_manager", "B01", "M03"), "rm2": ("retail_manager", "B02", "M04"),
          "admin": ("admin", None, None)}
+SHARED = {"SH0": None, "SH1": ""}  # rows of no branch: NULL, and '' (an older file, another backend)
+SPLIT = "S9"  # a buyer of B02's client E2 (scored 95) and of B01's client E1 (scored 45)
 
 
 def _around_the_supplier() -> pd.DataFrame:
@@ -65,6 +71,16 @@ def _around_the_supplier() -> pd.DataFrame:
     return rank(rows)
 
 
+def _shared_and_split() -> pd.DataFrame:
+    """Supply-chain rows of E1 that are no branch's (`SHARED`), and `SPLIT`'s two links."""
+    rows = [_prospect("supply_chain", "downstream", pid, f"共享买家{pid}", 33 - n, branch, anchor_id="E1")
+            for n, (pid, branch) in enumerate(SHARED.items())]
+    rows += [_prospect("supply_chain", "downstream", SPLIT, "两行共同买家", 95, "B02", anchor_id="E2",
+                       path=["E2", SPLIT], manager_id="M02"),
+             _prospect("supply_chain", "downstream", SPLIT, "两行共同买家", 45, "B01", anchor_id="E1")]
+    return rank(rows)
+
+
 def _store(root: Path) -> NetworkxStore:
     store = build_store(root)
     edges = store.read("edges")
@@ -84,7 +100,8 @@ def _store(root: Path) -> NetworkxStore:
     b02 = prospects[prospects["prospect_id"] == SUPPLIER].assign(kind="upstream", branch_id="B02", anchor_id="E2",
                                                                  manager_id="M02", rank=2)
     store.write({"edges": pd.concat([edges, extra], ignore_index=True), "persons": persons, "roles": roles,
-                 "prospects": pd.concat([prospects, b02, _around_the_supplier()], ignore_index=True)},
+                 "prospects": pd.concat([prospects, b02, _around_the_supplier(), _shared_and_split()],
+                                        ignore_index=True)},
                 note="two branches around one supplier")
     return store
 
@@ -225,3 +242,132 @@ def test_the_final_guard_leaves_out_nothing_the_query_let_through(scoped, who: s
     for block in blocks:
         assert [(r["entity_id"], r["family"], r["kind"]) for r in _visible_prospects(viewer, block)] == [
             (r["entity_id"], r["family"], r["kind"]) for r in block]
+
+
+def _branch(value: Any) -> str | None:
+    return None if pd.isna(value) or value == "" else str(value)  # no branch: shared
+
+
+def _supply_rows(store: NetworkxStore, branch: str | None, anchor: str | None = None) -> set[tuple[Any, ...]]:
+    """(prospect, kind, branch, anchor, score) of the supply-chain rows a token of `branch` may see,
+    written out apart from the product: its branch's rows and those of no branch (None or ''); with
+    `anchor`, that anchor's rows, else each prospect of a kind once, by its best-scored row."""
+    rows = store.read("prospects")
+    rows = rows[rows["family"] == "supply_chain"]
+    if branch is not None:
+        rows = rows[[_branch(b) in (None, branch) for b in rows["branch_id"]]]
+    if anchor is not None:
+        rows = rows[rows["anchor_id"] == anchor]
+    else:
+        rows = rows.sort_values("score", ascending=False, kind="stable").drop_duplicates(["kind", "prospect_id"])
+    return {(r["prospect_id"], r["kind"], _branch(r["branch_id"]), r["anchor_id"], r["score"])
+            for r in rows.to_dict("records")}
+
+
+def _listed(client: TestClient, token: str, query: str = "") -> tuple[set[tuple[Any, ...]], int, list[str]]:
+    r = client.get(f"/prospects/supply_chain?limit=1000{query}", headers=auth(token))
+    assert r.status_code == 200, r.text
+    items = r.json()["items"]
+    got = {(i["prospect_id"], i["kind"], _branch(i["branch_id"]), i["anchor_id"], i["score"]) for i in items}
+    assert len(got) == len(items)
+    return got, r.json()["total"], [i["prospect_id"] for i in items]
+
+
+def test_a_branch_tokens_prospect_list_is_its_rows_and_the_shared_ones_counted_and_paged(scoped) -> None:
+    """A B01 token listed `branch_id = 'B01'` only: the rows of no branch (NULL or '') were left
+    out of its page and its total, and a buyer whose best link is B02's was not listed at all."""
+    client, tokens, store = scoped
+    stored = store.read("prospects").set_index("prospect_id")["branch_id"]
+    assert stored["SH1"] == "" and pd.isna(stored["SH0"])  # both spellings of "no branch" are on file
+    for who in ("cm1", "cm2", "admin"):
+        got, total, _ = _listed(client, tokens[who])
+        assert got == _supply_rows(store, SPECS[who][1]) and total == len(got), who
+    mine, total, order = _listed(client, tokens["cm1"])
+    assert {p for p, *_ in mine} >= set(SHARED) and {b for _, _, b, *_ in mine} == {"B01", None}
+    assert (SPLIT, "downstream", "B01", "E1", 45.0) in mine  # its best link among the rows B01 may see
+    theirs, _, _ = _listed(client, tokens["cm2"])
+    assert {p for p, *_ in theirs} >= set(SHARED) and {b for _, _, b, *_ in theirs} == {"B02", None}
+    assert (SPLIT, "downstream", "B02", "E2", 95.0) in theirs
+    page = client.get("/prospects/supply_chain?limit=3&offset=2", headers=auth(tokens["cm1"])).json()
+    assert page["total"] == total and [i["prospect_id"] for i in page["items"]] == order[2:5]
+    # `?branch=` keeps exactly that branch's rows for whoever asks: it narrows a token, never widens it
+    exact, total, _ = _listed(client, tokens["cm1"], "&branch=B01")
+    assert exact and exact <= mine and {b for _, _, b, *_ in exact} == {"B01"} and total == len(exact)
+    everyone, _, _ = _listed(client, tokens["admin"], "&branch=B01")
+    assert everyone and {b for _, _, b, *_ in everyone} == {"B01"}
+    assert_error(client.get("/prospects/supply_chain?branch=B02", headers=auth(tokens["cm1"])), 403)
+
+
+def test_an_anchors_rows_for_a_branch_token_hold_the_shared_ones(scoped) -> None:
+    """`?anchor=` pre-selects the rows by the anchor index: a B01 token's E1 rows are B01's and
+    the shared ones, never B02's upstream E2 anchored there; B02's token gets E2 and the shared."""
+    client, tokens, store = scoped
+    for who in ("cm1", "cm2", "admin"):
+        got, total, _ = _listed(client, tokens[who], "&anchor=E1")
+        assert got == _supply_rows(store, SPECS[who][1], anchor="E1") and total == len(got), who
+        assert {p for p, *_ in got} >= set(SHARED), who
+    b01, _, _ = _listed(client, tokens["cm1"], "&anchor=E1")
+    assert "B02" not in {b for _, _, b, *_ in b01} and ("E2", "upstream") not in {(p, k) for p, k, *_ in b01}
+
+
+def test_the_landing_charts_count_a_row_of_branch_empty_as_shared_as_they_do_null(tmp_path) -> None:
+    """The charts took `branch_id IS NULL` for shared but not '': a B01 page left the '' row out."""
+    store = _store(tmp_path / "store")
+    families = ["supply_chain", "referral", "retail_linkage"]
+
+    def charts(branch: str | None = None) -> list[tuple[str, str]]:
+        return [(c, str(svg)) for c, svg in landing_charts(store, families, "zh", branch=branch, payroll=False)]
+
+    rows = store.read("prospects")
+    assert (rows["branch_id"] == "").any() and rows["branch_id"].isna().any()
+    with_empty = {b: charts(b) for b in ("B01", "B02")}
+    store.write({"prospects": rows.assign(branch_id=rows["branch_id"].where(rows["branch_id"] != ""))})
+    assert not (store.read("prospects")["branch_id"] == "").any()  # now NULL
+    assert {b: charts(b) for b in ("B01", "B02")} == with_empty
+    for branch in ("B01", "B02"):  # a branch's charts: those of a store of its rows and the shared ones only
+        store.write({"prospects": rows[[_branch(b) in (None, branch) for b in rows["branch_id"]]]})
+        assert charts() == with_empty[branch], branch
+
+
+def test_each_branchs_link_orders_are_its_rows_and_the_shared_ones_and_serve_warms_them(scoped) -> None:
+    """The overall list's best links, numbered once per version over what each branch may see:
+    `SPLIT`'s B01 link is first for B01 (its B02 link, better scored, is first only overall), a row
+    out of the scope has none; `serve` builds them for the store's branches while it warms."""
+    from scoring.stored import _INDEXES, link_orders, prospects_arrow, warm_prospect_indexes
+
+    _, _, store = scoped
+    source, table = prospects_arrow(store)
+    warm_prospect_indexes(store)
+    rows = table.select(["prospect_id", "branch_id"]).to_pandas()
+    split = {_branch(b): at for at, (p, b) in enumerate(zip(rows["prospect_id"], rows["branch_id"], strict=True)) if p == SPLIT}
+    for scope, first in ((None, "B02"), ("B01", "B01"), ("B02", "B02")):
+        orders = _INDEXES.get((source, table.num_rows, "link_order", scope))
+        assert orders is not None and orders is link_orders(source, table, scope), scope  # warmed, then kept
+        assert orders[split[first]] == 1, scope
+        seen = [_branch(b) in (None, scope) or scope is None for b in rows["branch_id"]]
+        assert ((orders > 0) == seen).all(), scope
+
+
+def test_the_supply_chain_picture_of_a_shared_supplier_draws_only_the_viewers_rows(scoped) -> None:
+    """The picture's chain is listed by `load_prospects`, which read the prospects file past the
+    scoped store: B01's picture of the supplier drew B02's buyers (ids, tiers) and B02's drew B01's."""
+    client, tokens, _ = scoped
+    page = {who: client.get(f"/viz/supply-chain/{SUPPLIER}", headers=auth(tokens[who])).text
+            for who in ("cm1", "cm2", "admin")}
+    b01, b02 = f'"{B01_BUYERS[0]}"', '"Y1"'
+    assert b01 in page["cm1"] and b02 not in page["cm1"] and "Y2" not in page["cm1"]
+    assert b02 in page["cm2"] and b01 not in page["cm2"]
+    assert b01 in page["admin"] and b02 in page["admin"]
+
+
+def test_the_landing_manager_menu_names_the_managers_of_no_branch(tmp_path) -> None:
+    """The menu kept `branch_id == branch`: a manager of no branch (None or ''), whose rows every
+    branch lists, was left out of it."""
+    store = _store(tmp_path / "store")
+    managers = store.read("managers")
+    shared = pd.DataFrame({"id": ["M05", "M06"], "name": ["总行周经理", "总行吴经理"], "kind": ["corporate", "retail"],
+                           "branch_id": [None, ""]})
+    store.write({"managers": pd.concat([managers, shared], ignore_index=True)})
+    assert set(manager_names(store, "B01")) == {"M01", "M03", "M05", "M06"}
+    assert set(manager_names(store, "B02")) == {"M02", "M04", "M05", "M06"}
+    assert set(manager_names(store)) == {"M01", "M02", "M03", "M04", "M05", "M06"}

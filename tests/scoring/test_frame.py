@@ -17,7 +17,7 @@ from graph.networkx_store import NetworkxStore
 from scoring.explain import Evidence, Prospect, Reason, finalise_scores
 from scoring.frame import Bar, ReasonSlot, build_frame, finalise_points, interleave, round_like_python
 from scoring.run import frame_prospects, rank
-from scoring.stored import decode, page_prospects
+from scoring.stored import ProspectRights, decode, page_prospects
 from scoring.templates import register, render, render_reasons
 
 register({"test.frame.paid": ("{who} was paid {amount:money_en} ({share:.0%}).",
@@ -122,7 +122,7 @@ def test_stored_rows_are_ranked_and_paged_in_duckdb(tmp_path) -> None:
     assert total == 4 and page["prospect_id"].tolist() == ["P0", "P1"]
     page, total = page_prospects(store, "retail_linkage", min_score=15, manager="M1")
     assert total == 1 and page["prospect_id"].tolist() == ["P2"]
-    _, total = page_prospects(store, "retail_linkage", kinds=["executive"])
+    _, total = page_prospects(store, "retail_linkage", rights=ProspectRights(families={"retail_linkage": ("executive",)}))
     assert total == 0
     first = decode(page.to_dict("records")[0], "en")
     assert first["reasons"] == ["乙 was paid CNY 60,000 (50%)."] and first["evidence"][0]["name"] == "amount"
