@@ -68,7 +68,7 @@ def hidden_note(hidden: Hidden, lang: str) -> str | None:
     parts = [f"{hidden.edges} link{'s' * (hidden.edges != 1)}"] if hidden.edges else []
     parts += [f"{hidden.paths} path{'s' * (hidden.paths != 1)}"] if hidden.paths else []
     parts += [f"{hidden.records} record{'s' * (hidden.records != 1)}"] if hidden.records else []
-    return " and ".join(parts or [f"{hidden.nodes} entities"]) + " outside your scope"
+    return " and ".join(parts or [f"{hidden.nodes} entit{'ies' if hidden.nodes != 1 else 'y'}"]) + " outside your scope"
 
 
 class Scope:

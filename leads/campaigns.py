@@ -1,7 +1,8 @@
 """Chain and cluster campaigns, one row each (DOMAIN.md: the 240-store pharmacy chain, markets).
 
 - a store chain (a client with stores, `parent_id`): stores total, opened (clients), pending, and
-  the next stores to open (best `ecosystem` branch_store rows first);
+  the next stores to open (best `ecosystem` branch_store rows first); for a branch viewer, its
+  stores only (another branch's counted in `hidden`, never named);
 - a market or cluster (an association of kind market or park): its merchants in three classes by
   yearly settlement volume and scale (registered capital), each with its product package, count,
   clients and potential (the yearly volume of the merchants not yet clients).
@@ -25,36 +26,76 @@ from scoring.features import store_views
 from scoring.settings import ScoringSettings
 from scoring.stored import load_prospects
 
-__all__ = ["chain_campaigns", "market_campaigns", "MARKET_KINDS"]
+__all__ = ["chain_campaigns", "market_campaigns", "in_scope_mask", "MARKET_KINDS"]
 
 MARKET_KINDS = ("market", "park")
 MIN_STORES = 3  # an enterprise with at least this many stores (parent_id) is a chain
 
 
+def in_scope_mask(branches: pd.Series, in_scope: Callable[[Any], bool] | None) -> np.ndarray:
+    """Which rows of a branch column `in_scope` admits (a viewer's `Viewer.in_scope`; None: every
+    row), judged once per distinct branch: a missing branch (None, NaN) is no branch's, shared."""
+    if in_scope is None:
+        return np.ones(len(branches), dtype=bool)
+    codes, found = pd.factorize(branches, use_na_sentinel=True)
+    allowed = np.array([bool(in_scope(b)) for b in found.tolist()] + [bool(in_scope(None))], dtype=bool)
+    return np.asarray(allowed[codes], dtype=bool)  # a missing branch (code -1) takes the last entry
+
+
 def chain_campaigns(store: GraphStore, anchor: str | None = None, next_n: int = 5,
-                    min_stores: int = MIN_STORES) -> list[dict[str, Any]]:
-    """One row per chain: an enterprise with at least `min_stores` stores (or `anchor`)."""
+                    min_stores: int = MIN_STORES,
+                    in_scope: Callable[[Any], bool] | None = None) -> list[dict[str, Any]]:
+    """One row per chain: an enterprise with at least `min_stores` stores (or `anchor`), most
+    stores first: `stores`, `opened` (clients), `pending` and the `next` stores to open (the best
+    `ecosystem` branch_store rows first, then the others in table order).
+
+    With `in_scope` (a viewer's branch predicate, `Viewer.in_scope`) only the chains whose head it
+    admits are listed, and every count and the stores named are the stores it admits (theirs and
+    those of no branch): another branch's stores are neither named nor counted, only their number
+    is given (`hidden`), as `market_campaigns` counts another branch's merchants. Whether an
+    enterprise is a chain is a fact about its head (all its stores). Column-wise: the stores are
+    counted and the next ones chosen by group-bys, the loop is over the chains listed.
+    """
     ent = store.read("enterprises", ["id", "name", "is_client", "parent_id", "branch_id", "manager_id"])
     stores = ent.dropna(subset=["parent_id"])
-    stores = stores.assign(opened=stores["is_client"].fillna(False).astype(bool))
-    per = stores.groupby("parent_id").agg(stores=("id", "size"), opened=("opened", "sum"))
-    per = per[per["stores"] >= min_stores] if anchor is None else per[per.index == anchor]
-    if per.empty:
+    size = stores.groupby("parent_id").size()
+    chains = size[size >= min_stores] if anchor is None else size[size.index == anchor]
+    heads = ent.drop_duplicates("id").set_index("id").reindex(chains.index)
+    heads = heads[in_scope_mask(heads["branch_id"], in_scope)]
+    if heads.empty:
         return []
-    ranked = load_prospects(store, "ecosystem", kind="branch_store")
-    heads = ent.set_index("id").reindex(per.index)
+    stores = stores[stores["parent_id"].isin(heads.index)]
+    keep = in_scope_mask(stores["branch_id"], in_scope)
+    hidden = stores.loc[~keep].groupby("parent_id").size()
+    stores = stores[keep].assign(opened=stores.loc[keep, "is_client"].fillna(False).astype(bool))
+    per = stores.groupby("parent_id").agg(stores=("id", "size"), opened=("opened", "sum"))
+    per = per.reindex(heads.index, fill_value=0).assign(hidden=hidden.reindex(heads.index, fill_value=0))
+    per = per.rename_axis("anchor_id").reset_index().sort_values(["stores", "anchor_id"], ascending=[False, True],
+                                                                 kind="stable")
+    nxt = _next_stores(store, stores[~stores["opened"]], next_n)
     out = []
-    for chain_id, row in per.sort_values("stores", ascending=False).iterrows():  # one row per chain
-        pending = stores[(stores["parent_id"] == chain_id) & ~stores["opened"]]
-        best = ranked[ranked["anchor_id"] == chain_id].sort_values("score", ascending=False)
-        order = list(dict.fromkeys([*best["prospect_id"].astype(str), *pending["id"].astype(str)]))
-        names = pending.set_index("id")["name"]
-        nxt = [{"entity_id": eid, "name": names.get(eid)} for eid in order if eid in names.index][:next_n]
-        head = heads.loc[str(chain_id)]
-        out.append({"anchor_id": str(chain_id), "name": jsonable(head["name"]), "branch_id": jsonable(head["branch_id"]),
-                    "manager_id": jsonable(head["manager_id"]), "stores": int(row["stores"]),
-                    "opened": int(row["opened"]), "pending": int(row["stores"] - row["opened"]), "next": nxt})
+    for row in per.to_dict("records"):  # one row per chain listed
+        head = heads.loc[row["anchor_id"]]
+        out.append({"anchor_id": str(row["anchor_id"]), "name": jsonable(head["name"]),
+                    "branch_id": jsonable(head["branch_id"]), "manager_id": jsonable(head["manager_id"]),
+                    "stores": int(row["stores"]), "opened": int(row["opened"]),
+                    "pending": int(row["stores"] - row["opened"]), "hidden": int(row["hidden"]),
+                    "next": nxt.get(row["anchor_id"], [])})
     return out
+
+
+def _next_stores(store: GraphStore, pending: pd.DataFrame, next_n: int) -> dict[Any, list[dict[str, Any]]]:
+    """Per chain, its first `next_n` `pending` stores: those with a stored `ecosystem` branch_store
+    row under the chain in the rows' order (best first), then the others in table order."""
+    ranked = load_prospects(store, "ecosystem", kind="branch_store")[["anchor_id", "prospect_id"]]
+    ranked = ranked.astype(str).drop_duplicates()
+    place = pd.Series(np.arange(len(ranked)), index=pd.MultiIndex.from_frame(ranked))
+    key = pd.MultiIndex.from_arrays([pending["parent_id"].astype(str), pending["id"].astype(str)])
+    pending = pending.assign(place=place.reindex(key).to_numpy(), at=np.arange(len(pending)))
+    pending = pending.sort_values(["place", "at"], na_position="last", kind="stable")
+    chosen = pending.groupby("parent_id", sort=False).head(next_n)
+    return {chain: [{"entity_id": str(i), "name": jsonable(n)} for i, n in zip(g["id"], g["name"], strict=True)]
+            for chain, g in chosen.groupby("parent_id", sort=False)}
 
 
 # Yearly settlement volume of the given entities: what they paid and received in the last 12
@@ -115,9 +156,7 @@ def market_campaigns(store: GraphStore, association: str | None = None,
                      ).drop_duplicates("id").set_index("id")
     left_out = pd.Series(dtype=int)  # per association: merchants of another branch, not counted
     if in_scope is not None:
-        codes, branches = pd.factorize(members["member_id"].map(ent["branch_id"]), use_na_sentinel=True)
-        allowed = np.array([in_scope(b) for b in branches.tolist()] + [in_scope(None)])  # per branch
-        keep = allowed[codes]  # a member of no branch (code -1) takes the last entry
+        keep = in_scope_mask(members["member_id"].map(ent["branch_id"]), in_scope)
         left_out = members.loc[~keep, "association_id"].astype(str).value_counts()
         members = members[keep]
     members = members.assign(

@@ -4,7 +4,9 @@ Every route masks and scopes through the one `api.masking.Viewer`, like the lead
 customer 360 view is built within the viewer's branch scope (`view_360`): a relation's totals are
 over the links in scope, and another branch's links and lead work (owner, dispositions, notes) are
 counted, never shown; its prospect parts' rows and totals are only those the viewer may see
-(branch and family rights, in DuckDB: `Viewer.prospect_rights`).
+(branch and family rights, in DuckDB: `Viewer.prospect_rights`). A chain campaign (`/campaigns/chains`)
+is listed when its head is in scope, with only the stores in scope named and counted; another
+branch's stores are counted in `hidden` (`hidden_note`: "3 个主体不在您的权限范围内").
 """
 
 from __future__ import annotations
@@ -272,13 +274,15 @@ def track(scope: Literal["employer", "association", "anchor", "manager"],
 
 
 @router.get("/campaigns/chains")
-def chains(viewer: ViewerDep, anchor: Annotated[str | None, Query(max_length=200)] = None) -> dict[str, Any]:
+def chains(viewer: ViewerDep, settings: SettingsDep,
+           anchor: Annotated[str | None, Query(max_length=200)] = None) -> dict[str, Any]:
     """Store chains as one campaign row each: stores, opened, pending and the next stores to open."""
     from leads.campaigns import chain_campaigns
 
     _require_kind(viewer, "ecosystem", "branch_store")
-    rows = [r for r in chain_campaigns(viewer.store, anchor=anchor) if viewer.in_scope(r["branch_id"])]
-    return {"items": rows}
+    # the chains whose head is in scope; their stores, counts and next stores in scope only
+    rows = chain_campaigns(viewer.store, anchor=anchor, in_scope=viewer.in_scope)
+    return {"items": [{**r, "hidden_note": hidden_note(Hidden(nodes=r["hidden"]), settings.lang)} for r in rows]}
 
 
 @router.get("/campaigns/markets")

@@ -138,3 +138,60 @@ def test_customer_page_in_english_renders_its_reasons_in_english(demo):
     zh = client.get(f"/viz/customer/{dc.CORE}?lang=zh", headers=auth(tokens["admin"])).text
     assert "Customer 360" in en and "Paid by client" in en and "Paid by client" not in zh
     assert "近12个月收到客户" in zh and "近12个月收到客户" not in en
+
+
+# ------------------------------------------------------------------ two branches
+# The two-branch store of tests/api/conftest.py (B01's E1, E4, E5; B02's E2; persons of both), with
+# what the chain route counts: B01's pharmacy chain E5 with stores of both branches and one of no
+# branch, B02's best-scored stores first among its `ecosystem` rows.
+B01_STORES = {"S11": "康宁大药房东城一店", "S12": "康宁大药房东城二店"}
+SHARED_STORE = {"S10": "康宁大药房机场店"}  # of no branch: everyone's
+B02_STORES = {"S21": "康宁大药房西城一店", "S22": "康宁大药房西城二店", "S23": "康宁大药房西城三店"}
+
+
+def _two_branch_store(root):
+    import pandas as pd
+
+    from scoring.run import rank
+    from tests.api.conftest import _prospect, build_store
+
+    store = build_store(root)
+    opened = {"S11", "S21"}
+    stores = [{"id": sid, "name": name, "is_client": sid in opened, "branch_id": branch, "parent_id": "E5"}
+              for branch, named in (("B01", B01_STORES), (None, SHARED_STORE), ("B02", B02_STORES))
+              for sid, name in named.items()]
+    ranked = [_prospect("ecosystem", "branch_store", sid, B02_STORES[sid], 90 - n, "B02", anchor_id="E5")
+              for n, sid in enumerate(("S22", "S23"))]
+    ranked.append(_prospect("ecosystem", "branch_store", "S12", B01_STORES["S12"], 50, "B01", anchor_id="E5"))
+    store.write({"enterprises": pd.concat([store.read("enterprises"), pd.DataFrame(stores)], ignore_index=True),
+                 "prospects": rank(ranked)}, note="two branches: a chain with stores of both")
+    return store
+
+
+@pytest.fixture(scope="module")
+def two_branches(tmp_path_factory):
+    store = _two_branch_store(tmp_path_factory.mktemp("rhythm-branches") / "store")
+    tokens = {"cm1": add_token(store, "cm1", "corporate_manager", branch="B01", manager="M01"),
+              "cm2": add_token(store, "cm2", "corporate_manager", branch="B02", manager="M02"),
+              "admin": add_token(store, "admin", "admin")}
+    with TestClient(create_app(store.root)) as client:
+        yield client, tokens
+
+
+def test_a_chain_lists_and_counts_only_the_stores_in_the_managers_scope(two_branches):
+    """The chain's counts and next stores were over all branches: B01's manager read B02's store names."""
+    client, tokens = two_branches
+    r = client.get("/campaigns/chains", headers=auth(tokens["cm1"]))
+    assert r.status_code == 200, r.text
+    for sid, name in B02_STORES.items():
+        assert sid not in r.text and name not in r.text, name
+    (chain,) = r.json()["items"]
+    assert chain["anchor_id"] == "E5" and (chain["stores"], chain["opened"], chain["pending"]) == (3, 1, 2)
+    assert [n["entity_id"] for n in chain["next"]] == ["S12", "S10"]  # its ranked store first
+    assert chain["hidden"] == 3 and chain["hidden_note"] == "3 个主体不在您的权限范围内"
+    everyone = client.get("/campaigns/chains", headers=auth(tokens["admin"])).json()["items"]
+    assert [(c["anchor_id"], c["stores"], c["opened"], c["pending"], c["hidden"], c["hidden_note"])
+            for c in everyone] == [("E5", 6, 2, 4, 0, None)]
+    assert [n["entity_id"] for n in everyone[0]["next"]] == ["S22", "S23", "S12", "S10"]
+    b02 = client.get("/campaigns/chains", headers=auth(tokens["cm2"])).json()["items"]
+    assert b02 == []  # B01's chain: its head is out of B02's scope
