@@ -4,7 +4,8 @@
 (`api.routers.rhythm`), the CLI prints it for the local operator. One part of the scope is
 applied here, because only here are all of the entity's links at hand: given `visible` (the
 viewer's branch scope), each relation lists and sums only the links whose other end is in scope
-and counts the rest (`hidden`), and the managers and money shown are the in-scope ones. Given
+and counts the rest (`hidden`), and the managers, money and tracked metrics shown are the in-scope
+ones. Given
 `rights` (the viewer's branch scope and family rights as DuckDB conditions), each prospect part's
 best rows and its `total` are taken among the rows the viewer may see, never cut from all branches'
 rows. The lead work carries the branch it belongs to (the owner's, each disposition's owner's, each
@@ -27,7 +28,7 @@ from leads.board import ledger
 from leads.notes import NoteBook, offers_for
 from leads.outflow import money_went
 from leads.settings import load_rhythm
-from leads.track import TRACK_COLUMNS, _read
+from leads.track import scoped_series
 from scoring.settings import ScoringSettings
 from scoring.stored import ProspectRights, entity_prospects
 from scoring.templates import LegacyGuard, PersonMask, render_reasons
@@ -156,7 +157,9 @@ def customer_360(store: GraphStore, entity_id: str, settings: ScoringSettings | 
     `person` masks persons' fields inside reasons and alerts as they are rendered (the API's
     `Viewer.person_name`) and `legacy` judges sentences stored written out (`Viewer.text`), as
     on /leads and /alerts; `visible` says whether a branch is in the viewer's scope
-    (`Viewer.in_scope`; None: every branch) for the relations, managers and money; `rights` says
+    (`Viewer.in_scope`; None: every branch) for the relations, managers, money and the tracked
+    metrics (`timeline`: over the branches in scope; `timeline_hidden`, points withheld: of
+    snapshots kept over every branch, `leads.track.scoped_series`); `rights` says
     which stored prospect rows it may see (`Viewer.prospect_rights`; None: every row), the rows and
     totals of `leads`, `leads_to` and `reached_through`; everything else is plain data the API
     masks afterwards."""
@@ -180,8 +183,8 @@ def customer_360(store: GraphStore, entity_id: str, settings: ScoringSettings | 
     names = _names(store, [*managers, *_shown_others(mine),
                            *(str(i) for rows in (about, leads_to, through) for i in rows["prospect_id"])])
     alerts = read_alerts(store, limit=100_000, entity=entity_id)
-    tracked = _read(store)
-    tracked = tracked[tracked["scope_id"] == entity_id][TRACK_COLUMNS].sort_values(["metric", "version"])
+    tracked, withheld = scoped_series(store, None, entity_id, visible)  # over the branches in scope
+    tracked = tracked.sort_values(["metric", "version"], kind="stable")
     history = [{k: v for k, v in h.items() if k != "evidence"} for h in ledger(store).history(entity_id)]
     branch_of = _manager_branches(store)
     for row in history:  # the branch whose work it is: its owner's ("" none, None unknown)
@@ -207,5 +210,6 @@ def customer_360(store: GraphStore, entity_id: str, settings: ScoringSettings | 
                     "related_id": a.get("related_id"), "text": alert_text(a, lang, person, legacy),
                     "link": a.get("link")} for a in alerts],
         "timeline": [{k: jsonable(v) for k, v in r.items()} for r in tracked.to_dict("records")],
+        "timeline_hidden": withheld,
         "service": {"dispositions": history, "notes": notes},
     }

@@ -7,6 +7,7 @@ module adds the links to each row's pictures and draws the charts from the store
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -68,8 +69,9 @@ ORDER BY row_pos
 
 
 def landing_charts(store: GraphStore, families: list[str], lang: Lang, branch: str | None = None,
-                   payroll: bool = True) -> list[tuple[str, Markup]]:
-    """(caption, svg) charts: score distribution, payroll retention by employer, amounts by tier."""
+                   payroll: bool = True, in_scope: Callable[[Any], bool] | None = None) -> list[tuple[str, Markup]]:
+    """(caption, svg) charts: score distribution, payroll retention by employer, amounts by tier,
+    and campaigns over ingests (`in_scope`: the viewer's `Viewer.in_scope`, `tracking_charts`)."""
     where, params, _ = ProspectRights(branch=branch).sql()
     scope = "".join(f" AND {w}" for w in where)
     con = duckdb_cursor()
@@ -100,7 +102,7 @@ def landing_charts(store: GraphStore, families: list[str], lang: Lang, branch: s
                 for (side, tier), amount in amounts.items()]
         caption = "各层级金额(万元)" if lang == "zh" else "Amounts by tier (万元)"
         charts.append((caption, bar_chart(bars, caption, fmt=format_wan)))
-    charts.extend(tracking_charts(store, lang, branch))  # campaigns over ingests (leads.track)
+    charts.extend(tracking_charts(store, lang, in_scope))  # campaigns over ingests (leads.track)
     return charts
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
+from typing import Any
 
 import pandas as pd
 from markupsafe import Markup
@@ -72,22 +74,25 @@ def series_charts(rows: pd.DataFrame, lang: Lang, name: str = "") -> list[tuple[
     return charts
 
 
-def tracking_charts(store: GraphStore, lang: Lang, branch: str | None = None) -> list[tuple[str, Markup]]:
+def tracking_charts(store: GraphStore, lang: Lang, in_scope: Callable[[Any], bool] | None = None
+                    ) -> list[tuple[str, Markup]]:
     """Landing-page charts: the largest payroll employer's staff at CNY 50,000+ and retention, the
-    largest chain's stores opened — each across ingests (nothing when fewer than two ingests)."""
-    from leads.track import _read
+    largest chain's stores opened — each across ingests (nothing when fewer than two ingests).
+    With `in_scope` (the viewer's `Viewer.in_scope`) only employers and chains of its scope are
+    drawn, and their figures count only the staff and stores of its scope (`scoped_series`)."""
+    from leads.campaigns import in_scope_mask
+    from leads.track import scoped_series
 
-    rows = _read(store)
+    rows, _ = scoped_series(store, None, None, in_scope)
     if rows["version"].nunique() < 2:
         return []
     ents = store.read("enterprises", ["id", "name", "branch_id"]).drop_duplicates("id").set_index("id")
-    theirs = ents["branch_id"]  # another branch's employers and chains are not drawn; no branch (None, NaN, ""): shared
-    other = set() if branch is None else set(ents.index[theirs.notna() & (theirs != "") & (theirs != branch)])
     charts: list[tuple[str, Markup]] = []
     for scope, wanted, size in (("employer", ("staff_over_threshold", "retention"), "payroll_staff"),
                                 ("anchor", ("stores_opened",), "stores")):
         part = rows[rows["scope"] == scope]
-        ids = [i for i in part["scope_id"].unique() if i not in other]
+        found = pd.Series(part["scope_id"].unique(), dtype=object)  # another branch's are not drawn
+        ids = found[in_scope_mask(found.map(ents["branch_id"]), in_scope)].tolist()  # no branch (None, NaN, ""): shared
         if not ids:
             continue
         sizes = part[(part["metric"] == size) & part["scope_id"].isin(ids)].groupby("scope_id")["value"].max()

@@ -291,7 +291,7 @@ def landing(request: Request, user: PageUser, store: StoreDep, settings: Setting
     audit.record(user, "view_page", ids=listed, page="landing", rows=len(listed))  # the ids it reveals (#19)
     views = allowed_views(viewer)
     charts = landing_charts(store, viewer.families, "en" if lang == "en" else "zh", branch=user.branch,
-                            payroll="payroll" in views)
+                            payroll="payroll" in views, in_scope=viewer.in_scope)
     filters = {"family": family, "kind": kind, "manager": manager, "min_score": floor, "limit": limit}
     zh_en: Literal["zh", "en"] = "en" if lang == "en" else "zh"
     return _html(render_landing(sections, charts, zh_en, filters, viewer.families, views,

@@ -4,7 +4,10 @@ Every route masks and scopes through the one `api.masking.Viewer`, like the lead
 customer 360 view is built within the viewer's branch scope (`view_360`): a relation's totals are
 over the links in scope, and another branch's links and lead work (owner, dispositions, notes) are
 counted, never shown; its prospect parts' rows and totals are only those the viewer may see
-(branch and family rights, in DuckDB: `Viewer.prospect_rights`). A chain campaign (`/campaigns/chains`)
+(branch and family rights, in DuckDB: `Viewer.prospect_rights`). Tracked metrics (`/track`, the
+360 timeline) count only the persons, members and stores of the viewer's scope (kept per branch:
+`leads.track.scoped_series`); points of an old snapshot kept over every branch are withheld from
+a branch's viewer and counted (`hidden`, `hidden_note`). A chain campaign (`/campaigns/chains`)
 is listed when its head is in scope, with only the stores in scope named and counted; another
 branch's stores are counted in `hidden` (`hidden_note`: "3 个主体不在您的权限范围内").
 """
@@ -203,6 +206,7 @@ def mask_360(viewer: Viewer, view: dict[str, Any], lang: str = "zh") -> dict[str
         dispositions, notes = [{k: d[k] for k in ("status", "recorded_at")} for d in dispositions], []
     out["service"] = {"dispositions": dispositions, "notes": notes, "hidden": hidden,
                       "hidden_note": hidden_note(Hidden(records=hidden), lang)}
+    out["timeline_note"] = hidden_note(Hidden(records=int(view.get("timeline_hidden") or 0)), lang)
     # names were masked by who the person is (above, `Viewer.node`, `_person_name`) and reasons and
     # alert texts rendered for this viewer (persons' fields masked, legacy sentences guarded):
     # guarding them again by name would withhold a person the viewer sees whenever a masked person
@@ -254,9 +258,9 @@ def add_note(entity_id: EntityId, body: NoteIn, user: CurrentUser, viewer: Viewe
 @router.get("/track/{scope}/{scope_id:node}")
 def track(scope: Literal["employer", "association", "anchor", "manager"],
           scope_id: Annotated[str, Path(min_length=1, max_length=200)], viewer: ViewerDep,
-          store: StoreDep) -> dict[str, Any]:
+          store: StoreDep, settings: SettingsDep) -> dict[str, Any]:
     """A campaign's metrics over ingests: a series of {version, as_of, metric, value}."""
-    from leads.track import read_series
+    from leads.track import scoped_series
 
     if scope == "manager":
         found = store.read("managers", ["id", "branch_id"])
@@ -267,10 +271,12 @@ def track(scope: Literal["employer", "association", "anchor", "manager"],
         viewer.require_scope({"id": scope_id, "branch_id": branch if isinstance(branch, str) else None})
     else:
         viewer.require_scope(store.require_node(scope_id))
-    rows = read_series(store, scope, scope_id)
+    # each value counts the persons, members or stores of the caller's scope only
+    rows, withheld = scoped_series(store, scope, scope_id, viewer.in_scope)
     return {"scope": scope, "id": scope_id,
             "items": [{"version": r["version"], "as_of": r["as_of"], "metric": r["metric"], "value": float(r["value"])}
-                      for r in rows.to_dict("records")]}
+                      for r in rows.to_dict("records")],
+            "hidden": withheld, "hidden_note": hidden_note(Hidden(records=withheld), settings.lang)}
 
 
 @router.get("/campaigns/chains")

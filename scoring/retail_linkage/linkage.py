@@ -76,11 +76,14 @@ def employer_staff(store: GraphStore, employer_id: str, settings: ScoringSetting
     return payroll_staff(store, employer_id, load_settings(settings), settings.as_of)
 
 
-def employer_tracking_metrics(store: GraphStore, settings: ScoringSettings | None = None) -> pd.DataFrame:
+def employer_tracking_metrics(store: GraphStore, settings: ScoringSettings | None = None,
+                              by_branch: bool = False) -> pd.DataFrame:
     """The employer summary's `staff`, `staff_above_threshold` and `retention_rate` only, one
-    aggregation (`scoring.retail_linkage.payroll.employer_metrics`): what the tracking snapshot keeps."""
+    aggregation (`scoring.retail_linkage.payroll.employer_metrics`); `by_branch`: per employer and
+    branch of its staff, with retention's two sums (`payroll_total_12m`, `retained_assets`) — what
+    the tracking snapshot keeps."""
     settings = settings or get_settings().scoring
-    return employer_metrics(store, load_settings(settings), settings.as_of)
+    return employer_metrics(store, load_settings(settings), settings.as_of, by_branch)
 
 
 def retail_manager_view(store: GraphStore, manager_id: str) -> list[dict[str, Any]]:

@@ -37,7 +37,7 @@ from scoring.retail_linkage.settings import RetailLinkageSettings
 from scoring.templates import register
 
 __all__ = ["employer_metrics", "employer_staff", "payroll_features", "payroll_prospects", "summarise_employers", "SUMMARY_COLUMNS",
-           "METRIC_COLUMNS"]
+           "METRIC_COLUMNS", "BRANCH_METRIC_COLUMNS"]
 
 SUMMARY_COLUMNS = [
     "employer_id", "name", "is_client", "manager_id", "branch_id", "staff", "avg_monthly_pay",
@@ -106,7 +106,9 @@ GROUP BY employer_id
 
 # The tracking snapshot's employer metrics in one aggregation: staff paid in the window, the
 # contactable ones holding at least the threshold, and the window's pay and staff assets (the
-# same rows and definitions as `summarise_employers`; tests/scoring compare the two).
+# same rows and definitions as `summarise_employers`; tests/scoring compare the two); with
+# $by_branch, per employer and branch of the staff ('' none: a person of no branch or not in the
+# persons table), so a branch's viewer can be given its staff's figures only.
 _METRICS_SQL = """
 WITH pairs AS (
     SELECT employer_id, person_id, sum(amount) AS total
@@ -114,15 +116,20 @@ WITH pairs AS (
     GROUP BY employer_id, person_id
 ), staff AS (
     SELECT f.employer_id, f.total, greatest(coalesce(p.aum, 0.0), 0.0) AS assets,
-           p.name IS NOT NULL AND NOT coalesce(p.do_not_contact, false) AS contactable
+           p.name IS NOT NULL AND NOT coalesce(p.do_not_contact, false) AS contactable,
+           CASE WHEN $by_branch THEN coalesce(p.branch_id, '') ELSE '' END AS branch_id
     FROM pairs f LEFT JOIN persons p ON p.id = f.person_id
 )
-SELECT employer_id, count(*) AS staff, count(*) FILTER (WHERE contactable AND assets >= $threshold)
-       AS staff_above_threshold, sum(total) AS payroll_total_12m, sum(assets) AS retained_assets
-FROM staff GROUP BY employer_id
+SELECT employer_id, branch_id, count(*) AS staff,
+       count(*) FILTER (WHERE contactable AND assets >= $threshold) AS staff_above_threshold,
+       sum(total) AS payroll_total_12m, sum(assets) AS retained_assets
+FROM staff GROUP BY employer_id, branch_id
 """
 
 METRIC_COLUMNS = ["employer_id", "staff", "staff_above_threshold", "retention_rate"]
+#: per employer and staff branch: the counts, and retention's two sums (a ratio does not add up)
+BRANCH_METRIC_COLUMNS = ["employer_id", "branch_id", "staff", "staff_above_threshold", "payroll_total_12m",
+                         "retained_assets"]
 
 # One employer's staff paid in the window, as `summarise_employers` counts them (the payroll
 # picture's figures): pay and rows in the window, assets, and whether each may be contacted.
@@ -393,18 +400,27 @@ def summarise_employers(store: GraphStore, rs: RetailLinkageSettings, as_of: str
     return out[SUMMARY_COLUMNS].reset_index(drop=True)
 
 
-def employer_metrics(store: GraphStore, rs: RetailLinkageSettings, as_of: str | None) -> pd.DataFrame:
+def employer_metrics(store: GraphStore, rs: RetailLinkageSettings, as_of: str | None,
+                     by_branch: bool = False) -> pd.DataFrame:
     """The employer columns the tracking snapshot keeps (`METRIC_COLUMNS`), as
     `summarise_employers` gives them (same employers, order and values), in one DuckDB
-    aggregation: no per-pair frame in Python, so an ingest's tail stays cheap."""
+    aggregation: no per-pair frame in Python, so an ingest's tail stays cheap. `by_branch`: per
+    employer and branch of its staff instead (`BRANCH_METRIC_COLUMNS`, by employer and branch),
+    whose counts and sums add up to the employer's."""
+    columns = BRANCH_METRIC_COLUMNS if by_branch else METRIC_COLUMNS
     con = connect(store)
     try:
         window = _window(con, rs, as_of)
         if window is None:
-            return pd.DataFrame({c: pd.Series(dtype="object") for c in METRIC_COLUMNS})
-        out = query(con, _METRICS_SQL, {"start": window[0], "end": window[1], "threshold": rs.threshold})
+            return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+        out = query(con, _METRICS_SQL, {"start": window[0], "end": window[1], "threshold": rs.threshold,
+                                        "by_branch": by_branch})
     finally:
         con.close()
+    if by_branch:
+        for col in ("staff", "staff_above_threshold"):
+            out[col] = out[col].astype("int64")
+        return out.sort_values(["employer_id", "branch_id"])[columns].reset_index(drop=True)
     total = out["payroll_total_12m"].to_numpy(dtype="float64")
     with np.errstate(divide="ignore", invalid="ignore"):
         out["retention_rate"] = np.where(total > 0, out["retained_assets"].to_numpy(dtype="float64") / total,

@@ -142,16 +142,19 @@ def test_customer_page_in_english_renders_its_reasons_in_english(demo):
 
 # ------------------------------------------------------------------ two branches
 # The two-branch store of tests/api/conftest.py (B01's E1, E4, E5; B02's E2; persons of both), with
-# what the chain route counts: B01's pharmacy chain E5 with stores of both branches and one of no
-# branch, B02's best-scored stores first among its `ecosystem` rows.
+# what the chain and tracking routes count: B01's pharmacy chain E5 with stores of both branches
+# and one of no branch, B02's best-scored stores first among its `ecosystem` rows; E1's payroll
+# paying persons of both branches; association A1's members of both branches.
 B01_STORES = {"S11": "康宁大药房东城一店", "S12": "康宁大药房东城二店"}
 SHARED_STORE = {"S10": "康宁大药房机场店"}  # of no branch: everyone's
 B02_STORES = {"S21": "康宁大药房西城一店", "S22": "康宁大药房西城二店", "S23": "康宁大药房西城三店"}
+OLD_POINTS = 3  # E1's points in a snapshot kept before branches were (every branch)
 
 
 def _two_branch_store(root):
     import pandas as pd
 
+    from leads.track import record_snapshot
     from scoring.run import rank
     from tests.api.conftest import _prospect, build_store
 
@@ -160,11 +163,22 @@ def _two_branch_store(root):
     stores = [{"id": sid, "name": name, "is_client": sid in opened, "branch_id": branch, "parent_id": "E5"}
               for branch, named in (("B01", B01_STORES), (None, SHARED_STORE), ("B02", B02_STORES))
               for sid, name in named.items()]
+    persons = store.read("persons")
+    persons["aum"] = persons["id"].map({"P1": 60_000.0, "P2": 200_000.0, "P3": 45_000.0})
+    payroll = pd.DataFrame([{"employer_id": "E1", "person_id": pid, "month": f"2024-0{m}", "amount": pay}
+                            for pid, pay in (("P1", 8_000.0), ("P2", 20_000.0), ("P3", 6_000.0)) for m in (1, 2, 3)])
+    members = pd.DataFrame({"association_id": "A1", "member_id": ["E1", "E4", "E2", "P2"]})
     ranked = [_prospect("ecosystem", "branch_store", sid, B02_STORES[sid], 90 - n, "B02", anchor_id="E5")
               for n, sid in enumerate(("S22", "S23"))]
     ranked.append(_prospect("ecosystem", "branch_store", "S12", B01_STORES["S12"], 50, "B01", anchor_id="E5"))
     store.write({"enterprises": pd.concat([store.read("enterprises"), pd.DataFrame(stores)], ignore_index=True),
-                 "prospects": rank(ranked)}, note="two branches: a chain with stores of both")
+                 "persons": persons, "payroll": payroll, "memberships": members,
+                 "prospects": rank(ranked)}, note="two branches: a chain, a payroll and members of both")
+    # a snapshot of before figures were kept per branch: its values count every branch
+    old = pd.DataFrame({"version": "v0", "as_of": "2023-12", "scope": "employer", "scope_id": "E1",
+                        "metric": ["payroll_staff", "staff_over_threshold", "retention"], "value": [3.0, 2.0, 0.5]})
+    old.to_parquet(store.state_dir / "track.parquet", index=False)
+    record_snapshot(store, "v1")
     return store
 
 
@@ -195,3 +209,39 @@ def test_a_chain_lists_and_counts_only_the_stores_in_the_managers_scope(two_bran
     assert [n["entity_id"] for n in everyone[0]["next"]] == ["S22", "S23", "S12", "S10"]
     b02 = client.get("/campaigns/chains", headers=auth(tokens["cm2"])).json()["items"]
     assert b02 == []  # B01's chain: its head is out of B02's scope
+
+
+def _series(client, token, path):
+    r = client.get(path, headers=auth(token))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    return {(i["version"], i["metric"]): i["value"] for i in body["items"]}, body
+
+
+def test_tracked_figures_count_only_the_persons_members_and_stores_in_scope(two_branches):
+    """The series were store-wide: E1's staff counted B02's persons, A1's members B02's firms."""
+    client, tokens = two_branches
+    mine, body = _series(client, tokens["cm1"], "/track/employer/E1")
+    # B01's staff P1 (above CNY 50,000) and P3; the old snapshot counted every branch: withheld
+    assert mine == {("v1", "payroll_staff"): 2.0, ("v1", "staff_over_threshold"): 1.0,
+                    ("v1", "retention"): round(105_000 / 42_000, 5)}
+    assert body["hidden"] == OLD_POINTS and body["hidden_note"] == f"{OLD_POINTS} 条记录不在您的权限范围内"
+    whole, body = _series(client, tokens["admin"], "/track/employer/E1")
+    assert whole == {("v0", "payroll_staff"): 3.0, ("v0", "staff_over_threshold"): 2.0, ("v0", "retention"): 0.5,
+                     ("v1", "payroll_staff"): 3.0, ("v1", "staff_over_threshold"): 2.0,
+                     ("v1", "retention"): round(305_000 / 102_000, 5)}
+    assert body["hidden"] == 0 and body["hidden_note"] is None
+    members, _ = _series(client, tokens["cm1"], "/track/association/A1")  # E1, E4 of B01's four members
+    assert members == {("v1", "members"): 2.0, ("v1", "client_members"): 1.0}
+    assert _series(client, tokens["cm2"], "/track/association/A1")[0] == {("v1", "members"): 2.0,
+                                                                          ("v1", "client_members"): 1.0}
+    assert _series(client, tokens["admin"], "/track/association/A1")[0] == {("v1", "members"): 4.0,
+                                                                            ("v1", "client_members"): 2.0}
+    stores, _ = _series(client, tokens["cm1"], "/track/anchor/E5")
+    assert stores == {("v1", "stores"): 3.0, ("v1", "stores_opened"): 1.0}
+    assert _series(client, tokens["admin"], "/track/anchor/E5")[0] == {("v1", "stores"): 6.0,
+                                                                       ("v1", "stores_opened"): 2.0}
+    view = client.get("/entities/E1/360", headers=auth(tokens["cm1"])).json()  # its timeline: the same figures
+    assert {(p["version"], p["metric"]): p["value"] for p in view["timeline"]} == mine
+    assert view["timeline_note"] == f"{OLD_POINTS} 条记录不在您的权限范围内"
+    assert client.get("/track/employer/E1", headers=auth(tokens["cm2"])).status_code == 403

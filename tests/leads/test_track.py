@@ -52,3 +52,30 @@ def test_association_and_chain_metrics(tmp_path: Path) -> None:
     assert association["scope_id"].tolist() == ["A1", "A2", "A1", "A2"]
     kept = record_snapshot(store, "v1")
     assert kept["version"].eq("v1").all() and kept["as_of"].str.match(r"^\d{4}-\d{2}$").all()
+
+
+def test_a_snapshot_kept_before_branches_reads_whole_and_is_withheld_from_a_branch(tmp_path: Path) -> None:
+    """A track.parquet of before figures were kept per branch (no `branch_id` column) still reads:
+    whole for a reader of every branch (the CLI, an unscoped token), withheld and counted for a
+    branch's reader, whose figures start with the first snapshot kept per branch."""
+    from api.auth import User
+    from api.masking import Viewer
+    from leads.track import read_series, scoped_series
+
+    store = _store(tmp_path / "s")
+    pd.DataFrame({"version": "v0", "as_of": "2023-12", "scope": "association", "scope_id": "A1",
+                  "metric": ["members", "client_members"], "value": [9.0, 5.0]}
+                 ).to_parquet(store.state_dir / "track.parquet", index=False)
+    b01 = Viewer(store, User(name="b01", role="corporate_manager", branch="B01")).in_scope
+    everyone = Viewer(store, User(name="admin", role="admin")).in_scope
+    assert read_series(store, "association", "A1")["value"].tolist() == [5.0, 9.0]
+    assert scoped_series(store, "association", "A1", everyone)[0]["value"].tolist() == [5.0, 9.0]
+    points, withheld = scoped_series(store, "association", "A1", b01)
+    assert points.empty and withheld == 2
+    record_snapshot(store, "v1")  # the old rows are kept as they were: every branch's
+    assert read_series(store, "association", "A1")[["version", "metric", "value"]].values.tolist() == [
+        ["v0", "client_members", 5.0], ["v1", "client_members", 2.0], ["v0", "members", 9.0], ["v1", "members", 3.0]]
+    points, withheld = scoped_series(store, "association", "A1", b01)  # the members have no branch: shared
+    assert points[["version", "metric", "value"]].values.tolist() == [["v1", "client_members", 2.0],
+                                                                      ["v1", "members", 3.0]]
+    assert withheld == 2

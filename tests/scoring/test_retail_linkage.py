@@ -244,6 +244,16 @@ def test_tracking_metrics_are_the_employer_summary_columns(store, as_of):
     metrics = employer_tracking_metrics(store, settings)
     assert len(summary) >= 2 and summary["staff_above_threshold"].sum() >= 1
     pd.testing.assert_frame_equal(metrics, _tracked(summary), check_dtype=False)
+    # per branch of the staff (the snapshot's: a viewer is given its branches' part), adding up
+    parts = employer_tracking_metrics(store, settings, by_branch=True)
+    assert set(parts["branch_id"]) == {"B1", ""}  # '': staff of no branch, or not in the persons table
+    summed = parts.groupby("employer_id")[["staff", "staff_above_threshold", "payroll_total_12m",
+                                          "retained_assets"]].sum()
+    whole = summary.set_index("employer_id").loc[summed.index]
+    assert summed["staff"].tolist() == whole["staff"].tolist()
+    assert summed["staff_above_threshold"].tolist() == whole["staff_above_threshold"].tolist()
+    ratio = (summed["retained_assets"] / summed["payroll_total_12m"]).round(5)
+    assert ratio.tolist() == pytest.approx(whole["retention_rate"].tolist())
 
 
 def test_tracking_metrics_of_an_empty_store(store):

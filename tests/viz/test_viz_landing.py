@@ -47,25 +47,28 @@ def test_the_retention_chart_names_only_the_viewers_branchs_employers(viz_store)
     assert "代发单位留存率" in other and employer not in str(other["代发单位留存率"])  # the chart, empty
 
 
-def test_the_tracking_charts_draw_an_employer_of_no_branch_for_every_branch(monkeypatch) -> None:
+def test_the_tracking_charts_draw_an_employer_of_no_branch_for_every_branch(tmp_path) -> None:
     """An employer whose branch is '' is shared, as one of None is: a B01 page drew neither
     (only None was taken for shared) and fell back to no chart."""
     import pandas as pd
 
-    import leads.track
+    from api.auth import User
+    from api.masking import Viewer
     from viz.trends import tracking_charts
 
-    class _Store:  # the enterprises the tracked ids are looked up in
+    class _Store:  # the enterprises the tracked ids are looked up in, and the kept snapshots
+        state_dir = tmp_path
+
         def read(self, table: str, columns: list[str]) -> pd.DataFrame:
             return pd.DataFrame({"id": ["W0", "W1", "W2"], "name": ["共享代发单位", "西城代发单位", "东城代发单位"],
                                  "branch_id": ["", "B02", None]})[columns]
 
     staff = {"W0": 40, "W1": 90, "W2": 20}  # W1, another branch's, is the largest
-    tracked = pd.DataFrame([{"version": v, "as_of": f"2025-0{v}", "scope": "employer", "scope_id": e,
-                             "metric": metric, "value": float(n + v)}
-                            for v in (1, 2) for e, n in staff.items()
-                            for metric in ("payroll_staff", "staff_over_threshold")])
-    monkeypatch.setattr(leads.track, "_read", lambda store: tracked)
-    captions = [c for c, _ in tracking_charts(_Store(), "zh", "B01")]
+    pd.DataFrame([{"version": str(v), "as_of": f"2025-0{v}", "scope": "employer", "scope_id": e,
+                   "metric": metric, "value": float(n + v), "branch_id": ""}  # staff of no branch: shared
+                  for v in (1, 2) for e, n in staff.items() for metric in ("payroll_staff", "staff_over_threshold")]
+                 ).to_parquet(tmp_path / "track.parquet", index=False)
+    b01 = Viewer(_Store(), User(name="b01", role="corporate_manager", branch="B01"))
+    captions = [c for c, _ in tracking_charts(_Store(), "zh", b01.in_scope)]
     assert captions and all(c.startswith("共享代发单位") for c in captions)
     assert all(c.startswith("西城代发单位") for c, _ in tracking_charts(_Store(), "zh"))
