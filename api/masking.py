@@ -64,6 +64,12 @@ class Policy:
                 return True
         return entity_kind == "Enterprise" and kind in self.enterprise_kinds.get(family, ())
 
+    @property
+    def payroll_figures(self) -> bool:
+        """Payroll figures (an employer's staff, pay, retention: `/retail/employers`, `/track/employer`,
+        the 360 timeline's, payroll pictures and charts) are the retail side's: roles listing `payroll`."""
+        return self.allows("retail_linkage", "payroll")
+
 
 _ALL: dict[str, tuple[str, ...] | None] = {f: None for f in FAMILIES}
 POLICIES: dict[str, Policy] = {

@@ -52,7 +52,7 @@ def picture_links(row: dict[str, Any], lang: Lang, allowed: set[str]) -> list[tu
 
 # The landing charts' numbers, read by DuckDB from the stored rows (no wide column is read): each
 # family's scores, and each supply-chain row's side, tier and largest window amount (with its path
-# for the rows stored without window amounts). {scope}: the branch scope of `ProspectRights`, the
+# for the rows stored without window amounts). {scope}: the conditions of the viewer's `ProspectRights`, the
 # one text /prospects pages use (a row of no branch, NULL or '', is everyone's).
 _SCORES_SQL = """
 SELECT family, score FROM prospects
@@ -68,15 +68,18 @@ ORDER BY row_pos
 """
 
 
-def landing_charts(store: GraphStore, families: list[str], lang: Lang, branch: str | None = None,
+def landing_charts(store: GraphStore, families: list[str], lang: Lang, rights: ProspectRights | None = None,
                    payroll: bool = True, in_scope: Callable[[Any], bool] | None = None) -> list[tuple[str, Markup]]:
     """(caption, svg) charts: score distribution, payroll retention by employer, amounts by tier,
-    and campaigns over ingests (`in_scope`: the viewer's `Viewer.in_scope`, `tracking_charts`)."""
-    where, params, _ = ProspectRights(branch=branch).sql()
+    and campaigns over ingests. `rights`: the viewer's (`Viewer.prospect_rights`), so the charts
+    count the rows /prospects lists for it (its branch scope and its role's kinds); `in_scope`: its
+    `Viewer.in_scope`, the employers, chains and staff the payroll and tracking charts count;
+    `payroll`: whether it may see payroll figures (`Policy.payroll_figures`)."""
+    where, params, by_enterprise = (rights or ProspectRights()).sql()
     scope = "".join(f" AND {w}" for w in where)
     con = duckdb_cursor()
     try:
-        register_prospects(con, store, True, extra=("path",))
+        register_prospects(con, store, True, extra=("path",), is_enterprise=by_enterprise)
         scores = con.sql(_SCORES_SQL.format(scope=scope), params={**params, "families": families}
                          ).to_arrow_table().to_pandas()
         chain = (con.sql(_TIERS_SQL.format(scope=scope), params=params).to_arrow_table().to_pandas()
@@ -88,7 +91,7 @@ def landing_charts(store: GraphStore, families: list[str], lang: Lang, branch: s
     caption = "评分分布" if lang == "zh" else "Score distribution"
     charts.append((caption, histogram(series, {f: text(f, lang) for f in families}, caption)))
     if payroll and "retail_linkage" in families:
-        rows = retention_by_employer(store, branch)[:8]  # another branch's employers are not named
+        rows = retention_by_employer(store, in_scope)[:8]  # another branch's employers and staff are not counted
         caption = "代发单位留存率" if lang == "zh" else "Payroll retention by employer"
         charts.append((caption, bar_chart([(name, rate * 100, "#8e24aa") for _, name, rate, _ in rows], caption,
                                           fmt="{:.1f}%")))
@@ -102,7 +105,7 @@ def landing_charts(store: GraphStore, families: list[str], lang: Lang, branch: s
                 for (side, tier), amount in amounts.items()]
         caption = "各层级金额(万元)" if lang == "zh" else "Amounts by tier (万元)"
         charts.append((caption, bar_chart(bars, caption, fmt=format_wan)))
-    charts.extend(tracking_charts(store, lang, in_scope))  # campaigns over ingests (leads.track)
+    charts.extend(tracking_charts(store, lang, in_scope, payroll))  # campaigns over ingests (leads.track)
     return charts
 
 

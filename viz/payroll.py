@@ -13,6 +13,8 @@ near-threshold band (highlighted), the richest first elsewhere — and the rest 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 from graph.errors import InvalidRequest
 from graph.store import GraphStore
@@ -33,18 +35,21 @@ def band_label(low: float, high: float) -> str:
     return f"{low / 10_000:g}–{format_amount(high, style='round')}"
 
 
-def retention_by_employer(store: GraphStore, branch: str | None = None) -> list[tuple[str, str, float, int]]:
-    """(employer id, name, retention, staff) per payroll employer, biggest staff first; of `branch`'s
-    employers and those of no branch when given (the scope `/retail/employers` applies).
+def retention_by_employer(store: GraphStore, in_scope: Callable[[Any], bool] | None = None
+                          ) -> list[tuple[str, str, float, int]]:
+    """(employer id, name, retention, staff) per payroll employer, biggest staff first; with
+    `in_scope` (a viewer's `Viewer.in_scope`) the employers it admits (the scope `/retail/employers`
+    applies: theirs and those of no branch), their staff and retention over the staff it admits.
 
     Retention is the retail-linkage family's (`scoring.retail_linkage.employer_summaries`:
-    staff's financial assets over a year's payroll).
+    staff's financial assets over a year's payroll), summed per branch of the staff as there.
     """
+    from leads.campaigns import in_scope_mask
     from scoring.retail_linkage import employer_summaries
 
-    df = employer_summaries(store)  # kept per version (`GraphStore.remembered`)
-    if branch is not None:  # an employer of no known branch (None, NaN, "") is shared
-        df = df[df["branch_id"].isna() | (df["branch_id"] == "") | (df["branch_id"] == branch)]
+    # kept per version (`GraphStore.remembered`); figures over the staff in scope
+    df = employer_summaries(store, admits=None if in_scope is None else lambda b: in_scope_mask(b, in_scope))
+    df = df[in_scope_mask(df["branch_id"], in_scope)]  # an employer of no known branch (None, NaN, "") is shared
     rows = [(str(r["employer_id"]), str(r["name"] or r["employer_id"]), float(r["retention_rate"] or 0.0),
             int(r["staff"])) for r in df.to_dict("records")]  # one per employer
     return sorted(rows, key=lambda r: (-r[3], r[0]))

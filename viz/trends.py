@@ -74,12 +74,13 @@ def series_charts(rows: pd.DataFrame, lang: Lang, name: str = "") -> list[tuple[
     return charts
 
 
-def tracking_charts(store: GraphStore, lang: Lang, in_scope: Callable[[Any], bool] | None = None
-                    ) -> list[tuple[str, Markup]]:
+def tracking_charts(store: GraphStore, lang: Lang, in_scope: Callable[[Any], bool] | None = None,
+                    payroll: bool = True) -> list[tuple[str, Markup]]:
     """Landing-page charts: the largest payroll employer's staff at CNY 50,000+ and retention, the
     largest chain's stores opened — each across ingests (nothing when fewer than two ingests).
     With `in_scope` (the viewer's `Viewer.in_scope`) only employers and chains of its scope are
-    drawn, and their figures count only the staff and stores of its scope (`scoped_series`)."""
+    drawn, and their figures count only the staff and stores of its scope (`scoped_series`); without
+    `payroll` (a role without payroll figures: `Policy.payroll_figures`) no employer is drawn."""
     from leads.campaigns import in_scope_mask
     from leads.track import scoped_series
 
@@ -90,6 +91,8 @@ def tracking_charts(store: GraphStore, lang: Lang, in_scope: Callable[[Any], boo
     charts: list[tuple[str, Markup]] = []
     for scope, wanted, size in (("employer", ("staff_over_threshold", "retention"), "payroll_staff"),
                                 ("anchor", ("stores_opened",), "stores")):
+        if scope == "employer" and not payroll:
+            continue
         part = rows[rows["scope"] == scope]
         found = pd.Series(part["scope_id"].unique(), dtype=object)  # another branch's are not drawn
         ids = found[in_scope_mask(found.map(ents["branch_id"]), in_scope)].tolist()  # no branch (None, NaN, ""): shared

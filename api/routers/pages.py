@@ -112,8 +112,7 @@ def allowed_views(viewer: Viewer) -> set[str]:
         views.add("supply-chain")
     if "referral" in families:
         views.add("referral")
-    kinds = families.get("retail_linkage", ())
-    if "retail_linkage" in families and (kinds is None or "payroll" in kinds):
+    if viewer.policy.payroll_figures:  # payroll figures are the retail side's, as /retail/employers
         views.add("payroll")
     return views
 
@@ -290,7 +289,8 @@ def landing(request: Request, user: PageUser, store: StoreDep, settings: Setting
     listed = [r["prospect_id"] for s in sections for r in s["rows"] if r.get("masked") is not None]
     audit.record(user, "view_page", ids=listed, page="landing", rows=len(listed))  # the ids it reveals (#19)
     views = allowed_views(viewer)
-    charts = landing_charts(store, viewer.families, "en" if lang == "en" else "zh", branch=user.branch,
+    # the charts count the rows /prospects lists for this viewer (branch scope and its role's kinds)
+    charts = landing_charts(store, viewer.families, "en" if lang == "en" else "zh", rights=viewer.prospect_rights(),
                             payroll="payroll" in views, in_scope=viewer.in_scope)
     filters = {"family": family, "kind": kind, "manager": manager, "min_score": floor, "limit": limit}
     zh_en: Literal["zh", "en"] = "en" if lang == "en" else "zh"

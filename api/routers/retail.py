@@ -81,11 +81,14 @@ def employers(viewer: ViewerDep, store: StoreDep, audit: AuditDep, settings: Set
                                                                              "at most 1,000)")] = None,
               offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
     """Payroll employers, largest payroll first: staff, pay, retention, staff near/above CNY 50,000, products."""
+    # each figure over the staff of the caller's branch scope only (an employer whose staff are all
+    # another branch's shows zeros, as /track does): `employer_summaries(admits=…)`
     from scoring.retail_linkage import employer_summaries
 
-    if viewer.allowed_kinds("retail_linkage") is not None:  # payroll aggregates are the retail side's
+    if not viewer.policy.payroll_figures:  # payroll aggregates are the retail side's (`Policy.payroll_figures`)
         raise Forbidden(f"the {viewer.user.role} role cannot see payroll employer summaries")
-    table = employer_summaries(store)
+    # every figure counts only the staff of the caller's scope (its branch's and those of no branch)
+    table = employer_summaries(store, admits=viewer.in_scope_column)
     table = table[viewer.in_scope_column(table["branch_id"])]  # an employer of no known branch is shared
     limit = min(limit or settings.page_limit, settings.max_page_limit)
     page = table.iloc[offset:offset + limit]

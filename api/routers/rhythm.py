@@ -7,7 +7,8 @@ counted, never shown; its prospect parts' rows and totals are only those the vie
 (branch and family rights, in DuckDB: `Viewer.prospect_rights`). Tracked metrics (`/track`, the
 360 timeline) count only the persons, members and stores of the viewer's scope (kept per branch:
 `leads.track.scoped_series`); points of an old snapshot kept over every branch are withheld from
-a branch's viewer and counted (`hidden`, `hidden_note`). A chain campaign (`/campaigns/chains`)
+a branch's viewer and counted (`hidden`, `hidden_note`); an employer's payroll figures are the
+retail side's (`Policy.payroll_figures`, as `/retail/employers`). A chain campaign (`/campaigns/chains`)
 is listed when its head is in scope, with only the stores in scope named and counted; another
 branch's stores are counted in `hidden` (`hidden_note`: "3 个主体不在您的权限范围内").
 """
@@ -207,6 +208,8 @@ def mask_360(viewer: Viewer, view: dict[str, Any], lang: str = "zh") -> dict[str
     out["service"] = {"dispositions": dispositions, "notes": notes, "hidden": hidden,
                       "hidden_note": hidden_note(Hidden(records=hidden), lang)}
     out["timeline_note"] = hidden_note(Hidden(records=int(view.get("timeline_hidden") or 0)), lang)
+    if not viewer.policy.payroll_figures:  # an employer's staff and retention are the retail side's
+        out["timeline"] = [p for p in view["timeline"] if p.get("scope") != "employer"]
     # names were masked by who the person is (above, `Viewer.node`, `_person_name`) and reasons and
     # alert texts rendered for this viewer (persons' fields masked, legacy sentences guarded):
     # guarding them again by name would withhold a person the viewer sees whenever a masked person
@@ -262,6 +265,8 @@ def track(scope: Literal["employer", "association", "anchor", "manager"],
     """A campaign's metrics over ingests: a series of {version, as_of, metric, value}."""
     from leads.track import scoped_series
 
+    if scope == "employer" and not viewer.policy.payroll_figures:  # as /retail/employers: the retail side's
+        raise Forbidden(f"the {viewer.user.role} role cannot see payroll figures")
     if scope == "manager":
         found = store.read("managers", ["id", "branch_id"])
         found = found[found["id"] == scope_id]

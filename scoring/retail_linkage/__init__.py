@@ -13,7 +13,9 @@ from scoring.retail_linkage.linkage import (
     employer_summaries,
     employer_tracking_metrics,
     retail_manager_view,
+    scoped_summaries,
     score,
 )
 
-__all__ = ["score", "employer_staff", "employer_summaries", "employer_tracking_metrics", "retail_manager_view", "RetailLinkageSettings"]
+__all__ = ["score", "employer_staff", "employer_summaries", "employer_tracking_metrics", "retail_manager_view", "scoped_summaries",
+           "RetailLinkageSettings"]

@@ -37,7 +37,7 @@ from scoring.retail_linkage.settings import RetailLinkageSettings
 from scoring.templates import register
 
 __all__ = ["employer_metrics", "employer_staff", "payroll_features", "payroll_prospects", "summarise_employers", "SUMMARY_COLUMNS",
-           "METRIC_COLUMNS", "BRANCH_METRIC_COLUMNS"]
+           "METRIC_COLUMNS", "BRANCH_METRIC_COLUMNS", "BRANCH_PART_COLUMNS"]
 
 SUMMARY_COLUMNS = [
     "employer_id", "name", "is_client", "manager_id", "branch_id", "staff", "avg_monthly_pay",
@@ -108,28 +108,47 @@ GROUP BY employer_id
 # contactable ones holding at least the threshold, and the window's pay and staff assets (the
 # same rows and definitions as `summarise_employers`; tests/scoring compare the two); with
 # $by_branch, per employer and branch of the staff ('' none: a person of no branch or not in the
-# persons table), so a branch's viewer can be given its staff's figures only.
+# persons table), so a branch's viewer can be given its staff's figures only: then also the other
+# additive parts of the summary (`BRANCH_PART_COLUMNS`: its means as sums, the months paid as a
+# bit per month of the window, OR-ed over branches), so `scoped_summaries` adds up what a viewer sees.
 _METRICS_SQL = """
 WITH pairs AS (
-    SELECT employer_id, person_id, sum(amount) AS total
-    FROM pay WHERE m BETWEEN $start AND $end
+    SELECT employer_id, person_id, sum(amount) FILTER (WHERE m >= $start) AS total,
+           count(*) FILTER (WHERE m >= $start) AS months_paid, CAST(max(m) - min(m) + 1 AS BIGINT) AS tenure,
+           bit_or(CASE WHEN m >= $start THEN CAST(1 AS UBIGINT) << CAST(m - $start AS UBIGINT)
+                       ELSE CAST(0 AS UBIGINT) END) AS paid_months
+    FROM pay WHERE m <= $end
     GROUP BY employer_id, person_id
+    HAVING count(*) FILTER (WHERE m >= $start) > 0
 ), staff AS (
-    SELECT f.employer_id, f.total, greatest(coalesce(p.aum, 0.0), 0.0) AS assets,
+    SELECT f.*, greatest(coalesce(p.aum, 0.0), 0.0) AS assets, lower(trim(p.tier)) AS tier,
+           coalesce(p.is_retail_client, false) AS is_retail_client,
            p.name IS NOT NULL AND NOT coalesce(p.do_not_contact, false) AS contactable,
            CASE WHEN $by_branch THEN coalesce(p.branch_id, '') ELSE '' END AS branch_id
     FROM pairs f LEFT JOIN persons p ON p.id = f.person_id
+), counted AS (
+    SELECT *, 1 + CAST(is_retail_client AND assets > 0 AS INTEGER)
+              + CAST(coalesce(tier IN ('potential', 'vip', 'private'), false) AS INTEGER)
+              + CAST(coalesce(tier IN ('vip', 'private'), false) AS INTEGER) AS products
+    FROM staff
 )
 SELECT employer_id, branch_id, count(*) AS staff,
        count(*) FILTER (WHERE contactable AND assets >= $threshold) AS staff_above_threshold,
-       sum(total) AS payroll_total_12m, sum(assets) AS retained_assets
-FROM staff GROUP BY employer_id, branch_id
+       sum(total) AS payroll_total_12m, sum(assets) AS retained_assets,
+       count(*) FILTER (WHERE contactable AND assets < $threshold AND assets >= $near) AS staff_near_threshold,
+       count(*) FILTER (WHERE contactable) AS staff_contactable, sum(months_paid) AS person_months,
+       sum(products) AS products, count(*) FILTER (WHERE products >= 3) AS staff_3plus_products,
+       sum(tenure) AS tenure_months, bit_or(paid_months) AS paid_months
+FROM counted GROUP BY employer_id, branch_id
 """
 
 METRIC_COLUMNS = ["employer_id", "staff", "staff_above_threshold", "retention_rate"]
 #: per employer and staff branch: the counts, and retention's two sums (a ratio does not add up)
 BRANCH_METRIC_COLUMNS = ["employer_id", "branch_id", "staff", "staff_above_threshold", "payroll_total_12m",
                          "retained_assets"]
+#: per employer and staff branch, every additive part of the summary (`scoped_summaries`)
+BRANCH_PART_COLUMNS = [*BRANCH_METRIC_COLUMNS, "staff_near_threshold", "staff_contactable", "person_months",
+                       "products", "staff_3plus_products", "tenure_months", "paid_months"]
 
 # One employer's staff paid in the window, as `summarise_employers` counts them (the payroll
 # picture's figures): pay and rows in the window, assets, and whether each may be contacted.
@@ -405,20 +424,21 @@ def employer_metrics(store: GraphStore, rs: RetailLinkageSettings, as_of: str | 
     """The employer columns the tracking snapshot keeps (`METRIC_COLUMNS`), as
     `summarise_employers` gives them (same employers, order and values), in one DuckDB
     aggregation: no per-pair frame in Python, so an ingest's tail stays cheap. `by_branch`: per
-    employer and branch of its staff instead (`BRANCH_METRIC_COLUMNS`, by employer and branch),
-    whose counts and sums add up to the employer's."""
-    columns = BRANCH_METRIC_COLUMNS if by_branch else METRIC_COLUMNS
+    employer and branch of its staff instead (`BRANCH_PART_COLUMNS`, by employer and branch),
+    whose counts and sums add up to the employer's (`paid_months`: a bit per month of the window)."""
+    columns = BRANCH_PART_COLUMNS if by_branch else METRIC_COLUMNS
     con = connect(store)
     try:
         window = _window(con, rs, as_of)
         if window is None:
             return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
         out = query(con, _METRICS_SQL, {"start": window[0], "end": window[1], "threshold": rs.threshold,
-                                        "by_branch": by_branch})
+                                        "near": rs.payroll.near_floor * rs.threshold, "by_branch": by_branch})
     finally:
         con.close()
     if by_branch:
-        for col in ("staff", "staff_above_threshold"):
+        for col in ("staff", "staff_above_threshold", "staff_near_threshold", "staff_contactable", "person_months",
+                    "products", "staff_3plus_products", "tenure_months", "paid_months"):
             out[col] = out[col].astype("int64")
         return out.sort_values(["employer_id", "branch_id"])[columns].reset_index(drop=True)
     total = out["payroll_total_12m"].to_numpy(dtype="float64")

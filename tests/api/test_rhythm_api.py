@@ -183,10 +183,16 @@ def _two_branch_store(root):
 
 
 @pytest.fixture(scope="module")
-def two_branches(tmp_path_factory):
-    store = _two_branch_store(tmp_path_factory.mktemp("rhythm-branches") / "store")
+def branch_store(tmp_path_factory):
+    return _two_branch_store(tmp_path_factory.mktemp("rhythm-branches") / "store")
+
+
+@pytest.fixture(scope="module")
+def two_branches(branch_store):
+    store = branch_store
     tokens = {"cm1": add_token(store, "cm1", "corporate_manager", branch="B01", manager="M01"),
               "cm2": add_token(store, "cm2", "corporate_manager", branch="B02", manager="M02"),
+              "rm1": add_token(store, "rm1", "retail_manager", branch="B01"),
               "admin": add_token(store, "admin", "admin")}
     with TestClient(create_app(store.root)) as client:
         yield client, tokens
@@ -221,7 +227,7 @@ def _series(client, token, path):
 def test_tracked_figures_count_only_the_persons_members_and_stores_in_scope(two_branches):
     """The series were store-wide: E1's staff counted B02's persons, A1's members B02's firms."""
     client, tokens = two_branches
-    mine, body = _series(client, tokens["cm1"], "/track/employer/E1")
+    mine, body = _series(client, tokens["rm1"], "/track/employer/E1")
     # B01's staff P1 (above CNY 50,000) and P3; the old snapshot counted every branch: withheld
     assert mine == {("v1", "payroll_staff"): 2.0, ("v1", "staff_over_threshold"): 1.0,
                     ("v1", "retention"): round(105_000 / 42_000, 5)}
@@ -241,7 +247,50 @@ def test_tracked_figures_count_only_the_persons_members_and_stores_in_scope(two_
     assert stores == {("v1", "stores"): 3.0, ("v1", "stores_opened"): 1.0}
     assert _series(client, tokens["admin"], "/track/anchor/E5")[0] == {("v1", "stores"): 6.0,
                                                                        ("v1", "stores_opened"): 2.0}
-    view = client.get("/entities/E1/360", headers=auth(tokens["cm1"])).json()  # its timeline: the same figures
+    view = client.get("/entities/E1/360", headers=auth(tokens["rm1"])).json()  # its timeline: the same figures
     assert {(p["version"], p["metric"]): p["value"] for p in view["timeline"]} == mine
     assert view["timeline_note"] == f"{OLD_POINTS} 条记录不在您的权限范围内"
     assert client.get("/track/employer/E1", headers=auth(tokens["cm2"])).status_code == 403
+
+
+def test_payroll_figures_are_the_retail_sides_on_track_and_the_360_timeline(two_branches):
+    """/track/employer gave a corporate manager an employer's staff and retention, which
+    /retail/employers and the payroll picture refuse it (`Policy.payroll_figures`, one rule)."""
+    client, tokens = two_branches
+    for path in ("/track/employer/E1", "/retail/employers"):
+        r = client.get(path, headers=auth(tokens["cm1"]))
+        assert r.status_code == 403 and "payroll" in str(r.json()["error"]), path
+    view = client.get("/entities/E1/360", headers=auth(tokens["cm1"])).json()
+    assert [p for p in view["timeline"] if p["metric"] in ("payroll_staff", "staff_over_threshold", "retention")] == []
+    assert client.get("/track/association/A1", headers=auth(tokens["cm1"])).status_code == 200  # not payroll
+
+
+def test_retail_employers_count_only_the_staff_in_scope(two_branches, branch_store):
+    """Every figure of an employer counted its staff of every branch: B01's retail manager read
+    E1's staff, pay and assets of B02's person P2 (李四)."""
+    from scoring.retail_linkage import employer_summaries
+    from viz.payroll import retention_by_employer
+
+    client, tokens = two_branches
+    r = client.get("/retail/employers?limit=1000", headers=auth(tokens["rm1"]))
+    assert r.status_code == 200, r.text
+    (e1,) = [e for e in r.json()["items"] if e["employer_id"] == "E1"]
+    # B01's P1 (CNY 60,000: above) and P3 (45,000: near), 3 months each of 8,000 and 6,000
+    assert (e1["staff"], e1["staff_above_threshold"], e1["staff_near_threshold"], e1["staff_contactable"]) == (2, 1, 1, 2)
+    assert (e1["payroll_total_12m"], e1["retained_assets"], e1["avg_monthly_pay"]) == (42_000.0, 105_000.0, 7_000.0)
+    assert e1["retention_rate"] == round(105_000 / 42_000, 5) and e1["median_retention"] is None  # a median: withheld
+    assert e1["months"] == 3 and e1["avg_tenure_months"] == 3.0
+    for leaked in ("P2", "李四", "200000", "60000.0", "102000"):  # B02's person, their assets, pay and the totals
+        assert leaked not in r.text, leaked
+    whole = client.get("/retail/employers?limit=1000", headers=auth(tokens["admin"])).json()
+    (all_e1,) = [e for e in whole["items"] if e["employer_id"] == "E1"]
+    today = employer_summaries(branch_store).set_index("employer_id").loc["E1"]
+    assert (all_e1["staff"], all_e1["staff_above_threshold"], all_e1["payroll_total_12m"]) == (3, 2, 102_000.0)
+    assert all_e1["retention_rate"] == today["retention_rate"] == round(305_000 / 102_000, 5)
+    assert all_e1["median_retention"] == today["median_retention"]
+    # the landing page's retention chart: the same figures for the same viewer
+    b01 = dict((eid, (rate, staff)) for eid, _, rate, staff in retention_by_employer(
+        branch_store, lambda b: b in (None, "") or b == "B01"))
+    assert b01["E1"] == (round(105_000 / 42_000, 5), 2)
+    assert dict((eid, (rate, staff)) for eid, _, rate, staff in retention_by_employer(branch_store))["E1"] == (
+        round(305_000 / 102_000, 5), 3)

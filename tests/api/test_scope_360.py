@@ -30,8 +30,10 @@ from graph.networkx_store import NetworkxStore
 from leads.board import ledger, record_disposition
 from leads.customer import MAX_PER_KIND, customer_360
 from scoring.run import rank
+from scoring.stored import ProspectRights
 from tests.api.conftest import _prospect, assert_error, auth, build_store
 from viz.landing import landing_charts, manager_names
+from viz.style import text as words
 
 SUPPLIER = "ext:0123456789ab"  # no branch: both branches' managers may open it
 B01_NOTE = "B01内部：华东精工三月将授信转至工行"
@@ -316,7 +318,8 @@ def test_the_landing_charts_count_a_row_of_branch_empty_as_shared_as_they_do_nul
     families = ["supply_chain", "referral", "retail_linkage"]
 
     def charts(branch: str | None = None) -> list[tuple[str, str]]:
-        return [(c, str(svg)) for c, svg in landing_charts(store, families, "zh", branch=branch, payroll=False)]
+        rights = ProspectRights(branch=branch)
+        return [(c, str(svg)) for c, svg in landing_charts(store, families, "zh", rights=rights, payroll=False)]
 
     rows = store.read("prospects")
     assert (rows["branch_id"] == "").any() and rows["branch_id"].isna().any()
@@ -327,6 +330,24 @@ def test_the_landing_charts_count_a_row_of_branch_empty_as_shared_as_they_do_nul
     for branch in ("B01", "B02"):  # a branch's charts: those of a store of its rows and the shared ones only
         store.write({"prospects": rows[[_branch(b) in (None, branch) for b in rows["branch_id"]]]})
         assert charts() == with_empty[branch], branch
+
+
+def test_the_landing_histogram_counts_the_rows_prospects_lists_for_the_role(scoped) -> None:
+    """The charts took the families only: a corporate manager's score histogram counted every
+    retail_linkage kind (B01's payroll row, the persons' outflow), which /prospects never lists to it."""
+    client, tokens, store = scoped
+    for who in ("cm1", "rm1", "admin"):
+        role, branch, manager = SPECS[who]
+        viewer = Viewer(store, User(name=who, role=role, branch=branch, manager=manager))
+        svg = str(dict(landing_charts(store, viewer.families, "zh", rights=viewer.prospect_rights(),
+                                      payroll=False))["评分分布"])
+        # (retail_linkage: one row per prospect and kind here; a supply-chain prospect of two anchors is
+        # two rows in the histogram and listed once by /prospects, by its best link)
+        listed = client.get("/prospects/retail_linkage?limit=1", headers=auth(tokens[who])).json()["total"]
+        assert f"{words('retail_linkage', 'zh')} ({listed})" in svg, who
+    cm1 = client.get("/prospects/retail_linkage?limit=1", headers=auth(tokens["cm1"])).json()["total"]
+    rm1 = client.get("/prospects/retail_linkage?limit=1", headers=auth(tokens["rm1"])).json()["total"]
+    assert cm1 < rm1  # the role's kinds matter here: B01's payroll row is the retail side's
 
 
 def test_each_branchs_link_orders_are_its_rows_and_the_shared_ones_and_serve_warms_them(scoped) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -17,7 +18,12 @@ from graph.store import GraphStore
 from ingest.derive import derive_edges
 from scoring import retail_linkage
 from scoring.explain import Prospect
-from scoring.retail_linkage import employer_summaries, employer_tracking_metrics, retail_manager_view
+from scoring.retail_linkage import (
+    employer_summaries,
+    employer_tracking_metrics,
+    retail_manager_view,
+    scoped_summaries,
+)
 from scoring.retail_linkage import outflow as retail_outflow
 from scoring.retail_linkage import payroll as retail_payroll
 from scoring.retail_linkage import roles as retail_roles
@@ -254,6 +260,26 @@ def test_tracking_metrics_are_the_employer_summary_columns(store, as_of):
     assert summed["staff_above_threshold"].tolist() == whole["staff_above_threshold"].tolist()
     ratio = (summed["retained_assets"] / summed["payroll_total_12m"]).round(5)
     assert ratio.tolist() == pytest.approx(whole["retention_rate"].tolist())
+    # every figure of the summary, added up from its parts over every branch, is the summary
+    every = retail_payroll.employer_metrics(store, load_settings(settings), as_of, by_branch=True)
+    pd.testing.assert_frame_equal(scoped_summaries(summary, every, np.ones(len(every), dtype=bool)), summary,
+                                  check_dtype=False, check_exact=False, rtol=1e-12)
+    # a viewer who sees the staff of no branch only: each figure over those staff, the same employers
+    shared = employer_summaries(store, settings, admits=lambda branches: np.asarray(branches == ""))
+    feats = retail_payroll.payroll_features(store, load_settings(settings), as_of)
+    mine = feats[feats["branch_id"].isna() | (feats["branch_id"] == "")].groupby("employer_id")
+    assert set(shared["employer_id"]) == set(summary["employer_id"])
+    got = shared.set_index("employer_id")
+    expected = mine.size().reindex(got.index).fillna(0).astype(int)
+    assert got["staff"].tolist() == expected.tolist() and got["staff"].sum() < summary["staff"].sum()
+    total = mine["total"].sum().reindex(got.index).fillna(0.0)
+    assert got["payroll_total_12m"].tolist() == pytest.approx(total.tolist())
+    held = mine["assets"].sum().reindex(got.index).fillna(0.0)
+    assert got["retention_rate"].tolist() == pytest.approx((held / total).fillna(0.0).round(5).tolist())
+    hidden = feats[feats["branch_id"] == "B1"]["employer_id"].unique()
+    assert len(hidden) and got.loc[hidden, "median_retention"].isna().all()  # a median does not add up: withheld
+    totals = got["payroll_total_12m"].tolist()
+    assert totals == sorted(totals, reverse=True)  # the biggest payroll the viewer sees first
 
 
 def test_tracking_metrics_of_an_empty_store(store):

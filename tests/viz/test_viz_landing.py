@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import handmade
 
+from scoring.stored import ProspectRights
 from viz.landing import landing_charts, picture_links, render_landing
 from viz.style import format_wan
 
@@ -39,11 +40,16 @@ def test_landing_escapes_names() -> None:
     assert 'href="/viz/supply-chain/E1"' in html
 
 
+def _in(branch: str):  # a viewer's branch rule (`Viewer.in_scope`)
+    return lambda b: b in (None, "") or b == branch
+
+
 def test_the_retention_chart_names_only_the_viewers_branchs_employers(viz_store) -> None:
     families, employer = ["retail_linkage"], viz_store.node(handmade.EMPLOYER)["name"]  # a B01 client
-    assert employer in str(dict(landing_charts(viz_store, families, "zh", branch="B01"))["代发单位留存率"])
+    b01 = ProspectRights(branch="B01")
+    assert employer in str(dict(landing_charts(viz_store, families, "zh", b01, in_scope=_in("B01")))["代发单位留存率"])
     assert employer in str(dict(landing_charts(viz_store, families, "zh"))["代发单位留存率"])
-    other = dict(landing_charts(viz_store, families, "zh", branch="B02"))
+    other = dict(landing_charts(viz_store, families, "zh", ProspectRights(branch="B02"), in_scope=_in("B02")))
     assert "代发单位留存率" in other and employer not in str(other["代发单位留存率"])  # the chart, empty
 
 
