@@ -138,6 +138,12 @@ _TEXT: dict[str, tuple[str, str]] = {
     # retail tiers (persons.tier)
     **{f"retail_tier:{key}": (f"{zh}客户", en[:1].upper() + en[1:]) for key, (en, zh) in TIER_WORDS.items()
        if key != "none"},
+    # an error page's headline, by HTTP status (its detail is the API's English message, shown on
+    # English pages only: a Chinese page shows no English sentence)
+    "error_400": ("请求有误，请检查后重试", "Bad request"), "error_401": ("请先登录", "Please sign in"),
+    "error_403": ("无权查看：超出您的网点或角色的权限范围", "Not allowed"), "error_404": ("未找到", "Not found"),
+    "error_409": ("与当前数据冲突，请刷新后重试", "Conflict"), "error_413": ("内容过大", "Too large"),
+    "error_503": ("服务暂不可用，请稍后再试", "Unavailable"), "error": ("无法完成请求", "The request failed"),
     # words of the pages
     "tier": ("第{n}层", "tier {n}"), "more": ("+{n} 更多", "+{n} more"), "people": ("{n}人", "{n} staff"),
     "more_of": ("+{n:,} {what}", "+{n:,} {what}"), "store": ("门店", "stores"), "firms": ("企业", "firms"),

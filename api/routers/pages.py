@@ -135,7 +135,12 @@ def _picture_page(request: Request, user: User | None, store: GraphStore, settin
     persons = [n.id for n in picture.nodes if n.kind == "Person"]
     if persons:
         audit.record(user, "view_page", ids=persons, page=view, path=request.url.path)
-    return _html(render_picture(picture, user=f"{user.name} · {text(user.role, ctx.lang)}", nav=_nav(lang)))
+    return _html(render_picture(picture, user=_who(user, ctx.lang), nav=_nav(lang)))
+
+
+def _who(user: Any, lang: str | None) -> str:
+    """The signed-in line of a page's header: the user's name and role, in the page's language."""
+    return f"{user.name} · {text(user.role, 'en' if lang == 'en' else 'zh')}"
 
 
 def _nav(lang: str) -> list[tuple[str, str]]:
@@ -295,7 +300,7 @@ def landing(request: Request, user: PageUser, store: StoreDep, settings: Setting
     filters = {"family": family, "kind": kind, "manager": manager, "min_score": floor, "limit": limit}
     zh_en: Literal["zh", "en"] = "en" if lang == "en" else "zh"
     return _html(render_landing(sections, charts, zh_en, filters, viewer.families, views,
-                                user=f"{user.name} · {text(user.role, zh_en)}", managers=manager_names(store, user.branch)))
+                                user=_who(user, zh_en), managers=manager_names(store, user.branch)))
 
 
 def _section(viewer: Viewer, family: str, q: ProspectQuery, kind: str | None, lang: str, limit: int

@@ -368,5 +368,5 @@ def customer_page(entity_id: EntityId, request: Request, store: StoreDep, settin
         return pages._error(request, status_for(exc), str(exc), lang)
     if view["entity"].get("kind") == "Person":
         audit.record(user, "view_page", ids=[entity_id], page="customer", path=request.url.path)
-    return pages._html(render_customer(view, "en" if lang == "en" else "zh", user=f"{user.name} · {user.role}",
+    return pages._html(render_customer(view, "en" if lang == "en" else "zh", user=pages._who(user, lang),
                                        nav=pages._nav(lang)))

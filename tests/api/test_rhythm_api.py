@@ -10,6 +10,7 @@ from api.auth import add_token
 from api.main import create_app
 from demo import cases as dc
 from tests.api.conftest import auth
+from viz.style import text
 
 
 @pytest.fixture(scope="module")
@@ -106,9 +107,15 @@ def test_customer_page_is_masked_for_an_analyst_and_speaks_chinese(demo):
     r = client.get(f"/viz/customer/{dc.OUTFLOW_QUERY}", headers=auth(tokens["analyst"]))
     assert r.status_code == 200 and "客户全息视图" in r.text and "新线索" in r.text and ">new<" not in r.text
     assert person["name"] not in r.text and "Content-Security-Policy" in r.headers
+    assert f"· {text('analyst', 'zh')}" in r.text and "· analyst" not in r.text  # the role in words
     page = client.get(f"/viz/customer/{dc.SUPERMARKET}", headers=auth(tokens["admin"])).text
     assert dc.NAMES[dc.SUPERMARKET] in page and "代发员工" in page and "payroll" not in page
-    assert client.get(f"/viz/customer/{dc.CORE}", headers=auth(tokens["corporate_b02"])).status_code == 403
+    refused = client.get(f"/viz/customer/{dc.CORE}", headers={**auth(tokens["corporate_b02"]), "Accept": "text/html"})
+    assert refused.status_code == 403 and text("error_403", "zh") in refused.text
+    assert "another branch" not in refused.text  # the API's English sentence is not on a Chinese page
+    english = client.get(f"/viz/customer/{dc.CORE}?lang=en",
+                         headers={**auth(tokens["corporate_b02"]), "Accept": "text/html"})
+    assert english.status_code == 403 and "belongs to another branch" in english.text
     assert client.get(f"/viz/customer/{dc.CORE}", follow_redirects=False).status_code == 303
 
 
