@@ -22,7 +22,7 @@ from api.masking import POLICIES
 from graph.errors import Forbidden, InvalidRequest, NotFound
 from graph.store import GraphStore
 
-__all__ = ["LeadFacts", "lead_facts", "check_lead_write", "check_manager", "check_joint_visit"]
+__all__ = ["LeadFacts", "lead_facts", "check_lead_write", "check_manager", "check_joint_visit", "manager_branch"]
 
 
 @dataclass(frozen=True)
@@ -108,3 +108,21 @@ def check_joint_visit(store: GraphStore, user: User, row: dict[str, Any], manage
         raise InvalidRequest(f"no manager with id {manager!r}")
     if user.branch is not None and _text(found.iloc[0]["branch_id"]) != user.branch:
         raise Forbidden(f"manager {manager} is not of your branch {user.branch}")
+
+
+def manager_branch(store: GraphStore, manager_id: str, caller_branch: str | None = None,
+                   required: bool = True) -> str | None:
+    """The branch of manager `manager_id` (None: of no branch, or no such manager when not
+    `required`, else NotFound), Forbidden for a branch-limited caller naming another branch's
+    manager: a list filtered by a manager (/leads, /plan, /track) would tell which leads are that
+    manager's or shared with them."""
+    managers = store.read("managers", ["id", "branch_id"])
+    found = managers[managers["id"].astype(str) == manager_id]
+    if found.empty:
+        if not required:
+            return None
+        raise NotFound(f"no manager with id {manager_id!r}")
+    branch = _text(found.iloc[0]["branch_id"])
+    if caller_branch is not None and branch not in (None, caller_branch):
+        raise Forbidden(f"manager {manager_id} is not of your branch {caller_branch}")
+    return branch

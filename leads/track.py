@@ -140,7 +140,7 @@ def compute_metrics(store: GraphStore, settings: ScoringSettings | None = None,
         return pd.DataFrame(columns=columns)
     out = pd.concat(parts, ignore_index=True)
     out["value"] = out["value"].astype(float)
-    out["branch_id"] = out["branch_id"].astype(str)
+    out["branch_id"] = out["branch_id"].fillna("").astype(str)  # no branch: '' (shared), never 'None' or 'nan'
     return out[columns]
 
 

@@ -13,7 +13,7 @@ from api.deps import AuditDep, CurrentUser, SettingsDep, StoreDep, ViewerDep, re
 from api.errors import ERROR_RESPONSES
 from api.export import MEDIA_TYPES, board_columns, render
 from api.lanes import run_handler
-from api.lead_access import check_joint_visit, check_lead_write, check_manager, lead_facts
+from api.lead_access import check_joint_visit, check_lead_write, check_manager, lead_facts, manager_branch
 from api.masking import Viewer
 from api.settings import ApiSettings
 from graph.errors import Forbidden, InvalidRequest
@@ -128,6 +128,8 @@ def _leads(viewer: Viewer, audit: AuditLog, settings: ApiSettings, manager: str 
         limit = min(limit or settings.page_limit, settings.max_page_limit)
     else:
         limit = min(limit or settings.max_export_rows, settings.max_export_rows)
+    if manager is not None:  # another branch's manager: whose leads, or shared with whom, is not this caller's
+        manager_branch(viewer.store, manager, viewer.user.branch, required=False)
     board, total = board_page(viewer.store, manager=manager, branch=branch, family=family, status=status,
                               collapse_groups=collapse_groups, visible=viewer.sees_rows, offset=offset, limit=limit,
                               person=viewer.person_name, legacy=viewer.text)

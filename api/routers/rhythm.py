@@ -24,9 +24,10 @@ from pydantic import BaseModel, Field
 
 from api.deps import AuditDep, CurrentUser, SettingsDep, StoreDep, ViewerDep
 from api.errors import ERROR_RESPONSES, status_for
+from api.lead_access import manager_branch
 from api.masking import Viewer
 from api.scope import Hidden, hidden_note
-from graph.errors import AppError, Forbidden, NotFound
+from graph.errors import AppError, Forbidden
 from graph.settings import get_settings
 
 __all__ = ["router", "mask_360", "view_360", "OTHER_BRANCH"]
@@ -93,6 +94,8 @@ def plan(viewer: ViewerDep, audit: AuditDep,
     """The contact plan: what is due, overdue first, each with its tier, next action and due date."""
     from leads.plan import plan_items, plan_page
 
+    if manager is not None:  # as /leads: another branch's manager is not this caller's to filter by
+        manager_branch(viewer.store, manager, viewer.user.branch, required=False)
     found, total = plan_page(viewer.store, manager=manager, branch=branch, due_before=due_before,
                              visible=viewer.sees_rows, offset=offset, limit=limit, person=viewer.person_name,
                              legacy=viewer.text)
@@ -268,12 +271,7 @@ def track(scope: Literal["employer", "association", "anchor", "manager"],
     if scope == "employer" and not viewer.policy.payroll_figures:  # as /retail/employers: the retail side's
         raise Forbidden(f"the {viewer.user.role} role cannot see payroll figures")
     if scope == "manager":
-        found = store.read("managers", ["id", "branch_id"])
-        found = found[found["id"] == scope_id]
-        if found.empty:
-            raise NotFound(f"no manager with id {scope_id!r}")
-        branch = found.iloc[0]["branch_id"]
-        viewer.require_scope({"id": scope_id, "branch_id": branch if isinstance(branch, str) else None})
+        manager_branch(store, scope_id, viewer.user.branch)
     else:
         viewer.require_scope(store.require_node(scope_id))
     # each value counts the persons, members or stores of the caller's scope only

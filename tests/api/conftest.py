@@ -8,7 +8,7 @@ family's scoring code. Person names are chosen so a leak is easy to spot in any 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +126,19 @@ def api_settings(ingest_root: Path) -> ApiSettings:
 def client(api_store: NetworkxStore, tokens: dict[str, str], api_settings: ApiSettings) -> Iterator[TestClient]:
     with TestClient(create_app(api_store.root, api_settings)) as c:
         yield c
+
+
+def served_with_prospects(root: Path, api_settings: ApiSettings, edit: Callable[[pd.DataFrame], None], note: str,
+                          users: list[tuple[str, str, str | None, str | None]]) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    """The two-branch store (`build_store`) with its prospect rows changed by `edit` (in place) and
+    written as a new version, served, with a token per (key, role, branch, manager) of `users`."""
+    store = build_store(root)
+    rows = store.read("prospects")
+    edit(rows)
+    store.write({"prospects": rows}, note=note)
+    tokens = {key: add_token(store, key, role, branch=branch, manager=manager) for key, role, branch, manager in users}
+    with TestClient(create_app(store.root, api_settings)) as c:
+        yield c, tokens
 
 
 def auth(token: str) -> dict[str, str]:

@@ -117,6 +117,17 @@ def test_an_empty_lead_board_is_an_empty_page(ac, query):
     assert r.status_code == 200 and r.json() == {"total": 0, "items": []}
 
 
+@pytest.mark.parametrize("url", ["/leads?manager=M02", "/plan?manager=M02", "/track/manager/M02"])
+def test_a_branch_token_cannot_filter_by_another_branchs_manager(ac, url):
+    # the page would list exactly the leads owned by M02 or shared with M02: which B01 leads another
+    # branch's manager is shared is that branch's to know
+    client, tokens, _ = ac
+    assert_error(client.get(url, headers=auth(tokens["corp_b01"])), 403)
+    assert client.get(url, headers=auth(tokens["corp_b02"])).status_code == 200
+    assert client.get(url, headers=auth(tokens["admin"])).status_code == 200
+    assert client.get(url.replace("M02", "M01"), headers=auth(tokens["corp_b01"])).status_code == 200
+
+
 # ------------------------------------------------------------------ 2. scope on every node and edge
 
 SHARED = "ext:0123456789ab"  # a payee with no branch, paid by E1 (B01)

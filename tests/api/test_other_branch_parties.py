@@ -11,12 +11,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from api.auth import add_token
-from api.main import create_app
-from tests.api.conftest import auth, build_store
+from tests.api.conftest import auth, served_with_prospects
 
 ALSO = {"template": "supply_chain.downstream.also",
         "params": {"also": json.dumps({"named": [{"id": "E2", "m": "M02", "b": "B02"}],
@@ -28,17 +27,15 @@ SHOWN = "同时是E2（客户经理M02）的买方。"
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory, api_settings) -> Iterator[tuple[TestClient, dict[str, str]]]:
-    store = build_store(tmp_path_factory.mktemp("other-branch") / "store")
-    rows = store.read("prospects")
-    at = (rows["prospect_id"] == "E4") & (rows["kind"] == "downstream")
-    rows.loc[at, "reasons"] = json.dumps([ALSO], ensure_ascii=False)
-    rows.loc[at, "details"] = json.dumps(DETAILS)
-    store.write({"prospects": rows}, note="a prospect shared by anchors of two branches")
-    tokens = {key: add_token(store, key, role, branch=branch) for key, role, branch in [
-        ("corp_b01", "corporate_manager", "B01"), ("analyst_b01", "analyst", "B01"), ("admin", "admin", None),
-        ("analyst", "analyst", None)]}
-    with TestClient(create_app(store.root, api_settings)) as c:
-        yield c, tokens
+    def edit(rows: pd.DataFrame) -> None:
+        at = (rows["prospect_id"] == "E4") & (rows["kind"] == "downstream")
+        rows.loc[at, "reasons"] = json.dumps([ALSO], ensure_ascii=False)
+        rows.loc[at, "details"] = json.dumps(DETAILS)
+
+    yield from served_with_prospects(tmp_path_factory.mktemp("other-branch") / "store", api_settings, edit,
+                                     "a prospect shared by anchors of two branches", [
+        ("corp_b01", "corporate_manager", "B01", None), ("analyst_b01", "analyst", "B01", None),
+        ("admin", "admin", None, None), ("analyst", "analyst", None, None)])
 
 
 def _row(client: TestClient, token: str) -> dict:
