@@ -29,6 +29,7 @@ from graph.store import GraphStore
 from scoring.retail_linkage.common import ROLE_LABELS, connect, contactable_persons
 from scoring.retail_linkage.outflow import corporate_outflow_prospects, retail_outflow_prospects
 from scoring.retail_linkage.payroll import (
+    BRANCH_METRIC_COLUMNS,
     SUMMARY_COLUMNS,
     employer_metrics,
     payroll_prospects,
@@ -82,8 +83,7 @@ def employer_summaries(store: GraphStore, settings: ScoringSettings | None = Non
         return whole
     # per employer and branch of its staff, once per version: the tracking snapshot's aggregation
     key = ("employer-branch-parts", settings.as_of, rs.model_dump_json())
-    parts = store.remembered(key, lambda: employer_metrics(store, rs, settings.as_of, True, parts=True), lambda df: df,
-                              len)
+    parts = store.remembered(key, lambda: employer_metrics(store, rs, settings.as_of, True), lambda df: df, len)
     seen = np.asarray(admits(parts["branch_id"]), dtype=bool)
     return whole if seen.all() else scoped_summaries(whole, parts, seen)
 
@@ -137,7 +137,8 @@ def employer_tracking_metrics(store: GraphStore, settings: ScoringSettings | Non
     branch of its staff, with retention's two sums (`payroll_total_12m`, `retained_assets`) — what
     the tracking snapshot keeps."""
     settings = settings or get_settings().scoring
-    return employer_metrics(store, load_settings(settings), settings.as_of, by_branch)
+    out = employer_metrics(store, load_settings(settings), settings.as_of, by_branch)
+    return out[BRANCH_METRIC_COLUMNS] if by_branch else out
 
 
 def retail_manager_view(store: GraphStore, manager_id: str) -> list[dict[str, Any]]:

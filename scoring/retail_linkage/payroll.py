@@ -111,15 +111,13 @@ GROUP BY employer_id
 # persons table), so a branch's viewer can be given its staff's figures only: then also the other
 # additive parts of the summary (`BRANCH_PART_COLUMNS`: its means as sums, the months paid as a
 # bit per month of the window, OR-ed over branches), so `scoped_summaries` adds up what a viewer sees.
-# Without $parts only the window's rows are read (the snapshot at every ingest keeps the first four
-# sums only): tenure is then the window's, and not returned.
 _METRICS_SQL = """
 WITH pairs AS (
     SELECT employer_id, person_id, sum(amount) FILTER (WHERE m >= $start) AS total,
            count(*) FILTER (WHERE m >= $start) AS months_paid, CAST(max(m) - min(m) + 1 AS BIGINT) AS tenure,
            bit_or(CASE WHEN m >= $start THEN CAST(1 AS UBIGINT) << CAST(m - $start AS UBIGINT)
                        ELSE CAST(0 AS UBIGINT) END) AS paid_months
-    FROM pay WHERE m <= $end AND ($parts OR m >= $start)  -- a pay history before the window: for tenure only
+    FROM pay WHERE m <= $end
     GROUP BY employer_id, person_id
     HAVING count(*) FILTER (WHERE m >= $start) > 0
 ), staff AS (
@@ -422,27 +420,25 @@ def summarise_employers(store: GraphStore, rs: RetailLinkageSettings, as_of: str
 
 
 def employer_metrics(store: GraphStore, rs: RetailLinkageSettings, as_of: str | None,
-                     by_branch: bool = False, parts: bool = False) -> pd.DataFrame:
+                     by_branch: bool = False) -> pd.DataFrame:
     """The employer columns the tracking snapshot keeps (`METRIC_COLUMNS`), as
     `summarise_employers` gives them (same employers, order and values), in one DuckDB
     aggregation: no per-pair frame in Python, so an ingest's tail stays cheap. `by_branch`: per
     employer and branch of its staff instead (`BRANCH_PART_COLUMNS`, by employer and branch),
-    whose counts and sums add up to the employer's (`paid_months`: a bit per month of the window),
-    `BRANCH_METRIC_COLUMNS` only unless `parts` (the pay history before the window is read then)."""
-    columns = (BRANCH_PART_COLUMNS if parts else BRANCH_METRIC_COLUMNS) if by_branch else METRIC_COLUMNS
+    whose counts and sums add up to the employer's (`paid_months`: a bit per month of the window)."""
+    columns = BRANCH_PART_COLUMNS if by_branch else METRIC_COLUMNS
     con = connect(store)
     try:
         window = _window(con, rs, as_of)
         if window is None:
             return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
         out = query(con, _METRICS_SQL, {"start": window[0], "end": window[1], "threshold": rs.threshold,
-                                        "near": rs.payroll.near_floor * rs.threshold, "by_branch": by_branch,
-                                        "parts": by_branch and parts})
+                                        "near": rs.payroll.near_floor * rs.threshold, "by_branch": by_branch})
     finally:
         con.close()
     if by_branch:
-        for col in {*columns} & {"staff", "staff_above_threshold", "staff_near_threshold", "staff_contactable",
-                                 "person_months", "products", "staff_3plus_products", "tenure_months", "paid_months"}:
+        for col in ("staff", "staff_above_threshold", "staff_near_threshold", "staff_contactable", "person_months",
+                    "products", "staff_3plus_products", "tenure_months", "paid_months"):
             out[col] = out[col].astype("int64")
         return out.sort_values(["employer_id", "branch_id"])[columns].reset_index(drop=True)
     total = out["payroll_total_12m"].to_numpy(dtype="float64")

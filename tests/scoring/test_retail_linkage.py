@@ -261,7 +261,7 @@ def test_tracking_metrics_are_the_employer_summary_columns(store, as_of):
     ratio = (summed["retained_assets"] / summed["payroll_total_12m"]).round(5)
     assert ratio.tolist() == pytest.approx(whole["retention_rate"].tolist())
     # every figure of the summary, added up from its parts over every branch, is the summary
-    every = retail_payroll.employer_metrics(store, load_settings(settings), as_of, by_branch=True, parts=True)
+    every = retail_payroll.employer_metrics(store, load_settings(settings), as_of, by_branch=True)
     pd.testing.assert_frame_equal(scoped_summaries(summary, every, np.ones(len(every), dtype=bool)), summary,
                                   check_dtype=False, check_exact=False, rtol=1e-12)
     # a viewer who sees the staff of no branch only: each figure over those staff, the same employers
