@@ -78,8 +78,10 @@ STATEMENT_COLUMNS = ("holder_id", "holder_name", "counterparty_id", "counterpart
 # `currency`: a payment's currency (币种); only yuan is read (FOREIGN_CURRENCIES below).
 # `memo`: a payment's 摘要 or 用途, read only for the rows that are no payment between two parties
 # (`values.MEMO_UNDONE`, `values.MEMO_BANK_CHARGE`); free text, never stored.
+# `reference`: a payment's transaction reference (交易流水号), read only into its fact id
+# (`ingest.load.fact_ids`): a payment exported again in another file keeps its id.
 INPUT_EXTRAS: dict[str, tuple[str, ...]] = {"memberships": ("member_name",),
-                                            "payments": (*STATEMENT_COLUMNS, "currency", "memo")}
+                                            "payments": (*STATEMENT_COLUMNS, "currency", "memo", "reference")}
 
 # Required columns; a tuple inside means "one of these" (an id or a name).
 REQUIRED: dict[str, tuple[str | tuple[str, ...], ...]] = {
@@ -234,7 +236,9 @@ _PER_TABLE: dict[str, dict[str, str]] = {
         "人员编号": "person_id", "个人编号": "person_id", "客户编号": "person_id", "企业编号": "enterprise_id",
         "公司编号": "enterprise_id", "企业客户号": "enterprise_id", "个人客户号": "person_id",
         "关联人客户号": "person_id", "关联关系": "role", "职务": "role", "角色": "role", "职位": "role", "身份": "role",
-        "持股比例": "share_pct", "出资比例": "share_pct", "share": "share_pct",
+        "持股比例": "share_pct", "出资比例": "share_pct", "share": "share_pct", "股权比例": "share_pct",
+        "持股占比": "share_pct", "认缴出资比例": "share_pct", "实缴出资比例": "share_pct", "股份比例": "share_pct",
+        "share percentage": "share_pct", "ownership percentage": "share_pct",
         "title": "role", "officer title": "role", "relationship": "role", "头衔": "role", "任职": "role",
         "申报日期": "reported_on", "公告日期": "reported_on", "报告日期": "reported_on", "日期": "reported_on",
         "filing date": "reported_on", "date": "reported_on", "period of report": "reported_on",
@@ -271,6 +275,12 @@ _PER_TABLE: dict[str, dict[str, str]] = {
         "摘要": "memo", "交易摘要": "memo", "摘要说明": "memo", "用途": "memo", "交易用途": "memo", "资金用途": "memo",
         "款项用途": "memo", "附言": "memo", "交易附言": "memo", "汇款附言": "memo", "摘要/用途": "memo",
         "memo": "memo", "narrative": "memo", "purpose": "memo",
+        # a transaction's reference: unique in the bank's books, not a row number (序号 is none)
+        "流水号": "reference", "交易流水号": "reference", "交易流水": "reference", "业务流水号": "reference",
+        "交易参考号": "reference", "交易编号": "reference", "核心流水号": "reference", "银行流水号": "reference",
+        "transaction number": "reference", "transaction no": "reference", "transaction id": "reference",
+        "transaction reference": "reference", "transaction ref": "reference", "reference": "reference",
+        "reference number": "reference", "reference no": "reference", "txn id": "reference",
         "交易日期": "paid_on", "付款日期": "paid_on", "日期": "paid_on", "交易时间": "paid_on",
         "记账日期": "paid_on", "入账日期": "paid_on", "交易日": "paid_on",
         # an account statement (STATEMENT_COLUMNS); account numbers (账号, 对方账号) are no party's id

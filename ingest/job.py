@@ -161,6 +161,7 @@ def run_ingest(store: GraphStore, bundle: Path, mapping: Path | None = None,
         ctx = Context(settings, store.secret("salt"), root=root, defer_fact_ids=True)
         repeats = Repeats(store, _planned_files(plan), ctx.label)  # a file delivered twice is read once
         ctx.skip = set(repeats.skipped)
+        ctx.by_reference = repeats.by_reference
         summary.repeated_files = repeats.shown()
         with contextlib.closing(repeats), store.stage(note=f"ingest {bundle.name}") as staged, \
                 Merger(store, ctx, settings, staged, before_first_put=look) as merger, EdgesAhead() as ahead:

@@ -3,7 +3,9 @@
 The result is the table's validated canonical rows (with `_file` and `_row` so later
 checks can still report them) and the number of rows read. Payments get their `fact_id`
 here: a stable hash of the row's canonical fields, its file's name and its ordinal among
-identical rows of that file, so re-ingesting a file yields the same ids.
+identical rows of that file, so re-ingesting a file yields the same ids. A payment with a
+transaction reference (流水号, the `reference` column) is hashed with it and without its file's
+name: the same payment in another export (a month sent again in a file covering two) keeps its id.
 """
 
 from __future__ import annotations
@@ -41,19 +43,22 @@ def _inline(source: Source) -> RawTable:
     return RawTable(Path("(inline rows)"), frame, pd.Series(range(1, len(frame) + 1), dtype="int64"))
 
 
-def fact_ids(frame: pd.DataFrame, columns: list[str], file: str) -> pd.Series:
+def fact_ids(frame: pd.DataFrame, columns: list[str], file: str, by_reference: bool = True) -> pd.Series:
     """A stable 128-bit id per row: canonical fields + file name + ordinal among equal rows.
 
     Each row text is hashed (BLAKE2b keyed by the file's name, `row_digests`), then mixed with
-    the row's ordinal among identical rows of that file (`ids_from_digests`).
+    the row's ordinal among identical rows of that file (`ids_from_digests`). A row with a
+    `reference` (and `by_reference`) is hashed with it, keyed by `REFERENCE_KEY` instead of the
+    file's name.
     """
-    return ids_from_digests(row_digests(frame, columns, file), frame.index)
+    return ids_from_digests(row_digests(frame, columns, file, by_reference), frame.index)
 
 
-def row_digests(frame: pd.DataFrame, columns: list[str], file: str) -> np.ndarray:
+def row_digests(frame: pd.DataFrame, columns: list[str], file: str, by_reference: bool = True) -> np.ndarray:
     """Each row's 16-byte BLAKE2b digest of its fields joined by U+001F, keyed by the file's
-    name, as a rows x 2 array of little-endian uint64 halves."""
-    return _digests(_fields(frame, columns), len(frame), file)
+    name, as a rows x 2 array of little-endian uint64 halves (a row with a reference: see `fact_ids`)."""
+    reference = _fields(frame, ["reference"])[0] if by_reference and "reference" in frame.columns else None
+    return _digests(_fields(frame, columns), len(frame), file, reference)
 
 
 def _fields(frame: pd.DataFrame, columns: list[str]) -> list[pa.ChunkedArray | pa.Array | pa.Scalar]:
@@ -61,8 +66,33 @@ def _fields(frame: pd.DataFrame, columns: list[str]) -> list[pa.ChunkedArray | p
             else pa.scalar("", pa.large_string()) for c in columns]
 
 
-def _digests(fields: list[pa.ChunkedArray | pa.Array | pa.Scalar], n: int, file: str) -> np.ndarray:
+# the key of the rows hashed with their reference: no file name's key (`_keyed`) is it, a personalised hash
+REFERENCE_KEY = hashlib.blake2b(b"reference", digest_size=32, person=b"fact-id").digest()
+
+
+def _digests(fields: list[pa.ChunkedArray | pa.Array | pa.Scalar], n: int, file: str,
+             reference: pa.ChunkedArray | pa.Array | pa.Scalar | None = None) -> np.ndarray:
+    """The rows' digests (`row_digests`): those with a non-blank `reference` hashed with it
+    (appended to their fields) under `REFERENCE_KEY`, the others under their file's name."""
     file_key = hashlib.blake2b(file.encode("utf-8"), digest_size=32).digest()
+    if reference is None or isinstance(reference, pa.Scalar):
+        return _keyed(fields, n, file_key)
+    reference = pc.utf8_trim_whitespace(reference)  # ' T0402 ' is T0402: spaces are no part of a reference
+    given = pc.not_equal(reference, "")
+    count = pc.sum(given).as_py() or 0
+    if not count:
+        return _keyed(fields, n, file_key)
+    mask = (given.combine_chunks() if isinstance(given, pa.ChunkedArray) else given).to_numpy(zero_copy_only=False)
+    out = np.empty((n, 2), dtype="<u8")
+    for rows, key, extra in ((mask, REFERENCE_KEY, [reference]), (~mask, file_key, [])):
+        if rows.any():
+            keep = pa.array(rows)
+            part = [f if isinstance(f, pa.Scalar) else f.filter(keep) for f in [*fields, *extra]]
+            out[rows] = _keyed(part, int(rows.sum()), key)
+    return out
+
+
+def _keyed(fields: list[pa.ChunkedArray | pa.Array | pa.Scalar], n: int, file_key: bytes) -> np.ndarray:
     # the one per-row step left: neither Arrow nor DuckDB has keyed BLAKE2b, and the ids must
     # stay byte-identical to those stored. Bytes straight from Arrow (no str, no encode); each
     # row's hasher is a copy of one keyed once; rows are joined and hashed a slice at a time, so
@@ -232,7 +262,9 @@ def _load_source(table: str, number: int, source: Source, ctx: Context, frames: 
             # the raw strings, not the parsed values, so a format change cannot split a fact;
             # hashed on a second thread while this one validates (Arrow's kernels free the GIL)
             digests = hasher.submit(_digests, _fields(canonical, _FACT_FIELDS), len(canonical),
-                                    _file_key(raw.path, source) + sheet_key)
+                                    _file_key(raw.path, source) + sheet_key,
+                                    _fields(canonical, ["reference"])[0]
+                                    if ctx.by_reference and "reference" in canonical.columns else None)
         rows = validate_rows(table, canonical, raw.rows, source, label, ctx, units)
         kept_all = len(rows) == len(raw.rows)  # no row rejected: nothing to pick
         rows["_file"] = _repeated(label, rows.index)

@@ -12,7 +12,11 @@ totals, with nothing said. So:
   under another name is not read (the same name: read, and changes nothing). The SHA-256 of
   each file read is kept in ``STORE/state/files.json`` once its version is committed.
 
-Both are listed in the summary with the file they repeat. Only the payments' files
+Both are listed in the summary with the file they repeat. A payment with a transaction reference
+(流水号) has an id of no file (`ingest.load.fact_ids`), so a re-export that is not the same bytes
+(two overlapping months) adds it once; the record says so (``"fact_ids": "reference"``), and a
+store first ingested before those ids keeps its payments' ids made from their files' names
+(`Repeats.by_reference` false): the same file read again must give the ids it gave. Only the payments' files
 (`BY_FILE`) are looked at: every other table merges by its natural key (`validate.KEYS`; payroll
 by employer, person and month), so a file sent twice changes nothing there, and a node file sent
 again on purpose (to restore a field) is read. Only files whose size is another's
@@ -40,6 +44,7 @@ __all__ = ["Repeats", "BY_FILE"]
 BY_FILE = ("payments",)  # the tables whose facts are told apart by their file's name
 
 _STATE = "files.json"
+_BY_REFERENCE, _BY_FILE_NAME = "reference", "file"  # how the store's payments with a reference got their ids
 log = logging.getLogger(__name__)
 
 
@@ -62,6 +67,9 @@ class Repeats:
     def __init__(self, store: GraphStore, files: Iterable[Path], label: Callable[[Path], str]) -> None:
         self._path = store.state_dir / _STATE
         recorded = self._recorded()
+        scheme = self._state().get("fact_ids")
+        #: payments with a reference get ids of no file: a new store, or one whose record says so
+        self.by_reference = scheme == _BY_REFERENCE if scheme is not None else store.version is None
         self._label = label
         paths = list(dict.fromkeys(p.resolve() for p in files))
         sizes = {p: _size(p) for p in paths}
@@ -98,12 +106,16 @@ class Repeats:
         """Each file left out (its label) -> what it repeats, for the summary."""
         return {self._label(path): why for path, why in self.skipped.items()}
 
-    def _recorded(self) -> dict[str, dict[str, Any]]:
+    def _state(self) -> dict[str, Any]:
         try:
             data = json.loads(self._path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}
-        return data.get("files", {}) if isinstance(data, dict) else {}
+        return data if isinstance(data, dict) else {}
+
+    def _recorded(self) -> dict[str, dict[str, Any]]:
+        files = self._state().get("files", {})
+        return files if isinstance(files, dict) else {}
 
     def record(self, version: str) -> None:
         """Keep the digest of every file read (called once the version is committed, under the
@@ -118,7 +130,9 @@ class Repeats:
                 if path not in self.skipped and digest not in recorded:
                     recorded[digest] = {"file": self._label(path), "size": _size(path), "version": version, "at": at}
             tmp = self._path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"files": recorded}, ensure_ascii=False, indent=1), encoding="utf-8")
+            scheme = _BY_REFERENCE if self.by_reference else _BY_FILE_NAME
+            tmp.write_text(json.dumps({"fact_ids": scheme, "files": recorded}, ensure_ascii=False, indent=1),
+                           encoding="utf-8")
             os.replace(tmp, self._path)
         except OSError as exc:
             log.warning("the files of version %s were not recorded (a later copy of them is not caught): %s",

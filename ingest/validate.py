@@ -113,6 +113,7 @@ class Context:
     skip: set[Path] = field(default_factory=set)  # files not read: the same bytes as another (`ingest.repeats`)
     titles: list[pd.Series] = field(default_factory=list)  # rows per (role, title) of each roles source
     defer_fact_ids: bool = False  # `load.load_table` leaves the last fact ids to `settle`
+    by_reference: bool = True  # a payment with a reference (流水号) has an id of no file (`load.fact_ids`)
     pending: list[Callable[[], None]] = field(default_factory=list)
     reads: dict[tuple[Any, ...], Future[Any]] = field(default_factory=dict)  # files read ahead (`load.read_ahead`)
     reader: ThreadPoolExecutor | None = None  # the thread that reads them
@@ -242,6 +243,9 @@ def validate_rows(table: str, df: pd.DataFrame, rows: pd.Series, source: Source,
     statement = "direction" in df.columns  # an account statement's rows (`ingest.statement`)
     shares = df["share_pct"].astype("string") if "share_pct" in df.columns else None
     for col in list(df.columns):
+        if col == "reference":  # a payment's 流水号: read into its fact id already (`load.fact_ids`), never stored
+            df = df.drop(columns=[col])
+            continue
         raw = df[col].astype("string")
         column = Distinct(raw)
         values = column.values  # each distinct raw value once

@@ -72,6 +72,7 @@ def test_shares_of_one_file_share_one_scale_and_a_total_over_100_is_flagged(
     ("持股比例(%)", [0.5, 1.0, 0.8]), ("持股比例（%）", [0.5, 1.0, 0.8]), ("出资比例％", [0.5, 1.0, 0.8]),
     ("Share %", [0.5, 1.0, 0.8]), ("share (%)", [0.5, 1.0, 0.8]),
     ("持股比例", [50.0, 100.0, 80.0]),  # no % in the header: every value within [0, 1] still says fractions
+    ("股权比例(%)", [0.5, 1.0, 0.8]), ("持股占比", [50.0, 100.0, 80.0]), ("认缴出资比例%", [0.5, 1.0, 0.8]),
 ])
 def test_a_share_header_that_says_percent_is_read_as_percent_whatever_its_values(
         header: str, expected: list[float], store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:

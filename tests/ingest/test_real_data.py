@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from graph.networkx_store import NetworkxStore
 from ingest.job import run_ingest
@@ -31,7 +32,8 @@ def test_bradford_cp1252_placeholders_credits_and_onetime(store: NetworkxStore) 
     rejects = rejects_of(summary.report_dir)
     assert summary.rejected == redacted > 0
     assert set(rejects["reason"]) == {"payee is a placeholder (redacted or unnamed), not an entity"}
-    assert "Transaction Number" in summary.ignored_columns["2019-10_clean.csv"]
+    assert "Service Label" in summary.ignored_columns["2019-10_clean.csv"]
+    assert "Transaction Number" not in summary.ignored_columns["2019-10_clean.csv"]  # the payments' reference
     assert "columns ignored in 3 files" in summary.render()
     ent = store.read("enterprises")
     assert not ent["name"].str.contains("REDACTED").any()
@@ -70,6 +72,29 @@ def test_bradford_month_by_month_adds_up_and_repeats_change_nothing(tmp_path: Pa
     third = run_ingest(store, folder / "mapping.yaml")
     assert third.new_facts == 0 and len(store.read("payments")) == payments
     pd.testing.assert_frame_equal(store.read("edges").query("kind == 'PAYS'"), both)
+
+
+def test_bradford_months_exported_again_in_one_file_are_added_once(tmp_path: Path) -> None:
+    """October, then October and November re-exported as one file (UTF-8, other name and bytes):
+    by their Transaction Number October's payments are not added twice."""
+    folder = tmp_path / "bradford"
+    folder.mkdir()
+    shutil.copy(REAL / "bradford" / "mapping.yaml", folder / "mapping.yaml")
+    shutil.copy(REAL / "bradford" / "2019-10_clean.csv", folder)
+    store = NetworkxStore(tmp_path / "store")
+    run_ingest(store, folder / "mapping.yaml")
+    october = store.read("payments")
+    months = [pd.read_csv(REAL / "bradford" / f"2019-{m}_clean.csv", encoding="cp1252", dtype=str) for m in ("10", "11")]
+    (folder / "2019-10_clean.csv").unlink()
+    pd.concat(months).to_csv(folder / "2019-10-11_clean.csv", index=False, encoding="utf-8")
+    second = run_ingest(store, folder / "mapping.yaml")
+    november = months[1].query("`Supplier Name` != 'REDACTED PERSONAL DATA'")
+    assert second.new_facts == len(november)
+    both = store.read("payments")
+    assert len(both) == len(october) + len(november)
+    assert both["amount"].sum() == pytest.approx(october["amount"].sum() + pd.to_numeric(
+        november["Net Amount"].str.replace(r"[(),]", "", regex=True)).where(
+        ~november["Net Amount"].str.startswith("("), lambda v: -v).sum())
 
 
 def test_cncf_one_association_with_positions(store: NetworkxStore) -> None:
