@@ -14,7 +14,8 @@ A mapping file says, per table, which sources its rows come from::
           nulls: {payee_id: [ONETIME]}      # values that mean "none" (then the name decides)
           negative_amounts: keep            # credits net against payments (default: reject the row;
                                             # `debit`: a statement's signed amount, minus = paid out)
-          units: {amount: 万元}              # the unit of a money column's plain numbers (元, 千元, 万元, 亿元 …)
+          units: {amount: 万元}              # the unit of a money column's plain numbers (元, 千元, 万元, 亿元 …);
+                                             # share_pct: '%' says a share's numbers are percent
       associations:
         - rows: [{association_id: CNCF, name: Cloud Native Computing Foundation}]   # inline rows
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import glob
 import os
+import unicodedata
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,7 +36,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from graph.errors import InvalidMapping, NotFound
-from ingest.aliases import AMOUNT_UNITS, INPUT_EXTRAS, MONEY_INPUTS, TABLE_COLUMNS, unit_scale
+from ingest.aliases import AMOUNT_UNITS, INPUT_EXTRAS, MONEY_INPUTS, PERCENT, TABLE_COLUMNS, unit_scale
 from ingest.formats import SUFFIXES, UNREADABLE
 
 __all__ = ["Source", "Mapping", "load_mapping", "plan_bundle", "source_files", "unread_files", "TABLE_ORDER"]
@@ -81,11 +83,17 @@ class Source(BaseModel):
     @classmethod
     def _known_units(cls, v: Any) -> Any:
         if isinstance(v, dict):
+            out = {}
             for col, unit in v.items():
-                if unit_scale(str(unit)) is None:
+                word = unicodedata.normalize("NFKC", str(unit)).strip()
+                if str(col) == "share_pct":  # a share's numbers in percent: 50 is 50%, 0.5 is 0.5%
+                    if word != PERCENT:
+                        raise ValueError(f"{unit!r} (for share_pct) is no unit of a share; use %")
+                elif unit_scale(str(unit)) is None:
                     raise ValueError(f"{unit!r} (for {col}) is not a unit of money; "
                                      f"use one of {', '.join(AMOUNT_UNITS)}")
-            return {str(k): str(u) for k, u in v.items()}
+                out[str(col)] = word if str(col) == "share_pct" else str(unit)
+            return out
         return v
 
     @field_validator("columns", mode="before")
@@ -138,10 +146,11 @@ def load_mapping(path: Path) -> Mapping:
                     raise InvalidMapping(f"{path.name}: table {table}: {col!r} is not a column of {table} "
                                          f"(columns: {', '.join(sorted(allowed))})")
             for col in source.units:
-                if col not in allowed or col not in MONEY_INPUTS:
+                if col not in allowed or col not in (*MONEY_INPUTS, "share_pct"):
                     money = [c for c in MONEY_INPUTS if c in allowed]
                     raise InvalidMapping(f"{path.name}: table {table}: units: {col!r} is not a money column of "
-                                         f"{table} (money columns: {', '.join(money) or 'none'})")
+                                         f"{table} (money columns: {', '.join(money) or 'none'}"
+                                         + ("; share_pct takes %" if "share_pct" in allowed else "") + ")")
     return mapping
 
 

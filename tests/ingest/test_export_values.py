@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from graph.errors import InvalidMapping
 from graph.networkx_store import NetworkxStore
 from ingest.job import run_ingest
 from ingest.normalise import to_date, to_month, to_percent
@@ -95,6 +96,23 @@ def test_a_mapped_share_header_that_says_percent_is_read_as_percent(store: Netwo
                                           "{person_id: who, enterprise_id: company, share_pct: 'stake (%)'}\n"})
     run_ingest(store, bundle)
     assert store.read("roles")["share_pct"].tolist() == pytest.approx([0.5])
+
+
+def test_a_mapping_may_say_a_share_column_is_in_percent(store: NetworkxStore, make_bundle: Callable[..., Path]) -> None:
+    # the header says nothing ('stake'), the values are all within [0, 1]: the mapping says percent
+    holders = "who,company,stake\nP1,E0001,0.5\nP2,E0001,1\n"
+    mapping = ("tables:\n  roles:\n    - file: holders.csv\n      columns: {person_id: who, enterprise_id: company, "
+               "share_pct: stake}\n      units: {share_pct: '％'}\n")
+    bundle = make_bundle({"enterprises.csv": ENTERPRISES, "persons.csv": "person_id,name\nP1,张三\nP2,李四\n",
+                          "holders.csv": holders, "mapping.yaml": mapping})
+    summary = run_ingest(store, bundle)
+    assert summary.amount_units == {}
+    assert store.read("roles").sort_values("person_id")["share_pct"].tolist() == pytest.approx([0.5, 1.0])
+    for unit, column in (("万元", "share_pct"), ("%", "amount")):
+        wrong = make_bundle({"enterprises.csv": ENTERPRISES, "holders.csv": holders,
+                             "mapping.yaml": mapping.replace("share_pct: '％'", f"{column}: '{unit}'")})
+        with pytest.raises(InvalidMapping, match="no unit of a share|not a money column|not a unit of money"):
+            run_ingest(store, wrong)
 
 
 def test_excel_safe_text_is_unwrapped_in_every_column(store: NetworkxStore,
