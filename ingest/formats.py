@@ -5,8 +5,8 @@ Suffixes are compared case-insensitively (a Windows export writes `PAYMENTS.CSV`
 
 Banks' online systems export `.xls` two ways: as a real Excel 97–2003 workbook (BIFF, read by
 calamine as an `.xlsx` is) or as an HTML page holding a table, saved with an `.xls` name, which
-Excel opens with a warning. The product has no HTML parser (pandas' `read_html` needs lxml or
-html5lib, neither a dependency), so such a file fails, or is listed as not read, saying what it
+Excel opens with a warning (read by `ingest.html_tables` as Excel shows it). An Excel 2003 XML
+spreadsheet saved as `.xls` is read by neither: it fails, or is listed as not read, saying what it
 is and how to save it.
 
 Examples:
@@ -17,6 +17,8 @@ Examples:
 from __future__ import annotations
 
 from pathlib import Path
+
+from ingest.html_tables import is_xml_spreadsheet
 
 __all__ = ["WORKBOOKS", "PARQUET", "SUFFIXES", "UNREADABLE", "SAVE_AS", "HTML_XLS", "is_html", "why_unreadable"]
 
@@ -35,8 +37,8 @@ UNREADABLE = {
     ".rar": "an archive: unpack its files into the bundle",
     ".7z": "an archive: unpack its files into the bundle",
 }
-HTML_XLS = ("an HTML (or XML) page saved with an .xls name (as online banking exports often are), not a "
-            f"workbook: {SAVE_AS}")
+HTML_XLS = ("an Excel 2003 XML spreadsheet saved with an .xls name (as some online banking exports are), "
+            f"not a workbook: {SAVE_AS}")
 
 
 def is_html(path: Path) -> bool:
@@ -56,5 +58,5 @@ def why_unreadable(path: Path) -> str | None:
     """What a data file the readers cannot take is, and what to do; None for a file they read."""
     suffix = path.suffix.lower()
     if suffix == ".xls" and is_html(path):
-        return HTML_XLS
+        return HTML_XLS if is_xml_spreadsheet(path) else None
     return UNREADABLE.get(suffix)

@@ -8,7 +8,8 @@ could not use (wrong number of fields, e.g. a truncated last line) so they can b
 CSV is read by pyarrow's multi-threaded columnar reader (the encoding found by `ingest.encoding`;
 non-UTF-8 transcoded while streaming);
 XLSX and XLS by calamine through pandas (100k rows: 1.7 s, where openpyxl took 12.5 s), every sheet of
-the table, merged cells filled down (`ingest.xlsx`). A file that cannot be read raises `InvalidData`.
+the table, merged cells filled down (`ingest.xlsx`); an HTML page saved as `.xls` (online banking
+exports) by lxml, as Excel shows it (`ingest.html_tables`). A file that cannot be read raises `InvalidData`.
 
 Exports often carry a title above the headers (对公客户清单, 导出时间：…): when the first row names
 no column any table or the mapping knows, the first of the next rows (up to `_PREAMBLE_ROWS`) that
@@ -41,6 +42,7 @@ from ingest.arrow_text import to_arrow
 from ingest.encoding import SAMPLE as _SAMPLE
 from ingest.encoding import detect_encoding, not_valid_text, utf8_or_detected
 from ingest.formats import HTML_XLS, PARQUET, SUFFIXES, WORKBOOKS, is_html
+from ingest.html_tables import html_cells, is_xml_spreadsheet
 from ingest.normalise import scrub_pii
 from ingest.xlsx import BookSheet, book_sheets, fill_down, sheet_named
 
@@ -101,9 +103,12 @@ def read_file(path: Path, encoding: str | None = None, delimiter: str | None = N
     if not path.is_file():
         raise InvalidData(f"{path}: file not found")
     suffix = path.suffix.lower()
-    if suffix == ".xls" and is_html(path):
+    if suffix == ".xls" and is_html(path) and is_xml_spreadsheet(path):
         raise InvalidData(f"{path.name}: {HTML_XLS}")
     try:
+        if suffix == ".xls" and is_html(path):  # an online bank's page saved as .xls: its tables
+            cells, merged = html_cells(path)
+            return _without_page_rows(_sheet_table(path, cells, headers, None, BookSheet("", merged, False)))
         if suffix in WORKBOOKS:
             first, *others = [_without_page_rows(t) for t in _read_xlsx(path, sheet, headers)]
             return replace(first, sheets=others)
@@ -186,7 +191,9 @@ def peek_headers(path: Path) -> list[list[str]]:
     try:
         if suffix in PARQUET:
             return [[str(n) for n in pq.read_schema(path).names]]
-        if suffix in WORKBOOKS:
+        if suffix == ".xls" and is_html(path):
+            sheets = [html_cells(path)[0].head(_PREAMBLE_ROWS).to_numpy().tolist()]
+        elif suffix in WORKBOOKS:
             book = pd.read_excel(path, sheet_name=None, header=None, nrows=_PREAMBLE_ROWS, dtype=str,
                                  engine="calamine", keep_default_na=False)
             sheets = [cells.to_numpy().tolist() for cells in book.values()]

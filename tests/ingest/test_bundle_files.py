@@ -14,6 +14,7 @@ from graph.errors import InvalidData
 from graph.networkx_store import NetworkxStore
 from ingest.job import run_ingest
 from ingest.mapping import plan_bundle
+from tests.ingest.helpers import rejects_of
 
 # an Excel 97–2003 workbook (BIFF, written by xlwt 1.3): a cover sheet 说明; 1月 with a title, the
 # headers and a payer merged over its two payments; a hidden 底稿 with the same two payments
@@ -36,14 +37,46 @@ def test_an_xls_workbook_is_read_as_an_xlsx_is(store: NetworkxStore, make_bundle
     assert summary.header_rows == {"payments.xls[1月]": 2}
 
 
-def test_an_html_page_saved_as_xls_fails_saying_what_it_is(store: NetworkxStore,
-                                                            make_bundle: Callable[..., Path]) -> None:
+# an online bank's statement page saved as .xls: GBK as its meta says, a title table above the
+# data table, padded cells, a payer merged over its two payments (rowspan), a totals row
+STATEMENT_PAGE = """<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312"></head><body>
+<table><tr><td colspan="4">单位客户交易明细</td></tr><tr><td>查询日期：</td><td>2024-05-31</td></tr></table>
+<table border="1">
+<tr><th>付款人编号</th><th>收款人名称</th><th>金额</th><th>交易日期</th></tr>
+<tr><td rowspan="2">&nbsp;E1&nbsp;</td><td>乙贸易<br/>有限公司</td><td>1,200.00</td><td>2024-05-03</td></tr>
+<tr><td><span>丙公司</span></td><td>300</td><td>2024-05-09</td></tr>
+<tr><td>合计</td><td></td><td>1,500.00</td><td></td></tr>
+</table></body></html>"""
+XML_SPREADSHEET = ('<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n'
+                   '<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet><Table><Row>'
+                   '<Cell><Data ss:Type="String">付款人编号</Data></Cell></Row></Table></Worksheet></Workbook>')
+
+
+def test_an_html_page_saved_as_xls_is_read_as_excel_shows_it(store: NetworkxStore,
+                                                              make_bundle: Callable[..., Path]) -> None:
+    summary = run_ingest(store, make_bundle({"enterprises.csv": ENTERPRISES,
+                                             "payments/2024-05.xls": STATEMENT_PAGE.encode("gbk")}))
+    pays = store.read("payments").sort_values("amount")
+    assert pays["amount"].tolist() == [300.0, 1_200.0] and set(pays["payer_id"]) == {"E1"}  # merged payer filled down
+    names = store.read("enterprises").set_index("id")["name"]
+    assert sorted(names[pays["payee_id"]]) == ["丙公司", "乙贸易 有限公司"]
+    assert summary.header_rows == {"payments/2024-05.xls": 3}  # the title table's rows above the headers skipped
+    rejects = rejects_of(summary.report_dir)
+    assert rejects[["file", "row", "reason"]].values.tolist() == [
+        ["payments/2024-05.xls", "6", "a totals row (合计), not a record"]]
+    # a UTF-16 page (no meta charset) of payroll reads too
+    run_ingest(store, make_bundle({"persons.csv": "person_id,name\nP1,张三\n", "payroll.xls": HTML.encode("utf-16")}))
+    assert store.read("payroll")[["employer_id", "person_id", "amount"]].values.tolist() == [["E1", "P1", 5000.0]]
+
+
+def test_an_xml_spreadsheet_saved_as_xls_fails_saying_what_it_is(store: NetworkxStore,
+                                                                 make_bundle: Callable[..., Path]) -> None:
     run_ingest(store, make_bundle({"enterprises.csv": ENTERPRISES}))
     before = store.read("enterprises")
-    for bundle in (make_bundle({"payroll.xls": HTML}), make_bundle({"payroll.xls": HTML.encode("utf-16")}),
+    for bundle in (make_bundle({"payroll.xls": XML_SPREADSHEET}), make_bundle({"payroll.xls": XML_SPREADSHEET.encode("utf-16")}),
                    make_bundle({"payments.csv": "付款人编号,收款人名称,金额,交易日期\nE1,甲公司,1,2026-01-05\n",
-                                "payments/2024-05.xls": HTML})):
-        with pytest.raises(InvalidData, match=r"\.xls: an HTML \(or XML\) page saved with an \.xls name .*save it "
+                                "payments/2024-05.xls": XML_SPREADSHEET})):
+        with pytest.raises(InvalidData, match=r"\.xls: an Excel 2003 XML spreadsheet saved with an \.xls name .*save it "
                                               r"as \.xlsx or CSV"):
             run_ingest(store, bundle)
     assert store.read("enterprises").equals(before) and store.read("payments").empty  # the store as it was
@@ -51,12 +84,13 @@ def test_an_html_page_saved_as_xls_fails_saying_what_it_is(store: NetworkxStore,
 
 def test_a_data_file_no_reader_takes_is_listed_with_why(store: NetworkxStore,
                                                          make_bundle: Callable[..., Path]) -> None:
-    bundle = make_bundle({"enterprises.csv": ENTERPRISES, "payments-2024-04.xls": HTML, "payroll.ods": "PK",
-                          "2024/exports.zip": "PK", "readme.md": "not data"})
+    bundle = make_bundle({"enterprises.csv": ENTERPRISES, "payments-2024-04.xls": XML_SPREADSHEET, "payroll.ods": "PK",
+                          "2024/exports.zip": "PK", "readme.md": "not data", "2024/代发工资.xls": HTML})
     summary = run_ingest(store, bundle)
-    assert summary.unread_files == {"2024/exports.zip": [], "payments-2024-04.xls": [], "payroll.ods": []}
+    assert summary.unread_files == {"2024/exports.zip": [], "payments-2024-04.xls": [], "payroll.ods": [],
+                                    "2024/代发工资.xls": ["payroll"]}  # an HTML page is read: it looks like payroll
     text = summary.render()
-    assert "not read: payments-2024-04.xls (an HTML (or XML) page saved with an .xls name" in text
+    assert "not read: payments-2024-04.xls (an Excel 2003 XML spreadsheet saved with an .xls name" in text
     assert "not read: payroll.ods (an OpenDocument spreadsheet (.ods): open it in Excel or WPS and save it as .xlsx" in text
     assert "not read: 2024/exports.zip (an archive: unpack its files into the bundle)" in text
 

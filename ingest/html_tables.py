@@ -1,0 +1,136 @@
+"""An HTML page saved with an `.xls` name, as online banking systems export statements and lists:
+its tables read as Excel shows such a page, one sheet of text cells.
+
+Excel opens the page (with a warning) and lays every table's rows out one below the other, a
+cell spanning rows or columns (`rowspan`, `colspan`) merged over them. So does this reader, with
+lxml: the rows of every table in the page's order (a table laid inside another's cell gives its
+own rows, the cell holding it none), a spanned cell's text in its first cell and the span kept
+as a merged range (`ingest.xlsx.Range`), so the data rows' merged cells are filled down as a
+workbook's are (`readers._sheet_table`). A cell's text is what a browser shows: its tags dropped,
+a `<br>` a space, runs of whitespace (with `&nbsp;` and the ideographic space) one space,
+trimmed. The title rows above the headers (户名, 起止日期) stay the preamble a statement's holder
+is read from.
+
+The page's encoding: a byte-order mark, else the `charset` its `<meta>` declares (GB2312 and GBK
+read as GB18030, their superset), else as a CSV's is found (`ingest.encoding.detect_encoding`).
+An Excel 2003 XML spreadsheet (`<?xml …?><Workbook …>`) is no HTML page: `formats.HTML_XLS` says
+how to save it.
+
+Per cell Python (lxml's elements): such exports are pages of thousands of rows, not a year's
+payments; the cells' text is cleaned by Arrow in one pass.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from pathlib import Path
+
+import lxml.etree
+import lxml.html
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from graph.errors import InvalidData
+from ingest.encoding import detect_encoding
+from ingest.xlsx import Range
+
+__all__ = ["is_xml_spreadsheet", "html_cells"]
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.IGNORECASE)
+_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030",
+              "iso-8859-1": "cp1252", "latin-1": "cp1252", "us-ascii": "utf-8"}
+_SPACES = r"[\s\x{a0}\x{3000}]+"  # RE2: \s is ASCII only
+_HEAD = 4096  # where the meta charset (or the XML spreadsheet's root) is looked for
+
+
+def _head(path: Path) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(_HEAD)
+
+
+def is_xml_spreadsheet(path: Path) -> bool:
+    """Whether a markup `.xls` is an Excel 2003 XML spreadsheet rather than an HTML page."""
+    head = _head(path)
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        head = head[2:].replace(b"\x00", b"")
+    return b"urn:schemas-microsoft-com:office:spreadsheet" in head and b"<html" not in head.lower()
+
+
+def _encoding(path: Path, head: bytes) -> str:
+    if head.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    found = _META_CHARSET.search(head)
+    if found:
+        name = found.group(1).decode("ascii").lower()
+        try:
+            name = codecs.lookup(_SUPERSETS.get(name, name)).name
+        except LookupError:
+            name = ""
+        if name:
+            return _SUPERSETS.get(name, name)
+    return detect_encoding(path)
+
+
+def _page(path: Path) -> lxml.html.HtmlElement:
+    encoding = _encoding(path, _head(path))
+    try:
+        text = path.read_bytes().decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise InvalidData(f"{path.name}: an HTML page that is not {encoding} text as it says "
+                          f"(byte {exc.start}): save it from Excel or WPS as .xlsx or CSV UTF-8") from None
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text.lstrip("\ufeff"))  # lxml takes no declaration in a str
+    try:
+        return lxml.html.document_fromstring(text)
+    except (lxml.etree.ParserError, ValueError) as exc:
+        raise InvalidData(f"{path.name}: an HTML page with no readable content ({exc})") from None
+
+
+def html_cells(path: Path) -> tuple[pd.DataFrame, list[Range]]:
+    """The page's table rows as a grid of text cells (row 0 the first row of the first table; ""
+    where no cell is) and the ranges its spanned cells merge (0-based, inclusive)."""
+    page = _page(path)
+    for hidden in page.xpath("//script|//style|//comment()"):  # no cell text a browser shows
+        hidden.drop_tree() if isinstance(hidden, lxml.html.HtmlElement) else hidden.getparent().remove(hidden)
+    for br in page.iter("br"):
+        br.tail = "\n" + (br.tail or "")
+    texts: list[str] = []
+    places: list[tuple[int, int]] = []
+    merged: list[Range] = []
+    taken: set[tuple[int, int]] = set()  # cells covered by a span from a row above
+    row = 0
+    for tr in page.iter("tr"):
+        cells = [c for c in tr if c.tag in ("td", "th") and not any(t.tag == "table" for t in c.iter())]
+        if not cells:
+            continue
+        col = 0
+        for cell in cells:
+            while (row, col) in taken:
+                col += 1
+            down, across = _span(cell.get("rowspan")), _span(cell.get("colspan"))
+            texts.append(cell.text_content())
+            places.append((row, col))
+            if down > 1 or across > 1:
+                merged.append((row, col, row + down - 1, col + across - 1))
+                taken.update((r, c) for r in range(row, row + down) for c in range(col, col + across))
+            col += across
+        row += 1
+    if not texts:
+        raise InvalidData(f"{path.name}: an HTML page with no table rows: save the table from Excel or WPS "
+                          "as .xlsx or CSV UTF-8")
+    clean = pc.utf8_trim_whitespace(pc.replace_substring_regex(pa.array(texts, pa.string()), _SPACES, " "))
+    width = max(c for _, c in places) + 1
+    grid = [[""] * width for _ in range(row)]
+    for (r, c), text in zip(places, clean.to_pylist(), strict=True):
+        grid[r][c] = text or ""
+    return pd.DataFrame(grid, dtype=object), merged
+
+
+def _span(value: str | None) -> int:
+    try:
+        return max(1, min(int(str(value).strip()), 1000)) if value else 1
+    except ValueError:
+        return 1

@@ -1,0 +1,52 @@
+"""An HTML page saved as .xls, read as Excel lays it out (`ingest.html_tables`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from graph.errors import InvalidData
+from ingest.html_tables import html_cells
+from ingest.readers import read_file
+
+
+def _page(tmp_path: Path, body: str, encoding: str = "utf-8", name: str = "page.xls") -> Path:
+    path = tmp_path / name
+    path.write_bytes(f"<html><body>{body}</body></html>".encode(encoding))
+    return path
+
+
+def test_spans_nested_tables_and_hidden_text(tmp_path: Path) -> None:
+    body = ("<table><tr><td><table><tr><td>户名：甲公司</td></tr></table></td></tr></table>"  # a layout table
+            "<table><tr><th rowspan='2'>交易日期</th><th colspan='2'>对方</th><th rowspan='2'>金额</th></tr>"
+            "<tr><th>户名</th><th>行名</th></tr>"
+            "<tr><td>2024-05-03</td><td>乙公司<script>alert(1)</script><!-- x --></td><td>工商银行</td><td>10</td></tr>"
+            "</table>")
+    cells, merged = html_cells(_page(tmp_path, body))
+    assert cells.values.tolist() == [["户名：甲公司", "", "", ""],
+                                     ["交易日期", "对方", "", "金额"],
+                                     ["", "户名", "行名", ""],
+                                     ["2024-05-03", "乙公司", "工商银行", "10"]]
+    assert merged == [(1, 0, 2, 0), (1, 1, 1, 2), (1, 3, 2, 3)]
+
+
+def test_a_page_read_as_a_table_with_its_title_and_two_header_rows(tmp_path: Path) -> None:
+    body = ("<table><tr><td>户名：华东精密制造有限公司</td></tr>"
+            "<tr><th rowspan='2'>交易日期</th><th colspan='2'>对方</th><th rowspan='2'>交易金额</th></tr>"
+            "<tr><th>户名</th><th>行名</th></tr>"
+            "<tr><td>2024-05-03</td><td>乙公司</td><td>工商银行</td><td>0012</td></tr></table>")
+    raw = read_file(_page(tmp_path, body, "gb18030").with_name("page.xls"))
+    assert raw.header_row == 2 and raw.header_depth == 2
+    assert list(raw.frame.columns) == ["交易日期", "对方户名", "对方行名", "交易金额"]  # known words together
+    assert raw.frame.iloc[0].tolist() == ["2024-05-03", "乙公司", "工商银行", "0012"]  # text kept as written
+    assert raw.rows.tolist() == [4]
+
+
+def test_a_page_with_no_rows_or_broken_text_fails_saying_so(tmp_path: Path) -> None:
+    with pytest.raises(InvalidData, match="no table rows"):
+        read_file(_page(tmp_path, "<p>查询无记录</p>"))
+    broken = tmp_path / "broken.xls"
+    broken.write_bytes(b'<html><head><meta charset="utf-8"></head><body><table><tr><td>\xb1\xea</td></tr></table>')
+    with pytest.raises(InvalidData, match="not utf-8 text as it says"):
+        read_file(broken)
