@@ -5,9 +5,8 @@ Suffixes are compared case-insensitively (a Windows export writes `PAYMENTS.CSV`
 
 Banks' online systems export `.xls` two ways: as a real Excel 97–2003 workbook (BIFF, read by
 calamine as an `.xlsx` is) or as an HTML page holding a table, saved with an `.xls` name, which
-Excel opens with a warning (read by `ingest.html_tables` as Excel shows it). An Excel 2003 XML
-spreadsheet saved as `.xls` is read by neither: it fails, or is listed as not read, saying what it
-is and how to save it.
+Excel opens with a warning (read by `ingest.html_tables` as Excel shows it), or an Excel 2003 XML
+spreadsheet so named (read by `ingest.xml_sheets`).
 
 Examples:
     >>> why_unreadable(Path("notes.ods"))
@@ -18,9 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ingest.html_tables import is_xml_spreadsheet
-
-__all__ = ["WORKBOOKS", "PARQUET", "SUFFIXES", "UNREADABLE", "SAVE_AS", "HTML_XLS", "is_html", "why_unreadable"]
+__all__ = ["WORKBOOKS", "PARQUET", "SUFFIXES", "UNREADABLE", "SAVE_AS", "is_markup", "why_unreadable"]
 
 WORKBOOKS = (".xlsx", ".xlsm", ".xls")
 PARQUET = (".parquet", ".pq")
@@ -37,11 +34,9 @@ UNREADABLE = {
     ".rar": "an archive: unpack its files into the bundle",
     ".7z": "an archive: unpack its files into the bundle",
 }
-HTML_XLS = ("an Excel 2003 XML spreadsheet saved with an .xls name (as some online banking exports are), "
-            f"not a workbook: {SAVE_AS}")
 
 
-def is_html(path: Path) -> bool:
+def is_markup(path: Path) -> bool:
     """Whether a file (named .xls) starts as markup does (`<html`, `<table`, `<!DOCTYPE`, an Excel
     2003 XML spreadsheet's `<?xml`), in UTF-8 or UTF-16: a workbook starts with its binary header."""
     try:
@@ -56,7 +51,4 @@ def is_html(path: Path) -> bool:
 
 def why_unreadable(path: Path) -> str | None:
     """What a data file the readers cannot take is, and what to do; None for a file they read."""
-    suffix = path.suffix.lower()
-    if suffix == ".xls" and is_html(path):
-        return HTML_XLS if is_xml_spreadsheet(path) else None
-    return UNREADABLE.get(suffix)
+    return UNREADABLE.get(path.suffix.lower())

@@ -13,8 +13,7 @@ is read from.
 
 The page's encoding: a byte-order mark, else the `charset` its `<meta>` declares (GB2312 and GBK
 read as GB18030, their superset), else as a CSV's is found (`ingest.encoding.detect_encoding`).
-An Excel 2003 XML spreadsheet (`<?xml …?><Workbook …>`) is no HTML page: `formats.HTML_XLS` says
-how to save it.
+An Excel 2003 XML spreadsheet (`<?xml …?><Workbook …>`) is no HTML page: `ingest.xml_sheets` reads it.
 
 Per cell Python (lxml's elements): such exports are pages of thousands of rows, not a year's
 payments; the cells' text is cleaned by Arrow in one pass.
@@ -36,7 +35,7 @@ from graph.errors import InvalidData
 from ingest.encoding import detect_encoding
 from ingest.xlsx import Range
 
-__all__ = ["is_xml_spreadsheet", "html_cells"]
+__all__ = ["html_cells"]
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.IGNORECASE)
 _SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030",
@@ -48,14 +47,6 @@ _HEAD = 4096  # where the meta charset (or the XML spreadsheet's root) is looked
 def _head(path: Path) -> bytes:
     with open(path, "rb") as fh:
         return fh.read(_HEAD)
-
-
-def is_xml_spreadsheet(path: Path) -> bool:
-    """Whether a markup `.xls` is an Excel 2003 XML spreadsheet rather than an HTML page."""
-    head = _head(path)
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        head = head[2:].replace(b"\x00", b"")
-    return b"urn:schemas-microsoft-com:office:spreadsheet" in head and b"<html" not in head.lower()
 
 
 def _encoding(path: Path, head: bytes) -> str:

@@ -9,7 +9,8 @@ CSV is read by pyarrow's multi-threaded columnar reader (the encoding found by `
 non-UTF-8 transcoded while streaming);
 XLSX and XLS by calamine through pandas (100k rows: 1.7 s, where openpyxl took 12.5 s), every sheet of
 the table, merged cells filled down (`ingest.xlsx`); an HTML page saved as `.xls` (online banking
-exports) by lxml, as Excel shows it (`ingest.html_tables`). A file that cannot be read raises `InvalidData`.
+exports) and an Excel 2003 XML spreadsheet so named by lxml, as Excel shows them (`ingest.html_tables`,
+`ingest.xml_sheets`). A file that cannot be read raises `InvalidData`.
 
 Exports often carry a title above the headers (对公客户清单, 导出时间：…): when the first row names
 no column any table or the mapping knows, the first of the next rows (up to `_PREAMBLE_ROWS`) that
@@ -41,10 +42,11 @@ from ingest.aliases import header_key, known_header
 from ingest.arrow_text import to_arrow
 from ingest.encoding import SAMPLE as _SAMPLE
 from ingest.encoding import detect_encoding, not_valid_text, utf8_or_detected
-from ingest.formats import HTML_XLS, PARQUET, SUFFIXES, WORKBOOKS, is_html
-from ingest.html_tables import html_cells, is_xml_spreadsheet
+from ingest.formats import PARQUET, SUFFIXES, WORKBOOKS, is_markup
+from ingest.html_tables import html_cells
 from ingest.normalise import scrub_pii
 from ingest.xlsx import BookSheet, book_sheets, fill_down, sheet_named
+from ingest.xml_sheets import is_xml_spreadsheet, xml_sheets
 
 __all__ = [
     "RawTable", "BadRow", "read_file", "peek_headers", "joined_headers", "header_index", "detect_encoding", "sniff_delimiter", "SUFFIXES"]
@@ -103,11 +105,12 @@ def read_file(path: Path, encoding: str | None = None, delimiter: str | None = N
     if not path.is_file():
         raise InvalidData(f"{path}: file not found")
     suffix = path.suffix.lower()
-    if suffix == ".xls" and is_html(path) and is_xml_spreadsheet(path):
-        raise InvalidData(f"{path.name}: {HTML_XLS}")
     try:
-        if suffix == ".xls" and is_html(path):  # an online bank's page saved as .xls: its tables
-            cells, merged = html_cells(path)
+        if suffix == ".xls" and is_markup(path):  # an online bank's export saved as .xls
+            if is_xml_spreadsheet(path):
+                first, *others = [_without_page_rows(t) for t in _read_xml_book(path, sheet, headers)]
+                return replace(first, sheets=others)
+            cells, merged = html_cells(path)  # an HTML page: its tables
             return _without_page_rows(_sheet_table(path, cells, headers, None, BookSheet("", merged, False)))
         if suffix in WORKBOOKS:
             first, *others = [_without_page_rows(t) for t in _read_xlsx(path, sheet, headers)]
@@ -191,8 +194,9 @@ def peek_headers(path: Path) -> list[list[str]]:
     try:
         if suffix in PARQUET:
             return [[str(n) for n in pq.read_schema(path).names]]
-        if suffix == ".xls" and is_html(path):
-            sheets = [html_cells(path)[0].head(_PREAMBLE_ROWS).to_numpy().tolist()]
+        if suffix == ".xls" and is_markup(path):
+            sheets = ([x.cells.head(_PREAMBLE_ROWS).to_numpy().tolist() for x in xml_sheets(path)]
+                      if is_xml_spreadsheet(path) else [html_cells(path)[0].head(_PREAMBLE_ROWS).to_numpy().tolist()])
         elif suffix in WORKBOOKS:
             book = pd.read_excel(path, sheet_name=None, header=None, nrows=_PREAMBLE_ROWS, dtype=str,
                                  engine="calamine", keep_default_na=False)
@@ -424,15 +428,43 @@ def _read_xlsx(path: Path, sheet: str | int | None, headers: tuple[str, ...]) ->
     return [_sheet_table(path, cells, headers, name, about.get(name)) for name, cells in filled]
 
 
+def _read_xml_book(path: Path, sheet: str | int | None, headers: tuple[str, ...]) -> list[RawTable]:
+    """An Excel XML spreadsheet's sheets (`ingest.xml_sheets`), chosen as `_read_xlsx` chooses."""
+    book = xml_sheets(path)
+    about = {x.name: BookSheet(x.name, x.merged, x.hidden) for x in book}
+    if sheet is not None:
+        name = sheet_named(sheet, list(about), path.name) if isinstance(sheet, str) else (
+            book[sheet].name if 0 <= sheet < len(book) else "")
+        if name not in about:
+            raise InvalidData(f"{path.name}: no sheet {sheet!r}")
+        chosen = next(x for x in book if x.name == name)
+        return [_sheet_table(path, chosen.cells, headers, None, about[name])]
+    filled = [x for x in book if x.cells.size and (x.cells != "").to_numpy().any()] or book[:1]
+    return [_sheet_table(path, x.cells, headers, x.name if len(filled) > 1 else None, about[x.name]) for x in filled]
+
+
 def _sheet_table(path: Path, cells: pd.DataFrame, headers: tuple[str, ...], sheet: str | None,
                  about: BookSheet | None) -> RawTable:
     top, above, depth, names = _layout(cells.head(_PREAMBLE_ROWS).to_numpy().tolist(), headers)
     frame = fill_down(cells, about.merged if about else [], above + depth).iloc[above + depth:].reset_index(drop=True)
     frame = (frame.set_axis(_unique(names), axis=1) if names else frame).astype(_text_dtype())
     first = above + depth + 1
-    return RawTable(path, frame, pd.Series(range(first, len(frame) + first), dtype="int64"), header_row=above + 1,
+    rows = pd.Series(range(first, len(frame) + first), dtype="int64")
+    filled = _filled_rows(frame)
+    if not filled.all():  # a blank row between records (or below them) is none, as a CSV's empty line
+        frame, rows = frame[filled].reset_index(drop=True), rows[filled].reset_index(drop=True)
+    return RawTable(path, frame, rows, header_row=above + 1,
                     preamble=top[:above], header_depth=depth, header_cells=top[above:above + depth], sheet=sheet,
                     hidden=bool(sheet is not None and about and about.hidden))  # one sheet alone: read as it is
+
+
+def _filled_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Which rows of a sheet have a cell with more than whitespace (a column at a time, in Arrow)."""
+    filled = np.zeros(len(frame), dtype=bool)
+    for i in range(len(frame.columns)):
+        text = pc.utf8_trim_whitespace(to_arrow(frame.iloc[:, i]))
+        filled |= pc.fill_null(pc.not_equal(text, ""), False).to_numpy(zero_copy_only=False)
+    return filled
 
 
 def _read_parquet(path: Path) -> RawTable:

@@ -47,9 +47,29 @@ STATEMENT_PAGE = """<html><head><meta http-equiv="Content-Type" content="text/ht
 <tr><td><span>丙公司</span></td><td>300</td><td>2024-05-09</td></tr>
 <tr><td>合计</td><td></td><td>1,500.00</td><td></td></tr>
 </table></body></html>"""
-XML_SPREADSHEET = ('<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n'
-                   '<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet><Table><Row>'
-                   '<Cell><Data ss:Type="String">付款人编号</Data></Cell></Row></Table></Worksheet></Workbook>')
+# an Excel 2003 XML spreadsheet saved as .xls (GB2312 as its declaration says): a title, the
+# headers, a payer merged down over its two payments, a skipped column (ss:Index), a hidden sheet
+XML_SPREADSHEET = """<?xml version="1.0" encoding="gb2312"?>
+<?mso-application progid="Excel.Sheet"?>
+<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet"
+ xmlns:x="urn:schemas-microsoft-com:office:excel">
+ <Worksheet ss:Name="交易明细"><Table>
+  <Row><Cell ss:MergeAcross="3"><Data ss:Type="String">单位客户交易明细</Data></Cell></Row>
+  <Row><Cell><Data ss:Type="String">付款人编号</Data></Cell><Cell><Data ss:Type="String">收款人名称</Data></Cell>
+   <Cell ss:Index="4"><Data ss:Type="String">金额</Data></Cell><Cell><Data ss:Type="String">交易日期</Data></Cell></Row>
+  <Row><Cell ss:MergeDown="1"><Data ss:Type="String">E1</Data></Cell><Cell><Data ss:Type="String">乙贸易有限公司</Data></Cell>
+   <Cell ss:Index="4"><Data ss:Type="Number">1200</Data></Cell><Cell><Data ss:Type="String">2024-05-03</Data></Cell></Row>
+  <Row><Cell ss:Index="2"><Data ss:Type="String">丙公司</Data></Cell><Cell ss:Index="4"><Data ss:Type="Number">300</Data></Cell>
+   <Cell><Data ss:Type="String">2024-05-09</Data></Cell></Row>
+ </Table></Worksheet>
+ <Worksheet ss:Name="底稿"><Table><Row><Cell><Data ss:Type="String">付款人编号</Data></Cell>
+  <Cell><Data ss:Type="String">收款人名称</Data></Cell><Cell><Data ss:Type="String">金额</Data></Cell>
+  <Cell><Data ss:Type="String">交易日期</Data></Cell></Row><Row><Cell><Data ss:Type="String">E1</Data></Cell>
+  <Cell><Data ss:Type="String">丙公司</Data></Cell><Cell><Data ss:Type="Number">300</Data></Cell>
+  <Cell><Data ss:Type="String">2024-05-09</Data></Cell></Row></Table>
+  <WorksheetOptions xmlns="urn:schemas-microsoft-com:office:excel"><Visible>SheetHidden</Visible></WorksheetOptions>
+ </Worksheet>
+</Workbook>"""
 
 
 def test_an_html_page_saved_as_xls_is_read_as_excel_shows_it(store: NetworkxStore,
@@ -69,28 +89,31 @@ def test_an_html_page_saved_as_xls_is_read_as_excel_shows_it(store: NetworkxStor
     assert store.read("payroll")[["employer_id", "person_id", "amount"]].values.tolist() == [["E1", "P1", 5000.0]]
 
 
-def test_an_xml_spreadsheet_saved_as_xls_fails_saying_what_it_is(store: NetworkxStore,
-                                                                 make_bundle: Callable[..., Path]) -> None:
-    run_ingest(store, make_bundle({"enterprises.csv": ENTERPRISES}))
-    before = store.read("enterprises")
-    for bundle in (make_bundle({"payroll.xls": XML_SPREADSHEET}), make_bundle({"payroll.xls": XML_SPREADSHEET.encode("utf-16")}),
-                   make_bundle({"payments.csv": "付款人编号,收款人名称,金额,交易日期\nE1,甲公司,1,2026-01-05\n",
-                                "payments/2024-05.xls": XML_SPREADSHEET})):
-        with pytest.raises(InvalidData, match=r"\.xls: an Excel 2003 XML spreadsheet saved with an \.xls name .*save it "
-                                              r"as \.xlsx or CSV"):
-            run_ingest(store, bundle)
-    assert store.read("enterprises").equals(before) and store.read("payments").empty  # the store as it was
+def test_an_xml_spreadsheet_saved_as_xls_is_read_as_excel_shows_it(store: NetworkxStore,
+                                                                   make_bundle: Callable[..., Path]) -> None:
+    summary = run_ingest(store, make_bundle({"enterprises.csv": ENTERPRISES,
+                                             "payments.xls": XML_SPREADSHEET.encode("gb2312")}))
+    pays = store.read("payments").sort_values("amount")
+    assert pays["amount"].tolist() == [300.0, 1_200.0] and set(pays["payer_id"]) == {"E1"}  # merged payer filled down
+    assert summary.files == ["enterprises.csv", "payments.xls[交易明细]"] and summary.header_rows == {
+        "payments.xls[交易明细]": 2}
+    assert summary.hidden_sheets == {"payments.xls[底稿]": ("payments", False)}  # a hidden copy: not counted twice
+    # a broken file fails saying what it is, and the store is as it was
+    before = store.read("payments")
+    with pytest.raises(InvalidData, match=r"payments\.xls: an Excel XML spreadsheet that is not well-formed XML"):
+        run_ingest(store, make_bundle({"payments.xls": XML_SPREADSHEET[:600]}))
+    assert store.read("payments").equals(before)
 
 
 def test_a_data_file_no_reader_takes_is_listed_with_why(store: NetworkxStore,
                                                          make_bundle: Callable[..., Path]) -> None:
-    bundle = make_bundle({"enterprises.csv": ENTERPRISES, "payments-2024-04.xls": XML_SPREADSHEET, "payroll.ods": "PK",
-                          "2024/exports.zip": "PK", "readme.md": "not data", "2024/代发工资.xls": HTML})
+    bundle = make_bundle({"enterprises.csv": ENTERPRISES, "payments-2024-04.xls": XML_SPREADSHEET.encode("gb2312"),
+                          "payroll.ods": "PK", "2024/exports.zip": "PK", "readme.md": "not data",
+                          "2024/代发工资.xls": HTML})
     summary = run_ingest(store, bundle)
-    assert summary.unread_files == {"2024/exports.zip": [], "payments-2024-04.xls": [], "payroll.ods": [],
-                                    "2024/代发工资.xls": ["payroll"]}  # an HTML page is read: it looks like payroll
+    assert summary.unread_files == {"2024/exports.zip": [], "payments-2024-04.xls": ["payments"], "payroll.ods": [],
+                                    "2024/代发工资.xls": ["payroll"]}  # markup .xls are read: their headers tell
     text = summary.render()
-    assert "not read: payments-2024-04.xls (an Excel 2003 XML spreadsheet saved with an .xls name" in text
     assert "not read: payroll.ods (an OpenDocument spreadsheet (.ods): open it in Excel or WPS and save it as .xlsx" in text
     assert "not read: 2024/exports.zip (an archive: unpack its files into the bundle)" in text
 

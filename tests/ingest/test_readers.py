@@ -94,18 +94,18 @@ def test_xlsx_cells_as_text_a_spreadsheet_user_typed_them(tmp_path: Path) -> Non
     sheet = book.active
     sheet.append(["编号", "名称", "金额", "日期", "标志", "时间", "大数"])
     sheet.append(["00123", "甲公司", 1234.5, datetime.date(2024, 1, 5), True, datetime.time(9, 30), 123456789012345])
-    sheet.append([None] * 7)  # a blank row keeps its number: the next row is row 4
+    sheet.append([None] * 7)  # a blank row is skipped, as a CSV's empty line; the next row is row 4
     sheet.append(["00124", '=HYPERLINK("x")', 2.0, datetime.datetime(2024, 2, 1, 13, 5), False, None, "ok"])
     book.create_sheet("其他").append(["a"])
     book.save(tmp_path / "p.xlsx")
     raw = read_file(tmp_path / "p.xlsx")
     frame = raw.frame
-    assert frame["编号"].tolist() == ["00123", "", "00124"]  # text ids keep their zeros
+    assert frame["编号"].tolist() == ["00123", "00124"]  # text ids keep their zeros
     assert frame.iloc[0].tolist() == ["00123", "甲公司", "1234.5", "2024-01-05 00:00:00", "True", "09:30:00",
                                       "123456789012345"]
-    assert frame.iloc[2, 2:5].tolist() == ["2", "2024-02-01 13:05:00", "False"]  # a whole number without ".0"
-    assert frame.iloc[2, 1] == ""  # a formula without a cached value: empty, never run
-    assert raw.rows.tolist() == [2, 3, 4]
+    assert frame.iloc[1, 2:5].tolist() == ["2", "2024-02-01 13:05:00", "False"]  # a whole number without ".0"
+    assert frame.iloc[1, 1] == ""  # a formula without a cached value: empty, never run
+    assert raw.rows.tolist() == [2, 4]
 
 
 def test_truncated_last_line_is_a_bad_row_not_a_failure() -> None:

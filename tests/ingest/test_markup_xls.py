@@ -1,4 +1,5 @@
-"""An HTML page saved as .xls, read as Excel lays it out (`ingest.html_tables`)."""
+"""An HTML page or an Excel XML spreadsheet saved as .xls, read as Excel lays it out
+(`ingest.html_tables`, `ingest.xml_sheets`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from graph.errors import InvalidData
 from ingest.html_tables import html_cells
 from ingest.readers import read_file
+from ingest.xml_sheets import xml_sheets
 
 
 def _page(tmp_path: Path, body: str, encoding: str = "utf-8", name: str = "page.xls") -> Path:
@@ -50,3 +52,28 @@ def test_a_page_with_no_rows_or_broken_text_fails_saying_so(tmp_path: Path) -> N
     broken.write_bytes(b'<html><head><meta charset="utf-8"></head><body><table><tr><td>\xb1\xea</td></tr></table>')
     with pytest.raises(InvalidData, match="not utf-8 text as it says"):
         read_file(broken)
+
+
+_BOOK = ('<?xml version="1.0"?>{doctype}<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
+         'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet"><Worksheet ss:Name="S"><Table>{rows}</Table>'
+         '</Worksheet></Workbook>')
+
+
+def test_an_xml_spreadsheet_keeps_its_row_numbers_and_resolves_no_entity(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP SECRET", encoding="utf-8")
+    rows = ('<Row ss:Index="3"><Cell><Data ss:Type="String">付款人编号</Data></Cell><Cell><Data ss:Type="String">'
+            '收款人名称</Data></Cell><Cell><Data ss:Type="String">金额</Data></Cell><Cell><Data ss:Type="String">交易日期'
+            '</Data></Cell></Row><Row ss:Index="5"><Cell><Data ss:Type="String">&xxe;E1</Data></Cell>'
+            '<Cell ss:MergeAcross="999999999"><Data ss:Type="String"><Font>乙</Font>公司</Data></Cell>'
+            '<Cell ss:Index="3"><Data ss:Type="Number">5</Data></Cell><Cell><Data ss:Type="String">2024-05-03</Data>'
+            '</Cell></Row>')
+    doctype = f'<!DOCTYPE Workbook [<!ENTITY xxe SYSTEM "file://{secret}">]>'
+    path = tmp_path / "book.xls"
+    path.write_text(_BOOK.format(doctype=doctype, rows=rows), encoding="utf-8")
+    (sheet,) = xml_sheets(path)
+    assert "TOP SECRET" not in sheet.cells.to_numpy().ravel().tolist()[-4]
+    assert sheet.merged == [(4, 1, 4, 1001)]  # a span past 1,000 columns is cut there
+    raw = read_file(path)
+    assert raw.header_row == 3 and raw.rows.tolist() == [5]  # the blank rows the indexes skip keep their numbers
+    assert raw.frame.iloc[0].tolist()[1:4] == ["乙公司", "5", "2024-05-03"]
