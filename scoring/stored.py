@@ -12,7 +12,7 @@ prospect is an enterprise; `serve` builds them while it warms (`warm_prospect_in
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -86,6 +86,14 @@ class ProspectRights:
             by_enterprise = True
         where.append(f"({' OR '.join(allowed)})" if allowed else "false")
         return where, params, by_enterprise
+
+    def kinds(self, family: str, every: Sequence[str]) -> list[str]:
+        """Of a family's kinds (`every`, in order), those whose rows may be seen (any prospect's or
+        an enterprise's), for a menu of kinds."""
+        if self.families is None or (family in self.families and self.families[family] is None):
+            return list(every)
+        seen = {*(self.families.get(family) or ()), *self.enterprise_kinds.get(family, ())}
+        return [k for k in every if k in seen]
 
     def of_family(self, family: str) -> ProspectRights:
         """These rights over one family's rows: the conditions on the other families left out."""

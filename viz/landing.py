@@ -133,11 +133,12 @@ def manager_names(store: GraphStore, branch: str | None = None) -> dict[str, str
 
 def render_landing(sections: list[dict[str, Any]], charts: list[tuple[str, Markup]], lang: Lang,
                    filters: dict[str, Any], families: list[str], allowed_views: set[str], user: str = "",
-                   managers: dict[str, str] | None = None) -> str:
+                   managers: dict[str, str] | None = None, rights: ProspectRights | None = None) -> str:
     """The landing page. `sections`: {family, rows (the API's prospect rows, masked), total}.
 
     Each section is numbered once (1, 2, 3 … down the list, whatever the kind); kinds and
-    managers are words and names, and the kind and manager filters are menus.
+    managers are words and names, and the kind and manager filters are menus: the kinds menu
+    offers the kinds the viewer's role may list (`rights`), no other.
     """
     managers = managers or {}
     for section in sections:
@@ -147,7 +148,9 @@ def render_landing(sections: list[dict[str, Any]], charts: list[tuple[str, Marku
             row["kind_label"] = text(str(row.get("kind") or ""), lang)
             mid = row.get("manager_id")
             row["manager_label"] = managers.get(str(mid), str(mid)) if mid else ""
-    kinds = [(k, f"{text(f, lang)} · {text(k, lang)}") for f in families for k in KINDS_BY_FAMILY.get(f, ())]
+    rights = rights or ProspectRights()
+    kinds = [(k, f"{text(f, lang)} · {text(k, lang)}") for f in families
+             for k in rights.kinds(f, KINDS_BY_FAMILY.get(f, ()))]
     return render_page("landing.html", lang=lang, sections=sections, charts=charts, filters=filters,
                        families=[(f, text(f, lang)) for f in families], kinds=kinds,
                        managers=sorted(managers.items(), key=lambda kv: (kv[1], kv[0])), user=user,

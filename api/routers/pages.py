@@ -295,12 +295,13 @@ def landing(request: Request, user: PageUser, store: StoreDep, settings: Setting
     audit.record(user, "view_page", ids=listed, page="landing", rows=len(listed))  # the ids it reveals (#19)
     views = allowed_views(viewer)
     # the charts count the rows /prospects lists for this viewer (branch scope and its role's kinds)
-    charts = landing_charts(store, viewer.families, "en" if lang == "en" else "zh", rights=viewer.prospect_rights(),
+    rights = viewer.prospect_rights()
+    charts = landing_charts(store, viewer.families, "en" if lang == "en" else "zh", rights=rights,
                             payroll="payroll" in views, in_scope=viewer.in_scope)
     filters = {"family": family, "kind": kind, "manager": manager, "min_score": floor, "limit": limit}
     zh_en: Literal["zh", "en"] = "en" if lang == "en" else "zh"
     return _html(render_landing(sections, charts, zh_en, filters, viewer.families, views,
-                                user=_who(user, zh_en), managers=manager_names(store, user.branch)))
+                                user=_who(user, zh_en), managers=manager_names(store, user.branch), rights=rights))
 
 
 def _section(viewer: Viewer, family: str, q: ProspectQuery, kind: str | None, lang: str, limit: int

@@ -7,6 +7,7 @@ before the token, tokens that could not be listed, revoked or expired.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -263,3 +264,20 @@ def test_the_landing_page_audits_the_ids_it_shows(ac):
     assert client.get("/", headers=auth(tokens["analyst"])).status_code == 200
     line = [x for x in client.app.state.audit.read() if x.get("page") == "landing"][-1]
     assert "E4" in line["ids"] and line["token_id"]
+
+
+def test_the_landing_kind_menu_offers_the_kinds_a_role_may_list(ac):
+    client, tokens, _ = ac
+
+    def menu(who: str) -> list[str]:
+        page = client.get("/?lang=en", headers=auth(tokens[who])).text
+        select = re.search(r'<select name="kind">(.*?)</select>', page, re.S)
+        assert select is not None
+        return re.findall(r'<option value="([^"]+)"', select.group(1))
+
+    # a corporate manager lists retail linkage's companies only (corporate_from_retail, an outflow
+    # that is an enterprise), not the payroll and executive rows of persons
+    assert menu("corp_b01") == ["upstream", "downstream", "member", "association_target",
+                                "corporate_from_retail", "outflow", "group", "branch_store"]
+    assert menu("retail_b01") == ["payroll", "executive", "corporate_from_retail", "outflow"]
+    assert len(menu("analyst")) == 10
