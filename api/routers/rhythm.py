@@ -295,12 +295,15 @@ def chains(viewer: ViewerDep, settings: SettingsDep,
 
 
 @router.get("/campaigns/markets")
-def markets(viewer: ViewerDep, association: Annotated[str | None, Query(max_length=200)] = None) -> dict[str, Any]:
+def markets(viewer: ViewerDep, settings: SettingsDep,
+            association: Annotated[str | None, Query(max_length=200)] = None) -> dict[str, Any]:
     """Markets and clusters: their merchants in three classes by yearly settlement volume and scale."""
     from leads.campaigns import market_campaigns
 
     _require_kind(viewer, "referral", "member")
-    return {"items": market_campaigns(viewer.store, association=association, in_scope=viewer.in_scope)}
+    # the merchants in scope only; those left out counted and said, as a chain's stores are
+    rows = market_campaigns(viewer.store, association=association, in_scope=viewer.in_scope)
+    return {"items": [{**r, "hidden_note": hidden_note(Hidden(nodes=r["hidden"]), settings.lang)} for r in rows]}
 
 
 @router.get("/outflow/branches")

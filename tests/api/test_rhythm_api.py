@@ -132,6 +132,7 @@ def test_markets_count_only_the_merchants_in_a_managers_scope(demo):
     for aid, m in mine.items():
         left_out = int((elsewhere["association_id"] == aid).sum())
         assert m["hidden"] == left_out and m["merchants"] == everyone[aid]["merchants"] - left_out
+        assert m["hidden_note"] == (f"{left_out} 个主体不在您的权限范围内" if left_out else None)
         hidden_somewhere |= left_out > 0
         # the volume counted is never more than everyone's: other branches' clients add nothing
         assert sum(c["volume"] for c in m["classes"]) <= sum(c["volume"] for c in everyone[aid]["classes"]) + 0.01
