@@ -165,6 +165,9 @@ def _relations(viewer: Viewer, relations: list[dict[str, Any]], sees: bool, lang
     out = []
     for rel in relations:
         items, hidden = [], int(rel.get("hidden") or 0)
+        # a total over a masked person's amount would tell it (one employee: the total is the pay);
+        # an employer's payroll totals are the retail side's (`Policy.payroll_figures`)
+        total_shown = sees and (rel["kind"] != "PAYROLL" or viewer.policy.payroll_figures)
         for item in rel["items"]:
             if not viewer.in_scope(item["other_branch"]):
                 hidden += 1
@@ -173,11 +176,12 @@ def _relations(viewer: Viewer, relations: list[dict[str, Any]], sees: bool, lang
                     {"kind": "Person", "branch_id": item["other_branch"]}):
                 item = {**item, "other_name": _person_name(viewer, item["other_id"], item["other_name"]),
                         "amount": None}
+                total_shown = False
             if not sees:  # a masked person's pay, payments and shares stay hidden
                 item = {**item, "amount": None, "other_bank_amount": None, "share_pct": None}
             items.append(item)
         unscoped = hidden > int(rel.get("hidden") or 0)  # a link the view's own scope let through
-        rel = {**rel, "items": items, "amount": rel["amount"] if sees else None, "hidden": hidden,
+        rel = {**rel, "items": items, "amount": rel["amount"] if total_shown else None, "hidden": hidden,
                "hidden_note": hidden_note(Hidden(edges=hidden), lang)}
         if unscoped:  # its totals counted what is hidden here: none are given
             rel.update(count=len(items), amount=None, first_on=None, last_on=None)

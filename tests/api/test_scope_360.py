@@ -392,3 +392,17 @@ def test_the_landing_manager_menu_names_the_managers_of_no_branch(tmp_path) -> N
     assert set(manager_names(store, "B01")) == {"M01", "M03", "M05", "M06"}
     assert set(manager_names(store, "B02")) == {"M02", "M04", "M05", "M06"}
     assert set(manager_names(store)) == {"M01", "M02", "M03", "M04", "M05", "M06"}
+
+
+def test_a_payroll_total_is_not_shown_where_a_persons_pay_is_masked(scoped) -> None:
+    """E1 pays one employee: the PAYROLL relation's total is that person's pay. A corporate
+    manager sees neither (its item's amount is masked, and payroll figures are the retail side's);
+    B01's retail manager and the admin see both."""
+    client, tokens, _ = scoped
+
+    def payroll(who: str) -> tuple[Any, list[Any]]:
+        rel = _relation(client.get("/entities/E1/360", headers=auth(tokens[who])).json(), "PAYROLL", "out")
+        return rel["amount"], [i["amount"] for i in rel["items"]]
+
+    assert payroll("cm1") == (None, [None])
+    assert payroll("rm1") == payroll("admin") == (60_000.0, [60_000.0])
