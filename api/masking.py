@@ -86,6 +86,9 @@ POLICIES: dict[str, Policy] = {
 # What a person node shows when its details are hidden.
 PERSON_MASKED_FIELDS = ("id", "kind", "table", "name", "is_retail_client", "tier", "branch_id",
                         "manager_id", "do_not_contact")
+# What a link to a person says of that person's money (a payroll link's amount is their pay):
+# withheld from a viewer who may not see the person (`Viewer.edge`).
+PERSONAL_EDGE_FIELDS = ("amount", "other_bank_amount")
 # Keys that never leave the API inside free-form structures for a masking viewer.
 _SECRET_KEYS = {"id_hash", "id_number", "phone", "phone_masked", "mobile"}
 
@@ -366,6 +369,17 @@ class Viewer:
         """The one masking rule, by who the person is (their branch) and who asks."""
         branches = person_branches(self.store)
         return self.sees_person({"kind": "Person", "branch_id": branches.get(str(person_id))})
+
+    def edge(self, src: Any, dst: Any, data: dict[str, Any]) -> dict[str, Any]:
+        """A link's attributes as this viewer may see them: where either end is a person it may not
+        see, without the money the link says of them (`PERSONAL_EDGE_FIELDS`: an employer's
+        payroll link to one employee is that employee's pay)."""
+        if self.sees_everyone:
+            return data
+        branches = person_branches(self.store)
+        if not any(str(end) in branches and not self.sees_person_id(str(end)) for end in (src, dst)):
+            return data
+        return {**data, **dict.fromkeys(PERSONAL_EDGE_FIELDS)}
 
     def mask_person(self, person_id: str | None, name: str | None) -> str | None:
         """A person's name as this viewer may see it (the field a sentence is rendered from);

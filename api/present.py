@@ -52,8 +52,8 @@ def subgraph_out(viewer: Viewer, g: nx.MultiDiGraph, center: str, hidden: Hidden
     nodes = [entity_out(viewer, _node_dict(g, n)) for n in sorted(g.nodes, key=lambda n: (n != center, str(n)))]
     fields = EdgeOut.model_fields
     edges = [
-        EdgeOut(src=str(u), dst=str(v), **{k: jsonable(d.get(k)) for k in fields if k not in ("src", "dst")})
-        for u, v, d in g.edges(data=True)
+        EdgeOut(src=str(u), dst=str(v), **{k: jsonable(seen.get(k)) for k in fields if k not in ("src", "dst")})
+        for u, v, d in g.edges(data=True) for seen in (viewer.edge(u, v, d),)
     ]
     hidden = hidden or Hidden()
     return SubgraphOut(center=center, nodes=nodes, edges=edges, hidden_nodes=hidden.nodes,

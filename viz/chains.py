@@ -118,7 +118,7 @@ def supply_chain_picture(store: GraphStore, anchor: str, ctx: ViewContext) -> Pi
         layout[(side, tier)] = column
     for u, v, data in g.edges(drawn, data=True):
         if v in drawn and data.get("kind") in _UP_KINDS:
-            edges.append(make_edge(u, v, data, ctx.lang))
+            edges.append(make_edge(u, v, ctx.edge(u, v, data), ctx.lang))
     linked = {(e.src, e.dst) for e in edges} | {(e.dst, e.src) for e in edges}
     for it in items:  # a chain step with no drawn money edge still shows as a link
         for a, b in zip(it["path"], it["path"][1:], strict=False):
@@ -243,7 +243,7 @@ def _step_edge(g: nx.MultiDiGraph, a: str, b: str, ctx: ViewContext, best: bool)
     for u, v in ((a, b), (b, a)):
         if u in g and v in g and g.has_edge(u, v):
             data = next(iter(g.get_edge_data(u, v).values()))
-            return make_edge(u, v, data, ctx.lang, highlight=best, faint=not best)
+            return make_edge(u, v, ctx.edge(u, v, data), ctx.lang, highlight=best, faint=not best)
     return VEdge(src=a, dst=b, kind="LINK", highlight=best, faint=not best)
 
 

@@ -36,6 +36,10 @@ def _as_is(attrs: dict[str, Any]) -> dict[str, Any]:
     return attrs
 
 
+def _link_as_is(_src: str, _dst: str, data: dict[str, Any]) -> dict[str, Any]:
+    return data
+
+
 def _same(value: str) -> str:
     return value
 
@@ -46,12 +50,14 @@ class ViewContext:
 
     `present` turns a node's attributes into what this viewer may see (the API passes
     `Viewer.node`: a masked person gets `masked=True` and a masked name, an out-of-scope node
-    `restricted=True`); `scrub` removes masked names from free text (reasons, folded lists).
+    `restricted=True`), `edge` a link's (`Viewer.edge`: no pay beside a masked person); `scrub`
+    removes masked names from free text (reasons, folded lists).
     """
 
     lang: Lang = "zh"
     present: Callable[[dict[str, Any]], dict[str, Any]] = _as_is
     scrub: Callable[[str], str] = _same
+    edge: Callable[[str, str, dict[str, Any]], dict[str, Any]] = _link_as_is  # a link's attributes as seen
     person: PersonMask | None = None  # a person field of a reason, as this viewer may see it
     keep: int = 25  # neighbours of the centre drawn before folding into "+N more"
     keep_deeper: int = 3  # neighbours drawn per node beyond the first hop (a hub's second ring stays readable)

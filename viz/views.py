@@ -88,7 +88,7 @@ def ego_picture(store: GraphStore, node_id: str, ctx: ViewContext, depth: int = 
     for n in nodes:
         n.amount = money_total(drawn, n.id, keep_set) or None
     by_id[node_id].focus = True
-    edges: list[VEdge] = [make_edge(u, v, data, ctx.lang) for u, v, data in drawn.edges(data=True)]
+    edges: list[VEdge] = [make_edge(u, v, ctx.edge(u, v, data), ctx.lang) for u, v, data in drawn.edges(data=True)]
     # the "+N more" nodes name the first few they fold
     names = {n: _display_name(attrs[n], n, ctx) for folded in folds.values() for n in folded[:5]}
     kind_of = dict(zip(region.ids.tolist(), region.kinds.tolist(), strict=True))
@@ -173,7 +173,7 @@ def person_picture(store: GraphStore, person_id: str, ctx: ViewContext) -> Pictu
     for n in nodes:
         n.amount = money_total(g, n.id, keep) or None
     nodes[0].focus = True
-    edges = [make_edge(u, v, data, ctx.lang) for u, v, data in edges_raw]
+    edges = [make_edge(u, v, ctx.edge(u, v, data), ctx.lang) for u, v, data in edges_raw]
     _place(nodes, edges, person_id)
     kinds = Counter(n.kind for n in nodes[1:])
     subtitle = " · ".join(f"{text(kind, ctx.lang)} {count}" for kind, count in sorted(kinds.items()))

@@ -406,3 +406,21 @@ def test_a_payroll_total_is_not_shown_where_a_persons_pay_is_masked(scoped) -> N
 
     assert payroll("cm1") == (None, [None])
     assert payroll("rm1") == payroll("admin") == (60_000.0, [60_000.0])
+
+
+def test_a_masked_persons_pay_is_on_no_link_of_the_network_or_its_picture(scoped) -> None:
+    """E1's payroll link to 张三丰 is his pay: a corporate manager (who sees him masked) gets the
+    link without its amount, in /neighbors and in the ego picture (its label, tooltip and the
+    drawn edges' data); B01's retail manager gets it."""
+    client, tokens, _ = scoped
+
+    def link(who: str) -> dict[str, Any]:
+        body = client.get("/entities/E1/neighbors", headers=auth(tokens[who])).json()
+        return next(e for e in body["edges"] if e["kind"] == "PAYROLL")
+
+    assert (link("cm1")["amount"], link("cm1")["count"]) == (None, 12)  # the link and its count stay
+    assert link("rm1")["amount"] == 60_000.0
+    for who, shown in (("cm1", False), ("rm1", True)):
+        page = client.get("/viz/ego/E1", headers={**auth(tokens[who]), "Accept": "text/html"}).text
+        assert "代发工资" in page and ("6.0万元" in page) is shown and ('"amount": 60000.0' in page
+                                                                   or '"amount":60000.0' in page) is shown
