@@ -127,7 +127,7 @@ def supply_chain_picture(store: GraphStore, anchor: str, ctx: ViewContext) -> Pi
                 linked |= {(a, b), (b, a)}
     for n in nodes:
         if n.kind not in ("Header", "More"):
-            n.amount = money_total(g, n.id, drawn) or None
+            n.amount = money_total(g, n.id, drawn, ctx) or None
     pos = _tier_positions(anchor, layout, {n.id: min(label_px(n.name), 140.0) for n in nodes})
     for n in nodes:
         n.x, n.y = pos.get(n.id, (0.0, 0.0))
@@ -230,7 +230,7 @@ def referral_picture(store: GraphStore, prospect_id: str, ctx: ViewContext, max_
             edges.append(_step_edge(g, a, b, ctx, best=lane_no == 0))
     drawn = set(pos)
     for n in nodes:
-        n.amount = money_total(g, n.id, drawn) or None
+        n.amount = money_total(g, n.id, drawn, ctx) or None
     notes = [text("other_chain", ctx.lang) + f": {len(chains) - len(shown)} …"] if len(chains) > len(shown) else []
     subtitle = f"{text('best_chain', ctx.lang)} · {text('other_chain', ctx.lang)} {len(shown) - 1}"
     name = next((n.name for n in nodes if n.id == prospect_id), prospect_id)

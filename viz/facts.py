@@ -289,13 +289,15 @@ def make_edge(src: str, dst: str, data: dict[str, Any], lang: Lang, **extra: Any
     return edge
 
 
-def money_total(g: nx.MultiDiGraph, node_id: str, among: set[str]) -> float:
-    """The money on a node's edges to the other drawn nodes (sizes the node)."""
+def money_total(g: nx.MultiDiGraph, node_id: str, among: set[str], ctx: ViewContext | None = None) -> float:
+    """The money on a node's edges to the other drawn nodes (sizes the node; shown in its
+    tooltip), each edge as the viewer may see it (`ViewContext.edge`: no masked person's pay)."""
+    edge = ctx.edge if ctx is not None else _link_as_is
     total = 0.0
-    for _, v, data in g.out_edges(node_id, data=True):
+    for u, v, data in g.out_edges(node_id, data=True):
         if v in among and data.get("kind") in MONEY_EDGES:
-            total += float(data.get("amount") or 0.0)
-    for u, _, data in g.in_edges(node_id, data=True):
+            total += float(edge(u, v, data).get("amount") or 0.0)
+    for u, v, data in g.in_edges(node_id, data=True):
         if u in among and data.get("kind") in MONEY_EDGES:
-            total += float(data.get("amount") or 0.0)
+            total += float(edge(u, v, data).get("amount") or 0.0)
     return total

@@ -86,7 +86,7 @@ def ego_picture(store: GraphStore, node_id: str, ctx: ViewContext, depth: int = 
     nodes = [make_node(store, n, ctx, attrs={**attrs[n]}) for n in kept]
     by_id = {n.id: n for n in nodes}
     for n in nodes:
-        n.amount = money_total(drawn, n.id, keep_set) or None
+        n.amount = money_total(drawn, n.id, keep_set, ctx) or None
     by_id[node_id].focus = True
     edges: list[VEdge] = [make_edge(u, v, ctx.edge(u, v, data), ctx.lang) for u, v, data in drawn.edges(data=True)]
     # the "+N more" nodes name the first few they fold
@@ -99,7 +99,7 @@ def ego_picture(store: GraphStore, node_id: str, ctx: ViewContext, depth: int = 
         more = more_node(par, folded, names, amount, ctx, kinds_of)
         more.members = [make_node(store, f, ctx, attrs={**attrs[f]}) for f in members[par]]
         for m in more.members:
-            m.amount = strength.get(m.id) or None
+            m.amount = ctx.edge(par, m.id, {"amount": strength.get(m.id)})["amount"] or None  # no masked pay
         more.member_edge = "PAYS" if any(m.amount for m in more.members) else "LINK"
         nodes.append(more)
         edges.append(VEdge(src=par, dst=more.id, kind="FOLD", amount=amount or None))
@@ -171,7 +171,7 @@ def person_picture(store: GraphStore, person_id: str, ctx: ViewContext) -> Pictu
     nodes = [make_node(store, n, ctx, attrs={**g.nodes[n]}) for n in ids]
     keep = set(ids)
     for n in nodes:
-        n.amount = money_total(g, n.id, keep) or None
+        n.amount = money_total(g, n.id, keep, ctx) or None
     nodes[0].focus = True
     edges = [make_edge(u, v, ctx.edge(u, v, data), ctx.lang) for u, v, data in edges_raw]
     _place(nodes, edges, person_id)
