@@ -1,6 +1,7 @@
 """Dates and months as exports write them, and the one pair of year bounds both are held to.
 
-Dates: ISO, YYYY/MM/DD, YYYYMMDD, YYYY年MM月DD日, or an Excel serial day number (`45741`: a date
+Dates: ISO, YYYY/MM/DD, YYYYMMDD, YYYY年MM月DD日, a core system's timestamp run together
+(`20240503143000`, `202405031430`: its day), or an Excel serial day number (`45741`: a date
 cell saved to CSV as Excel keeps it, five digits; a workbook's date cell comes as its date).
 Months: YYYY-MM, YYYYMM, YYYY/MM, YYYY年MM月, a full date or an Excel serial (its date's month).
 A year outside `YEARS` is no date a fact can carry (9999-12-31 "open-ended", 0001-01-01, a
@@ -35,9 +36,10 @@ _MIN_YEAR, _MAX_YEAR = YEARS
 EXCEL_DAY_ZERO = pd.Timestamp(1899, 12, 30)
 _EXCEL_SERIAL = re.compile(r"^\d{5}$")  # 10000 (1927-05-18) to 99999 (2173-10-14)
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T].*)?$")
-_DATE8 = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:[ T].*)?$")
+# YYYYMMDD, or a core banking system's timestamp run together: YYYYMMDDHHMM, YYYYMMDDHHMMSS, with milliseconds
+_DATE8 = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:\d{4}(?:\d{2}(?:\d{3})?)?)?(?:[ T].*)?$")
 # a value that starts as a date or a month does, with its year (after NFKC)
-_YEAR_FIRST = r"^\s*(\d{4})(?:[-/.年]\d|\d{2}(?:\d{2})?(?:[ T]|\s*$))"
+_YEAR_FIRST = r"^\s*(\d{4})(?:[-/.年]\d|\d{2}(?:\d{2}(?:\d{4}(?:\d{2}(?:\d{3})?)?)?)?(?:[ T]|\s*$))"
 
 
 def _one_date(v: str) -> pd.Timestamp | None:

@@ -36,7 +36,8 @@ def test_booleans_accept_every_documented_spelling() -> None:
 
 
 @pytest.mark.parametrize("text", ["2024-03-05", "2024/03/05", "20240305", "2024年03月05日", "2024年3月5日",
-                                  "2024-3-5", "2024-03-05 00:00:00", "２０２４－０３－０５"])
+                                  "2024-3-5", "2024-03-05 00:00:00", "２０２４－０３－０５",
+                                  "20240305143000", "202403051430", "20240305143000123"])  # core system timestamps
 def test_dates_in_every_documented_format(text: str) -> None:
     values, bad = to_date(s(text))
     assert values.iloc[0] == pd.Timestamp(2024, 3, 5)
@@ -44,7 +45,8 @@ def test_dates_in_every_documented_format(text: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["2024-02-30", "2024-13-01", "05/03/2024", "tomorrow", "2024", "9999-12-31",
-                                  "1000-01-01", "99991231", "9999年12月31日"])
+                                  "1000-01-01", "99991231", "9999年12月31日", "2024030514", "20241305143000",
+                                  "99991231235959"])
 def test_bad_dates_are_flagged(text: str) -> None:
     values, bad = to_date(s(text))
     assert pd.isna(values.iloc[0]) and bad.iloc[0]
