@@ -374,12 +374,13 @@ class Viewer:
         """A link's attributes as this viewer may see them: where either end is a person it may not
         see, without the money the link says of them (`PERSONAL_EDGE_FIELDS`: an employer's
         payroll link to one employee is that employee's pay)."""
-        if self.sees_everyone:
+        if self.sees_everyone or all(data.get(f) is None for f in PERSONAL_EDGE_FIELDS):
             return data
         branches = person_branches(self.store)
-        if not any(str(end) in branches and not self.sees_person_id(str(end)) for end in (src, dst)):
-            return data
-        return {**data, **dict.fromkeys(PERSONAL_EDGE_FIELDS)}
+        for end in (str(src), str(dst)):
+            if end in branches and not self.sees_person({"kind": "Person", "branch_id": branches[end]}):
+                return {**data, **dict.fromkeys(PERSONAL_EDGE_FIELDS)}
+        return data
 
     def mask_person(self, person_id: str | None, name: str | None) -> str | None:
         """A person's name as this viewer may see it (the field a sentence is rendered from);
