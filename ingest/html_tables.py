@@ -24,6 +24,7 @@ from __future__ import annotations
 import codecs
 import re
 from pathlib import Path
+from typing import Any
 
 import lxml.etree
 import lxml.html
@@ -35,13 +36,15 @@ from graph.errors import InvalidData
 from ingest.encoding import detect_encoding
 from ingest.xlsx import Range
 
-__all__ = ["html_cells"]
+__all__ = ["html_cells", "MAX_COLUMNS", "MAX_CELLS"]
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.IGNORECASE)
 _SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030",
               "iso-8859-1": "cp1252", "latin-1": "cp1252", "us-ascii": "utf-8"}
 _SPACES = r"[\s\x{a0}\x{3000}]+"  # RE2: \s is ASCII only
-_HEAD = 4096  # where the meta charset (or the XML spreadsheet's root) is looked for
+_HEAD = 4096  # where the meta charset is looked for
+MAX_COLUMNS = 16_384  # a sheet's (Excel's) columns: a wider page is no table export
+MAX_CELLS = 20_000_000  # rows x columns of the grid a page is read into (memory: a hostile page's spans)
 
 
 def _head(path: Path) -> bytes:
@@ -82,41 +85,61 @@ def _page(path: Path) -> lxml.html.HtmlElement:
 
 def html_cells(path: Path) -> tuple[pd.DataFrame, list[Range]]:
     """The page's table rows as a grid of text cells (row 0 the first row of the first table; ""
-    where no cell is) and the ranges its spanned cells merge (0-based, inclusive)."""
+    where no cell is) and the ranges its spanned cells merge (0-based, inclusive). A span ends
+    with its table (as a browser's does); a page wider than a sheet (`MAX_COLUMNS`) or larger than
+    `MAX_CELLS` fails."""
     page = _page(path)
-    for hidden in page.xpath("//script|//style|//comment()"):  # no cell text a browser shows
-        hidden.drop_tree() if isinstance(hidden, lxml.html.HtmlElement) else hidden.getparent().remove(hidden)
+    for hidden in page.xpath("//script|//style"):  # no cell text a browser shows (comments: text_content skips them)
+        hidden.drop_tree()  # its tail, the text after it, stays
     for br in page.iter("br"):
         br.tail = "\n" + (br.tail or "")
     texts: list[str] = []
     places: list[tuple[int, int]] = []
-    merged: list[Range] = []
-    taken: set[tuple[int, int]] = set()  # cells covered by a span from a row above
-    row = 0
+    spans: list[tuple[Any, Range]] = []  # (its table, the range)
+    below: dict[Any, dict[int, int]] = {}  # per table: column -> rows a span from above still covers
+    last_row: dict[Any, int] = {}
+    row = width = 0
     for tr in page.iter("tr"):
         cells = [c for c in tr if c.tag in ("td", "th") and not any(t.tag == "table" for t in c.iter())]
         if not cells:
             continue
+        table = next(tr.iterancestors("table"), None)
+        carry = below.setdefault(table, {})
+        covered = {c for c, n in carry.items() if n > 0}
         col = 0
         for cell in cells:
-            while (row, col) in taken:
+            while col in covered:
                 col += 1
             down, across = _span(cell.get("rowspan")), _span(cell.get("colspan"))
+            if col + across > MAX_COLUMNS:
+                raise InvalidData(f"{path.name}: an HTML table wider than a sheet ({MAX_COLUMNS:,} columns): "
+                                  "save the table from Excel or WPS as .xlsx or CSV UTF-8")
             texts.append(cell.text_content())
             places.append((row, col))
             if down > 1 or across > 1:
-                merged.append((row, col, row + down - 1, col + across - 1))
-                taken.update((r, c) for r in range(row, row + down) for c in range(col, col + across))
+                spans.append((table, (row, col, row + down - 1, col + across - 1)))
+            if down > 1:
+                carry.update(dict.fromkeys(range(col, col + across), down))  # this row's, then down - 1 below
             col += across
+        for c in list(carry):  # one row less below each span
+            carry[c] -= 1
+            if carry[c] <= 0:
+                del carry[c]
+        width = max(width, col)
+        last_row[table] = row
         row += 1
+        if row * max(width, 1) > MAX_CELLS:
+            raise InvalidData(f"{path.name}: an HTML page of more than {MAX_CELLS:,} cells: save the table from "
+                              "Excel or WPS as .xlsx or CSV UTF-8")
     if not texts:
         raise InvalidData(f"{path.name}: an HTML page with no table rows: save the table from Excel or WPS "
                           "as .xlsx or CSV UTF-8")
     clean = pc.utf8_trim_whitespace(pc.replace_substring_regex(pa.array(texts, pa.string()), _SPACES, " "))
-    width = max(c for _, c in places) + 1
     grid = [[""] * width for _ in range(row)]
     for (r, c), text in zip(places, clean.to_pylist(), strict=True):
         grid[r][c] = text or ""
+    # a span ends with its table's last row (a browser's does)
+    merged = [(r0, c0, min(r1, last_row[table]), c1) for table, (r0, c0, r1, c1) in spans]
     return pd.DataFrame(grid, dtype=object), merged
 
 

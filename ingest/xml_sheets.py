@@ -7,8 +7,9 @@ cells, where `ss:Index` skips to a row or column (the skipped ones blank) and
 `ss:MergeAcross`/`ss:MergeDown` merge a cell over its neighbours (kept as merged ranges,
 `ingest.xlsx.Range`, so merged data cells are filled down as a workbook's are). A cell's text is
 its data's, rich text (`<Font>` runs inside `ss:Data`) joined. The encoding is the one the XML
-declaration names (lxml reads it); no entity is resolved and nothing is fetched (a hostile file
-cannot read another).
+declaration names (lxml reads it); a file with a DOCTYPE is refused (Excel writes none: no entity
+of any kind is read, nothing is fetched), and one wider than a sheet or larger than
+`html_tables.MAX_CELLS` fails, as an index that goes back does.
 
 Per cell Python (lxml's elements), as for an HTML page (`ingest.html_tables`): these are exports of
 thousands of rows.
@@ -23,6 +24,7 @@ import lxml.etree
 import pandas as pd
 
 from graph.errors import InvalidData
+from ingest.html_tables import MAX_CELLS, MAX_COLUMNS
 from ingest.xlsx import Range
 
 __all__ = ["XmlSheet", "xml_sheets", "is_xml_spreadsheet"]
@@ -30,7 +32,7 @@ __all__ = ["XmlSheet", "xml_sheets", "is_xml_spreadsheet"]
 _SS = "urn:schemas-microsoft-com:office:spreadsheet"
 _X = "urn:schemas-microsoft-com:office:excel"
 _NS = {"ss": _SS, "x": _X}
-_MAX_SPAN = 1000  # a merge or an index past this is taken as this far (a hostile file's 10^9 columns)
+_MAX_SPAN = 1000  # a merge past this is taken as this far
 
 
 class XmlSheet(NamedTuple):
@@ -55,47 +57,62 @@ def is_xml_spreadsheet(path: Path) -> bool:
 def _number(element: lxml.etree._Element, name: str, default: int) -> int:
     value = element.get(f"{{{_SS}}}{name}")
     try:
-        return max(0, min(int(value), _MAX_SPAN * 1000)) if value is not None else default
+        return int(value) if value is not None else default
     except ValueError:
         return default
 
 
+def _bad(path: Path, what: str) -> InvalidData:
+    return InvalidData(f"{path.name}: an Excel XML spreadsheet {what}: open it in Excel or WPS and save it as .xlsx "
+                       "or CSV UTF-8")
+
+
 def xml_sheets(path: Path) -> list[XmlSheet]:
     """Every worksheet of the spreadsheet, in the workbook's order."""
-    parser = lxml.etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True,
+    # no DTD, no entity of any kind, nothing fetched; libxml2's own size limits kept (no huge_tree)
+    parser = lxml.etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                                   remove_comments=True, remove_pis=True)
     try:
-        book = lxml.etree.parse(str(path), parser).getroot()
+        tree = lxml.etree.parse(str(path), parser)
     except (lxml.etree.XMLSyntaxError, OSError) as exc:
-        raise InvalidData(f"{path.name}: an Excel XML spreadsheet that is not well-formed XML ({exc}): "
-                          "open it in Excel or WPS and save it as .xlsx or CSV UTF-8") from None
+        raise _bad(path, f"that is not well-formed XML ({exc})") from None
+    if tree.docinfo.internalDTD is not None or tree.docinfo.doctype:
+        raise _bad(path, "with a DOCTYPE (Excel writes none; its entities are not read)")
+    book = tree.getroot()
     sheets: list[XmlSheet] = []
     for sheet in book.iterfind("ss:Worksheet", _NS):
         grid: dict[tuple[int, int], str] = {}
         merged: list[Range] = []
-        row = -1
+        row = width = 0
         for tr in sheet.iterfind("ss:Table/ss:Row", _NS):
-            row = _number(tr, "Index", row + 2) - 1  # ss:Index is 1-based
-            col = -1
+            at = _number(tr, "Index", row + 1)  # 1-based, after the row before
+            if at <= row:
+                raise _bad(path, f"whose row index {at} does not follow row {row}")
+            row, col = at, 0
             for cell in tr.iterfind("ss:Cell", _NS):
-                col = _number(cell, "Index", col + 2) - 1
+                place = _number(cell, "Index", col + 1)
+                if place <= col:
+                    raise _bad(path, f"whose cell index {place} does not follow column {col} (row {row})")
+                across = min(max(_number(cell, "MergeAcross", 0), 0), _MAX_SPAN)
+                down = min(max(_number(cell, "MergeDown", 0), 0), _MAX_SPAN)
+                if place + across > MAX_COLUMNS:
+                    raise _bad(path, f"wider than a sheet ({MAX_COLUMNS:,} columns)")
                 data = cell.find("ss:Data", _NS)
-                grid[(row, col)] = "" if data is None else "".join(data.itertext()).strip()
-                across = min(_number(cell, "MergeAcross", 0), _MAX_SPAN)
-                down = min(_number(cell, "MergeDown", 0), _MAX_SPAN)
+                grid[(row - 1, place - 1)] = "" if data is None else "".join(data.itertext()).strip()
                 if across or down:
-                    merged.append((row, col, row + down, col + across))
-                col += across
+                    merged.append((row - 1, place - 1, row - 1 + down, place - 1 + across))
+                col = place + across
+            width = max(width, col)
+            if row * max(width, 1) > MAX_CELLS:
+                raise _bad(path, f"of more than {MAX_CELLS:,} cells")
         options = sheet.find("x:WorksheetOptions/x:Visible", _NS)
         hidden = options is not None and (options.text or "").strip() in ("SheetHidden", "SheetVeryHidden")
-        rows = 1 + max((r for r, _ in grid), default=-1)
-        width = 1 + max((c for _, c in grid), default=-1)
+        rows = row
         cells = [[""] * width for _ in range(rows)]
         for (r, c), text in grid.items():
             cells[r][c] = text
         sheets.append(XmlSheet(str(sheet.get(f"{{{_SS}}}Name") or f"Sheet{len(sheets) + 1}"),
                                pd.DataFrame(cells, dtype=object), merged, hidden))
     if not sheets:
-        raise InvalidData(f"{path.name}: an Excel XML spreadsheet with no worksheet: open it in Excel or WPS and "
-                          "save it as .xlsx or CSV UTF-8")
+        raise _bad(path, "with no worksheet")
     return sheets

@@ -77,11 +77,10 @@ def _mine(edges: pd.DataFrame, eid: str) -> pd.DataFrame:
     return mine.sort_values(["kind", "amount"], ascending=[True, False])
 
 
-def _in_scope(store: GraphStore, mine: pd.DataFrame, visible: Callable[[Any], bool]) -> np.ndarray:
-    """Which of the entity's links have their other end in the viewer's scope (`visible` of its
-    branch; an end the store does not hold has no branch: shared)."""
+def _in_scope(mine: pd.DataFrame, found: dict[str, dict[str, Any]], visible: Callable[[Any], bool]) -> np.ndarray:
+    """Which of the entity's links have their other end (`found`: the other ends' nodes) in the
+    viewer's scope (`visible` of its branch; an end the store does not hold has no branch: shared)."""
     others = mine["other_id"].astype(str)
-    found = store.nodes(others.unique().tolist())
     seen = {o: visible(jsonable((found.get(o) or {}).get("branch_id"))) for o in others.unique()}
     return others.map(seen).to_numpy(dtype=bool)
 
@@ -91,9 +90,12 @@ def _shown_others(mine: pd.DataFrame) -> list[str]:
     return mine.groupby(["kind", "direction"], sort=False).head(MAX_PER_KIND)["other_id"].astype(str).tolist()
 
 
-def _relations(mine: pd.DataFrame, names: pd.DataFrame, hidden: pd.DataFrame) -> list[dict[str, Any]]:
+def _relations(mine: pd.DataFrame, names: pd.DataFrame, hidden: pd.DataFrame,
+               persons: dict[str, Any]) -> list[dict[str, Any]]:
     """Each kind and direction: its links in scope (`mine`: count, amount, window, the first items)
-    and how many were left out (`hidden`: a count only, never their amounts, names or dates)."""
+    and how many were left out (`hidden`: a count only, never their amounts, names or dates);
+    `person_branches`: the branches of every person among its other ends (`persons`: person id ->
+    branch), listed or not, so the API withholds a total that would tell a masked person's amount."""
     left_out: dict[tuple[str, str], int] = {}
     for k in zip(hidden["kind"].astype(str), hidden["direction"].astype(str), strict=True):
         left_out[k] = left_out.get(k, 0) + 1
@@ -110,10 +112,12 @@ def _relations(mine: pd.DataFrame, names: pd.DataFrame, hidden: pd.DataFrame) ->
                           "other_kind": jsonable(okind), "other_branch": jsonable(branch),
                           **{f: jsonable(rec.get(f)) for f in _EDGE_FIELDS}})
         amount = pd.to_numeric(group["amount"], errors="coerce")
+        people = [persons[o] for o in group["other_id"].astype(str).unique() if o in persons]
         out.append({"kind": str(kind), "direction": str(direction), "count": int(len(group)),
                     "amount": round(float(amount.sum()), 2), "first_on": jsonable(group["first_on"].min()),
                     "last_on": jsonable(group["last_on"].max()), "items": items,
-                    "hidden": int(left_out.get((kind, direction), 0))})
+                    "hidden": int(left_out.get((kind, direction), 0)),
+                    "person_branches": list(dict.fromkeys(jsonable(b) for b in people))})
     return out
 
 
@@ -176,9 +180,11 @@ def customer_360(store: GraphStore, entity_id: str, settings: ScoringSettings | 
     (about, _), (leads_to, leads_total), (through, through_total) = (shown[p] for p in ("about", "leads_to", "through"))
     mine = _mine(edges, entity_id)
     hidden = mine.iloc[0:0]
+    found = store.nodes(mine["other_id"].astype(str).unique().tolist()) if len(mine) else {}
     if visible is not None and len(mine):
-        keep = _in_scope(store, mine, visible)
+        keep = _in_scope(mine, found, visible)
         mine, hidden = mine[keep], mine[~keep]
+    persons = {o: n.get("branch_id") for o, n in found.items() if n.get("kind") == "Person"}
     # every entity named on the page, found in one search of the node index
     names = _names(store, [*managers, *_shown_others(mine),
                            *(str(i) for rows in (about, leads_to, through) for i in rows["prospect_id"])])
@@ -200,7 +206,7 @@ def customer_360(store: GraphStore, entity_id: str, settings: ScoringSettings | 
         "managers": [m for m in shown_managers if visible is None or visible(m["branch_id"])],
         "owner": None if claim is None else claim.owner,
         "owner_branch": None if claim is None else branch_of.get(claim.owner),
-        "relations": _relations(mine, names, hidden),
+        "relations": _relations(mine, names, hidden, persons),
         "money": _money(store, mine, entity_id, visible is not None),
         "leads_to": {"total": leads_total, "items": _prospect_rows(leads_to, lang, names, person, legacy)},
         "reached_through": {"total": through_total, "items": _prospect_rows(through, lang, names, person, legacy)},

@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 from api.deps import AuditDep, CurrentUser, SettingsDep, StoreDep, ViewerDep
 from api.errors import ERROR_RESPONSES, status_for
 from api.lead_access import manager_branch
-from api.masking import Viewer
+from api.masking import PERSONAL_EDGE_FIELDS, Viewer
 from api.scope import Hidden, hidden_note
 from graph.errors import AppError, Forbidden
 from graph.settings import get_settings
@@ -165,9 +165,12 @@ def _relations(viewer: Viewer, relations: list[dict[str, Any]], sees: bool, lang
     out = []
     for rel in relations:
         items, hidden = [], int(rel.get("hidden") or 0)
-        # a total over a masked person's amount would tell it (one employee: the total is the pay);
-        # an employer's payroll totals are the retail side's (`Policy.payroll_figures`)
-        total_shown = sees and (rel["kind"] != "PAYROLL" or viewer.policy.payroll_figures)
+        # a total over a masked person's amount would tell it (one employee: the total is the pay),
+        # whether that person is listed or not; an employer's payroll totals are the retail side's
+        # (`Policy.payroll_figures`)
+        people = rel.pop("person_branches", None) or []
+        total_shown = sees and (rel["kind"] != "PAYROLL" or viewer.policy.payroll_figures) and all(
+            viewer.sees_person({"kind": "Person", "branch_id": b}) for b in people if viewer.in_scope(b))
         for item in rel["items"]:
             if not viewer.in_scope(item["other_branch"]):
                 hidden += 1
@@ -175,7 +178,7 @@ def _relations(viewer: Viewer, relations: list[dict[str, Any]], sees: bool, lang
             if item["other_kind"] == "Person" and not viewer.sees_person(
                     {"kind": "Person", "branch_id": item["other_branch"]}):
                 item = {**item, "other_name": _person_name(viewer, item["other_id"], item["other_name"]),
-                        "amount": None}
+                        **dict.fromkeys(PERSONAL_EDGE_FIELDS)}  # the one rule of `Viewer.edge`
                 total_shown = False
             if not sees:  # a masked person's pay, payments and shares stay hidden
                 item = {**item, "amount": None, "other_bank_amount": None, "share_pct": None}

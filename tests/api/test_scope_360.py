@@ -42,7 +42,7 @@ B02_NOTE = "城西支行：已电话联系"
 B01_BUYERS = [f"X{n:02d}" for n in range(1, MAX_PER_KIND * 2 + 3)]  # more than the view's cut, B01's
 SPECS = {"cm1": ("corporate_manager", "B01", "M01"), "cm2": ("corporate_manager", "B02", "M02"),
          "rm1": ("retail_manager", "B01", "M03"), "rm2": ("retail_manager", "B02", "M04"),
-         "admin": ("admin", None, None)}
+         "admin": ("admin", None, None), "analyst": ("analyst", None, None)}
 SHARED = {"SH0": None, "SH1": ""}  # rows of no branch: NULL, and '' (an older file, another backend)
 SPLIT = "S9"  # a buyer of B02's client E2 (scored 95) and of B01's client E1 (scored 45)
 
@@ -405,7 +405,21 @@ def test_a_payroll_total_is_not_shown_where_a_persons_pay_is_masked(scoped) -> N
         return rel["amount"], [i["amount"] for i in rel["items"]]
 
     assert payroll("cm1") == (None, [None])
+    # an analyst may see payroll figures but no person: the total would be 张三丰's pay
+    assert payroll("analyst") == (None, [None])
     assert payroll("rm1") == payroll("admin") == (60_000.0, [60_000.0])
+
+
+def test_a_total_is_withheld_for_a_masked_person_not_among_the_items_listed(scoped, monkeypatch) -> None:
+    """The rule looks at every person behind a total, not only the first few listed."""
+    import leads.customer
+
+    client, tokens, _ = scoped
+    monkeypatch.setattr(leads.customer, "MAX_PER_KIND", 0)  # no item listed: only the group says who is there
+    for who, amount in (("analyst", None), ("admin", 60_000.0)):
+        rel = _relation(client.get("/entities/E1/360", headers=auth(tokens[who])).json(), "PAYROLL", "out")
+        assert rel["items"] == [] and rel["count"] == 1 and rel["amount"] == amount
+        assert "person_branches" not in rel  # the API's own
 
 
 def test_a_masked_persons_pay_is_on_no_link_of_the_network_or_its_picture(scoped) -> None:
