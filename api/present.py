@@ -9,7 +9,8 @@ from typing import Any
 
 import networkx as nx
 
-from api.masking import PersonBranches, Viewer, mask_name, person_branches
+from api.masking import Viewer, mask_name
+from api.person_branches import PersonBranches, person_branches
 from api.schemas import EdgeOut, EntityDetailOut, EntityOut, EvidenceOut, PathOut, ProspectOut, SubgraphOut
 from api.scope import Hidden, hidden_note
 from graph.display import display_text

@@ -175,17 +175,17 @@ def test_two_server_processes_share_the_throttle_and_the_job_list(tmp_path, monk
 
 
 def test_a_served_process_warms_its_caches_and_survives_a_failing_step(tmp_path, monkeypatch, caplog):
-    import api.masking
+    import api.person_branches
     import viz.facts
     from api.warm import warm_process
 
     store = build_store(tmp_path / "store")
     key = store.snapshot().cache_key
-    assert key not in api.masking._persons and key not in viz.facts._index_cache
+    assert key not in api.person_branches._persons and key not in viz.facts._index_cache
     done = warm_process(store)
     assert set(done) == {"graph libraries", "disk caches", "person branches", "prospect rows", "prospect indexes",
                          "search index", "lead board"}
-    assert api.masking._persons[key]["P1"] == "B01"  # person → branch, as masking reads it
+    assert api.person_branches._persons[key]["P1"] == "B01"  # person → branch, as masking reads it
     assert key in viz.facts._index_cache
     import leads.board
     from leads.board import board_page
