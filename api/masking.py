@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from api.auth import User
-from api.person_branches import person_branches
+from api.person_branches import PersonBranches, person_branches
 from graph.errors import Forbidden
 from graph.schema import FAMILIES
 from graph.store import GraphStore
@@ -213,8 +213,17 @@ class Viewer:
         self.policy = POLICIES[user.role]
         self._guard: TextGuard | None = None
         self._scope: Any = None
+        self._branches: PersonBranches | None = None
         #: the field mask every sentence is rendered through: persons' names and other branches' parties
         self.person_name = FieldMask(self)
+
+    @property
+    def persons(self) -> PersonBranches:
+        """Person id -> branch of the store's version (`person_branches`), found once per viewer:
+        the store's cache key is not worked out again for every link and name of a request."""
+        if self._branches is None:
+            self._branches = person_branches(self.store)
+        return self._branches
 
     @property
     def scope(self) -> Any:
@@ -302,7 +311,7 @@ class Viewer:
     # ------------------------------------------------------------ masking
     def sees_person_id(self, person_id: str) -> bool:
         """The one masking rule, by who the person is (their branch) and who asks."""
-        branches = person_branches(self.store)
+        branches = self.persons
         return self.sees_person({"kind": "Person", "branch_id": branches.get(str(person_id))})
 
     def edge(self, src: Any, dst: Any, data: dict[str, Any]) -> dict[str, Any]:
@@ -311,11 +320,16 @@ class Viewer:
         payroll link to one employee is that employee's pay)."""
         if self.sees_everyone or all(data.get(f) is None for f in PERSONAL_EDGE_FIELDS):
             return data
-        branches = person_branches(self.store)
+        branches = self.persons
         for end in (str(src), str(dst)):
             if end in branches and not self.sees_person({"kind": "Person", "branch_id": branches[end]}):
                 return {**data, **dict.fromkeys(PERSONAL_EDGE_FIELDS)}
         return data
+
+    def prefetch(self, node_ids: Iterable[Any]) -> None:
+        """Look up at once who among `node_ids` is a person (before `edge` is asked of many links)."""
+        if not self.sees_everyone:
+            self.persons.prefetch(node_ids)
 
     def mask_person(self, person_id: str | None, name: str | None) -> str | None:
         """A person's name as this viewer may see it (the field a sentence is rendered from);
@@ -323,7 +337,7 @@ class Viewer:
         referrer that is a firm) keeps the name, so one ``{KEY:person}`` field can hold either."""
         if person_id is None:
             return name if self.sees_everyone else mask_name(name)
-        if str(person_id) not in person_branches(self.store):  # an enterprise's id: a firm is not masked
+        if str(person_id) not in self.persons:  # an enterprise's id: a firm is not masked
             return name
         return name if self.sees_person_id(person_id) else mask_name(name)
 
@@ -348,7 +362,7 @@ class Viewer:
         id it names must be in this viewer's branch scope."""
         ids = [str(i) for i in (alert.get("entity_id"), alert.get("related_id")) if i]
         retail_side = self.policy.families.get("retail_linkage", ()) is None
-        if not retail_side and any(i in person_branches(self.store) for i in ids):
+        if not retail_side and any(i in self.persons for i in ids):
             return False
         return bool(self.scope.visible_ids(ids) == set(ids))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,19 @@ class PersonBranches:
                 return False
             self._found[key] = str(self._names[code]) if code >= 0 else None
         return True
+
+    def prefetch(self, keys: Iterable[Any]) -> None:
+        """Find the ids not asked yet in one search (a picture's folded thousands), not one by one."""
+        todo = [k for k in dict.fromkeys(str(k) for k in keys) if k not in self._found and k not in self._absent]
+        if not todo:
+            return
+        codes = np.where((at := lookup(self._keys, None, todo)) >= 0, self._branch[np.maximum(at, 0)], -2)
+        with self._lock:
+            for key, code in zip(todo, codes.tolist(), strict=True):
+                if code == -2:
+                    self._absent.add(key)
+                else:
+                    self._found[key] = str(self._names[code]) if code >= 0 else None
 
     def __contains__(self, key: object) -> bool:
         return self._find(str(key))

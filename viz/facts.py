@@ -40,6 +40,10 @@ def _link_as_is(_src: str, _dst: str, data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _nothing(_ids: Iterable[str]) -> None:
+    return None
+
+
 def _same(value: str) -> str:
     return value
 
@@ -58,6 +62,7 @@ class ViewContext:
     present: Callable[[dict[str, Any]], dict[str, Any]] = _as_is
     scrub: Callable[[str], str] = _same
     edge: Callable[[str, str, dict[str, Any]], dict[str, Any]] = _link_as_is  # a link's attributes as seen
+    prefetch: Callable[[Iterable[str]], None] = _nothing  # `edge` about to be asked of links to these ids
     person: PersonMask | None = None  # a person field of a reason, as this viewer may see it
     keep: int = 25  # neighbours of the centre drawn before folding into "+N more"
     keep_deeper: int = 3  # neighbours drawn per node beyond the first hop (a hub's second ring stays readable)

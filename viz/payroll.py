@@ -55,6 +55,12 @@ def retention_by_employer(store: GraphStore, in_scope: Callable[[Any], bool] | N
     return sorted(rows, key=lambda r: (-r[3], r[0]))
 
 
+def _pay(ctx: ViewContext, employer_id: str, person_id: str, total: float) -> float | None:
+    """A person's pay as this viewer may see it (`ViewContext.edge`, the link's rule): None when masked."""
+    seen = ctx.edge(employer_id, person_id, {"kind": "PAYROLL", "amount": total}).get("amount")
+    return None if seen is None else float(seen)
+
+
 def payroll_picture(store: GraphStore, employer_id: str, ctx: ViewContext, per_band: int = 12) -> Picture:
     """Staff of a payroll employer in asset bands; the near-threshold band stands out."""
     attrs = store.require_node(employer_id)
@@ -105,9 +111,11 @@ def payroll_picture(store: GraphStore, employer_id: str, ctx: ViewContext, per_b
         for i, rec in enumerate(shown.to_dict("records")):
             pid = str(rec["person_id"])
             row = person_rows.get(pid) or {"name": pid}
-            person = make_node(store, pid, ctx, attrs={**row, "kind": "Person"}, amount=float(rec["total"]))
-            person.facts += [(text("avg_pay", lang), format_wan(float(rec["avg_pay"]))),
-                             (text("months_paid", lang), str(int(rec["months_paid"])))]
+            pay = _pay(ctx, employer_id, pid, float(rec["total"]))  # None: a person this viewer sees masked
+            person = make_node(store, pid, ctx, attrs={**row, "kind": "Person"}, amount=pay)
+            if pay is not None:
+                person.facts += [(text("avg_pay", lang), format_wan(float(rec["avg_pay"]))),
+                                 (text("months_paid", lang), str(int(rec["months_paid"])))]
             if not rec["contactable"]:  # listed as a fact of the payroll, never as someone to call
                 person.facts.append((text("status", lang), text("do_not_contact", lang)))
                 person.faint = True
@@ -115,8 +123,7 @@ def payroll_picture(store: GraphStore, employer_id: str, ctx: ViewContext, per_b
             person.y = y + (i // _STAFF_PER_ROW) * 56.0
             nodes.append(person)
             # thin and faint: the band's position already groups its staff; the edge is for hovering
-            edges.append(VEdge(src=band_id, dst=pid, kind="PAYROLL", amount=float(rec["total"]), label="",
-                               faint=True))
+            edges.append(VEdge(src=band_id, dst=pid, kind="PAYROLL", amount=pay, label="", faint=True))
         if len(members) > per_band:
             rest = members.iloc[per_band:]
             i = len(shown)
@@ -129,7 +136,7 @@ def payroll_picture(store: GraphStore, employer_id: str, ctx: ViewContext, per_b
                 pid = str(rec["person_id"])
                 row = person_rows.get(pid) or {"name": pid}
                 more.members.append(make_node(store, pid, ctx, attrs={**row, "kind": "Person"},
-                                              amount=float(rec["total"])))
+                                              amount=_pay(ctx, employer_id, pid, float(rec["total"]))))
             nodes.append(more)
             edges.append(VEdge(src=band_id, dst=more.id, kind="FOLD", amount=float(rest["total"].sum())))
         y += max(1, rows_needed) * 56.0 + 50.0

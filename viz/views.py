@@ -93,8 +93,10 @@ def ego_picture(store: GraphStore, node_id: str, ctx: ViewContext, depth: int = 
     names = {n: _display_name(attrs[n], n, ctx) for folded in folds.values() for n in folded[:5]}
     kind_of = dict(zip(region.ids.tolist(), region.kinds.tolist(), strict=True))
     for par, folded in folds.items():
-        # a folded node's pair strength with its parent is its tree strength
-        amount = sum(strength[f] for f in direct[par])
+        # a folded node's pair strength with its parent is its tree strength (a masked person's
+        # pay counted in no total: the link's rule, `ViewContext.edge`)
+        ctx.prefetch([par, *direct[par]])
+        amount = sum(ctx.edge(par, f, {"amount": strength[f]})["amount"] or 0.0 for f in direct[par])
         kinds_of = {f: kind_of.get(f, "") for f in folded}
         more = more_node(par, folded, names, amount, ctx, kinds_of)
         more.members = [make_node(store, f, ctx, attrs={**attrs[f]}) for f in members[par]]

@@ -128,6 +128,7 @@ def _picture_page(request: Request, user: User | None, store: GraphStore, settin
         if view not in allowed_views(viewer):
             raise Forbidden(f"the {user.role} role cannot open the {view} picture")
         ctx = ViewContext(lang="en" if lang == "en" else "zh", present=viewer.node, edge=viewer.edge,
+                          prefetch=viewer.prefetch,
                           scrub=lambda line: viewer.text(line, lang or "zh"), person=viewer.person_name)
         picture = viewer.scope.filter_picture(build(viewer, ctx))  # nodes/edges of other branches: counted only
     except AppError as exc:

@@ -302,3 +302,19 @@ def test_retail_employers_count_only_the_staff_in_scope(two_branches, branch_sto
     assert b01["E1"] == (round(105_000 / 42_000, 5), 2)
     assert dict((eid, (rate, staff)) for eid, _, rate, staff in retention_by_employer(branch_store))["E1"] == (
         round(305_000 / 102_000, 5), 3)
+
+
+def test_the_payroll_picture_gives_no_masked_persons_pay(demo):
+    """An analyst sees payroll figures but no person: the supermarket's staff are drawn masked,
+    without their pay, average pay or months paid; the bands' totals stay (the admin sees all)."""
+    client, tokens, _ = demo
+
+    def page(who: str) -> str:
+        r = client.get(f"/viz/payroll/{dc.SUPERMARKET}", headers={**auth(tokens[who]), "Accept": "text/html"})
+        assert r.status_code == 200, r.text
+        return r.text
+
+    admin, analyst = page("admin"), page("analyst")
+    for fact in ('["月均代发","', '["代发月数","'):  # a person node's facts (its tooltip and card)
+        assert fact in admin and fact not in analyst
+    assert '["代发总额","' in analyst  # the bands' and the employer's totals are drawn
