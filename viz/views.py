@@ -10,7 +10,10 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 from graph.errors import InvalidRequest
+from graph.region import Region
 from graph.schema import EDGE_KINDS
 from graph.store import GraphStore
 from viz.chains import referral_picture, supply_chain_picture
@@ -51,6 +54,22 @@ def more_node(parent: str, folded: list[str], names: dict[str, str], amount: flo
                  amount=amount or None, facts=facts, folded=len(folded), parent=parent)
 
 
+def _without_hidden_amounts(region: Region, node_id: str, ctx: ViewContext) -> Region:
+    """Under a minimum amount, the persons whose links' amounts this viewer may not see are left
+    out (with what only they linked): a link whose amount is withheld meets no minimum, so the
+    picture cannot be asked again and again to bound a masked person's pay."""
+    persons = [str(i) for i, k in zip(region.ids.tolist(), region.kinds.tolist(), strict=True) if k == "Person"]
+    if not persons:
+        return region
+    ctx.prefetch([node_id, *persons])
+    hidden = {p for p in persons if ctx.edge(node_id, p, {"amount": 1.0})["amount"] is None}
+    keep = np.array([str(i) not in hidden or str(i) == node_id for i in region.ids.tolist()], dtype=bool)
+    if keep.all():
+        return region
+    inner = region.keep(keep)
+    return inner.keep(inner.linked(inner.index_of(node_id)))
+
+
 def ego_picture(store: GraphStore, node_id: str, ctx: ViewContext, depth: int = 1,
                 kinds: Iterable[str] | None = None, min_amount: float | None = None) -> Picture:
     """The neighbourhood of an entity, `depth` hops, strongest neighbours drawn, the rest folded.
@@ -71,6 +90,8 @@ def ego_picture(store: GraphStore, node_id: str, ctx: ViewContext, depth: int = 
     # the strongest single edge here and by the pair's total in `fold_tree` may differ a little)
     region = store.ego_region(node_id, kinds=wanted, min_amount=min_amount, hops=depth, limit=2 * ctx.max_nodes,
                               expand=2 * ctx.keep)
+    if min_amount is not None:
+        region = _without_hidden_amounts(region, node_id, ctx)
     # each node's parent is its strongest link one hop nearer; strength = the amount on that pair
     parent, strength = region.tree(region.index_of(node_id))
     kept, folds = fold_tree(parent, strength, keep=ctx.keep, max_nodes=ctx.max_nodes,

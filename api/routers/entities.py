@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import networkx as nx
 from fastapi import APIRouter, Query
 
 from api.deps import AuditDep, SettingsDep, StoreDep, ViewerDep
 from api.errors import ERROR_RESPONSES
+from api.masking import Viewer
 from api.present import entity_detail, entity_out, subgraph_out
 from api.schemas import EntityDetailOut, SearchOut, SubgraphOut
 from api.search import search_entities
@@ -63,8 +65,29 @@ def neighbors(entity_id: str, viewer: ViewerDep, store: StoreDep, audit: AuditDe
     viewer.require_scope(store.require_node(entity_id))
     g = store.neighbors(entity_id, kinds=wanted or None, min_amount=min_amount, hops=hops, limit=limit)
     g = viewer.scope.filter_graph(g, entity_id)  # every node and edge, not only the centre
+    if min_amount is not None:
+        g = _without_hidden_amounts(viewer, g, entity_id)
     out = subgraph_out(viewer, g, entity_id, viewer.scope.hidden, settings.lang)
     persons = [n.id for n in out.nodes if n.kind == "Person"]
     if persons:
         audit.record(viewer.user, "neighbors", ids=persons, center=entity_id, rows=len(out.nodes))
     return out
+
+
+def _without_hidden_amounts(viewer: Viewer, g: nx.MultiDiGraph, center: str) -> nx.MultiDiGraph:
+    """Under `min_amount`, the links whose amount this viewer may not see (`Viewer.edge`) are left
+    out, with what only they linked: a withheld amount meets no minimum, so asking again and again
+    with other minimums cannot bound a masked person's pay."""
+    if viewer.sees_everyone:
+        return g
+    viewer.prefetch(g.nodes)
+    hidden = [(u, v, k) for u, v, k, d in g.edges(keys=True, data=True)
+              if d.get("amount") is not None and viewer.edge(u, v, d).get("amount") is None]
+    if not hidden:
+        return g
+    kept = g.copy()
+    kept.remove_edges_from(hidden)
+    if center in kept:
+        linked = nx.node_connected_component(kept.to_undirected(as_view=True), center)
+        kept.remove_nodes_from([n for n in list(kept.nodes) if n not in linked])
+    return kept

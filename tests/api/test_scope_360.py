@@ -438,3 +438,22 @@ def test_a_masked_persons_pay_is_on_no_link_of_the_network_or_its_picture(scoped
         page = client.get("/viz/ego/E1", headers={**auth(tokens[who]), "Accept": "text/html"}).text
         assert "代发工资" in page and ("6.0万元" in page) is shown and ('"amount": 60000.0' in page
                                                                    or '"amount":60000.0' in page) is shown
+
+
+def test_a_minimum_amount_cannot_bound_a_masked_persons_pay(scoped) -> None:
+    """With `min_amount`, a link whose amount is withheld meets no minimum: 张三丰 (paid 60,000)
+    is left out of the corporate manager's network and picture whatever the minimum, so asking
+    with 50,000 and then 70,000 tells nothing; B01's retail manager sees him under 50,000 only."""
+    client, tokens, _ = scoped
+
+    def neighbours(who: str, floor: int) -> set[str]:
+        body = client.get(f"/entities/E1/neighbors?min_amount={floor}", headers=auth(tokens[who])).json()
+        return {n["id"] for n in body["nodes"]}
+
+    assert "P1" not in neighbours("cm1", 50_000) and "P1" not in neighbours("cm1", 70_000)
+    assert "P1" in neighbours("rm1", 50_000) and "P1" not in neighbours("rm1", 70_000)
+    body = client.get("/entities/E1/neighbors", headers=auth(tokens["cm1"])).json()
+    assert "P1" in {n["id"] for n in body["nodes"]}  # with no minimum the link is shown, its amount withheld
+    for who, shown in (("cm1", False), ("rm1", True)):
+        page = client.get("/viz/ego/E1?min_amount=50000", headers={**auth(tokens[who]), "Accept": "text/html"}).text
+        assert ('"P1"' in page) is shown
