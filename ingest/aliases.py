@@ -278,9 +278,9 @@ _PER_TABLE: dict[str, dict[str, str]] = {
         # a transaction's reference: unique in the bank's books, not a row number (序号 is none)
         "流水号": "reference", "交易流水号": "reference", "交易流水": "reference", "业务流水号": "reference",
         "交易参考号": "reference", "交易编号": "reference", "核心流水号": "reference", "银行流水号": "reference",
+        # (not a bare "reference": on many statements the payer's own free text, not the bank's serial)
         "transaction number": "reference", "transaction no": "reference", "transaction id": "reference",
-        "transaction reference": "reference", "transaction ref": "reference", "reference": "reference",
-        "reference number": "reference", "reference no": "reference", "txn id": "reference",
+        "txn id": "reference",
         "交易日期": "paid_on", "付款日期": "paid_on", "日期": "paid_on", "交易时间": "paid_on",
         "记账日期": "paid_on", "入账日期": "paid_on", "交易日": "paid_on",
         # an account statement (STATEMENT_COLUMNS); account numbers (账号, 对方账号) are no party's id

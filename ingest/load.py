@@ -77,7 +77,8 @@ def _digests(fields: list[pa.ChunkedArray | pa.Array | pa.Scalar], n: int, file:
     file_key = hashlib.blake2b(file.encode("utf-8"), digest_size=32).digest()
     if reference is None or isinstance(reference, pa.Scalar):
         return _keyed(fields, n, file_key)
-    reference = pc.utf8_trim_whitespace(reference)  # ' T0402 ' is T0402: spaces are no part of a reference
+    # ' Ｔ0402 ' is T0402: spaces and full-width forms are no part of a reference
+    reference = pc.utf8_trim_whitespace(pc.utf8_normalize(reference, "NFKC"))
     given = pc.not_equal(reference, "")
     count = pc.sum(given).as_py() or 0
     if not count:

@@ -21,7 +21,7 @@ from ingest.load import fact_ids
 FIRMS = "企业编号,企业名称,是否我行客户\nE1,华东精密制造有限公司,是\n"
 HEAD = "交易流水号,付款人编号,收款人名称,金额,交易日期\n"
 MAR = "T0301,E1,乙贸易有限公司,100,2024-03-03\nT0302,E1,丙公司,200,2024-03-09\n"
-APR = "T0401,E1,乙贸易有限公司,300,2024-04-03\n T0402 ,E1,丙公司,400,2024-04-09\n"
+APR = "T0401,E1,乙贸易有限公司,300,2024-04-03\n Ｔ0402 ,E1,丙公司,400,2024-04-09\n"
 MAY = "T0501,E1,乙贸易有限公司,500,2024-05-03\n"
 
 
@@ -33,7 +33,7 @@ def test_overlapping_exports_add_each_payment_once(store: NetworkxStore, make_bu
     run_ingest(store, make_bundle({"enterprises.csv": FIRMS, "payments/2024-03_04.csv": HEAD + MAR + APR}))
     assert _total(store) == 1_000.0
     # April again, in an export of April and May saved at another time: other bytes, other name
-    later = run_ingest(store, make_bundle({"payments/交易明细_0405.csv": HEAD + APR.replace(" T0402 ", "T0402") + MAY}))
+    later = run_ingest(store, make_bundle({"payments/交易明细_0405.csv": HEAD + APR.replace(" Ｔ0402 ", "T0402") + MAY}))
     assert later.repeated_files == {}  # not the same bytes: read
     assert later.new_facts == 1 and _total(store) == 1_500.0  # May's one payment added, April's kept once
     assert len(store.read("payments")) == 5
