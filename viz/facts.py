@@ -190,14 +190,20 @@ def _present(value: Any) -> bool:
     return str(value) not in ("", "<NA>", "nan", "NaT")
 
 
+def _yes(value: Any) -> bool:
+    """A flag that is set: Python's True or numpy's (a node read from the store gives `np.True_`,
+    which `is True` is not); a null or a missing flag is no."""
+    return isinstance(value, (bool, np.bool_)) and bool(value)
+
+
 def _status(attrs: dict[str, Any], is_prospect: bool) -> str:
     kind = attrs.get("kind")
     if kind == "Enterprise":
-        if attrs.get("is_credit_client") is True:
+        if _yes(attrs.get("is_credit_client")):
             return "credit_client"
-        if attrs.get("is_client") is True:
+        if _yes(attrs.get("is_client")):
             return "client"
-    elif kind == "Person" and attrs.get("is_retail_client") is True:
+    elif kind == "Person" and _yes(attrs.get("is_retail_client")):
         return "vip" if attrs.get("tier") in ("vip", "private") else "client"
     return "prospect" if is_prospect else "other"
 

@@ -73,6 +73,13 @@ def test_the_demo_supermarket_picture_matches_its_employer_summary(demo_store: N
     assert facts == {**facts, **_summary_facts(demo_store, SUPERMARKET)}
 
 
+def test_a_client_employer_is_drawn_as_a_client(demo_store: NetworkxStore) -> None:
+    """The employer's node is read from the store, whose flags are numpy's booleans: a client
+    (the supermarket) was drawn grey, as a non-client, because `np.True_ is True` is false."""
+    employer = payroll_picture(demo_store, SUPERMARKET, ViewContext()).nodes[0]
+    assert employer.id == SUPERMARKET and employer.status in ("client", "credit_client")
+
+
 def test_an_employer_without_payroll_draws_no_bands(tmp_path: Path) -> None:
     (tmp_path / "enterprises.csv").write_text("enterprise_id,name\nE1,甲公司\n", encoding="utf-8")
     store = NetworkxStore(tmp_path / "store")
