@@ -203,6 +203,7 @@ class TreeMemory:
         self.processes = 1
         self.walks = 0
         self.walk_seconds = 0.0
+        self.longest_walk = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -234,6 +235,7 @@ class TreeMemory:
                 self.walked_mib = max(self.walked_mib, pss)
                 self.walks += 1
                 self.walk_seconds += took
+                self.longest_walk = max(self.longest_walk, took)
                 walk_after = time.monotonic() + took / self._walk_share
             self.pss_mib = max(self.pss_mib, self.walked_mib, min(anon + mapped, rss))
             self._stop.wait(self._interval)
