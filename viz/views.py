@@ -70,6 +70,21 @@ def _without_hidden_amounts(region: Region, node_id: str, ctx: ViewContext) -> R
     return inner.keep(inner.linked(inner.index_of(node_id)))
 
 
+def _hide_strengths(region: Region, parent: dict[str, str | None], strength: dict[str, float],
+                    ctx: ViewContext) -> None:
+    """A link's strength as the viewer may see its amount (`ViewContext.edge`): 0 where a masked
+    person's pay is on it, so the strongest neighbours drawn first, the folds' totals and the
+    members' amounts neither show nor rank by it (ties go by id)."""
+    persons = {str(i) for i, k in zip(region.ids.tolist(), region.kinds.tolist(), strict=True) if k == "Person"}
+    touched = [n for n in strength if n in persons or parent.get(n) in persons]
+    if not touched:
+        return
+    ctx.prefetch(persons)
+    for n in touched:
+        if ctx.edge(str(parent.get(n)), n, {"amount": strength[n]})["amount"] is None:
+            strength[n] = 0.0
+
+
 def ego_picture(store: GraphStore, node_id: str, ctx: ViewContext, depth: int = 1,
                 kinds: Iterable[str] | None = None, min_amount: float | None = None) -> Picture:
     """The neighbourhood of an entity, `depth` hops, strongest neighbours drawn, the rest folded.
@@ -94,6 +109,7 @@ def ego_picture(store: GraphStore, node_id: str, ctx: ViewContext, depth: int = 
         region = _without_hidden_amounts(region, node_id, ctx)
     # each node's parent is its strongest link one hop nearer; strength = the amount on that pair
     parent, strength = region.tree(region.index_of(node_id))
+    _hide_strengths(region, parent, strength, ctx)
     kept, folds = fold_tree(parent, strength, keep=ctx.keep, max_nodes=ctx.max_nodes,
                              keep_deeper=min(ctx.keep, ctx.keep_deeper))
     keep_set = set(kept)

@@ -86,3 +86,31 @@ def test_an_employer_without_payroll_draws_no_bands(tmp_path: Path) -> None:
     run_ingest(store, tmp_path)
     picture = payroll_picture(store, "E1", ViewContext())
     assert [n.kind for n in picture.nodes] == ["Enterprise"] and picture.amount_window == ""
+
+
+def test_an_ego_picture_does_not_rank_masked_staff_by_their_pay(demo_store: NetworkxStore) -> None:
+    """A corporate manager sees the supermarket's staff masked: the staff drawn around it are the
+    first by id, not the best paid (their order would rank them by the pay withheld); an admin's
+    picture draws the best paid."""
+    from api.auth import User
+    from api.masking import Viewer
+    from graph.schema import EDGE_KINDS
+    from viz.views import DEFAULT_SKIPPED_KINDS, ego_picture
+
+    staff = set(demo_store.read("payroll", ["employer_id", "person_id"]).query(
+        "employer_id == @SUPERMARKET")["person_id"].astype(str))
+
+    def drawn(role: str) -> list[str]:
+        viewer = Viewer(demo_store, User(name="t", role=role))
+        ctx = ViewContext(present=viewer.node, edge=viewer.edge, prefetch=viewer.prefetch)
+        return sorted(n.id for n in ego_picture(demo_store, SUPERMARKET, ctx).nodes if n.id in staff)
+
+    masked, seen = drawn("corporate_manager"), drawn("admin")
+    assert len(masked) == len(seen) >= 10
+    # the neighbourhood loaded is the store's strongest links (`ego_region`, as the picture asks it)
+    ctx = ViewContext()
+    region = demo_store.ego_region(SUPERMARKET, kinds=[k for k in EDGE_KINDS if k not in DEFAULT_SKIPPED_KINDS],
+                                   hops=1, limit=2 * ctx.max_nodes, expand=2 * ctx.keep)
+    loaded = sorted(str(i) for i in region.ids.tolist() if str(i) in staff)
+    assert masked == loaded[:len(masked)]  # by id among them
+    assert seen != masked  # by pay
