@@ -311,8 +311,7 @@ class Viewer:
     # ------------------------------------------------------------ masking
     def sees_person_id(self, person_id: str) -> bool:
         """The one masking rule, by who the person is (their branch) and who asks."""
-        branches = self.persons
-        return self.sees_person({"kind": "Person", "branch_id": branches.get(str(person_id))})
+        return self.sees_person({"kind": "Person", "branch_id": self.persons.get(str(person_id))})
 
     def edge(self, src: Any, dst: Any, data: dict[str, Any]) -> dict[str, Any]:
         """A link's attributes as this viewer may see them: where either end is a person it may not
@@ -320,10 +319,8 @@ class Viewer:
         payroll link to one employee is that employee's pay)."""
         if self.sees_everyone or all(data.get(f) is None for f in PERSONAL_EDGE_FIELDS):
             return data
-        branches = self.persons
-        for end in (str(src), str(dst)):
-            if end in branches and not self.sees_person({"kind": "Person", "branch_id": branches[end]}):
-                return {**data, **dict.fromkeys(PERSONAL_EDGE_FIELDS)}
+        if any(end in self.persons and not self.sees_person_id(end) for end in (str(src), str(dst))):
+            return {**data, **dict.fromkeys(PERSONAL_EDGE_FIELDS)}
         return data
 
     def prefetch(self, node_ids: Iterable[Any]) -> None:

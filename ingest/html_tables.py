@@ -105,7 +105,7 @@ def html_cells(path: Path) -> tuple[pd.DataFrame, list[Range]]:
             continue
         table = next(tr.iterancestors("table"), None)
         carry = below.setdefault(table, {})
-        covered = {c for c, n in carry.items() if n > 0}
+        covered = set(carry)  # a span from a row above (its count is the rows it still covers)
         col = 0
         for cell in cells:
             while col in covered:

@@ -420,11 +420,16 @@ def _read_xlsx(path: Path, sheet: str | int | None, headers: tuple[str, ...]) ->
     if sheet is not None:
         name = sheet if isinstance(sheet, str) else (list(about)[sheet] if 0 <= sheet < len(about) else "")
         return [_sheet_table(path, cast(pd.DataFrame, book), headers, None, about.get(name))]
-    filled = [(str(name), cells) for name, cells in cast(dict[str, pd.DataFrame], book).items()
-              if cells.size and (cells != "").to_numpy().any()]
+    return _book_tables(path, {str(n): c for n, c in cast(dict[str, pd.DataFrame], book).items()}, about, headers)
+
+
+def _book_tables(path: Path, book: dict[str, pd.DataFrame], about: dict[str, BookSheet],
+                 headers: tuple[str, ...]) -> list[RawTable]:
+    """Every sheet of a workbook with rows (one alone: read with no sheet name; none: the first)."""
+    filled = [(name, cells) for name, cells in book.items() if cells.size and (cells != "").to_numpy().any()]
     if len(filled) <= 1:
-        name, cells = filled[0] if filled else next(iter(cast(dict[str, pd.DataFrame], book).items()))
-        return [_sheet_table(path, cells, headers, None, about.get(str(name)))]
+        name, cells = filled[0] if filled else next(iter(book.items()))
+        return [_sheet_table(path, cells, headers, None, about.get(name))]
     return [_sheet_table(path, cells, headers, name, about.get(name)) for name, cells in filled]
 
 
@@ -432,15 +437,15 @@ def _read_xml_book(path: Path, sheet: str | int | None, headers: tuple[str, ...]
     """An Excel XML spreadsheet's sheets (`ingest.xml_sheets`), chosen as `_read_xlsx` chooses."""
     book = xml_sheets(path)
     about = {x.name: BookSheet(x.name, x.merged, x.hidden) for x in book}
-    if sheet is not None:
-        name = sheet_named(sheet, list(about), path.name) if isinstance(sheet, str) else (
-            book[sheet].name if 0 <= sheet < len(book) else "")
-        if name not in about:
-            raise InvalidData(f"{path.name}: no sheet {sheet!r}")
-        chosen = next(x for x in book if x.name == name)
-        return [_sheet_table(path, chosen.cells, headers, None, about[name])]
-    filled = [x for x in book if x.cells.size and (x.cells != "").to_numpy().any()] or book[:1]
-    return [_sheet_table(path, x.cells, headers, x.name if len(filled) > 1 else None, about[x.name]) for x in filled]
+    cells = {x.name: x.cells for x in book}
+    if sheet is None:
+        return _book_tables(path, cells, about, headers)
+    names = list(cells)
+    name = sheet_named(sheet, names, path.name) if isinstance(sheet, str) else (
+        names[sheet] if 0 <= sheet < len(names) else None)
+    if name is None:
+        raise InvalidData(f"{path.name}: no sheet {sheet!r}")
+    return [_sheet_table(path, cells[name], headers, None, about[name])]
 
 
 def _sheet_table(path: Path, cells: pd.DataFrame, headers: tuple[str, ...], sheet: str | None,

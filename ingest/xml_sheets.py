@@ -107,8 +107,7 @@ def xml_sheets(path: Path) -> list[XmlSheet]:
                 raise _bad(path, f"of more than {MAX_CELLS:,} cells")
         options = sheet.find("x:WorksheetOptions/x:Visible", _NS)
         hidden = options is not None and (options.text or "").strip() in ("SheetHidden", "SheetVeryHidden")
-        rows = row
-        cells = [[""] * width for _ in range(rows)]
+        cells = [[""] * width for _ in range(row)]  # `row`: the last row's number
         for (r, c), text in grid.items():
             cells[r][c] = text
         sheets.append(XmlSheet(str(sheet.get(f"{{{_SS}}}Name") or f"Sheet{len(sheets) + 1}"),

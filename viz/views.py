@@ -54,34 +54,33 @@ def more_node(parent: str, folded: list[str], names: dict[str, str], amount: flo
                  amount=amount or None, facts=facts, folded=len(folded), parent=parent)
 
 
-def _without_hidden_amounts(region: Region, node_id: str, ctx: ViewContext) -> Region:
-    """Under a minimum amount, the persons whose links' amounts this viewer may not see are left
-    out (with what only they linked): a link whose amount is withheld meets no minimum, so the
-    picture cannot be asked again and again to bound a masked person's pay."""
+def _masked_persons(region: Region, ctx: ViewContext) -> set[str]:
+    """The persons of the region whose links' amounts this viewer may not see (`ViewContext.edge`:
+    a link touching them), looked up at once."""
     persons = [str(i) for i, k in zip(region.ids.tolist(), region.kinds.tolist(), strict=True) if k == "Person"]
     if not persons:
-        return region
-    ctx.prefetch([node_id, *persons])
-    hidden = {p for p in persons if ctx.edge(node_id, p, {"amount": 1.0})["amount"] is None}
-    keep = np.array([str(i) not in hidden or str(i) == node_id for i in region.ids.tolist()], dtype=bool)
+        return set()
+    ctx.prefetch(persons)
+    return {p for p in persons if ctx.edge(p, p, {"amount": 1.0})["amount"] is None}
+
+
+def _without_masked(region: Region, node_id: str, masked: set[str]) -> Region:
+    """Under a minimum amount, the `masked` persons are left out (with what only they linked): a
+    link whose amount is withheld meets no minimum, so the picture cannot be asked again and again
+    to bound a masked person's pay."""
+    keep = np.array([str(i) not in masked or str(i) == node_id for i in region.ids.tolist()], dtype=bool)
     if keep.all():
         return region
     inner = region.keep(keep)
     return inner.keep(inner.linked(inner.index_of(node_id)))
 
 
-def _hide_strengths(region: Region, parent: dict[str, str | None], strength: dict[str, float],
-                    ctx: ViewContext) -> None:
-    """A link's strength as the viewer may see its amount (`ViewContext.edge`): 0 where a masked
-    person's pay is on it, so the strongest neighbours drawn first, the folds' totals and the
-    members' amounts neither show nor rank by it (ties go by id)."""
-    persons = {str(i) for i, k in zip(region.ids.tolist(), region.kinds.tolist(), strict=True) if k == "Person"}
-    touched = [n for n in strength if n in persons or parent.get(n) in persons]
-    if not touched:
-        return
-    ctx.prefetch(persons)
-    for n in touched:
-        if ctx.edge(str(parent.get(n)), n, {"amount": strength[n]})["amount"] is None:
+def _hide_strengths(parent: dict[str, str | None], strength: dict[str, float], masked: set[str]) -> None:
+    """A link's strength as the viewer may see its amount: 0 where a `masked` person is at either
+    end, so the neighbours drawn first, the folds' totals and the members' amounts neither show
+    nor rank by a masked person's pay (ties go by id)."""
+    for n in strength:
+        if n in masked or parent.get(n) in masked:
             strength[n] = 0.0
 
 
@@ -105,11 +104,13 @@ def ego_picture(store: GraphStore, node_id: str, ctx: ViewContext, depth: int = 
     # the strongest single edge here and by the pair's total in `fold_tree` may differ a little)
     region = store.ego_region(node_id, kinds=wanted, min_amount=min_amount, hops=depth, limit=2 * ctx.max_nodes,
                               expand=2 * ctx.keep)
-    if min_amount is not None:
-        region = _without_hidden_amounts(region, node_id, ctx)
+    masked = _masked_persons(region, ctx)
+    if min_amount is not None and masked:
+        region = _without_masked(region, node_id, masked)
     # each node's parent is its strongest link one hop nearer; strength = the amount on that pair
     parent, strength = region.tree(region.index_of(node_id))
-    _hide_strengths(region, parent, strength, ctx)
+    if masked:
+        _hide_strengths(parent, strength, masked)
     kept, folds = fold_tree(parent, strength, keep=ctx.keep, max_nodes=ctx.max_nodes,
                              keep_deeper=min(ctx.keep, ctx.keep_deeper))
     keep_set = set(kept)
@@ -130,15 +131,14 @@ def ego_picture(store: GraphStore, node_id: str, ctx: ViewContext, depth: int = 
     names = {n: _display_name(attrs[n], n, ctx) for folded in folds.values() for n in folded[:5]}
     kind_of = dict(zip(region.ids.tolist(), region.kinds.tolist(), strict=True))
     for par, folded in folds.items():
-        # a folded node's pair strength with its parent is its tree strength (a masked person's
-        # pay counted in no total: the link's rule, `ViewContext.edge`)
-        ctx.prefetch([par, *direct[par]])
-        amount = sum(ctx.edge(par, f, {"amount": strength[f]})["amount"] or 0.0 for f in direct[par])
+        # a folded node's pair strength with its parent is its tree strength (none on a masked
+        # person's link: `_hide_strengths`)
+        amount = sum(strength[f] for f in direct[par])
         kinds_of = {f: kind_of.get(f, "") for f in folded}
         more = more_node(par, folded, names, amount, ctx, kinds_of)
         more.members = [make_node(store, f, ctx, attrs={**attrs[f]}) for f in members[par]]
         for m in more.members:
-            m.amount = ctx.edge(par, m.id, {"amount": strength.get(m.id)})["amount"] or None  # no masked pay
+            m.amount = strength.get(m.id) or None
         more.member_edge = "PAYS" if any(m.amount for m in more.members) else "LINK"
         nodes.append(more)
         edges.append(VEdge(src=par, dst=more.id, kind="FOLD", amount=amount or None))

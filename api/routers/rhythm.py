@@ -297,8 +297,7 @@ def chains(viewer: ViewerDep, settings: SettingsDep,
 
     _require_kind(viewer, "ecosystem", "branch_store")
     # the chains whose head is in scope; their stores, counts and next stores in scope only
-    rows = chain_campaigns(viewer.store, anchor=anchor, in_scope=viewer.in_scope)
-    return {"items": [{**r, "hidden_note": hidden_note(Hidden(nodes=r["hidden"]), settings.lang)} for r in rows]}
+    return _noted(chain_campaigns(viewer.store, anchor=anchor, in_scope=viewer.in_scope), settings.lang)
 
 
 @router.get("/campaigns/markets")
@@ -309,8 +308,12 @@ def markets(viewer: ViewerDep, settings: SettingsDep,
 
     _require_kind(viewer, "referral", "member")
     # the merchants in scope only; those left out counted and said, as a chain's stores are
-    rows = market_campaigns(viewer.store, association=association, in_scope=viewer.in_scope)
-    return {"items": [{**r, "hidden_note": hidden_note(Hidden(nodes=r["hidden"]), settings.lang)} for r in rows]}
+    return _noted(market_campaigns(viewer.store, association=association, in_scope=viewer.in_scope), settings.lang)
+
+
+def _noted(rows: list[dict[str, Any]], lang: str) -> dict[str, Any]:
+    """Campaign rows, each with the words for what it left out (its `hidden` entities)."""
+    return {"items": [{**r, "hidden_note": hidden_note(Hidden(nodes=r["hidden"]), lang)} for r in rows]}
 
 
 @router.get("/outflow/branches")
