@@ -57,7 +57,7 @@ def more_node(parent: str, folded: list[str], names: dict[str, str], amount: flo
 def _masked_persons(region: Region, ctx: ViewContext) -> set[str]:
     """The persons of the region whose links' amounts this viewer may not see (`ViewContext.edge`:
     a link touching them), looked up at once."""
-    persons = [str(i) for i, k in zip(region.ids.tolist(), region.kinds.tolist(), strict=True) if k == "Person"]
+    persons = [str(i) for i in region.ids[region.kinds == "Person"].tolist()]
     if not persons:
         return set()
     ctx.prefetch(persons)
@@ -68,7 +68,7 @@ def _without_masked(region: Region, node_id: str, masked: set[str]) -> Region:
     """Under a minimum amount, the `masked` persons are left out (with what only they linked): a
     link whose amount is withheld meets no minimum, so the picture cannot be asked again and again
     to bound a masked person's pay."""
-    keep = np.array([str(i) not in masked or str(i) == node_id for i in region.ids.tolist()], dtype=bool)
+    keep = ~np.isin(region.ids, list(masked)) | (region.ids == node_id)
     if keep.all():
         return region
     inner = region.keep(keep)
