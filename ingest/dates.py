@@ -73,8 +73,9 @@ def _dates_by_dictionary(text: pd.Series, limit: int = 50_000) -> pd.Series | No
     return pd.Series(table[codes], index=text.index)
 
 
-# a timestamp's time of day, cut in Arrow before the values are told apart: a statement's
-# 交易时间 (`2024-05-03 14:30:00`, `20240503143000`) is nearly always distinct, its days are not
+# a timestamp's time of day, cut in Arrow when a column has too many distinct values to parse each
+# once: a statement's 交易时间 (`2024-05-03 14:30:00`, `20240503143000`) is nearly always
+# distinct, its days are not (a column of days, the usual case, never pays for the regex)
 _TIME_OF_DAY = r"^(\d{4}-\d{2}-\d{2}|\d{4}/\d{1,2}/\d{1,2}|\d{8})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?|\d{4}(?:\d{2}(?:\d{3})?)?)$"
 
 
@@ -92,8 +93,10 @@ def to_date(s: pd.Series, fmt: str | None = None) -> tuple[pd.Series, pd.Series]
     ISO dates, the bulk of real exports, are parsed by pyarrow in one pass; others once per distinct value."""
     text = s.astype("string")
     if fmt is None:
-        text = _days_of_timestamps(text)
         few = _dates_by_dictionary(text)
+        if few is None:  # too many distinct values: timestamps? their days are few
+            text = _days_of_timestamps(text)
+            few = _dates_by_dictionary(text)
         if few is not None:
             return few, few.isna() & ~blank(text)
     values = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
